@@ -1,0 +1,1 @@
+"""Datasets: the loyalty simulator with ground truth, and loaders for public data sets."""

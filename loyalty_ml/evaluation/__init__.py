@@ -1,0 +1,1 @@
+"""Evaluation: churn metrics, uplift metrics and fairness audits."""

@@ -1,0 +1,1 @@
+"""Models: the LightGBM churn classifier and multi-treatment uplift models."""

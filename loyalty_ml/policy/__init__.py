@@ -1,0 +1,1 @@
+"""Policy: churn triggers (who to contact, how) and the offer policy (which reward, if any)."""

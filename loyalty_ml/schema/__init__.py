@@ -1,0 +1,1 @@
+"""Data contracts: canonical columns, column mapping and validation of the input tables."""

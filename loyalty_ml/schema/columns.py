@@ -1,0 +1,89 @@
+"""Canonical column names: the one place every other module takes them from."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- transactions ------------------------------------------------------------------------------
+CUSTOMER_ID: Final = "customer_id"
+TIMESTAMP: Final = "timestamp"
+AMOUNT: Final = "amount"
+ORDER_ID: Final = "order_id"
+QUANTITY: Final = "quantity"
+PRODUCT_ID: Final = "product_id"
+CATEGORY: Final = "category"
+CHANNEL: Final = "channel"
+STORE_ID: Final = "store_id"
+DISCOUNT: Final = "discount"
+MARGIN: Final = "margin"
+
+TRANSACTION_REQUIRED: Final = (CUSTOMER_ID, TIMESTAMP, AMOUNT)
+TRANSACTION_OPTIONAL: Final = (
+    ORDER_ID,
+    QUANTITY,
+    PRODUCT_ID,
+    CATEGORY,
+    CHANNEL,
+    STORE_ID,
+    DISCOUNT,
+    MARGIN,
+)
+TRANSACTION_COLUMNS: Final = TRANSACTION_REQUIRED + TRANSACTION_OPTIONAL
+
+# -- customers ---------------------------------------------------------------------------------
+SIGNUP_DATE: Final = "signup_date"
+AGE_BAND: Final = "age_band"
+GENDER: Final = "gender"
+INCOME_BAND: Final = "income_band"
+REGION: Final = "region"
+TIER: Final = "tier"
+POINTS_BALANCE: Final = "points_balance"
+CONSENT_MARKETING: Final = "consent_marketing"
+CONSENT_PROFILING: Final = "consent_profiling"
+
+CONSENT_COLUMNS: Final = (CONSENT_MARKETING, CONSENT_PROFILING)
+#: Attributes kept for fairness audits; not model features unless the user opts in explicitly.
+PROTECTED_ATTRIBUTES: Final = (AGE_BAND, GENDER, INCOME_BAND)
+#: Substrings of column names that look like personal data; such columns are refused as features.
+PERSONAL_DATA_MARKERS: Final = (
+    "name",
+    "email",
+    "e_mail",
+    "e-mail",
+    "phone",
+    "mobile",
+    "address",
+    "street",
+    "postcode",
+    "postal",
+    "zip",
+    "birth",
+    "passport",
+    "ssn",
+    "iban",
+    "card_number",
+)
+
+# -- offers catalog ----------------------------------------------------------------------------
+OFFER_ID: Final = "offer_id"
+OFFER_NAME: Final = "name"
+KIND: Final = "kind"
+COST_PER_REDEMPTION: Final = "cost_per_redemption"
+COST_PER_SEND: Final = "cost_per_send"
+OFFER_CHANNEL: Final = "channel"
+MIN_BASKET: Final = "min_basket"
+MAX_PER_MONTH: Final = "max_per_month"
+STACKABLE: Final = "stackable"
+OFFER_KINDS: Final = ("discount", "cashback", "free_item", "points", "non_monetary")
+
+# -- campaign history / experiments ------------------------------------------------------------
+CAMPAIGN_ID: Final = "campaign_id"
+SENT_AT: Final = "sent_at"
+REDEEMED: Final = "redeemed"
+REDEEMED_AT: Final = "redeemed_at"
+#: The label of the control arm in campaign history and uplift models.
+CONTROL: Final = "control"
+
+# -- index of the training table ---------------------------------------------------------------
+AS_OF: Final = "as_of"
+CHURNED: Final = "churned"
