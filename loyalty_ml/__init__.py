@@ -28,6 +28,14 @@ _LAZY: dict[str, str] = {
     "TrackingError": "loyalty_ml.exceptions",
     "NotFittedError": "loyalty_ml.exceptions",
     "ModelNotFitted": "loyalty_ml.exceptions",
+    # contracts
+    "ColumnMap": "loyalty_ml.schema",
+    "CleaningReport": "loyalty_ml.schema",
+    "cleaning_report": "loyalty_ml.schema",
+    "validate_transactions": "loyalty_ml.schema",
+    "validate_customers": "loyalty_ml.schema",
+    "validate_offers": "loyalty_ml.schema",
+    "validate_campaigns": "loyalty_ml.schema",
 }
 _SUBMODULES = ("datasets", "exceptions", "schema")
 
@@ -62,4 +70,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PolicyError,
         SchemaError,
         TrackingError,
+    )
+    from loyalty_ml.schema import (  # noqa: F401
+        CleaningReport,
+        ColumnMap,
+        cleaning_report,
+        validate_campaigns,
+        validate_customers,
+        validate_offers,
+        validate_transactions,
     )

@@ -1,1 +1,23 @@
 """Data contracts: canonical columns, column mapping and validation of the input tables."""
+
+from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.report import CleaningReport, CleaningStep
+from loyalty_ml.schema.tables import (
+    looks_like_personal_data,
+    validate_campaigns,
+    validate_customers,
+    validate_offers,
+)
+from loyalty_ml.schema.transactions import cleaning_report, validate_transactions
+
+__all__ = [
+    "CleaningReport",
+    "CleaningStep",
+    "ColumnMap",
+    "cleaning_report",
+    "looks_like_personal_data",
+    "validate_campaigns",
+    "validate_customers",
+    "validate_offers",
+    "validate_transactions",
+]

@@ -1,0 +1,275 @@
+"""Coercion of raw columns to canonical dtypes, with errors that name the table, column and values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError, format_examples
+
+__all__ = [
+    "coerce_bool",
+    "coerce_customer_id",
+    "coerce_float",
+    "coerce_int",
+    "coerce_text",
+    "coerce_timestamp",
+    "require_columns",
+    "to_timestamp",
+]
+
+
+def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> None:
+    """Raise SchemaError when ``frame`` is not a DataFrame or misses required columns."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            f"{table} must be a pandas DataFrame; got {type(frame).__name__}.", table=table
+        )
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{table} is missing required column(s) {missing}. It has: "
+            f"{list(map(str, frame.columns))}. Rename them or pass a ColumnMap "
+            f"(e.g. ColumnMap({missing[0]}='<your column>')).",
+            table=table,
+            column=missing[0],
+        )
+
+
+def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series) -> str:
+    mask = np.asarray(mask, dtype=bool)
+    idx = series.index[mask]
+    vals = series[mask]
+    shown = [f"row {i}: {v!r}" for i, v in zip(idx[:5], vals.iloc[:5], strict=False)]
+    return format_examples(shown, total=int(mask.sum())).replace('"', "")
+
+
+def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer_id") -> pd.Series:
+    """Canonical customer ids: int64 when every id is a whole number, otherwise strings.
+
+    Floats that are whole numbers (``13085.0``, common after a CSV round trip with missing values) become
+    int64. Strings keep their text (leading zeros matter), stripped of surrounding blanks; empty strings
+    are missing. Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
+    """
+    if pd.api.types.is_bool_dtype(series):
+        raise SchemaError(
+            f"{table}.{column} holds booleans; customer ids must be strings or integers.",
+            table=table,
+            column=column,
+        )
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64") if series.isna().any() else series.astype("int64")
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype="float64")
+        finite = np.isfinite(values)
+        fractional = finite & (np.floor(values) != values)
+        if fractional.any():
+            raise SchemaError(
+                f"{table}.{column} has non-integer numeric ids {_bad_rows(series, fractional)}. "
+                "Customer ids must be whole numbers or strings; fix the source column.",
+                table=table,
+                column=column,
+            )
+        return series.astype("Int64")
+    # strings, objects, categoricals: text ids
+    text = series.astype("string").str.strip()
+    text = text.mask(text == "")
+    if series.dtype == object:
+        kinds = series.dropna().map(type).unique()
+        if any(k in (float, np.float64) for k in kinds) and any(k is str for k in kinds):
+            raise SchemaError(
+                f"{table}.{column} mixes numbers and text (types {sorted(k.__name__ for k in kinds)}). "
+                "Convert the column to one type first, e.g. .astype(str).",
+                table=table,
+                column=column,
+            )
+    return text.astype("str") if not text.isna().any() else text
+
+
+def to_timestamp(value: object, *, name: str = "as_of") -> pd.Timestamp:
+    """Parse a date-like scalar to a tz-naive Timestamp, with a clear error."""
+    try:
+        ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{name}={value!r} is not a date or timestamp: {exc}.") from None
+    if ts is pd.NaT:
+        raise SchemaError(f"{name} must be a date; got a missing value ({value!r}).")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def coerce_timestamp(
+    series: pd.Series,
+    *,
+    table: str,
+    column: str,
+    timezone: str | None = None,
+    allow_na: bool = False,
+) -> pd.Series:
+    """Canonical timestamps: datetime64[ns], tz-naive.
+
+    Time-zone aware values (or strings with UTC offsets, even mixed ones) are converted to ``timezone``
+    (UTC when ``None``) and the zone dropped, so every timestamp is on one clock. A column that mixes
+    zone-aware and naive values is refused: there is no safe way to guess the zone of the naive ones.
+    Numbers (epoch seconds?) are refused too, with the fix.
+    """
+    target = timezone or "UTC"
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        raise SchemaError(
+            f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date strings. "
+            "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first.",
+            table=table,
+            column=column,
+        )
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        out = series.dt.tz_convert(target).dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_dtype(series):
+        out = series
+    else:
+        out = _parse_datetime_text(series, table=table, column=column, target=target)
+    out = out.astype("datetime64[ns]")
+    missing = out.isna().to_numpy() & ~series.isna().to_numpy()
+    if missing.any():
+        raise SchemaError(
+            f"{table}.{column} has values that are not dates {_bad_rows(series, missing)}. "
+            "Fix or remove those rows, or parse the column yourself with pd.to_datetime(format=...).",
+            table=table,
+            column=column,
+        )
+    if not allow_na and out.isna().any():
+        raise SchemaError(
+            f"{table}.{column} has missing timestamps {_bad_rows(series, out.isna())}. "
+            "Every row needs a timestamp; drop those rows or fill them.",
+            table=table,
+            column=column,
+        )
+    return out
+
+
+def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: str) -> pd.Series:
+    values = series.dropna()
+    if len(values) and series.dtype == object:
+        aware = values.map(lambda v: isinstance(v, dt.datetime) and v.tzinfo is not None)
+        naive = values.map(lambda v: isinstance(v, dt.datetime) and v.tzinfo is None)
+        if aware.any() and naive.any():
+            raise SchemaError(
+                f"{table}.{column} mixes time-zone aware and naive timestamps "
+                f"(e.g. {values[aware].iloc[0]!r} and {values[naive].iloc[0]!r}). Localize the naive "
+                "ones to their zone first (Series.dt.tz_localize).",
+                table=table,
+                column=column,
+            )
+    with warnings.catch_warnings():
+        # pandas warns when it falls back to per-element parsing; that is what we ask for.
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(series, errors="coerce")
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        if parsed.notna().sum() < series.notna().sum():
+            # a second chance for columns whose format varies from row to row
+            try:
+                parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+            except (ValueError, TypeError):
+                parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        text = series.dropna().astype(str)
+        has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z|UTC|GMT)\s*$", regex=True)
+        if has_offset.any() and not has_offset.all():
+            raise SchemaError(
+                f"{table}.{column} mixes timestamps with and without a UTC offset "
+                f"(e.g. {text[has_offset].iloc[0]!r} and {text[~has_offset].iloc[0]!r}). Give every "
+                "value an offset, or none.",
+                table=table,
+                column=column,
+            )
+        return parsed.dt.tz_convert(target).dt.tz_localize(None)
+    if parsed.dtype == object:  # mixed offsets parsed to python objects by older pandas
+        parsed = pd.to_datetime(series, errors="coerce", utc=True)
+        return parsed.dt.tz_convert(target).dt.tz_localize(None)
+    return parsed
+
+
+def coerce_float(
+    series: pd.Series, *, table: str, column: str, allow_na: bool = False
+) -> pd.Series:
+    """Canonical money/float column: float64; text that is not a number is refused with examples."""
+    if pd.api.types.is_bool_dtype(series):
+        raise SchemaError(
+            f"{table}.{column} holds booleans; expected numbers.", table=table, column=column
+        )
+    out = pd.to_numeric(series, errors="coerce").astype("float64")
+    bad = out.isna().to_numpy() & ~series.isna().to_numpy()
+    if bad.any():
+        raise SchemaError(
+            f"{table}.{column} has values that are not numbers {_bad_rows(series, bad)}. "
+            "Clean them (e.g. remove currency symbols or thousands separators) first.",
+            table=table,
+            column=column,
+        )
+    if not allow_na and out.isna().any():
+        raise SchemaError(
+            f"{table}.{column} has missing values {_bad_rows(series, out.isna())}. "
+            "Fill or drop those rows first.",
+            table=table,
+            column=column,
+        )
+    if np.isinf(out.to_numpy()).any():
+        raise SchemaError(
+            f"{table}.{column} has infinite values {_bad_rows(series, np.isinf(out.to_numpy()))}.",
+            table=table,
+            column=column,
+        )
+    return out
+
+
+def coerce_int(series: pd.Series, *, table: str, column: str, allow_na: bool = True) -> pd.Series:
+    """Whole numbers as int64 (Int64 when missing values are allowed and present)."""
+    out = coerce_float(series, table=table, column=column, allow_na=allow_na)
+    values = out.to_numpy()
+    fractional = np.isfinite(values) & (np.floor(values) != values)
+    if fractional.any():
+        raise SchemaError(
+            f"{table}.{column} must hold whole numbers; got {_bad_rows(series, fractional)}.",
+            table=table,
+            column=column,
+        )
+    return out.astype("Int64") if out.isna().any() else out.astype("int64")
+
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+
+
+def coerce_bool(series: pd.Series, *, table: str, column: str) -> pd.Series:
+    """Booleans from bool, 0/1 or yes/no/true/false text; missing stays missing (boolean dtype)."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean")
+    text = series.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
+    out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
+    bad = out.isna().to_numpy() & ~series.isna().to_numpy()
+    if bad.any():
+        raise SchemaError(
+            f"{table}.{column} must be boolean (True/False, 1/0, yes/no); got "
+            f"{_bad_rows(series, bad)}.",
+            table=table,
+            column=column,
+        )
+    return out
+
+
+def coerce_text(series: pd.Series) -> pd.Series:
+    """Text column with pandas' string dtype; numbers become their text, missing stays missing."""
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype="float64")
+        if np.all(~np.isfinite(values) | (np.floor(values) == values)):
+            series = series.astype("Int64")
+    return (
+        series.astype("string").astype("str") if series.notna().all() else series.astype("string")
+    )

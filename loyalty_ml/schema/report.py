@@ -1,0 +1,83 @@
+"""The cleaning report: every rule a validator applied, with how many rows it flagged and removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["CleaningReport", "CleaningStep"]
+
+
+@dataclass(frozen=True)
+class CleaningStep:
+    """One cleaning rule.
+
+    ``flagged`` counts the rows of the input that match the rule, independently of every other rule (so it
+    can be compared with a data set's documented dirt); ``removed`` counts the rows this rule removed, in
+    the order the rules run (a row is removed by the first rule that matches it), so the ``removed`` counts
+    add up to ``rows_in - rows_out``.
+    """
+
+    rule: str
+    description: str
+    flagged: int
+    removed: int
+    action: str = "drop"
+
+
+@dataclass
+class CleaningReport:
+    """What a validator did to a table. Read it, print it, or log ``as_dict()`` to MLflow."""
+
+    table: str
+    rows_in: int
+    rows_out: int = 0
+    steps: list[CleaningStep] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(
+        self, rule: str, description: str, *, flagged: int, removed: int, action: str = "drop"
+    ) -> None:
+        """Record one rule."""
+        self.steps.append(CleaningStep(rule, description, int(flagged), int(removed), action))
+
+    def flagged(self, rule: str) -> int:
+        """Rows of the input flagged by ``rule`` (0 when the rule did not run)."""
+        return sum(s.flagged for s in self.steps if s.rule == rule)
+
+    def removed(self, rule: str) -> int:
+        """Rows removed by ``rule`` (0 when the rule did not run)."""
+        return sum(s.removed for s in self.steps if s.rule == rule)
+
+    @property
+    def rows_removed(self) -> int:
+        return self.rows_in - self.rows_out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule: ``rule``, ``description``, ``action``, ``flagged``, ``removed``."""
+        return pd.DataFrame(
+            [(s.rule, s.description, s.action, s.flagged, s.removed) for s in self.steps],
+            columns=["rule", "description", "action", "flagged", "removed"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat counts, e.g. for ``mlflow.log_metrics``."""
+        out: dict[str, Any] = {"rows_in": self.rows_in, "rows_out": self.rows_out}
+        for s in self.steps:
+            out[f"flagged_{s.rule}"] = s.flagged
+            out[f"removed_{s.rule}"] = s.removed
+        return out
+
+    def __str__(self) -> str:
+        lines = [
+            f"Cleaning report for {self.table}: {self.rows_in:,} rows in, {self.rows_out:,} out"
+        ]
+        for s in self.steps:
+            lines.append(
+                f"  {s.rule:<22} flagged {s.flagged:>10,}  {s.action:<6} {s.removed:>10,}"
+                f"  {s.description}"
+            )
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)

@@ -1,0 +1,285 @@
+"""Contracts of the optional tables: customers, offers catalog and campaign history."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import (
+    coerce_bool,
+    coerce_customer_id,
+    coerce_float,
+    coerce_int,
+    coerce_text,
+    coerce_timestamp,
+    require_columns,
+)
+from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.report import CleaningReport
+from loyalty_ml.schema.transactions import REPORT_ATTR
+
+__all__ = [
+    "looks_like_personal_data",
+    "validate_campaigns",
+    "validate_customers",
+    "validate_offers",
+]
+
+
+def looks_like_personal_data(column: str) -> bool:
+    """True when a column name suggests personal data (name, e-mail, phone, address, ...)."""
+    name = str(column).lower().replace(" ", "_")
+    return any(marker in name for marker in C.PERSONAL_DATA_MARKERS)
+
+
+def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
+    dup = frame[column].duplicated(keep=False)
+    if dup.any():
+        ids = frame.loc[dup, column].drop_duplicates()
+        raise SchemaError(
+            f"{table}.{column} must be unique; {format_examples(ids.tolist(), total=len(ids))} "
+            "appear more than once. Keep one row per id.",
+            table=table,
+            column=column,
+        )
+
+
+def validate_customers(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMap | None = None,
+    drop_personal_data: bool = True,
+    missing_consent: bool = False,
+) -> pd.DataFrame:
+    """Check a customers table and return its canonical copy, indexed by ``customer_id``.
+
+    - ``customer_id`` is required and unique (rows without one are refused: a profile needs an id).
+    - ``signup_date`` (optional) becomes datetime64[ns]; consent flags become booleans, and a missing
+      flag is read as ``missing_consent`` (default False: no consent unless it was given), counted.
+    - Columns whose names look like personal data (name, e-mail, phone, address...) are dropped and
+      listed in the report when ``drop_personal_data`` (the default): the library never needs them.
+    - Every other attribute is kept as it is (age band, gender, region, tier, points balance...).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"customer_id": [1, 2], "email": ["a@x", "b@x"],
+    ...                     "consent_marketing": ["yes", "no"]})
+    >>> validate_customers(raw).columns.tolist()
+    ['consent_marketing']
+    """
+    table = "customers"
+    if not isinstance(raw, pd.DataFrame):
+        raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
+    frame = (columns or ColumnMap()).apply(raw, table=table)
+    if frame.index.name == C.CUSTOMER_ID and C.CUSTOMER_ID not in frame.columns:
+        frame = frame.reset_index()
+    require_columns(frame, (C.CUSTOMER_ID,), table=table)
+    report = CleaningReport(table=table, rows_in=len(frame))
+    out = frame.copy()
+    out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)
+    missing = out[C.CUSTOMER_ID].isna()
+    if missing.any():
+        raise SchemaError(
+            f"{table}.{C.CUSTOMER_ID} is missing on {int(missing.sum())} row(s) "
+            f"(first: {format_examples(out.index[missing].tolist())}). Drop them first.",
+            table=table,
+            column=C.CUSTOMER_ID,
+        )
+    if out[C.CUSTOMER_ID].dtype == "Int64":
+        out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
+    _no_duplicate_ids(out, C.CUSTOMER_ID, table=table)
+    personal = [c for c in out.columns if c != C.CUSTOMER_ID and looks_like_personal_data(c)]
+    if personal and drop_personal_data:
+        out = out.drop(columns=personal)
+        report.notes.append(f"dropped personal-data columns {personal}")
+    if C.SIGNUP_DATE in out.columns:
+        out[C.SIGNUP_DATE] = coerce_timestamp(
+            out[C.SIGNUP_DATE], table=table, column=C.SIGNUP_DATE, allow_na=True
+        )
+    for flag in C.CONSENT_COLUMNS:
+        if flag in out.columns:
+            values = coerce_bool(out[flag], table=table, column=flag)
+            n_missing = int(values.isna().sum())
+            report.add(
+                f"missing_{flag}",
+                f"missing {flag} read as {missing_consent}",
+                flagged=n_missing,
+                removed=0,
+                action="fill",
+            )
+            out[flag] = values.fillna(missing_consent).astype(bool)
+    if C.POINTS_BALANCE in out.columns:
+        out[C.POINTS_BALANCE] = coerce_float(
+            out[C.POINTS_BALANCE], table=table, column=C.POINTS_BALANCE, allow_na=True
+        )
+    out = out.set_index(C.CUSTOMER_ID)
+    report.rows_out = len(out)
+    out.attrs = {REPORT_ATTR: report}
+    return out
+
+
+def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> pd.DataFrame:
+    """Check an offers catalog and return its canonical copy, indexed by ``offer_id``.
+
+    ``offer_id`` unique and not the control label; ``cost_per_redemption`` >= 0 (required);
+    ``cost_per_send`` >= 0 (default 0); ``kind`` one of ``OFFER_KINDS`` when present; ``min_basket`` >= 0
+    and ``max_per_month`` a whole number >= 1 when present.
+
+    Examples
+    --------
+    >>> validate_offers(pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.5]}))
+           cost_per_redemption  cost_per_send
+    offer_id
+    d5                     1.5            0.0
+    """
+    table = "offers"
+    if not isinstance(raw, pd.DataFrame):
+        raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
+    frame = (columns or ColumnMap()).apply(raw, table=table)
+    if frame.index.name == C.OFFER_ID and C.OFFER_ID not in frame.columns:
+        frame = frame.reset_index()
+    require_columns(frame, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
+    out = frame.copy()
+    out[C.OFFER_ID] = coerce_text(out[C.OFFER_ID])
+    if out[C.OFFER_ID].isna().any():
+        raise SchemaError(f"{table}.{C.OFFER_ID} has missing ids.", table=table, column=C.OFFER_ID)
+    if (out[C.OFFER_ID] == C.CONTROL).any():
+        raise SchemaError(
+            f"{table}.{C.OFFER_ID}: {C.CONTROL!r} is reserved for the control arm and cannot be an "
+            "offer id. Rename that offer.",
+            table=table,
+            column=C.OFFER_ID,
+        )
+    _no_duplicate_ids(out, C.OFFER_ID, table=table)
+    if C.COST_PER_SEND not in out.columns:
+        out[C.COST_PER_SEND] = 0.0
+    for col in (C.COST_PER_REDEMPTION, C.COST_PER_SEND, C.MIN_BASKET):
+        if col not in out.columns:
+            continue
+        values = coerce_float(out[col], table=table, column=col, allow_na=col == C.MIN_BASKET)
+        negative = values < 0
+        if negative.any():
+            raise SchemaError(
+                f"{table}.{col} must be >= 0; offers "
+                f"{format_examples(out.loc[negative, C.OFFER_ID].tolist(), total=int(negative.sum()))}"
+                f" have {format_examples(values[negative].tolist())}.",
+                table=table,
+                column=col,
+            )
+        out[col] = values
+    if C.KIND in out.columns:
+        unknown = ~out[C.KIND].isin(C.OFFER_KINDS)
+        if unknown.any():
+            raise SchemaError(
+                f"{table}.{C.KIND} must be one of {list(C.OFFER_KINDS)}; got "
+                f"{format_examples(out.loc[unknown, C.KIND].unique().tolist())} for offers "
+                f"{format_examples(out.loc[unknown, C.OFFER_ID].tolist())}.",
+                table=table,
+                column=C.KIND,
+            )
+    if C.MAX_PER_MONTH in out.columns:
+        values = coerce_int(out[C.MAX_PER_MONTH], table=table, column=C.MAX_PER_MONTH)
+        if (values < 1).any():
+            raise SchemaError(
+                f"{table}.{C.MAX_PER_MONTH} must be >= 1 (or missing for no cap).",
+                table=table,
+                column=C.MAX_PER_MONTH,
+            )
+        out[C.MAX_PER_MONTH] = values
+    return out.set_index(C.OFFER_ID)
+
+
+def validate_campaigns(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMap | None = None,
+    offers: pd.DataFrame | None = None,
+    control: str = C.CONTROL,
+) -> pd.DataFrame:
+    """Check a campaign history (or experiment) table and return its canonical copy.
+
+    Required: ``customer_id``, ``offer_id`` (``control`` for the control arm), ``sent_at``. Optional:
+    ``campaign_id`` (default: the send date, ``YYYY-MM-DD``), ``redeemed`` (bool, default False) and
+    ``redeemed_at``. Checks: offers known to the catalog when ``offers`` is given; a customer at most once
+    per campaign; ``redeemed_at >= sent_at``; control rows never redeemed.
+    """
+    table = "campaigns"
+    if not isinstance(raw, pd.DataFrame):
+        raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
+    frame = (columns or ColumnMap()).apply(raw, table=table)
+    require_columns(frame, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=table)
+    out = frame.copy()
+    out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)
+    if out[C.CUSTOMER_ID].isna().any():
+        raise SchemaError(
+            f"{table}.{C.CUSTOMER_ID} is missing on {int(out[C.CUSTOMER_ID].isna().sum())} rows.",
+            table=table,
+            column=C.CUSTOMER_ID,
+        )
+    if out[C.CUSTOMER_ID].dtype == "Int64":
+        out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
+    out[C.OFFER_ID] = coerce_text(out[C.OFFER_ID])
+    out[C.SENT_AT] = coerce_timestamp(out[C.SENT_AT], table=table, column=C.SENT_AT)
+    if C.CAMPAIGN_ID not in out.columns:
+        out[C.CAMPAIGN_ID] = out[C.SENT_AT].dt.strftime("%Y-%m-%d")
+    else:
+        out[C.CAMPAIGN_ID] = coerce_text(out[C.CAMPAIGN_ID])
+    if offers is not None:
+        known = set(validate_offers(offers).index) | {control}
+        unknown = ~out[C.OFFER_ID].isin(known)
+        if unknown.any():
+            bad = out.loc[unknown, C.OFFER_ID].unique().tolist()
+            raise SchemaError(
+                f"{table}.{C.OFFER_ID} has ids that are not in the offers catalog nor the control "
+                f"label {control!r}: {format_examples(bad, total=len(bad))}.",
+                table=table,
+                column=C.OFFER_ID,
+            )
+    twice = out.duplicated([C.CAMPAIGN_ID, C.CUSTOMER_ID], keep=False)
+    if twice.any():
+        pairs = out.loc[twice, [C.CAMPAIGN_ID, C.CUSTOMER_ID]].drop_duplicates()
+        raise SchemaError(
+            f"{table}: a customer appears more than once in a campaign "
+            f"{format_examples(list(pairs.itertuples(index=False, name=None)), total=len(pairs))}. "
+            "Keep one row per (campaign_id, customer_id).",
+            table=table,
+            column=C.CUSTOMER_ID,
+        )
+    if C.REDEEMED in out.columns:
+        out[C.REDEEMED] = (
+            coerce_bool(out[C.REDEEMED], table=table, column=C.REDEEMED).fillna(False).astype(bool)
+        )
+    if C.REDEEMED_AT in out.columns:
+        out[C.REDEEMED_AT] = coerce_timestamp(
+            out[C.REDEEMED_AT], table=table, column=C.REDEEMED_AT, allow_na=True
+        )
+        if C.REDEEMED not in out.columns:
+            out[C.REDEEMED] = out[C.REDEEMED_AT].notna()
+        early = (out[C.REDEEMED_AT] < out[C.SENT_AT]).to_numpy()
+        if early.any():
+            raise SchemaError(
+                f"{table}: {int(early.sum())} row(s) were redeemed before they were sent "
+                f"(first rows {format_examples(out.index[early].tolist())}). Fix redeemed_at.",
+                table=table,
+                column=C.REDEEMED_AT,
+            )
+    elif C.REDEEMED not in out.columns:
+        out[C.REDEEMED] = False
+    control_redeemed = (out[C.OFFER_ID] == control) & out[C.REDEEMED]
+    if control_redeemed.any():
+        raise SchemaError(
+            f"{table}: {int(control_redeemed.sum())} control row(s) are marked redeemed; the control "
+            f"arm ({control!r}) gets no offer. Fix the offer_id or the redeemed flag.",
+            table=table,
+            column=C.REDEEMED,
+        )
+    order = [C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT, C.REDEEMED]
+    if C.REDEEMED_AT in out.columns:
+        order.append(C.REDEEMED_AT)
+    rest = [c for c in out.columns if c not in order]
+    return (
+        out[order + rest]
+        .sort_values([C.SENT_AT, C.CAMPAIGN_ID], kind="stable")
+        .reset_index(drop=True)
+    )

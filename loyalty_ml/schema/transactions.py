@@ -1,0 +1,264 @@
+"""The transactions contract: ``validate_transactions``."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, overload
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import (
+    coerce_customer_id,
+    coerce_float,
+    coerce_int,
+    coerce_text,
+    coerce_timestamp,
+    require_columns,
+    to_timestamp,
+)
+from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.report import CleaningReport
+
+__all__ = ["REPORT_ATTR", "cleaning_report", "validate_transactions"]
+
+TABLE = "transactions"
+#: Key under which validators store their report in ``DataFrame.attrs``.
+REPORT_ATTR = "cleaning_report"
+
+
+@overload
+def validate_transactions(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMap | None = ...,
+    returns: Literal["drop", "keep"] = ...,
+    zero_amounts: Literal["drop", "keep"] = ...,
+    cancellation_pattern: str | None = ...,
+    non_purchase_pattern: str | None = ...,
+    drop_duplicates: bool = ...,
+    observation_end: object = ...,
+    timezone: str | None = ...,
+    return_report: Literal[False] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def validate_transactions(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMap | None = ...,
+    returns: Literal["drop", "keep"] = ...,
+    zero_amounts: Literal["drop", "keep"] = ...,
+    cancellation_pattern: str | None = ...,
+    non_purchase_pattern: str | None = ...,
+    drop_duplicates: bool = ...,
+    observation_end: object = ...,
+    timezone: str | None = ...,
+    return_report: Literal[True],
+) -> tuple[pd.DataFrame, CleaningReport]: ...
+
+
+def validate_transactions(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMap | None = None,
+    returns: Literal["drop", "keep"] = "drop",
+    zero_amounts: Literal["drop", "keep"] = "drop",
+    cancellation_pattern: str | None = None,
+    non_purchase_pattern: str | None = None,
+    drop_duplicates: bool = True,
+    observation_end: object = None,
+    timezone: str | None = None,
+    return_report: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, CleaningReport]:
+    """Check a transactions table and return its canonical, cleaned copy.
+
+    The input is never modified. The output has the canonical columns (DESIGN.md section 2) that the
+    input has, in canonical order, canonical dtypes (``customer_id`` int64 or str, ``timestamp``
+    datetime64[ns] tz-naive, ``amount`` float64), sorted by ``timestamp`` with a fresh RangeIndex.
+    Columns that are not canonical are left out (data minimisation).
+
+    Cleaning rules, in this order; each row is removed by the first rule that matches it, and every rule
+    is counted in the report (``flagged`` = rows of the input matching it on their own, ``removed`` =
+    rows it removed):
+
+    1. ``duplicate``: exact duplicate rows of the input (every column equal), keeping the first.
+    2. ``missing_customer``: no customer id (guest purchases cannot belong to a loyalty profile).
+    3. ``cancellation``: ``order_id`` matches ``cancellation_pattern`` (e.g. ``"^C"`` for invoices
+       starting with C), when given.
+    4. ``negative_amount``: returns and refunds (``amount < 0``), when ``returns="drop"``.
+    5. ``zero_amount``: free lines (``amount == 0``), when ``zero_amounts="drop"``.
+    6. ``non_purchase``: ``product_id`` matches ``non_purchase_pattern`` (postage, fees, adjustments),
+       when given.
+    7. ``after_observation_end``: ``timestamp > observation_end`` (rows in the future of the data's
+       stated end), when ``observation_end`` is given.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        One row per purchase line or per order.
+    columns : ColumnMap, optional
+        Your column names for the canonical ones.
+    returns, zero_amounts : {"drop", "keep"}
+        Whether negative and zero amounts are removed (counted either way).
+    cancellation_pattern, non_purchase_pattern : str, optional
+        Regular expressions matched against ``order_id`` and ``product_id`` (``re.match``).
+    drop_duplicates : bool
+        Remove exact duplicate rows.
+    observation_end : date-like, optional
+        The end of the data; later rows are removed and counted.
+    timezone : str, optional
+        Zone that aware timestamps are converted to before the zone is dropped (default UTC).
+    return_report : bool
+        Also return the :class:`CleaningReport` (it is always in ``result.attrs["cleaning_report"]``).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"cust": [1, 1, None], "ts": ["2024-01-02", "2024-01-05", "2024-01-06"],
+    ...                     "amount": [10.0, -3.0, 5.0]})
+    >>> tx, report = validate_transactions(raw, columns=ColumnMap(customer_id="cust", timestamp="ts"),
+    ...                                    return_report=True)
+    >>> len(tx), report.removed("negative_amount"), report.removed("missing_customer")
+    (1, 1, 1)
+    """
+    if returns not in ("drop", "keep"):
+        raise ConfigError(f"returns must be 'drop' or 'keep'; got {returns!r}.")
+    if zero_amounts not in ("drop", "keep"):
+        raise ConfigError(f"zero_amounts must be 'drop' or 'keep'; got {zero_amounts!r}.")
+    cancel_re = _compile(cancellation_pattern, "cancellation_pattern")
+    non_purchase_re = _compile(non_purchase_pattern, "non_purchase_pattern")
+    if not isinstance(raw, pd.DataFrame):
+        raise SchemaError(
+            f"{TABLE} must be a pandas DataFrame; got {type(raw).__name__}.", table=TABLE
+        )
+    frame = (columns or ColumnMap()).apply(raw, table=TABLE)
+    require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
+    if cancel_re is not None and C.ORDER_ID not in frame.columns:
+        raise SchemaError(
+            f"cancellation_pattern needs an order_id column; {TABLE} has {list(frame.columns)}.",
+            table=TABLE,
+            column=C.ORDER_ID,
+        )
+    if non_purchase_re is not None and C.PRODUCT_ID not in frame.columns:
+        raise SchemaError(
+            f"non_purchase_pattern needs a product_id column; {TABLE} has {list(frame.columns)}.",
+            table=TABLE,
+            column=C.PRODUCT_ID,
+        )
+    end = (
+        to_timestamp(observation_end, name="observation_end")
+        if observation_end is not None
+        else None
+    )
+
+    report = CleaningReport(table=TABLE, rows_in=len(frame))
+    out = _canonical_columns(frame, timezone=timezone)
+
+    # Independent flags on the input, then sequential removal.
+    rules: list[tuple[str, str, np.ndarray, str]] = []
+    dup = raw.duplicated(keep="first").to_numpy()
+    rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
+    rules.append(
+        ("missing_customer", "no customer id", out[C.CUSTOMER_ID].isna().to_numpy(), "drop")
+    )
+    cancelled = np.zeros(len(out), dtype=bool)
+    if cancel_re is not None:
+        cancelled = _matches(out[C.ORDER_ID], cancel_re)
+        rules.append(("cancellation", f"order_id matches {cancel_re.pattern!r}", cancelled, "drop"))
+    amount = out[C.AMOUNT].to_numpy()
+    rules.append(("negative_amount", "amount < 0 (returns, refunds)", amount < 0, returns))
+    rules.append(("zero_amount", "amount == 0", amount == 0, zero_amounts))
+    if non_purchase_re is not None:
+        flag = _matches(out[C.PRODUCT_ID], non_purchase_re)
+        rules.append(
+            ("non_purchase", f"product_id matches {non_purchase_re.pattern!r}", flag, "drop")
+        )
+    if end is not None:
+        future = (out[C.TIMESTAMP] > end).to_numpy()
+        rules.append(("after_observation_end", f"timestamp after {end}", future, "drop"))
+
+    keep = np.ones(len(out), dtype=bool)
+    for rule, description, flag, action in rules:
+        removed = flag & keep if action == "drop" else np.zeros_like(flag)
+        keep &= ~removed
+        report.add(
+            rule, description, flagged=int(flag.sum()), removed=int(removed.sum()), action=action
+        )
+
+    out = out.loc[keep]
+    if out[C.CUSTOMER_ID].dtype == "Int64":
+        out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
+    elif out[C.CUSTOMER_ID].dtype != "str" and not out[C.CUSTOMER_ID].isna().any():
+        out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("str")
+    out = out.sort_values(C.TIMESTAMP, kind="stable").reset_index(drop=True)
+    report.rows_out = len(out)
+    if len(out) == 0:
+        raise SchemaError(
+            f"{TABLE}: no rows left after cleaning ({report.rows_in} in).\n{report}\n"
+            "Check the ColumnMap and the cleaning options.",
+            table=TABLE,
+        )
+    out.attrs = {REPORT_ATTR: report}
+    return (out, report) if return_report else out
+
+
+def cleaning_report(frame: pd.DataFrame) -> CleaningReport | None:
+    """The cleaning report a validator attached to ``frame`` (None if there is none)."""
+    report = frame.attrs.get(REPORT_ATTR)
+    return report if isinstance(report, CleaningReport) else None
+
+
+def _compile(pattern: str | None, name: str) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{name}={pattern!r} is not a valid regular expression: {exc}.") from None
+
+
+def _matches(series: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
+    text = series.astype("string")
+    return text.str.match(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataFrame:
+    data: dict[str, pd.Series] = {
+        C.CUSTOMER_ID: coerce_customer_id(frame[C.CUSTOMER_ID], table=TABLE),
+        C.TIMESTAMP: coerce_timestamp(
+            frame[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP, timezone=timezone
+        ),
+        C.AMOUNT: coerce_float(frame[C.AMOUNT], table=TABLE, column=C.AMOUNT),
+    }
+    for col in C.TRANSACTION_OPTIONAL:
+        if col not in frame.columns:
+            continue
+        series = frame[col]
+        if col == C.ORDER_ID:
+            data[col] = (
+                coerce_int(series, table=TABLE, column=col)
+                if pd.api.types.is_numeric_dtype(series)
+                else coerce_text(series)
+            )
+        elif col == C.QUANTITY:
+            data[col] = coerce_float(series, table=TABLE, column=col, allow_na=True)
+        elif col in (C.DISCOUNT, C.MARGIN):
+            values = coerce_float(series, table=TABLE, column=col, allow_na=True)
+            if col == C.DISCOUNT and (values < 0).any():
+                bad = series[(values < 0).to_numpy()]
+                raise SchemaError(
+                    f"{TABLE}.{C.DISCOUNT} is the money given away on a line and cannot be "
+                    f"negative; got {format_examples(bad.tolist(), total=len(bad))}. "
+                    "Map surcharges elsewhere or set them to 0.",
+                    table=TABLE,
+                    column=C.DISCOUNT,
+                )
+            data[col] = values
+        else:  # product_id, category, channel, store_id
+            data[col] = (
+                series.copy() if pd.api.types.is_integer_dtype(series) else coerce_text(series)
+            )
+    return pd.DataFrame(data, index=frame.index).reset_index(drop=True)

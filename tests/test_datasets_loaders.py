@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from loyalty_ml.datasets import load_hillstrom, load_online_retail_ii
+from loyalty_ml.exceptions import SchemaError
+
+pytestmark = pytest.mark.realdata
+
+
+def test_online_retail_counts_match_documented_dirt(online_retail_path: Path) -> None:
+    tx, report = load_online_retail_ii(online_retail_path, return_report=True)
+    raw = pd.read_parquet(online_retail_path)
+    # the data set's README: 525,461 rows; 107,927 without a customer; 10,206 cancellation lines;
+    # 6,865 exact duplicate lines; 3,690 lines with a zero or negative price.
+    assert report.rows_in == 525_461 == len(raw)
+    assert report.flagged("missing_customer") == 107_927
+    assert report.flagged("cancellation") == 10_206
+    assert report.flagged("duplicate") == 6_865
+    negative_price = int((raw["Price"] < 0).sum())
+    assert report.flagged("zero_amount") + negative_price == 3_690
+    assert report.rows_out == len(tx)
+    assert sum(s.removed for s in report.steps) == report.rows_in - report.rows_out
+    assert tx["customer_id"].dtype == "int64"
+    assert (tx["amount"] > 0).all()
+    assert not tx["order_id"].str.startswith("C").any()
+    assert tx["customer_id"].nunique() == 4_285  # of 4,383 with any line, some only cancelled
+
+
+def test_hillstrom_arms_and_rates(hillstrom_path: Path) -> None:
+    h = load_hillstrom(hillstrom_path)
+    assert len(h) == 64_000 and h.index.name == "customer_id"
+    assert h["offer_id"].value_counts().to_dict() == {
+        "womens_email": 21_387,
+        "mens_email": 21_307,
+        "control": 21_306,
+    }
+    rates = h.groupby("offer_id")["visit"].mean().round(4).to_dict()
+    assert rates == {"control": 0.1062, "mens_email": 0.1828, "womens_email": 0.1514}
+
+
+def test_loader_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="Online Retail II file not found"):
+        load_online_retail_ii(tmp_path / "nope.parquet")
+    bad = tmp_path / "x.csv"
+    pd.DataFrame({"Invoice": ["1"]}).to_csv(bad, index=False)
+    with pytest.raises(SchemaError, match="lacks columns"):
+        load_online_retail_ii(bad)
+    with pytest.raises(SchemaError, match="lacks columns"):
+        load_hillstrom(bad)
+    text_file = tmp_path / "x.txt"
+    text_file.write_text("not data")
+    with pytest.raises(SchemaError, match="unsupported file type"):
+        load_online_retail_ii(text_file)

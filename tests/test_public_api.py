@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import loyalty_ml
+import loyalty_ml.datasets
+import loyalty_ml.schema
+
+
+@__import__("pytest").mark.parametrize(
+    "module", [loyalty_ml, loyalty_ml.schema, loyalty_ml.datasets]
+)
+def test_every_public_name_resolves(module: object) -> None:
+    for name in module.__all__:  # type: ignore[attr-defined]
+        assert getattr(module, name) is not None, name
+
+
+def test_import_has_no_heavy_side_effects() -> None:
+    code = (
+        "import sys, loyalty_ml; "
+        "heavy = [m for m in ('mlflow', 'shap', 'causalml', 'lightgbm') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_errors_are_value_errors_where_callers_catch_them() -> None:
+    for cls in (
+        loyalty_ml.SchemaError,
+        loyalty_ml.ConfigError,
+        loyalty_ml.PolicyError,
+        loyalty_ml.LeakageError,
+    ):
+        assert issubclass(cls, ValueError) and issubclass(cls, loyalty_ml.LoyaltyMLError)
+    from sklearn.exceptions import NotFittedError
+
+    assert issubclass(loyalty_ml.NotFittedError, NotFittedError)

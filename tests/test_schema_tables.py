@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.schema import (
+    ColumnMap,
+    cleaning_report,
+    looks_like_personal_data,
+    validate_campaigns,
+    validate_customers,
+    validate_offers,
+)
+
+
+def _customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cid": [1.0, 2.0, 3.0],
+            "signup_date": ["2023-01-01", "2023-02-01", None],
+            "Full Name": ["A", "B", "C"],
+            "email": ["a@x", "b@x", "c@x"],
+            "consent_marketing": ["yes", "no", None],
+            "consent_profiling": [True, False, True],
+            "tier": ["gold", "silver", "bronze"],
+        }
+    )
+
+
+def test_customers_canonical_and_minimised() -> None:
+    out = validate_customers(_customers(), columns=ColumnMap(customer_id="cid"))
+    assert out.index.name == "customer_id" and out.index.dtype == "int64"
+    assert "email" not in out.columns and "Full Name" not in out.columns
+    assert out["consent_marketing"].tolist() == [True, False, False]  # missing -> no consent
+    assert out["consent_profiling"].dtype == bool
+    assert out["signup_date"].dtype == "datetime64[ns]"
+    report = cleaning_report(out)
+    assert report is not None and report.flagged("missing_consent_marketing") == 1
+    assert any("personal-data" in n for n in report.notes)
+
+
+def test_customers_keep_personal_when_asked() -> None:
+    out = validate_customers(
+        _customers(), columns=ColumnMap(customer_id="cid"), drop_personal_data=False
+    )
+    assert "email" in out.columns
+
+
+def test_customers_errors() -> None:
+    dup = _customers().assign(cid=[1, 1, 2])
+    with pytest.raises(SchemaError, match=r"customer_id must be unique; \[1\]"):
+        validate_customers(dup, columns=ColumnMap(customer_id="cid"))
+    with pytest.raises(SchemaError, match="customer_id is missing on 1 row"):
+        validate_customers(
+            _customers().assign(cid=[1, None, 2]), columns=ColumnMap(customer_id="cid")
+        )
+    with pytest.raises(SchemaError, match="consent_profiling must be boolean"):
+        validate_customers(
+            _customers().assign(consent_profiling=["maybe", "y", "n"]),
+            columns=ColumnMap(customer_id="cid"),
+        )
+    with pytest.raises(SchemaError, match=r"missing required column\(s\) \['customer_id'\]"):
+        validate_customers(_customers())
+
+
+def test_personal_data_markers() -> None:
+    assert looks_like_personal_data("Email Address")
+    assert looks_like_personal_data("phone_number")
+    assert not looks_like_personal_data("tier")
+
+
+def _offers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "offer_id": ["d5", "d15", "pts"],
+            "cost_per_redemption": [1.5, 4.5, 1.0],
+            "kind": ["discount", "discount", "points"],
+            "max_per_month": [2, 1, None],
+        }
+    )
+
+
+def test_offers_canonical() -> None:
+    out = validate_offers(_offers())
+    assert out.index.name == "offer_id"
+    assert (out["cost_per_send"] == 0.0).all()
+    assert str(out["max_per_month"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"offer_id": ["d5", "d5", "pts"]}, r"offer_id must be unique; \['d5'\]"),
+        ({"offer_id": ["control", "d15", "pts"]}, "reserved for the control arm"),
+        (
+            {"cost_per_redemption": [1.0, -2.0, 1.0]},
+            r"cost_per_redemption must be >= 0; offers \['d15'\]",
+        ),
+        ({"kind": ["discount", "coupon", "points"]}, r"kind must be one of .*'coupon'"),
+        ({"max_per_month": [0, 1, 1]}, "max_per_month must be >= 1"),
+    ],
+)
+def test_offers_errors(change: dict[str, list[object]], message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        validate_offers(_offers().assign(**change))
+
+
+def _campaigns() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 1],
+            "offer_id": ["d5", "control", "d15", "d5"],
+            "sent_at": ["2024-01-01", "2024-01-01", "2024-01-01", "2024-03-01"],
+            "redeemed_at": ["2024-01-03", None, None, None],
+        }
+    )
+
+
+def test_campaigns_canonical() -> None:
+    out = validate_campaigns(_campaigns(), offers=_offers())
+    assert out["campaign_id"].tolist()[:3] == ["2024-01-01"] * 3
+    assert out["redeemed"].tolist() == [True, False, False, False]
+    assert out["sent_at"].dtype == "datetime64[ns]"
+
+
+def test_campaign_errors() -> None:
+    with pytest.raises(SchemaError, match=r"not in the offers catalog .*'d99'"):
+        validate_campaigns(
+            _campaigns().assign(offer_id=["d99", "control", "d5", "d5"]), offers=_offers()
+        )
+    with pytest.raises(SchemaError, match="more than once in a campaign"):
+        validate_campaigns(_campaigns().assign(sent_at="2024-01-01"))
+    with pytest.raises(SchemaError, match="redeemed before they were sent"):
+        validate_campaigns(_campaigns().assign(redeemed_at=["2023-12-01", None, None, None]))
+    with pytest.raises(SchemaError, match="control row"):
+        validate_campaigns(_campaigns().assign(redeemed_at=[None, "2024-01-02", None, None]))

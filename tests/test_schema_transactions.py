@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.schema import ColumnMap, cleaning_report, validate_transactions
+
+
+def _raw() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, None, 3, 3],
+            "timestamp": [
+                "2024-01-05 10:00",
+                "2024-01-01 09:00",
+                "2024-01-02",
+                "2024-01-02",
+                "2024-01-03",
+                "2024-01-04",
+                "2024-02-01",
+            ],
+            "amount": [10.0, 5.0, 7.5, 7.5, 3.0, -2.0, 0.0],
+            "order_id": ["A1", "A2", "A3", "A3", "A4", "C5", "A6"],
+            "product_id": ["p1", "p2", "POST", "POST", "p1", "p1", "p3"],
+        }
+    )
+
+
+def test_canonical_dtypes_order_and_sorting() -> None:
+    tx = validate_transactions(_raw())
+    assert list(tx.columns) == ["customer_id", "timestamp", "amount", "order_id", "product_id"]
+    assert tx["customer_id"].dtype == "int64"
+    assert tx["timestamp"].dtype == "datetime64[ns]"
+    assert tx["amount"].dtype == "float64"
+    assert tx["timestamp"].is_monotonic_increasing
+    assert isinstance(tx.index, pd.RangeIndex)
+
+
+def test_never_mutates_input() -> None:
+    raw = _raw()
+    before = raw.copy()
+    validate_transactions(raw, cancellation_pattern="^C", non_purchase_pattern="^POST$")
+    pd.testing.assert_frame_equal(raw, before)
+
+
+def test_cleaning_counts_flagged_and_removed() -> None:
+    tx, report = validate_transactions(
+        _raw(), cancellation_pattern="^C", non_purchase_pattern="^POST$", return_report=True
+    )
+    # rows: 0,1 keep; 2 POST (non-purchase); 3 duplicate of 2; 4 no customer; 5 cancellation and
+    # negative; 6 zero amount
+    assert report.flagged("duplicate") == 1 and report.removed("duplicate") == 1
+    assert report.flagged("missing_customer") == 1
+    assert report.flagged("cancellation") == 1 and report.removed("cancellation") == 1
+    assert report.flagged("negative_amount") == 1 and report.removed("negative_amount") == 0
+    assert report.flagged("zero_amount") == 1 and report.removed("zero_amount") == 1
+    assert report.flagged("non_purchase") == 2 and report.removed("non_purchase") == 1
+    assert report.rows_in == 7 and report.rows_out == len(tx) == 2
+    assert sum(s.removed for s in report.steps) == report.rows_in - report.rows_out
+    assert cleaning_report(tx) is report
+    assert report.as_dict()["removed_zero_amount"] == 1
+    assert "missing_customer" in str(report)
+    assert list(report.to_frame()["rule"])[:2] == ["duplicate", "missing_customer"]
+
+
+def test_keep_returns_counts_but_keeps() -> None:
+    tx, report = validate_transactions(
+        _raw(), returns="keep", zero_amounts="keep", return_report=True
+    )
+    assert (tx["amount"] < 0).sum() == 1 and (tx["amount"] == 0).sum() == 1
+    assert report.flagged("negative_amount") == 1 and report.removed("negative_amount") == 0
+
+
+def test_observation_end_drops_future_rows() -> None:
+    tx, report = validate_transactions(
+        _raw(), observation_end="2024-01-10", zero_amounts="keep", return_report=True
+    )
+    assert report.removed("after_observation_end") == 1
+    assert tx["timestamp"].max() < pd.Timestamp("2024-01-10")
+
+
+def test_column_map_renames() -> None:
+    raw = _raw().rename(columns={"customer_id": "Customer ID", "timestamp": "When"})
+    tx = validate_transactions(raw, columns=ColumnMap(customer_id="Customer ID", timestamp="When"))
+    assert "customer_id" in tx.columns and "Customer ID" not in tx.columns
+
+
+def test_missing_required_column_names_it_and_lists_columns() -> None:
+    with pytest.raises(SchemaError, match=r"missing required column\(s\) \['amount'\].*It has"):
+        validate_transactions(_raw().drop(columns="amount"))
+
+
+def test_column_map_names_absent_column() -> None:
+    with pytest.raises(SchemaError, match=r"not in the table \(customer_id='cust'\)"):
+        validate_transactions(
+            _raw().drop(columns="customer_id"), columns=ColumnMap(customer_id="cust")
+        )
+
+
+def test_not_a_dataframe() -> None:
+    with pytest.raises(SchemaError, match="must be a pandas DataFrame; got list"):
+        validate_transactions([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_bad_amount_text_lists_rows() -> None:
+    raw = _raw().assign(amount=["10", "x", "3", "3", "1", "€5", "0"])
+    with pytest.raises(SchemaError, match=r"amount has values that are not numbers .*'x'.*'€5'"):
+        validate_transactions(raw)
+
+
+def test_bad_timestamps_listed() -> None:
+    raw = _raw().assign(timestamp=["2024-01-01", "not a date", *["2024-01-02"] * 5])
+    with pytest.raises(SchemaError, match=r"timestamp has values that are not dates .*not a date"):
+        validate_transactions(raw)
+
+
+def test_numeric_timestamps_refused_with_fix() -> None:
+    raw = _raw().assign(timestamp=np.arange(7) * 86400)
+    with pytest.raises(SchemaError, match="unit='s'"):
+        validate_transactions(raw)
+
+
+def test_fractional_float_ids_refused() -> None:
+    raw = _raw().assign(customer_id=[1.5, 1.0, 2.0, 2.0, None, 3.0, 3.0])
+    with pytest.raises(SchemaError, match="non-integer numeric ids"):
+        validate_transactions(raw)
+
+
+def test_float_ids_become_int() -> None:
+    raw = _raw().assign(customer_id=[1.0, 1.0, 2.0, 2.0, np.nan, 3.0, 3.0])
+    assert validate_transactions(raw)["customer_id"].dtype == "int64"
+
+
+def test_string_ids_keep_leading_zeros_and_strip() -> None:
+    raw = _raw().assign(customer_id=["007", " 007", "8", "8", "", "9", "9"])
+    tx, report = validate_transactions(raw, return_report=True)
+    assert set(tx["customer_id"]) == {"007", "8"}  # "9" rows: negative and zero amounts
+    assert report.flagged("missing_customer") == 1
+
+
+def test_mixed_number_and_text_ids_refused() -> None:
+    raw = _raw().assign(customer_id=pd.Series([1.0, "a", 2.0, 2.0, None, 3.0, 3.0], dtype=object))
+    with pytest.raises(SchemaError, match="mixes numbers and text"):
+        validate_transactions(raw)
+
+
+def test_mixed_utc_offsets_converted_to_one_clock() -> None:
+    raw = _raw().assign(
+        timestamp=[
+            "2024-01-05T10:00:00+01:00",
+            "2024-01-05T10:00:00-05:00",
+            *["2024-01-02T00:00:00+00:00"] * 5,
+        ]
+    )
+    tx = validate_transactions(raw, zero_amounts="keep", returns="keep", drop_duplicates=False)
+    assert tx["timestamp"].dtype == "datetime64[ns]"
+    assert pd.Timestamp("2024-01-05 09:00") in set(tx["timestamp"])
+    assert pd.Timestamp("2024-01-05 15:00") in set(tx["timestamp"])
+
+
+def test_aware_timestamps_to_requested_zone() -> None:
+    ts = pd.date_range("2024-01-01", periods=7, freq="D", tz="UTC")
+    tx = validate_transactions(
+        _raw().assign(timestamp=ts),
+        timezone="Europe/Berlin",
+        zero_amounts="keep",
+        returns="keep",
+        drop_duplicates=False,
+    )
+    assert tx["timestamp"].iloc[0] == pd.Timestamp("2024-01-01 01:00")
+
+
+def test_mixed_offset_and_naive_strings_refused() -> None:
+    raw = _raw().assign(timestamp=["2024-01-05T10:00:00+01:00", *["2024-01-02 10:00"] * 6])
+    with pytest.raises(SchemaError, match="with and without a UTC offset"):
+        validate_transactions(raw)
+
+
+def test_negative_discount_refused() -> None:
+    raw = _raw().assign(discount=[0.0, -1.0, 0, 0, 0, 0, 0])
+    with pytest.raises(SchemaError, match="discount is the money given away"):
+        validate_transactions(raw)
+
+
+def test_everything_removed_is_an_error() -> None:
+    raw = _raw().assign(amount=0.0)
+    with pytest.raises(SchemaError, match="no rows left after cleaning"):
+        validate_transactions(raw)
+
+
+def test_option_errors() -> None:
+    with pytest.raises(ConfigError, match="returns must be 'drop' or 'keep'"):
+        validate_transactions(_raw(), returns="net")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="zero_amounts must be"):
+        validate_transactions(_raw(), zero_amounts="x")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        validate_transactions(_raw(), cancellation_pattern="(")
+    with pytest.raises(SchemaError, match="cancellation_pattern needs an order_id"):
+        validate_transactions(_raw().drop(columns="order_id"), cancellation_pattern="^C")
+    with pytest.raises(SchemaError, match="non_purchase_pattern needs a product_id"):
+        validate_transactions(_raw().drop(columns="product_id"), non_purchase_pattern="^P")
+
+
+def test_column_map_config_errors() -> None:
+    with pytest.raises(ConfigError, match="maps column 'x' to both"):
+        ColumnMap(customer_id="x", order_id="x")
+    with pytest.raises(ConfigError, match="unknown canonical column"):
+        ColumnMap.from_dict({"cust": "x"})
+    with pytest.raises(ConfigError, match="must be a column name"):
+        ColumnMap(customer_id=3)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 5), st.integers(0, 30), st.sampled_from([-5.0, 0.0, 1.0, 2.5, 9.0])
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_removed_counts_add_up_and_output_is_clean(rows: list[tuple[int, int, float]]) -> None:
+    raw = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    raw["timestamp"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(raw["day"], unit="D")
+    raw = raw.drop(columns="day")
+    try:
+        tx, report = validate_transactions(raw, return_report=True)
+    except SchemaError as exc:
+        assert "no rows left" in str(exc)
+        return
+    assert report.rows_in - report.rows_out == sum(s.removed for s in report.steps)
+    assert (tx["amount"] > 0).all()
+    assert not tx.duplicated().any()
+    # shuffling the input does not change the canonical output
+    shuffled = validate_transactions(raw.sample(frac=1.0, random_state=1))
+    key = ["timestamp", "customer_id", "amount"]
+    pd.testing.assert_frame_equal(
+        tx.sort_values(key).reset_index(drop=True), shuffled.sort_values(key).reset_index(drop=True)
+    )
