@@ -242,3 +242,13 @@ def test_removed_counts_add_up_and_output_is_clean(rows: list[tuple[int, int, fl
     pd.testing.assert_frame_equal(
         tx.sort_values(key).reset_index(drop=True), shuffled.sort_values(key).reset_index(drop=True)
     )
+
+
+def test_canonical_schema_guard_reports_failure_cases() -> None:
+    from loyalty_ml.schema import TRANSACTIONS_SCHEMA, check_canonical
+
+    good = validate_transactions(_raw())
+    check_canonical(good, TRANSACTIONS_SCHEMA)
+    bad = good.assign(amount=[1.0, float("nan"), 2.0], timestamp=good["timestamp"].astype(str))
+    with pytest.raises(SchemaError, match=r"not in canonical form:.*'timestamp'.*\n.*'amount'"):
+        check_canonical(bad, TRANSACTIONS_SCHEMA)

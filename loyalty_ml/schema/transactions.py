@@ -19,6 +19,7 @@ from loyalty_ml.schema._coerce import (
     require_columns,
     to_timestamp,
 )
+from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap
 from loyalty_ml.schema.report import CleaningReport
 
@@ -201,6 +202,7 @@ def validate_transactions(
             "Check the ColumnMap and the cleaning options.",
             table=TABLE,
         )
+    check_canonical(out, TRANSACTIONS_SCHEMA)
     out.attrs = {REPORT_ATTR: report}
     return (out, report) if return_report else out
 
