@@ -250,5 +250,8 @@ def test_canonical_schema_guard_reports_failure_cases() -> None:
     good = validate_transactions(_raw())
     check_canonical(good, TRANSACTIONS_SCHEMA)
     bad = good.assign(amount=[1.0, float("nan"), 2.0], timestamp=good["timestamp"].astype(str))
-    with pytest.raises(SchemaError, match=r"not in canonical form:.*'timestamp'.*\n.*'amount'"):
+    with pytest.raises(
+        SchemaError,
+        match=r"not in canonical form:\n.*'amount' fails not_nullable.*\n.*'timestamp' fails dtype",
+    ):
         check_canonical(bad, TRANSACTIONS_SCHEMA)
