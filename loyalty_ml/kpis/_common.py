@@ -1,0 +1,115 @@
+"""Checks shared by the KPI functions: required columns, missing values and period bounds."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import require_columns
+
+__all__ = [
+    "check_no_missing",
+    "check_transactions",
+    "order_keys",
+    "period_mask",
+    "to_bound",
+]
+
+TABLE = "transactions"
+
+
+def check_transactions(
+    transactions: object, *, extra: tuple[str, ...] = (), table: str = TABLE
+) -> pd.DataFrame:
+    """Return ``transactions`` after checking its columns, timestamp dtype and missing values.
+
+    The required columns (``customer_id``, ``timestamp``, ``amount`` and ``extra``) must be present and
+    complete: a KPI over rows with a missing customer, time or amount would be silently wrong.
+    """
+    require_columns(transactions, (*C.TRANSACTION_REQUIRED, *extra), table=table)
+    transactions = cast(pd.DataFrame, transactions)  # require_columns refused anything else
+    ts = transactions[C.TIMESTAMP]
+    if not (pd.api.types.is_datetime64_dtype(ts) or isinstance(ts.dtype, pd.DatetimeTZDtype)):
+        raise SchemaError(
+            f"{table}.{C.TIMESTAMP} must be datetime64; got {ts.dtype}. Run "
+            "loyalty_ml.validate_transactions first, or convert it with pd.to_datetime.",
+            table=table,
+            column=C.TIMESTAMP,
+        )
+    if not pd.api.types.is_numeric_dtype(transactions[C.AMOUNT]) or pd.api.types.is_bool_dtype(
+        transactions[C.AMOUNT]
+    ):
+        raise SchemaError(
+            f"{table}.{C.AMOUNT} must be numeric; got {transactions[C.AMOUNT].dtype}.",
+            table=table,
+            column=C.AMOUNT,
+        )
+    for column in (*C.TRANSACTION_REQUIRED, *extra):
+        check_no_missing(transactions, column, table=table)
+    if C.ORDER_ID in transactions.columns:
+        check_no_missing(
+            transactions,
+            C.ORDER_ID,
+            table=table,
+            fix="Fill them (e.g. with a per-row id) or drop the order_id column to count rows as orders.",
+        )
+    return transactions
+
+
+def check_no_missing(frame: pd.DataFrame, column: str, *, table: str, fix: str = "") -> None:
+    """Raise SchemaError naming the first rows where ``column`` is missing."""
+    missing = frame[column].isna().to_numpy()
+    if missing.any():
+        rows = frame.index[missing]
+        raise SchemaError(
+            f"{table}.{column} has missing values at rows "
+            f"{format_examples(rows.tolist(), total=int(missing.sum()))}. "
+            + (fix or "Drop or fill those rows first (loyalty_ml.validate_transactions does)."),
+            table=table,
+            column=column,
+        )
+
+
+def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp:
+    """Parse a period bound onto the clock of ``timestamps``.
+
+    A naive bound against zone-aware timestamps is read in the timestamps' zone (the business calendar
+    of the data); an aware bound is converted to it. An aware bound against naive timestamps is refused:
+    the zone of naive data cannot be known.
+    """
+    try:
+        ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}={value!r} is not a date or timestamp: {exc}.") from None
+    if ts is pd.NaT:
+        raise ConfigError(f"{name} must be a date; got a missing value ({value!r}).")
+    zone = getattr(timestamps.dtype, "tz", None)
+    if zone is None:
+        if ts.tzinfo is not None:
+            raise ConfigError(
+                f"{name}={value!r} is time-zone aware but transactions.timestamp is naive. Pass a "
+                "naive bound on the clock of the data (validate_transactions stores UTC by default)."
+            )
+        return ts
+    return ts.tz_localize(zone) if ts.tzinfo is None else ts.tz_convert(zone)
+
+
+def period_mask(timestamps: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Rows in the half-open period ``[start, end)``."""
+    return (timestamps >= start) & (timestamps < end)
+
+
+def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
+    """One row per line with the columns that identify its order.
+
+    An order is a distinct ``(customer_id, order_id)`` pair: an order id reused by two customers (ids
+    numbered per store or per day) is two orders. Without an ``order_id`` column every row is an order.
+    """
+    if C.ORDER_ID in transactions.columns:
+        return transactions[[C.CUSTOMER_ID, C.ORDER_ID]]
+    keys = transactions[[C.CUSTOMER_ID]].copy()
+    keys[C.ORDER_ID] = range(len(keys))
+    return keys
