@@ -1,0 +1,96 @@
+"""Hold-out splits that respect time: the latest cutoffs of a training table are the future.
+
+A training table from :func:`loyalty_ml.features.training_table` is indexed by ``(as_of, customer_id)``.
+Rows of one cutoff share a label window, so a random split across cutoffs leaks the future into the
+past; these helpers hold out whole cutoffs instead, and fall back to a stratified random split (which
+is *not* time-aware) only when the table has no ``as_of`` level or a single cutoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import DataError
+from loyalty_ml.schema import columns as C
+
+__all__ = ["cutoff_values", "stratified_holdout_mask", "time_holdout_mask", "time_series_splits"]
+
+
+def cutoff_values(index: pd.Index) -> np.ndarray | None:
+    """Return the ``as_of`` value of every row, or ``None`` when the index has no such level.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([("2024-01-01", 1), ("2024-02-01", 1)], names=["as_of", "customer_id"])
+    >>> cutoff_values(idx).tolist()
+    ['2024-01-01', '2024-02-01']
+    """
+    if C.AS_OF not in (index.names or []):
+        return None
+    return np.asarray(index.get_level_values(C.AS_OF))
+
+
+def time_holdout_mask(index: pd.Index, *, n_cutoffs: int = 1) -> np.ndarray | None:
+    """Mark the rows of the latest ``n_cutoffs`` cutoffs as the hold-out set.
+
+    Returns ``None`` when the index has no ``as_of`` level or too few distinct cutoffs to keep at least
+    one for training; callers then fall back to :func:`stratified_holdout_mask`.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product([[1, 2, 3], ["a", "b"]], names=["as_of", "customer_id"])
+    >>> time_holdout_mask(idx).tolist()
+    [False, False, False, False, True, True]
+    """
+    cutoffs = cutoff_values(index)
+    if cutoffs is None:
+        return None
+    distinct = np.unique(cutoffs)
+    if distinct.size <= n_cutoffs:
+        return None
+    return np.isin(cutoffs, distinct[-n_cutoffs:])
+
+
+def stratified_holdout_mask(y: np.ndarray, *, fraction: float, seed: int) -> np.ndarray:
+    """Hold out ``fraction`` of each class at random (NOT time-aware; the fallback).
+
+    Examples
+    --------
+    >>> stratified_holdout_mask(np.array([0, 0, 0, 0, 1, 1, 1, 1]), fraction=0.5, seed=0).sum()
+    np.int64(4)
+    """
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(y.shape[0], dtype=bool)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        n_out = round(fraction * rows.size)
+        mask[rng.choice(rows, size=n_out, replace=False)] = True
+    return mask
+
+
+def time_series_splits(
+    index: pd.Index, *, n_splits: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window splits over cutoffs: train on all earlier cutoffs, test on the next one.
+
+    Yields positional ``(train_rows, test_rows)`` for the last ``n_splits`` cutoffs, oldest first.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product([[1, 2, 3], ["a"]], names=["as_of", "customer_id"])
+    >>> [(tr.tolist(), te.tolist()) for tr, te in time_series_splits(idx, n_splits=2)]
+    [([0], [1]), ([0, 1], [2])]
+    """
+    cutoffs = cutoff_values(index)
+    if cutoffs is None:
+        raise DataError(
+            "time_series_splits needs X indexed by (as_of, customer_id) as training_table returns; "
+            f"the index levels are {list(index.names)}."
+        )
+    distinct = np.unique(cutoffs)
+    n_splits = min(n_splits, distinct.size - 1)
+    for test_cutoff in distinct[distinct.size - n_splits :]:
+        yield np.flatnonzero(cutoffs < test_cutoff), np.flatnonzero(cutoffs == test_cutoff)

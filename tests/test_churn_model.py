@@ -1,0 +1,255 @@
+"""Tests of loyalty_ml.models.churn (ChurnModel) and its time-aware split helpers."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.models._split import (
+    stratified_holdout_mask,
+    time_holdout_mask,
+    time_series_splits,
+)
+from loyalty_ml.models.churn import ChurnModel
+from loyalty_ml.schema import columns as C
+
+FAST = {"n_estimators": 60, "random_state": 0}
+
+
+def make_table(
+    n_customers: int = 1500, n_cutoffs: int = 3, seed: int = 0, drift: float = 0.0
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A training table like training_table's: churn rises with recency; the base rate drifts."""
+    rng = np.random.default_rng(seed)
+    cutoffs = pd.date_range("2024-01-01", periods=n_cutoffs, freq="MS")
+    index = pd.MultiIndex.from_product(
+        [cutoffs, np.arange(n_customers)], names=[C.AS_OF, C.CUSTOMER_ID]
+    )
+    n = len(index)
+    step = np.repeat(np.arange(n_cutoffs), n_customers)
+    X = pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 200, n),
+            "n_orders": rng.integers(1, 9, n).astype(float),
+            "region": pd.Categorical(rng.choice(["north", "south", "east"], n)),
+        },
+        index=index,
+    )
+    logit = (X["recency_days"] - 100) / 30 - 0.2 * X["n_orders"] + 0.5 + drift * step
+    logit = logit + np.where(X["region"] == "north", 0.8, 0.0)
+    y = pd.Series((rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int), index=index)
+    return X, y.rename(C.CHURNED)
+
+
+@pytest.fixture(scope="session")
+def table() -> tuple[pd.DataFrame, pd.Series]:
+    return make_table()
+
+
+@pytest.fixture(scope="session")
+def fitted(table: tuple[pd.DataFrame, pd.Series]) -> ChurnModel:
+    X, y = table
+    return ChurnModel(**FAST).fit(X, y)
+
+
+# -- scikit-learn contract ---------------------------------------------------------------------
+def _expected_failed_checks(estimator: ChurnModel) -> dict[str, str]:
+    return {}
+
+
+@parametrize_with_checks(
+    [ChurnModel(n_estimators=20, random_state=0)], expected_failed_checks=_expected_failed_checks
+)
+def test_sklearn_estimator_checks(estimator: ChurnModel, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)
+
+
+def test_clone_and_get_params_keep_arguments() -> None:
+    model = ChurnModel(num_leaves=7, calibration="sigmoid", random_state=3)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert copy.get_params()["num_leaves"] == 7
+
+
+def test_fit_is_deterministic_with_random_state(table, fitted) -> None:
+    X, y = table
+    again = ChurnModel(**FAST).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_pickle_round_trip_keeps_predictions_and_no_training_rows(table, fitted) -> None:
+    X, _ = table
+    blob = pickle.dumps(fitted)
+    restored = pickle.loads(blob)
+    np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X))
+    # a table of 4,500 rows x 3 features would take > 100 kB as float64; only trees are kept
+    assert not any(isinstance(v, pd.DataFrame | pd.Series) for v in vars(fitted).values())
+    assert getattr(fitted.booster_, "train_set", None) is None
+
+
+# -- fitting -----------------------------------------------------------------------------------
+def test_time_aware_holdout_uses_latest_cutoff(fitted) -> None:
+    assert fitted.validation_["split"].startswith("time")
+    assert fitted.validation_["n_rows"] == 1500
+    assert fitted.calibration_ in {"isotonic", "sigmoid"}
+    assert 1 <= fitted.best_iteration_ <= 60
+
+
+def test_fallback_split_without_as_of_level(table) -> None:
+    X, y = table
+    flat_X, flat_y = X.reset_index(drop=True), y.reset_index(drop=True)
+    model = ChurnModel(**FAST).fit(flat_X, flat_y)
+    assert model.validation_["split"].startswith("stratified")
+    assert model.validation_["n_rows"] == pytest.approx(0.2 * len(flat_X), abs=2)
+
+
+def test_ranks_by_the_driving_feature(table, fitted) -> None:
+    X, _ = table
+    p = fitted.predict_proba(X)[:, 1]
+    assert np.corrcoef(p, X["recency_days"])[0, 1] > 0.7
+    assert fitted.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(fitted.predict(X), (p >= 0.5).astype(int))
+
+
+def test_threshold_parameter_moves_predict(table) -> None:
+    X, y = table
+    strict = ChurnModel(**FAST, threshold=0.9).fit(X, y)
+    assert strict.predict(X).mean() < ChurnModel(**FAST).fit(X, y).predict(X).mean()
+
+
+def test_calibration_on_latest_cutoff_fixes_drift_in_base_rate() -> None:
+    # The churn rate rises cutoff by cutoff; calibrating on the latest cutoff should carry
+    # the newest base rate into the scores of the next, unseen cutoff.
+    X, y = make_table(n_customers=2000, n_cutoffs=5, drift=0.5, seed=1)
+    last = X.index.get_level_values(C.AS_OF) == X.index.get_level_values(C.AS_OF).max()
+    model = ChurnModel(**FAST, refit=False).fit(X[~last], y[~last])
+    raw = model.predict_proba_uncalibrated(X[last])
+    calibrated = model.predict_proba(X[last])[:, 1]
+    brier_raw = np.mean((raw - y[last]) ** 2)
+    brier_cal = np.mean((calibrated - y[last]) ** 2)
+    assert brier_cal < brier_raw
+
+
+def test_tiny_data_skips_holdout_and_calibration() -> None:
+    X = pd.DataFrame({"a": np.arange(20.0)})
+    y = pd.Series(np.r_[np.zeros(10), np.ones(10)].astype(int))
+    model = ChurnModel(n_estimators=5, min_child_samples=2, random_state=0).fit(X, y)
+    assert model.calibration_ == "none"
+    assert model.validation_["split"].startswith("skipped")
+    assert model.best_iteration_ == 5
+
+
+# -- categorical features -------------------------------------------------------------------
+def test_unseen_category_is_missing_not_a_shifted_code(table, fitted) -> None:
+    X, _ = table
+    rows = X.iloc[:50]
+    unseen = rows.assign(region=pd.Categorical(["west"] * 50))
+    missing = rows.assign(region=pd.Categorical([np.nan] * 50, categories=["north"]))
+    np.testing.assert_allclose(fitted.predict_proba(unseen), fitted.predict_proba(missing))
+    # the same levels in a different category order encode to the same codes
+    reordered = rows.assign(
+        region=rows["region"].cat.reorder_categories(["south", "north", "east"])
+    )
+    np.testing.assert_allclose(fitted.predict_proba(reordered), fitted.predict_proba(rows))
+    as_text = rows.assign(region=rows["region"].astype(str))
+    np.testing.assert_allclose(fitted.predict_proba(as_text), fitted.predict_proba(rows))
+
+
+def test_extra_columns_ignored_and_order_restored(table, fitted) -> None:
+    X, _ = table
+    shuffled = X[["region", "n_orders", "recency_days"]].assign(extra=1.0)
+    np.testing.assert_allclose(fitted.predict_proba(shuffled), fitted.predict_proba(X))
+
+
+# -- errors ----------------------------------------------------------------------------------
+def test_missing_feature_at_predict_lists_it(table, fitted) -> None:
+    X, _ = table
+    with pytest.raises(SchemaError, match=r"lacks feature columns \['n_orders'\]"):
+        fitted.predict_proba(X.drop(columns="n_orders"))
+
+
+def test_one_class_y_is_refused(table) -> None:
+    X, y = table
+    with pytest.raises(DataError, match="only one class"):
+        ChurnModel(**FAST).fit(X, y * 0)
+
+
+def test_nan_only_column_is_refused(table) -> None:
+    X, y = table
+    with pytest.raises(DataError, match=r"\['empty'\] are NaN in every row"):
+        ChurnModel(**FAST).fit(X.assign(empty=np.nan), y)
+
+
+def test_text_column_must_be_categorical(table) -> None:
+    X, y = table
+    with pytest.raises(SchemaError, match=r"columns \['tier'\].*astype\('category'\)"):
+        ChurnModel(**FAST).fit(X.assign(tier="gold"), y)
+
+
+def test_misaligned_y_is_refused(table) -> None:
+    X, y = table
+    with pytest.raises(DataError, match="not aligned with X"):
+        ChurnModel(**FAST).fit(X, y.iloc[::-1])
+    with pytest.raises(DataError, match="expected \\(4500,\\)"):
+        ChurnModel(**FAST).fit(X, y.to_numpy()[:-1])
+
+
+def test_missing_labels_are_refused(table) -> None:
+    X, y = table
+    with pytest.raises(DataError, match="1 missing labels"):
+        ChurnModel(**FAST).fit(X, y.astype(float).where(y.index != y.index[0]))
+
+
+def test_not_fitted_raises(table) -> None:
+    X, _ = table
+    with pytest.raises(ValueError, match="not fitted"):
+        ChurnModel().predict_proba(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"calibration": "platt"}, "'calibration' parameter of ChurnModel must be one of"),
+        ({"n_estimators": 0}, "'n_estimators' parameter of ChurnModel must be an int >= 1"),
+        ({"subsample": 1.5}, r"'subsample' parameter of ChurnModel must be in \(0, 1\]"),
+        ({"threshold": 1.0}, r"'threshold' parameter of ChurnModel must be in \(0, 1\)"),
+        ({"learning_rate": 0.0}, "'learning_rate' parameter of ChurnModel must be > 0"),
+        ({"early_stopping_rounds": 0}, "'early_stopping_rounds' parameter"),
+    ],
+)
+def test_bad_parameters_raise_config_error(table, params, message) -> None:
+    X, y = table
+    with pytest.raises(ConfigError, match=message):
+        ChurnModel(**params).fit(X, y)
+
+
+# -- split helpers ---------------------------------------------------------------------------
+def test_time_holdout_mask_needs_more_than_n_cutoffs() -> None:
+    idx = pd.MultiIndex.from_product([[1, 2], ["a", "b"]], names=[C.AS_OF, C.CUSTOMER_ID])
+    assert time_holdout_mask(idx, n_cutoffs=1).tolist() == [False, False, True, True]
+    assert time_holdout_mask(idx, n_cutoffs=2) is None
+    assert time_holdout_mask(pd.RangeIndex(4)) is None
+
+
+def test_stratified_holdout_keeps_class_shares() -> None:
+    y = np.r_[np.zeros(80), np.ones(20)]
+    mask = stratified_holdout_mask(y, fraction=0.25, seed=0)
+    assert (mask & (y == 0)).sum() == 20
+    assert (mask & (y == 1)).sum() == 5
+
+
+def test_time_series_splits_never_train_on_the_future() -> None:
+    idx = pd.MultiIndex.from_product([[1, 2, 3, 4], ["a", "b"]], names=[C.AS_OF, C.CUSTOMER_ID])
+    cutoffs = idx.get_level_values(C.AS_OF)
+    splits = list(time_series_splits(idx, n_splits=2))
+    assert len(splits) == 2
+    for train, test in splits:
+        assert cutoffs[train].max() < cutoffs[test].min()
+    with pytest.raises(DataError, match="needs X indexed by"):
+        list(time_series_splits(pd.RangeIndex(3), n_splits=1))
