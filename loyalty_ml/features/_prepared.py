@@ -1,0 +1,263 @@
+"""Sort transactions once, then cut point-in-time snapshots from them without copying per customer.
+
+``prepare_transactions`` checks the columns, factorises customers (sorted ids, so the output order never
+depends on the input row order) and sorts the rows by (customer, order time, order, timestamp). Each
+order is then a contiguous run of rows. ``snapshot`` keeps the rows with ``timestamp < as_of`` (a
+boolean mask over the sorted arrays: the runs stay contiguous) and reduces them to orders and customers
+with ``np.add.reduceat``; no Python loop runs over customers.
+
+An order is one ``order_id`` of one customer when the column exists, otherwise one (customer,
+timestamp) pair. An order's time is the time of its first line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+
+__all__ = ["Prepared", "Snapshot", "prepare_transactions", "snapshot"]
+
+TABLE = "transactions"
+#: Optional text-like columns kept as integer codes (-1 = missing) with their labels.
+_CODED = (C.CATEGORY, C.CHANNEL, C.STORE_ID, C.PRODUCT_ID)
+#: Optional numeric columns kept as float64.
+_NUMERIC = (C.QUANTITY, C.DISCOUNT, C.MARGIN)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Transactions as sorted numpy arrays (see the module docstring)."""
+
+    customer_ids: pd.Index
+    cust: np.ndarray  # int64 code into customer_ids, non-decreasing
+    ts: np.ndarray  # int64 ns
+    order_ts: np.ndarray  # int64 ns, time of the first line of the row's order
+    order: np.ndarray  # int64 order run id, non-decreasing
+    amount: np.ndarray
+    codes: dict[str, tuple[np.ndarray, pd.Index]] = field(default_factory=dict)
+    numeric: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def last_ts(self) -> pd.Timestamp | None:
+        """The last timestamp in the data, or None when there are no rows."""
+        return pd.Timestamp(int(self.ts.max()), unit="ns") if len(self.ts) else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Rows, orders and customers of the transactions strictly before ``as_of``.
+
+    ``r_*`` arrays are per row, ``o_*`` per order, and ``customer_ids`` lists the customers (one per
+    output row). ``r_cust`` and ``o_cust`` index into ``customer_ids``.
+    """
+
+    as_of_ns: int
+    customer_ids: pd.Index
+    customer_codes: np.ndarray  # codes of the snapshot's customers in Prepared.customer_ids
+    r_cust: np.ndarray
+    r_amount: np.ndarray
+    r_codes: dict[str, tuple[np.ndarray, pd.Index]]
+    r_numeric: dict[str, np.ndarray]
+    o_cust: np.ndarray
+    o_ts: np.ndarray
+    o_amount: np.ndarray
+    o_first_row: np.ndarray
+    c_first_order: np.ndarray  # index of each customer's first order in the o_* arrays
+    c_n_orders: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers (output rows)."""
+        return len(self.customer_ids)
+
+    def has(self, column: str) -> bool:
+        """Whether the optional transactions ``column`` was present."""
+        return column in self.r_codes or column in self.r_numeric
+
+
+def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFrame:
+    """Return ``frame`` as a DataFrame or raise SchemaError naming missing columns and what is there."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            f"{table} must be a pandas DataFrame; got {type(frame).__name__}.", table=table
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{table} is missing required column(s) {missing}; it has {list(map(str, frame.columns))}. "
+            "Rename the columns or run loyalty_ml.validate_transactions(raw, columns=ColumnMap(...)) "
+            "first.",
+            table=table,
+            column=missing[0],
+        )
+    return frame
+
+
+def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
+    if not pd.api.types.is_datetime64_dtype(series.dtype):
+        raise SchemaError(
+            f"{table}.{column} must be tz-naive datetime64; got dtype {series.dtype}. Convert it with "
+            "pd.to_datetime (and .dt.tz_convert('UTC').dt.tz_localize(None) for zoned values) or use "
+            "loyalty_ml.validate_transactions.",
+            table=table,
+            column=column,
+        )
+    values = series.to_numpy(dtype="datetime64[ns]").view("int64")
+    bad = values == np.iinfo(np.int64).min
+    if bad.any():
+        raise SchemaError(
+            f"{table}.{column} has missing timestamps at rows "
+            f"{format_examples(series.index[bad], total=int(bad.sum()))}. Drop or fill them first.",
+            table=table,
+            column=column,
+        )
+    return values
+
+
+def _floats(series: pd.Series, *, table: str, column: str, allow_na: bool) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        raise SchemaError(
+            f"{table}.{column} must be numeric; got dtype {series.dtype}.",
+            table=table,
+            column=column,
+        )
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    if not allow_na:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise SchemaError(
+                f"{table}.{column} has missing or infinite values at rows "
+                f"{format_examples(series.index[bad], total=int(bad.sum()))}. Drop or fix them first.",
+                table=table,
+                column=column,
+            )
+    return values
+
+
+def prepare_transactions(transactions: object) -> Prepared:
+    """Check and sort a canonical transactions table into a :class:`Prepared`."""
+    tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
+    ids = tx[C.CUSTOMER_ID]
+    if ids.isna().any():
+        bad = ids.isna().to_numpy()
+        raise SchemaError(
+            f"{TABLE}.{C.CUSTOMER_ID} is missing at rows "
+            f"{format_examples(tx.index[bad], total=int(bad.sum()))}. Drop those rows first "
+            "(validate_transactions does and counts them).",
+            table=TABLE,
+            column=C.CUSTOMER_ID,
+        )
+    cust, customer_ids = pd.factorize(ids, sort=True)
+    customer_ids = pd.Index(customer_ids, name=C.CUSTOMER_ID)
+    ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
+    amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
+    cust = cust.astype("int64")
+
+    if C.ORDER_ID in tx.columns and len(tx):
+        # one order = one (customer, order_id); its time is its earliest line.
+        order_codes, _ = pd.factorize(tx[C.ORDER_ID], use_na_sentinel=True)
+        order_codes = order_codes.astype("int64")
+        missing = order_codes < 0
+        if missing.any():  # a line without an order id is an order of its own
+            order_codes[missing] = order_codes.max() + 1 + np.flatnonzero(missing)
+        key = cust * (int(order_codes.max()) + 1) + order_codes
+        group, _ = pd.factorize(key)
+        first = np.full(group.max() + 1, np.iinfo(np.int64).max, dtype="int64")
+        np.minimum.at(first, group, ts)
+        order_ts = first[group]
+        perm = np.lexsort((ts, group, order_ts, cust))
+        group = group[perm]
+    else:
+        order_ts = ts
+        perm = np.lexsort((ts, cust))
+        group = None
+
+    cust, ts, order_ts, amount = cust[perm], ts[perm], order_ts[perm], amount[perm]
+    if group is None:
+        new = np.ones(len(ts), dtype=bool)
+        new[1:] = (cust[1:] != cust[:-1]) | (ts[1:] != ts[:-1])
+    else:
+        new = np.ones(len(ts), dtype=bool)
+        new[1:] = group[1:] != group[:-1]
+    order = np.cumsum(new, dtype="int64")
+
+    codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    for column in _CODED:
+        if column in tx.columns:
+            c, labels = pd.factorize(tx[column], sort=True, use_na_sentinel=True)
+            codes[column] = (c.astype("int64")[perm], pd.Index(labels))
+    numeric = {
+        column: _floats(tx[column], table=TABLE, column=column, allow_na=True)[perm]
+        for column in _NUMERIC
+        if column in tx.columns
+    }
+    return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric)
+
+
+def _starts(flags_new: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(flags_new)
+
+
+def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
+    """The rows, orders and customers of ``prepared`` with ``timestamp < as_of`` (see module docs)."""
+    keep = prepared.ts < as_of_ns
+    cust = prepared.cust[keep]
+    order = prepared.order[keep]
+    n = len(cust)
+    new_cust = np.ones(n, dtype=bool)
+    new_cust[1:] = cust[1:] != cust[:-1]
+    r_cust = np.cumsum(new_cust, dtype="int64") - 1
+    customer_codes = cust[new_cust]
+    customer_ids = prepared.customer_ids[customer_codes]
+
+    new_order = np.ones(n, dtype=bool)
+    new_order[1:] = order[1:] != order[:-1]
+    o_first_row = _starts(new_order)
+    r_amount = prepared.amount[keep]
+    o_cust = r_cust[o_first_row]
+    o_ts = prepared.order_ts[keep][o_first_row]
+    o_amount = np.add.reduceat(r_amount, o_first_row) if n else np.zeros(0)
+    o_new_cust = new_cust[o_first_row]
+    c_first_order = _starts(o_new_cust)
+    c_n_orders = np.diff(np.append(c_first_order, len(o_first_row)))
+    return Snapshot(
+        as_of_ns=as_of_ns,
+        customer_ids=customer_ids,
+        customer_codes=customer_codes,
+        r_cust=r_cust,
+        r_amount=r_amount,
+        r_codes={k: (c[keep], labels) for k, (c, labels) in prepared.codes.items()},
+        r_numeric={k: v[keep] for k, v in prepared.numeric.items()},
+        o_cust=o_cust,
+        o_ts=o_ts,
+        o_amount=o_amount,
+        o_first_row=o_first_row,
+        c_first_order=c_first_order,
+        c_n_orders=c_n_orders,
+    )
+
+
+def distinct_counts(
+    snap: Snapshot, codes: np.ndarray, n_labels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (customer, code) pairs of the rows: customer ordinal, code and row count of each pair.
+
+    Rows whose code is missing (-1) are ignored.
+    """
+    valid = codes >= 0
+    width = max(n_labels, 1)
+    key = snap.r_cust[valid] * width + codes[valid]
+    pairs, counts = np.unique(key, return_counts=True)
+    return pairs // width, pairs % width, counts
+
+
+def per_customer_sum(
+    snap: Snapshot, index: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Sum ``weights`` (or count) by customer ordinal ``index``, as float64 of length n_customers."""
+    return np.bincount(index, weights=weights, minlength=snap.n_customers).astype("float64")

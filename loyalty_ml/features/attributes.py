@@ -1,0 +1,137 @@
+"""Customer attributes: tenure since signup, tier, and the attributes a user opts into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.features._prepared import Prepared, Snapshot, require
+from loyalty_ml.features._time import days_between
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema.tables import looks_like_personal_data
+
+__all__ = ["PreparedAttributes", "attribute_features", "prepare_attributes"]
+
+TABLE = "customers"
+
+
+@dataclass(frozen=True)
+class PreparedAttributes:
+    """Attribute columns aligned with ``Prepared.customer_ids`` (one entry per transactions customer)."""
+
+    signup_ns: np.ndarray | None  # int64 ns, NaT as int64 min
+    columns: dict[str, np.ndarray | pd.Categorical]
+
+
+def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
+    wanted: list[str] = []
+    if C.TIER in frame.columns:
+        wanted.append(C.TIER)
+    if config.include_points_balance:
+        wanted.append(C.POINTS_BALANCE)
+    if config.protected_as_features:
+        wanted.extend(c for c in C.PROTECTED_ATTRIBUTES if c in frame.columns)
+    for column in config.extra_attributes:
+        if column not in wanted:
+            wanted.append(column)
+    personal = [c for c in wanted if looks_like_personal_data(c)]
+    if personal:
+        raise SchemaError(
+            f"{TABLE} columns {personal} look like personal data (name, e-mail, phone, address...) "
+            "and are never features. Remove them from FeatureConfig.extra_attributes.",
+            table=TABLE,
+            column=personal[0],
+        )
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{TABLE} has no column(s) {missing} asked for by the FeatureConfig; it has "
+            f"{list(map(str, frame.columns))}. Add them or change the config.",
+            table=TABLE,
+            column=missing[0],
+        )
+    return wanted
+
+
+def _as_feature(source: pd.Series, aligned: pd.Series) -> np.ndarray | pd.Categorical:
+    if pd.api.types.is_bool_dtype(source.dtype) or pd.api.types.is_numeric_dtype(source.dtype):
+        return aligned.to_numpy(dtype="float64", na_value=np.nan)
+    # categories from the whole customers table, so every as_of and every cutoff has the same ones
+    categories = sorted(source.dropna().astype(str).unique())
+    return pd.Categorical(aligned.astype("string"), categories=categories)
+
+
+def prepare_attributes(
+    customers: object, prepared: Prepared, config: FeatureConfig
+) -> PreparedAttributes:
+    """Check the customers table and align the attribute features with the transactions' customers.
+
+    ``points_balance`` is used only with ``FeatureConfig(include_points_balance=True)``: it is a
+    snapshot of the export date, so in a training table over past cutoffs it carries the future.
+    Protected attributes are used only with ``protected_as_features=True``. Customers missing from the
+    table get missing attributes.
+    """
+    frame = require(customers, (C.CUSTOMER_ID,), table=TABLE)
+    duplicated = frame[C.CUSTOMER_ID].duplicated()
+    if duplicated.any():
+        repeated = frame.loc[duplicated, C.CUSTOMER_ID].drop_duplicates().tolist()
+        raise SchemaError(
+            f"{TABLE}.{C.CUSTOMER_ID} must be unique; "
+            f"{format_examples(repeated, total=len(repeated))} appear "
+            "more than once. Keep one row per customer.",
+            table=TABLE,
+            column=C.CUSTOMER_ID,
+        )
+    wanted = _selected(frame, config)
+    ids = frame[C.CUSTOMER_ID]
+    if len(frame) and pd.api.types.is_numeric_dtype(ids.dtype) != pd.api.types.is_numeric_dtype(
+        prepared.customer_ids.dtype
+    ):
+        raise SchemaError(
+            f"{TABLE}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "
+            f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
+            table=TABLE,
+            column=C.CUSTOMER_ID,
+        )
+    aligned = frame.set_index(C.CUSTOMER_ID).reindex(prepared.customer_ids)
+    signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
+    columns = {column: _as_feature(frame[column], aligned[column]) for column in wanted}
+    return PreparedAttributes(signup, columns)
+
+
+def _signup(series: pd.Series) -> np.ndarray:
+    if not pd.api.types.is_datetime64_dtype(series.dtype):
+        raise SchemaError(
+            f"{TABLE}.{C.SIGNUP_DATE} must be tz-naive datetime64; got dtype {series.dtype}. Convert "
+            "it with pd.to_datetime or loyalty_ml.validate_customers.",
+            table=TABLE,
+            column=C.SIGNUP_DATE,
+        )
+    return series.to_numpy(dtype="datetime64[ns]").view("int64").copy()
+
+
+def attribute_features(
+    snap: Snapshot, attributes: PreparedAttributes
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """Attribute features of every customer in ``snap``.
+
+    ``signup_tenure_days`` is the time from ``signup_date`` to ``as_of`` in days, NaN when the signup
+    date is missing or not before ``as_of`` (not known yet at ``as_of``). Categorical attributes are
+    pandas ``category`` dtype with the categories of the whole customers table.
+    """
+    out: dict[str, np.ndarray | pd.Categorical] = {}
+    take = snap.customer_codes
+    if attributes.signup_ns is not None:
+        signup = attributes.signup_ns[take]
+        known = (signup != np.iinfo(np.int64).min) & (signup < snap.as_of_ns)
+        out["signup_tenure_days"] = np.where(known, days_between(signup, snap.as_of_ns), np.nan)
+    for name, values in attributes.columns.items():
+        if isinstance(values, pd.Categorical):
+            out[name] = pd.Categorical.from_codes(values.codes[take], values.categories)
+        else:
+            out[name] = values[take]
+    return out

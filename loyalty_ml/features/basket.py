@@ -1,0 +1,63 @@
+"""Basket breadth: how many categories and products a customer buys, and the margin mix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loyalty_ml.features._prepared import Snapshot, distinct_counts, per_customer_sum
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.schema import columns as C
+
+__all__ = ["basket_features"]
+
+
+def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarray]:
+    """Basket features of every customer in ``snap``, for the optional columns that exist.
+
+    With ``category``: ``n_categories`` (distinct categories bought) and ``category_entropy`` (Shannon
+    entropy in nats of the customer's lines over categories: 0 for a one-category customer, ``log k``
+    for even use of ``k`` categories; NaN without categorised lines). With ``category`` and ``margin``:
+    ``high_margin_share``, the share of spend in high-margin categories, where a category is high-margin
+    when its margin rate over all customers' rows before ``as_of`` is at least
+    ``config.high_margin_threshold``. With ``margin``: ``margin_rate`` (margin / spend). With
+    ``product_id``: ``n_products``. With ``quantity``: ``items_per_order``. Ratios are NaN when the
+    denominator is 0; missing margins count as 0 margin.
+    """
+    n = snap.n_customers
+    out: dict[str, np.ndarray] = {}
+    spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
+    if C.CATEGORY in snap.r_codes:
+        codes, labels = snap.r_codes[C.CATEGORY]
+        who, _, counts = distinct_counts(snap, codes, len(labels))
+        out["n_categories"] = np.bincount(who, minlength=n).astype("float64")
+        total = np.bincount(who, weights=counts, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = counts / total[who]
+            entropy = -np.bincount(who, weights=p * np.log(p), minlength=n)
+            out["category_entropy"] = np.where(total > 0, entropy + 0.0, np.nan)
+        if C.MARGIN in snap.r_numeric:
+            margin = np.nan_to_num(snap.r_numeric[C.MARGIN])
+            valid = codes >= 0
+            k = len(labels)
+            cat_margin = np.bincount(codes[valid], weights=margin[valid], minlength=k)
+            cat_amount = np.bincount(codes[valid], weights=snap.r_amount[valid], minlength=k)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = np.where(cat_amount != 0, cat_margin / cat_amount, np.nan)
+            high = np.zeros(k + 1, dtype=bool)  # last slot: missing category, never high
+            high[:k] = rate >= config.high_margin_threshold
+            in_high = high[codes]
+            high_spend = per_customer_sum(snap, snap.r_cust[in_high], snap.r_amount[in_high])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["high_margin_share"] = np.where(spend != 0, high_spend / spend, np.nan)
+    if C.MARGIN in snap.r_numeric:
+        margin_sum = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.MARGIN]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["margin_rate"] = np.where(spend != 0, margin_sum / spend, np.nan)
+    if C.PRODUCT_ID in snap.r_codes:
+        codes, labels = snap.r_codes[C.PRODUCT_ID]
+        who, _, _ = distinct_counts(snap, codes, len(labels))
+        out["n_products"] = np.bincount(who, minlength=n).astype("float64")
+    if C.QUANTITY in snap.r_numeric:
+        qty = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.QUANTITY]))
+        out["items_per_order"] = qty / snap.c_n_orders
+    return out

@@ -1,0 +1,171 @@
+"""``build_features``: one row of point-in-time features per customer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapshot
+from loyalty_ml.features._time import to_as_of
+from loyalty_ml.features.attributes import (
+    PreparedAttributes,
+    attribute_features,
+    prepare_attributes,
+)
+from loyalty_ml.features.basket import basket_features
+from loyalty_ml.features.campaign import PreparedCampaigns, campaign_features, prepare_campaigns
+from loyalty_ml.features.channel import channel_features, resolve_channels
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.features.price import price_features
+from loyalty_ml.features.rfm import rfm_features
+from loyalty_ml.features.rhythm import rhythm_features
+from loyalty_ml.features.trends import trend_features
+
+__all__ = ["build_features"]
+
+
+def check_config(config: object) -> FeatureConfig:
+    """``config`` itself, or the default FeatureConfig for None; ConfigError for anything else."""
+    if config is None:
+        return FeatureConfig()
+    if not isinstance(config, FeatureConfig):
+        raise ConfigError(
+            "The 'config' parameter must be a FeatureConfig or None. "
+            f"Got {type(config).__name__} instead."
+        )
+    return config
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Every input of the feature families, checked and sorted once (shared by all cutoffs)."""
+
+    transactions: Prepared
+    config: FeatureConfig
+    channels: tuple[str, ...] | None
+    attributes: PreparedAttributes | None
+    campaigns: PreparedCampaigns | None
+
+
+def prepare_inputs(
+    transactions: object,
+    *,
+    customers: object,
+    campaigns: object,
+    config: FeatureConfig,
+    channels_as_of: pd.Timestamp,
+) -> Inputs:
+    """Check and prepare all inputs; channels are those seen before ``channels_as_of`` (or fixed)."""
+    prepared = prepare_transactions(transactions)
+    return Inputs(
+        transactions=prepared,
+        config=config,
+        channels=resolve_channels(prepared, channels_as_of.value, config),
+        attributes=None if customers is None else prepare_attributes(customers, prepared, config),
+        campaigns=None if campaigns is None else prepare_campaigns(campaigns, prepared),
+    )
+
+
+def features_at(inputs: Inputs, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The feature table of ``inputs`` at ``as_of`` (see :func:`build_features`)."""
+    snap = snapshot(inputs.transactions, as_of.value)
+    config = inputs.config
+    columns: dict[str, np.ndarray | pd.Categorical] = {}
+    rfm = rfm_features(snap, config)
+    columns.update(rfm)
+    columns.update(rhythm_features(snap, rfm["recency_days"]))
+    columns.update(trend_features(snap, config))
+    columns.update(basket_features(snap, config))
+    columns.update(channel_features(snap, inputs.channels))
+    columns.update(price_features(snap))
+    if inputs.campaigns is not None:
+        columns.update(campaign_features(snap, inputs.campaigns))
+    if inputs.attributes is not None:
+        columns.update(attribute_features(snap, inputs.attributes))
+    return pd.DataFrame(columns, index=snap.customer_ids, copy=False)
+
+
+def build_features(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    config: FeatureConfig | None = None,
+) -> pd.DataFrame:
+    """Point-in-time features of every customer with a purchase before ``as_of``.
+
+    Only transactions with ``timestamp < as_of`` are read, campaign offers only when ``sent_at <
+    as_of`` and redemptions only when ``redeemed_at < as_of``. An order is one ``order_id`` of one
+    customer when that column exists, otherwise one (customer, timestamp) pair; its time is that of
+    its first line.
+
+    Feature families (each present only when its input columns exist, never filled with zeros):
+
+    - RFM (:func:`~loyalty_ml.features.rfm.rfm_features`): ``recency_days``, ``tenure_days``,
+      ``n_orders``, ``spend``, ``aov``, and ``n_orders_{w}d``, ``spend_{w}d`` per window;
+    - rhythm (:mod:`~loyalty_ml.features.rhythm`): ``ipi_mean``, ``ipi_median``, ``ipi_std``,
+      ``ipi_cv``, ``overdue_ratio``, ``days_overdue``;
+    - trends (:mod:`~loyalty_ml.features.trends`): ``freq_trend``, ``spend_trend``, ``aov_trend``;
+    - basket (``category``, ``margin``, ``product_id``, ``quantity``): ``n_categories``,
+      ``category_entropy``, ``high_margin_share``, ``margin_rate``, ``n_products``,
+      ``items_per_order``;
+    - channel (``channel``, ``store_id``): ``channel_share_<name>``, ``n_channels``, ``n_stores``;
+    - price (``discount``): ``discount_share``, ``discount_depth``;
+    - campaign (``campaigns`` given): ``offers_received``, ``offers_redeemed``,
+      ``redemption_rate``, ``days_since_last_offer``, ``days_since_last_redemption``;
+    - attributes (``customers`` given): ``signup_tenure_days``, ``tier``, and what the config opts
+      into (``points_balance``, protected attributes, ``extra_attributes``).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount`` and optional columns), as
+        returned by :func:`loyalty_ml.validate_transactions`.
+    as_of : str, date or Timestamp
+        The cut-off: features use only what happened strictly before it.
+    customers, campaigns : DataFrame, optional
+        Customer attributes and campaign history.
+    config : FeatureConfig, optional
+        Windows and options; the defaults when None.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (sorted), one row per customer; categorical features have
+        ``category`` dtype, all others float64.
+
+    Raises
+    ------
+    SchemaError
+        A table misses a needed column or has unusable values.
+    ConfigError
+        ``as_of`` is not a date, or ``config`` is not a FeatureConfig.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-05"]),
+    ...     "amount": [10.0, 30.0, 5.0],
+    ... })
+    >>> X = build_features(tx, as_of="2024-01-21")
+    >>> X.loc[1, ["recency_days", "n_orders", "aov", "ipi_median"]].tolist()
+    [10.0, 2.0, 20.0, 10.0]
+    >>> X.index.tolist()
+    [1, 2]
+    """
+    config = check_config(config)
+    cutoff = to_as_of(as_of)
+    inputs = prepare_inputs(
+        transactions,
+        customers=customers,
+        campaigns=campaigns,
+        config=config,
+        channels_as_of=cutoff,
+    )
+    return features_at(inputs, cutoff)

@@ -1,0 +1,111 @@
+"""Campaign response: offers received and redeemed before ``as_of``, and how recently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.features._prepared import Prepared, Snapshot, _timestamps, require
+from loyalty_ml.features._time import days_between
+from loyalty_ml.schema import columns as C
+
+__all__ = ["PreparedCampaigns", "campaign_features", "prepare_campaigns"]
+
+TABLE = "campaigns"
+_NEVER = np.iinfo(np.int64).max  # a redemption time that is never before any as_of
+
+
+@dataclass(frozen=True)
+class PreparedCampaigns:
+    """Treated campaign rows (control rows dropped) as arrays keyed by transactions customer codes."""
+
+    cust: np.ndarray  # code into Prepared.customer_ids
+    sent: np.ndarray  # int64 ns
+    redeemed_at: np.ndarray | None  # int64 ns, _NEVER when not redeemed; None when undatable
+
+
+def _same_id_kind(left: pd.Index | pd.Series, right: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(left.dtype) == pd.api.types.is_numeric_dtype(right.dtype)
+
+
+def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaigns:
+    """Check the campaigns table and key its treated rows by the transactions' customer codes.
+
+    Rows whose ``offer_id`` is the control label are not offers and are dropped. Redemptions are dated
+    by ``redeemed_at`` (a missing value means not redeemed); when ``redeemed`` exists too, only rows
+    with ``redeemed`` true count. Without ``redeemed_at`` a redemption cannot be placed before or after
+    ``as_of``, so the redemption features are left out rather than risk leaking the future.
+    """
+    frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
+    ids = frame[C.CUSTOMER_ID]
+    if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
+        raise SchemaError(
+            f"{TABLE}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "
+            f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
+            table=TABLE,
+            column=C.CUSTOMER_ID,
+        )
+    treated = (frame[C.OFFER_ID].astype("string") != C.CONTROL).fillna(False).to_numpy(dtype=bool)
+    cust = prepared.customer_ids.get_indexer(pd.Index(ids))
+    keep = treated & (cust >= 0)  # campaign rows of customers without transactions cannot be used
+    sent = _timestamps(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)[keep]
+    redeemed_at: np.ndarray | None = None
+    if C.REDEEMED_AT in frame.columns:
+        column = frame[C.REDEEMED_AT]
+        if not pd.api.types.is_datetime64_dtype(column.dtype):
+            raise SchemaError(
+                f"{TABLE}.{C.REDEEMED_AT} must be tz-naive datetime64 (NaT when not redeemed); got "
+                f"dtype {column.dtype}. Convert it with pd.to_datetime.",
+                table=TABLE,
+                column=C.REDEEMED_AT,
+            )
+        when = column.to_numpy(dtype="datetime64[ns]").view("int64").copy()
+        when[when == np.iinfo(np.int64).min] = _NEVER
+        if C.REDEEMED in frame.columns:
+            flag = frame[C.REDEEMED].fillna(False).to_numpy(dtype=bool)
+            when[~flag] = _NEVER
+        redeemed_at = when[keep]
+    return PreparedCampaigns(cust[keep].astype("int64"), sent, redeemed_at)
+
+
+def _last_days(snap: Snapshot, who: np.ndarray, when: np.ndarray) -> np.ndarray:
+    last = np.full(snap.n_customers, np.iinfo(np.int64).min, dtype="int64")
+    np.maximum.at(last, who, when)
+    days = days_between(last, snap.as_of_ns)
+    return np.where(last == np.iinfo(np.int64).min, np.nan, days)
+
+
+def campaign_features(snap: Snapshot, campaigns: PreparedCampaigns) -> dict[str, np.ndarray]:
+    """Campaign features of every customer in ``snap``, counting only what was known before ``as_of``.
+
+    ``offers_received`` counts offers with ``sent_at < as_of`` and ``days_since_last_offer`` dates the
+    latest (NaN if none). When redemptions can be dated: ``offers_redeemed`` counts offers sent and
+    redeemed before ``as_of``, ``redemption_rate`` is redeemed / received (NaN with no offer) and
+    ``days_since_last_redemption`` dates the latest redemption (NaN if none).
+    """
+    n = snap.n_customers
+    # transactions customer code -> row of this snapshot (-1: no purchase before as_of yet)
+    position = np.full(int(snap.customer_codes.max(initial=-1)) + 1, -1, dtype="int64")
+    position[snap.customer_codes] = np.arange(n)
+    known = campaigns.cust < len(position)
+    ordinal = np.full(len(campaigns.cust), -1, dtype="int64")
+    ordinal[known] = position[campaigns.cust[known]]
+    sent = (ordinal >= 0) & (campaigns.sent < snap.as_of_ns)
+    received = np.bincount(ordinal[sent], minlength=n).astype("float64")
+    out = {
+        "offers_received": received,
+        "days_since_last_offer": _last_days(snap, ordinal[sent], campaigns.sent[sent]),
+    }
+    if campaigns.redeemed_at is not None:
+        done = sent & (campaigns.redeemed_at < snap.as_of_ns)
+        redeemed = np.bincount(ordinal[done], minlength=n).astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["offers_redeemed"] = redeemed
+            out["redemption_rate"] = np.where(received > 0, redeemed / received, np.nan)
+        out["days_since_last_redemption"] = _last_days(
+            snap, ordinal[done], campaigns.redeemed_at[done]
+        )
+    return out

@@ -1,0 +1,81 @@
+"""Channel mix: shares of orders by channel, number of channels, and store spread."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.features._prepared import Prepared, Snapshot, distinct_counts, per_customer_sum
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.schema import columns as C
+
+__all__ = ["channel_column", "channel_features", "resolve_channels"]
+
+PREFIX = "channel_share_"
+
+
+def channel_column(channel: str) -> str:
+    """The feature name of a channel's share: lower case, runs of other characters as ``_``."""
+    slug = re.sub(r"[^0-9a-z]+", "_", str(channel).strip().lower()).strip("_")
+    return PREFIX + (slug or "blank")
+
+
+def resolve_channels(
+    prepared: Prepared, as_of_ns: int, config: FeatureConfig
+) -> tuple[str, ...] | None:
+    """The channel list of the share columns: ``config.channels``, else those seen before ``as_of``.
+
+    Returns None when the transactions have no ``channel`` column. Raises SchemaError when two channel
+    names map to the same column name.
+    """
+    if C.CHANNEL not in prepared.codes:
+        return None
+    if config.channels is not None:
+        channels = config.channels
+    else:
+        codes, labels = prepared.codes[C.CHANNEL]
+        seen = np.unique(codes[(prepared.ts < as_of_ns) & (codes >= 0)])
+        channels = tuple(str(labels[i]) for i in seen)
+    names = [channel_column(c) for c in channels]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise SchemaError(
+            f"transactions.{C.CHANNEL} has channels that map to the same feature column {clashes} "
+            f"(channels: {list(channels)}). Make the channel names differ by more than case or "
+            "punctuation, or fix the list with FeatureConfig(channels=...).",
+            table="transactions",
+            column=C.CHANNEL,
+        )
+    return tuple(channels)
+
+
+def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[str, np.ndarray]:
+    """Channel features of every customer in ``snap``, for the optional columns that exist.
+
+    With ``channel``: ``channel_share_<name>`` for each channel in ``channels`` (the share of the
+    customer's orders placed in that channel, an order's channel being that of its first line; NaN when
+    none of the customer's orders has a channel; channels outside the list count in the denominator
+    only) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
+    """
+    n = snap.n_customers
+    out: dict[str, np.ndarray] = {}
+    if C.CHANNEL in snap.r_codes and channels is not None:
+        codes, labels = snap.r_codes[C.CHANNEL]
+        order_channel = codes[snap.o_first_row]
+        known = order_channel >= 0
+        total = per_customer_sum(snap, snap.o_cust[known])
+        position = {str(label): i for i, label in enumerate(labels)}
+        for channel in channels:
+            code = position.get(channel, -2)  # -2 never matches: a listed channel not in the data
+            count = per_customer_sum(snap, snap.o_cust[order_channel == code])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[channel_column(channel)] = np.where(total > 0, count / total, np.nan)
+        who, _, _ = distinct_counts(snap, codes, len(labels))
+        out["n_channels"] = np.bincount(who, minlength=n).astype("float64")
+    if C.STORE_ID in snap.r_codes:
+        codes, labels = snap.r_codes[C.STORE_ID]
+        who, _, _ = distinct_counts(snap, codes, len(labels))
+        out["n_stores"] = np.bincount(who, minlength=n).astype("float64")
+    return out

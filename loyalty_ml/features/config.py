@@ -1,0 +1,116 @@
+"""``FeatureConfig``: the windows and options of ``build_features``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.schema import columns as C
+
+__all__ = ["FeatureConfig"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureConfig:
+    """Options of :func:`~loyalty_ml.features.build_features`.
+
+    Parameters
+    ----------
+    windows : tuple of int, default (30, 90, 365)
+        Look-back windows in days for ``n_orders_{w}d`` and ``spend_{w}d``.
+    trend_window_days : int, default 90
+        Length of the latest window compared with the window just before it in the trend features.
+    channels : tuple of str or None, default None
+        Fixed list of channels for ``channel_share_<name>`` columns. ``None`` takes the channels seen
+        before ``as_of`` (``training_table`` takes them once for all cutoffs), so fix it for scoring jobs
+        whose columns must match a trained model.
+    high_margin_threshold : float, default 0.3
+        A category is high-margin when its margin rate (margin / amount over all customers before
+        ``as_of``) is at least this.
+    protected_as_features : bool, default False
+        Include protected attributes (age band, gender, income band) as features. They are kept for
+        fairness audits and are not features by default.
+    include_points_balance : bool, default False
+        Include ``points_balance`` from the customers table. It is a snapshot taken when the table was
+        exported, not a value as of ``as_of``: in a training table over past cutoffs it leaks the future.
+        Opt in only when the snapshot is taken at ``as_of`` (scoring today).
+    extra_attributes : tuple of str, default ()
+        Further customers columns to use as features (categorical text columns become ``category``
+        dtype, numbers float64). Columns that look like personal data are refused with a
+        ``SchemaError`` when features are built; protected attributes need ``protected_as_features``.
+
+    Examples
+    --------
+    >>> FeatureConfig(windows=(7, 28), trend_window_days=28).windows
+    (7, 28)
+    """
+
+    windows: tuple[int, ...] = (30, 90, 365)
+    trend_window_days: int = 90
+    channels: tuple[str, ...] | None = None
+    high_margin_threshold: float = 0.3
+    protected_as_features: bool = False
+    include_points_balance: bool = False
+    extra_attributes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        windows = tuple(self.windows) if isinstance(self.windows, list | tuple) else None
+        if (
+            not windows
+            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in windows)
+            or len(set(windows)) != len(windows)
+        ):
+            raise ConfigError(
+                "The 'windows' parameter of FeatureConfig must be a non-empty tuple of distinct "
+                f"ints >= 1 (days). Got {self.windows!r} instead."
+            )
+        object.__setattr__(self, "windows", windows)
+        if (
+            isinstance(self.trend_window_days, bool)
+            or not isinstance(self.trend_window_days, int)
+            or self.trend_window_days < 1
+        ):
+            raise ConfigError(
+                "The 'trend_window_days' parameter of FeatureConfig must be an int >= 1. "
+                f"Got {self.trend_window_days!r} instead."
+            )
+        if self.channels is not None:
+            if isinstance(self.channels, str) or not all(
+                isinstance(c, str) and c for c in self.channels
+            ):
+                raise ConfigError(
+                    "The 'channels' parameter of FeatureConfig must be None or a tuple of non-empty "
+                    f"strings. Got {self.channels!r} instead."
+                )
+            object.__setattr__(self, "channels", tuple(self.channels))
+        t = self.high_margin_threshold
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise ConfigError(
+                "The 'high_margin_threshold' parameter of FeatureConfig must be a finite number "
+                f"(a margin rate such as 0.3). Got {t!r} instead."
+            )
+        for name in ("protected_as_features", "include_points_balance"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"The '{name}' parameter of FeatureConfig must be a bool. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
+        extra = self.extra_attributes
+        if isinstance(extra, str) or not all(isinstance(c, str) for c in extra):
+            raise ConfigError(
+                "The 'extra_attributes' parameter of FeatureConfig must be a tuple of column names. "
+                f"Got {extra!r} instead."
+            )
+        object.__setattr__(self, "extra_attributes", tuple(extra))
+        protected = [c for c in extra if c in C.PROTECTED_ATTRIBUTES]
+        if protected and not self.protected_as_features:
+            raise ConfigError(
+                f"FeatureConfig.extra_attributes asks for protected attributes {protected}. They are "
+                "for fairness audits; set protected_as_features=True to use them as features."
+            )
+
+    @property
+    def max_window_days(self) -> int:
+        """The longest look-back any window feature needs, in days."""
+        return max(max(self.windows), 2 * self.trend_window_days)

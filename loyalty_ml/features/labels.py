@@ -1,0 +1,112 @@
+"""``churn_labels``: 1 when a customer makes no purchase in ``[as_of, as_of + horizon)``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, LeakageError
+from loyalty_ml.features._prepared import Prepared, prepare_transactions
+from loyalty_ml.features._time import NS_PER_DAY, to_as_of
+from loyalty_ml.schema import columns as C
+
+__all__ = ["churn_labels"]
+
+
+def check_horizon(horizon_days: object) -> int:
+    """``horizon_days`` as an int >= 1, or ConfigError."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int | np.integer):
+        raise ConfigError(
+            f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead."
+        )
+    if horizon_days < 1:
+        raise ConfigError(
+            f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead."
+        )
+    return int(horizon_days)
+
+
+def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
+    """The end of the observed period: ``observation_end`` if given, else the last timestamp."""
+    if observation_end is not None:
+        return to_as_of(observation_end, name="observation_end")
+    return prepared.last_ts
+
+
+def check_not_censored(
+    as_of: pd.Timestamp, horizon_days: int, end: pd.Timestamp | None, *, name: str = "as_of"
+) -> None:
+    """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data."""
+    stop = as_of + pd.Timedelta(days=horizon_days)
+    if end is None or stop > end:
+        latest = "there are no transactions" if end is None else f"the data ends at {end}"
+        raise LeakageError(
+            f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
+            f"up to {stop}, but {latest}: customers who would buy after that would be labelled "
+            "churned (a censored label). Use an earlier as_of (at most "
+            f"{'...' if end is None else (end - pd.Timedelta(days=horizon_days))}) or a shorter "
+            "horizon, or pass observation_end= if the data is complete beyond its last purchase."
+        )
+
+
+def labels_at(prepared: Prepared, as_of: pd.Timestamp, horizon_days: int) -> pd.Series:
+    """Labels of the customers with a purchase before ``as_of`` (no censoring check here)."""
+    start = as_of.value
+    stop = start + horizon_days * NS_PER_DAY
+    before = prepared.ts < start
+    customers = np.unique(prepared.cust[before])
+    bought = np.zeros(len(prepared.customer_ids), dtype=bool)
+    bought[prepared.cust[(prepared.ts >= start) & (prepared.ts < stop)]] = True
+    churned = (~bought[customers]).astype("int64")
+    return pd.Series(churned, index=prepared.customer_ids[customers], name=C.CHURNED)
+
+
+def churn_labels(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object,
+    horizon_days: int,
+    observation_end: object = None,
+) -> pd.Series:
+    """Churn labels: 1 when a customer buys nothing in ``[as_of, as_of + horizon_days)``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``).
+    as_of : str, date or Timestamp
+        The cut-off; labelled customers are those with a transaction strictly before it.
+    horizon_days : int
+        Length of the label window in days (>= 1).
+    observation_end : str, date or Timestamp, optional
+        Until when the data is known to be complete. Defaults to the last timestamp in the data, so
+        a window that ends after the last purchase is refused as censored.
+
+    Returns
+    -------
+    Series
+        Named ``churned`` (int64, 0/1), indexed by ``customer_id`` (sorted).
+
+    Raises
+    ------
+    LeakageError
+        ``as_of + horizon_days`` is after the end of the data (a ``DataError`` too).
+    ConfigError
+        ``horizon_days`` is not an int >= 1, or ``as_of`` is not a date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-10", "2024-01-05", "2024-03-31"]),
+    ...     "amount": [10.0, 30.0, 5.0, 1.0],
+    ... })
+    >>> churn_labels(tx, as_of="2024-02-01", horizon_days=30).to_dict()
+    {1: 0, 2: 1}
+    """
+    horizon = check_horizon(horizon_days)
+    cutoff = to_as_of(as_of)
+    prepared = prepare_transactions(transactions)
+    check_not_censored(cutoff, horizon, observed_until(prepared, observation_end))
+    return labels_at(prepared, cutoff, horizon)

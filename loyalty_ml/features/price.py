@@ -1,0 +1,32 @@
+"""Price sensitivity: how much of a customer's spend is on discount, and how deep the discounts are."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loyalty_ml.features._prepared import Snapshot, per_customer_sum
+from loyalty_ml.schema import columns as C
+
+__all__ = ["price_features"]
+
+
+def price_features(snap: Snapshot) -> dict[str, np.ndarray]:
+    """Price features of every customer in ``snap`` (only when ``discount`` exists).
+
+    ``discount_share`` is the share of spend on discounted lines (``discount > 0``) and
+    ``discount_depth`` the money given away relative to the undiscounted price,
+    ``sum(discount) / (sum(amount) + sum(discount))``. Missing discounts count as no discount; both are
+    NaN when their denominator is 0.
+    """
+    if C.DISCOUNT not in snap.r_numeric:
+        return {}
+    discount = np.nan_to_num(snap.r_numeric[C.DISCOUNT])
+    spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
+    on_deal = discount > 0
+    deal_spend = per_customer_sum(snap, snap.r_cust[on_deal], snap.r_amount[on_deal])
+    given = per_customer_sum(snap, snap.r_cust, discount)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(spend != 0, deal_spend / spend, np.nan)
+        list_price = spend + given
+        depth = np.where(list_price != 0, given / list_price, np.nan)
+    return {"discount_share": share, "discount_depth": depth}

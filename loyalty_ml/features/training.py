@@ -1,0 +1,128 @@
+"""``training_table``: features and labels stacked over several cut-off dates."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.features._time import to_as_of
+from loyalty_ml.features.build import check_config, features_at, prepare_inputs
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.features.labels import check_horizon, check_not_censored, labels_at, observed_until
+from loyalty_ml.schema import columns as C
+
+__all__ = ["training_table"]
+
+
+def _cutoffs(cutoffs: object) -> list[pd.Timestamp]:
+    if isinstance(cutoffs, str) or not isinstance(cutoffs, Iterable):
+        raise ConfigError(
+            "The 'cutoffs' parameter must be a list of dates (str, date or Timestamp). "
+            f"Got {cutoffs!r} instead."
+        )
+    parsed = [to_as_of(c, name="cutoffs") for c in cutoffs]
+    if not parsed:
+        raise ConfigError("The 'cutoffs' parameter must hold at least one date. Got an empty list.")
+    duplicated = sorted({c for c in parsed if parsed.count(c) > 1})
+    if duplicated:
+        raise ConfigError(
+            f"The 'cutoffs' parameter has duplicated dates {[str(c.date()) for c in duplicated]}; "
+            "each cut-off must appear once."
+        )
+    return sorted(parsed)
+
+
+def training_table(
+    transactions: pd.DataFrame,
+    *,
+    cutoffs: Iterable[object],
+    horizon_days: int,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    config: FeatureConfig | None = None,
+    observation_end: object = None,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Features and churn labels at several cut-offs, stacked.
+
+    For each cut-off ``as_of`` the rows are exactly ``build_features(..., as_of=as_of)`` and
+    ``churn_labels(..., as_of=as_of, horizon_days=horizon_days)``. The inputs are checked and sorted
+    once; each cut-off then reads its prefix of the sorted arrays, so memory grows with the output,
+    not with cut-offs x transactions. Every cut-off has the same columns: the channel share columns
+    come from ``config.channels`` or, when that is None, from the channels seen before the last
+    cut-off.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions.
+    cutoffs : iterable of str, date or Timestamp
+        Distinct cut-off dates (any order; the output is sorted by date).
+    horizon_days : int
+        Label window in days; the last cut-off plus the horizon must be within the data.
+    customers, campaigns : DataFrame, optional
+        As in :func:`build_features`.
+    config : FeatureConfig, optional
+        Feature options.
+    observation_end : str, date or Timestamp, optional
+        As in :func:`churn_labels`.
+    progress : bool, optional
+        Show a progress bar over cut-offs; by default only when stderr is a terminal.
+
+    Returns
+    -------
+    X : DataFrame
+        Indexed by (``as_of``, ``customer_id``).
+    y : Series
+        ``churned`` labels aligned with ``X``.
+
+    Raises
+    ------
+    LeakageError
+        The last cut-off plus the horizon runs past the end of the data.
+    ConfigError
+        Bad ``cutoffs``, ``horizon_days`` or ``config``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-10", "2024-01-05", "2024-04-30"]),
+    ...     "amount": [10.0, 30.0, 5.0, 1.0],
+    ... })
+    >>> X, y = training_table(tx, cutoffs=["2024-02-01", "2024-03-01"], horizon_days=30)
+    >>> y.to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {(Timestamp('2024-02-01 00:00:00'), 1): 0, (Timestamp('2024-02-01 00:00:00'), 2): 1,
+     (Timestamp('2024-03-01 00:00:00'), 1): 1, (Timestamp('2024-03-01 00:00:00'), 2): 1}
+    """
+    config = check_config(config)
+    horizon = check_horizon(horizon_days)
+    dates = _cutoffs(cutoffs)
+    inputs = prepare_inputs(
+        transactions,
+        customers=customers,
+        campaigns=campaigns,
+        config=config,
+        channels_as_of=dates[-1],
+    )
+    end = observed_until(inputs.transactions, observation_end)
+    check_not_censored(dates[-1], horizon, end, name="the last cut-off")
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    frames: list[pd.DataFrame] = []
+    labels: list[pd.Series] = []
+    for as_of in tqdm(dates, desc="training_table", unit="cutoff", disable=not show):
+        X = features_at(inputs, as_of)
+        y = labels_at(inputs.transactions, as_of, horizon)
+        index = pd.MultiIndex.from_arrays(
+            [pd.DatetimeIndex(np.full(len(X), as_of.value, dtype="datetime64[ns]")), X.index],
+            names=[C.AS_OF, C.CUSTOMER_ID],
+        )
+        frames.append(X.set_axis(index, axis=0))
+        labels.append(y.set_axis(index, axis=0))
+    return pd.concat(frames), pd.concat(labels).rename(C.CHURNED)

@@ -1,0 +1,134 @@
+"""build_features: the orchestrator's contract (index, dtypes, families, point in time, errors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.features import FeatureConfig, build_features
+
+CORE = [
+    "recency_days",
+    "tenure_days",
+    "n_orders",
+    "spend",
+    "aov",
+    "n_orders_30d",
+    "spend_30d",
+    "n_orders_90d",
+    "spend_90d",
+    "n_orders_365d",
+    "spend_365d",
+    "ipi_mean",
+    "ipi_median",
+    "ipi_std",
+    "overdue_ratio",
+    "days_overdue",
+]
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [3, 1, 1, 2, 3],
+            "timestamp": pd.to_datetime(
+                ["2024-01-02", "2024-01-01", "2024-01-11", "2024-03-01", "2024-02-01"]
+            ),
+            "amount": [1.0, 10.0, 30.0, 5.0, 2.0],
+        }
+    )
+
+
+def test_index_columns_and_dtypes(tx: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-15")
+    assert X.index.name == "customer_id"
+    assert list(X.index) == [1, 3]  # sorted; customer 2 has no purchase before as_of
+    assert X.index.is_unique
+    assert set(CORE) <= set(X.columns)
+    assert (X.dtypes == "float64").all()
+
+
+def test_optional_families_absent_without_their_columns(tx: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-15")
+    for name in ("n_categories", "n_channels", "n_stores", "discount_share", "offers_received"):
+        assert name not in X.columns
+    assert not any(c.startswith("channel_share_") for c in X.columns)
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    ["2024-02-15", dt.date(2024, 2, 15), dt.datetime(2024, 2, 15), pd.Timestamp("2024-02-15")],
+)
+def test_as_of_types(tx: pd.DataFrame, as_of: object) -> None:
+    X = build_features(tx, as_of=as_of)
+    assert X.loc[1, "recency_days"] == 35.0
+
+
+def test_tz_aware_as_of_is_read_in_utc(tx: pd.DataFrame) -> None:
+    X = build_features(tx, as_of=pd.Timestamp("2024-02-15 01:00", tz="Europe/Paris"))
+    assert X.loc[1, "recency_days"] == 35.0
+
+
+def test_input_not_mutated(tx: pd.DataFrame) -> None:
+    before = tx.copy()
+    build_features(tx, as_of="2024-02-15")
+    pd.testing.assert_frame_equal(tx, before)
+
+
+def test_string_ids_and_empty_result(tx: pd.DataFrame) -> None:
+    text = tx.assign(customer_id=tx["customer_id"].map({1: "b", 2: "c", 3: "a"}))
+    X = build_features(text, as_of="2024-02-15")
+    assert list(X.index) == ["a", "b"]
+    empty = build_features(tx, as_of="2023-01-01")
+    assert len(empty) == 0
+    assert set(CORE) <= set(empty.columns)
+    assert empty.index.name == "customer_id"
+
+
+def test_missing_columns_are_named(tx: pd.DataFrame) -> None:
+    with pytest.raises(
+        SchemaError, match=r"missing required column\(s\) \['amount'\].*customer_id"
+    ):
+        build_features(tx.drop(columns="amount"), as_of="2024-02-15")
+    with pytest.raises(SchemaError, match="must be a pandas DataFrame"):
+        build_features([1, 2], as_of="2024-02-15")  # type: ignore[arg-type]
+
+
+def test_bad_values_raise_schema_error(tx: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="timestamp must be tz-naive datetime64"):
+        build_features(tx.assign(timestamp=tx["timestamp"].astype(str)), as_of="2024-02-15")
+    zoned = tx.assign(timestamp=tx["timestamp"].dt.tz_localize("UTC"))
+    with pytest.raises(SchemaError, match="tz-naive"):
+        build_features(zoned, as_of="2024-02-15")
+    with pytest.raises(SchemaError, match="missing timestamps"):
+        build_features(
+            tx.assign(timestamp=tx["timestamp"].where(tx.index != 1)), as_of="2024-02-15"
+        )
+    with pytest.raises(SchemaError, match=r"amount has missing or infinite values at rows \[4\]"):
+        build_features(tx.assign(amount=[1.0, 2.0, 3.0, 4.0, np.inf]), as_of="2024-02-15")
+    with pytest.raises(SchemaError, match="amount must be numeric"):
+        build_features(tx.assign(amount="1"), as_of="2024-02-15")
+    with pytest.raises(SchemaError, match="customer_id is missing at rows"):
+        build_features(tx.assign(customer_id=[1.0, np.nan, 1, 2, 3]), as_of="2024-02-15")
+
+
+@pytest.mark.parametrize("as_of", [None, 5, "not a date", float("nan")])
+def test_bad_as_of(tx: pd.DataFrame, as_of: object) -> None:
+    with pytest.raises(ConfigError, match="'as_of' parameter must be a date"):
+        build_features(tx, as_of=as_of)
+
+
+def test_bad_config(tx: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match=r"must be a FeatureConfig or None\. Got dict"):
+        build_features(tx, as_of="2024-02-15", config={"windows": (7,)})  # type: ignore[arg-type]
+
+
+def test_config_windows_name_columns(tx: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-15", config=FeatureConfig(windows=(7,)))
+    assert "n_orders_7d" in X.columns
+    assert "n_orders_30d" not in X.columns

@@ -1,0 +1,94 @@
+"""churn_labels: exact values, the censoring guard and a direct recomputation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, DataError, LeakageError, SchemaError
+from loyalty_ml.features import churn_labels
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3, 3, 4],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01", "2024-02-10", "2024-01-05", "2024-01-20", "2024-03-02", "2024-04-30"]
+            ),
+            "amount": [10.0, 30.0, 5.0, 1.0, 1.0, 1.0],
+        }
+    )
+
+
+def test_exact_values(tx: pd.DataFrame) -> None:
+    y = churn_labels(tx, as_of="2024-02-01", horizon_days=30)
+    # window [02-01, 03-02): customer 3's purchase on 03-02 is outside it
+    expected = pd.Series([0, 1, 1], index=pd.Index([1, 2, 3], name="customer_id"), name="churned")
+    pd.testing.assert_series_equal(y, expected)
+    y = churn_labels(tx, as_of="2024-02-01", horizon_days=31)
+    assert y.loc[3] == 0
+
+
+def test_censored_horizon_raises(tx: pd.DataFrame) -> None:
+    with pytest.raises(LeakageError, match=r"as_of=2024-04-15 with horizon_days=30.*2024-04-30"):
+        churn_labels(tx, as_of="2024-04-15", horizon_days=30)
+    with pytest.raises(DataError, match="censored"):
+        churn_labels(tx, as_of="2024-04-15", horizon_days=30)
+    # the data owner can vouch for a longer observation window
+    y = churn_labels(tx, as_of="2024-04-15", horizon_days=30, observation_end="2024-06-01")
+    assert y.to_dict() == {1: 1, 2: 1, 3: 1}  # customer 4 first buys after as_of
+
+
+def test_no_transactions_raises() -> None:
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype="int64"),
+            "timestamp": pd.Series([], dtype="datetime64[ns]"),
+            "amount": pd.Series([], dtype="float64"),
+        }
+    )
+    with pytest.raises(LeakageError, match="there are no transactions"):
+        churn_labels(empty, as_of="2024-01-01", horizon_days=30)
+
+
+@pytest.mark.parametrize("horizon", [0, -5, 2.5, True, "30"])
+def test_bad_horizon(tx: pd.DataFrame, horizon: object) -> None:
+    with pytest.raises(ConfigError, match="'horizon_days' parameter must be an int >= 1"):
+        churn_labels(tx, as_of="2024-02-01", horizon_days=horizon)  # type: ignore[arg-type]
+
+
+def test_missing_column(tx: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match=r"\['timestamp'\]"):
+        churn_labels(tx.drop(columns="timestamp"), as_of="2024-02-01", horizon_days=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 100)), min_size=1, max_size=30),
+    as_of_day=st.integers(1, 60),
+    horizon=st.integers(1, 40),
+)
+def test_agrees_with_direct_computation(
+    rows: list[tuple[int, int]], as_of_day: int, horizon: int
+) -> None:
+    start = pd.Timestamp("2024-01-01")
+    tx = pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in rows] + [99],
+            "timestamp": [start + pd.Timedelta(days=d) for _, d in rows]
+            + [start + pd.Timedelta(days=200)],
+            "amount": 1.0,
+        }
+    )
+    as_of = start + pd.Timedelta(days=as_of_day)
+    y = churn_labels(tx, as_of=as_of, horizon_days=horizon)
+    before = tx[tx["timestamp"] < as_of]["customer_id"].unique()
+    window = tx[(tx["timestamp"] >= as_of) & (tx["timestamp"] < as_of + pd.Timedelta(days=horizon))]
+    expected = {int(c): int(c not in set(window["customer_id"])) for c in sorted(before)}
+    assert y.to_dict() == expected
+    assert y.dtype == np.int64

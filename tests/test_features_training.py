@@ -1,0 +1,82 @@
+"""training_table: stacked build_features and churn_labels over cut-offs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import ConfigError, LeakageError
+from loyalty_ml.features import FeatureConfig, build_features, churn_labels, training_table
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    return pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 60, n),
+            "timestamp": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 300 * 24, n), unit="h"),
+            "amount": rng.gamma(2.0, 10.0, n).round(2),
+            # channel "phone" appears only late: its column must exist at every cut-off
+            "channel": np.where(np.arange(n) % 50 == 0, "phone", rng.choice(["app", "web"], n)),
+        }
+    ).assign(
+        channel=lambda f: f["channel"].where(
+            (f["channel"] != "phone") | (f["timestamp"] > "2024-06-01"), "web"
+        )
+    )
+
+
+CUTOFFS = ["2024-05-01", "2024-03-01", "2024-07-01"]
+
+
+def test_equals_stacking_build_features(tx: pd.DataFrame) -> None:
+    X, y = training_table(tx, cutoffs=CUTOFFS, horizon_days=60)
+    assert X.index.names == ["as_of", "customer_id"]
+    assert list(X.index.get_level_values("as_of").unique()) == sorted(pd.to_datetime(CUTOFFS))
+    assert X.index.equals(y.index)
+    assert y.name == "churned"
+    config = FeatureConfig(channels=("app", "phone", "web"))
+    for as_of in CUTOFFS:
+        expected = build_features(tx, as_of=as_of, config=config)
+        got = X.xs(pd.Timestamp(as_of), level="as_of")
+        pd.testing.assert_frame_equal(got, expected)
+        labels = churn_labels(tx, as_of=as_of, horizon_days=60)
+        pd.testing.assert_series_equal(y.xs(pd.Timestamp(as_of), level="as_of"), labels)
+
+
+def test_channel_columns_fixed_across_cutoffs(tx: pd.DataFrame) -> None:
+    X, _ = training_table(tx, cutoffs=CUTOFFS, horizon_days=60)
+    assert "channel_share_phone" in X.columns
+    early = X.xs(pd.Timestamp("2024-03-01"), level="as_of")
+    assert (early["channel_share_phone"].dropna() == 0).all()
+    assert "channel_share_phone" not in build_features(tx, as_of="2024-03-01").columns
+
+
+def test_censored_last_cutoff(tx: pd.DataFrame) -> None:
+    with pytest.raises(LeakageError, match="the last cut-off=2024-10-01"):
+        training_table(tx, cutoffs=["2024-03-01", "2024-10-01"], horizon_days=60)
+
+
+@pytest.mark.parametrize(
+    ("cutoffs", "match"),
+    [
+        ([], "at least one date"),
+        ("2024-03-01", "must be a list of dates"),
+        (["2024-03-01", "2024-03-01"], r"duplicated dates \['2024-03-01'\]"),
+        (["2024-03-01", "soon"], "'cutoffs' parameter must be a date"),
+    ],
+)
+def test_bad_cutoffs(tx: pd.DataFrame, cutoffs: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        training_table(tx, cutoffs=cutoffs, horizon_days=30)  # type: ignore[arg-type]
+
+
+def test_progress_bar_can_be_forced(tx: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+    training_table(tx, cutoffs=CUTOFFS, horizon_days=30, progress=True)
+    assert "training_table" in capsys.readouterr().err
+    training_table(tx, cutoffs=CUTOFFS, horizon_days=30, progress=False)
+    assert capsys.readouterr().err == ""
