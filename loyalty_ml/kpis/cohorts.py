@@ -1,0 +1,213 @@
+"""Cohort retention: customers grouped by the period of their first purchase, followed over time."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.kpis._common import check_transactions, to_bound
+from loyalty_ml.schema import columns as C
+
+__all__ = [
+    "cohort_counts",
+    "cohort_retention",
+    "plot_cohort_heatmap",
+    "plot_retention_curves",
+    "retention_curves",
+]
+
+Freq = Literal["D", "W", "M", "Q", "Y"]
+_FREQS = ("D", "W", "M", "Q", "Y")
+COHORT = "cohort"
+PERIOD = "period"
+
+
+def cohort_counts(
+    transactions: pd.DataFrame, *, freq: Freq = "M", as_of: object = None
+) -> pd.DataFrame:
+    """Active customers of each acquisition cohort in each period since their first purchase.
+
+    A customer's cohort is the calendar period (``freq``) of their first purchase; cell ``(c, k)``
+    counts the customers of cohort ``c`` with at least one purchase in period ``c + k``. Column 0 is
+    the cohort size. Cells that lie after the last observed period are NaN (not yet observable), not 0.
+    The last period may be partial: it ends at ``as_of`` (or the last transaction).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``).
+    freq : {"D", "W", "M", "Q", "Y"}
+        Calendar period: day, week, month, quarter or year.
+    as_of : date-like, optional
+        Use only rows with ``timestamp < as_of``; default: every row.
+
+    Returns
+    -------
+    DataFrame
+        Index ``cohort`` (Period), columns ``period`` (0, 1, ...), float counts.
+    """
+    tx, ordinal = _ordinals(transactions, freq=freq, as_of=as_of)
+    return _counts(tx, ordinal, freq=freq, last=int(ordinal.max()))
+
+
+def _ordinals(
+    transactions: pd.DataFrame, *, freq: str, as_of: object
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows before ``as_of`` and the ordinal of each row's calendar period."""
+    if freq not in _FREQS:
+        raise ConfigError(f"freq must be one of {list(_FREQS)}; got {freq!r}.")
+    tx = check_transactions(transactions)
+    ts = tx[C.TIMESTAMP]
+    if as_of is not None:
+        keep = (ts < to_bound(as_of, name="as_of", timestamps=ts)).to_numpy()
+        tx, ts = tx.loc[keep], ts.loc[keep]
+    if len(tx) == 0:
+        raise DataError(f"transactions: no rows before as_of={as_of!r}; nothing to put in cohorts.")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)  # periods follow the local calendar of the data's zone
+    return tx, pd.Series(pd.PeriodIndex(ts, freq=freq).asi8, index=tx.index)
+
+
+def _counts(tx: pd.DataFrame, ordinal: pd.Series, *, freq: str, last: int) -> pd.DataFrame:
+    activity = pd.DataFrame({C.CUSTOMER_ID: tx[C.CUSTOMER_ID], "ordinal": ordinal})
+    activity = activity.drop_duplicates()
+    first = activity.groupby(C.CUSTOMER_ID)["ordinal"].transform("min")
+    activity = activity.assign(cohort=first, period=activity["ordinal"] - first)
+    counts = (
+        activity.groupby([COHORT, PERIOD]).size().unstack(PERIOD).astype("float64").sort_index()
+    )
+    cohorts = counts.index.to_numpy()
+    counts = counts.reindex(columns=range(last - int(cohorts.min()) + 1))
+    observable = cohorts[:, None] + counts.columns.to_numpy()[None, :] <= last
+    counts = counts.fillna(0.0).where(observable)
+    counts.index = pd.PeriodIndex.from_ordinals(cohorts, freq=freq, name=COHORT)  # type: ignore[attr-defined]  # missing from pandas-stubs
+    counts.columns = pd.Index(counts.columns, name=PERIOD)
+    return counts
+
+
+def cohort_retention(
+    transactions: pd.DataFrame, *, freq: Freq = "M", as_of: object = None
+) -> pd.DataFrame:
+    """Share of each acquisition cohort active in each later period.
+
+    ``retention[c, k] = N_k / N_0`` with ``N_0`` the customers whose first purchase fell in period ``c``
+    and ``N_k`` those of them who bought in period ``c + k`` (DESIGN.md section 8: retention N_t/N_0).
+    Column 0 is 1.0 by construction; unobservable cells are NaN. See :func:`cohort_counts` for the
+    counts and the parameters.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "timestamp": pd.to_datetime(["2024-01-05", "2024-02-03", "2024-01-10"]),
+    ...                    "amount": [1.0, 1.0, 1.0]})
+    >>> cohort_retention(tx, freq="M").loc["2024-01"].tolist()
+    [1.0, 0.5]
+    """
+    counts = cohort_counts(transactions, freq=freq, as_of=as_of)
+    return counts.div(counts[0], axis=0)
+
+
+def retention_curves(
+    transactions: pd.DataFrame,
+    *,
+    freq: Freq = "M",
+    as_of: object = None,
+    groups: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Retention by periods since first purchase, pooled over cohorts, optionally one curve per group.
+
+    ``curve[k] = sum_c N_k(c) / sum_c N_0(c)`` over the cohorts ``c`` observable at age ``k`` (each
+    cohort weighted by its size; younger cohorts drop out of the later points instead of counting as
+    zeros).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions.
+    freq, as_of
+        As in :func:`cohort_counts`.
+    groups : Series, optional
+        Group label per ``customer_id`` (index), e.g. an RFM segment or acquisition channel; one curve
+        per label. Every customer in ``transactions`` needs a label.
+
+    Returns
+    -------
+    DataFrame
+        Index ``period`` (0, 1, ...), one column per group (``"all"`` without groups).
+    """
+    if groups is None:
+        counts = cohort_counts(transactions, freq=freq, as_of=as_of)
+        return _pool(counts).to_frame("all")
+    if not isinstance(groups, pd.Series):
+        raise ConfigError(f"groups must be a Series indexed by customer_id; got {type(groups)}.")
+    tx, ordinal = _ordinals(transactions, freq=freq, as_of=as_of)
+    label = tx[C.CUSTOMER_ID].map(groups)
+    unlabelled = pd.unique(tx.loc[label.isna().to_numpy(), C.CUSTOMER_ID])
+    if len(unlabelled):
+        raise DataError(
+            f"groups has no label for customers {format_examples(unlabelled, total=len(unlabelled))}."
+            " Give every customer of transactions a group (e.g. fillna('unknown'))."
+        )
+    # One clock for every group: a group's quiet last months are zeros, not unobserved.
+    last = int(ordinal.max())
+    curves = {}
+    for name in pd.unique(label):
+        mask = (label == name).to_numpy()
+        curves[name] = _pool(_counts(tx.loc[mask], ordinal.loc[mask], freq=freq, last=last))
+    out = pd.DataFrame(curves)
+    out.index.name = PERIOD
+    return out
+
+
+def _pool(counts: pd.DataFrame) -> pd.Series:
+    size = counts[0]
+    pooled = {k: counts[k].sum() / size[counts[k].notna()].sum() for k in counts.columns}
+    return pd.Series(pooled, dtype="float64").rename_axis(PERIOD)
+
+
+def plot_cohort_heatmap(
+    retention: pd.DataFrame, *, title: str = "Cohort retention", annotate: bool | None = None
+) -> Figure:
+    """Heatmap of :func:`cohort_retention` (cohorts down, periods since first purchase across).
+
+    ``annotate`` writes the percentage in each cell (default: when the grid has at most 24 columns).
+    """
+    values = retention.to_numpy(dtype="float64")
+    fig = Figure(
+        figsize=(1.5 + 0.45 * max(values.shape[1], 4), 1.0 + 0.35 * max(values.shape[0], 4)),
+        layout="constrained",
+    )
+    ax = fig.subplots()
+    image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in retention.columns])
+    ax.set_yticks(range(values.shape[0]), [str(c) for c in retention.index])
+    ax.set_xlabel("periods since first purchase")
+    ax.set_ylabel("cohort (first purchase)")
+    ax.set_title(title)
+    if annotate is None:
+        annotate = values.shape[1] <= 24
+    if annotate:
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7,
+                        color="white" if v < 0.5 else "black")  # fmt: skip
+    fig.colorbar(image, ax=ax, label="share of cohort active")
+    return fig
+
+
+def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curves") -> Figure:
+    """Line plot of :func:`retention_curves`, one line per column."""
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    for name in curves.columns:
+        ax.plot(curves.index, curves[name], marker="o", label=str(name))
+    ax.set_xlabel("periods since first purchase")
+    ax.set_ylabel("share of cohort active")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend()
+    return fig
