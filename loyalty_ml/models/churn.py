@@ -323,7 +323,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         empty = np.flatnonzero(np.isnan(matrix).all(axis=0))
         if empty.size:
             raise DataError(
-                f"ChurnModel.fit: columns {format_examples(self._names()[empty], total=empty.size)} "
+                f"ChurnModel.fit: columns {format_examples(self._names()[empty].tolist(), total=empty.size)} "
                 "are NaN in every row; "
                 "drop them or fix the feature build.",
             )
@@ -379,7 +379,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if classes.size > 2:
             raise DataError(
                 "ChurnModel.fit: Only binary classification is supported. "
-                f"y has {classes.size} classes {format_examples(classes)}."
+                f"y has {classes.size} classes {format_examples(classes.tolist())}."
             )
         self.classes_ = classes
         return encoded.astype(np.int64)

@@ -1,0 +1,227 @@
+"""Churn metrics: ranking (ROC/PR AUC), calibration (Brier, ECE, reliability table) and lift by decile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+
+__all__ = ["ChurnEvaluation", "calibration_table", "evaluate_churn", "lift_table"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChurnEvaluation:
+    """The scores of churn probabilities against observed outcomes.
+
+    Attributes
+    ----------
+    roc_auc, pr_auc : float
+        Area under the ROC curve and average precision (area under the precision-recall curve).
+    brier : float
+        Mean squared error of the probabilities.
+    ece : float
+        Expected calibration error over equal-frequency bins: ``sum_b n_b / n * |mean p_b - rate_b|``.
+    lift_top_decile : float
+        Churn rate among the 10% highest scores divided by the overall churn rate.
+    capture_top_decile : float
+        Share of all churners found in the 10% highest scores.
+    base_rate : float
+        Overall churn rate.
+    n : int
+        Number of customers scored.
+    calibration : DataFrame
+        One row per bin: ``bin``, ``p_min``, ``p_max``, ``mean_predicted``, ``observed_rate``, ``count``.
+    lift : DataFrame
+        One row per decile (1 = highest scores): ``count``, ``churners``, ``rate``, ``lift``,
+        ``cumulative_capture``, ``cumulative_lift``.
+    """
+
+    roc_auc: float
+    pr_auc: float
+    brier: float
+    ece: float
+    lift_top_decile: float
+    capture_top_decile: float
+    base_rate: float
+    n: int
+    calibration: pd.DataFrame = field(repr=False)
+    lift: pd.DataFrame = field(repr=False)
+
+    def as_dict(self) -> dict[str, float]:
+        """The scalar metrics, ready for ``mlflow.log_metrics``."""
+        return {
+            "roc_auc": self.roc_auc,
+            "pr_auc": self.pr_auc,
+            "brier": self.brier,
+            "ece": self.ece,
+            "lift_top_decile": self.lift_top_decile,
+            "capture_top_decile": self.capture_top_decile,
+            "base_rate": self.base_rate,
+            "n": float(self.n),
+        }
+
+    def plot_calibration(self) -> Figure:
+        """Reliability diagram: observed churn rate against mean predicted probability per bin."""
+        fig = Figure(figsize=(5, 5))
+        ax = fig.subplots()
+        table = self.calibration
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
+        ax.set_xlabel("mean predicted churn probability")
+        ax.set_ylabel("observed churn rate")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Calibration (ECE {self.ece:.3f}, Brier {self.brier:.3f})")
+        ax.legend(loc="upper left")
+        return fig
+
+    def plot_lift(self) -> Figure:
+        """Lift per decile (bars) with the cumulative capture of churners (line)."""
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
+        table = self.lift
+        ax.bar(table.index, table["lift"], color="tab:blue", label="lift")
+        ax.axhline(1.0, color="grey", linestyle="--")
+        ax.set_xlabel("decile of churn score (1 = highest)")
+        ax.set_ylabel("lift over the base rate")
+        ax.set_xticks(list(table.index))
+        twin = ax.twinx()
+        twin.plot(table.index, table["cumulative_capture"], color="tab:orange", marker="o")
+        twin.set_ylabel("cumulative share of churners captured")
+        twin.set_ylim(0, 1.05)
+        ax.set_title(f"Lift (top decile {self.lift_top_decile:.2f}x)")
+        return fig
+
+
+def evaluate_churn(y_true: Any, p: Any, *, n_bins: int = 10) -> ChurnEvaluation:
+    """Score churn probabilities: ranking, calibration and lift.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed outcome, 1 = churned.
+    p : array-like of shape (n,)
+        Predicted churn probability in [0, 1].
+    n_bins : int
+        Number of equal-frequency bins of the calibration table and the ECE.
+
+    Returns
+    -------
+    ChurnEvaluation
+
+    Examples
+    --------
+    >>> ev = evaluate_churn([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], n_bins=2)
+    >>> round(ev.roc_auc, 2), round(ev.brier, 4)
+    (0.75, 0.1581)
+    """
+    y, prob = _check_inputs(y_true, p)
+    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ConfigError(
+            f"The 'n_bins' parameter of evaluate_churn must be an int >= 1. Got {n_bins!r} instead."
+        )
+    calibration = calibration_table(y, prob, n_bins=n_bins)
+    lift = lift_table(y, prob)
+    gaps = (calibration["mean_predicted"] - calibration["observed_rate"]).abs()
+    ece = float((gaps * calibration["count"]).sum() / y.size)
+    top = lift.iloc[0]
+    return ChurnEvaluation(
+        roc_auc=float(roc_auc_score(y, prob)),
+        pr_auc=float(average_precision_score(y, prob)),
+        brier=float(np.mean((prob - y) ** 2)),
+        ece=ece,
+        lift_top_decile=float(top["lift"]),
+        capture_top_decile=float(top["cumulative_capture"]),
+        base_rate=float(y.mean()),
+        n=int(y.size),
+        calibration=calibration,
+        lift=lift,
+    )
+
+
+def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability and observed rate per equal-frequency bin of ``p``.
+
+    Rows are sorted by ``p`` and cut into ``n_bins`` bins of (nearly) equal count; tied scores
+    may straddle a bin edge, so every bin has ``n // n_bins`` or one more rows.
+
+    Examples
+    --------
+    >>> table = calibration_table([0, 1, 0, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+    >>> table["mean_predicted"].round(2).tolist(), table["observed_rate"].tolist()
+    ([0.15, 0.8], [0.5, 0.5])
+    """
+    y, prob = _check_inputs(y_true, p, require_both_classes=False)
+    order = np.argsort(prob, kind="stable")
+    bins = np.empty(y.size, dtype=np.int64)
+    bins[order] = np.arange(y.size) * n_bins // y.size + 1
+    frame = pd.DataFrame({"bin": bins, "p": prob, "y": y})
+    table = frame.groupby("bin").agg(
+        p_min=("p", "min"),
+        p_max=("p", "max"),
+        mean_predicted=("p", "mean"),
+        observed_rate=("y", "mean"),
+        count=("y", "size"),
+    )
+    return table
+
+
+def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
+    """Churn rate and lift per group of scores, highest scores first (group 1 = top decile).
+
+    Examples
+    --------
+    >>> lift_table([1, 0, 0, 0], [0.9, 0.1, 0.2, 0.3], n_groups=2)["lift"].tolist()
+    [2.0, 0.0]
+    """
+    y, prob = _check_inputs(y_true, p, require_both_classes=False)
+    order = np.argsort(-prob, kind="stable")
+    groups = np.empty(y.size, dtype=np.int64)
+    groups[order] = np.arange(y.size) * n_groups // y.size + 1
+    frame = pd.DataFrame({"decile": groups, "y": y})
+    table = frame.groupby("decile").agg(count=("y", "size"), churners=("y", "sum"))
+    base = y.mean()
+    table["rate"] = table["churners"] / table["count"]
+    table["lift"] = table["rate"] / base if base > 0 else np.nan
+    total = table["churners"].sum()
+    table["cumulative_capture"] = table["churners"].cumsum() / total if total > 0 else np.nan
+    table["cumulative_lift"] = (
+        (table["churners"].cumsum() / table["count"].cumsum()) / base if base > 0 else np.nan
+    )
+    return table
+
+
+def _check_inputs(
+    y_true: Any, p: Any, *, require_both_classes: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    prob = np.asarray(p, dtype=np.float64).ravel()
+    if y.size != prob.size:
+        raise DataError(
+            f"evaluate_churn: y_true has {y.size} values but p has {prob.size}; pass one score per outcome."
+        )
+    if y.size == 0:
+        raise DataError("evaluate_churn: y_true and p are empty.")
+    bad_y = ~np.isin(y, (0.0, 1.0))
+    if bad_y.any():
+        raise DataError(
+            f"evaluate_churn: y_true must be 0/1; found {format_examples(np.unique(y[bad_y]).tolist(), total=int(bad_y.sum()))}."
+        )
+    bad_p = ~((prob >= 0) & (prob <= 1))  # also catches NaN
+    if bad_p.any():
+        raise DataError(
+            "evaluate_churn: p must be probabilities in [0, 1]; found "
+            f"{format_examples(prob[bad_p].tolist(), total=int(bad_p.sum()))}. Use predict_proba(X)[:, 1]."
+        )
+    if require_both_classes and np.unique(y).size < 2:
+        raise DataError(
+            f"evaluate_churn: y_true has only one class ({int(y[0])}); ROC AUC and lift need churners and "
+            "non-churners. Evaluate on a longer window or more customers."
+        )
+    return y, prob
