@@ -1,11 +1,13 @@
 """Programme KPIs and incrementality measurement (DESIGN.md section 8).
 
 - :func:`summary`: active customers, orders, revenue, AOV, frequency, repeat rate, retention and churn.
+- :func:`clv_lifetime`, :func:`clv_margin_churn`, :func:`clv_discounted`: the three CLV forms.
 - :func:`cohort_retention`, :func:`retention_curves` and their plots: retention by acquisition cohort.
 """
 
 from __future__ import annotations
 
+from loyalty_ml.kpis.clv import clv_discounted, clv_inputs, clv_lifetime, clv_margin_churn
 from loyalty_ml.kpis.cohorts import (
     cohort_counts,
     cohort_retention,
@@ -16,6 +18,10 @@ from loyalty_ml.kpis.cohorts import (
 from loyalty_ml.kpis.summary import summary
 
 __all__ = [
+    "clv_discounted",
+    "clv_inputs",
+    "clv_lifetime",
+    "clv_margin_churn",
     "cohort_counts",
     "cohort_retention",
     "plot_cohort_heatmap",

@@ -1,0 +1,222 @@
+"""Customer lifetime value in the three forms loyalty practice uses, assumptions as arguments.
+
+Each function works on scalars (a programme average) or on Series indexed by ``customer_id`` (one value
+per customer, aligned on the index); :func:`clv_inputs` computes the per-customer inputs from
+transactions.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.kpis._common import check_transactions, order_keys, period_mask, to_bound
+from loyalty_ml.schema import columns as C
+
+__all__ = ["clv_discounted", "clv_inputs", "clv_lifetime", "clv_margin_churn"]
+
+Value = TypeVar("Value", float, pd.Series)
+
+
+def clv_lifetime(*, aov: Value, purchase_frequency: Value, lifetime: Value) -> Value:
+    """Revenue CLV: ``CLV = AOV x frequency x lifetime``.
+
+    Parameters
+    ----------
+    aov : float or Series
+        Average order value (money per order).
+    purchase_frequency : float or Series
+        Orders per period (e.g. per year).
+    lifetime : float or Series
+        Expected customer lifetime in the same periods (e.g. 3 years).
+
+    Examples
+    --------
+    >>> clv_lifetime(aov=40.0, purchase_frequency=5.0, lifetime=3.0)
+    600.0
+    """
+    _check("aov", aov, low=0.0)
+    _check("purchase_frequency", purchase_frequency, low=0.0)
+    _check("lifetime", lifetime, low=0.0)
+    return aov * purchase_frequency * lifetime
+
+
+def clv_margin_churn(
+    *, aov: Value, purchase_frequency: Value, margin_rate: Value, churn_rate: Value
+) -> Value:
+    """Margin CLV with a constant churn rate: ``CLV = AOV x frequency x margin / churn``.
+
+    With churn ``c`` per period, the expected lifetime is ``1 / c`` periods (geometric), so this is the
+    margin earned per period (``AOV x frequency x margin``) times the expected lifetime, undiscounted.
+
+    Parameters
+    ----------
+    aov : float or Series
+        Average order value.
+    purchase_frequency : float or Series
+        Orders per period.
+    margin_rate : float or Series
+        Gross margin as a share of revenue, in [0, 1].
+    churn_rate : float or Series
+        Share of customers lost per period, in (0, 1].
+
+    Examples
+    --------
+    >>> clv_margin_churn(aov=40.0, purchase_frequency=5.0, margin_rate=0.3, churn_rate=0.25)
+    240.0
+    """
+    _check("aov", aov, low=0.0)
+    _check("purchase_frequency", purchase_frequency, low=0.0)
+    _check("margin_rate", margin_rate, low=0.0, high=1.0)
+    _check("churn_rate", churn_rate, low=0.0, high=1.0, low_open=True)
+    return aov * purchase_frequency * margin_rate / churn_rate
+
+
+def clv_discounted(
+    margins: float | pd.Series | pd.DataFrame,
+    *,
+    discount_rate: float,
+    retention_rate: float = 1.0,
+    periods: int | None = None,
+) -> float | pd.Series:
+    """Discounted sum of future margins: ``CLV = sum_{t=1..T} m_t x r^(t-1) / (1 + d)^t``.
+
+    ``m_t`` is the margin expected in period ``t`` from a customer still active, ``r`` the retention
+    rate per period (the customer is active in period 1, in period 2 with probability ``r``, ...), and
+    ``d`` the discount rate per period. Margins are received at the end of each period, hence the
+    exponent ``t`` of the discount.
+
+    Parameters
+    ----------
+    margins : float, Series or DataFrame
+        A constant margin per period (float, or Series per customer) with ``periods`` = T; or a
+        DataFrame with one column per future period (1..T in column order), one row per customer.
+    discount_rate : float
+        Discount rate per period, >= 0 (e.g. 0.1 a year).
+    retention_rate : float
+        Probability that an active customer stays for the next period, in [0, 1]; 1 means the margins
+        are already expected values.
+    periods : int, optional
+        Number of periods T for a constant margin; not allowed with a DataFrame.
+
+    Returns
+    -------
+    float or Series
+        Series (per customer) for a Series or DataFrame input.
+
+    Examples
+    --------
+    >>> round(clv_discounted(100.0, discount_rate=0.1, retention_rate=0.8, periods=2), 4)
+    157.0248
+    """
+    _check("discount_rate", discount_rate, low=0.0)
+    _check("retention_rate", retention_rate, low=0.0, high=1.0)
+    if isinstance(margins, pd.DataFrame):
+        if periods is not None:
+            raise ConfigError(
+                "periods must be None when margins is a DataFrame (its columns are the periods); "
+                f"got periods={periods!r}."
+            )
+        _check("margins", margins.stack(), low=-np.inf)
+        horizon = margins.shape[1]
+        values = margins
+    else:
+        if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+            raise ConfigError(
+                "periods must be an int >= 1 when margins is a constant per period; "
+                f"got {periods!r}."
+            )
+        _check("margins", margins, low=-np.inf)
+        horizon = periods
+    t = np.arange(1, horizon + 1, dtype="float64")
+    # r^(t-1) / (1+d)^t written as a power of a ratio <= 1, which cannot overflow on long horizons
+    weights = (retention_rate / (1.0 + discount_rate)) ** (t - 1) / (1.0 + discount_rate)
+    if isinstance(margins, pd.DataFrame):
+        return pd.Series(
+            values.to_numpy(dtype="float64") @ weights, index=margins.index, name="clv"
+        )
+    total = margins * float(weights.sum())
+    return total.rename("clv") if isinstance(total, pd.Series) else float(total)
+
+
+def clv_inputs(
+    transactions: pd.DataFrame,
+    *,
+    period_start: object,
+    period_end: object,
+    period_days: float = 365.0,
+) -> pd.DataFrame:
+    """Per-customer CLV inputs measured on ``[period_start, period_end)``.
+
+    Columns: ``orders`` (distinct ``(customer_id, order_id)``, or rows), ``revenue`` (sum of
+    ``amount``), ``aov`` = revenue / orders, ``purchase_frequency`` = orders per ``period_days`` days
+    (orders x period_days / length of the window in days), and, when transactions have ``margin``,
+    ``margin`` (sum) and ``margin_rate`` = margin / revenue (NaN when revenue is 0). Only customers
+    with a row in the window are listed.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1], "amount": [10.0, 30.0],
+    ...                    "timestamp": pd.to_datetime(["2024-01-02", "2024-03-01"])})
+    >>> clv_inputs(tx, period_start="2024-01-01", period_end="2024-07-01",
+    ...            period_days=182.0).loc[1, ["aov", "purchase_frequency"]].tolist()
+    [20.0, 2.0]
+    """
+    tx = check_transactions(transactions)
+    ts = tx[C.TIMESTAMP]
+    start = to_bound(period_start, name="period_start", timestamps=ts)
+    end = to_bound(period_end, name="period_end", timestamps=ts)
+    if end <= start:
+        raise ConfigError(
+            f"period_end must be after period_start; got period_start={start}, period_end={end}."
+        )
+    _check("period_days", period_days, low=0.0, low_open=True)
+    current = tx.loc[period_mask(ts, start, end).to_numpy()]
+    if len(current) == 0:
+        raise DataError(f"transactions has no rows in [{start}, {end}); no customer to value.")
+    orders = order_keys(current).drop_duplicates().groupby(C.CUSTOMER_ID).size()
+    grouped = current.groupby(C.CUSTOMER_ID)
+    out = pd.DataFrame({"orders": orders.astype("float64"), "revenue": grouped[C.AMOUNT].sum()})
+    out["aov"] = out["revenue"] / out["orders"]
+    window_days = (end - start) / pd.Timedelta(days=1)
+    out["purchase_frequency"] = out["orders"] * period_days / window_days
+    if C.MARGIN in current.columns:
+        out["margin"] = grouped[C.MARGIN].sum()
+        out["margin_rate"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
+    out.index.name = C.CUSTOMER_ID
+    return out
+
+
+def _check(
+    name: str,
+    value: object,
+    *,
+    low: float,
+    high: float = np.inf,
+    low_open: bool = False,
+) -> None:
+    """Refuse missing, infinite or out-of-range assumptions, naming the parameter and the values."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number | pd.Series):
+        raise ConfigError(f"{name} must be a number or a Series of numbers; got {type(value)}.")
+    values = pd.Series(value) if not isinstance(value, pd.Series) else value
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    too_low = numbers <= low if low_open else numbers < low
+    bad = ~np.isfinite(numbers) | too_low | (numbers > high)
+    if low == -np.inf:
+        bad = ~np.isfinite(numbers)
+    if bad.any():
+        shown = values[bad]
+        interval = f"{'(' if low_open else '['}{low}, {high}{']' if np.isfinite(high) else ')'}"
+        raise ConfigError(
+            f"{name} must be finite and in {interval}; got "
+            f"{format_examples(shown.tolist(), total=int(bad.sum()))}"
+            + (
+                f" at {format_examples(shown.index.tolist())}"
+                if isinstance(value, pd.Series)
+                else ""
+            )
+            + "."
+        )

@@ -1,0 +1,194 @@
+"""Tests of loyalty_ml.kpis.clv: the three CLV forms and their inputs from transactions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.kpis import clv_discounted, clv_inputs, clv_lifetime, clv_margin_churn
+
+
+def test_clv_lifetime_by_hand() -> None:
+    # 40 per order x 5 orders a year x 3 years = 600
+    assert clv_lifetime(aov=40.0, purchase_frequency=5.0, lifetime=3.0) == 600.0
+
+
+def test_clv_margin_churn_by_hand() -> None:
+    # 40 x 5 x 0.3 = 60 margin a year; churn 0.25 -> lifetime 4 years -> 240
+    assert clv_margin_churn(
+        aov=40.0, purchase_frequency=5.0, margin_rate=0.3, churn_rate=0.25
+    ) == pytest.approx(240.0)
+
+
+def test_clv_per_customer_series_align_on_index() -> None:
+    aov = pd.Series({"a": 10.0, "b": 20.0})
+    freq = pd.Series({"b": 2.0, "a": 1.0})  # other order: aligned by customer_id
+    out = clv_lifetime(aov=aov, purchase_frequency=freq, lifetime=2.0)
+    # a: 10 x 1 x 2 = 20; b: 20 x 2 x 2 = 80
+    assert out.to_dict() == {"a": 20.0, "b": 80.0}
+
+
+def test_clv_discounted_constant_margin_by_hand() -> None:
+    # 100 / 1.1 + 100 x 0.8 / 1.1^2 = 90.9090... + 66.1157... = 157.0247...
+    got = clv_discounted(100.0, discount_rate=0.1, retention_rate=0.8, periods=2)
+    assert got == pytest.approx(100 / 1.1 + 80 / 1.21)
+
+
+def test_clv_discounted_per_period_margins_by_hand() -> None:
+    margins = pd.DataFrame({"y1": [10.0, 0.0], "y2": [20.0, 50.0]}, index=["a", "b"])
+    got = clv_discounted(margins, discount_rate=0.0, retention_rate=0.5)
+    # a: 10 + 20 x 0.5 = 20; b: 0 + 50 x 0.5 = 25 (no discounting)
+    assert got.to_dict() == {"a": 20.0, "b": 25.0}
+    got = clv_discounted(margins, discount_rate=1.0)
+    # a: 10 / 2 + 20 / 4 = 10; b: 0 + 50 / 4 = 12.5
+    assert got.to_dict() == {"a": 10.0, "b": 12.5}
+
+
+def test_clv_discounted_series_of_constant_margins() -> None:
+    got = clv_discounted(pd.Series({"a": 1.0, "b": 2.0}), discount_rate=0.0, periods=3)
+    assert got.to_dict() == {"a": 3.0, "b": 6.0}  # 3 undiscounted periods
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.floats(1, 1e4),
+    st.floats(0.01, 1.0),
+    st.floats(0.0, 0.5),
+)
+def test_discounted_infinite_horizon_tends_to_closed_form(
+    margin: float, retention: float, discount: float
+) -> None:
+    # sum_t m r^(t-1)/(1+d)^t -> m / (1 + d - r); with r = 1 - churn and d = 0 that is m / churn,
+    # the clv_margin_churn form.
+    long = clv_discounted(margin, discount_rate=discount, retention_rate=retention, periods=5000)
+    limit = margin / (1 + discount - retention) if (1 + discount - retention) > 0 else np.inf
+    if np.isfinite(limit) and retention / (1 + discount) < 0.99:
+        assert long == pytest.approx(limit, rel=1e-6)
+    # more periods never lower a positive CLV
+    short = clv_discounted(margin, discount_rate=discount, retention_rate=retention, periods=3)
+    assert short <= long + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: clv_lifetime(aov=-1.0, purchase_frequency=1.0, lifetime=1.0),
+            r"aov must be finite and in \[0.0, inf\); got \[-1.0\]",
+        ),
+        (
+            lambda: clv_lifetime(aov=1.0, purchase_frequency=float("nan"), lifetime=1.0),
+            r"purchase_frequency must be finite.*\[nan\]",
+        ),
+        (
+            lambda: clv_margin_churn(
+                aov=1.0, purchase_frequency=1.0, margin_rate=0.3, churn_rate=0.0
+            ),
+            r"churn_rate must be finite and in \(0.0, 1.0\]; got \[0.0\]",
+        ),
+        (
+            lambda: clv_margin_churn(
+                aov=1.0, purchase_frequency=1.0, margin_rate=30.0, churn_rate=0.2
+            ),
+            r"margin_rate must be finite and in \[0.0, 1.0\]; got \[30.0\]",
+        ),
+        (
+            lambda: clv_lifetime(
+                aov=pd.Series({"a": 1.0, "b": -2.0}), purchase_frequency=1.0, lifetime=1.0
+            ),
+            r"aov .* got \[-2.0\] at \['b'\]",
+        ),
+        (
+            lambda: clv_lifetime(aov="40", purchase_frequency=1.0, lifetime=1.0),
+            "aov must be a number or a Series",
+        ),
+        (
+            lambda: clv_discounted(1.0, discount_rate=0.1, periods=0),
+            "periods must be an int >= 1",
+        ),
+        (
+            lambda: clv_discounted(1.0, discount_rate=0.1),
+            "periods must be an int >= 1",
+        ),
+        (
+            lambda: clv_discounted(pd.DataFrame({"y1": [1.0]}), discount_rate=0.1, periods=2),
+            "periods must be None when margins is a DataFrame",
+        ),
+        (
+            lambda: clv_discounted(1.0, discount_rate=0.1, retention_rate=1.5, periods=2),
+            r"retention_rate must be finite and in \[0.0, 1.0\]",
+        ),
+        (
+            lambda: clv_discounted(float("inf"), discount_rate=0.1, periods=2),
+            r"margins must be finite.*\[inf\]",
+        ),
+    ],
+)
+def test_bad_assumptions_are_refused(call, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        call()
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c"],
+            "order_id": [1, 1, 2, 3, 4],
+            "timestamp": pd.to_datetime(
+                ["2024-01-10", "2024-01-10", "2024-03-05", "2024-06-30", "2024-07-01"]
+            ),
+            "amount": [10.0, 20.0, 30.0, 50.0, 99.0],
+            "margin": [3.0, 6.0, 9.0, 0.0, 9.0],
+        }
+    )
+
+
+def test_clv_inputs_by_hand(tx: pd.DataFrame) -> None:
+    # window 2024-01-01 .. 2024-07-01 = 182 days; c's order on 2024-07-01 is outside
+    got = clv_inputs(tx, period_start="2024-01-01", period_end="2024-07-01", period_days=364.0)
+    assert got.index.tolist() == ["a", "b"]
+    # a: orders {1, 2} = 2, revenue 60, aov 30, frequency 2 x 364 / 182 = 4 a year, margin 18 -> 0.3
+    assert got.loc["a"].to_dict() == {
+        "orders": 2.0,
+        "revenue": 60.0,
+        "aov": 30.0,
+        "purchase_frequency": 4.0,
+        "margin": 18.0,
+        "margin_rate": 0.3,
+    }
+    # b: 1 order of 50, margin 0
+    assert got.loc["b", "purchase_frequency"] == 2.0
+    assert got.loc["b", "margin_rate"] == 0.0
+    # feeds the CLV forms: a's margin CLV at churn 0.5 = 30 x 4 x 0.3 / 0.5 = 72
+    clv = clv_margin_churn(
+        aov=got["aov"],
+        purchase_frequency=got["purchase_frequency"],
+        margin_rate=got["margin_rate"],
+        churn_rate=0.5,
+    )
+    assert clv["a"] == pytest.approx(72.0)
+
+
+def test_clv_inputs_without_margin_or_order_id(tx: pd.DataFrame) -> None:
+    got = clv_inputs(
+        tx.drop(columns=["margin", "order_id"]), period_start="2024-01-01", period_end="2024-07-01"
+    )
+    assert "margin_rate" not in got.columns
+    assert got.loc["a", "orders"] == 3.0  # every row is an order without order_id
+    assert got.loc["a", "aov"] == 20.0
+
+
+def test_clv_inputs_errors(tx: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match="no rows in"):
+        clv_inputs(tx, period_start="2030-01-01", period_end="2030-02-01")
+    with pytest.raises(ConfigError, match="period_end must be after period_start"):
+        clv_inputs(tx, period_start="2024-02-01", period_end="2024-01-01")
+    with pytest.raises(ConfigError, match=r"period_days must be finite and in \(0.0"):
+        clv_inputs(tx, period_start="2024-01-01", period_end="2024-02-01", period_days=0.0)
+    with pytest.raises(SchemaError, match="missing required column"):
+        clv_inputs(tx.drop(columns="amount"), period_start="2024-01-01", period_end="2024-02-01")
