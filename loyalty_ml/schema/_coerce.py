@@ -163,12 +163,20 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
                 table=table,
                 column=column,
             )
-    with warnings.catch_warnings():
-        # pandas warns when it falls back to per-element parsing; that is what we ask for.
-        warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        # pandas warns when it falls back to per-element parsing (that is what we ask for), and
+        # pandas 2 warns (pandas 3 raises) on mixed UTC offsets: both lead to one UTC parse.
+        warnings.simplefilter("always")
         try:
             parsed = pd.to_datetime(series, errors="coerce")
         except (ValueError, TypeError):
+            parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        if (
+            isinstance(parsed.dtype, pd.DatetimeTZDtype)
+            or parsed.isna().sum() > series.isna().sum()
+        ):
+            _refuse_mixed_offsets(series, table=table, column=column)
+        if any("mixed time zones" in str(w.message) for w in caught):
             parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
         if parsed.notna().sum() < series.notna().sum():
             # a second chance for columns whose format varies from row to row
@@ -177,21 +185,24 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
             except (ValueError, TypeError):
                 parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        text = series.dropna().astype(str)
-        has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z|UTC|GMT)\s*$", regex=True)
-        if has_offset.any() and not has_offset.all():
-            raise SchemaError(
-                f"{table}.{column} mixes timestamps with and without a UTC offset "
-                f"(e.g. {text[has_offset].iloc[0]!r} and {text[~has_offset].iloc[0]!r}). Give every "
-                "value an offset, or none.",
-                table=table,
-                column=column,
-            )
         return parsed.dt.tz_convert(target).dt.tz_localize(None)
     if parsed.dtype == object:  # mixed offsets parsed to python objects by older pandas
         parsed = pd.to_datetime(series, errors="coerce", utc=True)
         return parsed.dt.tz_convert(target).dt.tz_localize(None)
     return parsed
+
+
+def _refuse_mixed_offsets(series: pd.Series, *, table: str, column: str) -> None:
+    text = series.dropna().astype(str)
+    has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z|UTC|GMT)\s*$", regex=True)
+    if has_offset.any() and not has_offset.all():
+        raise SchemaError(
+            f"{table}.{column} mixes timestamps with and without a UTC offset "
+            f"(e.g. {text[has_offset].iloc[0]!r} and {text[~has_offset].iloc[0]!r}). Give every "
+            "value an offset, or none.",
+            table=table,
+            column=column,
+        )
 
 
 def coerce_float(
