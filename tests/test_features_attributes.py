@@ -1,0 +1,87 @@
+"""Customer attribute features: signup tenure, tier, opt-ins, and refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.features import FeatureConfig, build_features
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"]),
+            "amount": [1.0, 1.0, 1.0],
+        }
+    )
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [2, 1, 7],
+            "signup_date": pd.to_datetime(["2023-12-22", "2024-03-01", "2020-01-01"]),
+            "tier": ["gold", "silver", "bronze"],
+            "points_balance": [100, 20, 5],
+            "gender": ["f", "m", "f"],
+            "region": ["north", "south", None],
+            "full_name": ["x", "y", "z"],
+        }
+    )
+
+
+def test_defaults(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-01", customers=customers)
+    assert X.loc[2, "signup_tenure_days"] == 41.0
+    assert np.isnan(X.loc[1, "signup_tenure_days"])  # signs up after as_of: not known yet
+    assert np.isnan(X.loc[3, "signup_tenure_days"])  # not in the customers table
+    assert isinstance(X["tier"].dtype, pd.CategoricalDtype)
+    assert list(X["tier"].cat.categories) == ["bronze", "gold", "silver"]  # whole table
+    assert X["tier"].tolist()[:2] == ["silver", "gold"]
+    assert pd.isna(X.loc[3, "tier"])
+    for absent in ("points_balance", "gender", "region", "full_name"):
+        assert absent not in X.columns
+
+
+def test_opt_ins(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
+    config = FeatureConfig(
+        include_points_balance=True, protected_as_features=True, extra_attributes=("region",)
+    )
+    X = build_features(tx, as_of="2024-02-01", customers=customers, config=config)
+    assert X.loc[2, "points_balance"] == 100.0
+    assert X["points_balance"].dtype == "float64"
+    assert isinstance(X["gender"].dtype, pd.CategoricalDtype)
+    assert X["region"].tolist()[:2] == ["south", "north"]
+
+
+def test_errors(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match=r"\['full_name'\] look like personal data"):
+        build_features(
+            tx,
+            as_of="2024-02-01",
+            customers=customers,
+            config=FeatureConfig(extra_attributes=("full_name",)),
+        )
+    with pytest.raises(SchemaError, match=r"no column\(s\) \['points_balance'\]"):
+        build_features(
+            tx,
+            as_of="2024-02-01",
+            customers=customers.drop(columns="points_balance"),
+            config=FeatureConfig(include_points_balance=True),
+        )
+    with pytest.raises(SchemaError, match=r"must be unique; \[2\]"):
+        build_features(tx, as_of="2024-02-01", customers=pd.concat([customers, customers.iloc[:1]]))
+    with pytest.raises(SchemaError, match="signup_date must be tz-naive datetime64"):
+        build_features(tx, as_of="2024-02-01", customers=customers.assign(signup_date="2024-01-01"))
+    with pytest.raises(SchemaError, match="no id could match"):
+        build_features(
+            tx, as_of="2024-02-01", customers=customers.assign(customer_id=["2", "1", "7"])
+        )
+    with pytest.raises(SchemaError, match=r"customers is missing required column\(s\)"):
+        build_features(tx, as_of="2024-02-01", customers=customers.drop(columns="customer_id"))

@@ -1,0 +1,83 @@
+"""Campaign response features: only what was known before as_of."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.features import build_features
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"]),
+            "amount": [1.0, 1.0, 1.0],
+        }
+    )
+
+
+@pytest.fixture
+def campaigns() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "campaign_id": ["c1", "c1", "c2", "c2", "c3", "c1"],
+            "customer_id": [1, 2, 1, 2, 1, 9],
+            "offer_id": ["o1", "control", "o2", "o1", "o1", "o1"],
+            "sent_at": pd.to_datetime(
+                ["2024-01-05", "2024-01-05", "2024-01-20", "2024-01-20", "2024-02-05", "2024-01-05"]
+            ),
+            "redeemed": [True, False, True, False, True, True],
+            "redeemed_at": pd.to_datetime(
+                ["2024-01-08", None, "2024-02-02", None, "2024-02-06", "2024-01-06"]
+            ),
+        }
+    )
+
+
+def test_exact_values(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-01", campaigns=campaigns)
+    # customer 1: offers of 01-05 and 01-20 were sent; only the first was redeemed before as_of
+    assert X.loc[1, "offers_received"] == 2.0
+    assert X.loc[1, "offers_redeemed"] == 1.0
+    assert X.loc[1, "redemption_rate"] == 0.5
+    assert X.loc[1, "days_since_last_offer"] == 12.0
+    assert X.loc[1, "days_since_last_redemption"] == 24.0
+    # customer 2: the control row is not an offer
+    assert X.loc[2, "offers_received"] == 1.0
+    assert X.loc[2, "offers_redeemed"] == 0.0
+    assert np.isnan(X.loc[2, "days_since_last_redemption"])
+    # customer 3: no campaign at all
+    assert X.loc[3, ["offers_received", "offers_redeemed"]].tolist() == [0.0, 0.0]
+    assert X.loc[3, ["redemption_rate", "days_since_last_offer"]].isna().all()
+    X = build_features(tx, as_of="2024-02-10", campaigns=campaigns)
+    assert X.loc[1, ["offers_received", "offers_redeemed"]].tolist() == [3.0, 3.0]
+
+
+def test_redeemed_flag_false_is_not_a_redemption(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
+    flagged = campaigns.assign(redeemed=[False, False, True, False, True, True])
+    X = build_features(tx, as_of="2024-02-01", campaigns=flagged)
+    assert X.loc[1, "offers_redeemed"] == 0.0
+
+
+def test_undatable_redemptions_are_left_out(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
+    X = build_features(tx, as_of="2024-02-01", campaigns=campaigns.drop(columns="redeemed_at"))
+    assert "offers_received" in X.columns
+    assert not {"offers_redeemed", "redemption_rate", "days_since_last_redemption"} & set(X.columns)
+
+
+def test_errors(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
+    with pytest.raises(
+        SchemaError, match=r"campaigns is missing required column\(s\) \['sent_at'\]"
+    ):
+        build_features(tx, as_of="2024-02-01", campaigns=campaigns.drop(columns="sent_at"))
+    text_ids = campaigns.assign(customer_id=campaigns["customer_id"].astype(str))
+    with pytest.raises(SchemaError, match="no id could match"):
+        build_features(tx, as_of="2024-02-01", campaigns=text_ids)
+    bad = campaigns.assign(redeemed_at=campaigns["redeemed_at"].astype(str))
+    with pytest.raises(SchemaError, match="redeemed_at must be tz-naive datetime64"):
+        build_features(tx, as_of="2024-02-01", campaigns=bad)

@@ -1,0 +1,153 @@
+"""Invariants of build_features, churn_labels and training_table, checked with hypothesis.
+
+No look-ahead (rows at or after ``as_of`` never change features at ``as_of``), row order does not
+matter, one row per customer with a purchase before ``as_of``, and the training table is the stack of
+per-cut-off tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.features import FeatureConfig, build_features, churn_labels, training_table
+
+START = pd.Timestamp("2024-01-01")
+AS_OF = START + pd.Timedelta(days=40)
+CONFIG = FeatureConfig(windows=(7, 30), trend_window_days=10)
+
+
+@st.composite
+def transactions(draw: st.DrawFn, *, min_hours: int = 0, max_hours: int = 80 * 24) -> pd.DataFrame:
+    n = draw(st.integers(1, 25))
+    hours = st.integers(min_hours, max_hours)
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 5),  # customer
+                hours,
+                st.floats(0.5, 100.0, allow_nan=False).map(lambda x: round(x, 2)),
+                st.sampled_from(["a", "b", "c"]),
+                st.sampled_from(["app", "web", "store"]),
+                st.sampled_from([0.0, 0.0, 1.5]),
+                st.floats(-5.0, 40.0, allow_nan=False).map(lambda x: round(x, 2)),
+                st.integers(0, 3),  # order number within the customer
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "hours",
+            "amount",
+            "category",
+            "channel",
+            "discount",
+            "margin",
+            "order",
+        ],
+    )
+    # an order's lines share one timestamp when the data has order ids
+    frame["timestamp"] = START + pd.to_timedelta(frame["hours"], unit="h")
+    frame["order_id"] = frame["customer_id"].astype(str) + "-" + frame["hours"].astype(str)
+    return frame.drop(columns=["hours", "order"])
+
+
+def _campaigns() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [0, 1, 2, 3],
+            "offer_id": ["o1", "control", "o1", "o2"],
+            "sent_at": START + pd.to_timedelta([5, 10, 39, 45], unit="D"),
+            "redeemed_at": START + pd.to_timedelta([6, np.nan, 41, 46], unit="D"),
+        }
+    )
+
+
+def _features(tx: pd.DataFrame, *, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:
+    return build_features(tx, as_of=as_of, campaigns=_campaigns(), config=CONFIG)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tx=transactions(),
+    later=transactions(min_hours=40 * 24, max_hours=90 * 24),
+    drop_order_id=st.booleans(),
+)
+def test_rows_at_or_after_as_of_change_nothing(
+    tx: pd.DataFrame, later: pd.DataFrame, drop_order_id: bool
+) -> None:
+    if drop_order_id:
+        tx, later = tx.drop(columns="order_id"), later.drop(columns="order_id")
+    before = tx[tx["timestamp"] < AS_OF]
+    expected = _features(before)
+    # add future rows (new customers, categories and channels included) ...
+    grown = pd.concat([tx, later], ignore_index=True)
+    pd.testing.assert_frame_equal(_features(grown), expected)
+    # ... and rewrite every row at or after as_of
+    future = grown["timestamp"] >= AS_OF
+    changed = grown.assign(
+        amount=grown["amount"].where(~future, 999.0),
+        category=grown["category"].where(~future, "zzz"),
+        margin=grown["margin"].where(~future, 999.0),
+    )
+    pd.testing.assert_frame_equal(_features(changed), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tx=transactions(), seed=st.integers(0, 2**16))
+def test_row_order_changes_nothing(tx: pd.DataFrame, seed: int) -> None:
+    shuffled = tx.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    pd.testing.assert_frame_equal(_features(shuffled), _features(tx))
+
+
+@settings(max_examples=40, deadline=None)
+@given(tx=transactions())
+def test_one_row_per_customer_with_a_purchase_before_as_of(tx: pd.DataFrame) -> None:
+    X = _features(tx)
+    expected = sorted(tx.loc[tx["timestamp"] < AS_OF, "customer_id"].unique())
+    assert X.index.tolist() == expected
+    assert X.index.is_unique
+    numeric = X.select_dtypes("number")
+    assert (numeric.dtypes == "float64").all()
+    assert numeric.shape[1] == X.shape[1]
+    # direct recomputation of the core aggregates
+    before = tx[tx["timestamp"] < AS_OF]
+    spend = before.groupby("customer_id")["amount"].sum()
+    orders = before.groupby("customer_id")["order_id"].nunique().astype("float64")
+    last = before.groupby("customer_id")["timestamp"].max()
+    np.testing.assert_allclose(X["spend"], spend.to_numpy())
+    np.testing.assert_array_equal(X["n_orders"], orders.to_numpy())
+    np.testing.assert_allclose(
+        X["recency_days"], ((AS_OF - last).dt.total_seconds() / 86400).to_numpy()
+    )
+    shares = X.filter(like="channel_share_").sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    tx=transactions(max_hours=100 * 24),
+    days=st.lists(st.integers(5, 60), min_size=1, max_size=3, unique=True),
+)
+def test_training_table_is_the_stack_of_cutoffs(tx: pd.DataFrame, days: list[int]) -> None:
+    cutoffs = [START + pd.Timedelta(days=d) for d in days]
+    # a sentinel purchase keeps every label window inside the data
+    tx = pd.concat(
+        [tx, tx.iloc[:1].assign(customer_id=99, timestamp=START + pd.Timedelta(days=200))],
+        ignore_index=True,
+    )
+    channels = tuple(sorted(tx.loc[tx["timestamp"] < max(cutoffs), "channel"].unique()))
+    config = FeatureConfig(windows=(7, 30), trend_window_days=10, channels=channels)
+    X, y = training_table(tx, cutoffs=cutoffs, horizon_days=30, config=CONFIG, progress=False)
+    parts = [build_features(tx, as_of=c, config=config) for c in sorted(cutoffs)]
+    labels = [churn_labels(tx, as_of=c, horizon_days=30) for c in sorted(cutoffs)]
+    expected = pd.concat(parts, keys=sorted(cutoffs), names=["as_of", "customer_id"])
+    expected_y = pd.concat(labels, keys=sorted(cutoffs), names=["as_of", "customer_id"])
+    pd.testing.assert_frame_equal(X, expected, check_index_type=False)
+    pd.testing.assert_series_equal(y, expected_y, check_index_type=False)
