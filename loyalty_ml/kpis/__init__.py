@@ -2,11 +2,13 @@
 
 - :func:`summary`: active customers, orders, revenue, AOV, frequency, repeat rate, retention and churn.
 - :func:`clv_lifetime`, :func:`clv_margin_churn`, :func:`clv_discounted`: the three CLV forms.
+- :func:`measure_campaign`: incrementality of each offer against its control group, ROI and payback.
 - :func:`cohort_retention`, :func:`retention_curves` and their plots: retention by acquisition cohort.
 """
 
 from __future__ import annotations
 
+from loyalty_ml.kpis.campaigns import measure_campaign
 from loyalty_ml.kpis.clv import clv_discounted, clv_inputs, clv_lifetime, clv_margin_churn
 from loyalty_ml.kpis.cohorts import (
     cohort_counts,
@@ -24,6 +26,7 @@ __all__ = [
     "clv_margin_churn",
     "cohort_counts",
     "cohort_retention",
+    "measure_campaign",
     "plot_cohort_heatmap",
     "plot_retention_curves",
     "retention_curves",

@@ -1,0 +1,60 @@
+"""Sums of each customer's transactions inside time windows, without joining rows to rows.
+
+Cumulative sums per customer, read at the window bounds with ``merge_asof``: linear in the number of
+rows however many campaigns a customer received.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.errors import MergeError
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.schema import columns as C
+
+__all__ = ["cumulative", "sums_before"]
+
+COUNT = "count"
+
+
+def cumulative(transactions: pd.DataFrame, values: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per customer, in time order, running totals of ``values`` (and of rows, as ``count``)."""
+    frame = pd.DataFrame(
+        {C.CUSTOMER_ID: transactions[C.CUSTOMER_ID], C.TIMESTAMP: transactions[C.TIMESTAMP]}
+    )
+    frame[COUNT] = 1.0
+    for name, series in values.items():
+        frame[name] = series.to_numpy(dtype="float64")
+    frame = frame.sort_values([C.CUSTOMER_ID, C.TIMESTAMP], kind="stable")
+    totals = [COUNT, *values]
+    frame[totals] = frame.groupby(C.CUSTOMER_ID, sort=False)[totals].cumsum()
+    return frame.sort_values(C.TIMESTAMP, kind="stable").reset_index(drop=True)
+
+
+def sums_before(
+    running: pd.DataFrame, customers: pd.Series, at: pd.Series, *, table: str
+) -> pd.DataFrame:
+    """Totals of each customer's rows with ``timestamp < at`` (0 when none), aligned on ``at``'s index."""
+    left = pd.DataFrame(
+        {C.CUSTOMER_ID: customers.to_numpy(), "_at": at.to_numpy(), "_row": at.index}
+    )
+    left = left.sort_values("_at", kind="stable")
+    try:
+        merged = pd.merge_asof(
+            left,
+            running,
+            left_on="_at",
+            right_on=C.TIMESTAMP,
+            by=C.CUSTOMER_ID,
+            direction="backward",
+            allow_exact_matches=False,  # half-open windows: a row at the bound is not before it
+        )
+    except (MergeError, TypeError, ValueError) as exc:
+        raise SchemaError(
+            f"{table} and transactions cannot be matched on customer_id and time "
+            f"({exc}). Give both the same customer_id type and timestamps on the same clock "
+            "(both naive, as validate_* returns them).",
+            table=table,
+        ) from None
+    totals = [c for c in running.columns if c not in (C.CUSTOMER_ID, C.TIMESTAMP)]
+    return merged.set_index("_row")[totals].fillna(0.0).reindex(at.index)

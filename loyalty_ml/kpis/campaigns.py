@@ -1,0 +1,314 @@
+"""Campaign measurement against a randomised control group: rates, uplift, money, ROI and payback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.kpis._common import check_no_missing, check_transactions
+from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import require_columns
+
+__all__ = ["measure_campaign"]
+
+TABLE = "campaigns"
+_REVENUE = "revenue"
+_MARGIN = "margin"
+
+
+def measure_campaign(
+    campaigns: pd.DataFrame,
+    transactions: pd.DataFrame,
+    offers: pd.DataFrame,
+    *,
+    window_days: int,
+    control: str = C.CONTROL,
+    by: str | Sequence[str] = C.OFFER_ID,
+    margin_rate: float | None = None,
+    confidence: float = 0.95,
+    observation_end: object = None,
+) -> pd.DataFrame:
+    """Measure each treated arm of a campaign against its control group.
+
+    A campaign row (one customer sent one arm at ``sent_at``) *converts* when the customer has a
+    transaction in ``[sent_at, sent_at + window_days)``; its revenue and margin are the sums over that
+    window. Arms are the ``offer_id`` values; the control arm is ``offer_id == control``. With ``by``
+    holding more columns than ``offer_id`` (e.g. ``["campaign_id", "offer_id"]``), each treated arm is
+    compared with the control rows that share its other ``by`` values (its own campaign's holdout).
+
+    Per treated arm (``t`` = treated, ``c`` = control, ``n`` rows, ``p`` conversion rate):
+
+    - ``redemption_rate`` = redeemed treated rows / n_t; ``conversion_rate`` = p_t; ``control_rate`` = p_c.
+    - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)``.
+    - ``relative_uplift`` = (p_t - p_c) / p_c, CI by the delta method,
+      ``Var(p_t/p_c) ~ Var_t/p_c^2 + p_t^2 Var_c/p_c^4`` (NaN when p_c = 0).
+    - ``incremental_conversions`` = uplift x n_t.
+    - ``incremental_revenue`` = (mean revenue per treated row - mean per control row) x n_t, CI
+      ``+/- z n_t sqrt(s_t^2/n_t + s_c^2/n_c)`` (sample variances; the same for ``incremental_margin``).
+    - ``redemption_cost`` = redemptions x cost_per_redemption; ``send_cost`` = n_t x cost_per_send;
+      ``reward_cost`` = their sum. Costs are realised and treated as known; amounts and margins are
+      assumed to be before reward costs.
+    - ``incremental_profit`` = incremental_margin - reward_cost (its CI is the margin CI shifted).
+    - ``cannibalised_cost`` = redemption_cost x min(1, p_c / p_t) and ``cannibalisation_share`` =
+      min(1, p_c / p_t): of the treated buyers, a share p_c / p_t would have bought without the offer;
+      assuming redeemers are buyers who are as likely as other buyers to be such "anyway" buyers, that
+      share of the redemption cost rewarded purchases the campaign did not cause.
+    - ``roi`` = incremental_profit / reward_cost (NaN when nothing was spent).
+    - ``payback_days`` = the first day d in 1..window_days at which the incremental margin of the
+      windows ``[sent_at, sent_at + d days)`` reaches reward_cost (all costs counted at send); NaN when
+      it never does within the window, 0 when nothing was spent.
+
+    Confidence intervals use the normal approximation (Wald) at level ``confidence``; they need a few
+    conversions in each arm to be meaningful. Margins come from the transactions' ``margin`` column,
+    else ``amount x margin_rate``; with neither, the margin and profit columns (and ROI, payback) are NaN.
+
+    Parameters
+    ----------
+    campaigns : DataFrame
+        Columns ``customer_id``, ``offer_id`` (or the control label), ``sent_at`` (datetime64),
+        ``redeemed`` (bool), and any other ``by`` column.
+    transactions : DataFrame
+        Canonical transactions, on the same clock as ``sent_at``.
+    offers : DataFrame
+        ``offer_id`` (column or index), ``cost_per_redemption``, optional ``cost_per_send`` (default 0).
+    window_days : int
+        Response window in days (>= 1).
+    control : str
+        Label of the control arm in ``offer_id``.
+    by : str or sequence of str
+        Columns that name an arm; must include ``offer_id``.
+    margin_rate : float, optional
+        Margin share of revenue, used when transactions have no ``margin`` column.
+    confidence : float
+        Level of the confidence intervals, in (0, 1).
+    observation_end : date-like, optional
+        End of the transaction data; campaign rows whose window ends after it are refused (their
+        outcomes would be cut short).
+
+    Returns
+    -------
+    DataFrame
+        One row per treated arm, indexed by ``by``.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    if C.OFFER_ID not in keys:
+        raise ConfigError(f"by must include {C.OFFER_ID!r}; got {keys!r}.")
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, int | np.integer)
+        or window_days < 1
+    ):
+        raise ConfigError(f"window_days must be an int >= 1; got {window_days!r}.")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must be in (0, 1); got {confidence!r}.")
+    if margin_rate is not None and not 0.0 <= margin_rate <= 1.0:
+        raise ConfigError(f"margin_rate must be in [0, 1]; got {margin_rate!r}.")
+    require_columns(campaigns, (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys), table=TABLE)
+    for column in (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys):
+        check_no_missing(campaigns, column, table=TABLE)
+    if not pd.api.types.is_datetime64_any_dtype(campaigns[C.SENT_AT]):
+        raise SchemaError(
+            f"{TABLE}.{C.SENT_AT} must be datetime64; got {campaigns[C.SENT_AT].dtype}.",
+            table=TABLE,
+            column=C.SENT_AT,
+        )
+    tx = check_transactions(transactions)
+    arms = campaigns[C.OFFER_ID]
+    if not (arms == control).any():
+        raise DataError(
+            f"{TABLE}.{C.OFFER_ID} has no control rows labelled {control!r}; arms found: "
+            f"{format_examples(pd.unique(arms))}. Pass control=<your label>."
+        )
+    costs = _offer_costs(offers, list(pd.unique(arms[arms != control])))
+    per_redemption = costs[C.COST_PER_REDEMPTION].to_dict()
+    per_send = costs[C.COST_PER_SEND].to_dict()
+    window = pd.Timedelta(days=int(window_days))
+    if observation_end is not None:
+        end = pd.Timestamp(observation_end)  # type: ignore[arg-type]
+        late = (campaigns[C.SENT_AT] + window > end).to_numpy()
+        if late.any():
+            raise DataError(
+                f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
+                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
+                "Shorten window_days or leave those rows out."
+            )
+
+    values = {_REVENUE: tx[C.AMOUNT]}
+    if C.MARGIN in tx.columns:
+        values[_MARGIN] = tx[C.MARGIN].fillna(0.0)  # a line without a margin adds none
+    elif margin_rate is not None:
+        values[_MARGIN] = tx[C.AMOUNT] * margin_rate
+    has_margin = _MARGIN in values
+    running = cumulative(tx, values)
+    sent = campaigns[C.SENT_AT]
+    start = sums_before(running, campaigns[C.CUSTOMER_ID], sent, table=TABLE)
+    stop = sums_before(running, campaigns[C.CUSTOMER_ID], sent + window, table=TABLE)
+    rows = pd.DataFrame(
+        {
+            "converted": (stop[COUNT] - start[COUNT] > 0).astype("float64"),
+            _REVENUE: stop[_REVENUE] - start[_REVENUE],
+            _MARGIN: stop[_MARGIN] - start[_MARGIN] if has_margin else np.nan,
+            "redeemed": campaigns[C.REDEEMED].astype("float64"),
+        }
+    )
+    daily = _daily_margin(running, campaigns, start, int(window_days)) if has_margin else None
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    strata = [k for k in keys if k != C.OFFER_ID]
+    results = []
+    for arm_key, arm_rows in rows.groupby([campaigns[k] for k in keys], sort=True):
+        arm_key = arm_key if isinstance(arm_key, tuple) else (arm_key,)
+        label = dict(zip(keys, arm_key, strict=True))
+        if label[C.OFFER_ID] == control:
+            continue
+        in_stratum = np.ones(len(campaigns), dtype=bool)
+        for k in strata:
+            in_stratum &= (campaigns[k] == label[k]).to_numpy()
+        control_mask = in_stratum & (arms == control).to_numpy()
+        if not control_mask.any():
+            raise DataError(
+                f"{TABLE}: arm {label} has no control rows with the same "
+                f"{strata} to compare with. Measure with by='offer_id' to pool controls."
+            )
+        control_rows = rows.loc[control_mask]
+        offer = str(label[C.OFFER_ID])
+        result = _measure_arm(
+            arm_rows,
+            control_rows,
+            cost_per_redemption=float(per_redemption[offer]),
+            cost_per_send=float(per_send[offer]),
+            z=z,
+        )
+        if daily is not None:
+            result["payback_days"] = _payback(
+                daily.loc[arm_rows.index], daily.loc[control_mask], result["reward_cost"]
+            )
+        else:
+            result["payback_days"] = np.nan
+        results.append({**label, **result})
+    out = pd.DataFrame(results)
+    return out.set_index(keys)
+
+
+def _offer_costs(offers: pd.DataFrame, treated: list[object]) -> pd.DataFrame:
+    """cost_per_redemption and cost_per_send indexed by offer_id, for every treated arm."""
+    table = "offers"
+    if isinstance(offers, pd.DataFrame) and offers.index.name == C.OFFER_ID:
+        offers = offers.reset_index()
+    require_columns(offers, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
+    frame = offers.set_index(offers[C.OFFER_ID].astype(str))
+    costs = pd.DataFrame(
+        {
+            C.COST_PER_REDEMPTION: frame[C.COST_PER_REDEMPTION].astype("float64"),
+            C.COST_PER_SEND: (
+                frame[C.COST_PER_SEND].astype("float64") if C.COST_PER_SEND in frame else 0.0
+            ),
+        }
+    )
+    duplicated = costs.index[costs.index.duplicated()].unique().tolist()
+    if duplicated:
+        raise SchemaError(
+            f"{table}.{C.OFFER_ID} must be unique; {format_examples(duplicated)} appear more than "
+            "once. Keep one row per offer.",
+            table=table,
+            column=C.OFFER_ID,
+        )
+    unknown = [arm for arm in treated if str(arm) not in costs.index]
+    if unknown:
+        raise SchemaError(
+            f"campaigns use offers {format_examples(unknown, total=len(unknown))} that are not in "
+            f"the offers table ({format_examples(costs.index.tolist(), total=len(costs))}). Add them "
+            "with their costs, or check the control label.",
+            table=table,
+            column=C.OFFER_ID,
+        )
+    return costs
+
+
+def _measure_arm(
+    treated: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    cost_per_redemption: float,
+    cost_per_send: float,
+    z: float,
+) -> dict[str, float]:
+    n_t, n_c = len(treated), len(control)
+    p_t, p_c = treated["converted"].mean(), control["converted"].mean()
+    var_t, var_c = p_t * (1 - p_t) / n_t, p_c * (1 - p_c) / n_c
+    uplift = p_t - p_c
+    se = np.sqrt(var_t + var_c)
+    if p_c > 0:
+        relative = uplift / p_c
+        se_rel = np.sqrt(var_t / p_c**2 + p_t**2 * var_c / p_c**4)
+    else:
+        relative = se_rel = np.nan
+    redemptions = float(treated["redeemed"].sum())
+    redemption_cost = redemptions * cost_per_redemption
+    send_cost = n_t * cost_per_send
+    reward_cost = redemption_cost + send_cost
+    revenue, revenue_se = _incremental(treated[_REVENUE], control[_REVENUE])
+    margin, margin_se = _incremental(treated[_MARGIN], control[_MARGIN])
+    share = min(1.0, p_c / p_t) if p_t > 0 else np.nan
+    profit = margin - reward_cost
+    return {
+        "n_treated": float(n_t),
+        "n_control": float(n_c),
+        "redemptions": redemptions,
+        "redemption_rate": redemptions / n_t,
+        "conversion_rate": p_t,
+        "control_rate": p_c,
+        "uplift": uplift,
+        "uplift_low": uplift - z * se,
+        "uplift_high": uplift + z * se,
+        "relative_uplift": relative,
+        "relative_uplift_low": relative - z * se_rel,
+        "relative_uplift_high": relative + z * se_rel,
+        "incremental_conversions": uplift * n_t,
+        "incremental_revenue": revenue,
+        "incremental_revenue_low": revenue - z * revenue_se,
+        "incremental_revenue_high": revenue + z * revenue_se,
+        "incremental_margin": margin,
+        "redemption_cost": redemption_cost,
+        "send_cost": send_cost,
+        "reward_cost": reward_cost,
+        "incremental_profit": profit,
+        "incremental_profit_low": profit - z * margin_se,
+        "incremental_profit_high": profit + z * margin_se,
+        "cannibalised_cost": redemption_cost * share if redemption_cost else 0.0,
+        "cannibalisation_share": share,
+        "roi": profit / reward_cost if reward_cost > 0 else np.nan,
+    }
+
+
+def _incremental(treated: pd.Series, control: pd.Series) -> tuple[float, float]:
+    """(mean_t - mean_c) x n_t and its standard error (NaN with fewer than 2 rows in an arm)."""
+    n_t, n_c = len(treated), len(control)
+    diff = (treated.mean() - control.mean()) * n_t
+    if n_t < 2 or n_c < 2:
+        return float(diff), np.nan
+    se = n_t * np.sqrt(treated.var(ddof=1) / n_t + control.var(ddof=1) / n_c)
+    return float(diff), float(se)
+
+
+def _daily_margin(
+    running: pd.DataFrame, campaigns: pd.DataFrame, start: pd.DataFrame, days: int
+) -> pd.DataFrame:
+    """Margin of each campaign row in ``[sent_at, sent_at + d days)``, one column per d."""
+    cols = {}
+    for d in range(1, days + 1):
+        at = campaigns[C.SENT_AT] + pd.Timedelta(days=d)
+        cols[d] = sums_before(running, campaigns[C.CUSTOMER_ID], at, table=TABLE)[_MARGIN]
+    return pd.DataFrame(cols).sub(start[_MARGIN], axis=0)
+
+
+def _payback(treated: pd.DataFrame, control: pd.DataFrame, cost: float) -> float:
+    if cost <= 0:
+        return 0.0
+    incremental = (treated.mean() - control.mean()) * len(treated)
+    reached = incremental.index[(incremental >= cost).to_numpy()]
+    return float(reached[0]) if len(reached) else np.nan

@@ -1,0 +1,198 @@
+"""Tests of loyalty_ml.kpis.campaigns: measurement against control, by hand and on the simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.kpis import measure_campaign
+
+Z95 = 1.959963984540054
+
+
+def _tx(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": pd.to_datetime([r[1] for r in rows], format="ISO8601"),
+            "amount": [r[2] for r in rows],
+            "margin": [r[3] for r in rows],
+        }
+    )
+
+
+@pytest.fixture
+def experiment() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": "spring",
+            "customer_id": ["t1", "t2", "t3", "t4", "c1", "c2", "c3", "c4"],
+            "offer_id": ["d10"] * 4 + ["control"] * 4,
+            "sent_at": pd.Timestamp("2024-03-01"),
+            "redeemed": [True, True, False, False, False, False, False, False],
+        }
+    )
+    # window of 7 days: [2024-03-01 00:00, 2024-03-08 00:00)
+    tx = _tx(
+        [
+            ("t1", "2024-03-02 10:00", 30.0, 10.0),  # in, day 2
+            ("t2", "2024-03-07 23:59", 20.0, 5.0),  # in, day 7
+            ("t3", "2024-03-08 00:00", 100.0, 40.0),  # window end excluded
+            ("t4", "2024-02-28", 50.0, 20.0),  # before the send
+            ("c1", "2024-03-01 00:00", 10.0, 2.0),  # at the send: included
+            ("c3", "2024-03-08 00:00", 80.0, 30.0),  # window end excluded
+            ("zz", "2024-03-03", 999.0, 999.0),  # not in the campaign
+        ]
+    )
+    offers = pd.DataFrame(
+        {"offer_id": ["d10"], "cost_per_redemption": [2.0], "cost_per_send": [1.5]}
+    )
+    return campaigns, tx, offers
+
+
+def test_measure_campaign_by_hand(experiment) -> None:
+    campaigns, tx, offers = experiment
+    out = measure_campaign(campaigns, tx, offers, window_days=7)
+    assert out.index.tolist() == ["d10"]
+    r = out.loc["d10"]
+    assert r["n_treated"] == 4 and r["n_control"] == 4
+    assert r["redemptions"] == 2 and r["redemption_rate"] == 0.5
+    assert r["conversion_rate"] == 0.5  # t1, t2
+    assert r["control_rate"] == 0.25  # c1
+    assert r["uplift"] == 0.25
+    # se = sqrt(.5 x .5 / 4 + .25 x .75 / 4) = sqrt(0.109375)
+    se = np.sqrt(0.109375)
+    assert r["uplift_low"] == pytest.approx(0.25 - Z95 * se)
+    assert r["uplift_high"] == pytest.approx(0.25 + Z95 * se)
+    # relative = .25 / .25 = 1; Var = .0625 / .25^2 + .5^2 x .046875 / .25^4 = 1 + 3 -> se 2
+    assert r["relative_uplift"] == 1.0
+    assert r["relative_uplift_low"] == pytest.approx(1.0 - Z95 * 2.0)
+    assert r["incremental_conversions"] == 1.0  # .25 x 4
+    # revenue per row: treated [30, 20, 0, 0] mean 12.5; control [10, 0, 0, 0] mean 2.5
+    # -> (12.5 - 2.5) x 4 = 40; s_t^2 = 675 / 3 = 225, s_c^2 = 75 / 3 = 25
+    # se = 4 sqrt(225 / 4 + 25 / 4) = 4 sqrt(62.5)
+    assert r["incremental_revenue"] == pytest.approx(40.0)
+    assert r["incremental_revenue_high"] == pytest.approx(40.0 + Z95 * 4 * np.sqrt(62.5))
+    # margin per row: treated [10, 5, 0, 0] mean 3.75; control [2, 0, 0, 0] mean .5 -> 3.25 x 4 = 13
+    assert r["incremental_margin"] == pytest.approx(13.0)
+    # costs: 2 redemptions x 2 = 4; 4 sends x 1.5 = 6; total 10
+    assert (r["redemption_cost"], r["send_cost"], r["reward_cost"]) == (4.0, 6.0, 10.0)
+    assert r["incremental_profit"] == pytest.approx(3.0)  # 13 - 10
+    # margin se: s_t^2 = 68.75 / 3, s_c^2 = 3 / 3 -> 4 sqrt((68.75 / 3) / 4 + 1 / 4)
+    margin_se = 4 * np.sqrt(68.75 / 3 / 4 + 1 / 4)
+    assert r["incremental_profit_low"] == pytest.approx(3.0 - Z95 * margin_se)
+    # would have bought anyway: min(1, .25 / .5) = .5 of the 4 redemption cost
+    assert r["cannibalisation_share"] == 0.5
+    assert r["cannibalised_cost"] == pytest.approx(2.0)
+    assert r["roi"] == pytest.approx(0.3)  # 3 / 10
+    # cumulative incremental margin: day 1: (0 - .5) x 4 = -2; days 2-6: (2.5 - .5) x 4 = 8;
+    # day 7: 13 >= 10 -> payback on day 7
+    assert r["payback_days"] == 7.0
+
+
+def test_short_window_changes_outcomes(experiment) -> None:
+    campaigns, tx, offers = experiment
+    r = measure_campaign(campaigns, tx, offers, window_days=1).loc["d10"]
+    # [Mar 1, Mar 2): only c1 converts; treated 0 / 4, control 1 / 4
+    assert r["conversion_rate"] == 0.0 and r["control_rate"] == 0.25
+    assert r["relative_uplift"] == -1.0
+    assert np.isnan(r["cannibalisation_share"])  # no treated buyer to share
+    assert np.isnan(r["payback_days"])  # never pays back
+
+
+def test_margin_rate_without_margin_column(experiment) -> None:
+    campaigns, tx, offers = experiment
+    r = measure_campaign(
+        campaigns, tx.drop(columns="margin"), offers, window_days=7, margin_rate=0.5
+    ).loc["d10"]
+    assert r["incremental_margin"] == pytest.approx(20.0)  # 40 incremental revenue x .5
+    assert r["incremental_profit"] == pytest.approx(10.0)  # 20 - 10
+    assert r["roi"] == pytest.approx(1.0)
+    # day 2: treated 30 x .5 / 4 = 3.75 vs control 5 / 4 = 1.25 -> 2.5 x 4 = 10 >= 10
+    assert r["payback_days"] == 2.0
+
+
+def test_no_margin_leaves_profit_nan(experiment) -> None:
+    campaigns, tx, offers = experiment
+    r = measure_campaign(campaigns, tx.drop(columns="margin"), offers, window_days=7).loc["d10"]
+    assert r["incremental_revenue"] == pytest.approx(40.0)
+    assert np.isnan(r["incremental_profit"]) and np.isnan(r["roi"]) and np.isnan(r["payback_days"])
+
+
+def test_each_campaign_uses_its_own_control(experiment) -> None:
+    campaigns, tx, offers = experiment
+    second = pd.DataFrame(
+        {
+            "campaign_id": "summer",
+            "customer_id": ["t1", "c1"],
+            "offer_id": ["d10", "control"],
+            "sent_at": pd.Timestamp("2024-06-01"),
+            "redeemed": [False, False],
+        }
+    )
+    more_tx = pd.concat([tx, _tx([("c1", "2024-06-02", 5.0, 1.0)])], ignore_index=True)
+    both = pd.concat([campaigns, second], ignore_index=True)
+    out = measure_campaign(both, more_tx, offers, window_days=7, by=["campaign_id", "offer_id"])
+    assert out.index.tolist() == [("spring", "d10"), ("summer", "d10")]
+    assert out.loc[("spring", "d10"), "uplift"] == 0.25  # as before
+    summer = out.loc[("summer", "d10")]
+    assert (summer["conversion_rate"], summer["control_rate"], summer["uplift"]) == (0, 1, -1)
+    # pooled: treated 2 / 5, control 2 / 5 -> no uplift
+    pooled = measure_campaign(both, more_tx, offers, window_days=7).loc["d10"]
+    assert pooled["uplift"] == pytest.approx(0.0)
+
+
+def test_offers_indexed_by_offer_id_and_without_send_cost(experiment) -> None:
+    campaigns, tx, offers = experiment
+    catalog = offers.drop(columns="cost_per_send").set_index("offer_id")
+    r = measure_campaign(campaigns, tx, catalog, window_days=7).loc["d10"]
+    assert r["send_cost"] == 0.0 and r["reward_cost"] == 4.0
+
+
+def test_inputs_are_not_mutated(experiment) -> None:
+    campaigns, tx, offers = experiment
+    copies = [campaigns.copy(), tx.copy(), offers.copy()]
+    measure_campaign(campaigns, tx, offers, window_days=7)
+    for before, after in zip(copies, [campaigns, tx, offers], strict=True):
+        pd.testing.assert_frame_equal(before, after)
+
+
+def test_errors(experiment) -> None:
+    campaigns, tx, offers = experiment
+    with pytest.raises(ConfigError, match=r"window_days must be an int >= 1; got 0"):
+        measure_campaign(campaigns, tx, offers, window_days=0)
+    with pytest.raises(ConfigError, match=r"by must include 'offer_id'"):
+        measure_campaign(campaigns, tx, offers, window_days=7, by="campaign_id")
+    with pytest.raises(ConfigError, match=r"confidence must be in \(0, 1\); got 95"):
+        measure_campaign(campaigns, tx, offers, window_days=7, confidence=95)
+    with pytest.raises(ConfigError, match=r"margin_rate must be in \[0, 1\]"):
+        measure_campaign(campaigns, tx, offers, window_days=7, margin_rate=30.0)
+    with pytest.raises(
+        DataError, match=r"no control rows labelled 'holdout'.*\['d10', 'control'\]"
+    ):
+        measure_campaign(campaigns, tx, offers, window_days=7, control="holdout")
+    with pytest.raises(SchemaError, match=r"campaigns use offers \['d10'\] that are not in"):
+        measure_campaign(campaigns, tx, offers.assign(offer_id="d20"), window_days=7)
+    with pytest.raises(SchemaError, match=r"offers.offer_id must be unique; \['d10'\]"):
+        measure_campaign(campaigns, tx, pd.concat([offers, offers]), window_days=7)
+    with pytest.raises(
+        SchemaError, match=r"campaigns is missing required column\(s\) \['redeemed'\]"
+    ):
+        measure_campaign(campaigns.drop(columns="redeemed"), tx, offers, window_days=7)
+    with pytest.raises(SchemaError, match=r"campaigns\.sent_at must be datetime64"):
+        measure_campaign(campaigns.astype({"sent_at": "str"}), tx, offers, window_days=7)
+    bad = campaigns.copy()
+    bad.loc[2, "customer_id"] = None
+    with pytest.raises(
+        SchemaError, match=r"campaigns.customer_id has missing values at rows \[2\]"
+    ):
+        measure_campaign(bad, tx, offers, window_days=7)
+    with pytest.raises(DataError, match="8 campaigns rows have a response window ending after"):
+        measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-03-05")
+    with pytest.raises(SchemaError, match="cannot be matched on customer_id and time"):
+        measure_campaign(campaigns.assign(customer_id=range(8)), tx, offers, window_days=7)
+    stratified = campaigns.assign(campaign_id=["a"] * 4 + ["b"] * 4)
+    with pytest.raises(DataError, match="has no control rows with the same"):
+        measure_campaign(stratified, tx, offers, window_days=7, by=["campaign_id", "offer_id"])
