@@ -109,6 +109,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Number of features seen at fit.
     categories_ : dict
         Frozen category levels of each categorical feature.
+    typical_values_ : dict
+        Median of each numeric feature at fit (for the wording of reason codes).
     booster_ : lightgbm.Booster
         The final booster.
     best_iteration_ : int
@@ -329,6 +331,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             )
         all_names = list(self._names())
         categorical = [all_names.index(c) for c in self.categories_]
+        # Medians (on at most 100,000 rows) let reason codes say "low" or "high" against a typical
+        # customer; summary statistics, not training rows.
+        sample = matrix[:: max(1, matrix.shape[0] // 100_000)]
+        self.typical_values_ = {
+            name: float(np.nanmedian(sample[:, j]))
+            for j, name in enumerate(all_names)
+            if name not in self.categories_ and not np.isnan(sample[:, j]).all()
+        }
         return matrix, categorical
 
     def _fit_target(self, y: Any, *, index: pd.Index | None, n_rows: int) -> np.ndarray:

@@ -1,0 +1,417 @@
+"""Reason codes: why a customer is at risk, in words a marketer reads, from TreeSHAP values.
+
+The contributions are LightGBM's own TreeSHAP (``pred_contrib=True``) of the raw booster, in log-odds;
+calibration is a monotone map applied afterwards, so the ranking of reasons is the same. Wording is
+built column-wise with vectorised string operations (no Python loop over rows), so a million
+customers with three reasons each take seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loyalty_ml.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from loyalty_ml.models.churn import ChurnModel
+
+__all__ = ["explain_churn", "plot_shap_summary", "reason_text", "shap_frame"]
+
+_CHUNK_ROWS = 250_000
+
+
+def shap_frame(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
+    """TreeSHAP contributions of every feature, indexed like ``X`` (log-odds of the raw booster).
+
+    The expected value (the bias term) is in ``result.attrs["expected_value"]``; each row's
+    contributions plus the expected value equal the raw booster's log-odds for that row.
+    """
+    contrib = _contributions(model, X)
+    out = pd.DataFrame(contrib[:, :-1], index=X.index, columns=list(model._names()))
+    out.attrs["expected_value"] = float(contrib[0, -1]) if len(contrib) else float("nan")
+    return out
+
+
+def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.DataFrame:
+    """The ``top_k`` reasons pushing each customer's churn risk up.
+
+    Parameters
+    ----------
+    model : ChurnModel
+        A fitted model.
+    X : DataFrame
+        Features, as passed to ``predict_proba``. Columns the model does not use may still feed the
+        wording (e.g. ``overdue_ratio`` next to ``recency_days``).
+    top_k : int
+        Number of reasons per customer.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``X``; for ``k`` in 1..top_k: ``reason_k`` (text), ``reason_k_feature``,
+        ``reason_k_value`` (the feature's value; object dtype when the model has categorical
+        features) and ``reason_k_shap`` (log-odds contribution). A customer with fewer than ``k``
+        features pushing risk up has missing values in the later reasons.
+    """
+    if not isinstance(top_k, int | np.integer) or top_k < 1:
+        raise ConfigError(
+            f"The 'top_k' parameter of explain must be an int >= 1. Got {top_k!r} instead."
+        )
+    names = np.asarray(model._names(), dtype=object)
+    k = min(int(top_k), names.size)
+    parts = [
+        _explain_chunk(model, X.iloc[start : start + _CHUNK_ROWS], names, k)
+        for start in range(0, max(len(X), 1), _CHUNK_ROWS)
+    ]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    for rank in range(k + 1, int(top_k) + 1):  # more reasons asked than features: empty columns
+        out[f"reason_{rank}"] = pd.Series(pd.NA, index=out.index, dtype="str")
+        out[f"reason_{rank}_feature"] = pd.Series(pd.NA, index=out.index, dtype="str")
+        out[f"reason_{rank}_value"] = np.nan
+        out[f"reason_{rank}_shap"] = np.nan
+    return out
+
+
+def _contributions(model: ChurnModel, X: pd.DataFrame) -> np.ndarray:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "booster_")
+    return model._booster_predict(model._transform(X), pred_contrib=True)
+
+
+def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int) -> pd.DataFrame:
+    contrib = _contributions(model, X)[:, :-1]
+    n, n_features = contrib.shape
+    # Look at a few more candidates than asked: related features (ipi_mean, ipi_median) can say the
+    # same thing ("has bought only once"), and a customer should not read one reason twice.
+    m = min(n_features, 2 * k + 2)
+    top = (
+        np.argpartition(-contrib, m - 1, axis=1)[:, :m]
+        if m < n_features
+        else np.tile(np.arange(n_features), (n, 1))
+    )
+    order = np.argsort(-np.take_along_axis(contrib, top, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    shap_top = np.take_along_axis(contrib, top, axis=1)
+    columns = _Columns(X, typical=getattr(model, "typical_values_", {}))
+    texts = np.full((n, m), None, dtype=object)
+    valid = shap_top > 0
+    for r in range(m):
+        for j in np.unique(top[valid[:, r], r]):
+            rows = np.flatnonzero(valid[:, r] & (top[:, r] == j))
+            texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
+        for q in range(r):
+            valid[:, r] &= texts[:, r] != texts[:, q]
+    # the position of the k-th valid candidate of each row, if any
+    slot = np.cumsum(valid, axis=1)
+    has_categorical = bool(model.categories_)
+    out: dict[str, object] = {}
+    row_idx = np.arange(n)
+    for rank in range(k):
+        chosen = valid & (slot == rank + 1)
+        found = chosen.any(axis=1)
+        pos = chosen.argmax(axis=1)
+        feature_idx: np.ndarray = np.asarray(top[row_idx, pos])
+        value = np.full(n, np.nan, dtype=object if has_categorical else np.float64)
+        for j in np.unique(feature_idx[found]):
+            rows = np.flatnonzero(found & (feature_idx == j))
+            value[rows] = columns.raw(str(names[j]))[rows]
+        prefix = f"reason_{rank + 1}"
+        out[prefix] = _masked_text(texts[row_idx, pos], found)
+        out[f"{prefix}_feature"] = _masked_text(names[feature_idx], found)
+        out[f"{prefix}_value"] = value
+        out[f"{prefix}_shap"] = np.where(found, shap_top[row_idx, pos], np.nan)
+    return pd.DataFrame(out, index=X.index)
+
+
+def _masked_text(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    out = np.array(values, dtype=object)
+    out[~keep] = None
+    return np.asarray(pd.array(out, dtype="str"))
+
+
+class _Columns:
+    """Column access by name, restricted to some rows, without copying the whole frame."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        rows: np.ndarray | None = None,
+        *,
+        typical: dict[str, float] | None = None,
+    ) -> None:
+        self._frame = frame
+        self._rows = rows
+        self.typical = typical or {}
+
+    def subset(self, rows: np.ndarray) -> _Columns:
+        return _Columns(self._frame, rows, typical=self.typical)
+
+    def raw(self, name: str) -> np.ndarray:
+        values = self._frame[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            array = values.astype(object).to_numpy()
+        else:
+            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return array if self._rows is None else array[self._rows]
+
+    def get(self, name: str) -> np.ndarray | None:
+        if name not in self._frame.columns:
+            return None
+        return self.raw(name)
+
+    def __len__(self) -> int:
+        return len(self._frame) if self._rows is None else self._rows.size
+
+
+# -- wording ---------------------------------------------------------------------------------------
+def _num(values: np.ndarray, *, decimals: int = 0) -> pd.Series:
+    """Numbers as text; NaN stays missing so that a missing part makes the whole phrase missing."""
+    rounded = pd.Series(np.round(np.asarray(values, dtype=np.float64), decimals))
+    if decimals == 0:
+        return rounded.astype("Int64").astype("str")
+    return rounded.astype("str")
+
+
+def _ratio(values: np.ndarray) -> pd.Series:
+    # "3x" for large ratios, "1.6x" for small ones
+    values = np.asarray(values, dtype=np.float64)
+    return _num(values).where(values >= 2, _num(values, decimals=1)) + "x"
+
+
+def _text(n: int, value: str) -> pd.Series:
+    return pd.Series([value] * n, dtype="str")
+
+
+def _plural(count: np.ndarray, word: str) -> pd.Series:
+    return pd.Series(np.where(np.round(count) == 1, word, word + "s"), dtype="str")
+
+
+def _percent_change(trend: np.ndarray) -> np.ndarray:
+    # trend = (a - b) / (a + b)  =>  (a - b) / b = 2 t / (1 - t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(trend < 1, 200 * trend / (1 - trend), np.nan)
+
+
+def _no_rhythm(c: _Columns) -> pd.Series:
+    # the rhythm features are missing after a single order, or when all orders fell on one day
+    median = c.get("ipi_median")
+    once = _text(len(c), "has bought only once")
+    if median is None:
+        return once
+    return once.where(np.isnan(median), "no regular purchase rhythm yet")
+
+
+def _usual_gap(c: _Columns) -> np.ndarray | None:
+    usual = c.get("ipi_median")
+    # a median gap under a day means several orders at once, not a rhythm to be late against
+    return None if usual is None else np.where(usual >= 1, usual, np.nan)
+
+
+def _recency(c: _Columns, _: str) -> pd.Series:
+    days = c.raw("recency_days")
+    text = "no purchase for " + _num(days) + " days"
+    ratio = c.get("overdue_ratio")
+    usual = _usual_gap(c)
+    if ratio is not None:
+        if usual is not None:
+            ratio = np.where(np.isnan(usual), np.nan, ratio)
+        longer = text + ", " + _ratio(ratio) + " longer than usual"
+        text = longer.where(ratio >= 1.5, text)
+    return text
+
+
+def _overdue_ratio(c: _Columns, name: str) -> pd.Series:
+    ratio = c.raw(name)
+    usual = _usual_gap(c)
+    text = "gap since the last purchase is " + _ratio(ratio) + " the usual"
+    if usual is not None:
+        text = text + " " + _num(usual) + " days"
+    return text.fillna(_no_rhythm(c))
+
+
+def _days_overdue(c: _Columns, name: str) -> pd.Series:
+    days = c.raw(name)
+    late = _num(days) + " days past their usual next purchase"
+    early = "next purchase due in " + _num(-days) + " days"
+    return late.where(days > 0, early).fillna(_no_rhythm(c))
+
+
+def _orders_in_window(c: _Columns, name: str) -> pd.Series:
+    window = re.fullmatch(r"n_orders_(\d+)d", name).group(1)  # type: ignore[union-attr]
+    latest = c.raw(name)
+    text = _num(latest) + " " + _plural(latest, "order") + f" in the last {window} days"
+    text = text.where(latest > 0, f"no orders in the last {window} days")
+    previous = c.get(f"n_orders_prev_{window}d")
+    if previous is not None:
+        down = text + ", down from " + _num(previous)
+        text = down.where(previous > latest, text)
+    return text
+
+
+def _orders_previous(c: _Columns, name: str) -> pd.Series:
+    window = re.fullmatch(r"n_orders_prev_(\d+)d", name).group(1)  # type: ignore[union-attr]
+    previous = c.raw(name)
+    latest = c.get(f"n_orders_{window}d")
+    text = _num(previous) + " " + _plural(previous, "order") + f" in the {window} days before"
+    if latest is not None:
+        text = text + ", " + _num(latest) + f" in the last {window}"
+    return text
+
+
+def _spend_in_window(c: _Columns, name: str) -> pd.Series:
+    window = re.fullmatch(r"spend_(\d+)d", name).group(1)  # type: ignore[union-attr]
+    spend = c.raw(name)
+    text = "spent " + _num(spend) + f" in the last {window} days"
+    return text.where(spend > 0, f"no spend in the last {window} days")
+
+
+def _trend(subject: str, what_stopped: str) -> Callable[[_Columns, str], pd.Series]:
+    def phrase(c: _Columns, name: str) -> pd.Series:
+        trend = c.raw(name)
+        pct = _percent_change(trend)
+        down = subject + " down " + _num(-pct) + "% vs the previous period"
+        up = subject + " up " + _num(pct) + "% vs the previous period"
+        text = down.where(trend < 0, up)
+        text = text.where(trend > -1, what_stopped)
+        return text.where(trend < 1, subject + " only in the latest period")
+
+    return phrase
+
+
+def _n_orders(c: _Columns, name: str) -> pd.Series:
+    n = c.raw(name)
+    few = "only " + _num(n) + " " + _plural(n, "order") + " so far"
+    return few.where(n <= 2, _num(n) + " orders in total")
+
+
+def _tenure(c: _Columns, name: str) -> pd.Series:
+    days = c.raw(name)
+    text = "customer for " + _num(days) + " days"
+    return ("new: " + text).where(days < 90, text)
+
+
+def _rhythm(c: _Columns, name: str) -> pd.Series:
+    return ("usually buys every " + _num(c.raw(name)) + " days").fillna("has bought only once")
+
+
+def _irregular(c: _Columns, name: str) -> pd.Series:
+    values = c.raw(name)
+    if name == "ipi_std":
+        text = "gaps between purchases vary by " + _num(values) + " days"
+    else:
+        text = "irregular purchase rhythm (gaps vary by " + _num(100 * values) + "%)"
+    return text.fillna("has bought only once")
+
+
+def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
+    values = c.raw(name)
+    shown = _num(values, decimals=2).str.replace(r"\.0+$", "", regex=True)
+    shown = shown.where(np.abs(values) < 100, _num(values))
+    typical = c.typical.get(name)
+    if typical is None or not np.isfinite(typical):
+        return label + ": " + shown
+    side = pd.Series(np.where(values < typical, "low ", "high "), dtype="str")
+    side = side.where(values != typical, "typical ")
+    typical_text = _num(np.full(values.shape, typical), decimals=0 if abs(typical) >= 100 else 2)
+    typical_text = typical_text.str.replace(r"\.0+$", "", regex=True)
+    return side + label + ": " + shown + " (typical " + typical_text + ")"
+
+
+def _amount(label: str) -> Callable[[_Columns, str], pd.Series]:
+    def phrase(c: _Columns, name: str) -> pd.Series:
+        return _versus_typical(c, name, label)
+
+    return phrase
+
+
+def _generic(c: _Columns, name: str) -> pd.Series:
+    raw = c.raw(name)
+    label = name.replace("_", " ")
+    if raw.dtype == object:
+        text = label + ": " + pd.Series(raw, dtype="str")
+    else:
+        text = _versus_typical(c, name, label)
+    return text.fillna(label + " unknown")
+
+
+_EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
+    "recency_days": _recency,
+    "overdue_ratio": _overdue_ratio,
+    "days_overdue": _days_overdue,
+    "freq_trend": _trend("order frequency", "stopped ordering: no orders in the latest period"),
+    "spend_trend": _trend("spend", "no spend in the latest period after spending before"),
+    "aov_trend": _trend("average basket", "no orders in the latest period"),
+    "n_orders": _n_orders,
+    "tenure_days": _tenure,
+    "ipi_mean": _rhythm,
+    "ipi_median": _rhythm,
+    "ipi_std": _irregular,
+    "ipi_cv": _irregular,
+    "spend": _amount("total spend"),
+    "aov": _amount("average order value"),
+    "n_products": _amount("number of different products"),
+    "items_per_order": _amount("items per order"),
+}
+_PATTERNS: list[tuple[str, Callable[[_Columns, str], pd.Series]]] = [
+    (r"n_orders_prev_\d+d", _orders_previous),
+    (r"n_orders_\d+d", _orders_in_window),
+    (r"spend_\d+d", _spend_in_window),
+]
+
+
+def reason_text(feature: str, columns: _Columns | pd.DataFrame) -> pd.Series:
+    """The reason phrase for ``feature`` for every row of ``columns`` (a features frame).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"recency_days": [74.2, 10.0], "overdue_ratio": [3.1, 0.5]})
+    >>> reason_text("recency_days", X).tolist()
+    ['no purchase for 74 days, 3x longer than usual', 'no purchase for 10 days']
+    """
+    c = columns if isinstance(columns, _Columns) else _Columns(columns)
+    phrase = _EXACT.get(feature)
+    if phrase is None:
+        phrase = next((f for pattern, f in _PATTERNS if re.fullmatch(pattern, feature)), _generic)
+    text = phrase(c, feature)
+    fallback = _generic(c, feature)
+    return text.fillna(fallback).reset_index(drop=True)
+
+
+# -- global summary --------------------------------------------------------------------------------
+def plot_shap_summary(
+    model: ChurnModel, X: pd.DataFrame, *, max_features: int = 15, max_rows: int = 2000
+) -> Figure:
+    """Beeswarm-style SHAP summary with the Figure API: one row per feature, by mean |SHAP|.
+
+    Each dot is a customer (at most ``max_rows``, a fixed-seed sample); x is the push on churn
+    log-odds, colour the feature's value rank within the sample (blue low, red high).
+    """
+    if len(X) > max_rows:
+        rows = np.sort(np.random.default_rng(0).choice(len(X), size=max_rows, replace=False))
+        X = X.iloc[rows]
+    shap = shap_frame(model, X)
+    ranking = shap.abs().mean().sort_values(ascending=False).index[:max_features]
+    fig = Figure(figsize=(7, 0.4 * len(ranking) + 1.5))
+    ax = fig.subplots()
+    jitter = np.random.default_rng(1)
+    columns = _Columns(X)
+    for position, name in enumerate(reversed(ranking)):
+        raw = columns.raw(name)
+        source = pd.Series(raw).astype("category").cat.codes if raw.dtype == object else raw
+        colour = pd.Series(source, dtype=np.float64).rank(pct=True).to_numpy()
+        y = position + jitter.uniform(-0.3, 0.3, size=len(shap))
+        points = ax.scatter(shap[name], y, c=colour, cmap="coolwarm", s=6, vmin=0, vmax=1)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.set_yticks(range(len(ranking)), list(reversed(ranking)))
+    ax.set_xlabel("SHAP value (push on churn log-odds)")
+    ax.set_title("What drives churn risk")
+    if len(ranking):
+        fig.colorbar(points, ax=ax, label="feature value (rank)")
+    return fig

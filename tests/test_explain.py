@@ -1,0 +1,169 @@
+"""Tests of loyalty_ml.models.explain: SHAP values, reason codes and their wording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from scipy.special import logit
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.models.churn import ChurnModel
+from loyalty_ml.models.explain import reason_text
+from loyalty_ml.schema import columns as C
+
+
+def make_features(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Churn driven by recency against the customer's own rhythm, and by falling order counts."""
+    rng = np.random.default_rng(seed)
+    ipi = rng.uniform(10, 60, n)
+    recency = rng.uniform(1, 200, n)
+    n_90 = rng.integers(0, 6, n).astype(float)
+    prev_90 = rng.integers(0, 6, n).astype(float)
+    X = pd.DataFrame(
+        {
+            "recency_days": recency,
+            "ipi_median": ipi,
+            "overdue_ratio": recency / ipi,
+            "n_orders_90d": n_90,
+            "n_orders_prev_90d": prev_90,
+            "noise": rng.normal(size=n),
+            "tier": pd.Categorical(rng.choice(["gold", "silver"], n)),
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name=C.CUSTOMER_ID),
+    )
+    score = 1.5 * np.log(X["overdue_ratio"]) - 0.5 * (n_90 - prev_90) - 1.0
+    y = pd.Series((rng.uniform(size=n) < 1 / (1 + np.exp(-score))).astype(int), index=X.index)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, pd.Series]:
+    return make_features()
+
+
+@pytest.fixture(scope="module")
+def model(data) -> ChurnModel:
+    X, y = data
+    return ChurnModel(n_estimators=80, random_state=0).fit(X, y)
+
+
+# -- wording on hand-written rows -----------------------------------------------------------
+def test_recency_says_how_much_longer_than_usual() -> None:
+    X = pd.DataFrame(
+        {
+            "recency_days": [74.2, 10.0, 40.0],
+            "overdue_ratio": [3.1, 0.5, 1.6],
+            "ipi_median": [24, 20, 25],
+        }
+    )
+    assert reason_text("recency_days", X).tolist() == [
+        "no purchase for 74 days, 3x longer than usual",
+        "no purchase for 10 days",
+        "no purchase for 40 days, 1.6x longer than usual",
+    ]
+
+
+def test_order_counts_compare_with_the_previous_window() -> None:
+    X = pd.DataFrame(
+        {"n_orders_90d": [2.0, 0.0, 1.0, 4.0], "n_orders_prev_90d": [6.0, 3.0, 1.0, 1.0]}
+    )
+    assert reason_text("n_orders_90d", X).tolist() == [
+        "2 orders in the last 90 days, down from 6",
+        "no orders in the last 90 days, down from 3",
+        "1 order in the last 90 days",
+        "4 orders in the last 90 days",
+    ]
+
+
+def test_trends_in_percent() -> None:
+    # (a - b) / (a + b) = -0.25 with a = 3, b = 5: spend down 40%
+    X = pd.DataFrame({"spend_trend": [-0.25, -1.0, 0.2]})
+    assert reason_text("spend_trend", X).tolist() == [
+        "spend down 40% vs the previous period",
+        "no spend in the latest period after spending before",
+        "spend up 50% vs the previous period",
+    ]
+
+
+def test_rhythm_features_explain_single_buyers() -> None:
+    X = pd.DataFrame({"ipi_median": [np.nan, 30.0], "overdue_ratio": [np.nan, 2.0]})
+    assert reason_text("ipi_median", X).tolist() == [
+        "has bought only once",
+        "usually buys every 30 days",
+    ]
+    assert reason_text("overdue_ratio", X).tolist() == [
+        "has bought only once",
+        "gap since the last purchase is 2x the usual 30 days",
+    ]
+
+
+def test_generic_fallback_names_the_feature_and_its_value() -> None:
+    X = pd.DataFrame({"points_balance": [12.5, np.nan], "tier": pd.Categorical(["gold", None])})
+    assert reason_text("points_balance", X).tolist() == [
+        "points balance: 12.5",
+        "points balance unknown",
+    ]
+    assert reason_text("tier", X).tolist() == ["tier: gold", "tier unknown"]
+
+
+# -- explain on a fitted model --------------------------------------------------------------
+def test_explain_shape_and_columns(data, model) -> None:
+    X, _ = data
+    reasons = model.explain(X.iloc[:200], top_k=3)
+    assert reasons.index.equals(X.index[:200])
+    expected = [f"reason_{k}{s}" for k in (1, 2, 3) for s in ("", "_feature", "_value", "_shap")]
+    assert list(reasons.columns) == expected
+    filled = reasons["reason_1"].notna()
+    assert filled.mean() > 0.9
+    assert (reasons.loc[filled, "reason_1_shap"] > 0).all()
+    # reasons are ordered by the size of their push, and never repeat for a customer
+    both = reasons["reason_2_shap"].notna()
+    assert (reasons.loc[both, "reason_1_shap"] >= reasons.loc[both, "reason_2_shap"]).all()
+    assert (reasons.loc[both, "reason_1"] != reasons.loc[both, "reason_2"]).all()
+    # the value column holds the feature's value
+    row = reasons.loc[filled].iloc[0]
+    assert row["reason_1_value"] == X.loc[row.name, row["reason_1_feature"]]
+
+
+def test_reasons_name_the_features_that_drive_churn(data, model) -> None:
+    X, _ = data
+    at_risk = X[model.predict_proba(X)[:, 1] > 0.7]
+    top = model.explain(at_risk, top_k=1)["reason_1_feature"].value_counts(normalize=True)
+    drivers = {"recency_days", "overdue_ratio", "ipi_median", "n_orders_90d", "n_orders_prev_90d"}
+    assert top[top.index.isin(drivers)].sum() > 0.95
+    assert "noise" not in top.index[:2]
+
+
+def test_shap_values_add_up_to_the_raw_log_odds(data, model) -> None:
+    X, _ = data
+    shap = model.shap_values(X.iloc[:50])
+    assert list(shap.columns) == list(X.columns)
+    total = shap.sum(axis=1) + shap.attrs["expected_value"]
+    raw = model.predict_proba_uncalibrated(X.iloc[:50])
+    np.testing.assert_allclose(total, logit(raw), atol=1e-6)
+
+
+def test_more_reasons_than_features_leaves_empty_columns(data, model) -> None:
+    X, _ = data
+    reasons = model.explain(X.iloc[:20], top_k=9)
+    assert reasons["reason_8"].isna().all()
+    assert "reason_9_shap" in reasons.columns
+
+
+def test_shap_summary_plot_is_a_figure(data, model) -> None:
+    X, _ = data
+    fig = model.plot_shap_summary(X, max_features=4)
+    assert isinstance(fig, Figure)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 4
+    assert "noise" not in labels[-2:]  # the most important features are drawn on top
+
+
+def test_bad_top_k_and_missing_columns(data, model) -> None:
+    X, _ = data
+    with pytest.raises(ConfigError, match="'top_k' parameter of explain must be an int >= 1"):
+        model.explain(X, top_k=0)
+    with pytest.raises(SchemaError, match=r"lacks feature columns \['noise'\]"):
+        model.explain(X.drop(columns="noise"))
