@@ -245,3 +245,11 @@ def test_real_data_agrees_exactly_with_direct_computation(online_retail_path) ->
     assert got["orders"] == cur["order_id"].nunique()  # no invoice is shared by customers here
     for name, value in want.items():
         assert got[name] == value, name
+
+
+def test_every_public_name_resolves() -> None:
+    import loyalty_ml.kpis as kpis
+
+    assert sorted(kpis.__all__) == kpis.__all__
+    for name in kpis.__all__:
+        assert getattr(kpis, name) is not None, name
