@@ -7,9 +7,22 @@ codes, so a 10-million-row table takes seconds.
 
 from __future__ import annotations
 
+from loyalty_ml.features.boundaries import STATES, Boundaries, estimate_boundaries
 from loyalty_ml.features.build import build_features
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import churn_labels
+from loyalty_ml.features.segments import SEGMENTS, rfm_segments, segment_migration
 from loyalty_ml.features.training import training_table
 
-__all__ = ["FeatureConfig", "build_features", "churn_labels", "training_table"]
+__all__ = [
+    "SEGMENTS",
+    "STATES",
+    "Boundaries",
+    "FeatureConfig",
+    "build_features",
+    "churn_labels",
+    "estimate_boundaries",
+    "rfm_segments",
+    "segment_migration",
+    "training_table",
+]

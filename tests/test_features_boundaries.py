@@ -1,0 +1,180 @@
+"""estimate_boundaries: the KM return curve, scale-free boundaries, states and the plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.features.boundaries import STATES, Boundaries, estimate_boundaries
+
+
+def _simulated(scale_days: float, *, n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """Exponential gaps of mean ``scale_days``; after each order 15% stop for good.
+
+    One-order customers churn more (40%): the first repeat is the frequency boundary.
+    """
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(scale_days, size=(n, 30))
+    days = np.cumsum(gaps, axis=1)
+    stop = rng.random((n, 30)) < np.where(np.arange(30) == 0, 0.4, 0.15)
+    alive = np.cumprod(~stop, axis=1).astype(bool)
+    alive = np.concatenate([np.ones((n, 1), dtype=bool), alive[:, :-1]], axis=1)
+    customer, order = np.nonzero(alive & (days < 40 * scale_days))
+    return pd.DataFrame(
+        {
+            "customer_id": customer,
+            "timestamp": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(np.round(days[customer, order] * 86400), unit="s"),
+            "amount": 1.0,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def weekly() -> Boundaries:
+    return estimate_boundaries(_simulated(7.0))
+
+
+def test_exact_curve_on_a_tiny_frame() -> None:
+    # gaps: customer 1 closes gaps of 2 and 4 days, customer 2 one of 2 days;
+    # open gaps at the end (day 10): customer 1 for 4 days, customer 2 for 6, customer 3 for 10
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01", "2024-01-03", "2024-01-07", "2024-01-03", "2024-01-05", "2024-01-01"]
+            ),
+            "amount": 1.0,
+        }
+    )
+    b = estimate_boundaries(tx, as_of="2024-01-11", min_at_risk=2, min_customers=1)
+    curve = b.curve
+    assert curve.index.tolist() == list(range(7))  # last day with >= 2 gaps open is day 6
+    assert curve["at_risk"].tolist() == [6, 6, 6, 4, 4, 2, 2]
+    assert curve["returned"].tolist() == [0, 0, 2, 0, 1, 0, 0]
+    assert curve["censored"].tolist() == [0, 0, 0, 0, 1, 0, 1]
+    s2 = 1 - 2 / 6
+    s4 = s2 * (1 - 1 / 4)
+    np.testing.assert_allclose(curve["survival"], [1, 1, s2, s2, s4, s4, s4])
+    # p_return(t) = 1 - S_end / P(gap >= t), S_end = s4: 0.5 until day 2, then 0.25, then 0
+    p = [1 - s4] * 3 + [1 - s4 / s2] * 2 + [0, 0]
+    np.testing.assert_allclose(curve["p_return"], p)
+    assert b.sleep_days == 3.0  # first day below 0.75 * p_return(0)
+    assert b.churn_days == 5.0  # first day below 0.25 * p_return(0)
+
+
+def test_boundaries_scale_with_the_rhythm(weekly: Boundaries) -> None:
+    daily = estimate_boundaries(_simulated(1.0))
+    monthly = estimate_boundaries(_simulated(30.0))
+    assert 0 < weekly.sleep_days < weekly.churn_days
+    # the same behaviour at 7x and 30x the pace: boundaries in proportion (within day rounding)
+    assert weekly.churn_days / daily.churn_days == pytest.approx(7, rel=0.35)
+    assert monthly.churn_days / weekly.churn_days == pytest.approx(30 / 7, rel=0.2)
+    assert monthly.sleep_days / weekly.sleep_days == pytest.approx(30 / 7, rel=0.3)
+
+
+def test_curve_is_monotone_and_censoring_is_not_churn(weekly: Boundaries) -> None:
+    p = weekly.curve["p_return"].to_numpy()
+    assert (np.diff(p) <= 1e-12).all()
+    assert p[-1] == 0.0
+    assert (weekly.curve["at_risk"] >= 30).all()
+    # a customer whose open gap is cut by the end of data is censored, never counted as returned
+    assert weekly.curve["censored"].sum() == 1500
+
+
+def test_frequency_boundaries(weekly: Boundaries) -> None:
+    assert weekly.first_repeat_orders == 2
+    assert weekly.loyalty_orders is not None
+    assert weekly.loyalty_orders >= 2
+    churn = weekly.orders_curve["churn"]
+    assert churn.loc[1] == pytest.approx(0.4, abs=0.05)
+    assert churn.loc[2] == pytest.approx(0.15, abs=0.05)
+
+
+def test_no_frequency_boundary_without_a_real_drop() -> None:
+    # memoryless stopping: churn is flat over order counts
+    rng = np.random.default_rng(1)
+    n = 1500
+    days = np.cumsum(rng.exponential(7.0, size=(n, 30)), axis=1)
+    quit_after = rng.geometric(0.15, size=n)
+    customer, order = np.nonzero((np.arange(30) < quit_after[:, None]) & (days < 280))
+    tx = pd.DataFrame(
+        {
+            "customer_id": customer,
+            "timestamp": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(days[customer, order], unit="D"),
+            "amount": 1.0,
+        }
+    )
+    b = estimate_boundaries(tx)
+    assert (b.first_repeat_orders, b.loyalty_orders) == (None, None)
+
+
+def test_state(weekly: Boundaries) -> None:
+    s, c = weekly.sleep_days, weekly.churn_days
+    recency = pd.Series(
+        [0.0, s - 0.1, s, c - 0.1, c, c + 29.9, c + 30, np.nan], index=list("abcdefgh")
+    )
+    states = weekly.state(recency, winback_days=30)
+    assert states.tolist()[:7] == [
+        "active",
+        "active",
+        "sleeping",
+        "sleeping",
+        "churned",
+        "churned",
+        "lost",
+    ]
+    assert pd.isna(states["h"])
+    assert list(states.cat.categories) == list(STATES)
+    assert states.index.equals(recency.index)
+    with pytest.raises(ConfigError, match=r"'winback_days' parameter of Boundaries\.state"):
+        weekly.state(recency, winback_days=-1)
+    with pytest.raises(ConfigError, match="must be a pandas Series"):
+        weekly.state([1.0], winback_days=30)  # type: ignore[arg-type]
+
+
+def test_plot(weekly: Boundaries) -> None:
+    fig = weekly.plot()
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel() == "P(buys again)"
+
+
+def test_as_of_cuts_the_data() -> None:
+    tx = _simulated(7.0, n=600)
+    early = estimate_boundaries(tx, as_of="2020-04-01")
+    late = estimate_boundaries(tx[tx["timestamp"] < "2020-04-01"], as_of="2020-04-01")
+    pd.testing.assert_frame_equal(early.curve, late.curve)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sleep_level": 1.5}, "'sleep_level'"),
+        ({"churn_level": 0}, "'churn_level'"),
+        ({"sleep_level": 0.3, "churn_level": 0.5}, "must be below 'sleep_level'"),
+        ({"min_at_risk": 0}, "'min_at_risk'"),
+        ({"max_orders": 2.5}, "'max_orders'"),
+        ({"loyalty_tolerance": 1}, "'loyalty_tolerance'"),
+    ],
+)
+def test_bad_parameters(kwargs: dict[str, object], match: str) -> None:
+    tx = _simulated(7.0, n=50)
+    with pytest.raises(ConfigError, match=match):
+        estimate_boundaries(tx, **kwargs)  # type: ignore[arg-type]
+
+
+def test_too_little_data() -> None:
+    one = pd.DataFrame(
+        {"customer_id": [1], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]}
+    )
+    with pytest.raises(DataError, match="at least min_at_risk=30 inter-purchase gaps"):
+        estimate_boundaries(one)
+    with pytest.raises(DataError, match="no repeat purchase"):
+        estimate_boundaries(one, min_at_risk=1)
+    with pytest.raises(DataError, match="empty transactions table"):
+        estimate_boundaries(one.iloc[:0])
