@@ -196,3 +196,47 @@ def test_errors(experiment) -> None:
     stratified = campaigns.assign(campaign_id=["a"] * 4 + ["b"] * 4)
     with pytest.raises(DataError, match="has no control rows with the same"):
         measure_campaign(stratified, tx, offers, window_days=7, by=["campaign_id", "offer_id"])
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    simulator = pytest.importorskip(
+        "loyalty_ml.datasets.simulator", reason="the simulator has not landed in this checkout"
+    )
+    data = simulator.simulate(n_customers=5000, start="2023-01-01", end="2024-06-30", seed=0)
+    out = measure_campaign(
+        data.campaigns,
+        data.transactions,
+        data.offers,
+        window_days=data.truth.response_window_days,
+    )
+    return data, out
+
+
+def test_recovers_true_incremental_effect_on_simulator(simulated) -> None:
+    data, out = simulated
+    effects = data.truth.effects
+    arm = data.campaigns.set_index(["campaign_id", "customer_id"])["offer_id"].reindex(
+        effects.index
+    )
+    assert set(out.index) == set(data.offers["offer_id"])
+    for offer, row in out.iterrows():
+        # the true effect of the arm: mean over its customers of their true uplift for that offer
+        truth = effects.loc[(arm == offer).to_numpy(), offer].mean()
+        assert row["uplift_low"] <= truth <= row["uplift_high"], (offer, truth, row["uplift"])
+    # and the control rate estimates the true baseline of the control customers
+    baseline = effects.loc[(arm == "control").to_numpy(), "baseline"].mean()
+    p_c, n_c = out["control_rate"].iloc[0], out["n_control"].iloc[0]
+    assert abs(p_c - baseline) <= Z95 * np.sqrt(p_c * (1 - p_c) / n_c)
+
+
+def test_simulated_money_columns_are_consistent(simulated) -> None:
+    _, out = simulated
+    np.testing.assert_allclose(
+        out["incremental_profit"], out["incremental_margin"] - out["reward_cost"]
+    )
+    np.testing.assert_allclose(out["reward_cost"], out["redemption_cost"] + out["send_cost"])
+    assert (out["cannibalised_cost"] <= out["redemption_cost"] + 1e-9).all()
+    assert (out["uplift_low"] < out["uplift"]).all() and (out["uplift"] < out["uplift_high"]).all()
+    paid_back = out["payback_days"].dropna()
+    assert paid_back.between(1, 30).all()  # a day of the 30-day response window
