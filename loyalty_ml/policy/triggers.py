@@ -1,0 +1,443 @@
+"""Churn triggers: who to contact, how, and why, from churn risk, activity boundaries and value.
+
+Rules (DESIGN.md section 6), first match wins; every decision carries the rule that fired:
+
+====  ======================================================  ===================  ================
+rule  condition                                               action               channel
+====  ======================================================  ===================  ================
+1     ``lost``: beyond ``churn_days + winback_window[1]``     ``none``             --
+2     past the churn boundary, inside the win-back window     ``win_back``         cheap only
+3     past the churn boundary, before the win-back window     ``none`` (wait)      --
+4     valuable, inside the boundaries, high risk              ``vip_contact``      ``call``
+5     valuable, inside the boundaries, medium risk            ``vip_contact``      ``sms``
+6     high risk, inside the boundaries                        ``retention_offer``  ``email``
+7     sleeping (between the boundaries), medium risk          ``re_engagement``    ``push``
+8     active, medium risk                                     ``none`` (monitor)   --
+9     low risk                                                ``none``             --
+====  ======================================================  ===================  ================
+
+The win-back window is measured from the churn boundary (default 30-90 days past it); win-back goes
+through cheap channels only (push, e-mail); expensive channels (SMS, a manager's call) are kept for
+valuable customers still inside the boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
+
+if TYPE_CHECKING:
+    from loyalty_ml.features.boundaries import Boundaries
+
+__all__ = [
+    "ACTIONS",
+    "TriggerPolicy",
+    "threshold_for_capacity",
+    "threshold_for_precision",
+    "threshold_for_profit",
+]
+
+ACTIONS = ("vip_contact", "retention_offer", "re_engagement", "win_back", "none")
+#: Used when neither ``boundaries`` nor explicit days are given; prefer ``estimate_boundaries(tx)``.
+DEFAULT_SLEEP_DAYS = 60.0
+DEFAULT_CHURN_DAYS = 90.0
+_RECENCY = "recency_days"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerPolicy:
+    """Rules that turn churn probabilities into actions and channels (see the module docstring).
+
+    Parameters
+    ----------
+    high_risk, medium_risk : float
+        Risk bands: ``high`` when p >= ``high_risk``, ``medium`` when p >= ``medium_risk``.
+    boundaries : Boundaries, optional
+        From :func:`loyalty_ml.features.estimate_boundaries`; supplies ``sleep_days``/``churn_days``.
+    sleep_days, churn_days : float, optional
+        Explicit boundaries (not together with ``boundaries``). Without either, 60 and 90 days.
+    winback_window : tuple of float
+        Win-back starts and ends this many days past the churn boundary.
+    vip_rule : {"top_m", "spend_quantile"}
+        Valuable customers: the top RFM money class (M3, the best quarter by spend) or spend at or
+        above the ``vip_spend_quantile`` of the scored customers.
+    vip_spend_quantile : float
+        Quantile used by ``vip_rule="spend_quantile"``.
+    cheap_channels, expensive_channels : tuple of str
+        Channel classes; win-back, retention and re-engagement must use cheap ones.
+    retention_channel, reengagement_channel, winback_channel : str
+        Channels of the non-VIP actions.
+    vip_channel_high, vip_channel_medium : str
+        Channels of VIP contact for high and medium risk.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame(
+    ...     {
+    ...         "recency_days": [10.0, 70.0, 150.0, 20.0],
+    ...         "n_orders": [5.0, 2.0, 1.0, 3.0],
+    ...         "spend": [500.0, 80.0, 20.0, 90.0],
+    ...     },
+    ...     index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
+    ... )
+    >>> TriggerPolicy().assign(X, [0.7, 0.4, 0.9, 0.1])["action"].tolist()
+    ['vip_contact', 're_engagement', 'win_back', 'none']
+    """
+
+    high_risk: float = 0.6
+    medium_risk: float = 0.3
+    boundaries: Boundaries | None = None
+    sleep_days: float | None = None
+    churn_days: float | None = None
+    winback_window: tuple[float, float] = (30.0, 90.0)
+    vip_rule: Literal["top_m", "spend_quantile"] = "top_m"
+    vip_spend_quantile: float = 0.9
+    cheap_channels: tuple[str, ...] = ("push", "email")
+    expensive_channels: tuple[str, ...] = ("sms", "call")
+    retention_channel: str = "email"
+    reengagement_channel: str = "push"
+    winback_channel: str = "email"
+    vip_channel_high: str = "call"
+    vip_channel_medium: str = "sms"
+
+    def __post_init__(self) -> None:
+        if not (_is_number(self.medium_risk) and _is_number(self.high_risk)) or not (
+            0 < self.medium_risk < self.high_risk <= 1
+        ):
+            raise ConfigError(
+                "TriggerPolicy needs 0 < medium_risk < high_risk <= 1. "
+                f"Got medium_risk={self.medium_risk!r}, high_risk={self.high_risk!r}."
+            )
+        if self.boundaries is not None and (
+            self.sleep_days is not None or self.churn_days is not None
+        ):
+            raise ConfigError(
+                "TriggerPolicy: give either 'boundaries' or explicit 'sleep_days'/'churn_days', not both."
+            )
+        sleep, churn = self.resolved_boundaries()
+        if not (_is_number(sleep) and _is_number(churn)) or not 0 <= sleep < churn:
+            raise ConfigError(
+                f"TriggerPolicy needs 0 <= sleep_days < churn_days. Got sleep_days={sleep!r}, churn_days={churn!r}."
+            )
+        start, end = self.winback_window if len(self.winback_window) == 2 else (math.nan, math.nan)
+        if not (_is_number(start) and _is_number(end)) or not 0 <= start < end:
+            raise ConfigError(
+                "The 'winback_window' parameter of TriggerPolicy must be (start, end) days past the churn "
+                f"boundary with 0 <= start < end. Got {self.winback_window!r} instead."
+            )
+        if self.vip_rule not in ("top_m", "spend_quantile"):
+            raise ConfigError(
+                "The 'vip_rule' parameter of TriggerPolicy must be one of ('top_m', 'spend_quantile'). "
+                f"Got {self.vip_rule!r} instead."
+            )
+        if not (_is_number(self.vip_spend_quantile) and 0 < self.vip_spend_quantile < 1):
+            raise ConfigError(
+                "The 'vip_spend_quantile' parameter of TriggerPolicy must be in (0, 1). "
+                f"Got {self.vip_spend_quantile!r} instead."
+            )
+        both = set(self.cheap_channels) & set(self.expensive_channels)
+        if both:
+            raise ConfigError(
+                f"TriggerPolicy: channels {sorted(both)} are listed as both cheap and expensive."
+            )
+        for name in ("retention_channel", "reengagement_channel", "winback_channel"):
+            if getattr(self, name) not in self.cheap_channels:
+                raise ConfigError(
+                    f"The {name!r} parameter of TriggerPolicy must be a cheap channel "
+                    f"{self.cheap_channels}. Got {getattr(self, name)!r} instead."
+                )
+        for name in ("vip_channel_high", "vip_channel_medium"):
+            if getattr(self, name) not in (*self.cheap_channels, *self.expensive_channels):
+                raise ConfigError(
+                    f"The {name!r} parameter of TriggerPolicy must be one of the channels "
+                    f"{(*self.cheap_channels, *self.expensive_channels)}. Got {getattr(self, name)!r} instead."
+                )
+
+    def resolved_boundaries(self) -> tuple[float, float]:
+        """The ``(sleep_days, churn_days)`` in use."""
+        if self.boundaries is not None:
+            return float(self.boundaries.sleep_days), float(self.boundaries.churn_days)
+        sleep = DEFAULT_SLEEP_DAYS if self.sleep_days is None else self.sleep_days
+        churn = DEFAULT_CHURN_DAYS if self.churn_days is None else self.churn_days
+        return sleep, churn
+
+    def assign(self, X: pd.DataFrame, p: Any) -> pd.DataFrame:
+        """Risk band, boundary state, segment, action, channel and the rule that fired, per customer.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features indexed by ``customer_id`` with ``recency_days``, ``n_orders`` and ``spend``
+            (as :func:`loyalty_ml.features.build_features` returns).
+        p : array-like or Series
+            Churn probabilities, one per row of ``X`` (a Series is aligned on ``X``'s index).
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``X``: ``churn_probability``, ``risk_band`` (low/medium/high),
+            ``boundary_state`` (active/sleeping/churned/lost), ``segment``, ``valuable``, ``action``,
+            ``channel`` (missing for ``none``) and ``rule``.
+        """
+        from loyalty_ml.features.segments import rfm_segments
+
+        prob = self._check_inputs(X, p)
+        sleep, churn = self.resolved_boundaries()
+        start, end = self.winback_window
+        recency = X[_RECENCY].to_numpy(dtype=np.float64, na_value=np.nan)
+        segments = rfm_segments(X)
+        state = np.select(
+            [recency < sleep, recency < churn, recency < churn + end],
+            ["active", "sleeping", "churned"],
+            default="lost",
+        )
+        band = np.where(
+            prob >= self.high_risk, "high", np.where(prob >= self.medium_risk, "medium", "low")
+        )
+        valuable = self._valuable(X, segments)
+        inside = (state == "active") | (state == "sleeping")
+        vip_text = (
+            "top quarter by spend (M3)"
+            if self.vip_rule == "top_m"
+            else f"spend in the top {1 - self.vip_spend_quantile:.0%}"
+        )
+        rules: list[tuple[np.ndarray, str, str | None, str]] = [
+            (
+                state == "lost",
+                "none",
+                None,
+                f"lost: no purchase for {churn + end:g}+ days, past the win-back window; no contact",
+            ),
+            (
+                (state == "churned") & (recency >= churn + start),
+                "win_back",
+                self.winback_channel,
+                f"win-back: {start:g}-{end:g} days past the churn boundary ({churn:g} days); cheap channel only",
+            ),
+            (
+                state == "churned",
+                "none",
+                None,
+                f"past the churn boundary ({churn:g} days), under {start:g} days past it: wait for the win-back window",
+            ),
+            (
+                valuable & inside & (band == "high"),
+                "vip_contact",
+                self.vip_channel_high,
+                f"valuable ({vip_text}) inside the boundaries with high churn risk (p >= {self.high_risk:g}): personal contact",
+            ),
+            (
+                valuable & inside & (band == "medium"),
+                "vip_contact",
+                self.vip_channel_medium,
+                f"valuable ({vip_text}) inside the boundaries with medium churn risk (p >= {self.medium_risk:g})",
+            ),
+            (
+                band == "high",
+                "retention_offer",
+                self.retention_channel,
+                f"high churn risk (p >= {self.high_risk:g}) inside the churn boundary ({churn:g} days): retention offer",
+            ),
+            (
+                (state == "sleeping") & (band == "medium"),
+                "re_engagement",
+                self.reengagement_channel,
+                f"sleeping ({sleep:g}-{churn:g} days since the last purchase) with medium churn risk: re-engagement",
+            ),
+            (
+                band == "medium",
+                "none",
+                None,
+                f"medium churn risk but active (under {sleep:g} days since the last purchase): monitor",
+            ),
+        ]
+        conditions = [r[0] for r in rules]
+        low_rule = f"low churn risk (p < {self.medium_risk:g}): no contact"
+        action = np.select(conditions, [r[1] for r in rules], default="none")
+        channel = np.select(conditions, [r[2] or "" for r in rules], default="")
+        rule = np.select(conditions, [r[3] for r in rules], default=low_rule)
+        out = pd.DataFrame(
+            {
+                "churn_probability": prob,
+                "risk_band": band,
+                "boundary_state": state,
+                "segment": segments["segment"].to_numpy(),
+                "valuable": valuable,
+                "action": action,
+                "channel": pd.Series(channel).replace("", pd.NA).to_numpy(),
+                "rule": rule,
+            },
+            index=X.index,
+        )
+        return out.astype(
+            {
+                c: "str"
+                for c in ("risk_band", "boundary_state", "segment", "action", "channel", "rule")
+            }
+        )
+
+    def _valuable(self, X: pd.DataFrame, segments: pd.DataFrame) -> np.ndarray:
+        if self.vip_rule == "top_m":
+            return np.asarray(segments["M"].to_numpy() == 3)
+        values = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(values >= np.nanquantile(values, self.vip_spend_quantile))
+
+    def _check_inputs(self, X: pd.DataFrame, p: Any) -> np.ndarray:
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(
+                f"TriggerPolicy.assign: X must be a DataFrame; got {type(X).__name__}.",
+                table="features",
+            )
+        if isinstance(X.index, pd.MultiIndex):
+            raise PolicyError(
+                "TriggerPolicy.assign: X has a MultiIndex "
+                f"{list(X.index.names)}; pass one cutoff's features indexed by customer_id "
+                "(e.g. X.xs(as_of, level='as_of'))."
+            )
+        if _RECENCY not in X.columns:
+            raise SchemaError(
+                f"TriggerPolicy.assign: X lacks column {_RECENCY!r}; it has {format_examples(list(X.columns), total=X.shape[1])}. "
+                "Pass the output of build_features.",
+                table="features",
+                column=_RECENCY,
+            )
+        if isinstance(p, pd.Series):
+            if not p.index.sort_values().equals(X.index.sort_values()):
+                raise DataError(
+                    "TriggerPolicy.assign: p is a Series whose index differs from X's index."
+                )
+            p = p.reindex(X.index)
+        prob = np.asarray(p, dtype=np.float64).ravel()
+        if prob.size != len(X):
+            raise DataError(
+                f"TriggerPolicy.assign: p has {prob.size} values but X has {len(X)} rows."
+            )
+        bad = ~((prob >= 0) & (prob <= 1))
+        if bad.any():
+            raise DataError(
+                "TriggerPolicy.assign: p must be probabilities in [0, 1]; found "
+                f"{format_examples(prob[bad].tolist(), total=int(bad.sum()))}."
+            )
+        return prob
+
+
+# -- thresholds ------------------------------------------------------------------------------
+def threshold_for_capacity(p: Any, k: int) -> float:
+    """The lowest threshold that selects at most ``k`` customers (``p >= threshold``).
+
+    Ties at the cut are all left out rather than exceeding ``k``.
+
+    Examples
+    --------
+    >>> threshold_for_capacity([0.9, 0.8, 0.8, 0.1], 2)
+    0.9
+    >>> threshold_for_capacity([0.9, 0.8, 0.8, 0.1], 3)
+    0.8
+    """
+    prob = _probabilities(p, "threshold_for_capacity")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+        raise ConfigError(
+            f"The 'k' parameter of threshold_for_capacity must be an int >= 0. Got {k!r} instead."
+        )
+    ordered = np.sort(prob)[::-1]
+    if k >= ordered.size:
+        return float(ordered[-1])
+    if k == 0:
+        return float(np.nextafter(ordered[0], np.inf))
+    cut = ordered[k - 1]
+    if ordered[k] < cut:
+        return float(cut)
+    above = ordered[ordered > cut]
+    return float(above[-1]) if above.size else float(np.nextafter(cut, np.inf))
+
+
+def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
+    """The lowest threshold whose selection ``p >= threshold`` has precision >= ``target``.
+
+    The lowest such threshold contacts the most churners (the highest recall) at that precision.
+
+    Examples
+    --------
+    >>> threshold_for_precision([1, 1, 0, 1, 0], [0.9, 0.8, 0.7, 0.6, 0.2], 0.75)
+    0.6
+    """
+    prob = _probabilities(p, "threshold_for_precision")
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    if y.size != prob.size or not np.isin(y, (0.0, 1.0)).all():
+        raise DataError(
+            f"threshold_for_precision: y_true must be {prob.size} values of 0/1 like p; got {y.size} values."
+        )
+    if not (_is_number(target) and 0 < target <= 1):
+        raise ConfigError(
+            f"The 'target' parameter of threshold_for_precision must be in (0, 1]. Got {target!r} instead."
+        )
+    order = np.argsort(-prob, kind="stable")
+    ordered_p, ordered_y = prob[order], y[order]
+    # evaluate only at the last row of each tie group: a threshold cannot split tied scores
+    last_of_group = np.r_[ordered_p[1:] != ordered_p[:-1], True]
+    precision = (np.cumsum(ordered_y) / np.arange(1, y.size + 1))[last_of_group]
+    candidates = ordered_p[last_of_group]
+    ok = precision >= target
+    if not ok.any():
+        raise PolicyError(
+            f"threshold_for_precision: no threshold reaches precision {target:g}; the best is "
+            f"{precision.max():.3f}. Lower the target."
+        )
+    return float(candidates[np.flatnonzero(ok)[-1]])
+
+
+def threshold_for_profit(
+    p: Any, *, value_saved: float, save_rate: float, contact_cost: float
+) -> float:
+    """The break-even churn probability of a contact: ``contact_cost / (value_saved * save_rate)``.
+
+    A contact's expected profit is ``p * value_saved * save_rate - contact_cost``; it is positive
+    exactly when ``p`` exceeds the returned threshold (which may be above 1: then nobody is worth
+    contacting). Assumes calibrated ``p``.
+
+    Examples
+    --------
+    >>> threshold_for_profit([0.2, 0.8], value_saved=100.0, save_rate=0.25, contact_cost=5.0)
+    0.2
+    """
+    _probabilities(p, "threshold_for_profit")
+    for name, value in {"value_saved": value_saved, "save_rate": save_rate}.items():
+        if not (_is_number(value) and value > 0):
+            raise ConfigError(
+                f"The {name!r} parameter of threshold_for_profit must be > 0. Got {value!r} instead."
+            )
+    if not (_is_number(contact_cost) and contact_cost >= 0):
+        raise ConfigError(
+            f"The 'contact_cost' parameter of threshold_for_profit must be >= 0. Got {contact_cost!r} instead."
+        )
+    if save_rate > 1:
+        raise ConfigError(
+            f"The 'save_rate' parameter of threshold_for_profit must be <= 1. Got {save_rate!r} instead."
+        )
+    return float(contact_cost / (value_saved * save_rate))
+
+
+def _probabilities(p: Any, where: str) -> np.ndarray:
+    prob = np.asarray(p, dtype=np.float64).ravel()
+    if prob.size == 0:
+        raise DataError(f"{where}: p is empty.")
+    bad = ~((prob >= 0) & (prob <= 1))
+    if bad.any():
+        raise DataError(
+            f"{where}: p must be probabilities in [0, 1]; found {format_examples(prob[bad].tolist(), total=int(bad.sum()))}."
+        )
+    return prob
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float | np.integer | np.floating)
+        and math.isfinite(value)
+    )
