@@ -1,0 +1,281 @@
+"""Multi-treatment meta-learners (S, T, X, DR) on LightGBM, on an encoded float matrix.
+
+The definitions follow causalml's meta-learners (Künzel et al. 2019 for S/T/X; Kennedy 2020 for DR), so
+results are comparable with ``causalml.inference.meta``. They are written out here rather than wrapped
+because causalml's learners (0.18) cannot take ``sample_weight``, its S-learner round-trips X through NumPy
+(losing pandas categories), its DR learner falls back to an ElasticNet propensity model, and each learner
+refits shared control models per arm. What differs, on purpose:
+
+- S: ONE model for all arms, with the arm as a categorical feature (causalml fits one model per arm pair).
+- DR: multi-arm AIPW pseudo-outcomes (defined on every row, so each effect model sees all rows), with
+  ``_DR_FOLDS``-fold cross-fitting of the outcome models.
+
+Arms are integer codes here: 0 is the control, 1..K the treatment arms; names live in ``UpliftModel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.model_selection import KFold
+
+__all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner"]
+
+Learner = Literal["S", "T", "X", "DR"]
+_DR_FOLDS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoostingParams:
+    """LightGBM settings shared by every base learner of one uplift model."""
+
+    n_estimators: int
+    learning_rate: float
+    num_leaves: int
+    min_child_samples: int
+    subsample: float
+    colsample_bytree: float
+    reg_lambda: float
+    n_jobs: int | None
+    categorical: tuple[int, ...]
+
+    def make(self, *, classifier: bool, seed: int) -> lgb.LGBMModel:
+        """A fresh LightGBM classifier or regressor with these settings and ``seed``."""
+        kwargs: dict[str, Any] = {
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": self.subsample,
+            # LightGBM ignores ``subsample`` unless bagging is switched on by a frequency.
+            "subsample_freq": 1 if self.subsample < 1.0 else 0,
+            "colsample_bytree": self.colsample_bytree,
+            "reg_lambda": self.reg_lambda,
+            "random_state": seed,
+            "verbose": -1,
+            "deterministic": True,
+            "force_row_wise": True,
+        }
+        if self.n_jobs is not None:
+            kwargs["n_jobs"] = self.n_jobs
+        return lgb.LGBMClassifier(**kwargs) if classifier else lgb.LGBMRegressor(**kwargs)
+
+
+@dataclass(frozen=True)
+class ArmData:
+    """Training rows: features, arm codes (0 = control), outcome, weights and propensities.
+
+    ``propensity`` has one column per arm code: P(arm | x) for every row.
+    """
+
+    matrix: np.ndarray
+    arm: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    propensity: np.ndarray
+    binary: bool
+
+    @property
+    def n_arms(self) -> int:
+        """Number of arms including the control."""
+        return int(self.propensity.shape[1])
+
+
+@dataclass
+class _Constant:
+    """Stands in for a base learner when its rows hold a single outcome value (e.g. no conversions)."""
+
+    value: float
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        return np.full(len(matrix), self.value)
+
+
+@dataclass
+class _Outcome:
+    """A fitted outcome or effect model and how to read a prediction from it."""
+
+    model: Any
+    proba: bool
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        if self.proba and not isinstance(self.model, _Constant):
+            return np.asarray(self.model.predict_proba(matrix)[:, 1], dtype=np.float64)
+        return np.asarray(self.model.predict(matrix), dtype=np.float64)
+
+
+def _fit(
+    params: BoostingParams,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
+    *,
+    classifier: bool,
+    seed: int,
+    categorical: tuple[int, ...] | None = None,
+) -> _Outcome:
+    if np.unique(target).size < 2:
+        value = float(np.average(target, weights=weight)) if len(target) else 0.0
+        return _Outcome(_Constant(value), proba=classifier)
+    model = params.make(classifier=classifier, seed=seed)
+    cats = params.categorical if categorical is None else categorical
+    model.fit(matrix, target, sample_weight=weight, categorical_feature=list(cats) or "auto")
+    return _Outcome(model, proba=classifier)
+
+
+@dataclass
+class FittedLearner:
+    """A fitted meta-learner: predicts the control outcome and one effect per treatment arm.
+
+    Attributes
+    ----------
+    kind : {"S", "T", "X", "DR"}
+        The meta-learner.
+    baseline_models : list
+        Models averaged for the control outcome (several for DR's cross-fitted folds).
+    effect_models : list of list
+        For arm code ``k`` (1..K), the models whose predictions give its effect, in
+        ``effect_models[k - 1]`` (X: ``[tau_control, tau_treated]``; DR: ``[tau]``; S/T: outcome models).
+    """
+
+    kind: Learner
+    n_arms: int
+    binary: bool
+    baseline_models: list[_Outcome] = field(default_factory=list)
+    effect_models: list[list[_Outcome]] = field(default_factory=list)
+
+    def predict(self, matrix: np.ndarray, propensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(baseline (n,), effects (n, K))`` for the rows of ``matrix``."""
+        if self.kind == "S":
+            baseline = self.baseline_models[0].predict(_with_arm(matrix, 0))
+            effects = np.column_stack(
+                [
+                    self.baseline_models[0].predict(_with_arm(matrix, k)) - baseline
+                    for k in range(1, self.n_arms)
+                ]
+            )
+        else:
+            baseline = np.mean([m.predict(matrix) for m in self.baseline_models], axis=0)
+            columns = []
+            for k in range(1, self.n_arms):
+                models = self.effect_models[k - 1]
+                if self.kind == "T":
+                    columns.append(models[0].predict(matrix) - baseline)
+                elif self.kind == "X":
+                    # causalml's weighting: g * tau_control + (1 - g) * tau_treated, g = P(k | k or c, x)
+                    g = propensity[:, k] / (propensity[:, k] + propensity[:, 0])
+                    columns.append(
+                        g * models[0].predict(matrix) + (1 - g) * models[1].predict(matrix)
+                    )
+                else:
+                    columns.append(models[0].predict(matrix))
+            effects = np.column_stack(columns)
+        if self.binary:
+            # P(y | arm, x) = baseline + effect must be a probability: it prices redemptions.
+            baseline = np.clip(baseline, 0.0, 1.0)
+            effects = np.clip(effects, -baseline[:, None], 1.0 - baseline[:, None])
+        return baseline, effects
+
+
+def _with_arm(matrix: np.ndarray, arm: int | np.ndarray) -> np.ndarray:
+    column = np.broadcast_to(np.asarray(arm, dtype=np.float64), (len(matrix),))
+    return np.column_stack([matrix, column])
+
+
+def fit_learner(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -> FittedLearner:
+    """Fit meta-learner ``kind`` on ``data``; base learners are seeded from ``seed``."""
+    fitted = FittedLearner(kind=kind, n_arms=data.n_arms, binary=data.binary)
+    if kind == "S":
+        s_params = (*params.categorical, data.matrix.shape[1])
+        fitted.baseline_models = [
+            _fit(
+                params,
+                _with_arm(data.matrix, data.arm),
+                data.y,
+                data.weight,
+                classifier=data.binary,
+                seed=seed,
+                categorical=s_params,
+            )
+        ]
+        return fitted
+    if kind == "DR":
+        return _fit_dr(fitted, data, params, seed)
+    outcome = [
+        _fit(
+            params,
+            data.matrix[data.arm == k],
+            data.y[data.arm == k],
+            data.weight[data.arm == k],
+            classifier=data.binary,
+            seed=seed + k,
+        )
+        for k in range(data.n_arms)
+    ]
+    fitted.baseline_models = [outcome[0]]
+    if kind == "T":
+        fitted.effect_models = [[outcome[k]] for k in range(1, data.n_arms)]
+        return fitted
+    control = data.arm == 0
+    mu_c_treated_rows = outcome[0].predict(data.matrix)
+    for k in range(1, data.n_arms):
+        treated = data.arm == k
+        # Imputed effects: what each treated row gained over its predicted control outcome, and
+        # what each control row would have gained under arm k.
+        d_treated = data.y[treated] - mu_c_treated_rows[treated]
+        d_control = outcome[k].predict(data.matrix[control]) - data.y[control]
+        seed_k = seed + 100 * k
+        tau_c = _fit(
+            params,
+            data.matrix[control],
+            d_control,
+            data.weight[control],
+            classifier=False,
+            seed=seed_k,
+        )
+        tau_t = _fit(
+            params,
+            data.matrix[treated],
+            d_treated,
+            data.weight[treated],
+            classifier=False,
+            seed=seed_k + 1,
+        )
+        fitted.effect_models.append([tau_c, tau_t])
+    return fitted
+
+
+def _fit_dr(
+    fitted: FittedLearner, data: ArmData, params: BoostingParams, seed: int
+) -> FittedLearner:
+    n = len(data.y)
+    mu = np.zeros((n, data.n_arms))
+    folds = KFold(n_splits=_DR_FOLDS, shuffle=True, random_state=seed).split(data.matrix)
+    for f, (train, test) in enumerate(folds):
+        for k in range(data.n_arms):
+            rows = train[data.arm[train] == k]
+            model = _fit(
+                params,
+                data.matrix[rows],
+                data.y[rows],
+                data.weight[rows],
+                classifier=data.binary,
+                seed=seed + 10 * f + k,
+            )
+            mu[test, k] = model.predict(data.matrix[test])
+            if k == 0:
+                fitted.baseline_models.append(model)
+    control = (data.arm == 0).astype(np.float64)
+    residual_c = control * (data.y - mu[:, 0]) / data.propensity[:, 0]
+    for k in range(1, data.n_arms):
+        treated = (data.arm == k).astype(np.float64)
+        # Multi-arm AIPW pseudo-outcome: defined on every row, unbiased for the effect of k vs control.
+        pseudo = (
+            mu[:, k] - mu[:, 0] + treated * (data.y - mu[:, k]) / data.propensity[:, k] - residual_c
+        )
+        tau = _fit(params, data.matrix, pseudo, data.weight, classifier=False, seed=seed + 1000 + k)
+        fitted.effect_models.append([tau])
+    return fitted

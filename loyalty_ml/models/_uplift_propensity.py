@@ -1,0 +1,80 @@
+"""Propensities for the uplift learners: arm shares (randomised data) or a calibrated classifier.
+
+An observational campaign has to be deconfounded by P(arm | x); when some customers had almost no chance of
+an arm (propensity near 0), effects for them rest on extrapolation, so :class:`PoorOverlapWarning` says so
+and the propensities are clipped before they are divided by.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+
+__all__ = [
+    "OVERLAP_THRESHOLD",
+    "PROPENSITY_CLIP",
+    "PoorOverlapWarning",
+    "arm_shares",
+    "check_overlap",
+    "fit_propensity_model",
+]
+
+#: Propensities below this (for any arm) count as poor overlap.
+OVERLAP_THRESHOLD = 0.02
+#: Warn when more than this share of rows has poor overlap.
+_OVERLAP_TOLERANCE = 0.01
+#: Propensities are clipped to ``[PROPENSITY_CLIP, 1]`` before inverse weighting.
+PROPENSITY_CLIP = 0.01
+
+
+class PoorOverlapWarning(UserWarning):
+    """Some customers had (almost) no chance of some arm: effects there are extrapolated."""
+
+
+def arm_shares(arm: np.ndarray, weight: np.ndarray, n_arms: int) -> np.ndarray:
+    """Weighted share of each arm code ``0..n_arms-1``: the propensity of a randomised experiment."""
+    totals = np.bincount(arm, weights=weight, minlength=n_arms)
+    return totals / totals.sum()
+
+
+def fit_propensity_model(
+    matrix: np.ndarray, arm: np.ndarray, weight: np.ndarray, *, seed: int, n_jobs: int | None
+) -> CalibratedClassifierCV:
+    """Fit a calibrated LightGBM classifier of the arm code on the features.
+
+    Category codes are used as ordered numbers here: a propensity model needs to rank, not to be
+    interpretable, and this keeps the calibration folds free of LightGBM's categorical bookkeeping.
+    """
+    base = lgb.LGBMClassifier(
+        n_estimators=100,
+        learning_rate=0.05,
+        num_leaves=15,
+        min_child_samples=50,
+        random_state=seed,
+        verbose=-1,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=n_jobs if n_jobs is not None else -1,
+    )
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=3)
+    model.fit(matrix, arm, sample_weight=weight)
+    return model
+
+
+def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
+    """Warn when overlap is poor, then clip and renormalise each row of ``propensity``."""
+    poor = np.asarray((propensity < OVERLAP_THRESHOLD).any(axis=1), dtype=bool)
+    share = float(poor.mean()) if poor.size else 0.0
+    if share > _OVERLAP_TOLERANCE:
+        warnings.warn(
+            f"{owner}: {int(poor.sum())} rows ({share:.1%}) have a propensity below "
+            f"{OVERLAP_THRESHOLD} for some arm, so their effects are extrapolated. Restrict the data "
+            "to customers who could have received every arm, or use a randomised experiment.",
+            PoorOverlapWarning,
+            stacklevel=3,
+        )
+    clipped = np.clip(propensity, PROPENSITY_CLIP, 1.0)
+    return clipped / clipped.sum(axis=1, keepdims=True)

@@ -1,0 +1,480 @@
+"""Multi-treatment uplift model: which reward changes what a customer does, and by how much.
+
+``UpliftModel`` is a scikit-learn estimator over the S, T, X and DR meta-learners (causalml's definitions,
+LightGBM base learners; see :mod:`loyalty_ml.models._uplift_learners`). Arms are named by strings, the
+control arm by ``control``; every output is a DataFrame with one column per arm name, never positions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    NotFittedError,
+    SchemaError,
+    format_examples,
+)
+from loyalty_ml.models._uplift_encoding import FeatureEncoding
+from loyalty_ml.models._uplift_learners import (
+    ArmData,
+    BoostingParams,
+    FittedLearner,
+    Learner,
+    fit_learner,
+)
+from loyalty_ml.models._uplift_propensity import (
+    PoorOverlapWarning,
+    arm_shares,
+    check_overlap,
+    fit_propensity_model,
+)
+from loyalty_ml.schema import columns as C
+
+__all__ = ["PoorOverlapWarning", "UpliftModel"]
+
+Outcome = Literal["auto", "binary", "continuous"]
+_LEARNERS = ("S", "T", "X", "DR")
+_OUTCOMES = ("auto", "binary", "continuous")
+_OWNER = "UpliftModel"
+
+
+class UpliftModel(BaseEstimator):
+    """Uplift (conditional treatment effect) model for any number of named treatment arms.
+
+    ``predict_effects`` gives, per customer and arm, P(y | arm, x) - P(y | control, x) for a binary
+    outcome (purchase in the response window) or E[y | arm, x] - E[y | control, x] for a continuous one
+    (spend, margin); ``predict_baseline`` gives P(y | control, x) (or E[y | control, x]).
+
+    Propensities: for a randomised experiment (``propensity=None`` at fit) the arm shares are used; a
+    design's known shares or per-row propensities can be given; for observational data
+    ``propensity="estimate"`` fits a calibrated LightGBM classifier of the arm and warns
+    (:class:`PoorOverlapWarning`) when some customers had almost no chance of some arm.
+
+    Parameters
+    ----------
+    learner : {"S", "T", "X", "DR"}
+        Meta-learner. ``"T"`` (the default) won the Hillstrom benchmark in ``experiments/bench_uplift.py``.
+    outcome : {"auto", "binary", "continuous"}
+        ``"auto"`` reads a 0/1 (or boolean) ``y`` as binary, anything else as continuous.
+    n_estimators, learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, reg_lambda
+        LightGBM settings of every base learner. Uplift is a small signal in noisy outcomes: shallow
+        trees with large leaves generalise better than LightGBM's defaults.
+    min_arm_rows : int
+        Fewest rows an arm (control included) must have.
+    n_bootstrap : int
+        Bootstrap refits (stratified by arm) for ``predict_effects(X, return_std=True)``; 0 = off.
+    n_jobs : int or None
+        LightGBM threads; None for LightGBM's default.
+    random_state : int, RandomState or None
+        Seeds every base learner and the bootstrap.
+
+    Attributes
+    ----------
+    control_ : str
+        Label of the control arm.
+    arms_ : tuple of str
+        Treatment arm names (sorted), the columns of ``predict_effects``.
+    outcome_ : {"binary", "continuous"}
+        The outcome type used.
+    arm_summary_ : DataFrame
+        Indexed by arm (control first): ``rows``, ``share`` (the propensity used when it is not
+        estimated) and ``mean_outcome``.
+    feature_names_in_ : ndarray of str
+        Feature columns seen at fit.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"recency": rng.uniform(0, 1, 600)})
+    >>> t = rng.choice(["control", "coupon"], 600)
+    >>> y = (rng.uniform(size=600) < 0.2 + 0.3 * (t == "coupon") * X["recency"]).astype(int)
+    >>> model = UpliftModel(n_estimators=20, random_state=0).fit(X, y, treatment=t)
+    >>> model.predict_effects(X.head(2)).columns.tolist()
+    ['coupon']
+    """
+
+    def __init__(
+        self,
+        *,
+        learner: Learner = "T",
+        outcome: Outcome = "auto",
+        n_estimators: int = 100,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        min_child_samples: int = 100,
+        subsample: float = 1.0,
+        colsample_bytree: float = 1.0,
+        reg_lambda: float = 1.0,
+        min_arm_rows: int = 50,
+        n_bootstrap: int = 0,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.learner = learner
+        self.outcome = outcome
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.min_arm_rows = min_arm_rows
+        self.n_bootstrap = n_bootstrap
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- fit ---------------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series | np.ndarray,
+        *,
+        treatment: pd.Series | np.ndarray,
+        control: str = C.CONTROL,
+        sample_weight: pd.Series | np.ndarray | None = None,
+        propensity: Literal["estimate"] | pd.Series | pd.DataFrame | None = None,
+    ) -> UpliftModel:
+        """Fit the outcome and effect models on experiment (or observational) rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features, one row per (campaign, customer); numeric, boolean, text or category columns.
+        y : Series or array
+            Outcome per row: 0/1 (binary) or a number (continuous).
+        treatment : Series or array of str
+            Arm of each row; ``control`` marks the control rows.
+        control : str
+            Label of the control arm; must occur in ``treatment``.
+        sample_weight : Series or array, optional
+            Non-negative row weights, passed to every base learner.
+        propensity : None, "estimate", Series or DataFrame
+            None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
+            shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
+            (a missing control column is ``1 - sum``). ``"estimate"``: a calibrated classifier.
+
+        Returns
+        -------
+        UpliftModel
+            ``self``, fitted.
+        """
+        self._check_params()
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(
+                f"{_OWNER}.fit: X must be a pandas DataFrame with named feature columns; got "
+                f"{type(X).__name__}."
+            )
+        arms_all = self._arm_labels(X, treatment, control)
+        y_arr = _aligned(X, y, "y").astype(np.float64)
+        if np.isnan(y_arr).any():
+            raise DataError(f"{_OWNER}.fit: y has {int(np.isnan(y_arr).sum())} missing values.")
+        weight = (
+            np.ones(len(X))
+            if sample_weight is None
+            else _aligned(X, sample_weight, "sample_weight").astype(np.float64)
+        )
+        if (weight < 0).any() or not np.isfinite(weight).all():
+            raise DataError(f"{_OWNER}.fit: sample_weight must be finite and >= 0.")
+        binary = self._resolve_outcome(y_arr)
+
+        names = (control, *sorted(set(arms_all) - {control}))
+        arm_code = pd.Categorical(arms_all, categories=list(names)).codes.astype(np.int64)
+        counts = np.bincount(arm_code, minlength=len(names))
+        small = [(n, int(c)) for n, c in zip(names, counts, strict=True) if c < self.min_arm_rows]
+        if small:
+            raise DataError(
+                f"{_OWNER}.fit: arms {format_examples(small, total=len(small))} (arm, rows) have fewer "
+                f"than min_arm_rows={self.min_arm_rows} rows. Drop those arms or lower min_arm_rows."
+            )
+
+        self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
+        matrix = self.encoding_.transform(X, owner=_OWNER)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(0, 2**31 - 1))
+        self.propensity_model_ = None
+        shares = arm_shares(arm_code, weight, len(names))
+        row_propensity = self._fit_propensity(propensity, X, matrix, arm_code, weight, names, seed)
+        if row_propensity is None:
+            row_propensity = np.tile(shares, (len(X), 1))
+        elif isinstance(propensity, pd.Series):
+            shares = row_propensity[0]
+        else:
+            shares = row_propensity.mean(axis=0)
+
+        self.control_ = control
+        self.arms_ = tuple(names[1:])
+        self.outcome_ = "binary" if binary else "continuous"
+        self.feature_names_in_ = np.asarray(self.encoding_.feature_names, dtype=object)
+        self.n_features_in_ = len(self.encoding_.feature_names)
+        mean_outcome = np.bincount(
+            arm_code, weights=weight * y_arr, minlength=len(names)
+        ) / np.maximum(np.bincount(arm_code, weights=weight, minlength=len(names)), 1e-12)
+        self.arm_summary_ = pd.DataFrame(
+            {"rows": counts, "share": shares, "mean_outcome": mean_outcome},
+            index=pd.Index(names, name=C.OFFER_ID),
+        )
+        params = self._boosting_params()
+        data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary)
+        self.learner_: FittedLearner = fit_learner(self.learner, data, params, seed)
+        self.bootstrap_learners_: list[FittedLearner] = []
+        for b in range(self.n_bootstrap):
+            rows = _stratified_resample(arm_code, rng)
+            sample = ArmData(
+                matrix[rows],
+                arm_code[rows],
+                y_arr[rows],
+                weight[rows],
+                row_propensity[rows],
+                binary,
+            )
+            self.bootstrap_learners_.append(
+                fit_learner(self.learner, sample, params, seed + 7919 * (b + 1))
+            )
+        return self
+
+    def _check_params(self) -> None:
+        if self.learner not in _LEARNERS:
+            raise ConfigError(
+                f"The 'learner' parameter of {_OWNER} must be one of {list(_LEARNERS)}. "
+                f"Got {self.learner!r} instead."
+            )
+        if self.outcome not in _OUTCOMES:
+            raise ConfigError(
+                f"The 'outcome' parameter of {_OWNER} must be one of {list(_OUTCOMES)}. "
+                f"Got {self.outcome!r} instead."
+            )
+        for name in ("n_estimators", "num_leaves", "min_child_samples", "min_arm_rows"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(
+                    f"The {name!r} parameter of {_OWNER} must be an int >= 1. Got {value!r} instead."
+                )
+        if (
+            isinstance(self.n_bootstrap, bool)
+            or not isinstance(self.n_bootstrap, int)
+            or (self.n_bootstrap == 1 or self.n_bootstrap < 0)
+        ):
+            raise ConfigError(
+                f"The 'n_bootstrap' parameter of {_OWNER} must be 0 (off) or an int >= 2. "
+                f"Got {self.n_bootstrap!r} instead."
+            )
+        for name in ("learning_rate", "subsample", "colsample_bytree"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 < value <= 1):
+                raise ConfigError(
+                    f"The {name!r} parameter of {_OWNER} must be a float in (0, 1]. "
+                    f"Got {value!r} instead."
+                )
+        if not (isinstance(self.reg_lambda, int | float) and self.reg_lambda >= 0):
+            raise ConfigError(
+                f"The 'reg_lambda' parameter of {_OWNER} must be a float >= 0. "
+                f"Got {self.reg_lambda!r} instead."
+            )
+
+    def _arm_labels(
+        self, X: pd.DataFrame, treatment: pd.Series | np.ndarray, control: str
+    ) -> np.ndarray:
+        labels = _aligned(X, treatment, "treatment").astype(object)
+        missing = pd.isna(labels)
+        if missing.any():
+            raise DataError(
+                f"{_OWNER}.fit: treatment is missing on {int(missing.sum())} rows; every row needs "
+                "an arm name (the control label for control rows)."
+            )
+        labels = np.asarray([str(v) for v in labels], dtype=object)
+        present = sorted(set(labels))
+        if control not in present:
+            raise DataError(
+                f"{_OWNER}.fit: the control label {control!r} does not occur in treatment, which has "
+                f"arms {format_examples(present, total=len(present))}. Pass control=<your label>."
+            )
+        if len(present) < 2:
+            raise DataError(
+                f"{_OWNER}.fit: treatment has only the control arm {control!r}; at least one "
+                "treatment arm is needed."
+            )
+        return labels
+
+    def _resolve_outcome(self, y: np.ndarray) -> bool:
+        is_01 = bool(np.isin(y, (0.0, 1.0)).all())
+        if self.outcome == "binary" and not is_01:
+            bad = np.unique(y[~np.isin(y, (0.0, 1.0))])
+            raise DataError(
+                f"{_OWNER}.fit: outcome='binary' needs y in {{0, 1}}; got values "
+                f"{format_examples(bad.tolist(), total=len(bad))}. Use outcome='continuous'."
+            )
+        if self.outcome == "auto":
+            return is_01
+        return self.outcome == "binary"
+
+    def _fit_propensity(
+        self,
+        propensity: Literal["estimate"] | pd.Series | pd.DataFrame | None,
+        X: pd.DataFrame,
+        matrix: np.ndarray,
+        arm_code: np.ndarray,
+        weight: np.ndarray,
+        names: tuple[str, ...],
+        seed: int,
+    ) -> np.ndarray | None:
+        if propensity is None:
+            return None
+        if isinstance(propensity, str):
+            if propensity != "estimate":
+                raise ConfigError(
+                    f"{_OWNER}.fit: propensity must be None, 'estimate', a Series of arm shares or a "
+                    f"DataFrame of per-row propensities. Got {propensity!r}."
+                )
+            model = fit_propensity_model(matrix, arm_code, weight, seed=seed, n_jobs=self.n_jobs)
+            self.propensity_model_ = model
+            return check_overlap(model.predict_proba(matrix), owner=_OWNER)
+        if isinstance(propensity, pd.Series):
+            frame = pd.DataFrame(
+                [propensity.to_numpy()] * len(X), columns=propensity.index, index=X.index
+            )
+        elif isinstance(propensity, pd.DataFrame):
+            if not propensity.index.equals(X.index):
+                raise DataError(f"{_OWNER}.fit: the propensity frame must be indexed like X.")
+            frame = propensity
+        else:
+            raise ConfigError(
+                f"{_OWNER}.fit: propensity must be None, 'estimate', a Series or a DataFrame; got "
+                f"{type(propensity).__name__}."
+            )
+        frame = frame.rename(columns=str)
+        missing = [n for n in names[1:] if n not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{_OWNER}.fit: propensity lacks arms {format_examples(missing)}; it has "
+                f"{format_examples(list(frame.columns))}."
+            )
+        values = frame[[n for n in names[1:]]].to_numpy(dtype=np.float64)
+        control = (
+            frame[names[0]].to_numpy(dtype=np.float64)
+            if names[0] in frame.columns
+            else 1.0 - values.sum(axis=1)
+        )
+        full = np.column_stack([control, values])
+        if not np.isfinite(full).all() or (full <= 0).any() or (full > 1).any():
+            raise DataError(
+                f"{_OWNER}.fit: propensities must lie in (0, 1] (the control's is 1 - the sum of the "
+                "others when absent)."
+            )
+        return check_overlap(full, owner=_OWNER)
+
+    def _boosting_params(self) -> BoostingParams:
+        return BoostingParams(
+            n_estimators=int(self.n_estimators),
+            learning_rate=float(self.learning_rate),
+            num_leaves=int(self.num_leaves),
+            min_child_samples=int(self.min_child_samples),
+            subsample=float(self.subsample),
+            colsample_bytree=float(self.colsample_bytree),
+            reg_lambda=float(self.reg_lambda),
+            n_jobs=self.n_jobs,
+            categorical=tuple(self.encoding_.categorical_positions),
+        )
+
+    # -- predict -----------------------------------------------------------------------------------
+    @overload
+    def predict_effects(
+        self, X: pd.DataFrame, *, return_std: Literal[False] = ...
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def predict_effects(
+        self, X: pd.DataFrame, *, return_std: Literal[True]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+    def predict_effects(
+        self, X: pd.DataFrame, *, return_std: bool = False
+    ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+        """Estimated effect of each arm vs control, per row: a DataFrame indexed like ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Rows to score; must hold the fitted feature columns (others are ignored).
+        return_std : bool
+            Also return the bootstrap standard deviation of each effect (needs ``n_bootstrap >= 2``),
+            so that "effective" can mean "effective with confidence", e.g. ``effects - 1.64 * std``.
+
+        Returns
+        -------
+        DataFrame, or (DataFrame, DataFrame) with ``return_std``
+            One column per arm (named by arm), indexed like ``X``.
+        """
+        matrix = self._matrix(X)
+        _, effects = self.learner_.predict(matrix, self._propensity(matrix))
+        frame = self._effect_frame(effects, X.index)
+        if not return_std:
+            return frame
+        if not self.bootstrap_learners_:
+            raise ConfigError(
+                f"{_OWNER}.predict_effects(return_std=True) needs bootstrap refits; set "
+                "n_bootstrap >= 2 (e.g. 20) and fit again."
+            )
+        draws = np.stack(
+            [b.predict(matrix, self._propensity(matrix))[1] for b in self.bootstrap_learners_]
+        )
+        return frame, self._effect_frame(draws.std(axis=0, ddof=1), X.index)
+
+    def predict_baseline(self, X: pd.DataFrame) -> pd.Series:
+        """P(y | control, x) (binary) or E[y | control, x] (continuous), indexed like ``X``."""
+        matrix = self._matrix(X)
+        baseline, _ = self.learner_.predict(matrix, self._propensity(matrix))
+        return pd.Series(baseline, index=X.index, name="baseline")
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        if not hasattr(self, "learner_"):
+            raise NotFittedError(
+                f"This {_OWNER} instance is not fitted yet. Call 'fit' with experiment rows first."
+            )
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(f"{_OWNER}: X must be a pandas DataFrame; got {type(X).__name__}.")
+        return self.encoding_.transform(X, owner=_OWNER)
+
+    def _propensity(self, matrix: np.ndarray) -> np.ndarray:
+        if self.propensity_model_ is not None:
+            return np.clip(self.propensity_model_.predict_proba(matrix), 1e-3, 1.0)
+        return np.tile(self.arm_summary_["share"].to_numpy(), (len(matrix), 1))
+
+    def _effect_frame(self, values: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        return pd.DataFrame(
+            values, index=index, columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
+        )
+
+
+def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.ndarray:
+    """``values`` as a 1-D array aligned with ``X``; a Series must carry ``X``'s index."""
+    if isinstance(values, pd.Series):
+        if len(values) != len(X) or not values.index.equals(X.index):
+            raise DataError(
+                f"{_OWNER}.fit: {name} is a Series whose index does not match X's index "
+                f"({len(values)} vs {len(X)} rows). Align it first (e.g. {name}.loc[X.index]) or "
+                "pass a plain array in X's row order."
+            )
+        return values.to_numpy()
+    array = np.asarray(values)
+    if array.ndim != 1 or len(array) != len(X):
+        raise DataError(
+            f"{_OWNER}.fit: {name} must be 1-D with one value per row of X ({len(X)}); got shape "
+            f"{array.shape}."
+        )
+    return array
+
+
+def _stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Row positions of a bootstrap sample that keeps every arm's row count."""
+    parts = [
+        rng.choice(np.flatnonzero(arm == k), size=int((arm == k).sum())) for k in np.unique(arm)
+    ]
+    return np.sort(np.concatenate(parts))

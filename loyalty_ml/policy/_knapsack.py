@@ -1,0 +1,174 @@
+"""Budgeted multiple-choice knapsack: at most one option per customer, total cost <= budget.
+
+Method (Sinha & Zoltners, 1979): for each customer, the options (cost, value) plus "nothing" (0, 0) are
+reduced to the upper concave hull of value against cost; its successive steps have decreasing
+incremental efficiency Δvalue / Δcost. The LP relaxation of the whole problem is solved exactly by taking
+all customers' steps in order of decreasing efficiency until the budget runs out (the last one
+fractionally). We take the steps greedily, whole, in that order, skipping a step that no longer fits (and
+any later step of that customer). Bound: the greedy value is at least ``LP - v_split``, where ``v_split``
+is the value of the first step that did not fit, and the optimum is at most ``LP``; so the gap to the
+optimum is at most one customer's step, negligible with many customers. ``KnapsackResult`` reports both
+the greedy value and the LP upper bound.
+
+Costs and values are non-negative and only options with positive value are passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["KnapsackResult", "solve_knapsack"]
+
+#: Upgrades tried after the greedy; each one is O(n * m), and the remaining budget allows few.
+_MAX_FILL_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class KnapsackResult:
+    """Chosen option per customer (-1 = none), the total value, and the LP upper bound on it."""
+
+    choice: np.ndarray
+    value: float
+    cost: float
+    upper_bound: float
+
+
+def _hull_steps(cost: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concave-hull steps of every customer, vectorised over customers.
+
+    ``cost`` and ``value`` are (n, m); unavailable options hold NaN. Returns the (n, m) arrays of the
+    option chosen at each step (-1 after the hull ends), and the step's Δcost and Δvalue.
+    """
+    n, m = cost.shape
+    available = np.isfinite(cost) & np.isfinite(value) & (value > 0)
+    cur_c = np.zeros(n)
+    cur_v = np.zeros(n)
+    step_option = np.full((n, m), -1, dtype=np.int64)
+    step_dc = np.zeros((n, m))
+    step_dv = np.zeros((n, m))
+    rows = np.arange(n)
+    for s in range(m):
+        dc = cost - cur_c[:, None]
+        dv = value - cur_v[:, None]
+        ok = available & (dv > 0) & (dc >= 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            slope = np.where(dc > 0, dv / dc, np.inf)
+        slope = np.where(ok, slope, -np.inf)
+        # Among equal slopes take the cheapest option: a finer step, same LP line.
+        order_key = np.where(ok, cost, np.inf)
+        best_slope = slope.max(axis=1)
+        tie = ok & (slope == best_slope[:, None])
+        pick = np.where(tie, order_key, np.inf).argmin(axis=1)
+        has = (best_slope > -np.inf) & ok[rows, pick]
+        if not has.any():
+            break
+        step_option[has, s] = pick[has]
+        step_dc[has, s] = cost[rows[has], pick[has]] - cur_c[has]
+        step_dv[has, s] = value[rows[has], pick[has]] - cur_v[has]
+        cur_c[has] = cost[rows[has], pick[has]]
+        cur_v[has] = value[rows[has], pick[has]]
+    return step_option, step_dc, step_dv
+
+
+def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> KnapsackResult:
+    """Choose at most one option per customer (row) with total cost <= ``budget``, maximising value.
+
+    Parameters
+    ----------
+    cost, value : ndarray of shape (n, m)
+        Cost (>= 0) and value of option j for customer i; NaN where unavailable. Options with
+        value <= 0 are never chosen.
+    budget : float
+        Total cost allowed (>= 0); never exceeded.
+    """
+    n, m = cost.shape
+    choice = np.full(n, -1, dtype=np.int64)
+    if n == 0 or m == 0:
+        return KnapsackResult(choice, 0.0, 0.0, 0.0)
+    option, dc, dv = _hull_steps(cost, value)
+    cust, step = np.nonzero(option >= 0)
+    dc_flat, dv_flat = dc[cust, step], dv[cust, step]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        eff = np.where(dc_flat > 0, dv_flat / dc_flat, np.inf)
+    # Decreasing efficiency; ties by customer then step, so a customer's steps stay in hull order and
+    # the result does not depend on anything but the rows' order (which the caller fixes).
+    order = np.lexsort((step, cust, -eff))
+    cust, step, dc_flat, dv_flat = cust[order], step[order], dc_flat[order], dv_flat[order]
+
+    taken_steps = np.zeros(n, dtype=np.int64)
+    blocked = np.zeros(n, dtype=bool)
+    remaining = float(budget)
+    upper = 0.0
+    split_found = False
+    # A vectorised prefix first (the bulk of the steps), then a careful loop over the tail.
+    cum = np.cumsum(dc_flat)
+    prefix = int(np.searchsorted(cum, budget * (1 - 1e-12), side="right"))
+    # The prefix needs no per-step checks: every earlier step of its customers comes before it.
+    if prefix:
+        np.add.at(taken_steps, cust[:prefix], 1)
+        remaining = budget - math.fsum(dc_flat[:prefix])
+        upper = math.fsum(dv_flat[:prefix])
+    for k in range(prefix, len(cust)):
+        c = cust[k]
+        if dc_flat[k] <= remaining and not blocked[c] and taken_steps[c] == step[k]:
+            taken_steps[c] += 1
+            remaining -= dc_flat[k]
+            if not split_found:
+                upper += dv_flat[k]
+        else:
+            if not split_found:
+                split_found = True
+                frac = remaining / dc_flat[k] if dc_flat[k] > 0 else 1.0
+                upper += max(0.0, min(1.0, frac)) * dv_flat[k]
+            blocked[c] = True
+    has = taken_steps > 0
+    choice[has] = option[np.flatnonzero(has), taken_steps[has] - 1]
+    remaining = budget - math.fsum(np.where(has, cost[np.arange(n), np.maximum(choice, 0)], 0.0))
+    _fill(choice, cost, value, remaining)
+    has = choice >= 0
+    chosen_cost = np.where(has, cost[np.arange(n), np.maximum(choice, 0)], 0.0)
+    chosen_value = np.where(has, value[np.arange(n), np.maximum(choice, 0)], 0.0)
+    # Float sums of steps and of final costs can differ by an ulp: drop the least efficient picks
+    # until the exact total fits, so the budget is never exceeded.
+    total = math.fsum(chosen_cost)
+    if total > budget:
+        ratio = np.where(
+            chosen_cost > 0, chosen_value / np.where(chosen_cost > 0, chosen_cost, 1), np.inf
+        )
+        for i in np.argsort(ratio):
+            if total <= budget:
+                break
+            if choice[i] >= 0 and chosen_cost[i] > 0:
+                total -= chosen_cost[i]
+                choice[i] = -1
+                chosen_cost[i] = 0.0
+                chosen_value[i] = 0.0
+        total = math.fsum(chosen_cost)
+    value_total = math.fsum(chosen_value)
+    return KnapsackResult(choice, value_total, total, max(upper, value_total))
+
+
+def _fill(choice: np.ndarray, cost: np.ndarray, value: np.ndarray, remaining: float) -> None:
+    """Spend what the greedy left: upgrade customers to any option (hull or not) that still fits.
+
+    Hull steps skip options below the hull that may fit a small remainder (a cheap offer of a customer
+    whose dearer offer is more efficient). Each round takes the single largest value gain that fits,
+    so the value only grows and the budget holds; the remainder is small, so rounds are few.
+    """
+    n = len(choice)
+    rows = np.arange(n)
+    usable = np.isfinite(cost) & np.isfinite(value) & (value > 0)
+    for _ in range(_MAX_FILL_ROUNDS):
+        current_c = np.where(choice >= 0, cost[rows, np.maximum(choice, 0)], 0.0)
+        current_v = np.where(choice >= 0, value[rows, np.maximum(choice, 0)], 0.0)
+        extra_c = cost - current_c[:, None]
+        gain = np.where(usable & (extra_c <= remaining), value - current_v[:, None], 0.0)
+        flat = int(np.argmax(gain))
+        i, j = divmod(flat, cost.shape[1])
+        if gain[i, j] <= 0:
+            return
+        remaining -= extra_c[i, j]
+        choice[i] = j

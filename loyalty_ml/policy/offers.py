@@ -1,0 +1,413 @@
+"""The offer policy: which reward, if any, each customer gets (DESIGN.md section 5).
+
+For customer i and offer o, with baseline p_i(0) and estimated uplift u_i(o):
+
+- p_i(o) = p_i(0) + u_i(o), clipped to [0, 1];
+- expected cost C_i(o) = p_i(o) * cost_per_redemption(o) * (1 - breakage(o)) + cost_per_send(o):
+  customers who would have bought anyway still redeem, and this is where cannibalisation is paid;
+- expected net value NV_i(o) = u_i(o) * value_i - C_i(o);
+- effective: NV_i(o) > 0 and u_i(o) >= min_uplift.
+
+``cheapest_effective`` gives the effective offer with the smallest C_i(o); ``max_net_value`` the one
+with the largest NV_i(o). With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among
+each customer's candidates (the cheapest effective offer, or every effective offer under
+``max_net_value``), the plan of largest total net value whose total expected cost never exceeds it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_examples
+from loyalty_ml.policy._knapsack import solve_knapsack
+from loyalty_ml.policy.catalog import OfferCatalog
+from loyalty_ml.schema import columns as C
+
+__all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
+
+Strategy = Literal["cheapest_effective", "max_net_value"]
+_STRATEGIES = ("cheapest_effective", "max_net_value")
+EXPECTED_UPLIFT = "expected_uplift"
+EXPECTED_COST = "expected_cost"
+EXPECTED_NET_VALUE = "expected_net_value"
+REASON = "reason"
+PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON)
+
+NO_CONSENT = "no marketing consent"
+HOLDOUT = "holdout"
+NOT_ELIGIBLE = "not eligible"
+CAPPED = "monthly cap reached"
+NOT_EFFECTIVE = "no effective offer"
+CHEAPEST = "cheapest effective"
+MAX_VALUE = "max net value"
+BUDGET_CHEAPER = "cheaper offer within budget"
+BUDGET_OUT = "budget exhausted"
+#: Every reason a plan row can give, in the order they are checked.
+REASONS = (
+    NO_CONSENT,
+    HOLDOUT,
+    NOT_ELIGIBLE,
+    CAPPED,
+    NOT_EFFECTIVE,
+    CHEAPEST,
+    MAX_VALUE,
+    BUDGET_CHEAPER,
+    BUDGET_OUT,
+)
+
+
+def choose_offers(
+    effects: pd.DataFrame,
+    catalog: OfferCatalog,
+    *,
+    baseline: pd.Series,
+    value_per_conversion: float | pd.Series,
+    strategy: Strategy = "cheapest_effective",
+    min_uplift: float = 0.0,
+    budget: float | None = None,
+    holdout_fraction: float = 0.0,
+    eligible: pd.Series | pd.DataFrame | None = None,
+    consent: pd.Series | None = None,
+    random_state: int | np.random.Generator | None = None,
+    history: pd.DataFrame | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Choose at most one offer per customer, and say why.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        Indexed by ``customer_id`` (unique), one column per offer id: estimated uplift u_i(o) (e.g.
+        ``UpliftModel.predict_effects``). Catalog offers without a column are not considered; a NaN
+        effect makes that offer unavailable to that customer.
+    catalog : OfferCatalog
+        Costs of the offers.
+    baseline : Series
+        p_i(0), indexed by customer id (every customer of ``effects``).
+    value_per_conversion : float or Series
+        Margin of one conversion, for all customers or per customer.
+    strategy : {"cheapest_effective", "max_net_value"}
+        How to pick among a customer's effective offers.
+    min_uplift : float
+        Smallest uplift that counts as effective (raise it, or pass lower confidence bounds as
+        ``effects``, to act only on confident effects).
+    budget : float, optional
+        Cap on the plan's total expected cost; never exceeded.
+    holdout_fraction : float
+        Share of consenting customers drawn at random (seeded by ``random_state``) into a holdout that
+        gets nothing, so that incrementality can be measured afterwards.
+    eligible : Series or DataFrame of bool, optional
+        Per customer, or per customer and offer; customers (or cells) not listed are not eligible.
+    consent : Series of bool, optional
+        Marketing consent per customer; customers not listed have none and get no offer.
+    random_state : int or Generator, optional
+        Seed of the holdout draw.
+    history : DataFrame, optional
+        Campaign history (``customer_id``, ``offer_id``, ``sent_at``); with ``as_of``, offers whose
+        ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again.
+    as_of : str or Timestamp, optional
+        Decision date for the monthly caps; required with ``history``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``effects``: ``offer_id`` (NA = no offer), ``expected_uplift``,
+        ``expected_cost``, ``expected_net_value`` (0 without an offer) and ``reason`` (see
+        :data:`REASONS`). With a budget, ``attrs["budget_upper_bound"]`` holds an upper bound on the
+        best achievable total net value (the LP relaxation).
+
+    Examples
+    --------
+    >>> catalog = OfferCatalog.from_frame(pd.DataFrame(
+    ...     {"offer_id": ["d5", "d10"], "cost_per_redemption": [5.0, 10.0]}))
+    >>> effects = pd.DataFrame({"d5": [0.10, 0.0], "d10": [0.20, 0.01]},
+    ...                        index=pd.Index([1, 2], name="customer_id"))
+    >>> plan = choose_offers(effects, catalog, baseline=pd.Series([0.1, 0.5], index=[1, 2]),
+    ...                      value_per_conversion=40.0)
+    >>> plan[["offer_id", "reason"]].to_dict("list")
+    {'offer_id': ['d5', nan], 'reason': ['cheapest effective', 'no effective offer']}
+    """
+    _check_options(catalog, strategy, min_uplift, budget, holdout_fraction)
+    if not isinstance(effects, pd.DataFrame):
+        raise PolicyError(
+            f"choose_offers: effects must be a DataFrame; got {type(effects).__name__}."
+        )
+    if effects.index.has_duplicates:
+        dup = effects.index[effects.index.duplicated()].unique()
+        raise DataError(
+            f"choose_offers: effects has duplicate customer ids {format_examples(dup.tolist(), total=len(dup))}."
+        )
+    unknown = [str(c) for c in effects.columns if str(c) not in catalog]
+    if unknown:
+        raise PolicyError(
+            f"choose_offers: effects has columns {format_examples(unknown, total=len(unknown))} that "
+            f"are not offers of the catalog {list(catalog.ids)}. Drop them or add them to the catalog."
+        )
+    offers = [o for o in catalog if o.offer_id in {str(c) for c in effects.columns}]
+    if not offers:
+        raise PolicyError("choose_offers: effects has no column for any offer of the catalog.")
+    ids = [o.offer_id for o in offers]
+
+    # Work in customer-id order so that nothing (holdout draw, knapsack ties) depends on row order.
+    index = effects.index.sort_values()
+    frame = effects.rename(columns=str).reindex(index)
+    uplift = frame[ids].to_numpy(dtype=np.float64)
+    p0 = _per_customer(baseline, index, "baseline")
+    value = (
+        _per_customer(value_per_conversion, index, "value_per_conversion")
+        if isinstance(value_per_conversion, pd.Series)
+        else np.full(len(index), float(value_per_conversion))
+    )
+    if not np.isfinite(value).all() or (value < 0).any():
+        raise DataError("choose_offers: value_per_conversion must be finite and >= 0.")
+
+    p_offer = np.clip(p0[:, None] + uplift, 0.0, 1.0)
+    redemption = np.array([o.redemption_cost for o in offers])
+    send = np.array([o.cost_per_send for o in offers])
+    cost = p_offer * redemption + send
+    net = uplift * value[:, None] - cost
+    effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
+
+    consenting = (
+        np.ones(len(index), dtype=bool)
+        if consent is None
+        else consent.reindex(index).eq(True).to_numpy()  # missing = no consent
+    )
+    holdout = _draw_holdout(consenting, holdout_fraction, random_state)
+    allowed = _eligibility(eligible, index, ids)
+    capped = _capped(history, as_of, index, offers)
+    candidate = effective & allowed & ~capped & (consenting & ~holdout)[:, None]
+
+    chosen, chosen_reason, upper = _choose(candidate, cost, net, strategy, budget)
+
+    reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
+    reason[~(allowed & ~capped).any(axis=1)] = CAPPED
+    reason[~allowed.any(axis=1)] = NOT_ELIGIBLE
+    reason[holdout] = HOLDOUT
+    reason[~consenting] = NO_CONSENT
+    has_candidate = candidate.any(axis=1)
+    reason[has_candidate] = chosen_reason[has_candidate]
+
+    rows = np.arange(len(index))
+    pick = np.maximum(chosen, 0)
+    got = chosen >= 0
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: pd.Series(
+                np.where(got, np.asarray(ids, dtype=object)[pick], None), dtype="str", index=index
+            ),
+            EXPECTED_UPLIFT: np.where(got, uplift[rows, pick], 0.0),
+            EXPECTED_COST: np.where(got, cost[rows, pick], 0.0),
+            EXPECTED_NET_VALUE: np.where(got, net[rows, pick], 0.0),
+            REASON: pd.Series(reason, dtype="str", index=index),
+        },
+        index=index,
+    ).reindex(effects.index)
+    if budget is not None:
+        plan.attrs["budget_upper_bound"] = upper
+    return plan
+
+
+def _check_options(
+    catalog: OfferCatalog,
+    strategy: str,
+    min_uplift: float,
+    budget: float | None,
+    holdout_fraction: float,
+) -> None:
+    if not isinstance(catalog, OfferCatalog):
+        raise PolicyError(
+            "choose_offers: catalog must be an OfferCatalog (use OfferCatalog.from_frame(offers)); "
+            f"got {type(catalog).__name__}."
+        )
+    if strategy not in _STRATEGIES:
+        raise ConfigError(
+            f"The 'strategy' parameter of choose_offers must be one of {list(_STRATEGIES)}. "
+            f"Got {strategy!r} instead."
+        )
+    if not (isinstance(min_uplift, int | float) and math.isfinite(min_uplift)):
+        raise ConfigError(
+            f"The 'min_uplift' parameter of choose_offers must be a finite number. Got {min_uplift!r} instead."
+        )
+    if budget is not None and not (
+        isinstance(budget, int | float) and math.isfinite(budget) and budget >= 0
+    ):
+        raise ConfigError(
+            f"The 'budget' parameter of choose_offers must be None or a finite number >= 0. "
+            f"Got {budget!r} instead."
+        )
+    if not (isinstance(holdout_fraction, int | float) and 0 <= holdout_fraction < 1):
+        raise ConfigError(
+            f"The 'holdout_fraction' parameter of choose_offers must be in [0, 1). "
+            f"Got {holdout_fraction!r} instead."
+        )
+
+
+def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
+    if not isinstance(values, pd.Series):
+        raise DataError(f"choose_offers: {name} must be a Series indexed by customer id.")
+    aligned = values.reindex(index)
+    missing = aligned.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"choose_offers: {name} is missing for customers "
+            f"{format_examples(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
+            "value for every customer (same index as effects)."
+        )
+    return aligned.to_numpy(dtype=np.float64)
+
+
+def _draw_holdout(
+    pool: np.ndarray, fraction: float, random_state: int | np.random.Generator | None
+) -> np.ndarray:
+    holdout = np.zeros(len(pool), dtype=bool)
+    members = np.flatnonzero(pool)
+    size = round(fraction * len(members))
+    if size:
+        rng = np.random.default_rng(random_state)
+        holdout[rng.choice(members, size=size, replace=False)] = True
+    return holdout
+
+
+def _eligibility(
+    eligible: pd.Series | pd.DataFrame | None, index: pd.Index, ids: list[str]
+) -> np.ndarray:
+    if eligible is None:
+        return np.ones((len(index), len(ids)), dtype=bool)
+    if isinstance(eligible, pd.Series):
+        per_customer = eligible.reindex(index).eq(True).to_numpy()
+        return np.repeat(per_customer[:, None], len(ids), axis=1)
+    if isinstance(eligible, pd.DataFrame):
+        frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
+        return frame.eq(True).to_numpy()
+    raise PolicyError(
+        f"choose_offers: eligible must be a boolean Series (per customer) or DataFrame (customer x "
+        f"offer); got {type(eligible).__name__}."
+    )
+
+
+def _capped(
+    history: pd.DataFrame | None,
+    as_of: str | pd.Timestamp | None,
+    index: pd.Index,
+    offers: list,
+) -> np.ndarray:
+    capped = np.zeros((len(index), len(offers)), dtype=bool)
+    if history is None:
+        return capped
+    if as_of is None:
+        raise ConfigError(
+            "choose_offers: history was given without as_of; pass the decision date so that the "
+            "monthly caps (max_per_month) can be counted."
+        )
+    missing = [c for c in (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT) if c not in history.columns]
+    if missing:
+        raise DataError(
+            f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
+        )
+    when = pd.Timestamp(as_of)
+    month_start = when.normalize().replace(day=1)
+    sent = pd.to_datetime(history[C.SENT_AT])
+    recent = history.loc[(sent >= month_start) & (sent < when).to_numpy()]
+    counts = recent.groupby([C.CUSTOMER_ID, C.OFFER_ID]).size()
+    for j, offer in enumerate(offers):
+        if offer.max_per_month is None:
+            continue
+        per_customer = (
+            counts.xs(offer.offer_id, level=C.OFFER_ID)
+            if offer.offer_id in set(recent[C.OFFER_ID])
+            else pd.Series(dtype="int64")
+        )
+        capped[:, j] = per_customer.reindex(index).fillna(0).to_numpy() >= offer.max_per_month
+    return capped
+
+
+def _choose(
+    candidate: np.ndarray, cost: np.ndarray, net: np.ndarray, strategy: str, budget: float | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Column chosen per customer (-1 = none), its reason, and the budget's LP bound (else NaN)."""
+    n = len(candidate)
+    if strategy == "cheapest_effective":
+        # Smallest cost; among equal costs the larger net value; then catalog order.
+        key = np.lexsort((-net, cost)) if n else np.zeros((0, cost.shape[1]), dtype=int)
+        key_ok = np.take_along_axis(candidate, key, axis=1)
+        first = np.where(key_ok.any(axis=1), key[np.arange(n), key_ok.argmax(axis=1)], -1)
+        preferred, label = first, CHEAPEST
+    else:
+        masked = np.where(candidate, net, -np.inf)
+        preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
+        label = MAX_VALUE
+    reason = np.full(n, label, dtype=object)
+    if budget is None:
+        return preferred, reason, math.nan
+    if strategy == "cheapest_effective":
+        # The knapsack may only keep or drop each customer's cheapest effective offer.
+        menu = np.zeros_like(candidate)
+        rows = np.flatnonzero(preferred >= 0)
+        menu[rows, preferred[rows]] = True
+    else:
+        menu = candidate
+    result = solve_knapsack(
+        np.where(menu, cost, np.nan), np.where(menu, net, np.nan), float(budget)
+    )
+    reason[(result.choice != preferred) & (result.choice >= 0)] = BUDGET_CHEAPER
+    reason[result.choice < 0] = BUDGET_OUT
+    return result.choice, reason, result.upper_bound
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """Counts and totals of an offer plan, for printing and logging.
+
+    Attributes
+    ----------
+    by_offer : DataFrame
+        Per offer id: ``customers``, ``expected_cost``, ``expected_net_value``, ``expected_uplift``
+        (sums), plus the totals row ``"total"``.
+    by_reason : Series
+        Customers per reason.
+    """
+
+    by_offer: pd.DataFrame
+    by_reason: pd.Series
+
+    def to_dict(self) -> dict[str, float]:
+        """Flat metrics (``plan_customers_<offer>``, ``plan_total_cost``...) for MLflow."""
+        out: dict[str, float] = {}
+        for offer_id, customers in self.by_offer["customers"].items():
+            out[f"plan_customers_{offer_id}"] = float(customers)
+        totals = self.by_offer.loc["total"].to_numpy(dtype=np.float64)
+        for column, total in zip(self.by_offer.columns, totals, strict=True):
+            if column != "customers":
+                out[f"plan_total_{column.removeprefix('expected_')}"] = float(total)
+        return out
+
+    def __str__(self) -> str:
+        return (
+            f"Offer plan by offer:\n{self.by_offer.to_string()}\n\n"
+            f"Customers by reason:\n{self.by_reason.to_string()}"
+        )
+
+
+def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
+    """Summarise a plan from :func:`choose_offers`: customers, cost and value by offer and by reason."""
+    missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+    if missing:
+        raise DataError(
+            f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."
+        )
+    offered = plan[plan[C.OFFER_ID].notna()]
+    by_offer = offered.groupby(C.OFFER_ID).agg(
+        customers=(REASON, "size"),
+        expected_cost=(EXPECTED_COST, "sum"),
+        expected_net_value=(EXPECTED_NET_VALUE, "sum"),
+        expected_uplift=(EXPECTED_UPLIFT, "sum"),
+    )
+    by_offer.loc["total"] = by_offer.sum() if len(by_offer) else 0.0
+    by_reason = plan[REASON].value_counts().rename("customers")
+    return PlanSummary(by_offer=by_offer, by_reason=by_reason)

@@ -1,0 +1,333 @@
+"""Tests of loyalty_ml.policy.offers (choose_offers, summarize_plan) and its knapsack."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, DataError, PolicyError
+from loyalty_ml.policy._knapsack import solve_knapsack
+from loyalty_ml.policy.catalog import Offer, OfferCatalog
+from loyalty_ml.policy.offers import REASONS, choose_offers, summarize_plan
+
+CATALOG = OfferCatalog(
+    [
+        Offer(offer_id="d5", cost_per_redemption=5.0, kind="discount"),
+        Offer(offer_id="d10", cost_per_redemption=10.0, kind="discount"),
+        Offer(
+            offer_id="pts", cost_per_redemption=4.0, cost_per_send=0.5, kind="points", breakage=0.25
+        ),
+    ]
+)
+IDX = pd.Index([1, 2, 3], name="customer_id")
+EFFECTS = pd.DataFrame(
+    {"d5": [0.10, 0.0, 0.05], "d10": [0.20, 0.01, 0.15], "pts": [0.05, 0.0, 0.02]}, index=IDX
+)
+BASELINE = pd.Series([0.1, 0.5, 0.2], index=IDX)
+
+
+def _plan(**kwargs: object) -> pd.DataFrame:
+    args: dict = {"baseline": BASELINE, "value_per_conversion": 40.0, **kwargs}
+    return choose_offers(EFFECTS, CATALOG, **args)
+
+
+def test_cheapest_effective_by_hand() -> None:
+    plan = _plan()
+    assert list(plan.columns) == [
+        "offer_id",
+        "expected_uplift",
+        "expected_cost",
+        "expected_net_value",
+        "reason",
+    ]
+    assert plan.index.equals(IDX)
+    # customer 1: pts costs 0.15*4*0.75 + 0.5 = 0.95 (NV 2 - 0.95); d5 costs 0.2*5 = 1.0
+    assert plan.loc[1, "offer_id"] == "pts"
+    assert plan.loc[1, "expected_cost"] == pytest.approx(0.95)
+    assert plan.loc[1, "expected_net_value"] == pytest.approx(1.05)
+    assert plan.loc[1, "expected_uplift"] == pytest.approx(0.05)
+    # customer 2 would buy anyway: every offer loses money
+    assert pd.isna(plan.loc[2, "offer_id"]) and plan.loc[2, "reason"] == "no effective offer"
+    assert plan.loc[2, ["expected_cost", "expected_net_value"]].tolist() == [0.0, 0.0]
+    # customer 3: pts is not effective (NV 0.8 - 1.16 < 0), d5 is the cheapest effective
+    assert plan.loc[3, "offer_id"] == "d5" and plan.loc[3, "expected_cost"] == pytest.approx(1.25)
+    assert plan.loc[[1, 3], "reason"].tolist() == ["cheapest effective"] * 2
+
+
+def test_max_net_value_by_hand() -> None:
+    plan = _plan(strategy="max_net_value")
+    assert plan["offer_id"].tolist()[::2] == ["d10", "d10"]
+    assert plan.loc[1, "expected_net_value"] == pytest.approx(5.0)
+    assert plan.loc[3, "expected_net_value"] == pytest.approx(2.5)
+    assert plan.loc[1, "reason"] == "max net value"
+
+
+def test_min_uplift_excludes_small_effects() -> None:
+    plan = _plan(min_uplift=0.06)
+    assert plan.loc[1, "offer_id"] == "d5" and plan.loc[3, "offer_id"] == "d10"
+
+
+def test_value_per_customer() -> None:
+    plan = _plan(value_per_conversion=pd.Series([40.0, 40.0, 1.0], index=IDX))
+    assert plan.loc[3, "reason"] == "no effective offer"
+
+
+def test_budget_max_net_value_by_hand() -> None:
+    plan = _plan(strategy="max_net_value", budget=4.0)
+    # Best plan within 4.0 is d10 for customer 1 alone (value 5); customer 3's d10 no longer fits.
+    assert plan.loc[1, "offer_id"] == "d10" and plan.loc[1, "reason"] == "max net value"
+    assert pd.isna(plan.loc[3, "offer_id"]) and plan.loc[3, "reason"] == "budget exhausted"
+    assert plan["expected_cost"].sum() == pytest.approx(3.0)
+    # LP bound: steps (1, 3) and (2, 2) of customer 1, then 1/3.5 of customer 3's (3.5, 2.5)
+    assert plan.attrs["budget_upper_bound"] == pytest.approx(5 + 2.5 / 3.5)
+
+
+def test_budget_prefers_a_cheaper_offer_when_that_is_better() -> None:
+    plan = _plan(strategy="max_net_value", budget=2.5)
+    # d10 for customer 1 (3.0) no longer fits: d5 (1.0, value 3) then customer 3's d5 (1.25)
+    assert (
+        plan.loc[1, "offer_id"] == "d5" and plan.loc[1, "reason"] == "cheaper offer within budget"
+    )
+    assert plan.loc[3, "offer_id"] == "d5"
+    assert plan["expected_cost"].sum() <= 2.5
+
+
+def test_budget_cheapest_effective() -> None:
+    plan = _plan(budget=1.0)
+    assert plan.loc[1, "offer_id"] == "pts" and plan["offer_id"].isna().sum() == 2
+    assert plan.loc[3, "reason"] == "budget exhausted"
+    assert _plan(budget=0.0)["offer_id"].isna().all()
+
+
+def test_consent_eligibility_and_holdout() -> None:
+    consent = pd.Series([True, True], index=[1, 3])
+    plan = _plan(consent=consent, eligible=pd.Series({1: True, 2: True, 3: False}))
+    assert plan.loc[2, "reason"] == "no marketing consent"
+    assert plan.loc[3, "reason"] == "not eligible"
+    assert plan.loc[1, "offer_id"] == "pts"
+    per_offer = pd.DataFrame(
+        {"pts": [False, True, True], "d5": [False, True, True], "d10": True}, index=IDX
+    )
+    plan = _plan(eligible=per_offer)
+    assert plan.loc[1, "offer_id"] == "d10" and plan.loc[3, "offer_id"] == "d5"
+
+
+def test_holdout_is_seeded_and_sized() -> None:
+    idx = pd.Index(range(100), name="customer_id")
+    effects = pd.DataFrame({"d5": 0.2}, index=idx)
+    consent = pd.Series(np.arange(100) < 80, index=idx)
+    plan = choose_offers(
+        effects,
+        CATALOG,
+        baseline=pd.Series(0.1, index=idx),
+        value_per_conversion=40.0,
+        holdout_fraction=0.25,
+        consent=consent,
+        random_state=7,
+    )
+    assert (plan["reason"] == "holdout").sum() == 20
+    assert (plan["reason"] == "no marketing consent").sum() == 20
+    assert (
+        plan.loc[plan["reason"].isin(["holdout", "no marketing consent"]), "offer_id"].isna().all()
+    )
+    again = choose_offers(
+        effects,
+        CATALOG,
+        baseline=pd.Series(0.1, index=idx),
+        value_per_conversion=40.0,
+        holdout_fraction=0.25,
+        consent=consent,
+        random_state=7,
+    )
+    pd.testing.assert_frame_equal(plan, again)
+
+
+def test_monthly_cap_from_history() -> None:
+    capped = OfferCatalog(
+        [
+            Offer(offer_id="d5", cost_per_redemption=5.0, max_per_month=1),
+            Offer(offer_id="d10", cost_per_redemption=10.0),
+        ]
+    )
+    history = pd.DataFrame(
+        {
+            "customer_id": [1, 3, 3],
+            "offer_id": ["d5", "d5", "d10"],
+            "sent_at": pd.to_datetime(["2024-06-03", "2024-05-20", "2024-06-10"]),
+        }
+    )
+    effects = EFFECTS[["d5", "d10"]]
+    plan = choose_offers(
+        effects,
+        capped,
+        baseline=BASELINE,
+        value_per_conversion=40.0,
+        history=history,
+        as_of="2024-06-15",
+    )
+    # customer 1 got d5 this month already, so d10; customer 3's d5 was last month: still allowed
+    assert plan.loc[1, "offer_id"] == "d10" and plan.loc[3, "offer_id"] == "d5"
+    only_d5 = OfferCatalog([Offer(offer_id="d5", cost_per_redemption=5.0, max_per_month=1)])
+    plan = choose_offers(
+        EFFECTS[["d5"]],
+        only_d5,
+        baseline=BASELINE,
+        value_per_conversion=40.0,
+        history=history,
+        as_of="2024-06-15",
+    )
+    assert plan.loc[1, "reason"] == "monthly cap reached"
+
+
+def test_summary() -> None:
+    summary = summarize_plan(_plan(consent=pd.Series(True, index=[1, 3])))
+    assert summary.by_offer.loc["pts", "customers"] == 1
+    assert summary.by_offer.loc["total", "expected_cost"] == pytest.approx(0.95 + 1.25)
+    assert summary.by_reason.to_dict() == {"cheapest effective": 2, "no marketing consent": 1}
+    flat = summary.to_dict()
+    assert flat["plan_total_net_value"] == pytest.approx(1.05 + 0.75)
+    assert "Customers by reason" in str(summary)
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_errors() -> None:
+    with pytest.raises(PolicyError, match=r"columns \['d7'\] that are not offers of the catalog"):
+        choose_offers(EFFECTS.assign(d7=0.1), CATALOG, baseline=BASELINE, value_per_conversion=1.0)
+    with pytest.raises(PolicyError, match="must be an OfferCatalog"):
+        choose_offers(EFFECTS, "d5", baseline=BASELINE, value_per_conversion=1.0)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"baseline is missing for customers \[3\]"):
+        _plan(baseline=BASELINE.iloc[:2])
+    with pytest.raises(DataError, match="duplicate customer ids"):
+        choose_offers(
+            pd.concat([EFFECTS, EFFECTS.iloc[:1]]),
+            CATALOG,
+            baseline=BASELINE,
+            value_per_conversion=1.0,
+        )
+    with pytest.raises(ConfigError, match="'strategy' parameter of choose_offers"):
+        _plan(strategy="random")
+    with pytest.raises(ConfigError, match="'budget' parameter"):
+        _plan(budget=-1.0)
+    with pytest.raises(ConfigError, match="'holdout_fraction' parameter"):
+        _plan(holdout_fraction=1.0)
+    with pytest.raises(ConfigError, match="history was given without as_of"):
+        _plan(history=pd.DataFrame({"customer_id": [], "offer_id": [], "sent_at": []}))
+    with pytest.raises(DataError, match="value_per_conversion must be finite"):
+        _plan(value_per_conversion=-1.0)
+
+
+# -- properties ----------------------------------------------------------------------------------------
+@st.composite
+def _problems(draw: st.DrawFn) -> dict:
+    n = draw(st.integers(1, 25))
+    m = draw(st.integers(1, 4))
+    catalog = OfferCatalog(
+        [
+            Offer(
+                offer_id=f"o{j}",
+                cost_per_redemption=draw(st.floats(0, 20)),
+                cost_per_send=draw(st.floats(0, 1)),
+            )
+            for j in range(m)
+        ]
+    )
+    idx = pd.Index(
+        draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n, unique=True)),
+        name="customer_id",
+    )
+    effects = pd.DataFrame(
+        np.array(draw(st.lists(st.floats(-0.2, 0.5), min_size=n * m, max_size=n * m))).reshape(
+            n, m
+        ),
+        index=idx,
+        columns=list(catalog.ids),
+    )
+    baseline = pd.Series(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)), index=idx)
+    consent = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), index=idx)
+    return {
+        "effects": effects,
+        "catalog": catalog,
+        "baseline": baseline,
+        "value_per_conversion": draw(st.floats(0, 100)),
+        "budget": draw(st.one_of(st.none(), st.floats(0, 30))),
+        "consent": consent,
+        "holdout_fraction": draw(st.sampled_from([0.0, 0.2])),
+        "strategy": draw(st.sampled_from(["cheapest_effective", "max_net_value"])),
+        "random_state": 0,
+    }
+
+
+def _effective(problem: dict) -> pd.DataFrame:
+    p = (problem["effects"].add(problem["baseline"], axis=0)).clip(0, 1)
+    cost = pd.DataFrame(
+        {
+            o.offer_id: p[o.offer_id] * o.redemption_cost + o.cost_per_send
+            for o in problem["catalog"]
+        }
+    )
+    net = problem["effects"] * problem["value_per_conversion"] - cost
+    return (net > 0) & (problem["effects"] >= 0), cost
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_problems())
+def test_plan_invariants(problem: dict) -> None:
+    plan = choose_offers(
+        **{k: v for k, v in problem.items() if k not in ("effects", "catalog")},
+        effects=problem["effects"],
+        catalog=problem["catalog"],
+    )
+    assert set(plan["reason"]) <= set(REASONS)
+    offered = plan["offer_id"].notna()
+    # the budget is never exceeded
+    if problem["budget"] is not None:
+        assert plan["expected_cost"].sum() <= problem["budget"]
+    # holdout and non-consenting customers never get an offer
+    assert not offered[plan["reason"].isin(["holdout", "no marketing consent"])].any()
+    assert not offered[~problem["consent"]].any()
+    # every offer given is effective, and under cheapest_effective no cheaper effective offer exists
+    effective, cost = _effective(problem)
+    for customer, offer_id in plan.loc[offered, "offer_id"].items():
+        assert effective.loc[customer, offer_id]
+        if problem["strategy"] == "cheapest_effective":
+            cheaper = (
+                cost.loc[customer][effective.loc[customer]] < cost.loc[customer, offer_id] - 1e-12
+            )
+            assert not cheaper.any()
+    # the result does not depend on row order
+    shuffled = problem["effects"].sample(frac=1.0, random_state=1)
+    again = choose_offers(**{k: v for k, v in problem.items() if k != "effects"}, effects=shuffled)
+    pd.testing.assert_frame_equal(again.loc[plan.index], plan)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.floats(0, 10), min_size=3, max_size=3), min_size=n, max_size=n),
+            st.lists(st.lists(st.floats(-2, 10), min_size=3, max_size=3), min_size=n, max_size=n),
+            st.floats(0, 25),
+        )
+    )
+)
+def test_knapsack_against_brute_force(problem: tuple) -> None:
+    cost, value, budget = (np.array(problem[0]), np.array(problem[1]), problem[2])
+    result = solve_knapsack(cost, value, budget)
+    n, m = cost.shape
+    best = 0.0
+    for combo in itertools.product(range(-1, m), repeat=n):
+        c = sum(cost[i, j] for i, j in enumerate(combo) if j >= 0)
+        v = sum(value[i, j] for i, j in enumerate(combo) if j >= 0)
+        if c <= budget:
+            best = max(best, v)
+    chosen = result.choice
+    assert sum(cost[i, j] for i, j in enumerate(chosen) if j >= 0) <= budget
+    assert result.value <= best + 1e-9
+    assert best <= result.upper_bound + 1e-9
+    # the proven bound: at most one customer's best option short of the LP optimum
+    assert result.value >= result.upper_bound - value.max(initial=0.0) - 1e-9

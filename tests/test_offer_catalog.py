@@ -1,0 +1,100 @@
+"""Tests of loyalty_ml.policy.catalog (Offer, OfferCatalog)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import ConfigError, PolicyError, SchemaError
+from loyalty_ml.policy.catalog import Offer, OfferCatalog
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "offer_id": ["d5", "pts", "club"],
+            "cost_per_redemption": [5.0, 4.0, 0.0],
+            "cost_per_send": [0.1, 0.1, 0.5],
+            "kind": ["discount", "points", "non_monetary"],
+            "breakage": [0.0, 0.25, None],
+            "max_per_month": [2, None, None],
+            "note": ["ignored", "ignored", "ignored"],
+        }
+    )
+
+
+def test_from_frame_builds_offers_in_order() -> None:
+    catalog = OfferCatalog.from_frame(_frame())
+    assert catalog.ids == ("d5", "pts", "club")
+    assert [o.offer_id for o in catalog] == ["d5", "pts", "club"]
+    assert len(catalog) == 3 and "pts" in catalog and "control" not in catalog
+    assert catalog["d5"] == Offer(
+        offer_id="d5", cost_per_redemption=5.0, cost_per_send=0.1, kind="discount", max_per_month=2
+    )
+    assert catalog["pts"].breakage == 0.25 and catalog["club"].breakage == 0.0
+
+
+def test_expected_cost_includes_breakage_and_send_cost() -> None:
+    catalog = OfferCatalog.from_frame(_frame())
+    # 0.4 * 4.0 * (1 - 0.25) + 0.1
+    assert catalog["pts"].expected_cost(0.4) == pytest.approx(1.3)
+    assert catalog["d5"].expected_cost(0.4) == pytest.approx(2.1)
+    assert catalog["pts"].redemption_cost == pytest.approx(3.0)
+
+
+def test_to_frame_round_trips() -> None:
+    catalog = OfferCatalog.from_frame(_frame())
+    frame = catalog.to_frame()
+    assert frame.index.name == "offer_id"
+    assert frame.loc["d5", "max_per_month"] == 2
+    assert pd.isna(frame.loc["pts", "max_per_month"])
+    again = OfferCatalog.from_frame(frame)
+    assert list(again) == list(catalog)
+
+
+def test_offer_id_as_index_is_accepted() -> None:
+    catalog = OfferCatalog.from_frame(_frame().set_index("offer_id"))
+    assert catalog.ids == ("d5", "pts", "club")
+
+
+def test_unknown_offer_lookup() -> None:
+    catalog = OfferCatalog.from_frame(_frame())
+    with pytest.raises(PolicyError, match=r"'d50' is not in the catalog; known offers: \['d5'"):
+        catalog["d50"]
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"offer_id": ["d5", "d5", "club"]}, "must be unique"),
+        ({"offer_id": ["d5", "control", "club"]}, "reserved for the control arm"),
+        ({"cost_per_redemption": [5.0, -1.0, 0.0]}, "cost_per_redemption must be >= 0"),
+        ({"kind": ["discount", "points", "voucher"]}, "kind must be one of"),
+        ({"breakage": [0.2, 0.25, None]}, "breakage=0.2 applies only to kind='points'"),
+        ({"breakage": [0.0, 1.0, None]}, r"breakage must be in \[0, 1\)"),
+    ],
+)
+def test_from_frame_rejects_bad_catalogs(change: dict, match: str) -> None:
+    with pytest.raises(SchemaError, match=match):
+        OfferCatalog.from_frame(_frame().assign(**change))
+
+
+def test_offer_validation() -> None:
+    with pytest.raises(ConfigError, match="cost_per_send must be a finite number >= 0"):
+        Offer(offer_id="a", cost_per_redemption=1.0, cost_per_send=float("nan"))
+    with pytest.raises(ConfigError, match="max_per_month must be an int >= 1"):
+        Offer(offer_id="a", cost_per_redemption=1.0, max_per_month=0)
+    with pytest.raises(ConfigError, match="non-empty string"):
+        Offer(offer_id="", cost_per_redemption=1.0)
+    with pytest.raises(ConfigError, match="min_basket must be >= 0"):
+        Offer(offer_id="a", cost_per_redemption=1.0, min_basket=-5.0)
+
+
+def test_catalog_validation() -> None:
+    with pytest.raises(PolicyError, match="at least one offer"):
+        OfferCatalog([])
+    a = Offer(offer_id="a", cost_per_redemption=1.0)
+    with pytest.raises(PolicyError, match=r"unique; \['a'\] repeat"):
+        OfferCatalog([a, a])
+    with pytest.raises(PolicyError, match="takes Offer objects"):
+        OfferCatalog([a, "b"])  # type: ignore[list-item]

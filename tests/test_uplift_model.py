@@ -1,0 +1,252 @@
+"""Tests of loyalty_ml.models.uplift (UpliftModel) on small synthetic experiments with known effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError, SchemaError
+from loyalty_ml.models.uplift import PoorOverlapWarning, UpliftModel
+
+ARMS = ("control", "coupon", "points")
+FAST = {"n_estimators": 40, "min_child_samples": 40, "n_jobs": 1}
+
+
+def _experiment(
+    n: int, seed: int, *, confounded: bool = False
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+    """Randomised 3-arm experiment; coupon helps high-x customers, points help urban ones."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, n)
+    region = rng.choice(["urban", "rural", "suburb"], n)
+    noise = rng.normal(size=n)
+    if confounded:
+        # High-x customers were mostly given the coupon: overlap is poor for them.
+        p_coupon = np.clip(x**4 * 1.2, 0.001, 0.995)
+        arm = np.where(
+            rng.uniform(size=n) < p_coupon, "coupon", rng.choice(["control", "points"], n)
+        )
+    else:
+        arm = rng.choice(ARMS, n)
+    base = 0.15 + 0.1 * x
+    effect = pd.DataFrame(
+        {"coupon": 0.3 * x, "points": np.where(region == "urban", 0.2, 0.0)},
+        index=pd.RangeIndex(n, name="customer_id"),
+    )
+    p = base + np.select(
+        [arm == "coupon", arm == "points"], [effect["coupon"], effect["points"]], 0.0
+    )
+    y = (rng.uniform(size=n) < p).astype(int)
+    X = pd.DataFrame({"x": x, "region": pd.Categorical(region), "noise": noise}, index=effect.index)
+    return X, pd.Series(y, index=X.index, name="y"), pd.Series(arm, index=X.index), effect
+
+
+@pytest.fixture(scope="module")
+def experiment() -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+    return _experiment(6000, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(experiment: tuple) -> dict[str, UpliftModel]:
+    X, y, t, _ = experiment
+    return {
+        learner: UpliftModel(learner=learner, random_state=0, **FAST).fit(X, y, treatment=t)
+        for learner in ("S", "T", "X", "DR")
+    }
+
+
+@pytest.mark.parametrize("learner", ["S", "T", "X", "DR"])
+def test_effects_recover_the_true_effects(fitted: dict, experiment: tuple, learner: str) -> None:
+    X, _, _, truth = experiment
+    effects = fitted[learner].predict_effects(X)
+    assert list(effects.columns) == ["coupon", "points"]
+    assert effects.index.equals(X.index)
+    for arm in ("coupon", "points"):
+        corr = np.corrcoef(effects[arm], truth[arm])[0, 1]
+        assert corr > 0.6, (learner, arm, corr)
+        assert abs(effects[arm].mean() - truth[arm].mean()) < 0.04
+
+
+def test_baseline_is_the_control_probability(fitted: dict, experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    baseline = fitted["T"].predict_baseline(X)
+    assert baseline.index.equals(X.index)
+    assert baseline.between(0, 1).all()
+    assert abs(baseline.mean() - y[t == "control"].mean()) < 0.02
+
+
+def test_binary_effects_keep_probabilities_in_range(fitted: dict, experiment: tuple) -> None:
+    X = experiment[0]
+    for model in fitted.values():
+        total = model.predict_effects(X).add(model.predict_baseline(X), axis=0)
+        assert total.ge(0).all().all() and total.le(1).all().all()
+
+
+def test_fitted_attributes_and_clone(fitted: dict) -> None:
+    model = fitted["X"]
+    assert model.control_ == "control"
+    assert model.arms_ == ("coupon", "points")
+    assert model.outcome_ == "binary"
+    assert model.arm_summary_.index.tolist() == list(ARMS)
+    assert model.arm_summary_["rows"].sum() == 6000
+    assert model.arm_summary_["share"].sum() == pytest.approx(1.0)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    assert not hasattr(twin, "learner_")
+
+
+def test_same_seed_same_effects(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    a = UpliftModel(learner="X", random_state=3, **FAST).fit(X, y, treatment=t).predict_effects(X)
+    b = UpliftModel(learner="X", random_state=3, **FAST).fit(X, y, treatment=t).predict_effects(X)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_unseen_category_and_extra_columns_at_predict(fitted: dict, experiment: tuple) -> None:
+    X = experiment[0].head(3).copy()
+    X["region"] = pd.Categorical(["mars", "urban", None])
+    X["extra"] = 1.0
+    effects = fitted["T"].predict_effects(X[["extra", "noise", "region", "x"]])
+    assert effects.notna().all().all()
+
+
+def test_continuous_outcome_is_detected(experiment: tuple) -> None:
+    X, _, t, truth = experiment
+    rng = np.random.default_rng(5)
+    spend = 10 + 20 * truth["coupon"].where(t == "coupon", 0.0) + rng.normal(0, 1, len(X))
+    model = UpliftModel(learner="T", random_state=0, **FAST).fit(X, spend, treatment=t)
+    assert model.outcome_ == "continuous"
+    effects = model.predict_effects(X)
+    assert np.corrcoef(effects["coupon"], truth["coupon"])[0, 1] > 0.8
+    assert abs(effects["points"].mean()) < 0.3
+
+
+def test_sample_weight_changes_the_fit(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    w = np.where(X["x"] > 0.5, 5.0, 1.0)
+    plain = UpliftModel(learner="T", random_state=0, **FAST).fit(X, y, treatment=t)
+    weighted = UpliftModel(learner="T", random_state=0, **FAST).fit(
+        X, y, treatment=t, sample_weight=w
+    )
+    assert weighted.arm_summary_["share"].sum() == pytest.approx(1.0)
+    assert not np.allclose(plain.predict_effects(X), weighted.predict_effects(X))
+
+
+def test_known_design_shares_are_used(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    shares = pd.Series({"control": 0.5, "coupon": 0.25, "points": 0.25})
+    model = UpliftModel(learner="X", random_state=0, **FAST).fit(
+        X, y, treatment=t, propensity=shares
+    )
+    assert model.arm_summary_["share"].tolist() == [0.5, 0.25, 0.25]
+
+
+def test_estimated_propensity_warns_on_poor_overlap() -> None:
+    X, y, t, _ = _experiment(3000, seed=2, confounded=True)
+    with pytest.warns(PoorOverlapWarning, match="propensity below"):
+        model = UpliftModel(learner="DR", random_state=0, **FAST).fit(
+            X, y, treatment=t, propensity="estimate"
+        )
+    assert model.propensity_model_ is not None
+    assert model.predict_effects(X.head(5)).shape == (5, 2)
+
+
+def test_estimated_propensity_on_randomised_data_is_quiet(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    model = UpliftModel(learner="X", random_state=0, **FAST).fit(
+        X, y, treatment=t, propensity="estimate"
+    )
+    assert model.predict_effects(X.head(5)).shape == (5, 2)
+
+
+def test_bootstrap_std(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, **FAST).fit(X, y, treatment=t)
+    effects, std = model.predict_effects(X.head(50), return_std=True)
+    assert std.shape == effects.shape and list(std.columns) == ["coupon", "points"]
+    assert (std > 0).all().all()
+
+
+def test_return_std_without_bootstrap_is_refused(fitted: dict, experiment: tuple) -> None:
+    with pytest.raises(ConfigError, match="n_bootstrap >= 2"):
+        fitted["T"].predict_effects(experiment[0].head(2), return_std=True)
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_unknown_control_label(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(DataError, match="control label 'holdout' does not occur"):
+        UpliftModel(**FAST).fit(X, y, treatment=t, control="holdout")
+
+
+def test_arm_with_too_few_rows(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    t = t.copy()
+    t.iloc[:3] = "rare"
+    with pytest.raises(DataError, match=r"\('rare', 3\).*min_arm_rows=50"):
+        UpliftModel(**FAST).fit(X, y, treatment=t)
+
+
+def test_misaligned_series(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(DataError, match="y is a Series whose index does not match"):
+        UpliftModel(**FAST).fit(X, y.iloc[::-1], treatment=t)
+    with pytest.raises(DataError, match="treatment must be 1-D with one value per row"):
+        UpliftModel(**FAST).fit(X, y, treatment=t.to_numpy()[:-1])
+
+
+def test_missing_treatment_and_only_control(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(DataError, match="treatment is missing on 1 rows"):
+        UpliftModel(**FAST).fit(X, y, treatment=t.where(t.index != 0, None))
+    with pytest.raises(DataError, match="only the control arm"):
+        UpliftModel(**FAST).fit(X, y, treatment=pd.Series("control", index=X.index))
+
+
+def test_missing_feature_columns_at_predict(fitted: dict, experiment: tuple) -> None:
+    with pytest.raises(SchemaError, match=r"lacks feature columns \['region', 'noise'\]"):
+        fitted["T"].predict_effects(experiment[0][["x"]])
+
+
+def test_not_fitted() -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        UpliftModel().predict_baseline(pd.DataFrame({"x": [1.0]}))
+
+
+def test_binary_outcome_refuses_other_values(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(DataError, match="outcome='binary' needs y in"):
+        UpliftModel(outcome="binary", **FAST).fit(X, y * 2, treatment=t)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"learner": "Z"}, "'learner' parameter of UpliftModel must be one of"),
+        ({"outcome": "ordinal"}, "'outcome' parameter"),
+        ({"n_estimators": 0}, "'n_estimators' parameter of UpliftModel must be an int >= 1"),
+        ({"n_bootstrap": 1}, "'n_bootstrap' parameter"),
+        ({"learning_rate": 2.0}, "'learning_rate' parameter"),
+        ({"reg_lambda": -1.0}, "'reg_lambda' parameter"),
+    ],
+)
+def test_bad_parameters(experiment: tuple, params: dict, match: str) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(ConfigError, match=match):
+        UpliftModel(**params).fit(X, y, treatment=t)
+
+
+def test_bad_inputs(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(SchemaError, match="X must be a pandas DataFrame"):
+        UpliftModel(**FAST).fit(X.to_numpy(), y, treatment=t)
+    with pytest.raises(SchemaError, match="not numeric, boolean, text or category"):
+        UpliftModel(**FAST).fit(X.assign(when=pd.Timestamp("2024-01-01")), y, treatment=t)
+    with pytest.raises(ConfigError, match="propensity must be None, 'estimate'"):
+        UpliftModel(**FAST).fit(X, y, treatment=t, propensity="guess")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="propensity lacks arms"):
+        UpliftModel(**FAST).fit(X, y, treatment=t, propensity=pd.Series({"coupon": 0.5}))
+    with pytest.raises(DataError, match="sample_weight must be finite"):
+        UpliftModel(**FAST).fit(X, y, treatment=t, sample_weight=-np.ones(len(X)))
