@@ -228,6 +228,18 @@ def test_effects_cover_every_campaign_row(data: LoyaltyData) -> None:
     assert 1.0 < data.truth.value_per_conversion < 10.0
 
 
+def test_zero_baseline_means_no_organic_purchase_in_the_window(data: LoyaltyData) -> None:
+    rows = _window_purchases(data)
+    dead = rows[rows["baseline"] == 0]
+    assert len(dead) > 100
+    control = dead[C.OFFER_ID] == C.CONTROL
+    assert not dead.loc[control, "y"].any()
+    # treated customers without a baseline who bought anyway were persuaded: a response order
+    assert dead.loc[~control, "y"].any()
+    alive = rows[(rows["baseline"] > 0.999) & (rows[C.OFFER_ID] == C.CONTROL)]
+    assert alive["y"].mean() > 0.95
+
+
 def test_campaign_effects_returns_one_campaign(data: LoyaltyData) -> None:
     campaign = data.truth.campaign_ids[2]
     rows = data.truth.campaign_effects(campaign)
@@ -365,6 +377,37 @@ def test_invariants_hold_for_any_seed(seed: int, n: int) -> None:
         .all()
     )
     assert len(d.truth.effects) == len(d.campaigns)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    window=st.integers(7, 45),
+    first_dropout=st.floats(0.0, 0.9),
+    dormancy=st.floats(0.0, 0.9),
+    dormant_rate=st.floats(0.0, 1.0),
+    seed=st.integers(0, 1000),
+)
+def test_any_valid_config_gives_consistent_tables(
+    window: int, first_dropout: float, dormancy: float, dormant_rate: float, seed: int
+) -> None:
+    config = SimulationConfig(
+        response_window_days=window,
+        campaign_interval_days=max(window, 60),
+        first_order_dropout=first_dropout,
+        dormancy_share=dormancy,
+        dormant_rate_factor=dormant_rate,
+    )
+    d = simulate(300, start="2023-01-01", end="2023-12-31", seed=seed, config=config)
+    rows = _window_purchases(d)
+    assert d.truth.response_window_days == window
+    assert not rows.loc[rows[C.OFFER_ID] == C.CONTROL, C.REDEEMED].any()
+    treated = rows[rows[C.OFFER_ID] != C.CONTROL]
+    assert (treated[C.REDEEMED] == treated["y"]).all()
+    assert not rows.loc[(rows["baseline"] == 0) & (rows[C.OFFER_ID] == C.CONTROL), "y"].any()
+    truth = d.truth.customers
+    after = d.transactions.merge(truth["churned_at"], left_on=C.CUSTOMER_ID, right_index=True)
+    late = after[after[C.TIMESTAMP] > after["churned_at"]]
+    assert len(late) == 0 or late[C.ORDER_ID].nunique() <= treated[C.REDEEMED].sum()
 
 
 def test_short_period_without_campaigns_has_typed_empty_tables() -> None:

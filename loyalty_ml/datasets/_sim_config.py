@@ -82,6 +82,16 @@ class SimulationConfig:
         Length of the response window after ``sent_at``.
     nonresponsive_share : float
         Share of customers whom no offer persuades.
+
+    Examples
+    --------
+    >>> config = SimulationConfig(mean_orders_per_week=1.0, control_share=0.5)
+    >>> config.response_window_days
+    30
+    >>> SimulationConfig(campaign_reach=0)
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.ConfigError: The 'campaign_reach' parameter of SimulationConfig must be a number in (0, 1]. Got 0 instead.
     """
 
     mean_orders_per_week: float = 0.5

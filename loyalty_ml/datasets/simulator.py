@@ -41,6 +41,7 @@ not written into transaction lines; they are in the offers catalog and paid per 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,9 @@ from loyalty_ml.schema import columns as C
 
 __all__ = ["LoyaltyData", "SimulationConfig", "SimulationTruth", "simulate"]
 
+#: What ``start`` and ``end`` accept.
+DateLike = str | date | pd.Timestamp | np.datetime64
+
 _SECONDS_PER_DAY = 86_400
 _SEND_HOUR = 9.0 / 24.0
 _TOLERANCE = 1e-6  # seconds
@@ -74,7 +78,22 @@ _TOLERANCE = 1e-6  # seconds
 
 @dataclass(frozen=True, eq=False)
 class LoyaltyData:
-    """The tables of a simulated loyalty programme and its ground truth."""
+    """The tables of a simulated loyalty programme and its ground truth.
+
+    Attributes
+    ----------
+    transactions : pandas.DataFrame
+        One row per purchase line, sorted by ``timestamp`` (canonical columns and dtypes).
+    customers : pandas.DataFrame
+        One row per customer: sign-up date, attributes, tier, points balance at the end, consents.
+    offers : pandas.DataFrame
+        The rewards catalog (``offer_id``, ``name``, ``kind``, costs, ``channel``, ``min_basket``,
+        ``max_per_month``).
+    campaigns : pandas.DataFrame
+        The randomised campaign history, one row per (campaign, customer), control rows included.
+    truth : SimulationTruth
+        Latent traits, churn state over time and the true effect of every offer.
+    """
 
     transactions: pd.DataFrame
     customers: pd.DataFrame
@@ -85,8 +104,8 @@ class LoyaltyData:
 
 def simulate(
     n_customers: int = 10_000,
-    start: object = "2023-01-01",
-    end: object = "2024-12-31",
+    start: DateLike = "2023-01-01",
+    end: DateLike = "2024-12-31",
     seed: int = 0,
     *,
     config: SimulationConfig | None = None,
