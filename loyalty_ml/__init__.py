@@ -7,6 +7,12 @@ The package follows the flow of the data::
       -> evaluation (metrics, fairness) and kpis -> tracking (MLflow, scoring, CLI)
 
 Public names are imported lazily, so ``import loyalty_ml`` stays fast and has no side effects.
+
+Examples
+--------
+>>> import loyalty_ml as lml
+>>> data = lml.datasets.simulate(n_customers=500, seed=0)      # doctest: +SKIP
+>>> X = lml.build_features(data.transactions, as_of="2024-06-30")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,28 +22,50 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_LAZY: dict[str, str] = {
-    # errors
-    "LoyaltyMLError": "loyalty_ml.exceptions",
-    "SchemaError": "loyalty_ml.exceptions",
-    "DataError": "loyalty_ml.exceptions",
-    "LeakageError": "loyalty_ml.exceptions",
-    "ConfigError": "loyalty_ml.exceptions",
-    "PolicyError": "loyalty_ml.exceptions",
-    "TrackingError": "loyalty_ml.exceptions",
-    "NotFittedError": "loyalty_ml.exceptions",
-    "ModelNotFitted": "loyalty_ml.exceptions",
-    # contracts
-    "ColumnMap": "loyalty_ml.schema",
-    "CleaningReport": "loyalty_ml.schema",
-    "cleaning_report": "loyalty_ml.schema",
-    "validate_transactions": "loyalty_ml.schema",
-    "validate_customers": "loyalty_ml.schema",
-    "validate_offers": "loyalty_ml.schema",
-    "validate_campaigns": "loyalty_ml.schema",
+# defining module -> public names it contributes to the top-level namespace
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "loyalty_ml.exceptions": (
+        "LoyaltyMLError",
+        "SchemaError",
+        "DataError",
+        "LeakageError",
+        "ConfigError",
+        "PolicyError",
+        "TrackingError",
+        "NotFittedError",
+        "ModelNotFitted",
+    ),
+    "loyalty_ml.schema": (
+        "ColumnMap",
+        "CleaningReport",
+        "cleaning_report",
+        "validate_transactions",
+        "validate_customers",
+        "validate_offers",
+        "validate_campaigns",
+    ),
+    "loyalty_ml.datasets": ("LoyaltyData", "simulate"),
+    "loyalty_ml.features": (
+        "Boundaries",
+        "FeatureConfig",
+        "build_features",
+        "churn_labels",
+        "estimate_boundaries",
+        "rfm_segments",
+        "segment_migration",
+        "training_table",
+    ),
+    "loyalty_ml.models.churn": ("ChurnModel",),
+    "loyalty_ml.evaluation.churn_metrics": ("ChurnEvaluation", "evaluate_churn"),
+    "loyalty_ml.policy.triggers": (
+        "TriggerPolicy",
+        "threshold_for_capacity",
+        "threshold_for_precision",
+        "threshold_for_profit",
+    ),
 }
-_SUBMODULES = ("datasets", "exceptions", "schema")
+_LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+_SUBMODULES = ("datasets", "exceptions", "features", "kpis", "schema")
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 
@@ -59,7 +87,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from loyalty_ml import datasets, exceptions, schema  # noqa: F401
+    from loyalty_ml import datasets, exceptions, features, kpis, schema  # noqa: F401
+    from loyalty_ml.datasets import LoyaltyData, simulate  # noqa: F401
+    from loyalty_ml.evaluation.churn_metrics import ChurnEvaluation, evaluate_churn  # noqa: F401
     from loyalty_ml.exceptions import (  # noqa: F401
         ConfigError,
         DataError,
@@ -70,6 +100,23 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PolicyError,
         SchemaError,
         TrackingError,
+    )
+    from loyalty_ml.features import (  # noqa: F401
+        Boundaries,
+        FeatureConfig,
+        build_features,
+        churn_labels,
+        estimate_boundaries,
+        rfm_segments,
+        segment_migration,
+        training_table,
+    )
+    from loyalty_ml.models.churn import ChurnModel  # noqa: F401
+    from loyalty_ml.policy.triggers import (  # noqa: F401
+        TriggerPolicy,
+        threshold_for_capacity,
+        threshold_for_precision,
+        threshold_for_profit,
     )
     from loyalty_ml.schema import (  # noqa: F401
         CleaningReport,

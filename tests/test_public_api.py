@@ -5,6 +5,8 @@ import sys
 
 import loyalty_ml
 import loyalty_ml.datasets
+import loyalty_ml.features
+import loyalty_ml.kpis
 import loyalty_ml.schema
 
 
