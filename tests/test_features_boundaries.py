@@ -178,3 +178,14 @@ def test_too_little_data() -> None:
         estimate_boundaries(one, min_at_risk=1)
     with pytest.raises(DataError, match="empty transactions table"):
         estimate_boundaries(one.iloc[:0])
+
+
+@pytest.mark.realdata
+def test_online_retail(online_retail_path: object) -> None:
+    from loyalty_ml.datasets import load_online_retail_ii
+
+    tx = load_online_retail_ii(online_retail_path)  # type: ignore[arg-type]
+    b = estimate_boundaries(tx)
+    # a wholesale gift shop observed for one year: boundaries of months, inside the year
+    assert 30 <= b.sleep_days < b.churn_days <= 365
+    assert b.first_repeat_orders is not None

@@ -132,3 +132,41 @@ def test_config_windows_name_columns(tx: pd.DataFrame) -> None:
     X = build_features(tx, as_of="2024-02-15", config=FeatureConfig(windows=(7,)))
     assert "n_orders_7d" in X.columns
     assert "n_orders_30d" not in X.columns
+
+
+def test_on_the_simulator_with_customers_and_campaigns() -> None:
+    from loyalty_ml.datasets import simulate
+
+    data = simulate(n_customers=1000, start="2023-01-01", end="2024-06-30", seed=3)
+    as_of = pd.Timestamp("2024-01-01")
+    X = build_features(
+        data.transactions, as_of=as_of, customers=data.customers, campaigns=data.campaigns
+    )
+    tx = data.transactions
+    assert X.index.tolist() == sorted(tx.loc[tx["timestamp"] < as_of, "customer_id"].unique())
+    families = {
+        "n_categories",
+        "high_margin_share",
+        "n_channels",
+        "n_stores",
+        "discount_share",
+        "offers_received",
+        "offers_redeemed",
+        "signup_tenure_days",
+        "tier",
+    }
+    assert families <= set(X.columns)
+    assert not {"gender", "age_band", "income_band", "points_balance"} & set(X.columns)
+    assert X[CORE[:11]].notna().all().all()
+    assert isinstance(X["tier"].dtype, pd.CategoricalDtype)
+    assert (X.drop(columns="tier").dtypes == "float64").all()
+    sent = data.campaigns[
+        (data.campaigns["sent_at"] < as_of) & (data.campaigns["offer_id"] != "control")
+    ]
+    expected = sent.groupby("customer_id").size().reindex(X.index, fill_value=0)
+    np.testing.assert_array_equal(X["offers_received"], expected.to_numpy(dtype="float64"))
+
+
+def test_as_of_out_of_range(tx: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="between 1677 and 2262"):
+        build_features(tx, as_of="3000-01-01")

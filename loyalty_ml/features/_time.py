@@ -35,7 +35,13 @@ def to_as_of(value: object, *, name: str = "as_of") -> pd.Timestamp:
         )
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.as_unit("ns")
+    try:
+        return ts.as_unit("ns")
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+        raise ConfigError(
+            f"The '{name}' parameter must be a date between 1677 and 2262 (nanosecond timestamps). "
+            f"Got {value!r} instead."
+        ) from None
 
 
 def days_between(start_ns: np.ndarray, end_ns: int) -> np.ndarray:
