@@ -1,0 +1,437 @@
+"""Uplift evaluation for any number of arms: uplift@k, Qini and uplift curves, and policy value.
+
+The metrics match scikit-uplift's definitions (``sklift.metrics``: ``uplift_at_k``, ``qini_curve``,
+``qini_auc_score``, ``uplift_curve``, ``uplift_auc_score``) so numbers are comparable with published
+results. With several arms, each arm is scored against the control on the rows of that arm and the
+control, using the arm's own column of the effects frame; results come back as a Series per arm.
+
+``t`` is either arm labels (``control`` marks the control rows) or sklift's 0/1 convention (1 = treated).
+:func:`policy_value` estimates what any assignment of arms would have earned, from randomised (or known-
+propensity) data, by inverse propensity weighting or the doubly robust estimator, with a CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.metrics import auc
+
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.schema import columns as C
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "PolicyValue",
+    "plot_uplift_curves",
+    "policy_value",
+    "qini_auc_score",
+    "qini_curve",
+    "uplift_at_k",
+    "uplift_auc_score",
+    "uplift_curve",
+    "uplift_report",
+]
+
+Strategy = Literal["overall", "by_group"]
+ArrayLike = pd.Series | np.ndarray
+Score = pd.Series | np.ndarray | pd.DataFrame
+
+
+# -- arms ----------------------------------------------------------------------------------------------
+def _labels(t: ArrayLike, control: str) -> tuple[np.ndarray, str]:
+    """Arm labels as strings; sklift's 0/1 treatment flag becomes ``control`` / ``"treatment"``."""
+    values = np.asarray(t)
+    if values.dtype.kind in "biuf" and np.isin(values, (0, 1)).all():
+        return np.where(values == 1, "treatment", control).astype(object), control
+    if pd.isna(values).any():
+        raise DataError("uplift metrics: t has missing arm labels.")
+    return values.astype(str).astype(object), control
+
+
+def _pairs(
+    y: ArrayLike, t: ArrayLike, score: Score, control: str
+) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(arm, y, treated 0/1, score)`` per treatment arm, on that arm's and the control's rows."""
+    y_arr = np.asarray(y, dtype=np.float64)
+    labels, control = _labels(t, control)
+    n = len(y_arr)
+    if len(labels) != n or len(score) != n:
+        raise DataError(
+            f"uplift metrics: y, t and score must have the same length; got {n}, {len(labels)} and "
+            f"{len(score)}."
+        )
+    if not (labels == control).any():
+        raise DataError(
+            f"uplift metrics: no control rows (label {control!r}) in t; arms present: "
+            f"{format_examples(sorted(set(labels)))}."
+        )
+    arms = sorted(set(labels) - {control})
+    if isinstance(score, pd.DataFrame):
+        missing = [a for a in arms if a not in score.columns]
+        if missing:
+            raise DataError(
+                f"uplift metrics: the score frame has no column for arms {format_examples(missing)}; "
+                f"it has {format_examples(list(score.columns))}."
+            )
+        columns = {a: score[a].to_numpy(dtype=np.float64) for a in arms}
+    else:
+        if len(arms) != 1:
+            raise DataError(
+                f"uplift metrics: a 1-D score needs exactly one treatment arm; t has {arms}. Pass a "
+                "DataFrame with one score column per arm."
+            )
+        columns = {arms[0]: np.asarray(score, dtype=np.float64)}
+    out = []
+    for arm in arms:
+        rows = (labels == arm) | (labels == control)
+        out.append((arm, y_arr[rows], (labels[rows] == arm).astype(np.float64), columns[arm][rows]))
+    return out
+
+
+def _per_arm(results: dict[str, float], score: Score) -> float | pd.Series:
+    if isinstance(score, pd.DataFrame):
+        return pd.Series(results, name="score").rename_axis(C.OFFER_ID)
+    return next(iter(results.values()))
+
+
+# -- uplift@k ------------------------------------------------------------------------------------------
+def uplift_at_k(
+    y: ArrayLike,
+    t: ArrayLike,
+    score: Score,
+    *,
+    k: float = 0.3,
+    strategy: Strategy = "overall",
+    control: str = C.CONTROL,
+) -> float | pd.Series:
+    """Response rate of treated minus control among the top ``k`` share by score (sklift's definition).
+
+    ``strategy="overall"`` takes the top ``int(n * k)`` rows and compares the two groups inside them;
+    ``"by_group"`` takes the top ``k`` share of each group separately.
+
+    Examples
+    --------
+    >>> uplift_at_k([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1], k=0.5)
+    1.0
+    """
+    if not 0 < k <= 1:
+        raise ConfigError(f"The 'k' parameter of uplift_at_k must be in (0, 1]. Got {k!r} instead.")
+    if strategy not in ("overall", "by_group"):
+        raise ConfigError(
+            f"The 'strategy' parameter of uplift_at_k must be 'overall' or 'by_group'. "
+            f"Got {strategy!r} instead."
+        )
+    results = {}
+    for arm, y_a, w, s in _pairs(y, t, score, control):
+        order = np.argsort(s, kind="mergesort")[::-1]
+        y_o, w_o = y_a[order], w[order]
+        if strategy == "overall":
+            top = int(len(y_o) * k)
+            treated, ctrl = y_o[:top][w_o[:top] == 1], y_o[:top][w_o[:top] == 0]
+        else:
+            treated = y_o[w_o == 1][: int((w_o == 1).sum() * k)]
+            ctrl = y_o[w_o == 0][: int((w_o == 0).sum() * k)]
+        if len(treated) == 0 or len(ctrl) == 0:
+            raise DataError(
+                f"uplift_at_k: the top {k:.0%} by score holds no {'treated' if len(treated) == 0 else 'control'}"
+                f" rows for arm {arm!r}; raise k."
+            )
+        results[arm] = float(treated.mean() - ctrl.mean())
+    return _per_arm(results, score)
+
+
+# -- curves --------------------------------------------------------------------------------------------
+def _cumulative(y: np.ndarray, w: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.argsort(s, kind="mergesort")[::-1]
+    y, w, s = y[order], w[order], s[order]
+    # One point per distinct score, as sklift does: ties are scored together.
+    ends = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    n_all = ends + 1.0
+    n_t = np.cumsum(w)[ends]
+    y_t = np.cumsum(y * w)[ends]
+    y_c = np.cumsum(y * (1 - w))[ends]
+    return n_all, n_t, n_all - n_t, y_t, y_c
+
+
+def _qini(y: np.ndarray, w: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n_all, n_t, n_c, y_t, y_c = _cumulative(y, w, s)
+    ratio = np.divide(n_t, n_c, out=np.zeros_like(n_t), where=n_c != 0)
+    return np.r_[0.0, n_all], np.r_[0.0, y_t - y_c * ratio]
+
+
+def _uplift(y: np.ndarray, w: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n_all, n_t, n_c, y_t, y_c = _cumulative(y, w, s)
+    rate_t = np.divide(y_t, n_t, out=np.zeros_like(y_t), where=n_t != 0)
+    rate_c = np.divide(y_c, n_c, out=np.zeros_like(y_c), where=n_c != 0)
+    return np.r_[0.0, n_all], np.r_[0.0, (rate_t - rate_c) * n_all]
+
+
+def _curve_frame(pairs: list, fn: object, name: str) -> pd.DataFrame:
+    frames = []
+    for arm, y_a, w, s in pairs:
+        x, v = fn(y_a, w, s)  # type: ignore[operator]
+        frames.append(pd.DataFrame({C.OFFER_ID: arm, "n": x, name: v}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def qini_curve(
+    y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
+) -> pd.DataFrame:
+    """Qini curve per arm: ``offer_id``, ``n`` (rows targeted), ``qini`` (incremental responders)."""
+    return _curve_frame(_pairs(y, t, score, control), _qini, "qini")
+
+
+def uplift_curve(
+    y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
+) -> pd.DataFrame:
+    """Uplift curve per arm: ``offer_id``, ``n``, ``uplift`` ((rate_t - rate_c) * n)."""
+    return _curve_frame(_pairs(y, t, score, control), _uplift, "uplift")
+
+
+def _normalised_area(x: np.ndarray, v: np.ndarray, x_best: np.ndarray, v_best: np.ndarray) -> float:
+    base = auc(np.array([0.0, x_best[-1]]), np.array([0.0, v_best[-1]]))
+    best = auc(x_best, v_best) - base
+    return float((auc(x, v) - base) / best) if best != 0 else float("nan")
+
+
+def qini_auc_score(
+    y: ArrayLike,
+    t: ArrayLike,
+    score: Score,
+    *,
+    negative_effect: bool = True,
+    control: str = C.CONTROL,
+) -> float | pd.Series:
+    """Normalised area under the Qini curve (sklift's ``qini_auc_score``): 0 random, 1 perfect.
+
+    Examples
+    --------
+    >>> round(qini_auc_score([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1]), 4)
+    0.8333
+    """
+    results = {}
+    for arm, y_a, w, s in _pairs(y, t, score, control):
+        x, v = _qini(y_a, w, s)
+        if negative_effect:
+            x_best, v_best = _qini(y_a, w, y_a * w - y_a * (1 - w))
+        else:
+            gain = y_a[w == 1].sum() - (w == 1).sum() * y_a[w == 0].sum() / max((w == 0).sum(), 1)
+            x_best, v_best = np.array([0.0, gain, len(y_a)]), np.array([0.0, gain, gain])
+        results[arm] = _normalised_area(x, v, x_best, v_best)
+    return _per_arm(results, score)
+
+
+def uplift_auc_score(
+    y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
+) -> float | pd.Series:
+    """Normalised area under the uplift curve (sklift's ``uplift_auc_score``)."""
+    results = {}
+    for arm, y_a, w, s in _pairs(y, t, score, control):
+        x, v = _uplift(y_a, w, s)
+        control_responders = np.sum((y_a == 1) & (w == 0))
+        treated_non_responders = np.sum((y_a == 0) & (w == 1))
+        summand = y_a if control_responders > treated_non_responders else w
+        x_best, v_best = _uplift(y_a, w, 2.0 * (y_a == w) + summand)
+        results[arm] = _normalised_area(x, v, x_best, v_best)
+    return _per_arm(results, score)
+
+
+def uplift_report(
+    y: ArrayLike, t: ArrayLike, effects: pd.DataFrame, *, k: float = 0.3, control: str = C.CONTROL
+) -> pd.DataFrame:
+    """One row per arm: ``uplift_at_k`` (overall), ``qini_auc`` and ``uplift_auc``."""
+    return pd.DataFrame(
+        {
+            "uplift_at_k": uplift_at_k(y, t, effects, k=k, control=control),
+            "qini_auc": qini_auc_score(y, t, effects, control=control),
+            "uplift_auc": uplift_auc_score(y, t, effects, control=control),
+        }
+    )
+
+
+# -- policy value --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyValue:
+    """Estimated mean reward per customer of an assignment policy, with a confidence interval."""
+
+    value: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    method: str
+    n: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.value:.4f} [{self.ci_low:.4f}, {self.ci_high:.4f}] ({self.method}, n={self.n})"
+        )
+
+
+def policy_value(
+    y: ArrayLike,
+    t: ArrayLike,
+    assignment: ArrayLike,
+    *,
+    propensity: pd.Series | pd.DataFrame | None = None,
+    method: Literal["ipw", "dr"] = "ipw",
+    mu: pd.DataFrame | None = None,
+    control: str = C.CONTROL,
+    confidence: float = 0.95,
+    n_bootstrap: int = 0,
+    random_state: int | None = None,
+) -> PolicyValue:
+    """Mean reward per customer had every row received the arm ``assignment`` gives it.
+
+    Parameters
+    ----------
+    y : array
+        Observed reward per row (e.g. margin of a conversion minus the cost of the arm received).
+    t : array of str
+        Arm each row received.
+    assignment : array or Series of str
+        Arm the policy gives each row; missing (NA, "no offer") means ``control``.
+    propensity : Series or DataFrame, optional
+        P(arm) per arm (Series: a randomised design) or per row (DataFrame, one column per arm).
+        Default: the observed arm shares (a randomised experiment).
+    method : {"ipw", "dr"}
+        Inverse propensity weighting (Horvitz-Thompson), or doubly robust (needs ``mu``).
+    mu : DataFrame, optional
+        Predicted reward per row and arm (one column per arm, control included), for ``"dr"``.
+    confidence : float
+        Level of the interval.
+    n_bootstrap : int
+        0: normal interval from the per-row terms' standard error; else a percentile bootstrap.
+    random_state : int, optional
+        Seed of the bootstrap.
+
+    Examples
+    --------
+    >>> y = np.array([1.0, 0.0, 0.0, 1.0]); t = np.array(["a", "control", "a", "control"])
+    >>> policy_value(y, t, ["a", "a", "a", "a"]).value
+    0.5
+    """
+    if method not in ("ipw", "dr"):
+        raise ConfigError(
+            f"The 'method' parameter of policy_value must be 'ipw' or 'dr'. Got {method!r}."
+        )
+    if not 0 < confidence < 1:
+        raise ConfigError(
+            f"The 'confidence' parameter of policy_value must be in (0, 1). Got {confidence!r}."
+        )
+    y_arr = np.asarray(y, dtype=np.float64)
+    labels = np.asarray(t).astype(str)
+    assigned = (
+        pd.Series(np.asarray(assignment, dtype=object)).fillna(control).astype(str).to_numpy()
+    )
+    n = len(y_arr)
+    if not len(labels) == len(assigned) == n:
+        raise DataError(
+            f"policy_value: y, t and assignment must have the same length; got {n}, {len(labels)} "
+            f"and {len(assigned)}."
+        )
+    arms = sorted(set(labels))
+    never_seen = sorted(set(assigned) - set(arms))
+    if never_seen:
+        raise DataError(
+            f"policy_value: the policy assigns arms {format_examples(never_seen)} that no row "
+            "received; their value cannot be estimated from this data."
+        )
+    p = _propensity_of_assigned(labels, assigned, propensity, arms)
+    match = (labels == assigned).astype(np.float64)
+    if method == "ipw":
+        terms = match * y_arr / p
+    else:
+        if mu is None:
+            raise ConfigError(
+                "policy_value(method='dr') needs mu: predicted rewards per row and arm."
+            )
+        missing = [a for a in set(assigned) if a not in mu.columns]
+        if missing:
+            raise DataError(
+                f"policy_value: mu lacks columns for arms {format_examples(sorted(missing))}."
+            )
+        mu_arr = mu.to_numpy(dtype=np.float64)
+        cols = mu.columns.get_indexer(pd.Index(assigned))
+        mu_a = mu_arr[np.arange(n), cols]
+        terms = mu_a + match * (y_arr - mu_a) / p
+    value = float(terms.mean())
+    z = float(norm.ppf(0.5 + confidence / 2))
+    if n_bootstrap:
+        rng = np.random.default_rng(random_state)
+        draws = np.array([terms[rng.integers(0, n, n)].mean() for _ in range(n_bootstrap)])
+        low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+        se = float(draws.std(ddof=1))
+    else:
+        se = float(terms.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        low, high = value - z * se, value + z * se
+    return PolicyValue(value, se, float(low), float(high), method, n)
+
+
+def _propensity_of_assigned(
+    labels: np.ndarray,
+    assigned: np.ndarray,
+    propensity: pd.Series | pd.DataFrame | None,
+    arms: list[str],
+) -> np.ndarray:
+    if propensity is None:
+        shares = pd.Series(labels).value_counts(normalize=True)
+        return shares.reindex(assigned).to_numpy(dtype=np.float64)
+    if isinstance(propensity, pd.Series):
+        p = propensity.rename(index=str).reindex(assigned).to_numpy(dtype=np.float64)
+    else:
+        frame = propensity.rename(columns=str)
+        missing = [a for a in set(assigned) if a not in frame.columns]
+        if missing:
+            raise DataError(
+                f"policy_value: propensity lacks arms {format_examples(sorted(missing))}."
+            )
+        p = frame.to_numpy(dtype=np.float64)[
+            np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))
+        ]
+    if np.isnan(p).any() or (p <= 0).any():
+        raise DataError(
+            "policy_value: every assigned arm needs a propensity > 0 (an arm nobody could receive "
+            "cannot be evaluated)."
+        )
+    return p
+
+
+# -- plots ---------------------------------------------------------------------------------------------
+def plot_uplift_curves(
+    y: ArrayLike,
+    t: ArrayLike,
+    effects: Score,
+    *,
+    kind: Literal["qini", "uplift"] = "qini",
+    control: str = C.CONTROL,
+) -> Figure:
+    """Qini (or uplift) curve of each arm against random targeting, on one Figure (no pyplot)."""
+    from matplotlib.figure import Figure
+
+    if kind not in ("qini", "uplift"):
+        raise ConfigError(
+            f"The 'kind' parameter of plot_uplift_curves must be 'qini' or 'uplift'. Got {kind!r}."
+        )
+    curves = (qini_curve if kind == "qini" else uplift_curve)(y, t, effects, control=control)
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for arm, curve in curves.groupby(C.OFFER_ID, sort=True):
+        line = ax.plot(curve["n"], curve[kind], label=f"{arm}")[0]
+        ax.plot(
+            [0, curve["n"].iloc[-1]],
+            [0, curve[kind].iloc[-1]],
+            linestyle="--",
+            color=line.get_color(),
+            alpha=0.6,
+        )
+    ax.set_xlabel("customers targeted (by predicted uplift)")
+    ax.set_ylabel("incremental responders" if kind == "qini" else "uplift x customers")
+    ax.set_title(f"{kind.capitalize()} curves per arm (dashed: random)")
+    ax.legend(loc="best")
+    return fig
