@@ -47,27 +47,32 @@ class CampaignHistory:
 
 
 class _Purchases:
-    """Purchase times sorted by (customer, time), searchable per customer."""
+    """Purchase times sorted by (customer, time), searchable per customer.
+
+    Keys are ``customer * stride + time`` with ``stride`` longer than the period, so one sorted
+    array answers "the last purchase before t" and "the first purchase in [lo, hi)" for every
+    customer at once.
+    """
 
     def __init__(self, customer: np.ndarray, time: np.ndarray, stride: float) -> None:
         order = np.lexsort((time, customer))
-        self.customer = customer[order]
-        self.time = time[order]
+        # a sentinel row (customer -1) keeps every lookup in bounds, even when there is no purchase
+        self.customer = np.concatenate([[-1], customer[order]])
+        self.time = np.concatenate([[np.nan], time[order]])
         self.stride = stride
-        self.key = self.customer * stride + self.time
+        self.key = np.concatenate([[-np.inf], self.customer[1:] * stride + self.time[1:]])
 
     def last_before(self, customers: np.ndarray, t: float) -> np.ndarray:
+        """Time of each customer's last purchase before ``t`` (-inf when none)."""
         idx = np.searchsorted(self.key, customers * self.stride + t, side="left") - 1
-        safe = np.maximum(idx, 0)
-        found = (idx >= 0) & (self.customer[safe] == customers) if len(self.key) else idx >= 0
-        return np.where(found, self.time[safe] if len(self.key) else 0.0, -np.inf)
+        return np.where(self.customer[idx] == customers, self.time[idx], -np.inf)
 
     def first_in(self, customers: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """Time of each customer's first purchase in ``[lo, hi)`` (nan when none)."""
         left = np.searchsorted(self.key, customers * self.stride + lo, side="left")
         right = np.searchsorted(self.key, customers * self.stride + hi, side="left")
         found = right > left
-        safe = np.minimum(left, max(len(self.key) - 1, 0))
-        return np.where(found, self.time[safe] if len(self.key) else 0.0, np.nan)
+        return np.where(found, self.time[np.where(found, left, 0)], np.nan)
 
 
 def run_campaigns(
@@ -133,8 +138,8 @@ def run_campaigns(
             }
         )
         responses = _Purchases(
-            np.concatenate([responses.customer, ids[respond]]),
-            np.concatenate([responses.time, response_time[respond]]),
+            np.concatenate([p["response_customer"] for p in parts]),
+            np.concatenate([p["response_time"] for p in parts]),
             stride,
         )
 
