@@ -1,0 +1,128 @@
+"""Campaign responses: the outcome of each campaign row, measured from later transactions.
+
+This is the label of uplift training: for a row (customer, ``sent_at``) of the campaign history, what the
+customer did in ``[sent_at, sent_at + window_days)``. Control rows are measured the same way, so the
+difference between arms is the effect of the offer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+
+__all__ = ["campaign_responses"]
+
+Outcome = Literal["purchase", "spend", "margin"]
+_OUTCOMES = ("purchase", "spend", "margin")
+
+
+def campaign_responses(
+    campaigns: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    window_days: int,
+    outcome: Outcome = "purchase",
+) -> pd.Series:
+    """The outcome of every campaign row in its response window ``[sent_at, sent_at + window_days)``.
+
+    Parameters
+    ----------
+    campaigns : DataFrame
+        Campaign history with ``customer_id`` and ``sent_at`` (e.g. from ``validate_campaigns``).
+    transactions : DataFrame
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``; ``margin`` for
+        ``outcome="margin"``).
+    window_days : int
+        Length of the response window in days (>= 1).
+    outcome : {"purchase", "spend", "margin"}
+        ``"purchase"``: 1 if the customer bought anything (a line with ``amount > 0``) in the window,
+        else 0; ``"spend"``: the sum of ``amount``; ``"margin"``: the sum of ``margin`` (returns in the
+        window count negatively in both sums).
+
+    Returns
+    -------
+    Series
+        Indexed like ``campaigns``, named ``outcome``; int64 for purchase, float64 otherwise.
+        Customers without transactions get 0.
+
+    Examples
+    --------
+    >>> camp = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                      "sent_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01"])})
+    >>> tx = pd.DataFrame({"customer_id": [1, 2], "amount": [9.5, 3.0],
+    ...                    "timestamp": pd.to_datetime(["2024-01-05", "2024-01-15"])})
+    >>> campaign_responses(camp, tx, window_days=7).tolist()
+    [1, 0, 0]
+    """
+    if outcome not in _OUTCOMES:
+        raise ConfigError(
+            f"The 'outcome' parameter of campaign_responses must be one of {list(_OUTCOMES)}. "
+            f"Got {outcome!r} instead."
+        )
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, int | np.integer)
+        or window_days < 1
+    ):
+        raise ConfigError(
+            f"The 'window_days' parameter of campaign_responses must be an int >= 1. "
+            f"Got {window_days!r} instead."
+        )
+    _require(campaigns, (C.CUSTOMER_ID, C.SENT_AT), "campaigns")
+    value_column = C.MARGIN if outcome == "margin" else C.AMOUNT
+    _require(transactions, (C.CUSTOMER_ID, C.TIMESTAMP, value_column), "transactions")
+
+    sent = campaigns[C.SENT_AT].to_numpy(dtype="datetime64[ns]")
+    if np.isnat(sent).any():
+        raise SchemaError(
+            f"campaigns.{C.SENT_AT} is missing on {int(np.isnat(sent).sum())} rows.",
+            table="campaigns",
+            column=C.SENT_AT,
+        )
+    stamps = transactions[C.TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    ends = sent + np.timedelta64(int(window_days), "D")
+    values = transactions[value_column].to_numpy(dtype=np.float64, na_value=0.0)
+    if outcome == "purchase":
+        values = (values > 0).astype(np.float64)
+
+    # One monotone integer key (customer, time) for transactions and window bounds: customer codes
+    # and dense ranks of all the instants involved, so no nanosecond arithmetic can overflow.
+    codes, _ = pd.factorize(
+        pd.concat([transactions[C.CUSTOMER_ID], campaigns[C.CUSTOMER_ID]], ignore_index=True)
+    )
+    tx_code, camp_code = codes[: len(transactions)], codes[len(transactions) :]
+    instants, ranks = np.unique(np.concatenate([stamps, sent, ends]), return_inverse=True)
+    n_tx, n_camp = len(stamps), len(sent)
+    tx_rank = ranks[:n_tx]
+    start_rank, end_rank = ranks[n_tx : n_tx + n_camp], ranks[n_tx + n_camp :]
+    base = np.int64(len(instants) + 1)
+    tx_key = tx_code.astype(np.int64) * base + tx_rank
+    order = np.argsort(tx_key, kind="stable")
+    keys = tx_key[order]
+    cumulative = np.r_[0.0, np.cumsum(values[order])]
+    lo = np.searchsorted(keys, camp_code.astype(np.int64) * base + start_rank, side="left")
+    hi = np.searchsorted(keys, camp_code.astype(np.int64) * base + end_rank, side="left")
+    total = cumulative[hi] - cumulative[lo]
+    if outcome == "purchase":
+        return pd.Series((hi > lo) & (total > 0.5), index=campaigns.index, name=outcome).astype(
+            "int64"
+        )
+    return pd.Series(total, index=campaigns.index, name=outcome)
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(f"{table} must be a pandas DataFrame; got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{table} lacks columns {format_examples(missing)} needed for campaign_responses; it has "
+            f"{format_examples(list(frame.columns), limit=12)}.",
+            table=table,
+            column=missing[0],
+        )

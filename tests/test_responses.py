@@ -1,0 +1,108 @@
+"""Tests of loyalty_ml.features.responses (campaign_responses)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.features.responses import campaign_responses
+
+CAMPAIGNS = pd.DataFrame(
+    {
+        "customer_id": [1, 1, 2, 3],
+        "offer_id": ["d5", "control", "d5", "control"],
+        "sent_at": pd.to_datetime(
+            ["2024-01-01 09:00", "2024-02-01 09:00", "2024-01-01 09:00", "2024-01-01 00:00"]
+        ),
+    },
+    index=[10, 11, 12, 13],
+)
+TX = pd.DataFrame(
+    {
+        "customer_id": [1, 1, 1, 2, 2, 2],
+        "timestamp": pd.to_datetime(
+            [
+                "2024-01-01 09:00",  # exactly at sent_at: inside
+                "2024-01-03 12:00",
+                "2024-02-08 09:00",  # exactly at sent_at + 7 days: outside
+                "2024-01-01 08:59",  # before the send: outside
+                "2024-01-05 10:00",  # a return only
+                "2024-01-06 10:00",
+            ]
+        ),
+        "amount": [10.0, 5.0, 7.0, 4.0, -3.0, 2.0],
+        "margin": [2.0, 1.0, 1.5, 1.0, -0.5, 0.25],
+    }
+)
+
+
+def test_purchase_window_is_half_open() -> None:
+    result = campaign_responses(CAMPAIGNS, TX, window_days=7)
+    assert result.index.tolist() == [10, 11, 12, 13]
+    assert result.name == "purchase" and result.dtype == "int64"
+    assert result.tolist() == [1, 0, 1, 0]
+
+
+def test_spend_and_margin_sum_the_window() -> None:
+    spend = campaign_responses(CAMPAIGNS, TX, window_days=7, outcome="spend")
+    assert spend.tolist() == pytest.approx([15.0, 0.0, -1.0, 0.0])
+    margin = campaign_responses(CAMPAIGNS, TX, window_days=7, outcome="margin")
+    assert margin.tolist() == pytest.approx([3.0, 0.0, -0.25, 0.0])
+    # a longer window reaches the purchase on 2024-02-08
+    assert campaign_responses(CAMPAIGNS, TX, window_days=8).tolist() == [1, 1, 1, 0]
+
+
+def test_a_return_alone_is_not_a_purchase() -> None:
+    camp = pd.DataFrame({"customer_id": [2], "sent_at": pd.to_datetime(["2024-01-05"])})
+    assert campaign_responses(camp, TX, window_days=1).tolist() == [0]
+    assert campaign_responses(camp, TX, window_days=2).tolist() == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 30))
+def test_matches_a_row_by_row_count(seed: int, window: int) -> None:
+    rng = np.random.default_rng(seed)
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 6, 40),
+            "timestamp": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 90 * 24, 40), unit="h"),
+            "amount": rng.uniform(1, 10, 40),
+        }
+    )
+    camp = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 8, 15),
+            "sent_at": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 90, 15), unit="D"),
+        }
+    )
+    spend = campaign_responses(camp, tx, window_days=window, outcome="spend")
+    for i, row in camp.iterrows():
+        inside = (
+            (tx["customer_id"] == row["customer_id"])
+            & (tx["timestamp"] >= row["sent_at"])
+            & (tx["timestamp"] < row["sent_at"] + pd.Timedelta(days=window))
+        )
+        assert spend[i] == pytest.approx(tx.loc[inside, "amount"].sum())
+
+
+def test_errors() -> None:
+    with pytest.raises(ConfigError, match="'outcome' parameter of campaign_responses"):
+        campaign_responses(CAMPAIGNS, TX, window_days=7, outcome="visits")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'window_days' parameter"):
+        campaign_responses(CAMPAIGNS, TX, window_days=0)
+    with pytest.raises(SchemaError, match=r"transactions lacks columns \['margin'\]"):
+        campaign_responses(CAMPAIGNS, TX.drop(columns="margin"), window_days=7, outcome="margin")
+    with pytest.raises(SchemaError, match=r"campaigns lacks columns \['sent_at'\]"):
+        campaign_responses(CAMPAIGNS.drop(columns="sent_at"), TX, window_days=7)
+    with pytest.raises(SchemaError, match="sent_at is missing on 1 rows"):
+        campaign_responses(
+            CAMPAIGNS.assign(sent_at=CAMPAIGNS["sent_at"].where(CAMPAIGNS.index != 10)),
+            TX,
+            window_days=7,
+        )
