@@ -255,3 +255,20 @@ def test_canonical_schema_guard_reports_failure_cases() -> None:
         match=r"not in canonical form:\n.*'amount' fails not_nullable.*\n.*'timestamp' fails dtype",
     ):
         check_canonical(bad, TRANSACTIONS_SCHEMA)
+
+
+def test_int64_ids_stay_int64_and_join_with_customers() -> None:
+    from loyalty_ml.schema import validate_customers
+
+    raw = _raw().dropna(subset=["customer_id"]).astype({"customer_id": "int64"})
+    tx = validate_transactions(raw)
+    assert tx["customer_id"].dtype == "int64"
+    customers = validate_customers(pd.DataFrame({"customer_id": [1, 2, 3]}))
+    assert set(tx["customer_id"]) <= set(customers.index)
+    assert customers.index.dtype == tx["customer_id"].dtype
+
+
+def test_text_ids_with_missing_values_become_plain_str() -> None:
+    tx = validate_transactions(_raw().assign(customer_id=["a", "a", "b", "b", None, "c", "c"]))
+    assert pd.api.types.is_string_dtype(tx["customer_id"])
+    assert sorted(set(tx["customer_id"])) == ["a", "b"]

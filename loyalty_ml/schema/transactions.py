@@ -192,7 +192,8 @@ def validate_transactions(
     out = out.loc[keep]
     if out[C.CUSTOMER_ID].dtype == "Int64":
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
-    elif out[C.CUSTOMER_ID].dtype != "str" and not out[C.CUSTOMER_ID].isna().any():
+    elif pd.api.types.is_string_dtype(out[C.CUSTOMER_ID]) and out[C.CUSTOMER_ID].dtype != "str":
+        # nullable text ids, now without missing values: the plain string dtype
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("str")
     out = out.sort_values(C.TIMESTAMP, kind="stable").reset_index(drop=True)
     report.rows_out = len(out)
