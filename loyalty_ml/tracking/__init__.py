@@ -11,9 +11,23 @@ from typing import Any
 
 # public name -> module that defines it; imported on first use so that importing the package stays light
 _LAZY: dict[str, str] = {
+    "DECISION_COLUMNS": "loyalty_ml.tracking.policy",
+    "DriftProfile": "loyalty_ml.tracking.drift",
+    "DriftWarning": "loyalty_ml.tracking.drift",
+    "LoyaltyPolicy": "loyalty_ml.tracking.policy",
+    "LoyaltyPolicyModel": "loyalty_ml.tracking.pyfunc",
     "ProgrammeSummary": "loyalty_ml.tracking.demo",
+    "PromotionDecision": "loyalty_ml.tracking.registry",
+    "SCORE_COLUMNS": "loyalty_ml.tracking.scoring",
+    "TrainingResult": "loyalty_ml.tracking.train",
+    "decide_promotion": "loyalty_ml.tracking.registry",
     "describe_programme": "loyalty_ml.tracking.demo",
+    "hash_frame": "loyalty_ml.tracking.hashing",
+    "population_stability_index": "loyalty_ml.tracking.drift",
+    "resolve_tracking_uri": "loyalty_ml.tracking._mlflow",
     "run_demo": "loyalty_ml.tracking.demo",
+    "score_customers": "loyalty_ml.tracking.scoring",
+    "train_and_register": "loyalty_ml.tracking.train",
 }
 
 __all__ = sorted(_LAZY)

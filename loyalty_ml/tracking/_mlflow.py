@@ -1,0 +1,90 @@
+"""Where MLflow runs and models live: tracking-URI resolution, a reachability check, a scoped URI.
+
+Resolution order: the ``tracking_uri`` argument, then the ``MLFLOW_TRACKING_URI`` environment variable,
+then MLflow's embedded store ``sqlite:///mlflow.db`` in the current working folder (made absolute when it is
+resolved, so a later ``chdir`` does not move it). Nothing is set at import time; :func:`use_tracking_uri`
+sets MLflow's global URI only for the duration of a ``with`` block and restores the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from loyalty_ml.exceptions import TrackingError
+
+__all__ = ["DEFAULT_DB", "check_reachable", "resolve_tracking_uri", "use_tracking_uri"]
+
+ENV_VAR = "MLFLOW_TRACKING_URI"
+DEFAULT_DB = "mlflow.db"
+# A short timeout: MLflow's own client retries an unreachable server for minutes before failing.
+_HEALTH_TIMEOUT_S = 5.0
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """The tracking URI to use: argument > ``MLFLOW_TRACKING_URI`` > ``sqlite:///<cwd>/mlflow.db``.
+
+    Examples
+    --------
+    >>> resolve_tracking_uri("http://127.0.0.1:5000")
+    'http://127.0.0.1:5000'
+    """
+    if tracking_uri is not None and not isinstance(tracking_uri, str):
+        raise TrackingError(
+            f"The 'tracking_uri' parameter must be a string or None. Got {tracking_uri!r} instead."
+        )
+    if tracking_uri:
+        return tracking_uri
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    return f"sqlite:///{(Path.cwd() / DEFAULT_DB).as_posix()}"
+
+
+def check_reachable(tracking_uri: str) -> None:
+    """Raise :class:`TrackingError` at once when an HTTP tracking server does not answer.
+
+    Local stores (``sqlite:``, ``file:``, plain paths) are not checked: they are created on first use.
+    """
+    if not tracking_uri.startswith(("http://", "https://")):
+        return
+    url = tracking_uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=_HEALTH_TIMEOUT_S) as response:
+            status = int(response.status)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise TrackingError(
+            f"The MLflow tracking server at {tracking_uri!r} is unreachable ({exc}). Start it "
+            "(`mlflow server --host 127.0.0.1 --port 5000`), fix --tracking-uri / "
+            f"{ENV_VAR}, or unset it to use the embedded store {DEFAULT_DB} in the working folder."
+        ) from exc
+    if status != 200:
+        raise TrackingError(
+            f"The MLflow tracking server at {tracking_uri!r} answered /health with HTTP {status}; "
+            "check that the URI points at an MLflow server."
+        )
+
+
+@contextmanager
+def use_tracking_uri(tracking_uri: str | None = None) -> Iterator[str]:
+    """Point MLflow's fluent API at the resolved URI inside the block; restore the previous one after.
+
+    Yields the resolved URI. The server is checked first (see :func:`check_reachable`).
+    """
+    import mlflow
+
+    uri = resolve_tracking_uri(tracking_uri)
+    check_reachable(uri)
+    # mlflow.set_tracking_uri also writes the environment variable, so that is the state to restore.
+    previous = os.environ.get(ENV_VAR)
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield uri
+    finally:
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None unsets it
+        if previous is None:
+            os.environ.pop(ENV_VAR, None)

@@ -1,0 +1,282 @@
+"""``LoyaltyPolicy``: the whole decision chain as one plain, picklable object.
+
+feature rows -> churn probability -> trigger (risk band, segment, action, channel) -> offer (uplift model
+and offer catalog, when trained with campaigns and offers) -> reasons. The registered MLflow model
+(:mod:`loyalty_ml.tracking.pyfunc`) is a thin wrapper around one of these; the nightly scoring job calls
+:meth:`LoyaltyPolicy.decide` directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking.drift import DriftProfile
+
+__all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
+
+N_REASONS = 3
+#: Columns of :meth:`LoyaltyPolicy.decide`, in order.
+DECISION_COLUMNS: tuple[str, ...] = (
+    "churn_probability",
+    "risk_band",
+    "boundary_state",
+    "segment",
+    "action",
+    "channel",
+    "rule",
+    C.OFFER_ID,
+    "expected_net_value",
+    "offer_reason",
+    *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
+)
+_TEXT_COLUMNS = tuple(
+    c for c in DECISION_COLUMNS if c not in ("churn_probability", "expected_net_value")
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoyaltyPolicy:
+    """Everything needed to turn customer feature rows into decisions.
+
+    Parameters
+    ----------
+    feature_config : FeatureConfig
+        How the features were built (scoring must build them the same way).
+    feature_names : tuple of str
+        The feature columns, in training order; :meth:`decide` requires all of them.
+    feature_categories : dict of str to tuple of str
+        Levels of the categorical features (``category`` dtype at training). Text input (e.g. JSON sent
+        to a served model) is coerced back to these levels; unseen levels become missing.
+    churn_model : ChurnModel
+        Fitted churn classifier.
+    trigger_policy : TriggerPolicy or None
+        Assigns risk band, boundary state, segment, action and channel. ``None`` uses risk bands only
+        (``high_risk_threshold``/``medium_risk_threshold``) and a ``retention_offer`` by e-mail for high
+        risk.
+    uplift_model, catalog : optional
+        Fitted ``UpliftModel`` and its ``OfferCatalog``; without them no offer is chosen.
+    value_per_conversion : float
+        Margin of one conversion, the value side of offer economics.
+    holdout_fraction : float
+        Share of customers kept out of offers (a stable control group: the same customer is always in
+        or out, chosen by a hash of the customer id).
+    drift_profile : DriftProfile or None
+        Training distribution of the features and the churn score, for PSI at scoring.
+    high_risk_threshold, medium_risk_threshold : float
+        Risk bands of the fallback trigger rule.
+    training_summary : dict
+        Aggregates about the training run (as_of, row counts, backtest metrics) for the model card.
+    """
+
+    feature_config: FeatureConfig
+    feature_names: tuple[str, ...]
+    churn_model: Any
+    feature_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    trigger_policy: Any | None = None
+    uplift_model: Any | None = None
+    catalog: Any | None = None
+    value_per_conversion: float = 0.0
+    holdout_fraction: float = 0.1
+    drift_profile: DriftProfile | None = None
+    high_risk_threshold: float = 0.6
+    medium_risk_threshold: float = 0.3
+    training_summary: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.feature_config, FeatureConfig):
+            raise ConfigError(
+                "The 'feature_config' parameter of LoyaltyPolicy must be a FeatureConfig. "
+                f"Got {type(self.feature_config).__name__} instead."
+            )
+        if not self.feature_names or not all(isinstance(n, str) for n in self.feature_names):
+            raise ConfigError(
+                "The 'feature_names' parameter of LoyaltyPolicy must be a non-empty tuple of column "
+                f"names. Got {self.feature_names!r} instead."
+            )
+        object.__setattr__(self, "feature_names", tuple(self.feature_names))
+        if (self.uplift_model is None) != (self.catalog is None):
+            raise ConfigError(
+                "LoyaltyPolicy needs both 'uplift_model' and 'catalog' to choose offers, or neither."
+            )
+        for name in ("holdout_fraction", "high_risk_threshold", "medium_risk_threshold"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ConfigError(
+                    f"The '{name}' parameter of LoyaltyPolicy must be a number in [0, 1]. "
+                    f"Got {value!r} instead."
+                )
+        if self.medium_risk_threshold > self.high_risk_threshold:
+            raise ConfigError(
+                "LoyaltyPolicy: 'medium_risk_threshold' must not exceed 'high_risk_threshold'; got "
+                f"{self.medium_risk_threshold} > {self.high_risk_threshold}."
+            )
+        v = self.value_per_conversion
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+            raise ConfigError(
+                "The 'value_per_conversion' parameter of LoyaltyPolicy must be a finite number >= 0. "
+                f"Got {v!r} instead."
+            )
+
+    # -- input ---------------------------------------------------------------------------------
+    def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The feature columns of ``features`` in training order and dtypes (extra columns dropped).
+
+        Raises :class:`SchemaError` listing the missing feature columns.
+        """
+        if not isinstance(features, pd.DataFrame):
+            raise SchemaError(
+                f"features must be a pandas DataFrame; got {type(features).__name__}.",
+                table="features",
+            )
+        missing = [c for c in self.feature_names if c not in features.columns]
+        if missing:
+            raise SchemaError(
+                f"features lack {len(missing)} column(s) the model needs: "
+                f"{format_examples(missing, total=len(missing), limit=10)}. Build them with "
+                "loyalty_ml.build_features and the model's feature configuration "
+                "(the same customers/campaigns tables as at training).",
+                table="features",
+                column=missing[0],
+            )
+        columns: dict[str, Any] = {}
+        for name in self.feature_names:
+            values = features[name]
+            if name in self.feature_categories:
+                dtype = pd.CategoricalDtype(list(self.feature_categories[name]))
+                text = values.astype("str").where(values.notna())
+                columns[name] = pd.Categorical(text, dtype=dtype)
+            else:
+                columns[name] = pd.to_numeric(values, errors="coerce").astype(np.float64)
+        return pd.DataFrame(columns, index=features.index)
+
+    # -- decisions -----------------------------------------------------------------------------
+    def decide(
+        self, features: pd.DataFrame, *, consent_marketing: pd.Series | None = None
+    ) -> pd.DataFrame:
+        """Decisions for every row of ``features`` (indexed like it).
+
+        Parameters
+        ----------
+        features : DataFrame
+            One row per customer with (at least) the columns in ``feature_names``, indexed by
+            ``customer_id``.
+        consent_marketing : Series of bool, optional
+            Marketing consent by customer id; customers without it get no offer.
+
+        Returns
+        -------
+        DataFrame
+            :data:`DECISION_COLUMNS`: ``churn_probability``, ``risk_band``, ``boundary_state``,
+            ``segment``, ``action``, ``channel``, ``rule``, ``offer_id`` (missing = no offer),
+            ``expected_net_value`` (0 without an offer), ``offer_reason`` and ``reason_1..3``.
+        """
+        X = self.prepare(features)
+        out = pd.DataFrame(index=X.index)
+        if len(X) == 0:
+            return _empty(X.index)
+        p = np.asarray(self.churn_model.predict_proba(X)[:, 1], dtype=np.float64)
+        out["churn_probability"] = p
+        triggers = self._triggers(X, p)
+        for column in ("risk_band", "boundary_state", "segment", "action", "channel", "rule"):
+            out[column] = triggers[column].astype("str").to_numpy()
+        offers = self._offers(X, out["action"], consent_marketing)
+        out[C.OFFER_ID] = offers[C.OFFER_ID].to_numpy()
+        out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
+        out["offer_reason"] = offers["reason"].to_numpy()
+        reasons = self._reasons(X)
+        for k in range(1, N_REASONS + 1):
+            out[f"reason_{k}"] = reasons[f"reason_{k}"].to_numpy()
+        for column in _TEXT_COLUMNS:
+            out[column] = out[column].astype("str")
+        return out[list(DECISION_COLUMNS)]
+
+    def _triggers(self, X: pd.DataFrame, p: np.ndarray) -> pd.DataFrame:
+        if self.trigger_policy is not None:
+            assigned: pd.DataFrame = self.trigger_policy.assign(X, p)
+            return assigned.reindex(X.index)
+        band = np.where(
+            p >= self.high_risk_threshold,
+            "high",
+            np.where(p >= self.medium_risk_threshold, "medium", "low"),
+        )
+        high = band == "high"
+        return pd.DataFrame(
+            {
+                "risk_band": band,
+                "boundary_state": "unknown",
+                "segment": "all",
+                "action": np.where(high, "retention_offer", "none"),
+                "channel": np.where(high, "email", "none"),
+                "rule": np.where(
+                    high,
+                    f"churn probability >= {self.high_risk_threshold}: retention offer",
+                    "no trigger fired",
+                ),
+            },
+            index=X.index,
+        )
+
+    def _offers(
+        self, X: pd.DataFrame, action: pd.Series, consent_marketing: pd.Series | None
+    ) -> pd.DataFrame:
+        none = pd.DataFrame(
+            {
+                C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
+                "expected_net_value": 0.0,
+                "reason": np.where(
+                    action.to_numpy() == "none", "no trigger fired", "no offer model"
+                ),
+            },
+            index=X.index,
+        )
+        if self.uplift_model is None:
+            return none
+        return self._choose_offers(X, action, consent_marketing, none)
+
+    def _choose_offers(
+        self,
+        X: pd.DataFrame,
+        action: pd.Series,
+        consent_marketing: pd.Series | None,
+        none: pd.DataFrame,
+    ) -> pd.DataFrame:
+        # Filled in when the offer policy is wired in (uplift model + catalog).
+        return none
+
+    def _reasons(self, X: pd.DataFrame) -> pd.DataFrame:
+        try:
+            explained: pd.DataFrame = self.churn_model.explain(X, top_k=N_REASONS)
+        except ModuleNotFoundError as exc:
+            # Reason codes ship with loyalty_ml.models.explain; without it decisions still work.
+            if exc.name != "loyalty_ml.models.explain":
+                raise
+            return pd.DataFrame(
+                {f"reason_{k}": pd.Series(pd.NA, index=X.index, dtype="str") for k in range(1, 4)}
+            )
+        return explained
+
+    def holdout_mask(self, index: pd.Index) -> np.ndarray:
+        """True for customers in the stable holdout group (no offers), by a hash of the id."""
+        if self.holdout_fraction <= 0 or len(index) == 0:
+            return np.zeros(len(index), dtype=bool)
+        ids = pd.Series(index.astype("str"), dtype="str")
+        hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
+        unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
+        return np.asarray(unit < self.holdout_fraction)
+
+
+def _empty(index: pd.Index) -> pd.DataFrame:
+    out = pd.DataFrame(index=index)
+    for column in DECISION_COLUMNS:
+        out[column] = pd.Series(
+            dtype=np.float64 if column in ("churn_probability", "expected_net_value") else "str"
+        )
+    return out

@@ -1,0 +1,136 @@
+"""The registered MLflow model: one ``mlflow.pyfunc.PythonModel`` around a :class:`LoyaltyPolicy`.
+
+Input: one row per customer with the feature columns (and optionally ``customer_id``). Output: one row
+per input row with the decision columns (and ``customer_id`` when it was given). Served with
+``mlflow models serve -m models:/loyalty_ml@champion --env-manager local``, it answers
+``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
+
+__all__ = ["LoyaltyPolicyModel", "input_example", "log_policy_model", "model_signature"]
+
+_ARTIFACT = "policy"
+_FLOAT_OUTPUTS = ("churn_probability", "expected_net_value")
+# Packages the pickled policy needs to load and run, pinned to what trained it.
+_RUNTIME = (
+    "loyalty_ml",
+    "mlflow",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "lightgbm",
+    "scipy",
+    "pyarrow",
+)
+
+
+class LoyaltyPolicyModel(PythonModel):
+    """The pyfunc wrapper; the policy itself is a pickled artifact loaded in ``load_context``."""
+
+    # MLflow reads predict's type hints (pd.DataFrame is one it understands); the column-level
+    # signature is given explicitly when the model is logged.
+    def load_context(self, context: Any) -> None:
+        with open(context.artifacts[_ARTIFACT], "rb") as handle:
+            self.policy: LoyaltyPolicy = pickle.load(handle)
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Decisions for each row of ``model_input`` (a DataFrame of feature columns)."""
+        frame = pd.DataFrame(model_input)
+        has_id = C.CUSTOMER_ID in frame.columns
+        if has_id:
+            frame = frame.set_index(C.CUSTOMER_ID)
+        decisions = self.policy.decide(frame)
+        if has_id:
+            decisions = decisions.reset_index()
+        else:
+            decisions = decisions.reset_index(drop=True)
+        return decisions
+
+
+def model_signature(policy: LoyaltyPolicy) -> Any:
+    """Feature columns in (``customer_id`` optional), decision columns out."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs: list[Any] = [ColSpec("string", C.CUSTOMER_ID, required=False)]
+    for name in policy.feature_names:
+        inputs.append(ColSpec("string" if name in policy.feature_categories else "double", name))
+    outputs: list[Any] = [ColSpec("string", C.CUSTOMER_ID, required=False)]
+    for name in DECISION_COLUMNS:
+        outputs.append(ColSpec("double" if name in _FLOAT_OUTPUTS else "string", name))
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def input_example(
+    policy: LoyaltyPolicy, features: pd.DataFrame, *, n_rows: int = 3
+) -> pd.DataFrame:
+    """A synthetic example: quantiles of each numeric feature and frequent levels of each category.
+
+    No row belongs to a real customer (each column is an aggregate of the training features) and the
+    ids are made up, so the example can be stored with the model.
+    """
+    qs = np.linspace(0.1, 0.9, n_rows)
+    rows: dict[str, Any] = {C.CUSTOMER_ID: [f"example_{i + 1}" for i in range(n_rows)]}
+    for name in policy.feature_names:
+        values = features[name]
+        if name in policy.feature_categories:
+            counts = values.astype("str").value_counts()
+            levels = list(counts.index[:n_rows]) or [""]
+            rows[name] = [levels[i % len(levels)] for i in range(n_rows)]
+        else:
+            numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=np.float64)
+            rows[name] = np.quantile(numbers, qs).round(4) if len(numbers) else np.zeros(n_rows)
+    return pd.DataFrame(rows)
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the packages the model needs at load time (installed versions)."""
+    out = []
+    for package in _RUNTIME:
+        try:
+            out.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            out.append(package)
+    return out
+
+
+def log_policy_model(
+    policy: LoyaltyPolicy,
+    *,
+    example_features: pd.DataFrame,
+    name: str = "model",
+    registered_model_name: str | None = None,
+) -> Any:
+    """Log ``policy`` as a pyfunc model in the active run (and register it); returns the ModelInfo."""
+    import mlflow
+
+    example = input_example(policy, example_features)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "policy.pkl"
+        with open(path, "wb") as handle:
+            pickle.dump(policy, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=LoyaltyPolicyModel(),
+            artifacts={_ARTIFACT: str(path)},
+            signature=model_signature(policy),
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=registered_model_name,
+        )

@@ -1,0 +1,176 @@
+"""The model registry: the promotion rule, aliases, and clear errors for unknown models and aliases.
+
+Versions are addressed by alias (``@champion``, ``@challenger``), never by stage. A new version becomes
+champion when there is no champion yet, or when it is not worse than the champion on the backtest (its
+metric >= the champion's minus ``tolerance``) AND it passes the fairness gate; otherwise it becomes the
+challenger, and the reason is recorded as a version tag and in the training run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from loyalty_ml.exceptions import ConfigError, TrackingError
+
+__all__ = [
+    "BACKTEST_METRIC_TAG",
+    "PromotionDecision",
+    "champion_metric",
+    "decide_promotion",
+    "describe_models",
+    "load_policy",
+    "parse_model_uri",
+    "set_alias",
+]
+
+#: Version tag that holds the backtest metric the promotion rule compares.
+BACKTEST_METRIC_TAG = "backtest_roc_auc"
+_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    """Where a new version goes and why."""
+
+    alias: str
+    promoted: bool
+    reason: str
+
+
+def decide_promotion(
+    *,
+    candidate_metric: float,
+    champion_metric: float | None,
+    tolerance: float = 0.005,
+    fairness_passed: bool = True,
+    fairness_reason: str = "",
+    champion_alias: str = "champion",
+    challenger_alias: str = "challenger",
+) -> PromotionDecision:
+    """The promotion rule (higher metric is better).
+
+    Examples
+    --------
+    >>> decide_promotion(candidate_metric=0.80, champion_metric=0.802, tolerance=0.005).alias
+    'champion'
+    >>> decide_promotion(candidate_metric=0.70, champion_metric=0.80).reason
+    'backtest roc_auc 0.7000 is worse than the champion 0.8000 by more than the tolerance 0.005'
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+        raise ConfigError(
+            f"The 'promotion_tolerance' parameter must be a number >= 0. Got {tolerance!r} instead."
+        )
+    if not fairness_passed:
+        why = f": {fairness_reason}" if fairness_reason else ""
+        return PromotionDecision(challenger_alias, False, f"fairness gate failed{why}")
+    if champion_metric is None or math.isnan(champion_metric):
+        return PromotionDecision(champion_alias, True, "no current champion with a backtest metric")
+    if math.isnan(candidate_metric):
+        return PromotionDecision(challenger_alias, False, "the backtest metric is undefined (NaN)")
+    if candidate_metric >= champion_metric - tolerance:
+        return PromotionDecision(
+            champion_alias,
+            True,
+            f"backtest roc_auc {candidate_metric:.4f} is not worse than the champion "
+            f"{champion_metric:.4f} (tolerance {tolerance})",
+        )
+    return PromotionDecision(
+        challenger_alias,
+        False,
+        f"backtest roc_auc {candidate_metric:.4f} is worse than the champion "
+        f"{champion_metric:.4f} by more than the tolerance {tolerance}",
+    )
+
+
+def parse_model_uri(model_uri: str) -> tuple[str, str | None, str | None]:
+    """``(name, alias, version)`` of a ``models:/name@alias`` or ``models:/name/3`` URI.
+
+    Examples
+    --------
+    >>> parse_model_uri("models:/loyalty_ml@champion")
+    ('loyalty_ml', 'champion', None)
+    """
+    match = _URI.match(model_uri) if isinstance(model_uri, str) else None
+    if match is None:
+        raise TrackingError(
+            f"model_uri must look like 'models:/<name>@<alias>' or 'models:/<name>/<version>'. "
+            f"Got {model_uri!r} instead."
+        )
+    return match["name"], match["alias"], match["version"]
+
+
+def describe_models(client: Any) -> str:
+    """Registered models and their aliases, for error messages (``"none"`` when the registry is empty)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        models = client.search_registered_models()
+    except MlflowException:  # best effort: only used to enrich an error message
+        return "unknown"
+    parts = []
+    for model in models:
+        aliases = sorted(getattr(model, "aliases", {}) or {})
+        parts.append(f"{model.name} (aliases: {', '.join(aliases) or 'none'})")
+    return "; ".join(parts) or "none"
+
+
+def champion_metric(
+    client: Any, name: str, alias: str = "champion"
+) -> tuple[str | None, float | None]:
+    """``(version, backtest metric)`` of the version holding ``alias``; ``(None, None)`` when none does."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        return None, None
+    try:
+        version = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None, None
+    value = version.tags.get(BACKTEST_METRIC_TAG)
+    return str(version.version), (float(value) if value is not None else None)
+
+
+def set_alias(client: Any, name: str, version: str, decision: PromotionDecision) -> None:
+    """Point ``decision.alias`` at ``version`` and record the reason on the version."""
+    client.set_registered_model_alias(name, decision.alias, version)
+    client.set_model_version_tag(name, version, "promotion", decision.alias)
+    client.set_model_version_tag(name, version, "promotion_reason", decision.reason)
+
+
+def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
+    """Load the registered pyfunc at ``model_uri``: its :class:`LoyaltyPolicy` and registry version.
+
+    Raises :class:`TrackingError` naming the model and alias, and listing what the registry holds,
+    when the model or alias is unknown.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    name, alias, version = parse_model_uri(model_uri)
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        client.get_registered_model(name)
+        if alias is not None:
+            found = client.get_model_version_by_alias(name, alias)
+        else:
+            found = client.get_model_version(name, str(version))
+    except MlflowException as exc:
+        what = f"alias {alias!r}" if alias is not None else f"version {version}"
+        raise TrackingError(
+            f"Cannot find model {name!r} with {what} in the registry at {tracking_uri!r} "
+            f"({exc.message if hasattr(exc, 'message') else exc}). Registered models: "
+            f"{describe_models(client)}. Train one with `loyalty-ml train` or "
+            "loyalty_ml.train_and_register, or fix model_uri."
+        ) from exc
+    try:
+        model = mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        raise TrackingError(
+            f"Cannot load model {model_uri!r} from {tracking_uri!r}: {exc}"
+        ) from exc
+    return model.unwrap_python_model().policy, str(found.version)

@@ -1,0 +1,243 @@
+"""``score_customers``: the nightly job. Features as of a date, the registered policy, one row per customer.
+
+Features are built once (vectorised); decisions are made batch by batch, so the memory taken by
+reasons, uplift effects and offer choices is bounded by ``batch_size`` rows. Drift is counted per batch
+against the training profile carried by the model (PSI, see :mod:`loyalty_ml.tracking.drift`). A
+scoring run is logged with row counts, the score distribution and drift; nothing logged names a
+customer.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.features import build_features
+from loyalty_ml.features._time import to_as_of
+from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking._mlflow import use_tracking_uri
+from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
+from loyalty_ml.tracking.registry import load_policy
+from loyalty_ml.tracking.train import customers_with_id_column, without_profiling_consent
+
+__all__ = ["SCORE_COLUMNS", "score_customers", "score_features"]
+
+#: Columns of the :func:`score_customers` output (indexed by ``customer_id``).
+SCORE_COLUMNS: tuple[str, ...] = ("status", *DECISION_COLUMNS)
+_NO_CONSENT = "no_profiling_consent"
+
+
+def score_customers(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object,
+    model_uri: str = "models:/loyalty_ml@champion",
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    batch_size: int = 100_000,
+    tracking_uri: str | None = None,
+    log_run: bool = True,
+    experiment: str = "loyalty_ml_scoring",
+    psi_limit: float = 0.2,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Decisions for every customer with a purchase before ``as_of``, from a registered model.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions; rows at or after ``as_of`` are ignored.
+    as_of : date-like
+        Scoring date (features use only what happened before it).
+    model_uri : str
+        ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
+    customers, campaigns : DataFrame, optional
+        As at training (the model's features may need them). Customers whose ``consent_profiling`` is
+        False are not profiled: their row has ``status="no_profiling_consent"``, no score, no action;
+        customers whose ``consent_marketing`` is False get no offer.
+    batch_size : int
+        Customers per decision batch.
+    tracking_uri : str, optional
+        MLflow tracking URI (default ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
+    log_run : bool
+        Log a scoring run (row counts, score distribution, PSI drift).
+    experiment : str
+        Experiment of the scoring run.
+    psi_limit : float
+        A :class:`DriftWarning` is issued when the churn score or any feature has a PSI above it.
+    progress : bool, optional
+        Show a progress bar over batches; by default only when stderr is a terminal.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (sorted): ``status`` (``"scored"`` or
+        ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`.
+
+    Raises
+    ------
+    TrackingError
+        Unknown model or alias; unreachable tracking server.
+    SchemaError
+        The features lack columns the model needs (they are listed).
+    """
+    import mlflow
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(
+            f"The 'batch_size' parameter of score_customers must be an int >= 1. Got {batch_size!r} instead."
+        )
+    cutoff = to_as_of(as_of)
+    with use_tracking_uri(tracking_uri) as uri:
+        policy, version = load_policy(model_uri, tracking_uri=uri)
+        customers = customers_with_id_column(customers)
+        excluded = without_profiling_consent(customers)
+        history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
+        if len(history) == 0:
+            raise DataError(f"score_customers: no transactions before as_of={cutoff.date()}.")
+        no_consent = history[C.CUSTOMER_ID].isin(excluded).to_numpy()
+        people = (
+            customers.loc[~customers[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+            if customers is not None
+            else None
+        )
+        features = build_features(
+            history.loc[~no_consent],
+            as_of=cutoff,
+            customers=people,
+            campaigns=campaigns,
+            config=policy.feature_config,
+        )
+        consent = _marketing_consent(customers)
+        scored, psi = score_features(
+            policy, features, consent_marketing=consent, batch_size=batch_size, progress=progress
+        )
+        skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
+        out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
+        out.index.name = C.CUSTOMER_ID
+        drifted = psi[psi > psi_limit].sort_values(ascending=False)
+        if len(drifted):
+            warnings.warn(
+                f"score_customers: {len(drifted)} column(s) drifted past PSI {psi_limit} against "
+                f"training: {', '.join(f'{k}={v:.3f}' for k, v in drifted.head(5).items())}. "
+                "Check the input data, or retrain.",
+                DriftWarning,
+                stacklevel=2,
+            )
+        if log_run:
+            _log_scoring_run(
+                mlflow,
+                experiment=experiment,
+                out=out,
+                psi=psi,
+                psi_limit=psi_limit,
+                params={
+                    "model_uri": model_uri,
+                    "model_version": version,
+                    "as_of": str(cutoff.date()),
+                    "batch_size": batch_size,
+                    "psi_limit": psi_limit,
+                },
+                n_transactions=len(history),
+            )
+    return out
+
+
+def score_features(
+    policy: LoyaltyPolicy,
+    features: pd.DataFrame,
+    *,
+    consent_marketing: pd.Series | None = None,
+    batch_size: int = 100_000,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Decide batch by batch; returns the decisions (``status="scored"``) and PSI per profiled column."""
+    from tqdm.auto import tqdm
+
+    policy.prepare(features.iloc[:0])  # fail fast, before any batch, on missing feature columns
+    counter = DriftCounter(policy.drift_profile) if policy.drift_profile is not None else None
+    starts = range(0, len(features), batch_size)
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    parts = []
+    for start in tqdm(starts, desc="scoring", unit="batch", disable=not show):
+        batch = features.iloc[start : start + batch_size]
+        decisions = policy.decide(batch, consent_marketing=consent_marketing)
+        if counter is not None:
+            counter.update(batch.assign(churn_probability=decisions["churn_probability"]))
+        parts.append(decisions)
+    decided = pd.concat(parts) if parts else policy.decide(features)
+    decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
+    psi = counter.psi() if counter is not None else pd.Series(dtype=np.float64, name="psi")
+    return decided, psi
+
+
+def _not_profiled(ids: pd.Index) -> pd.DataFrame:
+    out = pd.DataFrame(index=ids)
+    for column in SCORE_COLUMNS:
+        if column in ("churn_probability", "expected_net_value"):
+            out[column] = np.nan
+        else:
+            out[column] = pd.Series(pd.NA, index=ids, dtype="str")
+    out["status"] = _NO_CONSENT
+    out["action"] = "none"
+    out["offer_reason"] = "no profiling consent"
+    out["reason_1"] = "not scored: the customer has not consented to profiling"
+    return out.astype(
+        {c: "str" for c in SCORE_COLUMNS if c not in ("churn_probability", "expected_net_value")}
+    )
+
+
+def _marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
+    if customers is None or C.CONSENT_MARKETING not in customers.columns:
+        return None
+    return pd.Series(
+        customers[C.CONSENT_MARKETING].fillna(False).astype(bool).to_numpy(),
+        index=pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID),
+    )
+
+
+def _log_scoring_run(
+    mlflow: Any,
+    *,
+    experiment: str,
+    out: pd.DataFrame,
+    psi: pd.Series,
+    psi_limit: float,
+    params: dict[str, Any],
+    n_transactions: int,
+) -> None:
+    scored = out.loc[out["status"] == "scored"]
+    p = scored["churn_probability"].to_numpy(dtype=np.float64)
+    metrics: dict[str, float] = {
+        "n_rows": float(len(out)),
+        "n_scored": float(len(scored)),
+        "n_no_profiling_consent": float((out["status"] == _NO_CONSENT).sum()),
+        "n_transactions": float(n_transactions),
+        "n_offers": float(scored[C.OFFER_ID].notna().sum()),
+        "expected_net_value_total": float(scored["expected_net_value"].sum()),
+    }
+    if len(p):
+        metrics["churn_probability_mean"] = float(p.mean())
+        for q in (10, 50, 90):
+            metrics[f"churn_probability_p{q}"] = float(np.percentile(p, q))
+    for column in ("risk_band", "action"):
+        for level, share in scored[column].value_counts(normalize=True).items():
+            metrics[f"share_{column}_{level}"] = float(share)
+    finite = psi.dropna()
+    if len(finite):
+        metrics["psi_max"] = float(finite.max())
+        metrics["n_columns_psi_over_limit"] = float((finite > psi_limit).sum())
+    if "churn_probability" in finite.index:
+        metrics["psi_churn_probability"] = float(finite["churn_probability"])
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=f"score {params['as_of']}"):
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        mlflow.set_tag("drift_warning", str(bool(len(finite) and finite.max() > psi_limit)))
+        mlflow.log_text(psi.rename_axis("column").to_frame().to_csv(), "drift/psi.csv")

@@ -1,0 +1,383 @@
+"""``train_and_register``: one tracked MLflow run from transactions to a registered policy model.
+
+The run logs parameters, the data window and row counts, a hash of the inputs, backtest metrics, plots
+and the model; nothing logged holds a customer id or a personal attribute (plots and tables are
+aggregates; the model's input example is synthetic). Customers without profiling consent are left out
+of training altogether, and counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.features import FeatureConfig, build_features, training_table
+from loyalty_ml.features._time import to_as_of
+from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking._mlflow import use_tracking_uri
+from loyalty_ml.tracking.drift import DriftProfile
+from loyalty_ml.tracking.hashing import hash_frames
+from loyalty_ml.tracking.policy import LoyaltyPolicy
+from loyalty_ml.tracking.registry import (
+    BACKTEST_METRIC_TAG,
+    champion_metric,
+    decide_promotion,
+    set_alias,
+)
+
+__all__ = ["TrainingResult", "train_and_register"]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What :func:`train_and_register` produced.
+
+    Attributes
+    ----------
+    run_id : str
+        The MLflow run.
+    model_name, version : str
+        The registered model and its new version.
+    alias : str
+        ``"champion"`` (promoted) or ``"challenger"``.
+    promoted : bool
+        Whether the version became champion.
+    reason : str
+        Why (the promotion rule's verdict).
+    metrics : dict
+        Everything logged as a metric.
+    tracking_uri : str
+        Where the run and the model live.
+    policy : LoyaltyPolicy
+        The registered decision chain.
+    """
+
+    run_id: str
+    model_name: str
+    version: str
+    alias: str
+    promoted: bool
+    reason: str
+    metrics: dict[str, float]
+    tracking_uri: str
+    policy: LoyaltyPolicy = field(repr=False)
+
+    @property
+    def model_uri(self) -> str:
+        """``models:/<name>/<version>`` of the new version."""
+        return f"models:/{self.model_name}/{self.version}"
+
+
+def _cutoffs(
+    first: pd.Timestamp, as_of: pd.Timestamp, *, horizon_days: int, n_cutoffs: int, spacing: int
+) -> list[pd.Timestamp]:
+    last = (as_of - pd.Timedelta(days=horizon_days)).normalize()
+    cutoffs = [last - pd.Timedelta(days=spacing * i) for i in range(n_cutoffs)]
+    usable = [c for c in cutoffs if c > first]
+    if len(usable) < 2:
+        raise DataError(
+            f"train_and_register: as_of={as_of.date()} with horizon_days={horizon_days} leaves "
+            f"{len(usable)} cutoff(s) after the first purchase ({first.date()}); the backtest needs "
+            "at least 2. Use a later as_of, a shorter horizon or a smaller cutoff_spacing_days."
+        )
+    return sorted(usable)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ConfigError(
+            f"The '{name}' parameter of train_and_register must be an int >= {minimum}. "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Customers with ``customer_id`` as a column (validate_customers returns it as the index)."""
+    if customers is None or C.CUSTOMER_ID in customers.columns:
+        return customers
+    if customers.index.name == C.CUSTOMER_ID:
+        return customers.reset_index()
+    raise DataError(
+        f"customers has no {C.CUSTOMER_ID!r} column or index; it has {list(customers.columns)}. "
+        "Run validate_customers first."
+    )
+
+
+def without_profiling_consent(customers: pd.DataFrame | None) -> pd.Index:
+    """Ids of the customers whose ``consent_profiling`` is False (empty without that column)."""
+    if customers is None or C.CONSENT_PROFILING not in customers.columns:
+        return pd.Index([])
+    consent = customers[C.CONSENT_PROFILING].fillna(False).astype(bool).to_numpy()
+    return pd.Index(customers[C.CUSTOMER_ID].to_numpy()[~consent])
+
+
+def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
+    # Scoring must produce the training columns: freeze the channel list seen in training.
+    if config.channels is not None or C.CHANNEL not in tx.columns:
+        return config
+    seen = tuple(sorted(str(c) for c in tx[C.CHANNEL].dropna().unique()))
+    return dataclasses.replace(config, channels=seen) if seen else config
+
+
+def train_and_register(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    offers: pd.DataFrame | None = None,
+    horizon_days: int = 90,
+    model_name: str = "loyalty_ml",
+    alias: str = "champion",
+    tracking_uri: str | None = None,
+    experiment: str = "loyalty_ml",
+    n_cutoffs: int = 4,
+    cutoff_spacing_days: int = 30,
+    promotion_tolerance: float = 0.005,
+    fairness_override: bool = False,
+    value_per_conversion: float | None = None,
+    feature_config: FeatureConfig | None = None,
+    churn_params: dict[str, Any] | None = None,
+    random_state: int = 0,
+) -> TrainingResult:
+    """Train the churn model (and the offer policy), log one MLflow run, register the policy model.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (see :func:`loyalty_ml.validate_transactions`); only rows before
+        ``as_of`` are used.
+    as_of : date-like
+        The training date: the last cutoff is ``as_of - horizon_days`` so its labels end at ``as_of``.
+    customers, campaigns, offers : DataFrame, optional
+        Canonical customers (indexed by ``customer_id``), campaign history and offers catalog.
+    horizon_days : int
+        Churn label horizon.
+    model_name, alias : str
+        Registered model name, and the alias a promoted version gets (``"champion"``); a version that
+        is not promoted gets ``"challenger"``.
+    tracking_uri : str, optional
+        MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
+    experiment : str
+        MLflow experiment name.
+    n_cutoffs, cutoff_spacing_days : int
+        Training cutoffs every ``cutoff_spacing_days`` going back from the last one; the latest cutoff
+        is the backtest (train on the earlier ones, evaluate on it).
+    promotion_tolerance : float
+        How much lower than the champion's backtest ROC AUC a new version may be and still be promoted.
+    fairness_override : bool
+        Promote despite a failed fairness gate (recorded in the run).
+    value_per_conversion : float, optional
+        Margin of one conversion for offer economics; default the mean margin (or amount) per order.
+    feature_config : FeatureConfig, optional
+        Feature options (the channel list is frozen from the training data when not given).
+    churn_params : dict, optional
+        Hyperparameters of :class:`~loyalty_ml.models.churn.ChurnModel`.
+    random_state : int
+        Seed of every random step.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    import mlflow
+
+    from loyalty_ml.evaluation.churn_metrics import evaluate_churn
+    from loyalty_ml.models.churn import ChurnModel
+
+    horizon_days = _check_int("horizon_days", horizon_days, 1)
+    n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
+    spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
+    cutoff = to_as_of(as_of)
+    if C.TIMESTAMP not in transactions.columns:
+        raise DataError(
+            f"transactions has no {C.TIMESTAMP!r} column; it has {list(transactions.columns)}. "
+            "Run validate_transactions first."
+        )
+
+    customers = customers_with_id_column(customers)
+    excluded = without_profiling_consent(customers)
+    tx = transactions.loc[
+        (transactions[C.TIMESTAMP] < cutoff).to_numpy()
+        & ~transactions[C.CUSTOMER_ID].isin(excluded).to_numpy()
+    ]
+    if len(tx) == 0:
+        raise DataError(
+            f"train_and_register: no transactions before as_of={cutoff.date()} from customers with "
+            "profiling consent."
+        )
+    people = (
+        customers.loc[~customers[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+        if customers is not None
+        else None
+    )
+    config = _fixed_channels(feature_config or FeatureConfig(), tx)
+    first = pd.Timestamp(tx[C.TIMESTAMP].min())
+    cutoffs = _cutoffs(
+        first, cutoff, horizon_days=horizon_days, n_cutoffs=n_cutoffs, spacing=spacing
+    )
+
+    X, y = training_table(
+        tx,
+        cutoffs=cutoffs,
+        horizon_days=horizon_days,
+        customers=people,
+        campaigns=campaigns,
+        config=config,
+        observation_end=cutoff,
+        progress=False,
+    )
+    as_of_level = X.index.get_level_values(C.AS_OF)
+    test = np.asarray(as_of_level == cutoffs[-1])
+    params = {"random_state": random_state, **(churn_params or {})}
+    backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
+    p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
+    evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
+    churn = ChurnModel(**params).fit(X, y)
+
+    # The reference population for drift: every customer as of the training date, as scoring sees it.
+    latest = build_features(tx, as_of=cutoff, customers=people, campaigns=campaigns, config=config)
+    categories = {
+        str(c): tuple(str(v) for v in X[c].cat.categories)
+        for c in X.columns
+        if isinstance(X[c].dtype, pd.CategoricalDtype)
+    }
+    profile_frame = latest.assign(churn_probability=churn.predict_proba(latest)[:, 1])
+    value = (
+        float(value_per_conversion)
+        if value_per_conversion is not None
+        else _value_per_conversion(tx)
+    )
+    metrics: dict[str, float] = {
+        f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if _is_number(v)
+    }
+    counts = {
+        "n_transactions": len(tx),
+        "n_customers": int(tx[C.CUSTOMER_ID].nunique()),
+        "n_excluded_no_profiling_consent": len(excluded),
+        "n_training_rows": len(X),
+        "n_backtest_train_rows": int((~test).sum()),
+        "n_backtest_rows": int(test.sum()),
+        "n_features": X.shape[1],
+        "churn_rate_training": float(y.mean()),
+    }
+    policy = LoyaltyPolicy(
+        feature_config=config,
+        feature_names=tuple(str(c) for c in X.columns),
+        feature_categories=categories,
+        churn_model=churn,
+        value_per_conversion=value,
+        drift_profile=DriftProfile.from_frame(profile_frame),
+        training_summary={
+            "as_of": str(cutoff.date()),
+            "horizon_days": horizon_days,
+            "cutoffs": [str(c.date()) for c in cutoffs],
+            **counts,
+            **metrics,
+        },
+    )
+
+    with use_tracking_uri(tracking_uri) as uri:
+        mlflow.set_experiment(experiment)
+        client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+        with mlflow.start_run(run_name=f"train {cutoff.date()}") as run:
+            mlflow.log_params(
+                {
+                    "as_of": str(cutoff.date()),
+                    "horizon_days": horizon_days,
+                    "n_cutoffs": len(cutoffs),
+                    "cutoff_spacing_days": spacing,
+                    "cutoffs": ",".join(str(c.date()) for c in cutoffs),
+                    "model_name": model_name,
+                    "promotion_tolerance": promotion_tolerance,
+                    "fairness_override": fairness_override,
+                    "value_per_conversion": round(value, 4),
+                    "random_state": random_state,
+                    "uses_customers": customers is not None,
+                    "uses_campaigns": campaigns is not None,
+                    "uses_offers": offers is not None,
+                    **{f"feature_{k}": v for k, v in dataclasses.asdict(config).items()},
+                    **{f"churn_{k}": v for k, v in churn.get_params().items()},
+                }
+            )
+            mlflow.set_tags(
+                {
+                    "input_sha256": hash_frames(
+                        transactions=transactions,
+                        customers=customers,
+                        campaigns=campaigns,
+                        offers=offers,
+                    ),
+                    "data_start": str(first.date()),
+                    "data_end": str(pd.Timestamp(tx[C.TIMESTAMP].max()).date()),
+                    "churn_calibration": str(churn.calibration_),
+                }
+            )
+            mlflow.log_metrics({**metrics, **{k: float(v) for k, v in counts.items()}})
+            mlflow.log_figure(evaluation.plot_calibration(), "plots/calibration.png")
+            mlflow.log_figure(evaluation.plot_lift(), "plots/lift.png")
+            mlflow.log_figure(churn.plot_shap_summary(latest), "plots/shap_summary.png")
+            mlflow.log_text(
+                evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv"
+            )
+            mlflow.log_text(evaluation.lift.to_csv(index=False), "tables/backtest_lift.csv")
+            from loyalty_ml.tracking.pyfunc import log_policy_model
+
+            info = log_policy_model(
+                policy, example_features=latest, name="model", registered_model_name=model_name
+            )
+            version = str(info.registered_model_version)
+            client.set_model_version_tag(
+                model_name, version, BACKTEST_METRIC_TAG, str(metrics["backtest_roc_auc"])
+            )
+            _, current = champion_metric(client, model_name, alias)
+            decision = decide_promotion(
+                candidate_metric=metrics["backtest_roc_auc"],
+                champion_metric=current,
+                tolerance=promotion_tolerance,
+                fairness_passed=True,
+                champion_alias=alias,
+            )
+            set_alias(client, model_name, version, decision)
+            mlflow.set_tags(
+                {
+                    "registered_model": model_name,
+                    "registered_version": version,
+                    "promotion": decision.alias,
+                    "promotion_reason": decision.reason,
+                }
+            )
+            mlflow.log_text(
+                json.dumps(policy.training_summary, indent=2, default=str),
+                "training_summary.json",
+            )
+    return TrainingResult(
+        run_id=run.info.run_id,
+        model_name=model_name,
+        version=version,
+        alias=decision.alias,
+        promoted=decision.promoted,
+        reason=decision.reason,
+        metrics={**metrics, **{k: float(v) for k, v in counts.items()}},
+        tracking_uri=uri,
+        policy=policy,
+    )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
+def _value_per_conversion(tx: pd.DataFrame) -> float:
+    # The value of bringing back one purchase: the mean margin of an order (amount when no margin).
+    column = C.MARGIN if C.MARGIN in tx.columns else C.AMOUNT
+    keys = [C.CUSTOMER_ID, C.ORDER_ID] if C.ORDER_ID in tx.columns else [C.CUSTOMER_ID, C.TIMESTAMP]
+    per_order = tx.groupby(keys, sort=False, observed=True)[column].sum()
+    return float(max(per_order.mean(), 0.0)) if len(per_order) else 0.0

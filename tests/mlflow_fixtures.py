@@ -1,0 +1,78 @@
+"""Shared MLflow test helpers: a small simulated programme and a trained registry in a temp folder.
+
+Real MLflow throughout (embedded SQLite store), no mocks. Imported by the tracking and CLI tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: MLflow warns about its own type hints when mlflow.pyfunc is first imported; nothing we can change.
+MLFLOW_IMPORT_WARNING = "ignore:.*Any type hint is inferred as AnyType:UserWarning"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def subprocess_env(tracking_uri: str) -> dict[str, str]:
+    """Environment for a child process: the repo importable, MLflow pointed at ``tracking_uri``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["MLFLOW_TRACKING_URI"] = tracking_uri
+    return env
+
+
+def venv_bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+@dataclass
+class Registry:
+    folder: Path
+    tracking_uri: str
+    data: Any
+    champion: Any
+    challenger: Any
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """Two versions of the policy model: a champion, then a challenger trained on less data."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.tracking.train import train_and_register
+
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    data = simulate(n_customers=1200, start="2023-01-01", end="2024-12-31", seed=3)
+    churn_params = {"n_estimators": 60, "early_stopping_rounds": 10}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)  # MLflow puts artifacts of the embedded store in the working folder
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        champion = train_and_register(
+            data.transactions,
+            as_of="2024-12-01",
+            customers=data.customers,
+            tracking_uri=uri,
+            churn_params=churn_params,
+        )
+        # Few trees and huge leaves: clearly worse on the backtest, so it must not be promoted.
+        challenger = train_and_register(
+            data.transactions,
+            as_of="2024-12-01",
+            customers=data.customers,
+            tracking_uri=uri,
+            churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+        )
+        yield Registry(folder, uri, data, champion, challenger)

@@ -1,0 +1,87 @@
+"""PSI: exact values on tiny vectors, profiles of numbers and categories, streaming equals one shot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.tracking.drift import (
+    ColumnProfile,
+    DriftCounter,
+    DriftProfile,
+    population_stability_index,
+    psi,
+)
+
+
+def test_psi_exact_values() -> None:
+    assert psi(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 0.0
+    # (0.25-0.5)ln(0.5) + (0.75-0.5)ln(1.5)
+    expected = -0.25 * np.log(0.5) + 0.25 * np.log(1.5)
+    assert psi(np.array([1, 1]), np.array([1, 3])) == pytest.approx(expected)
+    assert np.isnan(psi(np.array([0, 0]), np.array([1, 1])))
+
+
+def test_psi_refuses_mismatched_bins() -> None:
+    with pytest.raises(ConfigError, match="same bins"):
+        psi(np.array([0.5, 0.5]), np.array([1.0, 0.0, 0.0]))
+
+
+def test_numeric_profile_bins_and_missing_bucket() -> None:
+    column = ColumnProfile.from_values("x", pd.Series([1.0, 2.0, 3.0, 4.0, np.nan]), bins=2)
+    assert column.edges == (2.5,)
+    assert column.expected == (0.4, 0.4, 0.2)
+    counts = column.counts(pd.Series([0.0, 10.0, 10.0, np.nan]))
+    assert counts.tolist() == [1, 2, 1]
+
+
+def test_categorical_profile_has_other_and_missing() -> None:
+    values = pd.Series(["a", "a", "b", None], dtype="category")
+    column = ColumnProfile.from_values("c", values)
+    assert column.kind == "categorical"
+    assert column.levels == ("a", "b")
+    assert column.counts(pd.Series(["b", "z", None, "a"])).tolist() == [1, 1, 1, 1]
+
+
+def test_profile_detects_a_shift() -> None:
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"x": rng.normal(size=4000), "c": rng.choice(["u", "v"], 4000)})
+    profile = DriftProfile.from_frame(ref)
+    same = profile.compare(ref)
+    assert same.max() == pytest.approx(0.0, abs=1e-12)
+    moved = profile.compare(ref.assign(x=ref["x"] + 1.0))
+    assert moved["x"] > 0.2 and moved["c"] == pytest.approx(0.0, abs=1e-12)
+    assert population_stability_index(ref["x"], ref["x"] + 1.0) == pytest.approx(moved["x"])
+
+
+def test_counter_needs_every_profiled_column() -> None:
+    counter = DriftCounter(
+        DriftProfile.from_frame(pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, 2.0]}))
+    )
+    with pytest.raises(SchemaError, match=r"lacks profiled columns \['y'\]"):
+        counter.update(pd.DataFrame({"x": [1.0]}))
+
+
+def test_bins_must_be_at_least_two() -> None:
+    with pytest.raises(ConfigError, match="'bins' parameter of DriftProfile must be an int >= 2"):
+        DriftProfile.from_frame(pd.DataFrame({"x": [1.0]}), bins=1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6) | st.none(), min_size=2, max_size=60),
+    split=st.integers(1, 59),
+)
+def test_streaming_counts_equal_one_shot(values: list[float | None], split: int) -> None:
+    frame = pd.DataFrame({"x": pd.Series(values, dtype="float64")})
+    profile = DriftProfile.from_frame(frame.iloc[::2] if len(frame) > 3 else frame)
+    counter = DriftCounter(profile)
+    cut = min(split, len(frame))
+    counter.update(frame.iloc[:cut])
+    counter.update(frame.iloc[cut:])
+    pd.testing.assert_series_equal(counter.psi(), profile.compare(frame))
+    assert counter.counts_["x"].sum() == len(frame)

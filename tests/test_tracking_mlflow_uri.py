@@ -1,0 +1,60 @@
+"""Tracking-URI resolution (argument > env > embedded sqlite) and the unreachable-server error."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from loyalty_ml.exceptions import TrackingError
+from loyalty_ml.tracking._mlflow import check_reachable, resolve_tracking_uri, use_tracking_uri
+
+
+def test_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_tracking_uri() == f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:1")
+    assert resolve_tracking_uri() == "http://127.0.0.1:1"
+    assert resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_bad_uri_type() -> None:
+    with pytest.raises(TrackingError, match="'tracking_uri' parameter must be a string"):
+        resolve_tracking_uri(5)  # type: ignore[arg-type]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_server_fails_fast() -> None:
+    uri = f"http://127.0.0.1:{_closed_port()}"
+    start = time.monotonic()
+    with pytest.raises(
+        TrackingError, match=r"tracking server at 'http://127\.0\.0\.1:\d+' is unreachable"
+    ):
+        check_reachable(uri)
+    assert time.monotonic() - start < 10
+    check_reachable("sqlite:///nowhere.db")  # local stores are not checked
+
+
+def test_use_tracking_uri_restores_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{(tmp_path / 'a.db').as_posix()}"
+    with use_tracking_uri(uri) as used:
+        assert used == uri and mlflow.get_tracking_uri() == uri
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///before.db")
+    with use_tracking_uri(uri):
+        assert os.environ["MLFLOW_TRACKING_URI"] == uri
+    assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///before.db"

@@ -1,0 +1,173 @@
+"""train_and_register and score_customers end to end on the embedded MLflow store (no mocks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import mlflow
+import mlflow_fixtures
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow_fixtures import MLFLOW_IMPORT_WARNING, Registry, subprocess_env
+
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, TrackingError
+from loyalty_ml.tracking.policy import DECISION_COLUMNS
+from loyalty_ml.tracking.scoring import SCORE_COLUMNS, score_customers, score_features
+from loyalty_ml.tracking.train import train_and_register
+
+registry = mlflow_fixtures.registry
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)]
+
+
+def test_first_version_is_champion_and_worse_one_is_challenger(registry: Registry) -> None:
+    assert (registry.champion.alias, registry.champion.promoted) == ("champion", True)
+    assert (registry.challenger.alias, registry.challenger.promoted) == ("challenger", False)
+    assert "worse than the champion" in registry.challenger.reason
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    champ = client.get_model_version_by_alias("loyalty_ml", "champion")
+    chall = client.get_model_version_by_alias("loyalty_ml", "challenger")
+    assert (str(champ.version), str(chall.version)) == (
+        registry.champion.version,
+        registry.challenger.version,
+    )
+    assert chall.tags["promotion_reason"] == registry.challenger.reason
+    assert champ.current_stage in (None, "None")  # aliases, never stages
+
+
+def test_the_run_logs_params_metrics_hash_plots_and_model(registry: Registry) -> None:
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    run = client.get_run(registry.champion.run_id)
+    assert run.data.params["as_of"] == "2024-12-01" and run.data.params["horizon_days"] == "90"
+    assert len(run.data.tags["input_sha256"]) == 64
+    assert run.data.tags["data_start"] >= "2023-01-01"
+    for key in (
+        "backtest_roc_auc",
+        "backtest_ece",
+        "n_training_rows",
+        "n_excluded_no_profiling_consent",
+    ):
+        assert key in run.data.metrics
+    assert run.data.metrics["backtest_roc_auc"] > 0.6
+    paths = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/calibration.png", "plots/lift.png", "plots/shap_summary.png"} <= paths
+
+
+def test_no_customer_ids_in_the_input_example(registry: Registry) -> None:
+    model = mlflow.models.Model.load(f"{registry.champion.model_uri}")
+    example = model.load_input_example(
+        mlflow.artifacts.download_artifacts(registry.champion.model_uri)
+    )
+    assert example["customer_id"].str.startswith("example_").all()
+    real = set(registry.data.customers["customer_id"].astype(str))
+    assert not real & set(example["customer_id"])
+
+
+def test_score_customers_one_row_per_customer(registry: Registry) -> None:
+    data = registry.data
+    scores = score_customers(
+        data.transactions,
+        as_of="2024-12-31",
+        customers=data.customers,
+        tracking_uri=registry.tracking_uri,
+        batch_size=300,
+    )
+    # a month after training, the population has not moved past the PSI limit (no DriftWarning:
+    # warnings are errors in this test run)
+    before = data.transactions.loc[data.transactions["timestamp"] < "2024-12-31", "customer_id"]
+    assert scores.index.is_unique and set(scores.index) == set(before)
+    assert list(scores.columns) == list(SCORE_COLUMNS)
+    no_consent = data.customers.loc[~data.customers["consent_profiling"], "customer_id"]
+    skipped = scores.loc[scores.index.isin(no_consent)]
+    assert len(skipped) > 0
+    assert (skipped["status"] == "no_profiling_consent").all()
+    assert skipped["churn_probability"].isna().all() and (skipped["action"] == "none").all()
+    scored = scores.loc[scores["status"] == "scored"]
+    assert scored["churn_probability"].between(0, 1).all()
+    assert set(scored["risk_band"]) <= {"low", "medium", "high"}
+    # the scoring run is logged with counts and drift
+    runs = mlflow.search_runs(experiment_names=["loyalty_ml_scoring"], output_format="pandas")
+    assert runs["metrics.n_rows"].iloc[0] == len(scores)
+    assert "metrics.psi_churn_probability" in runs.columns
+
+
+def test_batches_do_not_change_decisions(registry: Registry) -> None:
+    from loyalty_ml.features import build_features
+
+    policy = registry.champion.policy
+    X = build_features(
+        registry.data.transactions,
+        as_of="2024-12-01",
+        customers=registry.data.customers,
+        config=policy.feature_config,
+    )
+    a, psi_a = score_features(policy, X, batch_size=len(X))
+    b, psi_b = score_features(policy, X, batch_size=97)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_series_equal(psi_a, psi_b)
+    with pytest.raises(
+        SchemaError, match=r"features lack 1 column\(s\) the model needs: \['recency_days'\]"
+    ):
+        score_features(policy, X.drop(columns="recency_days"))
+
+
+def test_unknown_model_and_alias_are_tracking_errors(registry: Registry) -> None:
+    tx = registry.data.transactions
+    with pytest.raises(
+        TrackingError,
+        match=r"alias 'gold'.*Registered models: loyalty_ml \(aliases: challenger, champion\)",
+    ):
+        score_customers(
+            tx,
+            as_of="2024-12-31",
+            model_uri="models:/loyalty_ml@gold",
+            tracking_uri=registry.tracking_uri,
+        )
+    with pytest.raises(TrackingError, match=r"Cannot find model 'nope'"):
+        score_customers(
+            tx,
+            as_of="2024-12-31",
+            model_uri="models:/nope@champion",
+            tracking_uri=registry.tracking_uri,
+        )
+
+
+def test_bad_arguments(registry: Registry) -> None:
+    tx = registry.data.transactions
+    with pytest.raises(
+        ConfigError, match="'batch_size' parameter of score_customers must be an int >= 1"
+    ):
+        score_customers(tx, as_of="2024-12-31", batch_size=0, tracking_uri=registry.tracking_uri)
+    with pytest.raises(
+        ConfigError, match="'n_cutoffs' parameter of train_and_register must be an int >= 2"
+    ):
+        train_and_register(tx, as_of="2024-12-01", n_cutoffs=1, tracking_uri=registry.tracking_uri)
+    with pytest.raises(DataError, match="the backtest needs at least 2"):
+        train_and_register(tx, as_of="2023-04-15", tracking_uri=registry.tracking_uri)
+
+
+def test_pyfunc_loads_and_predicts_in_a_fresh_process(registry: Registry) -> None:
+    code = (
+        "import json, mlflow, pandas as pd\n"
+        "m = mlflow.pyfunc.load_model('models:/loyalty_ml@champion')\n"
+        "ex = m.input_example\n"
+        "out = m.predict(ex)\n"
+        "print(json.dumps({'columns': list(out.columns), 'n': len(out),"
+        " 'p': out['churn_probability'].tolist()}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(registry.tracking_uri),
+        cwd=registry.folder,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert payload["columns"] == ["customer_id", *DECISION_COLUMNS]
+    assert payload["n"] == 3 and all(0 <= p <= 1 for p in payload["p"])
+    assert np.isfinite(payload["p"]).all()
