@@ -331,3 +331,112 @@ def test_knapsack_against_brute_force(problem: tuple) -> None:
     assert best <= result.upper_bound + 1e-9
     # the proven bound: at most one customer's best option short of the LP optimum
     assert result.value >= result.upper_bound - value.max(initial=0.0) - 1e-9
+
+
+# -- against the simulator's ground truth ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def simulated_plan_inputs() -> dict:
+    """Effects estimated on earlier campaigns of a simulated programme, and the truth for the last one."""
+    from loyalty_ml.datasets.simulator import simulate
+    from loyalty_ml.features.build import build_features
+    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.models.uplift import UpliftModel
+
+    data = simulate(n_customers=12_000, start="2023-01-01", end="2024-06-30", seed=3)
+    campaigns = data.campaigns
+    y = campaign_responses(
+        campaigns, data.transactions, window_days=data.truth.response_window_days
+    )
+    parts = []
+    for _, rows in campaigns.groupby("campaign_id", sort=True):
+        features = build_features(
+            data.transactions, as_of=rows["sent_at"].iloc[0], campaigns=campaigns
+        )
+        parts.append(features.reindex(rows["customer_id"]).set_axis(rows.index))
+    X = pd.concat(parts).loc[campaigns.index]
+    last = campaigns["campaign_id"] == campaigns["campaign_id"].max()
+    model = UpliftModel(random_state=0, n_jobs=1).fit(
+        X[~last], y[~last], treatment=campaigns["offer_id"][~last]
+    )
+    customers = campaigns.loc[last, "customer_id"].to_numpy()
+    effects = model.predict_effects(X[last]).set_axis(customers)
+    return {
+        "effects": effects,
+        "baseline": model.predict_baseline(X[last]).set_axis(customers),
+        "truth": data.truth.campaign_effects(campaigns["campaign_id"].max()).loc[customers],
+        "catalog": OfferCatalog.from_frame(data.offers),
+        "value": data.truth.value_per_conversion,
+    }
+
+
+def _true_net_value(
+    plan: pd.DataFrame, truth: pd.DataFrame, catalog: OfferCatalog, value: float
+) -> float:
+    total = 0.0
+    for offer in catalog:
+        rows = truth.loc[plan["offer_id"] == offer.offer_id]
+        p_buy = (rows["baseline"] + rows[offer.offer_id]).clip(0, 1)
+        total += float((rows[offer.offer_id] * value - offer.expected_cost(p_buy)).sum())
+    return total
+
+
+@pytest.mark.parametrize("strategy", ["cheapest_effective", "max_net_value"])
+def test_plan_on_simulated_truth_captures_most_of_the_oracle(
+    simulated_plan_inputs: dict, strategy: str
+) -> None:
+    s = simulated_plan_inputs
+    truth, catalog = s["truth"], s["catalog"]
+    arms = list(s["effects"].columns)
+    plan = choose_offers(
+        s["effects"],
+        catalog,
+        baseline=s["baseline"],
+        value_per_conversion=s["value"],
+        strategy=strategy,
+    )
+    oracle = choose_offers(
+        truth[arms],
+        catalog,
+        baseline=truth["baseline"],
+        value_per_conversion=s["value"],
+        strategy=strategy,
+    )
+    achieved = _true_net_value(plan, truth, catalog, s["value"])
+    best = _true_net_value(oracle, truth, catalog, s["value"])
+    assert best > 0
+    assert achieved >= 0.6 * best, (achieved, best)
+    # whether to make an offer at all is mostly the oracle's call; which offer is harder, because
+    # several offers have nearly equal costs and effects
+    same_decision = plan["offer_id"].notna() == oracle["offer_id"].notna()
+    assert same_decision.mean() > 0.6
+    same_offer = plan["offer_id"].fillna("none") == oracle["offer_id"].fillna("none")
+    assert same_offer.mean() > 0.4
+
+
+def test_budgeted_plan_on_simulated_truth(simulated_plan_inputs: dict) -> None:
+    s = simulated_plan_inputs
+    unconstrained = choose_offers(
+        s["effects"],
+        s["catalog"],
+        baseline=s["baseline"],
+        value_per_conversion=s["value"],
+        strategy="max_net_value",
+    )
+    budget = 0.3 * unconstrained["expected_cost"].sum()
+    plan = choose_offers(
+        s["effects"],
+        s["catalog"],
+        baseline=s["baseline"],
+        value_per_conversion=s["value"],
+        strategy="max_net_value",
+        budget=budget,
+    )
+    assert plan["expected_cost"].sum() <= budget
+    total = plan["expected_net_value"].sum()
+    assert total <= plan.attrs["budget_upper_bound"] + 1e-9
+    # the greedy is within one customer's best option of the LP bound
+    assert (
+        total >= plan.attrs["budget_upper_bound"] - unconstrained["expected_net_value"].max() - 1e-9
+    )
+    assert (plan["reason"] == "budget exhausted").any()
+    assert _true_net_value(plan, s["truth"], s["catalog"], s["value"]) > 0
