@@ -37,6 +37,8 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "offer_reason",
     *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
 )
+_EFFECT = "effect__"
+_BASELINE = "baseline__"
 _TEXT_COLUMNS = tuple(
     c for c in DECISION_COLUMNS if c not in ("churn_probability", "expected_net_value")
 )
@@ -159,9 +161,18 @@ class LoyaltyPolicy:
 
     # -- decisions -----------------------------------------------------------------------------
     def decide(
-        self, features: pd.DataFrame, *, consent_marketing: pd.Series | None = None
+        self,
+        features: pd.DataFrame,
+        *,
+        consent_marketing: pd.Series | None = None,
+        batch_size: int = 100_000,
+        progress: bool = False,
     ) -> pd.DataFrame:
         """Decisions for every row of ``features`` (indexed like it).
+
+        The rows are decided together: RFM segments are quarters of this population, and offers are
+        chosen across it. The heavy steps (churn scores, reason codes, uplift effects) run in chunks of
+        ``batch_size`` rows, so their memory is bounded.
 
         Parameters
         ----------
@@ -169,7 +180,12 @@ class LoyaltyPolicy:
             One row per customer with (at least) the columns in ``feature_names``, indexed by
             ``customer_id``.
         consent_marketing : Series of bool, optional
-            Marketing consent by customer id; customers without it get no offer.
+            Marketing consent by customer id; customers not listed, or False, get no offer. ``None``:
+            everybody may receive offers.
+        batch_size : int
+            Rows per chunk of the heavy steps.
+        progress : bool
+            Show a progress bar over chunks.
 
         Returns
         -------
@@ -178,25 +194,45 @@ class LoyaltyPolicy:
             ``segment``, ``action``, ``channel``, ``rule``, ``offer_id`` (missing = no offer),
             ``expected_net_value`` (0 without an offer), ``offer_reason`` and ``reason_1..3``.
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(
+                f"The 'batch_size' parameter of decide must be an int >= 1. Got {batch_size!r} instead."
+            )
         X = self.prepare(features)
-        out = pd.DataFrame(index=X.index)
         if len(X) == 0:
             return _empty(X.index)
-        p = np.asarray(self.churn_model.predict_proba(X)[:, 1], dtype=np.float64)
-        out["churn_probability"] = p
+        chunks = [slice(i, i + batch_size) for i in range(0, len(X), batch_size)]
+        heavy = self._heavy(X, chunks, progress=progress)
+        p = heavy["churn_probability"].to_numpy(dtype=np.float64)
+        out = pd.DataFrame({"churn_probability": p}, index=X.index)
         triggers = self._triggers(X, p)
         for column in ("risk_band", "boundary_state", "segment", "action", "channel", "rule"):
             out[column] = triggers[column].astype("str").to_numpy()
-        offers = self._offers(X, out["action"], consent_marketing)
-        out[C.OFFER_ID] = offers[C.OFFER_ID].to_numpy()
+        offers = self._offers(X, heavy, out["action"], consent_marketing)
+        out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
-        reasons = self._reasons(X)
         for k in range(1, N_REASONS + 1):
-            out[f"reason_{k}"] = reasons[f"reason_{k}"].to_numpy()
+            out[f"reason_{k}"] = heavy[f"reason_{k}"].to_numpy()
         for column in _TEXT_COLUMNS:
             out[column] = out[column].astype("str")
         return out[list(DECISION_COLUMNS)]
+
+    def _heavy(self, X: pd.DataFrame, chunks: list[slice], *, progress: bool) -> pd.DataFrame:
+        """Churn score, reasons and (with an offer model) effects and baseline, chunk by chunk."""
+        from tqdm.auto import tqdm
+
+        parts = []
+        for part in tqdm(chunks, desc="deciding", unit="batch", disable=not progress):
+            rows = X.iloc[part]
+            frame = self._reasons(rows)[[f"reason_{k}" for k in range(1, N_REASONS + 1)]]
+            frame.insert(0, "churn_probability", self.churn_model.predict_proba(rows)[:, 1])
+            if self.uplift_model is not None:
+                effects = self.uplift_model.predict_effects(rows).add_prefix(_EFFECT)
+                frame = frame.join(effects)
+                frame[_BASELINE] = self.uplift_model.predict_baseline(rows).to_numpy()
+            parts.append(frame)
+        return pd.concat(parts) if len(parts) > 1 else parts[0]
 
     def _triggers(self, X: pd.DataFrame, p: np.ndarray) -> pd.DataFrame:
         if self.trigger_policy is not None:
@@ -225,42 +261,50 @@ class LoyaltyPolicy:
         )
 
     def _offers(
-        self, X: pd.DataFrame, action: pd.Series, consent_marketing: pd.Series | None
-    ) -> pd.DataFrame:
-        none = pd.DataFrame(
-            {
-                C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
-                "expected_net_value": 0.0,
-                "reason": np.where(
-                    action.to_numpy() == "none", "no trigger fired", "no offer model"
-                ),
-            },
-            index=X.index,
-        )
-        if self.uplift_model is None:
-            return none
-        return self._choose_offers(X, action, consent_marketing, none)
-
-    def _choose_offers(
         self,
         X: pd.DataFrame,
+        heavy: pd.DataFrame,
         action: pd.Series,
         consent_marketing: pd.Series | None,
-        none: pd.DataFrame,
     ) -> pd.DataFrame:
-        # Filled in when the offer policy is wired in (uplift model + catalog).
-        return none
+        triggered = action.to_numpy() != "none"
+        if self.uplift_model is None or self.catalog is None:
+            return pd.DataFrame(
+                {
+                    C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
+                    "expected_net_value": 0.0,
+                    "reason": np.where(triggered, "no offer model", "no trigger fired"),
+                },
+                index=X.index,
+            )
+        from loyalty_ml.policy.offers import choose_offers
+
+        effect_columns = [c for c in heavy.columns if c.startswith(_EFFECT)]
+        effects = heavy[effect_columns].rename(columns=lambda c: c[len(_EFFECT) :])
+        holdout = self.holdout_mask(X.index)
+        eligible = pd.Series(triggered & ~holdout, index=X.index)
+        consent = (
+            consent_marketing.reindex(X.index, fill_value=False).astype(bool)
+            if consent_marketing is not None
+            else pd.Series(True, index=X.index)
+        )
+        plan = choose_offers(
+            effects,
+            self.catalog,
+            baseline=heavy[_BASELINE],
+            value_per_conversion=self.value_per_conversion,
+            eligible=eligible,
+            consent=consent,
+        )
+        reason = plan["reason"].astype("str").to_numpy().copy()
+        # choose_offers says "not eligible" for both; say which.
+        reason[~triggered & (reason == "not eligible")] = "no trigger fired"
+        reason[holdout & triggered & consent.to_numpy()] = "holdout"
+        plan = plan.assign(reason=reason)
+        return plan
 
     def _reasons(self, X: pd.DataFrame) -> pd.DataFrame:
-        try:
-            explained: pd.DataFrame = self.churn_model.explain(X, top_k=N_REASONS)
-        except ModuleNotFoundError as exc:
-            # Reason codes ship with loyalty_ml.models.explain; without it decisions still work.
-            if exc.name != "loyalty_ml.models.explain":
-                raise
-            return pd.DataFrame(
-                {f"reason_{k}": pd.Series(pd.NA, index=X.index, dtype="str") for k in range(1, 4)}
-            )
+        explained: pd.DataFrame = self.churn_model.explain(X, top_k=N_REASONS)
         return explained
 
     def holdout_mask(self, index: pd.Index) -> np.ndarray:

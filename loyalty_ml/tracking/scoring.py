@@ -157,23 +157,25 @@ def score_features(
     batch_size: int = 100_000,
     progress: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Decide batch by batch; returns the decisions (``status="scored"``) and PSI per profiled column."""
-    from tqdm.auto import tqdm
+    """Decisions (``status="scored"``) for a feature table, and the PSI of each profiled column.
 
-    policy.prepare(features.iloc[:0])  # fail fast, before any batch, on missing feature columns
-    counter = DriftCounter(policy.drift_profile) if policy.drift_profile is not None else None
-    starts = range(0, len(features), batch_size)
+    The heavy steps run in chunks of ``batch_size`` rows (see :meth:`LoyaltyPolicy.decide`); drift
+    counts are accumulated chunk by chunk.
+    """
+    policy.prepare(features.iloc[:0])  # fail fast on missing feature columns
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    parts = []
-    for start in tqdm(starts, desc="scoring", unit="batch", disable=not show):
-        batch = features.iloc[start : start + batch_size]
-        decisions = policy.decide(batch, consent_marketing=consent_marketing)
-        if counter is not None:
-            counter.update(batch.assign(churn_probability=decisions["churn_probability"]))
-        parts.append(decisions)
-    decided = pd.concat(parts) if parts else policy.decide(features)
+    decided = policy.decide(
+        features, consent_marketing=consent_marketing, batch_size=batch_size, progress=show
+    )
+    psi = pd.Series(dtype=np.float64, name="psi")
+    if policy.drift_profile is not None:
+        counter = DriftCounter(policy.drift_profile)
+        for start in range(0, len(features), batch_size):
+            rows = features.iloc[start : start + batch_size]
+            p = decided["churn_probability"].iloc[start : start + batch_size]
+            counter.update(rows.assign(churn_probability=p.to_numpy()))
+        psi = counter.psi()
     decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
-    psi = counter.psi() if counter is not None else pd.Series(dtype=np.float64, name="psi")
     return decided, psi
 
 

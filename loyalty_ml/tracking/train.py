@@ -143,8 +143,10 @@ def train_and_register(
     promotion_tolerance: float = 0.005,
     fairness_override: bool = False,
     value_per_conversion: float | None = None,
+    response_window_days: int = 30,
     feature_config: FeatureConfig | None = None,
     churn_params: dict[str, Any] | None = None,
+    uplift_params: dict[str, Any] | None = None,
     random_state: int = 0,
 ) -> TrainingResult:
     """Train the churn model (and the offer policy), log one MLflow run, register the policy model.
@@ -176,10 +178,13 @@ def train_and_register(
         Promote despite a failed fairness gate (recorded in the run).
     value_per_conversion : float, optional
         Margin of one conversion for offer economics; default the mean margin (or amount) per order.
+    response_window_days : int
+        Response window of past campaigns (the uplift label: a purchase within it).
     feature_config : FeatureConfig, optional
         Feature options (the channel list is frozen from the training data when not given).
-    churn_params : dict, optional
-        Hyperparameters of :class:`~loyalty_ml.models.churn.ChurnModel`.
+    churn_params, uplift_params : dict, optional
+        Hyperparameters of :class:`~loyalty_ml.models.churn.ChurnModel` and
+        :class:`~loyalty_ml.models.uplift.UpliftModel`.
     random_state : int
         Seed of every random step.
 
@@ -255,9 +260,31 @@ def train_and_register(
         if value_per_conversion is not None
         else _value_per_conversion(tx)
     )
+    triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff)
+    offer_training = None
+    offer_note = "trained on past campaigns"
+    if campaigns is not None and offers is not None:
+        from loyalty_ml.tracking._offers import train_offer_model
+
+        offer_training = train_offer_model(
+            tx,
+            campaigns=campaigns,
+            offers=offers,
+            customers=people,
+            config=config,
+            as_of=cutoff,
+            window_days=_check_int("response_window_days", response_window_days, 1),
+            feature_names=[str(c) for c in X.columns],
+            random_state=random_state,
+            uplift_params=uplift_params,
+        )
+    else:
+        offer_note = "not trained: needs both campaigns and offers (no offers are chosen)"
     metrics: dict[str, float] = {
         f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if _is_number(v)
     }
+    if offer_training is not None:
+        metrics.update(offer_training.metrics)
     counts = {
         "n_transactions": len(tx),
         "n_customers": int(tx[C.CUSTOMER_ID].nunique()),
@@ -273,6 +300,9 @@ def train_and_register(
         feature_names=tuple(str(c) for c in X.columns),
         feature_categories=categories,
         churn_model=churn,
+        trigger_policy=triggers,
+        uplift_model=offer_training.uplift_model if offer_training else None,
+        catalog=offer_training.catalog if offer_training else None,
         value_per_conversion=value,
         drift_profile=DriftProfile.from_frame(profile_frame),
         training_summary={
@@ -318,12 +348,24 @@ def train_and_register(
                     "data_start": str(first.date()),
                     "data_end": str(pd.Timestamp(tx[C.TIMESTAMP].max()).date()),
                     "churn_calibration": str(churn.calibration_),
+                    "boundaries": boundary_note,
+                    "offer_model": offer_note,
                 }
             )
             mlflow.log_metrics({**metrics, **{k: float(v) for k, v in counts.items()}})
             mlflow.log_figure(evaluation.plot_calibration(), "plots/calibration.png")
             mlflow.log_figure(evaluation.plot_lift(), "plots/lift.png")
             mlflow.log_figure(churn.plot_shap_summary(latest), "plots/shap_summary.png")
+            if boundaries is not None:
+                mlflow.log_figure(boundaries.plot(), "plots/boundaries.png")
+                mlflow.log_metrics(
+                    {
+                        "sleep_days": float(boundaries.sleep_days),
+                        "churn_days": float(boundaries.churn_days),
+                    }
+                )
+            if offer_training is not None and offer_training.figure is not None:
+                mlflow.log_figure(offer_training.figure, "plots/qini.png")
             mlflow.log_text(
                 evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv"
             )
@@ -369,6 +411,22 @@ def train_and_register(
         tracking_uri=uri,
         policy=policy,
     )
+
+
+def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, str]:
+    """TriggerPolicy with boundaries estimated from the data, or its defaults when they cannot be."""
+    from loyalty_ml.exceptions import LoyaltyMLError
+    from loyalty_ml.features.boundaries import estimate_boundaries
+    from loyalty_ml.policy.triggers import TriggerPolicy
+
+    try:
+        boundaries = estimate_boundaries(tx, as_of=as_of)
+    except LoyaltyMLError as exc:
+        return TriggerPolicy(), None, f"defaults (could not estimate: {exc})"[:500]
+    note = (
+        f"estimated: sleep {boundaries.sleep_days:.0f} days, churn {boundaries.churn_days:.0f} days"
+    )
+    return TriggerPolicy(boundaries=boundaries), boundaries, note
 
 
 def _is_number(value: object) -> bool:
