@@ -60,7 +60,11 @@ class UpliftModel(BaseEstimator):
     Parameters
     ----------
     learner : {"S", "T", "X", "DR"}
-        Meta-learner. ``"T"`` (the default) won the Hillstrom benchmark in ``experiments/bench_uplift.py``.
+        Meta-learner. ``"S"`` (the default: one LightGBM model with the arm as a categorical feature)
+        won the Hillstrom benchmark of ``experiments/bench_uplift.py`` (mean uplift@30% 0.079 and Qini
+        AUC 0.064 over ten splits, vs 0.072 / 0.051 for T, 0.074 / 0.054 for X, 0.069 / 0.045 for DR).
+        It ranks customers best but shrinks effect sizes towards 0; when the size matters more than the
+        ranking (pricing a plan), compare with ``"X"`` or ``"T"``.
     outcome : {"auto", "binary", "continuous"}
         ``"auto"`` reads a 0/1 (or boolean) ``y`` as binary, anything else as continuous.
     n_estimators, learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, reg_lambda
@@ -103,7 +107,7 @@ class UpliftModel(BaseEstimator):
     def __init__(
         self,
         *,
-        learner: Learner = "T",
+        learner: Learner = "S",
         outcome: Outcome = "auto",
         n_estimators: int = 100,
         learning_rate: float = 0.05,
