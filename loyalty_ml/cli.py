@@ -1,4 +1,4 @@
-"""The ``loyalty-ml`` command line: ``demo``, ``report`` (and, as they land, ``train`` and ``score``).
+"""The ``loyalty-ml`` command line: ``demo``, ``train``, ``score`` and ``report``.
 
 Each subcommand is thin wiring around a library function, so everything the command line does can also be
 done from Python. Errors raised on purpose by loyalty_ml are printed as one readable message and the exit
@@ -8,8 +8,9 @@ status is 1; usage errors exit with status 2 (argparse's convention).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,17 @@ from loyalty_ml.exceptions import LoyaltyMLError, SchemaError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["build_parser", "main", "read_table"]
+__all__ = ["build_parser", "main", "read_table", "write_table_atomically"]
 
 _DESCRIPTION = """\
 Churn, uplift and offer decisions for loyalty programmes.
 
 Start with `loyalty-ml demo`: it simulates a loyalty programme with known ground truth, checks its
-tables against the data contracts, prints a summary and writes a short report folder.
+tables against the data contracts, trains and registers the policy model in MLflow, scores every
+customer with the champion, prints a summary and writes a short report folder.
+
+MLflow: --tracking-uri, else the MLFLOW_TRACKING_URI environment variable, else the embedded store
+sqlite:///mlflow.db in the working folder (no server needed).
 """
 
 
@@ -38,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_demo(sub)
+    _add_train(sub)
+    _add_score(sub)
     _add_report(sub)
     return parser
 
@@ -58,8 +65,10 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="simulate a programme, validate it, print a summary and write a report folder",
         description=(
             "Simulate a loyalty programme with known ground truth (customers, transactions, offers, "
-            "randomised campaigns), validate every table against the data contracts, print a "
-            "summary and write it to REPORT_DIR/summary.md."
+            "randomised campaigns), validate every table against the data contracts, train and "
+            "register the policy model (MLflow run + registry alias @champion or @challenger), score "
+            "every customer with the champion, print a summary and write REPORT_DIR/summary.md with "
+            "the plots."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -73,7 +82,88 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=Path("loyalty_ml_demo"),
         help="folder the report is written to (created if needed)",
     )
+    p.add_argument("--model-name", default="loyalty_ml", help="registered model name")
+    p.add_argument(
+        "--no-train",
+        action="store_true",
+        help="only simulate, validate and summarise (no MLflow)",
+    )
+    _add_tracking_uri(p)
     p.set_defaults(handler=_run_demo)
+
+
+def _add_tracking_uri(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)",
+    )
+
+
+def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train, backtest and register the policy model from data files",
+        description=(
+            "Read and validate the tables (CSV or Parquet with canonical columns), train the churn "
+            "model on cutoffs before AS_OF and backtest it on the latest, fit the uplift model on past "
+            "campaigns when --campaigns and --offers are given, log one MLflow run and register the "
+            "model: @champion when it is not worse than the current champion (and passes the "
+            "fairness gate), else @challenger."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--transactions", type=Path, required=True, help="transactions file")
+    p.add_argument("--as-of", required=True, help="training date (data before it is used)")
+    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
+    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
+    p.add_argument("--offers", type=Path, default=None, help="offers catalog file (optional)")
+    p.add_argument("--horizon-days", type=int, default=90, help="churn label horizon in days")
+    p.add_argument("--n-cutoffs", type=int, default=4, help="number of training cutoffs")
+    p.add_argument("--model-name", default="loyalty_ml", help="registered model name")
+    p.add_argument("--alias", default="champion", help="alias a promoted version gets")
+    p.add_argument("--experiment", default="loyalty_ml", help="MLflow experiment name")
+    p.add_argument(
+        "--promotion-tolerance",
+        type=float,
+        default=0.005,
+        help="how much lower than the champion's backtest ROC AUC still promotes",
+    )
+    p.add_argument(
+        "--fairness-override",
+        action="store_true",
+        help="promote even when the fairness gate fails (recorded in the run)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    _add_tracking_uri(p)
+    p.set_defaults(handler=_run_train)
+
+
+def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "score",
+        help="score every customer with a registered model and write the decisions",
+        description=(
+            "Build features as of AS_OF from the transactions file, run the registered model (by "
+            "default models:/loyalty_ml@champion) and write one row per customer to OUTPUT "
+            "(.parquet or .csv), atomically: a temporary file in the same folder is renamed over "
+            "OUTPUT only when it is complete."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--transactions", type=Path, required=True, help="transactions file")
+    p.add_argument("--as-of", required=True, help="scoring date (data before it is used)")
+    p.add_argument("--output", type=Path, required=True, help="output file (.parquet or .csv)")
+    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
+    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
+    p.add_argument(
+        "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
+    )
+    p.add_argument("--batch-size", type=int, default=100_000, help="customers per batch")
+    p.add_argument("--no-log-run", action="store_true", help="do not log a scoring run to MLflow")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    _add_tracking_uri(p)
+    p.set_defaults(handler=_run_score)
 
 
 def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -108,13 +198,127 @@ def _run_demo(args: argparse.Namespace) -> int:
         end=args.end,
         seed=args.seed,
         report_dir=args.report_dir,
+        tracking_uri=args.tracking_uri,
+        model_name=args.model_name,
+        train=not args.no_train,
     )
-    print("Simulated loyalty programme")
-    print(result.summary.to_text())
-    print(f"\nReport written to {result.report_dir}/")
+    print(result.text)
+    print(f"Report written to {result.report_dir}/")
     for path in result.files:
-        print(f"  {path.name}")
+        print(f"  {os.path.relpath(path, result.report_dir)}")
+    if result.training is not None:
+        print(
+            "\nServe the champion:  mlflow models serve -m "
+            f"models:/{args.model_name}@champion --env-manager local -p 5001"
+        )
     return 0
+
+
+def _read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
+    from loyalty_ml.schema import (
+        validate_campaigns,
+        validate_customers,
+        validate_offers,
+        validate_transactions,
+    )
+
+    tables: dict[str, pd.DataFrame | None] = {
+        "transactions": validate_transactions(read_table(args.transactions, table="transactions"))
+    }
+    optional: dict[str, Callable[..., pd.DataFrame]] = {
+        "customers": validate_customers,
+        "campaigns": validate_campaigns,
+        "offers": validate_offers,
+    }
+    for name, validate in optional.items():
+        path = getattr(args, name, None)
+        tables[name] = validate(read_table(path, table=name)) if path is not None else None
+    return tables
+
+
+def _required(frame: pd.DataFrame | None) -> pd.DataFrame:
+    if frame is None:  # pragma: no cover - transactions are always read
+        raise SchemaError("transactions are required.", table="transactions")
+    return frame
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from loyalty_ml.tracking.train import train_and_register
+
+    tables = _read_inputs(args)
+    result = train_and_register(
+        _required(tables["transactions"]),
+        as_of=args.as_of,
+        customers=tables["customers"],
+        campaigns=tables["campaigns"],
+        offers=tables["offers"],
+        horizon_days=args.horizon_days,
+        n_cutoffs=args.n_cutoffs,
+        model_name=args.model_name,
+        alias=args.alias,
+        experiment=args.experiment,
+        tracking_uri=args.tracking_uri,
+        promotion_tolerance=args.promotion_tolerance,
+        fairness_override=args.fairness_override,
+        random_state=args.seed,
+    )
+    print(f"Registered {result.model_name} version {result.version} as @{result.alias}")
+    print(f"  reason: {result.reason}")
+    print(f"  run:    {result.run_id} ({result.tracking_uri})")
+    for key in ("backtest_roc_auc", "backtest_ece", "backtest_qini_auc_mean", "n_training_rows"):
+        if key in result.metrics:
+            print(f"  {key:<24} {result.metrics[key]:.4g}")
+    return 0
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from loyalty_ml.tracking.scoring import score_customers
+
+    tables = _read_inputs(args)
+    scores = score_customers(
+        _required(tables["transactions"]),
+        as_of=args.as_of,
+        model_uri=args.model_uri,
+        customers=tables["customers"],
+        campaigns=tables["campaigns"],
+        batch_size=args.batch_size,
+        tracking_uri=args.tracking_uri,
+        log_run=not args.no_log_run,
+        progress=True if args.progress else None,
+    )
+    write_table_atomically(scores.reset_index(), args.output)
+    print(f"Wrote {len(scores):,} rows to {args.output}")
+    print(scores["action"].value_counts().to_string())
+    return 0
+
+
+def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet or CSV (by suffix) so that ``path`` is never half-written.
+
+    The data goes to a temporary file in the same folder (same file system), which then replaces
+    ``path`` in one ``os.replace``; on any error the temporary file is removed and ``path`` is left
+    as it was.
+    """
+    import tempfile
+
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
+        raise SchemaError(
+            f"output file {str(path)!r} has an unknown format; use .parquet or .csv.",
+            table="scores",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _run_report(args: argparse.Namespace) -> int:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
-from loyalty_ml.cli import build_parser, main, read_table
+from loyalty_ml.cli import build_parser, main, read_table, write_table_atomically
 from loyalty_ml.exceptions import SchemaError
 
-HAS_SIMULATOR = importlib.util.find_spec("loyalty_ml.datasets.simulator") is not None
-SUBCOMMANDS = ("demo", "report")
+SUBCOMMANDS = ("demo", "train", "score", "report")
 
 
 def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,19 +109,143 @@ def test_read_table_reads_csv_and_parquet_and_refuses_other_formats(tmp_path: Pa
         read_table(tmp_path / "tx.xlsx", table="transactions")
 
 
-@pytest.mark.skipif(HAS_SIMULATOR, reason="the simulator is installed")
-def test_demo_without_simulator_fails_clearly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@dataclass
+class Demo:
+    folder: Path
+    uri: str
+    status: int
+    out: str
+    data: object
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``loyalty-ml demo`` once, small, with its MLflow store in a temporary folder."""
+    from loyalty_ml.datasets import simulate
+
+    folder = tmp_path_factory.mktemp("cli")
+    uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            status = main(
+                [
+                    "demo",
+                    "--customers",
+                    "500",
+                    "--seed",
+                    "2",
+                    "--report-dir",
+                    "report",
+                    "--tracking-uri",
+                    uri,
+                ]
+            )
+        data = simulate(n_customers=500, seed=2)
+        yield Demo(folder, uri, status, buffer.getvalue(), data)
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_demo_trains_scores_and_writes_the_report(demo: Demo) -> None:
+    assert demo.status == 0
+    for heading in ("## Programme", "## Training", "## Scoring", "Registered loyalty_ml version 1"):
+        assert heading in demo.out
+    report = demo.folder / "report"
+    names = {p.name for p in (report / "plots").iterdir()}
+    assert {"calibration.png", "lift.png", "shap_summary.png", "qini.png"} <= names
+    table = pd.read_csv(report / "decisions_by_action.csv")
+    assert table["customers"].sum() == demo.data.transactions["customer_id"].nunique()
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
+    data = demo.data
+    data.transactions.to_parquet(demo.folder / "tx.parquet")
+    data.customers.to_csv(demo.folder / "customers.csv", index=False)
+    data.campaigns.to_parquet(demo.folder / "campaigns.parquet")
+    output = demo.folder / "out" / f"scores{suffix}"
+    status = main(
+        [
+            "score",
+            "--transactions",
+            str(demo.folder / "tx.parquet"),
+            "--customers",
+            str(demo.folder / "customers.csv"),
+            "--campaigns",
+            str(demo.folder / "campaigns.parquet"),
+            "--as-of",
+            "2025-01-01",
+            "--output",
+            str(output),
+            "--tracking-uri",
+            demo.uri,
+            "--no-log-run",
+        ]
+    )
+    assert status == 0
+    scores = read_table(output, table="scores")
+    assert len(scores) == data.transactions["customer_id"].nunique()
+    assert scores["customer_id"].is_unique
+    assert {"churn_probability", "action", "offer_id", "reason_1", "status"} <= set(scores.columns)
+    assert [p.name for p in output.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_train_from_files_registers_a_new_version(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["demo", "--customers", "10", "--report-dir", str(tmp_path)])
-    assert status == 1
-    assert "needs the loyalty simulator" in capsys.readouterr().err
-
-
-@pytest.mark.skipif(not HAS_SIMULATOR, reason="the simulator is not installed yet")
-def test_demo_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["demo", "--customers", "300", "--report-dir", str(tmp_path / "r")])
+    demo.data.transactions.to_csv(demo.folder / "tx.csv", index=False)
+    status = main(
+        [
+            "train",
+            "--transactions",
+            str(demo.folder / "tx.csv"),
+            "--as-of",
+            "2025-01-01",
+            "--tracking-uri",
+            demo.uri,
+        ]
+    )
     assert status == 0
     out = capsys.readouterr().out
-    assert "customers" in out and "revenue" in out and "campaigns" in out
-    assert (tmp_path / "r" / "summary.md").exists()
+    assert "Registered loyalty_ml version 2 as @" in out and "reason:" in out
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_score_with_unknown_alias_fails_with_status_1(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.data.transactions.to_parquet(demo.folder / "tx2.parquet")
+    status = main(
+        [
+            "score",
+            "--transactions",
+            str(demo.folder / "tx2.parquet"),
+            "--as-of",
+            "2025-01-01",
+            "--output",
+            str(demo.folder / "never.parquet"),
+            "--model-uri",
+            "models:/loyalty_ml@nope",
+            "--tracking-uri",
+            demo.uri,
+        ]
+    )
+    assert status == 1
+    assert "alias 'nope'" in capsys.readouterr().err
+    assert not (demo.folder / "never.parquet").exists()
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "scores.parquet"
+    write_table_atomically(pd.DataFrame({"a": [1]}), target)
+    bad = pd.DataFrame({"a": [object()]})  # pyarrow cannot write a plain object
+    with pytest.raises(Exception, match="object"):
+        write_table_atomically(bad, target)
+    pd.testing.assert_frame_equal(pd.read_parquet(target), pd.DataFrame({"a": [1]}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet"]
+    with pytest.raises(SchemaError, match=r"unknown format; use \.parquet or \.csv"):
+        write_table_atomically(bad, tmp_path / "scores.xlsx")

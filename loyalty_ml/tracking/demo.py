@@ -119,11 +119,14 @@ def describe_programme(
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo produced: the programme summary, the report folder and its files."""
+    """What the demo produced: the programme summary, training, scores and the report folder."""
 
     summary: ProgrammeSummary
     report_dir: Path
     files: list[Path] = field(default_factory=list)
+    training: Any | None = None
+    scores: pd.DataFrame | None = field(default=None, repr=False)
+    text: str = ""
 
 
 def run_demo(
@@ -133,8 +136,14 @@ def run_demo(
     end: str = "2024-12-31",
     seed: int = 0,
     report_dir: str | Path = "loyalty_ml_demo",
+    tracking_uri: str | None = None,
+    model_name: str = "loyalty_ml",
+    train: bool = True,
 ) -> DemoResult:
-    """Simulate a programme, validate its tables and write a short report folder.
+    """Simulate a programme, validate it, train and register the policy, score, write a report.
+
+    Training and scoring both happen "tonight", the day after ``end``: the model is trained on all the
+    history (the last churn labels end that day) and the champion then scores every customer.
 
     Parameters
     ----------
@@ -142,12 +151,18 @@ def run_demo(
         Passed to :func:`loyalty_ml.datasets.simulate`.
     report_dir : path
         Folder for the report (created if needed; files in it are overwritten).
+    tracking_uri : str, optional
+        MLflow tracking URI (default ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` here).
+    model_name : str
+        Registered model name.
+    train : bool
+        Train, register and score (False: only simulate, validate and summarise).
 
     Returns
     -------
     DemoResult
     """
-    if n_customers < 1:
+    if isinstance(n_customers, bool) or not isinstance(n_customers, int) or n_customers < 1:
         raise ConfigError(f"n_customers must be an int >= 1. Got {n_customers!r} instead.")
     simulate = _load_simulator()
     from loyalty_ml.schema import (
@@ -163,19 +178,121 @@ def run_demo(
     offers = validate_offers(data.offers)
     campaigns = validate_campaigns(data.campaigns, offers=data.offers)
     summary = describe_programme(tx, customers=customers, campaigns=campaigns)
-
     out = Path(report_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sections = [
+        "# loyalty_ml demo\n",
+        f"Simulated programme: {n_customers:,} customers, {start} .. {end}, seed {seed}.\n",
+        "## Programme\n\n```\n" + summary.to_text() + "\n```\n",
+        f"## Data contracts\n\n```\n{cleaning}\n```\n\nOffers in the catalog: {len(offers)}.\n",
+    ]
+    files: list[Path] = []
+    training = None
+    scores = None
+    if train:
+        from loyalty_ml.tracking.scoring import score_customers
+        from loyalty_ml.tracking.train import train_and_register
+
+        end_ts = pd.Timestamp(end)
+        score_as_of = end_ts.normalize() + pd.Timedelta(days=1)
+        train_as_of = score_as_of
+        training = train_and_register(
+            tx,
+            as_of=train_as_of,
+            customers=customers,
+            campaigns=campaigns,
+            offers=offers,
+            model_name=model_name,
+            tracking_uri=tracking_uri,
+            random_state=seed,
+        )
+        scores = score_customers(
+            tx,
+            as_of=score_as_of,
+            model_uri=f"models:/{model_name}@champion",
+            customers=customers,
+            campaigns=campaigns,
+            tracking_uri=training.tracking_uri,
+        )
+        sections.append(_training_section(training, train_as_of))
+        sections.append(_scoring_section(scores, score_as_of))
+        files.extend(_download_plots(training, out))
+        decisions = out / "decisions_by_action.csv"
+        _action_table(scores).to_csv(decisions)
+        files.append(decisions)
     report = out / "summary.md"
-    report.write_text(
-        "# loyalty_ml demo\n\n"
-        f"Simulated programme: {n_customers:,} customers, {start} .. {end}, seed {seed}.\n\n"
-        "## Programme\n\n```\n" + summary.to_text() + "\n```\n\n"
-        f"## Data contracts\n\n```\n{cleaning}\n```\n\n"
-        f"Offers in the catalog: {len(offers)}.\n",
-        encoding="utf-8",
+    text = "\n".join(sections)
+    report.write_text(text, encoding="utf-8")
+    return DemoResult(
+        summary=summary,
+        report_dir=out,
+        files=[report, *files],
+        training=training,
+        scores=scores,
+        text=text,
     )
-    return DemoResult(summary=summary, report_dir=out, files=[report])
+
+
+def _training_section(training: Any, as_of: pd.Timestamp) -> str:
+    keys = [
+        "backtest_roc_auc",
+        "backtest_pr_auc",
+        "backtest_brier",
+        "backtest_ece",
+        "backtest_lift_top_decile",
+        "backtest_qini_auc_mean",
+        "n_training_rows",
+        "n_excluded_no_profiling_consent",
+    ]
+    lines = [f"  {k:<34} {training.metrics[k]:>10.4g}" for k in keys if k in training.metrics]
+    return (
+        f"## Training (as of {as_of.date()})\n\n```\n"
+        + "\n".join(lines)
+        + f"\n```\n\nRegistered {training.model_name} version {training.version} as "
+        f"@{training.alias}: {training.reason}.\nMLflow: {training.tracking_uri} "
+        f"(run {training.run_id}).\n"
+    )
+
+
+def _action_table(scores: pd.DataFrame) -> pd.DataFrame:
+    table = scores.groupby(["status", "action"], dropna=False, observed=True).agg(
+        customers=("action", "size"),
+        with_offer=("offer_id", lambda s: int(s.notna().sum())),
+        mean_churn_probability=("churn_probability", "mean"),
+        expected_net_value=("expected_net_value", "sum"),
+    )
+    return table.round(4)
+
+
+def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    scored = scores.loc[scores["status"] == "scored"]
+    offers = scored["offer_id"].value_counts()
+    lines = [
+        f"  customers scored                   {len(scored):>10,}",
+        f"  not scored (no profiling consent)  {int((scores['status'] != 'scored').sum()):>10,}",
+        f"  mean churn probability             {scored['churn_probability'].mean():>10.3f}",
+        "  risk bands                         "
+        + ", ".join(f"{k} {v:,}" for k, v in scored["risk_band"].value_counts().items()),
+        "  actions                            "
+        + ", ".join(f"{k} {v:,}" for k, v in scored["action"].value_counts().items()),
+        "  offers                             "
+        + (", ".join(f"{k} {v:,}" for k, v in offers.items()) or "none"),
+        f"  expected net value of the plan     {scored['expected_net_value'].sum():>10,.2f}",
+    ]
+    return f"## Scoring (as of {as_of.date()})\n\n```\n" + "\n".join(lines) + "\n```\n"
+
+
+def _download_plots(training: Any, out: Path) -> list[Path]:
+    import mlflow
+
+    client = mlflow.MlflowClient(training.tracking_uri, training.tracking_uri)
+    target = out / "plots"
+    target.mkdir(exist_ok=True)
+    files = []
+    for artifact in client.list_artifacts(training.run_id, "plots"):
+        local = client.download_artifacts(training.run_id, artifact.path, str(target))
+        files.append(Path(local))
+    return files
 
 
 def _load_simulator() -> Callable[..., Any]:
