@@ -55,7 +55,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "segment_migration",
         "training_table",
     ),
+    "loyalty_ml.features.responses": ("campaign_responses",),
     "loyalty_ml.models.churn": ("ChurnModel",),
+    "loyalty_ml.models.uplift": ("UpliftModel",),
+    "loyalty_ml.evaluation.uplift_metrics": (
+        "policy_value",
+        "qini_auc_score",
+        "uplift_at_k",
+        "uplift_auc_score",
+    ),
+    "loyalty_ml.policy.catalog": ("Offer", "OfferCatalog"),
+    "loyalty_ml.policy.offers": ("choose_offers", "summarize_plan"),
+    "loyalty_ml.tracking": ("score_customers", "train_and_register"),
     "loyalty_ml.evaluation.churn_metrics": ("ChurnEvaluation", "evaluate_churn"),
     "loyalty_ml.policy.triggers": (
         "TriggerPolicy",
@@ -65,7 +76,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = ("datasets", "exceptions", "features", "kpis", "schema")
+_SUBMODULES = ("datasets", "exceptions", "features", "kpis", "schema", "tracking")
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 
@@ -87,9 +98,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from loyalty_ml import datasets, exceptions, features, kpis, schema  # noqa: F401
+    from loyalty_ml import datasets, exceptions, features, kpis, schema, tracking  # noqa: F401
     from loyalty_ml.datasets import LoyaltyData, simulate  # noqa: F401
     from loyalty_ml.evaluation.churn_metrics import ChurnEvaluation, evaluate_churn  # noqa: F401
+    from loyalty_ml.evaluation.uplift_metrics import (  # noqa: F401
+        policy_value,
+        qini_auc_score,
+        uplift_at_k,
+        uplift_auc_score,
+    )
     from loyalty_ml.exceptions import (  # noqa: F401
         ConfigError,
         DataError,
@@ -111,7 +128,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         segment_migration,
         training_table,
     )
+    from loyalty_ml.features.responses import campaign_responses  # noqa: F401
     from loyalty_ml.models.churn import ChurnModel  # noqa: F401
+    from loyalty_ml.models.uplift import UpliftModel  # noqa: F401
+    from loyalty_ml.policy.catalog import Offer, OfferCatalog  # noqa: F401
+    from loyalty_ml.policy.offers import choose_offers, summarize_plan  # noqa: F401
     from loyalty_ml.policy.triggers import (  # noqa: F401
         TriggerPolicy,
         threshold_for_capacity,
@@ -127,3 +148,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate_offers,
         validate_transactions,
     )
+    from loyalty_ml.tracking import score_customers, train_and_register  # noqa: F401

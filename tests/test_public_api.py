@@ -8,6 +8,7 @@ import loyalty_ml.datasets
 import loyalty_ml.features
 import loyalty_ml.kpis
 import loyalty_ml.schema
+import loyalty_ml.tracking
 
 
 @__import__("pytest").mark.parametrize(
