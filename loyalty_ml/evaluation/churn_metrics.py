@@ -68,7 +68,7 @@ class ChurnEvaluation:
 
     def plot_calibration(self) -> Figure:
         """Reliability diagram: observed churn rate against mean predicted probability per bin."""
-        fig = Figure(figsize=(5, 5))
+        fig = Figure(figsize=(5, 5), layout="constrained")
         ax = fig.subplots()
         table = self.calibration
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
@@ -83,7 +83,7 @@ class ChurnEvaluation:
 
     def plot_lift(self) -> Figure:
         """Lift per decile (bars) with the cumulative capture of churners (line)."""
-        fig = Figure(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4), layout="constrained")
         ax = fig.subplots()
         table = self.lift
         ax.bar(table.index, table["lift"], color="tab:blue", label="lift")

@@ -419,7 +419,7 @@ def plot_uplift_curves(
             f"The 'kind' parameter of plot_uplift_curves must be 'qini' or 'uplift'. Got {kind!r}."
         )
     curves = (qini_curve if kind == "qini" else uplift_curve)(y, t, effects, control=control)
-    fig = Figure(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
     for arm, curve in curves.groupby(C.OFFER_ID, sort=True):
         line = ax.plot(curve["n"], curve[kind], label=f"{arm}")[0]

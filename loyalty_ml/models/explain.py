@@ -398,7 +398,7 @@ def plot_shap_summary(
         X = X.iloc[rows]
     shap = shap_frame(model, X)
     ranking = shap.abs().mean().sort_values(ascending=False).index[:max_features]
-    fig = Figure(figsize=(7, 0.4 * len(ranking) + 1.5))
+    fig = Figure(figsize=(7, 0.4 * len(ranking) + 1.5), layout="constrained")
     ax = fig.subplots()
     jitter = np.random.default_rng(1)
     columns = _Columns(X)
