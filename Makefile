@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench clean venv
+.PHONY: demo test test-min lint typecheck pytest bench clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,16 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The declared lower bounds (tests/constraints-min.txt) in a second venv; not part of `make test`.
+test-min:
+	@test -x .venv-min/bin/python || $(PYTHON) -m venv .venv-min
+	.venv-min/bin/python -m pip install --quiet --upgrade pip
+	.venv-min/bin/python -m pip install --quiet -c tests/constraints-min.txt -e ".[dev]"
+	.venv-min/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python experiments/bench_features.py
 
 clean:
-	rm -rf $(VENV) mlruns mlflow.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-min mlruns mlflow.db .pytest_cache .mypy_cache .ruff_cache
