@@ -31,6 +31,8 @@ def subprocess_env(tracking_uri: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["MLFLOW_TRACKING_URI"] = tracking_uri
+    # mlflow models serve runs `uvicorn` by name: the venv's bin must be on PATH
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
@@ -76,3 +78,66 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
             churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
         )
         yield Registry(folder, uri, data, champion, challenger)
+
+
+def _log_tail(process: Any) -> str:
+    path = getattr(process, "log_path", None)
+    return Path(path).read_text(errors="replace")[-3000:] if path else ""
+
+
+def wait_for(url: str, *, process: Any, timeout_s: float, what: str) -> None:
+    """Poll ``url`` until it answers 200; fail with the server's log after ``timeout_s``."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{_log_tail(process)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    stop(process)
+    pytest.fail(f"{what} did not answer {url} within {timeout_s} s:\n{_log_tail(process)}")
+
+
+def stop(process: Any) -> None:
+    """Terminate a server started by a fixture (its whole process group), then reap it."""
+    import contextlib
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+def start_server(command: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Any:
+    """Start a server in its own session (so its workers stop with it), logging to ``log``.
+
+    Output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
+    """
+    import subprocess
+
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process.log_path = str(log)  # type: ignore[attr-defined]
+    return process

@@ -104,7 +104,7 @@ def test_batches_do_not_change_decisions(registry: Registry) -> None:
         config=policy.feature_config,
     )
     a, psi_a = score_features(policy, X, batch_size=len(X))
-    b, psi_b = score_features(policy, X, batch_size=97)
+    b, psi_b = score_features(policy, X, batch_size=400)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_series_equal(psi_a, psi_b)
     with pytest.raises(

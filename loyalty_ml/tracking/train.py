@@ -20,7 +20,7 @@ from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.schema import columns as C
-from loyalty_ml.tracking._mlflow import use_tracking_uri
+from loyalty_ml.tracking._mlflow import check_reachable, resolve_tracking_uri, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftProfile
 from loyalty_ml.tracking.hashing import hash_frames
 from loyalty_ml.tracking.policy import LoyaltyPolicy
@@ -197,6 +197,8 @@ def train_and_register(
     from loyalty_ml.evaluation.churn_metrics import evaluate_churn
     from loyalty_ml.models.churn import ChurnModel
 
+    # Fail fast, before minutes of training, when the tracking server is down.
+    check_reachable(resolve_tracking_uri(tracking_uri))
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
