@@ -1,0 +1,419 @@
+"""The sections of the programme report, one function each: KPIs, cohorts, churn, uplift, fairness.
+
+Every section holds aggregates only: counts, rates, curves and group-level figures. No customer id and
+no personal attribute of a customer reaches a section (fairness groups are shown as group labels with
+small groups blanked).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
+from loyalty_ml.schema import columns as C
+
+if TYPE_CHECKING:
+    from loyalty_ml.evaluation.fairness import FairnessReport
+    from loyalty_ml.features.config import FeatureConfig
+
+__all__ = [
+    "check_churn_inputs",
+    "check_fairness_report",
+    "churn_section",
+    "cohort_section",
+    "fairness_section",
+    "kpi_section",
+    "select_uplift_campaign",
+    "uplift_section",
+]
+
+#: Campaign measurement columns shown in the report (the full table has CIs of every figure).
+_CAMPAIGN_COLUMNS = (
+    "n_treated",
+    "n_control",
+    "redemption_rate",
+    "conversion_rate",
+    "control_rate",
+    "uplift",
+    "uplift_low",
+    "uplift_high",
+    "incremental_revenue",
+    "incremental_profit",
+    "reward_cost",
+    "cannibalisation_share",
+    "roi",
+)
+
+
+def _figure(name: str, caption: str, fig: Figure) -> ReportFigure:
+    return ReportFigure(name=name, caption=caption, png=figure_to_png(fig))
+
+
+# -- KPIs ----------------------------------------------------------------------------------------------
+def kpi_section(
+    transactions: pd.DataFrame,
+    *,
+    period_start: pd.Timestamp,
+    period_end: pd.Timestamp,
+    previous_start: pd.Timestamp | None = None,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    offers: pd.DataFrame | None = None,
+    window_days: int = 30,
+) -> Section:
+    """Headline KPIs of the period, membership health and, with campaigns and offers, their results.
+
+    Campaigns are measured against their own control group (``kpis.measure_campaign``, by campaign and
+    offer) when their response window of ``window_days`` closed in the period (its results became
+    known then): ``period_start < sent_at + window_days <= period_end``.
+    """
+    from loyalty_ml.kpis import active_members, measure_campaign, summary, tier_distribution
+
+    values = summary(
+        transactions,
+        period_start=period_start,
+        period_end=period_end,
+        previous_start=previous_start,
+    )
+    tables = [ReportTable(caption="Programme KPIs over the period", frame=values.to_frame("value"))]
+    members = active_members(transactions, as_of=period_end, customers=customers)
+    tables.append(
+        ReportTable(
+            caption="Members active in the 90 days before the end of the period",
+            frame=members.to_frame("value"),
+        )
+    )
+    if customers is not None and C.TIER in customers.columns:
+        tables.append(
+            ReportTable(caption="Members by tier", frame=tier_distribution(customers[C.TIER]))
+        )
+    notes = [
+        "Orders are distinct (customer, order) pairs; AOV = revenue / orders; purchase frequency = "
+        "orders / active customers; retention = share of the previous period's customers active again."
+    ]
+    if campaigns is not None and offers is not None:
+        closed = _closed_campaigns(campaigns, period_end, window_days)
+        ends = closed[C.SENT_AT] + pd.Timedelta(days=window_days)
+        in_period = closed.loc[(ends > period_start).to_numpy()]
+        if len(in_period) and (in_period[C.OFFER_ID] == C.CONTROL).any():
+            by = [C.CAMPAIGN_ID, C.OFFER_ID] if C.CAMPAIGN_ID in in_period.columns else C.OFFER_ID
+            measured = measure_campaign(
+                in_period, transactions, offers, window_days=window_days, by=by
+            )
+            tables.append(
+                ReportTable(
+                    caption=f"Campaigns whose results came in during the period, against their control group "
+                    f"({window_days}-day response window, 95% CIs)",
+                    frame=measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]],
+                )
+            )
+            notes.append(
+                "Uplift = conversion rate of the offer minus that of the control group; incremental "
+                "profit = incremental margin minus reward costs; cannibalisation share = the share of "
+                "redemption cost paid to customers who would have bought anyway."
+            )
+        else:
+            notes.append(
+                f"No campaign with a control group had its {window_days}-day response window close "
+                "in the period; no campaign results are shown."
+            )
+    return Section(
+        key="kpis",
+        title="Programme KPIs",
+        paragraphs=(
+            f"Period [{period_start:%Y-%m-%d}, {period_end:%Y-%m-%d})"
+            + (f", previous period from {previous_start:%Y-%m-%d}." if previous_start else "."),
+        ),
+        tables=tuple(tables),
+        notes=tuple(notes),
+    )
+
+
+def _closed_campaigns(
+    campaigns: pd.DataFrame, as_of: pd.Timestamp, window_days: int
+) -> pd.DataFrame:
+    """Campaign rows whose response window ``[sent_at, sent_at + window_days)`` ended by ``as_of``."""
+    missing = [c for c in (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT) if c not in campaigns.columns]
+    if missing:
+        raise ConfigError(
+            f"campaigns lacks the columns {missing}; it has {list(campaigns.columns)}. Run "
+            "loyalty_ml.validate_campaigns first."
+        )
+    ends = campaigns[C.SENT_AT] + pd.Timedelta(days=window_days)
+    return campaigns.loc[(ends <= as_of).to_numpy()]
+
+
+# -- cohorts -------------------------------------------------------------------------------------------
+def cohort_section(
+    transactions: pd.DataFrame, *, as_of: pd.Timestamp, max_cohorts: int = 24
+) -> Section:
+    """Monthly acquisition cohorts (the latest ``max_cohorts``): retention heatmap and pooled curve."""
+    from loyalty_ml.kpis import (
+        cohort_retention,
+        plot_cohort_heatmap,
+        plot_retention_curves,
+        retention_curves,
+    )
+
+    retention = cohort_retention(transactions, freq="M", as_of=as_of)
+    shown = retention.tail(max_cohorts)
+    shown = shown.loc[:, shown.notna().any(axis=0)]
+    curves = retention_curves(transactions, freq="M", as_of=as_of)
+    heatmap = plot_cohort_heatmap(shown, title="Monthly cohort retention")
+    curve_fig = plot_retention_curves(curves, title="Retention by months since first purchase")
+    milestones = [k for k in (1, 3, 6, 12) if k in curves.index]
+    table = curves.loc[milestones].rename_axis("months since first purchase")
+    return Section(
+        key="cohorts",
+        title="Cohort retention",
+        paragraphs=(
+            "Each row of the heatmap is the customers whose first purchase fell in that month; a cell "
+            "is the share of them who bought again k months later. The curve pools the cohorts, each "
+            "weighted by its size, over the months each cohort can be observed.",
+        ),
+        tables=(ReportTable(caption="Pooled retention at milestones", frame=table),),
+        figures=(
+            _figure("cohort_retention", "Monthly cohort retention", heatmap),
+            _figure("retention_curve", "Pooled retention curve", curve_fig),
+        ),
+        notes=("The last month may be partial; it ends at the end of the report period.",),
+    )
+
+
+# -- churn ---------------------------------------------------------------------------------------------
+def check_churn_inputs(model: Any, X: pd.DataFrame, y: Any) -> Any:
+    """Check the churn section's inputs before any work; return ``y`` in the row order of ``X``."""
+    if not hasattr(model, "predict_proba"):
+        raise ConfigError(
+            f"churn must be a fitted ChurnModel (or a classifier with predict_proba); got "
+            f"{type(model).__name__}."
+        )
+    if len(X) != len(y):
+        raise DataError(f"X has {len(X)} rows but y has {len(y)}; pass labels aligned with X.")
+    if isinstance(y, pd.Series):
+        extra = y.index.difference(X.index)
+        if len(extra):
+            raise DataError(
+                f"y is indexed by ids that X lacks ({len(extra)} of them); pass labels aligned with "
+                "X, e.g. y.loc[X.index]."
+            )
+        y = y.loc[X.index]
+    return y
+
+
+def churn_section(
+    model: Any, X: pd.DataFrame, y: Any, *, max_explained_rows: int = 2_000, random_state: int = 0
+) -> Section:
+    """Ranking, calibration and lift of a fitted churn model on labelled features, and its drivers.
+
+    Drivers are the mean absolute SHAP contribution of each feature over (a seeded sample of at most
+    ``max_explained_rows``) rows of ``X``: an aggregate, never a customer's own values.
+    """
+    from loyalty_ml.evaluation.churn_metrics import evaluate_churn
+
+    y = check_churn_inputs(model, X, y)
+    p = model.predict_proba(X)[:, 1]
+    evaluation = evaluate_churn(np.asarray(y), p)
+    metrics = pd.Series(evaluation.as_dict(), name="value").to_frame()
+    tables = [
+        ReportTable(caption="Churn model quality", frame=metrics),
+        ReportTable(caption="Calibration by equal-frequency bin", frame=evaluation.calibration),
+        ReportTable(caption="Lift by decile of churn score (1 = highest)", frame=evaluation.lift),
+    ]
+    figures = [
+        _figure(
+            "churn_calibration", "Calibration (reliability diagram)", evaluation.plot_calibration()
+        ),
+        _figure("churn_lift", "Lift and cumulative capture by decile", evaluation.plot_lift()),
+    ]
+    drivers = _mean_abs_shap(model, X, max_explained_rows, random_state)
+    if drivers is not None:
+        top = drivers.head(15)
+        tables.append(
+            ReportTable(caption="Top churn drivers (mean |SHAP|, log-odds)", frame=top.to_frame())
+        )
+        figures.append(_figure("churn_drivers", "Top churn drivers", _plot_drivers(top)))
+    return Section(
+        key="churn",
+        title="Churn model quality",
+        paragraphs=(
+            f"Scored {evaluation.n:,} customers with an observed churn rate of "
+            f"{evaluation.base_rate:.1%}. ROC AUC {evaluation.roc_auc:.3f}, PR AUC "
+            f"{evaluation.pr_auc:.3f}, Brier {evaluation.brier:.4f}, ECE {evaluation.ece:.4f}; "
+            f"the top decile holds {evaluation.capture_top_decile:.1%} of churners "
+            f"({evaluation.lift_top_decile:.2f}x the base rate).",
+        ),
+        tables=tuple(tables),
+        figures=tuple(figures),
+        notes=(
+            "These figures are only honest on labelled rows the model was not trained on (a later "
+            "as_of than its training cutoffs).",
+        ),
+    )
+
+
+def _mean_abs_shap(model: Any, X: pd.DataFrame, max_rows: int, seed: int) -> pd.Series | None:
+    if not hasattr(model, "shap_values"):
+        return None
+    rows = X if len(X) <= max_rows else X.sample(n=max_rows, random_state=seed)
+    values = model.shap_values(rows)
+    return values.abs().mean().sort_values(ascending=False).rename("mean_abs_shap")
+
+
+def _plot_drivers(drivers: pd.Series) -> Figure:
+    fig = Figure(figsize=(7, 0.35 * len(drivers) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    ordered = drivers.iloc[::-1]
+    ax.barh([str(n) for n in ordered.index], ordered.to_numpy(), color="tab:blue")
+    ax.set_xlabel("mean |SHAP value| (log-odds of churn)")
+    ax.set_title("What drives the churn score")
+    return fig
+
+
+# -- uplift --------------------------------------------------------------------------------------------
+def select_uplift_campaign(
+    model: Any,
+    campaigns: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    window_days: int,
+    campaign_id: str | None = None,
+) -> pd.DataFrame:
+    """The campaign rows the uplift model is evaluated on (checked before any work is done)."""
+    if not hasattr(model, "predict_effects"):
+        raise ConfigError(f"uplift must be a fitted UpliftModel; got {type(model).__name__}.")
+    closed = _closed_campaigns(campaigns, as_of, window_days)
+    key = C.CAMPAIGN_ID if C.CAMPAIGN_ID in closed.columns else C.SENT_AT
+    available = list(pd.unique(closed[key]))
+    if campaign_id is None:
+        if not available:
+            raise DataError(
+                f"No campaign has a {window_days}-day response window that closed by {as_of:%Y-%m-%d}; "
+                "the uplift model cannot be evaluated. Pass a later period_end or drop uplift."
+            )
+        campaign_id = closed.sort_values(C.SENT_AT)[key].iloc[-1]
+    elif campaign_id not in available:
+        raise ConfigError(
+            f"uplift_campaign_id={campaign_id!r} is not a campaign whose response window closed by "
+            f"{as_of:%Y-%m-%d}; those are {format_examples(available, total=len(available))}."
+        )
+    return closed.loc[(closed[key] == campaign_id).to_numpy()]
+
+
+def uplift_section(
+    model: Any,
+    transactions: pd.DataFrame,
+    *,
+    campaigns: pd.DataFrame,
+    as_of: pd.Timestamp,
+    window_days: int = 30,
+    campaign_id: str | None = None,
+    customers: pd.DataFrame | None = None,
+    feature_config: FeatureConfig | None = None,
+) -> Section:
+    """Qini curves and uplift metrics of an uplift model on one randomised campaign.
+
+    The campaign is ``campaign_id``, or else the latest one whose response window closed by ``as_of``.
+    Each of its customers is described by the features known at the send date, scored, and compared
+    with what they did in the response window (a purchase).
+    """
+    from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, uplift_report
+    from loyalty_ml.features import build_features
+    from loyalty_ml.features.responses import campaign_responses
+
+    rows = select_uplift_campaign(
+        model, campaigns, as_of=as_of, window_days=window_days, campaign_id=campaign_id
+    )
+    campaign_id = rows[C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT].iloc[0]
+    sent = pd.Timestamp(rows[C.SENT_AT].min())
+    X = build_features(
+        transactions, as_of=sent, customers=customers, campaigns=campaigns, config=feature_config
+    )
+    rows = rows.loc[rows[C.CUSTOMER_ID].isin(X.index).to_numpy()]
+    if len(rows) == 0:
+        raise DataError(
+            f"No customer of campaign {campaign_id} had bought before it was sent; the uplift model "
+            "has no one to score. Choose another uplift_campaign_id."
+        )
+    y = campaign_responses(rows, transactions, window_days=window_days).to_numpy()
+    arms = rows[C.OFFER_ID].astype("str").to_numpy()
+    effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])
+    control = getattr(model, "control_", C.CONTROL)
+    metrics = uplift_report(y, arms, effects.reset_index(drop=True), k=0.3, control=control)
+    counts = pd.Series(arms).value_counts().rename("rows")
+    rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
+    arm_table = pd.concat([counts, rates], axis=1).rename_axis(C.OFFER_ID)
+    figure = plot_uplift_curves(y, arms, effects.reset_index(drop=True), control=control)
+    return Section(
+        key="uplift",
+        title="Uplift model: Qini curves",
+        paragraphs=(
+            f"Campaign {campaign_id} sent on {sent:%Y-%m-%d}: {len(rows):,} customers with purchase "
+            f"history, response = a purchase within {window_days} days. Customers are ranked by the "
+            "predicted effect of each offer; a curve above its dashed line means the model finds "
+            "the customers the offer moves.",
+        ),
+        tables=(
+            ReportTable(caption="Arms of the campaign", frame=arm_table),
+            ReportTable(
+                caption="Uplift at the top 30%, Qini AUC and uplift AUC per offer", frame=metrics
+            ),
+        ),
+        figures=(_figure("uplift_qini", f"Qini curves on campaign {campaign_id}", figure),),
+        notes=(
+            "If the model was fitted on this campaign the curves are in-sample and optimistic; fit "
+            "it on earlier campaigns to read them as a test.",
+        ),
+    )
+
+
+# -- fairness ------------------------------------------------------------------------------------------
+def check_fairness_report(report: Any) -> None:
+    """Refuse anything but a FairnessReport, before any work is done."""
+    from loyalty_ml.evaluation.fairness import FairnessReport
+
+    if not isinstance(report, FairnessReport):
+        raise ConfigError(
+            f"fairness must be a FairnessReport from loyalty_ml.fairness_report; got "
+            f"{type(report).__name__}."
+        )
+
+
+def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
+    """Verdict, violations, gap summary and by-group figures of a fairness audit.
+
+    Groups with fewer than ``min_count`` customers have their figures blanked (only counts remain).
+    """
+    check_fairness_report(report)
+    public = report.without_small_groups(min_count)
+    verdict = "passed" if report.passed else f"FAILED with {len(report.violations)} violation(s)"
+    tables = []
+    if not report.violations.empty:
+        tables.append(ReportTable(caption="Violations", frame=report.violations))
+    tables.append(ReportTable(caption="Gaps between groups", frame=public.summary))
+    tables.append(ReportTable(caption="Figures by group", frame=public.by_group))
+    if public.summary_conditional is not None:
+        tables.append(
+            ReportTable(
+                caption=f"Gaps within {public.control_name or 'control'} strata",
+                frame=public.summary_conditional,
+            )
+        )
+    return Section(
+        key="fairness",
+        title="Fairness",
+        paragraphs=(
+            f"The audit {verdict}. Selection means a churn score of at least {report.threshold:g}.",
+        ),
+        tables=tuple(tables),
+        figures=(_figure("fairness_by_group", "Figures by group", public.plot()),),
+        notes=(
+            f"Groups under {min_count} customers are shown with their count only.",
+            "mean_offer_cost averages over every customer of a group (0 without an offer).",
+        ),
+    )

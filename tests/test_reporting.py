@@ -1,0 +1,373 @@
+"""The programme report: sections as the inputs allow, self-contained HTML, aggregates only, atomic."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.reporting import REPORT_FILE, ReportFigure, Section, render_html, write_report
+from loyalty_ml.reporting import html as report_html
+from loyalty_ml.reporting.sections import kpi_section
+from loyalty_ml.schema import columns as C
+
+ALL_SECTIONS = ("kpis", "cohorts", "churn", "uplift", "fairness")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _tiny_transactions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            C.CUSTOMER_ID: ["a", "a", "b", "c", "a", "c"],
+            C.TIMESTAMP: pd.to_datetime(
+                ["2024-01-05", "2024-02-03", "2024-02-10", "2024-03-01", "2024-03-20", "2024-03-30"]
+            ),
+            C.AMOUNT: [10.0, 20.0, 30.0, 40.0, 5.0, 15.0],
+        }
+    )
+
+
+def _sections(page: str) -> list[str]:
+    return re.findall(r'<section id="([a-z0-9_]+)">', page)
+
+
+def _data_pngs(page: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+
+# -- a simulated programme with every input (built once) -----------------------------------------------
+@dataclass
+class Programme:
+    tx: pd.DataFrame
+    customers: pd.DataFrame
+    campaigns: pd.DataFrame
+    offers: pd.DataFrame
+    churn: Any
+    X: pd.DataFrame
+    y: pd.Series
+    uplift: Any
+    fairness: Any
+
+
+def _relabel(frame: pd.DataFrame) -> pd.DataFrame:
+    # Recognisable ids, so that a leak of any id into the report can be searched for as text.
+    return frame.assign(
+        **{C.CUSTOMER_ID: frame[C.CUSTOMER_ID].map(lambda i: f"custid{i:05d}").astype("str")}
+    )
+
+
+@pytest.fixture(scope="module")
+def programme() -> Programme:
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.evaluation.fairness import fairness_report
+    from loyalty_ml.features import build_features, churn_labels, training_table
+    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.models.churn import ChurnModel
+    from loyalty_ml.models.uplift import UpliftModel
+
+    data = simulate(n_customers=1_500, start="2023-01-01", end="2024-12-31", seed=4)
+    tx, customers, campaigns = (
+        _relabel(data.transactions),
+        _relabel(data.customers),
+        _relabel(data.campaigns),
+    )
+    X_train, y_train = training_table(
+        tx, cutoffs=["2024-01-01", "2024-03-01", "2024-05-01"], horizon_days=90
+    )
+    churn = ChurnModel(n_estimators=40, random_state=0, n_jobs=1).fit(X_train, y_train)
+    X = build_features(tx, as_of="2024-09-01")
+    y = churn_labels(tx, as_of="2024-09-01", horizon_days=90)
+
+    # uplift on all campaigns but the last, which the report evaluates
+    last_id = campaigns[C.CAMPAIGN_ID].max()
+    earlier = campaigns.loc[campaigns[C.CAMPAIGN_ID] != last_id]
+    parts = []
+    for _, rows in earlier.groupby(C.CAMPAIGN_ID):
+        features = build_features(tx, as_of=rows[C.SENT_AT].iloc[0], campaigns=campaigns)
+        parts.append(features.reindex(rows[C.CUSTOMER_ID]).set_axis(rows.index))
+    X_exp = pd.concat(parts).loc[earlier.index]
+    known = X_exp.notna().any(axis=1).to_numpy()
+    y_exp = campaign_responses(earlier, tx, window_days=30)
+    uplift = UpliftModel(n_estimators=30, random_state=0, n_jobs=1).fit(
+        X_exp.loc[known], y_exp.loc[known], treatment=earlier.loc[known, C.OFFER_ID]
+    )
+
+    p = pd.Series(churn.predict_proba(X)[:, 1], index=X.index)
+    sensitive = customers.set_index(C.CUSTOMER_ID).loc[X.index, [C.AGE_BAND, C.GENDER]]
+    fairness = fairness_report(sensitive, y_true=y.loc[X.index], y_score=p, threshold=0.6)
+    return Programme(tx, customers, campaigns, data.offers, churn, X, y, uplift, fairness)
+
+
+@pytest.fixture(scope="module")
+def full_report(programme: Programme, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = programme
+    return write_report(
+        p.tx,
+        tmp_path_factory.mktemp("full"),
+        customers=p.customers,
+        campaigns=p.campaigns,
+        offers=p.offers,
+        churn=p.churn,
+        X=p.X,
+        y=p.y,
+        uplift=p.uplift,
+        fairness=p.fairness,
+        title="Test programme",
+    )
+
+
+def test_full_report_has_every_section_and_its_pngs(full_report: Path) -> None:
+    page = full_report.read_text(encoding="utf-8")
+    assert full_report.name == REPORT_FILE
+    assert _sections(page) == list(ALL_SECTIONS)
+    pngs = sorted(full_report.parent.glob("*.png"))
+    assert {p.stem for p in pngs} == {
+        "cohort_retention",
+        "retention_curve",
+        "churn_calibration",
+        "churn_lift",
+        "churn_drivers",
+        "uplift_qini",
+        "fairness_by_group",
+    }
+    # every PNG on disk is embedded in the page, byte for byte
+    embedded = _data_pngs(page)
+    assert sorted(embedded) == sorted(p.read_bytes() for p in pngs)
+    assert all(image.startswith(PNG_MAGIC) for image in embedded)
+
+
+def test_full_report_is_self_contained(full_report: Path) -> None:
+    page = full_report.read_text(encoding="utf-8").lower()
+    for forbidden in ('src="http', "src='http", "<script", "<link", "@import", "url("):
+        assert forbidden not in page
+
+
+def test_full_report_holds_no_customer_ids(full_report: Path, programme: Programme) -> None:
+    page = full_report.read_text(encoding="utf-8")
+    assert "custid" not in page
+    # the campaigns evaluated in the report are named, the customers in them are not
+    assert programme.campaigns[C.CAMPAIGN_ID].max() in page
+
+
+def test_full_report_churn_and_uplift_figures(full_report: Path, programme: Programme) -> None:
+    from loyalty_ml.evaluation.churn_metrics import evaluate_churn
+
+    page = full_report.read_text(encoding="utf-8")
+    p = programme.churn.predict_proba(programme.X)[:, 1]
+    evaluation = evaluate_churn(programme.y.loc[programme.X.index].to_numpy(), p)
+    assert f"ROC AUC {evaluation.roc_auc:.3f}" in page
+    for arm in programme.uplift.arms_:
+        assert f"<th>{arm}</th>" in page
+
+
+def test_minimal_report_has_kpis_and_cohorts_only(tmp_path: Path) -> None:
+    path = write_report(_tiny_transactions(), tmp_path / "out")
+    page = path.read_text(encoding="utf-8")
+    assert _sections(page) == ["kpis", "cohorts"]
+    assert {p.name for p in path.parent.iterdir()} == {
+        REPORT_FILE,
+        "cohort_retention.png",
+        "retention_curve.png",
+    }
+    assert len(_data_pngs(page)) == 2
+    # default period: the 90 days up to the day after the last transaction
+    assert "KPI period [2024-01-01, 2024-03-31)" in page
+
+
+def test_sections_follow_the_inputs_which_are_not_mutated(
+    programme: Programme, tmp_path: Path
+) -> None:
+    p = programme
+    with_fairness = write_report(p.tx, tmp_path / "f", fairness=p.fairness)
+    assert _sections(with_fairness.read_text(encoding="utf-8")) == ["kpis", "cohorts", "fairness"]
+    before = [frame.copy() for frame in (p.tx, p.X, p.y, p.customers)]
+    with_churn = write_report(
+        p.tx, tmp_path / "c", customers=p.customers, churn=p.churn, X=p.X, y=p.y
+    )
+    assert _sections(with_churn.read_text(encoding="utf-8")) == ["kpis", "cohorts", "churn"]
+    pd.testing.assert_frame_equal(before[0], p.tx)
+    pd.testing.assert_frame_equal(before[1], p.X)
+    pd.testing.assert_series_equal(before[2], p.y)
+    pd.testing.assert_frame_equal(before[3], p.customers)
+
+
+def test_kpi_section_matches_summary_exactly() -> None:
+    from loyalty_ml.kpis import summary
+
+    tx = _tiny_transactions()
+    start, end = pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-01")
+    section = kpi_section(
+        tx, period_start=start, period_end=end, previous_start=pd.Timestamp("2024-02-01")
+    )
+    kpis = section.tables[0].frame["value"]
+    pd.testing.assert_series_equal(
+        kpis,
+        summary(tx, period_start=start, period_end=end, previous_start="2024-02-01"),
+        check_names=False,
+    )
+    # by hand: March has a (5.0) and c (40.0, 15.0): 2 customers, 3 orders, revenue 60
+    assert kpis[["active_customers", "orders", "revenue", "aov"]].tolist() == [2.0, 3.0, 60.0, 20.0]
+    # February's customers a and b: only a is back in March
+    assert kpis["retention_rate"] == 0.5
+
+
+def test_campaign_results_shown_when_their_window_closes_in_the_period(
+    programme: Programme,
+) -> None:
+    p = programme
+    last = p.campaigns.loc[p.campaigns[C.CAMPAIGN_ID] == p.campaigns[C.CAMPAIGN_ID].max()]
+    closes = pd.Timestamp(last[C.SENT_AT].max()) + pd.Timedelta(days=30)
+    kwargs = dict(campaigns=p.campaigns, offers=p.offers, window_days=30)
+    shown = kpi_section(
+        p.tx, period_start=closes - pd.Timedelta(days=5), period_end=closes, **kwargs
+    )
+    table = shown.tables[-1].frame
+    assert set(table.index.get_level_values(C.CAMPAIGN_ID)) == {last[C.CAMPAIGN_ID].iloc[0]}
+    assert set(table.index.get_level_values(C.OFFER_ID)) == set(last[C.OFFER_ID]) - {C.CONTROL}
+    assert (table["n_control"] == (last[C.OFFER_ID] == C.CONTROL).sum()).all()
+    # one day too early: that campaign's window has not closed yet
+    early = kpi_section(
+        p.tx,
+        period_start=closes - pd.Timedelta(days=5),
+        period_end=closes - pd.Timedelta(days=1),
+        **kwargs,
+    )
+    assert all("Campaigns" not in t.caption for t in early.tables)
+    assert any("No campaign" in note for note in early.notes)
+
+
+# -- atomic writes -------------------------------------------------------------------------------------
+def test_rewrite_replaces_the_report_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    write_report(_tiny_transactions(), tmp_path, title="first")
+    path = write_report(_tiny_transactions(), tmp_path, title="second")
+    assert "<h1>second</h1>" in path.read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_failed_write_keeps_the_old_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_report(_tiny_transactions(), tmp_path, title="old")
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_html.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(_tiny_transactions(), tmp_path, title="new")
+    assert "<h1>old</h1>" in path.read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# -- escaping ------------------------------------------------------------------------------------------
+def test_title_and_text_are_escaped(tmp_path: Path) -> None:
+    path = write_report(_tiny_transactions(), tmp_path, title="<script>alert(1)</script> & co")
+    page = path.read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.text(max_size=30), min_size=1, max_size=4))
+def test_render_html_escapes_any_text(texts: list[str]) -> None:
+    sections = [
+        Section(key=f"s{i}", title=text, paragraphs=(text,), notes=(text,))
+        for i, text in enumerate(texts)
+    ]
+    page = render_html(title=texts[0], subtitle=texts[-1], sections=sections)
+    assert _sections(page) == [s.key for s in sections]
+    for text in texts:
+        assert f"<p>{html.escape(text)}</p>" in page
+    # user text never opens a tag, whatever it holds
+    assert page.count("<section") == len(sections)
+    assert page.count("<p>") == len(sections) + 1
+
+
+# -- errors --------------------------------------------------------------------------------------------
+def test_churn_needs_model_features_and_labels(programme: Programme, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"churn, X and y together; \['y'\] missing"):
+        write_report(programme.tx, tmp_path, churn=programme.churn, X=programme.X)
+    with pytest.raises(ConfigError, match=r"\['churn'\] missing"):
+        write_report(programme.tx, tmp_path, X=programme.X, y=programme.y)
+
+
+def test_churn_needs_a_classifier_and_aligned_labels(programme: Programme, tmp_path: Path) -> None:
+    p = programme
+    with pytest.raises(ConfigError, match="churn must be a fitted ChurnModel"):
+        write_report(p.tx, tmp_path, churn=object(), X=p.X, y=p.y)
+    with pytest.raises(DataError, match=r"X has .* rows but y has"):
+        write_report(p.tx, tmp_path, churn=p.churn, X=p.X, y=p.y.iloc[:10])
+    shifted = p.y.set_axis([f"other{i}" for i in range(len(p.y))])
+    with pytest.raises(DataError, match="y is indexed by ids that X lacks"):
+        write_report(p.tx, tmp_path, churn=p.churn, X=p.X, y=shifted)
+
+
+def test_uplift_needs_campaigns_and_a_closed_campaign(programme: Programme, tmp_path: Path) -> None:
+    p = programme
+    with pytest.raises(ConfigError, match="uplift section needs the campaigns"):
+        write_report(p.tx, tmp_path, uplift=p.uplift)
+    with pytest.raises(ConfigError, match="uplift must be a fitted UpliftModel"):
+        write_report(p.tx, tmp_path, uplift=object(), campaigns=p.campaigns)
+    with pytest.raises(ConfigError, match="uplift_campaign_id='nope' is not a campaign"):
+        write_report(
+            p.tx, tmp_path, uplift=p.uplift, campaigns=p.campaigns, uplift_campaign_id="nope"
+        )
+    with pytest.raises(DataError, match="No campaign has a 30-day response window"):
+        write_report(
+            p.tx,
+            tmp_path,
+            uplift=p.uplift,
+            campaigns=p.campaigns,
+            period_start="2023-01-01",
+            period_end="2023-03-01",
+        )
+
+
+def test_fairness_must_be_a_report(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="fairness must be a FairnessReport"):
+        write_report(_tiny_transactions(), tmp_path, fairness={"passed": True})
+
+
+@pytest.mark.parametrize("window", [0, -3, 2.5, True])
+def test_bad_response_window(window: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'response_window_days' parameter of write_report"):
+        write_report(_tiny_transactions(), tmp_path, response_window_days=window)
+
+
+def test_bad_period_and_empty_data(tmp_path: Path) -> None:
+    tx = _tiny_transactions()
+    with pytest.raises(ConfigError, match="period_end must be after period_start"):
+        write_report(tx, tmp_path, period_start="2024-03-01", period_end="2024-02-01")
+    with pytest.raises(ConfigError, match="period_start='soon' is not a date"):
+        write_report(tx, tmp_path, period_start="soon")
+    with pytest.raises(DataError, match="transactions is empty"):
+        write_report(tx.iloc[:0], tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_parts_validate_their_arguments() -> None:
+    with pytest.raises(ConfigError, match="'name' of ReportFigure must be a non-empty file stem"):
+        ReportFigure(name="../evil", caption="x", png=b"")
+    with pytest.raises(ConfigError, match="section keys must be unique"):
+        render_html(
+            title="t",
+            subtitle="s",
+            sections=[Section(key="a", title="A"), Section(key="a", title="B")],
+        )
+
+
+def test_figure_to_png_renders_without_pyplot() -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.subplots().plot(np.arange(3))
+    assert report_html.figure_to_png(fig).startswith(PNG_MAGIC)
