@@ -110,11 +110,13 @@ def programme() -> Programme:
 
 @pytest.fixture(scope="module")
 def full_report(programme: Programme, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from loyalty_ml.schema import validate_customers
+
     p = programme
     return write_report(
         p.tx,
         tmp_path_factory.mktemp("full"),
-        customers=p.customers,
+        customers=validate_customers(p.customers),  # indexed by customer_id, as validated
         campaigns=p.campaigns,
         offers=p.offers,
         churn=p.churn,

@@ -331,6 +331,9 @@ def uplift_section(
     )
     campaign_id = rows[C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT].iloc[0]
     sent = pd.Timestamp(rows[C.SENT_AT].min())
+    if customers is not None and C.CUSTOMER_ID not in customers.columns:
+        # validate_customers returns the id as the index; build_features wants it as a column
+        customers = customers.reset_index()
     X = build_features(
         transactions, as_of=sent, customers=customers, campaigns=campaigns, config=feature_config
     )
