@@ -160,6 +160,12 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
     )
     p.add_argument("--batch-size", type=int, default=100_000, help="customers per batch")
+    p.add_argument(
+        "--reasons",
+        choices=("actioned", "all", "none"),
+        default="actioned",
+        help="who gets reason codes: customers with a triggered action, everyone, or nobody",
+    )
     p.add_argument("--no-log-run", action="store_true", help="do not log a scoring run to MLflow")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     _add_tracking_uri(p)
@@ -284,6 +290,7 @@ def _run_score(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         tracking_uri=args.tracking_uri,
         log_run=not args.no_log_run,
+        reasons=args.reasons,
         progress=True if args.progress else None,
     )
     write_table_atomically(scores.reset_index(), args.output)

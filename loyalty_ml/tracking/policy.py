@@ -9,8 +9,9 @@ and offer catalog, when trained with campaigns and offers) -> reasons. The regis
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,6 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "offer_reason",
     *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
 )
-_EFFECT = "effect__"
 _BASELINE = "baseline__"
 _TEXT_COLUMNS = tuple(
     c for c in DECISION_COLUMNS if c not in ("churn_probability", "expected_net_value")
@@ -165,14 +165,16 @@ class LoyaltyPolicy:
         features: pd.DataFrame,
         *,
         consent_marketing: pd.Series | None = None,
+        reasons: Literal["all", "actioned", "none"] = "all",
         batch_size: int = 100_000,
         progress: bool = False,
     ) -> pd.DataFrame:
         """Decisions for every row of ``features`` (indexed like it).
 
         The rows are decided together: RFM segments are quarters of this population, and offers are
-        chosen across it. The heavy steps (churn scores, reason codes, uplift effects) run in chunks of
-        ``batch_size`` rows, so their memory is bounded.
+        chosen across it. The heavy steps run in chunks of ``batch_size`` rows (bounded memory), and
+        only where they matter: uplift effects for the customers who could receive an offer (a trigger
+        fired, not in the holdout, marketing consent), reason codes for the rows ``reasons`` selects.
 
         Parameters
         ----------
@@ -182,10 +184,14 @@ class LoyaltyPolicy:
         consent_marketing : Series of bool, optional
             Marketing consent by customer id; customers not listed, or False, get no offer. ``None``:
             everybody may receive offers.
+        reasons : {"all", "actioned", "none"}
+            Rows that get reason codes (TreeSHAP costs a few milliseconds per row): everyone, the
+            customers with a triggered action (those who will be contacted), or nobody. Rows left
+            out have missing ``reason_1..3``.
         batch_size : int
             Rows per chunk of the heavy steps.
         progress : bool
-            Show a progress bar over chunks.
+            Show progress bars over chunks.
 
         Returns
         -------
@@ -198,41 +204,56 @@ class LoyaltyPolicy:
             raise ConfigError(
                 f"The 'batch_size' parameter of decide must be an int >= 1. Got {batch_size!r} instead."
             )
+        if reasons not in ("all", "actioned", "none"):
+            raise ConfigError(
+                "The 'reasons' parameter of decide must be 'all', 'actioned' or 'none'. "
+                f"Got {reasons!r} instead."
+            )
         X = self.prepare(features)
         if len(X) == 0:
             return _empty(X.index)
-        chunks = [slice(i, i + batch_size) for i in range(0, len(X), batch_size)]
-        heavy = self._heavy(X, chunks, progress=progress)
-        p = heavy["churn_probability"].to_numpy(dtype=np.float64)
+        churn = _chunked(
+            X,
+            lambda rows: pd.DataFrame(
+                {"churn_probability": self.churn_model.predict_proba(rows)[:, 1]}, index=rows.index
+            ),
+            batch_size=batch_size,
+            progress=progress,
+            desc="churn scores",
+        )
+        p = churn["churn_probability"].to_numpy(dtype=np.float64)
         out = pd.DataFrame({"churn_probability": p}, index=X.index)
         triggers = self._triggers(X, p)
         for column in ("risk_band", "boundary_state", "segment", "action", "channel", "rule"):
             out[column] = triggers[column].astype("str").to_numpy()
-        offers = self._offers(X, heavy, out["action"], consent_marketing)
+        triggered = out["action"].to_numpy() != "none"
+        offers = self._offers(
+            X, triggered, consent_marketing, batch_size=batch_size, progress=progress
+        )
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
-        for k in range(1, N_REASONS + 1):
-            out[f"reason_{k}"] = heavy[f"reason_{k}"].to_numpy()
+        explain_rows = {
+            "all": np.ones(len(X), dtype=bool),
+            "actioned": triggered,
+            "none": np.zeros(len(X), dtype=bool),
+        }[reasons]
+        reason_columns = [f"reason_{k}" for k in range(1, N_REASONS + 1)]
+        for column in reason_columns:
+            out[column] = pd.Series(pd.NA, index=X.index, dtype="str")
+        if explain_rows.any():
+            explained = _chunked(
+                X.loc[explain_rows],
+                lambda rows: self._reasons(rows)[reason_columns],
+                batch_size=batch_size,
+                progress=progress,
+                desc="reasons",
+            )
+            for column in reason_columns:
+                out.loc[explain_rows, column] = explained[column].astype("str").to_numpy()
         for column in _TEXT_COLUMNS:
             out[column] = out[column].astype("str")
         return out[list(DECISION_COLUMNS)]
-
-    def _heavy(self, X: pd.DataFrame, chunks: list[slice], *, progress: bool) -> pd.DataFrame:
-        """Churn score, reasons and (with an offer model) effects and baseline, chunk by chunk."""
-        from tqdm.auto import tqdm
-
-        parts = []
-        for part in tqdm(chunks, desc="deciding", unit="batch", disable=not progress):
-            rows = X.iloc[part]
-            frame = self._reasons(rows)[[f"reason_{k}" for k in range(1, N_REASONS + 1)]]
-            frame.insert(0, "churn_probability", self.churn_model.predict_proba(rows)[:, 1])
-            if self.uplift_model is not None:
-                effects = self.uplift_model.predict_effects(rows).add_prefix(_EFFECT)
-                frame = frame.join(effects)
-                frame[_BASELINE] = self.uplift_model.predict_baseline(rows).to_numpy()
-            parts.append(frame)
-        return pd.concat(parts) if len(parts) > 1 else parts[0]
 
     def _triggers(self, X: pd.DataFrame, p: np.ndarray) -> pd.DataFrame:
         if self.trigger_policy is not None:
@@ -263,11 +284,12 @@ class LoyaltyPolicy:
     def _offers(
         self,
         X: pd.DataFrame,
-        heavy: pd.DataFrame,
-        action: pd.Series,
+        triggered: np.ndarray,
         consent_marketing: pd.Series | None,
+        *,
+        batch_size: int,
+        progress: bool,
     ) -> pd.DataFrame:
-        triggered = action.to_numpy() != "none"
         if self.uplift_model is None or self.catalog is None:
             return pd.DataFrame(
                 {
@@ -277,30 +299,48 @@ class LoyaltyPolicy:
                 },
                 index=X.index,
             )
-        from loyalty_ml.policy.offers import choose_offers
+        from loyalty_ml.policy.offers import HOLDOUT, NO_CONSENT, choose_offers
 
-        effect_columns = [c for c in heavy.columns if c.startswith(_EFFECT)]
-        effects = heavy[effect_columns].rename(columns=lambda c: c[len(_EFFECT) :])
         holdout = self.holdout_mask(X.index)
-        eligible = pd.Series(triggered & ~holdout, index=X.index)
         consent = (
-            consent_marketing.reindex(X.index, fill_value=False).astype(bool)
+            consent_marketing.reindex(X.index, fill_value=False).astype(bool).to_numpy()
             if consent_marketing is not None
-            else pd.Series(True, index=X.index)
+            else np.ones(len(X), dtype=bool)
         )
-        plan = choose_offers(
-            effects,
+        reason = np.where(
+            ~triggered, "no trigger fired", np.where(~consent, NO_CONSENT, HOLDOUT)
+        ).astype(object)
+        plan = pd.DataFrame(
+            {
+                C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
+                "expected_net_value": 0.0,
+                "reason": reason,
+            },
+            index=X.index,
+        )
+        # Effects are estimated only where an offer can be made: the expensive part at scale.
+        candidates = triggered & consent & ~holdout
+        if not candidates.any():
+            return plan
+        rows = X.loc[candidates]
+        effects = _chunked(
+            rows,
+            lambda part: self.uplift_model.predict_effects(part).assign(  # type: ignore[union-attr]
+                **{_BASELINE: self.uplift_model.predict_baseline(part).to_numpy()}  # type: ignore[union-attr]
+            ),
+            batch_size=batch_size,
+            progress=progress,
+            desc="offer effects",
+        )
+        chosen = choose_offers(
+            effects.drop(columns=_BASELINE),
             self.catalog,
-            baseline=heavy[_BASELINE],
+            baseline=effects[_BASELINE],
             value_per_conversion=self.value_per_conversion,
-            eligible=eligible,
-            consent=consent,
         )
-        reason = plan["reason"].astype("str").to_numpy().copy()
-        # choose_offers says "not eligible" for both; say which.
-        reason[~triggered & (reason == "not eligible")] = "no trigger fired"
-        reason[holdout & triggered & consent.to_numpy()] = "holdout"
-        plan = plan.assign(reason=reason)
+        plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
+        plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()
+        plan.loc[candidates, "reason"] = chosen["reason"].astype("str").to_numpy()
         return plan
 
     def _reasons(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -315,6 +355,25 @@ class LoyaltyPolicy:
         hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
         unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _chunked(
+    X: pd.DataFrame,
+    step: Callable[[pd.DataFrame], pd.DataFrame],
+    *,
+    batch_size: int,
+    progress: bool,
+    desc: str,
+) -> pd.DataFrame:
+    """``step`` applied to consecutive chunks of ``X``, concatenated (indexed like ``X``)."""
+    from tqdm.auto import tqdm
+
+    starts = range(0, len(X), batch_size)
+    parts = [
+        step(X.iloc[start : start + batch_size])
+        for start in tqdm(starts, desc=desc, unit="batch", disable=not progress)
+    ]
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def _empty(index: pd.Index) -> pd.DataFrame:

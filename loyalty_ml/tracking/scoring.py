@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ def score_customers(
     log_run: bool = True,
     experiment: str = "loyalty_ml_scoring",
     psi_limit: float = 0.2,
+    reasons: Literal["all", "actioned", "none"] = "actioned",
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Decisions for every customer with a purchase before ``as_of``, from a registered model.
@@ -71,6 +72,10 @@ def score_customers(
         Experiment of the scoring run.
     psi_limit : float
         A :class:`DriftWarning` is issued when the churn score or any feature has a PSI above it.
+    reasons : {"actioned", "all", "none"}
+        Which customers get reason codes: by default those with a triggered action (the ones who
+        will be contacted); ``"all"`` explains everyone, at a few milliseconds of TreeSHAP per
+        customer (see ``experiments/bench_scoring.py``).
     progress : bool, optional
         Show a progress bar over batches; by default only when stderr is a terminal.
 
@@ -116,7 +121,12 @@ def score_customers(
         )
         consent = _marketing_consent(customers)
         scored, psi = score_features(
-            policy, features, consent_marketing=consent, batch_size=batch_size, progress=progress
+            policy,
+            features,
+            consent_marketing=consent,
+            reasons=reasons,
+            batch_size=batch_size,
+            progress=progress,
         )
         skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
@@ -143,6 +153,7 @@ def score_customers(
                     "as_of": str(cutoff.date()),
                     "batch_size": batch_size,
                     "psi_limit": psi_limit,
+                    "reasons": reasons,
                 },
                 n_transactions=len(history),
             )
@@ -154,6 +165,7 @@ def score_features(
     features: pd.DataFrame,
     *,
     consent_marketing: pd.Series | None = None,
+    reasons: Literal["all", "actioned", "none"] = "actioned",
     batch_size: int = 100_000,
     progress: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -165,7 +177,11 @@ def score_features(
     policy.prepare(features.iloc[:0])  # fail fast on missing feature columns
     show = sys.stderr.isatty() if progress is None else bool(progress)
     decided = policy.decide(
-        features, consent_marketing=consent_marketing, batch_size=batch_size, progress=show
+        features,
+        consent_marketing=consent_marketing,
+        reasons=reasons,
+        batch_size=batch_size,
+        progress=show,
     )
     psi = pd.Series(dtype=np.float64, name="psi")
     if policy.drift_profile is not None:
