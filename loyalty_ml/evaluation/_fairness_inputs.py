@@ -1,0 +1,271 @@
+"""Inputs of a fairness audit: checked, aligned on the customer index, turned into plain arrays.
+
+Everything :func:`~loyalty_ml.evaluation.fairness.fairness_report` needs is validated here once, so the
+metric code can work on aligned numpy arrays without re-checking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
+
+__all__ = ["EXPECTED_COST", "MISSING_GROUP", "AuditData", "prepare_audit_data"]
+
+#: Label given to a missing attribute (or control) value: missing values form their own group.
+MISSING_GROUP = "(missing)"
+#: Column of an offer plan holding the expected cost of the chosen offer (see ``choose_offers``).
+EXPECTED_COST = "expected_cost"
+
+
+@dataclass(frozen=True)
+class AuditData:
+    """Aligned inputs of one audit; every array has one entry per row of ``index``."""
+
+    index: pd.Index
+    #: attribute name -> group labels (str), with their display order
+    groups: dict[str, tuple[np.ndarray, list[str]]]
+    y_true: np.ndarray | None
+    y_score: np.ndarray | None
+    has_offer: np.ndarray | None
+    offer_cost: np.ndarray | None
+    control: tuple[np.ndarray, list[str]] | None
+    control_name: str | None
+
+
+def prepare_audit_data(
+    sensitive: pd.DataFrame | pd.Series,
+    *,
+    y_true: Any = None,
+    y_score: Any = None,
+    offers: pd.DataFrame | None = None,
+    control: Any = None,
+) -> AuditData:
+    """Check the inputs of a fairness audit and align them on the index of ``sensitive``."""
+    frame = _sensitive_frame(sensitive)
+    index = frame.index
+    if y_true is None and y_score is None and offers is None:
+        raise ConfigError(
+            "fairness_report needs something to audit: pass y_true and/or y_score (churn scores), "
+            "or offers (an offer plan with offer_id and expected_cost). Got none of them."
+        )
+    groups = {str(name): _group_labels(frame[name], what=f"sensitive[{name!r}]") for name in frame}
+    truth = None
+    if y_true is not None:
+        truth = _binary(_align(y_true, index, name="y_true"), name="y_true")
+    score = None
+    if y_score is not None:
+        score = _finite(_align(y_score, index, name="y_score"), name="y_score")
+    has_offer = cost = None
+    if offers is not None:
+        has_offer, cost = _offer_arrays(offers, index)
+    control_groups = None
+    control_name = None
+    if control is not None:
+        aligned = _align(control, index, name="control")
+        control_name = (
+            str(control.name) if isinstance(control, pd.Series) and control.name else None
+        )
+        control_groups = _group_labels(aligned, what="control")
+    return AuditData(
+        index=index,
+        groups=groups,
+        y_true=truth,
+        y_score=score,
+        has_offer=has_offer,
+        offer_cost=cost,
+        control=control_groups,
+        control_name=control_name,
+    )
+
+
+def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame(name=sensitive.name if sensitive.name else "attribute")
+    if not isinstance(sensitive, pd.DataFrame):
+        raise SchemaError(
+            "sensitive must be a pandas DataFrame (index customer_id, one column per attribute) "
+            f"or a Series; got {type(sensitive).__name__}.",
+            table="sensitive",
+        )
+    if sensitive.shape[1] == 0 or len(sensitive) == 0:
+        raise SchemaError(
+            f"sensitive is empty ({len(sensitive)} rows, {sensitive.shape[1]} columns); pass at least "
+            "one attribute column (e.g. customers[['age_band', 'gender']]) and one customer.",
+            table="sensitive",
+        )
+    if sensitive.columns.duplicated().any():
+        dup = sensitive.columns[sensitive.columns.duplicated()].unique().tolist()
+        raise SchemaError(
+            f"sensitive has duplicated column names {format_examples(dup)}; name each attribute once.",
+            table="sensitive",
+        )
+    _unique_index(sensitive.index, name="sensitive")
+    return sensitive
+
+
+def _unique_index(index: pd.Index, *, name: str) -> None:
+    dup = index[index.duplicated()].unique()
+    if len(dup):
+        raise SchemaError(
+            f"{name} has duplicated {C.CUSTOMER_ID} values {format_examples(dup.tolist(), total=len(dup))}; "
+            "the audit needs one row per customer.",
+            table=name,
+        )
+
+
+def _align(values: Any, index: pd.Index, *, name: str) -> pd.Series:
+    """Reindex a pandas input on ``index`` (same ids required); take arrays by position."""
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise SchemaError(
+                f"{name} must be a Series or a one-column DataFrame; got columns "
+                f"{format_examples(values.columns.tolist(), total=values.shape[1])}.",
+                table=name,
+            )
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        _unique_index(values.index, name=name)
+        _same_ids(values.index, index, name=name)
+        return values.reindex(index)
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise SchemaError(
+            f"{name} must be one-dimensional; got an array of shape {array.shape}.", table=name
+        )
+    if len(array) != len(index):
+        raise SchemaError(
+            f"{name} has {len(array)} values but sensitive has {len(index)} rows; positional inputs "
+            "(arrays, lists) must have one value per row of sensitive, in the same order.",
+            table=name,
+        )
+    return pd.Series(array, index=index)
+
+
+def _same_ids(got: pd.Index, expected: pd.Index, *, name: str) -> None:
+    missing = expected.difference(got, sort=False)
+    extra = got.difference(expected, sort=False)
+    if len(missing) or len(extra):
+        parts = []
+        if len(missing):
+            parts.append(
+                f"missing {len(missing)} id(s) of sensitive {format_examples(missing.tolist(), total=len(missing))}"
+            )
+        if len(extra):
+            parts.append(
+                f"has {len(extra)} id(s) not in sensitive {format_examples(extra.tolist(), total=len(extra))}"
+            )
+        raise SchemaError(
+            f"{name} is not aligned with sensitive on {C.CUSTOMER_ID}: it "
+            + " and ".join(parts)
+            + ". "
+            f"Restrict both to the same customers (e.g. {name}.loc[sensitive.index]), or pass a plain "
+            "array if the rows are already in the same order.",
+            table=name,
+        )
+
+
+def _binary(values: pd.Series, *, name: str) -> np.ndarray:
+    if values.isna().any():
+        bad = values.index[values.isna().to_numpy()]
+        raise SchemaError(
+            f"{name} is missing for {len(bad)} customer(s) {format_examples(bad.tolist(), total=len(bad))}; "
+            "drop them from every input or fill the outcome.",
+            table=name,
+        )
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float)
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad_mask = ~numeric.isin([0, 1]).to_numpy(dtype=bool)
+    if bad_mask.any():
+        values_bad = values[bad_mask].unique().tolist()
+        raise SchemaError(
+            f"{name} must hold 0/1 (or True/False) outcomes; got other values "
+            f"{format_examples(values_bad, total=len(values_bad))}.",
+            table=name,
+        )
+    return numeric.to_numpy(dtype=float)
+
+
+def _finite(values: pd.Series, *, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        raise SchemaError(
+            f"{name} must be numeric scores; got dtype {values.dtype}.",
+            table=name,
+        )
+    array = values.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        ids = values.index[bad]
+        raise SchemaError(
+            f"{name} is missing or infinite for {len(ids)} customer(s) "
+            f"{format_examples(ids.tolist(), total=len(ids))}; score every audited customer.",
+            table=name,
+        )
+    return array
+
+
+def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(offers, pd.DataFrame):
+        raise SchemaError(
+            f"offers must be a DataFrame (a plan from choose_offers); got {type(offers).__name__}.",
+            table="offers",
+        )
+    missing = [c for c in (C.OFFER_ID, EXPECTED_COST) if c not in offers.columns]
+    if missing:
+        raise SchemaError(
+            f"offers lacks column(s) {missing}; it has {offers.columns.tolist()}. Pass the plan from "
+            f"choose_offers, or any frame indexed by {C.CUSTOMER_ID} with {C.OFFER_ID} (NA = no offer) "
+            f"and {EXPECTED_COST}.",
+            table="offers",
+        )
+    _unique_index(offers.index, name="offers")
+    _same_ids(offers.index, index, name="offers")
+    plan = offers.reindex(index)
+    has_offer = plan[C.OFFER_ID].notna().to_numpy(dtype=bool)
+    cost = pd.to_numeric(plan[EXPECTED_COST], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    unknown = has_offer & ~np.isfinite(cost)
+    if unknown.any():
+        ids = index[unknown]
+        raise SchemaError(
+            f"offers.{EXPECTED_COST} is missing or not a number for {len(ids)} customer(s) who get an "
+            f"offer {format_examples(ids.tolist(), total=len(ids))}; every offer needs its expected cost.",
+            table="offers",
+            column=EXPECTED_COST,
+        )
+    # A customer without an offer costs nothing, whatever the plan holds in that row.
+    return has_offer.astype(float), np.where(has_offer, cost, 0.0)
+
+
+def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:
+    """Text labels for each row, with missing values as their own group, and the display order."""
+    missing = values.isna().to_numpy(dtype=bool)
+    present = values[~missing]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        observed = set(present.tolist())
+        order: list[Hashable] = [c for c in values.cat.categories if c in observed]
+    else:
+        uniques = present.unique().tolist()
+        try:
+            order = sorted(uniques)
+        except TypeError:  # mixed types cannot be compared: order by their text
+            order = sorted(uniques, key=str)
+    text = [str(v) for v in order]
+    if len(set(text)) != len(text):
+        raise SchemaError(
+            f"{what} holds distinct values with the same text {format_examples(text)}; "
+            "convert the column to one type first.",
+            table=what,
+        )
+    labels = np.asarray(values.astype(object).where(~missing, MISSING_GROUP).map(str), dtype=object)
+    if missing.any():
+        text.append(MISSING_GROUP)
+    return labels, text

@@ -1,0 +1,270 @@
+"""By-group figures of a fairness audit, their summaries across groups, and bootstrap intervals.
+
+Disaggregation is done by fairlearn's ``MetricFrame``. Our metrics need
+several aligned inputs at once (scores, outcomes, offers), so ``MetricFrame`` is given row positions as
+both ``y_true`` and ``y_pred``, and each metric reads the rows of its group from the aligned arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from loyalty_ml.evaluation._fairness_inputs import AuditData
+
+__all__ = [
+    "CI_QUANTILES",
+    "METRIC_ORDER",
+    "SUMMARY_STATS",
+    "add_bootstrap_intervals",
+    "compute_by_group",
+    "summarise",
+]
+
+METRIC_ORDER = (
+    "count",
+    "selection_rate",
+    "mean_score",
+    "observed_rate",
+    "calibration_gap",
+    "tpr",
+    "fpr",
+    "auc",
+    "offer_rate",
+    "mean_offer_cost",
+)
+SUMMARY_STATS = ("min", "max", "difference", "ratio")
+#: Bootstrap intervals are 95% percentile intervals.
+CI_QUANTILES = [0.025, 0.975]
+
+Metric = Callable[[Any, Any], float]
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def auc_score(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN when one class is absent."""
+    positives = y == 1
+    n_pos = int(positives.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def metric_functions(data: AuditData, threshold: float) -> dict[str, Metric]:
+    """Metric name -> function of the row positions of one group, for the inputs that are present."""
+    out: dict[str, Metric] = {"count": lambda rows, _: float(len(rows))}
+    y, score = data.y_true, data.y_score
+    if score is not None:
+        selected = (score >= threshold).astype(float)
+        out["selection_rate"] = _mean_of(selected)
+        out["mean_score"] = _mean_of(score)
+    if y is not None:
+        out["observed_rate"] = _mean_of(y)
+    if y is not None and score is not None:
+        out["calibration_gap"] = _mean_of(score - y)
+        out["tpr"] = _mean_of(selected, where=y == 1)
+        out["fpr"] = _mean_of(selected, where=y == 0)
+        out["auc"] = _auc_of(y, score)
+    if data.has_offer is not None and data.offer_cost is not None:
+        out["offer_rate"] = _mean_of(data.has_offer)
+        out["mean_offer_cost"] = _mean_of(data.offer_cost)
+    return out
+
+
+def _mean_of(values: np.ndarray, *, where: np.ndarray | None = None) -> Metric:
+    """Mean of ``values`` over a group's rows (restricted to ``where``); NaN for no rows."""
+
+    def metric(rows: Any, _: Any) -> float:
+        ix = _ix(rows)
+        if where is not None:
+            ix = ix[where[ix]]
+        return _mean(values[ix])
+
+    return metric
+
+
+def _auc_of(y: np.ndarray, score: np.ndarray) -> Metric:
+    def metric(rows: Any, _: Any) -> float:
+        ix = _ix(rows)
+        return auc_score(y[ix], score[ix])
+
+    return metric
+
+
+def _ix(rows: Any) -> np.ndarray:
+    return np.asarray(rows, dtype=np.intp)
+
+
+def compute_by_group(data: AuditData, threshold: float, *, conditional: bool) -> pd.DataFrame:
+    """One row per (attribute, group), or per (control, attribute, group) when ``conditional``.
+
+    The attributes are stacked (every customer once per attribute) and the attribute is given to
+    ``MetricFrame`` as a control feature, so one ``MetricFrame`` audits every attribute on its own
+    (rather than their intersections).
+    """
+    from fairlearn.metrics import MetricFrame
+
+    n = len(data.index)
+    names = list(data.groups)
+    rows = np.tile(np.arange(n), len(names))
+    controls = {"attribute": np.repeat(np.array(names, dtype=object), n)}
+    levels = ["attribute", "group"]
+    if conditional and data.control is not None:
+        controls = {"control": np.tile(data.control[0], len(names)), **controls}
+        levels = ["control", *levels]
+    frame = MetricFrame(
+        metrics=metric_functions(data, threshold),
+        y_true=rows,
+        y_pred=rows,
+        sensitive_features=pd.Series(
+            np.concatenate([data.groups[a][0] for a in names]), name="group"
+        ),
+        control_features=pd.DataFrame(controls),
+    ).by_group
+    # MetricFrame lists every combination of feature values; the empty ones are not groups.
+    frame = frame[frame["count"].notna()]
+    present = set(frame.index)
+    strata = data.control[1] if conditional and data.control is not None else [None]
+    keys = [
+        (s, a, g) if conditional else (a, g)
+        for s in strata
+        for a in names
+        for g in data.groups[a][1]
+        if ((s, a, g) if conditional else (a, g)) in present
+    ]
+    out = frame.reindex(pd.MultiIndex.from_tuples(keys, names=levels)).astype(float)
+    out["count"] = out["count"].astype("int64")
+    return out[[m for m in METRIC_ORDER if m in out.columns]]
+
+
+def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool) -> pd.DataFrame:
+    """Min, max, difference (max - min) and ratio (min / max) across the judged groups.
+
+    Only groups with ``count >= min_group_size`` and a defined value enter the statistics;
+    ``n_groups`` counts every group, ``n_judged`` those that entered. Difference and ratio need two
+    judged groups. The ratio is left undefined for metrics that can be negative; when every judged
+    group is at zero the groups are equal and the ratio is 1.
+    """
+    keys = ["control", "attribute"] if conditional else ["attribute"]
+    metrics = [m for m in by_group.columns if m != "count"]
+    rows = []
+    for key, block in by_group.groupby(level=keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        judged = block[block["count"] >= min_group_size]
+        groups = judged.index.get_level_values("group")
+        for metric in metrics:
+            values = judged[metric].to_numpy(dtype=float)
+            ok = ~np.isnan(values)
+            stats = _stats(values[ok], groups[ok])
+            rows.append((*key, metric, *stats, len(block), int(ok.sum())))
+    columns = [*keys, "metric", *SUMMARY_STATS, "min_group", "max_group", "n_groups", "n_judged"]
+    out = pd.DataFrame(rows, columns=columns).set_index([*keys, "metric"])
+    return out.astype({s: float for s in SUMMARY_STATS})
+
+
+def _stats(values: np.ndarray, groups: Any) -> tuple[Any, ...]:
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan, np.nan, pd.NA, pd.NA)
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    vmin, vmax = float(values[low]), float(values[high])
+    difference = ratio = np.nan
+    if len(values) >= 2:
+        difference = vmax - vmin
+        if vmin >= 0:
+            ratio = 1.0 if vmax == 0 else vmin / vmax
+    return (vmin, vmax, difference, ratio, groups[low], groups[high])
+
+
+def add_bootstrap_intervals(
+    summary: pd.DataFrame,
+    by_group: pd.DataFrame,
+    data: AuditData,
+    threshold: float,
+    *,
+    min_group_size: int,
+    conditional: bool,
+    n_boot: int,
+    random_state: int | None,
+) -> pd.DataFrame:
+    """``summary`` with ``<stat>_ci_low`` and ``<stat>_ci_high`` columns: 95% bootstrap intervals.
+
+    Customers of the judged groups are resampled with replacement (not stratified, as in fairlearn's
+    bootstrap) and every statistic is recomputed with the same metric functions and the same rules as
+    the point values (:func:`summarise`). The resampling is done here rather than by ``MetricFrame``
+    because fairlearn's intervals ignore undefined resamples only in some code paths; here a resample in
+    which a statistic is undefined (e.g. a group drawn empty) is always left out.
+    """
+    functions = {k: f for k, f in metric_functions(data, threshold).items() if k != "count"}
+    rng = np.random.default_rng(random_state)
+    draws: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for attribute, (labels, _) in data.groups.items():
+        codes, names = pd.factorize(labels)
+        strata, rows = _judged_rows(by_group, data, attribute, labels, min_group_size, conditional)
+        if len(rows) == 0:
+            continue
+        for _ in range(n_boot):
+            sample = rng.choice(rows, size=len(rows), replace=True)
+            for stratum, members in _split(sample, strata):
+                sample_codes = codes[members]
+                present = np.unique(sample_codes)
+                cells = [members[sample_codes == c] for c in present]
+                for metric, function in functions.items():
+                    values = np.array([function(cell, None) for cell in cells])
+                    ok = ~np.isnan(values)
+                    key = (stratum, attribute, metric) if conditional else (attribute, metric)
+                    draws.setdefault(key, []).append(_stats(values[ok], names[present[ok]])[:4])
+    return _with_intervals(summary, draws)
+
+
+def _judged_rows(
+    by_group: pd.DataFrame,
+    data: AuditData,
+    attribute: str,
+    labels: np.ndarray,
+    min_group_size: int,
+    conditional: bool,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Per-row stratum labels (None when not conditional) and the positions of the judged rows."""
+    block = by_group.xs(attribute, level="attribute")
+    cells = set(block.index[block["count"] >= min_group_size])
+    if conditional and data.control is not None:
+        strata = data.control[0]
+        keep = np.array([(c, g) in cells for c, g in zip(strata, labels, strict=True)], dtype=bool)
+        return strata, np.flatnonzero(keep)
+    return None, np.flatnonzero(np.isin(labels, list(cells)))
+
+
+def _split(sample: np.ndarray, strata: np.ndarray | None) -> list[tuple[Any, np.ndarray]]:
+    if strata is None:
+        return [(None, sample)]
+    sample_strata = strata[sample]
+    return [(s, sample[sample_strata == s]) for s in pd.unique(sample_strata)]
+
+
+def _with_intervals(
+    summary: pd.DataFrame, draws: dict[tuple[Any, ...], list[tuple[Any, ...]]]
+) -> pd.DataFrame:
+    out = summary.copy()
+    columns = {stat: np.full((len(out), 2), np.nan) for stat in SUMMARY_STATS}
+    for i, key in enumerate(out.index):
+        if key not in draws:
+            continue
+        values = np.array(draws[key], dtype=float)
+        for j, stat in enumerate(SUMMARY_STATS):
+            defined = values[:, j][~np.isnan(values[:, j])]
+            # An interval for a statistic that is undefined at the point estimate would mislead.
+            if len(defined) and not np.isnan(out[stat].iloc[i]):
+                columns[stat][i] = np.quantile(defined, CI_QUANTILES)
+    for stat, bounds in columns.items():
+        out[f"{stat}_ci_low"] = bounds[:, 0]
+        out[f"{stat}_ci_high"] = bounds[:, 1]
+    return out

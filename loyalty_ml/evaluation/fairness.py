@@ -1,0 +1,354 @@
+"""Fairness audits of churn scores and offer allocations.
+
+:func:`fairness_report` disaggregates scores, outcomes and offers by each sensitive attribute (with
+fairlearn's ``MetricFrame``), summarises the gaps between groups, optionally within strata of a control
+variable such as the risk band, and judges them against :class:`FairnessLimits`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loyalty_ml.evaluation._fairness_inputs import EXPECTED_COST, MISSING_GROUP, prepare_audit_data
+from loyalty_ml.evaluation._fairness_limits import (
+    VIOLATION_COLUMNS,
+    FairnessLimits,
+    find_violations,
+)
+from loyalty_ml.evaluation._fairness_metrics import (
+    add_bootstrap_intervals,
+    compute_by_group,
+    summarise,
+)
+from loyalty_ml.evaluation._fairness_render import markdown_table, plot_by_group
+from loyalty_ml.exceptions import ConfigError, TrackingError
+
+__all__ = [
+    "EXPECTED_COST",
+    "MISSING_GROUP",
+    "FairnessLimits",
+    "FairnessReport",
+    "fairness_report",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class FairnessReport:
+    """The result of :func:`fairness_report`.
+
+    Attributes
+    ----------
+    by_group : DataFrame
+        Indexed by (``attribute``, ``group``). Columns, when their inputs were given: ``count``;
+        ``selection_rate`` (share with score >= threshold) and ``mean_score`` (from ``y_score``);
+        ``observed_rate`` (mean of ``y_true``); ``calibration_gap`` (mean score - observed rate),
+        ``tpr``, ``fpr`` and ``auc`` (NaN where the group has one class) from both; ``offer_rate``
+        (share with a non-missing ``offer_id``) and ``mean_offer_cost`` (mean ``expected_cost`` over
+        ALL customers of the group, counting 0 for those without an offer, so it is the spend per
+        customer, not per offer) from ``offers``.
+    summary : DataFrame
+        Indexed by (``attribute``, ``metric``): ``min``, ``max``, ``difference`` (max - min), ``ratio``
+        (min / max), the groups at the minimum and maximum, ``n_groups`` and ``n_judged`` (groups with at
+        least ``limits.min_group_size`` customers, the only ones the statistics use), plus
+        ``<stat>_ci_low`` / ``<stat>_ci_high`` 95% bootstrap intervals when ``bootstrap > 0``.
+    violations : DataFrame
+        One row per broken limit: attribute, metric, statistic (difference or ratio), value, limit,
+        excess, conditional (judged within a control stratum), stratum, min_group, max_group.
+    limits : FairnessLimits
+    threshold : float
+    by_group_conditional, summary_conditional : DataFrame or None
+        The same figures within each stratum of ``control``, indexed by (``control``, ``attribute``,
+        ``group``) and (``control``, ``attribute``, ``metric``); None without ``control``.
+    control_name : str or None
+        Name of the control Series, for display.
+    """
+
+    by_group: pd.DataFrame
+    summary: pd.DataFrame
+    violations: pd.DataFrame
+    limits: FairnessLimits
+    threshold: float
+    by_group_conditional: pd.DataFrame | None = None
+    summary_conditional: pd.DataFrame | None = None
+    control_name: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when no judged limit is broken."""
+        return self.violations.empty
+
+    def plot(self) -> Figure:
+        """Bars of the main figures by group (raw, not conditional), one row per attribute."""
+        return plot_by_group(self.by_group, min_group_size=self.limits.min_group_size)
+
+    def to_markdown(self) -> str:
+        """The report as markdown: verdict, limits, violations, summary and by-group tables."""
+        verdict = "passed" if self.passed else f"FAILED ({len(self.violations)} violation(s))"
+        set_limits = [
+            f"{k} difference <= {v:g}" for k, v in self.limits.difference_limits().items()
+        ]
+        if self.limits.min_ratio is not None:
+            set_limits.append(
+                f"ratio >= {self.limits.min_ratio:g} for {', '.join(self.limits.ratio_metrics)}"
+            )
+        judged = "within control strata" if self._judges_conditional() else "on raw figures"
+        parts = [
+            "# Fairness report",
+            "",
+            f"**Result: {verdict}.** Judged {judged}; threshold for selection: {self.threshold:g}.",
+            "",
+            f"Limits: {'; '.join(set_limits) or 'none'}. Groups smaller than "
+            f"{self.limits.min_group_size} customers are reported, not judged. "
+            "`mean_offer_cost` averages over every customer of the group (0 without an offer).",
+        ]
+        if not self.violations.empty:
+            parts += ["", "## Violations", "", markdown_table(self.violations, digits=4)]
+        parts += ["", "## Summary", "", markdown_table(self.summary, digits=4)]
+        parts += ["", "## By group", "", markdown_table(self.by_group, digits=4)]
+        if self.summary_conditional is not None and self.by_group_conditional is not None:
+            name = self.control_name or "control"
+            parts += [
+                "",
+                f"## Summary within {name} strata",
+                "",
+                markdown_table(self.summary_conditional, digits=4),
+                "",
+                f"## By group within {name} strata",
+                "",
+                markdown_table(self.by_group_conditional, digits=4),
+            ]
+        return "\n".join(parts) + "\n"
+
+    def _judges_conditional(self) -> bool:
+        return self.limits.judged(has_control=self.by_group_conditional is not None)[1]
+
+    def without_small_groups(self, min_count: int) -> FairnessReport:
+        """A copy whose by-group figures are blanked (NaN) for groups under ``min_count`` customers.
+
+        A rate over a handful of people says something about those people; use this before
+        publishing. Counts, summaries and violations are kept as they are.
+        """
+        return FairnessReport(
+            by_group=_blank_small(self.by_group, min_count),
+            summary=self.summary,
+            violations=self.violations,
+            limits=self.limits,
+            threshold=self.threshold,
+            by_group_conditional=None
+            if self.by_group_conditional is None
+            else _blank_small(self.by_group_conditional, min_count),
+            summary_conditional=self.summary_conditional,
+            control_name=self.control_name,
+        )
+
+    def log_to_mlflow(self, artifact_path: str = "fairness", *, min_count: int = 10) -> None:
+        """Log the report to the ACTIVE MLflow run: aggregates only, never customer ids.
+
+        Logs ``<artifact_path>/fairness_report.md``, ``by_group.csv``, ``summary.csv``,
+        ``violations.csv`` (and the conditional tables), ``fairness_report.json`` (verdict, limits,
+        violations), the plot ``fairness_by_group.png``, and the metrics ``fairness_passed`` (1 or 0)
+        and ``fairness_n_violations``. By-group figures of groups under ``min_count`` customers are
+        blanked in the artifacts (see :meth:`without_small_groups`).
+
+        Raises
+        ------
+        TrackingError
+            When no MLflow run is active.
+        """
+        import mlflow
+
+        if mlflow.active_run() is None:
+            raise TrackingError(
+                "FairnessReport.log_to_mlflow needs an active MLflow run; call it inside "
+                "`with mlflow.start_run():`."
+            )
+        public = self.without_small_groups(min_count)
+        path = artifact_path.strip("/")
+        mlflow.log_text(public.to_markdown(), f"{path}/fairness_report.md")
+        tables = {
+            "by_group": public.by_group,
+            "summary": public.summary,
+            "violations": public.violations,
+            "by_group_conditional": public.by_group_conditional,
+            "summary_conditional": public.summary_conditional,
+        }
+        for name, table in tables.items():
+            if table is not None:
+                mlflow.log_text(table.to_csv(), f"{path}/{name}.csv")
+        mlflow.log_text(json.dumps(public.as_dict(), indent=2), f"{path}/fairness_report.json")
+        mlflow.log_figure(public.plot(), f"{path}/fairness_by_group.png")
+        mlflow.log_metrics(
+            {
+                "fairness_passed": float(self.passed),
+                "fairness_n_violations": float(len(self.violations)),
+            }
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Verdict, threshold, limits and violations as JSON-ready values."""
+        violations = self.violations.astype(object).where(self.violations.notna(), None)
+        return {
+            "passed": self.passed,
+            "threshold": self.threshold,
+            "control": self.control_name,
+            "limits": asdict(self.limits),
+            "violations": violations.to_dict(orient="records"),
+        }
+
+
+def _blank_small(by_group: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    out = by_group.copy()
+    small = out["count"] < min_count
+    out.loc[small, [c for c in out.columns if c != "count"]] = np.nan
+    return out
+
+
+def fairness_report(
+    sensitive: pd.DataFrame | pd.Series,
+    *,
+    y_true: Any = None,
+    y_score: Any = None,
+    threshold: float = 0.5,
+    offers: pd.DataFrame | None = None,
+    control: Any = None,
+    limits: FairnessLimits | None = None,
+    bootstrap: int = 0,
+    random_state: int | None = None,
+) -> FairnessReport:
+    """Audit churn scores and offer allocations by group, and judge the gaps against limits.
+
+    Parameters
+    ----------
+    sensitive : DataFrame or Series
+        Indexed by ``customer_id``, one column per attribute (e.g. ``customers[["age_band",
+        "gender"]]``). Each attribute is audited on its own. Missing values form their own group,
+        ``"(missing)"``; group labels are shown as text.
+    y_true : Series or array-like of 0/1, optional
+        Observed outcomes (e.g. churned). A Series is aligned on the index (same ids required); an
+        array is taken in the order of ``sensitive``.
+    y_score : Series or array-like of float, optional
+        Scores (e.g. churn probabilities), aligned like ``y_true``.
+    threshold : float, default 0.5
+        A customer is selected when ``y_score >= threshold``.
+    offers : DataFrame, optional
+        An offer plan indexed by ``customer_id`` with ``offer_id`` (NA = no offer) and
+        ``expected_cost``, e.g. from ``choose_offers``; it must cover the customers of ``sensitive``.
+    control : Series or array-like, optional
+        A stratifying variable (e.g. the risk band): every figure is also computed within each stratum,
+        so gaps explained by the control can be told from gaps at equal control.
+    limits : FairnessLimits, optional
+        What is judged; ``FairnessLimits()`` by default (see its documentation for the rationale).
+    bootstrap : int, default 0
+        Number of bootstrap resamples for 95% intervals of the summary statistics; 0 for none.
+        A max - min gap is biased upwards in resamples (noise widens it), so when the point
+        ``difference`` lies near or below ``difference_ci_low`` the gap is mostly noise.
+    random_state : int, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    FairnessReport
+
+    Examples
+    --------
+    >>> sensitive = pd.DataFrame({"gender": ["F", "F", "M", "M"]}, index=[1, 2, 3, 4])
+    >>> plan = pd.DataFrame({"offer_id": ["A", None, None, None],
+    ...                      "expected_cost": [2.0, 0.0, 0.0, 0.0]}, index=[1, 2, 3, 4])
+    >>> report = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=1))
+    >>> report.by_group["offer_rate"].tolist()
+    [0.5, 0.0]
+    >>> report.passed
+    False
+    """
+    limits = FairnessLimits() if limits is None else limits
+    if not isinstance(limits, FairnessLimits):
+        raise ConfigError(
+            f"The 'limits' parameter of fairness_report must be a FairnessLimits or None. "
+            f"Got {type(limits).__name__} instead."
+        )
+    _check_params(threshold, bootstrap, random_state)
+    data = prepare_audit_data(
+        sensitive, y_true=y_true, y_score=y_score, offers=offers, control=control
+    )
+    has_control = data.control is not None
+    judge_raw, judge_conditional = limits.judged(has_control=has_control)
+
+    by_group = compute_by_group(data, threshold, conditional=False)
+    summary = _summary(by_group, data, threshold, limits, bootstrap, random_state, False)
+    found = [find_violations(summary, limits, conditional=False)] if judge_raw else []
+    by_group_c = summary_c = None
+    if has_control:
+        by_group_c = compute_by_group(data, threshold, conditional=True)
+        summary_c = _summary(by_group_c, data, threshold, limits, bootstrap, random_state, True)
+        if judge_conditional:
+            found.append(find_violations(summary_c, limits, conditional=True))
+    non_empty = [v for v in found if not v.empty]
+    violations = (
+        pd.concat(non_empty, ignore_index=True)
+        if non_empty
+        else pd.DataFrame(columns=VIOLATION_COLUMNS)
+    )
+    return FairnessReport(
+        by_group=by_group,
+        summary=summary,
+        violations=violations,
+        limits=limits,
+        threshold=float(threshold),
+        by_group_conditional=by_group_c,
+        summary_conditional=summary_c,
+        control_name=data.control_name,
+    )
+
+
+def _summary(
+    by_group: pd.DataFrame,
+    data: Any,
+    threshold: float,
+    limits: FairnessLimits,
+    bootstrap: int,
+    random_state: int | None,
+    conditional: bool,
+) -> pd.DataFrame:
+    summary = summarise(by_group, limits.min_group_size, conditional=conditional)
+    if bootstrap > 0:
+        summary = add_bootstrap_intervals(
+            summary,
+            by_group,
+            data,
+            threshold,
+            min_group_size=limits.min_group_size,
+            conditional=conditional,
+            n_boot=bootstrap,
+            random_state=random_state,
+        )
+    return summary
+
+
+def _check_params(threshold: Any, bootstrap: Any, random_state: Any) -> None:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float | np.integer | np.floating)
+        or not math.isfinite(float(threshold))
+    ):
+        raise ConfigError(
+            f"The 'threshold' parameter of fairness_report must be a finite number. Got {threshold!r} instead."
+        )
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
+        raise ConfigError(
+            "The 'bootstrap' parameter of fairness_report must be an int >= 0 (number of resamples). "
+            f"Got {bootstrap!r} instead."
+        )
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, int | np.integer)
+    ):
+        raise ConfigError(
+            "The 'random_state' parameter of fairness_report must be an int or None. "
+            f"Got {random_state!r} instead."
+        )

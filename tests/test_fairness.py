@@ -1,0 +1,506 @@
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score
+
+from loyalty_ml.evaluation.fairness import (
+    MISSING_GROUP,
+    FairnessLimits,
+    FairnessReport,
+    fairness_report,
+)
+from loyalty_ml.exceptions import ConfigError, SchemaError, TrackingError
+from loyalty_ml.schema import columns as C
+
+# -- a tiny hand-written audit with exact values ----------------------------------------------
+#   id  gender  y  score  selected  offer  cost
+#   1   F       1  0.9    1         A      2.0
+#   2   F       0  0.4    0         -      (5.0 ignored: no offer)
+#   3   F       1  0.6    1         B      1.0
+#   4   M       0  0.7    1         -      0
+#   5   M       1  0.2    0         A      3.0
+#   6   NA      0  0.8    1         -      0
+IDS = pd.Index([1, 2, 3, 4, 5, 6], name=C.CUSTOMER_ID)
+
+
+@pytest.fixture
+def tiny() -> dict[str, object]:
+    return {
+        "sensitive": pd.DataFrame(
+            {C.GENDER: ["F", "F", "F", "M", "M", None], "tier": ["a", "b", "a", "b", "a", "b"]},
+            index=IDS,
+        ),
+        "y_true": pd.Series([1, 0, 1, 0, 1, 0], index=IDS),
+        "y_score": pd.Series([0.9, 0.4, 0.6, 0.7, 0.2, 0.8], index=IDS),
+        "offers": pd.DataFrame(
+            {
+                C.OFFER_ID: ["A", pd.NA, "B", pd.NA, "A", pd.NA],
+                "expected_cost": [2.0, 5.0, 1.0, 0.0, 3.0, 0.0],
+            },
+            index=IDS,
+        ),
+    }
+
+
+def _report(tiny: dict[str, object], **kwargs: object) -> FairnessReport:
+    args = {**tiny, "limits": FairnessLimits(min_group_size=2), **kwargs}
+    return fairness_report(**args)  # type: ignore[arg-type]
+
+
+def test_by_group_exact_values(tiny: dict[str, object]) -> None:
+    report = _report(tiny)
+    gender = report.by_group.xs(C.GENDER, level="attribute")
+    assert gender.index.tolist() == ["F", "M", MISSING_GROUP]
+    assert gender["count"].tolist() == [3, 2, 1]
+    expected = pd.DataFrame(
+        {
+            "selection_rate": [2 / 3, 1 / 2, 1.0],
+            "mean_score": [1.9 / 3, 0.45, 0.8],
+            "observed_rate": [2 / 3, 0.5, 0.0],
+            "calibration_gap": [1.9 / 3 - 2 / 3, -0.05, 0.8],
+            "tpr": [1.0, 0.0, np.nan],
+            "fpr": [0.0, 1.0, 1.0],
+            "auc": [1.0, 0.0, np.nan],
+            "offer_rate": [2 / 3, 0.5, 0.0],
+            "mean_offer_cost": [1.0, 1.5, 0.0],
+        },
+        index=gender.index,
+    )
+    pd.testing.assert_frame_equal(gender[expected.columns], expected, atol=1e-12)
+    assert report.by_group.index.names == ["attribute", "group"]
+    assert report.by_group.columns[0] == "count"
+
+
+def test_summary_uses_only_groups_large_enough(tiny: dict[str, object]) -> None:
+    summary = _report(tiny).summary
+    row = summary.loc[(C.GENDER, "selection_rate")]
+    # the missing-gender group (1 customer, rate 1.0) is below min_group_size=2: not in the stats
+    assert row["min"] == pytest.approx(0.5)
+    assert row["max"] == pytest.approx(2 / 3)
+    assert row["difference"] == pytest.approx(1 / 6)
+    assert row["ratio"] == pytest.approx(0.75)
+    assert (row["min_group"], row["max_group"]) == ("M", "F")
+    assert (row["n_groups"], row["n_judged"]) == (3, 2)
+    # a metric that can be negative has no ratio
+    assert np.isnan(summary.loc[(C.GENDER, "calibration_gap"), "ratio"])
+    assert "count" not in summary.index.get_level_values("metric")
+
+
+def test_summary_edge_rules() -> None:
+    sensitive = pd.Series(["a", "a", "b", "b", "c"], index=range(5), name="g")
+    plan = pd.DataFrame({C.OFFER_ID: [pd.NA] * 5, "expected_cost": [0.0] * 5}, index=range(5))
+    report = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=2))
+    row = report.summary.loc[("g", "offer_rate")]
+    # nobody gets an offer: the judged groups are equal, ratio 1 (not 0/0)
+    assert (row["difference"], row["ratio"]) == (0.0, 1.0)
+    # with a single judged group there is nothing to compare
+    one = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=3))
+    assert one.summary.loc[("g", "offer_rate"), "n_judged"] == 0
+    assert np.isnan(one.summary.loc[("g", "offer_rate"), "difference"])
+
+
+def test_violations_name_attribute_metric_and_excess(tiny: dict[str, object]) -> None:
+    report = _report(tiny)
+    gender = report.violations[report.violations["attribute"] == C.GENDER]
+    found = dict(zip(gender["metric"], gender["excess"], strict=True))
+    assert found == pytest.approx(
+        {"selection_rate": 1 / 6 - 0.1, "offer_rate": 1 / 6 - 0.1, "tpr": 0.9, "fpr": 0.9}
+    )
+    assert set(gender["statistic"]) == {"difference"}
+    assert not gender["conditional"].any()
+    assert report.passed is False
+
+
+def test_ratio_limit_and_four_fifths(tiny: dict[str, object]) -> None:
+    limits = FairnessLimits.four_fifths(min_group_size=2)
+    report = _report(tiny, limits=limits)
+    gender = report.violations[report.violations["attribute"] == C.GENDER]
+    assert sorted(gender["metric"]) == ["offer_rate", "selection_rate"]
+    assert set(gender["statistic"]) == {"ratio"}
+    assert gender["value"].tolist() == pytest.approx([0.75, 0.75])
+    assert gender["excess"].tolist() == pytest.approx([0.05, 0.05])
+
+
+def test_a_gap_at_the_limit_passes() -> None:
+    sensitive = pd.Series(["a"] * 10 + ["b"] * 10, index=range(20), name="g")
+    offered = [1] * 5 + [0] * 5 + [1] * 4 + [0] * 6  # 0.5 vs 0.4
+    plan = pd.DataFrame(
+        {C.OFFER_ID: ["A" if o else pd.NA for o in offered], "expected_cost": 1.0}, index=range(20)
+    )
+    at_limit = FairnessLimits(max_offer_rate_difference=0.1, min_group_size=1)
+    assert fairness_report(sensitive, offers=plan, limits=at_limit).passed
+    below = FairnessLimits(max_offer_rate_difference=0.09, min_group_size=1)
+    assert not fairness_report(sensitive, offers=plan, limits=below).passed
+
+
+def test_small_groups_are_reported_not_judged(tiny: dict[str, object]) -> None:
+    report = _report(tiny, limits=FairnessLimits(min_group_size=4))
+    assert report.passed
+    assert len(report.by_group) == 5  # still reported: 3 gender groups + 2 tiers
+
+
+def test_conditional_figures_and_judging(tiny: dict[str, object]) -> None:
+    band = pd.Series(["hi", "hi", "lo", "lo", "hi", "lo"], index=IDS, name="risk_band")
+    report = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1))
+    cond = report.by_group_conditional
+    assert cond is not None and cond.index.names == ["control", "attribute", "group"]
+    hi_gender = cond.xs(("hi", C.GENDER), level=["control", "attribute"])
+    # hi band: F = {1, 2}, M = {5}
+    assert hi_gender["count"].tolist() == [2, 1]
+    assert hi_gender["offer_rate"].tolist() == [0.5, 1.0]
+    assert report.control_name == "risk_band"
+    assert report.summary_conditional is not None
+    assert report.summary_conditional.index.names == ["control", "attribute", "metric"]
+    # "auto" judges within strata when a control is given
+    assert report.violations["conditional"].all() and not report.violations.empty
+    raw = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1, judge="raw"))
+    assert not raw.violations["conditional"].any()
+    both = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1, judge="both"))
+    assert set(both.violations["conditional"]) == {True, False}
+
+
+def test_conditional_judging_needs_a_control(tiny: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="no control= was given"):
+        _report(tiny, limits=FairnessLimits(judge="conditional"))
+
+
+def test_positional_arrays_and_reordered_series_align(tiny: dict[str, object]) -> None:
+    base = _report(tiny).by_group
+    shuffled = {
+        **tiny,
+        "y_true": tiny["y_true"].iloc[::-1],  # type: ignore[attr-defined]
+        "y_score": tiny["y_score"].to_numpy(),  # type: ignore[attr-defined]
+        "offers": tiny["offers"].iloc[[5, 3, 1, 0, 2, 4]],  # type: ignore[attr-defined]
+    }
+    pd.testing.assert_frame_equal(_report(shuffled).by_group, base)
+
+
+def test_only_the_columns_whose_inputs_are_given(tiny: dict[str, object]) -> None:
+    scores_only = fairness_report(tiny["sensitive"], y_score=tiny["y_score"])  # type: ignore[arg-type]
+    assert scores_only.by_group.columns.tolist() == ["count", "selection_rate", "mean_score"]
+    offers_only = fairness_report(tiny["sensitive"], offers=tiny["offers"])  # type: ignore[arg-type]
+    assert offers_only.by_group.columns.tolist() == ["count", "offer_rate", "mean_offer_cost"]
+
+
+def test_categorical_order_is_kept() -> None:
+    band = pd.Series(
+        pd.Categorical(["65+", "18-29", "30-44"], categories=["18-29", "30-44", "45-64", "65+"]),
+        index=[1, 2, 3],
+        name=C.AGE_BAND,
+    )
+    report = fairness_report(band, y_score=[0.1, 0.2, 0.3])
+    assert report.by_group.index.get_level_values("group").tolist() == ["18-29", "30-44", "65+"]
+
+
+# -- input errors -------------------------------------------------------------------------------
+def test_misaligned_ids_are_listed(tiny: dict[str, object]) -> None:
+    scores = pd.Series([0.5] * 6, index=[1, 2, 3, 4, 5, 99])
+    with pytest.raises(
+        SchemaError, match=r"y_score is not aligned.*missing 1 id\(s\).*\[6\].*\[99\]"
+    ):
+        _report(tiny, y_score=scores)
+    with pytest.raises(SchemaError, match="y_true has 5 values but sensitive has 6 rows"):
+        _report(tiny, y_true=[1, 0, 1, 0, 1])
+    with pytest.raises(SchemaError, match="offers is not aligned"):
+        _report(tiny, offers=tiny["offers"].iloc[:4])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"sensitive": pd.DataFrame(index=IDS)}, "sensitive is empty"),
+        ({"sensitive": [1, 2]}, "sensitive must be a pandas DataFrame"),
+        (
+            {"sensitive": pd.DataFrame({"g": list("aabbcc")}, index=[1, 1, 2, 3, 4, 5])},
+            r"duplicated customer_id values \[1\]",
+        ),
+        ({"y_true": [1, 0, 2, 0, 1, np.nan]}, "y_true is missing for 1 customer"),
+        ({"y_true": [1, 0, 2, 0, 1, 0]}, r"0/1 .* other values \[2"),
+        ({"y_score": [0.1, np.inf, 0.2, 0.3, 0.4, 0.5]}, r"y_score is missing or infinite .*\[2\]"),
+        ({"y_score": ["a"] * 6}, "y_score must be numeric"),
+        ({"y_score": np.ones((6, 2))}, "one-dimensional"),
+        (
+            {"offers": pd.DataFrame({C.OFFER_ID: ["A"] * 6}, index=IDS)},
+            "lacks column.*expected_cost",
+        ),
+        (
+            {
+                "offers": pd.DataFrame(
+                    {C.OFFER_ID: ["A"] * 6, "expected_cost": [1.0, np.nan, 1, 1, 1, 1]}, index=IDS
+                )
+            },
+            r"expected_cost is missing .* 1 customer\(s\) who get an offer \[2\]",
+        ),
+        ({"offers": "plan"}, "offers must be a DataFrame"),
+        ({"control": pd.DataFrame({"a": [1] * 6, "b": [2] * 6}, index=IDS)}, "one-column"),
+    ],
+)
+def test_input_errors(tiny: dict[str, object], change: dict[str, object], match: str) -> None:
+    with pytest.raises(SchemaError, match=match):
+        _report(tiny, **change)
+
+
+def test_mixed_values_with_the_same_text_are_refused() -> None:
+    with pytest.raises(SchemaError, match="same text"):
+        fairness_report(pd.Series([1, "1"], index=[1, 2], name="g"), y_score=[0.1, 0.2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"y_true": None, "y_score": None, "offers": None}, "needs something to audit"),
+        ({"threshold": float("nan")}, "'threshold' parameter"),
+        ({"threshold": True}, "'threshold' parameter"),
+        ({"bootstrap": -1}, "'bootstrap' parameter"),
+        ({"bootstrap": 1.5}, "'bootstrap' parameter"),
+        ({"random_state": "seed"}, "'random_state' parameter"),
+        ({"limits": {"min_group_size": 1}}, "'limits' parameter"),
+    ],
+)
+def test_parameter_errors(tiny: dict[str, object], kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        _report(tiny, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_tpr_difference": 1.5}, "'max_tpr_difference' parameter .* in \\[0, 1.0\\]"),
+        ({"max_offer_rate_difference": -0.1}, "'max_offer_rate_difference'"),
+        ({"max_mean_offer_cost_difference": float("inf")}, "'max_mean_offer_cost_difference'"),
+        ({"min_ratio": 0.0}, "'min_ratio' parameter .* \\(0, 1\\]"),
+        ({"ratio_metrics": "offer_rate"}, "'ratio_metrics' parameter .* tuple"),
+        ({"ratio_metrics": ("offer_rate", "wealth")}, r"unknown \['wealth'\]"),
+        ({"min_group_size": 0}, "'min_group_size' parameter .* int >= 1"),
+        ({"min_group_size": True}, "'min_group_size'"),
+        ({"judge": "strict"}, "'judge' parameter"),
+    ],
+)
+def test_limits_validation(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        FairnessLimits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_limits_defaults_are_documented_values() -> None:
+    limits = FairnessLimits()
+    assert limits.difference_limits() == {
+        "selection_rate": 0.10,
+        "offer_rate": 0.10,
+        "tpr": 0.10,
+        "fpr": 0.10,
+    }
+    assert limits.min_ratio is None and limits.min_group_size == 100
+    assert FairnessLimits.four_fifths().difference_limits() == {}
+    with pytest.raises(TypeError):
+        FairnessLimits(0.1)  # type: ignore[misc]  # keyword-only
+
+
+# -- every by-group figure recomputes from the inputs -------------------------------------------
+@st.composite
+def audits(draw: st.DrawFn) -> dict[str, object]:
+    n = draw(st.integers(1, 40))
+    values = st.sampled_from(["a", "b", "c", None])
+    ids = pd.Index(draw(st.lists(st.integers(0, 10**6), min_size=n, max_size=n, unique=True)))
+    return {
+        "sensitive": pd.DataFrame(
+            {
+                "g1": draw(st.lists(values, min_size=n, max_size=n)),
+                "g2": draw(st.lists(st.sampled_from([1, 2]), min_size=n, max_size=n)),
+            },
+            index=ids,
+        ),
+        "y_true": pd.Series(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), index=ids),
+        # few distinct scores, so ties and the threshold boundary are exercised
+        "y_score": pd.Series(
+            draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=n, max_size=n)),
+            index=ids,
+        ),
+        "offers": pd.DataFrame(
+            {
+                C.OFFER_ID: draw(
+                    st.lists(st.sampled_from(["A", "B", None]), min_size=n, max_size=n)
+                ),
+                "expected_cost": draw(
+                    st.lists(st.floats(0, 50, allow_nan=False), min_size=n, max_size=n)
+                ),
+            },
+            index=ids,
+        ),
+        "control": pd.Series(
+            draw(st.lists(st.sampled_from(["x", "y"]), min_size=n, max_size=n)), index=ids
+        ),
+    }
+
+
+def _direct(frame: pd.DataFrame, threshold: float) -> pd.Series:
+    """The by-group figures of one group, computed plainly with pandas and scikit-learn."""
+    selected = frame["y_score"] >= threshold
+    has_offer = frame[C.OFFER_ID].notna()
+    pos, neg = frame["y_true"] == 1, frame["y_true"] == 0
+    one_class = frame["y_true"].nunique() < 2
+    return pd.Series(
+        {
+            "count": len(frame),
+            "selection_rate": selected.mean(),
+            "mean_score": frame["y_score"].mean(),
+            "observed_rate": frame["y_true"].mean(),
+            "calibration_gap": frame["y_score"].mean() - frame["y_true"].mean(),
+            "tpr": selected[pos].mean() if pos.any() else np.nan,
+            "fpr": selected[neg].mean() if neg.any() else np.nan,
+            "auc": np.nan if one_class else roc_auc_score(frame["y_true"], frame["y_score"]),
+            "offer_rate": has_offer.mean(),
+            "mean_offer_cost": frame["expected_cost"].where(has_offer, 0.0).mean(),
+        }
+    )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(audit=audits(), threshold=st.sampled_from([0.0, 0.5, 0.6, 1.0]))
+def test_every_by_group_figure_recomputes_from_the_inputs(
+    audit: dict[str, object], threshold: float
+) -> None:
+    report = fairness_report(**audit, threshold=threshold)  # type: ignore[arg-type]
+    sensitive = audit["sensitive"]
+    assert isinstance(sensitive, pd.DataFrame)
+    flat = pd.concat(
+        [
+            sensitive,
+            audit["y_true"].rename("y_true"),  # type: ignore[attr-defined]
+            audit["y_score"].rename("y_score"),  # type: ignore[attr-defined]
+            audit["offers"],
+            audit["control"].rename("stratum"),  # type: ignore[attr-defined]
+        ],
+        axis=1,
+    )
+    for attribute in sensitive.columns:
+        keys = flat[attribute].astype(object).where(flat[attribute].notna(), MISSING_GROUP).map(str)
+        got = report.by_group.xs(attribute, level="attribute")
+        assert got["count"].sum() == len(flat)  # nobody dropped, missing values included
+        expected = flat.groupby(keys.rename("group")).apply(_direct, threshold).loc[got.index]
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-6, rtol=0)
+        cond = report.by_group_conditional
+        assert cond is not None
+        for (stratum, group), row in cond.xs(attribute, level="attribute").iterrows():
+            cell = flat[(flat["stratum"] == stratum) & (keys == group)]
+            direct = _direct(cell, threshold)
+            np.testing.assert_allclose(row.to_numpy(float), direct.to_numpy(float), atol=1e-6)
+        assert cond.xs(attribute, level="attribute")["count"].sum() == len(flat)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(audit=audits())
+def test_summary_statistics_follow_from_by_group(audit: dict[str, object]) -> None:
+    limits = FairnessLimits(min_group_size=2)
+    report = fairness_report(**audit, limits=limits)  # type: ignore[arg-type]
+    for (attribute, metric), row in report.summary.iterrows():
+        block = report.by_group.xs(attribute, level="attribute")
+        values = block.loc[block["count"] >= 2, metric].dropna()
+        assert row["n_judged"] == len(values)
+        if len(values) >= 2:
+            assert row["min"] == values.min() and row["max"] == values.max()
+            assert row["difference"] == pytest.approx(values.max() - values.min())
+        else:
+            assert np.isnan(row["difference"])
+
+
+# -- bootstrap, rendering, logging --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def biased_audit() -> dict[str, object]:
+    rng = np.random.default_rng(7)
+    n = 1_500
+    ids = pd.Index(np.arange(n) + 1_000, name=C.CUSTOMER_ID)
+    income = pd.Series(rng.choice(["low", "mid", "high"], n), index=ids, name=C.INCOME_BAND)
+    offered = rng.random(n) < np.where(income == "high", 0.6, 0.2)
+    plan = pd.DataFrame(
+        {C.OFFER_ID: np.where(offered, "A", None), "expected_cost": np.where(offered, 4.0, 0.0)},
+        index=ids,
+    )
+    return {"sensitive": income.to_frame(), "offers": plan}
+
+
+def test_bootstrap_intervals(biased_audit: dict[str, object]) -> None:
+    report = fairness_report(**biased_audit, bootstrap=50, random_state=0)  # type: ignore[arg-type]
+    again = fairness_report(**biased_audit, bootstrap=50, random_state=0)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(report.summary, again.summary)
+    row = report.summary.loc[(C.INCOME_BAND, "offer_rate")]
+    for stat in ("min", "max", "difference", "ratio"):
+        assert row[f"{stat}_ci_low"] <= row[f"{stat}_ci_high"]
+    # a 40-point gap over 1,500 customers is far from noise
+    assert row["difference_ci_low"] > 0.3 and row["difference_ci_high"] < 0.5
+    assert "difference_ci_low" not in fairness_report(**biased_audit).summary.columns  # type: ignore[arg-type]
+
+
+def test_markdown_needs_no_tabulate(
+    tiny: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tabulate", None)  # any import of tabulate would now fail
+    band = pd.Series(["hi", "hi", "lo", "lo", "hi", "lo"], index=IDS, name="risk_band")
+    text = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1)).to_markdown()
+    assert text.startswith("# Fairness report")
+    assert "**Result: FAILED" in text and "## Violations" in text
+    assert "## Summary within risk_band strata" in text
+    assert "| attribute | group | count | selection_rate |" in text
+    assert "| gender | F | 3 | 0.6667 |" in text
+    assert (
+        "**Result: passed" in _report(tiny, limits=FairnessLimits(min_group_size=50)).to_markdown()
+    )
+
+
+def test_plot_is_a_figure(tiny: dict[str, object]) -> None:
+    fig = _report(tiny).plot()
+    assert isinstance(fig, Figure)
+    # one row per attribute (gender, tier) and one column per plotted metric present
+    assert len(fig.axes) == 2 * 6
+
+
+def test_without_small_groups_blanks_figures_not_counts(tiny: dict[str, object]) -> None:
+    public = _report(tiny).without_small_groups(2)
+    missing = public.by_group.loc[(C.GENDER, MISSING_GROUP)]
+    assert missing["count"] == 1 and missing.drop("count").isna().all()
+    assert public.by_group.loc[(C.GENDER, "F"), "selection_rate"] == pytest.approx(2 / 3)
+
+
+def test_log_to_mlflow_needs_an_active_run(tiny: dict[str, object]) -> None:
+    pytest.importorskip("mlflow")
+    import mlflow
+
+    assert mlflow.active_run() is None
+    with pytest.raises(TrackingError, match="needs an active MLflow run"):
+        _report(tiny).log_to_mlflow()
+
+
+def test_log_to_mlflow_logs_aggregates_only(
+    biased_audit: dict[str, object], tmp_path: pytest.TempPathFactory
+) -> None:
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        report = fairness_report(**biased_audit)  # type: ignore[arg-type]
+        with mlflow.start_run() as run:
+            report.log_to_mlflow("audit")
+        client = mlflow.MlflowClient()
+        names = {a.path for a in client.list_artifacts(run.info.run_id, "audit")}
+        assert names == {
+            "audit/fairness_report.md",
+            "audit/by_group.csv",
+            "audit/summary.csv",
+            "audit/violations.csv",
+            "audit/fairness_report.json",
+            "audit/fairness_by_group.png",
+        }
+        metrics = client.get_run(run.info.run_id).data.metrics
+        assert metrics["fairness_passed"] == 0.0 and metrics["fairness_n_violations"] >= 1
+        text = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/audit/by_group.csv")
+        ids = biased_audit["offers"].index  # type: ignore[attr-defined]
+        assert not any(str(i) in text for i in ids[:50])  # no customer id leaks
+    finally:
+        mlflow.set_tracking_uri(previous)
