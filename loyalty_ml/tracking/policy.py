@@ -152,9 +152,11 @@ class LoyaltyPolicy:
         for name in self.feature_names:
             values = features[name]
             if name in self.feature_categories:
-                dtype = pd.CategoricalDtype(list(self.feature_categories[name]))
-                text = values.astype("str").where(values.notna())
-                columns[name] = pd.Categorical(text, dtype=dtype)
+                levels = list(self.feature_categories[name])
+                text = values.astype("str")
+                # unseen levels become missing, as the churn model treats them
+                text = text.where(values.notna() & text.isin(levels))
+                columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
             else:
                 columns[name] = pd.to_numeric(values, errors="coerce").astype(np.float64)
         return pd.DataFrame(columns, index=features.index)

@@ -1,0 +1,144 @@
+"""LoyaltyPolicy on a tiny hand-made feature table: config checks, input coercion, decisions."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.features import FeatureConfig
+from loyalty_ml.models.churn import ChurnModel
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    return pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 300, n),
+            "n_orders": rng.integers(1, 12, n).astype(float),
+            "spend": rng.uniform(5, 500, n),
+            "tier": pd.Categorical(rng.choice(["gold", "silver"], n)),
+        },
+        index=pd.Index(np.arange(1, n + 1), name="customer_id"),
+    )
+
+
+@pytest.fixture(scope="module")
+def policy(features: pd.DataFrame) -> LoyaltyPolicy:
+    rng = np.random.default_rng(1)
+    y = pd.Series(
+        (rng.uniform(size=len(features)) < features["recency_days"] / 300).astype(int),
+        index=features.index,
+    )
+    churn = ChurnModel(n_estimators=30, random_state=0).fit(features, y)
+    return LoyaltyPolicy(
+        feature_config=FeatureConfig(),
+        feature_names=tuple(features.columns),
+        feature_categories={"tier": ("gold", "silver")},
+        churn_model=churn,
+    )
+
+
+def test_decide_returns_the_decision_columns(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
+    out = policy.decide(features)
+    assert list(out.columns) == list(DECISION_COLUMNS)
+    assert out.index.equals(features.index)
+    p = out["churn_probability"]
+    assert p.between(0, 1).all()
+    # fallback trigger rule: high risk iff p >= 0.6, and then a retention offer by e-mail
+    high = p >= 0.6
+    assert ((out["risk_band"] == "high") == high).all()
+    assert (out.loc[high, "action"] == "retention_offer").all()
+    assert (out.loc[~high, "action"] == "none").all()
+    assert out["offer_id"].isna().all() and (out["expected_net_value"] == 0).all()
+    assert set(out["offer_reason"]) <= {"no offer model", "no trigger fired"}
+    expected = policy.churn_model.explain(features, top_k=3)["reason_1"]
+    pd.testing.assert_series_equal(out["reason_1"], expected.astype("str"), check_names=False)
+    assert out["reason_1"].notna().mean() > 0.5
+
+
+def test_reasons_can_be_limited_to_actioned_customers(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    out = policy.decide(features, reasons="actioned")
+    acted = out["action"] != "none"
+    everyone = policy.decide(features)["reason_1"]
+    pd.testing.assert_series_equal(out.loc[acted, "reason_1"], everyone.loc[acted])
+    assert out.loc[~acted, "reason_1"].isna().all()
+    assert policy.decide(features, reasons="none")["reason_1"].isna().all()
+    with pytest.raises(ConfigError, match="'reasons' parameter of decide"):
+        policy.decide(features, reasons="some")  # type: ignore[arg-type]
+
+
+def test_chunking_does_not_change_decisions(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        policy.decide(features, batch_size=37), policy.decide(features, batch_size=1000)
+    )
+
+
+def test_text_input_is_coerced_like_training(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
+    # What a served model receives from JSON: text for categories, numbers possibly as text.
+    served = features.astype({"tier": "str", "n_orders": "str"}).assign(extra="ignored")
+    served.loc[served.index[0], "tier"] = "platinum"  # unseen level -> missing, not an error
+    a = policy.decide(features.iloc[1:])
+    b = policy.decide(served).iloc[1:]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_columns_are_listed(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
+    with pytest.raises(
+        SchemaError, match=r"lack 2 column\(s\) the model needs: \['n_orders', 'spend'\]"
+    ):
+        policy.decide(features.drop(columns=["spend", "n_orders"]))
+
+
+def test_holdout_is_stable_and_about_the_right_size(policy: LoyaltyPolicy) -> None:
+    ids = pd.Index(np.arange(20_000))
+    mask = policy.holdout_mask(ids)
+    assert 0.09 < mask.mean() < 0.11
+    np.testing.assert_array_equal(policy.holdout_mask(ids[::-1]), mask[::-1])
+    np.testing.assert_array_equal(policy.holdout_mask(ids[:100]), mask[:100])
+
+
+def test_policy_pickles(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
+    again = pickle.loads(pickle.dumps(policy))
+    pd.testing.assert_frame_equal(again.decide(features), policy.decide(features))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"feature_config": "x"},
+            "'feature_config' parameter of LoyaltyPolicy must be a FeatureConfig",
+        ),
+        ({"feature_names": ()}, "'feature_names' parameter of LoyaltyPolicy must be a non-empty"),
+        (
+            {"holdout_fraction": 1.5},
+            r"'holdout_fraction' parameter of LoyaltyPolicy must be a number in \[0, 1\]",
+        ),
+        (
+            {"medium_risk_threshold": 0.9},
+            "'medium_risk_threshold' must not exceed 'high_risk_threshold'",
+        ),
+        (
+            {"value_per_conversion": -1.0},
+            "'value_per_conversion' parameter of LoyaltyPolicy must be a finite number >= 0",
+        ),
+        ({"uplift_model": object()}, "needs both 'uplift_model' and 'catalog'"),
+    ],
+)
+def test_bad_configuration(policy: LoyaltyPolicy, kwargs: dict, message: str) -> None:
+    base = {
+        "feature_config": FeatureConfig(),
+        "feature_names": ("recency_days",),
+        "churn_model": policy.churn_model,
+    }
+    with pytest.raises(ConfigError, match=message):
+        LoyaltyPolicy(**{**base, **kwargs})
