@@ -64,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "uplift_at_k",
         "uplift_auc_score",
     ),
+    "loyalty_ml.evaluation.fairness": ("FairnessLimits", "FairnessReport", "fairness_report"),
     "loyalty_ml.policy.catalog": ("Offer", "OfferCatalog"),
     "loyalty_ml.policy.offers": ("choose_offers", "summarize_plan"),
     "loyalty_ml.tracking": ("score_customers", "train_and_register"),
@@ -101,6 +102,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from loyalty_ml import datasets, exceptions, features, kpis, schema, tracking  # noqa: F401
     from loyalty_ml.datasets import LoyaltyData, simulate  # noqa: F401
     from loyalty_ml.evaluation.churn_metrics import ChurnEvaluation, evaluate_churn  # noqa: F401
+    from loyalty_ml.evaluation.fairness import (  # noqa: F401
+        FairnessLimits,
+        FairnessReport,
+        fairness_report,
+    )
     from loyalty_ml.evaluation.uplift_metrics import (  # noqa: F401
         policy_value,
         qini_auc_score,

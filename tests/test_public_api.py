@@ -40,3 +40,31 @@ def test_errors_are_value_errors_where_callers_catch_them() -> None:
     from sklearn.exceptions import NotFittedError
 
     assert issubclass(loyalty_ml.NotFittedError, NotFittedError)
+
+
+# The names DESIGN.md section 4 promises; other code (notebooks, jobs, acceptance checks) calls them.
+DESIGN_CONTRACT = (
+    "datasets",
+    "validate_transactions",
+    "ColumnMap",
+    "build_features",
+    "churn_labels",
+    "training_table",
+    "estimate_boundaries",
+    "rfm_segments",
+    "ChurnModel",
+    "TriggerPolicy",
+    "UpliftModel",
+    "OfferCatalog",
+    "choose_offers",
+    "fairness_report",
+    "train_and_register",
+    "score_customers",
+)
+
+
+@pytest.mark.parametrize("name", DESIGN_CONTRACT)
+def test_design_contract_names_are_exported(name: str) -> None:
+    assert name in loyalty_ml.__all__
+    assert getattr(loyalty_ml, name) is not None
+    assert callable(loyalty_ml.datasets.simulate)
