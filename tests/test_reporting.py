@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.reporting import REPORT_FILE, ReportFigure, Section, render_html, write_report
 from loyalty_ml.reporting import html as report_html
-from loyalty_ml.reporting.sections import kpi_section
+from loyalty_ml.reporting.sections import kpi_section, uplift_section
 from loyalty_ml.schema import columns as C
 
 ALL_SECTIONS = ("kpis", "cohorts", "churn", "uplift", "fairness")
@@ -332,6 +332,28 @@ def test_uplift_needs_campaigns_and_a_closed_campaign(programme: Programme, tmp_
             period_start="2023-01-01",
             period_end="2023-03-01",
         )
+
+
+def _relabel_arm(campaigns: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    last = campaigns[C.CAMPAIGN_ID] == campaigns[C.CAMPAIGN_ID].max()
+    arms = campaigns[C.OFFER_ID].mask(last & (campaigns[C.OFFER_ID] == old), new)
+    return campaigns.assign(**{C.OFFER_ID: arms})
+
+
+def test_uplift_section_leaves_out_arms_the_model_does_not_know(programme: Programme) -> None:
+    p = programme
+    end = pd.Timestamp("2025-01-01")
+    campaigns = _relabel_arm(p.campaigns, "disc5", "brand_new")
+    section = uplift_section(p.uplift, p.tx, campaigns=campaigns, as_of=end)
+    metrics = section.tables[1].frame
+    assert "brand_new" not in metrics.index
+    assert "disc5" not in metrics.index  # not sent in that campaign any more
+    assert set(metrics.index) == set(p.uplift.arms_) - {"disc5"}
+    assert any("left out: brand_new" in note for note in section.notes)
+
+    no_control = _relabel_arm(p.campaigns, C.CONTROL, "brand_new")
+    with pytest.raises(DataError, match="has no control rows"):
+        uplift_section(p.uplift, p.tx, campaigns=no_control, as_of=end)
 
 
 def test_fairness_must_be_a_report(tmp_path: Path) -> None:

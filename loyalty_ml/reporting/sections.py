@@ -343,10 +343,21 @@ def uplift_section(
             f"No customer of campaign {campaign_id} had bought before it was sent; the uplift model "
             "has no one to score. Choose another uplift_campaign_id."
         )
+    control = getattr(model, "control_", C.CONTROL)
+    # Arms the model never saw cannot be scored: evaluate the shared arms and say what was left out.
+    known = {control, *map(str, getattr(model, "arms_", ()))}
+    sent_arms = rows[C.OFFER_ID].astype("str")
+    unknown = sorted(set(sent_arms) - known)
+    rows = rows.loc[sent_arms.isin(known).to_numpy()]
+    if not (rows[C.OFFER_ID] == control).any() or rows[C.OFFER_ID].nunique() < 2:
+        raise DataError(
+            f"Campaign {campaign_id} has no control rows (label {control!r}) or no arm the uplift "
+            "model knows; it cannot be evaluated. Choose another uplift_campaign_id."
+        )
     y = campaign_responses(rows, transactions, window_days=window_days).to_numpy()
     arms = rows[C.OFFER_ID].astype("str").to_numpy()
     effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])
-    control = getattr(model, "control_", C.CONTROL)
+    effects = effects[[a for a in effects.columns if a in set(arms)]]
     metrics = uplift_report(y, arms, effects.reset_index(drop=True), k=0.3, control=control)
     counts = pd.Series(arms).value_counts().rename("rows")
     rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
@@ -371,6 +382,11 @@ def uplift_section(
         notes=(
             "If the model was fitted on this campaign the curves are in-sample and optimistic; fit "
             "it on earlier campaigns to read them as a test.",
+            *(
+                [f"Arms of the campaign the model does not know, left out: {', '.join(unknown)}."]
+                if unknown
+                else []
+            ),
         ),
     )
 
