@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import loyalty_ml
 import loyalty_ml.datasets
 import loyalty_ml.features
@@ -11,8 +13,16 @@ import loyalty_ml.schema
 import loyalty_ml.tracking
 
 
-@__import__("pytest").mark.parametrize(
-    "module", [loyalty_ml, loyalty_ml.schema, loyalty_ml.datasets]
+@pytest.mark.parametrize(
+    "module",
+    [
+        loyalty_ml,
+        loyalty_ml.schema,
+        loyalty_ml.datasets,
+        loyalty_ml.features,
+        loyalty_ml.kpis,
+        loyalty_ml.tracking,
+    ],
 )
 def test_every_public_name_resolves(module: object) -> None:
     for name in module.__all__:  # type: ignore[attr-defined]
