@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
 
-__all__ = ["EXPECTED_COST", "MISSING_GROUP", "AuditData", "prepare_audit_data"]
+__all__ = ["MISSING_GROUP", "AuditData", "prepare_audit_data"]
 
 #: Label given to a missing attribute (or control) value: missing values form their own group.
 MISSING_GROUP = "(missing)"
-#: Column of an offer plan holding the expected cost of the chosen offer (see ``choose_offers``).
-EXPECTED_COST = "expected_cost"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from loyalty_ml.evaluation._fairness_inputs import EXPECTED_COST, MISSING_GROUP, prepare_audit_data
+from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
     VIOLATION_COLUMNS,
     FairnessLimits,
@@ -31,7 +31,6 @@ from loyalty_ml.evaluation._fairness_render import markdown_table, plot_by_group
 from loyalty_ml.exceptions import ConfigError, TrackingError
 
 __all__ = [
-    "EXPECTED_COST",
     "MISSING_GROUP",
     "FairnessLimits",
     "FairnessReport",

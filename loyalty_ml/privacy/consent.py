@@ -1,0 +1,239 @@
+"""Consent: who may be profiled (trained on, scored) and who may be sent offers.
+
+Consent is opt-in: a flag that is False or missing, or a customer absent from the customers table, means
+no consent. Every customer left out is listed with the reason, so exclusions can be counted and shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.policy.offers import (
+    EXPECTED_COST,
+    EXPECTED_NET_VALUE,
+    EXPECTED_UPLIFT,
+    NO_CONSENT,
+    REASON,
+)
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import coerce_bool
+
+__all__ = [
+    "ConsentSplit",
+    "exclude_without_profiling_consent",
+    "split_by_consent",
+    "withhold_offers_without_marketing_consent",
+]
+
+Purpose = Literal["profiling", "marketing"]
+_FLAGS: dict[str, str] = {"profiling": C.CONSENT_PROFILING, "marketing": C.CONSENT_MARKETING}
+_EFFECT = {
+    "profiling": "not profiled (no training, no personalised score)",
+    "marketing": "no offer",
+}
+#: Plan columns set to 0 when an offer is withheld (the customer costs and yields nothing).
+_PLAN_ZEROS = (EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE)
+
+
+@dataclass(frozen=True, eq=False)
+class ConsentSplit:
+    """Who may be profiled and who may be sent offers.
+
+    Attributes
+    ----------
+    profiling_allowed : Index
+        Customers who may be trained on and scored (``consent_profiling`` True).
+    marketing_allowed : Index
+        Customers who may receive offers (``consent_marketing`` True).
+    exclusions : DataFrame
+        One row per (customer, purpose) left out, indexed by ``customer_id``, with ``purpose``
+        ("profiling" or "marketing") and ``reason``.
+    """
+
+    profiling_allowed: pd.Index
+    marketing_allowed: pd.Index
+    exclusions: pd.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        """Allowed and excluded customers per purpose, e.g. for ``mlflow.log_metrics``."""
+        excluded = self.exclusions["purpose"].value_counts()
+        return {
+            "n_profiling_allowed": len(self.profiling_allowed),
+            "n_marketing_allowed": len(self.marketing_allowed),
+            "n_excluded_profiling": int(excluded.get("profiling", 0)),
+            "n_excluded_marketing": int(excluded.get("marketing", 0)),
+        }
+
+
+def split_by_consent(
+    customers: pd.DataFrame, *, assume_consent_when_absent: bool = False
+) -> ConsentSplit:
+    """Split customers by ``consent_profiling`` and ``consent_marketing``.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        Indexed by ``customer_id`` (as ``validate_customers`` returns it) or with a ``customer_id``
+        column. Flags may be booleans, 0/1 or yes/no text; a missing value means no consent.
+    assume_consent_when_absent : bool, default False
+        What to do when a flag column is absent: refuse (the default, since consent cannot be assumed
+        silently) or treat every customer as consenting to that purpose, when consent is managed
+        upstream and only consenting customers are in the table.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"consent_profiling": [True, False],
+    ...                           "consent_marketing": [True, None]},
+    ...                          index=pd.Index([1, 2], name="customer_id"))
+    >>> split = split_by_consent(customers)
+    >>> split.profiling_allowed.tolist(), split.marketing_allowed.tolist()
+    ([1], [1])
+    >>> split.exclusions["reason"].tolist()
+    ['consent_profiling is False: not profiled (no training, no personalised score)', \
+'consent_marketing is missing, read as no consent: no offer']
+    """
+    ids = _customer_ids(customers)
+    allowed: dict[str, pd.Index] = {}
+    rows = []
+    for purpose, flag in _FLAGS.items():
+        if flag not in customers.columns:
+            if not assume_consent_when_absent:
+                raise SchemaError(
+                    f"customers has no {flag!r} column, so consent for {purpose} is unknown; it has "
+                    f"{customers.columns.tolist()}. Add the flag (True where the customer agreed), or "
+                    "pass assume_consent_when_absent=True if only consenting customers are listed.",
+                    table="customers",
+                    column=flag,
+                )
+            allowed[purpose] = ids
+            continue
+        values = coerce_bool(customers[flag].reset_index(drop=True), table="customers", column=flag)
+        given = values.fillna(False).to_numpy(dtype=bool)
+        missing = values.isna().to_numpy(dtype=bool)
+        allowed[purpose] = ids[given]
+        for id_, is_missing in zip(ids[~given], missing[~given], strict=True):
+            why = f"{flag} is missing, read as no consent" if is_missing else f"{flag} is False"
+            rows.append((id_, purpose, f"{why}: {_EFFECT[purpose]}"))
+    exclusions = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, "purpose", REASON])
+    return ConsentSplit(
+        profiling_allowed=allowed["profiling"],
+        marketing_allowed=allowed["marketing"],
+        exclusions=exclusions.set_index(C.CUSTOMER_ID),
+    )
+
+
+def _customer_ids(customers: pd.DataFrame) -> pd.Index:
+    if not isinstance(customers, pd.DataFrame):
+        raise SchemaError(
+            f"customers must be a DataFrame; got {type(customers).__name__}.", table="customers"
+        )
+    if C.CUSTOMER_ID in customers.columns:
+        ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
+    elif customers.index.name == C.CUSTOMER_ID:
+        ids = customers.index
+    else:
+        raise SchemaError(
+            f"customers has no {C.CUSTOMER_ID!r} column or index; it has "
+            f"{customers.columns.tolist()}. Run validate_customers first.",
+            table="customers",
+            column=C.CUSTOMER_ID,
+        )
+    if ids.has_duplicates:
+        raise SchemaError(
+            f"customers lists {C.CUSTOMER_ID} values more than once; consent must be one row per "
+            "customer. Run validate_customers first.",
+            table="customers",
+            column=C.CUSTOMER_ID,
+        )
+    return ids
+
+
+def _ids_of(frame: pd.DataFrame, *, table: str) -> np.ndarray:
+    """The customer id of every row of ``frame``: its ``customer_id`` column or index level."""
+    if C.CUSTOMER_ID in frame.columns:
+        return frame[C.CUSTOMER_ID].to_numpy()
+    if C.CUSTOMER_ID in frame.index.names:
+        return frame.index.get_level_values(C.CUSTOMER_ID).to_numpy()
+    raise SchemaError(
+        f"{table} has no {C.CUSTOMER_ID!r} column or index level; it has "
+        f"{frame.columns.tolist()} and index {list(frame.index.names)}.",
+        table=table,
+        column=C.CUSTOMER_ID,
+    )
+
+
+def _not_allowed(
+    ids: np.ndarray, split: ConsentSplit, purpose: Purpose
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Mask of rows without consent and one reason row per such customer."""
+    allowed = split.profiling_allowed if purpose == "profiling" else split.marketing_allowed
+    refused = ~pd.Index(ids).isin(allowed)
+    unique = pd.Index(pd.unique(ids[refused]), name=C.CUSTOMER_ID)
+    known = split.exclusions[split.exclusions["purpose"] == purpose][REASON]
+    reasons = known[~known.index.duplicated()].reindex(unique)
+    unknown = f"not in customers, so consent is unknown and read as no consent: {_EFFECT[purpose]}"
+    return refused, reasons.fillna(unknown).to_frame(REASON)
+
+
+def exclude_without_profiling_consent(
+    frame: pd.DataFrame, split: ConsentSplit, *, table: str = "features"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the rows of customers who may be profiled; list the others with the reason.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Keyed by ``customer_id`` (index, index level such as in a training table indexed by
+        (as_of, customer_id), or column).
+    split : ConsentSplit
+        From :func:`split_by_consent`.
+    table : str
+        Name of ``frame`` for error messages.
+
+    Returns
+    -------
+    kept : DataFrame
+        The rows that may be used for training or scoring (a copy).
+    not_profiled : DataFrame
+        One row per excluded customer, indexed by ``customer_id``, with ``reason``.
+    """
+    refused, reasons = _not_allowed(_ids_of(frame, table=table), split, "profiling")
+    return frame.loc[~refused].copy(), reasons
+
+
+def withhold_offers_without_marketing_consent(
+    plan: pd.DataFrame, split: ConsentSplit
+) -> pd.DataFrame:
+    """A copy of an offer plan in which customers without marketing consent get no offer.
+
+    Their ``offer_id`` becomes NA, the ``expected_*`` columns 0, and ``reason`` becomes
+    ``"no marketing consent"`` (the plan's own wording; the column is added when absent). Other rows
+    are unchanged. ``choose_offers`` can apply consent itself; this helper covers plans made
+    without it.
+    """
+    if C.OFFER_ID not in plan.columns:
+        raise SchemaError(
+            f"plan has no {C.OFFER_ID!r} column; it has {plan.columns.tolist()}. Pass the plan from "
+            "choose_offers.",
+            table="plan",
+            column=C.OFFER_ID,
+        )
+    refused, _ = _not_allowed(_ids_of(plan, table="plan"), split, "marketing")
+    out = plan.copy()
+    out[C.OFFER_ID] = out[C.OFFER_ID].mask(refused)
+    for column in _PLAN_ZEROS:
+        if column in out.columns:
+            out[column] = out[column].mask(refused, 0.0)
+    reason = (
+        out[REASON].astype(object).to_numpy(copy=True)
+        if REASON in out.columns
+        else np.full(len(out), None, dtype=object)
+    )
+    reason[refused] = NO_CONSENT
+    out[REASON] = pd.Series(reason, index=out.index, dtype="str")
+    return out

@@ -1,0 +1,150 @@
+"""Erasure on request: remove given customers from every table, and report what was removed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import DataError, SchemaError
+from loyalty_ml.schema import columns as C
+
+__all__ = ["ErasureReport", "erase_customers"]
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What :func:`erase_customers` removed. Holds counts only, never the ids themselves.
+
+    Attributes
+    ----------
+    n_requested : int
+        Distinct ids asked to be erased.
+    n_found : int
+        Of those, the ids found in at least one table.
+    rows_before, rows_removed : dict of str to int
+        Per table name.
+    """
+
+    n_requested: int
+    n_found: int
+    rows_before: dict[str, int]
+    rows_removed: dict[str, int]
+
+    @property
+    def total_rows_removed(self) -> int:
+        return sum(self.rows_removed.values())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per table: ``rows_before``, ``rows_removed``, ``rows_after``."""
+        out = pd.DataFrame(
+            {
+                "rows_before": pd.Series(self.rows_before, dtype="int64"),
+                "rows_removed": pd.Series(self.rows_removed, dtype="int64"),
+            }
+        )
+        out["rows_after"] = out["rows_before"] - out["rows_removed"]
+        out.index.name = "table"
+        return out
+
+    def __str__(self) -> str:
+        lines = [
+            f"Erasure: {self.n_found} of {self.n_requested} requested customer(s) found, "
+            f"{self.total_rows_removed:,} row(s) removed"
+        ]
+        lines += [
+            f"  {t:<20} {n:>10,} of {self.rows_before[t]:,}" for t, n in self.rows_removed.items()
+        ]
+        return "\n".join(lines)
+
+
+def erase_customers(
+    ids: Iterable[Any], /, **tables: pd.DataFrame | None
+) -> tuple[dict[str, pd.DataFrame | None], ErasureReport]:
+    """Remove the given customers from every table.
+
+    Ids are matched by their text, so ``17`` and ``"17"`` are the same customer (a request typed
+    differently from the table must not silently erase nothing). A table may hold ``customer_id`` as
+    a column, as its index, or as an index level (e.g. a training table indexed by (as_of,
+    customer_id)); a row goes when any of them matches. Tables passed as None are returned as None.
+    Inputs are not modified.
+
+    Parameters
+    ----------
+    ids : iterable
+        The customers to erase (positional).
+    **tables : DataFrame or None
+        The tables, by name (``transactions=tx, customers=customers, campaigns=campaigns``...).
+
+    Returns
+    -------
+    tables : dict
+        The same names, each table without the erased customers' rows.
+    report : ErasureReport
+
+    Raises
+    ------
+    SchemaError
+        A table has no ``customer_id`` column or index level.
+    DataError
+        A requested id is missing (None/NaN).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [5.0, 6.0, 7.0]})
+    >>> customers = pd.DataFrame({"tier": ["a", "b"]}, index=pd.Index([1, 2], name="customer_id"))
+    >>> out, report = erase_customers(["1"], transactions=tx, customers=customers)
+    >>> out["transactions"]["customer_id"].tolist(), report.rows_removed
+    ([2], {'transactions': 2, 'customers': 1})
+    """
+    requested = list(ids.tolist() if isinstance(ids, pd.Series | pd.Index) else ids)
+    if any(pd.isna(v) for v in requested if not isinstance(v, str)):
+        raise DataError("erase_customers got a missing id (None or NaN); pass real customer ids.")
+    targets = {str(v) for v in requested}
+    out: dict[str, pd.DataFrame | None] = {}
+    before: dict[str, int] = {}
+    removed: dict[str, int] = {}
+    found: set[str] = set()
+    for name, table in tables.items():
+        if table is None:
+            out[name] = None
+            continue
+        if not isinstance(table, pd.DataFrame):
+            raise SchemaError(
+                f"erase_customers: table {name!r} must be a DataFrame; got {type(table).__name__}.",
+                table=name,
+            )
+        keys = _id_texts(table, name)
+        hit = np.zeros(len(table), dtype=bool)
+        for texts in keys:
+            matched = np.isin(texts, list(targets)) if targets else np.zeros(len(table), bool)
+            hit |= matched
+            found.update(texts[matched].tolist())
+        out[name] = table.loc[~hit].copy()
+        before[name] = len(table)
+        removed[name] = int(hit.sum())
+    report = ErasureReport(
+        n_requested=len(targets), n_found=len(found), rows_before=before, rows_removed=removed
+    )
+    return out, report
+
+
+def _id_texts(table: pd.DataFrame, name: str) -> list[np.ndarray]:
+    """The text form of every customer id column / index level of ``table``."""
+    keys = []
+    if C.CUSTOMER_ID in table.columns:
+        keys.append(table[C.CUSTOMER_ID])
+    if C.CUSTOMER_ID in table.index.names:
+        keys.append(table.index.get_level_values(C.CUSTOMER_ID).to_series())
+    if not keys:
+        raise SchemaError(
+            f"erase_customers: table {name!r} has no {C.CUSTOMER_ID!r} column or index level, so "
+            f"its rows cannot be matched to customers; it has {table.columns.tolist()} and index "
+            f"{list(table.index.names)}. Leave it out, or name its id column {C.CUSTOMER_ID!r}.",
+            table=name,
+            column=C.CUSTOMER_ID,
+        )
+    return [np.asarray(k.astype(object).map(str), dtype=object) for k in keys]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.policy.offers import NO_CONSENT
+from loyalty_ml.privacy import (
+    exclude_without_profiling_consent,
+    split_by_consent,
+    withhold_offers_without_marketing_consent,
+)
+from loyalty_ml.schema import columns as C
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            C.CONSENT_PROFILING: pd.array([True, False, None, True], dtype="boolean"),
+            C.CONSENT_MARKETING: ["yes", "yes", "no", None],
+            C.GENDER: ["F", "M", "F", "M"],
+        },
+        index=pd.Index([1, 2, 3, 4], name=C.CUSTOMER_ID),
+    )
+
+
+def test_split_lists_allowed_and_excluded_with_reasons(customers: pd.DataFrame) -> None:
+    split = split_by_consent(customers)
+    assert split.profiling_allowed.tolist() == [1, 4]
+    assert split.marketing_allowed.tolist() == [1, 2]
+    ex = split.exclusions
+    assert ex.index.name == C.CUSTOMER_ID
+    assert list(zip(ex.index, ex["purpose"], strict=True)) == [
+        (2, "profiling"),
+        (3, "profiling"),
+        (3, "marketing"),
+        (4, "marketing"),
+    ]
+    assert ex["reason"].iloc[0] == (
+        "consent_profiling is False: not profiled (no training, no personalised score)"
+    )
+    assert ex["reason"].iloc[1].startswith("consent_profiling is missing, read as no consent")
+    assert ex["reason"].iloc[2] == "consent_marketing is False: no offer"
+    assert split.counts() == {
+        "n_profiling_allowed": 2,
+        "n_marketing_allowed": 2,
+        "n_excluded_profiling": 2,
+        "n_excluded_marketing": 2,
+    }
+
+
+def test_split_accepts_a_customer_id_column(customers: pd.DataFrame) -> None:
+    split = split_by_consent(customers.reset_index())
+    assert split.profiling_allowed.tolist() == [1, 4]
+
+
+def test_absent_flag_is_refused_unless_assumed(customers: pd.DataFrame) -> None:
+    without = customers.drop(columns=C.CONSENT_MARKETING)
+    with pytest.raises(
+        SchemaError, match=r"no 'consent_marketing' column.*assume_consent_when_absent"
+    ):
+        split_by_consent(without)
+    split = split_by_consent(without, assume_consent_when_absent=True)
+    assert split.marketing_allowed.tolist() == [1, 2, 3, 4]
+    assert set(split.exclusions["purpose"]) == {"profiling"}
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (pd.DataFrame({C.CONSENT_PROFILING: [True]}), "no 'customer_id' column or index"),
+        (
+            pd.DataFrame(
+                {
+                    C.CUSTOMER_ID: [1, 1],
+                    C.CONSENT_PROFILING: [True, False],
+                    C.CONSENT_MARKETING: [1, 0],
+                }
+            ),
+            "more than once",
+        ),
+        (
+            pd.DataFrame(
+                {C.CUSTOMER_ID: [1], C.CONSENT_PROFILING: ["maybe"], C.CONSENT_MARKETING: [1]}
+            ),
+            "consent_profiling must be boolean",
+        ),
+    ],
+)
+def test_split_errors(frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(SchemaError, match=match):
+        split_by_consent(frame)
+    with pytest.raises(SchemaError, match="must be a DataFrame"):
+        split_by_consent([1, 2])  # type: ignore[arg-type]
+
+
+def test_no_profiling_consent_means_no_training_row_and_a_reason(customers: pd.DataFrame) -> None:
+    split = split_by_consent(customers)
+    # a training table indexed by (as_of, customer_id); customer 9 has no customer record
+    index = pd.MultiIndex.from_product(
+        [pd.to_datetime(["2024-01-01", "2024-04-01"]), [1, 2, 3, 4, 9]],
+        names=[C.AS_OF, C.CUSTOMER_ID],
+    )
+    X = pd.DataFrame({"frequency": np.arange(10.0)}, index=index)
+    kept, not_profiled = exclude_without_profiling_consent(X, split, table="X_train")
+    assert kept.index.get_level_values(C.CUSTOMER_ID).unique().tolist() == [1, 4]
+    assert len(kept) == 4
+    assert not_profiled.index.tolist() == [2, 3, 9]
+    assert not_profiled.loc[9, "reason"].startswith("not in customers, so consent is unknown")
+    assert len(X) == 10  # input untouched
+
+
+def test_exclusion_needs_customer_ids(customers: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="X has no 'customer_id' column or index level"):
+        exclude_without_profiling_consent(
+            pd.DataFrame({"a": [1]}), split_by_consent(customers), table="X"
+        )
+
+
+def test_no_marketing_consent_means_no_offer(customers: pd.DataFrame) -> None:
+    split = split_by_consent(customers)
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: ["A", "B", "A", pd.NA],
+            "expected_uplift": [0.1, 0.2, 0.3, 0.0],
+            "expected_cost": [1.0, 2.0, 3.0, 0.0],
+            "expected_net_value": [0.5, 0.6, 0.7, 0.0],
+            "reason": ["cheapest effective"] * 3 + ["no effective offer"],
+        },
+        index=pd.Index([1, 2, 3, 4], name=C.CUSTOMER_ID),
+    )
+    out = withhold_offers_without_marketing_consent(plan, split)
+    assert out[C.OFFER_ID].isna().tolist() == [False, False, True, True]
+    assert out["expected_cost"].tolist() == [1.0, 2.0, 0.0, 0.0]
+    assert out["expected_net_value"].tolist() == [0.5, 0.6, 0.0, 0.0]
+    assert out["reason"].tolist() == [
+        "cheapest effective",
+        "cheapest effective",
+        NO_CONSENT,
+        NO_CONSENT,
+    ]
+    assert plan[C.OFFER_ID].notna().sum() == 3  # input untouched
+    with pytest.raises(SchemaError, match="plan has no 'offer_id' column"):
+        withhold_offers_without_marketing_consent(plan.drop(columns=C.OFFER_ID), split)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.privacy import (
+    check_no_personal_data,
+    is_protected_attribute,
+    personal_data_columns,
+    select_needed_columns,
+)
+
+
+def test_protected_attributes_and_their_encodings() -> None:
+    assert is_protected_attribute("gender")
+    assert is_protected_attribute("Age_Band_18-29")
+    assert is_protected_attribute("income_band=high")
+    assert not is_protected_attribute("region")
+    assert not is_protected_attribute("gendered_products_share")
+
+
+def test_personal_data_columns() -> None:
+    columns = ["customer_email", "Phone Number", "gender", "frequency"]
+    assert personal_data_columns(columns) == ["customer_email", "Phone Number", "gender"]
+    assert personal_data_columns(columns, protected=False) == ["customer_email", "Phone Number"]
+
+
+def test_clean_features_pass() -> None:
+    check_no_personal_data(pd.DataFrame({"recency_days": [1], "frequency": [2]}))
+
+
+def test_personal_data_is_always_refused() -> None:
+    with pytest.raises(SchemaError, match=r"personal data \['postcode'\]"):
+        check_no_personal_data(["postcode", "frequency"], allow_protected=True)
+
+
+def test_protected_attributes_need_an_explicit_opt_in() -> None:
+    with pytest.raises(
+        SchemaError,
+        match=r"features must not hold protected attributes \['gender_F'\].*allow_protected=True",
+    ):
+        check_no_personal_data(["gender_F", "frequency"])
+    check_no_personal_data(["gender_F", "frequency"], allow_protected=True)
+
+
+def test_select_needed_columns_keeps_only_those() -> None:
+    frame = pd.DataFrame(
+        {"tier": ["gold"], "email": ["a@x"], "region": ["N"]},
+        index=pd.Index([7], name="customer_id"),
+    )
+    out = select_needed_columns(frame, ["region", "tier", "region"])
+    assert out.columns.tolist() == ["region", "tier"]
+    assert out.index.tolist() == [7]
+    out.loc[7, "tier"] = "silver"
+    assert frame.loc[7, "tier"] == "gold"  # a copy
+    with pytest.raises(
+        SchemaError,
+        match=r"customers lacks needed column\(s\) \['points'\]; it has \['tier', 'email', 'region'\]",
+    ):
+        select_needed_columns(frame, ["tier", "points"])
