@@ -85,3 +85,17 @@ def test_errors(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
         )
     with pytest.raises(SchemaError, match=r"customers is missing required column\(s\)"):
         build_features(tx, as_of="2024-02-01", customers=customers.drop(columns="customer_id"))
+
+
+def test_customers_indexed_by_customer_id_as_validate_customers_returns_them() -> None:
+    import loyalty_ml as lml
+
+    data = lml.datasets.simulate(300, start="2023-01-01", end="2023-12-31", seed=3)
+    customers = lml.validate_customers(data.customers)
+    assert customers.index.name == "customer_id"
+    as_column = lml.build_features(
+        data.transactions, as_of="2023-09-01", customers=customers.reset_index()
+    )
+    as_index = lml.build_features(data.transactions, as_of="2023-09-01", customers=customers)
+    pd.testing.assert_frame_equal(as_column, as_index)
+    assert "signup_tenure_days" in as_index.columns

@@ -75,6 +75,13 @@ def prepare_attributes(
     Protected attributes are used only with ``protected_as_features=True``. Customers missing from the
     table get missing attributes.
     """
+    if (
+        isinstance(customers, pd.DataFrame)
+        and customers.index.name == C.CUSTOMER_ID
+        and C.CUSTOMER_ID not in customers.columns
+    ):
+        # validate_customers returns the table indexed by customer_id: accept that shape too
+        customers = customers.reset_index()
     frame = require(customers, (C.CUSTOMER_ID,), table=TABLE)
     duplicated = frame[C.CUSTOMER_ID].duplicated()
     if duplicated.any():
