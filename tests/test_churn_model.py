@@ -15,6 +15,7 @@ from loyalty_ml.models._split import (
     stratified_holdout_mask,
     time_holdout_mask,
     time_series_splits,
+    time_split,
 )
 from loyalty_ml.models.churn import ChurnModel
 from loyalty_ml.schema import columns as C
@@ -94,11 +95,21 @@ def test_pickle_round_trip_keeps_predictions_and_no_training_rows(table, fitted)
 
 
 # -- fitting -----------------------------------------------------------------------------------
-def test_time_aware_holdout_uses_latest_cutoff(fitted) -> None:
-    assert fitted.validation_["split"].startswith("time")
-    assert fitted.validation_["n_rows"] == 1500
+def test_holdout_with_too_few_cutoffs_for_the_gap_uses_disjoint_customers(fitted) -> None:
+    # 3 monthly cutoffs and a 90-day horizon: no training cutoff is 90 days before the latest
+    assert fitted.validation_["split"].startswith("time and disjoint customers")
+    assert fitted.validation_["n_rows"] == 750  # half the customers of the latest cutoff
     assert fitted.calibration_ in {"isotonic", "sigmoid"}
     assert 1 <= fitted.best_iteration_ <= 60
+
+
+def test_holdout_leaves_a_horizon_gap_before_the_latest_cutoff(table) -> None:
+    X, y = table
+    model = ChurnModel(**FAST, horizon_days=30).fit(X, y)
+    assert model.validation_["split"] == (
+        "time: latest 1 cutoff(s), training cutoffs >= 30 days before"
+    )
+    assert model.validation_["n_rows"] == 1500
 
 
 def test_fallback_split_without_as_of_level(table) -> None:
@@ -221,6 +232,12 @@ def test_not_fitted_raises(table) -> None:
         ({"threshold": 1.0}, r"'threshold' parameter of ChurnModel must be in \(0, 1\)"),
         ({"learning_rate": 0.0}, "'learning_rate' parameter of ChurnModel must be > 0"),
         ({"early_stopping_rounds": 0}, "'early_stopping_rounds' parameter"),
+        (
+            {"subsample": "half"},
+            r"'subsample' parameter of ChurnModel must be in \(0, 1\] or 'auto'",
+        ),
+        ({"refit": "yes"}, "'refit' parameter of ChurnModel must be True, False or 'auto'"),
+        ({"horizon_days": 0}, "'horizon_days' parameter of ChurnModel must be an int >= 1"),
     ],
 )
 def test_bad_parameters_raise_config_error(table, params, message) -> None:
@@ -235,6 +252,26 @@ def test_time_holdout_mask_needs_more_than_n_cutoffs() -> None:
     assert time_holdout_mask(idx, n_cutoffs=1).tolist() == [False, False, True, True]
     assert time_holdout_mask(idx, n_cutoffs=2) is None
     assert time_holdout_mask(pd.RangeIndex(4)) is None
+
+
+def test_time_split_never_trains_on_overlapping_labels() -> None:
+    cutoffs = pd.date_range("2024-01-01", periods=6, freq="MS")
+    idx = pd.MultiIndex.from_product(
+        [cutoffs, ["a", "b", "c", "d"]], names=[C.AS_OF, C.CUSTOMER_ID]
+    )
+    train, held, text = time_split(idx, n_cutoffs=1, gap_days=90, seed=0)
+    as_of = idx.get_level_values(C.AS_OF)
+    assert (as_of[held] == cutoffs[-1]).all()
+    assert (as_of[train] <= cutoffs[-1] - pd.Timedelta(days=90)).all()
+    assert train.sum() == 4 * 3  # January, February, March
+    assert text.startswith("time: latest 1")
+    # a 200-day gap leaves no cutoff: disjoint customers instead
+    train, held, text = time_split(idx, n_cutoffs=1, gap_days=200, seed=0)
+    customers = idx.get_level_values(C.CUSTOMER_ID)
+    assert not set(customers[train]) & set(customers[held])
+    assert held.sum() == 2
+    assert "disjoint customers" in text
+    assert time_split(pd.RangeIndex(3), n_cutoffs=1, gap_days=90, seed=0) is None
 
 
 def test_stratified_holdout_keeps_class_shares() -> None:
@@ -253,3 +290,58 @@ def test_time_series_splits_never_train_on_the_future() -> None:
         assert cutoffs[train].max() < cutoffs[test].min()
     with pytest.raises(DataError, match="needs X indexed by"):
         list(time_series_splits(pd.RangeIndex(3), n_splits=1))
+
+
+# -- on the simulator, against the truth ------------------------------------------------------
+@pytest.fixture(scope="session")
+def simulated() -> dict[str, object]:
+    from loyalty_ml.datasets.simulator import simulate
+    from loyalty_ml.features import training_table
+
+    data = simulate(n_customers=3000, start="2023-01-01", end="2024-12-31", seed=0)
+    cutoffs = pd.date_range("2023-04-01", "2024-09-01", freq="MS")
+    X, y = training_table(data.transactions, cutoffs=cutoffs, horizon_days=90, progress=False)
+    return {"X": X, "y": y, "truth": data.truth}
+
+
+def _backtest(simulated, test_cutoffs, **params):
+    """Train on cutoffs whose labels closed by each test cutoff; pool the test predictions."""
+    X, y = simulated["X"], simulated["y"]
+    as_of = X.index.get_level_values(C.AS_OF)
+    rows = []
+    for test in pd.to_datetime(test_cutoffs):
+        train = as_of + pd.Timedelta(days=90) <= test
+        here = as_of == test
+        model = ChurnModel(random_state=0, **params).fit(X[train], y[train])
+        rows.append(
+            pd.DataFrame(
+                {
+                    "p": model.predict_proba(X[here])[:, 1],
+                    "raw": model.predict_proba_uncalibrated(X[here]),
+                    "y": y[here].to_numpy(),
+                    "recency": X.loc[here, "recency_days"].to_numpy(),
+                },
+                index=X.index[here],
+            )
+        )
+    return pd.concat(rows)
+
+
+def test_model_finds_true_churners_better_than_recency(simulated) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    test = pd.Timestamp("2024-09-01")
+    scores = _backtest(simulated, [test]).xs(test, level=C.AS_OF)
+    truth = simulated["truth"].is_churned(test).reindex(scores.index).astype(int)
+    auc_model = roc_auc_score(truth, scores["p"])
+    auc_recency = roc_auc_score(truth, scores["recency"])
+    assert auc_model > auc_recency
+    assert auc_model > 0.9
+
+
+def test_calibration_improves_the_boosters_brier_on_held_out_cutoffs(simulated) -> None:
+    # refit=False: the calibrator is applied to the very booster it was fitted for
+    scores = _backtest(simulated, ["2024-03-01", "2024-06-01", "2024-09-01"], refit=False)
+    brier_raw = np.mean((scores["raw"] - scores["y"]) ** 2)
+    brier_cal = np.mean((scores["p"] - scores["y"]) ** 2)
+    assert brier_cal < brier_raw

@@ -167,3 +167,24 @@ def test_bad_top_k_and_missing_columns(data, model) -> None:
         model.explain(X, top_k=0)
     with pytest.raises(SchemaError, match=r"lacks feature columns \['noise'\]"):
         model.explain(X.drop(columns="noise"))
+
+
+def test_reasons_on_the_simulator_name_its_churn_drivers() -> None:
+    # the simulator's dropout shows as long gaps and thinning visits (a fade before dropout)
+    from loyalty_ml.datasets.simulator import simulate
+    from loyalty_ml.features import training_table
+
+    data = simulate(n_customers=2000, start="2023-01-01", end="2024-12-31", seed=1)
+    cutoffs = pd.date_range("2023-06-01", "2024-09-01", freq="MS")
+    X, y = training_table(data.transactions, cutoffs=cutoffs, horizon_days=90, progress=False)
+    last = X.index.get_level_values(C.AS_OF) == cutoffs[-1]
+    model = ChurnModel(random_state=0).fit(X[~last], y[~last])
+    scoring = X[last].droplevel(C.AS_OF)
+    at_risk = scoring[model.predict_proba(scoring)[:, 1] >= 0.6]
+    top = model.explain(at_risk, top_k=1)["reason_1_feature"]
+    drivers = top.str.fullmatch(
+        r"recency_days|overdue_ratio|days_overdue|n_orders_\d+d|n_orders_prev_\d+d|spend_\d+d"
+        r"|freq_trend|spend_trend|ipi_\w+"
+    )
+    assert len(top) > 100
+    assert drivers.mean() > 0.9

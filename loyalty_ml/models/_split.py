@@ -16,7 +16,13 @@ import pandas as pd
 from loyalty_ml.exceptions import DataError
 from loyalty_ml.schema import columns as C
 
-__all__ = ["cutoff_values", "stratified_holdout_mask", "time_holdout_mask", "time_series_splits"]
+__all__ = [
+    "cutoff_values",
+    "stratified_holdout_mask",
+    "time_holdout_mask",
+    "time_series_splits",
+    "time_split",
+]
 
 
 def cutoff_values(index: pd.Index) -> np.ndarray | None:
@@ -52,6 +58,68 @@ def time_holdout_mask(index: pd.Index, *, n_cutoffs: int = 1) -> np.ndarray | No
     if distinct.size <= n_cutoffs:
         return None
     return np.isin(cutoffs, distinct[-n_cutoffs:])
+
+
+def time_split(
+    index: pd.Index, *, n_cutoffs: int, gap_days: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Training and hold-out rows for early stopping and calibration, honest about label overlap.
+
+    The hold-out is the latest ``n_cutoffs`` cutoffs. A cutoff ``c`` has labels in
+    ``[c, c + horizon)``, so cutoffs less than ``gap_days`` (the horizon) before the hold-out share
+    its label period and, through the same customers, its answers; they are left out of training.
+    When no cutoff is that far back, the split falls back to disjoint customers: the hold-out keeps
+    a random half of the customers of the latest cutoff(s), training the other half at earlier
+    cutoffs (label periods still overlap in time, but no customer is on both sides).
+
+    Returns ``(train_mask, holdout_mask, description)``, or ``None`` without an ``as_of`` level or with
+    too few cutoffs.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product(
+    ...     [pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01"]), ["a"]], names=["as_of", "customer_id"]
+    ... )
+    >>> train, held, _ = time_split(idx, n_cutoffs=1, gap_days=90, seed=0)
+    >>> train.tolist(), held.tolist()
+    ([True, True, False], [False, False, True])
+    """
+    cutoffs = cutoff_values(index)
+    if cutoffs is None:
+        return None
+    distinct = np.unique(cutoffs)
+    if distinct.size <= n_cutoffs:
+        return None
+    first_held = distinct[-n_cutoffs]
+    held = cutoffs >= first_held
+    if np.issubdtype(cutoffs.dtype, np.datetime64):
+        last_train = first_held - np.timedelta64(gap_days, "D")
+    else:  # plain numbers are taken as days
+        last_train = first_held - gap_days
+    train = cutoffs <= last_train
+    if train.any():
+        return (
+            train,
+            held,
+            f"time: latest {n_cutoffs} cutoff(s), training cutoffs >= {gap_days} days before",
+        )
+    before = cutoffs < first_held
+    if C.CUSTOMER_ID not in (index.names or []):
+        return (
+            before,
+            held,
+            "time: latest cutoff(s); label periods overlap (too few cutoffs for the gap)",
+        )
+    customers = np.asarray(index.get_level_values(C.CUSTOMER_ID))
+    held_customers = np.unique(customers[held])
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(held_customers, size=held_customers.size // 2, replace=False)
+    in_chosen = np.isin(customers, chosen)
+    return (
+        before & ~in_chosen,
+        held & in_chosen,
+        "time and disjoint customers: too few cutoffs for the gap, label periods overlap",
+    )
 
 
 def stratified_holdout_mask(y: np.ndarray, *, fraction: float, seed: int) -> np.ndarray:

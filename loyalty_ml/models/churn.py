@@ -23,7 +23,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
-from loyalty_ml.models._split import stratified_holdout_mask, time_holdout_mask
+from loyalty_ml.models._split import stratified_holdout_mask, time_split
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,10 +48,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     1. Hold out data. When ``X`` is indexed by ``(as_of, customer_id)`` (what
        :func:`loyalty_ml.features.training_table` returns) and has more than ``n_validation_cutoffs``
-       cutoffs, the latest ``n_validation_cutoffs`` cutoffs are held out: time-aware. Otherwise (no
-       ``as_of`` level, a single cutoff, or a NumPy array) a stratified random ``validation_fraction``
-       of rows is held out; this fallback is **not** time-aware.
-    2. Train on the rest with early stopping on the hold-out log loss.
+       cutoffs, the latest ``n_validation_cutoffs`` cutoffs are held out: time-aware. Training
+       rows are the cutoffs at least ``horizon_days`` earlier, whose label windows have closed by
+       then (with too few cutoffs: earlier cutoffs of other customers; see
+       :func:`loyalty_ml.models._split.time_split`). Otherwise (no ``as_of`` level, a single cutoff,
+       or a NumPy array) a stratified random ``validation_fraction`` of rows is held out; this
+       fallback is **not** time-aware.
+    2. Train with early stopping on the hold-out log loss.
     3. Choose the calibrator: with ``calibration="auto"``, isotonic vs sigmoid (Platt) by 5-fold
        out-of-fold log loss on the hold-out rows, then fit the winner on all hold-out rows.
     4. Refit the booster on all rows with the best iteration count (see ``refit``).
@@ -92,6 +95,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Share of rows held out by the (not time-aware) fallback split.
     n_validation_cutoffs : int
         Number of latest cutoffs held out when ``X`` has an ``as_of`` index level.
+    horizon_days : int
+        Label horizon of the training table. Cutoffs less than this many days before the hold-out
+        cutoff share its label period (and its customers' answers), so they are not used to train the
+        early-stopping model; a larger value than the true horizon is safe, a smaller one is not.
     refit : bool or "auto"
         Refit on all rows with the best iteration count after early stopping. ``"auto"`` refits up to
         1,000,000 rows; above that the hold-out adds little and the refit would double the time.
@@ -154,6 +161,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         calibration: Calibration = "auto",
         validation_fraction: float = 0.2,
         n_validation_cutoffs: int = 1,
+        horizon_days: int = 90,
         refit: bool | Literal["auto"] = "auto",
         threshold: float = 0.5,
         random_state: int | np.random.RandomState | None = None,
@@ -173,6 +181,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.validation_fraction = validation_fraction
         self.n_validation_cutoffs = n_validation_cutoffs
+        self.horizon_days = horizon_days
         self.refit = refit
         self.threshold = threshold
         self.random_state = random_state
@@ -201,17 +210,20 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         matrix, categorical = self._fit_features(X)
         target = self._fit_target(y, index=index, n_rows=matrix.shape[0])
 
-        holdout = (
-            time_holdout_mask(index, n_cutoffs=self.n_validation_cutoffs)
+        found = (
+            time_split(
+                index, n_cutoffs=self.n_validation_cutoffs, gap_days=self.horizon_days, seed=seed
+            )
             if index is not None
             else None
         )
-        split = "time (latest as_of cutoffs)"
-        if holdout is None:
-            split = "stratified random (not time-aware)"
+        if found is None:
             holdout = stratified_holdout_mask(target, fraction=self.validation_fraction, seed=seed)
+            training, split = ~holdout, "stratified random (not time-aware)"
+        else:
+            training, holdout, split = found
         held_counts = np.bincount(target[holdout], minlength=2)
-        train_counts = np.bincount(target[~holdout], minlength=2)
+        train_counts = np.bincount(target[training], minlength=2)
         n_rows = matrix.shape[0]
         params = self._lgb_params(seed, n_rows)
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
@@ -232,7 +244,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             self.best_iteration_ = self.booster_.current_iteration()
             return self
 
-        train_rows, held_rows = np.flatnonzero(~holdout), np.flatnonzero(holdout)
+        train_rows, held_rows = np.flatnonzero(training), np.flatnonzero(holdout)
         booster = self._train(
             params,
             full.subset(train_rows.tolist()),
@@ -259,6 +271,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             "min_child_samples": self.min_child_samples,
             "max_bin": self.max_bin,
             "n_validation_cutoffs": self.n_validation_cutoffs,
+            "horizon_days": self.horizon_days,
         }
         for name, value in positive_ints.items():
             if not isinstance(value, int | np.integer) or value < 1:
