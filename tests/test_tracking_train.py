@@ -37,6 +37,30 @@ def test_first_version_is_champion_and_worse_one_is_challenger(registry: Registr
     assert champ.current_stage in (None, "None")  # aliases, never stages
 
 
+def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
+    from loyalty_ml.evaluation.fairness import FairnessLimits
+
+    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        result = train_and_register(
+            registry.data.transactions,
+            as_of="2024-12-01",
+            customers=registry.data.customers,
+            tracking_uri=registry.tracking_uri,
+            churn_params={"n_estimators": 60, "early_stopping_rounds": 10},
+            fairness_limits=strict,
+        )
+    assert (result.alias, result.promoted) == ("challenger", False)
+    assert result.reason.startswith("fairness gate failed: ")
+    run = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri).get_run(result.run_id)
+    assert run.data.tags["fairness_gate"] == "failed"
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    logged = {a.path for a in client.list_artifacts(result.run_id, "fairness")}
+    assert {"fairness/fairness_report.md", "fairness/by_group.csv"} <= logged
+    assert run.data.metrics["fairness_passed"] == 0.0
+
+
 def test_the_run_logs_params_metrics_hash_plots_and_model(registry: Registry) -> None:
     client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
     run = client.get_run(registry.champion.run_id)
@@ -53,6 +77,7 @@ def test_the_run_logs_params_metrics_hash_plots_and_model(registry: Registry) ->
     assert run.data.metrics["backtest_roc_auc"] > 0.6
     paths = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/calibration.png", "plots/lift.png", "plots/shap_summary.png"} <= paths
+    assert run.data.tags["fairness_gate"].startswith("not audited")
 
 
 def test_no_customer_ids_in_the_input_example(registry: Registry) -> None:

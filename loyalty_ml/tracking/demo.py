@@ -206,16 +206,23 @@ def run_demo(
             tracking_uri=tracking_uri,
             random_state=seed,
         )
+        # The champion scores; when the fairness gate or the backtest kept this first version from
+        # promotion, the demo still shows its decisions, from the version itself, and says so.
+        scoring_uri = (
+            f"models:/{model_name}@champion"
+            if training.promoted or _has_champion(training)
+            else training.model_uri
+        )
         scores = score_customers(
             tx,
             as_of=score_as_of,
-            model_uri=f"models:/{model_name}@champion",
+            model_uri=scoring_uri,
             customers=customers,
             campaigns=campaigns,
             tracking_uri=training.tracking_uri,
         )
         sections.append(_training_section(training, train_as_of))
-        sections.append(_scoring_section(scores, score_as_of))
+        sections.append(_scoring_section(scores, score_as_of, scoring_uri))
         files.extend(_download_plots(training, out))
         decisions = out / "decisions_by_action.csv"
         _action_table(scores).to_csv(decisions)
@@ -264,7 +271,19 @@ def _action_table(scores: pd.DataFrame) -> pd.DataFrame:
     return table.round(4)
 
 
-def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp) -> str:
+def _has_champion(training: Any) -> bool:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(training.tracking_uri, training.tracking_uri)
+    try:
+        client.get_model_version_by_alias(training.model_name, "champion")
+    except MlflowException:
+        return False
+    return True
+
+
+def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp, model_uri: str) -> str:
     scored = scores.loc[scores["status"] == "scored"]
     offers = scored["offer_id"].value_counts()
     lines = [
@@ -279,7 +298,7 @@ def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp) -> str:
         + (", ".join(f"{k} {v:,}" for k, v in offers.items()) or "none"),
         f"  expected net value of the plan     {scored['expected_net_value'].sum():>10,.2f}",
     ]
-    return f"## Scoring (as of {as_of.date()})\n\n```\n" + "\n".join(lines) + "\n```\n"
+    return f"## Scoring (as of {as_of.date()}, {model_uri})\n\n```\n" + "\n".join(lines) + "\n```\n"
 
 
 def _download_plots(training: Any, out: Path) -> list[Path]:

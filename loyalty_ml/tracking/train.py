@@ -142,6 +142,7 @@ def train_and_register(
     cutoff_spacing_days: int = 30,
     promotion_tolerance: float = 0.005,
     fairness_override: bool = False,
+    fairness_limits: Any | None = None,
     value_per_conversion: float | None = None,
     response_window_days: int = 30,
     feature_config: FeatureConfig | None = None,
@@ -176,6 +177,10 @@ def train_and_register(
         How much lower than the champion's backtest ROC AUC a new version may be and still be promoted.
     fairness_override : bool
         Promote despite a failed fairness gate (recorded in the run).
+    fairness_limits : FairnessLimits, optional
+        Limits of the fairness audit of the backtest scores by protected attribute (age band,
+        gender, income band of ``customers``); the defaults of
+        :class:`~loyalty_ml.evaluation.fairness.FairnessLimits` when None.
     value_per_conversion : float, optional
         Margin of one conversion for offer economics; default the mean margin (or amount) per order.
     response_window_days : int
@@ -247,6 +252,9 @@ def train_and_register(
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
     evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
+    fairness = _fairness_audit(
+        people, y.loc[test], p_test, limits=fairness_limits, random_state=random_state
+    )
     churn = ChurnModel(**params).fit(X, y)
 
     # The reference population for drift: every customer as of the training date, as scoring sees it.
@@ -381,12 +389,27 @@ def train_and_register(
             client.set_model_version_tag(
                 model_name, version, BACKTEST_METRIC_TAG, str(metrics["backtest_roc_auc"])
             )
+            fairness_passed, fairness_reason = True, ""
+            if fairness is not None:
+                fairness.log_to_mlflow("fairness")
+                fairness_passed = bool(fairness.passed) or fairness_override
+                if not fairness.passed:
+                    fairness_reason = _violations_text(fairness)
+                    mlflow.set_tag(
+                        "fairness_gate",
+                        "failed, overridden" if fairness_override else "failed",
+                    )
+                else:
+                    mlflow.set_tag("fairness_gate", "passed")
+            else:
+                mlflow.set_tag("fairness_gate", "not audited: no protected attributes given")
             _, current = champion_metric(client, model_name, alias)
             decision = decide_promotion(
                 candidate_metric=metrics["backtest_roc_auc"],
                 champion_metric=current,
                 tolerance=promotion_tolerance,
-                fairness_passed=True,
+                fairness_passed=fairness_passed,
+                fairness_reason=fairness_reason,
                 champion_alias=alias,
             )
             set_alias(client, model_name, version, decision)
@@ -413,6 +436,44 @@ def train_and_register(
         tracking_uri=uri,
         policy=policy,
     )
+
+
+def _fairness_audit(
+    customers: pd.DataFrame | None,
+    y: pd.Series,
+    p: np.ndarray,
+    *,
+    limits: Any | None,
+    random_state: int,
+) -> Any | None:
+    """Fairness of the backtest scores by protected attribute (None without such attributes)."""
+    if customers is None:
+        return None
+    attributes = [c for c in C.PROTECTED_ATTRIBUTES if c in customers.columns]
+    if not attributes:
+        return None
+    from loyalty_ml.evaluation.fairness import fairness_report
+
+    ids = y.index.get_level_values(C.CUSTOMER_ID)
+    sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
+    # The trigger's high-risk threshold is where a score turns into a contact.
+    return fairness_report(
+        sensitive,
+        y_true=y.to_numpy(),
+        y_score=p,
+        threshold=0.6,
+        limits=limits,
+        random_state=random_state,
+    )
+
+
+def _violations_text(report: Any) -> str:
+    rows = report.violations.head(3)
+    parts = [
+        f"{r.attribute} {r.metric} {r.value:.3g} vs limit {r.limit:.3g}" for r in rows.itertuples()
+    ]
+    more = len(report.violations) - len(rows)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, str]:
