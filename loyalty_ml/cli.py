@@ -19,7 +19,7 @@ from loyalty_ml.exceptions import LoyaltyMLError, SchemaError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["build_parser", "main", "read_table", "write_table_atomically"]
+__all__ = ["build_parser", "main", "read_table", "read_train_config", "write_table_atomically"]
 
 _DESCRIPTION = """\
 Churn, uplift and offer decisions for loyalty programmes.
@@ -135,8 +135,49 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="promote even when the fairness gate fails (recorded in the run)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=(
+            "JSON file with model settings: churn_params, uplift_params, response_window_days, "
+            "cutoff_spacing_days, value_per_conversion (see models/train_config.json)"
+        ),
+    )
     _add_tracking_uri(p)
     p.set_defaults(handler=_run_train)
+
+
+_CONFIG_KEYS = (
+    "churn_params",
+    "uplift_params",
+    "response_window_days",
+    "cutoff_spacing_days",
+    "value_per_conversion",
+)
+
+
+def read_train_config(path: Path | None) -> dict[str, object]:
+    """Settings for ``train_and_register`` from a JSON file; unknown keys are refused."""
+    import json
+
+    from loyalty_ml.exceptions import ConfigError
+
+    if path is None:
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"Cannot read the training config {str(path)!r}: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ConfigError(f"The training config {str(path)!r} must be a JSON object.")
+    unknown = sorted(set(config) - set(_CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"The training config {str(path)!r} has unknown keys {unknown}; allowed: "
+            f"{list(_CONFIG_KEYS)}."
+        )
+    return config
 
 
 def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -267,6 +308,7 @@ def _run_train(args: argparse.Namespace) -> int:
         promotion_tolerance=args.promotion_tolerance,
         fairness_override=args.fairness_override,
         random_state=args.seed,
+        **read_train_config(args.config),  # type: ignore[arg-type]
     )
     print(f"Registered {result.model_name} version {result.version} as @{result.alias}")
     print(f"  reason: {result.reason}")

@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
-from loyalty_ml.cli import build_parser, main, read_table, write_table_atomically
+from loyalty_ml.cli import (
+    build_parser,
+    main,
+    read_table,
+    read_train_config,
+    write_table_atomically,
+)
 from loyalty_ml.exceptions import SchemaError
 
 SUBCOMMANDS = ("demo", "train", "score", "report")
@@ -249,3 +255,18 @@ def test_atomic_write_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet"]
     with pytest.raises(SchemaError, match=r"unknown format; use \.parquet or \.csv"):
         write_table_atomically(bad, tmp_path / "scores.xlsx")
+
+
+def test_train_config_file(tmp_path: Path) -> None:
+    from loyalty_ml.exceptions import ConfigError
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "train_config.json"
+    config = read_train_config(shipped)
+    assert config["response_window_days"] == 30 and "churn_params" in config
+    assert read_train_config(None) == {}
+    (tmp_path / "bad.json").write_text('{"horizon": 3}')
+    with pytest.raises(ConfigError, match=r"unknown keys \['horizon'\]"):
+        read_train_config(tmp_path / "bad.json")
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(ConfigError, match="Cannot read the training config"):
+        read_train_config(tmp_path / "broken.json")
