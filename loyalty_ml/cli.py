@@ -62,7 +62,7 @@ def _version() -> str:
 def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
-        help="simulate a programme, validate it, print a summary and write a report folder",
+        help="simulate a programme, train and register the model, score it, write a report",
         description=(
             "Simulate a loyalty programme with known ground truth (customers, transactions, offers, "
             "randomised campaigns), validate every table against the data contracts, train and "
@@ -79,7 +79,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--report-dir",
         type=Path,
-        default=Path("loyalty_ml_demo"),
+        default=Path("demo_output"),
         help="folder the report is written to (created if needed)",
     )
     p.add_argument("--model-name", default="loyalty_ml", help="registered model name")

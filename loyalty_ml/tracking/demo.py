@@ -135,7 +135,7 @@ def run_demo(
     start: str = "2023-01-01",
     end: str = "2024-12-31",
     seed: int = 0,
-    report_dir: str | Path = "loyalty_ml_demo",
+    report_dir: str | Path = "demo_output",
     tracking_uri: str | None = None,
     model_name: str = "loyalty_ml",
     train: bool = True,
