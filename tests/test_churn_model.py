@@ -345,3 +345,14 @@ def test_calibration_improves_the_boosters_brier_on_held_out_cutoffs(simulated) 
     brier_raw = np.mean((scores["raw"] - scores["y"]) ** 2)
     brier_cal = np.mean((scores["p"] - scores["y"]) ** 2)
     assert brier_cal < brier_raw
+
+
+def test_risk_never_falls_as_recency_grows(fitted, table) -> None:
+    X, _ = table
+    rows = X.iloc[:200]
+    grid = [rows.assign(recency_days=days) for days in (0.0, 30.0, 90.0, 180.0, 400.0)]
+    p = np.column_stack([fitted.predict_proba_uncalibrated(g) for g in grid])
+    assert (np.diff(p, axis=1) >= -1e-12).all()
+    # n_orders is constrained the other way
+    assert fitted._monotone_constraints() == [1, -1, 0]
+    assert ChurnModel(monotone=False).fit(X, table[1])._monotone_constraints() == [0, 0, 0]

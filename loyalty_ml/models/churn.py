@@ -7,6 +7,7 @@ closest thing to the future it will score.
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,6 +39,10 @@ _MIN_HOLDOUT_PER_CLASS = 10
 _EPS = 1e-6
 _MULTITHREAD_MIN_ROWS = 200_000
 _AUTO_BAGGING_ROWS = 500_000
+# Directions that hold in every retailer: a longer gap never lowers churn risk, more recent
+# orders never raise it. Constraining them keeps small-data models sensible.
+_RISING = re.compile(r"recency_days|days_overdue|overdue_ratio")
+_FALLING = re.compile(r"n_orders|n_orders_\d+d")
 _AUTO_REFIT_MAX_ROWS = 1_000_000
 
 
@@ -99,6 +104,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Label horizon of the training table. Cutoffs less than this many days before the hold-out
         cutoff share its label period (and its customers' answers), so they are not used to train the
         early-stopping model; a larger value than the true horizon is safe, a smaller one is not.
+    monotone : bool
+        Constrain the risk to rise with ``recency_days``, ``days_overdue`` and ``overdue_ratio`` and
+        to fall with ``n_orders`` and ``n_orders_{w}d``: directions true for any retailer, which keep
+        the model sensible on small data.
     refit : bool or "auto"
         Refit on all rows with the best iteration count after early stopping. ``"auto"`` refits up to
         1,000,000 rows; above that the hold-out adds little and the refit would double the time.
@@ -149,19 +158,20 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         *,
         n_estimators: int = 1000,
         learning_rate: float = 0.05,
-        num_leaves: int = 31,
+        num_leaves: int = 7,
         max_depth: int = -1,
         min_child_samples: int = 50,
         subsample: float | Literal["auto"] = "auto",
-        colsample_bytree: float = 0.8,
+        colsample_bytree: float = 0.5,
         reg_lambda: float = 1.0,
         reg_alpha: float = 0.0,
-        max_bin: int = 255,
+        max_bin: int = 63,
         early_stopping_rounds: int | None = 50,
         calibration: Calibration = "auto",
         validation_fraction: float = 0.2,
         n_validation_cutoffs: int = 1,
         horizon_days: int = 90,
+        monotone: bool = True,
         refit: bool | Literal["auto"] = "auto",
         threshold: float = 0.5,
         random_state: int | np.random.RandomState | None = None,
@@ -182,6 +192,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_validation_cutoffs = n_validation_cutoffs
         self.horizon_days = horizon_days
+        self.monotone = monotone
         self.refit = refit
         self.threshold = threshold
         self.random_state = random_state
@@ -424,6 +435,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         return encoded.astype(np.int64)
 
+    def _monotone_constraints(self) -> list[int]:
+        """+1: risk may only rise with the feature; -1: only fall; 0: free (see ``monotone``)."""
+        names = [str(n) for n in self._names()]
+        if not self.monotone:
+            return [0] * len(names)
+        return [1 if _RISING.fullmatch(n) else -1 if _FALLING.fullmatch(n) else 0 for n in names]
+
     def _threads(self, n_rows: int) -> int:
         if self.n_jobs is not None:
             return max(int(self.n_jobs), 1) if self.n_jobs > 0 else 0
@@ -449,6 +467,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             "lambda_l2": self.reg_lambda,
             "lambda_l1": self.reg_alpha,
             "max_bin": self.max_bin,
+            "monotone_constraints": self._monotone_constraints(),
+            "monotone_constraints_method": "advanced",
             "seed": seed,
             "deterministic": True,
             "force_col_wise": True,
