@@ -356,3 +356,29 @@ def test_risk_never_falls_as_recency_grows(fitted, table) -> None:
     # n_orders is constrained the other way
     assert fitted._monotone_constraints() == [1, -1, 0]
     assert ChurnModel(monotone=False).fit(X, table[1])._monotone_constraints() == [0, 0, 0]
+
+
+# -- tuning helper ------------------------------------------------------------------------------
+def test_tune_churn_model_backtests_each_combination() -> None:
+    from loyalty_ml.models.tuning import tune_churn_model
+
+    X, y = make_table(n_customers=600, n_cutoffs=5, seed=3)
+    table = tune_churn_model(
+        X,
+        y,
+        param_grid={"num_leaves": [3, 7]},
+        horizon_days=60,
+        n_splits=2,
+        base=ChurnModel(n_estimators=30, random_state=0, horizon_days=60),
+    )
+    assert table["num_leaves"].tolist() in ([3, 7], [7, 3])
+    assert table["mean_score"].is_monotonic_decreasing
+    assert [c for c in table.columns if c.startswith("score_")] == [
+        "score_2024-04-01",
+        "score_2024-05-01",
+    ]
+    assert table["mean_score"].between(0.7, 1.0).all()
+    with pytest.raises(ConfigError, match=r"\['leaves'\] are not parameters of ChurnModel"):
+        tune_churn_model(X, y, param_grid={"leaves": [3]})
+    with pytest.raises(DataError, match="needs X indexed by"):
+        tune_churn_model(X.reset_index(drop=True), y, param_grid={"num_leaves": [3]})
