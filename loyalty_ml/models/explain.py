@@ -90,7 +90,7 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
     n, n_features = contrib.shape
     # Look at a few more candidates than asked: related features (ipi_mean, ipi_median) can say the
     # same thing ("has bought only once"), and a customer should not read one reason twice.
-    m = min(n_features, 2 * k + 2)
+    m = min(n_features, k + 3)
     top = (
         np.argpartition(-contrib, m - 1, axis=1)[:, :m]
         if m < n_features
@@ -102,12 +102,16 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
     columns = _Columns(X, typical=getattr(model, "typical_values_", {}))
     texts = np.full((n, m), None, dtype=object)
     valid = shap_top > 0
+    found_so_far = np.zeros(n, dtype=np.int64)
     for r in range(m):
+        # word a candidate only for customers who still lack k distinct reasons
+        valid[:, r] &= found_so_far < k
         for j in np.unique(top[valid[:, r], r]):
             rows = np.flatnonzero(valid[:, r] & (top[:, r] == j))
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
         for q in range(r):
             valid[:, r] &= texts[:, r] != texts[:, q]
+        found_so_far += valid[:, r]
     # the position of the k-th valid candidate of each row, if any
     slot = np.cumsum(valid, axis=1)
     has_categorical = bool(model.categories_)
@@ -160,6 +164,9 @@ class _Columns:
         else:
             array = values.to_numpy(dtype=np.float64, na_value=np.nan)
         return array if self._rows is None else array[self._rows]
+
+    def rows(self) -> np.ndarray:
+        return np.arange(len(self._frame)) if self._rows is None else self._rows
 
     def get(self, name: str) -> np.ndarray | None:
         if name not in self._frame.columns:
@@ -379,9 +386,13 @@ def reason_text(feature: str, columns: _Columns | pd.DataFrame) -> pd.Series:
     phrase = _EXACT.get(feature)
     if phrase is None:
         phrase = next((f for pattern, f in _PATTERNS if re.fullmatch(pattern, feature)), _generic)
-    text = phrase(c, feature)
-    fallback = _generic(c, feature)
-    return text.fillna(fallback).reset_index(drop=True)
+    text = phrase(c, feature).reset_index(drop=True)
+    missing = text.isna().to_numpy()
+    if missing.any() and phrase is not _generic:
+        # only the rows the specific phrase could not word get the generic one
+        fallback = _generic(c.subset(c.rows()[missing]), feature)
+        text[missing] = fallback.to_numpy(dtype=object)
+    return text
 
 
 # -- global summary --------------------------------------------------------------------------------
