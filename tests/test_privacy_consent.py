@@ -144,3 +144,10 @@ def test_no_marketing_consent_means_no_offer(customers: pd.DataFrame) -> None:
     assert plan[C.OFFER_ID].notna().sum() == 3  # input untouched
     with pytest.raises(SchemaError, match="plan has no 'offer_id' column"):
         withhold_offers_without_marketing_consent(plan.drop(columns=C.OFFER_ID), split)
+
+
+def test_every_privacy_name_resolves() -> None:
+    import loyalty_ml.privacy as privacy
+
+    for name in privacy.__all__:
+        assert getattr(privacy, name) is not None, name
