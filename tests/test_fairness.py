@@ -485,7 +485,8 @@ def test_log_to_mlflow_logs_aggregates_only(
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     try:
         report = fairness_report(**biased_audit)  # type: ignore[arg-type]
-        with mlflow.start_run() as run:
+        experiment = mlflow.MlflowClient().create_experiment("fairness-audit")
+        with mlflow.start_run(experiment_id=experiment) as run:
             report.log_to_mlflow("audit")
         client = mlflow.MlflowClient()
         names = {a.path for a in client.list_artifacts(run.info.run_id, "audit")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -92,6 +93,7 @@ def test_no_customer_ids_in_the_input_example(registry: Registry) -> None:
 
 def test_score_customers_one_row_per_customer(registry: Registry) -> None:
     data = registry.data
+    callers_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
     scores = score_customers(
         data.transactions,
         as_of="2024-12-31",
@@ -116,6 +118,8 @@ def test_score_customers_one_row_per_customer(registry: Registry) -> None:
     runs = mlflow.search_runs(experiment_names=["loyalty_ml_scoring"], output_format="pandas")
     assert runs["metrics.n_rows"].iloc[0] == len(scores)
     assert "metrics.psi_churn_probability" in runs.columns
+    # the caller's active experiment is left alone (no mlflow.set_experiment behind their back)
+    assert os.environ.get("MLFLOW_EXPERIMENT_ID") == callers_experiment
 
 
 def test_batches_do_not_change_decisions(registry: Registry) -> None:

@@ -88,3 +88,20 @@ def use_tracking_uri(tracking_uri: str | None = None) -> Iterator[str]:
         mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None unsets it
         if previous is None:
             os.environ.pop(ENV_VAR, None)
+
+
+def experiment_id(name: str, *, tracking_uri: str) -> str:
+    """Id of the experiment ``name`` at ``tracking_uri``, created (or restored) when needed.
+
+    Runs are started with this id rather than ``mlflow.set_experiment``, which would leave the
+    caller's process pointing at our experiment (a global that outlives the tracking URI we restore).
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        return str(client.create_experiment(name))
+    if found.lifecycle_stage == "deleted":
+        client.restore_experiment(found.experiment_id)
+    return str(found.experiment_id)

@@ -20,7 +20,7 @@ from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import build_features
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.schema import columns as C
-from loyalty_ml.tracking._mlflow import use_tracking_uri
+from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
@@ -253,8 +253,10 @@ def _log_scoring_run(
         metrics["n_columns_psi_over_limit"] = float((finite > psi_limit).sum())
     if "churn_probability" in finite.index:
         metrics["psi_churn_probability"] = float(finite["churn_probability"])
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"score {params['as_of']}"):
+    with mlflow.start_run(
+        experiment_id=experiment_id(experiment, tracking_uri=mlflow.get_tracking_uri()),
+        run_name=f"score {params['as_of']}",
+    ):
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.set_tag("drift_warning", str(bool(len(finite) and finite.max() > psi_limit)))

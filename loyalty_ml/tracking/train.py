@@ -20,7 +20,12 @@ from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.schema import columns as C
-from loyalty_ml.tracking._mlflow import check_reachable, resolve_tracking_uri, use_tracking_uri
+from loyalty_ml.tracking._mlflow import (
+    check_reachable,
+    experiment_id,
+    resolve_tracking_uri,
+    use_tracking_uri,
+)
 from loyalty_ml.tracking.drift import DriftProfile
 from loyalty_ml.tracking.hashing import hash_frames
 from loyalty_ml.tracking.policy import LoyaltyPolicy
@@ -325,9 +330,11 @@ def train_and_register(
     )
 
     with use_tracking_uri(tracking_uri) as uri:
-        mlflow.set_experiment(experiment)
         client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-        with mlflow.start_run(run_name=f"train {cutoff.date()}") as run:
+        with mlflow.start_run(
+            experiment_id=experiment_id(experiment, tracking_uri=uri),
+            run_name=f"train {cutoff.date()}",
+        ) as run:
             mlflow.log_params(
                 {
                     "as_of": str(cutoff.date()),
