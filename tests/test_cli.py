@@ -78,13 +78,28 @@ def test_report_prints_kpis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
             "2024-03-01",
             "--previous-start",
             "2023-11-01",
+            "--out",
+            str(tmp_path / "report"),
         ]
     )
     assert status == 0
-    lines = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    out = capsys.readouterr().out.splitlines()
+    lines = {line.split()[0]: line.split()[1] for line in out[1:] if line.startswith("  ")}
     assert lines["revenue"] == "60"
     assert lines["active_customers"] == "2"
     assert lines["retention_rate"] == "1"
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "Programme KPIs" in html and "Cohort retention" in html
+    assert out[-1] == f"Report written to {tmp_path / 'report' / 'report.html'}"
+
+
+def test_report_needs_both_ends_of_the_period(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_tx(tmp_path / "tx.csv")
+    status = main(["report", str(path), "--period-start", "2024-01-01"])
+    assert status == 1
+    assert "--period-start and --period-end" in capsys.readouterr().err
 
 
 def test_missing_file_is_an_error_with_status_1(
@@ -270,3 +285,37 @@ def test_train_config_file(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(ConfigError, match="Cannot read the training config"):
         read_train_config(tmp_path / "broken.json")
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_report_with_a_registered_model_judges_it_out_of_time(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = demo.data
+    # distinctive ids, so that any id leaking into the report would be found
+    tx = data.transactions.assign(customer_id=lambda d: "CUST-" + d["customer_id"].astype(str))
+    people = data.customers.assign(customer_id=lambda d: "CUST-" + d["customer_id"].astype(str))
+    tx.to_parquet(demo.folder / "tx_report.parquet")
+    people.to_csv(demo.folder / "customers_report.csv", index=False)
+    out = demo.folder / "model_report"
+    status = main(
+        [
+            "report",
+            str(demo.folder / "tx_report.parquet"),
+            "--customers",
+            str(demo.folder / "customers_report.csv"),
+            "--model-uri",
+            "models:/loyalty_ml@champion",
+            "--tracking-uri",
+            demo.uri,
+            "--out",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert status == 0, captured.err
+    assert "judged on" in printed
+    html = (out / "report.html").read_text()
+    assert "Churn model quality" in html and "Fairness" in html
+    assert "CUST-" not in html  # aggregates only
