@@ -65,6 +65,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "uplift_auc_score",
     ),
     "loyalty_ml.evaluation.fairness": ("FairnessLimits", "FairnessReport", "fairness_report"),
+    "loyalty_ml.evaluation.gate": ("GateDecision", "check_promotion"),
+    "loyalty_ml.models.tuning": ("tune_churn_model",),
+    "loyalty_ml.models._uplift_propensity": ("PoorOverlapWarning",),
+    "loyalty_ml.tracking.drift": ("DriftWarning",),
+    "loyalty_ml.reporting": ("write_report",),
     "loyalty_ml.policy.catalog": ("Offer", "OfferCatalog"),
     "loyalty_ml.policy.offers": ("choose_offers", "summarize_plan"),
     "loyalty_ml.tracking": ("score_customers", "train_and_register"),
@@ -77,7 +82,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = ("datasets", "exceptions", "features", "kpis", "schema", "tracking")
+_SUBMODULES = (
+    "datasets",
+    "exceptions",
+    "features",
+    "kpis",
+    "privacy",
+    "reporting",
+    "schema",
+    "tracking",
+)
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 
@@ -99,7 +113,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from loyalty_ml import datasets, exceptions, features, kpis, schema, tracking  # noqa: F401
+    from loyalty_ml import (  # noqa: F401
+        datasets,
+        exceptions,
+        features,
+        kpis,
+        privacy,
+        reporting,
+        schema,
+        tracking,
+    )
     from loyalty_ml.datasets import LoyaltyData, simulate  # noqa: F401
     from loyalty_ml.evaluation.churn_metrics import ChurnEvaluation, evaluate_churn  # noqa: F401
     from loyalty_ml.evaluation.fairness import (  # noqa: F401
@@ -107,6 +130,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         FairnessReport,
         fairness_report,
     )
+    from loyalty_ml.evaluation.gate import GateDecision, check_promotion  # noqa: F401
     from loyalty_ml.evaluation.uplift_metrics import (  # noqa: F401
         policy_value,
         qini_auc_score,
@@ -135,7 +159,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         training_table,
     )
     from loyalty_ml.features.responses import campaign_responses  # noqa: F401
+    from loyalty_ml.models._uplift_propensity import PoorOverlapWarning  # noqa: F401
     from loyalty_ml.models.churn import ChurnModel  # noqa: F401
+    from loyalty_ml.models.tuning import tune_churn_model  # noqa: F401
     from loyalty_ml.models.uplift import UpliftModel  # noqa: F401
     from loyalty_ml.policy.catalog import Offer, OfferCatalog  # noqa: F401
     from loyalty_ml.policy.offers import choose_offers, summarize_plan  # noqa: F401
@@ -145,6 +171,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         threshold_for_precision,
         threshold_for_profit,
     )
+    from loyalty_ml.reporting import write_report  # noqa: F401
     from loyalty_ml.schema import (  # noqa: F401
         CleaningReport,
         ColumnMap,
@@ -155,3 +182,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate_transactions,
     )
     from loyalty_ml.tracking import score_customers, train_and_register  # noqa: F401
+    from loyalty_ml.tracking.drift import DriftWarning  # noqa: F401

@@ -9,6 +9,8 @@ import loyalty_ml
 import loyalty_ml.datasets
 import loyalty_ml.features
 import loyalty_ml.kpis
+import loyalty_ml.privacy
+import loyalty_ml.reporting
 import loyalty_ml.schema
 import loyalty_ml.tracking
 
@@ -21,6 +23,8 @@ import loyalty_ml.tracking
         loyalty_ml.datasets,
         loyalty_ml.features,
         loyalty_ml.kpis,
+        loyalty_ml.privacy,
+        loyalty_ml.reporting,
         loyalty_ml.tracking,
     ],
 )
