@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,6 +108,21 @@ def test_generic_fallback_names_the_feature_and_its_value() -> None:
         "points balance unknown",
     ]
     assert reason_text("tier", X).tolist() == ["tier: gold", "tier unknown"]
+
+
+def test_no_word_is_doubled_in_any_reason() -> None:
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.features import build_features
+    from loyalty_ml.models.explain import _Columns
+
+    data = simulate(n_customers=300, seed=1)
+    X = build_features(data.transactions, as_of="2024-06-30", customers=data.customers)
+    c = _Columns(X, typical=X.median(numeric_only=True).to_dict())
+    for feature in X.columns:
+        for text in reason_text(feature, c).dropna().unique():
+            words = text.split()
+            doubled = [a for a, b in itertools.pairwise(words) if a == b]
+            assert not doubled, (feature, text)
 
 
 # -- explain on a fitted model --------------------------------------------------------------

@@ -365,6 +365,7 @@ _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "aov": _amount("average order value"),
     "n_products": _amount("number of different products"),
     "items_per_order": _amount("items per order"),
+    "high_margin_share": _amount("share of spend on high-margin categories"),
 }
 _PATTERNS: list[tuple[str, Callable[[_Columns, str], pd.Series]]] = [
     (r"n_orders_prev_\d+d", _orders_previous),
