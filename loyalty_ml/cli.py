@@ -441,9 +441,10 @@ def _model_quality_inputs(
 
     from loyalty_ml.evaluation.fairness import fairness_report
     from loyalty_ml.features import build_features, churn_labels
+    from loyalty_ml.privacy.consent import may_profile
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.registry import load_policy
-    from loyalty_ml.tracking.train import customers_with_id_column, without_profiling_consent
+    from loyalty_ml.tracking.train import customers_with_id_column
 
     tx = _required(tables["transactions"])
     with use_tracking_uri(args.tracking_uri) as uri:
@@ -452,10 +453,9 @@ def _model_quality_inputs(
     # the last day may be partial: the latest horizon fully observed ends at its midnight
     cutoff = tx[C.TIMESTAMP].max().normalize() - pd.Timedelta(days=horizon)
     customers = customers_with_id_column(tables["customers"])
-    excluded = without_profiling_consent(customers)
-    history = tx.loc[~tx[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+    history = tx.loc[may_profile(tx[C.CUSTOMER_ID], customers)]
     people = (
-        customers.loc[~customers[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+        customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
         if customers is not None
         else None
     )

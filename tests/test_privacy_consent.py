@@ -8,6 +8,7 @@ from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.policy.offers import NO_CONSENT
 from loyalty_ml.privacy import (
     exclude_without_profiling_consent,
+    may_profile,
     split_by_consent,
     withhold_offers_without_marketing_consent,
 )
@@ -151,3 +152,13 @@ def test_every_privacy_name_resolves() -> None:
 
     for name in privacy.__all__:
         assert getattr(privacy, name) is not None, name
+
+
+def test_may_profile_is_opt_in_once_the_flag_exists(customers: pd.DataFrame) -> None:
+    # 1 agreed, 2 refused, 3 missing flag, 4 agreed, 5 not in the customers table
+    assert may_profile([1, 2, 3, 4, 5], customers).tolist() == [True, False, False, True, False]
+    as_column = customers.reset_index()
+    assert may_profile(np.array([4, 3]), as_column).tolist() == [True, False]
+    # no table, or no flag: consent is managed upstream
+    assert may_profile([1, 5], None).tolist() == [True, True]
+    assert may_profile([1, 5], customers.drop(columns=C.CONSENT_PROFILING)).all()

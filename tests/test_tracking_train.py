@@ -122,6 +122,26 @@ def test_score_customers_one_row_per_customer(registry: Registry) -> None:
     assert os.environ.get("MLFLOW_EXPERIMENT_ID") == callers_experiment
 
 
+def test_customers_missing_from_the_consent_table_are_not_profiled(registry: Registry) -> None:
+    data = registry.data
+    consenting = data.customers.loc[data.customers["consent_profiling"], "customer_id"]
+    unlisted = consenting.iloc[:5].tolist()
+    scores = score_customers(
+        data.transactions,
+        as_of="2024-12-31",
+        customers=data.customers.loc[~data.customers["customer_id"].isin(unlisted)],
+        tracking_uri=registry.tracking_uri,
+        log_run=False,
+    )
+    before = set(
+        data.transactions.loc[data.transactions["timestamp"] < "2024-12-31", "customer_id"]
+    )
+    gone = [c for c in unlisted if c in before]
+    assert gone, "the simulated customers should have bought before the cutoff"
+    assert (scores.loc[gone, "status"] == "no_profiling_consent").all()
+    assert scores.loc[gone, "churn_probability"].isna().all()
+
+
 def test_batches_do_not_change_decisions(registry: Registry) -> None:
     from loyalty_ml.features import build_features
 

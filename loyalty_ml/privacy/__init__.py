@@ -3,6 +3,7 @@
 from loyalty_ml.privacy.consent import (
     ConsentSplit,
     exclude_without_profiling_consent,
+    may_profile,
     split_by_consent,
     withhold_offers_without_marketing_consent,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "erase_customers",
     "exclude_without_profiling_consent",
     "is_protected_attribute",
+    "may_profile",
     "personal_data_columns",
     "pseudonymise_frame",
     "pseudonymise_ids",

@@ -26,6 +26,7 @@ from loyalty_ml.schema._coerce import coerce_bool
 __all__ = [
     "ConsentSplit",
     "exclude_without_profiling_consent",
+    "may_profile",
     "split_by_consent",
     "withhold_offers_without_marketing_consent",
 ]
@@ -125,6 +126,29 @@ def split_by_consent(
         marketing_allowed=allowed["marketing"],
         exclusions=exclusions.set_index(C.CUSTOMER_ID),
     )
+
+
+def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndarray:
+    """Boolean mask over ``customer_ids``: True where the customer may be trained on and scored.
+
+    Without a customers table, or one without ``consent_profiling``, consent is managed upstream and
+    every customer may be profiled. With the flag, consent is opt-in: a customer whose flag is False
+    or missing, or who is not in the customers table at all, may not.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"customer_id": [1, 2, 3],
+    ...                           "consent_profiling": [True, "no", None]})
+    >>> may_profile([1, 2, 3, 4], customers).tolist()
+    [True, False, False, False]
+    >>> may_profile([1, 4], None).tolist()
+    [True, True]
+    """
+    ids = pd.Index(np.asarray(customer_ids))
+    if customers is None or C.CONSENT_PROFILING not in customers.columns:
+        return np.ones(len(ids), dtype=bool)
+    allowed = split_by_consent(customers, assume_consent_when_absent=True).profiling_allowed
+    return np.asarray(ids.isin(allowed), dtype=bool)
 
 
 def _customer_ids(customers: pd.DataFrame) -> pd.Index:

@@ -19,12 +19,13 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import build_features
 from loyalty_ml.features._time import to_as_of
+from loyalty_ml.privacy.consent import may_profile, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
-from loyalty_ml.tracking.train import customers_with_id_column, without_profiling_consent
+from loyalty_ml.tracking.train import customers_with_id_column
 
 __all__ = ["SCORE_COLUMNS", "score_customers", "score_features"]
 
@@ -59,9 +60,12 @@ def score_customers(
     model_uri : str
         ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
     customers, campaigns : DataFrame, optional
-        As at training (the model's features may need them). Customers whose ``consent_profiling`` is
-        False are not profiled: their row has ``status="no_profiling_consent"``, no score, no action;
-        customers whose ``consent_marketing`` is False get no offer.
+        As at training (the model's features may need them). Consent is opt-in once the flag is
+        there (see :func:`loyalty_ml.privacy.may_profile`): customers whose ``consent_profiling`` is
+        False or missing, or who are not in ``customers`` at all, are not profiled: their row has
+        ``status="no_profiling_consent"``, no score, no action; customers whose
+        ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
+        taken as managed upstream.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
@@ -102,13 +106,12 @@ def score_customers(
     with use_tracking_uri(tracking_uri) as uri:
         policy, version = load_policy(model_uri, tracking_uri=uri)
         customers = customers_with_id_column(customers)
-        excluded = without_profiling_consent(customers)
         history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
         if len(history) == 0:
             raise DataError(f"score_customers: no transactions before as_of={cutoff.date()}.")
-        no_consent = history[C.CUSTOMER_ID].isin(excluded).to_numpy()
+        no_consent = ~may_profile(history[C.CUSTOMER_ID], customers)
         people = (
-            customers.loc[~customers[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+            customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
             if customers is not None
             else None
         )
@@ -214,10 +217,9 @@ def _not_profiled(ids: pd.Index) -> pd.DataFrame:
 def _marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
     if customers is None or C.CONSENT_MARKETING not in customers.columns:
         return None
-    return pd.Series(
-        customers[C.CONSENT_MARKETING].fillna(False).astype(bool).to_numpy(),
-        index=pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID),
-    )
+    split = split_by_consent(customers, assume_consent_when_absent=True)
+    ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
+    return pd.Series(ids.isin(split.marketing_allowed), index=ids)
 
 
 def _log_scoring_run(

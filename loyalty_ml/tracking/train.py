@@ -19,6 +19,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.features._time import to_as_of
+from loyalty_ml.privacy.consent import may_profile
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
@@ -113,14 +114,6 @@ def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | N
         f"customers has no {C.CUSTOMER_ID!r} column or index; it has {list(customers.columns)}. "
         "Run validate_customers first."
     )
-
-
-def without_profiling_consent(customers: pd.DataFrame | None) -> pd.Index:
-    """Ids of the customers whose ``consent_profiling`` is False (empty without that column)."""
-    if customers is None or C.CONSENT_PROFILING not in customers.columns:
-        return pd.Index([])
-    consent = customers[C.CONSENT_PROFILING].fillna(False).astype(bool).to_numpy()
-    return pd.Index(customers[C.CUSTOMER_ID].to_numpy()[~consent])
 
 
 def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
@@ -220,18 +213,17 @@ def train_and_register(
         )
 
     customers = customers_with_id_column(customers)
-    excluded = without_profiling_consent(customers)
-    tx = transactions.loc[
-        (transactions[C.TIMESTAMP] < cutoff).to_numpy()
-        & ~transactions[C.CUSTOMER_ID].isin(excluded).to_numpy()
-    ]
+    before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
+    consenting = may_profile(before[C.CUSTOMER_ID], customers)
+    tx = before.loc[consenting]
+    n_excluded = int(before.loc[~consenting, C.CUSTOMER_ID].nunique())
     if len(tx) == 0:
         raise DataError(
             f"train_and_register: no transactions before as_of={cutoff.date()} from customers with "
             "profiling consent."
         )
     people = (
-        customers.loc[~customers[C.CUSTOMER_ID].isin(excluded).to_numpy()]
+        customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
         if customers is not None
         else None
     )
@@ -303,7 +295,7 @@ def train_and_register(
     counts = {
         "n_transactions": len(tx),
         "n_customers": int(tx[C.CUSTOMER_ID].nunique()),
-        "n_excluded_no_profiling_consent": len(excluded),
+        "n_excluded_no_profiling_consent": n_excluded,
         "n_training_rows": len(X),
         "n_backtest_train_rows": int((~test).sum()),
         "n_backtest_rows": int(test.sum()),
