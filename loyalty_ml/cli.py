@@ -132,8 +132,12 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--fairness-override",
-        action="store_true",
-        help="promote even when the fairness gate fails (recorded in the run)",
+        metavar="REASON",
+        default=None,
+        help=(
+            "promote even when the fairness gate fails, for the reason given (recorded in the run "
+            "with the override)"
+        ),
     )
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
@@ -325,7 +329,8 @@ def _run_train(args: argparse.Namespace) -> int:
         experiment=args.experiment,
         tracking_uri=args.tracking_uri,
         promotion_tolerance=args.promotion_tolerance,
-        fairness_override=args.fairness_override,
+        fairness_override=args.fairness_override is not None,
+        fairness_override_reason=args.fairness_override,
         random_state=args.seed,
         **read_train_config(args.config),  # type: ignore[arg-type]
     )

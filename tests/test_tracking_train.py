@@ -62,6 +62,38 @@ def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
     assert run.data.metrics["fairness_passed"] == 0.0
 
 
+def test_a_fairness_override_needs_a_reason_and_is_recorded(registry: Registry) -> None:
+    from loyalty_ml.evaluation.fairness import FairnessLimits
+
+    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1)
+    args = {
+        "as_of": "2024-12-01",
+        "customers": registry.data.customers,
+        "tracking_uri": registry.tracking_uri,
+        "churn_params": {"n_estimators": 60, "early_stopping_rounds": 10},
+        "fairness_limits": strict,
+        "model_name": "loyalty_ml_override",
+    }
+    tx = registry.data.transactions
+    with pytest.raises(ConfigError, match="needs fairness_override_reason"):
+        train_and_register(tx, fairness_override=True, **args)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="fairness_override=False"):
+        train_and_register(tx, fairness_override_reason="why", **args)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        result = train_and_register(
+            tx,
+            fairness_override=True,
+            fairness_override_reason="gap explained by risk; reviewed, ticket 42",
+            **args,  # type: ignore[arg-type]
+        )
+    assert (result.alias, result.promoted) == ("champion", True)
+    run = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri).get_run(result.run_id)
+    assert run.data.tags["fairness_gate"] == "failed, overridden"
+    assert run.data.tags["fairness_override_reason"] == "gap explained by risk; reviewed, ticket 42"
+    assert run.data.metrics["fairness_gate_overridden"] == 1.0
+
+
 def test_the_run_logs_params_metrics_hash_plots_and_model(registry: Registry) -> None:
     client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
     run = client.get_run(registry.champion.run_id)

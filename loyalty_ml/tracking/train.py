@@ -140,6 +140,7 @@ def train_and_register(
     cutoff_spacing_days: int = 30,
     promotion_tolerance: float = 0.005,
     fairness_override: bool = False,
+    fairness_override_reason: str | None = None,
     fairness_limits: Any | None = None,
     value_per_conversion: float | None = None,
     response_window_days: int = 30,
@@ -174,7 +175,11 @@ def train_and_register(
     promotion_tolerance : float
         How much lower than the champion's backtest ROC AUC a new version may be and still be promoted.
     fairness_override : bool
-        Promote despite a failed fairness gate (recorded in the run).
+        Promote despite a failed fairness gate; needs ``fairness_override_reason``. The override
+        and its reason are recorded with the run (tags ``fairness_gate``,
+        ``fairness_override_reason``).
+    fairness_override_reason : str, optional
+        Why a failed fairness audit is accepted (e.g. "gap explained by risk; reviewed, ticket 42").
     fairness_limits : FairnessLimits, optional
         Limits of the fairness audit of the backtest scores by protected attribute (age band,
         gender, income band of ``customers``); the defaults of
@@ -198,10 +203,22 @@ def train_and_register(
     import mlflow
 
     from loyalty_ml.evaluation.churn_metrics import evaluate_churn
+    from loyalty_ml.evaluation.gate import check_promotion
     from loyalty_ml.models.churn import ChurnModel
 
-    # Fail fast, before minutes of training, when the tracking server is down.
+    # Fail fast, before minutes of training, when the tracking server is down or the gate
+    # settings are contradictory.
     check_reachable(resolve_tracking_uri(tracking_uri))
+    if fairness_override and not (fairness_override_reason or "").strip():
+        raise ConfigError(
+            "train_and_register(fairness_override=True) needs fairness_override_reason: a failed "
+            "fairness audit may only be overridden with a recorded explanation."
+        )
+    if fairness_override_reason is not None and not fairness_override:
+        raise ConfigError(
+            "train_and_register got fairness_override_reason but fairness_override=False; pass "
+            "fairness_override=True to override a failed fairness audit, or drop the reason."
+        )
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
@@ -388,27 +405,21 @@ def train_and_register(
             client.set_model_version_tag(
                 model_name, version, BACKTEST_METRIC_TAG, str(metrics["backtest_roc_auc"])
             )
-            fairness_passed, fairness_reason = True, ""
             if fairness is not None:
                 fairness.log_to_mlflow("fairness")
-                fairness_passed = bool(fairness.passed) or fairness_override
-                if not fairness.passed:
-                    fairness_reason = _violations_text(fairness)
-                    mlflow.set_tag(
-                        "fairness_gate",
-                        "failed, overridden" if fairness_override else "failed",
-                    )
-                else:
-                    mlflow.set_tag("fairness_gate", "passed")
-            else:
-                mlflow.set_tag("fairness_gate", "not audited: no protected attributes given")
+            gate = check_promotion(
+                fairness,
+                override=fairness_override,
+                override_reason=fairness_override_reason if fairness_override else None,
+            )
+            gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
             _, current = champion_metric(client, model_name, alias)
             decision = decide_promotion(
                 candidate_metric=metrics["backtest_roc_auc"],
                 champion_metric=current,
                 tolerance=promotion_tolerance,
-                fairness_passed=fairness_passed,
-                fairness_reason=fairness_reason,
+                fairness_passed=gate.promote,
+                fairness_reason="" if fairness is None else _violations_text(fairness),
                 champion_alias=alias,
             )
             set_alias(client, model_name, version, decision)
