@@ -7,23 +7,30 @@ closest thing to the future it will score.
 
 from __future__ import annotations
 
-import re
-import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import DataConversionWarning
-from sklearn.isotonic import IsotonicRegression
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.models._churn_calibration import (
+    Calibration,
+    Calibrator,
+    SigmoidCalibrator,
+    check_calibration,
+    choose_calibrator,
+)
+from loyalty_ml.models._churn_encoding import (
+    encode_fit_features,
+    encode_predict_features,
+    encode_target,
+    monotone_constraints,
+    typical_values,
+)
 from loyalty_ml.models._split import stratified_holdout_mask, time_split
 
 if TYPE_CHECKING:
@@ -31,18 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ChurnModel"]
 
-Calibration = Literal["auto", "isotonic", "sigmoid", "none"]
-_CALIBRATIONS = ("auto", "isotonic", "sigmoid", "none")
+# Models pickled before calibration moved to its own module refer to this name.
+_Sigmoid = SigmoidCalibrator
 # Below this many rows of either class in the hold-out set, early stopping and calibration are
 # skipped: a calibrator fitted on a handful of rows does more harm than good.
 _MIN_HOLDOUT_PER_CLASS = 10
-_EPS = 1e-6
 _MULTITHREAD_MIN_ROWS = 200_000
 _AUTO_BAGGING_ROWS = 500_000
-# Directions that hold in every retailer: a longer gap never lowers churn risk, more recent
-# orders never raise it. Constraining them keeps small-data models sensible.
-_RISING = re.compile(r"recency_days|days_overdue|overdue_ratio")
-_FALLING = re.compile(r"n_orders|n_orders_\d+d")
 _AUTO_REFIT_MAX_ROWS = 1_000_000
 
 
@@ -219,7 +221,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         index = X.index if isinstance(X, pd.DataFrame) else None
         matrix, categorical = self._fit_features(X)
-        target = self._fit_target(y, index=index, n_rows=matrix.shape[0])
+        self.classes_, target = encode_target(y, index=index, n_rows=matrix.shape[0])
 
         found = (
             time_split(
@@ -239,7 +241,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         params = self._lgb_params(seed, n_rows)
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
         self.calibration_ = "none"
-        self.calibrator_: IsotonicRegression | _Sigmoid | None = None
+        self.calibrator_: Calibrator | None = None
         # Bin the features once; the training part, the hold-out and the refit are subsets of it.
         full = lgb.Dataset(
             matrix,
@@ -264,7 +266,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         )
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         raw = self._booster_predict(matrix[held_rows], booster=booster, num_iteration=best)
-        self._fit_calibrator(raw, target[held_rows], seed)
+        self.calibration_, self.calibrator_, scores = choose_calibrator(
+            raw, target[held_rows], calibration=self.calibration, seed=seed
+        )
+        self.validation_.update({f"log_loss_{k}": v for k, v in scores.items()})
         refit = self.refit if self.refit != "auto" else n_rows <= _AUTO_REFIT_MAX_ROWS
         self.validation_["refit"] = bool(refit)
         if refit:
@@ -316,11 +321,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             raise ConfigError(
                 f"The 'learning_rate' parameter of ChurnModel must be > 0. Got {self.learning_rate!r} instead."
             )
-        if self.calibration not in _CALIBRATIONS:
-            raise ConfigError(
-                f"The 'calibration' parameter of ChurnModel must be one of {_CALIBRATIONS}. "
-                f"Got {self.calibration!r} instead."
-            )
+        check_calibration(self.calibration)
         if self.early_stopping_rounds is not None and self.early_stopping_rounds < 1:
             raise ConfigError(
                 "The 'early_stopping_rounds' parameter of ChurnModel must be an int >= 1 or None. "
@@ -328,119 +329,19 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             )
 
     def _fit_features(self, X: Any) -> tuple[np.ndarray, list[int]]:
-        if isinstance(X, pd.DataFrame):
-            if X.shape[1] == 0:
-                raise SchemaError("ChurnModel.fit: X has no feature columns.", table="features")
-            if X.columns.duplicated().any():
-                dup = X.columns[X.columns.duplicated()].unique()
-                raise SchemaError(
-                    f"ChurnModel.fit: X has duplicated columns {format_examples(dup)}.",
-                    table="features",
-                )
-            bad = [c for c in X.columns if not _is_supported(X[c])]
-            if bad:
-                raise SchemaError(
-                    f"ChurnModel.fit: columns {format_examples(bad, total=len(bad))} have dtypes "
-                    f"{format_examples([str(X[c].dtype) for c in bad])}; features must be numeric, boolean or "
-                    "pandas 'category'. Convert text columns with X[col].astype('category').",
-                    table="features",
-                    column=str(bad[0]),
-                )
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-            self.categories_ = {
-                str(c): X[c].cat.categories
-                for c in X.columns
-                if isinstance(X[c].dtype, pd.CategoricalDtype)
-            }
-            matrix = self._encode(X)
-        else:
-            matrix = check_array(
-                X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
-            )
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            self.categories_ = {}
+        matrix, feature_names, self.categories_ = encode_fit_features(X)
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.n_features_in_ = matrix.shape[1]
-        if matrix.shape[0] < 2:
-            raise DataError(f"ChurnModel.fit needs at least 2 rows; got {matrix.shape[0]}.")
-        empty = np.flatnonzero(np.isnan(matrix).all(axis=0))
-        if empty.size:
-            raise DataError(
-                f"ChurnModel.fit: columns {format_examples(self._names()[empty].tolist(), total=empty.size)} "
-                "are NaN in every row; "
-                "drop them or fix the feature build.",
-            )
         all_names = list(self._names())
-        categorical = [all_names.index(c) for c in self.categories_]
-        # Medians (on at most 100,000 rows) let reason codes say "low" or "high" against a typical
-        # customer; summary statistics, not training rows.
-        sample = matrix[:: max(1, matrix.shape[0] // 100_000)]
-        self.typical_values_ = {
-            name: float(np.nanmedian(sample[:, j]))
-            for j, name in enumerate(all_names)
-            if name not in self.categories_ and not np.isnan(sample[:, j]).all()
-        }
-        return matrix, categorical
-
-    def _fit_target(self, y: Any, *, index: pd.Index | None, n_rows: int) -> np.ndarray:
-        if (
-            isinstance(y, pd.Series)
-            and index is not None
-            and (len(y) != n_rows or not y.index.equals(index))
-        ):
-            raise DataError(
-                f"ChurnModel.fit: y (length {len(y)}) is not aligned with X (length {n_rows}): their "
-                "indexes differ. Pass y with X's index, e.g. y.loc[X.index]."
-            )
-        if y is None:
-            raise DataError("ChurnModel requires y to be passed, but the target y is None.")
-        values = np.asarray(y)
-        if values.ndim == 2 and values.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; ravelling it.",
-                DataConversionWarning,
-                stacklevel=3,
-            )
-            values = values.ravel()
-        if values.ndim != 1 or values.shape[0] != n_rows:
-            raise DataError(
-                f"ChurnModel.fit: y has shape {values.shape}; expected ({n_rows},) to match X."
-            )
-        if pd.isna(values).any():
-            raise DataError(
-                f"ChurnModel.fit: y has {int(pd.isna(values).sum())} missing labels; drop those rows."
-            )
-        if values.dtype.kind == "f" and np.isinf(values).any():
-            raise DataError(
-                f"ChurnModel.fit: y contains {int(np.isinf(values).sum())} infinite values; "
-                "labels must be 0/1."
-            )
-        kind = type_of_target(values)
-        if kind not in ("binary", "multiclass"):
-            raise DataError(
-                f"ChurnModel.fit: Unknown label type: {kind}; y must hold two classes "
-                "(1 = churned, 0 = retained)."
-            )
-        classes, encoded = np.unique(values, return_inverse=True)
-        if classes.size < 2:
-            raise DataError(
-                f"ChurnModel.fit: y has only one class ({classes.tolist()}); churn needs both churned (1) and "
-                "retained (0) customers. Check the horizon and the cutoffs of the training table."
-            )
-        if classes.size > 2:
-            raise DataError(
-                "ChurnModel.fit: Only binary classification is supported. "
-                f"y has {classes.size} classes {format_examples(classes.tolist())}."
-            )
-        self.classes_ = classes
-        return encoded.astype(np.int64)
+        self.typical_values_ = typical_values(matrix, all_names, self.categories_)
+        return matrix, [all_names.index(c) for c in self.categories_]
 
     def _monotone_constraints(self) -> list[int]:
         """+1: risk may only rise with the feature; -1: only fall; 0: free (see ``monotone``)."""
-        names = [str(n) for n in self._names()]
-        if not self.monotone:
-            return [0] * len(names)
-        return [1 if _RISING.fullmatch(n) else -1 if _FALLING.fullmatch(n) else 0 for n in names]
+        return monotone_constraints([str(n) for n in self._names()], monotone=self.monotone)
 
     def _threads(self, n_rows: int) -> int:
         if self.n_jobs is not None:
@@ -499,27 +400,6 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         booster.free_dataset()  # the fitted model keeps no training rows
         return booster
 
-    def _fit_calibrator(self, raw: np.ndarray, target: np.ndarray, seed: int) -> None:
-        scores = {"raw": _log_loss(target, raw)}
-        candidates = ["isotonic", "sigmoid"] if self.calibration == "auto" else [self.calibration]
-        if self.calibration != "none":
-            folds = np.random.default_rng(seed).integers(0, 5, size=raw.shape[0])
-            for kind in candidates:
-                oof = np.empty_like(raw)
-                for k in range(5):
-                    fit_rows, out_rows = folds != k, folds == k
-                    if not out_rows.any() or np.unique(target[fit_rows]).size < 2:
-                        oof[out_rows] = raw[out_rows]
-                        continue
-                    oof[out_rows] = _make_calibrator(
-                        kind, raw[fit_rows], target[fit_rows]
-                    ).transform(raw[out_rows])
-                scores[kind] = _log_loss(target, oof)
-            chosen = min(candidates, key=lambda kind: scores[kind])
-            self.calibration_ = chosen
-            self.calibrator_ = _make_calibrator(chosen, raw, target)
-        self.validation_.update({f"log_loss_{k}": v for k, v in scores.items()})
-
     # -- predict ------------------------------------------------------------------------------
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Calibrated probabilities, shape ``(n_rows, 2)``; column 1 is P(churn)."""
@@ -575,62 +455,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _transform(self, X: Any) -> np.ndarray:
         """Validate predict-time ``X`` and encode it as the float matrix the booster was trained on."""
-        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
-            names = [str(c) for c in X.columns]
-            missing = [c for c in self.feature_names_in_ if c not in names]
-            if missing:
-                raise SchemaError(
-                    f"ChurnModel: X lacks feature columns {format_examples(missing, total=len(missing))} that the "
-                    f"model was fitted with; X has {format_examples(names, total=len(names))}. Build features "
-                    "with the same feature configuration as at training.",
-                    table="features",
-                    column=missing[0],
-                )
-            frame = X.set_axis(names, axis=1)[list(self.feature_names_in_)]
-            bad = [
-                c
-                for c in frame.columns
-                if not _is_supported(frame[c]) and c not in self.categories_
-            ]
-            if bad:
-                raise SchemaError(
-                    f"ChurnModel: columns {format_examples(bad)} are not numeric, boolean or category.",
-                    table="features",
-                    column=bad[0],
-                )
-            return self._encode(frame)
-        if isinstance(X, pd.DataFrame):
-            warnings.warn(
-                "X has feature names, but ChurnModel was fitted without feature names",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif hasattr(self, "feature_names_in_"):
-            warnings.warn(
-                "X does not have valid feature names, but ChurnModel was fitted with feature names",
-                UserWarning,
-                stacklevel=3,
-            )
-        matrix = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
-        if matrix.shape[1] != self.n_features_in_:
-            raise SchemaError(
-                f"X has {matrix.shape[1]} features, but ChurnModel is expecting {self.n_features_in_} features as input.",
-                table="features",
-            )
-        return matrix
-
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        # float32 halves the memory of big tables; LightGBM bins the values anyway
-        out = np.empty(frame.shape, dtype=np.float32)
-        for j, column in enumerate(frame.columns):
-            values = frame.iloc[:, j]
-            if column in self.categories_:
-                # Re-code against the levels frozen at fit: unseen levels become NaN (missing).
-                codes = _frozen_codes(values, self.categories_[column])
-                out[:, j] = np.where(codes < 0, np.nan, codes)
-            else:
-                out[:, j] = values.to_numpy(dtype=np.float32, na_value=np.nan)
-        return out
+        return encode_predict_features(
+            X,
+            feature_names=getattr(self, "feature_names_in_", None),
+            categories=self.categories_,
+            n_features=self.n_features_in_,
+        )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -638,47 +468,3 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-class _Sigmoid:
-    """Platt scaling on the raw log-odds: ``p = expit(a * logit(raw) + b)``, fitted by max likelihood."""
-
-    def __init__(self, raw: np.ndarray, target: np.ndarray) -> None:
-        z = logit(np.clip(raw, _EPS, 1 - _EPS))
-
-        def loss(ab: np.ndarray) -> float:
-            return _log_loss(target, expit(ab[0] * z + ab[1]))
-
-        self.a, self.b = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B").x
-
-    def transform(self, raw: np.ndarray) -> np.ndarray:
-        return np.asarray(expit(self.a * logit(np.clip(raw, _EPS, 1 - _EPS)) + self.b))
-
-
-def _frozen_codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
-    """Codes of ``values`` in the fitted ``categories``; -1 for missing or unseen levels."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        lookup = np.append(categories.get_indexer(values.cat.categories), -1)
-        # code -1 (missing) indexes the appended -1
-        return np.asarray(lookup[values.cat.codes.to_numpy()])
-    return np.asarray(categories.get_indexer(pd.Index(values)))
-
-
-def _make_calibrator(
-    kind: str, raw: np.ndarray, target: np.ndarray
-) -> IsotonicRegression | _Sigmoid:
-    if kind == "sigmoid":
-        return _Sigmoid(raw, target)
-    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, target)
-
-
-def _log_loss(target: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(p, _EPS, 1 - _EPS)
-    return float(-np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)))
-
-
-def _is_supported(column: pd.Series) -> bool:
-    dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        return True
-    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))

@@ -1,0 +1,382 @@
+"""Inputs of the churn model: a feature frame in, the matrix LightGBM trains on out; labels to 0/1.
+
+LightGBM handles categories natively when they arrive as non-negative integer codes. The levels of each
+``category`` column are frozen at fit, so the same level always gets the same code; a level unseen at fit
+(or a missing value) becomes NaN, which LightGBM reads as "missing", never as a shifted code.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array
+
+from loyalty_ml.exceptions import DataError, SchemaError, format_examples
+
+__all__ = [
+    "encode_fit_features",
+    "encode_predict_features",
+    "encode_target",
+    "monotone_constraints",
+    "typical_values",
+]
+
+# Directions that hold in every retailer: a longer gap never lowers churn risk, more recent
+# orders never raise it. Constraining them keeps small-data models sensible.
+_RISING = re.compile(r"recency_days|days_overdue|overdue_ratio")
+_FALLING = re.compile(r"n_orders|n_orders_\d+d")
+# Medians for reason codes are taken on at most about this many rows.
+_TYPICAL_SAMPLE_ROWS = 100_000
+
+
+def _is_supported(column: pd.Series) -> bool:
+    """Whether ``column`` is numeric, boolean or pandas ``category`` (what the booster accepts)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return True
+    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def monotone_constraints(names: Sequence[str], *, monotone: bool) -> list[int]:
+    """LightGBM monotone constraints of the features ``names``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Feature names in matrix column order.
+    monotone : bool
+        Whether to constrain at all; ``False`` leaves every feature free.
+
+    Returns
+    -------
+    list of int
+        +1: risk may only rise with the feature (``_RISING``); -1: only fall (``_FALLING``);
+        0: free.
+
+    Examples
+    --------
+    >>> monotone_constraints(["recency_days", "n_orders_90d", "spend"], monotone=True)
+    [1, -1, 0]
+    """
+    if not monotone:
+        return [0] * len(names)
+    return [1 if _RISING.fullmatch(n) else -1 if _FALLING.fullmatch(n) else 0 for n in names]
+
+
+def _frozen_codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
+    """Codes of ``values`` in the fitted ``categories``; -1 for missing or unseen levels.
+
+    Examples
+    --------
+    >>> _frozen_codes(pd.Series(["b", "z", None]), pd.Index(["a", "b"])).tolist()
+    [1, -1, -1]
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lookup = np.append(categories.get_indexer(values.cat.categories), -1)
+        # code -1 (missing) indexes the appended -1
+        return np.asarray(lookup[values.cat.codes.to_numpy()])
+    return np.asarray(categories.get_indexer(pd.Index(values)))
+
+
+def _encode_frame(frame: pd.DataFrame, categories: dict[str, pd.Index]) -> np.ndarray:
+    """Encode ``frame`` as a float32 matrix, re-coding categorical columns against frozen levels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Feature columns in matrix order.
+    categories : dict of str to Index
+        Frozen levels of each categorical column; other columns are read as numbers.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_columns), float32
+        Category codes (NaN for missing or unseen levels) and numeric values (NaN for missing).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"n": [1, 2], "store": pd.Categorical(["b", "q"])})
+    >>> _encode_frame(frame, {"store": pd.Index(["a", "b"])}).tolist()
+    [[1.0, 1.0], [2.0, nan]]
+    """
+    # float32 halves the memory of big tables; LightGBM bins the values anyway
+    out = np.empty(frame.shape, dtype=np.float32)
+    for j, column in enumerate(frame.columns):
+        values = frame.iloc[:, j]
+        if column in categories:
+            codes = _frozen_codes(values, categories[column])
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = values.to_numpy(dtype=np.float32, na_value=np.nan)
+    return out
+
+
+def _check_fit_frame(X: pd.DataFrame) -> tuple[np.ndarray, dict[str, pd.Index]]:
+    """Check the columns of a training frame; return its feature names and frozen category levels.
+
+    Raises
+    ------
+    SchemaError
+        If ``X`` has no columns, duplicated columns, or columns that are not numeric, boolean or
+        ``category`` (the message lists them with their dtypes).
+    """
+    if X.shape[1] == 0:
+        raise SchemaError("ChurnModel.fit: X has no feature columns.", table="features")
+    if X.columns.duplicated().any():
+        dup = X.columns[X.columns.duplicated()].unique()
+        raise SchemaError(
+            f"ChurnModel.fit: X has duplicated columns {format_examples(dup)}.",
+            table="features",
+        )
+    bad = [c for c in X.columns if not _is_supported(X[c])]
+    if bad:
+        raise SchemaError(
+            f"ChurnModel.fit: columns {format_examples(bad, total=len(bad))} have dtypes "
+            f"{format_examples([str(X[c].dtype) for c in bad])}; features must be numeric, boolean or "
+            "pandas 'category'. Convert text columns with X[col].astype('category').",
+            table="features",
+            column=str(bad[0]),
+        )
+    names = np.asarray([str(c) for c in X.columns], dtype=object)
+    categories = {
+        str(c): X[c].cat.categories
+        for c in X.columns
+        if isinstance(X[c].dtype, pd.CategoricalDtype)
+    }
+    return names, categories
+
+
+def encode_fit_features(X: Any) -> tuple[np.ndarray, np.ndarray | None, dict[str, pd.Index]]:
+    """Validate training features and encode them as the matrix the booster trains on.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_rows, n_features)
+        Features; numeric, boolean or pandas ``category`` columns.
+
+    Returns
+    -------
+    matrix : ndarray of shape (n_rows, n_features)
+        The encoded features (float32 from a DataFrame, float64 from an array).
+    feature_names : ndarray of str or None
+        Column names of a DataFrame; ``None`` for an array.
+    categories : dict of str to Index
+        Frozen levels of each categorical column (empty for an array).
+
+    Raises
+    ------
+    SchemaError
+        If a DataFrame has no, duplicated or unsupported columns.
+    DataError
+        If there are fewer than 2 rows, or a column is NaN in every row.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"n_orders": [1, 3], "store": pd.Categorical(["a", "b"])})
+    >>> matrix, names, categories = encode_fit_features(X)
+    >>> matrix.tolist(), names.tolist(), list(categories["store"])
+    ([[1.0, 0.0], [3.0, 1.0]], ['n_orders', 'store'], ['a', 'b'])
+    """
+    feature_names: np.ndarray | None = None
+    categories: dict[str, pd.Index] = {}
+    if isinstance(X, pd.DataFrame):
+        feature_names, categories = _check_fit_frame(X)
+        matrix = _encode_frame(X, categories)
+    else:
+        matrix = check_array(
+            X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
+        )
+    if matrix.shape[0] < 2:
+        raise DataError(f"ChurnModel.fit needs at least 2 rows; got {matrix.shape[0]}.")
+    empty = np.flatnonzero(np.isnan(matrix).all(axis=0))
+    if empty.size:
+        names = (
+            feature_names
+            if feature_names is not None
+            else np.asarray([f"x{i}" for i in range(matrix.shape[1])], dtype=object)
+        )
+        raise DataError(
+            f"ChurnModel.fit: columns {format_examples(names[empty].tolist(), total=empty.size)} "
+            "are NaN in every row; drop them or fix the feature build.",
+        )
+    return matrix, feature_names, categories
+
+
+def typical_values(
+    matrix: np.ndarray, names: Sequence[str], categories: dict[str, pd.Index]
+) -> dict[str, float]:
+    """Median of each numeric feature (for the wording of reason codes).
+
+    Medians (on at most about 100,000 rows) let reason codes say "low" or "high" against a typical
+    customer; summary statistics, not training rows. Categorical and all-NaN columns are left out.
+    """
+    sample = matrix[:: max(1, matrix.shape[0] // _TYPICAL_SAMPLE_ROWS)]
+    return {
+        name: float(np.nanmedian(sample[:, j]))
+        for j, name in enumerate(names)
+        if name not in categories and not np.isnan(sample[:, j]).all()
+    }
+
+
+def encode_predict_features(
+    X: Any,
+    *,
+    feature_names: np.ndarray | None,
+    categories: dict[str, pd.Index],
+    n_features: int,
+) -> np.ndarray:
+    """Validate predict-time ``X`` and encode it as the matrix the booster was trained on.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_rows, n_features)
+        Features; a DataFrame may carry extra columns, which are ignored.
+    feature_names : ndarray of str or None
+        Feature names seen at fit, or ``None`` when the model was fitted on an array.
+    categories : dict of str to Index
+        Frozen levels of each categorical feature.
+    n_features : int
+        Number of features seen at fit.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_features)
+        The encoded matrix.
+
+    Raises
+    ------
+    SchemaError
+        If fitted feature columns are missing, have an unsupported dtype, or the number of columns
+        of an array differs from the fit.
+    """
+    if isinstance(X, pd.DataFrame) and feature_names is not None:
+        names = [str(c) for c in X.columns]
+        missing = [c for c in feature_names if c not in names]
+        if missing:
+            raise SchemaError(
+                f"ChurnModel: X lacks feature columns {format_examples(missing, total=len(missing))} that the "
+                f"model was fitted with; X has {format_examples(names, total=len(names))}. Build features "
+                "with the same feature configuration as at training.",
+                table="features",
+                column=missing[0],
+            )
+        frame = X.set_axis(names, axis=1)[list(feature_names)]
+        bad = [c for c in frame.columns if not _is_supported(frame[c]) and c not in categories]
+        if bad:
+            raise SchemaError(
+                f"ChurnModel: columns {format_examples(bad)} are not numeric, boolean or category.",
+                table="features",
+                column=bad[0],
+            )
+        return _encode_frame(frame, categories)
+    # stacklevel 4: the warning points at the ChurnModel method the caller used
+    if isinstance(X, pd.DataFrame):
+        warnings.warn(
+            "X has feature names, but ChurnModel was fitted without feature names",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif feature_names is not None:
+        warnings.warn(
+            "X does not have valid feature names, but ChurnModel was fitted with feature names",
+            UserWarning,
+            stacklevel=4,
+        )
+    matrix = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    if matrix.shape[1] != n_features:
+        raise SchemaError(
+            f"X has {matrix.shape[1]} features, but ChurnModel is expecting {n_features} features as input.",
+            table="features",
+        )
+    return matrix
+
+
+def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the labels passed to ``ChurnModel.fit`` and encode them as 0/1.
+
+    Parameters
+    ----------
+    y : Series or array-like of shape (n_rows,)
+        Binary labels; a Series must share ``X``'s index when ``index`` is given.
+    index : Index or None
+        The index of ``X`` (``None`` when ``X`` was an array).
+    n_rows : int
+        Number of rows of ``X``.
+
+    Returns
+    -------
+    classes : ndarray of shape (2,)
+        The sorted class labels; ``classes[1]`` is the positive (churned) class.
+    encoded : ndarray of shape (n_rows,), int64
+        Position of each label in ``classes``.
+
+    Raises
+    ------
+    DataError
+        If ``y`` is missing, misaligned, has missing or infinite values, or does not hold exactly two
+        classes.
+
+    Examples
+    --------
+    >>> classes, encoded = encode_target(["kept", "gone", "kept"], index=None, n_rows=3)
+    >>> classes.tolist(), encoded.tolist()
+    (['gone', 'kept'], [1, 0, 1])
+    """
+    if (
+        isinstance(y, pd.Series)
+        and index is not None
+        and (len(y) != n_rows or not y.index.equals(index))
+    ):
+        raise DataError(
+            f"ChurnModel.fit: y (length {len(y)}) is not aligned with X (length {n_rows}): their "
+            "indexes differ. Pass y with X's index, e.g. y.loc[X.index]."
+        )
+    if y is None:
+        raise DataError("ChurnModel requires y to be passed, but the target y is None.")
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        # stacklevel 3: the warning points at the caller of ChurnModel.fit
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; ravelling it.",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        values = values.ravel()
+    if values.ndim != 1 or values.shape[0] != n_rows:
+        raise DataError(
+            f"ChurnModel.fit: y has shape {values.shape}; expected ({n_rows},) to match X."
+        )
+    if pd.isna(values).any():
+        raise DataError(
+            f"ChurnModel.fit: y has {int(pd.isna(values).sum())} missing labels; drop those rows."
+        )
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        raise DataError(
+            f"ChurnModel.fit: y contains {int(np.isinf(values).sum())} infinite values; "
+            "labels must be 0/1."
+        )
+    kind = type_of_target(values)
+    if kind not in ("binary", "multiclass"):
+        raise DataError(
+            f"ChurnModel.fit: Unknown label type: {kind}; y must hold two classes "
+            "(1 = churned, 0 = retained)."
+        )
+    classes, encoded = np.unique(values, return_inverse=True)
+    if classes.size < 2:
+        raise DataError(
+            f"ChurnModel.fit: y has only one class ({classes.tolist()}); churn needs both churned (1) and "
+            "retained (0) customers. Check the horizon and the cutoffs of the training table."
+        )
+    if classes.size > 2:
+        raise DataError(
+            "ChurnModel.fit: Only binary classification is supported. "
+            f"y has {classes.size} classes {format_examples(classes.tolist())}."
+        )
+    return classes, encoded.astype(np.int64)
