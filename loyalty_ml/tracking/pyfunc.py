@@ -96,7 +96,9 @@ def input_example(
         else:
             numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=np.float64)
             rows[name] = np.quantile(numbers, qs).round(4) if len(numbers) else np.zeros(n_rows)
-    return pd.DataFrame(rows)
+    # Column labels as plain objects: MLflow 3.16 compares them with a range, which pandas 3.0.0's
+    # Arrow-backed string index refuses (NotImplementedError) when the example is saved.
+    return pd.DataFrame(rows, columns=pd.Index(list(rows), dtype=object))
 
 
 def pip_requirements() -> list[str]:
