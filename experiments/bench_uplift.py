@@ -7,8 +7,10 @@ Run (heavy: use the lock):  flock /tmp/loyalty_heavy.lock .venv/bin/python exper
     Reference: 0.0661 (scikit-uplift's tutorial, class transformation on XGBoost).
 (b) Ten random 50/50 splits (seeds 0-9), the same for every model: UpliftModel (S, T, X, DR) against
     scikit-uplift's SoloModel, TwoModels (vanilla) and ClassTransformation and causalml's
-    BaseXClassifier, all on LightGBM with the same settings as UpliftModel's defaults. scikit-uplift is
-    not installed here, so the three sklift baselines are re-implemented below from its definitions.
+    BaseXClassifier, all on LightGBM with the same settings as UpliftModel's defaults. The three sklift
+    approaches are re-implemented below from their definitions; when scikit-uplift is installed (the
+    ``bench`` extra) its own SoloModel, TwoModels and ClassTransformation run too, and its metrics are
+    computed beside ours on every model's scores as a check.
 (c) All three arms, ``visit`` worth ``VISIT_VALUE`` and each e-mail costing ``EMAIL_COST`` (assumed;
     the data states no costs): IPW value per customer on the held-out half of the plan from
     ``choose_offers`` against Mens-to-all, Womens-to-all, nobody and random, over the same ten splits.
@@ -109,6 +111,60 @@ def causalml_x(
     return learner.predict(X_te, p=np.full(len(X_te), share))[:, 0]
 
 
+# -- scikit-uplift itself, when installed (`pip install -e ".[bench]"`) ------------------------------------
+def _have_sklift() -> bool:
+    try:
+        import sklift  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def sklift_solo(
+    X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
+) -> np.ndarray:
+    """sklift.models.SoloModel on LightGBM."""
+    from sklift.models import SoloModel
+
+    model = SoloModel(estimator=lgb.LGBMClassifier(**_lgbm_params()))
+    return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
+
+
+def sklift_two(
+    X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
+) -> np.ndarray:
+    """sklift.models.TwoModels (method 'vanilla') on LightGBM."""
+    from sklift.models import TwoModels
+
+    model = TwoModels(
+        estimator_trmnt=lgb.LGBMClassifier(**_lgbm_params()),
+        estimator_ctrl=lgb.LGBMClassifier(**_lgbm_params()),
+        method="vanilla",
+    )
+    return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
+
+
+def sklift_class_transformation(
+    X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
+) -> np.ndarray:
+    """sklift.models.ClassTransformation on LightGBM."""
+    from sklift.models import ClassTransformation
+
+    model = ClassTransformation(estimator=lgb.LGBMClassifier(**_lgbm_params()))
+    return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
+
+
+def _sklift_metrics(y: np.ndarray, w: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """sklift's own uplift@30% and Qini AUC of the same scores (a check of ours)."""
+    from sklift.metrics import qini_auc_score as sk_qini
+    from sklift.metrics import uplift_at_k as sk_uplift_at_k
+
+    return (
+        float(sk_uplift_at_k(y, score, w, strategy="overall", k=0.3)),
+        float(sk_qini(y, score, w)),
+    )
+
+
 def ours(learner: str):
     def fit_predict(
         X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
@@ -147,6 +203,9 @@ def part_b(data: pd.DataFrame) -> pd.DataFrame:
         class_transformation,
         causalml_x,
     ]
+    with_sklift = _have_sklift()
+    if with_sklift:
+        models += [sklift_solo, sklift_two, sklift_class_transformation]
     rows = []
     for seed in SEEDS:
         X_tr, X_te, y_tr, y_te, w_tr, w_te = train_test_split(
@@ -155,22 +214,34 @@ def part_b(data: pd.DataFrame) -> pd.DataFrame:
         for fn in models:
             start = time.perf_counter()
             score = fn(X_tr, y_tr, w_tr, X_te)
-            rows.append(
-                {
-                    "model": fn.__name__,
-                    "seed": seed,
-                    "uplift_at_30": uplift_at_k(y_te, w_te, score, k=0.3),
-                    "qini_auc": qini_auc_score(y_te, w_te, score),
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+            row = {
+                "model": fn.__name__,
+                "seed": seed,
+                "uplift_at_30": uplift_at_k(y_te, w_te, score, k=0.3),
+                "qini_auc": qini_auc_score(y_te, w_te, score),
+                "seconds": time.perf_counter() - start,
+            }
+            if with_sklift:
+                row["sklift_uplift_at_30"], row["sklift_qini_auc"] = _sklift_metrics(
+                    y_te, w_te, score
+                )
+            rows.append(row)
     frame = pd.DataFrame(rows)
+    extra = (
+        {
+            "sklift_uplift_at_30_mean": ("sklift_uplift_at_30", "mean"),
+            "sklift_qini_auc_mean": ("sklift_qini_auc", "mean"),
+        }
+        if with_sklift
+        else {}
+    )
     return frame.groupby("model", sort=False).agg(
         uplift_at_30_mean=("uplift_at_30", "mean"),
         uplift_at_30_sd=("uplift_at_30", "std"),
         qini_auc_mean=("qini_auc", "mean"),
         qini_auc_sd=("qini_auc", "std"),
         fit_seconds=("seconds", "mean"),
+        **extra,
     )
 
 
@@ -287,7 +358,9 @@ def main() -> None:
     print("\n(a) Published setup (Womens vs No E-Mail, visit, split random_state=42): uplift@30%")
     for name, value in a.items():
         print(f"    {name:28s} {value:.4f}   (reference 0.0661)")
-    print("\n(b) Ten random 50/50 splits, Womens vs No E-Mail, visit (mean, sd):")
+    print(
+        "\n(b) Ten random 50/50 splits, Womens vs No E-Mail, visit (mean, sd; sklift_* columns: scikit-uplift's metrics of the same scores):"
+    )
     print(b.round(4).to_string())
     for cost, frame in c.items():
         print(
