@@ -110,12 +110,39 @@ def test_violations_name_attribute_metric_and_excess(tiny: dict[str, object]) ->
     report = _report(tiny)
     gender = report.violations[report.violations["attribute"] == C.GENDER]
     found = dict(zip(gender["metric"], gender["excess"], strict=True))
-    assert found == pytest.approx(
-        {"selection_rate": 1 / 6 - 0.1, "offer_rate": 1 / 6 - 0.1, "tpr": 0.9, "fpr": 0.9}
-    )
+    assert found == pytest.approx({"selection_rate": 1 / 6 - 0.1, "offer_rate": 1 / 6 - 0.1})
     assert set(gender["statistic"]) == {"difference"}
     assert not gender["conditional"].any()
     assert report.passed is False
+
+
+def test_error_rate_gaps_are_violations() -> None:
+    ids = pd.Index(range(8), name=C.CUSTOMER_ID)
+    report = fairness_report(
+        pd.Series(["a"] * 4 + ["b"] * 4, index=ids, name=C.GENDER),
+        y_true=pd.Series([1, 1, 0, 0] * 2, index=ids),
+        y_score=pd.Series([0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9], index=ids),
+        limits=FairnessLimits(min_group_size=2),
+    )
+    found = dict(zip(report.violations["metric"], report.violations["excess"], strict=True))
+    assert found == pytest.approx(
+        {"tpr": 0.9, "fpr": 0.9}
+    )  # equal selection rates, opposite errors
+
+
+def test_error_rates_are_judged_on_their_own_denominators(tiny: dict[str, object]) -> None:
+    # groups of 2+ customers, but M has one churner and one non-churner, F one non-churner:
+    # with min_group_size=2 no TPR or FPR gap can be judged, and the AUC of neither group
+    report = _report(tiny)
+    gender = report.summary.xs(C.GENDER, level="attribute")
+    assert gender.loc["tpr", "n_judged"] == 1  # F: 2 churners
+    assert gender.loc["fpr", "n_judged"] == 0
+    assert gender.loc["auc", "n_judged"] == 0
+    assert gender.loc["selection_rate", "n_judged"] == 2
+    assert set(report.violations.loc[report.violations["attribute"] == C.GENDER, "metric"]) == {
+        "selection_rate",
+        "offer_rate",
+    }
 
 
 def test_ratio_limit_and_four_fifths(tiny: dict[str, object]) -> None:
@@ -401,7 +428,13 @@ def test_summary_statistics_follow_from_by_group(audit: dict[str, object]) -> No
     report = fairness_report(**audit, limits=limits)  # type: ignore[arg-type]
     for (attribute, metric), row in report.summary.iterrows():
         block = report.by_group.xs(attribute, level="attribute")
-        values = block.loc[block["count"] >= 2, metric].dropna()
+        churners = (block["count"] * block["observed_rate"]).round()
+        base = {
+            "tpr": churners,
+            "fpr": block["count"] - churners,
+            "auc": np.minimum(churners, block["count"] - churners),
+        }.get(metric, block["count"])
+        values = block.loc[base >= 2, metric].dropna()
         assert row["n_judged"] == len(values)
         if len(values) >= 2:
             assert row["min"] == values.min() and row["max"] == values.max()

@@ -70,7 +70,9 @@ class FairnessLimits:
     min_group_size : int, default 100
         Groups (or group-within-stratum cells) smaller than this are reported, not judged. With 100
         customers the standard error of a rate is at most 0.05, so a 0.10 gap is about the smallest one
-        two such groups can show beyond noise.
+        two such groups can show beyond noise. The size is that of the people a figure is measured
+        on: a group's churners for the TPR, its non-churners for the FPR, the smaller of the two for
+        the AUC (a group of 300 with 30 non-churners has an FPR too noisy to judge).
     judge : {"auto", "raw", "conditional", "both"}, default "auto"
         Which figures are judged: the raw ones, those within ``control`` strata, or both. ``"auto"``
         judges within strata when ``control`` is given (a gap explained by risk is not the same as a gap

@@ -22,6 +22,7 @@ __all__ = [
     "SUMMARY_STATS",
     "add_bootstrap_intervals",
     "compute_by_group",
+    "metric_base",
     "summarise",
 ]
 
@@ -154,10 +155,31 @@ def compute_by_group(data: AuditData, threshold: float, *, conditional: bool) ->
     return out[[m for m in METRIC_ORDER if m in out.columns]]
 
 
+def metric_base(block: pd.DataFrame, metric: str) -> np.ndarray:
+    """How many customers each group's ``metric`` is measured on (its denominator).
+
+    A rate is only as precise as the people it is measured on: the true positive rate is a share of
+    a group's churners, the false positive rate a share of its non-churners, and the AUC needs both;
+    every other figure is measured on the whole group.
+    """
+    count = block["count"].to_numpy(dtype=float)
+    if metric not in ("tpr", "fpr", "auc") or "observed_rate" not in block.columns:
+        return count
+    positives = np.rint(count * block["observed_rate"].to_numpy(dtype=float))
+    negatives = count - positives
+    if metric == "tpr":
+        return positives
+    if metric == "fpr":
+        return negatives
+    return np.minimum(positives, negatives)
+
+
 def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool) -> pd.DataFrame:
     """Min, max, difference (max - min) and ratio (min / max) across the judged groups.
 
-    Only groups with ``count >= min_group_size`` and a defined value enter the statistics;
+    A group enters the statistics of a metric when the metric is measured on at least
+    ``min_group_size`` customers (:func:`metric_base`: the whole group, or its churners for the TPR,
+    its non-churners for the FPR, the smaller of the two for the AUC) and its value is defined;
     ``n_groups`` counts every group, ``n_judged`` those that entered. Difference and ratio need two
     judged groups. The ratio is left undefined for metrics that can be negative; when every judged
     group is at zero the groups are equal and the ratio is 1.
@@ -167,11 +189,10 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
     rows = []
     for key, block in by_group.groupby(level=keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        judged = block[block["count"] >= min_group_size]
-        groups = judged.index.get_level_values("group")
+        groups = block.index.get_level_values("group")
         for metric in metrics:
-            values = judged[metric].to_numpy(dtype=float)
-            ok = ~np.isnan(values)
+            values = block[metric].to_numpy(dtype=float)
+            ok = ~np.isnan(values) & (metric_base(block, metric) >= min_group_size)
             stats = _stats(values[ok], groups[ok])
             rows.append((*key, metric, *stats, len(block), int(ok.sum())))
     columns = [*keys, "metric", *SUMMARY_STATS, "min_group", "max_group", "n_groups", "n_judged"]
@@ -219,6 +240,8 @@ def add_bootstrap_intervals(
         strata, rows = _judged_rows(by_group, data, attribute, labels, min_group_size, conditional)
         if len(rows) == 0:
             continue
+        # the groups judged for each metric at the point estimate are the ones resampled for it
+        eligible = _eligible_groups(by_group, attribute, metrics=functions, min_size=min_group_size)
         for _ in range(n_boot):
             sample = rng.choice(rows, size=len(rows), replace=True)
             for stratum, members in _split(sample, strata):
@@ -226,7 +249,13 @@ def add_bootstrap_intervals(
                 present = np.unique(sample_codes)
                 cells = [members[sample_codes == c] for c in present]
                 for metric, function in functions.items():
-                    values = np.array([function(cell, None) for cell in cells])
+                    allowed = eligible.get((stratum, metric), set())
+                    values = np.array(
+                        [
+                            function(cell, None) if names[c] in allowed else np.nan
+                            for c, cell in zip(present, cells, strict=True)
+                        ]
+                    )
                     ok = ~np.isnan(values)
                     key = (stratum, attribute, metric) if conditional else (attribute, metric)
                     draws.setdefault(key, []).append(_stats(values[ok], names[present[ok]])[:4])
@@ -249,6 +278,25 @@ def _judged_rows(
         keep = np.array([(c, g) in cells for c, g in zip(strata, labels, strict=True)], dtype=bool)
         return strata, np.flatnonzero(keep)
     return None, np.flatnonzero(np.isin(labels, list(cells)))
+
+
+def _eligible_groups(
+    by_group: pd.DataFrame, attribute: str, *, metrics: Any, min_size: int
+) -> dict[tuple[Any, str], set[Any]]:
+    """(stratum or None, metric) -> the groups measured on at least ``min_size`` customers."""
+    block = by_group.xs(attribute, level="attribute")
+    out: dict[tuple[Any, str], set[Any]] = {}
+    parts: list[tuple[Any, pd.DataFrame]] = [(None, pd.DataFrame(block))]
+    if "control" in block.index.names:
+        parts = [
+            (stratum, pd.DataFrame(part.droplevel("control")))
+            for stratum, part in block.groupby(level="control", sort=False)
+        ]
+    for stratum, part in parts:
+        for metric in metrics:
+            keep = metric_base(part, metric) >= min_size
+            out[(stratum, metric)] = set(part.index[keep])
+    return out
 
 
 def _split(sample: np.ndarray, strata: np.ndarray | None) -> list[tuple[Any, np.ndarray]]:
