@@ -276,10 +276,16 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(f"Report written to {result.report_dir}/")
     for path in result.files:
         print(f"  {os.path.relpath(path, result.report_dir)}")
-    if result.training is not None:
+    if result.training is not None and result.model_uri is not None:
+        what = "the champion" if result.model_uri.endswith("@champion") else "this version"
+        if what == "this version":
+            print(
+                f"\nNo champion yet: version {result.training.version} is "
+                f"@{result.training.alias} ({result.training.reason})."
+            )
         print(
-            "\nServe the champion:  mlflow models serve -m "
-            f"models:/{args.model_name}@champion --env-manager local -p 5001"
+            f"\nServe {what}:  mlflow models serve -m {result.model_uri} "
+            "--env-manager local -p 5001"
         )
     return 0
 

@@ -173,6 +173,9 @@ def test_demo_trains_scores_and_writes_the_report(demo: Demo) -> None:
     assert demo.status == 0
     for heading in ("## Programme", "## Training", "## Scoring", "Registered loyalty_ml version 1"):
         assert heading in demo.out
+    # the demo leaves a champion, and says how to serve it
+    assert "version 1 as @champion" in demo.out
+    assert "Serve the champion:  mlflow models serve -m models:/loyalty_ml@champion" in demo.out
     report = demo.folder / "report"
     names = {p.name for p in (report / "plots").iterdir()}
     assert {"calibration.png", "lift.png", "shap_summary.png", "qini.png"} <= names

@@ -127,6 +127,8 @@ class DemoResult:
     training: Any | None = None
     scores: pd.DataFrame | None = field(default=None, repr=False)
     text: str = ""
+    #: The registered model the demo scored with: the champion, or this version when none exists.
+    model_uri: str | None = None
 
 
 def run_demo(
@@ -189,6 +191,7 @@ def run_demo(
     files: list[Path] = []
     training = None
     scores = None
+    scoring_uri: str | None = None
     if train:
         from loyalty_ml.tracking.scoring import score_customers
         from loyalty_ml.tracking.train import train_and_register
@@ -237,6 +240,7 @@ def run_demo(
         training=training,
         scores=scores,
         text=text,
+        model_uri=scoring_uri,
     )
 
 
