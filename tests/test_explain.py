@@ -186,8 +186,9 @@ def test_bad_top_k_and_missing_columns(data, model) -> None:
         model.explain(X.drop(columns="noise"))
 
 
-def test_reasons_on_the_simulator_name_its_churn_drivers() -> None:
-    # the simulator's dropout shows as long gaps and thinning visits (a fade before dropout)
+@pytest.fixture(scope="module")
+def simulated() -> tuple[ChurnModel, pd.DataFrame]:
+    """A churn model on the simulator and the customers it scores at the last cutoff."""
     from loyalty_ml.datasets.simulator import simulate
     from loyalty_ml.features import training_table
 
@@ -196,7 +197,26 @@ def test_reasons_on_the_simulator_name_its_churn_drivers() -> None:
     X, y = training_table(data.transactions, cutoffs=cutoffs, horizon_days=90, progress=False)
     last = X.index.get_level_values(C.AS_OF) == cutoffs[-1]
     model = ChurnModel(random_state=0).fit(X[~last], y[~last])
-    scoring = X[last].droplevel(C.AS_OF)
+    return model, X[last].droplevel(C.AS_OF)
+
+
+def test_one_reason_per_fact(simulated: tuple[ChurnModel, pd.DataFrame]) -> None:
+    # "no orders in the last 365 days" and "no spend in the last 365 days" are one fact
+    model, scoring = simulated
+    reasons = model.explain(scoring, top_k=3)
+    features = reasons[["reason_1_feature", "reason_2_feature", "reason_3_feature"]]
+    window = features.apply(lambda col: col.str.extract(r"^(?:n_orders|spend)_(\d+d)$")[0])
+    for a, b in itertools.combinations(window.columns, 2):
+        same = window[a].notna() & (window[a] == window[b])
+        assert not same.any(), reasons.loc[same, ["reason_1", "reason_2", "reason_3"]].head()
+    assert reasons["reason_3"].notna().mean() > 0.9  # still three reasons for nearly everyone
+
+
+def test_reasons_on_the_simulator_name_its_churn_drivers(
+    simulated: tuple[ChurnModel, pd.DataFrame],
+) -> None:
+    # the simulator's dropout shows as long gaps and thinning visits (a fade before dropout)
+    model, scoring = simulated
     at_risk = scoring[model.predict_proba(scoring)[:, 1] >= 0.6]
     top = model.explain(at_risk, top_k=1)["reason_1_feature"]
     drivers = top.str.fullmatch(

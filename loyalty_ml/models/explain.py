@@ -99,6 +99,7 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
     order = np.argsort(-np.take_along_axis(contrib, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
     shap_top = np.take_along_axis(contrib, top, axis=1)
+    concept_of = concept_codes(names)
     columns = _Columns(X, typical=getattr(model, "typical_values_", {}))
     texts = np.full((n, m), None, dtype=object)
     valid = shap_top > 0
@@ -110,7 +111,9 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
             rows = np.flatnonzero(valid[:, r] & (top[:, r] == j))
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
         for q in range(r):
-            valid[:, r] &= texts[:, r] != texts[:, q]
+            # one reason per fact: not the same words, nor the same fact in other words
+            same_fact = valid[:, q] & (concept_of[top[:, r]] == concept_of[top[:, q]])
+            valid[:, r] &= (texts[:, r] != texts[:, q]) & ~same_fact
         found_so_far += valid[:, r]
     # the position of the k-th valid candidate of each row, if any
     slot = np.cumsum(valid, axis=1)
@@ -132,6 +135,34 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
         out[f"{prefix}_value"] = value
         out[f"{prefix}_shap"] = np.where(found, shap_top[row_idx, pos], np.nan)
     return pd.DataFrame(out, index=X.index)
+
+
+#: Features that state one fact about a customer: a reason names at most one of each group.
+_SAME_FACT: tuple[tuple[str, str], ...] = (
+    (r"(?:n_orders|spend)_(\d+)d", r"activity_\1"),  # orders and spend in one window
+    (r"ipi_(?:mean|median)", "rhythm"),
+    (r"ipi_(?:std|cv)", "regularity"),
+    (r"overdue_ratio|days_overdue", "overdue"),
+)
+
+
+def concept_codes(names: np.ndarray) -> np.ndarray:
+    """An integer per feature; features that state the same fact share one.
+
+    Examples
+    --------
+    >>> concept_codes(np.array(["n_orders_90d", "spend_90d", "spend_365d", "recency_days"])).tolist()
+    [0, 0, 1, 2]
+    """
+    keys = []
+    for name in map(str, names):
+        key = name
+        for pattern, concept in _SAME_FACT:
+            if re.fullmatch(pattern, name):
+                key = re.sub(pattern, concept, name)
+                break
+        keys.append(key)
+    return pd.factorize(pd.Series(keys, dtype=object))[0]
 
 
 def _masked_text(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
