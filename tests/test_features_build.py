@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.features import FeatureConfig, build_features
@@ -170,3 +172,21 @@ def test_on_the_simulator_with_customers_and_campaigns() -> None:
 def test_as_of_out_of_range(tx: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="between 1677 and 2262"):
         build_features(tx, as_of="3000-01-01")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(-3, 3)),
+        min_size=0,
+        max_size=60,
+    )
+)
+def test_rows_sort_by_customer_then_time_like_a_stable_lexsort(
+    rows: list[tuple[int, int]],
+) -> None:
+    from loyalty_ml.features._prepared import _by_customer_then_time
+
+    cust = np.array([c for c, _ in rows], dtype=np.int64)
+    ts = np.array([t for _, t in rows], dtype=np.int64)
+    np.testing.assert_array_equal(_by_customer_then_time(cust, ts), np.lexsort((ts, cust)))

@@ -174,7 +174,7 @@ def prepare_transactions(transactions: object) -> Prepared:
         group = group[perm]
     else:
         order_ts = ts
-        perm = np.lexsort((ts, cust))
+        perm = _by_customer_then_time(cust, ts)
         group = None
 
     cust, ts, order_ts, amount = cust[perm], ts[perm], order_ts[perm], amount[perm]
@@ -199,6 +199,20 @@ def prepare_transactions(transactions: object) -> Prepared:
     return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric)
 
 
+def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """``np.lexsort((ts, cust))`` (stable: ties keep row order), from one int64 key; ~2x faster.
+
+    The key is customer x rows + the row's rank by time, exact while rows**2 fits in int64.
+    """
+    n = len(ts)
+    if n == 0 or n > 3_000_000_000:
+        return np.lexsort((ts, cust))
+    by_time = np.argsort(ts, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_time] = np.arange(n, dtype=np.int64)
+    return np.argsort(cust * np.int64(n) + rank)  # keys are unique: any sort is stable
+
+
 def _starts(flags_new: np.ndarray) -> np.ndarray:
     return np.flatnonzero(flags_new)
 
@@ -206,8 +220,13 @@ def _starts(flags_new: np.ndarray) -> np.ndarray:
 def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
     """The rows, orders and customers of ``prepared`` with ``timestamp < as_of`` (see module docs)."""
     keep = prepared.ts < as_of_ns
-    cust = prepared.cust[keep]
-    order = prepared.order[keep]
+    everything = bool(keep.all())  # the usual case when scoring: no copies then
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if everything else values[keep]
+
+    cust = kept(prepared.cust)
+    order = kept(prepared.order)
     n = len(cust)
     new_cust = np.ones(n, dtype=bool)
     new_cust[1:] = cust[1:] != cust[:-1]
@@ -218,9 +237,9 @@ def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
     new_order = np.ones(n, dtype=bool)
     new_order[1:] = order[1:] != order[:-1]
     o_first_row = _starts(new_order)
-    r_amount = prepared.amount[keep]
+    r_amount = kept(prepared.amount)
     o_cust = r_cust[o_first_row]
-    o_ts = prepared.order_ts[keep][o_first_row]
+    o_ts = kept(prepared.order_ts)[o_first_row]
     o_amount = np.add.reduceat(r_amount, o_first_row) if n else np.zeros(0)
     o_new_cust = new_cust[o_first_row]
     c_first_order = _starts(o_new_cust)
@@ -231,8 +250,8 @@ def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
         customer_codes=customer_codes,
         r_cust=r_cust,
         r_amount=r_amount,
-        r_codes={k: (c[keep], labels) for k, (c, labels) in prepared.codes.items()},
-        r_numeric={k: v[keep] for k, v in prepared.numeric.items()},
+        r_codes={k: (kept(c), labels) for k, (c, labels) in prepared.codes.items()},
+        r_numeric={k: kept(v) for k, v in prepared.numeric.items()},
         o_cust=o_cust,
         o_ts=o_ts,
         o_amount=o_amount,
