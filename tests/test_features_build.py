@@ -190,3 +190,23 @@ def test_rows_sort_by_customer_then_time_like_a_stable_lexsort(
     cust = np.array([c for c, _ in rows], dtype=np.int64)
     ts = np.array([t for _, t in rows], dtype=np.int64)
     np.testing.assert_array_equal(_by_customer_then_time(cust, ts), np.lexsort((ts, cust)))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Categorical(["b", "a", None, "c", "a"], categories=["c", "b", "a", "z"]),
+        pd.Categorical([None, None], categories=["x"]),
+        pd.Categorical([3, 1, None], categories=[3, 2, 1]),
+        ["b", None, "a", "b"],
+        [5, 2, 5, 9],
+    ],
+)
+def test_coded_columns_match_pandas_factorize(values: object) -> None:
+    from loyalty_ml.features._prepared import _sorted_codes
+
+    series = pd.Series(values)
+    codes, labels = _sorted_codes(series)
+    expected_codes, expected_labels = pd.factorize(series, sort=True, use_na_sentinel=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(labels) == list(expected_labels)

@@ -189,14 +189,29 @@ def prepare_transactions(transactions: object) -> Prepared:
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     for column in _CODED:
         if column in tx.columns:
-            c, labels = pd.factorize(tx[column], sort=True, use_na_sentinel=True)
-            codes[column] = (c.astype("int64")[perm], pd.Index(labels))
+            c, labels = _sorted_codes(tx[column])
+            codes[column] = (c[perm], labels)
     numeric = {
         column: _floats(tx[column], table=TABLE, column=column, allow_na=True)[perm]
         for column in _NUMERIC
         if column in tx.columns
     }
     return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values, sort=True)`` as int64 codes; categoricals reuse their own codes."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        used = np.zeros(len(categories) + 1, dtype=bool)  # last slot: missing (-1)
+        raw = values.cat.codes.to_numpy(dtype=np.int64)
+        used[raw] = True
+        order = np.flatnonzero(used[:-1])  # the categories that occur, in category order
+        lookup = np.full(len(categories) + 1, -1, dtype=np.int64)
+        lookup[order] = np.arange(len(order), dtype=np.int64)
+        return lookup[raw], pd.Index(categories[order])
+    c, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return c.astype(np.int64), pd.Index(labels)
 
 
 def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -207,9 +222,12 @@ def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
     n = len(ts)
     if n == 0 or n > 3_000_000_000:
         return np.lexsort((ts, cust))
-    by_time = np.argsort(ts, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[by_time] = np.arange(n, dtype=np.int64)
+    if bool(np.all(ts[1:] >= ts[:-1])):  # already in time order, as validate_transactions returns
+        rank = np.arange(n, dtype=np.int64)
+    else:
+        by_time = np.argsort(ts, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[by_time] = np.arange(n, dtype=np.int64)
     return np.argsort(cust * np.int64(n) + rank)  # keys are unique: any sort is stable
 
 
