@@ -1,0 +1,154 @@
+"""How much of the oracle's true net value the offer plan captures on the simulator.
+
+Issue 5's second target: with a known response surface for several rewards, the plan must capture at
+least 60% of the oracle's net value under both strategies and never overspend a budget.
+
+For each seed, a programme is simulated; an UpliftModel (defaults) is fitted on every campaign but the
+last, with the features each customer had when the campaign was sent; the plan for the last campaign's
+customers is chosen from the estimated effects, the oracle's from the simulator's true effects, both by
+``choose_offers`` with the same catalog, value per conversion and budget. Both plans are then valued on
+the truth (true uplift x value - expected reward cost at the true purchase probability, which includes
+redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
+unconstrained plan would spend.
+
+Run::
+
+    .venv/bin/python experiments/bench_offer_plan.py            # 3 seeds, 12,000 customers each
+    .venv/bin/python experiments/bench_offer_plan.py --seeds 0 --customers 5000 --no-mlflow
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.datasets.simulator import simulate
+from loyalty_ml.features.build import build_features
+from loyalty_ml.features.responses import campaign_responses
+from loyalty_ml.models.uplift import UpliftModel
+from loyalty_ml.policy.catalog import OfferCatalog
+from loyalty_ml.policy.offers import choose_offers
+
+STRATEGIES = ("cheapest_effective", "max_net_value")
+BUDGET_SHARES = (None, 0.5, 0.2)
+
+
+def true_net_value(
+    plan: pd.DataFrame, truth: pd.DataFrame, catalog: OfferCatalog, value: float
+) -> tuple[float, float]:
+    """True net value and true expected cost of ``plan``."""
+    net = cost = 0.0
+    for offer in catalog:
+        rows = truth.loc[plan.index[plan["offer_id"] == offer.offer_id]]
+        p_buy = (rows["baseline"] + rows[offer.offer_id]).clip(0, 1)
+        spent = offer.expected_cost(p_buy)
+        net += float((rows[offer.offer_id] * value - spent).sum())
+        cost += float(np.sum(spent))
+    return net, cost
+
+
+def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
+    data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
+    campaigns = data.campaigns
+    y = campaign_responses(
+        campaigns, data.transactions, window_days=data.truth.response_window_days
+    )
+    parts = []
+    for _, rows in campaigns.groupby("campaign_id", sort=True):
+        features = build_features(
+            data.transactions, as_of=rows["sent_at"].iloc[0], campaigns=campaigns
+        )
+        parts.append(features.reindex(rows["customer_id"]).set_axis(rows.index))
+    X = pd.concat(parts).loc[campaigns.index]
+    last_id = campaigns["campaign_id"].max()
+    last = (campaigns["campaign_id"] == last_id).to_numpy()
+    started = time.perf_counter()
+    model = UpliftModel(random_state=0).fit(
+        X[~last], y[~last], treatment=campaigns["offer_id"][~last]
+    )
+    fit_seconds = time.perf_counter() - started
+    customers = campaigns.loc[last, "customer_id"].to_numpy()
+    effects = model.predict_effects(X[last]).set_axis(customers)
+    baseline = model.predict_baseline(X[last]).set_axis(customers)
+    truth = data.truth.campaign_effects(last_id).loc[customers]
+    catalog = OfferCatalog.from_frame(data.offers)
+    value = data.truth.value_per_conversion
+    arms = list(effects.columns)
+    out = []
+    for strategy in STRATEGIES:
+        free = choose_offers(
+            effects, catalog, baseline=baseline, value_per_conversion=value, strategy=strategy
+        )
+        full_cost = float(free["expected_cost"].sum())
+        for share in BUDGET_SHARES:
+            budget = None if share is None else share * full_cost
+            options = {"value_per_conversion": value, "strategy": strategy, "budget": budget}
+            plan = choose_offers(effects, catalog, baseline=baseline, **options)
+            oracle = choose_offers(truth[arms], catalog, baseline=truth["baseline"], **options)
+            achieved, true_cost = true_net_value(plan, truth, catalog, value)
+            best, _ = true_net_value(oracle, truth, catalog, value)
+            out.append(
+                {
+                    "seed": seed,
+                    "strategy": strategy,
+                    "budget": "none" if share is None else f"{share:.0%} of unconstrained",
+                    "customers": len(plan),
+                    "offers": int(plan["offer_id"].notna().sum()),
+                    "plan_true_net": achieved,
+                    "oracle_true_net": best,
+                    "capture": achieved / best if best > 0 else float("nan"),
+                    "same_offer": float(
+                        (plan["offer_id"].fillna("-") == oracle["offer_id"].fillna("-")).mean()
+                    ),
+                    "expected_cost": float(plan["expected_cost"].sum()),
+                    "budget_value": float("nan") if budget is None else budget,
+                    "overspent": budget is not None
+                    and float(plan["expected_cost"].sum()) > budget + 1e-6,
+                    "true_cost": true_cost,
+                    "fit_seconds": fit_seconds,
+                }
+            )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--customers", type=int, default=12_000)
+    parser.add_argument("--no-mlflow", action="store_true")
+    args = parser.parse_args()
+    rows = [row for seed in args.seeds for row in one_seed(seed, args.customers)]
+    frame = pd.DataFrame(rows)
+    table = frame.groupby(["strategy", "budget"], sort=False).agg(
+        capture_mean=("capture", "mean"),
+        capture_min=("capture", "min"),
+        same_offer=("same_offer", "mean"),
+        offers=("offers", "mean"),
+        overspent=("overspent", "sum"),
+    )
+    with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
+        print(
+            f"Share of the oracle's true net value, {len(args.seeds)} seeds x "
+            f"{args.customers:,} customers (target >= 0.60, never overspent):"
+        )
+        print(table.to_string())
+    if not args.no_mlflow:
+        import mlflow
+
+        mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
+        mlflow.set_experiment("bench_offer_plan")
+        with mlflow.start_run(run_name="simulator oracle capture"):
+            mlflow.log_params({"seeds": str(args.seeds), "customers": args.customers})
+            for (strategy, budget), row in table.iterrows():
+                key = f"{strategy}_{str(budget).split('%')[0].replace(' ', '_')}"
+                mlflow.log_metric(f"capture_mean_{key}", float(row["capture_mean"]))
+                mlflow.log_metric(f"capture_min_{key}", float(row["capture_min"]))
+            mlflow.log_text(frame.to_csv(index=False), "per_seed.csv")
+
+
+if __name__ == "__main__":
+    main()
