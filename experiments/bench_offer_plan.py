@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.datasets.simulator import simulate
-from loyalty_ml.features.build import build_features
-from loyalty_ml.features.responses import campaign_responses
+from loyalty_ml.features import experiment_table
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
@@ -53,25 +52,16 @@ def true_net_value(
 
 def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
-    campaigns = data.campaigns
-    y = campaign_responses(
-        campaigns, data.transactions, window_days=data.truth.response_window_days
+    X, y, t = experiment_table(
+        data.transactions, data.campaigns, window_days=data.truth.response_window_days
     )
-    parts = []
-    for _, rows in campaigns.groupby("campaign_id", sort=True):
-        features = build_features(
-            data.transactions, as_of=rows["sent_at"].iloc[0], campaigns=campaigns
-        )
-        parts.append(features.reindex(rows["customer_id"]).set_axis(rows.index))
-    X = pd.concat(parts).loc[campaigns.index]
-    last_id = campaigns["campaign_id"].max()
-    last = (campaigns["campaign_id"] == last_id).to_numpy()
+    rows = data.campaigns.loc[X.index]
+    last_id = rows["campaign_id"].max()
+    last = (rows["campaign_id"] == last_id).to_numpy()
     started = time.perf_counter()
-    model = UpliftModel(random_state=0).fit(
-        X[~last], y[~last], treatment=campaigns["offer_id"][~last]
-    )
+    model = UpliftModel(random_state=0).fit(X[~last], y[~last], treatment=t[~last])
     fit_seconds = time.perf_counter() - started
-    customers = campaigns.loc[last, "customer_id"].to_numpy()
+    customers = rows.loc[last, "customer_id"].to_numpy()
     effects = model.predict_effects(X[last]).set_axis(customers)
     baseline = model.predict_baseline(X[last]).set_axis(customers)
     truth = data.truth.campaign_effects(last_id).loc[customers]

@@ -338,32 +338,22 @@ def test_knapsack_against_brute_force(problem: tuple) -> None:
 def simulated_plan_inputs() -> dict:
     """Effects estimated on earlier campaigns of a simulated programme, and the truth for the last one."""
     from loyalty_ml.datasets.simulator import simulate
-    from loyalty_ml.features.build import build_features
-    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.features import experiment_table
     from loyalty_ml.models.uplift import UpliftModel
 
     data = simulate(n_customers=12_000, start="2023-01-01", end="2024-06-30", seed=3)
-    campaigns = data.campaigns
-    y = campaign_responses(
-        campaigns, data.transactions, window_days=data.truth.response_window_days
+    X, y, t = experiment_table(
+        data.transactions, data.campaigns, window_days=data.truth.response_window_days
     )
-    parts = []
-    for _, rows in campaigns.groupby("campaign_id", sort=True):
-        features = build_features(
-            data.transactions, as_of=rows["sent_at"].iloc[0], campaigns=campaigns
-        )
-        parts.append(features.reindex(rows["customer_id"]).set_axis(rows.index))
-    X = pd.concat(parts).loc[campaigns.index]
-    last = campaigns["campaign_id"] == campaigns["campaign_id"].max()
-    model = UpliftModel(random_state=0, n_jobs=1).fit(
-        X[~last], y[~last], treatment=campaigns["offer_id"][~last]
-    )
-    customers = campaigns.loc[last, "customer_id"].to_numpy()
+    rows = data.campaigns.loc[X.index]
+    last = (rows["campaign_id"] == rows["campaign_id"].max()).to_numpy()
+    model = UpliftModel(random_state=0, n_jobs=1).fit(X[~last], y[~last], treatment=t[~last])
+    customers = rows.loc[last, "customer_id"].to_numpy()
     effects = model.predict_effects(X[last]).set_axis(customers)
     return {
         "effects": effects,
         "baseline": model.predict_baseline(X[last]).set_axis(customers),
-        "truth": data.truth.campaign_effects(campaigns["campaign_id"].max()).loc[customers],
+        "truth": data.truth.campaign_effects(rows["campaign_id"].max()).loc[customers],
         "catalog": OfferCatalog.from_frame(data.offers),
         "value": data.truth.value_per_conversion,
     }

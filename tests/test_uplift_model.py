@@ -257,27 +257,20 @@ def test_bad_inputs(experiment: tuple) -> None:
 def simulated() -> dict:
     """Campaign rows of a simulated programme: features at each send, responses, truth, last campaign."""
     from loyalty_ml.datasets.simulator import simulate
-    from loyalty_ml.features.build import build_features
-    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.features import experiment_table
 
     data = simulate(n_customers=12_000, start="2023-01-01", end="2024-06-30", seed=3)
-    campaigns = data.campaigns
-    y = campaign_responses(
-        campaigns, data.transactions, window_days=data.truth.response_window_days
+    X, y, t = experiment_table(
+        data.transactions, data.campaigns, window_days=data.truth.response_window_days
     )
-    parts = []
-    for _, rows in campaigns.groupby("campaign_id", sort=True):
-        features = build_features(
-            data.transactions, as_of=rows["sent_at"].iloc[0], campaigns=campaigns
-        )
-        parts.append(features.reindex(rows["customer_id"]).set_axis(rows.index))
-    last = campaigns["campaign_id"].max()
+    rows = data.campaigns.loc[X.index]
+    last = rows["campaign_id"].max()
     return {
-        "X": pd.concat(parts).loc[campaigns.index],
+        "X": X,
         "y": y,
-        "t": campaigns["offer_id"],
-        "train": (campaigns["campaign_id"] != last).to_numpy(),
-        "customers": campaigns.loc[campaigns["campaign_id"] == last, "customer_id"].to_numpy(),
+        "t": t,
+        "train": (rows["campaign_id"] != last).to_numpy(),
+        "customers": rows.loc[rows["campaign_id"] == last, "customer_id"].to_numpy(),
         "truth": data.truth.campaign_effects(last),
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from loyalty_ml.features.boundaries import STATES, Boundaries, estimate_boundaries
 from loyalty_ml.features.build import build_features
 from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.features.experiments import experiment_table
 from loyalty_ml.features.labels import churn_labels
 from loyalty_ml.features.segments import SEGMENTS, rfm_segments, segment_migration
 from loyalty_ml.features.training import training_table
@@ -22,6 +23,7 @@ __all__ = [
     "build_features",
     "churn_labels",
     "estimate_boundaries",
+    "experiment_table",
     "rfm_segments",
     "segment_migration",
     "training_table",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataError
-from loyalty_ml.features import FeatureConfig, build_features
+from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
 
 __all__ = ["OfferTraining", "train_offer_model"]
@@ -40,32 +40,33 @@ def _experiment_rows(
     customers: pd.DataFrame | None,
     config: FeatureConfig,
     window_days: int,
+    as_of: pd.Timestamp,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray]:
-    from loyalty_ml.features.responses import campaign_responses
+    """The experiment table of ``campaigns`` and each row's campaign number (0 = the earliest)."""
+    from loyalty_ml.features.experiments import experiment_table
 
-    frames, ys, ts, keys = [], [], [], []
-    key = C.CAMPAIGN_ID if C.CAMPAIGN_ID in campaigns.columns else C.SENT_AT
-    for position, (_, rows) in enumerate(campaigns.groupby(key, sort=True)):
-        sent = pd.Timestamp(rows[C.SENT_AT].min())
-        X = build_features(tx, as_of=sent, customers=customers, campaigns=campaigns, config=config)
-        rows = rows.loc[rows[C.CUSTOMER_ID].isin(X.index).to_numpy()]
-        if len(rows) == 0:
-            continue
-        frames.append(X.loc[rows[C.CUSTOMER_ID].to_numpy()].reset_index(drop=True))
-        ys.append(campaign_responses(rows, tx, window_days=window_days).to_numpy())
-        ts.append(rows[C.OFFER_ID].astype("str").to_numpy())
-        keys.append(np.full(len(rows), position))
-    if not frames:
+    rows = campaigns.reset_index(drop=True)
+    X, y, t = experiment_table(
+        tx,
+        rows,
+        window_days=window_days,
+        customers=customers,
+        config=config,
+        observation_end=as_of,  # every transaction before as_of is known
+        progress=False,
+    )
+    if len(X) == 0:
         raise DataError(
             "train_and_register: no campaign row belongs to a customer with purchase history before "
             "the send date; the uplift model has nothing to learn from."
         )
-    X_all = pd.concat(frames, ignore_index=True)
+    key = C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT
+    number = pd.factorize(rows.loc[X.index, key], sort=True)[0]
     return (
-        X_all,
-        pd.Series(np.concatenate(ys), index=X_all.index),
-        pd.Series(np.concatenate(ts), index=X_all.index),
-        np.concatenate(keys),
+        X.reset_index(drop=True),
+        y.reset_index(drop=True),
+        t.reset_index(drop=True),
+        np.asarray(number),
     )
 
 
@@ -93,7 +94,7 @@ def train_offer_model(
         & campaigns[C.CUSTOMER_ID].isin(tx[C.CUSTOMER_ID]).to_numpy()
     ]
     X, y, t, key = _experiment_rows(
-        tx, closed, customers=customers, config=config, window_days=window_days
+        tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
     )
     X = X[feature_names]
     params = {"random_state": random_state, **(uplift_params or {})}

@@ -1,0 +1,165 @@
+"""Uplift training data from past randomised campaigns: who got which arm, what they were, what they did.
+
+Each campaign row becomes one row of the experiment table: the customer's features as of the send date
+(only what was known then, as :func:`~loyalty_ml.features.build_features` computes them), the arm the
+customer was randomised to (``offer_id``, or the control label), and the outcome in the response window
+(:func:`~loyalty_ml.features.responses.campaign_responses`). The transactions are prepared once and
+every campaign is a snapshot of them, as in :func:`~loyalty_ml.features.training_table`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
+from loyalty_ml.features._prepared import require
+from loyalty_ml.features.build import check_config, features_at, prepare_inputs
+from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.features.labels import observed_until
+from loyalty_ml.features.responses import Outcome, campaign_responses
+from loyalty_ml.schema import columns as C
+
+__all__ = ["experiment_table"]
+
+_TABLE = "campaigns"
+
+
+def experiment_table(
+    transactions: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    *,
+    window_days: int,
+    customers: pd.DataFrame | None = None,
+    config: FeatureConfig | None = None,
+    outcome: Outcome = "purchase",
+    observation_end: object = None,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """``(X, y, treatment)`` for :meth:`UpliftModel.fit` from a campaign history.
+
+    A campaign is one ``campaign_id`` (or one ``sent_at`` when there is no such column); its
+    customers are described as of its first ``sent_at``. Rows of customers without a purchase before
+    that date have no features and are left out; ``X.attrs["n_without_history"]`` counts them.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Canonical transactions (see :func:`loyalty_ml.validate_transactions`).
+    campaigns : DataFrame
+        Campaign history with ``customer_id``, ``offer_id`` (the control label for the control
+        group) and ``sent_at``; also used for the campaign-response features.
+    window_days : int
+        Response window in days after ``sent_at``.
+    customers : DataFrame, optional
+        Customer attributes, as for ``build_features``.
+    config : FeatureConfig, optional
+        Feature configuration (the defaults when None). Use the one of the model the table is for.
+    outcome : {"purchase", "spend", "margin"}
+        What ``y`` measures in the window (see ``campaign_responses``).
+    observation_end : date-like, optional
+        End of the observed data when it runs past the last purchase; by default the last
+        transaction. A campaign whose window ends after it is refused (its outcome is censored).
+    progress : bool, optional
+        Show a progress bar over campaigns (default: when stderr is a terminal).
+
+    Returns
+    -------
+    X : DataFrame
+        Features, indexed like the kept rows of ``campaigns``.
+    y : Series
+        The outcome of each row, same index.
+    treatment : Series
+        ``offer_id`` of each row as text, same index.
+
+    Raises
+    ------
+    SchemaError
+        ``campaigns`` lacks a required column or has rows without ``sent_at``.
+    LeakageError
+        A campaign's response window runs past the end of the data.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 2, 1, 2],
+    ...                    "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03",
+    ...                                                 "2024-02-03", "2024-03-01"]),
+    ...                    "amount": [5.0, 8.0, 6.0, 2.0]})
+    >>> campaigns = pd.DataFrame({"campaign_id": ["c1", "c1"], "customer_id": [1, 2],
+    ...                           "offer_id": ["coupon", "control"],
+    ...                           "sent_at": pd.to_datetime(["2024-02-01", "2024-02-01"])})
+    >>> X, y, t = experiment_table(tx, campaigns, window_days=7)
+    >>> y.tolist(), t.tolist(), X["recency_days"].round(1).tolist()
+    ([1, 0], ['coupon', 'control'], [30.0, 29.0])
+    """
+    rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, int | np.integer)
+        or window_days < 1
+    ):
+        raise ConfigError(
+            f"The 'window_days' parameter of experiment_table must be an int >= 1. "
+            f"Got {window_days!r} instead."
+        )
+    if not rows.index.is_unique:
+        raise SchemaError(
+            f"{_TABLE} has a repeated index; the experiment table is indexed by campaign row. "
+            "Use campaigns.reset_index(drop=True) (validate_campaigns returns a unique index).",
+            table=_TABLE,
+        )
+    sent = pd.to_datetime(rows[C.SENT_AT])
+    if sent.isna().any():
+        bad = sent.isna().to_numpy()
+        raise SchemaError(
+            f"{_TABLE}.{C.SENT_AT} is missing at rows "
+            f"{format_examples(rows.index[bad], total=int(bad.sum()))}; every campaign row needs "
+            "its send date. Drop those rows or run validate_campaigns first.",
+            table=_TABLE,
+            column=C.SENT_AT,
+        )
+    key = rows[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in rows.columns else sent
+    starts = sent.groupby(key.to_numpy(), sort=False).transform("min")
+    config = check_config(config)
+    if len(rows) == 0:
+        raise SchemaError(
+            f"{_TABLE} has no rows: there is no experiment to learn from.", table=_TABLE
+        )
+    inputs = prepare_inputs(
+        transactions,
+        customers=customers,
+        campaigns=campaigns,
+        config=config,
+        channels_as_of=pd.Timestamp(starts.max()),
+    )
+    end = observed_until(inputs.transactions, observation_end)
+    closes = sent + pd.Timedelta(days=int(window_days))
+    late = (closes > end).to_numpy() if end is not None else np.ones(len(rows), dtype=bool)
+    if late.any():
+        campaigns_late = sorted(map(str, pd.unique(key.to_numpy()[late])))
+        raise LeakageError(
+            f"The response window of {int(late.sum())} campaign row(s) (campaigns "
+            f"{format_examples(campaigns_late, total=len(campaigns_late))}) ends after the data "
+            f"({end}): their outcome is not known yet. Keep only campaigns with sent_at + "
+            f"{int(window_days)} days <= the end of the data, or pass observation_end=."
+        )
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    parts: list[pd.DataFrame] = []
+    for start in tqdm(
+        sorted(pd.unique(starts)), desc="experiment_table", unit="campaign", disable=not show
+    ):
+        features = features_at(inputs, pd.Timestamp(start))
+        mine = rows.loc[(starts == start).to_numpy()]
+        known = mine[C.CUSTOMER_ID].isin(features.index).to_numpy()
+        ids = mine[C.CUSTOMER_ID].to_numpy()[known]
+        parts.append(features.loc[ids].set_axis(mine.index[known], axis=0))
+    X = pd.concat(parts)
+    X = X.loc[rows.index[rows.index.isin(X.index)]]  # in the order of the campaign rows
+    X.attrs["n_without_history"] = int(len(rows) - len(X))
+    kept = rows.loc[X.index]
+    y = campaign_responses(kept, transactions, window_days=int(window_days), outcome=outcome)
+    treatment = kept[C.OFFER_ID].astype("str").rename(C.OFFER_ID)
+    return X, y, treatment
