@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
+from loyalty_ml.exceptions import LeakageError, SchemaError, format_examples
 from loyalty_ml.features._prepared import require
 from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import observed_until
-from loyalty_ml.features.responses import Outcome, campaign_responses
+from loyalty_ml.features.responses import Outcome, campaign_responses, check_window_days
 from loyalty_ml.schema import columns as C
 
 __all__ = ["experiment_table"]
@@ -96,15 +96,7 @@ def experiment_table(
     ([1, 0], ['coupon', 'control'], [30.0, 29.0])
     """
     rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
-    if (
-        isinstance(window_days, bool)
-        or not isinstance(window_days, int | np.integer)
-        or window_days < 1
-    ):
-        raise ConfigError(
-            f"The 'window_days' parameter of experiment_table must be an int >= 1. "
-            f"Got {window_days!r} instead."
-        )
+    window_days = check_window_days(window_days, owner="experiment_table")
     if not rows.index.is_unique:
         raise SchemaError(
             f"{_TABLE} has a repeated index; the experiment table is indexed by campaign row. "

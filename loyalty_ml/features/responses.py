@@ -15,10 +15,24 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 
-__all__ = ["campaign_responses"]
+__all__ = ["campaign_responses", "check_window_days"]
 
 Outcome = Literal["purchase", "spend", "margin"]
 _OUTCOMES = ("purchase", "spend", "margin")
+
+
+def check_window_days(window_days: object, *, owner: str) -> int:
+    """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int >= 1."""
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, int | np.integer)
+        or window_days < 1
+    ):
+        raise ConfigError(
+            f"The 'window_days' parameter of {owner} must be an int >= 1. "
+            f"Got {window_days!r} instead."
+        )
+    return int(window_days)
 
 
 def campaign_responses(
@@ -64,15 +78,7 @@ def campaign_responses(
             f"The 'outcome' parameter of campaign_responses must be one of {list(_OUTCOMES)}. "
             f"Got {outcome!r} instead."
         )
-    if (
-        isinstance(window_days, bool)
-        or not isinstance(window_days, int | np.integer)
-        or window_days < 1
-    ):
-        raise ConfigError(
-            f"The 'window_days' parameter of campaign_responses must be an int >= 1. "
-            f"Got {window_days!r} instead."
-        )
+    check_window_days(window_days, owner="campaign_responses")
     _require(campaigns, (C.CUSTOMER_ID, C.SENT_AT), "campaigns")
     value_column = C.MARGIN if outcome == "margin" else C.AMOUNT
     _require(transactions, (C.CUSTOMER_ID, C.TIMESTAMP, value_column), "transactions")
