@@ -251,8 +251,9 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=None,
         help=(
             "registered model to judge (e.g. models:/loyalty_ml@champion): adds churn model "
-            "quality on the latest fully observed horizon, and fairness of its scores when "
-            "--customers has protected attributes"
+            "quality on the latest fully observed horizon, fairness of its scores when "
+            "--customers has protected attributes, and the uplift model's Qini curves on the "
+            "latest closed campaign when --campaigns is given"
         ),
     )
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (with --model-uri)")
@@ -484,6 +485,10 @@ def _model_quality_inputs(
         f"{cutoff.date()} with their next {horizon} days"
     )
     parts: dict[str, Any] = {"churn": policy.churn_model, "X": X, "y": y}
+    if policy.uplift_model is not None and tables["campaigns"] is not None:
+        # Qini curves of the registered uplift model on the latest campaign whose window closed
+        parts["uplift"] = policy.uplift_model
+        parts["feature_config"] = policy.feature_config
     if people is not None:
         protected = [c for c in C.PROTECTED_ATTRIBUTES if c in people.columns]
         if protected:

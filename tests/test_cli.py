@@ -298,8 +298,10 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
     # distinctive ids, so that any id leaking into the report would be found
     tx = data.transactions.assign(customer_id=lambda d: "CUST-" + d["customer_id"].astype(str))
     people = data.customers.assign(customer_id=lambda d: "CUST-" + d["customer_id"].astype(str))
+    campaigns = data.campaigns.assign(customer_id=lambda d: "CUST-" + d["customer_id"].astype(str))
     tx.to_parquet(demo.folder / "tx_report.parquet")
     people.to_csv(demo.folder / "customers_report.csv", index=False)
+    campaigns.to_parquet(demo.folder / "campaigns_report.parquet")
     out = demo.folder / "model_report"
     status = main(
         [
@@ -307,6 +309,8 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
             str(demo.folder / "tx_report.parquet"),
             "--customers",
             str(demo.folder / "customers_report.csv"),
+            "--campaigns",
+            str(demo.folder / "campaigns_report.parquet"),
             "--model-uri",
             "models:/loyalty_ml@champion",
             "--tracking-uri",
@@ -320,5 +324,6 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
     assert status == 0, captured.err
     assert "judged on" in printed
     html = (out / "report.html").read_text()
-    assert "Churn model quality" in html and "Fairness" in html
+    for section in ("Churn model quality", "Fairness", "Uplift model: Qini curves"):
+        assert section in html
     assert "CUST-" not in html  # aggregates only
