@@ -72,3 +72,12 @@ def test_clashing_names_raise() -> None:
     tx = _tx().assign(channel=["web", "Web", "web", "web", "web", "web"])
     with pytest.raises(SchemaError, match=r"same feature column \['channel_share_web'\]"):
         build_features(tx, as_of="2024-02-01")
+
+
+def test_lines_at_the_same_instant_do_not_make_row_order_matter() -> None:
+    tx = _tx()
+    forward = build_features(tx, as_of="2024-02-01")
+    backward = build_features(tx.iloc[::-1], as_of="2024-02-01")
+    pd.testing.assert_frame_equal(forward, backward)
+    # o1 has a Web and an app line at the same time: the first channel in label order wins
+    assert np.isclose(forward.loc[1, "channel_share_web"], 2 / 3)

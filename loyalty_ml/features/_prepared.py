@@ -69,6 +69,7 @@ class Snapshot:
     o_first_row: np.ndarray
     c_first_order: np.ndarray  # index of each customer's first order in the o_* arrays
     c_n_orders: np.ndarray
+    r_at_order_start: np.ndarray  # per row: its time is the time of its order (a "first line")
 
     @property
     def n_customers(self) -> int:
@@ -276,6 +277,7 @@ def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
         o_first_row=o_first_row,
         c_first_order=c_first_order,
         c_n_orders=c_n_orders,
+        r_at_order_start=kept(prepared.ts) == kept(prepared.order_ts),
     )
 
 

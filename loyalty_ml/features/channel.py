@@ -55,7 +55,8 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     """Channel features of every customer in ``snap``, for the optional columns that exist.
 
     With ``channel``: ``channel_share_<name>`` for each channel in ``channels`` (the share of the
-    customer's orders placed in that channel, an order's channel being that of its first line; NaN when
+    customer's orders placed in that channel, an order's channel being that of its first line, and of
+    its first line in the channels' order when several lines share the first instant; NaN when
     none of the customer's orders has a channel; channels outside the list count in the denominator
     only) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
     """
@@ -63,7 +64,7 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     out: dict[str, np.ndarray] = {}
     if C.CHANNEL in snap.r_codes and channels is not None:
         codes, labels = snap.r_codes[C.CHANNEL]
-        order_channel = codes[snap.o_first_row]
+        order_channel = _order_channel(snap, codes, len(labels))
         known = order_channel >= 0
         total = per_customer_sum(snap, snap.o_cust[known])
         position = {str(label): i for i, label in enumerate(labels)}
@@ -79,3 +80,16 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
         who, _, _ = distinct_counts(snap, codes, len(labels))
         out["n_stores"] = np.bincount(who, minlength=n).astype("float64")
     return out
+
+
+def _order_channel(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """Channel code of each order: that of its first line (-1 when unknown).
+
+    Lines at the order's first instant are tied; the smallest code (the first channel in label order)
+    wins, so the result never depends on the order of the input rows.
+    """
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    candidate = np.where(snap.r_at_order_start & (codes >= 0), codes, n_labels)
+    first = np.minimum.reduceat(candidate, snap.o_first_row)
+    return np.where(first == n_labels, -1, first)
