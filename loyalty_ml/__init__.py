@@ -28,6 +28,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "LoyaltyMLError",
         "SchemaError",
         "DataError",
+        "DataQualityWarning",
         "LeakageError",
         "ConfigError",
         "PolicyError",
@@ -141,6 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from loyalty_ml.exceptions import (  # noqa: F401
         ConfigError,
         DataError,
+        DataQualityWarning,
         LeakageError,
         LoyaltyMLError,
         ModelNotFitted,

@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 __all__ = [
     "ConfigError",
     "DataError",
+    "DataQualityWarning",
     "LeakageError",
     "LoyaltyMLError",
     "ModelNotFitted",
@@ -65,6 +66,10 @@ class PolicyError(LoyaltyMLError, ValueError):
 
 class TrackingError(LoyaltyMLError):
     """MLflow tracking or registry problem: unknown model or alias, unreachable server."""
+
+
+class DataQualityWarning(UserWarning):
+    """The data passed the contract but looks wrong in a way worth a look (e.g. many duplicates)."""
 
 
 class NotFittedError(LoyaltyMLError, _SklearnNotFittedError):

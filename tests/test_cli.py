@@ -312,7 +312,7 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
             "--campaigns",
             str(demo.folder / "campaigns_report.parquet"),
             "--model-uri",
-            "models:/loyalty_ml@champion",
+            "models:/loyalty_ml/1",  # the demo's version, with its uplift model
             "--tracking-uri",
             demo.uri,
             "--out",

@@ -214,6 +214,7 @@ def test_column_map_config_errors() -> None:
         ColumnMap(customer_id=3)  # type: ignore[arg-type]
 
 
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
@@ -272,3 +273,24 @@ def test_text_ids_with_missing_values_become_plain_str() -> None:
     tx = validate_transactions(_raw().assign(customer_id=["a", "a", "b", "b", None, "c", "c"]))
     assert pd.api.types.is_string_dtype(tx["customer_id"])
     assert sorted(set(tx["customer_id"])) == ["a", "b"]
+
+
+def test_many_duplicates_without_line_ids_warn() -> None:
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    # one row per purchase line, but nothing tells two equal lines of one basket apart
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2],
+            "timestamp": ["2024-01-01 10:00"] * 3 + ["2024-01-02"],
+            "amount": [2.5, 2.5, 2.5, 4.0],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"2 of 4 rows \(50%\) are exact duplicates"):
+        tx = validate_transactions(raw)
+    assert len(tx) == 2
+    # with the line identifiers mapped, duplicates are real duplicates: no warning
+    with_lines = raw.assign(order_id=["a", "a", "a", "b"], product_id=["x", "y", "z", "x"])
+    validate_transactions(with_lines)
+    # keeping them is the user's call
+    assert len(validate_transactions(raw, drop_duplicates=False)) == 4

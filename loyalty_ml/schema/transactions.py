@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_customer_id,
@@ -162,6 +163,8 @@ def validate_transactions(
     rules: list[tuple[str, str, np.ndarray, str]] = []
     dup = raw.duplicated(keep="first").to_numpy()
     rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
+    if drop_duplicates:
+        _warn_if_lines_look_alike(dup, out)
     rules.append(
         ("missing_customer", "no customer id", out[C.CUSTOMER_ID].isna().to_numpy(), "drop")
     )
@@ -265,3 +268,22 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
                 series.copy() if pd.api.types.is_integer_dtype(series) else coerce_text(series)
             )
     return pd.DataFrame(data, index=frame.index).reset_index(drop=True)
+
+
+#: Share of exact duplicates above which line-level data without line identifiers is suspected.
+_DUPLICATE_WARN_SHARE = 0.05
+
+
+def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
+    """Warn when many rows are duplicates and nothing (order, product) could tell lines apart."""
+    share = float(dup.mean()) if len(dup) else 0.0
+    if share <= _DUPLICATE_WARN_SHARE or C.ORDER_ID in out.columns or C.PRODUCT_ID in out.columns:
+        return
+    warnings.warn(
+        f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) are exact duplicates and "
+        "will be dropped. Without an order_id or product_id column, two purchase lines with the "
+        "same customer, time and amount look identical: map those columns (ColumnMap(order_id=..., "
+        "product_id=...)), or pass drop_duplicates=False if the rows are real lines.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
