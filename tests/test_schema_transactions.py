@@ -122,6 +122,10 @@ def test_numeric_timestamps_refused_with_fix() -> None:
     raw = _raw().assign(timestamp=np.arange(7) * 86400)
     with pytest.raises(SchemaError, match="unit='s'"):
         validate_transactions(raw)
+    # dates written as numbers (CDNOW-style 19970101) get the format that reads them
+    raw = _raw().assign(timestamp=np.arange(19970101, 19970108))
+    with pytest.raises(SchemaError, match=r"format='%Y%m%d'"):
+        validate_transactions(raw)
 
 
 def test_fractional_float_ids_refused() -> None:

@@ -119,9 +119,17 @@ def coerce_timestamp(
     """
     target = timezone or "UTC"
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.dropna()
+        looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
+        hint = (
+            "These look like dates written as numbers (e.g. 19970101): convert with "
+            "pd.to_datetime(col.astype(str), format='%Y%m%d') first."
+            if looks_like_yyyymmdd
+            else "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first."
+        )
         raise SchemaError(
-            f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date strings. "
-            "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first.",
+            f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date "
+            f"strings. {hint}",
             table=table,
             column=column,
         )
