@@ -203,10 +203,26 @@ def test_positional_arrays_and_reordered_series_align(tiny: dict[str, object]) -
     shuffled = {
         **tiny,
         "y_true": tiny["y_true"].iloc[::-1],  # type: ignore[attr-defined]
-        "y_score": tiny["y_score"].to_numpy(),  # type: ignore[attr-defined]
+        # an array follows the audited customers, here those of y_true (reversed)
+        "y_score": tiny["y_score"].to_numpy()[::-1],  # type: ignore[attr-defined]
         "offers": tiny["offers"].iloc[[5, 3, 1, 0, 2, 4]],  # type: ignore[attr-defined]
     }
     pd.testing.assert_frame_equal(_report(shuffled).by_group, base)
+
+
+def test_the_scored_customers_are_audited_with_the_programme_s_attributes() -> None:
+    # DESIGN.md: sensitive=customers[[...]] lists every member; y and p cover the scored ones
+    members = pd.DataFrame(
+        {C.GENDER: ["F", "M", "F", "M", "F"]}, index=pd.Index([1, 2, 3, 4, 5], name=C.CUSTOMER_ID)
+    )
+    scored = pd.Index([5, 1, 2, 9], name=C.CUSTOMER_ID)  # 9 has no customers row
+    y = pd.Series([1, 0, 1, 1], index=scored)
+    p = np.array([0.9, 0.2, 0.7, 0.8])  # in the order of y
+    report = fairness_report(members, y_true=y, y_score=p, limits=FairnessLimits(min_group_size=1))
+    by_group = report.by_group.xs(C.GENDER, level="attribute")
+    assert by_group["count"].to_dict() == {"F": 2, "M": 1, MISSING_GROUP: 1}
+    assert by_group.loc["F", "mean_score"] == pytest.approx((0.9 + 0.2) / 2)
+    assert by_group.loc[MISSING_GROUP, "mean_score"] == pytest.approx(0.8)
 
 
 def test_only_the_columns_whose_inputs_are_given(tiny: dict[str, object]) -> None:

@@ -194,6 +194,16 @@ def test_batches_do_not_change_decisions(registry: Registry) -> None:
         score_features(policy, X.drop(columns="recency_days"))
 
 
+def test_scoring_without_a_table_the_model_was_trained_with_names_it(registry: Registry) -> None:
+    with pytest.raises(SchemaError, match=r"needs \d+ feature column\(s\).*Pass customers="):
+        score_customers(
+            registry.data.transactions,
+            as_of="2024-12-31",
+            tracking_uri=registry.tracking_uri,
+            log_run=False,
+        )
+
+
 def test_unknown_model_and_alias_are_tracking_errors(registry: Registry) -> None:
     tx = registry.data.transactions
     with pytest.raises(

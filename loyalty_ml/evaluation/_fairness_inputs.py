@@ -46,8 +46,17 @@ def prepare_audit_data(
     offers: pd.DataFrame | None = None,
     control: Any = None,
 ) -> AuditData:
-    """Check the inputs of a fairness audit and align them on the index of ``sensitive``."""
+    """Check the inputs of a fairness audit and align them on the audited customers.
+
+    The audited customers are those of the first of ``y_true``, ``y_score``, ``offers`` and
+    ``control`` that carries a customer index (the scored or planned customers), else those of
+    ``sensitive``. ``sensitive`` is then read for exactly them: rows of other customers are not
+    audited, and audited customers without a row get the missing group of every attribute.
+    """
     frame = _sensitive_frame(sensitive)
+    population = _population(y_true, y_score, offers, control)
+    if population is not None and not population.equals(frame.index):
+        frame = frame.reindex(population)
     index = frame.index
     if y_true is None and y_score is None and offers is None:
         raise ConfigError(
@@ -82,6 +91,15 @@ def prepare_audit_data(
         control=control_groups,
         control_name=control_name,
     )
+
+
+def _population(*inputs: Any) -> pd.Index | None:
+    """The customer index of the first pandas input, which defines who is audited."""
+    for name, values in zip(("y_true", "y_score", "offers", "control"), inputs, strict=True):
+        if isinstance(values, pd.Series | pd.DataFrame):
+            _unique_index(values.index, name=name)
+            return values.index
+    return None
 
 
 def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:

@@ -228,10 +228,13 @@ def fairness_report(
     sensitive : DataFrame or Series
         Indexed by ``customer_id``, one column per attribute (e.g. ``customers[["age_band",
         "gender"]]``). Each attribute is audited on its own. Missing values form their own group,
-        ``"(missing)"``; group labels are shown as text.
+        ``"(missing)"``; group labels are shown as text. It may list more customers than are
+        audited (e.g. every customer of the programme): the audited customers are those of the
+        first of ``y_true``, ``y_score``, ``offers`` and ``control`` that is indexed by
+        ``customer_id``, and an audited customer without a row here is in the missing group.
     y_true : Series or array-like of 0/1, optional
-        Observed outcomes (e.g. churned). A Series is aligned on the index (same ids required); an
-        array is taken in the order of ``sensitive``.
+        Observed outcomes (e.g. churned). Series are aligned on the audited customers (the same ids
+        are required of every indexed input); an array is taken in their order.
     y_score : Series or array-like of float, optional
         Scores (e.g. churn probabilities), aligned like ``y_true``.
     threshold : float, default 0.5

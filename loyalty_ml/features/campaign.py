@@ -12,7 +12,16 @@ from loyalty_ml.features._prepared import Prepared, Snapshot, _timestamps, requi
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
 
-__all__ = ["PreparedCampaigns", "campaign_features", "prepare_campaigns"]
+__all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
+
+#: The features this family can produce (the redemption ones only with ``redeemed_at``).
+CAMPAIGN_FEATURES = (
+    "offers_received",
+    "days_since_last_offer",
+    "offers_redeemed",
+    "redemption_rate",
+    "days_since_last_redemption",
+)
 
 TABLE = "campaigns"
 _NEVER = np.iinfo(np.int64).max  # a redemption time that is never before any as_of

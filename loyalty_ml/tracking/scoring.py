@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.features import build_features
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.privacy.consent import may_profile, split_by_consent
@@ -122,6 +122,9 @@ def score_customers(
             campaigns=campaigns,
             config=policy.feature_config,
         )
+        _check_inputs_cover_the_model(
+            policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
+        )
         consent = _marketing_consent(customers)
         scored, psi = score_features(
             policy,
@@ -196,6 +199,44 @@ def score_features(
         psi = counter.psi()
     decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
     return decided, psi
+
+
+def _check_inputs_cover_the_model(
+    policy: LoyaltyPolicy,
+    features: pd.DataFrame,
+    *,
+    model_uri: str,
+    customers: pd.DataFrame | None,
+    campaigns: pd.DataFrame | None,
+) -> None:
+    """SchemaError naming the tables to pass when the features lack columns the model needs."""
+    missing = [name for name in policy.feature_names if name not in features.columns]
+    if not missing:
+        return
+    from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
+
+    from_campaigns = any(name in CAMPAIGN_FEATURES for name in missing)
+    from_customers = any(name not in CAMPAIGN_FEATURES for name in missing)
+    tables = [
+        f"{name}= (as at training)"
+        for name, given, needed in (
+            ("campaigns", campaigns, from_campaigns),
+            ("customers", customers, from_customers),
+        )
+        if given is None and needed
+    ]
+    fix = (
+        "Pass " + " and ".join(tables)
+        if tables
+        else "Pass the same customers and campaigns tables (with the same columns) as at training"
+    )
+    raise SchemaError(
+        f"score_customers: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
+        f"do not give: {format_examples(missing, total=len(missing), limit=10)}. {fix}; on the "
+        "command line, loyalty-ml score --customers/--campaigns.",
+        table="features",
+        column=missing[0],
+    )
 
 
 def _not_profiled(ids: pd.Index) -> pd.DataFrame:
