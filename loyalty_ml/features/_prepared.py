@@ -157,12 +157,12 @@ def prepare_transactions(transactions: object) -> Prepared:
     customer_ids = pd.Index(customer_ids, name=C.CUSTOMER_ID)
     ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
-    cust = cust.astype("int64")
+    cust = cust.astype(np.int64, copy=False)
 
     if C.ORDER_ID in tx.columns and len(tx):
         # one order = one (customer, order_id); its time is its earliest line.
         order_codes, _ = pd.factorize(tx[C.ORDER_ID], use_na_sentinel=True)
-        order_codes = order_codes.astype("int64")
+        order_codes = order_codes.astype(np.int64, copy=False)
         missing = order_codes < 0
         if missing.any():  # a line without an order id is an order of its own
             order_codes[missing] = order_codes.max() + 1 + np.flatnonzero(missing)
@@ -212,7 +212,7 @@ def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
         lookup[order] = np.arange(len(order), dtype=np.int64)
         return lookup[raw], pd.Index(categories[order])
     c, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
-    return c.astype(np.int64), pd.Index(labels)
+    return c.astype(np.int64, copy=False), pd.Index(labels)
 
 
 def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
