@@ -522,6 +522,9 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``loyalty-ml``; returns the process exit status."""
     args = build_parser().parse_args(argv)
+    # MLflow draws a progress bar for every small artifact it downloads (plots, the model); in a
+    # terminal summary they are noise. An explicit setting of the variable wins.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         status: int = args.handler(args)
     except LoyaltyMLError as exc:

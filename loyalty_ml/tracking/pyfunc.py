@@ -129,7 +129,8 @@ def log_policy_model(
             pickle.dump(policy, handle, protocol=pickle.HIGHEST_PROTOCOL)
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=LoyaltyPolicyModel(),
+            # models from code: MLflow runs this file at load time instead of unpickling the class
+            python_model=str(Path(__file__).with_name("_model_code.py")),
             artifacts={_ARTIFACT: str(path)},
             signature=model_signature(policy),
             input_example=example,
