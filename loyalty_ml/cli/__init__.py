@@ -10,15 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, SchemaError
-from loyalty_ml.schema import columns as C
-
-if TYPE_CHECKING:
-    import pandas as pd
+from loyalty_ml.cli.io import read_inputs, read_table, required, write_table_atomically
+from loyalty_ml.cli.report import add_report
+from loyalty_ml.exceptions import ConfigError, LoyaltyMLError
 
 __all__ = ["build_parser", "main", "read_table", "read_train_config", "write_table_atomically"]
 
@@ -46,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_train(sub)
     _add_score(sub)
-    _add_report(sub)
+    add_report(sub)
     return parser
 
 
@@ -216,50 +213,6 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler=_run_score)
 
 
-def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "report",
-        help="write the programme report (HTML + PNGs) and print the headline KPIs",
-        description=(
-            "Read a transactions file (CSV or Parquet with the canonical columns customer_id, "
-            "timestamp, amount and optionally order_id and the other canonical columns), validate it, "
-            "write a self-contained HTML report (KPIs, cohort retention, and campaign results when "
-            "--campaigns and --offers are given) to --out, and print the KPIs over "
-            "[PERIOD_START, PERIOD_END) with retention/churn against the previous period when "
-            "--previous-start is given. Without a period, the report covers the last 90 days."
-        ),
-    )
-    p.add_argument("transactions", type=Path, help="transactions file (.csv or .parquet)")
-    p.add_argument("--period-start", default=None, help="first day of the period (inclusive)")
-    p.add_argument("--period-end", default=None, help="end of the period (exclusive)")
-    p.add_argument(
-        "--previous-start",
-        default=None,
-        help="start of the previous period, for retention and churn (optional)",
-    )
-    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
-    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
-    p.add_argument("--offers", type=Path, default=None, help="offers catalog file (optional)")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("loyalty_ml_report"),
-        help="folder the report is written to (default: ./loyalty_ml_report)",
-    )
-    p.add_argument(
-        "--model-uri",
-        default=None,
-        help=(
-            "registered model to judge (e.g. models:/loyalty_ml@champion): adds churn model "
-            "quality on the latest fully observed horizon, fairness of its scores when "
-            "--customers has protected attributes, and the uplift model's Qini curves on the "
-            "latest closed campaign when --campaigns is given"
-        ),
-    )
-    p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (with --model-uri)")
-    p.set_defaults(handler=_run_report)
-
-
 def _run_demo(args: argparse.Namespace) -> int:
     from loyalty_ml.tracking.demo import run_demo
 
@@ -291,40 +244,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
-    from loyalty_ml.schema import (
-        validate_campaigns,
-        validate_customers,
-        validate_offers,
-        validate_transactions,
-    )
-
-    tables: dict[str, pd.DataFrame | None] = {
-        "transactions": validate_transactions(read_table(args.transactions, table="transactions"))
-    }
-    optional: dict[str, Callable[..., pd.DataFrame]] = {
-        "customers": validate_customers,
-        "campaigns": validate_campaigns,
-        "offers": validate_offers,
-    }
-    for name, validate in optional.items():
-        path = getattr(args, name, None)
-        tables[name] = validate(read_table(path, table=name)) if path is not None else None
-    return tables
-
-
-def _required(frame: pd.DataFrame | None) -> pd.DataFrame:
-    if frame is None:  # pragma: no cover - transactions are always read
-        raise SchemaError("transactions are required.", table="transactions")
-    return frame
-
-
 def _run_train(args: argparse.Namespace) -> int:
     from loyalty_ml.tracking.train import train_and_register
 
-    tables = _read_inputs(args)
+    tables = read_inputs(args)
     result = train_and_register(
-        _required(tables["transactions"]),
+        required(tables["transactions"]),
         as_of=args.as_of,
         customers=tables["customers"],
         campaigns=tables["campaigns"],
@@ -353,9 +278,9 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_score(args: argparse.Namespace) -> int:
     from loyalty_ml.tracking.scoring import score_customers
 
-    tables = _read_inputs(args)
+    tables = read_inputs(args)
     scores = score_customers(
-        _required(tables["transactions"]),
+        required(tables["transactions"]),
         as_of=args.as_of,
         model_uri=args.model_uri,
         customers=tables["customers"],
@@ -370,153 +295,6 @@ def _run_score(args: argparse.Namespace) -> int:
     print(f"Wrote {len(scores):,} rows to {args.output}")
     print(scores["action"].value_counts().to_string())
     return 0
-
-
-def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as Parquet or CSV (by suffix) so that ``path`` is never half-written.
-
-    The data goes to a temporary file in the same folder (same file system), which then replaces
-    ``path`` in one ``os.replace``; on any error the temporary file is removed and ``path`` is left
-    as it was.
-    """
-    import tempfile
-
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv"):
-        raise SchemaError(
-            f"output file {str(path)!r} has an unknown format; use .parquet or .csv.",
-            table="scores",
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _run_report(args: argparse.Namespace) -> int:
-    from loyalty_ml.kpis import summary
-    from loyalty_ml.reporting import write_report
-
-    tables = _read_inputs(args)
-    tx = _required(tables["transactions"])
-    if (args.period_start is None) != (args.period_end is None):
-        raise ConfigError(
-            "Give both --period-start and --period-end, or neither (the report then covers the "
-            "last 90 days of the data)."
-        )
-    if args.period_start is not None:
-        kpis = summary(
-            tx,
-            period_start=args.period_start,
-            period_end=args.period_end,
-            previous_start=args.previous_start,
-        )
-        print(f"KPIs for [{args.period_start}, {args.period_end})")
-        for name, value in kpis.items():
-            print(f"  {name:<28} {value:>14,.4g}")
-    model_parts: dict[str, Any] = {}
-    if args.model_uri is not None:
-        model_parts = _model_quality_inputs(args, tables)
-    path = write_report(
-        tx,
-        args.out,
-        period_start=args.period_start,
-        period_end=args.period_end,
-        customers=tables["customers"],
-        campaigns=tables["campaigns"],
-        offers=tables["offers"],
-        **model_parts,
-    )
-    print(f"Report written to {path}")
-    return 0
-
-
-def _model_quality_inputs(
-    args: argparse.Namespace, tables: dict[str, pd.DataFrame | None]
-) -> dict[str, Any]:
-    """Churn model, features and observed labels at the latest cutoff whose horizon has ended.
-
-    The registered model is judged out of time: its features are built as of ``last day - horizon``
-    with the model's own feature configuration, and the labels are what those customers did in the
-    horizon after it. Customers without profiling consent are left out; with protected attributes
-    in ``--customers`` the churn scores are audited for fairness too.
-    """
-    import pandas as pd
-
-    from loyalty_ml.evaluation.fairness import fairness_report
-    from loyalty_ml.features import build_features, churn_labels
-    from loyalty_ml.privacy.consent import may_profile
-    from loyalty_ml.tracking._mlflow import use_tracking_uri
-    from loyalty_ml.tracking.registry import load_policy
-    from loyalty_ml.tracking.train import customers_with_id_column
-
-    tx = _required(tables["transactions"])
-    with use_tracking_uri(args.tracking_uri) as uri:
-        policy, version = load_policy(args.model_uri, tracking_uri=uri)
-    horizon = int(policy.training_summary.get("horizon_days", 90))
-    # the last day may be partial: the latest horizon fully observed ends at its midnight
-    cutoff = tx[C.TIMESTAMP].max().normalize() - pd.Timedelta(days=horizon)
-    customers = customers_with_id_column(tables["customers"])
-    history = tx.loc[may_profile(tx[C.CUSTOMER_ID], customers)]
-    people = (
-        customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
-        if customers is not None
-        else None
-    )
-    features = build_features(
-        history,
-        as_of=cutoff,
-        customers=people,
-        campaigns=tables["campaigns"],
-        config=policy.feature_config,
-    )
-    X = policy.prepare(features)
-    y = churn_labels(history, as_of=cutoff, horizon_days=horizon).reindex(X.index)
-    print(
-        f"Churn model {args.model_uri} (version {version}) judged on {len(X):,} customers as of "
-        f"{cutoff.date()} with their next {horizon} days"
-    )
-    parts: dict[str, Any] = {"churn": policy.churn_model, "X": X, "y": y}
-    if policy.uplift_model is not None and tables["campaigns"] is not None:
-        # Qini curves of the registered uplift model on the latest campaign whose window closed
-        parts["uplift"] = policy.uplift_model
-        parts["feature_config"] = policy.feature_config
-    if people is not None:
-        protected = [c for c in C.PROTECTED_ATTRIBUTES if c in people.columns]
-        if protected:
-            sensitive = people.set_index(C.CUSTOMER_ID)[protected].reindex(X.index)
-            parts["fairness"] = fairness_report(
-                sensitive,
-                y_true=y,
-                y_score=policy.churn_model.predict_proba(X)[:, 1],
-                threshold=policy.high_risk_threshold,
-            )
-    return parts
-
-
-def read_table(path: Path, *, table: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file, choosing the reader from the file suffix."""
-    import pandas as pd
-
-    if not path.exists():
-        raise SchemaError(f"{table} file {str(path)!r} does not exist.", table=table)
-    suffix = "".join(path.suffixes[-2:]).lower()
-    if suffix.endswith(".parquet") or suffix.endswith(".pq"):
-        return pd.read_parquet(path)
-    if suffix.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(path)
-    raise SchemaError(
-        f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",
-        table=table,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

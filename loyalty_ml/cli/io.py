@@ -1,0 +1,90 @@
+"""Reading and writing the tables of the command line: CSV or Parquet, validated, written atomically."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loyalty_ml.exceptions import SchemaError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["read_inputs", "read_table", "required", "write_table_atomically"]
+
+
+def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
+    from loyalty_ml.schema import (
+        validate_campaigns,
+        validate_customers,
+        validate_offers,
+        validate_transactions,
+    )
+
+    tables: dict[str, pd.DataFrame | None] = {
+        "transactions": validate_transactions(read_table(args.transactions, table="transactions"))
+    }
+    optional: dict[str, Callable[..., pd.DataFrame]] = {
+        "customers": validate_customers,
+        "campaigns": validate_campaigns,
+        "offers": validate_offers,
+    }
+    for name, validate in optional.items():
+        path = getattr(args, name, None)
+        tables[name] = validate(read_table(path, table=name)) if path is not None else None
+    return tables
+
+
+def required(frame: pd.DataFrame | None) -> pd.DataFrame:
+    if frame is None:  # pragma: no cover - transactions are always read
+        raise SchemaError("transactions are required.", table="transactions")
+    return frame
+
+
+def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet or CSV (by suffix) so that ``path`` is never half-written.
+
+    The data goes to a temporary file in the same folder (same file system), which then replaces
+    ``path`` in one ``os.replace``; on any error the temporary file is removed and ``path`` is left
+    as it was.
+    """
+    import tempfile
+
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
+        raise SchemaError(
+            f"output file {str(path)!r} has an unknown format; use .parquet or .csv.",
+            table="scores",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_table(path: Path, *, table: str) -> pd.DataFrame:
+    """Read a CSV or Parquet file, choosing the reader from the file suffix."""
+    import pandas as pd
+
+    if not path.exists():
+        raise SchemaError(f"{table} file {str(path)!r} does not exist.", table=table)
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith(".parquet") or suffix.endswith(".pq"):
+        return pd.read_parquet(path)
+    if suffix.endswith((".csv", ".csv.gz")):
+        return pd.read_csv(path)
+    raise SchemaError(
+        f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",
+        table=table,
+    )
