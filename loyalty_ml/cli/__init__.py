@@ -13,7 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from loyalty_ml.cli.io import read_inputs, read_table, required, write_table_atomically
+from loyalty_ml.cli.io import (
+    add_table_options,
+    read_inputs,
+    read_table,
+    required,
+    write_table_atomically,
+)
 from loyalty_ml.cli.report import add_report
 from loyalty_ml.exceptions import ConfigError, LoyaltyMLError
 
@@ -113,9 +119,7 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="training date (data before it is used)")
-    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
-    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
-    p.add_argument("--offers", type=Path, default=None, help="offers catalog file (optional)")
+    add_table_options(p, "customers", "campaigns", "offers")
     p.add_argument("--horizon-days", type=int, default=90, help="churn label horizon in days")
     p.add_argument("--n-cutoffs", type=int, default=4, help="number of training cutoffs")
     p.add_argument("--model-name", default="loyalty_ml", help="registered model name")
@@ -195,8 +199,7 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="scoring date (data before it is used)")
     p.add_argument("--output", type=Path, required=True, help="output file (.parquet or .csv)")
-    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
-    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
+    add_table_options(p, "customers", "campaigns")
     p.add_argument(
         "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
     )

@@ -13,7 +13,19 @@ from loyalty_ml.exceptions import SchemaError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["read_inputs", "read_table", "required", "write_table_atomically"]
+__all__ = ["add_table_options", "read_inputs", "read_table", "required", "write_table_atomically"]
+
+_TABLE_HELP = {
+    "customers": "customers file (optional)",
+    "campaigns": "campaign history file (optional)",
+    "offers": "offers catalog file (optional)",
+}
+
+
+def add_table_options(p: argparse.ArgumentParser, *tables: str) -> None:
+    """``--customers`` / ``--campaigns`` / ``--offers`` options, read back by :func:`read_inputs`."""
+    for name in tables:
+        p.add_argument(f"--{name}", type=Path, default=None, help=_TABLE_HELP[name])
 
 
 def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:

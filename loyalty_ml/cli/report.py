@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loyalty_ml.cli.io import read_inputs, required
+from loyalty_ml.cli.io import add_table_options, read_inputs, required
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.schema import columns as C
 
@@ -37,9 +37,7 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="start of the previous period, for retention and churn (optional)",
     )
-    p.add_argument("--customers", type=Path, default=None, help="customers file (optional)")
-    p.add_argument("--campaigns", type=Path, default=None, help="campaign history file (optional)")
-    p.add_argument("--offers", type=Path, default=None, help="offers catalog file (optional)")
+    add_table_options(p, "customers", "campaigns", "offers")
     p.add_argument(
         "--out",
         type=Path,
