@@ -9,6 +9,7 @@ from loyalty_ml.policy.offers import NO_CONSENT
 from loyalty_ml.privacy import (
     exclude_without_profiling_consent,
     may_profile,
+    profiled_only,
     split_by_consent,
     withhold_offers_without_marketing_consent,
 )
@@ -162,3 +163,15 @@ def test_may_profile_is_opt_in_once_the_flag_exists(customers: pd.DataFrame) -> 
     # no table, or no flag: consent is managed upstream
     assert may_profile([1, 5], None).tolist() == [True, True]
     assert may_profile([1, 5], customers.drop(columns=C.CONSENT_PROFILING)).all()
+
+
+def test_profiled_only_keeps_the_rows_and_customers_may_profile_allows(
+    customers: pd.DataFrame,
+) -> None:
+    tx = pd.DataFrame({C.CUSTOMER_ID: [1, 2, 4, 5, 1], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    kept, people, mask = profiled_only(tx, customers)
+    assert mask.tolist() == may_profile(tx[C.CUSTOMER_ID], customers).tolist()
+    assert kept[C.CUSTOMER_ID].tolist() == [1, 4, 1]
+    assert people is not None and people.index.tolist() == [1, 4]
+    same, everyone, all_rows = profiled_only(tx, None)
+    assert same is tx and everyone is None and all_rows.all()

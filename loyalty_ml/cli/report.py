@@ -110,7 +110,7 @@ def _model_quality_inputs(
 
     from loyalty_ml.evaluation.fairness import fairness_report
     from loyalty_ml.features import build_features, churn_labels
-    from loyalty_ml.privacy.consent import may_profile
+    from loyalty_ml.privacy.consent import profiled_only
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.registry import load_policy
     from loyalty_ml.tracking.train import customers_with_id_column
@@ -122,12 +122,7 @@ def _model_quality_inputs(
     # the last day may be partial: the latest horizon fully observed ends at its midnight
     cutoff = tx[C.TIMESTAMP].max().normalize() - pd.Timedelta(days=horizon)
     customers = customers_with_id_column(tables["customers"])
-    history = tx.loc[may_profile(tx[C.CUSTOMER_ID], customers)]
-    people = (
-        customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
-        if customers is not None
-        else None
-    )
+    history, people, _ = profiled_only(tx, customers)
     features = build_features(
         history,
         as_of=cutoff,

@@ -4,6 +4,7 @@ from loyalty_ml.privacy.consent import (
     ConsentSplit,
     exclude_without_profiling_consent,
     may_profile,
+    profiled_only,
     split_by_consent,
     withhold_offers_without_marketing_consent,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "is_protected_attribute",
     "may_profile",
     "personal_data_columns",
+    "profiled_only",
     "pseudonymise_frame",
     "pseudonymise_ids",
     "resolve_salt",

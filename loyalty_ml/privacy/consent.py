@@ -27,6 +27,7 @@ __all__ = [
     "ConsentSplit",
     "exclude_without_profiling_consent",
     "may_profile",
+    "profiled_only",
     "split_by_consent",
     "withhold_offers_without_marketing_consent",
 ]
@@ -100,7 +101,7 @@ def split_by_consent(
     """
     ids = _customer_ids(customers)
     allowed: dict[str, pd.Index] = {}
-    rows = []
+    parts = []
     for purpose, flag in _FLAGS.items():
         if flag not in customers.columns:
             if not assume_consent_when_absent:
@@ -117,14 +118,26 @@ def split_by_consent(
         given = values.fillna(False).to_numpy(dtype=bool)
         missing = values.isna().to_numpy(dtype=bool)
         allowed[purpose] = ids[given]
-        for id_, is_missing in zip(ids[~given], missing[~given], strict=True):
-            why = f"{flag} is missing, read as no consent" if is_missing else f"{flag} is False"
-            rows.append((id_, purpose, f"{why}: {_EFFECT[purpose]}"))
-    exclusions = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, "purpose", REASON])
+        why = np.where(
+            missing[~given],
+            f"{flag} is missing, read as no consent: {_EFFECT[purpose]}",
+            f"{flag} is False: {_EFFECT[purpose]}",
+        )
+        parts.append(
+            pd.DataFrame(
+                {"purpose": purpose, REASON: why},
+                index=pd.Index(ids[~given], name=C.CUSTOMER_ID),
+            )
+        )
+    exclusions = (
+        pd.concat(parts)
+        if parts
+        else pd.DataFrame({"purpose": [], REASON: []}, index=pd.Index([], name=C.CUSTOMER_ID))
+    )
     return ConsentSplit(
         profiling_allowed=allowed["profiling"],
         marketing_allowed=allowed["marketing"],
-        exclusions=exclusions.set_index(C.CUSTOMER_ID),
+        exclusions=exclusions,
     )
 
 
@@ -145,10 +158,33 @@ def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndar
     [True, True]
     """
     ids = pd.Index(np.asarray(customer_ids))
-    if customers is None or C.CONSENT_PROFILING not in customers.columns:
+    allowed = _profiling_allowed(customers)
+    if allowed is None:
         return np.ones(len(ids), dtype=bool)
-    allowed = split_by_consent(customers, assume_consent_when_absent=True).profiling_allowed
     return np.asarray(ids.isin(allowed), dtype=bool)
+
+
+def profiled_only(
+    transactions: pd.DataFrame, customers: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray]:
+    """The transactions and customers of those who may be profiled (the rule of :func:`may_profile`).
+
+    Returns the kept transactions, the kept customers (None without a table) and the mask over the
+    rows of ``transactions``, so that callers can report who was left out.
+    """
+    allowed = _profiling_allowed(customers)
+    if allowed is None or customers is None:
+        return transactions, customers, np.ones(len(transactions), dtype=bool)
+    mask = np.asarray(transactions[C.CUSTOMER_ID].isin(allowed), dtype=bool)
+    people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
+    return transactions.loc[mask], people, mask
+
+
+def _profiling_allowed(customers: pd.DataFrame | None) -> pd.Index | None:
+    """Who may be profiled, or None when consent is managed upstream (no table or no flag)."""
+    if customers is None or C.CONSENT_PROFILING not in customers.columns:
+        return None
+    return split_by_consent(customers, assume_consent_when_absent=True).profiling_allowed
 
 
 def _customer_ids(customers: pd.DataFrame) -> pd.Index:

@@ -19,7 +19,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.features import build_features
 from loyalty_ml.features._time import to_as_of
-from loyalty_ml.privacy.consent import may_profile, split_by_consent
+from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
@@ -109,14 +109,10 @@ def score_customers(
         history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
         if len(history) == 0:
             raise DataError(f"score_customers: no transactions before as_of={cutoff.date()}.")
-        no_consent = ~may_profile(history[C.CUSTOMER_ID], customers)
-        people = (
-            customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
-            if customers is not None
-            else None
-        )
+        profiled, people, consenting = profiled_only(history, customers)
+        no_consent = ~consenting
         features = build_features(
-            history.loc[~no_consent],
+            profiled,
             as_of=cutoff,
             customers=people,
             campaigns=campaigns,

@@ -19,7 +19,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.features._time import to_as_of
-from loyalty_ml.privacy.consent import may_profile
+from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
@@ -231,19 +231,13 @@ def train_and_register(
 
     customers = customers_with_id_column(customers)
     before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
-    consenting = may_profile(before[C.CUSTOMER_ID], customers)
-    tx = before.loc[consenting]
+    tx, people, consenting = profiled_only(before, customers)
     n_excluded = int(before.loc[~consenting, C.CUSTOMER_ID].nunique())
     if len(tx) == 0:
         raise DataError(
             f"train_and_register: no transactions before as_of={cutoff.date()} from customers with "
             "profiling consent."
         )
-    people = (
-        customers.loc[may_profile(customers[C.CUSTOMER_ID], customers)]
-        if customers is not None
-        else None
-    )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
     first = pd.Timestamp(tx[C.TIMESTAMP].min())
     cutoffs = _cutoffs(
