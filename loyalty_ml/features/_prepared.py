@@ -41,6 +41,7 @@ class Prepared:
     amount: np.ndarray
     codes: dict[str, tuple[np.ndarray, pd.Index]] = field(default_factory=dict)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
+    at_order_start: np.ndarray | None = None  # per row: at its order's first instant (None: all)
 
     @property
     def last_ts(self) -> pd.Timestamp | None:
@@ -197,7 +198,9 @@ def prepare_transactions(transactions: object) -> Prepared:
         for column in _NUMERIC
         if column in tx.columns
     }
-    return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric)
+    # without order ids an order is one (customer, time) pair: every line is at its first instant
+    at_start = None if group is None else ts == order_ts
+    return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric, at_start)
 
 
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -277,7 +280,11 @@ def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
         o_first_row=o_first_row,
         c_first_order=c_first_order,
         c_n_orders=c_n_orders,
-        r_at_order_start=kept(prepared.ts) == kept(prepared.order_ts),
+        r_at_order_start=(
+            np.ones(n, dtype=bool)
+            if prepared.at_order_start is None
+            else kept(prepared.at_order_start)
+        ),
     )
 
 

@@ -128,7 +128,7 @@ def experiment_table(
         channels_as_of=pd.Timestamp(starts.max()),
     )
     end = observed_until(inputs.transactions, observation_end)
-    closes = sent + pd.Timedelta(days=int(window_days))
+    closes = sent + pd.Timedelta(days=window_days)
     late = (closes > end).to_numpy() if end is not None else np.ones(len(rows), dtype=bool)
     if late.any():
         campaigns_late = sorted(map(str, pd.unique(key.to_numpy()[late])))
@@ -136,7 +136,7 @@ def experiment_table(
             f"The response window of {int(late.sum())} campaign row(s) (campaigns "
             f"{format_examples(campaigns_late, total=len(campaigns_late))}) ends after the data "
             f"({end}): their outcome is not known yet. Keep only campaigns with sent_at + "
-            f"{int(window_days)} days <= the end of the data, or pass observation_end=."
+            f"{window_days} days <= the end of the data, or pass observation_end=."
         )
     show = sys.stderr.isatty() if progress is None else bool(progress)
     parts: list[pd.DataFrame] = []
@@ -152,6 +152,6 @@ def experiment_table(
     X = X.loc[rows.index[rows.index.isin(X.index)]]  # in the order of the campaign rows
     X.attrs["n_without_history"] = int(len(rows) - len(X))
     kept = rows.loc[X.index]
-    y = campaign_responses(kept, transactions, window_days=int(window_days), outcome=outcome)
+    y = campaign_responses(kept, transactions, window_days=window_days, outcome=outcome)
     treatment = kept[C.OFFER_ID].astype("str").rename(C.OFFER_ID)
     return X, y, treatment
