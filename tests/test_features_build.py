@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -189,7 +190,60 @@ def test_rows_sort_by_customer_then_time_like_a_stable_lexsort(
 
     cust = np.array([c for c, _ in rows], dtype=np.int64)
     ts = np.array([t for _, t in rows], dtype=np.int64)
-    np.testing.assert_array_equal(_by_customer_then_time(cust, ts), np.lexsort((ts, cust)))
+    # nanosecond times (the general path), whole seconds (one packed key), and time-ordered rows
+    for times in (ts, ts * 10**9 + 1_700_000_000 * 10**9, np.sort(ts)):
+        np.testing.assert_array_equal(
+            _by_customer_then_time(cust, times), np.lexsort((times, cust))
+        )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([5, 2, 5, 9], dtype=np.int64),
+        np.array([-3, 7, -3, 0], dtype=np.int32),
+        np.array([2**40, 1, 2**40], dtype=np.int64),  # too wide a range for the lookup table
+        np.array([4, 4], dtype=np.uint16),
+        np.array([], dtype=np.int64),
+    ],
+)
+def test_integer_ids_are_coded_like_pandas_factorize(values: np.ndarray) -> None:
+    from loyalty_ml.features._prepared import _factorize_sorted
+
+    series = pd.Series(values)
+    codes, labels = _factorize_sorted(series)
+    expected_codes, expected_labels = pd.factorize(series, sort=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    pd.testing.assert_index_equal(labels, pd.Index(expected_labels))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 5)), min_size=1, max_size=50),
+    st.booleans(),
+)
+def test_distinct_codes_per_customer_agree_between_dense_and_sorted_counting(
+    rows: list[tuple[int, int]], dense: bool
+) -> None:
+    from loyalty_ml.features import _prepared
+
+    rows = sorted(rows, key=lambda r: r[0])
+    cust = pd.factorize(np.array([c for c, _ in rows]), sort=True)[0].astype(np.int64)
+    codes = np.array([k for _, k in rows], dtype=np.int32)
+    snap = SimpleNamespace(r_cust=cust, n_customers=int(cust.max()) + 1)
+    expected = pd.DataFrame({"c": cust, "k": codes})[codes >= 0].value_counts().sort_index()
+    original = _prepared._DENSE_CELLS_PER_ROW, _prepared._DENSE_MIN_CELLS
+    try:
+        # a dense table always, or never (the sorted keys)
+        _prepared._DENSE_CELLS_PER_ROW = 10**9 if dense else -1
+        _prepared._DENSE_MIN_CELLS = -1
+        who, code, count = _prepared.distinct_counts(snap, codes, 6)  # type: ignore[arg-type]
+        n = _prepared.n_distinct(snap, codes, 6)  # type: ignore[arg-type]
+    finally:
+        _prepared._DENSE_CELLS_PER_ROW, _prepared._DENSE_MIN_CELLS = original
+    assert list(zip(who, code, count, strict=True)) == [(c, k, v) for (c, k), v in expected.items()]
+    per_customer = expected.groupby(level="c").size().reindex(range(snap.n_customers), fill_value=0)
+    np.testing.assert_array_equal(n, per_customer.to_numpy(dtype=float))
 
 
 @pytest.mark.parametrize(
@@ -206,7 +260,8 @@ def test_coded_columns_match_pandas_factorize(values: object) -> None:
     from loyalty_ml.features._prepared import _sorted_codes
 
     series = pd.Series(values)
-    codes, labels = _sorted_codes(series)
+    perm = np.arange(len(series))[::-1]  # rows are taken in the sorted order
+    codes, labels = _sorted_codes(series, perm)
     expected_codes, expected_labels = pd.factorize(series, sort=True, use_na_sentinel=True)
-    np.testing.assert_array_equal(codes, expected_codes)
+    np.testing.assert_array_equal(codes, expected_codes[perm])
     assert list(labels) == list(expected_labels)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyalty_ml.features._prepared import Snapshot, distinct_counts, per_customer_sum
+from loyalty_ml.features._prepared import Snapshot, distinct_counts, n_distinct, per_customer_sum
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 
@@ -55,8 +55,7 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
             out["margin_rate"] = np.where(spend != 0, margin_sum / spend, np.nan)
     if C.PRODUCT_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.PRODUCT_ID]
-        who, _, _ = distinct_counts(snap, codes, len(labels))
-        out["n_products"] = np.bincount(who, minlength=n).astype("float64")
+        out["n_products"] = n_distinct(snap, codes, len(labels))
     if C.QUANTITY in snap.r_numeric:
         qty = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.QUANTITY]))
         out["items_per_order"] = qty / snap.c_n_orders

@@ -7,7 +7,12 @@ import re
 import numpy as np
 
 from loyalty_ml.exceptions import SchemaError
-from loyalty_ml.features._prepared import Prepared, Snapshot, distinct_counts, per_customer_sum
+from loyalty_ml.features._prepared import (
+    Prepared,
+    Snapshot,
+    n_distinct,
+    per_customer_sum,
+)
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 
@@ -60,7 +65,6 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     none of the customer's orders has a channel; channels outside the list count in the denominator
     only) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
     """
-    n = snap.n_customers
     out: dict[str, np.ndarray] = {}
     if C.CHANNEL in snap.r_codes and channels is not None:
         codes, labels = snap.r_codes[C.CHANNEL]
@@ -73,12 +77,10 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
             count = per_customer_sum(snap, snap.o_cust[order_channel == code])
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[channel_column(channel)] = np.where(total > 0, count / total, np.nan)
-        who, _, _ = distinct_counts(snap, codes, len(labels))
-        out["n_channels"] = np.bincount(who, minlength=n).astype("float64")
+        out["n_channels"] = n_distinct(snap, codes, len(labels))
     if C.STORE_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.STORE_ID]
-        who, _, _ = distinct_counts(snap, codes, len(labels))
-        out["n_stores"] = np.bincount(who, minlength=n).astype("float64")
+        out["n_stores"] = n_distinct(snap, codes, len(labels))
     return out
 
 
