@@ -1,7 +1,9 @@
 """Reason codes: why a customer is at risk, in words a marketer reads, from TreeSHAP values.
 
-The contributions are LightGBM's own TreeSHAP (``pred_contrib=True``) of the raw booster, in log-odds;
-calibration is a monotone map applied afterwards, so the ranking of reasons is the same. Wording is
+The contributions are LightGBM's own TreeSHAP (``pred_contrib=True``) of the raw booster, in log-odds,
+evaluated once per tree and decision pattern on large tables (:mod:`loyalty_ml.models._pattern_shap`:
+the same values, several times faster); calibration is a monotone map applied afterwards, so the
+ranking of reasons is the same. Wording is
 built column-wise with vectorised string operations (no Python loop over rows), so a million
 customers with three reasons each take seconds.
 """
@@ -81,8 +83,11 @@ def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.D
 def _contributions(model: ChurnModel, X: pd.DataFrame) -> np.ndarray:
     from sklearn.utils.validation import check_is_fitted
 
+    from loyalty_ml.models._pattern_shap import tree_shap
+
     check_is_fitted(model, "booster_")
-    return model._booster_predict(model._transform(X), pred_contrib=True)
+    matrix = model._transform(X)
+    return tree_shap(model.booster_, matrix, num_threads=model._threads(len(matrix)))
 
 
 def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int) -> pd.DataFrame:
