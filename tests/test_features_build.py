@@ -205,9 +205,11 @@ def test_rows_sort_by_customer_then_time_like_a_stable_lexsort(
         np.array([2**40, 1, 2**40], dtype=np.int64),  # too wide a range for the lookup table
         np.array([4, 4], dtype=np.uint16),
         np.array([], dtype=np.int64),
+        pd.array([3, None, 1, 3], dtype="Int64"),  # nullable: missing codes stay -1
+        pd.array([7, 2], dtype="UInt8"),
     ],
 )
-def test_integer_ids_are_coded_like_pandas_factorize(values: np.ndarray) -> None:
+def test_integer_ids_are_coded_like_pandas_factorize(values: object) -> None:
     from loyalty_ml.features._prepared import _factorize_sorted
 
     series = pd.Series(values)

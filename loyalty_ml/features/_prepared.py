@@ -222,7 +222,8 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     Integers of a small range (customer numbers, store numbers) are coded through a table of the
     values in use instead of a hash table and a sort of the labels: same result, a few times faster.
     """
-    array = values.to_numpy() if values.dtype.kind in "iu" else None
+    numpy_int = isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu"
+    array = values.to_numpy() if numpy_int else None  # nullable Int64 & co. go to pd.factorize
     if array is not None and len(array):
         low, high = array.min(), array.max()
         span = int(high) - int(low) + 1
