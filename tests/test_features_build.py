@@ -267,3 +267,52 @@ def test_coded_columns_match_pandas_factorize(values: object) -> None:
     expected_codes, expected_labels = pd.factorize(series, sort=True, use_na_sentinel=True)
     np.testing.assert_array_equal(codes, expected_codes[perm])
     assert list(labels) == list(expected_labels)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # customer
+            st.integers(0, 5),  # time (seconds)
+            st.one_of(st.none(), st.integers(0, 4)),  # order id, sometimes missing
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_orders_are_contiguous_runs_in_time_order(
+    rows: list[tuple[int, int, int | None]], text_ids: bool
+) -> None:
+    from loyalty_ml.features._prepared import prepare_transactions
+
+    cust = [c for c, _, _ in rows]
+    ids = [None if o is None else (f"inv{o}" if text_ids else o) for _, _, o in rows]
+    tx = pd.DataFrame(
+        {
+            "customer_id": cust,
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta([t for _, t, _ in rows], "s"),
+            "amount": np.arange(1.0, len(rows) + 1),  # identifies the row
+            "order_id": pd.Series(ids, dtype=object if text_ids else "Int64"),
+        }
+    )
+    p = prepare_transactions(tx)
+    source = tx.set_index("amount").loc[p.amount]
+    # one order = one (customer, order id); a line without an id is an order of its own
+    key = [
+        (c, o) if o is not None and not pd.isna(o) else ("row", a)
+        for c, o, a in zip(source["customer_id"], source["order_id"], p.amount, strict=True)
+    ]
+    runs = [key[i] for i in range(len(key)) if i == 0 or p.order[i] != p.order[i - 1]]
+    assert len(runs) == len(set(runs)), "an order's lines are not contiguous"
+    assert list(source["customer_id"]) == sorted(source["customer_id"])
+    frame = pd.DataFrame({"order": p.order, "ts": p.ts, "order_ts": p.order_ts, "cust": p.cust})
+    by_order = frame.groupby("order")
+    np.testing.assert_array_equal(frame["order_ts"], by_order["ts"].transform("min"))
+    assert (by_order["ts"].diff().dropna() >= 0).all(), "lines of an order out of time order"
+    first = by_order.first()
+    for _, orders in first.groupby("cust"):
+        assert orders["order_ts"].is_monotonic_increasing, "orders out of time order"
+    assert p.at_order_start is not None
+    np.testing.assert_array_equal(p.at_order_start, p.ts == p.order_ts)

@@ -173,34 +173,22 @@ def prepare_transactions(transactions: object) -> Prepared:
     ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
-    if C.ORDER_ID in tx.columns and len(tx):
-        # one order = one (customer, order_id); its time is its earliest line.
-        order_codes, _ = pd.factorize(tx[C.ORDER_ID], use_na_sentinel=True)
-        order_codes = order_codes.astype(np.int64, copy=False)
-        missing = order_codes < 0
-        if missing.any():  # a line without an order id is an order of its own
-            order_codes[missing] = order_codes.max() + 1 + np.flatnonzero(missing)
-        key = cust * (int(order_codes.max()) + 1) + order_codes
-        group, _ = pd.factorize(key)
-        first = np.full(group.max() + 1, np.iinfo(np.int64).max, dtype="int64")
-        np.minimum.at(first, group, ts)
-        order_ts = first[group]
-        perm = np.lexsort((ts, group, order_ts, cust))
-        group = group[perm]
-    else:
-        order_ts = ts
-        perm = _by_customer_then_time(cust, ts)
-        group = None
-
+    perm = _by_customer_then_time(cust, ts)
+    with_orders = C.ORDER_ID in tx.columns and len(tx) > 0
+    if with_orders:
+        # one order = one (customer, order_id); its time is its earliest line
+        perm, new = _orders_together(tx[C.ORDER_ID], cust, perm)
     cust, ts, amount = cust[perm], ts[perm], amount[perm]
-    order_ts = ts if group is None else order_ts[perm]
-    if group is None:
+    if not with_orders:  # an order is one (customer, time) pair
         new = np.ones(len(ts), dtype=bool)
         new[1:] = (cust[1:] != cust[:-1]) | (ts[1:] != ts[:-1])
-    else:
-        new = np.ones(len(ts), dtype=bool)
-        new[1:] = group[1:] != group[:-1]
     order = np.cumsum(new, dtype="int64")
+    if with_orders:  # an order's time is that of its first line
+        order_ts = ts[new][order - 1]
+        at_start: np.ndarray | None = ts == order_ts
+    else:
+        order_ts = ts
+        at_start = None  # every line is at its order's first instant
 
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     for column in _CODED:
@@ -211,9 +199,45 @@ def prepare_transactions(transactions: object) -> Prepared:
         for column in _NUMERIC
         if column in tx.columns
     }
-    # without order ids an order is one (customer, time) pair: every line is at its first instant
-    at_start = None if group is None else ts == order_ts
     return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric, at_start)
+
+
+def _orders_together(
+    order_ids: pd.Series, cust: np.ndarray, perm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine ``perm`` (rows by customer, then time) so that each order's lines are contiguous.
+
+    Orders come in the order of their first line, so by customer and then by the order's time, and
+    an order's lines keep their (time, row) order. Returns the new permutation and the flag of each
+    order's first row in it. A line without an order id is an order of its own. One sort of unique
+    keys (order's first position, position), not a multi-key lexsort.
+    """
+    codes, _ = _factorize_sorted(order_ids)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = codes.max() + 1 + np.flatnonzero(missing)
+    n_codes = int(codes.max()) + 1
+    low = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full(n_codes, -1, dtype=np.int64)
+    np.minimum.at(low, codes, cust)
+    np.maximum.at(high, codes, cust)
+    if bool(np.all(low >= high)):  # every order id belongs to one customer: it is the order
+        group = codes[perm]
+    else:  # an order id shared by customers: one order per (customer, order id)
+        group = pd.factorize(cust * n_codes + codes)[0][perm]
+    n = len(perm)
+    position = np.arange(n, dtype=np.int64)
+    first = np.full(int(group.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, group, position)  # where each order's first line sits
+    bits = max(n - 1, 1).bit_length()
+    key = first[group] << bits
+    key |= position
+    key.sort()
+    key &= (1 << bits) - 1
+    group = group[key]
+    new = np.ones(n, dtype=bool)
+    new[1:] = group[1:] != group[:-1]
+    return perm[key], new
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
