@@ -101,11 +101,15 @@ def worker(kind: str, n_rows: int) -> dict[str, object]:
     if kind == "features_sorted":
         # what validate_transactions hands over: rows in time order
         tx = tx.sort_values("timestamp", kind="stable", ignore_index=True)
+    if kind == "features_orders":
+        # order ids, as most real data has: a customer's lines of one day form one order
+        day = tx["timestamp"].dt.floor("D")
+        tx["order_id"] = pd.factorize(pd.MultiIndex.from_arrays([tx["customer_id"], day]))[0]
     as_of = START + pd.Timedelta(days=DAYS)
     t0 = time.perf_counter()
     if kind == "duckdb":
         rows, n_features = duckdb_rfm(tx, as_of)
-    elif kind in ("features", "features_sorted"):
+    elif kind in ("features", "features_sorted", "features_orders"):
         X = build_features(tx, as_of=as_of)
         rows, n_features = len(X), X.shape[1]
     else:
@@ -210,11 +214,13 @@ def main(argv: list[str] | None = None) -> None:
         for job in ([("duckdb", n)] if with_duckdb else []) + [("features", n)]
     ]
     jobs.append(("features_sorted", max(args.sizes)))
+    jobs.append(("features_orders", max(args.sizes)))
     jobs.append(("training_12", args.training_rows))
     labels = {
         "duckdb": "DuckDB core RFM {m}M",
         "features": "build_features {m}M",
         "features_sorted": "  same, rows in time order",
+        "features_orders": "  same, with order ids",
         "training_12": "training_table 12 cutoffs",
     }
     for kind, n in jobs:

@@ -263,7 +263,7 @@ def test_coded_columns_match_pandas_factorize(values: object) -> None:
 
     series = pd.Series(values)
     perm = np.arange(len(series))[::-1]  # rows are taken in the sorted order
-    codes, labels = _sorted_codes(series, perm)
+    codes, labels = _sorted_codes(series).taken(perm)
     expected_codes, expected_labels = pd.factorize(series, sort=True, use_na_sentinel=True)
     np.testing.assert_array_equal(codes, expected_codes[perm])
     assert list(labels) == list(expected_labels)

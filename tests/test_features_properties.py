@@ -151,3 +151,23 @@ def test_training_table_is_the_stack_of_cutoffs(tx: pd.DataFrame, days: list[int
     expected_y = pd.concat(labels, keys=sorted(cutoffs), names=["as_of", "customer_id"])
     pd.testing.assert_frame_equal(X, expected, check_index_type=False)
     pd.testing.assert_series_equal(y, expected_y, check_index_type=False)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tx=transactions(), drop_order_id=st.booleans())
+def test_two_threads_give_the_same_table_as_one(tx: pd.DataFrame, drop_order_id: bool) -> None:
+    """Big tables split the work over two threads; the result must not depend on it."""
+    from loyalty_ml.features import _parallel
+
+    if drop_order_id:
+        tx = tx.drop(columns="order_id")
+    tx = tx.assign(store_id=np.arange(len(tx)) % 3, quantity=1.0)
+    one = _features(tx)
+    original, cores = _parallel.PARALLEL_MIN_ROWS, _parallel._cores
+    try:
+        _parallel.PARALLEL_MIN_ROWS = 0
+        _parallel._cores = lambda: 2  # type: ignore[assignment]
+        two = _features(tx)
+    finally:
+        _parallel.PARALLEL_MIN_ROWS, _parallel._cores = original, cores
+    pd.testing.assert_frame_equal(one, two)

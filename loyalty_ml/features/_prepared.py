@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -173,32 +174,47 @@ def prepare_transactions(transactions: object) -> Prepared:
     ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
-    perm = _by_customer_then_time(cust, ts)
+    def column_values() -> tuple[dict[str, _Coded], dict[str, np.ndarray]]:
+        coded = {c: _sorted_codes(tx[c]) for c in _CODED if c in tx.columns}
+        numbers = {
+            c: _floats(tx[c], table=TABLE, column=c, allow_na=True)
+            for c in _NUMERIC
+            if c in tx.columns
+        }
+        return coded, numbers
+
+    perm, (coded, numbers) = run_both(
+        lambda: _by_customer_then_time(cust, ts), column_values, rows=len(tx)
+    )
     with_orders = C.ORDER_ID in tx.columns and len(tx) > 0
+    new = np.zeros(0, dtype=bool)
     if with_orders:
         # one order = one (customer, order_id); its time is its earliest line
         perm, new = _orders_together(tx[C.ORDER_ID], cust, perm)
-    cust, ts, amount = cust[perm], ts[perm], amount[perm]
-    if not with_orders:  # an order is one (customer, time) pair
-        new = np.ones(len(ts), dtype=bool)
-        new[1:] = (cust[1:] != cust[:-1]) | (ts[1:] != ts[:-1])
-    order = np.cumsum(new, dtype="int64")
-    if with_orders:  # an order's time is that of its first line
-        order_ts = ts[new][order - 1]
-        at_start: np.ndarray | None = ts == order_ts
-    else:
-        order_ts = ts
-        at_start = None  # every line is at its order's first instant
 
-    codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
-    for column in _CODED:
-        if column in tx.columns:
-            codes[column] = _sorted_codes(tx[column], perm)
-    numeric = {
-        column: _floats(tx[column], table=TABLE, column=column, allow_na=True)[perm]
-        for column in _NUMERIC
-        if column in tx.columns
-    }
+    def rows_and_orders() -> tuple[np.ndarray, ...]:
+        r_cust, r_ts, r_amount = cust[perm], ts[perm], amount[perm]
+        if with_orders:
+            starts = new
+        else:  # an order is one (customer, time) pair
+            starts = np.ones(len(r_ts), dtype=bool)
+            starts[1:] = (r_cust[1:] != r_cust[:-1]) | (r_ts[1:] != r_ts[:-1])
+        order = np.cumsum(starts, dtype="int64")
+        # an order's time is that of its first line
+        order_ts = r_ts[starts][order - 1] if with_orders else r_ts
+        return r_cust, r_ts, r_amount, order, order_ts
+
+    def other_columns() -> tuple[dict[str, tuple[np.ndarray, pd.Index]], dict[str, np.ndarray]]:
+        return (
+            {c: values.taken(perm) for c, values in coded.items()},
+            {c: values[perm] for c, values in numbers.items()},
+        )
+
+    (cust, ts, amount, order, order_ts), (codes, numeric) = run_both(
+        rows_and_orders, other_columns, rows=len(tx)
+    )
+    # without order ids every line is at its order's first instant
+    at_start = ts == order_ts if with_orders else None
     return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric, at_start)
 
 
@@ -261,22 +277,33 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64, copy=False), pd.Index(labels)
 
 
-def _sorted_codes(values: pd.Series, perm: np.ndarray) -> tuple[np.ndarray, pd.Index]:
-    """``pd.factorize(values, sort=True)`` as int32 codes, rows taken in ``perm`` order.
+@dataclass(frozen=True)
+class _Coded:
+    """A text-like column as codes: ``lookup[raw]`` (or ``raw``) are the sorted-label int32 codes."""
 
-    Categoricals reuse their own codes (gathered while still narrow, then relabelled).
-    """
+    raw: np.ndarray
+    lookup: np.ndarray | None
+    labels: pd.Index
+
+    def taken(self, perm: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+        """The codes of the rows in ``perm`` order (gathered while still narrow), and the labels."""
+        raw = self.raw[perm]
+        return (raw if self.lookup is None else self.lookup[raw]), self.labels
+
+
+def _sorted_codes(values: pd.Series) -> _Coded:
+    """``pd.factorize(values, sort=True)`` as int32 codes; categoricals reuse their own codes."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories
         used = np.zeros(len(categories) + 1, dtype=bool)  # last slot: missing (-1)
-        raw = values.cat.codes.to_numpy()[perm]
+        raw = values.cat.codes.to_numpy()
         used[raw] = True
         order = np.flatnonzero(used[:-1])  # the categories that occur, in category order
         lookup = np.full(len(categories) + 1, -1, dtype=np.int32)
         lookup[order] = np.arange(len(order), dtype=np.int32)
-        return lookup[raw], pd.Index(categories[order])
+        return _Coded(raw, lookup, pd.Index(categories[order]))
     codes, labels = _factorize_sorted(values)
-    return codes.astype(np.int32)[perm], labels
+    return _Coded(codes.astype(np.int32), None, labels)
 
 
 def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.features._parallel import run_both
 from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapshot
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.features.attributes import (
@@ -73,14 +74,25 @@ def features_at(inputs: Inputs, as_of: pd.Timestamp) -> pd.DataFrame:
     """The feature table of ``inputs`` at ``as_of`` (see :func:`build_features`)."""
     snap = snapshot(inputs.transactions, as_of.value)
     config = inputs.config
+
+    def timing() -> dict[str, np.ndarray]:  # RFM, rhythm and trends
+        rfm = rfm_features(snap, config)
+        return {
+            **rfm,
+            **rhythm_features(snap, rfm["recency_days"]),
+            **trend_features(snap, config),
+        }
+
+    def mix() -> dict[str, np.ndarray]:  # basket, channel and price
+        return {
+            **basket_features(snap, config),
+            **channel_features(snap, inputs.channels),
+            **price_features(snap),
+        }
+
     columns: dict[str, np.ndarray | pd.Categorical] = {}
-    rfm = rfm_features(snap, config)
-    columns.update(rfm)
-    columns.update(rhythm_features(snap, rfm["recency_days"]))
-    columns.update(trend_features(snap, config))
-    columns.update(basket_features(snap, config))
-    columns.update(channel_features(snap, inputs.channels))
-    columns.update(price_features(snap))
+    for part in run_both(timing, mix, rows=len(snap.r_cust)):
+        columns.update(part)
     if inputs.campaigns is not None:
         columns.update(campaign_features(snap, inputs.campaigns))
     if inputs.attributes is not None:
