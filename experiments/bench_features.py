@@ -2,8 +2,9 @@
 
 Each size runs in its own subprocess, so the peak memory reported is that run's maximum resident set
 size (``resource.getrusage(RUSAGE_SELF)`` in the subprocess), data generation included; the seconds
-are those of ``build_features`` (or ``training_table``) alone. Prints a table, then times
-``training_table`` with 12 monthly cut-offs over 2M rows, then reads Online Retail II from
+are those of ``build_features`` (or ``training_table``) alone. Prints a table (the largest size also
+with rows in time order, and with order ids: a customer's lines of one day form one order), then
+times ``training_table`` with 12 monthly cut-offs over 2M rows, then reads Online Retail II from
 ``../shared/data`` when present and prints the boundaries found and the feature table's shape.
 Results are logged to MLflow (``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``), experiment
 ``bench_features``.
