@@ -225,35 +225,42 @@ def _orders_together(
 
     Orders come in the order of their first line, so by customer and then by the order's time, and
     an order's lines keep their (time, row) order. Returns the new permutation and the flag of each
-    order's first row in it. A line without an order id is an order of its own. One sort of unique
-    keys (order's first position, position), not a multi-key lexsort.
+    order's first row in it. A line without an order id is an order of its own. When every order
+    is already one run (its lines share a time, as usual) ``perm`` is kept; otherwise one sort of
+    unique keys (order's first position, position) does it, not a multi-key lexsort.
     """
     codes, _ = _factorize_sorted(order_ids)
     missing = codes < 0
     if missing.any():
         codes[missing] = codes.max() + 1 + np.flatnonzero(missing)
-    n_codes = int(codes.max()) + 1
-    low = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
-    high = np.full(n_codes, -1, dtype=np.int64)
-    np.minimum.at(low, codes, cust)
-    np.maximum.at(high, codes, cust)
-    if bool(np.all(low >= high)):  # every order id belongs to one customer: it is the order
-        group = codes[perm]
-    else:  # an order id shared by customers: one order per (customer, order id)
-        group = pd.factorize(cust * n_codes + codes)[0][perm]
     n = len(perm)
     position = np.arange(n, dtype=np.int64)
-    first = np.full(int(group.max()) + 1, n, dtype=np.int64)
-    np.minimum.at(first, group, position)  # where each order's first line sits
+    group = codes[perm]
+    first = _first_positions(group, position)
+    in_order = cust[perm]
+    if not np.array_equal(in_order[first[group]], in_order):
+        # an order id shared by customers: one order per (customer, order id)
+        group = pd.factorize(cust * (int(codes.max()) + 1) + codes)[0][perm]
+        first = _first_positions(group, position)
+    new = np.ones(n, dtype=bool)
+    new[1:] = group[1:] != group[:-1]
+    if np.count_nonzero(new) == np.count_nonzero(first < n):
+        return perm, new  # every order is a single run already
     bits = max(n - 1, 1).bit_length()
     key = first[group] << bits
     key |= position
     key.sort()
     key &= (1 << bits) - 1
     group = group[key]
-    new = np.ones(n, dtype=bool)
     new[1:] = group[1:] != group[:-1]
     return perm[key], new
+
+
+def _first_positions(group: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Smallest position of each group value (``len(position)`` for values that never occur)."""
+    first = np.full(int(group.max()) + 1, len(position), dtype=np.int64)
+    np.minimum.at(first, group, position)
+    return first
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
