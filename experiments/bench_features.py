@@ -3,7 +3,8 @@
 Each size runs in its own subprocess, so the peak memory reported is that run's maximum resident set
 size (``resource.getrusage(RUSAGE_SELF)`` in the subprocess), data generation included; the seconds
 are those of ``build_features`` (or ``training_table``) alone. Prints a table (the largest size also
-with rows in time order, and with order ids: a customer's lines of one day form one order), then
+with rows in time order; with order ids, a customer's lines of one day forming one order; and with
+order ids, 20,000 product ids, a customers table and 2M campaign rows, every family on), then
 times ``training_table`` with 12 monthly cut-offs over 2M rows, then reads Online Retail II from
 ``../shared/data`` when present and prints the boundaries found and the feature table's shape.
 Results are logged to MLflow (``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``), experiment
@@ -94,6 +95,31 @@ def duckdb_rfm(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[int, int]:
     return len(out), out.shape[1] - 1
 
 
+def _customers_and_campaigns(tx: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A customers table (signup date, tier) and 2M campaign rows (20% redeemed) for ``tx``."""
+    rng = np.random.default_rng(2)
+    ids = np.unique(tx["customer_id"].to_numpy())
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_date": START - pd.to_timedelta(rng.integers(0, 1000, len(ids)), unit="D"),
+            "tier": pd.Categorical(rng.choice(["basic", "silver", "gold"], len(ids))),
+        }
+    )
+    n = 2_000_000
+    sent = START + pd.to_timedelta(rng.integers(0, DAYS * 86_400, n), unit="s")
+    redeemed = sent + pd.to_timedelta(rng.integers(3_600, 7 * 86_400, n), unit="s")
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": rng.choice(ids, n),
+            "offer_id": rng.choice(["control", "coupon", "points"], n),
+            "sent_at": sent,
+            "redeemed_at": redeemed.where(rng.random(n) < 0.2),
+        }
+    )
+    return customers, campaigns
+
+
 def worker(kind: str, n_rows: int) -> dict[str, object]:
     """One measurement, run in a subprocess; returns what the parent prints."""
     from loyalty_ml.features import build_features, training_table
@@ -102,16 +128,20 @@ def worker(kind: str, n_rows: int) -> dict[str, object]:
     if kind == "features_sorted":
         # what validate_transactions hands over: rows in time order
         tx = tx.sort_values("timestamp", kind="stable", ignore_index=True)
-    if kind == "features_orders":
+    customers = campaigns = None
+    if kind in ("features_orders", "features_full"):
         # order ids, as most real data has: a customer's lines of one day form one order
         day = tx["timestamp"].dt.floor("D")
         tx["order_id"] = pd.factorize(pd.MultiIndex.from_arrays([tx["customer_id"], day]))[0]
+    if kind == "features_full":
+        customers, campaigns = _customers_and_campaigns(tx)
+        tx["product_id"] = np.random.default_rng(1).integers(0, 20_000, len(tx))
     as_of = START + pd.Timedelta(days=DAYS)
     t0 = time.perf_counter()
     if kind == "duckdb":
         rows, n_features = duckdb_rfm(tx, as_of)
-    elif kind in ("features", "features_sorted", "features_orders"):
-        X = build_features(tx, as_of=as_of)
+    elif kind.startswith("features"):
+        X = build_features(tx, as_of=as_of, customers=customers, campaigns=campaigns)
         rows, n_features = len(X), X.shape[1]
     else:
         cutoffs = pd.date_range(START + pd.Timedelta(days=300), periods=12, freq="MS")
@@ -216,12 +246,14 @@ def main(argv: list[str] | None = None) -> None:
     ]
     jobs.append(("features_sorted", max(args.sizes)))
     jobs.append(("features_orders", max(args.sizes)))
+    jobs.append(("features_full", max(args.sizes)))
     jobs.append(("training_12", args.training_rows))
     labels = {
         "duckdb": "DuckDB core RFM {m}M",
         "features": "build_features {m}M",
         "features_sorted": "  same, rows in time order",
         "features_orders": "  same, with order ids",
+        "features_full": "  every family on",
         "training_12": "training_table 12 cutoffs",
     }
     for kind, n in jobs:
