@@ -99,3 +99,26 @@ def test_customers_indexed_by_customer_id_as_validate_customers_returns_them() -
     as_index = lml.build_features(data.transactions, as_of="2023-09-01", customers=customers)
     pd.testing.assert_frame_equal(as_column, as_index)
     assert "signup_tenure_days" in as_index.columns
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pd.Series(["gold", "basic", None, "silver", "gold"]),
+        pd.Series(pd.Categorical(["b", "a", None], categories=["c", "b", "a"])),
+        pd.Series([1, "1", None, 2], dtype=object),  # 1 and "1" read the same
+        pd.Series(["x", np.nan, "y"], dtype="string"),
+        pd.Series([], dtype=object),
+    ],
+)
+def test_text_attributes_are_categories_of_their_text(source: pd.Series) -> None:
+    from loyalty_ml.features.attributes import _as_feature
+
+    aligned = source.reindex([2, 0, 1, 99])  # 99: a customer missing from the table
+    got = _as_feature(source, aligned)
+    expected = pd.Categorical(
+        aligned.astype("string"), categories=sorted(source.dropna().astype(str).unique())
+    )
+    assert isinstance(got, pd.Categorical)
+    pd.testing.assert_index_equal(got.categories, expected.categories)
+    np.testing.assert_array_equal(got.codes, expected.codes)

@@ -233,15 +233,18 @@ def _orders_together(
     missing = codes < 0
     if missing.any():
         codes[missing] = codes.max() + 1 + np.flatnonzero(missing)
+    n_codes = int(codes.max()) + 1
+    low = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full(n_codes, -1, dtype=np.int64)
+    np.minimum.at(low, codes, cust)
+    np.maximum.at(high, codes, cust)
+    if bool(np.all(low >= high)):  # every order id belongs to one customer: it is the order
+        group = codes[perm]
+    else:  # an order id shared by customers: one order per (customer, order id)
+        group = pd.factorize(cust * n_codes + codes)[0][perm]
     n = len(perm)
     position = np.arange(n, dtype=np.int64)
-    group = codes[perm]
     first = _first_positions(group, position)
-    in_order = cust[perm]
-    if not np.array_equal(in_order[first[group]], in_order):
-        # an order id shared by customers: one order per (customer, order id)
-        group = pd.factorize(cust * (int(codes.max()) + 1) + codes)[0][perm]
-        first = _first_positions(group, position)
     new = np.ones(n, dtype=bool)
     new[1:] = group[1:] != group[:-1]
     if np.count_nonzero(new) == np.count_nonzero(first < n):

@@ -60,9 +60,18 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
 def _as_feature(source: pd.Series, aligned: pd.Series) -> np.ndarray | pd.Categorical:
     if pd.api.types.is_bool_dtype(source.dtype) or pd.api.types.is_numeric_dtype(source.dtype):
         return aligned.to_numpy(dtype="float64", na_value=np.nan)
-    # categories from the whole customers table, so every as_of and every cutoff has the same ones
-    categories = sorted(source.dropna().astype(str).unique())
-    return pd.Categorical(aligned.astype("string"), categories=categories)
+    # categories from the whole customers table, so every as_of and every cutoff has the same ones;
+    # a value's category is its text. Text is made once per distinct value, not once per customer.
+    distinct = pd.unique(source.dropna().to_numpy(dtype=object))
+    categories = sorted({str(value) for value in distinct})
+    position = {category: i for i, category in enumerate(categories)}
+    codes, values = pd.factorize(aligned.to_numpy(dtype=object))  # missing: -1
+    # the last slot answers code -1 (missing) with -1
+    lookup = np.array([position.get(str(value), -1) for value in values] + [-1], dtype=np.int64)
+    feature: pd.Categorical = pd.Categorical.from_codes(
+        lookup[codes], categories=pd.Index(categories)
+    )  # type: ignore[assignment]
+    return feature
 
 
 def prepare_attributes(

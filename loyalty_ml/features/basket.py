@@ -36,11 +36,13 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
             entropy = -np.bincount(who, weights=p * np.log(p), minlength=n)
             out["category_entropy"] = np.where(total > 0, entropy + 0.0, np.nan)
         if C.MARGIN in snap.r_numeric:
-            margin = np.nan_to_num(snap.r_numeric[C.MARGIN])
+            # margin rate of each category over every row before as_of (rows without one ignored)
+            rows = (codes, np.nan_to_num(snap.r_numeric[C.MARGIN]), snap.r_amount)
             valid = codes >= 0
+            coded, margin, amount = rows if bool(valid.all()) else (r[valid] for r in rows)
             k = len(labels)
-            cat_margin = np.bincount(codes[valid], weights=margin[valid], minlength=k)
-            cat_amount = np.bincount(codes[valid], weights=snap.r_amount[valid], minlength=k)
+            cat_margin = np.bincount(coded, weights=margin, minlength=k)
+            cat_amount = np.bincount(coded, weights=amount, minlength=k)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rate = np.where(cat_amount != 0, cat_margin / cat_amount, np.nan)
             high = np.zeros(k + 1, dtype=bool)  # last slot: missing category, never high
