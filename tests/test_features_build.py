@@ -234,15 +234,20 @@ def test_distinct_codes_per_customer_agree_between_dense_and_sorted_counting(
     codes = np.array([k for _, k in rows], dtype=np.int32)
     snap = SimpleNamespace(r_cust=cust, n_customers=int(cust.max()) + 1)
     expected = pd.DataFrame({"c": cust, "k": codes})[codes >= 0].value_counts().sort_index()
-    original = _prepared._DENSE_CELLS_PER_ROW, _prepared._DENSE_MIN_CELLS
+    original = _prepared._DENSE_CELLS_PER_ROW, _prepared._DENSE_MIN_CELLS, _prepared._INT32_KEYS
     try:
-        # a dense table always, or never (the sorted keys)
+        # a dense table always, or never (sorted keys, in blocks of 2 customers for n_distinct)
         _prepared._DENSE_CELLS_PER_ROW = 10**9 if dense else -1
         _prepared._DENSE_MIN_CELLS = -1
+        _prepared._INT32_KEYS = 12
         who, code, count = _prepared.distinct_counts(snap, codes, 6)  # type: ignore[arg-type]
         n = _prepared.n_distinct(snap, codes, 6)  # type: ignore[arg-type]
     finally:
-        _prepared._DENSE_CELLS_PER_ROW, _prepared._DENSE_MIN_CELLS = original
+        (
+            _prepared._DENSE_CELLS_PER_ROW,
+            _prepared._DENSE_MIN_CELLS,
+            _prepared._INT32_KEYS,
+        ) = original
     assert list(zip(who, code, count, strict=True)) == [(c, k, v) for (c, k), v in expected.items()]
     per_customer = expected.groupby(level="c").size().reindex(range(snap.n_customers), fill_value=0)
     np.testing.assert_array_equal(n, per_customer.to_numpy(dtype=float))
@@ -280,21 +285,28 @@ def test_coded_columns_match_pandas_factorize(values: object) -> None:
         min_size=1,
         max_size=40,
     ),
-    st.booleans(),
+    st.sampled_from(["text", "nullable", "numpy"]),
 )
 def test_orders_are_contiguous_runs_in_time_order(
-    rows: list[tuple[int, int, int | None]], text_ids: bool
+    rows: list[tuple[int, int, int | None]], id_kind: str
 ) -> None:
     from loyalty_ml.features._prepared import prepare_transactions
 
     cust = [c for c, _, _ in rows]
-    ids = [None if o is None else (f"inv{o}" if text_ids else o) for _, _, o in rows]
+    if id_kind == "numpy":  # plain integers cannot be missing: a fresh id per such line
+        ids = pd.Series([100 + i if o is None else o for i, (_, _, o) in enumerate(rows)])
+    else:
+        text = id_kind == "text"
+        ids = pd.Series(
+            [None if o is None else (f"inv{o}" if text else o) for _, _, o in rows],
+            dtype=object if text else "Int64",
+        )
     tx = pd.DataFrame(
         {
             "customer_id": cust,
             "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta([t for _, t, _ in rows], "s"),
             "amount": np.arange(1.0, len(rows) + 1),  # identifies the row
-            "order_id": pd.Series(ids, dtype=object if text_ids else "Int64"),
+            "order_id": ids,
         }
     )
     p = prepare_transactions(tx)

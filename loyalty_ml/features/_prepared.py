@@ -39,6 +39,8 @@ _NUMERIC = (C.QUANTITY, C.DISCOUNT, C.MARGIN)
 #: distinct_counts counts pairs in a dense customers x labels table up to this many cells per row.
 _DENSE_CELLS_PER_ROW = 2
 _DENSE_MIN_CELLS = 1 << 16
+#: n_distinct sorts (customer, code) keys as int32: at most this many keys per block of customers.
+_INT32_KEYS = np.iinfo(np.int32).max - 1
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,9 @@ def _orders_together(
     is already one run (its lines share a time, as usual) ``perm`` is kept; otherwise one sort of
     unique keys (order's first position, position) does it, not a multi-key lexsort.
     """
-    codes, _ = _factorize_sorted(order_ids)
+    codes = _small_int_codes(order_ids)
+    if codes is None:
+        codes = pd.factorize(order_ids, use_na_sentinel=True)[0].astype(np.int64, copy=False)
     missing = codes < 0
     if missing.any():
         codes[missing] = codes.max() + 1 + np.flatnonzero(missing)
@@ -266,23 +270,30 @@ def _first_positions(group: np.ndarray, position: np.ndarray) -> np.ndarray:
     return first
 
 
+def _small_int_codes(values: pd.Series) -> np.ndarray | None:
+    """``values - min`` as int64 codes for integers of a small range (no hashing), else None."""
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu") or len(values) == 0:
+        return None
+    array = values.to_numpy()
+    low = array.min()
+    if int(array.max()) - int(low) >= max(4 * len(array), 1 << 16):
+        return None
+    return (array - low).astype(np.int64, copy=False)
+
+
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(values, sort=True)`` with int64 codes (-1 = missing).
 
     Integers of a small range (customer numbers, store numbers) are coded through a table of the
     values in use instead of a hash table and a sort of the labels: same result, a few times faster.
     """
-    numpy_int = isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu"
-    array = values.to_numpy() if numpy_int else None  # nullable Int64 & co. go to pd.factorize
-    if array is not None and len(array):
-        low, high = array.min(), array.max()
-        span = int(high) - int(low) + 1
-        if span <= max(4 * len(array), 1 << 16):
-            offset = (array - low).astype(np.int64, copy=False)
-            used = np.bincount(offset, minlength=span) > 0
-            lookup = np.cumsum(used, dtype=np.int64) - 1
-            in_use = (np.flatnonzero(used) + int(low)).astype(array.dtype)
-            return lookup[offset], pd.Index(in_use)
+    offset = _small_int_codes(values)  # nullable Int64 & co. go to pd.factorize
+    if offset is not None:
+        low = values.min()
+        used = np.bincount(offset) > 0
+        lookup = np.cumsum(used, dtype=np.int64) - 1
+        in_use = (np.flatnonzero(used) + int(low)).astype(values.to_numpy().dtype)
+        return lookup[offset], pd.Index(in_use)
     codes, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), pd.Index(labels)
 
@@ -433,9 +444,21 @@ def n_distinct(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:
     if counts is not None:
         used = counts.reshape(snap.n_customers, width) > 0
         return used.sum(axis=1).astype("float64")
-    key = _sorted_pair_keys(snap, codes, width)
-    who = key[_run_starts(key)] // key.dtype.type(width)
-    return np.bincount(who, minlength=snap.n_customers).astype("float64")
+    # sort (customer, code) keys as int32, a block of customers at a time when they would not fit
+    cust, code = _valid_rows(snap, codes)
+    per_block = max(_INT32_KEYS // width, 1)
+    firsts = np.arange(0, snap.n_customers, per_block)
+    bounds = np.searchsorted(cust, np.append(firsts, snap.n_customers))
+    out = np.zeros(snap.n_customers)
+    for first, start, stop in zip(firsts, bounds[:-1], bounds[1:], strict=True):
+        key = (cust[start:stop] - first).astype(np.int32)
+        key *= np.int32(width)
+        key += code[start:stop].astype(np.int32, copy=False)
+        key.sort()
+        who = key[_run_starts(key)] // np.int32(width)
+        size = min(per_block, len(out) - int(first))
+        out[first : first + size] += np.bincount(who, minlength=size)
+    return out
 
 
 def _valid_rows(snap: Snapshot, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
