@@ -12,6 +12,7 @@ timestamp) pair. An order's time is the time of its first line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +40,7 @@ _NUMERIC = (C.QUANTITY, C.DISCOUNT, C.MARGIN)
 #: distinct_counts counts pairs in a dense customers x labels table up to this many cells per row.
 _DENSE_CELLS_PER_ROW = 2
 _DENSE_MIN_CELLS = 1 << 16
-#: n_distinct sorts (customer, code) keys as int32: at most this many keys per block of customers.
+#: (customer, code) keys are sorted as int32: customers x labels per block of customers at most.
 _INT32_KEYS = np.iinfo(np.int32).max - 1
 
 
@@ -231,8 +232,10 @@ def _orders_together(
     is already one run (its lines share a time, as usual) ``perm`` is kept; otherwise one sort of
     unique keys (order's first position, position) does it, not a multi-key lexsort.
     """
-    codes = _small_int_codes(order_ids)
-    if codes is None:
+    small = _small_int_codes(order_ids)
+    if small is not None:
+        codes = small[0]
+    else:
         codes = pd.factorize(order_ids, use_na_sentinel=True)[0].astype(np.int64, copy=False)
     missing = codes < 0
     if missing.any():
@@ -270,15 +273,15 @@ def _first_positions(group: np.ndarray, position: np.ndarray) -> np.ndarray:
     return first
 
 
-def _small_int_codes(values: pd.Series) -> np.ndarray | None:
-    """``values - min`` as int64 codes for integers of a small range (no hashing), else None."""
+def _small_int_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
+    """``(values - low, low)``, int64 codes for integers of a small range (no hashing), else None."""
     if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu") or len(values) == 0:
         return None
     array = values.to_numpy()
     low = array.min()
     if int(array.max()) - int(low) >= max(4 * len(array), 1 << 16):
         return None
-    return (array - low).astype(np.int64, copy=False)
+    return (array - low).astype(np.int64, copy=False), int(low)
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -287,12 +290,12 @@ def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     Integers of a small range (customer numbers, store numbers) are coded through a table of the
     values in use instead of a hash table and a sort of the labels: same result, a few times faster.
     """
-    offset = _small_int_codes(values)  # nullable Int64 & co. go to pd.factorize
-    if offset is not None:
-        low = values.min()
+    small = _small_int_codes(values)  # nullable Int64 & co. go to pd.factorize
+    if small is not None:
+        offset, low = small
         used = np.bincount(offset) > 0
         lookup = np.cumsum(used, dtype=np.int64) - 1
-        in_use = (np.flatnonzero(used) + int(low)).astype(values.to_numpy().dtype)
+        in_use = (np.flatnonzero(used) + low).astype(values.to_numpy().dtype)
         return lookup[offset], pd.Index(in_use)
     codes, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), pd.Index(labels)
@@ -331,19 +334,15 @@ def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """``np.lexsort((ts, cust))``: rows by customer, then time, ties in row order; 2-3x faster.
 
     Rows already in time order (as validate_transactions returns them) need only be grouped by
-    customer: the unique keys customer x rows + row are sorted themselves (a vectorised sort, unlike
-    ``argsort``) and ``key % rows`` reads the row back. Otherwise, when the times are whole seconds
-    and customer and second fit in one int64 together, one stable argsort of that key does it.
+    customer (:func:`_stable_by_customer`). Otherwise, when the times are whole seconds and customer
+    and second fit in one int64 together, one stable argsort of that key does it; else the rows are
+    put in time order first, then grouped by customer.
     """
     n = len(ts)
     if n == 0 or n > 3_000_000_000:
         return np.lexsort((ts, cust))
     if bool(np.all(ts[1:] >= ts[:-1])):
-        key = cust * np.int64(n)
-        key += np.arange(n, dtype=np.int64)
-        key.sort()
-        np.remainder(key, n, out=key)
-        return key
+        return _stable_by_customer(cust)
     offset = ts - ts.min()
     seconds = offset // 10**9
     time_bits = max(int(seconds.max()), 1).bit_length()
@@ -353,11 +352,21 @@ def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
         seconds |= cust << time_bits
         return np.argsort(seconds, kind="stable")
     by_time = np.argsort(ts, kind="stable")
-    key = cust[by_time] * np.int64(n)
+    return by_time[_stable_by_customer(cust[by_time])]
+
+
+def _stable_by_customer(cust: np.ndarray) -> np.ndarray:
+    """``np.argsort(cust, kind="stable")``, faster.
+
+    The unique keys customer x rows + position are sorted themselves (a vectorised sort, unlike
+    ``argsort``) and ``key % rows`` reads the position back.
+    """
+    n = len(cust)
+    key = cust * np.int64(n)
     key += np.arange(n, dtype=np.int64)
     key.sort()
     np.remainder(key, n, out=key)
-    return by_time[key]
+    return key
 
 
 def _starts(flags_new: np.ndarray) -> np.ndarray:
@@ -431,10 +440,18 @@ def distinct_counts(
     if counts is not None:
         pairs = np.flatnonzero(counts)
         return pairs // width, pairs % width, counts[pairs]
-    key = _sorted_pair_keys(snap, codes, width)
-    first = np.flatnonzero(_run_starts(key))
-    pairs = key[first].astype(np.int64)
-    return pairs // width, pairs % width, np.diff(np.append(first, len(key)))
+    who, code, count = [], [], []
+    for first, key in _sorted_pair_keys(snap, codes, width):
+        starts = np.flatnonzero(_run_starts(key))
+        pairs = key[starts]
+        who.append(pairs // width + first)
+        code.append(pairs % width)
+        count.append(np.diff(np.append(starts, len(key))))
+    return (
+        np.concatenate(who).astype(np.int64),
+        np.concatenate(code).astype(np.int64),
+        np.concatenate(count),
+    )
 
 
 def n_distinct(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:
@@ -444,20 +461,10 @@ def n_distinct(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:
     if counts is not None:
         used = counts.reshape(snap.n_customers, width) > 0
         return used.sum(axis=1).astype("float64")
-    # sort (customer, code) keys as int32, a block of customers at a time when they would not fit
-    cust, code = _valid_rows(snap, codes)
-    per_block = max(_INT32_KEYS // width, 1)
-    firsts = np.arange(0, snap.n_customers, per_block)
-    bounds = np.searchsorted(cust, np.append(firsts, snap.n_customers))
     out = np.zeros(snap.n_customers)
-    for first, start, stop in zip(firsts, bounds[:-1], bounds[1:], strict=True):
-        key = (cust[start:stop] - first).astype(np.int32)
-        key *= np.int32(width)
-        key += code[start:stop].astype(np.int32, copy=False)
-        key.sort()
+    for first, key in _sorted_pair_keys(snap, codes, width):
         who = key[_run_starts(key)] // np.int32(width)
-        size = min(per_block, len(out) - int(first))
-        out[first : first + size] += np.bincount(who, minlength=size)
+        out[first : first + int(who.max(initial=-1)) + 1] += np.bincount(who)
     return out
 
 
@@ -480,15 +487,25 @@ def _dense_pair_counts(snap: Snapshot, codes: np.ndarray, width: int) -> np.ndar
     return np.bincount(cust * width + code, minlength=cells)
 
 
-def _sorted_pair_keys(snap: Snapshot, codes: np.ndarray, width: int) -> np.ndarray:
-    """Sorted keys customer x width + code of the rows with a code (int32 when they fit)."""
+def _sorted_pair_keys(
+    snap: Snapshot, codes: np.ndarray, width: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Sorted int32 keys (customer - first) x width + code of the rows with a code, by blocks.
+
+    Yields ``(first, keys)`` for blocks of customers small enough for the keys to fit in int32 (one
+    block unless customers x labels passes ``_INT32_KEYS``); rows come sorted by customer, so a
+    block of customers is a slice of rows.
+    """
     cust, code = _valid_rows(snap, codes)
-    dtype = np.int32 if snap.n_customers * width < np.iinfo(np.int32).max else np.int64
-    key: np.ndarray = cust.astype(dtype)
-    key *= width
-    key += code.astype(dtype, copy=False)
-    key.sort()
-    return key
+    per_block = max(_INT32_KEYS // width, 1)
+    firsts = np.arange(0, snap.n_customers, per_block)
+    bounds = np.searchsorted(cust, np.append(firsts, snap.n_customers))
+    for first, start, stop in zip(firsts.tolist(), bounds[:-1], bounds[1:], strict=True):
+        key = (cust[start:stop] - first).astype(np.int32)
+        key *= np.int32(width)
+        key += code[start:stop].astype(np.int32, copy=False)
+        key.sort()
+        yield first, key
 
 
 def _run_starts(key: np.ndarray) -> np.ndarray:

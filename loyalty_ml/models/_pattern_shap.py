@@ -77,6 +77,7 @@ class _Tree:
 
     @property
     def features(self) -> list[int]:
+        """The features the tree splits on (their columns are the only ones it gives values to)."""
         return sorted({split.feature for split in self.splits})
 
 
@@ -164,6 +165,7 @@ def pattern_values(
     # per tree: the values of each pattern met so far, and which patterns those are
     tables = [np.zeros((len(t.leaf_of_pattern), width)) for t in trees]
     known = [np.zeros(len(t.leaf_of_pattern), dtype=bool) for t in trees]
+    columns_of = [[*t.features, width - 1] for t in trees]  # its features and the expected value
     out = np.empty((len(matrix), width))
     for start in range(0, len(matrix), BLOCK_ROWS):
         block = matrix[start : start + BLOCK_ROWS]
@@ -194,7 +196,7 @@ def pattern_values(
                     num_iteration=1,
                 )
                 known[t][new] = True
-            for column in [*tree.features, width - 1]:
+            for column in columns_of[t]:
                 total[column] += tables[t][bits, column]
         out[start : start + len(block)] = total.T
     check = np.random.default_rng(0).choice(len(matrix), size=min(CHECK_ROWS, len(matrix)))
