@@ -7,7 +7,7 @@ model's trees have 6 splits: a million rows fall into a few dozen patterns per t
 we compute every row's pattern with numpy, ask LightGBM's own TreeSHAP for one representative row
 per pattern and that tree alone (``start_iteration=t, num_iteration=1``), and add the pattern's
 values to the rows. Same numbers as ``pred_contrib=True`` (up to the order of float additions),
-about 3x faster on 2 cores.
+4-5x faster on 2 cores (250k rows x 333 trees: 3.7 s instead of 18.5 s).
 
 The split decisions are a re-implementation of LightGBM's ``NumericalDecision`` and
 ``CategoricalDecision``, so every call checks itself: the leaf each row reaches under our decisions
