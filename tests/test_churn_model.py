@@ -147,6 +147,62 @@ def test_calibration_on_latest_cutoff_fixes_drift_in_base_rate() -> None:
     assert brier_cal < brier_raw
 
 
+def _date_confounded_table(seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Churn driven by recency within each cutoff; a season moves every customer's risk at once, and
+    ``tenure_days`` (counted from the start of the data) grows with the date, so across cutoffs it
+    tracks the season without driving anyone's churn."""
+    X, _ = make_table(n_customers=2000, n_cutoffs=5, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    step = X.index.get_level_values(C.AS_OF).month.to_numpy() - 1
+    X = X.assign(tenure_days=30.0 * step + rng.uniform(0, 30, len(X)))
+    season = np.array([-1.5, -0.5, 0.5, 1.5, -1.5])[step]
+    logit = (X["recency_days"] - 100) / 30 + season
+    y = pd.Series((rng.uniform(size=len(X)) < 1 / (1 + np.exp(-logit))).astype(int), index=X.index)
+    return X, y.rename(C.CHURNED)
+
+
+def test_cutoff_offsets_keep_the_season_out_of_date_like_features() -> None:
+    X, y = _date_confounded_table()
+    train = X.index.get_level_values(C.AS_OF) < X.index.get_level_values(C.AS_OF).max()
+    share = {}
+    for offsets in (True, False):
+        model = ChurnModel(**FAST, cutoff_offsets=offsets).fit(X[train], y[train])
+        assert model.validation_["cutoff_offsets"] is offsets
+        importance = model.shap_values(X[~train]).abs().mean()
+        share[offsets] = importance["tenure_days"] / importance.sum()
+    # without offsets the trees explain the season with tenure; with them, tenure is near-useless
+    assert share[False] > 0.3
+    assert share[True] < 0.1
+
+
+def test_cutoff_offsets_start_from_the_pooled_rate_and_shap_still_adds_up(table) -> None:
+    X, y = table
+    model = ChurnModel(**FAST).fit(X, y)
+    rate = (y.sum() + 1) / (len(y) + 2)
+    assert model.base_score_ == pytest.approx(np.log(rate / (1 - rate)))
+    shap = model.shap_values(X.iloc[:50])
+    raw = model.predict_proba_uncalibrated(X.iloc[:50])
+    total = shap.sum(axis=1) + shap.attrs["expected_value"]
+    np.testing.assert_allclose(total, np.log(raw / (1 - raw)), atol=1e-6)
+
+
+def test_no_offsets_without_cutoffs_or_when_switched_off(table) -> None:
+    X, y = table
+    plain = ChurnModel(**FAST).fit(X.reset_index(drop=True), y.reset_index(drop=True))
+    off = ChurnModel(**FAST, cutoff_offsets=False).fit(X, y)
+    for model in (plain, off):
+        assert model.base_score_ == 0.0
+        assert model.validation_["cutoff_offsets"] is False
+
+
+def test_model_pickled_before_offsets_still_predicts(table, fitted) -> None:
+    X, _ = table
+    old = pickle.loads(pickle.dumps(ChurnModel(**FAST, cutoff_offsets=False).fit(*table)))
+    expected = old.predict_proba(X)
+    del old.base_score_  # what a model saved by an earlier release looks like
+    np.testing.assert_allclose(old.predict_proba(X), expected)
+
+
 def test_tiny_data_skips_holdout_and_calibration() -> None:
     X = pd.DataFrame({"a": np.arange(20.0)})
     y = pd.Series(np.r_[np.zeros(10), np.ones(10)].astype(int))
@@ -238,6 +294,7 @@ def test_not_fitted_raises(table) -> None:
         ),
         ({"refit": "yes"}, "'refit' parameter of ChurnModel must be True, False or 'auto'"),
         ({"horizon_days": 0}, "'horizon_days' parameter of ChurnModel must be an int >= 1"),
+        ({"cutoff_offsets": "yes"}, "'cutoff_offsets' parameter of ChurnModel must be True or"),
     ],
 )
 def test_bad_parameters_raise_config_error(table, params, message) -> None:

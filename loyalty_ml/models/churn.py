@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -31,6 +32,12 @@ from loyalty_ml.models._churn_encoding import (
     monotone_constraints,
     typical_values,
 )
+from loyalty_ml.models._cutoff_offsets import (
+    conditional_intercepts,
+    cutoff_codes,
+    log_odds,
+    rate_intercepts,
+)
 from loyalty_ml.models._split import stratified_holdout_mask, time_split
 
 if TYPE_CHECKING:
@@ -48,11 +55,20 @@ _AUTO_BAGGING_ROWS = 500_000
 _AUTO_REFIT_MAX_ROWS = 1_000_000
 
 
+def _subset(full: lgb.Dataset, rows: np.ndarray, offsets: np.ndarray | None) -> lgb.Dataset:
+    """Rows of the binned dataset, with their starting scores."""
+    part = full.subset(rows.tolist())
+    if offsets is not None:
+        part.construct().set_init_score(offsets[rows])
+    return part
+
+
 class ChurnModel(ClassifierMixin, BaseEstimator):
     """Gradient-boosted churn classifier (LightGBM) with calibrated probabilities.
 
     Fitting, in order:
 
+    0. Give each training cutoff its own intercept (see ``cutoff_offsets``).
     1. Hold out data. When ``X`` is indexed by ``(as_of, customer_id)`` (what
        :func:`loyalty_ml.features.training_table` returns) and has more than ``n_validation_cutoffs``
        cutoffs, the latest ``n_validation_cutoffs`` cutoffs are held out: time-aware. Training
@@ -110,6 +126,16 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Constrain the risk to rise with ``recency_days``, ``days_overdue`` and ``overdue_ratio`` and
         to fall with ``n_orders`` and ``n_orders_{w}d``: directions true for any retailer, which keep
         the model sensible on small data.
+    cutoff_offsets : bool
+        When ``X`` has an ``as_of`` level with two or more cutoffs, start each row's boosting from the
+        log-odds of its cutoff's churn rate (LightGBM's ``init_score``). The trees then learn who
+        churns more than others *at the same date*, not how dates differ: seasons and campaigns
+        move every customer's risk at once, and features that grow with the date (``tenure_days``
+        counted from the start of the data, cumulative spend) would otherwise learn those moves
+        and carry them into the future. Raw probabilities are taken at the pooled churn rate of the
+        training table (``base_score_``), and the calibration on the latest cutoff(s) sets the level.
+        On Online Retail II this raised the pooled ROC AUC over three test months from 0.718 to
+        0.726 and lowered ECE from 0.047 to 0.040 (``experiments/bench_churn.py``).
     refit : bool or "auto"
         Refit on all rows with the best iteration count after early stopping. ``"auto"`` refits up to
         1,000,000 rows; above that the hold-out adds little and the refit would double the time.
@@ -135,6 +161,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Median of each numeric feature at fit (for the wording of reason codes).
     booster_ : lightgbm.Booster
         The final booster.
+    base_score_ : float
+        Log-odds added to the booster's raw score: the training table's pooled churn rate when the
+        trees were fitted on per-cutoff offsets, else 0 (LightGBM's own starting score is in the trees).
     best_iteration_ : int
         Number of trees in the final booster.
     calibration_ : str
@@ -174,6 +203,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         n_validation_cutoffs: int = 1,
         horizon_days: int = 90,
         monotone: bool = True,
+        cutoff_offsets: bool = True,
         refit: bool | Literal["auto"] = "auto",
         threshold: float = 0.5,
         random_state: int | np.random.RandomState | None = None,
@@ -195,6 +225,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.n_validation_cutoffs = n_validation_cutoffs
         self.horizon_days = horizon_days
         self.monotone = monotone
+        self.cutoff_offsets = cutoff_offsets
         self.refit = refit
         self.threshold = threshold
         self.random_state = random_state
@@ -242,10 +273,15 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
         self.calibration_ = "none"
         self.calibrator_: Calibrator | None = None
+        codes = cutoff_codes(index) if self.cutoff_offsets and index is not None else None
+        offsets = None if codes is None else rate_intercepts(codes, target)[codes]
+        self.base_score_ = 0.0 if codes is None else float(log_odds(target.sum(), target.size))
+        self.validation_["cutoff_offsets"] = codes is not None
         # Bin the features once; the training part, the hold-out and the refit are subsets of it.
         full = lgb.Dataset(
             matrix,
             label=target,
+            init_score=offsets,
             categorical_feature=categorical,
             params=params,
             free_raw_data=True,
@@ -260,9 +296,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         train_rows, held_rows = np.flatnonzero(training), np.flatnonzero(holdout)
         booster = self._train(
             params,
-            full.subset(train_rows.tolist()),
+            _subset(full, train_rows, offsets),
             self.n_estimators,
-            valid=full.subset(held_rows.tolist()),
+            valid=_subset(full, held_rows, offsets),
         )
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         raw = self._booster_predict(matrix[held_rows], booster=booster, num_iteration=best)
@@ -273,6 +309,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         refit = self.refit if self.refit != "auto" else n_rows <= _AUTO_REFIT_MAX_ROWS
         self.validation_["refit"] = bool(refit)
         if refit:
+            if codes is not None:
+                # The early-stopped trees rank customers within a cutoff; given them, solve each
+                # cutoff's own intercept for the refit to start from (see _cutoff_offsets).
+                trees = booster.predict(
+                    matrix, raw_score=True, num_iteration=best, num_threads=self._threads(n_rows)
+                )
+                full.set_init_score(conditional_intercepts(np.asarray(trees), codes, target)[codes])
             booster = self._train(params, full, best)
         elif booster.current_iteration() != best:
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
@@ -304,6 +347,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                     f"The {name!r} parameter of ChurnModel must be in (0, 1]{extra.get(name, '')}. "
                     f"Got {value!r} instead."
                 )
+        if not isinstance(self.cutoff_offsets, bool | np.bool_):
+            raise ConfigError(
+                "The 'cutoff_offsets' parameter of ChurnModel must be True or False. "
+                f"Got {self.cutoff_offsets!r} instead."
+            )
         if self.refit not in (True, False, "auto"):
             raise ConfigError(
                 f"The 'refit' parameter of ChurnModel must be True, False or 'auto'. Got {self.refit!r} instead."
@@ -409,17 +457,19 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """P(churn) of the raw booster, before calibration, shape ``(n_rows,)``."""
+        """P(churn) of the raw booster (plus ``base_score_``), before calibration, shape ``(n_rows,)``."""
         check_is_fitted(self, "booster_")
         return self._booster_predict(self._transform(X))
 
     def _booster_predict(
         self, matrix: np.ndarray, *, booster: lgb.Booster | None = None, **kwargs: Any
     ) -> np.ndarray:
-        """Run the booster on an encoded matrix (``pred_contrib=True`` gives TreeSHAP values)."""
+        """Raw P(churn) of the booster on an encoded matrix, at the pooled level (``base_score_``)."""
         booster = self.booster_ if booster is None else booster
         threads = self._threads(matrix.shape[0])
-        return np.asarray(booster.predict(matrix, num_threads=threads, **kwargs), dtype=np.float64)
+        raw = booster.predict(matrix, num_threads=threads, raw_score=True, **kwargs)
+        # models pickled before cutoff offsets existed have no base_score_
+        return expit(np.asarray(raw, dtype=np.float64) + getattr(self, "base_score_", 0.0))
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Class labels: ``classes_[1]`` where P(churn) >= ``threshold``."""

@@ -31,12 +31,14 @@ _CHUNK_ROWS = 250_000
 def shap_frame(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     """TreeSHAP contributions of every feature, indexed like ``X`` (log-odds of the raw booster).
 
-    The expected value (the bias term) is in ``result.attrs["expected_value"]``; each row's
-    contributions plus the expected value equal the raw booster's log-odds for that row.
+    The expected value (the bias term, plus the model's ``base_score_``) is in
+    ``result.attrs["expected_value"]``; each row's contributions plus the expected value equal the
+    log-odds of ``predict_proba_uncalibrated`` for that row.
     """
     contrib = _contributions(model, X)
     out = pd.DataFrame(contrib[:, :-1], index=X.index, columns=list(model._names()))
-    out.attrs["expected_value"] = float(contrib[0, -1]) if len(contrib) else float("nan")
+    bias = float(contrib[0, -1]) if len(contrib) else float("nan")
+    out.attrs["expected_value"] = bias + getattr(model, "base_score_", 0.0)
     return out
 
 
