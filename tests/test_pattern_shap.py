@@ -68,7 +68,7 @@ def test_big_trees_fall_back_to_lightgbm() -> None:
 
 
 def test_a_decision_that_disagrees_with_lightgbm_is_caught(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     booster = _booster()
     X, _ = _data(n=2_000, seed=3)
@@ -80,7 +80,9 @@ def test_a_decision_that_disagrees_with_lightgbm_is_caught(
         return left
 
     monkeypatch.setattr(_pattern_shap._Split, "goes_left", off_by_one)
-    assert pattern_values(booster, X) is None
+    with caplog.at_level("WARNING", logger=_pattern_shap.__name__):
+        assert pattern_values(booster, X) is None
+    assert "split decisions differ from LightGBM's in tree 0" in caplog.text
     monkeypatch.setattr(_pattern_shap, "MIN_ROWS", 1)
     expected = booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration)
     np.testing.assert_allclose(tree_shap(booster, X), expected)

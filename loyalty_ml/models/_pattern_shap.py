@@ -13,11 +13,14 @@ The split decisions are a re-implementation of LightGBM's ``NumericalDecision`` 
 ``CategoricalDecision``, so every call checks itself: the leaf each row reaches under our decisions
 must equal LightGBM's ``pred_leaf`` for every row and tree, and the summed values of a sample of
 rows must equal LightGBM's ``pred_contrib``. Any mismatch, a tree too big for the pattern table, or
-a model with several trees per iteration falls back to ``pred_contrib`` for the whole call.
+a model with several trees per iteration falls back to ``pred_contrib`` for the whole call; a
+mismatch is logged as a warning on the ``loyalty_ml.models._pattern_shap`` logger (the values stay
+right, only slower), the other cases at debug level.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +38,8 @@ MIN_ROWS = 20_000
 #: Rows whose summed values are compared with LightGBM's pred_contrib on every call.
 CHECK_ROWS = 64
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
+_log = logging.getLogger(__name__)
+_MISMATCH = "pattern TreeSHAP fell back to LightGBM's pred_contrib (slower, same values): %s"
 
 
 @dataclass(frozen=True)
@@ -156,9 +161,11 @@ def pattern_values(
     """The pattern-table TreeSHAP values, or None when it does not apply or fails its checks."""
     n_iterations = booster.best_iteration if booster.best_iteration > 0 else None
     if booster.num_model_per_iteration() != 1 or len(matrix) == 0:
+        _log.debug("pattern TreeSHAP skipped: not a single-output booster, or no rows")
         return None
     trees = [_parse(t) for t in booster.dump_model(num_iteration=n_iterations)["tree_info"]]
     if any(len(t.splits) > MAX_SPLITS for t in trees):
+        _log.debug("pattern TreeSHAP skipped: a tree has more than %d splits", MAX_SPLITS)
         return None
     matrix = np.ascontiguousarray(matrix, dtype=np.float64)
     width = matrix.shape[1] + 1
@@ -177,13 +184,15 @@ def pattern_values(
             )
         ).reshape(len(block), -1)
         if leaves.shape[1] != len(trees):
+            _log.warning(_MISMATCH, "LightGBM's leaves do not cover the dumped trees")
             return None
         leaves = np.ascontiguousarray(leaves.T)
         total = np.zeros((width, len(block)))  # one contiguous row per feature
         for t, tree in enumerate(trees):
             bits = tree.patterns(columns, nans)
             if not np.array_equal(tree.leaf_of_pattern[bits], leaves[t]):
-                return None  # our decisions differ from LightGBM's somewhere
+                _log.warning(_MISMATCH, f"split decisions differ from LightGBM's in tree {t}")
+                return None
             representative = np.full(len(known[t]), -1, dtype=np.int64)
             representative[bits] = np.arange(len(block))
             new = np.flatnonzero((representative >= 0) & ~known[t])
@@ -202,5 +211,6 @@ def pattern_values(
     check = np.random.default_rng(0).choice(len(matrix), size=min(CHECK_ROWS, len(matrix)))
     expected = _lightgbm_values(booster, matrix[check], num_threads=1)
     if not np.allclose(out[check], expected, rtol=1e-9, atol=1e-9):
+        _log.warning(_MISMATCH, "values differ from LightGBM's pred_contrib on the check sample")
         return None
     return out
