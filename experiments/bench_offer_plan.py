@@ -127,17 +127,35 @@ def main() -> None:
         )
         print(table.to_string())
     if not args.no_mlflow:
-        import mlflow
+        log_capture(
+            "bench_offer_plan",
+            "simulator oracle capture",
+            {"seeds": str(args.seeds), "customers": args.customers},
+            table,
+            frame,
+        )
 
-        mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
-        mlflow.set_experiment("bench_offer_plan")
-        with mlflow.start_run(run_name="simulator oracle capture"):
-            mlflow.log_params({"seeds": str(args.seeds), "customers": args.customers})
-            for (strategy, budget), row in table.iterrows():
-                key = f"{strategy}_{str(budget).split('%')[0].replace(' ', '_')}"
-                mlflow.log_metric(f"capture_mean_{key}", float(row["capture_mean"]))
-                mlflow.log_metric(f"capture_min_{key}", float(row["capture_min"]))
-            mlflow.log_text(frame.to_csv(index=False), "per_seed.csv")
+
+def log_capture(
+    experiment: str,
+    run_name: str,
+    params: dict[str, object],
+    table: pd.DataFrame,
+    frame: pd.DataFrame,
+) -> None:
+    """Log a capture table (one row per index tuple, e.g. strategy x budget) and its per-seed rows."""
+    import mlflow
+
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name):
+        mlflow.log_params(params)
+        for keys, row in table.iterrows():
+            parts = keys if isinstance(keys, tuple) else (keys,)
+            key = "_".join(str(k).split("%")[0].replace(" ", "_") for k in parts)
+            mlflow.log_metric(f"capture_mean_{key}", float(row["capture_mean"]))
+            mlflow.log_metric(f"capture_min_{key}", float(row["capture_min"]))
+        mlflow.log_text(frame.to_csv(index=False), "per_seed.csv")
 
 
 if __name__ == "__main__":

@@ -31,12 +31,11 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_offer_plan import true_net_value
+from bench_offer_plan import log_capture, true_net_value
+from bench_uplift import DATA
 from scipy.special import expit
 
 from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
@@ -44,13 +43,6 @@ from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
 
-DATA = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "hillstrom"
-    / "hillstrom.csv.gz"
-)
 CATALOG = OfferCatalog(
     [
         Offer(offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.10),
@@ -173,17 +165,13 @@ def main() -> None:
         print("\nCorrelation of estimated and true effects, per reward:")
         print(correlations.to_string())
     if not args.no_mlflow:
-        import mlflow
-
-        mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
-        mlflow.set_experiment("bench_offer_surface")
-        with mlflow.start_run(run_name="hillstrom covariates, known surface"):
-            mlflow.log_params({"seeds": str(args.seeds), "strengths": str(args.strengths)})
-            for (strength, strategy, budget), row in table.iterrows():
-                key = f"s{strength}_{strategy}_{str(budget).split('%')[0].replace(' ', '_')}"
-                mlflow.log_metric(f"capture_mean_{key}", float(row["capture_mean"]))
-                mlflow.log_metric(f"capture_min_{key}", float(row["capture_min"]))
-            mlflow.log_text(frame.to_csv(index=False), "per_seed.csv")
+        log_capture(
+            "bench_offer_surface",
+            "hillstrom covariates, known surface",
+            {"seeds": str(args.seeds), "strengths": str(args.strengths)},
+            table,
+            frame,
+        )
 
 
 if __name__ == "__main__":
