@@ -219,6 +219,10 @@ def test_errors() -> None:
         _plan(history=pd.DataFrame({"customer_id": [], "offer_id": [], "sent_at": []}))
     with pytest.raises(DataError, match="value_per_conversion must be finite"):
         _plan(value_per_conversion=-1.0)
+    with pytest.raises(
+        DataError, match=r"baseline must be a probability .* customers \[2\] have \[42.0\]"
+    ):
+        _plan(baseline=BASELINE.where(BASELINE.index != 2, 42.0))
 
 
 # -- properties ----------------------------------------------------------------------------------------

@@ -158,6 +158,16 @@ def choose_offers(
     frame = effects.rename(columns=str).reindex(index)
     uplift = frame[ids].to_numpy(dtype=np.float64)
     p0 = _per_customer(baseline, index, "baseline")
+    outside = (p0 < 0.0) | (p0 > 1.0)
+    if outside.any():
+        raise DataError(
+            "choose_offers: baseline must be a probability of conversion in [0, 1] (it prices the "
+            "redemptions of customers who would have bought anyway); customers "
+            f"{format_examples(index[outside].tolist(), total=int(outside.sum()))} have "
+            f"{format_examples(np.unique(p0[outside]).tolist(), total=int(np.unique(p0[outside]).size))}. "
+            "Pass the baseline of an UpliftModel fitted on a binary outcome (purchase in the window), "
+            "not on spend."
+        )
     value = (
         _per_customer(value_per_conversion, index, "value_per_conversion")
         if isinstance(value_per_conversion, pd.Series)
