@@ -11,6 +11,12 @@ the truth (true uplift x value - expected reward cost at the true purchase proba
 redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
 unconstrained plan would spend.
 
+``ceiling`` is the capture of a plan built from the *true* effects regressed on the features of the
+scored customers themselves (5-fold cross-fitted LightGBM): what a model could reach with unlimited
+experiment data but only what the features show (the simulator's customers also have a hidden
+responsiveness that no feature reveals). The gap between ``capture`` and ``ceiling`` is the cost of
+learning from a few thousand experiment rows per arm; ``--customers`` makes the experiments larger.
+
 Run::
 
     .venv/bin/python experiments/bench_offer_plan.py            # 3 seeds, 12,000 customers each
@@ -23,8 +29,10 @@ import argparse
 import os
 import time
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import cross_val_predict
 
 from loyalty_ml.datasets.simulator import simulate
 from loyalty_ml.features import experiment_table
@@ -50,6 +58,18 @@ def true_net_value(
     return net, cost
 
 
+def feature_ceiling(X: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Each column of ``truth`` (effects and baseline) predicted from the features, cross-fitted."""
+    numeric = X.select_dtypes("number")
+    model = lgb.LGBMRegressor(n_estimators=300, learning_rate=0.05, verbose=-1, random_state=0)
+    out = pd.DataFrame(
+        {c: cross_val_predict(model, numeric, truth[c], cv=5) for c in truth.columns},
+        index=truth.index,
+    )
+    out["baseline"] = out["baseline"].clip(0.0, 1.0)
+    return out
+
+
 def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -68,6 +88,7 @@ def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
     catalog = OfferCatalog.from_frame(data.offers)
     value = data.truth.value_per_conversion
     arms = list(effects.columns)
+    ceiling = feature_ceiling(X[last].set_axis(customers), truth[[*arms, "baseline"]])
     out = []
     for strategy in STRATEGIES:
         free = choose_offers(
@@ -79,8 +100,10 @@ def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
             options = {"value_per_conversion": value, "strategy": strategy, "budget": budget}
             plan = choose_offers(effects, catalog, baseline=baseline, **options)
             oracle = choose_offers(truth[arms], catalog, baseline=truth["baseline"], **options)
+            limit = choose_offers(ceiling[arms], catalog, baseline=ceiling["baseline"], **options)
             achieved, true_cost = true_net_value(plan, truth, catalog, value)
             best, _ = true_net_value(oracle, truth, catalog, value)
+            reachable, _ = true_net_value(limit, truth, catalog, value)
             out.append(
                 {
                     "seed": seed,
@@ -91,6 +114,7 @@ def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
                     "plan_true_net": achieved,
                     "oracle_true_net": best,
                     "capture": achieved / best if best > 0 else float("nan"),
+                    "ceiling": reachable / best if best > 0 else float("nan"),
                     "same_offer": float(
                         (plan["offer_id"].fillna("-") == oracle["offer_id"].fillna("-")).mean()
                     ),
@@ -116,6 +140,7 @@ def main() -> None:
     table = frame.groupby(["strategy", "budget"], sort=False).agg(
         capture_mean=("capture", "mean"),
         capture_min=("capture", "min"),
+        ceiling_mean=("ceiling", "mean"),
         same_offer=("same_offer", "mean"),
         offers=("offers", "mean"),
         overspent=("overspent", "sum"),
