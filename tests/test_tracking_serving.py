@@ -153,7 +153,12 @@ def test_served_champion_answers_with_decisions(tracking_server: Served, model_s
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        payload = json.loads(response.read())
+        text = response.read().decode()
+
+    def strict(token: str) -> None:  # NaN / Infinity are not JSON; other systems refuse them
+        raise AssertionError(f"the served answer is not strict JSON: it holds {token}")
+
+    payload = json.loads(text, parse_constant=strict)
     rows = payload["predictions"]
     assert len(rows) == len(example)
     assert set(DECISION_COLUMNS) | {"customer_id"} == set(rows[0])

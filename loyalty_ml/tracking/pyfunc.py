@@ -60,7 +60,25 @@ class LoyaltyPolicyModel(PythonModel):
             decisions = decisions.reset_index()
         else:
             decisions = decisions.reset_index(drop=True)
-        return decisions
+        return _missing_as_none(decisions)
+
+
+def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values as ``None`` (object columns), so that a served answer is strict JSON.
+
+    ``mlflow models serve`` writes a pandas NaN as the bare token ``NaN``, which Python's ``json``
+    reads but JSON itself (and so JavaScript's ``JSON.parse`` or Jackson) refuses; ``None`` is written
+    as ``null``. Only columns with a missing value change (``offer_id`` without an offer, ``channel``
+    without a contact, ``reason_k`` with fewer reasons).
+    """
+    out = frame.copy()
+    for name in out.columns:
+        missing = out[name].isna()
+        if missing.any():
+            column = out[name].astype(object)
+            column[missing.to_numpy()] = None
+            out[name] = column
+    return out
 
 
 def model_signature(policy: LoyaltyPolicy) -> Any:
