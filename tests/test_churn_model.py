@@ -203,6 +203,19 @@ def test_model_pickled_before_offsets_still_predicts(table, fitted) -> None:
     np.testing.assert_allclose(old.predict_proba(X), expected)
 
 
+def test_auto_refit_on_big_tables_only_when_training_saw_less_than_half(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import loyalty_ml.models.churn as churn
+
+    monkeypatch.setattr(churn, "_AUTO_REFIT_MAX_ROWS", 100)  # every table below counts as big
+    X, y = make_table(n_customers=500, n_cutoffs=4)
+    # monthly cutoffs, 90-day horizon: only the oldest of four trains the early-stopping model
+    assert ChurnModel(**FAST).fit(X, y).validation_["refit"] is True
+    # a 1-day horizon leaves three of four cutoffs to train on: no refit needed
+    assert ChurnModel(**FAST, horizon_days=1).fit(X, y).validation_["refit"] is False
+
+
 def test_tiny_data_skips_holdout_and_calibration() -> None:
     X = pd.DataFrame({"a": np.arange(20.0)})
     y = pd.Series(np.r_[np.zeros(10), np.ones(10)].astype(int))
