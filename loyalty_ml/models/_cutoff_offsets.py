@@ -82,11 +82,11 @@ def conditional_intercepts(
     >>> bool(b[1] > b[0])
     True
     """
-    k = int(codes.max()) + 1
     target = np.asarray(target, dtype=np.float64)
+    b = rate_intercepts(codes, target)
+    k = b.size
     # one pseudo-row of each class at score 0 per cutoff keeps a one-class cutoff finite
     positives = np.bincount(codes, weights=target, minlength=k) + 1.0
-    b = rate_intercepts(codes, target)
     for _ in range(iterations):
         p = expit(scores + b[codes])
         p0 = expit(b)

@@ -322,10 +322,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             if codes is not None:
                 # The early-stopped trees rank customers within a cutoff; given them, solve each
                 # cutoff's own intercept for the refit to start from (see _cutoff_offsets).
-                trees = booster.predict(
-                    matrix, raw_score=True, num_iteration=best, num_threads=self._threads(n_rows)
-                )
-                full.set_init_score(conditional_intercepts(np.asarray(trees), codes, target)[codes])
+                trees = self._tree_scores(matrix, booster=booster, num_iteration=best)
+                full.set_init_score(conditional_intercepts(trees, codes, target)[codes])
             booster = self._train(params, full, best)
         elif booster.current_iteration() != best:
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
@@ -475,11 +473,18 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self, matrix: np.ndarray, *, booster: lgb.Booster | None = None, **kwargs: Any
     ) -> np.ndarray:
         """Raw P(churn) of the booster on an encoded matrix, at the pooled level (``base_score_``)."""
+        raw = self._tree_scores(matrix, booster=booster, **kwargs)
+        # models pickled before cutoff offsets existed have no base_score_
+        return expit(raw + getattr(self, "base_score_", 0.0))
+
+    def _tree_scores(
+        self, matrix: np.ndarray, *, booster: lgb.Booster | None = None, **kwargs: Any
+    ) -> np.ndarray:
+        """Sum of the booster's trees (log-odds, without ``base_score_``) on an encoded matrix."""
         booster = self.booster_ if booster is None else booster
         threads = self._threads(matrix.shape[0])
         raw = booster.predict(matrix, num_threads=threads, raw_score=True, **kwargs)
-        # models pickled before cutoff offsets existed have no base_score_
-        return expit(np.asarray(raw, dtype=np.float64) + getattr(self, "base_score_", 0.0))
+        return np.asarray(raw, dtype=np.float64)
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Class labels: ``classes_[1]`` where P(churn) >= ``threshold``."""

@@ -160,11 +160,12 @@ def choose_offers(
     p0 = _per_customer(baseline, index, "baseline")
     outside = (p0 < 0.0) | (p0 > 1.0)
     if outside.any():
+        values = np.unique(p0[outside])
         raise DataError(
             "choose_offers: baseline must be a probability of conversion in [0, 1] (it prices the "
             "redemptions of customers who would have bought anyway); customers "
             f"{format_examples(index[outside].tolist(), total=int(outside.sum()))} have "
-            f"{format_examples(np.unique(p0[outside]).tolist(), total=int(np.unique(p0[outside]).size))}. "
+            f"{format_examples(values.tolist(), total=values.size)}. "
             "Pass the baseline of an UpliftModel fitted on a binary outcome (purchase in the window), "
             "not on spend."
         )
