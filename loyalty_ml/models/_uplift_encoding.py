@@ -18,8 +18,38 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 __all__ = ["FeatureEncoding"]
 
 
-def _is_categorical(series: pd.Series) -> bool:
-    return isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(series)
+#: What ``pd.api.types.infer_dtype`` reports for object columns holding numbers or booleans
+#: ("empty": every value is missing).
+_NUMBER_LIKE = frozenset(
+    {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+)
+
+
+def _kind(series: pd.Series) -> str:
+    """``"category"`` (text, category), ``"number"`` (numeric, boolean), else pandas' inferred type.
+
+    Object columns are judged by their non-missing values, so text with ``None``/``NaN``/``pd.NA``
+    is text and ``True``/``False``/``None`` is boolean; text mixed with numbers
+    (``"mixed-integer"``) is neither.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if pd.api.types.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred == "string":
+            return "category"
+        return "number" if inferred in _NUMBER_LIKE else inferred
+    if pd.api.types.is_string_dtype(dtype):
+        return "category"
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa  # loaded already: the column is backed by it
+
+        if pa.types.is_dictionary(dtype.pyarrow_dtype):  # pyarrow's category (read_parquet)
+            return "category"
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    return str(dtype)
 
 
 @dataclass(frozen=True)
@@ -44,24 +74,18 @@ class FeatureEncoding:
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
             raise SchemaError(f"{owner}: X has duplicate column names {format_examples(dup)}.")
-        unsupported = [
-            str(c)
-            for c in X.columns
-            if not (
-                _is_categorical(X[c])
-                or pd.api.types.is_numeric_dtype(X[c])
-                or pd.api.types.is_bool_dtype(X[c])
-            )
-        ]
+        kinds = {str(c): _kind(X[c]) for c in X.columns}
+        unsupported = [(c, k) for c, k in kinds.items() if k not in ("category", "number")]
         if unsupported:
             raise SchemaError(
-                f"{owner}: columns {format_examples(unsupported, total=len(unsupported))} of X are "
-                "not numeric, boolean, text or category. Convert them (e.g. datetimes to ages in "
-                "days) before fitting."
+                f"{owner}: columns {format_examples(unsupported, total=len(unsupported))} "
+                "(column, type) of X are not numeric, boolean, text or category. Convert them "
+                "before fitting: datetimes to ages in days, a column mixing text and numbers to "
+                "text with X[column].astype(str)."
             )
         categories = []
         for column in X.columns:
-            if _is_categorical(X[column]):
+            if kinds[str(column)] == "category":
                 series = X[column]
                 if isinstance(series.dtype, pd.CategoricalDtype):
                     levels = tuple(series.cat.categories.tolist())
@@ -78,12 +102,18 @@ class FeatureEncoding:
     def transform(self, X: pd.DataFrame, *, owner: str) -> np.ndarray:
         """Return the float64 matrix of ``X`` in the fitted column order (extra columns ignored).
 
+        Columns are matched by name as text, so integer column names work. A category level
+        unseen at fit becomes NaN ("missing" to LightGBM).
+
         Raises
         ------
         SchemaError
-            If a fitted feature column is missing from ``X``; the message lists them.
+            If a fitted feature column is missing from ``X`` (the message lists them), a column
+            fitted as numbers holds values that are not numbers, or one fitted as text holds
+            numbers.
         """
-        missing = [name for name in self.feature_names if name not in X.columns]
+        by_name = {str(c): c for c in X.columns}
+        missing = [name for name in self.feature_names if name not in by_name]
         if missing:
             raise SchemaError(
                 f"{owner}: X lacks feature columns {format_examples(missing, total=len(missing))} "
@@ -93,15 +123,57 @@ class FeatureEncoding:
         levels = dict(self.categories)
         matrix = np.empty((len(X), len(self.feature_names)), dtype=np.float64)
         for j, name in enumerate(self.feature_names):
-            values = X[name]
+            values = X[by_name[name]]
             if name in levels:
-                # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
-                codes = pd.Index(levels[name]).get_indexer(pd.Index(values.astype(object)))
-                column = codes.astype(np.float64)
-                column[codes < 0] = np.nan
-                matrix[:, j] = column
+                matrix[:, j] = _category_codes(values, levels[name], name, owner=owner)
             else:
-                matrix[:, j] = pd.to_numeric(values, errors="coerce").to_numpy(
-                    dtype=np.float64, na_value=np.nan
-                )
+                matrix[:, j] = _numbers(values, name, owner=owner)
         return matrix
+
+
+def _category_codes(
+    values: pd.Series, levels: tuple[object, ...], name: str, *, owner: str
+) -> np.ndarray:
+    """Codes of ``values`` among the fitted ``levels``; unseen levels and missing values are NaN."""
+    if levels and all(isinstance(level, str) for level in levels):
+        # Text at fit, numbers now (e.g. codes read as ints): every row would silently be "unseen".
+        present = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values
+        if _kind(pd.Series(present)) != "category":
+            found = pd.Series(present).dropna().unique().tolist()
+            bad = [v for v in found if not isinstance(v, str)]
+            if bad:
+                raise SchemaError(
+                    f"{owner}: column {name!r} held text at fit (e.g. "
+                    f"{format_examples(levels, total=len(levels), limit=3)}) but holds non-text "
+                    f"values {format_examples(bad, total=len(bad))} now. Give it the same type "
+                    f"as at fit (e.g. X[{name!r}].astype(str) when the codes were text).",
+                    column=name,
+                )
+    # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
+    codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
+    column = codes.astype(np.float64)
+    column[codes < 0] = np.nan
+    return column
+
+
+def _numbers(values: pd.Series, name: str, *, owner: str) -> np.ndarray:
+    """``values`` as float64 (missing = NaN); values that are not numbers are an error, not NaN."""
+    if _kind(values) == "number" and not isinstance(values.dtype, pd.CategoricalDtype):
+        series = (
+            pd.to_numeric(values, errors="coerce")
+            if pd.api.types.is_object_dtype(values.dtype)
+            else values
+        )
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    raw = values.astype(object)
+    numbers = pd.to_numeric(raw, errors="coerce")
+    bad = numbers.isna().to_numpy() & raw.notna().to_numpy()
+    if bad.any():
+        found = raw[bad].unique().tolist()
+        raise SchemaError(
+            f"{owner}: column {name!r} held numbers at fit but has {int(bad.sum())} values that "
+            f"are not numbers now ({len(found)} distinct: {format_examples(found)}). Convert it "
+            f"as at fit (e.g. pd.to_numeric(X[{name!r}]) after stripping units).",
+            column=name,
+        )
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)

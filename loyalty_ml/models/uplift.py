@@ -144,7 +144,7 @@ class UpliftModel(BaseEstimator):
         y: pd.Series | np.ndarray,
         *,
         treatment: pd.Series | np.ndarray,
-        control: str = C.CONTROL,
+        control: str | int = C.CONTROL,
         sample_weight: pd.Series | np.ndarray | None = None,
         propensity: Literal["estimate"] | pd.Series | pd.DataFrame | None = None,
     ) -> UpliftModel:
@@ -158,8 +158,9 @@ class UpliftModel(BaseEstimator):
             Outcome per row: 0/1 (binary) or a number (continuous).
         treatment : Series or array of str
             Arm of each row; ``control`` marks the control rows.
-        control : str
-            Label of the control arm; must occur in ``treatment``.
+        control : str or int
+            Label of the control arm; must occur in ``treatment``. Labels are compared as text, so
+            integer arms work (``control=0``; the other arms are then named ``"1"``, ``"2"``...).
         sample_weight : Series or array, optional
             Non-negative row weights, passed to every base learner.
         propensity : None, "estimate", Series or DataFrame
@@ -179,13 +180,19 @@ class UpliftModel(BaseEstimator):
                 f"{type(X).__name__}."
             )
         arms_all = self._arm_labels(X, treatment, control)
-        y_arr = _aligned(X, y, "y").astype(np.float64)
-        if np.isnan(y_arr).any():
-            raise DataError(f"{_OWNER}.fit: y has {int(np.isnan(y_arr).sum())} missing values.")
+        control = _label_text(control)
+        y_arr = _as_float(_aligned(X, y, "y"), "y")
+        if not np.isfinite(y_arr).all():
+            bad = ~np.isfinite(y_arr)
+            raise DataError(
+                f"{_OWNER}.fit: y has {int(bad.sum())} missing or infinite values (rows "
+                f"{format_examples(X.index[bad].tolist(), total=int(bad.sum()))}). Drop those rows "
+                "or fill them first."
+            )
         weight = (
             np.ones(len(X))
             if sample_weight is None
-            else _aligned(X, sample_weight, "sample_weight").astype(np.float64)
+            else _as_float(_aligned(X, sample_weight, "sample_weight"), "sample_weight")
         )
         if (weight < 0).any() or not np.isfinite(weight).all():
             raise DataError(f"{_OWNER}.fit: sample_weight must be finite and >= 0.")
@@ -199,6 +206,19 @@ class UpliftModel(BaseEstimator):
             raise DataError(
                 f"{_OWNER}.fit: arms {format_examples(small, total=len(small))} (arm, rows) have fewer "
                 f"than min_arm_rows={self.min_arm_rows} rows. Drop those arms or lower min_arm_rows."
+            )
+        weightless = [
+            n
+            for n, w in zip(
+                names, np.bincount(arm_code, weights=weight, minlength=len(names)), strict=True
+            )
+            if not w > 0
+        ]
+        if weightless:
+            raise DataError(
+                f"{_OWNER}.fit: sample_weight is 0 on every row of arms "
+                f"{format_examples(weightless)}, so their share (propensity) would be 0. Give "
+                "those rows positive weights or drop the arms."
             )
 
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
@@ -293,7 +313,7 @@ class UpliftModel(BaseEstimator):
             )
 
     def _arm_labels(
-        self, X: pd.DataFrame, treatment: pd.Series | np.ndarray, control: str
+        self, X: pd.DataFrame, treatment: pd.Series | np.ndarray, control: str | int
     ) -> np.ndarray:
         labels = _aligned(X, treatment, "treatment").astype(object)
         missing = pd.isna(labels)
@@ -302,9 +322,9 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: treatment is missing on {int(missing.sum())} rows; every row needs "
                 "an arm name (the control label for control rows)."
             )
-        labels = np.asarray([str(v) for v in labels], dtype=object)
+        labels = np.asarray([_label_text(v) for v in labels], dtype=object)
         present = sorted(set(labels))
-        if control not in present:
+        if _label_text(control) not in present:
             raise DataError(
                 f"{_OWNER}.fit: the control label {control!r} does not occur in treatment, which has "
                 f"arms {format_examples(present, total=len(present))}. Pass control=<your label>."
@@ -362,7 +382,7 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: propensity must be None, 'estimate', a Series or a DataFrame; got "
                 f"{type(propensity).__name__}."
             )
-        frame = frame.rename(columns=str)
+        frame = frame.rename(columns=_label_text)
         missing = [n for n in names[1:] if n not in frame.columns]
         if missing:
             raise DataError(
@@ -426,7 +446,7 @@ class UpliftModel(BaseEstimator):
             One column per arm (named by arm), indexed like ``X``.
         """
         matrix = self._matrix(X)
-        _, effects = self.learner_.predict(matrix, self._propensity(matrix))
+        _, effects = self._predict(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
         if not return_std:
             return frame
@@ -435,15 +455,13 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.predict_effects(return_std=True) needs bootstrap refits; set "
                 "n_bootstrap >= 2 (e.g. 20) and fit again."
             )
-        draws = np.stack(
-            [b.predict(matrix, self._propensity(matrix))[1] for b in self.bootstrap_learners_]
-        )
+        draws = np.stack([self._predict(b, matrix)[1] for b in self.bootstrap_learners_])
         return frame, self._effect_frame(draws.std(axis=0, ddof=1), X.index)
 
     def predict_baseline(self, X: pd.DataFrame) -> pd.Series:
         """P(y | control, x) (binary) or E[y | control, x] (continuous), indexed like ``X``."""
         matrix = self._matrix(X)
-        baseline, _ = self.learner_.predict(matrix, self._propensity(matrix))
+        baseline, _ = self._predict(self.learner_, matrix)
         return pd.Series(baseline, index=X.index, name="baseline")
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
@@ -454,6 +472,11 @@ class UpliftModel(BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             raise SchemaError(f"{_OWNER}: X must be a pandas DataFrame; got {type(X).__name__}.")
         return self.encoding_.transform(X, owner=_OWNER)
+
+    def _predict(self, learner: FittedLearner, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(matrix) == 0:  # LightGBM and scikit-learn refuse to predict on no rows
+            return np.zeros(0), np.zeros((0, len(self.arms_)))
+        return learner.predict(matrix, self._propensity(matrix))
 
     def _propensity(self, matrix: np.ndarray) -> np.ndarray:
         if self.propensity_model_ is not None:
@@ -470,10 +493,22 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
     """``values`` as a 1-D array aligned with ``X``; a Series must carry ``X``'s index."""
     if isinstance(values, pd.Series):
         if len(values) != len(X) or not values.index.equals(X.index):
+            differ = (
+                np.asarray(values.index, dtype=object) != np.asarray(X.index, dtype=object)
+                if len(values) == len(X)
+                else np.zeros(0, dtype=bool)
+            )
+            where = (
+                f"; first differing labels "
+                f"{format_examples(values.index[differ].tolist(), limit=3)} vs "
+                f"{format_examples(X.index[differ].tolist(), limit=3)}"
+                if differ.any()
+                else ""
+            )
             raise DataError(
                 f"{_OWNER}.fit: {name} is a Series whose index does not match X's index "
-                f"({len(values)} vs {len(X)} rows). Align it first (e.g. {name}.loc[X.index]) or "
-                "pass a plain array in X's row order."
+                f"({len(values)} vs {len(X)} rows{where}). Align it first (e.g. "
+                f"{name}.loc[X.index]) or pass a plain array in X's row order."
             )
         return values.to_numpy()
     array = np.asarray(values)
@@ -483,6 +518,34 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
             f"{array.shape}."
         )
     return array
+
+
+def _as_float(values: np.ndarray, name: str) -> np.ndarray:
+    """``values`` as float64 (missing = NaN); text that is not a number is an error naming it."""
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    try:
+        return np.where(missing, np.nan, values).astype(np.float64)
+    except (TypeError, ValueError):
+        bad = []
+        for value in pd.unique(pd.Series(values[~missing], dtype=object)):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                bad.append(value)
+        kind = "numbers (0/1 or booleans for a binary outcome)" if name == "y" else "numbers"
+        raise DataError(
+            f"{_OWNER}.fit: {name} must be {kind}; got {format_examples(bad, total=len(bad))}. "
+            f"Map them to numbers first, e.g. {name}.map({{'no': 0, 'yes': 1}})."
+        ) from None
+
+
+def _label_text(value: object) -> str:
+    """An arm label as text: ``0``, ``0.0`` and ``np.int64(0)`` are all ``"0"``, like offer ids."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Literal
 
 import numpy as np
@@ -154,7 +155,10 @@ def choose_offers(
     ids = [o.offer_id for o in offers]
 
     # Work in customer-id order so that nothing (holdout draw, knapsack ties) depends on row order.
-    index = effects.index.sort_values()
+    try:
+        index = effects.index.sort_values()
+    except TypeError:  # ids of mixed types (e.g. 1 and "a") do not compare: order them as text
+        index = effects.index[np.argsort(effects.index.astype(str), kind="stable")]
     frame = effects.rename(columns=str).reindex(index)
     uplift = frame[ids].to_numpy(dtype=np.float64)
     p0 = _per_customer(baseline, index, "baseline")
@@ -169,11 +173,16 @@ def choose_offers(
             "Pass the baseline of an UpliftModel fitted on a binary outcome (purchase in the window), "
             "not on spend."
         )
-    value = (
-        _per_customer(value_per_conversion, index, "value_per_conversion")
-        if isinstance(value_per_conversion, pd.Series)
-        else np.full(len(index), float(value_per_conversion))
-    )
+    if isinstance(value_per_conversion, pd.Series):
+        value = _per_customer(value_per_conversion, index, "value_per_conversion")
+    elif _is_number(value_per_conversion):
+        value = np.full(len(index), float(value_per_conversion))
+    else:
+        raise DataError(
+            "choose_offers: value_per_conversion must be a number or a Series indexed by customer "
+            f"id; got {type(value_per_conversion).__name__}. Wrap an array in effects' row order "
+            "as pd.Series(values, index=effects.index)."
+        )
     if not np.isfinite(value).all() or (value < 0).any():
         raise DataError("choose_offers: value_per_conversion must be finite and >= 0.")
 
@@ -187,7 +196,7 @@ def choose_offers(
     consenting = (
         np.ones(len(index), dtype=bool)
         if consent is None
-        else consent.reindex(index).eq(True).to_numpy()  # missing = no consent
+        else _flags(consent, index, "consent")  # missing = no consent
     )
     holdout = _draw_holdout(consenting, holdout_fraction, random_state)
     allowed = _eligibility(eligible, index, ids)
@@ -241,27 +250,30 @@ def _check_options(
             f"The 'strategy' parameter of choose_offers must be one of {list(_STRATEGIES)}. "
             f"Got {strategy!r} instead."
         )
-    if not (isinstance(min_uplift, int | float) and math.isfinite(min_uplift)):
+    if not (_is_number(min_uplift) and math.isfinite(min_uplift)):
         raise ConfigError(
             f"The 'min_uplift' parameter of choose_offers must be a finite number. Got {min_uplift!r} instead."
         )
-    if budget is not None and not (
-        isinstance(budget, int | float) and math.isfinite(budget) and budget >= 0
-    ):
+    if budget is not None and not (_is_number(budget) and math.isfinite(budget) and budget >= 0):
         raise ConfigError(
             f"The 'budget' parameter of choose_offers must be None or a finite number >= 0. "
             f"Got {budget!r} instead."
         )
-    if not (isinstance(holdout_fraction, int | float) and 0 <= holdout_fraction < 1):
+    if not (_is_number(holdout_fraction) and 0 <= holdout_fraction < 1):
         raise ConfigError(
             f"The 'holdout_fraction' parameter of choose_offers must be in [0, 1). "
             f"Got {holdout_fraction!r} instead."
         )
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
     if not isinstance(values, pd.Series):
         raise DataError(f"choose_offers: {name} must be a Series indexed by customer id.")
+    _check_ids(values.index, index, name, overlap=False)
     aligned = values.reindex(index)
     missing = aligned.isna().to_numpy()
     if missing.any():
@@ -271,6 +283,51 @@ def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
             "value for every customer (same index as effects)."
         )
     return aligned.to_numpy(dtype=np.float64)
+
+
+def _check_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
+    """``ids`` of a per-customer input must be unique and, with ``overlap``, meet effects' ids."""
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()].unique()
+        raise DataError(
+            f"choose_offers: {name} has duplicate customer ids "
+            f"{format_examples(dup.tolist(), total=len(dup))}; give one value per customer."
+        )
+    if overlap and len(ids) and len(index) and not index.isin(ids).any():
+        # Every customer would silently count as "not listed" (no consent / not eligible).
+        raise DataError(
+            f"choose_offers: {name} is indexed by {format_examples(ids.tolist(), total=len(ids))}, "
+            "none of which is a customer of effects "
+            f"({format_examples(index.tolist(), total=len(index))}). Index {name} by customer id, "
+            "like effects."
+        )
+
+
+def _check_flags(values: pd.Series, name: str) -> None:
+    """``values`` must be booleans (or 0/1); missing values are allowed and mean False."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return
+    present = values.dropna()
+    bad = present[~present.isin([True, False])].unique()
+    if len(bad):
+        raise DataError(
+            f"choose_offers: {name} must hold booleans (True/False or 1/0); got "
+            f"{format_examples(list(bad), total=len(bad))}. Convert it first, e.g. "
+            f"{name.split('[')[0]}.eq({bad[0]!r})."
+        )
+
+
+def _flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
+    """One boolean per customer of ``index``; customers not listed, or NA, are False."""
+    if not isinstance(values, pd.Series):
+        raise PolicyError(
+            f"choose_offers: {name} must be a boolean Series indexed by customer id; got "
+            f"{type(values).__name__}. Wrap an array in effects' row order as "
+            "pd.Series(values, index=effects.index)."
+        )
+    _check_ids(values.index, index, name)
+    _check_flags(values, name)
+    return values.reindex(index).eq(True).fillna(False).to_numpy(dtype=bool)
 
 
 def _draw_holdout(
@@ -291,11 +348,14 @@ def _eligibility(
     if eligible is None:
         return np.ones((len(index), len(ids)), dtype=bool)
     if isinstance(eligible, pd.Series):
-        per_customer = eligible.reindex(index).eq(True).to_numpy()
+        per_customer = _flags(eligible, index, "eligible")
         return np.repeat(per_customer[:, None], len(ids), axis=1)
     if isinstance(eligible, pd.DataFrame):
+        _check_ids(eligible.index, index, "eligible")
+        for column in eligible.columns:
+            _check_flags(eligible[column], f"eligible[{column!r}]")
         frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
-        return frame.eq(True).to_numpy()
+        return frame.eq(True).fillna(False).to_numpy(dtype=bool)
     raise PolicyError(
         f"choose_offers: eligible must be a boolean Series (per customer) or DataFrame (customer x "
         f"offer); got {type(eligible).__name__}."
