@@ -25,7 +25,7 @@ from loyalty_ml.schema.tables import validate_offers
 __all__ = ["BREAKAGE", "Offer", "OfferCatalog"]
 
 #: Catalog column: share of a points reward that expires unused (0 <= breakage < 1).
-BREAKAGE = "breakage"
+BREAKAGE = C.BREAKAGE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -73,6 +73,8 @@ COST_PER_SEND: Final = "cost_per_send"
 OFFER_CHANNEL: Final = "channel"
 MIN_BASKET: Final = "min_basket"
 MAX_PER_MONTH: Final = "max_per_month"
+#: Share of a points reward that expires unused (0 <= breakage < 1; points offers only).
+BREAKAGE: Final = "breakage"
 STACKABLE: Final = "stackable"
 OFFER_KINDS: Final = ("discount", "cashback", "free_item", "points", "non_monetary")
 
