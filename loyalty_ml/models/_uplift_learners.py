@@ -2,10 +2,10 @@
 
 The definitions follow causalml's meta-learners (Künzel et al. 2019 for S/T/X; Kennedy 2020 for DR): on
 the same data and LightGBM settings, T and X give causalml's ``BaseT*``/``BaseX*`` effects to 1e-9
-(``tests/test_uplift_causalml_parity.py``), apart from the clipping of binary effects below. They are written out here rather than wrapped
-because causalml's learners (0.18) cannot take ``sample_weight``, its S-learner round-trips X through NumPy
-(losing pandas categories), its DR learner falls back to an ElasticNet propensity model, and each learner
-refits shared control models per arm. What differs, on purpose:
+(``tests/test_uplift_causalml_parity.py``), apart from the clipping of binary effects below. They are
+written out here rather than wrapped because causalml's learners (0.18) cannot take ``sample_weight``,
+its S-learner round-trips X through NumPy (losing pandas categories), its DR learner falls back to an
+ElasticNet propensity model, and each learner refits shared control models per arm. What differs, on purpose:
 
 - S: ONE model for all arms, with the arm as a categorical feature (causalml fits one model per arm pair).
 - DR: multi-arm AIPW pseudo-outcomes (defined on every row, so each effect model sees all rows), with
