@@ -123,27 +123,23 @@ def _shifts_b(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _catalog(*offers: tuple[str, float, float]) -> OfferCatalog:
+    """A catalog from (offer_id, cost_per_redemption, cost_per_send) triples."""
+    return OfferCatalog(
+        [Offer(offer_id=i, cost_per_redemption=r, cost_per_send=s) for i, r, s in offers]
+    )
+
+
 SURFACES = {
     "A": Surface(
-        OfferCatalog(
-            [
-                Offer(offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.10),
-                Offer(offer_id="coupon_5", cost_per_redemption=5.0),
-                Offer(offer_id="free_item", cost_per_redemption=10.0),
-            ]
-        ),
+        _catalog(("sms", 0.0, 0.10), ("coupon_5", 5.0, 0.0), ("free_item", 10.0, 0.0)),
         40.0,
         _logit_a,
         _shifts_a,
     ),
     "B": Surface(
-        OfferCatalog(
-            [
-                Offer(offer_id="email", cost_per_redemption=0.0, cost_per_send=0.02),
-                Offer(offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.10),
-                Offer(offer_id="pct10", cost_per_redemption=3.0),
-                Offer(offer_id="free_item", cost_per_redemption=8.0),
-            ]
+        _catalog(
+            ("email", 0.0, 0.02), ("sms", 0.0, 0.10), ("pct10", 3.0, 0.0), ("free_item", 8.0, 0.0)
         ),
         25.0,
         _logit_b,
