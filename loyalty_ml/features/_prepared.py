@@ -21,6 +21,7 @@ import pandas as pd
 from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated
 
 __all__ = [
     "Prepared",
@@ -162,6 +163,7 @@ def _floats(series: pd.Series, *, table: str, column: str, allow_na: bool) -> np
 def prepare_transactions(transactions: object) -> Prepared:
     """Check and sort a canonical transactions table into a :class:`Prepared`."""
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
+    refuse_repeated(tx, C.TRANSACTION_COLUMNS, table=TABLE)
     ids = tx[C.CUSTOMER_ID]
     if ids.isna().any():
         bad = ids.isna().to_numpy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,8 @@ def to_as_of(value: object, *, name: str = "as_of") -> pd.Timestamp:
     Time-zone aware values are converted to UTC and the zone dropped, the convention of the canonical
     transactions table.
     """
-    if value is None or isinstance(value, bool | int | float):
+    # numbers (numpy's too) would be read as nanoseconds since 1970
+    if value is None or isinstance(value, numbers.Number | np.bool_):
         raise ConfigError(
             f"The '{name}' parameter must be a date (str, date or Timestamp). Got {value!r} instead."
         )

@@ -362,6 +362,14 @@ def estimate_boundaries(
             f"({len(gaps)} closed gaps, {len(open_gaps)} customers): no return curve to read "
             "boundaries from."
         )
+    if not (p < churn * p[0]).any():
+        # argmax of no crossing would read day 0
+        raise DataError(
+            f"estimate_boundaries: the return probability never falls below churn_level={churn} "
+            f"of its start ({p[0]:.3f}) within the {len(p) - 1} days that at least "
+            f"min_at_risk={min_at_risk} gaps cover (it ends at {p[-1]:.3f}). Use more customers or a "
+            "longer history, a smaller min_at_risk, or a higher churn_level."
+        )
     sleep_days = float(np.argmax(p < sleep * p[0]))
     churn_days = float(np.argmax(p < churn * p[0]))
     orders = _orders_curve(

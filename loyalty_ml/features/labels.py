@@ -12,6 +12,9 @@ from loyalty_ml.schema import columns as C
 
 __all__ = ["churn_labels"]
 
+#: Longest label window: beyond it the window's end leaves the range of nanosecond timestamps.
+_MAX_HORIZON_DAYS = 36_500
+
 
 def check_horizon(horizon_days: object) -> int:
     """``horizon_days`` as an int >= 1, or ConfigError."""
@@ -22,6 +25,11 @@ def check_horizon(horizon_days: object) -> int:
     if horizon_days < 1:
         raise ConfigError(
             f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead."
+        )
+    if horizon_days > _MAX_HORIZON_DAYS:
+        raise ConfigError(
+            f"The 'horizon_days' parameter must be an int <= {_MAX_HORIZON_DAYS} (100 years). "
+            f"Got {horizon_days!r} instead."
         )
     return int(horizon_days)
 

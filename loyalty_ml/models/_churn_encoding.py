@@ -19,8 +19,10 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array
 
 from loyalty_ml.exceptions import DataError, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
 
 __all__ = [
+    "cutoff_index",
     "encode_fit_features",
     "encode_predict_features",
     "encode_target",
@@ -380,3 +382,45 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
             f"y has {classes.size} classes {format_examples(classes.tolist())}."
         )
     return classes, encoded.astype(np.int64)
+
+
+def cutoff_index(index: pd.Index | None) -> pd.Index | None:
+    """``index`` with its ``as_of`` level as tz-naive datetime64, for the time-aware split.
+
+    A training table saved to CSV and read back has text dates; a hand-made one may have zoned
+    dates (read in UTC, as ``training_table`` does). Numbers are left as they are (taken as days).
+
+    Raises
+    ------
+    SchemaError
+        If the ``as_of`` level holds values that are not dates.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([("2024-01-01", 1)], names=["as_of", "customer_id"])
+    >>> cutoff_index(idx).levels[0].tolist()
+    [Timestamp('2024-01-01 00:00:00')]
+    """
+    if index is None or C.AS_OF not in (index.names or []):
+        return index
+    level = index.names.index(C.AS_OF)
+    values = index.levels[level] if isinstance(index, pd.MultiIndex) else index
+    if pd.api.types.is_numeric_dtype(values.dtype) or (
+        pd.api.types.is_datetime64_dtype(values.dtype)
+        and not isinstance(values.dtype, pd.DatetimeTZDtype)
+    ):
+        return index
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not infer format": we say more
+            dates = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).tz_localize(None)
+    except (TypeError, ValueError):
+        raise SchemaError(
+            f"ChurnModel.fit: the {C.AS_OF!r} index level must hold the cutoff dates; got "
+            f"{values.dtype} values such as {format_examples(values[:3].tolist())}. Convert it "
+            "with pd.to_datetime, or rename the level if it is not a cutoff.",
+            table="features",
+        ) from None
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels(dates, level=level, verify_integrity=False)  # type: ignore[call-overload]
+    return dates.rename(C.AS_OF)

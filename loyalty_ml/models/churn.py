@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.models._churn_calibration import (
     Calibration,
     Calibrator,
@@ -26,6 +26,7 @@ from loyalty_ml.models._churn_calibration import (
     choose_calibrator,
 )
 from loyalty_ml.models._churn_encoding import (
+    cutoff_index,
     encode_fit_features,
     encode_predict_features,
     encode_target,
@@ -259,6 +260,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         index = X.index if isinstance(X, pd.DataFrame) else None
         matrix, categorical = self._fit_features(X)
         self.classes_, target = encode_target(y, index=index, n_rows=matrix.shape[0])
+        index = cutoff_index(index)
 
         found = (
             time_split(
@@ -498,6 +500,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         from loyalty_ml.models.explain import explain_churn
 
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(
+                "ChurnModel.explain needs X as a DataFrame (reasons name features and quote their "
+                f"values); got {type(X).__name__}. Pass the feature table, e.g. from build_features.",
+                table="features",
+            )
+        if len(X) == 0:
+            # TreeSHAP of no rows fails inside LightGBM: word one empty row for the layout
+            self._transform(X)  # still refuses missing feature columns
+            probe = pd.DataFrame(np.nan, index=pd.RangeIndex(1), columns=X.columns)
+            return explain_churn(self, probe, top_k=top_k).iloc[:0].set_axis(X.index, axis=0)
         return explain_churn(self, X, top_k=top_k)
 
     def shap_values(self, X: pd.DataFrame) -> pd.DataFrame:

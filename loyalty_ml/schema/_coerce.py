@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import numbers
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 
 __all__ = [
     "coerce_bool",
@@ -17,6 +19,7 @@ __all__ = [
     "coerce_int",
     "coerce_text",
     "coerce_timestamp",
+    "refuse_repeated",
     "require_columns",
     "to_timestamp",
 ]
@@ -39,12 +42,30 @@ def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> 
         )
 
 
+def refuse_repeated(frame: pd.DataFrame, names: tuple[str, ...], *, table: str) -> None:
+    """Raise SchemaError when one of ``names`` labels several columns (which one is meant?)."""
+    repeated = frame.columns[frame.columns.duplicated() & frame.columns.isin(names)].unique()
+    if len(repeated):
+        raise SchemaError(
+            f"{table} has several columns named {format_examples(repeated.tolist())}; each column "
+            "needs one name. Drop or rename the copies first.",
+            table=table,
+            column=str(repeated[0]),
+        )
+
+
 def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series) -> str:
     mask = np.asarray(mask, dtype=bool)
     idx = series.index[mask]
     vals = series[mask]
     shown = [f"row {i}: {v!r}" for i, v in zip(idx[:5], vals.iloc[:5], strict=False)]
     return format_examples(shown, total=int(mask.sum())).replace('"', "")
+
+
+#: ``infer_dtype`` kinds of object columns that hold numbers only.
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+#: Largest integer a float64 holds exactly.
+_FLOAT_EXACT = 2**53
 
 
 def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer_id") -> pd.Series:
@@ -60,11 +81,25 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
             table=table,
             column=column,
         )
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _NUMBER_KINDS:
+        # numbers in an object column (database drivers, JSON): ids by value, not by their repr
+        series = pd.to_numeric(series)
+    if pd.api.types.is_unsigned_integer_dtype(series) and (series.max() > np.iinfo(np.int64).max):
+        # uint64 ids past int64 (hashed ids) would wrap to negative numbers: keep them as text
+        return coerce_text(series)
     if pd.api.types.is_integer_dtype(series):
         return series.astype("Int64") if series.isna().any() else series.astype("int64")
     if pd.api.types.is_float_dtype(series):
-        values = series.to_numpy(dtype="float64")
-        finite = np.isfinite(values)
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise SchemaError(
+                f"{table}.{column} has infinite ids {_bad_rows(series, infinite)}. "
+                "Customer ids must be whole numbers or strings; fix or drop those rows.",
+                table=table,
+                column=column,
+            )
+        finite = ~np.isnan(values)
         fractional = finite & (np.floor(values) != values)
         if fractional.any():
             raise SchemaError(
@@ -72,6 +107,15 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
                 "Customer ids must be whole numbers or strings; fix the source column.",
                 table=table,
                 column=column,
+            )
+        inexact = finite & (np.abs(values) > _FLOAT_EXACT)
+        if inexact.any():
+            warnings.warn(
+                f"{table}.{column} holds ids above 2**53 as floats {_bad_rows(series, inexact)}: "
+                "floats cannot tell such ids apart, so different customers may share one id. "
+                "Read the column as text (e.g. pd.read_csv(..., dtype={'<column>': str})).",
+                DataQualityWarning,
+                stacklevel=4,
             )
         return series.astype("Int64")
     # strings, objects, categoricals: text ids
@@ -91,6 +135,12 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
 
 def to_timestamp(value: object, *, name: str = "as_of") -> pd.Timestamp:
     """Parse a date-like scalar to a tz-naive Timestamp, with a clear error."""
+    if isinstance(value, numbers.Number | np.bool_):
+        # pd.Timestamp reads a number as nanoseconds since 1970: never what a date parameter means
+        raise SchemaError(
+            f"{name}={value!r} is a number, not a date; pass a date string or Timestamp "
+            "(e.g. '2024-06-30')."
+        )
     try:
         ts = pd.Timestamp(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
@@ -139,7 +189,7 @@ def coerce_timestamp(
         out = series
     else:
         out = _parse_datetime_text(series, table=table, column=column, target=target)
-    out = out.astype("datetime64[ns]")
+    out = _to_nanoseconds(out, table=table, column=column)
     missing = out.isna().to_numpy() & ~series.isna().to_numpy()
     if missing.any():
         raise SchemaError(
@@ -158,6 +208,25 @@ def coerce_timestamp(
     return out
 
 
+def _to_nanoseconds(out: pd.Series, *, table: str, column: str) -> pd.Series:
+    """``out`` as datetime64[ns]; dates outside its range (1677-2262) are refused by row."""
+    if out.dtype == "datetime64[ns]":
+        return out
+    try:
+        return out.astype("datetime64[ns]")
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+        pass
+    low, high = pd.Timestamp.min.ceil("us"), pd.Timestamp.max.floor("us")
+    outside = ((out < low) | (out > high)).to_numpy(dtype=bool)
+    raise SchemaError(
+        f"{table}.{column} has dates outside 1677-09-22 .. 2262-04-11 {_bad_rows(out, outside)}, "
+        "often placeholders such as 9999-12-31 or 1000-01-01. Drop or fix those rows first "
+        "(e.g. raw[raw[col] < '2262-01-01']).",
+        table=table,
+        column=column,
+    )
+
+
 def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: str) -> pd.Series:
     values = series.dropna()
     if len(values) and series.dtype == object:
@@ -171,6 +240,9 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
                 table=table,
                 column=column,
             )
+        if aware.all():  # aware datetimes, possibly in several zones: one clock
+            parsed = pd.to_datetime(series, errors="coerce", utc=True)
+            return parsed.dt.tz_convert(target).dt.tz_localize(None)
     with warnings.catch_warnings(record=True) as caught:
         # pandas warns when it falls back to per-element parsing (that is what we ask for), and
         # pandas 2 warns (pandas 3 raises) on mixed UTC offsets: both lead to one UTC parse.
@@ -186,18 +258,69 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
             _refuse_mixed_offsets(series, table=table, column=column)
         if any("mixed time zones" in str(w.message) for w in caught):
             parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        # Read row by row or with a format guessed from the first row, "01/12/2010" is January
+        # next to "13/12/2010" in December: such columns are read day-first (below).
+        by_row = any("infer format" in str(w.message) for w in caught)
+        day_first = None
+        if by_row or parsed.notna().sum() < series.notna().sum():
+            day_first = _day_first_rows(series, table=table, column=column)
+        if day_first is not None:
+            parsed = _read_day_first(series, parsed, day_first)
         if parsed.notna().sum() < series.notna().sum():
             # a second chance for columns whose format varies from row to row
-            try:
-                parsed = pd.to_datetime(series, errors="coerce", format="mixed")
-            except (ValueError, TypeError):
-                parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+            if day_first is not None:  # the other rows only
+                todo = (parsed.isna() & series.notna()).to_numpy()
+                parsed[todo] = pd.to_datetime(series[todo], errors="coerce", format="mixed")
+            else:
+                try:
+                    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+                except (ValueError, TypeError):
+                    parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return parsed.dt.tz_convert(target).dt.tz_localize(None)
     if parsed.dtype == object:  # mixed offsets parsed to python objects by older pandas
         parsed = pd.to_datetime(series, errors="coerce", utc=True)
         return parsed.dt.tz_convert(target).dt.tz_localize(None)
     return parsed
+
+
+#: Numeric dates with the year last (``01/12/2010``, ``1.12.10``): day and month can swap.
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?!\d)")
+
+
+def _day_first_rows(series: pd.Series, *, table: str, column: str) -> np.ndarray | None:
+    """Rows to read day-first when some numeric dates can only be day-first, else None.
+
+    A value like ``13/12/2010`` is day-first, ``12/13/2010`` month-first; a column with both is
+    refused, as no reading fits all rows.
+    """
+    fields = series.astype("string").str.extract(_DAY_MONTH).astype("Float64")
+    first, second = fields[0].to_numpy(na_value=0.0), fields[1].to_numpy(na_value=0.0)
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() and month_first.any():
+        raise SchemaError(
+            f"{table}.{column} mixes day-first and month-first dates (e.g. "
+            f"{_bad_rows(series, day_first)} and {_bad_rows(series, month_first)}): no reading fits "
+            "every row. Parse the column yourself with pd.to_datetime(col, format=...) per source.",
+            table=table,
+            column=column,
+        )
+    if not day_first.any():
+        return None
+    return fields[0].notna().to_numpy()
+
+
+def _read_day_first(series: pd.Series, parsed: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``parsed`` with the numeric year-last dates of ``rows`` read day-first."""
+    text = series[rows]
+    dates = pd.to_datetime(text, errors="coerce", dayfirst=True)
+    if dates.isna().sum() > text.isna().sum():  # several formats (with and without time...)
+        dates = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype) or isinstance(dates.dtype, pd.DatetimeTZDtype):
+        return parsed  # UTC offsets too: left to the offset rules
+    out = parsed.astype("datetime64[ns]") if parsed.dtype != dates.dtype else parsed.copy()
+    out[rows] = dates.astype(out.dtype)
+    return out
 
 
 def _refuse_mixed_offsets(series: pd.Series, *, table: str, column: str) -> None:

@@ -17,6 +17,7 @@ from loyalty_ml.schema._coerce import (
     coerce_int,
     coerce_text,
     coerce_timestamp,
+    refuse_repeated,
     require_columns,
     to_timestamp,
 )
@@ -138,6 +139,7 @@ def validate_transactions(
         )
     frame = (columns or ColumnMap()).apply(raw, table=TABLE)
     require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
+    refuse_repeated(frame, C.TRANSACTION_COLUMNS, table=TABLE)
     if cancel_re is not None and C.ORDER_ID not in frame.columns:
         raise SchemaError(
             f"cancellation_pattern needs an order_id column; {TABLE} has {list(frame.columns)}.",
