@@ -128,10 +128,8 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
 
     Examples
     --------
-    >>> validate_offers(pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.5]}))
-           cost_per_redemption  cost_per_send
-    offer_id
-    d5                     1.5            0.0
+    >>> validate_offers(pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.5]})).to_dict("index")
+    {'d5': {'cost_per_redemption': 1.5, 'cost_per_send': 0.0}}
     """
     table = "offers"
     if not isinstance(raw, pd.DataFrame):
