@@ -70,7 +70,10 @@ class UpliftModel(BaseEstimator):
         ``"auto"`` reads a 0/1 (or boolean) ``y`` as binary, anything else as continuous.
     n_estimators, learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, reg_lambda
         LightGBM settings of every base learner. Uplift is a small signal in noisy outcomes: shallow
-        trees with large leaves generalise better than LightGBM's defaults.
+        trees with large leaves generalise better than LightGBM's defaults. For a small experiment
+        (the benchmark's had 1,600 rows per arm) whose offer plan matters more than its ranking,
+        ``num_leaves=4, min_child_samples=1000`` captured more of the oracle's value in
+        ``experiments/bench_offer_surface.py`` (README, "Measured results").
     min_arm_rows : int
         Fewest rows an arm (control included) must have.
     n_bootstrap : int
