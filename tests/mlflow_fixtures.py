@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from loyalty_ml.exceptions import DataQualityWarning
+
 REPO = Path(__file__).resolve().parents[1]
 #: MLflow warns about its own type hints when mlflow.pyfunc is first imported; nothing we can change.
 MLFLOW_IMPORT_WARNING = "ignore:.*Any type hint is inferred as AnyType:UserWarning"
@@ -73,13 +75,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
             churn_params=churn_params,
         )
         # Few trees and huge leaves: clearly worse on the backtest, so it must not be promoted.
-        challenger = train_and_register(
-            data.transactions,
-            as_of="2024-12-01",
-            customers=customers,
-            tracking_uri=uri,
-            churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-        )
+        with pytest.warns(DataQualityWarning, match="no split"):  # on purpose
+            challenger = train_and_register(
+                data.transactions,
+                as_of="2024-12-01",
+                customers=customers,
+                tracking_uri=uri,
+                churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+            )
         yield Registry(folder, uri, data, champion, challenger)
 
 

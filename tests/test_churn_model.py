@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, SchemaError
 from loyalty_ml.models._split import (
     stratified_holdout_mask,
     time_holdout_mask,
@@ -64,6 +64,8 @@ def _expected_failed_checks(estimator: ChurnModel) -> dict[str, str]:
     return {}
 
 
+# scikit-learn's checks fit tables of a few dozen rows, where the trees make no split and fit warns.
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
 @parametrize_with_checks(
     [ChurnModel(n_estimators=20, random_state=0)], expected_failed_checks=_expected_failed_checks
 )
@@ -452,3 +454,13 @@ def test_tune_churn_model_backtests_each_combination() -> None:
         tune_churn_model(X, y, param_grid={"leaves": [3]})
     with pytest.raises(DataError, match="needs X indexed by"):
         tune_churn_model(X.reset_index(drop=True), y, param_grid={"num_leaves": [3]})
+
+
+def test_a_table_too_small_to_split_warns() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"recency_days": rng.uniform(0, 100, 30), "frequency": rng.integers(1, 5, 30)})
+    y = pd.Series((X["recency_days"] > 50).astype(int))
+    with pytest.warns(DataQualityWarning, match="no split on 30 rows"):
+        model = ChurnModel(random_state=0).fit(X, y)
+    assert np.unique(model.predict_proba(X)[:, 1]).size == 1
+    ChurnModel(random_state=0, min_child_samples=5).fit(X, y)  # splits: no warning (errors in CI)

@@ -25,6 +25,7 @@ from mlflow_fixtures import (
     wait_for,
 )
 
+from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 from loyalty_ml.tracking.scoring import score_customers
 from loyalty_ml.tracking.train import train_and_register
@@ -80,13 +81,14 @@ def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served
                 tracking_uri=uri,
                 churn_params=fast,
             )
-            challenger = train_and_register(
-                data.transactions,
-                as_of="2025-01-01",
-                customers=people,
-                tracking_uri=uri,
-                churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-            )
+            with pytest.warns(DataQualityWarning, match="no split"):  # on purpose
+                challenger = train_and_register(
+                    data.transactions,
+                    as_of="2025-01-01",
+                    customers=people,
+                    tracking_uri=uri,
+                    churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+                )
             yield Served(folder, uri, data, champion, challenger)
     finally:
         stop(process)

@@ -7,6 +7,7 @@ closest thing to the future it will score.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import lightgbm as lgb
@@ -17,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError
 from loyalty_ml.models._churn_calibration import (
     Calibration,
     Calibrator,
@@ -299,6 +300,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             self.validation_["split"] = "skipped (too few rows of a class to hold out)"
             self.booster_ = self._train(params, full, self.n_estimators)
             self.best_iteration_ = self.booster_.current_iteration()
+            self._warn_if_constant(n_rows)
             return self
 
         train_rows, held_rows = np.flatnonzero(training), np.flatnonzero(holdout)
@@ -331,7 +333,20 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
         self.booster_ = booster
         self.best_iteration_ = best
+        self._warn_if_constant(n_rows)
         return self
+
+    def _warn_if_constant(self, n_rows: int) -> None:
+        """Warn when no tree split: every customer of a cutoff would get the same probability."""
+        if self.booster_.feature_importance("split").sum() == 0:
+            warnings.warn(
+                f"ChurnModel.fit: the trees made no split on {n_rows} rows "
+                f"(min_child_samples={self.min_child_samples}), so every customer of a cutoff gets "
+                "the same probability. Train on more rows (more customers or cutoffs) or lower "
+                "min_child_samples.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
 
     def _check_params(self) -> None:
         positive_ints: dict[str, Any] = {
