@@ -167,6 +167,12 @@ def test_more_reasons_than_features_leaves_empty_columns(data, model) -> None:
     reasons = model.explain(X.iloc[:20], top_k=9)
     assert reasons["reason_8"].isna().all()
     assert "reason_9_shap" in reasons.columns
+    # far more than the features: the empty columns come in one block (no fragmentation warnings,
+    # which are errors here) with the same types as the filled ones
+    many = model.explain(X.iloc[:20], top_k=60)
+    assert many.shape[1] == 4 * 60
+    assert many["reason_60"].dtype == reasons["reason_1"].dtype
+    assert many["reason_60_shap"].dtype == np.float64
 
 
 def test_shap_summary_plot_is_a_figure(data, model) -> None:

@@ -74,11 +74,20 @@ def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.D
         for start in range(0, max(len(X), 1), _CHUNK_ROWS)
     ]
     out = pd.concat(parts) if len(parts) > 1 else parts[0]
-    for rank in range(k + 1, int(top_k) + 1):  # more reasons asked than features: empty columns
-        out[f"reason_{rank}"] = pd.Series(pd.NA, index=out.index, dtype="str")
-        out[f"reason_{rank}_feature"] = pd.Series(pd.NA, index=out.index, dtype="str")
-        out[f"reason_{rank}_value"] = np.nan
-        out[f"reason_{rank}_shap"] = np.nan
+    if int(top_k) > k:  # more reasons asked than features: empty columns, added in one block
+        empty_text = pd.Series(pd.NA, index=out.index, dtype="str")
+        empty_number = pd.Series(np.nan, index=out.index)
+        extra = {
+            f"reason_{rank}{suffix}": empty
+            for rank in range(k + 1, int(top_k) + 1)
+            for suffix, empty in (
+                ("", empty_text),
+                ("_feature", empty_text),
+                ("_value", empty_number),
+                ("_shap", empty_number),
+            )
+        }
+        out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     return out
 
 
