@@ -106,7 +106,10 @@ def validate_transactions(
     columns : ColumnMap, optional
         Your column names for the canonical ones.
     returns, zero_amounts : {"drop", "keep"}
-        Whether negative and zero amounts are removed (counted either way).
+        Whether negative and zero amounts are removed (counted either way). Kept rows are
+        transactions like any other: a return made in its own order counts as an order (recency,
+        frequency) and as a purchase for ``churn_labels``, while its amount nets against spend. Keep
+        returns only when they sit inside the purchase orders they correct.
     cancellation_pattern, non_purchase_pattern : str, optional
         Regular expressions matched against ``order_id`` and ``product_id`` (``re.match``).
     drop_duplicates : bool
