@@ -74,16 +74,23 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
             tracking_uri=uri,
             churn_params=churn_params,
         )
-        # Few trees and huge leaves: clearly worse on the backtest, so it must not be promoted.
-        with pytest.warns(DataQualityWarning, match="no split"):  # on purpose
-            challenger = train_and_register(
-                data.transactions,
-                as_of="2024-12-01",
-                customers=customers,
-                tracking_uri=uri,
-                churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-            )
+        challenger = train_weak_challenger(data.transactions, "2024-12-01", customers, uri)
         yield Registry(folder, uri, data, champion, challenger)
+
+
+def train_weak_challenger(transactions: Any, as_of: str, customers: Any, uri: str) -> Any:
+    """A version with one tree and leaves too big to split: clearly worse on the backtest, so it
+    must not be promoted (fit warns that it made no split, as it should)."""
+    from loyalty_ml.tracking.train import train_and_register
+
+    with pytest.warns(DataQualityWarning, match="no split"):
+        return train_and_register(
+            transactions,
+            as_of=as_of,
+            customers=customers,
+            tracking_uri=uri,
+            churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+        )
 
 
 def _log_tail(process: Any) -> str:

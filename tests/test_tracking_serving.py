@@ -21,11 +21,11 @@ from mlflow_fixtures import (
     start_server,
     stop,
     subprocess_env,
+    train_weak_challenger,
     venv_bin,
     wait_for,
 )
 
-from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 from loyalty_ml.tracking.scoring import score_customers
 from loyalty_ml.tracking.train import train_and_register
@@ -81,14 +81,7 @@ def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served
                 tracking_uri=uri,
                 churn_params=fast,
             )
-            with pytest.warns(DataQualityWarning, match="no split"):  # on purpose
-                challenger = train_and_register(
-                    data.transactions,
-                    as_of="2025-01-01",
-                    customers=people,
-                    tracking_uri=uri,
-                    churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-                )
+            challenger = train_weak_challenger(data.transactions, "2025-01-01", people, uri)
             yield Served(folder, uri, data, champion, challenger)
     finally:
         stop(process)
