@@ -311,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoyaltyMLError as exc:
         print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a folder that cannot be created, a file that cannot be written...
+        print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     return status
 
 

@@ -93,10 +93,21 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
         raise SchemaError(f"{table} file {str(path)!r} does not exist.", table=table)
     suffix = "".join(path.suffixes[-2:]).lower()
     if suffix.endswith(".parquet") or suffix.endswith(".pq"):
-        return pd.read_parquet(path)
-    if suffix.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(path)
-    raise SchemaError(
-        f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",
-        table=table,
-    )
+        reader: Callable[[Path], pd.DataFrame] = pd.read_parquet
+    elif suffix.endswith((".csv", ".csv.gz")):
+        reader = pd.read_csv
+    else:
+        raise SchemaError(
+            f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",
+            table=table,
+        )
+    try:
+        return reader(path)
+    # empty, truncated or mislabelled files: pandas and pyarrow raise ValueError subclasses
+    # (EmptyDataError, ParserError, ArrowInvalid), OSError or UnicodeDecodeError (a ValueError)
+    except (OSError, ValueError) as exc:
+        raise SchemaError(
+            f"Cannot read the {table} file {str(path)!r} as {suffix.lstrip('.')}: "
+            f"{type(exc).__name__}: {exc}",
+            table=table,
+        ) from exc

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError
+from loyalty_ml.exceptions import DataError, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
 
@@ -82,10 +82,17 @@ def train_offer_model(
     feature_names: list[str],
     random_state: int,
     uplift_params: dict[str, Any] | None = None,
-) -> OfferTraining:
-    """Fit the uplift model on the campaigns whose response window closed before ``as_of``."""
-    from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, qini_auc_score
-    from loyalty_ml.models.uplift import UpliftModel
+) -> OfferTraining | None:
+    """Fit the uplift model on the campaigns whose response window closed before ``as_of``.
+
+    Returns None when no such campaign row belongs to a customer of ``tx`` (nothing to learn from).
+
+    Raises
+    ------
+    DataError
+        The closed campaigns have no control rows or no offer arm, or the uplift model cannot be
+        fitted on them (too few rows per arm).
+    """
     from loyalty_ml.policy.catalog import OfferCatalog
 
     catalog = OfferCatalog.from_frame(offers)
@@ -93,11 +100,52 @@ def train_offer_model(
         (campaigns[C.SENT_AT] + pd.Timedelta(days=window_days) <= as_of).to_numpy()
         & campaigns[C.CUSTOMER_ID].isin(tx[C.CUSTOMER_ID]).to_numpy()
     ]
+    if len(closed) == 0:
+        return None
+    _check_arms(closed[C.OFFER_ID], window_days=window_days)
     X, y, t, key = _experiment_rows(
         tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
     )
     X = X[feature_names]
     params = {"random_state": random_state, **(uplift_params or {})}
+    try:
+        return _fit(X, y, t, key, catalog=catalog, params=params)
+    except DataError as exc:
+        raise DataError(
+            f"train_and_register could not fit the offer (uplift) model on {len(X):,} past campaign "
+            f"rows: {exc} Pass uplift_params (e.g. {{'min_arm_rows': 20}}) to train_and_register, "
+            "or leave out campaigns/offers to train without offers."
+        ) from exc
+
+
+def _check_arms(offer_ids: pd.Series, *, window_days: int) -> None:
+    """DataError unless the closed campaigns have a control group and at least one offer arm."""
+    arms = sorted(str(v) for v in offer_ids.dropna().unique())
+    offers = [arm for arm in arms if arm != C.CONTROL]
+    if C.CONTROL in arms and offers:
+        return
+    lacks = f"no control rows ({C.OFFER_ID} == {C.CONTROL!r})" if offers else "no offer arm"
+    raise DataError(
+        f"train_and_register: the campaigns whose {window_days}-day response window closed before "
+        f"as_of have {lacks}; their {C.OFFER_ID} values are {format_examples(arms, total=len(arms))}. "
+        f"The uplift model compares each offer with a randomised control group: label the control "
+        f"rows {C.CONTROL!r}, or leave out campaigns/offers to train without offers."
+    )
+
+
+def _fit(
+    X: pd.DataFrame,
+    y: pd.Series,
+    t: pd.Series,
+    key: np.ndarray,
+    *,
+    catalog: Any,
+    params: dict[str, Any],
+) -> OfferTraining:
+    """Backtest on the latest campaign (when there are earlier ones), then fit on all of them."""
+    from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, qini_auc_score
+    from loyalty_ml.models.uplift import UpliftModel
+
     metrics: dict[str, float] = {}
     figure = None
     last = key == key.max()

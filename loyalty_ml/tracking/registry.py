@@ -142,6 +142,24 @@ def set_alias(client: Any, name: str, version: str, decision: PromotionDecision)
     client.set_model_version_tag(name, version, "promotion_reason", decision.reason)
 
 
+def _latest_promotion(client: Any, name: str) -> str:
+    """Where the latest version of ``name`` went and why (a version left as challenger, say)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:  # best effort: only used to enrich an error message
+        return ""
+    if not versions:
+        return ""
+    latest = max(versions, key=lambda v: int(v.version))
+    alias = latest.tags.get("promotion")
+    if alias is None:
+        return ""
+    reason = latest.tags.get("promotion_reason", "")
+    return f" The latest version {latest.version} is @{alias}" + (f": {reason}." if reason else ".")
+
+
 def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
     """Load the registered pyfunc at ``model_uri``: its :class:`LoyaltyPolicy` and registry version.
 
@@ -164,8 +182,8 @@ def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
         raise TrackingError(
             f"Cannot find model {name!r} with {what} in the registry at {tracking_uri!r} "
             f"({exc.message if hasattr(exc, 'message') else exc}). Registered models: "
-            f"{describe_models(client)}. Train one with `loyalty-ml train` or "
-            "loyalty_ml.train_and_register, or fix model_uri."
+            f"{describe_models(client)}.{_latest_promotion(client, name) if alias else ''} Train one "
+            "with `loyalty-ml train` or loyalty_ml.train_and_register, or fix model_uri."
         ) from exc
     try:
         model = mlflow.pyfunc.load_model(model_uri)

@@ -16,11 +16,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+)
 from loyalty_ml.features import build_features
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
@@ -102,13 +109,32 @@ def score_customers(
         raise ConfigError(
             f"The 'batch_size' parameter of score_customers must be an int >= 1. Got {batch_size!r} instead."
         )
+    if reasons not in ("all", "actioned", "none"):
+        raise ConfigError(
+            "The 'reasons' parameter of score_customers must be 'all', 'actioned' or 'none'. "
+            f"Got {reasons!r} instead."
+        )
     cutoff = to_as_of(as_of)
+    caller = "score_customers"
+    check_transactions(transactions, caller=caller)
+    customers = align_customer_ids(
+        customers_with_id_column(customers), transactions, table="customers", caller=caller
+    )
+    campaigns = align_customer_ids(campaigns, transactions, table="campaigns", caller=caller)
     with use_tracking_uri(tracking_uri) as uri:
         policy, version = load_policy(model_uri, tracking_uri=uri)
-        customers = customers_with_id_column(customers)
+        _warn_if_before_training(policy, cutoff, model_uri=model_uri)
         history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
         if len(history) == 0:
-            raise DataError(f"score_customers: no transactions before as_of={cutoff.date()}.")
+            raise DataError(
+                f"score_customers: no transactions before as_of={cutoff.date()}"
+                + (
+                    f" (the first is on {pd.Timestamp(transactions[C.TIMESTAMP].min()).date()})."
+                    if len(transactions)
+                    else " (the table is empty)."
+                )
+            )
+        check_id_overlap(customers, history, caller=caller)
         profiled, people, consenting = profiled_only(history, customers)
         no_consent = ~consenting
         features = build_features(
@@ -232,6 +258,23 @@ def _check_inputs_cover_the_model(
         "command line, loyalty-ml score --customers/--campaigns.",
         table="features",
         column=missing[0],
+    )
+
+
+def _warn_if_before_training(
+    policy: LoyaltyPolicy, cutoff: pd.Timestamp, *, model_uri: str
+) -> None:
+    """DataQualityWarning when scoring a date the model's training data reaches beyond."""
+    trained = policy.training_summary.get("as_of")
+    if trained is None or cutoff >= pd.Timestamp(trained):
+        return
+    warnings.warn(
+        f"score_customers: as_of={cutoff.date()} is before the training date {trained} of "
+        f"{model_uri}: the model learned from what customers did after as_of, so these scores are "
+        "not out of time (do not use them to backtest the model). Score with a model trained "
+        "before as_of for that.",
+        DataQualityWarning,
+        stacklevel=3,
     )
 
 

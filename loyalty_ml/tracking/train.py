@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.features._time import to_as_of
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
     experiment_id,
@@ -199,6 +201,14 @@ def train_and_register(
     Returns
     -------
     TrainingResult
+
+    Warns
+    -----
+    DataQualityWarning
+        Features with no value in any backtest training row (say, campaigns that all start later)
+        are left out, named in the warning and in the run's ``dropped_empty_features`` tag; with
+        campaigns and offers but no campaign whose response window closed before ``as_of``, no offer
+        model is trained (the ``offer_model`` tag says why).
     """
     import mlflow
 
@@ -223,20 +233,26 @@ def train_and_register(
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
     cutoff = to_as_of(as_of)
-    if C.TIMESTAMP not in transactions.columns:
-        raise DataError(
-            f"transactions has no {C.TIMESTAMP!r} column; it has {list(transactions.columns)}. "
-            "Run validate_transactions first."
-        )
-
-    customers = customers_with_id_column(customers)
+    caller = "train_and_register"
+    check_transactions(transactions, caller=caller)
+    customers = align_customer_ids(
+        customers_with_id_column(customers), transactions, table="customers", caller=caller
+    )
+    campaigns = align_customer_ids(campaigns, transactions, table="campaigns", caller=caller)
     before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
+    if len(before) == 0:
+        raise DataError(
+            f"train_and_register: no transactions before as_of={cutoff.date()} (the data covers "
+            f"{_data_window(transactions)}). Use an as_of after the first purchases."
+        )
+    check_id_overlap(customers, before, caller=caller)
     tx, people, consenting = profiled_only(before, customers)
     n_excluded = int(before.loc[~consenting, C.CUSTOMER_ID].nunique())
     if len(tx) == 0:
         raise DataError(
-            f"train_and_register: no transactions before as_of={cutoff.date()} from customers with "
-            "profiling consent."
+            f"train_and_register: none of the {before[C.CUSTOMER_ID].nunique():,} customers with "
+            f"transactions before as_of={cutoff.date()} may be profiled: {C.CONSENT_PROFILING} is "
+            "False or missing for all of them. Check the consent flags of customers."
         )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
     first = pd.Timestamp(tx[C.TIMESTAMP].min())
@@ -256,6 +272,16 @@ def train_and_register(
     )
     as_of_level = X.index.get_level_values(C.AS_OF)
     test = np.asarray(as_of_level == cutoffs[-1])
+    if y.nunique() < 2:
+        raise DataError(
+            f"train_and_register: every training customer is labelled "
+            f"{'churned' if y.iloc[0] == 1 else 'retained'} at the cutoffs "
+            f"{[str(c.date()) for c in cutoffs]} (horizon_days={horizon_days}; the data covers "
+            f"{_data_window(tx)}), so there is nothing to learn. Use an as_of no later than "
+            "horizon_days after the last transaction, and data with both returning and lapsed "
+            "customers."
+        )
+    X, dropped = _without_empty_features(X, train_rows=~test)
     params = {"random_state": random_state, **(churn_params or {})}
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
@@ -266,7 +292,9 @@ def train_and_register(
     churn = ChurnModel(**params).fit(X, y)
 
     # The reference population for drift: every customer as of the training date, as scoring sees it.
-    latest = build_features(tx, as_of=cutoff, customers=people, campaigns=campaigns, config=config)
+    latest = build_features(
+        tx, as_of=cutoff, customers=people, campaigns=campaigns, config=config
+    ).drop(columns=dropped, errors="ignore")
     categories = {
         str(c): tuple(str(v) for v in X[c].cat.categories)
         for c in X.columns
@@ -296,6 +324,17 @@ def train_and_register(
             random_state=random_state,
             uplift_params=uplift_params,
         )
+        if offer_training is None:
+            offer_note = (
+                "not trained: no campaign row of a profiled customer has a response window that "
+                f"closed before as_of={cutoff.date()} (no offers are chosen)"
+            )
+            warnings.warn(
+                f"train_and_register: the offer model is {offer_note}. Pass the campaign history "
+                "with its past sends, or leave out campaigns/offers.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
     else:
         offer_note = "not trained: needs both campaigns and offers (no offers are chosen)"
     metrics: dict[str, float] = {
@@ -370,6 +409,7 @@ def train_and_register(
                     "churn_calibration": str(churn.calibration_),
                     "boundaries": boundary_note,
                     "offer_model": offer_note,
+                    "dropped_empty_features": ",".join(dropped) or "none",
                 }
             )
             mlflow.log_metrics({**metrics, **{k: float(v) for k, v in counts.items()}})
@@ -494,6 +534,36 @@ def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, st
         f"estimated: sleep {boundaries.sleep_days:.0f} days, churn {boundaries.churn_days:.0f} days"
     )
     return TriggerPolicy(boundaries=boundaries), boundaries, note
+
+
+def _without_empty_features(
+    X: pd.DataFrame, *, train_rows: np.ndarray
+) -> tuple[pd.DataFrame, list[str]]:
+    """``X`` without the features that have no value in any backtest training row, and their names.
+
+    Such a column cannot be learned from (an empty campaigns table, campaigns that start after the
+    early cutoffs, a signup date that is never filled, a history too short for trends); the model is
+    trained without it and the columns are named in a :class:`DataQualityWarning`.
+    """
+    empty = [str(c) for c in X.columns if X.loc[train_rows, c].isna().all()]
+    if not empty:
+        return X, []
+    warnings.warn(
+        f"train_and_register: feature(s) {format_examples(empty, total=len(empty), limit=10)} have "
+        "no value in any backtest training row (e.g. no campaign sent before the early cutoffs, an "
+        "empty customer attribute, a history too short for trends); the model is trained without "
+        "them.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+    return X.drop(columns=empty), empty
+
+
+def _data_window(transactions: pd.DataFrame) -> str:
+    if len(transactions) == 0:
+        return "no rows at all"
+    times = transactions[C.TIMESTAMP]
+    return f"{pd.Timestamp(times.min()).date()} to {pd.Timestamp(times.max()).date()}"
 
 
 def _is_number(value: object) -> bool:

@@ -1,0 +1,239 @@
+"""The end-to-end jobs on inputs a user hands them in practice: ids read as text, empty or odd
+campaign tables, dates outside the data, unreadable files. Each either works or fails with a clear
+loyalty_ml error; nothing personal reaches MLflow. Real MLflow (embedded SQLite store), no mocks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow_fixtures import MLFLOW_IMPORT_WARNING
+
+from loyalty_ml.cli import main
+from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, TrackingError
+from loyalty_ml.tracking._inputs import align_customer_ids
+from loyalty_ml.tracking.scoring import score_customers
+from loyalty_ml.tracking.train import train_and_register
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)]
+
+ID_OFFSET = 987_654_321  # raw ids that must never show up in MLflow
+CHURN = {"n_estimators": 40, "early_stopping_rounds": 10}
+AS_OF = "2024-12-01"
+
+
+@dataclass
+class Job:
+    folder: Path
+    uri: str
+    tx: pd.DataFrame
+    customers: pd.DataFrame  # ids as text, consent as "Y"/"N"/missing, personal columns
+    campaigns: pd.DataFrame
+    offers: pd.DataFrame
+    result: Any
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
+    from loyalty_ml.datasets import simulate
+
+    data = simulate(n_customers=400, start="2023-01-01", end="2024-12-31", seed=1)
+    tx = data.transactions.assign(customer_id=data.transactions["customer_id"] + ID_OFFSET)
+    people = data.customers.drop(columns=["age_band", "gender", "income_band"])
+    n = len(people)
+    consent = people["consent_profiling"].map({True: "Y", False: "N"}).astype(object)
+    consent.iloc[:10] = None  # missing: read as no consent
+    customers = people.assign(
+        customer_id=(people["customer_id"] + ID_OFFSET).astype(str),
+        consent_profiling=consent,
+        consent_marketing=people["consent_marketing"].astype(int),
+        email=[f"person{i}@secret.example" for i in range(n)],
+        name=[f"Zebulon{i} Quux" for i in range(n)],
+        phone=[f"+44-7000-{i:06d}" for i in range(n)],
+    )
+    campaigns = data.campaigns.assign(customer_id=data.campaigns["customer_id"] + ID_OFFSET)
+    folder = tmp_path_factory.mktemp("jobs")
+    uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)  # the embedded store writes its artifacts in the working folder
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        result = train_and_register(
+            tx,
+            as_of=AS_OF,
+            customers=customers,
+            campaigns=campaigns,
+            offers=data.offers,
+            tracking_uri=uri,
+            churn_params=CHURN,
+        )
+        yield Job(folder, uri, tx, customers, campaigns, data.offers, result)
+
+
+def _score(job: Job, **kwargs: Any) -> pd.DataFrame:
+    options: dict[str, Any] = {
+        "as_of": "2024-12-15",
+        "customers": job.customers,
+        "campaigns": job.campaigns,
+        "tracking_uri": job.uri,
+        "psi_limit": 10.0,  # the campaigns after training drift on purpose; not under test here
+        **kwargs,
+    }
+    return score_customers(job.tx, **options)
+
+
+def test_text_ids_of_customers_match_integer_ids_of_transactions(job: Job) -> None:
+    # consent is read from the text-id table: only the customers without consent are left out
+    refused = job.customers["consent_profiling"].ne("Y")
+    ids = job.customers.loc[refused, "customer_id"].astype("int64")
+    expected = job.tx.loc[job.tx["timestamp"] < AS_OF, "customer_id"].isin(ids)
+    n_refused = job.tx.loc[job.tx["timestamp"] < AS_OF].loc[expected, "customer_id"].nunique()
+    assert job.result.metrics["n_excluded_no_profiling_consent"] == n_refused
+    assert job.result.alias == "champion"
+
+
+def test_ids_that_cannot_match_are_refused_by_name() -> None:
+    tx = pd.DataFrame({"customer_id": [123, 456]})
+    people = pd.DataFrame({"customer_id": ["123", "00456", "C-7"]})
+    with pytest.raises(
+        SchemaError, match=r"customers\.customer_id holds text ids such as \['00456'"
+    ):
+        align_customer_ids(people, tx, table="customers", caller="score_customers")
+    aligned = align_customer_ids(
+        pd.DataFrame({"customer_id": [123]}), tx.astype({"customer_id": str}), table="c", caller="x"
+    )
+    assert aligned is not None and aligned["customer_id"].tolist() == ["123"]
+
+
+def test_scores_one_row_per_customer_and_no_offer_without_consent(job: Job) -> None:
+    scores = _score(job)
+    before = job.tx.loc[job.tx["timestamp"] < "2024-12-15", "customer_id"]
+    assert scores.index.name == "customer_id" and scores.index.is_unique
+    assert set(scores.index) == set(before)
+    no_marketing = job.customers.loc[job.customers["consent_marketing"] == 0, "customer_id"]
+    refused = scores.loc[scores.index.isin(no_marketing.astype("int64"))]
+    assert len(refused) > 0 and refused["offer_id"].isna().all()
+    assert scores["offer_id"].notna().any()
+
+
+def test_a_customers_table_sharing_no_id_is_an_error(job: Job) -> None:
+    strangers = job.customers.assign(customer_id=job.customers["customer_id"] + "0")
+    with pytest.raises(DataError, match=r"none of the [\d,]+ customer ids of the transactions"):
+        _score(job, customers=strangers, log_run=False)
+
+
+def test_scoring_before_the_training_date_warns(job: Job) -> None:
+    with pytest.warns(DataQualityWarning, match="before the training date 2024-12-01"):
+        scores = _score(job, as_of="2024-06-01", log_run=False)
+    assert len(scores) == job.tx.loc[job.tx["timestamp"] < "2024-06-01", "customer_id"].nunique()
+
+
+def test_text_and_zoned_timestamps_are_schema_errors(job: Job) -> None:
+    text = job.tx.assign(timestamp=job.tx["timestamp"].astype(str))
+    with pytest.raises(SchemaError, match=r"transactions\.timestamp must be tz-naive datetime64"):
+        train_and_register(text, as_of=AS_OF, tracking_uri=job.uri)
+    zoned = job.tx.assign(timestamp=job.tx["timestamp"].dt.tz_localize("UTC"))
+    with pytest.raises(SchemaError, match=r"got dtype datetime64\[ns, UTC\]"):
+        score_customers(zoned, as_of="2024-12-15", tracking_uri=job.uri)
+
+
+def test_unset_alias_says_where_the_latest_version_went(job: Job) -> None:
+    with pytest.raises(TrackingError, match=r"alias 'gold'.*latest version 1 is @champion"):
+        _score(job, model_uri="models:/loyalty_ml@gold")
+
+
+def test_as_of_outside_the_data_is_a_clear_error(job: Job) -> None:
+    with pytest.raises(DataError, match=r"no transactions before as_of=2022-01-01 \(the data"):
+        train_and_register(job.tx, as_of="2022-01-01", tracking_uri=job.uri)
+    with pytest.raises(DataError, match="every training customer is labelled churned"):
+        train_and_register(job.tx, as_of="2026-06-01", tracking_uri=job.uri, churn_params=CHURN)
+
+
+def test_an_empty_campaigns_table_trains_without_offers(job: Job) -> None:
+    with pytest.warns(DataQualityWarning) as caught:
+        result = train_and_register(
+            job.tx,
+            as_of=AS_OF,
+            campaigns=job.campaigns.iloc[:0],
+            offers=job.offers,
+            model_name="no_campaigns",
+            tracking_uri=job.uri,
+            churn_params=CHURN,
+        )
+    messages = " ".join(str(w.message) for w in caught)
+    assert "'days_since_last_offer'" in messages and "offer model is not trained" in messages
+    assert result.policy.uplift_model is None
+    assert "days_since_last_offer" not in result.policy.feature_names
+    tags = mlflow.MlflowClient(job.uri, job.uri).get_run(result.run_id).data.tags
+    assert (
+        tags["offer_model"].startswith("not trained")
+        and "redemption_rate" in tags["dropped_empty_features"]
+    )
+
+
+def test_campaigns_without_a_control_group_are_a_clear_error(job: Job) -> None:
+    treated = job.campaigns.loc[job.campaigns["offer_id"] != "control"]
+    with pytest.raises(DataError, match=r"no control rows \(offer_id == 'control'\)"):
+        train_and_register(
+            job.tx,
+            as_of=AS_OF,
+            campaigns=treated,
+            offers=job.offers,
+            tracking_uri=job.uri,
+            churn_params=CHURN,
+        )
+
+
+def test_cli_unreadable_inputs_and_unwritable_output_are_one_line_errors(
+    job: Job, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.parquet").write_text("not parquet")
+    (tmp_path / "empty.csv").write_text("")
+    for path in ("broken.parquet", "empty.csv"):
+        status = main(["train", "--transactions", str(tmp_path / path), "--as-of", AS_OF])
+        err = capsys.readouterr().err
+        assert status == 1 and err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith(
+            f"loyalty-ml train: error: Cannot read the transactions file '{tmp_path / path}'"
+        )
+    job.tx.to_parquet(tmp_path / "tx.parquet")
+    job.customers.to_csv(tmp_path / "customers.csv", index=False)
+    job.campaigns.to_parquet(tmp_path / "campaigns.parquet")
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = main(
+            [
+                "score",
+                "--transactions",
+                str(tmp_path / "tx.parquet"),
+                "--customers",
+                str(tmp_path / "customers.csv"),
+                "--campaigns",
+                str(tmp_path / "campaigns.parquet"),
+                "--as-of",
+                "2024-12-15",
+                "--output",
+                str(tmp_path / "blocker" / "scores.csv"),
+                "--tracking-uri",
+                job.uri,
+                "--no-log-run",
+            ]
+        )
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert err.startswith("loyalty-ml score: error:")
+
+
+def test_no_raw_ids_or_personal_data_in_the_mlflow_store(job: Job) -> None:
+    _score(job, reasons="all")  # a logged scoring run too
+    planted = [b"@secret.example", b"Zebulon", b"+44-7000-", str(ID_OFFSET + 1)[:8].encode()]
+    for path in job.folder.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not [p for p in planted if p in content], path
