@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,6 +144,10 @@ def test_plot(weekly: Boundaries) -> None:
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_ylabel() == "P(buys again)"
+    # without order-count boundaries (small data) the right panel has no empty legend (and no
+    # matplotlib warning, an error here)
+    bare = dataclasses.replace(weekly, first_repeat_orders=None, loyalty_orders=None)
+    assert bare.plot().axes[1].get_legend() is None
 
 
 def test_as_of_cuts_the_data() -> None:

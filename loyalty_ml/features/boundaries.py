@@ -162,7 +162,8 @@ class Boundaries:
             ):
                 if k is not None:
                     right.axvline(k, color=colour, ls="--", label=f"{name}: {k} orders")
-            right.legend()
+            if right.get_legend_handles_labels()[0]:  # no boundary found on small data: no legend
+                right.legend()
         right.set(
             xlabel="orders so far", ylabel="P(no further order)", title="Churn by order count"
         )
