@@ -143,6 +143,16 @@ def test_text_and_zoned_timestamps_are_schema_errors(job: Job) -> None:
         score_customers(zoned, as_of="2024-12-15", tracking_uri=job.uri)
 
 
+def test_guest_rows_without_a_customer_id_are_named_not_dropped(job: Job) -> None:
+    guests = job.tx.astype({"customer_id": "Int64"})
+    guests.loc[guests.index[:2], "customer_id"] = pd.NA
+    tables = {"customers": job.customers, "campaigns": job.campaigns, "tracking_uri": job.uri}
+    with pytest.raises(SchemaError, match=r"customer_id is missing at rows"):
+        score_customers(guests, as_of="2024-12-15", **tables)
+    with pytest.raises(SchemaError, match=r"customer_id is missing at rows"):
+        train_and_register(guests, as_of=AS_OF, **tables)
+
+
 def test_unset_alias_says_where_the_latest_version_went(job: Job) -> None:
     with pytest.raises(TrackingError, match=r"alias 'gold'.*latest version 1 is @champion"):
         _score(job, model_uri="models:/loyalty_ml@gold")

@@ -27,7 +27,8 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     Raises
     ------
     SchemaError
-        Not a DataFrame, a required column missing, or ``timestamp`` not tz-naive datetime64.
+        Not a DataFrame, a required column missing, a missing ``customer_id`` (guest rows), or
+        ``timestamp`` not tz-naive datetime64.
 
     Examples
     --------
@@ -50,6 +51,15 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
             "columns=ColumnMap(...)) first.",
             table="transactions",
             column=missing[0],
+        )
+    no_id = transactions[C.CUSTOMER_ID].isna().to_numpy()
+    if no_id.any():  # guest purchases: profiled_only would drop them without a word
+        raise SchemaError(
+            f"{caller}: transactions.{C.CUSTOMER_ID} is missing at rows "
+            f"{format_examples(transactions.index[no_id].tolist(), total=int(no_id.sum()))}. Run "
+            "loyalty_ml.validate_transactions first (it drops and counts them).",
+            table="transactions",
+            column=C.CUSTOMER_ID,
         )
     dtype = transactions[C.TIMESTAMP].dtype
     if not pd.api.types.is_datetime64_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype):
