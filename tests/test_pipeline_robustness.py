@@ -136,7 +136,9 @@ def with_as_of(frame: pd.DataFrame | pd.Series, dates: pd.Index) -> pd.DataFrame
 
 
 @pytest.mark.parametrize("kind", ["text", "zoned"])
-def test_as_of_level_as_text_or_zoned_dates_keeps_the_time_split(table, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_level_as_text_or_zoned_dates_keeps_the_time_split(
+    table: tuple[pd.DataFrame, pd.Series], kind: str
+) -> None:
     X, y = table
     dates = X.index.levels[0]
     dates = dates.strftime("%Y-%m-%d") if kind == "text" else dates.tz_localize("Europe/London")
@@ -148,14 +150,14 @@ def test_as_of_level_as_text_or_zoned_dates_keeps_the_time_split(table, kind: st
     np.testing.assert_allclose(model.predict_proba(X), expected.predict_proba(X))
 
 
-def test_as_of_level_that_is_not_dates_is_named(table) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_level_that_is_not_dates_is_named(table: tuple[pd.DataFrame, pd.Series]) -> None:
     X, y = table
     dates = pd.Index(["a", "b", "c"])
     with pytest.raises(SchemaError, match="'as_of' index level must hold the cutoff dates"):
         ChurnModel(n_estimators=5).fit(with_as_of(X, dates), with_as_of(y, dates))
 
 
-def test_explain_on_no_rows_and_on_arrays(table) -> None:  # type: ignore[no-untyped-def]
+def test_explain_on_no_rows_and_on_arrays(table: tuple[pd.DataFrame, pd.Series]) -> None:
     X, y = table
     model = ChurnModel(n_estimators=20, random_state=0).fit(X, y)
     empty = model.explain(X.iloc[:0], top_k=2)
