@@ -247,3 +247,11 @@ def test_no_raw_ids_or_personal_data_in_the_mlflow_store(job: Job) -> None:
         if path.is_file():
             content = path.read_bytes()
             assert not [p for p in planted if p in content], path
+
+
+def test_a_customers_table_missing_a_model_column_names_it(job: Job) -> None:
+    attributes = [c for c in job.customers.columns if c in ("tier", "signup_date")]
+    assert attributes, "the fixture's customers carry attributes the model uses"
+    expected = r"The customers table given lacks what .*tier.* built from"
+    with pytest.raises(SchemaError, match=expected):
+        _score(job, customers=job.customers.drop(columns=attributes))

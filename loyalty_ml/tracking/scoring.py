@@ -247,10 +247,19 @@ def _check_inputs_cover_the_model(
         )
         if given is None and needed
     ]
+    given = [
+        f"the {name} table given lacks what {', '.join(names)} "
+        f"{'is' if len(names) == 1 else 'are'} built from"
+        for name, table, names in (
+            ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
+            ("customers", customers, [m for m in missing if m not in CAMPAIGN_FEATURES]),
+        )
+        if table is not None and names
+    ]
     fix = (
         "Pass " + " and ".join(tables)
         if tables
-        else "Pass the same customers and campaigns tables (with the same columns) as at training"
+        else _sentence("; ".join(given)) + ": pass the table with the columns it had at training"
     )
     raise SchemaError(
         f"score_customers: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
@@ -259,6 +268,11 @@ def _check_inputs_cover_the_model(
         table="features",
         column=missing[0],
     )
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter upper-case (``str.capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 def _warn_if_before_training(
