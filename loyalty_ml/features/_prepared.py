@@ -21,7 +21,7 @@ import pandas as pd
 from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated
+from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_repeated
 
 __all__ = [
     "Prepared",
@@ -164,16 +164,8 @@ def prepare_transactions(transactions: object) -> Prepared:
     """Check and sort a canonical transactions table into a :class:`Prepared`."""
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(tx, C.TRANSACTION_COLUMNS, table=TABLE)
+    refuse_missing_ids(tx, table=TABLE)
     ids = tx[C.CUSTOMER_ID]
-    if ids.isna().any():
-        bad = ids.isna().to_numpy()
-        raise SchemaError(
-            f"{TABLE}.{C.CUSTOMER_ID} is missing at rows "
-            f"{format_examples(tx.index[bad], total=int(bad.sum()))}. Drop those rows first "
-            "(validate_transactions does and counts them).",
-            table=TABLE,
-            column=C.CUSTOMER_ID,
-        )
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)

@@ -158,7 +158,7 @@ def _category_codes(
 
 def _numbers(values: pd.Series, name: str, *, owner: str) -> np.ndarray:
     """``values`` as float64 (missing = NaN); values that are not numbers are an error, not NaN."""
-    if _kind(values) == "number" and not isinstance(values.dtype, pd.CategoricalDtype):
+    if _kind(values) == "number":  # a category column is "category", never "number"
         series = (
             pd.to_numeric(values, errors="coerce")
             if pd.api.types.is_object_dtype(values.dtype)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.schema import columns as C
 
 __all__ = [
     "coerce_bool",
@@ -19,14 +20,15 @@ __all__ = [
     "coerce_int",
     "coerce_text",
     "coerce_timestamp",
+    "refuse_missing_ids",
     "refuse_repeated",
     "require_columns",
     "to_timestamp",
 ]
 
 
-def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> None:
-    """Raise SchemaError when ``frame`` is not a DataFrame or misses required columns."""
+def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> pd.DataFrame:
+    """``frame``; SchemaError when it is not a DataFrame or misses required columns."""
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
             f"{table} must be a pandas DataFrame; got {type(frame).__name__}.", table=table
@@ -39,6 +41,20 @@ def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> 
             f"(e.g. ColumnMap({missing[0]}='<your column>')).",
             table=table,
             column=missing[0],
+        )
+    return frame
+
+
+def refuse_missing_ids(frame: pd.DataFrame, *, table: str) -> None:
+    """Raise SchemaError naming the rows whose ``customer_id`` is missing (guest purchases)."""
+    bad = frame[C.CUSTOMER_ID].isna().to_numpy()
+    if bad.any():
+        raise SchemaError(
+            f"{table}.{C.CUSTOMER_ID} is missing at rows "
+            f"{format_examples(frame.index[bad].tolist(), total=int(bad.sum()))}. Drop those rows "
+            "first (validate_transactions does and counts them).",
+            table=table,
+            column=C.CUSTOMER_ID,
         )
 
 

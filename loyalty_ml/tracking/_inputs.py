@@ -13,7 +13,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import DataError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_text
+from loyalty_ml.schema._coerce import coerce_text, refuse_missing_ids, require_columns
 
 __all__ = ["align_customer_ids", "check_id_overlap", "check_transactions"]
 
@@ -38,30 +38,9 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     ...
     loyalty_ml.exceptions.SchemaError: score_customers: transactions.timestamp must be tz-naive ...
     """
-    if not isinstance(transactions, pd.DataFrame):
-        raise SchemaError(
-            f"{caller}: transactions must be a pandas DataFrame; got {type(transactions).__name__}.",
-            table="transactions",
-        )
-    missing = [c for c in C.TRANSACTION_REQUIRED if c not in transactions.columns]
-    if missing:
-        raise SchemaError(
-            f"{caller}: transactions has no column(s) {missing}; it has "
-            f"{list(map(str, transactions.columns))}. Run loyalty_ml.validate_transactions(raw, "
-            "columns=ColumnMap(...)) first.",
-            table="transactions",
-            column=missing[0],
-        )
-    no_id = transactions[C.CUSTOMER_ID].isna().to_numpy()
-    if no_id.any():  # guest purchases: profiled_only would drop them without a word
-        raise SchemaError(
-            f"{caller}: transactions.{C.CUSTOMER_ID} is missing at rows "
-            f"{format_examples(transactions.index[no_id].tolist(), total=int(no_id.sum()))}. Run "
-            "loyalty_ml.validate_transactions first (it drops and counts them).",
-            table="transactions",
-            column=C.CUSTOMER_ID,
-        )
-    dtype = transactions[C.TIMESTAMP].dtype
+    tx = require_columns(transactions, C.TRANSACTION_REQUIRED, table="transactions")
+    refuse_missing_ids(tx, table="transactions")  # the consent filter would drop them
+    dtype = tx[C.TIMESTAMP].dtype
     if not pd.api.types.is_datetime64_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype):
         raise SchemaError(
             f"{caller}: transactions.{C.TIMESTAMP} must be tz-naive datetime64; got dtype {dtype}. "
@@ -69,7 +48,7 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
             table="transactions",
             column=C.TIMESTAMP,
         )
-    return transactions
+    return tx
 
 
 def align_customer_ids(

@@ -237,24 +237,19 @@ def _check_inputs_cover_the_model(
         return
     from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
 
-    from_campaigns = any(name in CAMPAIGN_FEATURES for name in missing)
-    from_customers = any(name not in CAMPAIGN_FEATURES for name in missing)
+    # each missing feature comes from one table: passed or not, that table is the one to fix
+    sources = (
+        ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
+        ("customers", customers, [m for m in missing if m not in CAMPAIGN_FEATURES]),
+    )
     tables = [
-        f"{name}= (as at training)"
-        for name, given, needed in (
-            ("campaigns", campaigns, from_campaigns),
-            ("customers", customers, from_customers),
-        )
-        if given is None and needed
+        f"{name}= (as at training)" for name, table, names in sources if names and table is None
     ]
     given = [
         f"the {name} table given lacks what {', '.join(names)} "
         f"{'is' if len(names) == 1 else 'are'} built from"
-        for name, table, names in (
-            ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
-            ("customers", customers, [m for m in missing if m not in CAMPAIGN_FEATURES]),
-        )
-        if table is not None and names
+        for name, table, names in sources
+        if names and table is not None
     ]
     fix = (
         "Pass " + " and ".join(tables)

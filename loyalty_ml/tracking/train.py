@@ -545,7 +545,7 @@ def _without_empty_features(
     early cutoffs, a signup date that is never filled, a history too short for trends); the model is
     trained without it and the columns are named in a :class:`DataQualityWarning`.
     """
-    empty = [str(c) for c in X.columns if X.loc[train_rows, c].isna().all()]
+    empty = [str(c) for c in X.columns[~X.loc[train_rows].notna().any().to_numpy()]]
     if not empty:
         return X, []
     warnings.warn(
