@@ -122,8 +122,15 @@ def test_input_not_mutated(tx: pd.DataFrame) -> None:
     [
         ({"period_start": "2024-03-01", "period_end": "2024-02-01"}, "period_end must be after"),
         ({"period_start": "2024-02-01", "period_end": "2024-02-01"}, "period_end must be after"),
-        ({"period_start": "nonsense", "period_end": "2024-02-01"}, "period_start='nonsense'"),
-        ({"period_start": None, "period_end": "2024-02-01"}, "period_start must be a date"),
+        (
+            {"period_start": "nonsense", "period_end": "2024-02-01"},
+            "'period_start' parameter must be a date.*Got 'nonsense'",
+        ),
+        (
+            {"period_start": None, "period_end": "2024-02-01"},
+            "'period_start' parameter must be a date.*Got None",
+        ),
+        ({"period_start": 20240101, "period_end": "2024-02-01"}, "Got 20240101 instead: a number"),
         (
             {
                 "period_start": "2024-02-01",

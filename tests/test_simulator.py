@@ -464,10 +464,12 @@ def test_bad_period_and_seed() -> None:
         simulate(10, start="2024-01-01", end="2023-01-01")
     with pytest.raises(ConfigError, match="start must be before end"):
         simulate(10, start="2024-01-01", end="2024-01-01")
-    with pytest.raises(ConfigError, match="start must be a date"):
+    with pytest.raises(ConfigError, match="'start' parameter must be a date"):
         simulate(10, start="not a date")
-    with pytest.raises(ConfigError, match="end must be a date"):
+    with pytest.raises(ConfigError, match="'end' parameter must be a date"):
         simulate(10, end=None)
+    with pytest.raises(ConfigError, match="a number, which pandas would read as nanoseconds"):
+        simulate(10, start=20230101)
     with pytest.raises(ConfigError, match="seed must be an int >= 0"):
         simulate(10, seed=-1)
     with pytest.raises(ConfigError, match="config must be a SimulationConfig"):

@@ -65,6 +65,7 @@ from loyalty_ml.datasets._sim_purchases import CHURN_REASONS, OrganicOrders, sim
 from loyalty_ml.datasets._sim_truth import SimulationTruth
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 
 __all__ = ["LoyaltyData", "SimulationConfig", "SimulationTruth", "simulate"]
 
@@ -209,15 +210,9 @@ def simulate(
 
 
 def _parse_date(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a date such as '2023-01-01'. Got {value!r}.") from None
-    if ts is pd.NaT:
-        raise ConfigError(f"{name} must be a date such as '2023-01-01'. Got {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize().as_unit("ns")
+    """A simulation bound as a naive day: a zone-aware value keeps its wall-clock date."""
+    ts = to_timestamp(value, name=name, keep_zone=True)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 
 def _campaign_days(config: SimulationConfig, start: pd.Timestamp, n_days: int) -> list[int]:

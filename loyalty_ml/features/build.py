@@ -10,7 +10,6 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapshot
-from loyalty_ml.features._time import to_as_of
 from loyalty_ml.features.attributes import (
     PreparedAttributes,
     attribute_features,
@@ -24,6 +23,7 @@ from loyalty_ml.features.price import price_features
 from loyalty_ml.features.rfm import rfm_features
 from loyalty_ml.features.rhythm import rhythm_features
 from loyalty_ml.features.trends import trend_features
+from loyalty_ml.schema._coerce import to_timestamp
 
 __all__ = ["build_features"]
 
@@ -172,7 +172,7 @@ def build_features(
     [1, 2]
     """
     config = check_config(config)
-    cutoff = to_as_of(as_of)
+    cutoff = to_timestamp(as_of)
     inputs = prepare_inputs(
         transactions,
         customers=customers,

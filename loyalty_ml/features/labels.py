@@ -7,8 +7,9 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, LeakageError
 from loyalty_ml.features._prepared import Prepared, prepare_transactions
-from loyalty_ml.features._time import NS_PER_DAY, to_as_of
+from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 
 __all__ = ["churn_labels"]
 
@@ -37,7 +38,7 @@ def check_horizon(horizon_days: object) -> int:
 def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
     """The end of the observed period: ``observation_end`` if given, else the last timestamp."""
     if observation_end is not None:
-        return to_as_of(observation_end, name="observation_end")
+        return to_timestamp(observation_end, name="observation_end")
     return prepared.last_ts
 
 
@@ -114,7 +115,7 @@ def churn_labels(
     {1: 0, 2: 1}
     """
     horizon = check_horizon(horizon_days)
-    cutoff = to_as_of(as_of)
+    cutoff = to_timestamp(as_of)
     prepared = prepare_transactions(transactions)
     check_not_censored(cutoff, horizon, observed_until(prepared, observation_end))
     return labels_at(prepared, cutoff, horizon)

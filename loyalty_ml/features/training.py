@@ -10,11 +10,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from loyalty_ml.exceptions import ConfigError
-from loyalty_ml.features._time import to_as_of
 from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import check_horizon, check_not_censored, labels_at, observed_until
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 
 __all__ = ["training_table"]
 
@@ -25,7 +25,7 @@ def _cutoffs(cutoffs: object) -> list[pd.Timestamp]:
             "The 'cutoffs' parameter must be a list of dates (str, date or Timestamp). "
             f"Got {cutoffs!r} instead."
         )
-    parsed = [to_as_of(c, name="cutoffs") for c in cutoffs]
+    parsed = [to_timestamp(c, name="cutoffs") for c in cutoffs]
     if not parsed:
         raise ConfigError("The 'cutoffs' parameter must hold at least one date. Got an empty list.")
     duplicated = sorted({c for c in parsed if parsed.count(c) > 1})

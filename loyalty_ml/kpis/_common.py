@@ -8,7 +8,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._coerce import require_columns, to_timestamp
 
 __all__ = [
     "check_no_missing",
@@ -80,12 +80,7 @@ def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp
     of the data); an aware bound is converted to it. An aware bound against naive timestamps is refused:
     the zone of naive data cannot be known.
     """
-    try:
-        ts = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name}={value!r} is not a date or timestamp: {exc}.") from None
-    if ts is pd.NaT:
-        raise ConfigError(f"{name} must be a date; got a missing value ({value!r}).")
+    ts = to_timestamp(value, name=name, keep_zone=True)
     zone = getattr(timestamps.dtype, "tz", None)
     if zone is None:
         if ts.tzinfo is not None:

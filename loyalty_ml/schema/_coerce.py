@@ -10,7 +10,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    LoyaltyMLError,
+    SchemaError,
+    format_examples,
+)
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -149,23 +155,61 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
     return text.astype("str") if not text.isna().any() else text
 
 
-def to_timestamp(value: object, *, name: str = "as_of") -> pd.Timestamp:
-    """Parse a date-like scalar to a tz-naive Timestamp, with a clear error."""
-    if isinstance(value, numbers.Number | np.bool_):
-        # pd.Timestamp reads a number as nanoseconds since 1970: never what a date parameter means
-        raise SchemaError(
-            f"{name}={value!r} is a number, not a date; pass a date string or Timestamp "
-            "(e.g. '2024-06-30')."
+def to_timestamp(
+    value: object,
+    *,
+    name: str = "as_of",
+    error: type[LoyaltyMLError] = ConfigError,
+    keep_zone: bool = False,
+) -> pd.Timestamp:
+    """Parse a date parameter (str, date, datetime, Timestamp) to a nanosecond Timestamp.
+
+    The one parser of every date *parameter* (``as_of``, ``cutoffs``, period bounds, the simulator's
+    ``start``); columns go through :func:`coerce_timestamp`. Zone-aware values are converted to UTC
+    and the zone dropped (the convention of the canonical transactions table) unless ``keep_zone``.
+    Numbers are refused: pandas would read them as nanoseconds since 1970.
+
+    Raises
+    ------
+    error
+        ``ConfigError`` unless the caller names another class: for a number, text that is not a
+        date, a missing value, or a date outside 1677-2262.
+
+    Examples
+    --------
+    >>> to_timestamp("2024-06-30T12:00+02:00")
+    Timestamp('2024-06-30 10:00:00')
+    >>> to_timestamp(20240630)
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.ConfigError: The 'as_of' parameter must be a date ...
+    """
+    expected = (
+        f"The '{name}' parameter must be a date (a str such as '2024-06-30', a date or a Timestamp)"
+    )
+    if value is None or isinstance(value, numbers.Number | np.bool_):
+        raise error(
+            f"{expected}. Got {value!r} instead"
+            + (
+                ": a number, which pandas would read as nanoseconds since 1970."
+                if value is not None
+                else "."
+            )
         )
     try:
         ts = pd.Timestamp(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
-        raise SchemaError(f"{name}={value!r} is not a date or timestamp: {exc}.") from None
+        raise error(f"{expected}. Got {value!r} instead ({exc}).") from None
     if ts is pd.NaT:
-        raise SchemaError(f"{name} must be a date; got a missing value ({value!r}).")
-    if ts.tzinfo is not None:
+        raise error(f"{expected}. Got a missing value ({value!r}) instead.")
+    if ts.tzinfo is not None and not keep_zone:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
+    try:
+        return ts.as_unit("ns")
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+        raise error(
+            f"{expected} between 1677 and 2262 (nanosecond timestamps). Got {value!r} instead."
+        ) from None
 
 
 def coerce_timestamp(

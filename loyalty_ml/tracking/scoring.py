@@ -24,9 +24,9 @@ from loyalty_ml.exceptions import (
     format_examples,
 )
 from loyalty_ml.features import build_features
-from loyalty_ml.features._time import to_as_of
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
@@ -114,7 +114,7 @@ def score_customers(
             "The 'reasons' parameter of score_customers must be 'all', 'actioned' or 'none'. "
             f"Got {reasons!r} instead."
         )
-    cutoff = to_as_of(as_of)
+    cutoff = to_timestamp(as_of)
     caller = "score_customers"
     check_transactions(transactions, caller=caller)
     customers = align_customer_ids(

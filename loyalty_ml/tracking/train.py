@@ -19,9 +19,9 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig, build_features, training_table
-from loyalty_ml.features._time import to_as_of
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
@@ -232,7 +232,7 @@ def train_and_register(
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
-    cutoff = to_as_of(as_of)
+    cutoff = to_timestamp(as_of)
     caller = "train_and_register"
     check_transactions(transactions, caller=caller)
     customers = align_customer_ids(
