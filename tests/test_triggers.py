@@ -241,3 +241,16 @@ def test_threshold_for_profit_is_break_even() -> None:
         threshold_for_profit([1.1], value_saved=1.0, save_rate=0.5, contact_cost=1.0)
     with pytest.raises(ConfigError, match="'k' parameter of threshold_for_capacity"):
         threshold_for_capacity([0.5], -1)
+
+
+def test_text_inputs_and_repeated_customers_get_clear_errors() -> None:
+    X = pd.DataFrame(
+        {"recency_days": [5.0, 50.0, 400.0], "n_orders": [3, 1, 2], "spend": [90.0, 10.0, 40.0]},
+        index=pd.Index([1, 2, 3], name="customer_id"),
+    )
+    with pytest.raises(DataError, match="p must be numeric; could not convert string"):
+        TriggerPolicy().assign(X, ["high", "low", "low"])
+    with pytest.raises(DataError, match=r"repeated customer ids \[1\]"):
+        TriggerPolicy().assign(pd.concat([X, X.iloc[:1]]), [0.1, 0.2, 0.3, 0.1])
+    with pytest.raises(DataError, match=r"y_true must be numeric.*\(y == 'Y'\)"):
+        threshold_for_precision(["Y", "N", "Y"], [0.9, 0.5, 0.1], 0.5)

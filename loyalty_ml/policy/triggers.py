@@ -307,13 +307,20 @@ class TriggerPolicy:
                 table="features",
                 column=_RECENCY,
             )
+        if X.index.has_duplicates:
+            repeated = X.index[X.index.duplicated()].unique()
+            raise DataError(
+                f"TriggerPolicy.assign: X has repeated customer ids "
+                f"{format_examples(repeated.tolist(), total=len(repeated))}; one row per customer "
+                "is expected (a merge may have duplicated rows)."
+            )
         if isinstance(p, pd.Series):
             if not p.index.sort_values().equals(X.index.sort_values()):
                 raise DataError(
                     "TriggerPolicy.assign: p is a Series whose index differs from X's index."
                 )
             p = p.reindex(X.index)
-        prob = np.asarray(p, dtype=np.float64).ravel()
+        prob = _floats(p, "p", "TriggerPolicy.assign")
         if prob.size != len(X):
             raise DataError(
                 f"TriggerPolicy.assign: p has {prob.size} values but X has {len(X)} rows."
@@ -368,7 +375,7 @@ def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
     0.6
     """
     prob = _probabilities(p, "threshold_for_precision")
-    y = np.asarray(y_true, dtype=np.float64).ravel()
+    y = _floats(y_true, "y_true", "threshold_for_precision")
     if y.size != prob.size or not np.isin(y, (0.0, 1.0)).all():
         raise DataError(
             f"threshold_for_precision: y_true must be {prob.size} values of 0/1 like p; got {y.size} values."
@@ -423,8 +430,21 @@ def threshold_for_profit(
     return float(contact_cost / (value_saved * save_rate))
 
 
+def _floats(values: Any, name: str, where: str) -> np.ndarray:
+    """``values`` as a flat float64 array; DataError naming ``name`` when they are not numbers."""
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        fix = (
+            "Convert text labels first, e.g. (y == 'Y').astype(int)."
+            if name == "y_true"
+            else "Pass churn probabilities, e.g. ChurnModel.predict_proba(X)."
+        )
+        raise DataError(f"{where}: {name} must be numeric; {exc}. {fix}") from None
+
+
 def _probabilities(p: Any, where: str) -> np.ndarray:
-    prob = np.asarray(p, dtype=np.float64).ravel()
+    prob = _floats(p, "p", where)
     if prob.size == 0:
         raise DataError(f"{where}: p is empty.")
     bad = ~((prob >= 0) & (prob <= 1))
