@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
-from loyalty_ml.schema import ColumnMap, cleaning_report, validate_transactions
+from loyalty_ml.schema import ColumnMap, cleaning_report, validate_customers, validate_transactions
 
 
 def _raw() -> pd.DataFrame:
@@ -61,10 +63,22 @@ def test_cleaning_counts_flagged_and_removed() -> None:
     assert report.flagged("non_purchase") == 2 and report.removed("non_purchase") == 1
     assert report.rows_in == 7 and report.rows_out == len(tx) == 2
     assert sum(s.removed for s in report.steps) == report.rows_in - report.rows_out
-    assert cleaning_report(tx) is report
+    assert cleaning_report(tx) == report
     assert report.as_dict()["removed_zero_amount"] == 1
     assert "missing_customer" in str(report)
     assert list(report.to_frame()["rule"])[:2] == ["duplicate", "missing_customer"]
+
+
+def test_validated_tables_write_to_parquet_with_their_report(tmp_path: Path) -> None:
+    """DataFrame.attrs must stay JSON: pandas writes it into Parquet and failed on the report object."""
+    tx, report = validate_transactions(_raw(), cancellation_pattern=r"^C", return_report=True)
+    people = validate_customers(pd.DataFrame({"customer_id": [1, 2], "consent_marketing": [1, 0]}))
+    tx.to_parquet(tmp_path / "tx.parquet")
+    people.to_parquet(tmp_path / "people.parquet")
+    assert cleaning_report(pd.read_parquet(tmp_path / "tx.parquet")) == report
+    assert cleaning_report(pd.read_parquet(tmp_path / "people.parquet")) == cleaning_report(people)
+    assert cleaning_report(tx.head(1)) == report  # kept by pandas operations that keep attrs
+    assert cleaning_report(pd.DataFrame({"a": [1]}).assign(**{})) is None
 
 
 def test_keep_returns_counts_but_keeps() -> None:

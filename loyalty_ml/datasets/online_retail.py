@@ -11,7 +11,7 @@ from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema.column_map import ColumnMap
 from loyalty_ml.schema.report import CleaningReport
-from loyalty_ml.schema.transactions import validate_transactions
+from loyalty_ml.schema.transactions import REPORT_ATTR, validate_transactions
 
 __all__ = ["ONLINE_RETAIL_NON_PURCHASE", "load_online_retail_ii"]
 
@@ -54,7 +54,7 @@ def load_online_retail_ii(
     path : str or Path
         The file, e.g. ``../shared/data/online_retail_ii/online_retail_ii_2009_2010.parquet``.
     return_report : bool
-        Also return the cleaning report (always in ``result.attrs["cleaning_report"]``).
+        Also return the cleaning report (also kept with the table: ``cleaning_report(result)``).
     """
     path = Path(path)
     if not path.exists():
@@ -99,5 +99,5 @@ def load_online_retail_ii(
     )
     report.notes.append(f"amount = Quantity * Price; read from {path.name}")
     tx = tx[[c for c in C.TRANSACTION_COLUMNS if c in tx.columns]]
-    tx.attrs = {"cleaning_report": report}
+    tx.attrs = {REPORT_ATTR: report.to_json()}
     return (tx, report) if return_report else tx

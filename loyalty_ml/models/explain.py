@@ -38,7 +38,7 @@ def shap_frame(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     contrib = _contributions(model, X)
     out = pd.DataFrame(contrib[:, :-1], index=X.index, columns=list(model._names()))
     bias = float(contrib[0, -1]) if len(contrib) else float("nan")
-    out.attrs["expected_value"] = bias + getattr(model, "base_score_", 0.0)
+    out.attrs["expected_value"] = float(bias + getattr(model, "base_score_", 0.0))
     return out
 
 

@@ -229,7 +229,7 @@ def choose_offers(
         index=index,
     ).reindex(effects.index)
     if budget is not None:
-        plan.attrs["budget_upper_bound"] = upper
+        plan.attrs["budget_upper_bound"] = float(upper)
     return plan
 
 

@@ -70,6 +70,41 @@ class CleaningReport:
             out[f"removed_{s.rule}"] = s.removed
         return out
 
+    def to_json(self) -> dict[str, Any]:
+        """The whole report as plain JSON types: what validators put in ``DataFrame.attrs``.
+
+        ``DataFrame.attrs`` must hold JSON types: pandas writes them into Parquet files (and fails on
+        other objects), and reads them back with the table.
+        """
+        return {
+            "table": self.table,
+            "rows_in": int(self.rows_in),
+            "rows_out": int(self.rows_out),
+            "steps": [
+                [s.rule, s.description, int(s.flagged), int(s.removed), s.action]
+                for s in self.steps
+            ],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> CleaningReport | None:
+        """The report :meth:`to_json` wrote, or None when ``data`` is not one."""
+        try:
+            steps = [
+                CleaningStep(str(r), str(d), int(f), int(n), str(a))
+                for r, d, f, n, a in data["steps"]
+            ]
+            return cls(
+                table=str(data["table"]),
+                rows_in=int(data["rows_in"]),
+                rows_out=int(data["rows_out"]),
+                steps=steps,
+                notes=[str(n) for n in data["notes"]],
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def __str__(self) -> str:
         lines = [
             f"Cleaning report for {self.table}: {self.rows_in:,} rows in, {self.rows_out:,} out"

@@ -115,7 +115,7 @@ def validate_customers(
         )
     out = out.set_index(C.CUSTOMER_ID)
     report.rows_out = len(out)
-    out.attrs = {REPORT_ATTR: report}
+    out.attrs = {REPORT_ATTR: report.to_json()}
     return out
 
 

@@ -119,7 +119,8 @@ def validate_transactions(
     timezone : str, optional
         Zone that aware timestamps are converted to before the zone is dropped (default UTC).
     return_report : bool
-        Also return the :class:`CleaningReport` (it is always in ``result.attrs["cleaning_report"]``).
+        Also return the :class:`CleaningReport` (it is also kept with the table, as JSON in
+        ``result.attrs``: ``cleaning_report(result)`` reads it back, even from a Parquet file).
 
     Examples
     --------
@@ -212,14 +213,17 @@ def validate_transactions(
             table=TABLE,
         )
     check_canonical(out, TRANSACTIONS_SCHEMA)
-    out.attrs = {REPORT_ATTR: report}
+    out.attrs = {REPORT_ATTR: report.to_json()}
     return (out, report) if return_report else out
 
 
 def cleaning_report(frame: pd.DataFrame) -> CleaningReport | None:
-    """The cleaning report a validator attached to ``frame`` (None if there is none)."""
-    report = frame.attrs.get(REPORT_ATTR)
-    return report if isinstance(report, CleaningReport) else None
+    """The cleaning report a validator attached to ``frame`` (None if there is none).
+
+    The report is kept in ``frame.attrs`` as plain JSON types, so it survives ``to_parquet`` /
+    ``read_parquet`` and pandas operations that keep ``attrs``.
+    """
+    return CleaningReport.from_json(frame.attrs.get(REPORT_ATTR))
 
 
 def _compile(pattern: str | None, name: str) -> re.Pattern[str] | None:
