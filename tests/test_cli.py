@@ -102,6 +102,19 @@ def test_report_needs_both_ends_of_the_period(
     assert "--period-start and --period-end" in capsys.readouterr().err
 
 
+def test_report_takes_the_same_file_options_as_train_and_score(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_tx(tmp_path / "tx.csv")
+    out = tmp_path / "report"
+    assert main(["report", "--transactions", str(path), "--output", str(out)]) == 0
+    assert (out / "report.html").exists()
+    assert main(["report", "--out", str(out)]) == 1
+    assert "Give the transactions file once" in capsys.readouterr().err
+    assert main(["report", str(path), "--transactions", str(path)]) == 1
+    assert "Give the transactions file once" in capsys.readouterr().err
+
+
 def test_missing_file_is_an_error_with_status_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

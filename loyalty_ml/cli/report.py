@@ -29,7 +29,16 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "--previous-start is given. Without a period, the report covers the last 90 days."
         ),
     )
-    p.add_argument("transactions", type=Path, help="transactions file (.csv or .parquet)")
+    p.add_argument(
+        "transactions", type=Path, nargs="?", help="transactions file (.csv or .parquet)"
+    )
+    p.add_argument(
+        "--transactions",
+        dest="transactions_option",
+        type=Path,
+        default=None,
+        help="the transactions file as an option, like train and score take it",
+    )
     p.add_argument("--period-start", default=None, help="first day of the period (inclusive)")
     p.add_argument("--period-end", default=None, help="end of the period (exclusive)")
     p.add_argument(
@@ -40,6 +49,8 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_table_options(p, "customers", "campaigns", "offers")
     p.add_argument(
         "--out",
+        "--output",
+        dest="out",
         type=Path,
         default=Path("loyalty_ml_report"),
         help="folder the report is written to (default: ./loyalty_ml_report)",
@@ -62,6 +73,12 @@ def run_report(args: argparse.Namespace) -> int:
     from loyalty_ml.kpis import summary
     from loyalty_ml.reporting import write_report
 
+    if (args.transactions is None) == (args.transactions_option is None):
+        raise ConfigError(
+            "Give the transactions file once: `loyalty-ml report tx.parquet` or "
+            "`loyalty-ml report --transactions tx.parquet`."
+        )
+    args.transactions = args.transactions or args.transactions_option
     tables = read_inputs(args)
     tx = required(tables["transactions"])
     if (args.period_start is None) != (args.period_end is None):
