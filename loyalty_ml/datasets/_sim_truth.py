@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from loyalty_ml._repr import summary_repr
 from loyalty_ml.exceptions import ConfigError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
@@ -41,6 +42,8 @@ class SimulationTruth:
     effects: pd.DataFrame
     response_window_days: int
     value_per_conversion: float
+
+    __repr__ = summary_repr
 
     def _started_before(self, as_of: pd.Timestamp) -> pd.DataFrame:
         return self.customers.loc[self.customers["first_purchase_at"] < as_of]

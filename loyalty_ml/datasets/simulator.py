@@ -46,6 +46,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._repr import summary_repr
 from loyalty_ml.datasets._sim_calendar import day_multipliers, to_clock
 from loyalty_ml.datasets._sim_campaigns import CampaignHistory, run_campaigns
 from loyalty_ml.datasets._sim_config import SimulationConfig
@@ -101,6 +102,8 @@ class LoyaltyData:
     offers: pd.DataFrame
     campaigns: pd.DataFrame
     truth: SimulationTruth
+
+    __repr__ = summary_repr
 
 
 def simulate(

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._repr import summary_repr
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
@@ -89,6 +90,8 @@ class Boundaries:
     orders_curve: pd.DataFrame
     sleep_level: float
     churn_level: float
+
+    __repr__ = summary_repr
 
     def state(self, recency_days: pd.Series, *, winback_days: float = 90) -> pd.Series:
         """The activity state of each customer from their days since the last purchase.
