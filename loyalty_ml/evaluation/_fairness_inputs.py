@@ -55,8 +55,9 @@ def prepare_audit_data(
     """
     frame = _sensitive_frame(sensitive)
     population = _population(y_true, y_score, offers, control)
-    if population is not None and not population.equals(frame.index):
-        frame = frame.reindex(population)
+    if population is not None and not population[1].equals(frame.index):
+        _refuse_disjoint(*population, frame.index)
+        frame = frame.reindex(population[1])
     index = frame.index
     if y_true is None and y_score is None and offers is None:
         raise ConfigError(
@@ -69,7 +70,7 @@ def prepare_audit_data(
         truth = _binary(_align(y_true, index, name="y_true"), name="y_true")
     score = None
     if y_score is not None:
-        score = _finite(_align(y_score, index, name="y_score"), name="y_score")
+        score = _probability(_align(y_score, index, name="y_score"), name="y_score")
     has_offer = cost = None
     if offers is not None:
         has_offer, cost = _offer_arrays(offers, index)
@@ -93,13 +94,33 @@ def prepare_audit_data(
     )
 
 
-def _population(*inputs: Any) -> pd.Index | None:
-    """The customer index of the first pandas input, which defines who is audited."""
+def _population(*inputs: Any) -> tuple[str, pd.Index] | None:
+    """The name and customer index of the first pandas input, which defines who is audited."""
     for name, values in zip(("y_true", "y_score", "offers", "control"), inputs, strict=True):
         if isinstance(values, pd.Series | pd.DataFrame):
             _unique_index(values.index, name=name)
-            return values.index
+            if len(values) == 0:
+                raise SchemaError(f"{name} is empty: there is no customer to audit.", table=name)
+            return name, values.index
     return None
+
+
+def _refuse_disjoint(name: str, population: pd.Index, ids: pd.Index) -> None:
+    """SchemaError when no audited customer has a row in ``sensitive``.
+
+    Everyone would land in the missing group: the ids differ in type (``"101"`` and ``101``) or in
+    shape (``(as_of, customer_id)`` pairs), not in who they are.
+    """
+    if len(population.difference(ids, sort=False)) < len(population):
+        return
+    raise SchemaError(
+        f"None of the {len(population)} customers of {name} has a row in sensitive: {name} is indexed "
+        f"by {format_examples(population[:3].tolist())} ({population.dtype}), sensitive by "
+        f"{format_examples(ids[:3].tolist())} ({ids.dtype}). Index both by the same "
+        f"{C.CUSTOMER_ID} values and type (e.g. .index.astype(str), or {name}.droplevel('as_of')), "
+        "or pass plain arrays if the rows are already in the order of sensitive.",
+        table=name,
+    )
 
 
 def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
@@ -117,8 +138,9 @@ def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
             "one attribute column (e.g. customers[['age_band', 'gender']]) and one customer.",
             table="sensitive",
         )
-    if sensitive.columns.duplicated().any():
-        dup = sensitive.columns[sensitive.columns.duplicated()].unique().tolist()
+    names = sensitive.columns.map(str)  # attributes are known by their text (0 and "0" collide)
+    if names.duplicated().any():
+        dup = names[names.duplicated()].unique().tolist()
         raise SchemaError(
             f"sensitive has duplicated column names {format_examples(dup)}; name each attribute once.",
             table="sensitive",
@@ -210,7 +232,7 @@ def _binary(values: pd.Series, *, name: str) -> np.ndarray:
     return numeric.to_numpy(dtype=float)
 
 
-def _finite(values: pd.Series, *, name: str) -> np.ndarray:
+def _probability(values: pd.Series, *, name: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         raise SchemaError(
             f"{name} must be numeric scores; got dtype {values.dtype}.",
@@ -223,6 +245,16 @@ def _finite(values: pd.Series, *, name: str) -> np.ndarray:
         raise SchemaError(
             f"{name} is missing or infinite for {len(ids)} customer(s) "
             f"{format_examples(ids.tolist(), total=len(ids))}; score every audited customer.",
+            table=name,
+        )
+    outside = (array < 0) | (array > 1)
+    if outside.any():
+        ids = values.index[outside]
+        raise SchemaError(
+            f"{name} must be probabilities in [0, 1] (mean_score and calibration_gap compare it "
+            f"with observed rates); got {format_examples(array[outside].tolist())} for "
+            f"{len(ids)} customer(s) {format_examples(ids.tolist(), total=len(ids))}. "
+            "Pass predict_proba(X)[:, 1].",
             table=name,
         )
     return array

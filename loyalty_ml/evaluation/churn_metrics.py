@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from loyalty_ml.evaluation._metric_inputs import align_on_index, as_float_array
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 
 __all__ = ["ChurnEvaluation", "calibration_table", "evaluate_churn", "lift_table"]
@@ -105,7 +106,8 @@ def evaluate_churn(y_true: Any, p: Any, *, n_bins: int = 10) -> ChurnEvaluation:
     Parameters
     ----------
     y_true : array-like of shape (n,)
-        Observed outcome, 1 = churned.
+        Observed outcome, 1 = churned. When both ``y_true`` and ``p`` are Series they are matched by
+        index (the same ids are required); arrays are taken in order.
     p : array-like of shape (n,)
         Predicted churn probability in [0, 1].
     n_bins : int
@@ -122,10 +124,7 @@ def evaluate_churn(y_true: Any, p: Any, *, n_bins: int = 10) -> ChurnEvaluation:
     (0.75, 0.1581)
     """
     y, prob = _check_inputs(y_true, p)
-    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ConfigError(
-            f"The 'n_bins' parameter of evaluate_churn must be an int >= 1. Got {n_bins!r} instead."
-        )
+    _check_count(n_bins, name="n_bins", function="evaluate_churn")
     calibration = calibration_table(y, prob, n_bins=n_bins)
     lift = lift_table(y, prob)
     gaps = (calibration["mean_predicted"] - calibration["observed_rate"]).abs()
@@ -158,6 +157,7 @@ def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
     ([0.15, 0.8], [0.5, 0.5])
     """
     y, prob = _check_inputs(y_true, p, require_both_classes=False)
+    _check_count(n_bins, name="n_bins", function="calibration_table")
     order = np.argsort(prob, kind="stable")
     bins = np.empty(y.size, dtype=np.int64)
     bins[order] = np.arange(y.size) * n_bins // y.size + 1
@@ -181,6 +181,7 @@ def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
     [2.0, 0.0]
     """
     y, prob = _check_inputs(y_true, p, require_both_classes=False)
+    _check_count(n_groups, name="n_groups", function="lift_table")
     order = np.argsort(-prob, kind="stable")
     groups = np.empty(y.size, dtype=np.int64)
     groups[order] = np.arange(y.size) * n_groups // y.size + 1
@@ -200,8 +201,9 @@ def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
 def _check_inputs(
     y_true: Any, p: Any, *, require_both_classes: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    prob = np.asarray(p, dtype=np.float64).ravel()
+    aligned, _ = align_on_index({"y_true": y_true, "p": p}, where="evaluate_churn")
+    y = as_float_array(aligned["y_true"], name="y_true", where="evaluate_churn")
+    prob = as_float_array(aligned["p"], name="p", where="evaluate_churn")
     if y.size != prob.size:
         raise DataError(
             f"evaluate_churn: y_true has {y.size} values but p has {prob.size}; pass one score per outcome."
@@ -225,3 +227,10 @@ def _check_inputs(
             "non-churners. Evaluate on a longer window or more customers."
         )
     return y, prob
+
+
+def _check_count(value: Any, *, name: str, function: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(
+            f"The {name!r} parameter of {function} must be an int >= 1. Got {value!r} instead."
+        )

@@ -134,6 +134,15 @@ class FairnessReport:
         A rate over a handful of people says something about those people; use this before
         publishing. Counts, summaries and violations are kept as they are.
         """
+        if (
+            isinstance(min_count, bool)
+            or not isinstance(min_count, int | np.integer)
+            or min_count < 0
+        ):
+            raise ConfigError(
+                "The 'min_count' parameter of FairnessReport.without_small_groups must be an int "
+                f">= 0. Got {min_count!r} instead."
+            )
         return FairnessReport(
             by_group=_blank_small(self.by_group, min_count),
             summary=self.summary,

@@ -143,10 +143,11 @@ def check_promotion(
     >>> decision.promote, decision.status
     (True, 'failed, overridden')
     """
-    if not isinstance(override, bool):
-        raise ConfigError(
-            f"The 'override' parameter of check_promotion must be a bool. Got {override!r} instead."
-        )
+    for name, value in (("override", override), ("require_audit", require_audit)):
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"The {name!r} parameter of check_promotion must be a bool. Got {value!r} instead."
+            )
     reason = None if override_reason is None else str(override_reason).strip()
     if override_reason is not None and not override:
         raise ConfigError(

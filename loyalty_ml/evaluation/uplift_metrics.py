@@ -6,6 +6,8 @@ results. With several arms, each arm is scored against the control on the rows o
 control, using the arm's own column of the effects frame; results come back as a Series per arm.
 
 ``t`` is either arm labels (``control`` marks the control rows) or sklift's 0/1 convention (1 = treated).
+When several of ``y``, ``t`` and the scores are Series or DataFrames they are matched by index (the
+same ids are required); arrays are taken by position.
 :func:`policy_value` estimates what any assignment of arms would have earned, from randomised (or known-
 propensity) data, by inverse propensity weighting or the doubly robust estimator, with a CI.
 """
@@ -13,13 +15,19 @@ propensity) data, by inverse propensity weighting or the doubly robust estimator
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from numbers import Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.metrics import auc
 
+from loyalty_ml.evaluation._metric_inputs import (
+    align_on_index,
+    as_float_array,
+    refuse_not_finite,
+)
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 from loyalty_ml.schema import columns as C
 
@@ -44,22 +52,45 @@ Score = pd.Series | np.ndarray | pd.DataFrame
 
 
 # -- arms ----------------------------------------------------------------------------------------------
-def _labels(t: ArrayLike, control: str) -> tuple[np.ndarray, str]:
-    """Arm labels as strings; sklift's 0/1 treatment flag becomes ``control`` / ``"treatment"``."""
+def _labels(t: Any, control: Any, *, where: str, index: pd.Index | None) -> tuple[np.ndarray, str]:
+    """Arm labels and the control as strings (so ``control=0`` finds the integer arm ``0``).
+
+    sklift's 0/1 treatment flag becomes ``control`` / ``"treatment"``. Missing labels are refused,
+    naming their ids (``index``) or row positions.
+    """
     values = np.asarray(t)
+    control = str(control)
     if values.dtype.kind in "biuf" and np.isin(values, (0, 1)).all():
         return np.where(values == 1, "treatment", control).astype(object), control
-    if pd.isna(values).any():
-        raise DataError("uplift metrics: t has missing arm labels.")
+    _refuse_missing_arms(values, where=where, index=index)
     return values.astype(str).astype(object), control
 
 
+def _refuse_missing_arms(values: np.ndarray, *, where: str, index: pd.Index | None) -> None:
+    """DataError naming the rows of ``t`` without an arm (they would become an arm named "nan")."""
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        rows = index[missing] if index is not None else np.flatnonzero(missing)
+        raise DataError(
+            f"{where}: t has missing arm labels at {'ids' if index is not None else 'rows'} "
+            f"{format_examples(rows.tolist(), total=int(missing.sum()))}; every row needs the arm "
+            "it received. Drop those rows from every input."
+        )
+
+
 def _pairs(
-    y: ArrayLike, t: ArrayLike, score: Score, control: str
+    y: ArrayLike, t: ArrayLike, score: Score, control: Any
 ) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """``(arm, y, treated 0/1, score)`` per treatment arm, on that arm's and the control's rows."""
-    y_arr = np.asarray(y, dtype=np.float64)
-    labels, control = _labels(t, control)
+    """``(arm, y, treated 0/1, score)`` per treatment arm, on that arm's and the control's rows.
+
+    Series and DataFrames among ``y``, ``t`` and ``score`` are matched by index; arrays by position.
+    """
+    where = "uplift metrics"
+    aligned, index = align_on_index({"y": y, "t": t, "score": score}, where=where)
+    y, t, score = aligned["y"], aligned["t"], aligned["score"]
+    y_arr = as_float_array(y, name="y", where=where)
+    refuse_not_finite(y_arr, name="y", where=where, index=index)
+    labels, control = _labels(t, control, where=where, index=index)
     n = len(y_arr)
     if len(labels) != n or len(score) != n:
         raise DataError(
@@ -72,21 +103,30 @@ def _pairs(
             f"{format_examples(sorted(set(labels)))}."
         )
     arms = sorted(set(labels) - {control})
+    if not arms:
+        raise DataError(
+            f"{where}: t holds control rows only (label {control!r}); there is no treated row to "
+            "compare them with."
+        )
     if isinstance(score, pd.DataFrame):
+        score = score.rename(columns=str)
         missing = [a for a in arms if a not in score.columns]
         if missing:
             raise DataError(
                 f"uplift metrics: the score frame has no column for arms {format_examples(missing)}; "
                 f"it has {format_examples(list(score.columns))}."
             )
-        columns = {a: score[a].to_numpy(dtype=np.float64) for a in arms}
+        columns = {a: as_float_array(score[a], name=f"score[{a!r}]", where=where) for a in arms}
     else:
-        if len(arms) != 1:
+        if len(arms) != 1 or np.ndim(score) != 1:
             raise DataError(
-                f"uplift metrics: a 1-D score needs exactly one treatment arm; t has {arms}. Pass a "
-                "DataFrame with one score column per arm."
+                f"uplift metrics: a 1-D score needs exactly one treatment arm; t has {arms} and the "
+                f"score has shape {np.shape(score)}. Pass a DataFrame with one score column per arm."
             )
-        columns = {arms[0]: np.asarray(score, dtype=np.float64)}
+        columns = {arms[0]: as_float_array(score, name="score", where=where)}
+    for arm, values in columns.items():
+        # A missing score would sort to one end and be ranked there without a word.
+        refuse_not_finite(values, name=f"the score of arm {arm!r}", where=where, index=index)
     out = []
     for arm in arms:
         rows = (labels == arm) | (labels == control)
@@ -120,7 +160,7 @@ def uplift_at_k(
     >>> uplift_at_k([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1], k=0.5)
     1.0
     """
-    if not 0 < k <= 1:
+    if isinstance(k, bool) or not isinstance(k, Real) or not 0 < k <= 1:
         raise ConfigError(f"The 'k' parameter of uplift_at_k must be in (0, 1]. Got {k!r} instead.")
     if strategy not in ("overall", "by_group"):
         raise ConfigError(
@@ -245,14 +285,20 @@ def uplift_auc_score(
 def uplift_report(
     y: ArrayLike, t: ArrayLike, effects: pd.DataFrame, *, k: float = 0.3, control: str = C.CONTROL
 ) -> pd.DataFrame:
-    """One row per arm: ``uplift_at_k`` (overall), ``qini_auc`` and ``uplift_auc``."""
-    return pd.DataFrame(
-        {
-            "uplift_at_k": uplift_at_k(y, t, effects, k=k, control=control),
-            "qini_auc": qini_auc_score(y, t, effects, control=control),
-            "uplift_auc": uplift_auc_score(y, t, effects, control=control),
-        }
-    )
+    """One row per arm: ``uplift_at_k`` (overall), ``qini_auc`` and ``uplift_auc``.
+
+    ``effects`` has one column per arm; with a single treatment arm a 1-D score will do.
+    """
+    metrics = {
+        "uplift_at_k": uplift_at_k(y, t, effects, k=k, control=control),
+        "qini_auc": qini_auc_score(y, t, effects, control=control),
+        "uplift_auc": uplift_auc_score(y, t, effects, control=control),
+    }
+    if not isinstance(effects, pd.DataFrame):  # one arm (the metrics checked it): name its row
+        labels, control = _labels(t, control, where="uplift_report", index=None)
+        arm = next(iter(set(labels) - {control}))
+        return pd.DataFrame(metrics, index=pd.Index([arm], name=C.OFFER_ID))
+    return pd.DataFrame(metrics)
 
 
 # -- policy value --------------------------------------------------------------------------------------
@@ -324,10 +370,31 @@ def policy_value(
         raise ConfigError(
             f"The 'confidence' parameter of policy_value must be in (0, 1). Got {confidence!r}."
         )
-    y_arr = np.asarray(y, dtype=np.float64)
-    labels = np.asarray(t).astype(str)
+    if (
+        isinstance(n_bootstrap, bool)
+        or not isinstance(n_bootstrap, int | np.integer)
+        or n_bootstrap < 0
+        or n_bootstrap == 1
+    ):
+        raise ConfigError(
+            "The 'n_bootstrap' parameter of policy_value must be 0 (a normal interval) or an int "
+            f">= 2 (bootstrap resamples). Got {n_bootstrap!r} instead."
+        )
+    where = "policy_value"
+    per_row = {"propensity": propensity} if isinstance(propensity, pd.DataFrame) else {}
+    aligned, index = align_on_index(
+        {"y": y, "t": t, "assignment": assignment, **per_row, "mu": mu}, where=where
+    )
+    y_arr = as_float_array(aligned["y"], name="y", where=where)
+    refuse_not_finite(y_arr, name="y", where=where, index=index)
+    received = np.asarray(aligned["t"], dtype=object)
+    _refuse_missing_arms(received, where=where, index=index)
+    labels = received.astype(str)
     assigned = (
-        pd.Series(np.asarray(assignment, dtype=object)).fillna(control).astype(str).to_numpy()
+        pd.Series(np.asarray(aligned["assignment"], dtype=object))
+        .fillna(control)
+        .astype(str)
+        .to_numpy()
     )
     n = len(y_arr)
     if not len(labels) == len(assigned) == n:
@@ -335,12 +402,24 @@ def policy_value(
             f"policy_value: y, t and assignment must have the same length; got {n}, {len(labels)} "
             f"and {len(assigned)}."
         )
-    arms = sorted(set(labels))
+    if n == 0:
+        raise DataError(
+            "policy_value: y, t and assignment are empty; there is nothing to estimate."
+        )
+    propensity, mu = aligned.get("propensity", propensity), aligned["mu"]
+    for name, frame in (("propensity", propensity), ("mu", mu)):
+        if isinstance(frame, pd.DataFrame) and len(frame) != n:
+            raise DataError(
+                f"policy_value: {name} has {len(frame)} rows but y has {n}; pass one row per "
+                "customer, one column per arm."
+            )
+    arms = sorted(set(labels.tolist()))
     never_seen = sorted(set(assigned) - set(arms))
     if never_seen:
         raise DataError(
             f"policy_value: the policy assigns arms {format_examples(never_seen)} that no row "
-            "received; their value cannot be estimated from this data."
+            f"received (t holds {format_examples(arms)}); their value cannot be estimated from "
+            "this data."
         )
     p = _propensity_of_assigned(labels, assigned, propensity, arms)
     match = (labels == assigned).astype(np.float64)
@@ -351,14 +430,16 @@ def policy_value(
             raise ConfigError(
                 "policy_value(method='dr') needs mu: predicted rewards per row and arm."
             )
+        mu = mu.rename(columns=str)
         missing = [a for a in set(assigned) if a not in mu.columns]
         if missing:
             raise DataError(
                 f"policy_value: mu lacks columns for arms {format_examples(sorted(missing))}."
             )
-        mu_arr = mu.to_numpy(dtype=np.float64)
+        mu_arr = mu.to_numpy(dtype=np.float64, na_value=np.nan)
         cols = mu.columns.get_indexer(pd.Index(assigned))
         mu_a = mu_arr[np.arange(n), cols]
+        refuse_not_finite(mu_a, name="mu (of the assigned arm)", where=where, index=index)
         terms = mu_a + match * (y_arr - mu_a) / p
     value = float(terms.mean())
     z = float(norm.ppf(0.5 + confidence / 2))
@@ -394,10 +475,13 @@ def _propensity_of_assigned(
         p = frame.to_numpy(dtype=np.float64)[
             np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))
         ]
-    if np.isnan(p).any() or (p <= 0).any():
+    bad = ~((p > 0) & (p <= 1))  # NaN too
+    if bad.any():
         raise DataError(
             "policy_value: every assigned arm needs a propensity > 0 (an arm nobody could receive "
-            "cannot be evaluated)."
+            "cannot be evaluated) and <= 1; arms "
+            f"{format_examples(sorted(set(assigned[bad])))} have "
+            f"{format_examples(pd.unique(p[bad]).tolist())} at {int(bad.sum())} row(s)."
         )
     return p
 

@@ -1,0 +1,98 @@
+"""Inputs of the churn and uplift metrics: pandas inputs aligned on their index, numbers, missing rows.
+
+The metrics take arrays by position, as scikit-learn does. Series and DataFrames carry customer ids,
+so when several are given they are matched by id (a shuffled or filtered Series would otherwise pair
+one customer's score with another's outcome without a sound).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import DataError, format_examples
+
+__all__ = ["align_on_index", "as_float_array", "refuse_not_finite"]
+
+
+def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any], pd.Index | None]:
+    """``inputs`` with every Series/DataFrame in the order of the first one, and that index.
+
+    Arrays and lists are left as they are (taken by position). The index is None when no input is
+    indexed.
+
+    Raises
+    ------
+    DataError
+        When two indexed inputs do not hold the same ids, or one repeats an id.
+    """
+    indexed = {name: v for name, v in inputs.items() if isinstance(v, pd.Series | pd.DataFrame)}
+    if not indexed:
+        return inputs, None
+    first, reference = next((name, v.index) for name, v in indexed.items())
+    out = dict(inputs)
+    for name, values in indexed.items():
+        if values.index.equals(reference):
+            continue
+        for owner, index in ((first, reference), (name, values.index)):
+            repeated = index[index.duplicated()].unique()
+            if len(repeated):
+                raise DataError(
+                    f"{where}: {owner} has repeated index values "
+                    f"{format_examples(repeated.tolist(), total=len(repeated))}, so it cannot be "
+                    f"matched with {name if owner == first else first} by id. Keep one row per "
+                    "customer, or pass plain arrays in the same order."
+                )
+        missing = reference.difference(values.index, sort=False)
+        extra = values.index.difference(reference, sort=False)
+        if len(missing) or len(extra):
+            parts = [
+                f"{len(ids)} id(s) {label} {format_examples(ids.tolist(), total=len(ids))}"
+                for ids, label in ((missing, f"of {first} are missing"), (extra, "are extra"))
+                if len(ids)
+            ]
+            raise DataError(
+                f"{where}: {name} is not indexed by the same ids as {first}: "
+                + "; ".join(parts)
+                + f". Restrict both to the same customers (e.g. {name}.loc[{first}.index]), or "
+                "pass plain arrays if the rows are already in the same order."
+            )
+        out[name] = values.reindex(reference)
+    return out, reference
+
+
+def as_float_array(values: Any, *, name: str, where: str) -> np.ndarray:
+    """``values`` flattened to float64; missing values become NaN, text is refused with examples."""
+    if isinstance(values, pd.Series | pd.DataFrame):
+        try:
+            return values.to_numpy(dtype=np.float64, na_value=np.nan).ravel()
+        except (TypeError, ValueError):
+            values = values.to_numpy(dtype=object)
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64).ravel()
+    flat = pd.Series(array.ravel(), dtype=object)
+    numbers = pd.to_numeric(flat, errors="coerce")
+    bad = (numbers.isna() & flat.notna()).to_numpy()
+    if bad.any():
+        shown = flat[bad].unique().tolist()
+        raise DataError(
+            f"{where}: {name} must hold numbers; {int(bad.sum())} value(s) are not, e.g. "
+            f"{format_examples(shown)}. Convert it first, e.g. with pd.to_numeric or, for yes/no "
+            "labels, .map({'Y': 1, 'N': 0})."
+        )
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def refuse_not_finite(array: np.ndarray, *, name: str, where: str, index: pd.Index | None) -> None:
+    """DataError naming the rows (ids when ``index`` is given) where ``array`` is NaN or infinite."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        rows = index[bad].tolist() if index is not None else np.flatnonzero(bad).tolist()
+        raise DataError(
+            f"{where}: {name} is missing or infinite at {'ids' if index is not None else 'rows'} "
+            f"{format_examples(rows, total=int(bad.sum()))}. Drop those rows from every input, or "
+            "fill them."
+        )

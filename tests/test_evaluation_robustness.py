@@ -1,0 +1,250 @@
+"""Adversarial inputs to loyalty_ml.evaluation: a right answer or an error that says what to fix.
+
+Each test pins one input a data scientist meets on real retail data (shuffled or filtered Series,
+text labels, missing values, ids of another type...) that used to give a wrong number, a bare
+pandas/numpy error or a warning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.evaluation.churn_metrics import calibration_table, evaluate_churn, lift_table
+from loyalty_ml.evaluation.fairness import FairnessLimits, fairness_report
+from loyalty_ml.evaluation.gate import check_promotion
+from loyalty_ml.evaluation.uplift_metrics import (
+    policy_value,
+    qini_auc_score,
+    uplift_at_k,
+    uplift_auc_score,
+    uplift_report,
+)
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.schema import columns as C
+
+IDS = pd.Index([101, 102, 103, 104, 105, 106, 107, 108], name=C.CUSTOMER_ID)
+#: outcome, arm and uplift score of eight customers of a two-arm campaign
+Y = pd.Series([1, 0, 1, 0, 1, 0, 0, 1], index=IDS)
+T = pd.Series(["a", "control", "control", "a", "a", "control", "a", "control"], index=IDS)
+S = pd.Series([0.9, 0.8, 0.2, 0.1, 0.5, 0.4, 0.3, 0.6], index=IDS)
+ONE_GROUP = FairnessLimits(min_group_size=1)
+
+
+# -- churn metrics ----------------------------------------------------------------------------
+def test_evaluate_churn_matches_series_by_index() -> None:
+    y = Y.astype(float)
+    p = S.copy()
+    expected = evaluate_churn(y.to_numpy(), p.to_numpy(), n_bins=2)
+    shuffled = evaluate_churn(y, p.iloc[::-1], n_bins=2)
+    assert shuffled.roc_auc == expected.roc_auc
+    assert shuffled.brier == pytest.approx(expected.brier)
+
+
+def test_evaluate_churn_refuses_series_of_other_customers() -> None:
+    p = S.rename(index={108: 999})
+    with pytest.raises(
+        DataError, match=r"p is not indexed by the same ids as y_true.*\[108\].*\[999\]"
+    ):
+        evaluate_churn(Y, p)
+
+
+def test_evaluate_churn_refuses_text_labels_with_the_fix() -> None:
+    labels = Y.map({0: "N", 1: "Y"})
+    with pytest.raises(DataError, match=r"y_true must hold numbers; 8 value.*'Y'.*\.map"):
+        evaluate_churn(labels, S)
+    with pytest.raises(DataError, match=r"p must hold numbers; 1 value.*'high'"):
+        evaluate_churn(Y, S.astype(object).where(S != 0.9, "high"))
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: calibration_table(Y, S, n_bins=0), "'n_bins' parameter of calibration_table"),
+        (lambda: lift_table(Y, S, n_groups=-1), "'n_groups' parameter of lift_table"),
+        (lambda: evaluate_churn(Y, S, n_bins=True), "'n_bins' parameter of evaluate_churn"),
+    ],
+)
+def test_churn_tables_refuse_bin_counts_below_one(call: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        call()  # type: ignore[operator]
+
+
+# -- uplift metrics ---------------------------------------------------------------------------
+def test_uplift_metrics_match_series_by_index() -> None:
+    arrays = (Y.to_numpy(), T.to_numpy(), S.to_numpy())
+    order = [3, 0, 7, 5, 1, 6, 2, 4]
+    shuffled = (Y, T.iloc[order], S.iloc[::-1])
+    assert uplift_at_k(*shuffled, k=0.5) == uplift_at_k(*arrays, k=0.5)
+    assert qini_auc_score(*shuffled) == pytest.approx(qini_auc_score(*arrays))
+    by_arm = uplift_auc_score(Y, T, S.to_frame("a").iloc[order])
+    assert isinstance(by_arm, pd.Series)
+    assert by_arm["a"] == pytest.approx(uplift_auc_score(*arrays))
+
+
+def test_uplift_metrics_refuse_a_score_indexed_by_row_numbers() -> None:
+    with pytest.raises(DataError, match=r"score is not indexed by the same ids as y.*8 id\(s\)"):
+        qini_auc_score(Y, T, S.reset_index(drop=True))
+
+
+def test_uplift_metrics_refuse_missing_scores() -> None:
+    score = S.where(S != 0.9)  # the top-ranked customer has no score
+    with pytest.raises(DataError, match=r"score of arm 'a' is missing or infinite at ids \[101\]"):
+        uplift_at_k(Y, T, score, k=0.5)
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (Y.astype(float).where(Y.index != 102), r"y is missing or infinite at ids \[102\]"),
+        (Y.map({0: "N", 1: "Y"}), r"y must hold numbers; 8 value"),
+    ],
+)
+def test_uplift_metrics_refuse_missing_or_text_outcomes(y: pd.Series, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        qini_auc_score(y, T, S)
+
+
+@pytest.mark.parametrize("k", ["0.3", None])
+def test_uplift_at_k_refuses_a_k_that_is_not_a_number(k: object) -> None:
+    with pytest.raises(ConfigError, match=r"'k' parameter of uplift_at_k must be in \(0, 1\]"):
+        uplift_at_k(Y, T, S, k=k)  # type: ignore[arg-type]
+
+
+def test_uplift_metrics_find_an_integer_control_arm() -> None:
+    coded = T.map({"a": 2, "control": 0})
+    assert uplift_at_k(Y, coded, S, k=0.5, control=0) == uplift_at_k(Y, T, S, k=0.5)  # type: ignore[arg-type]
+
+
+def test_uplift_metrics_refuse_a_campaign_without_treated_rows() -> None:
+    everyone_control = pd.Series("control", index=IDS)
+    with pytest.raises(DataError, match="control rows only"):
+        qini_auc_score(Y, everyone_control, S.to_frame("a"))
+
+
+def test_uplift_report_takes_a_one_dimensional_score() -> None:
+    expected = uplift_report(Y, T, S.to_frame("a"), k=0.5)
+    pd.testing.assert_frame_equal(uplift_report(Y, T, S.to_numpy(), k=0.5), expected)  # type: ignore[arg-type]
+
+
+# -- policy value -----------------------------------------------------------------------------
+def test_policy_value_refuses_missing_arm_labels() -> None:
+    received = T.where(T.index != 102, None)
+    with pytest.raises(DataError, match=r"t has missing arm labels at ids \[102\]"):
+        policy_value(Y, received, pd.Series("a", index=IDS))
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (Y.astype(float).where(Y.index != 103), r"y is missing or infinite at ids \[103\]"),
+        (Y.map({0: "N", 1: "Y"}), r"y must hold numbers"),
+    ],
+)
+def test_policy_value_refuses_missing_or_text_rewards(y: pd.Series, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        policy_value(y, T, pd.Series("a", index=IDS))
+
+
+def test_policy_value_refuses_empty_inputs() -> None:
+    with pytest.raises(DataError, match="empty"):
+        policy_value(np.array([]), np.array([]), np.array([]))
+
+
+@pytest.mark.parametrize("n_bootstrap", [-1, 1, True])
+def test_policy_value_refuses_a_bootstrap_that_cannot_give_an_interval(n_bootstrap: int) -> None:
+    with pytest.raises(ConfigError, match="'n_bootstrap' parameter of policy_value"):
+        policy_value(Y, T, T, n_bootstrap=n_bootstrap)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"propensity": pd.Series({"a": 1.5, "control": 0.5})}, r"<= 1; arms \['a'\] have \[1.5\]"),
+        (
+            {"propensity": pd.DataFrame({"a": [0.5] * 3, "control": [0.5] * 3})},
+            "3 rows but y has 8",
+        ),
+        (
+            {"method": "dr", "mu": pd.DataFrame({"a": [0.5] * 3, "control": [0.5] * 3})},
+            "mu has 3 rows",
+        ),
+        (
+            {"method": "dr", "mu": pd.DataFrame({"a": [0.5] * 7 + [np.nan], "control": 0.5})},
+            r"mu \(of the assigned arm\) is missing or infinite at ids \[7\]",
+        ),
+    ],
+)
+def test_policy_value_refuses_bad_propensities_and_predictions(
+    kwargs: dict[str, object], match: str
+) -> None:
+    # arrays, so the frames are taken by position
+    with pytest.raises(DataError, match=match):
+        policy_value(Y.to_numpy(), T.to_numpy(), ["a"] * 8, **kwargs)  # type: ignore[arg-type]
+
+
+def test_policy_value_matches_series_by_index() -> None:
+    expected = policy_value(Y.to_numpy(), T.to_numpy(), T.to_numpy())
+    assert policy_value(Y, T, T.iloc[::-1]).value == expected.value
+
+
+def test_policy_value_dr_reads_integer_arm_columns() -> None:
+    arms = T.map({"a": 1, "control": 0})
+    mu = pd.DataFrame({0: 0.4, 1: 0.6}, index=IDS)
+    named = policy_value(Y, T, T, method="dr", mu=mu.rename(columns={0: "control", 1: "a"}))
+    assert policy_value(Y, arms, arms, method="dr", mu=mu).value == pytest.approx(named.value)
+
+
+# -- fairness ---------------------------------------------------------------------------------
+SENSITIVE = pd.DataFrame({C.GENDER: ["F", "F", "M", "M", "F", "M", None, "F"]}, index=IDS)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "match"),
+    [
+        (Y.rename(index=str), r"None of the 8 customers of y_true.*\['101', '102', '103'\] \(str"),
+        (
+            pd.Series(Y.to_numpy(), index=pd.MultiIndex.from_product([["2024-06-30"], IDS])),
+            r"None of the 8 customers.*droplevel\('as_of'\)",
+        ),
+    ],
+)
+def test_fairness_report_refuses_ids_that_share_nothing_with_sensitive(
+    y_true: pd.Series, match: str
+) -> None:
+    # every customer used to land silently in the "(missing)" group
+    with pytest.raises(SchemaError, match=match):
+        fairness_report(SENSITIVE, y_true=y_true, limits=ONE_GROUP)
+
+
+def test_fairness_report_refuses_an_empty_population() -> None:
+    with pytest.raises(SchemaError, match="y_true is empty"):
+        fairness_report(SENSITIVE, y_true=Y.iloc[:0], limits=ONE_GROUP)
+
+
+def test_fairness_report_refuses_scores_that_are_not_probabilities() -> None:
+    logits = S * 4 - 2
+    with pytest.raises(
+        SchemaError, match=r"y_score must be probabilities in \[0, 1\].*predict_proba"
+    ):
+        fairness_report(SENSITIVE, y_true=Y, y_score=logits, limits=ONE_GROUP)
+
+
+def test_fairness_report_refuses_attribute_names_equal_as_text() -> None:
+    sensitive = pd.DataFrame({0: ["a"] * 8, "0": ["b"] * 8}, index=IDS)
+    with pytest.raises(SchemaError, match=r"duplicated column names \['0'\]"):
+        fairness_report(sensitive, y_true=Y, limits=ONE_GROUP)
+
+
+def test_without_small_groups_refuses_a_count_that_is_not_an_int() -> None:
+    report = fairness_report(SENSITIVE, y_true=Y, limits=ONE_GROUP)
+    with pytest.raises(ConfigError, match="'min_count' parameter"):
+        report.without_small_groups("10")  # type: ignore[arg-type]
+
+
+# -- gate -------------------------------------------------------------------------------------
+def test_check_promotion_refuses_a_require_audit_that_is_not_a_bool() -> None:
+    # "no" is truthy: it used to block promotion without a word
+    with pytest.raises(ConfigError, match="'require_audit' parameter of check_promotion"):
+        check_promotion(None, require_audit="no")  # type: ignore[arg-type]
