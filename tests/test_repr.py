@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 import loyalty_ml as lml
 
 
@@ -18,3 +21,14 @@ def test_simulation_and_boundaries_reprs_summarise_their_tables() -> None:
         assert "rows x" in text
         for scalar in scalars:
             assert scalar in text
+
+
+def test_fairness_report_repr_is_short_and_notebooks_render_its_markdown() -> None:
+    data = lml.datasets.simulate(300, seed=0)
+    people = lml.validate_customers(data.customers)
+    rng = np.random.default_rng(0)
+    scores = pd.Series(rng.uniform(size=len(people)), index=people.index)
+    report = lml.fairness_report(people[["age_band"]], y_score=scores)
+    text = repr(report)
+    assert "\n" not in text and text.startswith("FairnessReport(by_group=<DataFrame:"), text
+    assert report._repr_markdown_() == report.to_markdown()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from loyalty_ml._repr import summary_repr
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
     VIOLATION_COLUMNS,
@@ -77,6 +78,11 @@ class FairnessReport:
     by_group_conditional: pd.DataFrame | None = None
     summary_conditional: pd.DataFrame | None = None
     control_name: str | None = None
+
+    __repr__ = summary_repr
+
+    def _repr_markdown_(self) -> str:  # a notebook cell ending in the report shows it
+        return self.to_markdown()
 
     @property
     def passed(self) -> bool:
