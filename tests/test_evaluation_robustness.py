@@ -248,3 +248,9 @@ def test_check_promotion_refuses_a_require_audit_that_is_not_a_bool() -> None:
     # "no" is truthy: it used to block promotion without a word
     with pytest.raises(ConfigError, match="'require_audit' parameter of check_promotion"):
         check_promotion(None, require_audit="no")  # type: ignore[arg-type]
+
+
+def test_check_promotion_takes_numpy_booleans() -> None:
+    # flags read from a config table arrive as numpy booleans
+    assert check_promotion(None, require_audit=np.True_).promote is False
+    assert check_promotion(None, require_audit=np.False_).promote is True

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from loyalty_ml.evaluation.fairness import FairnessReport
 from loyalty_ml.exceptions import ConfigError, PolicyError, TrackingError
 
@@ -144,10 +146,11 @@ def check_promotion(
     (True, 'failed, overridden')
     """
     for name, value in (("override", override), ("require_audit", require_audit)):
-        if not isinstance(value, bool):
+        if not isinstance(value, bool | np.bool_):
             raise ConfigError(
                 f"The {name!r} parameter of check_promotion must be a bool. Got {value!r} instead."
             )
+    override, require_audit = bool(override), bool(require_audit)
     reason = None if override_reason is None else str(override_reason).strip()
     if override_reason is not None and not override:
         raise ConfigError(
