@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import cast
 
+import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import require_columns, to_timestamp
+from loyalty_ml.schema._coerce import refuse_repeated, require_columns, to_timestamp
 
 __all__ = [
     "check_no_missing",
+    "check_sent_at",
     "check_transactions",
     "order_keys",
     "period_mask",
@@ -26,11 +28,13 @@ def check_transactions(
 ) -> pd.DataFrame:
     """Return ``transactions`` after checking its columns, timestamp dtype and missing values.
 
-    The required columns (``customer_id``, ``timestamp``, ``amount`` and ``extra``) must be present and
-    complete: a KPI over rows with a missing customer, time or amount would be silently wrong.
+    The required columns (``customer_id``, ``timestamp``, ``amount`` and ``extra``) must be present once
+    and complete, and amounts finite: a KPI over rows with a missing customer, time or amount, or an
+    infinite amount, would be silently wrong.
     """
     require_columns(transactions, (*C.TRANSACTION_REQUIRED, *extra), table=table)
     transactions = cast(pd.DataFrame, transactions)  # require_columns refused anything else
+    refuse_repeated(transactions, (*C.TRANSACTION_REQUIRED, *extra, C.ORDER_ID), table=table)
     ts = transactions[C.TIMESTAMP]
     if not (pd.api.types.is_datetime64_dtype(ts) or isinstance(ts.dtype, pd.DatetimeTZDtype)):
         raise SchemaError(
@@ -49,6 +53,15 @@ def check_transactions(
         )
     for column in (*C.TRANSACTION_REQUIRED, *extra):
         check_no_missing(transactions, column, table=table)
+    infinite = np.isinf(transactions[C.AMOUNT].to_numpy(dtype="float64"))
+    if infinite.any():
+        raise SchemaError(
+            f"{table}.{C.AMOUNT} has infinite values at rows "
+            f"{format_examples(transactions.index[infinite].tolist(), total=int(infinite.sum()))}; "
+            "every sum and average over them would be infinite. Fix or drop those rows first.",
+            table=table,
+            column=C.AMOUNT,
+        )
     if C.ORDER_ID in transactions.columns:
         check_no_missing(
             transactions,
@@ -90,6 +103,34 @@ def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp
             )
         return ts
     return ts.tz_localize(zone) if ts.tzinfo is None else ts.tz_convert(zone)
+
+
+def check_sent_at(sent_at: pd.Series, timestamps: pd.Series, *, table: str) -> None:
+    """SchemaError unless ``table.sent_at`` is datetime64 on the clock of ``transactions.timestamp``.
+
+    Naive and aware times cannot be compared (pandas raises a bare TypeError); aware columns in
+    different zones can, as they denote instants.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(sent_at):
+        raise SchemaError(
+            f"{table}.{C.SENT_AT} must be datetime64; got {sent_at.dtype}. Run "
+            f"loyalty_ml.validate_{table} first, or convert it with pd.to_datetime.",
+            table=table,
+            column=C.SENT_AT,
+        )
+    zones = [getattr(s.dtype, "tz", None) for s in (sent_at, timestamps)]
+    if (zones[0] is None) != (zones[1] is None):
+        raise SchemaError(
+            f"{table}.{C.SENT_AT} is {_clock(zones[0])} but {TABLE}.{C.TIMESTAMP} is "
+            f"{_clock(zones[1])}: they cannot be compared. Put both on one clock, e.g. with "
+            f"validate_{table} and validate_transactions (both store naive UTC).",
+            table=table,
+            column=C.SENT_AT,
+        )
+
+
+def _clock(zone: object) -> str:
+    return "time-zone naive" if zone is None else f"time-zone aware ({zone})"
 
 
 def period_mask(timestamps: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:

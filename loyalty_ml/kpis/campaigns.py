@@ -9,10 +9,15 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
-from loyalty_ml.kpis._common import check_no_missing, check_transactions
+from loyalty_ml.kpis._common import (
+    check_no_missing,
+    check_sent_at,
+    check_transactions,
+    to_bound,
+)
 from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._coerce import coerce_bool, coerce_float, require_columns
 
 __all__ = ["measure_campaign"]
 
@@ -111,25 +116,26 @@ def measure_campaign(
     require_columns(campaigns, (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys), table=TABLE)
     for column in (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys):
         check_no_missing(campaigns, column, table=TABLE)
-    if not pd.api.types.is_datetime64_any_dtype(campaigns[C.SENT_AT]):
-        raise SchemaError(
-            f"{TABLE}.{C.SENT_AT} must be datetime64; got {campaigns[C.SENT_AT].dtype}.",
-            table=TABLE,
-            column=C.SENT_AT,
-        )
     tx = check_transactions(transactions)
+    check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table=TABLE)
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
             f"{TABLE}.{C.OFFER_ID} has no control rows labelled {control!r}; arms found: "
             f"{format_examples(pd.unique(arms))}. Pass control=<your label>."
         )
-    costs = _offer_costs(offers, list(pd.unique(arms[arms != control])))
+    treated = list(pd.unique(arms[arms != control]))
+    if not treated:
+        raise DataError(
+            f"{TABLE}.{C.OFFER_ID} holds only control rows ({control!r}); there is no treated arm "
+            "to measure. Pass the rows of the customers who were sent an offer too."
+        )
+    costs = _offer_costs(offers, treated)
     per_redemption = costs[C.COST_PER_REDEMPTION].to_dict()
     per_send = costs[C.COST_PER_SEND].to_dict()
     window = pd.Timedelta(days=int(window_days))
     if observation_end is not None:
-        end = pd.Timestamp(observation_end)  # type: ignore[arg-type]
+        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
         late = (campaigns[C.SENT_AT] + window > end).to_numpy()
         if late.any():
             raise DataError(
@@ -153,7 +159,9 @@ def measure_campaign(
             "converted": (stop[COUNT] - start[COUNT] > 0).astype("float64"),
             _REVENUE: stop[_REVENUE] - start[_REVENUE],
             _MARGIN: stop[_MARGIN] - start[_MARGIN] if has_margin else np.nan,
-            "redeemed": campaigns[C.REDEEMED].astype("float64"),
+            "redeemed": coerce_bool(campaigns[C.REDEEMED], table=TABLE, column=C.REDEEMED)
+            .astype("float64")
+            .to_numpy(),
         }
     )
     daily = _daily_margin(running, campaigns, start, int(window_days)) if has_margin else None
@@ -203,12 +211,24 @@ def _offer_costs(offers: pd.DataFrame, treated: list[object]) -> pd.DataFrame:
     frame = offers.set_index(offers[C.OFFER_ID].astype(str))
     costs = pd.DataFrame(
         {
-            C.COST_PER_REDEMPTION: frame[C.COST_PER_REDEMPTION].astype("float64"),
-            C.COST_PER_SEND: (
-                frame[C.COST_PER_SEND].astype("float64") if C.COST_PER_SEND in frame else 0.0
-            ),
+            column: coerce_float(frame[column], table=table, column=column)
+            for column in (C.COST_PER_REDEMPTION, C.COST_PER_SEND)
+            if column in frame
         }
     )
+    if C.COST_PER_SEND not in costs:
+        costs[C.COST_PER_SEND] = 0.0
+    for column in (C.COST_PER_REDEMPTION, C.COST_PER_SEND):
+        negative = (costs[column] < 0).to_numpy()
+        if negative.any():
+            raise SchemaError(
+                f"{table}.{column} must be >= 0; got "
+                f"{format_examples(costs.loc[negative, column].tolist(), total=int(negative.sum()))}"
+                f" for offers {format_examples(costs.index[negative].tolist())}. A cost is money "
+                "spent; fix the sign.",
+                table=table,
+                column=column,
+            )
     duplicated = costs.index[costs.index.duplicated()].unique().tolist()
     if duplicated:
         raise SchemaError(

@@ -7,6 +7,7 @@ transactions.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
@@ -41,6 +42,7 @@ def clv_lifetime(*, aov: Value, purchase_frequency: Value, lifetime: Value) -> V
     _check("aov", aov, low=0.0)
     _check("purchase_frequency", purchase_frequency, low=0.0)
     _check("lifetime", lifetime, low=0.0)
+    _check_aligned(aov=aov, purchase_frequency=purchase_frequency, lifetime=lifetime)
     return aov * purchase_frequency * lifetime
 
 
@@ -72,6 +74,12 @@ def clv_margin_churn(
     _check("purchase_frequency", purchase_frequency, low=0.0)
     _check("margin_rate", margin_rate, low=0.0, high=1.0)
     _check("churn_rate", churn_rate, low=0.0, high=1.0, low_open=True)
+    _check_aligned(
+        aov=aov,
+        purchase_frequency=purchase_frequency,
+        margin_rate=margin_rate,
+        churn_rate=churn_rate,
+    )
     return aov * purchase_frequency * margin_rate / churn_rate
 
 
@@ -120,17 +128,21 @@ def clv_discounted(
                 "periods must be None when margins is a DataFrame (its columns are the periods); "
                 f"got periods={periods!r}."
             )
+        if margins.shape[1] == 0:
+            raise ConfigError(
+                "margins has no columns; give one column per future period (1..T in column order)."
+            )
         _check("margins", margins.stack(), low=-np.inf)
         horizon = margins.shape[1]
         values = margins
     else:
-        if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+        if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
             raise ConfigError(
                 "periods must be an int >= 1 when margins is a constant per period; "
                 f"got {periods!r}."
             )
         _check("margins", margins, low=-np.inf)
-        horizon = periods
+        horizon = int(periods)
     t = np.arange(1, horizon + 1, dtype="float64")
     # r^(t-1) / (1+d)^t written as a power of a ratio <= 1, which cannot overflow on long horizons
     weights = (retention_rate / (1.0 + discount_rate)) ** (t - 1) / (1.0 + discount_rate)
@@ -188,6 +200,22 @@ def clv_inputs(
         out["margin_rate"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
     out.index.name = C.CUSTOMER_ID
     return out
+
+
+def _check_aligned(**values: object) -> None:
+    """Refuse Series indexed by different customers: pandas would align them and give NaN."""
+    series = [(name, value) for name, value in values.items() if isinstance(value, pd.Series)]
+    for (name, value), (other, other_value) in pairwise(series):
+        only_here = value.index.difference(other_value.index)
+        only_there = other_value.index.difference(value.index)
+        if len(only_here) or len(only_there):
+            raise ConfigError(
+                f"{name} and {other} must be indexed by the same customers; "
+                f"{format_examples(only_here.tolist(), total=len(only_here))} are only in {name} and "
+                f"{format_examples(only_there.tolist(), total=len(only_there))} only in {other}, "
+                f"whose CLV would be NaN. Align them first (e.g. {other}.reindex({name}.index)) "
+                "or pass a programme average (a float) instead."
+            )
 
 
 def _check(

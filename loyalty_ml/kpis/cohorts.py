@@ -144,6 +144,13 @@ def retention_curves(
         return _pool(counts).to_frame("all")
     if not isinstance(groups, pd.Series):
         raise ConfigError(f"groups must be a Series indexed by customer_id; got {type(groups)}.")
+    repeated = groups.index[groups.index.duplicated()].unique()
+    if len(repeated):
+        raise ConfigError(
+            "groups must hold one label per customer; customers "
+            f"{format_examples(repeated.tolist(), total=len(repeated))} appear more than once in "
+            "its index. Keep one row each, e.g. groups[~groups.index.duplicated()]."
+        )
     tx, ordinal = _ordinals(transactions, freq=freq, as_of=as_of)
     label = tx[C.CUSTOMER_ID].map(groups)
     unlabelled = pd.unique(tx.loc[label.isna().to_numpy(), C.CUSTOMER_ID])

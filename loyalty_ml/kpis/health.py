@@ -12,7 +12,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.kpis._common import check_no_missing, check_transactions, order_keys, to_bound
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._coerce import coerce_timestamp, refuse_missing_ids, require_columns
 
 __all__ = [
     "TierBenefit",
@@ -37,8 +37,8 @@ def active_members(
 ) -> pd.Series:
     """Members, active members and the active share at ``as_of``.
 
-    - ``members``: with ``customers``, its rows (those with ``signup_date < as_of`` when it has that
-      column); without, the customers with a transaction before ``as_of``.
+    - ``members``: with ``customers``, its rows (those with ``signup_date < as_of`` or unknown when
+      it has that column); without, the customers with a transaction before ``as_of``.
     - ``active_members``: members with a transaction in ``[as_of - window_days, as_of)``.
     - ``active_share`` = active_members / members (NaN when there are no members).
 
@@ -61,9 +61,19 @@ def active_members(
     else:
         table = customers.reset_index() if C.CUSTOMER_ID not in customers.columns else customers
         require_columns(table, (C.CUSTOMER_ID,), table="customers")
+        refuse_missing_ids(table, table="customers")
+        _refuse_other_id_kind(table[C.CUSTOMER_ID], tx[C.CUSTOMER_ID])
         if C.SIGNUP_DATE in table.columns:
-            signup = pd.to_datetime(table[C.SIGNUP_DATE])
-            table = table.loc[(signup < end.tz_localize(None)).to_numpy()]
+            zone = getattr(ts.dtype, "tz", None)
+            signup = coerce_timestamp(
+                table[C.SIGNUP_DATE],
+                table="customers",
+                column=C.SIGNUP_DATE,
+                timezone=None if zone is None else str(zone),
+                allow_na=True,
+            )
+            # an unknown signup date (NaT) does not make a customer less of a member
+            table = table.loc[~(signup >= end.tz_localize(None)).to_numpy()]
         members = pd.Index(pd.unique(table[C.CUSTOMER_ID]))
     n_members = len(members)
     n_active = int(members.isin(active).sum())
@@ -75,6 +85,21 @@ def active_members(
         },
         name="value",
     )
+
+
+def _refuse_other_id_kind(ids: pd.Series, tx_ids: pd.Series) -> None:
+    """SchemaError when customers hold text ids and transactions numbers, or the reverse."""
+    is_number = pd.api.types.is_numeric_dtype
+    if len(ids) and len(tx_ids) and is_number(ids.dtype) != is_number(tx_ids.dtype):
+        raise SchemaError(
+            f"customers.{C.CUSTOMER_ID} holds {ids.dtype} ids (e.g. "
+            f"{format_examples(ids.head(3).tolist())}) but transactions.{C.CUSTOMER_ID} holds "
+            f"{tx_ids.dtype} ids (e.g. {format_examples(tx_ids.head(3).tolist())}): no member "
+            "would match a transaction. Give both the same type, e.g. "
+            f"customers[{C.CUSTOMER_ID!r}].astype(transactions[{C.CUSTOMER_ID!r}].dtype).",
+            table="customers",
+            column=C.CUSTOMER_ID,
+        )
 
 
 def points_liability(
@@ -107,12 +132,13 @@ def points_liability(
     _in_range("point_value", point_value, 0.0, np.inf)
     _in_range("breakage_rate", breakage_rate, 0.0, 1.0)
     values = pd.to_numeric(points, errors="coerce")
-    bad = values.isna().to_numpy() | (values < 0).to_numpy()
+    bad = ~np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan)) | (values < 0).to_numpy()
     if bad.any():
         raise SchemaError(
             f"customers.{C.POINTS_BALANCE} must be numbers >= 0; got "
             f"{format_examples(points[bad].tolist(), total=int(bad.sum()))} at rows "
-            f"{format_examples(points.index[bad].tolist())}. Fix or fill those balances.",
+            f"{format_examples(points.index[bad].tolist())}. Fix or fill those balances (each a "
+            "finite number of points).",
             table="customers",
             column=C.POINTS_BALANCE,
         )
@@ -149,6 +175,17 @@ def tier_distribution(
     if isinstance(tiers, pd.DataFrame):
         require_columns(tiers, (C.TIER,), table="customers")
         tiers = tiers[C.TIER]
+    if not isinstance(tiers, pd.Series):
+        raise SchemaError(
+            f"tiers must be a customers DataFrame with {C.TIER!r} or a Series; got "
+            f"{type(tiers).__name__}.",
+            table="customers",
+        )
+    if isinstance(order, str):
+        raise ConfigError(
+            f"order must be a list of tier names; got the str {order!r}, which would be read one "
+            f"character at a time. Pass [{order!r}]."
+        )
     labels = tiers.astype("object").where(tiers.notna(), missing_label)
     counts = labels.value_counts(sort=False)
     if order is not None:
@@ -318,6 +355,14 @@ def _in_range(name: str, value: object, low: float, high: float) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float | np.number)
+        or not np.isfinite(float(value))
         or not low <= float(value) <= high
     ):
-        raise ConfigError(f"{name} must be a number in [{low}, {high}]; got {value!r}.")
+        raise ConfigError(
+            f"{name} must be a number in [{low}, {high}]; got {value!r}."
+            + (
+                " It must be finite."
+                if isinstance(value, float | np.floating) and value > low
+                else ""
+            )
+        )

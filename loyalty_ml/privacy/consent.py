@@ -2,6 +2,8 @@
 
 Consent is opt-in: a flag that is False or missing, or a customer absent from the customers table, means
 no consent. Every customer left out is listed with the reason, so exclusions can be counted and shown.
+Customers are matched by the text of their id, as in erasure and pseudonyms: a customers table with
+text ids ``"17"`` serves transactions with integer ids ``17``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -20,8 +22,9 @@ from loyalty_ml.policy.offers import (
     NO_CONSENT,
     REASON,
 )
+from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_bool
+from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
 
 __all__ = [
     "ConsentSplit",
@@ -157,11 +160,11 @@ def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndar
     >>> may_profile([1, 4], None).tolist()
     [True, True]
     """
-    ids = pd.Index(np.asarray(customer_ids))
+    ids = id_texts(customer_ids, caller="may_profile", name="customer_ids")
     allowed = _profiling_allowed(customers)
     if allowed is None:
         return np.ones(len(ids), dtype=bool)
-    return np.asarray(ids.isin(allowed), dtype=bool)
+    return _isin(ids, allowed)
 
 
 def profiled_only(
@@ -175,7 +178,7 @@ def profiled_only(
     allowed = _profiling_allowed(customers)
     if allowed is None or customers is None:
         return transactions, customers, np.ones(len(transactions), dtype=bool)
-    mask = np.asarray(transactions[C.CUSTOMER_ID].isin(allowed), dtype=bool)
+    mask = _isin(id_texts(transactions[C.CUSTOMER_ID], caller="profiled_only"), allowed)
     people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
     return transactions.loc[mask], people, mask
 
@@ -203,14 +206,22 @@ def _customer_ids(customers: pd.DataFrame) -> pd.Index:
             table="customers",
             column=C.CUSTOMER_ID,
         )
+    refuse_missing_ids(pd.DataFrame({C.CUSTOMER_ID: ids}), table="customers")
     if ids.has_duplicates:
+        repeated = ids[ids.duplicated()].unique()
         raise SchemaError(
-            f"customers lists {C.CUSTOMER_ID} values more than once; consent must be one row per "
-            "customer. Run validate_customers first.",
+            f"customers lists {C.CUSTOMER_ID} values more than once "
+            f"{format_examples(repeated.tolist(), total=len(repeated))}; consent must be one row "
+            "per customer. Run validate_customers first.",
             table="customers",
             column=C.CUSTOMER_ID,
         )
     return ids
+
+
+def _isin(texts: np.ndarray, ids: pd.Index) -> np.ndarray:
+    """Mask over ``texts`` (from ``id_texts``): True where the id is one of ``ids``, by text."""
+    return np.asarray(pd.Index(texts).isin(id_texts(ids, caller="consent")), dtype=bool)
 
 
 def _ids_of(frame: pd.DataFrame, *, table: str) -> np.ndarray:
@@ -232,12 +243,17 @@ def _not_allowed(
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Mask of rows without consent and one reason row per such customer."""
     allowed = split.profiling_allowed if purpose == "profiling" else split.marketing_allowed
-    refused = ~pd.Index(ids).isin(allowed)
-    unique = pd.Index(pd.unique(ids[refused]), name=C.CUSTOMER_ID)
+    texts = id_texts(ids, caller="consent")
+    refused = ~_isin(texts, allowed)
+    first = ~pd.Series(texts[refused]).duplicated().to_numpy()  # one row per refused customer
     known = split.exclusions[split.exclusions["purpose"] == purpose][REASON]
-    reasons = known[~known.index.duplicated()].reindex(unique)
+    by_text = pd.Series(known.to_numpy(), index=id_texts(known.index, caller="consent"))
+    reasons = by_text[~by_text.index.duplicated()].reindex(texts[refused][first])
     unknown = f"not in customers, so consent is unknown and read as no consent: {_EFFECT[purpose]}"
-    return refused, reasons.fillna(unknown).to_frame(REASON)
+    return refused, pd.DataFrame(
+        {REASON: reasons.fillna(unknown).to_numpy()},
+        index=pd.Index(ids[refused][first], name=C.CUSTOMER_ID),
+    )
 
 
 def exclude_without_profiling_consent(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataError, SchemaError
+from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
 
 __all__ = ["ErasureReport", "erase_customers"]
@@ -66,16 +67,17 @@ def erase_customers(
 ) -> tuple[dict[str, pd.DataFrame | None], ErasureReport]:
     """Remove the given customers from every table.
 
-    Ids are matched by their text, so ``17`` and ``"17"`` are the same customer (a request typed
-    differently from the table must not silently erase nothing). A table may hold ``customer_id`` as
-    a column, as its index, or as an index level (e.g. a training table indexed by (as_of,
-    customer_id)); a row goes when any of them matches. Tables passed as None are returned as None.
+    Ids are matched by their text, so ``17``, ``"17"`` and ``17.0`` (an integer id read back from a
+    CSV with missing values) are the same customer (a request typed differently from the table must
+    not silently erase nothing). A table may hold ``customer_id`` as a column, as its index, or as an
+    index level (e.g. a training table indexed by (as_of, customer_id)); a row goes when any of them
+    matches. Tables passed as None are returned as None.
     Inputs are not modified.
 
     Parameters
     ----------
     ids : iterable
-        The customers to erase (positional).
+        The customers to erase (positional); one customer is ``[id]``.
     **tables : DataFrame or None
         The tables, by name (``transactions=tx, customers=customers, campaigns=campaigns``...).
 
@@ -87,6 +89,8 @@ def erase_customers(
 
     Raises
     ------
+    ConfigError
+        ``ids`` is a single id (a str would be read one character at a time) instead of a list.
     SchemaError
         A table has no ``customer_id`` column or index level.
     DataError
@@ -100,10 +104,10 @@ def erase_customers(
     >>> out["transactions"]["customer_id"].tolist(), report.rows_removed
     ([2], {'transactions': 2, 'customers': 1})
     """
-    requested = list(ids.tolist() if isinstance(ids, pd.Series | pd.Index) else ids)
-    if any(pd.isna(v) for v in requested if not isinstance(v, str)):
+    requested = id_texts(ids, caller="erase_customers")
+    if pd.isna(requested).any():
         raise DataError("erase_customers got a missing id (None or NaN); pass real customer ids.")
-    targets = {str(v) for v in requested}
+    targets = set(requested)
     out: dict[str, pd.DataFrame | None] = {}
     before: dict[str, int] = {}
     removed: dict[str, int] = {}
@@ -120,7 +124,7 @@ def erase_customers(
         keys = _id_texts(table, name)
         hit = np.zeros(len(table), dtype=bool)
         for texts in keys:
-            matched = np.isin(texts, list(targets)) if targets else np.zeros(len(table), bool)
+            matched = np.asarray(pd.Index(texts).isin(targets), dtype=bool)
             hit |= matched
             found.update(texts[matched].tolist())
         out[name] = table.loc[~hit].copy()
@@ -134,11 +138,11 @@ def erase_customers(
 
 def _id_texts(table: pd.DataFrame, name: str) -> list[np.ndarray]:
     """The text form of every customer id column / index level of ``table``."""
-    keys = []
+    keys: list[pd.Series | pd.Index] = []
     if C.CUSTOMER_ID in table.columns:
         keys.append(table[C.CUSTOMER_ID])
     if C.CUSTOMER_ID in table.index.names:
-        keys.append(table.index.get_level_values(C.CUSTOMER_ID).to_series())
+        keys.append(table.index.get_level_values(C.CUSTOMER_ID))
     if not keys:
         raise SchemaError(
             f"erase_customers: table {name!r} has no {C.CUSTOMER_ID!r} column or index level, so "
@@ -147,4 +151,4 @@ def _id_texts(table: pd.DataFrame, name: str) -> list[np.ndarray]:
             table=name,
             column=C.CUSTOMER_ID,
         )
-    return [np.asarray(k.astype(object).map(str), dtype=object) for k in keys]
+    return [id_texts(k, caller="erase_customers") for k in keys]

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.privacy._inputs import as_list
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import require_columns
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = [
@@ -61,13 +63,19 @@ def check_no_personal_data(
     ------
     SchemaError
         Listing the offending columns.
+    ConfigError
+        When ``columns`` is a single str instead of a list of names.
 
     Examples
     --------
     >>> check_no_personal_data(["recency_days", "frequency"])
     >>> check_no_personal_data(["gender_F", "frequency"], allow_protected=True)
     """
-    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
+    names = (
+        list(columns.columns)
+        if isinstance(columns, pd.DataFrame)
+        else as_list(columns, name="columns", caller="check_no_personal_data")
+    )
     personal = [str(c) for c in names if looks_like_personal_data(str(c))]
     protected = [str(c) for c in names if is_protected_attribute(c) and str(c) not in personal]
     problems = []
@@ -93,7 +101,10 @@ def select_needed_columns(
     Raises
     ------
     SchemaError
-        When a needed column is absent, naming it and listing what is there.
+        When ``frame`` is not a DataFrame, or a needed column is absent (naming it and listing what
+        is there).
+    ConfigError
+        When ``needed`` is a single str instead of a list.
 
     Examples
     --------
@@ -101,7 +112,8 @@ def select_needed_columns(
     >>> select_needed_columns(frame, ["region", "tier"]).columns.tolist()
     ['region', 'tier']
     """
-    wanted = list(dict.fromkeys(needed))
+    require_columns(frame, (), table=table)
+    wanted = list(dict.fromkeys(as_list(needed, name="needed", caller="select_needed_columns")))
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise SchemaError(

@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, overload
 
+import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.privacy._inputs import as_list, id_texts
 from loyalty_ml.privacy.minimisation import personal_data_columns
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import require_columns
 
 __all__ = ["SALT_ENV_VAR", "pseudonymise_frame", "pseudonymise_ids", "resolve_salt"]
 
@@ -78,12 +81,14 @@ def pseudonymise_ids(
 ) -> pd.Series | pd.Index | list[str]:
     """Replace customer ids by salted hashes.
 
-    Ids are hashed by their text, so ``17`` and ``"17"`` get the same pseudonym.
+    Ids are hashed by their text, so ``17``, ``"17"`` and ``17.0`` (an integer id read back from a CSV
+    with missing values) get the same pseudonym.
 
     Parameters
     ----------
     ids : Series, Index or iterable
         The ids; a Series keeps its index and name, an Index its name; other iterables give a list.
+        A single id is refused (a str would be read one character at a time): pass ``[id]``.
     salt : str, optional
         The secret salt; defaults to the ``LOYALTY_ML_SALT`` environment variable.
     length : int, default 16
@@ -93,7 +98,7 @@ def pseudonymise_ids(
     Raises
     ------
     ConfigError
-        No usable salt, or a bad ``length``.
+        No usable salt, a bad ``length``, or a single id instead of a list.
     DataError
         Missing ids, or two different ids with the same pseudonym.
 
@@ -108,36 +113,25 @@ def pseudonymise_ids(
         raise ConfigError(
             f"The 'length' parameter of pseudonymise_ids must be an int in [8, 64]. Got {length!r} instead."
         )
-    values: Sequence[Any] = ids.tolist() if isinstance(ids, pd.Series | pd.Index) else list(ids)
-    missing = [i for i, v in enumerate(values) if v is None or (_is_na(v))]
+    texts = id_texts(ids, caller="pseudonymise_ids")
+    missing = np.flatnonzero(pd.isna(texts)).tolist()
     if missing:
         raise DataError(
             f"Cannot pseudonymise missing ids: {len(missing)} missing at positions "
             f"{format_examples(missing, total=len(missing))}. Drop them first."
         )
-    cache: dict[str, str] = {}
-    for value in values:
-        text = str(value)
-        if text not in cache:
-            cache[text] = _digest(key, text, length)
+    cache = {text: _digest(key, text, length) for text in dict.fromkeys(texts)}
     if len(set(cache.values())) < len(cache):
         raise DataError(
             f"Two different ids got the same {length}-character pseudonym; use a larger length "
             f"(e.g. length={min(64, length * 2)})."
         )
-    out = [cache[str(v)] for v in values]
+    out = [cache[text] for text in texts]
     if isinstance(ids, pd.Series):
         return pd.Series(out, index=ids.index, name=ids.name, dtype="str")
     if isinstance(ids, pd.Index):
         return pd.Index(out, name=ids.name, dtype="str")
     return out
-
-
-def _is_na(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # array-like values are not missing scalars
-        return False
 
 
 def pseudonymise_frame(
@@ -174,6 +168,7 @@ def pseudonymise_frame(
     >>> pseudonymise_frame(frame, salt="s3cret-salt").columns.tolist()
     ['score']
     """
+    require_columns(frame, (), table="frame")
     in_columns = id_column in frame.columns
     in_index = id_column in frame.index.names
     if not (in_columns or in_index):
@@ -185,16 +180,22 @@ def pseudonymise_frame(
         )
     out = frame.copy()
     if drop_personal:
-        kept = set(keep)
+        kept = set(as_list(keep, name="keep", caller="pseudonymise_frame"))
         dropped = [c for c in personal_data_columns(out.columns, protected=True) if c not in kept]
         out = out.drop(columns=[c for c in dropped if c != id_column])
     if in_columns:
         out[id_column] = pseudonymise_ids(out[id_column], salt=salt, length=length)
     if in_index:
         if isinstance(out.index, pd.MultiIndex):
-            level = out.index.names.index(id_column)
-            hashed = pseudonymise_ids(out.index.levels[level], salt=salt, length=length)
-            out.index = out.index.set_levels(hashed, level=level, verify_integrity=False)
+            # the ids of the rows, not the level's distinct values: a missing id is refused
+            hashed = pseudonymise_ids(
+                out.index.get_level_values(id_column), salt=salt, length=length
+            )
+            levels = [
+                hashed if name == id_column else out.index.get_level_values(i)
+                for i, name in enumerate(out.index.names)
+            ]
+            out.index = pd.MultiIndex.from_arrays(levels, names=out.index.names)
         else:
             out.index = pseudonymise_ids(out.index, salt=salt, length=length)
     return out

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError
-from loyalty_ml.kpis._common import check_transactions, to_bound
+from loyalty_ml.kpis._common import check_sent_at, check_transactions, to_bound
 from loyalty_ml.reporting.html import Section, render_html, write_atomically
 from loyalty_ml.reporting.sections import (
     check_churn_inputs,
@@ -22,6 +22,7 @@ from loyalty_ml.reporting.sections import (
     uplift_section,
 )
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import require_columns
 
 if TYPE_CHECKING:
     from loyalty_ml.evaluation.fairness import FairnessReport
@@ -146,6 +147,9 @@ def write_report(
 
     start, end, previous = _period(tx, period_start, period_end)
     # Every input is checked before any section is computed: a mistake costs no waiting.
+    if campaigns is not None:
+        require_columns(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table="campaigns")
+        check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table="campaigns")
     if churn is not None and X is not None:
         check_churn_inputs(churn, X, y)
     if uplift is not None and campaigns is not None:

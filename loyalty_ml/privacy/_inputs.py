@@ -1,0 +1,72 @@
+"""Inputs shared by the privacy helpers: lists passed as arguments, and customer ids as text.
+
+Pseudonyms, erasure and consent all match a customer by the text of their id, so that ``17``, ``"17"``
+and ``17.0`` (an integer id read back from a CSV with missing values) are one customer everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError
+
+__all__ = ["as_list", "id_texts"]
+
+
+def as_list(values: object, *, name: str, caller: str) -> list[Any]:
+    """``values`` as a list; a single str (read one character at a time) or scalar is refused.
+
+    Examples
+    --------
+    >>> as_list(pd.Index([3, 4]), name="ids", caller="erase_customers")
+    [3, 4]
+    >>> as_list("C-17", name="ids", caller="erase_customers")
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.ConfigError: The 'ids' parameter of erase_customers must be a list ...
+    """
+    if isinstance(values, pd.Series | pd.Index):
+        return values.tolist()
+    if isinstance(values, Iterable) and not isinstance(values, str | bytes):
+        return list(values)
+    what = (
+        "a single str, which would be read one character at a time"
+        if isinstance(values, str | bytes)
+        else f"a single {type(values).__name__}"
+    )
+    raise ConfigError(
+        f"The {name!r} parameter of {caller} must be a list (or Series, Index, set...). Got {what}: "
+        f"{values!r}. Pass [{values!r}] for one value."
+    )
+
+
+def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
+    """The text of each customer id (an object array, None where the id is missing).
+
+    Ids are their ``str``, except that a float holding a whole number is the text of that integer
+    (``13085.0`` is customer ``"13085"``). ``ids`` is a Series, Index, array or list (see
+    :func:`as_list`; ``name`` and ``caller`` are for its error).
+
+    Examples
+    --------
+    >>> id_texts([17, "17", 17.0, None], caller="erase_customers").tolist()
+    ['17', '17', '17', None]
+    """
+    values = (
+        ids
+        if isinstance(ids, pd.Series | pd.Index | np.ndarray)
+        else as_list(ids, name=name, caller=caller)
+    )
+    codes, uniques = pd.factorize(pd.Series(values))
+    texts = np.array([_text(v) for v in np.asarray(uniques, dtype=object)] + [None], dtype=object)
+    return texts[codes]  # code -1 (missing) picks the trailing None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and value.is_integer():
+        return str(int(value))
+    return str(value)
