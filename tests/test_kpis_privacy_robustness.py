@@ -161,7 +161,10 @@ def test_consent_refuses_missing_customer_ids() -> None:
         }
     )
     # two missing ids used to be reported as a duplicated id
-    with pytest.raises(SchemaError, match=r"customers.customer_id is missing at rows \[1, 2\]"):
+    with pytest.raises(
+        SchemaError,
+        match=r"customers.customer_id is missing at rows \[1, 2\]. Drop those rows first: every",
+    ):
         split_by_consent(customers)
 
 

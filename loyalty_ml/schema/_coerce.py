@@ -58,7 +58,11 @@ def refuse_missing_ids(frame: pd.DataFrame, *, table: str) -> None:
         raise SchemaError(
             f"{table}.{C.CUSTOMER_ID} is missing at rows "
             f"{format_examples(frame.index[bad].tolist(), total=int(bad.sum()))}. Drop those rows "
-            "first (validate_transactions does and counts them).",
+            + (
+                "first (validate_transactions does and counts them)."
+                if table == "transactions"
+                else "first: every row must name its customer."
+            ),
             table=table,
             column=C.CUSTOMER_ID,
         )
