@@ -20,6 +20,8 @@ def _short(value: Any) -> str:
         return f"<DataFrame: {value.shape[0]:,} rows x {value.shape[1]} columns>"
     if isinstance(value, pd.Series):
         return f"<Series: {len(value):,} rows>"
+    if isinstance(value, pd.Index):
+        return f"<Index: {len(value):,} values>"
     if isinstance(value, np.ndarray):
         return f"<ndarray: shape {value.shape}>"
     if isinstance(value, float):

@@ -32,3 +32,16 @@ def test_fairness_report_repr_is_short_and_notebooks_render_its_markdown() -> No
     text = repr(report)
     assert "\n" not in text and text.startswith("FairnessReport(by_group=<DataFrame:"), text
     assert report._repr_markdown_() == report.to_markdown()
+
+
+def test_consent_split_repr_shows_counts_not_customer_ids() -> None:
+    people = pd.DataFrame(
+        {
+            "customer_id": [910001, 910002],
+            "consent_profiling": [True, False],
+            "consent_marketing": [False, False],
+        }
+    )
+    text = repr(lml.privacy.split_by_consent(people))
+    assert text.startswith("ConsentSplit(profiling_allowed=<Index: 1 values>"), text
+    assert "910001" not in text and "910002" not in text

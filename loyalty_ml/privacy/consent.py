@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._repr import summary_repr
 from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
@@ -63,6 +64,8 @@ class ConsentSplit:
     profiling_allowed: pd.Index
     marketing_allowed: pd.Index
     exclusions: pd.DataFrame
+
+    __repr__ = summary_repr  # customer ids stay out of printed output
 
     def counts(self) -> dict[str, int]:
         """Allowed and excluded customers per purpose, e.g. for ``mlflow.log_metrics``."""
