@@ -18,7 +18,7 @@ from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
 from loyalty_ml.cli import main
 from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, TrackingError
-from loyalty_ml.tracking._inputs import align_customer_ids
+from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.tracking.scoring import score_customers
 from loyalty_ml.tracking.train import train_and_register
 

@@ -303,11 +303,23 @@ def test_active_members_reads_signup_dates_like_the_schema(tx: pd.DataFrame) -> 
         kpis.active_members(tx, as_of="2024-04-01", customers=garbage)
 
 
-def test_active_members_refuses_ids_of_another_type(tx: pd.DataFrame) -> None:
-    customers = pd.DataFrame({C.CUSTOMER_ID: ["1", "2", "3"]})
-    # used to report 0 active members
-    with pytest.raises(SchemaError, match=r"customers.customer_id holds str ids .* int64 ids"):
-        kpis.active_members(tx, as_of="2024-04-01", customers=customers)
+def test_active_members_matches_text_ids_and_refuses_ids_that_cannot_match(
+    tx: pd.DataFrame,
+) -> None:
+    as_int = kpis.active_members(
+        tx, as_of="2024-04-01", customers=pd.DataFrame({C.CUSTOMER_ID: [1, 2, 3]})
+    )
+    # text ids used to report 0 active members
+    as_text = kpis.active_members(
+        tx, as_of="2024-04-01", customers=pd.DataFrame({C.CUSTOMER_ID: ["1", "2", "3"]})
+    )
+    pd.testing.assert_series_equal(as_text, as_int)
+    with pytest.raises(
+        SchemaError, match=r"customers.customer_id holds text ids such as \['C-1'\]"
+    ):
+        kpis.active_members(
+            tx, as_of="2024-04-01", customers=pd.DataFrame({C.CUSTOMER_ID: ["C-1", "2"]})
+        )
     with pytest.raises(SchemaError, match=r"customers.customer_id is missing at rows \[1\]"):
         kpis.active_members(
             tx, as_of="2024-04-01", customers=pd.DataFrame({C.CUSTOMER_ID: [1, None]})

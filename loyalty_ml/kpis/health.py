@@ -13,6 +13,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_ex
 from loyalty_ml.kpis._common import check_no_missing, check_transactions, order_keys, to_bound
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_timestamp, refuse_missing_ids, require_columns
+from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [
     "TierBenefit",
@@ -62,7 +63,7 @@ def active_members(
         table = customers.reset_index() if C.CUSTOMER_ID not in customers.columns else customers
         require_columns(table, (C.CUSTOMER_ID,), table="customers")
         refuse_missing_ids(table, table="customers")
-        _refuse_other_id_kind(table[C.CUSTOMER_ID], tx[C.CUSTOMER_ID])
+        table = align_customer_ids(table, tx, table="customers", caller="active_members")
         if C.SIGNUP_DATE in table.columns:
             zone = getattr(ts.dtype, "tz", None)
             signup = coerce_timestamp(
@@ -85,21 +86,6 @@ def active_members(
         },
         name="value",
     )
-
-
-def _refuse_other_id_kind(ids: pd.Series, tx_ids: pd.Series) -> None:
-    """SchemaError when customers hold text ids and transactions numbers, or the reverse."""
-    is_number = pd.api.types.is_numeric_dtype
-    if len(ids) and len(tx_ids) and is_number(ids.dtype) != is_number(tx_ids.dtype):
-        raise SchemaError(
-            f"customers.{C.CUSTOMER_ID} holds {ids.dtype} ids (e.g. "
-            f"{format_examples(ids.head(3).tolist())}) but transactions.{C.CUSTOMER_ID} holds "
-            f"{tx_ids.dtype} ids (e.g. {format_examples(tx_ids.head(3).tolist())}): no member "
-            "would match a transaction. Give both the same type, e.g. "
-            f"customers[{C.CUSTOMER_ID!r}].astype(transactions[{C.CUSTOMER_ID!r}].dtype).",
-            table="customers",
-            column=C.CUSTOMER_ID,
-        )
 
 
 def points_liability(

@@ -27,7 +27,8 @@ from loyalty_ml.features import build_features
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
+from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.tracking._inputs import check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy

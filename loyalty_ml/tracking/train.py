@@ -22,7 +22,8 @@ from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.tracking._inputs import align_customer_ids, check_id_overlap, check_transactions
+from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.tracking._inputs import check_id_overlap, check_transactions
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
     experiment_id,
