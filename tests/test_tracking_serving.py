@@ -136,7 +136,9 @@ def model_server(tracking_server: Served) -> Iterator[str]:
 def test_served_champion_answers_with_decisions(tracking_server: Served, model_server: str) -> None:
     model = mlflow.pyfunc.load_model(
         mlflow.artifacts.download_artifacts(
-            "models:/loyalty_ml@champion", tracking_uri=tracking_server.uri
+            "models:/loyalty_ml@champion",
+            tracking_uri=tracking_server.uri,
+            registry_uri=tracking_server.uri,  # else MLflow's global default, which other tests move
         )
     )
     example = model.input_example
