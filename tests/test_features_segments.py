@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import SchemaError
-from loyalty_ml.features.segments import SEGMENTS, _names, rfm_segments, segment_migration
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.features.segments import (
+    SEGMENTS,
+    RFMEdges,
+    _names,
+    rfm_edges,
+    rfm_segments,
+    segment_migration,
+)
 
 
 def _features(recency: list[float], orders: list[float], spend: list[float]) -> pd.DataFrame:
@@ -94,7 +101,7 @@ def test_errors() -> None:
     X = _features([1.0], [1.0], [1.0])
     with pytest.raises(SchemaError, match="missing column 'spend' needed for the M axis"):
         rfm_segments(X.drop(columns="spend"))
-    with pytest.raises(SchemaError, match="recency_days has 1 missing values"):
+    with pytest.raises(SchemaError, match="recency_days has 1 missing or infinite values"):
         rfm_segments(X.assign(recency_days=np.nan))
     with pytest.raises(SchemaError, match="must be a pandas DataFrame"):
         rfm_segments([1, 2])  # type: ignore[arg-type]
@@ -115,3 +122,48 @@ def test_migration_counts() -> None:
     assert table.loc["at risk", "gone"] == 1
     assert table.loc["absent"].sum() == 1
     assert "gone" not in table.index and "absent" not in table.columns
+
+
+def _rank_classes(values: np.ndarray) -> np.ndarray:
+    """The documented rule, written directly: the share of customers strictly worse than each one."""
+    worse = np.array([(values < v).sum() for v in values]) / len(values)
+    return np.where(worse < 0.25, 1, np.where(worse >= 0.75, 3, 2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(1, 4), st.integers(0, 5)), min_size=1, max_size=30
+    )
+)
+def test_edges_give_the_documented_quarters(rows: list[tuple[int, int, int]]) -> None:
+    recency, orders, spend = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    seg = rfm_segments(_features(list(recency), list(orders), list(spend)))
+    assert seg["R"].tolist() == _rank_classes(-recency).tolist()
+    assert seg["F"].tolist() == _rank_classes(orders).tolist()
+    assert seg["M"].tolist() == _rank_classes(spend).tolist()
+
+
+def test_frozen_edges_make_a_batch_independent_of_its_neighbours() -> None:
+    rng = np.random.default_rng(0)
+    base = _features(
+        list(rng.integers(0, 300, 400).astype(float)),
+        list(rng.integers(1, 12, 400).astype(float)),
+        list(rng.gamma(2.0, 50.0, 400)),
+    )
+    edges = rfm_edges(base)
+    whole = rfm_segments(base, edges=edges)
+    pd.testing.assert_frame_equal(whole, rfm_segments(base))  # the base's own quarters
+    for batch in (base.iloc[:1], base.iloc[5:9], base.sample(50, random_state=1)):
+        pd.testing.assert_frame_equal(rfm_segments(batch, edges=edges), whole.loc[batch.index])
+    # without edges a lone customer is judged against itself: every axis in class 1
+    assert rfm_segments(base.iloc[:1])["rfm_code"].item() == "R1F1M1"
+
+
+def test_edges_are_checked() -> None:
+    with pytest.raises(ConfigError, match=r"'spend' edges of RFMEdges \(M axis\)"):
+        RFMEdges(recency_days=(30.0, 5.0), n_orders=(1.0, 3.0), spend=(50.0, 5.0))
+    with pytest.raises(ConfigError, match="must be an RFMEdges"):
+        rfm_segments(_features([1.0], [1.0], [1.0]), edges={"spend": (1, 2)})  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="rfm_edges needs at least one customer"):
+        rfm_edges(_features([], [], []))

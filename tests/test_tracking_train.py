@@ -194,6 +194,24 @@ def test_batches_do_not_change_decisions(registry: Registry) -> None:
         score_features(policy, X.drop(columns="recency_days"))
 
 
+def test_a_customers_trigger_does_not_depend_on_who_else_is_scored(registry: Registry) -> None:
+    from loyalty_ml.features import build_features
+
+    policy = registry.champion.policy
+    assert policy.trigger_policy.rfm_edges is not None  # frozen on the training population
+    X = build_features(
+        registry.data.transactions,
+        as_of="2024-12-01",
+        customers=registry.data.customers,
+        config=policy.feature_config,
+    )
+    whole, _ = score_features(policy, X)
+    columns = ["risk_band", "boundary_state", "segment", "action", "channel", "rule"]
+    for rows in (X.iloc[:1], X.iloc[10:17]):
+        alone, _ = score_features(policy, rows)
+        pd.testing.assert_frame_equal(alone[columns], whole.loc[rows.index, columns])
+
+
 def test_scoring_without_a_table_the_model_was_trained_with_names_it(registry: Registry) -> None:
     with pytest.raises(SchemaError, match=r"needs \d+ feature column\(s\).*Pass customers="):
         score_customers(

@@ -12,7 +12,13 @@ from loyalty_ml.features.build import build_features
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.experiments import experiment_table
 from loyalty_ml.features.labels import churn_labels
-from loyalty_ml.features.segments import SEGMENTS, rfm_segments, segment_migration
+from loyalty_ml.features.segments import (
+    SEGMENTS,
+    RFMEdges,
+    rfm_edges,
+    rfm_segments,
+    segment_migration,
+)
 from loyalty_ml.features.training import training_table
 
 __all__ = [
@@ -20,10 +26,12 @@ __all__ = [
     "STATES",
     "Boundaries",
     "FeatureConfig",
+    "RFMEdges",
     "build_features",
     "churn_labels",
     "estimate_boundaries",
     "experiment_table",
+    "rfm_edges",
     "rfm_segments",
     "segment_migration",
     "training_table",

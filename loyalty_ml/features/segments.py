@@ -7,6 +7,11 @@ best quarter, where "best" is the smallest ``recency_days``, the largest ``n_ord
 class and the result never depends on row order; without ties the classes hold 25/50/25 % of the
 customers, with ties (e.g. the many one-order customers on F) a tie group is not split.
 
+The quarters are those of a reference population: by default the table being segmented. For
+decisions made in batches (a served model scoring a few customers at a time), freeze them once with
+:func:`rfm_edges` on the whole customer base and pass ``edges=``: a customer's segment then no longer
+depends on who else is in the batch.
+
 Segment names, first matching rule wins:
 
 ==================  =========================  ==================================================
@@ -27,12 +32,15 @@ segment             rule                       meaning
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 
-__all__ = ["SEGMENTS", "rfm_segments", "segment_migration"]
+__all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
 
 #: Segment names in the order of the rules above.
 SEGMENTS: tuple[str, ...] = (
@@ -53,12 +61,103 @@ GONE = "gone"
 _AXES = (("R", "recency_days", -1.0), ("F", "n_orders", 1.0), ("M", "spend", 1.0))
 
 
-def _classes(values: np.ndarray) -> np.ndarray:
-    # share of customers strictly worse: the "min" rank of a tie group, divided by the count
-    n = len(values)
-    ordered = np.sort(values)
-    worse = np.searchsorted(ordered, values, side="left") / max(n, 1)
-    return np.where(worse < 0.25, 1, np.where(worse >= 0.75, 3, 2)).astype("int64")
+@dataclass(frozen=True)
+class RFMEdges:
+    """Where each RFM axis changes class, from a reference population (see :func:`rfm_edges`).
+
+    Each axis holds ``(edge_2, edge_3)`` in its own units: a customer is in class 2 or better when
+    strictly better than ``edge_2`` and in class 3 when strictly better than ``edge_3`` ("better" is
+    a smaller ``recency_days``, a larger ``n_orders`` or ``spend``). These are the classes the
+    reference population gets by the 25/50/25 rule of the module docstring.
+    """
+
+    recency_days: tuple[float, float]
+    n_orders: tuple[float, float]
+    spend: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        for axis, column, direction in _AXES:
+            edges = getattr(self, column)
+            ok = (
+                isinstance(edges, tuple)
+                and len(edges) == 2
+                and all(isinstance(e, int | float) and math.isfinite(e) for e in edges)
+                and direction * edges[0] <= direction * edges[1]
+            )
+            if not ok:
+                raise ConfigError(
+                    f"The {column!r} edges of RFMEdges ({axis} axis) must be two finite numbers, "
+                    f"the class-2 edge not better than the class-3 one. Got {edges!r} instead."
+                )
+
+
+_NO_EDGES = RFMEdges(recency_days=(0.0, 0.0), n_orders=(0.0, 0.0), spend=(0.0, 0.0))
+
+
+def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
+    if column not in features.columns:
+        raise SchemaError(
+            f"features is missing column {column!r} needed for the {axis} axis of RFM segments; "
+            f"it has {list(map(str, features.columns))}. Pass the output of build_features.",
+            table="features",
+            column=column,
+        )
+    values = features[column].to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise SchemaError(
+            f"features.{column} has {int((~np.isfinite(values)).sum())} missing or infinite "
+            "values; RFM classes need a value for every customer.",
+            table="features",
+            column=column,
+        )
+    return values
+
+
+def _checked_frame(features: object) -> pd.DataFrame:
+    if not isinstance(features, pd.DataFrame):
+        raise SchemaError(
+            f"features must be a pandas DataFrame; got {type(features).__name__}.", table="features"
+        )
+    return features
+
+
+def rfm_edges(features: pd.DataFrame) -> RFMEdges:
+    """The RFM class edges of a reference population (e.g. every customer at the training date).
+
+    Raises
+    ------
+    SchemaError
+        A needed column is missing or has missing values, or ``features`` has no rows.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"recency_days": [1.0, 5, 9, 30], "n_orders": [9.0, 3, 3, 1],
+    ...                   "spend": [90.0, 30, 40, 5]})
+    >>> rfm_edges(X)
+    RFMEdges(recency_days=(30.0, 5.0), n_orders=(1.0, 3.0), spend=(5.0, 40.0))
+    """
+    frame = _checked_frame(features)
+    if len(frame) == 0:
+        raise SchemaError(
+            "rfm_edges needs at least one customer; features is empty.", table="features"
+        )
+    edges: dict[str, tuple[float, float]] = {}
+    n = len(frame)
+    for axis, column, direction in _AXES:
+        ordered = np.sort(direction * _values(frame, axis, column))
+        # class >= 2 when at least ceil(n/4) customers are strictly worse: better than the
+        # ceil(n/4)-th worst value; class 3 likewise with ceil(3n/4)
+        low, high = ordered[math.ceil(0.25 * n) - 1], ordered[math.ceil(0.75 * n) - 1]
+        edges[column] = (float(direction * low), float(direction * high))
+    return RFMEdges(**edges)
+
+
+def _classes(values: np.ndarray, edges: tuple[float, float], direction: float) -> np.ndarray:
+    oriented = direction * values
+    low, high = direction * edges[0], direction * edges[1]
+    return (1 + (oriented > low).astype("int64") + (oriented > high).astype("int64")).astype(
+        "int64"
+    )
 
 
 def _names(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -76,7 +175,7 @@ def _names(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.select(rules, list(SEGMENTS[:-1]), default=SEGMENTS[-1])
 
 
-def rfm_segments(features: pd.DataFrame) -> pd.DataFrame:
+def rfm_segments(features: pd.DataFrame, *, edges: RFMEdges | None = None) -> pd.DataFrame:
     """RFM classes and a readable segment for every customer of a feature table.
 
     Parameters
@@ -84,6 +183,9 @@ def rfm_segments(features: pd.DataFrame) -> pd.DataFrame:
     features : DataFrame
         Indexed by ``customer_id`` with ``recency_days``, ``n_orders`` and ``spend`` (as returned by
         :func:`build_features`).
+    edges : RFMEdges, optional
+        Class edges of a reference population (:func:`rfm_edges`); by default those of ``features``
+        itself.
 
     Returns
     -------
@@ -106,28 +208,18 @@ def rfm_segments(features: pd.DataFrame) -> pd.DataFrame:
     >>> rfm_segments(X)["rfm_code"].tolist()
     ['R3F3M3', 'R2F2M2', 'R2F2M2', 'R1F1M1']
     """
-    if not isinstance(features, pd.DataFrame):
-        raise SchemaError(
-            f"features must be a pandas DataFrame; got {type(features).__name__}.", table="features"
+    frame = _checked_frame(features)
+    if edges is None:
+        edges = rfm_edges(frame) if len(frame) else _NO_EDGES  # no rows: any edges do
+    elif not isinstance(edges, RFMEdges):
+        raise ConfigError(
+            "The 'edges' parameter of rfm_segments must be an RFMEdges (from rfm_edges) or None. "
+            f"Got {type(edges).__name__} instead."
         )
-    out: dict[str, np.ndarray] = {}
-    for axis, column, direction in _AXES:
-        if column not in features.columns:
-            raise SchemaError(
-                f"features is missing column {column!r} needed for the {axis} axis of RFM segments; "
-                f"it has {list(map(str, features.columns))}. Pass the output of build_features.",
-                table="features",
-                column=column,
-            )
-        values = features[column].to_numpy(dtype="float64", na_value=np.nan)
-        if np.isnan(values).any():
-            raise SchemaError(
-                f"features.{column} has {int(np.isnan(values).sum())} missing values; RFM classes "
-                "need a value for every customer.",
-                table="features",
-                column=column,
-            )
-        out[axis] = _classes(direction * values)
+    out = {
+        axis: _classes(_values(frame, axis, column), getattr(edges, column), direction)
+        for axis, column, direction in _AXES
+    }
     r, f, m = out["R"], out["F"], out["M"]
     code = np.char.add(
         np.char.add(np.char.add("R", r.astype(str)), np.char.add("F", f.astype(str))),

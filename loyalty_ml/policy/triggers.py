@@ -24,13 +24,14 @@ valuable customers still inside the boundaries.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
+from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
 
 if TYPE_CHECKING:
     from loyalty_ml.features.boundaries import Boundaries
@@ -66,9 +67,15 @@ class TriggerPolicy:
         Win-back starts and ends this many days past the churn boundary.
     vip_rule : {"top_m", "spend_quantile"}
         Valuable customers: the top RFM money class (M3, the best quarter by spend) or spend at or
-        above the ``vip_spend_quantile`` of the scored customers.
+        above the ``vip_spend_quantile`` of the reference population.
     vip_spend_quantile : float
         Quantile used by ``vip_rule="spend_quantile"``.
+    rfm_edges : RFMEdges, optional
+        RFM class edges of a reference population (segments and ``top_m``); None: the customers
+        being assigned are their own reference. Set by :meth:`with_reference`.
+    vip_spend_threshold : float, optional
+        The ``vip_spend_quantile`` of the reference population's spend; None: of the customers being
+        assigned. Set by :meth:`with_reference`.
     cheap_channels, expensive_channels : tuple of str
         Channel classes; win-back, retention and re-engagement must use cheap ones.
     retention_channel, reengagement_channel, winback_channel : str
@@ -105,6 +112,8 @@ class TriggerPolicy:
     winback_channel: str = "email"
     vip_channel_high: str = "call"
     vip_channel_medium: str = "sms"
+    rfm_edges: RFMEdges | None = None
+    vip_spend_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if not (_is_number(self.medium_risk) and _is_number(self.high_risk)) or not (
@@ -141,6 +150,16 @@ class TriggerPolicy:
                 "The 'vip_spend_quantile' parameter of TriggerPolicy must be in (0, 1). "
                 f"Got {self.vip_spend_quantile!r} instead."
             )
+        if self.rfm_edges is not None and not isinstance(self.rfm_edges, RFMEdges):
+            raise ConfigError(
+                "The 'rfm_edges' parameter of TriggerPolicy must be an RFMEdges (from rfm_edges) or "
+                f"None. Got {type(self.rfm_edges).__name__} instead."
+            )
+        if self.vip_spend_threshold is not None and not _is_number(self.vip_spend_threshold):
+            raise ConfigError(
+                "The 'vip_spend_threshold' parameter of TriggerPolicy must be a finite number or "
+                f"None. Got {self.vip_spend_threshold!r} instead."
+            )
         both = set(self.cheap_channels) & set(self.expensive_channels)
         if both:
             raise ConfigError(
@@ -158,6 +177,34 @@ class TriggerPolicy:
                     f"The {name!r} parameter of TriggerPolicy must be one of the channels "
                     f"{(*self.cheap_channels, *self.expensive_channels)}. Got {getattr(self, name)!r} instead."
                 )
+
+    def with_reference(self, X: pd.DataFrame) -> TriggerPolicy:
+        """This policy with its RFM edges and VIP spend threshold frozen on the customers of ``X``.
+
+        By default a batch is its own reference: RFM quarters and the VIP spend quantile are those
+        of the customers being assigned, so a customer's segment and VIP status depend on who else
+        is in the batch. A model that serves batches of any size should be judged against one
+        population instead, e.g. every customer at the training date (``train_and_register`` does
+        this).
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"recency_days": [5.0, 40, 90, 200], "n_orders": [6.0, 3, 2, 1],
+        ...                   "spend": [900.0, 300, 120, 40]}, index=pd.Index([1, 2, 3, 4], name="customer_id"))
+        >>> policy = TriggerPolicy().with_reference(X)
+        >>> policy.assign(X.iloc[[0]], [0.7])["action"].item()  # alone, still the best customer
+        'vip_contact'
+        >>> TriggerPolicy().assign(X.iloc[[0]], [0.7])["action"].item()  # alone, its own bottom quarter
+        'retention_offer'
+        """
+        spend = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan) if "spend" in X else None
+        return replace(
+            self,
+            rfm_edges=rfm_edges(X),
+            vip_spend_threshold=(
+                float(np.nanquantile(spend, self.vip_spend_quantile)) if spend is not None else None
+            ),
+        )
 
     def resolved_boundaries(self) -> tuple[float, float]:
         """The ``(sleep_days, churn_days)`` in use."""
@@ -185,13 +232,11 @@ class TriggerPolicy:
             ``boundary_state`` (active/sleeping/churned/lost), ``segment``, ``valuable``, ``action``,
             ``channel`` (missing for ``none``) and ``rule``.
         """
-        from loyalty_ml.features.segments import rfm_segments
-
         prob = self._check_inputs(X, p)
         sleep, churn = self.resolved_boundaries()
         start, end = self.winback_window
         recency = X[_RECENCY].to_numpy(dtype=np.float64, na_value=np.nan)
-        segments = rfm_segments(X)
+        segments = rfm_segments(X, edges=self.rfm_edges)
         state = np.select(
             [recency < sleep, recency < churn, recency < churn + end],
             ["active", "sleeping", "churned"],
@@ -286,7 +331,12 @@ class TriggerPolicy:
         if self.vip_rule == "top_m":
             return np.asarray(segments["M"].to_numpy() == 3)
         values = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.asarray(values >= np.nanquantile(values, self.vip_spend_quantile))
+        threshold = (
+            np.nanquantile(values, self.vip_spend_quantile)
+            if self.vip_spend_threshold is None
+            else self.vip_spend_threshold
+        )
+        return np.asarray(values >= threshold)
 
     def _check_inputs(self, X: pd.DataFrame, p: Any) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):

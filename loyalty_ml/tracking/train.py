@@ -308,6 +308,8 @@ def train_and_register(
         else _value_per_conversion(tx)
     )
     triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff)
+    # segments and VIP status against every customer at the training date, not each scored batch
+    triggers = triggers.with_reference(latest)
     offer_training = None
     offer_note = "trained on past campaigns"
     if campaigns is not None and offers is not None:
