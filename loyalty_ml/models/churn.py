@@ -18,7 +18,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    NotFittedError,
+    SchemaError,
+    format_examples,
+)
 from loyalty_ml.models._churn_calibration import (
     Calibration,
     Calibrator,
@@ -515,6 +521,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         from loyalty_ml.models.explain import explain_churn
 
+        if not hasattr(self, "booster_"):
+            raise NotFittedError(
+                "This ChurnModel instance is not fitted yet. Call 'fit' before 'explain'."
+            )
         if not isinstance(X, pd.DataFrame):
             raise SchemaError(
                 "ChurnModel.explain needs X as a DataFrame (reasons name features and quote their "
@@ -548,6 +558,16 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _transform(self, X: Any) -> np.ndarray:
         """Validate predict-time ``X`` and encode it as the float matrix the booster was trained on."""
+        if isinstance(X, pd.DataFrame):
+            names = pd.Index([str(c) for c in X.columns])
+            repeated = sorted(set(names[names.duplicated()]) & set(self._names()))
+            if repeated:
+                raise SchemaError(
+                    f"ChurnModel: X has repeated feature columns {format_examples(repeated)}; "
+                    "keep one column of each name.",
+                    table="features",
+                    column=repeated[0],
+                )
         return encode_predict_features(
             X,
             feature_names=getattr(self, "feature_names_in_", None),

@@ -63,7 +63,7 @@ def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.D
         features) and ``reason_k_shap`` (log-odds contribution). A customer with fewer than ``k``
         features pushing risk up has missing values in the later reasons.
     """
-    if not isinstance(top_k, int | np.integer) or top_k < 1:
+    if isinstance(top_k, bool | np.bool_) or not isinstance(top_k, int | np.integer) or top_k < 1:
         raise ConfigError(
             f"The 'top_k' parameter of explain must be an int >= 1. Got {top_k!r} instead."
         )
@@ -209,7 +209,11 @@ class _Columns:
         if isinstance(values.dtype, pd.CategoricalDtype):
             array = values.astype(object).to_numpy()
         else:
-            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            try:
+                array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                # a categorical feature sent as text (read from a file, or JSON): its levels
+                array = values.astype(object).to_numpy()
         return array if self._rows is None else array[self._rows]
 
     def rows(self) -> np.ndarray:

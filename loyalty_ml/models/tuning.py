@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
 
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 from loyalty_ml.models._split import cutoff_values
 from loyalty_ml.models.churn import ChurnModel
 
@@ -20,7 +20,7 @@ __all__ = ["tune_churn_model"]
 
 def tune_churn_model(
     X: pd.DataFrame,
-    y: pd.Series,
+    y: pd.Series | np.ndarray,
     *,
     param_grid: Mapping[str, Sequence[Any]],
     horizon_days: int = 90,
@@ -45,6 +45,11 @@ def tune_churn_model(
     >>> # table = tune_churn_model(X, y, param_grid={"num_leaves": [7, 15]}, n_splits=2)
     >>> # ChurnModel(random_state=0, **table.iloc[0][["num_leaves"]].to_dict())
     """
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(
+            "tune_churn_model needs X as a DataFrame indexed by (as_of, customer_id), as "
+            f"training_table returns; got {type(X).__name__}."
+        )
     cutoffs = cutoff_values(X.index)
     if cutoffs is None:
         raise DataError(
@@ -56,10 +61,34 @@ def tune_churn_model(
             "The 'scoring' parameter of tune_churn_model must be one of ('roc_auc', 'log_loss'). "
             f"Got {scoring!r} instead."
         )
-    if not param_grid:
+    for name, value in (("n_splits", n_splits), ("horizon_days", horizon_days)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ConfigError(
+                f"The '{name}' parameter of tune_churn_model must be an int >= 1. "
+                f"Got {value!r} instead."
+            )
+    if not isinstance(param_grid, Mapping) or not param_grid:
         raise ConfigError(
-            "The 'param_grid' parameter of tune_churn_model must name at least one parameter."
+            "The 'param_grid' parameter of tune_churn_model must be a dict naming at least one "
+            f"parameter, e.g. {{'num_leaves': [7, 15]}}. Got {param_grid!r} instead."
         )
+    not_lists = [
+        name
+        for name, values in param_grid.items()
+        if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0
+    ]
+    if not_lists:
+        raise ConfigError(
+            f"tune_churn_model: param_grid values must be non-empty lists of values to try; "
+            f"{format_examples([f'{n}={param_grid[n]!r}' for n in not_lists])} are not. "
+            "Write e.g. {'num_leaves': [7]} for a single value."
+        )
+    if base is not None and not isinstance(base, ChurnModel):
+        raise ConfigError(
+            "The 'base' parameter of tune_churn_model must be a ChurnModel or None. "
+            f"Got {type(base).__name__} instead."
+        )
+    y = _aligned_labels(X, y)
     model = base if base is not None else ChurnModel(random_state=0, horizon_days=horizon_days)
     unknown = sorted(set(param_grid) - set(model.get_params()))
     if unknown:
@@ -76,6 +105,18 @@ def tune_churn_model(
             f"tune_churn_model: no test cutoff has training cutoffs {horizon_days} days before it; "
             "add earlier cutoffs or lower n_splits."
         )
+    if scoring == "roc_auc":
+        one_class = [
+            f"{test.date()} (all {y.iloc[rows].iloc[0]})"
+            for test, _, rows in splits
+            if y.iloc[rows].nunique() < 2
+        ]
+        if one_class:
+            raise DataError(
+                f"tune_churn_model: test cutoffs {format_examples(one_class)} hold one class only, "
+                "so ROC AUC is undefined there. Use scoring='log_loss', other cutoffs, or more "
+                "customers."
+            )
     names = list(param_grid)
     rows = []
     for values in product(*(param_grid[n] for n in names)):
@@ -94,3 +135,21 @@ def tune_churn_model(
         rows.append({**params, "mean_score": values_.mean(), "std_score": values_.std(), **scores})
     table = pd.DataFrame(rows)
     return table.sort_values("mean_score", ascending=scoring == "log_loss", ignore_index=True)
+
+
+def _aligned_labels(X: pd.DataFrame, y: object) -> pd.Series:
+    """``y`` as a Series on ``X``'s index; an array must have one label per row of ``X``."""
+    if isinstance(y, pd.Series):
+        if len(y) != len(X) or not y.index.equals(X.index):
+            raise DataError(
+                f"tune_churn_model: y (length {len(y)}) is not aligned with X (length {len(X)}): "
+                "their indexes differ. Pass y with X's index, e.g. y.loc[X.index]."
+            )
+        return y
+    values = np.asarray(y)
+    if values.ndim != 1 or len(values) != len(X):
+        raise DataError(
+            f"tune_churn_model: y has shape {values.shape}; expected ({len(X)},), one label per row "
+            "of X."
+        )
+    return pd.Series(values, index=X.index)

@@ -5,10 +5,12 @@
 ``1e-4`` so an empty bin gives a large but finite value. Usual reading: < 0.1 stable, 0.1-0.2 moderate
 shift, > 0.2 a shift worth investigating (the default warning limit of scoring).
 
-Bins come from the reference: deciles for numbers (plus a bin for missing values), the most frequent
-levels for categories (plus "other" and missing). A :class:`DriftProfile` stores only those edges and
-shares (aggregates, no rows), so it can travel inside a registered model; a :class:`DriftCounter`
-accumulates counts batch by batch, so drift over a million rows needs memory for the bins only.
+Bins come from the reference: deciles for numbers (plus a bin for missing values; the top bin does not
+lump a heavy value, such as the zeros of a rarely used channel or a constant, with the values above
+it), the most frequent levels for categories (plus "other" and missing). A :class:`DriftProfile`
+stores only those edges and shares (aggregates, no rows), so it can travel inside a registered model;
+a :class:`DriftCounter` accumulates counts batch by batch, so drift over a million rows needs memory
+for the bins only.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
         raise ConfigError(
             f"psi needs two 1-d vectors over the same bins; got {e.shape} and {a.shape}."
         )
+    for label, v in (("expected", e), ("actual", a)):
+        if not np.isfinite(v).all() or (v < 0).any():
+            raise ConfigError(
+                f"psi needs shares or counts >= 0 in each bin; {label} is {v.tolist()[:10]}."
+            )
     if e.sum() <= 0 or a.sum() <= 0:
         return float("nan")
     e = np.maximum(e / e.sum(), _FLOOR)
@@ -82,7 +89,7 @@ class ColumnProfile:
         present = values[~missing]
         if self.kind == "numeric":
             codes = np.searchsorted(
-                np.asarray(self.edges), present.to_numpy(dtype=np.float64), side="right"
+                np.asarray(self.edges), _numbers(present, self.name), side="right"
             )
         else:
             lookup = {level: i for i, level in enumerate(self.levels)}
@@ -94,6 +101,7 @@ class ColumnProfile:
     @classmethod
     def from_values(cls, name: str, values: pd.Series, *, bins: int = 10) -> ColumnProfile:
         """Reference bins of one column: quantile edges for numbers, frequent levels for the rest."""
+        _check_bins(bins)
         present = values.dropna()
         if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
             values
@@ -102,9 +110,8 @@ class ColumnProfile:
             profile = cls(name, "categorical", (), tuple(str(v) for v in top), ())
             n_bins = len(top) + 2  # levels, "other", missing
         else:
-            numbers = present.to_numpy(dtype=np.float64)
-            qs = np.linspace(0, 1, bins + 1)[1:-1]
-            edges = np.unique(np.quantile(numbers, qs)) if len(numbers) else np.array([])
+            numbers = _numbers(present, name)
+            edges = _edges(numbers[np.isfinite(numbers)], bins)
             profile = cls(name, "numeric", tuple(float(e) for e in edges), (), ())
             n_bins = len(edges) + 2  # len(edges) + 1 intervals, missing
         counts = cls(
@@ -136,10 +143,8 @@ class DriftProfile:
         >>> float(profile.compare(pd.DataFrame({"x": np.arange(100.0)}))["x"])
         0.0
         """
-        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-            raise ConfigError(
-                f"The 'bins' parameter of DriftProfile must be an int >= 2. Got {bins!r} instead."
-            )
+        _check_bins(bins)
+        _check_frame(frame)
         return cls(
             tuple(ColumnProfile.from_values(str(c), frame[c], bins=bins) for c in frame.columns)
         )
@@ -164,6 +169,7 @@ class DriftCounter:
 
     def update(self, frame: pd.DataFrame) -> None:
         """Add a batch; every profiled column must be present."""
+        _check_frame(frame)
         missing = [n for n in self.profile.names if n not in frame.columns]
         if missing:
             raise SchemaError(
@@ -186,6 +192,73 @@ class DriftCounter:
         )
 
 
+def _check_bins(bins: object) -> None:
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
+        raise ConfigError(
+            f"The 'bins' parameter of DriftProfile must be an int >= 2. Got {bins!r} instead."
+        )
+
+
+def _check_frame(frame: object) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            f"drift: expected a DataFrame of features; got {type(frame).__name__}.",
+            table="features",
+        )
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        raise SchemaError(
+            f"drift: the frame has repeated columns {format_examples(repeated)}; keep one of each.",
+            table="features",
+            column=repeated[0],
+        )
+
+
+def _numbers(values: pd.Series, name: str) -> np.ndarray:
+    """Non-missing values of a numeric column as float64; text that is not a number is refused."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna().to_numpy()
+    if bad.any():
+        raise SchemaError(
+            f"drift: column {name!r} is numeric in the reference but holds values that are not "
+            f"numbers {format_examples(values[bad].unique(), total=int(bad.sum()))}.",
+            table="features",
+            column=name,
+        )
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def _edges(numbers: np.ndarray, bins: int) -> np.ndarray:
+    """Quantile edges of ``numbers`` (finite); the last bin is closed above a heavy value.
+
+    Bins are ``[edge_i, edge_i+1)``, the last one open to infinity. When the last edge is a value
+    holding at least 1/bins of the reference (the zeros of a rarely used channel, a constant), that
+    bin would hold the value and every larger one, so a move of that mass to larger values would go
+    unseen: the bin is closed halfway to the next value of the reference, or, for a constant, just
+    above it. Other values heavy enough to fill several quantiles already have a bin up to the next
+    distinct edge.
+
+    Examples
+    --------
+    >>> _edges(np.r_[np.zeros(95), np.ones(5)], 10).tolist()  # 0 and 1 were one bin
+    [0.0, 0.5]
+    >>> _edges(np.full(20, 5.0), 10).tolist()  # a constant: below, exactly 5, above
+    [5.0, 5.000000000000001]
+    """
+    if not len(numbers):
+        return np.array([])
+    edges = np.unique(np.quantile(numbers, np.linspace(0, 1, bins + 1)[1:-1]))
+    last = edges[-1]
+    if np.count_nonzero(numbers == last) * bins < len(numbers):
+        return edges
+    above = numbers[numbers > last]
+    if len(above):
+        return np.append(edges, (last + above.min()) / 2)
+    if len(edges) == 1 and not (numbers < last).any():
+        return np.append(edges, np.nextafter(last, np.inf))
+    return edges
+
+
 def population_stability_index(expected: object, actual: object, *, bins: int = 10) -> float:
     """PSI of ``actual`` against ``expected`` with decile bins of ``expected``.
 
@@ -198,6 +271,11 @@ def population_stability_index(expected: object, actual: object, *, bins: int = 
     >>> population_stability_index(ref, rng.normal(1.0, size=5000)) > 0.2
     True
     """
-    ref = pd.Series(np.asarray(expected), name="x")
-    column = ColumnProfile.from_values("x", ref, bins=bins)
-    return psi(np.asarray(column.expected), column.counts(pd.Series(np.asarray(actual))))
+    ref, now = np.asarray(expected), np.asarray(actual)
+    if ref.ndim != 1 or now.ndim != 1:
+        raise ConfigError(
+            "population_stability_index needs two 1-d arrays of values; got shapes "
+            f"{ref.shape} and {now.shape}."
+        )
+    column = ColumnProfile.from_values("x", pd.Series(ref, name="x"), bins=bins)
+    return psi(np.asarray(column.expected), column.counts(pd.Series(now)))

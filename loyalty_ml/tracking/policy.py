@@ -19,6 +19,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import _bad_rows
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
@@ -148,6 +149,14 @@ class LoyaltyPolicy:
                 table="features",
                 column=missing[0],
             )
+        repeated = sorted({str(c) for c in features.columns[features.columns.duplicated()]})
+        if repeated:
+            raise SchemaError(
+                f"features have repeated columns {format_examples(repeated, total=len(repeated))}; "
+                "keep one column of each name.",
+                table="features",
+                column=repeated[0],
+            )
         columns: dict[str, Any] = {}
         for name in self.feature_names:
             values = features[name]
@@ -158,7 +167,7 @@ class LoyaltyPolicy:
                 text = text.where(values.notna() & text.isin(levels))
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
             else:
-                columns[name] = pd.to_numeric(values, errors="coerce").astype(np.float64)
+                columns[name] = _numbers(values, name)
         return pd.DataFrame(columns, index=features.index)
 
     # -- decisions -----------------------------------------------------------------------------
@@ -173,8 +182,9 @@ class LoyaltyPolicy:
     ) -> pd.DataFrame:
         """Decisions for every row of ``features`` (indexed like it).
 
-        The rows are decided together: RFM segments are quarters of this population, and offers are
-        chosen across it. The heavy steps run in chunks of ``batch_size`` rows (bounded memory), and
+        Offers are chosen across the rows (a budget and the holdout are shared); segments and VIP
+        status use the trigger policy's reference population when it has one (``train_and_register``
+        freezes it at the training date), else these rows. The heavy steps run in chunks of ``batch_size`` rows (bounded memory), and
         only where they matter: uplift effects for the customers who could receive an offer (a trigger
         fired, not in the holdout, marketing consent), reason codes for the rows ``reasons`` selects.
 
@@ -357,6 +367,34 @@ class LoyaltyPolicy:
         hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
         unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _numbers(values: pd.Series, name: str) -> pd.Series:
+    """A numeric feature as float64: numbers, booleans and numeric text; blank text is missing.
+
+    Raises :class:`SchemaError` showing the first rows whose values are not numbers (dates, words),
+    never turning them silently into missing values.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise SchemaError(
+            f"features.{name} holds {values.dtype} values; the model needs numbers. Build the "
+            "features with loyalty_ml.build_features, which turns dates into day counts.",
+            table="features",
+            column=name,
+        )
+    numbers = pd.to_numeric(values, errors="coerce").astype(np.float64)
+    bad = numbers.isna().to_numpy() & values.notna().to_numpy()
+    if bad.any():
+        bad[bad] = values[bad].astype("str").str.strip().ne("").to_numpy()
+    if bad.any():
+        raise SchemaError(
+            f"features.{name} has values that are not numbers {_bad_rows(values, bad)}. Send "
+            "numbers (missing values as null/NaN), without units, currency symbols or thousands "
+            "separators.",
+            table="features",
+            column=name,
+        )
+    return numbers
 
 
 def _chunked(

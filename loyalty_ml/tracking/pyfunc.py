@@ -1,8 +1,9 @@
 """The registered MLflow model: one ``mlflow.pyfunc.PythonModel`` around a :class:`LoyaltyPolicy`.
 
-Input: one row per customer with the feature columns (and optionally ``customer_id``). Output: one row
-per input row with the decision columns (and ``customer_id`` when it was given). Served with
-``mlflow models serve -m models:/loyalty_ml@champion --env-manager local``, it answers
+Input: one row per customer with the feature columns, and optionally the ids, either as a ``customer_id``
+column (strings or integers) or as the index named ``customer_id`` (what ``build_features`` returns).
+Output: one row per input row with the decision columns, and ``customer_id`` first when ids were given.
+Served with ``mlflow models serve -m models:/loyalty_ml@champion --env-manager local``, it answers
 ``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``.
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import coerce_customer_id, refuse_missing_ids
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 
 __all__ = ["LoyaltyPolicyModel", "input_example", "log_policy_model", "model_signature"]
@@ -52,9 +54,15 @@ class LoyaltyPolicyModel(PythonModel):
     ) -> pd.DataFrame:
         """Decisions for each row of ``model_input`` (a DataFrame of feature columns)."""
         frame = pd.DataFrame(model_input)
+        if C.CUSTOMER_ID not in frame.columns and frame.index.name == C.CUSTOMER_ID:
+            # features straight from build_features: the ids are the index
+            frame = frame.reset_index()
         has_id = C.CUSTOMER_ID in frame.columns
         if has_id:
-            frame = frame.set_index(C.CUSTOMER_ID)
+            # ids by value, as the nightly job sees them (13085.0 is 13085: same holdout group)
+            ids = coerce_customer_id(frame[C.CUSTOMER_ID], table="model_input")
+            refuse_missing_ids(frame.assign(**{C.CUSTOMER_ID: ids}), table="model_input")
+            frame = frame.assign(**{C.CUSTOMER_ID: ids}).set_index(C.CUSTOMER_ID)
         decisions = self.policy.decide(frame)
         if has_id:
             decisions = decisions.reset_index()
@@ -82,14 +90,19 @@ def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def model_signature(policy: LoyaltyPolicy) -> Any:
-    """Feature columns in (``customer_id`` optional), decision columns out."""
-    from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+    """Feature columns in (``customer_id`` optional), decision columns out.
 
-    inputs: list[Any] = [ColSpec("string", C.CUSTOMER_ID, required=False)]
+    Numeric features are ``double``. Ids (strings or integers) and categorical features (text or
+    pandas ``category``, as ``build_features`` returns them) are ``Any``: MLflow's ``string`` refuses
+    integer ids and the ``category`` dtype, and the policy coerces both itself.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    inputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in policy.feature_names:
-        inputs.append(ColSpec("string" if name in policy.feature_categories else "double", name))
-    outputs: list[Any] = [ColSpec("string", C.CUSTOMER_ID, required=False)]
+        inputs.append(ColSpec(AnyType() if name in policy.feature_categories else "double", name))
+    outputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in DECISION_COLUMNS:
         outputs.append(ColSpec("double" if name in _FLOAT_OUTPUTS else "string", name))
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))

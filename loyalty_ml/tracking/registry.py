@@ -185,10 +185,28 @@ def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
             f"{describe_models(client)}.{_latest_promotion(client, name) if alias else ''} Train one "
             "with `loyalty-ml train` or loyalty_ml.train_and_register, or fix model_uri."
         ) from exc
+    from loyalty_ml.tracking._mlflow import use_tracking_uri
+    from loyalty_ml.tracking.policy import LoyaltyPolicy
+
+    # The version just found, from the registry at tracking_uri: not whatever MLflow's global URI
+    # points at, and not a newer version the alias may have moved to in between.
+    resolved = f"models:/{name}/{found.version}"
     try:
-        model = mlflow.pyfunc.load_model(model_uri)
-    except MlflowException as exc:
+        with use_tracking_uri(tracking_uri):
+            model = mlflow.pyfunc.load_model(resolved)
+    except (MlflowException, OSError) as exc:
         raise TrackingError(
-            f"Cannot load model {model_uri!r} from {tracking_uri!r}: {exc}"
+            f"Cannot load model {model_uri!r} (version {found.version}) from {tracking_uri!r}: {exc}"
         ) from exc
-    return model.unwrap_python_model().policy, str(found.version)
+    try:
+        policy = model.unwrap_python_model().policy
+    except (MlflowException, AttributeError):
+        policy = None
+    if not isinstance(policy, LoyaltyPolicy):
+        flavors = ", ".join(sorted(model.metadata.flavors)) or "none"
+        raise TrackingError(
+            f"Model {model_uri!r} (version {found.version}) in {tracking_uri!r} is not a loyalty_ml "
+            f"policy model (its flavors: {flavors}). Point model_uri at a version registered by "
+            "loyalty_ml.train_and_register or `loyalty-ml train`."
+        )
+    return policy, str(found.version)
