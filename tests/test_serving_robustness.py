@@ -89,6 +89,23 @@ def test_pyfunc_accepts_integer_and_whole_float_ids(served: Served) -> None:
     pd.testing.assert_frame_equal(as_floats, as_column, check_dtype=False)
 
 
+def test_pyfunc_accepts_integer_and_nullable_numeric_features(served: Served) -> None:
+    X = served.features.iloc[:20]
+    expected = served.model.predict(X)
+    counts = X.assign(n_orders=X["n_orders"].astype("int64"))  # was refused by MLflow (double)
+    pd.testing.assert_frame_equal(served.model.predict(counts), expected)
+    nullable = X.assign(n_orders=X["n_orders"].astype("Int64"), spend=X["spend"].astype("Float64"))
+    pd.testing.assert_frame_equal(served.model.predict(nullable), expected)
+
+
+def test_pyfunc_errors_do_not_print_the_input(served: Served) -> None:
+    X = served.features.iloc[:3].assign(spend=["12.5", "n/a", "1,234"])
+    with pytest.raises(SchemaError) as raised:  # ours, not MLflow's dump of the whole frame
+        served.model.predict(X)
+    message = str(raised.value)
+    assert "recency_days" not in message and len(message) < 400, message  # no other columns, ids
+
+
 def test_pyfunc_refuses_rows_without_a_customer_id(served: Served) -> None:
     frame = served.features.iloc[:4].reset_index()
     frame[C.CUSTOMER_ID] = pd.Series(["a", None, "c", "d"], dtype=object)
