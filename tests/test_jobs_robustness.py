@@ -255,3 +255,24 @@ def test_a_customers_table_missing_a_model_column_names_it(job: Job) -> None:
     expected = r"The customers table given lacks what .*tier.* built from"
     with pytest.raises(SchemaError, match=expected):
         _score(job, customers=job.customers.drop(columns=attributes))
+
+
+def test_drift_is_judged_on_populations_not_on_small_batches(job: Job) -> None:
+    from loyalty_ml.tracking.drift import DriftWarning
+    from loyalty_ml.tracking.scoring import MIN_DRIFT_ROWS
+
+    with pytest.warns(DriftWarning, match="drifted past PSI 1e-06"):
+        whole = _score(job, psi_limit=1e-6, log_run=False)
+    assert (whole["status"] == "scored").sum() >= MIN_DRIFT_ROWS
+    few = job.tx["customer_id"].isin(job.tx["customer_id"].unique()[:30])
+    # 30 customers: PSI is noise; no DriftWarning (warnings are errors in this test run)
+    small = score_customers(
+        job.tx.loc[few],
+        as_of="2024-12-15",
+        customers=job.customers,
+        campaigns=job.campaigns,
+        tracking_uri=job.uri,
+        psi_limit=1e-6,
+        log_run=False,
+    )
+    assert 0 < len(small) < MIN_DRIFT_ROWS
