@@ -165,9 +165,9 @@ def test_errors(experiment) -> None:
         measure_campaign(campaigns, tx, offers, window_days=0)
     with pytest.raises(ConfigError, match=r"by must include 'offer_id'"):
         measure_campaign(campaigns, tx, offers, window_days=7, by="campaign_id")
-    with pytest.raises(ConfigError, match=r"confidence must be in \(0, 1\); got 95"):
+    with pytest.raises(ConfigError, match=r"confidence must be a number in \(0, 1\); got 95"):
         measure_campaign(campaigns, tx, offers, window_days=7, confidence=95)
-    with pytest.raises(ConfigError, match=r"margin_rate must be in \[0, 1\]"):
+    with pytest.raises(ConfigError, match=r"margin_rate must be a number in \[0, 1\]"):
         measure_campaign(campaigns, tx, offers, window_days=7, margin_rate=30.0)
     with pytest.raises(
         DataError, match=r"no control rows labelled 'holdout'.*\['d10', 'control'\]"

@@ -361,3 +361,43 @@ def test_report_with_campaigns_on_another_clock(
     flags = campaigns.assign(**{C.REDEEMED: ["Y", "N", "N", "N", "N", "N"]})
     path = write_report(tx, tmp_path, campaigns=flags, offers=offers, response_window_days=3)
     assert "Campaigns whose results came in" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"confidence": "0.9"}, "confidence must be a number in \\(0, 1\\); got '0.9'"),
+        ({"confidence": float("nan")}, "confidence must be a number"),
+        ({"margin_rate": "0.3"}, "margin_rate must be a number in \\[0, 1\\] or None; got '0.3'"),
+    ],
+)
+def test_campaign_rates_must_be_numbers(
+    tx: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    offers: pd.DataFrame,
+    options: dict[str, object],
+    match: str,
+) -> None:
+    # text used to raise a bare TypeError from the comparison
+    with pytest.raises(ConfigError, match=match):
+        kpis.measure_campaign(campaigns, tx, offers, window_days=7, **options)  # type: ignore[arg-type]
+
+
+def test_tier_ranges_must_not_overlap() -> None:
+    tx = pd.DataFrame(
+        {
+            C.CUSTOMER_ID: [1, 2],
+            C.TIMESTAMP: pd.to_datetime(["2024-06-01", "2024-06-02"]),
+            C.AMOUNT: [50.0, 700.0],
+        }
+    )
+    tiers = pd.DataFrame(
+        {"min_value": [0.0, 100.0, 90.0], "max_value": [100.0, 500.0, np.inf]},
+        index=pd.Index(["base", "silver", "gold"], name="tier"),
+    )
+    benefits = dict.fromkeys(tiers.index, kpis.TierBenefit())
+    # gold's [90, inf) overlaps silver: the last tier used to win silently
+    with pytest.raises(
+        ConfigError, match=r"tiers \['gold', 'silver'\] have inverted or overlapping"
+    ):
+        kpis.estimate_tier_costs(tx, tiers, benefits=benefits, as_of="2025-01-01")

@@ -312,6 +312,17 @@ def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) 
         check_no_missing(bounds, column, table="tiers")
     if basis not in ("spend", "visits"):
         raise ConfigError(f"basis must be 'spend' or 'visits'; got {basis!r}.")
+    ordered = bounds.sort_values(MIN_VALUE)
+    low, high = ordered[MIN_VALUE].to_numpy(dtype=float), ordered[MAX_VALUE].to_numpy(dtype=float)
+    # empty ranges (min == max: a tier nobody reaches) are fine; inverted or overlapping ones not
+    overlap = np.flatnonzero(low[1:] < np.maximum.accumulate(high)[:-1])
+    bad = np.union1d(np.flatnonzero(high < low), overlap + 1)
+    if len(bad):
+        raise ConfigError(
+            f"tiers {format_examples(sorted(str(t) for t in ordered.index[bad]))} have inverted "
+            f"or overlapping [{MIN_VALUE}, {MAX_VALUE}) ranges; each value must fall in exactly one "
+            "tier (e.g. [0, 100), [100, 500), [500, inf))."
+        )
     value = values[basis].to_numpy()
     tier = pd.Series(pd.NA, index=values.index, dtype="object")
     for name, row in bounds.iterrows():
