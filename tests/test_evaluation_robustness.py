@@ -254,3 +254,17 @@ def test_check_promotion_takes_numpy_booleans() -> None:
     # flags read from a config table arrive as numpy booleans
     assert check_promotion(None, require_audit=np.True_).promote is False
     assert check_promotion(None, require_audit=np.False_).promote is True
+
+
+def test_fairness_report_reads_blank_offer_ids_as_no_offer_and_refuses_negative_costs() -> None:
+    blank = pd.DataFrame(
+        {"offer_id": ["A", "", " ", None, "A", "", "", ""], "expected_cost": [2.0] + [0.0] * 7},
+        index=IDS,
+    )
+    blank.loc[105, "expected_cost"] = 2.0
+    rates = fairness_report(SENSITIVE, offers=blank, limits=ONE_GROUP).by_group["offer_rate"]
+    # F: 101, 102, 105, 108 -> two offers of four; a blank id used to count as an offer
+    assert rates.loc[(C.GENDER, "F")] == pytest.approx(0.5)
+    negative = blank.assign(expected_cost=[-2.0] + [0.0] * 7)
+    with pytest.raises(SchemaError, match=r"expected_cost is negative for 1 customer\(s\) \[101\]"):
+        fairness_report(SENSITIVE, offers=negative, limits=ONE_GROUP)

@@ -277,10 +277,21 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
     _unique_index(offers.index, name="offers")
     _same_ids(offers.index, index, name="offers")
     plan = offers.reindex(index)
-    has_offer = plan[C.OFFER_ID].notna().to_numpy(dtype=bool)
+    # blank ids are "no offer" too, as a plan written to CSV and read back has them
+    offer_ids = plan[C.OFFER_ID].astype("string").str.strip()
+    has_offer = (offer_ids.notna() & (offer_ids != "")).to_numpy(dtype=bool)
     cost = pd.to_numeric(plan[EXPECTED_COST], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
+    negative = has_offer & (cost < 0)
+    if negative.any():
+        ids = index[negative]
+        raise SchemaError(
+            f"offers.{EXPECTED_COST} is negative for {len(ids)} customer(s) "
+            f"{format_examples(ids.tolist(), total=len(ids))}; an offer's expected cost is >= 0.",
+            table="offers",
+            column=EXPECTED_COST,
+        )
     unknown = has_offer & ~np.isfinite(cost)
     if unknown.any():
         ids = index[unknown]
