@@ -268,3 +268,15 @@ def test_fairness_report_reads_blank_offer_ids_as_no_offer_and_refuses_negative_
     negative = blank.assign(expected_cost=[-2.0] + [0.0] * 7)
     with pytest.raises(SchemaError, match=r"expected_cost is negative for 1 customer\(s\) \[101\]"):
         fairness_report(SENSITIVE, offers=negative, limits=ONE_GROUP)
+
+
+def test_metrics_refuse_a_missing_argument_and_text_in_frames() -> None:
+    with pytest.raises(DataError, match=r"y_true must be one value per row .* got None"):
+        evaluate_churn(None, [0.1, 0.2])  # type: ignore[arg-type]
+    y, t = np.array([1, 0, 1, 0]), np.array(["control", "a", "a", "control"])
+    mu = pd.DataFrame({"control": ["0.1", "x", "0.1", "0.1"], "a": [0.2] * 4})
+    with pytest.raises(DataError, match=r"mu\['control'\] must hold numbers.*\['x'\]"):
+        policy_value(y, t, np.array(["a"] * 4), method="dr", mu=mu)
+    shares = pd.DataFrame({"control": ["0.5"] * 4, "a": ["half"] * 4})
+    with pytest.raises(DataError, match=r"propensity\['a'\] must hold numbers"):
+        policy_value(y, t, np.array(["a"] * 4), propensity=shares)

@@ -65,6 +65,10 @@ def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any
 
 def as_float_array(values: Any, *, name: str, where: str) -> np.ndarray:
     """``values`` flattened to float64; missing values become NaN, text is refused with examples."""
+    if values is None or np.ndim(values) == 0:
+        raise DataError(
+            f"{where}: {name} must be one value per row (an array, list or Series); got {values!r}."
+        )
     if isinstance(values, pd.Series | pd.DataFrame):
         try:
             return values.to_numpy(dtype=np.float64, na_value=np.nan).ravel()

@@ -436,7 +436,7 @@ def policy_value(
             raise DataError(
                 f"policy_value: mu lacks columns for arms {format_examples(sorted(missing))}."
             )
-        mu_arr = mu.to_numpy(dtype=np.float64, na_value=np.nan)
+        mu_arr = _float_columns(mu, name="mu", where=where)
         cols = mu.columns.get_indexer(pd.Index(assigned))
         mu_a = mu_arr[np.arange(n), cols]
         refuse_not_finite(mu_a, name="mu (of the assigned arm)", where=where, index=index)
@@ -464,7 +464,8 @@ def _propensity_of_assigned(
         shares = pd.Series(labels).value_counts(normalize=True)
         return shares.reindex(assigned).to_numpy(dtype=np.float64)
     if isinstance(propensity, pd.Series):
-        p = propensity.rename(index=str).reindex(assigned).to_numpy(dtype=np.float64)
+        given = as_float_array(propensity, name="propensity", where="policy_value")
+        p = pd.Series(given, index=propensity.index.map(str)).reindex(assigned).to_numpy()
     else:
         frame = propensity.rename(columns=str)
         missing = [a for a in set(assigned) if a not in frame.columns]
@@ -472,7 +473,7 @@ def _propensity_of_assigned(
             raise DataError(
                 f"policy_value: propensity lacks arms {format_examples(sorted(missing))}."
             )
-        p = frame.to_numpy(dtype=np.float64)[
+        p = _float_columns(frame, name="propensity", where="policy_value")[
             np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))
         ]
     bad = ~((p > 0) & (p <= 1))  # NaN too
@@ -484,6 +485,15 @@ def _propensity_of_assigned(
             f"{format_examples(pd.unique(p[bad]).tolist())} at {int(bad.sum())} row(s)."
         )
     return p
+
+
+def _float_columns(frame: pd.DataFrame, *, name: str, where: str) -> np.ndarray:
+    """``frame`` as a float64 (rows, columns) array; text is refused naming the column."""
+    if frame.shape[1] == 0:
+        return np.zeros((len(frame), 0))
+    return np.column_stack(
+        [as_float_array(frame[c], name=f"{name}[{c!r}]", where=where) for c in frame.columns]
+    )
 
 
 # -- plots ---------------------------------------------------------------------------------------------
