@@ -352,3 +352,15 @@ def test_tuning_refuses_a_test_cutoff_with_one_class(table: tuple[pd.DataFrame, 
         base=_BASE,
     )
     assert np.isfinite(scored["mean_score"]).all()
+
+
+def test_pyfunc_params_choose_the_rows_with_reasons(served: Served) -> None:
+    X = served.features.iloc[:15]
+    explained = served.model.predict(X)
+    assert explained["reason_1"].notna().any()
+    bare = served.model.predict(X, params={"reasons": "none"})
+    assert bare["reason_1"].isna().all()
+    reasons = [f"reason_{k}" for k in (1, 2, 3)]
+    pd.testing.assert_frame_equal(bare.drop(columns=reasons), explained.drop(columns=reasons))
+    with pytest.raises(ConfigError, match="'reasons' parameter of decide must be"):
+        served.model.predict(X, params={"reasons": "some"})

@@ -163,6 +163,20 @@ def test_served_champion_answers_with_decisions(tracking_server: Served, model_s
     assert all(0.0 <= r["churn_probability"] <= 1.0 for r in rows)
     assert {r["risk_band"] for r in rows} <= {"low", "medium", "high"}
 
+    # params choose the rows with reason codes: none here
+    bare = json.loads(body)
+    bare["params"] = {"reasons": "none"}
+    request = urllib.request.Request(
+        f"{model_server}/invocations",
+        data=json.dumps(bare).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.loads(response.read().decode(), parse_constant=strict)["predictions"]
+    assert all(r["reason_1"] is None for r in answer)
+    assert [r["churn_probability"] for r in answer] == [r["churn_probability"] for r in rows]
+
 
 def test_unreachable_server_is_a_tracking_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
