@@ -431,7 +431,7 @@ def test_risk_never_falls_as_recency_grows(fitted, table) -> None:
 
 
 # -- tuning helper ------------------------------------------------------------------------------
-def test_tune_churn_model_backtests_each_combination() -> None:
+def test_tune_churn_model_backtests_each_combination(capsys: pytest.CaptureFixture[str]) -> None:
     from loyalty_ml.models.tuning import tune_churn_model
 
     X, y = make_table(n_customers=600, n_cutoffs=5, seed=3)
@@ -442,7 +442,10 @@ def test_tune_churn_model_backtests_each_combination() -> None:
         horizon_days=60,
         n_splits=2,
         base=ChurnModel(n_estimators=30, random_state=0, horizon_days=60),
+        progress=True,
     )
+    bar = capsys.readouterr().err
+    assert "tune_churn_model: 100%" in bar and "4/4" in bar  # 2 combinations x 2 splits
     assert table["num_leaves"].tolist() in ([3, 7], [7, 3])
     assert table["mean_score"].is_monotonic_decreasing
     assert [c for c in table.columns if c.startswith("score_")] == [

@@ -161,9 +161,11 @@ def test_estimated_propensity_on_randomised_data_is_quiet(experiment: tuple) -> 
     assert model.predict_effects(X.head(5)).shape == (5, 2)
 
 
-def test_bootstrap_std(experiment: tuple) -> None:
+def test_bootstrap_std(experiment: tuple, capsys: pytest.CaptureFixture[str]) -> None:
     X, y, t, _ = experiment
-    model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, **FAST).fit(X, y, treatment=t)
+    model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, progress=True, **FAST)
+    model.fit(X, y, treatment=t)
+    assert "UpliftModel bootstrap: 100%" in capsys.readouterr().err  # 3 refits, with a bar
     effects, std = model.predict_effects(X.head(50), return_std=True)
     assert std.shape == effects.shape and list(std.columns) == ["coupon", "points"]
     assert (std > 0).all().all()

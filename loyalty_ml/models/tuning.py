@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from itertools import product
 from typing import Any, Literal
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
+from tqdm import tqdm
 
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 from loyalty_ml.models._split import cutoff_values
@@ -27,12 +29,14 @@ def tune_churn_model(
     n_splits: int = 3,
     scoring: Literal["roc_auc", "log_loss"] = "roc_auc",
     base: ChurnModel | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Score every combination of ``param_grid`` by backtesting over the latest cutoffs.
 
     For each of the last ``n_splits`` cutoffs ``T`` of ``X`` (indexed by ``(as_of, customer_id)``),
     a model is trained on the cutoffs whose labels closed by ``T`` (``as_of + horizon_days <= T``)
-    and scored on ``T``: never a random split across time.
+    and scored on ``T``: never a random split across time. ``progress`` shows a bar over the
+    fits (combinations x splits); by default only when stderr is a terminal.
 
     Returns
     -------
@@ -118,8 +122,13 @@ def tune_churn_model(
                 "customers."
             )
     names = list(param_grid)
+    combinations = list(product(*(param_grid[n] for n in names)))
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = tqdm(
+        total=len(combinations) * len(splits), desc="tune_churn_model", unit="fit", disable=not show
+    )
     rows = []
-    for values in product(*(param_grid[n] for n in names)):
+    for values in combinations:
         params = dict(zip(names, values, strict=True))
         scores = {}
         for test, train_rows, test_rows in splits:
@@ -131,8 +140,10 @@ def tune_churn_model(
                 if scoring == "roc_auc"
                 else log_loss(truth, p, labels=[0, 1])
             )
+            bar.update()
         values_ = np.array(list(scores.values()))
         rows.append({**params, "mean_score": values_.mean(), "std_score": values_.std(), **scores})
+    bar.close()
     table = pd.DataFrame(rows)
     return table.sort_values("mean_score", ascending=scoring == "log_loss", ignore_index=True)
 

@@ -7,12 +7,14 @@ control arm by ``control``; every output is a DataFrame with one column per arm 
 
 from __future__ import annotations
 
+import sys
 from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from tqdm import tqdm
 
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -81,6 +83,8 @@ class UpliftModel(BaseEstimator):
     n_jobs : int or None
         LightGBM threads. None: one thread below 200,000 training rows (thread start-up dominates on
         small data), LightGBM's default above.
+    progress : bool or None
+        Show a progress bar over the bootstrap refits; None: only when stderr is a terminal.
     random_state : int, RandomState or None
         Seeds every base learner and the bootstrap.
 
@@ -124,6 +128,7 @@ class UpliftModel(BaseEstimator):
         min_arm_rows: int = 50,
         n_bootstrap: int = 0,
         n_jobs: int | None = None,
+        progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.learner = learner
@@ -138,6 +143,7 @@ class UpliftModel(BaseEstimator):
         self.min_arm_rows = min_arm_rows
         self.n_bootstrap = n_bootstrap
         self.n_jobs = n_jobs
+        self.progress = progress
         self.random_state = random_state
 
     # -- fit ---------------------------------------------------------------------------------------
@@ -261,7 +267,9 @@ class UpliftModel(BaseEstimator):
         data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary)
         self.learner_: FittedLearner = fit_learner(self.learner, data, params, seed)
         self.bootstrap_learners_: list[FittedLearner] = []
-        for b in range(self.n_bootstrap):
+        show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
+        refits = tqdm(range(self.n_bootstrap), desc=f"{_OWNER} bootstrap", disable=not show)
+        for b in refits:
             rows = _stratified_resample(arm_code, rng)
             sample = ArmData(
                 matrix[rows],
