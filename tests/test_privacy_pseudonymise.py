@@ -35,6 +35,15 @@ def test_empty_salt_is_refused(salt: str, monkeypatch: pytest.MonkeyPatch) -> No
         pseudonymise_ids([1])
 
 
+def test_a_salt_short_enough_to_guess_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"'salt' parameter has 1 character.*at least 8"):
+        pseudonymise_ids([1], salt="a")
+    monkeypatch.setenv(SALT_ENV_VAR, "1234567")
+    with pytest.raises(ConfigError, match="environment variable has 7 character"):
+        pseudonymise_ids([1])
+    assert len(pseudonymise_ids([1], salt="12345678")[0]) > 0
+
+
 def test_non_text_salt_and_bad_length_are_refused() -> None:
     with pytest.raises(ConfigError, match="salt must be a str"):
         pseudonymise_ids([1], salt=b"bytes")  # type: ignore[arg-type]

@@ -29,6 +29,8 @@ __all__ = ["SALT_ENV_VAR", "pseudonymise_frame", "pseudonymise_ids", "resolve_sa
 
 #: Environment variable read when no salt is passed.
 SALT_ENV_VAR = "LOYALTY_ML_SALT"
+#: Fewest characters a salt must have.
+MIN_SALT_LENGTH = 8
 
 
 def resolve_salt(salt: str | None = None) -> str:
@@ -37,7 +39,7 @@ def resolve_salt(salt: str | None = None) -> str:
     Raises
     ------
     ConfigError
-        When neither is set, or the salt is empty or blank.
+        When neither is set, or the salt is blank or shorter than ``MIN_SALT_LENGTH`` (8).
     """
     source = "the 'salt' parameter"
     if salt is None:
@@ -55,6 +57,13 @@ def resolve_salt(salt: str | None = None) -> str:
         raise ConfigError(
             f"The salt from {source} is empty; an empty salt makes pseudonyms reversible by "
             "hashing every possible id. Use a long random secret."
+        )
+    if len(salt) < MIN_SALT_LENGTH:
+        raise ConfigError(
+            f"The salt from {source} has {len(salt)} character(s); a salt that short can be "
+            "guessed, and with it every pseudonym reversed by hashing every possible id. Use at "
+            f'least {MIN_SALT_LENGTH} (a random token: `python -c "import secrets; '
+            'print(secrets.token_hex(32))"`).'
         )
     return salt
 
