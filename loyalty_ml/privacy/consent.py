@@ -181,7 +181,7 @@ def profiled_only(
     allowed = _profiling_allowed(customers)
     if allowed is None or customers is None:
         return transactions, customers, np.ones(len(transactions), dtype=bool)
-    mask = _isin(id_texts(transactions[C.CUSTOMER_ID], caller="profiled_only"), allowed)
+    mask = _ids_in(transactions[C.CUSTOMER_ID].to_numpy(), allowed, caller="profiled_only")
     people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
     return transactions.loc[mask], people, mask
 
@@ -227,6 +227,17 @@ def _isin(texts: np.ndarray, ids: pd.Index) -> np.ndarray:
     return np.asarray(pd.Index(texts).isin(id_texts(ids, caller="consent")), dtype=bool)
 
 
+def _ids_in(ids: np.ndarray, allowed: pd.Index, *, caller: str) -> np.ndarray:
+    """Mask over ``ids``: True where the customer is one of ``allowed`` (matched by text).
+
+    Integer ids on both sides are matched directly: the text of an integer is unique, so the
+    result is the same, without writing millions of transaction ids as text.
+    """
+    if ids.dtype.kind in "iu" and allowed.dtype.kind in "iu":
+        return np.asarray(pd.Index(ids).isin(allowed), dtype=bool)
+    return _isin(id_texts(ids, caller=caller), allowed)
+
+
 def _ids_of(frame: pd.DataFrame, *, table: str) -> np.ndarray:
     """The customer id of every row of ``frame``: its ``customer_id`` column or index level."""
     if C.CUSTOMER_ID in frame.columns:
@@ -246,12 +257,12 @@ def _not_allowed(
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Mask of rows without consent and one reason row per such customer."""
     allowed = split.profiling_allowed if purpose == "profiling" else split.marketing_allowed
-    texts = id_texts(ids, caller="consent")
-    refused = ~_isin(texts, allowed)
-    first = ~pd.Series(texts[refused]).duplicated().to_numpy()  # one row per refused customer
+    refused = ~_ids_in(ids, allowed, caller="consent")
+    texts = id_texts(ids[refused], caller="consent")
+    first = ~pd.Series(texts).duplicated().to_numpy()  # one row per refused customer
     known = split.exclusions[split.exclusions["purpose"] == purpose][REASON]
     by_text = pd.Series(known.to_numpy(), index=id_texts(known.index, caller="consent"))
-    reasons = by_text[~by_text.index.duplicated()].reindex(texts[refused][first])
+    reasons = by_text[~by_text.index.duplicated()].reindex(texts[first])
     unknown = f"not in customers, so consent is unknown and read as no consent: {_EFFECT[purpose]}"
     return refused, pd.DataFrame(
         {REASON: reasons.fillna(unknown).to_numpy()},
