@@ -266,7 +266,9 @@ def test_fairness_report_reads_blank_offer_ids_as_no_offer_and_refuses_negative_
     # F: 101, 102, 105, 108 -> two offers of four; a blank id used to count as an offer
     assert rates.loc[(C.GENDER, "F")] == pytest.approx(0.5)
     negative = blank.assign(expected_cost=[-2.0] + [0.0] * 7)
-    with pytest.raises(SchemaError, match=r"expected_cost is negative for 1 customer\(s\) \[101\]"):
+    with pytest.raises(
+        SchemaError, match=r"expected_cost is negative for 1 customer\(s\) who get an offer \[101\]"
+    ):
         fairness_report(SENSITIVE, offers=negative, limits=ONE_GROUP)
 
 

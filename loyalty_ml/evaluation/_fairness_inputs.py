@@ -283,24 +283,19 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
     cost = pd.to_numeric(plan[EXPECTED_COST], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
-    negative = has_offer & (cost < 0)
-    if negative.any():
-        ids = index[negative]
-        raise SchemaError(
-            f"offers.{EXPECTED_COST} is negative for {len(ids)} customer(s) "
-            f"{format_examples(ids.tolist(), total=len(ids))}; an offer's expected cost is >= 0.",
-            table="offers",
-            column=EXPECTED_COST,
-        )
-    unknown = has_offer & ~np.isfinite(cost)
-    if unknown.any():
-        ids = index[unknown]
-        raise SchemaError(
-            f"offers.{EXPECTED_COST} is missing or not a number for {len(ids)} customer(s) who get an "
-            f"offer {format_examples(ids.tolist(), total=len(ids))}; every offer needs its expected cost.",
-            table="offers",
-            column=EXPECTED_COST,
-        )
+    for bad, problem in (
+        (has_offer & ~np.isfinite(cost), "is missing or not a number"),
+        (has_offer & (cost < 0), "is negative"),
+    ):
+        if bad.any():
+            ids = index[bad]
+            raise SchemaError(
+                f"offers.{EXPECTED_COST} {problem} for {len(ids)} customer(s) who get an offer "
+                f"{format_examples(ids.tolist(), total=len(ids))}; every offer needs its expected "
+                "cost, a number >= 0.",
+                table="offers",
+                column=EXPECTED_COST,
+            )
     # A customer without an offer costs nothing, whatever the plan holds in that row.
     return has_offer.astype(float), np.where(has_offer, cost, 0.0)
 
