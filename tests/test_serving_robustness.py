@@ -364,3 +364,12 @@ def test_pyfunc_params_choose_the_rows_with_reasons(served: Served) -> None:
     pd.testing.assert_frame_equal(bare.drop(columns=reasons), explained.drop(columns=reasons))
     with pytest.raises(ConfigError, match="'reasons' parameter of decide must be"):
         served.model.predict(X, params={"reasons": "some"})
+
+
+def test_a_customer_sent_twice_is_refused(served: Served) -> None:
+    X = served.features.iloc[:5]
+    twice = pd.concat([X, X.iloc[[2]]])
+    with pytest.raises(DataError, match=r"features list customers more than once \[\d+\]"):
+        served.policy.decide(twice)
+    with pytest.raises(DataError, match="more than once"):
+        served.model.predict(twice.reset_index())  # ids as a column, as other systems send them

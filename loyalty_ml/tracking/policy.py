@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import _bad_rows
@@ -148,6 +148,13 @@ class LoyaltyPolicy:
                 "(the same customers/campaigns tables as at training).",
                 table="features",
                 column=missing[0],
+            )
+        if features.index.has_duplicates:
+            twice = features.index[features.index.duplicated()].unique()
+            raise DataError(
+                f"features list customers more than once "
+                f"{format_examples(twice.tolist(), total=len(twice))}; send one row per customer "
+                "(each row is decided on its own, and offers share the budget and holdout)."
             )
         repeated = sorted({str(c) for c in features.columns[features.columns.duplicated()]})
         if repeated:
