@@ -311,8 +311,19 @@ _BASE = ChurnModel(n_estimators=10, min_child_samples=5, horizon_days=30, random
         ({"param_grid": {"num_leaves": []}}, ConfigError, r"\['num_leaves=\[\]'\] are not"),
         ({"param_grid": [("num_leaves", [3])]}, ConfigError, "must be a dict naming"),
         ({"base": "lightgbm"}, ConfigError, "'base' parameter .* Got str instead"),
+        ({"horizon_days": 60}, ConfigError, "horizon_days=60 but base has horizon_days=30"),
     ],
-    ids=["n_splits-0", "n_splits-bool", "horizon-0", "scalar", "text", "empty", "list", "base"],
+    ids=[
+        "n_splits-0",
+        "n_splits-bool",
+        "horizon-0",
+        "scalar",
+        "text",
+        "empty",
+        "list",
+        "base",
+        "horizons-differ",
+    ],
 )
 def test_tuning_refuses_bad_settings(
     table: tuple[pd.DataFrame, pd.Series], kwargs: dict, error: type[Exception], message: str

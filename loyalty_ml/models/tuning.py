@@ -93,6 +93,12 @@ def tune_churn_model(
             f"Got {type(base).__name__} instead."
         )
     y = _aligned_labels(X, y)
+    if base is not None and base.horizon_days != horizon_days:
+        raise ConfigError(
+            f"tune_churn_model: horizon_days={horizon_days} but base has horizon_days="
+            f"{base.horizon_days!r}; the splits and the model's own early-stopping split must use "
+            "the labels' horizon. Pass the same value to both."
+        )
     model = base if base is not None else ChurnModel(random_state=0, horizon_days=horizon_days)
     unknown = sorted(set(param_grid) - set(model.get_params()))
     if unknown:
