@@ -380,7 +380,7 @@ def test_pyfunc_params_choose_the_rows_with_reasons(served: Served) -> None:
 def test_a_customer_sent_twice_is_refused(served: Served) -> None:
     X = served.features.iloc[:5]
     twice = pd.concat([X, X.iloc[[2]]])
-    with pytest.raises(DataError, match=r"features list customers more than once \[\d+\]"):
+    with pytest.raises(DataError, match=r"features lists customers more than once \[\d+\]"):
         served.policy.decide(twice)
     with pytest.raises(DataError, match="more than once"):
         served.model.predict(twice.reset_index())  # ids as a column, as other systems send them

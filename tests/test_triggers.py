@@ -250,7 +250,7 @@ def test_text_inputs_and_repeated_customers_get_clear_errors() -> None:
     )
     with pytest.raises(DataError, match="p must be numeric; could not convert string"):
         TriggerPolicy().assign(X, ["high", "low", "low"])
-    with pytest.raises(DataError, match=r"repeated customer ids \[1\]"):
+    with pytest.raises(DataError, match=r"X lists customers more than once \[1\]"):
         TriggerPolicy().assign(pd.concat([X, X.iloc[:1]]), [0.1, 0.2, 0.3, 0.1])
     with pytest.raises(DataError, match=r"y_true must be numeric.*\(y == 'Y'\)"):
         threshold_for_precision(["Y", "N", "Y"], [0.9, 0.5, 0.1], 0.5)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
 from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
+from loyalty_ml.schema._coerce import refuse_repeated_ids
 
 if TYPE_CHECKING:
     from loyalty_ml.features.boundaries import Boundaries
@@ -357,13 +358,7 @@ class TriggerPolicy:
                 table="features",
                 column=_RECENCY,
             )
-        if X.index.has_duplicates:
-            repeated = X.index[X.index.duplicated()].unique()
-            raise DataError(
-                f"TriggerPolicy.assign: X has repeated customer ids "
-                f"{format_examples(repeated.tolist(), total=len(repeated))}; one row per customer "
-                "is expected (a merge may have duplicated rows)."
-            )
+        refuse_repeated_ids(X.index, what="TriggerPolicy.assign: X")
         if isinstance(p, pd.Series):
             if not p.index.sort_values().equals(X.index.sort_values()):
                 raise DataError(

@@ -12,6 +12,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import (
     ConfigError,
+    DataError,
     DataQualityWarning,
     LoyaltyMLError,
     SchemaError,
@@ -28,6 +29,7 @@ __all__ = [
     "coerce_timestamp",
     "refuse_missing_ids",
     "refuse_repeated",
+    "refuse_repeated_ids",
     "require_columns",
     "to_timestamp",
 ]
@@ -65,6 +67,21 @@ def refuse_missing_ids(frame: pd.DataFrame, *, table: str) -> None:
             ),
             table=table,
             column=C.CUSTOMER_ID,
+        )
+
+
+def refuse_repeated_ids(index: pd.Index, *, what: str) -> None:
+    """DataError naming the customer ids that ``index`` holds more than once.
+
+    ``what`` starts the message (e.g. ``"TriggerPolicy.assign: X"``); one row per customer is
+    expected: a repeated id is usually a merge that duplicated rows.
+    """
+    if index.has_duplicates:
+        twice = index[index.duplicated()].unique()
+        raise DataError(
+            f"{what} lists customers more than once "
+            f"{format_examples(twice.tolist(), total=len(twice))}; send one row per customer (a "
+            "merge may have duplicated rows)."
         )
 
 

@@ -16,10 +16,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import _bad_rows
+from loyalty_ml.schema._coerce import _bad_rows, refuse_repeated_ids
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
@@ -149,13 +149,7 @@ class LoyaltyPolicy:
                 table="features",
                 column=missing[0],
             )
-        if features.index.has_duplicates:
-            twice = features.index[features.index.duplicated()].unique()
-            raise DataError(
-                f"features list customers more than once "
-                f"{format_examples(twice.tolist(), total=len(twice))}; send one row per customer "
-                "(each row is decided on its own, and offers share the budget and holdout)."
-            )
+        refuse_repeated_ids(features.index, what="features")  # each would get its own offer
         repeated = sorted({str(c) for c in features.columns[features.columns.duplicated()]})
         if repeated:
             raise SchemaError(
