@@ -128,9 +128,9 @@ def _model_quality_inputs(
     from loyalty_ml.evaluation.fairness import fairness_report
     from loyalty_ml.features import build_features, churn_labels
     from loyalty_ml.privacy.consent import profiled_only
+    from loyalty_ml.tracking._inputs import customers_with_id_column
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.registry import load_policy
-    from loyalty_ml.tracking.train import customers_with_id_column
 
     tx = required(tables["transactions"])
     with use_tracking_uri(args.tracking_uri) as uri:

@@ -11,8 +11,14 @@ import pandas as pd
 from loyalty_ml.exceptions import DataError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_missing_ids, require_columns
+from loyalty_ml.schema._ids import align_customer_ids
 
-__all__ = ["check_id_overlap", "check_transactions"]
+__all__ = [
+    "check_id_overlap",
+    "check_job_tables",
+    "check_transactions",
+    "customers_with_id_column",
+]
 
 
 def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
@@ -43,6 +49,37 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
             column=C.TIMESTAMP,
         )
     return tx
+
+
+def check_job_tables(
+    transactions: object,
+    customers: pd.DataFrame | None,
+    campaigns: pd.DataFrame | None,
+    *,
+    caller: str,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """``(customers, campaigns)`` ready for a job, after checking the transactions' contract.
+
+    Both jobs run this first: customers get ``customer_id`` as a column, and the ids of both tables
+    are aligned with the transactions' kind (see :func:`align_customer_ids`).
+    """
+    tx = check_transactions(transactions, caller=caller)
+    customers = align_customer_ids(
+        customers_with_id_column(customers), tx, table="customers", caller=caller
+    )
+    return customers, align_customer_ids(campaigns, tx, table="campaigns", caller=caller)
+
+
+def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Customers with ``customer_id`` as a column (validate_customers returns it as the index)."""
+    if customers is None or C.CUSTOMER_ID in customers.columns:
+        return customers
+    if customers.index.name == C.CUSTOMER_ID:
+        return customers.reset_index()
+    raise DataError(
+        f"customers has no {C.CUSTOMER_ID!r} column or index; it has {list(customers.columns)}. "
+        "Run validate_customers first."
+    )
 
 
 def check_id_overlap(

@@ -27,13 +27,11 @@ from loyalty_ml.features import build_features
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.tracking._inputs import check_id_overlap, check_transactions
+from loyalty_ml.tracking._inputs import check_id_overlap, check_job_tables
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
-from loyalty_ml.tracking.train import customers_with_id_column
 
 __all__ = ["MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
 
@@ -122,11 +120,7 @@ def score_customers(
         )
     cutoff = to_timestamp(as_of)
     caller = "score_customers"
-    check_transactions(transactions, caller=caller)
-    customers = align_customer_ids(
-        customers_with_id_column(customers), transactions, table="customers", caller=caller
-    )
-    campaigns = align_customer_ids(campaigns, transactions, table="campaigns", caller=caller)
+    customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     with use_tracking_uri(tracking_uri) as uri:
         policy, version = load_policy(model_uri, tracking_uri=uri)
         _warn_if_before_training(policy, cutoff, model_uri=model_uri)

@@ -22,8 +22,7 @@ from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.tracking._inputs import check_id_overlap, check_transactions
+from loyalty_ml.tracking._inputs import check_id_overlap, check_job_tables
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
     experiment_id,
@@ -105,18 +104,6 @@ def _check_int(name: str, value: object, minimum: int) -> int:
             f"Got {value!r} instead."
         )
     return int(value)
-
-
-def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Customers with ``customer_id`` as a column (validate_customers returns it as the index)."""
-    if customers is None or C.CUSTOMER_ID in customers.columns:
-        return customers
-    if customers.index.name == C.CUSTOMER_ID:
-        return customers.reset_index()
-    raise DataError(
-        f"customers has no {C.CUSTOMER_ID!r} column or index; it has {list(customers.columns)}. "
-        "Run validate_customers first."
-    )
 
 
 def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
@@ -235,11 +222,7 @@ def train_and_register(
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
     cutoff = to_timestamp(as_of)
     caller = "train_and_register"
-    check_transactions(transactions, caller=caller)
-    customers = align_customer_ids(
-        customers_with_id_column(customers), transactions, table="customers", caller=caller
-    )
-    campaigns = align_customer_ids(campaigns, transactions, table="campaigns", caller=caller)
+    customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
     if len(before) == 0:
         raise DataError(
