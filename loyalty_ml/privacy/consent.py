@@ -167,7 +167,7 @@ def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndar
     allowed = _profiling_allowed(customers)
     if allowed is None:
         return np.ones(len(ids), dtype=bool)
-    return _isin(ids, allowed)
+    return _ids_in(ids, allowed, caller="may_profile")
 
 
 def profiled_only(
@@ -222,11 +222,6 @@ def _customer_ids(customers: pd.DataFrame) -> pd.Index:
     return ids
 
 
-def _isin(texts: np.ndarray, ids: pd.Index) -> np.ndarray:
-    """Mask over ``texts`` (from ``id_texts``): True where the id is one of ``ids``, by text."""
-    return np.asarray(pd.Index(texts).isin(id_texts(ids, caller="consent")), dtype=bool)
-
-
 def _ids_in(ids: np.ndarray, allowed: pd.Index, *, caller: str) -> np.ndarray:
     """Mask over ``ids``: True where the customer is one of ``allowed`` (matched by text).
 
@@ -235,7 +230,8 @@ def _ids_in(ids: np.ndarray, allowed: pd.Index, *, caller: str) -> np.ndarray:
     """
     if ids.dtype.kind in "iu" and allowed.dtype.kind in "iu":
         return np.asarray(pd.Index(ids).isin(allowed), dtype=bool)
-    return _isin(id_texts(ids, caller=caller), allowed)
+    texts = id_texts(ids, caller=caller)
+    return np.asarray(pd.Index(texts).isin(id_texts(allowed, caller="consent")), dtype=bool)
 
 
 def _ids_of(frame: pd.DataFrame, *, table: str) -> np.ndarray:
