@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError
 
 __all__ = ["RATE_METRICS", "VIOLATION_COLUMNS", "FairnessLimits", "find_violations"]
@@ -100,13 +101,13 @@ class FairnessLimits:
         for name, value in self.difference_limits().items():
             field = f"max_{name}_difference"
             upper = 1.0 if name in RATE_METRICS else math.inf
-            if not _is_number(value) or not 0.0 <= value <= upper:
+            if not is_real(value, finite=True) or not 0.0 <= value <= upper:
                 raise ConfigError(
                     f"The {field!r} parameter of FairnessLimits must be a number in [0, {upper}] or None. "
                     f"Got {value!r} instead."
                 )
         if self.min_ratio is not None and (
-            not _is_number(self.min_ratio) or not 0.0 < self.min_ratio <= 1.0
+            not is_real(self.min_ratio, finite=True) or not 0.0 < self.min_ratio <= 1.0
         ):
             raise ConfigError(
                 "The 'min_ratio' parameter of FairnessLimits must be a number in (0, 1] or None. "
@@ -177,14 +178,6 @@ class FairnessLimits:
         if self.judge == "auto":
             return (not has_control, has_control)
         return (self.judge in ("raw", "both"), self.judge in ("conditional", "both"))
-
-
-def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
 
 
 def find_violations(

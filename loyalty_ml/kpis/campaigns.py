@@ -8,6 +8,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.kpis._common import (
     check_no_missing,
@@ -109,9 +110,9 @@ def measure_campaign(
         or window_days < 1
     ):
         raise ConfigError(f"window_days must be an int >= 1; got {window_days!r}.")
-    if not _is_fraction(confidence) or not 0.0 < confidence < 1.0:
+    if not is_real(confidence) or not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be a number in (0, 1); got {confidence!r}.")
-    if margin_rate is not None and (not _is_fraction(margin_rate) or not 0.0 <= margin_rate <= 1.0):
+    if margin_rate is not None and (not is_real(margin_rate) or not 0.0 <= margin_rate <= 1.0):
         raise ConfigError(f"margin_rate must be a number in [0, 1] or None; got {margin_rate!r}.")
     require_columns(campaigns, (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys), table=TABLE)
     for column in (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys):
@@ -332,8 +333,3 @@ def _payback(treated: pd.DataFrame, control: pd.DataFrame, cost: float) -> float
     incremental = (treated.mean() - control.mean()) * len(treated)
     reached = incremental.index[(incremental >= cost).to_numpy()]
     return float(reached[0]) if len(reached) else np.nan
-
-
-def _is_fraction(value: object) -> bool:
-    """A real number (not a bool, not text) that can be compared with 0 and 1."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)

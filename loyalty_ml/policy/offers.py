@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_examples
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
@@ -175,7 +175,7 @@ def choose_offers(
         )
     if isinstance(value_per_conversion, pd.Series):
         value = _per_customer(value_per_conversion, index, "value_per_conversion")
-    elif _is_number(value_per_conversion):
+    elif is_real(value_per_conversion):
         value = np.full(len(index), float(value_per_conversion))
     else:
         raise DataError(
@@ -250,24 +250,20 @@ def _check_options(
             f"The 'strategy' parameter of choose_offers must be one of {list(_STRATEGIES)}. "
             f"Got {strategy!r} instead."
         )
-    if not (_is_number(min_uplift) and math.isfinite(min_uplift)):
+    if not (is_real(min_uplift, finite=True)):
         raise ConfigError(
             f"The 'min_uplift' parameter of choose_offers must be a finite number. Got {min_uplift!r} instead."
         )
-    if budget is not None and not (_is_number(budget) and math.isfinite(budget) and budget >= 0):
+    if budget is not None and not (is_real(budget, finite=True) and budget >= 0):
         raise ConfigError(
             f"The 'budget' parameter of choose_offers must be None or a finite number >= 0. "
             f"Got {budget!r} instead."
         )
-    if not (_is_number(holdout_fraction) and 0 <= holdout_fraction < 1):
+    if not (is_real(holdout_fraction) and 0 <= holdout_fraction < 1):
         raise ConfigError(
             f"The 'holdout_fraction' parameter of choose_offers must be in [0, 1). "
             f"Got {holdout_fraction!r} instead."
         )
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
 from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
 from loyalty_ml.schema._coerce import refuse_repeated_ids
@@ -117,9 +118,9 @@ class TriggerPolicy:
     vip_spend_threshold: float | None = None
 
     def __post_init__(self) -> None:
-        if not (_is_number(self.medium_risk) and _is_number(self.high_risk)) or not (
-            0 < self.medium_risk < self.high_risk <= 1
-        ):
+        if not (
+            is_real(self.medium_risk, finite=True) and is_real(self.high_risk, finite=True)
+        ) or not (0 < self.medium_risk < self.high_risk <= 1):
             raise ConfigError(
                 "TriggerPolicy needs 0 < medium_risk < high_risk <= 1. "
                 f"Got medium_risk={self.medium_risk!r}, high_risk={self.high_risk!r}."
@@ -131,12 +132,15 @@ class TriggerPolicy:
                 "TriggerPolicy: give either 'boundaries' or explicit 'sleep_days'/'churn_days', not both."
             )
         sleep, churn = self.resolved_boundaries()
-        if not (_is_number(sleep) and _is_number(churn)) or not 0 <= sleep < churn:
+        if (
+            not (is_real(sleep, finite=True) and is_real(churn, finite=True))
+            or not 0 <= sleep < churn
+        ):
             raise ConfigError(
                 f"TriggerPolicy needs 0 <= sleep_days < churn_days. Got sleep_days={sleep!r}, churn_days={churn!r}."
             )
         start, end = self.winback_window if len(self.winback_window) == 2 else (math.nan, math.nan)
-        if not (_is_number(start) and _is_number(end)) or not 0 <= start < end:
+        if not (is_real(start, finite=True) and is_real(end, finite=True)) or not 0 <= start < end:
             raise ConfigError(
                 "The 'winback_window' parameter of TriggerPolicy must be (start, end) days past the churn "
                 f"boundary with 0 <= start < end. Got {self.winback_window!r} instead."
@@ -146,7 +150,7 @@ class TriggerPolicy:
                 "The 'vip_rule' parameter of TriggerPolicy must be one of ('top_m', 'spend_quantile'). "
                 f"Got {self.vip_rule!r} instead."
             )
-        if not (_is_number(self.vip_spend_quantile) and 0 < self.vip_spend_quantile < 1):
+        if not (is_real(self.vip_spend_quantile, finite=True) and 0 < self.vip_spend_quantile < 1):
             raise ConfigError(
                 "The 'vip_spend_quantile' parameter of TriggerPolicy must be in (0, 1). "
                 f"Got {self.vip_spend_quantile!r} instead."
@@ -156,7 +160,9 @@ class TriggerPolicy:
                 "The 'rfm_edges' parameter of TriggerPolicy must be an RFMEdges (from rfm_edges) or "
                 f"None. Got {type(self.rfm_edges).__name__} instead."
             )
-        if self.vip_spend_threshold is not None and not _is_number(self.vip_spend_threshold):
+        if self.vip_spend_threshold is not None and not is_real(
+            self.vip_spend_threshold, finite=True
+        ):
             raise ConfigError(
                 "The 'vip_spend_threshold' parameter of TriggerPolicy must be a finite number or "
                 f"None. Got {self.vip_spend_threshold!r} instead."
@@ -425,7 +431,7 @@ def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
         raise DataError(
             f"threshold_for_precision: y_true must be {prob.size} values of 0/1 like p; got {y.size} values."
         )
-    if not (_is_number(target) and 0 < target <= 1):
+    if not (is_real(target, finite=True) and 0 < target <= 1):
         raise ConfigError(
             f"The 'target' parameter of threshold_for_precision must be in (0, 1]. Got {target!r} instead."
         )
@@ -460,11 +466,11 @@ def threshold_for_profit(
     """
     _probabilities(p, "threshold_for_profit")
     for name, value in {"value_saved": value_saved, "save_rate": save_rate}.items():
-        if not (_is_number(value) and value > 0):
+        if not (is_real(value, finite=True) and value > 0):
             raise ConfigError(
                 f"The {name!r} parameter of threshold_for_profit must be > 0. Got {value!r} instead."
             )
-    if not (_is_number(contact_cost) and contact_cost >= 0):
+    if not (is_real(contact_cost, finite=True) and contact_cost >= 0):
         raise ConfigError(
             f"The 'contact_cost' parameter of threshold_for_profit must be >= 0. Got {contact_cost!r} instead."
         )
@@ -498,11 +504,3 @@ def _probabilities(p: Any, where: str) -> np.ndarray:
             f"{where}: p must be probabilities in [0, 1]; found {format_examples(prob[bad].tolist(), total=int(bad.sum()))}."
         )
     return prob
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float | np.integer | np.floating)
-        and math.isfinite(value)
-    )

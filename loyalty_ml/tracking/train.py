@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
@@ -324,7 +325,7 @@ def train_and_register(
     else:
         offer_note = "not trained: needs both campaigns and offers (no offers are chosen)"
     metrics: dict[str, float] = {
-        f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if _is_number(v)
+        f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if is_real(v)
     }
     if offer_training is not None:
         metrics.update(offer_training.metrics)
@@ -550,10 +551,6 @@ def _data_window(transactions: pd.DataFrame) -> str:
         return "no rows at all"
     times = transactions[C.TIMESTAMP]
     return f"{pd.Timestamp(times.min()).date()} to {pd.Timestamp(times.max()).date()}"
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 def _value_per_conversion(tx: pd.DataFrame) -> float:
