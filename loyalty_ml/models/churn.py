@@ -16,7 +16,6 @@ import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -489,7 +488,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """P(churn) of the raw booster (plus ``base_score_``), before calibration, shape ``(n_rows,)``."""
-        check_is_fitted(self, "booster_")
+        self._check_fitted("predict_proba")
         return self._booster_predict(self._transform(X))
 
     def _booster_predict(
@@ -521,10 +520,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         from loyalty_ml.models.explain import explain_churn
 
-        if not hasattr(self, "booster_"):
-            raise NotFittedError(
-                "This ChurnModel instance is not fitted yet. Call 'fit' before 'explain'."
-            )
+        self._check_fitted("explain")
         if not isinstance(X, pd.DataFrame):
             raise SchemaError(
                 "ChurnModel.explain needs X as a DataFrame (reasons name features and quote their "
@@ -555,6 +551,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             return np.asarray(self.feature_names_in_)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    def _check_fitted(self, method: str) -> None:
+        """loyalty_ml's NotFittedError (a scikit-learn one too) before ``method`` needs the booster."""
+        if not hasattr(self, "booster_"):
+            raise NotFittedError(
+                f"This ChurnModel instance is not fitted yet. Call 'fit' before '{method}'."
+            )
 
     def _transform(self, X: Any) -> np.ndarray:
         """Validate predict-time ``X`` and encode it as the float matrix the booster was trained on."""

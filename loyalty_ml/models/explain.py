@@ -92,11 +92,9 @@ def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.D
 
 
 def _contributions(model: ChurnModel, X: pd.DataFrame) -> np.ndarray:
-    from sklearn.utils.validation import check_is_fitted
-
     from loyalty_ml.models._pattern_shap import tree_shap
 
-    check_is_fitted(model, "booster_")
+    model._check_fitted("explain")
     matrix = model._transform(X)
     return tree_shap(model.booster_, matrix, num_threads=model._threads(len(matrix)))
 
