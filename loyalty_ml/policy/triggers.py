@@ -204,14 +204,10 @@ class TriggerPolicy:
         >>> TriggerPolicy().assign(X.iloc[[0]], [0.7])["action"].item()  # alone, its own bottom quarter
         'retention_offer'
         """
-        spend = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan) if "spend" in X else None
-        return replace(
-            self,
-            rfm_edges=rfm_edges(X),
-            vip_spend_threshold=(
-                float(np.nanquantile(spend, self.vip_spend_quantile)) if spend is not None else None
-            ),
-        )
+        edges = rfm_edges(X)  # checks the RFM columns, spend included
+        spend = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        threshold = float(np.nanquantile(spend, self.vip_spend_quantile))
+        return replace(self, rfm_edges=edges, vip_spend_threshold=threshold)
 
     def resolved_boundaries(self) -> tuple[float, float]:
         """The ``(sleep_days, churn_days)`` in use."""
