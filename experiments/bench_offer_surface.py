@@ -27,6 +27,17 @@ defaults were tuned on alone:
   - ``pct10`` ($3 a redemption): ``0.35 [z(log history) > 0] + 0.25 womens - 0.3 newbie``;
   - ``free_item`` ($8 a redemption): ``0.6 + 0.4 newbie - 0.5 [recency > 9]``.
 
+``C`` (four rewards, a purchase worth $30), written after ``UpliftModel``'s ``"auto"`` tree size had
+been chosen on A and B, as a hold-out check of that choice:
+
+* baseline: ``logit p0 = -2.2 + 0.3 z(log history) - 0.05 recency + 0.4 mens womens`` (about 10%);
+* shifts:
+
+  - ``push`` (1 cent a send): ``0.05 + 0.3 phone``;
+  - ``points_2x`` ($1 a redemption): ``0.3 [recency > 6] (1 - newbie) + 0.15 womens``;
+  - ``bundle`` ($4 a redemption): ``0.5 mens womens + 0.2 max(z(log history), 0)``;
+  - ``pct15`` ($6 a redemption): ``0.2 + 0.4 [z(log history) < 0] - 0.3 rural``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget; both are valued on the truth (see
@@ -40,7 +51,8 @@ draw per seed) to show how capture falls with the rows per arm.
 
 Run::
 
-    .venv/bin/python experiments/bench_offer_surface.py     # A and B, 64,000 and 16,000 customers
+    .venv/bin/python experiments/bench_offer_surface.py     # A, B, C at 64,000, 32,000, 16,000
+    .venv/bin/python experiments/bench_offer_surface.py --num-leaves 15 --min-child-samples 100
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
 """
 
@@ -88,6 +100,8 @@ def _covariates(X: pd.DataFrame) -> dict[str, np.ndarray]:
         "newbie": X["newbie"].to_numpy(dtype=float),
         "web": (X["channel"].astype(str) == "Web").to_numpy(dtype=float),
         "urban": (X["zip_code"].astype(str) == "Urban").to_numpy(dtype=float),
+        "rural": (X["zip_code"].astype(str) == "Rural").to_numpy(dtype=float),
+        "phone": (X["channel"].astype(str) == "Phone").to_numpy(dtype=float),
     }
 
 
@@ -124,6 +138,21 @@ def _shifts_b(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _logit_c(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    return -2.2 + 0.3 * c["history"] - 0.05 * c["recency"] + 0.4 * c["mens"] * c["womens"]
+
+
+def _shifts_c(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    c = _covariates(X)
+    return {
+        "push": 0.05 + 0.3 * c["phone"],
+        "points_2x": 0.3 * (c["recency"] > 6) * (1 - c["newbie"]) + 0.15 * c["womens"],
+        "bundle": 0.5 * c["mens"] * c["womens"] + 0.2 * c["history"].clip(0),
+        "pct15": 0.2 + 0.4 * (c["history"] < 0) - 0.3 * c["rural"],
+    }
+
+
 def _catalog(*offers: tuple[str, float, float]) -> OfferCatalog:
     """A catalog from (offer_id, cost_per_redemption, cost_per_send) triples."""
     return OfferCatalog(
@@ -146,6 +175,14 @@ SURFACES = {
         _logit_b,
         _shifts_b,
     ),
+    "C": Surface(
+        _catalog(
+            ("push", 0.0, 0.01), ("points_2x", 1.0, 0.0), ("bundle", 4.0, 0.0), ("pct15", 6.0, 0.0)
+        ),
+        30.0,
+        _logit_c,
+        _shifts_c,
+    ),
 }
 
 
@@ -162,7 +199,12 @@ def response_surface(
 
 
 def one_seed(
-    data: pd.DataFrame, seed: int, strength: float, surface: str = "A", customers: int | None = None
+    data: pd.DataFrame,
+    seed: int,
+    strength: float,
+    surface: str = "A",
+    customers: int | None = None,
+    tree: dict[str, object] | None = None,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
@@ -180,7 +222,9 @@ def one_seed(
     train = rng.uniform(size=len(X)) < 0.5
     truth = effects[~train].assign(baseline=baseline[~train])
 
-    model = UpliftModel(random_state=0).fit(X[train], y[train], treatment=treatment[train])
+    model = UpliftModel(random_state=0, **(tree or {})).fit(
+        X[train], y[train], treatment=treatment[train]
+    )
     estimated = model.predict_effects(X[~train])
     estimated_baseline = model.predict_baseline(X[~train])
     ids = list(estimated.columns)
@@ -208,6 +252,7 @@ def one_seed(
                     "customers": len(X),
                     "strength": strength,
                     "seed": seed,
+                    "tree": f"{model.num_leaves_} leaves x {model.min_child_samples_}",
                     "strategy": strategy,
                     "budget": "none" if share is None else f"{share:.0%} of oracle spend",
                     "capture": achieved / best if best > 0 else float("nan"),
@@ -226,11 +271,23 @@ def one_seed(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--surfaces", nargs="*", default=list(SURFACES), choices=list(SURFACES))
-    parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 16_000])
+    parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--strengths", type=float, nargs="*", default=[0.5, 1.0])
+    parser.add_argument(
+        "--num-leaves", default="auto", help="UpliftModel's num_leaves ('auto' or an int)"
+    )
+    parser.add_argument(
+        "--min-child-samples", default="auto", help="UpliftModel's min_child_samples"
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
+    tree = {
+        "num_leaves": args.num_leaves if args.num_leaves == "auto" else int(args.num_leaves),
+        "min_child_samples": args.min_child_samples
+        if args.min_child_samples == "auto"
+        else int(args.min_child_samples),
+    }
     if not DATA.exists():
         print(f"Hillstrom not found at {DATA}: skipped")
         return
@@ -241,11 +298,12 @@ def main() -> None:
         for customers in args.customers
         for strength in args.strengths
         for seed in args.seeds
-        for row in one_seed(data, seed, strength, surface, customers)
+        for row in one_seed(data, seed, strength, surface, customers, tree)
     ]
     frame = pd.DataFrame(rows)
     keys = ["surface", "customers", "strength", "strategy", "budget"]
     table = frame.groupby(keys, sort=False).agg(
+        tree=("tree", "first"),
         capture_mean=("capture", "mean"),
         capture_min=("capture", "min"),
         same_offer=("same_offer", "mean"),
@@ -273,6 +331,8 @@ def main() -> None:
                 "strengths": str(args.strengths),
                 "surfaces": str(args.surfaces),
                 "customers": str(args.customers),
+                "num_leaves": str(args.num_leaves),
+                "min_child_samples": str(args.min_child_samples),
             },
             table,
             frame,

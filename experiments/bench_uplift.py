@@ -35,7 +35,7 @@ from sklearn.model_selection import train_test_split
 
 from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
 from loyalty_ml.evaluation.uplift_metrics import policy_value, qini_auc_score, uplift_at_k
-from loyalty_ml.models.uplift import UpliftModel
+from loyalty_ml.models.uplift import UpliftModel, auto_tree_size
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
 
@@ -52,14 +52,22 @@ EMAIL_COSTS = (0.05, 0.15)  # assumed cost of one e-mail, two scenarios
 LEARNERS = ("S", "T", "X", "DR")
 
 
-def _lgbm_params() -> dict:
-    """The LightGBM settings of UpliftModel's defaults, given to every peer for a fair comparison."""
+def _lgbm_params(w_tr: np.ndarray | None = None) -> dict:
+    """The LightGBM settings of UpliftModel's defaults, given to every peer for a fair comparison.
+
+    The default tree size (``"auto"``) depends on the training arms' sizes ``w_tr`` (0/1 per row);
+    without them, the size a two-arm half of Hillstrom gets (about 10,700 rows per arm).
+    """
     m = UpliftModel()
+    sizes = (
+        (10_700, 21_400) if w_tr is None else (int(min(w_tr.sum(), (1 - w_tr).sum())), len(w_tr))
+    )
+    num_leaves, min_child_samples = auto_tree_size(*sizes)
     return {
         "n_estimators": m.n_estimators,
         "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "min_child_samples": m.min_child_samples,
+        "num_leaves": num_leaves,
+        "min_child_samples": min_child_samples,
         "verbose": -1,
         "random_state": 0,
     }
@@ -70,7 +78,7 @@ def solo_model(
     X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
 ) -> np.ndarray:
     """SoloModel (S-learner): one classifier with the treatment flag as a feature; P(y|x,1) - P(y|x,0)."""
-    model = lgb.LGBMClassifier(**_lgbm_params()).fit(X_tr.assign(treatment=w_tr), y_tr)
+    model = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr.assign(treatment=w_tr), y_tr)
     return (
         model.predict_proba(X_te.assign(treatment=1))[:, 1]
         - model.predict_proba(X_te.assign(treatment=0))[:, 1]
@@ -81,8 +89,8 @@ def two_models(
     X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
 ) -> np.ndarray:
     """TwoModels, method 'vanilla' (T-learner): independent classifiers on treated and control rows."""
-    treated = lgb.LGBMClassifier(**_lgbm_params()).fit(X_tr[w_tr == 1], y_tr[w_tr == 1])
-    control = lgb.LGBMClassifier(**_lgbm_params()).fit(X_tr[w_tr == 0], y_tr[w_tr == 0])
+    treated = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr[w_tr == 1], y_tr[w_tr == 1])
+    control = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr[w_tr == 0], y_tr[w_tr == 0])
     return treated.predict_proba(X_te)[:, 1] - control.predict_proba(X_te)[:, 1]
 
 
@@ -91,7 +99,7 @@ def class_transformation(
 ) -> np.ndarray:
     """ClassTransformation: z = y*w + (1-y)(1-w) for balanced arms; uplift = 2 P(z=1|x) - 1."""
     z = y_tr * w_tr + (1 - y_tr) * (1 - w_tr)
-    model = lgb.LGBMClassifier(**_lgbm_params()).fit(X_tr, z)
+    model = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr, z)
     return 2 * model.predict_proba(X_te)[:, 1] - 1
 
 
@@ -102,8 +110,8 @@ def causalml_x(
     from causalml.inference.meta import BaseXClassifier
 
     learner = BaseXClassifier(
-        outcome_learner=lgb.LGBMClassifier(**_lgbm_params()),
-        effect_learner=lgb.LGBMRegressor(**_lgbm_params()),
+        outcome_learner=lgb.LGBMClassifier(**_lgbm_params(w_tr)),
+        effect_learner=lgb.LGBMRegressor(**_lgbm_params(w_tr)),
         control_name=0,
     )
     share = float(w_tr.mean())
@@ -126,7 +134,7 @@ def sklift_solo(
     """sklift.models.SoloModel on LightGBM."""
     from sklift.models import SoloModel
 
-    model = SoloModel(estimator=lgb.LGBMClassifier(**_lgbm_params()))
+    model = SoloModel(estimator=lgb.LGBMClassifier(**_lgbm_params(w_tr)))
     return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
 
 
@@ -137,8 +145,8 @@ def sklift_two(
     from sklift.models import TwoModels
 
     model = TwoModels(
-        estimator_trmnt=lgb.LGBMClassifier(**_lgbm_params()),
-        estimator_ctrl=lgb.LGBMClassifier(**_lgbm_params()),
+        estimator_trmnt=lgb.LGBMClassifier(**_lgbm_params(w_tr)),
+        estimator_ctrl=lgb.LGBMClassifier(**_lgbm_params(w_tr)),
         method="vanilla",
     )
     return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
@@ -150,7 +158,7 @@ def sklift_class_transformation(
     """sklift.models.ClassTransformation on LightGBM."""
     from sklift.models import ClassTransformation
 
-    model = ClassTransformation(estimator=lgb.LGBMClassifier(**_lgbm_params()))
+    model = ClassTransformation(estimator=lgb.LGBMClassifier(**_lgbm_params(w_tr)))
     return np.asarray(model.fit(X_tr, y_tr, w_tr).predict(X_te))
 
 

@@ -400,11 +400,15 @@ def test_plan_on_simulated_truth_captures_most_of_the_oracle(
     assert best > 0
     assert achieved >= 0.6 * best, (achieved, best)
     # whether to make an offer at all is mostly the oracle's call; which offer is harder, because
-    # several offers have nearly equal costs and effects
+    # several offers have nearly equal costs and effects. Under cheapest effective the oracle sends
+    # most customers early access, whose small effect the default (5 leaves of 785 rows at this
+    # size) estimates near 0 (mean -0.06 points): the plan sends double points instead and still
+    # earns more than the oracle (103% here; 15 leaves of 100 rows: 49% the same offer, 75% of the
+    # value).
     same_decision = plan["offer_id"].notna() == oracle["offer_id"].notna()
     assert same_decision.mean() > 0.6
     same_offer = plan["offer_id"].fillna("none") == oracle["offer_id"].fillna("none")
-    assert same_offer.mean() > 0.4
+    assert same_offer.mean() > (0.25 if strategy == "cheapest_effective" else 0.5)
 
 
 def test_budgeted_plan_on_simulated_truth(simulated_plan_inputs: dict) -> None:

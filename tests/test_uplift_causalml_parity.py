@@ -20,6 +20,8 @@ from loyalty_ml.models.uplift import UpliftModel
 causalml_meta = pytest.importorskip("causalml.inference.meta", reason="causalml is not installed")
 
 N_ESTIMATORS = 40
+# A fixed tree size for both sides (UpliftModel's default, "auto", depends on the arms' sizes).
+TREE = {"num_leaves": 15, "min_child_samples": 100}
 ARMS = ("t1", "t2")
 
 
@@ -42,8 +44,7 @@ def _lgbm(classifier: bool) -> lgb.LGBMModel:
     params = {
         "n_estimators": N_ESTIMATORS,
         "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "min_child_samples": m.min_child_samples,
+        **TREE,
         "reg_lambda": m.reg_lambda,
         "random_state": 0,
         "verbose": -1,
@@ -55,9 +56,9 @@ def _lgbm(classifier: bool) -> lgb.LGBMModel:
 @pytest.mark.parametrize("learner", ["T", "X"])
 def test_matches_causalml(learner: str, binary: bool) -> None:
     X, y, t = _data(binary)
-    ours_model = UpliftModel(learner=learner, n_estimators=N_ESTIMATORS, random_state=0).fit(
-        X, y, treatment=t
-    )
+    ours_model = UpliftModel(
+        learner=learner, n_estimators=N_ESTIMATORS, random_state=0, **TREE
+    ).fit(X, y, treatment=t)
     ours = ours_model.predict_effects(X)[list(ARMS)].to_numpy()
 
     share = pd.Series(t).value_counts(normalize=True)

@@ -162,4 +162,7 @@ def _fit(
     model = UpliftModel(**params).fit(X, y, treatment=t)
     metrics["uplift_training_rows"] = float(len(X))
     metrics["uplift_campaigns"] = float(key.max() + 1)
+    # the tree size actually used ("auto" depends on the arms' sizes)
+    metrics["uplift_num_leaves"] = float(model.num_leaves_)
+    metrics["uplift_min_child_samples"] = float(model.min_child_samples_)
     return OfferTraining(model, catalog, metrics, figure, len(X), int(key.max() + 1))
