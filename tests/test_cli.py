@@ -234,14 +234,24 @@ def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
 def test_train_from_files_registers_a_new_version(
     demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    demo.data.transactions.to_csv(demo.folder / "tx.csv", index=False)
+    data = demo.data
+    data.transactions.to_csv(demo.folder / "tx.csv", index=False)
+    data.campaigns.to_csv(demo.folder / "campaigns.csv", index=False)
+    data.offers.to_csv(demo.folder / "offers.csv", index=False)
+    shipped = Path(__file__).resolve().parents[1] / "models" / "train_config.json"
     status = main(
         [
             "train",
             "--transactions",
             str(demo.folder / "tx.csv"),
+            "--campaigns",
+            str(demo.folder / "campaigns.csv"),
+            "--offers",
+            str(demo.folder / "offers.csv"),
             "--as-of",
             "2025-01-01",
+            "--config",
+            str(shipped),
             "--tracking-uri",
             demo.uri,
         ]
@@ -249,6 +259,14 @@ def test_train_from_files_registers_a_new_version(
     assert status == 0
     out = capsys.readouterr().out
     assert "Registered loyalty_ml version 2 as @" in out and "reason:" in out
+    # the shipped config's "auto" tree size reached the uplift model, resolved for this experiment
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=demo.uri)
+    version = client.get_model_version("loyalty_ml", "2")
+    metrics = client.get_run(version.run_id).data.metrics
+    assert 4 <= metrics["uplift_num_leaves"] <= 15
+    assert 1 <= metrics["uplift_min_child_samples"] <= 1000
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
