@@ -1,0 +1,210 @@
+"""Regression tests for defects found by running the library end to end on messy retail exports.
+
+Each test describes the expected behaviour and fails on the current code (``xfail(strict=True)``):
+when a defect is fixed, its test starts passing and the strict xfail turns it into a failure, so the
+marker must then be removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import loyalty_ml as lml
+from loyalty_ml.exceptions import DataError, PolicyError, SchemaError
+
+MLFLOW_IMPORT_WARNING = "ignore:.*Any type hint is inferred as AnyType:UserWarning"
+
+
+def _shop(n_customers: int = 240, seed: int = 0) -> pd.DataFrame:
+    """A year of canonical transactions of ``n_customers`` text ids with leading zeros."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = pd.Timestamp("2024-01-01")
+    for c in range(n_customers):
+        n = int(rng.integers(1, 15))
+        for day in np.sort(rng.integers(0, 360, n)):
+            rows.append((f"{c:06d}", start + pd.Timedelta(days=int(day)), float(rng.gamma(2, 5))))
+    return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="train_and_register does not check campaign arms against the offers catalog: it "
+    "registers a champion whose every score_customers call fails with PolicyError",
+)
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
+def test_train_and_register_refuses_campaign_offers_missing_from_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tx = lml.validate_transactions(_shop())
+    ids = tx["customer_id"].unique()
+    # the campaign export writes ' 10OFF' (leading blank) where the catalog says '10OFF'
+    raw_campaigns = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "offer_id": np.where(np.arange(len(ids)) % 2 == 0, "control", " 10OFF"),
+            "sent_at": "2024-09-01",
+        }
+    )
+    campaigns = lml.validate_campaigns(raw_campaigns)  # no offers= given: passes
+    offers = pd.DataFrame({"offer_id": ["10OFF"], "cost_per_redemption": [10.0]})
+    with pytest.raises((SchemaError, DataError, PolicyError), match="10OFF"):
+        lml.train_and_register(
+            tx,
+            as_of="2024-12-15",
+            campaigns=campaigns,
+            offers=offers,
+            model_name="messy_offers",
+            tracking_uri=f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}",
+            churn_params={"n_estimators": 20, "early_stopping_rounds": 5},
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="validate_campaigns(control=...) keeps the user's control label, so the feature "
+    "builders (which only know 'control') count holdout rows as offers received",
+)
+def test_custom_control_label_is_not_counted_as_an_offer() -> None:
+    tx = lml.validate_transactions(_shop(40))
+    ids = tx["customer_id"].unique()
+    raw = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "offer_id": np.where(np.arange(len(ids)) % 2 == 0, "Holdout", "D5"),
+            "sent_at": "2024-06-01",
+        }
+    )
+    offers = pd.DataFrame({"offer_id": ["D5"], "cost_per_redemption": [5.0]})
+    campaigns = lml.validate_campaigns(raw, offers=offers, control="Holdout")
+    X = lml.build_features(tx, as_of="2024-12-01", campaigns=campaigns)
+    held_out = pd.Index(ids[::2]).intersection(X.index)
+    assert (X.loc[held_out, "offers_received"] == 0).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the CLI reads CSV files with pandas' type inference: card ids '000123' become 123",
+)
+def test_cli_keeps_leading_zeros_of_customer_ids(tmp_path: Path) -> None:
+    from loyalty_ml.cli.io import read_inputs
+
+    path = tmp_path / "tx.csv"
+    pd.DataFrame(
+        {
+            "customer_id": ["000123", "000123", "004560"],
+            "timestamp": ["2024-01-02", "2024-02-03", "2024-01-05"],
+            "amount": [3.5, 4.0, 2.2],
+        }
+    ).to_csv(path, index=False)
+    tables = read_inputs(argparse.Namespace(transactions=path))
+    assert sorted(tables["transactions"]["customer_id"].unique()) == ["000123", "004560"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the CLI never shows the cleaning report: guest, refund and free lines vanish silently",
+)
+def test_cli_shows_the_rows_cleaning_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loyalty_ml.cli import main
+
+    raw = _shop(60)
+    raw.loc[::7, "customer_id"] = np.nan  # guest checkouts
+    raw.loc[::11, "amount"] = -raw.loc[::11, "amount"]  # refunds
+    path = tmp_path / "tx.csv"
+    raw.to_csv(path, index=False)
+    assert main(["report", str(path), "--out", str(tmp_path / "report")]) == 0
+    captured = capsys.readouterr()
+    assert "missing_customer" in captured.out + captured.err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="validate_transactions calls raw.duplicated() on every column: a list or dict column of "
+    "a JSON export raises a bare TypeError (unhashable type)",
+)
+def test_unhashable_extra_column_is_not_a_bare_type_error() -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a"],
+            "timestamp": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "amount": [1.0, 2.0, 3.0],
+            "tags": [["promo"], [], ["app", "promo"]],
+        }
+    )
+    assert len(lml.validate_transactions(raw)) == 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a blank consent cell ('' or ' ') is refused as not boolean instead of being read as a "
+    "missing flag (missing_consent), although blank customer ids are read as missing",
+)
+def test_blank_consent_is_a_missing_flag() -> None:
+    raw = pd.DataFrame({"customer_id": ["1", "2", "3"], "consent_marketing": ["Y", "", " "]})
+    out = lml.validate_customers(raw)
+    assert out["consent_marketing"].tolist() == [True, False, False]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="one ColumnMap cannot serve transactions and offers: a transactions channel mapping "
+    "is applied to the offers table (whose optional column is also named 'channel')",
+)
+def test_one_column_map_serves_transactions_and_offers() -> None:
+    columns = lml.ColumnMap(
+        customer_id="Customer",
+        timestamp="Created At",
+        amount="Total",
+        channel="Source",
+        offer_id="Offer Code",
+        cost_per_redemption="Cost",
+    )
+    tx = pd.DataFrame(
+        {"Customer": ["a"], "Created At": ["2024-01-01"], "Total": [5.0], "Source": ["web"]}
+    )
+    assert len(lml.validate_transactions(tx, columns=columns)) == 1
+    offers = lml.validate_offers(
+        pd.DataFrame({"Offer Code": ["D5"], "Cost": [5.0]}), columns=columns
+    )
+    assert offers.index.tolist() == ["D5"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="for '3,50' (a decimal comma) the error suggests removing thousands separators, "
+    "which would turn 3,50 into 350",
+)
+def test_decimal_comma_amounts_get_a_decimal_comma_hint() -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["1", "2"],
+            "timestamp": ["2024-01-01", "2024-01-02"],
+            "amount": ["3,50", "12,00"],
+        }
+    )
+    with pytest.raises(SchemaError, match="decimal"):
+        lml.validate_transactions(raw)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="build_features tells the user to fix campaigns.sent_at with validate_transactions",
+)
+def test_campaign_dtype_error_points_to_validate_campaigns() -> None:
+    tx = lml.validate_transactions(_shop(10))
+    campaigns = pd.DataFrame(
+        {"customer_id": [tx["customer_id"].iloc[0]], "offer_id": ["D5"], "sent_at": ["2024-06-01"]}
+    )
+    with pytest.raises(SchemaError, match="validate_campaigns"):
+        lml.build_features(tx, as_of="2024-12-01", campaigns=campaigns)
