@@ -32,11 +32,6 @@ def _shop(n_customers: int = 240, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="train_and_register does not check campaign arms against the offers catalog: it "
-    "registers a champion whose every score_customers call fails with PolicyError",
-)
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
 @pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
 def test_train_and_register_refuses_campaign_offers_missing_from_the_catalog(
@@ -46,17 +41,26 @@ def test_train_and_register_refuses_campaign_offers_missing_from_the_catalog(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     tx = lml.validate_transactions(_shop())
     ids = tx["customer_id"].unique()
-    # the campaign export writes ' 10OFF' (leading blank) where the catalog says '10OFF'
+    # the campaign export writes '10off ' where the catalog says '10OFF': the blank is dropped by
+    # validation, the case is not guessed
     raw_campaigns = pd.DataFrame(
         {
             "customer_id": ids,
-            "offer_id": np.where(np.arange(len(ids)) % 2 == 0, "control", " 10OFF"),
+            "offer_id": np.where(np.arange(len(ids)) % 2 == 0, "control", "10off "),
             "sent_at": "2024-09-01",
         }
     )
     campaigns = lml.validate_campaigns(raw_campaigns)  # no offers= given: passes
+    assert set(campaigns["offer_id"]) == {"control", "10off"}
     offers = pd.DataFrame({"offer_id": ["10OFF"], "cost_per_redemption": [10.0]})
-    with pytest.raises((SchemaError, DataError, PolicyError), match="10OFF"):
+    with pytest.raises(
+        SchemaError, match=r"Close matches \(case or blanks differ\): '10off' -> '10OFF'"
+    ):
+        lml.validate_campaigns(raw_campaigns, offers=offers)
+    # refused before anything is logged or registered, instead of a champion that cannot score
+    with pytest.raises(
+        DataError, match=r"not in the offers catalog: \['10off'\].*'10off' -> '10OFF'"
+    ):
         lml.train_and_register(
             tx,
             as_of="2024-12-15",
@@ -66,13 +70,9 @@ def test_train_and_register_refuses_campaign_offers_missing_from_the_catalog(
             tracking_uri=f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}",
             churn_params={"n_estimators": 20, "early_stopping_rounds": 5},
         )
+    assert not (tmp_path / "mlflow.db").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate_campaigns(control=...) keeps the user's control label, so the feature "
-    "builders (which only know 'control') count holdout rows as offers received",
-)
 def test_custom_control_label_is_not_counted_as_an_offer() -> None:
     tx = lml.validate_transactions(_shop(40))
     ids = tx["customer_id"].unique()
@@ -85,9 +85,17 @@ def test_custom_control_label_is_not_counted_as_an_offer() -> None:
     )
     offers = pd.DataFrame({"offer_id": ["D5"], "cost_per_redemption": [5.0]})
     campaigns = lml.validate_campaigns(raw, offers=offers, control="Holdout")
+    assert set(campaigns["offer_id"]) == {"control", "D5"}  # the label every later step knows
     X = lml.build_features(tx, as_of="2024-12-01", campaigns=campaigns)
     held_out = pd.Index(ids[::2]).intersection(X.index)
     assert (X.loc[held_out, "offers_received"] == 0).all()
+    assert (X.loc[X.index.difference(held_out), "offers_received"] == 1).all()
+    # a table with both labels is ambiguous; a row without an offer id is refused
+    both = raw.assign(offer_id=np.where(np.arange(len(raw)) < 3, "control", raw["offer_id"]))
+    with pytest.raises(SchemaError, match="both the control label 'Holdout' and 'control'"):
+        lml.validate_campaigns(both, control="Holdout")
+    with pytest.raises(SchemaError, match="offer_id is missing on 1 rows"):
+        lml.validate_campaigns(raw.assign(offer_id=["  ", *raw["offer_id"].iloc[1:]]))
 
 
 @pytest.mark.xfail(

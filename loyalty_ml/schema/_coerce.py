@@ -487,6 +487,17 @@ def coerce_bool(series: pd.Series, *, table: str, column: str) -> pd.Series:
     return out
 
 
+def coerce_label(series: pd.Series) -> pd.Series:
+    """:func:`coerce_text` without surrounding blanks; a blank label is missing.
+
+    For ids that name things (offers, campaigns): ``" 10OFF"`` from one export and ``"10OFF"`` from
+    another are the same offer.
+    """
+    text = coerce_text(series).astype("string").str.strip()
+    text = text.mask(text == "")
+    return text.astype("str") if text.notna().all() else text
+
+
 def coerce_text(series: pd.Series) -> pd.Series:
     """Text column with pandas' string dtype; numbers become their text, missing stays missing."""
     if pd.api.types.is_float_dtype(series):

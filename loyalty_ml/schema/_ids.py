@@ -15,7 +15,26 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_text
 
-__all__ = ["align_customer_ids"]
+__all__ = ["align_customer_ids", "suggest_id_matches"]
+
+
+def suggest_id_matches(unknown: list[object], known: list[object]) -> str:
+    """`` Close matches: 'freeship' -> 'FREESHIP'.`` for unknown ids that equal a known one up to case
+    and blanks (empty text when none does)."""
+
+    def key(value: object) -> str:
+        return "".join(str(value).split()).casefold()
+
+    by_key: dict[str, str] = {}
+    for value in known:
+        by_key.setdefault(key(value), str(value))
+    pairs = [(str(v), by_key[key(v)]) for v in unknown if key(v) in by_key]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{a!r} -> {b!r}" for a, b in pairs[:5])
+    more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+    return f" Close matches (case or blanks differ): {shown}{more}."
+
 
 # whole numbers written without leading zeros or blanks: the text of exactly one int64
 _CANONICAL_INT = r"-?(?:0|[1-9][0-9]{0,17})"

@@ -11,10 +11,12 @@ from loyalty_ml.schema._coerce import (
     coerce_customer_id,
     coerce_float,
     coerce_int,
+    coerce_label,
     coerce_text,
     coerce_timestamp,
     require_columns,
 )
+from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.schema.column_map import ColumnMap
 from loyalty_ml.schema.report import CleaningReport
 from loyalty_ml.schema.transactions import REPORT_ATTR
@@ -139,7 +141,7 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
         frame = frame.reset_index()
     require_columns(frame, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
     out = frame.copy()
-    out[C.OFFER_ID] = coerce_text(out[C.OFFER_ID])
+    out[C.OFFER_ID] = coerce_label(out[C.OFFER_ID])
     if out[C.OFFER_ID].isna().any():
         raise SchemaError(f"{table}.{C.OFFER_ID} has missing ids.", table=table, column=C.OFFER_ID)
     if (out[C.OFFER_ID] == C.CONTROL).any():
@@ -188,6 +190,30 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
     return out.set_index(C.OFFER_ID)
 
 
+def _canonical_control(offer_ids: pd.Series, control: str, *, table: str) -> pd.Series:
+    """``offer_ids`` with the ``control`` label written as the canonical ``"control"``."""
+    if offer_ids.isna().any():
+        missing = offer_ids.isna().to_numpy()
+        raise SchemaError(
+            f"{table}.{C.OFFER_ID} is missing on {int(missing.sum())} rows (first rows "
+            f"{format_examples(offer_ids.index[missing].tolist())}). Every campaign row names the "
+            f"offer sent, or the control label ({control!r}) for the control group.",
+            table=table,
+            column=C.OFFER_ID,
+        )
+    label = str(control).strip()
+    if label == C.CONTROL:
+        return offer_ids
+    if (offer_ids == C.CONTROL).any() and (offer_ids == label).any():
+        raise SchemaError(
+            f"{table}.{C.OFFER_ID} has both the control label {label!r} and {C.CONTROL!r}: which "
+            "rows are the control group? Relabel one of them.",
+            table=table,
+            column=C.OFFER_ID,
+        )
+    return offer_ids.mask(offer_ids == label, C.CONTROL)
+
+
 def validate_campaigns(
     raw: pd.DataFrame,
     *,
@@ -199,8 +225,10 @@ def validate_campaigns(
 
     Required: ``customer_id``, ``offer_id`` (``control`` for the control arm), ``sent_at``. Optional:
     ``campaign_id`` (default: the send date, ``YYYY-MM-DD``), ``redeemed`` (bool, default False) and
-    ``redeemed_at``. Checks: offers known to the catalog when ``offers`` is given; a customer at most once
-    per campaign; ``redeemed_at >= sent_at``; control rows never redeemed.
+    ``redeemed_at``. Checks: every row has an offer id; offers known to the catalog when ``offers`` is
+    given; a customer at most once per campaign; ``redeemed_at >= sent_at``; control rows never
+    redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
+    ``"Holdout"``) are relabelled ``"control"``, the label every later step knows.
     """
     table = "campaigns"
     if not isinstance(raw, pd.DataFrame):
@@ -217,20 +245,21 @@ def validate_campaigns(
         )
     if out[C.CUSTOMER_ID].dtype == "Int64":
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
-    out[C.OFFER_ID] = coerce_text(out[C.OFFER_ID])
+    out[C.OFFER_ID] = _canonical_control(coerce_label(out[C.OFFER_ID]), control, table=table)
     out[C.SENT_AT] = coerce_timestamp(out[C.SENT_AT], table=table, column=C.SENT_AT)
     if C.CAMPAIGN_ID not in out.columns:
         out[C.CAMPAIGN_ID] = out[C.SENT_AT].dt.strftime("%Y-%m-%d")
     else:
         out[C.CAMPAIGN_ID] = coerce_text(out[C.CAMPAIGN_ID])
     if offers is not None:
-        known = set(validate_offers(offers).index) | {control}
-        unknown = ~out[C.OFFER_ID].isin(known)
+        catalog_ids = validate_offers(offers).index.tolist()
+        unknown = ~out[C.OFFER_ID].isin({*catalog_ids, C.CONTROL})
         if unknown.any():
             bad = out.loc[unknown, C.OFFER_ID].unique().tolist()
             raise SchemaError(
                 f"{table}.{C.OFFER_ID} has ids that are not in the offers catalog nor the control "
-                f"label {control!r}: {format_examples(bad, total=len(bad))}.",
+                f"label {control!r}: {format_examples(bad, total=len(bad))}."
+                f"{suggest_id_matches(bad, catalog_ids)}",
                 table=table,
                 column=C.OFFER_ID,
             )
@@ -264,7 +293,7 @@ def validate_campaigns(
             )
     elif C.REDEEMED not in out.columns:
         out[C.REDEEMED] = False
-    control_redeemed = (out[C.OFFER_ID] == control) & out[C.REDEEMED]
+    control_redeemed = (out[C.OFFER_ID] == C.CONTROL) & out[C.REDEEMED]
     if control_redeemed.any():
         raise SchemaError(
             f"{table}: {int(control_redeemed.sum())} control row(s) are marked redeemed; the control "

@@ -103,6 +103,7 @@ def train_offer_model(
     if len(closed) == 0:
         return None
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
+    _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
     X, y, t, key = _experiment_rows(
         tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
     )
@@ -116,6 +117,23 @@ def train_offer_model(
             f"rows: {exc} Pass uplift_params (e.g. {{'min_arm_rows': 20}}) to train_and_register, "
             "or leave out campaigns/offers to train without offers."
         ) from exc
+
+
+def _check_catalog(offer_ids: pd.Series, catalog_ids: list[str]) -> None:
+    """DataError when a campaign arm has no catalog row: the model would estimate its effect, and
+    every scoring call would then fail to price it."""
+    from loyalty_ml.schema._ids import suggest_id_matches
+
+    arms = {str(v) for v in offer_ids.dropna().unique()} - {C.CONTROL}
+    unknown = sorted(arms - set(catalog_ids))
+    if unknown:
+        raise DataError(
+            f"train_and_register: the campaigns sent offers that are not in the offers catalog: "
+            f"{format_examples(unknown, total=len(unknown))} (catalog: "
+            f"{format_examples(sorted(catalog_ids), total=len(catalog_ids))}).{suggest_id_matches(unknown, catalog_ids)} "
+            "Each offer arm needs its costs in the catalog to be planned: fix the ids, add the "
+            "offers, or check the campaigns with validate_campaigns(campaigns, offers=offers)."
+        )
 
 
 def _check_arms(offer_ids: pd.Series, *, window_days: int) -> None:
