@@ -7,6 +7,7 @@ the tables, the dtypes, examples and the fix, instead of silently matching nobod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import overload
 
 import pandas as pd
@@ -18,7 +19,7 @@ from loyalty_ml.schema._coerce import coerce_text
 __all__ = ["align_customer_ids", "suggest_id_matches"]
 
 
-def suggest_id_matches(unknown: list[object], known: list[object]) -> str:
+def suggest_id_matches(unknown: Sequence[object], known: Sequence[object]) -> str:
     """`` Close matches: 'freeship' -> 'FREESHIP'.`` for unknown ids that equal a known one up to case
     and blanks (empty text when none does)."""
 
