@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +268,11 @@ def test_train_from_files_registers_a_new_version(
     metrics = client.get_run(version.run_id).data.metrics
     assert 4 <= metrics["uplift_num_leaves"] <= 15
     assert 1 <= metrics["uplift_min_child_samples"] <= 1000
+    # what validation removed is part of the run (counts per rule, no rows)
+    assert metrics["cleaning_rows_in"] >= metrics["cleaning_rows_out"] > 0
+    local = client.download_artifacts(version.run_id, "cleaning_report.json", str(demo.folder))
+    report = json.loads(Path(local).read_text(encoding="utf-8"))
+    assert report["table"] == "transactions" and report["rows_out"] == metrics["cleaning_rows_out"]
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)

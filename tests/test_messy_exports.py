@@ -98,10 +98,6 @@ def test_custom_control_label_is_not_counted_as_an_offer() -> None:
         lml.validate_campaigns(raw.assign(offer_id=["  ", *raw["offer_id"].iloc[1:]]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the CLI reads CSV files with pandas' type inference: card ids '000123' become 123",
-)
 def test_cli_keeps_leading_zeros_of_customer_ids(tmp_path: Path) -> None:
     from loyalty_ml.cli.io import read_inputs
 
@@ -117,10 +113,6 @@ def test_cli_keeps_leading_zeros_of_customer_ids(tmp_path: Path) -> None:
     assert sorted(tables["transactions"]["customer_id"].unique()) == ["000123", "004560"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the CLI never shows the cleaning report: guest, refund and free lines vanish silently",
-)
 def test_cli_shows_the_rows_cleaning_removed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_table_options", "read_inputs", "read_table", "required", "write_table_atomically"]
 
+_ID_COLUMNS = ("customer_id", "order_id", "product_id", "store_id", "offer_id", "campaign_id")
 _TABLE_HELP = {
     "customers": "customers file (optional)",
     "campaigns": "campaign history file (optional)",
@@ -47,7 +48,20 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
     for name, validate in optional.items():
         path = getattr(args, name, None)
         tables[name] = validate(read_table(path, table=name)) if path is not None else None
+    for frame in tables.values():
+        _show_cleaning(frame)
     return tables
+
+
+def _show_cleaning(frame: pd.DataFrame | None) -> None:
+    """Print a validated table's cleaning report to stderr when validation removed or noted anything."""
+    import sys
+
+    from loyalty_ml.schema import cleaning_report
+
+    report = None if frame is None else cleaning_report(frame)
+    if report is not None and (report.rows_removed or report.notes):
+        print(str(report), file=sys.stderr)
 
 
 def required(frame: pd.DataFrame | None) -> pd.DataFrame:
@@ -95,7 +109,10 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
     if suffix.endswith(".parquet") or suffix.endswith(".pq"):
         reader: Callable[[Path], pd.DataFrame] = pd.read_parquet
     elif suffix.endswith((".csv", ".csv.gz")):
-        reader = pd.read_csv
+        # ids are text in a CSV: card numbers such as 000123 keep their leading zeros (pandas would
+        # read 000123 and 123 as the same integer); the validators match text and integer ids
+        def reader(file: Path) -> pd.DataFrame:
+            return pd.read_csv(file, dtype=dict.fromkeys(_ID_COLUMNS, "string"))
     else:
         raise SchemaError(
             f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",

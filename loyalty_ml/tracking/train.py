@@ -456,6 +456,7 @@ def train_and_register(
                 json.dumps(policy.training_summary, indent=2, default=str),
                 "training_summary.json",
             )
+            _log_cleaning(transactions)
     return TrainingResult(
         run_id=run.info.run_id,
         model_name=model_name,
@@ -559,3 +560,17 @@ def _value_per_conversion(tx: pd.DataFrame) -> float:
     keys = [C.CUSTOMER_ID, C.ORDER_ID] if C.ORDER_ID in tx.columns else [C.CUSTOMER_ID, C.TIMESTAMP]
     per_order = tx.groupby(keys, sort=False, observed=True)[column].sum()
     return float(max(per_order.mean(), 0.0)) if len(per_order) else 0.0
+
+
+def _log_cleaning(transactions: pd.DataFrame) -> None:
+    """Log what ``validate_transactions`` removed (counts per rule, no rows): ``cleaning_report.json``
+    and ``cleaning_*`` metrics, so that a run shows the data it did not see."""
+    import mlflow
+
+    from loyalty_ml.schema import cleaning_report
+
+    report = cleaning_report(transactions)
+    if report is None:
+        return
+    mlflow.log_dict(report.to_json(), "cleaning_report.json")
+    mlflow.log_metrics({f"cleaning_{k}": float(v) for k, v in report.as_dict().items()})
