@@ -60,7 +60,9 @@ def _show_cleaning(frame: pd.DataFrame | None) -> None:
     from loyalty_ml.schema import cleaning_report
 
     report = None if frame is None else cleaning_report(frame)
-    if report is not None and (report.rows_removed or report.notes):
+    if report is None:
+        return
+    if report.rows_removed or report.notes or any(step.flagged for step in report.steps):
         print(str(report), file=sys.stderr)
 
 

@@ -98,6 +98,15 @@ class Snapshot:
         return column in self.r_codes or column in self.r_numeric
 
 
+def _validator(table: str) -> str:
+    """The validator of ``table`` ("transactions", "customers", "campaigns"...)."""
+    return (
+        f"validate_{table}"
+        if table in ("customers", "campaigns", "offers")
+        else ("validate_transactions")
+    )
+
+
 def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFrame:
     """Return ``frame`` as a DataFrame or raise SchemaError naming missing columns and what is there."""
     if not isinstance(frame, pd.DataFrame):
@@ -108,7 +117,7 @@ def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFr
     if missing:
         raise SchemaError(
             f"{table} is missing required column(s) {missing}; it has {list(map(str, frame.columns))}. "
-            "Rename the columns or run loyalty_ml.validate_transactions(raw, columns=ColumnMap(...)) "
+            f"Rename the columns or run loyalty_ml.{_validator(table)}(raw, columns=ColumnMap(...)) "
             "first.",
             table=table,
             column=missing[0],
@@ -121,7 +130,7 @@ def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
         raise SchemaError(
             f"{table}.{column} must be tz-naive datetime64; got dtype {series.dtype}. Convert it with "
             "pd.to_datetime (and .dt.tz_convert('UTC').dt.tz_localize(None) for zoned values) or use "
-            "loyalty_ml.validate_transactions.",
+            f"loyalty_ml.{_validator(table)}.",
             table=table,
             column=column,
         )

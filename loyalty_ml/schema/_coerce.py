@@ -417,6 +417,23 @@ def _refuse_mixed_offsets(series: pd.Series, *, table: str, column: str) -> None
         )
 
 
+#: "3,50", "€ 12,00", "1.234,56": a decimal comma (the last separator, followed by 1-2 digits)
+_DECIMAL_COMMA = re.compile(r"^\D*-?\d{1,3}(?:[.\s]\d{3})*,\d{1,2}\D*$|^\D*-?\d+,\d{1,2}\D*$")
+
+
+def _number_hint(bad: pd.Series) -> str:
+    """How to clean the text ``bad`` holds: decimal commas need another fix than symbols do."""
+    text = bad.astype("string").str.strip()
+    if text.str.match(_DECIMAL_COMMA).fillna(False).any():
+        return (
+            "They look like decimal commas (3,50 for 3.50): read the file with "
+            "pd.read_csv(..., decimal=',', thousands='.'), or convert with "
+            "col.str.replace('.', '').str.replace(',', '.'); removing the comma would turn 3,50 "
+            "into 350."
+        )
+    return "Clean them (e.g. remove currency symbols or thousands separators) first."
+
+
 def coerce_float(
     series: pd.Series, *, table: str, column: str, allow_na: bool = False
 ) -> pd.Series:
@@ -430,7 +447,7 @@ def coerce_float(
     if bad.any():
         raise SchemaError(
             f"{table}.{column} has values that are not numbers {_bad_rows(series, bad)}. "
-            "Clean them (e.g. remove currency symbols or thousands separators) first.",
+            f"{_number_hint(series[bad])}",
             table=table,
             column=column,
         )
@@ -469,14 +486,15 @@ _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 
 
 def coerce_bool(series: pd.Series, *, table: str, column: str) -> pd.Series:
-    """Booleans from bool, 0/1 or yes/no/true/false text; missing stays missing (boolean dtype)."""
+    """Booleans from bool, 0/1 or yes/no/true/false text; missing (or blank) stays missing."""
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean")
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
     out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
-    bad = out.isna().to_numpy() & ~series.isna().to_numpy()
+    blank = text.fillna("").eq("").to_numpy(dtype=bool)  # an empty CSV cell, a space: no value
+    bad = out.isna().to_numpy() & ~blank
     if bad.any():
         raise SchemaError(
             f"{table}.{column} must be boolean (True/False, 1/0, yes/no); got "

@@ -167,7 +167,7 @@ def validate_transactions(
 
     # Independent flags on the input, then sequential removal.
     rules: list[tuple[str, str, np.ndarray, str]] = []
-    dup = raw.duplicated(keep="first").to_numpy()
+    dup = _duplicate_rows(raw)
     rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
     if drop_duplicates:
         _warn_if_lines_look_alike(dup, out)
@@ -215,6 +215,18 @@ def validate_transactions(
     check_canonical(out, TRANSACTIONS_SCHEMA)
     out.attrs = {REPORT_ATTR: report.to_json()}
     return (out, report) if return_report else out
+
+
+def _duplicate_rows(raw: pd.DataFrame) -> np.ndarray:
+    """Rows that repeat an earlier row exactly, over every column of the input.
+
+    Cells that cannot be hashed (lists or dicts from a JSON export) are compared by their text.
+    """
+    try:
+        return raw.duplicated(keep="first").to_numpy()
+    except TypeError:
+        text = {c: raw[c].map(repr) for c in raw.columns if raw[c].dtype == object}
+        return raw.assign(**text).duplicated(keep="first").to_numpy()
 
 
 def cleaning_report(frame: pd.DataFrame) -> CleaningReport | None:
