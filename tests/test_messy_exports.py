@@ -7,6 +7,7 @@ history: each test is one defect those runs hit (all failed before their fix).
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +184,21 @@ def test_campaign_dtype_error_points_to_validate_campaigns() -> None:
     )
     with pytest.raises(SchemaError, match="validate_campaigns"):
         lml.build_features(tx, as_of="2024-12-01", campaigns=campaigns)
+
+
+def test_ambiguous_day_month_dates_warn() -> None:
+    def read(dates: list[str]) -> pd.Series:
+        raw = pd.DataFrame({"customer_id": ["1"] * len(dates), "timestamp": dates, "amount": 1.0})
+        return lml.validate_transactions(raw)["timestamp"]
+
+    # nothing past the 12th: read month-first, and said so
+    with pytest.warns(lml.DataQualityWarning, match="ambiguous .* read month-first"):
+        dates = read(["01/03/2024", "02/03/2024", "05/04/2024"])
+    assert dates.dt.month.tolist() == [1, 2, 5]
+    # one day past the 12th settles it (either way); ISO dates and same day/month are not ambiguous
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read(["01/03/2024", "13/03/2024"]).dt.month.tolist() == [3, 3]
+        assert read(["03/01/2024", "03/25/2024"]).dt.month.tolist() == [3, 3]
+        read(["2024-01-03", "2024-02-03"])
+        read(["01/01/2024", "02/02/2024"])

@@ -357,6 +357,8 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
                     parsed = pd.to_datetime(series, errors="coerce", format="mixed")
                 except (ValueError, TypeError):
                     parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    if day_first is None:
+        _warn_if_day_month_ambiguous(series, parsed, table=table, column=column)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return parsed.dt.tz_convert(target).dt.tz_localize(None)
     if parsed.dtype == object:  # mixed offsets parsed to python objects by older pandas
@@ -367,6 +369,29 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
 
 #: Numeric dates with the year last (``01/12/2010``, ``1.12.10``): day and month can swap.
 _DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?!\d)")
+
+
+def _warn_if_day_month_ambiguous(
+    series: pd.Series, parsed: pd.Series, *, table: str, column: str
+) -> None:
+    """DataQualityWarning when numeric year-last dates never show which field is the day.
+
+    ``01/03/2024`` next to ``05/04/2024`` and nothing past the 12th: read month-first (pandas'
+    reading), which is wrong for a day-first export. Any value past the 12th settles it.
+    """
+    first = series.dropna()
+    if len(first) == 0 or not _DAY_MONTH.match(str(first.iloc[0])):
+        return
+    days = parsed.dt.day
+    if days.max() > 12 or not (days != parsed.dt.month).any():
+        return
+    warnings.warn(
+        f"{table}.{column}: dates such as {str(first.iloc[0])!r} are ambiguous (no day is past the "
+        "12th) and were read month-first. If the export writes the day first, parse the column "
+        "yourself first: pd.to_datetime(col, format='%d/%m/%Y').",
+        DataQualityWarning,
+        stacklevel=6,
+    )
 
 
 def _day_first_rows(series: pd.Series, *, table: str, column: str) -> np.ndarray | None:
