@@ -202,3 +202,12 @@ def test_ambiguous_day_month_dates_warn() -> None:
         assert read(["03/01/2024", "03/25/2024"]).dt.month.tolist() == [3, 3]
         read(["2024-01-03", "2024-02-03"])
         read(["01/01/2024", "02/02/2024"])
+
+
+def test_excel_serial_dates_get_the_excel_fix() -> None:
+    raw = pd.DataFrame({"customer_id": ["1", "2"], "timestamp": [45292.5, 45300.0], "amount": 1.0})
+    with pytest.raises(SchemaError, match=r"Excel serial dates .* unit='D', origin='1899-12-30'"):
+        lml.validate_transactions(raw)
+    epoch = raw.assign(timestamp=[1_704_067_200, 1_704_153_600])
+    with pytest.raises(SchemaError, match="epoch seconds"):
+        lml.validate_transactions(epoch)

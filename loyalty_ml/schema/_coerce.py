@@ -252,12 +252,21 @@ def coerce_timestamp(
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.dropna()
         looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
-        hint = (
-            "These look like dates written as numbers (e.g. 19970101): convert with "
-            "pd.to_datetime(col.astype(str), format='%Y%m%d') first."
-            if looks_like_yyyymmdd
-            else "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first."
-        )
+        # Excel's serial day numbers: 25569 is 1970-01-01, 73051 is 2099-12-31
+        looks_like_excel = len(values) > 0 and bool(values.between(25_569, 73_051).all())
+        if looks_like_yyyymmdd:
+            hint = (
+                "These look like dates written as numbers (e.g. 19970101): convert with "
+                "pd.to_datetime(col.astype(str), format='%Y%m%d') first."
+            )
+        elif looks_like_excel:
+            hint = (
+                "These look like Excel serial dates (days since 1899-12-30, e.g. 45292.5 for "
+                "2024-01-01 12:00): convert with pd.to_datetime(col, unit='D', origin='1899-12-30') "
+                "first."
+            )
+        else:
+            hint = "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first."
         raise SchemaError(
             f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date "
             f"strings. {hint}",
