@@ -110,6 +110,9 @@ def test_report_takes_the_same_file_options_as_train_and_score(
     out = tmp_path / "report"
     assert main(["report", "--transactions", str(path), "--output", str(out)]) == 0
     assert (out / "report.html").exists()
+    # without a period: the KPIs of the report's own period, the last 90 days of the data
+    printed = capsys.readouterr().out
+    assert "KPIs for the last 90 days of the data" in printed and "active_customers" in printed
     assert main(["report", "--out", str(out)]) == 1
     assert "Give the transactions file once" in capsys.readouterr().err
     assert main(["report", str(path), "--transactions", str(path)]) == 1

@@ -72,6 +72,7 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run_report(args: argparse.Namespace) -> int:
     from loyalty_ml.kpis import summary
     from loyalty_ml.reporting import write_report
+    from loyalty_ml.reporting.report import report_period
 
     if (args.transactions is None) == (args.transactions_option is None):
         raise ConfigError(
@@ -94,8 +95,17 @@ def run_report(args: argparse.Namespace) -> int:
             previous_start=args.previous_start,
         )
         print(f"KPIs for [{args.period_start}, {args.period_end})")
-        for name, value in kpis.items():
-            print(f"  {name:<28} {value:>14,.4g}")
+    else:  # the report's own period: the last 90 days, against the 90 days before when covered
+        start, end, previous = report_period(tx, None, None)
+        kpis = summary(
+            tx,
+            period_start=start,
+            period_end=end,
+            previous_start=previous if args.previous_start is None else args.previous_start,
+        )
+        print(f"KPIs for the last 90 days of the data, [{start.date()}, {end.date()})")
+    for name, value in kpis.items():
+        print(f"  {name:<28} {value:>14,.4g}")
     model_parts: dict[str, Any] = {}
     if args.model_uri is not None:
         model_parts = _model_quality_inputs(args, tables)

@@ -145,7 +145,7 @@ def write_report(
             "campaigns=..., or drop uplift."
         )
 
-    start, end, previous = _period(tx, period_start, period_end)
+    start, end, previous = report_period(tx, period_start, period_end)
     # Every input is checked before any section is computed: a mistake costs no waiting.
     if campaigns is not None:
         require_columns(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table="campaigns")
@@ -209,10 +209,13 @@ def write_report(
     return path
 
 
-def _period(
+def report_period(
     tx: pd.DataFrame, period_start: object, period_end: object
 ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp | None]:
-    """The KPI period and the start of the previous period of the same length (when data covers it)."""
+    """The KPI period and the start of the previous period of the same length (when data covers it).
+
+    Without bounds: the last 90 days of the data, ending the day after the last transaction.
+    """
     ts = tx[C.TIMESTAMP]
     if period_end is None:
         end = pd.Timestamp(ts.max()).normalize() + pd.Timedelta(days=1)
