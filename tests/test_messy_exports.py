@@ -211,3 +211,22 @@ def test_excel_serial_dates_get_the_excel_fix() -> None:
     epoch = raw.assign(timestamp=[1_704_067_200, 1_704_153_600])
     with pytest.raises(SchemaError, match="epoch seconds"):
         lml.validate_transactions(epoch)
+
+
+def test_censored_labels_on_data_shorter_than_the_horizon_suggest_what_can_work() -> None:
+    from loyalty_ml.exceptions import LeakageError
+
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["1", "2"],
+            "timestamp": ["2024-05-03 08:00", "2024-05-20 17:57"],
+            "amount": [1.0, 2.0],
+        }
+    )
+    tx = lml.validate_transactions(raw)
+    # no as_of can work with a 30-day horizon on 17 days of data: say so, not "an earlier as_of"
+    with pytest.raises(LeakageError, match=r"spans only 17 days .* use horizon_days < 17") as info:
+        lml.churn_labels(tx, as_of="2024-05-10", horizon_days=30)
+    assert "earlier as_of" not in str(info.value)
+    with pytest.raises(LeakageError, match=r"Use an earlier as_of \(at most 2024-05-06 17:57:00\)"):
+        lml.churn_labels(tx, as_of="2024-05-10", horizon_days=14)

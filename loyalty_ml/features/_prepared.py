@@ -60,6 +60,11 @@ class Prepared:
     at_order_start: np.ndarray | None = None  # per row: at its order's first instant (None: all)
 
     @property
+    def first_ts(self) -> pd.Timestamp | None:
+        """The first timestamp in the data, or None when there are no rows."""
+        return pd.Timestamp(int(self.ts.min()), unit="ns") if len(self.ts) else None
+
+    @property
     def last_ts(self) -> pd.Timestamp | None:
         """The last timestamp in the data, or None when there are no rows."""
         return pd.Timestamp(int(self.ts.max()), unit="ns") if len(self.ts) else None

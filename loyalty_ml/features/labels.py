@@ -43,18 +43,48 @@ def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp 
 
 
 def check_not_censored(
-    as_of: pd.Timestamp, horizon_days: int, end: pd.Timestamp | None, *, name: str = "as_of"
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    end: pd.Timestamp | None,
+    *,
+    name: str = "as_of",
+    start: pd.Timestamp | None = None,
 ) -> None:
-    """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data."""
+    """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data.
+
+    ``start`` (the first transaction) lets the message say when no as_of can work: a horizon longer
+    than the data itself.
+    """
     stop = as_of + pd.Timedelta(days=horizon_days)
     if end is None or stop > end:
         latest = "there are no transactions" if end is None else f"the data ends at {end}"
+        latest_as_of = None if end is None else end - pd.Timedelta(days=horizon_days)
+        if (
+            end is not None
+            and latest_as_of is not None
+            and start is not None
+            and latest_as_of <= start
+        ):
+            days = (end - start).days
+            shorter = (
+                f"use horizon_days < {days} with an as_of inside the data, or load more history"
+                if days > 1
+                else "load more history"
+            )
+            fix = (
+                f"The data spans only {end - start} ({start} to {end}), less than the horizon: "
+                f"{shorter}"
+            )
+        else:
+            fix = (
+                f"Use an earlier as_of (at most {'...' if latest_as_of is None else latest_as_of}) "
+                "or a shorter horizon"
+            )
         raise LeakageError(
             f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
             f"up to {stop}, but {latest}: customers who would buy after that would be labelled "
-            "churned (a censored label). Use an earlier as_of (at most "
-            f"{'...' if end is None else (end - pd.Timedelta(days=horizon_days))}) or a shorter "
-            "horizon, or pass observation_end= if the data is complete beyond its last purchase."
+            f"churned (a censored label). {fix}, or pass observation_end= if the data is complete "
+            "beyond its last purchase."
         )
 
 
@@ -117,5 +147,7 @@ def churn_labels(
     horizon = check_horizon(horizon_days)
     cutoff = to_timestamp(as_of)
     prepared = prepare_transactions(transactions)
-    check_not_censored(cutoff, horizon, observed_until(prepared, observation_end))
+    check_not_censored(
+        cutoff, horizon, observed_until(prepared, observation_end), start=prepared.first_ts
+    )
     return labels_at(prepared, cutoff, horizon)

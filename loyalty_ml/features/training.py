@@ -112,7 +112,9 @@ def training_table(
         channels_as_of=dates[-1],
     )
     end = observed_until(inputs.transactions, observation_end)
-    check_not_censored(dates[-1], horizon, end, name="the last cut-off")
+    check_not_censored(
+        dates[-1], horizon, end, name="the last cut-off", start=inputs.transactions.first_ts
+    )
     show = sys.stderr.isatty() if progress is None else bool(progress)
     frames: list[pd.DataFrame] = []
     labels: list[pd.Series] = []
