@@ -1,8 +1,7 @@
 """Regression tests from an audit of the nightly scoring job and the systems that call the model.
 
-Each test states the expected behaviour and fails on the code audited (``xfail(strict=True)``), so the
-suite stays green until the defect is fixed. One small model is trained twice into a temporary
-embedded MLflow store for the whole module (a few seconds).
+Each test is one defect that audit found (all failed before their fix). One small model is trained
+twice into a temporary embedded MLflow store for the whole module (a few seconds).
 """
 
 from __future__ import annotations
@@ -83,11 +82,6 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
 
 
 # -- loyalty-ml score: the output file ------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="write_table_atomically writes through tempfile.mkstemp, whose file is mode 0600: the "
-    "scores file is unreadable by the group/other users that load it, whatever the umask",
-)
 def test_score_output_file_honours_the_umask(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     try:
@@ -103,11 +97,6 @@ def test_score_output_file_honours_the_umask(tmp_path: Path) -> None:
 
 
 # -- score_customers: which table to fix ----------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="_check_inputs_cover_the_model attributes every non-campaign feature to the customers "
-    "table: a transactions column missing (channel) is reported as a customers-table problem",
-)
 def test_missing_transactions_column_is_blamed_on_the_transactions(trained: Trained) -> None:
     from loyalty_ml.tracking.scoring import score_customers
 
@@ -128,12 +117,6 @@ def test_missing_transactions_column_is_blamed_on_the_transactions(trained: Trai
 
 
 # -- the registered pyfunc ------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="model_signature marks every feature required: MLflow refuses a missing column itself "
-    "(MlflowException) and prints the whole input, customer ids included, instead of the model "
-    "card's SchemaError listing the missing columns",
-)
 def test_pyfunc_missing_feature_is_our_schema_error_without_the_ids(trained: Trained) -> None:
     frame = trained.features.iloc[:3].reset_index()
     frame[C.CUSTOMER_ID] = ["SECRETID_1", "SECRETID_2", "SECRETID_3"]
@@ -148,11 +131,6 @@ def test_pyfunc_missing_feature_is_our_schema_error_without_the_ids(trained: Tra
         pytest.fail("a missing feature column was not refused")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a missing recency_days/n_orders/spend value fails the whole call deep in rfm_segments "
-    "with an error that names no row, while prepare() accepts missing numbers",
-)
 def test_pyfunc_missing_rfm_value_is_scored_or_refused_by_row(trained: Trained) -> None:
     frame = trained.features.iloc[:5].reset_index()
     frame.loc[2, "recency_days"] = np.nan
@@ -165,11 +143,6 @@ def test_pyfunc_missing_rfm_value_is_scored_or_refused_by_row(trained: Trained) 
 
 
 # -- the registry ---------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="set_alias tags the new champion promotion=champion but never updates the version that "
-    "lost the alias: two versions claim to be champion",
-)
 def test_only_the_current_champion_is_tagged_champion(trained: Trained) -> None:
     assert trained.second.alias == "champion"
     client = mlflow.MlflowClient(tracking_uri=trained.tracking_uri)
@@ -182,11 +155,6 @@ def test_only_the_current_champion_is_tagged_champion(trained: Trained) -> None:
 
 
 # -- the cleaning report printed by loyalty-ml score/train ----------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="the consent fill step records removed=0, so the printed line reads 'fill 0' although "
-    "every missing flag was filled",
-)
 def test_cleaning_report_counts_filled_consent_flags() -> None:
     customers = pd.DataFrame(
         {

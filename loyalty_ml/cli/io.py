@@ -90,6 +90,9 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    # mkstemp makes the file 0600; the output is read by other services (a CRM loader): give it
+    # the mode of the file it replaces, else what the umask gives a new file
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
     try:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False)
@@ -99,6 +102,13 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, then restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_table(path: Path, *, table: str) -> pd.DataFrame:

@@ -23,9 +23,33 @@ from loyalty_ml.features.price import price_features
 from loyalty_ml.features.rfm import rfm_features
 from loyalty_ml.features.rhythm import rhythm_features
 from loyalty_ml.features.trends import trend_features
+from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
 
 __all__ = ["build_features"]
+
+
+# The optional transactions column each basket, channel and price feature is built from (the
+# families of build_features' docstring): what to ask for when a model needs a feature the data lacks.
+_SOURCE_COLUMNS = {
+    "n_categories": C.CATEGORY,
+    "category_entropy": C.CATEGORY,
+    "high_margin_share": C.MARGIN,
+    "margin_rate": C.MARGIN,
+    "n_products": C.PRODUCT_ID,
+    "items_per_order": C.QUANTITY,
+    "n_channels": C.CHANNEL,
+    "n_stores": C.STORE_ID,
+    "discount_share": C.DISCOUNT,
+    "discount_depth": C.DISCOUNT,
+}
+
+
+def transactions_source(feature: str) -> str | None:
+    """The optional transactions column ``feature`` is built from (None: the required columns)."""
+    if feature.startswith("channel_share_"):
+        return C.CHANNEL
+    return _SOURCE_COLUMNS.get(feature)
 
 
 def check_config(config: object) -> FeatureConfig:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.schema._coerce import _bad_rows
 
 __all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
 
@@ -104,9 +105,11 @@ def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
         )
     values = features[column].to_numpy(dtype="float64", na_value=np.nan)
     if not np.isfinite(values).all():
+        bad = ~np.isfinite(values)
         raise SchemaError(
-            f"features.{column} has {int((~np.isfinite(values)).sum())} missing or infinite "
-            "values; RFM classes need a value for every customer.",
+            f"features.{column} has {int(bad.sum())} missing or infinite values "
+            f"{_bad_rows(features[column], bad)}; RFM classes need a value for every customer "
+            "(build_features gives one to everyone with a purchase). Fix or drop those rows.",
             table="features",
             column=column,
         )

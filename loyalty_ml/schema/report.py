@@ -110,8 +110,10 @@ class CleaningReport:
             f"Cleaning report for {self.table}: {self.rows_in:,} rows in, {self.rows_out:,} out"
         ]
         for s in self.steps:
+            # a drop counts the rows it removed; a fill or keep acts on every row it flagged
+            acted = s.removed if s.action == "drop" else s.flagged
             lines.append(
-                f"  {s.rule:<22} flagged {s.flagged:>10,}  {s.action:<6} {s.removed:>10,}"
+                f"  {s.rule:<22} flagged {s.flagged:>10,}  {s.action:<6} {acted:>10,}"
                 f"  {s.description}"
             )
         lines.extend(f"  note: {n}" for n in self.notes)

@@ -136,10 +136,24 @@ def champion_metric(
 
 
 def set_alias(client: Any, name: str, version: str, decision: PromotionDecision) -> None:
-    """Point ``decision.alias`` at ``version`` and record the reason on the version."""
+    """Point ``decision.alias`` at ``version`` and record the reason on the version.
+
+    The version that held the alias is re-tagged ``promotion = "superseded by version N"``, so that
+    only the alias holder is tagged with the alias (a registry search on the tag finds one version).
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        previous = str(client.get_model_version_by_alias(name, decision.alias).version)
+    except MlflowException:  # nobody holds the alias yet
+        previous = None
     client.set_registered_model_alias(name, decision.alias, version)
     client.set_model_version_tag(name, version, "promotion", decision.alias)
     client.set_model_version_tag(name, version, "promotion_reason", decision.reason)
+    if previous is not None and previous != version:
+        client.set_model_version_tag(
+            name, previous, "promotion", f"superseded by version {version} (@{decision.alias})"
+        )
 
 
 def _latest_promotion(client: Any, name: str) -> str:

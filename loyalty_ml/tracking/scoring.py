@@ -238,10 +238,23 @@ def _check_inputs_cover_the_model(
         return
     from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
 
+    config = policy.feature_config
+    from_customers = {
+        "signup_tenure_days",
+        C.TIER,
+        C.POINTS_BALANCE,
+        *C.PROTECTED_ATTRIBUTES,
+        *config.extra_attributes,
+    }
     # each missing feature comes from one table: passed or not, that table is the one to fix
     sources = (
         ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
-        ("customers", customers, [m for m in missing if m not in CAMPAIGN_FEATURES]),
+        ("customers", customers, [m for m in missing if m in from_customers]),
+        (
+            "transactions",
+            features,  # always given: what it lacks is a column (channel, product_id...)
+            [m for m in missing if m not in CAMPAIGN_FEATURES and m not in from_customers],
+        ),
     )
     tables = [
         f"{name}= (as at training)" for name, table, names in sources if names and table is None
@@ -249,6 +262,7 @@ def _check_inputs_cover_the_model(
     given = [
         f"the {name} table given lacks what {', '.join(names)} "
         f"{'is' if len(names) == 1 else 'are'} built from"
+        + (_transaction_columns(names) if name == "transactions" else "")
         for name, table, names in sources
         if names and table is not None
     ]
@@ -260,10 +274,18 @@ def _check_inputs_cover_the_model(
     raise SchemaError(
         f"score_customers: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
         f"do not give: {format_examples(missing, total=len(missing), limit=10)}. {fix}; on the "
-        "command line, loyalty-ml score --customers/--campaigns.",
+        "command line, loyalty-ml score --transactions/--customers/--campaigns.",
         table="features",
         column=missing[0],
     )
+
+
+def _transaction_columns(features: list[str]) -> str:
+    """`` (columns channel, margin)``: the transactions columns ``features`` are built from."""
+    from loyalty_ml.features.build import transactions_source
+
+    columns = sorted({c for c in map(transactions_source, features) if c is not None})
+    return f" (column{'s' if len(columns) > 1 else ''} {', '.join(columns)})" if columns else ""
 
 
 def _sentence(text: str) -> str:
