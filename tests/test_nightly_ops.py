@@ -167,3 +167,18 @@ def test_cleaning_report_counts_filled_consent_flags() -> None:
     assert report is not None
     lines = {line.split()[0]: line for line in str(report).splitlines()[1:]}
     assert " fill 0 " not in " ".join(lines["missing_consent_marketing"].split()), lines
+
+
+# -- consent --------------------------------------------------------------------------------------
+def test_no_marketing_consent_means_no_contact_channel(trained: Trained) -> None:
+    policy, X = trained.first.policy, trained.features
+    everyone = pd.Series(True, index=X.index)
+    allowed = policy.decide(X, consent_marketing=everyone, reasons="none")
+    acted = allowed["action"] != "none"
+    assert acted.any() and (allowed.loc[acted, "channel"] != "none").any()
+    nobody = policy.decide(X, consent_marketing=~everyone, reasons="none")
+    # the diagnosis stays (who is at risk, and what that would call for), the contact does not
+    assert (nobody["action"] == allowed["action"]).all()
+    assert (nobody.loc[acted, "channel"] == "none").all()
+    assert nobody.loc[acted, "rule"].str.endswith("no marketing consent: no contact").all()
+    assert nobody["offer_id"].isna().all()

@@ -195,7 +195,8 @@ class LoyaltyPolicy:
             One row per customer with (at least) the columns in ``feature_names``, indexed by
             ``customer_id``.
         consent_marketing : Series of bool, optional
-            Marketing consent by customer id; customers not listed, or False, get no offer. ``None``:
+            Marketing consent by customer id; customers not listed, or False, get no offer and
+            no channel (``"none"``; their action still says what their risk calls for). ``None``:
             everybody may receive offers.
         reasons : {"all", "actioned", "none"}
             Rows that get reason codes (TreeSHAP costs a few milliseconds per row): everyone, the
@@ -240,6 +241,10 @@ class LoyaltyPolicy:
         for column in ("risk_band", "boundary_state", "segment", "action", "channel", "rule"):
             out[column] = triggers[column].astype("str").to_numpy()
         triggered = out["action"].to_numpy() != "none"
+        # without marketing consent: the action stays (who is at risk, and why), but no channel
+        silent = triggered & ~_consent_mask(consent_marketing, X.index)
+        out.loc[silent, "channel"] = "none"
+        out.loc[silent, "rule"] = out.loc[silent, "rule"] + "; no marketing consent: no contact"
         offers = self._offers(
             X, triggered, consent_marketing, batch_size=batch_size, progress=progress
         )
@@ -315,11 +320,7 @@ class LoyaltyPolicy:
         from loyalty_ml.policy.offers import HOLDOUT, NO_CONSENT, choose_offers
 
         holdout = self.holdout_mask(X.index)
-        consent = (
-            consent_marketing.reindex(X.index, fill_value=False).astype(bool).to_numpy()
-            if consent_marketing is not None
-            else np.ones(len(X), dtype=bool)
-        )
+        consent = _consent_mask(consent_marketing, X.index)
         reason = np.where(
             ~triggered, "no trigger fired", np.where(~consent, NO_CONSENT, HOLDOUT)
         ).astype(object)
@@ -368,6 +369,13 @@ class LoyaltyPolicy:
         hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
         unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.ndarray:
+    """Marketing consent per row of ``index``: unlisted customers have none; None: everyone has."""
+    if consent_marketing is None:
+        return np.ones(len(index), dtype=bool)
+    return consent_marketing.reindex(index, fill_value=False).astype(bool).to_numpy()
 
 
 def _numbers(values: pd.Series, name: str) -> pd.Series:
