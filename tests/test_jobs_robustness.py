@@ -277,3 +277,37 @@ def test_drift_is_judged_on_populations_not_on_small_batches(job: Job) -> None:
         log_run=False,
     )
     assert 0 < len(small) < MIN_DRIFT_ROWS
+
+
+def test_clock_features_are_logged_but_not_warned_on(
+    job: Job, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    import loyalty_ml.tracking.scoring as scoring
+    from loyalty_ml.tracking.drift import DriftWarning
+
+    original = scoring.score_features
+
+    def with_psi(values: dict[str, float]) -> Any:
+        def fake(*args: Any, **kwargs: Any) -> Any:
+            scored, psi = original(*args, **kwargs)
+            return scored, pd.Series(0.0, index=psi.index).add(pd.Series(values), fill_value=0.0)
+
+        return fake
+
+    # tenure grows a day a day and the campaign calendar moves: no warning on them alone
+    monkeypatch.setattr(
+        scoring, "score_features", with_psi(dict.fromkeys(scoring.CLOCK_FEATURES, 5.0))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DriftWarning)
+        _score(job, psi_limit=0.2, log_run=False)
+    # any other column past the limit still warns, naming it
+    monkeypatch.setattr(
+        scoring, "score_features", with_psi({"recency_days": 0.5, "tenure_days": 5.0})
+    )
+    with pytest.warns(
+        DriftWarning, match=r"1 column\(s\) drifted past PSI 0.2 .*recency_days=0.500"
+    ):
+        _score(job, psi_limit=0.2, log_run=False)

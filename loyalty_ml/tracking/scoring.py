@@ -33,13 +33,19 @@ from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
 
-__all__ = ["MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
+__all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
 
 #: Columns of the :func:`score_customers` output (indexed by ``customer_id``).
 SCORE_COLUMNS: tuple[str, ...] = ("status", *DECISION_COLUMNS)
 _NO_CONSENT = "no_profiling_consent"
 #: Fewest scored customers for which ``score_customers`` judges drift (see ``psi_limit``).
 MIN_DRIFT_ROWS = 200
+#: Features that move with the calendar by definition: everyone's tenure grows a day a day, and
+#: the days since the last offer follow the campaign calendar. Their PSI is logged but never warned
+#: on: a warning every night would teach the operator to ignore the warning.
+CLOCK_FEATURES = frozenset(
+    {"tenure_days", "signup_tenure_days", "days_since_last_offer", "days_since_last_redemption"}
+)
 
 
 def score_customers(
@@ -86,7 +92,9 @@ def score_customers(
         A :class:`DriftWarning` is issued when the churn score or any feature has a PSI above it,
         for populations of at least ``MIN_DRIFT_ROWS`` (200) scored customers. Without any drift,
         PSI over ten bins averages about 9 / rows (0.045 at 200 rows, a quarter of the default
-        limit); on a few dozen customers it passes 0.2 by chance. The PSI is logged either way.
+        limit); on a few dozen customers it passes 0.2 by chance. Features that move with the
+        calendar (:data:`CLOCK_FEATURES`: tenure, days since the last offer or redemption) are not
+        warned on. The PSI of every column is logged either way.
     reasons : {"actioned", "all", "none"}
         Which customers get reason codes: by default those with a triggered action (the ones who
         will be contacted); ``"all"`` explains everyone, at a few milliseconds of TreeSHAP per
@@ -159,7 +167,8 @@ def score_customers(
         skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
         out.index.name = C.CUSTOMER_ID
-        drifted = psi[psi > psi_limit].sort_values(ascending=False)
+        drifted = psi[(psi > psi_limit) & ~psi.index.isin(list(CLOCK_FEATURES))]
+        drifted = drifted.sort_values(ascending=False)
         # PSI of a small batch is noise: about (bins - 1) / rows with no drift at all
         if len(drifted) and len(scored) >= MIN_DRIFT_ROWS:
             warnings.warn(
