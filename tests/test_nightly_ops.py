@@ -57,19 +57,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(folder)
         mp.setenv("MLFLOW_TRACKING_URI", uri)
-        first = train_and_register(
-            data.transactions,
-            as_of="2024-12-01",
-            customers=customers,
-            tracking_uri=uri,
-            churn_params=params,
-        )
-        second = train_and_register(
-            data.transactions,
-            as_of="2024-12-01",
-            customers=customers,
-            tracking_uri=uri,
-            churn_params=params,
+        # the same training twice: the second version is promoted over the first
+        first, second = (
+            train_and_register(
+                data.transactions,
+                as_of="2024-12-01",
+                customers=customers,
+                tracking_uri=uri,
+                churn_params=params,
+            )
+            for _ in range(2)
         )
         model = mlflow.pyfunc.load_model(f"models:/loyalty_ml/{first.version}")
         features = build_features(
