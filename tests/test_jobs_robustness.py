@@ -311,3 +311,29 @@ def test_clock_features_are_logged_but_not_warned_on(
         DriftWarning, match=r"1 column\(s\) drifted past PSI 0.2 .*recency_days=0.500"
     ):
         _score(job, psi_limit=0.2, log_run=False)
+
+
+def test_served_model_without_ids_warns_that_its_holdout_follows_row_order(job: Job) -> None:
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.features import build_features
+    from loyalty_ml.tracking.pyfunc import LoyaltyPolicyModel
+
+    policy = job.result.policy
+    assert policy.uplift_model is not None and policy.holdout_fraction > 0
+    served = LoyaltyPolicyModel()
+    served.policy = policy
+    people = job.customers.assign(customer_id=job.customers["customer_id"].astype("int64"))
+    X = build_features(
+        job.tx,
+        as_of="2024-12-15",
+        customers=people,
+        campaigns=job.campaigns,
+        config=policy.feature_config,
+    ).head(50)
+    with pytest.warns(
+        DataQualityWarning, match="no customer_id: the offer holdout is drawn by row"
+    ):
+        served.predict(None, X.reset_index(drop=True), params={"reasons": "none"})
+    # with ids (index or column) the holdout is the stable one: no warning
+    served.predict(None, X, params={"reasons": "none"})
+    served.predict(None, X.reset_index(), params={"reasons": "none"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_customer_id, refuse_missing_ids
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
@@ -68,6 +70,14 @@ class LoyaltyPolicyModel(PythonModel):
             ids = coerce_customer_id(frame[C.CUSTOMER_ID], table="model_input")
             refuse_missing_ids(frame.assign(**{C.CUSTOMER_ID: ids}), table="model_input")
             frame = frame.assign(**{C.CUSTOMER_ID: ids}).set_index(C.CUSTOMER_ID)
+        elif self.policy.uplift_model is not None and self.policy.holdout_fraction > 0:
+            warnings.warn(
+                "model_input has no customer_id: the offer holdout is drawn by row position, so "
+                "it changes with the order of the rows. Send customer_id (a column or the index) "
+                "for the stable holdout incrementality is measured against.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
         reasons = (params or {}).get("reasons", "all")
         decisions = self.policy.decide(frame, reasons=reasons)
         if has_id:
