@@ -175,6 +175,10 @@ def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
 def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
     """Churn rate and lift per group of scores, highest scores first (group 1 = top decile).
 
+    Rows with the same score carry their tie's churn rate (``churners`` may then be fractional): a
+    group boundary that cuts through tied scores would otherwise split them by row order, and a
+    constant score could show a lift of 3 or of 0.
+
     Examples
     --------
     >>> lift_table([1, 0, 0, 0], [0.9, 0.1, 0.2, 0.3], n_groups=2)["lift"].tolist()
@@ -185,7 +189,9 @@ def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
     order = np.argsort(-prob, kind="stable")
     groups = np.empty(y.size, dtype=np.int64)
     groups[order] = np.arange(y.size) * n_groups // y.size + 1
-    frame = pd.DataFrame({"decile": groups, "y": y})
+    _, tie = np.unique(prob, return_inverse=True)
+    tie_rate = np.bincount(tie, weights=y) / np.bincount(tie)
+    frame = pd.DataFrame({"decile": groups, "y": tie_rate[tie]})
     table = frame.groupby("decile").agg(count=("y", "size"), churners=("y", "sum"))
     base = y.mean()
     table["rate"] = table["churners"] / table["count"]

@@ -102,7 +102,16 @@ def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp
                 "naive bound on the clock of the data (validate_transactions stores UTC by default)."
             )
         return ts
-    return ts.tz_localize(zone) if ts.tzinfo is None else ts.tz_convert(zone)
+    if ts.tzinfo is not None:
+        return ts.tz_convert(zone)
+    try:
+        return ts.tz_localize(zone)
+    except ValueError as exc:  # a clock time skipped or repeated by a daylight-saving change
+        raise ConfigError(
+            f"{name}={value!r} does not name one instant in {zone}: a daylight-saving change "
+            f"skips or repeats that clock time ({exc}). Pass a bound outside the changed hour "
+            "(say 04:00), or an aware bound such as '2024-03-31 02:30+01:00'."
+        ) from None
 
 
 def check_sent_at(sent_at: pd.Series, timestamps: pd.Series, *, table: str) -> None:

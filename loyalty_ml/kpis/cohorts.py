@@ -184,6 +184,11 @@ def plot_cohort_heatmap(
     ``annotate`` writes the percentage in each cell (default: when the grid has at most 24 columns).
     """
     values = retention.to_numpy(dtype="float64")
+    if values.size == 0:
+        raise DataError(
+            "plot_cohort_heatmap: the retention table is empty (no cohort, or no period); there is "
+            "nothing to plot. Check the data window given to cohort_retention."
+        )
     fig = Figure(
         figsize=(1.5 + 0.45 * max(values.shape[1], 4), 1.0 + 0.35 * max(values.shape[0], 4)),
         layout="constrained",
@@ -208,6 +213,11 @@ def plot_cohort_heatmap(
 
 def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curves") -> Figure:
     """Line plot of :func:`retention_curves`, one line per column."""
+    if len(curves.columns) == 0 or len(curves) == 0:
+        raise DataError(
+            "plot_retention_curves: the table has no curve (no column or no period); there is "
+            "nothing to plot. Check the groups given to retention_curves."
+        )
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
     for name in curves.columns:
