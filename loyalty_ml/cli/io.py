@@ -54,7 +54,7 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
 
 
 def _show_cleaning(frame: pd.DataFrame | None) -> None:
-    """Print a validated table's cleaning report to stderr when validation removed or noted anything."""
+    """Print a validated table's cleaning report to stderr when validation flagged or noted anything."""
     import sys
 
     from loyalty_ml.schema import cleaning_report
@@ -62,7 +62,7 @@ def _show_cleaning(frame: pd.DataFrame | None) -> None:
     report = None if frame is None else cleaning_report(frame)
     if report is None:
         return
-    if report.rows_removed or report.notes or any(step.flagged for step in report.steps):
+    if report.notes or any(step.flagged for step in report.steps):  # a removed row is flagged
         print(str(report), file=sys.stderr)
 
 

@@ -105,11 +105,8 @@ class Snapshot:
 
 def _validator(table: str) -> str:
     """The validator of ``table`` ("transactions", "customers", "campaigns"...)."""
-    return (
-        f"validate_{table}"
-        if table in ("customers", "campaigns", "offers")
-        else ("validate_transactions")
-    )
+    validated = ("transactions", "customers", "campaigns", "offers")
+    return f"validate_{table}" if table in validated else "validate_transactions"
 
 
 def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema.tables import looks_like_personal_data
 
-__all__ = ["PreparedAttributes", "attribute_features", "prepare_attributes"]
+__all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
 
 TABLE = "customers"
 
@@ -25,6 +25,20 @@ class PreparedAttributes:
 
     signup_ns: np.ndarray | None  # int64 ns, NaT as int64 min
     columns: dict[str, np.ndarray | pd.Categorical]
+
+
+def customers_features(config: FeatureConfig) -> frozenset[str]:
+    """Every feature the customers table can give under ``config`` (what a model built from it
+    needs that table for)."""
+    return frozenset(
+        {
+            "signup_tenure_days",
+            C.TIER,
+            C.POINTS_BALANCE,
+            *C.PROTECTED_ATTRIBUTES,
+            *config.extra_attributes,
+        }
+    )
 
 
 def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:

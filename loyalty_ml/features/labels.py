@@ -59,12 +59,7 @@ def check_not_censored(
     if end is None or stop > end:
         latest = "there are no transactions" if end is None else f"the data ends at {end}"
         latest_as_of = None if end is None else end - pd.Timedelta(days=horizon_days)
-        if (
-            end is not None
-            and latest_as_of is not None
-            and start is not None
-            and latest_as_of <= start
-        ):
+        if end is not None and start is not None and end - pd.Timedelta(days=horizon_days) <= start:
             days = (end - start).days
             shorter = (
                 f"use horizon_days < {days} with an as_of inside the data, or load more history"

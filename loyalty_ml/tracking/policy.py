@@ -242,12 +242,11 @@ class LoyaltyPolicy:
             out[column] = triggers[column].astype("str").to_numpy()
         triggered = out["action"].to_numpy() != "none"
         # without marketing consent: the action stays (who is at risk, and why), but no channel
-        silent = triggered & ~_consent_mask(consent_marketing, X.index)
+        consent = _consent_mask(consent_marketing, X.index)
+        silent = triggered & ~consent
         out.loc[silent, "channel"] = "none"
         out.loc[silent, "rule"] = out.loc[silent, "rule"] + "; no marketing consent: no contact"
-        offers = self._offers(
-            X, triggered, consent_marketing, batch_size=batch_size, progress=progress
-        )
+        offers = self._offers(X, triggered, consent, batch_size=batch_size, progress=progress)
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
@@ -303,7 +302,7 @@ class LoyaltyPolicy:
         self,
         X: pd.DataFrame,
         triggered: np.ndarray,
-        consent_marketing: pd.Series | None,
+        consent: np.ndarray,
         *,
         batch_size: int,
         progress: bool,
@@ -320,7 +319,6 @@ class LoyaltyPolicy:
         from loyalty_ml.policy.offers import HOLDOUT, NO_CONSENT, choose_offers
 
         holdout = self.holdout_mask(X.index)
-        consent = _consent_mask(consent_marketing, X.index)
         reason = np.where(
             ~triggered, "no trigger fired", np.where(~consent, NO_CONSENT, HOLDOUT)
         ).astype(object)

@@ -245,16 +245,10 @@ def _check_inputs_cover_the_model(
     missing = [name for name in policy.feature_names if name not in features.columns]
     if not missing:
         return
+    from loyalty_ml.features.attributes import customers_features
     from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
 
-    config = policy.feature_config
-    from_customers = {
-        "signup_tenure_days",
-        C.TIER,
-        C.POINTS_BALANCE,
-        *C.PROTECTED_ATTRIBUTES,
-        *config.extra_attributes,
-    }
+    from_customers = customers_features(policy.feature_config)
     # each missing feature comes from one table: passed or not, that table is the one to fix
     sources = (
         ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
