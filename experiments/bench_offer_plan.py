@@ -6,7 +6,9 @@ least 60% of the oracle's net value under both strategies and never overspend a 
 For each seed, a programme is simulated; an UpliftModel (defaults) is fitted on every campaign but the
 last, with the features each customer had when the campaign was sent; the plan for the last campaign's
 customers is chosen from the estimated effects, the oracle's from the simulator's true effects, both by
-``choose_offers`` with the same catalog, value per conversion and budget. Both plans are then valued on
+``choose_offers`` with the same catalog, value per conversion and budget (the oracle's priced at face
+value, ``budget_uplift_factor=1``; the plan's and the ceiling's with ``--budget-uplift-factor``, by
+default choose_offers' default). Both plans are then valued on
 the truth (true uplift x value - expected reward cost at the true purchase probability, which includes
 redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
 oracle's unconstrained plan would spend under the same strategy: a sum fixed by the truth, the same
@@ -71,7 +73,9 @@ def feature_ceiling(X: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
+def one_seed(
+    seed: int, n_customers: int, budget_uplift_factor: float = 2.0
+) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
         data.transactions, data.campaigns, window_days=data.truth.response_window_days
@@ -103,9 +107,28 @@ def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
             options = {"value_per_conversion": value, "strategy": strategy, "budget": budget}
-            plan = choose_offers(effects, catalog, baseline=baseline, **options)
-            oracle = choose_offers(truth[arms], catalog, baseline=truth["baseline"], **options)
-            limit = choose_offers(ceiling[arms], catalog, baseline=ceiling["baseline"], **options)
+            plan = choose_offers(
+                effects,
+                catalog,
+                baseline=baseline,
+                budget_uplift_factor=budget_uplift_factor,
+                **options,
+            )
+            # The oracle's effects are exact: its budget prices redemptions at face value.
+            oracle = choose_offers(
+                truth[arms],
+                catalog,
+                baseline=truth["baseline"],
+                budget_uplift_factor=1.0,
+                **options,
+            )
+            limit = choose_offers(
+                ceiling[arms],
+                catalog,
+                baseline=ceiling["baseline"],
+                budget_uplift_factor=budget_uplift_factor,
+                **options,
+            )
             achieved, true_cost = true_net_value(plan, truth, catalog, value)
             best, _ = true_net_value(oracle, truth, catalog, value)
             reachable, _ = true_net_value(limit, truth, catalog, value)
@@ -128,6 +151,7 @@ def one_seed(seed: int, n_customers: int) -> list[dict[str, object]]:
                     "overspent": budget is not None
                     and float(plan["expected_cost"].sum()) > budget + 1e-6,
                     "true_cost": true_cost,
+                    "true_cost_vs_budget": float("nan") if budget is None else true_cost / budget,
                     "fit_seconds": fit_seconds,
                 }
             )
@@ -138,9 +162,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--customers", type=int, default=12_000)
+    parser.add_argument(
+        "--budget-uplift-factor",
+        type=float,
+        default=2.0,
+        help="choose_offers' budget_uplift_factor for the plan and the ceiling (1 = face value)",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
-    rows = [row for seed in args.seeds for row in one_seed(seed, args.customers)]
+    rows = [
+        row
+        for seed in args.seeds
+        for row in one_seed(seed, args.customers, args.budget_uplift_factor)
+    ]
     frame = pd.DataFrame(rows)
     table = frame.groupby(["strategy", "budget"], sort=False).agg(
         capture_mean=("capture", "mean"),
@@ -149,6 +183,8 @@ def main() -> None:
         same_offer=("same_offer", "mean"),
         offers=("offers", "mean"),
         overspent=("overspent", "sum"),
+        true_cost_vs_budget_mean=("true_cost_vs_budget", "mean"),
+        true_cost_vs_budget_max=("true_cost_vs_budget", "max"),
     )
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(
@@ -160,7 +196,11 @@ def main() -> None:
         log_capture(
             "bench_offer_plan",
             "simulator oracle capture",
-            {"seeds": str(args.seeds), "customers": args.customers},
+            {
+                "seeds": str(args.seeds),
+                "customers": args.customers,
+                "budget_uplift_factor": args.budget_uplift_factor,
+            },
             table,
             frame,
         )

@@ -40,10 +40,12 @@ been chosen on A and B, as a hold-out check of that choice:
 
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
-both by ``choose_offers`` with the same catalog, value and budget; both are valued on the truth (see
-``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the model's,
-which the budget binds) exceeds the budget; ``true_cost_vs_budget_max`` is the largest ratio of the
-plan's true expected cost to the budget, where the model's errors show up as spend. Budgets: none,
+both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
+``budget_uplift_factor=1``, the plan's with the default prudent cost); both are valued on the truth
+(see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
+model's) exceeds the budget; ``true_overspent`` those whose true expected cost does, and
+``true_cost_vs_budget_mean`` / ``_max`` the ratio of the plan's true expected cost to the budget,
+where the model's errors show up as spend. Budgets: none,
 and 50% / 20% of what the oracle's unconstrained plan would spend under the same strategy: a sum
 fixed by the truth, the same whatever model is compared (as a finance team's budget would be). ``strength`` 1 gives effects the model estimates well; 0.5 halves them, which is closer
 to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (a different
@@ -53,6 +55,7 @@ Run::
 
     .venv/bin/python experiments/bench_offer_surface.py     # A, B, C at 64,000, 32,000, 16,000
     .venv/bin/python experiments/bench_offer_surface.py --num-leaves 15 --min-child-samples 100
+    .venv/bin/python experiments/bench_offer_surface.py --budget-uplift-factor 1   # face-value budget
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
 """
 
@@ -205,6 +208,7 @@ def one_seed(
     surface: str = "A",
     customers: int | None = None,
     tree: dict[str, object] | None = None,
+    budget_uplift_factor: float = 2.0,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
@@ -239,10 +243,21 @@ def one_seed(
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
             plan = choose_offers(
-                estimated, catalog, baseline=estimated_baseline, budget=budget, **options
+                estimated,
+                catalog,
+                baseline=estimated_baseline,
+                budget=budget,
+                budget_uplift_factor=budget_uplift_factor,
+                **options,
             )
+            # The oracle's effects are exact: its budget prices redemptions at face value.
             oracle = choose_offers(
-                truth[ids], catalog, baseline=truth["baseline"], budget=budget, **options
+                truth[ids],
+                catalog,
+                baseline=truth["baseline"],
+                budget=budget,
+                budget_uplift_factor=1.0,
+                **options,
             )
             achieved, true_cost = true_net_value(plan, truth, catalog, value)
             best, _ = true_net_value(oracle, truth, catalog, value)
@@ -262,6 +277,7 @@ def one_seed(
                     "overspent": budget is not None
                     and float(plan["expected_cost"].sum()) > budget + 1e-6,
                     "true_cost_vs_budget": float("nan") if budget is None else true_cost / budget,
+                    "true_overspent": budget is not None and true_cost > budget * (1 + 1e-9),
                     **correlation,
                 }
             )
@@ -279,6 +295,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--min-child-samples", default="auto", help="UpliftModel's min_child_samples"
+    )
+    parser.add_argument(
+        "--budget-uplift-factor",
+        type=float,
+        default=2.0,
+        help="choose_offers' budget_uplift_factor for the plan (1 = face value)",
     )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
@@ -298,7 +320,9 @@ def main() -> None:
         for customers in args.customers
         for strength in args.strengths
         for seed in args.seeds
-        for row in one_seed(data, seed, strength, surface, customers, tree)
+        for row in one_seed(
+            data, seed, strength, surface, customers, tree, args.budget_uplift_factor
+        )
     ]
     frame = pd.DataFrame(rows)
     keys = ["surface", "customers", "strength", "strategy", "budget"]
@@ -308,6 +332,8 @@ def main() -> None:
         capture_min=("capture", "min"),
         same_offer=("same_offer", "mean"),
         overspent=("overspent", "sum"),
+        true_overspent=("true_overspent", "sum"),
+        true_cost_vs_budget_mean=("true_cost_vs_budget", "mean"),
         true_cost_vs_budget_max=("true_cost_vs_budget", "max"),
     )
     corr_columns = [c for c in frame if c.startswith("corr_")]
@@ -333,6 +359,7 @@ def main() -> None:
                 "customers": str(args.customers),
                 "num_leaves": str(args.num_leaves),
                 "min_child_samples": str(args.min_child_samples),
+                "budget_uplift_factor": str(args.budget_uplift_factor),
             },
             table,
             frame,

@@ -78,17 +78,42 @@ def test_value_per_customer() -> None:
 
 
 def test_budget_max_net_value_by_hand() -> None:
-    plan = _plan(strategy="max_net_value", budget=4.0)
+    # Face-value costs (factor 1), so that the knapsack's arithmetic can be checked by hand.
+    plan = _plan(strategy="max_net_value", budget=4.0, budget_uplift_factor=1.0)
     # Best plan within 4.0 is d10 for customer 1 alone (value 5); customer 3's d10 no longer fits.
     assert plan.loc[1, "offer_id"] == "d10" and plan.loc[1, "reason"] == "max net value"
     assert pd.isna(plan.loc[3, "offer_id"]) and plan.loc[3, "reason"] == "budget exhausted"
     assert plan["expected_cost"].sum() == pytest.approx(3.0)
     # LP bound: steps (1, 3) and (2, 2) of customer 1, then 1/3.5 of customer 3's (3.5, 2.5)
     assert plan.attrs["budget_upper_bound"] == pytest.approx(5 + 2.5 / 3.5)
+    assert plan.attrs["budget_cost"] == pytest.approx(3.0)
+
+
+def test_budget_binds_the_prudent_cost_by_default() -> None:
+    # The default counts incremental redemptions twice: customer 1's d10 (p = 0.1 + 0.2) costs
+    # 3.0 but is priced (0.1 + 2 * 0.2) * 10 = 5.0 against the budget, and no longer fits in 4.0.
+    plan = _plan(strategy="max_net_value", budget=4.0)
+    assert (
+        plan.loc[1, "offer_id"] == "d5" and plan.loc[1, "reason"] == "cheaper offer within budget"
+    )
+    # d5 is priced (0.1 + 0.2) * 5 = 1.5 and (0.2 + 0.1) * 5 = 1.5: both customers fit.
+    assert plan.loc[3, "offer_id"] == "d5"
+    assert plan.attrs["budget_cost"] == pytest.approx(3.0)
+    assert plan["expected_cost"].sum() == pytest.approx(1.0 + 1.25)
+    # A negative uplift is not doubled: the prudent cost is never below the expected cost.
+    negative = choose_offers(
+        EFFECTS.assign(d5=[-0.05, 0.0, 0.05]),
+        CATALOG,
+        baseline=BASELINE,
+        value_per_conversion=40.0,
+        strategy="max_net_value",
+        budget=100.0,
+    )
+    assert negative.attrs["budget_cost"] >= negative["expected_cost"].sum()
 
 
 def test_budget_prefers_a_cheaper_offer_when_that_is_better() -> None:
-    plan = _plan(strategy="max_net_value", budget=2.5)
+    plan = _plan(strategy="max_net_value", budget=2.5, budget_uplift_factor=1.0)
     # d10 for customer 1 (3.0) no longer fits: d5 (1.0, value 3) then customer 3's d5 (1.25)
     assert (
         plan.loc[1, "offer_id"] == "d5" and plan.loc[1, "reason"] == "cheaper offer within budget"
@@ -98,7 +123,7 @@ def test_budget_prefers_a_cheaper_offer_when_that_is_better() -> None:
 
 
 def test_budget_cheapest_effective() -> None:
-    plan = _plan(budget=1.0)
+    plan = _plan(budget=1.0, budget_uplift_factor=1.0)
     assert plan.loc[1, "offer_id"] == "pts" and plan["offer_id"].isna().sum() == 2
     assert plan.loc[3, "reason"] == "budget exhausted"
     assert _plan(budget=0.0)["offer_id"].isna().all()
@@ -213,6 +238,9 @@ def test_errors() -> None:
         _plan(strategy="random")
     with pytest.raises(ConfigError, match="'budget' parameter"):
         _plan(budget=-1.0)
+    for factor in (0.5, float("nan"), "2"):
+        with pytest.raises(ConfigError, match="'budget_uplift_factor' parameter"):
+            _plan(budget=1.0, budget_uplift_factor=factor)
     with pytest.raises(ConfigError, match="'holdout_fraction' parameter"):
         _plan(holdout_fraction=1.0)
     with pytest.raises(ConfigError, match="history was given without as_of"):
@@ -259,6 +287,7 @@ def _problems(draw: st.DrawFn) -> dict:
         "baseline": baseline,
         "value_per_conversion": draw(st.floats(0, 100)),
         "budget": draw(st.one_of(st.none(), st.floats(0, 30))),
+        "budget_uplift_factor": draw(st.sampled_from([1.0, 2.0, 3.5])),
         "consent": consent,
         "holdout_fraction": draw(st.sampled_from([0.0, 0.2])),
         "strategy": draw(st.sampled_from(["cheapest_effective", "max_net_value"])),
@@ -288,8 +317,10 @@ def test_plan_invariants(problem: dict) -> None:
     )
     assert set(plan["reason"]) <= set(REASONS)
     offered = plan["offer_id"].notna()
-    # the budget is never exceeded
+    # the budget is never exceeded, neither by the prudent cost it binds nor by the expected cost
     if problem["budget"] is not None:
+        assert plan["expected_cost"].sum() <= plan.attrs["budget_cost"] + 1e-9
+        assert plan.attrs["budget_cost"] <= problem["budget"] + 1e-9
         assert plan["expected_cost"].sum() <= problem["budget"]
     # holdout and non-consenting customers never get an offer
     assert not offered[plan["reason"].isin(["holdout", "no marketing consent"])].any()
