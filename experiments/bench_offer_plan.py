@@ -74,7 +74,10 @@ def feature_ceiling(X: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 
 def one_seed(
-    seed: int, n_customers: int, budget_uplift_factor: float = 2.0
+    seed: int,
+    n_customers: int,
+    budget_uplift_factor: float = 2.0,
+    linear_weight: float | str = "auto",
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -84,7 +87,9 @@ def one_seed(
     last_id = rows["campaign_id"].max()
     last = (rows["campaign_id"] == last_id).to_numpy()
     started = time.perf_counter()
-    model = UpliftModel(random_state=0).fit(X[~last], y[~last], treatment=t[~last])
+    model = UpliftModel(random_state=0, linear_weight=linear_weight).fit(  # type: ignore[arg-type]
+        X[~last], y[~last], treatment=t[~last]
+    )
     fit_seconds = time.perf_counter() - started
     customers = rows.loc[last, "customer_id"].to_numpy()
     effects = model.predict_effects(X[last]).set_axis(customers)
@@ -168,12 +173,20 @@ def main() -> None:
         default=2.0,
         help="choose_offers' budget_uplift_factor for the plan and the ceiling (1 = face value)",
     )
+    parser.add_argument(
+        "--linear-weight",
+        default="auto",
+        help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
+    linear_weight = (
+        args.linear_weight if args.linear_weight == "auto" else float(args.linear_weight)
+    )
     rows = [
         row
         for seed in args.seeds
-        for row in one_seed(seed, args.customers, args.budget_uplift_factor)
+        for row in one_seed(seed, args.customers, args.budget_uplift_factor, linear_weight)
     ]
     frame = pd.DataFrame(rows)
     table = frame.groupby(["strategy", "budget"], sort=False).agg(
@@ -200,6 +213,7 @@ def main() -> None:
                 "seeds": str(args.seeds),
                 "customers": args.customers,
                 "budget_uplift_factor": args.budget_uplift_factor,
+                "linear_weight": str(args.linear_weight),
             },
             table,
             frame,

@@ -56,6 +56,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py     # A, B, C at 64,000, 32,000, 16,000
     .venv/bin/python experiments/bench_offer_surface.py --num-leaves 15 --min-child-samples 100
     .venv/bin/python experiments/bench_offer_surface.py --budget-uplift-factor 1   # face-value budget
+    .venv/bin/python experiments/bench_offer_surface.py --linear-weight 0   # the trees alone
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
 """
 
@@ -297,6 +298,11 @@ def main() -> None:
         "--min-child-samples", default="auto", help="UpliftModel's min_child_samples"
     )
     parser.add_argument(
+        "--linear-weight",
+        default="auto",
+        help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
+    )
+    parser.add_argument(
         "--budget-uplift-factor",
         type=float,
         default=2.0,
@@ -309,6 +315,9 @@ def main() -> None:
         "min_child_samples": args.min_child_samples
         if args.min_child_samples == "auto"
         else int(args.min_child_samples),
+        "linear_weight": args.linear_weight
+        if args.linear_weight == "auto"
+        else float(args.linear_weight),
     }
     if not DATA.exists():
         print(f"Hillstrom not found at {DATA}: skipped")
@@ -360,6 +369,7 @@ def main() -> None:
                 "num_leaves": str(args.num_leaves),
                 "min_child_samples": str(args.min_child_samples),
                 "budget_uplift_factor": str(args.budget_uplift_factor),
+                "linear_weight": str(args.linear_weight),
             },
             table,
             frame,

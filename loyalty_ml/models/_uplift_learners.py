@@ -23,6 +23,8 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.model_selection import KFold
 
+from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
+
 __all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner"]
 
 Learner = Literal["S", "T", "X", "DR"]
@@ -147,6 +149,8 @@ class FittedLearner:
     binary: bool
     baseline_models: list[_Outcome] = field(default_factory=list)
     effect_models: list[list[_Outcome]] = field(default_factory=list)
+    linear: LinearArmModel | None = None
+    linear_weight: float = 0.0
 
     def predict(self, matrix: np.ndarray, propensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(baseline (n,), effects (n, K))`` for the rows of ``matrix``."""
@@ -174,6 +178,12 @@ class FittedLearner:
                 else:
                     columns.append(models[0].predict(matrix))
             effects = np.column_stack(columns)
+        if self.linear is not None:
+            # Blend with the linear arm model (see loyalty_ml.models._uplift_linear).
+            linear_baseline, linear_effects = self.linear.predict(matrix)
+            w = self.linear_weight
+            baseline = (1 - w) * baseline + w * linear_baseline
+            effects = (1 - w) * effects + w * linear_effects
         if self.binary:
             # P(y | arm, x) = baseline + effect must be a probability: it prices redemptions.
             baseline = np.clip(baseline, 0.0, 1.0)
@@ -186,8 +196,36 @@ def _with_arm(matrix: np.ndarray, arm: int | np.ndarray) -> np.ndarray:
     return np.column_stack([matrix, column])
 
 
-def fit_learner(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -> FittedLearner:
-    """Fit meta-learner ``kind`` on ``data``; base learners are seeded from ``seed``."""
+def fit_learner(
+    kind: Learner,
+    data: ArmData,
+    params: BoostingParams,
+    seed: int,
+    *,
+    linear_weight: float = 0.0,
+) -> FittedLearner:
+    """Fit meta-learner ``kind`` on ``data``; base learners are seeded from ``seed``.
+
+    With ``linear_weight > 0`` a linear arm model is fitted too, and predictions are
+    ``(1 - linear_weight) * meta-learner + linear_weight * linear model``.
+    """
+    fitted = _fit_meta(kind, data, params, seed)
+    if linear_weight > 0:
+        fitted.linear_weight = float(linear_weight)
+        fitted.linear = fit_linear(
+            data.matrix,
+            params.categorical,
+            data.arm,
+            data.y,
+            data.weight,
+            n_arms=data.n_arms,
+            binary=data.binary,
+            seed=seed,
+        )
+    return fitted
+
+
+def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -> FittedLearner:
     fitted = FittedLearner(kind=kind, n_arms=data.n_arms, binary=data.binary)
     if kind == "S":
         s_params = (*params.categorical, data.matrix.shape[1])

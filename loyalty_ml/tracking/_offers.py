@@ -183,4 +183,5 @@ def _fit(
     # the tree size actually used ("auto" depends on the arms' sizes)
     metrics["uplift_num_leaves"] = float(model.num_leaves_)
     metrics["uplift_min_child_samples"] = float(model.min_child_samples_)
+    metrics["uplift_linear_weight"] = float(model.linear_weight_)  # "auto" depends on them too
     return OfferTraining(model, catalog, metrics, figure, len(X), int(key.max() + 1))
