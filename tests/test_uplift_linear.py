@@ -37,9 +37,11 @@ def _experiment(n: int = 4_000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray
 
 
 def test_auto_weight_by_the_smallest_arm() -> None:
-    assert auto_linear_weight(50) == 0.5
-    assert auto_linear_weight(9_999) == 0.5
-    assert auto_linear_weight(10_000) == 0.0
+    assert auto_linear_weight(50, 150) == 0.5
+    assert auto_linear_weight(9_999, 30_000) == 0.5
+    assert auto_linear_weight(10_000, 30_000) == 0.0
+    # an unbalanced experiment too big for a dense design keeps the trees alone
+    assert auto_linear_weight(5_000, 500_001) == 0.0
     X, y, t, _ = _experiment()
     assert UpliftModel(random_state=0).fit(X, y, treatment=t).linear_weight_ == 0.5
     assert (
@@ -93,6 +95,14 @@ def test_missing_values_unseen_levels_and_empty_columns() -> None:
     effects = model.predict_effects(new)
     assert np.isfinite(effects.to_numpy()).all()
     assert (model.predict_baseline(new).between(0, 1)).all()
+
+
+def test_single_level_and_empty_categories() -> None:
+    X, y, t, _ = _experiment(n=1_500)
+    X["region"] = "north"  # one level
+    X["segment"] = pd.Series([None] * len(X), dtype="object").astype("category")  # no level
+    model = UpliftModel(random_state=0, linear_weight=1.0).fit(X, y, treatment=t)
+    assert np.isfinite(model.predict_effects(X.head(3)).to_numpy()).all()
 
 
 def test_constant_and_continuous_outcomes_and_weights() -> None:

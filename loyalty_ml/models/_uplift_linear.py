@@ -63,8 +63,9 @@ class LinearArmModel:
             parts.append(np.nan_to_num(scores, nan=0.0))
             parts.append(np.isnan(values[:, self.missing_columns]).astype(np.float64))
         for column, levels in zip(self.categorical, self.levels, strict=True):
-            codes = matrix[:, column]
-            parts.append(np.column_stack([codes == level for level in levels[1:]]).astype(float))
+            if len(levels) > 1:  # a column with one level (or none) at fit says nothing
+                codes = matrix[:, column]
+                parts.append(np.column_stack([codes == lv for lv in levels[1:]]).astype(float))
         return np.hstack(parts) if parts else np.zeros((len(matrix), 0))
 
     def features(self, matrix: np.ndarray) -> np.ndarray:

@@ -56,22 +56,27 @@ _SMALL_CHILD, _LARGE_CHILD = 1_000, 100
 # A leaf never needs more than this share of all training rows (tiny experiments still get splits).
 _MAX_CHILD_SHARE = 1 / 8
 # ``linear_weight="auto"``: below _LARGE_ARM_ROWS rows in the smallest arm, average the meta-learner
-# with the linear arm model (loyalty_ml.models._uplift_linear) with this weight.
+# with the linear arm model (loyalty_ml.models._uplift_linear) with this weight; never on more than
+# _LINEAR_MAX_ROWS rows in all (its dense design has a column block per arm: memory and time).
 _SMALL_LINEAR_WEIGHT = 0.5
+_LINEAR_MAX_ROWS = 500_000
 
 
-def auto_linear_weight(smallest_arm_rows: int) -> float:
-    """Weight of the linear arm model in the blend, from the rows of the smallest arm.
+def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
+    """Weight of the linear arm model in the blend, from the rows of the smallest arm and of all.
 
-    0.5 below 10,000 rows (the trees alone find too little there), 0 from 10,000 (Hillstrom's 10,700
-    rows per arm rank better with the trees alone; README, "Measured results").
+    0.5 below 10,000 rows in the smallest arm (the trees alone find too little there), 0 from
+    10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone; README, "Measured
+    results"), and 0 above 500,000 rows in all, whatever the arms (a dense design that large costs
+    gigabytes).
 
     Examples
     --------
-    >>> auto_linear_weight(1_600), auto_linear_weight(10_700)
+    >>> auto_linear_weight(1_600, 8_000), auto_linear_weight(10_700, 32_000)
     (0.5, 0.0)
     """
-    return _SMALL_LINEAR_WEIGHT if smallest_arm_rows < _LARGE_ARM_ROWS else 0.0
+    small = smallest_arm_rows < _LARGE_ARM_ROWS and n_rows <= _LINEAR_MAX_ROWS
+    return _SMALL_LINEAR_WEIGHT if small else 0.0
 
 
 def auto_tree_size(smallest_arm_rows: int, n_rows: int) -> tuple[int, int]:
@@ -139,7 +144,7 @@ class UpliftModel(BaseEstimator):
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
         ``"auto"`` (see :func:`auto_linear_weight`): 0.5 when the smallest arm has fewer than 10,000
-        rows, else 0. On the known response surfaces of ``experiments/bench_offer_surface.py`` the
+        rows (and the experiment at most 500,000), else 0. On the known response surfaces of ``experiments/bench_offer_surface.py`` the
         blend raised the plans' mean capture of the oracle's value under every strategy and budget,
         from 65% to 73% on the hold-out surface, and left 7 of 108 cell means under 60% instead of 19
         (README, "Measured results"); on the simulator's budgeted plans it cost 2-7 points.
@@ -342,7 +347,7 @@ class UpliftModel(BaseEstimator):
             child if self.min_child_samples == "auto" else int(self.min_child_samples)
         )
         self.linear_weight_ = (
-            auto_linear_weight(int(counts.min()))
+            auto_linear_weight(int(counts.min()), len(X))
             if self.linear_weight == "auto"
             else float(self.linear_weight)
         )
