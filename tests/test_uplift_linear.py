@@ -97,6 +97,15 @@ def test_missing_values_unseen_levels_and_empty_columns() -> None:
     assert (model.predict_baseline(new).between(0, 1)).all()
 
 
+def test_infinite_values_count_as_extremes() -> None:
+    # The trees read an infinite spend as "very large"; the linear model must not fail on it.
+    X, y, t, _ = _experiment(n=1_500)
+    X.loc[[0, 1], "spend"] = [np.inf, -np.inf]
+    model = UpliftModel(random_state=0, linear_weight=1.0).fit(X, y, treatment=t)
+    effects = model.predict_effects(X.head(3).assign(visits=[np.inf, -np.inf, 1.0]))
+    assert np.isfinite(effects.to_numpy()).all()
+
+
 def test_single_level_and_empty_categories() -> None:
     X, y, t, _ = _experiment(n=1_500)
     X["region"] = "north"  # one level

@@ -11,8 +11,8 @@ trees alone rank better, and the simulator's budgeted plans preferred them too).
 
 Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encoding.FeatureEncoding`:
 
-- numeric columns: quantile-normal scores (robust to heavy-tailed spend and counts), missing values
-  as 0 plus a missing indicator for each column that had any at fit (columns with no value dropped);
+- numeric columns: quantile-normal scores (robust to heavy-tailed spend and counts; infinities count
+  as the extremes), missing values as 0 plus a missing indicator for each column that had any at fit (columns with no value dropped);
 - categorical codes: one indicator per level seen at fit (the first dropped); missing or unseen = 0;
 - every column standardised; design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
 - binary outcomes: ``LogisticRegression(C=LINEAR_C)``; continuous ones: ``Ridge`` on the standardised
@@ -58,7 +58,7 @@ class LinearArmModel:
         """Quantile scores, missing indicators and level indicators, before standardisation."""
         parts = []
         if self.numeric.size:
-            values = matrix[:, self.numeric]
+            values = _finite(matrix[:, self.numeric])
             scores = self.quantiles.transform(values) if self.quantiles is not None else values
             parts.append(np.nan_to_num(scores, nan=0.0))
             parts.append(np.isnan(values[:, self.missing_columns]).astype(np.float64))
@@ -87,6 +87,12 @@ class LinearArmModel:
             return baseline, expit(linear) - baseline[:, None]
         baseline = self.y_mean + self.y_scale * base
         return baseline, self.y_scale * (linear - base[:, None])
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Infinities as the largest finite numbers (the trees read them as "very large" too); NaN kept."""
+    big = np.finfo(np.float64).max
+    return np.nan_to_num(values, nan=np.nan, posinf=big, neginf=-big)
 
 
 def _design(block: np.ndarray, arm: np.ndarray, n_arms: int) -> np.ndarray:
@@ -122,7 +128,7 @@ def fit_linear(
     quantiles = None
     missing = np.zeros(0, dtype=bool)
     if numeric.size:
-        values = matrix[:, numeric]
+        values = _finite(matrix[:, numeric])
         missing = np.isnan(values).any(axis=0)
         quantiles = QuantileTransformer(
             n_quantiles=max(2, min(_MAX_QUANTILES, len(matrix))),
