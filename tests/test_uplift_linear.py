@@ -41,7 +41,8 @@ def test_auto_weight_by_the_smallest_arm() -> None:
     assert auto_linear_weight(9_999, 30_000) == 0.5
     assert auto_linear_weight(10_000, 30_000) == 0.0
     # an unbalanced experiment too big for a dense design keeps the trees alone
-    assert auto_linear_weight(5_000, 500_001) == 0.0
+    assert auto_linear_weight(5_000, 200_001) == 0.0
+    assert auto_linear_weight(5_000, 200_000) == 0.5
     X, y, t, _ = _experiment()
     assert UpliftModel(random_state=0).fit(X, y, treatment=t).linear_weight_ == 0.5
     assert (
@@ -129,6 +130,17 @@ def test_constant_and_continuous_outcomes_and_weights() -> None:
         X, y, treatment=t, sample_weight=weights
     )
     assert np.isfinite(weighted.predict_effects(X).to_numpy()).all()
+
+
+def test_the_scale_of_the_weights_does_not_matter() -> None:
+    X, y, t, _ = _experiment(n=2_000)
+    ones = UpliftModel(random_state=0, linear_weight=1.0).fit(X, y, treatment=t)
+    tiny = UpliftModel(random_state=0, linear_weight=1.0).fit(
+        X, y, treatment=t, sample_weight=np.full(len(y), 1.0 / len(y))
+    )
+    np.testing.assert_allclose(
+        tiny.predict_effects(X.head(50)), ones.predict_effects(X.head(50)), atol=1e-6
+    )
 
 
 def test_bootstrap_refits_carry_the_blend() -> None:

@@ -13,8 +13,9 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
 
 - numeric columns: quantile-normal scores (robust to heavy-tailed spend and counts; infinities count
   as the extremes), missing values as 0 plus a missing indicator for each column that had any at fit (columns with no value dropped);
-- categorical codes: one indicator per level seen at fit (the first dropped); missing or unseen = 0;
-- every column standardised; design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
+- categorical codes: one indicator per level among the ``MAX_LEVELS`` most frequent at fit; missing,
+  unseen and rarer levels have none of them ("none of these");
+- every column standardised (a column constant at fit is dropped); design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
 - binary outcomes: ``LogisticRegression(C=LINEAR_C)``; continuous ones: ``Ridge`` on the standardised
   outcome with the matching penalty.
 """
@@ -28,11 +29,14 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import QuantileTransformer
 
-__all__ = ["LINEAR_C", "LinearArmModel", "fit_linear"]
+__all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear"]
 
 #: Inverse L2 penalty of the logistic model (scikit-learn's ``C``); chosen on the offer surfaces
 #: (0.01-1 all gave the same picture there; 0.05 is in the middle).
 LINEAR_C = 0.05
+#: Indicators per categorical column: its most frequent levels (a store id or postcode with thousands
+#: of levels would make the dense design rows x levels x arms); the rest share "none of these".
+MAX_LEVELS = 20
 _MAX_QUANTILES = 200
 
 
@@ -63,9 +67,9 @@ class LinearArmModel:
             parts.append(np.nan_to_num(scores, nan=0.0))
             parts.append(np.isnan(values[:, self.missing_columns]).astype(np.float64))
         for column, levels in zip(self.categorical, self.levels, strict=True):
-            if len(levels) > 1:  # a column with one level (or none) at fit says nothing
+            if len(levels):
                 codes = matrix[:, column]
-                parts.append(np.column_stack([codes == lv for lv in levels[1:]]).astype(float))
+                parts.append(np.column_stack([codes == lv for lv in levels]).astype(float))
         return np.hstack(parts) if parts else np.zeros((len(matrix), 0))
 
     def features(self, matrix: np.ndarray) -> np.ndarray:
@@ -87,6 +91,14 @@ class LinearArmModel:
             return baseline, expit(linear) - baseline[:, None]
         baseline = self.y_mean + self.y_scale * base
         return baseline, self.y_scale * (linear - base[:, None])
+
+
+def _frequent_levels(codes: np.ndarray) -> np.ndarray:
+    """The (at most ``MAX_LEVELS``) most frequent category codes of a column, ties by code."""
+    present = codes[~np.isnan(codes)]
+    levels, counts = np.unique(present, return_counts=True)
+    order = np.lexsort((levels, -counts))[:MAX_LEVELS]
+    return np.sort(levels[order])
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -136,7 +148,7 @@ def fit_linear(
             subsample=100_000,
             random_state=seed,
         ).fit(values)
-    levels = [np.unique(matrix[~np.isnan(matrix[:, c]), c]) for c in cats]
+    levels = [_frequent_levels(matrix[:, c]) for c in cats]
     model = LinearArmModel(
         numeric=numeric,
         categorical=cats,
@@ -150,10 +162,15 @@ def fit_linear(
         n_arms=n_arms,
         binary=binary,
     )
+    # Weights as multiples of their mean, so that the fixed penalty means the same whatever their
+    # scale (weights summing to 1 would otherwise drown the data in the penalty).
+    weight = weight / weight.mean() if weight.sum() > 0 else weight
     raw = model.raw(matrix)
     model.mean = raw.mean(axis=0)
     spread = raw.std(axis=0)
-    model.scale = np.where(spread > 0, spread, 1.0)
+    # A column (nearly) constant at fit carries nothing: an infinite scale zeroes it at predict too,
+    # whatever value it then takes (its std is float noise, e.g. 4e-15, not 0).
+    model.scale = np.where(spread > 1e-9, spread, np.inf)
     design = _design((raw - model.mean) / model.scale, arm, n_arms)
     if binary and np.unique(y).size == 2:
         fitted = LogisticRegression(C=LINEAR_C, max_iter=5_000).fit(design, y, sample_weight=weight)

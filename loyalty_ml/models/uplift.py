@@ -59,7 +59,7 @@ _MAX_CHILD_SHARE = 1 / 8
 # with the linear arm model (loyalty_ml.models._uplift_linear) with this weight; never on more than
 # _LINEAR_MAX_ROWS rows in all (its dense design has a column block per arm: memory and time).
 _SMALL_LINEAR_WEIGHT = 0.5
-_LINEAR_MAX_ROWS = 500_000
+_LINEAR_MAX_ROWS = 200_000
 
 
 def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
@@ -67,7 +67,7 @@ def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
 
     0.5 below 10,000 rows in the smallest arm (the trees alone find too little there), 0 from
     10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone; README, "Measured
-    results"), and 0 above 500,000 rows in all, whatever the arms (a dense design that large costs
+    results"), and 0 above 200,000 rows in all, whatever the arms (a dense design that large costs
     gigabytes).
 
     Examples
@@ -144,7 +144,7 @@ class UpliftModel(BaseEstimator):
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
         ``"auto"`` (see :func:`auto_linear_weight`): 0.5 when the smallest arm has fewer than 10,000
-        rows (and the experiment at most 500,000), else 0. On the known response surfaces of ``experiments/bench_offer_surface.py`` the
+        rows (and the experiment at most 200,000), else 0. On the known response surfaces of ``experiments/bench_offer_surface.py`` the
         blend raised the plans' mean capture of the oracle's value under every strategy and budget,
         from 65% to 73% on the hold-out surface, and left 7 of 108 cell means under 60% instead of 19
         (README, "Measured results"); on the simulator's budgeted plans it cost 2-7 points.
@@ -414,8 +414,8 @@ class UpliftModel(BaseEstimator):
                 f"Got {self.n_bootstrap!r} instead."
             )
         if self.linear_weight != "auto" and not (
-            isinstance(self.linear_weight, int | float | np.floating)
-            and not isinstance(self.linear_weight, bool)
+            isinstance(self.linear_weight, int | float | np.integer | np.floating)
+            and not isinstance(self.linear_weight, bool | np.bool_)
             and 0 <= self.linear_weight <= 1
         ):
             raise ConfigError(

@@ -100,7 +100,9 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
 
     taken_steps = np.zeros(n, dtype=np.int64)
     blocked = np.zeros(n, dtype=bool)
-    remaining = float(budget)
+    # What is spent, as an unevaluated sum hi + lo (lo holds hi's rounding error), so that a step
+    # that fits exactly (four sends of 0.1 in a budget of 0.4) is not refused by float rounding.
+    spent_hi, spent_lo = 0.0, 0.0
     upper = 0.0
     split_found = False
     # A vectorised prefix first (the bulk of the steps), then a careful loop over the tail.
@@ -109,18 +111,24 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
     # The prefix needs no per-step checks: every earlier step of its customers comes before it.
     if prefix:
         np.add.at(taken_steps, cust[:prefix], 1)
-        remaining = budget - math.fsum(dc_flat[:prefix])
+        spent_hi = math.fsum(dc_flat[:prefix])
+        spent_lo = math.fsum([*dc_flat[:prefix], -spent_hi])
         upper = math.fsum(dv_flat[:prefix])
     for k in range(prefix, len(cust)):
         c = cust[k]
-        if dc_flat[k] <= remaining and not blocked[c] and taken_steps[c] == step[k]:
+        fits = math.fsum((spent_hi, spent_lo, dc_flat[k])) <= budget
+        if fits and not blocked[c] and taken_steps[c] == step[k]:
             taken_steps[c] += 1
-            remaining -= dc_flat[k]
+            total = spent_hi + dc_flat[k]  # two-sum: total + error is exact
+            back = total - spent_hi
+            spent_lo += (spent_hi - (total - back)) + (dc_flat[k] - back)
+            spent_hi = total
             if not split_found:
                 upper += dv_flat[k]
         else:
             if not split_found:
                 split_found = True
+                remaining = budget - math.fsum((spent_hi, spent_lo))
                 frac = remaining / dc_flat[k] if dc_flat[k] > 0 else 1.0
                 upper += max(0.0, min(1.0, frac)) * dv_flat[k]
             blocked[c] = True

@@ -13,8 +13,10 @@ with the largest NV_i(o). With a ``budget``, a multiple-choice knapsack (:mod:`.
 each customer's candidates (the cheapest effective offer, or every effective offer under
 ``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it.
 The prudent cost B_i(o) is C_i(o) with the incremental redemptions (those the uplift causes) counted
-``budget_uplift_factor`` times, k: p_i(o) becomes p_i(0) + k * max(u_i(o), 0) (clipped to [0, 1]), so
-B_i(o) >= C_i(o) and the total expected cost stays within the budget too. Uplift models shrink
+``budget_uplift_factor`` times, k: p_i(o) becomes p_i(0) + k * u_i(o) for a positive uplift
+(clipped to [0, 1]; a negative one is kept as it is), so B_i(o) >= C_i(o) and the total expected cost
+stays within the budget too. With a budget, the reason ``"cheaper offer within budget"`` means
+cheaper in prudent cost. Uplift models shrink
 effects towards 0 (most for the customers they rank highest, whom a plan picks), so the true cost
 of a plan that spends exactly its budget on estimated costs is usually higher: on known response
 surfaces (``experiments/bench_offer_surface.py``) k = 1 let the true cost reach 1.17x the budget
@@ -249,7 +251,7 @@ def choose_offers(
     ).reindex(effects.index)
     if budget is not None:
         plan.attrs["budget_upper_bound"] = float(upper)
-        plan.attrs["budget_cost"] = float(prudent[rows[got], pick[got]].sum())
+        plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
     return plan
 
 
