@@ -13,8 +13,8 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
 
 - numeric columns: quantile-normal scores (robust to heavy-tailed spend and counts; infinities count
   as the extremes), missing values as 0 plus a missing indicator for each column that had any at fit (columns with no value dropped);
-- categorical codes: one indicator per level among the ``MAX_LEVELS`` most frequent at fit; missing,
-  unseen and rarer levels have none of them ("none of these");
+- categorical codes: one indicator per level among the ``MAX_LEVELS`` most frequent at fit but the
+  most frequent one, the reference; missing, unseen and rarer levels are read as that reference;
 - every column standardised (a column constant at fit is dropped); design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
 - binary outcomes: ``LogisticRegression(C=LINEAR_C)``; continuous ones: ``Ridge`` on the standardised
   outcome with the matching penalty.
@@ -34,8 +34,9 @@ __all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear"]
 #: Inverse L2 penalty of the logistic model (scikit-learn's ``C``); chosen on the offer surfaces
 #: (0.01-1 all gave the same picture there; 0.05 is in the middle).
 LINEAR_C = 0.05
-#: Indicators per categorical column: its most frequent levels (a store id or postcode with thousands
-#: of levels would make the dense design rows x levels x arms); the rest share "none of these".
+#: Levels per categorical column that the model tells apart: its most frequent ones (a store id or
+#: postcode with thousands of levels would make the dense design rows x levels x arms); the rest are
+#: read as the most frequent level.
 MAX_LEVELS = 20
 _MAX_QUANTILES = 200
 
@@ -94,10 +95,14 @@ class LinearArmModel:
 
 
 def _frequent_levels(codes: np.ndarray) -> np.ndarray:
-    """The (at most ``MAX_LEVELS``) most frequent category codes of a column, ties by code."""
+    """Category codes that get an indicator: the 2nd to ``MAX_LEVELS``-th most frequent (ties by code).
+
+    The most frequent level is the reference (no indicator), so missing, unseen and rarer levels,
+    which have no indicator either, are read as the most common level.
+    """
     present = codes[~np.isnan(codes)]
     levels, counts = np.unique(present, return_counts=True)
-    order = np.lexsort((levels, -counts))[:MAX_LEVELS]
+    order = np.lexsort((levels, -counts))[1:MAX_LEVELS]
     return np.sort(levels[order])
 
 
