@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -469,3 +470,47 @@ def test_budgeted_plan_on_simulated_truth(simulated_plan_inputs: dict) -> None:
     )
     assert (plan["reason"] == "budget exhausted").any()
     assert _true_net_value(plan, s["truth"], s["catalog"], s["value"]) > 0
+
+
+# -- from an audit of the prudent budget ----------------------------------------------------------
+def _single_offer(cost_per_redemption: float, cost_per_send: float) -> OfferCatalog:
+    return OfferCatalog(
+        [
+            Offer(
+                offer_id="a",
+                cost_per_redemption=cost_per_redemption,
+                cost_per_send=cost_per_send,
+                kind="discount",
+            )
+        ]
+    )
+
+
+def test_budget_cost_attr_never_exceeds_budget() -> None:
+    idx = pd.Index([0, 1, 2, 3], name="customer_id")
+    effects = pd.DataFrame({"a": [0.3, 0.2, 0.2, 0.1]}, index=idx)
+    baseline = pd.Series([0.2, 0.3, 0.3, 0.3], index=idx)
+    budget = 1.61  # the four prudent costs 0.44 + 0.41 + 0.41 + 0.35
+    plan = choose_offers(
+        effects,
+        _single_offer(0.3, 0.2),
+        baseline=baseline,
+        value_per_conversion=100.0,
+        budget=budget,
+    )
+    assert plan["offer_id"].notna().all()
+    assert plan.attrs["budget_cost"] <= budget
+
+
+def test_budget_that_fits_exactly_is_used() -> None:
+    idx = pd.Index([0, 1, 2, 3], name="customer_id")
+    budget = 0.4
+    assert math.fsum([0.1] * 4) <= budget
+    plan = choose_offers(
+        pd.DataFrame({"a": [0.2] * 4}, index=idx),
+        _single_offer(0.0, 0.1),
+        baseline=pd.Series(0.1, index=idx),
+        value_per_conversion=10.0,
+        budget=budget,
+    )
+    assert plan["offer_id"].notna().sum() == 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -162,3 +164,48 @@ def test_clone_keeps_the_parameter() -> None:
     model = UpliftModel(linear_weight=0.25)
     assert clone(model).get_params()["linear_weight"] == 0.25
     assert UpliftModel().get_params()["linear_weight"] == "auto"
+
+
+# -- from an audit of the blend ------------------------------------------------------------------
+def test_constant_numeric_column_at_fit_binary() -> None:
+    X, y, t, _ = _experiment(n=900)
+    model = UpliftModel(n_estimators=10, random_state=0).fit(X.assign(z=3.0), y, treatment=t)
+    assert model.linear_weight_ == 0.5
+    same = model.predict_effects(X.assign(z=3.0).head(5))
+    other = model.predict_effects(X.assign(z=4.0).head(5))
+    # A column with one value at fit carries nothing: its value at predict cannot matter.
+    np.testing.assert_allclose(other.to_numpy(), same.to_numpy(), atol=0.02)
+    baseline = model.predict_baseline(X.assign(z=np.nan).head(5))
+    np.testing.assert_allclose(baseline, model.predict_baseline(X.assign(z=3.0).head(5)), atol=0.02)
+
+
+def test_constant_numeric_column_at_fit_continuous() -> None:
+    X, y, t, _ = _experiment(n=600)
+    spend = 10.0 * y + np.random.default_rng(1).normal(size=len(y))
+    model = UpliftModel(n_estimators=5, random_state=0).fit(X.assign(z=1.0), spend, treatment=t)
+    effects = model.predict_effects(X.assign(z=2.0).head(5)).to_numpy()
+    assert np.abs(effects).max() < 20.0  # the outcome's whole range is about 15
+
+
+def test_high_cardinality_category_memory() -> None:
+    rng = np.random.default_rng(0)
+    n = 2_000
+    X = pd.DataFrame(
+        {"spend": rng.lognormal(3, 1, n), "store": rng.integers(0, 1_000, n).astype(str)}
+    )
+    t = rng.choice(["control", "a", "b", "c", "d"], n)
+    y = (rng.uniform(size=n) < 0.2).astype(int)
+    tracemalloc.start()
+    try:
+        UpliftModel(n_estimators=5, random_state=0).fit(X, y, treatment=t)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The trees alone peak at about 1 MB here; the blend at about 150 MB.
+    assert peak < 50e6
+
+
+def test_linear_weight_accepts_numpy_integers() -> None:
+    X, y, t, _ = _experiment(n=300)
+    model = UpliftModel(n_estimators=5, random_state=0, linear_weight=np.int64(1))
+    assert model.fit(X, y, treatment=t).linear_weight_ == 1.0
