@@ -12,10 +12,12 @@ trees alone rank better, and the simulator's budgeted plans preferred them too).
 Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encoding.FeatureEncoding`:
 
 - numeric columns: quantile-normal scores (robust to heavy-tailed spend and counts; infinities count
-  as the extremes), missing values as 0 plus a missing indicator for each column that had any at fit (columns with no value dropped);
+  as the extremes), missing values as 0 plus a missing indicator for each column that had any at fit
+  (columns with no value at all are dropped);
 - categorical codes: one indicator per level among the ``MAX_LEVELS`` most frequent at fit but the
   most frequent one, the reference; missing, unseen and rarer levels are read as that reference;
-- every column standardised (a column constant at fit is dropped); design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
+- every column standardised (a column constant at fit is dropped);
+- design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
 - binary outcomes: ``LogisticRegression(C=LINEAR_C)``; continuous ones: ``Ridge`` on the standardised
   outcome with the matching penalty.
 """
@@ -62,10 +64,9 @@ class LinearArmModel:
     def raw(self, matrix: np.ndarray) -> np.ndarray:
         """Quantile scores, missing indicators and level indicators, before standardisation."""
         parts = []
-        if self.numeric.size:
+        if self.quantiles is not None:  # there are numeric columns
             values = _finite(matrix[:, self.numeric])
-            scores = self.quantiles.transform(values) if self.quantiles is not None else values
-            parts.append(np.nan_to_num(scores, nan=0.0))
+            parts.append(np.nan_to_num(self.quantiles.transform(values), nan=0.0))
             parts.append(np.isnan(values[:, self.missing_columns]).astype(np.float64))
         for column, levels in zip(self.categorical, self.levels, strict=True):
             if len(levels):
@@ -168,8 +169,9 @@ def fit_linear(
         binary=binary,
     )
     # Weights as multiples of their mean, so that the fixed penalty means the same whatever their
-    # scale (weights summing to 1 would otherwise drown the data in the penalty).
-    weight = weight / weight.mean() if weight.sum() > 0 else weight
+    # scale (weights summing to 1 would otherwise drown the data in the penalty). UpliftModel.fit
+    # has checked that every arm has a positive weight.
+    weight = weight / weight.mean()
     raw = model.raw(matrix)
     model.mean = raw.mean(axis=0)
     spread = raw.std(axis=0)
@@ -182,7 +184,7 @@ def fit_linear(
         model.coef, model.intercept = fitted.coef_[0], float(fitted.intercept_[0])
         return model
     model.binary = False
-    model.y_mean = float(np.average(y, weights=weight)) if weight.sum() > 0 else 0.0
+    model.y_mean = float(np.average(y, weights=weight))
     spread_y = float(np.sqrt(np.average((y - model.y_mean) ** 2, weights=weight)))
     if not spread_y > 0:  # one outcome value (e.g. no conversions): that value, no effects
         model.coef, model.y_scale = np.zeros(design.shape[1]), 0.0

@@ -144,10 +144,11 @@ class UpliftModel(BaseEstimator):
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
         ``"auto"`` (see :func:`auto_linear_weight`): 0.5 when the smallest arm has fewer than 10,000
-        rows (and the experiment at most 200,000), else 0. On the known response surfaces of ``experiments/bench_offer_surface.py`` the
-        blend raised the plans' mean capture of the oracle's value under every strategy and budget,
-        from 65% to 73% on the hold-out surface, and left 7 of 108 cell means under 60% instead of 19
-        (README, "Measured results"); on the simulator's budgeted plans it cost 2-7 points.
+        rows (and the experiment at most 200,000), else 0. On the known response surfaces of
+        ``experiments/bench_offer_surface.py`` the blend raised the plans' mean capture of the
+        oracle's value under every strategy and budget, from 65% to 73% on the hold-out surface, and
+        left 7 of 108 cell means under 60% instead of 19 (README, "Measured results"); on the
+        simulator's budgeted plans it cost 2-7 points.
     min_arm_rows : int
         Fewest rows an arm (control included) must have.
     n_bootstrap : int

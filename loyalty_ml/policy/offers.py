@@ -209,9 +209,11 @@ def choose_offers(
     send = np.array([o.cost_per_send for o in offers])
     cost = p_offer * redemption + send
     net = uplift * value[:, None] - cost
-    # What the budget binds: incremental redemptions counted budget_uplift_factor times (>= cost).
-    prudent_uplift = np.where(uplift > 0, budget_uplift_factor * uplift, uplift)
-    prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
+    # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost).
+    prudent = None
+    if budget is not None:
+        prudent_uplift = np.where(uplift > 0, budget_uplift_factor * uplift, uplift)
+        prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
     effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
 
     consenting = (
@@ -249,7 +251,7 @@ def choose_offers(
         },
         index=index,
     ).reindex(effects.index)
-    if budget is not None:
+    if prudent is not None:
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
     return plan
@@ -426,14 +428,15 @@ def _capped(
 def _choose(
     candidate: np.ndarray,
     cost: np.ndarray,
-    prudent: np.ndarray,
+    prudent: np.ndarray | None,
     net: np.ndarray,
     strategy: str,
     budget: float | None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Column chosen per customer (-1 = none), its reason, and the budget's LP bound (else NaN).
 
-    ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what the budget binds.
+    ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what a budget binds (None
+    without one).
     """
     n = len(candidate)
     if strategy == "cheapest_effective":
@@ -447,7 +450,7 @@ def _choose(
         preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
         label = MAX_VALUE
     reason = np.full(n, label, dtype=object)
-    if budget is None:
+    if budget is None or prudent is None:
         return preferred, reason, math.nan
     if strategy == "cheapest_effective":
         # The knapsack may only keep or drop each customer's cheapest effective offer.
