@@ -18,9 +18,13 @@ Examples
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# a library logs and the application configures: silent unless the application adds a handler
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # defining module -> public names it contributes to the top-level namespace
 _EXPORTS: dict[str, tuple[str, ...]] = {

@@ -45,6 +45,16 @@ def test_import_has_no_heavy_side_effects() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_package_logger_is_silent_until_the_application_configures_logging() -> None:
+    # a library's records must not reach Python's last-resort handler (stderr) on their own
+    code = (
+        "import logging, loyalty_ml; "
+        "logging.getLogger('loyalty_ml.models').warning('should not be printed')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == ""
+
+
 def test_errors_are_value_errors_where_callers_catch_them() -> None:
     for cls in (
         loyalty_ml.SchemaError,

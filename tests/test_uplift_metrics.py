@@ -19,7 +19,7 @@ from loyalty_ml.evaluation.uplift_metrics import (
     uplift_curve,
     uplift_report,
 )
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning
 
 Y = np.array([1, 0, 1, 0])
 W = np.array([1, 0, 0, 1])
@@ -187,3 +187,22 @@ def test_plot_returns_a_figure_with_a_curve_per_arm() -> None:
     assert isinstance(plot_uplift_curves(y, t, effects, kind="uplift"), Figure)
     with pytest.raises(ConfigError, match="'kind' parameter"):
         plot_uplift_curves(y, t, effects, kind="gain")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("score", [qini_auc_score, uplift_auc_score])
+@pytest.mark.parametrize("outcome", [0, 1])
+def test_areas_of_a_constant_outcome_are_nan_with_a_warning(score, outcome: int) -> None:
+    # nobody (or everybody) converted: there is nothing to rank, so no number that looks like a score
+    with pytest.warns(DataQualityWarning, match=f"every outcome is {outcome}"):
+        assert np.isnan(score(np.full(4, outcome), W, S))
+
+
+def test_a_constant_outcome_in_one_arm_leaves_the_other_arms_scored() -> None:
+    t = np.array(["a", "a", "b", "b", "control", "control"])
+    y = np.array([1, 1, 1, 0, 1, 1])
+    effects = pd.DataFrame(
+        {"a": [0.9, 0.1, 0.5, 0.5, 0.2, 0.3], "b": [0.1, 0.2, 0.9, 0.1, 0.3, 0.2]}
+    )
+    with pytest.warns(DataQualityWarning, match="arm 'a'"):
+        areas = qini_auc_score(y, t, effects)
+    assert np.isnan(areas["a"]) and np.isfinite(areas["b"])

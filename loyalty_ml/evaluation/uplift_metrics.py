@@ -14,6 +14,7 @@ propensity) data, by inverse propensity weighting or the doubly robust estimator
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,7 +29,7 @@ from loyalty_ml.evaluation._metric_inputs import (
     as_float_array,
     refuse_not_finite,
 )
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
 from loyalty_ml.schema import columns as C
 
 if TYPE_CHECKING:
@@ -234,10 +235,29 @@ def uplift_curve(
     return _curve_frame(_pairs(y, t, score, control), _uplift, "uplift")
 
 
-def _normalised_area(x: np.ndarray, v: np.ndarray, x_best: np.ndarray, v_best: np.ndarray) -> float:
+def _normalised_area(
+    x: np.ndarray, v: np.ndarray, x_best: np.ndarray, v_best: np.ndarray, *, arm: str, y: np.ndarray
+) -> float:
+    """Area between the curve and the random line over the perfect model's; NaN when undefined.
+
+    A constant outcome on the arm's and the control's rows (nobody, or everybody, converted) leaves
+    nothing to rank, and a perfect curve on the random line leaves nothing to normalise by: both give
+    NaN with a :class:`DataQualityWarning` rather than a number that looks like a score.
+    """
     base = auc(np.array([0.0, x_best[-1]]), np.array([0.0, v_best[-1]]))
     best = auc(x_best, v_best) - base
-    return float((auc(x, v) - base) / best) if best != 0 else float("nan")
+    if np.ptp(y) == 0 or best == 0:
+        why = (
+            f"every outcome is {y[0]:g}" if np.ptp(y) == 0 else "the perfect ranking gains nothing"
+        )
+        warnings.warn(
+            f"uplift metrics: the area for arm {arm!r} is undefined ({why} on its and the control's "
+            f"{len(y)} rows); it is NaN. Score on a sample where outcomes vary.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        return float("nan")
+    return float((auc(x, v) - base) / best)
 
 
 def qini_auc_score(
@@ -263,7 +283,7 @@ def qini_auc_score(
         else:
             gain = y_a[w == 1].sum() - (w == 1).sum() * y_a[w == 0].sum() / max((w == 0).sum(), 1)
             x_best, v_best = np.array([0.0, gain, len(y_a)]), np.array([0.0, gain, gain])
-        results[arm] = _normalised_area(x, v, x_best, v_best)
+        results[arm] = _normalised_area(x, v, x_best, v_best, arm=arm, y=y_a)
     return _per_arm(results, score)
 
 
@@ -278,7 +298,7 @@ def uplift_auc_score(
         treated_non_responders = np.sum((y_a == 0) & (w == 1))
         summand = y_a if control_responders > treated_non_responders else w
         x_best, v_best = _uplift(y_a, w, 2.0 * (y_a == w) + summand)
-        results[arm] = _normalised_area(x, v, x_best, v_best)
+        results[arm] = _normalised_area(x, v, x_best, v_best, arm=arm, y=y_a)
     return _per_arm(results, score)
 
 

@@ -63,7 +63,8 @@ def measure_campaign(
     - ``cannibalised_cost`` = redemption_cost x min(1, p_c / p_t) and ``cannibalisation_share`` =
       min(1, p_c / p_t): of the treated buyers, a share p_c / p_t would have bought without the offer;
       assuming redeemers are buyers who are as likely as other buyers to be such "anyway" buyers, that
-      share of the redemption cost rewarded purchases the campaign did not cause.
+      share of the redemption cost rewarded purchases the campaign did not cause. The share is NaN
+      when no treated row bought (p_t = 0): there is no buyer to split.
     - ``roi`` = incremental_profit / reward_cost (NaN when nothing was spent).
     - ``payback_days`` = the first day d in 1..window_days at which the incremental margin of the
       windows ``[sent_at, sent_at + d days)`` reaches reward_cost (all costs counted at send); NaN when
