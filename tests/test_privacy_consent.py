@@ -121,6 +121,14 @@ def test_exclusion_needs_customer_ids(customers: pd.DataFrame) -> None:
         )
 
 
+def test_a_padded_id_in_the_customers_table_keeps_its_consent(customers: pd.DataFrame) -> None:
+    # a raw CRM export with " C1" padding: the plan's "C1" (validated, stripped) still has consent
+    padded = customers.set_axis(pd.Index([" C1", "C2 ", "C3", "C4"], name=C.CUSTOMER_ID))
+    plan = pd.DataFrame({C.OFFER_ID: ["A", "A"]}, index=pd.Index(["C1", "C2"], name=C.CUSTOMER_ID))
+    out = withhold_offers_without_marketing_consent(plan, split_by_consent(padded))
+    assert out[C.OFFER_ID].tolist() == ["A", "A"]
+
+
 def test_no_marketing_consent_means_no_offer(customers: pd.DataFrame) -> None:
     split = split_by_consent(customers)
     plan = pd.DataFrame(

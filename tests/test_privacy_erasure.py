@@ -43,6 +43,15 @@ def test_erases_from_every_table_and_reports_counts(tables: dict[str, pd.DataFra
     assert len(tables["transactions"]) == 6  # inputs untouched
 
 
+def test_an_id_with_stray_blanks_is_still_erased(tables: dict[str, pd.DataFrame]) -> None:
+    # a request pasted from a ticket (" 2 ") and a raw table with padded text ids (" 1 ")
+    tables["campaigns"] = pd.DataFrame({C.CUSTOMER_ID: [" 1 ", "2"], C.OFFER_ID: ["A", "B"]})
+    out, report = erase_customers([" 2 ", "1\t"], **tables)
+    assert out["transactions"][C.CUSTOMER_ID].tolist() == [3, 3, 3]
+    assert out["campaigns"].empty
+    assert (report.n_requested, report.n_found) == (2, 2)
+
+
 def test_nothing_requested_removes_nothing(tables: dict[str, pd.DataFrame]) -> None:
     out, report = erase_customers([], **tables)
     assert report.total_rows_removed == 0

@@ -47,14 +47,16 @@ def as_list(values: object, *, name: str, caller: str) -> list[Any]:
 def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
     """The text of each customer id (an object array, None where the id is missing).
 
-    Ids are their ``str``, except that a float holding a whole number is the text of that integer
+    Ids are their ``str`` without surrounding blanks, as :func:`validate_transactions` reads them
+    (``" C17 "`` is customer ``"C17"``, so an erasure request copied with a stray space still finds
+    the customer), except that a float holding a whole number is the text of that integer
     (``13085.0`` is customer ``"13085"``). ``ids`` is a Series, Index, array or list (see
     :func:`as_list`; ``name`` and ``caller`` are for its error).
 
     Examples
     --------
-    >>> id_texts([17, "17", 17.0, None], caller="erase_customers").tolist()
-    ['17', '17', '17', None]
+    >>> id_texts([17, "17", 17.0, " 17 ", None], caller="erase_customers").tolist()
+    ['17', '17', '17', '17', None]
     """
     values = (
         ids
@@ -69,4 +71,4 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
 def _text(value: Any) -> str:
     if isinstance(value, float | np.floating) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value).strip()
