@@ -112,7 +112,18 @@ class FeatureEncoding:
             fitted as numbers holds values that are not numbers, or one fitted as text holds
             numbers.
         """
-        by_name = {str(c): c for c in X.columns}
+        texts = [str(c) for c in X.columns]
+        by_name = dict(zip(texts, X.columns, strict=True))
+        wanted = set(self.feature_names)
+        repeated = sorted({t for t in texts if t in wanted and texts.count(t) > 1})
+        if repeated:
+            # e.g. pd.concat([X, X[["spend"]]], axis=1), or both 1 and "1": which one is the feature?
+            raise SchemaError(
+                f"{owner}: X has more than one column named {format_examples(repeated)} (names "
+                "are compared as text, so 1 and '1' are the same name); the model cannot tell "
+                "which one is the feature it was fitted on. Keep one column per name.",
+                column=repeated[0],
+            )
         missing = [name for name in self.feature_names if name not in by_name]
         if missing:
             raise SchemaError(
@@ -149,6 +160,19 @@ def _category_codes(
                     f"as at fit (e.g. X[{name!r}].astype(str) when the codes were text).",
                     column=name,
                 )
+    elif levels and not any(isinstance(level, str) for level in levels):
+        # Numbers (store ids) or booleans at fit, text now (read back from a CSV): every row would
+        # silently be "unseen".
+        present = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values
+        text = [v for v in pd.Series(present).dropna().unique().tolist() if isinstance(v, str)]
+        if text:
+            raise SchemaError(
+                f"{owner}: column {name!r} held non-text levels at fit (e.g. "
+                f"{format_examples(levels, total=len(levels), limit=3)}) but holds text "
+                f"{format_examples(text, total=len(text))} now. Give it the same type as at fit "
+                f"(e.g. pd.Categorical(pd.to_numeric(X[{name!r}])) for numeric codes).",
+                column=name,
+            )
     # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
     codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
     column = codes.astype(np.float64)

@@ -28,6 +28,8 @@ OVERLAP_THRESHOLD = 0.02
 _OVERLAP_TOLERANCE = 0.01
 #: Propensities are clipped to ``[PROPENSITY_CLIP, 1]`` before inverse weighting.
 PROPENSITY_CLIP = 0.01
+#: Calibration folds of the estimated propensity model (each arm needs at least this many rows).
+PROPENSITY_FOLDS = 3
 
 
 class PoorOverlapWarning(UserWarning):
@@ -59,7 +61,7 @@ def fit_propensity_model(
         force_row_wise=True,
         n_jobs=n_jobs if n_jobs is not None else -1,
     )
-    model = CalibratedClassifierCV(base, method="sigmoid", cv=3)
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=PROPENSITY_FOLDS)
     model.fit(matrix, arm, sample_weight=weight)
     return model
 

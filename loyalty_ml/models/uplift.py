@@ -32,6 +32,7 @@ from loyalty_ml.models._uplift_learners import (
     fit_learner,
 )
 from loyalty_ml.models._uplift_propensity import (
+    PROPENSITY_FOLDS,
     PoorOverlapWarning,
     arm_shares,
     check_overlap,
@@ -250,7 +251,8 @@ class UpliftModel(BaseEstimator):
             Label of the control arm; must occur in ``treatment``. Labels are compared as text, so
             integer arms work (``control=0``; the other arms are then named ``"1"``, ``"2"``...).
         sample_weight : Series or array, optional
-            Non-negative row weights, passed to every base learner.
+            Non-negative row weights, passed to every base learner. Only their ratios matter: they
+            are rescaled to a mean of 1, so weights summing to 1 fit the same model as counts.
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
@@ -308,6 +310,9 @@ class UpliftModel(BaseEstimator):
                 f"{format_examples(weightless)}, so their share (propensity) would be 0. Give "
                 "those rows positive weights or drop the arms."
             )
+        # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
+        # min_child_weight would shrink effects towards 0 for weights summing to 1.
+        weight = weight / weight.mean()
 
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
@@ -490,6 +495,15 @@ class UpliftModel(BaseEstimator):
                     f"{_OWNER}.fit: propensity must be None, 'estimate', a Series of arm shares or a "
                     f"DataFrame of per-row propensities. Got {propensity!r}."
                 )
+            rows = np.bincount(arm_code, minlength=len(names))
+            tiny = [(n, int(c)) for n, c in zip(names, rows, strict=True) if c < PROPENSITY_FOLDS]
+            if tiny:
+                raise DataError(
+                    f"{_OWNER}.fit: propensity='estimate' cross-fits a calibrated classifier on "
+                    f"{PROPENSITY_FOLDS} folds, so every arm needs at least {PROPENSITY_FOLDS} "
+                    f"rows; arms {format_examples(tiny, total=len(tiny))} (arm, rows) have fewer. "
+                    "Drop those arms or pass known propensities."
+                )
             model = fit_propensity_model(matrix, arm_code, weight, seed=seed, n_jobs=self.n_jobs_)
             self.propensity_model_ = model
             return check_overlap(model.predict_proba(matrix), owner=_OWNER)
@@ -646,6 +660,9 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
 
 def _as_float(values: np.ndarray, name: str) -> np.ndarray:
     """``values`` as float64 (missing = NaN); text that is not a number is an error naming it."""
+    values = np.asarray(values)
+    if values.dtype.kind in "US":  # NumPy text ("<U1") cannot hold the NaN below
+        values = values.astype(object)
     missing = np.asarray(pd.isna(values), dtype=bool)
     try:
         return np.where(missing, np.nan, values).astype(np.float64)

@@ -116,6 +116,8 @@ def choose_offers(
         gets nothing, so that incrementality can be measured afterwards.
     eligible : Series or DataFrame of bool, optional
         Per customer, or per customer and offer; customers (or cells) not listed are not eligible.
+        A DataFrame's columns are offer ids (as text); if none names an offer of the catalog (a
+        misspelt header), that is an error, not a plan where nobody is eligible.
     consent : Series of bool, optional
         Marketing consent per customer; customers not listed have none and get no offer.
     random_state : int or Generator, optional
@@ -309,7 +311,19 @@ def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
             f"{format_examples(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
             "value for every customer (same index as effects)."
         )
-    return aligned.to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(aligned.dtype):
+        return aligned.to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(aligned.astype(object), errors="coerce")
+    bad = numbers.isna().to_numpy()
+    if bad.any():
+        found = aligned[bad].unique().tolist()
+        raise DataError(
+            f"choose_offers: {name} holds values that are not numbers "
+            f"{format_examples(found, total=len(found))} (customers "
+            f"{format_examples(index[bad].tolist(), total=int(bad.sum()))}). Convert it first, "
+            f"e.g. pd.to_numeric({name}.str.replace('€', ''))."
+        )
+    return numbers.to_numpy(dtype=np.float64)
 
 
 def _check_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
@@ -379,6 +393,20 @@ def _eligibility(
         return np.repeat(per_customer[:, None], len(ids), axis=1)
     if isinstance(eligible, pd.DataFrame):
         _check_ids(eligible.index, index, "eligible")
+        names = [str(c) for c in eligible.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise DataError(
+                f"choose_offers: eligible has more than one column for offers "
+                f"{format_examples(repeated)} (names compared as text); give one column per offer."
+            )
+        if names and ids and not set(names) & set(ids):
+            # Every customer would silently be "not eligible" for every offer.
+            raise DataError(
+                f"choose_offers: none of eligible's columns {format_examples(names)} is an offer "
+                f"of the catalog {format_examples(ids)}. Name eligible's columns by offer_id "
+                "(they are compared as text, case included)."
+            )
         for column in eligible.columns:
             _check_flags(eligible[column], f"eligible[{column!r}]")
         frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
