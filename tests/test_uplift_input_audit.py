@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import DataError, LoyaltyMLError, SchemaError
+from loyalty_ml.exceptions import DataError, DataQualityWarning, LoyaltyMLError, SchemaError
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
@@ -160,3 +160,24 @@ def test_columns_reordered_or_extra_at_predict_give_the_same_effects(
     X, _, _ = exp
     reference = fitted.predict_effects(X)
     pd.testing.assert_frame_equal(fitted.predict_effects(X[X.columns[::-1]].assign(z=1)), reference)
+
+
+def test_amounts_loaded_as_text_warn_that_they_are_learned_as_a_category(exp: tuple) -> None:
+    X, y, t = exp
+    with pytest.warns(DataQualityWarning, match="'spend' has .* levels that all read as numbers"):
+        UpliftModel(**FAST).fit(X.assign(spend=X["spend"].astype(str)), y, treatment=t)
+    # codes with the category dtype are categories on purpose: no warning
+    UpliftModel(**FAST).fit(
+        X.assign(spend=X["spend"].astype(str).astype("category")), y, treatment=t
+    )
+
+
+def test_baseline_ids_of_another_type_than_the_effects_say_so() -> None:
+    effects, baseline, catalog = _plan_inputs()
+    with pytest.raises(DataError, match="read the same but their types differ"):
+        choose_offers(
+            effects,
+            catalog,
+            baseline=baseline.set_axis(baseline.index.astype(str)),
+            value_per_conversion=40.0,
+        )

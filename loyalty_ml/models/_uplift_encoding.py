@@ -8,12 +8,13 @@ shifted code.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 
 __all__ = ["FeatureEncoding"]
 
@@ -23,6 +24,10 @@ __all__ = ["FeatureEncoding"]
 _NUMBER_LIKE = frozenset(
     {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 )
+
+
+#: A text column with more levels than this, all of them numbers, is probably amounts loaded as text.
+_MANY_LEVELS = 50
 
 
 def _kind(series: pd.Series) -> str:
@@ -91,6 +96,7 @@ class FeatureEncoding:
                     levels = tuple(series.cat.categories.tolist())
                 else:
                     levels = tuple(sorted(series.dropna().unique().tolist()))
+                    _warn_if_numbers_as_text(str(column), levels, owner=owner)
                 categories.append((str(column), levels))
         return cls(feature_names=names, categories=tuple(categories))
 
@@ -140,6 +146,30 @@ class FeatureEncoding:
             else:
                 matrix[:, j] = _numbers(values, name, owner=owner)
         return matrix
+
+
+def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: str) -> None:
+    """Warn when a text column's many levels all read as numbers, some with fractions.
+
+    That is amounts or rates loaded as text: learned as a category with one level per value, their
+    order is lost. Whole numbers are left alone, since codes (store ids, postcodes) are right as
+    categories.
+    """
+    if len(levels) <= _MANY_LEVELS:
+        return
+    numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
+    # whole numbers are usually codes (store ids, postcodes); fractions are amounts or rates
+    if numbers.notna().all() and (numbers % 1 != 0).any():
+        warnings.warn(
+            f"{owner}: text column {name!r} has {len(levels)} levels that all read as numbers "
+            "with fractions "
+            f"(e.g. {format_examples(levels, total=len(levels), limit=3)}), so it is learned as "
+            f"a category and its order is lost. Convert amounts with pd.to_numeric(X[{name!r}]); "
+            f"give codes the category dtype (X[{name!r}].astype('category')) to keep them as "
+            "they are without this warning.",
+            DataQualityWarning,
+            stacklevel=4,
+        )
 
 
 def _category_codes(

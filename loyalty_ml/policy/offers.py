@@ -302,7 +302,7 @@ def _check_options(
 def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
     if not isinstance(values, pd.Series):
         raise DataError(f"choose_offers: {name} must be a Series indexed by customer id.")
-    _check_ids(values.index, index, name, overlap=False)
+    _check_ids(values.index, index, name)  # e.g. text ids against effects' integer ids
     aligned = values.reindex(index)
     missing = aligned.isna().to_numpy()
     if missing.any():
@@ -336,11 +336,17 @@ def _check_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = Tru
         )
     if overlap and len(ids) and len(index) and not index.isin(ids).any():
         # Every customer would silently count as "not listed" (no consent / not eligible).
+        same_text = pd.Index(ids.astype(str)).isin(index.astype(str)).any()
         raise DataError(
             f"choose_offers: {name} is indexed by {format_examples(ids.tolist(), total=len(ids))}, "
             "none of which is a customer of effects "
-            f"({format_examples(index.tolist(), total=len(index))}). Index {name} by customer id, "
-            "like effects."
+            f"({format_examples(index.tolist(), total=len(index))}). "
+            + (
+                f"The ids read the same but their types differ ({ids.dtype} against "
+                f"{index.dtype}): give {name} the type of effects' index."
+                if same_text
+                else f"Index {name} by customer id, like effects."
+            )
         )
 
 
