@@ -171,6 +171,11 @@ def test_small_groups_are_reported_not_judged(tiny: dict[str, object]) -> None:
     report = _report(tiny, limits=FairnessLimits(min_group_size=4))
     assert report.passed
     assert len(report.by_group) == 5  # still reported: 3 gender groups + 2 tiers
+    # and the report says which attributes could not fail, rather than a bare "passed"
+    assert report.unjudged_attributes == ["gender", "tier"]  # 3/2/1 and 3/3 customers, under 4
+    assert "**Not judged:** gender, tier" in report.to_markdown()
+    judged = _report(tiny, limits=FairnessLimits(min_group_size=3))  # F and M are 3 and 2
+    assert judged.unjudged_attributes == ["gender"]
 
 
 def test_conditional_figures_and_judging(tiny: dict[str, object]) -> None:

@@ -204,3 +204,13 @@ def test_decision_is_immutable(fair: FairnessReport) -> None:
     assert isinstance(decision, GateDecision)
     with pytest.raises(AttributeError):
         decision.promote = False  # type: ignore[misc]
+
+
+def test_a_pass_names_the_attributes_too_small_to_judge() -> None:
+    ids = pd.Index(range(8), name=C.CUSTOMER_ID)
+    sensitive = pd.DataFrame({"age": [23, 35, 35, 41, 52, 52, 60, 67]}, index=ids)  # raw years
+    scores = pd.Series(np.linspace(0.1, 0.9, 8), index=ids)
+    report = fairness_report(sensitive, y_score=scores, limits=FairnessLimits(min_group_size=3))
+    decision = check_promotion(report)
+    assert (decision.promote, decision.unjudged) == (True, ("age",))
+    assert decision.message == "fairness gate passed; not judged (groups too small): age"

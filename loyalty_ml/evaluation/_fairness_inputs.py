@@ -320,7 +320,11 @@ def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str
             "convert the column to one type first.",
             table=what,
         )
-    labels = np.asarray(values.astype(object).where(~missing, MISSING_GROUP).map(str), dtype=object)
+    # each row takes its group's text by value, so 1.0 joins group 1 (equal values, one group)
+    by_value = dict(zip(order, text, strict=True))
+    labels = np.asarray(
+        values.astype(object).map(by_value).where(~missing, MISSING_GROUP), dtype=object
+    )
     if missing.any():
         text.append(MISSING_GROUP)
     return labels, text

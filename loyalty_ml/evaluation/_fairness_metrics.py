@@ -39,6 +39,8 @@ METRIC_ORDER = (
     "mean_offer_cost",
 )
 SUMMARY_STATS = ("min", "max", "difference", "ratio")
+#: Metrics that can be negative: a ratio of two of them means nothing, even when both are >= 0.
+SIGNED_METRICS = frozenset({"calibration_gap"})
 #: Bootstrap intervals are 95% percentile intervals.
 CI_QUANTILES = [0.025, 0.975]
 
@@ -193,14 +195,15 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
         for metric in metrics:
             values = block[metric].to_numpy(dtype=float)
             ok = ~np.isnan(values) & (metric_base(block, metric) >= min_group_size)
-            stats = _stats(values[ok], groups[ok])
+            stats = _stats(values[ok], groups[ok], signed=metric in SIGNED_METRICS)
             rows.append((*key, metric, *stats, len(block), int(ok.sum())))
     columns = [*keys, "metric", *SUMMARY_STATS, "min_group", "max_group", "n_groups", "n_judged"]
     out = pd.DataFrame(rows, columns=columns).set_index([*keys, "metric"])
     return out.astype({s: float for s in SUMMARY_STATS})
 
 
-def _stats(values: np.ndarray, groups: Any) -> tuple[Any, ...]:
+def _stats(values: np.ndarray, groups: Any, *, signed: bool = False) -> tuple[Any, ...]:
+    """(min, max, difference, ratio, argmin group, argmax group); no ratio for a ``signed`` metric."""
     if len(values) == 0:
         return (np.nan, np.nan, np.nan, np.nan, pd.NA, pd.NA)
     low, high = int(np.argmin(values)), int(np.argmax(values))
@@ -208,7 +211,7 @@ def _stats(values: np.ndarray, groups: Any) -> tuple[Any, ...]:
     difference = ratio = np.nan
     if len(values) >= 2:
         difference = vmax - vmin
-        if vmin >= 0:
+        if vmin >= 0 and not signed:
             ratio = 1.0 if vmax == 0 else vmin / vmax
     return (vmin, vmax, difference, ratio, groups[low], groups[high])
 

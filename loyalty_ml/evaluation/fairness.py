@@ -89,6 +89,17 @@ class FairnessReport:
         """True when no judged limit is broken."""
         return self.violations.empty
 
+    @property
+    def unjudged_attributes(self) -> list[str]:
+        """Attributes with fewer than two groups of ``min_group_size`` customers: they cannot fail.
+
+        A raw age in years (dozens of small groups) or a sample too small for the limits ends up
+        here; group it coarser (``pd.cut`` into bands) or audit more customers.
+        """
+        counts = self.by_group["count"]
+        big = (counts >= self.limits.min_group_size).groupby(level=0, sort=False).sum()
+        return [str(attribute) for attribute, n in big.items() if n < 2]
+
     def plot(self) -> Figure:
         """Bars of the main figures by group (raw, not conditional), one row per attribute."""
         return plot_by_group(self.by_group, min_group_size=self.limits.min_group_size)
@@ -113,6 +124,14 @@ class FairnessReport:
             f"{self.limits.min_group_size} customers are reported, not judged. "
             "`mean_offer_cost` averages over every customer of the group (0 without an offer).",
         ]
+        unjudged = self.unjudged_attributes
+        if unjudged:
+            parts += [
+                "",
+                f"**Not judged:** {', '.join(unjudged)} (fewer than two groups of "
+                f"{self.limits.min_group_size}+ customers, so no gap could fail; group coarser or "
+                "audit more customers).",
+            ]
         if not self.violations.empty:
             parts += ["", "## Violations", "", markdown_table(self.violations, digits=4)]
         parts += ["", "## Summary", "", markdown_table(self.summary, digits=4)]
@@ -356,6 +375,12 @@ def _check_params(threshold: Any, bootstrap: Any, random_state: Any) -> None:
     ):
         raise ConfigError(
             f"The 'threshold' parameter of fairness_report must be a finite number. Got {threshold!r} instead."
+        )
+    if not 0 <= float(threshold) <= 1:
+        # y_score holds probabilities: 60 (for 60%) would select nobody, and every gap would vanish
+        raise ConfigError(
+            "The 'threshold' parameter of fairness_report must be in [0, 1], like the probabilities "
+            f"in y_score. Got {threshold!r} instead (for 60% pass 0.6)."
         )
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
         raise ConfigError(

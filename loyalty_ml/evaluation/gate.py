@@ -38,6 +38,9 @@ class GateDecision:
         Why, as given by the caller (recorded with the run).
     violations : tuple of str
         One readable line per broken limit.
+    unjudged : tuple of str
+        Attributes the report could not judge (fewer than two groups big enough), named in the
+        message so that a pass is not read as a clean bill for them.
     """
 
     promote: bool
@@ -46,6 +49,7 @@ class GateDecision:
     overridden: bool
     override_reason: str | None
     violations: tuple[str, ...]
+    unjudged: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -54,6 +58,10 @@ class GateDecision:
             verdict = "fairness not audited (no report)"
             return verdict + ("" if self.promote else "; an audit is required: not promoted")
         if self.status == "passed":
+            if self.unjudged:
+                return "fairness gate passed; not judged (groups too small): " + ", ".join(
+                    self.unjudged
+                )
             return "fairness gate passed"
         listed = "; ".join(self.violations[:3])
         more = len(self.violations) - 3
@@ -180,6 +188,7 @@ def check_promotion(
             overridden=False,
             override_reason=None,
             violations=(),
+            unjudged=tuple(report.unjudged_attributes),
         )
     if override and not reason:
         raise ConfigError(

@@ -15,7 +15,8 @@ observable range. It falls from ``p_return(0)`` (the share of gaps that close at
 - ``sleep_days``: the first day where ``p_return`` is below ``sleep_level`` x ``p_return(0)``
   (default 0.75: a quarter of the chance to return is gone; the fast fall has begun);
 - ``churn_days``: the first day where it is below ``churn_level`` x ``p_return(0)`` (default 0.25:
-  customers rarely come back beyond it).
+  customers rarely come back beyond it), and at least the day after ``sleep_days`` (a regular
+  rhythm, e.g. weekly orders, can pass both levels on the same day).
 
 Both are relative to the data's own curve, so a cafe with daily visits gets boundaries of days and an
 online shop with yearly orders gets boundaries of months; nothing is a hard-coded number of days.
@@ -24,7 +25,8 @@ Frequency boundaries come from the order-count curve: for each ``k``, among cust
 order is at least ``churn_days`` before the end (so their next order had time to happen), ``churn(k)``
 is the share without a ``(k+1)``-th order. ``first_repeat_orders`` is the ``k >= 2`` with the largest
 drop ``churn(k-1) - churn(k)``; ``loyalty_orders`` is the first ``k`` from there whose churn is within
-``loyalty_tolerance`` of the total drop from ``churn(1)`` to the plateau (the lowest churn from
+``loyalty_tolerance`` of the total drop from ``churn(1)`` (or a higher churn before the largest
+drop) to the plateau (the lowest churn from
 ``first_repeat_orders`` on). A drop smaller than 3 binomial standard errors is noise: when no
 drop is larger, both frequency boundaries are None.
 
@@ -266,7 +268,10 @@ def _frequency_boundaries(curve: pd.DataFrame, tolerance: float) -> tuple[int | 
         int(np.argmax(np.where(real, drops, -np.inf))) + 1
     )  # position of the count right after the sharpest drop
     plateau = churn[at:].min()
-    close = np.flatnonzero(churn[at:] - plateau <= tolerance * (churn[0] - plateau))
+    # the total drop is measured from the highest churn before the sharpest drop (churn(1) unless
+    # one-order customers churn less than later ones, e.g. a starter kit then one refill): > 0
+    top = churn[:at].max()
+    close = np.flatnonzero(churn[at:] - plateau <= tolerance * (top - plateau))
     return int(ks[at]), int(ks[at + close[0]])
 
 
@@ -376,7 +381,9 @@ def estimate_boundaries(
             "longer history, a smaller min_at_risk, or a higher churn_level."
         )
     sleep_days = float(np.argmax(p < sleep * p[0]))
-    churn_days = float(np.argmax(p < churn * p[0]))
+    # a regular rhythm (a weekly order) can pass both levels on the same day; churned starts the
+    # next day, so sleeping is never an empty state and the boundaries stay ordered
+    churn_days = max(float(np.argmax(p < churn * p[0])), sleep_days + 1.0)
     orders = _orders_curve(
         snap.o_ts,
         snap.c_first_order,

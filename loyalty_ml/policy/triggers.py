@@ -68,8 +68,9 @@ class TriggerPolicy:
     winback_window : tuple of float
         Win-back starts and ends this many days past the churn boundary.
     vip_rule : {"top_m", "spend_quantile"}
-        Valuable customers: the top RFM money class (M3, the best quarter by spend) or spend at or
-        above the ``vip_spend_quantile`` of the reference population.
+        Valuable customers: the top RFM money class (M3, the best quarter by spend) or spend
+        strictly above the ``vip_spend_quantile`` of the reference population (so at most the top
+        ``1 - vip_spend_quantile`` share; nobody when everyone spends the same).
     vip_spend_quantile : float
         Quantile used by ``vip_rule="spend_quantile"``.
     rfm_edges : RFMEdges, optional
@@ -226,7 +227,8 @@ class TriggerPolicy:
             Features indexed by ``customer_id`` with ``recency_days``, ``n_orders`` and ``spend``
             (as :func:`loyalty_ml.features.build_features` returns).
         p : array-like or Series
-            Churn probabilities, one per row of ``X`` (a Series is aligned on ``X``'s index).
+            Churn probabilities, one per row of ``X`` (a Series or one-column DataFrame is aligned
+            on ``X``'s index; an array is taken in ``X``'s row order).
 
         Returns
         -------
@@ -339,7 +341,8 @@ class TriggerPolicy:
             if self.vip_spend_threshold is None
             else self.vip_spend_threshold
         )
-        return np.asarray(values >= threshold)
+        # strictly above: with flat spend (a fixed-price plan) nobody is in the top, as with top_m
+        return np.asarray(values > threshold)
 
     def _check_inputs(self, X: pd.DataFrame, p: Any) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
@@ -361,10 +364,23 @@ class TriggerPolicy:
                 column=_RECENCY,
             )
         refuse_repeated_ids(X.index, what="TriggerPolicy.assign: X")
+        if isinstance(p, pd.DataFrame):
+            if p.shape[1] != 1:
+                raise DataError(
+                    f"TriggerPolicy.assign: p is a DataFrame with {p.shape[1]} columns "
+                    f"{format_examples(list(p.columns))}; pass one column of churn probabilities "
+                    "(a Series indexed by customer_id), e.g. p['churn_probability']."
+                )
+            p = p.iloc[:, 0]  # aligned on its index below, like a Series, never by position
         if isinstance(p, pd.Series):
             if not p.index.sort_values().equals(X.index.sort_values()):
+                only_p = p.index.difference(X.index)
+                only_x = X.index.difference(p.index)
                 raise DataError(
-                    "TriggerPolicy.assign: p is a Series whose index differs from X's index."
+                    "TriggerPolicy.assign: p is a Series whose index differs from X's index: "
+                    f"{format_examples(only_p.tolist(), total=len(only_p))} only in p, "
+                    f"{format_examples(only_x.tolist(), total=len(only_x))} only in X. Pass one "
+                    "probability per customer of X, indexed by customer_id."
                 )
             p = p.reindex(X.index)
         prob = _floats(p, "p", "TriggerPolicy.assign")
