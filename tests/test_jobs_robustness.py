@@ -161,7 +161,10 @@ def test_unset_alias_says_where_the_latest_version_went(job: Job) -> None:
 def test_as_of_outside_the_data_is_a_clear_error(job: Job) -> None:
     with pytest.raises(DataError, match=r"no transactions before as_of=2022-01-01 \(the data"):
         train_and_register(job.tx, as_of="2022-01-01", tracking_uri=job.uri)
-    with pytest.raises(DataError, match="every training customer is labelled churned"):
+    with (
+        pytest.warns(DataQualityWarning, match="the transactions end on 2024-12-31"),
+        pytest.raises(DataError, match="every training customer is labelled churned"),
+    ):
         train_and_register(job.tx, as_of="2026-06-01", tracking_uri=job.uri, churn_params=CHURN)
 
 

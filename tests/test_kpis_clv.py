@@ -179,8 +179,9 @@ def test_clv_inputs_without_margin_or_order_id(tx: pd.DataFrame) -> None:
         tx.drop(columns=["margin", "order_id"]), period_start="2024-01-01", period_end="2024-07-01"
     )
     assert "margin_rate" not in got.columns
-    assert got.loc["a", "orders"] == 3.0  # every row is an order without order_id
-    assert got.loc["a", "aov"] == 20.0
+    # without order_id an order is a (customer, timestamp): a's two lines of 2024-01-10 are one
+    assert got.loc["a", "orders"] == 2.0
+    assert got.loc["a", "aov"] == 30.0
 
 
 def test_clv_inputs_errors(tx: pd.DataFrame) -> None:

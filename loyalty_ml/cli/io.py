@@ -111,6 +111,15 @@ def _umask() -> int:
     return mask
 
 
+def _whole_float_ids(ids: pd.Series) -> pd.Series:
+    """``40000.0`` as ``40000`` when every id is written so (pandas writes an integer id column
+    with a missing value as floats); ids such as ``000123`` or ``12.5`` are left as they are."""
+    present = ids.dropna()
+    if len(present) and present.str.fullmatch(r"-?[1-9]\d*\.0+|0\.0+").all():
+        return ids.str.replace(r"\.0+$", "", regex=True)
+    return ids
+
+
 def read_table(path: Path, *, table: str) -> pd.DataFrame:
     """Read a CSV or Parquet file, choosing the reader from the file suffix."""
     import pandas as pd
@@ -124,7 +133,10 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
         # ids are text in a CSV: card numbers such as 000123 keep their leading zeros (pandas would
         # read 000123 and 123 as the same integer); the validators match text and integer ids
         def reader(file: Path) -> pd.DataFrame:
-            return pd.read_csv(file, dtype=dict.fromkeys(_ID_COLUMNS, "string"))
+            frame = pd.read_csv(file, dtype=dict.fromkeys(_ID_COLUMNS, "string"))
+            return frame.assign(
+                **{c: _whole_float_ids(frame[c]) for c in _ID_COLUMNS if c in frame.columns}
+            )
     else:
         raise SchemaError(
             f"{table} file {str(path)!r} has an unknown format; use .csv, .csv.gz or .parquet.",

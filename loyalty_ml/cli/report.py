@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loyalty_ml.cli.io import add_table_options, read_inputs, required
-from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.schema import columns as C
 
 if TYPE_CHECKING:
@@ -163,6 +164,17 @@ def _model_quality_inputs(
         f"Churn model {args.model_uri} (version {version}) judged on {len(X):,} customers as of "
         f"{cutoff.date()} with their next {horizon} days"
     )
+    trained = policy.training_summary.get("as_of")
+    if trained is not None and cutoff < pd.Timestamp(trained):
+        # the model learnt from labels up to its training date: these are partly its own rows
+        note = (
+            f"the quality cutoff {cutoff.date()} is before the model's training date "
+            f"{pd.Timestamp(trained).date()}, so its labels were part of the training data and the "
+            "figures are in-sample, not out of time. Report on transactions that run at least "
+            f"{horizon} days past the training date for an out-of-time check."
+        )
+        print(f"Note: {note}")
+        warnings.warn(f"loyalty-ml report: {note}", DataQualityWarning, stacklevel=2)
     parts: dict[str, Any] = {"churn": policy.churn_model, "X": X, "y": y}
     if policy.uplift_model is not None and tables["campaigns"] is not None:
         # Qini curves of the registered uplift model on the latest campaign whose window closed

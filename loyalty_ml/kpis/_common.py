@@ -67,7 +67,10 @@ def check_transactions(
             transactions,
             C.ORDER_ID,
             table=table,
-            fix="Fill them (e.g. with a per-row id) or drop the order_id column to count rows as orders.",
+            fix=(
+                "Fill them (e.g. with a per-row id) or drop the order_id column to count "
+                "(customer, timestamp) pairs as orders."
+            ),
         )
     return transactions
 
@@ -151,10 +154,10 @@ def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
     """One row per line with the columns that identify its order.
 
     An order is a distinct ``(customer_id, order_id)`` pair: an order id reused by two customers (ids
-    numbered per store or per day) is two orders. Without an ``order_id`` column every row is an order.
+    numbered per store or per day) is two orders. Without an ``order_id`` column an order is a
+    distinct ``(customer_id, timestamp)`` pair, as in :func:`~loyalty_ml.features.build_features`:
+    the lines of one basket share the customer and the checkout time.
     """
     if C.ORDER_ID in transactions.columns:
         return transactions[[C.CUSTOMER_ID, C.ORDER_ID]]
-    keys = transactions[[C.CUSTOMER_ID]].copy()
-    keys[C.ORDER_ID] = range(len(keys))
-    return keys
+    return transactions[[C.CUSTOMER_ID, C.TIMESTAMP]]

@@ -163,7 +163,8 @@ def clv_inputs(
 ) -> pd.DataFrame:
     """Per-customer CLV inputs measured on ``[period_start, period_end)``.
 
-    Columns: ``orders`` (distinct ``(customer_id, order_id)``, or rows), ``revenue`` (sum of
+    Columns: ``orders`` (distinct ``(customer_id, order_id)``, or ``(customer_id, timestamp)``
+    without order ids), ``revenue`` (sum of
     ``amount``), ``aov`` = revenue / orders, ``purchase_frequency`` = orders per ``period_days`` days
     (orders x period_days / length of the window in days), and, when transactions have ``margin``,
     ``margin`` (sum) and ``margin_rate`` = margin / revenue (NaN when revenue is 0). Only customers

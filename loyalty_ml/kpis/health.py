@@ -228,7 +228,8 @@ def propose_tiers(
     """Tier thresholds from the 25/50/25 structure of RFM, on spend or visits over a window.
 
     Customers with a transaction in ``[as_of - window_days, as_of)`` are ranked by ``basis`` (``spend``
-    = sum of ``amount``; ``visits`` = orders, distinct ``(customer_id, order_id)`` or rows). As in the
+    = sum of ``amount``; ``visits`` = orders, distinct ``(customer_id, order_id)`` or, without order
+    ids, ``(customer_id, timestamp)``). As in the
     RFM classes (worst quarter, middle half, best quarter), the thresholds are the 25% and 75%
     quantiles: ``names[0]`` below the first, ``names[1]`` from the first (inclusive) to the second,
     ``names[2]`` from the second (inclusive). Visit thresholds are rounded up to whole visits. Ties at

@@ -25,7 +25,8 @@ def summary(
 
     - ``active_customers`` = number of distinct ``customer_id`` with a row in the period.
     - ``orders`` = number of distinct ``(customer_id, order_id)`` pairs; an order id reused by two
-      customers counts as two orders. Without an ``order_id`` column, every row is an order.
+      customers counts as two orders. Without an ``order_id`` column, an order is a distinct
+      ``(customer_id, timestamp)`` pair (the lines of one basket), as in the features.
     - ``revenue`` = sum of ``amount`` (returns count if they were kept by validation).
     - ``aov`` = revenue / orders.
     - ``purchase_frequency`` = orders / active_customers.

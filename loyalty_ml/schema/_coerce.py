@@ -233,6 +233,33 @@ def to_timestamp(
         ) from None
 
 
+def _epoch_unit(values: pd.Series) -> tuple[str, str]:
+    """The epoch unit whose dates of these numbers are plausible (1990-2100), by their size."""
+    typical = float(values.abs().median()) if len(values) else 0.0
+    # 2024 is 1.7e9 seconds, 1.7e12 milliseconds, 1.7e15 microseconds, 1.7e18 nanoseconds
+    for unit, name, low in (
+        ("ns", "nanoseconds", 1e17),
+        ("us", "microseconds", 1e14),
+        ("ms", "milliseconds", 1e11),
+    ):
+        if typical >= low:
+            return unit, name
+    return "s", "seconds"
+
+
+def _check_timezone(timezone: str | None) -> str:
+    """``timezone`` (UTC when None) if pandas knows it; a ConfigError naming it otherwise."""
+    target = timezone or "UTC"
+    try:
+        pd.Timestamp("2024-01-01", tz=target)
+    except Exception as exc:  # zoneinfo's ZoneInfoNotFoundError, pytz's UnknownTimeZoneError...
+        raise ConfigError(
+            f"The 'timezone' parameter is not a time zone pandas knows: {timezone!r} ({exc}). "
+            "Use an IANA name such as 'Europe/Berlin' or 'America/New_York', or 'UTC'."
+        ) from None
+    return target
+
+
 def coerce_timestamp(
     series: pd.Series,
     *,
@@ -248,7 +275,7 @@ def coerce_timestamp(
     zone-aware and naive values is refused: there is no safe way to guess the zone of the naive ones.
     Numbers (epoch seconds?) are refused too, with the fix.
     """
-    target = timezone or "UTC"
+    target = _check_timezone(timezone)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.dropna()
         looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
@@ -266,7 +293,10 @@ def coerce_timestamp(
                 "first."
             )
         else:
-            hint = "If these are epoch seconds, convert with pd.to_datetime(col, unit='s') first."
+            unit, name = _epoch_unit(values)
+            hint = (
+                f"If these are epoch {name}, convert with pd.to_datetime(col, unit={unit!r}) first."
+            )
         raise SchemaError(
             f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date "
             f"strings. {hint}",

@@ -93,9 +93,36 @@ def _cutoffs(
         raise DataError(
             f"train_and_register: as_of={as_of.date()} with horizon_days={horizon_days} leaves "
             f"{len(usable)} cutoff(s) after the first purchase ({first.date()}); the backtest needs "
-            "at least 2. Use a later as_of, a shorter horizon or a smaller cutoff_spacing_days."
+            "at least 2. Use a longer history, a shorter horizon or a smaller "
+            "cutoff_spacing_days (an as_of later than the day after the last purchase would label "
+            "customers from days without data)."
         )
     return sorted(usable)
+
+
+#: Warn when more than this share of the last label window lies after the last transaction.
+_UNOBSERVED_WINDOW_SHARE = 0.25
+
+
+def _warn_if_data_ends_early(last: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int) -> None:
+    """Warn when the data stops well before ``as_of``: the last cutoff's labels would be censored.
+
+    The job reads ``as_of`` as "observed until then", so days between the last transaction and
+    ``as_of`` count as days in which nobody bought; an extract that simply ends earlier labels the
+    last cutoff's customers churned.
+    """
+    gap_days = (as_of - last) / pd.Timedelta(days=1)
+    if gap_days > max(1.0, _UNOBSERVED_WINDOW_SHARE * horizon_days):
+        warnings.warn(
+            f"train_and_register: the transactions end on {last.date()}, {gap_days:.0f} days "
+            f"before as_of={as_of.date()}, so {min(gap_days / horizon_days, 1):.0%} of the last "
+            f"cutoff's {horizon_days}-day label window has no transactions at all and its "
+            "customers look churned. If the extract ends there, use as_of="
+            f"'{(last + pd.Timedelta(days=1)).date()}'; if the shop really had no sales "
+            "(a closure), the labels are right.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -240,6 +267,7 @@ def train_and_register(
             "False or missing for all of them. Check the consent flags of customers."
         )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
+    _warn_if_data_ends_early(pd.Timestamp(before[C.TIMESTAMP].max()), cutoff, horizon_days)
     first = pd.Timestamp(tx[C.TIMESTAMP].min())
     cutoffs = _cutoffs(
         first, cutoff, horizon_days=horizon_days, n_cutoffs=n_cutoffs, spacing=spacing
@@ -268,6 +296,17 @@ def train_and_register(
         )
     X, dropped = _without_empty_features(X, train_rows=~test)
     params = {"random_state": random_state, **(churn_params or {})}
+    if y.loc[test].nunique() < 2:
+        window_end = cutoffs[-1] + pd.Timedelta(days=horizon_days)
+        sales = int(((tx[C.TIMESTAMP] >= cutoffs[-1]) & (tx[C.TIMESTAMP] < window_end)).sum())
+        raise DataError(
+            f"train_and_register: at the backtest cutoff {cutoffs[-1].date()} every customer is "
+            f"labelled {'churned' if y.loc[test].iloc[0] == 1 else 'retained'} over the next "
+            f"{horizon_days} days (to {window_end.date()}; {sales:,} transactions in that "
+            "window), so the backtest has one class and cannot be scored. A store closure or a "
+            "gap in the extract? Use an as_of whose last horizon_days have normal trading, or a "
+            "shorter horizon_days."
+        )
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
     evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
