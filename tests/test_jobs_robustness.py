@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,8 @@ def _score(job: Job, **kwargs: Any) -> pd.DataFrame:
         "psi_limit": 10.0,  # the campaigns after training drift on purpose; not under test here
         **kwargs,
     }
-    return score_customers(job.tx, **options)
+    transactions = options.pop("transactions", job.tx)
+    return score_customers(transactions, **options)
 
 
 def test_text_ids_of_customers_match_integer_ids_of_transactions(job: Job) -> None:
@@ -132,6 +134,18 @@ def test_scoring_before_the_training_date_warns(job: Job) -> None:
     with pytest.warns(DataQualityWarning, match="before the training date 2024-12-01"):
         scores = _score(job, as_of="2024-06-01", log_run=False)
     assert len(scores) == job.tx.loc[job.tx["timestamp"] < "2024-06-01", "customer_id"].nunique()
+
+
+def test_scoring_a_stale_extract_warns_with_the_date_it_ends(job: Job) -> None:
+    # the nightly job's extract stopped refreshing: six weeks without a single transaction
+    stale = job.tx.loc[job.tx["timestamp"] < "2024-11-01"]
+    last = pd.Timestamp(stale["timestamp"].max()).date()
+    with pytest.warns(DataQualityWarning, match=f"the transactions end on {last}") as caught:
+        _score(job, as_of="2024-12-15", log_run=False, transactions=stale)
+    assert "every customer looks inactive" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        _score(job, as_of="2024-12-15", log_run=False)  # a fresh extract: quiet
 
 
 def test_text_and_zoned_timestamps_are_schema_errors(job: Job) -> None:

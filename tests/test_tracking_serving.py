@@ -133,7 +133,13 @@ def model_server(tracking_server: Served) -> Iterator[str]:
         stop(process)
 
 
-def test_served_champion_answers_with_decisions(tracking_server: Served, model_server: str) -> None:
+def test_served_champion_answers_with_decisions(
+    tracking_server: Served, model_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # models:/ URIs resolve through MLflow's global registry whatever registry_uri says (the test
+    # passed only after test_score_through_the_server had pointed it at the server)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server.uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", tracking_server.uri)
     model = mlflow.pyfunc.load_model(
         mlflow.artifacts.download_artifacts(
             "models:/loyalty_ml@champion",

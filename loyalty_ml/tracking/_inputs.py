@@ -5,10 +5,12 @@ next to integer ids are aligned first by :func:`loyalty_ml.schema._ids.align_cus
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_missing_ids, require_columns
 from loyalty_ml.schema._ids import align_customer_ids
@@ -102,4 +104,41 @@ def check_id_overlap(
         f"({len(table_ids):,} ids, e.g. {format_examples(table_ids[:3].tolist())}, dtype "
         f"{table_ids.dtype}). Pass the customers table of the same customers, or customers=None "
         "when consent is managed upstream.",
+    )
+
+
+#: Warn when more than this share of the latest horizon lies after the last transaction.
+UNOBSERVED_WINDOW_SHARE = 0.25
+
+
+def warn_if_data_ends_early(
+    last: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int, *, caller: str
+) -> None:
+    """DataQualityWarning when the transactions stop well before ``as_of`` (a stale extract).
+
+    The jobs read ``as_of`` as "observed until then", so the days between the last transaction and
+    ``as_of`` count as days in which nobody bought: training labels the last cutoff's customers
+    churned, scoring sees every customer as inactive since the extract ended. Quiet for gaps of up
+    to a quarter of the horizon (and a day), which a real shop has.
+    """
+    gap_days = (as_of - last) / pd.Timedelta(days=1)
+    if gap_days <= max(1.0, UNOBSERVED_WINDOW_SHARE * horizon_days):
+        return
+    if caller == "train_and_register":
+        effect = (
+            f"{min(gap_days / horizon_days, 1):.0%} of the last cutoff's {horizon_days}-day label "
+            "window has no transactions at all and its customers look churned"
+        )
+    else:
+        effect = (
+            f"every customer looks inactive for at least {gap_days:.0f} days, so recency-driven "
+            "risk, states and actions are inflated"
+        )
+    warnings.warn(
+        f"{caller}: the transactions end on {last.date()}, {gap_days:.0f} days before "
+        f"as_of={as_of.date()}, so {effect}. If the extract is stale, refresh it or use as_of="
+        f"'{(last + pd.Timedelta(days=1)).date()}'; if the shop really had no sales (a closure), "
+        "the figures are right.",
+        DataQualityWarning,
+        stacklevel=3,
     )

@@ -27,7 +27,11 @@ from loyalty_ml.features import build_features
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.tracking._inputs import check_id_overlap, check_job_tables
+from loyalty_ml.tracking._inputs import (
+    check_id_overlap,
+    check_job_tables,
+    warn_if_data_ends_early,
+)
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
@@ -143,6 +147,12 @@ def score_customers(
                 )
             )
         check_id_overlap(customers, history, caller=caller)
+        warn_if_data_ends_early(
+            pd.Timestamp(history[C.TIMESTAMP].max()),
+            cutoff,
+            int(policy.training_summary.get("horizon_days", 90)),
+            caller=caller,
+        )
         profiled, people, consenting = profiled_only(history, customers)
         no_consent = ~consenting
         features = build_features(

@@ -23,7 +23,11 @@ from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import to_timestamp
-from loyalty_ml.tracking._inputs import check_id_overlap, check_job_tables
+from loyalty_ml.tracking._inputs import (
+    check_id_overlap,
+    check_job_tables,
+    warn_if_data_ends_early,
+)
 from loyalty_ml.tracking._mlflow import (
     check_reachable,
     experiment_id,
@@ -98,31 +102,6 @@ def _cutoffs(
             "customers from days without data)."
         )
     return sorted(usable)
-
-
-#: Warn when more than this share of the last label window lies after the last transaction.
-_UNOBSERVED_WINDOW_SHARE = 0.25
-
-
-def _warn_if_data_ends_early(last: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int) -> None:
-    """Warn when the data stops well before ``as_of``: the last cutoff's labels would be censored.
-
-    The job reads ``as_of`` as "observed until then", so days between the last transaction and
-    ``as_of`` count as days in which nobody bought; an extract that simply ends earlier labels the
-    last cutoff's customers churned.
-    """
-    gap_days = (as_of - last) / pd.Timedelta(days=1)
-    if gap_days > max(1.0, _UNOBSERVED_WINDOW_SHARE * horizon_days):
-        warnings.warn(
-            f"train_and_register: the transactions end on {last.date()}, {gap_days:.0f} days "
-            f"before as_of={as_of.date()}, so {min(gap_days / horizon_days, 1):.0%} of the last "
-            f"cutoff's {horizon_days}-day label window has no transactions at all and its "
-            "customers look churned. If the extract ends there, use as_of="
-            f"'{(last + pd.Timedelta(days=1)).date()}'; if the shop really had no sales "
-            "(a closure), the labels are right.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -267,7 +246,9 @@ def train_and_register(
             "False or missing for all of them. Check the consent flags of customers."
         )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
-    _warn_if_data_ends_early(pd.Timestamp(before[C.TIMESTAMP].max()), cutoff, horizon_days)
+    warn_if_data_ends_early(
+        pd.Timestamp(before[C.TIMESTAMP].max()), cutoff, horizon_days, caller=caller
+    )
     first = pd.Timestamp(tx[C.TIMESTAMP].min())
     cutoffs = _cutoffs(
         first, cutoff, horizon_days=horizon_days, n_cutoffs=n_cutoffs, spacing=spacing
