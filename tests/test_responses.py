@@ -100,7 +100,9 @@ def test_errors() -> None:
         campaign_responses(CAMPAIGNS, TX.drop(columns="margin"), window_days=7, outcome="margin")
     with pytest.raises(SchemaError, match=r"campaigns lacks columns \['sent_at'\]"):
         campaign_responses(CAMPAIGNS.drop(columns="sent_at"), TX, window_days=7)
-    with pytest.raises(SchemaError, match="sent_at is missing on 1 rows"):
+    with pytest.raises(
+        SchemaError, match=r"campaigns.sent_at has missing timestamps at rows \[10\]"
+    ):
         campaign_responses(
             CAMPAIGNS.assign(sent_at=CAMPAIGNS["sent_at"].where(CAMPAIGNS.index != 10)),
             TX,

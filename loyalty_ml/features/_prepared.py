@@ -21,7 +21,7 @@ import pandas as pd
 from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_repeated
+from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_repeated, to_nanoseconds
 
 __all__ = [
     "Prepared",
@@ -124,7 +124,21 @@ def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFr
             table=table,
             column=missing[0],
         )
+    refuse_repeated(frame, columns, table=table)
     return frame
+
+
+def nanoseconds(series: pd.Series, *, table: str, column: str) -> np.ndarray:
+    """Nanoseconds since the epoch (int64, NaT as int64's minimum) of a datetime64 column.
+
+    Dates outside datetime64[ns] (placeholders such as 9999-12-31, which pandas 3 keeps at micro-
+    second resolution) are a SchemaError naming the rows, never silently wrapped to another year.
+    """
+    return (
+        to_nanoseconds(series, table=table, column=column)
+        .to_numpy(dtype="datetime64[ns]")
+        .view("int64")
+    )
 
 
 def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
@@ -136,7 +150,7 @@ def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
             table=table,
             column=column,
         )
-    values = series.to_numpy(dtype="datetime64[ns]").view("int64")
+    values = nanoseconds(series, table=table, column=column)
     bad = values == np.iinfo(np.int64).min
     if bad.any():
         raise SchemaError(

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
-from loyalty_ml.features._prepared import Prepared, Snapshot, require
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.features._prepared import Prepared, Snapshot, nanoseconds, require
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
@@ -50,6 +51,11 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
     if config.protected_as_features:
         wanted.extend(c for c in C.PROTECTED_ATTRIBUTES if c in frame.columns)
     for column in config.extra_attributes:
+        if column == C.CUSTOMER_ID:
+            raise ConfigError(
+                f"FeatureConfig.extra_attributes names {C.CUSTOMER_ID!r}: it is the key the "
+                "features are indexed by, never a feature. Remove it from extra_attributes."
+            )
         if column not in wanted:
             wanted.append(column)
     personal = [c for c in wanted if looks_like_personal_data(c)]
@@ -117,6 +123,7 @@ def prepare_attributes(
             column=C.CUSTOMER_ID,
         )
     wanted = _selected(frame, config)
+    refuse_repeated(frame, (C.SIGNUP_DATE, *wanted), table=TABLE)
     ids = frame[C.CUSTOMER_ID]
     if len(frame) and pd.api.types.is_numeric_dtype(ids.dtype) != pd.api.types.is_numeric_dtype(
         prepared.customer_ids.dtype
@@ -141,7 +148,11 @@ def _signup(series: pd.Series) -> np.ndarray:
             table=TABLE,
             column=C.SIGNUP_DATE,
         )
-    return series.to_numpy(dtype="datetime64[ns]").view("int64").copy()
+    return nanoseconds(series, table=TABLE, column=C.SIGNUP_DATE).copy()
+
+
+#: Attributes that describe loyalty-programme membership, unknown before a customer signs up.
+_MEMBERSHIP = frozenset({C.TIER, C.POINTS_BALANCE})
 
 
 def attribute_features(
@@ -150,18 +161,25 @@ def attribute_features(
     """Attribute features of every customer in ``snap``.
 
     ``signup_tenure_days`` is the time from ``signup_date`` to ``as_of`` in days, NaN when the signup
-    date is missing or not before ``as_of`` (not known yet at ``as_of``). Categorical attributes are
-    pandas ``category`` dtype with the categories of the whole customers table.
+    date is missing or not before ``as_of`` (not known yet at ``as_of``). ``tier`` and
+    ``points_balance`` are missing for customers who sign up after ``as_of`` (guest purchases before
+    joining): a membership status they could not have had then. Categorical attributes are pandas
+    ``category`` dtype with the categories of the whole customers table.
     """
     out: dict[str, np.ndarray | pd.Categorical] = {}
     take = snap.customer_codes
+    not_member = np.zeros(len(take), dtype=bool)
     if attributes.signup_ns is not None:
         signup = attributes.signup_ns[take]
         known = (signup != np.iinfo(np.int64).min) & (signup < snap.as_of_ns)
         out["signup_tenure_days"] = np.where(known, days_between(signup, snap.as_of_ns), np.nan)
+        not_member = signup >= snap.as_of_ns  # signed up after as_of (NaT is int64's minimum)
     for name, values in attributes.columns.items():
+        # a membership status (tier, points) of someone who joins after as_of is the future
+        blank = not_member if name in _MEMBERSHIP else np.zeros(len(take), dtype=bool)
         if isinstance(values, pd.Categorical):
-            out[name] = pd.Categorical.from_codes(values.codes[take], values.categories)
+            codes = np.where(blank, -1, values.codes[take])
+            out[name] = pd.Categorical.from_codes(codes, values.categories)
         else:
-            out[name] = values[take]
+            out[name] = np.where(blank, np.nan, values[take])
     return out

@@ -120,7 +120,18 @@ def features_at(inputs: Inputs, as_of: pd.Timestamp) -> pd.DataFrame:
     if inputs.campaigns is not None:
         columns.update(campaign_features(snap, inputs.campaigns))
     if inputs.attributes is not None:
-        columns.update(attribute_features(snap, inputs.attributes))
+        attributes = attribute_features(snap, inputs.attributes)
+        clash = sorted(set(attributes) & set(columns))
+        if clash:
+            # a customers-table column would silently replace a point-in-time feature with the
+            # export's snapshot (the future, in a training table over past cutoffs)
+            raise ConfigError(
+                f"FeatureConfig.extra_attributes {clash} are names of features computed from the "
+                "transactions or campaigns; the customers table's columns would replace them. "
+                "Rename those columns of customers (e.g. 'crm_spend') or drop them from "
+                "extra_attributes."
+            )
+        columns.update(attributes)
     return pd.DataFrame(columns, index=snap.customer_ids, copy=False)
 
 

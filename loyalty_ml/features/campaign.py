@@ -7,10 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError
-from loyalty_ml.features._prepared import Prepared, Snapshot, _timestamps, require
+from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.features._prepared import (
+    Prepared,
+    Snapshot,
+    _timestamps,
+    nanoseconds,
+    require,
+)
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -49,6 +56,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     ``as_of``, so the redemption features are left out rather than risk leaking the future.
     """
     frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
+    refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
     ids = frame[C.CUSTOMER_ID]
     if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
         raise SchemaError(
@@ -56,6 +64,17 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
             f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
             table=TABLE,
             column=C.CUSTOMER_ID,
+        )
+    no_offer = frame[C.OFFER_ID].isna().to_numpy(dtype=bool)
+    if no_offer.any():
+        # neither an offer nor the control: silently reading them as "not treated" loses sends
+        raise SchemaError(
+            f"{TABLE}.{C.OFFER_ID} is missing on {int(no_offer.sum())} rows (e.g. rows "
+            f"{format_examples(frame.index[no_offer].tolist(), total=int(no_offer.sum()))}). Each "
+            f"row is an offer sent or the control ({C.CONTROL!r}); fill them or drop those rows "
+            "(loyalty_ml.validate_campaigns names them too).",
+            table=TABLE,
+            column=C.OFFER_ID,
         )
     treated = (frame[C.OFFER_ID].astype("string") != C.CONTROL).fillna(False).to_numpy(dtype=bool)
     cust = prepared.customer_ids.get_indexer(pd.Index(ids))
@@ -71,7 +90,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
                 table=TABLE,
                 column=C.REDEEMED_AT,
             )
-        when = column.to_numpy(dtype="datetime64[ns]").view("int64").copy()
+        when = nanoseconds(column, table=TABLE, column=C.REDEEMED_AT).copy()
         when[when == np.iinfo(np.int64).min] = _NEVER
         if C.REDEEMED in frame.columns:
             flag = frame[C.REDEEMED].fillna(False).to_numpy(dtype=bool)

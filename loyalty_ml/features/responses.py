@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.features._prepared import _timestamps
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated
+from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["campaign_responses", "check_window_days"]
 
@@ -82,16 +85,26 @@ def campaign_responses(
     _require(campaigns, (C.CUSTOMER_ID, C.SENT_AT), "campaigns")
     value_column = C.MARGIN if outcome == "margin" else C.AMOUNT
     _require(transactions, (C.CUSTOMER_ID, C.TIMESTAMP, value_column), "transactions")
+    # integer ids written as text ("123") match integer transaction ids, as in build_features
+    campaigns = align_customer_ids(
+        campaigns, transactions, table="campaigns", caller="campaign_responses"
+    )
 
-    sent = campaigns[C.SENT_AT].to_numpy(dtype="datetime64[ns]")
-    if np.isnat(sent).any():
-        raise SchemaError(
-            f"campaigns.{C.SENT_AT} is missing on {int(np.isnat(sent).sum())} rows.",
-            table="campaigns",
-            column=C.SENT_AT,
-        )
-    stamps = transactions[C.TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    sent = _timestamps(campaigns[C.SENT_AT], table="campaigns", column=C.SENT_AT).view(
+        "datetime64[ns]"
+    )
+    stamps = _timestamps(transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP).view(
+        "datetime64[ns]"
+    )
     ends = sent + np.timedelta64(int(window_days), "D")
+    if not pd.api.types.is_numeric_dtype(transactions[value_column].dtype):
+        raise SchemaError(
+            f"transactions.{value_column} must be numbers; got dtype "
+            f"{transactions[value_column].dtype}. Convert it with pd.to_numeric (or "
+            "loyalty_ml.validate_transactions).",
+            table="transactions",
+            column=value_column,
+        )
     values = transactions[value_column].to_numpy(dtype=np.float64, na_value=0.0)
     if outcome == "purchase":
         values = (values > 0).astype(np.float64)
@@ -124,6 +137,7 @@ def campaign_responses(
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(frame).__name__}.")
+    refuse_repeated(frame, columns, table=table)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(

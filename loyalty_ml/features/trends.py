@@ -12,7 +12,10 @@ __all__ = ["trend_features"]
 
 
 def _symmetric_ratio(latest: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    # (a - b) / (a + b) is a monotone map of a / b onto [-1, 1] that stays defined when b == 0
+    # (a - b) / (a + b) is a monotone map of a / b onto [-1, 1] that stays defined when b == 0;
+    # a window whose returns outweigh its purchases (returns kept by validation) counts as 0, not
+    # as a negative amount that would push the ratio outside [-1, 1]
+    latest, previous = np.maximum(latest, 0.0), np.maximum(previous, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         total = latest + previous
         return np.where(total != 0, (latest - previous) / total, np.nan)
@@ -26,6 +29,7 @@ def trend_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarra
     ``(latest - previous) / (latest + previous)`` in [-1, 1]: -1 means everything was in the previous
     window (the customer stopped), +1 everything in the latest (new or returning), 0 flat; it is a
     monotone function of ``latest / previous`` that stays defined when the previous window is empty.
+    A window with net negative spend (returns kept by validation outweighing purchases) counts as 0.
     ``freq_trend`` compares order counts, ``spend_trend`` spend, and ``aov_trend`` the average order
     value (NaN unless both windows have orders). ``n_orders_prev_{T}d`` is the previous window's count.
     """

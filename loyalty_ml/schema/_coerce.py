@@ -309,7 +309,7 @@ def coerce_timestamp(
         out = series
     else:
         out = _parse_datetime_text(series, table=table, column=column, target=target)
-    out = _to_nanoseconds(out, table=table, column=column)
+    out = to_nanoseconds(out, table=table, column=column)
     missing = out.isna().to_numpy() & ~series.isna().to_numpy()
     if missing.any():
         raise SchemaError(
@@ -328,8 +328,12 @@ def coerce_timestamp(
     return out
 
 
-def _to_nanoseconds(out: pd.Series, *, table: str, column: str) -> pd.Series:
-    """``out`` as datetime64[ns]; dates outside its range (1677-2262) are refused by row."""
+def to_nanoseconds(out: pd.Series, *, table: str, column: str) -> pd.Series:
+    """``out`` as datetime64[ns]; dates outside its range (1677-2262) are refused by row.
+
+    pandas 3 parses and reads Parquet at micro- or millisecond resolution, where 9999-12-31 is a
+    valid date; ``Series.to_numpy(dtype="datetime64[ns]")`` would silently wrap it to 1816.
+    """
     if out.dtype == "datetime64[ns]":
         return out
     try:
