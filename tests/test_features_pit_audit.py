@@ -379,3 +379,14 @@ def test_side_table_order_ids_kind_and_other_customers_change_nothing(
         config=_CONFIG,
     )
     pd.testing.assert_frame_equal(alone, X.loc[alone.index])
+
+
+def test_a_text_redeemed_flag_is_read_as_a_boolean() -> None:
+    # a raw CRM export: redeemed as "yes"/"no" text next to a redemption date
+    campaigns = _campaigns().assign(
+        redeemed_at=pd.to_datetime(["2024-01-20", "2024-01-21"]), redeemed=["no", "yes"]
+    )
+    X = build_features(_tx(), as_of=AS_OF, campaigns=campaigns)
+    assert X["offers_redeemed"].sum() == 1.0  # "no" is not a redemption
+    with pytest.raises(SchemaError, match="redeemed must be boolean"):
+        build_features(_tx(), as_of=AS_OF, campaigns=campaigns.assign(redeemed=["nope", "yes"]))

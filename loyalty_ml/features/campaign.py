@@ -17,7 +17,7 @@ from loyalty_ml.features._prepared import (
 )
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated
+from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -93,7 +93,12 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
         when = nanoseconds(column, table=TABLE, column=C.REDEEMED_AT).copy()
         when[when == np.iinfo(np.int64).min] = _NEVER
         if C.REDEEMED in frame.columns:
-            flag = frame[C.REDEEMED].fillna(False).to_numpy(dtype=bool)
+            # text flags as validate_campaigns reads them: "no" is False, not a truthy string
+            flag = (
+                coerce_bool(frame[C.REDEEMED], table=TABLE, column=C.REDEEMED)
+                .fillna(False)
+                .to_numpy(dtype=bool)
+            )
             when[~flag] = _NEVER
         redeemed_at = when[keep]
     return PreparedCampaigns(cust[keep].astype("int64"), sent, redeemed_at)
