@@ -148,7 +148,10 @@ def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
     """Mean predicted probability and observed rate per equal-frequency bin of ``p``.
 
     Rows are sorted by ``p`` and cut into ``n_bins`` bins of (nearly) equal count; tied scores
-    may straddle a bin edge, so every bin has ``n // n_bins`` or one more rows.
+    may straddle a bin edge, so every bin has ``n // n_bins`` or one more rows. As in
+    :func:`lift_table`, rows with the same score carry their tie's observed rate, so a bin edge
+    through tied scores (a constant or step-shaped score, e.g. isotonic calibration) does not split
+    their outcomes by row order.
 
     Examples
     --------
@@ -161,7 +164,9 @@ def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
     order = np.argsort(prob, kind="stable")
     bins = np.empty(y.size, dtype=np.int64)
     bins[order] = np.arange(y.size) * n_bins // y.size + 1
-    frame = pd.DataFrame({"bin": bins, "p": prob, "y": y})
+    _, tie = np.unique(prob, return_inverse=True)
+    tie_rate = np.bincount(tie, weights=y) / np.bincount(tie)
+    frame = pd.DataFrame({"bin": bins, "p": prob, "y": tie_rate[tie]})
     table = frame.groupby("bin").agg(
         p_min=("p", "min"),
         p_max=("p", "max"),

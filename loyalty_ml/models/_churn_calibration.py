@@ -133,7 +133,12 @@ def make_calibrator(kind: str, raw: np.ndarray, target: np.ndarray) -> Calibrato
     """
     if kind == "sigmoid":
         return SigmoidCalibrator(raw, target)
-    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, target)
+    # A block of scores with no churner among its calibration rows would read "certainly stays"
+    # (exactly 0): bound the steps by one pseudo-observation's worth, 1 / (n + 2), on each side.
+    margin = 1.0 / (len(target) + 2)
+    return IsotonicRegression(y_min=margin, y_max=1.0 - margin, out_of_bounds="clip").fit(
+        raw, target
+    )
 
 
 def choose_calibrator(

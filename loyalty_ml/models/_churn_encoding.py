@@ -120,6 +120,16 @@ def _encode_frame(frame: pd.DataFrame, categories: dict[str, pd.Index]) -> np.nd
     return out
 
 
+def text_columns(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with its column names as text (feature names are text: ``0`` is feature ``"0"``).
+
+    A frame whose names are text already is returned as it is.
+    """
+    if all(isinstance(c, str) for c in X.columns):
+        return X
+    return X.set_axis([str(c) for c in X.columns], axis=1)
+
+
 def _check_fit_frame(X: pd.DataFrame) -> tuple[np.ndarray, dict[str, pd.Index]]:
     """Check the columns of a training frame; return its feature names and frozen category levels.
 
@@ -189,6 +199,7 @@ def encode_fit_features(X: Any) -> tuple[np.ndarray, np.ndarray | None, dict[str
     feature_names: np.ndarray | None = None
     categories: dict[str, pd.Index] = {}
     if isinstance(X, pd.DataFrame):
+        X = text_columns(X)
         feature_names, categories = _check_fit_frame(X)
         matrix = _encode_frame(X, categories)
     else:
@@ -315,7 +326,10 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
     Returns
     -------
     classes : ndarray of shape (2,)
-        The sorted class labels; ``classes[1]`` is the positive (churned) class.
+        The class labels; ``classes[1]`` is the positive (churned) class. Labels are sorted
+        (scikit-learn's convention: 0/1, False/True), except text labels that say which one is
+        churn (``"churned"``/``"kept"``, ``"gone"``/``"retained"``, ``"yes"``/``"no"``...), whose
+        churn word comes second whatever the alphabet says.
     encoded : ndarray of shape (n_rows,), int64
         Position of each label in ``classes``.
 
@@ -329,7 +343,7 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
     --------
     >>> classes, encoded = encode_target(["kept", "gone", "kept"], index=None, n_rows=3)
     >>> classes.tolist(), encoded.tolist()
-    (['gone', 'kept'], [1, 0, 1])
+    (['kept', 'gone'], [0, 1, 0])
     """
     if (
         isinstance(y, pd.Series)
@@ -381,7 +395,25 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
             "ChurnModel.fit: Only binary classification is supported. "
             f"y has {classes.size} classes {format_examples(classes.tolist())}."
         )
+    churn_word = [_label_word(c) for c in classes.tolist()]
+    if churn_word == [True, False]:
+        # sorted text put the churn label first ("churned" < "kept"): P(class 1) must be churn
+        classes, encoded = classes[::-1], 1 - encoded
     return classes, encoded.astype(np.int64)
+
+
+#: Text labels that say churn (True) or retention (False), compared lower-case and stripped.
+_LABEL_WORDS = {
+    **dict.fromkeys(("churned", "churn", "churner", "gone", "lost", "lapsed", "left"), True),
+    **dict.fromkeys(("yes", "y", "true"), True),
+    **dict.fromkeys(("kept", "retained", "retain", "active", "stayed", "loyal"), False),
+    **dict.fromkeys(("no", "n", "false"), False),
+}
+
+
+def _label_word(label: object) -> bool | None:
+    """True for a churn word, False for a retention word, None for anything else."""
+    return _LABEL_WORDS.get(label.strip().lower()) if isinstance(label, str) else None
 
 
 def cutoff_index(index: pd.Index | None) -> pd.Index | None:

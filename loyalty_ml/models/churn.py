@@ -17,6 +17,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import (
     ConfigError,
     DataQualityWarning,
@@ -363,9 +364,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             "horizon_days": self.horizon_days,
         }
         for name, value in positive_ints.items():
-            if not isinstance(value, int | np.integer) or value < 1:
+            # LightGBM needs 2 leaves to split; True is an int to Python, never a count here
+            least = 2 if name == "num_leaves" else 1
+            if not _is_int(value) or value < least:
                 raise ConfigError(
-                    f"The {name!r} parameter of ChurnModel must be an int >= 1. Got {value!r} instead."
+                    f"The {name!r} parameter of ChurnModel must be an int >= {least}. Got "
+                    f"{value!r} instead."
                 )
         fractions: dict[str, Any] = {"colsample_bytree": self.colsample_bytree}
         if self.subsample != "auto":
@@ -391,16 +395,23 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             "threshold": self.threshold,
         }
         for name, value in open_fractions.items():
-            if not 0 < value < 1:
+            if not is_real(value) or not 0 < value < 1:
                 raise ConfigError(
                     f"The {name!r} parameter of ChurnModel must be in (0, 1). Got {value!r} instead."
                 )
-        if not self.learning_rate > 0:
+        if not is_real(self.learning_rate, finite=True) or not self.learning_rate > 0:
             raise ConfigError(
                 f"The 'learning_rate' parameter of ChurnModel must be > 0. Got {self.learning_rate!r} instead."
             )
         check_calibration(self.calibration)
-        if self.early_stopping_rounds is not None and self.early_stopping_rounds < 1:
+        if self.n_jobs is not None and not _is_int(self.n_jobs):
+            raise ConfigError(
+                "The 'n_jobs' parameter of ChurnModel must be an int or None (threads; <= 0 "
+                f"means all cores). Got {self.n_jobs!r} instead."
+            )
+        if self.early_stopping_rounds is not None and (
+            not _is_int(self.early_stopping_rounds) or self.early_stopping_rounds < 1
+        ):
             raise ConfigError(
                 "The 'early_stopping_rounds' parameter of ChurnModel must be an int >= 1 or None. "
                 f"Got {self.early_stopping_rounds!r} instead."
@@ -584,3 +595,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _is_int(value: object) -> bool:
+    """An integer parameter: Python or NumPy ints, but not booleans (True is 1 to Python)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.models._churn_encoding import text_columns
 
 if TYPE_CHECKING:
     from loyalty_ml.models.churn import ChurnModel
@@ -67,6 +68,8 @@ def explain_churn(model: ChurnModel, X: pd.DataFrame, *, top_k: int = 3) -> pd.D
         raise ConfigError(
             f"The 'top_k' parameter of explain must be an int >= 1. Got {top_k!r} instead."
         )
+    if isinstance(X, pd.DataFrame):
+        X = text_columns(X)  # feature names are text: a model fitted on column 0 reads X["0"]
     names = np.asarray(model._names(), dtype=object)
     k = min(int(top_k), names.size)
     parts = [
@@ -96,6 +99,8 @@ def _contributions(model: ChurnModel, X: pd.DataFrame) -> np.ndarray:
 
     model._check_fitted("explain")
     matrix = model._transform(X)
+    if len(matrix) == 0:  # LightGBM cannot predict on no rows: no contributions, bias column kept
+        return np.zeros((0, matrix.shape[1] + 1))
     return tree_shap(model.booster_, matrix, num_threads=model._threads(len(matrix)))
 
 
@@ -228,8 +233,12 @@ class _Columns:
 
 # -- wording ---------------------------------------------------------------------------------------
 def _num(values: np.ndarray, *, decimals: int = 0) -> pd.Series:
-    """Numbers as text; NaN stays missing so that a missing part makes the whole phrase missing."""
-    rounded = pd.Series(np.round(np.asarray(values, dtype=np.float64), decimals))
+    """Numbers as text; NaN stays missing so that a missing part makes the whole phrase missing.
+
+    An infinite value (a ratio over a zero, a client sending "inf") has no wording either: missing.
+    """
+    numbers = np.asarray(values, dtype=np.float64)
+    rounded = pd.Series(np.round(np.where(np.isfinite(numbers), numbers, np.nan), decimals))
     if decimals == 0:
         return rounded.astype("Int64").astype("str")
     return rounded.astype("str")

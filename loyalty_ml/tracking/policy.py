@@ -16,10 +16,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import _bad_rows, refuse_repeated_ids
+from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_ids
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
@@ -363,17 +364,49 @@ class LoyaltyPolicy:
         """True for customers in the stable holdout group (no offers), by a hash of the id."""
         if self.holdout_fraction <= 0 or len(index) == 0:
             return np.zeros(len(index), dtype=bool)
-        ids = pd.Series(index.astype("str"), dtype="str")
+        # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
+        ids = pd.Series(id_texts(index, caller="LoyaltyPolicy"), dtype="str")
         hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
         unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
         return np.asarray(unit < self.holdout_fraction)
 
 
 def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.ndarray:
-    """Marketing consent per row of ``index``: unlisted customers have none; None: everyone has."""
+    """Marketing consent per row of ``index``: unlisted customers have none; None: everyone has.
+
+    Consent is opt-in: a missing flag is no consent, and flags are read as validate_customers
+    reads them (True/False, 1/0, yes/no; text "False" is not consent). Ids match by value, so
+    ``"17"``, ``17`` and ``17.0`` are one customer.
+    """
     if consent_marketing is None:
         return np.ones(len(index), dtype=bool)
-    return consent_marketing.reindex(index, fill_value=False).astype(bool).to_numpy()
+    if not isinstance(consent_marketing, pd.Series):
+        raise DataError(
+            "LoyaltyPolicy.decide: consent_marketing must be a boolean Series indexed by "
+            f"customer_id; got {type(consent_marketing).__name__}. Wrap an array in the features' "
+            "row order as pd.Series(values, index=features.index)."
+        )
+    where = "consent_marketing"
+    flags = coerce_bool(consent_marketing, table=where, column=where).fillna(False)
+    keys = pd.Index(id_texts(consent_marketing.index, caller="LoyaltyPolicy.decide"))
+    if keys.has_duplicates:
+        twice = consent_marketing.index[keys.duplicated()].unique().tolist()
+        raise DataError(
+            f"LoyaltyPolicy.decide: consent_marketing lists customers more than once "
+            f"{format_examples(twice, total=len(twice))}; give one flag per customer."
+        )
+    wanted = pd.Index(id_texts(index, caller="LoyaltyPolicy.decide"))
+    found = wanted.isin(keys)
+    if len(index) and len(keys) and not found.any():
+        # every customer would silently lose the contact
+        raise DataError(
+            f"LoyaltyPolicy.decide: consent_marketing is indexed by "
+            f"{format_examples(consent_marketing.index.tolist(), total=len(keys))}, none of which "
+            f"is a customer of the features ({format_examples(index.tolist(), total=len(index))})."
+            " Index it by customer_id, like the features."
+        )
+    lookup = pd.Series(flags.to_numpy(dtype=bool), index=keys)
+    return lookup.reindex(wanted, fill_value=False).to_numpy(dtype=bool)
 
 
 def _numbers(values: pd.Series, name: str) -> pd.Series:
