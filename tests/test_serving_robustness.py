@@ -118,6 +118,9 @@ def test_decide_refuses_text_that_is_not_a_number(served: Served) -> None:
     X = served.features.iloc[:3]
     readable = X.assign(spend=[" 12.5", "", "3e2"])  # numbers as text, a blank (missing)
     assert served.policy.prepare(readable)["spend"].tolist()[::2] == [12.5, 300.0]
+    # the words clients write for a missing number are missing, as a blank is
+    spelled = X.assign(spend=["NaN", "null", "<NA>"])
+    assert served.policy.prepare(spelled)["spend"].isna().all()
     bad = X.assign(spend=["12.5", "n/a", "1,234"])
     with pytest.raises(
         SchemaError, match=r"features\.spend has values that are not numbers \[row 2: 'n/a', row 3"

@@ -409,8 +409,15 @@ def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.nd
     return lookup.reindex(wanted, fill_value=False).to_numpy(dtype=bool)
 
 
+#: Text that means a missing number (lower-case, stripped).
+_MISSING_WORDS = frozenset({"", "nan", "null", "none", "<na>"})
+
+
 def _numbers(values: pd.Series, name: str) -> pd.Series:
     """A numeric feature as float64: numbers, booleans and numeric text; blank text is missing.
+
+    So are the words clients write for a missing value ("NaN", "null", "None", "<NA>"); other
+    words ("n/a") are refused.
 
     Raises :class:`SchemaError` showing the first rows whose values are not numbers (dates, words),
     never turning them silently into missing values.
@@ -425,7 +432,8 @@ def _numbers(values: pd.Series, name: str) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype(np.float64)
     bad = numbers.isna().to_numpy() & values.notna().to_numpy()
     if bad.any():
-        bad[bad] = values[bad].astype("str").str.strip().ne("").to_numpy()
+        text = values[bad].astype("str").str.strip().str.lower()
+        bad[bad] = ~text.isin(_MISSING_WORDS).to_numpy()
     if bad.any():
         raise SchemaError(
             f"features.{name} has values that are not numbers {_bad_rows(values, bad)}. Send "
