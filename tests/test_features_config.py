@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from loyalty_ml.exceptions import ConfigError
@@ -52,3 +53,11 @@ def test_bad_values_raise_config_error(kwargs: dict[str, object], match: str) ->
 def test_protected_extra_allowed_with_opt_in() -> None:
     config = FeatureConfig(extra_attributes=("gender",), protected_as_features=True)
     assert config.extra_attributes == ("gender",)
+
+
+def test_windows_accept_numpy_integers_and_store_plain_ints() -> None:
+    # windows read from a NumPy array or a pandas column, as window_days already accepts
+    config = FeatureConfig(windows=(np.int64(7), 28), trend_window_days=28)
+    assert config.windows == (7, 28) and all(type(w) is int for w in config.windows)
+    with pytest.raises(ConfigError, match="'windows'"):
+        FeatureConfig(windows=(np.True_, 28))

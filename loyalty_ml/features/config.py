@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.schema import columns as C
 
@@ -58,14 +60,17 @@ class FeatureConfig:
         windows = tuple(self.windows) if isinstance(self.windows, list | tuple) else None
         if (
             not windows
-            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in windows)
+            or any(
+                isinstance(w, bool | np.bool_) or not isinstance(w, int | np.integer) or w < 1
+                for w in windows
+            )
             or len(set(windows)) != len(windows)
         ):
             raise ConfigError(
                 "The 'windows' parameter of FeatureConfig must be a non-empty tuple of distinct "
                 f"ints >= 1 (days). Got {self.windows!r} instead."
             )
-        object.__setattr__(self, "windows", windows)
+        object.__setattr__(self, "windows", tuple(int(w) for w in windows))  # np.int64(30) -> 30
         if (
             isinstance(self.trend_window_days, bool)
             or not isinstance(self.trend_window_days, int)
