@@ -19,6 +19,7 @@ from loyalty_ml.exceptions import LoyaltyMLError, SchemaError
 from loyalty_ml.features import FeatureConfig, build_features, churn_labels
 from loyalty_ml.features.responses import campaign_responses
 
+END = "2024-12-31"  # the data is complete to here: response windows are all closed
 AS_OF = pd.Timestamp("2024-02-01")
 
 
@@ -199,10 +200,10 @@ def test_campaign_responses_text_ids_match_or_are_refused() -> None:
     campaigns = pd.DataFrame(
         {"customer_id": [1, 2], "sent_at": pd.to_datetime(["2024-01-10", "2024-01-20"])}
     )
-    assert campaign_responses(campaigns, tx, window_days=7).tolist() == [1, 1]
+    assert campaign_responses(campaigns, tx, window_days=7, observation_end=END).tolist() == [1, 1]
     text = campaigns.assign(customer_id=["1", "2"])
     try:
-        y = campaign_responses(text, tx, window_days=7)
+        y = campaign_responses(text, tx, window_days=7, observation_end=END)
     except SchemaError as exc:
         assert "customer_id" in str(exc)
         return
@@ -220,7 +221,7 @@ def test_campaign_responses_bad_inputs_are_schema_errors(case: str) -> None:
         campaigns = _repeat(campaigns, "sent_at")
         column = "sent_at"
     with pytest.raises(SchemaError, match=column):
-        campaign_responses(campaigns, tx, window_days=7)
+        campaign_responses(campaigns, tx, window_days=7, observation_end=END)
 
 
 # -- checked and fine ------------------------------------------------------------------------------

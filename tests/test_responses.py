@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError
 from loyalty_ml.features.responses import campaign_responses
 
 CAMPAIGNS = pd.DataFrame(
@@ -53,7 +53,23 @@ def test_spend_and_margin_sum_the_window() -> None:
     margin = campaign_responses(CAMPAIGNS, TX, window_days=7, outcome="margin")
     assert margin.tolist() == pytest.approx([3.0, 0.0, -0.25, 0.0])
     # a longer window reaches the purchase on 2024-02-08
-    assert campaign_responses(CAMPAIGNS, TX, window_days=8).tolist() == [1, 1, 1, 0]
+    # (it closes after the last transaction: the data is stated complete to a later date)
+    assert campaign_responses(
+        CAMPAIGNS, TX, window_days=8, observation_end="2024-03-01"
+    ).tolist() == [1, 1, 1, 0]
+
+
+def test_a_window_that_closes_after_the_data_is_refused_not_counted_as_no_purchase() -> None:
+    late = CAMPAIGNS.assign(sent_at=pd.Timestamp("2024-02-05"))  # 7 days end after 2024-02-08
+    with pytest.raises(LeakageError, match=r"window of 4 campaign row\(s\).*ends after the data"):
+        campaign_responses(late, TX, window_days=7)
+    # stated complete to a later date, the quiet days are observed: no purchase is a 0
+    assert campaign_responses(late, TX, window_days=7, observation_end="2024-02-12").tolist() == [
+        1,
+        1,
+        0,
+        0,
+    ]  # customer 1 bought on 2024-02-08
 
 
 def test_a_return_alone_is_not_a_purchase() -> None:
@@ -81,7 +97,9 @@ def test_matches_a_row_by_row_count(seed: int, window: int) -> None:
             + pd.to_timedelta(rng.integers(0, 90, 15), unit="D"),
         }
     )
-    spend = campaign_responses(camp, tx, window_days=window, outcome="spend")
+    spend = campaign_responses(
+        camp, tx, window_days=window, outcome="spend", observation_end="2024-06-01"
+    )
     for i, row in camp.iterrows():
         inside = (
             (tx["customer_id"] == row["customer_id"])

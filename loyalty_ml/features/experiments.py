@@ -114,6 +114,26 @@ def experiment_table(
             column=C.SENT_AT,
         )
     key = rows[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in rows.columns else sent
+    arms = pd.DataFrame(
+        {
+            "campaign": key.to_numpy(),
+            "customer": rows[C.CUSTOMER_ID].to_numpy(),
+            "arm": rows[C.OFFER_ID].astype("string").to_numpy(),
+        }
+    )
+    n_arms = arms.groupby(["campaign", "customer"], dropna=False)["arm"].nunique()
+    crossed = n_arms[n_arms > 1]
+    if len(crossed):
+        # randomised once per campaign: a customer in two arms (control and an offer) breaks the
+        # comparison and would count their purchases for both
+        pairs = [(str(c), k) for c, k in crossed.index[:5]]
+        raise SchemaError(
+            f"{_TABLE} lists {len(crossed)} customer(s) more than once in one campaign with "
+            f"different arms (campaign, customer_id): {pairs}. A campaign randomises each customer "
+            "to one arm; fix those rows (validate_campaigns names them too).",
+            table=_TABLE,
+            column=C.OFFER_ID,
+        )
     starts = sent.groupby(key.to_numpy(), sort=False).transform("min")
     config = check_config(config)
     if len(rows) == 0:
@@ -152,6 +172,8 @@ def experiment_table(
     X = X.loc[rows.index[rows.index.isin(X.index)]]  # in the order of the campaign rows
     X.attrs["n_without_history"] = int(len(rows) - len(X))
     kept = rows.loc[X.index]
-    y = campaign_responses(kept, transactions, window_days=window_days, outcome=outcome)
+    y = campaign_responses(
+        kept, transactions, window_days=window_days, outcome=outcome, observation_end=end
+    )
     treatment = kept[C.OFFER_ID].astype("str").rename(C.OFFER_ID)
     return X, y, treatment

@@ -12,10 +12,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
 from loyalty_ml.features._prepared import _timestamps
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated
+from loyalty_ml.schema._coerce import refuse_repeated, to_timestamp
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["campaign_responses", "check_window_days"]
@@ -44,6 +44,7 @@ def campaign_responses(
     *,
     window_days: int,
     outcome: Outcome = "purchase",
+    observation_end: object = None,
 ) -> pd.Series:
     """The outcome of every campaign row in its response window ``[sent_at, sent_at + window_days)``.
 
@@ -56,6 +57,10 @@ def campaign_responses(
         ``outcome="margin"``).
     window_days : int
         Length of the response window in days (>= 1).
+    observation_end : date-like, optional
+        The end of the observed data (default: the last transaction). A window that closes after
+        it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
+        purchase" would understate the response.
     outcome : {"purchase", "spend", "margin"}
         ``"purchase"``: 1 if the customer bought anything (a line with ``amount > 0``) in the window,
         else 0; ``"spend"``: the sum of ``amount``; ``"margin"``: the sum of ``margin`` (returns in the
@@ -73,7 +78,7 @@ def campaign_responses(
     ...                      "sent_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01"])})
     >>> tx = pd.DataFrame({"customer_id": [1, 2], "amount": [9.5, 3.0],
     ...                    "timestamp": pd.to_datetime(["2024-01-05", "2024-01-15"])})
-    >>> campaign_responses(camp, tx, window_days=7).tolist()
+    >>> campaign_responses(camp, tx, window_days=7, observation_end="2024-03-01").tolist()
     [1, 0, 0]
     """
     if outcome not in _OUTCOMES:
@@ -97,6 +102,19 @@ def campaign_responses(
         "datetime64[ns]"
     )
     ends = sent + np.timedelta64(int(window_days), "D")
+    end = (
+        to_timestamp(observation_end, name="observation_end")
+        if observation_end is not None
+        else (pd.Timestamp(stamps.max()) if len(stamps) else None)
+    )
+    late = ends > np.datetime64(end) if end is not None else np.ones(len(ends), dtype=bool)
+    if len(ends) and late.any():
+        raise LeakageError(
+            f"campaign_responses: the response window of {int(late.sum())} campaign row(s) (sent "
+            f"from {pd.Timestamp(sent[late].min())}) ends after the data ({end}): their outcome is "
+            f"not known yet. Keep only rows with sent_at + {window_days} days <= the end of the "
+            "data, or pass observation_end= when the data is complete to a later date."
+        )
     if not pd.api.types.is_numeric_dtype(transactions[value_column].dtype):
         raise SchemaError(
             f"transactions.{value_column} must be numbers; got dtype "

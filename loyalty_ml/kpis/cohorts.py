@@ -34,7 +34,8 @@ def cohort_counts(
     A customer's cohort is the calendar period (``freq``) of their first purchase; cell ``(c, k)``
     counts the customers of cohort ``c`` with at least one purchase in period ``c + k``. Column 0 is
     the cohort size. Cells that lie after the last observed period are NaN (not yet observable), not 0.
-    The last period may be partial: it ends at ``as_of`` (or the last transaction).
+    The last period may be partial: it ends at ``as_of`` (or the last transaction); periods up to
+    ``as_of`` in which nobody bought are observed zeros.
 
     Parameters
     ----------
@@ -50,26 +51,39 @@ def cohort_counts(
     DataFrame
         Index ``cohort`` (Period), columns ``period`` (0, 1, ...), float counts.
     """
-    tx, ordinal = _ordinals(transactions, freq=freq, as_of=as_of)
-    return _counts(tx, ordinal, freq=freq, last=int(ordinal.max()))
+    tx, ordinal, last = _ordinals(transactions, freq=freq, as_of=as_of)
+    return _counts(tx, ordinal, freq=freq, last=last)
 
 
 def _ordinals(
     transactions: pd.DataFrame, *, freq: str, as_of: object
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows before ``as_of`` and the ordinal of each row's calendar period."""
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """The rows before ``as_of``, the ordinal of each row's calendar period, and the last period.
+
+    The last observed period is the one ``as_of`` ends (the period of its last instant), not that
+    of the last purchase: months in which nobody bought are zeros, not unobservable.
+    """
     if freq not in _FREQS:
         raise ConfigError(f"freq must be one of {list(_FREQS)}; got {freq!r}.")
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
+    end = None
     if as_of is not None:
-        keep = (ts < to_bound(as_of, name="as_of", timestamps=ts)).to_numpy()
+        end = to_bound(as_of, name="as_of", timestamps=ts)
+        keep = (ts < end).to_numpy()
         tx, ts = tx.loc[keep], ts.loc[keep]
     if len(tx) == 0:
         raise DataError(f"transactions: no rows before as_of={as_of!r}; nothing to put in cohorts.")
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # periods follow the local calendar of the data's zone
-    return tx, pd.Series(pd.PeriodIndex(ts, freq=freq).asi8, index=tx.index)
+        end = None if end is None else end.tz_localize(None)
+    ordinal = pd.Series(pd.PeriodIndex(ts, freq=freq).asi8, index=tx.index)
+    last = (
+        int(ordinal.max())
+        if end is None
+        else int(pd.Period(end - pd.Timedelta(1, "ns"), freq=freq).ordinal)
+    )
+    return tx, ordinal, max(last, int(ordinal.max()))
 
 
 def _counts(tx: pd.DataFrame, ordinal: pd.Series, *, freq: str, last: int) -> pd.DataFrame:
@@ -151,7 +165,7 @@ def retention_curves(
             f"{format_examples(repeated.tolist(), total=len(repeated))} appear more than once in "
             "its index. Keep one row each, e.g. groups[~groups.index.duplicated()]."
         )
-    tx, ordinal = _ordinals(transactions, freq=freq, as_of=as_of)
+    tx, ordinal, last = _ordinals(transactions, freq=freq, as_of=as_of)
     label = tx[C.CUSTOMER_ID].map(groups)
     unlabelled = pd.unique(tx.loc[label.isna().to_numpy(), C.CUSTOMER_ID])
     if len(unlabelled):
@@ -160,7 +174,6 @@ def retention_curves(
             " Give every customer of transactions a group (e.g. fillna('unknown'))."
         )
     # One clock for every group: a group's quiet last months are zeros, not unobserved.
-    last = int(ordinal.max())
     curves = {}
     for name in pd.unique(label):
         mask = (label == name).to_numpy()

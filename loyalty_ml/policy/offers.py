@@ -429,6 +429,9 @@ def _capped(
     index: pd.Index,
     offers: list,
 ) -> np.ndarray:
+    # privacy's id matching imports this module (consent withholds offers): import it when used
+    from loyalty_ml.privacy._inputs import id_texts
+
     capped = np.zeros((len(index), len(offers)), dtype=bool)
     if history is None:
         return capped
@@ -443,19 +446,42 @@ def _capped(
             f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
         )
     when = pd.Timestamp(as_of)
-    month_start = when.normalize().replace(day=1)
     sent = pd.to_datetime(history[C.SENT_AT])
-    recent = history.loc[(sent >= month_start) & (sent < when).to_numpy()]
-    counts = recent.groupby([C.CUSTOMER_ID, C.OFFER_ID]).size()
+    if sent.isna().any():
+        # a send without a date cannot be placed in a month; dropping it could let a capped offer
+        # through
+        raise DataError(
+            f"choose_offers: history.{C.SENT_AT} is missing on {int(sent.isna().sum())} rows; "
+            "every past send needs its date for the monthly caps. Fill or drop those rows."
+        )
+    zone = getattr(sent.dtype, "tz", None)
+    if zone is not None and when.tzinfo is None:
+        when = when.tz_localize(zone)  # a naive decision date is on the clock of the sends
+    elif zone is None and when.tzinfo is not None:
+        raise ConfigError(
+            f"choose_offers: as_of={as_of!r} is time-zone aware but history.{C.SENT_AT} is naive; "
+            "pass a naive as_of on the clock of the sends."
+        )
+    month_start = when.normalize().replace(day=1)
+    recent = ((sent >= month_start) & (sent < when)).to_numpy()
+    # ids by value and offers by text, as everywhere else: 17, "17" and 17.0 are one customer, and
+    # an offer id read as the integer 101 is offer "101"
+    customers = id_texts(history.loc[recent, C.CUSTOMER_ID], caller="choose_offers")
+    offer_ids = history.loc[recent, C.OFFER_ID].astype("string").str.strip().to_numpy()
+    counts = (
+        pd.Series(1, index=pd.MultiIndex.from_arrays([customers, offer_ids]))
+        .groupby(level=[0, 1])
+        .size()
+    )
+    wanted = id_texts(index, caller="choose_offers")
     for j, offer in enumerate(offers):
         if offer.max_per_month is None:
             continue
+        sends = counts.xs(offer.offer_id, level=1) if offer.offer_id in set(offer_ids) else None
         per_customer = (
-            counts.xs(offer.offer_id, level=C.OFFER_ID)
-            if offer.offer_id in set(recent[C.OFFER_ID])
-            else pd.Series(dtype="int64")
+            np.zeros(len(index)) if sends is None else sends.reindex(wanted).fillna(0).to_numpy()
         )
-        capped[:, j] = per_customer.reindex(index).fillna(0).to_numpy() >= offer.max_per_month
+        capped[:, j] = per_customer >= offer.max_per_month
     return capped
 
 

@@ -354,7 +354,10 @@ def uplift_section(
             f"Campaign {campaign_id} has no control rows (label {control!r}) or no arm the uplift "
             "model knows; it cannot be evaluated. Choose another uplift_campaign_id."
         )
-    y = campaign_responses(rows, transactions, window_days=window_days).to_numpy()
+    # the window closed by as_of (select_uplift_campaign): observed even if nobody bought at the end
+    y = campaign_responses(
+        rows, transactions, window_days=window_days, observation_end=as_of
+    ).to_numpy()
     arms = rows[C.OFFER_ID].astype("str").to_numpy()
     effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])
     effects = effects[[a for a in effects.columns if a in set(arms)]]

@@ -60,14 +60,45 @@ def _experiment_rows(
             "train_and_register: no campaign row belongs to a customer with purchase history before "
             "the send date; the uplift model has nothing to learn from."
         )
-    key = C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT
-    number = pd.factorize(rows.loc[X.index, key], sort=True)[0]
+    number = _campaign_numbers(rows.loc[X.index])
     return (
         X.reset_index(drop=True),
         y.reset_index(drop=True),
         t.reset_index(drop=True),
         np.asarray(number),
     )
+
+
+def _campaign_numbers(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's campaign number, 0 for the campaign sent first (whatever its id's spelling).
+
+    A campaign is a ``campaign_id``; without one, the calendar day of ``sent_at`` (a send delivered
+    seconds late belongs to its day's campaign, not to a campaign of its own).
+    """
+    sent = rows[C.SENT_AT]
+    key = (
+        rows[C.CAMPAIGN_ID].astype("string")
+        if C.CAMPAIGN_ID in rows.columns
+        else sent.dt.floor("D").astype("string")
+    )
+    first = sent.groupby(key.to_numpy()).transform("min")
+    order = pd.DataFrame({"first": first.to_numpy(), "key": key.to_numpy()})
+    return np.asarray(order.groupby(["first", "key"], sort=True).ngroup())
+
+
+def _design_weights(t: pd.Series, number: np.ndarray) -> np.ndarray:
+    """1 / (share of the row's arm in its campaign), normalised to mean 1.
+
+    Campaigns randomise with different shares (80% treated in a busy season, 20% in a quiet one);
+    pooled unweighted, the season would read as an effect of the offer. Weighted, every arm sees each
+    campaign in the same proportion, as if each campaign had split its customers evenly.
+    """
+    frame = pd.DataFrame({"campaign": number, "arm": t.to_numpy()})
+    share = frame.groupby(["campaign", "arm"])["arm"].transform("size") / frame.groupby("campaign")[
+        "arm"
+    ].transform("size")
+    weight = 1.0 / share.to_numpy(dtype=np.float64)
+    return weight / weight.mean()
 
 
 def train_offer_model(
@@ -151,6 +182,11 @@ def _check_arms(offer_ids: pd.Series, *, window_days: int) -> None:
     )
 
 
+def _has_control_and_offer(t: pd.Series) -> bool:
+    arms = set(t.astype("string").dropna())
+    return C.CONTROL in arms and len(arms) >= 2
+
+
 def _fit(
     X: pd.DataFrame,
     y: pd.Series,
@@ -166,18 +202,30 @@ def _fit(
 
     metrics: dict[str, float] = {}
     figure = None
+    weight = _design_weights(t, key)
     last = key == key.max()
-    if key.max() >= 1 and (~last).sum() > 0:
-        backtest = UpliftModel(**params).fit(X.loc[~last], y.loc[~last], treatment=t.loc[~last])
-        effects = backtest.predict_effects(X.loc[last])
-        qini = qini_auc_score(y.loc[last].to_numpy(), t.loc[last].to_numpy(), effects)
-        if isinstance(qini, pd.Series):
-            metrics.update({f"backtest_qini_auc_{arm}": float(v) for arm, v in qini.items()})
-            metrics["backtest_qini_auc_mean"] = float(qini.mean())
-        else:
-            metrics["backtest_qini_auc_mean"] = float(qini)
-        figure = plot_uplift_curves(y.loc[last].to_numpy(), t.loc[last].to_numpy(), effects)
-    model = UpliftModel(**params).fit(X, y, treatment=t)
+    earlier = ~last
+    if key.max() >= 1 and _has_control_and_offer(t.loc[earlier]):
+        backtest = UpliftModel(**params).fit(
+            X.loc[earlier],
+            y.loc[earlier],
+            treatment=t.loc[earlier],
+            sample_weight=_design_weights(t.loc[earlier], key[earlier]),
+        )
+        # the latest campaign's arms the earlier ones tried (an offer new in it cannot be judged)
+        scored = last & t.isin([C.CONTROL, *backtest.arms_]).to_numpy()
+        if _has_control_and_offer(t.loc[scored]):
+            arms = sorted(set(t.loc[scored]) - {C.CONTROL})
+            effects = backtest.predict_effects(X.loc[scored])[arms]
+            y_last, t_last = y.loc[scored].to_numpy(), t.loc[scored].to_numpy()
+            qini = qini_auc_score(y_last, t_last, effects)
+            if isinstance(qini, pd.Series):
+                metrics.update({f"backtest_qini_auc_{arm}": float(v) for arm, v in qini.items()})
+                metrics["backtest_qini_auc_mean"] = float(qini.mean())
+            else:
+                metrics["backtest_qini_auc_mean"] = float(qini)
+            figure = plot_uplift_curves(y_last, t_last, effects)
+    model = UpliftModel(**params).fit(X, y, treatment=t, sample_weight=weight)
     metrics["uplift_training_rows"] = float(len(X))
     metrics["uplift_campaigns"] = float(key.max() + 1)
     # the tree size actually used ("auto" depends on the arms' sizes)
