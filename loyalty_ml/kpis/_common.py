@@ -53,15 +53,27 @@ def check_transactions(
         )
     for column in (*C.TRANSACTION_REQUIRED, *extra):
         check_no_missing(transactions, column, table=table)
-    infinite = np.isinf(transactions[C.AMOUNT].to_numpy(dtype="float64"))
-    if infinite.any():
-        raise SchemaError(
-            f"{table}.{C.AMOUNT} has infinite values at rows "
-            f"{format_examples(transactions.index[infinite].tolist(), total=int(infinite.sum()))}; "
-            "every sum and average over them would be infinite. Fix or drop those rows first.",
-            table=table,
-            column=C.AMOUNT,
-        )
+    numbers = [C.AMOUNT, *([C.MARGIN] if C.MARGIN in transactions.columns else [])]
+    for column in numbers[1:]:  # the margin, when present, is summed like the amount
+        values = transactions[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise SchemaError(
+                f"{table}.{column} must be numeric; got {values.dtype}. Convert it with "
+                "pd.to_numeric (or run loyalty_ml.validate_transactions).",
+                table=table,
+                column=column,
+            )
+    for column in numbers:
+        infinite = np.isinf(transactions[column].to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            raise SchemaError(
+                f"{table}.{column} has infinite values at rows "
+                f"{format_examples(transactions.index[infinite].tolist(), total=int(infinite.sum()))}"
+                "; every sum and average over them would be infinite. Fix or drop those rows "
+                "first.",
+                table=table,
+                column=column,
+            )
     if C.ORDER_ID in transactions.columns:
         check_no_missing(
             transactions,
@@ -76,8 +88,16 @@ def check_transactions(
 
 
 def check_no_missing(frame: pd.DataFrame, column: str, *, table: str, fix: str = "") -> None:
-    """Raise SchemaError naming the first rows where ``column`` is missing."""
-    missing = frame[column].isna().to_numpy()
+    """Raise SchemaError naming the first rows where ``column`` is missing.
+
+    Blank text (``""``, ``" "``) is missing too, as :func:`validate_transactions` reads it: a blank
+    customer id is not a customer.
+    """
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        text = values.astype("string").str.strip()
+        missing = missing | text.eq("").fillna(False).to_numpy(dtype=bool)
     if missing.any():
         rows = frame.index[missing]
         raise SchemaError(

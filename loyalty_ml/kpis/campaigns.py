@@ -16,7 +16,7 @@ from loyalty_ml.kpis._common import (
     check_transactions,
     to_bound,
 )
-from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
+from loyalty_ml.kpis._windows import cumulative, sums_before
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_float, require_columns
 
@@ -25,6 +25,7 @@ __all__ = ["measure_campaign"]
 TABLE = "campaigns"
 _REVENUE = "revenue"
 _MARGIN = "margin"
+_PURCHASES = "purchases"
 
 
 def measure_campaign(
@@ -47,10 +48,12 @@ def measure_campaign(
     holding more columns than ``offer_id`` (e.g. ``["campaign_id", "offer_id"]``), each treated arm is
     compared with the control rows that share its other ``by`` values (its own campaign's holdout).
 
-    Per treated arm (``t`` = treated, ``c`` = control, ``n`` rows, ``p`` conversion rate):
+    Per treated arm (``t`` = treated, ``c`` = control, ``n`` rows, ``p`` conversion rate: the
+    share of rows with a purchase, a line with ``amount > 0``, in the response window):
 
     - ``redemption_rate`` = redeemed treated rows / n_t; ``conversion_rate`` = p_t; ``control_rate`` = p_c.
-    - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)``.
+    - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)`` (NaN with
+      fewer than 2 rows in an arm).
     - ``relative_uplift`` = (p_t - p_c) / p_c, CI by the delta method,
       ``Var(p_t/p_c) ~ Var_t/p_c^2 + p_t^2 Var_c/p_c^4`` (NaN when p_c = 0).
     - ``incremental_conversions`` = uplift x n_t.
@@ -120,6 +123,18 @@ def measure_campaign(
         check_no_missing(campaigns, column, table=TABLE)
     tx = check_transactions(transactions)
     check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table=TABLE)
+    zone = getattr(tx[C.TIMESTAMP].dtype, "tz", None)
+    if zone is not None:  # aware in another zone: the same instants on the transactions' clock
+        campaigns = campaigns.assign(**{C.SENT_AT: campaigns[C.SENT_AT].dt.tz_convert(zone)})
+    repeated = campaigns.duplicated(subset=[C.CUSTOMER_ID, C.SENT_AT, *keys], keep="first")
+    if repeated.any():
+        # counted twice, a customer's purchases and redemption would weigh double in their arm
+        twice = campaigns.loc[repeated.to_numpy(), C.CUSTOMER_ID].unique().tolist()
+        raise DataError(
+            f"{TABLE} lists {int(repeated.sum())} sends twice (same customer, sent_at and arm; "
+            f"customers {format_examples(twice, total=len(twice))}). Drop the duplicates, e.g. "
+            "campaigns.drop_duplicates(), or run validate_campaigns."
+        )
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
@@ -146,7 +161,8 @@ def measure_campaign(
                 "Shorten window_days or leave those rows out."
             )
 
-    values = {_REVENUE: tx[C.AMOUNT]}
+    # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
+    values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}
     if C.MARGIN in tx.columns:
         values[_MARGIN] = tx[C.MARGIN].fillna(0.0)  # a line without a margin adds none
     elif margin_rate is not None:
@@ -158,7 +174,7 @@ def measure_campaign(
     stop = sums_before(running, campaigns[C.CUSTOMER_ID], sent + window, table=TABLE)
     rows = pd.DataFrame(
         {
-            "converted": (stop[COUNT] - start[COUNT] > 0).astype("float64"),
+            "converted": (stop[_PURCHASES] - start[_PURCHASES] > 0).astype("float64"),
             _REVENUE: stop[_REVENUE] - start[_REVENUE],
             _MARGIN: stop[_MARGIN] - start[_MARGIN] if has_margin else np.nan,
             "redeemed": coerce_bool(campaigns[C.REDEEMED], table=TABLE, column=C.REDEEMED)
@@ -208,7 +224,8 @@ def _offer_costs(offers: pd.DataFrame, treated: list[object]) -> pd.DataFrame:
     """cost_per_redemption and cost_per_send indexed by offer_id, for every treated arm."""
     table = "offers"
     if isinstance(offers, pd.DataFrame) and offers.index.name == C.OFFER_ID:
-        offers = offers.reset_index()
+        # indexed by offer_id, perhaps also keeping it as a column (set_index(drop=False))
+        offers = offers.reset_index(drop=C.OFFER_ID in offers.columns)
     require_columns(offers, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
     frame = offers.set_index(offers[C.OFFER_ID].astype(str))
     costs = pd.DataFrame(
@@ -263,10 +280,12 @@ def _measure_arm(
     p_t, p_c = treated["converted"].mean(), control["converted"].mean()
     var_t, var_c = p_t * (1 - p_t) / n_t, p_c * (1 - p_c) / n_c
     uplift = p_t - p_c
-    se = np.sqrt(var_t + var_c)
+    # Wald's interval needs a few rows per arm: with one row its variance is 0 and the interval
+    # would claim an exact effect (the revenue interval is NaN below 2 rows too)
+    se = np.sqrt(var_t + var_c) if min(n_t, n_c) >= 2 else np.nan
     if p_c > 0:
         relative = uplift / p_c
-        se_rel = np.sqrt(var_t / p_c**2 + p_t**2 * var_c / p_c**4)
+        se_rel = np.sqrt(var_t / p_c**2 + p_t**2 * var_c / p_c**4) if np.isfinite(se) else np.nan
     else:
         relative = se_rel = np.nan
     redemptions = float(treated["redeemed"].sum())

@@ -123,7 +123,8 @@ def pseudonymise_ids(
             f"The 'length' parameter of pseudonymise_ids must be an int in [8, 64]. Got {length!r} instead."
         )
     texts = id_texts(ids, caller="pseudonymise_ids")
-    missing = np.flatnonzero(pd.isna(texts)).tolist()
+    # a blank id ("", " ") is missing, as validate_transactions reads it, not one shared customer
+    missing = np.flatnonzero(pd.isna(texts) | (texts == "")).tolist()
     if missing:
         raise DataError(
             f"Cannot pseudonymise missing ids: {len(missing)} missing at positions "
@@ -190,8 +191,14 @@ def pseudonymise_frame(
     out = frame.copy()
     if drop_personal:
         kept = set(as_list(keep, name="keep", caller="pseudonymise_frame"))
-        dropped = [c for c in personal_data_columns(out.columns, protected=True) if c not in kept]
-        out = out.drop(columns=[c for c in dropped if c != id_column])
+        flagged = set(personal_data_columns(out.columns, protected=True))
+        # by the column labels themselves: a MultiIndex column is a tuple, not its text
+        dropped = [
+            c
+            for c in out.columns
+            if str(c) in flagged and c not in kept and str(c) not in kept and c != id_column
+        ]
+        out = out.drop(columns=dropped)
     if in_columns:
         out[id_column] = pseudonymise_ids(out[id_column], salt=salt, length=length)
     if in_index:

@@ -100,6 +100,23 @@ def kpi_section(
         closed = _closed_campaigns(campaigns, period_end, window_days)
         ends = closed[C.SENT_AT] + pd.Timedelta(days=window_days)
         in_period = closed.loc[(ends > period_start).to_numpy()]
+        skipped: list[str] = []
+        if len(in_period) and C.CAMPAIGN_ID in in_period.columns:
+            # a broadcast (no control group) cannot be measured: show the others, name it
+            has_control = (
+                (in_period[C.OFFER_ID] == C.CONTROL)
+                .groupby(in_period[C.CAMPAIGN_ID])
+                .transform("any")
+            )
+            skipped = sorted(
+                map(str, in_period.loc[~has_control.to_numpy(), C.CAMPAIGN_ID].unique())
+            )
+            in_period = in_period.loc[has_control.to_numpy()]
+        if skipped:
+            notes.append(
+                f"Campaigns without a control group cannot be measured and are left out: "
+                f"{', '.join(skipped)}."
+            )
         if len(in_period) and (in_period[C.OFFER_ID] == C.CONTROL).any():
             by = [C.CAMPAIGN_ID, C.OFFER_ID] if C.CAMPAIGN_ID in in_period.columns else C.OFFER_ID
             measured = measure_campaign(

@@ -51,18 +51,25 @@ PERSONAL_DATA_MARKERS: Final = (
     "e_mail",
     "e-mail",
     "phone",
-    "mobile",
+    "telefon",
     "address",
+    "adresse",
     "street",
+    "strasse",
     "postcode",
     "postal",
     "zip",
     "birth",
+    "geburt",
     "passport",
     "ssn",
     "iban",
     "card_number",
+    "credit_card",
+    "creditcard",
 )
+#: Short markers matched as whole words of a column name only ("ip" is personal, "tip" is not).
+PERSONAL_DATA_WORDS: Final = frozenset({"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell"})
 
 # -- offers catalog ----------------------------------------------------------------------------
 OFFER_ID: Final = "offer_id"

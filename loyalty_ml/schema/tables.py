@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError, format_examples
@@ -30,9 +32,27 @@ __all__ = [
 
 
 def looks_like_personal_data(column: str) -> bool:
-    """True when a column name suggests personal data (name, e-mail, phone, address, ...)."""
+    """True when a column name suggests personal data (name, e-mail, phone, address, ...).
+
+    Markers are English and German (``Telefon``, ``Adresse``, ``Geburtsdatum``); short ones
+    (``IP``, ``DOB``, ``PLZ``, ``mobile``) count only as whole words of the name. The features
+    :func:`build_features` names after a channel (``channel_share_mobile``) are not personal data.
+
+    Examples
+    --------
+    >>> [looks_like_personal_data(c) for c in ("E-Mail", "IP", "tip_amount", "channel_share_mobile")]
+    [True, True, False, False]
+    """
     name = str(column).lower().replace(" ", "_")
-    return any(marker in name for marker in C.PERSONAL_DATA_MARKERS)
+    if name.startswith(_FEATURE_PREFIXES):
+        return False
+    if any(marker in name for marker in C.PERSONAL_DATA_MARKERS):
+        return True
+    return not C.PERSONAL_DATA_WORDS.isdisjoint(re.split(r"[^a-z0-9]+", name))
+
+
+#: Prefixes of feature names the library builds from channel or category labels, not from people.
+_FEATURE_PREFIXES = ("channel_share_",)
 
 
 def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
