@@ -142,3 +142,40 @@ def test_bad_configuration(policy: LoyaltyPolicy, kwargs: dict, message: str) ->
     }
     with pytest.raises(ConfigError, match=message):
         LoyaltyPolicy(**{**base, **kwargs})
+
+
+def test_monthly_caps_apply_when_the_send_history_is_given(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    import dataclasses
+
+    from loyalty_ml.models.uplift import UpliftModel
+    from loyalty_ml.policy.catalog import OfferCatalog
+
+    rng = np.random.default_rng(2)
+    t = pd.Series(rng.choice(["control", "d5"], len(features)), index=features.index)
+    y = pd.Series((rng.uniform(size=len(features)) < 0.2 + 0.3 * (t == "d5")).astype(int))
+    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
+        features, y.set_axis(features.index), treatment=t
+    )
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.0], "max_per_month": [1]})
+    )
+    with_offers = dataclasses.replace(
+        policy, uplift_model=uplift, catalog=catalog, value_per_conversion=50.0
+    )
+    free = with_offers.decide(features, reasons="none")
+    offered = free.index[free["offer_id"].notna()]
+    assert len(offered) > 2
+    # the first two were sent d5 earlier this month (one as text ids, as a CSV gives them)
+    history = pd.DataFrame(
+        {
+            "customer_id": [str(offered[0]), offered[1], offered[2]],
+            "offer_id": ["d5", "d5", "d5"],
+            "sent_at": pd.to_datetime(["2024-06-03", "2024-06-10", "2024-05-28"]),
+        }
+    )
+    capped = with_offers.decide(features, reasons="none", history=history, as_of="2024-06-15")
+    assert capped.loc[offered[:2], "offer_reason"].tolist() == ["monthly cap reached"] * 2
+    assert capped.loc[offered[:2], "offer_id"].isna().all()
+    assert capped.loc[offered[2], "offer_id"] == "d5"  # last month's send does not count

@@ -20,7 +20,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_ex
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_ids
+from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_ids, to_timestamp
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
@@ -181,6 +181,8 @@ class LoyaltyPolicy:
         reasons: Literal["all", "actioned", "none"] = "all",
         batch_size: int = 100_000,
         progress: bool = False,
+        history: pd.DataFrame | None = None,
+        as_of: object = None,
     ) -> pd.DataFrame:
         """Decisions for every row of ``features`` (indexed like it).
 
@@ -207,6 +209,11 @@ class LoyaltyPolicy:
             Rows per chunk of the heavy steps.
         progress : bool
             Show progress bars over chunks.
+        history, as_of : DataFrame and date, optional
+            Past sends (``customer_id``, ``offer_id``, ``sent_at``; a campaigns table) and the decision
+            date: offers whose ``max_per_month`` is reached in the month of ``as_of`` are not offered
+            again (see :func:`~loyalty_ml.policy.offers.choose_offers`). Without them caps are not
+            applied.
 
         Returns
         -------
@@ -247,7 +254,15 @@ class LoyaltyPolicy:
         silent = triggered & ~consent
         out.loc[silent, "channel"] = "none"
         out.loc[silent, "rule"] = out.loc[silent, "rule"] + "; no marketing consent: no contact"
-        offers = self._offers(X, triggered, consent, batch_size=batch_size, progress=progress)
+        offers = self._offers(
+            X,
+            triggered,
+            consent,
+            batch_size=batch_size,
+            progress=progress,
+            history=history,
+            as_of=as_of,
+        )
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
@@ -307,6 +322,8 @@ class LoyaltyPolicy:
         *,
         batch_size: int,
         progress: bool,
+        history: pd.DataFrame | None = None,
+        as_of: object = None,
     ) -> pd.DataFrame:
         if self.uplift_model is None or self.catalog is None:
             return pd.DataFrame(
@@ -350,6 +367,8 @@ class LoyaltyPolicy:
             self.catalog,
             baseline=effects[_BASELINE],
             value_per_conversion=self.value_per_conversion,
+            history=history,
+            as_of=None if as_of is None else to_timestamp(as_of),
         )
         plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
         plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()

@@ -83,7 +83,8 @@ def score_customers(
         False or missing, or who are not in ``customers`` at all, are not profiled: their row has
         ``status="no_profiling_consent"``, no score, no action; customers whose
         ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
-        taken as managed upstream.
+        taken as managed upstream. ``campaigns`` is also the send history: an offer whose
+        ``max_per_month`` is reached in the month of ``as_of`` is not offered again.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
@@ -173,6 +174,9 @@ def score_customers(
             reasons=reasons,
             batch_size=batch_size,
             progress=progress,
+            # the campaigns table is the send history: monthly caps (max_per_month) apply
+            history=campaigns,
+            as_of=cutoff if campaigns is not None else None,
         )
         skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
@@ -216,6 +220,8 @@ def score_features(
     reasons: Literal["all", "actioned", "none"] = "actioned",
     batch_size: int = 100_000,
     progress: bool | None = None,
+    history: pd.DataFrame | None = None,
+    as_of: object = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Decisions (``status="scored"``) for a feature table, and the PSI of each profiled column.
 
@@ -230,6 +236,8 @@ def score_features(
         reasons=reasons,
         batch_size=batch_size,
         progress=show,
+        history=history,
+        as_of=as_of,
     )
     psi = pd.Series(dtype=np.float64, name="psi")
     if policy.drift_profile is not None:
