@@ -179,3 +179,41 @@ def test_monthly_caps_apply_when_the_send_history_is_given(
     assert capped.loc[offered[:2], "offer_reason"].tolist() == ["monthly cap reached"] * 2
     assert capped.loc[offered[:2], "offer_id"].isna().all()
     assert capped.loc[offered[2], "offer_id"] == "d5"  # last month's send does not count
+
+
+def test_drift_reads_category_codes_as_the_model_does() -> None:
+    from loyalty_ml.tracking.drift import DriftProfile
+    from loyalty_ml.tracking.scoring import score_features
+
+    rng = np.random.default_rng(3)
+    n = 600
+    store = pd.Categorical(rng.choice(["1", "2"], n))  # store codes as text at training
+    X = pd.DataFrame(
+        {"recency_days": rng.uniform(0, 300, n), "store": store},
+        index=pd.Index(np.arange(n), name="customer_id"),
+    )
+    y = pd.Series((rng.uniform(size=n) < X["recency_days"] / 300).astype(int), index=X.index)
+    churn = ChurnModel(n_estimators=10, random_state=0).fit(X, y)
+    policy = LoyaltyPolicy(
+        feature_config=FeatureConfig(),
+        feature_names=("recency_days", "store"),
+        feature_categories={"store": ("1", "2")},
+        churn_model=churn,
+        drift_profile=DriftProfile.from_frame(
+            X.assign(churn_probability=churn.predict_proba(X)[:, 1])
+        ),
+    )
+    # the same customers, store codes sent as numbers (a JSON client, a CSV read back)
+    _, psi = score_features(policy, X.assign(store=X["store"].astype(float)), progress=False)
+    assert psi["store"] < 0.01
+
+
+def test_category_levels_written_as_floats_at_training_still_match() -> None:
+    policy = LoyaltyPolicy(
+        feature_config=FeatureConfig(),
+        feature_names=("store",),
+        feature_categories={"store": ("1.0", "2.0")},  # a float column made categorical
+        churn_model=None,
+    )
+    X = pd.DataFrame({"store": [1.0, 2.0, " 1.0"]}, index=pd.Index([1, 2, 3], name="customer_id"))
+    assert policy.prepare(X)["store"].astype("str").tolist() == ["1.0", "2.0", "1.0"]

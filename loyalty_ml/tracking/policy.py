@@ -164,7 +164,11 @@ class LoyaltyPolicy:
             values = features[name]
             if name in self.feature_categories:
                 levels = list(self.feature_categories[name])
-                text = values.astype("str")
+                # a level by its text, or as ids are read: 1.0 (a JSON number, a CSV read back) is
+                # level "1" when the levels were written "1", " gold " is "gold"
+                plain = values.astype("str")
+                normal = pd.Series(id_texts(values, caller="LoyaltyPolicy"), index=values.index)
+                text = plain.where(plain.isin(levels), normal)
                 # unseen levels become missing, as the churn model treats them
                 text = text.where(values.notna() & text.isin(levels))
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))

@@ -242,10 +242,19 @@ def score_features(
     psi = pd.Series(dtype=np.float64, name="psi")
     if policy.drift_profile is not None:
         counter = DriftCounter(policy.drift_profile)
+        # the model's view of the features (categories read as at training: 1.0 is level "1"),
+        # so a column's type in this batch is not mistaken for drift
+        prepared = policy.prepare(features)
         for start in range(0, len(features), batch_size):
             rows = features.iloc[start : start + batch_size]
+            seen = prepared.iloc[start : start + batch_size]
             p = decided["churn_probability"].iloc[start : start + batch_size]
-            counter.update(rows.assign(churn_probability=p.to_numpy()))
+            counter.update(
+                rows.assign(
+                    **{str(c): seen[c].to_numpy() for c in seen.columns},
+                    churn_probability=p.to_numpy(),
+                )
+            )
         psi = counter.psi()
     decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
     return decided, psi
