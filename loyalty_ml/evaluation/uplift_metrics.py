@@ -361,7 +361,8 @@ def policy_value(
     t : array of str
         Arm each row received.
     assignment : array or Series of str
-        Arm the policy gives each row; missing (NA, "no offer") means ``control``.
+        Arm the policy gives each row; a missing value (no offer, as in a plan's ``offer_id``) means
+        ``control``.
     propensity : Series or DataFrame, optional
         P(arm) per arm (Series: a randomised design) or per row (DataFrame, one column per arm).
         Default: the observed arm shares (a randomised experiment).
