@@ -151,3 +151,8 @@ def test_frame_with_id_column_and_plain_index() -> None:
     assert indexed.index.tolist() == out[C.CUSTOMER_ID].tolist()
     with pytest.raises(SchemaError, match="no 'member' column or index level"):
         pseudonymise_frame(frame, salt=SALT, id_column="member")
+
+
+def test_length_accepts_numpy_integers() -> None:
+    (one,) = pseudonymise_ids([17], salt=SALT, length=np.int64(20))
+    assert one == pseudonymise_ids([17], salt=SALT, length=20)[0] and len(one) == 20

@@ -118,10 +118,15 @@ def pseudonymise_ids(
     (True, 16, False)
     """
     key = resolve_salt(salt).encode("utf-8")
-    if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 64:
+    if (
+        isinstance(length, bool | np.bool_)
+        or not isinstance(length, int | np.integer)
+        or not 8 <= length <= 64
+    ):
         raise ConfigError(
             f"The 'length' parameter of pseudonymise_ids must be an int in [8, 64]. Got {length!r} instead."
         )
+    length = int(length)
     texts = id_texts(ids, caller="pseudonymise_ids")
     # a blank id ("", " ") is missing, as validate_transactions reads it, not one shared customer
     missing = np.flatnonzero(pd.isna(texts) | (texts == "")).tolist()
