@@ -99,7 +99,11 @@ def test_fitted_attributes_and_clone(fitted: dict) -> None:
 
 def test_auto_tree_size_follows_the_smallest_arm() -> None:
     # the two measured ends (README, "Measured results"), and geometric steps in between
-    assert auto_tree_size(1_600, 8_000) == auto_tree_size(2_000, 8_000) == (4, 1000)
+    assert auto_tree_size(2_000, 10_000) == (4, 1000)
+    # never more than half the smallest arm: its own model (T, X, DR) and the S-learner's split
+    # on the arm need that many rows on each side
+    assert auto_tree_size(1_600, 8_000) == (4, 800)
+    assert auto_tree_size(586, 6_000) == (4, 293)
     assert auto_tree_size(10_000, 20_000) == auto_tree_size(500_000, 2_000_000) == (15, 100)
     sizes = [auto_tree_size(m, 10 * m) for m in (2_000, 3_000, 4_500, 6_500, 10_000)]
     leaves, child = zip(*sizes, strict=True)

@@ -260,6 +260,16 @@ def _normalised_area(
     return float((auc(x, v) - base) / best)
 
 
+def _refuse_non_binary(y: np.ndarray, name: str) -> None:
+    """DataError for a continuous outcome: the areas are normalised by a perfect ranking of 0/1."""
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise DataError(
+            f"{name} needs a binary outcome (0/1): its area is normalised by the perfect ranking of "
+            "converters, which a continuous outcome such as spend does not have (the ratio could "
+            "exceed 1). Use qini_curve/uplift_curve, uplift_at_k or policy_value for it."
+        )
+
+
 def qini_auc_score(
     y: ArrayLike,
     t: ArrayLike,
@@ -277,11 +287,24 @@ def qini_auc_score(
     """
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):
+        _refuse_non_binary(y_a, "qini_auc_score")
         x, v = _qini(y_a, w, s)
         if negative_effect:
             x_best, v_best = _qini(y_a, w, y_a * w - y_a * (1 - w))
         else:
             gain = y_a[w == 1].sum() - (w == 1).sum() * y_a[w == 0].sum() / max((w == 0).sum(), 1)
+            if gain < 0:
+                # the ideal curve without negative effects climbs to the overall gain; an arm that
+                # lowers responses overall has none (scikit-uplift fails here with sklearn's error)
+                warnings.warn(
+                    f"qini_auc_score: arm {arm!r} lowers responses overall (gain {gain:.1f}), so "
+                    "the ideal curve without negative effects is undefined; the area is NaN. Use "
+                    "negative_effect=True.",
+                    DataQualityWarning,
+                    stacklevel=2,
+                )
+                results[arm] = float("nan")
+                continue
             x_best, v_best = np.array([0.0, gain, len(y_a)]), np.array([0.0, gain, gain])
         results[arm] = _normalised_area(x, v, x_best, v_best, arm=arm, y=y_a)
     return _per_arm(results, score)
@@ -293,6 +316,7 @@ def uplift_auc_score(
     """Normalised area under the uplift curve (sklift's ``uplift_auc_score``)."""
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):
+        _refuse_non_binary(y_a, "uplift_auc_score")
         x, v = _uplift(y_a, w, s)
         control_responders = np.sum((y_a == 1) & (w == 0))
         treated_non_responders = np.sum((y_a == 0) & (w == 1))

@@ -1,0 +1,153 @@
+"""The uplift model's numbers and the uplift metrics' semantics on data with known effects.
+
+Regression tests for defects an audit found. One known limitation stays ``xfail(strict=True)``
+(documented in ``predict_effects``): it fails today for the reason given and will say so once fixed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.evaluation.uplift_metrics import qini_auc_score
+from loyalty_ml.exceptions import LoyaltyMLError
+from loyalty_ml.models.uplift import PoorOverlapWarning, UpliftModel
+
+FAST = {"n_estimators": 40, "n_jobs": 1}
+
+
+def _three_arms(
+    n: int, seed: int, shares: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+    """Randomised experiment: arm a adds +0.1 for x > 0, arm b -0.05 everywhere (baseline ~0.3)."""
+    rng = np.random.default_rng(seed)
+    x, z = rng.normal(size=n), rng.normal(size=n)
+    arm = rng.choice(np.array(["control", "a", "b"], dtype=object), n, p=list(shares))
+    tau_a, tau_b = np.where(x > 0, 0.1, 0.0), np.full(n, -0.05)
+    p = 0.3 + 0.1 * np.tanh(z) + np.where(arm == "a", tau_a, 0.0) + np.where(arm == "b", tau_b, 0.0)
+    y = (rng.uniform(size=n) < p).astype(int)
+    X = pd.DataFrame({"x": x, "z": z})
+    return (
+        X,
+        pd.Series(y, index=X.index),
+        pd.Series(arm, index=X.index),
+        pd.DataFrame({"a": tau_a, "b": tau_b}),
+    )
+
+
+def _small_treated_arm(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """80/20 experiment; the outcome depends strongly on z, the effect is +0.05 for everyone."""
+    rng = np.random.default_rng(seed)
+    z, x = rng.normal(size=n), rng.normal(size=n)
+    arm = np.where(rng.uniform(size=n) < 0.2, "coupon", "control").astype(object)
+    p = 0.3 + 0.2 * np.tanh(z) + 0.05 * (arm == "coupon")
+    y = (rng.uniform(size=n) < p).astype(int)
+    return pd.DataFrame({"x": x, "z": z}), pd.Series(y), pd.Series(arm)
+
+
+# -- checks that pass today (the numbers the audit measured) --------------------------------------------
+@pytest.mark.parametrize("learner", ["S", "T", "X", "DR"])
+def test_effects_are_invariant_to_row_order_and_arm_names(learner: str) -> None:
+    X, y, t, _ = _three_arms(1500, 1)
+    kw = {"learner": learner, "random_state": 0, "linear_weight": 0.5, **FAST}
+    model = UpliftModel(**kw).fit(X, y, treatment=t)
+    effects = model.predict_effects(X)
+    perm = np.random.default_rng(9).permutation(len(X))
+    pd.testing.assert_frame_equal(model.predict_effects(X.iloc[perm]).loc[X.index], effects)
+    # control alphabetically last, treatment arms renamed so that their order swaps
+    names = {"control": "zzz_control", "a": "m_a", "b": "a_b"}
+    renamed = UpliftModel(**kw).fit(X, y, treatment=t.map(names), control="zzz_control")
+    again = renamed.predict_effects(X).rename(columns={"m_a": "a", "a_b": "b"})[["a", "b"]]
+    np.testing.assert_allclose(again.to_numpy(), effects.to_numpy(), atol=1e-12)
+    if learner != "DR":  # DR's cross-fitting folds are drawn by row position
+        shuffled = UpliftModel(**kw).fit(X.iloc[perm], y.iloc[perm], treatment=t.iloc[perm])
+        np.testing.assert_allclose(shuffled.predict_effects(X), effects, atol=1e-12)
+
+
+def test_bootstrap_std_is_zero_for_a_constant_outcome() -> None:
+    X, _, t, _ = _three_arms(600, 2)
+    model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, **FAST)
+    model.fit(X, pd.Series(np.zeros(len(X), dtype=int)), treatment=t)
+    effects, std = model.predict_effects(X, return_std=True)
+    assert effects.abs().to_numpy().max() == 0 and std.to_numpy().max() == 0
+
+
+# -- defects ------------------------------------------------------------------------------------------
+def test_t_learner_effect_of_a_small_arm_is_not_minus_the_baseline() -> None:
+    X, y, t = _small_treated_arm(5000, 0)
+    model = UpliftModel(learner="T", linear_weight=0.0, random_state=0, **FAST)
+    model.fit(X, y, treatment=t)
+    effect = model.predict_effects(X)["coupon"]
+    baseline = model.predict_baseline(X)
+    # the treated arm's outcome depends on z as much as the control's (true sd about 0.12)
+    assert (baseline + effect).std() > 0.03
+    # the true effect is +0.05 for everyone: it must not mirror the baseline
+    assert np.corrcoef(effect, baseline)[0, 1] > -0.5
+    assert effect.std() < 0.06
+
+
+def test_s_learner_sees_an_arm_smaller_than_the_auto_leaf_size() -> None:
+    X, y, t, _ = _three_arms(6000, 9, shares=(0.6, 0.3, 0.1))
+    model = UpliftModel(learner="S", linear_weight=0.0, random_state=0, **FAST)
+    model.fit(X, y, treatment=t)
+    assert model.min_child_samples_ <= int(model.arm_summary_.loc["b", "rows"]) // 2
+    effect_b = model.predict_effects(X)["b"]
+    assert effect_b.abs().max() > 0
+    assert effect_b.mean() < -0.02
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known limitation (documented in predict_effects): the default S-learner's bootstrap std "
+        "measures refit variability, not its shrinkage bias: +/- 2 std covers the true effect of "
+        "arm a on 61.7% of rows (n=3,000), not ~95%"
+    ),
+)
+def test_default_bootstrap_std_covers_the_true_effect() -> None:
+    X, y, t, truth = _three_arms(3000, 5)
+    model = UpliftModel(n_bootstrap=20, random_state=0, **FAST).fit(X, y, treatment=t)
+    effects, std = model.predict_effects(X, return_std=True)
+    coverage = ((effects - truth).abs() <= 2 * std).mean()
+    assert coverage["a"] >= 0.7 and coverage["b"] >= 0.7
+
+
+def test_known_design_shares_of_a_randomised_experiment_do_not_warn_of_poor_overlap() -> None:
+    X, y, t, _ = _three_arms(4000, 4, shares=(0.5, 0.485, 0.015))
+    shares = pd.Series({"control": 0.5, "a": 0.485, "b": 0.015})
+    kw = {"learner": "X", "min_arm_rows": 20, "random_state": 0, **FAST}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        UpliftModel(**kw).fit(X, y, treatment=t)  # the same design, shares observed
+        UpliftModel(**kw).fit(X, y, treatment=t, propensity=shares)
+    assert not [w for w in caught if issubclass(w.category, PoorOverlapWarning)]
+
+
+def test_qini_without_negative_effects_on_a_harmful_arm_is_not_an_sklearn_crash() -> None:
+    rng = np.random.default_rng(0)
+    t = np.repeat([0, 1], 200)
+    y = (rng.uniform(size=400) < np.where(t == 1, 0.2, 0.4)).astype(int)
+    score = rng.normal(size=400)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = qini_auc_score(y, t, score, negative_effect=False)
+    except LoyaltyMLError:
+        return  # a clear refusal is fine too
+    assert np.isnan(value) or np.isfinite(value)
+
+
+def test_normalised_qini_of_a_continuous_outcome_is_at_most_one() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    x, t = rng.normal(size=n), rng.integers(0, 2, n)
+    tau = np.where(x > 0, 5.0, -2.0)
+    spend = 20 + 3 * rng.normal(size=n) + t * tau
+    try:
+        value = qini_auc_score(spend, t, tau, negative_effect=False)
+    except LoyaltyMLError:
+        return  # refusing a non-binary outcome is fine too
+    assert value <= 1.0
