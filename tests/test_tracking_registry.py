@@ -36,7 +36,9 @@ def test_nan_candidate_is_not_promoted() -> None:
 
 
 def test_negative_tolerance_is_refused() -> None:
-    with pytest.raises(ConfigError, match="'promotion_tolerance' parameter must be a number >= 0"):
+    with pytest.raises(
+        ConfigError, match="'promotion_tolerance' parameter must be a finite number >= 0"
+    ):
         decide_promotion(candidate_metric=0.7, champion_metric=0.7, tolerance=-0.1)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from loyalty_ml.cli.io import (
     add_table_options,
+    check_output_format,
     read_inputs,
     read_table,
     required,
@@ -281,6 +282,7 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_score(args: argparse.Namespace) -> int:
     from loyalty_ml.tracking.scoring import score_customers
 
+    check_output_format(args.output)  # before minutes of scoring and a logged run
     tables = read_inputs(args)
     scores = score_customers(
         required(tables["transactions"]),

@@ -72,6 +72,15 @@ def required(frame: pd.DataFrame | None) -> pd.DataFrame:
     return frame
 
 
+def check_output_format(path: Path) -> None:
+    """SchemaError unless ``path`` ends in .parquet, .pq or .csv (checked before any work)."""
+    if path.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise SchemaError(
+            f"output file {str(path)!r} has an unknown format; use .parquet or .csv.",
+            table="scores",
+        )
+
+
 def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` as Parquet or CSV (by suffix) so that ``path`` is never half-written.
 
@@ -81,12 +90,8 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     """
     import tempfile
 
+    check_output_format(path)
     suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv"):
-        raise SchemaError(
-            f"output file {str(path)!r} has an unknown format; use .parquet or .csv.",
-            table="scores",
-        )
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)

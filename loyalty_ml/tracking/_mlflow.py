@@ -46,10 +46,21 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
 
 
 def check_reachable(tracking_uri: str) -> None:
-    """Raise :class:`TrackingError` at once when an HTTP tracking server does not answer.
+    """Raise :class:`TrackingError` at once when the tracking store cannot be used.
 
-    Local stores (``sqlite:``, ``file:``, plain paths) are not checked: they are created on first use.
+    An HTTP tracking server must answer ``/health``. A file store (``file:`` or a plain folder) is
+    refused unless ``MLFLOW_ALLOW_FILE_STORE`` is set: MLflow 3 keeps it in maintenance mode and
+    would refuse it only when the run starts, after minutes of training. Database stores
+    (``sqlite:``, ...) are created on first use.
     """
+    if _is_file_store(tracking_uri):
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").strip().lower() in ("1", "true", "yes"):
+            return
+        raise TrackingError(
+            f"The tracking URI {tracking_uri!r} is an MLflow file store, which MLflow 3 keeps in "
+            f"maintenance mode. Use a database store such as 'sqlite:///mlflow.db' (the default "
+            f"when {ENV_VAR} is unset), or set MLFLOW_ALLOW_FILE_STORE=true to keep the folder."
+        )
     if not tracking_uri.startswith(("http://", "https://")):
         return
     url = tracking_uri.rstrip("/") + "/health"
@@ -67,6 +78,16 @@ def check_reachable(tracking_uri: str) -> None:
             f"The MLflow tracking server at {tracking_uri!r} answered /health with HTTP {status}; "
             "check that the URI points at an MLflow server."
         )
+
+
+def _is_file_store(tracking_uri: str) -> bool:
+    """True for ``file:`` URIs and plain paths (no ``scheme://``); Windows drives are paths too."""
+    if tracking_uri.startswith("file:"):
+        return True
+    if tracking_uri.split(":", 1)[0] in ("databricks", "databricks-uc"):
+        return False
+    scheme = tracking_uri.split("://", 1)[0] if "://" in tracking_uri else ""
+    return scheme == "" or (len(scheme) == 1 and scheme.isalpha())
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["hash_frame", "hash_frames"]
@@ -25,9 +26,25 @@ def hash_frame(frame: pd.DataFrame) -> str:
     header = [f"{name}:{dtype}" for name, dtype in frame.dtypes.items()]
     digest.update(("|".join(header) + f"#{len(frame)}").encode())
     if len(frame):
-        rows = pd.util.hash_pandas_object(frame, index=True, categorize=True)
+        try:
+            rows = pd.util.hash_pandas_object(frame, index=True, categorize=True)
+        except TypeError:  # unhashable cells (lists, arrays: a tags column): hash their text
+            rows = pd.util.hash_pandas_object(
+                frame.apply(
+                    lambda column: column.map(_cell_text) if column.dtype == object else column
+                ),
+                index=True,
+                categorize=True,
+            )
         digest.update(rows.to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def _cell_text(value: object) -> object:
+    """A list or array cell as its text (repr of its items), other cells as they are."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return repr(list(value))
+    return value
 
 
 def hash_frames(**frames: pd.DataFrame | None) -> str:

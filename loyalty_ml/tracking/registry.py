@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, TrackingError
 
 __all__ = [
@@ -40,6 +41,47 @@ class PromotionDecision:
     reason: str
 
 
+#: Aliases MLflow reserves for itself ("latest", "v1", "V2"...).
+_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+_VALID_NAME = re.compile(r"^[^/:]+$")
+
+
+def check_tolerance(tolerance: object) -> None:
+    """ConfigError unless ``tolerance`` is a finite number >= 0 (NaN would promote nothing)."""
+    if not is_real(tolerance, finite=True) or float(tolerance) < 0:  # type: ignore[arg-type]
+        raise ConfigError(
+            f"The 'promotion_tolerance' parameter must be a finite number >= 0. Got {tolerance!r} "
+            "instead."
+        )
+
+
+def check_registry_names(*, model_name: object, alias: object, experiment: object) -> None:
+    """ConfigError for names MLflow would refuse only after training (checked before it)."""
+    if (
+        not isinstance(model_name, str)
+        or not model_name.strip()
+        or not _VALID_NAME.match(model_name)
+    ):
+        raise ConfigError(
+            f"The 'model_name' parameter must be a non-empty name without '/' or ':' (MLflow's "
+            f"rule for registered models). Got {model_name!r} instead."
+        )
+    if not isinstance(alias, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", alias):
+        raise ConfigError(
+            "The 'alias' parameter must be a non-empty name of letters, digits, '_' and '-'. "
+            f"Got {alias!r} instead."
+        )
+    if _RESERVED_ALIAS.match(alias):
+        raise ConfigError(
+            f"The 'alias' parameter {alias!r} is reserved by MLflow ('latest' and 'v<number>' "
+            "name versions); use e.g. 'champion'."
+        )
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise ConfigError(
+            f"The 'experiment' parameter must be a non-empty name. Got {experiment!r} instead."
+        )
+
+
 def decide_promotion(
     *,
     candidate_metric: float,
@@ -59,10 +101,7 @@ def decide_promotion(
     >>> decide_promotion(candidate_metric=0.70, champion_metric=0.80).reason
     'backtest roc_auc 0.7000 is worse than the champion 0.8000 by more than the tolerance 0.005'
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
-        raise ConfigError(
-            f"The 'promotion_tolerance' parameter must be a number >= 0. Got {tolerance!r} instead."
-        )
+    check_tolerance(tolerance)
     if not fairness_passed:
         why = f": {fairness_reason}" if fairness_reason else ""
         return PromotionDecision(challenger_alias, False, f"fairness gate failed{why}")
@@ -183,8 +222,14 @@ def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
     import mlflow
     from mlflow.exceptions import MlflowException
 
+    from loyalty_ml.tracking._mlflow import check_reachable
+
     name, alias, version = parse_model_uri(model_uri)
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    check_reachable(tracking_uri)
+    try:
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    except MlflowException as exc:
+        raise TrackingError(f"Cannot open the MLflow registry at {tracking_uri!r}: {exc}") from exc
     try:
         client.get_registered_model(name)
         if alias is not None:

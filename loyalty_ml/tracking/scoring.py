@@ -400,6 +400,7 @@ def _log_scoring_run(
     with mlflow.start_run(
         experiment_id=experiment_id(experiment, tracking_uri=mlflow.get_tracking_uri()),
         run_name=f"score {params['as_of']}",
+        nested=mlflow.active_run() is not None,  # called inside a notebook's own run: a child run
     ):
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)

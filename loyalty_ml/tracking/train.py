@@ -40,6 +40,8 @@ from loyalty_ml.tracking.policy import LoyaltyPolicy
 from loyalty_ml.tracking.registry import (
     BACKTEST_METRIC_TAG,
     champion_metric,
+    check_registry_names,
+    check_tolerance,
     decide_promotion,
     set_alias,
 )
@@ -214,6 +216,8 @@ def train_and_register(
     # Fail fast, before minutes of training, when the tracking server is down or the gate
     # settings are contradictory.
     check_reachable(resolve_tracking_uri(tracking_uri))
+    check_tolerance(promotion_tolerance)
+    check_registry_names(model_name=model_name, alias=alias, experiment=experiment)
     if fairness_override and not (fairness_override_reason or "").strip():
         raise ConfigError(
             "train_and_register(fairness_override=True) needs fairness_override_reason: a failed "
@@ -383,6 +387,7 @@ def train_and_register(
         with mlflow.start_run(
             experiment_id=experiment_id(experiment, tracking_uri=uri),
             run_name=f"train {cutoff.date()}",
+            nested=mlflow.active_run() is not None,  # inside a notebook's own run: a child run
         ) as run:
             mlflow.log_params(
                 {
@@ -401,6 +406,18 @@ def train_and_register(
                     "uses_offers": offers is not None,
                     **{f"feature_{k}": v for k, v in dataclasses.asdict(config).items()},
                     **{f"churn_{k}": v for k, v in churn.get_params().items()},
+                    # the offer model's settings, so that it can be refitted from the run
+                    **(
+                        {
+                            "response_window_days": response_window_days,
+                            **{
+                                f"uplift_{k}": v
+                                for k, v in offer_training.uplift_model.get_params().items()
+                            },
+                        }
+                        if offer_training is not None
+                        else {}
+                    ),
                 }
             )
             mlflow.set_tags(
@@ -433,6 +450,11 @@ def train_and_register(
                 )
             if offer_training is not None and offer_training.figure is not None:
                 mlflow.log_figure(offer_training.figure, "plots/qini.png")
+            # monthly cohorts of the training customers (DESIGN.md section 7): aggregates only
+            from loyalty_ml.kpis.cohorts import cohort_retention, plot_cohort_heatmap
+
+            retention = cohort_retention(tx, freq="M", as_of=cutoff)
+            mlflow.log_figure(plot_cohort_heatmap(retention), "plots/cohort_retention.png")
             mlflow.log_text(
                 evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv"
             )
