@@ -42,7 +42,13 @@ def load_hillstrom(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Hillstrom file not found: {path}")
-    raw = pd.read_csv(path)
+    try:
+        raw = pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # not a CSV (a parquet file, an empty file...)
+        raise SchemaError(
+            f"Cannot read the Hillstrom file {path.name} as CSV: {type(exc).__name__}: {exc}",
+            table="hillstrom",
+        ) from exc
     needed = [*HILLSTROM_COVARIATES, "segment", *HILLSTROM_OUTCOMES]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
@@ -51,7 +57,10 @@ def load_hillstrom(path: str | Path) -> pd.DataFrame:
             table="hillstrom",
             column=missing[0],
         )
-    unknown = sorted(set(raw["segment"].unique()) - set(HILLSTROM_ARMS))
+    unknown = sorted(
+        {str(v) if pd.notna(v) else "<missing>" for v in raw["segment"].unique()}
+        - set(HILLSTROM_ARMS)
+    )
     if unknown:
         raise SchemaError(
             f"Hillstrom segment has unknown arms {unknown}; expected {sorted(HILLSTROM_ARMS)}.",
@@ -63,7 +72,23 @@ def load_hillstrom(path: str | Path) -> pd.DataFrame:
         out[col] = out[col].astype("category")
     out[C.OFFER_ID] = raw["segment"].map(HILLSTROM_ARMS).astype("str")
     for col in ("visit", "conversion"):
-        out[col] = raw[col].astype("int64")
-    out["spend"] = raw["spend"].astype("float64")
+        values = pd.to_numeric(raw[col], errors="coerce")
+        bad = ~values.isin([0, 1]).to_numpy()
+        if bad.any():
+            raise SchemaError(
+                f"Hillstrom {col} must be 0 or 1; {int(bad.sum())} rows are not (e.g. "
+                f"{raw.loc[bad, col].head(5).tolist()}). Fix or drop those rows.",
+                table="hillstrom",
+                column=col,
+            )
+        out[col] = values.astype("int64")
+    spend = pd.to_numeric(raw["spend"], errors="coerce")
+    if spend.isna().any():
+        raise SchemaError(
+            f"Hillstrom spend is missing or not a number on {int(spend.isna().sum())} rows.",
+            table="hillstrom",
+            column="spend",
+        )
+    out["spend"] = spend.astype("float64")
     out.index = pd.RangeIndex(len(out), name=C.CUSTOMER_ID)
     return out

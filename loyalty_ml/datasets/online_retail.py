@@ -7,7 +7,7 @@ from typing import Literal, overload
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema.column_map import ColumnMap
 from loyalty_ml.schema.report import CleaningReport
@@ -60,17 +60,26 @@ def load_online_retail_ii(
     if not path.exists():
         raise FileNotFoundError(f"Online Retail II file not found: {path}")
     suffix = "".join(path.suffixes).lower()
-    if suffix.endswith(".parquet"):
-        raw = pd.read_parquet(path)
-    elif suffix.endswith((".csv", ".csv.gz")):
-        raw = pd.read_csv(path, dtype={"Invoice": str, "StockCode": str})
-    elif suffix.endswith((".xlsx", ".xls")):
-        raw = pd.read_excel(path, dtype={"Invoice": str, "StockCode": str})
-    else:
+    try:
+        if suffix.endswith(".parquet"):
+            raw = pd.read_parquet(path)
+        elif suffix.endswith((".csv", ".csv.gz")):
+            raw = pd.read_csv(path, dtype={"Invoice": str, "StockCode": str})
+        elif suffix.endswith((".xlsx", ".xls")):
+            # the UCI workbook has one sheet per year: read them all, never just the first
+            sheets = pd.read_excel(path, dtype={"Invoice": str, "StockCode": str}, sheet_name=None)
+            raw = pd.concat(list(sheets.values()), ignore_index=True)
+        else:
+            raise SchemaError(
+                f"Online Retail II: unsupported file type {suffix!r}; use parquet, csv or xlsx.",
+                table="transactions",
+            )
+    except (OSError, ValueError) as exc:  # empty, truncated or mislabelled: pandas/pyarrow errors
         raise SchemaError(
-            f"Online Retail II: unsupported file type {suffix!r}; use parquet, csv or xlsx.",
+            f"Cannot read the Online Retail II file {path.name} as {suffix.lstrip('.')}: "
+            f"{type(exc).__name__}: {exc}",
             table="transactions",
-        )
+        ) from exc
     missing = [c for c in _RAW_COLUMNS if c not in raw.columns]
     if missing:
         raise SchemaError(
@@ -81,7 +90,7 @@ def load_online_retail_ii(
     raw = raw.assign(
         Invoice=raw["Invoice"].astype("str"),
         StockCode=raw["StockCode"].astype("str"),
-        amount=pd.to_numeric(raw["Quantity"]) * pd.to_numeric(raw["Price"]),
+        amount=_numbers(raw, "Quantity", path) * _numbers(raw, "Price", path),
     )
     columns = ColumnMap(
         customer_id="Customer ID",
@@ -101,3 +110,22 @@ def load_online_retail_ii(
     tx = tx[[c for c in C.TRANSACTION_COLUMNS if c in tx.columns]]
     tx.attrs = {REPORT_ATTR: report.to_json()}
     return (tx, report) if return_report else tx
+
+
+def _numbers(raw: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """``raw[column]`` as numbers; text that is not a number, or a missing value, names the column.
+
+    (The amount is computed here, so ``validate_transactions`` could only name ``amount``.)
+    """
+    values = pd.to_numeric(raw[column], errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        found = raw.loc[bad, column].head(5).tolist()
+        raise SchemaError(
+            f"Online Retail II file {path.name}: {column} is missing or not a number on "
+            f"{int(bad.sum())} rows (e.g. rows {format_examples(raw.index[bad].tolist(), limit=5)}: "
+            f"{found}). Fix or drop those rows (and strip currency symbols) first.",
+            table="transactions",
+            column=column,
+        )
+    return values

@@ -265,8 +265,29 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
     >>> segment_migration(then, now).loc["core"].to_dict()
     {'one-off': 0, 'hibernating': 1, 'gone': 0}
     """
+    for name, frame in (("features_then", features_then), ("features_now", features_now)):
+        if isinstance(frame, pd.DataFrame) and frame.index.has_duplicates:
+            twice = frame.index[frame.index.duplicated()].unique().tolist()
+            raise SchemaError(
+                f"segment_migration: {name} lists customer_id values more than once "
+                f"{twice[:5]}; a feature table has one row per customer (a merge may have "
+                "duplicated rows).",
+                table="features",
+                column="customer_id",
+            )
     then = rfm_segments(features_then)["segment"]
     now = rfm_segments(features_now)["segment"]
+    if len(then) and len(now) and not then.index.isin(now.index).any():
+        # ids of another type (text "1" against integer 1) would read as everyone gone and new
+        same_text = pd.Index(then.index.astype(str)).isin(now.index.astype(str)).any()
+        if same_text:
+            raise SchemaError(
+                f"segment_migration: the two tables share no customer_id, but their ids read "
+                f"the same as text ({then.index.dtype} against {now.index.dtype}): convert one "
+                "index to the other's type.",
+                table="features",
+                column="customer_id",
+            )
     index = then.index.union(now.index)
     before = then.reindex(index).fillna(ABSENT)
     after = now.reindex(index).fillna(GONE)

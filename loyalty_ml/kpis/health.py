@@ -175,6 +175,14 @@ def tier_distribution(
     labels = tiers.astype("object").where(tiers.notna(), missing_label)
     counts = labels.value_counts(sort=False)
     if order is not None:
+        order = list(order)
+        twice = sorted({str(t) for t in order if order.count(t) > 1})
+        if twice:
+            raise ConfigError(
+                f"order lists tiers more than once: {format_examples(twice)}; each tier once."
+            )
+        # naming the missing label in order places it; it is still counted once
+        order = [t for t in order if t != missing_label]
         unknown = [t for t in counts.index if t not in order and t != missing_label]
         if unknown:
             raise ConfigError(
