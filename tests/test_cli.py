@@ -376,3 +376,9 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
     for section in ("Churn model quality", "Fairness", "Uplift model: Qini curves"):
         assert section in html
     assert "CUST-" not in html  # aggregates only
+
+
+def test_read_train_config_takes_a_str_path_too(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"response_window_days": 14}', encoding="utf-8")
+    assert read_train_config(str(path)) == read_train_config(path) == {"response_window_days": 14}

@@ -33,7 +33,8 @@ Start with `loyalty-ml demo`: it simulates a loyalty programme with known ground
 tables against the data contracts, trains and registers the policy model in MLflow, scores every
 customer with the champion, prints a summary and writes a short report folder.
 
-MLflow: --tracking-uri, else the MLFLOW_TRACKING_URI environment variable, else the embedded store
+MLflow: each command's --tracking-uri (after the command: loyalty-ml demo --tracking-uri ...), else
+the MLFLOW_TRACKING_URI environment variable, else the embedded store
 sqlite:///mlflow.db in the working folder (no server needed).
 """
 
@@ -164,12 +165,13 @@ _CONFIG_KEYS = (
 )
 
 
-def read_train_config(path: Path | None) -> dict[str, object]:
+def read_train_config(path: str | Path | None) -> dict[str, object]:
     """Settings for ``train_and_register`` from a JSON file; unknown keys are refused."""
     import json
 
     if path is None:
         return {}
+    path = Path(path)
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

@@ -394,6 +394,9 @@ def policy_value(
         Inverse propensity weighting (Horvitz-Thompson), or doubly robust (needs ``mu``).
     mu : DataFrame, optional
         Predicted reward per row and arm (one column per arm, control included), for ``"dr"``.
+    control : str
+        Label of the control arm in ``t``, ``assignment``, ``propensity`` and ``mu``; a missing
+        assignment means this arm.
     confidence : float
         Level of the interval.
     n_bootstrap : int

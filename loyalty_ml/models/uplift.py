@@ -484,7 +484,7 @@ class UpliftModel(BaseEstimator):
             bad = np.unique(y[~np.isin(y, (0.0, 1.0))])
             raise DataError(
                 f"{_OWNER}.fit: outcome='binary' needs y in {{0, 1}}; got values "
-                f"{format_examples(bad.tolist(), total=len(bad))}. Use outcome='continuous'."
+                f"{format_examples(bad.tolist(), total=len(bad))}. Use UpliftModel(outcome='continuous')."
             )
         if self.outcome == "auto":
             return is_01
