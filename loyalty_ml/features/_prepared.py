@@ -300,7 +300,8 @@ def _small_int_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
     low = array.min()
     if int(array.max()) - int(low) >= max(4 * len(array), 1 << 16):
         return None
-    return (array - low).astype(np.int64, copy=False), int(low)
+    # subtract in int64: in the column's own dtype (int8 store codes -1 and 127) it would overflow
+    return array.astype(np.int64) - int(low), int(low)
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:

@@ -17,7 +17,8 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
     With ``category``: ``n_categories`` (distinct categories bought) and ``category_entropy`` (Shannon
     entropy in nats of the customer's lines over categories: 0 for a one-category customer, ``log k``
     for even use of ``k`` categories; NaN without categorised lines). With ``category`` and ``margin``:
-    ``high_margin_share``, the share of spend in high-margin categories, where a category is high-margin
+    ``high_margin_share``, the share of purchase spend (lines with ``amount > 0``) in high-margin
+    categories, where a category is high-margin
     when its margin rate over all customers' rows before ``as_of`` is at least
     ``config.high_margin_threshold``. With ``margin``: ``margin_rate`` (margin / spend). With
     ``product_id``: ``n_products``. With ``quantity``: ``items_per_order``. Ratios are NaN when the
@@ -47,10 +48,13 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
                 rate = np.where(cat_amount != 0, cat_margin / cat_amount, np.nan)
             high = np.zeros(k + 1, dtype=bool)  # last slot: missing category, never high
             high[:k] = rate >= config.high_margin_threshold
-            in_high = high[codes]
+            # over purchase lines: a return kept by validation cannot push the share out of [0, 1]
+            bought = snap.r_amount > 0
+            gross = per_customer_sum(snap, snap.r_cust[bought], snap.r_amount[bought])
+            in_high = high[codes] & bought
             high_spend = per_customer_sum(snap, snap.r_cust[in_high], snap.r_amount[in_high])
             with np.errstate(invalid="ignore", divide="ignore"):
-                out["high_margin_share"] = np.where(spend != 0, high_spend / spend, np.nan)
+                out["high_margin_share"] = np.where(gross != 0, high_spend / gross, np.nan)
     if C.MARGIN in snap.r_numeric:
         margin_sum = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.MARGIN]))
         with np.errstate(invalid="ignore", divide="ignore"):

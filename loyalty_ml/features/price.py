@@ -13,7 +13,8 @@ __all__ = ["price_features"]
 def price_features(snap: Snapshot) -> dict[str, np.ndarray]:
     """Price features of every customer in ``snap`` (only when ``discount`` exists).
 
-    ``discount_share`` is the share of spend on discounted lines (``discount > 0``) and
+    ``discount_share`` is the share of purchase spend (lines with ``amount > 0``, so that returns
+    kept by validation cannot push it outside [0, 1]) on discounted lines (``discount > 0``) and
     ``discount_depth`` the money given away relative to the undiscounted price,
     ``sum(discount) / (sum(amount) + sum(discount))``. Missing discounts count as no discount; both are
     NaN when their denominator is 0.
@@ -22,11 +23,13 @@ def price_features(snap: Snapshot) -> dict[str, np.ndarray]:
         return {}
     discount = np.nan_to_num(snap.r_numeric[C.DISCOUNT])
     spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
-    on_deal = discount > 0
+    bought = snap.r_amount > 0
+    gross = per_customer_sum(snap, snap.r_cust[bought], snap.r_amount[bought])
+    on_deal = bought & (discount > 0)
     deal_spend = per_customer_sum(snap, snap.r_cust[on_deal], snap.r_amount[on_deal])
     given = per_customer_sum(snap, snap.r_cust, discount)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(spend != 0, deal_spend / spend, np.nan)
+        share = np.where(gross != 0, deal_spend / gross, np.nan)
         list_price = spend + given
         depth = np.where(list_price != 0, given / list_price, np.nan)
     return {"discount_share": share, "discount_depth": depth}
