@@ -109,7 +109,7 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
     n, n_features = contrib.shape
     # Look at a few more candidates than asked: related features (ipi_mean, ipi_median) can say the
     # same thing ("has bought only once"), and a customer should not read one reason twice.
-    m = min(n_features, k + 3)
+    m = min(n_features, 2 * k + 6)
     top = (
         np.argpartition(-contrib, m - 1, axis=1)[:, :m]
         if m < n_features
@@ -128,6 +128,11 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
         valid[:, r] &= found_so_far < k
         for j in np.unique(top[valid[:, r], r]):
             rows = np.flatnonzero(valid[:, r] & (top[:, r] == j))
+            if str(names[j]) in _GOOD_WHEN_RISING:
+                # a rising trend is good news: never read out as a reason the risk went up
+                rising = np.asarray(columns.raw(str(names[j]))[rows], dtype=np.float64) > 0
+                valid[rows[rising], r] = False
+                rows = rows[~rising]
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
         for q in range(r):
             # one reason per fact: not the same words, nor the same fact in other words
@@ -155,6 +160,9 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
         out[f"{prefix}_shap"] = np.where(found, shap_top[row_idx, pos], np.nan)
     return pd.DataFrame(out, index=X.index)
 
+
+#: Trends whose rise is good news: with a positive SHAP they are not worded as churn reasons.
+_GOOD_WHEN_RISING = frozenset({"freq_trend", "spend_trend", "aov_trend"})
 
 #: Features that state one fact about a customer: a reason names at most one of each group.
 _SAME_FACT: tuple[tuple[str, str], ...] = (
@@ -238,7 +246,8 @@ def _num(values: np.ndarray, *, decimals: int = 0) -> pd.Series:
     An infinite value (a ratio over a zero, a client sending "inf") has no wording either: missing.
     """
     numbers = np.asarray(values, dtype=np.float64)
-    rounded = pd.Series(np.round(np.where(np.isfinite(numbers), numbers, np.nan), decimals))
+    # + 0.0 turns -0.0 (a small negative value rounded) into 0.0: "0", never "-0"
+    rounded = pd.Series(np.round(np.where(np.isfinite(numbers), numbers, np.nan), decimals) + 0.0)
     if decimals == 0:
         return rounded.astype("Int64").astype("str")
     return rounded.astype("str")
@@ -256,6 +265,12 @@ def _text(n: int, value: str) -> pd.Series:
 
 def _plural(count: np.ndarray, word: str) -> pd.Series:
     return pd.Series(np.where(np.round(count) == 1, word, word + "s"), dtype="str")
+
+
+def _days(values: np.ndarray) -> pd.Series:
+    """``"1 day"``, ``"12 days"``; missing when the value is."""
+    values = np.asarray(values, dtype=np.float64)
+    return _num(values) + " " + _plural(values, "day")
 
 
 def _percent_change(trend: np.ndarray) -> np.ndarray:
@@ -281,7 +296,7 @@ def _usual_gap(c: _Columns) -> np.ndarray | None:
 
 def _recency(c: _Columns, _: str) -> pd.Series:
     days = c.raw("recency_days")
-    text = "no purchase for " + _num(days) + " days"
+    text = "no purchase for " + _days(days)
     ratio = c.get("overdue_ratio")
     usual = _usual_gap(c)
     if ratio is not None:
@@ -297,14 +312,14 @@ def _overdue_ratio(c: _Columns, name: str) -> pd.Series:
     usual = _usual_gap(c)
     text = "gap since the last purchase is " + _ratio(ratio) + " the usual"
     if usual is not None:
-        text = text + " " + _num(usual) + " days"
+        text = text + " " + _days(usual)
     return text.fillna(_no_rhythm(c))
 
 
 def _days_overdue(c: _Columns, name: str) -> pd.Series:
     days = c.raw(name)
-    late = _num(days) + " days past their usual next purchase"
-    early = "next purchase due in " + _num(-days) + " days"
+    late = _days(days) + " past their usual next purchase"
+    early = "next purchase due in " + _days(-days)
     return late.where(days > 0, early).fillna(_no_rhythm(c))
 
 
@@ -312,7 +327,8 @@ def _orders_in_window(c: _Columns, name: str) -> pd.Series:
     window = re.fullmatch(r"n_orders_(\d+)d", name).group(1)  # type: ignore[union-attr]
     latest = c.raw(name)
     text = _num(latest) + " " + _plural(latest, "order") + f" in the last {window} days"
-    text = text.where(latest > 0, f"no orders in the last {window} days")
+    # a missing count (served input) is unknown, not zero: it stays missing for the fallback
+    text = text.where((latest > 0) | np.isnan(latest), f"no orders in the last {window} days")
     previous = c.get(f"n_orders_prev_{window}d")
     if previous is not None:
         down = text + ", down from " + _num(previous)
@@ -334,7 +350,7 @@ def _spend_in_window(c: _Columns, name: str) -> pd.Series:
     window = re.fullmatch(r"spend_(\d+)d", name).group(1)  # type: ignore[union-attr]
     spend = c.raw(name)
     text = "spent " + _num(spend) + f" in the last {window} days"
-    return text.where(spend > 0, f"no spend in the last {window} days")
+    return text.where((spend > 0) | np.isnan(spend), f"no spend in the last {window} days")
 
 
 def _trend(subject: str, what_stopped: str) -> Callable[[_Columns, str], pd.Series]:
@@ -345,7 +361,9 @@ def _trend(subject: str, what_stopped: str) -> Callable[[_Columns, str], pd.Seri
         up = subject + " up " + _num(pct) + "% vs the previous period"
         text = down.where(trend < 0, up)
         text = text.where(trend > -1, what_stopped)
-        return text.where(trend < 1, subject + " only in the latest period")
+        text = text.where(trend < 1, subject + " only in the latest period")
+        # a missing trend (no orders in either window) says nothing about the latest period
+        return text.where(~np.isnan(trend))
 
     return phrase
 
@@ -358,18 +376,18 @@ def _n_orders(c: _Columns, name: str) -> pd.Series:
 
 def _tenure(c: _Columns, name: str) -> pd.Series:
     days = c.raw(name)
-    text = "customer for " + _num(days) + " days"
+    text = "customer for " + _days(days)
     return ("new: " + text).where(days < 90, text)
 
 
 def _rhythm(c: _Columns, name: str) -> pd.Series:
-    return ("usually buys every " + _num(c.raw(name)) + " days").fillna("has bought only once")
+    return ("usually buys every " + _days(c.raw(name))).fillna("has bought only once")
 
 
 def _irregular(c: _Columns, name: str) -> pd.Series:
     values = c.raw(name)
     if name == "ipi_std":
-        text = "gaps between purchases vary by " + _num(values) + " days"
+        text = "gaps between purchases vary by " + _days(values)
     else:
         text = "irregular purchase rhythm (gaps vary by " + _num(100 * values) + "%)"
     return text.fillna("has bought only once")

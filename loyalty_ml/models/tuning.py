@@ -76,6 +76,16 @@ def tune_churn_model(
             "The 'param_grid' parameter of tune_churn_model must be a dict naming at least one "
             f"parameter, e.g. {{'num_leaves': [7, 15]}}. Got {param_grid!r} instead."
         )
+    # NumPy arrays of values (np.arange, np.linspace) as lists of plain numbers, as scikit-learn
+    param_grid = {
+        name: values.tolist() if isinstance(values, np.ndarray) and values.ndim == 1 else values
+        for name, values in param_grid.items()
+    }
+    if "horizon_days" in param_grid:
+        raise ConfigError(
+            "tune_churn_model: param_grid may not vary 'horizon_days': it is the labels' horizon, "
+            "which the splits use too. Pass it as tune_churn_model(horizon_days=...)."
+        )
     not_lists = [
         name
         for name, values in param_grid.items()
