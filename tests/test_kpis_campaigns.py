@@ -240,3 +240,25 @@ def test_simulated_money_columns_are_consistent(simulated) -> None:
     assert (out["uplift_low"] < out["uplift"]).all() and (out["uplift"] < out["uplift_high"]).all()
     paid_back = out["payback_days"].dropna()
     assert paid_back.between(1, 30).all()  # a day of the 30-day response window
+
+
+def test_nullable_integer_ids_match_plain_integer_ids() -> None:
+    # transactions read back from Parquet with Int64 ids, campaigns with int64 ids
+    tx = pd.DataFrame(
+        {
+            "customer_id": pd.array([1, 2, 3, 4], dtype="Int64"),
+            "timestamp": pd.to_datetime(["2024-03-02"] * 4),
+            "amount": [10.0, 0.0, 30.0, 0.0],
+        }
+    )
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "offer_id": ["a", "a", "control", "control"],
+            "sent_at": pd.to_datetime(["2024-03-01"] * 4),
+            "redeemed": [True, False, False, False],
+        }
+    )
+    offers = pd.DataFrame({"offer_id": ["a"], "cost_per_redemption": [1.0]})
+    row = measure_campaign(campaigns, tx, offers, window_days=7).loc["a"]
+    assert (row["conversion_rate"], row["control_rate"]) == (0.5, 0.5)

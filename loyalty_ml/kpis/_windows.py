@@ -35,9 +35,16 @@ def sums_before(
     running: pd.DataFrame, customers: pd.Series, at: pd.Series, *, table: str
 ) -> pd.DataFrame:
     """Totals of each customer's rows with ``timestamp < at`` (0 when none), aligned on ``at``'s index."""
-    left = pd.DataFrame(
-        {C.CUSTOMER_ID: customers.to_numpy(), "_at": at.to_numpy(), "_row": at.index}
+    ids = customers.reset_index(drop=True)
+    right_ids = running[C.CUSTOMER_ID]
+    # nullable Int64 next to int64 (a Parquet export next to validated data) are one key type
+    both_int = pd.api.types.is_integer_dtype(ids.dtype) and pd.api.types.is_integer_dtype(
+        right_ids.dtype
     )
+    if both_int and not ids.isna().any() and not right_ids.isna().any():
+        ids = ids.astype("int64")
+        running = running.assign(**{C.CUSTOMER_ID: right_ids.astype("int64")})
+    left = pd.DataFrame({C.CUSTOMER_ID: ids.to_numpy(), "_at": at.to_numpy(), "_row": at.index})
     left = left.sort_values("_at", kind="stable")
     try:
         merged = pd.merge_asof(
