@@ -46,6 +46,10 @@ class ColumnMap:
     cost_per_redemption: str | None = None
     cost_per_send: str | None = None
     kind: str | None = None
+    min_basket: str | None = None
+    max_per_month: str | None = None
+    breakage: str | None = None
+    stackable: str | None = None
     campaign_id: str | None = None
     sent_at: str | None = None
     redeemed: str | None = None

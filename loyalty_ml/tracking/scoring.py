@@ -163,7 +163,7 @@ def score_customers(
             campaigns=campaigns,
             config=policy.feature_config,
         )
-        _check_inputs_cover_the_model(
+        features, left_out = _check_inputs_cover_the_model(
             policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
         )
         consent = _marketing_consent(customers)
@@ -181,7 +181,9 @@ def score_customers(
         skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
         out.index.name = C.CUSTOMER_ID
-        drifted = psi[(psi > psi_limit) & ~psi.index.isin(list(CLOCK_FEATURES))]
+        # clock features move by design; features of a table left out were warned about already
+        quiet = [*CLOCK_FEATURES, *left_out]
+        drifted = psi[(psi > psi_limit) & ~psi.index.isin(quiet)]
         drifted = drifted.sort_values(ascending=False)
         # PSI of a small batch is noise: about (bins - 1) / rows with no drift at all
         if len(drifted) and len(scored) >= MIN_DRIFT_ROWS:
@@ -267,11 +269,18 @@ def _check_inputs_cover_the_model(
     model_uri: str,
     customers: pd.DataFrame | None,
     campaigns: pd.DataFrame | None,
-) -> None:
-    """SchemaError naming the tables to pass when the features lack columns the model needs."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """``features`` with every column the model needs (and those filled as missing), or a
+    SchemaError naming what to pass.
+
+    Leaving out the campaign history altogether (``campaigns=None``, as DESIGN.md's scoring call
+    does) is allowed with a DataQualityWarning: its features are missing for every customer, and
+    the model scores them as it learnt to score customers without those values. A missing customers
+    table (it carries consent) or a table without the columns the features come from is an error.
+    """
     missing = [name for name in policy.feature_names if name not in features.columns]
     if not missing:
-        return
+        return features, []
     from loyalty_ml.features.attributes import customers_features
     from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
 
@@ -289,6 +298,24 @@ def _check_inputs_cover_the_model(
     tables = [
         f"{name}= (as at training)" for name, table, names in sources if names and table is None
     ]
+    absent = [
+        (name, names)
+        for name, table, names in sources
+        if names and table is None and name == "campaigns"
+    ]
+    if absent and len(absent) == len([1 for _, _, names in sources if names]):
+        # only whole tables are missing: score without them, and say so
+        left_out = [n for _, names in absent for n in names]
+        warnings.warn(
+            f"score_customers: the model {model_uri} was trained with the "
+            f"{' and '.join(name for name, _ in absent)} table(s), not given now: its "
+            f"{len(left_out)} feature(s) {format_examples(left_out, total=len(left_out), limit=6)}"
+            " are missing for every customer, so scores and offers fall back on what the model "
+            "learnt without them. Pass " + " and ".join(tables) + " for the model's full view.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        return features.assign(**dict.fromkeys(left_out, np.nan)), left_out
     given = [
         f"the {name} table given lacks what {', '.join(names)} "
         f"{'is' if len(names) == 1 else 'are'} built from"
