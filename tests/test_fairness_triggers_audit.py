@@ -151,3 +151,16 @@ def test_assign_names_the_customers_a_probability_series_lacks_or_adds() -> None
     two = pd.DataFrame({"p0": [0.9] * 4, "p1": [0.1] * 4}, index=X.index)
     with pytest.raises(DataError, match="DataFrame with 2 columns"):
         TriggerPolicy().assign(X, two)
+
+
+def test_sensitive_by_row_number_is_not_matched_to_customer_ids() -> None:
+    # customers[["gender"]] of a table that keeps customer_id as a column (ids 1..4, rows 0..3):
+    # matched by label, customer 1 would get row 1's gender, and so on
+    customers = pd.DataFrame({"customer_id": [1, 2, 3, 4], "gender": list("FMFM")})
+    scores = pd.Series([0.9, 0.2, 0.8, 0.1], index=pd.Index([1, 2, 3, 4], name="customer_id"))
+    with pytest.raises(SchemaError, match="indexed by row numbers"):
+        fairness_report(customers[["gender"]], y_score=scores, limits=ONE)
+    report = fairness_report(
+        customers.set_index("customer_id")[["gender"]], y_score=scores, limits=ONE
+    )
+    assert report.by_group["count"].tolist() == [2, 2]

@@ -56,6 +56,20 @@ def prepare_audit_data(
     frame = _sensitive_frame(sensitive)
     population = _population(y_true, y_score, offers, control)
     if population is not None and not population[1].equals(frame.index):
+        if (
+            population[1].name == C.CUSTOMER_ID
+            and isinstance(frame.index, pd.RangeIndex)
+            and frame.index.name is None
+        ):
+            # customers[["age_band", "gender"]] of a table with customer_id as a column: row numbers
+            # would be matched to customer ids, giving customers someone else's attributes
+            raise SchemaError(
+                "sensitive is indexed by row numbers (an unnamed RangeIndex) while the audited "
+                f"customers are indexed by {C.CUSTOMER_ID}: rows would be matched to the wrong "
+                f"customers. Index it by {C.CUSTOMER_ID}, e.g. "
+                f"customers.set_index({C.CUSTOMER_ID!r})[['age_band', 'gender']].",
+                table="sensitive",
+            )
         _refuse_disjoint(*population, frame.index)
         frame = frame.reindex(population[1])
     index = frame.index
