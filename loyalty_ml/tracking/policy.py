@@ -164,6 +164,12 @@ class LoyaltyPolicy:
             values = features[name]
             if name in self.feature_categories:
                 levels = list(self.feature_categories[name])
+                if (
+                    isinstance(values.dtype, pd.CategoricalDtype)
+                    and list(values.cat.categories) == levels
+                ):
+                    columns[name] = values.array  # prepared already: nothing to read again
+                    continue
                 # a level by its text, or as ids are read: 1.0 (a JSON number, a CSV read back) is
                 # level "1" when the levels were written "1", " gold " is "gold"
                 plain = values.astype("str")
@@ -172,6 +178,8 @@ class LoyaltyPolicy:
                 # unseen levels become missing, as the churn model treats them
                 text = text.where(values.notna() & text.isin(levels))
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
+            elif values.dtype == np.float64:
+                columns[name] = values.to_numpy()  # prepared already
             else:
                 columns[name] = _numbers(values, name)
         return pd.DataFrame(columns, index=features.index)

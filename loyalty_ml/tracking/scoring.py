@@ -230,10 +230,12 @@ def score_features(
     The heavy steps run in chunks of ``batch_size`` rows (see :meth:`LoyaltyPolicy.decide`); drift
     counts are accumulated chunk by chunk.
     """
-    policy.prepare(features.iloc[:0])  # fail fast on missing feature columns
+    # the model's view of the features, read once: decide takes it as it is, and drift is measured
+    # on it (categories read as at training: 1.0 is level "1", not drift)
+    prepared = policy.prepare(features)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     decided = policy.decide(
-        features,
+        prepared,
         consent_marketing=consent_marketing,
         reasons=reasons,
         batch_size=batch_size,
@@ -244,9 +246,6 @@ def score_features(
     psi = pd.Series(dtype=np.float64, name="psi")
     if policy.drift_profile is not None:
         counter = DriftCounter(policy.drift_profile)
-        # the model's view of the features (categories read as at training: 1.0 is level "1"),
-        # so a column's type in this batch is not mistaken for drift
-        prepared = policy.prepare(features)
         for start in range(0, len(features), batch_size):
             rows = features.iloc[start : start + batch_size]
             seen = prepared.iloc[start : start + batch_size]
