@@ -84,7 +84,9 @@ def score_customers(
         ``status="no_profiling_consent"``, no score, no action; customers whose
         ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
         taken as managed upstream. ``campaigns`` is also the send history: an offer whose
-        ``max_per_month`` is reached in the month of ``as_of`` is not offered again.
+        ``max_per_month`` is reached in the month of ``as_of`` is not offered again. Left out for
+        a model trained with campaigns, its campaign features are missing for every customer and a
+        DataQualityWarning says so; a missing customers table the model needs is an error.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
