@@ -78,6 +78,7 @@ def one_seed(
     n_customers: int,
     budget_uplift_factor: float = 2.0,
     linear_weight: float | str = "auto",
+    recenter: bool = True,
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -87,9 +88,11 @@ def one_seed(
     last_id = rows["campaign_id"].max()
     last = (rows["campaign_id"] == last_id).to_numpy()
     started = time.perf_counter()
-    model = UpliftModel(random_state=0, linear_weight=linear_weight).fit(  # type: ignore[arg-type]
-        X[~last], y[~last], treatment=t[~last]
-    )
+    model = UpliftModel(
+        random_state=0,
+        linear_weight=linear_weight,  # type: ignore[arg-type]
+        recenter=recenter,
+    ).fit(X[~last], y[~last], treatment=t[~last])
     fit_seconds = time.perf_counter() - started
     customers = rows.loc[last, "customer_id"].to_numpy()
     effects = model.predict_effects(X[last]).set_axis(customers)
@@ -178,6 +181,11 @@ def main() -> None:
         default="auto",
         help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
     )
+    parser.add_argument(
+        "--no-recenter",
+        action="store_true",
+        help="UpliftModel(recenter=False): effects as the learner gives them",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     linear_weight = (
@@ -186,7 +194,9 @@ def main() -> None:
     rows = [
         row
         for seed in args.seeds
-        for row in one_seed(seed, args.customers, args.budget_uplift_factor, linear_weight)
+        for row in one_seed(
+            seed, args.customers, args.budget_uplift_factor, linear_weight, not args.no_recenter
+        )
     ]
     frame = pd.DataFrame(rows)
     table = frame.groupby(["strategy", "budget"], sort=False).agg(
@@ -214,6 +224,7 @@ def main() -> None:
                 "customers": args.customers,
                 "budget_uplift_factor": args.budget_uplift_factor,
                 "linear_weight": str(args.linear_weight),
+                "recenter": not args.no_recenter,
             },
             table,
             frame,

@@ -308,6 +308,11 @@ def main() -> None:
         default=2.0,
         help="choose_offers' budget_uplift_factor for the plan (1 = face value)",
     )
+    parser.add_argument(
+        "--no-recenter",
+        action="store_true",
+        help="UpliftModel(recenter=False): effects as the learner gives them",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     tree = {
@@ -318,6 +323,7 @@ def main() -> None:
         "linear_weight": args.linear_weight
         if args.linear_weight == "auto"
         else float(args.linear_weight),
+        "recenter": not args.no_recenter,
     }
     if not DATA.exists():
         print(f"Hillstrom not found at {DATA}: skipped")
@@ -370,6 +376,7 @@ def main() -> None:
                 "min_child_samples": str(args.min_child_samples),
                 "budget_uplift_factor": str(args.budget_uplift_factor),
                 "linear_weight": str(args.linear_weight),
+                "recenter": not args.no_recenter,
             },
             table,
             frame,

@@ -2,7 +2,8 @@
 
 The definitions follow causalml's meta-learners (Künzel et al. 2019 for S/T/X; Kennedy 2020 for DR): on
 the same data and LightGBM settings, T and X give causalml's ``BaseT*``/``BaseX*`` effects to 1e-9
-(``tests/test_uplift_causalml_parity.py``), apart from the clipping of binary effects below. They are
+(``tests/test_uplift_causalml_parity.py``), apart from the clipping of binary effects below and the
+optional re-centring of each arm's effects (:func:`residual_shift`, ``UpliftModel(recenter=True)``). They are
 written out here rather than wrapped because causalml's learners (0.18) cannot take ``sample_weight``,
 its S-learner round-trips X through NumPy (losing pandas categories), its DR learner falls back to an
 ElasticNet propensity model, and each learner refits shared control models per arm. What differs, on purpose:
@@ -25,7 +26,7 @@ from sklearn.model_selection import KFold
 
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
 
-__all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner"]
+__all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner", "residual_shift"]
 
 Learner = Literal["S", "T", "X", "DR"]
 _DR_FOLDS = 3
@@ -151,6 +152,7 @@ class FittedLearner:
     effect_models: list[list[_Outcome]] = field(default_factory=list)
     linear: LinearArmModel | None = None
     linear_weight: float = 0.0
+    effect_shift: np.ndarray | None = None
 
     def predict(self, matrix: np.ndarray, propensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(baseline (n,), effects (n, K))`` for the rows of ``matrix``."""
@@ -184,6 +186,8 @@ class FittedLearner:
             w = self.linear_weight
             baseline = (1 - w) * baseline + w * linear_baseline
             effects = (1 - w) * effects + w * linear_effects
+        if self.effect_shift is not None:
+            effects = effects + self.effect_shift[None, :]
         if self.binary:
             # P(y | arm, x) = baseline + effect must be a probability: it prices redemptions.
             baseline = np.clip(baseline, 0.0, 1.0)
@@ -203,11 +207,13 @@ def fit_learner(
     seed: int,
     *,
     linear_weight: float = 0.0,
+    recenter: bool = False,
 ) -> FittedLearner:
     """Fit meta-learner ``kind`` on ``data``; base learners are seeded from ``seed``.
 
     With ``linear_weight > 0`` a linear arm model is fitted too, and predictions are
-    ``(1 - linear_weight) * meta-learner + linear_weight * linear model``.
+    ``(1 - linear_weight) * meta-learner + linear_weight * linear model``. With ``recenter`` each
+    arm's effects are shifted by :func:`residual_shift` (the AIPW correction of their mean).
     """
     fitted = _fit_meta(kind, data, params, seed)
     if linear_weight > 0:
@@ -222,7 +228,31 @@ def fit_learner(
             binary=data.binary,
             seed=seed,
         )
+    if recenter:
+        fitted.effect_shift = residual_shift(fitted, data)
     return fitted
+
+
+def residual_shift(fitted: FittedLearner, data: ArmData) -> np.ndarray:
+    """Per treatment arm, the shift that makes the mean effect the AIPW estimate of the average effect.
+
+    The augmented IPW estimate of arm k's average effect is the mean of the model's effects plus
+    ``m_k - m_0``, where ``m_j`` is the propensity-weighted (Hajek) mean residual ``y - yhat_j`` of
+    the rows in arm j (Robins, Rotnitzky and Zhao 1994; for a randomised design simply the mean
+    residual of the arm's rows). A learner that shrinks effects towards 0 (the S-learner's shared
+    trees, the linear blend's penalty) leaves residuals of opposite sign in the treated and control
+    rows, and this shift gives the gap back, without changing any customer's ranking within an arm.
+    """
+    baseline, effects = fitted.predict(data.matrix, data.propensity)
+    fitted_value = np.column_stack([baseline, baseline[:, None] + effects])
+    rows = np.arange(len(data.y))
+    residual = data.y - fitted_value[rows, data.arm]
+    ipw = data.weight / data.propensity[rows, data.arm]
+    total = np.bincount(data.arm, weights=ipw, minlength=data.n_arms)
+    mean = np.bincount(data.arm, weights=ipw * residual, minlength=data.n_arms) / np.maximum(
+        total, 1e-300
+    )
+    return np.asarray(mean[1:] - mean[0], dtype=np.float64)
 
 
 def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -> FittedLearner:
