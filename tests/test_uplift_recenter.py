@@ -63,9 +63,14 @@ def test_the_shift_is_one_constant_per_arm_so_rankings_are_unchanged() -> None:
         assert np.ptp(diff[arm].to_numpy()) < 1e-9
         assert diff[arm].iloc[0] == pytest.approx(model.effect_shift_[arm], abs=1e-9)
         assert model.effect_shift_[arm] != 0.0
-    # the baseline is the learner's own
-    pd.testing.assert_series_equal(model.predict_baseline(X), plain.predict_baseline(X))
-    assert (plain.effect_shift_ == 0.0).all()
+    # the baseline moves by the control rows' mean residual, one constant too
+    moved = (model.predict_baseline(X) - plain.predict_baseline(X)).to_numpy()
+    assert np.ptp(moved) < 1e-9
+    control = t == "control"
+    residual = y[control] - plain.predict_baseline(X).to_numpy()[control]
+    assert moved[0] == pytest.approx(residual.mean(), abs=1e-9)
+    assert model.baseline_shift_ == pytest.approx(residual.mean(), abs=1e-9)
+    assert (plain.effect_shift_ == 0.0).all() and plain.baseline_shift_ == 0.0
 
 
 def test_recentred_effects_are_closer_to_the_true_average_on_a_shrinking_learner() -> None:

@@ -72,7 +72,8 @@ class BoostingParams:
 class ArmData:
     """Training rows: features, arm codes (0 = control), outcome, weights and propensities.
 
-    ``propensity`` has one column per arm code: P(arm | x) for every row.
+    ``propensity`` has one column per arm code: P(arm | x) for every row. ``group`` (optional): the
+    experiment of each row as integer codes, for pooled experiments (see :func:`residual_shift`).
     """
 
     matrix: np.ndarray
@@ -81,6 +82,7 @@ class ArmData:
     weight: np.ndarray
     propensity: np.ndarray
     binary: bool
+    group: np.ndarray | None = None
 
     @property
     def n_arms(self) -> int:
@@ -153,9 +155,22 @@ class FittedLearner:
     linear: LinearArmModel | None = None
     linear_weight: float = 0.0
     effect_shift: np.ndarray | None = None
+    baseline_shift: float = 0.0
 
     def predict(self, matrix: np.ndarray, propensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(baseline (n,), effects (n, K))`` for the rows of ``matrix``."""
+        baseline, effects = self.predict_unclipped(matrix, propensity)
+        baseline = baseline + self.baseline_shift
+        if self.effect_shift is not None:
+            effects = effects + self.effect_shift[None, :]
+        if self.binary:
+            return _clip_probabilities(baseline, effects)
+        return baseline, effects
+
+    def predict_unclipped(
+        self, matrix: np.ndarray, propensity: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The learner's (and blend's) baseline and effects, before the shift and the clipping."""
         if self.kind == "S":
             baseline = self.baseline_models[0].predict(_with_arm(matrix, 0))
             effects = np.column_stack(
@@ -186,13 +201,13 @@ class FittedLearner:
             w = self.linear_weight
             baseline = (1 - w) * baseline + w * linear_baseline
             effects = (1 - w) * effects + w * linear_effects
-        if self.effect_shift is not None:
-            effects = effects + self.effect_shift[None, :]
-        if self.binary:
-            # P(y | arm, x) = baseline + effect must be a probability: it prices redemptions.
-            baseline = np.clip(baseline, 0.0, 1.0)
-            effects = np.clip(effects, -baseline[:, None], 1.0 - baseline[:, None])
         return baseline, effects
+
+
+def _clip_probabilities(baseline: np.ndarray, effects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(y | arm, x) = baseline + effect must be a probability: it prices redemptions."""
+    baseline = np.clip(baseline, 0.0, 1.0)
+    return baseline, np.clip(effects, -baseline[:, None], 1.0 - baseline[:, None])
 
 
 def _with_arm(matrix: np.ndarray, arm: int | np.ndarray) -> np.ndarray:
@@ -207,13 +222,14 @@ def fit_learner(
     seed: int,
     *,
     linear_weight: float = 0.0,
-    recenter: bool = False,
+    recenter_propensity: np.ndarray | None = None,
 ) -> FittedLearner:
     """Fit meta-learner ``kind`` on ``data``; base learners are seeded from ``seed``.
 
     With ``linear_weight > 0`` a linear arm model is fitted too, and predictions are
-    ``(1 - linear_weight) * meta-learner + linear_weight * linear model``. With ``recenter`` each
-    arm's effects are shifted by :func:`residual_shift` (the AIPW correction of their mean).
+    ``(1 - linear_weight) * meta-learner + linear_weight * linear model``. With
+    ``recenter_propensity`` (the propensities that prediction will use for these rows; the X-learner
+    weighs its two effect models by them) each arm's effects are shifted by :func:`residual_shift`.
     """
     fitted = _fit_meta(kind, data, params, seed)
     if linear_weight > 0:
@@ -228,31 +244,111 @@ def fit_learner(
             binary=data.binary,
             seed=seed,
         )
-    if recenter:
-        fitted.effect_shift = residual_shift(fitted, data)
+    if recenter_propensity is not None:
+        fitted.baseline_shift, fitted.effect_shift = residual_shift(
+            fitted, data, recenter_propensity
+        )
     return fitted
 
 
-def residual_shift(fitted: FittedLearner, data: ArmData) -> np.ndarray:
-    """Per treatment arm, the shift that makes the mean effect the AIPW estimate of the average effect.
+def residual_shift(
+    fitted: FittedLearner, data: ArmData, predict_propensity: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Shifts of the baseline and of each arm's effects that re-centre every arm on its residuals.
 
-    The augmented IPW estimate of arm k's average effect is the mean of the model's effects plus
-    ``m_k - m_0``, where ``m_j`` is the propensity-weighted (Hajek) mean residual ``y - yhat_j`` of
-    the rows in arm j (Robins, Rotnitzky and Zhao 1994; for a randomised design simply the mean
-    residual of the arm's rows). A learner that shrinks effects towards 0 (the S-learner's shared
-    trees, the linear blend's penalty) leaves residuals of opposite sign in the treated and control
-    rows, and this shift gives the gap back, without changing any customer's ranking within an arm.
+    The augmented IPW estimate of the control's mean outcome is the (sample-weighted) mean of the
+    model's baseline over the training rows plus ``m_0``, and of arm k's average effect the mean of
+    its effects plus ``m_k - m_0``, where ``m_j`` is the propensity-weighted (Hajek) mean residual
+    ``y - yhat_j`` of the rows in arm j (Robins, Rotnitzky and Zhao 1994; for a randomised design
+    simply the mean residual of the arm's rows). A learner that shrinks effects towards 0 (the
+    S-learner's shared trees, the linear blend's penalty) leaves residuals of opposite sign in the
+    treated and control rows, and the shifts give the gap back. Each is one constant; for a binary
+    outcome the shifted values are clipped so that the baseline and baseline + effect stay in [0, 1],
+    and the constants are solved (by bisection) so that the means of the clipped values are the
+    estimates. ``predict_propensity`` are the propensities prediction uses (``data.propensity``
+    weighs the residuals).
+
+    With ``data.group`` (pooled experiments, e.g. campaigns) ``m_k - m_0`` is taken within each group
+    that has both arm k and control rows and averaged over those groups by their weight: an offer
+    first tried in a busy season is compared with that season's control rows, not with every
+    campaign's.
+
+    Returns
+    -------
+    (float, ndarray)
+        The baseline's shift and the effects' shifts (one per treatment arm).
     """
-    baseline, effects = fitted.predict(data.matrix, data.propensity)
+    raw_baseline, raw_effects = fitted.predict_unclipped(data.matrix, predict_propensity)
+    baseline, effects = (
+        _clip_probabilities(raw_baseline, raw_effects)
+        if data.binary
+        else (raw_baseline, raw_effects)
+    )
     fitted_value = np.column_stack([baseline, baseline[:, None] + effects])
     rows = np.arange(len(data.y))
     residual = data.y - fitted_value[rows, data.arm]
     ipw = data.weight / data.propensity[rows, data.arm]
-    total = np.bincount(data.arm, weights=ipw, minlength=data.n_arms)
-    mean = np.bincount(data.arm, weights=ipw * residual, minlength=data.n_arms) / np.maximum(
-        total, 1e-300
+    control = data.arm == 0
+    control_shift = float(np.sum(ipw[control] * residual[control]) / np.sum(ipw[control]))
+    gap = _residual_gap(data, residual, ipw)
+    if not data.binary:
+        return control_shift, np.asarray(gap, dtype=np.float64)
+    weight = data.weight / data.weight.sum()
+    baseline_shift = _solve_shift(
+        raw_baseline, 0.0, 1.0, float(weight @ baseline) + control_shift, weight
     )
-    return np.asarray(mean[1:] - mean[0], dtype=np.float64)
+    shifted = np.clip(raw_baseline + baseline_shift, 0.0, 1.0)
+    # arm k's mean outcome moves by m_k = m_0 + gap_k; its effect by that less the baseline's move
+    target = weight @ (baseline[:, None] + effects) + control_shift + gap - weight @ shifted
+    solved = np.array(
+        [
+            _solve_shift(raw_effects[:, k], -shifted, 1.0 - shifted, float(target[k]), weight)
+            for k in range(len(gap))
+        ]
+    )
+    return baseline_shift, solved
+
+
+def _solve_shift(
+    raw: np.ndarray,
+    lower: float | np.ndarray,
+    upper: float | np.ndarray,
+    target: float,
+    weight: np.ndarray,
+) -> float:
+    """The constant c with ``weight @ clip(raw + c, lower, upper) == target`` (bisection; the clipped
+    mean rises monotonically with c, and a target out of reach gives the nearest bound)."""
+    low, high = -1.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        if weight @ np.clip(raw + mid, lower, upper) < target:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
+
+
+def _residual_gap(data: ArmData, residual: np.ndarray, ipw: np.ndarray) -> np.ndarray:
+    """``m_k - m_0`` per treatment arm k: Hajek means of the residuals, within groups if any."""
+    n_arms = data.n_arms
+    group = np.zeros(len(data.arm), dtype=np.int64) if data.group is None else data.group
+    n_groups = int(group.max()) + 1 if len(group) else 1
+    cell = group * n_arms + data.arm
+    total = np.bincount(cell, weights=ipw, minlength=n_groups * n_arms).reshape(n_groups, n_arms)
+    summed = np.bincount(cell, weights=ipw * residual, minlength=n_groups * n_arms).reshape(
+        n_groups, n_arms
+    )
+    mean = summed / np.maximum(total, 1e-300)
+    size = np.bincount(group, weights=data.weight, minlength=n_groups)
+    gap = np.zeros(n_arms - 1)
+    for k in range(1, n_arms):
+        both = (total[:, k] > 0) & (total[:, 0] > 0)
+        if not both.any():  # never sent next to a control: the pooled comparison is all there is
+            pooled = total.sum(axis=0)
+            gap[k - 1] = summed[:, k].sum() / pooled[k] - summed[:, 0].sum() / pooled[0]
+            continue
+        gap[k - 1] = np.average(mean[both, k] - mean[both, 0], weights=size[both])
+    return gap
 
 
 def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -> FittedLearner:

@@ -162,16 +162,21 @@ class UpliftModel(BaseEstimator):
         left 7 of 108 cell means under 60% instead of 19 (README, "Measured results"); on the
         simulator's budgeted plans it cost 2-7 points.
     recenter : bool
-        Shift each arm's effects by a constant so that their mean over the training rows is the
-        augmented IPW (doubly robust) estimate of the arm's average effect: the model's mean effect
-        plus the gap between the arm's and the control's propensity-weighted mean residuals (for a
-        randomised design, the arm's mean residual minus the control's). Learners that shrink
-        effects towards 0 (the S-learner's shared trees, the linear blend's penalty) otherwise
-        understate what an arm does on average; the shift changes no customer's ranking within an
-        arm, only the level that ``choose_offers`` weighs against costs and across arms. On the known
-        surfaces of ``experiments/bench_offer_surface.py`` it raised the plans' mean capture of the
-        oracle's net value (README, "Measured results"). Bootstrap refits are re-centred on their
-        own resample, so ``return_std`` includes the uncertainty of the level.
+        Shift the baseline and each arm's effects by constants so that, over the training rows, the
+        mean baseline is the augmented IPW (doubly robust) estimate of the control's mean outcome
+        and each arm's mean effect that of the arm's average effect: the model's mean plus the
+        propensity-weighted mean residual of the control's rows (baseline) or the gap between the
+        arm's and the control's (effects; for a randomised design, the arm's mean residual minus
+        the control's; with ``fit(groups=)``, within the experiments that sent the arm). Learners
+        that shrink effects towards 0 (the S-learner's shared trees, the linear blend's penalty)
+        otherwise understate what an arm does on average. The shift changes no customer's ranking
+        within an arm, only the level that ``choose_offers`` weighs against costs and across arms
+        (for a binary outcome, values are clipped so that probabilities stay in [0, 1], as without
+        it, and the constants are solved so that the means of the clipped values are the
+        estimates). On the known surfaces of ``experiments/bench_offer_surface.py`` it raised the
+        plans' mean capture of the oracle's net value; on the simulator it cost the
+        cheapest-effective plan without a budget (README, "Measured results"). Bootstrap refits are
+        re-centred on their own resample, so ``return_std`` includes the uncertainty of the level.
     min_arm_rows : int
         Fewest rows an arm (control included) must have.
     n_bootstrap : int
@@ -201,6 +206,8 @@ class UpliftModel(BaseEstimator):
         Weight of the linear arm model used (``"auto"`` resolved).
     effect_shift_ : Series
         Indexed by arm: the constant added to the learner's effects by ``recenter`` (0 when off).
+    baseline_shift_ : float
+        The constant added to the learner's baseline by ``recenter`` (0 when off).
     feature_names_in_ : ndarray of str
         Feature columns seen at fit.
 
@@ -262,6 +269,7 @@ class UpliftModel(BaseEstimator):
         control: str | int = C.CONTROL,
         sample_weight: pd.Series | np.ndarray | None = None,
         propensity: Literal["estimate"] | pd.Series | pd.DataFrame | None = None,
+        groups: pd.Series | np.ndarray | None = None,
     ) -> UpliftModel:
         """Fit the outcome and effect models on experiment (or observational) rows.
 
@@ -283,6 +291,11 @@ class UpliftModel(BaseEstimator):
             None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
             (a missing control column is ``1 - sum``). ``"estimate"``: a calibrated classifier.
+        groups : Series or array, optional
+            The experiment (e.g. campaign) of each row, when several are pooled. With ``recenter``,
+            each arm is then compared with the control rows of the experiments that sent it: an offer
+            first tried in a busy season is not credited with the season. Missing values are one
+            group of their own.
 
         Returns
         -------
@@ -316,13 +329,8 @@ class UpliftModel(BaseEstimator):
 
         names = (control, *sorted(set(arms_all) - {control}))
         arm_code = pd.Categorical(arms_all, categories=list(names)).codes.astype(np.int64)
-        counts = np.bincount(arm_code, minlength=len(names))
-        small = [(n, int(c)) for n, c in zip(names, counts, strict=True) if c < self.min_arm_rows]
-        if small:
-            raise DataError(
-                f"{_OWNER}.fit: arms {format_examples(small, total=len(small))} (arm, rows) have fewer "
-                f"than min_arm_rows={self.min_arm_rows} rows. Drop those arms or lower min_arm_rows."
-            )
+        # rows with weight 0 tell the learners nothing: an arm is as big as its weighted rows
+        counts = np.bincount(arm_code[weight > 0], minlength=len(names))
         weightless = [
             n
             for n, w in zip(
@@ -335,6 +343,14 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: sample_weight is 0 on every row of arms "
                 f"{format_examples(weightless)}, so their share (propensity) would be 0. Give "
                 "those rows positive weights or drop the arms."
+            )
+        small = [(n, int(c)) for n, c in zip(names, counts, strict=True) if c < self.min_arm_rows]
+        if small:
+            raise DataError(
+                f"{_OWNER}.fit: arms {format_examples(small, total=len(small))} (arm, rows) have fewer "
+                f"than min_arm_rows={self.min_arm_rows} rows"
+                + (" with a positive sample_weight" if sample_weight is not None else "")
+                + ". Drop those arms or lower min_arm_rows."
             )
         # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
         # min_child_weight would shrink effects towards 0 for weights summing to 1.
@@ -386,15 +402,23 @@ class UpliftModel(BaseEstimator):
             else float(self.linear_weight)
         )
         params = self._boosting_params()
-        data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary)
+        group = (
+            None
+            if groups is None
+            else pd.factorize(pd.Series(_aligned(X, groups, "groups")), use_na_sentinel=False)[
+                0
+            ].astype(np.int64)
+        )
+        data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary, group)
         self.learner_: FittedLearner = fit_learner(
             self.learner,
             data,
             params,
             seed,
             linear_weight=self.linear_weight_,
-            recenter=bool(self.recenter),
+            recenter_propensity=self._propensity(matrix) if self.recenter else None,
         )
+        self.baseline_shift_ = float(self.learner_.baseline_shift)
         shift = self.learner_.effect_shift
         self.effect_shift_ = pd.Series(
             np.zeros(len(self.arms_)) if shift is None else shift,
@@ -413,6 +437,7 @@ class UpliftModel(BaseEstimator):
                 weight[rows],
                 row_propensity[rows],
                 binary,
+                None if group is None else group[rows],
             )
             self.bootstrap_learners_.append(
                 fit_learner(
@@ -421,7 +446,7 @@ class UpliftModel(BaseEstimator):
                     params,
                     seed + 7919 * (b + 1),
                     linear_weight=self.linear_weight_,
-                    recenter=bool(self.recenter),
+                    recenter_propensity=self._propensity(sample.matrix) if self.recenter else None,
                 )
             )
         return self

@@ -91,7 +91,10 @@ def _design_weights(t: pd.Series, number: np.ndarray) -> np.ndarray:
 
     Campaigns randomise with different shares (80% treated in a busy season, 20% in a quiet one);
     pooled unweighted, the season would read as an effect of the offer. Weighted, every arm sees each
-    campaign in the same proportion, as if each campaign had split its customers evenly.
+    campaign that sent it in the same proportion, as if each campaign had split its customers evenly.
+    An offer missing from some campaigns still meets their control rows in the pooled learner; the
+    re-centring (``UpliftModel.fit(groups=)``) then sets its average effect from the campaigns
+    that sent it.
     """
     frame = pd.DataFrame({"campaign": number, "arm": t.to_numpy()})
     share = frame.groupby(["campaign", "arm"])["arm"].transform("size") / frame.groupby("campaign")[
@@ -211,6 +214,7 @@ def _fit(
             y.loc[earlier],
             treatment=t.loc[earlier],
             sample_weight=_design_weights(t.loc[earlier], key[earlier]),
+            groups=key[earlier],
         )
         # the latest campaign's arms the earlier ones tried (an offer new in it cannot be judged)
         scored = last & t.isin([C.CONTROL, *backtest.arms_]).to_numpy()
@@ -225,7 +229,7 @@ def _fit(
             else:
                 metrics["backtest_qini_auc_mean"] = float(qini)
             figure = plot_uplift_curves(y_last, t_last, effects)
-    model = UpliftModel(**params).fit(X, y, treatment=t, sample_weight=weight)
+    model = UpliftModel(**params).fit(X, y, treatment=t, sample_weight=weight, groups=key)
     metrics["uplift_training_rows"] = float(len(X))
     metrics["uplift_campaigns"] = float(key.max() + 1)
     # the tree size actually used ("auto" depends on the arms' sizes)
