@@ -49,13 +49,23 @@ def check_not_censored(
     *,
     name: str = "as_of",
     start: pd.Timestamp | None = None,
+    given_end: bool = False,
 ) -> None:
     """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data.
 
     ``start`` (the first transaction) lets the message say when no as_of can work: a horizon longer
-    than the data itself.
+    than the data itself. ``given_end``: ``end`` is the caller's ``observation_end``, not the data's
+    last timestamp, and the message says so.
     """
     stop = as_of + pd.Timedelta(days=horizon_days)
+    if given_end and end is not None and stop > end:
+        raise LeakageError(
+            f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
+            f"up to {stop}, but observation_end={end} says the data is complete only until then: "
+            "customers who buy after it would be labelled churned (a censored label). Pass a later "
+            f"observation_end (at least {stop}) if the data is complete that far, or use an "
+            f"earlier {name} (at most {end - pd.Timedelta(days=horizon_days)}) or a shorter horizon."
+        )
     if end is None or stop > end:
         latest = "there are no transactions" if end is None else f"the data ends at {end}"
         latest_as_of = None if end is None else end - pd.Timedelta(days=horizon_days)
@@ -84,13 +94,20 @@ def check_not_censored(
 
 
 def labels_at(prepared: Prepared, as_of: pd.Timestamp, horizon_days: int) -> pd.Series:
-    """Labels of the customers with a purchase before ``as_of`` (no censoring check here)."""
+    """Labels of the customers with a purchase before ``as_of`` (no censoring check here).
+
+    An order belongs to the time of its first line, as in the features (an order begun a second
+    before ``as_of`` is history, whatever its later lines), and a return line (negative amount,
+    kept with ``returns="keep"``) is not a purchase: a refund in the window does not mean the
+    customer came back.
+    """
     start = as_of.value
     stop = start + horizon_days * NS_PER_DAY
-    before = prepared.ts < start
+    before = prepared.order_ts < start
     customers = np.unique(prepared.cust[before])
     bought = np.zeros(len(prepared.customer_ids), dtype=bool)
-    bought[prepared.cust[(prepared.ts >= start) & (prepared.ts < stop)]] = True
+    window = (prepared.order_ts >= start) & (prepared.order_ts < stop) & (prepared.amount >= 0)
+    bought[prepared.cust[window]] = True
     churned = (~bought[customers]).astype("int64")
     return pd.Series(churned, index=prepared.customer_ids[customers], name=C.CHURNED)
 
@@ -103,6 +120,10 @@ def churn_labels(
     observation_end: object = None,
 ) -> pd.Series:
     """Churn labels: 1 when a customer buys nothing in ``[as_of, as_of + horizon_days)``.
+
+    A purchase is an order whose first line falls in the window (an order begun before ``as_of``
+    belongs to the history, as in the features) with a line of non-negative amount: a return alone
+    (kept with ``returns="keep"``) does not count.
 
     Parameters
     ----------
@@ -143,6 +164,10 @@ def churn_labels(
     cutoff = to_timestamp(as_of)
     prepared = prepare_transactions(transactions)
     check_not_censored(
-        cutoff, horizon, observed_until(prepared, observation_end), start=prepared.first_ts
+        cutoff,
+        horizon,
+        observed_until(prepared, observation_end),
+        start=prepared.first_ts,
+        given_end=observation_end is not None,
     )
     return labels_at(prepared, cutoff, horizon)

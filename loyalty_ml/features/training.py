@@ -113,7 +113,12 @@ def training_table(
     )
     end = observed_until(inputs.transactions, observation_end)
     check_not_censored(
-        dates[-1], horizon, end, name="the last cut-off", start=inputs.transactions.first_ts
+        dates[-1],
+        horizon,
+        end,
+        name="the last cut-off",
+        start=inputs.transactions.first_ts,
+        given_end=observation_end is not None,
     )
     show = sys.stderr.isatty() if progress is None else bool(progress)
     frames: list[pd.DataFrame] = []

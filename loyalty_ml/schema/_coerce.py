@@ -111,6 +111,29 @@ _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decima
 _FLOAT_EXACT = 2**53
 
 
+#: Text that a CSV or database export writes for a missing id (compared in lower case).
+_MISSING_TEXT = frozenset({"", "nan", "none", "null", "<na>", "nat", "na", "n/a", "#n/a"})
+#: Ids that name nobody in particular: shops' stand-ins for guest checkouts.
+_PLACEHOLDER_IDS = frozenset(
+    {"guest", "anonymous", "anon", "unknown", "walk-in", "walkin", "cash", "no customer", "-"}
+)
+
+
+def _warn_placeholder_ids(text: pd.Series, *, table: str, column: str) -> None:
+    """Warn about ids that look like a stand-in for unidentified shoppers ("guest", "unknown")."""
+    placeholder = text.str.lower().isin(_PLACEHOLDER_IDS).fillna(False).to_numpy(dtype=bool)
+    if placeholder.any():
+        names = sorted(set(text[placeholder].tolist()))
+        warnings.warn(
+            f"{table}.{column} holds {format_examples(names)}, which look like stand-ins for "
+            f"unidentified shoppers ({int(placeholder.sum())} of {len(text)} rows): each would be "
+            "scored as one customer. Set them to missing (e.g. .replace({'guest': None})) so that "
+            "they are counted and dropped as missing_customer, if that is what they are.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+
+
 def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer_id") -> pd.Series:
     """Canonical customer ids: int64 when every id is a whole number, otherwise strings.
 
@@ -124,6 +147,11 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
             table=table,
             column=column,
         )
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # ids by their values: categories of 13085.0 are the id 13085, not the text "13085.0"
+        series = pd.Series(
+            np.asarray(series.astype(object)), index=series.index, name=series.name
+        ).astype(series.cat.categories.dtype if len(series.cat.categories) else object)
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _NUMBER_KINDS:
         # numbers in an object column (database drivers, JSON): ids by value, not by their repr
         series = pd.to_numeric(series)
@@ -151,6 +179,16 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
                 table=table,
                 column=column,
             )
+        beyond = finite & (np.abs(values) >= 2.0**63)
+        if beyond.any():
+            raise SchemaError(
+                f"{table}.{column} has ids beyond the int64 range stored as floats "
+                f"{_bad_rows(series, beyond)} (hashed or long ids read as numbers): floats cannot "
+                "hold them exactly. Read the column as text, e.g. "
+                "pd.read_csv(..., dtype={'<column>': str}).",
+                table=table,
+                column=column,
+            )
         inexact = finite & (np.abs(values) > _FLOAT_EXACT)
         if inexact.any():
             warnings.warn(
@@ -163,7 +201,9 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
         return series.astype("Int64")
     # strings, objects, categoricals: text ids
     text = series.astype("string").str.strip()
-    text = text.mask(text == "")
+    # missing values written out as text by a CSV or a database export
+    text = text.mask(text.str.lower().isin(_MISSING_TEXT))
+    _warn_placeholder_ids(text, table=table, column=column)
     if series.dtype == object:
         kinds = series.dropna().map(type).unique()
         if any(k in (float, np.float64) for k in kinds) and any(k is str for k in kinds):
@@ -422,14 +462,16 @@ def _warn_if_day_month_ambiguous(
     ``01/03/2024`` next to ``05/04/2024`` and nothing past the 12th: read month-first (pandas'
     reading), which is wrong for a day-first export. Any value past the 12th settles it.
     """
-    first = series.dropna()
-    if len(first) == 0 or not _DAY_MONTH.match(str(first.iloc[0])):
+    # only the numeric year-last rows can swap (an ISO row next to them settles nothing)
+    fields = series.astype("string").str.extract(_DAY_MONTH).astype("Float64").dropna()
+    if len(fields) == 0:
         return
-    days = parsed.dt.day
-    if days.max() > 12 or not (days != parsed.dt.month).any():
+    first_field, second_field = fields[0].to_numpy(float), fields[1].to_numpy(float)
+    if max(first_field.max(), second_field.max()) > 12 or not (first_field != second_field).any():
         return
+    example = series.loc[fields.index[first_field != second_field][0]]
     warnings.warn(
-        f"{table}.{column}: dates such as {str(first.iloc[0])!r} are ambiguous (no day is past the "
+        f"{table}.{column}: dates such as {str(example)!r} are ambiguous (no day is past the "
         "12th) and were read month-first. If the export writes the day first, parse the column "
         "yourself first: pd.to_datetime(col, format='%d/%m/%Y').",
         DataQualityWarning,

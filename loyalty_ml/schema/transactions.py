@@ -12,6 +12,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
+    _check_timezone,
     coerce_customer_id,
     coerce_float,
     coerce_int,
@@ -92,7 +93,9 @@ def validate_transactions(
     2. ``missing_customer``: no customer id (guest purchases cannot belong to a loyalty profile).
     3. ``cancellation``: ``order_id`` matches ``cancellation_pattern`` (e.g. ``"^C"`` for invoices
        starting with C), when given.
-    4. ``negative_amount``: returns and refunds (``amount < 0``), when ``returns="drop"``.
+    4. ``negative_amount``: returns and refunds (``amount < 0``), when ``returns="drop"``. A line
+       with a negative ``quantity`` and a positive amount is read as a return exported unsigned:
+       its amount is negated (with a ``DataQualityWarning``) and this rule applies.
     5. ``zero_amount``: free lines (``amount == 0``), when ``zero_amounts="drop"``.
     6. ``non_purchase``: ``product_id`` matches ``non_purchase_pattern`` (postage, fees, adjustments),
        when given.
@@ -108,14 +111,15 @@ def validate_transactions(
     returns, zero_amounts : {"drop", "keep"}
         Whether negative and zero amounts are removed (counted either way). Kept rows are
         transactions like any other: a return made in its own order counts as an order (recency,
-        frequency) and as a purchase for ``churn_labels``, while its amount nets against spend. Keep
-        returns only when they sit inside the purchase orders they correct.
+        frequency), while its amount nets against spend (``churn_labels`` never counts a return as
+        a purchase). Keep returns only when they sit inside the purchase orders they correct.
     cancellation_pattern, non_purchase_pattern : str, optional
         Regular expressions matched against ``order_id`` and ``product_id`` (``re.match``).
     drop_duplicates : bool
         Remove exact duplicate rows.
     observation_end : date-like, optional
-        The end of the data; later rows are removed and counted.
+        The end of the data; later rows are removed and counted. An aware value is read on the
+        clock of ``timezone``, like the aware timestamps.
     timezone : str, optional
         Zone that aware timestamps are converted to before the zone is dropped (default UTC).
     return_report : bool
@@ -156,11 +160,7 @@ def validate_transactions(
             table=TABLE,
             column=C.PRODUCT_ID,
         )
-    end = (
-        to_timestamp(observation_end, name="observation_end")
-        if observation_end is not None
-        else None
-    )
+    end = _observation_end(observation_end, timezone) if observation_end is not None else None
 
     report = CleaningReport(table=TABLE, rows_in=len(frame))
     out = _canonical_columns(frame, timezone=timezone)
@@ -179,6 +179,21 @@ def validate_transactions(
         cancelled = _matches(out[C.ORDER_ID], cancel_re)
         rules.append(("cancellation", f"order_id matches {cancel_re.pattern!r}", cancelled, "drop"))
     amount = out[C.AMOUNT].to_numpy()
+    if C.QUANTITY in out.columns:
+        unsigned = (out[C.QUANTITY].to_numpy(dtype=float, na_value=np.nan) < 0) & (amount > 0)
+        if unsigned.any():
+            # a return exported with a positive amount would otherwise count as a purchase
+            warnings.warn(
+                f"{TABLE}: {int(unsigned.sum())} rows have a negative quantity and a positive "
+                f"amount ({format_examples(raw.index[unsigned].tolist(), total=int(unsigned.sum()))}"
+                "): read as returns exported unsigned, their amounts were negated and they count "
+                f"under negative_amount (returns={returns!r}). If amount is a unit price, map the "
+                "line total instead.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+            amount = np.where(unsigned, -amount, amount)
+            out[C.AMOUNT] = amount
     rules.append(("negative_amount", "amount < 0 (returns, refunds)", amount < 0, returns))
     rules.append(("zero_amount", "amount == 0", amount == 0, zero_amounts))
     if non_purchase_re is not None:
@@ -250,6 +265,15 @@ def _compile(pattern: str | None, name: str) -> re.Pattern[str] | None:
 def _matches(series: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     text = series.astype("string")
     return text.str.match(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def _observation_end(value: object, timezone: str | None) -> pd.Timestamp:
+    """``observation_end`` on the rows' clock: an aware value converted to ``timezone`` (UTC by
+    default), as the aware timestamps are; a naive one read as already on it."""
+    end = to_timestamp(value, name="observation_end", keep_zone=True)
+    if end.tz is None:
+        return end
+    return end.tz_convert(_check_timezone(timezone)).tz_localize(None)
 
 
 def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataFrame:
