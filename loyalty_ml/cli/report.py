@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty_ml.cli.io import add_table_options, read_inputs, required
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._ids import align_table_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,6 +84,9 @@ def run_report(args: argparse.Namespace) -> int:
     args.transactions = args.transactions or args.transactions_option
     tables = read_inputs(args)
     tx = required(tables["transactions"])
+    # a CSV's text ids next to a Parquet file's integer ids: read as the transactions hold them
+    for table in ("customers", "campaigns"):
+        tables[table] = align_table_ids(tables[table], tx, table=table, caller="loyalty-ml report")
     if (args.period_start is None) != (args.period_end is None):
         raise ConfigError(
             "Give both --period-start and --period-end, or neither (the report then covers the "
@@ -142,6 +146,7 @@ def _model_quality_inputs(
     from loyalty_ml.tracking._inputs import customers_with_id_column
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.registry import load_policy
+    from loyalty_ml.tracking.scoring import _check_inputs_cover_the_model
 
     tx = required(tables["transactions"])
     with use_tracking_uri(args.tracking_uri) as uri:
@@ -157,6 +162,17 @@ def _model_quality_inputs(
         customers=people,
         campaigns=tables["campaigns"],
         config=policy.feature_config,
+    )
+    # a model trained with campaigns, reported on without them: their features are missing (and
+    # said so), as when scoring
+    features, _ = _check_inputs_cover_the_model(
+        policy,
+        features,
+        model_uri=args.model_uri,
+        customers=people,
+        campaigns=tables["campaigns"],
+        caller="loyalty-ml report",
+        command="loyalty-ml report",
     )
     X = policy.prepare(features)
     y = churn_labels(history, as_of=cutoff, horizon_days=horizon).reindex(X.index)

@@ -234,6 +234,29 @@ def rfm_segments(features: pd.DataFrame, *, edges: RFMEdges | None = None) -> pd
     ).astype({"rfm_code": "str", "segment": "str"})
 
 
+def _by_customer(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` indexed by ``customer_id``: a ``customer_id`` column becomes the index (a table
+    read back from Parquet); another index, such as a training table's (as_of, customer_id), is
+    refused rather than matched by row number or position."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            f"segment_migration: {name} must be a feature table (a DataFrame); got "
+            f"{type(frame).__name__}.",
+            table="features",
+        )
+    if frame.index.name == "customer_id" and frame.index.nlevels == 1:
+        return frame
+    if "customer_id" in frame.columns:
+        return frame.set_index("customer_id")
+    raise SchemaError(
+        f"segment_migration: {name} is indexed by {list(frame.index.names)}, not by customer_id; "
+        "pass one feature table per date, as build_features returns it (for a training_table, "
+        "X.xs(as_of, level='as_of') is the table of one cutoff).",
+        table="features",
+        column="customer_id",
+    )
+
+
 def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -> pd.DataFrame:
     """How customers moved between segments from one feature table to a later one.
 
@@ -245,7 +268,8 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
     Parameters
     ----------
     features_then, features_now : DataFrame
-        Feature tables (indexed by ``customer_id``) at an earlier and a later ``as_of``.
+        Feature tables (indexed by ``customer_id``, or with it as a column) at an earlier and a
+        later ``as_of``.
 
     Returns
     -------
@@ -265,6 +289,8 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
     >>> segment_migration(then, now).loc["core"].to_dict()
     {'one-off': 0, 'hibernating': 1, 'gone': 0}
     """
+    features_then = _by_customer(features_then, "features_then")
+    features_now = _by_customer(features_now, "features_now")
     for name, frame in (("features_then", features_then), ("features_now", features_now)):
         if isinstance(frame, pd.DataFrame) and frame.index.has_duplicates:
             twice = frame.index[frame.index.duplicated()].unique().tolist()

@@ -302,7 +302,18 @@ def encode_predict_features(
             UserWarning,
             stacklevel=4,
         )
-    matrix = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    try:
+        matrix = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    except ValueError as exc:
+        text = (
+            f" The model has categorical features {format_examples(sorted(categories))}, which an "
+            "array of numbers cannot carry: pass the DataFrame build_features returns."
+            if categories
+            else ""
+        )
+        raise SchemaError(
+            f"ChurnModel: X cannot be read as numbers ({exc}).{text}", table="features"
+        ) from None
     if matrix.shape[1] != n_features:
         raise SchemaError(
             f"X has {matrix.shape[1]} features, but ChurnModel is expecting {n_features} features as input.",

@@ -47,7 +47,8 @@ def tune_churn_model(
     Examples
     --------
     >>> # table = tune_churn_model(X, y, param_grid={"num_leaves": [7, 15]}, n_splits=2)
-    >>> # ChurnModel(random_state=0, **table.iloc[0][["num_leaves"]].to_dict())
+    >>> # best = table[["num_leaves"]].head(1).to_dict("records")[0]  # keeps each column's type
+    >>> # ChurnModel(random_state=0, **best)
     """
     if not isinstance(X, pd.DataFrame):
         raise DataError(

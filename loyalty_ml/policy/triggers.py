@@ -437,6 +437,23 @@ def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
     >>> threshold_for_precision([1, 1, 0, 1, 0], [0.9, 0.8, 0.7, 0.6, 0.2], 0.75)
     0.6
     """
+    if (
+        isinstance(y_true, pd.Series)
+        and isinstance(p, pd.Series)
+        and not y_true.index.equals(p.index)
+    ):
+        # two Series by customer id are paired by id, never by position
+        if (
+            y_true.index.has_duplicates
+            or p.index.has_duplicates
+            or set(y_true.index) != set(p.index)
+        ):
+            raise DataError(
+                "threshold_for_precision: y_true and p are Series with different indexes "
+                f"({len(y_true)} and {len(p)} rows, {len(set(y_true.index) ^ set(p.index))} ids in "
+                "only one of them, or repeated ids); pass them indexed by the same customer ids."
+            )
+        y_true = y_true.reindex(p.index)
     prob = _probabilities(p, "threshold_for_precision")
     y = _floats(y_true, "y_true", "threshold_for_precision")
     if y.size != prob.size or not np.isin(y, (0.0, 1.0)).all():

@@ -23,6 +23,7 @@ from loyalty_ml.reporting.sections import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._ids import align_table_ids
 
 if TYPE_CHECKING:
     from loyalty_ml.evaluation.fairness import FairnessReport
@@ -147,6 +148,9 @@ def write_report(
 
     start, end, previous = report_period(tx, period_start, period_end)
     # Every input is checked before any section is computed: a mistake costs no waiting.
+    # ids as the transactions hold them (a CSV's text ids next to a Parquet file's integers)
+    customers = align_table_ids(customers, tx, table="customers", caller="write_report")
+    campaigns = align_table_ids(campaigns, tx, table="campaigns", caller="write_report")
     if campaigns is not None:
         require_columns(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table="campaigns")
         check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table="campaigns")

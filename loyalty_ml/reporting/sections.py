@@ -378,7 +378,13 @@ def uplift_section(
     arms = rows[C.OFFER_ID].astype("str").to_numpy()
     effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])
     effects = effects[[a for a in effects.columns if a in set(arms)]]
-    metrics = uplift_report(y, arms, effects.reset_index(drop=True), k=0.3, control=control)
+    try:
+        metrics: pd.DataFrame | None = uplift_report(
+            y, arms, effects.reset_index(drop=True), k=0.3, control=control
+        )
+        skipped = None
+    except DataError as exc:  # a small campaign: some arm's top 30% holds no control rows
+        metrics, skipped = None, str(exc)
     counts = pd.Series(arms).value_counts().rename("rows")
     rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
     arm_table = pd.concat([counts, rates], axis=1).rename_axis(C.OFFER_ID)
@@ -394,8 +400,15 @@ def uplift_section(
         ),
         tables=(
             ReportTable(caption="Arms of the campaign", frame=arm_table),
-            ReportTable(
-                caption="Uplift at the top 30%, Qini AUC and uplift AUC per offer", frame=metrics
+            *(
+                []
+                if metrics is None
+                else [
+                    ReportTable(
+                        caption="Uplift at the top 30%, Qini AUC and uplift AUC per offer",
+                        frame=metrics,
+                    )
+                ]
             ),
         ),
         figures=(_figure("uplift_qini", f"Qini curves on campaign {campaign_id}", figure),),
@@ -406,6 +419,14 @@ def uplift_section(
                 [f"Arms of the campaign the model does not know, left out: {', '.join(unknown)}."]
                 if unknown
                 else []
+            ),
+            *(
+                []
+                if skipped is None
+                else [
+                    "The campaign is too small for the table of uplift at the top 30% and the "
+                    f"areas ({skipped}); the curves above show what it holds."
+                ]
             ),
         ),
     )

@@ -16,7 +16,7 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_text
 
-__all__ = ["align_customer_ids", "suggest_id_matches"]
+__all__ = ["align_customer_ids", "align_table_ids", "suggest_id_matches"]
 
 
 def suggest_id_matches(unknown: Sequence[object], known: Sequence[object]) -> str:
@@ -102,3 +102,14 @@ def align_customer_ids(
     return frame.assign(
         **{C.CUSTOMER_ID: numbers.astype("int64") if numbers.notna().all() else numbers}
     )
+
+
+def align_table_ids(
+    frame: pd.DataFrame | None, transactions: pd.DataFrame, *, table: str, caller: str
+) -> pd.DataFrame | None:
+    """:func:`align_customer_ids` for a table with ``customer_id`` as a column or as its index
+    (``validate_customers`` returns it as the index); the table keeps its shape."""
+    if frame is None or C.CUSTOMER_ID in frame.columns or frame.index.name != C.CUSTOMER_ID:
+        return align_customer_ids(frame, transactions, table=table, caller=caller)
+    aligned = align_customer_ids(frame.reset_index(), transactions, table=table, caller=caller)
+    return aligned.set_index(C.CUSTOMER_ID)

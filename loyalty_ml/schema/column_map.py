@@ -10,7 +10,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.schema import columns as C
 
-__all__ = ["ColumnMap"]
+__all__ = ["ColumnMap", "check_column_map"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,3 +164,27 @@ _REQUIRED: dict[str, frozenset[str]] = {
     "offers": frozenset((C.OFFER_ID, C.COST_PER_REDEMPTION)),
     "campaigns": frozenset((C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT)),
 }
+
+
+def check_column_map(columns: object, caller: str) -> ColumnMap:
+    """``columns`` as a ColumnMap (None: the canonical names); a ConfigError for anything else,
+    with the ColumnMap to write when it is a dict of names."""
+    if columns is None:
+        return ColumnMap()
+    if isinstance(columns, ColumnMap):
+        return columns
+    hint = ""
+    if isinstance(columns, Mapping):
+        canonical = {f.name for f in fields(ColumnMap)}
+        pairs = {
+            (str(v) if str(v) in canonical else str(k)): (str(k) if str(v) in canonical else str(v))
+            for k, v in columns.items()
+        }
+        if set(pairs) <= canonical:
+            hint = (
+                " Write it as ColumnMap(" + ", ".join(f"{c}={u!r}" for c, u in pairs.items()) + ")."
+            )
+    raise ConfigError(
+        f"{caller}: the 'columns' parameter must be a loyalty_ml.ColumnMap (canonical name = your "
+        f"column name); got {type(columns).__name__}.{hint}"
+    )

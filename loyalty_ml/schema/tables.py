@@ -19,7 +19,7 @@ from loyalty_ml.schema._coerce import (
     require_columns,
 )
 from loyalty_ml.schema._ids import suggest_id_matches
-from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
 from loyalty_ml.schema.transactions import REPORT_ATTR
 
@@ -93,7 +93,7 @@ def validate_customers(
     table = "customers"
     if not isinstance(raw, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
-    frame = (columns or ColumnMap()).apply(raw, table=table)
+    frame = check_column_map(columns, f"validate_{table}").apply(raw, table=table)
     if frame.index.name == C.CUSTOMER_ID and C.CUSTOMER_ID not in frame.columns:
         frame = frame.reset_index()
     require_columns(frame, (C.CUSTOMER_ID,), table=table)
@@ -156,7 +156,7 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
     table = "offers"
     if not isinstance(raw, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
-    frame = (columns or ColumnMap()).apply(raw, table=table)
+    frame = check_column_map(columns, f"validate_{table}").apply(raw, table=table)
     if frame.index.name == C.OFFER_ID and C.OFFER_ID not in frame.columns:
         frame = frame.reset_index()
     require_columns(frame, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
@@ -253,7 +253,7 @@ def validate_campaigns(
     table = "campaigns"
     if not isinstance(raw, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
-    frame = (columns or ColumnMap()).apply(raw, table=table)
+    frame = check_column_map(columns, f"validate_{table}").apply(raw, table=table)
     require_columns(frame, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=table)
     out = frame.copy()
     out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)

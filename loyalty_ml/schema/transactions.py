@@ -23,7 +23,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
 )
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
-from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
 
 __all__ = ["REPORT_ATTR", "cleaning_report", "validate_transactions"]
@@ -145,7 +145,7 @@ def validate_transactions(
         raise SchemaError(
             f"{TABLE} must be a pandas DataFrame; got {type(raw).__name__}.", table=TABLE
         )
-    frame = (columns or ColumnMap()).apply(raw, table=TABLE)
+    frame = check_column_map(columns, "validate_transactions").apply(raw, table=TABLE)
     require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(frame, C.TRANSACTION_COLUMNS, table=TABLE)
     if cancel_re is not None and C.ORDER_ID not in frame.columns:

@@ -270,6 +270,8 @@ def _check_inputs_cover_the_model(
     model_uri: str,
     customers: pd.DataFrame | None,
     campaigns: pd.DataFrame | None,
+    caller: str = "score_customers",
+    command: str = "loyalty-ml score",
 ) -> tuple[pd.DataFrame, list[str]]:
     """``features`` with every column the model needs (and those filled as missing), or a
     SchemaError naming what to pass.
@@ -308,7 +310,7 @@ def _check_inputs_cover_the_model(
         # only whole tables are missing: score without them, and say so
         left_out = [n for _, names in absent for n in names]
         warnings.warn(
-            f"score_customers: the model {model_uri} was trained with the "
+            f"{caller}: the model {model_uri} was trained with the "
             f"{' and '.join(name for name, _ in absent)} table(s), not given now: its "
             f"{len(left_out)} feature(s) {format_examples(left_out, total=len(left_out), limit=6)}"
             " are missing for every customer, so scores and offers fall back on what the model "
@@ -330,9 +332,9 @@ def _check_inputs_cover_the_model(
         else _sentence("; ".join(given)) + ": pass the table with the columns it had at training"
     )
     raise SchemaError(
-        f"score_customers: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
+        f"{caller}: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
         f"do not give: {format_examples(missing, total=len(missing), limit=10)}. {fix}; on the "
-        "command line, loyalty-ml score --transactions/--customers/--campaigns.",
+        f"command line, {command} --transactions/--customers/--campaigns.",
         table="features",
         column=missing[0],
     )
