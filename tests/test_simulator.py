@@ -52,7 +52,7 @@ def test_transactions_columns_dtypes_and_order(data: LoyaltyData) -> None:
         C.TIMESTAMP: "datetime64[ns]",
         C.AMOUNT: "float64",
         C.ORDER_ID: "int64",
-        C.QUANTITY: "int64",
+        C.QUANTITY: "float64",
         C.PRODUCT_ID: "int64",
         C.CATEGORY: "str",
         C.CHANNEL: "str",

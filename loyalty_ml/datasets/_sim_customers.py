@@ -20,6 +20,9 @@ __all__ = [
     "draw_population",
 ]
 
+#: A customer's base rate is capped at this many orders a day (a mean of 7 a week loses ~1%).
+_MAX_ORDERS_PER_DAY = 7.0
+
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 GENDERS = ("female", "male", "other")
 REGIONS = ("north", "south", "east", "west", "central")
@@ -116,7 +119,7 @@ def draw_population(
     mean_rate = config.mean_orders_per_week / 7.0
     rate = rng.gamma(config.rate_shape, mean_rate / config.rate_shape, n)
     rate *= np.where(age == len(AGE_BANDS) - 1, 1.1, 1.0)  # retirees shop a little more often
-    rate = np.minimum(rate, 2.0)
+    rate = np.minimum(rate, _MAX_ORDERS_PER_DAY)
 
     first_dropout = _beta_with_mean(rng, config.first_order_dropout, 4.0, n)
     second_dropout = _beta_with_mean(rng, config.second_order_dropout, 4.0, n)

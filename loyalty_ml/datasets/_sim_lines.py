@@ -126,7 +126,7 @@ def build_lines(
             C.TIMESTAMP: timestamp,
             C.AMOUNT: amount,
             C.ORDER_ID: (order_of_line + 1).astype(np.int64),
-            C.QUANTITY: quantity.astype(np.int64),
+            C.QUANTITY: quantity.astype(np.float64),  # the canonical dtype
             C.PRODUCT_ID: ((category + 1) * 1000 + rank + 1).astype(np.int64),
             C.CATEGORY: text_column(category, CATEGORIES),
             C.CHANNEL: text_column(channel[order_of_line], CHANNELS),

@@ -31,7 +31,11 @@ OFFER_IDS = ("disc5", "disc15", "free_item", "double_points", "early_access")
 
 
 def offers_frame() -> pd.DataFrame:
-    """The rewards catalog (costs in the currency of ``amount``; baskets average about 20)."""
+    """The rewards catalog (costs in the currency of ``amount``; baskets average about 16).
+
+    ``min_basket`` is catalog information: the simulator's customers redeem an offer with any
+    purchase in the response window, whatever its basket, and ``choose_offers`` does not read it.
+    """
     return pd.DataFrame(
         {
             C.OFFER_ID: pd.Series(OFFER_IDS, dtype="str"),

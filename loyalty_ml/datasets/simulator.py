@@ -76,6 +76,8 @@ DateLike = str | date | pd.Timestamp | np.datetime64
 _SECONDS_PER_DAY = 86_400
 _SEND_HOUR = 9.0 / 24.0
 _TOLERANCE = 1e-6  # seconds
+_MAX_CUSTOMERS = 50_000_000
+_MAX_DAYS = 36_525
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,14 +146,22 @@ def simulate(
         )
     if isinstance(n_customers, bool) or not isinstance(n_customers, int | np.integer):
         raise ConfigError(f"n_customers must be an int >= 1. Got {n_customers!r} instead.")
-    if n_customers < 1:
-        raise ConfigError(f"n_customers must be an int >= 1. Got {n_customers!r} instead.")
+    if not 1 <= n_customers <= _MAX_CUSTOMERS:
+        raise ConfigError(
+            f"n_customers must be an int >= 1 (at most {_MAX_CUSTOMERS:,}). Got {n_customers!r} "
+            "instead."
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed must be an int >= 0. Got {seed!r} instead.")
     start_ts, end_ts = _parse_date(start, "start"), _parse_date(end, "end")
     if start_ts >= end_ts:
         raise ConfigError(
             f"start must be before end; got start={start_ts.date()} and end={end_ts.date()}."
+        )
+    if (end_ts.to_pydatetime() - start_ts.to_pydatetime()).days > _MAX_DAYS:
+        raise ConfigError(
+            f"The simulated period may span at most {_MAX_DAYS:,} days (100 years); got "
+            f"start={start_ts.date()} and end={end_ts.date()}."
         )
     n_days = (end_ts - start_ts).days + 1
     send_days = _campaign_days(config, start_ts, n_days)
@@ -215,7 +225,12 @@ def simulate(
 def _parse_date(value: object, name: str) -> pd.Timestamp:
     """A simulation bound as a naive day: a zone-aware value keeps its wall-clock date."""
     ts = to_timestamp(value, name=name, keep_zone=True)
-    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+    return _wall_clock(ts).normalize()
+
+
+def _wall_clock(ts: pd.Timestamp) -> pd.Timestamp:
+    """``ts`` without its zone, keeping its wall-clock time."""
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
 def _campaign_days(config: SimulationConfig, start: pd.Timestamp, n_days: int) -> list[int]:
@@ -228,7 +243,8 @@ def _campaign_days(config: SimulationConfig, start: pd.Timestamp, n_days: int) -
         if config.max_campaigns is not None:
             days = days[: config.max_campaigns]
         return days
-    days = [(pd.Timestamp(d).normalize() - start).days for d in config.campaign_dates]
+    # a zoned date keeps its wall-clock date, as start and end do
+    days = [(_wall_clock(pd.Timestamp(d)).normalize() - start).days for d in config.campaign_dates]
     outside = [
         d for d, day in zip(config.campaign_dates, days, strict=True) if not 0 <= day <= last_day
     ]
