@@ -174,7 +174,7 @@ def test_simulated_transactions_are_in_canonical_form(data: LoyaltyData) -> None
 
 @pytest.mark.xfail(
     strict=True,
-    reason='documented limitation (_sim_offers.offers_frame): the simulator redeems an offer with any purchase in the response window and does not enforce min_basket (~79% of disc15 and ~60% of disc5 redemptions are below it); choose_offers does not read min_basket either',
+    reason="documented limitation (_sim_offers.offers_frame): the simulator redeems an offer with any purchase in the response window and does not enforce min_basket (~79% of disc15 and ~60% of disc5 redemptions are below it); choose_offers does not read min_basket either",
 )
 def test_redemptions_respect_the_min_basket_of_the_offer(data: LoyaltyData) -> None:
     basket = data.transactions.groupby([C.CUSTOMER_ID, C.TIMESTAMP])[C.AMOUNT].sum()
@@ -189,7 +189,7 @@ def test_redemptions_respect_the_min_basket_of_the_offer(data: LoyaltyData) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason='documented (SimulationTruth.value_per_conversion): the benchmarks plan with the mean margin of all orders (3.40); the extra orders double_points and early_access create average 4.78 (SE 0.22), because responders buy bigger baskets',
+    reason="documented (SimulationTruth.value_per_conversion): the benchmarks plan with the mean margin of all orders (3.40); the extra orders double_points and early_access create average 4.78 (SE 0.22), because responders buy bigger baskets",
 )
 def test_value_per_conversion_is_the_margin_of_the_extra_purchases(
     monkeypatch: pytest.MonkeyPatch,
