@@ -154,7 +154,9 @@ def uplift_at_k(
     """Response rate of treated minus control among the top ``k`` share by score (sklift's definition).
 
     ``strategy="overall"`` takes the top ``int(n * k)`` rows and compares the two groups inside them;
-    ``"by_group"`` takes the top ``k`` share of each group separately.
+    ``"by_group"`` takes the top ``k`` share of each group separately. Rows tied with the last row of
+    the top share are all in it (as the Qini curves score tied rows together), so the answer never
+    depends on the order of the rows.
 
     Examples
     --------
@@ -170,14 +172,12 @@ def uplift_at_k(
         )
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):
-        order = np.argsort(s, kind="mergesort")[::-1]
-        y_o, w_o = y_a[order], w[order]
         if strategy == "overall":
-            top = int(len(y_o) * k)
-            treated, ctrl = y_o[:top][w_o[:top] == 1], y_o[:top][w_o[:top] == 0]
+            top = _top_share(s, k)
+            treated, ctrl = y_a[top & (w == 1)], y_a[top & (w == 0)]
         else:
-            treated = y_o[w_o == 1][: int((w_o == 1).sum() * k)]
-            ctrl = y_o[w_o == 0][: int((w_o == 0).sum() * k)]
+            treated = y_a[w == 1][_top_share(s[w == 1], k)]
+            ctrl = y_a[w == 0][_top_share(s[w == 0], k)]
         if len(treated) == 0 or len(ctrl) == 0:
             raise DataError(
                 f"uplift_at_k: the top {k:.0%} by score holds no {'treated' if len(treated) == 0 else 'control'}"
@@ -185,6 +185,15 @@ def uplift_at_k(
             )
         results[arm] = float(treated.mean() - ctrl.mean())
     return _per_arm(results, score)
+
+
+def _top_share(score: np.ndarray, k: float) -> np.ndarray:
+    """Rows in the top ``int(n * k)`` by score, with every row tied with the last of them."""
+    size = int(len(score) * k)
+    if size == 0:
+        return np.zeros(len(score), dtype=bool)
+    cut = np.sort(score)[::-1][size - 1]
+    return np.asarray(score >= cut, dtype=bool)
 
 
 # -- curves --------------------------------------------------------------------------------------------

@@ -41,8 +41,10 @@ def experiment_table(
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(X, y, treatment)`` for :meth:`UpliftModel.fit` from a campaign history.
 
-    A campaign is one ``campaign_id`` (or one ``sent_at`` when there is no such column); its
-    customers are described as of its first ``sent_at``. Rows of customers without a purchase before
+    A campaign is one ``campaign_id`` (or, when there is no such column, one calendar day of
+    ``sent_at``, as ``validate_campaigns`` and ``train_and_register`` group sends: a send log with
+    one time per recipient is one campaign, not one per second); its customers are described as
+    of its first ``sent_at``. Rows of customers without a purchase before
     that date have no features and are left out; ``X.attrs["n_without_history"]`` counts them.
 
     Parameters
@@ -113,7 +115,7 @@ def experiment_table(
             table=_TABLE,
             column=C.SENT_AT,
         )
-    key = rows[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in rows.columns else sent
+    key = rows[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in rows.columns else sent.dt.floor("D")
     arms = pd.DataFrame(
         {
             "campaign": key.to_numpy(),

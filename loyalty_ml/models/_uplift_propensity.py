@@ -67,16 +67,23 @@ def fit_propensity_model(
 
 
 def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
-    """Warn when overlap is poor, then clip and renormalise each row of ``propensity``."""
-    poor = np.asarray((propensity < OVERLAP_THRESHOLD).any(axis=1), dtype=bool)
+    """Warn when overlap is poor, then clip and renormalise each row of ``propensity``.
+
+    The limits shrink with the number of arms (at most a fifth and a tenth of an even share): a
+    randomised design with 60 offers gives each 0.8%, which is no lack of overlap.
+    """
+    n_arms = max(propensity.shape[1], 1) if propensity.ndim == 2 else 1
+    threshold = min(OVERLAP_THRESHOLD, 0.2 / n_arms)
+    clip = min(PROPENSITY_CLIP, 0.1 / n_arms)
+    poor = np.asarray((propensity < threshold).any(axis=1), dtype=bool)
     share = float(poor.mean()) if poor.size else 0.0
     if share > _OVERLAP_TOLERANCE:
         warnings.warn(
             f"{owner}: {int(poor.sum())} rows ({share:.1%}) have a propensity below "
-            f"{OVERLAP_THRESHOLD} for some arm, so their effects are extrapolated. Restrict the data "
+            f"{threshold:.3g} for some arm, so their effects are extrapolated. Restrict the data "
             "to customers who could have received every arm, or use a randomised experiment.",
             PoorOverlapWarning,
             stacklevel=3,
         )
-    clipped = np.clip(propensity, PROPENSITY_CLIP, 1.0)
+    clipped = np.clip(propensity, clip, 1.0)
     return clipped / clipped.sum(axis=1, keepdims=True)

@@ -169,7 +169,15 @@ def choose_offers(
             f"choose_offers: effects has columns {format_examples(unknown, total=len(unknown))} that "
             f"are not offers of the catalog {list(catalog.ids)}. Drop them or add them to the catalog."
         )
-    offers = [o for o in catalog if o.offer_id in {str(c) for c in effects.columns}]
+    names = pd.Index([str(c) for c in effects.columns])
+    repeated = sorted(set(names[names.duplicated()]))
+    if repeated:
+        raise DataError(
+            f"choose_offers: effects has more than one column for offers "
+            f"{format_examples(repeated, total=len(repeated))} (columns are read as text, so 101 "
+            "and '101' are one offer); keep one column per offer."
+        )
+    offers = [o for o in catalog if o.offer_id in set(names)]
     if not offers:
         raise PolicyError("choose_offers: effects has no column for any offer of the catalog.")
     ids = [o.offer_id for o in offers]
@@ -181,6 +189,16 @@ def choose_offers(
         index = effects.index[np.argsort(effects.index.astype(str), kind="stable")]
     frame = effects.rename(columns=str).reindex(index)
     uplift = frame[ids].to_numpy(dtype=np.float64)
+    infinite = np.isinf(uplift)
+    if infinite.any():
+        rows, cols = np.nonzero(infinite)
+        pairs = [(index[r], ids[c]) for r, c in zip(rows[:5], cols[:5], strict=True)]
+        raise DataError(
+            f"choose_offers: effects has {int(infinite.sum())} infinite values (customer, offer) "
+            f"{format_examples(pairs, total=int(infinite.sum()))}; an effect is a change in the "
+            "probability of a conversion. Fix them, or set them to NaN to make that offer "
+            "unavailable to those customers."
+        )
     p0 = _per_customer(baseline, index, "baseline")
     outside = (p0 < 0.0) | (p0 > 1.0)
     if outside.any():
