@@ -8,7 +8,7 @@ control arm by ``control``; every output is a DataFrame with one column per arm 
 from __future__ import annotations
 
 import sys
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,11 @@ _MAX_CHILD_SHARE = 1 / 8
 # _LINEAR_MAX_ROWS rows in all (its dense design has a column block per arm: memory and time).
 _SMALL_LINEAR_WEIGHT = 0.5
 _LINEAR_MAX_ROWS = 200_000
+
+
+#: Parameters added after models were first registered, with the value that reproduces a model
+#: pickled before each existed (see ``UpliftModel.__setstate__``).
+_ADDED_PARAMETERS: dict[str, Any] = {"recenter": False}
 
 
 def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
@@ -258,6 +263,20 @@ class UpliftModel(BaseEstimator):
         self.n_jobs = n_jobs
         self.progress = progress
         self.random_state = random_state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, giving a model pickled before a parameter existed the value it was fitted with
+        (a model registered before ``recenter`` was not re-centred: ``recenter=False``)."""
+        super().__setstate__(state)
+        for name, value in _ADDED_PARAMETERS.items():
+            self.__dict__.setdefault(name, value)
+        if "learner_" in self.__dict__ and "effect_shift_" not in self.__dict__:
+            self.baseline_shift_ = 0.0
+            self.effect_shift_ = pd.Series(
+                np.zeros(len(self.arms_)),
+                index=pd.Index(list(self.arms_), name=C.OFFER_ID),
+                name="effect_shift",
+            )
 
     # -- fit ---------------------------------------------------------------------------------------
     def fit(
