@@ -25,6 +25,7 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -63,6 +64,23 @@ class LinearArmModel:
     binary: bool
     y_mean: float = 0.0
     y_scale: float = 1.0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a model pickled by the first linear blend (2026-12-01) stored every level of
+        a categorical feature and dropped the first when predicting: read it in today's layout."""
+        self.__dict__.update(state)
+        numeric = 0 if self.quantiles is None else len(self.numeric)
+        missing = int(np.sum(self.missing_columns))
+        stored = sum(len(levels) for levels in self.levels)
+        arms = self.n_arms - 1
+
+        def coefficients(width: int) -> int:
+            return width + arms * (width + 1)
+
+        width = numeric + missing + stored
+        old_width = width - sum(1 for levels in self.levels if len(levels))
+        if len(self.coef) != coefficients(width) and len(self.coef) == coefficients(old_width):
+            self.levels = [levels[1:] for levels in self.levels]
 
     def raw(self, matrix: np.ndarray) -> np.ndarray:
         """Quantile scores, missing indicators and level indicators, before standardisation."""

@@ -71,6 +71,11 @@ def _subset(full: lgb.Dataset, rows: np.ndarray, offsets: np.ndarray | None) -> 
     return part
 
 
+#: Parameters added after models were first registered, with the value that reproduces a model
+#: pickled before each existed (see ``ChurnModel.__setstate__``).
+_ADDED_PARAMETERS: dict[str, Any] = {"cutoff_offsets": False, "monotone": False, "horizon_days": 90}
+
+
 class ChurnModel(ClassifierMixin, BaseEstimator):
     """Gradient-boosted churn classifier (LightGBM) with calibrated probabilities.
 
@@ -246,6 +251,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # -- fit ----------------------------------------------------------------------------------
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, giving a model pickled before a parameter existed the value it was fitted with
+        (no per-cutoff intercepts, no monotone constraints); ``horizon_days`` only shaped the
+        hold-out split at fit, so such a model reads the default."""
+        super().__setstate__(state)
+        for name, value in _ADDED_PARAMETERS.items():
+            self.__dict__.setdefault(name, value)
+
     def fit(self, X: pd.DataFrame | np.ndarray, y: pd.Series | np.ndarray) -> ChurnModel:
         """Fit the booster and its calibrator.
 

@@ -65,7 +65,15 @@ _LINEAR_MAX_ROWS = 200_000
 
 #: Parameters added after models were first registered, with the value that reproduces a model
 #: pickled before each existed (see ``UpliftModel.__setstate__``).
-_ADDED_PARAMETERS: dict[str, Any] = {"recenter": False}
+_ADDED_PARAMETERS: dict[str, Any] = {"recenter": False, "linear_weight": 0.0, "progress": None}
+#: Fitted attributes added since, with the value a model pickled before them was fitted with
+#: (before ``"auto"`` sizes the trees were fixed at 15 leaves of at least 100 rows).
+_ADDED_ATTRIBUTES: dict[str, Any] = {
+    "linear_weight_": 0.0,
+    "baseline_shift_": 0.0,
+    "num_leaves_": 15,
+    "min_child_samples_": 100,
+}
 
 
 def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
@@ -270,8 +278,11 @@ class UpliftModel(BaseEstimator):
         super().__setstate__(state)
         for name, value in _ADDED_PARAMETERS.items():
             self.__dict__.setdefault(name, value)
-        if "learner_" in self.__dict__ and "effect_shift_" not in self.__dict__:
-            self.baseline_shift_ = 0.0
+        if "learner_" not in self.__dict__:
+            return
+        for name, value in _ADDED_ATTRIBUTES.items():
+            self.__dict__.setdefault(name, value)
+        if "effect_shift_" not in self.__dict__:
             self.effect_shift_ = pd.Series(
                 np.zeros(len(self.arms_)),
                 index=pd.Index(list(self.arms_), name=C.OFFER_ID),
