@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.base import clone
 
 from loyalty_ml.models.churn import ChurnModel
