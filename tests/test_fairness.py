@@ -275,8 +275,9 @@ def test_misaligned_ids_are_listed(tiny: dict[str, object]) -> None:
         ({"y_score": ["a"] * 6}, "y_score must be numeric"),
         ({"y_score": np.ones((6, 2))}, "one-dimensional"),
         (
-            {"offers": pd.DataFrame({C.OFFER_ID: ["A"] * 6}, index=IDS)},
-            "lacks column.*expected_cost",
+            # decisions without expected_cost are audited (offer rates only); without offer_id not
+            {"offers": pd.DataFrame({"expected_cost": [1.0] * 6}, index=IDS)},
+            "lacks column 'offer_id'",
         ),
         (
             {

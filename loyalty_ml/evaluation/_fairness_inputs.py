@@ -57,9 +57,11 @@ def prepare_audit_data(
     population = _population(y_true, y_score, offers, control)
     if population is not None and not population[1].equals(frame.index):
         if (
-            population[1].name == C.CUSTOMER_ID
-            and isinstance(frame.index, pd.RangeIndex)
+            isinstance(frame.index, pd.RangeIndex)
             and frame.index.name is None
+            and (
+                population[1].name == C.CUSTOMER_ID or not isinstance(population[1], pd.RangeIndex)
+            )
         ):
             # customers[["age_band", "gender"]] of a table with customer_id as a column: row numbers
             # would be matched to customer ids, giving customers someone else's attributes
@@ -280,12 +282,19 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
             f"offers must be a DataFrame (a plan from choose_offers); got {type(offers).__name__}.",
             table="offers",
         )
-    missing = [c for c in (C.OFFER_ID, EXPECTED_COST) if c not in offers.columns]
-    if missing:
+    repeated = sorted({str(c) for c in offers.columns[offers.columns.duplicated()]})
+    if repeated:
         raise SchemaError(
-            f"offers lacks column(s) {missing}; it has {offers.columns.tolist()}. Pass the plan from "
-            f"choose_offers, or any frame indexed by {C.CUSTOMER_ID} with {C.OFFER_ID} (NA = no offer) "
-            f"and {EXPECTED_COST}.",
+            f"offers has repeated columns {format_examples(repeated)}; keep one of each.",
+            table="offers",
+            column=repeated[0],
+        )
+    if C.OFFER_ID not in offers.columns:
+        raise SchemaError(
+            f"offers lacks column {C.OFFER_ID!r}; it has {offers.columns.tolist()}. Pass the plan "
+            f"from choose_offers or the decisions of score_customers, or any frame indexed by "
+            f"{C.CUSTOMER_ID} with {C.OFFER_ID} (NA = no offer) and, for the spend figures, "
+            f"{EXPECTED_COST}.",
             table="offers",
         )
     _unique_index(offers.index, name="offers")
@@ -294,6 +303,9 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
     # blank ids are "no offer" too, as a plan written to CSV and read back has them
     offer_ids = plan[C.OFFER_ID].astype("string").str.strip()
     has_offer = (offer_ids.notna() & (offer_ids != "")).to_numpy(dtype=bool)
+    if EXPECTED_COST not in plan.columns:
+        # decisions without costs (score_customers' output): offer rates only, spend unknown
+        return has_offer.astype(float), np.full(len(index), np.nan)
     cost = pd.to_numeric(plan[EXPECTED_COST], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
@@ -328,6 +340,12 @@ def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str
         except TypeError:  # mixed types cannot be compared: order by their text
             order = sorted(uniques, key=str)
     text = [str(v) for v in order]
+    if missing.any() and MISSING_GROUP in text:
+        raise SchemaError(
+            f"{what} holds the value {MISSING_GROUP!r} as well as missing values; they would be "
+            "one group counted twice. Rename that value or fill the missing ones with it.",
+            table=what,
+        )
     if len(set(text)) != len(text):
         raise SchemaError(
             f"{what} holds distinct values with the same text {format_examples(text)}; "

@@ -98,7 +98,18 @@ class FairnessReport:
         """
         counts = self.by_group["count"]
         big = (counts >= self.limits.min_group_size).groupby(level=0, sort=False).sum()
-        return [str(attribute) for attribute, n in big.items() if n < 2]
+        unjudged = [str(attribute) for attribute, n in big.items() if n < 2]
+        if self._judges_conditional() and self.by_group_conditional is not None:
+            # judged within each control stratum: an attribute counts as judged only where some
+            # stratum holds two groups big enough to compare
+            within = self.by_group_conditional["count"] >= self.limits.min_group_size
+            levels = list(within.index.names)
+            per_stratum = within.groupby(level=[levels[0], levels[1]], sort=False).sum()
+            judged = per_stratum[per_stratum >= 2].index.get_level_values(1)
+            unjudged += [
+                str(a) for a in big.index if str(a) not in unjudged and a not in set(judged)
+            ]
+        return unjudged
 
     def plot(self) -> Figure:
         """Bars of the main figures by group (raw, not conditional), one row per attribute."""
@@ -275,7 +286,10 @@ def fairness_report(
         A customer is selected when ``y_score >= threshold``.
     offers : DataFrame, optional
         An offer plan indexed by ``customer_id`` with ``offer_id`` (NA = no offer) and
-        ``expected_cost``, e.g. from ``choose_offers``; it must cover the customers of ``sensitive``.
+        ``expected_cost``, e.g. from ``choose_offers``; or decisions without costs (the output of
+        ``score_customers`` / ``LoyaltyPolicy.decide``): then only offer rates are audited and
+        ``mean_offer_cost`` is NaN. Its customers are the audited ones (when no scores are given);
+        ``sensitive`` is read for them.
     control : Series or array-like, optional
         A stratifying variable (e.g. the risk band): every figure is also computed within each stratum,
         so gaps explained by the control can be told from gaps at equal control.
