@@ -342,6 +342,7 @@ def uplift_section(
     from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, uplift_report
     from loyalty_ml.features import build_features
     from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.privacy.consent import profiled_only
 
     rows = select_uplift_campaign(
         model, campaigns, as_of=as_of, window_days=window_days, campaign_id=campaign_id
@@ -351,6 +352,10 @@ def uplift_section(
     if customers is not None and C.CUSTOMER_ID not in customers.columns:
         # validate_customers returns the id as the index; build_features wants it as a column
         customers = customers.reset_index()
+    # scoring a customer with the uplift model is profiling: only those who allow it
+    transactions, customers, _ = profiled_only(transactions, customers)
+    if customers is not None:
+        rows = rows.loc[rows[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID]).to_numpy()]
     X = build_features(
         transactions, as_of=sent, customers=customers, campaigns=campaigns, config=feature_config
     )

@@ -67,9 +67,17 @@ PERSONAL_DATA_MARKERS: Final = (
     "card_number",
     "credit_card",
     "creditcard",
+    "post_code",
+    "user_agent",
+    "national_id",
+    "free_text",
+    "comment",
+    "remark",
 )
 #: Short markers matched as whole words of a column name only ("ip" is personal, "tip" is not).
-PERSONAL_DATA_WORDS: Final = frozenset({"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell"})
+PERSONAL_DATA_WORDS: Final = frozenset(
+    {"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell", "mail", "note", "notes", "memo"}
+)
 
 # -- offers catalog ----------------------------------------------------------------------------
 OFFER_ID: Final = "offer_id"

@@ -132,13 +132,18 @@ def model_signature(policy: LoyaltyPolicy) -> Any:
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
 
 
+#: Fewest customers sharing a category level for it to appear in the stored input example.
+_EXAMPLE_MIN_COUNT = 10
+
+
 def input_example(
     policy: LoyaltyPolicy, features: pd.DataFrame, *, n_rows: int = 3
 ) -> pd.DataFrame:
     """A synthetic example: quantiles of each numeric feature and frequent levels of each category.
 
     No row belongs to a real customer (each column is an aggregate of the training features) and the
-    ids are made up, so the example can be stored with the model.
+    ids are made up, so the example can be stored with the model. A category level is shown only if
+    at least ``_EXAMPLE_MIN_COUNT`` customers share it (a rare level could name one person).
     """
     qs = np.linspace(0.1, 0.9, n_rows)
     rows: dict[str, Any] = {C.CUSTOMER_ID: [f"example_{i + 1}" for i in range(n_rows)]}
@@ -146,7 +151,8 @@ def input_example(
         values = features[name]
         if name in policy.feature_categories:
             counts = values.astype("str").value_counts()
-            levels = list(counts.index[:n_rows]) or [""]
+            common = counts[counts >= _EXAMPLE_MIN_COUNT]
+            levels = list(common.index[:n_rows]) or [""]
             rows[name] = [levels[i % len(levels)] for i in range(n_rows)]
         else:
             numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=np.float64)
