@@ -16,6 +16,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated_columns
 
 __all__ = ["MISSING_GROUP", "AuditData", "prepare_audit_data"]
 
@@ -282,13 +283,7 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
             f"offers must be a DataFrame (a plan from choose_offers); got {type(offers).__name__}.",
             table="offers",
         )
-    repeated = sorted({str(c) for c in offers.columns[offers.columns.duplicated()]})
-    if repeated:
-        raise SchemaError(
-            f"offers has repeated columns {format_examples(repeated)}; keep one of each.",
-            table="offers",
-            column=repeated[0],
-        )
+    refuse_repeated_columns(offers, what="offers", table="offers")
     if C.OFFER_ID not in offers.columns:
         raise SchemaError(
             f"offers lacks column {C.OFFER_ID!r}; it has {offers.columns.tolist()}. Pass the plan "

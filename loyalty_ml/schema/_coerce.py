@@ -97,6 +97,17 @@ def refuse_repeated(frame: pd.DataFrame, names: tuple[str, ...], *, table: str) 
         )
 
 
+def refuse_repeated_columns(frame: pd.DataFrame, *, what: str, table: str) -> None:
+    """SchemaError naming every column name ``frame`` holds more than once (compared as text)."""
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        raise SchemaError(
+            f"{what} has repeated columns {format_examples(repeated)}; keep one of each.",
+            table=table,
+            column=repeated[0],
+        )
+
+
 def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series) -> str:
     mask = np.asarray(mask, dtype=bool)
     idx = series.index[mask]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.schema._coerce import refuse_repeated_columns
 
 __all__ = [
     "ColumnProfile",
@@ -205,13 +206,7 @@ def _check_frame(frame: object) -> None:
             f"drift: expected a DataFrame of features; got {type(frame).__name__}.",
             table="features",
         )
-    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-    if repeated:
-        raise SchemaError(
-            f"drift: the frame has repeated columns {format_examples(repeated)}; keep one of each.",
-            table="features",
-            column=repeated[0],
-        )
+    refuse_repeated_columns(frame, what="drift: the frame", table="features")
 
 
 def _numbers(values: pd.Series, name: str) -> np.ndarray:
