@@ -4,9 +4,10 @@ and of the promotion gate.
 Every figure below is computed by hand. Five confirmed defects are fixed and kept as regression
 tests (strata too small to judge counted as judged; nightly decisions without expected_cost could not
 be audited; a value spelt like the missing label counted twice; a repeated offer_id column gave a raw
-AttributeError; row-numbered sensitive matched to an unnamed plan index). One remains a strict xfail:
-the training run's fairness report audits the backtest scores only, not the offer plan. The unmarked
-tests guard behaviour that was checked and found correct.
+AttributeError; row-numbered sensitive matched to an unnamed plan index), and so is the sixth: the
+training run's fairness report audited the backtest scores only, not the offer plan (it now audits
+the registered policy's decisions for the backtest customers too). The unmarked tests guard
+behaviour that was checked and found correct.
 """
 
 from __future__ import annotations
@@ -76,17 +77,6 @@ def test_conditional_audit_with_strata_too_small_to_judge_is_not_a_clean_pass() 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "train.py:298-300 and 515-540: train_and_register audits only the backtest scores "
-        "(fairness_report without offers=), even when campaigns and offers are given and an offer "
-        "model is registered; the logged fairness/by_group.csv has no offer_rate or "
-        "mean_offer_cost, so the @champion gate never sees who gets an offer. Expected (DESIGN "
-        "section 9, check_promotion docstring 'the audit of the candidate model (and its offer "
-        "plan)') the offer columns in the training run's fairness report"
-    ),
-)
 def test_training_run_fairness_report_audits_the_offer_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

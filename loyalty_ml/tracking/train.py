@@ -180,8 +180,10 @@ def train_and_register(
     fairness_override_reason : str, optional
         Why a failed fairness audit is accepted (e.g. "gap explained by risk; reviewed, ticket 42").
     fairness_limits : FairnessLimits, optional
-        Limits of the fairness audit of the backtest scores by protected attribute (age band,
-        gender, income band of ``customers``); the defaults of
+        Limits of the fairness audit by protected attribute (age band, gender, income band of
+        ``customers``) of the backtest scores and, with an offer model, of the registered policy's
+        offers to the same customers (offer rate by group; customers without marketing consent
+        count as no offer); the defaults of
         :class:`~loyalty_ml.evaluation.fairness.FairnessLimits` when None.
     value_per_conversion : float, optional
         Margin of one conversion for offer economics; default the mean margin (or amount) per order.
@@ -295,9 +297,6 @@ def train_and_register(
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
     evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
-    fairness = _fairness_audit(
-        people, y.loc[test], p_test, limits=fairness_limits, random_state=random_state
-    )
     churn = ChurnModel(**params).fit(X, y)
 
     # The reference population for drift: every customer as of the training date, as scoring sees it.
@@ -380,6 +379,16 @@ def train_and_register(
             **counts,
             **metrics,
         },
+    )
+
+    # who gets which offer is audited with the scores: the policy's plan for the backtest customers
+    fairness = _fairness_audit(
+        people,
+        y.loc[test],
+        p_test,
+        plan=_backtest_plan(policy, X.loc[test], people),
+        limits=fairness_limits,
+        random_state=random_state,
     )
 
     with use_tracking_uri(tracking_uri) as uri:
@@ -512,15 +521,32 @@ def train_and_register(
     )
 
 
+def _backtest_plan(
+    policy: LoyaltyPolicy, X_test: pd.DataFrame, people: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """The registered policy's decisions for the backtest customers (None without an offer model
+    or without protected attributes to audit them by)."""
+    if policy.uplift_model is None or people is None:
+        return None
+    if not any(c in people.columns for c in C.PROTECTED_ATTRIBUTES):
+        return None
+    from loyalty_ml.tracking.scoring import _marketing_consent
+
+    features = X_test.droplevel(C.AS_OF) if C.AS_OF in X_test.index.names else X_test
+    return policy.decide(features, consent_marketing=_marketing_consent(people), reasons="none")
+
+
 def _fairness_audit(
     customers: pd.DataFrame | None,
     y: pd.Series,
     p: np.ndarray,
     *,
+    plan: pd.DataFrame | None = None,
     limits: Any | None,
     random_state: int,
 ) -> Any | None:
-    """Fairness of the backtest scores by protected attribute (None without such attributes)."""
+    """Fairness of the backtest scores, and of the offer ``plan`` for the same customers when
+    there is one, by protected attribute (None without such attributes)."""
     if customers is None:
         return None
     attributes = [c for c in C.PROTECTED_ATTRIBUTES if c in customers.columns]
@@ -531,10 +557,15 @@ def _fairness_audit(
     ids = y.index.get_level_values(C.CUSTOMER_ID)
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
     # The trigger's high-risk threshold is where a score turns into a contact.
+    offers = None if plan is None else plan[[C.OFFER_ID]].reindex(ids)
+    if offers is not None:
+        # the audit aligns by position with the scores: give the plan the scores' row order
+        offers.index = sensitive.index
     return fairness_report(
         sensitive,
         y_true=y.to_numpy(),
         y_score=p,
+        offers=offers,
         threshold=0.6,
         limits=limits,
         random_state=random_state,
