@@ -318,6 +318,9 @@ def _solve_shift(
 ) -> float:
     """The constant c with ``weight @ clip(raw + c, lower, upper) == target`` (bisection; the clipped
     mean rises monotonically with c, and a target out of reach gives the nearest bound)."""
+    closed = target - float(weight @ raw)
+    if np.all((raw + closed >= lower) & (raw + closed <= upper)):
+        return closed  # no value reaches a bound: the plain difference (no bisection on big data)
     low, high = -1.0, 1.0
     for _ in range(60):
         mid = 0.5 * (low + high)

@@ -283,11 +283,7 @@ class UpliftModel(BaseEstimator):
         for name, value in _ADDED_ATTRIBUTES.items():
             self.__dict__.setdefault(name, value)
         if "effect_shift_" not in self.__dict__:
-            self.effect_shift_ = pd.Series(
-                np.zeros(len(self.arms_)),
-                index=pd.Index(list(self.arms_), name=C.OFFER_ID),
-                name="effect_shift",
-            )
+            self.effect_shift_ = _effect_shift_series(self.arms_, None)
 
     # -- fit ---------------------------------------------------------------------------------------
     def fit(
@@ -449,12 +445,7 @@ class UpliftModel(BaseEstimator):
             recenter_propensity=self._propensity(matrix) if self.recenter else None,
         )
         self.baseline_shift_ = float(self.learner_.baseline_shift)
-        shift = self.learner_.effect_shift
-        self.effect_shift_ = pd.Series(
-            np.zeros(len(self.arms_)) if shift is None else shift,
-            index=pd.Index(list(self.arms_), name=C.OFFER_ID),
-            name="effect_shift",
-        )
+        self.effect_shift_ = _effect_shift_series(self.arms_, self.learner_.effect_shift)
         self.bootstrap_learners_: list[FittedLearner] = []
         show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
         refits = tqdm(range(self.n_bootstrap), desc=f"{_OWNER} bootstrap", disable=not show)
@@ -736,6 +727,15 @@ class UpliftModel(BaseEstimator):
         return pd.DataFrame(
             values, index=index, columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
         )
+
+
+def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.Series:
+    """``effect_shift_``: the constant added to each arm's effects (0 without re-centring)."""
+    return pd.Series(
+        np.zeros(len(arms)) if shift is None else shift,
+        index=pd.Index(list(arms), name=C.OFFER_ID),
+        name="effect_shift",
+    )
 
 
 def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.ndarray:

@@ -558,9 +558,6 @@ def _fairness_audit(
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
     # The trigger's high-risk threshold is where a score turns into a contact.
     offers = None if plan is None else plan[[C.OFFER_ID]].reindex(ids)
-    if offers is not None:
-        # the audit aligns by position with the scores: give the plan the scores' row order
-        offers.index = sensitive.index
     return fairness_report(
         sensitive,
         y_true=y.to_numpy(),
