@@ -7,8 +7,12 @@ Messages name the table, the column, the first few offending values or rows with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import contextlib
+import contextvars
+import functools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
@@ -24,6 +28,8 @@ __all__ = [
     "SchemaError",
     "TrackingError",
     "format_examples",
+    "format_ids",
+    "withhold_ids",
 ]
 
 
@@ -92,6 +98,71 @@ def format_examples(values: Iterable[Any], *, total: int | None = None, limit: i
     if total is not None and total > len(shown):
         text += f" ({total} in total)"
     return text
+
+
+#: Environment variable that makes jobs quote customer ids in their error messages again.
+SHOW_IDS_ENV = "LOYALTY_ML_SHOW_IDS"
+_WITHHOLD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "loyalty_ml_withhold_ids", default=False
+)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def ids_withheld() -> bool:
+    """Whether messages built now leave customer ids out (inside a job, see :func:`withhold_ids`)."""
+    return _WITHHOLD.get() and os.environ.get(SHOW_IDS_ENV, "").strip().lower() not in {
+        "1",
+        "true",
+        "yes",
+    }
+
+
+@contextlib.contextmanager
+def _withholding() -> Iterator[None]:
+    token = _WITHHOLD.set(True)
+    try:
+        yield
+    finally:
+        _WITHHOLD.reset(token)
+
+
+def withhold_ids(func: _F) -> _F:
+    """Decorate a job's entry point so that its error messages do not quote customer ids.
+
+    A notebook user holds the data, so a message that names the offending customers helps; a job's
+    messages end in logs that outlive the data and its consent, so jobs (the CLI, the served model,
+    ``score_customers``, ``train_and_register``) give counts and row numbers instead, and say how
+    to see the ids: set the environment variable ``LOYALTY_ML_SHOW_IDS=1`` while debugging.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _withholding():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def format_ids(values: Iterable[Any], *, total: int | None = None, limit: int = 5) -> str:
+    """:func:`format_examples` for customer ids: inside a job (:func:`withhold_ids`) only a count.
+
+    Examples
+    --------
+    >>> format_ids(["a@example.com"], total=1)
+    "['a@example.com']"
+    """
+    if not ids_withheld():
+        return format_examples(values, total=total, limit=limit)
+    listed = list(values)
+    count = total if total is not None else len(listed)
+    kind = ""
+    if listed:  # the ids' type and length help match two tables without naming anyone
+        first = listed[0]
+        size = f" of {len(first)} characters" if isinstance(first, str) else ""
+        kind = f", e.g. {type(first).__name__}{size}"
+    return (
+        f"[{count} customer id(s){kind}: withheld from job logs; set {SHOW_IDS_ENV}=1 to show them]"
+    )
 
 
 def _take(values: Iterable[Any], limit: int) -> Iterable[Any]:

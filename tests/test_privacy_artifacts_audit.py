@@ -8,12 +8,12 @@ temporary folder), and everything stored is read back: every file under the fold
 SQLite database, the pickled policy, the input example, MLmodel), the runs' names, params, tags,
 metric names and dataset inputs, the registered model and its versions, and what the jobs printed.
 
-Three confirmed defects are fixed and kept as regression tests: the CLI report's uplift section
+Four confirmed defects are fixed and kept as regression tests: the CLI report's uplift section
 scored customers who refused profiling; free-text notes (and post_code, mail, user_agent,
 national_id) were not recognised as personal data; the stored input example copied category levels
-held by single customers. One remains a strict xfail: a job that refuses its input prints error
-messages quoting raw customer ids (many messages do, to help find the rows). The others guard what
-the audit found correct.
+held by single customers; a job that refused its input printed error messages quoting raw customer
+ids (jobs now withhold them, ``loyalty_ml.exceptions.withhold_ids``; a notebook call still names
+them). The others guard what the audit found correct.
 """
 
 from __future__ import annotations
@@ -550,19 +550,6 @@ def test_cli_report_uplift_section_does_not_profile_refusers(cli: CliRuns, job: 
     assert sorted(seen & job.no_profiling)[:3] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "job logs name customers: when the customers table shares no id with the transactions, "
-        "`loyalty-ml score` prints to stderr an error quoting raw customer ids (here e-mail "
-        "addresses and phone numbers) of both tables (check_id_overlap, "
-        "loyalty_ml/tracking/_inputs.py:101-107, printed by cli/__init__.py:316); many other "
-        "refusals quote ids the same way through format_examples (e.g. schema/_ids.py:93-95, "
-        "refuse_repeated_ids in schema/_coerce.py:83, LoyaltyPolicy.prepare's _bad_rows, which "
-        "a served model returns and logs)"
-    ),
-    raises=AssertionError,
-)
 def test_cli_score_error_does_not_print_customer_ids(
     job: Job, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -588,3 +575,58 @@ def test_cli_score_error_does_not_print_customer_ids(
     if status != 1:
         raise RuntimeError(f"precondition: the job should refuse (status {status})")
     assert leaks(captured_text.out + captured_text.err) == {}
+
+
+def test_jobs_withhold_ids_that_notebook_calls_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same refusal names the customers in a notebook, counts them inside a job, and names them
+    again in a job run with LOYALTY_ML_SHOW_IDS=1 (debugging)."""
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataError, withhold_ids
+
+    effects = pd.DataFrame({"a": [0.1, 0.2]}, index=["ann@example.com", "ann@example.com"])
+    catalog = lml.OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["a"], "cost_per_redemption": [1.0]})
+    )
+
+    def refuse() -> str:
+        with pytest.raises(DataError) as caught:
+            lml.choose_offers(
+                effects,
+                catalog,
+                baseline=pd.Series(0.1, index=effects.index),
+                value_per_conversion=5.0,
+            )
+        return str(caught.value)
+
+    monkeypatch.delenv("LOYALTY_ML_SHOW_IDS", raising=False)
+    assert "ann@example.com" in refuse()
+    in_job = withhold_ids(refuse)()
+    assert "ann@example.com" not in in_job
+    assert "1 customer id(s), e.g. str of 15 characters" in in_job
+    assert "LOYALTY_ML_SHOW_IDS=1" in in_job
+    assert "ann@example.com" in refuse()  # the job's setting does not outlive the job
+    monkeypatch.setenv("LOYALTY_ML_SHOW_IDS", "1")
+    assert "ann@example.com" in withhold_ids(refuse)()
+
+
+def test_jobs_withhold_hashed_ids_read_as_floats_but_keep_the_rows() -> None:
+    from loyalty_ml.exceptions import SchemaError, withhold_ids
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [9.3e18, 1.0],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "amount": [5.0, 6.0],
+        }
+    )
+
+    def refuse() -> str:
+        import loyalty_ml as lml
+
+        with pytest.raises(SchemaError) as caught:
+            lml.validate_transactions(tx)
+        return str(caught.value)
+
+    assert "9.3e+18" in refuse()
+    message = withhold_ids(refuse)()
+    assert "9.3e+18" not in message and "row 0" in message, message

@@ -22,7 +22,7 @@ from loyalty_ml.cli.io import (
     write_table_atomically,
 )
 from loyalty_ml.cli.report import add_report
-from loyalty_ml.exceptions import ConfigError, LoyaltyMLError
+from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, withhold_ids
 
 __all__ = ["build_parser", "main", "read_table", "read_train_config", "write_table_atomically"]
 
@@ -304,6 +304,7 @@ def _run_score(args: argparse.Namespace) -> int:
     return 0
 
 
+@withhold_ids
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``loyalty-ml``; returns the process exit status."""
     args = build_parser().parse_args(argv)

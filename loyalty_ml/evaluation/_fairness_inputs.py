@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples, format_ids
 from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
@@ -132,8 +132,8 @@ def _refuse_disjoint(name: str, population: pd.Index, ids: pd.Index) -> None:
         return
     raise SchemaError(
         f"None of the {len(population)} customers of {name} has a row in sensitive: {name} is indexed "
-        f"by {format_examples(population[:3].tolist())} ({population.dtype}), sensitive by "
-        f"{format_examples(ids[:3].tolist())} ({ids.dtype}). Index both by the same "
+        f"by {format_ids(population[:3].tolist())} ({population.dtype}), sensitive by "
+        f"{format_ids(ids[:3].tolist())} ({ids.dtype}). Index both by the same "
         f"{C.CUSTOMER_ID} values and type (e.g. .index.astype(str), or {name}.droplevel('as_of')), "
         "or pass plain arrays if the rows are already in the order of sensitive.",
         table=name,
@@ -170,7 +170,7 @@ def _unique_index(index: pd.Index, *, name: str) -> None:
     dup = index[index.duplicated()].unique()
     if len(dup):
         raise SchemaError(
-            f"{name} has duplicated {C.CUSTOMER_ID} values {format_examples(dup.tolist(), total=len(dup))}; "
+            f"{name} has duplicated {C.CUSTOMER_ID} values {format_ids(dup.tolist(), total=len(dup))}; "
             "the audit needs one row per customer.",
             table=name,
         )
@@ -211,11 +211,11 @@ def _same_ids(got: pd.Index, expected: pd.Index, *, name: str) -> None:
         parts = []
         if len(missing):
             parts.append(
-                f"missing {len(missing)} id(s) of sensitive {format_examples(missing.tolist(), total=len(missing))}"
+                f"missing {len(missing)} id(s) of sensitive {format_ids(missing.tolist(), total=len(missing))}"
             )
         if len(extra):
             parts.append(
-                f"has {len(extra)} id(s) not in sensitive {format_examples(extra.tolist(), total=len(extra))}"
+                f"has {len(extra)} id(s) not in sensitive {format_ids(extra.tolist(), total=len(extra))}"
             )
         raise SchemaError(
             f"{name} is not aligned with sensitive on {C.CUSTOMER_ID}: it "
@@ -231,7 +231,7 @@ def _binary(values: pd.Series, *, name: str) -> np.ndarray:
     if values.isna().any():
         bad = values.index[values.isna().to_numpy()]
         raise SchemaError(
-            f"{name} is missing for {len(bad)} customer(s) {format_examples(bad.tolist(), total=len(bad))}; "
+            f"{name} is missing for {len(bad)} customer(s) {format_ids(bad.tolist(), total=len(bad))}; "
             "drop them from every input or fill the outcome.",
             table=name,
         )
@@ -261,7 +261,7 @@ def _probability(values: pd.Series, *, name: str) -> np.ndarray:
         ids = values.index[bad]
         raise SchemaError(
             f"{name} is missing or infinite for {len(ids)} customer(s) "
-            f"{format_examples(ids.tolist(), total=len(ids))}; score every audited customer.",
+            f"{format_ids(ids.tolist(), total=len(ids))}; score every audited customer.",
             table=name,
         )
     outside = (array < 0) | (array > 1)
@@ -270,7 +270,7 @@ def _probability(values: pd.Series, *, name: str) -> np.ndarray:
         raise SchemaError(
             f"{name} must be probabilities in [0, 1] (mean_score and calibration_gap compare it "
             f"with observed rates); got {format_examples(array[outside].tolist())} for "
-            f"{len(ids)} customer(s) {format_examples(ids.tolist(), total=len(ids))}. "
+            f"{len(ids)} customer(s) {format_ids(ids.tolist(), total=len(ids))}. "
             "Pass predict_proba(X)[:, 1].",
             table=name,
         )
@@ -312,7 +312,7 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
             ids = index[bad]
             raise SchemaError(
                 f"offers.{EXPECTED_COST} {problem} for {len(ids)} customer(s) who get an offer "
-                f"{format_examples(ids.tolist(), total=len(ids))}; every offer needs its expected "
+                f"{format_ids(ids.tolist(), total=len(ids))}; every offer needs its expected "
                 "cost, a number >= 0.",
                 table="offers",
                 column=EXPECTED_COST,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, format_examples
+from loyalty_ml.exceptions import DataError, format_examples, format_ids
 
 __all__ = ["align_on_index", "as_float_array", "refuse_not_finite"]
 
@@ -49,7 +49,7 @@ def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any
         extra = values.index.difference(reference, sort=False)
         if len(missing) or len(extra):
             parts = [
-                f"{len(ids)} id(s) {label} {format_examples(ids.tolist(), total=len(ids))}"
+                f"{len(ids)} id(s) {label} {format_ids(ids.tolist(), total=len(ids))}"
                 for ids, label in ((missing, f"of {first} are missing"), (extra, "are extra"))
                 if len(ids)
             ]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
@@ -132,7 +132,7 @@ def measure_campaign(
         twice = campaigns.loc[repeated.to_numpy(), C.CUSTOMER_ID].unique().tolist()
         raise DataError(
             f"{TABLE} lists {int(repeated.sum())} sends twice (same customer, sent_at and arm; "
-            f"customers {format_examples(twice, total=len(twice))}). Drop the duplicates, e.g. "
+            f"customers {format_ids(twice, total=len(twice))}). Drop the duplicates, e.g. "
             "campaigns.drop_duplicates(), or run validate_campaigns."
         )
     arms = campaigns[C.OFFER_ID]

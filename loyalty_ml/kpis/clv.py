@@ -13,7 +13,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import check_transactions, order_keys, period_mask, to_bound
 from loyalty_ml.schema import columns as C
 
@@ -242,10 +242,6 @@ def _check(
         raise ConfigError(
             f"{name} must be finite and in {interval}; got "
             f"{format_examples(shown.tolist(), total=int(bad.sum()))}"
-            + (
-                f" at {format_examples(shown.index.tolist())}"
-                if isinstance(value, pd.Series)
-                else ""
-            )
+            + (f" at {format_ids(shown.index.tolist())}" if isinstance(value, pd.Series) else "")
             + "."
         )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import check_transactions, to_bound
 from loyalty_ml.schema import columns as C
 
@@ -170,7 +170,7 @@ def retention_curves(
     unlabelled = pd.unique(tx.loc[label.isna().to_numpy(), C.CUSTOMER_ID])
     if len(unlabelled):
         raise DataError(
-            f"groups has no label for customers {format_examples(unlabelled, total=len(unlabelled))}."
+            f"groups has no label for customers {format_ids(unlabelled, total=len(unlabelled))}."
             " Give every customer of transactions a group (e.g. fillna('unknown'))."
         )
     # One clock for every group: a group's quiet last months are zeros, not unobserved.

@@ -22,6 +22,7 @@ from loyalty_ml.exceptions import (
     NotFittedError,
     SchemaError,
     format_examples,
+    format_ids,
 )
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
 from loyalty_ml.models._uplift_learners import (
@@ -341,7 +342,7 @@ class UpliftModel(BaseEstimator):
             bad = ~np.isfinite(y_arr)
             raise DataError(
                 f"{_OWNER}.fit: y has {int(bad.sum())} missing or infinite values (rows "
-                f"{format_examples(X.index[bad].tolist(), total=int(bad.sum()))}). Drop those rows "
+                f"{format_ids(X.index[bad].tolist(), total=int(bad.sum()))}). Drop those rows "
                 "or fill them first."
             )
         weight = (
@@ -749,8 +750,8 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
             )
             where = (
                 f"; first differing labels "
-                f"{format_examples(values.index[differ].tolist(), limit=3)} vs "
-                f"{format_examples(X.index[differ].tolist(), limit=3)}"
+                f"{format_ids(values.index[differ].tolist(), limit=3)} vs "
+                f"{format_ids(X.index[differ].tolist(), limit=3)}"
                 if differ.any()
                 else ""
             )

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_examples, format_ids
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
@@ -161,7 +161,7 @@ def choose_offers(
     if effects.index.has_duplicates:
         dup = effects.index[effects.index.duplicated()].unique()
         raise DataError(
-            f"choose_offers: effects has duplicate customer ids {format_examples(dup.tolist(), total=len(dup))}."
+            f"choose_offers: effects has duplicate customer ids {format_ids(dup.tolist(), total=len(dup))}."
         )
     unknown = [str(c) for c in effects.columns if str(c) not in catalog]
     if unknown:
@@ -206,7 +206,7 @@ def choose_offers(
         raise DataError(
             "choose_offers: baseline must be a probability of conversion in [0, 1] (it prices the "
             "redemptions of customers who would have bought anyway); customers "
-            f"{format_examples(index[outside].tolist(), total=int(outside.sum()))} have "
+            f"{format_ids(index[outside].tolist(), total=int(outside.sum()))} have "
             f"{format_examples(values.tolist(), total=values.size)}. "
             "Pass the baseline of an UpliftModel fitted on a binary outcome (purchase in the window), "
             "not on spend."
@@ -326,7 +326,7 @@ def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
     if missing.any():
         raise DataError(
             f"choose_offers: {name} is missing for customers "
-            f"{format_examples(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
+            f"{format_ids(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
             "value for every customer (same index as effects)."
         )
     if pd.api.types.is_numeric_dtype(aligned.dtype):
@@ -338,7 +338,7 @@ def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
         raise DataError(
             f"choose_offers: {name} holds values that are not numbers "
             f"{format_examples(found, total=len(found))} (customers "
-            f"{format_examples(index[bad].tolist(), total=int(bad.sum()))}). Convert it first, "
+            f"{format_ids(index[bad].tolist(), total=int(bad.sum()))}). Convert it first, "
             f"e.g. pd.to_numeric({name}.str.replace('€', ''))."
         )
     return numbers.to_numpy(dtype=np.float64)
@@ -350,15 +350,15 @@ def _check_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = Tru
         dup = ids[ids.duplicated()].unique()
         raise DataError(
             f"choose_offers: {name} has duplicate customer ids "
-            f"{format_examples(dup.tolist(), total=len(dup))}; give one value per customer."
+            f"{format_ids(dup.tolist(), total=len(dup))}; give one value per customer."
         )
     if overlap and len(ids) and len(index) and not index.isin(ids).any():
         # Every customer would silently count as "not listed" (no consent / not eligible).
         same_text = pd.Index(ids.astype(str)).isin(index.astype(str)).any()
         raise DataError(
-            f"choose_offers: {name} is indexed by {format_examples(ids.tolist(), total=len(ids))}, "
+            f"choose_offers: {name} is indexed by {format_ids(ids.tolist(), total=len(ids))}, "
             "none of which is a customer of effects "
-            f"({format_examples(index.tolist(), total=len(index))}). "
+            f"({format_ids(index.tolist(), total=len(index))}). "
             + (
                 f"The ids read the same but their types differ ({ids.dtype} against "
                 f"{index.dtype}): give {name} the type of effects' index."

@@ -11,12 +11,15 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import (
+    SHOW_IDS_ENV,
     ConfigError,
     DataError,
     DataQualityWarning,
     LoyaltyMLError,
     SchemaError,
     format_examples,
+    format_ids,
+    ids_withheld,
 )
 from loyalty_ml.schema import columns as C
 
@@ -80,7 +83,7 @@ def refuse_repeated_ids(index: pd.Index, *, what: str) -> None:
         twice = index[index.duplicated()].unique()
         raise DataError(
             f"{what} lists customers more than once "
-            f"{format_examples(twice.tolist(), total=len(twice))}; send one row per customer (a "
+            f"{format_ids(twice.tolist(), total=len(twice))}; send one row per customer (a "
             "merge may have duplicated rows)."
         )
 
@@ -108,10 +111,16 @@ def refuse_repeated_columns(frame: pd.DataFrame, *, what: str, table: str) -> No
         )
 
 
-def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series) -> str:
+def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series, *, ids: bool = False) -> str:
+    """The first offending rows and their values; with ``ids`` inside a job, the rows alone."""
     mask = np.asarray(mask, dtype=bool)
     idx = series.index[mask]
     vals = series[mask]
+    if ids and ids_withheld():
+        shown = [f"row {i}" for i in idx[:5]]
+        return format_examples(shown, total=int(mask.sum())).replace("'", "") + (
+            f" (ids withheld from job logs; set {SHOW_IDS_ENV}=1 to show them)"
+        )
     shown = [f"row {i}: {v!r}" for i, v in zip(idx[:5], vals.iloc[:5], strict=False)]
     return format_examples(shown, total=int(mask.sum())).replace('"', "")
 
@@ -185,7 +194,7 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
         fractional = finite & (np.floor(values) != values)
         if fractional.any():
             raise SchemaError(
-                f"{table}.{column} has non-integer numeric ids {_bad_rows(series, fractional)}. "
+                f"{table}.{column} has non-integer numeric ids {_bad_rows(series, fractional, ids=True)}. "
                 "Customer ids must be whole numbers or strings; fix the source column.",
                 table=table,
                 column=column,
@@ -194,7 +203,7 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
         if beyond.any():
             raise SchemaError(
                 f"{table}.{column} has ids beyond the int64 range stored as floats "
-                f"{_bad_rows(series, beyond)} (hashed or long ids read as numbers): floats cannot "
+                f"{_bad_rows(series, beyond, ids=True)} (hashed or long ids read as numbers): floats cannot "
                 "hold them exactly. Read the column as text, e.g. "
                 "pd.read_csv(..., dtype={'<column>': str}).",
                 table=table,
@@ -203,7 +212,7 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
         inexact = finite & (np.abs(values) > _FLOAT_EXACT)
         if inexact.any():
             warnings.warn(
-                f"{table}.{column} holds ids above 2**53 as floats {_bad_rows(series, inexact)}: "
+                f"{table}.{column} holds ids above 2**53 as floats {_bad_rows(series, inexact, ids=True)}: "
                 "floats cannot tell such ids apart, so different customers may share one id. "
                 "Read the column as text (e.g. pd.read_csv(..., dtype={'<column>': str})).",
                 DataQualityWarning,
@@ -595,7 +604,7 @@ def coerce_int(series: pd.Series, *, table: str, column: str, allow_na: bool = T
     fractional = np.isfinite(values) & (np.floor(values) != values)
     if fractional.any():
         raise SchemaError(
-            f"{table}.{column} must hold whole numbers; got {_bad_rows(series, fractional)}.",
+            f"{table}.{column} must hold whole numbers; got {_bad_rows(series, fractional, ids=True)}.",
             table=table,
             column=column,
         )

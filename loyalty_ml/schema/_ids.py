@@ -12,7 +12,7 @@ from typing import overload
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import SchemaError, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_text
 
@@ -90,9 +90,9 @@ def align_customer_ids(
     if bad.any():
         raise SchemaError(
             f"{caller}: {table}.{C.CUSTOMER_ID} holds text ids such as "
-            f"{format_examples(ids[bad].drop_duplicates().tolist(), total=int(bad.sum()))} but "
+            f"{format_ids(ids[bad].drop_duplicates().tolist(), total=int(bad.sum()))} but "
             f"transactions.{C.CUSTOMER_ID} holds integers (e.g. "
-            f"{format_examples(pd.unique(tx_ids.dropna())[:3].tolist())}): they cannot match. Read "
+            f"{format_ids(pd.unique(tx_ids.dropna())[:3].tolist())}): they cannot match. Read "
             f"both id columns the same way (e.g. pd.read_csv(..., dtype={{'{C.CUSTOMER_ID}': str}}) "
             "for both tables, then validate_transactions / validate_customers).",
             table=table,

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import SchemaError, format_examples, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_bool,
@@ -59,8 +59,9 @@ def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
     dup = frame[column].duplicated(keep=False)
     if dup.any():
         ids = frame.loc[dup, column].drop_duplicates()
+        shown = format_ids if column == C.CUSTOMER_ID else format_examples
         raise SchemaError(
-            f"{table}.{column} must be unique; {format_examples(ids.tolist(), total=len(ids))} "
+            f"{table}.{column} must be unique; {shown(ids.tolist(), total=len(ids))} "
             "appear more than once. Keep one row per id.",
             table=table,
             column=column,
@@ -288,7 +289,7 @@ def validate_campaigns(
         pairs = out.loc[twice, [C.CAMPAIGN_ID, C.CUSTOMER_ID]].drop_duplicates()
         raise SchemaError(
             f"{table}: a customer appears more than once in a campaign "
-            f"{format_examples(list(pairs.itertuples(index=False, name=None)), total=len(pairs))}. "
+            f"{format_ids(list(pairs.itertuples(index=False, name=None)), total=len(pairs))}. "
             "Keep one row per (campaign_id, customer_id).",
             table=table,
             column=C.CUSTOMER_ID,

@@ -10,7 +10,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_ids,
+)
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_missing_ids, require_columns
 from loyalty_ml.schema._ids import align_customer_ids
@@ -100,8 +105,8 @@ def check_id_overlap(
         return
     raise DataError(
         f"{caller}: none of the {len(tx_ids):,} customer ids of the transactions (e.g. "
-        f"{format_examples(tx_ids[:3].tolist())}, dtype {tx_ids.dtype}) is in the customers table "
-        f"({len(table_ids):,} ids, e.g. {format_examples(table_ids[:3].tolist())}, dtype "
+        f"{format_ids(tx_ids[:3].tolist())}, dtype {tx_ids.dtype}) is in the customers table "
+        f"({len(table_ids):,} ids, e.g. {format_ids(table_ids[:3].tolist())}, dtype "
         f"{table_ids.dtype}). Pass the customers table of the same customers, or customers=None "
         "when consent is managed upstream.",
     )

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
@@ -424,7 +424,7 @@ def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.nd
         twice = consent_marketing.index[keys.duplicated()].unique().tolist()
         raise DataError(
             f"LoyaltyPolicy.decide: consent_marketing lists customers more than once "
-            f"{format_examples(twice, total=len(twice))}; give one flag per customer."
+            f"{format_ids(twice, total=len(twice))}; give one flag per customer."
         )
     wanted = pd.Index(id_texts(index, caller="LoyaltyPolicy.decide"))
     found = wanted.isin(keys)
@@ -432,8 +432,8 @@ def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.nd
         # every customer would silently lose the contact
         raise DataError(
             f"LoyaltyPolicy.decide: consent_marketing is indexed by "
-            f"{format_examples(consent_marketing.index.tolist(), total=len(keys))}, none of which "
-            f"is a customer of the features ({format_examples(index.tolist(), total=len(index))})."
+            f"{format_ids(consent_marketing.index.tolist(), total=len(keys))}, none of which "
+            f"is a customer of the features ({format_ids(index.tolist(), total=len(index))})."
             " Index it by customer_id, like the features."
         )
     lookup = pd.Series(flags.to_numpy(dtype=bool), index=keys)

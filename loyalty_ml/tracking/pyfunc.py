@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.exceptions import DataQualityWarning, withhold_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_customer_id, refuse_missing_ids
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
@@ -51,6 +51,7 @@ class LoyaltyPolicyModel(PythonModel):
         with open(context.artifacts[_ARTIFACT], "rb") as handle:
             self.policy: LoyaltyPolicy = pickle.load(handle)
 
+    @withhold_ids
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from loyalty_ml.exceptions import (
     DataQualityWarning,
     SchemaError,
     format_examples,
+    withhold_ids,
 )
 from loyalty_ml.features import build_features
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
@@ -52,6 +53,7 @@ CLOCK_FEATURES = frozenset(
 )
 
 
+@withhold_ids
 def score_customers(
     transactions: pd.DataFrame,
     *,

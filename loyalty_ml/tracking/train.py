@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    format_examples,
+    withhold_ids,
+)
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
@@ -123,6 +129,7 @@ def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
     return dataclasses.replace(config, channels=seen) if seen else config
 
 
+@withhold_ids
 def train_and_register(
     transactions: pd.DataFrame,
     *,
