@@ -125,6 +125,32 @@ def _whole_float_ids(ids: pd.Series) -> pd.Series:
     return ids
 
 
+#: Separators of exports without a comma: European (;), tab, pipe; blanks last.
+_SEPARATORS = (";", "\t", "|")
+
+
+def _separator(file: Path) -> str:
+    """The header line's separator: a comma when it has one, else ``;``, tab, ``|`` or blanks.
+
+    Spreadsheets in much of Europe write ``;`` (the comma is the decimal mark) and older exports
+    (CDNOW) align columns with blanks; read with commas, either would be one column.
+    """
+    import gzip
+
+    opener = gzip.open if file.suffix.lower() == ".gz" else open
+    try:
+        with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return ","  # the reader's own error names the file
+    if "," in header or not header.strip():
+        return ","
+    for sep in _SEPARATORS:
+        if sep in header:
+            return sep
+    return r"\s+" if len(header.split()) > 1 else ","
+
+
 def read_table(path: Path, *, table: str) -> pd.DataFrame:
     """Read a CSV or Parquet file, choosing the reader from the file suffix."""
     import pandas as pd
@@ -138,7 +164,9 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
         # ids are text in a CSV: card numbers such as 000123 keep their leading zeros (pandas would
         # read 000123 and 123 as the same integer); the validators match text and integer ids
         def reader(file: Path) -> pd.DataFrame:
-            frame = pd.read_csv(file, dtype=dict.fromkeys(_ID_COLUMNS, "string"))
+            frame = pd.read_csv(
+                file, dtype=dict.fromkeys(_ID_COLUMNS, "string"), sep=_separator(file)
+            )
             return frame.assign(
                 **{c: _whole_float_ids(frame[c]) for c in _ID_COLUMNS if c in frame.columns}
             )

@@ -18,7 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array
 
-from loyalty_ml.exceptions import DataError, SchemaError, format_examples
+from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -215,9 +215,20 @@ def encode_fit_features(X: Any) -> tuple[np.ndarray, np.ndarray | None, dict[str
             if feature_names is not None
             else np.asarray([f"x{i}" for i in range(matrix.shape[1])], dtype=object)
         )
-        raise DataError(
+        trend = [n for n in names[empty].tolist() if "trend" in str(n)]
+        warnings.warn(
             f"ChurnModel.fit: columns {format_examples(names[empty].tolist(), total=empty.size)} "
-            "are NaN in every row; drop them or fix the feature build.",
+            "are NaN in every row, so no tree can split on them (they are kept, so predict takes "
+            "the same columns, and never move a score or a reason code)."
+            + (
+                f" Trend features such as {trend[0]!r} are NaN when the history before every "
+                "cutoff is shorter than two trend windows: use a later cutoff or "
+                "FeatureConfig(trend_window_days=...) shorter than half the history."
+                if trend
+                else " Drop them, or check the feature build."
+            ),
+            DataQualityWarning,
+            stacklevel=4,
         )
     return matrix, feature_names, categories
 

@@ -177,7 +177,7 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
         series = pd.to_numeric(series)
     if pd.api.types.is_unsigned_integer_dtype(series) and (series.max() > np.iinfo(np.int64).max):
         # uint64 ids past int64 (hashed ids) would wrap to negative numbers: keep them as text
-        return coerce_text(series)
+        return coerce_text(series, table=table, column=column)
     if pd.api.types.is_integer_dtype(series):
         return series.astype("Int64") if series.isna().any() else series.astype("int64")
     if pd.api.types.is_float_dtype(series):
@@ -341,16 +341,33 @@ def coerce_timestamp(
         looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
         # Excel's serial day numbers: 25569 is 1970-01-01, 73051 is 2099-12-31
         looks_like_excel = len(values) > 0 and bool(values.between(25_569, 73_051).all())
+        # as epoch seconds, every value would fall in the first 12 days of 1970
+        looks_relative = len(values) > 0 and bool(values.abs().max() < 1_000_000)
         if looks_like_yyyymmdd:
+            text = (
+                "col.astype('Int64').astype('string')"  # a float column (a blank cell) too
+                if pd.api.types.is_float_dtype(series)
+                else "col.astype(str)"
+            )
             hint = (
                 "These look like dates written as numbers (e.g. 19970101): convert with "
-                "pd.to_datetime(col.astype(str), format='%Y%m%d') first."
+                f"pd.to_datetime({text}, format='%Y%m%d') first."
             )
         elif looks_like_excel:
             hint = (
                 "These look like Excel serial dates (days since 1899-12-30, e.g. 45292.5 for "
                 "2024-01-01 12:00): convert with pd.to_datetime(col, unit='D', origin='1899-12-30') "
                 "first."
+            )
+        elif looks_relative:
+            hint = (
+                f"These look like day or hour numbers counted from the start of the data (from "
+                f"{values.min():g} to {values.max():g}), not epoch seconds, which would put every "
+                "row in the first days of 1970: add them to the first day, e.g. "
+                "pd.to_datetime(col, unit='D', origin='2020-01-01') for day numbers (unit='h' for "
+                "hours; pd.Timestamp('2020-01-01') + pd.to_timedelta(col - 1, unit='D') when day 1 "
+                "is the first day). Gaps between orders (days since the prior order) need a "
+                "cumulative sum per customer first."
             )
         else:
             unit, name = _epoch_unit(values)
@@ -564,6 +581,58 @@ def _number_hint(bad: pd.Series) -> str:
     return "Clean them (e.g. remove currency symbols or thousands separators) first."
 
 
+_CONTAINERS = (dict, list, tuple, set, frozenset, np.ndarray)
+#: ``infer_dtype`` kinds that hold no containers.
+_PLAIN_KINDS = frozenset(
+    {"string", "bytes", "integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+    | {
+        "datetime",
+        "datetime64",
+        "date",
+        "timedelta",
+        "timedelta64",
+        "time",
+        "period",
+        "categorical",
+    }
+)
+
+
+def refuse_containers(series: pd.Series, *, table: str, column: str) -> None:
+    """SchemaError when ``series`` holds dicts, lists or arrays (JSON exports), naming the fix.
+
+    ``str()`` would turn ``{'amount': 16.5}`` into an id or label nobody meant, and pandas' own
+    errors about such cells (``truth value of an array is ambiguous``) say nothing of the column.
+    """
+    if series.dtype != object or len(series) == 0:
+        return
+    if pd.api.types.infer_dtype(series, skipna=True) in _PLAIN_KINDS:  # fast path, in C
+        return
+    is_container = series.map(lambda v: isinstance(v, _CONTAINERS)).to_numpy(dtype=bool)
+    if not is_container.any():
+        return
+    first = series[is_container].iloc[0]
+    if isinstance(first, dict):
+        keys = ", ".join(repr(k) for k in list(first)[:3])
+        fix = (
+            f"Its cells are dicts (keys such as {keys}), as a JSON export writes: take the value "
+            f"you mean first, e.g. col.str[{next(iter(first), 'key')!r}] (or "
+            "pd.json_normalize(col) for all of them)."
+        )
+    else:
+        fix = (
+            f"Its cells are {type(first).__name__}s (the first holds {len(first)}), as a JSON "
+            "export writes: give one value per row, e.g. col.explode() (one row per value) or "
+            "col.str.join(', ') (one text)."
+        )
+    raise SchemaError(
+        f"{table}.{column} holds {int(is_container.sum())} {type(first).__name__} cell(s) "
+        f"{_bad_rows(series, is_container)}. {fix}",
+        table=table,
+        column=column,
+    )
+
+
 def coerce_float(
     series: pd.Series, *, table: str, column: str, allow_na: bool = False
 ) -> pd.Series:
@@ -572,6 +641,7 @@ def coerce_float(
         raise SchemaError(
             f"{table}.{column} holds booleans; expected numbers.", table=table, column=column
         )
+    refuse_containers(series, table=table, column=column)
     out = pd.to_numeric(series, errors="coerce").astype("float64")
     bad = out.isna().to_numpy() & ~series.isna().to_numpy()
     if bad.any():
@@ -635,19 +705,23 @@ def coerce_bool(series: pd.Series, *, table: str, column: str) -> pd.Series:
     return out
 
 
-def coerce_label(series: pd.Series) -> pd.Series:
+def coerce_label(series: pd.Series, *, table: str = "", column: str = "") -> pd.Series:
     """:func:`coerce_text` without surrounding blanks; a blank label is missing.
 
     For ids that name things (offers, campaigns): ``" 10OFF"`` from one export and ``"10OFF"`` from
     another are the same offer.
     """
-    text = coerce_text(series).astype("string").str.strip()
+    text = coerce_text(series, table=table, column=column).astype("string").str.strip()
     text = text.mask(text == "")
     return text.astype("str") if text.notna().all() else text
 
 
-def coerce_text(series: pd.Series) -> pd.Series:
-    """Text column with pandas' string dtype; numbers become their text, missing stays missing."""
+def coerce_text(series: pd.Series, *, table: str = "", column: str = "") -> pd.Series:
+    """Text column with pandas' string dtype; numbers become their text, missing stays missing.
+
+    Dict, list or array cells are refused (:func:`refuse_containers`), not written out as text.
+    """
+    refuse_containers(series, table=table or "a table", column=column or str(series.name))
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype="float64")
         if np.all(~np.isfinite(values) | (np.floor(values) == values)):

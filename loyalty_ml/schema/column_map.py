@@ -40,6 +40,12 @@ class ColumnMap:
     discount: str | None = None
     margin: str | None = None
     signup_date: str | None = None
+    age_band: str | None = None
+    gender: str | None = None
+    income_band: str | None = None
+    region: str | None = None
+    tier: str | None = None
+    points_balance: str | None = None
     consent_marketing: str | None = None
     consent_profiling: str | None = None
     offer_id: str | None = None
@@ -148,7 +154,18 @@ class ColumnMap:
 _TABLE_COLUMNS: dict[str, frozenset[str]] = {
     "transactions": frozenset(C.TRANSACTION_COLUMNS),
     "customers": frozenset(
-        (C.CUSTOMER_ID, C.SIGNUP_DATE, C.CONSENT_MARKETING, C.CONSENT_PROFILING, C.TIER)
+        (
+            C.CUSTOMER_ID,
+            C.SIGNUP_DATE,
+            C.CONSENT_MARKETING,
+            C.CONSENT_PROFILING,
+            C.AGE_BAND,
+            C.GENDER,
+            C.INCOME_BAND,
+            C.REGION,
+            C.TIER,
+            C.POINTS_BALANCE,
+        )
     ),
     "offers": frozenset(
         (C.OFFER_ID, C.COST_PER_REDEMPTION, C.COST_PER_SEND, C.KIND, C.OFFER_CHANNEL)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples, format_ids
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_bool,
@@ -16,6 +17,7 @@ from loyalty_ml.schema._coerce import (
     coerce_label,
     coerce_text,
     coerce_timestamp,
+    refuse_containers,
     require_columns,
 )
 from loyalty_ml.schema._ids import suggest_id_matches
@@ -66,6 +68,36 @@ def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
             table=table,
             column=column,
         )
+
+
+#: Columns that hold an age in years ("age", "customer_age", "AGE"; not "age_band" or "page").
+_AGE_COLUMN = re.compile(r"(?:^|_)age$", re.IGNORECASE)
+#: Ages a customer can have; exports write 118, 999, -1 or 1900 (a birth year) for "unknown".
+_AGE_RANGE = (1.0, 110.0)
+
+
+def _warn_impossible_ages(
+    series: pd.Series, *, table: str, column: str, report: CleaningReport
+) -> None:
+    """DataQualityWarning for ages outside 1-110: placeholders a model would learn as real ages."""
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return
+    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    low, high = _AGE_RANGE
+    bad = values.notna() & ~values.between(low, high)
+    if not bad.any():
+        return
+    counts = values[bad].value_counts()
+    shown = ", ".join(f"{v:g} on {n} row(s)" for v, n in counts.head(5).items())
+    report.notes.append(f"{column}: {int(bad.sum())} value(s) outside {low:g}-{high:g}")
+    warnings.warn(
+        f"{table}.{column} has {int(bad.sum())} age(s) outside {low:g}-{high:g} ({shown}): "
+        "placeholders for 'unknown' (some exports write 118 or 999) or typos, which features and "
+        "fairness age groups would take for real ages. Replace them with NaN first, e.g. "
+        f"col.where(col.between({low:g}, {high:g})).",
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def validate_customers(
@@ -132,6 +164,9 @@ def validate_customers(
                 action="fill",
             )
             out[flag] = values.fillna(missing_consent).astype(bool)
+    for col in out.columns:
+        if _AGE_COLUMN.search(str(col)):
+            _warn_impossible_ages(out[col], table=table, column=str(col), report=report)
     if C.POINTS_BALANCE in out.columns:
         out[C.POINTS_BALANCE] = coerce_float(
             out[C.POINTS_BALANCE], table=table, column=C.POINTS_BALANCE, allow_na=True
@@ -162,7 +197,7 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
         frame = frame.reset_index()
     require_columns(frame, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
     out = frame.copy()
-    out[C.OFFER_ID] = coerce_label(out[C.OFFER_ID])
+    out[C.OFFER_ID] = coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID)
     if out[C.OFFER_ID].isna().any():
         raise SchemaError(f"{table}.{C.OFFER_ID} has missing ids.", table=table, column=C.OFFER_ID)
     if (out[C.OFFER_ID] == C.CONTROL).any():
@@ -173,6 +208,9 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
             column=C.OFFER_ID,
         )
     _no_duplicate_ids(out, C.OFFER_ID, table=table)
+    for col in (C.KIND, C.CHANNEL, "name"):
+        if col in out.columns:
+            refuse_containers(out[col], table=table, column=col)
     if C.COST_PER_SEND not in out.columns:
         out[C.COST_PER_SEND] = 0.0
     for col in (C.COST_PER_REDEMPTION, C.COST_PER_SEND, C.MIN_BASKET):
@@ -266,12 +304,14 @@ def validate_campaigns(
         )
     if out[C.CUSTOMER_ID].dtype == "Int64":
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
-    out[C.OFFER_ID] = _canonical_control(coerce_label(out[C.OFFER_ID]), control, table=table)
+    out[C.OFFER_ID] = _canonical_control(
+        coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID), control, table=table
+    )
     out[C.SENT_AT] = coerce_timestamp(out[C.SENT_AT], table=table, column=C.SENT_AT)
     if C.CAMPAIGN_ID not in out.columns:
         out[C.CAMPAIGN_ID] = out[C.SENT_AT].dt.strftime("%Y-%m-%d")
     else:
-        out[C.CAMPAIGN_ID] = coerce_text(out[C.CAMPAIGN_ID])
+        out[C.CAMPAIGN_ID] = coerce_text(out[C.CAMPAIGN_ID], table=table, column=C.CAMPAIGN_ID)
     if offers is not None:
         catalog_ids = validate_offers(offers).index.tolist()
         unknown = ~out[C.OFFER_ID].isin({*catalog_ids, C.CONTROL})

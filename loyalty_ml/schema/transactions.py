@@ -171,6 +171,7 @@ def validate_transactions(
     rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
     if drop_duplicates:
         _warn_if_lines_look_alike(dup, out)
+    _warn_if_order_totals_repeat(out)
     rules.append(
         ("missing_customer", "no customer id", out[C.CUSTOMER_ID].isna().to_numpy(), "drop")
     )
@@ -292,7 +293,7 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             data[col] = (
                 coerce_int(series, table=TABLE, column=col)
                 if pd.api.types.is_numeric_dtype(series)
-                else coerce_text(series)
+                else coerce_text(series, table=TABLE, column=col)
             )
         elif col == C.QUANTITY:
             data[col] = coerce_float(series, table=TABLE, column=col, allow_na=True)
@@ -300,23 +301,64 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             values = coerce_float(series, table=TABLE, column=col, allow_na=True)
             if col == C.DISCOUNT and (values < 0).any():
                 bad = series[(values < 0).to_numpy()]
+                fix = (
+                    "Every non-zero discount is negative: the export writes discounts as negative "
+                    "numbers (as dunnhumby's RETAIL_DISC and COUPON_DISC do), so flip the sign, "
+                    "e.g. df['discount'] = -df['RETAIL_DISC'] (or .abs())."
+                    if not (values > 0).any()
+                    else "Map surcharges elsewhere or set them to 0."
+                )
                 raise SchemaError(
                     f"{TABLE}.{C.DISCOUNT} is the money given away on a line and cannot be "
-                    f"negative; got {format_examples(bad.tolist(), total=len(bad))}. "
-                    "Map surcharges elsewhere or set them to 0.",
+                    f"negative; got {format_examples(bad.tolist(), total=len(bad))}. {fix}",
                     table=TABLE,
                     column=C.DISCOUNT,
                 )
             data[col] = values
         else:  # product_id, category, channel, store_id
             data[col] = (
-                series.copy() if pd.api.types.is_integer_dtype(series) else coerce_text(series)
+                series.copy()
+                if pd.api.types.is_integer_dtype(series)
+                else coerce_text(series, table=TABLE, column=col)
             )
     return pd.DataFrame(data, index=frame.index).reset_index(drop=True)
 
 
 #: Share of exact duplicates above which line-level data without line identifiers is suspected.
 _DUPLICATE_WARN_SHARE = 0.05
+
+
+#: Orders of several lines needed before judging whether amounts are order totals.
+_REPEATED_TOTAL_MIN_ORDERS = 20
+#: Share of those orders with one amount on every line above which amounts look like totals.
+_REPEATED_TOTAL_SHARE = 0.8
+
+
+def _warn_if_order_totals_repeat(out: pd.DataFrame) -> None:
+    """Warn when nearly every order of several lines has one amount on all of its lines.
+
+    Some exports (X5 RetailHero's ``purchase_sum``) write the receipt total on every product line;
+    mapped as ``amount``, each order's spend would count once per line.
+    """
+    if C.ORDER_ID not in out.columns or len(out) == 0:
+        return
+    lines = out[[C.ORDER_ID, C.AMOUNT]].dropna()
+    by_order = lines.groupby(C.ORDER_ID, sort=False)[C.AMOUNT].agg(["size", "nunique"])
+    several = by_order[by_order["size"] >= 2]
+    if len(several) < _REPEATED_TOTAL_MIN_ORDERS:
+        return
+    same = float((several["nunique"] == 1).mean())
+    if same <= _REPEATED_TOTAL_SHARE:
+        return
+    warnings.warn(
+        f"{TABLE}.{C.AMOUNT} is the same on every line of {same:.0%} of the {len(several):,} "
+        "orders with several lines: it looks like the order total written on each line (as X5's "
+        "purchase_sum is), which would count each order's spend once per line. Map the line "
+        "amount instead, or keep one line per order (e.g. raw.drop_duplicates('<order column>')) "
+        "when only totals exist.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
