@@ -138,7 +138,7 @@ def test_numeric_timestamps_refused_with_fix() -> None:
         validate_transactions(raw)
     # small numbers would all fall in the first days of 1970: day or hour numbers, not seconds
     raw = _raw().assign(timestamp=np.arange(7) * 86400)
-    with pytest.raises(SchemaError, match="day or hour numbers.*origin="):
+    with pytest.raises(SchemaError, match=r"day or hour numbers.*origin="):
         validate_transactions(raw)
     # dates written as numbers (CDNOW-style 19970101) get the format that reads them
     raw = _raw().assign(timestamp=np.arange(19970101, 19970108))

@@ -38,6 +38,45 @@ def test_first_version_is_champion_and_worse_one_is_challenger(registry: Registr
     assert champ.current_stage in (None, "None")  # aliases, never stages
 
 
+def test_same_window_retraining_compares_the_tagged_backtests(registry: Registry) -> None:
+    """Both versions trained at one as_of: their tagged metrics share the backtest window."""
+    assert "the same window" in registry.challenger.reason
+
+
+def test_a_later_version_is_compared_with_the_champion_on_its_own_backtest_rows(
+    registry: Registry,
+) -> None:
+    """Each version's tag comes from its own window, and one season ranks more easily than
+    another: a version trained months later is compared with the champion re-scored on the new
+    version's backtest rows, which the champion never trained on."""
+    fast = {"n_estimators": 60, "early_stopping_rounds": 10}
+    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        runs = [
+            train_and_register(
+                registry.data.transactions,
+                as_of=as_of,
+                customers=customers,
+                tracking_uri=registry.tracking_uri,
+                model_name="loyalty_ml_windows",
+                churn_params=fast,
+            )
+            for as_of in ("2024-08-01", "2024-12-01")
+        ]
+    older, newer = runs
+    assert older.reason == "no current champion with a backtest metric"
+    assert "scored on this run's backtest" in newer.reason, newer.reason
+    tagged = older.metrics["backtest_roc_auc"]
+    # the champion's number in the reason is its AUC on the new rows, not its tag
+    shown = float(newer.reason.split("than the champion ")[1].split()[0])
+    assert f"its own backtest: {tagged:.4f}" in newer.reason
+    assert abs(shown - tagged) > 1e-4
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    tag = client.get_run(newer.run_id).data.tags["promotion_champion_metric"]
+    assert tag.startswith(f"champion v{older.version} scored on this run's backtest")
+
+
 def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
     from loyalty_ml.evaluation.fairness import FairnessLimits
 

@@ -91,8 +91,12 @@ def decide_promotion(
     fairness_reason: str = "",
     champion_alias: str = "champion",
     challenger_alias: str = "challenger",
+    champion_basis: str = "",
 ) -> PromotionDecision:
     """The promotion rule (higher metric is better).
+
+    ``champion_basis`` says where the champion's metric comes from (e.g. scored on the same
+    backtest rows as the candidate); it is added to the reason.
 
     Examples
     --------
@@ -109,18 +113,19 @@ def decide_promotion(
         return PromotionDecision(champion_alias, True, "no current champion with a backtest metric")
     if math.isnan(candidate_metric):
         return PromotionDecision(challenger_alias, False, "the backtest metric is undefined (NaN)")
+    basis = f"; champion metric: {champion_basis}" if champion_basis else ""
     if candidate_metric >= champion_metric - tolerance:
         return PromotionDecision(
             champion_alias,
             True,
             f"backtest roc_auc {candidate_metric:.4f} is not worse than the champion "
-            f"{champion_metric:.4f} (tolerance {tolerance})",
+            f"{champion_metric:.4f} (tolerance {tolerance}){basis}",
         )
     return PromotionDecision(
         challenger_alias,
         False,
         f"backtest roc_auc {candidate_metric:.4f} is worse than the champion "
-        f"{champion_metric:.4f} by more than the tolerance {tolerance}",
+        f"{champion_metric:.4f} by more than the tolerance {tolerance}{basis}",
     )
 
 

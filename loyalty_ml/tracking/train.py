@@ -22,6 +22,8 @@ from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
     DataQualityWarning,
+    LoyaltyMLError,
+    TrackingError,
     format_examples,
     withhold_ids,
 )
@@ -49,6 +51,7 @@ from loyalty_ml.tracking.registry import (
     check_registry_names,
     check_tolerance,
     decide_promotion,
+    load_policy,
     set_alias,
 )
 
@@ -492,10 +495,22 @@ def train_and_register(
                 override_reason=fairness_override_reason if fairness_override else None,
             )
             gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
-            _, current = champion_metric(client, model_name, alias)
+            current, basis = _champion_on_this_backtest(
+                client,
+                model_name,
+                alias,
+                tracking_uri=uri,
+                X_test=X.loc[test],
+                y_test=y.loc[test],
+                cutoffs=cutoffs,
+                horizon_days=horizon_days,
+                config=config,
+            )
+            mlflow.set_tag("promotion_champion_metric", basis)
             decision = decide_promotion(
                 candidate_metric=metrics["backtest_roc_auc"],
                 champion_metric=current,
+                champion_basis=basis,
                 tolerance=promotion_tolerance,
                 fairness_passed=gate.promote,
                 fairness_reason="" if fairness is None else _violations_text(fairness),
@@ -525,6 +540,65 @@ def train_and_register(
         metrics={**metrics, **{k: float(v) for k, v in counts.items()}},
         tracking_uri=uri,
         policy=policy,
+    )
+
+
+def _champion_on_this_backtest(
+    client: Any,
+    model_name: str,
+    alias: str,
+    *,
+    tracking_uri: str,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    cutoffs: list[pd.Timestamp],
+    horizon_days: int,
+    config: FeatureConfig,
+) -> tuple[float | None, str]:
+    """The champion's ROC AUC for the promotion rule, on this run's backtest rows when that is fair.
+
+    Each version's tagged metric comes from its own backtest window, and one month's customers are
+    easier to rank than another's: compared across windows, the season decides. So the champion
+    scores this run's backtest rows when it never trained on them (all its cutoffs are earlier) and
+    predicts the same target from the same features (same ``horizon_days`` and ``FeatureConfig``);
+    otherwise its tagged metric is used (the same window when its last cutoff is this one), and
+    the basis returned says which.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    version, stored = champion_metric(client, model_name, alias)
+    if version is None:
+        return None, "no champion"
+    tagged = f"champion v{version}'s own backtest (tag {BACKTEST_METRIC_TAG})"
+    try:
+        champion, _ = load_policy(f"models:/{model_name}@{alias}", tracking_uri=tracking_uri)
+    except TrackingError:  # not a loyalty_ml policy (registered by hand)
+        return stored, tagged
+    summary = champion.training_summary
+    try:
+        trained = [pd.Timestamp(c) for c in summary.get("cutoffs", [])]
+    except (TypeError, ValueError):
+        trained = []
+    backtest = cutoffs[-1]
+    if not trained or trained[-1] == backtest:
+        same = " (the same window)" if trained else ""
+        return stored, tagged + same
+    comparable = (
+        max(trained) < backtest
+        and summary.get("horizon_days") == horizon_days
+        and champion.feature_config == config
+    )
+    if not comparable:
+        return stored, tagged + " (another window: its cutoffs, horizon or features differ)"
+    try:
+        scores = champion.churn_model.predict_proba(champion.prepare(X_test))[:, 1]
+    except LoyaltyMLError:
+        return stored, tagged + " (it cannot score this run's features)"
+    return (
+        float(roc_auc_score(y_test.to_numpy(), scores)),
+        f"champion v{version} scored on this run's backtest ({backtest.date()}, "
+        f"{len(y_test):,} customers; its own backtest: "
+        f"{'none tagged' if stored is None else format(stored, '.4f')})",
     )
 
 
