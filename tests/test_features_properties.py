@@ -149,8 +149,9 @@ def test_training_table_is_the_stack_of_cutoffs(tx: pd.DataFrame, days: list[int
     labels = [churn_labels(tx, as_of=c, horizon_days=30) for c in sorted(cutoffs)]
     expected = pd.concat(parts, keys=sorted(cutoffs), names=["as_of", "customer_id"])
     expected_y = pd.concat(labels, keys=sorted(cutoffs), names=["as_of", "customer_id"])
-    pd.testing.assert_frame_equal(X, expected, check_index_type=False)
-    pd.testing.assert_series_equal(y, expected_y, check_index_type=False)
+    # evenly spaced cutoffs give one side's as_of level a freq ("20D"): values are what count
+    pd.testing.assert_frame_equal(X, expected, check_index_type=False, check_freq=False)
+    pd.testing.assert_series_equal(y, expected_y, check_index_type=False, check_freq=False)
 
 
 @settings(max_examples=30, deadline=None)

@@ -54,17 +54,23 @@ Score = pd.Series | np.ndarray | pd.DataFrame
 
 # -- arms ----------------------------------------------------------------------------------------------
 def _labels(t: Any, control: Any, *, where: str, index: pd.Index | None) -> tuple[np.ndarray, str]:
-    """Arm labels and the control as strings (so ``control=0`` finds the integer arm ``0``).
+    """Arm labels and the control as text, as ``UpliftModel`` names its effect columns (so
+    ``control=0`` finds the integer arm ``0``, and ``1.0`` is the arm ``"1"``).
 
-    sklift's 0/1 treatment flag becomes ``control`` / ``"treatment"``. Missing labels are refused,
-    naming their ids (``index``) or row positions.
+    A 0/1 (or boolean) treatment flag whose values do not include ``control`` is scikit-uplift's
+    flag: 0 becomes ``control`` and 1 ``"treatment"``. Missing labels are refused, naming their ids
+    (``index``) or row positions.
     """
+    from loyalty_ml.models.uplift import _label_text, label_texts
+
     values = np.asarray(t)
-    control = str(control)
-    if values.dtype.kind in "biuf" and np.isin(values, (0, 1)).all():
-        return np.where(values == 1, "treatment", control).astype(object), control
     _refuse_missing_arms(values, where=where, index=index)
-    return values.astype(str).astype(object), control
+    texts = label_texts(values)
+    control = _label_text(control)
+    is_flag = values.dtype.kind in "biuf" and bool(np.isin(values, (0, 1)).all())
+    if is_flag and not (texts == control).any():
+        return np.where(values == 1, "treatment", control).astype(object), control
+    return texts, control
 
 
 def _refuse_missing_arms(values: np.ndarray, *, where: str, index: pd.Index | None) -> None:

@@ -69,18 +69,27 @@ def fit_propensity_model(
 def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
     """Warn when overlap is poor, then clip and renormalise each row of ``propensity``.
 
-    The limits shrink with the number of arms (at most a fifth and a tenth of an even share): a
-    randomised design with 60 offers gives each 0.8%, which is no lack of overlap.
+    The limits shrink with the number of arms and with each arm's own share (at most a fifth and
+    a tenth of an even share, and of the arm's mean propensity): a randomised design with 60
+    offers gives each 0.8%, and one that keeps 1.5% as control gives the control 1.5%, which is no
+    lack of overlap. Overlap is poor where a customer's chance of an arm is far below the arm's.
     """
     n_arms = max(propensity.shape[1], 1) if propensity.ndim == 2 else 1
-    threshold = min(OVERLAP_THRESHOLD, 0.2 / n_arms)
-    clip = min(PROPENSITY_CLIP, 0.1 / n_arms)
+    share = propensity.mean(axis=0) if propensity.ndim == 2 and len(propensity) else 1.0
+    threshold = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / n_arms), np.asarray(share) / 5)
+    clip = np.minimum(min(PROPENSITY_CLIP, 0.1 / n_arms), np.asarray(share) / 10)
     poor = np.asarray((propensity < threshold).any(axis=1), dtype=bool)
-    share = float(poor.mean()) if poor.size else 0.0
-    if share > _OVERLAP_TOLERANCE:
+    flagged = float(poor.mean()) if poor.size else 0.0
+    if flagged > _OVERLAP_TOLERANCE:
+        limits = np.atleast_1d(threshold)
+        below = (
+            f"{limits[0]:.3g}"
+            if np.allclose(limits, limits[0])
+            else f"{limits.min():.3g}-{limits.max():.3g} (a fifth of the arm's share at most)"
+        )
         warnings.warn(
-            f"{owner}: {int(poor.sum())} rows ({share:.1%}) have a propensity below "
-            f"{threshold:.3g} for some arm, so their effects are extrapolated. Restrict the data "
+            f"{owner}: {int(poor.sum())} rows ({flagged:.1%}) have a propensity below "
+            f"{below} for some arm, so their effects are extrapolated. Restrict the data "
             "to customers who could have received every arm, or use a randomised experiment.",
             PoorOverlapWarning,
             stacklevel=3,

@@ -379,6 +379,22 @@ class UpliftModel(BaseEstimator):
                 + (" with a positive sample_weight" if sample_weight is not None else "")
                 + ". Drop those arms or lower min_arm_rows."
             )
+        keep = weight > 0
+        if not keep.all():
+            # a row of weight 0 is a row left out: LightGBM would still count it in its bins and
+            # leaf sizes, and the tree-size rule and the weight rescaling would count it too
+            rows = np.flatnonzero(keep)
+            if groups is not None:
+                groups = _aligned(X, groups, "groups")[rows]
+            if isinstance(propensity, pd.DataFrame) and propensity.index.equals(X.index):
+                propensity = propensity.iloc[rows]
+            X = X.iloc[rows]
+            y_arr, weight, arms_all, arm_code = (
+                y_arr[rows],
+                weight[rows],
+                arms_all[rows],
+                arm_code[rows],
+            )
         # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
         # min_child_weight would shrink effects towards 0 for weights summing to 1.
         weight = weight / weight.mean()
@@ -543,7 +559,7 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: treatment is missing on {int(missing.sum())} rows; every row needs "
                 "an arm name (the control label for control rows)."
             )
-        labels = np.asarray([_label_text(v) for v in labels], dtype=object)
+        labels = label_texts(labels)
         present = sorted(set(labels))
         if _label_text(control) not in present:
             raise DataError(
@@ -630,6 +646,16 @@ class UpliftModel(BaseEstimator):
             raise DataError(
                 f"{_OWNER}.fit: propensities must lie in (0, 1] (the control's is 1 - the sum of the "
                 "others when absent)."
+            )
+        totals = full.sum(axis=1)
+        off = np.abs(totals - 1.0) > _PROPENSITY_SUM_TOLERANCE
+        if off.any():
+            raise DataError(
+                f"{_OWNER}.fit: the propensities of every row must sum to 1 over the arms "
+                f"({', '.join(names)}); {int(off.sum())} row(s) sum to "
+                f"{format_examples(np.unique(np.round(totals[off], 4)).tolist())}. A typo in the "
+                "design's shares? Give each arm's share (or leave the control out: it is then 1 - "
+                "the sum of the others)."
             )
         if isinstance(propensity, pd.Series):
             # a randomised design's shares: every customer had the same chance of every arm, so
@@ -739,6 +765,10 @@ def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.
     )
 
 
+#: How far from 1 a row of known propensities may sum (rounding in a design document).
+_PROPENSITY_SUM_TOLERANCE = 0.01
+
+
 def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.ndarray:
     """``values`` as a 1-D array aligned with ``X``; a Series must carry ``X``'s index."""
     if isinstance(values, pd.Series):
@@ -799,6 +829,20 @@ def _label_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+def label_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`_label_text` of every value (object array), vectorised for numeric arrays."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(str).astype(object)
+    if (
+        values.dtype.kind == "f"
+        and np.isfinite(values).all()
+        and (values == np.floor(values)).all()
+    ):
+        return values.astype(np.int64).astype(str).astype(object)
+    return np.asarray([_label_text(v) for v in values.ravel()], dtype=object)
 
 
 def _stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

@@ -199,6 +199,18 @@ def choose_offers(
             "probability of a conversion. Fix them, or set them to NaN to make that offer "
             "unavailable to those customers."
         )
+    impossible = np.abs(np.nan_to_num(uplift)) > 1.0
+    if impossible.any():
+        rows, cols = np.nonzero(impossible)
+        pairs = [(index[r], ids[c]) for r, c in zip(rows[:5], cols[:5], strict=True)]
+        found = np.unique(uplift[impossible])
+        raise DataError(
+            f"choose_offers: effects must be changes in the probability of a conversion, in "
+            f"[-1, 1]; {int(impossible.sum())} values are not "
+            f"({format_examples(found.tolist(), total=found.size)}; (customer, offer) "
+            f"{format_ids(pairs, total=int(impossible.sum()))}). Effects on spend or margin are "
+            "money, not probabilities: fit the UpliftModel on a 0/1 purchase outcome for the plan."
+        )
     p0 = _per_customer(baseline, index, "baseline")
     outside = (p0 < 0.0) | (p0 > 1.0)
     if outside.any():
@@ -328,6 +340,12 @@ def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
             f"choose_offers: {name} is missing for customers "
             f"{format_ids(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
             "value for every customer (same index as effects)."
+        )
+    if pd.api.types.is_bool_dtype(aligned.dtype):
+        raise DataError(
+            f"choose_offers: {name} holds booleans (True/False); it needs numbers per customer "
+            f"({'a probability' if name == 'baseline' else 'the margin of one conversion'}). A "
+            "mask passed in the wrong place? Eligibility and consent have their own parameters."
         )
     if pd.api.types.is_numeric_dtype(aligned.dtype):
         return aligned.to_numpy(dtype=np.float64)
