@@ -123,7 +123,8 @@ def test_decide_refuses_text_that_is_not_a_number(served: Served) -> None:
     assert served.policy.prepare(spelled)["spend"].isna().all()
     bad = X.assign(spend=["12.5", "n/a", "1,234"])
     with pytest.raises(
-        SchemaError, match=r"features\.spend has values that are not numbers \[row 2: 'n/a', row 3"
+        SchemaError,
+        match=r"features\.spend has values that are not numbers \[customer 2: 'n/a', customer 3",
     ):
         served.policy.decide(bad)  # was: scored with spend silently missing
 

@@ -155,9 +155,16 @@ def rfm_edges(features: pd.DataFrame) -> RFMEdges:
     return RFMEdges(**edges)
 
 
+#: Relative slack of the class edges: a value sent through JSON (10 decimals) that was on an edge
+#: (a training customer's own float, e.g. 196.56999999999996 sent as 196.57) stays on it.
+_EDGE_SLACK = 1e-9
+
+
 def _classes(values: np.ndarray, edges: tuple[float, float], direction: float) -> np.ndarray:
     oriented = direction * values
     low, high = direction * edges[0], direction * edges[1]
+    low += _EDGE_SLACK * max(1.0, abs(low))
+    high += _EDGE_SLACK * max(1.0, abs(high))
     return (1 + (oriented > low).astype("int64") + (oriented > high).astype("int64")).astype(
         "int64"
     )

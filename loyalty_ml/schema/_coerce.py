@@ -112,17 +112,28 @@ def refuse_repeated_columns(frame: pd.DataFrame, *, what: str, table: str) -> No
 
 
 def _bad_rows(series: pd.Series, mask: np.ndarray | pd.Series, *, ids: bool = False) -> str:
-    """The first offending rows and their values; with ``ids`` inside a job, the rows alone."""
+    """The first offending rows and their values.
+
+    Rows are named by their index labels, or "customer <id>" when the index holds customer ids.
+    Inside a job (:func:`~loyalty_ml.exceptions.withhold_ids`) customer ids are not quoted: a
+    customer-indexed series names row positions instead, and with ``ids`` (the values are ids)
+    the values are left out.
+    """
     mask = np.asarray(mask, dtype=bool)
     idx = series.index[mask]
     vals = series[mask]
-    if ids and ids_withheld():
-        shown = [f"row {i}" for i in idx[:5]]
-        return format_examples(shown, total=int(mask.sum())).replace("'", "") + (
-            f" (ids withheld from job logs; set {SHOW_IDS_ENV}=1 to show them)"
-        )
-    shown = [f"row {i}: {v!r}" for i, v in zip(idx[:5], vals.iloc[:5], strict=False)]
-    return format_examples(shown, total=int(mask.sum())).replace('"', "")
+    by_customer = series.index.name == C.CUSTOMER_ID
+    withheld = ids_withheld()
+    if by_customer and withheld:
+        labels = [f"row {i}" for i in np.flatnonzero(mask)[:5]]
+    else:
+        labels = [f"{'customer' if by_customer else 'row'} {i}" for i in idx[:5]]
+    note = f" (ids withheld from job logs; set {SHOW_IDS_ENV}=1 to show them)"
+    if ids and withheld:
+        return format_examples(labels, total=int(mask.sum())).replace("'", "") + note
+    shown = [f"{label}: {v!r}" for label, v in zip(labels, vals.iloc[:5], strict=False)]
+    text = format_examples(shown, total=int(mask.sum())).replace('"', "")
+    return text + (note if by_customer and withheld else "")
 
 
 #: ``infer_dtype`` kinds of object columns that hold numbers only.

@@ -10,6 +10,7 @@ Served with ``mlflow models serve -m models:/loyalty_ml@champion --env-manager l
 from __future__ import annotations
 
 import pickle
+import re
 import tempfile
 import warnings
 from importlib.metadata import PackageNotFoundError, version
@@ -22,14 +23,17 @@ from mlflow.pyfunc import PythonModel
 
 from loyalty_ml.exceptions import DataQualityWarning, withhold_ids
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_customer_id, refuse_missing_ids
+from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 
 __all__ = ["LoyaltyPolicyModel", "input_example", "log_policy_model", "model_signature"]
 
 _ARTIFACT = "policy"
+#: Optional request column: marketing consent per customer (False or missing: no offer, no channel).
+CONSENT_INPUT = C.CONSENT_MARKETING
 _FLOAT_OUTPUTS = ("churn_probability", "expected_net_value")
-# Packages the pickled policy needs to load and run, pinned to what trained it.
+# Packages the pickled policy needs to load and run, pinned to what trained it: loyalty_ml and
+# every runtime dependency it declares (read from its metadata; this list when not installed).
 _RUNTIME = (
     "loyalty_ml",
     "mlflow",
@@ -79,8 +83,21 @@ class LoyaltyPolicyModel(PythonModel):
                 DataQualityWarning,
                 stacklevel=2,
             )
+        if len(frame) == 0:  # an empty batch; in records form it has no columns at all
+            empty = pd.DataFrame(
+                {name: pd.Series(dtype=_output_dtype(name)) for name in DECISION_COLUMNS}
+            )
+            if has_id:
+                empty.insert(0, C.CUSTOMER_ID, pd.Series(dtype=object))
+            return _missing_as_none(empty)
+        consent = None
+        if CONSENT_INPUT in frame.columns:
+            # the request's own consent flags: no marketing consent, no offer and no channel
+            consent = coerce_bool(
+                frame.pop(CONSENT_INPUT), table="model_input", column=CONSENT_INPUT
+            ).fillna(False)
         reasons = (params or {}).get("reasons", "all")
-        decisions = self.policy.decide(frame, reasons=reasons)
+        decisions = self.policy.decide(frame, reasons=reasons, consent_marketing=consent)
         if has_id:
             decisions = decisions.reset_index()
         else:
@@ -93,17 +110,22 @@ def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
 
     ``mlflow models serve`` writes a pandas NaN as the bare token ``NaN``, which Python's ``json``
     reads but JSON itself (and so JavaScript's ``JSON.parse`` or Jackson) refuses; ``None`` is written
-    as ``null``. Only columns with a missing value change (``offer_id`` without an offer, ``channel``
-    without a contact, ``reason_k`` with fewer reasons).
+    as ``null``. Every text column of the decisions is ``object`` whether or not this batch has a
+    missing value in it (``offer_id`` without an offer, ``channel`` without a contact, ``reason_k``
+    with fewer reasons), so that the answer's types do not depend on the batch.
     """
     out = frame.copy()
     for name in out.columns:
         missing = out[name].isna()
-        if missing.any():
+        if missing.any() or _output_dtype(name) is object:
             column = out[name].astype(object)
             column[missing.to_numpy()] = None
             out[name] = column
     return out
+
+
+def _output_dtype(name: str) -> Any:
+    return np.float64 if name in _FLOAT_OUTPUTS else object
 
 
 def model_signature(policy: LoyaltyPolicy) -> Any:
@@ -126,6 +148,7 @@ def model_signature(policy: LoyaltyPolicy) -> Any:
     inputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in policy.feature_names:
         inputs.append(ColSpec(AnyType(), name, required=False))
+    inputs.append(ColSpec(AnyType(), CONSENT_INPUT, required=False))
     outputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in DECISION_COLUMNS:
         outputs.append(ColSpec("double" if name in _FLOAT_OUTPUTS else "string", name))
@@ -163,10 +186,26 @@ def input_example(
     return pd.DataFrame(rows, columns=pd.Index(list(rows), dtype=object))
 
 
+def _runtime_packages() -> list[str]:
+    """loyalty_ml and its declared runtime dependencies (not the dev/bench extras)."""
+    from importlib.metadata import requires
+
+    try:
+        declared = requires("loyalty_ml") or []
+    except PackageNotFoundError:
+        return list(_RUNTIME)
+    names = [
+        re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip()
+        for requirement in declared
+        if "extra ==" not in requirement
+    ]
+    return list(dict.fromkeys(["loyalty_ml", *_RUNTIME[1:], *filter(None, names)]))
+
+
 def pip_requirements() -> list[str]:
     """Pinned requirements of the packages the model needs at load time (installed versions)."""
     out = []
-    for package in _RUNTIME:
+    for package in _runtime_packages():
         try:
             out.append(f"{package}=={version(package)}")
         except PackageNotFoundError:
