@@ -74,6 +74,7 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run_report(args: argparse.Namespace) -> int:
     from loyalty_ml.kpis import summary
     from loyalty_ml.reporting import write_report
+    from loyalty_ml.reporting.html import format_number
     from loyalty_ml.reporting.report import report_period
 
     if (args.transactions is None) == (args.transactions_option is None):
@@ -110,7 +111,9 @@ def run_report(args: argparse.Namespace) -> int:
         )
         print(f"KPIs for the last 90 days of the data, [{start.date()}, {end.date()})")
     for name, value in kpis.items():
-        print(f"  {name:<28} {value:>14,.4g}")
+        print(f"  {name:<28} {format_number(value):>14}")
+    if not kpis.get("orders", 0):
+        print("  (no orders in the period: the averages and rates are not defined)")
     model_parts: dict[str, Any] = {}
     if args.model_uri is not None:
         model_parts = _model_quality_inputs(args, tables)
@@ -122,6 +125,7 @@ def run_report(args: argparse.Namespace) -> int:
         customers=tables["customers"],
         campaigns=tables["campaigns"],
         offers=tables["offers"],
+        previous_start=args.previous_start,
         **model_parts,
     )
     print(f"Report written to {path}")

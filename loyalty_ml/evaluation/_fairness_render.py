@@ -77,11 +77,16 @@ def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
             ax = axes[i][j]
             values = block[metric].to_numpy(dtype=float)
             positions = np.arange(len(labels))
-            bars = ax.barh(positions, np.nan_to_num(values), color="tab:blue")
-            for bar, is_small in zip(bars, small, strict=True):
+            # no bar where there is no figure (blanked small group, undefined rate): a bar at 0
+            # would read as a rate of 0
+            known = np.isfinite(values)
+            bars = ax.barh(positions[known], values[known], color="tab:blue")
+            for bar, is_small in zip(bars, small[known], strict=True):
                 if is_small:
                     bar.set_alpha(0.35)
                     bar.set_hatch("//")
+            for position in positions[~known]:
+                ax.text(0, position, " n/a", va="center", color="grey", fontsize="small")
             ax.set_yticks(positions, labels if j == 0 else [""] * len(labels))
             ax.invert_yaxis()
             if j == 0:

@@ -168,7 +168,10 @@ class FairnessReport:
         """A copy whose by-group figures are blanked (NaN) for groups under ``min_count`` customers.
 
         A rate over a handful of people says something about those people; use this before
-        publishing. Counts, summaries and violations are kept as they are.
+        publishing. The gaps and violations a small group takes part in (its rate is their minimum
+        or maximum, which the limits may judge when ``min_group_size`` is below ``min_count``) keep
+        their rows, so a failed audit still shows as failed, with their values blanked and the
+        group named ``"(under <min_count>)"``.
         """
         if (
             isinstance(min_count, bool)
@@ -179,16 +182,30 @@ class FairnessReport:
                 "The 'min_count' parameter of FairnessReport.without_small_groups must be an int "
                 f">= 0. Got {min_count!r} instead."
             )
+        small = _small_groups(self.by_group, min_count)
+        small_conditional = (
+            set()
+            if self.by_group_conditional is None
+            else _small_groups(self.by_group_conditional, min_count)
+        )
+        label = f"(under {min_count})"
         return FairnessReport(
             by_group=_blank_small(self.by_group, min_count),
-            summary=self.summary,
-            violations=self.violations,
+            summary=_mask_gaps(self.summary, small, label, ("min", "max", "difference", "ratio")),
+            violations=_mask_violations(self.violations, small, small_conditional, label),
             limits=self.limits,
             threshold=self.threshold,
             by_group_conditional=None
             if self.by_group_conditional is None
             else _blank_small(self.by_group_conditional, min_count),
-            summary_conditional=self.summary_conditional,
+            summary_conditional=None
+            if self.summary_conditional is None
+            else _mask_gaps(
+                self.summary_conditional,
+                small_conditional,
+                label,
+                ("min", "max", "difference", "ratio"),
+            ),
             control_name=self.control_name,
         )
 
@@ -245,6 +262,66 @@ class FairnessReport:
             "limits": asdict(self.limits),
             "violations": violations.to_dict(orient="records"),
         }
+
+
+def _small_groups(by_group: pd.DataFrame, min_count: int) -> set[tuple[Any, ...]]:
+    """Index keys (attribute, [stratum,] group) of the groups under ``min_count`` customers."""
+    small = by_group.index[(by_group["count"] < min_count).to_numpy()]
+    return {key if isinstance(key, tuple) else (key,) for key in small}
+
+
+def _mask_gaps(
+    summary: pd.DataFrame, small: set[tuple[Any, ...]], label: str, values: tuple[str, ...]
+) -> pd.DataFrame:
+    """Blank the gap figures whose minimum or maximum is a small group's, and rename that group."""
+    out = summary.copy()
+    if not small or out.empty:
+        return out
+    keys = [k if isinstance(k, tuple) else (k,) for k in out.index]
+    for side in ("min_group", "max_group"):
+        # the summary's index is (attribute, metric) or (control, attribute, metric): the group
+        # key is the index without the metric, plus the group
+        hit = np.array(
+            [(*key[:-1], group) in small for key, group in zip(keys, out[side], strict=True)],
+            dtype=bool,
+        )
+        if hit.any():
+            out[side] = out[side].astype(object)
+            out.loc[hit, side] = label
+            out.loc[hit, [c for c in values if c in out.columns]] = np.nan
+    return out
+
+
+def _mask_violations(
+    violations: pd.DataFrame,
+    small: set[tuple[Any, ...]],
+    small_conditional: set[tuple[Any, ...]],
+    label: str,
+) -> pd.DataFrame:
+    """Violations that involve a small group: value and excess blanked, the group renamed."""
+    out = violations.copy()
+    if out.empty or not (small or small_conditional):
+        return out
+    conditional = (
+        out["conditional"].fillna(False).astype(bool).to_numpy()
+        if "conditional" in out.columns
+        else np.zeros(len(out), dtype=bool)
+    )
+    for side in ("min_group", "max_group"):
+        hit = np.array(
+            [
+                ((row.stratum, row.attribute, g) in small_conditional)
+                if cond
+                else ((row.attribute, g) in small)
+                for row, g, cond in zip(out.itertuples(), out[side], conditional, strict=True)
+            ],
+            dtype=bool,
+        )
+        if hit.any():
+            out[side] = out[side].astype(object)
+            out.loc[hit, side] = label
+            out.loc[hit, [c for c in ("value", "excess") if c in out.columns]] = np.nan
+    return out
 
 
 def _blank_small(by_group: pd.DataFrame, min_count: int) -> pd.DataFrame:

@@ -107,14 +107,27 @@ def figure_to_png(fig: Figure, *, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
+def format_number(value: float, digits: int = 4) -> str:
+    """A number as the report prints it: thousands with separators, small numbers to ``digits``
+    significant figures (``123,457``, ``0.5``, ``17.25``); missing as ``n/a``."""
+    if pd.isna(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
+
+
 def _table_html(table: ReportTable) -> str:
     digits = table.digits
 
     def number(value: float) -> str:
-        # thousands with separators, small numbers to `digits` significant figures
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
+        return format_number(value, digits)
 
-    body = table.frame.to_html(
+    frame = table.frame.copy()
+    for name in frame.columns[~frame.dtypes.map(pd.api.types.is_float_dtype).to_numpy(bool)]:
+        # na_rep covers float NaN only: pd.NA or None in a text column would print "<NA>"/"None"
+        column = frame[name]
+        if column.isna().any():
+            frame[name] = column.astype(object).where(column.notna(), "")
+    body = frame.to_html(
         escape=True, border=0, na_rep="", float_format=number, index=True, justify="center"
     )
     # pandas writes a caption only through Styler; insert it after the opening tag instead.

@@ -55,6 +55,7 @@ def write_report(
     uplift_campaign_id: str | None = None,
     feature_config: FeatureConfig | None = None,
     fairness_min_count: int = 10,
+    previous_start: object = None,
 ) -> Path:
     """Write the programme report: ``out_dir/report.html`` (self-contained) and one PNG per figure.
 
@@ -102,6 +103,9 @@ def write_report(
         Feature configuration the uplift model was trained with (default features otherwise).
     fairness_min_count : int
         Smallest group whose fairness figures are shown.
+    previous_start : date-like, optional
+        Start of the period retention is measured against (its customers active again in the KPI
+        period). Default: the period of the same length just before, when the data covers it.
 
     Returns
     -------
@@ -147,6 +151,13 @@ def write_report(
         )
 
     start, end, previous = report_period(tx, period_start, period_end)
+    if previous_start is not None:
+        previous = to_bound(previous_start, name="previous_start", timestamps=tx[C.TIMESTAMP])
+        if previous >= start:
+            raise ConfigError(
+                f"previous_start must be before period_start; got previous_start={previous}, "
+                f"period_start={start}."
+            )
     # Every input is checked before any section is computed: a mistake costs no waiting.
     # ids as the transactions hold them (a CSV's text ids next to a Parquet file's integers)
     customers = align_table_ids(customers, tx, table="customers", caller="write_report")
@@ -226,7 +237,9 @@ def report_period(
     else:
         end = to_bound(period_end, name="period_end", timestamps=ts)
     if period_start is None:
-        start = end - pd.Timedelta(days=_DEFAULT_PERIOD_DAYS)
+        # calendar days on the data's wall clock: across a daylight-saving change 90 x 24 hours
+        # would start at 23:00 the day before the one the report names
+        start = end - pd.DateOffset(days=_DEFAULT_PERIOD_DAYS)
     else:
         start = to_bound(period_start, name="period_start", timestamps=ts)
     if end <= start:

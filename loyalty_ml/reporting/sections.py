@@ -89,13 +89,35 @@ def kpi_section(
         )
     )
     if customers is not None and C.TIER in customers.columns:
-        tables.append(
-            ReportTable(caption="Members by tier", frame=tier_distribution(customers[C.TIER]))
-        )
+        tiers = customers[C.TIER]
+        if C.SIGNUP_DATE in customers.columns:
+            # the members of the table beside it: joined before the end of the period (or unknown)
+            signup = pd.to_datetime(customers[C.SIGNUP_DATE], errors="coerce")
+            tiers = tiers[(signup.isna() | (signup < period_end)).to_numpy()]
+        tables.append(ReportTable(caption="Members by tier", frame=tier_distribution(tiers)))
     notes = [
         "Orders are distinct (customer, order) pairs; AOV = revenue / orders; purchase frequency = "
         "orders / active customers; retention = share of the previous period's customers active again."
     ]
+    in_window = transactions[C.TIMESTAMP].between(period_start, period_end, inclusive="left")
+    if not in_window.any():
+        notes.insert(
+            0,
+            "There are no transactions in the period: counts are 0 and AOV, frequency and rates are "
+            "not defined (blank).",
+        )
+    elif not (transactions.loc[in_window, C.AMOUNT] > 0).any():
+        notes.insert(
+            0,
+            "Every transaction in the period is a return or refund (no purchase): revenue and AOV "
+            "are negative, and the 'active' customers only returned goods.",
+        )
+    if previous_start is None:
+        notes.append(
+            "Retention and churn against the previous period are left out: the data does not cover "
+            "a previous period as long as this one (pass an earlier previous_start, or a later "
+            "period)."
+        )
     if campaigns is not None and offers is not None:
         closed = _closed_campaigns(campaigns, period_end, window_days)
         ends = closed[C.SENT_AT] + pd.Timedelta(days=window_days)
@@ -185,6 +207,17 @@ def cohort_section(
     curve_fig = plot_retention_curves(curves, title="Retention by months since first purchase")
     milestones = [k for k in (1, 3, 6, 12) if k in curves.index]
     table = curves.loc[milestones].rename_axis("months since first purchase")
+    tables = (
+        (ReportTable(caption="Pooled retention at milestones", frame=table),) if len(table) else ()
+    )
+    notes = (
+        "The last month may be partial; it ends at the end of the report period.",
+        *(
+            ()
+            if len(table)
+            else ("No cohort is a month old yet: retention at 1, 3, 6 and 12 months is not shown.",)
+        ),
+    )
     return Section(
         key="cohorts",
         title="Cohort retention",
@@ -193,12 +226,12 @@ def cohort_section(
             "is the share of them who bought again k months later. The curve pools the cohorts, each "
             "weighted by its size, over the months each cohort can be observed.",
         ),
-        tables=(ReportTable(caption="Pooled retention at milestones", frame=table),),
+        tables=tables,
+        notes=notes,
         figures=(
             _figure("cohort_retention", "Monthly cohort retention", heatmap),
             _figure("retention_curve", "Pooled retention curve", curve_fig),
         ),
-        notes=("The last month may be partial; it ends at the end of the report period.",),
     )
 
 
@@ -356,6 +389,13 @@ def uplift_section(
     transactions, customers, _ = profiled_only(transactions, customers)
     if customers is not None:
         rows = rows.loc[rows[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID]).to_numpy()]
+        if len(rows) == 0:
+            raise DataError(
+                f"No customer of campaign {campaign_id} allows profiling "
+                f"({C.CONSENT_PROFILING} in customers), and scoring them with the uplift model "
+                "is profiling: the uplift section cannot be written. Leave out uplift, or choose "
+                "a campaign whose customers gave that consent."
+            )
     X = build_features(
         transactions, as_of=sent, customers=customers, campaigns=campaigns, config=feature_config
     )
@@ -458,8 +498,8 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
     public = report.without_small_groups(min_count)
     verdict = "passed" if report.passed else f"FAILED with {len(report.violations)} violation(s)"
     tables = []
-    if not report.violations.empty:
-        tables.append(ReportTable(caption="Violations", frame=report.violations))
+    if not public.violations.empty:
+        tables.append(ReportTable(caption="Violations", frame=public.violations))
     tables.append(ReportTable(caption="Gaps between groups", frame=public.summary))
     tables.append(ReportTable(caption="Figures by group", frame=public.by_group))
     if public.summary_conditional is not None:
