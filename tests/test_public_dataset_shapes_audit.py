@@ -157,6 +157,21 @@ def _dunnhumby_campaigns(households: np.ndarray, seed: int = 0) -> pd.DataFrame:
     return table.merge(desc.drop(columns="DESCRIPTION"), on="CAMPAIGN")
 
 
+def _validated_dunnhumby_campaigns(raw: pd.DataFrame) -> pd.DataFrame:
+    """dunnhumby's campaign table with START_DAY turned into dates, validated."""
+    return lml.validate_campaigns(
+        _dunnhumby_campaigns(raw["household_key"].unique()).assign(
+            START_DAY=lambda t: DUNNHUMBY_ORIGIN + pd.to_timedelta(t["START_DAY"] - 1, unit="D")
+        ),
+        columns=lml.ColumnMap(
+            customer_id="household_key",
+            offer_id="DESCRIPTION",
+            campaign_id="CAMPAIGN",
+            sent_at="START_DAY",
+        ),
+    )
+
+
 def _instacart(n_users: int = 120, seed: int = 1) -> pd.DataFrame:
     """``orders.csv``: order_number, order_dow, order_hour_of_day, days_since_prior_order."""
     rng = np.random.default_rng(seed)
@@ -435,17 +450,7 @@ def test_dunnhumby_flow_once_days_and_discount_signs_are_converted() -> None:
     assert report.rows_out == len(raw) and tx["customer_id"].dtype == "int64"
     assert tx["timestamp"].min() >= DUNNHUMBY_ORIGIN
     assert tx["timestamp"].max() < DUNNHUMBY_ORIGIN + pd.Timedelta(days=712)
-    campaigns = lml.validate_campaigns(
-        _dunnhumby_campaigns(raw["household_key"].unique()).assign(
-            START_DAY=lambda t: DUNNHUMBY_ORIGIN + pd.to_timedelta(t["START_DAY"] - 1, unit="D")
-        ),
-        columns=lml.ColumnMap(
-            customer_id="household_key",
-            offer_id="DESCRIPTION",
-            campaign_id="CAMPAIGN",
-            sent_at="START_DAY",
-        ),
-    )
+    campaigns = _validated_dunnhumby_campaigns(raw)
     as_of = DUNNHUMBY_ORIGIN + pd.Timedelta(days=640)
     X = lml.build_features(tx, as_of=as_of, campaigns=campaigns)
     before = raw[raw["DAY"] - 1 < 640]
@@ -467,17 +472,7 @@ def test_dunnhumby_flow_once_days_and_discount_signs_are_converted() -> None:
 def test_dunnhumby_campaigns_without_a_control_arm_are_refused_by_name() -> None:
     raw = _dunnhumby(80)
     tx = lml.validate_transactions(_dunnhumby_dates(raw), columns=DUNNHUMBY_COLUMNS)
-    campaigns = lml.validate_campaigns(
-        _dunnhumby_campaigns(raw["household_key"].unique()).assign(
-            START_DAY=lambda t: DUNNHUMBY_ORIGIN + pd.to_timedelta(t["START_DAY"] - 1, unit="D")
-        ),
-        columns=lml.ColumnMap(
-            customer_id="household_key",
-            offer_id="DESCRIPTION",
-            campaign_id="CAMPAIGN",
-            sent_at="START_DAY",
-        ),
-    )
+    campaigns = _validated_dunnhumby_campaigns(raw)
     X, y, t = lml.experiment_table(tx, campaigns, window_days=30)
     assert set(t) == {"TypeA", "TypeB", "TypeC"}
     # targeted campaigns, no randomised control: no uplift can be estimated, and it says so
