@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataError
+from loyalty_ml.models._row_order import canonical_row_order
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -111,7 +112,10 @@ def time_split(
             "time: latest cutoff(s); label periods overlap (too few cutoffs for the gap)",
         )
     customers = np.asarray(index.get_level_values(C.CUSTOMER_ID))
-    held_customers = np.unique(customers[held])
+    # customers in one order whatever the ids' dtype ("10" after "9", as 10 after 9), so the
+    # same seed holds out the same customers
+    held_customers = pd.unique(customers[held])
+    held_customers = held_customers[canonical_row_order(pd.Index(held_customers))]
     rng = np.random.default_rng(seed)
     chosen = rng.choice(held_customers, size=held_customers.size // 2, replace=False)
     in_chosen = np.isin(customers, chosen)

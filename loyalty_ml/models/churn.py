@@ -277,6 +277,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if isinstance(X, pd.DataFrame):
+            X, y = _in_canonical_order(X, y)
         index = X.index if isinstance(X, pd.DataFrame) else None
         matrix, categorical = self._fit_features(X)
         self.classes_, target = encode_target(y, index=index, n_rows=matrix.shape[0])
@@ -613,3 +615,27 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 def _is_int(value: object) -> bool:
     """An integer parameter: Python or NumPy ints, but not booleans (True is 1 to Python)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _in_canonical_order(
+    X: pd.DataFrame, y: pd.Series | np.ndarray
+) -> tuple[pd.DataFrame, pd.Series | np.ndarray]:
+    """``X`` and ``y`` with their rows in the order of X's index labels (as_of, customer_id).
+
+    LightGBM bags rows by position: without this, the same table shuffled, or with its ids read as
+    text, trains another model. ``y`` follows when it is an array or a Series on X's index; any
+    other ``y`` is left for the label check to refuse.
+    """
+    from loyalty_ml.models._row_order import canonical_row_order
+
+    order = canonical_row_order(X.index)
+    if np.array_equal(order, np.arange(len(order))):
+        return X, y
+    if isinstance(y, pd.Series):
+        if not y.index.equals(X.index):
+            return X, y
+        return X.iloc[order], y.iloc[order]
+    values = np.asarray(y)
+    if values.ndim != 1 or len(values) != len(X):
+        return X, y
+    return X.iloc[order], values[order]

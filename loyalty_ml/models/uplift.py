@@ -24,6 +24,7 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
+from loyalty_ml.models._row_order import canonical_row_order
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
 from loyalty_ml.models._uplift_learners import (
     ArmData,
@@ -379,11 +380,13 @@ class UpliftModel(BaseEstimator):
                 + (" with a positive sample_weight" if sample_weight is not None else "")
                 + ". Drop those arms or lower min_arm_rows."
             )
-        keep = weight > 0
-        if not keep.all():
-            # a row of weight 0 is a row left out: LightGBM would still count it in its bins and
-            # leaf sizes, and the tree-size rule and the weight rescaling would count it too
-            rows = np.flatnonzero(keep)
+        # A row of weight 0 is a row left out: LightGBM would still count it in its bins and leaf
+        # sizes, and the tree-size rule and the weight rescaling would count it too. The others go
+        # in the order of X's index labels: bootstrap resamples, cross-fitting folds and the
+        # propensity model's folds pick rows by position, so shuffled rows would fit another model.
+        order = canonical_row_order(X.index)
+        rows = order[(weight > 0)[order]]
+        if not np.array_equal(rows, np.arange(len(X))):
             if groups is not None:
                 groups = _aligned(X, groups, "groups")[rows]
             if isinstance(propensity, pd.DataFrame) and propensity.index.equals(X.index):

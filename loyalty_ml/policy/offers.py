@@ -177,7 +177,8 @@ def choose_offers(
             f"{format_examples(repeated, total=len(repeated))} (columns are read as text, so 101 "
             "and '101' are one offer); keep one column per offer."
         )
-    offers = [o for o in catalog if o.offer_id in set(names)]
+    # offers in id order: ties of cost and value go to the same offer whatever the catalog's order
+    offers = sorted((o for o in catalog if o.offer_id in set(names)), key=lambda o: o.offer_id)
     if not offers:
         raise PolicyError("choose_offers: effects has no column for any offer of the catalog.")
     ids = [o.offer_id for o in offers]
@@ -253,7 +254,7 @@ def choose_offers(
         if consent is None
         else _flags(consent, index, "consent")  # missing = no consent
     )
-    holdout = _draw_holdout(consenting, holdout_fraction, random_state)
+    holdout = _draw_holdout(consenting, holdout_fraction, random_state, index)
     allowed = _eligibility(eligible, index, ids)
     capped = _capped(history, as_of, index, offers)
     candidate = effective & allowed & ~capped & (consenting & ~holdout)[:, None]
@@ -414,14 +415,26 @@ def _flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
 
 
 def _draw_holdout(
-    pool: np.ndarray, fraction: float, random_state: int | np.random.Generator | None
+    pool: np.ndarray,
+    fraction: float,
+    random_state: int | np.random.Generator | None,
+    index: pd.Index,
 ) -> np.ndarray:
+    """``round(fraction * n)`` of the ``n`` customers in ``pool``, drawn by a seeded hash of their
+    id text: the same customers for the same seed whatever the row order or the ids' dtype (13085,
+    "13085" and 13085.0 are one customer)."""
     holdout = np.zeros(len(pool), dtype=bool)
     members = np.flatnonzero(pool)
     size = round(fraction * len(members))
     if size:
-        rng = np.random.default_rng(random_state)
-        holdout[rng.choice(members, size=size, replace=False)] = True
+        from loyalty_ml.privacy._inputs import id_texts  # privacy imports this module
+
+        key = np.random.default_rng(random_state).bytes(8).hex()  # 16 characters
+        texts = pd.Series(id_texts(index[members], caller="choose_offers"), dtype="str")
+        hashed = pd.util.hash_pandas_object(texts, index=False, hash_key=key).to_numpy()
+        # smallest hashes first; equal hashes (never in practice) by id text
+        order = np.lexsort((texts.to_numpy(dtype=str), hashed))
+        holdout[members[order[:size]]] = True
     return holdout
 
 

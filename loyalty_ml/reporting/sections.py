@@ -430,7 +430,9 @@ def uplift_section(
         skipped = None
     except DataError as exc:  # a small campaign: some arm's top 30% holds no control rows
         metrics, skipped = None, str(exc)
+    # arms by count, then by name: equal counts do not come in the campaign's row order
     counts = pd.Series(arms).value_counts().rename("rows")
+    counts = counts.iloc[np.lexsort((counts.index.astype(str), -counts.to_numpy()))]
     rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
     arm_table = pd.concat([counts, rates], axis=1).rename_axis(C.OFFER_ID)
     figure = plot_uplift_curves(y, arms, effects.reset_index(drop=True), control=control)
