@@ -156,10 +156,6 @@ def test_measure_campaign_by_campaign_does_not_scan_all_rows_per_arm(
     assert len(full_length) <= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="solve_knapsack walks every hull step left after the budget binds in a Python loop with math.fsum (policy/_knapsack.py:117-141); choose_offers tiny budget 80k -> 320k customers: 0.19 -> 2.1 s",
-)
 def test_knapsack_python_steps_do_not_grow_with_customers(monkeypatch: pytest.MonkeyPatch) -> None:
     import loyalty_ml.policy._knapsack as knapsack
 

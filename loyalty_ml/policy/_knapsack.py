@@ -114,7 +114,11 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
         spent_hi = math.fsum(dc_flat[:prefix])
         spent_lo = math.fsum([*dc_flat[:prefix], -spent_hi])
         upper = math.fsum(dv_flat[:prefix])
-    for k in range(prefix, len(cust)):
+    todo = np.arange(prefix, len(cust))
+    i = 0
+    while i < len(todo):
+        k = int(todo[i])
+        i += 1
         c = cust[k]
         fits = math.fsum((spent_hi, spent_lo, dc_flat[k])) <= budget
         if fits and not blocked[c] and taken_steps[c] == step[k]:
@@ -131,6 +135,14 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
                 remaining = budget - math.fsum((spent_hi, spent_lo))
                 frac = remaining / dc_flat[k] if dc_flat[k] > 0 else 1.0
                 upper += max(0.0, min(1.0, frac)) * dv_flat[k]
+                # What is spent only grows: a later step dearer than what is left never fits, so
+                # only the others are walked (a tiny budget no longer loops over every step). The
+                # bound is loose by float rounding; each step left is tested exactly above. A
+                # customer whose step is dropped here takes no later step either (their steps
+                # must be taken in order).
+                rest = todo[i:]
+                todo = rest[dc_flat[rest] <= remaining + 1e-9 * max(1.0, abs(budget))]
+                i = 0
             blocked[c] = True
     has = taken_steps > 0
     choice[has] = option[np.flatnonzero(has), taken_steps[has] - 1]
