@@ -134,10 +134,6 @@ def test_experiment_table_computes_features_only_for_campaign_rows(
     assert sum(computed) <= 4 * len(campaigns)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measure_campaign(by=[campaign_id, offer_id]) allocates and compares a full-length mask per arm (kpis/campaigns.py:194-197): arms x rows; 80 -> 320 campaigns of 2,000 sends: 3.0 -> 18.4 s",
-)
 def test_measure_campaign_by_campaign_does_not_scan_all_rows_per_arm(
     tx: pd.DataFrame, sim: lml.LoyaltyData, monkeypatch: pytest.MonkeyPatch
 ) -> None:

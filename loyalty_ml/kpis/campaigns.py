@@ -185,22 +185,33 @@ def measure_campaign(
     daily = _daily_margin(running, campaigns, start, int(window_days)) if has_margin else None
     z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     strata = [k for k in keys if k != C.OFFER_ID]
+    # the control rows of every stratum found by one grouping, not by a scan of all rows per arm
+    control_at = np.flatnonzero((arms == control).to_numpy())
+    by_stratum = (
+        pd.DataFrame({k: campaigns[k].to_numpy()[control_at] for k in strata})
+        .groupby(strata, sort=False, dropna=False)
+        .indices
+        if strata
+        else {}
+    )
     results = []
     for arm_key, arm_rows in rows.groupby([campaigns[k] for k in keys], sort=True):
         arm_key = arm_key if isinstance(arm_key, tuple) else (arm_key,)
         label = dict(zip(keys, arm_key, strict=True))
         if label[C.OFFER_ID] == control:
             continue
-        in_stratum = np.ones(len(campaigns), dtype=bool)
-        for k in strata:
-            in_stratum &= (campaigns[k] == label[k]).to_numpy()
-        control_mask = in_stratum & (arms == control).to_numpy()
-        if not control_mask.any():
+        if strata:
+            stratum = tuple(label[k] for k in strata)
+            found = by_stratum.get(stratum[0] if len(strata) == 1 else stratum)
+            control_mask = control_at[found] if found is not None else control_at[:0]
+        else:
+            control_mask = control_at
+        if not len(control_mask):
             raise DataError(
                 f"{TABLE}: arm {label} has no control rows with the same "
                 f"{strata} to compare with. Measure with by='offer_id' to pool controls."
             )
-        control_rows = rows.loc[control_mask]
+        control_rows = rows.iloc[control_mask]
         offer = str(label[C.OFFER_ID])
         result = _measure_arm(
             arm_rows,
@@ -211,7 +222,7 @@ def measure_campaign(
         )
         if daily is not None:
             result["payback_days"] = _payback(
-                daily.loc[arm_rows.index], daily.loc[control_mask], result["reward_cost"]
+                daily.loc[arm_rows.index], daily.iloc[control_mask], result["reward_cost"]
             )
         else:
             result["payback_days"] = np.nan
