@@ -6,6 +6,15 @@ allocates), and by peak memory where the defect is a dense object. The timings b
 from ``experiments/bench_scale_profile.py`` and the audit's scratch runs on 2 shared cores
 (growth = time ratio over the size ratio named). Tests without an xfail mark guard behaviour that
 was checked and is right.
+
+Found: four functions whose cost grew with more than their data. Fixed, kept as regression tests:
+``retention_curves(groups=)`` ran the cohort pipeline once per group (now one grouped pass, same
+curves; 500 groups on 3,000 simulated customers 4.2 s -> 0.23 s); ``measure_campaign`` by campaign
+scanned every row per arm; ``solve_knapsack`` walked every hull step in Python after a tiny budget
+bound (same choices on 400 random instances; 1.28M customers 8.2 s -> 2.8 s). Still a strict
+xfail: ``experiment_table`` builds every customer's features once per campaign, whatever the
+campaign's size (restricting the snapshot to the recipients needs the category margin rates of
+all rows; left for a later change).
 """
 
 from __future__ import annotations
@@ -83,10 +92,6 @@ class _MathProxy(types.SimpleNamespace):
 
 
 # -- defects ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="retention_curves(groups=) masks the whole table and reruns the cohort pipeline once per group (kpis/cohorts.py:178-180); 10 -> 1000 groups on 270k lines: 0.18 -> 10.0 s",
-)
 def test_retention_curves_counts_all_groups_in_one_pass(
     tx: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:

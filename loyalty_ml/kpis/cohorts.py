@@ -174,10 +174,42 @@ def retention_curves(
             " Give every customer of transactions a group (e.g. fillna('unknown'))."
         )
     # One clock for every group: a group's quiet last months are zeros, not unobserved.
+    return _pool_by_group(tx[C.CUSTOMER_ID], ordinal, label, last=last)
+
+
+def _pool_by_group(
+    customer: pd.Series, ordinal: pd.Series, label: pd.Series, *, last: int
+) -> pd.DataFrame:
+    """:func:`_pool` of every group's cohort counts, in one grouped pass over the activity.
+
+    ``curve_g[k] = sum_c N_k(g, c) / sum_c N_0(g, c)`` over the cohorts ``c`` of group ``g`` that
+    are observable at age ``k`` (``c + k <= last``); ``k`` runs to the age of the group's oldest
+    cohort, as a separate :func:`_counts` per group would give (one pass instead of one per group).
+    """
+    activity = pd.DataFrame(
+        {
+            C.CUSTOMER_ID: customer.to_numpy(),
+            "ordinal": ordinal.to_numpy(),
+            "group": label.to_numpy(),
+        }
+    ).drop_duplicates([C.CUSTOMER_ID, "ordinal"])
+    first = activity.groupby(C.CUSTOMER_ID)["ordinal"].transform("min")
+    activity = activity.assign(
+        cohort=first.to_numpy(), period=(activity["ordinal"] - first).to_numpy()
+    )
+    numerators = activity.groupby(["group", PERIOD], sort=False).size()
+    sizes = activity.loc[activity[PERIOD] == 0].groupby(["group", COHORT]).size()
     curves = {}
     for name in pd.unique(label):
-        mask = (label == name).to_numpy()
-        curves[name] = _pool(_counts(tx.loc[mask], ordinal.loc[mask], freq=freq, last=last))
+        cohort_sizes = sizes.loc[name]  # by cohort, ascending
+        cohorts = cohort_sizes.index.to_numpy()
+        periods = np.arange(last - int(cohorts.min()) + 1)
+        # cohorts observable at age k are those <= last - k: a running total of their sizes
+        running = np.cumsum(cohort_sizes.to_numpy(dtype="float64"))
+        observable = np.searchsorted(cohorts, last - periods, side="right")
+        denominator = running[observable - 1]
+        numerator = numerators.loc[name].reindex(periods, fill_value=0).to_numpy(dtype="float64")
+        curves[name] = pd.Series(numerator / denominator, index=periods, dtype="float64")
     out = pd.DataFrame(curves)
     out.index.name = PERIOD
     return out
