@@ -30,13 +30,13 @@ fallback draws from customers in that order too (string ids held out other custo
 DR note is confirmed and fixed: its KFold folds are positions; the plan's value moved by 0.006);
 ``choose_offers`` draws the holdout by a seeded hash of the id text (int and str ids give the same
 holdout) and breaks ties between offers by offer id; the report's arm table sorts equal counts by
-arm.
+arm; ``policy_value(n_bootstrap=...)`` resamples its sorted terms and ``fairness_report``'s
+bootstrap resamples customers in id order with one stream per attribute.
 
 Still strict xfails, each with the observed difference in its reason: ``ChurnModel`` and the T/X
 learners depend on X's column order (``feature_fraction`` draws columns by position, and LightGBM
 breaks equal gains by column position; scikit-learn's own estimators are column-order dependent
-too, but the answer should not be); ``fairness_report(bootstrap=...)`` and
-``policy_value(n_bootstrap=...)`` intervals depend on the row order; ``validate_transactions`` /
+too, but the answer should not be); ``validate_transactions`` /
 ``validate_campaigns`` keep rows tied on the sort key in arrival order.
 """
 
@@ -579,10 +579,6 @@ def test_uplift_metrics_and_policy_value_points_are_invariant(experiment: Any) -
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy_value's bootstrap draws row positions (evaluation/uplift_metrics.py:510-511): the same rows shuffled give another interval (ci_low 0.2846 vs 0.2786 on 1,500 rows)",
-)
 def test_policy_value_bootstrap_does_not_depend_on_row_order(experiment: Any) -> None:
     X, y, t, perm = experiment
     assignment = pd.Series(np.where(X["x"] > 0, "a", "control"), index=X.index)
@@ -632,10 +628,6 @@ def test_fairness_report_points_are_invariant(audit_inputs: dict[str, Any]) -> N
     assert_same(_audit(audit_inputs, bootstrap=20, random_state=0).summary, boot.summary)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fairness_report's bootstrap draws row positions of the audited customers with one rng shared across attributes (evaluation/_fairness_metrics.py:239-249): shuffled scores or reordered sensitive columns move the CIs (by up to 0.073 / 0.119)",
-)
 @pytest.mark.parametrize("perturbation", ["rows", "sensitive_columns"])
 def test_fairness_bootstrap_does_not_depend_on_order(
     audit_inputs: dict[str, Any], perturbation: str

@@ -7,6 +7,7 @@ both ``y_true`` and ``y_pred``, and each metric reads the rows of its group from
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -235,14 +236,23 @@ def add_bootstrap_intervals(
     because fairlearn's intervals ignore undefined resamples only in some code paths; here a resample in
     which a statistic is undefined (e.g. a group drawn empty) is always left out.
     """
+    from loyalty_ml.models._row_order import canonical_row_order
+
     functions = {k: f for k, f in metric_functions(data, threshold).items() if k != "count"}
-    rng = np.random.default_rng(random_state)
+    # Resamples draw positions: the rows go in customer-id order and each attribute has its own
+    # stream (seeded by random_state and the attribute's name), so neither the rows' order nor the
+    # order of the attributes changes an interval.
+    entropy = None if random_state is None else int(random_state)
     draws: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
     for attribute, (labels, _) in data.groups.items():
         codes, names = pd.factorize(labels)
         strata, rows = _judged_rows(by_group, data, attribute, labels, min_group_size, conditional)
         if len(rows) == 0:
             continue
+        rows = np.asarray(rows)[canonical_row_order(data.index[np.asarray(rows)])]
+        rng = np.random.default_rng(
+            None if entropy is None else [entropy, zlib.crc32(str(attribute).encode())]
+        )
         # the groups judged for each metric at the point estimate are the ones resampled for it
         eligible = _eligible_groups(by_group, attribute, metrics=functions, min_size=min_group_size)
         for _ in range(n_boot):

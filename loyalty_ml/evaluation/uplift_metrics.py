@@ -508,7 +508,8 @@ def policy_value(
     z = float(norm.ppf(0.5 + confidence / 2))
     if n_bootstrap:
         rng = np.random.default_rng(random_state)
-        draws = np.array([terms[rng.integers(0, n, n)].mean() for _ in range(n_bootstrap)])
+        ordered = np.sort(terms)  # resampled by position: the rows' order must not matter
+        draws = np.array([ordered[rng.integers(0, n, n)].mean() for _ in range(n_bootstrap)])
         low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
         se = float(draws.std(ddof=1))
     else:
