@@ -368,6 +368,7 @@ def validate_campaigns(
     rest = [c for c in out.columns if c not in order]
     return (
         out[order + rest]
-        .sort_values([C.SENT_AT, C.CAMPAIGN_ID], kind="stable")
+        # customer and offer break the ties, so a shuffled table gives the same canonical copy
+        .sort_values([C.SENT_AT, C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID], kind="stable")
         .reset_index(drop=True)
     )
