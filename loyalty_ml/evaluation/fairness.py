@@ -191,7 +191,7 @@ class FairnessReport:
         label = f"(under {min_count})"
         return FairnessReport(
             by_group=_blank_small(self.by_group, min_count),
-            summary=_mask_gaps(self.summary, small, label, ("min", "max", "difference", "ratio")),
+            summary=_mask_gaps(self.summary, small, label),
             violations=_mask_violations(self.violations, small, small_conditional, label),
             limits=self.limits,
             threshold=self.threshold,
@@ -200,12 +200,7 @@ class FairnessReport:
             else _blank_small(self.by_group_conditional, min_count),
             summary_conditional=None
             if self.summary_conditional is None
-            else _mask_gaps(
-                self.summary_conditional,
-                small_conditional,
-                label,
-                ("min", "max", "difference", "ratio"),
-            ),
+            else _mask_gaps(self.summary_conditional, small_conditional, label),
             control_name=self.control_name,
         )
 
@@ -270,26 +265,19 @@ def _small_groups(by_group: pd.DataFrame, min_count: int) -> set[tuple[Any, ...]
     return {key if isinstance(key, tuple) else (key,) for key in small}
 
 
-def _mask_gaps(
-    summary: pd.DataFrame, small: set[tuple[Any, ...]], label: str, values: tuple[str, ...]
-) -> pd.DataFrame:
+def _mask_gaps(summary: pd.DataFrame, small: set[tuple[Any, ...]], label: str) -> pd.DataFrame:
     """Blank the gap figures whose minimum or maximum is a small group's, and rename that group."""
-    out = summary.copy()
-    if not small or out.empty:
-        return out
-    keys = [k if isinstance(k, tuple) else (k,) for k in out.index]
-    for side in ("min_group", "max_group"):
-        # the summary's index is (attribute, metric) or (control, attribute, metric): the group
-        # key is the index without the metric, plus the group
-        hit = np.array(
-            [(*key[:-1], group) in small for key, group in zip(keys, out[side], strict=True)],
+    # the summary's index is (attribute, metric) or (control, attribute, metric): the group key is
+    # the index without the metric, plus the group
+    keys = [k if isinstance(k, tuple) else (k,) for k in summary.index]
+    hits = {
+        side: np.array(
+            [(*key[:-1], group) in small for key, group in zip(keys, summary[side], strict=True)],
             dtype=bool,
         )
-        if hit.any():
-            out[side] = out[side].astype(object)
-            out.loc[hit, side] = label
-            out.loc[hit, [c for c in values if c in out.columns]] = np.nan
-    return out
+        for side in ("min_group", "max_group")
+    }
+    return _blank_sides(summary, hits, ("min", "max", "difference", "ratio"), label)
 
 
 def _mask_violations(
@@ -299,28 +287,39 @@ def _mask_violations(
     label: str,
 ) -> pd.DataFrame:
     """Violations that involve a small group: value and excess blanked, the group renamed."""
-    out = violations.copy()
-    if out.empty or not (small or small_conditional):
-        return out
     conditional = (
-        out["conditional"].fillna(False).astype(bool).to_numpy()
-        if "conditional" in out.columns
-        else np.zeros(len(out), dtype=bool)
+        violations["conditional"].fillna(False).astype(bool).to_numpy()
+        if "conditional" in violations.columns
+        else np.zeros(len(violations), dtype=bool)
     )
-    for side in ("min_group", "max_group"):
-        hit = np.array(
+    hits = {
+        side: np.array(
             [
                 ((row.stratum, row.attribute, g) in small_conditional)
                 if cond
                 else ((row.attribute, g) in small)
-                for row, g, cond in zip(out.itertuples(), out[side], conditional, strict=True)
+                for row, g, cond in zip(
+                    violations.itertuples(), violations[side], conditional, strict=True
+                )
             ],
             dtype=bool,
         )
+        for side in ("min_group", "max_group")
+    }
+    return _blank_sides(violations, hits, ("value", "excess"), label)
+
+
+def _blank_sides(
+    frame: pd.DataFrame, hits: dict[str, np.ndarray], figures: tuple[str, ...], label: str
+) -> pd.DataFrame:
+    """A copy of ``frame`` whose rows in ``hits[side]`` name ``label`` as that side's group and
+    have ``figures`` blanked."""
+    out = frame.copy()
+    for side, hit in hits.items():
         if hit.any():
             out[side] = out[side].astype(object)
             out.loc[hit, side] = label
-            out.loc[hit, [c for c in ("value", "excess") if c in out.columns]] = np.nan
+            out.loc[hit, [c for c in figures if c in out.columns]] = np.nan
     return out
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from loyalty_ml.schema._id_text import id_texts
+
 
 def canonical_row_order(index: pd.Index) -> np.ndarray:
     """Positions that sort ``index`` by its labels (all levels, the outermost first), stably.
@@ -41,16 +43,8 @@ def _sort_key(level: pd.Index) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(level.dtype):
         values = np.asarray(level, dtype=np.float64)
         return np.where(np.isnan(values), np.inf, values)
-    texts = pd.Series(np.asarray(level, dtype=object)).map(_text)
+    texts = pd.Series(id_texts(level, caller="canonical_row_order"), dtype=object)
     numbers = pd.to_numeric(texts, errors="coerce")
     if numbers.notna().all() and bool((numbers == np.floor(numbers)).all()):
         return numbers.to_numpy(dtype=np.float64)
     return pd.factorize(texts.fillna(""), sort=True)[0]
-
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()

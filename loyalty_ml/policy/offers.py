@@ -38,6 +38,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_ex
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
 __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
 
@@ -427,13 +428,10 @@ def _draw_holdout(
     members = np.flatnonzero(pool)
     size = round(fraction * len(members))
     if size:
-        from loyalty_ml.privacy._inputs import id_texts  # privacy imports this module
-
         key = np.random.default_rng(random_state).bytes(8).hex()  # 16 characters
-        texts = pd.Series(id_texts(index[members], caller="choose_offers"), dtype="str")
-        hashed = pd.util.hash_pandas_object(texts, index=False, hash_key=key).to_numpy()
-        # smallest hashes first; equal hashes (never in practice) by id text
-        order = np.lexsort((texts.to_numpy(dtype=str), hashed))
+        texts = id_texts(index[members], caller="choose_offers")
+        # smallest numbers first; equal numbers (never in practice) by id text
+        order = np.lexsort((texts.astype(str), id_hash_units(texts, key=key)))
         holdout[members[order[:size]]] = True
     return holdout
 
@@ -478,9 +476,6 @@ def _capped(
     index: pd.Index,
     offers: list,
 ) -> np.ndarray:
-    # privacy's id matching imports this module (consent withholds offers): import it when used
-    from loyalty_ml.privacy._inputs import id_texts
-
     capped = np.zeros((len(index), len(offers)), dtype=bool)
     if history is None:
         return capped

@@ -23,9 +23,9 @@ from loyalty_ml.policy.offers import (
     NO_CONSENT,
     REASON,
 )
-from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
+from loyalty_ml.schema._id_text import id_texts
 
 __all__ = [
     "ConsentSplit",

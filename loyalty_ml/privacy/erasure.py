@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataError, SchemaError
-from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._id_text import id_texts
 
 __all__ = ["ErasureReport", "erase_customers"]
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError
-from loyalty_ml.privacy._inputs import as_list
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._id_text import as_list
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = [

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
-from loyalty_ml.privacy._inputs import as_list, id_texts
 from loyalty_ml.privacy.minimisation import personal_data_columns
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._id_text import as_list, id_texts
 
 __all__ = ["SALT_ENV_VAR", "pseudonymise_frame", "pseudonymise_ids", "resolve_salt"]
 

@@ -18,9 +18,9 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
-from loyalty_ml.privacy._inputs import id_texts
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_ids, to_timestamp
+from loyalty_ml.schema._id_text import id_hash_units, id_texts
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
@@ -396,9 +396,7 @@ class LoyaltyPolicy:
         if self.holdout_fraction <= 0 or len(index) == 0:
             return np.zeros(len(index), dtype=bool)
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
-        ids = pd.Series(id_texts(index, caller="LoyaltyPolicy"), dtype="str")
-        hashed = pd.util.hash_pandas_object(ids, index=False, hash_key="loyaltymlholdout")
-        unit = hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max)
+        unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
 
 

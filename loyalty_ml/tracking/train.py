@@ -571,7 +571,8 @@ def _champion_on_this_backtest(
         return None, "no champion"
     tagged = f"champion v{version}'s own backtest (tag {BACKTEST_METRIC_TAG})"
     try:
-        champion, _ = load_policy(f"models:/{model_name}@{alias}", tracking_uri=tracking_uri)
+        # the version whose metric was read, not whatever the alias points at a moment later
+        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
     except TrackingError:  # not a loyalty_ml policy (registered by hand)
         return stored, tagged
     summary = champion.training_summary

@@ -1,7 +1,8 @@
-"""Inputs shared by the privacy helpers: lists passed as arguments, and customer ids as text.
+"""Customer ids as text, and lists passed as arguments.
 
-Pseudonyms, erasure and consent all match a customer by the text of their id, so that ``17``, ``"17"``
-and ``17.0`` (an integer id read back from a CSV with missing values) are one customer everywhere.
+Pseudonyms, erasure, consent, offer holdouts and the models' row order all read a customer by the
+text of their id, so that ``17``, ``"17"`` and ``17.0`` (an integer id read back from a CSV with
+missing values) are one customer everywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError
 
-__all__ = ["as_list", "id_texts"]
+__all__ = ["as_list", "id_hash_units", "id_texts"]
 
 
 def as_list(values: object, *, name: str, caller: str) -> list[Any]:
@@ -72,3 +73,13 @@ def _text(value: Any) -> str:
     if isinstance(value, float | np.floating) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def id_hash_units(texts: np.ndarray, *, key: str) -> np.ndarray:
+    """A number in [0, 1] per id text (from :func:`id_texts`), fixed by ``key`` (16 characters).
+
+    The same customer gets the same number whatever the row order or the ids' dtype: stable
+    holdouts are drawn by it (a share ``f`` is the ids under ``f``, or the ``n`` smallest).
+    """
+    hashed = pd.util.hash_pandas_object(pd.Series(texts, dtype="str"), index=False, hash_key=key)
+    return np.asarray(hashed.to_numpy(dtype=np.uint64) / float(np.iinfo(np.uint64).max))
