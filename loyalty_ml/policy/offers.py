@@ -113,8 +113,10 @@ def choose_offers(
         Cap on the plan's total prudent cost (see ``budget_uplift_factor``), hence also on its total
         expected cost; never exceeded.
     holdout_fraction : float
-        Share of consenting customers drawn at random (seeded by ``random_state``) into a holdout that
-        gets nothing, so that incrementality can be measured afterwards.
+        Share of consenting customers drawn at random into a holdout that gets nothing, so that
+        incrementality can be measured afterwards. The draw ranks customers by a hash of their id
+        text keyed by ``random_state``: the same seed holds out the same customers whatever the
+        row order or the ids' dtype. Offers tied on cost and value go to the lower offer id.
     eligible : Series or DataFrame of bool, optional
         Per customer, or per customer and offer; customers (or cells) not listed are not eligible.
         A DataFrame's columns are offer ids (as text); if none names an offer of the catalog (a
