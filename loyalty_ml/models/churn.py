@@ -266,7 +266,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         ----------
         X : DataFrame or ndarray of shape (n_rows, n_features)
             Features; numeric, boolean or pandas ``category`` columns. An ``as_of`` index level enables
-            the time-aware hold-out.
+            the time-aware hold-out. A DataFrame's rows are fitted in the order of its index labels
+            (dates by time, ids by number when all are whole numbers, else by text), so shuffled
+            rows, or ids read as text, fit the same model; keep the column order the same, as
+            LightGBM samples columns by position. A column that is NaN in every row warns.
         y : Series or array-like of shape (n_rows,)
             Binary labels (1 = churned); a Series must share ``X``'s index.
 

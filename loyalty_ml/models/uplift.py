@@ -315,6 +315,8 @@ class UpliftModel(BaseEstimator):
         sample_weight : Series or array, optional
             Non-negative row weights, passed to every base learner. Only their ratios matter: they
             are rescaled to a mean of 1, so weights summing to 1 fit the same model as counts.
+            Rows with weight 0 are left out, as if dropped. The other rows are fitted in the order
+            of X's index labels, so shuffled rows fit the same model.
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
