@@ -237,7 +237,7 @@ def test_missing_treatment_and_only_control(experiment: tuple) -> None:
 
 
 def test_missing_feature_columns_at_predict(fitted: dict, experiment: tuple) -> None:
-    with pytest.raises(SchemaError, match=r"lacks feature columns \['region', 'noise'\]"):
+    with pytest.raises(SchemaError, match=r"lacks feature columns \['noise', 'region'\]"):
         fitted["T"].predict_effects(experiment[0][["x"]])
 
 

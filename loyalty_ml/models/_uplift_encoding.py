@@ -64,7 +64,8 @@ class FeatureEncoding:
     Attributes
     ----------
     feature_names : tuple of str
-        Feature columns in the order of the matrix columns.
+        Feature columns in the order of the matrix columns: sorted by name (models fitted before
+        that keep X's order, which their transform still follows).
     categories : tuple of (str, tuple)
         ``(column, levels)`` for each categorical feature, in ``feature_names`` order.
     """
@@ -74,12 +75,18 @@ class FeatureEncoding:
 
     @classmethod
     def fit(cls, X: pd.DataFrame, *, owner: str) -> FeatureEncoding:
-        """Learn the column order and category levels of ``X`` (numeric, boolean or categorical)."""
+        """Learn the columns (sorted by name) and category levels of ``X`` (numeric, boolean or
+        categorical)."""
         names = tuple(str(c) for c in X.columns)
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
             raise SchemaError(f"{owner}: X has duplicate column names {format_examples(dup)}.")
-        kinds = {str(c): _kind(X[c]) for c in X.columns}
+        # The matrix holds the columns sorted by name: LightGBM samples columns and breaks equal
+        # gains by position, so X's column order would otherwise change the model.
+        order = sorted(range(len(names)), key=names.__getitem__)
+        columns = [X.columns[i] for i in order]
+        names = tuple(names[i] for i in order)
+        kinds = {str(c): _kind(X[c]) for c in columns}
         unsupported = [(c, k) for c, k in kinds.items() if k not in ("category", "number")]
         if unsupported:
             raise SchemaError(
@@ -89,7 +96,7 @@ class FeatureEncoding:
                 "text with X[column].astype(str)."
             )
         categories = []
-        for column in X.columns:
+        for column in columns:
             if kinds[str(column)] == "category":
                 series = X[column]
                 if isinstance(series.dtype, pd.CategoricalDtype):

@@ -171,13 +171,18 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (2,)
         Class labels; ``classes_[1]`` is the positive (churned) class.
     feature_names_in_ : ndarray of str
-        Feature names seen at fit (only when ``X`` was a DataFrame).
+        Feature names seen at fit, in X's order (only when ``X`` was a DataFrame). The booster's
+        columns are the same names sorted, so the model does not depend on the column order
+        (LightGBM samples columns, and breaks equal gains, by position).
     n_features_in_ : int
         Number of features seen at fit.
     categories_ : dict
         Frozen category levels of each categorical feature.
     typical_values_ : dict
         Median of each numeric feature at fit (for the wording of reason codes).
+    booster_columns_ : ndarray of int
+        Positions in ``feature_names_in_`` of the booster's columns (the names sorted; only when
+        ``X`` was a DataFrame).
     booster_ : lightgbm.Booster
         The final booster.
     base_score_ : float
@@ -267,9 +272,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         X : DataFrame or ndarray of shape (n_rows, n_features)
             Features; numeric, boolean or pandas ``category`` columns. An ``as_of`` index level enables
             the time-aware hold-out. A DataFrame's rows are fitted in the order of its index labels
-            (dates by time, ids by number when all are whole numbers, else by text), so shuffled
-            rows, or ids read as text, fit the same model; keep the column order the same, as
-            LightGBM samples columns by position. A column that is NaN in every row warns.
+            (dates by time, ids by number when all are whole numbers, else by text), and its
+            columns are given to LightGBM in the order of their names, so shuffled rows or columns,
+            or ids read as text, fit the same model. A column that is NaN in every row warns.
         y : Series or array-like of shape (n_rows,)
             Binary labels (1 = churned); a Series must share ``X``'s index.
 
@@ -439,8 +444,16 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         matrix, feature_names, self.categories_ = encode_fit_features(X)
         if feature_names is not None:
             self.feature_names_in_ = feature_names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+            # The booster sees the columns sorted by name: the same table with its columns in
+            # another order trains the same model.
+            order = np.argsort(feature_names.astype(str), kind="stable")
+            self.booster_columns_ = order
+            if not np.array_equal(order, np.arange(order.size)):
+                matrix = matrix[:, order]
+        else:
+            for name in ("feature_names_in_", "booster_columns_"):
+                if hasattr(self, name):
+                    delattr(self, name)
         self.n_features_in_ = matrix.shape[1]
         all_names = list(self._names())
         self.typical_values_ = typical_values(matrix, all_names, self.categories_)
@@ -577,8 +590,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     # -- encoding -----------------------------------------------------------------------------
     def _names(self) -> np.ndarray:
+        """Feature names in the booster's column order (sorted by name; X's order in models
+        pickled before the columns were sorted)."""
         if hasattr(self, "feature_names_in_"):
-            return np.asarray(self.feature_names_in_)
+            names = np.asarray(self.feature_names_in_)
+            order = getattr(self, "booster_columns_", None)
+            return names if order is None else names[order]
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
     def _check_fitted(self, method: str) -> None:
@@ -600,12 +617,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                     table="features",
                     column=repeated[0],
                 )
-        return encode_predict_features(
+        named = hasattr(self, "feature_names_in_")
+        matrix = encode_predict_features(
             X,
-            feature_names=getattr(self, "feature_names_in_", None),
+            feature_names=self._names() if named else None,
             categories=self.categories_,
             n_features=self.n_features_in_,
         )
+        order = getattr(self, "booster_columns_", None)
+        if named and order is not None and not isinstance(X, pd.DataFrame):
+            matrix = matrix[:, order]  # an array's columns are in feature_names_in_'s order
+        return matrix
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

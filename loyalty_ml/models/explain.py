@@ -38,6 +38,8 @@ def shap_frame(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     """
     contrib = _contributions(model, X)
     out = pd.DataFrame(contrib[:, :-1], index=X.index, columns=list(model._names()))
+    if hasattr(model, "feature_names_in_"):
+        out = out[list(model.feature_names_in_)]  # the booster's columns, back in X's order
     bias = float(contrib[0, -1]) if len(contrib) else float("nan")
     out.attrs["expected_value"] = float(bias + getattr(model, "base_score_", 0.0))
     return out

@@ -224,7 +224,8 @@ class UpliftModel(BaseEstimator):
     baseline_shift_ : float
         The constant added to the learner's baseline by ``recenter`` (0 when off).
     feature_names_in_ : ndarray of str
-        Feature columns seen at fit.
+        Feature columns seen at fit, in X's order (the learners get them sorted by name, so the
+        model does not depend on the column order).
 
     Examples
     --------
@@ -305,6 +306,7 @@ class UpliftModel(BaseEstimator):
         ----------
         X : DataFrame
             Features, one row per (campaign, customer); numeric, boolean, text or category columns.
+            The learners get the columns sorted by name, so their order does not change the model.
         y : Series or array
             Outcome per row: 0/1 (binary) or a number (continuous).
         treatment : Series or array of str
@@ -428,7 +430,7 @@ class UpliftModel(BaseEstimator):
         self.control_ = control
         self.arms_ = tuple(names[1:])
         self.outcome_ = "binary" if binary else "continuous"
-        self.feature_names_in_ = np.asarray(self.encoding_.feature_names, dtype=object)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = len(self.encoding_.feature_names)
         mean_outcome = np.bincount(
             arm_code, weights=weight * y_arr, minlength=len(names)
