@@ -1,11 +1,17 @@
-"""The promotion rule and model URIs (pure functions; the registry itself is tested end to end)."""
+"""The promotion rule, model URIs and the aliases it sets (the whole registry is tested end to end
+in test_tracking_train.py; the alias bookkeeping here on a real MLflow registry in a temp folder)."""
 
 from __future__ import annotations
 
 import pytest
 
 from loyalty_ml.exceptions import ConfigError, TrackingError
-from loyalty_ml.tracking.registry import decide_promotion, parse_model_uri
+from loyalty_ml.tracking.registry import (
+    PromotionDecision,
+    decide_promotion,
+    parse_model_uri,
+    set_alias,
+)
 
 
 def test_first_version_becomes_champion() -> None:
@@ -47,3 +53,30 @@ def test_parse_model_uri() -> None:
     assert parse_model_uri("models:/m/12") == ("m", None, "12")
     with pytest.raises(TrackingError, match=r"model_uri must look like 'models:/<name>@<alias>'"):
         parse_model_uri("runs:/abc/model")
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # MLflow's own notice about the file store
+def test_a_new_champion_retires_an_older_challenger(tmp_path) -> None:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("m")
+    for _ in range(4):
+        client.create_model_version("m", source=str(tmp_path))
+    set_alias(client, "m", "1", PromotionDecision("champion", True, "first"))
+    set_alias(client, "m", "2", PromotionDecision("challenger", False, "worse"))
+    assert client.get_registered_model("m").aliases == {"champion": 1, "challenger": 2}
+
+    set_alias(client, "m", "3", PromotionDecision("champion", True, "better"))
+    # version 2 lost to version 1, which no longer serves: nothing should A/B test it now
+    assert client.get_registered_model("m").aliases == {"champion": 3}
+    tags = {v: client.get_model_version("m", v).tags["promotion"] for v in ("1", "2", "3")}
+    assert tags == {
+        "1": "superseded by version 3 (@champion)",
+        "2": "retired: version 3 became @champion",
+        "3": "champion",
+    }
+    # a newer challenger is left alone by the champion it lost to
+    set_alias(client, "m", "4", PromotionDecision("challenger", False, "worse"))
+    assert client.get_registered_model("m").aliases == {"champion": 3, "challenger": 4}

@@ -179,11 +179,22 @@ def champion_metric(
     return str(version.version), (float(value) if value is not None else None)
 
 
-def set_alias(client: Any, name: str, version: str, decision: PromotionDecision) -> None:
+def set_alias(
+    client: Any,
+    name: str,
+    version: str,
+    decision: PromotionDecision,
+    *,
+    challenger_alias: str = "challenger",
+) -> None:
     """Point ``decision.alias`` at ``version`` and record the reason on the version.
 
     The version that held the alias is re-tagged ``promotion = "superseded by version N"``, so that
     only the alias holder is tagged with the alias (a registry search on the tag finds one version).
+    A promoted version also retires a ``challenger_alias`` held by an older version: that version
+    lost to a champion that is no longer serving, so a system loading ``@challenger`` would A/B
+    test a model older than the champion. Its alias is removed and it is tagged
+    ``promotion = "retired: version N became @champion"``.
     """
     from mlflow.exceptions import MlflowException
 
@@ -197,6 +208,23 @@ def set_alias(client: Any, name: str, version: str, decision: PromotionDecision)
     if previous is not None and previous != version:
         client.set_model_version_tag(
             name, previous, "promotion", f"superseded by version {version} (@{decision.alias})"
+        )
+    if decision.promoted and challenger_alias != decision.alias:
+        _retire_older(client, name, version, challenger_alias, f"@{decision.alias}")
+
+
+def _retire_older(client: Any, name: str, version: str, alias: str, became: str) -> None:
+    """Remove ``alias`` from the version holding it when that version is older than ``version``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        holder = str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:  # nobody holds it
+        return
+    if int(holder) < int(version):
+        client.delete_registered_model_alias(name, alias)
+        client.set_model_version_tag(
+            name, holder, "promotion", f"retired: version {version} became {became}"
         )
 
 
