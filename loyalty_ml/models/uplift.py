@@ -8,6 +8,7 @@ control arm by ``control``; every output is a DataFrame with one column per arm 
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
+    DataQualityWarning,
     NotFittedError,
     SchemaError,
     format_examples,
@@ -376,6 +378,8 @@ class UpliftModel(BaseEstimator):
                 f"{format_examples(weightless)}, so their share (propensity) would be 0. Give "
                 "those rows positive weights or drop the arms."
             )
+        if not binary:
+            _warn_if_one_row_dominates(y_arr, weight, arm_code, names, X.index)
         small = [(n, int(c)) for n, c in zip(names, counts, strict=True) if c < self.min_arm_rows]
         if small:
             raise DataError(
@@ -722,6 +726,7 @@ class UpliftModel(BaseEstimator):
         matrix = self._matrix(X)
         _, effects = self._predict(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
+        frame.attrs["outcome"] = self.outcome_  # choose_offers refuses money priced as probability
         if not return_std:
             return frame
         if not self.bootstrap_learners_:
@@ -736,7 +741,9 @@ class UpliftModel(BaseEstimator):
         """P(y | control, x) (binary) or E[y | control, x] (continuous), indexed like ``X``."""
         matrix = self._matrix(X)
         baseline, _ = self._predict(self.learner_, matrix)
-        return pd.Series(baseline, index=X.index, name="baseline")
+        out = pd.Series(baseline, index=X.index, name="baseline")
+        out.attrs["outcome"] = self.outcome_
+        return out
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "learner_"):
@@ -823,10 +830,53 @@ def _as_float(values: np.ndarray, name: str) -> np.ndarray:
             except (TypeError, ValueError):
                 bad.append(value)
         kind = "numbers (0/1 or booleans for a binary outcome)" if name == "y" else "numbers"
+        amounts = any(any(ch.isdigit() for ch in str(v)) for v in bad)
+        fix = (
+            f"Parse the amounts first, e.g. pd.to_numeric({name}.str.replace(r'[^0-9.-]', '', "
+            "regex=True)) (mind decimal commas)."
+            if amounts
+            else f"Map them to numbers first, e.g. {name}.map({{'no': 0, 'yes': 1}})."
+        )
         raise DataError(
             f"{_OWNER}.fit: {name} must be {kind}; got {format_examples(bad, total=len(bad))}. "
-            f"Map them to numbers first, e.g. {name}.map({{'no': 0, 'yes': 1}})."
+            f"{fix}"
         ) from None
+
+
+#: A continuous outcome where one row holds more than this share of its arm's total |y| warns.
+_DOMINANT_ROW_SHARE = 0.25
+#: ... on arms of at least this many rows (in a tiny arm every row is a big share).
+_DOMINANT_ROW_MIN_ROWS = 20
+
+
+def _warn_if_one_row_dominates(
+    y: np.ndarray, weight: np.ndarray, arm_code: np.ndarray, names: tuple[str, ...], index: pd.Index
+) -> None:
+    """Warn when one customer carries a large share of an arm's total spend or margin.
+
+    The mean effect of a continuous outcome is a difference of means, so a single whale (a data
+    error, a business account, a one-off bulk order) moves it on its own, and the trees give the
+    whale's neighbours its value.
+    """
+    mass = np.abs(y) * weight
+    for code, arm in enumerate(names):
+        rows = np.flatnonzero((arm_code == code) & (weight > 0))
+        total = mass[rows].sum()
+        if rows.size < _DOMINANT_ROW_MIN_ROWS or not total > 0:
+            continue
+        top = rows[np.argmax(mass[rows])]
+        share = mass[top] / total
+        if share > _DOMINANT_ROW_SHARE:
+            warnings.warn(
+                f"{_OWNER}.fit: one row of arm {arm!r} (customer "
+                f"{format_ids([index[top]], limit=1)}, y = {y[top]:.6g}) holds {share:.0%} of the "
+                f"arm's total |y| over {rows.size} rows, so it alone moves the arm's mean effect "
+                "and its neighbours' effects. Check it (a data error, a business account, a bulk "
+                "order?), or cap the outcome before fitting, e.g. "
+                "y.clip(upper=y.quantile(0.999)).",
+                DataQualityWarning,
+                stacklevel=3,
+            )
 
 
 def _label_text(value: object) -> str:

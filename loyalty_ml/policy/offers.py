@@ -161,6 +161,15 @@ def choose_offers(
         raise PolicyError(
             f"choose_offers: effects must be a DataFrame; got {type(effects).__name__}."
         )
+    for name, given in (("effects", effects), ("baseline", baseline)):
+        if getattr(given, "attrs", {}).get("outcome") == "continuous":
+            # small margins pass every range check and would be priced as probabilities
+            raise DataError(
+                f"choose_offers: {name} comes from an UpliftModel fitted on a continuous outcome "
+                "(spend or margin), but the costs of DESIGN section 5 price redemptions with the "
+                "probability of a purchase. Fit the UpliftModel on a 0/1 purchase outcome for the "
+                "plan, and pass the margin of a conversion as value_per_conversion."
+            )
     if effects.index.has_duplicates:
         dup = effects.index[effects.index.duplicated()].unique()
         raise DataError(

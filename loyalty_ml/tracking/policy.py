@@ -110,6 +110,13 @@ class LoyaltyPolicy:
             raise ConfigError(
                 "LoyaltyPolicy needs both 'uplift_model' and 'catalog' to choose offers, or neither."
             )
+        if getattr(self.uplift_model, "outcome_", "binary") == "continuous":
+            raise ConfigError(
+                "LoyaltyPolicy: the uplift_model was fitted on a continuous outcome (spend or "
+                "margin), but offers are priced with the probability of a purchase (DESIGN "
+                "section 5). Fit it on a 0/1 purchase outcome (UpliftModel(outcome='binary') or "
+                "the default on 0/1 labels) and pass the margin as value_per_conversion."
+            )
         for name in ("holdout_fraction", "high_risk_threshold", "medium_risk_threshold"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
