@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from loyalty_ml.datasets import load_hillstrom, load_online_retail_ii
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 
 pytestmark = pytest.mark.realdata
 
@@ -55,3 +56,24 @@ def test_loader_errors(tmp_path: Path) -> None:
     text_file.write_text("not data")
     with pytest.raises(SchemaError, match="unsupported file type"):
         load_online_retail_ii(text_file)
+
+
+def test_a_workbook_without_openpyxl_names_the_extra(tmp_path: Path) -> None:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("openpyxl is installed (the excel extra): the workbook would be read")
+    workbook = tmp_path / "online_retail_II.xlsx"
+    with zipfile.ZipFile(workbook, "w") as archive:  # what pandas looks for in an .xlsx
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(ConfigError, match=r"needs openpyxl.*loyalty_ml\[excel\]"):
+        load_online_retail_ii(workbook)
+
+
+def test_a_corrupt_workbook_is_a_schema_error(tmp_path: Path) -> None:
+    workbook = tmp_path / "online_retail_II.xlsx"
+    workbook.write_bytes(b"PK\x03\x04 truncated download")
+    with pytest.raises(SchemaError, match=r"Cannot read the Online Retail II file"):
+        load_online_retail_ii(workbook)

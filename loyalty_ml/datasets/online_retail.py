@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Literal, overload
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema.column_map import ColumnMap
 from loyalty_ml.schema.report import CleaningReport
@@ -67,14 +68,25 @@ def load_online_retail_ii(
             raw = pd.read_csv(path, dtype={"Invoice": str, "StockCode": str})
         elif suffix.endswith((".xlsx", ".xls")):
             # the UCI workbook has one sheet per year: read them all, never just the first
-            sheets = pd.read_excel(path, dtype={"Invoice": str, "StockCode": str}, sheet_name=None)
+            try:
+                sheets = pd.read_excel(
+                    path, dtype={"Invoice": str, "StockCode": str}, sheet_name=None
+                )
+            except ImportError as exc:  # pandas reads .xlsx with openpyxl, an optional extra
+                raise ConfigError(
+                    f"Reading {path.name} needs openpyxl ({exc}). Install the excel extra: "
+                    "pip install 'loyalty_ml[excel]', or save the workbook as CSV or Parquet "
+                    "(one file per sheet, or the sheets stacked)."
+                ) from None
             raw = pd.concat(list(sheets.values()), ignore_index=True)
         else:
             raise SchemaError(
                 f"Online Retail II: unsupported file type {suffix!r}; use parquet, csv or xlsx.",
                 table="transactions",
             )
-    except (OSError, ValueError) as exc:  # empty, truncated or mislabelled: pandas/pyarrow errors
+    except ConfigError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:  # empty, truncated or mislabelled
         raise SchemaError(
             f"Cannot read the Online Retail II file {path.name} as {suffix.lstrip('.')}: "
             f"{type(exc).__name__}: {exc}",
