@@ -514,3 +514,24 @@ def test_budget_that_fits_exactly_is_used() -> None:
         budget=budget,
     )
     assert plan["offer_id"].notna().sum() == 4
+
+
+def test_an_effect_past_certainty_counts_for_the_conversions_it_can_buy() -> None:
+    """p0 = 0.9 and an estimated uplift of 0.3: at most 0.1 more conversions (p capped at 1)."""
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [5.0]})
+    )
+    index = pd.Index([1, 2], name="customer_id")
+    effects = pd.DataFrame({"d5": [0.3, 0.05]}, index=index)
+    plan = choose_offers(
+        effects,
+        catalog,
+        baseline=pd.Series([0.9, 0.1], index=index),
+        value_per_conversion=40.0,
+        strategy="max_net_value",
+    )
+    # customer 1: uplift 0.1, cost 1.0 x 5 = 5, NV 0.1 x 40 - 5 = -1: no offer (0.3 would say +7)
+    # customer 2: uplift 0.05 as estimated, cost 0.15 x 5 = 0.75, NV 2 - 0.75 = 1.25
+    assert plan["offer_id"].isna().tolist() == [True, False]
+    assert plan.loc[2, "expected_uplift"] == 0.05
+    assert plan.loc[2, "expected_net_value"] == pytest.approx(1.25)

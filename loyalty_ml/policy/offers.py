@@ -2,7 +2,9 @@
 
 For customer i and offer o, with baseline p_i(0) and estimated uplift u_i(o):
 
-- p_i(o) = p_i(0) + u_i(o), clipped to [0, 1];
+- p_i(o) = p_i(0) + u_i(o), clipped to [0, 1]; the uplift used below (and reported as
+  ``expected_uplift``) is p_i(o) - p_i(0), so an estimate that would push the probability past 1
+  counts for the 1 - p_i(0) conversions it can buy;
 - expected cost C_i(o) = p_i(o) * cost_per_redemption(o) * (1 - breakage(o)) + cost_per_send(o):
   customers who would have bought anyway still redeem, and this is where cannibalisation is paid;
 - expected net value NV_i(o) = u_i(o) * value_i - C_i(o);
@@ -249,10 +251,14 @@ def choose_offers(
     if not np.isfinite(value).all() or (value < 0).any():
         raise DataError("choose_offers: value_per_conversion must be finite and >= 0.")
 
-    p_offer = np.clip(p0[:, None] + uplift, 0.0, 1.0)
+    unclipped = p0[:, None] + uplift
+    p_offer = np.clip(unclipped, 0.0, 1.0)
     redemption = np.array([o.redemption_cost for o in offers])
     send = np.array([o.cost_per_send for o in offers])
     cost = p_offer * redemption + send
+    # The uplift a probability can take: an estimate pushing p_i(o) past 1 (or below 0) cannot
+    # buy more conversions than 1 - p_i(0) (or lose more than p_i(0)).
+    uplift = np.where(unclipped == p_offer, uplift, p_offer - p0[:, None])
     net = uplift * value[:, None] - cost
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost).
     prudent = None
