@@ -99,7 +99,8 @@ def test_guard_aipw_with_estimated_propensities() -> None:
         warnings.simplefilter("ignore")
         plain = UpliftModel(recenter=False, **FAST).fit(X, y, treatment=t, propensity="estimate")
         model = UpliftModel(**FAST).fit(X, y, treatment=t, propensity="estimate")
-    raw = model.propensity_model_.predict_proba(model.encoding_.transform(X, owner="test"))
+    arm = (t == "coupon").astype(np.int64)  # the model's arm codes: control 0, coupon 1
+    raw = model.propensity_model_.out_of_fold(model.encoding_.transform(X, owner="test"), arm)
     clipped = np.clip(raw, 0.01, 1.0)
     clipped /= clipped.sum(axis=1, keepdims=True)
     prop = pd.DataFrame({"control": clipped[:, 0], "coupon": clipped[:, 1]}, index=X.index)

@@ -1,4 +1,4 @@
-"""Propensities for the uplift learners: arm shares (randomised data) or a calibrated classifier.
+"""Propensities for the uplift learners: arm shares (randomised data) or cross-fitted classifiers.
 
 An observational campaign has to be deconfounded by P(arm | x); when some customers had almost no chance of
 an arm (propensity near 0), effects for them rest on extrapolation, so :class:`PoorOverlapWarning` says so
@@ -8,17 +8,21 @@ and the propensities are clipped before they are divided by.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import StratifiedKFold
 
 __all__ = [
     "OVERLAP_THRESHOLD",
     "PROPENSITY_CLIP",
+    "CrossFittedPropensity",
+    "GivenPropensity",
     "PoorOverlapWarning",
     "arm_shares",
     "check_overlap",
+    "fit_given_propensity",
     "fit_propensity_model",
 ]
 
@@ -28,8 +32,8 @@ OVERLAP_THRESHOLD = 0.02
 _OVERLAP_TOLERANCE = 0.01
 #: Propensities are clipped to ``[PROPENSITY_CLIP, 1]`` before inverse weighting.
 PROPENSITY_CLIP = 0.01
-#: Calibration folds of the estimated propensity model (each arm needs at least this many rows).
-PROPENSITY_FOLDS = 3
+#: Cross-fitting folds of the estimated propensity model (each arm needs at least this many rows).
+PROPENSITY_FOLDS = 5
 
 
 class PoorOverlapWarning(UserWarning):
@@ -42,31 +46,113 @@ def arm_shares(arm: np.ndarray, weight: np.ndarray, n_arms: int) -> np.ndarray:
     return totals / totals.sum()
 
 
+class CrossFittedPropensity:
+    """P(arm | x) from ``PROPENSITY_FOLDS`` LightGBM classifiers, each fitted without one fold.
+
+    A training row gets the prediction of the model that did not see it (``out_of_fold``); a new
+    row the mean of all of them (``predict_proba``). In-sample predictions are pulled towards the
+    arm each row received, and the inverse weights built on them leave the confounders unbalanced.
+    """
+
+    def __init__(self, models: list[lgb.LGBMClassifier], seed: int) -> None:
+        self.models = models
+        self.seed = seed
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        return np.mean([m.predict_proba(matrix) for m in self.models], axis=0)
+
+    def out_of_fold(self, matrix: np.ndarray, arm: np.ndarray) -> np.ndarray:
+        """Each training row's propensities from the model fitted without its fold."""
+        out = np.empty((len(arm), int(arm.max()) + 1))
+        for model, (_, held) in zip(self.models, _folds(arm, self.seed), strict=True):
+            out[held] = model.predict_proba(matrix[held])
+        return out
+
+
+def _folds(arm: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    splitter = StratifiedKFold(n_splits=PROPENSITY_FOLDS, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(arm)), arm))
+
+
 def fit_propensity_model(
     matrix: np.ndarray, arm: np.ndarray, weight: np.ndarray, *, seed: int, n_jobs: int | None
-) -> CalibratedClassifierCV:
-    """Fit a calibrated LightGBM classifier of the arm code on the features.
+) -> tuple[CrossFittedPropensity, np.ndarray]:
+    """Cross-fit LightGBM classifiers of the arm code; return them and the out-of-fold propensities.
 
+    Small, regularised trees: a propensity model has to balance the features smoothly, not to find
+    interactions, and on a randomised arm of 1.6% its noise must not read as poor overlap. No
+    calibration step: LightGBM's log loss already gives probabilities, and a sigmoid calibration
+    flattened them (tests/test_observational_uplift_audit.py: a one-leaf outcome model re-centred
+    on the old calibrated, in-sample propensities was 3-4.6 standard errors off the true effect,
+    -3.3 on average over ten seeds even when cross-fitted; these are -0.4 on average).
     Category codes are used as ordered numbers here: a propensity model needs to rank, not to be
-    interpretable, and this keeps the calibration folds free of LightGBM's categorical bookkeeping.
+    interpretable.
     """
-    base = lgb.LGBMClassifier(
-        n_estimators=100,
-        learning_rate=0.05,
-        num_leaves=15,
-        min_child_samples=50,
-        random_state=seed,
-        verbose=-1,
-        deterministic=True,
-        force_row_wise=True,
-        n_jobs=n_jobs if n_jobs is not None else -1,
-    )
-    model = CalibratedClassifierCV(base, method="sigmoid", cv=PROPENSITY_FOLDS)
-    model.fit(matrix, arm, sample_weight=weight)
-    return model
+    models = []
+    out = np.empty((len(arm), int(arm.max()) + 1))
+    min_child = int(min(100, max(20, len(arm) // 50)))
+    for train, held in _folds(arm, seed):
+        model = lgb.LGBMClassifier(
+            n_estimators=150,
+            learning_rate=0.05,
+            num_leaves=4,
+            min_child_samples=min_child,
+            reg_lambda=10.0,
+            random_state=seed,
+            verbose=-1,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=n_jobs if n_jobs is not None else -1,
+        )
+        model.fit(matrix[train], arm[train], sample_weight=weight[train])
+        out[held] = model.predict_proba(matrix[held])
+        models.append(model)
+    return CrossFittedPropensity(models, seed), out
 
 
-def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
+class GivenPropensity:
+    """P(arm | x) for new rows when the training rows came with known per-row propensities.
+
+    One LightGBM regressor per arm (cross-entropy objective: targets in [0, 1]) learns the given
+    values; rows are renormalised to sum to 1. The X-learner weighs its two effect models by
+    g(x) per customer; without this it used the mean propensity, 0.23 RMSE from the true effects
+    against 0.18 on a confounded design (tests/test_observational_uplift_audit.py).
+    """
+
+    def __init__(self, models: list[lgb.LGBMRegressor]) -> None:
+        self.models = models
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        raw = np.column_stack([m.predict(matrix) for m in self.models])
+        raw = np.clip(raw, 1e-6, 1.0)
+        return raw / raw.sum(axis=1, keepdims=True)
+
+
+def fit_given_propensity(
+    matrix: np.ndarray, propensity: np.ndarray, weight: np.ndarray, *, seed: int, n_jobs: int | None
+) -> GivenPropensity:
+    """Learn the given per-row propensities (one column per arm code) as functions of x."""
+    models = []
+    for k in range(propensity.shape[1]):
+        model = lgb.LGBMRegressor(
+            objective="cross_entropy",
+            n_estimators=150,
+            learning_rate=0.1,
+            num_leaves=15,
+            min_child_samples=20,
+            random_state=seed,
+            verbose=-1,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=n_jobs if n_jobs is not None else -1,
+        )
+        models.append(model.fit(matrix, propensity[:, k], sample_weight=weight))
+    return GivenPropensity(models)
+
+
+def check_overlap(
+    propensity: np.ndarray, *, owner: str, arms: Sequence[str] | None = None
+) -> np.ndarray:
     """Warn when overlap is poor, then clip and renormalise each row of ``propensity``.
 
     The limits shrink with the number of arms and with each arm's own share (at most a fifth and
@@ -78,9 +164,19 @@ def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
     share = propensity.mean(axis=0) if propensity.ndim == 2 and len(propensity) else 1.0
     threshold = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / n_arms), np.asarray(share) / 5)
     clip = np.minimum(min(PROPENSITY_CLIP, 0.1 / n_arms), np.asarray(share) / 10)
-    poor = np.asarray((propensity < threshold).any(axis=1), dtype=bool)
+    below_limit = np.asarray(propensity < threshold, dtype=bool)
+    poor = below_limit.any(axis=1) if below_limit.ndim == 2 else below_limit
     flagged = float(poor.mean()) if poor.size else 0.0
     if flagged > _OVERLAP_TOLERANCE:
+        per_arm = ""
+        if arms is not None and below_limit.ndim == 2:
+            counts = below_limit.sum(axis=0)
+            named = [
+                f"{arm!r}: {int(c):,} rows ({c / len(propensity):.1%})"
+                for arm, c in sorted(zip(arms, counts, strict=True), key=lambda ac: -ac[1])
+                if c > 0
+            ]
+            per_arm = f" By arm: {'; '.join(named)}."
         limits = np.atleast_1d(threshold)
         below = (
             f"{limits[0]:.3g}"
@@ -89,8 +185,8 @@ def check_overlap(propensity: np.ndarray, *, owner: str) -> np.ndarray:
         )
         warnings.warn(
             f"{owner}: {int(poor.sum())} rows ({flagged:.1%}) have a propensity below "
-            f"{below} for some arm, so their effects are extrapolated. Restrict the data "
-            "to customers who could have received every arm, or use a randomised experiment.",
+            f"{below} for some arm, so their effects are extrapolated.{per_arm} Restrict the "
+            "data to customers who could have received every arm, or use a randomised experiment.",
             PoorOverlapWarning,
             stacklevel=3,
         )

@@ -40,6 +40,7 @@ from loyalty_ml.models._uplift_propensity import (
     PoorOverlapWarning,
     arm_shares,
     check_overlap,
+    fit_given_propensity,
     fit_propensity_model,
 )
 from loyalty_ml.schema import columns as C
@@ -145,8 +146,10 @@ class UpliftModel(BaseEstimator):
 
     Propensities: for a randomised experiment (``propensity=None`` at fit) the arm shares are used; a
     design's known shares or per-row propensities can be given; for observational data
-    ``propensity="estimate"`` fits a calibrated LightGBM classifier of the arm and warns
-    (:class:`PoorOverlapWarning`) when some customers had almost no chance of some arm.
+    ``propensity="estimate"`` cross-fits LightGBM classifiers of the arm (each training row weighted
+    by the model that did not see it) and warns (:class:`PoorOverlapWarning`, naming the arms) when
+    some customers had almost no chance of some arm. Nothing checks that ``propensity=None`` data
+    was randomised: a targeted campaign needs ``"estimate"`` or its known propensities.
 
     Parameters
     ----------
@@ -324,7 +327,8 @@ class UpliftModel(BaseEstimator):
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
-            (a missing control column is ``1 - sum``). ``"estimate"``: a calibrated classifier.
+            (a missing control column is ``1 - sum``). ``"estimate"``: cross-fitted classifiers
+            of the arm (5 folds; out-of-fold propensities for the training rows).
         groups : Series or array, optional
             The experiment (e.g. campaign) of each row, when several are pooled. With ``recenter``,
             each arm is then compared with the control rows of the experiments that sent it: an offer
@@ -618,14 +622,16 @@ class UpliftModel(BaseEstimator):
             tiny = [(n, int(c)) for n, c in zip(names, rows, strict=True) if c < PROPENSITY_FOLDS]
             if tiny:
                 raise DataError(
-                    f"{_OWNER}.fit: propensity='estimate' cross-fits a calibrated classifier on "
+                    f"{_OWNER}.fit: propensity='estimate' cross-fits a classifier on "
                     f"{PROPENSITY_FOLDS} folds, so every arm needs at least {PROPENSITY_FOLDS} "
                     f"rows; arms {format_examples(tiny, total=len(tiny))} (arm, rows) have fewer. "
                     "Drop those arms or pass known propensities."
                 )
-            model = fit_propensity_model(matrix, arm_code, weight, seed=seed, n_jobs=self.n_jobs_)
+            model, out_of_fold = fit_propensity_model(
+                matrix, arm_code, weight, seed=seed, n_jobs=self.n_jobs_
+            )
             self.propensity_model_ = model
-            return check_overlap(model.predict_proba(matrix), owner=_OWNER)
+            return check_overlap(out_of_fold, owner=_OWNER, arms=names)
         if isinstance(propensity, pd.Series):
             frame = pd.DataFrame(
                 [propensity.to_numpy()] * len(X), columns=propensity.index, index=X.index
@@ -653,10 +659,16 @@ class UpliftModel(BaseEstimator):
             else 1.0 - values.sum(axis=1)
         )
         full = np.column_stack([control, values])
-        if not np.isfinite(full).all() or (full <= 0).any() or (full > 1).any():
+        bad = ~np.isfinite(full) | (full <= 0) | (full > 1)
+        if bad.any():
+            counts = [(arm, int(c)) for arm, c in zip(names, bad.sum(axis=0), strict=True) if c]
             raise DataError(
                 f"{_OWNER}.fit: propensities must lie in (0, 1] (the control's is 1 - the sum of the "
-                "others when absent)."
+                f"others when absent); {int(bad.any(axis=1).sum()):,} rows are not, by arm "
+                f"{format_examples(counts, total=len(counts))} (arm, rows; values "
+                f"{format_examples(np.unique(full[bad]).tolist())}). An arm a customer could not "
+                "get is no experiment for that customer: drop those rows, or estimate the "
+                "propensities (propensity='estimate') if the zeros are rounding."
             )
         totals = full.sum(axis=1)
         off = np.abs(totals - 1.0) > _PROPENSITY_SUM_TOLERANCE
@@ -672,7 +684,13 @@ class UpliftModel(BaseEstimator):
             # a randomised design's shares: every customer had the same chance of every arm, so
             # nothing is extrapolated, and a small arm's known share is exact (never clipped)
             return full / full.sum(axis=1, keepdims=True)
-        return check_overlap(full, owner=_OWNER)
+        full = check_overlap(full, owner=_OWNER, arms=names)
+        if not np.allclose(full, full[0]):
+            # predict_effects (the X-learner's weights) needs P(arm | x) of new customers too
+            self.propensity_model_ = fit_given_propensity(
+                matrix, full, weight, seed=seed, n_jobs=self.n_jobs_
+            )
+        return full
 
     def _boosting_params(self) -> BoostingParams:
         return BoostingParams(

@@ -8,13 +8,14 @@ model is then fitted on all campaigns whose response window closed before ``as_o
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, format_examples
+from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
 
@@ -142,6 +143,7 @@ def train_offer_model(
         tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
     )
     X = X[feature_names]
+    _warn_if_targeted(X, t, key)
     params = {"random_state": random_state, **(uplift_params or {})}
     try:
         return _fit(X, y, t, key, catalog=catalog, params=params)
@@ -151,6 +153,67 @@ def train_offer_model(
             f"rows: {exc} Pass uplift_params (e.g. {{'min_arm_rows': 20}}) to train_and_register, "
             "or leave out campaigns/offers to train without offers."
         ) from exc
+
+
+#: An arm looks targeted when, on some feature, a random customer of the arm ranks above a random
+#: control customer of its campaign with a probability (AUC) further than this from 1/2 (about a
+#: standardised mean difference of 0.2) ...
+_TARGETED_AUC_GAP = 0.06
+#: ... and further than this many standard errors (many features, arms and campaigns are compared).
+_TARGETED_Z = 5.0
+
+
+def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
+    """Warn when a campaign's arms differ from its control group on a feature before the send.
+
+    The offer model reads each campaign as a randomised experiment (arm shares as propensities).
+    A campaign that sent the reward to lapsing customers and kept loyal ones as control is not
+    one: the difference between its arms is partly who was chosen. Each arm is compared with its
+    own campaign's control on every numeric feature by ranks (the Mann-Whitney AUC; feature
+    values are heavy-tailed, where a difference of means flags outliers): randomisation keeps the
+    AUC within a few standard errors of 1/2.
+    """
+    numeric = X.select_dtypes(include=["number", "bool"]).astype(np.float64)
+    if numeric.shape[1] == 0:
+        return
+    arms = t.to_numpy(dtype=object)
+    found: list[tuple[float, int, str, str]] = []
+    for campaign in np.unique(key):
+        rows = key == campaign
+        control = rows & (arms == C.CONTROL)
+        for arm in sorted(set(arms[rows]) - {C.CONTROL}):
+            treated = rows & (arms == arm)
+            both = numeric[treated | control]
+            is_treated = treated[treated | control]
+            present = both.notna()
+            n1 = present[is_treated].sum()
+            n0 = present[~is_treated].sum()
+            ranks = both.rank()  # NaN stays NaN; ties get their mean rank
+            u = ranks[is_treated].sum() - n1 * (n1 + 1) / 2
+            pairs = (n1 * n0).where((n1 >= 2) & (n0 >= 2))
+            auc = u / pairs
+            se = np.sqrt((n1 + n0 + 1) / (12 * pairs))
+            gap = (auc - 0.5).abs()
+            flagged = gap[(gap > _TARGETED_AUC_GAP) & (gap > _TARGETED_Z * se)].dropna()
+            if not flagged.empty:
+                worst = str(flagged.idxmax())
+                found.append((float(auc[worst]), int(campaign), str(arm), worst))
+    if found:
+        found.sort(key=lambda item: -abs(item[0] - 0.5))
+        examples = [
+            f"campaign #{c + 1} by send date, {arm!r} vs control on {feature!r}: AUC {auc:.2f}"
+            for auc, c, arm, feature in found[:3]
+        ]
+        warnings.warn(
+            f"train_and_register: {len(found)} campaign arm(s) differ from their control group "
+            f"before the send by more than chance allows ({'; '.join(examples)}; 0.50 when "
+            "randomised). The offer model reads every campaign as randomised (arm shares as "
+            "propensities), so the effects of a targeted campaign mix the reward with who was "
+            "chosen for it. Train on randomised campaigns with a control group, or fit "
+            "UpliftModel(propensity='estimate') on the experiment table yourself.",
+            DataQualityWarning,
+            stacklevel=4,
+        )
 
 
 def _check_catalog(offer_ids: pd.Series, catalog_ids: list[str]) -> None:
