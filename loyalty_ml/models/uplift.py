@@ -37,6 +37,8 @@ from loyalty_ml.models._uplift_learners import (
 )
 from loyalty_ml.models._uplift_propensity import (
     PROPENSITY_FOLDS,
+    CrossFittedPropensity,
+    GivenPropensity,
     PoorOverlapWarning,
     arm_shares,
     check_overlap,
@@ -425,7 +427,7 @@ class UpliftModel(BaseEstimator):
         )
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
-        self.propensity_model_ = None
+        self.propensity_model_: CrossFittedPropensity | GivenPropensity | None = None
         shares = arm_shares(arm_code, weight, len(names))
         row_propensity = self._fit_propensity(propensity, X, matrix, arm_code, weight, names, seed)
         if row_propensity is None:
