@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
+from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
 from loyalty_ml.evaluation.fairness import (
@@ -50,7 +51,7 @@ def tiny() -> dict[str, object]:
 
 
 def _report(tiny: dict[str, object], **kwargs: object) -> FairnessReport:
-    args = {**tiny, "limits": FairnessLimits(min_group_size=2), **kwargs}
+    args = {**tiny, "limits": FairnessLimits(significance=None, min_group_size=2), **kwargs}
     return fairness_report(**args)  # type: ignore[arg-type]
 
 
@@ -96,12 +97,16 @@ def test_summary_uses_only_groups_large_enough(tiny: dict[str, object]) -> None:
 def test_summary_edge_rules() -> None:
     sensitive = pd.Series(["a", "a", "b", "b", "c"], index=range(5), name="g")
     plan = pd.DataFrame({C.OFFER_ID: [pd.NA] * 5, "expected_cost": [0.0] * 5}, index=range(5))
-    report = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=2))
+    report = fairness_report(
+        sensitive, offers=plan, limits=FairnessLimits(significance=None, min_group_size=2)
+    )
     row = report.summary.loc[("g", "offer_rate")]
     # nobody gets an offer: the judged groups are equal, ratio 1 (not 0/0)
     assert (row["difference"], row["ratio"]) == (0.0, 1.0)
     # with a single judged group there is nothing to compare
-    one = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=3))
+    one = fairness_report(
+        sensitive, offers=plan, limits=FairnessLimits(significance=None, min_group_size=3)
+    )
     assert one.summary.loc[("g", "offer_rate"), "n_judged"] == 0
     assert np.isnan(one.summary.loc[("g", "offer_rate"), "difference"])
 
@@ -122,7 +127,7 @@ def test_error_rate_gaps_are_violations() -> None:
         pd.Series(["a"] * 4 + ["b"] * 4, index=ids, name=C.GENDER),
         y_true=pd.Series([1, 1, 0, 0] * 2, index=ids),
         y_score=pd.Series([0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9], index=ids),
-        limits=FairnessLimits(min_group_size=2),
+        limits=FairnessLimits(significance=None, min_group_size=2),
     )
     found = dict(zip(report.violations["metric"], report.violations["excess"], strict=True))
     assert found == pytest.approx(
@@ -161,26 +166,28 @@ def test_a_gap_at_the_limit_passes() -> None:
     plan = pd.DataFrame(
         {C.OFFER_ID: ["A" if o else pd.NA for o in offered], "expected_cost": 1.0}, index=range(20)
     )
-    at_limit = FairnessLimits(max_offer_rate_difference=0.1, min_group_size=1)
+    at_limit = FairnessLimits(max_offer_rate_difference=0.1, min_group_size=1, significance=None)
     assert fairness_report(sensitive, offers=plan, limits=at_limit).passed
-    below = FairnessLimits(max_offer_rate_difference=0.09, min_group_size=1)
+    below = FairnessLimits(max_offer_rate_difference=0.09, min_group_size=1, significance=None)
     assert not fairness_report(sensitive, offers=plan, limits=below).passed
 
 
 def test_small_groups_are_reported_not_judged(tiny: dict[str, object]) -> None:
-    report = _report(tiny, limits=FairnessLimits(min_group_size=4))
+    report = _report(tiny, limits=FairnessLimits(significance=None, min_group_size=4))
     assert report.passed
     assert len(report.by_group) == 5  # still reported: 3 gender groups + 2 tiers
     # and the report says which attributes could not fail, rather than a bare "passed"
     assert report.unjudged_attributes == ["gender", "tier"]  # 3/2/1 and 3/3 customers, under 4
     assert "**Not judged:** gender, tier" in report.to_markdown()
-    judged = _report(tiny, limits=FairnessLimits(min_group_size=3))  # F and M are 3 and 2
+    judged = _report(
+        tiny, limits=FairnessLimits(significance=None, min_group_size=3)
+    )  # F and M are 3 and 2
     assert judged.unjudged_attributes == ["gender"]
 
 
 def test_conditional_figures_and_judging(tiny: dict[str, object]) -> None:
     band = pd.Series(["hi", "hi", "lo", "lo", "hi", "lo"], index=IDS, name="risk_band")
-    report = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1))
+    report = _report(tiny, control=band, limits=FairnessLimits(significance=None, min_group_size=1))
     cond = report.by_group_conditional
     assert cond is not None and cond.index.names == ["control", "attribute", "group"]
     hi_gender = cond.xs(("hi", C.GENDER), level=["control", "attribute"])
@@ -192,9 +199,13 @@ def test_conditional_figures_and_judging(tiny: dict[str, object]) -> None:
     assert report.summary_conditional.index.names == ["control", "attribute", "metric"]
     # "auto" judges within strata when a control is given
     assert report.violations["conditional"].all() and not report.violations.empty
-    raw = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1, judge="raw"))
+    raw = _report(
+        tiny, control=band, limits=FairnessLimits(significance=None, min_group_size=1, judge="raw")
+    )
     assert not raw.violations["conditional"].any()
-    both = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1, judge="both"))
+    both = _report(
+        tiny, control=band, limits=FairnessLimits(significance=None, min_group_size=1, judge="both")
+    )
     assert set(both.violations["conditional"]) == {True, False}
 
 
@@ -223,7 +234,9 @@ def test_the_scored_customers_are_audited_with_the_programme_s_attributes() -> N
     scored = pd.Index([5, 1, 2, 9], name=C.CUSTOMER_ID)  # 9 has no customers row
     y = pd.Series([1, 0, 1, 1], index=scored)
     p = np.array([0.9, 0.2, 0.7, 0.8])  # in the order of y
-    report = fairness_report(members, y_true=y, y_score=p, limits=FairnessLimits(min_group_size=1))
+    report = fairness_report(
+        members, y_true=y, y_score=p, limits=FairnessLimits(significance=None, min_group_size=1)
+    )
     by_group = report.by_group.xs(C.GENDER, level="attribute")
     assert by_group["count"].to_dict() == {"F": 2, "M": 1, MISSING_GROUP: 1}
     assert by_group.loc["F", "mean_score"] == pytest.approx((0.9 + 0.2) / 2)
@@ -446,7 +459,7 @@ def test_every_by_group_figure_recomputes_from_the_inputs(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(audit=audits())
 def test_summary_statistics_follow_from_by_group(audit: dict[str, object]) -> None:
-    limits = FairnessLimits(min_group_size=2)
+    limits = FairnessLimits(significance=None, min_group_size=2)
     report = fairness_report(**audit, limits=limits)  # type: ignore[arg-type]
     for (attribute, metric), row in report.summary.iterrows():
         block = report.by_group.xs(attribute, level="attribute")
@@ -497,7 +510,9 @@ def test_markdown_needs_no_tabulate(
 ) -> None:
     monkeypatch.setitem(sys.modules, "tabulate", None)  # any import of tabulate would now fail
     band = pd.Series(["hi", "hi", "lo", "lo", "hi", "lo"], index=IDS, name="risk_band")
-    text = _report(tiny, control=band, limits=FairnessLimits(min_group_size=1)).to_markdown()
+    text = _report(
+        tiny, control=band, limits=FairnessLimits(significance=None, min_group_size=1)
+    ).to_markdown()
     assert text.startswith("# Fairness report")
     assert "**Result: FAILED" in text and "## Violations" in text
     assert "## Summary within risk_band strata" in text
@@ -560,3 +575,34 @@ def test_log_to_mlflow_logs_aggregates_only(
         assert not any(str(i) in text for i in ids[:50])  # no customer id leaks
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+def test_a_gap_over_the_limit_within_noise_is_not_a_violation() -> None:
+    """Two groups of 100: offer rates 0.50 and 0.38 (a 0.12 gap, over the 0.10 limit). Pooled rate
+    0.44, standard error sqrt(0.44 x 0.56 x 2 / 100) = 0.0702, z = 1.71, p = 0.087 (one pair)."""
+    ids = pd.Index(np.arange(200), name=C.CUSTOMER_ID)
+    sensitive = pd.Series(np.repeat(["a", "b"], 100), index=ids, name=C.GENDER)
+    offered = np.r_[np.arange(100) < 50, np.arange(100) < 38]
+    plan = pd.DataFrame(
+        {C.OFFER_ID: np.where(offered, "A", None), "expected_cost": offered * 1.0}, index=ids
+    )
+    report = fairness_report(sensitive, offers=plan)
+    row = report.summary.loc[(C.GENDER, "offer_rate")]
+    assert row["difference"] == pytest.approx(0.12)
+    assert row["difference_p"] == pytest.approx(2 * norm.sf(0.12 / np.sqrt(0.44 * 0.56 * 0.02)))
+    assert report.passed  # beyond the limit, not beyond noise
+    assert not fairness_report(
+        sensitive, offers=plan, limits=FairnessLimits(significance=None)
+    ).passed
+    # the same rates on groups of 1,000 are beyond noise (z = 5.4)
+    big = pd.Index(np.arange(2_000), name=C.CUSTOMER_ID)
+    offered = np.r_[np.arange(1_000) < 500, np.arange(1_000) < 380]
+    report = fairness_report(
+        pd.Series(np.repeat(["a", "b"], 1_000), index=big, name=C.GENDER),
+        offers=pd.DataFrame(
+            {C.OFFER_ID: np.where(offered, "A", None), "expected_cost": offered * 1.0}, index=big
+        ),
+    )
+    assert not report.passed
+    with pytest.raises(ConfigError, match="significance"):
+        FairnessLimits(significance=1.5)

@@ -173,7 +173,10 @@ def test_conditional_violations_say_where() -> None:
         {C.OFFER_ID: ["A", None, None, None], "expected_cost": 1.0}, index=[1, 2, 3, 4]
     )
     report = fairness_report(
-        sensitive, offers=plan, control=band, limits=FairnessLimits(min_group_size=1)
+        sensitive,
+        offers=plan,
+        control=band,
+        limits=FairnessLimits(significance=None, min_group_size=1),
     )
     (line,) = check_promotion(report).violations
     assert line == "g offer_rate difference within hi 1 vs limit 0.1 (groups b / a)"
@@ -210,7 +213,9 @@ def test_a_pass_names_the_attributes_too_small_to_judge() -> None:
     ids = pd.Index(range(8), name=C.CUSTOMER_ID)
     sensitive = pd.DataFrame({"age": [23, 35, 35, 41, 52, 52, 60, 67]}, index=ids)  # raw years
     scores = pd.Series(np.linspace(0.1, 0.9, 8), index=ids)
-    report = fairness_report(sensitive, y_score=scores, limits=FairnessLimits(min_group_size=3))
+    report = fairness_report(
+        sensitive, y_score=scores, limits=FairnessLimits(significance=None, min_group_size=3)
+    )
     decision = check_promotion(report)
     assert (decision.promote, decision.unjudged) == (True, ("age",))
     assert decision.message == "fairness gate passed; not judged (groups too small): age"

@@ -26,7 +26,7 @@ from loyalty_ml.exceptions import LoyaltyMLError, SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 
-ONE = FairnessLimits(min_group_size=1)
+ONE = FairnessLimits(significance=None, min_group_size=1)
 CID = C.CUSTOMER_ID
 
 

@@ -80,7 +80,7 @@ def test_a_later_version_is_compared_with_the_champion_on_its_own_backtest_rows(
 def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
     from loyalty_ml.evaluation.fairness import FairnessLimits
 
-    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1)
+    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1, significance=None)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(registry.folder)
         result = train_and_register(
@@ -104,7 +104,7 @@ def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
 def test_a_fairness_override_needs_a_reason_and_is_recorded(registry: Registry) -> None:
     from loyalty_ml.evaluation.fairness import FairnessLimits
 
-    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1)
+    strict = FairnessLimits(max_selection_rate_difference=0.0, min_group_size=1, significance=None)
     args = {
         "as_of": "2024-12-01",
         "customers": registry.data.customers,

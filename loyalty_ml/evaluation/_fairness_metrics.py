@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+from scipy.stats import norm, rankdata
 
 from loyalty_ml.evaluation._fairness_inputs import AuditData
 
@@ -183,7 +183,8 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
     A group enters the statistics of a metric when the metric is measured on at least
     ``min_group_size`` customers (:func:`metric_base`: the whole group, or its churners for the TPR,
     its non-churners for the FPR, the smaller of the two for the AUC) and its value is defined;
-    ``n_groups`` counts every group, ``n_judged`` those that entered. Difference and ratio need two
+    ``n_groups`` counts every group, ``n_judged`` those that entered, and ``difference_p`` tests the
+    max - min gap of a rate against noise (:func:`_gap_p_value`). Difference and ratio need two
     judged groups. The ratio is left undefined for metrics that can be negative; when every judged
     group is at zero the groups are equal and the ratio is 1.
     """
@@ -195,12 +196,50 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
         groups = block.index.get_level_values("group")
         for metric in metrics:
             values = block[metric].to_numpy(dtype=float)
-            ok = ~np.isnan(values) & (metric_base(block, metric) >= min_group_size)
+            base = metric_base(block, metric)
+            ok = ~np.isnan(values) & (base >= min_group_size)
             stats = _stats(values[ok], groups[ok], signed=metric in SIGNED_METRICS)
-            rows.append((*key, metric, *stats, len(block), int(ok.sum())))
-    columns = [*keys, "metric", *SUMMARY_STATS, "min_group", "max_group", "n_groups", "n_judged"]
+            noise = _gap_p_value(values[ok], base[ok]) if metric in TESTED_RATES else float("nan")
+            rows.append((*key, metric, *stats, len(block), int(ok.sum()), noise))
+    columns = [
+        *keys,
+        "metric",
+        *SUMMARY_STATS,
+        "min_group",
+        "max_group",
+        "n_groups",
+        "n_judged",
+        "difference_p",
+    ]
     out = pd.DataFrame(rows, columns=columns).set_index([*keys, "metric"])
-    return out.astype({s: float for s in SUMMARY_STATS})
+    return out.astype({s: float for s in (*SUMMARY_STATS, "difference_p")})
+
+
+#: Rates whose max - min gap is tested against noise: shares of the customers in ``metric_base``.
+TESTED_RATES = ("selection_rate", "observed_rate", "tpr", "fpr", "offer_rate")
+
+
+def _gap_p_value(values: np.ndarray, base: np.ndarray) -> float:
+    """P-value that the highest and lowest judged groups share one rate, Bonferroni-adjusted.
+
+    A two-proportion z-test (pooled rate) of the groups holding the max and the min, multiplied
+    by the number of pairs of judged groups: the max - min gap is the largest of them, and with
+    several groups noise alone makes it large (two groups of 100 at the same rate of 0.5 show a
+    gap over 0.10 in 14% of samples).
+    """
+    if len(values) < 2:
+        return float("nan")
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    n_low, n_high = float(base[low]), float(base[high])
+    pooled = (values[low] * n_low + values[high] * n_high) / (n_low + n_high)
+    spread = np.sqrt(pooled * (1.0 - pooled) * (1.0 / n_low + 1.0 / n_high))
+    gap = float(values[high] - values[low])
+    if gap == 0:
+        return 1.0
+    if not spread > 0:
+        return 0.0
+    pairs = len(values) * (len(values) - 1) / 2
+    return float(min(1.0, 2.0 * norm.sf(gap / spread) * pairs))
 
 
 def _stats(values: np.ndarray, groups: Any, *, signed: bool = False) -> tuple[Any, ...]:
