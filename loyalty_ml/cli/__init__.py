@@ -202,6 +202,13 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="scoring date (data before it is used)")
     p.add_argument("--output", type=Path, required=True, help="output file (.parquet or .csv)")
+    p.add_argument(
+        "--excel-safe",
+        action="store_true",
+        help="CSV output for people who open it in a spreadsheet: text cells starting with "
+        "= + - @ get a leading ' so they cannot run as formulas (off: programs read the values "
+        "as written)",
+    )
     add_table_options(p, "customers", "campaigns")
     p.add_argument(
         "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
@@ -298,7 +305,7 @@ def _run_score(args: argparse.Namespace) -> int:
         reasons=args.reasons,
         progress=True if args.progress else None,
     )
-    write_table_atomically(scores.reset_index(), args.output)
+    write_table_atomically(scores.reset_index(), args.output, excel_safe=args.excel_safe)
     print(f"Wrote {len(scores):,} rows to {args.output}")
     print(scores["action"].value_counts().to_string())
     return 0

@@ -81,8 +81,12 @@ def check_output_format(path: Path) -> None:
         )
 
 
-def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
+def write_table_atomically(frame: pd.DataFrame, path: Path, *, excel_safe: bool = False) -> None:
     """Write ``frame`` as Parquet or CSV (by suffix) so that ``path`` is never half-written.
+
+    ``excel_safe`` (CSV only): text cells a spreadsheet would run as formulas (``=``, ``+``,
+    ``-``, ``@``...) get a leading ``'`` (:func:`loyalty_ml._csv_text.spreadsheet_safe`); off by
+    default, as the prefix changes the value a program loading the file reads.
 
     The data goes to a temporary file in the same folder (same file system), which then replaces
     ``path`` in one ``os.replace``; on any error the temporary file is removed and ``path`` is left
@@ -100,7 +104,9 @@ def write_table_atomically(frame: pd.DataFrame, path: Path) -> None:
     os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
     try:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
+            from loyalty_ml._csv_text import spreadsheet_safe
+
+            (spreadsheet_safe(frame) if excel_safe else frame).to_csv(tmp, index=False)
         else:
             frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from loyalty_ml._plot_text import literal
 
 __all__ = ["PLOTTED_METRICS", "markdown_table", "plot_by_group"]
 
@@ -24,7 +27,13 @@ def _cell(value: Any, digits: int) -> str:
         return str(int(value))
     if isinstance(value, float | np.floating):
         return "" if math.isnan(value) else f"{float(value):.{digits}f}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return one_line(value).replace("|", "\\|")
+
+
+def one_line(value: object) -> str:
+    """``value`` as text on one line: ``\\r\\n``, ``\\r`` and ``\\n`` (each a line break to
+    Markdown) become spaces, so a label cannot end a table row or start a heading."""
+    return re.sub(r"\r\n|\r|\n", " ", str(value))
 
 
 def markdown_table(frame: pd.DataFrame, *, digits: int = 3) -> str:
@@ -38,7 +47,7 @@ def markdown_table(frame: pd.DataFrame, *, digits: int = 3) -> str:
     | a | 0.500 |
     """
     flat = frame.reset_index() if any(n is not None for n in frame.index.names) else frame
-    header = [str(c) for c in flat.columns]
+    header = [_cell(c, 0) if isinstance(c, str) else str(c) for c in flat.columns]
     numeric = [
         pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c])
         for c in flat.columns
@@ -71,7 +80,7 @@ def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
     )
     for i, attribute in enumerate(attributes):
         block = by_group.xs(attribute, level="attribute")
-        labels = [str(g) for g in block.index]
+        labels = [literal(g) for g in block.index]  # "$50k-$75k" drawn as written
         small = (block["count"] < min_group_size).to_numpy()
         for j, metric in enumerate(metrics):
             ax = axes[i][j]
@@ -90,7 +99,7 @@ def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
             ax.set_yticks(positions, labels if j == 0 else [""] * len(labels))
             ax.invert_yaxis()
             if j == 0:
-                ax.set_ylabel(attribute)
+                ax.set_ylabel(literal(attribute))
             if i == 0:
                 ax.set_title(metric)
             ax.grid(axis="x", alpha=0.3)

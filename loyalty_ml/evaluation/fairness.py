@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
@@ -28,7 +29,7 @@ from loyalty_ml.evaluation._fairness_metrics import (
     compute_by_group,
     summarise,
 )
-from loyalty_ml.evaluation._fairness_render import markdown_table, plot_by_group
+from loyalty_ml.evaluation._fairness_render import markdown_table, one_line, plot_by_group
 from loyalty_ml.exceptions import ConfigError, TrackingError
 
 __all__ = [
@@ -141,7 +142,7 @@ class FairnessReport:
         if unjudged:
             parts += [
                 "",
-                f"**Not judged:** {', '.join(unjudged)} (fewer than two groups of "
+                f"**Not judged:** {', '.join(one_line(a) for a in unjudged)} (fewer than two groups of "
                 f"{self.limits.min_group_size}+ customers, so no gap could fail; group coarser or "
                 "audit more customers).",
             ]
@@ -150,7 +151,7 @@ class FairnessReport:
         parts += ["", "## Summary", "", markdown_table(self.summary, digits=4)]
         parts += ["", "## By group", "", markdown_table(self.by_group, digits=4)]
         if self.summary_conditional is not None and self.by_group_conditional is not None:
-            name = self.control_name or "control"
+            name = one_line(self.control_name or "control")
             parts += [
                 "",
                 f"## Summary within {name} strata",
@@ -239,7 +240,8 @@ class FairnessReport:
         }
         for name, table in tables.items():
             if table is not None:
-                mlflow.log_text(table.to_csv(), f"{path}/{name}.csv")
+                # group labels come from the data: no cell may run as a spreadsheet formula
+                mlflow.log_text(spreadsheet_safe(table).to_csv(), f"{path}/{name}.csv")
         mlflow.log_text(json.dumps(public.as_dict(), indent=2), f"{path}/fairness_report.json")
         mlflow.log_figure(public.plot(), f"{path}/fairness_by_group.png")
         mlflow.log_metrics(

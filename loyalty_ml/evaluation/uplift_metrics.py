@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.metrics import auc
 
+from loyalty_ml._plot_text import legend
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
     as_float_array,
@@ -645,8 +646,11 @@ def plot_uplift_curves(
     curves = (qini_curve if kind == "qini" else uplift_curve)(y, t, effects, control=control)
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
+    handles, arms = [], []
     for arm, curve in curves.groupby(C.OFFER_ID, sort=True):
-        line = ax.plot(curve["n"], curve[kind], label=f"{arm}")[0]
+        line = ax.plot(curve["n"], curve[kind])[0]
+        handles.append(line)
+        arms.append(arm)
         ax.plot(
             [0, curve["n"].iloc[-1]],
             [0, curve[kind].iloc[-1]],
@@ -657,5 +661,5 @@ def plot_uplift_curves(
     ax.set_xlabel("customers targeted (by predicted uplift)")
     ax.set_ylabel("incremental responders" if kind == "qini" else "uplift x customers")
     ax.set_title(f"{kind.capitalize()} curves per arm (dashed: random)")
-    ax.legend(loc="best")
+    legend(ax, handles, arms, loc="best")  # offer ids drawn as written ("$5 off", "_vip")
     return fig

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from loyalty_ml._plot_text import legend, literal
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import check_transactions, to_bound
 from loyalty_ml.schema import columns as C
@@ -240,8 +241,8 @@ def plot_cohort_heatmap(
     )
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(values.shape[1]), [str(c) for c in retention.columns])
-    ax.set_yticks(range(values.shape[0]), [str(c) for c in retention.index])
+    ax.set_xticks(range(values.shape[1]), [literal(c) for c in retention.columns])
+    ax.set_yticks(range(values.shape[0]), [literal(c) for c in retention.index])
     ax.set_xlabel("periods since first purchase")
     ax.set_ylabel("cohort (first purchase)")
     ax.set_title(title)
@@ -265,11 +266,10 @@ def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curve
         )
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
-    for name in curves.columns:
-        ax.plot(curves.index, curves[name], marker="o", label=str(name))
+    handles = [ax.plot(curves.index, curves[name], marker="o")[0] for name in curves.columns]
     ax.set_xlabel("periods since first purchase")
     ax.set_ylabel("share of cohort active")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    ax.legend()
+    legend(ax, handles, list(curves.columns))  # group names drawn as written
     return fig

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from loyalty_ml._plot_text import literal
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.models._churn_encoding import text_columns
 
@@ -499,7 +500,7 @@ def plot_shap_summary(
         y = position + jitter.uniform(-0.3, 0.3, size=len(shap))
         points = ax.scatter(shap[name], y, c=colour, cmap="coolwarm", s=6, vmin=0, vmax=1)
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_yticks(range(len(ranking)), list(reversed(ranking)))
+    ax.set_yticks(range(len(ranking)), [literal(name) for name in reversed(ranking)])
     ax.set_xlabel("SHAP value (push on churn log-odds)")
     ax.set_title("What drives churn risk")
     if len(ranking):

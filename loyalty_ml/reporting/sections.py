@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from loyalty_ml._plot_text import literal
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
 from loyalty_ml.schema import columns as C
@@ -319,7 +320,7 @@ def _plot_drivers(drivers: pd.Series) -> Figure:
     fig = Figure(figsize=(7, 0.35 * len(drivers) + 1.2), layout="constrained")
     ax = fig.subplots()
     ordered = drivers.iloc[::-1]
-    ax.barh([str(n) for n in ordered.index], ordered.to_numpy(), color="tab:blue")
+    ax.barh([literal(n) for n in ordered.index], ordered.to_numpy(), color="tab:blue")
     ax.set_xlabel("mean |SHAP value| (log-odds of churn)")
     ax.set_title("What drives the churn score")
     return fig
