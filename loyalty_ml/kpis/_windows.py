@@ -31,6 +31,13 @@ def cumulative(transactions: pd.DataFrame, values: dict[str, pd.Series]) -> pd.D
     return frame.sort_values(C.TIMESTAMP, kind="stable").reset_index(drop=True)
 
 
+def _nanoseconds(values: pd.Series) -> pd.Series:
+    """Datetimes in nanoseconds (the same Series when they are, or are not datetimes)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) and values.dt.unit != "ns":
+        return values.dt.as_unit("ns")
+    return values
+
+
 def sums_before(
     running: pd.DataFrame, customers: pd.Series, at: pd.Series, *, table: str
 ) -> pd.DataFrame:
@@ -44,6 +51,10 @@ def sums_before(
     if both_int and not ids.isna().any() and not right_ids.isna().any():
         ids = ids.astype("int64")
         running = running.assign(**{C.CUSTOMER_ID: right_ids.astype("int64")})
+    # pandas 3 parses dates to microseconds, validated tables hold nanoseconds: one unit to match
+    at = _nanoseconds(at)
+    if _nanoseconds(running[C.TIMESTAMP]) is not running[C.TIMESTAMP]:
+        running = running.assign(**{C.TIMESTAMP: _nanoseconds(running[C.TIMESTAMP])})
     left = pd.DataFrame({C.CUSTOMER_ID: ids.to_numpy(), "_at": at.to_numpy(), "_row": at.index})
     left = left.sort_values("_at", kind="stable")
     try:

@@ -14,6 +14,7 @@ from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
     check_transactions,
+    plus_days,
     to_bound,
 )
 from loyalty_ml.kpis._windows import cumulative, sums_before
@@ -150,10 +151,10 @@ def measure_campaign(
     costs = _offer_costs(offers, treated)
     per_redemption = costs[C.COST_PER_REDEMPTION].to_dict()
     per_send = costs[C.COST_PER_SEND].to_dict()
-    window = pd.Timedelta(days=int(window_days))
+    window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
     if observation_end is not None:
         end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
-        late = (campaigns[C.SENT_AT] + window > end).to_numpy()
+        late = (window_end > end).to_numpy()
         if late.any():
             raise DataError(
                 f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
@@ -171,7 +172,7 @@ def measure_campaign(
     running = cumulative(tx, values)
     sent = campaigns[C.SENT_AT]
     start = sums_before(running, campaigns[C.CUSTOMER_ID], sent, table=TABLE)
-    stop = sums_before(running, campaigns[C.CUSTOMER_ID], sent + window, table=TABLE)
+    stop = sums_before(running, campaigns[C.CUSTOMER_ID], window_end, table=TABLE)
     rows = pd.DataFrame(
         {
             "converted": (stop[_PURCHASES] - start[_PURCHASES] > 0).astype("float64"),
@@ -353,7 +354,7 @@ def _daily_margin(
     """Margin of each campaign row in ``[sent_at, sent_at + d days)``, one column per d."""
     cols = {}
     for d in range(1, days + 1):
-        at = campaigns[C.SENT_AT] + pd.Timedelta(days=d)
+        at = plus_days(campaigns[C.SENT_AT], d)
         cols[d] = sums_before(running, campaigns[C.CUSTOMER_ID], at, table=TABLE)[_MARGIN]
     return pd.DataFrame(cols).sub(start[_MARGIN], axis=0)
 

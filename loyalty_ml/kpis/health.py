@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
-from loyalty_ml.kpis._common import check_no_missing, check_transactions, order_keys, to_bound
+from loyalty_ml.kpis._common import (
+    check_no_missing,
+    check_transactions,
+    order_keys,
+    plus_days,
+    to_bound,
+)
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_timestamp, refuse_missing_ids, require_columns
 from loyalty_ml.schema._ids import align_customer_ids
@@ -55,7 +61,7 @@ def active_members(
     end = to_bound(as_of, name="as_of", timestamps=ts)
     _positive_int("window_days", window_days)
     before = (ts < end).to_numpy()
-    recent = before & (ts >= end - pd.Timedelta(days=window_days)).to_numpy()
+    recent = before & (ts >= plus_days(end, -window_days)).to_numpy()
     active = pd.Index(pd.unique(tx.loc[recent, C.CUSTOMER_ID]))
     if customers is None:
         members = pd.Index(pd.unique(tx.loc[before, C.CUSTOMER_ID]))
@@ -305,7 +311,7 @@ def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
     _positive_int("window_days", window_days)
-    window = tx.loc[((ts >= end - pd.Timedelta(days=window_days)) & (ts < end)).to_numpy()]
+    window = tx.loc[((ts >= plus_days(end, -window_days)) & (ts < end)).to_numpy()]
     if len(window) == 0:
         raise DataError(
             f"transactions has no rows in the {window_days} days before as_of={end}; no customer "

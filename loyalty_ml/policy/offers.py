@@ -40,6 +40,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_ex
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
 __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
@@ -506,7 +507,7 @@ def _capped(
         raise DataError(
             f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
         )
-    when = pd.Timestamp(as_of)
+    when = to_timestamp(as_of, name="as_of", keep_zone=True)
     sent = pd.to_datetime(history[C.SENT_AT])
     if sent.isna().any():
         # a send without a date cannot be placed in a month; dropping it could let a capped offer
@@ -517,7 +518,14 @@ def _capped(
         )
     zone = getattr(sent.dtype, "tz", None)
     if zone is not None and when.tzinfo is None:
-        when = when.tz_localize(zone)  # a naive decision date is on the clock of the sends
+        try:
+            when = when.tz_localize(zone)  # a naive decision date is on the clock of the sends
+        except ValueError as exc:  # a clock time skipped or repeated by a daylight-saving change
+            raise ConfigError(
+                f"choose_offers: as_of={as_of!r} does not name one instant in {zone}: a "
+                f"daylight-saving change skips or repeats that clock time ({exc}). Pass a time "
+                "outside the changed hour (say 04:00), or an aware as_of."
+            ) from None
     elif zone is None and when.tzinfo is not None:
         raise ConfigError(
             f"choose_offers: as_of={as_of!r} is time-zone aware but history.{C.SENT_AT} is naive; "

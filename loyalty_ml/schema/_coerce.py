@@ -288,6 +288,15 @@ def to_timestamp(
                 else "."
             )
         )
+    if isinstance(value, str):
+        ambiguous = _AMBIGUOUS_DAY_MONTH.match(value)
+        if ambiguous and int(ambiguous[1]) != int(ambiguous[2]):
+            # pandas reads "01/07/2024" month-first (7 January), "13/07/2024" day-first
+            raise error(
+                f"{expected}. Got {value!r}, which reads as a day/month or a month/day date "
+                f"({ambiguous[1]} and {ambiguous[2]} could each be the month). Write it as "
+                "YYYY-MM-DD."
+            )
     try:
         ts = pd.Timestamp(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
@@ -302,6 +311,10 @@ def to_timestamp(
         raise error(
             f"{expected} between 1677 and 2262 (nanosecond timestamps). Got {value!r} instead."
         ) from None
+
+
+#: A date parameter such as "01/07/2024" whose first two numbers could each be the month.
+_AMBIGUOUS_DAY_MONTH = re.compile(r"^\s*(0?[1-9]|1[0-2])[/.](0?[1-9]|1[0-2])[/.]\d{2,4}\b")
 
 
 def _epoch_unit(values: pd.Series) -> tuple[str, str]:

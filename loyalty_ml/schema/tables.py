@@ -106,11 +106,13 @@ def validate_customers(
     columns: ColumnMap | None = None,
     drop_personal_data: bool = True,
     missing_consent: bool = False,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Check a customers table and return its canonical copy, indexed by ``customer_id``.
 
     - ``customer_id`` is required and unique (rows without one are refused: a profile needs an id).
-    - ``signup_date`` (optional) becomes datetime64[ns]; consent flags become booleans, and a missing
+    - ``signup_date`` (optional) becomes datetime64[ns] (aware values on the clock of ``timezone``,
+      UTC by default, as in ``validate_transactions``); consent flags become booleans, and a missing
       flag is read as ``missing_consent`` (default False: no consent unless it was given), counted.
     - Columns whose names look like personal data (name, e-mail, phone, address...) are dropped and
       listed in the report when ``drop_personal_data`` (the default): the library never needs them.
@@ -150,7 +152,7 @@ def validate_customers(
         report.notes.append(f"dropped personal-data columns {personal}")
     if C.SIGNUP_DATE in out.columns:
         out[C.SIGNUP_DATE] = coerce_timestamp(
-            out[C.SIGNUP_DATE], table=table, column=C.SIGNUP_DATE, allow_na=True
+            out[C.SIGNUP_DATE], table=table, column=C.SIGNUP_DATE, allow_na=True, timezone=timezone
         )
     for flag in C.CONSENT_COLUMNS:
         if flag in out.columns:
@@ -279,6 +281,7 @@ def validate_campaigns(
     columns: ColumnMap | None = None,
     offers: pd.DataFrame | None = None,
     control: str = C.CONTROL,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Check a campaign history (or experiment) table and return its canonical copy.
 
@@ -287,7 +290,11 @@ def validate_campaigns(
     ``redeemed_at``. Checks: every row has an offer id; offers known to the catalog when ``offers`` is
     given; a customer at most once per campaign; ``redeemed_at >= sent_at``; control rows never
     redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
-    ``"Holdout"``) are relabelled ``"control"``, the label every later step knows.
+    ``"Holdout"``) are relabelled ``"control"``, the label every later step knows. Aware
+    ``sent_at`` / ``redeemed_at`` values are put on the clock of ``timezone`` (UTC by default):
+    give the ``timezone`` the transactions were validated with, so that a send at 18:00 in Los
+    Angeles is not 02:00 the next day next to purchases on Los Angeles' clock (the default
+    ``campaign_id`` is the send date on that clock too).
     """
     table = "campaigns"
     if not isinstance(raw, pd.DataFrame):
@@ -307,7 +314,9 @@ def validate_campaigns(
     out[C.OFFER_ID] = _canonical_control(
         coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID), control, table=table
     )
-    out[C.SENT_AT] = coerce_timestamp(out[C.SENT_AT], table=table, column=C.SENT_AT)
+    out[C.SENT_AT] = coerce_timestamp(
+        out[C.SENT_AT], table=table, column=C.SENT_AT, timezone=timezone
+    )
     if C.CAMPAIGN_ID not in out.columns:
         out[C.CAMPAIGN_ID] = out[C.SENT_AT].dt.strftime("%Y-%m-%d")
     else:
@@ -340,7 +349,7 @@ def validate_campaigns(
         )
     if C.REDEEMED_AT in out.columns:
         out[C.REDEEMED_AT] = coerce_timestamp(
-            out[C.REDEEMED_AT], table=table, column=C.REDEEMED_AT, allow_na=True
+            out[C.REDEEMED_AT], table=table, column=C.REDEEMED_AT, allow_na=True, timezone=timezone
         )
         if C.REDEEMED not in out.columns:
             out[C.REDEEMED] = out[C.REDEEMED_AT].notna()

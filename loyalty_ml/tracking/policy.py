@@ -387,7 +387,9 @@ class LoyaltyPolicy:
             baseline=effects[_BASELINE],
             value_per_conversion=self.value_per_conversion,
             history=history,
-            as_of=None if as_of is None else to_timestamp(as_of),
+            # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
+            # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
+            as_of=None if as_of is None else to_timestamp(as_of, keep_zone=True),
         )
         plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
         plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()
