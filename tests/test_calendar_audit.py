@@ -22,8 +22,8 @@ data and a DST-skipped naive bound; the default UTC flow works on zone-aware rea
 is tz-naive over ``[start, end + 1 day)``; no function reads the machine's clock (``as_of`` is
 required everywhere).
 
-Defects, written first as strict xfails asserting the correct behaviour. 2-7 are fixed and their
-tests are now regression tests; 1 is still a strict xfail:
+Defects, written first as strict xfails asserting the correct behaviour; all seven are fixed and
+their tests are now regression tests:
 
 1. An aware ``as_of`` is always converted to UTC (``schema._coerce.to_timestamp``), also against
    data that ``validate_transactions(timezone=...)`` put on a local clock: silently shifted.
@@ -45,9 +45,9 @@ Fixes: ``validate_campaigns`` and ``validate_customers`` take ``timezone``; ``de
 zone-aware ``as_of`` on to ``choose_offers`` as given, and ``choose_offers`` refuses a skipped or
 repeated clock time with a ConfigError; KPI windows move by calendar days on the data's clock
 (``kpis._common.plus_days``); ``sums_before`` matches microsecond and nanosecond timestamps; a
-date parameter such as ``"01/07/2024"`` is refused, asking for ``YYYY-MM-DD``. Defect 1 needs the
-validated tables to carry their clock (an attrs entry that every later step reads), left for a
-later change.
+date parameter such as ``"01/07/2024"`` is refused, asking for ``YYYY-MM-DD``; and
+``validate_transactions`` records its clock in ``attrs`` (``loyalty_ml_clock``), on which every
+step that takes ``as_of``, ``cutoffs`` or ``observation_end`` reads a zone-aware value.
 """
 
 from __future__ import annotations
@@ -151,17 +151,6 @@ def test_aware_as_of_against_utc_validated_data_is_the_same_instant() -> None:
     assert X["recency_days"].tolist() == pytest.approx([0.5 / 24, 29.5])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "schema/_coerce.py:to_timestamp converts every aware as_of to UTC, also for data that "
-        "validate_transactions(timezone='Europe/London') put on London's clock: "
-        "as_of=2024-07-01 00:00 BST becomes 2024-06-30 23:00 on that clock, so the purchase at "
-        "2024-06-30 23:30 BST is left out (recency 29.458 days for both customers, not 0.0208 and "
-        "29.5) and churn_labels at 2024-06-30 BST labels customer 1 churned (1, not 0); "
-        "kpis.summary refuses such an aware bound instead"
-    ),
-)
 def test_aware_as_of_against_local_clock_data_is_not_shifted_silently() -> None:
     raw = pd.DataFrame(
         {

@@ -21,7 +21,12 @@ import pandas as pd
 from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_repeated, to_nanoseconds
+from loyalty_ml.schema._coerce import (
+    refuse_missing_ids,
+    refuse_repeated,
+    table_clock,
+    to_nanoseconds,
+)
 
 __all__ = [
     "Prepared",
@@ -58,6 +63,7 @@ class Prepared:
     codes: dict[str, tuple[np.ndarray, pd.Index]] = field(default_factory=dict)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
     at_order_start: np.ndarray | None = None  # per row: at its order's first instant (None: all)
+    clock: str | None = None  # the zone of the naive timestamps (validate_transactions' timezone)
 
     @property
     def first_ts(self) -> pd.Timestamp | None:
@@ -237,7 +243,18 @@ def prepare_transactions(transactions: object) -> Prepared:
     )
     # without order ids every line is at its order's first instant
     at_start = ts == order_ts if with_orders else None
-    return Prepared(customer_ids, cust, ts, order_ts, order, amount, codes, numeric, at_start)
+    return Prepared(
+        customer_ids,
+        cust,
+        ts,
+        order_ts,
+        order,
+        amount,
+        codes,
+        numeric,
+        at_start,
+        clock=table_clock(transactions),
+    )
 
 
 def _orders_together(

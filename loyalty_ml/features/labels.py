@@ -9,7 +9,7 @@ from loyalty_ml.exceptions import ConfigError, LeakageError
 from loyalty_ml.features._prepared import Prepared, prepare_transactions
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import table_clock, to_timestamp
 
 __all__ = ["churn_labels"]
 
@@ -38,7 +38,7 @@ def check_horizon(horizon_days: object) -> int:
 def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
     """The end of the observed period: ``observation_end`` if given, else the last timestamp."""
     if observation_end is not None:
-        return to_timestamp(observation_end, name="observation_end")
+        return to_timestamp(observation_end, name="observation_end", clock=prepared.clock)
     return prepared.last_ts
 
 
@@ -161,7 +161,7 @@ def churn_labels(
     {1: 0, 2: 1}
     """
     horizon = check_horizon(horizon_days)
-    cutoff = to_timestamp(as_of)
+    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     prepared = prepare_transactions(transactions)
     check_not_censored(
         cutoff,

@@ -15,7 +15,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
 from loyalty_ml.features._prepared import _timestamps
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated, to_timestamp
+from loyalty_ml.schema._coerce import refuse_repeated, table_clock, to_timestamp
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["campaign_responses", "check_window_days"]
@@ -103,7 +103,7 @@ def campaign_responses(
     )
     ends = sent + np.timedelta64(int(window_days), "D")
     end = (
-        to_timestamp(observation_end, name="observation_end")
+        to_timestamp(observation_end, name="observation_end", clock=table_clock(transactions))
         if observation_end is not None
         else (pd.Timestamp(stamps.max()) if len(stamps) else None)
     )

@@ -14,18 +14,18 @@ from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import check_horizon, check_not_censored, labels_at, observed_until
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import table_clock, to_timestamp
 
 __all__ = ["training_table"]
 
 
-def _cutoffs(cutoffs: object) -> list[pd.Timestamp]:
+def _cutoffs(cutoffs: object, *, clock: str | None = None) -> list[pd.Timestamp]:
     if isinstance(cutoffs, str) or not isinstance(cutoffs, Iterable):
         raise ConfigError(
             "The 'cutoffs' parameter must be a list of dates (str, date or Timestamp). "
             f"Got {cutoffs!r} instead."
         )
-    parsed = [to_timestamp(c, name="cutoffs") for c in cutoffs]
+    parsed = [to_timestamp(c, name="cutoffs", clock=clock) for c in cutoffs]
     if not parsed:
         raise ConfigError("The 'cutoffs' parameter must hold at least one date. Got an empty list.")
     duplicated = sorted({c for c in parsed if parsed.count(c) > 1})
@@ -103,7 +103,7 @@ def training_table(
     """
     config = check_config(config)
     horizon = check_horizon(horizon_days)
-    dates = _cutoffs(cutoffs)
+    dates = _cutoffs(cutoffs, clock=table_clock(transactions))
     inputs = prepare_inputs(
         transactions,
         customers=customers,

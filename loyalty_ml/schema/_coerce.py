@@ -247,18 +247,32 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
     return text.astype("str") if not text.isna().any() else text
 
 
+#: Key under which validate_transactions records its clock (the ``timezone`` its naive timestamps
+#: are on) in ``DataFrame.attrs``, so that a zone-aware date parameter is read on the same clock.
+CLOCK_ATTR = "loyalty_ml_clock"
+
+
+def table_clock(frame: object) -> str | None:
+    """The clock a validated table recorded (``CLOCK_ATTR``), or None (then UTC is assumed)."""
+    attrs = getattr(frame, "attrs", None)
+    clock = attrs.get(CLOCK_ATTR) if isinstance(attrs, dict) else None
+    return clock if isinstance(clock, str) else None
+
+
 def to_timestamp(
     value: object,
     *,
     name: str = "as_of",
     error: type[LoyaltyMLError] = ConfigError,
     keep_zone: bool = False,
+    clock: str | None = None,
 ) -> pd.Timestamp:
     """Parse a date parameter (str, date, datetime, Timestamp) to a nanosecond Timestamp.
 
     The one parser of every date *parameter* (``as_of``, ``cutoffs``, period bounds, the simulator's
-    ``start``); columns go through :func:`coerce_timestamp`. Zone-aware values are converted to UTC
-    and the zone dropped (the convention of the canonical transactions table) unless ``keep_zone``.
+    ``start``); columns go through :func:`coerce_timestamp`. Zone-aware values are converted to
+    ``clock`` (the zone the data's naive timestamps are on, :func:`table_clock`; UTC when None, the
+    default of the canonical transactions table) and the zone dropped, unless ``keep_zone``.
     Numbers are refused: pandas would read them as nanoseconds since 1970.
 
     Raises
@@ -304,7 +318,7 @@ def to_timestamp(
     if ts is pd.NaT:
         raise error(f"{expected}. Got a missing value ({value!r}) instead.")
     if ts.tzinfo is not None and not keep_zone:
-        ts = ts.tz_convert("UTC").tz_localize(None)
+        ts = ts.tz_convert(clock or "UTC").tz_localize(None)
     try:
         return ts.as_unit("ns")
     except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError

@@ -12,6 +12,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
+    CLOCK_ATTR,
     _check_timezone,
     coerce_customer_id,
     coerce_float,
@@ -121,7 +122,10 @@ def validate_transactions(
         The end of the data; later rows are removed and counted. An aware value is read on the
         clock of ``timezone``, like the aware timestamps.
     timezone : str, optional
-        Zone that aware timestamps are converted to before the zone is dropped (default UTC).
+        Zone that aware timestamps are converted to before the zone is dropped (default UTC). The
+        table records it (``attrs["loyalty_ml_clock"]``): a zone-aware ``as_of``, cutoff or
+        ``observation_end`` given to a later step is read on this clock. Validate campaigns and
+        customers with the same ``timezone``.
     return_report : bool
         Also return the :class:`CleaningReport` (it is also kept with the table, as JSON in
         ``result.attrs``: ``cleaning_report(result)`` reads it back, even from a Parquet file).
@@ -229,7 +233,8 @@ def validate_transactions(
             table=TABLE,
         )
     check_canonical(out, TRANSACTIONS_SCHEMA)
-    out.attrs = {REPORT_ATTR: report.to_json()}
+    # the clock of the naive timestamps: a zone-aware as_of given later is read on it
+    out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: _check_timezone(timezone)}
     return (out, report) if return_report else out
 
 

@@ -27,7 +27,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.features import build_features
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
@@ -135,7 +135,7 @@ def score_customers(
             "The 'reasons' parameter of score_customers must be 'all', 'actioned' or 'none'. "
             f"Got {reasons!r} instead."
         )
-    cutoff = to_timestamp(as_of)
+    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "score_customers"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     with use_tracking_uri(tracking_uri) as uri:

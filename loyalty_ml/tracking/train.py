@@ -30,7 +30,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
@@ -243,7 +243,7 @@ def train_and_register(
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
-    cutoff = to_timestamp(as_of)
+    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
