@@ -13,16 +13,24 @@ from typing import Any
 
 __all__ = ["legend", "literal"]
 
+#: Longer labels are cut (with an ellipsis) so that the axes keep room to draw.
+_MAX_LABEL = 40
+
 
 def literal(value: object) -> str:
-    """``value`` as text that Matplotlib draws as written (each ``$`` escaped).
+    """``value`` as text that Matplotlib draws as written (each ``$`` escaped), at most
+    ``_MAX_LABEL`` characters (a longer one is cut with an ellipsis: a 200-character group label
+    left no room for the bars).
 
     Examples
     --------
     >>> literal("$50k-$75k")
     '\\\\$50k-\\\\$75k'
     """
-    return str(value).replace("$", r"\$")
+    text = str(value)
+    if len(text) > _MAX_LABEL:
+        text = text[: _MAX_LABEL - 1] + "\u2026"
+    return text.replace("$", r"\$")
 
 
 def legend(ax: Any, handles: Sequence[Any], labels: Sequence[object], **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,5 +105,8 @@ def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
                 ax.set_title(metric)
             ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Fairness by group (hatched: fewer than {min_group_size} customers, not judged)")
-    fig.tight_layout()
+    with warnings.catch_warnings():
+        # labels too long for tight margins: the figure is still drawn, just not tightened
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
     return fig
