@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["is_real"]
+__all__ = ["check_seed", "is_real"]
 
 
 def is_real(value: object, *, finite: bool = False) -> bool:
@@ -20,3 +20,20 @@ def is_real(value: object, *, finite: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return not finite or math.isfinite(value)
+
+
+def check_seed(value: object, *, owner: str, name: str = "random_state") -> None:
+    """ConfigError unless ``value`` can seed NumPy: None, an int (not a bool), a Generator or a
+    RandomState. Text such as ``"x"`` otherwise fails deep inside NumPy's SeedSequence."""
+    import numpy as np
+
+    if value is None or isinstance(value, np.random.Generator | np.random.RandomState):
+        return
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        return
+    from loyalty_ml.exceptions import ConfigError
+
+    raise ConfigError(
+        f"The {name!r} parameter of {owner} must be None, an int or a numpy Generator. "
+        f"Got {value!r} instead."
+    )

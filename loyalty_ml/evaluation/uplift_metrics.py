@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.metrics import auc
 
+from loyalty_ml._checks import check_seed, is_real
 from loyalty_ml._plot_text import legend
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
@@ -436,7 +437,7 @@ def policy_value(
         raise ConfigError(
             f"The 'method' parameter of policy_value must be 'ipw' or 'dr'. Got {method!r}."
         )
-    if not 0 < confidence < 1:
+    if not is_real(confidence) or not 0 < confidence < 1:
         raise ConfigError(
             f"The 'confidence' parameter of policy_value must be in (0, 1). Got {confidence!r}."
         )
@@ -449,6 +450,17 @@ def policy_value(
         raise ConfigError(
             "The 'n_bootstrap' parameter of policy_value must be 0 (a normal interval) or an int "
             f">= 2 (bootstrap resamples). Got {n_bootstrap!r} instead."
+        )
+    check_seed(random_state, owner="policy_value")
+    if propensity is not None and not isinstance(propensity, pd.Series | pd.DataFrame):
+        raise ConfigError(
+            "The 'propensity' parameter of policy_value must be None, a Series of arm shares or "
+            f"a DataFrame of per-row propensities. Got {type(propensity).__name__} instead."
+        )
+    if mu is not None and not isinstance(mu, pd.DataFrame):
+        raise ConfigError(
+            "The 'mu' parameter of policy_value must be a DataFrame of predicted rewards (one "
+            f"column per arm). Got {type(mu).__name__} instead."
         )
     where = "policy_value"
     per_row = {"propensity": propensity} if isinstance(propensity, pd.DataFrame) else {}

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema._coerce import _bad_rows
 
 __all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
@@ -103,7 +103,17 @@ def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
             table="features",
             column=column,
         )
-    values = features[column].to_numpy(dtype="float64", na_value=np.nan)
+    numbers = pd.to_numeric(features[column], errors="coerce")
+    text = numbers.isna() & features[column].notna()
+    if text.any():
+        raise SchemaError(
+            f"features.{column} holds values that are not numbers: "
+            f"{format_examples(features.loc[text, column].unique().tolist())}. Pass the output "
+            "of build_features.",
+            table="features",
+            column=column,
+        )
+    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if not np.isfinite(values).all():
         bad = ~np.isfinite(values)
         raise SchemaError(
@@ -120,6 +130,14 @@ def _checked_frame(features: object) -> pd.DataFrame:
     if not isinstance(features, pd.DataFrame):
         raise SchemaError(
             f"features must be a pandas DataFrame; got {type(features).__name__}.", table="features"
+        )
+    if isinstance(features.index, pd.MultiIndex):
+        # a stacked training table: its cutoffs would be pooled into one set of classes
+        raise SchemaError(
+            f"features has a MultiIndex {list(features.index.names)}; RFM classes are of one "
+            "as_of. Pass one cutoff's features indexed by customer_id, e.g. "
+            "X.xs(as_of, level='as_of').",
+            table="features",
         )
     return features
 

@@ -203,9 +203,17 @@ def encode_fit_features(X: Any) -> tuple[np.ndarray, np.ndarray | None, dict[str
         feature_names, categories = _check_fit_frame(X)
         matrix = _encode_frame(X, categories)
     else:
-        matrix = check_array(
-            X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
-        )
+        try:
+            matrix = check_array(
+                X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
+            )
+        except ValueError as exc:  # a TypeError (an object cell) stays scikit-learn's own
+            raise SchemaError(
+                f"ChurnModel.fit: X cannot be read as a table of numbers ({exc}). Pass a "
+                "DataFrame of features (e.g. from build_features) or a 2-D numpy array with a "
+                "row per customer.",
+                table="features",
+            ) from None
     if matrix.shape[0] < 2:
         raise DataError(f"ChurnModel.fit needs at least 2 rows; got {matrix.shape[0]}.")
     empty = np.flatnonzero(np.isnan(matrix).all(axis=0))

@@ -17,7 +17,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
-from loyalty_ml._checks import is_real
+from loyalty_ml._checks import check_seed, is_real
 from loyalty_ml.exceptions import (
     ConfigError,
     DataQualityWarning,
@@ -284,6 +284,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             The fitted model.
         """
         self._check_params()
+        _check_features_type(X, "fit")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if isinstance(X, pd.DataFrame):
             X, y = _in_canonical_order(X, y)
@@ -387,8 +388,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             "horizon_days": self.horizon_days,
         }
         for name, value in positive_ints.items():
-            # LightGBM needs 2 leaves to split; True is an int to Python, never a count here
-            least = 2 if name == "num_leaves" else 1
+            # LightGBM needs 2 leaves to split and 2 bins; True is an int to Python, never a count
+            least = 2 if name in ("num_leaves", "max_bin") else 1
             if not _is_int(value) or value < least:
                 raise ConfigError(
                     f"The {name!r} parameter of ChurnModel must be an int >= {least}. Got "
@@ -404,11 +405,20 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                     f"The {name!r} parameter of ChurnModel must be in (0, 1]{extra.get(name, '')}. "
                     f"Got {value!r} instead."
                 )
-        if not isinstance(self.cutoff_offsets, bool | np.bool_):
-            raise ConfigError(
-                "The 'cutoff_offsets' parameter of ChurnModel must be True or False. "
-                f"Got {self.cutoff_offsets!r} instead."
-            )
+        for flag in ("cutoff_offsets", "monotone"):
+            if not isinstance(getattr(self, flag), bool | np.bool_):
+                raise ConfigError(
+                    f"The {flag!r} parameter of ChurnModel must be True or False. "
+                    f"Got {getattr(self, flag)!r} instead."
+                )
+        for name in ("reg_lambda", "reg_alpha"):
+            value = getattr(self, name)
+            if not is_real(value, finite=True) or value < 0:
+                raise ConfigError(
+                    f"The {name!r} parameter of ChurnModel must be a finite number >= 0. Got "
+                    f"{value!r} instead."
+                )
+        check_seed(self.random_state, owner="ChurnModel")
         if self.refit not in (True, False, "auto"):
             raise ConfigError(
                 f"The 'refit' parameter of ChurnModel must be True, False or 'auto'. Got {self.refit!r} instead."
@@ -524,14 +534,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Calibrated probabilities, shape ``(n_rows, 2)``; column 1 is P(churn)."""
         p = self.predict_proba_uncalibrated(X)
-        if self.calibrator_ is not None:
+        if self.calibrator_ is not None and len(p):  # the calibrators refuse 0 rows
             p = np.clip(self.calibrator_.transform(p), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """P(churn) of the raw booster (plus ``base_score_``), before calibration, shape ``(n_rows,)``."""
         self._check_fitted("predict_proba")
-        return self._booster_predict(self._transform(X))
+        matrix = self._transform(X)
+        if len(matrix) == 0:  # LightGBM cannot predict on no rows: no customers, no scores
+            return np.zeros(0)
+        return self._booster_predict(matrix)
 
     def _booster_predict(
         self, matrix: np.ndarray, *, booster: lgb.Booster | None = None, **kwargs: Any
@@ -607,6 +620,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _transform(self, X: Any) -> np.ndarray:
         """Validate predict-time ``X`` and encode it as the float matrix the booster was trained on."""
+        _check_features_type(X, "predict")
         if isinstance(X, pd.DataFrame):
             names = pd.Index([str(c) for c in X.columns])
             repeated = sorted(set(names[names.duplicated()]) & set(self._names()))
@@ -635,6 +649,25 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _check_features_type(X: object, method: str) -> None:
+    """SchemaError unless ``X`` is a DataFrame or an array-like of rows (not a dict, text or None:
+    scikit-learn would fail on them deep inside ``check_array``)."""
+    from scipy import sparse
+
+    if sparse.issparse(X):  # scipy's dok_matrix is a dict too: say what is wrong with it
+        raise SchemaError(
+            f"ChurnModel.{method}: X is a sparse matrix ({type(X).__name__}); sparse input is "
+            "not supported. Pass a DataFrame of features or a dense 2-D array (X.toarray()).",
+            table="features",
+        )
+    if X is None or isinstance(X, str | bytes | dict | pd.Series):
+        raise SchemaError(
+            f"ChurnModel.{method}: X must be a DataFrame of features (e.g. from build_features) "
+            f"or a 2-D numpy array; got {type(X).__name__}.",
+            table="features",
+        )
 
 
 def _is_int(value: object) -> bool:

@@ -348,6 +348,11 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: X must be a pandas DataFrame with named feature columns; got "
                 f"{type(X).__name__}."
             )
+        if len(X) == 0:
+            raise DataError(
+                f"{_OWNER}.fit: X has no rows; there is no experiment to learn from. Check the "
+                "filter that built the experiment table (campaigns, dates, customers)."
+            )
         arms_all = self._arm_labels(X, treatment, control)
         control = _label_text(control)
         y_arr = _as_float(_aligned(X, y, "y"), "y")
@@ -519,16 +524,18 @@ class UpliftModel(BaseEstimator):
             )
         for name in ("n_estimators", "num_leaves", "min_child_samples", "min_arm_rows"):
             value = getattr(self, name)
+            least = 2 if name == "num_leaves" else 1  # LightGBM needs 2 leaves to split
             if name in ("num_leaves", "min_child_samples") and isinstance(value, str):
                 if value != "auto":
                     raise ConfigError(
-                        f"The {name!r} parameter of {_OWNER} must be 'auto' or an int >= 1. "
+                        f"The {name!r} parameter of {_OWNER} must be 'auto' or an int >= {least}. "
                         f"Got {value!r} instead."
                     )
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
                 raise ConfigError(
-                    f"The {name!r} parameter of {_OWNER} must be an int >= 1. Got {value!r} instead."
+                    f"The {name!r} parameter of {_OWNER} must be an int >= {least}. Got {value!r} "
+                    "instead."
                 )
         if (
             isinstance(self.n_bootstrap, bool)

@@ -146,6 +146,11 @@ class OfferCatalog:
     """
 
     def __init__(self, offers: Iterable[Offer]) -> None:
+        if isinstance(offers, str | pd.DataFrame) or not isinstance(offers, Iterable):
+            raise PolicyError(
+                f"OfferCatalog takes an iterable of Offer objects; got {type(offers).__name__}. "
+                "Build it from a table with OfferCatalog.from_frame(offers)."
+            )
         items = tuple(offers)
         if not items:
             raise PolicyError("OfferCatalog needs at least one offer; got none.")

@@ -35,8 +35,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, format_examples, format_ids
+from loyalty_ml._checks import check_seed, is_real
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    PolicyError,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
@@ -160,6 +167,12 @@ def choose_offers(
     {'offer_id': ['d5', nan], 'reason': ['cheapest effective', 'no effective offer']}
     """
     _check_options(catalog, strategy, min_uplift, budget, holdout_fraction, budget_uplift_factor)
+    check_seed(random_state, owner="choose_offers")
+    if history is not None and not isinstance(history, pd.DataFrame):
+        raise DataError(
+            f"choose_offers: history must be a pandas DataFrame of past sends (customer_id, "
+            f"offer_id, sent_at); got {type(history).__name__}."
+        )
     if not isinstance(effects, pd.DataFrame):
         raise PolicyError(
             f"choose_offers: effects must be a DataFrame; got {type(effects).__name__}."
@@ -204,7 +217,7 @@ def choose_offers(
     except TypeError:  # ids of mixed types (e.g. 1 and "a") do not compare: order them as text
         index = effects.index[np.argsort(effects.index.astype(str), kind="stable")]
     frame = effects.rename(columns=str).reindex(index)
-    uplift = frame[ids].to_numpy(dtype=np.float64)
+    uplift = _effect_values(frame[ids])
     infinite = np.isinf(uplift)
     if infinite.any():
         rows, cols = np.nonzero(infinite)
@@ -433,6 +446,25 @@ def _flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
     return values.reindex(index).eq(True).fillna(False).to_numpy(dtype=bool)
 
 
+def _effect_values(frame: pd.DataFrame) -> np.ndarray:
+    """The effects as float64; numbers written as text are read, a word is named."""
+    try:
+        return frame.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        for column in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = values.isna() & frame[column].notna()
+            if bad.any():
+                raise DataError(
+                    f"choose_offers: effects[{column!r}] holds values that are not numbers: "
+                    f"{format_examples(frame.loc[bad, column].unique().tolist())} (customers "
+                    f"{format_ids(frame.index[bad].tolist(), total=int(bad.sum()))}). An effect "
+                    "is a change in the probability of a conversion; use NaN to make an offer "
+                    "unavailable."
+                ) from None
+        return frame.apply(pd.to_numeric).to_numpy(dtype=np.float64)
+
+
 def _draw_holdout(
     pool: np.ndarray,
     fraction: float,
@@ -537,8 +569,20 @@ def _capped(
     # an offer id read as the integer 101 is offer "101"
     customers = id_texts(history.loc[recent, C.CUSTOMER_ID], caller="choose_offers")
     offer_ids = history.loc[recent, C.OFFER_ID].astype("string").str.strip().to_numpy()
+    # one send is one row: a row appended twice (a retried feedback step) is one send, not two
+    campaign = (
+        history.loc[recent, C.CAMPAIGN_ID].astype("string").to_numpy()
+        if C.CAMPAIGN_ID in history.columns
+        else sent[recent].astype("string").to_numpy()
+    )
+    sends_once = ~pd.DataFrame({"c": customers, "o": offer_ids, "k": campaign}).duplicated()
     counts = (
-        pd.Series(1, index=pd.MultiIndex.from_arrays([customers, offer_ids]))
+        pd.Series(
+            1,
+            index=pd.MultiIndex.from_arrays(
+                [customers[sends_once.to_numpy()], offer_ids[sends_once.to_numpy()]]
+            ),
+        )
         .groupby(level=[0, 1])
         .size()
     )
@@ -632,6 +676,12 @@ class PlanSummary:
 
 def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
     """Summarise a plan from :func:`choose_offers`: customers, cost and value by offer and by reason."""
+    if not isinstance(plan, pd.DataFrame):
+        raise SchemaError(
+            f"summarize_plan: plan must be a pandas DataFrame (choose_offers' output); got "
+            f"{type(plan).__name__}.",
+            table="plan",
+        )
     missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
     if missing:
         raise DataError(

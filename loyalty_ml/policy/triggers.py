@@ -126,6 +126,14 @@ class TriggerPolicy:
                 "TriggerPolicy needs 0 < medium_risk < high_risk <= 1. "
                 f"Got medium_risk={self.medium_risk!r}, high_risk={self.high_risk!r}."
             )
+        if self.boundaries is not None and not (
+            hasattr(self.boundaries, "sleep_days") and hasattr(self.boundaries, "churn_days")
+        ):
+            raise ConfigError(
+                "The 'boundaries' parameter of TriggerPolicy must be the result of "
+                f"estimate_boundaries (sleep_days, churn_days) or None. Got {self.boundaries!r} "
+                "instead."
+            )
         if self.boundaries is not None and (
             self.sleep_days is not None or self.churn_days is not None
         ):
@@ -140,7 +148,12 @@ class TriggerPolicy:
             raise ConfigError(
                 f"TriggerPolicy needs 0 <= sleep_days < churn_days. Got sleep_days={sleep!r}, churn_days={churn!r}."
             )
-        start, end = self.winback_window if len(self.winback_window) == 2 else (math.nan, math.nan)
+        window = self.winback_window
+        start, end = (
+            window
+            if isinstance(window, tuple | list) and len(window) == 2
+            else (math.nan, math.nan)
+        )
         if not (is_real(start, finite=True) and is_real(end, finite=True)) or not 0 <= start < end:
             raise ConfigError(
                 "The 'winback_window' parameter of TriggerPolicy must be (start, end) days past the churn "
@@ -168,6 +181,15 @@ class TriggerPolicy:
                 "The 'vip_spend_threshold' parameter of TriggerPolicy must be a finite number or "
                 f"None. Got {self.vip_spend_threshold!r} instead."
             )
+        for name in ("cheap_channels", "expensive_channels"):
+            channels = getattr(self, name)
+            if not isinstance(channels, tuple | list) or not all(
+                isinstance(c, str) for c in channels
+            ):
+                raise ConfigError(
+                    f"The {name!r} parameter of TriggerPolicy must be a tuple of channel names, "
+                    f"e.g. ('push', 'email'). Got {channels!r} instead."
+                )
         both = set(self.cheap_channels) & set(self.expensive_channels)
         if both:
             raise ConfigError(
@@ -364,6 +386,21 @@ class TriggerPolicy:
                 column=_RECENCY,
             )
         refuse_repeated_ids(X.index, what="TriggerPolicy.assign: X")
+        recency = pd.to_numeric(X[_RECENCY], errors="coerce")
+        text = recency.isna() & X[_RECENCY].notna()
+        if text.any():
+            raise SchemaError(
+                f"TriggerPolicy.assign: X[{_RECENCY!r}] holds values that are not numbers: "
+                f"{format_examples(X.loc[text, _RECENCY].unique().tolist())}. Pass the output of "
+                "build_features.",
+                table="features",
+                column=_RECENCY,
+            )
+        if p is None:
+            raise DataError(
+                "TriggerPolicy.assign: p is None; pass the churn probabilities, one per row of X "
+                "(e.g. model.predict_proba(X)[:, 1])."
+            )
         if isinstance(p, pd.DataFrame):
             if p.shape[1] != 1:
                 raise DataError(
@@ -373,6 +410,7 @@ class TriggerPolicy:
                 )
             p = p.iloc[:, 0]  # aligned on its index below, like a Series, never by position
         if isinstance(p, pd.Series):
+            refuse_repeated_ids(p.index, what="TriggerPolicy.assign: p")
             if not p.index.sort_values().equals(X.index.sort_values()):
                 only_p = p.index.difference(X.index)
                 only_x = X.index.difference(p.index)
@@ -457,8 +495,16 @@ def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
     prob = _probabilities(p, "threshold_for_precision")
     y = _floats(y_true, "y_true", "threshold_for_precision")
     if y.size != prob.size or not np.isin(y, (0.0, 1.0)).all():
+        bad = y[~np.isin(y, (0.0, 1.0))]
+        found = (
+            f" with {format_examples(pd.unique(bad).tolist(), total=bad.size)} ({bad.size} not 0/1;"
+            " NaN is a missing label)"
+            if bad.size
+            else ""
+        )
         raise DataError(
-            f"threshold_for_precision: y_true must be {prob.size} values of 0/1 like p; got {y.size} values."
+            f"threshold_for_precision: y_true must be {prob.size} values of 0/1 like p; got "
+            f"{y.size} values{found}."
         )
     if not (is_real(target, finite=True) and 0 < target <= 1):
         raise ConfigError(
@@ -524,6 +570,8 @@ def _floats(values: Any, name: str, where: str) -> np.ndarray:
 
 
 def _probabilities(p: Any, where: str) -> np.ndarray:
+    if p is None:
+        raise DataError(f"{where}: p is None; pass the churn probabilities, one per customer.")
     prob = _floats(p, "p", where)
     if prob.size == 0:
         raise DataError(f"{where}: p is empty.")

@@ -196,6 +196,16 @@ def pseudonymise_frame(
     out = frame.copy()
     if drop_personal:
         kept = set(as_list(keep, name="keep", caller="pseudonymise_frame"))
+        labels = {str(c) for c in out.columns} | set(out.columns)
+        unknown = sorted(str(k) for k in kept if k not in labels)
+        if unknown:
+            # a typo in keep would drop the very column it was meant to keep
+            raise SchemaError(
+                f"pseudonymise_frame: keep names columns the frame does not have: "
+                f"{format_examples(unknown)}; its columns are {format_examples(out.columns.tolist())}.",
+                table="frame",
+                column=unknown[0],
+            )
         flagged = set(personal_data_columns(out.columns, protected=True))
         # by the column labels themselves: a MultiIndex column is a tuple, not its text
         dropped = [

@@ -59,6 +59,11 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
     >>> id_texts([17, "17", 17.0, " 17 ", None], caller="erase_customers").tolist()
     ['17', '17', '17', '17', None]
     """
+    if isinstance(ids, np.ndarray) and ids.ndim != 1:
+        raise ConfigError(
+            f"The {name!r} parameter of {caller} must be one-dimensional (a list, Series or 1-D "
+            f"array of customer ids). Got an array of shape {ids.shape}; use ids.ravel()."
+        )
     values = (
         ids
         if isinstance(ids, pd.Series | pd.Index | np.ndarray)

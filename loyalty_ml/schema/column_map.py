@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 
 __all__ = ["ColumnMap", "check_column_map"]
@@ -106,6 +106,14 @@ class ColumnMap:
         SchemaError
             When a mapped column is not in the frame, or a canonical name would appear twice.
         """
+        if isinstance(frame.columns, pd.MultiIndex):
+            raise SchemaError(
+                f"{table} has {frame.columns.nlevels}-level (MultiIndex) columns, e.g. "
+                f"{format_examples(list(frame.columns[:3]))}; a table needs one name per column. "
+                "Flatten them first, e.g. frame.columns = ['_'.join(map(str, c)) for c in "
+                "frame.columns].",
+                table=table,
+            )
         mapped = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
         missing = {
             canonical: user for canonical, user in mapped.items() if user not in frame.columns

@@ -149,6 +149,12 @@ def validate_transactions(
         raise SchemaError(
             f"{TABLE} must be a pandas DataFrame; got {type(raw).__name__}.", table=TABLE
         )
+    for option, setting in (("drop_duplicates", drop_duplicates), ("return_report", return_report)):
+        if not isinstance(setting, bool | np.bool_):  # "no" is truthy: it would act as True
+            raise ConfigError(
+                f"The {option!r} parameter of validate_transactions must be True or False. "
+                f"Got {setting!r} instead."
+            )
     frame = check_column_map(columns, "validate_transactions").apply(raw, table=TABLE)
     require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(frame, C.TRANSACTION_COLUMNS, table=TABLE)
