@@ -137,6 +137,7 @@ def train_offer_model(
     ]
     if len(closed) == 0:
         return None
+    closed = _experiments_only(closed)
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
     _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
     X, y, t, key = _experiment_rows(
@@ -214,6 +215,37 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
             DataQualityWarning,
             stacklevel=4,
         )
+
+
+def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
+    """The campaigns with a control group; the others warn and are left out of the uplift fit.
+
+    The nightly job's own sends, appended to ``campaigns`` as its send history (for the monthly
+    caps and the campaign features), have no control rows and were chosen by the policy: read as
+    experiments they would teach the model the policy's targeting. A campaign is a
+    ``campaign_id``, or the send day without one. When no campaign has a control group, all are
+    kept so that ``_check_arms`` names the problem.
+    """
+    key = (
+        closed[C.CAMPAIGN_ID].astype("string")
+        if C.CAMPAIGN_ID in closed.columns
+        else closed[C.SENT_AT].dt.floor("D").astype("string")
+    )
+    is_control = closed[C.OFFER_ID].astype("string").str.strip().eq(C.CONTROL)
+    with_control = is_control.groupby(key.to_numpy()).transform("any").to_numpy(dtype=bool)
+    if with_control.all() or not with_control.any():
+        return closed
+    dropped = key[~with_control].unique()
+    warnings.warn(
+        f"train_and_register: {int((~with_control).sum()):,} campaign rows of {len(dropped)} "
+        f"campaigns without a control group ({format_examples(sorted(map(str, dropped)))}) are "
+        "left out of the offer (uplift) model: without control rows they measure who was chosen, "
+        "not what the offer did (the nightly job's own sends, fed back as send history, are such "
+        "rows). They still count for the monthly caps and the campaign features.",
+        DataQualityWarning,
+        stacklevel=4,
+    )
+    return closed.loc[with_control]
 
 
 def _check_catalog(offer_ids: pd.Series, catalog_ids: list[str]) -> None:
