@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
-from loyalty_ml.schema._coerce import _bad_rows
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.schema._coerce import _bad_rows, numbers_or_refuse
 
 __all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
 
@@ -103,16 +103,12 @@ def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
             table="features",
             column=column,
         )
-    numbers = pd.to_numeric(features[column], errors="coerce")
-    text = numbers.isna() & features[column].notna()
-    if text.any():
-        raise SchemaError(
-            f"features.{column} holds values that are not numbers: "
-            f"{format_examples(features.loc[text, column].unique().tolist())}. Pass the output "
-            "of build_features.",
-            table="features",
-            column=column,
-        )
+    numbers = numbers_or_refuse(
+        features[column],
+        what=f"features.{column}",
+        hint="Pass the output of build_features.",
+        table="features",
+    )
     values = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if not np.isfinite(values).all():
         bad = ~np.isfinite(values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -44,6 +45,18 @@ def arm_shares(arm: np.ndarray, weight: np.ndarray, n_arms: int) -> np.ndarray:
     """Weighted share of each arm code ``0..n_arms-1``: the propensity of a randomised experiment."""
     totals = np.bincount(arm, weights=weight, minlength=n_arms)
     return totals / totals.sum()
+
+
+def _fixed_settings(seed: int, n_jobs: int | None) -> dict[str, Any]:
+    """The LightGBM settings both propensity models share: 150 rounds, seeded and deterministic."""
+    return {
+        "n_estimators": 150,
+        "random_state": seed,
+        "verbose": -1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "n_jobs": n_jobs if n_jobs is not None else -1,
+    }
 
 
 class CrossFittedPropensity:
@@ -93,16 +106,11 @@ def fit_propensity_model(
     min_child = int(min(100, max(20, len(arm) // 50)))
     for train, held in _folds(arm, seed):
         model = lgb.LGBMClassifier(
-            n_estimators=150,
             learning_rate=0.05,
             num_leaves=4,
             min_child_samples=min_child,
             reg_lambda=10.0,
-            random_state=seed,
-            verbose=-1,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=n_jobs if n_jobs is not None else -1,
+            **_fixed_settings(seed, n_jobs),
         )
         model.fit(matrix[train], arm[train], sample_weight=weight[train])
         out[held] = model.predict_proba(matrix[held])
@@ -136,15 +144,10 @@ def fit_given_propensity(
     for k in range(propensity.shape[1]):
         model = lgb.LGBMRegressor(
             objective="cross_entropy",
-            n_estimators=150,
             learning_rate=0.1,
             num_leaves=15,
             min_child_samples=20,
-            random_state=seed,
-            verbose=-1,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=n_jobs if n_jobs is not None else -1,
+            **_fixed_settings(seed, n_jobs),
         )
         models.append(model.fit(matrix, propensity[:, k], sample_weight=weight))
     return GivenPropensity(models)

@@ -47,7 +47,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import numbers_or_refuse, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
 __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
@@ -451,18 +451,17 @@ def _effect_values(frame: pd.DataFrame) -> np.ndarray:
     try:
         return frame.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
-        for column in frame.columns:
-            values = pd.to_numeric(frame[column], errors="coerce")
-            bad = values.isna() & frame[column].notna()
-            if bad.any():
-                raise DataError(
-                    f"choose_offers: effects[{column!r}] holds values that are not numbers: "
-                    f"{format_examples(frame.loc[bad, column].unique().tolist())} (customers "
-                    f"{format_ids(frame.index[bad].tolist(), total=int(bad.sum()))}). An effect "
-                    "is a change in the probability of a conversion; use NaN to make an offer "
-                    "unavailable."
-                ) from None
-        return frame.apply(pd.to_numeric).to_numpy(dtype=np.float64)
+        columns = [
+            numbers_or_refuse(
+                frame[column],
+                what=f"choose_offers: effects[{column!r}]",
+                hint="An effect is a change in the probability of a conversion; use NaN to make "
+                "an offer unavailable.",
+                error=DataError,
+            )
+            for column in frame.columns
+        ]
+        return np.column_stack(columns).astype(np.float64)
 
 
 def _draw_holdout(

@@ -33,7 +33,7 @@ import pandas as pd
 from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
 from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
-from loyalty_ml.schema._coerce import refuse_repeated_ids
+from loyalty_ml.schema._coerce import numbers_or_refuse, refuse_repeated_ids
 
 if TYPE_CHECKING:
     from loyalty_ml.features.boundaries import Boundaries
@@ -386,16 +386,12 @@ class TriggerPolicy:
                 column=_RECENCY,
             )
         refuse_repeated_ids(X.index, what="TriggerPolicy.assign: X")
-        recency = pd.to_numeric(X[_RECENCY], errors="coerce")
-        text = recency.isna() & X[_RECENCY].notna()
-        if text.any():
-            raise SchemaError(
-                f"TriggerPolicy.assign: X[{_RECENCY!r}] holds values that are not numbers: "
-                f"{format_examples(X.loc[text, _RECENCY].unique().tolist())}. Pass the output of "
-                "build_features.",
-                table="features",
-                column=_RECENCY,
-            )
+        numbers_or_refuse(
+            X[_RECENCY],
+            what=f"TriggerPolicy.assign: X[{_RECENCY!r}]",
+            hint="Pass the output of build_features.",
+            table="features",
+        )
         if p is None:
             raise DataError(
                 "TriggerPolicy.assign: p is None; pass the churn probabilities, one per row of X "

@@ -73,6 +73,33 @@ def refuse_missing_ids(frame: pd.DataFrame, *, table: str) -> None:
         )
 
 
+def numbers_or_refuse(
+    values: pd.Series,
+    *,
+    what: str,
+    hint: str,
+    error: type[LoyaltyMLError] = SchemaError,
+    table: str | None = None,
+) -> pd.Series:
+    """``values`` as numbers (numbers written as text are read); a word among them is an error.
+
+    ``what`` names the values in the message (e.g. ``"features.spend"``), ``hint`` says what to
+    pass instead. The error names the offending values and, for a customer-indexed Series, the
+    customers.
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = numbers.isna() & values.notna()
+    if text.any():
+        kwargs = {"table": table, "column": str(values.name)} if error is SchemaError else {}
+        raise error(
+            f"{what} holds values that are not numbers: "
+            f"{format_examples(values[text].unique().tolist())} (customers "
+            f"{format_ids(values.index[text].tolist(), total=int(text.sum()))}). {hint}",
+            **kwargs,
+        )
+    return numbers
+
+
 def refuse_repeated_ids(index: pd.Index, *, what: str) -> None:
     """DataError naming the customer ids that ``index`` holds more than once.
 
