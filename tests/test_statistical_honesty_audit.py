@@ -39,7 +39,7 @@ Checked and found right (guards below):
   passes the 0.2 limit at 200 rows, while at 30 rows it does on 98% of batches;
   ``estimate_boundaries`` finds frequency boundaries in 1% of data sets without any churn drop.
 
-Confirmed defects, written first as strict xfails; three are fixed and kept as regression tests:
+Confirmed defects, written first as strict xfails; all four are fixed and kept as regression tests:
 
 - ``policy_value`` without ``propensity=`` divided by the observed arm shares (so its estimate is
   a ratio, the arm's mean) but computed its standard error, and bootstrapped its terms, as if the
@@ -57,11 +57,11 @@ Confirmed defects, written first as strict xfails; three are fixed and kept as r
   ``FairnessLimits(significance=0.05)`` counts a rate gap only when a Bonferroni-adjusted
   two-proportion test of the extreme groups also rejects equal rates, and the docstring says so.
 
-Still a strict xfail: ``fairness_report``'s percentile-bootstrap interval of a max - min gap
-across several groups sits above the truth: with six groups and a true gap of 0.10 it covers
-66-73%; the ratio's covers 49-53%. A reflected ("basic") bootstrap reached 76% in a scratch run;
-simultaneous max-t bands would be needed. The docstring of ``bootstrap`` now says so, and
-violations no longer rest on these intervals.
+- ``fairness_report``'s percentile-bootstrap interval of a max - min gap across several groups sat
+  above the truth: with six groups and a true gap of 0.10 it covered 66-73%; the ratio's covered
+  49-53% (a reflected "basic" bootstrap reached 76% in a scratch run). Fixed: min, max, difference
+  and ratio now take the range allowed by simultaneous (max-t) bootstrap bands of the groups,
+  which is conservative.
 
 Seen, not flagged: the normal interval of ``policy_value`` undercovers on tiny arms with rare
 outcomes even when the arm has conversions (82-90% overall with 20-40 rows in the arm at 8-15%
@@ -289,16 +289,6 @@ def test_fairness_bootstrap_covers_the_gap_between_two_groups() -> None:
     assert low <= _covers(summary, "difference", 0.15) <= high
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fairness_report's 95% percentile-bootstrap interval of the max - min gap sits above the "
-        "truth when there are several groups: max - min is biased upwards and resampling adds the "
-        "bias again; six groups of ~200 with rates 0.30 x5 and 0.40 (true gap 0.10): coverage "
-        "0.66 over 80 samples here (0.67-0.73 over 150 in two other runs), the truth below the "
-        "interval in 27-34% (the ratio's interval: 0.49-0.53)"
-    ),
-)
 def test_fairness_bootstrap_covers_the_gap_among_several_groups() -> None:
     reps = 80
     summary = _replicated_audit([0.3] * 5 + [0.4], n=1200, reps=reps, bootstrap=80)

@@ -377,12 +377,12 @@ def fairness_report(
         What is judged; ``FairnessLimits()`` by default (see its documentation for the rationale).
     bootstrap : int, default 0
         Number of bootstrap resamples for 95% intervals of the summary statistics; 0 for none.
-        A max - min gap is biased upwards in resamples (noise widens it), so when the point
-        ``difference`` lies near or below ``difference_ci_low`` the gap is mostly noise. With more
-        than two groups these percentile intervals of max - min (and of min / max) undercover: six
-        groups of 200 with a true gap of 0.10 were covered in 66-73% of samples
-        (tests/test_statistical_honesty_audit.py). Violations do not use them: a gap is judged
-        by ``FairnessLimits.significance`` (the summary's ``difference_p``).
+        The intervals of min, max, difference and ratio are the range allowed by simultaneous
+        (max-t) bands of the judged groups' bootstrap values: a percentile interval of max - min
+        sits above the truth when there are several groups (six groups of 200 with a true gap of
+        0.10 were covered 66-73% of the time; tests/test_statistical_honesty_audit.py). They are
+        conservative and wide. Violations do not use them: a gap is judged by
+        ``FairnessLimits.significance`` (the summary's ``difference_p``).
     random_state : int, optional
         Seed of the bootstrap.
 

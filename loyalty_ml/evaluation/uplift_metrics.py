@@ -576,10 +576,9 @@ def _warn_if_weights_explode(p: np.ndarray, assigned: np.ndarray) -> None:
     """
     from loyalty_ml.models._uplift_propensity import OVERLAP_THRESHOLD, PoorOverlapWarning
 
-    frame = pd.DataFrame({"arm": assigned, "p": p})
-    share = frame.groupby("arm")["p"].transform("mean").to_numpy()
-    n_arms = max(frame["arm"].nunique(), 1)
-    limit = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / n_arms), share / 5)
+    arms, code = np.unique(assigned, return_inverse=True)
+    share = (np.bincount(code, weights=p) / np.bincount(code))[code]
+    limit = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / max(len(arms), 1)), share / 5)
     poor = p < limit
     if poor.mean() > 0.01:
         counts = pd.Series(assigned[poor]).value_counts()
