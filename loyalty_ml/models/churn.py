@@ -276,7 +276,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             columns are given to LightGBM in the order of their names, so shuffled rows or columns,
             or ids read as text, fit the same model. A column that is NaN in every row warns.
         y : Series or array-like of shape (n_rows,)
-            Binary labels (1 = churned); a Series must share ``X``'s index.
+            Binary labels (1 = churned); a Series must share ``X``'s index. Text labels that name
+            churn (``"churned"``/``"kept"``) put the churn word second in ``classes_`` whatever
+            the alphabet says, so ``predict_proba(X)[:, 1]`` is P(churn); scikit-learn's scorers
+            (``scoring="roc_auc"``) and ``CalibratedClassifierCV`` assume sorted ``classes_`` and
+            read such a model the other way: give them 0/1 labels
+            (``y.eq("churned").astype(int)``).
 
         Returns
         -------
@@ -575,13 +580,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         from loyalty_ml.models.explain import explain_churn
 
-        self._check_fitted("explain")
-        if not isinstance(X, pd.DataFrame):
-            raise SchemaError(
-                "ChurnModel.explain needs X as a DataFrame (reasons name features and quote their "
-                f"values); got {type(X).__name__}. Pass the feature table, e.g. from build_features.",
-                table="features",
-            )
+        self._check_explainable(X, "explain")
         if len(X) == 0:
             # TreeSHAP of no rows fails inside LightGBM: word one empty row for the layout
             self._transform(X)  # still refuses missing feature columns
@@ -593,13 +592,34 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """TreeSHAP contributions (log-odds of the raw booster), one column per feature, indexed like X."""
         from loyalty_ml.models.explain import shap_frame
 
+        self._check_explainable(X, "shap_values")
         return shap_frame(self, X)
 
     def plot_shap_summary(self, X: pd.DataFrame, *, max_features: int = 15) -> Figure:
         """Global SHAP summary (beeswarm-style) drawn with the Figure API."""
         from loyalty_ml.models.explain import plot_shap_summary
 
+        self._check_explainable(X, "plot_shap_summary")
         return plot_shap_summary(self, X, max_features=max_features)
+
+    def _check_explainable(self, X: object, method: str) -> None:
+        """SchemaError unless the model knows its feature names and ``X`` is a DataFrame: reasons
+        and SHAP columns name features and quote their values."""
+        self._check_fitted(method)
+        if not hasattr(self, "feature_names_in_"):
+            raise SchemaError(
+                f"ChurnModel.{method}: this model was fitted on an array without feature names, "
+                "so its reasons cannot name or quote features. Fit it on a DataFrame (in a "
+                "Pipeline, call .set_output(transform='pandas') on the steps before it).",
+                table="features",
+            )
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(
+                f"ChurnModel.{method} needs X as a DataFrame (reasons name features and quote "
+                f"their values); got {type(X).__name__}. Pass the feature table, e.g. from "
+                "build_features.",
+                table="features",
+            )
 
     # -- encoding -----------------------------------------------------------------------------
     def _names(self) -> np.ndarray:

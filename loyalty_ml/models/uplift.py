@@ -791,6 +791,14 @@ class UpliftModel(BaseEstimator):
             return np.clip(self.propensity_model_.predict_proba(matrix), 1e-3, 1.0)
         return np.tile(self.arm_summary_["share"].to_numpy(), (len(matrix), 1))
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # LightGBM reads NaN as missing
+        tags.input_tags.string = True  # text columns are categories (frozen levels)
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
     def _effect_frame(self, values: np.ndarray, index: pd.Index) -> pd.DataFrame:
         return pd.DataFrame(
             values, index=index, columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
