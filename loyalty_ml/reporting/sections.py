@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from loyalty_ml._plot_text import literal
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.privacy.cells import MIN_CELL_SIZE, blank_small_cohorts, blank_small_rows
 from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
 from loyalty_ml.schema import columns as C
 
@@ -145,13 +146,22 @@ def kpi_section(
             measured = measure_campaign(
                 in_period, transactions, offers, window_days=window_days, by=by
             )
+            shown = measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]]
+            # an arm (or control group) of a few customers would show their own purchases
+            sizes = shown[["n_treated", "n_control"]].min(axis=1)
+            shown = blank_small_rows(shown, sizes, keep=("n_treated", "n_control"))
             tables.append(
                 ReportTable(
                     caption=f"Campaigns whose results came in during the period, against their control group "
                     f"({window_days}-day response window, 95% CIs)",
-                    frame=measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]],
+                    frame=shown,
                 )
             )
+            if (sizes < MIN_CELL_SIZE).any():
+                notes.append(
+                    f"Arms or control groups of fewer than {MIN_CELL_SIZE} customers show their "
+                    "counts only."
+                )
             notes.append(
                 "Uplift = conversion rate of the offer minus that of the control group; incremental "
                 "profit = incremental margin minus reward costs; cannibalisation share = the share of "
@@ -201,10 +211,12 @@ def cohort_section(
     )
 
     retention = cohort_retention(transactions, freq="M", as_of=as_of)
+    # a cohort of a few customers would show their own months of purchase
+    retention = blank_small_cohorts(retention, transactions, freq="M", as_of=as_of)
     shown = retention.tail(max_cohorts)
     shown = shown.loc[:, shown.notna().any(axis=0)]
     curves = retention_curves(transactions, freq="M", as_of=as_of)
-    heatmap = plot_cohort_heatmap(shown, title="Monthly cohort retention")
+    heatmap = plot_cohort_heatmap(shown, title="Monthly cohort retention") if shown.size else None
     curve_fig = plot_retention_curves(curves, title="Retention by months since first purchase")
     milestones = [k for k in (1, 3, 6, 12) if k in curves.index]
     table = curves.loc[milestones].rename_axis("months since first purchase")
@@ -213,6 +225,8 @@ def cohort_section(
     )
     notes = (
         "The last month may be partial; it ends at the end of the report period.",
+        f"Cohorts of fewer than {MIN_CELL_SIZE} customers are left blank"
+        + ("." if heatmap is not None else ": every cohort is, so there is no heatmap."),
         *(
             ()
             if len(table)
@@ -230,7 +244,11 @@ def cohort_section(
         tables=tables,
         notes=notes,
         figures=(
-            _figure("cohort_retention", "Monthly cohort retention", heatmap),
+            *(
+                ()
+                if heatmap is None
+                else (_figure("cohort_retention", "Monthly cohort retention", heatmap),)
+            ),
             _figure("retention_curve", "Pooled retention curve", curve_fig),
         ),
     )
@@ -436,7 +454,17 @@ def uplift_section(
     counts = counts.iloc[np.lexsort((counts.index.astype(str), -counts.to_numpy()))]
     rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
     arm_table = pd.concat([counts, rates], axis=1).rename_axis(C.OFFER_ID)
-    figure = plot_uplift_curves(y, arms, effects.reset_index(drop=True), control=control)
+    # an arm of a few customers would show their own responses: counts only, and no curve
+    arm_table = blank_small_rows(arm_table, arm_table["rows"], keep=("rows",))
+    small_arms = sorted(str(a) for a in arm_table.index[arm_table["rows"] < MIN_CELL_SIZE])
+    drawn = ~np.isin(arms, small_arms)
+    curves = effects.reset_index(drop=True)
+    curves = curves[[a for a in curves.columns if a not in set(small_arms)]]
+    figure = (
+        plot_uplift_curves(y[drawn], arms[drawn], curves.loc[drawn], control=control)
+        if control not in small_arms and curves.shape[1]
+        else None
+    )
     return Section(
         key="uplift",
         title="Uplift model: Qini curves",
@@ -459,13 +487,25 @@ def uplift_section(
                 ]
             ),
         ),
-        figures=(_figure("uplift_qini", f"Qini curves on campaign {campaign_id}", figure),),
+        figures=(
+            ()
+            if figure is None
+            else (_figure("uplift_qini", f"Qini curves on campaign {campaign_id}", figure),)
+        ),
         notes=(
             "If the model was fitted on this campaign the curves are in-sample and optimistic; fit "
             "it on earlier campaigns to read them as a test.",
             *(
                 [f"Arms of the campaign the model does not know, left out: {', '.join(unknown)}."]
                 if unknown
+                else []
+            ),
+            *(
+                [
+                    f"Arms of fewer than {MIN_CELL_SIZE} customers show their count only and no "
+                    f"curve: {', '.join(small_arms)}."
+                ]
+                if small_arms
                 else []
             ),
             *(

@@ -471,9 +471,13 @@ def train_and_register(
                 mlflow.log_figure(offer_training.figure, "plots/qini.png")
             # monthly cohorts of the training customers (DESIGN.md section 7): aggregates only
             from loyalty_ml.kpis.cohorts import cohort_retention, plot_cohort_heatmap
+            from loyalty_ml.privacy.cells import blank_small_cohorts
 
             retention = cohort_retention(tx, freq="M", as_of=cutoff)
-            mlflow.log_figure(plot_cohort_heatmap(retention), "plots/cohort_retention.png")
+            # a cohort of a few customers would show their own months of purchase
+            retention = blank_small_cohorts(retention, tx, freq="M", as_of=cutoff)
+            if retention.notna().any().any():  # every cohort small: nothing to publish
+                mlflow.log_figure(plot_cohort_heatmap(retention), "plots/cohort_retention.png")
             mlflow.log_text(
                 evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv"
             )
