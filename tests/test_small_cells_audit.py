@@ -22,7 +22,7 @@ summary and the violations; the fairness plot draws no bar for a blanked group; 
 fairness artifacts blank the small group; the tier table holds counts and shares only (no per-tier
 spend that a total could be differenced against).
 
-Defects (``xfail(strict=True)``):
+Defects, written first as strict xfails; all four are fixed and their tests are regression tests:
 
 1. Fairness suppression is not complementary: exactly one group per attribute is blanked, while
    the other groups (count x rate), and the attribute's total (any other attribute whose groups
@@ -41,6 +41,12 @@ Defects (``xfail(strict=True)``):
    control mean 6.0), reward cost 20.0.
 4. The report's uplift section shows "Arms of the campaign" with an arm of one row and its
    response rate 1.0 (and draws its Qini curve).
+
+Fixes: ``FairnessReport.without_small_groups`` also blanks, within each attribute, the next
+smallest groups until at least two groups holding ``min_count`` customers are blanked (named
+``"(withheld)"`` in gaps and violations), does the same across a group's strata in the
+conditional table and blanks such a group's raw row; cohorts, campaign arms and uplift arms under
+``loyalty_ml.privacy.cells.MIN_CELL_SIZE`` (10) keep their counts only.
 
 Open design questions (not tested as defects): no parameter sets the threshold for
 ``train_and_register`` or ``loyalty-ml report`` and the README does not state it; counts of
@@ -273,8 +279,12 @@ def test_report_fairness_plot_draws_no_bar_for_a_blanked_group(report: Report) -
     (by_group, fig), *_ = report.figures["fairness_plot"]
     assert by_group.loc[("age_band", "18-24")].drop("count").isna().all()
     first_row = fig.axes[0]  # age_band, first metric
-    assert len(first_row.patches) == 2  # 25-44 and 45+, not 18-24
-    assert any(t.get_text().strip() == "n/a" for t in first_row.texts)
+    age = by_group.xs("age_band", level="attribute").drop(columns="count")
+    shown = int(age.notna().any(axis=1).sum())
+    # 18-24 and, complementarily, the next smallest group are blanked: no bar for either
+    assert shown == len(age) - 2
+    assert len(first_row.patches) == shown
+    assert sum(t.get_text().strip() == "n/a" for t in first_row.texts) == 2
 
 
 def test_report_tier_table_holds_counts_only(report: Report) -> None:
@@ -290,14 +300,6 @@ def test_report_tier_table_holds_counts_only(report: Report) -> None:
                 assert "gold" not in map(str, table.frame.index.get_level_values(0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="write_report fairness section: only the 2-customer group 18-24 is blanked; the "
-    "printed age rows (99 x 25-44, 99 x 45+) and the gender rows (the total of the same 200 "
-    "customers) give back its selection_rate 1.0, mean_score 0.85 and observed_rate 1.0 "
-    "(no complementary suppression)",
-)
 def test_report_fairness_table_blanked_group_cannot_be_recomputed(report: Report) -> None:
     table = report.table("fairness", "Figures by group")
     shown = table.map(printed)
@@ -347,14 +349,6 @@ def test_report_html_carries_the_small_cells(report: Report) -> None:
 
 
 # -- conditional fairness tables (log_to_mlflow) ---------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FairnessReport.log_to_mlflow by_group_conditional.csv: the cell (risk band 'high', "
-    "gender F) of 3 customers is blanked, but by_group.csv keeps F's raw row (60 customers, "
-    "offer_rate 0.35) and the other strata of F (29 x 0.3448, 28 x 0.3214), which give back its "
-    "offer_rate 2/3 and mean_score 0.0084",
-)
 def test_conditional_fairness_blanked_cell_cannot_be_recomputed(tmp_path: Path) -> None:
     import mlflow
 
@@ -494,14 +488,6 @@ def test_training_fairness_artifacts_blank_the_small_group(training: Training) -
     assert not summary[["min_group", "max_group"]].isin(["other"]).any().any()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="train_and_register fairness/by_group.csv: gender 'other' (3 customers) is blanked, but "
-    "the metrics backtest_base_rate x backtest_n (or the age_band rows) minus the female and male "
-    "rows give back its observed_rate, selection_rate and mean_score exactly (no complementary "
-    "suppression)",
-)
 def test_training_fairness_blanked_group_cannot_be_recomputed(training: Training) -> None:
     by_group = pd.read_csv(training.artifacts / "by_group.csv", index_col=[0, 1])
     hidden = training.fairness.by_group.loc[("gender", "other")]

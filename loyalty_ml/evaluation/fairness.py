@@ -171,7 +171,12 @@ class FairnessReport:
         """A copy whose by-group figures are blanked (NaN) for groups under ``min_count`` customers.
 
         A rate over a handful of people says something about those people; use this before
-        publishing. The gaps and violations a small group takes part in (its rate is their minimum
+        publishing. Suppression is complementary: within each attribute the next smallest groups
+        are blanked too, until at least two groups holding ``min_count`` customers are, since the
+        attribute's total (known from any other attribute) minus the shown groups would give a
+        single blanked group back; in the conditional table the same holds across a group's
+        strata, and such a group's raw row is blanked. Groups blanked this way are named
+        ``"(withheld)"``. The gaps and violations a small group takes part in (its rate is their minimum
         or maximum, which the limits may judge when ``min_group_size`` is below ``min_count``) keep
         their rows, so a failed audit still shows as failed, with their values blanked and the
         group named ``"(under <min_count>)"``.
@@ -191,19 +196,42 @@ class FairnessReport:
             if self.by_group_conditional is None
             else _small_groups(self.by_group_conditional, min_count)
         )
-        label = f"(under {min_count})"
+        # complementary suppression: blanking one small group alone lets the others and the total
+        # give it back (the total is known from any other attribute, or the backtest metrics)
+        withheld = _complement(self.by_group, small, min_count)
+        withheld_conditional = (
+            set()
+            if self.by_group_conditional is None
+            else _complement_conditional(self.by_group_conditional, small_conditional, min_count)
+        )
+        label, other = f"(under {min_count})", "(withheld)"
+        by_group = _blank_keys(self.by_group, small | withheld)
+        if self.by_group_conditional is not None:
+            # a group blanked in some stratum keeps no raw row to subtract its other strata from
+            groups = {(k[1], k[2]) for k in small_conditional | withheld_conditional}
+            withheld |= groups - small
+            by_group = _blank_keys(by_group, groups)
         return FairnessReport(
-            by_group=_blank_small(self.by_group, min_count),
-            summary=_mask_gaps(self.summary, small, label),
-            violations=_mask_violations(self.violations, small, small_conditional, label),
+            by_group=by_group,
+            summary=_mask_gaps(_mask_gaps(self.summary, small, label), withheld, other),
+            violations=_mask_violations(
+                _mask_violations(self.violations, small, small_conditional, label),
+                withheld,
+                withheld_conditional,
+                other,
+            ),
             limits=self.limits,
             threshold=self.threshold,
             by_group_conditional=None
             if self.by_group_conditional is None
-            else _blank_small(self.by_group_conditional, min_count),
+            else _blank_keys(self.by_group_conditional, small_conditional | withheld_conditional),
             summary_conditional=None
             if self.summary_conditional is None
-            else _mask_gaps(self.summary_conditional, small_conditional, label),
+            else _mask_gaps(
+                _mask_gaps(self.summary_conditional, small_conditional, label),
+                withheld_conditional,
+                other,
+            ),
             control_name=self.control_name,
         )
 
@@ -328,10 +356,77 @@ def _blank_sides(
 
 
 def _blank_small(by_group: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    return _blank_keys(by_group, _small_groups(by_group, min_count))
+
+
+def _blank_keys(by_group: pd.DataFrame, keys: set[tuple[Any, ...]]) -> pd.DataFrame:
+    """A copy of ``by_group`` whose rows in ``keys`` keep their count only."""
     out = by_group.copy()
-    small = out["count"] < min_count
-    out.loc[small, [c for c in out.columns if c != "count"]] = np.nan
+    hit = np.array([(k if isinstance(k, tuple) else (k,)) in keys for k in out.index], dtype=bool)
+    out.loc[hit, [c for c in out.columns if c != "count"]] = np.nan
     return out
+
+
+def _add_smallest(
+    counts: pd.Series, blanked: set[tuple[Any, ...]], min_count: int
+) -> set[tuple[Any, ...]]:
+    """The rows of one block (``counts`` by full key) to blank besides ``blanked``: the next
+    smallest until at least two are blanked and they hold ``min_count`` customers together."""
+    inside = [k for k in counts.index if k in blanked]
+    if not inside:
+        return set()
+    added: set[tuple[Any, ...]] = set()
+    order = sorted((k for k in counts.index if k not in blanked), key=lambda k: (counts[k], str(k)))
+    total = float(counts[inside].sum())
+    for key in order:
+        if len(inside) + len(added) >= 2 and total >= min_count:
+            break
+        added.add(key)
+        total += float(counts[key])
+    return added
+
+
+def _block_counts(by_group: pd.DataFrame, levels: list[str]) -> list[pd.Series]:
+    """The ``count`` column of ``by_group`` split into blocks by ``levels``, keyed by full key."""
+    counts = by_group["count"].astype(float)
+    counts.index = pd.Index([k if isinstance(k, tuple) else (k,) for k in by_group.index])
+    keys = by_group.index.to_frame(index=False)
+    return (
+        [
+            counts.iloc[np.asarray(rows)]
+            for _, rows in keys.groupby(levels, sort=False).indices.items()
+        ]
+        if len(keys)
+        else []
+    )
+
+
+def _complement(
+    by_group: pd.DataFrame, small: set[tuple[Any, ...]], min_count: int
+) -> set[tuple[Any, ...]]:
+    """Groups to blank with the small ones so that none can be recomputed from the others."""
+    added: set[tuple[Any, ...]] = set()
+    for counts in _block_counts(by_group, ["attribute"]):
+        added |= _add_smallest(counts, small, min_count)
+    return added
+
+
+def _complement_conditional(
+    by_group: pd.DataFrame,
+    small: set[tuple[Any, ...]],
+    min_count: int,
+) -> set[tuple[Any, ...]]:
+    """Cells (stratum, attribute, group) to blank with the small ones: within each stratum's
+    attribute, and across each group's strata (whose raw row gives their sum)."""
+    blanked = set(small)
+    for _ in range(4):  # the two directions can feed each other; a few passes settle it
+        before = len(blanked)
+        for levels in (["control", "attribute"], ["attribute", "group"]):
+            for counts in _block_counts(by_group, levels):
+                blanked |= _add_smallest(counts, blanked, min_count)
+        if len(blanked) == before:
+            break
+    return blanked - set(small)
 
 
 def fairness_report(
