@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sim_tables import simulated_tables
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
@@ -27,42 +28,15 @@ SALT = "audit-salt-0123456789"
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, Any]:
-    data = lml.datasets.simulate(n_customers=200, seed=0)
-    tx = lml.validate_transactions(data.transactions)
-    customers = lml.validate_customers(data.customers)
-    offers = lml.validate_offers(data.offers)
-    campaigns = lml.validate_campaigns(data.campaigns, offers=offers)
-    people = customers.reset_index()
-    X = lml.build_features(tx, as_of="2024-07-01", customers=people, campaigns=campaigns)
-    X_train, y_train = lml.training_table(
-        tx,
-        cutoffs=pd.date_range(end="2024-04-01", periods=3, freq="45D"),
-        horizon_days=90,
-        customers=people,
-        campaigns=campaigns,
-    )
-    X_exp, y_exp, t_exp = lml.experiment_table(tx, campaigns, window_days=30, customers=people)
+    tables = simulated_tables(200, n_cutoffs=3)
+    data = tables["data"]
     # messy raw export: shuffled rows, shifted index, nullable ids, category column, user attrs
     messy = data.transactions.sample(frac=1.0, random_state=0)
     messy.index = messy.index + 1000
     messy["customer_id"] = messy["customer_id"].astype("Int64")
     messy["channel"] = messy["channel"].astype("category")
     messy.attrs = {"source": "pos", "nested": {"k": [1]}}
-    return {
-        "data": data,
-        "tx": tx,
-        "customers": customers,
-        "people": people,
-        "offers": offers,
-        "campaigns": campaigns,
-        "X": X,
-        "X_train": X_train,
-        "y_train": y_train,
-        "X_exp": X_exp,
-        "y_exp": y_exp,
-        "t_exp": t_exp,
-        "messy": messy,
-    }
+    return {**tables, "messy": messy}
 
 
 def _assert_same(after: Any, before: Any, where: str) -> None:

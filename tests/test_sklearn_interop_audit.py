@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from sim_tables import simulated_tables
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -87,29 +88,7 @@ UPLIFT_FAST: dict[str, Any] = {"n_estimators": 15, "min_arm_rows": 20, "random_s
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, Any]:
-    data = lml.datasets.simulate(n_customers=600, seed=0)
-    tx = lml.validate_transactions(data.transactions)
-    customers = lml.validate_customers(data.customers)
-    offers = lml.validate_offers(data.offers)
-    campaigns = lml.validate_campaigns(data.campaigns, offers=offers)
-    people = customers.reset_index()
-    X = lml.build_features(tx, as_of="2024-07-01", customers=people, campaigns=campaigns)
-    X_train, y_train = lml.training_table(
-        tx,
-        cutoffs=pd.date_range(end="2024-04-01", periods=4, freq="45D"),
-        horizon_days=90,
-        customers=people,
-        campaigns=campaigns,
-    )
-    X_exp, y_exp, t_exp = lml.experiment_table(tx, campaigns, window_days=30, customers=people)
-    return {
-        "X": X,
-        "X_train": X_train,
-        "y_train": y_train,
-        "X_exp": X_exp,
-        "y_exp": y_exp,
-        "t_exp": t_exp,
-    }
+    return simulated_tables(600, n_cutoffs=4)
 
 
 @pytest.fixture(scope="module")
