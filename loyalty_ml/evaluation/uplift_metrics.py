@@ -546,10 +546,11 @@ def policy_value(
         low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
         se = float(draws.std(ddof=1))
     elif n > 1:
-        weighted = terms - baseline
-        centred = pd.Series(weighted).groupby(strata).transform("mean").to_numpy()
-        influence = (baseline - baseline.mean()) + (weighted - centred)
-        if propensity is not None:
+        if propensity is None:
+            weighted = terms - baseline
+            centred = pd.Series(weighted).groupby(strata).transform("mean").to_numpy()
+            influence = (baseline - baseline.mean()) + (weighted - centred)
+        else:
             influence = terms - value
         se = float(np.sqrt((influence**2).sum() / (n - 1)) / np.sqrt(n))
         low, high = value - z * se, value + z * se

@@ -70,6 +70,13 @@ def _experiment_rows(
     )
 
 
+def _campaign_keys(rows: pd.DataFrame) -> pd.Series:
+    """Each row's campaign: its ``campaign_id``, or without one the calendar day of ``sent_at``."""
+    if C.CAMPAIGN_ID in rows.columns:
+        return rows[C.CAMPAIGN_ID].astype("string")
+    return rows[C.SENT_AT].dt.floor("D").astype("string")
+
+
 def _campaign_numbers(rows: pd.DataFrame) -> np.ndarray:
     """Each row's campaign number, 0 for the campaign sent first (whatever its id's spelling).
 
@@ -77,11 +84,7 @@ def _campaign_numbers(rows: pd.DataFrame) -> np.ndarray:
     seconds late belongs to its day's campaign, not to a campaign of its own).
     """
     sent = rows[C.SENT_AT]
-    key = (
-        rows[C.CAMPAIGN_ID].astype("string")
-        if C.CAMPAIGN_ID in rows.columns
-        else sent.dt.floor("D").astype("string")
-    )
+    key = _campaign_keys(rows)
     first = sent.groupby(key.to_numpy()).transform("min")
     order = pd.DataFrame({"first": first.to_numpy(), "key": key.to_numpy()})
     return np.asarray(order.groupby(["first", "key"], sort=True).ngroup())
@@ -226,11 +229,7 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
     ``campaign_id``, or the send day without one. When no campaign has a control group, all are
     kept so that ``_check_arms`` names the problem.
     """
-    key = (
-        closed[C.CAMPAIGN_ID].astype("string")
-        if C.CAMPAIGN_ID in closed.columns
-        else closed[C.SENT_AT].dt.floor("D").astype("string")
-    )
+    key = _campaign_keys(closed)
     is_control = closed[C.OFFER_ID].astype("string").str.strip().eq(C.CONTROL)
     with_control = is_control.groupby(key.to_numpy()).transform("any").to_numpy(dtype=bool)
     if with_control.all() or not with_control.any():
