@@ -210,6 +210,57 @@ def test_monthly_cap_from_history() -> None:
     assert plan.loc[1, "reason"] == "monthly cap reached"
 
 
+def test_cool_down_rests_customers_sent_any_offer_in_the_last_days() -> None:
+    history = pd.DataFrame(
+        {
+            "customer_id": ["1", 2, 3, 3],  # ids by value: "1" is customer 1
+            "offer_id": ["old_mailer", "control", "d5", "d10"],
+            "sent_at": pd.to_datetime(["2024-06-10", "2024-06-14", "2024-05-20", "2024-05-01"]),
+        }
+    )
+    plan = _plan(history=history, as_of="2024-06-15", min_days_between_offers=14)
+    # 1: any offer counts, even one the catalog no longer holds; 2: a control row is no contact;
+    # 3: the last send is 26 days back
+    assert plan["reason"].tolist() == [
+        "contacted recently",
+        "no effective offer",
+        "cheapest effective",
+    ]
+    assert pd.isna(plan.loc[1, "offer_id"]) and plan.loc[1, "expected_cost"] == 0.0
+    assert plan.loc[3, "offer_id"] == "d5"
+    # a longer rest reaches the send 26 days back; holdout and consent are said first
+    longer = _plan(history=history, as_of="2024-06-15", min_days_between_offers=30)
+    assert longer.loc[3, "reason"] == "contacted recently"
+    no_consent = _plan(
+        history=history,
+        as_of="2024-06-15",
+        min_days_between_offers=30,
+        consent=pd.Series([False, True, True], index=IDX),
+    )
+    assert no_consent.loc[1, "reason"] == "no marketing consent"
+    assert REASONS.index("contacted recently") == REASONS.index("holdout") + 1
+
+
+def test_cool_down_counts_calendar_days_on_the_sends_clock() -> None:
+    """Seven days before 2024-03-31 12:00 in London (clocks go forward that night) is
+    2024-03-24 12:00 on the wall clock, 167 elapsed hours; a send at 11:30 is outside."""
+    sent = pd.to_datetime(["2024-03-24 12:30", "2024-03-24 11:30"]).tz_localize("Europe/London")
+    history = pd.DataFrame({"customer_id": [1, 3], "offer_id": ["d5", "d5"], "sent_at": sent})
+    plan = _plan(history=history, as_of="2024-03-31 12:00", min_days_between_offers=7)
+    assert plan.loc[[1, 3], "reason"].tolist() == ["contacted recently", "cheapest effective"]
+
+
+def test_cool_down_needs_the_history_and_a_whole_number_of_days() -> None:
+    with pytest.raises(ConfigError, match="min_days_between_offers=14 needs the send history"):
+        _plan(min_days_between_offers=14)
+    history = pd.DataFrame({"customer_id": [1], "offer_id": ["d5"], "sent_at": ["2024-06-01"]})
+    for days in (0, -3, 2.5, True, "14"):
+        with pytest.raises(ConfigError, match="'min_days_between_offers' parameter"):
+            _plan(history=history, as_of="2024-06-15", min_days_between_offers=days)
+    with pytest.raises(ConfigError, match=r"monthly caps .* and the cool-down"):
+        _plan(history=history, min_days_between_offers=14)
+
+
 def test_summary() -> None:
     summary = summarize_plan(_plan(consent=pd.Series(True, index=[1, 3])))
     assert summary.by_offer.loc["pts", "customers"] == 1

@@ -47,9 +47,11 @@ count for the caps and features), and a send row repeated in the history counts 
 Observed, not called defects (no documented rule says otherwise): fed back sends move the
 ``offers_received`` feature of the churn model (PSI 0.209 on the fifth night under v1, 0.233 on the
 tenth: a DriftWarning every night from then on, caused by the job's own sends), and a triggered
-customer is offered something every night until every offer's monthly cap is reached (caps are per
-offer, there is no contact-frequency rule: 102 of the 356 customers offered anything got an offer
-on all 12 nights).
+customer was offered something every night until every offer's monthly cap was reached (caps are
+per offer: 102 of the 356 customers offered anything got an offer on all 12 nights). Since
+2026-12-02 the registered policy has a contact rule (``min_days_between_offers``, default 30 days,
+the response window): the programme above switches it off so that the caps are what binds, and a
+test of its own trains with the default and checks that nobody is offered twice in ten nights.
 """
 
 from __future__ import annotations
@@ -156,6 +158,9 @@ def programme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Programme]:
                     churn_params=CHURN,
                     uplift_params=UPLIFT,
                     fairness_limits=strict if month == "2024-11-01" else None,
+                    # the monthly caps alone, so that they are what binds night after night (the
+                    # default 30-day contact rule has its own test below)
+                    min_days_between_offers=None,
                 )
             prog.results.append(result)
             prog.train_warnings.append(_messages(caught))
@@ -305,6 +310,77 @@ def test_a_repeated_send_row_counts_once_towards_the_caps(in_store: Programme) -
     expected = prog.fed[night]
     changed = out["offer_id"].fillna("-") != expected["offer_id"].fillna("-")
     assert int(changed.sum()) == 0, int(changed.sum())
+
+
+def test_the_default_contact_rule_offers_a_customer_once_per_response_window(
+    in_store: Programme,
+) -> None:
+    """A policy trained with the defaults, its offers fed back night after night: no customer is
+    offered twice within 30 days, whatever the monthly caps would allow."""
+    from loyalty_ml.tracking.scoring import score_customers
+    from loyalty_ml.tracking.train import train_and_register
+
+    prog = in_store
+    cutoff = pd.Timestamp("2024-10-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the programme's trainings recorded the same warnings
+        trained = train_and_register(
+            prog.tx.loc[prog.tx["timestamp"] < cutoff],
+            as_of=cutoff,
+            customers=prog.customers,
+            campaigns=_known(prog.campaigns, cutoff),
+            offers=prog.offers,
+            tracking_uri=prog.uri,
+            model_name="loyalty_ml_contact_rule",
+            churn_params=CHURN,
+            uplift_params=UPLIFT,
+        )
+    sends: list[pd.DataFrame] = []
+    outs = {}
+    for night in [*NIGHTS["2024-10-01"], *NIGHTS["2024-11-01"]]:
+        history = pd.concat([_known(prog.campaigns, night), *sends], ignore_index=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the offers_received drift of fed-back sends
+            out = score_customers(
+                prog.tx.loc[prog.tx["timestamp"] < night],
+                as_of=night,
+                customers=prog.customers,
+                campaigns=history,
+                model_uri=trained.model_uri,
+                tracking_uri=prog.uri,
+                log_run=False,
+            )
+        outs[night] = out
+        offered = out.loc[out["offer_id"].notna()]
+        sends.append(
+            pd.DataFrame(
+                {
+                    "campaign_id": f"night-{night.date()}",
+                    "customer_id": offered.index.to_numpy(),
+                    "offer_id": offered["offer_id"].to_numpy(),
+                    "sent_at": night + pd.Timedelta(hours=9),
+                    "redeemed": False,
+                    "redeemed_at": pd.NaT,
+                }
+            )
+        )
+    fed = pd.concat(sends, ignore_index=True)
+    assert len(fed) > 100, len(fed)  # offers are still made, to customers not contacted lately
+    per_customer = fed.groupby("customer_id")["sent_at"].agg(["size", "min", "max"])
+    # ten nights span 10 days: nobody twice (under the caps alone, 102 of 356 got all 12 nights)
+    assert (per_customer["size"] == 1).all(), per_customer.loc[per_customer["size"] > 1].head()
+    # the rule, not chance, kept them out: the first night's customers are resting on the second
+    first, second = sorted(outs)[:2]
+    again = outs[second].loc[sends[0]["customer_id"].to_numpy()]
+    assert (again["offer_reason"] == "contacted recently").mean() > 0.9, again["offer_reason"]
+    # the randomised campaigns count as contacts too: their customers rest after a send
+    recent = prog.campaigns.loc[
+        (prog.campaigns["sent_at"] >= first - pd.Timedelta(days=WINDOW_DAYS))
+        & (prog.campaigns["sent_at"] < first)
+        & (prog.campaigns["offer_id"] != "control"),
+        "customer_id",
+    ]
+    assert not set(fed["customer_id"]) & set(recent)
 
 
 # -- 3. stability ----------------------------------------------------------------------------------

@@ -132,6 +132,14 @@ def test_policy_pickles(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
             "'value_per_conversion' parameter of LoyaltyPolicy must be a finite number >= 0",
         ),
         ({"uplift_model": object()}, "needs both 'uplift_model' and 'catalog'"),
+        (
+            {"min_days_between_offers": 0},
+            "'min_days_between_offers' parameter of LoyaltyPolicy must be None or a whole number",
+        ),
+        (
+            {"min_days_between_offers": 7.5},
+            "'min_days_between_offers' parameter of LoyaltyPolicy must be None or a whole number",
+        ),
     ],
 )
 def test_bad_configuration(policy: LoyaltyPolicy, kwargs: dict, message: str) -> None:
@@ -144,9 +152,8 @@ def test_bad_configuration(policy: LoyaltyPolicy, kwargs: dict, message: str) ->
         LoyaltyPolicy(**{**base, **kwargs})
 
 
-def test_monthly_caps_apply_when_the_send_history_is_given(
-    policy: LoyaltyPolicy, features: pd.DataFrame
-) -> None:
+@pytest.fixture(scope="module")
+def with_offers(policy: LoyaltyPolicy, features: pd.DataFrame) -> LoyaltyPolicy:
     import dataclasses
 
     from loyalty_ml.models.uplift import UpliftModel
@@ -161,9 +168,14 @@ def test_monthly_caps_apply_when_the_send_history_is_given(
     catalog = OfferCatalog.from_frame(
         pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.0], "max_per_month": [1]})
     )
-    with_offers = dataclasses.replace(
+    return dataclasses.replace(
         policy, uplift_model=uplift, catalog=catalog, value_per_conversion=50.0
     )
+
+
+def test_monthly_caps_apply_when_the_send_history_is_given(
+    with_offers: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
     free = with_offers.decide(features, reasons="none")
     offered = free.index[free["offer_id"].notna()]
     assert len(offered) > 2
@@ -179,6 +191,60 @@ def test_monthly_caps_apply_when_the_send_history_is_given(
     assert capped.loc[offered[:2], "offer_reason"].tolist() == ["monthly cap reached"] * 2
     assert capped.loc[offered[:2], "offer_id"].isna().all()
     assert capped.loc[offered[2], "offer_id"] == "d5"  # last month's send does not count
+
+
+def test_the_cool_down_rests_customers_sent_any_offer_recently(
+    with_offers: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    import dataclasses
+
+    resting = dataclasses.replace(with_offers, min_days_between_offers=30)
+    free = resting.decide(features, reasons="none")  # no history: no rule to apply
+    pd.testing.assert_frame_equal(free, with_offers.decide(features, reasons="none"))
+    offered = free.index[free["offer_id"].notna()]
+    assert len(offered) > 4
+    history = pd.DataFrame(
+        {
+            "customer_id": offered[:5],
+            # an offer the catalog no longer holds is a contact too; a control row is not
+            "offer_id": ["retired", "d5", "control", "d5", "retired"],
+            # 30 days before 2024-07-02 is 2024-06-02: inside; 2024-06-01 is outside; 07-02 later
+            "sent_at": pd.to_datetime(
+                [
+                    "2024-06-02 00:00",
+                    "2024-07-01 23:00",
+                    "2024-07-01 00:00",
+                    "2024-06-01 00:00",
+                    "2024-07-02 00:00",
+                ]
+            ),
+        }
+    )
+    out = resting.decide(features, reasons="none", history=history, as_of="2024-07-02")
+    assert out.loc[offered[:5], "offer_reason"].tolist() == [
+        "contacted recently",
+        "contacted recently",
+        "cheapest effective",
+        "cheapest effective",
+        "cheapest effective",
+    ]
+    assert out.loc[offered[:2], "offer_id"].isna().all()
+    rest = ~out.index.isin(offered[:2])
+    pd.testing.assert_frame_equal(out.loc[rest], free.loc[rest])
+    # without the rule, only d5's monthly cap applies: July's send counts, June's do not
+    plain = with_offers.decide(features, reasons="none", history=history, as_of="2024-07-02")
+    assert plain.loc[offered[1], "offer_reason"] == "monthly cap reached"
+    assert plain.loc[offered[[0, 2, 3, 4]], "offer_id"].notna().all()
+
+
+def test_a_policy_pickled_before_the_cool_down_has_none(policy: LoyaltyPolicy) -> None:
+    import copy
+
+    old = copy.copy(policy)
+    vars(old).pop("min_days_between_offers")  # as a policy registered before the rule pickled
+    again = pickle.loads(pickle.dumps(old))
+    assert "min_days_between_offers" not in vars(again)
+    assert again.min_days_between_offers is None
 
 
 def test_drift_reads_category_codes_as_the_model_does() -> None:

@@ -149,7 +149,8 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help=(
             "JSON file with model settings: churn_params, uplift_params, response_window_days, "
-            "cutoff_spacing_days, value_per_conversion (see models/train_config.json)"
+            "cutoff_spacing_days, value_per_conversion, min_days_between_offers (see "
+            "models/train_config.json)"
         ),
     )
     _add_tracking_uri(p)
@@ -162,6 +163,7 @@ _CONFIG_KEYS = (
     "response_window_days",
     "cutoff_spacing_days",
     "value_per_conversion",
+    "min_days_between_offers",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -107,29 +107,6 @@ def check_no_missing(frame: pd.DataFrame, column: str, *, table: str, fix: str =
             table=table,
             column=column,
         )
-
-
-def plus_days(values: Any, days: int) -> Any:
-    """``values`` (a Timestamp or a Series of them) moved by ``days`` calendar days on their clock.
-
-    On zone-aware data a day across a daylight-saving change is 23 or 25 hours: a 2-day window
-    before 2024-04-01 00:00 in London starts on 2024-03-30 00:00, not 48 elapsed hours earlier
-    (23:00 on the 29th), as ``report_period`` already counts. A wall time the change skips moves
-    forward to the first valid one; one it repeats is read as the earlier instant. Naive values
-    move by ``days`` x 24 hours, which is the same thing.
-    """
-    step = pd.Timedelta(days=int(days))
-    if isinstance(values, pd.Series):
-        zone = getattr(values.dtype, "tz", None)
-        if zone is None:
-            return values + step
-        wall = values.dt.tz_localize(None) + step
-        earlier = np.ones(len(wall), dtype=bool)
-        return wall.dt.tz_localize(zone, ambiguous=earlier, nonexistent="shift_forward")
-    if values.tzinfo is None:
-        return values + step
-    wall = values.tz_localize(None) + step
-    return wall.tz_localize(values.tzinfo, ambiguous=True, nonexistent="shift_forward")
 
 
 def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp:

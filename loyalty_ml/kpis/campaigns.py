@@ -14,12 +14,11 @@ from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
     check_transactions,
-    plus_days,
     to_bound,
 )
 from loyalty_ml.kpis._windows import cumulative, sums_before
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_bool, coerce_float, require_columns
+from loyalty_ml.schema._coerce import coerce_bool, coerce_float, plus_days, require_columns
 
 __all__ = ["measure_campaign"]
 

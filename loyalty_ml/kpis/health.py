@@ -14,11 +14,15 @@ from loyalty_ml.kpis._common import (
     check_no_missing,
     check_transactions,
     order_keys,
-    plus_days,
     to_bound,
 )
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_timestamp, refuse_missing_ids, require_columns
+from loyalty_ml.schema._coerce import (
+    coerce_timestamp,
+    plus_days,
+    refuse_missing_ids,
+    require_columns,
+)
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [

@@ -47,7 +47,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import numbers_or_refuse, to_timestamp
+from loyalty_ml.schema._coerce import numbers_or_refuse, plus_days, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
 __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
@@ -64,6 +64,7 @@ NO_CONSENT = "no marketing consent"
 HOLDOUT = "holdout"
 NOT_ELIGIBLE = "not eligible"
 CAPPED = "monthly cap reached"
+COOL_DOWN = "contacted recently"
 NOT_EFFECTIVE = "no effective offer"
 CHEAPEST = "cheapest effective"
 MAX_VALUE = "max net value"
@@ -73,6 +74,7 @@ BUDGET_OUT = "budget exhausted"
 REASONS = (
     NO_CONSENT,
     HOLDOUT,
+    COOL_DOWN,
     NOT_ELIGIBLE,
     CAPPED,
     NOT_EFFECTIVE,
@@ -99,6 +101,7 @@ def choose_offers(
     history: pd.DataFrame | None = None,
     as_of: str | pd.Timestamp | None = None,
     budget_uplift_factor: float = 2.0,
+    min_days_between_offers: int | None = None,
 ) -> pd.DataFrame:
     """Choose at most one offer per customer, and say why.
 
@@ -138,13 +141,19 @@ def choose_offers(
     history : DataFrame, optional
         Campaign history (``customer_id``, ``offer_id``, ``sent_at``); with ``as_of``, offers whose
         ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again.
+        Rows whose ``offer_id`` is ``"control"`` are not sends.
     as_of : str or Timestamp, optional
-        Decision date for the monthly caps; required with ``history``.
+        Decision date for the monthly caps and the cool-down; required with ``history``.
     budget_uplift_factor : float
         With a budget, how many times the incremental redemptions count in the cost the budget
         binds (>= 1; see the module docstring). The default 2 keeps a plan within its budget when the
         chosen customers' true effects are up to twice the estimates; 1 spends the whole budget on
         expected costs, right only when the effects are exact.
+    min_days_between_offers : int, optional
+        Contact frequency: a customer sent any offer (from the catalog or not) in the
+        ``min_days_between_offers`` calendar days before ``as_of`` gets none now (reason
+        ``"contacted recently"``). Needs ``history`` and ``as_of``. ``None``: no such rule, only
+        each offer's ``max_per_month``.
 
     Returns
     -------
@@ -167,6 +176,14 @@ def choose_offers(
     {'offer_id': ['d5', nan], 'reason': ['cheapest effective', 'no effective offer']}
     """
     _check_options(catalog, strategy, min_uplift, budget, holdout_fraction, budget_uplift_factor)
+    days = min_days_between_offers
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1
+    ):
+        raise ConfigError(
+            "The 'min_days_between_offers' parameter of choose_offers must be None (no contact "
+            f"frequency rule) or a whole number of days >= 1. Got {days!r} instead."
+        )
     check_seed(random_state, owner="choose_offers")
     if history is not None and not isinstance(history, pd.DataFrame):
         raise DataError(
@@ -288,14 +305,21 @@ def choose_offers(
     )
     holdout = _draw_holdout(consenting, holdout_fraction, random_state, index)
     allowed = _eligibility(eligible, index, ids)
-    capped = _capped(history, as_of, index, offers)
-    candidate = effective & allowed & ~capped & (consenting & ~holdout)[:, None]
+    sends = _past_sends(history, as_of, min_days_between_offers)
+    capped = np.zeros((len(index), len(ids)), dtype=bool)
+    resting = np.zeros(len(index), dtype=bool)
+    if sends is not None and history is not None:
+        capped = _capped(history, *sends, index, offers)
+        if min_days_between_offers is not None:
+            resting = _cooling_down(history, *sends, index, min_days_between_offers)
+    candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 
     chosen, chosen_reason, upper = _choose(candidate, cost, prudent, net, strategy, budget)
 
     reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
     reason[~(allowed & ~capped).any(axis=1)] = CAPPED
     reason[~allowed.any(axis=1)] = NOT_ELIGIBLE
+    reason[resting] = COOL_DOWN
     reason[holdout] = HOLDOUT
     reason[~consenting] = NO_CONSENT
     has_candidate = candidate.any(axis=1)
@@ -519,19 +543,22 @@ def _eligibility(
     )
 
 
-def _capped(
-    history: pd.DataFrame | None,
-    as_of: str | pd.Timestamp | None,
-    index: pd.Index,
-    offers: list,
-) -> np.ndarray:
-    capped = np.zeros((len(index), len(offers)), dtype=bool)
+def _past_sends(
+    history: pd.DataFrame | None, as_of: str | pd.Timestamp | None, cool_down: int | None
+) -> tuple[pd.Timestamp, pd.Series] | None:
+    """The decision date and ``history``'s send dates on one clock (None without a history)."""
     if history is None:
-        return capped
+        if cool_down is not None:
+            raise ConfigError(
+                f"choose_offers: min_days_between_offers={cool_down} needs the send history; pass "
+                "history (customer_id, offer_id, sent_at; e.g. the campaigns table) and as_of."
+            )
+        return None
     if as_of is None:
         raise ConfigError(
             "choose_offers: history was given without as_of; pass the decision date so that the "
-            "monthly caps (max_per_month) can be counted."
+            "monthly caps (max_per_month) and the cool-down (min_days_between_offers) can be "
+            "counted."
         )
     missing = [c for c in (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT) if c not in history.columns]
     if missing:
@@ -545,7 +572,8 @@ def _capped(
         # through
         raise DataError(
             f"choose_offers: history.{C.SENT_AT} is missing on {int(sent.isna().sum())} rows; "
-            "every past send needs its date for the monthly caps. Fill or drop those rows."
+            "every past send needs its date for the monthly caps and the cool-down. Fill or drop "
+            "those rows."
         )
     zone = getattr(sent.dtype, "tz", None)
     if zone is not None and when.tzinfo is None:
@@ -562,6 +590,33 @@ def _capped(
             f"choose_offers: as_of={as_of!r} is time-zone aware but history.{C.SENT_AT} is naive; "
             "pass a naive as_of on the clock of the sends."
         )
+    return when, sent
+
+
+def _cooling_down(
+    history: pd.DataFrame, when: pd.Timestamp, sent: pd.Series, index: pd.Index, days: int
+) -> np.ndarray:
+    """True for customers sent any offer (control rows aside) in the ``days`` days before ``when``.
+
+    Any offer counts, including one the catalog no longer holds: the rule is about how often a
+    customer hears from the programme, not about one reward.
+    """
+    offer_ids = history[C.OFFER_ID].astype("string").str.strip()
+    contact = (
+        (sent >= plus_days(when, -days))
+        & (sent < when)
+        & offer_ids.notna()
+        & offer_ids.ne(C.CONTROL)
+    ).to_numpy(dtype=bool)
+    contacted = id_texts(history.loc[contact, C.CUSTOMER_ID], caller="choose_offers")
+    return np.asarray(pd.Index(id_texts(index, caller="choose_offers")).isin(contacted))
+
+
+def _capped(
+    history: pd.DataFrame, when: pd.Timestamp, sent: pd.Series, index: pd.Index, offers: list
+) -> np.ndarray:
+    """True per (customer, offer) whose ``max_per_month`` is reached in the month of ``when``."""
+    capped = np.zeros((len(index), len(offers)), dtype=bool)
     month_start = when.normalize().replace(day=1)
     recent = ((sent >= month_start) & (sent < when)).to_numpy()
     # ids by value and offers by text, as everywhere else: 17, "17" and 17.0 are one customer, and

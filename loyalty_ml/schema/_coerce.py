@@ -6,6 +6,7 @@ import datetime as dt
 import numbers
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ __all__ = [
     "coerce_int",
     "coerce_text",
     "coerce_timestamp",
+    "plus_days",
     "refuse_missing_ids",
     "refuse_repeated",
     "refuse_repeated_ids",
@@ -284,6 +286,29 @@ def table_clock(frame: object) -> str | None:
     attrs = getattr(frame, "attrs", None)
     clock = attrs.get(CLOCK_ATTR) if isinstance(attrs, dict) else None
     return clock if isinstance(clock, str) else None
+
+
+def plus_days(values: Any, days: int) -> Any:
+    """``values`` (a Timestamp or a Series of them) moved by ``days`` calendar days on their clock.
+
+    On zone-aware data a day across a daylight-saving change is 23 or 25 hours: a 2-day window
+    before 2024-04-01 00:00 in London starts on 2024-03-30 00:00, not 48 elapsed hours earlier
+    (23:00 on the 29th), as ``report_period`` already counts. A wall time the change skips moves
+    forward to the first valid one; one it repeats is read as the earlier instant. Naive values
+    move by ``days`` x 24 hours, which is the same thing.
+    """
+    step = pd.Timedelta(days=int(days))
+    if isinstance(values, pd.Series):
+        zone = getattr(values.dtype, "tz", None)
+        if zone is None:
+            return values + step
+        wall = values.dt.tz_localize(None) + step
+        earlier = np.ones(len(wall), dtype=bool)
+        return wall.dt.tz_localize(zone, ambiguous=earlier, nonexistent="shift_forward")
+    if values.tzinfo is None:
+        return values + step
+    wall = values.tz_localize(None) + step
+    return wall.tz_localize(values.tzinfo, ambiguous=True, nonexistent="shift_forward")
 
 
 def to_timestamp(

@@ -72,6 +72,10 @@ class LoyaltyPolicy:
     holdout_fraction : float
         Share of customers kept out of offers (a stable control group: the same customer is always in
         or out, chosen by a hash of the customer id).
+    min_days_between_offers : int or None
+        Contact frequency: a customer sent any offer in this many days before the decision date gets
+        none (reason ``"contacted recently"``), when :meth:`decide` is given the send history.
+        ``None``: no such rule (policies registered before it existed).
     drift_profile : DriftProfile or None
         Training distribution of the features and the churn score, for PSI at scoring.
     high_risk_threshold, medium_risk_threshold : float
@@ -89,6 +93,7 @@ class LoyaltyPolicy:
     catalog: Any | None = None
     value_per_conversion: float = 0.0
     holdout_fraction: float = 0.1
+    min_days_between_offers: int | None = None
     drift_profile: DriftProfile | None = None
     high_risk_threshold: float = 0.6
     medium_risk_threshold: float = 0.3
@@ -124,6 +129,14 @@ class LoyaltyPolicy:
                     f"The '{name}' parameter of LoyaltyPolicy must be a number in [0, 1]. "
                     f"Got {value!r} instead."
                 )
+        days = self.min_days_between_offers
+        if days is not None and (
+            isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1
+        ):
+            raise ConfigError(
+                "The 'min_days_between_offers' parameter of LoyaltyPolicy must be None or a whole "
+                f"number of days >= 1. Got {days!r} instead."
+            )
         if self.medium_risk_threshold > self.high_risk_threshold:
             raise ConfigError(
                 "LoyaltyPolicy: 'medium_risk_threshold' must not exceed 'high_risk_threshold'; got "
@@ -231,7 +244,8 @@ class LoyaltyPolicy:
         history, as_of : DataFrame and date, optional
             Past sends (``customer_id``, ``offer_id``, ``sent_at``; a campaigns table) and the decision
             date: offers whose ``max_per_month`` is reached in the month of ``as_of`` are not offered
-            again (see :func:`~loyalty_ml.policy.offers.choose_offers`). Without them caps are not
+            again, nor any offer to a customer sent one in the last ``min_days_between_offers`` days
+            (see :func:`~loyalty_ml.policy.offers.choose_offers`). Without them neither rule is
             applied.
 
         Returns
@@ -387,6 +401,7 @@ class LoyaltyPolicy:
             baseline=effects[_BASELINE],
             value_per_conversion=self.value_per_conversion,
             history=history,
+            min_days_between_offers=None if history is None else self.min_days_between_offers,
             # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
             # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
             as_of=None if as_of is None else to_timestamp(as_of, keep_zone=True),

@@ -153,6 +153,7 @@ def train_and_register(
     fairness_limits: Any | None = None,
     value_per_conversion: float | None = None,
     response_window_days: int = 30,
+    min_days_between_offers: int | None = 30,
     feature_config: FeatureConfig | None = None,
     churn_params: dict[str, Any] | None = None,
     uplift_params: dict[str, Any] | None = None,
@@ -199,6 +200,13 @@ def train_and_register(
         Margin of one conversion for offer economics; default the mean margin (or amount) per order.
     response_window_days : int
         Response window of past campaigns (the uplift label: a purchase within it).
+    min_days_between_offers : int or None
+        Contact frequency of the registered policy: a customer sent any offer in this many days
+        before the scoring date gets none (``score_customers`` reads the sends from its
+        ``campaigns``). The default, 30, is the default response window: the uplift model
+        estimates what one send does over that window, not what a second send inside it adds, and
+        a nightly job would otherwise offer a triggered customer something every night until each
+        offer's ``max_per_month`` is used. ``None`` switches the rule off.
     feature_config : FeatureConfig, optional
         Feature options (the channel list is frozen from the training data when not given).
     churn_params, uplift_params : dict, optional
@@ -243,6 +251,8 @@ def train_and_register(
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
+    if min_days_between_offers is not None:
+        min_days_between_offers = _check_int("min_days_between_offers", min_days_between_offers, 1)
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
@@ -381,6 +391,7 @@ def train_and_register(
         uplift_model=offer_training.uplift_model if offer_training else None,
         catalog=offer_training.catalog if offer_training else None,
         value_per_conversion=value,
+        min_days_between_offers=min_days_between_offers,
         drift_profile=DriftProfile.from_frame(profile_frame),
         training_summary={
             "as_of": str(cutoff.date()),
@@ -429,6 +440,7 @@ def train_and_register(
                     **(
                         {
                             "response_window_days": response_window_days,
+                            "min_days_between_offers": str(min_days_between_offers),
                             **{
                                 f"uplift_{k}": v
                                 for k, v in offer_training.uplift_model.get_params().items()
