@@ -36,9 +36,10 @@ bootstrap resamples customers in id order with one stream per attribute.
 The column-order dependence of ``ChurnModel`` and the T/X learners (``feature_fraction`` draws
 columns by position, and LightGBM breaks equal gains by column position; reversed columns moved
 churn probabilities by up to 0.24 and T effects by 0.15) is fixed: both give LightGBM the columns
-sorted by name. Still a strict xfail, with the observed difference in its reason:
-``validate_transactions`` keeps lines tied on their timestamp in arrival order
-(``validate_campaigns`` now breaks its ties by customer and offer).
+sorted by name. ``validate_transactions`` kept lines tied on their timestamp in arrival order
+(a shuffled input gave another canonical table; amount differed in most rows); since 2026-12-02 it
+breaks ties by every other column in turn, as ``validate_campaigns`` breaks its ties by customer
+and offer. ``build_features`` on raw, unvalidated shuffled lines still sums in arrival order (above).
 """
 
 from __future__ import annotations
@@ -199,10 +200,6 @@ def test_validators_keep_the_same_rows_and_report_whatever_the_order_and_id_dtyp
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate_transactions sorts by timestamp only (schema/transactions.py:223, stable): lines sharing a timestamp keep arrival order, so a shuffled input gives another canonical table (amount differs in most rows)",
-)
 def test_validate_transactions_returns_one_canonical_table(sim: Any) -> None:
     tx = lml.validate_transactions(sim.transactions)
     pd.testing.assert_frame_equal(lml.validate_transactions(shuffled(sim.transactions, 1)), tx)

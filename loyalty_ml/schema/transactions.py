@@ -230,7 +230,7 @@ def validate_transactions(
     elif pd.api.types.is_string_dtype(out[C.CUSTOMER_ID]) and out[C.CUSTOMER_ID].dtype != "str":
         # nullable text ids, now without missing values: the plain string dtype
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("str")
-    out = out.sort_values(C.TIMESTAMP, kind="stable").reset_index(drop=True)
+    out = out.iloc[_canonical_order(out)].reset_index(drop=True)
     report.rows_out = len(out)
     if len(out) == 0:
         raise SchemaError(
@@ -242,6 +242,34 @@ def validate_transactions(
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
     out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: _check_timezone(timezone)}
     return (out, report) if return_report else out
+
+
+def _canonical_order(out: pd.DataFrame) -> np.ndarray:
+    """Row order of the canonical table: by timestamp, then, among lines sharing one, by their values.
+
+    Lines sharing a timestamp (the lines of one order, or orders of the same second) are ordered by
+    a hash of the rest of the line, not by their arrival, so that the same lines in any order give
+    one table, and sums over them (order totals, spend) the same bits. Rows equal in every column
+    are interchangeable. One sort of a 64-bit key (run of the timestamp, then the hash's high bits):
+    about a fifth of the validation's time at 1M lines, where sorting by each column in turn
+    doubled it.
+    """
+    ts = out[C.TIMESTAMP].to_numpy().view("i8")
+    order = np.argsort(ts, kind="stable")
+    if len(order) < 2:
+        return order
+    sorted_ts = ts[order]
+    starts = np.empty(len(order), dtype=bool)
+    starts[0] = True
+    starts[1:] = sorted_ts[1:] != sorted_ts[:-1]
+    if starts.all():
+        return order
+    run = (np.cumsum(starts) - 1).astype(np.uint64)
+    bits = max(int(run[-1]).bit_length(), 1)
+    line = pd.util.hash_pandas_object(out.drop(columns=C.TIMESTAMP), index=False)
+    hashed = line.to_numpy(dtype=np.uint64)[order]
+    key = (run << np.uint64(64 - bits)) | (hashed >> np.uint64(bits))
+    return order[np.argsort(key, kind="stable")]
 
 
 def _duplicate_rows(raw: pd.DataFrame) -> np.ndarray:
