@@ -298,6 +298,12 @@ def main() -> None:
         "--min-child-samples", default="auto", help="UpliftModel's min_child_samples"
     )
     parser.add_argument(
+        "--purpose",
+        default="ranking",
+        choices=["ranking", "decisions"],
+        help="UpliftModel's purpose (what 'auto' sizes the trees for)",
+    )
+    parser.add_argument(
         "--linear-weight",
         default="auto",
         help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
@@ -324,6 +330,7 @@ def main() -> None:
         if args.linear_weight == "auto"
         else float(args.linear_weight),
         "recenter": not args.no_recenter,
+        "purpose": args.purpose,
     }
     if not DATA.exists():
         print(f"Hillstrom not found at {DATA}: skipped")

@@ -321,11 +321,13 @@ def test_train_config_file(tmp_path: Path) -> None:
     shipped = Path(__file__).resolve().parents[1] / "models" / "train_config.json"
     config = read_train_config(shipped)
     assert config["response_window_days"] == 30 and "churn_params" in config
-    # the shipped file writes the estimators' defaults out, so that it cannot drift from them
+    # the shipped file writes out what train_and_register uses, so that it cannot drift from it:
+    # the estimators' defaults, and an offer model sized for decisions
     from loyalty_ml.models.churn import ChurnModel
     from loyalty_ml.models.uplift import UpliftModel
 
-    for estimator, key in ((ChurnModel(), "churn_params"), (UpliftModel(), "uplift_params")):
+    offer_model = UpliftModel(purpose="decisions")
+    for estimator, key in ((ChurnModel(), "churn_params"), (offer_model, "uplift_params")):
         defaults = estimator.get_params()
         assert {k: defaults[k] for k in config[key]} == config[key]
     assert read_train_config(None) == {}

@@ -616,7 +616,7 @@ def test_churn_model_column_order_and_defaults_match_train_config() -> None:
     config = json.loads((REPO / "models" / "train_config.json").read_text())
     churn = lml.ChurnModel().get_params()
     assert {k: churn[k] for k in config["churn_params"]} == config["churn_params"]
-    uplift = lml.UpliftModel().get_params()
+    uplift = lml.UpliftModel(purpose="decisions").get_params()  # train_and_register's offer model
     assert {k: uplift[k] for k in config["uplift_params"]} == config["uplift_params"]
 
 

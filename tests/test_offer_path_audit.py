@@ -148,7 +148,9 @@ def sim() -> dict:
     }
 
 
-def _train(sim: dict, campaigns: pd.DataFrame, offers: pd.DataFrame | None = None):
+def _train(
+    sim: dict, campaigns: pd.DataFrame, offers: pd.DataFrame | None = None, **uplift: object
+):
     return train_offer_model(
         sim["tx"],
         campaigns=campaigns,
@@ -159,7 +161,7 @@ def _train(sim: dict, campaigns: pd.DataFrame, offers: pd.DataFrame | None = Non
         window_days=30,
         feature_names=sim["names"],
         random_state=0,
-        uplift_params=FAST,
+        uplift_params={**FAST, **uplift},
     )
 
 
@@ -172,6 +174,9 @@ def test_backtest_is_the_latest_campaign_whatever_its_id(sim: dict) -> None:
     backtest = {k: v for k, v in chronological.metrics.items() if k.startswith("backtest_")}
     assert backtest
     assert {k: renamed.metrics[k] for k in backtest} == pytest.approx(backtest)
+    # the plan weighs these effects against costs: trees sized for decisions, unless asked otherwise
+    assert chronological.uplift_model.purpose == "decisions"
+    assert _train(sim, campaigns, purpose="ranking").uplift_model.purpose == "ranking"
 
 
 def test_a_new_arm_in_the_latest_campaign_does_not_break_training(sim: dict) -> None:

@@ -126,6 +126,30 @@ def test_auto_tree_size_is_resolved_at_fit(experiment: tuple) -> None:
     assert (fixed.num_leaves_, fixed.min_child_samples_) == (9, auto_tree_size(smallest, len(X))[1])
 
 
+def test_trees_sized_for_decisions_keep_the_small_experiment_end(experiment: tuple) -> None:
+    # every size gets the small end, with the same limits as "ranking"
+    assert auto_tree_size(10_700, 32_000, purpose="decisions") == (4, 1000)
+    assert auto_tree_size(500_000, 2_000_000, purpose="decisions") == (4, 1000)
+    assert auto_tree_size(586, 6_000, purpose="decisions") == auto_tree_size(586, 6_000)
+    assert auto_tree_size(3_000, 9_000, purpose="decisions", per_arm_models=True) == (4, 750)
+    X, y, t, _ = experiment
+    model = UpliftModel(n_estimators=5, purpose="decisions", random_state=0).fit(X, y, treatment=t)
+    smallest = int(model.arm_summary_["rows"].min())
+    expected = auto_tree_size(smallest, len(X), purpose="decisions")
+    assert (model.num_leaves_, model.min_child_samples_) == expected
+    assert model.get_params()["purpose"] == "decisions"
+    assert clone(model).purpose == "decisions"
+    with pytest.raises(ConfigError, match=r"'purpose' parameter of UpliftModel must be one of"):
+        UpliftModel(purpose="ranking ").fit(X, y, treatment=t)
+    # a model pickled before the parameter existed sized its trees for ranking
+    old = UpliftModel(n_estimators=5, random_state=0).fit(X, y, treatment=t)
+    state = old.__getstate__()
+    del state["purpose"]
+    again = UpliftModel.__new__(UpliftModel)
+    again.__setstate__(state)
+    assert again.purpose == "ranking"
+
+
 def test_same_seed_same_effects(experiment: tuple) -> None:
     X, y, t, _ = experiment
     a = UpliftModel(learner="X", random_state=3, **FAST).fit(X, y, treatment=t).predict_effects(X)

@@ -148,7 +148,8 @@ def train_offer_model(
     )
     X = X[feature_names]
     _warn_if_targeted(X, t, key)
-    params = {"random_state": random_state, **(uplift_params or {})}
+    # effects that the plan weighs against costs: trees sized for decisions, unless asked otherwise
+    params = {"random_state": random_state, "purpose": "decisions", **(uplift_params or {})}
     try:
         return _fit(X, y, t, key, catalog=catalog, params=params)
     except DataError as exc:

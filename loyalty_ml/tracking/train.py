@@ -211,7 +211,9 @@ def train_and_register(
         Feature options (the channel list is frozen from the training data when not given).
     churn_params, uplift_params : dict, optional
         Hyperparameters of :class:`~loyalty_ml.models.churn.ChurnModel` and
-        :class:`~loyalty_ml.models.uplift.UpliftModel`.
+        :class:`~loyalty_ml.models.uplift.UpliftModel`. The offer model is fitted with
+        ``purpose="decisions"`` (trees sized for effects weighed against costs) unless
+        ``uplift_params`` says otherwise.
     random_state : int
         Seed of every random step.
 
