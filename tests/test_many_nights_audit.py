@@ -26,7 +26,8 @@ Found right (plain guard tests):
   compared with v1 scored on v3's backtest rows, which retires v2's @challenger; run and version
   tags give each verdict and its basis;
 - on the same data the nightly PSI raises no DriftWarning (track B);
-- a retried night gives the same frame to the bit and logs exactly one more scoring run.
+- a retried night gives the same frame to the bit and logs exactly one more scoring run (since
+  2026-12-02 the earlier one is tagged ``superseded_by``, so one run a night is live).
 
 Defects, written first as strict xfails; both are fixed and their tests are regression tests:
 
@@ -503,4 +504,18 @@ def test_a_retried_night_gives_the_same_answer_and_one_more_run(in_store: Progra
         )
     pd.testing.assert_frame_equal(again, prog.fed[night])
     assert runs_of(night) == 2
+    # the earlier run is marked, so that a dashboard counts one run a night
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"params.as_of = '{night.date()}'",
+        order_by=["attributes.start_time ASC"],
+    )
+    first, retry = runs
+    assert first.data.tags["superseded_by"] == retry.info.run_id
+    assert "superseded_by" not in retry.data.tags
+    assert retry.data.tags["rescores"] == first.info.run_id
+    live = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.superseded_by IS NULL", max_results=1000
+    )
+    assert len(live) == len(_nights(prog))  # one run a night
     assert len(history) == n_history  # the job never writes the history it is given

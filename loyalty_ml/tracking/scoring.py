@@ -94,7 +94,9 @@ def score_customers(
     tracking_uri : str, optional
         MLflow tracking URI (default ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
     log_run : bool
-        Log a scoring run (row counts, score distribution, PSI drift).
+        Log a scoring run (row counts, score distribution, PSI drift). Scoring a date again (a
+        retried night) logs another run; the earlier runs for that ``as_of`` get the tag
+        ``superseded_by`` (the new run's id), and the new run lists them in ``rescores``.
     experiment : str
         Experiment of the scoring run.
     psi_limit : float
@@ -429,12 +431,27 @@ def _log_scoring_run(
         metrics["n_columns_psi_over_limit"] = float((finite > psi_limit).sum())
     if "churn_probability" in finite.index:
         metrics["psi_churn_probability"] = float(finite["churn_probability"])
+    uri = mlflow.get_tracking_uri()
+    found = experiment_id(experiment, tracking_uri=uri)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    # a retried night: the earlier runs for the same date stay, marked, so that a dashboard can
+    # count one run a night (tags.superseded_by is missing on the latest)
+    earlier = client.search_runs(
+        [found],
+        filter_string=f"params.as_of = '{params['as_of']}'",
+        max_results=1000,
+    )
     with mlflow.start_run(
-        experiment_id=experiment_id(experiment, tracking_uri=mlflow.get_tracking_uri()),
+        experiment_id=found,
         run_name=f"score {params['as_of']}",
         nested=mlflow.active_run() is not None,  # called inside a notebook's own run: a child run
-    ):
+    ) as run:
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.set_tag("drift_warning", str(bool(len(finite) and finite.max() > psi_limit)))
+        if earlier:
+            mlflow.set_tag("rescores", ",".join(r.info.run_id for r in earlier))
         mlflow.log_text(psi.rename_axis("column").to_frame().to_csv(), "drift/psi.csv")
+    for previous in earlier:
+        if "superseded_by" not in previous.data.tags:
+            client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)
