@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +233,45 @@ def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
     assert scores["customer_id"].is_unique
     assert {"churn_probability", "action", "offer_id", "reason_1", "status"} <= set(scores.columns)
     assert [p.name for p in output.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_score_with_a_budget_and_a_strategy(demo: Demo) -> None:
+    data = demo.data
+    data.transactions.to_parquet(demo.folder / "tx_b.parquet")
+    data.customers.to_csv(demo.folder / "customers_b.csv", index=False)
+
+    def score(*extra: str) -> pd.DataFrame:
+        output = demo.folder / "out_b" / f"scores{len(extra)}.csv"
+        args = [
+            "score",
+            "--transactions",
+            str(demo.folder / "tx_b.parquet"),
+            "--customers",
+            str(demo.folder / "customers_b.csv"),
+            "--as-of",
+            "2025-01-01",
+            "--output",
+            str(output),
+            "--tracking-uri",
+            demo.uri,
+            "--no-log-run",
+            *extra,
+        ]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no campaigns table: its features are missing
+            assert main(args) == 0
+        return read_table(output, table="scores").set_index("customer_id")
+
+    free = score()
+    offered = free["offer_id"].notna()
+    assert offered.sum() > 0
+    broke = score("--budget", "0")
+    assert broke["offer_id"].isna().all()
+    assert (broke.loc[offered, "offer_reason"] == "budget exhausted").all()
+    richest = score("--budget", "1e9", "--strategy", "max_net_value")
+    assert richest["offer_id"].notna().sum() == offered.sum()  # the same customers get an offer
+    assert (richest.loc[offered, "offer_reason"] == "max net value").all()
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)

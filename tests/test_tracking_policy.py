@@ -237,6 +237,29 @@ def test_the_cool_down_rests_customers_sent_any_offer_recently(
     assert plain.loc[offered[[0, 2, 3, 4]], "offer_id"].notna().all()
 
 
+def test_a_budget_is_shared_by_the_rows_decided_together(
+    with_offers: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    free = with_offers.decide(features, reasons="none")
+    offered = free.index[free["offer_id"].notna()]
+    X = features.loc[offered]
+    effect = with_offers.uplift_model.predict_effects(X)["d5"]
+    base = with_offers.uplift_model.predict_baseline(X)
+    prudent = (base + 2 * effect.clip(lower=0)).clip(0, 1) * 1.0  # cost_per_redemption 1.0
+    budget = float(prudent.sum()) / 3
+    for size in (len(features), 37):  # chunks do not split the budget
+        capped = with_offers.decide(features, reasons="none", budget=budget, batch_size=size)
+        got = capped.index[capped["offer_id"].notna()]
+        assert 0 < len(got) < len(offered) and set(got) <= set(offered)
+        assert prudent.loc[got].sum() <= budget + 1e-9
+        out = capped.loc[offered.difference(got), "offer_reason"]
+        assert (out == "budget exhausted").all()
+    with pytest.raises(ConfigError, match="'budget' parameter of decide"):
+        with_offers.decide(features, budget=-1.0)
+    with pytest.raises(ConfigError, match="'strategy' parameter of decide"):
+        with_offers.decide(features, strategy="cheapest")
+
+
 def test_a_policy_pickled_before_the_cool_down_has_none(policy: LoyaltyPolicy) -> None:
     import copy
 

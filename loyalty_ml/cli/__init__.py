@@ -222,6 +222,18 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="actioned",
         help="who gets reason codes: customers with a triggered action, everyone, or nobody",
     )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="cap on the total prudent cost of the offers made (default: no cap)",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=("cheapest_effective", "max_net_value"),
+        default="cheapest_effective",
+        help="which of a customer's effective offers to make",
+    )
     p.add_argument("--no-log-run", action="store_true", help="do not log a scoring run to MLflow")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     _add_tracking_uri(p)
@@ -305,6 +317,8 @@ def _run_score(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri,
         log_run=not args.no_log_run,
         reasons=args.reasons,
+        budget=args.budget,
+        strategy=args.strategy,
         progress=True if args.progress else None,
     )
     write_table_atomically(scores.reset_index(), args.output, excel_safe=args.excel_safe)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
@@ -215,10 +216,13 @@ class LoyaltyPolicy:
         progress: bool = False,
         history: pd.DataFrame | None = None,
         as_of: object = None,
+        budget: float | None = None,
+        strategy: Literal["cheapest_effective", "max_net_value"] = "cheapest_effective",
     ) -> pd.DataFrame:
         """Decisions for every row of ``features`` (indexed like it).
 
-        Offers are chosen across the rows (a budget and the holdout are shared); segments and VIP
+        A customer's offer depends on his own row only (the holdout is drawn by a hash of his id),
+        unless a ``budget`` is given: it is shared by the rows decided together; segments and VIP
         status use the trigger policy's reference population when it has one (``train_and_register``
         freezes it at the training date), else these rows. The heavy steps run in chunks of ``batch_size`` rows (bounded memory), and
         only where they matter: uplift effects for the customers who could receive an offer (a trigger
@@ -247,6 +251,13 @@ class LoyaltyPolicy:
             again, nor any offer to a customer sent one in the last ``min_days_between_offers`` days
             (see :func:`~loyalty_ml.policy.offers.choose_offers`). Without them neither rule is
             applied.
+        budget : float, optional
+            Cap on the total prudent cost of the offers made to these rows (see
+            :func:`~loyalty_ml.policy.offers.choose_offers`: redemptions the offers cause count
+            twice, so the expected cost stays within it too); customers left out by it get
+            ``offer_reason="budget exhausted"``. ``None``: no cap.
+        strategy : {"cheapest_effective", "max_net_value"}
+            Which of a customer's effective offers to make (see ``choose_offers``).
 
         Returns
         -------
@@ -263,6 +274,16 @@ class LoyaltyPolicy:
             raise ConfigError(
                 "The 'reasons' parameter of decide must be 'all', 'actioned' or 'none'. "
                 f"Got {reasons!r} instead."
+            )
+        if strategy not in ("cheapest_effective", "max_net_value"):
+            raise ConfigError(
+                "The 'strategy' parameter of decide must be 'cheapest_effective' or "
+                f"'max_net_value'. Got {strategy!r} instead."
+            )
+        if budget is not None and not (is_real(budget, finite=True) and budget >= 0):
+            raise ConfigError(
+                "The 'budget' parameter of decide must be None or a finite number >= 0. "
+                f"Got {budget!r} instead."
             )
         X = self.prepare(features)
         if len(X) == 0:
@@ -295,6 +316,8 @@ class LoyaltyPolicy:
             progress=progress,
             history=history,
             as_of=as_of,
+            budget=budget,
+            strategy=strategy,
         )
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
@@ -357,6 +380,8 @@ class LoyaltyPolicy:
         progress: bool,
         history: pd.DataFrame | None = None,
         as_of: object = None,
+        budget: float | None = None,
+        strategy: Literal["cheapest_effective", "max_net_value"] = "cheapest_effective",
     ) -> pd.DataFrame:
         if self.uplift_model is None or self.catalog is None:
             return pd.DataFrame(
@@ -401,6 +426,8 @@ class LoyaltyPolicy:
             baseline=effects[_BASELINE],
             value_per_conversion=self.value_per_conversion,
             history=history,
+            budget=budget,
+            strategy=strategy,
             min_days_between_offers=None if history is None else self.min_days_between_offers,
             # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
             # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)

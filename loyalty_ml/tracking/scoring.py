@@ -68,6 +68,8 @@ def score_customers(
     psi_limit: float = 0.2,
     reasons: Literal["all", "actioned", "none"] = "actioned",
     progress: bool | None = None,
+    budget: float | None = None,
+    strategy: Literal["cheapest_effective", "max_net_value"] = "cheapest_effective",
 ) -> pd.DataFrame:
     """Decisions for every customer with a purchase before ``as_of``, from a registered model.
 
@@ -112,6 +114,11 @@ def score_customers(
         customer (see ``experiments/bench_scoring.py``).
     progress : bool, optional
         Show a progress bar over batches; by default only when stderr is a terminal.
+    budget : float, optional
+        Cap on the total prudent cost of tonight's offers, shared by every customer scored (see
+        :meth:`LoyaltyPolicy.decide`); logged with the run. ``None``: no cap.
+    strategy : {"cheapest_effective", "max_net_value"}
+        Which of a customer's effective offers to make.
 
     Returns
     -------
@@ -183,6 +190,8 @@ def score_customers(
             # the campaigns table is the send history: monthly caps (max_per_month) apply
             history=campaigns,
             as_of=cutoff if campaigns is not None else None,
+            budget=budget,
+            strategy=strategy,
         )
         skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
@@ -214,6 +223,8 @@ def score_customers(
                     "batch_size": batch_size,
                     "psi_limit": psi_limit,
                     "reasons": reasons,
+                    "budget": "none" if budget is None else budget,
+                    "strategy": strategy,
                 },
                 n_transactions=len(history),
             )
@@ -230,6 +241,8 @@ def score_features(
     progress: bool | None = None,
     history: pd.DataFrame | None = None,
     as_of: object = None,
+    budget: float | None = None,
+    strategy: Literal["cheapest_effective", "max_net_value"] = "cheapest_effective",
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Decisions (``status="scored"``) for a feature table, and the PSI of each profiled column.
 
@@ -248,6 +261,8 @@ def score_features(
         progress=show,
         history=history,
         as_of=as_of,
+        budget=budget,
+        strategy=strategy,
     )
     psi = pd.Series(dtype=np.float64, name="psi")
     if policy.drift_profile is not None:
