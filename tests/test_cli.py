@@ -201,33 +201,35 @@ def test_demo_trains_scores_and_writes_the_report(demo: Demo) -> None:
     assert table["customers"].sum() == demo.data.transactions["customer_id"].nunique()
 
 
+def _score_args(demo: Demo, output: Path, *extra: str) -> list[str]:
+    """``loyalty-ml score`` of the demo's transactions and customers, written to files first."""
+    demo.data.transactions.to_parquet(demo.folder / "tx.parquet")
+    demo.data.customers.to_csv(demo.folder / "customers.csv", index=False)
+    return [
+        "score",
+        "--transactions",
+        str(demo.folder / "tx.parquet"),
+        "--customers",
+        str(demo.folder / "customers.csv"),
+        "--as-of",
+        "2025-01-01",
+        "--output",
+        str(output),
+        "--tracking-uri",
+        demo.uri,
+        "--no-log-run",
+        *extra,
+    ]
+
+
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
     data = demo.data
-    data.transactions.to_parquet(demo.folder / "tx.parquet")
-    data.customers.to_csv(demo.folder / "customers.csv", index=False)
     data.campaigns.to_parquet(demo.folder / "campaigns.parquet")
     output = demo.folder / "out" / f"scores{suffix}"
-    status = main(
-        [
-            "score",
-            "--transactions",
-            str(demo.folder / "tx.parquet"),
-            "--customers",
-            str(demo.folder / "customers.csv"),
-            "--campaigns",
-            str(demo.folder / "campaigns.parquet"),
-            "--as-of",
-            "2025-01-01",
-            "--output",
-            str(output),
-            "--tracking-uri",
-            demo.uri,
-            "--no-log-run",
-        ]
-    )
-    assert status == 0
+    campaigns = ("--campaigns", str(demo.folder / "campaigns.parquet"))
+    assert main(_score_args(demo, output, *campaigns)) == 0
     scores = read_table(output, table="scores")
     assert len(scores) == data.transactions["customer_id"].nunique()
     assert scores["customer_id"].is_unique
@@ -237,30 +239,11 @@ def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
 def test_score_with_a_budget_and_a_strategy(demo: Demo) -> None:
-    data = demo.data
-    data.transactions.to_parquet(demo.folder / "tx_b.parquet")
-    data.customers.to_csv(demo.folder / "customers_b.csv", index=False)
-
     def score(*extra: str) -> pd.DataFrame:
         output = demo.folder / "out_b" / f"scores{len(extra)}.csv"
-        args = [
-            "score",
-            "--transactions",
-            str(demo.folder / "tx_b.parquet"),
-            "--customers",
-            str(demo.folder / "customers_b.csv"),
-            "--as-of",
-            "2025-01-01",
-            "--output",
-            str(output),
-            "--tracking-uri",
-            demo.uri,
-            "--no-log-run",
-            *extra,
-        ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # no campaigns table: its features are missing
-            assert main(args) == 0
+            assert main(_score_args(demo, output, *extra)) == 0
         return read_table(output, table="scores").set_index("customer_id")
 
     free = score()

@@ -113,6 +113,21 @@ def _known(campaigns: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     return known
 
 
+def _sends_of(night: pd.Timestamp, scores: pd.DataFrame) -> pd.DataFrame:
+    """The night's offers as campaign rows, sent at 09:00: what the job appends to ``campaigns``."""
+    offered = scores.loc[scores["offer_id"].notna()]
+    return pd.DataFrame(
+        {
+            "campaign_id": f"night-{night.date()}",
+            "customer_id": offered.index.to_numpy(),
+            "offer_id": offered["offer_id"].to_numpy(),
+            "sent_at": night + pd.Timedelta(hours=9),
+            "redeemed": False,
+            "redeemed_at": pd.NaT,
+        }
+    )
+
+
 def _messages(caught: list[warnings.WarningMessage]) -> list[str]:
     return [f"{w.category.__name__}: {w.message}" for w in caught]
 
@@ -192,19 +207,7 @@ def programme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Programme]:
                 client = mlflow.MlflowClient(tracking_uri=uri)
                 champion = client.get_model_version_by_alias("loyalty_ml", "champion")
                 prog.version[night] = str(champion.version)
-                offered = fed.loc[fed["offer_id"].notna()]
-                sends.append(
-                    pd.DataFrame(
-                        {
-                            "campaign_id": f"night-{night.date()}",
-                            "customer_id": offered.index.to_numpy(),
-                            "offer_id": offered["offer_id"].to_numpy(),
-                            "sent_at": night + pd.Timedelta(hours=9),
-                            "redeemed": False,
-                            "redeemed_at": pd.NaT,
-                        }
-                    )
-                )
+                sends.append(_sends_of(night, fed))
         yield prog
 
 
@@ -352,19 +355,7 @@ def test_the_default_contact_rule_offers_a_customer_once_per_response_window(
                 log_run=False,
             )
         outs[night] = out
-        offered = out.loc[out["offer_id"].notna()]
-        sends.append(
-            pd.DataFrame(
-                {
-                    "campaign_id": f"night-{night.date()}",
-                    "customer_id": offered.index.to_numpy(),
-                    "offer_id": offered["offer_id"].to_numpy(),
-                    "sent_at": night + pd.Timedelta(hours=9),
-                    "redeemed": False,
-                    "redeemed_at": pd.NaT,
-                }
-            )
-        )
+        sends.append(_sends_of(night, out))
     fed = pd.concat(sends, ignore_index=True)
     assert len(fed) > 100, len(fed)  # offers are still made, to customers not contacted lately
     per_customer = fed.groupby("customer_id")["sent_at"].agg(["size", "min", "max"])
