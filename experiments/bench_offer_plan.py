@@ -79,6 +79,7 @@ def one_seed(
     budget_uplift_factor: float = 2.0,
     linear_weight: float | str = "auto",
     recenter: bool = True,
+    purpose: str = "ranking",
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -91,6 +92,7 @@ def one_seed(
     model = UpliftModel(
         random_state=0,
         linear_weight=linear_weight,  # type: ignore[arg-type]
+        purpose=purpose,  # type: ignore[arg-type]
         recenter=recenter,
     ).fit(X[~last], y[~last], treatment=t[~last])
     fit_seconds = time.perf_counter() - started
@@ -177,6 +179,12 @@ def main() -> None:
         help="choose_offers' budget_uplift_factor for the plan and the ceiling (1 = face value)",
     )
     parser.add_argument(
+        "--purpose",
+        default="ranking",
+        choices=["ranking", "decisions"],
+        help="UpliftModel's purpose (what 'auto' sizes the trees for; the policy uses decisions)",
+    )
+    parser.add_argument(
         "--linear-weight",
         default="auto",
         help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
@@ -195,7 +203,12 @@ def main() -> None:
         row
         for seed in args.seeds
         for row in one_seed(
-            seed, args.customers, args.budget_uplift_factor, linear_weight, not args.no_recenter
+            seed,
+            args.customers,
+            args.budget_uplift_factor,
+            linear_weight,
+            not args.no_recenter,
+            args.purpose,
         )
     ]
     frame = pd.DataFrame(rows)
@@ -224,6 +237,7 @@ def main() -> None:
                 "customers": args.customers,
                 "budget_uplift_factor": args.budget_uplift_factor,
                 "linear_weight": str(args.linear_weight),
+                "purpose": args.purpose,
                 "recenter": not args.no_recenter,
             },
             table,

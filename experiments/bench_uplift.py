@@ -15,7 +15,7 @@ Run (heavy: use the lock):  flock /tmp/loyalty_heavy.lock .venv/bin/python exper
     the data states no costs): IPW value per customer on the held-out half of the plan from
     ``choose_offers`` against Mens-to-all, Womens-to-all, nobody and random, over the same ten splits.
     The plan's effects come from ``UpliftModel(purpose="decisions")``, as ``train_and_register``
-    fits its offer model (4 leaves of at least 1,000 rows); one more row plans on the default
+    fits its offer model (4 leaves, min_child_samples=1000); one more row plans on the default
     (``purpose="ranking"``: 15 leaves of 100 rows at Hillstrom's 10,700 rows per arm), the model of
     (a) and (b).
 (d) Fit time of the default UpliftModel on 1,000,000 synthetic rows with 4 treatment arms + control.

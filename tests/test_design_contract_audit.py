@@ -462,12 +462,16 @@ def test_score_customers_called_as_design_writes_it(
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", trained.uri)
     data = trained.data
-    # the model was trained with campaigns; scored without them it says so and carries on
-    with pytest.warns(DataQualityWarning, match="trained with the campaigns table"):
+    # the model was trained with campaigns; scored without them it says so (its features, and
+    # the caps and contact rule that read the send history) and carries on
+    with pytest.warns(DataQualityWarning) as said:
         scores = lml.score_customers(
             data.transactions,
             as_of="2024-12-31",
             model_uri="models:/loyalty_ml@champion",
             customers=data.customers,
         )
+    messages = " | ".join(str(w.message) for w in said)
+    assert "trained with the campaigns table" in messages
+    assert "no campaigns table, so no send history" in messages
     assert scores.index.name == "customer_id" and len(scores) > 0

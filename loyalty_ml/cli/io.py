@@ -18,7 +18,10 @@ __all__ = ["add_table_options", "read_inputs", "read_table", "required", "write_
 _ID_COLUMNS = ("customer_id", "order_id", "product_id", "store_id", "offer_id", "campaign_id")
 _TABLE_HELP = {
     "customers": "customers file (optional)",
-    "campaigns": "campaign history file (optional)",
+    "campaigns": (
+        "campaign history file (optional); when scoring, also the send history of the monthly "
+        "caps and the contact rule (append each night's offers to it)"
+    ),
     "offers": "offers catalog file (optional)",
 }
 

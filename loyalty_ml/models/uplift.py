@@ -118,16 +118,18 @@ def auto_tree_size(
 
     Uplift is a small signal in noisy outcomes, and the fewer rows an arm has the noisier each
     arm's contrast: small experiments get few, large leaves; large ones the finer trees that rank
-    best. Up to 2,000 rows in the smallest arm: 4 leaves of at least 1,000 rows; from 10,000: 15
-    leaves of 100; geometric steps in between. A leaf is never asked for more than an eighth of all
+    best. Up to 2,000 rows in the smallest arm: 4 leaves and ``min_child_samples`` 1,000; from
+    10,000: 15 leaves and 100; geometric steps in between. (LightGBM counts a leaf's rows by their
+    hessian weight, so with sample weights, or probabilities near 0 or 1, a leaf can hold fewer
+    rows than ``min_child_samples``: 656-940 where 1,000 was asked.) A leaf is never asked for more than an eighth of all
     rows, so that tiny experiments still split, nor for more than half the smallest arm (a quarter
     with ``per_arm_models``, the T, X and DR learners, which fit a model on each arm's rows), so that
     an arm much smaller than the others (a 10% offer next to a 60% control) can still be split off
     by the S-learner and its own model can split (with 750-row leaves, a 586-row arm got an effect
     of exactly 0 from the S-learner, and a 957-row arm one that mirrored the baseline from the T).
 
-    With ``purpose="decisions"`` every experiment gets the small end, 4 leaves of at least 1,000
-    rows (with the same limits): finer trees rank customers better, but a plan compares each
+    With ``purpose="decisions"`` every experiment gets the small end, 4 leaves and
+    ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a plan compares each
     customer's effect with a cost, and where many customers' true effects sit near it, the finer
     trees' noise sends the offer to a random part of them (README, "Measured results").
 
@@ -149,6 +151,10 @@ def auto_tree_size(
     >>> auto_tree_size(10_700, 32_000, purpose="decisions")
     (4, 1000)
     """
+    if not isinstance(purpose, str) or purpose not in _PURPOSES:
+        raise ConfigError(
+            f"auto_tree_size: purpose must be one of {list(_PURPOSES)}. Got {purpose!r} instead."
+        )
     span = np.log(_LARGE_ARM_ROWS / _SMALL_ARM_ROWS)
     t = float(np.clip(np.log(max(smallest_arm_rows, 1) / _SMALL_ARM_ROWS) / span, 0.0, 1.0))
     if purpose == "decisions":
@@ -198,14 +204,16 @@ class UpliftModel(BaseEstimator):
         ``15, 100``, which it keeps for Hillstrom's 10,700 rows per arm (README, "Measured results").
     purpose : {"ranking", "decisions"}
         What ``"auto"`` sizes the trees for. ``"ranking"`` (the default): the sizes above, which
-        rank customers best (uplift@k, Qini). ``"decisions"``: 4 leaves of at least 1,000 rows at
-        every size (same limits), for effects that :func:`~loyalty_ml.policy.offers.choose_offers`
-        weighs against costs; ``train_and_register`` fits its offer model so. On Hillstrom (10,700
-        rows per arm) the plan beat e-mailing everyone the Mens e-mail by $0.0042 per customer at
-        an e-mail cost of $0.15 (9 of 10 splits; ranking-sized trees +$0.0001) and lost $0.0003 at
-        $0.05 (ranking-sized: -$0.0011), while its uplift@30% fell from 0.079 to 0.070; on the
-        response surfaces, where most arms are small enough for ``"auto"`` to give the same trees,
-        the plans captured the same share of the oracle's value.
+        rank customers best (uplift@k, Qini). ``"decisions"``: 4 leaves and ``min_child_samples``
+        1,000 at every size (same limits), for effects that
+        :func:`~loyalty_ml.policy.offers.choose_offers` weighs against costs;
+        ``train_and_register`` fits its offer model so. On Hillstrom (10,700 rows per arm) the plan
+        beat e-mailing everyone the Mens e-mail by $0.0042 per customer at an e-mail cost of $0.15
+        (9 of 10 splits; ranking-sized trees +$0.0001) and lost $0.0003 at $0.05 (ranking-sized:
+        -$0.0011), while its uplift@30% fell from 0.079 to 0.070. On the simulated benchmarks it
+        is within a point of "ranking" (response surfaces: the same mean capture, 0.5 point less
+        without a budget; simulator: 0.9 point less without a budget; README, "Measured
+        results").
     linear_weight : float in [0, 1] or "auto"
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
@@ -551,7 +559,7 @@ class UpliftModel(BaseEstimator):
                 f"The 'learner' parameter of {_OWNER} must be one of {list(_LEARNERS)}. "
                 f"Got {self.learner!r} instead."
             )
-        if self.purpose not in _PURPOSES:
+        if not isinstance(self.purpose, str) or self.purpose not in _PURPOSES:
             raise ConfigError(
                 f"The 'purpose' parameter of {_OWNER} must be one of {list(_PURPOSES)} (what "
                 f"'auto' sizes the trees for). Got {self.purpose!r} instead."

@@ -47,7 +47,13 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import numbers_or_refuse, plus_days, to_timestamp
+from loyalty_ml.schema._coerce import (
+    coerce_label,
+    coerce_timestamp,
+    numbers_or_refuse,
+    plus_days,
+    to_timestamp,
+)
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
 __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
@@ -309,9 +315,9 @@ def choose_offers(
     capped = np.zeros((len(index), len(ids)), dtype=bool)
     resting = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
-        capped = _capped(history, *sends, index, offers)
+        capped = _capped(history, sends, index, offers)
         if min_days_between_offers is not None:
-            resting = _cooling_down(history, *sends, index, min_days_between_offers)
+            resting = _cooling_down(sends, index, min_days_between_offers)
     candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 
     chosen, chosen_reason, upper = _choose(candidate, cost, prudent, net, strategy, budget)
@@ -346,6 +352,20 @@ def choose_offers(
     return plan
 
 
+def check_plan_options(budget: object, strategy: object, *, owner: str) -> None:
+    """Refuse a ``budget`` that is not None or a finite number >= 0, and an unknown ``strategy``."""
+    if not isinstance(strategy, str) or strategy not in _STRATEGIES:
+        raise ConfigError(
+            f"The 'strategy' parameter of {owner} must be one of {list(_STRATEGIES)}. "
+            f"Got {strategy!r} instead."
+        )
+    if budget is not None and not (is_real(budget, finite=True) and budget >= 0):  # type: ignore[operator]
+        raise ConfigError(
+            f"The 'budget' parameter of {owner} must be None or a finite number >= 0. "
+            f"Got {budget!r} instead."
+        )
+
+
 def _check_options(
     catalog: OfferCatalog,
     strategy: str,
@@ -359,19 +379,10 @@ def _check_options(
             "choose_offers: catalog must be an OfferCatalog (use OfferCatalog.from_frame(offers)); "
             f"got {type(catalog).__name__}."
         )
-    if strategy not in _STRATEGIES:
-        raise ConfigError(
-            f"The 'strategy' parameter of choose_offers must be one of {list(_STRATEGIES)}. "
-            f"Got {strategy!r} instead."
-        )
+    check_plan_options(budget, strategy, owner="choose_offers")
     if not (is_real(min_uplift, finite=True)):
         raise ConfigError(
             f"The 'min_uplift' parameter of choose_offers must be a finite number. Got {min_uplift!r} instead."
-        )
-    if budget is not None and not (is_real(budget, finite=True) and budget >= 0):
-        raise ConfigError(
-            f"The 'budget' parameter of choose_offers must be None or a finite number >= 0. "
-            f"Got {budget!r} instead."
         )
     if not (is_real(budget_uplift_factor, finite=True) and budget_uplift_factor >= 1):
         raise ConfigError(
@@ -543,10 +554,20 @@ def _eligibility(
     )
 
 
+@dataclass(frozen=True)
+class _Sends:
+    """The send history read once: the decision date and the sends on one clock, offers as text."""
+
+    when: pd.Timestamp
+    sent: pd.Series
+    offer_ids: pd.Series
+    customers: np.ndarray
+
+
 def _past_sends(
     history: pd.DataFrame | None, as_of: str | pd.Timestamp | None, cool_down: int | None
-) -> tuple[pd.Timestamp, pd.Series] | None:
-    """The decision date and ``history``'s send dates on one clock (None without a history)."""
+) -> _Sends | None:
+    """``history`` read for the caps and the cool-down (None without a history)."""
     if history is None:
         if cool_down is not None:
             raise ConfigError(
@@ -566,7 +587,7 @@ def _past_sends(
             f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
         )
     when = to_timestamp(as_of, name="as_of", keep_zone=True)
-    sent = pd.to_datetime(history[C.SENT_AT])
+    sent = _send_dates(history[C.SENT_AT])
     if sent.isna().any():
         # a send without a date cannot be placed in a month; dropping it could let a capped offer
         # through
@@ -574,6 +595,16 @@ def _past_sends(
             f"choose_offers: history.{C.SENT_AT} is missing on {int(sent.isna().sum())} rows; "
             "every past send needs its date for the monthly caps and the cool-down. Fill or drop "
             "those rows."
+        )
+    # offers by text, as validate_campaigns reads them: 101, 101.0 and " 101" are offer "101"
+    offer_ids = coerce_label(history[C.OFFER_ID], table="history", column=C.OFFER_ID)
+    if offer_ids.isna().any():
+        # a send of no known offer: dropping it could let a resting or capped customer through
+        raise DataError(
+            f"choose_offers: history.{C.OFFER_ID} is missing on {int(offer_ids.isna().sum())} "
+            f"rows (customers {format_ids(history.loc[offer_ids.isna(), C.CUSTOMER_ID].tolist())}"
+            "); every past send needs the offer it sent (the control label for control rows). "
+            "Fill or drop those rows."
         )
     zone = getattr(sent.dtype, "tz", None)
     if zone is not None and when.tzinfo is None:
@@ -585,44 +616,54 @@ def _past_sends(
                 f"daylight-saving change skips or repeats that clock time ({exc}). Pass a time "
                 "outside the changed hour (say 04:00), or an aware as_of."
             ) from None
-    elif zone is None and when.tzinfo is not None:
+    elif zone is not None:
+        # the month and the days of the rules are those of the sends' clock, however as_of is written
+        when = when.tz_convert(zone)
+    elif when.tzinfo is not None:
         raise ConfigError(
             f"choose_offers: as_of={as_of!r} is time-zone aware but history.{C.SENT_AT} is naive; "
             "pass a naive as_of on the clock of the sends."
         )
-    return when, sent
+    customers = id_texts(history[C.CUSTOMER_ID], caller="choose_offers")
+    return _Sends(when, sent, offer_ids, np.asarray(customers))
 
 
-def _cooling_down(
-    history: pd.DataFrame, when: pd.Timestamp, sent: pd.Series, index: pd.Index, days: int
-) -> np.ndarray:
-    """True for customers sent any offer (control rows aside) in the ``days`` days before ``when``.
+def _send_dates(raw: pd.Series) -> pd.Series:
+    """``sent_at`` as dates, numbers refused as ``validate_campaigns`` refuses them (20240710 and
+    epoch seconds are not nanoseconds of 1970); text with several UTC offsets put on UTC."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
+    try:
+        return pd.to_datetime(raw)
+    except (ValueError, TypeError):  # mixed offsets, or aware next to naive values
+        return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
+
+
+def _cooling_down(sends: _Sends, index: pd.Index, days: int) -> np.ndarray:
+    """True for customers sent any offer (control rows aside) in the ``days`` days before as_of.
 
     Any offer counts, including one the catalog no longer holds: the rule is about how often a
     customer hears from the programme, not about one reward.
     """
-    offer_ids = history[C.OFFER_ID].astype("string").str.strip()
+    when = sends.when
     contact = (
-        (sent >= plus_days(when, -days))
-        & (sent < when)
-        & offer_ids.notna()
-        & offer_ids.ne(C.CONTROL)
+        (sends.sent >= plus_days(when, -days)) & (sends.sent < when) & sends.offer_ids.ne(C.CONTROL)
     ).to_numpy(dtype=bool)
-    contacted = id_texts(history.loc[contact, C.CUSTOMER_ID], caller="choose_offers")
-    return np.asarray(pd.Index(id_texts(index, caller="choose_offers")).isin(contacted))
+    return np.asarray(
+        pd.Index(id_texts(index, caller="choose_offers")).isin(sends.customers[contact])
+    )
 
 
-def _capped(
-    history: pd.DataFrame, when: pd.Timestamp, sent: pd.Series, index: pd.Index, offers: list
-) -> np.ndarray:
-    """True per (customer, offer) whose ``max_per_month`` is reached in the month of ``when``."""
+def _capped(history: pd.DataFrame, sends: _Sends, index: pd.Index, offers: list) -> np.ndarray:
+    """True per (customer, offer) whose ``max_per_month`` is reached in the month of as_of."""
     capped = np.zeros((len(index), len(offers)), dtype=bool)
+    when, sent = sends.when, sends.sent
     month_start = when.normalize().replace(day=1)
     recent = ((sent >= month_start) & (sent < when)).to_numpy()
     # ids by value and offers by text, as everywhere else: 17, "17" and 17.0 are one customer, and
     # an offer id read as the integer 101 is offer "101"
-    customers = id_texts(history.loc[recent, C.CUSTOMER_ID], caller="choose_offers")
-    offer_ids = history.loc[recent, C.OFFER_ID].astype("string").str.strip().to_numpy()
+    customers = sends.customers[recent]
+    offer_ids = sends.offer_ids[recent].to_numpy()
     # one send is one row: a row appended twice (a retried feedback step) is one send, not two
     campaign = (
         history.loc[recent, C.CAMPAIGN_ID].astype("string").to_numpy()
@@ -644,9 +685,9 @@ def _capped(
     for j, offer in enumerate(offers):
         if offer.max_per_month is None:
             continue
-        sends = counts.xs(offer.offer_id, level=1) if offer.offer_id in set(offer_ids) else None
+        made = counts.xs(offer.offer_id, level=1) if offer.offer_id in set(offer_ids) else None
         per_customer = (
-            np.zeros(len(index)) if sends is None else sends.reindex(wanted).fillna(0).to_numpy()
+            np.zeros(len(index)) if made is None else made.reindex(wanted).fillna(0).to_numpy()
         )
         capped[:, j] = per_customer >= offer.max_per_month
     return capped

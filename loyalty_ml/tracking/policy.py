@@ -16,7 +16,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
@@ -275,16 +274,9 @@ class LoyaltyPolicy:
                 "The 'reasons' parameter of decide must be 'all', 'actioned' or 'none'. "
                 f"Got {reasons!r} instead."
             )
-        if strategy not in ("cheapest_effective", "max_net_value"):
-            raise ConfigError(
-                "The 'strategy' parameter of decide must be 'cheapest_effective' or "
-                f"'max_net_value'. Got {strategy!r} instead."
-            )
-        if budget is not None and not (is_real(budget, finite=True) and budget >= 0):
-            raise ConfigError(
-                "The 'budget' parameter of decide must be None or a finite number >= 0. "
-                f"Got {budget!r} instead."
-            )
+        from loyalty_ml.policy.offers import check_plan_options
+
+        check_plan_options(budget, strategy, owner="decide")
         X = self.prepare(features)
         if len(X) == 0:
             return _empty(X.index)

@@ -87,10 +87,14 @@ def score_customers(
         False or missing, or who are not in ``customers`` at all, are not profiled: their row has
         ``status="no_profiling_consent"``, no score, no action; customers whose
         ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
-        taken as managed upstream. ``campaigns`` is also the send history: an offer whose
-        ``max_per_month`` is reached in the month of ``as_of`` is not offered again. Left out for
-        a model trained with campaigns, its campaign features are missing for every customer and a
-        DataQualityWarning says so; a missing customers table the model needs is an error.
+        taken as managed upstream. ``campaigns`` is also the send history (append each night's
+        offers to it): an offer whose ``max_per_month`` is reached in the month of ``as_of`` is
+        not offered again, and a customer sent any offer in the policy's
+        ``min_days_between_offers`` days before ``as_of`` (30 for ``train_and_register``'s
+        default) gets none (``offer_reason="contacted recently"``). Left out for a model trained
+        with campaigns, its campaign features are missing for every customer, and neither rule can
+        apply: a DataQualityWarning says each; a missing customers table the model needs is an
+        error.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
@@ -144,6 +148,9 @@ def score_customers(
             "The 'reasons' parameter of score_customers must be 'all', 'actioned' or 'none'. "
             f"Got {reasons!r} instead."
         )
+    from loyalty_ml.policy.offers import check_plan_options
+
+    check_plan_options(budget, strategy, owner="score_customers")
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "score_customers"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
@@ -179,6 +186,8 @@ def score_customers(
         features, left_out = _check_inputs_cover_the_model(
             policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
         )
+        if campaigns is None:
+            _warn_if_rules_are_off(policy)
         consent = _marketing_consent(customers)
         scored, psi = score_features(
             policy,
@@ -411,6 +420,27 @@ def _marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
     split = split_by_consent(customers, assume_consent_when_absent=True)
     ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
     return pd.Series(ids.isin(split.marketing_allowed), index=ids)
+
+
+def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
+    """DataQualityWarning when the policy makes offers under rules that need the send history."""
+    if policy.catalog is None:
+        return
+    rules = []
+    if any(offer.max_per_month is not None for offer in policy.catalog):
+        rules.append("the monthly caps (max_per_month)")
+    if policy.min_days_between_offers is not None:
+        rules.append(
+            f"the contact rule (no offer within {policy.min_days_between_offers} days of the last)"
+        )
+    if rules:
+        warnings.warn(
+            f"score_customers: no campaigns table, so no send history: {' and '.join(rules)} "
+            "cannot be applied, and customers they would rest may be offered again. Pass "
+            "campaigns= with every offer sent so far (the nightly sends appended).",
+            DataQualityWarning,
+            stacklevel=3,
+        )
 
 
 def _log_scoring_run(

@@ -115,6 +115,25 @@ def _cutoffs(
     return sorted(usable)
 
 
+def _check_estimator_params(estimator: type, name: str, params: object) -> None:
+    """Refuse unknown or invalid settings of a model before the training starts, not minutes in."""
+    if params is None:
+        return
+    if not isinstance(params, dict):
+        raise ConfigError(
+            f"The '{name}' parameter of train_and_register must be a dict of "
+            f"{estimator.__name__} settings. Got {type(params).__name__} instead."
+        )
+    known = set(estimator().get_params())
+    unknown = sorted(str(k) for k in set(params) - known)
+    if unknown:
+        raise ConfigError(
+            f"train_and_register: {name} has unknown keys {unknown}; {estimator.__name__} takes "
+            f"{sorted(known)}."
+        )
+    estimator(**params)._check_params()
+
+
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ConfigError(
@@ -250,6 +269,10 @@ def train_and_register(
             "train_and_register got fairness_override_reason but fairness_override=False; pass "
             "fairness_override=True to override a failed fairness audit, or drop the reason."
         )
+    _check_estimator_params(ChurnModel, "churn_params", churn_params)
+    from loyalty_ml.models.uplift import UpliftModel
+
+    _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
