@@ -121,17 +121,18 @@ def auto_tree_size(
     best. Up to 2,000 rows in the smallest arm: 4 leaves and ``min_child_samples`` 1,000; from
     10,000: 15 leaves and 100; geometric steps in between. (LightGBM counts a leaf's rows by their
     hessian weight, so with sample weights, or probabilities near 0 or 1, a leaf can hold fewer
-    rows than ``min_child_samples``: 656-940 where 1,000 was asked.) A leaf is never asked for more than an eighth of all
-    rows, so that tiny experiments still split, nor for more than half the smallest arm (a quarter
-    with ``per_arm_models``, the T, X and DR learners, which fit a model on each arm's rows), so that
-    an arm much smaller than the others (a 10% offer next to a 60% control) can still be split off
+    rows than ``min_child_samples``: 656-940 where 1,000 was asked.) A leaf is never asked for
+    more than an eighth of all rows, so that tiny experiments still split, nor for more than half
+    the smallest arm (a quarter with ``per_arm_models``, the T, X and DR learners, which fit a
+    model on each arm's rows), so that an arm much smaller than the others (a 10% offer next to a 60% control) can still be split off
     by the S-learner and its own model can split (with 750-row leaves, a 586-row arm got an effect
     of exactly 0 from the S-learner, and a 957-row arm one that mirrored the baseline from the T).
 
     With ``purpose="decisions"`` every experiment gets the small end, 4 leaves and
-    ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a plan compares each
-    customer's effect with a cost, and where many customers' true effects sit near it, the finer
-    trees' noise sends the offer to a random part of them (README, "Measured results").
+    ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a
+    plan compares each customer's effect with a cost, and where many customers' true effects sit
+    near it, the finer trees' noise sends the offer to a random part of them (README, "Measured
+    results").
 
     Parameters
     ----------

@@ -182,14 +182,7 @@ def choose_offers(
     {'offer_id': ['d5', nan], 'reason': ['cheapest effective', 'no effective offer']}
     """
     _check_options(catalog, strategy, min_uplift, budget, holdout_fraction, budget_uplift_factor)
-    days = min_days_between_offers
-    if days is not None and (
-        isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1
-    ):
-        raise ConfigError(
-            "The 'min_days_between_offers' parameter of choose_offers must be None (no contact "
-            f"frequency rule) or a whole number of days >= 1. Got {days!r} instead."
-        )
+    check_rest_days(min_days_between_offers, owner="choose_offers")
     check_seed(random_state, owner="choose_offers")
     if history is not None and not isinstance(history, pd.DataFrame):
         raise DataError(
@@ -363,6 +356,17 @@ def check_plan_options(budget: object, strategy: object, *, owner: str) -> None:
         raise ConfigError(
             f"The 'budget' parameter of {owner} must be None or a finite number >= 0. "
             f"Got {budget!r} instead."
+        )
+
+
+def check_rest_days(days: object, *, owner: str) -> None:
+    """Refuse a ``min_days_between_offers`` that is not None or a whole number of days >= 1."""
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1
+    ):
+        raise ConfigError(
+            f"The 'min_days_between_offers' parameter of {owner} must be None or a whole number "
+            f"of days >= 1 (None: no contact rule). Got {days!r} instead."
         )
 
 

@@ -129,14 +129,9 @@ class LoyaltyPolicy:
                     f"The '{name}' parameter of LoyaltyPolicy must be a number in [0, 1]. "
                     f"Got {value!r} instead."
                 )
-        days = self.min_days_between_offers
-        if days is not None and (
-            isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1
-        ):
-            raise ConfigError(
-                "The 'min_days_between_offers' parameter of LoyaltyPolicy must be None or a whole "
-                f"number of days >= 1. Got {days!r} instead."
-            )
+        from loyalty_ml.policy.offers import check_rest_days
+
+        check_rest_days(self.min_days_between_offers, owner="LoyaltyPolicy")
         if self.medium_risk_threshold > self.high_risk_threshold:
             raise ConfigError(
                 "LoyaltyPolicy: 'medium_risk_threshold' must not exceed 'high_risk_threshold'; got "

@@ -276,8 +276,9 @@ def train_and_register(
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
-    if min_days_between_offers is not None:
-        min_days_between_offers = _check_int("min_days_between_offers", min_days_between_offers, 1)
+    from loyalty_ml.policy.offers import check_rest_days
+
+    check_rest_days(min_days_between_offers, owner="train_and_register")
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
