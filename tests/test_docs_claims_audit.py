@@ -969,6 +969,7 @@ OUTPUT_COLUMNS = [
     "channel",
     "rule",
     "offer_id",
+    "expected_cost",
     "expected_net_value",
     "offer_reason",
     "reason_1",
@@ -990,8 +991,9 @@ def test_pyfunc_contract_of_the_model_card(trained: Trained) -> None:
     out = model.predict(X)
     assert out.columns.tolist() == ["customer_id", *OUTPUT_COLUMNS]
     assert out["customer_id"].tolist() == X.index.tolist()
-    assert str(out["churn_probability"].dtype) == str(out["expected_net_value"].dtype) == "float64"
-    for col in set(OUTPUT_COLUMNS) - {"churn_probability", "expected_net_value"}:
+    numeric = {"churn_probability", "expected_cost", "expected_net_value"}
+    assert {str(out[col].dtype) for col in numeric} == {"float64"}
+    for col in set(OUTPUT_COLUMNS) - numeric:
         assert out[col].map(lambda v: v is None or isinstance(v, str)).all(), col
     assert out["reason_1"].notna().all()  # "all" is the default
     none = model.predict(X, params={"reasons": "none"})

@@ -510,3 +510,14 @@ def test_a_retried_night_gives_the_same_answer_and_one_more_run(in_store: Progra
     )
     assert len(live) == len(_nights(prog))  # one run a night
     assert len(history) == n_history  # the job never writes the history it is given
+    # the run counts the night's offers per offer id and per offer_reason (exact labels in a table)
+    counts = again["offer_id"].value_counts()
+    assert len(counts) > 0
+    for offer, n in counts.items():
+        assert retry.data.metrics[f"n_offer_{offer}"] == n
+    assert retry.data.metrics["expected_cost_total"] == pytest.approx(again["expected_cost"].sum())
+    folder = mlflow.artifacts.download_artifacts(
+        run_id=retry.info.run_id, artifact_path="decisions", tracking_uri=prog.uri
+    )
+    table = pd.read_csv(f"{folder}/offers.csv", index_col="offer_id", dtype={"offer_id": str})
+    assert table["n"].to_dict() == counts.to_dict()

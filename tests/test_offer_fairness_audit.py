@@ -124,10 +124,13 @@ def test_nightly_decisions_can_be_audited_by_group() -> None:
     decisions[C.OFFER_ID] = pd.Series(
         ["early_access", "free_item", None, None], index=index, dtype="str"
     )
+    decisions["expected_cost"] = [0.5, 1.5, 0.0, 0.0]
     decisions["expected_net_value"] = [1.0, 2.0, 0.0, 0.0]
     sensitive = pd.DataFrame({"gender": ["F", "F", "M", "M"]}, index=index)
     report = fairness_report(sensitive, offers=decisions, limits=ONE)
     assert report.by_group["offer_rate"].tolist() == [1.0, 0.0]
+    # the decisions carry each offer's expected cost, so the audit sees who gets how much
+    assert report.by_group["mean_offer_cost"].tolist() == [1.0, 0.0]
 
 
 def test_a_value_spelt_like_the_missing_label_is_not_counted_twice() -> None:

@@ -344,7 +344,8 @@ def test_scores_of_customers_without_profiling_consent_carry_nothing(job: Job) -
     assert refused.any()
     rows = job.scores.loc[refused]
     assert (rows["status"] == "no_profiling_consent").all()
-    assert rows["churn_probability"].isna().all() and rows["expected_net_value"].isna().all()
+    for column in ("churn_probability", "expected_cost", "expected_net_value"):
+        assert rows[column].isna().all(), column
     for column in ("risk_band", "boundary_state", "segment", "channel", "offer_id"):
         assert rows[column].isna().all(), column
     assert (rows["action"] == "none").all()

@@ -10,7 +10,8 @@ and one weaker challenger, in an embedded SQLite store in a temporary folder):
 - requests as MLflow's scoring server parses them (``scoring_server.invocations``, the function
   behind ``POST /invocations``, called without starting a server): ``dataframe_split``,
   ``dataframe_records``, ``inputs``, ``instances``, CSV; ints as floats, NaN as null, categories as
-  text, shuffled and extra columns, 1, 0 and 10,000 rows, the ``reasons`` parameter;
+  text, shuffled and extra columns, 1, 0 and 10,000 rows, the ``reasons``, ``budget`` and
+  ``strategy`` parameters;
 - the signature and the stored input example (``validate_serving_input``, deprecated since MLflow
   3.13 but present), the output columns and dtypes, and decisions against
   ``load_policy(...).decide`` and ``score_customers``;
@@ -65,7 +66,7 @@ from mlflow.exceptions import MlflowException
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
 from loyalty_ml.schema import columns as C
-from loyalty_ml.tracking.policy import DECISION_COLUMNS
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS
 
 pytestmark = [
     pytest.mark.slow,
@@ -76,7 +77,7 @@ pytestmark = [
 NAME = "loyalty_ml"
 AS_OF = "2024-12-01"
 SCORE_AS_OF = "2024-12-15"
-TEXT = [c for c in DECISION_COLUMNS if c not in ("churn_probability", "expected_net_value")]
+TEXT = [c for c in DECISION_COLUMNS if c not in NUMERIC_DECISION_COLUMNS]
 
 
 @dataclass
@@ -195,7 +196,7 @@ def _assert_same_decisions(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     got = got.set_index(C.CUSTOMER_ID)
     expected = expected.set_index(C.CUSTOMER_ID).loc[got.index]
     assert list(got.columns) == list(DECISION_COLUMNS)
-    for column in ("churn_probability", "expected_net_value"):
+    for column in NUMERIC_DECISION_COLUMNS:
         np.testing.assert_allclose(
             got[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float), atol=1e-12
         )
@@ -336,8 +337,8 @@ def test_signature_names_every_feature_the_reasons_param_and_the_outputs(
     ]
     assert not any(spec.required for spec in meta.signature.inputs.inputs)  # ours names the gap
     assert meta.signature.outputs.input_names() == [C.CUSTOMER_ID, *DECISION_COLUMNS]
-    (param,) = meta.get_params_schema().params
-    assert (param.name, param.default) == ("reasons", "all")
+    params = {p.name: p.default for p in meta.get_params_schema().params}
+    assert params == {"reasons": "all", "budget": None, "strategy": "cheapest_effective"}
 
 
 def test_stored_serving_input_example_validates_and_names_no_customer(
@@ -424,6 +425,43 @@ def test_reasons_param_in_a_request(reg: Registered, expected: pd.DataFrame) -> 
     assert acted.any() and (~acted).any()
     assert actioned_frame.loc[acted, "reason_1"].notna().all()
     assert actioned_frame.loc[~acted, "reason_1"].isna().all()
+
+
+def test_budget_and_strategy_params_in_a_request(reg: Registered, expected: pd.DataFrame) -> None:
+    """A request's budget caps the prudent cost of that request's offers (redemptions the offers
+    cause count twice), as LoyaltyPolicy.decide does; customers left out say so."""
+    split = _split(reg.features)
+    offered = expected["offer_id"].notna()
+    full_cost = float(expected.loc[offered, "expected_cost"].sum())
+    assert full_cost > 0
+    budget = full_cost / 3
+    got = _predictions(
+        _serve(reg, {"dataframe_split": split, "params": {"reasons": "none", "budget": budget}})
+    )
+    kept = got["offer_id"].notna()
+    assert 0 < kept.sum() < offered.sum()
+    assert float(got.loc[kept, "expected_cost"].sum()) <= budget + 1e-9
+    assert (got.loc[~kept, "expected_cost"] == 0).all()
+    assert (got["offer_reason"] == "budget exhausted").any()
+    direct = reg.model.predict(reg.features, params={"reasons": "none", "budget": budget})
+    _assert_same_decisions(got, direct)
+    # an integer budget is a number too (JSON has no float type for 100)
+    whole = _serve(reg, {"dataframe_split": split, "params": {"budget": 0, "reasons": "none"}})
+    assert _predictions(whole)["offer_id"].isna().all()
+    richest = _predictions(
+        _serve(reg, {"dataframe_split": split, "params": {"strategy": "max_net_value"}})
+    )
+    mine = richest.set_index(C.CUSTOMER_ID)["expected_net_value"]
+    theirs = expected.set_index(C.CUSTOMER_ID)["expected_net_value"].loc[mine.index]
+    assert (mine >= theirs - 1e-12).all()
+
+
+def test_a_wrong_strategy_param_is_refused_by_name(reg: Registered) -> None:
+    body = {"dataframe_split": _split(reg.features.iloc[:3]), "params": {"strategy": "cheapest"}}
+    with pytest.raises(MlflowException) as raised:
+        _serve(reg, body)
+    last = json.loads(raised.value.serialize_as_json())["stack_trace"].strip().splitlines()[-1]
+    assert last.startswith("loyalty_ml.exceptions.ConfigError:") and "strategy" in last, last
 
 
 def test_ids_come_back_as_sent(reg: Registered) -> None:

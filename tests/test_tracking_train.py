@@ -189,6 +189,25 @@ def test_score_customers_one_row_per_customer(registry: Registry) -> None:
     runs = mlflow.search_runs(experiment_names=["loyalty_ml_scoring"], output_format="pandas")
     assert runs["metrics.n_rows"].iloc[0] == len(scores)
     assert "metrics.psi_churn_probability" in runs.columns
+    # what the night decided and why: a count per offer_reason and per offer, and the exact
+    # labels in two small tables (no customer in them)
+    latest = runs.iloc[0]
+    by_reason = {
+        c.removeprefix("metrics.n_reason_"): latest[c]
+        for c in runs.columns
+        if c.startswith("metrics.n_reason_")
+    }
+    expected_reasons = scores["offer_reason"].value_counts()
+    assert by_reason == {k.replace(" ", "_"): float(v) for k, v in expected_reasons.items()}
+    offered = sum(latest[c] for c in runs.columns if c.startswith("metrics.n_offer_"))
+    assert offered == latest["metrics.n_offers"] == scores["offer_id"].notna().sum()
+    assert latest["metrics.expected_cost_total"] == pytest.approx(scores["expected_cost"].sum())
+    folder = mlflow.artifacts.download_artifacts(
+        run_id=latest["run_id"], artifact_path="decisions", tracking_uri=registry.tracking_uri
+    )
+    reasons = pd.read_csv(os.path.join(folder, "reasons.csv"), index_col="offer_reason")["n"]
+    assert reasons.to_dict() == expected_reasons.to_dict()
+    assert os.path.exists(os.path.join(folder, "offers.csv"))
     # the caller's active experiment is left alone (no mlflow.set_experiment behind their back)
     assert os.environ.get("MLFLOW_EXPERIMENT_ID") == callers_experiment
 

@@ -16,6 +16,7 @@ _LAZY: dict[str, str] = {
     "DriftWarning": "loyalty_ml.tracking.drift",
     "LoyaltyPolicy": "loyalty_ml.tracking.policy",
     "LoyaltyPolicyModel": "loyalty_ml.tracking.pyfunc",
+    "NUMERIC_DECISION_COLUMNS": "loyalty_ml.tracking.policy",
     "ProgrammeSummary": "loyalty_ml.tracking.demo",
     "PromotionDecision": "loyalty_ml.tracking.registry",
     "SCORE_COLUMNS": "loyalty_ml.tracking.scoring",

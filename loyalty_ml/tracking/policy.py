@@ -23,7 +23,7 @@ from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_id
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 from loyalty_ml.tracking.drift import DriftProfile
 
-__all__ = ["DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
+__all__ = ["DECISION_COLUMNS", "NUMERIC_DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
 
 N_REASONS = 3
 #: Columns of :meth:`LoyaltyPolicy.decide`, in order.
@@ -36,14 +36,19 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "channel",
     "rule",
     C.OFFER_ID,
+    "expected_cost",
     "expected_net_value",
     "offer_reason",
     *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
 )
-_BASELINE = "baseline__"
-_TEXT_COLUMNS = tuple(
-    c for c in DECISION_COLUMNS if c not in ("churn_probability", "expected_net_value")
+#: The numeric decision columns (float64); every other one is text.
+NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
+    "churn_probability",
+    "expected_cost",
+    "expected_net_value",
 )
+_BASELINE = "baseline__"
+_TEXT_COLUMNS = tuple(c for c in DECISION_COLUMNS if c not in NUMERIC_DECISION_COLUMNS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,7 +263,8 @@ class LoyaltyPolicy:
         DataFrame
             :data:`DECISION_COLUMNS`: ``churn_probability``, ``risk_band``, ``boundary_state``,
             ``segment``, ``action``, ``channel``, ``rule``, ``offer_id`` (missing = no offer),
-            ``expected_net_value`` (0 without an offer), ``offer_reason`` and ``reason_1..3``.
+            ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
+            value; 0 without an offer), ``offer_reason`` and ``reason_1..3``.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(
@@ -307,6 +313,7 @@ class LoyaltyPolicy:
             strategy=strategy,
         )
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
+        out["expected_cost"] = offers["expected_cost"].to_numpy(dtype=np.float64)
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
         explain_rows = {
@@ -374,6 +381,7 @@ class LoyaltyPolicy:
             return pd.DataFrame(
                 {
                     C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
+                    "expected_cost": 0.0,
                     "expected_net_value": 0.0,
                     "reason": np.where(triggered, "no offer model", "no trigger fired"),
                 },
@@ -388,6 +396,7 @@ class LoyaltyPolicy:
         plan = pd.DataFrame(
             {
                 C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
+                "expected_cost": 0.0,
                 "expected_net_value": 0.0,
                 "reason": reason,
             },
@@ -421,6 +430,7 @@ class LoyaltyPolicy:
             as_of=None if as_of is None else to_timestamp(as_of, keep_zone=True),
         )
         plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
+        plan.loc[candidates, "expected_cost"] = chosen["expected_cost"].to_numpy()
         plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()
         plan.loc[candidates, "reason"] = chosen["reason"].astype("str").to_numpy()
         return plan
@@ -534,7 +544,5 @@ def _chunked(
 def _empty(index: pd.Index) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     for column in DECISION_COLUMNS:
-        out[column] = pd.Series(
-            dtype=np.float64 if column in ("churn_probability", "expected_net_value") else "str"
-        )
+        out[column] = pd.Series(dtype=np.float64 if column in NUMERIC_DECISION_COLUMNS else "str")
     return out

@@ -24,14 +24,13 @@ from mlflow.pyfunc import PythonModel
 from loyalty_ml.exceptions import DataQualityWarning, withhold_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
-from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS, LoyaltyPolicy
 
 __all__ = ["LoyaltyPolicyModel", "input_example", "log_policy_model", "model_signature"]
 
 _ARTIFACT = "policy"
 #: Optional request column: marketing consent per customer (False or missing: no offer, no channel).
 CONSENT_INPUT = C.CONSENT_MARKETING
-_FLOAT_OUTPUTS = ("churn_probability", "expected_net_value")
 # Packages the pickled policy needs to load and run, pinned to what trained it: loyalty_ml and
 # every runtime dependency it declares (read from its metadata; this list when not installed).
 _RUNTIME = (
@@ -61,9 +60,15 @@ class LoyaltyPolicyModel(PythonModel):
     ) -> pd.DataFrame:
         """Decisions for each row of ``model_input`` (a DataFrame of feature columns).
 
-        ``params={"reasons": "all" | "actioned" | "none"}`` chooses the rows that get reason codes
-        (TreeSHAP costs a few milliseconds per row); every row by default. A served request passes
-        it as ``{"dataframe_split": ..., "params": {"reasons": "none"}}``.
+        ``params``, all optional (a served request passes them as ``{"dataframe_split": ...,
+        "params": {"reasons": "none", "budget": 500}}``):
+
+        * ``reasons``: ``"all"`` (the default), ``"actioned"`` or ``"none"``, the rows that get
+          reason codes (TreeSHAP costs a few milliseconds per row);
+        * ``budget``: a cap on the total prudent cost of the offers made to the rows of this
+          request (see :meth:`LoyaltyPolicy.decide`); none by default, so that a customer's offer
+          does not depend on the other rows sent;
+        * ``strategy``: ``"cheapest_effective"`` (the default) or ``"max_net_value"``.
         """
         frame = pd.DataFrame(model_input)
         if C.CUSTOMER_ID not in frame.columns and frame.index.name == C.CUSTOMER_ID:
@@ -96,8 +101,14 @@ class LoyaltyPolicyModel(PythonModel):
             consent = coerce_bool(
                 frame.pop(CONSENT_INPUT), table="model_input", column=CONSENT_INPUT
             ).fillna(False)
-        reasons = (params or {}).get("reasons", "all")
-        decisions = self.policy.decide(frame, reasons=reasons, consent_marketing=consent)
+        given = params or {}
+        decisions = self.policy.decide(
+            frame,
+            reasons=given.get("reasons", "all"),
+            consent_marketing=consent,
+            budget=given.get("budget"),
+            strategy=given.get("strategy", "cheapest_effective"),
+        )
         if has_id:
             decisions = decisions.reset_index()
         else:
@@ -125,7 +136,7 @@ def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _output_dtype(name: str) -> Any:
-    return np.float64 if name in _FLOAT_OUTPUTS else object
+    return np.float64 if name in NUMERIC_DECISION_COLUMNS else object
 
 
 def model_signature(policy: LoyaltyPolicy) -> Any:
@@ -151,8 +162,14 @@ def model_signature(policy: LoyaltyPolicy) -> Any:
     inputs.append(ColSpec(AnyType(), CONSENT_INPUT, required=False))
     outputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in DECISION_COLUMNS:
-        outputs.append(ColSpec("double" if name in _FLOAT_OUTPUTS else "string", name))
-    params = ParamSchema([ParamSpec("reasons", "string", "all")])
+        outputs.append(ColSpec("double" if name in NUMERIC_DECISION_COLUMNS else "string", name))
+    params = ParamSchema(
+        [
+            ParamSpec("reasons", "string", "all"),
+            ParamSpec("budget", "double", None),
+            ParamSpec("strategy", "string", "cheapest_effective"),
+        ]
+    )
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
 
 

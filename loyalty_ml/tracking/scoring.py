@@ -9,6 +9,7 @@ customer.
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from loyalty_ml.tracking._inputs import (
 )
 from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
-from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
+from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
 
 __all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
@@ -401,7 +402,7 @@ def _warn_if_before_training(
 def _not_profiled(ids: pd.Index) -> pd.DataFrame:
     out = pd.DataFrame(index=ids)
     for column in SCORE_COLUMNS:
-        if column in ("churn_probability", "expected_net_value"):
+        if column in NUMERIC_DECISION_COLUMNS:
             out[column] = np.nan
         else:
             out[column] = pd.Series(pd.NA, index=ids, dtype="str")
@@ -409,9 +410,7 @@ def _not_profiled(ids: pd.Index) -> pd.DataFrame:
     out["action"] = "none"
     out["offer_reason"] = "no profiling consent"
     out["reason_1"] = "not scored: the customer has not consented to profiling"
-    return out.astype(
-        {c: "str" for c in SCORE_COLUMNS if c not in ("churn_probability", "expected_net_value")}
-    )
+    return out.astype({c: "str" for c in SCORE_COLUMNS if c not in NUMERIC_DECISION_COLUMNS})
 
 
 def _marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
@@ -443,6 +442,11 @@ def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
         )
 
 
+def _metric_key(text: object) -> str:
+    """``text`` as part of an MLflow metric name: letters, digits and ``_.-`` only."""
+    return re.sub(r"[^0-9A-Za-z_.-]+", "_", str(text)).strip("_") or "_"
+
+
 def _log_scoring_run(
     mlflow: Any,
     *,
@@ -461,8 +465,27 @@ def _log_scoring_run(
         "n_no_profiling_consent": float((out["status"] == _NO_CONSENT).sum()),
         "n_transactions": float(n_transactions),
         "n_offers": float(scored[C.OFFER_ID].notna().sum()),
+        "expected_cost_total": float(scored["expected_cost"].sum()),
         "expected_net_value_total": float(scored["expected_net_value"].sum()),
     }
+    # what the night did and why: one count per offer and per offer_reason (fixed vocabularies,
+    # no customer in them), so that a dashboard sees a rule or a budget start to bite
+    offers = (
+        scored.loc[scored[C.OFFER_ID].notna()]
+        .groupby(C.OFFER_ID, sort=True)
+        .agg(
+            n=(C.OFFER_ID, "size"),
+            expected_cost=("expected_cost", "sum"),
+            expected_net_value=("expected_net_value", "sum"),
+        )
+    )
+    reasons = out["offer_reason"].value_counts(dropna=False).sort_index()
+    for prefix, counts in (("n_offer", offers["n"]), ("n_reason", reasons)):
+        for label, n in counts.items():
+            key, k = f"{prefix}_{_metric_key(label)}", 2
+            while key in metrics:  # "10% off" and "10_ off" would share a key
+                key, k = f"{prefix}_{_metric_key(label)}_{k}", k + 1
+            metrics[key] = float(n)
     if len(p):
         metrics["churn_probability_mean"] = float(p.mean())
         for q in (10, 50, 90):
@@ -497,6 +520,11 @@ def _log_scoring_run(
         if earlier:
             mlflow.set_tag("rescores", ",".join(r.info.run_id for r in earlier))
         mlflow.log_text(psi.rename_axis("column").to_frame().to_csv(), "drift/psi.csv")
+        # the exact offer ids and reasons (the metric names above are sanitised); no customer
+        mlflow.log_text(offers.to_csv(), "decisions/offers.csv")
+        mlflow.log_text(
+            reasons.rename("n").rename_axis("offer_reason").to_csv(), "decisions/reasons.csv"
+        )
     for previous in earlier:
         if "superseded_by" not in previous.data.tags:
             client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)
