@@ -246,6 +246,10 @@ def test_a_budget_is_shared_by_the_rows_decided_together(
     effect = with_offers.uplift_model.predict_effects(X)["d5"]
     base = with_offers.uplift_model.predict_baseline(X)
     prudent = (base + 2 * effect.clip(lower=0)).clip(0, 1) * 1.0  # cost_per_redemption 1.0
+    # each row's expected cost is choose_offers' face-value price: p(buy | offer) x 1.0
+    face = (base + effect).clip(0, 1)
+    np.testing.assert_allclose(free.loc[offered, "expected_cost"], face, rtol=1e-12)
+    assert (free.loc[free["offer_id"].isna(), "expected_cost"] == 0).all()
     budget = float(prudent.sum()) / 3
     for size in (len(features), 37):  # chunks do not split the budget
         capped = with_offers.decide(features, reasons="none", budget=budget, batch_size=size)

@@ -270,6 +270,7 @@ def _action_table(scores: pd.DataFrame) -> pd.DataFrame:
         customers=("action", "size"),
         with_offer=("offer_id", lambda s: int(s.notna().sum())),
         mean_churn_probability=("churn_probability", "mean"),
+        expected_cost=("expected_cost", "sum"),
         expected_net_value=("expected_net_value", "sum"),
     )
     return table.round(4)
@@ -300,6 +301,7 @@ def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp, model_uri: str) 
         + ", ".join(f"{k} {v:,}" for k, v in scored["action"].value_counts().items()),
         "  offers                             "
         + (", ".join(f"{k} {v:,}" for k, v in offers.items()) or "none"),
+        f"  expected cost of the plan          {scored['expected_cost'].sum():>10,.2f}",
         f"  expected net value of the plan     {scored['expected_net_value'].sum():>10,.2f}",
     ]
     return f"## Scoring (as of {as_of.date()}, {model_uri})\n\n```\n" + "\n".join(lines) + "\n```\n"
