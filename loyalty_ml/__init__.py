@@ -79,7 +79,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "loyalty_ml.reporting": ("write_report",),
     "loyalty_ml.policy.catalog": ("Offer", "OfferCatalog"),
     "loyalty_ml.policy.offers": ("choose_offers", "summarize_plan"),
-    "loyalty_ml.tracking": ("score_customers", "train_and_register"),
+    "loyalty_ml.tracking": ("nightly_sends", "score_customers", "train_and_register"),
     "loyalty_ml.evaluation.churn_metrics": ("ChurnEvaluation", "evaluate_churn"),
     "loyalty_ml.policy.triggers": (
         "TriggerPolicy",
@@ -191,5 +191,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate_offers,
         validate_transactions,
     )
-    from loyalty_ml.tracking import score_customers, train_and_register  # noqa: F401
+    from loyalty_ml.tracking import nightly_sends, score_customers, train_and_register  # noqa: F401
     from loyalty_ml.tracking.drift import DriftWarning  # noqa: F401

@@ -219,11 +219,12 @@ def test_cool_down_rests_customers_sent_any_offer_in_the_last_days() -> None:
         }
     )
     plan = _plan(history=history, as_of="2024-06-15", min_days_between_offers=14)
-    # 1: any offer counts, even one the catalog no longer holds; 2: a control row is no contact;
-    # 3: the last send is 26 days back
+    # 1: any offer counts, even one the catalog no longer holds; 2: a control row rests the
+    # customer too (an offer would blur what the control group measures); 3: the last send is 26
+    # days back
     assert plan["reason"].tolist() == [
         "contacted recently",
-        "no effective offer",
+        "in a recent control group",
         "cheapest effective",
     ]
     assert pd.isna(plan.loc[1, "offer_id"]) and plan.loc[1, "expected_cost"] == 0.0

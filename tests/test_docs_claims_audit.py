@@ -972,6 +972,7 @@ OUTPUT_COLUMNS = [
     "expected_cost",
     "expected_net_value",
     "offer_reason",
+    "holdout_offer_id",
     "reason_1",
     "reason_2",
     "reason_3",

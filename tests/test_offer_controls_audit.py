@@ -10,7 +10,8 @@ history", the paragraph after the production example, ``models/loyalty_ml_policy
 Found right (plain guard tests):
 
 - ids as the campaigns table gives them: text ids with blanks, float ids (3.0), integer offer ids
-  for the monthly caps, a padded ``" control "`` row (not a contact), an offer the catalog no longer
+  for the monthly caps, a padded ``" control "`` row (not a contact; since the holdout became an
+  experiment, 2026-12-02, it rests the customer as "in a recent control group"), an offer the catalog no longer
   holds (a contact), a duplicated send row; the window is [as_of - 30 days, as_of): a send at
   as_of - 30 days rests, one a second earlier does not, one at as_of itself or after it is not a
   past send (a retried night answers alike);
@@ -96,6 +97,7 @@ from loyalty_ml.tracking.policy import LoyaltyPolicy
 pytestmark = [pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)]
 
 COOL_DOWN = "contacted recently"
+IN_CONTROL = "in a recent control group"
 CAPPED = "monthly cap reached"
 CHEAPEST = "cheapest effective"
 BUDGET_OUT = "budget exhausted"
@@ -153,7 +155,7 @@ def test_contact_rule_reads_ids_offers_and_window_edges_as_documented() -> None:
             ("1", "retired", as_of - pd.Timedelta(days=1)),  # text id, an offer no longer held
             (" 2 ", "d5", as_of - pd.Timedelta(days=30)),  # padded text id, first instant in
             (3.0, "d5", as_of - pd.Timedelta(days=30, seconds=1)),  # float id, just outside
-            (4, " control ", as_of - pd.Timedelta(days=1)),  # the control arm is not a send
+            (4, " control ", as_of - pd.Timedelta(days=1)),  # not a send, but it rests too
             (5, "d5", as_of),  # the night itself: not yet a past send (a retry answers alike)
             (6, "d5", as_of + pd.Timedelta(days=1)),  # after as_of: not known yet
             (7, "d10", as_of - pd.Timedelta(days=2)),  # a row appended twice
@@ -163,7 +165,7 @@ def test_contact_rule_reads_ids_offers_and_window_edges_as_documented() -> None:
     plan = _plan(effects, catalog, history=history, as_of=as_of, min_days_between_offers=30)
     # customers 1..8: text id, padded id, float id just outside, control, at as_of, after it,
     # a duplicated row, no history
-    expected = [COOL_DOWN, COOL_DOWN, CHEAPEST, CHEAPEST, CHEAPEST, CHEAPEST, COOL_DOWN, CHEAPEST]
+    expected = [COOL_DOWN, COOL_DOWN, CHEAPEST, IN_CONTROL, CHEAPEST, CHEAPEST, COOL_DOWN, CHEAPEST]
     assert plan["reason"].tolist() == expected
     # offer ids read as integers still name the catalog's offers for the monthly caps
     numeric = OfferCatalog.from_frame(
@@ -526,7 +528,7 @@ def test_the_registered_policy_rests_customers_sent_any_offer_in_30_days(
     assert not set(free.index[free["offer_id"].notna()]) & contacted
 
 
-def test_a_custom_control_label_validated_as_documented_is_not_a_contact(
+def test_a_custom_control_label_validated_as_documented_gives_the_same_decisions(
     in_store: Programme,
 ) -> None:
     import loyalty_ml as lml

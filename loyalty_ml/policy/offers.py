@@ -71,6 +71,7 @@ HOLDOUT = "holdout"
 NOT_ELIGIBLE = "not eligible"
 CAPPED = "monthly cap reached"
 COOL_DOWN = "contacted recently"
+IN_CONTROL = "in a recent control group"
 NOT_EFFECTIVE = "no effective offer"
 CHEAPEST = "cheapest effective"
 MAX_VALUE = "max net value"
@@ -81,6 +82,7 @@ REASONS = (
     NO_CONSENT,
     HOLDOUT,
     COOL_DOWN,
+    IN_CONTROL,
     NOT_ELIGIBLE,
     CAPPED,
     NOT_EFFECTIVE,
@@ -158,8 +160,11 @@ def choose_offers(
     min_days_between_offers : int, optional
         Contact frequency: a customer sent any offer (from the catalog or not) in the
         ``min_days_between_offers`` calendar days before ``as_of`` gets none now (reason
-        ``"contacted recently"``). Needs ``history`` and ``as_of``. ``None``: no such rule, only
-        each offer's ``max_per_month``.
+        ``"contacted recently"``), nor does one kept in a campaign's control group then (reason
+        ``"in a recent control group"``): an offer inside the response window of an experiment
+        would blur what its control group measures, and a holdout rests as its treated customers
+        do, so the two stay comparable. Needs ``history`` and ``as_of``. ``None``: no such rule,
+        only each offer's ``max_per_month``.
 
     Returns
     -------
@@ -306,11 +311,13 @@ def choose_offers(
     allowed = _eligibility(eligible, index, ids)
     sends = _past_sends(history, as_of, min_days_between_offers)
     capped = np.zeros((len(index), len(ids)), dtype=bool)
-    resting = np.zeros(len(index), dtype=bool)
+    contacted = np.zeros(len(index), dtype=bool)
+    controlled = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
         capped = _capped(history, sends, index, offers)
         if min_days_between_offers is not None:
-            resting = _cooling_down(sends, index, min_days_between_offers)
+            contacted, controlled = _cooling_down(sends, index, min_days_between_offers)
+    resting = contacted | controlled
     candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 
     chosen, chosen_reason, upper = _choose(candidate, cost, prudent, net, strategy, budget)
@@ -318,7 +325,8 @@ def choose_offers(
     reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
     reason[~(allowed & ~capped).any(axis=1)] = CAPPED
     reason[~allowed.any(axis=1)] = NOT_ELIGIBLE
-    reason[resting] = COOL_DOWN
+    reason[controlled] = IN_CONTROL
+    reason[contacted] = COOL_DOWN
     reason[holdout] = HOLDOUT
     reason[~consenting] = NO_CONSENT
     has_candidate = candidate.any(axis=1)
@@ -643,19 +651,21 @@ def _send_dates(raw: pd.Series) -> pd.Series:
         return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
 
 
-def _cooling_down(sends: _Sends, index: pd.Index, days: int) -> np.ndarray:
-    """True for customers sent any offer (control rows aside) in the ``days`` days before as_of.
+def _cooling_down(sends: _Sends, index: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Customers sent any offer in the ``days`` days before as_of, and those kept in a control
+    group then without a send.
 
     Any offer counts, including one the catalog no longer holds: the rule is about how often a
-    customer hears from the programme, not about one reward.
+    customer hears from the programme, not about one reward. A control row counts too: an offer
+    inside an experiment's response window would blur what its control group measures.
     """
     when = sends.when
-    contact = (
-        (sends.sent >= plus_days(when, -days)) & (sends.sent < when) & sends.offer_ids.ne(C.CONTROL)
-    ).to_numpy(dtype=bool)
-    return np.asarray(
-        pd.Index(id_texts(index, caller="choose_offers")).isin(sends.customers[contact])
-    )
+    recent = ((sends.sent >= plus_days(when, -days)) & (sends.sent < when)).to_numpy(dtype=bool)
+    control = sends.offer_ids.eq(C.CONTROL).to_numpy(dtype=bool)
+    ids = pd.Index(id_texts(index, caller="choose_offers"))
+    contacted = np.asarray(ids.isin(sends.customers[recent & ~control]))
+    controlled = np.asarray(ids.isin(sends.customers[recent & control])) & ~contacted
+    return contacted, controlled
 
 
 def _capped(history: pd.DataFrame, sends: _Sends, index: pd.Index, offers: list) -> np.ndarray:

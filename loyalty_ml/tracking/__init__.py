@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "decide_promotion": "loyalty_ml.tracking.registry",
     "describe_programme": "loyalty_ml.tracking.demo",
     "hash_frame": "loyalty_ml.tracking.hashing",
+    "nightly_sends": "loyalty_ml.tracking.sends",
     "population_stability_index": "loyalty_ml.tracking.drift",
     "resolve_tracking_uri": "loyalty_ml.tracking._mlflow",
     "run_demo": "loyalty_ml.tracking.demo",

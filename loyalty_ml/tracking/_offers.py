@@ -225,8 +225,10 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
     """The campaigns with a control group; the others warn and are left out of the uplift fit.
 
     The nightly job's own sends, appended to ``campaigns`` as its send history (for the monthly
-    caps and the campaign features), have no control rows and were chosen by the policy: read as
-    experiments they would teach the model the policy's targeting. A campaign is a
+    caps and the campaign features) without control rows, were chosen by the policy: read as
+    experiments they would teach the model the policy's targeting. Written by ``nightly_sends``,
+    each night's offer has the holdout customers it was withheld from as its control rows (drawn
+    by a hash of the id, so alike), and is kept as any experiment is. A campaign is a
     ``campaign_id``, or the send day without one. When no campaign has a control group, all are
     kept so that ``_check_arms`` names the problem.
     """
@@ -240,8 +242,9 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
         f"train_and_register: {int((~with_control).sum()):,} campaign rows of {len(dropped)} "
         f"campaigns without a control group ({format_examples(sorted(map(str, dropped)))}) are "
         "left out of the offer (uplift) model: without control rows they measure who was chosen, "
-        "not what the offer did (the nightly job's own sends, fed back as send history, are such "
-        "rows). They still count for the monthly caps and the campaign features.",
+        "not what the offer did (the nightly job's own sends fed back without the holdout's "
+        "control rows are such rows; loyalty_ml.nightly_sends writes both). They still count for "
+        "the monthly caps and the campaign features.",
         DataQualityWarning,
         stacklevel=4,
     )

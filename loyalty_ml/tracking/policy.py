@@ -39,8 +39,11 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "expected_cost",
     "expected_net_value",
     "offer_reason",
+    "holdout_offer_id",
     *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
 )
+#: The offer a customer of the holdout would have been made (missing for everyone else).
+HOLDOUT_OFFER = "holdout_offer_id"
 #: The numeric decision columns (float64); every other one is text.
 NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
     "churn_probability",
@@ -225,7 +228,8 @@ class LoyaltyPolicy:
         status use the trigger policy's reference population when it has one (``train_and_register``
         freezes it at the training date), else these rows. The heavy steps run in chunks of ``batch_size`` rows (bounded memory), and
         only where they matter: uplift effects for the customers who could receive an offer (a trigger
-        fired, not in the holdout, marketing consent), reason codes for the rows ``reasons`` selects.
+        fired, marketing consent; the holdout too, for ``holdout_offer_id``), reason codes for the
+        rows ``reasons`` selects.
 
         Parameters
         ----------
@@ -264,7 +268,10 @@ class LoyaltyPolicy:
             :data:`DECISION_COLUMNS`: ``churn_probability``, ``risk_band``, ``boundary_state``,
             ``segment``, ``action``, ``channel``, ``rule``, ``offer_id`` (missing = no offer),
             ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
-            value; 0 without an offer), ``offer_reason`` and ``reason_1..3``.
+            value; 0 without an offer), ``offer_reason``, ``holdout_offer_id`` (for a customer of
+            the holdout, the offer the same rules would have made, with a budget in proportion to
+            the holdout's rows; missing for everyone else: see
+            :func:`~loyalty_ml.tracking.sends.nightly_sends`) and ``reason_1..3``.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(
@@ -316,6 +323,7 @@ class LoyaltyPolicy:
         out["expected_cost"] = offers["expected_cost"].to_numpy(dtype=np.float64)
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
+        out[HOLDOUT_OFFER] = offers[HOLDOUT_OFFER].astype("str").to_numpy()
         explain_rows = {
             "all": np.ones(len(X), dtype=bool),
             "actioned": triggered,
@@ -384,6 +392,7 @@ class LoyaltyPolicy:
                     "expected_cost": 0.0,
                     "expected_net_value": 0.0,
                     "reason": np.where(triggered, "no offer model", "no trigger fired"),
+                    HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
                 },
                 index=X.index,
             )
@@ -399,16 +408,19 @@ class LoyaltyPolicy:
                 "expected_cost": 0.0,
                 "expected_net_value": 0.0,
                 "reason": reason,
+                HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
             },
             index=X.index,
         )
-        # Effects are estimated only where an offer can be made: the expensive part at scale.
+        # Effects are estimated only where an offer can be made or is withheld: the expensive part
+        # at scale.
         candidates = triggered & consent & ~holdout
-        if not candidates.any():
+        held = triggered & consent & holdout
+        pool = candidates | held
+        if not pool.any():
             return plan
-        rows = X.loc[candidates]
         effects = _chunked(
-            rows,
+            X.loc[pool],
             lambda part: self.uplift_model.predict_effects(part).assign(  # type: ignore[union-attr]
                 **{_BASELINE: self.uplift_model.predict_baseline(part).to_numpy()}  # type: ignore[union-attr]
             ),
@@ -416,23 +428,42 @@ class LoyaltyPolicy:
             progress=progress,
             desc="offer effects",
         )
-        chosen = choose_offers(
-            effects.drop(columns=_BASELINE),
-            self.catalog,
-            baseline=effects[_BASELINE],
-            value_per_conversion=self.value_per_conversion,
-            history=history,
-            budget=budget,
-            strategy=strategy,
-            min_days_between_offers=None if history is None else self.min_days_between_offers,
-            # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
-            # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
-            as_of=None if as_of is None else to_timestamp(as_of, keep_zone=True),
-        )
-        plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
-        plan.loc[candidates, "expected_cost"] = chosen["expected_cost"].to_numpy()
-        plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()
-        plan.loc[candidates, "reason"] = chosen["reason"].astype("str").to_numpy()
+
+        def plan_for(rows: np.ndarray, cap: float | None) -> pd.DataFrame:
+            part = effects.iloc[np.flatnonzero(rows[pool])]
+            return choose_offers(
+                part.drop(columns=_BASELINE),
+                self.catalog,  # type: ignore[arg-type]
+                baseline=part[_BASELINE],
+                value_per_conversion=self.value_per_conversion,
+                history=history,
+                budget=cap,
+                strategy=strategy,
+                min_days_between_offers=None if history is None else self.min_days_between_offers,
+                # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
+                # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
+                as_of=None if as_of is None else to_timestamp(as_of, keep_zone=True),
+            )
+
+        if candidates.any():
+            chosen = plan_for(candidates, budget)
+            plan.loc[candidates, C.OFFER_ID] = chosen[C.OFFER_ID].astype("str").to_numpy()
+            plan.loc[candidates, "expected_cost"] = chosen["expected_cost"].to_numpy()
+            plan.loc[candidates, "expected_net_value"] = chosen["expected_net_value"].to_numpy()
+            plan.loc[candidates, "reason"] = chosen["reason"].astype("str").to_numpy()
+        if held.any():
+            # What the holdout would have been offered, by the same rules (a budget in proportion
+            # to its rows): the offered and the withheld customers of one offer are then alike,
+            # and their outcomes measure what that offer does (see nightly_sends).
+            share = (
+                None
+                if budget is None
+                else budget * held.sum() / candidates.sum()
+                if candidates.any()
+                else budget
+            )
+            withheld = plan_for(held, share)
+            plan.loc[held, HOLDOUT_OFFER] = withheld[C.OFFER_ID].astype("str").to_numpy()
         return plan
 
     def _reasons(self, X: pd.DataFrame) -> pd.DataFrame:

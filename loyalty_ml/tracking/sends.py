@@ -1,0 +1,112 @@
+"""The night's decisions as campaign rows: the send history the next night reads, and an experiment.
+
+``score_customers`` reads the campaigns table as the send history (monthly caps, the contact rule),
+so each night's offers must be appended to it. :func:`nightly_sends` writes them, together with the
+customers of the holdout who would have been made an offer, as that offer's control rows: the
+holdout is drawn by a hash of the id, so within one offer the customers sent it and those withheld
+are alike, and each night becomes one small randomised experiment per offer. Its outcomes are then
+measured by :func:`loyalty_ml.kpis.measure_campaign`: pooled over nights with
+``by=["policy_offer_id", "offer_id"]`` (the holdout's share is the same every night), or night by
+night with ``by=["campaign_id", "offer_id"]`` once a night holds enough customers; a later
+``train_and_register`` learns from them as from any campaign with a control group.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import to_timestamp
+
+__all__ = ["POLICY_OFFER", "nightly_sends"]
+
+_HOLDOUT_OFFER = "holdout_offer_id"
+#: Column of the sends: the offer the policy chose for the row's customer, sent or withheld.
+POLICY_OFFER = "policy_offer_id"
+_SEND_COLUMNS = (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT, C.REDEEMED, C.REDEEMED_AT)
+
+
+def nightly_sends(
+    decisions: pd.DataFrame, *, sent_at: object, campaign_id: str | None = None
+) -> pd.DataFrame:
+    """Campaign rows for the offers in ``decisions`` and for the holdout they were withheld from.
+
+    Parameters
+    ----------
+    decisions : DataFrame
+        What :func:`~loyalty_ml.tracking.scoring.score_customers` (or ``LoyaltyPolicy.decide``, or
+        the registered model with ids) returned: indexed by ``customer_id`` (or with it as a
+        column), with ``offer_id`` and, for the control rows, ``holdout_offer_id``.
+    sent_at : date-like
+        When the offers go out (on the clock of the campaigns table).
+    campaign_id : str, optional
+        Name of the night's campaign; default ``"nightly-<date of sent_at>"``. Each offer gets its
+        own campaign, ``"<campaign_id>:<offer_id>"``, shared by its sends and its control rows.
+
+    Returns
+    -------
+    DataFrame
+        The campaigns table's columns (``campaign_id``, ``customer_id``, ``offer_id``, ``sent_at``,
+        ``redeemed`` = False, ``redeemed_at`` missing) and ``policy_offer_id`` (the offer chosen
+        for the customer, sent or withheld): one row per customer sent an offer, and one
+        ``offer_id="control"`` row per customer of the holdout who would have been sent one.
+        Append it to the campaigns table (``pd.concat``) before the next night's scoring; fill in
+        redemptions as they come. Decisions from a policy older than ``holdout_offer_id`` give
+        sends only.
+
+    Raises
+    ------
+    SchemaError
+        ``decisions`` is not a DataFrame, or lacks ``offer_id`` or the customer ids.
+    ConfigError
+        ``campaign_id`` is not a non-empty string.
+    """
+    if not isinstance(decisions, pd.DataFrame):
+        raise SchemaError(
+            f"nightly_sends: decisions must be a DataFrame (what score_customers returns); got "
+            f"{type(decisions).__name__}."
+        )
+    frame = decisions
+    if C.CUSTOMER_ID in frame.columns:
+        frame = frame.set_index(C.CUSTOMER_ID)
+    elif frame.index.name != C.CUSTOMER_ID:
+        raise SchemaError(
+            "nightly_sends: decisions need the customer ids, as the index named 'customer_id' "
+            "(what score_customers returns) or a 'customer_id' column.",
+            table="decisions",
+            column=C.CUSTOMER_ID,
+        )
+    if C.OFFER_ID not in frame.columns:
+        raise SchemaError(
+            f"nightly_sends: decisions lack the column 'offer_id'; they have {list(frame.columns)}.",
+            table="decisions",
+            column=C.OFFER_ID,
+        )
+    when = to_timestamp(sent_at, name="sent_at", keep_zone=True)
+    if campaign_id is None:
+        campaign_id = f"nightly-{when.date()}"
+    elif not isinstance(campaign_id, str) or not campaign_id.strip():
+        raise ConfigError(
+            f"The 'campaign_id' parameter of nightly_sends must be a non-empty string. Got "
+            f"{campaign_id!r} instead."
+        )
+    sent = frame[C.OFFER_ID].dropna().astype("str")
+    parts = [pd.DataFrame({C.OFFER_ID: sent, "arm": sent})]
+    if _HOLDOUT_OFFER in frame.columns:
+        withheld = frame[_HOLDOUT_OFFER].dropna().astype("str")
+        withheld = withheld.loc[~withheld.index.isin(sent.index)]
+        parts.append(pd.DataFrame({C.OFFER_ID: C.CONTROL, "arm": withheld}))
+    rows = pd.concat(parts).rename_axis(C.CUSTOMER_ID).reset_index()
+    out = pd.DataFrame(
+        {
+            C.CAMPAIGN_ID: (campaign_id + ":" + rows["arm"]).astype("str"),
+            C.CUSTOMER_ID: rows[C.CUSTOMER_ID].to_numpy(),
+            C.OFFER_ID: rows[C.OFFER_ID].astype("str"),
+            C.SENT_AT: pd.Series(when, index=rows.index),
+            C.REDEEMED: False,
+            C.REDEEMED_AT: pd.Series(pd.NaT, index=rows.index, dtype=pd.Series(when).dtype),
+            POLICY_OFFER: rows["arm"].astype("str"),
+        }
+    )
+    return out.sort_values([C.CAMPAIGN_ID, C.OFFER_ID, C.CUSTOMER_ID], ignore_index=True)

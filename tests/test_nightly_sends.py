@@ -1,0 +1,310 @@
+"""The holdout as an experiment: ``holdout_offer_id``, ``nightly_sends`` and the rest rule for
+control rows.
+
+A hand-made policy (one offer, ``d5``, with a 10% holdout by a hash of the id) on 400 customers:
+the holdout's would-be offer is what the same rules give it; the night's campaign rows hold the
+sends and those withheld, per offer, and pass ``validate_campaigns``; a customer kept in a control
+group rests as one sent an offer does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import loyalty_ml as lml
+from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.features import FeatureConfig
+from loyalty_ml.models.churn import ChurnModel
+from loyalty_ml.models.uplift import UpliftModel
+from loyalty_ml.policy.catalog import OfferCatalog
+from loyalty_ml.policy.offers import REASONS, choose_offers
+from loyalty_ml.tracking.policy import LoyaltyPolicy
+from loyalty_ml.tracking.sends import nightly_sends
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    return pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 300, n),
+            "n_orders": rng.integers(1, 12, n).astype(float),
+            "spend": rng.uniform(5, 500, n),
+        },
+        index=pd.Index(np.arange(1, n + 1), name="customer_id"),
+    )
+
+
+@pytest.fixture(scope="module")
+def policy(features: pd.DataFrame) -> LoyaltyPolicy:
+    rng = np.random.default_rng(1)
+    churned = (rng.uniform(size=len(features)) < 0.5 + features["recency_days"] / 600).astype(int)
+    churn = ChurnModel(n_estimators=20, random_state=0).fit(features, churned)
+    t = pd.Series(rng.choice(["control", "d5", "d10"], len(features)), index=features.index)
+    bought = rng.uniform(size=len(features)) < 0.2 + 0.2 * (t == "d5") + 0.3 * (t == "d10")
+    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
+        features, pd.Series(bought.astype(int), index=features.index), treatment=t
+    )
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5", "d10"], "cost_per_redemption": [1.0, 2.0]})
+    )
+    return LoyaltyPolicy(
+        feature_config=FeatureConfig(),
+        feature_names=tuple(features.columns),
+        churn_model=churn,
+        uplift_model=uplift,
+        catalog=catalog,
+        value_per_conversion=50.0,
+        holdout_fraction=0.2,
+        min_days_between_offers=30,
+    )
+
+
+def _offer_everyone(policy: LoyaltyPolicy) -> LoyaltyPolicy:
+    """The same policy with a risk threshold of 0: every customer is triggered."""
+    return dataclasses.replace(policy, high_risk_threshold=0.0, medium_risk_threshold=0.0)
+
+
+def test_the_holdout_is_told_the_offer_the_same_rules_would_make(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    everyone = _offer_everyone(policy)
+    out = everyone.decide(features, reasons="none")
+    held = out["offer_reason"] == "holdout"
+    assert 40 < held.sum() < 120  # about 20% of 400
+    assert out.loc[held, "offer_id"].isna().all()
+    assert (out.loc[held, ["expected_cost", "expected_net_value"]] == 0).all().all()
+    assert out.loc[~held, "holdout_offer_id"].isna().all()
+    # without a holdout, the same customers get exactly the offer they were told they would
+    nobody_held = dataclasses.replace(everyone, holdout_fraction=0.0).decide(
+        features, reasons="none"
+    )
+    pd.testing.assert_series_equal(
+        out.loc[held, "holdout_offer_id"],
+        nobody_held.loc[held, "offer_id"],
+        check_names=False,
+    )
+    assert out.loc[held, "holdout_offer_id"].notna().any()
+    # and the offered customers' decisions do not change with the holdout's being planned
+    pd.testing.assert_frame_equal(
+        out.loc[~held, ["offer_id", "expected_cost", "expected_net_value", "offer_reason"]],
+        nobody_held.loc[~held, ["offer_id", "expected_cost", "expected_net_value", "offer_reason"]],
+    )
+
+
+def test_under_a_budget_the_holdout_is_planned_with_its_share(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    everyone = _offer_everyone(policy)
+    free = everyone.decide(features, reasons="none")
+    budget = float(free["expected_cost"].sum()) / 4
+    capped = everyone.decide(features, reasons="none", budget=budget)
+    held = capped["offer_reason"] == "holdout"
+    sent = capped["offer_id"].notna()
+    # the budget is spent on the offered customers only; the holdout's plan is a record
+    assert float(capped.loc[sent, "expected_cost"].sum()) <= budget + 1e-9
+    share_sent = sent.sum() / (~held & capped["offer_reason"].ne("no trigger fired")).sum()
+    share_held = capped.loc[held, "holdout_offer_id"].notna().mean()
+    assert share_held < free.loc[held, "holdout_offer_id"].notna().mean()
+    assert abs(share_sent - share_held) < 0.25, (share_sent, share_held)
+
+
+def test_nightly_sends_are_campaign_rows_per_offer(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    out = _offer_everyone(policy).decide(features, reasons="none")
+    rows = nightly_sends(out, sent_at="2024-11-05 09:00")
+    sent = out["offer_id"].dropna()
+    withheld = out["holdout_offer_id"].dropna()
+    assert len(rows) == len(sent) + len(withheld)
+    treated = rows.loc[rows["offer_id"] != "control"].set_index("customer_id")
+    assert treated["offer_id"].to_dict() == sent.to_dict()
+    control = rows.loc[rows["offer_id"] == "control"].set_index("customer_id")
+    assert set(control.index) == set(withheld.index)
+    # each offer's sends and its withheld customers share one campaign
+    expected = pd.concat([sent, withheld]).map(lambda o: f"nightly-2024-11-05:{o}")
+    got = rows.set_index("customer_id")["campaign_id"]
+    assert got.to_dict() == expected.to_dict()
+    assert (rows["sent_at"] == pd.Timestamp("2024-11-05 09:00")).all()
+    policy_offer = rows.set_index("customer_id")["policy_offer_id"]
+    assert policy_offer.to_dict() == pd.concat([sent, withheld]).to_dict()
+    assert not rows["redeemed"].any() and rows["redeemed_at"].isna().all()
+    # the campaigns contract accepts them as they are, and so does measure_campaign's grouping
+    valid = lml.validate_campaigns(rows)
+    assert len(valid) == len(rows)
+    arms = valid.groupby(["campaign_id", "offer_id"]).size()
+    assert {"control", "d5"} <= set(arms.index.get_level_values("offer_id"))
+    # ids as a column (the registered model's answer) give the same rows
+    again = nightly_sends(out.reset_index(), sent_at="2024-11-05 09:00")
+    pd.testing.assert_frame_equal(again, rows)
+    named = nightly_sends(out, sent_at="2024-11-05 09:00", campaign_id="winback")
+    assert named["campaign_id"].str.startswith("winback:").all()
+
+
+def test_nightly_sends_refuses_what_it_cannot_read(features: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="must be a DataFrame"):
+        nightly_sends([1, 2], sent_at="2024-11-05")  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="customer ids"):
+        nightly_sends(pd.DataFrame({"offer_id": ["d5"]}), sent_at="2024-11-05")
+    with pytest.raises(SchemaError, match="lack the column 'offer_id'"):
+        nightly_sends(features, sent_at="2024-11-05")
+    decisions = pd.DataFrame({"offer_id": ["d5", None]}, index=pd.Index([1, 2], name="customer_id"))
+    with pytest.raises(ConfigError, match="'campaign_id' parameter"):
+        nightly_sends(decisions, sent_at="2024-11-05", campaign_id=" ")
+    with pytest.raises(ConfigError):
+        nightly_sends(decisions, sent_at="not a date")
+    # decisions without holdout_offer_id (an older policy): the sends only
+    assert nightly_sends(decisions, sent_at="2024-11-05")["offer_id"].tolist() == ["d5"]
+
+
+def test_a_customer_kept_in_a_control_group_rests_like_one_sent_an_offer() -> None:
+    index = pd.Index([1, 2, 3, 4], name="customer_id")
+    effects = pd.DataFrame({"d5": [0.3, 0.3, 0.3, 0.3]}, index=index)
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.0]})
+    )
+    history = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 2, 3],
+            "offer_id": ["d5", "control", "d5", "control"],
+            "sent_at": pd.to_datetime(["2024-06-01", "2024-06-02", "2024-06-03", "2024-04-01"]),
+        }
+    )
+    plan = choose_offers(
+        effects,
+        catalog,
+        baseline=pd.Series(0.1, index=index),
+        value_per_conversion=50.0,
+        history=history,
+        as_of="2024-06-15",
+        min_days_between_offers=30,
+    )
+    assert plan["reason"].tolist() == [
+        "contacted recently",
+        "contacted recently",  # a send counts first
+        "cheapest effective",  # its control row is older than 30 days
+        "cheapest effective",
+    ]
+    controlled = choose_offers(
+        effects,
+        catalog,
+        baseline=pd.Series(0.1, index=index),
+        value_per_conversion=50.0,
+        history=history.assign(sent_at=pd.to_datetime(["2024-06-01"] * 3 + ["2024-06-10"])),
+        as_of="2024-06-15",
+        min_days_between_offers=30,
+    )
+    assert controlled.loc[3, "reason"] == "in a recent control group"
+    assert pd.isna(controlled.loc[3, "offer_id"])
+    assert REASONS.index("in a recent control group") == REASONS.index("contacted recently") + 1
+
+
+def test_the_night_after_the_holdout_rests_as_the_offered_do(
+    policy: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    everyone = _offer_everyone(policy)
+    first = everyone.decide(features, reasons="none")
+    history = nightly_sends(first, sent_at="2024-11-05 09:00")
+    second = everyone.decide(features, reasons="none", history=history, as_of="2024-11-06")
+    sent = first["offer_id"].notna()
+    withheld = first["holdout_offer_id"].notna()
+    assert (second.loc[sent, "offer_reason"] == "contacted recently").all()
+    assert second.loc[withheld, "holdout_offer_id"].isna().all()
+    assert (
+        second["offer_id"].notna().sum()
+        == (first["offer_reason"].ne("holdout") & ~sent & second["offer_id"].notna()).sum()
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_month_of_nights_is_recorded_measured_and_learned_from(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nightly loop of the README: score, send, append; then measure each night's offers
+    against their withheld customers, and train again on a history that holds the nights."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.kpis import measure_campaign
+    from loyalty_ml.tracking.drift import DriftWarning
+    from loyalty_ml.tracking.scoring import score_customers
+    from loyalty_ml.tracking.train import train_and_register
+
+    monkeypatch.chdir(tmp_path)  # the embedded store writes its artifacts in the working folder
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    data = lml.datasets.simulate(n_customers=800, start="2023-01-01", end="2024-12-31", seed=4)
+    campaigns = lml.validate_campaigns(data.campaigns, offers=data.offers)
+    tx = data.transactions
+    fast = {
+        "churn_params": {"n_estimators": 20, "early_stopping_rounds": 5},
+        "uplift_params": {"n_estimators": 7, "learning_rate": 0.1},
+    }
+    cutoff = pd.Timestamp("2024-09-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        trained = train_and_register(
+            tx.loc[tx["timestamp"] < cutoff],
+            as_of=cutoff,
+            customers=data.customers,
+            campaigns=campaigns.loc[campaigns["sent_at"] < cutoff],
+            offers=data.offers,
+            tracking_uri=uri,
+            **fast,
+        )
+    history = campaigns.loc[campaigns["sent_at"] < cutoff]
+    nights = pd.date_range("2024-09-02", periods=10, freq="3D")
+    for night in nights:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DriftWarning)  # 800 customers: PSI is noisy
+            warnings.simplefilter("ignore", DataQualityWarning)
+            out = score_customers(
+                tx.loc[tx["timestamp"] < night],
+                as_of=night,
+                customers=data.customers,
+                campaigns=history,
+                model_uri=trained.model_uri,
+                tracking_uri=uri,
+                log_run=False,
+            )
+        history = pd.concat(
+            [history, nightly_sends(out, sent_at=night + pd.Timedelta(hours=9))],
+            ignore_index=True,
+        )
+    fed = history.loc[history["campaign_id"].str.startswith("nightly-")]
+    treated = fed["offer_id"] != "control"
+    assert treated.sum() > 50 and (~treated).sum() > 5, fed["offer_id"].value_counts()
+    # nobody, offered or withheld, is in two nights within the 30-day rest
+    for _, rows in fed.groupby("customer_id"):
+        gaps = rows["sent_at"].sort_values().diff().dropna()
+        assert (gaps >= pd.Timedelta(days=30)).all()
+    # each offer against the customers it was withheld from, pooled over the nights
+    valid = lml.validate_campaigns(history, offers=data.offers)
+    withheld = sorted(set(fed.loc[~treated, "policy_offer_id"]))
+    nightly = valid.loc[valid["policy_offer_id"].isin(withheld)]
+    measured = measure_campaign(
+        nightly, tx, data.offers, window_days=30, by=["policy_offer_id", "offer_id"]
+    )
+    assert measured.index.get_level_values("offer_id").tolist() == withheld
+    sent = fed.loc[treated, "policy_offer_id"].value_counts()
+    assert measured["n_treated"].tolist() == [sent[o] for o in withheld]
+    assert measured["uplift"].notna().all()
+    # a later training reads the nights as campaigns with a control group
+    later = pd.Timestamp("2024-11-15")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        again = train_and_register(
+            tx.loc[tx["timestamp"] < later],
+            as_of=later,
+            customers=data.customers,
+            campaigns=valid,
+            offers=data.offers,
+            tracking_uri=uri,
+            **fast,
+        )
+    assert again.policy.uplift_model is not None
