@@ -410,9 +410,15 @@ def _starts(flags_new: np.ndarray) -> np.ndarray:
     return np.flatnonzero(flags_new)
 
 
-def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
-    """The rows, orders and customers of ``prepared`` with ``timestamp < as_of`` (see module docs)."""
+def snapshot(prepared: Prepared, as_of_ns: int, only: np.ndarray | None = None) -> Snapshot:
+    """The rows, orders and customers of ``prepared`` with ``timestamp < as_of`` (see module docs).
+
+    ``only``: codes into ``prepared.customer_ids`` of the customers to keep (every customer when
+    None). Features are per customer, so those of a customer do not depend on who else is kept.
+    """
     keep = prepared.ts < as_of_ns
+    if only is not None:
+        keep &= _rows_of(prepared.cust, only)
     everything = bool(keep.all())  # the usual case when scoring: no copies then
 
     def kept(values: np.ndarray) -> np.ndarray:
@@ -463,6 +469,17 @@ def snapshot(prepared: Prepared, as_of_ns: int) -> Snapshot:
             else kept(prepared.at_order_start)
         ),
     )
+
+
+def _rows_of(cust: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Rows (of ``cust``, non-decreasing customer codes) that belong to one of ``codes``."""
+    codes = np.unique(codes)
+    starts = np.searchsorted(cust, codes, side="left")
+    ends = np.searchsorted(cust, codes, side="right")
+    edges = np.zeros(len(cust) + 1, dtype=np.int32)
+    np.add.at(edges, starts, 1)
+    np.add.at(edges, ends, -1)
+    return np.cumsum(edges[:-1]) > 0
 
 
 def distinct_counts(

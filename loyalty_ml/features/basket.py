@@ -11,7 +11,24 @@ from loyalty_ml.schema import columns as C
 __all__ = ["basket_features"]
 
 
-def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarray]:
+def category_margin_rates(
+    codes: np.ndarray, margin: np.ndarray, amount: np.ndarray, n_labels: int
+) -> np.ndarray:
+    """Margin / amount of each category over the given rows (rows without a category ignored,
+    missing margins as 0); NaN for a category without spend."""
+    margin = np.nan_to_num(margin)
+    valid = codes >= 0
+    if not bool(valid.all()):
+        codes, margin, amount = codes[valid], margin[valid], amount[valid]
+    cat_margin = np.bincount(codes, weights=margin, minlength=n_labels)
+    cat_amount = np.bincount(codes, weights=amount, minlength=n_labels)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cat_amount != 0, cat_margin / cat_amount, np.nan)
+
+
+def basket_features(
+    snap: Snapshot, config: FeatureConfig, category_rates: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Basket features of every customer in ``snap``, for the optional columns that exist.
 
     With ``category``: ``n_categories`` (distinct categories bought) and ``category_entropy`` (Shannon
@@ -22,7 +39,8 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
     when its margin rate over all customers' rows before ``as_of`` is at least
     ``config.high_margin_threshold``. With ``margin``: ``margin_rate`` (margin / spend). With
     ``product_id``: ``n_products``. With ``quantity``: ``items_per_order``. Ratios are NaN when the
-    denominator is 0; missing margins count as 0 margin.
+    denominator is 0; missing margins count as 0 margin. ``category_rates``: the categories' margin
+    rates over every customer's rows, when ``snap`` holds some customers only.
     """
     n = snap.n_customers
     out: dict[str, np.ndarray] = {}
@@ -38,14 +56,12 @@ def basket_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarr
             out["category_entropy"] = np.where(total > 0, entropy + 0.0, np.nan)
         if C.MARGIN in snap.r_numeric:
             # margin rate of each category over every row before as_of (rows without one ignored)
-            rows = (codes, np.nan_to_num(snap.r_numeric[C.MARGIN]), snap.r_amount)
-            valid = codes >= 0
-            coded, margin, amount = rows if bool(valid.all()) else (r[valid] for r in rows)
             k = len(labels)
-            cat_margin = np.bincount(coded, weights=margin, minlength=k)
-            cat_amount = np.bincount(coded, weights=amount, minlength=k)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rate = np.where(cat_amount != 0, cat_margin / cat_amount, np.nan)
+            rate = (
+                category_margin_rates(codes, snap.r_numeric[C.MARGIN], snap.r_amount, k)
+                if category_rates is None
+                else category_rates
+            )
             high = np.zeros(k + 1, dtype=bool)  # last slot: missing category, never high
             high[:k] = rate >= config.high_margin_threshold
             # over purchase lines: a return kept by validation cannot push the share out of [0, 1]

@@ -165,8 +165,10 @@ def experiment_table(
     for start in tqdm(
         sorted(pd.unique(starts)), desc="experiment_table", unit="campaign", disable=not show
     ):
-        features = features_at(inputs, pd.Timestamp(start))
         mine = rows.loc[(starts == start).to_numpy()]
+        # the campaign's customers only: a nightly job's small campaigns would otherwise cost a
+        # feature table of every customer each
+        features = features_at(inputs, pd.Timestamp(start), mine[C.CUSTOMER_ID].to_numpy())
         known = mine[C.CUSTOMER_ID].isin(features.index).to_numpy()
         ids = mine[C.CUSTOMER_ID].to_numpy()[known]
         parts.append(features.loc[ids].set_axis(mine.index[known], axis=0))
