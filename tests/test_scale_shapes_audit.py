@@ -263,7 +263,7 @@ def test_experiment_table_does_not_rebuild_features_per_send_second(
     monkeypatch.setattr(
         experiments,
         "features_at",
-        lambda inputs, as_of: calls.append(as_of) or original(inputs, as_of),
+        lambda inputs, as_of, *who: calls.append(as_of) or original(inputs, as_of, *who),
     )
     lml.experiment_table(tx, campaigns, window_days=14)
     assert len(calls) <= 1

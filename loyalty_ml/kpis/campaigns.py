@@ -209,7 +209,9 @@ def measure_campaign(
         if not len(control_mask):
             raise DataError(
                 f"{TABLE}: arm {label} has no control rows with the same "
-                f"{strata} to compare with. Measure with by='offer_id' to pool controls."
+                f"{strata} to compare with. Leave out the arms without control rows (e.g. an "
+                "offer of nightly_sends never withheld from the holdout), or measure with "
+                "by='offer_id' to pool controls."
             )
         control_rows = rows.iloc[control_mask]
         offer = str(label[C.OFFER_ID])

@@ -8,7 +8,9 @@ sets MLflow's global URI only for the duration of a ``with`` block and restores 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -90,6 +92,26 @@ def _is_file_store(tracking_uri: str) -> bool:
     return scheme == "" or (len(scheme) == 1 and scheme.isalpha())
 
 
+def check_one_store(tracking_uri: str) -> None:
+    """TrackingError when MLflow's registry URI was pointed elsewhere than ``tracking_uri``.
+
+    loyalty_ml keeps its registered models in the tracking store (the registry the nightly job and
+    ``load_policy`` read); a registry set apart with ``mlflow.set_registry_uri`` or
+    ``MLFLOW_REGISTRY_URI`` would receive the model while the run and the aliases stay here.
+    """
+    # mlflow.set_registry_uri(uri) writes this variable too, and MLflow reads it when the
+    # registry URI is unset, even after set_registry_uri(None)
+    registry = os.environ.get("MLFLOW_REGISTRY_URI")
+    if registry and registry != tracking_uri:
+        raise TrackingError(
+            f"MLflow's registry URI is {registry!r} (mlflow.set_registry_uri or "
+            f"MLFLOW_REGISTRY_URI) but the tracking URI is {tracking_uri!r}: loyalty_ml registers "
+            "its model where it tracks the run. Unset the registry URI (del "
+            "os.environ['MLFLOW_REGISTRY_URI'] and mlflow.set_registry_uri(None)) or set it to "
+            "the tracking URI."
+        )
+
+
 @contextmanager
 def use_tracking_uri(tracking_uri: str | None = None) -> Iterator[str]:
     """Point MLflow's fluent API at the resolved URI inside the block; restore the previous one after.
@@ -126,3 +148,20 @@ def experiment_id(name: str, *, tracking_uri: str) -> str:
     if found.lifecycle_stage == "deleted":
         client.restore_experiment(found.experiment_id)
     return str(found.experiment_id)
+
+
+_METRIC_SAFE = re.compile(r"[0-9A-Za-z_.-]+")
+
+
+def metric_key(label: object) -> str:
+    """``label`` (an offer id) as part of an MLflow metric name, the same every night.
+
+    An id made of letters, digits and ``_.-`` is kept as it is; any other gets its other characters
+    replaced by ``_`` and a short hash of the exact id appended, so that ``"a/b"`` and ``"a_b"``
+    never share a metric (``"a/b"`` -> ``"a_b_<hash>"``).
+    """
+    text = str(label)
+    if _METRIC_SAFE.fullmatch(text):
+        return text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{re.sub(r'[^0-9A-Za-z_.-]+', '_', text).strip('_')}_{digest}"

@@ -18,6 +18,7 @@ import pandas as pd
 from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking._mlflow import metric_key
 
 __all__ = ["OfferTraining", "train_offer_model"]
 
@@ -322,7 +323,9 @@ def _fit(
             y_last, t_last = y.loc[scored].to_numpy(), t.loc[scored].to_numpy()
             qini = qini_auc_score(y_last, t_last, effects)
             if isinstance(qini, pd.Series):
-                metrics.update({f"backtest_qini_auc_{arm}": float(v) for arm, v in qini.items()})
+                metrics.update(
+                    {f"backtest_qini_auc_{metric_key(arm)}": float(v) for arm, v in qini.items()}
+                )
                 metrics["backtest_qini_auc_mean"] = float(qini.mean())
             else:
                 metrics["backtest_qini_auc_mean"] = float(qini)

@@ -44,6 +44,10 @@ DECISION_COLUMNS: tuple[str, ...] = (
 )
 #: The offer a customer of the holdout would have been made (missing for everyone else).
 HOLDOUT_OFFER = "holdout_offer_id"
+NO_TRIGGER = "no trigger fired"
+NO_OFFER_MODEL = "no offer model"
+#: offer_reason values of decide besides choose_offers' REASONS.
+POLICY_REASONS = (NO_TRIGGER, NO_OFFER_MODEL)
 #: The numeric decision columns (float64); every other one is text.
 NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
     "churn_probability",
@@ -366,7 +370,7 @@ class LoyaltyPolicy:
                 "rule": np.where(
                     high,
                     f"churn probability >= {self.high_risk_threshold}: retention offer",
-                    "no trigger fired",
+                    NO_TRIGGER,
                 ),
             },
             index=X.index,
@@ -391,7 +395,7 @@ class LoyaltyPolicy:
                     C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
                     "expected_cost": 0.0,
                     "expected_net_value": 0.0,
-                    "reason": np.where(triggered, "no offer model", "no trigger fired"),
+                    "reason": np.where(triggered, NO_OFFER_MODEL, NO_TRIGGER),
                     HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
                 },
                 index=X.index,
@@ -399,9 +403,9 @@ class LoyaltyPolicy:
         from loyalty_ml.policy.offers import HOLDOUT, NO_CONSENT, choose_offers
 
         holdout = self.holdout_mask(X.index)
-        reason = np.where(
-            ~triggered, "no trigger fired", np.where(~consent, NO_CONSENT, HOLDOUT)
-        ).astype(object)
+        reason = np.where(~triggered, NO_TRIGGER, np.where(~consent, NO_CONSENT, HOLDOUT)).astype(
+            object
+        )
         plan = pd.DataFrame(
             {
                 C.OFFER_ID: pd.Series(pd.NA, index=X.index, dtype="str"),
@@ -429,14 +433,16 @@ class LoyaltyPolicy:
             desc="offer effects",
         )
 
-        def plan_for(rows: np.ndarray, cap: float | None) -> pd.DataFrame:
+        def plan_for(
+            rows: np.ndarray, cap: float | None, sends: pd.DataFrame | None = history
+        ) -> pd.DataFrame:
             part = effects.iloc[np.flatnonzero(rows[pool])]
             return choose_offers(
                 part.drop(columns=_BASELINE),
                 self.catalog,  # type: ignore[arg-type]
                 baseline=part[_BASELINE],
                 value_per_conversion=self.value_per_conversion,
-                history=history,
+                history=sends,
                 budget=cap,
                 strategy=strategy,
                 min_days_between_offers=None if history is None else self.min_days_between_offers,
@@ -462,7 +468,7 @@ class LoyaltyPolicy:
                 if candidates.any()
                 else budget
             )
-            withheld = plan_for(held, share)
+            withheld = plan_for(held, share, _withheld_as_sent(history))
             plan.loc[held, HOLDOUT_OFFER] = withheld[C.OFFER_ID].astype("str").to_numpy()
         return plan
 
@@ -477,6 +483,24 @@ class LoyaltyPolicy:
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
         unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _withheld_as_sent(history: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``history`` with each withheld offer (a control row of ``nightly_sends``, which names it
+    in ``policy_offer_id``) read as sent: the holdout's plan counts them towards the monthly caps
+    as the treated customers' plan counts their sends, so the two stay alike."""
+    from loyalty_ml.tracking.sends import POLICY_OFFER
+
+    if history is None or POLICY_OFFER not in history.columns or C.OFFER_ID not in history:
+        return history
+    planned = history[POLICY_OFFER]
+    control = history[C.OFFER_ID].astype("string").str.strip().eq(C.CONTROL).fillna(False)
+    withheld = (control & planned.notna()).to_numpy(dtype=bool)
+    if not withheld.any():
+        return history
+    offer_ids = history[C.OFFER_ID].astype(object).copy()
+    offer_ids[withheld] = planned[withheld].astype(object).to_numpy()
+    return history.assign(**{C.OFFER_ID: offer_ids})
 
 
 def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.ndarray:

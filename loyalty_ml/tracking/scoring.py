@@ -9,7 +9,6 @@ customer.
 
 from __future__ import annotations
 
-import re
 import sys
 import warnings
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from loyalty_ml.exceptions import (
     withhold_ids,
 )
 from loyalty_ml.features import build_features
+from loyalty_ml.policy.offers import REASONS
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import table_clock, to_timestamp
@@ -34,9 +34,14 @@ from loyalty_ml.tracking._inputs import (
     check_job_tables,
     warn_if_data_ends_early,
 )
-from loyalty_ml.tracking._mlflow import experiment_id, use_tracking_uri
+from loyalty_ml.tracking._mlflow import experiment_id, metric_key, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
-from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS, LoyaltyPolicy
+from loyalty_ml.tracking.policy import (
+    DECISION_COLUMNS,
+    NUMERIC_DECISION_COLUMNS,
+    POLICY_REASONS,
+    LoyaltyPolicy,
+)
 from loyalty_ml.tracking.registry import load_policy
 
 __all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
@@ -44,6 +49,7 @@ __all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers
 #: Columns of the :func:`score_customers` output (indexed by ``customer_id``).
 SCORE_COLUMNS: tuple[str, ...] = ("status", *DECISION_COLUMNS)
 _NO_CONSENT = "no_profiling_consent"
+_NOT_PROFILED = "no profiling consent"
 #: Fewest scored customers for which ``score_customers`` judges drift (see ``psi_limit``).
 MIN_DRIFT_ROWS = 200
 #: Features that move with the calendar by definition: everyone's tenure grows a day a day, and
@@ -237,6 +243,7 @@ def score_customers(
                     "strategy": strategy,
                 },
                 n_transactions=len(history),
+                catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
             )
     return out
 
@@ -408,7 +415,7 @@ def _not_profiled(ids: pd.Index) -> pd.DataFrame:
             out[column] = pd.Series(pd.NA, index=ids, dtype="str")
     out["status"] = _NO_CONSENT
     out["action"] = "none"
-    out["offer_reason"] = "no profiling consent"
+    out["offer_reason"] = _NOT_PROFILED
     out["reason_1"] = "not scored: the customer has not consented to profiling"
     return out.astype({c: "str" for c in SCORE_COLUMNS if c not in NUMERIC_DECISION_COLUMNS})
 
@@ -442,11 +449,6 @@ def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
         )
 
 
-def _metric_key(text: object) -> str:
-    """``text`` as part of an MLflow metric name: letters, digits and ``_.-`` only."""
-    return re.sub(r"[^0-9A-Za-z_.-]+", "_", str(text)).strip("_") or "_"
-
-
 def _log_scoring_run(
     mlflow: Any,
     *,
@@ -456,6 +458,7 @@ def _log_scoring_run(
     psi_limit: float,
     params: dict[str, Any],
     n_transactions: int,
+    catalog_ids: tuple[str, ...] = (),
 ) -> None:
     scored = out.loc[out["status"] == "scored"]
     p = scored["churn_probability"].to_numpy(dtype=np.float64)
@@ -469,7 +472,8 @@ def _log_scoring_run(
         "expected_net_value_total": float(scored["expected_net_value"].sum()),
     }
     # what the night did and why: one count per offer and per offer_reason (fixed vocabularies,
-    # no customer in them), so that a dashboard sees a rule or a budget start to bite
+    # no customer in them), 0 for those not seen tonight, so that a dashboard sees a rule or a
+    # budget start to bite
     offers = (
         scored.loc[scored[C.OFFER_ID].notna()]
         .groupby(C.OFFER_ID, sort=True)
@@ -478,21 +482,30 @@ def _log_scoring_run(
             expected_cost=("expected_cost", "sum"),
             expected_net_value=("expected_net_value", "sum"),
         )
+        .reindex(sorted({*map(str, catalog_ids), *scored[C.OFFER_ID].dropna()}), fill_value=0)
+        .rename_axis(C.OFFER_ID)
     )
-    reasons = out["offer_reason"].value_counts(dropna=False).sort_index()
-    for prefix, counts in (("n_offer", offers["n"]), ("n_reason", reasons)):
-        for label, n in counts.items():
-            key, k = f"{prefix}_{_metric_key(label)}", 2
-            while key in metrics:  # "10% off" and "10_ off" would share a key
-                key, k = f"{prefix}_{_metric_key(label)}_{k}", k + 1
-            metrics[key] = float(n)
+    offers["metric"] = [f"n_offer_{metric_key(o)}" for o in offers.index]
+    seen = out["offer_reason"].value_counts(dropna=False)
+    vocabulary = sorted({*REASONS, *POLICY_REASONS, _NOT_PROFILED, *seen.index.dropna()})
+    reasons = pd.DataFrame(
+        {
+            "n": seen.reindex(vocabulary, fill_value=0).to_numpy(),
+            "metric": [f"n_reason_{metric_key(str(r).replace(' ', '_'))}" for r in vocabulary],
+        },
+        index=pd.Index(vocabulary, name="offer_reason"),
+    )
+    for table in (offers, reasons):
+        metrics.update(
+            dict(zip(table["metric"], table["n"].to_numpy(dtype=np.float64).tolist(), strict=True))
+        )
     if len(p):
         metrics["churn_probability_mean"] = float(p.mean())
         for q in (10, 50, 90):
             metrics[f"churn_probability_p{q}"] = float(np.percentile(p, q))
     for column in ("risk_band", "action"):
         for level, share in scored[column].value_counts(normalize=True).items():
-            metrics[f"share_{column}_{level}"] = float(share)
+            metrics[f"share_{column}_{metric_key(level)}"] = float(share)
     finite = psi.dropna()
     if len(finite):
         metrics["psi_max"] = float(finite.max())
@@ -522,9 +535,7 @@ def _log_scoring_run(
         mlflow.log_text(psi.rename_axis("column").to_frame().to_csv(), "drift/psi.csv")
         # the exact offer ids and reasons (the metric names above are sanitised); no customer
         mlflow.log_text(offers.to_csv(), "decisions/offers.csv")
-        mlflow.log_text(
-            reasons.rename("n").rename_axis("offer_reason").to_csv(), "decisions/reasons.csv"
-        )
+        mlflow.log_text(reasons.to_csv(), "decisions/reasons.csv")
     for previous in earlier:
         if "superseded_by" not in previous.data.tags:
             client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)

@@ -7,7 +7,9 @@ holdout is drawn by a hash of the id, so within one offer the customers sent it 
 are alike, and each night becomes one small randomised experiment per offer. Its outcomes are then
 measured by :func:`loyalty_ml.kpis.measure_campaign`: pooled over nights with
 ``by=["policy_offer_id", "offer_id"]`` (the holdout's share is the same every night), or night by
-night with ``by=["campaign_id", "offer_id"]`` once a night holds enough customers; a later
+night with ``by=["campaign_id", "offer_id"]`` once a night holds enough customers, on the offers
+that have control rows (a rare offer may have no withheld customer yet: its arm is refused); a
+later
 ``train_and_register`` learns from them as from any campaign with a control group.
 """
 
@@ -17,7 +19,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import to_timestamp
+from loyalty_ml.schema._coerce import coerce_label, refuse_repeated_ids, to_timestamp
 
 __all__ = ["POLICY_OFFER", "nightly_sends"]
 
@@ -59,6 +61,8 @@ def nightly_sends(
     ------
     SchemaError
         ``decisions`` is not a DataFrame, or lacks ``offer_id`` or the customer ids.
+    DataError
+        A customer is listed more than once.
     ConfigError
         ``campaign_id`` is not a non-empty string.
     """
@@ -91,10 +95,16 @@ def nightly_sends(
             f"The 'campaign_id' parameter of nightly_sends must be a non-empty string. Got "
             f"{campaign_id!r} instead."
         )
-    sent = frame[C.OFFER_ID].dropna().astype("str")
+    # one row per customer: one customer sent two offers in one night would be two campaigns'
+    # row each, which validate_campaigns cannot see
+    refuse_repeated_ids(frame.index, what="nightly_sends: decisions")
+    # offer ids as the campaigns table reads them: 101.0 (read back from a CSV) is offer "101"
+    sent = coerce_label(frame[C.OFFER_ID], table="decisions", column=C.OFFER_ID).dropna()
     parts = [pd.DataFrame({C.OFFER_ID: sent, "arm": sent})]
     if _HOLDOUT_OFFER in frame.columns:
-        withheld = frame[_HOLDOUT_OFFER].dropna().astype("str")
+        withheld = coerce_label(
+            frame[_HOLDOUT_OFFER], table="decisions", column=_HOLDOUT_OFFER
+        ).dropna()
         withheld = withheld.loc[~withheld.index.isin(sent.index)]
         parts.append(pd.DataFrame({C.OFFER_ID: C.CONTROL, "arm": withheld}))
     rows = pd.concat(parts).rename_axis(C.CUSTOMER_ID).reset_index()

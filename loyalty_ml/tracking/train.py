@@ -37,6 +37,7 @@ from loyalty_ml.tracking._inputs import (
     warn_if_data_ends_early,
 )
 from loyalty_ml.tracking._mlflow import (
+    check_one_store,
     check_reachable,
     experiment_id,
     resolve_tracking_uri,
@@ -257,6 +258,7 @@ def train_and_register(
     # Fail fast, before minutes of training, when the tracking server is down or the gate
     # settings are contradictory.
     check_reachable(resolve_tracking_uri(tracking_uri))
+    check_one_store(resolve_tracking_uri(tracking_uri))
     check_tolerance(promotion_tolerance)
     check_registry_names(model_name=model_name, alias=alias, experiment=experiment)
     if fairness_override and not (fairness_override_reason or "").strip():
