@@ -258,6 +258,37 @@ def test_score_with_a_budget_and_a_strategy(demo: Demo) -> None:
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+def test_score_writes_the_nights_sends_for_the_campaigns_file(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import loyalty_ml as lml
+
+    output, sends_path = demo.folder / "out_s" / "scores.csv", demo.folder / "out_s" / "sends.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no campaigns table: its features are missing
+        args = _score_args(
+            demo, output, "--sends", str(sends_path), "--sent-at", "2025-01-01 09:00"
+        )
+        assert main(args) == 0
+    scores = read_table(output, table="scores").set_index("customer_id")
+    sends = lml.validate_campaigns(read_table(sends_path, table="campaigns"))
+    made = scores["offer_id"].dropna()
+    withheld = scores["holdout_offer_id"].dropna()
+    assert len(made) > 0 and len(sends) == len(made) + len(withheld)
+    assert (sends["sent_at"] == pd.Timestamp("2025-01-01 09:00")).all()
+    assert set(sends.loc[sends["offer_id"] != "control", "customer_id"]) == set(made.index)
+    assert f"sends and {len(withheld):,} withheld (control) rows" in capsys.readouterr().out
+    # checked before scoring: the same path twice, a send time without --sends, a bad time
+    for extra, message in (
+        (("--sends", str(output)), "name the same file"),
+        (("--sent-at", "2025-01-01"), "pass --sends PATH"),
+        (("--sends", str(sends_path), "--sent-at", "tomorrow-ish"), "sent-at"),
+    ):
+        assert main(_score_args(demo, output, *extra)) == 1
+        assert message in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
 def test_train_from_files_registers_a_new_version(
     demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -308,3 +308,21 @@ def test_a_month_of_nights_is_recorded_measured_and_learned_from(
             **fast,
         )
     assert again.policy.uplift_model is not None
+
+
+def test_the_sends_survive_a_csv_round_trip(
+    policy: LoyaltyPolicy, features: pd.DataFrame, tmp_path: pytest.TempPathFactory
+) -> None:
+    """A night written to CSV and read back (the command line's --sends) validates as it was:
+    the empty redeemed_at column comes back as float NaN, which is missing dates, not numbers."""
+    rows = nightly_sends(_offer_everyone(policy).decide(features), sent_at="2024-11-05 09:00")
+    path = f"{tmp_path}/sends.csv"
+    rows.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    assert read["redeemed_at"].dtype == "float64"
+    back = lml.validate_campaigns(read)
+    assert back["redeemed_at"].isna().all() and not back["redeemed"].any()
+    assert len(back) == len(rows)
+    # a numeric column with values is still refused: those would be epoch numbers
+    with pytest.raises(SchemaError, match="redeemed_at is numeric"):
+        lml.validate_campaigns(read.assign(redeemed_at=1.7e9))

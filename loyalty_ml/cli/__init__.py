@@ -234,6 +234,17 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="cheapest_effective",
         help="which of a customer's effective offers to make",
     )
+    p.add_argument(
+        "--sends",
+        type=Path,
+        default=None,
+        help="also write the night's campaign rows (.parquet or .csv; loyalty_ml.nightly_sends: "
+        "the offers made, and the holdout customers they were withheld from as control rows): "
+        "append them to the campaigns file before the next night's scoring",
+    )
+    p.add_argument(
+        "--sent-at", default=None, help="when the offers go out, for --sends (default: AS_OF)"
+    )
     p.add_argument("--no-log-run", action="store_true", help="do not log a scoring run to MLflow")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     _add_tracking_uri(p)
@@ -306,6 +317,16 @@ def _run_score(args: argparse.Namespace) -> int:
     from loyalty_ml.tracking.scoring import score_customers
 
     check_output_format(args.output)  # before minutes of scoring and a logged run
+    if args.sends is not None:
+        check_output_format(args.sends)
+        if args.sends.resolve() == args.output.resolve():
+            raise ConfigError("--sends and --output name the same file; give two paths.")
+        if args.sent_at is not None:
+            from loyalty_ml.schema._coerce import to_timestamp
+
+            to_timestamp(args.sent_at, name="--sent-at", keep_zone=True)
+    elif args.sent_at is not None:
+        raise ConfigError("--sent-at is the send time of --sends; pass --sends PATH with it.")
     tables = read_inputs(args)
     scores = score_customers(
         required(tables["transactions"]),
@@ -324,6 +345,16 @@ def _run_score(args: argparse.Namespace) -> int:
     write_table_atomically(scores.reset_index(), args.output, excel_safe=args.excel_safe)
     print(f"Wrote {len(scores):,} rows to {args.output}")
     print(scores["action"].value_counts().to_string())
+    if args.sends is not None:
+        from loyalty_ml.tracking.sends import nightly_sends
+
+        sends = nightly_sends(scores, sent_at=args.as_of if args.sent_at is None else args.sent_at)
+        write_table_atomically(sends, args.sends, excel_safe=args.excel_safe)
+        withheld = int((sends["offer_id"] == "control").sum())
+        print(
+            f"Wrote {len(sends) - withheld:,} sends and {withheld:,} withheld (control) rows to "
+            f"{args.sends}"
+        )
     return 0
 
 

@@ -426,6 +426,14 @@ def coerce_timestamp(
     Numbers (epoch seconds?) are refused too, with the fix.
     """
     target = _check_timezone(timezone)
+    if (
+        allow_na
+        and series.isna().all()
+        and (pd.api.types.is_numeric_dtype(series) or series.dtype == object)
+    ):
+        # a column with no value at all (an empty column read back from a CSV is float64 NaN):
+        # missing timestamps, not numbers
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]", name=series.name)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.dropna()
         looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
