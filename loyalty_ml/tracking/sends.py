@@ -9,8 +9,7 @@ measured by :func:`loyalty_ml.kpis.measure_campaign`: pooled over nights with
 ``by=["policy_offer_id", "offer_id"]`` (the holdout's share is the same every night), or night by
 night with ``by=["campaign_id", "offer_id"]`` once a night holds enough customers, on the offers
 that have control rows (a rare offer may have no withheld customer yet: its arm is refused); a
-later
-``train_and_register`` learns from them as from any campaign with a control group.
+later ``train_and_register`` learns from them as from any campaign with a control group.
 """
 
 from __future__ import annotations
@@ -20,13 +19,12 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_label, refuse_repeated_ids, to_timestamp
+from loyalty_ml.tracking.policy import HOLDOUT_OFFER
 
 __all__ = ["POLICY_OFFER", "nightly_sends"]
 
-_HOLDOUT_OFFER = "holdout_offer_id"
 #: Column of the sends: the offer the policy chose for the row's customer, sent or withheld.
 POLICY_OFFER = "policy_offer_id"
-_SEND_COLUMNS = (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT, C.REDEEMED, C.REDEEMED_AT)
 
 
 def nightly_sends(
@@ -101,9 +99,9 @@ def nightly_sends(
     # offer ids as the campaigns table reads them: 101.0 (read back from a CSV) is offer "101"
     sent = coerce_label(frame[C.OFFER_ID], table="decisions", column=C.OFFER_ID).dropna()
     parts = [pd.DataFrame({C.OFFER_ID: sent, "arm": sent})]
-    if _HOLDOUT_OFFER in frame.columns:
+    if HOLDOUT_OFFER in frame.columns:
         withheld = coerce_label(
-            frame[_HOLDOUT_OFFER], table="decisions", column=_HOLDOUT_OFFER
+            frame[HOLDOUT_OFFER], table="decisions", column=HOLDOUT_OFFER
         ).dropna()
         withheld = withheld.loc[~withheld.index.isin(sent.index)]
         parts.append(pd.DataFrame({C.OFFER_ID: C.CONTROL, "arm": withheld}))
