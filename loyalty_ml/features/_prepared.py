@@ -414,7 +414,8 @@ def snapshot(prepared: Prepared, as_of_ns: int, only: np.ndarray | None = None) 
     """The rows, orders and customers of ``prepared`` with ``timestamp < as_of`` (see module docs).
 
     ``only``: codes into ``prepared.customer_ids`` of the customers to keep (every customer when
-    None). Features are per customer, so those of a customer do not depend on who else is kept.
+    None). Features are per customer, so those of a customer do not depend on who else is kept,
+    but for the categories' margin rates, which ``features_at`` then takes over every row.
     """
     keep = prepared.ts < as_of_ns
     if only is not None:
