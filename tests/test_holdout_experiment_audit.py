@@ -84,13 +84,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING
+from policy_fixtures import hand_made_features, hand_made_policy
 
 import loyalty_ml as lml
 from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError
-from loyalty_ml.features import FeatureConfig
-from loyalty_ml.models.churn import ChurnModel
-from loyalty_ml.models.uplift import UpliftModel
-from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.offers import REASONS
 from loyalty_ml.tracking.drift import DriftWarning
 from loyalty_ml.tracking.policy import LoyaltyPolicy
@@ -107,45 +104,14 @@ FAST = {
 # -- a hand-made policy: two offers, d5 once a month, 20% holdout, everyone triggered ------------
 @pytest.fixture(scope="module")
 def features() -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    n = 400
-    return pd.DataFrame(
-        {
-            "recency_days": rng.uniform(0, 300, n),
-            "n_orders": rng.integers(1, 12, n).astype(float),
-            "spend": rng.uniform(5, 500, n),
-        },
-        index=pd.Index(np.arange(1, n + 1), name="customer_id"),
-    )
+    return hand_made_features()
 
 
 @pytest.fixture(scope="module")
 def policy(features: pd.DataFrame) -> LoyaltyPolicy:
-    rng = np.random.default_rng(1)
-    churned = (rng.uniform(size=len(features)) < 0.5 + features["recency_days"] / 600).astype(int)
-    churn = ChurnModel(n_estimators=20, random_state=0).fit(features, churned)
-    t = pd.Series(rng.choice(["control", "d5", "d10"], len(features)), index=features.index)
-    bought = rng.uniform(size=len(features)) < 0.2 + 0.2 * (t == "d5") + 0.3 * (t == "d10")
-    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
-        features, pd.Series(bought.astype(int), index=features.index), treatment=t
-    )
-    catalog = OfferCatalog.from_frame(
-        pd.DataFrame(
-            {
-                "offer_id": ["d5", "d10"],
-                "cost_per_redemption": [1.0, 2.0],
-                "max_per_month": [1, 5],
-            }
-        )
-    )
-    return LoyaltyPolicy(
-        feature_config=FeatureConfig(),
-        feature_names=tuple(features.columns),
-        churn_model=churn,
-        uplift_model=uplift,
-        catalog=catalog,
-        value_per_conversion=50.0,
-        holdout_fraction=0.2,
+    return hand_made_policy(
+        features,
+        catalog={"max_per_month": [1, 5]},
         min_days_between_offers=14,  # a configured rest shorter than a month (README: 14)
         high_risk_threshold=0.0,  # every customer triggered
         medium_risk_threshold=0.0,

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pandas as pd
 import pytest
+from policy_fixtures import hand_made_features, hand_made_policy
 
 import loyalty_ml as lml
 from loyalty_ml.exceptions import ConfigError, SchemaError
-from loyalty_ml.features import FeatureConfig
-from loyalty_ml.models.churn import ChurnModel
-from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.offers import REASONS, choose_offers
 from loyalty_ml.tracking.policy import LoyaltyPolicy
@@ -28,41 +25,12 @@ from loyalty_ml.tracking.sends import nightly_sends
 
 @pytest.fixture(scope="module")
 def features() -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    n = 400
-    return pd.DataFrame(
-        {
-            "recency_days": rng.uniform(0, 300, n),
-            "n_orders": rng.integers(1, 12, n).astype(float),
-            "spend": rng.uniform(5, 500, n),
-        },
-        index=pd.Index(np.arange(1, n + 1), name="customer_id"),
-    )
+    return hand_made_features()
 
 
 @pytest.fixture(scope="module")
 def policy(features: pd.DataFrame) -> LoyaltyPolicy:
-    rng = np.random.default_rng(1)
-    churned = (rng.uniform(size=len(features)) < 0.5 + features["recency_days"] / 600).astype(int)
-    churn = ChurnModel(n_estimators=20, random_state=0).fit(features, churned)
-    t = pd.Series(rng.choice(["control", "d5", "d10"], len(features)), index=features.index)
-    bought = rng.uniform(size=len(features)) < 0.2 + 0.2 * (t == "d5") + 0.3 * (t == "d10")
-    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
-        features, pd.Series(bought.astype(int), index=features.index), treatment=t
-    )
-    catalog = OfferCatalog.from_frame(
-        pd.DataFrame({"offer_id": ["d5", "d10"], "cost_per_redemption": [1.0, 2.0]})
-    )
-    return LoyaltyPolicy(
-        feature_config=FeatureConfig(),
-        feature_names=tuple(features.columns),
-        churn_model=churn,
-        uplift_model=uplift,
-        catalog=catalog,
-        value_per_conversion=50.0,
-        holdout_fraction=0.2,
-        min_days_between_offers=30,
-    )
+    return hand_made_policy(features, min_days_between_offers=30)
 
 
 def _offer_everyone(policy: LoyaltyPolicy) -> LoyaltyPolicy:
