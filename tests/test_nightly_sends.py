@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 from policy_fixtures import hand_made_features, hand_made_policy
@@ -294,3 +295,29 @@ def test_the_sends_survive_a_csv_round_trip(
     # a numeric column with values is still refused: those would be epoch numbers
     with pytest.raises(SchemaError, match="redeemed_at is numeric"):
         lml.validate_campaigns(read.assign(redeemed_at=1.7e9))
+
+
+def test_the_uplift_backtest_pools_recent_small_campaigns_only() -> None:
+    """train_and_register's offer backtest holds out the latest campaign; nightly campaigns (a few
+    dozen rows each) are pooled with those started within the response window, up to 200 rows;
+    campaigns further apart, or a latest campaign big enough, stand alone."""
+    from loyalty_ml.tracking._offers import _backtest_rows
+
+    day = np.timedelta64(1, "D")
+    t0 = np.datetime64("2024-01-01")
+    # campaigns 0..2 monthly (300 rows), then nights 3..12 of 40 rows, every 3 days
+    sizes = [300, 300, 300, *[40] * 10]
+    firsts = [t0, t0 + 30 * day, t0 + 60 * day, *[t0 + (90 + 3 * k) * day for k in range(10)]]
+    key = np.repeat(np.arange(len(sizes)), sizes)
+    start = np.repeat(np.array(firsts, dtype="datetime64[ns]"), sizes)
+    held = _backtest_rows(key, start, window_days=30)
+    assert sorted(set(key[held])) == [8, 9, 10, 11, 12]  # 5 nights x 40 rows = 200
+    # with a 7-day window only the nights of the last week
+    assert sorted(set(key[_backtest_rows(key, start, window_days=7)])) == [10, 11, 12]
+    # a big latest campaign stands alone, and campaign 0 is always left to learn from
+    big = np.repeat(np.arange(3), [300, 300, 300])
+    near = np.repeat(np.array([t0, t0 + day, t0 + 2 * day], dtype="datetime64[ns]"), 300)
+    assert sorted(set(big[_backtest_rows(big, near, window_days=30)])) == [2]
+    small = np.repeat(np.arange(3), [40, 40, 40])
+    tiny = np.repeat(np.array([t0, t0 + day, t0 + 2 * day], dtype="datetime64[ns]"), 40)
+    assert sorted(set(small[_backtest_rows(small, tiny, window_days=30)])) == [1, 2]

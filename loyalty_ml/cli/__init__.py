@@ -240,7 +240,8 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="also write the night's campaign rows (.parquet or .csv; loyalty_ml.nightly_sends: "
         "the offers made, and the holdout customers they were withheld from as control rows): "
-        "append them to the campaigns file before the next night's scoring",
+        "append them to the campaigns file before the next night's scoring, by column name "
+        "(they add a policy_offer_id column: pd.concat of the two tables, not a text append)",
     )
     p.add_argument(
         "--sent-at", default=None, help="when the offers go out, for --sends (default: AS_OF)"
@@ -343,6 +344,8 @@ def _run_score(args: argparse.Namespace) -> int:
         progress=True if args.progress else None,
     )
     write_table_atomically(scores.reset_index(), args.output, excel_safe=args.excel_safe)
+    version = scores.attrs.get("model_version")
+    print(f"Scored with {args.model_uri}" + (f" (version {version})" if version else ""))
     print(f"Wrote {len(scores):,} rows to {args.output}")
     print(scores["action"].value_counts().to_string())
     if args.sends is not None:

@@ -189,8 +189,17 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
     # empty, truncated or mislabelled files: pandas and pyarrow raise ValueError subclasses
     # (EmptyDataError, ParserError, ArrowInvalid), OSError or UnicodeDecodeError (a ValueError)
     except (OSError, ValueError) as exc:
+        ragged = "Expected" in str(exc) and "fields in line" in str(exc)
         raise SchemaError(
             f"Cannot read the {table} file {str(path)!r} as {suffix.lstrip('.')}: "
-            f"{type(exc).__name__}: {exc}",
+            f"{type(exc).__name__}: {exc}"
+            + (
+                ". A line has more fields than the header: rows with other columns were appended "
+                "as text (e.g. `loyalty-ml score --sends` rows, which add policy_offer_id). "
+                "Append tables by their column names, e.g. pd.concat of the two files read with "
+                "pandas."
+                if ragged
+                else ""
+            ),
             table=table,
         ) from exc

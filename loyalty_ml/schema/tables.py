@@ -288,7 +288,8 @@ def validate_campaigns(
     Required: ``customer_id``, ``offer_id`` (``control`` for the control arm), ``sent_at``. Optional:
     ``campaign_id`` (default: the send date, ``YYYY-MM-DD``), ``redeemed`` (bool, default False) and
     ``redeemed_at``. Checks: every row has an offer id; offers known to the catalog when ``offers`` is
-    given; a customer at most once per campaign; ``redeemed_at >= sent_at``; control rows never
+    given; a customer at most once per campaign (a row repeated exactly, as a night's sends
+    appended twice, is kept once with a DataQualityWarning); ``redeemed_at >= sent_at``; control rows never
     redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
     ``"Holdout"``) are relabelled ``"control"``, the label every later step knows. Aware
     ``sent_at`` / ``redeemed_at`` values are put on the clock of ``timezone`` (UTC by default):
@@ -333,12 +334,28 @@ def validate_campaigns(
                 table=table,
                 column=C.OFFER_ID,
             )
+    repeated = out.duplicated(keep="first")
+    if repeated.any():
+        # a row repeated to the last value is one send recorded twice (a night's sends appended
+        # twice by a retried job): kept once, as validate_transactions keeps one of exact repeats
+        again = sorted(map(str, out.loc[repeated, C.CAMPAIGN_ID].unique()))
+        warnings.warn(
+            f"{table}: {int(repeated.sum()):,} rows repeat another row exactly (campaigns "
+            f"{format_examples(again, total=len(again))}); each is kept once. A night's sends "
+            "appended twice look like this.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        out = out.loc[~repeated.to_numpy()]
     twice = out.duplicated([C.CAMPAIGN_ID, C.CUSTOMER_ID], keep=False)
     if twice.any():
         pairs = out.loc[twice, [C.CAMPAIGN_ID, C.CUSTOMER_ID]].drop_duplicates()
+        campaigns = sorted(map(str, pairs[C.CAMPAIGN_ID].unique()))
         raise SchemaError(
-            f"{table}: a customer appears more than once in a campaign "
-            f"{format_ids(list(pairs.itertuples(index=False, name=None)), total=len(pairs))}. "
+            f"{table}: a customer appears more than once in a campaign, with different values "
+            f"(campaigns {format_examples(campaigns, total=len(campaigns))}; (campaign_id, "
+            f"customer_id) pairs "
+            f"{format_ids(list(pairs.itertuples(index=False, name=None)), total=len(pairs))}). "
             "Keep one row per (campaign_id, customer_id).",
             table=table,
             column=C.CUSTOMER_ID,

@@ -19,6 +19,7 @@ from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import metric_key
+from loyalty_ml.tracking.sends import POLICY_OFFER
 
 __all__ = ["OfferTraining", "train_offer_model"]
 
@@ -43,8 +44,9 @@ def _experiment_rows(
     config: FeatureConfig,
     window_days: int,
     as_of: pd.Timestamp,
-) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray]:
-    """The experiment table of ``campaigns`` and each row's campaign number (0 = the earliest)."""
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """The experiment table of ``campaigns``, each row's campaign number (0 = the earliest) and
+    its campaign's first send."""
     from loyalty_ml.features.experiments import experiment_table
 
     rows = campaigns.reset_index(drop=True)
@@ -62,12 +64,16 @@ def _experiment_rows(
             "train_and_register: no campaign row belongs to a customer with purchase history before "
             "the send date; the uplift model has nothing to learn from."
         )
-    number = _campaign_numbers(rows.loc[X.index])
+    kept = rows.loc[X.index]
+    number = _campaign_numbers(kept)
+    # each row's campaign start (its first send), for the backtest's choice of recent campaigns
+    start = kept[C.SENT_AT].groupby(_campaign_keys(kept).to_numpy()).transform("min")
     return (
         X.reset_index(drop=True),
         y.reset_index(drop=True),
         t.reset_index(drop=True),
         np.asarray(number),
+        start.to_numpy(dtype="datetime64[ns]"),
     )
 
 
@@ -144,7 +150,7 @@ def train_offer_model(
     closed = _experiments_only(closed)
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
     _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
-    X, y, t, key = _experiment_rows(
+    X, y, t, key, start = _experiment_rows(
         tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
     )
     X = X[feature_names]
@@ -152,7 +158,9 @@ def train_offer_model(
     # effects that the plan weighs against costs: trees sized for decisions, unless asked otherwise
     params = {"random_state": random_state, "purpose": "decisions", **(uplift_params or {})}
     try:
-        return _fit(X, y, t, key, catalog=catalog, params=params)
+        return _fit(
+            X, y, t, key, catalog=catalog, params=params, start=start, window_days=window_days
+        )
     except DataError as exc:
         raise DataError(
             f"train_and_register could not fit the offer (uplift) model on {len(X):,} past campaign "
@@ -238,9 +246,19 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
     with_control = is_control.groupby(key.to_numpy()).transform("any").to_numpy(dtype=bool)
     if with_control.all() or not with_control.any():
         return closed
-    dropped = key[~with_control].unique()
+    # an offer of nightly_sends whose night withheld it from nobody (a 10% holdout often misses
+    # a rare offer) is expected: left out without a word; any other campaign is worth one
+    nightly = (
+        closed[POLICY_OFFER].notna().to_numpy(dtype=bool)
+        if POLICY_OFFER in closed.columns
+        else np.zeros(len(closed), dtype=bool)
+    )
+    dropped = key[~with_control & ~nightly].unique()
+    if len(dropped) == 0:
+        return closed.loc[with_control]
     warnings.warn(
-        f"train_and_register: {int((~with_control).sum()):,} campaign rows of {len(dropped)} "
+        f"train_and_register: {int((~with_control & ~nightly).sum()):,} campaign rows of "
+        f"{len(dropped)} "
         f"campaigns without a control group ({format_examples(sorted(map(str, dropped)))}) are "
         "left out of the offer (uplift) model: without control rows they measure who was chosen, "
         "not what the offer did (the nightly job's own sends fed back without the holdout's "
@@ -289,6 +307,29 @@ def _has_control_and_offer(t: pd.Series) -> bool:
     return C.CONTROL in arms and len(arms) >= 2
 
 
+#: Fewest rows the uplift backtest holds out, when recent campaigns can be pooled to reach it.
+_BACKTEST_ROWS = 200
+
+
+def _backtest_rows(key: np.ndarray, start: np.ndarray | None, window_days: int) -> np.ndarray:
+    """Rows of the campaigns the backtest holds out (see ``_fit``); at least one campaign is left
+    to learn from."""
+    newest = int(key.max())
+    held = key == newest
+    if start is None or newest == 0:
+        return held
+    firsts = pd.Series(start).groupby(key).min()
+    sizes = np.bincount(key, minlength=newest + 1)
+    limit = firsts[newest] - np.timedelta64(window_days, "D")
+    n_rows = int(sizes[newest])
+    for number in range(newest - 1, 0, -1):  # campaign 0 always stays to learn from
+        if n_rows >= _BACKTEST_ROWS or firsts[number] < limit:
+            break
+        held |= key == number
+        n_rows += int(sizes[number])
+    return held
+
+
 def _fit(
     X: pd.DataFrame,
     y: pd.Series,
@@ -297,15 +338,23 @@ def _fit(
     *,
     catalog: Any,
     params: dict[str, Any],
+    start: np.ndarray | None = None,
+    window_days: int = 30,
 ) -> OfferTraining:
-    """Backtest on the latest campaign (when there are earlier ones), then fit on all of them."""
+    """Backtest on the latest campaigns (when there are earlier ones), then fit on all of them.
+
+    The backtest holds out the latest campaign and learns from the earlier ones. A latest campaign
+    of fewer than ``_BACKTEST_ROWS`` rows is pooled with the campaigns started within
+    ``window_days`` before it, latest first, until they make that many rows: a nightly job's
+    campaigns (one per offer and night) are a few dozen rows each.
+    """
     from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, qini_auc_score
     from loyalty_ml.models.uplift import UpliftModel
 
     metrics: dict[str, float] = {}
     figure = None
     weight = _design_weights(t, key)
-    last = key == key.max()
+    last = _backtest_rows(key, start, window_days)
     earlier = ~last
     if key.max() >= 1 and _has_control_and_offer(t.loc[earlier]):
         backtest = UpliftModel(**params).fit(
@@ -315,7 +364,7 @@ def _fit(
             sample_weight=_design_weights(t.loc[earlier], key[earlier]),
             groups=key[earlier],
         )
-        # the latest campaign's arms the earlier ones tried (an offer new in it cannot be judged)
+        # the latest campaigns' arms the earlier ones tried (an offer new in them cannot be judged)
         scored = last & t.isin([C.CONTROL, *backtest.arms_]).to_numpy()
         if _has_control_and_offer(t.loc[scored]):
             arms = sorted(set(t.loc[scored]) - {C.CONTROL})
@@ -330,6 +379,8 @@ def _fit(
             else:
                 metrics["backtest_qini_auc_mean"] = float(qini)
             figure = plot_uplift_curves(y_last, t_last, effects)
+            metrics["backtest_uplift_rows"] = float(scored.sum())
+            metrics["backtest_uplift_campaigns"] = float(len(np.unique(key[scored])))
     model = UpliftModel(**params).fit(X, y, treatment=t, sample_weight=weight, groups=key)
     metrics["uplift_training_rows"] = float(len(X))
     metrics["uplift_campaigns"] = float(key.max() + 1)

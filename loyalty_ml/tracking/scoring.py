@@ -135,7 +135,8 @@ def score_customers(
     -------
     DataFrame
         Indexed by ``customer_id`` (sorted): ``status`` (``"scored"`` or
-        ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`.
+        ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`;
+        ``attrs["model_version"]`` is the registered version that decided.
 
     Raises
     ------
@@ -245,6 +246,7 @@ def score_customers(
                 n_transactions=len(history),
                 catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
             )
+    out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
     return out
 
 
