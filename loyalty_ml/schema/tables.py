@@ -289,8 +289,8 @@ def validate_campaigns(
     ``campaign_id`` (default: the send date, ``YYYY-MM-DD``), ``redeemed`` (bool, default False) and
     ``redeemed_at``. Checks: every row has an offer id; offers known to the catalog when ``offers`` is
     given; a customer at most once per campaign (a row repeated exactly, as a night's sends
-    appended twice, is kept once with a DataQualityWarning); ``redeemed_at >= sent_at``; control rows never
-    redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
+    appended twice, is kept once with a DataQualityWarning); ``redeemed_at >= sent_at``; control
+    rows never redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
     ``"Holdout"``) are relabelled ``"control"``, the label every later step knows. Aware
     ``sent_at`` / ``redeemed_at`` values are put on the clock of ``timezone`` (UTC by default):
     give the ``timezone`` the transactions were validated with, so that a send at 18:00 in Los
