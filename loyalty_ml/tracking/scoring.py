@@ -95,10 +95,12 @@ def score_customers(
         ``status="no_profiling_consent"``, no score, no action; customers whose
         ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
         taken as managed upstream. ``campaigns`` is also the send history (append each night's
-        offers to it): an offer whose ``max_per_month`` is reached in the month of ``as_of`` is
-        not offered again, and a customer sent any offer in the policy's
-        ``min_days_between_offers`` days before ``as_of`` (30 for ``train_and_register``'s
-        default) gets none (``offer_reason="contacted recently"``). Left out for a model trained
+        :func:`~loyalty_ml.tracking.sends.nightly_sends` rows to it): an offer whose
+        ``max_per_month`` is reached in the month of ``as_of`` is not offered again, and a
+        customer sent any offer in the policy's ``min_days_between_offers`` days before ``as_of``
+        (30 for ``train_and_register``'s default) gets none (``offer_reason="contacted
+        recently"``), nor one kept in a control group then (``"in a recent control group"``).
+        Left out for a model trained
         with campaigns, its campaign features are missing for every customer, and neither rule can
         apply: a DataQualityWarning says each; a missing customers table the model needs is an
         error.
