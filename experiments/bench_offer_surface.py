@@ -49,7 +49,8 @@ where the model's errors show up as spend. Budgets: none,
 and 50% / 20% of what the oracle's unconstrained plan would spend under the same strategy: a sum
 fixed by the truth, the same whatever model is compared (as a finance team's budget would be). ``strength`` 1 gives effects the model estimates well; 0.5 halves them, which is closer
 to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (a different
-draw per seed) to show how capture falls with the rows per arm.
+draw per seed) to show how capture falls with the rows per arm. ``--noise-columns`` adds columns that
+no surface reads, as a real feature table has (see ``irrelevant_columns``).
 
 Run::
 
@@ -57,6 +58,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --num-leaves 15 --min-child-samples 100
     .venv/bin/python experiments/bench_offer_surface.py --budget-uplift-factor 1   # face-value budget
     .venv/bin/python experiments/bench_offer_surface.py --linear-weight 0   # the trees alone
+    .venv/bin/python experiments/bench_offer_surface.py --noise-columns 16   # 16 irrelevant columns
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
 """
 
@@ -202,6 +204,30 @@ def response_surface(
     return baseline, pd.DataFrame(effects, index=X.index)
 
 
+def irrelevant_columns(data: pd.DataFrame, n: int, seed: int = 123) -> pd.DataFrame:
+    """``data`` with ``n`` columns that no surface reads, as a real feature table carries.
+
+    They cycle through four kinds: a normal score, a heavy-tailed amount (lognormal), a categorical
+    of five levels, and a count missing on 30% of the rows. The surfaces are functions of the
+    Hillstrom covariates alone, so every true effect is unchanged; only the model sees more.
+    """
+    rng = np.random.default_rng(seed)
+    extra: dict[str, object] = {}
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            extra[f"noise_{i}"] = rng.normal(size=len(data))
+        elif kind == 1:
+            extra[f"noise_{i}"] = rng.lognormal(2.0, 1.5, size=len(data))
+        elif kind == 2:
+            extra[f"noise_{i}"] = pd.Categorical(rng.choice(list("abcde"), size=len(data)))
+        else:
+            counts = rng.poisson(3, size=len(data)).astype(float)
+            counts[rng.uniform(size=len(data)) < 0.3] = np.nan
+            extra[f"noise_{i}"] = counts
+    return data.assign(**extra)
+
+
 def one_seed(
     data: pd.DataFrame,
     seed: int,
@@ -214,7 +240,8 @@ def one_seed(
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
         data = data.sample(n=customers, random_state=seed)
-    X = data[list(HILLSTROM_COVARIATES)]
+    features = [*HILLSTROM_COVARIATES, *(c for c in data if str(c).startswith("noise_"))]
+    X = data[features]
     stated = SURFACES[surface]
     catalog, value = stated.catalog, stated.value
     baseline, effects = response_surface(X, strength, stated)
@@ -319,6 +346,12 @@ def main() -> None:
         action="store_true",
         help="UpliftModel(recenter=False): effects as the learner gives them",
     )
+    parser.add_argument(
+        "--noise-columns",
+        type=int,
+        default=0,
+        help="add this many columns that no surface reads (see irrelevant_columns)",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     tree = {
@@ -335,7 +368,7 @@ def main() -> None:
     if not DATA.exists():
         print(f"Hillstrom not found at {DATA}: skipped")
         return
-    data = load_hillstrom(DATA)
+    data = irrelevant_columns(load_hillstrom(DATA), args.noise_columns)
     rows = [
         row
         for surface in args.surfaces
@@ -384,6 +417,7 @@ def main() -> None:
                 "budget_uplift_factor": str(args.budget_uplift_factor),
                 "linear_weight": str(args.linear_weight),
                 "recenter": not args.no_recenter,
+                "noise_columns": args.noise_columns,
             },
             table,
             frame,

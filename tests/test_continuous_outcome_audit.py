@@ -180,13 +180,15 @@ def test_outcome_type_can_be_overridden_and_a_wrong_override_is_refused() -> Non
     n = 2_000
     X = pd.DataFrame({"a": rng.normal(size=n)})
     t = rng.choice(["control", "A"], n)
-    # a 0/1 outcome near 0 fitted as continuous is a regression: no clipping into [0, 1]
-    rare = (rng.uniform(size=n) < 0.01 + 0.02 * (t == "A")).astype(int)
+    # a 0/1 outcome near 0 fitted as continuous is a regression: no clipping into [0, 1] (the rate
+    # climbs with ``a`` from 0 at a = -1, so a straight line through it dips below 0 further left)
+    rate = np.clip(0.03 + 0.03 * X["a"].to_numpy(), 0.0, None) + 0.02 * (t == "A")
+    rare = (rng.uniform(size=n) < rate).astype(int)
     model = UpliftModel(outcome="continuous", linear_weight=1.0, **FAST).fit(X, rare, treatment=t)
     assert model.outcome_ == "continuous"
     baseline = model.predict_baseline(X)
     assert baseline.mean() == pytest.approx(rare[t == "control"].mean(), abs=1e-3)
-    assert (baseline + model.predict_effects(X)["A"]).min() < 0  # measured -0.005: not clipped
+    assert (baseline + model.predict_effects(X)["A"]).min() < 0  # measured -0.034: not clipped
     binary = UpliftModel(linear_weight=1.0, **FAST).fit(X, rare, treatment=t)
     assert (binary.predict_baseline(X) + binary.predict_effects(X)["A"]).min() >= 0
     spend = np.where(rng.uniform(size=n) < 0.1, rng.lognormal(3, 1, n), 0.0)

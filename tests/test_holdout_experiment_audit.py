@@ -296,6 +296,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
                 model_uri=trained.model_uri,
                 tracking_uri=uri,
                 reasons="none",
+                strategy="max_net_value",
             )
         client = mlflow.MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name("loyalty_ml_scoring")
@@ -325,7 +326,9 @@ def test_the_scoring_run_counts_the_nights_offers_and_reasons(scored: Scored) ->
     out = scored.decisions
     assert (out["status"] == "no_profiling_consent").any()
     offered = out["offer_id"].dropna()
-    assert set(offered) == {"a_b", "a/b"}  # both renamed offers are made tonight
+    # both offers whose metric names would collide are made tonight (max net value: the cheapest
+    # effective plan of 400 simulated customers makes one offer only)
+    assert {"a_b", "a/b"} <= set(offered)
     assert scored.metrics["expected_cost_total"] == pytest.approx(
         float(out.loc[out["status"] == "scored", "expected_cost"].sum())
     )
