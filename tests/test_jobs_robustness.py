@@ -121,7 +121,7 @@ def test_scores_one_row_per_customer_and_no_offer_without_consent(job: Job) -> N
     no_marketing = job.customers.loc[job.customers["consent_marketing"] == 0, "customer_id"]
     refused = scores.loc[scores.index.isin(no_marketing.astype("int64"))]
     assert len(refused) > 0 and refused["offer_id"].isna().all()
-    # not vacuous: the rule itself kept someone's offer back (the offer model of 400 simulated
+    # not vacuous: the consent rule itself decided some rows (the offer model of 400 simulated
     # customers may find no offer worth its cost for anyone, so "some offer made" is not asked)
     assert (scores["offer_reason"] == "no marketing consent").any()
 
