@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
@@ -334,22 +335,29 @@ def validate_campaigns(
                 table=table,
                 column=C.OFFER_ID,
             )
-    repeated = out.duplicated(keep="first")
-    if repeated.any():
-        # a row repeated to the last value is one send recorded twice (a night's sends appended
-        # twice by a retried job): kept once, as validate_transactions keeps one of exact repeats
-        again = sorted(map(str, out.loc[repeated, C.CAMPAIGN_ID].unique()))
-        warnings.warn(
-            f"{table}: {int(repeated.sum()):,} rows repeat another row exactly (campaigns "
-            f"{format_examples(again, total=len(again))}); each is kept once. A night's sends "
-            "appended twice look like this.",
-            DataQualityWarning,
-            stacklevel=2,
-        )
-        out = out.loc[~repeated.to_numpy()]
-    twice = out.duplicated([C.CAMPAIGN_ID, C.CUSTOMER_ID], keep=False)
+    pair = [C.CAMPAIGN_ID, C.CUSTOMER_ID]
+    twice = out.duplicated(pair, keep=False).to_numpy()
     if twice.any():
-        pairs = out.loc[twice, [C.CAMPAIGN_ID, C.CUSTOMER_ID]].drop_duplicates()
+        # a row repeated to the last value is one send recorded twice (a night's sends appended
+        # twice by a retried job): kept once, as validate_transactions keeps one of exact repeats.
+        # Only rows that share their (campaign, customer) can repeat one another: comparing every
+        # column of those alone keeps the common case (no pair twice) at one check.
+        shared = np.flatnonzero(twice)
+        repeated = np.zeros(len(out), dtype=bool)
+        repeated[shared] = out.iloc[shared].duplicated(keep="first").to_numpy()
+        if repeated.any():
+            again = sorted(map(str, out.loc[repeated, C.CAMPAIGN_ID].unique()))
+            warnings.warn(
+                f"{table}: {int(repeated.sum()):,} rows repeat another row exactly (campaigns "
+                f"{format_examples(again, total=len(again))}); each is kept once. A night's "
+                "sends appended twice look like this.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+            out = out.loc[~repeated]
+            twice = out.duplicated(pair, keep=False).to_numpy()
+    if twice.any():
+        pairs = out.loc[twice, pair].drop_duplicates()
         campaigns = sorted(map(str, pairs[C.CAMPAIGN_ID].unique()))
         raise SchemaError(
             f"{table}: a customer appears more than once in a campaign, with different values "

@@ -253,12 +253,12 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
         if POLICY_OFFER in closed.columns
         else np.zeros(len(closed), dtype=bool)
     )
-    dropped = key[~with_control & ~nightly].unique()
+    unexpected = ~with_control & ~nightly
+    dropped = key[unexpected].unique()
     if len(dropped) == 0:
         return closed.loc[with_control]
     warnings.warn(
-        f"train_and_register: {int((~with_control & ~nightly).sum()):,} campaign rows of "
-        f"{len(dropped)} "
+        f"train_and_register: {int(unexpected.sum()):,} campaign rows of {len(dropped)} "
         f"campaigns without a control group ({format_examples(sorted(map(str, dropped)))}) are "
         "left out of the offer (uplift) model: without control rows they measure who was chosen, "
         "not what the offer did (the nightly job's own sends fed back without the holdout's "
