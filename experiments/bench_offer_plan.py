@@ -7,7 +7,7 @@ For each seed, a programme is simulated; an UpliftModel (defaults) is fitted on 
 last, with the features each customer had when the campaign was sent; the plan for the last campaign's
 customers is chosen from the estimated effects, the oracle's from the simulator's true effects, both by
 ``choose_offers`` with the same catalog, value per conversion and budget (the oracle's priced at face
-value, ``budget_uplift_factor=1``; the plan's and the ceiling's with ``--budget-uplift-factor``, by
+value, ``budget_uplift_factor=1``, ``budget_reserve=0``; the plan's and the ceiling's with ``--budget-uplift-factor``, by
 default choose_offers' default). Both plans are then valued on
 the truth (true uplift x value - expected reward cost at the true purchase probability, which includes
 redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
@@ -124,12 +124,13 @@ def one_seed(
                 budget_uplift_factor=budget_uplift_factor,
                 **options,
             )
-            # The oracle's effects are exact: its budget prices redemptions at face value.
+            # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
             oracle = choose_offers(
                 truth[arms],
                 catalog,
                 baseline=truth["baseline"],
                 budget_uplift_factor=1.0,
+                budget_reserve=0.0,
                 **options,
             )
             limit = choose_offers(

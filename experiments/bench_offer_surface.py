@@ -41,7 +41,7 @@ been chosen on A and B, as a hold-out check of that choice:
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
-``budget_uplift_factor=1``, the plan's with the default prudent cost); both are valued on the truth
+``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost); both are valued on the truth
 (see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
 model's) exceeds the budget; ``true_overspent`` those whose true expected cost does, and
 ``true_cost_vs_budget_mean`` / ``_max`` the ratio of the plan's true expected cost to the budget,
@@ -50,7 +50,9 @@ and 50% / 20% of what the oracle's unconstrained plan would spend under the same
 fixed by the truth, the same whatever model is compared (as a finance team's budget would be). ``strength`` 1 gives effects the model estimates well; 0.5 halves them, which is closer
 to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (a different
 draw per seed) to show how capture falls with the rows per arm. ``--noise-columns`` adds columns that
-no surface reads, as a real feature table has (see ``irrelevant_columns``).
+no surface reads, as a real feature table has (see ``irrelevant_columns``); ``--base-shift``
+moves every surface's baseline logit (-1.5 makes purchases about four times rarer, 2-4%); and
+``--control-share`` gives the control arm that share of the customers (the rewards split the rest).
 
 Run::
 
@@ -59,6 +61,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --budget-uplift-factor 1   # face-value budget
     .venv/bin/python experiments/bench_offer_surface.py --linear-weight 0   # the trees alone
     .venv/bin/python experiments/bench_offer_surface.py --noise-columns 16   # 16 irrelevant columns
+    .venv/bin/python experiments/bench_offer_surface.py --base-shift -1.5   # rare purchases
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
 """
 
@@ -66,7 +69,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -204,6 +207,14 @@ def response_surface(
     return baseline, pd.DataFrame(effects, index=X.index)
 
 
+def shifted(surface: Surface, base_shift: float) -> Surface:
+    """``surface`` with ``base_shift`` added to its baseline logit (-1.5: purchases ~4x rarer)."""
+    if base_shift == 0:
+        return surface
+    logit = surface.logit
+    return replace(surface, logit=lambda X: logit(X) + base_shift)
+
+
 def irrelevant_columns(data: pd.DataFrame, n: int, seed: int = 123) -> pd.DataFrame:
     """``data`` with ``n`` columns that no surface reads, as a real feature table carries.
 
@@ -236,17 +247,23 @@ def one_seed(
     customers: int | None = None,
     tree: dict[str, object] | None = None,
     budget_uplift_factor: float = 2.0,
+    base_shift: float = 0.0,
+    control_share: float | None = None,
+    budget_reserve: float = 0.01,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
         data = data.sample(n=customers, random_state=seed)
     features = [*HILLSTROM_COVARIATES, *(c for c in data if str(c).startswith("noise_"))]
     X = data[features]
-    stated = SURFACES[surface]
+    stated = shifted(SURFACES[surface], base_shift)
     catalog, value = stated.catalog, stated.value
     baseline, effects = response_surface(X, strength, stated)
     arms = np.array(["control", *catalog.ids])
-    treatment = rng.choice(arms, len(X))
+    shares = None
+    if control_share is not None:
+        shares = [control_share, *[(1 - control_share) / len(catalog.ids)] * len(catalog.ids)]
+    treatment = rng.choice(arms, len(X), p=shares)
     p = baseline.copy()
     for arm in catalog.ids:
         p = np.where(treatment == arm, baseline + effects[arm].to_numpy(), p)
@@ -276,15 +293,17 @@ def one_seed(
                 baseline=estimated_baseline,
                 budget=budget,
                 budget_uplift_factor=budget_uplift_factor,
+                budget_reserve=budget_reserve,
                 **options,
             )
-            # The oracle's effects are exact: its budget prices redemptions at face value.
+            # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
             oracle = choose_offers(
                 truth[ids],
                 catalog,
                 baseline=truth["baseline"],
                 budget=budget,
                 budget_uplift_factor=1.0,
+                budget_reserve=0.0,
                 **options,
             )
             achieved, true_cost = true_net_value(plan, truth, catalog, value)
@@ -352,6 +371,24 @@ def main() -> None:
         default=0,
         help="add this many columns that no surface reads (see irrelevant_columns)",
     )
+    parser.add_argument(
+        "--base-shift",
+        type=float,
+        default=0.0,
+        help="add this to every surface's baseline logit (-1.5: a 2-4%% purchase rate)",
+    )
+    parser.add_argument(
+        "--control-share",
+        type=float,
+        default=None,
+        help="share of customers in the control arm (default: equal shares for all arms)",
+    )
+    parser.add_argument(
+        "--budget-reserve",
+        type=float,
+        default=0.01,
+        help="choose_offers' budget_reserve for the plan (0 = fill the whole budget)",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     tree = {
@@ -376,7 +413,16 @@ def main() -> None:
         for strength in args.strengths
         for seed in args.seeds
         for row in one_seed(
-            data, seed, strength, surface, customers, tree, args.budget_uplift_factor
+            data,
+            seed,
+            strength,
+            surface,
+            customers,
+            tree,
+            args.budget_uplift_factor,
+            args.base_shift,
+            args.control_share,
+            args.budget_reserve,
         )
     ]
     frame = pd.DataFrame(rows)
@@ -415,6 +461,9 @@ def main() -> None:
                 "num_leaves": str(args.num_leaves),
                 "min_child_samples": str(args.min_child_samples),
                 "budget_uplift_factor": str(args.budget_uplift_factor),
+                "budget_reserve": str(args.budget_reserve),
+                "base_shift": str(args.base_shift),
+                "control_share": str(args.control_share),
                 "linear_weight": str(args.linear_weight),
                 "recenter": not args.no_recenter,
                 "noise_columns": args.noise_columns,

@@ -79,8 +79,8 @@ def test_value_per_customer() -> None:
 
 
 def test_budget_max_net_value_by_hand() -> None:
-    # Face-value costs (factor 1), so that the knapsack's arithmetic can be checked by hand.
-    plan = _plan(strategy="max_net_value", budget=4.0, budget_uplift_factor=1.0)
+    # Face-value costs (factor 1, no reserve), so that the knapsack's arithmetic can be checked by hand.
+    plan = _plan(strategy="max_net_value", budget=4.0, budget_uplift_factor=1.0, budget_reserve=0.0)
     # Best plan within 4.0 is d10 for customer 1 alone (value 5); customer 3's d10 no longer fits.
     assert plan.loc[1, "offer_id"] == "d10" and plan.loc[1, "reason"] == "max net value"
     assert pd.isna(plan.loc[3, "offer_id"]) and plan.loc[3, "reason"] == "budget exhausted"
@@ -114,7 +114,7 @@ def test_budget_binds_the_prudent_cost_by_default() -> None:
 
 
 def test_budget_prefers_a_cheaper_offer_when_that_is_better() -> None:
-    plan = _plan(strategy="max_net_value", budget=2.5, budget_uplift_factor=1.0)
+    plan = _plan(strategy="max_net_value", budget=2.5, budget_uplift_factor=1.0, budget_reserve=0.0)
     # d10 for customer 1 (3.0) no longer fits: d5 (1.0, value 3) then customer 3's d5 (1.25)
     assert (
         plan.loc[1, "offer_id"] == "d5" and plan.loc[1, "reason"] == "cheaper offer within budget"
@@ -124,7 +124,7 @@ def test_budget_prefers_a_cheaper_offer_when_that_is_better() -> None:
 
 
 def test_budget_cheapest_effective() -> None:
-    plan = _plan(budget=1.0, budget_uplift_factor=1.0)
+    plan = _plan(budget=1.0, budget_uplift_factor=1.0, budget_reserve=0.0)
     assert plan.loc[1, "offer_id"] == "pts" and plan["offer_id"].isna().sum() == 2
     assert plan.loc[3, "reason"] == "budget exhausted"
     assert _plan(budget=0.0)["offer_id"].isna().all()
@@ -549,6 +549,7 @@ def test_budget_cost_attr_never_exceeds_budget() -> None:
         baseline=baseline,
         value_per_conversion=100.0,
         budget=budget,
+        budget_reserve=0.0,  # the whole budget: the float sums must still stay within it
     )
     assert plan["offer_id"].notna().all()
     assert plan.attrs["budget_cost"] <= budget
@@ -564,8 +565,33 @@ def test_budget_that_fits_exactly_is_used() -> None:
         baseline=pd.Series(0.1, index=idx),
         value_per_conversion=10.0,
         budget=budget,
+        budget_reserve=0.0,
     )
     assert plan["offer_id"].notna().sum() == 4
+
+
+def test_budget_reserve_is_kept_back() -> None:
+    # Four sends of 0.1 fill a budget of 0.4 exactly; the default keeps 1% back, so one is dropped.
+    idx = pd.Index([0, 1, 2, 3], name="customer_id")
+    options = {
+        "baseline": pd.Series(0.1, index=idx),
+        "value_per_conversion": 10.0,
+        "budget": 0.4,
+    }
+    effects = pd.DataFrame({"a": [0.2] * 4}, index=idx)
+    plan = choose_offers(effects, _single_offer(0.0, 0.1), **options)
+    assert plan["offer_id"].notna().sum() == 3
+    assert plan.attrs["budget_cost"] <= 0.4 * 0.99
+    assert plan["reason"].value_counts()["budget exhausted"] == 1
+    # A budget 1% larger than the four sends takes all four again.
+    options["budget"] = 0.4 / 0.99
+    assert choose_offers(effects, _single_offer(0.0, 0.1), **options)["offer_id"].notna().all()
+
+
+@pytest.mark.parametrize("reserve", [-0.01, 1.0, float("nan"), "1%", True])
+def test_budget_reserve_is_validated(reserve: object) -> None:
+    with pytest.raises(ConfigError, match=r"budget_reserve.*\[0, 1\)"):
+        _plan(budget=1.0, budget_reserve=reserve)
 
 
 def test_an_effect_past_certainty_counts_for_the_conversions_it_can_buy() -> None:
