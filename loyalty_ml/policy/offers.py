@@ -178,7 +178,8 @@ def choose_offers(
         cannot: the last customers a full plan takes in are those whose cost fits the little left,
         and their cost is an estimate too (on known response surfaces with a 2-4% purchase rate,
         one plan in 216 spent 1.00007x its budget on the truth without the reserve; see the module
-        docstring). 0 with exact effects.
+        docstring). 0 with exact effects, or when every cost is certain (offers with a send cost
+        and no redemption cost), to spend the budget to the cent.
 
     Returns
     -------
