@@ -419,10 +419,10 @@ def main() -> None:
             surface,
             customers,
             tree,
-            args.budget_uplift_factor,
-            args.base_shift,
-            args.control_share,
-            args.budget_reserve,
+            budget_uplift_factor=args.budget_uplift_factor,
+            base_shift=args.base_shift,
+            control_share=args.control_share,
+            budget_reserve=args.budget_reserve,
         )
     ]
     frame = pd.DataFrame(rows)

@@ -202,8 +202,15 @@ def choose_offers(
     >>> plan[["offer_id", "reason"]].to_dict("list")
     {'offer_id': ['d5', nan], 'reason': ['cheapest effective', 'no effective offer']}
     """
-    _check_options(catalog, strategy, min_uplift, budget, holdout_fraction, budget_uplift_factor)
-    _check_reserve(budget_reserve)
+    _check_options(
+        catalog,
+        strategy,
+        min_uplift,
+        budget,
+        holdout_fraction,
+        budget_uplift_factor,
+        budget_reserve,
+    )
     check_rest_days(min_days_between_offers, owner="choose_offers")
     check_seed(random_state, owner="choose_offers")
     if history is not None and not isinstance(history, pd.DataFrame):
@@ -396,14 +403,6 @@ def check_rest_days(days: object, *, owner: str) -> None:
         )
 
 
-def _check_reserve(budget_reserve: object) -> None:
-    if not (is_real(budget_reserve, finite=True) and 0 <= budget_reserve < 1):  # type: ignore[operator]
-        raise ConfigError(
-            "The 'budget_reserve' parameter of choose_offers must be a number in [0, 1) (the share "
-            f"of a budget kept back; 0 spends all of it). Got {budget_reserve!r} instead."
-        )
-
-
 def _check_options(
     catalog: OfferCatalog,
     strategy: str,
@@ -411,6 +410,7 @@ def _check_options(
     budget: float | None,
     holdout_fraction: float,
     budget_uplift_factor: float,
+    budget_reserve: float,
 ) -> None:
     if not isinstance(catalog, OfferCatalog):
         raise PolicyError(
@@ -427,6 +427,11 @@ def _check_options(
             "The 'budget_uplift_factor' parameter of choose_offers must be a finite number >= 1 "
             "(1 prices incremental redemptions at face value, which suits exact effects only). "
             f"Got {budget_uplift_factor!r} instead."
+        )
+    if not (is_real(budget_reserve, finite=True) and 0 <= budget_reserve < 1):
+        raise ConfigError(
+            "The 'budget_reserve' parameter of choose_offers must be a number in [0, 1) (the share "
+            f"of a budget kept back; 0 spends all of it). Got {budget_reserve!r} instead."
         )
     if not (is_real(holdout_fraction) and 0 <= holdout_fraction < 1):
         raise ConfigError(
