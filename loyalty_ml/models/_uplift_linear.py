@@ -18,10 +18,8 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
   most frequent one, the reference; missing, unseen and rarer levels are read as that reference;
 - every column standardised (a column constant at fit is dropped);
 - design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
-- binary outcomes: L1-penalised ``LogisticRegression(C=penalty_c(rate))`` (liblinear), ``LINEAR_C``
-  at a 13% outcome rate and more lenient the rarer (or commoner) the outcome, see :func:`penalty_c`;
-  continuous ones: ``Lasso`` on the standardised outcome with the threshold ``1 / LINEAR_C`` on the
-  score (``alpha = 1 / (C n)``).
+- binary outcomes: L1-penalised ``LogisticRegression(C=LINEAR_C)`` (liblinear); continuous ones:
+  ``Lasso`` on the standardised outcome with the same threshold on the score (``alpha = 1 / (C n)``).
 
 The penalty is L1 because real feature tables carry columns that say nothing about the effects. Each
 such column adds one slope per arm, and an L2 penalty keeps every slope, so their noise adds up in
@@ -43,18 +41,13 @@ from scipy.special import expit
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.preprocessing import QuantileTransformer
 
-__all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear", "penalty_c"]
+__all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear"]
 
 #: Inverse L1 penalty of the logistic model (scikit-learn's ``C``): a slope enters the model when
 #: its score, the weighted sum of feature x residual over the rows, exceeds ``1 / C``. Chosen on
 #: the offer surfaces with and without irrelevant columns (0.04 held up best with them, 0.08
-#: without; 0.08 is ahead of the earlier L2 penalty in both) and checked on the simulator, at
-#: their 10-20% purchase rates; :func:`penalty_c` scales it for a binary outcome's own rate.
+#: without; 0.08 is ahead of the earlier L2 penalty in both) and checked on the simulator.
 LINEAR_C = 0.08
-#: Outcome rate at which ``LINEAR_C`` was chosen: the offer surfaces' purchase rates are 10-20%.
-_REFERENCE_RATE = 0.13
-#: ``penalty_c`` never loosens the penalty by more than this factor (outcome rates under about 1.2%).
-_MAX_C_FACTOR = 10.0
 #: scikit-learn 1.8 deprecated ``penalty`` for ``l1_ratio``; older releases need ``penalty="l1"``.
 _L1 = (
     {"l1_ratio": 1.0}
@@ -194,35 +187,6 @@ def _design(block: np.ndarray, arm: np.ndarray, n_arms: int) -> np.ndarray | spa
     return sparse.hstack(parts, format="csr")
 
 
-def penalty_c(rate: float) -> float:
-    """The logistic model's ``C`` for a binary outcome whose (weighted) mean is ``rate``.
-
-    A slope enters the model when its score, the sum of feature x residual over the rows, exceeds
-    ``1 / C``. For the same effect on the logit that score grows with the outcome's variance
-    ``rate (1 - rate)``, so a fixed ``C`` asks rare purchases for a larger effect before the model
-    sees it: at 2-4% purchase rates about four times the effect it asks at 13%. ``C`` is scaled by
-    ``0.13 x 0.87 / (rate (1 - rate))`` (at most ten-fold), which keeps that threshold the same on
-    the logit scale. Measured on ``experiments/bench_offer_surface.py`` (3 seeds, 108 cells,
-    2026-12-03): rare purchases (``--base-shift -1.5``) 60.9% -> 62.0% of the oracle's net value
-    (cells under 60%: 53 -> 51); the default surfaces 80.6% -> 81.3% (10 -> 9); with 16 irrelevant
-    columns 75.4% -> 75.9% (19 -> 18); on the simulator (``bench_offer_plan.py``) the six cells'
-    mean stayed at 52.8%. Scaling by the square root of that ratio (a threshold fixed in standard
-    errors of the score) gave 61.6% and 80.9%.
-
-    Examples
-    --------
-    >>> round(penalty_c(0.13), 3), round(penalty_c(0.03), 3), round(penalty_c(0.5), 3)
-    (0.08, 0.311, 0.036)
-    >>> penalty_c(0.0) == penalty_c(1.0) == 0.8
-    True
-    """
-    variance = rate * (1.0 - rate)
-    reference = _REFERENCE_RATE * (1.0 - _REFERENCE_RATE)
-    if not variance > reference / _MAX_C_FACTOR:
-        return LINEAR_C * _MAX_C_FACTOR
-    return LINEAR_C * reference / variance
-
-
 def fit_linear(
     matrix: np.ndarray,
     categorical: tuple[int, ...],
@@ -286,7 +250,7 @@ def fit_linear(
         # took 120 s for the same zeros. It penalises the intercept as a feature of value
         # ``intercept_scaling``: a large value makes that penalty negligible.
         fitted = LogisticRegression(
-            C=penalty_c(float(np.average(y, weights=weight))),
+            C=LINEAR_C,
             solver="liblinear",
             intercept_scaling=_INTERCEPT_SCALING,
             tol=_LIBLINEAR_TOL,
