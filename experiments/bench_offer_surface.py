@@ -38,6 +38,21 @@ been chosen on A and B, as a hold-out check of that choice:
   - ``bundle`` ($4 a redemption): ``0.5 mens womens + 0.2 max(z(log history), 0)``;
   - ``pct15`` ($6 a redemption): ``0.2 + 0.4 [z(log history) < 0] - 0.3 rural``.
 
+``R`` (four rewards, a purchase worth $30), on other customers: the library's own features of
+Online Retail II's customers (``retail_features``: ``build_features`` at nine month starts of 2010,
+25,779 rows of 23 heavy-tailed columns with missing values, most of which the surface never reads),
+written after every default had been chosen on A, B and C and the simulator, as a hold-out check
+that they carry over to a retailer's feature table. Not in the default run (``--surfaces R``):
+
+* baseline: ``logit p0 = -1.3 - 0.6 z(log recency_days) + 0.4 z(log n_orders)`` (about 24%);
+* shifts:
+
+  - ``email`` (2 cents a send): ``0.1 + 0.25 [n_orders_90d = 0]``;
+  - ``pct10`` ($3 a redemption): ``0.4 [recency_days > 60] - 0.25 z(log spend)``;
+  - ``free_shipping`` ($4 a redemption): ``0.2 + 0.4 [aov below its median]``;
+  - ``bundle`` ($6 a redemption): ``0.5 [n_products > 50] + 0.3 max(freq_trend, 0)`` (a missing
+    trend as 0).
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -48,8 +63,8 @@ model's) exceeds the budget; ``true_overspent`` those whose true expected cost d
 where the model's errors show up as spend. Budgets: none,
 and 50% / 20% of what the oracle's unconstrained plan would spend under the same strategy: a sum
 fixed by the truth, the same whatever model is compared (as a finance team's budget would be). ``strength`` 1 gives effects the model estimates well; 0.5 halves them, which is closer
-to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (a different
-draw per seed) to show how capture falls with the rows per arm. ``--noise-columns`` adds columns that
+to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (R: the 25,779 rows; a different
+draw per seed; a number above the rows takes them all) to show how capture falls with the rows per arm. ``--noise-columns`` adds columns that
 no surface reads, as a real feature table has (see ``irrelevant_columns``); ``--base-shift``
 moves every surface's baseline logit (-1.5 makes purchases about four times rarer, 2-4%); and
 ``--control-share`` gives the control arm that share of the customers (the rewards split the rest).
@@ -63,6 +78,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --noise-columns 16   # 16 irrelevant columns
     .venv/bin/python experiments/bench_offer_surface.py --base-shift -1.5   # rare purchases
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces R --customers 26000 13000
 """
 
 from __future__ import annotations
@@ -70,6 +86,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,6 +111,9 @@ class Surface:
     value: float
     logit: Callable[[pd.DataFrame], np.ndarray]
     shifts: Callable[[pd.DataFrame], dict[str, np.ndarray]]
+    #: Whose customers: ``"hillstrom"`` (its 8 covariates) or ``"online_retail"`` (the library's
+    #: features of Online Retail II's customers, see ``retail_features``).
+    covariates: str = "hillstrom"
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -195,6 +215,82 @@ SURFACES = {
 }
 
 
+def _retail(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Terms of surface R, from the columns ``build_features`` gives (see ``retail_features``)."""
+
+    def log_z(column: str) -> np.ndarray:
+        return _z(np.log1p(X[column].to_numpy(dtype=float)))
+
+    aov = X["aov"].to_numpy(dtype=float)
+    return {
+        "recency": log_z("recency_days"),
+        "orders": log_z("n_orders"),
+        "spend": log_z("spend"),
+        "lapsed": (X["n_orders_90d"].to_numpy(dtype=float) == 0).astype(float),
+        "quiet_60d": (X["recency_days"].to_numpy(dtype=float) > 60).astype(float),
+        "small_baskets": (aov < np.median(aov)).astype(float),
+        "broad": (X["n_products"].to_numpy(dtype=float) > 50).astype(float),
+        "rising": np.nan_to_num(X["freq_trend"].to_numpy(dtype=float), nan=0.0).clip(0),
+    }
+
+
+def _logit_r(X: pd.DataFrame) -> np.ndarray:
+    t = _retail(X)
+    return -1.3 - 0.6 * t["recency"] + 0.4 * t["orders"]
+
+
+def _shifts_r(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    t = _retail(X)
+    return {
+        "email": 0.1 + 0.25 * t["lapsed"],
+        "pct10": 0.4 * t["quiet_60d"] - 0.25 * t["spend"],
+        "free_shipping": 0.2 + 0.4 * t["small_baskets"],
+        "bundle": 0.5 * t["broad"] + 0.3 * t["rising"],
+    }
+
+
+#: Surfaces on other customers than Hillstrom's (not in the default run; ``--surfaces R``).
+OTHER_SURFACES = {
+    "R": Surface(
+        _catalog(
+            ("email", 0.0, 0.02),
+            ("pct10", 3.0, 0.0),
+            ("free_shipping", 4.0, 0.0),
+            ("bundle", 6.0, 0.0),
+        ),
+        30.0,
+        _logit_r,
+        _shifts_r,
+        covariates="online_retail",
+    ),
+}
+ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
+RETAIL_DATA = DATA.parent.parent / "online_retail_ii" / "online_retail_ii_2009_2010.parquet"
+#: Month starts at which Online Retail II's customers are described (each has a full year behind
+#: it only from December 2010; features count what the data has).
+RETAIL_CUTOFFS = pd.date_range("2010-03-01", "2010-11-01", freq="MS")
+
+
+def retail_features(path: Path = RETAIL_DATA) -> pd.DataFrame:
+    """The library's features of Online Retail II's customers, one row per customer and month.
+
+    ``build_features`` at the first of each month from March to November 2010, stacked: 25,779 rows
+    of 23 columns (recency, frequency and spend over several windows, inter-purchase intervals,
+    trends, basket breadth), heavy-tailed and with missing values, as a retailer's table is. A
+    customer's rows at different months are alike, so a row and its neighbour month can fall in
+    different halves; the surface reads only the row, so this leaks nothing about the truth.
+    Rows are numbered (``customer_id`` = row number) because the plan wants one row per id.
+    """
+    from loyalty_ml.datasets import load_online_retail_ii
+    from loyalty_ml.features.build import build_features
+
+    transactions = load_online_retail_ii(path)
+    frames = [build_features(transactions, as_of=cutoff) for cutoff in RETAIL_CUTOFFS]
+    table = pd.concat(frames, ignore_index=True)
+    table.index.name = "customer_id"
+    return table
+
+
 def response_surface(
     X: pd.DataFrame, strength: float, surface: Surface = SURFACES["A"]
 ) -> tuple[np.ndarray, pd.DataFrame]:
@@ -254,9 +350,12 @@ def one_seed(
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
         data = data.sample(n=customers, random_state=seed)
-    features = [*HILLSTROM_COVARIATES, *(c for c in data if str(c).startswith("noise_"))]
+    stated = shifted(ALL_SURFACES[surface], base_shift)
+    noise = [c for c in data if str(c).startswith("noise_")]
+    # Hillstrom's table also holds the experiment's own arms and outcomes; a feature table is all features.
+    known = HILLSTROM_COVARIATES if stated.covariates == "hillstrom" else data.columns
+    features = [*(c for c in known if c not in noise), *noise]
     X = data[features]
-    stated = shifted(SURFACES[surface], base_shift)
     catalog, value = stated.catalog, stated.value
     baseline, effects = response_surface(X, strength, stated)
     arms = np.array(["control", *catalog.ids])
@@ -333,7 +432,13 @@ def one_seed(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--surfaces", nargs="*", default=list(SURFACES), choices=list(SURFACES))
+    parser.add_argument(
+        "--surfaces",
+        nargs="*",
+        default=list(SURFACES),
+        choices=list(ALL_SURFACES),
+        help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's",
+    )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--strengths", type=float, nargs="*", default=[0.5, 1.0])
@@ -402,10 +507,16 @@ def main() -> None:
         "recenter": not args.no_recenter,
         "purpose": args.purpose,
     }
-    if not DATA.exists():
-        print(f"Hillstrom not found at {DATA}: skipped")
+    sources = {ALL_SURFACES[s].covariates for s in args.surfaces}
+    paths = {"hillstrom": DATA, "online_retail": RETAIL_DATA}
+    missing = [str(paths[source]) for source in sorted(sources) if not paths[source].exists()]
+    if missing:
+        print(f"Data not found at {', '.join(missing)}: skipped")
         return
-    data = irrelevant_columns(load_hillstrom(DATA), args.noise_columns)
+    loaders = {"hillstrom": lambda: load_hillstrom(DATA), "online_retail": retail_features}
+    tables = {
+        source: irrelevant_columns(loaders[source](), args.noise_columns) for source in sources
+    }
     rows = [
         row
         for surface in args.surfaces
@@ -413,7 +524,7 @@ def main() -> None:
         for strength in args.strengths
         for seed in args.seeds
         for row in one_seed(
-            data,
+            tables[ALL_SURFACES[surface].covariates],
             seed,
             strength,
             surface,
@@ -441,9 +552,11 @@ def main() -> None:
     correlations = frame.groupby(["surface", "customers", "strength"], sort=False)[
         corr_columns
     ].mean()
+    names = {"hillstrom": "Hillstrom's customers", "online_retail": "Online Retail II's customers"}
+    who = {names[source] for source in sources}
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(
-            f"Share of the oracle's true net value, Hillstrom's customers, {len(args.seeds)} "
+            f"Share of the oracle's true net value, {' and '.join(sorted(who))}, {len(args.seeds)} "
             "seeds (target >= 0.60, never overspent):"
         )
         print(table.to_string())
@@ -452,7 +565,7 @@ def main() -> None:
     if not args.no_mlflow:
         log_capture(
             "bench_offer_surface",
-            "hillstrom covariates, known surfaces",
+            "known surfaces on " + " and ".join(sorted(sources)),
             {
                 "seeds": str(args.seeds),
                 "strengths": str(args.strengths),
