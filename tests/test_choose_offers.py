@@ -280,7 +280,7 @@ def test_errors() -> None:
         choose_offers(EFFECTS, "d5", baseline=BASELINE, value_per_conversion=1.0)  # type: ignore[arg-type]
     with pytest.raises(DataError, match=r"baseline is missing for customers \[3\]"):
         _plan(baseline=BASELINE.iloc[:2])
-    with pytest.raises(DataError, match="duplicate customer ids"):
+    with pytest.raises(DataError, match=r"duplicate customer ids \[.*one row per customer"):
         choose_offers(
             pd.concat([EFFECTS, EFFECTS.iloc[:1]]),
             CATALOG,

@@ -234,7 +234,9 @@ def choose_offers(
     if effects.index.has_duplicates:
         dup = effects.index[effects.index.duplicated()].unique()
         raise DataError(
-            f"choose_offers: effects has duplicate customer ids {format_ids(dup.tolist(), total=len(dup))}."
+            f"choose_offers: effects has duplicate customer ids {format_ids(dup.tolist(), total=len(dup))}. "
+            "A plan gives each customer at most one offer: pass one row per customer (e.g. the "
+            "features of one as_of date, not a table stacked over several cutoffs)."
         )
     unknown = [str(c) for c in effects.columns if str(c) not in catalog]
     if unknown:
