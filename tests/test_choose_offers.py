@@ -571,21 +571,53 @@ def test_budget_that_fits_exactly_is_used() -> None:
 
 
 def test_budget_reserve_is_kept_back() -> None:
-    # Four sends of 0.1 fill a budget of 0.4 exactly; the default keeps 1% back, so one is dropped.
+    # Four sends of 0.1 fill a budget of 0.4 exactly; a 1% reserve keeps one out.
     idx = pd.Index([0, 1, 2, 3], name="customer_id")
     options = {
         "baseline": pd.Series(0.1, index=idx),
         "value_per_conversion": 10.0,
         "budget": 0.4,
+        "budget_reserve": 0.01,
     }
     effects = pd.DataFrame({"a": [0.2] * 4}, index=idx)
     plan = choose_offers(effects, _single_offer(0.0, 0.1), **options)
     assert plan["offer_id"].notna().sum() == 3
     assert plan.attrs["budget_cost"] <= 0.4 * 0.99
+    assert plan.attrs["budget_reserve"] == 0.01
     assert plan["reason"].value_counts()["budget exhausted"] == 1
     # A budget 1% larger than the four sends takes all four again.
     options["budget"] = 0.4 / 0.99
     assert choose_offers(effects, _single_offer(0.0, 0.1), **options)["offer_id"].notna().all()
+
+
+def test_auto_budget_reserve_keeps_nothing_back_when_every_cost_is_certain() -> None:
+    """Sends alone cost what they cost: the default spends such a budget to the cent."""
+    idx = pd.Index([0, 1, 2, 3], name="customer_id")
+    options = {"baseline": pd.Series(0.1, index=idx), "value_per_conversion": 10.0, "budget": 0.4}
+    effects = pd.DataFrame({"a": [0.2] * 4}, index=idx)
+    plan = choose_offers(effects, _single_offer(0.0, 0.1), **options)
+    assert plan["offer_id"].notna().all()
+    assert plan.attrs["budget_reserve"] == 0.0
+    assert plan.attrs["budget_cost"] <= 0.4
+
+
+def test_auto_budget_reserve_keeps_one_percent_when_a_cost_is_an_estimate() -> None:
+    # One offer of the catalog has a redemption cost: its cost is an estimate, so 1% is kept
+    # back, even though the four customers' best offer is the send.
+    idx = pd.Index([0, 1, 2, 3], name="customer_id")
+    catalog = OfferCatalog(
+        [
+            Offer(offer_id="a", cost_per_redemption=0.0, cost_per_send=0.1, kind="discount"),
+            Offer(offer_id="b", cost_per_redemption=5.0, kind="discount"),
+        ]
+    )
+    effects = pd.DataFrame({"a": [0.2] * 4, "b": [0.0] * 4}, index=idx)
+    plan = choose_offers(
+        effects, catalog, baseline=pd.Series(0.1, index=idx), value_per_conversion=10.0, budget=0.4
+    )
+    assert plan.attrs["budget_reserve"] == 0.01
+    assert plan["offer_id"].eq("a").sum() == 3
+    assert plan.attrs["budget_cost"] <= 0.4 * 0.99
 
 
 @pytest.mark.parametrize("reserve", [-0.01, 1.0, float("nan"), "1%", True])

@@ -24,13 +24,14 @@ of a plan that spends exactly its budget on estimated costs is usually higher: o
 surfaces (``experiments/bench_offer_surface.py``) k = 1 let the true cost reach 1.17x the budget
 under ``max_net_value``, and 39% of those plans overspent; k = 2 kept every plan within it for 2
 points of net value. Pass k = 1 when the effects are exact (an oracle, a simulation's truth).
-The knapsack also keeps back ``budget_reserve`` (1%) of the budget: a plan that fills its budget
-takes in last the customers whose cost fits what is left, so the last cents are spent on costs
-that are estimates too. With a 2-4% purchase rate the factor alone let 7 plans in 360 cost up to
-1.006x their budget on the truth (one a double-points customer priced at 0.76 cents and costing 1.33
-in the last cents of a budget spent on 1-cent pushes), and trees sized for decisions one plan in
-360 1.001x at the usual rates; with the reserve none did (README, "Measured results"). Pass 0 with
-exact effects.
+The knapsack also keeps back ``budget_reserve`` (1% when any offer has a redemption cost) of the
+budget: a plan that fills its budget takes in last the customers whose cost fits what is left, so
+the last cents are spent on costs that are estimates too. With a 2-4% purchase rate the factor
+alone let 7 plans in 360 cost up to 1.006x their budget on the truth (one a double-points
+customer priced at 0.76 cents and costing 1.33 in the last cents of a budget spent on 1-cent
+pushes), and trees sized for decisions one plan in 360 1.001x at the usual rates; with the reserve none did (README, "Measured results"). Pass 0 with
+exact effects. A catalog of sends alone (no redemption cost) has certain costs, so ``"auto"`` keeps
+nothing back there and the plan may spend the budget to the cent.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ __all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize
 
 Strategy = Literal["cheapest_effective", "max_net_value"]
 _STRATEGIES = ("cheapest_effective", "max_net_value")
+#: The share of a budget ``budget_reserve="auto"`` keeps back when any cost is an estimate.
+AUTO_BUDGET_RESERVE = 0.01
 EXPECTED_UPLIFT = "expected_uplift"
 EXPECTED_COST = "expected_cost"
 EXPECTED_NET_VALUE = "expected_net_value"
@@ -117,7 +120,7 @@ def choose_offers(
     as_of: str | pd.Timestamp | None = None,
     budget_uplift_factor: float = 2.0,
     min_days_between_offers: int | None = None,
-    budget_reserve: float = 0.01,
+    budget_reserve: float | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
     """Choose at most one offer per customer, and say why.
 
@@ -140,7 +143,8 @@ def choose_offers(
         ``effects``, to act only on confident effects).
     budget : float, optional
         Cap on the plan's total prudent cost (see ``budget_uplift_factor``), hence also on its total
-        expected cost; never exceeded (the plan binds ``budget * (1 - budget_reserve)``).
+        expected cost; never exceeded (the plan binds ``budget * (1 - reserve)``, see
+        ``budget_reserve``).
     holdout_fraction : float
         Share of consenting customers drawn at random into a holdout that gets nothing, so that
         incrementality can be measured afterwards. The draw ranks customers by a hash of their id
@@ -173,14 +177,16 @@ def choose_offers(
         would blur what its control group measures, and a holdout rests as its treated customers
         do, so the two stay comparable. Needs ``history`` and ``as_of``. ``None``: no such rule,
         only each offer's ``max_per_month``.
-    budget_reserve : float
-        With a budget, the share of it kept back (in [0, 1)): the knapsack fills
-        ``budget * (1 - budget_reserve)``. The default 1% covers what ``budget_uplift_factor``
-        cannot: the last customers a full plan takes in are those whose cost fits the little left,
-        and their cost is an estimate too (on known response surfaces with a 2-4% purchase rate,
-        7 plans in 360 spent up to 1.006x their budget on the truth without the reserve; see the
-        module docstring). 0 with exact effects, or when every cost is certain (offers with a send cost
-        and no redemption cost), to spend the budget to the cent.
+    budget_reserve : float in [0, 1) or "auto"
+        With a budget, the share of it kept back: the knapsack fills ``budget * (1 - reserve)``.
+        ``"auto"`` (the default) keeps 1% back when any offer considered has a redemption cost and
+        nothing when every cost is certain (offers with a send cost alone), so that a campaign of
+        e-mails or pushes can spend its budget to the cent. The 1% covers what
+        ``budget_uplift_factor`` cannot: the last customers a full plan takes in are those whose
+        cost fits the little left, and their cost is an estimate too (on known response surfaces
+        with a 2-4% purchase rate, 7 plans in 360 spent up to 1.006x their budget on the truth
+        without the reserve; see the module docstring). Pass 0 with exact effects; the share used
+        is in ``attrs["budget_reserve"]``.
 
     Returns
     -------
@@ -189,7 +195,8 @@ def choose_offers(
         ``expected_cost``, ``expected_net_value`` (0 without an offer) and ``reason`` (see
         :data:`REASONS`). With a budget, ``attrs["budget_upper_bound"]`` holds an upper bound on the
         best achievable total net value within the budget less its reserve (the LP relaxation) and
-        ``attrs["budget_cost"]`` the plan's total prudent cost, the sum the budget binds.
+        ``attrs["budget_cost"]`` the plan's total prudent cost, the sum the budget binds, and
+        ``attrs["budget_reserve"]`` the share of the budget kept back.
 
     Examples
     --------
@@ -346,7 +353,8 @@ def choose_offers(
     resting = contacted | controlled
     candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 
-    binding = None if budget is None else budget * (1.0 - budget_reserve)
+    reserve = _reserve(budget_reserve, redemption)
+    binding = None if budget is None else budget * (1.0 - reserve)
     chosen, chosen_reason, upper = _choose(candidate, cost, prudent, net, strategy, binding)
 
     reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
@@ -377,7 +385,19 @@ def choose_offers(
     if prudent is not None:
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
+        plan.attrs["budget_reserve"] = reserve
     return plan
+
+
+def _reserve(budget_reserve: float | str, redemption: np.ndarray) -> float:
+    """The share of a budget kept back: ``"auto"`` resolves to 1% unless every cost is certain.
+
+    >>> _reserve("auto", np.array([0.0, 5.0])), _reserve("auto", np.array([0.0])), _reserve(0.02, np.zeros(1))
+    (0.01, 0.0, 0.02)
+    """
+    if isinstance(budget_reserve, str):  # "auto", as validated
+        return AUTO_BUDGET_RESERVE if (redemption > 0).any() else 0.0
+    return float(budget_reserve)
 
 
 def check_plan_options(budget: object, strategy: object, *, owner: str) -> None:
@@ -412,7 +432,7 @@ def _check_options(
     budget: float | None,
     holdout_fraction: float,
     budget_uplift_factor: float,
-    budget_reserve: float,
+    budget_reserve: float | str,
 ) -> None:
     if not isinstance(catalog, OfferCatalog):
         raise PolicyError(
@@ -430,10 +450,14 @@ def _check_options(
             "(1 prices incremental redemptions at face value, which suits exact effects only). "
             f"Got {budget_uplift_factor!r} instead."
         )
-    if not (is_real(budget_reserve, finite=True) and 0 <= budget_reserve < 1):
+    if isinstance(budget_reserve, str):
+        valid = budget_reserve == "auto"
+    else:
+        valid = is_real(budget_reserve, finite=True) and 0 <= budget_reserve < 1
+    if not valid:
         raise ConfigError(
-            "The 'budget_reserve' parameter of choose_offers must be a number in [0, 1) (the share "
-            f"of a budget kept back; 0 spends all of it). Got {budget_reserve!r} instead."
+            "The 'budget_reserve' parameter of choose_offers must be 'auto' or a number in [0, 1) "
+            f"(the share of a budget kept back; 0 spends all of it). Got {budget_reserve!r} instead."
         )
     if not (is_real(holdout_fraction) and 0 <= holdout_fraction < 1):
         raise ConfigError(
