@@ -63,9 +63,9 @@ model's) exceeds the budget; ``true_overspent`` those whose true expected cost d
 where the model's errors show up as spend. Budgets: none,
 and 50% / 20% of what the oracle's unconstrained plan would spend under the same strategy: a sum
 fixed by the truth, the same whatever model is compared (as a finance team's budget would be). ``strength`` 1 gives effects the model estimates well; 0.5 halves them, which is closer
-to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (R: the 25,779 rows; a different
-draw per seed; a number above the rows takes them all) to show how capture falls with the rows per arm. ``--noise-columns`` adds columns that
-no surface reads, as a real feature table has (see ``irrelevant_columns``); ``--base-shift``
+to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 customers (R: the
+25,779 rows; a different draw per seed; a number above the rows takes them all) to show how capture
+falls with the rows per arm. ``--noise-columns`` adds columns that no surface reads, as a real feature table has (see ``irrelevant_columns``); ``--base-shift``
 moves every surface's baseline logit (-1.5 makes purchases about four times rarer, 2-4%); and
 ``--control-share`` gives the control arm that share of the customers (the rewards split the rest).
 
@@ -90,6 +90,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_churn import ONLINE_RETAIL
 from bench_offer_plan import log_capture, true_net_value
 from bench_uplift import DATA
 from scipy.special import expit
@@ -265,13 +266,12 @@ OTHER_SURFACES = {
     ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
-RETAIL_DATA = DATA.parent.parent / "online_retail_ii" / "online_retail_ii_2009_2010.parquet"
 #: Month starts at which Online Retail II's customers are described (each has a full year behind
 #: it only from December 2010; features count what the data has).
 RETAIL_CUTOFFS = pd.date_range("2010-03-01", "2010-11-01", freq="MS")
 
 
-def retail_features(path: Path = RETAIL_DATA) -> pd.DataFrame:
+def retail_features(path: Path = ONLINE_RETAIL) -> pd.DataFrame:
     """The library's features of Online Retail II's customers, one row per customer and month.
 
     ``build_features`` at the first of each month from March to November 2010, stacked: 25,779 rows
@@ -508,7 +508,7 @@ def main() -> None:
         "purpose": args.purpose,
     }
     sources = {ALL_SURFACES[s].covariates for s in args.surfaces}
-    paths = {"hillstrom": DATA, "online_retail": RETAIL_DATA}
+    paths = {"hillstrom": DATA, "online_retail": ONLINE_RETAIL}
     missing = [str(paths[source]) for source in sorted(sources) if not paths[source].exists()]
     if missing:
         print(f"Data not found at {', '.join(missing)}: skipped")
