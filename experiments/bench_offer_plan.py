@@ -8,7 +8,8 @@ last, with the features each customer had when the campaign was sent; the plan f
 customers is chosen from the estimated effects, the oracle's from the simulator's true effects, both by
 ``choose_offers`` with the same catalog, value per conversion and budget (the oracle's priced at face
 value, ``budget_uplift_factor=1``, ``budget_reserve=0``; the plan's and the ceiling's with ``--budget-uplift-factor``, by
-default choose_offers' default). Both plans are then valued on
+default choose_offers' default; the plan's also with the model's ``arm_summary_["mean_outcome_se"]``
+as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out). Both plans are then valued on
 the truth (true uplift x value - expected reward cost at the true purchase probability, which includes
 redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
 oracle's unconstrained plan would spend under the same strategy: a sum fixed by the truth, the same
@@ -80,6 +81,7 @@ def one_seed(
     linear_weight: float | str = "auto",
     recenter: bool = True,
     purpose: str = "ranking",
+    level_noise: bool = True,
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -122,6 +124,7 @@ def one_seed(
                 catalog,
                 baseline=baseline,
                 budget_uplift_factor=budget_uplift_factor,
+                arm_mean_se=model.arm_summary_["mean_outcome_se"] if level_noise else None,
                 **options,
             )
             # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
@@ -195,6 +198,11 @@ def main() -> None:
         action="store_true",
         help="UpliftModel(recenter=False): effects as the learner gives them",
     )
+    parser.add_argument(
+        "--no-arm-mean-se",
+        action="store_true",
+        help="plan without choose_offers(arm_mean_se=): max net value as estimated",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     linear_weight = (
@@ -210,6 +218,7 @@ def main() -> None:
             linear_weight,
             not args.no_recenter,
             args.purpose,
+            not args.no_arm_mean_se,
         )
     ]
     frame = pd.DataFrame(rows)
@@ -240,6 +249,7 @@ def main() -> None:
                 "linear_weight": str(args.linear_weight),
                 "purpose": args.purpose,
                 "recenter": not args.no_recenter,
+                "arm_mean_se": not args.no_arm_mean_se,
             },
             table,
             frame,

@@ -56,7 +56,9 @@ that they carry over to a retailer's feature table. Not in the default run (``--
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
-``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost); both are valued on the truth
+``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost and
+the model's ``arm_summary_["mean_outcome_se"]`` as ``arm_mean_se``, which ``--no-arm-mean-se``
+leaves out); both are valued on the truth
 (see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
 model's) exceeds the budget; ``true_overspent`` those whose true expected cost does, and
 ``true_cost_vs_budget_mean`` / ``_max`` the ratio of the plan's true expected cost to the budget,
@@ -346,6 +348,7 @@ def one_seed(
     base_shift: float = 0.0,
     control_share: float | None = None,
     budget_reserve: float = 0.01,
+    level_noise: bool = True,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
@@ -393,6 +396,7 @@ def one_seed(
                 budget=budget,
                 budget_uplift_factor=budget_uplift_factor,
                 budget_reserve=budget_reserve,
+                arm_mean_se=model.arm_summary_["mean_outcome_se"] if level_noise else None,
                 **options,
             )
             # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
@@ -494,6 +498,11 @@ def main() -> None:
         default=0.01,
         help="choose_offers' budget_reserve for the plan (0 = fill the whole budget)",
     )
+    parser.add_argument(
+        "--no-arm-mean-se",
+        action="store_true",
+        help="plan without choose_offers(arm_mean_se=): max net value as estimated",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     tree = {
@@ -534,6 +543,7 @@ def main() -> None:
             base_shift=args.base_shift,
             control_share=args.control_share,
             budget_reserve=args.budget_reserve,
+            level_noise=not args.no_arm_mean_se,
         )
     ]
     frame = pd.DataFrame(rows)
@@ -575,6 +585,7 @@ def main() -> None:
                 "min_child_samples": str(args.min_child_samples),
                 "budget_uplift_factor": str(args.budget_uplift_factor),
                 "budget_reserve": str(args.budget_reserve),
+                "arm_mean_se": not args.no_arm_mean_se,
                 "base_shift": str(args.base_shift),
                 "control_share": str(args.control_share),
                 "linear_weight": str(args.linear_weight),

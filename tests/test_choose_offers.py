@@ -645,3 +645,100 @@ def test_an_effect_past_certainty_counts_for_the_conversions_it_can_buy() -> Non
     assert plan["offer_id"].isna().tolist() == [True, False]
     assert plan.loc[2, "expected_uplift"] == 0.05
     assert plan.loc[2, "expected_net_value"] == pytest.approx(1.25)
+
+
+# -- arm_mean_se: max_net_value takes the cheapest offer within the noise of the levels ----------
+NOISE_CATALOG = OfferCatalog(
+    [
+        Offer(offer_id="cheap", cost_per_redemption=1.0),
+        Offer(offer_id="dear", cost_per_redemption=3.0),
+    ]
+)
+NOISE_IDX = pd.Index(["a", "b", "c"], name="customer_id")
+# a: dear is better by far (NV 3.65 against 1.7); b: by 0.08; c: no offer pays (buys anyway)
+NOISE_EFFECTS = pd.DataFrame(
+    {"cheap": [0.10, 0.10, 0.0], "dear": [0.25, 0.14, 0.0]}, index=NOISE_IDX
+)
+NOISE_BASELINE = pd.Series([0.2, 0.2, 0.9], index=NOISE_IDX)
+SE = pd.Series({"control": 0.5, "cheap": 0.01, "dear": 0.01})  # the control's entry is ignored
+
+
+def _noisy(**kwargs: object) -> pd.DataFrame:
+    args: dict = {
+        "baseline": NOISE_BASELINE,
+        "value_per_conversion": 20.0,
+        "strategy": "max_net_value",
+        **kwargs,
+    }
+    return choose_offers(NOISE_EFFECTS, NOISE_CATALOG, **args)
+
+
+def test_max_net_value_takes_the_cheaper_offer_within_one_standard_error() -> None:
+    plain = _noisy()
+    assert plain["offer_id"].tolist()[:2] == ["dear", "dear"]
+    assert plain.loc["b", "expected_net_value"] == pytest.approx(0.14 * 20 - 0.34 * 3)  # 1.78
+    noisy = _noisy(arm_mean_se=SE)
+    # b: the gap 1.78 - 1.7 = 0.08 is under sqrt((19 * 0.01)^2 + (17 * 0.01)^2) = 0.255
+    assert noisy.loc["b", "offer_id"] == "cheap"
+    assert noisy.loc["b", "reason"] == "cheaper offer within noise"
+    assert noisy.loc["b", "expected_net_value"] == pytest.approx(0.10 * 20 - 0.30 * 1)
+    # a: 1.95 apart, beyond the noise; c: nothing pays, whatever the noise
+    assert noisy.loc["a", ["offer_id", "reason"]].tolist() == ["dear", "max net value"]
+    assert pd.isna(noisy.loc["c", "offer_id"]) and noisy.loc["c", "reason"] == "no effective offer"
+    assert set(noisy["reason"]) <= set(REASONS)
+    # a standard error ten times smaller is not enough to doubt b's 0.08
+    assert _noisy(arm_mean_se=SE / 10).loc["b", "offer_id"] == "dear"
+
+
+def test_arm_mean_se_is_not_applied_with_a_budget_or_under_cheapest_effective() -> None:
+    budget = 10.0
+    pd.testing.assert_frame_equal(
+        _noisy(arm_mean_se=SE, budget=budget), _noisy(budget=budget), check_like=True
+    )
+    cheapest = _noisy(strategy="cheapest_effective")
+    pd.testing.assert_frame_equal(_noisy(strategy="cheapest_effective", arm_mean_se=SE), cheapest)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ([0.01, 0.01], "must be a Series indexed by offer id"),
+        (pd.Series({"cheap": 0.01}), r"no entry for offers \['dear'\]"),
+        (pd.Series({"cheap": 0.01, "dear": -0.1}), r"numbers >= 0.*\['dear'\] have \[-0.1\]"),
+        (pd.Series({"cheap": 0.01, "dear": "high"}), r"numbers >= 0.*\['dear'\]"),
+        (pd.Series([0.01, 0.01, 0.02], index=["cheap", "dear", "dear"]), "more than one entry"),
+    ],
+)
+def test_bad_arm_mean_se_is_refused(given: object, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        _noisy(arm_mean_se=given)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 2**31 - 1),
+    st.floats(0.0, 0.05),
+)
+def test_arm_mean_se_only_ever_moves_a_customer_to_a_cheaper_offer(seed: int, se: float) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    index = pd.Index(np.arange(n), name="customer_id")
+    effects = pd.DataFrame(rng.uniform(-0.05, 0.3, (n, 3)), index=index, columns=list(CATALOG.ids))
+    baseline = pd.Series(rng.uniform(0, 0.6, n), index=index)
+    args: dict = {"baseline": baseline, "value_per_conversion": 40.0, "strategy": "max_net_value"}
+    plain = choose_offers(effects, CATALOG, **args)
+    noisy = choose_offers(
+        effects, CATALOG, arm_mean_se=pd.Series(se, index=list(CATALOG.ids)), **args
+    )
+    # the same customers get an offer, none a dearer one, and none gives up more than the noise
+    assert (noisy["offer_id"].isna() == plain["offer_id"].isna()).all()
+    assert (noisy["expected_cost"] <= plain["expected_cost"] + 1e-12).all()
+    assert (noisy["expected_net_value"] <= plain["expected_net_value"] + 1e-12).all()
+    moved = noisy["offer_id"].fillna("-") != plain["offer_id"].fillna("-")
+    assert (noisy.loc[moved, "reason"] == "cheaper offer within noise").all()
+    assert (noisy.loc[~moved, "reason"] == plain.loc[~moved, "reason"]).all()
+    worst = 2 * 40.0 * se  # sqrt(2) * (v - r) * se < 2 v se
+    lost = plain["expected_net_value"] - noisy["expected_net_value"]
+    assert (lost <= worst + 1e-9).all()
+    if se == 0.0:
+        pd.testing.assert_frame_equal(noisy, plain)

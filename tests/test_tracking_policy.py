@@ -311,3 +311,30 @@ def test_category_levels_written_as_floats_at_training_still_match() -> None:
     )
     X = pd.DataFrame({"store": [1.0, 2.0, " 1.0"]}, index=pd.Index([1, 2, 3], name="customer_id"))
     assert policy.prepare(X)["store"].astype("str").tolist() == ["1.0", "2.0", "1.0"]
+
+
+def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
+    with_offers: LoyaltyPolicy, features: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+    import dataclasses
+
+    from loyalty_ml.policy import offers
+
+    seen: list[object] = []
+    real = offers.choose_offers
+
+    def spy(*args: object, **kwargs: object) -> pd.DataFrame:
+        seen.append(kwargs["arm_mean_se"])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(offers, "choose_offers", spy)
+    with_offers.decide(features, reasons="none", strategy="max_net_value")
+    expected = with_offers.uplift_model.arm_summary_["mean_outcome_se"]  # type: ignore[union-attr]
+    assert seen and all(s is not None and s.equals(expected) for s in seen)  # type: ignore[union-attr]
+    # a model fitted before the column was recorded plans without it, as it did then
+    old = copy.deepcopy(with_offers.uplift_model)
+    old.arm_summary_ = old.arm_summary_.drop(columns="mean_outcome_se")  # type: ignore[union-attr]
+    seen.clear()
+    dataclasses.replace(with_offers, uplift_model=old).decide(features, reasons="none")
+    assert seen and all(s is None for s in seen)

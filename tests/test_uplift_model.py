@@ -185,6 +185,20 @@ def test_sample_weight_changes_the_fit(experiment: tuple) -> None:
     )
     assert weighted.arm_summary_["share"].sum() == pytest.approx(1.0)
     assert not np.allclose(plain.predict_effects(X), weighted.predict_effects(X))
+    # each arm's mean outcome and its standard error, weighted (Kish's effective rows)
+    for arm in ARMS:
+        yy, ww = np.asarray(y)[np.asarray(t) == arm], w[np.asarray(t) == arm]
+        mean = np.average(yy, weights=ww)
+        se = np.sqrt(np.average((yy - mean) ** 2, weights=ww) / (ww.sum() ** 2 / (ww**2).sum()))
+        row = weighted.arm_summary_.loc[arm]
+        assert row["mean_outcome"] == pytest.approx(mean)
+        assert row["mean_outcome_se"] == pytest.approx(se)
+        assert plain.arm_summary_.loc[arm, "mean_outcome_se"] == pytest.approx(
+            np.asarray(y)[np.asarray(t) == arm].std() / np.sqrt((np.asarray(t) == arm).sum())
+        )
+    assert (
+        weighted.arm_summary_["mean_outcome_se"].gt(plain.arm_summary_["mean_outcome_se"]).all()
+    )  # unequal weights leave fewer effective rows
 
 
 def test_known_design_shares_are_used(experiment: tuple) -> None:

@@ -264,7 +264,9 @@ class UpliftModel(BaseEstimator):
         The outcome type used.
     arm_summary_ : DataFrame
         Indexed by arm (control first): ``rows``, ``share`` (the propensity used when it is not
-        estimated) and ``mean_outcome``.
+        estimated), ``mean_outcome`` and ``mean_outcome_se``, its standard error (weighted
+        standard deviation over the square root of the effective number of rows), which
+        ``choose_offers(arm_mean_se=)`` reads as the noise in each offer's level.
     num_leaves_, min_child_samples_ : int
         Tree size used (``"auto"`` resolved for the training rows).
     linear_weight_ : float
@@ -492,11 +494,14 @@ class UpliftModel(BaseEstimator):
         self.outcome_ = "binary" if binary else "continuous"
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = len(self.encoding_.feature_names)
-        mean_outcome = np.bincount(
-            arm_code, weights=weight * y_arr, minlength=len(names)
-        ) / np.maximum(np.bincount(arm_code, weights=weight, minlength=len(names)), 1e-12)
+        mean_outcome, mean_outcome_se = _arm_means(arm_code, y_arr, weight, len(names))
         self.arm_summary_ = pd.DataFrame(
-            {"rows": counts, "share": shares, "mean_outcome": mean_outcome},
+            {
+                "rows": counts,
+                "share": shares,
+                "mean_outcome": mean_outcome,
+                "mean_outcome_se": mean_outcome_se,
+            },
             index=pd.Index(names, name=C.OFFER_ID),
         )
         leaves, child = auto_tree_size(
@@ -985,6 +990,18 @@ def label_texts(values: np.ndarray) -> np.ndarray:
     ):
         return values.astype(np.int64).astype(str).astype(object)
     return np.asarray([_label_text(v) for v in values.ravel()], dtype=object)
+
+
+def _arm_means(
+    arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean outcome of each arm and its standard error (weighted standard deviation over
+    the square root of Kish's effective number of rows)."""
+    total = np.maximum(np.bincount(arm, weights=weight, minlength=n_arms), 1e-12)
+    mean = np.bincount(arm, weights=weight * y, minlength=n_arms) / total
+    spread = np.bincount(arm, weights=weight * (y - mean[arm]) ** 2, minlength=n_arms) / total
+    effective = total**2 / np.maximum(np.bincount(arm, weights=weight**2, minlength=n_arms), 1e-12)
+    return mean, np.sqrt(spread / np.maximum(effective, 1.0))
 
 
 def _stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

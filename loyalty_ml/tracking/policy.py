@@ -445,6 +445,7 @@ class LoyaltyPolicy:
                 history=sends,
                 budget=cap,
                 strategy=strategy,
+                arm_mean_se=_arm_mean_se(self.uplift_model),
                 min_days_between_offers=None if history is None else self.min_days_between_offers,
                 # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
                 # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
@@ -483,6 +484,15 @@ class LoyaltyPolicy:
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
         unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _arm_mean_se(model: object) -> pd.Series | None:
+    """The uplift model's noise in each offer's level, for ``choose_offers(arm_mean_se=)``; None
+    for a model without it (one fitted before it was recorded, or not an UpliftModel)."""
+    summary = getattr(model, "arm_summary_", None)
+    if isinstance(summary, pd.DataFrame) and "mean_outcome_se" in summary:
+        return summary["mean_outcome_se"]
+    return None
 
 
 def _withheld_as_sent(history: pd.DataFrame | None) -> pd.DataFrame | None:
