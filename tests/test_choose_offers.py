@@ -702,7 +702,7 @@ def test_arm_mean_se_is_not_applied_with_a_budget_or_under_cheapest_effective() 
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ([0.01, 0.01], "must be a Series indexed by offer id"),
+        ([0.01, 0.01], "must be .auto., None or a Series indexed by offer id"),
         (pd.Series({"cheap": 0.01}), r"no entry for offers \['dear'\]"),
         (pd.Series({"cheap": 0.01, "dear": -0.1}), r"numbers >= 0.*\['dear'\] have \[-0.1\]"),
         (pd.Series({"cheap": 0.01, "dear": "high"}), r"numbers >= 0.*\['dear'\]"),
@@ -742,3 +742,46 @@ def test_arm_mean_se_only_ever_moves_a_customer_to_a_cheaper_offer(seed: int, se
     assert (lost <= worst + 1e-9).all()
     if se == 0.0:
         pd.testing.assert_frame_equal(noisy, plain)
+
+
+def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
+    from loyalty_ml.models.uplift import UpliftModel
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.Index(np.arange(n), name="customer_id"))
+    t = rng.choice([0, 1, 2], n)  # integer arms, control 0
+    y = (rng.uniform(size=n) < 0.2 + 0.04 * (t == 1) + 0.06 * (t == 2)).astype(int)
+    model = UpliftModel(n_estimators=20, random_state=0).fit(X, y, treatment=t, control=0)
+    effects = model.predict_effects(X)
+    recorded = effects.attrs["arm_mean_se"]
+    assert recorded == pytest.approx(
+        model.arm_summary_["mean_outcome_se"].loc[["1", "2"]].to_dict()
+    )
+    catalog = OfferCatalog(
+        [Offer(offer_id="1", cost_per_redemption=1.0), Offer(offer_id="2", cost_per_redemption=2.0)]
+    )
+    args: dict = {
+        "baseline": model.predict_baseline(X),
+        "value_per_conversion": 30.0,
+        "strategy": "max_net_value",
+    }
+    auto = choose_offers(effects, catalog, **args)
+    explicit = choose_offers(effects, catalog, arm_mean_se=pd.Series(recorded), **args)
+    off = choose_offers(effects, catalog, arm_mean_se=None, **args)
+    pd.testing.assert_frame_equal(auto, explicit)
+    assert auto.attrs["arm_mean_se"] == pytest.approx(recorded)
+    assert off.attrs["arm_mean_se"] is None
+    # arm 2 is dearer and barely better: the noise in the levels moves customers to arm 1
+    moved = auto["reason"] == "cheaper offer within noise"
+    assert moved.sum() > 0 and (auto.loc[moved, "offer_id"] == "1").all()
+    assert (off.loc[moved, "offer_id"] == "2").all()
+    # a hand-made frame, or one with an offer the model did not measure, plans as estimated
+    plain = effects.copy()
+    plain.attrs = {}
+    pd.testing.assert_frame_equal(choose_offers(plain, catalog, **args), off)
+    partial = effects.copy()
+    partial.attrs["arm_mean_se"] = {"1": recorded["1"]}
+    pd.testing.assert_frame_equal(choose_offers(partial, catalog, **args), off)
+    with pytest.raises(DataError, match="'auto', None or a Series"):
+        choose_offers(effects, catalog, arm_mean_se="on", **args)  # type: ignore[arg-type]

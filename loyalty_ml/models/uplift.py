@@ -803,12 +803,18 @@ class UpliftModel(BaseEstimator):
         Returns
         -------
         DataFrame, or (DataFrame, DataFrame) with ``return_std``
-            One column per arm (named by arm), indexed like ``X``.
+            One column per arm (named by arm), indexed like ``X``. The effects' ``attrs`` hold
+            ``"outcome"`` and ``"arm_mean_se"`` (each arm's ``arm_summary_["mean_outcome_se"]``),
+            which :func:`~loyalty_ml.policy.offers.choose_offers` reads.
         """
         matrix = self._matrix(X)
         _, effects = self._predict(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
         frame.attrs["outcome"] = self.outcome_  # choose_offers refuses money priced as probability
+        se = self.arm_summary_.get("mean_outcome_se")  # absent from models fitted before it
+        if se is not None:
+            # choose_offers(arm_mean_se="auto") reads it: the noise in each arm's level
+            frame.attrs["arm_mean_se"] = {str(arm): float(se[arm]) for arm in self.arms_}
         if not return_std:
             return frame
         if not self.bootstrap_learners_:

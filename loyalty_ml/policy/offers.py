@@ -123,7 +123,7 @@ def choose_offers(
     budget_uplift_factor: float = 2.0,
     min_days_between_offers: int | None = None,
     budget_reserve: float | Literal["auto"] = "auto",
-    arm_mean_se: pd.Series | None = None,
+    arm_mean_se: pd.Series | Literal["auto"] | None = "auto",
 ) -> pd.DataFrame:
     """Choose at most one offer per customer, and say why.
 
@@ -190,10 +190,12 @@ def choose_offers(
         with a 2-4% purchase rate, 7 plans in 360 spent up to 1.006x their budget on the truth
         without the reserve; see the module docstring). Pass 0 with exact effects; the share used
         is in ``attrs["budget_reserve"]``.
-    arm_mean_se : Series, optional
+    arm_mean_se : Series, "auto" or None
         Standard error of each offer's average outcome in the experiment the effects were learnt
         from, indexed by offer id (entries for other labels, such as the control's, are ignored),
-        e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. Used by ``max_net_value`` without a
+        e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. ``"auto"`` (the default) reads it
+        from ``effects.attrs["arm_mean_se"]``, where ``UpliftModel.predict_effects`` records it,
+        when it covers every offer considered (else the rule is off); None: off. Used by ``max_net_value`` without a
         budget: a customer whose best offer beats a cheaper effective one by less than one
         standard error of the two offers' difference in level, in money (sqrt(((v - r_a) se_a)^2
         + ((v - r_b) se_b)^2), v the value of a conversion and r an offer's redemption cost), gets
@@ -206,7 +208,8 @@ def choose_offers(
         cell from 36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels
         are well measured (the simulator: 80.2% to 78.4%; README, "Measured results"). Not applied with a budget: narrowing each customer's choice to offers no dearer
         than that moved the knapsack's capture by -1.5 to +0.6 points, a loss on the usual
-        purchase rates. None: the largest net value, as estimated.
+        purchase rates. The standard errors used (None when the rule was off) are in
+        ``attrs["arm_mean_se"]``.
 
     Returns
     -------
@@ -376,9 +379,10 @@ def choose_offers(
     reserve = _reserve(budget_reserve, redemption)
     binding = None if budget is None else budget * (1.0 - reserve)
     level_sd = None
-    if arm_mean_se is not None and strategy == "max_net_value" and budget is None:
+    noise = _arm_mean_se(arm_mean_se, effects.attrs, ids)
+    if noise is not None and strategy == "max_net_value" and budget is None:
         # money a one-standard-error error in each offer's level moves its net value by
-        level_sd = np.abs(value[:, None] - redemption) * _arm_mean_se(arm_mean_se, ids)
+        level_sd = np.abs(value[:, None] - redemption) * noise
     chosen, chosen_reason, upper = _choose(
         candidate, cost, prudent, net, strategy, binding, level_sd=level_sd
     )
@@ -412,6 +416,9 @@ def choose_offers(
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
+    plan.attrs["arm_mean_se"] = (
+        None if level_sd is None or noise is None else dict(zip(ids, noise.tolist(), strict=True))
+    )
     return plan
 
 
@@ -492,11 +499,18 @@ def _check_options(
         )
 
 
-def _arm_mean_se(arm_mean_se: object, ids: list[str]) -> np.ndarray:
-    """The standard error of each offer's mean outcome, in ``ids`` order, checked."""
+def _arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.ndarray | None:
+    """The standard error of each offer's mean outcome, in ``ids`` order, checked (None: off)."""
+    if arm_mean_se is None:
+        return None
+    if isinstance(arm_mean_se, str) and arm_mean_se == "auto":
+        recorded = attrs.get("arm_mean_se")
+        if not isinstance(recorded, dict) or not set(ids) <= {str(k) for k in recorded}:
+            return None  # not from an UpliftModel, or offers it did not measure: off
+        arm_mean_se = pd.Series(recorded)
     if not isinstance(arm_mean_se, pd.Series):
         raise DataError(
-            "choose_offers: arm_mean_se must be a Series indexed by offer id (e.g. "
+            "choose_offers: arm_mean_se must be 'auto', None or a Series indexed by offer id (e.g. "
             f"UpliftModel.arm_summary_['mean_outcome_se']); got {type(arm_mean_se).__name__}."
         )
     by_id = pd.Series(arm_mean_se.to_numpy(), index=[str(i) for i in arm_mean_se.index])
