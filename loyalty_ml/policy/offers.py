@@ -193,25 +193,25 @@ def choose_offers(
     arm_mean_se : Series, "auto" or None
         Standard error of each offer's average outcome in the experiment the effects were learnt
         from, indexed by offer id (entries for other labels, such as the control's, are ignored),
-        e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. ``"auto"`` (the default) reads it
-        from ``effects.attrs["arm_mean_se"]``, where ``UpliftModel.predict_effects`` records it,
-        when it covers every offer considered (else the rule is off); None: off. Used by ``max_net_value`` without a
-        budget: a customer whose best offer beats a cheaper effective one by less than one
-        standard error of the two offers' difference in level, in money (sqrt(((v - r_a) se_a)^2
-        + ((v - r_b) se_b)^2), v the value of a conversion and r an offer's redemption cost), gets
-        the cheapest such offer instead (reason ``"cheaper offer within noise"``). Each arm's
-        level is estimated from its own rows, and one over-estimated by a standard error makes a
-        dear offer the best for most customers at once. On known response surfaces
-        (``experiments/bench_offer_surface.py``, 5 seeds) the rule raised the plans' mean capture
-        of the oracle's net value without a budget from 74.4% to 75.0% (Hillstrom's customers),
-        53.9% to 57.2% (rarer purchases) and 56.8% to 60.7% (Online Retail II's), and the lowest
-        cell from 36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels
-        are well measured (the simulator: 80.2% to 78.4%; with half the customers in the control
-        arm 72.1% to 71.2%, the lowest cell 51% to 53%; Online Retail II's with rarer purchases
-        53.2% to 48.3%, the lowest cell 34% to 37%; README, "Measured results"). Not applied with a budget: narrowing each customer's choice to offers no dearer
-        than that moved the knapsack's capture by -1.5 to +0.6 points, a loss on the usual
-        purchase rates. The standard errors used (None when the rule was off) are in
-        ``attrs["arm_mean_se"]``.
+        e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. ``"auto"`` (the default) reads it from
+        ``effects.attrs["arm_mean_se"]``, where ``UpliftModel.predict_effects`` records it, when it
+        covers every offer considered (else the rule is off); None: off. Used by ``max_net_value``
+        without a budget: a customer whose best offer beats a cheaper effective one by less than one
+        standard error of the two offers' difference in level, in money (sqrt(((v - r_a) se_a)^2 +
+        ((v - r_b) se_b)^2), v the value of a conversion and r an offer's redemption cost), gets the
+        cheapest such offer instead (reason ``"cheaper offer within noise"``). Each arm's level is
+        estimated from its own rows, and one over-estimated by a standard error makes a dear offer
+        the best for most customers at once. On known response surfaces
+        (``experiments/bench_offer_surface.py``, 5 seeds) the rule raised the plans' mean capture of
+        the oracle's net value without a budget from 74.4% to 75.0% (Hillstrom's customers), 53.9%
+        to 57.2% (rarer purchases) and 56.8% to 60.7% (Online Retail II's), and the lowest cell from
+        36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels are well
+        measured (the simulator: 80.2% to 78.4%; with half the customers in the control arm 72.1% to
+        71.2%, the lowest cell 51% to 53%; Online Retail II's with rarer purchases 53.2% to 48.3%,
+        the lowest cell 34% to 37%; README, "Measured results"). Not applied with a budget:
+        narrowing each customer's choice to offers no dearer than that moved the knapsack's capture
+        by -1.5 to +0.6 points, a loss on the usual purchase rates. The standard errors used (None
+        when the rule was off) are in ``attrs["arm_mean_se"]``.
 
     Returns
     -------
