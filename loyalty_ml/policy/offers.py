@@ -380,11 +380,11 @@ def choose_offers(
 
     reserve = _reserve(budget_reserve, redemption)
     binding = None if budget is None else budget * (1.0 - reserve)
-    level_sd = None
     noise = _arm_mean_se(arm_mean_se, effects.attrs, ids)
-    if noise is not None and strategy == "max_net_value" and budget is None:
-        # money a one-standard-error error in each offer's level moves its net value by
-        level_sd = np.abs(value[:, None] - redemption) * noise
+    if strategy != "max_net_value" or budget is not None:
+        noise = None  # the rule is for max_net_value without a budget only
+    # money a one-standard-error error in each offer's level moves its net value by
+    level_sd = None if noise is None else np.abs(value[:, None] - redemption) * noise
     chosen, chosen_reason, upper = _choose(
         candidate, cost, prudent, net, strategy, binding, level_sd=level_sd
     )
@@ -419,7 +419,7 @@ def choose_offers(
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
     plan.attrs["arm_mean_se"] = (
-        None if level_sd is None or noise is None else dict(zip(ids, noise.tolist(), strict=True))
+        None if noise is None else dict(zip(ids, noise.tolist(), strict=True))
     )
     return plan
 
@@ -864,7 +864,7 @@ def _choose(
         preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
         label = MAX_VALUE
     reason = np.full(n, label, dtype=object)
-    if level_sd is not None and strategy == "max_net_value" and budget is None:
+    if level_sd is not None:  # the caller passes it for max_net_value without a budget only
         best = np.maximum(preferred, 0)
         # standard error of the difference in level between each offer and the customer's best
         gap = np.sqrt(level_sd[rows, best][:, None] ** 2 + level_sd**2)
