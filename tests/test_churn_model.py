@@ -130,6 +130,33 @@ def test_ranks_by_the_driving_feature(table, fitted) -> None:
     np.testing.assert_array_equal(fitted.predict(X), (p >= 0.5).astype(int))
 
 
+@pytest.mark.parametrize(
+    ("churned", "kept"), [("yes", "no"), ("Y", "N"), ("lost", "active"), ("b", "a"), (True, False)]
+)
+def test_labels_whose_churn_word_sorts_second_keep_classes_sorted(table, churned, kept) -> None:
+    X, y = table
+    model = ChurnModel(**FAST).fit(X, y.map({1: churned, 0: kept}))
+    assert model.classes_.tolist() == [kept, churned]  # sorted, as scikit-learn requires
+    p = model.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(p, ChurnModel(**FAST).fit(X, y).predict_proba(X)[:, 1])
+    assert set(model.predict(X)) <= {kept, churned}
+
+
+@pytest.mark.parametrize(
+    ("churned", "kept", "named"),
+    [
+        ("churned", "kept", "'churned'"),  # churn word first in sorted order
+        ("gone", "retained", "'gone'"),
+        ("churn", "stay", "'churn'"),  # an unknown retention word after a churn word
+        ("inactive", "retained", "'inactive'"),  # a retention word in the positive place
+    ],
+)
+def test_labels_that_sort_churn_first_are_refused(table, churned, kept, named) -> None:
+    X, y = table
+    with pytest.raises(DataError, match=rf"0/1 labels.*y\.eq\({named}\)\.astype\(int\)"):
+        ChurnModel(**FAST).fit(X, y.map({1: churned, 0: kept}))
+
+
 def test_threshold_parameter_moves_predict(table) -> None:
     X, y = table
     strict = ChurnModel(**FAST, threshold=0.9).fit(X, y)

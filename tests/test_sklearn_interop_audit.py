@@ -25,11 +25,10 @@ monotone constraint promises); ``sample_weight`` is refused with a TypeError nam
 CalibratedClassifierCV warns it is only used for calibration); UpliftModel routes ``treatment`` per
 fold (metadata routing, or legacy fit params) and reloads in a new process with equal effects.
 
-Defects, written first as strict xfails; 2-4 are fixed and are now regression tests, 1 is still a
-strict xfail (the churn-word order of ``classes_`` is a documented choice: ``predict_proba[:, 1]``
-is P(churn) for every label spelling; making ``classes_`` sorted would move P(churn) to column 0
-for "churned"/"kept", so the ChurnModel docstring now says to pass 0/1 labels to scikit-learn's
-scorers and calibration instead):
+Defects, written first as strict xfails; all four are fixed and are now regression tests (1 by a
+clear refusal: keeping the churn word second in ``classes_`` made ``predict_proba[:, 1]`` P(churn)
+for every spelling but broke scikit-learn's sorted-``classes_`` contract, and sorting them would
+move P(churn) to column 0, so ``fit`` now refuses such labels with a DataError saying to pass 0/1):
 1. ChurnModel with text labels that name churn (``"churned"``/``"kept"``) stores
    ``classes_ == ['kept', 'churned']``, not sorted as scikit-learn requires: ``scoring="roc_auc"``
    returns 1 - AUC and ``"neg_log_loss"`` a wrong loss, silently; ``CalibratedClassifierCV`` fails
@@ -387,16 +386,6 @@ def _text_labels(y: pd.Series) -> pd.Series:
     return y.map({1: "churned", 0: "kept"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "encode_target (_churn_encoding.py) puts a churn word second in classes_ "
-        "(['kept', 'churned']), not sorted as scikit-learn requires; its scorers read "
-        "predict_proba columns in sorted label order, so scoring='roc_auc' returns 1 - AUC "
-        "(0.08 instead of 0.92) and 'neg_log_loss' a wrong loss, silently"
-    ),
-)
 def test_text_churn_labels_score_like_0_1_labels(tables: dict[str, Any]) -> None:
     X_train, y_train = tables["X_train"], tables["y_train"]
     kw: dict[str, Any] = {
@@ -415,15 +404,6 @@ def test_text_churn_labels_score_like_0_1_labels(tables: dict[str, Any]) -> None
         np.testing.assert_allclose(text[key], numeric[key], rtol=1e-9, err_msg=key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason=(
-        "classes_ == ['kept', 'churned'] is not np.unique(y): CalibratedClassifierCV maps it "
-        "through a LabelEncoder and fails with a raw 'IndexError: index 1 is out of bounds for "
-        "axis 1 with size 1' in sklearn/calibration.py"
-    ),
-)
 def test_calibrated_classifier_cv_with_text_churn_labels(tables: dict[str, Any]) -> None:
     X_train, y_train = tables["X_train"], tables["y_train"]
     text = _text_labels(y_train)

@@ -356,10 +356,8 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
     Returns
     -------
     classes : ndarray of shape (2,)
-        The class labels; ``classes[1]`` is the positive (churned) class. Labels are sorted
-        (scikit-learn's convention: 0/1, False/True), except text labels that say which one is
-        churn (``"churned"``/``"kept"``, ``"gone"``/``"retained"``, ``"yes"``/``"no"``...), whose
-        churn word comes second whatever the alphabet says.
+        The class labels, sorted (scikit-learn's convention: 0/1, False/True, ``"no"``/``"yes"``);
+        ``classes[1]`` is the positive (churned) class.
     encoded : ndarray of shape (n_rows,), int64
         Position of each label in ``classes``.
 
@@ -367,13 +365,15 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
     ------
     DataError
         If ``y`` is missing, misaligned, has missing or infinite values, or does not hold exactly two
-        classes.
+        classes; or if its text labels put a churn word first in sorted order
+        (``"churned"``/``"kept"``, ``"gone"``/``"retained"``) or a retention word second, which
+        scikit-learn would read as the positive class.
 
     Examples
     --------
-    >>> classes, encoded = encode_target(["kept", "gone", "kept"], index=None, n_rows=3)
+    >>> classes, encoded = encode_target(["no", "yes", "no"], index=None, n_rows=3)
     >>> classes.tolist(), encoded.tolist()
-    (['kept', 'gone'], [0, 1, 0])
+    (['no', 'yes'], [0, 1, 0])
     """
     if (
         isinstance(y, pd.Series)
@@ -425,10 +425,19 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
             "ChurnModel.fit: Only binary classification is supported. "
             f"y has {classes.size} classes {format_examples(classes.tolist())}."
         )
-    churn_word = [_label_word(c) for c in classes.tolist()]
-    if churn_word == [True, False]:
-        # sorted text put the churn label first ("churned" < "kept"): P(class 1) must be churn
-        classes, encoded = classes[::-1], 1 - encoded
+    first, second = (_label_word(c) for c in classes.tolist())
+    if first is True or second is False:
+        # scikit-learn reads classes_ in sorted order and predict_proba(X)[:, 1] as the greater
+        # label, as this library reads it as P(churn): labels whose churn word sorts first would
+        # be read the other way round by one of the two, silently.
+        churn, kept = classes.tolist()  # a churn word first, or a retention word second
+        raise DataError(
+            f"ChurnModel.fit: the labels {classes.tolist()!r} sort the retention label "
+            f"{kept!r} after the churn label {churn!r}, so the model's second class (the one "
+            "predict_proba(X)[:, 1] gives, and scikit-learn's scorers and CalibratedClassifierCV "
+            f"read as positive) would be {kept!r}, not churn. Pass 0/1 labels (1 = churned), "
+            f"e.g. y.eq({churn!r}).astype(int)."
+        )
     return classes, encoded.astype(np.int64)
 
 

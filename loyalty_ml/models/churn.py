@@ -276,11 +276,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             columns are given to LightGBM in the order of their names, so shuffled rows or columns,
             or ids read as text, fit the same model. A column that is NaN in every row warns.
         y : Series or array-like of shape (n_rows,)
-            Binary labels (1 = churned); a Series must share ``X``'s index. Text labels that name
-            churn (``"churned"``/``"kept"``) put the churn word second in ``classes_`` whatever
-            the alphabet says, so ``predict_proba(X)[:, 1]`` is P(churn); scikit-learn's scorers
-            (``scoring="roc_auc"``) and ``CalibratedClassifierCV`` assume sorted ``classes_`` and
-            read such a model the other way: give them 0/1 labels
+            Binary labels (1 = churned); a Series must share ``X``'s index. ``classes_`` is
+            sorted, as scikit-learn's scorers and ``CalibratedClassifierCV`` assume, and
+            ``predict_proba(X)[:, 1]`` is the probability of its second, positive class. Text
+            labels whose churn word sorts first (``"churned"``/``"kept"``) would make that
+            P(kept), so they are refused (:class:`DataError`): pass 0/1 labels
             (``y.eq("churned").astype(int)``).
 
         Returns
