@@ -366,3 +366,82 @@ def test_simulated_effects_correlate_with_the_truth(simulated: dict) -> None:
     # it ranks best, but its mean effect here is ~0.03 vs the true ~0.05.
     bias = effects.mean().mean() - truth[effects.columns].mean().mean()
     assert -0.03 < bias < 0.01
+
+
+# -- score: what GridSearchCV and cross_val_score use without a scoring ---------------------------
+def test_score_is_the_mean_qini_auc_of_the_effects_over_the_arms(
+    fitted: dict, experiment: tuple
+) -> None:
+    from loyalty_ml import qini_auc_score
+
+    X_new, y_new, t_new, truth = _experiment(4000, seed=7)
+    model = fitted["S"]
+    by_arm = qini_auc_score(y_new, t_new, model.predict_effects(X_new))
+    assert model.score(X_new, y_new, treatment=t_new) == pytest.approx(by_arm.mean(), abs=1e-12)
+    # higher for the model than for effects that ignore the customer
+    flat = qini_auc_score(
+        y_new, t_new, truth * 0 + np.random.default_rng(0).normal(size=truth.shape)
+    )
+    assert model.score(X_new, y_new, treatment=t_new) > flat.mean() + 0.02
+
+
+def test_score_on_rows_of_one_arm_scores_that_arm(fitted: dict, experiment: tuple) -> None:
+    from loyalty_ml import qini_auc_score
+
+    X, y, t, _ = experiment
+    keep = (t != "points").to_numpy()
+    model = fitted["S"]
+    got = model.score(X[keep], y[keep], treatment=t[keep])
+    expected = qini_auc_score(y[keep], t[keep], model.predict_effects(X[keep])[["coupon"]])
+    assert got == pytest.approx(float(np.mean(expected)), abs=1e-12)
+
+
+def test_score_of_a_continuous_outcome_is_the_mean_uplift_at_30(experiment: tuple) -> None:
+    from loyalty_ml import uplift_at_k
+
+    X, y, t, _ = experiment
+    spend = y * (10.0 + X["x"] * 20)
+    model = UpliftModel(random_state=0, **FAST).fit(X, spend, treatment=t)
+    expected = uplift_at_k(spend, t, model.predict_effects(X), k=0.3)
+    assert model.score(X, spend, treatment=t) == pytest.approx(expected.mean(), abs=1e-12)
+
+
+def test_score_with_integer_arms_and_control(experiment: tuple) -> None:
+    X, y, t, _ = experiment
+    codes = t.map({"control": 0, "coupon": 1, "points": 2})
+    model = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=codes, control=0)
+    assert np.isfinite(model.score(X, y, treatment=codes))
+    assert model.score(X, y, treatment=codes.astype(float)) == model.score(X, y, treatment=codes)
+
+
+def test_score_refuses_missing_unknown_or_control_free_treatment(
+    fitted: dict, experiment: tuple
+) -> None:
+    X, y, t, _ = experiment
+    model = fitted["S"]
+    with pytest.raises(DataError, match=r"set_score_request\(treatment=True\)"):
+        model.score(X, y)
+    with pytest.raises(DataError, match=r"arms \['sms'\] the model was not fitted on"):
+        model.score(X, y, treatment=t.replace("points", "sms"))
+    with pytest.raises(DataError, match=r"UpliftModel\.score: the control label 'control'"):
+        model.score(X, y, treatment=t.replace("control", "coupon"))
+    with pytest.raises(NotFittedError):
+        UpliftModel().score(X, y, treatment=t)
+
+
+def test_grid_search_selects_by_score_with_metadata_routing(experiment: tuple) -> None:
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, t, _ = experiment
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = (
+            UpliftModel(random_state=0, **FAST)
+            .set_fit_request(treatment=True)
+            .set_score_request(treatment=True)
+        )
+        grid = GridSearchCV(model, {"learner": ["S", "T"]}, cv=2, error_score="raise")
+        grid.fit(X, y, treatment=t)
+    scores = grid.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all() and grid.best_score_ == scores.max()
+    assert grid.best_score_ > 0.05  # both arms' effects depend on the features

@@ -629,25 +629,32 @@ class UpliftModel(BaseEstimator):
             )
 
     def _arm_labels(
-        self, X: pd.DataFrame, treatment: pd.Series | np.ndarray, control: str | int
+        self,
+        X: pd.DataFrame,
+        treatment: pd.Series | np.ndarray,
+        control: str | int,
+        method: str = "fit",
     ) -> np.ndarray:
         labels = _aligned(X, treatment, "treatment").astype(object)
         missing = pd.isna(labels)
         if missing.any():
             raise DataError(
-                f"{_OWNER}.fit: treatment is missing on {int(missing.sum())} rows; every row needs "
+                f"{_OWNER}.{method}: treatment is missing on {int(missing.sum())} rows; every row needs "
                 "an arm name (the control label for control rows)."
             )
         labels = label_texts(labels)
         present = sorted(set(labels))
         if _label_text(control) not in present:
+            fix = (
+                "Pass control=<your label>." if method == "fit" else "Score rows of an experiment."
+            )
             raise DataError(
-                f"{_OWNER}.fit: the control label {control!r} does not occur in treatment, which has "
-                f"arms {format_examples(present, total=len(present))}. Pass control=<your label>."
+                f"{_OWNER}.{method}: the control label {control!r} does not occur in treatment, "
+                f"which has arms {format_examples(present, total=len(present))}. {fix}"
             )
         if len(present) < 2:
             raise DataError(
-                f"{_OWNER}.fit: treatment has only the control arm {control!r}; at least one "
+                f"{_OWNER}.{method}: treatment has only the control arm {control!r}; at least one "
                 "treatment arm is needed."
             )
         return labels
@@ -832,6 +839,76 @@ class UpliftModel(BaseEstimator):
         out = pd.Series(baseline, index=X.index, name="baseline")
         out.attrs["outcome"] = self.outcome_
         return out
+
+    def score(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series | np.ndarray,
+        *,
+        treatment: pd.Series | np.ndarray | None = None,
+    ) -> float:
+        """How well ``predict_effects`` ranks the rows of an experiment: higher is better.
+
+        For a binary outcome, the normalised Qini AUC of each arm against the control (0 random,
+        1 perfect; :func:`loyalty_ml.qini_auc_score`), averaged over the arms present in
+        ``treatment``; for a continuous one, the mean of each arm's uplift@30%
+        (:func:`loyalty_ml.uplift_at_k`, in the outcome's units). This is what ``GridSearchCV``
+        and ``cross_val_score`` use when no ``scoring`` is given. ``treatment`` is needed: turn
+        scikit-learn's metadata routing on and request it for both ``fit`` and ``score``::
+
+            sklearn.set_config(enable_metadata_routing=True)
+            model = UpliftModel().set_fit_request(treatment=True).set_score_request(treatment=True)
+            GridSearchCV(model, {"num_leaves": [4, 15]}, cv=3).fit(X, y, treatment=t)
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features of randomised experiment rows (the rows' arms must not depend on them).
+        y : Series or array
+            Their outcomes, as at ``fit``.
+        treatment : Series or array
+            Their arms, with the control label of ``fit``; arms the model was not fitted on are
+            refused.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        DataError
+            ``treatment`` is missing, has no control or no treated rows, or holds an arm the model
+            does not know.
+        """
+        from loyalty_ml.evaluation.uplift_metrics import qini_auc_score, uplift_at_k
+
+        if treatment is None:
+            raise DataError(
+                f"{_OWNER}.score needs each row's arm: pass treatment=. In GridSearchCV or "
+                "cross_val_score, turn scikit-learn's metadata routing on "
+                "(sklearn.set_config(enable_metadata_routing=True)) and request it: "
+                "UpliftModel().set_fit_request(treatment=True).set_score_request(treatment=True)."
+            )
+        effects = self.predict_effects(X)  # refuses an unfitted model and bad X first
+        labels = self._arm_labels(X, treatment, self.control_, method="score")
+        unknown = sorted(set(labels) - {_label_text(self.control_), *self.arms_})
+        if unknown:
+            raise DataError(
+                f"{_OWNER}.score: treatment holds arms {format_examples(unknown)} the model was not "
+                f"fitted on; it knows {format_examples(list(self.arms_))} and the control "
+                f"{self.control_!r}. Score rows of those arms only."
+            )
+        y_arr = _as_float(_aligned(X, y, "y"), "y")
+        present = [a for a in self.arms_ if a in set(labels)]
+        t = pd.Series(labels, index=X.index)
+        outcome = pd.Series(y_arr, index=X.index)
+        control = _label_text(self.control_)
+        per_arm = (
+            qini_auc_score(outcome, t, effects[present], control=control)
+            if self.outcome_ == "binary"
+            else uplift_at_k(outcome, t, effects[present], k=0.3, control=control)
+        )
+        return float(np.mean(np.atleast_1d(np.asarray(per_arm, dtype=np.float64))))
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "learner_"):
