@@ -150,3 +150,39 @@ def test_normalised_qini_of_a_continuous_outcome_is_at_most_one() -> None:
     except LoyaltyMLError:
         return  # refusing a non-binary outcome is fine too
     assert value <= 1.0
+
+
+def test_dr_bootstrap_refits_never_cross_fit_a_row_on_its_own_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bootstrap sample repeats rows: split by position, a held-out row's outcome model was
+    fitted on its own copy. The folds of a refit keep a row's copies together; the main fit's
+    folds are unchanged (KFold by row)."""
+    from sklearn.model_selection import KFold
+
+    import loyalty_ml.models._uplift_learners as learners
+
+    seen: list[tuple[bool, bool]] = []  # (a bootstrap sample?, copies on both sides of a fold?)
+    folds_of = learners._cross_fitting_folds
+
+    def spy(data: learners.ArmData, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        folds = folds_of(data, seed)
+        if data.source is None:
+            expected = KFold(n_splits=learners._DR_FOLDS, shuffle=True, random_state=seed)
+            for (train, held), (train0, held0) in zip(
+                folds, expected.split(data.matrix), strict=True
+            ):
+                assert np.array_equal(train, train0) and np.array_equal(held, held0)
+        split = any(
+            np.intersect1d(data.source[train], data.source[held]).size
+            for train, held in folds
+            if data.source is not None
+        )
+        seen.append((data.source is not None, split))
+        return folds
+
+    monkeypatch.setattr(learners, "_cross_fitting_folds", spy)
+    X, y, t, _ = _three_arms(1500, 0)
+    UpliftModel(learner="DR", n_bootstrap=3, random_state=0, **FAST).fit(X, y, treatment=t)
+    assert [bootstrap for bootstrap, _ in seen] == [False, True, True, True]
+    assert not any(split for _, split in seen)

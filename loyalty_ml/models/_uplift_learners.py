@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
 
@@ -74,6 +74,8 @@ class ArmData:
 
     ``propensity`` has one column per arm code: P(arm | x) for every row. ``group`` (optional): the
     experiment of each row as integer codes, for pooled experiments (see :func:`residual_shift`).
+    ``source`` (optional, a bootstrap sample's): the training row each row is a copy of, so that
+    cross-fitting never puts copies of one row on both sides of a fold.
     """
 
     matrix: np.ndarray
@@ -83,6 +85,7 @@ class ArmData:
     propensity: np.ndarray
     binary: bool
     group: np.ndarray | None = None
+    source: np.ndarray | None = None
 
     @property
     def n_arms(self) -> int:
@@ -416,12 +419,25 @@ def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -
     return fitted
 
 
+def _cross_fitting_folds(data: ArmData, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``_DR_FOLDS`` (train, held-out) row splits; copies of one row (``source``) stay together.
+
+    A bootstrap sample holds about 63% of the rows, many of them twice or more: split by row, a
+    held-out row's outcome model would have been fitted on its own copy, and its residual
+    (and the pseudo-outcome built on it) would shrink towards 0.
+    """
+    if data.source is None:
+        return list(KFold(n_splits=_DR_FOLDS, shuffle=True, random_state=seed).split(data.matrix))
+    splitter = GroupKFold(n_splits=_DR_FOLDS, shuffle=True, random_state=seed)
+    return list(splitter.split(data.matrix, groups=data.source))
+
+
 def _fit_dr(
     fitted: FittedLearner, data: ArmData, params: BoostingParams, seed: int
 ) -> FittedLearner:
     n = len(data.y)
     mu = np.zeros((n, data.n_arms))
-    folds = KFold(n_splits=_DR_FOLDS, shuffle=True, random_state=seed).split(data.matrix)
+    folds = _cross_fitting_folds(data, seed)
     for f, (train, test) in enumerate(folds):
         for k in range(data.n_arms):
             rows = train[data.arm[train] == k]

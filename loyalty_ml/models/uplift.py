@@ -548,6 +548,7 @@ class UpliftModel(BaseEstimator):
                 row_propensity[rows],
                 binary,
                 None if group is None else group[rows],
+                source=rows,
             )
             self.bootstrap_learners_.append(
                 fit_learner(
