@@ -247,7 +247,17 @@ def test_only_the_columns_whose_inputs_are_given(tiny: dict[str, object]) -> Non
     scores_only = fairness_report(tiny["sensitive"], y_score=tiny["y_score"])  # type: ignore[arg-type]
     assert scores_only.by_group.columns.tolist() == ["count", "selection_rate", "mean_score"]
     offers_only = fairness_report(tiny["sensitive"], offers=tiny["offers"])  # type: ignore[arg-type]
-    assert offers_only.by_group.columns.tolist() == ["count", "offer_rate", "mean_offer_cost"]
+    # two offers (A and B) in the plan: who gets which one is reported too
+    assert offers_only.by_group.columns.tolist() == [
+        "count",
+        "offer_rate",
+        "mean_offer_cost",
+        "offer_rate[A]",
+        "offer_rate[B]",
+    ]
+    one_offer = tiny["offers"].assign(offer_id=tiny["offers"]["offer_id"].replace("B", "A"))  # type: ignore[index]
+    only_a = fairness_report(tiny["sensitive"], offers=one_offer)  # type: ignore[arg-type]
+    assert only_a.by_group.columns.tolist() == ["count", "offer_rate", "mean_offer_cost"]
 
 
 def test_categorical_order_is_kept() -> None:
@@ -401,7 +411,7 @@ def audits(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def _direct(frame: pd.DataFrame, threshold: float) -> pd.Series:
+def _direct(frame: pd.DataFrame, threshold: float, given: tuple[str, ...] = ()) -> pd.Series:
     """The by-group figures of one group, computed plainly with pandas and scikit-learn."""
     selected = frame["y_score"] >= threshold
     has_offer = frame[C.OFFER_ID].notna()
@@ -419,6 +429,8 @@ def _direct(frame: pd.DataFrame, threshold: float) -> pd.Series:
             "auc": np.nan if one_class else roc_auc_score(frame["y_true"], frame["y_score"]),
             "offer_rate": has_offer.mean(),
             "mean_offer_cost": frame["expected_cost"].where(has_offer, 0.0).mean(),
+            # each offer's share when the plan gives two or more
+            **{f"offer_rate[{o}]": (frame[C.OFFER_ID] == o).mean() for o in given},
         }
     )
 
@@ -441,17 +453,20 @@ def test_every_by_group_figure_recomputes_from_the_inputs(
         ],
         axis=1,
     )
+    offered = sorted(flat[C.OFFER_ID].dropna().unique())
+    given = tuple(offered) if len(offered) > 1 else ()
     for attribute in sensitive.columns:
         keys = flat[attribute].astype(object).where(flat[attribute].notna(), MISSING_GROUP).map(str)
         got = report.by_group.xs(attribute, level="attribute")
         assert got["count"].sum() == len(flat)  # nobody dropped, missing values included
-        expected = flat.groupby(keys.rename("group")).apply(_direct, threshold).loc[got.index]
+        expected = flat.groupby(keys.rename("group")).apply(_direct, threshold, given)
+        expected = expected.loc[got.index]
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-6, rtol=0)
         cond = report.by_group_conditional
         assert cond is not None
         for (stratum, group), row in cond.xs(attribute, level="attribute").iterrows():
             cell = flat[(flat["stratum"] == stratum) & (keys == group)]
-            direct = _direct(cell, threshold)
+            direct = _direct(cell, threshold, given)
             np.testing.assert_allclose(row.to_numpy(float), direct.to_numpy(float), atol=1e-6)
         assert cond.xs(attribute, level="attribute")["count"].sum() == len(flat)
 
@@ -606,3 +621,55 @@ def test_a_gap_over_the_limit_within_noise_is_not_a_violation() -> None:
     assert not report.passed
     with pytest.raises(ConfigError, match="significance"):
         FairnessLimits(significance=1.5)
+
+
+# -- who gets WHICH offer ------------------------------------------------------------------------
+def _cheap_offers_for_one_group(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every group gets an offer half the time, but the 55+ group only ever the cheap e-mail."""
+    rng = np.random.default_rng(seed)
+    index = pd.RangeIndex(n, name=C.CUSTOMER_ID)
+    band = pd.Series(rng.choice(["18-34", "35-54", "55+"], n), index=index)
+    offered = rng.uniform(size=n) < 0.5
+    kind = np.where(band == "55+", "email", rng.choice(["email", "coupon"], n))
+    offer = pd.Series(np.where(offered, kind, None), index=index)
+    cost = np.select([offer == "coupon", offer == "email"], [2.0, 0.05], 0.0)
+    plan = pd.DataFrame({C.OFFER_ID: offer, "expected_cost": cost}, index=index)
+    return band.to_frame("age_band"), plan
+
+
+def test_each_offers_share_is_reported_by_group_and_judged_only_when_asked() -> None:
+    sensitive, plan = _cheap_offers_for_one_group()
+    report = fairness_report(sensitive, offers=plan)
+    by_group = report.by_group.xs("age_band", level="attribute")
+    for group, rows in plan.groupby(sensitive["age_band"]):
+        for offer in ("coupon", "email"):
+            expected = (rows[C.OFFER_ID] == offer).mean()
+            assert by_group.loc[group, f"offer_rate[{offer}]"] == pytest.approx(expected)
+    assert by_group.loc["55+", "offer_rate[coupon]"] == 0.0
+    summary = report.summary.xs("age_band", level="attribute")
+    assert summary.loc["offer_rate", "difference"] < 0.05  # everyone gets offers alike...
+    assert summary.loc["offer_rate[coupon]", "difference"] > 0.2  # ...but not the same ones
+    assert summary.loc["offer_rate[coupon]", "difference_p"] < 1e-6  # tested like any rate
+    assert report.passed  # reported, not judged, by default
+
+    strict = fairness_report(
+        sensitive, offers=plan, limits=FairnessLimits(max_offer_mix_difference=0.1)
+    )
+    assert not strict.passed
+    assert set(strict.violations["metric"]) == {"offer_rate[coupon]", "offer_rate[email]"}
+    assert strict.violations.set_index("metric").loc["offer_rate[coupon]", "min_group"] == "55+"
+    assert "offer_rate[each offer] difference <= 0.1" in strict.to_markdown()
+    # a gap within noise is not a violation, as for the other rates
+    small_sensitive, small_plan = _cheap_offers_for_one_group(n=3000, seed=1)
+    same = small_plan.assign(offer_id=small_plan[C.OFFER_ID].replace("coupon", "email"))
+    mixed = same.copy()
+    mixed.loc[mixed.index[:6], C.OFFER_ID] = "coupon"
+    loose = fairness_report(
+        small_sensitive, offers=mixed, limits=FairnessLimits(max_offer_mix_difference=0.001)
+    )
+    assert loose.passed, loose.violations
+
+
+def test_offer_mix_limit_is_validated() -> None:
+    with pytest.raises(ConfigError, match="max_offer_mix_difference"):
+        FairnessLimits(max_offer_mix_difference=1.5)

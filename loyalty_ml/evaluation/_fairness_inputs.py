@@ -37,6 +37,8 @@ class AuditData:
     offer_cost: np.ndarray | None
     control: tuple[np.ndarray, list[str]] | None
     control_name: str | None
+    #: each customer's offer id as text ("" without an offer), when ``offers`` was given
+    offer_ids: np.ndarray | None = None
 
 
 def prepare_audit_data(
@@ -88,9 +90,9 @@ def prepare_audit_data(
     score = None
     if y_score is not None:
         score = _probability(_align(y_score, index, name="y_score"), name="y_score")
-    has_offer = cost = None
+    has_offer = cost = offer_ids = None
     if offers is not None:
-        has_offer, cost = _offer_arrays(offers, index)
+        has_offer, cost, offer_ids = _offer_arrays(offers, index)
     control_groups = None
     control_name = None
     if control is not None:
@@ -108,6 +110,7 @@ def prepare_audit_data(
         offer_cost=cost,
         control=control_groups,
         control_name=control_name,
+        offer_ids=offer_ids,
     )
 
 
@@ -277,7 +280,10 @@ def _probability(values: pd.Series, *, name: str) -> np.ndarray:
     return array
 
 
-def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _offer_arrays(
+    offers: pd.DataFrame, index: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per audited customer: 1.0 with an offer, its expected cost (0 without), its offer id text."""
     if not isinstance(offers, pd.DataFrame):
         raise SchemaError(
             f"offers must be a DataFrame (a plan from choose_offers); got {type(offers).__name__}.",
@@ -298,9 +304,10 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
     # blank ids are "no offer" too, as a plan written to CSV and read back has them
     offer_ids = plan[C.OFFER_ID].astype("string").str.strip()
     has_offer = (offer_ids.notna() & (offer_ids != "")).to_numpy(dtype=bool)
+    offer_text = np.asarray(offer_ids.fillna(""), dtype=object)
     if EXPECTED_COST not in plan.columns:
         # decisions without costs (score_customers' output): offer rates only, spend unknown
-        return has_offer.astype(float), np.full(len(index), np.nan)
+        return has_offer.astype(float), np.full(len(index), np.nan), offer_text
     cost = pd.to_numeric(plan[EXPECTED_COST], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
@@ -318,7 +325,7 @@ def _offer_arrays(offers: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np
                 column=EXPECTED_COST,
             )
     # A customer without an offer costs nothing, whatever the plan holds in that row.
-    return has_offer.astype(float), np.where(has_offer, cost, 0.0)
+    return has_offer.astype(float), np.where(has_offer, cost, 0.0), offer_text
 
 
 def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:

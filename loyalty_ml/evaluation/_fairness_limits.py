@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
+from loyalty_ml.evaluation._fairness_metrics import is_offer_rate
 from loyalty_ml.exceptions import ConfigError
 
 __all__ = ["RATE_METRICS", "VIOLATION_COLUMNS", "FairnessLimits", "find_violations"]
@@ -61,6 +62,12 @@ class FairnessLimits:
         Largest tolerated gap in the mean expected offer cost per customer, in money. Off by default
         because a sensible value depends on the currency and the programme; ``min_ratio`` with
         ``"mean_offer_cost"`` in ``ratio_metrics`` is a unit-free alternative.
+    max_offer_mix_difference : float or None, default None
+        Largest tolerated gap in the share of customers who get each offer (``offer_rate[<id>]``,
+        reported when a plan gives two offers or more): a group can get offers as often as
+        another and still only the cheap ones. Off by default: a plan that follows the estimated
+        effects gives different rewards to groups that respond differently, and whether that is
+        fair is the programme's call; the figures are always reported.
     min_ratio : float or None, default None
         Smallest tolerated ratio min / max across groups, for the metrics in ``ratio_metrics``. Off by
         default: ratios explode when rates are small (2% vs 1% is a ratio of 0.5). The four-fifths rule
@@ -101,6 +108,7 @@ class FairnessLimits:
     max_tpr_difference: float | None = 0.10
     max_fpr_difference: float | None = 0.10
     max_mean_offer_cost_difference: float | None = None
+    max_offer_mix_difference: float | None = None
     min_ratio: float | None = None
     ratio_metrics: tuple[str, ...] = ("selection_rate", "offer_rate")
     min_group_size: int = 100
@@ -110,7 +118,7 @@ class FairnessLimits:
     def __post_init__(self) -> None:
         for name, value in self.difference_limits().items():
             field = f"max_{name}_difference"
-            upper = 1.0 if name in RATE_METRICS else math.inf
+            upper = 1.0 if name in (*RATE_METRICS, "offer_mix") else math.inf
             if not is_real(value, finite=True) or not 0.0 <= value <= upper:
                 raise ConfigError(
                     f"The {field!r} parameter of FairnessLimits must be a number in [0, {upper}] or None. "
@@ -174,13 +182,17 @@ class FairnessLimits:
         )
 
     def difference_limits(self) -> dict[str, float]:
-        """Metric name -> largest tolerated difference, for the limits that are set."""
+        """Metric name -> largest tolerated difference, for the limits that are set.
+
+        ``"offer_mix"`` stands for every ``offer_rate[<offer_id>]`` metric.
+        """
         limits = {
             "selection_rate": self.max_selection_rate_difference,
             "offer_rate": self.max_offer_rate_difference,
             "tpr": self.max_tpr_difference,
             "fpr": self.max_fpr_difference,
             "mean_offer_cost": self.max_mean_offer_cost_difference,
+            "offer_mix": self.max_offer_mix_difference,
         }
         return {k: v for k, v in limits.items() if v is not None}
 
@@ -212,9 +224,10 @@ def find_violations(
         stratum = parts[0] if conditional else pd.NA
         attribute, metric = parts[-2], parts[-1]
         checks = []
-        if metric in differences:
+        judged_as = "offer_mix" if is_offer_rate(metric) else metric
+        if judged_as in differences:
             # The tiny tolerance keeps a gap exactly at the limit (up to float rounding) a pass.
-            value, limit = row["difference"], differences[metric]
+            value, limit = row["difference"], differences[judged_as]
             noise = row.get("difference_p", np.nan)
             beyond_noise = (
                 limits.significance is None or pd.isna(noise) or noise < limits.significance

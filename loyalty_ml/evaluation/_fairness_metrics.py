@@ -23,7 +23,9 @@ __all__ = [
     "SUMMARY_STATS",
     "add_bootstrap_intervals",
     "compute_by_group",
+    "is_offer_rate",
     "metric_base",
+    "offer_rate_name",
     "summarise",
 ]
 
@@ -81,7 +83,29 @@ def metric_functions(data: AuditData, threshold: float) -> dict[str, Metric]:
     if data.has_offer is not None and data.offer_cost is not None:
         out["offer_rate"] = _mean_of(data.has_offer)
         out["mean_offer_cost"] = _mean_of(data.offer_cost)
+        # who gets WHICH offer: a group can get offers as often as another but only the cheap ones
+        ids = data.offer_ids
+        given = [] if ids is None else sorted({str(i) for i in ids if i != ""})
+        if len(given) > 1:
+            for offer in given:
+                out[offer_rate_name(offer)] = _mean_of(np.asarray(ids == offer, dtype=float))
     return out
+
+
+def offer_rate_name(offer_id: str) -> str:
+    """Name of the metric "share of the group that gets offer ``offer_id``".
+
+    Examples
+    --------
+    >>> offer_rate_name("coupon_5")
+    'offer_rate[coupon_5]'
+    """
+    return f"offer_rate[{offer_id}]"
+
+
+def is_offer_rate(metric: str) -> bool:
+    """Whether ``metric`` is the share of a group getting one offer (:func:`offer_rate_name`)."""
+    return metric.startswith("offer_rate[") and metric.endswith("]")
 
 
 def _mean_of(values: np.ndarray, *, where: np.ndarray | None = None) -> Metric:
@@ -155,7 +179,8 @@ def compute_by_group(data: AuditData, threshold: float, *, conditional: bool) ->
     ]
     out = frame.reindex(pd.MultiIndex.from_tuples(keys, names=levels)).astype(float)
     out["count"] = out["count"].astype("int64")
-    return out[[m for m in METRIC_ORDER if m in out.columns]]
+    known = [m for m in METRIC_ORDER if m in out.columns]
+    return out[[*known, *(m for m in out.columns if is_offer_rate(m))]]
 
 
 def metric_base(block: pd.DataFrame, metric: str) -> np.ndarray:
@@ -199,7 +224,8 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
             base = metric_base(block, metric)
             ok = ~np.isnan(values) & (base >= min_group_size)
             stats = _stats(values[ok], groups[ok], signed=metric in SIGNED_METRICS)
-            noise = _gap_p_value(values[ok], base[ok]) if metric in TESTED_RATES else float("nan")
+            tested = metric in TESTED_RATES or is_offer_rate(metric)
+            noise = _gap_p_value(values[ok], base[ok]) if tested else float("nan")
             rows.append((*key, metric, *stats, len(block), int(ok.sum()), noise))
     columns = [
         *keys,

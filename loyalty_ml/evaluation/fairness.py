@@ -53,7 +53,9 @@ class FairnessReport:
         ``tpr``, ``fpr`` and ``auc`` (NaN where the group has one class) from both; ``offer_rate``
         (share with a non-missing ``offer_id``) and ``mean_offer_cost`` (mean ``expected_cost`` over
         ALL customers of the group, counting 0 for those without an offer, so it is the spend per
-        customer, not per offer) from ``offers``.
+        customer, not per offer) from ``offers``; when the plan gives two offers or more, also
+        ``offer_rate[<offer_id>]`` per offer (the share of the group that gets that one: who gets
+        WHICH offer, judged only with ``FairnessLimits.max_offer_mix_difference``).
     summary : DataFrame
         Indexed by (``attribute``, ``metric``): ``min``, ``max``, ``difference`` (max - min), ``ratio``
         (min / max), the groups at the minimum and maximum, ``n_groups`` and ``n_judged`` (groups with at
@@ -122,7 +124,8 @@ class FairnessReport:
         """The report as markdown: verdict, limits, violations, summary and by-group tables."""
         verdict = "passed" if self.passed else f"FAILED ({len(self.violations)} violation(s))"
         set_limits = [
-            f"{k} difference <= {v:g}" for k, v in self.limits.difference_limits().items()
+            f"{'offer_rate[each offer]' if k == 'offer_mix' else k} difference <= {v:g}"
+            for k, v in self.limits.difference_limits().items()
         ]
         if self.limits.min_ratio is not None:
             set_limits.append(
