@@ -425,6 +425,10 @@ def test_score_refuses_missing_unknown_or_control_free_treatment(
         model.score(X, y, treatment=t.replace("points", "sms"))
     with pytest.raises(DataError, match=r"UpliftModel\.score: the control label 'control'"):
         model.score(X, y, treatment=t.replace("control", "coupon"))
+    with pytest.raises(DataError, match=r"UpliftModel\.score: treatment is a Series whose index"):
+        model.score(X, y, treatment=t.iloc[:10])
+    with pytest.raises(DataError, match=r"UpliftModel\.score: y has 1 missing"):
+        model.score(X, y.astype(float).where(y.index != X.index[3]), treatment=t)
     with pytest.raises(NotFittedError):
         UpliftModel().score(X, y, treatment=t)
 

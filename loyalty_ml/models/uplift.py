@@ -636,7 +636,7 @@ class UpliftModel(BaseEstimator):
         control: str | int,
         method: str = "fit",
     ) -> np.ndarray:
-        labels = _aligned(X, treatment, "treatment").astype(object)
+        labels = _aligned(X, treatment, "treatment", method).astype(object)
         missing = pd.isna(labels)
         if missing.any():
             raise DataError(
@@ -899,7 +899,12 @@ class UpliftModel(BaseEstimator):
                 f"fitted on; it knows {format_examples(list(self.arms_))} and the control "
                 f"{self.control_!r}. Score rows of those arms only."
             )
-        y_arr = _as_float(_aligned(X, y, "y"), "y")
+        y_arr = _as_float(_aligned(X, y, "y", "score"), "y")
+        if not np.isfinite(y_arr).all():
+            raise DataError(
+                f"{_OWNER}.score: y has {int((~np.isfinite(y_arr)).sum())} missing or infinite "
+                "values; drop those rows first."
+            )
         present = [a for a in self.arms_ if a in set(labels)]
         t = pd.Series(labels, index=X.index)
         outcome = pd.Series(y_arr, index=X.index)
@@ -957,7 +962,9 @@ def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.
 _PROPENSITY_SUM_TOLERANCE = 0.01
 
 
-def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.ndarray:
+def _aligned(
+    X: pd.DataFrame, values: pd.Series | np.ndarray, name: str, method: str = "fit"
+) -> np.ndarray:
     """``values`` as a 1-D array aligned with ``X``; a Series must carry ``X``'s index."""
     if isinstance(values, pd.Series):
         if len(values) != len(X) or not values.index.equals(X.index):
@@ -974,7 +981,7 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
                 else ""
             )
             raise DataError(
-                f"{_OWNER}.fit: {name} is a Series whose index does not match X's index "
+                f"{_OWNER}.{method}: {name} is a Series whose index does not match X's index "
                 f"({len(values)} vs {len(X)} rows{where}). Align it first (e.g. "
                 f"{name}.loc[X.index]) or pass a plain array in X's row order."
             )
@@ -982,7 +989,7 @@ def _aligned(X: pd.DataFrame, values: pd.Series | np.ndarray, name: str) -> np.n
     array = np.asarray(values)
     if array.ndim != 1 or len(array) != len(X):
         raise DataError(
-            f"{_OWNER}.fit: {name} must be 1-D with one value per row of X ({len(X)}); got shape "
+            f"{_OWNER}.{method}: {name} must be 1-D with one value per row of X ({len(X)}); got shape "
             f"{array.shape}."
         )
     return array
