@@ -892,7 +892,8 @@ class UpliftModel(BaseEstimator):
             )
         effects = self.predict_effects(X)  # refuses an unfitted model and bad X first
         labels = self._arm_labels(X, treatment, self.control_, method="score")
-        unknown = sorted(set(labels) - {_label_text(self.control_), *self.arms_})
+        seen = set(labels)
+        unknown = sorted(seen - {_label_text(self.control_), *self.arms_})
         if unknown:
             raise DataError(
                 f"{_OWNER}.score: treatment holds arms {format_examples(unknown)} the model was not "
@@ -905,7 +906,7 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.score: y has {int((~np.isfinite(y_arr)).sum())} missing or infinite "
                 "values; drop those rows first."
             )
-        present = [a for a in self.arms_ if a in set(labels)]
+        present = [a for a in self.arms_ if a in seen]
         t = pd.Series(labels, index=X.index)
         outcome = pd.Series(y_arr, index=X.index)
         control = _label_text(self.control_)
@@ -914,7 +915,7 @@ class UpliftModel(BaseEstimator):
             if self.outcome_ == "binary"
             else uplift_at_k(outcome, t, effects[present], k=0.3, control=control)
         )
-        return float(np.mean(np.atleast_1d(np.asarray(per_arm, dtype=np.float64))))
+        return float(np.mean(per_arm))  # one value per arm present
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "learner_"):
