@@ -13,7 +13,10 @@ from loyalty_ml._checks import is_real
 from loyalty_ml.evaluation._fairness_metrics import is_offer_rate
 from loyalty_ml.exceptions import ConfigError
 
-__all__ = ["RATE_METRICS", "VIOLATION_COLUMNS", "FairnessLimits", "find_violations"]
+__all__ = ["OFFER_MIX", "RATE_METRICS", "VIOLATION_COLUMNS", "FairnessLimits", "find_violations"]
+
+#: The key of ``difference_limits`` that stands for every ``offer_rate[<offer_id>]`` metric.
+OFFER_MIX = "offer_mix"
 
 #: Metrics that are shares in [0, 1]; their difference limits must lie in [0, 1] too.
 RATE_METRICS = ("selection_rate", "observed_rate", "tpr", "fpr", "auc", "offer_rate")
@@ -118,7 +121,7 @@ class FairnessLimits:
     def __post_init__(self) -> None:
         for name, value in self.difference_limits().items():
             field = f"max_{name}_difference"
-            upper = 1.0 if name in (*RATE_METRICS, "offer_mix") else math.inf
+            upper = 1.0 if name in (*RATE_METRICS, OFFER_MIX) else math.inf
             if not is_real(value, finite=True) or not 0.0 <= value <= upper:
                 raise ConfigError(
                     f"The {field!r} parameter of FairnessLimits must be a number in [0, {upper}] or None. "
@@ -184,7 +187,7 @@ class FairnessLimits:
     def difference_limits(self) -> dict[str, float]:
         """Metric name -> largest tolerated difference, for the limits that are set.
 
-        ``"offer_mix"`` stands for every ``offer_rate[<offer_id>]`` metric.
+        :data:`OFFER_MIX` stands for every ``offer_rate[<offer_id>]`` metric.
         """
         limits = {
             "selection_rate": self.max_selection_rate_difference,
@@ -192,7 +195,7 @@ class FairnessLimits:
             "tpr": self.max_tpr_difference,
             "fpr": self.max_fpr_difference,
             "mean_offer_cost": self.max_mean_offer_cost_difference,
-            "offer_mix": self.max_offer_mix_difference,
+            OFFER_MIX: self.max_offer_mix_difference,
         }
         return {k: v for k, v in limits.items() if v is not None}
 
@@ -224,7 +227,7 @@ def find_violations(
         stratum = parts[0] if conditional else pd.NA
         attribute, metric = parts[-2], parts[-1]
         checks = []
-        judged_as = "offer_mix" if is_offer_rate(metric) else metric
+        judged_as = OFFER_MIX if is_offer_rate(metric) else metric
         if judged_as in differences:
             # The tiny tolerance keeps a gap exactly at the limit (up to float rounding) a pass.
             value, limit = row["difference"], differences[judged_as]

@@ -20,6 +20,7 @@ from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
+    OFFER_MIX,
     VIOLATION_COLUMNS,
     FairnessLimits,
     find_violations,
@@ -124,7 +125,7 @@ class FairnessReport:
         """The report as markdown: verdict, limits, violations, summary and by-group tables."""
         verdict = "passed" if self.passed else f"FAILED ({len(self.violations)} violation(s))"
         set_limits = [
-            f"{'offer_rate[each offer]' if k == 'offer_mix' else k} difference <= {v:g}"
+            f"{'offer_rate[each offer]' if k == OFFER_MIX else k} difference <= {v:g}"
             for k, v in self.limits.difference_limits().items()
         ]
         if self.limits.min_ratio is not None:
