@@ -62,6 +62,35 @@ def true_net_value(
     return net, cost
 
 
+def oracle_spend(
+    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, value: float, strategy: str
+) -> float:
+    """What the oracle's unconstrained plan spends: the sum the budgets are shares of."""
+    free = choose_offers(
+        truth[arms],
+        catalog,
+        baseline=truth["baseline"],
+        value_per_conversion=value,
+        strategy=strategy,
+    )
+    return float(free["expected_cost"].sum())
+
+
+def oracle_plan(
+    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, **options: object
+) -> pd.DataFrame:
+    """The plan from the true effects. They are exact: its budget prices redemptions at face
+    value, with no reserve."""
+    return choose_offers(
+        truth[arms],
+        catalog,
+        baseline=truth["baseline"],
+        budget_uplift_factor=1.0,
+        budget_reserve=0.0,
+        **options,
+    )
+
+
 def feature_ceiling(X: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Each column of ``truth`` (effects and baseline) predicted from the features, cross-fitted."""
     numeric = X.select_dtypes("number")
@@ -108,14 +137,7 @@ def one_seed(
     ceiling = feature_ceiling(X[last].set_axis(customers), truth[[*arms, "baseline"]])
     out = []
     for strategy in STRATEGIES:
-        free = choose_offers(
-            truth[arms],
-            catalog,
-            baseline=truth["baseline"],
-            value_per_conversion=value,
-            strategy=strategy,
-        )
-        full_cost = float(free["expected_cost"].sum())
+        full_cost = oracle_spend(truth, arms, catalog, value, strategy)
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
             options = {"value_per_conversion": value, "strategy": strategy, "budget": budget}
@@ -127,15 +149,7 @@ def one_seed(
                 arm_mean_se=model.arm_summary_["mean_outcome_se"] if level_noise else None,
                 **options,
             )
-            # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
-            oracle = choose_offers(
-                truth[arms],
-                catalog,
-                baseline=truth["baseline"],
-                budget_uplift_factor=1.0,
-                budget_reserve=0.0,
-                **options,
-            )
+            oracle = oracle_plan(truth, arms, catalog, **options)
             limit = choose_offers(
                 ceiling[arms],
                 catalog,

@@ -93,7 +93,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_churn import ONLINE_RETAIL
-from bench_offer_plan import log_capture, true_net_value
+from bench_offer_plan import log_capture, oracle_plan, oracle_spend, true_net_value
 from bench_uplift import DATA
 from scipy.special import expit
 
@@ -385,8 +385,7 @@ def one_seed(
     out = []
     for strategy in STRATEGIES:
         options: dict[str, object] = {"value_per_conversion": value, "strategy": strategy}
-        free = choose_offers(truth[ids], catalog, baseline=truth["baseline"], **options)
-        full_cost = float(free["expected_cost"].sum())
+        full_cost = oracle_spend(truth, ids, catalog, value, strategy)
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
             plan = choose_offers(
@@ -399,16 +398,7 @@ def one_seed(
                 arm_mean_se=model.arm_summary_["mean_outcome_se"] if level_noise else None,
                 **options,
             )
-            # The oracle's effects are exact: its budget prices redemptions at face value, no reserve.
-            oracle = choose_offers(
-                truth[ids],
-                catalog,
-                baseline=truth["baseline"],
-                budget=budget,
-                budget_uplift_factor=1.0,
-                budget_reserve=0.0,
-                **options,
-            )
+            oracle = oracle_plan(truth, ids, catalog, budget=budget, **options)
             achieved, true_cost = true_net_value(plan, truth, catalog, value)
             best, _ = true_net_value(oracle, truth, catalog, value)
             out.append(
