@@ -166,6 +166,28 @@ def uplift_at_k(
     the top share are all in it (as the Qini curves score tied rows together), so the answer never
     depends on the order of the rows.
 
+    Parameters
+    ----------
+    y : Series or array
+        Outcome of each row: 0/1 (a purchase) or continuous (spend, margin).
+    t : Series or array
+        Arm of each row: labels with ``control`` marking the control rows, or sklift's 0/1.
+    score : Series, array or DataFrame
+        Estimated uplift, higher = target first; a DataFrame holds one column per treatment arm,
+        each scored on that arm's rows and the control's.
+    k : float in (0, 1]
+        Share of rows (``"overall"``) or of each group (``"by_group"``) taken from the top.
+    strategy : {"overall", "by_group"}
+        How the top share is taken (above).
+    control : str
+        Label of the control arm in ``t``; a 0/1 ``t`` without that label is sklift's flag (0 is
+        the control).
+
+    Returns
+    -------
+    float or Series
+        The figure for one arm; with a DataFrame ``score``, a Series indexed by ``offer_id``.
+
     Examples
     --------
     >>> uplift_at_k([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1], k=0.5)
@@ -241,14 +263,23 @@ def _curve_frame(pairs: list, fn: object, name: str) -> pd.DataFrame:
 def qini_curve(
     y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
 ) -> pd.DataFrame:
-    """Qini curve per arm: ``offer_id``, ``n`` (rows targeted), ``qini`` (incremental responders)."""
+    """Qini curve per arm: ``offer_id``, ``n`` (rows targeted), ``qini`` (incremental responders).
+
+    ``y``, ``t``, ``score`` and ``control`` as for :func:`uplift_at_k`; rows are taken in decreasing
+    ``score``, tied rows together. Any outcome works (the curve counts incremental outcome), and
+    :func:`plot_uplift_curves` draws it.
+    """
     return _curve_frame(_pairs(y, t, score, control), _qini, "qini")
 
 
 def uplift_curve(
     y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
 ) -> pd.DataFrame:
-    """Uplift curve per arm: ``offer_id``, ``n``, ``uplift`` ((rate_t - rate_c) * n)."""
+    """Uplift curve per arm: ``offer_id``, ``n``, ``uplift`` ((rate_t - rate_c) * n).
+
+    ``y``, ``t``, ``score`` and ``control`` as for :func:`uplift_at_k`: the treated rate minus the
+    control rate among the top ``n`` rows by score, times ``n``.
+    """
     return _curve_frame(_pairs(y, t, score, control), _uplift, "uplift")
 
 
@@ -297,6 +328,14 @@ def qini_auc_score(
 ) -> float | pd.Series:
     """Normalised area under the Qini curve (sklift's ``qini_auc_score``): 0 random, 1 perfect.
 
+    ``y`` must be 0/1 (a perfect ranking of converters normalises the area; a continuous outcome
+    raises :class:`DataError`); ``t``, ``score`` and ``control`` as for :func:`uplift_at_k`.
+    ``negative_effect=True`` (sklift's default) lets the perfect curve put the control's
+    converters last, so it can dip; False caps it at the arm's overall gain (NaN, with a warning,
+    for an arm whose overall gain is negative). An arm whose outcomes are all equal gives NaN with a
+    :class:`DataQualityWarning`. Returns a float for one arm, a Series by ``offer_id`` for a
+    DataFrame ``score``.
+
     Examples
     --------
     >>> round(qini_auc_score([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1]), 4)
@@ -330,7 +369,11 @@ def qini_auc_score(
 def uplift_auc_score(
     y: ArrayLike, t: ArrayLike, score: Score, *, control: str = C.CONTROL
 ) -> float | pd.Series:
-    """Normalised area under the uplift curve (sklift's ``uplift_auc_score``)."""
+    """Normalised area under the uplift curve (sklift's ``uplift_auc_score``).
+
+    As :func:`qini_auc_score` (a 0/1 ``y``, NaN with a warning when nothing can be ranked), on the
+    uplift curve; a float for one arm, a Series by ``offer_id`` for a DataFrame ``score``.
+    """
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):
         _refuse_non_binary(y_a, "uplift_auc_score")
@@ -348,7 +391,9 @@ def uplift_report(
 ) -> pd.DataFrame:
     """One row per arm: ``uplift_at_k`` (overall), ``qini_auc`` and ``uplift_auc``.
 
-    ``effects`` has one column per arm; with a single treatment arm a 1-D score will do.
+    ``effects`` has one column per arm (e.g. ``UpliftModel.predict_effects``); with a single
+    treatment arm a 1-D score will do. ``y`` must be 0/1 (for the areas); ``t``, ``k`` and
+    ``control`` as for :func:`uplift_at_k`. Indexed by ``offer_id``.
     """
     metrics = {
         "uplift_at_k": uplift_at_k(y, t, effects, k=k, control=control),

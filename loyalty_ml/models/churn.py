@@ -95,7 +95,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
        out-of-fold log loss on the hold-out rows, then fit the winner on all hold-out rows.
     4. Refit the booster on all rows with the best iteration count (see ``refit``).
 
-    With fewer than 10 rows of either class in the hold-out set, steps 2-3 are skipped: all
+    With fewer than 10 rows of either class in the hold-out set, or in the rows left to train on,
+    steps 2-3 are skipped: all
     ``n_estimators`` trees are grown and probabilities are left uncalibrated (``calibration_ == "none"``).
 
     Categorical features (pandas ``category`` dtype) are handled natively by LightGBM; their levels are
@@ -195,8 +196,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     calibrator_ : object or None
         The fitted calibrator (maps raw probability to calibrated probability).
     validation_ : dict
-        How the hold-out set was chosen and the hold-out scores (``split``, ``n_rows``,
-        ``log_loss_raw``, ``log_loss_isotonic``, ``log_loss_sigmoid``).
+        How the hold-out set was chosen and the hold-out scores: ``split``, ``n_rows`` and
+        ``cutoff_offsets`` always; when a hold-out set was used (steps 2-3 above), also ``refit``
+        and ``log_loss_raw``, ``log_loss_isotonic`` and ``log_loss_sigmoid``.
 
     Examples
     --------
