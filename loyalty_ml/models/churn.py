@@ -598,7 +598,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         return shap_frame(self, X)
 
     def plot_shap_summary(self, X: pd.DataFrame, *, max_features: int = 15) -> Figure:
-        """Global SHAP summary (beeswarm-style) drawn with the Figure API."""
+        """Global SHAP summary (beeswarm-style) drawn with the Figure API: the ``max_features``
+        features with the largest mean |SHAP| on ``X`` (a fixed sample of 2,000 rows when bigger),
+        one row each. See :func:`loyalty_ml.models.explain.plot_shap_summary`."""
         from loyalty_ml.models.explain import plot_shap_summary
 
         self._check_explainable(X, "plot_shap_summary")

@@ -35,8 +35,12 @@ def tune_churn_model(
 
     For each of the last ``n_splits`` cutoffs ``T`` of ``X`` (indexed by ``(as_of, customer_id)``),
     a model is trained on the cutoffs whose labels closed by ``T`` (``as_of + horizon_days <= T``)
-    and scored on ``T``: never a random split across time. ``progress`` shows a bar over the
-    fits (combinations x splits); by default only when stderr is a terminal.
+    and scored on ``T``: never a random split across time. ``scoring`` is ``"roc_auc"`` (higher is
+    better) or ``"log_loss"`` (lower is better; judges calibration too). ``base`` is the model whose
+    other parameters every combination keeps (cloned, then ``set_params`` with the combination;
+    default ``ChurnModel(random_state=0, horizon_days=horizon_days)``); its ``horizon_days`` must be
+    ``horizon_days``. ``progress`` shows a bar over the fits (combinations x splits); by default only
+    when stderr is a terminal.
 
     Returns
     -------

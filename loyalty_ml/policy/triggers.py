@@ -465,6 +465,9 @@ def threshold_for_precision(y_true: Any, p: Any, target: float) -> float:
     """The lowest threshold whose selection ``p >= threshold`` has precision >= ``target``.
 
     The lowest such threshold contacts the most churners (the highest recall) at that precision.
+    ``y_true`` holds the observed labels (0/1, churned = 1) of the customers scored ``p`` (churn
+    probabilities), e.g. a backtest's; two Series are paired by their index. Tied scores are never
+    split. Raises :class:`PolicyError` when no threshold reaches ``target``.
 
     Examples
     --------
