@@ -95,12 +95,12 @@ def decide_promotion(
 ) -> PromotionDecision:
     """The promotion rule (higher metric is better).
 
-    The candidate (backtest ROC AUC ``candidate_metric``) becomes ``champion_alias`` when there is
-    no champion metric or it is not worse than ``champion_metric`` by more than ``tolerance``, and
-    ``challenger_alias`` otherwise; a failed fairness gate (``fairness_passed=False``, with
-    ``fairness_reason`` quoted in the reason) or an undefined candidate metric makes it the
-    challenger whatever the metrics. ``champion_basis`` says where the champion's metric comes
-    from (e.g. scored on the same backtest rows as the candidate); it is added to the reason.
+    A failed fairness gate (``fairness_passed=False``, ``fairness_reason`` quoted in the reason)
+    makes the candidate ``challenger_alias`` whatever the metrics. Otherwise it becomes
+    ``champion_alias`` when there is no champion metric (None or NaN), or when its backtest ROC AUC
+    ``candidate_metric`` is defined and not worse than ``champion_metric`` by more than
+    ``tolerance``; else ``challenger_alias``. ``champion_basis`` says where the champion's metric
+    comes from (e.g. scored on the same backtest rows as the candidate); it is added to the reason.
 
     Examples
     --------
