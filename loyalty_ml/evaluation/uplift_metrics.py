@@ -372,7 +372,9 @@ def uplift_auc_score(
     """Normalised area under the uplift curve (sklift's ``uplift_auc_score``).
 
     As :func:`qini_auc_score` (a 0/1 ``y``, NaN with a warning when nothing can be ranked), on the
-    uplift curve; a float for one arm, a Series by ``offer_id`` for a DataFrame ``score``.
+    uplift curve; a float for one arm, a Series by ``offer_id`` for a DataFrame ``score``. ``y``,
+    ``t`` (each row's arm), ``score`` (one column per arm, or a 1-D score with one treatment arm)
+    and ``control`` (the control arm's label in ``t``) are as for :func:`uplift_at_k`.
     """
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):

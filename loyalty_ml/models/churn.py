@@ -539,14 +539,22 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     # -- predict ------------------------------------------------------------------------------
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Calibrated probabilities, shape ``(n_rows, 2)``; column 1 is P(churn)."""
+        """Calibrated probabilities, shape ``(n_rows, 2)``; column 1 is P(churn).
+
+        ``X`` is the feature table: a DataFrame's columns are matched to ``feature_names_in_`` by
+        name (extra columns are ignored, missing ones refused); a NumPy array must have fit's
+        columns in fit's order.
+        """
         p = self.predict_proba_uncalibrated(X)
         if self.calibrator_ is not None and len(p):  # the calibrators refuse 0 rows
             p = np.clip(self.calibrator_.transform(p), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """P(churn) of the raw booster (plus ``base_score_``), before calibration, shape ``(n_rows,)``."""
+        """P(churn) of the raw booster (plus ``base_score_``), before calibration, shape ``(n_rows,)``.
+
+        ``X`` as for :meth:`predict_proba`.
+        """
         self._check_fitted("predict_proba")
         matrix = self._transform(X)
         if len(matrix) == 0:  # LightGBM cannot predict on no rows: no customers, no scores
@@ -571,14 +579,18 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         return np.asarray(raw, dtype=np.float64)
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Class labels: ``classes_[1]`` where P(churn) >= ``threshold``."""
+        """Class labels: ``classes_[1]`` where P(churn) >= ``threshold``, else ``classes_[0]``.
+
+        ``X`` as for :meth:`predict_proba`.
+        """
         p = self.predict_proba(X)[:, 1]
         return self.classes_[(p >= self.threshold).astype(np.int64)]
 
     def explain(self, X: pd.DataFrame, top_k: int = 3) -> pd.DataFrame:
         """Per-customer reason codes: the ``top_k`` features pushing churn up, in words.
 
-        See :func:`loyalty_ml.models.explain.explain_churn`.
+        ``X`` is a DataFrame of the fitted features (one row per customer, indexed as the answer
+        will be); see :func:`loyalty_ml.models.explain.explain_churn` for the columns returned.
         """
         from loyalty_ml.models.explain import explain_churn
 

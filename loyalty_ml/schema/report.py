@@ -29,7 +29,11 @@ class CleaningStep:
 
 @dataclass
 class CleaningReport:
-    """What a validator did to a table. Read it, print it, or log ``as_dict()`` to MLflow."""
+    """What a validator did to a table. Read it, print it, or log ``as_dict()`` to MLflow.
+
+    ``rows_in`` and ``rows_out`` count the table's rows before and after; ``steps`` holds one
+    :class:`CleaningStep` per rule that ran; ``notes`` are remarks that changed no row.
+    """
 
     table: str
     rows_in: int
@@ -40,7 +44,9 @@ class CleaningReport:
     def add(
         self, rule: str, description: str, *, flagged: int, removed: int, action: str = "drop"
     ) -> None:
-        """Record one rule."""
+        """Record one rule: its name, a ``description`` in words, the rows it ``flagged`` and the
+        rows it ``removed``, and its ``action`` (``"drop"``, ``"keep"`` when the rows stay, as with
+        ``returns="keep"``, or ``"fill"`` when values were repaired)."""
         self.steps.append(CleaningStep(rule, description, int(flagged), int(removed), action))
 
     def flagged(self, rule: str) -> int:

@@ -185,7 +185,9 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
 
     ``offer_id`` unique and not the control label; ``cost_per_redemption`` >= 0 (required);
     ``cost_per_send`` >= 0 (default 0); ``kind`` one of ``OFFER_KINDS`` when present; ``min_basket`` >= 0
-    and ``max_per_month`` a whole number >= 1 when present.
+    and ``max_per_month`` a whole number >= 1 when present. ``raw`` is the catalog as read (one row
+    per offer, or indexed by ``offer_id``); ``columns`` names its columns where they differ from the
+    canonical ones (see :class:`ColumnMap`).
 
     Examples
     --------
@@ -296,7 +298,9 @@ def validate_campaigns(
     ``sent_at`` / ``redeemed_at`` values are put on the clock of ``timezone`` (UTC by default):
     give the ``timezone`` the transactions were validated with, so that a send at 18:00 in Los
     Angeles is not 02:00 the next day next to purchases on Los Angeles' clock (the default
-    ``campaign_id`` is the send date on that clock too).
+    ``campaign_id`` is the send date on that clock too). ``raw`` is one row per customer contacted
+    (or held out) per campaign; ``columns`` names its columns where they differ from the canonical
+    ones (see :class:`ColumnMap`).
     """
     table = "campaigns"
     if not isinstance(raw, pd.DataFrame):
