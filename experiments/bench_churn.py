@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,8 @@ class BGNBD:
             [C.CUSTOMER_ID, "day"]
         )
         g = days.groupby(C.CUSTOMER_ID)["day"]
+        first: pd.Series[pd.Timestamp]  # "day" holds timestamps: the stubs cannot see it
+        last: pd.Series[pd.Timestamp]
         first, last, count = g.min(), g.max(), g.size()
         week = pd.Timedelta(days=7)
         return pd.DataFrame(
@@ -144,7 +147,7 @@ def backtest(
         config=config,
         progress=False,
     )
-    as_of = X_all.index.get_level_values(C.AS_OF)
+    as_of = cast(pd.DatetimeIndex, X_all.index.get_level_values(C.AS_OF))
     pooled: dict[str, list[pd.Series]] = {"churn_model": [], "recency": [], "bgnbd": []}
     labels: list[pd.Series] = []
     fit_seconds = []

@@ -58,8 +58,9 @@ def synthetic(n_rows: int, *, seed: int = 0) -> pd.DataFrame:
             "timestamp": START + pd.to_timedelta(seconds, unit="s"),
             "amount": rng.gamma(2.0, 15.0, n_rows).round(2),
             "quantity": rng.integers(1, 5, n_rows).astype("float64"),
-            "category": pd.Categorical.from_codes(rng.integers(0, 20, n_rows), categories),
-            "channel": pd.Categorical.from_codes(rng.integers(0, 4, n_rows), channels),
+            # pandas takes any list-like categories; pandas-stubs types only an Index
+            "category": pd.Categorical.from_codes(rng.integers(0, 20, n_rows), categories),  # type: ignore[call-overload]
+            "channel": pd.Categorical.from_codes(rng.integers(0, 4, n_rows), channels),  # type: ignore[call-overload]
             "store_id": rng.integers(0, 200, n_rows),
             "discount": np.where(rng.random(n_rows) < 0.2, rng.gamma(1.0, 3.0, n_rows), 0.0).round(
                 2
@@ -185,7 +186,7 @@ def online_retail() -> dict[str, object] | None:
     as_of = tx["timestamp"].max().normalize() + pd.Timedelta(days=1)
     X = build_features(tx, as_of=as_of)
     seconds = time.perf_counter() - t0
-    result = {
+    result: dict[str, object] = {
         "transactions": len(tx),
         "sleep_days": bounds.sleep_days,
         "churn_days": bounds.churn_days,

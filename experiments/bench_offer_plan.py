@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Literal, TypedDict, Unpack, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -40,12 +41,25 @@ from sklearn.model_selection import cross_val_predict
 
 from loyalty_ml.datasets.simulator import simulate
 from loyalty_ml.features import experiment_table
-from loyalty_ml.models.uplift import UpliftModel
+from loyalty_ml.models.uplift import Purpose, UpliftModel
 from loyalty_ml.policy.catalog import OfferCatalog
-from loyalty_ml.policy.offers import choose_offers
+from loyalty_ml.policy.offers import Strategy, choose_offers
 
-STRATEGIES = ("cheapest_effective", "max_net_value")
+STRATEGIES: tuple[Strategy, ...] = ("cheapest_effective", "max_net_value")
 BUDGET_SHARES = (None, 0.5, 0.2)
+
+
+class ValueOptions(TypedDict):
+    """The ``choose_offers`` options a plan and its oracle share: how offers are valued and picked."""
+
+    value_per_conversion: float
+    strategy: Strategy
+
+
+class PlanOptions(ValueOptions, total=False):
+    """``ValueOptions`` and, when shared too, the budget."""
+
+    budget: float | None
 
 
 def true_net_value(
@@ -56,14 +70,16 @@ def true_net_value(
     for offer in catalog:
         rows = truth.loc[plan.index[plan["offer_id"] == offer.offer_id]]
         p_buy = (rows["baseline"] + rows[offer.offer_id]).clip(0, 1)
-        spent = offer.expected_cost(p_buy)
+        # Offer.expected_cost is annotated for floats and arrays; it is plain arithmetic on
+        # p_buy, so this Series works as well (and a Series comes back)
+        spent = offer.expected_cost(cast(np.ndarray, p_buy))
         net += float((rows[offer.offer_id] * value - spent).sum())
         cost += float(np.sum(spent))
     return net, cost
 
 
 def oracle_spend(
-    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, value: float, strategy: str
+    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, value: float, strategy: Strategy
 ) -> float:
     """What the oracle's unconstrained plan spends: the sum the budgets are shares of."""
     free = choose_offers(
@@ -77,7 +93,7 @@ def oracle_spend(
 
 
 def oracle_plan(
-    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, **options: object
+    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, **options: Unpack[PlanOptions]
 ) -> pd.DataFrame:
     """The plan from the true effects. They are exact: its budget prices redemptions at face
     value, with no reserve."""
@@ -107,9 +123,9 @@ def one_seed(
     seed: int,
     n_customers: int,
     budget_uplift_factor: float = 2.0,
-    linear_weight: float | str = "auto",
+    linear_weight: float | Literal["auto"] = "auto",
     recenter: bool = True,
-    purpose: str = "ranking",
+    purpose: Purpose = "ranking",
     level_noise: bool = True,
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
@@ -122,8 +138,8 @@ def one_seed(
     started = time.perf_counter()
     model = UpliftModel(
         random_state=0,
-        linear_weight=linear_weight,  # type: ignore[arg-type]
-        purpose=purpose,  # type: ignore[arg-type]
+        linear_weight=linear_weight,
+        purpose=purpose,
         recenter=recenter,
     ).fit(X[~last], y[~last], treatment=t[~last])
     fit_seconds = time.perf_counter() - started
@@ -135,12 +151,16 @@ def one_seed(
     value = data.truth.value_per_conversion
     arms = list(effects.columns)
     ceiling = feature_ceiling(X[last].set_axis(customers), truth[[*arms, "baseline"]])
-    out = []
+    out: list[dict[str, object]] = []
     for strategy in STRATEGIES:
         full_cost = oracle_spend(truth, arms, catalog, value, strategy)
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
-            options = {"value_per_conversion": value, "strategy": strategy, "budget": budget}
+            options: PlanOptions = {
+                "value_per_conversion": value,
+                "strategy": strategy,
+                "budget": budget,
+            }
             plan = choose_offers(
                 effects,
                 catalog,

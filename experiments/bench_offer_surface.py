@@ -89,21 +89,32 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 from bench_churn import ONLINE_RETAIL
-from bench_offer_plan import log_capture, oracle_plan, oracle_spend, true_net_value
+from bench_offer_plan import ValueOptions, log_capture, oracle_plan, oracle_spend, true_net_value
 from bench_uplift import DATA
 from scipy.special import expit
 
 from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
-from loyalty_ml.models.uplift import UpliftModel
+from loyalty_ml.models.uplift import Purpose, UpliftModel
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
-from loyalty_ml.policy.offers import choose_offers
+from loyalty_ml.policy.offers import Strategy, choose_offers
 
-STRATEGIES = ("cheapest_effective", "max_net_value")
+STRATEGIES: tuple[Strategy, ...] = ("cheapest_effective", "max_net_value")
 BUDGET_SHARES = (None, 0.5, 0.2)
+
+
+class TreeOptions(TypedDict, total=False):
+    """The ``UpliftModel`` settings the command line chooses (``--num-leaves`` and so on)."""
+
+    num_leaves: int | Literal["auto"]
+    min_child_samples: int | Literal["auto"]
+    linear_weight: float | Literal["auto"]
+    recenter: bool
+    purpose: Purpose
 
 
 @dataclass(frozen=True)
@@ -321,7 +332,7 @@ def irrelevant_columns(data: pd.DataFrame, n: int, seed: int = 123) -> pd.DataFr
     Hillstrom covariates alone, so every true effect is unchanged; only the model sees more.
     """
     rng = np.random.default_rng(seed)
-    extra: dict[str, object] = {}
+    extra: dict[str, np.ndarray | pd.Categorical] = {}
     for i in range(n):
         kind = i % 4
         if kind == 0:
@@ -343,7 +354,7 @@ def one_seed(
     strength: float,
     surface: str = "A",
     customers: int | None = None,
-    tree: dict[str, object] | None = None,
+    tree: TreeOptions | None = None,
     budget_uplift_factor: float = 2.0,
     base_shift: float = 0.0,
     control_share: float | None = None,
@@ -382,9 +393,9 @@ def one_seed(
     correlation = {
         f"corr_{arm}": float(np.corrcoef(estimated[arm], truth[arm])[0, 1]) for arm in ids
     }
-    out = []
+    out: list[dict[str, object]] = []
     for strategy in STRATEGIES:
-        options: dict[str, object] = {"value_per_conversion": value, "strategy": strategy}
+        options: ValueOptions = {"value_per_conversion": value, "strategy": strategy}
         full_cost = oracle_spend(truth, ids, catalog, value, strategy)
         for share in BUDGET_SHARES:
             budget = None if share is None else share * full_cost
@@ -495,7 +506,7 @@ def main() -> None:
     )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
-    tree = {
+    tree: TreeOptions = {
         "num_leaves": args.num_leaves if args.num_leaves == "auto" else int(args.num_leaves),
         "min_child_samples": args.min_child_samples
         if args.min_child_samples == "auto"
@@ -548,7 +559,7 @@ def main() -> None:
         true_cost_vs_budget_mean=("true_cost_vs_budget", "mean"),
         true_cost_vs_budget_max=("true_cost_vs_budget", "max"),
     )
-    corr_columns = [c for c in frame if c.startswith("corr_")]
+    corr_columns = [c for c in frame if str(c).startswith("corr_")]
     correlations = frame.groupby(["surface", "customers", "strength"], sort=False)[
         corr_columns
     ].mean()

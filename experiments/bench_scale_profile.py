@@ -41,7 +41,7 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -387,7 +387,7 @@ def scored_axis(
             n_bootstrap=200,
             random_state=0,
         )
-        audit = {
+        audit: dict[str, Any] = {
             "sensitive": pd.DataFrame(
                 {
                     "age_band": rng.choice(list("abcdef"), n),
@@ -485,11 +485,15 @@ def log_to_mlflow(params: dict[str, object], table: pd.DataFrame) -> None:
         for row in table.itertuples(index=False):
             key = "".join(c if c.isalnum() else "_" for c in str(row.path)).strip("_")
             key = f"{key}_{row.axis}_{row.size}"
-            metrics[f"{key}_seconds"] = float(row.seconds)
-            if not math.isnan(row.peak_mb):
-                metrics[f"{key}_peak_mb"] = float(row.peak_mb)
-            if not math.isnan(row.growth):
-                metrics[f"{key}_growth"] = float(row.growth)
+            # Profile.run records these as floats (NaN when not measured); the stubs cannot know
+            seconds = cast(float, row.seconds)
+            peak_mb = cast(float, row.peak_mb)
+            growth = cast(float, row.growth)
+            metrics[f"{key}_seconds"] = float(seconds)
+            if not math.isnan(peak_mb):
+                metrics[f"{key}_peak_mb"] = float(peak_mb)
+            if not math.isnan(growth):
+                metrics[f"{key}_growth"] = float(growth)
         mlflow.log_metrics(metrics)
         mlflow.log_text(table.to_csv(index=False), "scale_profile.csv")
 

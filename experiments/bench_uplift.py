@@ -30,7 +30,9 @@ import argparse
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import lightgbm as lgb
 import numpy as np
@@ -39,7 +41,7 @@ from sklearn.model_selection import train_test_split
 
 from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
 from loyalty_ml.evaluation.uplift_metrics import policy_value, qini_auc_score, uplift_at_k
-from loyalty_ml.models.uplift import UpliftModel, auto_tree_size
+from loyalty_ml.models.uplift import Learner, Purpose, UpliftModel, auto_tree_size
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
 
@@ -53,7 +55,7 @@ DATA = (
 SEEDS = range(10)
 VISIT_VALUE = 2.0  # assumed value of a site visit, in dollars
 EMAIL_COSTS = (0.05, 0.15)  # assumed cost of one e-mail, two scenarios
-LEARNERS = ("S", "T", "X", "DR")
+LEARNERS: tuple[Learner, ...] = ("S", "T", "X", "DR")
 
 
 def _lgbm_params(w_tr: np.ndarray | None = None) -> dict:
@@ -83,9 +85,10 @@ def solo_model(
 ) -> np.ndarray:
     """SoloModel (S-learner): one classifier with the treatment flag as a feature; P(y|x,1) - P(y|x,0)."""
     model = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr.assign(treatment=w_tr), y_tr)
+    # predict_proba of a dense table is an array (the stubs also allow sparse outputs)
     return (
-        model.predict_proba(X_te.assign(treatment=1))[:, 1]
-        - model.predict_proba(X_te.assign(treatment=0))[:, 1]
+        cast(np.ndarray, model.predict_proba(X_te.assign(treatment=1)))[:, 1]
+        - cast(np.ndarray, model.predict_proba(X_te.assign(treatment=0)))[:, 1]
     )
 
 
@@ -95,7 +98,10 @@ def two_models(
     """TwoModels, method 'vanilla' (T-learner): independent classifiers on treated and control rows."""
     treated = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr[w_tr == 1], y_tr[w_tr == 1])
     control = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr[w_tr == 0], y_tr[w_tr == 0])
-    return treated.predict_proba(X_te)[:, 1] - control.predict_proba(X_te)[:, 1]
+    return (
+        cast(np.ndarray, treated.predict_proba(X_te))[:, 1]
+        - cast(np.ndarray, control.predict_proba(X_te))[:, 1]
+    )
 
 
 def class_transformation(
@@ -104,7 +110,7 @@ def class_transformation(
     """ClassTransformation: z = y*w + (1-y)(1-w) for balanced arms; uplift = 2 P(z=1|x) - 1."""
     z = y_tr * w_tr + (1 - y_tr) * (1 - w_tr)
     model = lgb.LGBMClassifier(**_lgbm_params(w_tr)).fit(X_tr, z)
-    return 2 * model.predict_proba(X_te)[:, 1] - 1
+    return 2 * cast(np.ndarray, model.predict_proba(X_te))[:, 1] - 1
 
 
 def causalml_x(
@@ -177,7 +183,9 @@ def _sklift_metrics(y: np.ndarray, w: np.ndarray, score: np.ndarray) -> tuple[fl
     )
 
 
-def ours(learner: str):
+def ours(
+    learner: Learner,
+) -> Callable[[pd.DataFrame, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]:
     def fit_predict(
         X_tr: pd.DataFrame, y_tr: np.ndarray, w_tr: np.ndarray, X_te: pd.DataFrame
     ) -> np.ndarray:
@@ -273,10 +281,11 @@ def part_c(data: pd.DataFrame, email_cost: float) -> pd.DataFrame:
         train, test = train_test_split(np.arange(len(data)), test_size=0.5, random_state=seed)
         X_te = X.iloc[test]
         plans = {}
-        for name, purpose in (
+        purposes: tuple[tuple[str, Purpose], ...] = (
             ("plan (choose_offers)", "decisions"),
             ("ranking-sized plan (UpliftModel default)", "ranking"),
-        ):
+        )
+        for name, purpose in purposes:
             model = UpliftModel(random_state=0, purpose=purpose).fit(
                 X.iloc[train], data["visit"].iloc[train], treatment=data["offer_id"].iloc[train]
             )
@@ -361,6 +370,7 @@ def main() -> None:
         help="numeric features of the 1M-row timing (d), plus two categories (default 20)",
     )
     args = parser.parse_args()
+    d: dict | None
     if args.only_scale:
         d = part_d(n_num=args.scale_features)
         print(
