@@ -75,6 +75,8 @@ def test_bad_cutoffs(tx: pd.DataFrame, cutoffs: object, match: str) -> None:
         training_table(tx, cutoffs=cutoffs, horizon_days=30)  # type: ignore[arg-type]
 
 
+# the fixture's repeat customers buy about monthly: horizon_days=30 is shorter than their gap
+@pytest.mark.filterwarnings("ignore:training_table. horizon_days=30 is shorter")
 def test_progress_bar_can_be_forced(tx: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
     training_table(tx, cutoffs=CUTOFFS, horizon_days=30, progress=True)
     assert "training_table" in capsys.readouterr().err

@@ -178,6 +178,7 @@ def test_as_of_outside_the_data_is_a_clear_error(job: Job) -> None:
     with pytest.raises(DataError, match=r"no transactions before as_of=2022-01-01 \(the data"):
         train_and_register(job.tx, as_of="2022-01-01", tracking_uri=job.uri)
     with (
+        pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2025-12-03"),
         pytest.warns(DataQualityWarning, match="the transactions end on 2024-12-31"),
         pytest.raises(DataError, match="every training customer is labelled churned"),
     ):

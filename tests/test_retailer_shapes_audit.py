@@ -163,6 +163,8 @@ def test_a_store_closure_over_the_backtest_horizon_names_the_cutoff(
     tx = lml.validate_transactions(raw.loc[~closed])  # seven weeks of store closure
     # the backtest cutoff is as_of - 30 days = 2024-08-02: nobody could buy in its horizon
     with (
+        pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2024-08-02"),
+        pytest.warns(DataQualityWarning, match="horizon_days=30 is shorter"),  # buys ~every 36 days
         pytest.warns(DataQualityWarning, match="end on 2024-07-31"),  # the closure, seen as an end
         pytest.raises(LoyaltyMLError) as info,
     ):

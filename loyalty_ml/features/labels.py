@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, LeakageError
+from loyalty_ml.features._label_checks import warn_if_labels_mislead
 from loyalty_ml.features._prepared import Prepared, prepare_transactions
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.schema import columns as C
@@ -142,6 +143,14 @@ def churn_labels(
     Series
         Named ``churned`` (int64, 0/1), indexed by ``customer_id`` (sorted).
 
+    Warns
+    -----
+    DataQualityWarning
+        Labels that are right by definition but mislead a model: an ``as_of`` before the first
+        purchase (no labels) or with every customer labelled churned (100 or more of them; a gap
+        in the data, a closure or a horizon shorter than the purchase cycle), or ``horizon_days`` shorter than the typical gap between a repeat
+        customer's orders (the median over customers with two or more orders, when there are 30).
+
     Raises
     ------
     LeakageError
@@ -170,4 +179,6 @@ def churn_labels(
         start=prepared.first_ts,
         given_end=observation_end is not None,
     )
-    return labels_at(prepared, cutoff, horizon)
+    labels = labels_at(prepared, cutoff, horizon)
+    warn_if_labels_mislead(prepared, [(cutoff, labels)], horizon, caller="churn_labels")
+    return labels

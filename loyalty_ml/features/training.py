@@ -10,6 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.features._label_checks import warn_if_labels_mislead
 from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import check_horizon, check_not_censored, labels_at, observed_until
@@ -81,6 +82,16 @@ def training_table(
     y : Series
         ``churned`` labels aligned with ``X``.
 
+    Warns
+    -----
+    DataQualityWarning
+        Labels that are right by definition but mislead a model: cut-offs before the first
+        purchase (no rows), cut-offs with every customer labelled churned (100 or more of them; a
+        gap in the data, a closure or a horizon shorter than the purchase cycle), or
+        ``horizon_days`` shorter than the typical gap between a repeat customer's orders (the
+        median over customers with two or more orders before the last cut-off, when there are
+        30).
+
     Raises
     ------
     LeakageError
@@ -132,4 +143,10 @@ def training_table(
         )
         frames.append(X.set_axis(index, axis=0))
         labels.append(y.set_axis(index, axis=0))
+    warn_if_labels_mislead(
+        inputs.transactions,
+        list(zip(dates, labels, strict=True)),
+        horizon,
+        caller="training_table",
+    )
     return pd.concat(frames), pd.concat(labels).rename(C.CHURNED)

@@ -63,6 +63,26 @@ _AUTO_BAGGING_ROWS = 500_000
 _AUTO_REFIT_MAX_ROWS = 1_000_000
 
 
+def _warn_holdout_skipped(
+    held: np.ndarray, train: np.ndarray, n_estimators: int, calibration: str
+) -> None:
+    """Say that early stopping (and calibration, unless turned off) did not run, and why."""
+    uncalibrated = (
+        ""
+        if calibration == "none"
+        else f", and the probabilities are not calibrated (calibration={calibration!r} needs them)"
+    )
+    warnings.warn(
+        f"ChurnModel.fit: the hold-out has {int(held[0])} and {int(held[1])} rows of the two "
+        f"classes and the rows left to train on {int(train[0])} and {int(train[1])}; each needs "
+        f"at least {_MIN_HOLDOUT_PER_CLASS} of both. Early stopping was skipped (all "
+        f"{n_estimators} trees were grown){uncalibrated}. Train on more customers or more "
+        "cut-offs (spaced at least horizon_days apart, so that the latest can be held out).",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+
+
 def _subset(full: lgb.Dataset, rows: np.ndarray, offsets: np.ndarray | None) -> lgb.Dataset:
     """Rows of the binned dataset, with their starting scores."""
     part = full.subset(rows.tolist())
@@ -96,8 +116,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     4. Refit the booster on all rows with the best iteration count (see ``refit``).
 
     With fewer than 10 rows of either class in the hold-out set, or in the rows left to train on,
-    steps 2-3 are skipped: all
-    ``n_estimators`` trees are grown and probabilities are left uncalibrated (``calibration_ == "none"``).
+    steps 2-3 are skipped, with a DataQualityWarning: all ``n_estimators`` trees are grown and
+    probabilities are left uncalibrated (``calibration_ == "none"``), so risk bands read from them
+    (0.3, 0.6) may not mean what they say.
 
     Categorical features (pandas ``category`` dtype) are handled natively by LightGBM; their levels are
     frozen at fit, and a level unseen at fit is treated as missing at predict (never an error, never a
@@ -335,6 +356,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
         if min(held_counts.min(), train_counts.min()) < _MIN_HOLDOUT_PER_CLASS:
             self.validation_["split"] = "skipped (too few rows of a class to hold out)"
+            _warn_holdout_skipped(held_counts, train_counts, self.n_estimators, self.calibration)
             self.booster_ = self._train(params, full, self.n_estimators)
             self.best_iteration_ = self.booster_.current_iteration()
             self._warn_if_constant(n_rows)

@@ -1,0 +1,109 @@
+"""Warnings for churn labels that are correct by definition but mislead a model trained on them.
+
+``churn_labels`` says "no purchase in ``[as_of, as_of + horizon)``", whatever the business. Three
+shapes make that label say something else, and each is silent otherwise:
+
+- a cut-off before the first purchase: no customer, no row (a young business on a fixed schedule of
+  cut-offs);
+- a cut-off where every customer is labelled churned: nobody bought in its window, which is a gap in
+  the data (an outage, a missing month of the extract), a closure, or a horizon shorter than the
+  purchase cycle, far more often than a real mass departure;
+- a horizon shorter than the typical gap between a repeat customer's orders (an annual garden
+  centre with ``horizon_days=90``, a monthly subscription with 14): most customers who keep buying
+  are labelled churned, and the triggers act on them.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.features._prepared import Prepared
+from loyalty_ml.features._time import NS_PER_DAY
+
+__all__ = ["typical_repeat_gap", "warn_if_labels_mislead"]
+
+#: Below this many labelled customers a cut-off where everyone churned can be chance.
+MIN_CUSTOMERS_ALL_CHURNED = 100
+#: Fewest customers with two or more orders for their typical gap to be worth a warning.
+MIN_REPEAT_CUSTOMERS = 30
+
+
+def typical_repeat_gap(prepared: Prepared, before: pd.Timestamp) -> tuple[float, int]:
+    """Median, over customers with 2+ orders before ``before``, of their median gap in days.
+
+    Each customer counts once (a weekly regular does not outvote a hundred annual buyers). Returns
+    ``(nan, 0)`` when no customer has two orders.
+    """
+    starts = np.flatnonzero(np.r_[True, prepared.order[1:] != prepared.order[:-1]])
+    starts = starts[prepared.order_ts[starts] < before.value]
+    cust, ts = prepared.cust[starts], prepared.order_ts[starts]
+    same = cust[1:] == cust[:-1]  # rows are sorted by customer, then order time
+    if not same.any():
+        return math.nan, 0
+    gaps = (ts[1:] - ts[:-1])[same] / NS_PER_DAY
+    per_customer = pd.Series(gaps).groupby(cust[1:][same]).median()
+    return float(per_customer.median()), len(per_customer)
+
+
+def warn_if_labels_mislead(
+    prepared: Prepared,
+    labels: Sequence[tuple[pd.Timestamp, pd.Series]],
+    horizon_days: int,
+    *,
+    caller: str,
+) -> None:
+    """Warn (DataQualityWarning) about empty or all-churned cut-offs and a too-short horizon.
+
+    ``labels`` holds each cut-off with its labels (``labels_at``), in date order.
+    """
+    empty = [as_of for as_of, y in labels if len(y) == 0]
+    if empty and prepared.first_ts is not None:
+        warnings.warn(
+            f"{caller}: no customer has a purchase before the cut-off(s) "
+            f"{_dates(empty)}, so they add no rows (the first purchase is on "
+            f"{prepared.first_ts.date()}). Use cut-offs after it.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    everyone = [
+        (as_of, len(y))
+        for as_of, y in labels
+        if len(y) >= MIN_CUSTOMERS_ALL_CHURNED and bool((y == 1).all())
+    ]
+    if everyone:
+        counts = ", ".join(f"{as_of.date()} ({n} customers)" for as_of, n in everyone)
+        warnings.warn(
+            f"{caller}: every customer is labelled churned at {counts}: nobody bought in the "
+            f"{horizon_days} days after it. A gap in the data (an outage, a missing month of the "
+            "extract), a closure or a horizon shorter than the purchase cycle does this far more "
+            "often than customers all leaving at once. Check that the transactions cover those "
+            "windows, or leave those cut-offs out.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    last = labels[-1][0] if labels else None
+    if last is None:
+        return
+    gap, n_repeat = typical_repeat_gap(prepared, last)
+    if n_repeat >= MIN_REPEAT_CUSTOMERS and horizon_days < gap:
+        warnings.warn(
+            f"{caller}: horizon_days={horizon_days} is shorter than the typical gap between a "
+            f"repeat customer's orders ({gap:.0f} days: the median over the {n_repeat} customers "
+            f"with two or more orders before {last.date()}), so half or more of the customers who "
+            f"keep buying are labelled churned. Use horizon_days of at least {math.ceil(gap)} "
+            "(estimate_boundaries(transactions).churn_days is a data-driven choice), unless "
+            f"churn really means no purchase within {horizon_days} days.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def _dates(dates: Sequence[pd.Timestamp]) -> str:
+    shown = [str(d.date()) for d in dates[:5]]
+    return ", ".join(shown) + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
