@@ -289,7 +289,11 @@ def estimate_boundaries(
     """Estimate the sleep and churn boundaries and the frequency boundaries from transactions.
 
     See the module docstring for the estimator. Gaps are measured between distinct orders (as in
-    :func:`build_features`) in whole days.
+    :func:`build_features`) in whole days. The history must be longer than the purchase cycle:
+    a gap can only be seen to close within the data. In an audit's garden centre (every customer
+    buys each spring, three in ten also in the autumn), 347 days of history gave boundaries of 135 and
+    167 days, and 79% of the customers they called lost bought again within 90 days; with 443
+    days they came out at 365 and 403. Give it two cycles where you can.
 
     Parameters
     ----------
