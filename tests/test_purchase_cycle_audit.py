@@ -13,7 +13,10 @@ nothing said that the result misleads):
 - a horizon shorter than the purchase cycle labelled loyal annual buyers churned (every customer at
   three of five cut-offs; 53% of live subscribers with ``horizon_days=14`` on a 30-day cycle), and the
   triggers contacted 910 customers the library's own boundaries called active;
-- a missing month of the extract made every customer churned at the cut-off before it;
+- a missing month of the extract made every customer churned at the cut-off before it, and shifted
+  the 90-day churn rate of every cut-off whose window met it (0.50 against 0.47, 0.56 against 0.50),
+  with no warning anywhere (now ``validate_transactions`` names the hole in its report and a warning,
+  and the label builders name the cut-offs whose windows meet it; 11-13 days shut is a closure);
 - cut-offs before a young shop's first purchase added no rows, and ``ChurnModel.fit`` skipped early
   stopping and calibration (its hold-out had too few of a class) without a word, though risk bands
   are read from the uncalibrated probabilities (customers scored 0.1-0.3 churned at 40%).
@@ -69,11 +72,16 @@ def _messages(caught: list[warnings.WarningMessage]) -> str:
 
 
 def test_an_annual_business_on_a_90_day_horizon_is_warned_about() -> None:
-    tx = _garden_centre()
+    with pytest.warns(
+        DataQualityWarning, match="no transactions at all from 2021-05-30 to 2022-03"
+    ):
+        tx = _garden_centre()  # closed out of season
     cutoffs = pd.date_range(end="2024-04-01", periods=5, freq="45D")  # the README's pattern
     with (
         pytest.warns(DataQualityWarning, match=r"every customer is labelled churned at 2023-10-04"),
         pytest.warns(DataQualityWarning, match=r"horizon_days=90 is shorter .* \(36\d days"),
+        # the off-season is a stretch with no purchase at all, as a closure would be
+        pytest.warns(DataQualityWarning, match=r"cut-off\(s\) 2023-10-04, .* overlaps days with"),
     ):
         lml.training_table(tx, cutoffs=cutoffs, horizon_days=90, observation_end="2024-12-31")
 
@@ -98,22 +106,50 @@ def test_a_cafe_on_the_readme_horizon_is_not_warned_about() -> None:
     assert _messages(caught) == ""
 
 
-def test_a_month_missing_from_the_extract_makes_its_cut_off_warn() -> None:
+def test_a_month_missing_from_the_extract_is_named_where_it_comes_in_and_where_labels_meet_it() -> (
+    None
+):
     tx = _regulars(gap_days=7.0, jitter=3.0)
     march = (tx["timestamp"] >= "2024-03-01") & (tx["timestamp"] < "2024-04-01")
-    with pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2024-03-01"):
-        y = lml.churn_labels(tx.loc[~march], as_of="2024-03-01", horizon_days=30)
+    hole = r"2024-03-01 to 2024-03-31 \(31 days; about \d+ a day around it\)"
+    with pytest.warns(
+        DataQualityWarning, match=f"validate_transactions: no transactions at all from {hole}"
+    ):
+        gapped, report = lml.validate_transactions(tx.loc[~march], return_report=True)
+    assert any("2024-03-01 to 2024-03-31" in note for note in report.notes), report.notes
+    with (
+        pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2024-03-01"),
+        pytest.warns(DataQualityWarning, match=f"cut-off\\(s\\) 2024-03-01 overlaps .*{hole}"),
+    ):
+        y = lml.churn_labels(gapped, as_of="2024-03-01", horizon_days=30)
     assert y.mean() == 1.0
+    # a 90-day window that only partly covers the hole: not everyone churned, still named
+    cutoffs = ["2024-02-01", "2024-02-20", "2024-05-01"]
+    with pytest.warns(DataQualityWarning, match=r"cut-off\(s\) 2024-02-01, 2024-02-20 overlaps"):
+        lml.training_table(gapped, cutoffs=cutoffs, horizon_days=90)
+
+
+def test_a_holiday_closure_and_a_quiet_small_shop_are_not_called_gaps() -> None:
+    tx = _regulars(gap_days=7.0, jitter=3.0)
+    christmas = (tx["timestamp"] >= "2024-12-21") & (tx["timestamp"] < "2025-01-04")
+    shut = tx.loc[~((tx["timestamp"] >= "2024-06-10") & (tx["timestamp"] < "2024-06-23"))]
+    small = _regulars(n=8, gap_days=21.0, jitter=10.0)  # one purchase every ~3 days in all
+    small = small.loc[~((small["timestamp"] >= "2024-05-01") & (small["timestamp"] < "2024-05-21"))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lml.validate_transactions(tx.loc[~christmas])
+        lml.validate_transactions(shut)  # 13 days shut: a closure, not a hole
+        lml.validate_transactions(small)
 
 
 def test_a_few_customers_all_churned_is_not_warned_about() -> None:
-    """Below 100 labelled customers, everyone churning can be chance."""
+    """Below 100 labelled customers, everyone churning can be chance (the hole is still named)."""
     tx = _regulars(n=60, gap_days=7.0, jitter=3.0)
     march = (tx["timestamp"] >= "2024-03-01") & (tx["timestamp"] < "2024-04-01")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(DataQualityWarning, match="overlaps days with no purchase") as got:
         y = lml.churn_labels(tx.loc[~march], as_of="2024-03-01", horizon_days=30)
     assert y.mean() == 1.0
+    assert not any("every customer" in str(w.message) for w in got), [str(w.message) for w in got]
 
 
 def test_a_young_shop_is_told_about_empty_cut_offs_and_an_uncalibrated_model() -> None:

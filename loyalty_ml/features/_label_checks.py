@@ -8,6 +8,8 @@ shapes make that label say something else, and each is silent otherwise:
 - a cut-off where every customer is labelled churned: nobody bought in its window, which is a gap in
   the data (an outage, a missing month of the extract), a closure, or a horizon shorter than the
   purchase cycle, far more often than a real mass departure;
+- a label window that overlaps a stretch of busy-looking days with no purchase at all
+  (:func:`loyalty_ml.schema._gaps.find_gaps`): its labels count the hole as customers not buying;
 - a horizon shorter than the typical gap between a repeat customer's orders (an annual garden
   centre with ``horizon_days=90``, a monthly subscription with 14): most customers who keep buying
   are labelled churned, and the triggers act on them.
@@ -25,6 +27,7 @@ import pandas as pd
 from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.features._prepared import Prepared
 from loyalty_ml.features._time import NS_PER_DAY
+from loyalty_ml.schema._gaps import find_gaps
 
 __all__ = ["typical_repeat_gap", "warn_if_labels_mislead"]
 
@@ -40,7 +43,7 @@ def typical_repeat_gap(prepared: Prepared, before: pd.Timestamp) -> tuple[float,
     Each customer counts once (a weekly regular does not outvote a hundred annual buyers). Returns
     ``(nan, 0)`` when no customer has two orders.
     """
-    starts = np.flatnonzero(np.r_[True, prepared.order[1:] != prepared.order[:-1]])
+    starts = _order_starts(prepared)
     starts = starts[prepared.order_ts[starts] < before.value]
     cust, ts = prepared.cust[starts], prepared.order_ts[starts]
     same = cust[1:] == cust[:-1]  # rows are sorted by customer, then order time
@@ -90,6 +93,18 @@ def warn_if_labels_mislead(
     last = labels[-1][0] if labels else None
     if last is None:
         return
+    horizon = pd.Timedelta(days=horizon_days)
+    for hole in find_gaps(prepared.order_ts[_order_starts(prepared)]):
+        hit = [as_of for as_of, _ in labels if hole.overlaps(as_of, as_of + horizon)]
+        if hit:
+            warnings.warn(
+                f"{caller}: the label window of the cut-off(s) {_dates(hit)} overlaps days with "
+                f"no purchase at all, {hole.describe()}: customers who would have bought then are "
+                "labelled churned. If the business was closed, the labels are right; if the "
+                "extract misses those days, load them or move the cut-offs off the gap.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
     gap, n_repeat = typical_repeat_gap(prepared, last)
     if n_repeat >= MIN_REPEAT_CUSTOMERS and horizon_days < gap:
         warnings.warn(
@@ -102,6 +117,11 @@ def warn_if_labels_mislead(
             DataQualityWarning,
             stacklevel=3,
         )
+
+
+def _order_starts(prepared: Prepared) -> np.ndarray:
+    """Row of each order's first line (rows are sorted by customer, order time, order)."""
+    return np.flatnonzero(np.r_[True, prepared.order[1:] != prepared.order[:-1]])
 
 
 def _dates(dates: Sequence[pd.Timestamp]) -> str:

@@ -23,6 +23,7 @@ from loyalty_ml.schema._coerce import (
     require_columns,
     to_timestamp,
 )
+from loyalty_ml.schema._gaps import find_gaps
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -239,9 +240,28 @@ def validate_transactions(
             table=TABLE,
         )
     check_canonical(out, TRANSACTIONS_SCHEMA)
+    _report_gaps(out, report)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
     out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: _check_timezone(timezone)}
     return (out, report) if return_report else out
+
+
+def _report_gaps(out: pd.DataFrame, report: CleaningReport) -> None:
+    """Note and warn about busy-looking stretches with no transaction (see ``schema._gaps``)."""
+    ts = out[C.TIMESTAMP].to_numpy().view("i8")  # sorted by _canonical_order
+    gaps = find_gaps(ts[np.r_[True, ts[1:] != ts[:-1]]])
+    if not gaps:
+        return
+    listed = "; ".join(g.describe() for g in gaps)
+    report.notes.append(f"no transactions at all from {listed}")
+    warnings.warn(
+        f"validate_transactions: no transactions at all from {listed}. An outage or a part of "
+        "the extract left out? Every later step reads it as customers not buying (recency, "
+        "recent order counts, and churned labels for windows in it). If the business was closed, "
+        "the figures are right; otherwise load the missing days.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def _canonical_order(out: pd.DataFrame) -> np.ndarray:
