@@ -570,7 +570,10 @@ def test_log_to_mlflow_logs_aggregates_only(
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     try:
         report = fairness_report(**biased_audit)  # type: ignore[arg-type]
-        experiment = mlflow.MlflowClient().create_experiment("fairness-audit")
+        # artifacts in tmp_path too: MLflow's default is ./mlruns, in the checkout
+        experiment = mlflow.MlflowClient().create_experiment(
+            "fairness-audit", artifact_location=(tmp_path / "artifacts").as_uri()
+        )
         with mlflow.start_run(experiment_id=experiment) as run:
             report.log_to_mlflow("audit")
         client = mlflow.MlflowClient()
