@@ -24,6 +24,7 @@ valuable customers still inside the boundaries.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    PolicyError,
+    SchemaError,
+    format_examples,
+)
 from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
 from loyalty_ml.schema._coerce import numbers_or_refuse, refuse_repeated_ids
 
@@ -435,7 +443,10 @@ class TriggerPolicy:
 def threshold_for_capacity(p: Any, k: int) -> float:
     """The lowest threshold that selects at most ``k`` customers (``p >= threshold``).
 
-    Ties at the cut are all left out rather than exceeding ``k``.
+    Ties at the cut are all left out rather than exceeding ``k``; when that leaves fewer than half
+    of ``k`` selected, a DataQualityWarning says how many tie (an isotonic calibrator's steps put
+    many customers on one probability: rank on ``ChurnModel.predict_proba_uncalibrated``, which the
+    calibration maps monotonically, to break them).
 
     Examples
     --------
@@ -458,6 +469,17 @@ def threshold_for_capacity(p: Any, k: int) -> float:
     if ordered[k] < cut:
         return float(cut)
     above = ordered[ordered > cut]
+    if above.size < k / 2:
+        tied = int(np.sum(ordered == cut))
+        warnings.warn(
+            f"threshold_for_capacity: {tied} customers share the score {cut:.6g} at the cut, so "
+            f"the threshold selects {above.size} of the k={k} asked for (ties are left out rather "
+            "than exceeding k). Calibrated probabilities tie on an isotonic calibrator's steps: "
+            "rank on ChurnModel.predict_proba_uncalibrated (same order, fewer ties) or choose "
+            "the threshold yourself.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     return float(above[-1]) if above.size else float(np.nextafter(cut, np.inf))
 
 

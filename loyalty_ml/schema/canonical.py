@@ -23,15 +23,25 @@ def _is_id(series: pd.Series) -> bool:
 
 _ID = pa.Column(checks=pa.Check(_is_id, element_wise=False, name="int64_or_str"), nullable=False)
 
+
+def _discount_given_on_purchases(frame: pd.DataFrame) -> pd.Series | bool:
+    """A discount is money given away (>= 0); only a return line may reverse it (a refund)."""
+    if C.DISCOUNT not in frame.columns:
+        return True
+    discount = frame[C.DISCOUNT]
+    return discount.isna() | (discount >= 0) | (frame[C.AMOUNT] < 0)
+
+
 TRANSACTIONS_SCHEMA = pa.DataFrameSchema(
     {
         C.CUSTOMER_ID: _ID,
         C.TIMESTAMP: pa.Column("datetime64[ns]", nullable=False),
         C.AMOUNT: pa.Column("float64", nullable=False),
         C.QUANTITY: pa.Column("float64", nullable=True, required=False),
-        C.DISCOUNT: pa.Column("float64", pa.Check.ge(0), nullable=True, required=False),
+        C.DISCOUNT: pa.Column("float64", nullable=True, required=False),
         C.MARGIN: pa.Column("float64", nullable=True, required=False),
     },
+    checks=pa.Check(_discount_given_on_purchases, name="discount_ge_0_except_on_returns"),
     name="transactions",
     strict=False,
 )

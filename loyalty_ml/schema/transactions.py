@@ -358,8 +358,10 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             data[col] = coerce_float(series, table=TABLE, column=col, allow_na=True)
         elif col in (C.DISCOUNT, C.MARGIN):
             values = coerce_float(series, table=TABLE, column=col, allow_na=True)
-            if col == C.DISCOUNT and (values < 0).any():
-                bad = series[(values < 0).to_numpy()]
+            # a return line may reverse its discount with the sign of its amount (a refund)
+            refunded = (values < 0) & (data[C.AMOUNT] < 0)
+            if col == C.DISCOUNT and (values < 0).any() and not refunded[values < 0].all():
+                bad = series[((values < 0) & ~refunded).to_numpy()]
                 fix = (
                     "Every non-zero discount is negative: the export writes discounts as negative "
                     "numbers (as dunnhumby's RETAIL_DISC and COUPON_DISC do), so flip the sign, "
