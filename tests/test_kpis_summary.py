@@ -186,9 +186,17 @@ def _div(a: float, b: float) -> float:
 
 
 def _direct(tx: pd.DataFrame, start: str, end: str, prev: str) -> dict[str, float]:
-    """The KPIs by the most literal computation, for comparison."""
-    cur = tx[(tx.timestamp >= start) & (tx.timestamp < end)]
-    pre = tx[(tx.timestamp >= prev) & (tx.timestamp < start)]
+    """The KPIs by the most literal computation, for comparison.
+
+    Activity and orders count each order at its first line's time (as the features do: a line of
+    an order dated later is not a new visit); revenue sums the lines in the period.
+    """
+    lines = tx[(tx.timestamp >= start) & (tx.timestamp < end)]
+    at_order_time = tx.assign(
+        timestamp=tx.groupby(["customer_id", "order_id"]).timestamp.transform("min")
+    )
+    cur = at_order_time[(at_order_time.timestamp >= start) & (at_order_time.timestamp < end)]
+    pre = at_order_time[(at_order_time.timestamp >= prev) & (at_order_time.timestamp < start)]
     orders = cur.groupby("customer_id")["order_id"].nunique()
     n_cust = cur["customer_id"].nunique()
     n_prev = pre["customer_id"].nunique()
@@ -196,8 +204,8 @@ def _direct(tx: pd.DataFrame, start: str, end: str, prev: str) -> dict[str, floa
     return {
         "active_customers": n_cust,
         "orders": orders.sum(),
-        "revenue": cur["amount"].sum(),
-        "aov": _div(cur["amount"].sum(), orders.sum()),
+        "revenue": lines["amount"].sum(),
+        "aov": _div(lines["amount"].sum(), orders.sum()),
         "purchase_frequency": _div(orders.sum(), n_cust),
         "repeat_purchase_rate": _div((orders >= 2).sum(), n_cust),
         "retention_rate": _div(retained, n_prev),

@@ -574,8 +574,11 @@ def test_period_of_returns_only_is_flagged(tmp_path: Path) -> None:
     tx = _tx([(1, "2024-01-05 10:00", -10), (2, "2024-01-06 12:00", -20)])
     page = _read(write_report(tx, tmp_path))
     shown = page.table("Programme KPIs").values()
-    assert shown["aov"] == "-15"  # the documented definition: returns count when kept
+    # a return is not a purchase (as in the features and labels); revenue is net of it
+    assert (shown["active_customers"], shown["orders"], shown["revenue"]) == ("0", "0", "-30")
+    assert shown["aov"] == ""
     assert "return" in page.section_text("kpis").lower()
+    assert "only returns" in page.section_text("cohorts")
 
 
 def test_missing_retention_is_explained(tmp_path: Path) -> None:

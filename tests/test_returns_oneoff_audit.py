@@ -14,10 +14,12 @@ Defects found, fixed, and kept as regression tests:
 - ``discount_depth`` with kept returns read a line bought at 20% off and returned as 1.0 (75
   customers at 0.5 or more where the deepest real discount was 0.30);
 - ``threshold_for_capacity`` asked for 300 customers selected none, silently, when an isotonic
-  calibrator put 1,343 customers on one probability.
-
-One defect is open (strict xfail below): with ``returns="keep"``, the KPIs count a return line as
-activity and as an order in the period of the return, where features and labels do not.
+  calibrator put 1,343 customers on one probability;
+- with ``returns="keep"``, the KPIs (summary, active_members, cohorts, clv_inputs, tier visits)
+  counted a return line as activity and as an order in the period of the return, where features and
+  labels count an order at its first line's time and never a return alone as a purchase (on the
+  fashion shop's Q3: 1,105 active customers, 3,917 orders, retention 0.704, against 1,076, 3,659 and
+  0.693 by order time; ``clv_inputs`` gave a customer an AOV of -20 that ``clv_lifetime`` refused).
 """
 
 from __future__ import annotations
@@ -86,16 +88,8 @@ def test_capacity_lost_to_tied_probabilities_is_warned_about() -> None:
         assert (q >= lml.threshold_for_capacity(q, 300)).sum() == 290
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="open defect (kpis/_common.py, used by summary, cohorts, health and clv): with "
-    "returns='keep', a return line inside its purchase order (the documented shape) makes its "
-    "customer active, and an order, in the month of the return; features and labels count the "
-    "order at its first line's time and never count a return as a purchase (July: 2 active, 2 "
-    "orders, retention 1.0, where counting by order time gives 1, 1 and 0.5)",
-)
-def test_a_kept_return_is_not_activity_in_the_kpis() -> None:
+def _return_in_july() -> pd.DataFrame:
+    """Customer 1 buys on June 28 and returns a line of that order on July 5; 2 buys twice."""
     raw = pd.DataFrame(
         {
             "customer_id": [1, 1, 1, 2, 2],
@@ -110,9 +104,29 @@ def test_a_kept_return_is_not_activity_in_the_kpis() -> None:
             "amount": [40.0, 20.0, -20.0, 30.0, 30.0],
         }
     )
-    tx = lml.validate_transactions(raw, returns="keep")
+    return lml.validate_transactions(raw, returns="keep")
+
+
+def test_a_kept_return_is_not_activity_in_the_kpis() -> None:
+    tx = _return_in_july()
+    labels = lml.churn_labels(tx, as_of="2024-07-01", horizon_days=30, observation_end="2024-08-01")
+    assert labels.to_dict() == {1: 1, 2: 0}
     july = lml.kpis.summary(
         tx, period_start="2024-07-01", period_end="2024-08-01", previous_start="2024-06-01"
     )
     assert july["active_customers"] == 1 and july["orders"] == 1, july.to_dict()
     assert july["retention_rate"] == pytest.approx(0.5), july.to_dict()
+    assert july["revenue"] == pytest.approx(10.0)  # net of the return, at its own time
+    members = lml.kpis.active_members(tx, as_of="2024-08-01", window_days=31)
+    assert members.tolist() == [2.0, 1.0, 0.5]
+    assert lml.kpis.cohort_counts(tx, freq="M").loc["2024-06"].tolist() == [2.0, 1.0]
+    inputs = lml.kpis.clv_inputs(tx, period_start="2024-07-01", period_end="2024-08-01")
+    assert inputs.index.tolist() == [2] and inputs.loc[2, "aov"] == 30.0
+
+
+def test_without_returns_the_kpis_read_the_table_as_it_is() -> None:
+    tx = _return_in_july()
+    bought = tx.loc[tx["amount"] >= 0]
+    from loyalty_ml.kpis._common import purchase_lines
+
+    assert purchase_lines(bought) is bought

@@ -17,6 +17,7 @@ __all__ = [
     "check_transactions",
     "order_keys",
     "period_mask",
+    "purchase_lines",
     "to_bound",
 ]
 
@@ -181,3 +182,28 @@ def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
     if C.ORDER_ID in transactions.columns:
         return transactions[[C.CUSTOMER_ID, C.ORDER_ID]]
     return transactions[[C.CUSTOMER_ID, C.TIMESTAMP]]
+
+
+def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
+    """The lines that make a customer active and an order count, each at its order's time.
+
+    As :func:`~loyalty_ml.features.churn_labels` and the features read them: an order's time is
+    its first line's (a return inside the purchase order, dated days later, does not make the
+    customer active again then), and an order without a line of ``amount >= 0`` (a return alone,
+    kept by ``validate_transactions(returns="keep")``) is not a purchase. With no negative amounts
+    and no order spread over several times (``validate_transactions``' default) it is
+    ``transactions`` itself. Revenue is not read from it: it stays the sum of the lines' amounts
+    (net of returns when they are kept, at their own time).
+    """
+    keys = [transactions[column] for column in order_keys(transactions).columns]
+    bought = transactions[C.AMOUNT] >= 0
+    if C.ORDER_ID not in transactions.columns:  # an order is one (customer, timestamp)
+        if bool(bought.all()):
+            return transactions
+        purchase = bought.groupby(keys, sort=False).transform("any")
+        return transactions.loc[purchase.to_numpy(dtype=bool)]
+    first = transactions[C.TIMESTAMP].groupby(keys, sort=False).transform("min")
+    in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
+    if in_purchase.all() and first.equals(transactions[C.TIMESTAMP]):
+        return transactions
+    return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]

@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
-from loyalty_ml.kpis._common import check_transactions, order_keys, period_mask, to_bound
+from loyalty_ml.kpis._common import (
+    check_transactions,
+    order_keys,
+    period_mask,
+    purchase_lines,
+    to_bound,
+)
 from loyalty_ml.schema import columns as C
 
 __all__ = ["clv_discounted", "clv_inputs", "clv_lifetime", "clv_margin_churn"]
@@ -164,11 +170,13 @@ def clv_inputs(
     """Per-customer CLV inputs measured on ``[period_start, period_end)``.
 
     Columns: ``orders`` (distinct ``(customer_id, order_id)``, or ``(customer_id, timestamp)``
-    without order ids), ``revenue`` (sum of
+    without order ids, among the purchases begun in the window: a kept return is not one),
+    ``revenue`` (sum of
     ``amount``), ``aov`` = revenue / orders, ``purchase_frequency`` = orders per ``period_days`` days
     (orders x period_days / length of the window in days), and, when transactions have ``margin``,
     ``margin`` (sum) and ``margin_rate`` = margin / revenue (NaN when revenue is 0). Only customers
-    with a row in the window are listed.
+    with a purchase begun in the window are listed (whose only rows there are kept returns are
+    not); their ``revenue`` is net of the returns dated in the window.
 
     Examples
     --------
@@ -190,9 +198,12 @@ def clv_inputs(
     current = tx.loc[period_mask(ts, start, end).to_numpy()]
     if len(current) == 0:
         raise DataError(f"transactions has no rows in [{start}, {end}); no customer to value.")
-    orders = order_keys(current).drop_duplicates().groupby(C.CUSTOMER_ID).size()
+    bought = purchase_lines(tx)
+    in_window = bought.loc[period_mask(bought[C.TIMESTAMP], start, end).to_numpy()]
+    orders = order_keys(in_window).drop_duplicates().groupby(C.CUSTOMER_ID).size()
     grouped = current.groupby(C.CUSTOMER_ID)
     out = pd.DataFrame({"orders": orders.astype("float64"), "revenue": grouped[C.AMOUNT].sum()})
+    out = out.loc[out["orders"].notna()]  # rows in the window but no purchase: a kept return
     out["aov"] = out["revenue"] / out["orders"]
     window_days = (end - start) / pd.Timedelta(days=1)
     out["purchase_frequency"] = out["orders"] * period_days / window_days

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from loyalty_ml._plot_text import legend, literal
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
-from loyalty_ml.kpis._common import check_transactions, to_bound
+from loyalty_ml.kpis._common import check_transactions, purchase_lines, to_bound
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -66,7 +66,8 @@ def _ordinals(
     """
     if freq not in _FREQS:
         raise ConfigError(f"freq must be one of {list(_FREQS)}; got {freq!r}.")
-    tx = check_transactions(transactions)
+    # activity is a purchase at its order's time (a kept return alone is not; see purchase_lines)
+    tx = purchase_lines(check_transactions(transactions))
     ts = tx[C.TIMESTAMP]
     end = None
     if as_of is not None:

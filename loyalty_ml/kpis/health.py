@@ -14,6 +14,7 @@ from loyalty_ml.kpis._common import (
     check_no_missing,
     check_transactions,
     order_keys,
+    purchase_lines,
     to_bound,
 )
 from loyalty_ml.schema import columns as C
@@ -50,7 +51,8 @@ def active_members(
 
     - ``members``: with ``customers``, its rows (those with ``signup_date < as_of`` or unknown when
       it has that column); without, the customers with a transaction before ``as_of``.
-    - ``active_members``: members with a transaction in ``[as_of - window_days, as_of)``.
+    - ``active_members``: members with a purchase in ``[as_of - window_days, as_of)`` (an order
+      whose first line falls in it, with a line of ``amount >= 0``: a kept return is not one).
     - ``active_share`` = active_members / members (NaN when there are no members).
 
     Examples
@@ -65,8 +67,10 @@ def active_members(
     end = to_bound(as_of, name="as_of", timestamps=ts)
     _positive_int("window_days", window_days)
     before = (ts < end).to_numpy()
-    recent = before & (ts >= plus_days(end, -window_days)).to_numpy()
-    active = pd.Index(pd.unique(tx.loc[recent, C.CUSTOMER_ID]))
+    bought = purchase_lines(tx)
+    bought_ts = bought[C.TIMESTAMP]
+    recent = ((bought_ts < end) & (bought_ts >= plus_days(end, -window_days))).to_numpy()
+    active = pd.Index(pd.unique(bought.loc[recent, C.CUSTOMER_ID]))
     if customers is None:
         members = pd.Index(pd.unique(tx.loc[before, C.CUSTOMER_ID]))
     else:
@@ -321,7 +325,12 @@ def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int
             f"transactions has no rows in the {window_days} days before as_of={end}; no customer "
             "to place in tiers."
         )
-    visits = order_keys(window).drop_duplicates().groupby(C.CUSTOMER_ID).size()
+    bought = purchase_lines(tx)
+    bought_ts = bought[C.TIMESTAMP]
+    in_window = bought.loc[
+        ((bought_ts >= plus_days(end, -window_days)) & (bought_ts < end)).to_numpy()
+    ]
+    visits = order_keys(in_window).drop_duplicates().groupby(C.CUSTOMER_ID).size()
     spend = window.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
     return pd.DataFrame({"spend": spend, "visits": visits.astype("float64")})
 

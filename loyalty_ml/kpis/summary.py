@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError
-from loyalty_ml.kpis._common import check_transactions, order_keys, period_mask, to_bound
+from loyalty_ml.kpis._common import (
+    check_transactions,
+    order_keys,
+    period_mask,
+    purchase_lines,
+    to_bound,
+)
 from loyalty_ml.schema import columns as C
 
 __all__ = ["summary"]
@@ -21,13 +27,18 @@ def summary(
 ) -> pd.Series:
     """The headline KPIs of a loyalty programme over the half-open period ``[period_start, period_end)``.
 
-    Definitions (DESIGN.md section 8), over the rows with ``period_start <= timestamp < period_end``:
+    Definitions (DESIGN.md section 8), over the period ``period_start <= timestamp < period_end``:
 
-    - ``active_customers`` = number of distinct ``customer_id`` with a row in the period.
-    - ``orders`` = number of distinct ``(customer_id, order_id)`` pairs; an order id reused by two
-      customers counts as two orders. Without an ``order_id`` column, an order is a distinct
-      ``(customer_id, timestamp)`` pair (the lines of one basket), as in the features.
-    - ``revenue`` = sum of ``amount`` (returns count if they were kept by validation).
+    - ``active_customers`` = number of distinct ``customer_id`` with a purchase in the period: an
+      order whose first line falls in it and that has a line of ``amount >= 0``, as the features
+      and churn labels count purchases (a return kept by validation, alone or dated after its
+      purchase, does not make a customer active).
+    - ``orders`` = number of distinct ``(customer_id, order_id)`` pairs among those purchases; an
+      order id reused by two customers counts as two orders. Without an ``order_id`` column, an
+      order is a distinct ``(customer_id, timestamp)`` pair (the lines of one basket), as in the
+      features.
+    - ``revenue`` = sum of ``amount`` over the rows in the period (net of returns, at their own
+      time, if they were kept by validation).
     - ``aov`` = revenue / orders.
     - ``purchase_frequency`` = orders / active_customers.
     - ``repeat_purchase_rate`` = (active customers with 2 or more orders in the period) /
@@ -35,7 +46,8 @@ def summary(
 
     With ``previous_start``, over the previous period ``[previous_start, period_start)``:
 
-    - ``previous_active_customers`` = N_0, distinct customers active in the previous period;
+    - ``previous_active_customers`` = N_0, distinct customers with a purchase in the previous
+      period;
     - ``retained_customers`` = N_t, those of them also active in the period;
     - ``retention_rate`` = N_t / N_0 and ``churn_rate`` = 1 - retention_rate.
 
@@ -81,8 +93,10 @@ def summary(
         raise ConfigError(
             f"period_end must be after period_start; got period_start={start}, period_end={end}."
         )
-    in_period = period_mask(ts, start, end).to_numpy()
-    current = tx.loc[in_period]
+    # activity and orders: purchase orders at their first line's time (see purchase_lines)
+    bought = purchase_lines(tx)
+    bought_ts = bought[C.TIMESTAMP]
+    current = bought.loc[period_mask(bought_ts, start, end).to_numpy()]
 
     customers = current[C.CUSTOMER_ID]
     n_customers = int(customers.nunique())
@@ -91,7 +105,7 @@ def summary(
     )
     n_orders = int(orders_per_customer.sum())
     # A plain sum of the period's amounts in row order: the same float a direct computation gives.
-    revenue = float(current[C.AMOUNT].sum())
+    revenue = float(tx.loc[period_mask(ts, start, end).to_numpy(), C.AMOUNT].sum())
     repeaters = int((orders_per_customer >= 2).sum())
 
     values: dict[str, float] = {
@@ -109,7 +123,9 @@ def summary(
                 "previous_start must be before period_start; got "
                 f"previous_start={prev_start}, period_start={start}."
             )
-        previous = pd.unique(tx.loc[period_mask(ts, prev_start, start).to_numpy(), C.CUSTOMER_ID])
+        previous = pd.unique(
+            bought.loc[period_mask(bought_ts, prev_start, start).to_numpy(), C.CUSTOMER_ID]
+        )
         n_previous = len(previous)
         n_retained = int(pd.Series(previous).isin(customers).sum())
         retention = _ratio(n_retained, n_previous)

@@ -111,8 +111,9 @@ def kpi_section(
     elif not (transactions.loc[in_window, C.AMOUNT] > 0).any():
         notes.insert(
             0,
-            "Every transaction in the period is a return or refund (no purchase): revenue and AOV "
-            "are negative, and the 'active' customers only returned goods.",
+            "Every transaction in the period is a return or refund (no purchase): revenue is "
+            "negative, no customer counts as active (a return is not a purchase), and AOV, "
+            "frequency and rates are not defined (blank).",
         )
     if previous_start is None:
         notes.append(
@@ -209,7 +210,18 @@ def cohort_section(
         plot_retention_curves,
         retention_curves,
     )
+    from loyalty_ml.kpis._common import purchase_lines
 
+    bought = purchase_lines(transactions)
+    if not (bought[C.TIMESTAMP] < as_of).any():  # only returns (kept by validation) so far
+        return Section(
+            key="cohorts",
+            title="Cohort retention",
+            paragraphs=(
+                f"No purchase before {as_of.date()}, only returns: no customer has a first "
+                "purchase to start a cohort.",
+            ),
+        )
     retention = cohort_retention(transactions, freq="M", as_of=as_of)
     # a cohort of a few customers would show their own months of purchase
     retention = blank_small_cohorts(retention, transactions, freq="M", as_of=as_of)
