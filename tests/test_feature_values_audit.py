@@ -68,7 +68,8 @@ def test_basket_price_channel_values_by_hand() -> None:
     assert c1["n_products"] == 3.0
     assert c1["items_per_order"] == 3.0  # (1 + 2 - 1 + NaN->0 + 4) / 2 orders
     assert c1["discount_share"] == pytest.approx(20 / 70)  # purchase lines with discount > 0: 20
-    assert c1["discount_depth"] == pytest.approx(7 / 72)  # NaN discount is no discount
+    # over the purchase lines (10, 20, 0, 40; the -5 return is not one): NaN discount is none
+    assert c1["discount_depth"] == pytest.approx(7 / 77)
     assert c1["channel_share_web"] == 0.5
     assert c1["channel_share_store"] == 0.5
     assert c1["channel_share_app"] == 0.0
@@ -79,7 +80,8 @@ def test_basket_price_channel_values_by_hand() -> None:
     assert X.loc[2, "high_margin_share"] == 1.0
     assert X.loc[3, "high_margin_share"] == 0.0
     assert X.loc[3, "category_entropy"] == 0.0
-    assert X.loc[4, "discount_depth"] != X.loc[4, "discount_depth"]  # 10 / (-10 + 10): NaN
+    # 50 paid after 10 off, then returned in an order of its own: the depth of what was bought
+    assert X.loc[4, "discount_depth"] == pytest.approx(10 / 60)
     assert set(X.dtypes.astype(str)) == {"float64"}
 
 
