@@ -203,7 +203,9 @@ def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
         purchase = bought.groupby(keys, sort=False).transform("any")
         return transactions.loc[purchase.to_numpy(dtype=bool)]
     first = transactions[C.TIMESTAMP].groupby(keys, sort=False).transform("min")
+    if bool(bought.all()):  # no return kept: every order is a purchase
+        if first.equals(transactions[C.TIMESTAMP]):
+            return transactions
+        return transactions.assign(**{C.TIMESTAMP: first})
     in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
-    if in_purchase.all() and first.equals(transactions[C.TIMESTAMP]):
-        return transactions
     return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]
