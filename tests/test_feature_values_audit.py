@@ -99,10 +99,13 @@ def test_rhythm_and_trend_values_by_hand() -> None:
     # latest [02-24, 03-25), previous [01-25, 02-24)
     assert X.loc[1, ["freq_trend", "spend_trend"]].tolist() == [1.0, 1.0]
     assert np.isnan(X.loc[1, "aov_trend"])  # no previous order
+    # the return in an order of its own (03-20) is not an order: it joins the 02-10 purchase, so
+    # the customer is not recent, and the latest window has no order
+    assert X.loc[4, ["n_orders", "recency_days"]].tolist() == [1.0, 44.0]
     assert X.loc[4, "n_orders_prev_30d"] == 1.0
-    assert X.loc[4, "freq_trend"] == 0.0
-    assert X.loc[4, "spend_trend"] == -1.0  # the negative latest window counts as 0
-    assert X.loc[4, "aov_trend"] == -1.0
+    assert X.loc[4, "freq_trend"] == -1.0
+    assert np.isnan(X.loc[4, "spend_trend"])  # previous window nets to -10, counted as 0
+    assert np.isnan(X.loc[4, "aov_trend"])  # no order in the latest window
 
 
 def test_orders_without_order_id_and_trend_window_edges() -> None:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty_ml.features import FeatureConfig, build_features, churn_labels, training_table
+from loyalty_ml.kpis._common import purchase_lines
 
 START = pd.Timestamp("2024-01-01")
 AS_OF = START + pd.Timedelta(days=40)
@@ -175,3 +176,55 @@ def test_two_threads_give_the_same_table_as_one(tx: pd.DataFrame, drop_order_id:
     finally:
         _parallel.PARALLEL_MIN_ROWS, _parallel._cores = original, cores
     pd.testing.assert_frame_equal(one, two)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tx=transactions(),
+    refunds=st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 80 * 24), st.floats(0.5, 50.0)),
+        max_size=8,
+    ),
+    drop_order_id=st.booleans(),
+)
+def test_a_return_in_an_order_of_its_own_is_not_an_order(
+    tx: pd.DataFrame, refunds: list[tuple[int, int, float]], drop_order_id: bool
+) -> None:
+    """Returns kept in orders of their own (``returns="keep"``) are purchases for nobody: the
+    features count, date and list the same purchases as ``churn_labels`` and the KPIs."""
+    ret = pd.DataFrame(refunds, columns=["customer_id", "hours", "amount"]).astype(
+        {"customer_id": "int64", "hours": "int64", "amount": "float64"}
+    )
+    ret = ret.assign(
+        timestamp=START + pd.to_timedelta(ret["hours"], unit="h"),
+        amount=-ret["amount"].round(2),
+        order_id="r" + pd.Series(range(len(ret)), dtype="int64").astype(str),
+        category="a",
+        channel="web",
+        discount=0.0,
+        margin=0.0,
+    ).drop(columns="hours")
+    both = pd.concat([tx, ret], ignore_index=True)
+    if drop_order_id:
+        both = both.drop(columns="order_id")
+    purchases = purchase_lines(both)
+    purchases = purchases[purchases["timestamp"] < AS_OF]
+    X = build_features(both, as_of=AS_OF, config=CONFIG)
+    assert set(X.index) == set(purchases["customer_id"])
+    if X.empty:
+        return
+    keys = ["customer_id", "order_id"] if not drop_order_id else ["customer_id", "timestamp"]
+    n_orders = purchases.drop_duplicates(keys).groupby("customer_id").size()
+    assert X["n_orders"].to_dict() == n_orders.astype("float64").to_dict()
+    last = purchases.groupby("customer_id")["timestamp"].max()
+    expected = (AS_OF - last) / pd.Timedelta(days=1)
+    np.testing.assert_allclose(X["recency_days"], expected.reindex(X.index), rtol=1e-12)
+    # net spend: every line before as_of of a customer with a purchase, returns included
+    lines = both[(both["timestamp"] < AS_OF) & both["customer_id"].isin(X.index)]
+    first = purchases.groupby("customer_id")["timestamp"].min()
+    lines = lines[lines["timestamp"] >= lines["customer_id"].map(first)]  # returns of older buys
+    spend = lines.groupby("customer_id")["amount"].sum()
+    np.testing.assert_allclose(X["spend"], spend.reindex(X.index), atol=1e-9)
+    if both["timestamp"].max() >= AS_OF + pd.Timedelta(days=1):
+        labels = churn_labels(both, as_of=AS_OF, horizon_days=1)
+        assert set(labels.index) == set(X.index)

@@ -7,7 +7,9 @@ boolean mask over the sorted arrays: the runs stay contiguous) and reduces them 
 with ``np.add.reduceat``; no Python loop runs over customers.
 
 An order is one ``order_id`` of one customer when the column exists, otherwise one (customer,
-timestamp) pair. An order's time is the time of its first line.
+timestamp) pair. An order's time is the time of its first line. An order of returns only (kept by
+``validate_transactions(returns="keep")``) is not a purchase: its lines join the customer's previous
+purchase order (see ``_attach_returns``).
 """
 
 from __future__ import annotations
@@ -64,15 +66,21 @@ class Prepared:
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
     at_order_start: np.ndarray | None = None  # per row: at its order's first instant (None: all)
     clock: str | None = None  # the zone of the naive timestamps (validate_transactions' timezone)
+    #: (first, last) timestamp of the input, rows set aside included (None: those of ``ts``)
+    span_ns: tuple[int, int] | None = None
 
     @property
     def first_ts(self) -> pd.Timestamp | None:
         """The first timestamp in the data, or None when there are no rows."""
+        if self.span_ns is not None:
+            return pd.Timestamp(self.span_ns[0], unit="ns")
         return pd.Timestamp(int(self.ts.min()), unit="ns") if len(self.ts) else None
 
     @property
     def last_ts(self) -> pd.Timestamp | None:
         """The last timestamp in the data, or None when there are no rows."""
+        if self.span_ns is not None:
+            return pd.Timestamp(self.span_ns[1], unit="ns")
         return pd.Timestamp(int(self.ts.max()), unit="ns") if len(self.ts) else None
 
 
@@ -241,8 +249,19 @@ def prepare_transactions(transactions: object) -> Prepared:
     (cust, ts, amount, order, order_ts), (codes, numeric) = run_both(
         rows_and_orders, other_columns, rows=len(tx)
     )
-    # without order ids every line is at its order's first instant
-    at_start = ts == order_ts if with_orders else None
+    span = (int(ts.min()), int(ts.max())) if len(ts) else None
+    attached = _attach_returns(cust, amount, order, order_ts)
+    if attached is not None:  # returns in orders of their own, kept by validate_transactions
+        keep, order, order_ts = attached
+        if keep is not None:
+            cust, ts, amount = cust[keep], ts[keep], amount[keep]
+            codes = {c: (values[keep], labels) for c, (values, labels) in codes.items()}
+            numeric = {c: values[keep] for c, values in numeric.items()}
+            in_use = np.unique(cust)
+            customer_ids = customer_ids[in_use]
+            cust = np.searchsorted(in_use, cust).astype(np.int64, copy=False)
+    # without order ids (and no return attached) every line is at its order's first instant
+    at_start = ts == order_ts if with_orders or attached is not None else None
     return Prepared(
         customer_ids,
         cust,
@@ -254,7 +273,47 @@ def prepare_transactions(transactions: object) -> Prepared:
         numeric,
         at_start,
         clock=table_clock(transactions),
+        span_ns=span if attached is not None and attached[0] is not None else None,
     )
+
+
+def _attach_returns(
+    cust: np.ndarray, amount: np.ndarray, order: np.ndarray, order_ts: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """Fold each order without a purchase line into the customer's previous purchase order.
+
+    An order whose lines all have ``amount < 0`` (a return or refund in an order of its own, kept
+    with ``validate_transactions(returns="keep")``) is not a purchase, as in ``churn_labels`` and
+    the KPIs: it must neither count as an order nor make the customer recent. Its lines join the
+    customer's latest purchase order before it (rows are sorted by customer and order time, so they
+    already follow it), at that order's time, like a return inside the purchase order: they net
+    against spend once their own timestamp has passed. Returns with no purchase before them (of
+    something bought before the data begins, or by a customer who never bought) have no order to
+    join and are left out, so that customer is not a customer of the features or the labels.
+
+    Returns None when every order holds a purchase line (the usual case: nothing to do), else
+    ``(keep, order, order_ts)``: the rows kept (None: all) and their order ids and order times.
+    """
+    bought = amount >= 0
+    if len(amount) == 0 or bool(bought.all()):
+        return None
+    first_row = np.flatnonzero(np.r_[True, order[1:] != order[:-1]])
+    purchase = np.maximum.reduceat(bought, first_row)
+    if bool(purchase.all()):
+        return None
+    n_orders = len(first_row)
+    latest = np.where(purchase, np.arange(n_orders), -1)
+    np.maximum.accumulate(latest, out=latest)
+    run_cust = cust[first_row]
+    joins = latest >= 0
+    joins[joins] = run_cust[latest[joins]] == run_cust[joins]
+    run = np.repeat(np.arange(n_orders), np.diff(np.append(first_row, len(order))))
+    target = latest[run]
+    new_order_ts = order_ts[first_row][np.maximum(target, 0)]
+    keep = joins[run]
+    if bool(keep.all()):
+        return None, target.astype(np.int64) + 1, new_order_ts
+    return keep, target[keep].astype(np.int64) + 1, new_order_ts[keep]
 
 
 def _orders_together(

@@ -111,10 +111,11 @@ def validate_transactions(
     columns : ColumnMap, optional
         Your column names for the canonical ones.
     returns, zero_amounts : {"drop", "keep"}
-        Whether negative and zero amounts are removed (counted either way). Kept rows are
-        transactions like any other: a return made in its own order counts as an order (recency,
-        frequency), while its amount nets against spend (``churn_labels`` never counts a return as
-        a purchase). Keep returns only when they sit inside the purchase orders they correct.
+        Whether negative and zero amounts are removed (counted either way). A kept return nets
+        against spend but is never a purchase: an order of returns only is not an order for the
+        features (its lines join the customer's previous purchase order, so they neither add an
+        order nor make the customer recent), nor for ``churn_labels`` or the KPIs; returns before
+        a customer's first purchase in the data are left out of the features and labels.
     cancellation_pattern, non_purchase_pattern : str, optional
         Regular expressions matched against ``order_id`` and ``product_id`` (``re.match``).
     drop_duplicates : bool
