@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    PolicyError,
+    SchemaError,
+)
 from loyalty_ml.features.boundaries import Boundaries
 from loyalty_ml.policy.triggers import (
     ACTIONS,
@@ -200,9 +208,15 @@ def test_threshold_for_capacity_on_ties() -> None:
 )
 def test_threshold_for_capacity_selects_at_most_k_and_is_tight(p, k) -> None:
     prob = np.array(p)
-    t = threshold_for_capacity(prob, k)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = threshold_for_capacity(prob, k)
     selected = int((prob >= t).sum())
     assert selected <= k
+    # ties at the cut that leave under half of k selected are named (once a flaky failure here)
+    assert bool(caught) == (selected < k / 2 and selected < prob.size), [
+        str(w.message) for w in caught
+    ]
     # one step lower would select more than k (or everyone is already selected)
     lower = prob[prob < t]
     if lower.size:
@@ -254,3 +268,43 @@ def test_text_inputs_and_repeated_customers_get_clear_errors() -> None:
         TriggerPolicy().assign(pd.concat([X, X.iloc[:1]]), [0.1, 0.2, 0.3, 0.1])
     with pytest.raises(DataError, match=r"y_true must be numeric.*\(y == 'Y'\)"):
         threshold_for_precision(["Y", "N", "Y"], [0.9, 0.5, 0.1], 0.5)
+
+
+def _inside(n: int) -> pd.DataFrame:
+    """``n`` customers inside the churn boundary (recency 10 to 50 days of the default 60/90)."""
+    return pd.DataFrame(
+        {
+            "recency_days": np.linspace(10.0, 50.0, n),
+            "n_orders": np.ones(n),
+            "spend": np.linspace(5.0, 500.0, n),
+        },
+        index=pd.Index(range(n), name=C.CUSTOMER_ID),
+    )
+
+
+def test_bands_that_put_nearly_everyone_high_warn_with_the_fix() -> None:
+    """A one-off-buyer shop at a churn base rate of 0.97: the fixed 0.6 band holds everyone."""
+    X = _inside(300)
+    p = np.r_[np.full(285, 0.97), np.full(15, 0.2)]  # 95% high
+    with pytest.warns(DataQualityWarning, match="285 of the 300 customers") as caught:
+        out = TriggerPolicy().assign(X, p)
+    assert "threshold_for_capacity" in str(caught[0].message)
+    assert (out["risk_band"] == "high").sum() == 285  # the assignment itself is unchanged
+    # the team's capacity, as the message suggests: 30 contacts, no warning
+    threshold = threshold_for_capacity(np.r_[np.linspace(0.9, 0.99, 285), np.full(15, 0.2)], 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = TriggerPolicy(high_risk=threshold, medium_risk=threshold / 2).assign(
+            X, np.r_[np.linspace(0.9, 0.99, 285), np.full(15, 0.2)]
+        )
+    assert (out["risk_band"] == "high").sum() == 30
+
+
+def test_bands_stay_quiet_below_the_share_or_on_small_batches() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TriggerPolicy().assign(_inside(300), np.r_[np.full(260, 0.97), np.full(40, 0.2)])  # 87%
+        TriggerPolicy().assign(_inside(99), np.full(99, 0.97))  # every one, but 99 customers
+        # high-risk customers past the churn boundary are not acted on by the bands
+        X = _inside(300).assign(recency_days=np.r_[np.full(200, 200.0), np.linspace(10, 50, 100)])
+        TriggerPolicy().assign(X, np.r_[np.full(250, 0.97), np.full(50, 0.1)])

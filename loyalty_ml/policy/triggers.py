@@ -58,6 +58,10 @@ ACTIONS = ("vip_contact", "retention_offer", "re_engagement", "win_back", "none"
 #: Used when neither ``boundaries`` nor explicit days are given; prefer ``estimate_boundaries(tx)``.
 DEFAULT_SLEEP_DAYS = 60.0
 DEFAULT_CHURN_DAYS = 90.0
+#: assign warns when this share of the customers inside the churn boundary is high risk ...
+HIGH_BAND_SHARE_WARNING = 0.9
+#: ... and there are at least this many of them (below, a small batch can be all high by chance).
+MIN_CUSTOMERS_FOR_BAND_CHECK = 100
 _RECENCY = "recency_days"
 
 
@@ -282,6 +286,7 @@ class TriggerPolicy:
         )
         valuable = self._valuable(X, segments)
         inside = (state == "active") | (state == "sleeping")
+        self._warn_if_bands_do_not_separate(band, inside)
         vip_text = (
             "top quarter by spend (M3)"
             if self.vip_rule == "top_m"
@@ -360,6 +365,24 @@ class TriggerPolicy:
                 c: "str"
                 for c in ("risk_band", "boundary_state", "segment", "action", "channel", "rule")
             }
+        )
+
+    def _warn_if_bands_do_not_separate(self, band: np.ndarray, inside: np.ndarray) -> None:
+        """DataQualityWarning when nearly every customer the bands act on is high risk."""
+        n_inside = int(np.count_nonzero(inside))
+        n_high = int(np.count_nonzero(inside & (band == "high")))
+        if n_inside < MIN_CUSTOMERS_FOR_BAND_CHECK or n_high < HIGH_BAND_SHARE_WARNING * n_inside:
+            return
+        warnings.warn(
+            f"TriggerPolicy.assign: {n_high:,} of the {n_inside:,} customers inside the churn "
+            f"boundary ({n_high / n_inside:.0%}) are high risk (p >= {self.high_risk:g}), so the "
+            "risk bands no longer tell them apart and every one of them gets a retention or VIP "
+            "contact. A churn base rate this high is usual where most customers buy once. Set "
+            "high_risk and medium_risk from what the team can act on: "
+            "threshold_for_capacity(p, k) for k contacts, or threshold_for_precision(y, p, target) "
+            "on a labelled hold-out.",
+            DataQualityWarning,
+            stacklevel=3,
         )
 
     def _valuable(self, X: pd.DataFrame, segments: pd.DataFrame) -> np.ndarray:
