@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-
-from loyalty_ml._plot_text import literal
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["PLOTTED_METRICS", "markdown_table", "plot_by_group"]
 
@@ -62,31 +60,77 @@ def markdown_table(frame: pd.DataFrame, *, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
+#: Metrics that are shares of customers (drawn from 0, never past 1).
+_RATES = frozenset({"selection_rate", "tpr", "fpr", "offer_rate", "auc"})
+#: Inches per character of a label in the default 10-point font (a generous average).
+_CHAR_IN = 0.08
+#: Inches per group (bar) in a row of panels, and per row for its tick labels and padding.
+_BAR_IN, _ROW_PAD_IN = 0.32, 0.6
+
+
+def _metric_limits(values: np.ndarray, metric: str) -> tuple[float, float]:
+    """The x range of ``metric``, the same in every row: from 0 (or the lowest negative value) to
+    a little past the highest value; rates end at 1 at most, the AUC is drawn on [0, 1]."""
+    finite = values[np.isfinite(values)]
+    if metric == "auc":
+        return 0.0, 1.0
+    low = min(0.0, float(finite.min())) if finite.size else 0.0
+    high = max(0.0, float(finite.max())) if finite.size else 0.0
+    if high == low:
+        high = low + 1.0
+    high += 0.08 * (high - low)
+    if metric in _RATES and high > 1.0 >= float(finite.max(initial=0.0)):
+        high = 1.0
+    if low < 0:
+        low -= 0.08 * (high - low)
+    return low, high
+
+
 def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
     """Bars of the main figures per group: one row of panels per attribute, one column per metric.
 
-    Groups smaller than ``min_group_size`` (reported, not judged) are drawn hatched and pale.
+    Groups smaller than ``min_group_size`` (reported, not judged) are drawn hatched and pale; an
+    undefined figure is marked "n/a" (no bar: a bar at 0 would read as a rate of 0), and a metric
+    undefined for every group is left out. Every panel of a row shows every group of its
+    attribute, on the same rows; every panel of a column has the same x scale (rates from 0, the
+    AUC on [0, 1] with the chance level dotted); amounts are ticked in full, without an offset.
     """
-    metrics = [m for m in PLOTTED_METRICS if m in by_group.columns] or [
-        m for m in by_group.columns if m != "count"
-    ][:1]
+    from loyalty_ml._plot_text import literal_lines, literals, plain_numbers
+
+    present = [m for m in by_group.columns if m != "count"]
+    defined = [m for m in present if np.isfinite(by_group[m].to_numpy(dtype=float)).any()]
+    metrics = [m for m in PLOTTED_METRICS if m in defined] or defined[:1] or present[:1]
     attributes = list(dict.fromkeys(by_group.index.get_level_values("attribute")))
-    sizes = [len(by_group.xs(a, level="attribute")) for a in attributes]
-    fig = Figure(figsize=(3.2 * len(metrics), 1.2 + 0.35 * sum(sizes) + 0.6 * len(attributes)))
+    blocks = [by_group.xs(a, level="attribute") for a in attributes]
+    group_labels = [literals(list(block.index)) for block in blocks]  # "$50k-$75k" as written
+    sizes = [max(len(block), 1) for block in blocks]
+    rows_in = []
+    row_labels = []
+    for attribute, size in zip(attributes, sizes, strict=True):
+        row_in = _BAR_IN * size + _ROW_PAD_IN
+        name = str(attribute)
+        # a rotated row label longer than its row is wrapped, on up to 3 lines (rows grow to fit)
+        row_in = max(row_in, min(len(name), 40) * _CHAR_IN / 3 + 0.5)
+        width = int((row_in - 0.3) / _CHAR_IN)
+        row_labels.append(literal_lines(name, width))
+        rows_in.append(row_in)
+    longest = max((len(label) for labels in group_labels for label in labels), default=1)
+    label_in = longest * _CHAR_IN + 0.9  # group labels and the row label
+    # wide enough for the suptitle (about 70 characters at 12 points) with one metric
+    width_in = max(8.0, label_in + 2.7 * len(metrics))
+    fig = Figure(figsize=(width_in, sum(rows_in) + 1.0), layout="constrained")
     axes = fig.subplots(
-        len(attributes),
-        len(metrics),
-        squeeze=False,
-        gridspec_kw={"height_ratios": [max(s, 1) for s in sizes]},
+        len(attributes), len(metrics), squeeze=False, gridspec_kw={"height_ratios": rows_in}
     )
-    for i, attribute in enumerate(attributes):
-        block = by_group.xs(attribute, level="attribute")
-        labels = [literal(g) for g in block.index]  # "$50k-$75k" drawn as written
+    limits = {m: _metric_limits(by_group[m].to_numpy(dtype=float), m) for m in metrics}
+    for i, block in enumerate(blocks):
+        labels = group_labels[i]
         small = (block["count"] < min_group_size).to_numpy()
+        positions = np.arange(len(labels))
         for j, metric in enumerate(metrics):
             ax = axes[i][j]
             values = block[metric].to_numpy(dtype=float)
-            positions = np.arange(len(labels))
+            low, high = limits[metric]
             # no bar where there is no figure (blanked small group, undefined rate): a bar at 0
             # would read as a rate of 0
             known = np.isfinite(values)
@@ -96,17 +140,24 @@ def plot_by_group(by_group: pd.DataFrame, *, min_group_size: int) -> Figure:
                     bar.set_alpha(0.35)
                     bar.set_hatch("//")
             for position in positions[~known]:
-                ax.text(0, position, " n/a", va="center", color="grey", fontsize="small")
+                ax.text(
+                    low, position, " n/a", va="center", color="grey", fontsize="small", clip_on=True
+                )
+            if metric == "auc":
+                ax.axvline(0.5, color="black", linestyle=":", linewidth=1.2, zorder=3)
             ax.set_yticks(positions, labels if j == 0 else [""] * len(labels))
-            ax.invert_yaxis()
+            # every panel of the row on the same rows, first group on top, NaN groups included
+            ax.set_ylim(len(labels) - 0.5, -0.5)
+            ax.set_xlim(low, high)
+            ax.xaxis.set_major_locator(MaxNLocator(3 if metric not in _RATES else 5))
+            ax.xaxis.set_major_formatter(plain_numbers())
             if j == 0:
-                ax.set_ylabel(literal(attribute))
+                ax.set_ylabel(row_labels[i])
             if i == 0:
                 ax.set_title(metric)
             ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Fairness by group (hatched: fewer than {min_group_size} customers, not judged)")
-    with warnings.catch_warnings():
-        # labels too long for tight margins: the figure is still drawn, just not tightened
-        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
-        fig.tight_layout()
+    chance = "; dotted: AUC of chance" if "auc" in metrics else ""
+    fig.suptitle(
+        f"Fairness by group (hatched: fewer than {min_group_size} customers, not judged{chance})"
+    )
     return fig

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from loyalty_ml.evaluation._metric_inputs import align_on_index, as_float_array
@@ -80,23 +81,70 @@ class ChurnEvaluation:
         ax.set_ylim(0, 1)
         ax.set_title(f"Calibration (ECE {self.ece:.3f}, Brier {self.brier:.3f})")
         ax.legend(loc="upper left")
+        predicted = table["mean_predicted"].to_numpy(dtype=float)
+        if len(predicted) and np.nanmax(predicted) <= 0.25:
+            self._zoom_on_calibration(ax)
         return fig
 
+    def _zoom_on_calibration(self, ax: Any) -> None:
+        """An inset on the data range when every bin predicts at most 25%: the curve of a rare
+        event otherwise sits in the corner of the diagonal. The inset lies under the diagonal, to
+        the right of every bin (x > 0.55), so it covers neither."""
+        table = self.calibration
+        values = table[["mean_predicted", "observed_rate"]].to_numpy(dtype=float)
+        top = float(min(1.0, max(np.nanmax(values), 0.01) * 1.15))
+        inset = ax.inset_axes((0.6, 0.1, 0.36, 0.36))
+        inset.plot([0, top], [0, top], linestyle="--", color="grey")
+        inset.plot(table["mean_predicted"], table["observed_rate"], marker="o", markersize=3)
+        inset.set_xlim(0, top)
+        inset.set_ylim(0, top)
+        inset.set_xlabel("predicted (zoom)", fontsize="x-small")
+        inset.set_ylabel("observed", fontsize="x-small")
+        inset.tick_params(labelsize="x-small")
+        for axis in (inset.xaxis, inset.yaxis):
+            axis.set_major_locator(MaxNLocator(3))
+
     def plot_lift(self) -> Figure:
-        """Lift per decile (bars) with the cumulative capture of churners (line)."""
-        fig = Figure(figsize=(6, 4), layout="constrained")
+        """Lift per decile (bars, dashed line at 1 = the base rate) with the cumulative capture of
+        churners (line) against random targeting (dotted: the share of customers contacted)."""
+        fig = Figure(figsize=(6, 4.4), layout="constrained")
         ax = fig.subplots()
         table = self.lift
-        ax.bar(table.index, table["lift"], color="tab:blue", label="lift")
-        ax.axhline(1.0, color="grey", linestyle="--")
+        bars = ax.bar(table.index, table["lift"], color="tab:blue", label="lift")
+        base = ax.axhline(1.0, color="grey", linestyle="--", label="base rate (lift 1)")
         ax.set_xlabel("decile of churn score (1 = highest)")
         ax.set_ylabel("lift over the base rate")
         ax.set_xticks(list(table.index))
         twin = ax.twinx()
-        twin.plot(table.index, table["cumulative_capture"], color="tab:orange", marker="o")
+        (capture,) = twin.plot(
+            table.index,
+            table["cumulative_capture"],
+            color="tab:orange",
+            marker="o",
+            label="churners captured (cumulative)",
+        )
+        # random targeting captures churners in proportion to the customers contacted: decile d
+        # (equal-frequency groups) holds d/10 of them
+        (random,) = twin.plot(
+            [0, table.index.max()],
+            [0.0, 1.0],
+            color="tab:orange",
+            linestyle=":",
+            alpha=0.8,
+            label="captured at random",
+        )
         twin.set_ylabel("cumulative share of churners captured")
         twin.set_ylim(0, 1.05)
+        ax.set_xlim(0.4, table.index.max() + 0.6)
         ax.set_title(f"Lift (top decile {self.lift_top_decile:.2f}x)")
+        handles: list[Any] = [bars, base, capture, random]
+        fig.legend(
+            handles,
+            [str(h.get_label()) for h in handles],
+            loc="outside lower center",
+            ncols=2,
+            fontsize="small",
+        )
         return fig
 
 

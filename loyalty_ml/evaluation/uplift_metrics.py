@@ -687,6 +687,20 @@ def _float_columns(frame: pd.DataFrame, *, name: str, where: str) -> np.ndarray:
 
 
 # -- plots ---------------------------------------------------------------------------------------------
+def _arm_colours(n: int) -> list[str]:
+    """``n`` distinct colours: the default cycle up to 10 arms, tab20 (dark shades first) up to 20,
+    evenly spaced turbo colours beyond."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    if n <= 10:
+        return [f"C{i}" for i in range(n)]
+    if n <= 20:
+        tab20 = colormaps["tab20"].colors  # type: ignore[attr-defined]
+        return [to_hex(tab20[i]) for i in [*range(0, 20, 2), *range(1, 20, 2)][:n]]
+    return [to_hex(c) for c in colormaps["turbo"](np.linspace(0.05, 0.95, n))]
+
+
 def plot_uplift_curves(
     y: ArrayLike,
     t: ArrayLike,
@@ -694,31 +708,69 @@ def plot_uplift_curves(
     *,
     kind: Literal["qini", "uplift"] = "qini",
     control: str = C.CONTROL,
+    outcome: str | None = None,
 ) -> Figure:
-    """Qini (or uplift) curve of each arm against random targeting, on one Figure (no pyplot)."""
+    """Qini (or uplift) curve of each arm against random targeting, on one Figure (no pyplot).
+
+    ``y``, ``t``, ``effects`` (one score column per arm) and ``control`` as for :func:`qini_curve`.
+    Each arm has its own colour, its random line (dashed) drawn in that colour; amounts are ticked
+    in full (``12,500,000``), without a ``1e7`` offset. ``outcome`` names what ``y`` measures (e.g.
+    ``"spend (¥)"``) for the y-axis label; by default a 0/1 outcome is counted as responders and
+    any other as "outcome (sum)".
+    """
     from matplotlib.figure import Figure
+
+    from loyalty_ml._plot_text import literal, literals, plain_numbers
 
     if kind not in ("qini", "uplift"):
         raise ConfigError(
             f"The 'kind' parameter of plot_uplift_curves must be 'qini' or 'uplift'. Got {kind!r}."
         )
-    curves = (qini_curve if kind == "qini" else uplift_curve)(y, t, effects, control=control)
-    fig = Figure(figsize=(6, 4), layout="constrained")
+    if outcome is not None and not isinstance(outcome, str):
+        raise ConfigError(
+            "The 'outcome' parameter of plot_uplift_curves must be a str or None. "
+            f"Got {outcome!r} instead."
+        )
+    pairs = _pairs(y, t, effects, control)
+    binary = all(np.isin(y_arm, (0.0, 1.0)).all() for _, y_arm, _, _ in pairs)
+    curves = _curve_frame(pairs, _qini if kind == "qini" else _uplift, kind)
+    groups = list(curves.groupby(C.OFFER_ID, sort=True))
+    labels = literals([arm for arm, _ in groups])
+    longest = max(len(label) for label in labels)
+    outside = len(groups) > 3 or longest > 24  # the legend would cover the curves
+    columns = 1 + (len(groups) - 1) // 20
+    extra = columns * (0.9 + 0.075 * longest) if outside else 0.0
+    fig = Figure(figsize=(6 + extra, 4), layout="constrained")
     ax = fig.subplots()
-    handles, arms = [], []
-    for arm, curve in curves.groupby(C.OFFER_ID, sort=True):
-        line = ax.plot(curve["n"], curve[kind])[0]
+    handles = []
+    for (_, curve), colour in zip(groups, _arm_colours(len(groups)), strict=True):
+        line = ax.plot(curve["n"], curve[kind], color=colour)[0]
         handles.append(line)
-        arms.append(arm)
         ax.plot(
             [0, curve["n"].iloc[-1]],
             [0, curve[kind].iloc[-1]],
             linestyle="--",
-            color=line.get_color(),
+            color=colour,
             alpha=0.6,
         )
+    what = literal(outcome) if outcome is not None else None
+    if kind == "qini":
+        ylabel = f"incremental {what or ('responders' if binary else 'outcome (sum)')}"
+    else:
+        ylabel = (
+            "uplift x customers"
+            if binary and what is None
+            else (f"uplift in {what or 'mean outcome'} x customers")
+        )
     ax.set_xlabel("customers targeted (by predicted uplift)")
-    ax.set_ylabel("incremental responders" if kind == "qini" else "uplift x customers")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_formatter(plain_numbers())
+    ax.yaxis.set_major_formatter(plain_numbers())
     ax.set_title(f"{kind.capitalize()} curves per arm (dashed: random)")
-    legend(ax, handles, arms, loc="best")  # offer ids drawn as written ("$5 off", "_vip")
+    # offer ids drawn as written ("$5 off", "_vip"), long ones that share a start kept apart
+    if outside:
+        placement: dict[str, Any] = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}
+        legend(ax, handles, [arm for arm, _ in groups], ncols=columns, **placement)
+    else:
+        legend(ax, handles, [arm for arm, _ in groups], loc="best")
     return fig

@@ -147,6 +147,7 @@ class Boundaries:
     def plot(self) -> Figure:
         """The return-probability curve with both boundaries, and churn by order count."""
         from matplotlib.figure import Figure  # here: importing matplotlib costs a second
+        from matplotlib.ticker import MaxNLocator
 
         fig = Figure(figsize=(10, 4), layout="constrained")
         left, right = fig.subplots(1, 2)
@@ -171,8 +172,16 @@ class Boundaries:
             if right.get_legend_handles_labels()[0]:  # no boundary found on small data: no legend
                 right.legend()
         right.set(
-            xlabel="orders so far", ylabel="P(no further order)", title="Churn by order count"
+            xlabel="orders so far",
+            ylabel="P(no further order)",
+            title="Churn by order count",
+            ylim=(0, 1),  # a probability, from 0 as on the left: a few points are not magnified
         )
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole orders: no 2.5 ticks
+        if len(self.orders_curve):
+            first, last = self.orders_curve.index.min(), self.orders_curve.index.max()
+            if last - first < 2:  # one or two order counts: a range of whole orders around them
+                right.set_xlim(first - 1, last + 1)
         return fig
 
 

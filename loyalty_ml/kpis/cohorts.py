@@ -7,8 +7,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from loyalty_ml._plot_text import legend, literal
+from loyalty_ml._plot_text import legend, literal, literals
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import check_transactions, purchase_lines, to_bound
 from loyalty_ml.schema import columns as C
@@ -265,12 +266,20 @@ def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curve
             "plot_retention_curves: the table has no curve (no column or no period); there is "
             "nothing to plot. Check the groups given to retention_curves."
         )
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    labels = literals(list(curves.columns))
+    longest = max(len(label) for label in labels)
+    outside = len(labels) > 5 or longest > 24  # the legend would cover the curves
+    fig = Figure(figsize=(7 + (0.9 + 0.075 * longest if outside else 0.0), 4), layout="constrained")
     ax = fig.subplots()
     handles = [ax.plot(curves.index, curves[name], marker="o")[0] for name in curves.columns]
     ax.set_xlabel("periods since first purchase")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole periods: no 2.5 ticks
     ax.set_ylabel("share of cohort active")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    legend(ax, handles, list(curves.columns))  # group names drawn as written
+    # group names drawn as written
+    if outside:
+        legend(ax, handles, list(curves.columns), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        legend(ax, handles, list(curves.columns))
     return fig
