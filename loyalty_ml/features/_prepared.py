@@ -24,6 +24,7 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
+    decoded_ids,
     refuse_missing_ids,
     refuse_repeated,
     table_clock,
@@ -179,7 +180,9 @@ def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
 def _floats(series: pd.Series, *, table: str, column: str, allow_na: bool) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         raise SchemaError(
-            f"{table}.{column} must be numeric; got dtype {series.dtype}.",
+            f"{table}.{column} must be numeric; got dtype {series.dtype}. Convert it with "
+            "pd.to_numeric (Decimal values from a database or Parquet export included), or run "
+            f"loyalty_ml.{_validator(table)}.",
             table=table,
             column=column,
         )
@@ -204,7 +207,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(tx, C.TRANSACTION_COLUMNS, table=TABLE)
     refuse_missing_ids(tx, table=TABLE)
-    ids = tx[C.CUSTOMER_ID]
+    ids = decoded_ids(tx[C.CUSTOMER_ID])  # categorical ids index the features by their values
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)

@@ -12,7 +12,7 @@ from loyalty_ml.features._prepared import Prepared, Snapshot, nanoseconds, requi
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated
+from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
@@ -112,6 +112,7 @@ def prepare_attributes(
         # validate_customers returns the table indexed by customer_id: accept that shape too
         customers = customers.reset_index()
     frame = require(customers, (C.CUSTOMER_ID,), table=TABLE)
+    frame = with_decoded_ids(frame)  # categorical ids by value, as the transactions'
     duplicated = frame[C.CUSTOMER_ID].duplicated()
     if duplicated.any():
         repeated = frame.loc[duplicated, C.CUSTOMER_ID].drop_duplicates().tolist()

@@ -17,7 +17,7 @@ from loyalty_ml.features._prepared import (
 )
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated
+from loyalty_ml.schema._coerce import coerce_bool, decoded_ids, refuse_repeated
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -57,7 +57,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     """
     frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
     refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
-    ids = frame[C.CUSTOMER_ID]
+    ids = decoded_ids(frame[C.CUSTOMER_ID])  # categorical ids by value, as the transactions'
     if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
         raise SchemaError(
             f"{TABLE}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "

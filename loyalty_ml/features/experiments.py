@@ -22,6 +22,7 @@ from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import observed_until
 from loyalty_ml.features.responses import Outcome, campaign_responses, check_window_days
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import with_decoded_ids
 
 __all__ = ["experiment_table"]
 
@@ -98,6 +99,7 @@ def experiment_table(
     ([1, 0], ['coupon', 'control'], [30.0, 29.0])
     """
     rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
+    rows = with_decoded_ids(rows)  # categorical ids match the features' index by value
     window_days = check_window_days(window_days, owner="experiment_table")
     if not rows.index.is_unique:
         raise SchemaError(

@@ -15,7 +15,12 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
 from loyalty_ml.features._prepared import _timestamps
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated, table_clock, to_timestamp
+from loyalty_ml.schema._coerce import (
+    refuse_repeated,
+    table_clock,
+    to_timestamp,
+    with_decoded_ids,
+)
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["campaign_responses", "check_window_days"]
@@ -90,6 +95,8 @@ def campaign_responses(
     _require(campaigns, (C.CUSTOMER_ID, C.SENT_AT), "campaigns")
     value_column = C.MARGIN if outcome == "margin" else C.AMOUNT
     _require(transactions, (C.CUSTOMER_ID, C.TIMESTAMP, value_column), "transactions")
+    # categorical ids by their values (categories differ from table to table)
+    transactions, campaigns = with_decoded_ids(transactions), with_decoded_ids(campaigns)
     # integer ids written as text ("123") match integer transaction ids, as in build_features
     campaigns = align_customer_ids(
         campaigns, transactions, table="campaigns", caller="campaign_responses"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated, require_columns, to_timestamp
+from loyalty_ml.schema._coerce import decoded_ids, refuse_repeated, require_columns, to_timestamp
 
 __all__ = [
     "check_no_missing",
@@ -48,7 +48,9 @@ def check_transactions(
         transactions[C.AMOUNT]
     ):
         raise SchemaError(
-            f"{table}.{C.AMOUNT} must be numeric; got {transactions[C.AMOUNT].dtype}.",
+            f"{table}.{C.AMOUNT} must be numeric; got {transactions[C.AMOUNT].dtype}. Convert it "
+            "with pd.to_numeric (Decimal values from a database or Parquet export included), or "
+            "run loyalty_ml.validate_transactions.",
             table=table,
             column=C.AMOUNT,
         )
@@ -85,7 +87,23 @@ def check_transactions(
                 "(customer, timestamp) pairs as orders."
             ),
         )
-    return transactions
+    return _plain_dtypes(transactions, numbers)
+
+
+def _plain_dtypes(transactions: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
+    """Categorical ids by their values, and money as float64 (nullable, Arrow and decimal columns
+    of a Parquet or database export sum, divide and group like validated ones); as is otherwise."""
+    changes: dict[str, pd.Series] = {}
+    ids = decoded_ids(transactions[C.CUSTOMER_ID])
+    if ids is not transactions[C.CUSTOMER_ID]:
+        changes[C.CUSTOMER_ID] = ids
+    for column in numbers:
+        values = transactions[column]
+        if values.dtype != np.float64:
+            changes[column] = pd.Series(
+                values.to_numpy(dtype="float64", na_value=np.nan), index=values.index
+            )
+    return transactions.assign(**changes) if changes else transactions
 
 
 def check_no_missing(frame: pd.DataFrame, column: str, *, table: str, fix: str = "") -> None:

@@ -11,6 +11,7 @@ from pandas.errors import MergeError
 
 from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import decoded_ids
 
 __all__ = ["cumulative", "sums_before"]
 
@@ -42,8 +43,10 @@ def sums_before(
     running: pd.DataFrame, customers: pd.Series, at: pd.Series, *, table: str
 ) -> pd.DataFrame:
     """Totals of each customer's rows with ``timestamp < at`` (0 when none), aligned on ``at``'s index."""
-    ids = customers.reset_index(drop=True)
-    right_ids = running[C.CUSTOMER_ID]
+    ids = decoded_ids(customers.reset_index(drop=True))
+    right_ids = decoded_ids(running[C.CUSTOMER_ID])
+    if right_ids is not running[C.CUSTOMER_ID]:
+        running = running.assign(**{C.CUSTOMER_ID: right_ids})
     # nullable Int64 next to int64 (a Parquet export next to validated data) are one key type
     both_int = pd.api.types.is_integer_dtype(ids.dtype) and pd.api.types.is_integer_dtype(
         right_ids.dtype
@@ -51,11 +54,19 @@ def sums_before(
     if both_int and not ids.isna().any() and not right_ids.isna().any():
         ids = ids.astype("int64")
         running = running.assign(**{C.CUSTOMER_ID: right_ids.astype("int64")})
+    elif (
+        ids.dtype != right_ids.dtype
+        and pd.api.types.is_string_dtype(ids)
+        and pd.api.types.is_string_dtype(right_ids)
+    ):  # text ids as object, "string" or string[pyarrow]: one text dtype to match
+        ids = ids.astype("str")
+        running = running.assign(**{C.CUSTOMER_ID: right_ids.astype("str")})
     # pandas 3 parses dates to microseconds, validated tables hold nanoseconds: one unit to match
     at = _nanoseconds(at)
     if _nanoseconds(running[C.TIMESTAMP]) is not running[C.TIMESTAMP]:
         running = running.assign(**{C.TIMESTAMP: _nanoseconds(running[C.TIMESTAMP])})
-    left = pd.DataFrame({C.CUSTOMER_ID: ids.to_numpy(), "_at": at.to_numpy(), "_row": at.index})
+    # the ids' own dtype (not to_numpy's object or str): equal dtypes on both sides must match
+    left = pd.DataFrame({C.CUSTOMER_ID: ids, "_at": at.to_numpy(), "_row": at.index.to_numpy()})
     left = left.sort_values("_at", kind="stable")
     try:
         merged = pd.merge_asof(

@@ -205,7 +205,8 @@ def clv_inputs(
     out = pd.DataFrame({"orders": orders.astype("float64"), "revenue": grouped[C.AMOUNT].sum()})
     out = out.loc[out["orders"].notna()]  # rows in the window but no purchase: a kept return
     out["aov"] = out["revenue"] / out["orders"]
-    window_days = (end - start) / pd.Timedelta(days=1)
+    # calendar days on a zone-aware clock (a daylight-saving change is not an hour less of window)
+    window_days = (end.tz_localize(None) - start.tz_localize(None)) / pd.Timedelta(days=1)
     out["purchase_frequency"] = out["orders"] * period_days / window_days
     if C.MARGIN in current.columns:
         out["margin"] = grouped[C.MARGIN].sum()

@@ -31,12 +31,14 @@ __all__ = [
     "coerce_int",
     "coerce_text",
     "coerce_timestamp",
+    "decoded_ids",
     "plus_days",
     "refuse_missing_ids",
     "refuse_repeated",
     "refuse_repeated_ids",
     "require_columns",
     "to_timestamp",
+    "with_decoded_ids",
 ]
 
 
@@ -192,6 +194,36 @@ def _warn_placeholder_ids(text: pd.Series, *, table: str, column: str) -> None:
             DataQualityWarning,
             stacklevel=5,
         )
+
+
+def decoded_ids(series: pd.Series) -> pd.Series:
+    """``series`` with categorical ids replaced by their values (same values, plain dtype).
+
+    A pandas Categorical or an Arrow dictionary (``read_parquet(dtype_backend="pyarrow")`` of a
+    categorical column) compares, merges and groups by its categories, not by its values: ``isin``
+    against plain text raises inside pyarrow, and a groupby lists every category, bought or not.
+    Other dtypes are returned as they are.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = dtype.categories.dtype if len(dtype.categories) else object
+        return series.astype(values)
+    if isinstance(dtype, pd.ArrowDtype) and _is_arrow_dictionary(dtype):
+        return series.astype(pd.ArrowDtype(dtype.pyarrow_dtype.value_type))
+    return series
+
+
+def with_decoded_ids(frame: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
+    """``frame`` with :func:`decoded_ids` of its ``column`` (the same frame when nothing changes)."""
+    ids = decoded_ids(frame[column])
+    return frame if ids is frame[column] else frame.assign(**{column: ids})
+
+
+def _is_arrow_dictionary(dtype: pd.ArrowDtype) -> bool:
+    """Whether an Arrow dtype is a dictionary (pyarrow is imported only when Arrow dtypes are used)."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_dictionary(dtype.pyarrow_dtype))
 
 
 def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer_id") -> pd.Series:
