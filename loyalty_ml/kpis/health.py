@@ -50,7 +50,8 @@ def active_members(
     """Members, active members and the active share at ``as_of``.
 
     - ``members``: with ``customers``, its rows (those with ``signup_date < as_of`` or unknown when
-      it has that column); without, the customers with a transaction before ``as_of``.
+      it has that column); without, the customers with a purchase before ``as_of`` (a customer
+      whose only rows are refunds kept with ``returns="keep"`` is not one, as in the features).
     - ``active_members``: members with a purchase in ``[as_of - window_days, as_of)`` (an order
       whose first line falls in it, with a line of ``amount >= 0``: a kept return is not one).
     - ``active_share`` = active_members / members (NaN when there are no members).
@@ -66,13 +67,12 @@ def active_members(
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
     _positive_int("window_days", window_days)
-    before = (ts < end).to_numpy()
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]
     recent = ((bought_ts < end) & (bought_ts >= plus_days(end, -window_days))).to_numpy()
     active = pd.Index(pd.unique(bought.loc[recent, C.CUSTOMER_ID]))
     if customers is None:
-        members = pd.Index(pd.unique(tx.loc[before, C.CUSTOMER_ID]))
+        members = pd.Index(pd.unique(bought.loc[(bought_ts < end).to_numpy(), C.CUSTOMER_ID]))
     else:
         table = customers.reset_index() if C.CUSTOMER_ID not in customers.columns else customers
         require_columns(table, (C.CUSTOMER_ID,), table="customers")
@@ -249,7 +249,7 @@ def propose_tiers(
 ) -> pd.DataFrame:
     """Tier thresholds from the 25/50/25 structure of RFM, on spend or visits over a window.
 
-    Customers with a transaction in ``[as_of - window_days, as_of)`` are ranked by ``basis`` (``spend``
+    Customers with a purchase in ``[as_of - window_days, as_of)`` are ranked by ``basis`` (``spend``
     = sum of ``amount``; ``visits`` = orders, distinct ``(customer_id, order_id)`` or, without order
     ids, ``(customer_id, timestamp)``). As in the
     RFM classes (worst quarter, middle half, best quarter), the thresholds are the 25% and 75%
@@ -314,7 +314,8 @@ def estimate_tier_costs(
 
 
 def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int) -> pd.DataFrame:
-    """Spend and visits per customer active in the window."""
+    """Spend and visits per customer with a purchase in the window (a refund alone, kept with
+    ``returns="keep"``, is not a visit: its customer is not a tier member, as in ``clv_inputs``)."""
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
@@ -332,7 +333,8 @@ def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int
     ]
     visits = order_keys(in_window).drop_duplicates().groupby(C.CUSTOMER_ID).size()
     spend = window.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
-    return pd.DataFrame({"spend": spend, "visits": visits.astype("float64")})
+    out = pd.DataFrame({"spend": spend, "visits": visits.astype("float64")})
+    return out.loc[out["visits"].notna()]
 
 
 def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) -> pd.DataFrame:

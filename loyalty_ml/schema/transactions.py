@@ -248,8 +248,13 @@ def validate_transactions(
 
 
 def _report_gaps(out: pd.DataFrame, report: CleaningReport) -> None:
-    """Note and warn about busy-looking stretches with no transaction (see ``schema._gaps``)."""
+    """Note and warn about busy-looking stretches with no transaction (see ``schema._gaps``).
+
+    Only purchase lines count (``amount >= 0``): refunds kept with ``returns="keep"`` during an
+    outage do not hide it, as they do not for ``churn_labels``' gap check.
+    """
     ts = out[C.TIMESTAMP].to_numpy().view("i8")  # sorted by _canonical_order
+    ts = ts[out[C.AMOUNT].to_numpy(dtype="float64", na_value=np.nan) >= 0]
     gaps = find_gaps(ts[np.r_[True, ts[1:] != ts[:-1]]])
     if not gaps:
         return

@@ -28,6 +28,7 @@ from loyalty_ml.exceptions import (
     withhold_ids,
 )
 from loyalty_ml.features import FeatureConfig, build_features, training_table
+from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import table_clock, to_timestamp
@@ -751,11 +752,15 @@ def _data_window(transactions: pd.DataFrame) -> str:
 
 
 def _value_per_conversion(tx: pd.DataFrame) -> float:
-    # The value of bringing back one purchase: the mean margin of an order (amount when no margin).
+    # The value of bringing back one purchase: the net margin (amount when no margin) per purchase
+    # order. Refunds kept with returns="keep" net against the margin, but an order of refunds only
+    # is not a purchase (as clv_inputs computes the AOV).
     column = C.MARGIN if C.MARGIN in tx.columns else C.AMOUNT
-    keys = [C.CUSTOMER_ID, C.ORDER_ID] if C.ORDER_ID in tx.columns else [C.CUSTOMER_ID, C.TIMESTAMP]
-    per_order = tx.groupby(keys, sort=False, observed=True)[column].sum()
-    return float(max(per_order.mean(), 0.0)) if len(per_order) else 0.0
+    n_orders = len(order_keys(purchase_lines(tx)).drop_duplicates())
+    if n_orders == 0:
+        return 0.0
+    total = float(tx[column].to_numpy(dtype="float64", na_value=0.0).sum())
+    return max(total / n_orders, 0.0)
 
 
 def _log_cleaning(transactions: pd.DataFrame) -> None:
