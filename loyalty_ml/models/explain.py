@@ -349,10 +349,29 @@ def _orders_previous(c: _Columns, name: str) -> pd.Series:
     return text
 
 
+def _amount_text(values: np.ndarray) -> pd.Series:
+    """Amounts as text at a precision their size needs: whole units from 100, two decimals (trailing
+    zeros dropped) from 1, three significant digits below (a currency unit 100x larger than the
+    cent's, or 0.01 baskets: 0.0728 is "0.0728", not "0"); NaN stays missing."""
+    numbers = np.asarray(values, dtype=np.float64)
+    shown = _num(numbers, decimals=2).str.replace(r"\.0+$", "", regex=True)
+    shown = shown.where(np.abs(numbers) < 100, _num(numbers))
+    small = np.isfinite(numbers) & (np.abs(numbers) < 1) & (numbers != 0)
+    if small.any():
+        digits = [
+            np.format_float_positional(v, precision=3, unique=False, fractional=False, trim="-")
+            for v in numbers[small]
+        ]
+        text = shown.to_numpy(dtype=object)
+        text[small] = digits
+        shown = pd.Series(text, index=shown.index, dtype=shown.dtype)
+    return shown
+
+
 def _spend_in_window(c: _Columns, name: str) -> pd.Series:
     window = re.fullmatch(r"spend_(\d+)d", name).group(1)  # type: ignore[union-attr]
     spend = c.raw(name)
-    text = "spent " + _num(spend) + f" in the last {window} days"
+    text = "spent " + _amount_text(spend) + f" in the last {window} days"
     return text.where((spend > 0) | np.isnan(spend), f"no spend in the last {window} days")
 
 
@@ -398,15 +417,13 @@ def _irregular(c: _Columns, name: str) -> pd.Series:
 
 def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
     values = c.raw(name)
-    shown = _num(values, decimals=2).str.replace(r"\.0+$", "", regex=True)
-    shown = shown.where(np.abs(values) < 100, _num(values))
+    shown = _amount_text(values)
     typical = c.typical.get(name)
     if typical is None or not np.isfinite(typical):
         return label + ": " + shown
     side = pd.Series(np.where(values < typical, "low ", "high "), dtype="str")
     side = side.where(values != typical, "typical ")
-    typical_text = _num(np.full(values.shape, typical), decimals=0 if abs(typical) >= 100 else 2)
-    typical_text = typical_text.str.replace(r"\.0+$", "", regex=True)
+    typical_text = _amount_text(np.full(values.shape, typical))
     return side + label + ": " + shown + " (typical " + typical_text + ")"
 
 
