@@ -84,13 +84,21 @@ def sim() -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_features_labels_and_boundaries_ignore_own_order_returns(sim: dict) -> None:
-    kept, dropped = sim["kept"], sim["dropped"]
-    assert (kept["amount"] < 0).sum() > 10
-    X, Xd = lml.build_features(kept, as_of=AS_OF), lml.build_features(dropped, as_of=AS_OF)
+def _assert_same_purchases(
+    kept: pd.DataFrame, dropped: pd.DataFrame, *, as_of: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features with returns kept list, count and date the purchases of the run without them."""
+    X, Xd = (lml.build_features(t, as_of=as_of) for t in (kept, dropped))
     assert X.index.equals(Xd.index)
     pd.testing.assert_series_equal(X["n_orders"], Xd["n_orders"])
     pd.testing.assert_series_equal(X["recency_days"], Xd["recency_days"])
+    return X, Xd
+
+
+def test_features_labels_and_boundaries_ignore_own_order_returns(sim: dict) -> None:
+    kept, dropped = sim["kept"], sim["dropped"]
+    assert (kept["amount"] < 0).sum() > 10
+    X, Xd = _assert_same_purchases(kept, dropped, as_of=AS_OF)
     cutoffs = pd.date_range(end="2024-04-01", periods=3, freq="45D")
     # filterwarnings=error: no label check (first purchase, gaps, typical gap) fires on either
     Xt, yt = lml.training_table(kept, cutoffs=cutoffs, horizon_days=90)
@@ -288,10 +296,7 @@ def test_online_retail_cancellations_kept_as_returns() -> None:
     assert rk.notes == rd.notes == []
     # 4,381 customers with any row, 4,312 with a purchase: the 69 refund-only ones are no customer
     assert kept["customer_id"].nunique() > dropped["customer_id"].nunique()
-    X, Xd = (lml.build_features(t, as_of="2010-09-01") for t in (kept, dropped))
-    assert X.index.equals(Xd.index)
-    pd.testing.assert_series_equal(X["n_orders"], Xd["n_orders"])
-    pd.testing.assert_series_equal(X["recency_days"], Xd["recency_days"])
+    _assert_same_purchases(kept, dropped, as_of="2010-09-01")
     cutoffs = pd.date_range(end="2010-09-01", periods=3, freq="30D")
     _, y = lml.training_table(kept, cutoffs=cutoffs, horizon_days=90)
     _, yd = lml.training_table(dropped, cutoffs=cutoffs, horizon_days=90)
