@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["legend", "literal", "literal_lines", "literals", "plain_numbers"]
+__all__ = ["legend", "legend_placement", "literal", "literal_lines", "literals", "plain_numbers"]
 
 #: Longer labels are cut (with an ellipsis) so that the axes keep room to draw.
 _MAX_LABEL = 40
@@ -103,6 +103,24 @@ def legend(ax: Any, handles: Sequence[Any], labels: Sequence[object], **kwargs: 
     """A legend with every label shown literally, ``_``-prefixed ones included, and labels that
     would be cut to the same text kept apart (:func:`literals`)."""
     ax.legend(list(handles), literals(labels), **kwargs)
+
+
+def legend_placement(
+    labels: Sequence[object], *, max_inside: int, per_column: int | None = None
+) -> tuple[float, dict[str, Any]]:
+    """Where a legend of ``labels`` goes, and how many inches the figure must widen for it.
+
+    At most ``max_inside`` labels of up to 24 characters stay inside the axes (``loc="best"``);
+    more or longer ones would cover the curves and go to the right of the axes, in columns of
+    ``per_column`` labels (one column when None).
+    """
+    shown = literals(labels)
+    longest = max((len(label) for label in shown), default=0)
+    if len(shown) <= max_inside and longest <= 24:
+        return 0.0, {"loc": "best"}
+    columns = 1 if per_column is None else 1 + (len(shown) - 1) // per_column
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "ncols": columns}
+    return columns * (0.9 + 0.075 * longest), outside
 
 
 def plain_numbers() -> Any:

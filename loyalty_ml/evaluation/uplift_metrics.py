@@ -720,7 +720,7 @@ def plot_uplift_curves(
     """
     from matplotlib.figure import Figure
 
-    from loyalty_ml._plot_text import literal, literals, plain_numbers
+    from loyalty_ml._plot_text import legend_placement, literal, plain_numbers
 
     if kind not in ("qini", "uplift"):
         raise ConfigError(
@@ -735,11 +735,8 @@ def plot_uplift_curves(
     binary = all(np.isin(y_arm, (0.0, 1.0)).all() for _, y_arm, _, _ in pairs)
     curves = _curve_frame(pairs, _qini if kind == "qini" else _uplift, kind)
     groups = list(curves.groupby(C.OFFER_ID, sort=True))
-    labels = literals([arm for arm, _ in groups])
-    longest = max(len(label) for label in labels)
-    outside = len(groups) > 3 or longest > 24  # the legend would cover the curves
-    columns = 1 + (len(groups) - 1) // 20
-    extra = columns * (0.9 + 0.075 * longest) if outside else 0.0
+    arms = [arm for arm, _ in groups]
+    extra, placement = legend_placement(arms, max_inside=3, per_column=20)
     fig = Figure(figsize=(6 + extra, 4), layout="constrained")
     ax = fig.subplots()
     handles = []
@@ -768,9 +765,5 @@ def plot_uplift_curves(
     ax.yaxis.set_major_formatter(plain_numbers())
     ax.set_title(f"{kind.capitalize()} curves per arm (dashed: random)")
     # offer ids drawn as written ("$5 off", "_vip"), long ones that share a start kept apart
-    if outside:
-        placement: dict[str, Any] = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}
-        legend(ax, handles, [arm for arm, _ in groups], ncols=columns, **placement)
-    else:
-        legend(ax, handles, [arm for arm, _ in groups], loc="best")
+    legend(ax, handles, arms, **placement)
     return fig

@@ -9,7 +9,12 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import decoded_ids, refuse_repeated, require_columns, to_timestamp
+from loyalty_ml.schema._coerce import (
+    refuse_repeated,
+    require_columns,
+    to_timestamp,
+    with_decoded_ids,
+)
 
 __all__ = [
     "check_no_missing",
@@ -93,16 +98,12 @@ def check_transactions(
 def _plain_dtypes(transactions: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
     """Categorical ids by their values, and money as float64 (nullable, Arrow and decimal columns
     of a Parquet or database export sum, divide and group like validated ones); as is otherwise."""
-    changes: dict[str, pd.Series] = {}
-    ids = decoded_ids(transactions[C.CUSTOMER_ID])
-    if ids is not transactions[C.CUSTOMER_ID]:
-        changes[C.CUSTOMER_ID] = ids
-    for column in numbers:
-        values = transactions[column]
-        if values.dtype != np.float64:
-            changes[column] = pd.Series(
-                values.to_numpy(dtype="float64", na_value=np.nan), index=values.index
-            )
+    transactions = with_decoded_ids(transactions)
+    changes = {
+        column: transactions[column].to_numpy(dtype="float64", na_value=np.nan)
+        for column in numbers
+        if transactions[column].dtype != np.float64
+    }
     return transactions.assign(**changes) if changes else transactions
 
 

@@ -11,7 +11,7 @@ from pandas.errors import MergeError
 
 from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import decoded_ids
+from loyalty_ml.schema._coerce import decoded_ids, with_decoded_ids
 
 __all__ = ["cumulative", "sums_before"]
 
@@ -44,9 +44,8 @@ def sums_before(
 ) -> pd.DataFrame:
     """Totals of each customer's rows with ``timestamp < at`` (0 when none), aligned on ``at``'s index."""
     ids = decoded_ids(customers.reset_index(drop=True))
-    right_ids = decoded_ids(running[C.CUSTOMER_ID])
-    if right_ids is not running[C.CUSTOMER_ID]:
-        running = running.assign(**{C.CUSTOMER_ID: right_ids})
+    running = with_decoded_ids(running)
+    right_ids = running[C.CUSTOMER_ID]
     # nullable Int64 next to int64 (a Parquet export next to validated data) are one key type
     both_int = pd.api.types.is_integer_dtype(ids.dtype) and pd.api.types.is_integer_dtype(
         right_ids.dtype

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from loyalty_ml._plot_text import legend, literal, literals
+from loyalty_ml._plot_text import legend, legend_placement, literal
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import check_transactions, purchase_lines, to_bound
 from loyalty_ml.schema import columns as C
@@ -266,10 +266,8 @@ def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curve
             "plot_retention_curves: the table has no curve (no column or no period); there is "
             "nothing to plot. Check the groups given to retention_curves."
         )
-    labels = literals(list(curves.columns))
-    longest = max(len(label) for label in labels)
-    outside = len(labels) > 5 or longest > 24  # the legend would cover the curves
-    fig = Figure(figsize=(7 + (0.9 + 0.075 * longest if outside else 0.0), 4), layout="constrained")
+    extra, placement = legend_placement(list(curves.columns), max_inside=5)
+    fig = Figure(figsize=(7 + extra, 4), layout="constrained")
     ax = fig.subplots()
     handles = [ax.plot(curves.index, curves[name], marker="o")[0] for name in curves.columns]
     ax.set_xlabel("periods since first purchase")
@@ -277,9 +275,5 @@ def plot_retention_curves(curves: pd.DataFrame, *, title: str = "Retention curve
     ax.set_ylabel("share of cohort active")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    # group names drawn as written
-    if outside:
-        legend(ax, handles, list(curves.columns), loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        legend(ax, handles, list(curves.columns))
+    legend(ax, handles, list(curves.columns), **placement)  # group names drawn as written
     return fig
