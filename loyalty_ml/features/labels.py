@@ -131,7 +131,7 @@ def churn_labels(
     transactions : DataFrame
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``).
     as_of : str, date or Timestamp
-        The cut-off; labelled customers are those with a transaction strictly before it.
+        The cut-off; labelled customers are those with a purchase strictly before it.
     horizon_days : int
         Length of the label window in days (>= 1).
     observation_end : str, date or Timestamp, optional
