@@ -152,7 +152,10 @@ class FeatureEncoding:
                 matrix[:, j] = _category_codes(values, levels[name], name, owner=owner)
             else:
                 matrix[:, j] = _numbers(values, name, owner=owner)
-        return matrix
+        # Rounded to float32, as the churn model's encoding is: ratios of money (margin over
+        # amount) differ in their last float64 bit when every amount is in another currency, and
+        # LightGBM's bin boundaries would pass that noise on to the trees.
+        return matrix.astype(np.float32).astype(np.float64)
 
 
 def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: str) -> None:
