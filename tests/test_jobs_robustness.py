@@ -142,12 +142,35 @@ def test_scoring_a_stale_extract_warns_with_the_date_it_ends(job: Job) -> None:
     # the nightly job's extract stopped refreshing: six weeks without a single transaction
     stale = job.tx.loc[job.tx["timestamp"] < "2024-11-01"]
     last = pd.Timestamp(stale["timestamp"].max()).date()
-    with pytest.warns(DataQualityWarning, match=f"the transactions end on {last}") as caught:
+    with pytest.warns(
+        DataQualityWarning, match=f"the purchases in the transactions end on {last}"
+    ) as caught:
         _score(job, as_of="2024-12-15", log_run=False, transactions=stale)
     assert "every customer looks inactive" in str(caught[0].message)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         _score(job, as_of="2024-12-15", log_run=False)  # a fresh extract: quiet
+
+
+def test_refunds_that_run_on_do_not_hide_a_stale_extract(job: Job) -> None:
+    # the sales feed stopped on 2024-11-01, the refunds feed (returns kept) did not
+    stale = job.tx.loc[job.tx["timestamp"] < "2024-11-01"]
+    last = pd.Timestamp(stale["timestamp"].max()).date()
+    refunds = stale.tail(20).assign(
+        amount=lambda t: -t["amount"],
+        margin=lambda t: -t["margin"],
+        timestamp=pd.Timestamp("2024-12-10"),
+        quantity=lambda t: -t["quantity"],
+        order_id=lambda t: t["order_id"] + 10**9,  # refunds in orders of their own
+    )
+    assert (refunds["timestamp"] > stale["timestamp"].max()).all()
+    with pytest.warns(DataQualityWarning, match=f"the purchases in the transactions end on {last}"):
+        _score(
+            job,
+            as_of="2024-12-15",
+            log_run=False,
+            transactions=pd.concat([stale, refunds], ignore_index=True),
+        )
 
 
 def test_text_and_zoned_timestamps_are_schema_errors(job: Job) -> None:
@@ -179,7 +202,9 @@ def test_as_of_outside_the_data_is_a_clear_error(job: Job) -> None:
         train_and_register(job.tx, as_of="2022-01-01", tracking_uri=job.uri)
     with (
         pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2025-12-03"),
-        pytest.warns(DataQualityWarning, match="the transactions end on 2024-12-31"),
+        pytest.warns(
+            DataQualityWarning, match="the purchases in the transactions end on 2024-12-31"
+        ),
         pytest.raises(DataError, match="every training customer is labelled churned"),
     ):
         train_and_register(job.tx, as_of="2026-06-01", tracking_uri=job.uri, churn_params=CHURN)
@@ -357,3 +382,25 @@ def test_served_model_without_ids_warns_that_its_holdout_follows_row_order(job: 
     # with ids (index or column) the holdout is the stable one: no warning
     served.predict(None, X, params={"reasons": "none"})
     served.predict(None, X.reset_index(), params={"reasons": "none"})
+
+
+def test_refunds_before_the_first_purchase_do_not_set_the_first_cutoff(job: Job) -> None:
+    # a refund of an order from before the extract's window, dated a year before its first sale:
+    # the cut-offs must still start after the first purchase, and refunds alone are no history
+    first_sale = pd.Timestamp(job.tx["timestamp"].min())
+    early = job.tx.head(3).assign(
+        amount=lambda t: -t["amount"],
+        margin=lambda t: -t["margin"],
+        quantity=lambda t: -t["quantity"],
+        timestamp=first_sale - pd.Timedelta(days=365),
+        order_id=lambda t: t["order_id"] + 10**9,
+    )
+    with pytest.raises(DataError, match=r"after the first purchase \(2023-01-0"):
+        train_and_register(
+            pd.concat([early, job.tx], ignore_index=True),
+            as_of="2023-05-01",
+            tracking_uri=job.uri,
+            churn_params=CHURN,
+        )
+    with pytest.raises(DataError, match="are all refunds"):
+        train_and_register(early, as_of=str(first_sale.date()), tracking_uri=job.uri)

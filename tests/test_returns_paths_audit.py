@@ -113,6 +113,26 @@ def test_features_labels_and_boundaries_ignore_own_order_returns(sim: dict) -> N
     pd.testing.assert_frame_equal(a, ad)
 
 
+def test_empty_cutoff_warning_names_the_first_purchase_not_an_earlier_refund() -> None:
+    # a refund dated two months before the shop's first sale (of an order before the extract)
+    days = pd.date_range("2024-03-01", periods=60, freq="D")
+    sales = pd.DataFrame(
+        {
+            "customer_id": np.arange(60) % 6,
+            "timestamp": days,
+            "amount": 10.0,
+            "order_id": [f"O{i}" for i in range(60)],
+        }
+    )
+    refund = pd.DataFrame(
+        {"customer_id": [0], "timestamp": [pd.Timestamp("2024-01-01")], "amount": [-5.0]}
+    ).assign(order_id="R0")
+    tx = lml.validate_transactions(pd.concat([refund, sales]), returns="keep")
+    cutoffs = pd.to_datetime(["2024-02-01", "2024-04-01", "2024-04-15"])
+    with pytest.warns(lml.DataQualityWarning, match=r"first purchase is on 2024-03-01"):
+        lml.training_table(tx, cutoffs=cutoffs, horizon_days=14)
+
+
 def test_churn_model_fits_and_scores_with_returns_kept(sim: dict) -> None:
     cutoffs = pd.date_range(end="2024-04-01", periods=3, freq="45D")
     Xt, yt = lml.training_table(sim["kept"], cutoffs=cutoffs, horizon_days=90)

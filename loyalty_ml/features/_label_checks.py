@@ -66,11 +66,13 @@ def warn_if_labels_mislead(
     ``labels`` holds each cut-off with its labels (``labels_at``), in date order.
     """
     empty = [as_of for as_of, y in labels if len(y) == 0]
-    if empty and prepared.first_ts is not None:
+    if empty and len(prepared.order_ts):
+        # the first purchase: first_ts also spans refunds set aside before it
+        first_purchase = pd.Timestamp(int(prepared.order_ts.min()), unit="ns")
         warnings.warn(
             f"{caller}: no customer has a purchase before the cut-off(s) "
             f"{_dates(empty)}, so they add no rows (the first purchase is on "
-            f"{prepared.first_ts.date()}). Use cut-offs after it.",
+            f"{first_purchase.date()}). Use cut-offs after it.",
             DataQualityWarning,
             stacklevel=3,
         )

@@ -116,16 +116,28 @@ def check_id_overlap(
 UNOBSERVED_WINDOW_SHARE = 0.25
 
 
+def last_purchase(history: pd.DataFrame) -> pd.Timestamp:
+    """Time of the last line with ``amount >= 0`` (NaT when there is none).
+
+    Refunds (kept by ``validate_transactions(returns="keep")``) are not sales: a refund feed that
+    runs on after the sales feed stopped must not hide a stale extract.
+    """
+    return pd.Timestamp(history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP].max())
+
+
 def warn_if_data_ends_early(
     last: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int, *, caller: str
 ) -> None:
-    """DataQualityWarning when the transactions stop well before ``as_of`` (a stale extract).
+    """DataQualityWarning when the purchases stop well before ``as_of`` (a stale extract).
 
-    The jobs read ``as_of`` as "observed until then", so the days between the last transaction and
+    The jobs read ``as_of`` as "observed until then", so the days between the last purchase and
     ``as_of`` count as days in which nobody bought: training labels the last cutoff's customers
     churned, scoring sees every customer as inactive since the extract ended. Quiet for gaps of up
-    to a quarter of the horizon (and a day), which a real shop has.
+    to a quarter of the horizon (and a day), which a real shop has. ``last`` is the last purchase
+    (:func:`last_purchase`); NaT (refunds only) is left to the jobs' own checks.
     """
+    if pd.isna(last):
+        return
     gap_days = (as_of - last) / pd.Timedelta(days=1)
     if gap_days <= max(1.0, UNOBSERVED_WINDOW_SHARE * horizon_days):
         return
@@ -140,7 +152,8 @@ def warn_if_data_ends_early(
             "risk, states and actions are inflated"
         )
     warnings.warn(
-        f"{caller}: the transactions end on {last.date()}, {gap_days:.0f} days before "
+        f"{caller}: the purchases in the transactions end on {last.date()}, {gap_days:.0f} days "
+        f"before "
         f"as_of={as_of.date()}, so {effect}. If the extract is stale, refresh it or use as_of="
         f"'{(last + pd.Timedelta(days=1)).date()}'; if the shop really had no sales (a closure), "
         "the figures are right.",

@@ -35,6 +35,7 @@ from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
+    last_purchase,
     warn_if_data_ends_early,
 )
 from loyalty_ml.tracking._mlflow import (
@@ -301,10 +302,15 @@ def train_and_register(
             "False or missing for all of them. Check the consent flags of customers."
         )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
-    warn_if_data_ends_early(
-        pd.Timestamp(before[C.TIMESTAMP].max()), cutoff, horizon_days, caller=caller
-    )
-    first = pd.Timestamp(tx[C.TIMESTAMP].min())
+    warn_if_data_ends_early(last_purchase(before), cutoff, horizon_days, caller=caller)
+    # the first purchase: a refund of an order before the extract's window is not a start
+    first = pd.Timestamp(purchase_lines(tx)[C.TIMESTAMP].min())
+    if pd.isna(first):
+        raise DataError(
+            f"train_and_register: the {len(tx):,} transaction lines before as_of={cutoff.date()} "
+            "are all refunds (amount < 0); there is no purchase to learn from. Use an as_of after "
+            "the first purchases."
+        )
     cutoffs = _cutoffs(
         first, cutoff, horizon_days=horizon_days, n_cutoffs=n_cutoffs, spacing=spacing
     )
