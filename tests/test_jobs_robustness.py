@@ -404,3 +404,35 @@ def test_refunds_before_the_first_purchase_do_not_set_the_first_cutoff(job: Job)
         )
     with pytest.raises(DataError, match="are all refunds"):
         train_and_register(early, as_of=str(first_sale.date()), tracking_uri=job.uri)
+
+
+def test_a_refund_only_customer_has_no_row_with_or_without_consent(job: Job) -> None:
+    # two customers whose only lines before as_of are refunds (returns kept): the features list
+    # neither, so neither gets a row, whatever their consent (before, only the one without
+    # consent got a "no_profiling_consent" row)
+    new_ids = [ID_OFFSET + 10**6, ID_OFFSET + 10**6 + 1]
+    refunds = job.tx.head(2).assign(
+        customer_id=new_ids,
+        amount=lambda t: -t["amount"],
+        margin=lambda t: -t["margin"],
+        quantity=lambda t: -t["quantity"],
+        timestamp=pd.Timestamp("2024-12-05"),
+        order_id=lambda t: t["order_id"] + 10**9,
+    )
+    people = pd.concat(
+        [
+            job.customers,
+            job.customers.head(2).assign(
+                customer_id=[str(i) for i in new_ids], consent_profiling=["Y", "N"]
+            ),
+        ],
+        ignore_index=True,
+    )
+    scores = _score(
+        job,
+        log_run=False,
+        customers=people,
+        transactions=pd.concat([job.tx, refunds], ignore_index=True),
+    )
+    assert not scores.index.isin(new_ids).any()
+    assert (scores["status"] == "no_profiling_consent").any()  # the rule still applies to buyers

@@ -25,6 +25,7 @@ from loyalty_ml.exceptions import (
     withhold_ids,
 )
 from loyalty_ml.features import build_features
+from loyalty_ml.kpis._common import purchase_lines
 from loyalty_ml.policy.offers import REASONS
 from loyalty_ml.privacy.consent import profiled_only, split_by_consent
 from loyalty_ml.schema import columns as C
@@ -137,7 +138,8 @@ def score_customers(
     Returns
     -------
     DataFrame
-        Indexed by ``customer_id`` (sorted): ``status`` (``"scored"`` or
+        Indexed by ``customer_id`` (sorted), one row per customer with a purchase before
+        ``as_of`` (one with refunds only has none): ``status`` (``"scored"`` or
         ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`;
         ``attrs["model_version"]`` is the registered version that decided.
 
@@ -213,7 +215,9 @@ def score_customers(
             budget=budget,
             strategy=strategy,
         )
-        skipped_ids = pd.Index(np.unique(history.loc[no_consent, C.CUSTOMER_ID].to_numpy()))
+        # those the features would list: a customer with refunds only is not a customer yet
+        skipped = purchase_lines(history.loc[no_consent])
+        skipped_ids = pd.Index(np.unique(skipped[C.CUSTOMER_ID].to_numpy()))
         out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
         out.index.name = C.CUSTOMER_ID
         # clock features move by design; features of a table left out were warned about already
