@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
@@ -92,8 +93,10 @@ def format_examples(values: Iterable[Any], *, total: int | None = None, limit: i
     --------
     >>> format_examples([3, 7, 9], total=120)
     '[3, 7, 9] (120 in total)'
+    >>> format_examples([np.int64(39899), np.float32(2.5)])  # numpy scalars read as plain numbers
+    '[39899, 2.5]'
     """
-    shown: Sequence[Any] = list(_take(values, limit))
+    shown: Sequence[Any] = [_plain(v) for v in _take(values, limit)]
     text = "[" + ", ".join(repr(v) for v in shown) + "]"
     if total is not None and total > len(shown):
         text += f" ({total} in total)"
@@ -163,6 +166,11 @@ def format_ids(values: Iterable[Any], *, total: int | None = None, limit: int = 
     return (
         f"[{count} customer id(s){kind}: withheld from job logs; set {SHOW_IDS_ENV}=1 to show them]"
     )
+
+
+def _plain(value: Any) -> Any:
+    """A numpy number, bool or text as the Python value (numpy 2 reprs ``np.int64(3)``)."""
+    return value.item() if isinstance(value, np.number | np.bool_ | np.str_) else value
 
 
 def _take(values: Iterable[Any], limit: int) -> Iterable[Any]:

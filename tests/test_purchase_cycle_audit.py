@@ -82,6 +82,8 @@ def test_an_annual_business_on_a_90_day_horizon_is_warned_about() -> None:
         pytest.warns(DataQualityWarning, match=r"horizon_days=90 is shorter .* \(36\d days"),
         # the off-season is a stretch with no purchase at all, as a closure would be
         pytest.warns(DataQualityWarning, match=r"cut-off\(s\) 2023-10-04, .* overlaps days with"),
+        # and so is this season's end, up to the stated observation_end
+        pytest.warns(DataQualityWarning, match=r"2024-04-01 overlaps .* 2024-05-31 to 2024-12-30"),
     ):
         lml.training_table(tx, cutoffs=cutoffs, horizon_days=90, observation_end="2024-12-31")
 

@@ -170,6 +170,8 @@ def test_a_store_closure_over_the_backtest_horizon_names_the_cutoff(
         pytest.warns(DataQualityWarning, match="every customer is labelled churned at 2024-08-02"),
         pytest.warns(DataQualityWarning, match="horizon_days=30 is shorter"),  # buys ~every 36 days
         pytest.warns(DataQualityWarning, match="end on 2024-07-31"),  # the closure, seen as an end
+        # and as days with no purchase before the job's as_of, where the labels of both cut-offs end
+        pytest.warns(DataQualityWarning, match=r"2024-07-03, 2024-08-02 overlaps days with no"),
         pytest.raises(LoyaltyMLError) as info,
     ):
         _train(tx, tmp_path, as_of="2024-09-01", horizon_days=30)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.cli.io import add_table_options, read_inputs, required
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.schema import columns as C
@@ -194,7 +194,7 @@ def _model_quality_inputs(
             f"{horizon} days past the training date for an out-of-time check."
         )
         print(f"Note: {note}")
-        warnings.warn(f"loyalty-ml report: {note}", DataQualityWarning, stacklevel=2)
+        warn_user(f"loyalty-ml report: {note}", DataQualityWarning)
     parts: dict[str, Any] = {"churn": policy.churn_model, "X": X, "y": y}
     if policy.uplift_model is not None and tables["campaigns"] is not None:
         # Qini curves of the registered uplift model on the latest campaign whose window closed

@@ -14,7 +14,6 @@ propensity) data, by inverse propensity weighting or the doubly robust estimator
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +25,7 @@ from sklearn.metrics import auc
 
 from loyalty_ml._checks import check_seed, is_real
 from loyalty_ml._plot_text import legend
+from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
     as_float_array,
@@ -298,11 +298,10 @@ def _normalised_area(
         why = (
             f"every outcome is {y[0]:g}" if np.ptp(y) == 0 else "the perfect ranking gains nothing"
         )
-        warnings.warn(
+        warn_user(
             f"uplift metrics: the area for arm {arm!r} is undefined ({why} on its and the control's "
             f"{len(y)} rows); it is NaN. Score on a sample where outcomes vary.",
             DataQualityWarning,
-            stacklevel=3,
         )
         return float("nan")
     return float((auc(x, v) - base) / best)
@@ -352,12 +351,11 @@ def qini_auc_score(
             if gain < 0:
                 # the ideal curve without negative effects climbs to the overall gain; an arm that
                 # lowers responses overall has none (scikit-uplift fails here with sklearn's error)
-                warnings.warn(
+                warn_user(
                     f"qini_auc_score: arm {arm!r} lowers responses overall (gain {gain:.1f}), so "
                     "the ideal curve without negative effects is undefined; the area is NaN. Use "
                     "negative_effect=True.",
                     DataQualityWarning,
-                    stacklevel=2,
                 )
                 results[arm] = float("nan")
                 continue
@@ -604,12 +602,11 @@ def policy_value(
     else:
         se, low, high = float("nan"), float("nan"), float("nan")
     if n > 1 and not se > 0:
-        warnings.warn(
+        warn_user(
             "policy_value: every row's term is the same (e.g. no matched row of an assigned arm "
             "had a nonzero reward), so the standard error is 0 and the interval says nothing; "
             "it is returned as NaN. The estimate needs several events in each assigned arm.",
             DataQualityWarning,
-            stacklevel=2,
         )
         low = high = float("nan")
     return PolicyValue(value, se, float(low), float(high), method, n)
@@ -632,7 +629,7 @@ def _warn_if_weights_explode(p: np.ndarray, assigned: np.ndarray) -> None:
         counts = pd.Series(assigned[poor]).value_counts()
         weight = 1.0 / p
         effective = weight.sum() ** 2 / (weight**2).sum()
-        warnings.warn(
+        warn_user(
             f"policy_value: the policy gives {int(poor.sum()):,} rows ({poor.mean():.1%}) an arm "
             f"they had almost no chance of receiving (propensity below {limit.min():.3g}; by arm "
             f"{format_examples(list(counts.items()), total=len(counts))}); their weights reach "
@@ -640,7 +637,6 @@ def _warn_if_weights_explode(p: np.ndarray, assigned: np.ndarray) -> None:
             "so a few rows decide the value and its interval is too narrow. Evaluate policies "
             "that stay where each arm was given, or collect randomised data.",
             PoorOverlapWarning,
-            stacklevel=3,
         )
 
 

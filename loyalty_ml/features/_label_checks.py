@@ -18,12 +18,12 @@ shapes make that label say something else, and each is silent otherwise:
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.features._prepared import Prepared
 from loyalty_ml.features._time import NS_PER_DAY
@@ -60,21 +60,23 @@ def warn_if_labels_mislead(
     horizon_days: int,
     *,
     caller: str,
+    observation_end: pd.Timestamp | None = None,
 ) -> None:
     """Warn (DataQualityWarning) about empty or all-churned cut-offs and a too-short horizon.
 
     ``labels`` holds each cut-off with its labels (``labels_at``), in date order.
+    ``observation_end``: the caller's stated end of the data; the days from the last purchase to
+    it are checked for a hole as the days between purchases are.
     """
     empty = [as_of for as_of, y in labels if len(y) == 0]
     if empty and len(prepared.order_ts):
         # the first purchase: first_ts also spans refunds set aside before it
         first_purchase = pd.Timestamp(int(prepared.order_ts.min()), unit="ns")
-        warnings.warn(
+        warn_user(
             f"{caller}: no customer has a purchase before the cut-off(s) "
             f"{_dates(empty)}, so they add no rows (the first purchase is on "
             f"{first_purchase.date()}). Use cut-offs after it.",
             DataQualityWarning,
-            stacklevel=3,
         )
     everyone = [
         (as_of, len(y))
@@ -83,33 +85,32 @@ def warn_if_labels_mislead(
     ]
     if everyone:
         counts = ", ".join(f"{as_of.date()} ({n} customers)" for as_of, n in everyone)
-        warnings.warn(
+        warn_user(
             f"{caller}: every customer is labelled churned at {counts}: nobody bought in the "
             f"{horizon_days} days after it. A gap in the data (an outage, a missing month of the "
             "extract), a closure or a horizon shorter than the purchase cycle does this far more "
             "often than customers all leaving at once. Check that the transactions cover those "
             "windows, or leave those cut-offs out.",
             DataQualityWarning,
-            stacklevel=3,
         )
     last = labels[-1][0] if labels else None
     if last is None:
         return
     horizon = pd.Timedelta(days=horizon_days)
-    for hole in find_gaps(prepared.order_ts[_order_starts(prepared)]):
+    end_ns = None if observation_end is None else observation_end.value
+    for hole in find_gaps(prepared.order_ts[_order_starts(prepared)], end_ns=end_ns):
         hit = [as_of for as_of, _ in labels if hole.overlaps(as_of, as_of + horizon)]
         if hit:
-            warnings.warn(
+            warn_user(
                 f"{caller}: the label window of the cut-off(s) {_dates(hit)} overlaps days with "
                 f"no purchase at all, {hole.describe()}: customers who would have bought then are "
                 "labelled churned. If the business was closed, the labels are right; if the "
                 "extract misses those days, load them or move the cut-offs off the gap.",
                 DataQualityWarning,
-                stacklevel=3,
             )
     gap, n_repeat = typical_repeat_gap(prepared, last)
     if n_repeat >= MIN_REPEAT_CUSTOMERS and horizon_days < gap:
-        warnings.warn(
+        warn_user(
             f"{caller}: horizon_days={horizon_days} is shorter than the typical gap between a "
             f"repeat customer's orders ({gap:.0f} days: the median over the {n_repeat} customers "
             f"with two or more orders before {last.date()}), so half or more of the customers who "
@@ -117,7 +118,6 @@ def warn_if_labels_mislead(
             "(estimate_boundaries(transactions).churn_days is a data-driven choice), unless "
             f"churn really means no purchase within {horizon_days} days.",
             DataQualityWarning,
-            stacklevel=3,
         )
 
 

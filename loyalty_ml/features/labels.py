@@ -172,13 +172,20 @@ def churn_labels(
     horizon = check_horizon(horizon_days)
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     prepared = prepare_transactions(transactions)
+    end = observed_until(prepared, observation_end)
     check_not_censored(
         cutoff,
         horizon,
-        observed_until(prepared, observation_end),
+        end,
         start=prepared.first_ts,
         given_end=observation_end is not None,
     )
     labels = labels_at(prepared, cutoff, horizon)
-    warn_if_labels_mislead(prepared, [(cutoff, labels)], horizon, caller="churn_labels")
+    warn_if_labels_mislead(
+        prepared,
+        [(cutoff, labels)],
+        horizon,
+        caller="churn_labels",
+        observation_end=end if observation_end is not None else None,
+    )
     return labels

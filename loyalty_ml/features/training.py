@@ -148,5 +148,6 @@ def training_table(
         list(zip(dates, labels, strict=True)),
         horizon,
         caller="training_table",
+        observation_end=end if observation_end is not None else None,
     )
     return pd.concat(frames), pd.concat(labels).rename(C.CHURNED)

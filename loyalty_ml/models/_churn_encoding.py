@@ -18,6 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 
@@ -224,19 +225,21 @@ def encode_fit_features(X: Any) -> tuple[np.ndarray, np.ndarray | None, dict[str
             else np.asarray([f"x{i}" for i in range(matrix.shape[1])], dtype=object)
         )
         trend = [n for n in names[empty].tolist() if "trend" in str(n)]
-        warnings.warn(
+        warn_user(
             f"ChurnModel.fit: columns {format_examples(names[empty].tolist(), total=empty.size)} "
             "are NaN in every row, so no tree can split on them (they are kept, so predict takes "
             "the same columns, and never move a score or a reason code)."
             + (
-                f" Trend features such as {trend[0]!r} are NaN when the history before every "
-                "cutoff is shorter than two trend windows: use a later cutoff or "
-                "FeatureConfig(trend_window_days=...) shorter than half the history."
+                f" Of the trends ({', '.join(map(str, trend))}): aov_trend needs a customer's "
+                "orders in both trend windows (the trend_window_days before the cutoff and the "
+                "ones before those), so it is NaN everywhere when the history before every cutoff "
+                "is shorter than one trend window (use later cutoffs or a shorter "
+                "FeatureConfig(trend_window_days=...)); freq_trend and spend_trend need an order "
+                "in either window, so they are NaN only for customers quiet for both."
                 if trend
                 else " Drop them, or check the feature build."
             ),
             DataQualityWarning,
-            stacklevel=4,
         )
     return matrix, feature_names, categories
 
@@ -308,18 +311,15 @@ def encode_predict_features(
                 column=bad[0],
             )
         return _encode_frame(frame, categories)
-    # stacklevel 4: the warning points at the ChurnModel method the caller used
     if isinstance(X, pd.DataFrame):
-        warnings.warn(
+        warn_user(
             "X has feature names, but ChurnModel was fitted without feature names",
             UserWarning,
-            stacklevel=4,
         )
     elif feature_names is not None:
-        warnings.warn(
+        warn_user(
             "X does not have valid feature names, but ChurnModel was fitted with feature names",
             UserWarning,
-            stacklevel=4,
         )
     try:
         matrix = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -388,11 +388,9 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
         raise DataError("ChurnModel requires y to be passed, but the target y is None.")
     values = np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
-        # stacklevel 3: the warning points at the caller of ChurnModel.fit
-        warnings.warn(
+        warn_user(
             "A column-vector y was passed when a 1d array was expected; ravelling it.",
             DataConversionWarning,
-            stacklevel=3,
         )
         values = values.ravel()
     if values.ndim != 1 or values.shape[0] != n_rows:

@@ -8,12 +8,12 @@ shifted code.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 
 __all__ = ["FeatureEncoding"]
@@ -170,7 +170,7 @@ def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: st
     numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
     # whole numbers are usually codes (store ids, postcodes); fractions are amounts or rates
     if numbers.notna().all() and (numbers % 1 != 0).any():
-        warnings.warn(
+        warn_user(
             f"{owner}: text column {name!r} has {len(levels)} levels that all read as numbers "
             "with fractions "
             f"(e.g. {format_examples(levels, total=len(levels), limit=3)}), so it is learned as "
@@ -178,7 +178,6 @@ def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: st
             f"give codes the category dtype (X[{name!r}].astype('category')) to keep them as "
             "they are without this warning.",
             DataQualityWarning,
-            stacklevel=4,
         )
 
 

@@ -7,13 +7,14 @@ and the propensities are clipped before they are divided by.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
+
+from loyalty_ml._warn import warn_user
 
 __all__ = [
     "OVERLAP_THRESHOLD",
@@ -186,12 +187,11 @@ def check_overlap(
             if np.allclose(limits, limits[0])
             else f"{limits.min():.3g}-{limits.max():.3g} (a fifth of the arm's share at most)"
         )
-        warnings.warn(
+        warn_user(
             f"{owner}: {int(poor.sum())} rows ({flagged:.1%}) have a propensity below "
             f"{below} for some arm, so their effects are extrapolated.{per_arm} Restrict the "
             "data to customers who could have received every arm, or use a randomised experiment.",
             PoorOverlapWarning,
-            stacklevel=3,
         )
     clipped = np.clip(propensity, clip, 1.0)
     return clipped / clipped.sum(axis=1, keepdims=True)

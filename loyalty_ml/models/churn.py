@@ -7,7 +7,6 @@ closest thing to the future it will score.
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import lightgbm as lgb
@@ -18,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
 from loyalty_ml._checks import check_seed, is_real
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataQualityWarning,
@@ -72,14 +72,13 @@ def _warn_holdout_skipped(
         if calibration == "none"
         else f", and the probabilities are not calibrated (calibration={calibration!r} needs them)"
     )
-    warnings.warn(
+    warn_user(
         f"ChurnModel.fit: the hold-out has {int(held[0])} and {int(held[1])} rows of the two "
         f"classes and the rows left to train on {int(train[0])} and {int(train[1])}; each needs "
         f"at least {_MIN_HOLDOUT_PER_CLASS} of both. Early stopping was skipped (all "
         f"{n_estimators} trees were grown){uncalibrated}. Train on more customers or more "
         "cut-offs (spaced at least horizon_days apart, so that the latest can be held out).",
         DataQualityWarning,
-        stacklevel=3,
     )
 
 
@@ -398,13 +397,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def _warn_if_constant(self, n_rows: int) -> None:
         """Warn when no tree split: every customer of a cutoff would get the same probability."""
         if self.booster_.feature_importance("split").sum() == 0:
-            warnings.warn(
+            warn_user(
                 f"ChurnModel.fit: the trees made no split on {n_rows} rows "
                 f"(min_child_samples={self.min_child_samples}), so every customer of a cutoff gets "
                 "the same probability. Train on more rows (more customers or cutoffs) or lower "
                 "min_child_samples.",
                 DataQualityWarning,
-                stacklevel=3,
             )
 
     def _check_params(self) -> None:

@@ -8,7 +8,6 @@ control arm by ``control``; every output is a DataFrame with one column per arm 
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from tqdm import tqdm
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
@@ -1029,6 +1029,8 @@ def _as_float(values: np.ndarray, name: str) -> np.ndarray:
 _DOMINANT_ROW_SHARE = 0.25
 #: ... on arms of at least this many rows (in a tiny arm every row is a big share).
 _DOMINANT_ROW_MIN_ROWS = 20
+#: ... and below this many non-zero outcomes in the arm it advises a binary outcome, not a cap.
+_DOMINANT_ROW_FEW_NONZERO = 50
 
 
 def _warn_if_one_row_dominates(
@@ -1049,15 +1051,25 @@ def _warn_if_one_row_dominates(
         top = rows[np.argmax(mass[rows])]
         share = mass[top] / total
         if share > _DOMINANT_ROW_SHARE:
-            warnings.warn(
+            nonzero = int(np.count_nonzero(mass[rows]))
+            if nonzero < _DOMINANT_ROW_FEW_NONZERO:
+                # a cap cannot help: even equal values leave each of n rows 1/n of the total
+                fix = (
+                    f"Only {nonzero} of the arm's rows have a non-zero y, so its mean rests on a "
+                    "handful of customers and no cap fixes that: fit the binary outcome "
+                    "(y > 0, bought or not) instead, or use a larger experiment."
+                )
+            else:
+                fix = (
+                    "Check it (a data error, a business account, a bulk order?), or cap the "
+                    "outcome before fitting, e.g. y.clip(upper=y.quantile(0.999))."
+                )
+            warn_user(
                 f"{_OWNER}.fit: one row of arm {arm!r} (customer "
                 f"{format_ids([index[top]], limit=1)}, y = {y[top]:.6g}) holds {share:.0%} of the "
                 f"arm's total |y| over {rows.size} rows, so it alone moves the arm's mean effect "
-                "and its neighbours' effects. Check it (a data error, a business account, a bulk "
-                "order?), or cap the outcome before fitting, e.g. "
-                "y.clip(upper=y.quantile(0.999)).",
+                f"and its neighbours' effects. {fix}",
                 DataQualityWarning,
-                stacklevel=3,
             )
 
 

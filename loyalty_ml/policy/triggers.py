@@ -24,7 +24,6 @@ valuable customers still inside the boundaries.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
@@ -373,7 +373,7 @@ class TriggerPolicy:
         n_high = int(np.count_nonzero(inside & (band == "high")))
         if n_inside < MIN_CUSTOMERS_FOR_BAND_CHECK or n_high < HIGH_BAND_SHARE_WARNING * n_inside:
             return
-        warnings.warn(
+        warn_user(
             f"TriggerPolicy.assign: {n_high:,} of the {n_inside:,} customers inside the churn "
             f"boundary ({n_high / n_inside:.0%}) are high risk (p >= {self.high_risk:g}), so the "
             "risk bands no longer tell them apart and every one of them gets a retention or VIP "
@@ -382,7 +382,6 @@ class TriggerPolicy:
             "threshold_for_capacity(p, k) for k contacts, or threshold_for_precision(y, p, target) "
             "on a labelled hold-out.",
             DataQualityWarning,
-            stacklevel=3,
         )
 
     def _valuable(self, X: pd.DataFrame, segments: pd.DataFrame) -> np.ndarray:
@@ -467,9 +466,10 @@ def threshold_for_capacity(p: Any, k: int) -> float:
     """The lowest threshold that selects at most ``k`` customers (``p >= threshold``).
 
     Ties at the cut are all left out rather than exceeding ``k``; when that leaves fewer than half
-    of ``k`` selected, a DataQualityWarning says how many tie (an isotonic calibrator's steps put
-    many customers on one probability: rank on ``ChurnModel.predict_proba_uncalibrated``, which the
-    calibration maps monotonically, to break them).
+    of ``k`` selected, a DataQualityWarning says how many tie and how many taking them all would
+    select. Customers the trees cannot tell apart tie under any calibration (pick among them by a
+    rule of your own); an isotonic calibrator's steps add ties, which
+    ``ChurnModel.predict_proba_uncalibrated`` (same order) breaks.
 
     Examples
     --------
@@ -494,14 +494,15 @@ def threshold_for_capacity(p: Any, k: int) -> float:
     above = ordered[ordered > cut]
     if above.size < k / 2:
         tied = int(np.sum(ordered == cut))
-        warnings.warn(
+        warn_user(
             f"threshold_for_capacity: {tied} customers share the score {cut:.6g} at the cut, so "
             f"the threshold selects {above.size} of the k={k} asked for (ties are left out rather "
-            "than exceeding k). Calibrated probabilities tie on an isotonic calibrator's steps: "
-            "rank on ChurnModel.predict_proba_uncalibrated (same order, fewer ties) or choose "
-            "the threshold yourself.",
+            f"than exceeding k; taking them all would select {above.size + tied}). The model "
+            "cannot tell these customers apart: pick among them by a rule of your own (e.g. "
+            "highest spend first) or choose the threshold yourself. If the model's calibration_ "
+            "is 'isotonic', its steps add ties: ChurnModel.predict_proba_uncalibrated ranks in "
+            "the same order with fewer.",
             DataQualityWarning,
-            stacklevel=2,
         )
     return float(above[-1]) if above.size else float(np.nextafter(cut, np.inf))
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     SHOW_IDS_ENV,
     ConfigError,
@@ -186,13 +187,12 @@ def _warn_placeholder_ids(text: pd.Series, *, table: str, column: str) -> None:
     placeholder = text.str.lower().isin(_PLACEHOLDER_IDS).fillna(False).to_numpy(dtype=bool)
     if placeholder.any():
         names = sorted(set(text[placeholder].tolist()))
-        warnings.warn(
+        warn_user(
             f"{table}.{column} holds {format_examples(names)}, which look like stand-ins for "
             f"unidentified shoppers ({int(placeholder.sum())} of {len(text)} rows): each would be "
             "scored as one customer. Set them to missing (e.g. .replace({'guest': None})) so that "
             "they are counted and dropped as missing_customer, if that is what they are.",
             DataQualityWarning,
-            stacklevel=5,
         )
 
 
@@ -283,12 +283,11 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
             )
         inexact = finite & (np.abs(values) > _FLOAT_EXACT)
         if inexact.any():
-            warnings.warn(
+            warn_user(
                 f"{table}.{column} holds ids above 2**53 as floats {_bad_rows(series, inexact, ids=True)}: "
                 "floats cannot tell such ids apart, so different customers may share one id. "
                 "Read the column as text (e.g. pd.read_csv(..., dtype={'<column>': str})).",
                 DataQualityWarning,
-                stacklevel=4,
             )
         return series.astype("Int64")
     # strings, objects, categoricals: text ids
@@ -637,12 +636,11 @@ def _warn_if_day_month_ambiguous(
     if max(first_field.max(), second_field.max()) > 12 or not (first_field != second_field).any():
         return
     example = series.loc[fields.index[first_field != second_field][0]]
-    warnings.warn(
+    warn_user(
         f"{table}.{column}: dates such as {str(example)!r} are ambiguous (no day is past the "
         "12th) and were read month-first. If the export writes the day first, parse the column "
         "yourself first: pd.to_datetime(col, format='%d/%m/%Y').",
         DataQualityWarning,
-        stacklevel=6,
     )
 
 

@@ -47,12 +47,14 @@ class Gap:
         )
 
 
-def find_gaps(times_ns: np.ndarray) -> list[Gap]:
+def find_gaps(times_ns: np.ndarray, end_ns: int | None = None) -> list[Gap]:
     """Runs of at least ``MIN_GAP_DAYS`` empty days that should have held ``MIN_EXPECTED`` purchases.
 
     ``times_ns``: the purchase times (int64 nanoseconds, one per purchase, any order). The pace is
     the purchases per day in the ``CONTEXT_DAYS`` on both sides (within the data), which must hold
-    ``MIN_EXPECTED`` purchases themselves.
+    ``MIN_EXPECTED`` purchases themselves. ``end_ns``: the stated end of the observed period (the
+    caller's ``observation_end``); the whole days from the last purchase to it are a stretch too,
+    paced by the days before it (an extract that stopped early, read as "complete until then").
 
     Examples
     --------
@@ -60,11 +62,36 @@ def find_gaps(times_ns: np.ndarray) -> list[Gap]:
     >>> times = np.repeat(days, 5).astype("int64") * NS_PER_DAY
     >>> [g.describe() for g in find_gaps(times)]
     ['1970-03-02 to 1970-03-31 (30 days; about 5 a day around it)']
+    >>> find_gaps(times, end_ns=180 * NS_PER_DAY)[-1].describe()  # observed until day 180
+    '1970-05-31 to 1970-06-29 (30 days; about 5 a day around it)'
     """
     if len(times_ns) == 0:
         return []
     day, counts = np.unique(np.asarray(times_ns, dtype=np.int64) // NS_PER_DAY, return_counts=True)
     empty = np.diff(day) - 1
+    gaps = _inner_gaps(day, counts, empty)
+    if end_ns is not None:
+        # the day holding end_ns is observed only in part: the stretch stops the day before it
+        trailing = int(end_ns) // NS_PER_DAY - int(day[-1]) - 1
+        if trailing >= MIN_GAP_DAYS:
+            first = day[-1] + 1
+            lo = max(day[0], first - CONTEXT_DAYS)
+            around = counts[day >= lo].sum()
+            per_day = around / (first - lo)
+            if around >= MIN_EXPECTED and per_day * trailing >= MIN_EXPECTED:
+                gaps.append(
+                    Gap(
+                        first=pd.Timestamp(int(first) * NS_PER_DAY),
+                        last=pd.Timestamp(int(first + trailing - 1) * NS_PER_DAY),
+                        days=trailing,
+                        per_day=float(per_day),
+                    )
+                )
+    return gaps
+
+
+def _inner_gaps(day: np.ndarray, counts: np.ndarray, empty: np.ndarray) -> list[Gap]:
+    """The stretches between purchase days (``day`` sorted, ``counts`` per day, ``empty`` between)."""
     gaps = []
     for i in np.flatnonzero(empty >= MIN_GAP_DAYS):
         first, last = day[i] + 1, day[i + 1] - 1

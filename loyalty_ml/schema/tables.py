@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -91,13 +91,12 @@ def _warn_impossible_ages(
     counts = values[bad].value_counts()
     shown = ", ".join(f"{v:g} on {n} row(s)" for v, n in counts.head(5).items())
     report.notes.append(f"{column}: {int(bad.sum())} value(s) outside {low:g}-{high:g}")
-    warnings.warn(
+    warn_user(
         f"{table}.{column} has {int(bad.sum())} age(s) outside {low:g}-{high:g} ({shown}): "
         "placeholders for 'unknown' (some exports write 118 or 999) or typos, which features and "
         "fairness age groups would take for real ages. Replace them with NaN first, e.g. "
         f"col.where(col.between({low:g}, {high:g})).",
         DataQualityWarning,
-        stacklevel=3,
     )
 
 
@@ -351,12 +350,11 @@ def validate_campaigns(
         repeated[shared] = out.iloc[shared].duplicated(keep="first").to_numpy()
         if repeated.any():
             again = sorted(map(str, out.loc[repeated, C.CAMPAIGN_ID].unique()))
-            warnings.warn(
+            warn_user(
                 f"{table}: {int(repeated.sum()):,} rows repeat another row exactly (campaigns "
                 f"{format_examples(again, total=len(again))}); each is kept once. A night's "
                 "sends appended twice look like this.",
                 DataQualityWarning,
-                stacklevel=2,
             )
             out = out.loc[~repeated]
             twice = out.duplicated(pair, keep=False).to_numpy()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -196,14 +196,13 @@ def validate_transactions(
         unsigned = (out[C.QUANTITY].to_numpy(dtype=float, na_value=np.nan) < 0) & (amount > 0)
         if unsigned.any():
             # a return exported with a positive amount would otherwise count as a purchase
-            warnings.warn(
+            warn_user(
                 f"{TABLE}: {int(unsigned.sum())} rows have a negative quantity and a positive "
                 f"amount ({format_examples(raw.index[unsigned].tolist(), total=int(unsigned.sum()))}"
                 "): read as returns exported unsigned, their amounts were negated and they count "
                 f"under negative_amount (returns={returns!r}). If amount is a unit price, map the "
                 "line total instead.",
                 DataQualityWarning,
-                stacklevel=3,
             )
             amount = np.where(unsigned, -amount, amount)
             out[C.AMOUNT] = amount
@@ -241,32 +240,32 @@ def validate_transactions(
             table=TABLE,
         )
     check_canonical(out, TRANSACTIONS_SCHEMA)
-    _report_gaps(out, report)
+    _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
     out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: _check_timezone(timezone)}
     return (out, report) if return_report else out
 
 
-def _report_gaps(out: pd.DataFrame, report: CleaningReport) -> None:
+def _report_gaps(out: pd.DataFrame, report: CleaningReport, end: pd.Timestamp | None) -> None:
     """Note and warn about busy-looking stretches with no transaction (see ``schema._gaps``).
 
     Only purchase lines count (``amount >= 0``): refunds kept with ``returns="keep"`` during an
-    outage do not hide it, as they do not for ``churn_labels``' gap check.
+    outage do not hide it, as they do not for ``churn_labels``' gap check. ``end``: the stated
+    ``observation_end``, whose days after the last purchase are a stretch too.
     """
     ts = out[C.TIMESTAMP].to_numpy().view("i8")  # sorted by _canonical_order
     ts = ts[out[C.AMOUNT].to_numpy(dtype="float64", na_value=np.nan) >= 0]
-    gaps = find_gaps(ts[np.r_[True, ts[1:] != ts[:-1]]])
+    gaps = find_gaps(ts[np.r_[True, ts[1:] != ts[:-1]]], end_ns=None if end is None else end.value)
     if not gaps:
         return
     listed = "; ".join(g.describe() for g in gaps)
     report.notes.append(f"no transactions at all from {listed}")
-    warnings.warn(
+    warn_user(
         f"validate_transactions: no transactions at all from {listed}. An outage or a part of "
         "the extract left out? Every later step reads it as customers not buying (recency, "
         "recent order counts, and churned labels for windows in it). If the business was closed, "
         "the figures are right; otherwise load the missing days.",
         DataQualityWarning,
-        stacklevel=3,
     )
 
 
@@ -418,14 +417,13 @@ def _warn_if_order_totals_repeat(out: pd.DataFrame) -> None:
     same = float((several["min"] == several["max"]).mean())
     if same <= _REPEATED_TOTAL_SHARE:
         return
-    warnings.warn(
+    warn_user(
         f"{TABLE}.{C.AMOUNT} is the same on every line of {same:.0%} of the {len(several):,} "
         "orders with several lines: it looks like the order total written on each line (as X5's "
         "purchase_sum is), which would count each order's spend once per line. Map the line "
         "amount instead, or keep one line per order (e.g. raw.drop_duplicates('<order column>')) "
         "when only totals exist.",
         DataQualityWarning,
-        stacklevel=3,
     )
 
 
@@ -434,11 +432,10 @@ def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
     share = float(dup.mean()) if len(dup) else 0.0
     if share <= _DUPLICATE_WARN_SHARE or C.ORDER_ID in out.columns or C.PRODUCT_ID in out.columns:
         return
-    warnings.warn(
+    warn_user(
         f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) are exact duplicates and "
         "will be dropped. Without an order_id or product_id column, two purchase lines with the "
         "same customer, time and amount look identical: map those columns (ColumnMap(order_id=..., "
         "product_id=...)), or pass drop_duplicates=False if the rows are real lines.",
         DataQualityWarning,
-        stacklevel=3,
     )

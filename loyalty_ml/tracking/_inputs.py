@@ -5,11 +5,10 @@ next to integer ids are aligned first by :func:`loyalty_ml.schema._ids.align_cus
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     DataError,
     DataQualityWarning,
@@ -151,12 +150,11 @@ def warn_if_data_ends_early(
             f"every customer looks inactive for at least {gap_days:.0f} days, so recency-driven "
             "risk, states and actions are inflated"
         )
-    warnings.warn(
+    warn_user(
         f"{caller}: the purchases in the transactions end on {last.date()}, {gap_days:.0f} days "
         f"before "
         f"as_of={as_of.date()}, so {effect}. If the extract is stale, refresh it or use as_of="
         f"'{(last + pd.Timedelta(days=1)).date()}'; if the shop really had no sales (a closure), "
         "the figures are right.",
         DataQualityWarning,
-        stacklevel=3,
     )

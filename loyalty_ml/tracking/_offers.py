@@ -8,13 +8,13 @@ model is then fitted on all campaigns whose response window closed before ``as_o
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.schema import columns as C
@@ -218,7 +218,7 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
             f"campaign #{c + 1} by send date, {arm!r} vs control on {feature!r}: AUC {auc:.2f}"
             for auc, c, arm, feature in found[:3]
         ]
-        warnings.warn(
+        warn_user(
             f"train_and_register: {len(found)} campaign arm(s) differ from their control group "
             f"before the send by more than chance allows ({'; '.join(examples)}; 0.50 when "
             "randomised). The offer model reads every campaign as randomised (arm shares as "
@@ -226,7 +226,6 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
             "chosen for it. Train on randomised campaigns with a control group, or fit "
             "UpliftModel(propensity='estimate') on the experiment table yourself.",
             DataQualityWarning,
-            stacklevel=4,
         )
 
 
@@ -257,7 +256,7 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
     dropped = key[unexpected].unique()
     if len(dropped) == 0:
         return closed.loc[with_control]
-    warnings.warn(
+    warn_user(
         f"train_and_register: {int(unexpected.sum()):,} campaign rows of {len(dropped)} "
         f"campaigns without a control group ({format_examples(sorted(map(str, dropped)))}) are "
         "left out of the offer (uplift) model: without control rows they measure who was chosen, "
@@ -265,7 +264,6 @@ def _experiments_only(closed: pd.DataFrame) -> pd.DataFrame:
         "control rows are such rows; loyalty_ml.nightly_sends writes both). They still count for "
         "the monthly caps and the campaign features.",
         DataQualityWarning,
-        stacklevel=4,
     )
     return closed.loc[with_control]
 

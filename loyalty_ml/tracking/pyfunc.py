@@ -12,7 +12,6 @@ from __future__ import annotations
 import pickle
 import re
 import tempfile
-import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, withhold_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
@@ -81,12 +81,11 @@ class LoyaltyPolicyModel(PythonModel):
             refuse_missing_ids(frame.assign(**{C.CUSTOMER_ID: ids}), table="model_input")
             frame = frame.assign(**{C.CUSTOMER_ID: ids}).set_index(C.CUSTOMER_ID)
         elif self.policy.uplift_model is not None and self.policy.holdout_fraction > 0:
-            warnings.warn(
+            warn_user(
                 "model_input has no customer_id: the offer holdout is drawn by row position, so "
                 "it changes with the order of the rows. Send customer_id (a column or the index) "
                 "for the stable holdout incrementality is measured against.",
                 DataQualityWarning,
-                stacklevel=2,
             )
         if len(frame) == 0:  # an empty batch; in records form it has no columns at all
             empty = pd.DataFrame(

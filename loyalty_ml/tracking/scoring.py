@@ -10,12 +10,12 @@ customer.
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
@@ -226,12 +226,11 @@ def score_customers(
         drifted = drifted.sort_values(ascending=False)
         # PSI of a small batch is noise: about (bins - 1) / rows with no drift at all
         if len(drifted) and len(scored) >= MIN_DRIFT_ROWS:
-            warnings.warn(
+            warn_user(
                 f"score_customers: {len(drifted)} column(s) drifted past PSI {psi_limit} against "
                 f"training: {', '.join(f'{k}={v:.3f}' for k, v in drifted.head(5).items())}. "
                 "Check the input data, or retrain.",
                 DriftWarning,
-                stacklevel=2,
             )
         if log_run:
             _log_scoring_run(
@@ -354,14 +353,13 @@ def _check_inputs_cover_the_model(
     if absent and len(absent) == len([1 for _, _, names in sources if names]):
         # only whole tables are missing: score without them, and say so
         left_out = [n for _, names in absent for n in names]
-        warnings.warn(
+        warn_user(
             f"{caller}: the model {model_uri} was trained with the "
             f"{' and '.join(name for name, _ in absent)} table(s), not given now: its "
             f"{len(left_out)} feature(s) {format_examples(left_out, total=len(left_out), limit=6)}"
             " are missing for every customer, so scores and offers fall back on what the model "
             "learnt without them. Pass " + " and ".join(tables) + " for the model's full view.",
             DataQualityWarning,
-            stacklevel=3,
         )
         return features.assign(**dict.fromkeys(left_out, np.nan)), left_out
     given = [
@@ -405,13 +403,12 @@ def _warn_if_before_training(
     trained = policy.training_summary.get("as_of")
     if trained is None or cutoff >= pd.Timestamp(trained):
         return
-    warnings.warn(
+    warn_user(
         f"score_customers: as_of={cutoff.date()} is before the training date {trained} of "
         f"{model_uri}: the model learned from what customers did after as_of, so these scores are "
         "not out of time (do not use them to backtest the model). Score with a model trained "
         "before as_of for that.",
         DataQualityWarning,
-        stacklevel=3,
     )
 
 
@@ -449,12 +446,11 @@ def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
             f"the contact rule (no offer within {policy.min_days_between_offers} days of the last)"
         )
     if rules:
-        warnings.warn(
+        warn_user(
             f"score_customers: no campaigns table, so no send history: {' and '.join(rules)} "
             "cannot be applied, and customers they would rest may be offered again. Pass "
             "campaigns= with every offer sent so far (the nightly sends appended).",
             DataQualityWarning,
-            stacklevel=3,
         )
 
 

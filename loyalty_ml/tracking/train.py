@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
@@ -394,11 +394,10 @@ def train_and_register(
                 "not trained: no campaign row of a profiled customer has a response window that "
                 f"closed before as_of={cutoff.date()} (no offers are chosen)"
             )
-            warnings.warn(
+            warn_user(
                 f"train_and_register: the offer model is {offer_note}. Pass the campaign history "
                 "with its past sends, or leave out campaigns/offers.",
                 DataQualityWarning,
-                stacklevel=2,
             )
     else:
         offer_note = "not trained: needs both campaigns and offers (no offers are chosen)"
@@ -739,13 +738,12 @@ def _without_empty_features(
     empty = [str(c) for c in X.columns[~X.loc[train_rows].notna().any().to_numpy()]]
     if not empty:
         return X, []
-    warnings.warn(
+    warn_user(
         f"train_and_register: feature(s) {format_examples(empty, total=len(empty), limit=10)} have "
         "no value in any backtest training row (e.g. no campaign sent before the early cutoffs, an "
         "empty customer attribute, a history too short for trends); the model is trained without "
         "them.",
         DataQualityWarning,
-        stacklevel=3,
     )
     return X.drop(columns=empty), empty
 
