@@ -182,4 +182,7 @@ def test_profiled_only_keeps_the_rows_and_customers_may_profile_allows(
     assert kept[C.CUSTOMER_ID].tolist() == [1, 4, 1]
     assert people is not None and people.index.tolist() == [1, 4]
     same, everyone, all_rows = profiled_only(tx, None)
-    assert same is tx and everyone is None and all_rows.all()
+    # the same rows in a table of its own: writing into it never reaches the caller's
+    assert same is not tx and same.equals(tx) and everyone is None and all_rows.all()
+    same.loc[0, "amount"] = -1.0
+    assert tx.loc[0, "amount"] == 1.0

@@ -142,7 +142,7 @@ class Boundaries:
         )
         dtype = pd.CategoricalDtype(list(STATES), ordered=True)
         values = pd.Categorical.from_codes(codes, dtype=dtype)
-        return pd.Series(values, index=recency_days.index, name="state")
+        return pd.Series(values, index=recency_days.index.copy(), name="state")
 
     def plot(self) -> Figure:
         """The return-probability curve with both boundaries, and churn by order count."""

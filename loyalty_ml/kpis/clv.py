@@ -49,7 +49,7 @@ def clv_lifetime(*, aov: Value, purchase_frequency: Value, lifetime: Value) -> V
     _check("purchase_frequency", purchase_frequency, low=0.0)
     _check("lifetime", lifetime, low=0.0)
     _check_aligned(aov=aov, purchase_frequency=purchase_frequency, lifetime=lifetime)
-    return aov * purchase_frequency * lifetime
+    return _own_index(aov * purchase_frequency * lifetime)
 
 
 def clv_margin_churn(
@@ -86,7 +86,13 @@ def clv_margin_churn(
         margin_rate=margin_rate,
         churn_rate=churn_rate,
     )
-    return aov * purchase_frequency * margin_rate / churn_rate
+    return _own_index(aov * purchase_frequency * margin_rate / churn_rate)
+
+
+def _own_index(value: Value) -> Value:
+    """A Series result with an Index object of its own: pandas arithmetic hands back the first
+    operand's, and renaming the result's index would rename the caller's."""
+    return value.copy(deep=False) if isinstance(value, pd.Series) else value
 
 
 def clv_discounted(
@@ -154,7 +160,7 @@ def clv_discounted(
     weights = (retention_rate / (1.0 + discount_rate)) ** (t - 1) / (1.0 + discount_rate)
     if isinstance(margins, pd.DataFrame):
         return pd.Series(
-            values.to_numpy(dtype="float64") @ weights, index=margins.index, name="clv"
+            values.to_numpy(dtype="float64") @ weights, index=margins.index.copy(), name="clv"
         )
     total = margins * float(weights.sum())
     return total.rename("clv") if isinstance(total, pd.Series) else float(total)

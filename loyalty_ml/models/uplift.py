@@ -837,7 +837,7 @@ class UpliftModel(BaseEstimator):
         """P(y | control, x) (binary) or E[y | control, x] (continuous), indexed like ``X``."""
         matrix = self._matrix(X)
         baseline, _ = self._predict(self.learner_, matrix)
-        out = pd.Series(baseline, index=X.index, name="baseline")
+        out = pd.Series(baseline, index=X.index.copy(), name="baseline")
         out.attrs["outcome"] = self.outcome_
         return out
 
@@ -946,7 +946,7 @@ class UpliftModel(BaseEstimator):
 
     def _effect_frame(self, values: np.ndarray, index: pd.Index) -> pd.DataFrame:
         return pd.DataFrame(
-            values, index=index, columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
+            values, index=index.copy(), columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
         )
 
 

@@ -180,7 +180,9 @@ def profiled_only(
     """
     allowed = _profiling_allowed(customers)
     if allowed is None or customers is None:
-        return transactions, customers, np.ones(len(transactions), dtype=bool)
+        # shallow copies (copy-on-write): writing into the kept tables never reaches the caller's
+        kept = None if customers is None else customers.copy(deep=False)
+        return transactions.copy(deep=False), kept, np.ones(len(transactions), dtype=bool)
     mask = _ids_in(transactions[C.CUSTOMER_ID].to_numpy(), allowed, caller="profiled_only")
     people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
     return transactions.loc[mask], people, mask

@@ -143,7 +143,7 @@ def pseudonymise_ids(
         )
     out = [cache[text] for text in texts]
     if isinstance(ids, pd.Series):
-        return pd.Series(out, index=ids.index, name=ids.name, dtype="str")
+        return pd.Series(out, index=ids.index.copy(), name=ids.name, dtype="str")
     if isinstance(ids, pd.Index):
         return pd.Index(out, name=ids.name, dtype="str")
     return out

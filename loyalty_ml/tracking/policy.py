@@ -209,7 +209,7 @@ class LoyaltyPolicy:
                 columns[name] = values.to_numpy()  # prepared already
             else:
                 columns[name] = _numbers(values, name)
-        return pd.DataFrame(columns, index=features.index)
+        return pd.DataFrame(columns, index=features.index.copy())
 
     # -- decisions -----------------------------------------------------------------------------
     def decide(
