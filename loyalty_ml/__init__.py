@@ -66,10 +66,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "loyalty_ml.models.churn": ("ChurnModel",),
     "loyalty_ml.models.uplift": ("UpliftModel",),
     "loyalty_ml.evaluation.uplift_metrics": (
+        "plot_uplift_curves",
         "policy_value",
         "qini_auc_score",
+        "qini_curve",
         "uplift_at_k",
         "uplift_auc_score",
+        "uplift_curve",
     ),
     "loyalty_ml.evaluation.fairness": ("FairnessLimits", "FairnessReport", "fairness_report"),
     "loyalty_ml.evaluation.gate": ("GateDecision", "check_promotion"),
@@ -139,10 +142,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from loyalty_ml.evaluation.gate import GateDecision, check_promotion  # noqa: F401
     from loyalty_ml.evaluation.uplift_metrics import (  # noqa: F401
+        plot_uplift_curves,
         policy_value,
         qini_auc_score,
+        qini_curve,
         uplift_at_k,
         uplift_auc_score,
+        uplift_curve,
     )
     from loyalty_ml.exceptions import (  # noqa: F401
         ConfigError,
