@@ -369,6 +369,17 @@ def test_scoring_a_lagging_extract_is_quiet_and_a_stale_one_warns(
     _, caught = _recorded(lambda: _score(sim, registered, stale, "2024-10-01"))
     quality = [str(w.message) for w in caught if w.category is DataQualityWarning]
     assert len(quality) == 1 and "end on 2024-08-31, 30 days before" in quality[0]
+    # fixed: 15-22 days stale (under a quarter of the 90-day horizon) was quiet, though a shop of
+    # this pace should have had hundreds of orders then; a busy stretch of 14 days or more warns
+    for cut, days in (("2024-09-16", 15), ("2024-09-10", 21)):
+        stale = tx.loc[tx["timestamp"] < cut]
+        _, caught = _recorded(lambda stale=stale: _score(sim, registered, stale, "2024-10-01"))
+        quality = [str(w.message) for w in caught if w.category is DataQualityWarning]
+        assert len(quality) == 1 and f"{days} days before as_of=2024-10-01" in quality[0], quality
+    # 12 days (under 14) stays quiet: a holiday closure is normal
+    stale = tx.loc[tx["timestamp"] < "2024-09-19"]
+    _, caught = _recorded(lambda: _score(sim, registered, stale, "2024-10-01"))
+    assert not [w for w in caught if w.category is DataQualityWarning], _texts(caught)
 
 
 # -- confirmed defects ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_missing_ids, require_columns
+from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [
@@ -115,31 +116,32 @@ def check_id_overlap(
 UNOBSERVED_WINDOW_SHARE = 0.25
 
 
-def last_purchase(history: pd.DataFrame) -> pd.Timestamp:
-    """Time of the last line with ``amount >= 0`` (NaT when there is none).
-
-    Refunds (kept by ``validate_transactions(returns="keep")``) are not sales: a refund feed that
-    runs on after the sales feed stopped must not hide a stale extract.
-    """
-    return pd.Timestamp(history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP].max())
-
-
 def warn_if_data_ends_early(
-    last: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int, *, caller: str
+    history: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int, *, caller: str
 ) -> None:
     """DataQualityWarning when the purchases stop well before ``as_of`` (a stale extract).
 
     The jobs read ``as_of`` as "observed until then", so the days between the last purchase and
     ``as_of`` count as days in which nobody bought: training labels the last cutoff's customers
-    churned, scoring sees every customer as inactive since the extract ended. Quiet for gaps of up
-    to a quarter of the horizon (and a day), which a real shop has. ``last`` is the last purchase
-    (:func:`last_purchase`); NaT (refunds only) is left to the jobs' own checks.
+    churned, scoring sees every customer as inactive since the extract ended. Warns when those
+    days are more than a quarter of the horizon (and a day), or, in a shop busy enough to tell, a
+    stretch of days that should have held purchases (:func:`loyalty_ml.schema._gaps.find_gaps`:
+    14 days or more, at the pace of the four weeks before). Only purchases count (``amount >= 0``):
+    refunds kept by ``validate_transactions(returns="keep")`` that run on after the sales feed
+    stopped must not hide a stale extract. A history of refunds alone is left to the jobs' checks.
     """
-    if pd.isna(last):
+    times = history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP]
+    if times.empty:
         return
+    last = pd.Timestamp(times.max())
     gap_days = (as_of - last) / pd.Timedelta(days=1)
     if gap_days <= max(1.0, UNOBSERVED_WINDOW_SHARE * horizon_days):
-        return
+        # the four weeks before the last purchase set the pace the empty days are judged by
+        recent = times[times >= last - pd.Timedelta(days=CONTEXT_DAYS + 1)]
+        ns = recent.to_numpy(dtype="datetime64[ns]").view("int64")
+        last_day = pd.Timestamp(last).normalize()
+        if not any(g.first > last_day for g in find_gaps(ns, end_ns=as_of.value)):
+            return
     if caller == "train_and_register":
         effect = (
             f"{min(gap_days / horizon_days, 1):.0%} of the last cutoff's {horizon_days}-day label "

@@ -33,7 +33,6 @@ from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
-    last_purchase,
     warn_if_data_ends_early,
 )
 from loyalty_ml.tracking._mlflow import experiment_id, metric_key, use_tracking_uri
@@ -182,7 +181,7 @@ def score_customers(
             )
         check_id_overlap(customers, history, caller=caller)
         warn_if_data_ends_early(
-            last_purchase(history),
+            history,
             cutoff,
             int(policy.training_summary.get("horizon_days", 90)),
             caller=caller,

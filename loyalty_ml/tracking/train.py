@@ -35,7 +35,6 @@ from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
-    last_purchase,
     warn_if_data_ends_early,
 )
 from loyalty_ml.tracking._mlflow import (
@@ -302,7 +301,7 @@ def train_and_register(
             "False or missing for all of them. Check the consent flags of customers."
         )
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
-    warn_if_data_ends_early(last_purchase(before), cutoff, horizon_days, caller=caller)
+    warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
     # the first purchase: a refund of an order before the extract's window is not a start
     first = pd.Timestamp(purchase_lines(tx)[C.TIMESTAMP].min())
     if pd.isna(first):
