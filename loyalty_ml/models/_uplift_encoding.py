@@ -1,4 +1,5 @@
-"""Frozen feature encoding for the uplift learners: a DataFrame in, a float64 matrix out.
+"""Frozen feature encoding for the uplift learners: a DataFrame in, a float64 matrix of
+float32-rounded values out.
 
 LightGBM handles categories natively when they arrive as non-negative integer codes and are named in
 ``categorical_feature``. The levels are frozen at fit so that the same text always maps to the same code;
@@ -113,7 +114,8 @@ class FeatureEncoding:
         return [self.feature_names.index(name) for name, _ in self.categories]
 
     def transform(self, X: pd.DataFrame, *, owner: str) -> np.ndarray:
-        """Return the float64 matrix of ``X`` in the fitted column order (extra columns ignored).
+        """Return the matrix of ``X`` in the fitted column order (extra columns ignored): float64
+        holding float32-rounded values, so that last-bit noise never reaches LightGBM's bins.
 
         Columns are matched by name as text, so integer column names work. A category level
         unseen at fit becomes NaN ("missing" to LightGBM).

@@ -69,42 +69,31 @@ def find_gaps(times_ns: np.ndarray, end_ns: int | None = None) -> list[Gap]:
         return []
     day, counts = np.unique(np.asarray(times_ns, dtype=np.int64) // NS_PER_DAY, return_counts=True)
     empty = np.diff(day) - 1
-    gaps = _inner_gaps(day, counts, empty)
+    gaps = []
+    for i in np.flatnonzero(empty >= MIN_GAP_DAYS):
+        first, last = day[i] + 1, day[i + 1] - 1
+        lo, hi = max(day[0], first - CONTEXT_DAYS), min(day[-1], last + CONTEXT_DAYS)
+        around = counts[((day >= lo) & (day < first)) | ((day > last) & (day <= hi))].sum()
+        gaps.append(_paced(first, int(empty[i]), around, (first - lo) + (hi - last)))
     if end_ns is not None:
         # the day holding end_ns is observed only in part: the stretch stops the day before it
         trailing = int(end_ns) // NS_PER_DAY - int(day[-1]) - 1
         if trailing >= MIN_GAP_DAYS:
             first = day[-1] + 1
             lo = max(day[0], first - CONTEXT_DAYS)
-            around = counts[day >= lo].sum()
-            per_day = around / (first - lo)
-            if around >= MIN_EXPECTED and per_day * trailing >= MIN_EXPECTED:
-                gaps.append(
-                    Gap(
-                        first=pd.Timestamp(int(first) * NS_PER_DAY),
-                        last=pd.Timestamp(int(first + trailing - 1) * NS_PER_DAY),
-                        days=trailing,
-                        per_day=float(per_day),
-                    )
-                )
-    return gaps
+            gaps.append(_paced(first, trailing, counts[day >= lo].sum(), first - lo))
+    return [gap for gap in gaps if gap is not None]
 
 
-def _inner_gaps(day: np.ndarray, counts: np.ndarray, empty: np.ndarray) -> list[Gap]:
-    """The stretches between purchase days (``day`` sorted, ``counts`` per day, ``empty`` between)."""
-    gaps = []
-    for i in np.flatnonzero(empty >= MIN_GAP_DAYS):
-        first, last = day[i] + 1, day[i + 1] - 1
-        lo, hi = max(day[0], first - CONTEXT_DAYS), min(day[-1], last + CONTEXT_DAYS)
-        around = counts[((day >= lo) & (day < first)) | ((day > last) & (day <= hi))].sum()
-        per_day = around / ((first - lo) + (hi - last))
-        if around >= MIN_EXPECTED and per_day * empty[i] >= MIN_EXPECTED:
-            gaps.append(
-                Gap(
-                    first=pd.Timestamp(int(first) * NS_PER_DAY),
-                    last=pd.Timestamp(int(last) * NS_PER_DAY),
-                    days=int(empty[i]),
-                    per_day=float(per_day),
-                )
-            )
-    return gaps
+def _paced(first: int, days: int, around: int, context_days: int) -> Gap | None:
+    """The stretch of ``days`` empty days from day ``first`` if the ``around`` purchases of its
+    ``context_days`` neighbouring days say it should have held ``MIN_EXPECTED``, else None."""
+    per_day = around / context_days
+    if around < MIN_EXPECTED or per_day * days < MIN_EXPECTED:
+        return None
+    return Gap(
+        first=pd.Timestamp(int(first) * NS_PER_DAY),
+        last=pd.Timestamp(int(first + days - 1) * NS_PER_DAY),
+        days=days,
+        per_day=float(per_day),
+    )

@@ -303,7 +303,8 @@ def train_and_register(
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
     warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
     # the first purchase: a refund of an order before the extract's window is not a start
-    first = pd.Timestamp(purchase_lines(tx)[C.TIMESTAMP].min())
+    bought = purchase_lines(tx)
+    first = pd.Timestamp(bought[C.TIMESTAMP].min())
     if pd.isna(first):
         raise DataError(
             f"train_and_register: the {len(tx):,} transaction lines before as_of={cutoff.date()} "
@@ -366,7 +367,7 @@ def train_and_register(
     value = (
         float(value_per_conversion)
         if value_per_conversion is not None
-        else _value_per_conversion(tx)
+        else _value_per_conversion(tx, bought)
     )
     triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff)
     # segments and VIP status against every customer at the training date, not each scored batch
@@ -754,12 +755,14 @@ def _data_window(transactions: pd.DataFrame) -> str:
     return f"{pd.Timestamp(times.min()).date()} to {pd.Timestamp(times.max()).date()}"
 
 
-def _value_per_conversion(tx: pd.DataFrame) -> float:
+def _value_per_conversion(tx: pd.DataFrame, bought: pd.DataFrame | None = None) -> float:
     # The value of bringing back one purchase: the net margin (amount when no margin) per purchase
     # order. Refunds kept with returns="keep" net against the margin, but an order of refunds only
-    # is not a purchase (as clv_inputs computes the AOV).
+    # is not a purchase (as clv_inputs computes the AOV). ``bought``: purchase_lines(tx), if the
+    # caller has it already.
     column = C.MARGIN if C.MARGIN in tx.columns else C.AMOUNT
-    n_orders = len(order_keys(purchase_lines(tx)).drop_duplicates())
+    bought = purchase_lines(tx) if bought is None else bought
+    n_orders = len(order_keys(bought).drop_duplicates())
     if n_orders == 0:
         return 0.0
     total = float(tx[column].to_numpy(dtype="float64", na_value=0.0).sum())
