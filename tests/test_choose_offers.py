@@ -690,13 +690,75 @@ def test_max_net_value_takes_the_cheaper_offer_within_one_standard_error() -> No
     assert _noisy(arm_mean_se=SE / 10).loc["b", "offer_id"] == "dear"
 
 
-def test_arm_mean_se_is_not_applied_with_a_budget_or_under_cheapest_effective() -> None:
-    budget = 10.0
-    pd.testing.assert_frame_equal(
-        _noisy(arm_mean_se=SE, budget=budget), _noisy(budget=budget), check_like=True
-    )
+def test_arm_mean_se_is_not_applied_under_cheapest_effective_without_a_budget() -> None:
     cheapest = _noisy(strategy="cheapest_effective")
     pd.testing.assert_frame_equal(_noisy(strategy="cheapest_effective", arm_mean_se=SE), cheapest)
+    assert cheapest.attrs["arm_mean_se"] is None
+
+
+def test_with_a_budget_the_noise_raises_the_prudent_cost_instead_of_moving_customers() -> None:
+    budget = 10.0  # room for every offer: the choice is as without the noise
+    noisy = _noisy(arm_mean_se=SE, budget=budget, budget_reserve=0.0)
+    plain = _noisy(budget=budget, budget_reserve=0.0)
+    cols = ["offer_id", "expected_cost", "expected_net_value", "reason"]
+    pd.testing.assert_frame_equal(noisy[cols], plain[cols])
+    assert "cheaper offer within noise" not in set(noisy["reason"])
+    # a and b get dear (r = 3) at p0 = 0.2: each positive uplift raised by the offer's se alone
+    # (the frame records no control_mean_se), then counted twice
+    assert plain.attrs["budget_cost"] == pytest.approx((0.2 + 2 * 0.25 + 0.2 + 2 * 0.14) * 3)
+    assert noisy.attrs["budget_cost"] == pytest.approx((0.4 + 2 * (0.25 + 0.14 + 2 * 0.01)) * 3)
+    assert noisy.attrs["arm_mean_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
+    assert noisy.attrs["control_mean_se"] == 0.0 and plain.attrs["control_mean_se"] is None
+
+
+def _control_too_high(control_se: float | None, **kwargs: object) -> pd.DataFrame:
+    """100 alike customers whose true p0 is 0.10 and true uplift 0.05, estimated from a control
+    arm whose mean came out 0.035 too high: p0 0.135 and uplift 0.005 (the control's excess and
+    0.01 of shrinkage). One offer, redemption cost 1, a conversion worth 100."""
+    index = pd.Index(np.arange(100), name="customer_id")
+    effects = pd.DataFrame({"d": 0.005}, index=index)
+    if control_se is not None:
+        effects.attrs["control_mean_se"] = control_se
+    catalog = OfferCatalog([Offer(offer_id="d", cost_per_redemption=1.0)])
+    return choose_offers(
+        effects,
+        catalog,
+        baseline=pd.Series(0.135, index=index),
+        value_per_conversion=100.0,
+        budget=10.0,
+        budget_reserve=0.0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_the_noise_in_the_control_arm_keeps_a_budget_on_the_true_costs() -> None:
+    true_cost = 0.10 + 0.05  # what each customer given the offer costs in truth
+    # the factor alone: prudent cost 0.135 + 2 * 0.005 = 0.145 < 0.15, 68 customers, 10.2 spent
+    alone = _control_too_high(0.03, arm_mean_se=None)
+    assert alone["offer_id"].notna().sum() == 68
+    assert alone["offer_id"].notna().sum() * true_cost > 10.0
+    # with the se of the effect, sqrt(0.01^2 + 0.03^2): 0.135 + 2 * (0.005 + 0.0316) = 0.208
+    se = pd.Series({"d": 0.01})
+    noisy = _control_too_high(0.03, arm_mean_se=se)
+    taken = int(noisy["offer_id"].notna().sum())
+    assert taken == 48 and taken * true_cost <= 10.0
+    assert noisy.attrs["budget_cost"] == pytest.approx(48 * (0.135 + 2 * (0.005 + 0.1**0.5 / 10)))
+    assert noisy.attrs["control_mean_se"] == 0.03
+    assert noisy.attrs["arm_mean_se"] == {"d": 0.01}
+    # the expected costs and net values reported are the estimates, not the prudent ones
+    given = noisy["offer_id"].notna()
+    assert np.allclose(noisy.loc[given, "expected_cost"], 0.14)
+    # without the control's se, only the offer's: 0.135 + 2 * 0.015 = 0.165, 60 customers
+    assert _control_too_high(None, arm_mean_se=se)["offer_id"].notna().sum() == 60
+
+
+@pytest.mark.parametrize("recorded", [-0.01, float("nan"), float("inf"), "high", [0.01]])
+def test_a_bad_control_mean_se_is_refused(recorded: object) -> None:
+    with pytest.raises(DataError, match=r"attrs\['control_mean_se'\] must be a number >= 0"):
+        _control_too_high(recorded, arm_mean_se=pd.Series({"d": 0.01}))  # type: ignore[arg-type]
+    # ignored when the noise is not used at all
+    off = _control_too_high(recorded, arm_mean_se=None)  # type: ignore[arg-type]
+    assert off["offer_id"].notna().sum() == 68
 
 
 @pytest.mark.parametrize(
@@ -758,6 +820,7 @@ def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
     assert recorded == pytest.approx(
         model.arm_summary_["mean_outcome_se"].loc[["1", "2"]].to_dict()
     )
+    assert effects.attrs["control_mean_se"] == model.arm_summary_["mean_outcome_se"].loc["0"] > 0
     catalog = OfferCatalog(
         [Offer(offer_id="1", cost_per_redemption=1.0), Offer(offer_id="2", cost_per_redemption=2.0)]
     )

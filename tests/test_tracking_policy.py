@@ -322,19 +322,27 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     from loyalty_ml.policy import offers
 
     seen: list[object] = []
+    control_se: list[object] = []
     real = offers.choose_offers
 
     def spy(*args: object, **kwargs: object) -> pd.DataFrame:
         seen.append(kwargs["arm_mean_se"])
+        control_se.append(args[0].attrs.get("control_mean_se"))  # type: ignore[attr-defined]
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(offers, "choose_offers", spy)
     with_offers.decide(features, reasons="none", strategy="max_net_value")
     expected = with_offers.uplift_model.arm_summary_["mean_outcome_se"]  # type: ignore[union-attr]
     assert seen and all(s is not None and s.equals(expected) for s in seen)  # type: ignore[union-attr]
+    # the control's noise, which a budget adds to every offer's (the control is listed first)
+    control = with_offers.uplift_model.control_  # type: ignore[union-attr]
+    assert expected.index[0] == str(control)
+    assert control_se and all(c == expected.iloc[0] > 0 for c in control_se)
     # a model fitted before the column was recorded plans without it, as it did then
     old = copy.deepcopy(with_offers.uplift_model)
     old.arm_summary_ = old.arm_summary_.drop(columns="mean_outcome_se")  # type: ignore[union-attr]
     seen.clear()
+    control_se.clear()
     dataclasses.replace(with_offers, uplift_model=old).decide(features, reasons="none")
     assert seen and all(s is None for s in seen)
+    assert control_se and all(c is None for c in control_se)

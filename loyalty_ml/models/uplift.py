@@ -812,8 +812,9 @@ class UpliftModel(BaseEstimator):
         -------
         DataFrame, or (DataFrame, DataFrame) with ``return_std``
             One column per arm (named by arm), indexed like ``X``. The effects' ``attrs`` hold
-            ``"outcome"`` and ``"arm_mean_se"`` (each arm's ``arm_summary_["mean_outcome_se"]``),
-            which :func:`~loyalty_ml.policy.offers.choose_offers` reads.
+            ``"outcome"``, ``"arm_mean_se"`` (each arm's ``arm_summary_["mean_outcome_se"]``)
+            and ``"control_mean_se"`` (the control's), which
+            :func:`~loyalty_ml.policy.offers.choose_offers` reads.
         """
         matrix = self._matrix(X)
         _, effects = self._predict(self.learner_, matrix)
@@ -823,6 +824,7 @@ class UpliftModel(BaseEstimator):
         if se is not None:
             # choose_offers(arm_mean_se="auto") reads it: the noise in each arm's level
             frame.attrs["arm_mean_se"] = {str(arm): float(se[arm]) for arm in self.arms_}
+            frame.attrs["control_mean_se"] = float(se.iloc[0])  # the control is the first arm
         if not return_std:
             return frame
         if not self.bootstrap_learners_:

@@ -24,6 +24,14 @@ of a plan that spends exactly its budget on estimated costs is usually higher: o
 surfaces (``experiments/bench_offer_surface.py``) k = 1 let the true cost reach 1.17x the budget
 under ``max_net_value``, and 39% of those plans overspent; k = 2 kept every plan within it for 2
 points of net value. Pass k = 1 when the effects are exact (an oracle, a simulation's truth).
+Before it is multiplied, each positive uplift is raised by the standard error of its offer's
+average effect, sqrt(se(o)^2 + se(control)^2), when those are known (``arm_mean_se`` and
+``effects.attrs["control_mean_se"]``, both recorded by ``UpliftModel.predict_effects``): a
+control arm's mean estimated too high shifts every effect down at once, by the same amount
+whatever the customer, which k (a multiple of the effect) cannot cover. With 10% of the customers
+in the control arm, k alone let plans cost up to 1.045x their budget on the truth (Hillstrom's
+customers) and 1.032x (Online Retail II's); with the standard error too, none cost more than
+0.99x, for 0.2 points of the oracle's net value (README, "Measured results").
 The knapsack also keeps back ``budget_reserve`` (1% when any offer has a redemption cost) of the
 budget: a plan that fills its budget takes in last the customers whose cost fits what is left, so
 the last cents are spent on costs that are estimates too. With a 2-4% purchase rate the factor
@@ -169,9 +177,11 @@ def choose_offers(
         Decision date for the monthly caps and the cool-down; required with ``history``.
     budget_uplift_factor : float
         With a budget, how many times the incremental redemptions count in the cost the budget
-        binds (>= 1; see the module docstring). The default 2 keeps a plan within its budget when the
-        chosen customers' true effects are up to twice the estimates; 1 spends the whole budget on
-        expected costs, right only when the effects are exact.
+        binds (>= 1; see the module docstring), after each positive uplift is raised by the
+        standard error of its offer's average effect (see ``arm_mean_se``). The default 2 keeps a
+        plan within its budget when the chosen customers' true effects are up to twice the
+        estimates; 1 with ``arm_mean_se=None`` spends the whole budget on expected costs, right
+        only when the effects are exact.
     min_days_between_offers : int, optional
         Contact frequency: a customer sent any offer (from the catalog or not) in the
         ``min_days_between_offers`` calendar days before ``as_of`` gets none now (reason
@@ -208,10 +218,15 @@ def choose_offers(
         36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels are well
         measured (the simulator: 80.2% to 78.4%; with half the customers in the control arm 72.1% to
         71.2%, the lowest cell 51% to 53%; Online Retail II's with rarer purchases 53.2% to 48.3%,
-        the lowest cell 34% to 37%; README, "Measured results"). Not applied with a budget:
-        narrowing each customer's choice to offers no dearer than that moved the knapsack's capture
-        by -1.5 to +0.6 points, a loss on the usual purchase rates. The standard errors used (None
-        when the rule was off) are in ``attrs["arm_mean_se"]``.
+        the lowest cell 34% to 37%; README, "Measured results"). With a budget the rule is off
+        (narrowing each customer's choice to offers no dearer than that moved the knapsack's
+        capture by -1.5 to +0.6 points, a loss on the usual purchase rates) and the standard
+        errors go into the prudent cost instead: each positive uplift is raised by the standard
+        error of its offer's average effect, sqrt(se_o^2 + se_control^2), the control's read from
+        ``effects.attrs["control_mean_se"]`` (0 when absent) before ``budget_uplift_factor``
+        multiplies it. The standard errors used (None when neither used them) are in
+        ``attrs["arm_mean_se"]``, and with a budget the control's in
+        ``attrs["control_mean_se"]``.
 
     Returns
     -------
@@ -353,10 +368,14 @@ def choose_offers(
     # buy more conversions than 1 - p_i(0) (or lose more than p_i(0)).
     uplift = np.where(unclipped == p_offer, uplift, p_offer - p0[:, None])
     net = uplift * value[:, None] - cost
-    # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost).
+    noise = _arm_mean_se(arm_mean_se, effects.attrs, ids)
+    control_se = 0.0 if noise is None else _control_mean_se(effects.attrs)
+    # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
+    # each positive uplift first raised by the standard error of its offer's average effect.
     prudent = None
     if budget is not None:
-        prudent_uplift = np.where(uplift > 0, budget_uplift_factor * uplift, uplift)
+        level = 0.0 if noise is None else np.sqrt(noise**2 + control_se**2)[None, :]
+        prudent_uplift = np.where(uplift > 0, budget_uplift_factor * (uplift + level), uplift)
         prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
     effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
 
@@ -380,11 +399,11 @@ def choose_offers(
 
     reserve = _reserve(budget_reserve, redemption)
     binding = None if budget is None else budget * (1.0 - reserve)
-    noise = _arm_mean_se(arm_mean_se, effects.attrs, ids)
-    if strategy != "max_net_value" or budget is not None:
-        noise = None  # the rule is for max_net_value without a budget only
-    # money a one-standard-error error in each offer's level moves its net value by
-    level_sd = None if noise is None else np.abs(value[:, None] - redemption) * noise
+    # money a one-standard-error error in each offer's level moves its net value by; the rule is
+    # for max_net_value without a budget only (a budget uses the noise in the prudent cost)
+    level_sd = None
+    if noise is not None and strategy == "max_net_value" and budget is None:
+        level_sd = np.abs(value[:, None] - redemption) * noise
     chosen, chosen_reason, upper = _choose(
         candidate, cost, prudent, net, strategy, binding, level_sd=level_sd
     )
@@ -418,9 +437,9 @@ def choose_offers(
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
-    plan.attrs["arm_mean_se"] = (
-        None if noise is None else dict(zip(ids, noise.tolist(), strict=True))
-    )
+    used = noise if level_sd is not None or budget is not None else None
+    plan.attrs["arm_mean_se"] = None if used is None else dict(zip(ids, used.tolist(), strict=True))
+    plan.attrs["control_mean_se"] = control_se if used is not None and budget is not None else None
     return plan
 
 
@@ -539,6 +558,21 @@ def _arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.ndarray
             f"{format_examples(given[bad].tolist())}."
         )
     return values
+
+
+def _control_mean_se(attrs: dict) -> float:
+    """The standard error of the control's mean outcome, which ``UpliftModel.predict_effects``
+    records in the effects' ``attrs``; 0 when absent (effects from elsewhere)."""
+    recorded = attrs.get("control_mean_se")
+    if recorded is None:
+        return 0.0
+    if not is_real(recorded, finite=True) or float(recorded) < 0:
+        raise DataError(
+            "choose_offers: effects.attrs['control_mean_se'] must be a number >= 0 (the standard "
+            f"error of the control's mean outcome); got {recorded!r}. Remove it, or pass "
+            "arm_mean_se=None to plan without the noise in the offers' levels."
+        )
+    return float(recorded)
 
 
 def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:

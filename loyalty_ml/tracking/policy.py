@@ -437,15 +437,19 @@ class LoyaltyPolicy:
             rows: np.ndarray, cap: float | None, sends: pd.DataFrame | None = history
         ) -> pd.DataFrame:
             part = effects.iloc[np.flatnonzero(rows[pool])]
+            offer_effects = part.drop(columns=_BASELINE)
+            noise = _arm_mean_se(self.uplift_model)
+            if noise is not None:  # the control's noise, which every offer's effect carries
+                offer_effects.attrs["control_mean_se"] = float(noise.iloc[0])
             return choose_offers(
-                part.drop(columns=_BASELINE),
+                offer_effects,
                 self.catalog,  # type: ignore[arg-type]
                 baseline=part[_BASELINE],
                 value_per_conversion=self.value_per_conversion,
                 history=sends,
                 budget=cap,
                 strategy=strategy,
-                arm_mean_se=_arm_mean_se(self.uplift_model),
+                arm_mean_se=noise,
                 min_days_between_offers=None if history is None else self.min_days_between_offers,
                 # kept as given: choose_offers reads a zone-aware as_of on the clock of the sends
                 # (a UTC reading could put 20:00 on Feb 29 in Los Angeles into March)
@@ -487,8 +491,9 @@ class LoyaltyPolicy:
 
 
 def _arm_mean_se(model: object) -> pd.Series | None:
-    """The uplift model's noise in each offer's level, for ``choose_offers(arm_mean_se=)``; None
-    for a model without it (one fitted before it was recorded, or not an UpliftModel)."""
+    """The uplift model's noise in each arm's level (the control's first, as ``arm_summary_``
+    lists it), for ``choose_offers(arm_mean_se=)``; None for a model without it (one fitted before
+    it was recorded, or not an UpliftModel)."""
     summary = getattr(model, "arm_summary_", None)
     if isinstance(summary, pd.DataFrame) and "mean_outcome_se" in summary:
         return summary["mean_outcome_se"]
