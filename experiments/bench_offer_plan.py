@@ -9,7 +9,8 @@ customers is chosen from the estimated effects, the oracle's from the simulator'
 ``choose_offers`` with the same catalog, value per conversion and budget (the oracle's priced at face
 value, ``budget_uplift_factor=1``, ``budget_reserve=0``; the plan's and the ceiling's with ``--budget-uplift-factor``, by
 default choose_offers' default; the plan's also with the model's ``arm_summary_["mean_outcome_se"]``
-as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out). Both plans are then valued on
+as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out; with a budget it enters the prudent cost,
+the control's standard error included). Both plans are then valued on
 the truth (true uplift x value - expected reward cost at the true purchase probability, which includes
 redemptions by customers who would have bought anyway). Budgets: none, and 50% / 20% of what the
 oracle's unconstrained plan would spend under the same strategy: a sum fixed by the truth, the same
@@ -235,7 +236,10 @@ def main() -> None:
     parser.add_argument(
         "--no-arm-mean-se",
         action="store_true",
-        help="plan without choose_offers(arm_mean_se=): max net value as estimated",
+        help=(
+            "plan without choose_offers(arm_mean_se=): max net value as estimated, budgets "
+            "without the noise in the offers' levels"
+        ),
     )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()

@@ -58,7 +58,9 @@ half; the plan for the other half comes from its estimated effects, the oracle's
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
 ``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost and
 the model's ``arm_summary_["mean_outcome_se"]`` as ``arm_mean_se``, which ``--no-arm-mean-se``
-leaves out); both are valued on the truth
+leaves out: without a budget it moves max net value's customers to cheaper offers within the noise,
+with one it raises each effect in the prudent cost by its standard error, the control's included);
+both are valued on the truth
 (see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
 model's) exceeds the budget; ``true_overspent`` those whose true expected cost does, and
 ``true_cost_vs_budget_mean`` / ``_max`` the ratio of the plan's true expected cost to the budget,
@@ -502,7 +504,10 @@ def main() -> None:
     parser.add_argument(
         "--no-arm-mean-se",
         action="store_true",
-        help="plan without choose_offers(arm_mean_se=): max net value as estimated",
+        help=(
+            "plan without choose_offers(arm_mean_se=): max net value as estimated, budgets "
+            "without the noise in the offers' levels"
+        ),
     )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
