@@ -848,3 +848,97 @@ def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
     pd.testing.assert_frame_equal(choose_offers(partial, catalog, **args), off)
     with pytest.raises(DataError, match="'auto', None or a Series"):
         choose_offers(effects, catalog, arm_mean_se="on", **args)  # type: ignore[arg-type]
+
+
+# -- equally cheap offers within noise: the one better on average ------------------------------
+SENDS = OfferCatalog(
+    [
+        Offer(offer_id="mens", cost_per_redemption=0.0, cost_per_send=0.05, kind="non_monetary"),
+        Offer(offer_id="womens", cost_per_redemption=0.0, cost_per_send=0.05, kind="non_monetary"),
+    ]
+)
+SEND_IDX = pd.Index(["a", "b", "c"], name="customer_id")
+# a: womens ahead by 0.002 (money 0.004); b: womens ahead by 0.05 (money 0.10); c: mens ahead
+SEND_EFFECTS = pd.DataFrame(
+    {"mens": [0.070, 0.02, 0.09], "womens": [0.072, 0.07, 0.03]}, index=SEND_IDX
+)
+SEND_SE = pd.Series({"mens": 0.003, "womens": 0.003})  # level sd in money: 2 x 0.003 x sqrt(2)
+
+
+def _sends(average: dict | None, **kwargs: object) -> pd.DataFrame:
+    effects = SEND_EFFECTS.copy()
+    if average is not None:
+        effects.attrs["arm_average_effect"] = average
+    args: dict = {
+        "baseline": pd.Series(0.1, index=SEND_IDX),
+        "value_per_conversion": 2.0,
+        "strategy": "max_net_value",
+        "arm_mean_se": SEND_SE,
+        **kwargs,
+    }
+    return choose_offers(effects, SENDS, **args)
+
+
+def test_equally_cheap_offers_within_noise_fall_back_on_the_better_average() -> None:
+    plain = _sends(None)
+    assert plain["offer_id"].tolist() == ["womens", "womens", "mens"]
+    fallback = _sends({"mens": 0.077, "womens": 0.045})  # Hillstrom's visit effects
+    # a: 0.004 apart, under the noise 0.0085: the offer better on average; b: 0.10 apart, kept
+    assert fallback["offer_id"].tolist() == ["mens", "womens", "mens"]
+    assert fallback.loc["a", "reason"] == "offer better on average within noise"
+    assert fallback.loc[["b", "c"], "reason"].tolist() == ["max net value"] * 2
+    assert fallback.loc["a", "expected_net_value"] == pytest.approx(0.070 * 2 - 0.05)
+    assert set(fallback["reason"]) <= set(REASONS)
+    # the other way round, nobody moves: womens is already each close customer's best
+    assert (
+        _sends({"mens": 0.045, "womens": 0.077})["offer_id"].tolist() == plain["offer_id"].tolist()
+    )
+    # off with the noise rule: arm_mean_se=None, a budget, or cheapest_effective
+    average = {"mens": 0.077, "womens": 0.045}
+    assert _sends(average, arm_mean_se=None)["offer_id"].tolist() == plain["offer_id"].tolist()
+    assert _sends(average, budget=10.0)["offer_id"].tolist() == plain["offer_id"].tolist()
+    # a record missing an offer is not used (effects from elsewhere)
+    pd.testing.assert_frame_equal(_sends({"mens": 0.077}), plain)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "message"),
+    [
+        ([0.07, 0.04], "must be a dict of offer id"),
+        ({"mens": 0.07, "womens": float("nan")}, r"finite numbers; offers \['womens'\]"),
+        ({"mens": "high", "womens": 0.04}, r"finite numbers; offers \['mens'\]"),
+    ],
+)
+def test_a_bad_arm_average_effect_is_refused(recorded: object, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        _sends(recorded)  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 0.05))
+def test_the_average_fallback_never_gives_up_more_than_the_noise(seed: int, se: float) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    ids = ["e1", "e2", "e3"]
+    catalog = OfferCatalog(
+        [Offer(offer_id=i, cost_per_redemption=0.0, cost_per_send=0.1) for i in ids]
+    )
+    index = pd.Index(np.arange(n), name="customer_id")
+    effects = pd.DataFrame(rng.uniform(-0.05, 0.3, (n, 3)), index=index, columns=ids)
+    effects.attrs["arm_average_effect"] = dict(zip(ids, rng.uniform(0, 0.1, 3), strict=True))
+    args: dict = {
+        "baseline": pd.Series(rng.uniform(0, 0.6, n), index=index),
+        "value_per_conversion": 40.0,
+        "strategy": "max_net_value",
+    }
+    plain = choose_offers(effects, catalog, arm_mean_se=None, **args)
+    noisy = choose_offers(effects, catalog, arm_mean_se=pd.Series(se, index=ids), **args)
+    assert (noisy["offer_id"].isna() == plain["offer_id"].isna()).all()
+    moved = noisy["offer_id"].fillna("-") != plain["offer_id"].fillna("-")
+    assert (noisy.loc[moved, "reason"] == "offer better on average within noise").all()
+    # every offer costs the same: a move only ever goes to an offer better on average
+    level = effects.attrs["arm_average_effect"]
+    to = noisy.loc[moved, "offer_id"].map(level)
+    assert (to > plain.loc[moved, "offer_id"].map(level)).all()
+    lost = plain["expected_net_value"] - noisy["expected_net_value"]
+    assert (lost <= 40.0 * se * math.sqrt(2) + 1e-9).all()

@@ -323,11 +323,13 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
 
     seen: list[object] = []
     control_se: list[object] = []
+    averages: list[object] = []
     real = offers.choose_offers
 
     def spy(*args: object, **kwargs: object) -> pd.DataFrame:
         seen.append(kwargs["arm_mean_se"])
         control_se.append(args[0].attrs.get("control_mean_se"))  # type: ignore[attr-defined]
+        averages.append(args[0].attrs.get("arm_average_effect"))  # type: ignore[attr-defined]
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(offers, "choose_offers", spy)
@@ -338,11 +340,18 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     control = with_offers.uplift_model.control_  # type: ignore[union-attr]
     assert expected.index[0] == str(control)
     assert control_se and all(c == expected.iloc[0] > 0 for c in control_se)
+    # and each offer's average effect, which equally cheap offers within noise fall back on
+    average = with_offers.uplift_model.arm_summary_["average_effect"].iloc[1:]  # type: ignore[union-attr]
+    assert averages and all(a == average.to_dict() for a in averages)
     # a model fitted before the column was recorded plans without it, as it did then
     old = copy.deepcopy(with_offers.uplift_model)
-    old.arm_summary_ = old.arm_summary_.drop(columns="mean_outcome_se")  # type: ignore[union-attr]
+    old.arm_summary_ = old.arm_summary_.drop(  # type: ignore[union-attr]
+        columns=["mean_outcome_se", "average_effect"]
+    )
     seen.clear()
     control_se.clear()
+    averages.clear()
     dataclasses.replace(with_offers, uplift_model=old).decide(features, reasons="none")
     assert seen and all(s is None for s in seen)
     assert control_se and all(c is None for c in control_se)
+    assert averages and all(a is None for a in averages)

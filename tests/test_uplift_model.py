@@ -449,3 +449,38 @@ def test_grid_search_selects_by_score_with_metadata_routing(experiment: tuple) -
     scores = grid.cv_results_["mean_test_score"]
     assert np.isfinite(scores).all() and grid.best_score_ == scores.max()
     assert grid.best_score_ > 0.05  # both arms' effects depend on the features
+
+
+def test_arm_summary_gives_each_arms_average_effect_on_the_experiment(
+    experiment: tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame],
+) -> None:
+    X, y, t, _ = experiment
+    w = np.where(X["x"] > 0.5, 3.0, 1.0)
+    model = UpliftModel(learner="T", random_state=0, **FAST).fit(X, y, treatment=t, sample_weight=w)
+    summary = model.arm_summary_
+    # a randomised design: the (weighted) difference in mean outcomes, 0 for the control
+    expected = summary["mean_outcome"] - summary.loc["control", "mean_outcome"]
+    assert summary["average_effect"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert summary.loc["control", "average_effect"] == 0.0
+    recorded = model.predict_effects(X.head(5)).attrs["arm_average_effect"]
+    assert recorded == pytest.approx(expected.drop("control").to_dict())
+
+
+def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows() -> None:
+    """Pooled campaigns: the coupon ran only in the busy campaign, whose control rows buy more."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    campaign = np.where(np.arange(n) < n // 2, "quiet", "busy")
+    arm = np.where(
+        campaign == "busy", rng.choice(["control", "coupon"], n), rng.choice(["control", "sms"], n)
+    )
+    base = np.where(campaign == "busy", 0.4, 0.1)
+    y = (rng.uniform(size=n) < base + 0.05 * (arm != "control")).astype(int)
+    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    pooled = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm)
+    grouped = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm, groups=campaign)
+    busy = campaign == "busy"
+    within = y[busy & (arm == "coupon")].mean() - y[busy & (arm == "control")].mean()
+    assert grouped.arm_summary_.loc["coupon", "average_effect"] == pytest.approx(within)
+    # the pooled comparison credits the coupon with the busy season's higher purchase rate
+    assert pooled.arm_summary_.loc["coupon", "average_effect"] > within + 0.1

@@ -334,6 +334,14 @@ def _solve_shift(
     return 0.5 * (low + high)
 
 
+def average_effects(data: ArmData) -> np.ndarray:
+    """Each treatment arm's average effect against the control: the propensity-weighted (Hajek)
+    difference in mean outcomes, within groups if any (as :func:`residual_shift` compares arms)."""
+    rows = np.arange(len(data.y))
+    ipw = data.weight / data.propensity[rows, data.arm]
+    return _residual_gap(data, data.y.astype(np.float64), ipw)
+
+
 def _residual_gap(data: ArmData, residual: np.ndarray, ipw: np.ndarray) -> np.ndarray:
     """``m_k - m_0`` per treatment arm k: Hajek means of the residuals, within groups if any."""
     n_arms = data.n_arms

@@ -441,6 +441,9 @@ class LoyaltyPolicy:
             noise = _arm_mean_se(self.uplift_model)
             if noise is not None:  # the control's noise, which every offer's effect carries
                 offer_effects.attrs["control_mean_se"] = float(noise.iloc[0])
+            average = _arm_average_effect(self.uplift_model)
+            if average is not None:  # what equally cheap offers within noise fall back on
+                offer_effects.attrs["arm_average_effect"] = average
             return choose_offers(
                 offer_effects,
                 self.catalog,  # type: ignore[arg-type]
@@ -488,6 +491,15 @@ class LoyaltyPolicy:
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
         unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _arm_average_effect(model: object) -> dict[str, float] | None:
+    """The uplift model's average effect of each offer (``arm_summary_["average_effect"]``), for
+    ``choose_offers``; None for a model fitted before it was recorded, or not an UpliftModel."""
+    summary = getattr(model, "arm_summary_", None)
+    if isinstance(summary, pd.DataFrame) and "average_effect" in summary:
+        return {str(arm): float(v) for arm, v in summary["average_effect"].iloc[1:].items()}
+    return None
 
 
 def _arm_mean_se(model: object) -> pd.Series | None:
