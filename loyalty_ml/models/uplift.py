@@ -828,14 +828,7 @@ class UpliftModel(BaseEstimator):
         _, effects = self._predict(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
         frame.attrs["outcome"] = self.outcome_  # choose_offers refuses money priced as probability
-        se = self.arm_summary_.get("mean_outcome_se")  # absent from models fitted before it
-        if se is not None:
-            # choose_offers(arm_mean_se="auto") reads it: the noise in each arm's level
-            frame.attrs["arm_mean_se"] = {str(arm): float(se[arm]) for arm in self.arms_}
-            frame.attrs["control_mean_se"] = float(se.iloc[0])  # the control is the first arm
-        average = self.arm_summary_.get("average_effect")  # absent from models fitted before it
-        if average is not None:
-            frame.attrs["arm_average_effect"] = {str(a): float(average[a]) for a in self.arms_}
+        frame.attrs.update(level_attrs(self.arm_summary_))
         if not return_std:
             return frame
         if not self.bootstrap_learners_:
@@ -961,6 +954,24 @@ class UpliftModel(BaseEstimator):
         return pd.DataFrame(
             values, index=index.copy(), columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
         )
+
+
+def level_attrs(arm_summary: pd.DataFrame) -> dict[str, object]:
+    """What ``choose_offers`` reads about each arm's level, from an ``arm_summary_`` (control first):
+    ``"arm_mean_se"`` and ``"control_mean_se"`` (the noise in each offer's and the control's mean
+    outcome) and ``"arm_average_effect"``; a column absent from a model fitted before it was
+    recorded leaves its entries out."""
+    attrs: dict[str, object] = {}
+    offers = arm_summary.iloc[1:]
+    if "mean_outcome_se" in arm_summary:
+        # choose_offers(arm_mean_se="auto") reads it: the noise in each arm's level
+        attrs["arm_mean_se"] = {str(a): float(v) for a, v in offers["mean_outcome_se"].items()}
+        attrs["control_mean_se"] = float(arm_summary["mean_outcome_se"].iloc[0])
+    if "average_effect" in arm_summary:
+        attrs["arm_average_effect"] = {
+            str(a): float(v) for a, v in offers["average_effect"].items()
+        }
+    return attrs
 
 
 def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.Series:

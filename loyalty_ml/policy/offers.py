@@ -970,8 +970,8 @@ def _cheapest(
     """Per row, the candidate column of smallest cost (ties: larger ``average`` effect of the
     offer if given, then larger net value, then column order); -1 where there is none."""
     n = len(candidate)
-    level = np.zeros_like(cost) if average is None else np.broadcast_to(-average, cost.shape)
-    key = np.lexsort((-net, level, cost)) if n else np.zeros((0, cost.shape[1]), dtype=int)
+    keys = (-net, cost) if average is None else (-net, np.broadcast_to(-average, cost.shape), cost)
+    key = np.lexsort(keys) if n else np.zeros((0, cost.shape[1]), dtype=int)
     key_ok = np.take_along_axis(candidate, key, axis=1)
     return np.where(key_ok.any(axis=1), key[np.arange(n), key_ok.argmax(axis=1)], -1)
 

@@ -432,18 +432,19 @@ class LoyaltyPolicy:
             progress=progress,
             desc="offer effects",
         )
+        from loyalty_ml.models.uplift import level_attrs
+
+        noise = _arm_mean_se(self.uplift_model)
+        summary = getattr(self.uplift_model, "arm_summary_", None)
+        # the control's noise and each offer's average effect, whatever the chunks' attrs kept
+        levels = level_attrs(summary) if isinstance(summary, pd.DataFrame) else {}
 
         def plan_for(
             rows: np.ndarray, cap: float | None, sends: pd.DataFrame | None = history
         ) -> pd.DataFrame:
             part = effects.iloc[np.flatnonzero(rows[pool])]
             offer_effects = part.drop(columns=_BASELINE)
-            noise = _arm_mean_se(self.uplift_model)
-            if noise is not None:  # the control's noise, which every offer's effect carries
-                offer_effects.attrs["control_mean_se"] = float(noise.iloc[0])
-            average = _arm_average_effect(self.uplift_model)
-            if average is not None:  # what equally cheap offers within noise fall back on
-                offer_effects.attrs["arm_average_effect"] = average
+            offer_effects.attrs.update(levels)
             return choose_offers(
                 offer_effects,
                 self.catalog,  # type: ignore[arg-type]
@@ -491,15 +492,6 @@ class LoyaltyPolicy:
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
         unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
-
-
-def _arm_average_effect(model: object) -> dict[str, float] | None:
-    """The uplift model's average effect of each offer (``arm_summary_["average_effect"]``), for
-    ``choose_offers``; None for a model fitted before it was recorded, or not an UpliftModel."""
-    summary = getattr(model, "arm_summary_", None)
-    if isinstance(summary, pd.DataFrame) and "average_effect" in summary:
-        return {str(arm): float(v) for arm, v in summary["average_effect"].iloc[1:].items()}
-    return None
 
 
 def _arm_mean_se(model: object) -> pd.Series | None:
