@@ -711,7 +711,9 @@ def test_with_a_budget_the_noise_raises_the_prudent_cost_instead_of_moving_custo
     assert noisy.attrs["control_mean_se"] == 0.0 and plain.attrs["control_mean_se"] is None
 
 
-def _control_too_high(control_se: float | None, **kwargs: object) -> pd.DataFrame:
+def _control_too_high(
+    control_se: float | None, attrs: dict | None = None, **kwargs: object
+) -> pd.DataFrame:
     """100 alike customers whose true p0 is 0.10 and true uplift 0.05, estimated from a control
     arm whose mean came out 0.035 too high: p0 0.135 and uplift 0.005 (the control's excess and
     0.01 of shrinkage). One offer, redemption cost 1, a conversion worth 100."""
@@ -719,6 +721,7 @@ def _control_too_high(control_se: float | None, **kwargs: object) -> pd.DataFram
     effects = pd.DataFrame({"d": 0.005}, index=index)
     if control_se is not None:
         effects.attrs["control_mean_se"] = control_se
+    effects.attrs.update(attrs or {})
     catalog = OfferCatalog([Offer(offer_id="d", cost_per_redemption=1.0)])
     return choose_offers(
         effects,
@@ -750,6 +753,43 @@ def test_the_noise_in_the_control_arm_keeps_a_budget_on_the_true_costs() -> None
     assert np.allclose(noisy.loc[given, "expected_cost"], 0.14)
     # without the control's se, only the offer's: 0.135 + 2 * 0.015 = 0.165, 60 customers
     assert _control_too_high(None, arm_mean_se=se)["offer_id"].notna().sum() == 60
+
+
+def test_the_offers_own_effect_se_replaces_the_pooled_control_noise() -> None:
+    """With pooled campaigns the model records each offer's effect's standard error against the
+    control rows of the campaigns that sent it, larger than the pooled control's: 0.05 here."""
+    true_cost = 0.10 + 0.05
+    se = pd.Series({"d": 0.01})
+    own = _control_too_high(0.03, arm_mean_se=se, attrs={"arm_effect_se": {"d": 0.05}})
+    # 0.135 + 2 * (0.005 + 0.05) = 0.245 a customer: 40 within 10
+    taken = int(own["offer_id"].notna().sum())
+    assert taken == 40 and taken * true_cost <= 10.0
+    assert own.attrs["budget_cost"] == pytest.approx(40 * 0.245)
+    assert own.attrs["arm_effect_se"] == {"d": 0.05}
+    # recorded for other offers only (effects from elsewhere): sqrt(0.01^2 + 0.03^2), 48
+    other = _control_too_high(0.03, arm_mean_se=se, attrs={"arm_effect_se": {"e": 0.05}})
+    assert other["offer_id"].notna().sum() == 48
+    assert other.attrs["arm_effect_se"] == pytest.approx({"d": 0.1**0.5 / 10})
+    # the noise off: the factor alone, whatever is recorded
+    off = _control_too_high(0.03, arm_mean_se=None, attrs={"arm_effect_se": {"d": 0.05}})
+    assert off["offer_id"].notna().sum() == 68 and off.attrs["arm_effect_se"] is None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "message"),
+    [
+        ({"d": -0.01}, r"numbers >= 0.*\['d'\] have \[-0.01\]"),
+        ({"d": float("nan")}, "numbers >= 0"),
+        ({"d": float("inf")}, "numbers >= 0"),
+        ({"d": "high"}, "numbers >= 0"),
+        ([0.05], "a dict of offer id"),
+    ],
+)
+def test_a_bad_arm_effect_se_is_refused(recorded: object, message: str) -> None:
+    with pytest.raises(DataError, match=r"attrs\['arm_effect_se'\] must .*" + message):
+        _control_too_high(
+            0.03, arm_mean_se=pd.Series({"d": 0.01}), attrs={"arm_effect_se": recorded}
+        )
 
 
 @pytest.mark.parametrize("recorded", [-0.01, float("nan"), float("inf"), "high", [0.01]])

@@ -324,12 +324,14 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     seen: list[object] = []
     control_se: list[object] = []
     averages: list[object] = []
+    effect_se: list[object] = []
     real = offers.choose_offers
 
     def spy(*args: object, **kwargs: object) -> pd.DataFrame:
         seen.append(kwargs["arm_mean_se"])
         control_se.append(args[0].attrs.get("control_mean_se"))  # type: ignore[attr-defined]
         averages.append(args[0].attrs.get("arm_average_effect"))  # type: ignore[attr-defined]
+        effect_se.append(args[0].attrs.get("arm_effect_se"))  # type: ignore[attr-defined]
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(offers, "choose_offers", spy)
@@ -343,15 +345,20 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     # and each offer's average effect, which equally cheap offers within noise fall back on
     average = with_offers.uplift_model.arm_summary_["average_effect"].iloc[1:]  # type: ignore[union-attr]
     assert averages and all(a == average.to_dict() for a in averages)
+    # and the noise in each offer's average effect, which a budget's prudent cost adds
+    noise = with_offers.uplift_model.arm_summary_["average_effect_se"].iloc[1:]  # type: ignore[union-attr]
+    assert effect_se and all(e == noise.to_dict() for e in effect_se)
     # a model fitted before the column was recorded plans without it, as it did then
     old = copy.deepcopy(with_offers.uplift_model)
     old.arm_summary_ = old.arm_summary_.drop(  # type: ignore[union-attr]
-        columns=["mean_outcome_se", "average_effect"]
+        columns=["mean_outcome_se", "average_effect", "average_effect_se"]
     )
     seen.clear()
     control_se.clear()
     averages.clear()
+    effect_se.clear()
     dataclasses.replace(with_offers, uplift_model=old).decide(features, reasons="none")
     assert seen and all(s is None for s in seen)
     assert control_se and all(c is None for c in control_se)
     assert averages and all(a is None for a in averages)
+    assert effect_se and all(e is None for e in effect_se)

@@ -484,3 +484,47 @@ def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows(
     assert grouped.arm_summary_.loc["coupon", "average_effect"] == pytest.approx(within)
     # the pooled comparison credits the coupon with the busy season's higher purchase rate
     assert pooled.arm_summary_.loc["coupon", "average_effect"] > within + 0.1
+
+
+def test_average_effect_se_is_the_noise_in_the_difference_of_the_two_means(
+    experiment: tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame],
+) -> None:
+    X, y, t, _ = experiment
+    model = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=t)
+    summary = model.arm_summary_
+    se = summary["mean_outcome_se"]
+    expected = np.sqrt(se.drop("control") ** 2 + se["control"] ** 2)
+    assert summary["average_effect_se"].drop("control").to_numpy() == pytest.approx(
+        expected.to_numpy(), rel=1e-9
+    )
+    assert summary.loc["control", "average_effect_se"] == 0.0
+    recorded = model.predict_effects(X.head(5)).attrs["arm_effect_se"]
+    assert recorded == pytest.approx(expected.to_dict())
+
+
+def test_average_effect_se_counts_only_the_control_rows_of_the_arms_own_experiments() -> None:
+    """The coupon ran in one campaign of two: its effect is measured against that campaign's
+    control rows alone, half of all, and its standard error is larger than a pooled one."""
+    rng = np.random.default_rng(5)
+    n = 8000
+    campaign = np.where(np.arange(n) < n // 2, "quiet", "busy")
+    arm = np.where(
+        campaign == "busy", rng.choice(["control", "coupon"], n), rng.choice(["control", "sms"], n)
+    )
+    base = np.where(campaign == "busy", 0.4, 0.1)
+    y = (rng.uniform(size=n) < base + 0.05 * (arm != "control")).astype(float)
+    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    pooled = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm)
+    grouped = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm, groups=campaign)
+    coupon = y[arm == "coupon"]
+    control = arm == "control"
+    # the control's spread around each campaign's own mean, over the busy campaign's rows
+    cell_mean = pd.Series(y[control]).groupby(campaign[control]).transform("mean").to_numpy()
+    spread = np.mean((y[control] - cell_mean) ** 2)
+    busy_control = int((control & (campaign == "busy")).sum())
+    expected = np.sqrt(coupon.var() / len(coupon) + spread / busy_control)
+    assert grouped.arm_summary_.loc["coupon", "average_effect_se"] == pytest.approx(expected)
+    assert (
+        grouped.arm_summary_.loc["coupon", "average_effect_se"]
+        > 1.05 * pooled.arm_summary_.loc["coupon", "average_effect_se"]
+    )

@@ -334,12 +334,48 @@ def _solve_shift(
     return 0.5 * (low + high)
 
 
-def average_effects(data: ArmData) -> np.ndarray:
-    """Each treatment arm's average effect against the control: the propensity-weighted (Hajek)
-    difference in mean outcomes, within groups if any (as :func:`residual_shift` compares arms)."""
+def average_effects(data: ArmData) -> tuple[np.ndarray, np.ndarray]:
+    """Each treatment arm's average effect against the control, and its standard error: the
+    propensity-weighted (Hajek) difference in mean outcomes, within groups if any (as
+    :func:`residual_shift` compares arms). The standard error adds, in each group, the variances
+    of the two means (the arm's spread within groups over the group's effective number of rows,
+    Kish's), weighted as the groups are: with groups, an arm sent by one of four campaigns is
+    compared with that campaign's control rows alone, and its error is theirs."""
     rows = np.arange(len(data.y))
     ipw = data.weight / data.propensity[rows, data.arm]
-    return _residual_gap(data, data.y.astype(np.float64), ipw)
+    y = data.y.astype(np.float64)
+    gap = _residual_gap(data, y, ipw)
+    n_arms = data.n_arms
+    group = np.zeros(len(data.arm), dtype=np.int64) if data.group is None else data.group
+    n_groups = int(group.max()) + 1 if len(group) else 1
+    variance, total = _mean_variance(group * n_arms + data.arm, data.arm, y, ipw, n_groups, n_arms)
+    weight = np.bincount(group, weights=data.weight, minlength=n_groups)
+    se = np.zeros(n_arms - 1)
+    for k in range(1, n_arms):
+        both = (total[:, k] > 0) & (total[:, 0] > 0)
+        if not both.any():  # compared pooled, as _residual_gap does
+            pooled, _ = _mean_variance(data.arm, data.arm, y, ipw, 1, n_arms)
+            se[k - 1] = np.sqrt(pooled[0, k] + pooled[0, 0])
+            continue
+        w = weight[both] / weight[both].sum()
+        se[k - 1] = np.sqrt(np.sum(w**2 * (variance[both, k] + variance[both, 0])))
+    return gap, se
+
+
+def _mean_variance(
+    cell: np.ndarray, arm: np.ndarray, y: np.ndarray, ipw: np.ndarray, n_groups: int, n_arms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Variance of each (group, arm) cell's weighted mean, and the cells' total weights, both
+    ``(n_groups, n_arms)``: the arm's weighted spread around its cells' means over the cell's
+    effective number of rows (at least 1), so that a cell of a few rows borrows its arm's spread."""
+    size = n_groups * n_arms
+    total = np.bincount(cell, weights=ipw, minlength=size)
+    mean = np.bincount(cell, weights=ipw * y, minlength=size) / np.maximum(total, 1e-300)
+    arm_total = np.maximum(np.bincount(arm, weights=ipw, minlength=n_arms), 1e-300)
+    spread = np.bincount(arm, weights=ipw * (y - mean[cell]) ** 2, minlength=n_arms) / arm_total
+    effective = total**2 / np.maximum(np.bincount(cell, weights=ipw**2, minlength=size), 1e-300)
+    variance = np.tile(spread, n_groups) / np.maximum(effective, 1.0)
+    return variance.reshape(n_groups, n_arms), total.reshape(n_groups, n_arms)
 
 
 def _residual_gap(data: ArmData, residual: np.ndarray, ipw: np.ndarray) -> np.ndarray:

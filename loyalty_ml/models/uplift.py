@@ -271,7 +271,10 @@ class UpliftModel(BaseEstimator):
         ``average_effect``, the arm's average effect against the control (the
         propensity-weighted difference in mean outcomes, within ``groups`` when given; 0 for the
         control), which ``choose_offers`` falls back on between equally cheap offers whose
-        difference for a customer is within that noise.
+        difference for a customer is within that noise, and ``average_effect_se``, its standard
+        error (within ``groups`` when given: an arm sent by one campaign of several is compared
+        with that campaign's control rows alone), which a budget's prudent cost adds to each
+        positive effect.
     num_leaves_, min_child_samples_ : int
         Tree size used (``"auto"`` resolved for the training rows).
     linear_weight_ : float
@@ -531,7 +534,10 @@ class UpliftModel(BaseEstimator):
         )
         data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary, group)
         # the level choose_offers falls back on between equally cheap offers within noise
-        self.arm_summary_["average_effect"] = np.r_[0.0, average_effects(data)]
+        average, average_se = average_effects(data)
+        self.arm_summary_["average_effect"] = np.r_[0.0, average]
+        # the noise in that level, which a budget's prudent cost adds to each effect
+        self.arm_summary_["average_effect_se"] = np.r_[0.0, average_se]
         self.learner_: FittedLearner = fit_learner(
             self.learner,
             data,
@@ -820,9 +826,9 @@ class UpliftModel(BaseEstimator):
         DataFrame, or (DataFrame, DataFrame) with ``return_std``
             One column per arm (named by arm), indexed like ``X``. The effects' ``attrs`` hold
             ``"outcome"``, ``"arm_mean_se"`` (each arm's ``arm_summary_["mean_outcome_se"]``),
-            ``"control_mean_se"`` (the control's) and ``"arm_average_effect"`` (each arm's
-            ``arm_summary_["average_effect"]``), which
-            :func:`~loyalty_ml.policy.offers.choose_offers` reads.
+            ``"control_mean_se"`` (the control's), ``"arm_average_effect"`` (each arm's
+            ``arm_summary_["average_effect"]``) and ``"arm_effect_se"`` (its
+            ``"average_effect_se"``), which :func:`~loyalty_ml.policy.offers.choose_offers` reads.
         """
         matrix = self._matrix(X)
         _, effects = self._predict(self.learner_, matrix)
@@ -959,8 +965,8 @@ class UpliftModel(BaseEstimator):
 def level_attrs(arm_summary: pd.DataFrame) -> dict[str, object]:
     """What ``choose_offers`` reads about each arm's level, from an ``arm_summary_`` (control first):
     ``"arm_mean_se"`` and ``"control_mean_se"`` (the noise in each offer's and the control's mean
-    outcome) and ``"arm_average_effect"``; a column absent from a model fitted before it was
-    recorded leaves its entries out."""
+    outcome), ``"arm_average_effect"`` and ``"arm_effect_se"`` (the noise in each offer's average
+    effect); a column absent from a model fitted before it was recorded leaves its entries out."""
     attrs: dict[str, object] = {}
     offers = arm_summary.iloc[1:]
     if "mean_outcome_se" in arm_summary:
@@ -971,6 +977,8 @@ def level_attrs(arm_summary: pd.DataFrame) -> dict[str, object]:
         attrs["arm_average_effect"] = {
             str(a): float(v) for a, v in offers["average_effect"].items()
         }
+    if "average_effect_se" in arm_summary:
+        attrs["arm_effect_se"] = {str(a): float(v) for a, v in offers["average_effect_se"].items()}
     return attrs
 
 

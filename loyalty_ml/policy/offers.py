@@ -25,9 +25,10 @@ surfaces (``experiments/bench_offer_surface.py``) k = 1 let the true cost reach 
 under ``max_net_value``, and 39% of those plans overspent; k = 2 kept every plan within it for 2
 points of net value. Pass k = 1 when the effects are exact (an oracle, a simulation's truth).
 Before it is multiplied, each positive uplift is raised by the standard error of its offer's
-average effect, sqrt(se(o)^2 + se(control)^2), when those are known (``arm_mean_se`` and
-``effects.attrs["control_mean_se"]``, both recorded by ``UpliftModel.predict_effects``): a
-control arm's mean estimated too high shifts every effect down at once, by the same amount
+average effect, when it is known: ``effects.attrs["arm_effect_se"]``, which
+``UpliftModel.predict_effects`` records (with pooled campaigns, ``fit(groups=)``, measured against
+the control rows of the campaigns that sent the offer), else sqrt(se(o)^2 + se(control)^2) from
+``arm_mean_se`` and ``effects.attrs["control_mean_se"]``: a control arm's mean estimated too high shifts every effect down at once, by the same amount
 whatever the customer, which k (a multiple of the effect) cannot cover. With 10% of the customers
 in the control arm, k alone let plans cost up to 1.045x their budget on the truth (Hillstrom's
 customers) and 1.032x (Online Retail II's); with the standard error too, none cost more than
@@ -230,11 +231,13 @@ def choose_offers(
         (narrowing each customer's choice to offers no dearer than that moved the knapsack's
         capture by -1.5 to +0.6 points, a loss on the usual purchase rates) and the standard
         errors go into the prudent cost instead: each positive uplift is raised by the standard
-        error of its offer's average effect, sqrt(se_o^2 + se_control^2), the control's read from
-        ``effects.attrs["control_mean_se"]`` (0 when absent) before ``budget_uplift_factor``
-        multiplies it. The standard errors used (None when neither used them) are in
+        error of its offer's average effect before ``budget_uplift_factor`` multiplies it:
+        ``effects.attrs["arm_effect_se"]`` when ``predict_effects`` recorded it for every offer
+        (within the campaigns that sent each offer, with ``fit(groups=)``), else
+        sqrt(se_o^2 + se_control^2), the control's read from ``effects.attrs["control_mean_se"]``
+        (0 when absent). The standard errors used (None when neither used them) are in
         ``attrs["arm_mean_se"]``, and with a budget the control's in
-        ``attrs["control_mean_se"]``.
+        ``attrs["control_mean_se"]`` and each offer's effect's in ``attrs["arm_effect_se"]``.
 
     Returns
     -------
@@ -380,9 +383,12 @@ def choose_offers(
     control_se = 0.0 if noise is None else _control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
     # each positive uplift first raised by the standard error of its offer's average effect.
-    prudent = None
+    prudent = effect_se = None
     if budget is not None:
-        level = 0.0 if noise is None else np.sqrt(noise**2 + control_se**2)[None, :]
+        effect_se = None if noise is None else _arm_effect_se(effects.attrs, ids)
+        if noise is not None and effect_se is None:
+            effect_se = np.sqrt(noise**2 + control_se**2)
+        level = 0.0 if effect_se is None else effect_se[None, :]
         prudent_uplift = np.where(uplift > 0, budget_uplift_factor * (uplift + level), uplift)
         prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
     effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
@@ -449,6 +455,9 @@ def choose_offers(
     used = noise if level_sd is not None or budget is not None else None
     plan.attrs["arm_mean_se"] = None if used is None else dict(zip(ids, used.tolist(), strict=True))
     plan.attrs["control_mean_se"] = control_se if used is not None and budget is not None else None
+    plan.attrs["arm_effect_se"] = (
+        None if effect_se is None else dict(zip(ids, effect_se.tolist(), strict=True))
+    )
     return plan
 
 
@@ -588,6 +597,31 @@ def _arm_average_effect(attrs: dict, ids: list[str]) -> np.ndarray | None:
             "choose_offers: effects.attrs['arm_average_effect'] must hold finite numbers; offers "
             f"{format_examples(bad)} have {format_examples([recorded[i] for i in bad])}. Remove "
             "it, or pass arm_mean_se=None."
+        )
+    return np.array([float(recorded[i]) for i in ids])
+
+
+def _arm_effect_se(attrs: dict, ids: list[str]) -> np.ndarray | None:
+    """The standard error of each offer's average effect, which ``UpliftModel.predict_effects``
+    records in the effects' ``attrs`` (within the experiments that sent the offer); None when
+    absent or when it misses an offer (effects from elsewhere: sqrt(se_o^2 + se_control^2))."""
+    recorded = attrs.get("arm_effect_se")
+    if recorded is None:
+        return None
+    if not isinstance(recorded, dict):
+        raise DataError(
+            "choose_offers: effects.attrs['arm_effect_se'] must be a dict of offer id to the "
+            f"standard error of its average effect; got {type(recorded).__name__}. Remove it, or "
+            "pass arm_mean_se=None."
+        )
+    if not all(i in recorded for i in ids):
+        return None
+    bad = [i for i in ids if not is_real(recorded[i], finite=True) or float(recorded[i]) < 0]
+    if bad:
+        raise DataError(
+            "choose_offers: effects.attrs['arm_effect_se'] must hold numbers >= 0 (standard "
+            f"errors); offers {format_examples(bad)} have "
+            f"{format_examples([recorded[i] for i in bad])}. Remove it, or pass arm_mean_se=None."
         )
     return np.array([float(recorded[i]) for i in ids])
 
