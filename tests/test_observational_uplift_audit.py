@@ -24,7 +24,8 @@ Found right (guards):
 - ``recenter=True`` with known per-row propensities is exactly the Hajek IPW / AIPW correction with
   those propensities (checked to 1e-9 on a learner that cannot split), and within 3 SE of the truth.
   ``propensity=None`` (the default) is documented as "randomised": it then equals the naive
-  difference (14 SE off on this design) -- no propensities are estimated unless asked for.
+  difference (14 SE off on this design) -- no propensities are estimated unless asked for, but
+  since 2026-12-04 the fit warns that the coupon's rows differ from the control's on x1.
 - Deterministic targeting (an arm never sent to 30% of customers): ``PoorOverlapWarning`` (a
   loyalty_ml class, ``lml.PoorOverlapWarning``, a ``UserWarning`` like ``DriftWarning``) states
   the rows and their share (29.8% flagged, 30.0% never sent the arm); effects stay finite,
@@ -233,7 +234,10 @@ def test_guard_recenter_uses_known_per_row_propensities_and_none_means_randomise
     known = _fit(cont, propensity=cont["prop"], **NO_SPLIT).predict_effects(cont["X"])["coupon"]
     assert known.to_numpy() == pytest.approx(np.full(len(y), _hajek(y, t, p)), abs=1e-9)
     assert abs(known.mean() - tau.mean()) < 3 * se
-    default = _fit(cont, propensity=None, **NO_SPLIT).predict_effects(cont["X"])["coupon"]
+    # the rows say they are not randomised: the coupon went to lapsing customers (x1)
+    with pytest.warns(DataQualityWarning, match=r"'coupon' vs control on 'x1': AUC 0\.\d\d") as got:
+        default = _fit(cont, propensity=None, **NO_SPLIT).predict_effects(cont["X"])["coupon"]
+    assert "propensity='estimate'" in str(got[0].message)
     assert default.mean() == pytest.approx(_naive(y, t, "coupon"), abs=1e-9)
     assert abs(default.mean() - tau.mean()) > 10 * se  # what assuming randomisation costs here
 

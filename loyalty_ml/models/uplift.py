@@ -27,6 +27,7 @@ from loyalty_ml.exceptions import (
     format_ids,
 )
 from loyalty_ml.models._row_order import canonical_row_order
+from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
 from loyalty_ml.models._uplift_learners import (
     ArmData,
@@ -382,7 +383,10 @@ class UpliftModel(BaseEstimator):
             Rows with weight 0 are left out, as if dropped. The other rows are fitted in the order
             of X's index labels, so shuffled rows fit the same model.
         propensity : None, "estimate", Series or DataFrame
-            None: randomised, the observed arm shares. A Series indexed by arm name: the design's known
+            None: randomised, the observed arm shares; a ``DataQualityWarning`` names the arm and
+            feature when an arm differs from the control rows (within ``groups``) by more than
+            chance allows (a rank AUC further than 0.06 and 5 standard errors from 1/2), as
+            targeted rows do. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
             (a missing control column is ``1 - sum``). ``"estimate"``: cross-fitted classifiers
             of the arm (5 folds; out-of-fold propensities for the training rows).
@@ -475,6 +479,10 @@ class UpliftModel(BaseEstimator):
         # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
         # min_child_weight would shrink effects towards 0 for weights summing to 1.
         weight = weight / weight.mean()
+        if propensity is None:
+            _warn_if_not_randomised(
+                X, arms_all, control, None if groups is None else _aligned(X, groups, "groups")
+            )
 
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
@@ -960,6 +968,34 @@ class UpliftModel(BaseEstimator):
         return pd.DataFrame(
             values, index=index.copy(), columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
         )
+
+
+def _warn_if_not_randomised(
+    X: pd.DataFrame, arms: np.ndarray, control: str, groups: np.ndarray | None
+) -> None:
+    """Warn when ``propensity=None`` reads as randomised an experiment whose arms differ from the
+    control on a feature by more than chance allows (see :mod:`._uplift_balance`)."""
+    codes = labels = None
+    if groups is not None:
+        codes, labels = pd.factorize(pd.Series(groups), use_na_sentinel=False)
+    found = imbalances(X, arms, control, codes)
+    if not found:
+        return
+    examples = [
+        f"{f.arm!r} vs control on {f.feature!r}"
+        + ("" if labels is None else f" in group {labels[f.group]!r}")
+        + f": AUC {f.auc:.2f}"
+        for f in found[:3]
+    ]
+    warn_user(
+        f"{_OWNER}.fit: {len(found)} arm(s) differ from the control rows before the treatment by "
+        f"more than chance allows ({'; '.join(examples)}; 0.50 when randomised), but "
+        "propensity=None reads the rows as a randomised experiment (the arm shares as "
+        "propensities), so the effects would mix the treatment with who was chosen for it. Pass "
+        "propensity='estimate' for targeted (observational) data, or the design's per-row "
+        "propensities; and leave out features measured after the treatment.",
+        DataQualityWarning,
+    )
 
 
 def level_attrs(arm_summary: pd.DataFrame) -> dict[str, object]:

@@ -8,6 +8,7 @@ model is then fitted on all campaigns whose response window closed before ``as_o
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,9 +159,12 @@ def train_offer_model(
     # effects that the plan weighs against costs: trees sized for decisions, unless asked otherwise
     params = {"random_state": random_state, "purpose": "decisions", **(uplift_params or {})}
     try:
-        return _fit(
-            X, y, t, key, catalog=catalog, params=params, start=start, window_days=window_days
-        )
+        with warnings.catch_warnings():
+            # _warn_if_targeted has said it, campaign by campaign, in train_and_register's words
+            warnings.filterwarnings("ignore", _NOT_RANDOMISED, DataQualityWarning)
+            return _fit(
+                X, y, t, key, catalog=catalog, params=params, start=start, window_days=window_days
+            )
     except DataError as exc:
         raise DataError(
             f"train_and_register could not fit the offer (uplift) model on {len(X):,} past campaign "
@@ -169,12 +173,8 @@ def train_offer_model(
         ) from exc
 
 
-#: An arm looks targeted when, on some feature, a random customer of the arm ranks above a random
-#: control customer of its campaign with a probability (AUC) further than this from 1/2 (about a
-#: standardised mean difference of 0.2) ...
-_TARGETED_AUC_GAP = 0.06
-#: ... and further than this many standard errors (many features, arms and campaigns are compared).
-_TARGETED_Z = 5.0
+#: UpliftModel.fit's own warning for the same finding (see _warn_if_targeted).
+_NOT_RANDOMISED = r"UpliftModel\.fit: \d+ arm\(s\) differ from the control rows"
 
 
 def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
@@ -183,40 +183,17 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
     The offer model reads each campaign as a randomised experiment (arm shares as propensities).
     A campaign that sent the reward to lapsing customers and kept loyal ones as control is not
     one: the difference between its arms is partly who was chosen. Each arm is compared with its
-    own campaign's control on every numeric feature by ranks (the Mann-Whitney AUC; feature
-    values are heavy-tailed, where a difference of means flags outliers): randomisation keeps the
-    AUC within a few standard errors of 1/2.
+    own campaign's control on every numeric feature by ranks (see
+    :mod:`loyalty_ml.models._uplift_balance`).
     """
-    numeric = X.select_dtypes(include=["number", "bool"]).astype(np.float64)
-    if numeric.shape[1] == 0:
-        return
-    arms = t.to_numpy(dtype=object)
-    found: list[tuple[float, int, str, str]] = []
-    for campaign in np.unique(key):
-        rows = key == campaign
-        control = rows & (arms == C.CONTROL)
-        for arm in sorted(set(arms[rows]) - {C.CONTROL}):
-            treated = rows & (arms == arm)
-            both = numeric[treated | control]
-            is_treated = treated[treated | control]
-            present = both.notna()
-            n1 = present[is_treated].sum()
-            n0 = present[~is_treated].sum()
-            ranks = both.rank()  # NaN stays NaN; ties get their mean rank
-            u = ranks[is_treated].sum() - n1 * (n1 + 1) / 2
-            pairs = (n1 * n0).where((n1 >= 2) & (n0 >= 2))
-            auc = u / pairs
-            se = np.sqrt((n1 + n0 + 1) / (12 * pairs))
-            gap = (auc - 0.5).abs()
-            flagged = gap[(gap > _TARGETED_AUC_GAP) & (gap > _TARGETED_Z * se)].dropna()
-            if not flagged.empty:
-                worst = str(flagged.idxmax())
-                found.append((float(auc[worst]), int(campaign), str(arm), worst))
+    from loyalty_ml.models._uplift_balance import imbalances
+
+    found = imbalances(X, t.to_numpy(dtype=object), C.CONTROL, key)
     if found:
-        found.sort(key=lambda item: -abs(item[0] - 0.5))
         examples = [
-            f"campaign #{c + 1} by send date, {arm!r} vs control on {feature!r}: AUC {auc:.2f}"
-            for auc, c, arm, feature in found[:3]
+            f"campaign #{f.group + 1} by send date, {f.arm!r} vs control on {f.feature!r}: "
+            f"AUC {f.auc:.2f}"
+            for f in found[:3]
         ]
         warn_user(
             f"train_and_register: {len(found)} campaign arm(s) differ from their control group "

@@ -1,0 +1,147 @@
+"""UpliftModel.fit warns when propensity=None reads a targeted (non-randomised) experiment as
+randomised: the balance check of loyalty_ml.models._uplift_balance."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.models import _uplift_balance
+from loyalty_ml.models._uplift_balance import imbalances
+from loyalty_ml.models.uplift import UpliftModel
+
+FAST = {"n_estimators": 10, "n_jobs": 1, "random_state": 0}
+N = 4000
+
+
+def _rows(seed: int = 0, targeted: bool = False) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Recency drives both the purchase and, when targeted, who got the coupon (lapsing customers)."""
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(60, N)
+    X = pd.DataFrame(
+        {
+            "recency_days": recency,
+            "orders": pd.array(rng.poisson(3, N), dtype="Int64"),
+            "vip": rng.uniform(size=N) < 0.2,
+            "region": rng.choice(["n", "s"], N),
+        },
+        index=pd.RangeIndex(N, name="customer_id"),
+    )
+    X.loc[X.index[:50], "orders"] = pd.NA
+    p_coupon = np.clip(recency / 120, 0.05, 0.95) if targeted else np.full(N, 0.5)
+    arm = np.where(rng.uniform(size=N) < p_coupon, "coupon", "control")
+    y = rng.uniform(size=N) < 0.3 - 0.001 * np.minimum(recency, 200) + 0.05 * (arm == "coupon")
+    return X, arm, y.astype(int)
+
+
+def _fit_warnings(X: pd.DataFrame, arm: np.ndarray, y: np.ndarray, **kw: object) -> list[str]:
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        UpliftModel(**FAST).fit(X, y, treatment=arm, **kw)  # type: ignore[arg-type]
+    return [str(w.message) for w in got if issubclass(w.category, DataQualityWarning)]
+
+
+def test_a_randomised_experiment_fits_without_a_word() -> None:
+    assert _fit_warnings(*_rows()) == []
+
+
+def test_a_targeted_experiment_read_as_randomised_is_named_with_its_arm_and_feature() -> None:
+    X, arm, y = _rows(targeted=True)
+    with pytest.warns(DataQualityWarning) as got:
+        UpliftModel(**FAST).fit(X, y, treatment=arm)
+    message = str(got[0].message)
+    assert message.startswith("UpliftModel.fit: 1 arm(s) differ from the control rows")
+    auc = float(message.split("'coupon' vs control on 'recency_days': AUC ")[1][:4])
+    assert auc > 0.6  # lapsing customers (high recency) got the coupon
+    assert "propensity='estimate'" in message
+
+
+@pytest.mark.parametrize("propensity", ["estimate", "shares", "rows"])
+def test_with_propensities_given_or_estimated_there_is_no_balance_warning(
+    propensity: str,
+) -> None:
+    X, arm, y = _rows(targeted=True)
+    given_: object = propensity
+    if propensity == "shares":
+        given_ = pd.Series({"control": 0.5, "coupon": 0.5})
+    elif propensity == "rows":
+        p = np.clip(X["recency_days"].to_numpy() / 120, 0.05, 0.95)
+        given_ = pd.DataFrame({"coupon": p, "control": 1 - p}, index=X.index)
+    assert not any(
+        "differ from the control" in m for m in _fit_warnings(X, arm, y, propensity=given_)
+    )
+
+
+def test_within_groups_each_arm_meets_its_own_campaigns_control() -> None:
+    """Two randomised campaigns with different coupon shares, one of lapsing customers: pooled,
+    the coupon looks targeted; compared campaign by campaign, it is not."""
+    rng = np.random.default_rng(1)
+    X, _, y = _rows()
+    campaign = np.where(X["recency_days"].to_numpy() > 60, "winback", "spring")
+    arm = np.where(
+        rng.uniform(size=N) < np.where(campaign == "winback", 0.9, 0.2), "coupon", "control"
+    )
+    pooled = _fit_warnings(X, arm, y)
+    assert len(pooled) == 1 and "on 'recency_days'" in pooled[0]
+    assert _fit_warnings(X, arm, y, groups=campaign) == []
+    # targeted within one campaign: named with its group
+    targeted = np.where((campaign == "spring") & (X["recency_days"].to_numpy() > 30), "coupon", arm)
+    within = _fit_warnings(X, targeted, y, groups=campaign)
+    assert len(within) == 1 and "in group 'spring'" in within[0]
+
+
+def test_rows_of_weight_zero_are_left_out_of_the_check() -> None:
+    """A randomised experiment plus coupon rows of lapsing customers: flagged while they count,
+    not once their weight is 0 (as if dropped)."""
+    X, arm, y = _rows()
+    lapsing = X.index[X["recency_days"].to_numpy() > 90]
+    extra = X.loc[lapsing].set_axis(pd.RangeIndex(N, N + len(lapsing), name="customer_id"))
+    X2 = pd.concat([X, extra])
+    arm2 = np.r_[arm, np.full(len(extra), "coupon")]
+    y2 = np.r_[y, np.ones(len(extra), dtype=int)]
+    assert len(_fit_warnings(X2, arm2, y2)) == 1
+    weight = np.r_[np.ones(N), np.zeros(len(extra))]
+    assert _fit_warnings(X2, arm2, y2, sample_weight=weight) == []
+
+
+@pytest.mark.parametrize("arms", [["control", "a"], ["control", "a", "b", "c"]])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1))
+def test_randomised_arms_are_never_flagged(arms: list[str], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "heavy": rng.pareto(1.2, n),
+            "count": rng.poisson(1, n),
+            "flag": rng.uniform(size=n) < 0.05,
+            "missing": np.where(rng.uniform(size=n) < 0.5, np.nan, rng.normal(size=n)),
+            "inf": np.where(rng.uniform(size=n) < 0.01, np.inf, rng.normal(size=n)),
+        }
+    )
+    assignment = rng.choice(arms, n, p=rng.dirichlet(np.full(len(arms), 5.0)))
+    assert imbalances(X, assignment, "control") == []
+
+
+def test_large_experiments_compare_a_random_subset_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, arm, _ = _rows(targeted=True)
+    full = imbalances(X, arm, "control")
+    monkeypatch.setattr(_uplift_balance, "MAX_ROWS", 500)
+    sampled = imbalances(X, arm, "control")
+    assert [(f.arm, f.feature) for f in sampled] == [(f.arm, f.feature) for f in full]
+    assert abs(sampled[0].auc - full[0].auc) < 0.06
+    # the same subset every time: the warning does not change from one fit to the next
+    assert imbalances(X, arm, "control") == sampled
+
+
+def test_text_columns_and_one_row_arms_are_skipped() -> None:
+    X = pd.DataFrame({"region": ["n", "s", "n", "s"], "x": [1.0, 2.0, 3.0, 4.0]})
+    assert imbalances(X[["region"]], np.array(["control", "a", "control", "a"]), "control") == []
+    # one row of the arm: no comparison, not a flag
+    assert imbalances(X[["x"]], np.array(["control", "control", "control", "a"]), "control") == []
