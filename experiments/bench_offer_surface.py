@@ -71,7 +71,9 @@ to real campaigns. ``--customers`` draws a smaller experiment from the 64,000 cu
 25,779 rows; a different draw per seed; a number above the rows takes them all) to show how capture
 falls with the rows per arm. ``--noise-columns`` adds columns that no surface reads, as a real feature table has (see ``irrelevant_columns``); ``--base-shift``
 moves every surface's baseline logit (-1.5 makes purchases about four times rarer, 2-4%); and
-``--control-share`` gives the control arm that share of the customers (the rewards split the rest).
+``--control-share`` gives the control arm that share of the customers (the rewards split the rest);
+``--targeting`` sends the rewards more to customers of low baseline, as a retention campaign would
+(observational data: see ``targeted_arms``), and ``--propensity estimate`` fits the model as such.
 
 Run::
 
@@ -88,6 +90,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -362,6 +365,8 @@ def one_seed(
     control_share: float | None = None,
     budget_reserve: float = 0.01,
     level_noise: bool = True,
+    targeting: float = 0.0,
+    propensity: Literal["estimate"] | None = None,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     if customers is not None and customers < len(data):
@@ -378,7 +383,10 @@ def one_seed(
     shares = None
     if control_share is not None:
         shares = [control_share, *[(1 - control_share) / len(catalog.ids)] * len(catalog.ids)]
-    treatment = rng.choice(arms, len(X), p=shares)
+    if targeting:
+        treatment = targeted_arms(baseline, arms, shares, targeting, rng)
+    else:
+        treatment = rng.choice(arms, len(X), p=shares)
     p = baseline.copy()
     for arm in catalog.ids:
         p = np.where(treatment == arm, baseline + effects[arm].to_numpy(), p)
@@ -386,9 +394,12 @@ def one_seed(
     train = rng.uniform(size=len(X)) < 0.5
     truth = effects[~train].assign(baseline=baseline[~train])
 
-    model = UpliftModel(random_state=0, **(tree or {})).fit(
-        X[train], y[train], treatment=treatment[train]
-    )
+    with warnings.catch_warnings():
+        if targeting and propensity is None:  # read as randomised on purpose: said in the table
+            warnings.filterwarnings("ignore", "UpliftModel.fit: .* differ from the control")
+        model = UpliftModel(random_state=0, **(tree or {})).fit(
+            X[train], y[train], treatment=treatment[train], propensity=propensity
+        )
     estimated = model.predict_effects(X[~train])
     estimated_baseline = model.predict_baseline(X[~train])
     ids = list(estimated.columns)
@@ -435,6 +446,31 @@ def one_seed(
                 }
             )
     return out
+
+
+def targeted_arms(
+    baseline: np.ndarray,
+    arms: np.ndarray,
+    shares: list[float] | None,
+    targeting: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Arms sent more to customers of low baseline (lapsing ones), as a retention campaign would:
+    the k-th of K rewards' log-odds against the control fall by ``targeting * (0.5 + 0.5 k / K)``
+    per standard deviation of the baseline's logit (the design shares otherwise). The customers'
+    propensities are then known to the script, not to the model: ``--propensity estimate`` fits
+    it as observational data, the default reads it as randomised."""
+    logit = np.log(baseline / (1 - baseline))
+    z = (logit - logit.mean()) / logit.std()
+    base = np.full(len(arms), 1 / len(arms)) if shares is None else np.asarray(shares)
+    k = np.arange(len(arms))
+    score = np.log(base)[None, :] - targeting * z[:, None] * np.where(
+        k > 0, 0.5 + 0.5 * k / (len(arms) - 1), 0.0
+    )
+    p = np.exp(score - score.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.uniform(size=len(baseline))[:, None]
+    return arms[np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), len(arms) - 1)]
 
 
 def main() -> None:
@@ -509,6 +545,19 @@ def main() -> None:
             "without the noise in the offers' levels"
         ),
     )
+    parser.add_argument(
+        "--targeting",
+        type=float,
+        default=0.0,
+        help="send the rewards more to customers of low baseline (see targeted_arms; 1 puts each "
+        "arm's naive difference in means about 6 points below its true average effect)",
+    )
+    parser.add_argument(
+        "--propensity",
+        choices=["none", "estimate"],
+        default="none",
+        help="UpliftModel's propensity: none (randomised, the default) or estimate (observational)",
+    )
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
     tree: TreeOptions = {
@@ -550,6 +599,8 @@ def main() -> None:
             control_share=args.control_share,
             budget_reserve=args.budget_reserve,
             level_noise=not args.no_arm_mean_se,
+            targeting=args.targeting,
+            propensity=None if args.propensity == "none" else "estimate",
         )
     ]
     frame = pd.DataFrame(rows)
@@ -597,6 +648,8 @@ def main() -> None:
                 "linear_weight": str(args.linear_weight),
                 "recenter": not args.no_recenter,
                 "noise_columns": args.noise_columns,
+                "targeting": str(args.targeting),
+                "propensity": args.propensity,
             },
             table,
             frame,

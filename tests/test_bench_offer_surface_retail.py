@@ -84,3 +84,24 @@ def test_surface_r_on_online_retail_features(bench: ModuleType, online_retail_pa
     assert frame["customers"].eq(4_000).all()
     assert not frame["overspent"].any() and not frame["true_overspent"].any()
     assert frame["capture"].notna().all()
+
+
+def test_targeted_arms_send_the_rewards_more_to_customers_of_low_baseline(
+    bench: ModuleType,
+) -> None:
+    rng = np.random.default_rng(0)
+    n = 40_000
+    baseline = 1 / (1 + np.exp(-rng.normal(-1.5, 1.0, n)))
+    arms = np.array(["control", "a", "b", "c"])
+    low = baseline < np.median(baseline)
+    plain = bench.targeted_arms(baseline, arms, None, 0.0, rng)
+    # no targeting: the design's equal shares, whatever the baseline
+    assert abs((plain[low] != "control").mean() - (plain[~low] != "control").mean()) < 0.02
+    sent = bench.targeted_arms(baseline, arms, None, 1.0, rng)
+    # targeting: the lapsing half gets more rewards, the last reward most of all
+    assert (sent[low] != "control").mean() > (sent[~low] != "control").mean() + 0.15
+    share = {a: (sent[low] == a).mean() / (sent[~low] == a).mean() for a in arms[1:]}
+    assert share["a"] < share["b"] < share["c"], share
+    # the design's shares are the base: a 10% control stays small
+    small = bench.targeted_arms(baseline, arms, [0.1, 0.3, 0.3, 0.3], 1.0, rng)
+    assert (small == "control").mean() < 0.2
