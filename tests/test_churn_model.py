@@ -508,3 +508,14 @@ def test_a_table_too_small_to_split_warns() -> None:
     assert np.unique(model.predict_proba(X)[:, 1]).size == 1
     with pytest.warns(DataQualityWarning, match="Early stopping was skipped"):  # and no other
         ChurnModel(random_state=0, min_child_samples=5).fit(X, y)  # splits
+
+
+def test_a_complex_column_is_refused_and_a_huge_value_is_an_extreme(table) -> None:
+    X, y = table
+    with pytest.raises(SchemaError, match=r"\['complex128'\]; features must be numeric"):
+        ChurnModel(**FAST).fit(X.assign(z=X.iloc[:, 0].to_numpy() * (1 + 1j)), y)
+    # beyond float32: the largest value, not a NumPy overflow warning (errors in this suite)
+    huge = X.copy()
+    huge.iloc[:5, 0] = 1e300
+    model = ChurnModel(**FAST).fit(huge, y)
+    assert np.isfinite(model.predict_proba(huge)[:, 1]).all()

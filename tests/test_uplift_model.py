@@ -528,3 +528,15 @@ def test_average_effect_se_counts_only_the_control_rows_of_the_arms_own_experime
         grouped.arm_summary_.loc["coupon", "average_effect_se"]
         > 1.05 * pooled.arm_summary_.loc["coupon", "average_effect_se"]
     )
+
+
+def test_a_complex_column_is_refused_and_a_huge_value_is_an_extreme(
+    experiment: tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame],
+) -> None:
+    X, y, t, _ = experiment
+    with pytest.raises(SchemaError, match=r"\('z', 'complex128'\)"):
+        UpliftModel(**FAST).fit(X.assign(z=X["x"].to_numpy() * (1 + 1j)), y, treatment=t)
+    # beyond float32: the largest value, not a NumPy overflow warning (errors in this suite)
+    huge = X.assign(x=np.where(np.arange(len(X)) < 5, 1e300, X["x"]))
+    effects = UpliftModel(**FAST).fit(huge, y, treatment=t).predict_effects(huge)
+    assert np.isfinite(effects.to_numpy()).all()

@@ -44,6 +44,8 @@ def _is_supported(column: pd.Series) -> bool:
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return True
+    if pd.api.types.is_complex_dtype(dtype):
+        return False  # a + bj has no order for a tree to split on
     return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
 
 
@@ -117,7 +119,8 @@ def _encode_frame(frame: pd.DataFrame, categories: dict[str, pd.Index]) -> np.nd
             codes = _frozen_codes(values, categories[column])
             out[:, j] = np.where(codes < 0, np.nan, codes)
         else:
-            out[:, j] = values.to_numpy(dtype=np.float32, na_value=np.nan)
+            with np.errstate(over="ignore"):  # beyond float32's 3.4e38: +-inf, still the extremes
+                out[:, j] = values.to_numpy(dtype=np.float32, na_value=np.nan)
     return out
 
 

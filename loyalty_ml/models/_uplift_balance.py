@@ -52,7 +52,8 @@ def imbalances(
     numeric = [
         c
         for c in X.columns
-        if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+        if (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+        and not pd.api.types.is_complex_dtype(X[c])
     ]
     if not numeric or len(X) == 0:
         return []

@@ -53,6 +53,8 @@ def _kind(series: pd.Series) -> str:
 
         if pa.types.is_dictionary(dtype.pyarrow_dtype):  # pyarrow's category (read_parquet)
             return "category"
+    if pd.api.types.is_complex_dtype(dtype):
+        return str(dtype)  # a + bj has no order for a tree to split on
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return "number"
     return str(dtype)
@@ -157,7 +159,8 @@ class FeatureEncoding:
         # Rounded to float32, as the churn model's encoding is: ratios of money (margin over
         # amount) differ in their last float64 bit when every amount is in another currency, and
         # LightGBM's bin boundaries would pass that noise on to the trees.
-        return matrix.astype(np.float32).astype(np.float64)
+        with np.errstate(over="ignore"):  # beyond float32's 3.4e38: +-inf, still the extremes
+            return matrix.astype(np.float32).astype(np.float64)
 
 
 def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: str) -> None:

@@ -479,13 +479,13 @@ class UpliftModel(BaseEstimator):
         # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
         # min_child_weight would shrink effects towards 0 for weights summing to 1.
         weight = weight / weight.mean()
-        if propensity is None:
-            _warn_if_not_randomised(
-                X, arms_all, control, None if groups is None else _aligned(X, groups, "groups")
-            )
 
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
+        if propensity is None:  # after the columns' checks: what is compared is what is fitted
+            _warn_if_not_randomised(
+                X, arms_all, control, None if groups is None else _aligned(X, groups, "groups")
+            )
         # On small data LightGBM's thread start-up costs more than it saves (25x slower on 3,700
         # rows on 2 busy cores), so the default is one thread below _MULTITHREAD_MIN_ROWS rows.
         self.n_jobs_ = (
