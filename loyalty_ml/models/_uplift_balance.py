@@ -3,11 +3,17 @@
 A randomised experiment gives every arm the same kind of customers as its control, so a feature's
 distribution differs between them by chance alone. An arm sent to lapsing customers while loyal
 ones were kept as control is not randomised: the difference between the arms is partly who was
-chosen. Each arm is compared with the control (within each group, e.g. campaign, when given) on
-every numeric or boolean feature by ranks, the Mann-Whitney AUC: feature values are heavy-tailed,
-where a difference of means flags outliers. Randomisation keeps the AUC within a few standard
-errors of 1/2; an arm is flagged when it is further than :data:`AUC_GAP` **and** :data:`Z`
-standard errors from it (many features, arms and groups are compared).
+chosen. Each arm is compared with the control (within each group, e.g. campaign, when given):
+
+* on every numeric or boolean feature by ranks, the Mann-Whitney AUC (feature values are
+  heavy-tailed, where a difference of means flags outliers), flagged when it is further than
+  :data:`AUC_GAP` from 1/2 (about a standardised mean difference of 0.2);
+* on every text or category feature by the share of each level, flagged when a level's shares
+  differ by more than :data:`SMD_GAP` standard deviations of that level's indicator (the same 0.2:
+  41% against 51% of the customers in the north, say);
+
+and in both cases by more than :data:`Z` standard errors, since many features, levels, arms and
+groups are compared. Randomisation keeps both within a few standard errors.
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["AUC_GAP", "MAX_ROWS", "Imbalance", "Z", "imbalances"]
+__all__ = ["AUC_GAP", "MAX_ROWS", "SMD_GAP", "Imbalance", "Z", "imbalances"]
 
-#: Flag an arm whose AUC against the control on some feature is further than this from 1/2 (about
-#: a standardised mean difference of 0.2) ...
+#: Flag an arm whose AUC against the control on a numeric feature is further than this from 1/2
+#: (about a standardised mean difference of 0.2) ...
 AUC_GAP = 0.06
-#: ... and further than this many standard errors.
+#: ... or whose share of a level of a text feature differs from the control's by more than this many
+#: standard deviations of the level's indicator ...
+SMD_GAP = 0.2
+#: ... and, either way, by more than this many standard errors.
 Z = 5.0
+#: A level is compared only when it is expected on at least this many rows of the smaller side.
+_MIN_EXPECTED = 5.0
 #: Rows of each side compared, at most (a random subset beyond): with 20,000 a side the standard
 #: error of the AUC is 0.003, far below the gap flagged, and the check costs no more on 1M rows.
 MAX_ROWS = 20_000
@@ -33,10 +44,11 @@ MAX_ROWS = 20_000
 class Imbalance:
     """One arm that differs from its control on a feature: its largest gap."""
 
-    auc: float
+    severity: float  # the gap over the gap flagged (AUC_GAP or SMD_GAP): > 1
     group: int  # position of the group (0 without groups)
     arm: str
     feature: str
+    detail: str  # "AUC 0.71", or "level 'north' 62% vs 41%" (arm vs control)
 
 
 def imbalances(
@@ -49,41 +61,50 @@ def imbalances(
     its worst feature, the worst first. ``arms`` holds each row's arm label (as text), ``groups``
     each row's group code (0, 1, ...). Rows of other labels (and missing feature values) are left
     out; a comparison with fewer than 2 rows on either side is skipped."""
-    numeric = [
-        c
-        for c in X.columns
-        if (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
-        and not pd.api.types.is_complex_dtype(X[c])
-    ]
-    if not numeric or len(X) == 0:
+    numeric, levels = _columns(X)
+    if not (numeric or levels) or len(X) == 0:
         return []
-    frame = X[numeric]
-    group = np.zeros(len(X), dtype=np.int64) if groups is None else np.asarray(groups)
-    rng = np.random.RandomState(0)
-    found: list[Imbalance] = []
     code, labels = pd.factorize(pd.Series(arms, dtype=object), use_na_sentinel=False)
     names = [str(label) for label in labels]
     if str(control) not in names:
         return []
     control_code = names.index(str(control))
+    group = np.zeros(len(X), dtype=np.int64) if groups is None else np.asarray(groups)
+    rng = np.random.RandomState(0)
+    found: list[Imbalance] = []
     for g in np.unique(group):
         in_group = group == g
         control_rows = _at_most(np.flatnonzero(in_group & (code == control_code)), rng)
         if len(control_rows) < 2:
             continue
-        control_values = _values(frame, control_rows)
+        control_values = _values(X[numeric], control_rows)
         for k in sorted(set(code[in_group].tolist()) - {control_code}, key=lambda c: names[c]):
-            arm = names[k]
             treated_rows = _at_most(np.flatnonzero(in_group & (code == k)), rng)
             if len(treated_rows) < 2:
                 continue
-            auc, se = _rank_auc(_values(frame, treated_rows), control_values)
-            gap = np.abs(auc - 0.5)
-            flagged = (gap > AUC_GAP) & (gap > Z * se)
-            if flagged.any():
-                worst = int(np.nanargmax(np.where(flagged, gap, np.nan)))
-                found.append(Imbalance(float(auc[worst]), int(g), str(arm), str(numeric[worst])))
-    return sorted(found, key=lambda item: -abs(item.auc - 0.5))
+            gaps = _numeric_gaps(numeric, _values(X[numeric], treated_rows), control_values)
+            gaps += _level_gaps(levels, treated_rows, control_rows)
+            if gaps:
+                severity, feature, detail = max(gaps)
+                found.append(Imbalance(severity, int(g), names[k], feature, detail))
+    return sorted(found, key=lambda item: -item.severity)
+
+
+def _columns(X: pd.DataFrame) -> tuple[list[str], list[tuple[str, np.ndarray, list[str]]]]:
+    """Numeric (and boolean) columns, and text or category ones as (name, level codes, levels)."""
+    numeric: list[str] = []
+    levels: list[tuple[str, np.ndarray, list[str]]] = []
+    for name in X.columns:
+        column = X[name]
+        if pd.api.types.is_complex_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            numeric.append(name)
+            continue
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)  # missing: -1, left out
+        if len(uniques) >= 2:
+            levels.append((str(name), np.asarray(codes), [str(u) for u in uniques]))
+    return numeric, levels
 
 
 def _at_most(rows: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
@@ -99,20 +120,53 @@ def _values(frame: pd.DataFrame, rows: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _rank_auc(
-    treated: list[np.ndarray], control: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: P(treated value > control value) (ties count half), and its standard error
-    under randomisation; NaN where either side has fewer than 2 values."""
-    auc = np.full(len(treated), np.nan)
-    se = np.full(len(treated), np.nan)
-    for k, (t, c) in enumerate(zip(treated, control, strict=True)):
+def _numeric_gaps(
+    names: list[str], treated: list[np.ndarray], control: list[np.ndarray]
+) -> list[tuple[float, str, str]]:
+    """(severity, feature, detail) of each numeric feature flagged, by rank AUC."""
+    out = []
+    for name, t, c in zip(names, treated, control, strict=True):
         n1, n0 = float(len(t)), float(len(c))
         if n1 < 2 or n0 < 2:
             continue
         ordered, queries = np.sort(c), np.sort(t)  # sorted queries: a cache-friendly search
         below = np.searchsorted(ordered, queries, side="left")
         tied = np.searchsorted(ordered, queries, side="right") - below
-        auc[k] = (below.sum() + 0.5 * tied.sum()) / (n1 * n0)
-        se[k] = np.sqrt((n1 + n0 + 1) / (12 * n1 * n0))
-    return auc, se
+        auc = (below.sum() + 0.5 * tied.sum()) / (n1 * n0)  # P(treated > control), ties half
+        se = np.sqrt((n1 + n0 + 1) / (12 * n1 * n0))  # under randomisation
+        gap = abs(auc - 0.5)
+        if gap > AUC_GAP and gap > Z * se:
+            out.append((gap / AUC_GAP, str(name), f"AUC {auc:.2f}"))
+    return out
+
+
+def _level_gaps(
+    columns: list[tuple[str, np.ndarray, list[str]]], treated: np.ndarray, control: np.ndarray
+) -> list[tuple[float, str, str]]:
+    """(severity, feature, detail) of each text feature flagged, on its worst level."""
+    out = []
+    for name, codes, levels in columns:
+        t, c = codes[treated], codes[control]
+        t, c = t[t >= 0], c[c >= 0]
+        n1, n0 = float(len(t)), float(len(c))
+        if n1 < 2 or n0 < 2:
+            continue
+        p1 = np.bincount(t, minlength=len(levels)) / n1
+        p0 = np.bincount(c, minlength=len(levels)) / n0
+        pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
+        sd = np.sqrt(pooled * (1 - pooled))
+        gap = np.abs(p1 - p0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            smd = np.where(sd > 0, gap / sd, 0.0)
+            z = np.where(sd > 0, gap / (sd * np.sqrt(1 / n1 + 1 / n0)), 0.0)
+        # the normal approximation wants a few rows of the level on each side (a rare level's
+        # one row in a small control group is 1% of it, and far from nothing in a large arm)
+        common = pooled * min(n1, n0) >= _MIN_EXPECTED
+        flagged = (smd > SMD_GAP) & (z > Z) & common
+        if flagged.any():
+            # the worst level; of two alike (a two-level feature), the one the arm has more of
+            rank = np.where(flagged, np.round(smd, 9) + 1e-12 * (p1 > p0), -1.0)
+            worst = int(np.argmax(rank))
+            detail = f"level {levels[worst]!r} {p1[worst]:.0%} vs {p0[worst]:.0%}"
+            out.append((float(smd[worst]) / SMD_GAP, name, detail))
+    return out

@@ -385,7 +385,8 @@ class UpliftModel(BaseEstimator):
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares; a ``DataQualityWarning`` names the arm and
             feature when an arm differs from the control rows (within ``groups``) by more than
-            chance allows (a rank AUC further than 0.06 and 5 standard errors from 1/2), as
+            chance allows (a rank AUC further than 0.06 and 5 standard errors from 1/2, or a text
+            feature's level shares 0.2 standard deviations and 5 standard errors apart), as
             targeted rows do. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
             (a missing control column is ``1 - sum``). ``"estimate"``: cross-fitted classifiers
@@ -984,12 +985,13 @@ def _warn_if_not_randomised(
     examples = [
         f"{f.arm!r} vs control on {f.feature!r}"
         + ("" if labels is None else f" in group {labels[f.group]!r}")
-        + f": AUC {f.auc:.2f}"
+        + f": {f.detail}"
         for f in found[:3]
     ]
     warn_user(
         f"{_OWNER}.fit: {len(found)} arm(s) differ from the control rows before the treatment by "
-        f"more than chance allows ({'; '.join(examples)}; 0.50 when randomised), but "
+        f"more than chance allows ({'; '.join(examples)}; an AUC of 0.50 and equal shares when "
+        "randomised), but "
         "propensity=None reads the rows as a randomised experiment (the arm shares as "
         "propensities), so the effects would mix the treatment with who was chosen for it. Pass "
         "propensity='estimate' for targeted (observational) data, or the design's per-row "

@@ -183,8 +183,8 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
     The offer model reads each campaign as a randomised experiment (arm shares as propensities).
     A campaign that sent the reward to lapsing customers and kept loyal ones as control is not
     one: the difference between its arms is partly who was chosen. Each arm is compared with its
-    own campaign's control on every numeric feature by ranks (see
-    :mod:`loyalty_ml.models._uplift_balance`).
+    own campaign's control on every feature, by ranks or by the shares of a text feature's levels
+    (see :mod:`loyalty_ml.models._uplift_balance`).
     """
     from loyalty_ml.models._uplift_balance import imbalances
 
@@ -192,13 +192,13 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
     if found:
         examples = [
             f"campaign #{f.group + 1} by send date, {f.arm!r} vs control on {f.feature!r}: "
-            f"AUC {f.auc:.2f}"
+            f"{f.detail}"
             for f in found[:3]
         ]
         warn_user(
             f"train_and_register: {len(found)} campaign arm(s) differ from their control group "
-            f"before the send by more than chance allows ({'; '.join(examples)}; 0.50 when "
-            "randomised). The offer model reads every campaign as randomised (arm shares as "
+            f"before the send by more than chance allows ({'; '.join(examples)}; an AUC of 0.50 "
+            "and equal shares when randomised). The offer model reads every campaign as randomised (arm shares as "
             "propensities), so the effects of a targeted campaign mix the reward with who was "
             "chosen for it. Train on randomised campaigns with a control group, or fit "
             "UpliftModel(propensity='estimate') on the experiment table yourself.",
