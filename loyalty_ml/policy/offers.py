@@ -28,8 +28,9 @@ Before it is multiplied, each positive uplift is raised by the standard error of
 average effect, when it is known: ``effects.attrs["arm_effect_se"]``, which
 ``UpliftModel.predict_effects`` records (with pooled campaigns, ``fit(groups=)``, measured against
 the control rows of the campaigns that sent the offer), else sqrt(se(o)^2 + se(control)^2) from
-``arm_mean_se`` and ``effects.attrs["control_mean_se"]``: a control arm's mean estimated too high shifts every effect down at once, by the same amount
-whatever the customer, which k (a multiple of the effect) cannot cover. With 10% of the customers
+``arm_mean_se`` and ``effects.attrs["control_mean_se"]``: a control arm's mean estimated too high
+shifts every effect down at once, by the same amount whatever the customer, which k (a multiple of
+the effect) cannot cover. With 10% of the customers
 in the control arm, k alone let plans cost up to 1.045x their budget on the truth (Hillstrom's
 customers) and 1.032x (Online Retail II's); with the standard error too, none cost more than
 0.99x, for 0.2 points of the oracle's net value (README, "Measured results").
