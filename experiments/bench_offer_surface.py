@@ -53,6 +53,26 @@ that they carry over to a retailer's feature table. Not in the default run (``--
   - ``bundle`` ($6 a redemption): ``0.5 [n_products > 50] + 0.3 max(freq_trend, 0)`` (a missing
     trend as 0).
 
+``D`` and ``E`` (the same four rewards, a purchase worth $30), stress surfaces written on
+2026-12-04 after every default had been chosen: no reward is a send alone, so every offer's cost
+is an estimate and mostly paid by customers who would have bought anyway, and the baseline is
+steep, so that a budget goes first to the customers of low baseline. ``D`` on Hillstrom's
+customers, ``E`` on Online Retail II's (``--surfaces D E``; not in the default run):
+
+* baselines: D ``logit p0 = -1.2 + 1.1 z(log history) - 0.9 z(recency) + 0.6 mens womens - 0.5
+  newbie`` (about 28%); E ``logit p0 = -0.8 - 1.1 z(log recency_days) + 0.9 z(log n_orders) + 0.3
+  z(log spend)`` (about 36%);
+* shifts, D / E:
+
+  - ``points_2x`` ($1 a redemption): ``0.25 + 0.2 [z(log history) > 0.5]`` /
+    ``0.2 + 0.3 [n_products > 50]``;
+  - ``pct5`` ($2 a redemption): ``0.35 - 0.25 z(log history) + 0.2 web`` /
+    ``0.3 + 0.3 [aov below its median] - 0.2 z(log n_orders)``;
+  - ``pct15`` ($6 a redemption): ``0.7 - 0.35 z(log history) + 0.3 newbie`` /
+    ``0.6 + 0.3 [recency_days > 60] - 0.2 z(log spend)``;
+  - ``gift`` ($10 a redemption): ``0.9 + 0.4 [z(recency) > 0.5] - 0.3 phone`` /
+    ``0.8 + 0.4 [n_orders_90d = 0]``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -85,6 +105,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --base-shift -1.5   # rare purchases
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
     .venv/bin/python experiments/bench_offer_surface.py --surfaces R --customers 26000 13000
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces D E --customers 32000 16000
 """
 
 from __future__ import annotations
@@ -268,7 +289,53 @@ def _shifts_r(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-#: Surfaces on other customers than Hillstrom's (not in the default run; ``--surfaces R``).
+def _logit_d(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    recency = _z(c["recency"])
+    return (
+        -1.2
+        + 1.1 * c["history"]
+        - 0.9 * recency
+        + 0.6 * c["womens"] * c["mens"]
+        - 0.5 * c["newbie"]
+    )
+
+
+def _shifts_d(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    c = _covariates(X)
+    history, recency = c["history"], _z(c["recency"])
+    return {
+        "points_2x": 0.25 + 0.2 * (history > 0.5),
+        "pct5": 0.35 - 0.25 * history + 0.2 * c["web"],
+        "pct15": 0.7 - 0.35 * history + 0.3 * c["newbie"],
+        "gift": 0.9 + 0.4 * (recency > 0.5) - 0.3 * c["phone"],
+    }
+
+
+def _logit_e(X: pd.DataFrame) -> np.ndarray:
+    t = _retail(X)
+    return -0.8 - 1.1 * t["recency"] + 0.9 * t["orders"] + 0.3 * t["spend"]
+
+
+def _shifts_e(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    t = _retail(X)
+    return {
+        "points_2x": 0.2 + 0.3 * t["broad"],
+        "pct5": 0.3 + 0.3 * t["small_baskets"] - 0.2 * t["orders"],
+        "pct15": 0.6 + 0.3 * t["quiet_60d"] - 0.2 * t["spend"],
+        "gift": 0.8 + 0.4 * t["lapsed"],
+    }
+
+
+#: Rewards that all cost a redemption and none a send (surfaces D and E): every offer's cost is an
+#: estimate, mostly paid by customers who would have bought anyway.
+_REDEEMED = _catalog(
+    ("points_2x", 1.0, 0.0), ("pct5", 2.0, 0.0), ("pct15", 6.0, 0.0), ("gift", 10.0, 0.0)
+)
+
+#: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``), and the
+#: stress surfaces D (Hillstrom's customers) and E (Online Retail II's), whose rewards all cost a
+#: redemption and whose baselines are steep (``--surfaces D E``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -282,6 +349,8 @@ OTHER_SURFACES = {
         _shifts_r,
         covariates="online_retail",
     ),
+    "D": Surface(_REDEEMED, 30.0, _logit_d, _shifts_d),
+    "E": Surface(_REDEEMED, 30.0, _logit_e, _shifts_e, covariates="online_retail"),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
 #: Month starts at which Online Retail II's customers are described (each has a full year behind
@@ -480,7 +549,8 @@ def main() -> None:
         nargs="*",
         default=list(SURFACES),
         choices=list(ALL_SURFACES),
-        help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's",
+        help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's; D "
+        "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])

@@ -1,8 +1,10 @@
-"""Surface R of experiments/bench_offer_surface.py: a known response surface on a retailer's features.
+"""Surfaces R, D and E of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
-The surface reads the columns ``build_features`` gives; these tests pin that it says what its
-docstring says on a hand-made table, that it runs on Online Retail II's real features (skipped
-without ``../shared/data``), and that the benchmark's one seed works end to end on it.
+R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
+on a hand-made table, that it runs on Online Retail II's real features (skipped without
+``../shared/data``), and that the benchmark's one seed works end to end on it. D (Hillstrom's
+customers) and E (Online Retail II's) price every reward by its redemptions and have steep
+baselines: the same checks, and one seed of D on Hillstrom within its budgets.
 """
 
 from __future__ import annotations
@@ -105,3 +107,62 @@ def test_targeted_arms_send_the_rewards_more_to_customers_of_low_baseline(
     # the design's shares are the base: a 10% control stays small
     small = bench.targeted_arms(baseline, arms, [0.1, 0.3, 0.3, 0.3], 1.0, rng)
     assert (small == "control").mean() < 0.2
+
+
+# -- the stress surfaces D (Hillstrom's customers) and E (Online Retail II's) ------------------------
+def _hillstrom_table() -> pd.DataFrame:
+    """Four customers of Hillstrom's shape: a light web newbie, a heavy phone buyer of both
+    lines, a lapsed multichannel one, a middling urban web buyer."""
+    return pd.DataFrame(
+        {
+            "recency": [1, 2, 12, 6],
+            "history": [30.0, 2000.0, 100.0, 300.0],
+            "mens": [0, 1, 1, 0],
+            "womens": [1, 1, 0, 1],
+            "zip_code": ["Urban", "Rural", "Surburban", "Urban"],
+            "newbie": [1, 0, 0, 0],
+            "channel": ["Web", "Phone", "Multichannel", "Web"],
+        }
+    )
+
+
+@pytest.mark.parametrize(("name", "table"), [("D", _hillstrom_table), ("E", _table)])
+def test_surfaces_d_and_e_price_every_reward_by_its_redemptions(
+    bench: ModuleType, name: str, table: object
+) -> None:
+    surface = bench.ALL_SURFACES[name]
+    assert surface.covariates == ("hillstrom" if name == "D" else "online_retail")
+    # no reward is a send alone: every cost in a plan is an estimate
+    assert all(o.redemption_cost > 0 and o.cost_per_send == 0 for o in surface.catalog)
+    X = table()  # type: ignore[operator]
+    baseline, effects = bench.response_surface(X, 1.0, surface)
+    assert list(effects.columns) == ["points_2x", "pct5", "pct15", "gift"]
+    treated = effects.to_numpy() + baseline[:, None]
+    assert np.all((baseline > 0) & (baseline < 1)) and np.all((treated > 0) & (treated < 1))
+    # steep baselines: the heaviest, most recent buyer is the likeliest to buy anyway
+    heavy = 1 if name == "D" else 3
+    assert baseline.argmax() == heavy, baseline
+
+
+def test_surface_d_shifts_are_the_stated_terms(bench: ModuleType) -> None:
+    X = _hillstrom_table()
+    shifts = bench._shifts_d(X)
+    history = bench._z(np.log1p(X["history"].to_numpy()))
+    recency = bench._z(X["recency"].to_numpy(dtype=float))
+    np.testing.assert_allclose(shifts["points_2x"], 0.25 + 0.2 * (history > 0.5))
+    np.testing.assert_allclose(shifts["pct5"], 0.35 - 0.25 * history + 0.2 * np.array([1, 0, 0, 1]))
+    np.testing.assert_allclose(shifts["pct15"], 0.7 - 0.35 * history + 0.3 * np.array([1, 0, 0, 0]))
+    np.testing.assert_allclose(
+        shifts["gift"], 0.9 + 0.4 * (recency > 0.5) - 0.3 * np.array([0, 1, 0, 0])
+    )
+
+
+def test_surface_d_runs_one_seed_within_its_budgets(
+    bench: ModuleType, hillstrom_path: Path
+) -> None:
+    from loyalty_ml.datasets.hillstrom import load_hillstrom
+
+    rows = bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, "D", customers=6_000)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == 6 and frame["capture"].notna().all()
+    assert not frame["overspent"].any() and not frame["true_overspent"].any()
