@@ -270,6 +270,29 @@ def test_summary() -> None:
     flat = summary.to_dict()
     assert flat["plan_total_net_value"] == pytest.approx(1.05 + 0.75)
     assert "Customers by reason" in str(summary)
+    # without a budget there are no budget lines
+    assert summary.budget is None and "plan_budget" not in flat and "Budget" not in str(summary)
+
+
+def test_summary_of_a_budgeted_plan_shows_what_the_budget_binds() -> None:
+    plan = _plan(budget=2.0)
+    assert plan.attrs["budget"] == 2.0
+    summary = summarize_plan(plan)
+    assert summary.budget is not None
+    assert summary.budget["budget"] == 2.0
+    assert summary.budget["prudent_cost"] == plan.attrs["budget_cost"]
+    assert summary.budget["expected_cost"] == pytest.approx(plan["expected_cost"].sum())
+    assert summary.budget["reserve"] == plan.attrs["budget_reserve"]
+    # the prudent cost is what fills the budget; the expected cost is at most that
+    assert summary.budget["expected_cost"] <= summary.budget["prudent_cost"] <= 2.0
+    flat = summary.to_dict()
+    assert flat["plan_budget"] == 2.0 and flat["plan_budget_prudent_cost"] > 0
+    share = summary.budget["expected_cost"] / 2.0
+    assert f"({share:.0%} of the budget)" in str(summary), str(summary)
+    # attrs lost on the way (a CSV round trip): the counts alone, no error
+    stripped = plan.copy()
+    stripped.attrs = {}
+    assert summarize_plan(stripped).budget is None
 
 
 # -- errors ------------------------------------------------------------------------------------------

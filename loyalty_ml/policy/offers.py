@@ -450,6 +450,7 @@ def choose_offers(
         index=index,
     ).reindex(effects.index)
     if prudent is not None:
+        plan.attrs["budget"] = float(budget)  # type: ignore[arg-type]
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
@@ -1022,10 +1023,17 @@ class PlanSummary:
         (sums), plus the totals row ``"total"``.
     by_reason : Series
         Customers per reason.
+    budget : dict or None
+        For a plan made within a budget: ``budget``, ``prudent_cost`` (what the budget binds, see
+        ``choose_offers``' ``budget_uplift_factor``), ``expected_cost`` (the plan's cost at face
+        value) and ``reserve`` (the share kept back); None without a budget. A plan whose
+        expected cost is far below its budget is held back by the prudent cost, not by a lack of
+        customers worth an offer.
     """
 
     by_offer: pd.DataFrame
     by_reason: pd.Series
+    budget: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, float]:
         """Flat metrics (``plan_customers_<offer>``, ``plan_total_cost``...) for MLflow."""
@@ -1036,12 +1044,24 @@ class PlanSummary:
         for column, total in zip(self.by_offer.columns, totals, strict=True):
             if column != "customers":
                 out[f"plan_total_{column.removeprefix('expected_')}"] = float(total)
+        if self.budget is not None:
+            out["plan_budget"] = self.budget["budget"]
+            out["plan_budget_prudent_cost"] = self.budget["prudent_cost"]
         return out
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"Offer plan by offer:\n{self.by_offer.to_string()}\n\n"
             f"Customers by reason:\n{self.by_reason.to_string()}"
+        )
+        if self.budget is None:
+            return text
+        b = self.budget
+        share = b["expected_cost"] / b["budget"] if b["budget"] > 0 else math.nan
+        return (
+            f"{text}\n\nBudget {b['budget']:,.2f}: prudent cost {b['prudent_cost']:,.2f} (what the "
+            f"budget binds, {b['reserve']:.0%} kept back), expected cost {b['expected_cost']:,.2f} "
+            f"({share:.0%} of the budget)"
         )
 
 
@@ -1067,4 +1087,12 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
     )
     by_offer.loc["total"] = by_offer.sum() if len(by_offer) else 0.0
     by_reason = plan[REASON].value_counts().rename("customers")
-    return PlanSummary(by_offer=by_offer, by_reason=by_reason)
+    budget = None
+    if all(is_real(plan.attrs.get(k), finite=True) for k in ("budget", "budget_cost")):
+        budget = {
+            "budget": float(plan.attrs["budget"]),
+            "prudent_cost": float(plan.attrs["budget_cost"]),
+            "expected_cost": float(offered[EXPECTED_COST].sum()),
+            "reserve": float(plan.attrs.get("budget_reserve") or 0.0),
+        }
+    return PlanSummary(by_offer=by_offer, by_reason=by_reason, budget=budget)
