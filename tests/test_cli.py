@@ -238,7 +238,7 @@ def test_score_writes_one_row_per_customer(demo: Demo, suffix: str) -> None:
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
-def test_score_with_a_budget_and_a_strategy(demo: Demo) -> None:
+def test_score_with_a_budget_and_a_strategy(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
     def score(*extra: str) -> pd.DataFrame:
         output = demo.folder / "out_b" / f"scores{len(extra)}.csv"
         with warnings.catch_warnings():
@@ -255,6 +255,19 @@ def test_score_with_a_budget_and_a_strategy(demo: Demo) -> None:
     richest = score("--budget", "1e9", "--strategy", "max_net_value")
     assert richest["offer_id"].notna().sum() == offered.sum()  # the same customers get an offer
     assert (richest.loc[offered, "offer_reason"] == "max net value").all()
+    # the night's offers and their expected cost, against the budget when there is one
+    printed = capsys.readouterr().out
+    cost = richest.loc[offered, "expected_cost"].sum()
+    assert (
+        f"Offers: {offered.sum():,} customers, expected cost {cost:,.2f} (0% of the budget"
+        in printed
+    )
+    assert "Offers: 0 customers, expected cost 0.00\n" in printed  # --budget 0: no share
+    half = cost / 2
+    capped = score("--budget", f"{half}")
+    spent = capped.loc[capped["offer_id"].notna(), "expected_cost"].sum()
+    assert 0 < spent <= half
+    assert f"({spent / half:.0%} of the budget of {half:,.2f})" in capsys.readouterr().out
 
 
 @pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
