@@ -245,7 +245,8 @@ def choose_offers(
     DataFrame
         Indexed like ``effects``: ``offer_id`` (NA = no offer), ``expected_uplift``,
         ``expected_cost``, ``expected_net_value`` (0 without an offer) and ``reason`` (see
-        :data:`REASONS`). With a budget, ``attrs["budget_upper_bound"]`` holds an upper bound on the
+        :data:`REASONS`). With a budget, ``attrs["budget"]`` holds it (read by
+        :func:`summarize_plan`), ``attrs["budget_upper_bound"]`` an upper bound on the
         best achievable total net value within the budget less its reserve (the LP relaxation) and
         ``attrs["budget_cost"]`` the plan's total prudent cost, the sum the budget binds, and
         ``attrs["budget_reserve"]`` the share of the budget kept back.
@@ -449,8 +450,8 @@ def choose_offers(
         },
         index=index,
     ).reindex(effects.index)
-    if prudent is not None:
-        plan.attrs["budget"] = float(budget)  # type: ignore[arg-type]
+    if prudent is not None and budget is not None:
+        plan.attrs["budget"] = float(budget)
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
