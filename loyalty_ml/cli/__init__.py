@@ -349,14 +349,15 @@ def _run_score(args: argparse.Namespace) -> int:
     print(f"Scored with {args.model_uri}" + (f" (version {version})" if version else ""))
     print(f"Wrote {len(scores):,} rows to {args.output}")
     print(scores["action"].value_counts().to_string())
-    offered = scores[C.OFFER_ID].notna()
-    cost = float(scores.loc[offered, "expected_cost"].sum())
-    line = f"Offers: {int(offered.sum()):,} customers, expected cost {cost:,.2f}"
-    if args.budget is not None and args.budget > 0:
-        # a plan far below its budget is held back by the prudent cost (README, "How big an
-        # experiment the offer plan needs"), not by a lack of customers worth an offer
-        line += f" ({cost / args.budget:.0%} of the budget of {args.budget:,.2f})"
-    print(line)
+    if {C.OFFER_ID, "expected_cost"} <= set(scores.columns):
+        offered = scores[C.OFFER_ID].notna()
+        cost = float(scores.loc[offered, "expected_cost"].sum())
+        line = f"Offers: {int(offered.sum()):,} customers, expected cost {cost:,.2f}"
+        if args.budget is not None and args.budget > 0:
+            # a plan far below its budget is held back by the prudent cost (README, "How big an
+            # experiment the offer plan needs"), not by a lack of customers worth an offer
+            line += f" ({cost / args.budget:.0%} of the budget of {args.budget:,.2f})"
+        print(line)
     if args.sends is not None:
         from loyalty_ml.tracking.sends import nightly_sends
 
