@@ -466,10 +466,13 @@ def test_arm_summary_gives_each_arms_average_effect_on_the_experiment(
     assert recorded == pytest.approx(expected.drop("control").to_dict())
 
 
-def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows() -> None:
-    """Pooled campaigns: the coupon ran only in the busy campaign, whose control rows buy more."""
-    rng = np.random.default_rng(3)
-    n = 6000
+def _two_campaigns(
+    seed: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, UpliftModel, UpliftModel]:
+    """Two pooled campaigns of n/2 rows: a quiet one (10% buy) with an sms arm, a busy one (40%)
+    with a coupon arm, each reward +0.05. Returns y, arm, campaign and the models fitted pooled
+    and within campaigns (``groups``)."""
+    rng = np.random.default_rng(seed)
     campaign = np.where(np.arange(n) < n // 2, "quiet", "busy")
     arm = np.where(
         campaign == "busy", rng.choice(["control", "coupon"], n), rng.choice(["control", "sms"], n)
@@ -479,6 +482,12 @@ def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows(
     X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
     pooled = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm)
     grouped = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm, groups=campaign)
+    return y, arm, campaign, pooled, grouped
+
+
+def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows() -> None:
+    """Pooled campaigns: the coupon ran only in the busy campaign, whose control rows buy more."""
+    y, arm, campaign, pooled, grouped = _two_campaigns(3, 6000)
     busy = campaign == "busy"
     within = y[busy & (arm == "coupon")].mean() - y[busy & (arm == "control")].mean()
     assert grouped.arm_summary_.loc["coupon", "average_effect"] == pytest.approx(within)
@@ -505,17 +514,8 @@ def test_average_effect_se_is_the_noise_in_the_difference_of_the_two_means(
 def test_average_effect_se_counts_only_the_control_rows_of_the_arms_own_experiments() -> None:
     """The coupon ran in one campaign of two: its effect is measured against that campaign's
     control rows alone, half of all, and its standard error is larger than a pooled one."""
-    rng = np.random.default_rng(5)
-    n = 8000
-    campaign = np.where(np.arange(n) < n // 2, "quiet", "busy")
-    arm = np.where(
-        campaign == "busy", rng.choice(["control", "coupon"], n), rng.choice(["control", "sms"], n)
-    )
-    base = np.where(campaign == "busy", 0.4, 0.1)
-    y = (rng.uniform(size=n) < base + 0.05 * (arm != "control")).astype(float)
-    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
-    pooled = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm)
-    grouped = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm, groups=campaign)
+    y, arm, campaign, pooled, grouped = _two_campaigns(5, 8000)
+    y = y.astype(float)
     coupon = y[arm == "coupon"]
     control = arm == "control"
     # the control's spread around each campaign's own mean, over the busy campaign's rows

@@ -351,10 +351,12 @@ def average_effects(data: ArmData) -> tuple[np.ndarray, np.ndarray]:
     variance, total = _mean_variance(group * n_arms + data.arm, data.arm, y, ipw, n_groups, n_arms)
     weight = np.bincount(group, weights=data.weight, minlength=n_groups)
     se = np.zeros(n_arms - 1)
+    pooled = None
     for k in range(1, n_arms):
         both = (total[:, k] > 0) & (total[:, 0] > 0)
         if not both.any():  # compared pooled, as _residual_gap does
-            pooled, _ = _mean_variance(data.arm, data.arm, y, ipw, 1, n_arms)
+            if pooled is None:
+                pooled, _ = _mean_variance(data.arm, data.arm, y, ipw, 1, n_arms)
             se[k - 1] = np.sqrt(pooled[0, k] + pooled[0, 0])
             continue
         w = weight[both] / weight[both].sum()

@@ -47,8 +47,9 @@ nothing back there and the plan may spend the budget to the cent.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -584,47 +585,58 @@ def _arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.ndarray
 def _arm_average_effect(attrs: dict, ids: list[str]) -> np.ndarray | None:
     """Each offer's average effect, which ``UpliftModel.predict_effects`` records in the effects'
     ``attrs``; None when absent or when it misses an offer (effects from elsewhere)."""
-    recorded = attrs.get("arm_average_effect")
-    if recorded is None:
-        return None
-    if not isinstance(recorded, dict):
-        raise DataError(
-            "choose_offers: effects.attrs['arm_average_effect'] must be a dict of offer id to "
-            f"average effect; got {type(recorded).__name__}. Remove it, or pass arm_mean_se=None."
-        )
-    if not all(i in recorded for i in ids):
-        return None
-    bad = [i for i in ids if not is_real(recorded[i], finite=True)]
-    if bad:
-        raise DataError(
-            "choose_offers: effects.attrs['arm_average_effect'] must hold finite numbers; offers "
-            f"{format_examples(bad)} have {format_examples([recorded[i] for i in bad])}. Remove "
-            "it, or pass arm_mean_se=None."
-        )
-    return np.array([float(recorded[i]) for i in ids])
+    return _recorded_per_offer(
+        attrs,
+        "arm_average_effect",
+        ids,
+        meaning="average effect",
+        rule="finite numbers",
+        valid=lambda v: is_real(v, finite=True),
+    )
 
 
 def _arm_effect_se(attrs: dict, ids: list[str]) -> np.ndarray | None:
     """The standard error of each offer's average effect, which ``UpliftModel.predict_effects``
     records in the effects' ``attrs`` (within the experiments that sent the offer); None when
     absent or when it misses an offer (effects from elsewhere: sqrt(se_o^2 + se_control^2))."""
-    recorded = attrs.get("arm_effect_se")
+    return _recorded_per_offer(
+        attrs,
+        "arm_effect_se",
+        ids,
+        meaning="the standard error of its average effect",
+        rule="numbers >= 0 (standard errors)",
+        valid=lambda v: is_real(v, finite=True) and float(v) >= 0,
+    )
+
+
+def _recorded_per_offer(
+    attrs: dict,
+    key: str,
+    ids: list[str],
+    *,
+    meaning: str,
+    rule: str,
+    valid: Callable[[Any], bool],
+) -> np.ndarray | None:
+    """``attrs[key]``, a dict of offer id to a number, in ``ids``' order; None when absent or when
+    it misses an offer. A value that is not a dict, or a number that breaks ``valid``, is a
+    DataError naming the key, the offers and the way out."""
+    recorded = attrs.get(key)
     if recorded is None:
         return None
     if not isinstance(recorded, dict):
         raise DataError(
-            "choose_offers: effects.attrs['arm_effect_se'] must be a dict of offer id to the "
-            f"standard error of its average effect; got {type(recorded).__name__}. Remove it, or "
-            "pass arm_mean_se=None."
+            f"choose_offers: effects.attrs[{key!r}] must be a dict of offer id to {meaning}; got "
+            f"{type(recorded).__name__}. Remove it, or pass arm_mean_se=None."
         )
     if not all(i in recorded for i in ids):
         return None
-    bad = [i for i in ids if not is_real(recorded[i], finite=True) or float(recorded[i]) < 0]
+    bad = [i for i in ids if not valid(recorded[i])]
     if bad:
         raise DataError(
-            "choose_offers: effects.attrs['arm_effect_se'] must hold numbers >= 0 (standard "
-            f"errors); offers {format_examples(bad)} have "
-            f"{format_examples([recorded[i] for i in bad])}. Remove it, or pass arm_mean_se=None."
+            f"choose_offers: effects.attrs[{key!r}] must hold {rule}; offers "
+            f"{format_examples(bad)} have {format_examples([recorded[i] for i in bad])}. Remove "
+            "it, or pass arm_mean_se=None."
         )
     return np.array([float(recorded[i]) for i in ids])
 

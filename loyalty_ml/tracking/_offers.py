@@ -18,6 +18,7 @@ import pandas as pd
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
+from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import metric_key
 from loyalty_ml.tracking.sends import POLICY_OFFER
@@ -186,8 +187,6 @@ def _warn_if_targeted(X: pd.DataFrame, t: pd.Series, key: np.ndarray) -> None:
     own campaign's control on every feature, by ranks or by the shares of a text feature's levels
     (see :mod:`loyalty_ml.models._uplift_balance`).
     """
-    from loyalty_ml.models._uplift_balance import imbalances
-
     found = imbalances(X, t.to_numpy(dtype=object), C.CONTROL, key)
     if found:
         examples = [
