@@ -357,6 +357,23 @@ def _problems(draw: st.DrawFn) -> dict:
     )
     baseline = pd.Series(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)), index=idx)
     consent = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), index=idx)
+    if draw(st.booleans()):  # a held-out check of the model's probabilities, as UpliftModel records
+        bands = draw(st.integers(1, 4))
+        rates = st.lists(st.floats(0, 1), min_size=bands, max_size=bands)
+        effects.attrs["cost_calibration"] = {
+            o: {
+                "effect_to": [
+                    *sorted(
+                        draw(st.lists(st.floats(-0.2, 0.5), min_size=bands - 1, max_size=bands - 1))
+                    ),
+                    math.inf,
+                ],
+                "predicted": draw(rates),
+                "observed": draw(rates),
+                "observed_se": draw(st.lists(st.floats(0, 0.2), min_size=bands, max_size=bands)),
+            }
+            for o in catalog.ids
+        }
     return {
         "effects": effects,
         "catalog": catalog,

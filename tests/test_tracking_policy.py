@@ -246,9 +246,16 @@ def test_a_budget_is_shared_by_the_rows_decided_together(
     X = features.loc[offered]
     effect = with_offers.uplift_model.predict_effects(X)["d5"]
     base = with_offers.uplift_model.predict_baseline(X)
-    prudent = (base + 2 * effect.clip(lower=0)).clip(0, 1) * 1.0  # cost_per_redemption 1.0
     # each row's expected cost is choose_offers' face-value price: p(buy | offer) x 1.0
     face = (base + effect).clip(0, 1)
+    # the budget binds the price the model's held-out check gives its only offer (cost 1.0)
+    from loyalty_ml.policy._prudent_cost import calibrated_probability, read_cost_calibration
+
+    check = read_cost_calibration(with_offers.uplift_model.predict_effects(X).attrs, ["d5"])
+    assert check is not None
+    priced = calibrated_probability(face.to_numpy()[:, None], effect.to_numpy()[:, None], check)
+    prudent = pd.Series(priced[:, 0] * 1.0, index=X.index)
+    assert (prudent >= face - 1e-12).all()
     np.testing.assert_allclose(free.loc[offered, "expected_cost"], face, rtol=1e-12)
     assert (free.loc[free["offer_id"].isna(), "expected_cost"] == 0).all()
     budget = float(prudent.sum()) / 3
@@ -325,10 +332,12 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     control_se: list[object] = []
     averages: list[object] = []
     effect_se: list[object] = []
+    checks: list[object] = []
     real = offers.choose_offers
 
     def spy(*args: object, **kwargs: object) -> pd.DataFrame:
         seen.append(kwargs["arm_mean_se"])
+        checks.append(args[0].attrs.get("cost_calibration"))  # type: ignore[attr-defined]
         control_se.append(args[0].attrs.get("control_mean_se"))  # type: ignore[attr-defined]
         averages.append(args[0].attrs.get("arm_average_effect"))  # type: ignore[attr-defined]
         effect_se.append(args[0].attrs.get("arm_effect_se"))  # type: ignore[attr-defined]
@@ -348,6 +357,12 @@ def test_the_offer_plan_gets_the_uplift_models_noise_in_each_level(
     # and the noise in each offer's average effect, which a budget's prudent cost adds
     noise = with_offers.uplift_model.arm_summary_["average_effect_se"].iloc[1:]  # type: ignore[union-attr]
     assert effect_se and all(e == noise.to_dict() for e in effect_se)
+    # and the held-out check of its purchase probabilities, which prices a budget
+    from loyalty_ml.models._uplift_cost_check import calibration_attrs
+
+    check = calibration_attrs(with_offers.uplift_model.cost_calibration_)  # type: ignore[union-attr]
+    assert check is not None
+    assert checks and all(c == check for c in checks)
     # a model fitted before the column was recorded plans without it, as it did then
     old = copy.deepcopy(with_offers.uplift_model)
     old.arm_summary_ = old.arm_summary_.drop(  # type: ignore[union-attr]

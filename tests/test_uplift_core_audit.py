@@ -183,6 +183,9 @@ def test_dr_bootstrap_refits_never_cross_fit_a_row_on_its_own_copy(
 
     monkeypatch.setattr(learners, "_cross_fitting_folds", spy)
     X, y, t, _ = _three_arms(1500, 0)
-    UpliftModel(learner="DR", n_bootstrap=3, random_state=0, **FAST).fit(X, y, treatment=t)
+    # cost_folds=0: the held-out check's refits cross-fit on row subsets of their own
+    UpliftModel(learner="DR", n_bootstrap=3, cost_folds=0, random_state=0, **FAST).fit(
+        X, y, treatment=t
+    )
     assert [bootstrap for bootstrap, _ in seen] == [False, True, True, True]
     assert not any(split for _, split in seen)

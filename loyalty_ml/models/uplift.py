@@ -28,6 +28,7 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.models._row_order import canonical_row_order
 from loyalty_ml.models._uplift_balance import imbalances
+from loyalty_ml.models._uplift_cost_check import calibration_attrs, cost_check
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
 from loyalty_ml.models._uplift_learners import (
     ArmData,
@@ -78,6 +79,7 @@ _LINEAR_MAX_ROWS = 200_000
 #: pickled before each existed (see ``UpliftModel.__setstate__``).
 _ADDED_PARAMETERS: dict[str, Any] = {
     "recenter": False,
+    "cost_folds": 0,
     "linear_weight": 0.0,
     "progress": None,
     "purpose": "ranking",
@@ -89,6 +91,7 @@ _ADDED_ATTRIBUTES: dict[str, Any] = {
     "baseline_shift_": 0.0,
     "num_leaves_": 15,
     "min_child_samples_": 100,
+    "cost_calibration_": None,
 }
 
 
@@ -248,6 +251,14 @@ class UpliftModel(BaseEstimator):
         Fewest rows an arm (control included) must have.
     n_bootstrap : int
         Bootstrap refits (stratified by arm) for ``predict_effects(X, return_std=True)``; 0 = off.
+    cost_folds : int
+        Cross-fitting folds (stratified by arm) that check, for a binary outcome, each arm's
+        predicted P(y | arm, x) against the purchase rate of its held-out rows, by band of
+        estimated effect (``cost_calibration_``); ``choose_offers`` prices a budget by it, so that
+        the budget holds back what the model's errors among the customers a plan picks call for,
+        not a fixed multiple of their effects. 0 = off (a budget then uses ``budget_uplift_factor``).
+        The check refits the learner once per fold, so 2 (the default) about doubles the time of
+        ``fit``.
     n_jobs : int or None
         LightGBM threads. None: one thread below 200,000 training rows (thread start-up dominates on
         small data), LightGBM's default above.
@@ -284,6 +295,11 @@ class UpliftModel(BaseEstimator):
         Indexed by arm: the constant added to the learner's effects by ``recenter`` (0 when off).
     baseline_shift_ : float
         The constant added to the learner's baseline by ``recenter`` (0 when off).
+    cost_calibration_ : DataFrame or None
+        Indexed by (offer_id, band): the bands of estimated effect (``effect_to``, each band's
+        upper edge), their held-out ``rows``, the ``predicted`` P(y | arm, x) and the ``observed``
+        purchase rate with its ``observed_se`` (:mod:`loyalty_ml.models._uplift_cost_check`);
+        None for a continuous outcome or ``cost_folds=0``.
     feature_names_in_ : ndarray of str
         Feature columns seen at fit, in X's order (the learners get them sorted by name, so the
         model does not depend on the column order).
@@ -316,6 +332,7 @@ class UpliftModel(BaseEstimator):
         recenter: bool = True,
         min_arm_rows: int = 50,
         n_bootstrap: int = 0,
+        cost_folds: int = 2,
         n_jobs: int | None = None,
         progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -334,6 +351,7 @@ class UpliftModel(BaseEstimator):
         self.recenter = recenter
         self.min_arm_rows = min_arm_rows
         self.n_bootstrap = n_bootstrap
+        self.cost_folds = cost_folds
         self.n_jobs = n_jobs
         self.progress = progress
         self.random_state = random_state
@@ -557,6 +575,28 @@ class UpliftModel(BaseEstimator):
         )
         self.baseline_shift_ = float(self.learner_.baseline_shift)
         self.effect_shift_ = _effect_shift_series(self.arms_, self.learner_.effect_shift)
+        recenter_with = self._propensity if self.recenter else None
+        self.cost_calibration_ = (
+            cost_check(
+                data,
+                self.arms_,
+                folds=self.cost_folds,
+                seed=seed,
+                fit=lambda part, part_seed: fit_learner(
+                    self.learner,
+                    part,
+                    params,
+                    part_seed,
+                    linear_weight=self.linear_weight_,
+                    recenter_propensity=None
+                    if recenter_with is None
+                    else recenter_with(part.matrix),
+                ),
+                predict=self._predict,
+            )
+            if binary and self.cost_folds >= 2
+            else None
+        )
         self.bootstrap_learners_: list[FittedLearner] = []
         show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
         refits = tqdm(range(self.n_bootstrap), desc=f"{_OWNER} bootstrap", disable=not show)
@@ -623,6 +663,16 @@ class UpliftModel(BaseEstimator):
             raise ConfigError(
                 f"The 'n_bootstrap' parameter of {_OWNER} must be 0 (off) or an int >= 2. "
                 f"Got {self.n_bootstrap!r} instead."
+            )
+        if (
+            isinstance(self.cost_folds, bool)
+            or not isinstance(self.cost_folds, int | np.integer)
+            or self.cost_folds == 1
+            or self.cost_folds < 0
+        ):
+            raise ConfigError(
+                f"The 'cost_folds' parameter of {_OWNER} must be 0 (no held-out check of the "
+                f"purchase probabilities) or an int >= 2. Got {self.cost_folds!r} instead."
             )
         if self.linear_weight != "auto" and not (
             isinstance(self.linear_weight, int | float | np.integer | np.floating)
@@ -837,13 +887,15 @@ class UpliftModel(BaseEstimator):
             ``"outcome"``, ``"arm_mean_se"`` (each arm's ``arm_summary_["mean_outcome_se"]``),
             ``"control_mean_se"`` (the control's), ``"arm_average_effect"`` (each arm's
             ``arm_summary_["average_effect"]``) and ``"arm_effect_se"`` (its
-            ``"average_effect_se"``), which :func:`~loyalty_ml.policy.offers.choose_offers` reads.
+            ``"average_effect_se"``) and, with ``cost_folds``, ``"cost_calibration"``
+            (``cost_calibration_`` by offer), which :func:`~loyalty_ml.policy.offers.choose_offers`
+            reads.
         """
         matrix = self._matrix(X)
         _, effects = self._predict(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
         frame.attrs["outcome"] = self.outcome_  # choose_offers refuses money priced as probability
-        frame.attrs.update(level_attrs(self.arm_summary_))
+        frame.attrs.update(planning_attrs(self))
         if not return_std:
             return frame
         if not self.bootstrap_learners_:
@@ -998,6 +1050,18 @@ def _warn_if_not_randomised(
         "propensities; and leave out features measured after the treatment.",
         DataQualityWarning,
     )
+
+
+def planning_attrs(model: object) -> dict[str, object]:
+    """Everything ``choose_offers`` reads from a fitted uplift model's effects' ``attrs``: its arms'
+    levels (:func:`level_attrs`) and, when the model has it, the held-out check of its purchase
+    probabilities (``"cost_calibration"``). Empty for an object that is not a fitted model."""
+    summary = getattr(model, "arm_summary_", None)
+    attrs = level_attrs(summary) if isinstance(summary, pd.DataFrame) else {}
+    check = calibration_attrs(getattr(model, "cost_calibration_", None))
+    if check is not None:
+        attrs["cost_calibration"] = check
+    return attrs
 
 
 def level_attrs(arm_summary: pd.DataFrame) -> dict[str, object]:

@@ -42,6 +42,13 @@ customer priced at 0.76 cents and costing 1.33 in the last cents of a budget spe
 pushes), and trees sized for decisions one plan in 360 1.001x at the usual rates; with the reserve none did (README, "Measured results"). Pass 0 with
 exact effects. A catalog of sends alone (no redemption cost) has certain costs, so ``"auto"`` keeps
 nothing back there and the plan may spend the budget to the cent.
+
+The factor is not an estimate: where the model over-states the chosen customers' purchase
+probabilities it holds back much of the budget. Effects from an ``UpliftModel`` (``cost_folds=2``,
+the default) carry a held-out check of those probabilities by band of estimated effect, and a
+budget prices each customer's cheapest offer by it instead (``cost_calibration="auto"``;
+:mod:`._prudent_cost`); dearer offers keep the factor rule as a floor (README, "A held-out check of
+the purchase probabilities").
 """
 
 from __future__ import annotations
@@ -64,6 +71,11 @@ from loyalty_ml.exceptions import (
     format_ids,
 )
 from loyalty_ml.policy._knapsack import solve_knapsack
+from loyalty_ml.policy._prudent_cost import (
+    calibrated_probability,
+    cheapest_offers,
+    read_cost_calibration,
+)
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -137,6 +149,7 @@ def choose_offers(
     min_days_between_offers: int | None = None,
     budget_reserve: float | Literal["auto"] = "auto",
     arm_mean_se: pd.Series | Literal["auto"] | None = "auto",
+    cost_calibration: Literal["auto"] | None = "auto",
 ) -> pd.DataFrame:
     """Choose at most one offer per customer, and say why.
 
@@ -182,7 +195,8 @@ def choose_offers(
         Decision date for the monthly caps and the cool-down; required with ``history``.
     budget_uplift_factor : float
         With a budget, how many times the incremental redemptions count in the cost the budget
-        binds (>= 1; see the module docstring), after each positive uplift is raised by the
+        binds (>= 1; see the module docstring; with the model's held-out check, see
+        ``cost_calibration``, only for offers dearer than a customer's cheapest), after each positive uplift is raised by the
         standard error of its offer's average effect (see ``arm_mean_se``). The default 2 keeps a
         plan within its budget when the chosen customers' true effects are up to twice the
         estimates; 1 with ``arm_mean_se=None`` spends the whole budget on expected costs, right
@@ -240,6 +254,19 @@ def choose_offers(
         (0 when absent). The standard errors used (None when neither used them) are in
         ``attrs["arm_mean_se"]``, and with a budget the control's in
         ``attrs["control_mean_se"]`` and each offer's effect's in ``attrs["arm_effect_se"]``.
+    cost_calibration : "auto" or None
+        With a budget, price each customer's cheapest offer by the model's held-out check of its
+        purchase probabilities instead of ``budget_uplift_factor`` and the standard errors:
+        ``"auto"`` (the default) reads ``effects.attrs["cost_calibration"]``, which
+        ``UpliftModel.predict_effects`` records (``UpliftModel(cost_folds=2)``, the default), when
+        it covers every offer considered. Customer i's offer o then counts p_i(o) times the upper
+        ratio, (observed + 3 se) / predicted, of the purchase rate its offer's held-out rows showed
+        to the probability the cross-fitted model gave them, in the band of estimated effect
+        u_i(o) falls in (:mod:`loyalty_ml.policy._prudent_cost`), never less than p_i(o). A dearer
+        offer keeps the factor rule as a floor (the larger of the two): it is given over cheaper
+        ones on the strength of several estimates, a selection no band of its own effect sees.
+        None, or effects without the record: the factor rule alone. Whether the check was used is
+        in ``attrs["cost_calibration"]`` (with a budget).
 
     Returns
     -------
@@ -274,6 +301,15 @@ def choose_offers(
     )
     check_rest_days(min_days_between_offers, owner="choose_offers")
     check_seed(random_state, owner="choose_offers")
+    if not (
+        cost_calibration is None
+        or (isinstance(cost_calibration, str) and cost_calibration == "auto")
+    ):
+        raise ConfigError(
+            "The 'cost_calibration' parameter of choose_offers must be 'auto' (price a budget by "
+            "the model's held-out check when the effects carry it) or None (by "
+            f"budget_uplift_factor). Got {cost_calibration!r} instead."
+        )
     if history is not None and not isinstance(history, pd.DataFrame):
         raise DataError(
             f"choose_offers: history must be a pandas DataFrame of past sends (customer_id, "
@@ -386,14 +422,21 @@ def choose_offers(
     control_se = 0.0 if noise is None else _control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
     # each positive uplift first raised by the standard error of its offer's average effect.
-    prudent = effect_se = None
+    prudent = effect_se = check = None
     if budget is not None:
+        check = None if cost_calibration is None else read_cost_calibration(effects.attrs, ids)
         effect_se = None if noise is None else _arm_effect_se(effects.attrs, ids)
         if noise is not None and effect_se is None:
             effect_se = np.sqrt(noise**2 + control_se**2)
         level = 0.0 if effect_se is None else effect_se[None, :]
         prudent_uplift = np.where(uplift > 0, budget_uplift_factor * (uplift + level), uplift)
         prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
+        if check is not None:
+            # The check prices each customer's cheapest offer. A dearer one is given over cheaper
+            # ones on the strength of several estimates, a selection no band of its own effect
+            # sees, so the factor rule stays its floor.
+            by_check = calibrated_probability(p_offer, uplift, check) * redemption + send
+            prudent = np.where(cheapest_offers(cost), by_check, np.maximum(by_check, prudent))
     effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
 
     consenting = (
@@ -456,6 +499,7 @@ def choose_offers(
         plan.attrs["budget_upper_bound"] = float(upper)
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
+        plan.attrs["cost_calibration"] = check is not None
     used = noise if level_sd is not None or budget is not None else None
     plan.attrs["arm_mean_se"] = None if used is None else dict(zip(ids, used.tolist(), strict=True))
     plan.attrs["control_mean_se"] = control_se if used is not None and budget is not None else None

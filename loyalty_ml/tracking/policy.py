@@ -432,12 +432,12 @@ class LoyaltyPolicy:
             progress=progress,
             desc="offer effects",
         )
-        from loyalty_ml.models.uplift import level_attrs
+        from loyalty_ml.models.uplift import planning_attrs
 
         noise = _arm_mean_se(self.uplift_model)
-        summary = getattr(self.uplift_model, "arm_summary_", None)
-        # the control's noise and each offer's average effect, whatever the chunks' attrs kept
-        levels = level_attrs(summary) if isinstance(summary, pd.DataFrame) else {}
+        # the control's noise, each offer's average effect and the held-out check of the model's
+        # purchase probabilities, whatever the chunks' attrs kept
+        levels = planning_attrs(self.uplift_model)
 
         def plan_for(
             rows: np.ndarray, cap: float | None, sends: pd.DataFrame | None = history
