@@ -76,9 +76,10 @@ customers, ``E`` on Online Retail II's (``--surfaces D E``; not in the default r
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
-``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost and
-the model's ``arm_summary_["mean_outcome_se"]`` as ``arm_mean_se``, which ``--no-arm-mean-se``
-leaves out: without a budget it moves max net value's customers to cheaper offers within the noise,
+``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost (the
+model's held-out check of its purchase probabilities for each customer's cheapest offer,
+``--cost-folds 0`` for the factor rule alone), and the model's ``arm_summary_["mean_outcome_se"]``
+as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out: without a budget it moves max net value's customers to cheaper offers within the noise,
 with one it raises each effect in the prudent cost by its standard error, the control's included);
 both are valued on the truth
 (see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
@@ -141,6 +142,7 @@ class TreeOptions(TypedDict, total=False):
     linear_weight: float | Literal["auto"]
     recenter: bool
     purpose: Purpose
+    cost_folds: int
 
 
 @dataclass(frozen=True)
@@ -579,6 +581,13 @@ def main() -> None:
         help="choose_offers' budget_uplift_factor for the plan (1 = face value)",
     )
     parser.add_argument(
+        "--cost-folds",
+        type=int,
+        default=2,
+        help="UpliftModel's cost_folds: the held-out check a budget prices offers by (0 = off, "
+        "budgets by budget_uplift_factor alone)",
+    )
+    parser.add_argument(
         "--no-recenter",
         action="store_true",
         help="UpliftModel(recenter=False): effects as the learner gives them",
@@ -640,6 +649,7 @@ def main() -> None:
         else float(args.linear_weight),
         "recenter": not args.no_recenter,
         "purpose": args.purpose,
+        "cost_folds": args.cost_folds,
     }
     sources = {ALL_SURFACES[s].covariates for s in args.surfaces}
     paths = {"hillstrom": DATA, "online_retail": ONLINE_RETAIL}
@@ -717,6 +727,7 @@ def main() -> None:
                 "control_share": str(args.control_share),
                 "linear_weight": str(args.linear_weight),
                 "recenter": not args.no_recenter,
+                "cost_folds": args.cost_folds,
                 "noise_columns": args.noise_columns,
                 "targeting": str(args.targeting),
                 "propensity": args.propensity,
