@@ -338,6 +338,9 @@ def test_train_from_files_registers_a_new_version(
     metrics = client.get_run(version.run_id).data.metrics
     assert 4 <= metrics["uplift_num_leaves"] <= 15
     assert 1 <= metrics["uplift_min_child_samples"] <= 1000
+    # and the held-out check of its purchase probabilities, one ratio per offer (no rows)
+    checks = {k: v for k, v in metrics.items() if k.startswith("uplift_cost_check_top_ratio_")}
+    assert checks and all(0.3 < v < 3 for v in checks.values())
     # what validation removed is part of the run (counts per rule, no rows)
     assert metrics["cleaning_rows_in"] >= metrics["cleaning_rows_out"] > 0
     local = client.download_artifacts(version.run_id, "cleaning_report.json", str(demo.folder))

@@ -331,7 +331,9 @@ def _fit(
     last = _backtest_rows(key, start, window_days)
     earlier = ~last
     if key.max() >= 1 and _has_control_and_offer(t.loc[earlier]):
-        backtest = UpliftModel(**params).fit(
+        # the backtest is judged on its ranking alone: the held-out check of its purchase
+        # probabilities, which only prices a budget, would double its fit for nothing
+        backtest = UpliftModel(**{**params, "cost_folds": 0}).fit(
             X.loc[earlier],
             y.loc[earlier],
             treatment=t.loc[earlier],
@@ -362,4 +364,13 @@ def _fit(
     metrics["uplift_num_leaves"] = float(model.num_leaves_)
     metrics["uplift_min_child_samples"] = float(model.min_child_samples_)
     metrics["uplift_linear_weight"] = float(model.linear_weight_)  # "auto" depends on them too
+    check = getattr(model, "cost_calibration_", None)
+    if check is not None:
+        # how far each offer's customers of largest estimated effect bought beyond (> 1) or short
+        # of (< 1) the probability the model gave them, on held-out rows: what a budget prices
+        top = check.groupby(level=0, sort=False).tail(1)
+        for (arm, _), band in top.iterrows():
+            if band["predicted"] > 0:
+                ratio = float(band["observed"] / band["predicted"])
+                metrics[f"uplift_cost_check_top_ratio_{metric_key(str(arm))}"] = ratio
     return OfferTraining(model, catalog, metrics, figure, len(X), int(key.max() + 1))
