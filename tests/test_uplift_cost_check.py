@@ -152,3 +152,16 @@ def test_the_check_changes_no_estimate() -> None:
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a_std, b_std)
     pd.testing.assert_series_equal(checked.predict_baseline(X), plain.predict_baseline(X))
+
+
+def test_the_check_does_not_depend_on_the_order_of_rows_of_one_label() -> None:
+    """Rows of one index label (a customer in several campaigns) keep the order they came in; the
+    check deals its folds by the rows' contents, so shuffling them changes nothing."""
+    X, y, t = _experiment(n=3_000)
+    X = X.set_axis(pd.Index(np.arange(len(X)) // 3, name="customer_id"))  # three rows a customer
+    model = UpliftModel(n_estimators=10, random_state=0)
+    first = model.fit(X, y, treatment=t).cost_calibration_
+    order = np.random.default_rng(5).permutation(len(X))
+    again = clone(model).fit(X.iloc[order], y[order], treatment=t[order]).cost_calibration_
+    assert first is not None and again is not None
+    pd.testing.assert_frame_equal(first, again)

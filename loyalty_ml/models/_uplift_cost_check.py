@@ -67,7 +67,7 @@ def cost_check(
         with one purchase and one non-purchase added so that a band without purchases is not
         certain).
     """
-    fold = _stratified_folds(data.arm, folds, np.random.RandomState(seed))
+    fold = _stratified_folds(data, folds, np.random.RandomState(seed))
     n_arms = data.n_arms
     effect = np.full(len(data.y), np.nan)
     probability = np.full(len(data.y), np.nan)
@@ -104,10 +104,19 @@ def calibration_attrs(check: pd.DataFrame | None) -> dict[str, dict[str, list[fl
     return out
 
 
-def _stratified_folds(arm: np.ndarray, folds: int, rng: np.random.RandomState) -> np.ndarray:
-    fold = np.empty(len(arm), dtype=np.int64)
-    for code in np.unique(arm):
-        rows = np.flatnonzero(arm == code)
+def _stratified_folds(data: ArmData, folds: int, rng: np.random.RandomState) -> np.ndarray:
+    """Each row's fold, as many rows of each arm in every fold. The rows come in the order of
+    their index labels, and rows of one label (a customer in several campaigns) in the order they
+    arrived: each arm's rows are therefore dealt in the order of a hash of their contents, so that
+    the same rows shuffled fall in the same folds (rows alike in every value are interchangeable)."""
+    # features (rounded to float32 by the encoding), arm and outcome: not the weights or the group
+    # codes, which sums and first appearances make depend on the order
+    content = pd.DataFrame(data.matrix).assign(_arm=data.arm, _y=data.y)
+    digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    fold = np.empty(len(data.arm), dtype=np.int64)
+    for code in np.unique(data.arm):
+        rows = np.flatnonzero(data.arm == code)
+        rows = rows[np.argsort(digest[rows], kind="stable")]
         fold[rows[rng.permutation(len(rows))]] = np.arange(len(rows)) % folds
     return fold
 

@@ -371,6 +371,7 @@ def _fit(
         top = check.groupby(level=0, sort=False).tail(1)
         for (arm, _), band in top.iterrows():
             if band["predicted"] > 0:
-                ratio = float(band["observed"] / band["predicted"])
+                # to 10 decimals: the refits sum rows in the order they came, the last bits with it
+                ratio = round(float(band["observed"] / band["predicted"]), 10)
                 metrics[f"uplift_cost_check_top_ratio_{metric_key(str(arm))}"] = ratio
     return OfferTraining(model, catalog, metrics, figure, len(X), int(key.max() + 1))
