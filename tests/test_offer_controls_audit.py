@@ -134,14 +134,32 @@ def _prudent_cost(
 ) -> float:
     """The total prudent cost of the offers made, as offers.py's module docstring defines it:
     p0 + k * u for a positive (clipped) uplift u, clipped to [0, 1], times the redemption cost
-    (cost_per_redemption * (1 - breakage)), plus cost_per_send."""
+    (cost_per_redemption * (1 - breakage)), plus cost_per_send. With the model's held-out check in
+    ``effects.attrs`` (``choose_offers(cost_calibration=)``), a customer's cheapest offer is priced
+    by the check and a dearer one by the larger of the two. The standard errors the budget also
+    adds are left out, so this is a lower bound on what the budget binds."""
+    from loyalty_ml.policy._prudent_cost import (
+        calibrated_probability,
+        cheapest_offers,
+        read_cost_calibration,
+    )
+
+    ids = [str(o) for o in effects.columns if str(o) in catalog.ids]
+    check = read_cost_calibration(effects.attrs, ids)
+    redemption = np.array([catalog[o].redemption_cost for o in ids])
+    send = np.array([catalog[o].cost_per_send for o in ids])
+    p0 = baseline.reindex(effects.index).to_numpy(dtype=float)[:, None]
+    p = np.clip(p0 + effects[ids].to_numpy(dtype=float), 0.0, 1.0)
+    u = p - p0
+    price = np.clip(p0 + np.where(u > 0, k * u, u), 0.0, 1.0) * redemption + send
+    if check is not None:
+        by_check = calibrated_probability(p, u, check) * redemption + send
+        cheapest = cheapest_offers(p * redemption + send)
+        price = np.where(cheapest, by_check, np.maximum(by_check, price))
     total = 0.0
+    rows = {c: i for i, c in enumerate(effects.index)}
     for customer, offer_id in offers.dropna().items():
-        offer = catalog[str(offer_id)]
-        p0 = float(baseline[customer])
-        u = min(max(p0 + float(effects.loc[customer, offer_id]), 0.0), 1.0) - p0
-        p = min(max(p0 + (k * u if u > 0 else u), 0.0), 1.0)
-        total += p * offer.cost_per_redemption * (1 - offer.breakage) + offer.cost_per_send
+        total += float(price[rows[customer], ids.index(str(offer_id))])
     return total
 
 
