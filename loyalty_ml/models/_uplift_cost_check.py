@@ -141,13 +141,14 @@ def _bands(
     band = np.searchsorted(inner, effect, side="left")
     records = []
     for b in range(len(inner) + 1):
-        w = weight[band == b]
-        if w.sum() <= 0:
-            continue
+        rows = band == b
+        w = weight[rows]
         total = w.sum()
+        if total <= 0:
+            continue
         effective = total**2 / (w**2).sum()
-        observed = float(np.average(y[band == b], weights=w))
-        predicted = float(np.average(probability[band == b], weights=w))
+        observed = float(np.average(y[rows], weights=w))
+        predicted = float(np.average(probability[rows], weights=w))
         smoothed = (observed * effective + 1.0) / (effective + 2.0)
         se = float(np.sqrt(smoothed * (1.0 - smoothed) / effective))
         records.append(
@@ -155,7 +156,7 @@ def _bands(
                 C.OFFER_ID: offer,
                 "band": b,
                 "effect_to": float(inner[b]) if b < len(inner) else float("inf"),
-                "rows": int((band == b).sum()),
+                "rows": int(rows.sum()),
                 "predicted": predicted,
                 "observed": observed,
                 "observed_se": se,

@@ -575,24 +575,21 @@ class UpliftModel(BaseEstimator):
         )
         self.baseline_shift_ = float(self.learner_.baseline_shift)
         self.effect_shift_ = _effect_shift_series(self.arms_, self.learner_.effect_shift)
-        recenter_with = self._propensity if self.recenter else None
+
+        def refit(part: ArmData, part_seed: int) -> FittedLearner:
+            """The model's learner on other rows: bootstrap samples, the check's folds."""
+            return fit_learner(
+                self.learner,
+                part,
+                params,
+                part_seed,
+                linear_weight=self.linear_weight_,
+                recenter_propensity=self._propensity(part.matrix) if self.recenter else None,
+            )
+
         self.cost_calibration_ = (
             cost_check(
-                data,
-                self.arms_,
-                folds=self.cost_folds,
-                seed=seed,
-                fit=lambda part, part_seed: fit_learner(
-                    self.learner,
-                    part,
-                    params,
-                    part_seed,
-                    linear_weight=self.linear_weight_,
-                    recenter_propensity=None
-                    if recenter_with is None
-                    else recenter_with(part.matrix),
-                ),
-                predict=self._predict,
+                data, self.arms_, folds=self.cost_folds, seed=seed, fit=refit, predict=self._predict
             )
             if binary and self.cost_folds >= 2
             else None
@@ -612,16 +609,7 @@ class UpliftModel(BaseEstimator):
                 None if group is None else group[rows],
                 source=rows,
             )
-            self.bootstrap_learners_.append(
-                fit_learner(
-                    self.learner,
-                    sample,
-                    params,
-                    seed + 7919 * (b + 1),
-                    linear_weight=self.linear_weight_,
-                    recenter_propensity=self._propensity(sample.matrix) if self.recenter else None,
-                )
-            )
+            self.bootstrap_learners_.append(refit(sample, seed + 7919 * (b + 1)))
         return self
 
     def _check_params(self) -> None:
