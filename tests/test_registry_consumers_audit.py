@@ -428,8 +428,9 @@ def test_reasons_param_in_a_request(reg: Registered, expected: pd.DataFrame) -> 
 
 
 def test_budget_and_strategy_params_in_a_request(reg: Registered, expected: pd.DataFrame) -> None:
-    """A request's budget caps the prudent cost of that request's offers (redemptions the offers
-    cause count twice), as LoyaltyPolicy.decide does; customers left out say so."""
+    """A request's budget caps the prudent cost of that request's offers (priced by the model's
+    held-out check of its purchase probabilities, never below the expected cost), as
+    LoyaltyPolicy.decide does; customers left out say so."""
     split = _split(reg.features)
     offered = expected["offer_id"].notna()
     full_cost = float(expected.loc[offered, "expected_cost"].sum())
