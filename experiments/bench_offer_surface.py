@@ -73,6 +73,23 @@ customers, ``E`` on Online Retail II's (``--surfaces D E``; not in the default r
   - ``gift`` ($10 a redemption): ``0.9 + 0.4 [z(recency) > 0.5] - 0.3 phone`` /
     ``0.8 + 0.4 [n_orders_90d = 0]``.
 
+``F`` (six rewards, a purchase worth $35), a stress surface written on 2026-12-04 (session 37)
+after every default had been chosen, on Hillstrom's customers (``--surfaces F``; not in the default
+run): seven arms, so each has a seventh of the rows and its average effect a standard error of
+about a point at 32,000 customers, and small effects on the cheap sends, one of which does harm:
+
+* baseline: ``logit p0 = -1.8 + 0.5 z(log history) - 0.3 z(recency) + 0.2 mens`` (about 17%);
+* shifts:
+
+  - ``email`` (2 cents a send): ``0.05`` for everyone (net of its send, $0.22 a customer at
+    strength 1);
+  - ``sms`` (10 cents a send): ``0``, a placebo;
+  - ``push`` (1 cent a send): ``-0.2 + 0.25 phone``, which backfires on the 56% of customers
+    outside the phone channel;
+  - ``free_shipping`` ($2 a redemption): ``0.15 + 0.35 web [z(log history) < 0]``;
+  - ``pct10`` ($3 a redemption): ``0.3 + 0.3 [z(recency) > 0.5] - 0.3 z(log history)``;
+  - ``bogo`` ($8 a redemption): ``0.8 newbie + 0.4 mens womens - 0.1``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -107,6 +124,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --surfaces A --customers 64000 --seeds 0 --no-mlflow
     .venv/bin/python experiments/bench_offer_surface.py --surfaces R --customers 26000 13000
     .venv/bin/python experiments/bench_offer_surface.py --surfaces D E --customers 32000 16000
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces F
 """
 
 from __future__ import annotations
@@ -329,15 +347,34 @@ def _shifts_e(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _logit_f(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    return -1.8 + 0.5 * c["history"] - 0.3 * _z(c["recency"]) + 0.2 * c["mens"]
+
+
+def _shifts_f(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    c = _covariates(X)
+    history, recency = c["history"], _z(c["recency"])
+    return {
+        "email": np.full(len(X), 0.05),
+        "sms": np.zeros(len(X)),
+        "push": -0.2 + 0.25 * c["phone"],
+        "free_shipping": 0.15 + 0.35 * c["web"] * (history < 0),
+        "pct10": 0.3 + 0.3 * (recency > 0.5) - 0.3 * history,
+        "bogo": 0.8 * c["newbie"] + 0.4 * c["womens"] * c["mens"] - 0.1,
+    }
+
+
 #: Rewards that all cost a redemption and none a send (surfaces D and E): every offer's cost is an
 #: estimate, mostly paid by customers who would have bought anyway.
 _REDEEMED = _catalog(
     ("points_2x", 1.0, 0.0), ("pct5", 2.0, 0.0), ("pct15", 6.0, 0.0), ("gift", 10.0, 0.0)
 )
 
-#: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``), and the
+#: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``); the
 #: stress surfaces D (Hillstrom's customers) and E (Online Retail II's), whose rewards all cost a
-#: redemption and whose baselines are steep (``--surfaces D E``).
+#: redemption and whose baselines are steep (``--surfaces D E``); and F, six rewards whose cheapest
+#: backfires (``--surfaces F``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -353,6 +390,19 @@ OTHER_SURFACES = {
     ),
     "D": Surface(_REDEEMED, 30.0, _logit_d, _shifts_d),
     "E": Surface(_REDEEMED, 30.0, _logit_e, _shifts_e, covariates="online_retail"),
+    "F": Surface(
+        _catalog(
+            ("email", 0.0, 0.02),
+            ("sms", 0.0, 0.10),
+            ("push", 0.0, 0.01),
+            ("free_shipping", 2.0, 0.0),
+            ("pct10", 3.0, 0.0),
+            ("bogo", 8.0, 0.0),
+        ),
+        35.0,
+        _logit_f,
+        _shifts_f,
+    ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
 #: Month starts at which Online Retail II's customers are described (each has a full year behind
@@ -475,7 +525,7 @@ def one_seed(
     estimated_baseline = model.predict_baseline(X[~train])
     ids = list(estimated.columns)
     correlation = {
-        f"corr_{arm}": float(np.corrcoef(estimated[arm], truth[arm])[0, 1]) for arm in ids
+        f"corr_{arm}": _correlation(estimated[arm].to_numpy(), truth[arm].to_numpy()) for arm in ids
     }
     out: list[dict[str, object]] = []
     for strategy in STRATEGIES:
@@ -519,6 +569,14 @@ def one_seed(
     return out
 
 
+def _correlation(estimated: np.ndarray, true: np.ndarray) -> float:
+    """Pearson's correlation, NaN where either side is constant (surface F's e-mail and SMS have
+    the same true effect for every customer)."""
+    if np.ptp(estimated) == 0 or np.ptp(true) == 0:
+        return float("nan")
+    return float(np.corrcoef(estimated, true)[0, 1])
+
+
 def targeted_arms(
     baseline: np.ndarray,
     arms: np.ndarray,
@@ -552,7 +610,8 @@ def main() -> None:
         default=list(SURFACES),
         choices=list(ALL_SURFACES),
         help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's; D "
-        "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption",
+        "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption; F "
+        "(Hillstrom's): six rewards, the cheapest of which backfires",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])

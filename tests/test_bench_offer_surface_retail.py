@@ -1,10 +1,11 @@
-"""Surfaces R, D and E of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
+"""Surfaces R, D, E and F of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
 R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
 on a hand-made table, that it runs on Online Retail II's real features (skipped without
 ``../shared/data``), and that the benchmark's one seed works end to end on it. D (Hillstrom's
 customers) and E (Online Retail II's) price every reward by its redemptions and have steep
-baselines: the same checks, and one seed of D on Hillstrom within its budgets.
+baselines: the same checks, and one seed of D on Hillstrom within its budgets. F (Hillstrom's
+customers, six rewards) has a placebo SMS and a push that backfires off the phone channel.
 """
 
 from __future__ import annotations
@@ -166,3 +167,34 @@ def test_surface_d_runs_one_seed_within_its_budgets(
     frame = pd.DataFrame(rows)
     assert len(frame) == 6 and frame["capture"].notna().all()
     assert not frame["overspent"].any() and not frame["true_overspent"].any()
+
+
+# -- the stress surface F: six rewards, small effects on the cheap sends, one that backfires -------
+def test_surface_f_shifts_are_the_stated_terms(bench: ModuleType) -> None:
+    X = _hillstrom_table()
+    shifts = bench._shifts_f(X)
+    history = bench._z(np.log1p(X["history"].to_numpy()))
+    recency = bench._z(X["recency"].to_numpy(dtype=float))
+    web, phone = np.array([1, 0, 0, 1]), np.array([0, 1, 0, 0])
+    np.testing.assert_allclose(shifts["email"], 0.05)
+    np.testing.assert_allclose(shifts["sms"], 0.0)
+    np.testing.assert_allclose(shifts["push"], -0.2 + 0.25 * phone)
+    np.testing.assert_allclose(shifts["free_shipping"], 0.15 + 0.35 * web * (history < 0))
+    np.testing.assert_allclose(shifts["pct10"], 0.3 + 0.3 * (recency > 0.5) - 0.3 * history)
+    np.testing.assert_allclose(
+        shifts["bogo"], 0.8 * np.array([1, 0, 0, 0]) + 0.4 * np.array([0, 1, 0, 0]) - 0.1
+    )
+
+
+def test_surface_f_push_backfires_off_the_phone_channel(bench: ModuleType) -> None:
+    surface = bench.ALL_SURFACES["F"]
+    assert surface.covariates == "hillstrom" and len(surface.catalog.ids) == 6
+    _, effects = bench.response_surface(_hillstrom_table(), 1.0, surface)
+    assert (effects["sms"] == 0).all() and (effects["email"] > 0).all()
+    # the cheapest reward harms every customer but the phone buyer (the second)
+    assert effects["push"].to_numpy()[1] > 0 and (effects["push"].to_numpy()[[0, 2, 3]] < 0).all()
+    # a constant true effect has no correlation with the estimate: NaN, not a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(bench._correlation(np.array([0.1, 0.2, 0.3]), np.zeros(3)))
+    assert bench._correlation(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])) > 0.9
