@@ -385,6 +385,15 @@ def _problems(draw: st.DrawFn) -> dict:
         "holdout_fraction": draw(st.sampled_from([0.0, 0.2])),
         "strategy": draw(st.sampled_from(["cheapest_effective", "max_net_value"])),
         "random_state": 0,
+        # the noise in each offer's level, as UpliftModel.arm_summary_ gives it (or none)
+        "arm_mean_se": draw(
+            st.one_of(
+                st.none(),
+                st.lists(st.floats(0, 0.1), min_size=m, max_size=m).map(
+                    lambda se: pd.Series(se, index=list(catalog.ids))
+                ),
+            )
+        ),
     }
 
 
@@ -398,6 +407,26 @@ def _effective(problem: dict) -> pd.DataFrame:
     )
     net = problem["effects"] * problem["value_per_conversion"] - cost
     return (net > 0) & (problem["effects"] >= 0), cost
+
+
+def _clear(problem: dict, effective: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """Effective offers whose net value clears one standard error of the offer's effect, in money
+    (|v - r| se), by more than ``tolerance``: all effective ones when the noise is not known."""
+    se = problem["arm_mean_se"]
+    if se is None:
+        return effective
+    p = (problem["effects"].add(problem["baseline"], axis=0)).clip(0, 1)
+    v = problem["value_per_conversion"]
+    margin = {o.offer_id: abs(v - o.redemption_cost) * se[o.offer_id] for o in problem["catalog"]}
+    uplift = p.sub(problem["baseline"].clip(0, 1), axis=0)
+    cost = pd.DataFrame(
+        {
+            o.offer_id: p[o.offer_id] * o.redemption_cost + o.cost_per_send
+            for o in problem["catalog"]
+        }
+    )
+    net = uplift * v - cost
+    return effective & (net > pd.Series(margin) + tolerance)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -418,15 +447,21 @@ def test_plan_invariants(problem: dict) -> None:
     # holdout and non-consenting customers never get an offer
     assert not offered[plan["reason"].isin(["holdout", "no marketing consent"])].any()
     assert not offered[~problem["consent"]].any()
-    # every offer given is effective, and under cheapest_effective no cheaper effective offer exists
+    # every offer given is effective, and under cheapest_effective no cheaper effective offer
+    # exists; with the noise in the levels known and no budget, no cheaper one clear of it, and
+    # an offer that does not clear it only where no offer does and none is cheaper
     effective, cost = _effective(problem)
+    # clear of the noise by more than rounding, and not short of it by more than rounding
+    noise = dict(problem, arm_mean_se=None) if problem["budget"] is not None else problem
+    clear, near = _clear(noise, effective, 1e-9), _clear(noise, effective, -1e-9)
     for customer, offer_id in plan.loc[offered, "offer_id"].items():
         assert effective.loc[customer, offer_id]
         if problem["strategy"] == "cheapest_effective":
-            cheaper = (
-                cost.loc[customer][effective.loc[customer]] < cost.loc[customer, offer_id] - 1e-12
-            )
-            assert not cheaper.any()
+            cheaper = cost.loc[customer] < cost.loc[customer, offer_id] - 1e-12
+            assert not (cheaper & clear.loc[customer]).any()
+            if not near.loc[customer, offer_id]:
+                assert not clear.loc[customer].any()
+                assert not (cheaper & effective.loc[customer]).any()
     # the result does not depend on row order
     shuffled = problem["effects"].sample(frac=1.0, random_state=1)
     again = choose_offers(**{k: v for k, v in problem.items() if k != "effects"}, effects=shuffled)
@@ -730,10 +765,93 @@ def test_max_net_value_takes_the_cheaper_offer_within_one_standard_error() -> No
     assert _noisy(arm_mean_se=SE / 10).loc["b", "offer_id"] == "dear"
 
 
-def test_arm_mean_se_is_not_applied_under_cheapest_effective_without_a_budget() -> None:
+def test_cheapest_effective_with_noise_keeps_offers_whose_value_clears_it() -> None:
     cheapest = _noisy(strategy="cheapest_effective")
-    pd.testing.assert_frame_equal(_noisy(strategy="cheapest_effective", arm_mean_se=SE), cheapest)
-    assert cheapest.attrs["arm_mean_se"] is None
+    noisy = _noisy(strategy="cheapest_effective", arm_mean_se=SE)
+    # a and b: cheap's 1.7 clears (20 - 1) * 0.01 = 0.19 by far, so nothing moves
+    pd.testing.assert_frame_equal(noisy, cheapest)
+    assert cheapest.attrs["arm_mean_se"] is None and cheapest.attrs["arm_effect_se"] is None
+    assert noisy.attrs["arm_mean_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
+    assert noisy.attrs["arm_effect_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
+
+
+SEND_AND_COUPON = OfferCatalog(
+    [
+        Offer(offer_id="push", cost_per_redemption=0.0, cost_per_send=0.01),
+        Offer(offer_id="coupon", cost_per_redemption=2.0),
+    ]
+)
+CLEAR_IDX = pd.Index(["a", "b", "c"], name="customer_id")
+CLEAR_EFFECTS = pd.DataFrame(
+    {"push": [0.01, 0.05, 0.01], "coupon": [0.10, 0.10, 0.01]}, index=CLEAR_IDX
+)
+CLEAR_SE = pd.Series({"push": 0.011, "coupon": 0.011})
+
+
+def _clear_plan(effects: pd.DataFrame = CLEAR_EFFECTS, **kwargs: object) -> pd.DataFrame:
+    args: dict = {
+        "baseline": pd.Series(0.2, index=CLEAR_IDX),
+        "value_per_conversion": 30.0,
+        **kwargs,
+    }
+    return choose_offers(effects, SEND_AND_COUPON, **args)
+
+
+def test_cheapest_effective_skips_a_cheap_offer_whose_value_is_within_its_noise() -> None:
+    plain = _clear_plan()
+    assert plain["offer_id"].tolist() == ["push", "push", "push"]
+    noisy = _clear_plan(arm_mean_se=CLEAR_SE)
+    # a: push's 0.01 * 30 - 0.01 = 0.29 is within 30 * 0.011 = 0.33 of 0; the coupon's
+    # 0.1 * 30 - 0.3 * 2 = 2.4 clears 28 * 0.011 = 0.308
+    assert noisy.loc["a", ["offer_id", "reason"]].tolist() == [
+        "coupon",
+        "cheapest offer clear of noise",
+    ]
+    assert noisy.loc["a", "expected_net_value"] == pytest.approx(2.4)
+    # b: push's 1.49 clears the noise; c: no offer does (the coupon is not even effective), so
+    # the cheapest effective one, as without the noise
+    assert noisy.loc["b", ["offer_id", "reason"]].tolist() == ["push", "cheapest effective"]
+    assert noisy.loc["c", ["offer_id", "reason"]].tolist() == ["push", "cheapest effective"]
+    assert set(noisy["reason"]) <= set(REASONS)
+    # the control's noise counts too: an effect is a difference with the control's level
+    both = CLEAR_EFFECTS.copy()
+    both.attrs["control_mean_se"] = 0.05
+    moved = _clear_plan(both, arm_mean_se=CLEAR_SE)
+    # b's 1.49 is within 30 * sqrt(0.011^2 + 0.05^2) = 1.54 now; its coupon's 2.4 clears 1.43
+    assert moved.loc["b", "offer_id"] == "coupon"
+    assert moved.attrs["arm_effect_se"]["push"] == pytest.approx((0.011**2 + 0.05**2) ** 0.5)
+    # with a budget the rule is off (the noise goes into the prudent cost): a's menu is the push
+    roomy = _clear_plan(arm_mean_se=CLEAR_SE, budget=100.0, budget_reserve=0.0)
+    assert roomy["offer_id"].tolist() == ["push", "push", "push"]
+    assert "cheapest offer clear of noise" not in set(roomy["reason"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 0.05))
+def test_noise_only_ever_moves_a_cheapest_effective_customer_to_an_offer_clear_of_it(
+    seed: int, se: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    index = pd.Index(np.arange(n), name="customer_id")
+    effects = pd.DataFrame(rng.uniform(-0.05, 0.3, (n, 3)), index=index, columns=list(CATALOG.ids))
+    baseline = pd.Series(rng.uniform(0, 0.6, n), index=index)
+    args: dict = {"baseline": baseline, "value_per_conversion": 40.0}
+    plain = choose_offers(effects, CATALOG, **args)
+    noisy = choose_offers(
+        effects, CATALOG, arm_mean_se=pd.Series(se, index=list(CATALOG.ids)), **args
+    )
+    # the same customers get an offer, none a cheaper one, and a moved one's offer clears the noise
+    assert (noisy["offer_id"].isna() == plain["offer_id"].isna()).all()
+    assert (noisy["expected_cost"] >= plain["expected_cost"] - 1e-12).all()
+    moved = noisy["offer_id"].fillna("-") != plain["offer_id"].fillna("-")
+    assert (noisy.loc[moved, "reason"] == "cheapest offer clear of noise").all()
+    assert (noisy.loc[~moved, "reason"] == plain.loc[~moved, "reason"]).all()
+    redemption = {o.offer_id: o.redemption_cost for o in CATALOG}
+    margin = np.array([abs(40.0 - redemption[o]) * se for o in noisy.loc[moved, "offer_id"]])
+    assert (noisy.loc[moved, "expected_net_value"].to_numpy() > margin).all()
+    if se == 0.0:
+        pd.testing.assert_frame_equal(noisy, plain)
 
 
 def test_with_a_budget_the_noise_raises_the_prudent_cost_instead_of_moving_customers() -> None:

@@ -11,7 +11,12 @@ For customer i and offer o, with baseline p_i(0) and estimated uplift u_i(o):
 - effective: NV_i(o) > 0 and u_i(o) >= min_uplift.
 
 ``cheapest_effective`` gives the effective offer with the smallest C_i(o); ``max_net_value`` the one
-with the largest NV_i(o). With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among
+with the largest NV_i(o). When the noise in each offer's effect is known (``arm_mean_se``) and
+there is no budget, ``cheapest_effective`` first looks among the offers whose net value clears one
+standard error of the offer's effect, in money: a cheap send is effective on the smallest
+estimated uplift, so the cheapest effective offer is where an offer's level read too high by noise
+lands first (reason ``"cheapest offer clear of noise"`` when that moves a customer to a dearer
+offer; a customer with no such offer keeps the cheapest effective one). With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among
 each customer's candidates (the cheapest effective offer, or every effective offer under
 ``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it.
 The prudent cost B_i(o) is C_i(o) with the incremental redemptions (those the uplift causes) counted
@@ -112,6 +117,7 @@ BUDGET_CHEAPER = "cheaper offer within budget"
 BUDGET_OUT = "budget exhausted"
 WITHIN_NOISE = "cheaper offer within noise"
 BETTER_ON_AVERAGE = "offer better on average within noise"
+CLEAR_OF_NOISE = "cheapest offer clear of noise"
 #: Every reason a plan row can give, in the order they are checked.
 REASONS = (
     NO_CONSENT,
@@ -125,6 +131,7 @@ REASONS = (
     MAX_VALUE,
     WITHIN_NOISE,
     BETTER_ON_AVERAGE,
+    CLEAR_OF_NOISE,
     BUDGET_CHEAPER,
     BUDGET_OUT,
 )
@@ -243,7 +250,24 @@ def choose_offers(
         36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels are well
         measured (the simulator: 80.2% to 78.4%; with half the customers in the control arm 72.1% to
         71.2%, the lowest cell 51% to 53%; Online Retail II's with rarer purchases 53.2% to 48.3%,
-        the lowest cell 34% to 37%; README, "Measured results"). With a budget the rule is off
+        the lowest cell 34% to 37%; README, "Measured results"). Used by ``cheapest_effective``
+        without a budget too: a customer gets the cheapest effective offer whose net value
+        exceeds one standard error of the offer's effect in money, ``|v - r| se``, where se is the
+        effect's (see below: ``attrs["arm_effect_se"]``, else sqrt(se_o^2 + se_control^2)), and the
+        cheapest effective offer only when no offer clears it (reason ``"cheapest offer clear of
+        noise"`` for a customer moved to a dearer offer). A cheap send is effective on the
+        smallest estimated uplift, so that is where a level read too high lands: on a stress
+        surface with six rewards, one of them a 1-cent push that lowers purchases for most
+        customers but whose level had read a point high, the plan gave the push to nearly
+        everyone and was worth -17.6% of the oracle's net value; with the rule 144%
+        (``experiments/bench_offer_surface.py --surfaces F``, 5 seeds; the oracle's cheapest
+        effective plan is not the most valuable one). Without a budget it also raised the
+        simulator's cheapest effective plan from 64.8% to 82.4% of the oracle's value, surfaces
+        A-C from 100.3% to 102.8%, R 93.5% to 100.6%, D/E 98.4% to 108.9% and rarer purchases
+        85.0% to 90.3% (README, "Measured results"). With a budget the rule is off: there it cost
+        up to 5 points (rarer purchases at half the oracle's spend, 62.5% to 57.7%) while a plan
+        that gave the harmful push within a budget stayed below zero either way. With a budget
+        the ``max_net_value`` rule is off
         (narrowing each customer's choice to offers no dearer than that moved the knapsack's
         capture by -1.5 to +0.6 points, a loss on the usual purchase rates) and the standard
         errors go into the prudent cost instead: each positive uplift is raised by the standard
@@ -251,9 +275,10 @@ def choose_offers(
         ``effects.attrs["arm_effect_se"]`` when ``predict_effects`` recorded it for every offer
         (within the campaigns that sent each offer, with ``fit(groups=)``), else
         sqrt(se_o^2 + se_control^2), the control's read from ``effects.attrs["control_mean_se"]``
-        (0 when absent). The standard errors used (None when neither used them) are in
-        ``attrs["arm_mean_se"]``, and with a budget the control's in
-        ``attrs["control_mean_se"]`` and each offer's effect's in ``attrs["arm_effect_se"]``.
+        (0 when absent). The standard errors used (None when no rule used them) are in
+        ``attrs["arm_mean_se"]``, with a budget the control's in ``attrs["control_mean_se"]``,
+        and with a budget or under ``cheapest_effective`` without one each offer's effect's in
+        ``attrs["arm_effect_se"]``.
     cost_calibration : "auto" or None
         With a budget, price each customer's cheapest offer by the model's held-out check of its
         purchase probabilities instead of ``budget_uplift_factor`` and the standard errors:
@@ -465,8 +490,25 @@ def choose_offers(
     if noise is not None and strategy == "max_net_value" and budget is None:
         level_sd = np.abs(value[:, None] - redemption) * noise
         average = _arm_average_effect(effects.attrs, ids)
+    # cheapest_effective without a budget: money a one-standard-error error in each offer's
+    # effect (its level against the control's) moves its net value by; the cheapest offer whose
+    # net value clears it (a budget uses the noise in the prudent cost)
+    clear = clear_se = None
+    if noise is not None and strategy == "cheapest_effective" and budget is None:
+        clear_se = _arm_effect_se(effects.attrs, ids)
+        if clear_se is None:
+            clear_se = np.sqrt(noise**2 + control_se**2)
+        clear = candidate & (net > np.abs(value[:, None] - redemption) * clear_se)
     chosen, chosen_reason, upper = _choose(
-        candidate, cost, prudent, net, strategy, binding, level_sd=level_sd, average=average
+        candidate,
+        cost,
+        prudent,
+        net,
+        strategy,
+        binding,
+        level_sd=level_sd,
+        average=average,
+        clear=clear,
     )
 
     reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
@@ -500,11 +542,12 @@ def choose_offers(
         plan.attrs["budget_cost"] = math.fsum(prudent[rows[got], pick[got]])  # as the knapsack sums
         plan.attrs["budget_reserve"] = reserve
         plan.attrs["cost_calibration"] = check is not None
-    used = noise if level_sd is not None or budget is not None else None
+    used = noise if level_sd is not None or clear is not None or budget is not None else None
     plan.attrs["arm_mean_se"] = None if used is None else dict(zip(ids, used.tolist(), strict=True))
     plan.attrs["control_mean_se"] = control_se if used is not None and budget is not None else None
+    effect_used = effect_se if effect_se is not None else clear_se
     plan.attrs["arm_effect_se"] = (
-        None if effect_se is None else dict(zip(ids, effect_se.tolist(), strict=True))
+        None if effect_used is None else dict(zip(ids, effect_used.tolist(), strict=True))
     )
     return plan
 
@@ -1008,13 +1051,16 @@ def _choose(
     *,
     level_sd: np.ndarray | None = None,
     average: np.ndarray | None = None,
+    clear: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Column chosen per customer (-1 = none), its reason, and the budget's LP bound (else NaN).
 
     ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what a budget binds (None
     without one); ``level_sd`` (customer x offer, money) lets ``max_net_value`` without a budget
     take the cheapest candidate within one standard error of the best (see ``arm_mean_se``), and
-    among equally cheap ones the one of largest ``average`` effect (per offer), if given.
+    among equally cheap ones the one of largest ``average`` effect (per offer), if given;
+    ``clear`` (customer x offer, a subset of ``candidate``) lets ``cheapest_effective`` take the
+    cheapest candidate whose net value clears the noise in its effect, where the customer has one.
     """
     n = len(candidate)
     rows = np.arange(n)
@@ -1025,6 +1071,11 @@ def _choose(
         preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
         label = MAX_VALUE
     reason = np.full(n, label, dtype=object)
+    if clear is not None:  # the caller passes it for cheapest_effective only
+        sure = _cheapest(clear, cost, net)
+        moved = (sure >= 0) & (sure != preferred)
+        reason[moved] = CLEAR_OF_NOISE
+        preferred = np.where(sure >= 0, sure, preferred)
     if level_sd is not None:  # the caller passes it for max_net_value without a budget only
         best = np.maximum(preferred, 0)
         # standard error of the difference in level between each offer and the customer's best
