@@ -397,7 +397,8 @@ def _problems(draw: st.DrawFn) -> dict:
     }
 
 
-def _effective(problem: dict) -> pd.DataFrame:
+def _prices(problem: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """P(buy | offer), clipped to [0, 1], and the expected cost of every offer for every customer."""
     p = (problem["effects"].add(problem["baseline"], axis=0)).clip(0, 1)
     cost = pd.DataFrame(
         {
@@ -405,6 +406,11 @@ def _effective(problem: dict) -> pd.DataFrame:
             for o in problem["catalog"]
         }
     )
+    return p, cost
+
+
+def _effective(problem: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    _, cost = _prices(problem)
     net = problem["effects"] * problem["value_per_conversion"] - cost
     return (net > 0) & (problem["effects"] >= 0), cost
 
@@ -415,16 +421,10 @@ def _clear(problem: dict, effective: pd.DataFrame, tolerance: float) -> pd.DataF
     se = problem["arm_mean_se"]
     if se is None:
         return effective
-    p = (problem["effects"].add(problem["baseline"], axis=0)).clip(0, 1)
+    p, cost = _prices(problem)
     v = problem["value_per_conversion"]
     margin = {o.offer_id: abs(v - o.redemption_cost) * se[o.offer_id] for o in problem["catalog"]}
     uplift = p.sub(problem["baseline"].clip(0, 1), axis=0)
-    cost = pd.DataFrame(
-        {
-            o.offer_id: p[o.offer_id] * o.redemption_cost + o.cost_per_send
-            for o in problem["catalog"]
-        }
-    )
     net = uplift * v - cost
     return effective & (net > pd.Series(margin) + tolerance)
 

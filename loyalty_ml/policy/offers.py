@@ -16,8 +16,10 @@ there is no budget, ``cheapest_effective`` first looks among the offers whose ne
 standard error of the offer's effect, in money: a cheap send is effective on the smallest
 estimated uplift, so the cheapest effective offer is where an offer's level read too high by noise
 lands first (reason ``"cheapest offer clear of noise"`` when that moves a customer to a dearer
-offer; a customer with no such offer keeps the cheapest effective one). With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among
-each customer's candidates (the cheapest effective offer, or every effective offer under
+offer; a customer with no such offer keeps the cheapest effective one).
+
+With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among each customer's
+candidates (the cheapest effective offer, or every effective offer under
 ``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it.
 The prudent cost B_i(o) is C_i(o) with the incremental redemptions (those the uplift causes) counted
 ``budget_uplift_factor`` times, k: p_i(o) becomes p_i(0) + k * u_i(o) for a positive uplift
@@ -447,12 +449,17 @@ def choose_offers(
     control_se = 0.0 if noise is None else _control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
     # each positive uplift first raised by the standard error of its offer's average effect.
-    prudent = effect_se = check = None
+    # cheapest_effective without a budget prefers offers whose net value clears the noise in
+    # their effect (see _choose); a budget puts that noise in the prudent cost instead
+    clear_rule = noise is not None and strategy == "cheapest_effective" and budget is None
+    effect_se = None
+    if noise is not None and (budget is not None or clear_rule):
+        effect_se = _arm_effect_se(effects.attrs, ids)
+        if effect_se is None:
+            effect_se = np.sqrt(noise**2 + control_se**2)
+    prudent = check = None
     if budget is not None:
         check = None if cost_calibration is None else read_cost_calibration(effects.attrs, ids)
-        effect_se = None if noise is None else _arm_effect_se(effects.attrs, ids)
-        if noise is not None and effect_se is None:
-            effect_se = np.sqrt(noise**2 + control_se**2)
         level = 0.0 if effect_se is None else effect_se[None, :]
         prudent_uplift = np.where(uplift > 0, budget_uplift_factor * (uplift + level), uplift)
         prudent = np.clip(p0[:, None] + prudent_uplift, 0.0, 1.0) * redemption + send
@@ -490,15 +497,11 @@ def choose_offers(
     if noise is not None and strategy == "max_net_value" and budget is None:
         level_sd = np.abs(value[:, None] - redemption) * noise
         average = _arm_average_effect(effects.attrs, ids)
-    # cheapest_effective without a budget: money a one-standard-error error in each offer's
-    # effect (its level against the control's) moves its net value by; the cheapest offer whose
-    # net value clears it (a budget uses the noise in the prudent cost)
-    clear = clear_se = None
-    if noise is not None and strategy == "cheapest_effective" and budget is None:
-        clear_se = _arm_effect_se(effects.attrs, ids)
-        if clear_se is None:
-            clear_se = np.sqrt(noise**2 + control_se**2)
-        clear = candidate & (net > np.abs(value[:, None] - redemption) * clear_se)
+    # money a one-standard-error error in each offer's effect (its level against the control's)
+    # moves its net value by: the candidates whose net value clears it
+    clear = None
+    if clear_rule and effect_se is not None:
+        clear = candidate & (net > np.abs(value[:, None] - redemption) * effect_se)
     chosen, chosen_reason, upper = _choose(
         candidate,
         cost,
@@ -545,9 +548,8 @@ def choose_offers(
     used = noise if level_sd is not None or clear is not None or budget is not None else None
     plan.attrs["arm_mean_se"] = None if used is None else dict(zip(ids, used.tolist(), strict=True))
     plan.attrs["control_mean_se"] = control_se if used is not None and budget is not None else None
-    effect_used = effect_se if effect_se is not None else clear_se
     plan.attrs["arm_effect_se"] = (
-        None if effect_used is None else dict(zip(ids, effect_used.tolist(), strict=True))
+        None if effect_se is None else dict(zip(ids, effect_se.tolist(), strict=True))
     )
     return plan
 
