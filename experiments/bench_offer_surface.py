@@ -90,6 +90,19 @@ about a point at 32,000 customers, and small effects on the cheap sends, one of 
   - ``pct10`` ($3 a redemption): ``0.3 + 0.3 [z(recency) > 0.5] - 0.3 z(log history)``;
   - ``bogo`` ($8 a redemption): ``0.8 newbie + 0.4 mens womens - 0.1``.
 
+``G`` (four rewards, a purchase worth $30), written in session 38 (2026-12-05) after every default
+had been chosen, the way an outside check written against DESIGN.md's API would be (first run as a
+scratch script on the raw CSV with 30% of the customers in the control arm, ``--control-share 0.3``;
+``--surfaces G``; not in the default run):
+
+* baseline: ``logit p0 = -1.7 + 0.45 z(log history) - 0.35 z(recency) + 0.25 web`` (about 17%);
+* shifts:
+
+  - ``email`` (3 cents a send): ``0.08 + 0.15 newbie``;
+  - ``push`` (1 cent a send): ``0.1 + 0.3 [not phone] - 0.3 [recency > 8]``;
+  - ``cashback5`` ($5 a redemption): ``0.35 [below-median history] + 0.2 womens``;
+  - ``gift`` ($9 a redemption): ``0.55 + 0.3 rural - 0.2 mens``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -365,6 +378,22 @@ def _shifts_f(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _logit_g(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    return -1.7 + 0.45 * c["history"] - 0.35 * _z(c["recency"]) + 0.25 * c["web"]
+
+
+def _shifts_g(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    c = _covariates(X)
+    history = c["history"]
+    return {
+        "email": 0.08 + 0.15 * c["newbie"],
+        "push": 0.1 + 0.3 * (1 - c["phone"]) - 0.3 * (c["recency"] > 8),
+        "cashback5": 0.35 * (history < np.median(history)) + 0.2 * c["womens"],
+        "gift": 0.55 + 0.3 * c["rural"] - 0.2 * c["mens"],
+    }
+
+
 #: Rewards that all cost a redemption and none a send (surfaces D and E): every offer's cost is an
 #: estimate, mostly paid by customers who would have bought anyway.
 _REDEEMED = _catalog(
@@ -373,8 +402,8 @@ _REDEEMED = _catalog(
 
 #: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``); the
 #: stress surfaces D (Hillstrom's customers) and E (Online Retail II's), whose rewards all cost a
-#: redemption and whose baselines are steep (``--surfaces D E``); and F, six rewards whose cheapest
-#: backfires (``--surfaces F``).
+#: redemption and whose baselines are steep (``--surfaces D E``); F, six rewards whose cheapest
+#: backfires (``--surfaces F``); and G, written as an outside check would be (``--surfaces G``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -402,6 +431,17 @@ OTHER_SURFACES = {
         35.0,
         _logit_f,
         _shifts_f,
+    ),
+    "G": Surface(
+        _catalog(
+            ("email", 0.0, 0.03),
+            ("push", 0.0, 0.01),
+            ("cashback5", 5.0, 0.0),
+            ("gift", 9.0, 0.0),
+        ),
+        30.0,
+        _logit_g,
+        _shifts_g,
     ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
@@ -611,7 +651,8 @@ def main() -> None:
         choices=list(ALL_SURFACES),
         help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's; D "
         "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption; F "
-        "(Hillstrom's): six rewards, the cheapest of which backfires",
+        "(Hillstrom's): six rewards, the cheapest of which backfires; G (Hillstrom's): four rewards, "
+        "written as an outside check would be",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])

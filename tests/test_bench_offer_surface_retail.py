@@ -1,11 +1,12 @@
-"""Surfaces R, D, E and F of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
+"""Surfaces R, D, E, F and G of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
 R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
 on a hand-made table, that it runs on Online Retail II's real features (skipped without
 ``../shared/data``), and that the benchmark's one seed works end to end on it. D (Hillstrom's
 customers) and E (Online Retail II's) price every reward by its redemptions and have steep
 baselines: the same checks, and one seed of D on Hillstrom within its budgets. F (Hillstrom's
-customers, six rewards) has a placebo SMS and a push that backfires off the phone channel.
+customers, six rewards) has a placebo SMS and a push that backfires off the phone channel. G
+(Hillstrom's customers, four rewards) was written the way an outside check would be.
 """
 
 from __future__ import annotations
@@ -198,3 +199,25 @@ def test_surface_f_push_backfires_off_the_phone_channel(bench: ModuleType) -> No
         warnings.simplefilter("error")
         assert np.isnan(bench._correlation(np.array([0.1, 0.2, 0.3]), np.zeros(3)))
     assert bench._correlation(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])) > 0.9
+
+
+# -- surface G: four rewards, written the way an outside check would be --------------------------
+def test_surface_g_shifts_are_the_stated_terms(bench: ModuleType) -> None:
+    surface = bench.ALL_SURFACES["G"]
+    assert surface.covariates == "hillstrom" and surface.value == 30.0
+    assert [(o.offer_id, o.cost_per_redemption, o.cost_per_send) for o in surface.catalog] == [
+        ("email", 0.0, 0.03),
+        ("push", 0.0, 0.01),
+        ("cashback5", 5.0, 0.0),
+        ("gift", 9.0, 0.0),
+    ]
+    shifts = bench._shifts_g(_hillstrom_table())
+    # by hand: the newbie alone gains on the e-mail; the push works off the phone channel, but not
+    # on the lapsed buyer (recency 12); the cashback on the two lightest histories and on women's
+    # buyers; the gift more in the country, less for men's buyers
+    np.testing.assert_allclose(shifts["email"], [0.23, 0.08, 0.08, 0.08])
+    np.testing.assert_allclose(shifts["push"], [0.4, 0.1, 0.1, 0.4])
+    np.testing.assert_allclose(shifts["cashback5"], [0.55, 0.2, 0.35, 0.2])
+    np.testing.assert_allclose(shifts["gift"], [0.55, 0.65, 0.35, 0.55])
+    baseline, effects = bench.response_surface(_hillstrom_table(), 1.0, surface)
+    assert np.all((baseline > 0) & (baseline < 1)) and (effects.to_numpy() > 0).all()
