@@ -61,9 +61,7 @@ the purchase probabilities").
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -73,70 +71,69 @@ from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
     PolicyError,
-    SchemaError,
     format_examples,
     format_ids,
 )
-from loyalty_ml.policy._knapsack import solve_knapsack
+from loyalty_ml.policy._offer_choice import choose
+from loyalty_ml.policy._offer_inputs import (
+    customer_flags,
+    customer_values,
+    effect_values,
+    offer_eligibility,
+)
+from loyalty_ml.policy._offer_noise import (
+    read_arm_mean_se,
+    read_average_effect,
+    read_control_mean_se,
+    read_effect_se,
+)
+from loyalty_ml.policy._plan_reasons import (
+    CAPPED,
+    COOL_DOWN,
+    EXPECTED_COST,
+    EXPECTED_NET_VALUE,
+    EXPECTED_UPLIFT,
+    HOLDOUT,
+    IN_CONTROL,
+    NO_CONSENT,
+    NOT_EFFECTIVE,
+    NOT_ELIGIBLE,
+    PLAN_COLUMNS,
+    REASON,
+    REASONS,
+)
 from loyalty_ml.policy._prudent_cost import (
     calibrated_probability,
     cheapest_offers,
     read_cost_calibration,
 )
+from loyalty_ml.policy._send_history import capped_offers, cooling_down, read_sends
 from loyalty_ml.policy.catalog import OfferCatalog
+from loyalty_ml.policy.plan_summary import PlanSummary, summarize_plan
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import (
-    coerce_label,
-    coerce_timestamp,
-    numbers_or_refuse,
-    plus_days,
-    to_timestamp,
-)
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 
-__all__ = ["PLAN_COLUMNS", "REASONS", "PlanSummary", "choose_offers", "summarize_plan"]
+__all__ = [
+    "EXPECTED_COST",
+    "EXPECTED_NET_VALUE",
+    "EXPECTED_UPLIFT",
+    "HOLDOUT",
+    "NO_CONSENT",
+    "PLAN_COLUMNS",
+    "REASON",
+    "REASONS",
+    "PlanSummary",
+    "Strategy",
+    "check_plan_options",
+    "check_rest_days",
+    "choose_offers",
+    "summarize_plan",
+]
 
 Strategy = Literal["cheapest_effective", "max_net_value"]
 _STRATEGIES = ("cheapest_effective", "max_net_value")
 #: The share of a budget ``budget_reserve="auto"`` keeps back when any cost is an estimate.
 AUTO_BUDGET_RESERVE = 0.01
-EXPECTED_UPLIFT = "expected_uplift"
-EXPECTED_COST = "expected_cost"
-EXPECTED_NET_VALUE = "expected_net_value"
-REASON = "reason"
-PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON)
-
-NO_CONSENT = "no marketing consent"
-HOLDOUT = "holdout"
-NOT_ELIGIBLE = "not eligible"
-CAPPED = "monthly cap reached"
-COOL_DOWN = "contacted recently"
-IN_CONTROL = "in a recent control group"
-NOT_EFFECTIVE = "no effective offer"
-CHEAPEST = "cheapest effective"
-MAX_VALUE = "max net value"
-BUDGET_CHEAPER = "cheaper offer within budget"
-BUDGET_OUT = "budget exhausted"
-WITHIN_NOISE = "cheaper offer within noise"
-BETTER_ON_AVERAGE = "offer better on average within noise"
-CLEAR_OF_NOISE = "cheapest offer clear of noise"
-#: Every reason a plan row can give, in the order they are checked.
-REASONS = (
-    NO_CONSENT,
-    HOLDOUT,
-    COOL_DOWN,
-    IN_CONTROL,
-    NOT_ELIGIBLE,
-    CAPPED,
-    NOT_EFFECTIVE,
-    CHEAPEST,
-    MAX_VALUE,
-    WITHIN_NOISE,
-    BETTER_ON_AVERAGE,
-    CLEAR_OF_NOISE,
-    BUDGET_CHEAPER,
-    BUDGET_OUT,
-)
 
 
 def choose_offers(
@@ -388,7 +385,7 @@ def choose_offers(
     except TypeError:  # ids of mixed types (e.g. 1 and "a") do not compare: order them as text
         index = effects.index[np.argsort(effects.index.astype(str), kind="stable")]
     frame = effects.rename(columns=str).reindex(index)
-    uplift = _effect_values(frame[ids])
+    uplift = effect_values(frame[ids])
     infinite = np.isinf(uplift)
     if infinite.any():
         rows, cols = np.nonzero(infinite)
@@ -411,7 +408,7 @@ def choose_offers(
             f"{format_ids(pairs, total=int(impossible.sum()))}). Effects on spend or margin are "
             "money, not probabilities: fit the UpliftModel on a 0/1 purchase outcome for the plan."
         )
-    p0 = _per_customer(baseline, index, "baseline")
+    p0 = customer_values(baseline, index, "baseline")
     outside = (p0 < 0.0) | (p0 > 1.0)
     if outside.any():
         values = np.unique(p0[outside])
@@ -424,7 +421,7 @@ def choose_offers(
             "not on spend."
         )
     if isinstance(value_per_conversion, pd.Series):
-        value = _per_customer(value_per_conversion, index, "value_per_conversion")
+        value = customer_values(value_per_conversion, index, "value_per_conversion")
     elif is_real(value_per_conversion):
         value = np.full(len(index), float(value_per_conversion))
     else:
@@ -445,16 +442,16 @@ def choose_offers(
     # buy more conversions than 1 - p_i(0) (or lose more than p_i(0)).
     uplift = np.where(unclipped == p_offer, uplift, p_offer - p0[:, None])
     net = uplift * value[:, None] - cost
-    noise = _arm_mean_se(arm_mean_se, effects.attrs, ids)
-    control_se = 0.0 if noise is None else _control_mean_se(effects.attrs)
+    noise = read_arm_mean_se(arm_mean_se, effects.attrs, ids)
+    control_se = 0.0 if noise is None else read_control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
     # each positive uplift first raised by the standard error of its offer's average effect.
     # cheapest_effective without a budget prefers offers whose net value clears the noise in
-    # their effect (see _choose); a budget puts that noise in the prudent cost instead
+    # their effect (see choose); a budget puts that noise in the prudent cost instead
     clear_rule = noise is not None and strategy == "cheapest_effective" and budget is None
     effect_se = None
     if noise is not None and (budget is not None or clear_rule):
-        effect_se = _arm_effect_se(effects.attrs, ids)
+        effect_se = read_effect_se(effects.attrs, ids)
         if effect_se is None:
             effect_se = np.sqrt(noise**2 + control_se**2)
     prudent = check = None
@@ -474,18 +471,18 @@ def choose_offers(
     consenting = (
         np.ones(len(index), dtype=bool)
         if consent is None
-        else _flags(consent, index, "consent")  # missing = no consent
+        else customer_flags(consent, index, "consent")  # missing = no consent
     )
     holdout = _draw_holdout(consenting, holdout_fraction, random_state, index)
-    allowed = _eligibility(eligible, index, ids)
-    sends = _past_sends(history, as_of, min_days_between_offers)
+    allowed = offer_eligibility(eligible, index, ids)
+    sends = read_sends(history, as_of, min_days_between_offers)
     capped = np.zeros((len(index), len(ids)), dtype=bool)
     contacted = np.zeros(len(index), dtype=bool)
     controlled = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
-        capped = _capped(history, sends, index, offers)
+        capped = capped_offers(history, sends, index, offers)
         if min_days_between_offers is not None:
-            contacted, controlled = _cooling_down(sends, index, min_days_between_offers)
+            contacted, controlled = cooling_down(sends, index, min_days_between_offers)
     resting = contacted | controlled
     candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 
@@ -496,13 +493,13 @@ def choose_offers(
     level_sd = average = None
     if noise is not None and strategy == "max_net_value" and budget is None:
         level_sd = np.abs(value[:, None] - redemption) * noise
-        average = _arm_average_effect(effects.attrs, ids)
+        average = read_average_effect(effects.attrs, ids)
     # money a one-standard-error error in each offer's effect (its level against the control's)
     # moves its net value by: the candidates whose net value clears it
     clear = None
     if clear_rule and effect_se is not None:
         clear = candidate & (net > np.abs(value[:, None] - redemption) * effect_se)
-    chosen, chosen_reason, upper = _choose(
+    chosen, chosen_reason, upper = choose(
         candidate,
         cost,
         prudent,
@@ -631,222 +628,6 @@ def _check_options(
         )
 
 
-def _arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.ndarray | None:
-    """The standard error of each offer's mean outcome, in ``ids`` order, checked (None: off)."""
-    if arm_mean_se is None:
-        return None
-    if isinstance(arm_mean_se, str) and arm_mean_se == "auto":
-        recorded = attrs.get("arm_mean_se")
-        if not isinstance(recorded, dict) or not set(ids) <= {str(k) for k in recorded}:
-            return None  # not from an UpliftModel, or offers it did not measure: off
-        arm_mean_se = pd.Series(recorded)
-    if not isinstance(arm_mean_se, pd.Series):
-        raise DataError(
-            "choose_offers: arm_mean_se must be 'auto', None or a Series indexed by offer id (e.g. "
-            f"UpliftModel.arm_summary_['mean_outcome_se']); got {type(arm_mean_se).__name__}."
-        )
-    by_id = pd.Series(arm_mean_se.to_numpy(), index=[str(i) for i in arm_mean_se.index])
-    if by_id.index.has_duplicates:
-        repeated = sorted(set(by_id.index[by_id.index.duplicated()]))
-        raise DataError(
-            f"choose_offers: arm_mean_se has more than one entry for offers "
-            f"{format_examples(repeated)} (ids compared as text); give one per offer."
-        )
-    missing = [i for i in ids if i not in by_id.index]
-    if missing:
-        raise DataError(
-            f"choose_offers: arm_mean_se has no entry for offers {format_examples(missing)}; give "
-            "the standard error of every offer's mean outcome (UpliftModel.arm_summary_"
-            "['mean_outcome_se'] of the model the effects come from), or pass None."
-        )
-    given = by_id[ids]
-    values = pd.to_numeric(given, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        raise DataError(
-            f"choose_offers: arm_mean_se must hold numbers >= 0 (standard errors); offers "
-            f"{format_examples([i for i, b in zip(ids, bad, strict=True) if b])} have "
-            f"{format_examples(given[bad].tolist())}."
-        )
-    return values
-
-
-def _arm_average_effect(attrs: dict, ids: list[str]) -> np.ndarray | None:
-    """Each offer's average effect, which ``UpliftModel.predict_effects`` records in the effects'
-    ``attrs``; None when absent or when it misses an offer (effects from elsewhere)."""
-    return _recorded_per_offer(
-        attrs,
-        "arm_average_effect",
-        ids,
-        meaning="average effect",
-        rule="finite numbers",
-        valid=lambda v: is_real(v, finite=True),
-    )
-
-
-def _arm_effect_se(attrs: dict, ids: list[str]) -> np.ndarray | None:
-    """The standard error of each offer's average effect, which ``UpliftModel.predict_effects``
-    records in the effects' ``attrs`` (within the experiments that sent the offer); None when
-    absent or when it misses an offer (effects from elsewhere: sqrt(se_o^2 + se_control^2))."""
-    return _recorded_per_offer(
-        attrs,
-        "arm_effect_se",
-        ids,
-        meaning="the standard error of its average effect",
-        rule="numbers >= 0 (standard errors)",
-        valid=lambda v: is_real(v, finite=True) and float(v) >= 0,
-    )
-
-
-def _recorded_per_offer(
-    attrs: dict,
-    key: str,
-    ids: list[str],
-    *,
-    meaning: str,
-    rule: str,
-    valid: Callable[[Any], bool],
-) -> np.ndarray | None:
-    """``attrs[key]``, a dict of offer id to a number, in ``ids``' order; None when absent or when
-    it misses an offer. A value that is not a dict, or a number that breaks ``valid``, is a
-    DataError naming the key, the offers and the way out."""
-    recorded = attrs.get(key)
-    if recorded is None:
-        return None
-    if not isinstance(recorded, dict):
-        raise DataError(
-            f"choose_offers: effects.attrs[{key!r}] must be a dict of offer id to {meaning}; got "
-            f"{type(recorded).__name__}. Remove it, or pass arm_mean_se=None."
-        )
-    if not all(i in recorded for i in ids):
-        return None
-    bad = [i for i in ids if not valid(recorded[i])]
-    if bad:
-        raise DataError(
-            f"choose_offers: effects.attrs[{key!r}] must hold {rule}; offers "
-            f"{format_examples(bad)} have {format_examples([recorded[i] for i in bad])}. Remove "
-            "it, or pass arm_mean_se=None."
-        )
-    return np.array([float(recorded[i]) for i in ids])
-
-
-def _control_mean_se(attrs: dict) -> float:
-    """The standard error of the control's mean outcome, which ``UpliftModel.predict_effects``
-    records in the effects' ``attrs``; 0 when absent (effects from elsewhere)."""
-    recorded = attrs.get("control_mean_se")
-    if recorded is None:
-        return 0.0
-    if not is_real(recorded, finite=True) or float(recorded) < 0:
-        raise DataError(
-            "choose_offers: effects.attrs['control_mean_se'] must be a number >= 0 (the standard "
-            f"error of the control's mean outcome); got {recorded!r}. Remove it, or pass "
-            "arm_mean_se=None to plan without the noise in the offers' levels."
-        )
-    return float(recorded)
-
-
-def _per_customer(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
-    if not isinstance(values, pd.Series):
-        raise DataError(f"choose_offers: {name} must be a Series indexed by customer id.")
-    _check_ids(values.index, index, name)  # e.g. text ids against effects' integer ids
-    aligned = values.reindex(index)
-    missing = aligned.isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"choose_offers: {name} is missing for customers "
-            f"{format_ids(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
-            "value for every customer (same index as effects)."
-        )
-    if pd.api.types.is_bool_dtype(aligned.dtype):
-        raise DataError(
-            f"choose_offers: {name} holds booleans (True/False); it needs numbers per customer "
-            f"({'a probability' if name == 'baseline' else 'the margin of one conversion'}). A "
-            "mask passed in the wrong place? Eligibility and consent have their own parameters."
-        )
-    if pd.api.types.is_numeric_dtype(aligned.dtype):
-        return aligned.to_numpy(dtype=np.float64)
-    numbers = pd.to_numeric(aligned.astype(object), errors="coerce")
-    bad = numbers.isna().to_numpy()
-    if bad.any():
-        found = aligned[bad].unique().tolist()
-        raise DataError(
-            f"choose_offers: {name} holds values that are not numbers "
-            f"{format_examples(found, total=len(found))} (customers "
-            f"{format_ids(index[bad].tolist(), total=int(bad.sum()))}). Convert it first, "
-            f"e.g. pd.to_numeric({name}.str.replace('€', ''))."
-        )
-    return numbers.to_numpy(dtype=np.float64)
-
-
-def _check_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
-    """``ids`` of a per-customer input must be unique and, with ``overlap``, meet effects' ids."""
-    if ids.has_duplicates:
-        dup = ids[ids.duplicated()].unique()
-        raise DataError(
-            f"choose_offers: {name} has duplicate customer ids "
-            f"{format_ids(dup.tolist(), total=len(dup))}; give one value per customer."
-        )
-    if overlap and len(ids) and len(index) and not index.isin(ids).any():
-        # Every customer would silently count as "not listed" (no consent / not eligible).
-        same_text = pd.Index(ids.astype(str)).isin(index.astype(str)).any()
-        raise DataError(
-            f"choose_offers: {name} is indexed by {format_ids(ids.tolist(), total=len(ids))}, "
-            "none of which is a customer of effects "
-            f"({format_ids(index.tolist(), total=len(index))}). "
-            + (
-                f"The ids read the same but their types differ ({ids.dtype} against "
-                f"{index.dtype}): give {name} the type of effects' index."
-                if same_text
-                else f"Index {name} by customer id, like effects."
-            )
-        )
-
-
-def _check_flags(values: pd.Series, name: str) -> None:
-    """``values`` must be booleans (or 0/1); missing values are allowed and mean False."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return
-    present = values.dropna()
-    bad = present[~present.isin([True, False])].unique()
-    if len(bad):
-        raise DataError(
-            f"choose_offers: {name} must hold booleans (True/False or 1/0); got "
-            f"{format_examples(list(bad), total=len(bad))}. Convert it first, e.g. "
-            f"{name.split('[')[0]}.eq({bad[0]!r})."
-        )
-
-
-def _flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
-    """One boolean per customer of ``index``; customers not listed, or NA, are False."""
-    if not isinstance(values, pd.Series):
-        raise PolicyError(
-            f"choose_offers: {name} must be a boolean Series indexed by customer id; got "
-            f"{type(values).__name__}. Wrap an array in effects' row order as "
-            "pd.Series(values, index=effects.index)."
-        )
-    _check_ids(values.index, index, name)
-    _check_flags(values, name)
-    return values.reindex(index).eq(True).fillna(False).to_numpy(dtype=bool)
-
-
-def _effect_values(frame: pd.DataFrame) -> np.ndarray:
-    """The effects as float64; numbers written as text are read, a word is named."""
-    try:
-        return frame.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        columns = [
-            numbers_or_refuse(
-                frame[column],
-                what=f"choose_offers: effects[{column!r}]",
-                hint="An effect is a change in the probability of a conversion; use NaN to make "
-                "an offer unavailable.",
-                error=DataError,
-            )
-            for column in frame.columns
-        ]
-        return np.column_stack(columns).astype(np.float64)
-
-
 def _draw_holdout(
     pool: np.ndarray,
     fraction: float,
@@ -866,343 +647,3 @@ def _draw_holdout(
         order = np.lexsort((texts.astype(str), id_hash_units(texts, key=key)))
         holdout[members[order[:size]]] = True
     return holdout
-
-
-def _eligibility(
-    eligible: pd.Series | pd.DataFrame | None, index: pd.Index, ids: list[str]
-) -> np.ndarray:
-    if eligible is None:
-        return np.ones((len(index), len(ids)), dtype=bool)
-    if isinstance(eligible, pd.Series):
-        per_customer = _flags(eligible, index, "eligible")
-        return np.repeat(per_customer[:, None], len(ids), axis=1)
-    if isinstance(eligible, pd.DataFrame):
-        _check_ids(eligible.index, index, "eligible")
-        names = [str(c) for c in eligible.columns]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise DataError(
-                f"choose_offers: eligible has more than one column for offers "
-                f"{format_examples(repeated)} (names compared as text); give one column per offer."
-            )
-        if names and ids and not set(names) & set(ids):
-            # Every customer would silently be "not eligible" for every offer.
-            raise DataError(
-                f"choose_offers: none of eligible's columns {format_examples(names)} is an offer "
-                f"of the catalog {format_examples(ids)}. Name eligible's columns by offer_id "
-                "(they are compared as text, case included)."
-            )
-        for column in eligible.columns:
-            _check_flags(eligible[column], f"eligible[{column!r}]")
-        frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
-        return frame.eq(True).fillna(False).to_numpy(dtype=bool)
-    raise PolicyError(
-        f"choose_offers: eligible must be a boolean Series (per customer) or DataFrame (customer x "
-        f"offer); got {type(eligible).__name__}."
-    )
-
-
-@dataclass(frozen=True)
-class _Sends:
-    """The send history read once: the decision date and the sends on one clock, offers as text."""
-
-    when: pd.Timestamp
-    sent: pd.Series
-    offer_ids: pd.Series
-    customers: np.ndarray
-
-
-def _past_sends(
-    history: pd.DataFrame | None, as_of: str | pd.Timestamp | None, cool_down: int | None
-) -> _Sends | None:
-    """``history`` read for the caps and the cool-down (None without a history)."""
-    if history is None:
-        if cool_down is not None:
-            raise ConfigError(
-                f"choose_offers: min_days_between_offers={cool_down} needs the send history; pass "
-                "history (customer_id, offer_id, sent_at; e.g. the campaigns table) and as_of."
-            )
-        return None
-    if as_of is None:
-        raise ConfigError(
-            "choose_offers: history was given without as_of; pass the decision date so that the "
-            "monthly caps (max_per_month) and the cool-down (min_days_between_offers) can be "
-            "counted."
-        )
-    missing = [c for c in (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT) if c not in history.columns]
-    if missing:
-        raise DataError(
-            f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
-        )
-    when = to_timestamp(as_of, name="as_of", keep_zone=True)
-    sent = _send_dates(history[C.SENT_AT])
-    if sent.isna().any():
-        # a send without a date cannot be placed in a month; dropping it could let a capped offer
-        # through
-        raise DataError(
-            f"choose_offers: history.{C.SENT_AT} is missing on {int(sent.isna().sum())} rows; "
-            "every past send needs its date for the monthly caps and the cool-down. Fill or drop "
-            "those rows."
-        )
-    # offers by text, as validate_campaigns reads them: 101, 101.0 and " 101" are offer "101"
-    offer_ids = coerce_label(history[C.OFFER_ID], table="history", column=C.OFFER_ID)
-    if offer_ids.isna().any():
-        # a send of no known offer: dropping it could let a resting or capped customer through
-        raise DataError(
-            f"choose_offers: history.{C.OFFER_ID} is missing on {int(offer_ids.isna().sum())} "
-            f"rows (customers {format_ids(history.loc[offer_ids.isna(), C.CUSTOMER_ID].tolist())}"
-            "); every past send needs the offer it sent (the control label for control rows). "
-            "Fill or drop those rows."
-        )
-    zone = getattr(sent.dtype, "tz", None)
-    if zone is not None and when.tzinfo is None:
-        try:
-            when = when.tz_localize(zone)  # a naive decision date is on the clock of the sends
-        except ValueError as exc:  # a clock time skipped or repeated by a daylight-saving change
-            raise ConfigError(
-                f"choose_offers: as_of={as_of!r} does not name one instant in {zone}: a "
-                f"daylight-saving change skips or repeats that clock time ({exc}). Pass a time "
-                "outside the changed hour (say 04:00), or an aware as_of."
-            ) from None
-    elif zone is not None:
-        # the month and the days of the rules are those of the sends' clock, however as_of is written
-        when = when.tz_convert(zone)
-    elif when.tzinfo is not None:
-        raise ConfigError(
-            f"choose_offers: as_of={as_of!r} is time-zone aware but history.{C.SENT_AT} is naive; "
-            "pass a naive as_of on the clock of the sends."
-        )
-    customers = id_texts(history[C.CUSTOMER_ID], caller="choose_offers")
-    return _Sends(when, sent, offer_ids, np.asarray(customers))
-
-
-def _send_dates(raw: pd.Series) -> pd.Series:
-    """``sent_at`` as dates, numbers refused as ``validate_campaigns`` refuses them (20240710 and
-    epoch seconds are not nanoseconds of 1970); text with several UTC offsets put on UTC."""
-    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
-    try:
-        return pd.to_datetime(raw)
-    except (ValueError, TypeError):  # mixed offsets, or aware next to naive values
-        return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
-
-
-def _cooling_down(sends: _Sends, index: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Customers sent any offer in the ``days`` days before as_of, and those kept in a control
-    group then without a send.
-
-    Any offer counts, including one the catalog no longer holds: the rule is about how often a
-    customer hears from the programme, not about one reward. A control row counts too: an offer
-    inside an experiment's response window would blur what its control group measures.
-    """
-    when = sends.when
-    recent = ((sends.sent >= plus_days(when, -days)) & (sends.sent < when)).to_numpy(dtype=bool)
-    control = sends.offer_ids.eq(C.CONTROL).to_numpy(dtype=bool)
-    ids = pd.Index(id_texts(index, caller="choose_offers"))
-    contacted = np.asarray(ids.isin(sends.customers[recent & ~control]))
-    controlled = np.asarray(ids.isin(sends.customers[recent & control])) & ~contacted
-    return contacted, controlled
-
-
-def _capped(history: pd.DataFrame, sends: _Sends, index: pd.Index, offers: list) -> np.ndarray:
-    """True per (customer, offer) whose ``max_per_month`` is reached in the month of as_of."""
-    capped = np.zeros((len(index), len(offers)), dtype=bool)
-    when, sent = sends.when, sends.sent
-    month_start = when.normalize().replace(day=1)
-    recent = ((sent >= month_start) & (sent < when)).to_numpy()
-    # ids by value and offers by text, as everywhere else: 17, "17" and 17.0 are one customer, and
-    # an offer id read as the integer 101 is offer "101"
-    customers = sends.customers[recent]
-    offer_ids = sends.offer_ids[recent].to_numpy()
-    # one send is one row: a row appended twice (a retried feedback step) is one send, not two
-    campaign = (
-        history.loc[recent, C.CAMPAIGN_ID].astype("string").to_numpy()
-        if C.CAMPAIGN_ID in history.columns
-        else sent[recent].astype("string").to_numpy()
-    )
-    sends_once = ~pd.DataFrame({"c": customers, "o": offer_ids, "k": campaign}).duplicated()
-    counts = (
-        pd.Series(
-            1,
-            index=pd.MultiIndex.from_arrays(
-                [customers[sends_once.to_numpy()], offer_ids[sends_once.to_numpy()]]
-            ),
-        )
-        .groupby(level=[0, 1])
-        .size()
-    )
-    wanted = id_texts(index, caller="choose_offers")
-    for j, offer in enumerate(offers):
-        if offer.max_per_month is None:
-            continue
-        made = counts.xs(offer.offer_id, level=1) if offer.offer_id in set(offer_ids) else None
-        per_customer = (
-            np.zeros(len(index)) if made is None else made.reindex(wanted).fillna(0).to_numpy()
-        )
-        capped[:, j] = per_customer >= offer.max_per_month
-    return capped
-
-
-def _choose(
-    candidate: np.ndarray,
-    cost: np.ndarray,
-    prudent: np.ndarray | None,
-    net: np.ndarray,
-    strategy: str,
-    budget: float | None,
-    *,
-    level_sd: np.ndarray | None = None,
-    average: np.ndarray | None = None,
-    clear: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Column chosen per customer (-1 = none), its reason, and the budget's LP bound (else NaN).
-
-    ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what a budget binds (None
-    without one); ``level_sd`` (customer x offer, money) lets ``max_net_value`` without a budget
-    take the cheapest candidate within one standard error of the best (see ``arm_mean_se``), and
-    among equally cheap ones the one of largest ``average`` effect (per offer), if given;
-    ``clear`` (customer x offer, a subset of ``candidate``) lets ``cheapest_effective`` take the
-    cheapest candidate whose net value clears the noise in its effect, where the customer has one.
-    """
-    n = len(candidate)
-    rows = np.arange(n)
-    if strategy == "cheapest_effective":
-        preferred, label = _cheapest(candidate, cost, net), CHEAPEST
-    else:
-        masked = np.where(candidate, net, -np.inf)
-        preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
-        label = MAX_VALUE
-    reason = np.full(n, label, dtype=object)
-    if clear is not None:  # the caller passes it for cheapest_effective only
-        sure = _cheapest(clear, cost, net)
-        moved = (sure >= 0) & (sure != preferred)
-        reason[moved] = CLEAR_OF_NOISE
-        preferred = np.where(sure >= 0, sure, preferred)
-    if level_sd is not None:  # the caller passes it for max_net_value without a budget only
-        best = np.maximum(preferred, 0)
-        # standard error of the difference in level between each offer and the customer's best
-        gap = np.sqrt(level_sd[rows, best][:, None] ** 2 + level_sd**2)
-        gap[rows, best] = 0.0
-        close = candidate & (net >= net[rows, best][:, None] - gap)
-        cheaper = _cheapest(close, cost, net, average=average)
-        moved = np.flatnonzero(cheaper != preferred)
-        saves = cost[moved, cheaper[moved]] < cost[moved, best[moved]]
-        reason[moved] = np.where(saves, WITHIN_NOISE, BETTER_ON_AVERAGE)
-        preferred = cheaper
-    if budget is None or prudent is None:
-        return preferred, reason, math.nan
-    if strategy == "cheapest_effective":
-        # The knapsack may only keep or drop each customer's cheapest effective offer.
-        menu = np.zeros_like(candidate)
-        offered = np.flatnonzero(preferred >= 0)
-        menu[offered, preferred[offered]] = True
-    else:
-        menu = candidate
-    result = solve_knapsack(
-        np.where(menu, prudent, np.nan), np.where(menu, net, np.nan), float(budget)
-    )
-    reason[(result.choice != preferred) & (result.choice >= 0)] = BUDGET_CHEAPER
-    reason[result.choice < 0] = BUDGET_OUT
-    return result.choice, reason, result.upper_bound
-
-
-def _cheapest(
-    candidate: np.ndarray,
-    cost: np.ndarray,
-    net: np.ndarray,
-    *,
-    average: np.ndarray | None = None,
-) -> np.ndarray:
-    """Per row, the candidate column of smallest cost (ties: larger ``average`` effect of the
-    offer if given, then larger net value, then column order); -1 where there is none."""
-    n = len(candidate)
-    keys = (-net, cost) if average is None else (-net, np.broadcast_to(-average, cost.shape), cost)
-    key = np.lexsort(keys) if n else np.zeros((0, cost.shape[1]), dtype=int)
-    key_ok = np.take_along_axis(candidate, key, axis=1)
-    return np.where(key_ok.any(axis=1), key[np.arange(n), key_ok.argmax(axis=1)], -1)
-
-
-@dataclass(frozen=True)
-class PlanSummary:
-    """Counts and totals of an offer plan, for printing and logging.
-
-    Attributes
-    ----------
-    by_offer : DataFrame
-        Per offer id: ``customers``, ``expected_cost``, ``expected_net_value``, ``expected_uplift``
-        (sums), plus the totals row ``"total"``.
-    by_reason : Series
-        Customers per reason.
-    budget : dict or None
-        For a plan made within a budget: ``budget``, ``prudent_cost`` (what the budget binds, see
-        ``choose_offers``' ``budget_uplift_factor``), ``expected_cost`` (the plan's cost at face
-        value) and ``reserve`` (the share kept back); None without a budget. A plan whose
-        expected cost is far below its budget is held back by the prudent cost, not by a lack of
-        customers worth an offer.
-    """
-
-    by_offer: pd.DataFrame
-    by_reason: pd.Series
-    budget: dict[str, float] | None = None
-
-    def to_dict(self) -> dict[str, float]:
-        """Flat metrics (``plan_customers_<offer>``, ``plan_total_cost``...) for MLflow."""
-        out: dict[str, float] = {}
-        for offer_id, customers in self.by_offer["customers"].items():
-            out[f"plan_customers_{offer_id}"] = float(customers)
-        totals = self.by_offer.loc["total"].to_numpy(dtype=np.float64)
-        for column, total in zip(self.by_offer.columns, totals, strict=True):
-            if column != "customers":
-                out[f"plan_total_{column.removeprefix('expected_')}"] = float(total)
-        if self.budget is not None:
-            out["plan_budget"] = self.budget["budget"]
-            out["plan_budget_prudent_cost"] = self.budget["prudent_cost"]
-        return out
-
-    def __str__(self) -> str:
-        text = (
-            f"Offer plan by offer:\n{self.by_offer.to_string()}\n\n"
-            f"Customers by reason:\n{self.by_reason.to_string()}"
-        )
-        if self.budget is None:
-            return text
-        b = self.budget
-        share = b["expected_cost"] / b["budget"] if b["budget"] > 0 else math.nan
-        return (
-            f"{text}\n\nBudget {b['budget']:,.2f}: prudent cost {b['prudent_cost']:,.2f} (what the "
-            f"budget binds, {b['reserve']:.0%} kept back), expected cost {b['expected_cost']:,.2f} "
-            f"({share:.0%} of the budget)"
-        )
-
-
-def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
-    """Summarise a plan from :func:`choose_offers`: customers, cost and value by offer and by reason."""
-    if not isinstance(plan, pd.DataFrame):
-        raise SchemaError(
-            f"summarize_plan: plan must be a pandas DataFrame (choose_offers' output); got "
-            f"{type(plan).__name__}.",
-            table="plan",
-        )
-    missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
-    if missing:
-        raise DataError(
-            f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."
-        )
-    offered = plan[plan[C.OFFER_ID].notna()]
-    by_offer = offered.groupby(C.OFFER_ID).agg(
-        customers=(REASON, "size"),
-        expected_cost=(EXPECTED_COST, "sum"),
-        expected_net_value=(EXPECTED_NET_VALUE, "sum"),
-        expected_uplift=(EXPECTED_UPLIFT, "sum"),
-    )
-    by_offer.loc["total"] = by_offer.sum() if len(by_offer) else 0.0
-    by_reason = plan[REASON].value_counts().rename("customers")
-    budget = None
-    if all(is_real(plan.attrs.get(k), finite=True) for k in ("budget", "budget_cost")):
-        budget = {
-            "budget": float(plan.attrs["budget"]),
-            "prudent_cost": float(plan.attrs["budget_cost"]),
-            "expected_cost": float(offered[EXPECTED_COST].sum()),
-            "reserve": float(plan.attrs.get("budget_reserve") or 0.0),
-        }
-    return PlanSummary(by_offer=by_offer, by_reason=by_reason, budget=budget)

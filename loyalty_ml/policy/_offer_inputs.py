@@ -1,0 +1,157 @@
+"""The per-customer inputs of :func:`.offers.choose_offers` (baseline, values, consent, eligibility,
+the effects themselves), read and checked: ids that meet the effects', one value per customer,
+numbers where numbers are meant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.exceptions import DataError, PolicyError, format_examples, format_ids
+from loyalty_ml.schema._coerce import numbers_or_refuse
+
+__all__ = [
+    "check_customer_ids",
+    "check_flag_values",
+    "customer_flags",
+    "customer_values",
+    "effect_values",
+    "offer_eligibility",
+]
+
+
+def customer_values(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
+    if not isinstance(values, pd.Series):
+        raise DataError(f"choose_offers: {name} must be a Series indexed by customer id.")
+    check_customer_ids(values.index, index, name)  # e.g. text ids against effects' integer ids
+    aligned = values.reindex(index)
+    missing = aligned.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"choose_offers: {name} is missing for customers "
+            f"{format_ids(index[missing].tolist(), total=int(missing.sum()))} of effects. Give a "
+            "value for every customer (same index as effects)."
+        )
+    if pd.api.types.is_bool_dtype(aligned.dtype):
+        raise DataError(
+            f"choose_offers: {name} holds booleans (True/False); it needs numbers per customer "
+            f"({'a probability' if name == 'baseline' else 'the margin of one conversion'}). A "
+            "mask passed in the wrong place? Eligibility and consent have their own parameters."
+        )
+    if pd.api.types.is_numeric_dtype(aligned.dtype):
+        return aligned.to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(aligned.astype(object), errors="coerce")
+    bad = numbers.isna().to_numpy()
+    if bad.any():
+        found = aligned[bad].unique().tolist()
+        raise DataError(
+            f"choose_offers: {name} holds values that are not numbers "
+            f"{format_examples(found, total=len(found))} (customers "
+            f"{format_ids(index[bad].tolist(), total=int(bad.sum()))}). Convert it first, "
+            f"e.g. pd.to_numeric({name}.str.replace('€', ''))."
+        )
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def check_customer_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
+    """``ids`` of a per-customer input must be unique and, with ``overlap``, meet effects' ids."""
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()].unique()
+        raise DataError(
+            f"choose_offers: {name} has duplicate customer ids "
+            f"{format_ids(dup.tolist(), total=len(dup))}; give one value per customer."
+        )
+    if overlap and len(ids) and len(index) and not index.isin(ids).any():
+        # Every customer would silently count as "not listed" (no consent / not eligible).
+        same_text = pd.Index(ids.astype(str)).isin(index.astype(str)).any()
+        raise DataError(
+            f"choose_offers: {name} is indexed by {format_ids(ids.tolist(), total=len(ids))}, "
+            "none of which is a customer of effects "
+            f"({format_ids(index.tolist(), total=len(index))}). "
+            + (
+                f"The ids read the same but their types differ ({ids.dtype} against "
+                f"{index.dtype}): give {name} the type of effects' index."
+                if same_text
+                else f"Index {name} by customer id, like effects."
+            )
+        )
+
+
+def check_flag_values(values: pd.Series, name: str) -> None:
+    """``values`` must be booleans (or 0/1); missing values are allowed and mean False."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return
+    present = values.dropna()
+    bad = present[~present.isin([True, False])].unique()
+    if len(bad):
+        raise DataError(
+            f"choose_offers: {name} must hold booleans (True/False or 1/0); got "
+            f"{format_examples(list(bad), total=len(bad))}. Convert it first, e.g. "
+            f"{name.split('[')[0]}.eq({bad[0]!r})."
+        )
+
+
+def customer_flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
+    """One boolean per customer of ``index``; customers not listed, or NA, are False."""
+    if not isinstance(values, pd.Series):
+        raise PolicyError(
+            f"choose_offers: {name} must be a boolean Series indexed by customer id; got "
+            f"{type(values).__name__}. Wrap an array in effects' row order as "
+            "pd.Series(values, index=effects.index)."
+        )
+    check_customer_ids(values.index, index, name)
+    check_flag_values(values, name)
+    return values.reindex(index).eq(True).fillna(False).to_numpy(dtype=bool)
+
+
+def effect_values(frame: pd.DataFrame) -> np.ndarray:
+    """The effects as float64; numbers written as text are read, a word is named."""
+    try:
+        return frame.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        columns = [
+            numbers_or_refuse(
+                frame[column],
+                what=f"choose_offers: effects[{column!r}]",
+                hint="An effect is a change in the probability of a conversion; use NaN to make "
+                "an offer unavailable.",
+                error=DataError,
+            )
+            for column in frame.columns
+        ]
+        return np.column_stack(columns).astype(np.float64)
+
+
+def offer_eligibility(
+    eligible: pd.Series | pd.DataFrame | None, index: pd.Index, ids: list[str]
+) -> np.ndarray:
+    if eligible is None:
+        return np.ones((len(index), len(ids)), dtype=bool)
+    if isinstance(eligible, pd.Series):
+        per_customer = customer_flags(eligible, index, "eligible")
+        return np.repeat(per_customer[:, None], len(ids), axis=1)
+    if isinstance(eligible, pd.DataFrame):
+        check_customer_ids(eligible.index, index, "eligible")
+        names = [str(c) for c in eligible.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise DataError(
+                f"choose_offers: eligible has more than one column for offers "
+                f"{format_examples(repeated)} (names compared as text); give one column per offer."
+            )
+        if names and ids and not set(names) & set(ids):
+            # Every customer would silently be "not eligible" for every offer.
+            raise DataError(
+                f"choose_offers: none of eligible's columns {format_examples(names)} is an offer "
+                f"of the catalog {format_examples(ids)}. Name eligible's columns by offer_id "
+                "(they are compared as text, case included)."
+            )
+        for column in eligible.columns:
+            check_flag_values(eligible[column], f"eligible[{column!r}]")
+        frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
+        return frame.eq(True).fillna(False).to_numpy(dtype=bool)
+    raise PolicyError(
+        f"choose_offers: eligible must be a boolean Series (per customer) or DataFrame (customer x "
+        f"offer); got {type(eligible).__name__}."
+    )

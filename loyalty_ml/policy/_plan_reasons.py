@@ -1,0 +1,66 @@
+"""The columns of an offer plan and every reason a plan row can give (:func:`.offers.choose_offers`)."""
+
+from __future__ import annotations
+
+from loyalty_ml.schema import columns as C
+
+__all__ = [
+    "BETTER_ON_AVERAGE",
+    "BUDGET_CHEAPER",
+    "BUDGET_OUT",
+    "CAPPED",
+    "CHEAPEST",
+    "CLEAR_OF_NOISE",
+    "COOL_DOWN",
+    "EXPECTED_COST",
+    "EXPECTED_NET_VALUE",
+    "EXPECTED_UPLIFT",
+    "HOLDOUT",
+    "IN_CONTROL",
+    "MAX_VALUE",
+    "NOT_EFFECTIVE",
+    "NOT_ELIGIBLE",
+    "NO_CONSENT",
+    "PLAN_COLUMNS",
+    "REASON",
+    "REASONS",
+    "WITHIN_NOISE",
+]
+
+EXPECTED_UPLIFT = "expected_uplift"
+EXPECTED_COST = "expected_cost"
+EXPECTED_NET_VALUE = "expected_net_value"
+REASON = "reason"
+PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON)
+
+NO_CONSENT = "no marketing consent"
+HOLDOUT = "holdout"
+NOT_ELIGIBLE = "not eligible"
+CAPPED = "monthly cap reached"
+COOL_DOWN = "contacted recently"
+IN_CONTROL = "in a recent control group"
+NOT_EFFECTIVE = "no effective offer"
+CHEAPEST = "cheapest effective"
+MAX_VALUE = "max net value"
+BUDGET_CHEAPER = "cheaper offer within budget"
+BUDGET_OUT = "budget exhausted"
+WITHIN_NOISE = "cheaper offer within noise"
+BETTER_ON_AVERAGE = "offer better on average within noise"
+CLEAR_OF_NOISE = "cheapest offer clear of noise"
+#: Every reason a plan row can give, in the order they are checked.
+REASONS = (
+    NO_CONSENT,
+    HOLDOUT,
+    COOL_DOWN,
+    IN_CONTROL,
+    NOT_ELIGIBLE,
+    CAPPED,
+    NOT_EFFECTIVE,
+    CHEAPEST,
+    MAX_VALUE,
+    WITHIN_NOISE,
+    BETTER_ON_AVERAGE,
+    CLEAR_OF_NOISE,
+    BUDGET_CHEAPER,
+    BUDGET_OUT,
+)
