@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from loyalty_ml.exceptions import DataError
-from loyalty_ml.models.uplift import UpliftModel, _stratified_resample
+from loyalty_ml.models._uplift_rows import stratified_resample
+from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.tracking._offers import _design_weights, _fit
 
 FAST = {"n_estimators": 30, "random_state": 0}
@@ -148,7 +149,7 @@ def test_guard_bootstrap_refits_are_the_aipw_of_their_resample_and_carry_the_lev
     matrix = model.encoding_.transform(X, owner="test")
     levels = []
     for learner in model.bootstrap_learners_:
-        rows = _stratified_resample(arm, replay)
+        rows = stratified_resample(arm, replay)
         shift = learner.effect_shift
         learner.effect_shift = None
         base, tau = learner.predict(matrix[rows], np.full((len(rows), 2), 0.5))

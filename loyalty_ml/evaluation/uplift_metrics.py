@@ -63,12 +63,12 @@ def _labels(t: Any, control: Any, *, where: str, index: pd.Index | None) -> tupl
     flag: 0 becomes ``control`` and 1 ``"treatment"``. Missing labels are refused, naming their ids
     (``index``) or row positions.
     """
-    from loyalty_ml.models.uplift import _label_text, label_texts
+    from loyalty_ml.models._uplift_rows import label_text, label_texts
 
     values = np.asarray(t)
     _refuse_missing_arms(values, where=where, index=index)
     texts = label_texts(values)
-    control = _label_text(control)
+    control = label_text(control)
     is_flag = values.dtype.kind in "biuf" and bool(np.isin(values, (0, 1)).all())
     if is_flag and not (texts == control).any():
         return np.where(values == 1, "treatment", control).astype(object), control

@@ -16,18 +16,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from tqdm import tqdm
 
-from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
-    DataQualityWarning,
     NotFittedError,
     SchemaError,
     format_examples,
     format_ids,
 )
 from loyalty_ml.models._row_order import canonical_row_order
-from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.models._uplift_cost_check import calibration_attrs, cost_check
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
 from loyalty_ml.models._uplift_learners import (
@@ -48,31 +45,38 @@ from loyalty_ml.models._uplift_propensity import (
     fit_given_propensity,
     fit_propensity_model,
 )
+from loyalty_ml.models._uplift_rows import (
+    aligned_values,
+    arm_means,
+    as_float,
+    label_text,
+    label_texts,
+    stratified_resample,
+    warn_if_not_randomised,
+    warn_if_one_row_dominates,
+)
+from loyalty_ml.models._uplift_sizing import (
+    PURPOSES,
+    Purpose,
+    auto_linear_weight,
+    auto_tree_size,
+)
 from loyalty_ml.schema import columns as C
 
-__all__ = ["PoorOverlapWarning", "UpliftModel", "auto_linear_weight", "auto_tree_size"]
+__all__ = [
+    "Learner",
+    "PoorOverlapWarning",
+    "Purpose",
+    "UpliftModel",
+    "auto_linear_weight",
+    "auto_tree_size",
+]
 
 Outcome = Literal["auto", "binary", "continuous"]
-Purpose = Literal["ranking", "decisions"]
-_PURPOSES = ("ranking", "decisions")
 _LEARNERS = ("S", "T", "X", "DR")
 _OUTCOMES = ("auto", "binary", "continuous")
 _OWNER = "UpliftModel"
 _MULTITHREAD_MIN_ROWS = 200_000
-# ``num_leaves="auto"`` / ``min_child_samples="auto"``: tree size by the rows of the smallest arm,
-# from (_SMALL_LEAVES, _SMALL_CHILD) at or below _SMALL_ARM_ROWS to (_LARGE_LEAVES, _LARGE_CHILD) at or
-# above _LARGE_ARM_ROWS, geometrically in between (README, "Measured results": the heavy end won the
-# offer-surface benchmark at 1,600-2,000 rows per arm, the light end Hillstrom's ranking at 10,700).
-_SMALL_ARM_ROWS, _LARGE_ARM_ROWS = 2_000, 10_000
-_SMALL_LEAVES, _LARGE_LEAVES = 4, 15
-_SMALL_CHILD, _LARGE_CHILD = 1_000, 100
-# A leaf never needs more than this share of all training rows (tiny experiments still get splits).
-_MAX_CHILD_SHARE = 1 / 8
-# ``linear_weight="auto"``: below _LARGE_ARM_ROWS rows in the smallest arm, average the meta-learner
-# with the linear arm model (loyalty_ml.models._uplift_linear) with this weight; never on more than
-# _LINEAR_MAX_ROWS rows in all (its dense design has a column block per arm: memory and time).
-_SMALL_LINEAR_WEIGHT = 0.5
-_LINEAR_MAX_ROWS = 200_000
 
 
 #: Parameters added after models were first registered, with the value that reproduces a model
@@ -93,84 +97,6 @@ _ADDED_ATTRIBUTES: dict[str, Any] = {
     "min_child_samples_": 100,
     "cost_calibration_": None,
 }
-
-
-def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
-    """Weight of the linear arm model in the blend, from the rows of the smallest arm and of all.
-
-    0.5 below 10,000 rows in the smallest arm (the trees alone find too little there), 0 from
-    10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone; README, "Measured
-    results"), and 0 above 200,000 rows in all, whatever the arms (a dense design that large costs
-    gigabytes).
-
-    Examples
-    --------
-    >>> auto_linear_weight(1_600, 8_000), auto_linear_weight(10_700, 32_000)
-    (0.5, 0.0)
-    """
-    small = smallest_arm_rows < _LARGE_ARM_ROWS and n_rows <= _LINEAR_MAX_ROWS
-    return _SMALL_LINEAR_WEIGHT if small else 0.0
-
-
-def auto_tree_size(
-    smallest_arm_rows: int,
-    n_rows: int,
-    *,
-    per_arm_models: bool = False,
-    purpose: Purpose = "ranking",
-) -> tuple[int, int]:
-    """``(num_leaves, min_child_samples)`` that ``"auto"`` resolves to for an experiment's size.
-
-    Uplift is a small signal in noisy outcomes, and the fewer rows an arm has the noisier each
-    arm's contrast: small experiments get few, large leaves; large ones the finer trees that rank
-    best. Up to 2,000 rows in the smallest arm: 4 leaves and ``min_child_samples`` 1,000; from
-    10,000: 15 leaves and 100; geometric steps in between. (LightGBM counts a leaf's rows by their
-    hessian weight, so with sample weights, or probabilities near 0 or 1, a leaf can hold fewer
-    rows than ``min_child_samples``: 656-940 where 1,000 was asked.) A leaf is never asked for
-    more than an eighth of all rows, so that tiny experiments still split, nor for more than half
-    the smallest arm (a quarter with ``per_arm_models``, the T, X and DR learners, which fit a
-    model on each arm's rows), so that an arm much smaller than the others (a 10% offer next to a 60% control) can still be split off
-    by the S-learner and its own model can split (with 750-row leaves, a 586-row arm got an effect
-    of exactly 0 from the S-learner, and a 957-row arm one that mirrored the baseline from the T).
-
-    With ``purpose="decisions"`` every experiment gets the small end, 4 leaves and
-    ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a
-    plan compares each customer's effect with a cost, and where many customers' true effects sit
-    near it, the finer trees' noise sends the offer to a random part of them (README, "Measured
-    results").
-
-    Parameters
-    ----------
-    smallest_arm_rows : int
-        Training rows of the smallest arm (control included).
-    n_rows : int
-        All training rows.
-    per_arm_models : bool
-        True for learners that fit a model per arm (T, X, DR).
-    purpose : {"ranking", "decisions"}
-        What the model is for (see ``UpliftModel(purpose=)``).
-
-    Examples
-    --------
-    >>> auto_tree_size(2_000, 10_000), auto_tree_size(10_700, 21_400), auto_tree_size(586, 6_000)
-    ((4, 1000), (15, 100), (4, 293))
-    >>> auto_tree_size(10_700, 32_000, purpose="decisions")
-    (4, 1000)
-    """
-    if not isinstance(purpose, str) or purpose not in _PURPOSES:
-        raise ConfigError(
-            f"auto_tree_size: purpose must be one of {list(_PURPOSES)}. Got {purpose!r} instead."
-        )
-    span = np.log(_LARGE_ARM_ROWS / _SMALL_ARM_ROWS)
-    t = float(np.clip(np.log(max(smallest_arm_rows, 1) / _SMALL_ARM_ROWS) / span, 0.0, 1.0))
-    if purpose == "decisions":
-        t = 0.0
-    leaves = round(_SMALL_LEAVES * (_LARGE_LEAVES / _SMALL_LEAVES) ** t)
-    child = round(_SMALL_CHILD * (_LARGE_CHILD / _SMALL_CHILD) ** t)
-    cap = min(
-        int(n_rows * _MAX_CHILD_SHARE), max(smallest_arm_rows, 0) // (4 if per_arm_models else 2)
-    )
-    return leaves, max(1, min(child, cap))
 
 
 class UpliftModel(BaseEstimator):
@@ -432,8 +358,8 @@ class UpliftModel(BaseEstimator):
                 "filter that built the experiment table (campaigns, dates, customers)."
             )
         arms_all = self._arm_labels(X, treatment, control)
-        control = _label_text(control)
-        y_arr = _as_float(_aligned(X, y, "y"), "y")
+        control = label_text(control)
+        y_arr = as_float(aligned_values(X, y, "y"), "y")
         if not np.isfinite(y_arr).all():
             bad = ~np.isfinite(y_arr)
             raise DataError(
@@ -444,7 +370,7 @@ class UpliftModel(BaseEstimator):
         weight = (
             np.ones(len(X))
             if sample_weight is None
-            else _as_float(_aligned(X, sample_weight, "sample_weight"), "sample_weight")
+            else as_float(aligned_values(X, sample_weight, "sample_weight"), "sample_weight")
         )
         if (weight < 0).any() or not np.isfinite(weight).all():
             raise DataError(f"{_OWNER}.fit: sample_weight must be finite and >= 0.")
@@ -468,7 +394,7 @@ class UpliftModel(BaseEstimator):
                 "those rows positive weights or drop the arms."
             )
         if not binary:
-            _warn_if_one_row_dominates(y_arr, weight, arm_code, names, X.index)
+            warn_if_one_row_dominates(y_arr, weight, arm_code, names, X.index)
         small = [(n, int(c)) for n, c in zip(names, counts, strict=True) if c < self.min_arm_rows]
         if small:
             raise DataError(
@@ -485,7 +411,7 @@ class UpliftModel(BaseEstimator):
         rows = order[(weight > 0)[order]]
         if not np.array_equal(rows, np.arange(len(X))):
             if groups is not None:
-                groups = _aligned(X, groups, "groups")[rows]
+                groups = aligned_values(X, groups, "groups")[rows]
             if isinstance(propensity, pd.DataFrame) and propensity.index.equals(X.index):
                 propensity = propensity.iloc[rows]
             X = X.iloc[rows]
@@ -502,8 +428,11 @@ class UpliftModel(BaseEstimator):
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
         if propensity is None:  # after the columns' checks: what is compared is what is fitted
-            _warn_if_not_randomised(
-                X, arms_all, control, None if groups is None else _aligned(X, groups, "groups")
+            warn_if_not_randomised(
+                X,
+                arms_all,
+                control,
+                None if groups is None else aligned_values(X, groups, "groups"),
             )
         # On small data LightGBM's thread start-up costs more than it saves (25x slower on 3,700
         # rows on 2 busy cores), so the default is one thread below _MULTITHREAD_MIN_ROWS rows.
@@ -529,7 +458,7 @@ class UpliftModel(BaseEstimator):
         self.outcome_ = "binary" if binary else "continuous"
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = len(self.encoding_.feature_names)
-        mean_outcome, mean_outcome_se = _arm_means(arm_code, y_arr, weight, len(names))
+        mean_outcome, mean_outcome_se = arm_means(arm_code, y_arr, weight, len(names))
         self.arm_summary_ = pd.DataFrame(
             {
                 "rows": counts,
@@ -555,9 +484,9 @@ class UpliftModel(BaseEstimator):
         group = (
             None
             if groups is None
-            else pd.factorize(pd.Series(_aligned(X, groups, "groups")), use_na_sentinel=False)[
-                0
-            ].astype(np.int64)
+            else pd.factorize(
+                pd.Series(aligned_values(X, groups, "groups")), use_na_sentinel=False
+            )[0].astype(np.int64)
         )
         data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary, group)
         # the level choose_offers falls back on between equally cheap offers within noise
@@ -598,7 +527,7 @@ class UpliftModel(BaseEstimator):
         show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
         refits = tqdm(range(self.n_bootstrap), desc=f"{_OWNER} bootstrap", disable=not show)
         for b in refits:
-            rows = _stratified_resample(arm_code, rng)
+            rows = stratified_resample(arm_code, rng)
             sample = ArmData(
                 matrix[rows],
                 arm_code[rows],
@@ -618,9 +547,9 @@ class UpliftModel(BaseEstimator):
                 f"The 'learner' parameter of {_OWNER} must be one of {list(_LEARNERS)}. "
                 f"Got {self.learner!r} instead."
             )
-        if not isinstance(self.purpose, str) or self.purpose not in _PURPOSES:
+        if not isinstance(self.purpose, str) or self.purpose not in PURPOSES:
             raise ConfigError(
-                f"The 'purpose' parameter of {_OWNER} must be one of {list(_PURPOSES)} (what "
+                f"The 'purpose' parameter of {_OWNER} must be one of {list(PURPOSES)} (what "
                 f"'auto' sizes the trees for). Got {self.purpose!r} instead."
             )
         if self.outcome not in _OUTCOMES:
@@ -696,7 +625,7 @@ class UpliftModel(BaseEstimator):
         control: str | int,
         method: str = "fit",
     ) -> np.ndarray:
-        labels = _aligned(X, treatment, "treatment", method).astype(object)
+        labels = aligned_values(X, treatment, "treatment", method).astype(object)
         missing = pd.isna(labels)
         if missing.any():
             raise DataError(
@@ -705,7 +634,7 @@ class UpliftModel(BaseEstimator):
             )
         labels = label_texts(labels)
         present = sorted(set(labels))
-        if _label_text(control) not in present:
+        if label_text(control) not in present:
             fix = (
                 "Pass control=<your label>." if method == "fit" else "Score rows of an experiment."
             )
@@ -777,7 +706,7 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: propensity must be None, 'estimate', a Series or a DataFrame; got "
                 f"{type(propensity).__name__}."
             )
-        frame = frame.rename(columns=_label_text)
+        frame = frame.rename(columns=label_text)
         missing = [n for n in names[1:] if n not in frame.columns]
         if missing:
             raise DataError(
@@ -954,14 +883,14 @@ class UpliftModel(BaseEstimator):
         effects = self.predict_effects(X)  # refuses an unfitted model and bad X first
         labels = self._arm_labels(X, treatment, self.control_, method="score")
         seen = set(labels)
-        unknown = sorted(seen - {_label_text(self.control_), *self.arms_})
+        unknown = sorted(seen - {label_text(self.control_), *self.arms_})
         if unknown:
             raise DataError(
                 f"{_OWNER}.score: treatment holds arms {format_examples(unknown)} the model was not "
                 f"fitted on; it knows {format_examples(list(self.arms_))} and the control "
                 f"{self.control_!r}. Score rows of those arms only."
             )
-        y_arr = _as_float(_aligned(X, y, "y", "score"), "y")
+        y_arr = as_float(aligned_values(X, y, "y", "score"), "y")
         if not np.isfinite(y_arr).all():
             raise DataError(
                 f"{_OWNER}.score: y has {int((~np.isfinite(y_arr)).sum())} missing or infinite "
@@ -970,7 +899,7 @@ class UpliftModel(BaseEstimator):
         present = [a for a in self.arms_ if a in seen]
         t = pd.Series(labels, index=X.index)
         outcome = pd.Series(y_arr, index=X.index)
-        control = _label_text(self.control_)
+        control = label_text(self.control_)
         per_arm = (
             qini_auc_score(outcome, t, effects[present], control=control)
             if self.outcome_ == "binary"
@@ -1009,35 +938,6 @@ class UpliftModel(BaseEstimator):
         return pd.DataFrame(
             values, index=index.copy(), columns=pd.Index(list(self.arms_), name=C.OFFER_ID)
         )
-
-
-def _warn_if_not_randomised(
-    X: pd.DataFrame, arms: np.ndarray, control: str, groups: np.ndarray | None
-) -> None:
-    """Warn when ``propensity=None`` reads as randomised an experiment whose arms differ from the
-    control on a feature by more than chance allows (see :mod:`._uplift_balance`)."""
-    codes = labels = None
-    if groups is not None:
-        codes, labels = pd.factorize(pd.Series(groups), use_na_sentinel=False)
-    found = imbalances(X, arms, control, codes)
-    if not found:
-        return
-    examples = [
-        f"{f.arm!r} vs control on {f.feature!r}"
-        + ("" if labels is None else f" in group {labels[f.group]!r}")
-        + f": {f.detail}"
-        for f in found[:3]
-    ]
-    warn_user(
-        f"{_OWNER}.fit: {len(found)} arm(s) differ from the control rows before the treatment by "
-        f"more than chance allows ({'; '.join(examples)}; an AUC of 0.50 and equal shares when "
-        "randomised), but "
-        "propensity=None reads the rows as a randomised experiment (the arm shares as "
-        "propensities), so the effects would mix the treatment with who was chosen for it. Pass "
-        "propensity='estimate' for targeted (observational) data, or the design's per-row "
-        "propensities; and leave out features measured after the treatment.",
-        DataQualityWarning,
-    )
 
 
 def planning_attrs(model: object) -> dict[str, object]:
@@ -1083,156 +983,3 @@ def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.
 
 #: How far from 1 a row of known propensities may sum (rounding in a design document).
 _PROPENSITY_SUM_TOLERANCE = 0.01
-
-
-def _aligned(
-    X: pd.DataFrame, values: pd.Series | np.ndarray, name: str, method: str = "fit"
-) -> np.ndarray:
-    """``values`` as a 1-D array aligned with ``X``; a Series must carry ``X``'s index."""
-    if isinstance(values, pd.Series):
-        if len(values) != len(X) or not values.index.equals(X.index):
-            differ = (
-                np.asarray(values.index, dtype=object) != np.asarray(X.index, dtype=object)
-                if len(values) == len(X)
-                else np.zeros(0, dtype=bool)
-            )
-            where = (
-                f"; first differing labels "
-                f"{format_ids(values.index[differ].tolist(), limit=3)} vs "
-                f"{format_ids(X.index[differ].tolist(), limit=3)}"
-                if differ.any()
-                else ""
-            )
-            raise DataError(
-                f"{_OWNER}.{method}: {name} is a Series whose index does not match X's index "
-                f"({len(values)} vs {len(X)} rows{where}). Align it first (e.g. "
-                f"{name}.loc[X.index]) or pass a plain array in X's row order."
-            )
-        return values.to_numpy()
-    array = np.asarray(values)
-    if array.ndim != 1 or len(array) != len(X):
-        raise DataError(
-            f"{_OWNER}.{method}: {name} must be 1-D with one value per row of X ({len(X)}); got shape "
-            f"{array.shape}."
-        )
-    return array
-
-
-def _as_float(values: np.ndarray, name: str) -> np.ndarray:
-    """``values`` as float64 (missing = NaN); text that is not a number is an error naming it."""
-    values = np.asarray(values)
-    if values.dtype.kind in "US":  # NumPy text ("<U1") cannot hold the NaN below
-        values = values.astype(object)
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    try:
-        return np.where(missing, np.nan, values).astype(np.float64)
-    except (TypeError, ValueError):
-        bad = []
-        for value in pd.unique(pd.Series(values[~missing], dtype=object)):
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                bad.append(value)
-        kind = "numbers (0/1 or booleans for a binary outcome)" if name == "y" else "numbers"
-        amounts = any(any(ch.isdigit() for ch in str(v)) for v in bad)
-        fix = (
-            f"Parse the amounts first, e.g. pd.to_numeric({name}.str.replace(r'[^0-9.-]', '', "
-            "regex=True)) (mind decimal commas)."
-            if amounts
-            else f"Map them to numbers first, e.g. {name}.map({{'no': 0, 'yes': 1}})."
-        )
-        raise DataError(
-            f"{_OWNER}.fit: {name} must be {kind}; got {format_examples(bad, total=len(bad))}. "
-            f"{fix}"
-        ) from None
-
-
-#: A continuous outcome where one row holds more than this share of its arm's total |y| warns.
-_DOMINANT_ROW_SHARE = 0.25
-#: ... on arms of at least this many rows (in a tiny arm every row is a big share).
-_DOMINANT_ROW_MIN_ROWS = 20
-#: ... and below this many non-zero outcomes in the arm it advises a binary outcome, not a cap.
-_DOMINANT_ROW_FEW_NONZERO = 50
-
-
-def _warn_if_one_row_dominates(
-    y: np.ndarray, weight: np.ndarray, arm_code: np.ndarray, names: tuple[str, ...], index: pd.Index
-) -> None:
-    """Warn when one customer carries a large share of an arm's total spend or margin.
-
-    The mean effect of a continuous outcome is a difference of means, so a single whale (a data
-    error, a business account, a one-off bulk order) moves it on its own, and the trees give the
-    whale's neighbours its value.
-    """
-    mass = np.abs(y) * weight
-    for code, arm in enumerate(names):
-        rows = np.flatnonzero((arm_code == code) & (weight > 0))
-        total = mass[rows].sum()
-        if rows.size < _DOMINANT_ROW_MIN_ROWS or not total > 0:
-            continue
-        top = rows[np.argmax(mass[rows])]
-        share = mass[top] / total
-        if share > _DOMINANT_ROW_SHARE:
-            nonzero = int(np.count_nonzero(mass[rows]))
-            if nonzero < _DOMINANT_ROW_FEW_NONZERO:
-                # a cap cannot help: even equal values leave each of n rows 1/n of the total
-                fix = (
-                    f"Only {nonzero} of the arm's rows have a non-zero y, so its mean rests on a "
-                    "handful of customers and no cap fixes that: fit the binary outcome "
-                    "(y > 0, bought or not) instead, or use a larger experiment."
-                )
-            else:
-                fix = (
-                    "Check it (a data error, a business account, a bulk order?), or cap the "
-                    "outcome before fitting, e.g. y.clip(upper=y.quantile(0.999))."
-                )
-            warn_user(
-                f"{_OWNER}.fit: one row of arm {arm!r} (customer "
-                f"{format_ids([index[top]], limit=1)}, y = {y[top]:.6g}) holds {share:.0%} of the "
-                f"arm's total |y| over {rows.size} rows, so it alone moves the arm's mean effect "
-                f"and its neighbours' effects. {fix}",
-                DataQualityWarning,
-            )
-
-
-def _label_text(value: object) -> str:
-    """An arm label as text: ``0``, ``0.0`` and ``np.int64(0)`` are all ``"0"``, like offer ids."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def label_texts(values: np.ndarray) -> np.ndarray:
-    """:func:`_label_text` of every value (object array), vectorised for numeric arrays."""
-    values = np.asarray(values)
-    if values.dtype.kind in "iu":
-        return values.astype(str).astype(object)
-    if (
-        values.dtype.kind == "f"
-        and np.isfinite(values).all()
-        and (values == np.floor(values)).all()
-    ):
-        return values.astype(np.int64).astype(str).astype(object)
-    return np.asarray([_label_text(v) for v in values.ravel()], dtype=object)
-
-
-def _arm_means(
-    arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean outcome of each arm and its standard error (weighted standard deviation over
-    the square root of Kish's effective number of rows)."""
-    total = np.maximum(np.bincount(arm, weights=weight, minlength=n_arms), 1e-12)
-    mean = np.bincount(arm, weights=weight * y, minlength=n_arms) / total
-    spread = np.bincount(arm, weights=weight * (y - mean[arm]) ** 2, minlength=n_arms) / total
-    effective = total**2 / np.maximum(np.bincount(arm, weights=weight**2, minlength=n_arms), 1e-12)
-    return mean, np.sqrt(spread / np.maximum(effective, 1.0))
-
-
-def _stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-    """Row positions of a bootstrap sample that keeps every arm's row count."""
-    parts = [
-        rng.choice(np.flatnonzero(arm == k), size=int((arm == k).sum())) for k in np.unique(arm)
-    ]
-    return np.sort(np.concatenate(parts))

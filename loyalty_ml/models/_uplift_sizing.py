@@ -1,0 +1,113 @@
+"""How big ``UpliftModel``'s trees are, and how much of the linear arm model it blends in, when
+they are ``"auto"``: both from the size of the experiment (README, "Measured results")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from loyalty_ml.exceptions import ConfigError
+
+__all__ = ["PURPOSES", "Purpose", "auto_linear_weight", "auto_tree_size"]
+
+Purpose = Literal["ranking", "decisions"]
+PURPOSES = ("ranking", "decisions")
+
+# ``num_leaves="auto"`` / ``min_child_samples="auto"``: tree size by the rows of the smallest arm,
+# from (_SMALL_LEAVES, _SMALL_CHILD) at or below _SMALL_ARM_ROWS to (_LARGE_LEAVES, _LARGE_CHILD) at or
+# above _LARGE_ARM_ROWS, geometrically in between (README, "Measured results": the heavy end won the
+# offer-surface benchmark at 1,600-2,000 rows per arm, the light end Hillstrom's ranking at 10,700).
+_SMALL_ARM_ROWS, _LARGE_ARM_ROWS = 2_000, 10_000
+
+_SMALL_LEAVES, _LARGE_LEAVES = 4, 15
+
+_SMALL_CHILD, _LARGE_CHILD = 1_000, 100
+
+# A leaf never needs more than this share of all training rows (tiny experiments still get splits).
+_MAX_CHILD_SHARE = 1 / 8
+
+# ``linear_weight="auto"``: below _LARGE_ARM_ROWS rows in the smallest arm, average the meta-learner
+# with the linear arm model (loyalty_ml.models._uplift_linear) with this weight; never on more than
+# _LINEAR_MAX_ROWS rows in all (its dense design has a column block per arm: memory and time).
+_SMALL_LINEAR_WEIGHT = 0.5
+
+_LINEAR_MAX_ROWS = 200_000
+
+
+def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
+    """Weight of the linear arm model in the blend, from the rows of the smallest arm and of all.
+
+    0.5 below 10,000 rows in the smallest arm (the trees alone find too little there), 0 from
+    10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone; README, "Measured
+    results"), and 0 above 200,000 rows in all, whatever the arms (a dense design that large costs
+    gigabytes).
+
+    Examples
+    --------
+    >>> auto_linear_weight(1_600, 8_000), auto_linear_weight(10_700, 32_000)
+    (0.5, 0.0)
+    """
+    small = smallest_arm_rows < _LARGE_ARM_ROWS and n_rows <= _LINEAR_MAX_ROWS
+    return _SMALL_LINEAR_WEIGHT if small else 0.0
+
+
+def auto_tree_size(
+    smallest_arm_rows: int,
+    n_rows: int,
+    *,
+    per_arm_models: bool = False,
+    purpose: Purpose = "ranking",
+) -> tuple[int, int]:
+    """``(num_leaves, min_child_samples)`` that ``"auto"`` resolves to for an experiment's size.
+
+    Uplift is a small signal in noisy outcomes, and the fewer rows an arm has the noisier each
+    arm's contrast: small experiments get few, large leaves; large ones the finer trees that rank
+    best. Up to 2,000 rows in the smallest arm: 4 leaves and ``min_child_samples`` 1,000; from
+    10,000: 15 leaves and 100; geometric steps in between. (LightGBM counts a leaf's rows by their
+    hessian weight, so with sample weights, or probabilities near 0 or 1, a leaf can hold fewer
+    rows than ``min_child_samples``: 656-940 where 1,000 was asked.) A leaf is never asked for
+    more than an eighth of all rows, so that tiny experiments still split, nor for more than half
+    the smallest arm (a quarter with ``per_arm_models``, the T, X and DR learners, which fit a
+    model on each arm's rows), so that an arm much smaller than the others (a 10% offer next to a 60% control) can still be split off
+    by the S-learner and its own model can split (with 750-row leaves, a 586-row arm got an effect
+    of exactly 0 from the S-learner, and a 957-row arm one that mirrored the baseline from the T).
+
+    With ``purpose="decisions"`` every experiment gets the small end, 4 leaves and
+    ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a
+    plan compares each customer's effect with a cost, and where many customers' true effects sit
+    near it, the finer trees' noise sends the offer to a random part of them (README, "Measured
+    results").
+
+    Parameters
+    ----------
+    smallest_arm_rows : int
+        Training rows of the smallest arm (control included).
+    n_rows : int
+        All training rows.
+    per_arm_models : bool
+        True for learners that fit a model per arm (T, X, DR).
+    purpose : {"ranking", "decisions"}
+        What the model is for (see ``UpliftModel(purpose=)``).
+
+    Examples
+    --------
+    >>> auto_tree_size(2_000, 10_000), auto_tree_size(10_700, 21_400), auto_tree_size(586, 6_000)
+    ((4, 1000), (15, 100), (4, 293))
+    >>> auto_tree_size(10_700, 32_000, purpose="decisions")
+    (4, 1000)
+    """
+    if not isinstance(purpose, str) or purpose not in PURPOSES:
+        raise ConfigError(
+            f"auto_tree_size: purpose must be one of {list(PURPOSES)}. Got {purpose!r} instead."
+        )
+    span = np.log(_LARGE_ARM_ROWS / _SMALL_ARM_ROWS)
+    t = float(np.clip(np.log(max(smallest_arm_rows, 1) / _SMALL_ARM_ROWS) / span, 0.0, 1.0))
+    if purpose == "decisions":
+        t = 0.0
+    leaves = round(_SMALL_LEAVES * (_LARGE_LEAVES / _SMALL_LEAVES) ** t)
+    child = round(_SMALL_CHILD * (_LARGE_CHILD / _SMALL_CHILD) ** t)
+    cap = min(
+        int(n_rows * _MAX_CHILD_SHARE), max(smallest_arm_rows, 0) // (4 if per_arm_models else 2)
+    )
+    return leaves, max(1, min(child, cap))
