@@ -14,7 +14,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import DataError, format_examples, format_ids
 
-__all__ = ["align_on_index", "as_float_array", "refuse_not_finite"]
+__all__ = ["align_on_index", "as_float_array", "refuse_missing_arms", "refuse_not_finite"]
 
 
 def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any], pd.Index | None]:
@@ -99,4 +99,16 @@ def refuse_not_finite(array: np.ndarray, *, name: str, where: str, index: pd.Ind
             f"{where}: {name} is missing or infinite at {'ids' if index is not None else 'rows'} "
             f"{format_examples(rows, total=int(bad.sum()))}. Drop those rows from every input, or "
             "fill them."
+        )
+
+
+def refuse_missing_arms(values: np.ndarray, *, where: str, index: pd.Index | None) -> None:
+    """DataError naming the rows of ``t`` without an arm (they would become an arm named "nan")."""
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        rows = index[missing] if index is not None else np.flatnonzero(missing)
+        raise DataError(
+            f"{where}: t has missing arm labels at {'ids' if index is not None else 'rows'} "
+            f"{format_examples(rows.tolist(), total=int(missing.sum()))}; every row needs the arm "
+            "it received. Drop those rows from every input."
         )

@@ -8,29 +8,29 @@ control, using the arm's own column of the effects frame; results come back as a
 ``t`` is either arm labels (``control`` marks the control rows) or sklift's 0/1 convention (1 = treated).
 When several of ``y``, ``t`` and the scores are Series or DataFrames they are matched by index (the
 same ids are required); arrays are taken by position.
-:func:`policy_value` estimates what any assignment of arms would have earned, from randomised (or known-
-propensity) data, by inverse propensity weighting or the doubly robust estimator, with a CI.
+:func:`policy_value` (from :mod:`.policy_value`, re-exported here) estimates what any assignment of arms
+would have earned, from randomised (or known-propensity) data, by inverse propensity weighting or the
+doubly robust estimator, with a CI.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.metrics import auc
 
-from loyalty_ml._checks import check_seed, is_real
 from loyalty_ml._plot_text import legend
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
     as_float_array,
+    refuse_missing_arms,
     refuse_not_finite,
 )
+from loyalty_ml.evaluation.policy_value import PolicyValue, policy_value
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
 from loyalty_ml.schema import columns as C
 
@@ -66,25 +66,13 @@ def _labels(t: Any, control: Any, *, where: str, index: pd.Index | None) -> tupl
     from loyalty_ml.models._uplift_rows import label_text, label_texts
 
     values = np.asarray(t)
-    _refuse_missing_arms(values, where=where, index=index)
+    refuse_missing_arms(values, where=where, index=index)
     texts = label_texts(values)
     control = label_text(control)
     is_flag = values.dtype.kind in "biuf" and bool(np.isin(values, (0, 1)).all())
     if is_flag and not (texts == control).any():
         return np.where(values == 1, "treatment", control).astype(object), control
     return texts, control
-
-
-def _refuse_missing_arms(values: np.ndarray, *, where: str, index: pd.Index | None) -> None:
-    """DataError naming the rows of ``t`` without an arm (they would become an arm named "nan")."""
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    if missing.any():
-        rows = index[missing] if index is not None else np.flatnonzero(missing)
-        raise DataError(
-            f"{where}: t has missing arm labels at {'ids' if index is not None else 'rows'} "
-            f"{format_examples(rows.tolist(), total=int(missing.sum()))}; every row needs the arm "
-            "it received. Drop those rows from every input."
-        )
 
 
 def _pairs(
@@ -405,281 +393,6 @@ def uplift_report(
         arm = next(iter(set(labels) - {control}))
         return pd.DataFrame(metrics, index=pd.Index([arm], name=C.OFFER_ID))
     return pd.DataFrame(metrics)
-
-
-# -- policy value --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PolicyValue:
-    """Estimated mean reward per customer of an assignment policy, with a confidence interval."""
-
-    value: float
-    std_error: float
-    ci_low: float
-    ci_high: float
-    method: str
-    n: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.value:.4f} [{self.ci_low:.4f}, {self.ci_high:.4f}] ({self.method}, n={self.n})"
-        )
-
-
-def policy_value(
-    y: ArrayLike,
-    t: ArrayLike,
-    assignment: ArrayLike,
-    *,
-    propensity: pd.Series | pd.DataFrame | None = None,
-    method: Literal["ipw", "dr"] = "ipw",
-    mu: pd.DataFrame | None = None,
-    control: str = C.CONTROL,
-    confidence: float = 0.95,
-    n_bootstrap: int = 0,
-    random_state: int | None = None,
-) -> PolicyValue:
-    """Mean reward per customer had every row received the arm ``assignment`` gives it.
-
-    Parameters
-    ----------
-    y : array
-        Observed reward per row (e.g. margin of a conversion minus the cost of the arm received).
-    t : array of str
-        Arm each row received.
-    assignment : array or Series of str
-        Arm the policy gives each row; a missing value (no offer, as in a plan's ``offer_id``) means
-        ``control``.
-    propensity : Series or DataFrame, optional
-        P(arm) per arm (Series: a randomised design) or per row (DataFrame, one column per arm).
-        Default: the observed arm shares (a randomised experiment); the standard error and the
-        bootstrap then treat each arm's part as a mean within the rows that received it
-        (stratified by arm), as the shares make it. Per-row propensities that give the policy's
-        arm to rows with almost no chance of it warn (:class:`PoorOverlapWarning`).
-    method : {"ipw", "dr"}
-        Inverse propensity weighting (Horvitz-Thompson), or doubly robust (needs ``mu``).
-    mu : DataFrame, optional
-        Predicted reward per row and arm (one column per arm, control included), for ``"dr"``.
-    control : str
-        Label of the control arm in ``t``, ``assignment``, ``propensity`` and ``mu``; a missing
-        assignment means this arm.
-    confidence : float
-        Level of the interval.
-    n_bootstrap : int
-        0: normal interval from the per-row terms' standard error; else a percentile bootstrap.
-        When every term is the same (e.g. no matched row of an assigned arm had a reward), the
-        standard error is 0: that warns and the interval is NaN. The normal interval needs
-        several events in each assigned arm.
-    random_state : int, optional
-        Seed of the bootstrap.
-
-    Examples
-    --------
-    >>> y = np.array([1.0, 0.0, 0.0, 1.0]); t = np.array(["a", "control", "a", "control"])
-    >>> policy_value(y, t, ["a", "a", "a", "a"]).value
-    0.5
-    """
-    if method not in ("ipw", "dr"):
-        raise ConfigError(
-            f"The 'method' parameter of policy_value must be 'ipw' or 'dr'. Got {method!r}."
-        )
-    if not is_real(confidence) or not 0 < confidence < 1:
-        raise ConfigError(
-            f"The 'confidence' parameter of policy_value must be in (0, 1). Got {confidence!r}."
-        )
-    if (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, int | np.integer)
-        or n_bootstrap < 0
-        or n_bootstrap == 1
-    ):
-        raise ConfigError(
-            "The 'n_bootstrap' parameter of policy_value must be 0 (a normal interval) or an int "
-            f">= 2 (bootstrap resamples). Got {n_bootstrap!r} instead."
-        )
-    check_seed(random_state, owner="policy_value")
-    if propensity is not None and not isinstance(propensity, pd.Series | pd.DataFrame):
-        raise ConfigError(
-            "The 'propensity' parameter of policy_value must be None, a Series of arm shares or "
-            f"a DataFrame of per-row propensities. Got {type(propensity).__name__} instead."
-        )
-    if mu is not None and not isinstance(mu, pd.DataFrame):
-        raise ConfigError(
-            "The 'mu' parameter of policy_value must be a DataFrame of predicted rewards (one "
-            f"column per arm). Got {type(mu).__name__} instead."
-        )
-    where = "policy_value"
-    per_row = {"propensity": propensity} if isinstance(propensity, pd.DataFrame) else {}
-    aligned, index = align_on_index(
-        {"y": y, "t": t, "assignment": assignment, **per_row, "mu": mu}, where=where
-    )
-    y_arr = as_float_array(aligned["y"], name="y", where=where)
-    refuse_not_finite(y_arr, name="y", where=where, index=index)
-    received = np.asarray(aligned["t"], dtype=object)
-    _refuse_missing_arms(received, where=where, index=index)
-    labels = received.astype(str)
-    assigned = (
-        pd.Series(np.asarray(aligned["assignment"], dtype=object))
-        .fillna(control)
-        .astype(str)
-        .to_numpy()
-    )
-    n = len(y_arr)
-    if not len(labels) == len(assigned) == n:
-        raise DataError(
-            f"policy_value: y, t and assignment must have the same length; got {n}, {len(labels)} "
-            f"and {len(assigned)}."
-        )
-    if n == 0:
-        raise DataError(
-            "policy_value: y, t and assignment are empty; there is nothing to estimate."
-        )
-    propensity, mu = aligned.get("propensity", propensity), aligned["mu"]
-    for name, frame in (("propensity", propensity), ("mu", mu)):
-        if isinstance(frame, pd.DataFrame) and len(frame) != n:
-            raise DataError(
-                f"policy_value: {name} has {len(frame)} rows but y has {n}; pass one row per "
-                "customer, one column per arm."
-            )
-    arms = sorted(set(labels.tolist()))
-    never_seen = sorted(set(assigned) - set(arms))
-    if never_seen:
-        raise DataError(
-            f"policy_value: the policy assigns arms {format_examples(never_seen)} that no row "
-            f"received (t holds {format_examples(arms)}); their value cannot be estimated from "
-            "this data."
-        )
-    p = _propensity_of_assigned(labels, assigned, propensity, arms)
-    if isinstance(propensity, pd.DataFrame):
-        _warn_if_weights_explode(p, assigned)
-    match = (labels == assigned).astype(np.float64)
-    baseline = np.zeros(n)  # the outcome model's part of each term (DR), 0 for IPW
-    if method == "ipw":
-        terms = match * y_arr / p
-    else:
-        if mu is None:
-            raise ConfigError(
-                "policy_value(method='dr') needs mu: predicted rewards per row and arm."
-            )
-        mu = mu.rename(columns=str)
-        missing = [a for a in set(assigned) if a not in mu.columns]
-        if missing:
-            raise DataError(
-                f"policy_value: mu lacks columns for arms {format_examples(sorted(missing))}."
-            )
-        mu_arr = _float_columns(mu, name="mu", where=where)
-        cols = mu.columns.get_indexer(pd.Index(assigned))
-        mu_a = mu_arr[np.arange(n), cols]
-        refuse_not_finite(mu_a, name="mu (of the assigned arm)", where=where, index=index)
-        terms = mu_a + match * (y_arr - mu_a) / p
-        baseline = mu_a
-    value = float(terms.mean())
-    z = float(norm.ppf(0.5 + confidence / 2))
-    # With the observed arm shares as propensities (the default) the weighted part of each term is
-    # a mean within the arm the row received, so its noise is the within-arm spread: treating the
-    # shares as known counted the spread between arms too (4.5x too wide on a reward far from 0).
-    strata = labels if propensity is None else np.zeros(n, dtype=object)
-    if n_bootstrap:
-        rng = np.random.default_rng(random_state)
-        # resampled by position within each stratum: the rows' order must not matter
-        groups = [np.sort(terms[strata == s]) for s in sorted(set(strata.tolist()))]
-        draws = np.array(
-            [
-                sum(g[rng.integers(0, g.size, g.size)].sum() for g in groups) / n
-                for _ in range(n_bootstrap)
-            ]
-        )
-        low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-        se = float(draws.std(ddof=1))
-    elif n > 1:
-        if propensity is None:
-            weighted = terms - baseline
-            centred = pd.Series(weighted).groupby(strata).transform("mean").to_numpy()
-            influence = (baseline - baseline.mean()) + (weighted - centred)
-        else:
-            influence = terms - value
-        se = float(np.sqrt((influence**2).sum() / (n - 1)) / np.sqrt(n))
-        low, high = value - z * se, value + z * se
-    else:
-        se, low, high = float("nan"), float("nan"), float("nan")
-    if n > 1 and not se > 0:
-        warn_user(
-            "policy_value: every row's term is the same (e.g. no matched row of an assigned arm "
-            "had a nonzero reward), so the standard error is 0 and the interval says nothing; "
-            "it is returned as NaN. The estimate needs several events in each assigned arm.",
-            DataQualityWarning,
-        )
-        low = high = float("nan")
-    return PolicyValue(value, se, float(low), float(high), method, n)
-
-
-def _warn_if_weights_explode(p: np.ndarray, assigned: np.ndarray) -> None:
-    """PoorOverlapWarning when the policy gives rows an arm they had almost no chance of.
-
-    Such rows carry weights of 1 / p: a handful of them decide the value, and the normal interval
-    undercovers badly (47% of 400 simulations with P(arm) = 0.001 on a fifth of the rows). The
-    limit per arm is that of ``UpliftModel``'s overlap check.
-    """
-    from loyalty_ml.models._uplift_propensity import OVERLAP_THRESHOLD, PoorOverlapWarning
-
-    arms, code = np.unique(assigned, return_inverse=True)
-    share = (np.bincount(code, weights=p) / np.bincount(code))[code]
-    limit = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / max(len(arms), 1)), share / 5)
-    poor = p < limit
-    if poor.mean() > 0.01:
-        counts = pd.Series(assigned[poor]).value_counts()
-        weight = 1.0 / p
-        effective = weight.sum() ** 2 / (weight**2).sum()
-        warn_user(
-            f"policy_value: the policy gives {int(poor.sum()):,} rows ({poor.mean():.1%}) an arm "
-            f"they had almost no chance of receiving (propensity below {limit.min():.3g}; by arm "
-            f"{format_examples(list(counts.items()), total=len(counts))}); their weights reach "
-            f"{weight.max():,.0f} and the effective sample is {effective:,.0f} of {len(p):,} rows, "
-            "so a few rows decide the value and its interval is too narrow. Evaluate policies "
-            "that stay where each arm was given, or collect randomised data.",
-            PoorOverlapWarning,
-        )
-
-
-def _propensity_of_assigned(
-    labels: np.ndarray,
-    assigned: np.ndarray,
-    propensity: pd.Series | pd.DataFrame | None,
-    arms: list[str],
-) -> np.ndarray:
-    if propensity is None:
-        shares = pd.Series(labels).value_counts(normalize=True)
-        return shares.reindex(assigned).to_numpy(dtype=np.float64)
-    if isinstance(propensity, pd.Series):
-        given = as_float_array(propensity, name="propensity", where="policy_value")
-        p = pd.Series(given, index=propensity.index.map(str)).reindex(assigned).to_numpy()
-    else:
-        frame = propensity.rename(columns=str)
-        missing = [a for a in set(assigned) if a not in frame.columns]
-        if missing:
-            raise DataError(
-                f"policy_value: propensity lacks arms {format_examples(sorted(missing))}."
-            )
-        p = _float_columns(frame, name="propensity", where="policy_value")[
-            np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))
-        ]
-    bad = ~((p > 0) & (p <= 1))  # NaN too
-    if bad.any():
-        raise DataError(
-            "policy_value: every assigned arm needs a propensity > 0 (an arm nobody could receive "
-            "cannot be evaluated) and <= 1; arms "
-            f"{format_examples(sorted(set(assigned[bad])))} have "
-            f"{format_examples(pd.unique(p[bad]).tolist())} at {int(bad.sum())} row(s)."
-        )
-    return p
-
-
-def _float_columns(frame: pd.DataFrame, *, name: str, where: str) -> np.ndarray:
-    """``frame`` as a float64 (rows, columns) array; text is refused naming the column."""
-    if frame.shape[1] == 0:
-        return np.zeros((len(frame), 0))
-    return np.column_stack(
-        [as_float_array(frame[c], name=f"{name}[{c!r}]", where=where) for c in frame.columns]
-    )
 
 
 # -- plots ---------------------------------------------------------------------------------------------
