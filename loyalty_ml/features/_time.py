@@ -1,4 +1,4 @@
-"""Day arithmetic on int64 nanoseconds (dates are parsed by ``schema._coerce.to_timestamp``)."""
+"""Day arithmetic on int64 nanoseconds (dates are parsed by ``schema._coerce_time.to_timestamp``)."""
 
 from __future__ import annotations
 

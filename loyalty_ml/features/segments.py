@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
-from loyalty_ml.schema._coerce import _bad_rows, numbers_or_refuse
+from loyalty_ml.schema._bad_rows import bad_rows
+from loyalty_ml.schema._coerce import numbers_or_refuse
 
 __all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
 
@@ -114,7 +115,7 @@ def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
         bad = ~np.isfinite(values)
         raise SchemaError(
             f"features.{column} has {int(bad.sum())} missing or infinite values "
-            f"{_bad_rows(features[column], bad)}; RFM classes need a value for every customer "
+            f"{bad_rows(features[column], bad)}; RFM classes need a value for every customer "
             "(build_features gives one to everyone with a purchase). Fix or drop those rows.",
             table="features",
             column=column,

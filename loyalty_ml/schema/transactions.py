@@ -13,7 +13,6 @@ from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, 
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     CLOCK_ATTR,
-    _check_timezone,
     coerce_customer_id,
     coerce_float,
     coerce_int,
@@ -23,6 +22,7 @@ from loyalty_ml.schema._coerce import (
     require_columns,
     to_timestamp,
 )
+from loyalty_ml.schema._coerce_time import check_timezone
 from loyalty_ml.schema._gaps import find_gaps
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
@@ -242,7 +242,7 @@ def validate_transactions(
     check_canonical(out, TRANSACTIONS_SCHEMA)
     _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
-    out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: _check_timezone(timezone)}
+    out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: check_timezone(timezone)}
     return (out, report) if return_report else out
 
 
@@ -338,7 +338,7 @@ def _observation_end(value: object, timezone: str | None) -> pd.Timestamp:
     end = to_timestamp(value, name="observation_end", keep_zone=True)
     if end.tz is None:
         return end
-    return end.tz_convert(_check_timezone(timezone)).tz_localize(None)
+    return end.tz_convert(check_timezone(timezone)).tz_localize(None)
 
 
 def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataFrame:

@@ -19,7 +19,8 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import _bad_rows, coerce_bool, refuse_repeated_ids, to_timestamp
+from loyalty_ml.schema._bad_rows import bad_rows
+from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_ids, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
 from loyalty_ml.tracking.drift import DriftProfile
 
@@ -587,7 +588,7 @@ def _numbers(values: pd.Series, name: str) -> pd.Series:
         bad[bad] = ~text.isin(_MISSING_WORDS).to_numpy()
     if bad.any():
         raise SchemaError(
-            f"features.{name} has values that are not numbers {_bad_rows(values, bad)}. Send "
+            f"features.{name} has values that are not numbers {bad_rows(values, bad)}. Send "
             "numbers (missing values as null/NaN), without units, currency symbols or thousands "
             "separators.",
             table="features",
