@@ -150,7 +150,7 @@ def _model_quality_inputs(
     from loyalty_ml.tracking._inputs import customers_with_id_column
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.registry import load_policy
-    from loyalty_ml.tracking.scoring import _check_inputs_cover_the_model
+    from loyalty_ml.tracking.scoring import check_inputs_cover_the_model
 
     tx = required(tables["transactions"])
     with use_tracking_uri(args.tracking_uri) as uri:
@@ -169,7 +169,7 @@ def _model_quality_inputs(
     )
     # a model trained with campaigns, reported on without them: their features are missing (and
     # said so), as when scoring
-    features, _ = _check_inputs_cover_the_model(
+    features, _ = check_inputs_cover_the_model(
         policy,
         features,
         model_uri=args.model_uri,

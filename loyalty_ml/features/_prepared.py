@@ -39,6 +39,7 @@ __all__ = [
     "per_customer_sum",
     "prepare_transactions",
     "snapshot",
+    "timestamp_values",
 ]
 
 TABLE = "transactions"
@@ -156,7 +157,7 @@ def nanoseconds(series: pd.Series, *, table: str, column: str) -> np.ndarray:
     )
 
 
-def _timestamps(series: pd.Series, *, table: str, column: str) -> np.ndarray:
+def timestamp_values(series: pd.Series, *, table: str, column: str) -> np.ndarray:
     if not pd.api.types.is_datetime64_dtype(series.dtype):
         raise SchemaError(
             f"{table}.{column} must be tz-naive datetime64; got dtype {series.dtype}. Convert it with "
@@ -210,7 +211,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     ids = decoded_ids(tx[C.CUSTOMER_ID])  # categorical ids index the features by their values
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
-    ts = _timestamps(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
+    ts = timestamp_values(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
     def column_values() -> tuple[dict[str, _Coded], dict[str, np.ndarray]]:

@@ -11,9 +11,9 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
-    _timestamps,
     nanoseconds,
     require,
+    timestamp_values,
 )
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
@@ -79,7 +79,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     treated = (frame[C.OFFER_ID].astype("string") != C.CONTROL).fillna(False).to_numpy(dtype=bool)
     cust = prepared.customer_ids.get_indexer(pd.Index(ids))
     keep = treated & (cust >= 0)  # campaign rows of customers without transactions cannot be used
-    sent = _timestamps(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)[keep]
+    sent = timestamp_values(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)[keep]
     redeemed_at: np.ndarray | None = None
     if C.REDEEMED_AT in frame.columns:
         column = frame[C.REDEEMED_AT]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
-from loyalty_ml.features._prepared import _timestamps
+from loyalty_ml.features._prepared import timestamp_values
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     refuse_repeated,
@@ -102,12 +102,12 @@ def campaign_responses(
         campaigns, transactions, table="campaigns", caller="campaign_responses"
     )
 
-    sent = _timestamps(campaigns[C.SENT_AT], table="campaigns", column=C.SENT_AT).view(
+    sent = timestamp_values(campaigns[C.SENT_AT], table="campaigns", column=C.SENT_AT).view(
         "datetime64[ns]"
     )
-    stamps = _timestamps(transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP).view(
-        "datetime64[ns]"
-    )
+    stamps = timestamp_values(
+        transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP
+    ).view("datetime64[ns]")
     ends = sent + np.timedelta64(int(window_days), "D")
     end = (
         to_timestamp(observation_end, name="observation_end", clock=table_clock(transactions))

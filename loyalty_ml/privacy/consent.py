@@ -30,6 +30,7 @@ from loyalty_ml.schema._id_text import id_texts
 __all__ = [
     "ConsentSplit",
     "exclude_without_profiling_consent",
+    "marketing_consent",
     "may_profile",
     "profiled_only",
     "split_by_consent",
@@ -325,3 +326,13 @@ def withhold_offers_without_marketing_consent(
     reason[refused] = NO_CONSENT
     out[REASON] = pd.Series(reason, index=out.index, dtype="str")
     return out
+
+
+def marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
+    """Per customer id, whether offers may be sent (``consent_marketing``; a missing flag is no
+    consent), or None when the customers table or its flag is absent (the jobs then assume consent)."""
+    if customers is None or C.CONSENT_MARKETING not in customers.columns:
+        return None
+    split = split_by_consent(customers, assume_consent_when_absent=True)
+    ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
+    return pd.Series(ids.isin(split.marketing_allowed), index=ids)

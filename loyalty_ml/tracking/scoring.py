@@ -27,7 +27,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.features import build_features
 from loyalty_ml.kpis._common import purchase_lines
 from loyalty_ml.policy.offers import REASONS
-from loyalty_ml.privacy.consent import profiled_only, split_by_consent
+from loyalty_ml.privacy.consent import marketing_consent, profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import table_clock, to_timestamp
 from loyalty_ml.tracking._inputs import (
@@ -195,12 +195,12 @@ def score_customers(
             campaigns=campaigns,
             config=policy.feature_config,
         )
-        features, left_out = _check_inputs_cover_the_model(
+        features, left_out = check_inputs_cover_the_model(
             policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
         )
         if campaigns is None:
             _warn_if_rules_are_off(policy)
-        consent = _marketing_consent(customers)
+        consent = marketing_consent(customers)
         scored, psi = score_features(
             policy,
             features,
@@ -306,7 +306,7 @@ def score_features(
     return decided, psi
 
 
-def _check_inputs_cover_the_model(
+def check_inputs_cover_the_model(
     policy: LoyaltyPolicy,
     features: pd.DataFrame,
     *,
@@ -423,14 +423,6 @@ def _not_profiled(ids: pd.Index) -> pd.DataFrame:
     out["offer_reason"] = _NOT_PROFILED
     out["reason_1"] = "not scored: the customer has not consented to profiling"
     return out.astype({c: "str" for c in SCORE_COLUMNS if c not in NUMERIC_DECISION_COLUMNS})
-
-
-def _marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
-    if customers is None or C.CONSENT_MARKETING not in customers.columns:
-        return None
-    split = split_by_consent(customers, assume_consent_when_absent=True)
-    ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
-    return pd.Series(ids.isin(split.marketing_allowed), index=ids)
 
 
 def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:

@@ -662,10 +662,10 @@ def _backtest_plan(
         return None
     if not any(c in people.columns for c in C.PROTECTED_ATTRIBUTES):
         return None
-    from loyalty_ml.tracking.scoring import _marketing_consent
+    from loyalty_ml.privacy.consent import marketing_consent
 
     features = X_test.droplevel(C.AS_OF) if C.AS_OF in X_test.index.names else X_test
-    return policy.decide(features, consent_marketing=_marketing_consent(people), reasons="none")
+    return policy.decide(features, consent_marketing=marketing_consent(people), reasons="none")
 
 
 def _fairness_audit(
