@@ -138,6 +138,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --surfaces R --customers 26000 13000
     .venv/bin/python experiments/bench_offer_surface.py --surfaces D E --customers 32000 16000
     .venv/bin/python experiments/bench_offer_surface.py --surfaces F
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces G --control-share 0.3
 """
 
 from __future__ import annotations

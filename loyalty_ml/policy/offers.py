@@ -449,11 +449,15 @@ def choose_offers(
     # cheapest_effective without a budget prefers offers whose net value clears the noise in
     # their effect (see choose); a budget puts that noise in the prudent cost instead
     clear_rule = noise is not None and strategy == "cheapest_effective" and budget is None
-    effect_se = None
+    effect_se = clear_margin = None
     if noise is not None and (budget is not None or clear_rule):
         effect_se = read_effect_se(effects.attrs, ids)
         if effect_se is None:
             effect_se = np.sqrt(noise**2 + control_se**2)
+        if clear_rule:
+            # money a one-standard-error error in each offer's effect (its level against the
+            # control's) moves its net value by
+            clear_margin = np.abs(value[:, None] - redemption) * effect_se
     prudent = check = None
     if budget is not None:
         check = None if cost_calibration is None else read_cost_calibration(effects.attrs, ids)
@@ -494,11 +498,8 @@ def choose_offers(
     if noise is not None and strategy == "max_net_value" and budget is None:
         level_sd = np.abs(value[:, None] - redemption) * noise
         average = read_average_effect(effects.attrs, ids)
-    # money a one-standard-error error in each offer's effect (its level against the control's)
-    # moves its net value by: the candidates whose net value clears it
-    clear = None
-    if clear_rule and effect_se is not None:
-        clear = candidate & (net > np.abs(value[:, None] - redemption) * effect_se)
+    # the candidates whose net value clears the noise in their effect
+    clear = None if clear_margin is None else candidate & (net > clear_margin)
     chosen, chosen_reason, upper = choose(
         candidate,
         cost,

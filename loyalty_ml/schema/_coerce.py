@@ -29,7 +29,6 @@ from loyalty_ml.schema._coerce_time import (
 
 __all__ = [
     "CLOCK_ATTR",
-    "bad_rows",
     "coerce_bool",
     "coerce_customer_id",
     "coerce_float",
