@@ -4,8 +4,8 @@ Trees need many rows per arm to find where an effect differs; with a few thousan
 or (with ``num_leaves="auto"``) barely split at all. A linear model of the outcome with one set of
 feature slopes per arm borrows strength across all rows: one baseline, plus per arm an intercept and
 slopes, fitted together under an L2 penalty. ``UpliftModel(linear_weight="auto")`` averages its
-baseline and effects with the meta-learner's when the smallest arm has fewer than 10,000 rows (README,
-"Measured results": on the known response surfaces the blend lifted capture from 65% to 73% on the
+baseline and effects with the meta-learner's when the smallest arm has fewer than 10,000 rows
+(experiments/RESULTS.md: on the known response surfaces the blend lifted capture from 65% to 73% on the
 hold-out surface and cut the cells under 60% from 19 to 7; on Hillstrom's 10,700 rows per arm the
 trees alone rank better, and the simulator's budgeted plans preferred them too).
 
@@ -26,7 +26,7 @@ such column adds one slope per arm, and an L2 penalty keeps every slope, so thei
 the effects: with 16 irrelevant columns next to Hillstrom's 8 covariates the L2 blend's plans fell
 from 83% to 73% of the oracle's net value on ``experiments/bench_offer_surface.py`` (32,000
 customers; 3 seeds), the L1 blend's from 84% to 78%, and L1 did as well or better without them at
-16,000-64,000 customers and on the simulator's 40 features (README, "Measured results").
+16,000-64,000 customers and on the simulator's 40 features (experiments/RESULTS.md).
 """
 
 from __future__ import annotations

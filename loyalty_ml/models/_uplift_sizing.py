@@ -1,5 +1,5 @@
 """How big ``UpliftModel``'s trees are, and how much of the linear arm model it blends in, when
-they are ``"auto"``: both from the size of the experiment (README, "Measured results")."""
+they are ``"auto"``: both from the size of the experiment (experiments/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ PURPOSES = ("ranking", "decisions")
 
 # ``num_leaves="auto"`` / ``min_child_samples="auto"``: tree size by the rows of the smallest arm,
 # from (_SMALL_LEAVES, _SMALL_CHILD) at or below _SMALL_ARM_ROWS to (_LARGE_LEAVES, _LARGE_CHILD) at or
-# above _LARGE_ARM_ROWS, geometrically in between (README, "Measured results": the heavy end won the
+# above _LARGE_ARM_ROWS, geometrically in between (experiments/RESULTS.md: the heavy end won the
 # offer-surface benchmark at 1,600-2,000 rows per arm, the light end Hillstrom's ranking at 10,700).
 _SMALL_ARM_ROWS, _LARGE_ARM_ROWS = 2_000, 10_000
 
@@ -39,9 +39,9 @@ def auto_linear_weight(smallest_arm_rows: int, n_rows: int) -> float:
     """Weight of the linear arm model in the blend, from the rows of the smallest arm and of all.
 
     0.5 below 10,000 rows in the smallest arm (the trees alone find too little there), 0 from
-    10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone; README, "Measured
-    results"), and 0 above 200,000 rows in all, whatever the arms (a dense design that large costs
-    gigabytes).
+    10,000 (Hillstrom's 10,700 rows per arm rank better with the trees alone;
+    experiments/RESULTS.md), and 0 above 200,000 rows in all, whatever the arms (a dense design
+    that large costs gigabytes).
 
     Examples
     --------
@@ -76,8 +76,7 @@ def auto_tree_size(
     With ``purpose="decisions"`` every experiment gets the small end, 4 leaves and
     ``min_child_samples`` 1,000 (with the same limits): finer trees rank customers better, but a
     plan compares each customer's effect with a cost, and where many customers' true effects sit
-    near it, the finer trees' noise sends the offer to a random part of them (README, "Measured
-    results").
+    near it, the finer trees' noise sends the offer to a random part of them (experiments/RESULTS.md).
 
     Parameters
     ----------

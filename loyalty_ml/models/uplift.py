@@ -133,7 +133,7 @@ class UpliftModel(BaseEstimator):
         the smallest arm), those with at least 10,000 ``15, 100``, and geometric steps in between. On ``experiments/bench_offer_surface.py`` (real covariates, known
         effects; trees alone) its plans captured 82% of the oracle's net value on average on the
         surfaces it was chosen on and 65% on a hold-out one, against 78% and 63% for a fixed
-        ``15, 100``, which it keeps for Hillstrom's 10,700 rows per arm (README, "Measured results").
+        ``15, 100``, which it keeps for Hillstrom's 10,700 rows per arm (experiments/RESULTS.md).
     purpose : {"ranking", "decisions"}
         What ``"auto"`` sizes the trees for. ``"ranking"`` (the default): the sizes above, which
         rank customers best (uplift@k, Qini). ``"decisions"``: 4 leaves and ``min_child_samples``
@@ -144,8 +144,7 @@ class UpliftModel(BaseEstimator):
         (9 of 10 splits; ranking-sized trees +$0.0004) and tied it at $0.05 (+$0.00002;
         ranking-sized: -$0.0017), while its uplift@30% fell from 0.079 to 0.070. On the simulated benchmarks it
         is within a point of "ranking" (response surfaces: the same mean capture, 0.5 point less
-        without a budget; simulator: 0.9 point less without a budget; README, "Measured
-        results").
+        without a budget; simulator: 0.9 point less without a budget; experiments/RESULTS.md).
     linear_weight : float in [0, 1] or "auto"
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
@@ -153,7 +152,7 @@ class UpliftModel(BaseEstimator):
         rows (and the experiment at most 200,000), else 0. On the known response surfaces of
         ``experiments/bench_offer_surface.py`` the blend raised the plans' mean capture of the
         oracle's value under every strategy and budget, from 65% to 73% on the hold-out surface, and
-        left 7 of 108 cell means under 60% instead of 19 (README, "Measured results"). Its penalty
+        left 7 of 108 cell means under 60% instead of 19 (experiments/RESULTS.md). Its penalty
         is L1, which sets the slopes of columns that say nothing to 0: with 16 irrelevant columns
         added to those surfaces the plans captured 75.8% on average, against 70.9% under the
         earlier L2 penalty, and 81.1% against 79.8% without them.
@@ -171,7 +170,7 @@ class UpliftModel(BaseEstimator):
         it, and the constants are solved so that the means of the clipped values are the
         estimates). On the known surfaces of ``experiments/bench_offer_surface.py`` it raised the
         plans' mean capture of the oracle's net value; on the simulator it cost the
-        cheapest-effective plan without a budget (README, "Measured results"). Bootstrap refits are
+        cheapest-effective plan without a budget (experiments/RESULTS.md). Bootstrap refits are
         re-centred on their own resample, so ``return_std`` includes the uncertainty of the level.
     min_arm_rows : int
         Fewest rows an arm (control included) must have.

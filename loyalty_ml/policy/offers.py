@@ -40,13 +40,13 @@ shifts every effect down at once, by the same amount whatever the customer, whic
 the effect) cannot cover. With 10% of the customers
 in the control arm, k alone let plans cost up to 1.045x their budget on the truth (Hillstrom's
 customers) and 1.032x (Online Retail II's); with the standard error too, none cost more than
-0.99x, for 0.2 points of the oracle's net value (README, "Measured results").
+0.99x, for 0.2 points of the oracle's net value (experiments/RESULTS.md).
 The knapsack also keeps back ``budget_reserve`` (1% when any offer has a redemption cost) of the
 budget: a plan that fills its budget takes in last the customers whose cost fits what is left, so
 the last cents are spent on costs that are estimates too. With a 2-4% purchase rate the factor
 alone let 7 plans in 360 cost up to 1.006x their budget on the truth (one a double-points
 customer priced at 0.76 cents and costing 1.33 in the last cents of a budget spent on 1-cent
-pushes), and trees sized for decisions one plan in 360 1.001x at the usual rates; with the reserve none did (README, "Measured results"). Pass 0 with
+pushes), and trees sized for decisions one plan in 360 1.001x at the usual rates; with the reserve none did (experiments/RESULTS.md). Pass 0 with
 exact effects. A catalog of sends alone (no redemption cost) has certain costs, so ``"auto"`` keeps
 nothing back there and the plan may spend the budget to the cent.
 
@@ -54,8 +54,8 @@ The factor is not an estimate: where the model over-states the chosen customers'
 probabilities it holds back much of the budget. Effects from an ``UpliftModel`` (``cost_folds=2``,
 the default) carry a held-out check of those probabilities by band of estimated effect, and a
 budget prices each customer's cheapest offer by it instead (``cost_calibration="auto"``;
-:mod:`._prudent_cost`); dearer offers keep the factor rule as a floor (README, "A held-out check of
-the purchase probabilities").
+:mod:`._prudent_cost`); dearer offers keep the factor rule as a floor
+(experiments/RESULTS.md, "A held-out check of the purchase probabilities").
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def choose_offers(
         36% to 57%, 6% to 37% and 36% to 47%, for up to 5 points less where the levels are well
         measured (the simulator: 80.2% to 78.4%; with half the customers in the control arm 72.1% to
         71.2%, the lowest cell 51% to 53%; Online Retail II's with rarer purchases 53.2% to 48.3%,
-        the lowest cell 34% to 37%; README, "Measured results"). Used by ``cheapest_effective``
+        the lowest cell 34% to 37%; experiments/RESULTS.md). Used by ``cheapest_effective``
         without a budget too: a customer gets the cheapest effective offer whose net value
         exceeds one standard error of the offer's effect in money, ``|v - r| se``, where se is the
         effect's (see below: ``attrs["arm_effect_se"]``, else sqrt(se_o^2 + se_control^2)), and the
@@ -263,7 +263,7 @@ def choose_offers(
         effective plan is not the most valuable one). Without a budget it also raised the
         simulator's cheapest effective plan from 64.8% to 82.4% of the oracle's value, surfaces
         A-C from 100.3% to 102.8%, R 93.5% to 100.6%, D/E 98.4% to 108.9% and rarer purchases
-        85.0% to 90.3% (README, "Measured results"). With a budget the rule is off: there it cost
+        85.0% to 90.3% (experiments/RESULTS.md). With a budget the rule is off: there it cost
         up to 5 points (rarer purchases at half the oracle's spend, 62.5% to 57.7%) while a plan
         that gave the harmful push within a budget stayed below zero either way. With a budget
         the ``max_net_value`` rule is off
