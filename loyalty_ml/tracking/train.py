@@ -22,8 +22,6 @@ from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
     DataQualityWarning,
-    LoyaltyMLError,
-    TrackingError,
     format_examples,
     withhold_ids,
 )
@@ -44,18 +42,11 @@ from loyalty_ml.tracking._mlflow import (
     resolve_tracking_uri,
     use_tracking_uri,
 )
+from loyalty_ml.tracking._train_record import log_cleaning, log_plots, register_and_promote
 from loyalty_ml.tracking.drift import DriftProfile
 from loyalty_ml.tracking.hashing import hash_frames
 from loyalty_ml.tracking.policy import LoyaltyPolicy
-from loyalty_ml.tracking.registry import (
-    BACKTEST_METRIC_TAG,
-    champion_metric,
-    check_registry_names,
-    check_tolerance,
-    decide_promotion,
-    load_policy,
-    set_alias,
-)
+from loyalty_ml.tracking.registry import check_registry_names, check_tolerance
 
 __all__ = ["TrainingResult", "train_and_register"]
 
@@ -151,6 +142,164 @@ def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
         return config
     seen = tuple(sorted(str(c) for c in tx[C.CHANNEL].dropna().unique()))
     return dataclasses.replace(config, channels=seen) if seen else config
+
+
+def _check_settings(
+    *,
+    tracking_uri: str | None,
+    promotion_tolerance: float,
+    model_name: str,
+    alias: str,
+    experiment: str,
+    fairness_override: bool,
+    fairness_override_reason: str | None,
+    churn_params: dict[str, Any] | None,
+    uplift_params: dict[str, Any] | None,
+    min_days_between_offers: int | None,
+) -> None:
+    """Refuse what would fail minutes into the training: an unreachable tracking store, registry
+    names MLflow refuses, contradictory fairness settings, unknown or invalid model settings."""
+    from loyalty_ml.models.churn import ChurnModel
+    from loyalty_ml.models.uplift import UpliftModel
+    from loyalty_ml.policy.offers import check_rest_days
+
+    check_reachable(resolve_tracking_uri(tracking_uri))
+    check_one_store(resolve_tracking_uri(tracking_uri))
+    check_tolerance(promotion_tolerance)
+    check_registry_names(model_name=model_name, alias=alias, experiment=experiment)
+    if fairness_override and not (fairness_override_reason or "").strip():
+        raise ConfigError(
+            "train_and_register(fairness_override=True) needs fairness_override_reason: a failed "
+            "fairness audit may only be overridden with a recorded explanation."
+        )
+    if fairness_override_reason is not None and not fairness_override:
+        raise ConfigError(
+            "train_and_register got fairness_override_reason but fairness_override=False; pass "
+            "fairness_override=True to override a failed fairness audit, or drop the reason."
+        )
+    _check_estimator_params(ChurnModel, "churn_params", churn_params)
+    _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
+    check_rest_days(min_days_between_offers, owner="train_and_register")
+
+
+def _profiled_history(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    cutoff: pd.Timestamp,
+    horizon_days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
+    """The lines before ``cutoff`` of the customers who may be profiled, those customers, and how
+    many customers with lines before it were left out for want of profiling consent."""
+    caller = "train_and_register"
+    before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
+    if len(before) == 0:
+        raise DataError(
+            f"train_and_register: no transactions before as_of={cutoff.date()} (the data covers "
+            f"{_data_window(transactions)}). Use an as_of after the first purchases."
+        )
+    check_id_overlap(customers, before, caller=caller)
+    tx, people, consenting = profiled_only(before, customers)
+    n_excluded = int(before.loc[~consenting, C.CUSTOMER_ID].nunique())
+    if len(tx) == 0:
+        raise DataError(
+            f"train_and_register: none of the {before[C.CUSTOMER_ID].nunique():,} customers with "
+            f"transactions before as_of={cutoff.date()} may be profiled: {C.CONSENT_PROFILING} is "
+            "False or missing for all of them. Check the consent flags of customers."
+        )
+    warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
+    return tx, people, n_excluded
+
+
+def _churn_table(
+    tx: pd.DataFrame,
+    cutoffs: list[pd.Timestamp],
+    *,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    people: pd.DataFrame | None,
+    campaigns: pd.DataFrame | None,
+    config: FeatureConfig,
+) -> tuple[pd.DataFrame, pd.Series, np.ndarray, list[str]]:
+    """Features and churn labels at every cutoff, which rows are the backtest's (the latest
+    cutoff's), and the features left out for having no value in any backtest training row."""
+    X, y = training_table(
+        tx,
+        cutoffs=cutoffs,
+        horizon_days=horizon_days,
+        customers=people,
+        campaigns=campaigns,
+        config=config,
+        observation_end=as_of,
+        progress=False,
+    )
+    as_of_level = X.index.get_level_values(C.AS_OF)
+    test = np.asarray(as_of_level == cutoffs[-1])
+    if y.nunique() < 2:
+        raise DataError(
+            f"train_and_register: every training customer is labelled "
+            f"{'churned' if y.iloc[0] == 1 else 'retained'} at the cutoffs "
+            f"{[str(c.date()) for c in cutoffs]} (horizon_days={horizon_days}; the data covers "
+            f"{_data_window(tx)}), so there is nothing to learn. Use an as_of no later than "
+            "horizon_days after the last transaction, and data with both returning and lapsed "
+            "customers."
+        )
+    X, dropped = _without_empty_features(X, train_rows=~test)
+    if y.loc[test].nunique() < 2:
+        window_end = cutoffs[-1] + pd.Timedelta(days=horizon_days)
+        sales = int(((tx[C.TIMESTAMP] >= cutoffs[-1]) & (tx[C.TIMESTAMP] < window_end)).sum())
+        raise DataError(
+            f"train_and_register: at the backtest cutoff {cutoffs[-1].date()} every customer is "
+            f"labelled {'churned' if y.loc[test].iloc[0] == 1 else 'retained'} over the next "
+            f"{horizon_days} days (to {window_end.date()}; {sales:,} transactions in that "
+            "window), so the backtest has one class and cannot be scored. A store closure or a "
+            "gap in the extract? Use an as_of whose last horizon_days have normal trading, or a "
+            "shorter horizon_days."
+        )
+    return X, y, test, dropped
+
+
+def _offer_model(
+    tx: pd.DataFrame,
+    *,
+    campaigns: pd.DataFrame | None,
+    offers: pd.DataFrame | None,
+    people: pd.DataFrame | None,
+    config: FeatureConfig,
+    as_of: pd.Timestamp,
+    response_window_days: int,
+    feature_names: list[str],
+    random_state: int,
+    uplift_params: dict[str, Any] | None,
+) -> tuple[Any | None, str]:
+    """The offer model trained on past campaigns, or None, and the run's ``offer_model`` tag."""
+    if campaigns is None or offers is None:
+        return None, "not trained: needs both campaigns and offers (no offers are chosen)"
+    from loyalty_ml.tracking._offers import train_offer_model
+
+    offer_training = train_offer_model(
+        tx,
+        campaigns=campaigns,
+        offers=offers,
+        customers=people,
+        config=config,
+        as_of=as_of,
+        window_days=_check_int("response_window_days", response_window_days, 1),
+        feature_names=feature_names,
+        random_state=random_state,
+        uplift_params=uplift_params,
+    )
+    if offer_training is not None:
+        return offer_training, "trained on past campaigns"
+    note = (
+        "not trained: no campaign row of a profiled customer has a response window that "
+        f"closed before as_of={as_of.date()} (no offers are chosen)"
+    )
+    warn_user(
+        f"train_and_register: the offer model is {note}. Pass the campaign history "
+        "with its past sends, or leave out campaigns/offers.",
+        DataQualityWarning,
+    )
+    return None, note
 
 
 @withhold_ids
@@ -253,55 +402,30 @@ def train_and_register(
     import mlflow
 
     from loyalty_ml.evaluation.churn_metrics import evaluate_churn
-    from loyalty_ml.evaluation.gate import check_promotion
     from loyalty_ml.models.churn import ChurnModel
 
-    # Fail fast, before minutes of training, when the tracking server is down or the gate
-    # settings are contradictory.
-    check_reachable(resolve_tracking_uri(tracking_uri))
-    check_one_store(resolve_tracking_uri(tracking_uri))
-    check_tolerance(promotion_tolerance)
-    check_registry_names(model_name=model_name, alias=alias, experiment=experiment)
-    if fairness_override and not (fairness_override_reason or "").strip():
-        raise ConfigError(
-            "train_and_register(fairness_override=True) needs fairness_override_reason: a failed "
-            "fairness audit may only be overridden with a recorded explanation."
-        )
-    if fairness_override_reason is not None and not fairness_override:
-        raise ConfigError(
-            "train_and_register got fairness_override_reason but fairness_override=False; pass "
-            "fairness_override=True to override a failed fairness audit, or drop the reason."
-        )
-    _check_estimator_params(ChurnModel, "churn_params", churn_params)
-    from loyalty_ml.models.uplift import UpliftModel
-
-    _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
+    # Fail fast, before minutes of training, when the tracking server is down or the settings are
+    # wrong or contradictory.
+    _check_settings(
+        tracking_uri=tracking_uri,
+        promotion_tolerance=promotion_tolerance,
+        model_name=model_name,
+        alias=alias,
+        experiment=experiment,
+        fairness_override=fairness_override,
+        fairness_override_reason=fairness_override_reason,
+        churn_params=churn_params,
+        uplift_params=uplift_params,
+        min_days_between_offers=min_days_between_offers,
+    )
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
-    from loyalty_ml.policy.offers import check_rest_days
-
-    check_rest_days(min_days_between_offers, owner="train_and_register")
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
-    before = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
-    if len(before) == 0:
-        raise DataError(
-            f"train_and_register: no transactions before as_of={cutoff.date()} (the data covers "
-            f"{_data_window(transactions)}). Use an as_of after the first purchases."
-        )
-    check_id_overlap(customers, before, caller=caller)
-    tx, people, consenting = profiled_only(before, customers)
-    n_excluded = int(before.loc[~consenting, C.CUSTOMER_ID].nunique())
-    if len(tx) == 0:
-        raise DataError(
-            f"train_and_register: none of the {before[C.CUSTOMER_ID].nunique():,} customers with "
-            f"transactions before as_of={cutoff.date()} may be profiled: {C.CONSENT_PROFILING} is "
-            "False or missing for all of them. Check the consent flags of customers."
-        )
+    tx, people, n_excluded = _profiled_history(transactions, customers, cutoff, horizon_days)
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
-    warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
     # the first purchase: a refund of an order before the extract's window is not a start
     bought = purchase_lines(tx)
     first = pd.Timestamp(bought[C.TIMESTAMP].min())
@@ -315,40 +439,16 @@ def train_and_register(
         first, cutoff, horizon_days=horizon_days, n_cutoffs=n_cutoffs, spacing=spacing
     )
 
-    X, y = training_table(
+    X, y, test, dropped = _churn_table(
         tx,
-        cutoffs=cutoffs,
+        cutoffs,
+        as_of=cutoff,
         horizon_days=horizon_days,
-        customers=people,
+        people=people,
         campaigns=campaigns,
         config=config,
-        observation_end=cutoff,
-        progress=False,
     )
-    as_of_level = X.index.get_level_values(C.AS_OF)
-    test = np.asarray(as_of_level == cutoffs[-1])
-    if y.nunique() < 2:
-        raise DataError(
-            f"train_and_register: every training customer is labelled "
-            f"{'churned' if y.iloc[0] == 1 else 'retained'} at the cutoffs "
-            f"{[str(c.date()) for c in cutoffs]} (horizon_days={horizon_days}; the data covers "
-            f"{_data_window(tx)}), so there is nothing to learn. Use an as_of no later than "
-            "horizon_days after the last transaction, and data with both returning and lapsed "
-            "customers."
-        )
-    X, dropped = _without_empty_features(X, train_rows=~test)
     params = {"random_state": random_state, **(churn_params or {})}
-    if y.loc[test].nunique() < 2:
-        window_end = cutoffs[-1] + pd.Timedelta(days=horizon_days)
-        sales = int(((tx[C.TIMESTAMP] >= cutoffs[-1]) & (tx[C.TIMESTAMP] < window_end)).sum())
-        raise DataError(
-            f"train_and_register: at the backtest cutoff {cutoffs[-1].date()} every customer is "
-            f"labelled {'churned' if y.loc[test].iloc[0] == 1 else 'retained'} over the next "
-            f"{horizon_days} days (to {window_end.date()}; {sales:,} transactions in that "
-            "window), so the backtest has one class and cannot be scored. A store closure or a "
-            "gap in the extract? Use an as_of whose last horizon_days have normal trading, or a "
-            "shorter horizon_days."
-        )
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
     evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
@@ -372,35 +472,18 @@ def train_and_register(
     triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff)
     # segments and VIP status against every customer at the training date, not each scored batch
     triggers = triggers.with_reference(latest)
-    offer_training = None
-    offer_note = "trained on past campaigns"
-    if campaigns is not None and offers is not None:
-        from loyalty_ml.tracking._offers import train_offer_model
-
-        offer_training = train_offer_model(
-            tx,
-            campaigns=campaigns,
-            offers=offers,
-            customers=people,
-            config=config,
-            as_of=cutoff,
-            window_days=_check_int("response_window_days", response_window_days, 1),
-            feature_names=[str(c) for c in X.columns],
-            random_state=random_state,
-            uplift_params=uplift_params,
-        )
-        if offer_training is None:
-            offer_note = (
-                "not trained: no campaign row of a profiled customer has a response window that "
-                f"closed before as_of={cutoff.date()} (no offers are chosen)"
-            )
-            warn_user(
-                f"train_and_register: the offer model is {offer_note}. Pass the campaign history "
-                "with its past sends, or leave out campaigns/offers.",
-                DataQualityWarning,
-            )
-    else:
-        offer_note = "not trained: needs both campaigns and offers (no offers are chosen)"
+    offer_training, offer_note = _offer_model(
+        tx,
+        campaigns=campaigns,
+        offers=offers,
+        people=people,
+        config=config,
+        as_of=cutoff,
+        response_window_days=response_window_days,
+        feature_names=[str(c) for c in X.columns],
+        random_state=random_state,
+        uplift_params=uplift_params,
+    )
     metrics: dict[str, float] = {
         f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if is_real(v)
     }
@@ -502,84 +585,38 @@ def train_and_register(
                 }
             )
             mlflow.log_metrics({**metrics, **{k: float(v) for k, v in counts.items()}})
-            mlflow.log_figure(evaluation.plot_calibration(), "plots/calibration.png")
-            mlflow.log_figure(evaluation.plot_lift(), "plots/lift.png")
-            mlflow.log_figure(churn.plot_shap_summary(latest), "plots/shap_summary.png")
-            if boundaries is not None:
-                mlflow.log_figure(boundaries.plot(), "plots/boundaries.png")
-                mlflow.log_metrics(
-                    {
-                        "sleep_days": float(boundaries.sleep_days),
-                        "churn_days": float(boundaries.churn_days),
-                    }
-                )
-            if offer_training is not None and offer_training.figure is not None:
-                mlflow.log_figure(offer_training.figure, "plots/qini.png")
-            # monthly cohorts of the training customers (DESIGN.md section 7): aggregates only
-            from loyalty_ml.kpis.cohorts import cohort_retention, plot_cohort_heatmap
-            from loyalty_ml.privacy.cells import blank_small_cohorts
-
-            retention = cohort_retention(tx, freq="M", as_of=cutoff)
-            # a cohort of a few customers would show their own months of purchase
-            retention = blank_small_cohorts(retention, tx, freq="M", as_of=cutoff)
-            if retention.notna().any().any():  # every cohort small: nothing to publish
-                mlflow.log_figure(plot_cohort_heatmap(retention), "plots/cohort_retention.png")
-            mlflow.log_text(
-                evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv"
+            log_plots(
+                evaluation=evaluation,
+                churn=churn,
+                latest=latest,
+                boundaries=boundaries,
+                offer_figure=offer_training.figure if offer_training is not None else None,
+                tx=tx,
+                as_of=cutoff,
             )
-            mlflow.log_text(evaluation.lift.to_csv(index=False), "tables/backtest_lift.csv")
-            from loyalty_ml.tracking.pyfunc import log_policy_model
-
-            info = log_policy_model(
-                policy, example_features=latest, name="model", registered_model_name=model_name
-            )
-            version = str(info.registered_model_version)
-            client.set_model_version_tag(
-                model_name, version, BACKTEST_METRIC_TAG, str(metrics["backtest_roc_auc"])
-            )
-            if fairness is not None:
-                fairness.log_to_mlflow("fairness")
-            gate = check_promotion(
-                fairness,
-                override=fairness_override,
-                override_reason=fairness_override_reason if fairness_override else None,
-            )
-            gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
-            current, basis = _champion_on_this_backtest(
+            version, decision = register_and_promote(
                 client,
-                model_name,
-                alias,
+                policy,
+                example_features=latest,
+                model_name=model_name,
+                alias=alias,
                 tracking_uri=uri,
+                backtest_roc_auc=metrics["backtest_roc_auc"],
+                promotion_tolerance=promotion_tolerance,
+                fairness=fairness,
+                fairness_override=fairness_override,
+                fairness_override_reason=fairness_override_reason,
                 X_test=X.loc[test],
                 y_test=y.loc[test],
                 cutoffs=cutoffs,
                 horizon_days=horizon_days,
                 config=config,
             )
-            mlflow.set_tag("promotion_champion_metric", basis)
-            decision = decide_promotion(
-                candidate_metric=metrics["backtest_roc_auc"],
-                champion_metric=current,
-                champion_basis=basis,
-                tolerance=promotion_tolerance,
-                fairness_passed=gate.promote,
-                fairness_reason="" if fairness is None else _violations_text(fairness),
-                champion_alias=alias,
-            )
-            set_alias(client, model_name, version, decision)
-            mlflow.set_tags(
-                {
-                    "registered_model": model_name,
-                    "registered_version": version,
-                    "promotion": decision.alias,
-                    "promotion_reason": decision.reason,
-                }
-            )
             mlflow.log_text(
                 json.dumps(policy.training_summary, indent=2, default=str),
                 "training_summary.json",
             )
-            _log_cleaning(transactions)
+            log_cleaning(transactions)
     return TrainingResult(
         run_id=run.info.run_id,
         model_name=model_name,
@@ -590,66 +627,6 @@ def train_and_register(
         metrics={**metrics, **{k: float(v) for k, v in counts.items()}},
         tracking_uri=uri,
         policy=policy,
-    )
-
-
-def _champion_on_this_backtest(
-    client: Any,
-    model_name: str,
-    alias: str,
-    *,
-    tracking_uri: str,
-    X_test: pd.DataFrame,
-    y_test: pd.Series,
-    cutoffs: list[pd.Timestamp],
-    horizon_days: int,
-    config: FeatureConfig,
-) -> tuple[float | None, str]:
-    """The champion's ROC AUC for the promotion rule, on this run's backtest rows when that is fair.
-
-    Each version's tagged metric comes from its own backtest window, and one month's customers are
-    easier to rank than another's: compared across windows, the season decides. So the champion
-    scores this run's backtest rows when it never trained on them (all its cutoffs are earlier) and
-    predicts the same target from the same features (same ``horizon_days`` and ``FeatureConfig``);
-    otherwise its tagged metric is used (the same window when its last cutoff is this one), and
-    the basis returned says which.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    version, stored = champion_metric(client, model_name, alias)
-    if version is None:
-        return None, "no champion"
-    tagged = f"champion v{version}'s own backtest (tag {BACKTEST_METRIC_TAG})"
-    try:
-        # the version whose metric was read, not whatever the alias points at a moment later
-        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
-    except TrackingError:  # not a loyalty_ml policy (registered by hand)
-        return stored, tagged
-    summary = champion.training_summary
-    try:
-        trained = [pd.Timestamp(c) for c in summary.get("cutoffs", [])]
-    except (TypeError, ValueError):
-        trained = []
-    backtest = cutoffs[-1]
-    if not trained or trained[-1] == backtest:
-        same = " (the same window)" if trained else ""
-        return stored, tagged + same
-    comparable = (
-        max(trained) < backtest
-        and summary.get("horizon_days") == horizon_days
-        and champion.feature_config == config
-    )
-    if not comparable:
-        return stored, tagged + " (another window: its cutoffs, horizon or features differ)"
-    try:
-        scores = champion.churn_model.predict_proba(champion.prepare(X_test))[:, 1]
-    except LoyaltyMLError:
-        return stored, tagged + " (it cannot score this run's features)"
-    return (
-        float(roc_auc_score(y_test.to_numpy(), scores)),
-        f"champion v{version} scored on this run's backtest ({backtest.date()}, "
-        f"{len(y_test):,} customers; its own backtest: "
-        f"{'none tagged' if stored is None else format(stored, '.4f')})",
     )
 
 
@@ -699,15 +676,6 @@ def _fairness_audit(
         limits=limits,
         random_state=random_state,
     )
-
-
-def _violations_text(report: Any) -> str:
-    rows = report.violations.head(3)
-    parts = [
-        f"{r.attribute} {r.metric} {r.value:.3g} vs limit {r.limit:.3g}" for r in rows.itertuples()
-    ]
-    more = len(report.violations) - len(rows)
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, str]:
@@ -767,17 +735,3 @@ def _value_per_conversion(tx: pd.DataFrame, bought: pd.DataFrame | None = None) 
         return 0.0
     total = float(tx[column].to_numpy(dtype="float64", na_value=0.0).sum())
     return max(total / n_orders, 0.0)
-
-
-def _log_cleaning(transactions: pd.DataFrame) -> None:
-    """Log what ``validate_transactions`` removed (counts per rule, no rows): ``cleaning_report.json``
-    and ``cleaning_*`` metrics, so that a run shows the data it did not see."""
-    import mlflow
-
-    from loyalty_ml.schema import cleaning_report
-
-    report = cleaning_report(transactions)
-    if report is None:
-        return
-    mlflow.log_dict(report.to_json(), "cleaning_report.json")
-    mlflow.log_metrics({f"cleaning_{k}": float(v) for k, v in report.as_dict().items()})

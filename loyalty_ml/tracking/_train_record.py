@@ -1,0 +1,222 @@
+"""What one training run records in MLflow, besides its parameters: plots, tables, the registered
+policy model and the promotion decision (:func:`~loyalty_ml.tracking.train.train_and_register`).
+
+Everything logged is an aggregate or synthetic: calibration and lift by band, SHAP summaries,
+boundaries, cohorts with small cohorts blanked, the cleaning report's counts; the model's input
+example is synthetic (:func:`~loyalty_ml.tracking.pyfunc.log_policy_model`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from loyalty_ml.exceptions import LoyaltyMLError, TrackingError
+from loyalty_ml.features import FeatureConfig
+from loyalty_ml.tracking.policy import LoyaltyPolicy
+from loyalty_ml.tracking.registry import (
+    BACKTEST_METRIC_TAG,
+    PromotionDecision,
+    champion_metric,
+    decide_promotion,
+    load_policy,
+    set_alias,
+)
+
+__all__ = ["log_cleaning", "log_plots", "register_and_promote"]
+
+
+def log_plots(
+    *,
+    evaluation: Any,
+    churn: Any,
+    latest: pd.DataFrame,
+    boundaries: Any | None,
+    offer_figure: Any | None,
+    tx: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> None:
+    """The run's plots and backtest tables: calibration, lift, SHAP summary, boundaries, the
+    offer model's Qini curves and the monthly cohorts of the training customers."""
+    import mlflow
+
+    from loyalty_ml.kpis.cohorts import cohort_retention, plot_cohort_heatmap
+    from loyalty_ml.privacy.cells import blank_small_cohorts
+
+    mlflow.log_figure(evaluation.plot_calibration(), "plots/calibration.png")
+    mlflow.log_figure(evaluation.plot_lift(), "plots/lift.png")
+    mlflow.log_figure(churn.plot_shap_summary(latest), "plots/shap_summary.png")
+    if boundaries is not None:
+        mlflow.log_figure(boundaries.plot(), "plots/boundaries.png")
+        mlflow.log_metrics(
+            {
+                "sleep_days": float(boundaries.sleep_days),
+                "churn_days": float(boundaries.churn_days),
+            }
+        )
+    if offer_figure is not None:
+        mlflow.log_figure(offer_figure, "plots/qini.png")
+    # monthly cohorts of the training customers (DESIGN.md section 7): aggregates only
+    retention = cohort_retention(tx, freq="M", as_of=as_of)
+    # a cohort of a few customers would show their own months of purchase
+    retention = blank_small_cohorts(retention, tx, freq="M", as_of=as_of)
+    if retention.notna().any().any():  # every cohort small: nothing to publish
+        mlflow.log_figure(plot_cohort_heatmap(retention), "plots/cohort_retention.png")
+    mlflow.log_text(evaluation.calibration.to_csv(index=False), "tables/backtest_calibration.csv")
+    mlflow.log_text(evaluation.lift.to_csv(index=False), "tables/backtest_lift.csv")
+
+
+def register_and_promote(
+    client: Any,
+    policy: LoyaltyPolicy,
+    *,
+    example_features: pd.DataFrame,
+    model_name: str,
+    alias: str,
+    tracking_uri: str,
+    backtest_roc_auc: float,
+    promotion_tolerance: float,
+    fairness: Any | None,
+    fairness_override: bool,
+    fairness_override_reason: str | None,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    cutoffs: list[pd.Timestamp],
+    horizon_days: int,
+    config: FeatureConfig,
+) -> tuple[str, PromotionDecision]:
+    """Register the policy model as a new version, log the fairness audit and its gate, compare
+    the version with the champion and set its alias; the new version and the decision."""
+    import mlflow
+
+    from loyalty_ml.evaluation.gate import check_promotion
+    from loyalty_ml.tracking.pyfunc import log_policy_model
+
+    info = log_policy_model(
+        policy, example_features=example_features, name="model", registered_model_name=model_name
+    )
+    version = str(info.registered_model_version)
+    client.set_model_version_tag(model_name, version, BACKTEST_METRIC_TAG, str(backtest_roc_auc))
+    if fairness is not None:
+        fairness.log_to_mlflow("fairness")
+    gate = check_promotion(
+        fairness,
+        override=fairness_override,
+        override_reason=fairness_override_reason if fairness_override else None,
+    )
+    gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
+    current, basis = _champion_on_this_backtest(
+        client,
+        model_name,
+        alias,
+        tracking_uri=tracking_uri,
+        X_test=X_test,
+        y_test=y_test,
+        cutoffs=cutoffs,
+        horizon_days=horizon_days,
+        config=config,
+    )
+    mlflow.set_tag("promotion_champion_metric", basis)
+    decision = decide_promotion(
+        candidate_metric=backtest_roc_auc,
+        champion_metric=current,
+        champion_basis=basis,
+        tolerance=promotion_tolerance,
+        fairness_passed=gate.promote,
+        fairness_reason="" if fairness is None else _violations_text(fairness),
+        champion_alias=alias,
+    )
+    set_alias(client, model_name, version, decision)
+    mlflow.set_tags(
+        {
+            "registered_model": model_name,
+            "registered_version": version,
+            "promotion": decision.alias,
+            "promotion_reason": decision.reason,
+        }
+    )
+    return version, decision
+
+
+def _champion_on_this_backtest(
+    client: Any,
+    model_name: str,
+    alias: str,
+    *,
+    tracking_uri: str,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    cutoffs: list[pd.Timestamp],
+    horizon_days: int,
+    config: FeatureConfig,
+) -> tuple[float | None, str]:
+    """The champion's ROC AUC for the promotion rule, on this run's backtest rows when that is fair.
+
+    Each version's tagged metric comes from its own backtest window, and one month's customers are
+    easier to rank than another's: compared across windows, the season decides. So the champion
+    scores this run's backtest rows when it never trained on them (all its cutoffs are earlier) and
+    predicts the same target from the same features (same ``horizon_days`` and ``FeatureConfig``);
+    otherwise its tagged metric is used (the same window when its last cutoff is this one), and
+    the basis returned says which.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    version, stored = champion_metric(client, model_name, alias)
+    if version is None:
+        return None, "no champion"
+    tagged = f"champion v{version}'s own backtest (tag {BACKTEST_METRIC_TAG})"
+    try:
+        # the version whose metric was read, not whatever the alias points at a moment later
+        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
+    except TrackingError:  # not a loyalty_ml policy (registered by hand)
+        return stored, tagged
+    summary = champion.training_summary
+    try:
+        trained = [pd.Timestamp(c) for c in summary.get("cutoffs", [])]
+    except (TypeError, ValueError):
+        trained = []
+    backtest = cutoffs[-1]
+    if not trained or trained[-1] == backtest:
+        same = " (the same window)" if trained else ""
+        return stored, tagged + same
+    comparable = (
+        max(trained) < backtest
+        and summary.get("horizon_days") == horizon_days
+        and champion.feature_config == config
+    )
+    if not comparable:
+        return stored, tagged + " (another window: its cutoffs, horizon or features differ)"
+    try:
+        scores = champion.churn_model.predict_proba(champion.prepare(X_test))[:, 1]
+    except LoyaltyMLError:
+        return stored, tagged + " (it cannot score this run's features)"
+    return (
+        float(roc_auc_score(y_test.to_numpy(), scores)),
+        f"champion v{version} scored on this run's backtest ({backtest.date()}, "
+        f"{len(y_test):,} customers; its own backtest: "
+        f"{'none tagged' if stored is None else format(stored, '.4f')})",
+    )
+
+
+def _violations_text(report: Any) -> str:
+    rows = report.violations.head(3)
+    parts = [
+        f"{r.attribute} {r.metric} {r.value:.3g} vs limit {r.limit:.3g}" for r in rows.itertuples()
+    ]
+    more = len(report.violations) - len(rows)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def log_cleaning(transactions: pd.DataFrame) -> None:
+    """Log what ``validate_transactions`` removed (counts per rule, no rows): ``cleaning_report.json``
+    and ``cleaning_*`` metrics, so that a run shows the data it did not see."""
+    import mlflow
+
+    from loyalty_ml.schema import cleaning_report
+
+    report = cleaning_report(transactions)
+    if report is None:
+        return
+    mlflow.log_dict(report.to_json(), "cleaning_report.json")
+    mlflow.log_metrics({f"cleaning_{k}": float(v) for k, v in report.as_dict().items()})
