@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from loyalty_ml.evaluation.uplift_metrics import qini_auc_score
-from loyalty_ml.exceptions import LoyaltyMLError
+from loyalty_ml.exceptions import DataQualityWarning, LoyaltyMLError
 from loyalty_ml.models.uplift import PoorOverlapWarning, UpliftModel
 
 FAST = {"n_estimators": 40, "n_jobs": 1}
@@ -72,7 +72,8 @@ def test_effects_are_invariant_to_row_order_and_arm_names(learner: str) -> None:
 def test_bootstrap_std_is_zero_for_a_constant_outcome() -> None:
     X, _, t, _ = _three_arms(600, 2)
     model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, **FAST)
-    model.fit(X, pd.Series(np.zeros(len(X), dtype=int)), treatment=t)
+    with pytest.warns(DataQualityWarning, match="never varies within arm"):
+        model.fit(X, pd.Series(np.zeros(len(X), dtype=int)), treatment=t)
     effects, std = model.predict_effects(X, return_std=True)
     assert effects.abs().to_numpy().max() == 0 and std.to_numpy().max() == 0
 

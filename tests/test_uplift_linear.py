@@ -10,7 +10,7 @@ import pytest
 from scipy.special import expit
 from sklearn.base import clone
 
-from loyalty_ml.exceptions import ConfigError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.models.uplift import UpliftModel, auto_linear_weight
 
 
@@ -136,7 +136,8 @@ def test_single_level_and_empty_categories() -> None:
 
 def test_constant_and_continuous_outcomes_and_weights() -> None:
     X, y, t, _ = _experiment()
-    none = UpliftModel(random_state=0, linear_weight=1.0).fit(X, np.zeros(len(X)), treatment=t)
+    with pytest.warns(DataQualityWarning, match="never varies within arm"):
+        none = UpliftModel(random_state=0, linear_weight=1.0).fit(X, np.zeros(len(X)), treatment=t)
     assert (none.predict_effects(X) == 0).all().all() and (none.predict_baseline(X) == 0).all()
     rng = np.random.default_rng(1)
     spend = 20.0 * y + rng.normal(0, 1, len(y))

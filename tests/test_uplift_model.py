@@ -495,6 +495,37 @@ def test_average_effect_compares_each_arm_with_its_own_experiments_control_rows(
     assert pooled.arm_summary_.loc["coupon", "average_effect"] > within + 0.1
 
 
+def test_an_arm_without_a_purchase_warns_and_keeps_the_noise_of_a_rate_below_one_event() -> None:
+    """No purchase in an arm's n rows does not make its rate exactly 0: the arm is named in a
+    DataQualityWarning, and its standard error is that of a rate of half an event, about 0.7 / n,
+    which the average effect's noise adds (the Wald formula gives 0)."""
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    X = pd.DataFrame({"x": rng.normal(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    t = pd.Series(rng.choice(["control", "sms", "gift"], n), index=X.index)
+    y = pd.Series((rng.uniform(size=n) < 0.1).astype(int), index=X.index).where(t != "gift", 0)
+    with pytest.warns(
+        DataQualityWarning, match=r"never varies within arm\(s\) \['gift \(\d+ rows, no"
+    ):
+        model = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=t)
+    summary = model.arm_summary_
+    rows = int((t == "gift").sum())
+    rate = 0.5 / (rows + 1)
+    assert summary.loc["gift", "mean_outcome"] == 0.0
+    assert summary.loc["gift", "mean_outcome_se"] == pytest.approx(
+        np.sqrt(rate * (1 - rate) / rows)
+    )
+    control_se = summary.loc["control", "mean_outcome_se"]
+    assert summary.loc["gift", "average_effect_se"] > control_se
+    # arms whose outcome varies keep the Wald standard error
+    sms = y[t == "sms"]
+    assert summary.loc["sms", "mean_outcome_se"] == pytest.approx(
+        sms.std(ddof=0) / np.sqrt(len(sms))
+    )
+
+
 def test_average_effect_se_is_the_noise_in_the_difference_of_the_two_means(
     experiment: tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame],
 ) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import DataError
+from loyalty_ml.exceptions import DataError, DataQualityWarning
 from loyalty_ml.models._uplift_rows import stratified_resample
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.tracking._offers import _design_weights, _fit
@@ -213,8 +213,10 @@ def test_binary_all_zero_arm_mean_is_the_aipw_estimate_and_shift_is_constant() -
     p0 = 0.02 + 0.3 / (1 + np.exp(-3 * X["z"].to_numpy()))
     y = (rng.uniform(size=n) < np.where(t == "coupon", p0 + 0.05, p0)).astype(int)
     y[t == "dud"] = 0
-    plain = UpliftModel(recenter=False, **FAST).fit(X, y, treatment=t)
-    model = UpliftModel(**FAST).fit(X, y, treatment=t)
+    with pytest.warns(DataQualityWarning, match=r"\['dud"):
+        plain = UpliftModel(recenter=False, **FAST).fit(X, y, treatment=t)
+    with pytest.warns(DataQualityWarning, match=r"\['dud"):
+        model = UpliftModel(**FAST).fit(X, y, treatment=t)
     expected = _aipw(plain, X, y, t)
     observed = model.predict_effects(X)
     # the unclipped arm is exact

@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold, KFold
 
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
+from loyalty_ml.models._uplift_rows import rate_spread
 
 __all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner", "residual_shift"]
 
@@ -348,7 +349,9 @@ def average_effects(data: ArmData) -> tuple[np.ndarray, np.ndarray]:
     n_arms = data.n_arms
     group = np.zeros(len(data.arm), dtype=np.int64) if data.group is None else data.group
     n_groups = int(group.max()) + 1 if len(group) else 1
-    variance, total = _mean_variance(group * n_arms + data.arm, data.arm, y, ipw, n_groups, n_arms)
+    variance, total = _mean_variance(
+        group * n_arms + data.arm, data.arm, y, ipw, n_groups, n_arms, binary=data.binary
+    )
     weight = np.bincount(group, weights=data.weight, minlength=n_groups)
     se = np.zeros(n_arms - 1)
     pooled = None
@@ -356,7 +359,9 @@ def average_effects(data: ArmData) -> tuple[np.ndarray, np.ndarray]:
         both = (total[:, k] > 0) & (total[:, 0] > 0)
         if not both.any():  # compared pooled, as _residual_gap does
             if pooled is None:
-                pooled, _ = _mean_variance(data.arm, data.arm, y, ipw, 1, n_arms)
+                pooled, _ = _mean_variance(
+                    data.arm, data.arm, y, ipw, 1, n_arms, binary=data.binary
+                )
             se[k - 1] = np.sqrt(pooled[0, k] + pooled[0, 0])
             continue
         w = weight[both] / weight[both].sum()
@@ -365,17 +370,29 @@ def average_effects(data: ArmData) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mean_variance(
-    cell: np.ndarray, arm: np.ndarray, y: np.ndarray, ipw: np.ndarray, n_groups: int, n_arms: int
+    cell: np.ndarray,
+    arm: np.ndarray,
+    y: np.ndarray,
+    ipw: np.ndarray,
+    n_groups: int,
+    n_arms: int,
+    *,
+    binary: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Variance of each (group, arm) cell's weighted mean, and the cells' total weights, both
     ``(n_groups, n_arms)``: the arm's weighted spread around its cells' means over the cell's
-    effective number of rows (at least 1), so that a cell of a few rows borrows its arm's spread."""
+    effective number of rows (at least 1), so that a cell of a few rows borrows its arm's spread (a
+    0/1 outcome that never varies in an arm gets :func:`rate_spread`'s floor)."""
     size = n_groups * n_arms
     total = np.bincount(cell, weights=ipw, minlength=size)
     mean = np.bincount(cell, weights=ipw * y, minlength=size) / np.maximum(total, 1e-300)
     arm_total = np.maximum(np.bincount(arm, weights=ipw, minlength=n_arms), 1e-300)
     spread = np.bincount(arm, weights=ipw * (y - mean[cell]) ** 2, minlength=n_arms) / arm_total
     effective = total**2 / np.maximum(np.bincount(cell, weights=ipw**2, minlength=size), 1e-300)
+    arm_effective = arm_total**2 / np.maximum(
+        np.bincount(arm, weights=ipw**2, minlength=n_arms), 1e-300
+    )
+    spread = rate_spread(spread, arm_effective, binary=binary)
     variance = np.tile(spread, n_groups) / np.maximum(effective, 1.0)
     return variance.reshape(n_groups, n_arms), total.reshape(n_groups, n_arms)
 

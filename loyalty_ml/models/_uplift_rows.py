@@ -17,7 +17,9 @@ __all__ = [
     "as_float",
     "label_text",
     "label_texts",
+    "rate_spread",
     "stratified_resample",
+    "warn_if_an_arm_never_varies",
     "warn_if_not_randomised",
     "warn_if_one_row_dominates",
 ]
@@ -166,6 +168,35 @@ def warn_if_one_row_dominates(
             )
 
 
+def warn_if_an_arm_never_varies(mean: np.ndarray, rows: np.ndarray, names: tuple[str, ...]) -> None:
+    """Warn when a 0/1 outcome is the same on every row of an arm (no purchase, or only purchases).
+
+    The model still fits: such an offer's effect comes out near minus the baseline (or near its
+    complement), and its noise is priced as a rate below one event in the arm's rows
+    (:func:`rate_spread`). But an offer nobody given it bought after says little more than that
+    the arm was small for the outcome, and a control arm without a purchase makes every offer look
+    effective against nothing.
+    """
+    flat = [
+        (str(name), int(n), "no" if m <= 0.0 else "only")
+        for name, n, m in zip(names, rows, mean, strict=True)
+        if m <= 0.0 or m >= 1.0
+    ]
+    if not flat:
+        return
+    described = format_examples(
+        [f"{name} ({n} rows, {which} purchases)" for name, n, which in flat], total=len(flat)
+    )
+    warn_user(
+        f"{_OWNER}.fit: the 0/1 outcome never varies within arm(s) {described}, so their effects "
+        "rest on no event: an offer without a purchase gets an effect of about minus the "
+        "baseline, and a control arm without one makes every offer look effective. Use a longer "
+        "response window, an outcome that happens more often, or more rows in those arms; or "
+        "drop them.",
+        DataQualityWarning,
+    )
+
+
 def label_text(value: object) -> str:
     """An arm label as text: ``0``, ``0.0`` and ``np.int64(0)`` are all ``"0"``, like offer ids."""
     if isinstance(value, np.generic):
@@ -190,15 +221,37 @@ def label_texts(values: np.ndarray) -> np.ndarray:
 
 
 def arm_means(
-    arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int
+    arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int, *, binary: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean outcome of each arm and its standard error (weighted standard deviation over
-    the square root of Kish's effective number of rows)."""
+    the square root of Kish's effective number of rows; for a 0/1 outcome that never varies in an
+    arm, see :func:`rate_spread`)."""
     total = np.maximum(np.bincount(arm, weights=weight, minlength=n_arms), 1e-12)
     mean = np.bincount(arm, weights=weight * y, minlength=n_arms) / total
     spread = np.bincount(arm, weights=weight * (y - mean[arm]) ** 2, minlength=n_arms) / total
     effective = total**2 / np.maximum(np.bincount(arm, weights=weight**2, minlength=n_arms), 1e-12)
+    spread = rate_spread(spread, effective, binary=binary)
     return mean, np.sqrt(spread / np.maximum(effective, 1.0))
+
+
+def rate_spread(spread: np.ndarray, effective: np.ndarray, *, binary: bool) -> np.ndarray:
+    """Each arm's spread of the outcome, where a 0/1 outcome that never varies gets a floor.
+
+    An arm with no purchase in n rows (or only purchases) has a sample spread of 0, which would
+    make its rate exact; n rows without an event only say the rate is below about 1/n. Such an arm
+    gets the spread of a rate of p = 0.5 / (n + 1), half an event (the posterior mean under
+    Jeffreys' prior), so the standard error of its rate is about 0.7 / n. Arms whose outcome
+    varies, and continuous outcomes, keep their own spread.
+
+    Examples
+    --------
+    >>> rate_spread(np.array([0.0, 0.09]), np.array([99.0, 100.0]), binary=True).round(6)
+    array([0.004975, 0.09    ])
+    """
+    if not binary:
+        return spread
+    rate = 0.5 / (np.maximum(effective, 1.0) + 1.0)
+    return np.where(spread > 0, spread, rate * (1.0 - rate))
 
 
 def stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

@@ -52,6 +52,7 @@ from loyalty_ml.models._uplift_rows import (
     label_text,
     label_texts,
     stratified_resample,
+    warn_if_an_arm_never_varies,
     warn_if_not_randomised,
     warn_if_one_row_dominates,
 )
@@ -203,8 +204,9 @@ class UpliftModel(BaseEstimator):
     arm_summary_ : DataFrame
         Indexed by arm (control first): ``rows``, ``share`` (the propensity used when it is not
         estimated), ``mean_outcome`` and ``mean_outcome_se``, its standard error (weighted
-        standard deviation over the square root of the effective number of rows), which
-        ``choose_offers(arm_mean_se=)`` reads as the noise in each offer's level, and
+        standard deviation over the square root of the effective number of rows; a 0/1 outcome
+        that never varies in an arm, which ``fit`` warns about, counts as a rate of half an event
+        in its n rows, about 0.7 / n, not 0), which ``choose_offers(arm_mean_se=)`` reads as the noise in each offer's level, and
         ``average_effect``, the arm's average effect against the control (the
         propensity-weighted difference in mean outcomes, within ``groups`` when given; 0 for the
         control), which ``choose_offers`` falls back on between equally cheap offers whose
@@ -457,7 +459,11 @@ class UpliftModel(BaseEstimator):
         self.outcome_ = "binary" if binary else "continuous"
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = len(self.encoding_.feature_names)
-        mean_outcome, mean_outcome_se = arm_means(arm_code, y_arr, weight, len(names))
+        mean_outcome, mean_outcome_se = arm_means(
+            arm_code, y_arr, weight, len(names), binary=binary
+        )
+        if binary:
+            warn_if_an_arm_never_varies(mean_outcome, counts, names)
         self.arm_summary_ = pd.DataFrame(
             {
                 "rows": counts,
