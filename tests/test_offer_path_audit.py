@@ -190,7 +190,8 @@ def test_a_new_arm_in_the_latest_campaign_does_not_break_training(sim: dict) -> 
         ],
         ignore_index=True,
     )
-    result = _train(sim, campaigns, offers)
+    with pytest.warns(DataQualityWarning, match=r"\['disc10 \(\d+ rows, \d+ purchases\)'\]"):
+        result = _train(sim, campaigns, offers)  # one campaign's arm: a few purchases
     assert "disc10" in result.uplift_model.predict_effects(_rows(sim, 5)).columns
 
 

@@ -181,7 +181,8 @@ def test_known_propensities_of_many_small_arms_are_kept() -> None:
 def test_design_shares_of_many_small_arms_as_a_series_are_exact() -> None:
     X, y, t, shares = _sixty_arm_design()
     params = {"random_state": 0, "n_estimators": 5, "linear_weight": 0.0, "min_arm_rows": 20}
-    model = lml.UpliftModel(**params).fit(X, y, treatment=t, propensity=shares)
+    with pytest.warns(DataQualityWarning, match="fewer than 10 purchases"):  # 20-row arms
+        model = lml.UpliftModel(**params).fit(X, y, treatment=t, propensity=shares)
     np.testing.assert_allclose(
         model.arm_summary_["share"].to_numpy(), shares.reindex(model.arm_summary_.index), rtol=1e-9
     )

@@ -162,7 +162,9 @@ def test_criteo_like_mean_effect_is_within_three_se_of_the_truth(
     treated_share: float, base: float, lift: float
 ) -> None:
     X, y, t, tau = _criteo(40_000, 1, treated_share=treated_share, base=base, lift=lift)
-    model = UpliftModel(**FAST).fit(X, y, treatment=t)
+    with warnings.catch_warnings():  # a 3% control arm of 0.3% buyers: about 4 purchases
+        warnings.filterwarnings("ignore", "UpliftModel.fit: arm", DataQualityWarning)
+        model = UpliftModel(**FAST).fit(X, y, treatment=t)
     effect = model.predict_effects(X)["treatment"]
     baseline = model.predict_baseline(X)
     _, se = _diff_se(y, t, "treatment", "control")
@@ -191,11 +193,8 @@ def test_arms_with_no_one_or_only_positive_outcomes(learner: str) -> None:
         "control is all ones": np.where(t == "control", 1, y),
     }
     for case, outcome in cases.items():
-        if case == "A has one positive":
+        with pytest.warns(DataQualityWarning, match=r"fewer than 10 purchases"):  # names the arm
             model = UpliftModel(learner=learner, **FAST).fit(X, outcome, treatment=t)
-        else:  # the flat arm is named
-            with pytest.warns(DataQualityWarning, match=r"never varies within arm"):
-                model = UpliftModel(learner=learner, **FAST).fit(X, outcome, treatment=t)
         effects, baseline = model.predict_effects(X), model.predict_baseline(X)
         assert np.isfinite(effects.to_numpy()).all(), case
         assert baseline.between(0, 1).all(), case
@@ -204,7 +203,7 @@ def test_arms_with_no_one_or_only_positive_outcomes(learner: str) -> None:
             diff, _ = _diff_se(outcome, t, arm, "control")
             assert effects[arm].mean() == pytest.approx(diff, abs=0.002), (case, arm)
     # an arm where nobody converted: its conversion probability stays next to 0 for everyone
-    with pytest.warns(DataQualityWarning, match=r"\['A \(\d+ rows, no purchases\)'\]"):
+    with pytest.warns(DataQualityWarning, match=r"\['A \(\d+ rows, 0 purchases\)'\]"):
         model = UpliftModel(learner=learner, **FAST).fit(X, no_a, treatment=t)
     p_a = model.predict_baseline(X) + model.predict_effects(X)["A"]
     assert p_a.mean() < 0.003

@@ -12,6 +12,7 @@ from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.models._uplift_balance import imbalances
 
 __all__ = [
+    "FEW_EVENTS",
     "aligned_values",
     "arm_means",
     "as_float",
@@ -19,12 +20,15 @@ __all__ = [
     "label_texts",
     "rate_spread",
     "stratified_resample",
-    "warn_if_an_arm_never_varies",
+    "warn_if_an_arm_has_few_events",
     "warn_if_not_randomised",
     "warn_if_one_row_dominates",
 ]
 
 _OWNER = "UpliftModel"
+
+#: Fewer purchases than this in an arm (or fewer rows without one) and ``fit`` warns.
+FEW_EVENTS = 10
 
 
 def warn_if_not_randomised(
@@ -168,31 +172,35 @@ def warn_if_one_row_dominates(
             )
 
 
-def warn_if_an_arm_never_varies(mean: np.ndarray, rows: np.ndarray, names: tuple[str, ...]) -> None:
-    """Warn when a 0/1 outcome is the same on every row of an arm (no purchase, or only purchases).
+def warn_if_an_arm_has_few_events(
+    y: np.ndarray, arm_code: np.ndarray, names: tuple[str, ...]
+) -> None:
+    """Warn when an arm's 0/1 outcome has fewer than :data:`FEW_EVENTS` purchases (or fewer rows
+    without one).
 
-    The model still fits: such an offer's effect comes out near minus the baseline (or near its
-    complement), and its noise is priced as a rate below one event in the arm's rows
-    (:func:`rate_spread`). But an offer nobody given it bought after says little more than that
-    the arm was small for the outcome, and a control arm without a purchase makes every offer look
-    effective against nothing.
+    The model still fits, but such an arm's effects rest on a handful of events: its rate's
+    standard error is about the rate itself, an arm without a purchase gets an effect of about
+    minus the baseline (its noise priced as half an event, :func:`rate_spread`), and a control arm
+    with few purchases makes every offer's effect as noisy as its own level.
     """
-    flat = [
-        (str(name), int(n), "no" if m <= 0.0 else "only")
-        for name, n, m in zip(names, rows, mean, strict=True)
-        if m <= 0.0 or m >= 1.0
+    rows = np.bincount(arm_code, minlength=len(names))
+    events = np.bincount(arm_code, weights=(y > 0).astype(np.float64), minlength=len(names))
+    few = [
+        (str(name), int(n), int(k))
+        for name, n, k in zip(names, rows, events, strict=True)
+        if min(k, n - k) < FEW_EVENTS
     ]
-    if not flat:
+    if not few:
         return
     described = format_examples(
-        [f"{name} ({n} rows, {which} purchases)" for name, n, which in flat], total=len(flat)
+        [f"{name} ({n} rows, {k} purchases)" for name, n, k in few], total=len(few)
     )
     warn_user(
-        f"{_OWNER}.fit: the 0/1 outcome never varies within arm(s) {described}, so their effects "
-        "rest on no event: an offer without a purchase gets an effect of about minus the "
-        "baseline, and a control arm without one makes every offer look effective. Use a longer "
-        "response window, an outcome that happens more often, or more rows in those arms; or "
-        "drop them.",
+        f"{_OWNER}.fit: arm(s) {described} have fewer than {FEW_EVENTS} purchases (or fewer than "
+        f"{FEW_EVENTS} rows without one), so their effects rest on a handful of events: an arm "
+        "without a purchase gets an effect of about minus the baseline, and a control arm with "
+        "few makes every offer's effect as noisy as its level. Use a longer response window, an "
+        "outcome that happens more often, or more rows in those arms; or drop them.",
         DataQualityWarning,
     )
 

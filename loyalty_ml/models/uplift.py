@@ -52,7 +52,7 @@ from loyalty_ml.models._uplift_rows import (
     label_text,
     label_texts,
     stratified_resample,
-    warn_if_an_arm_never_varies,
+    warn_if_an_arm_has_few_events,
     warn_if_not_randomised,
     warn_if_one_row_dominates,
 )
@@ -463,7 +463,7 @@ class UpliftModel(BaseEstimator):
             arm_code, y_arr, weight, len(names), binary=binary
         )
         if binary:
-            warn_if_an_arm_never_varies(mean_outcome, counts, names)
+            warn_if_an_arm_has_few_events(y_arr, arm_code, names)
         self.arm_summary_ = pd.DataFrame(
             {
                 "rows": counts,
