@@ -8,6 +8,8 @@ other customers).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -380,6 +382,37 @@ def test_side_table_order_ids_kind_and_other_customers_change_nothing(
         config=_CONFIG,
     )
     pd.testing.assert_frame_equal(alone, X.loc[alone.index])
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a refund in an order of its own at the instant of a purchase: a return at the till
+        [(1, 0.0, "o1", "a", 0), (1, -1.0, "o2", "a", 0)],
+        # the refund ties with an order whose first line is a refund but which buys later
+        [(1, -3.0, "o1", "a", 24), (1, -1.0, "o3", "b", 24), (1, 5.0, "o1", "a", 48)],
+        # two purchase orders and a refund-only order at one instant, on two channels
+        [
+            (1, 2.0, "o4", "b", 0),
+            (1, -3.0, "o1", "a", 0),
+            (1, 5.0, "o3", "b", 0),
+            (1, -1.0, "o1", "b", 0),
+        ],
+    ],
+)
+def test_refunds_tied_with_purchases_give_the_same_features_in_any_row_order(
+    lines: list[tuple[int, float, str, str, int]],
+) -> None:
+    """Once a defect found by the property test above: a refund-only order joins the customer's
+    latest purchase order before it, and at one instant which order that was (or whether there
+    was one) followed the rows' order; spend, AOV and categories changed with it."""
+    tx = pd.DataFrame(lines, columns=["customer_id", "amount", "order_id", "category", "hours"])
+    tx["timestamp"] = _START + pd.to_timedelta(tx.pop("hours"), unit="h")
+    tx = tx.assign(channel=np.where(np.arange(len(tx)) % 2 == 0, "app", "web"), quantity=1.0)
+    expected = build_features(tx, as_of=_AS_OF, config=_CONFIG)
+    for order in itertools.permutations(range(len(tx))):
+        got = build_features(tx.iloc[list(order)], as_of=_AS_OF, config=_CONFIG)
+        pd.testing.assert_frame_equal(got, expected)
 
 
 def test_a_text_redeemed_flag_is_read_as_a_boolean() -> None:

@@ -224,7 +224,9 @@ def prepare_transactions(transactions: object) -> Prepared:
         return coded, numbers
 
     perm, (coded, numbers) = run_both(
-        lambda: _by_customer_then_time(cust, ts), column_values, rows=len(tx)
+        lambda: _canonical_order(tx, cust, ts, amount),
+        column_values,
+        rows=len(tx),
     )
     with_orders = C.ORDER_ID in tx.columns and len(tx) > 0
     new = np.zeros(0, dtype=bool)
@@ -428,6 +430,37 @@ def _sorted_codes(values: pd.Series) -> _Coded:
         return _Coded(raw, lookup, pd.Index(categories[order]))
     codes, labels = _factorize_sorted(values)
     return _Coded(codes.astype(np.int32), None, labels)
+
+
+def _canonical_order(
+    tx: pd.DataFrame, cust: np.ndarray, ts: np.ndarray, amount: np.ndarray
+) -> np.ndarray:
+    """Rows by customer and time; with refunds (``amount < 0``), ties broken by content.
+
+    Without refunds, ties (the lines of one order, orders at one instant) stay in row order:
+    everything computed from them is symmetric in them. A refund in an order of its own joins the
+    customer's latest purchase order before it (:func:`_attach_returns`), so at one instant which
+    purchase order that is, or whether there is one at all, would depend on the rows' order (the
+    customer's spend changed when the refund's row came first). With refunds, rows at one
+    (customer, time) are ordered by what they hold: purchase lines first, then by order id,
+    amount and the other columns the features read, so any order of the same rows gives the same
+    features.
+    """
+    negative = amount < 0
+    if not negative.any():
+        return _by_customer_then_time(cust, ts)
+    keys: list[np.ndarray] = [cust, ts, negative]
+    for column in (C.ORDER_ID, *_CODED):
+        if column in tx.columns:
+            try:
+                keys.append(_factorize_sorted(tx[column])[0])
+            except TypeError:  # values that do not compare (1 and "A1"): as text
+                keys.append(_factorize_sorted(tx[column].astype(str))[0])
+    keys.append(amount)
+    for column in _NUMERIC:
+        if column in tx.columns:
+            keys.append(_floats(tx[column], table=TABLE, column=column, allow_na=True))
+    return np.lexsort(keys[::-1])  # the last key sorts first
 
 
 def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
