@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, DataError, LeakageError, SchemaError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    LeakageError,
+    SchemaError,
+)
 from loyalty_ml.features import churn_labels
 
 
@@ -94,3 +100,19 @@ def test_agrees_with_direct_computation(
     expected = {int(c): int(c not in set(window["customer_id"])) for c in sorted(before)}
     assert y.to_dict() == expected
     assert y.dtype == np.int64
+
+
+def test_a_table_of_refunds_only_gives_no_labels_and_says_why() -> None:
+    """Once an IndexError from the gap check: refunds with no purchase before them are set aside,
+    which left no row at all."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [0, 2],
+            "amount": [-3.0, -1.0],
+            "order_id": ["3", "2"],
+            "timestamp": pd.to_datetime(["2024-03-06 12:00", "2024-04-01 00:00"]),
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="no purchase, only refunds"):
+        labels = churn_labels(tx, as_of="2024-02-10", horizon_days=30)
+    assert labels.empty and labels.name == "churned"

@@ -78,6 +78,13 @@ def warn_if_labels_mislead(
             f"{first_purchase.date()}). Use cut-offs after it.",
             DataQualityWarning,
         )
+    elif empty and prepared.first_ts is not None:  # rows, all refunds set aside
+        warn_user(
+            f"{caller}: the transactions hold no purchase, only refunds (amount < 0, kept with "
+            f"returns='keep'), so no customer is labelled at the cut-off(s) {_dates(empty)}. "
+            "Pass the purchase lines too.",
+            DataQualityWarning,
+        )
     everyone = [
         (as_of, len(y))
         for as_of, y in labels
@@ -122,8 +129,10 @@ def warn_if_labels_mislead(
 
 
 def _order_starts(prepared: Prepared) -> np.ndarray:
-    """Row of each order's first line (rows are sorted by customer, order time, order)."""
-    return np.flatnonzero(np.r_[True, prepared.order[1:] != prepared.order[:-1]])
+    """Row of each order's first line (rows are sorted by customer, order time, order); none when
+    no row is left (a table of refunds only)."""
+    order = prepared.order
+    return np.flatnonzero(np.r_[len(order) > 0, order[1:] != order[:-1]])
 
 
 def _dates(dates: Sequence[pd.Timestamp]) -> str:
