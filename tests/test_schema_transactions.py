@@ -316,3 +316,17 @@ def test_many_duplicates_without_line_ids_warn() -> None:
     validate_transactions(with_lines)
     # keeping them is the user's call
     assert len(validate_transactions(raw, drop_duplicates=False)) == 4
+
+
+def test_refunds_only_kept_validate_without_an_index_error() -> None:
+    """Once an IndexError from the gap check, which looks at purchase lines only: with
+    ``returns="keep"`` and nothing but refunds there are none."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "amount": [-1.0, -2.0],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05"]),
+        }
+    )
+    out = validate_transactions(tx, returns="keep")
+    assert out["amount"].tolist() == [-1.0, -2.0]
