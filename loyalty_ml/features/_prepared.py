@@ -435,32 +435,49 @@ def _sorted_codes(values: pd.Series) -> _Coded:
 def _canonical_order(
     tx: pd.DataFrame, cust: np.ndarray, ts: np.ndarray, amount: np.ndarray
 ) -> np.ndarray:
-    """Rows by customer and time; with refunds (``amount < 0``), ties broken by content.
+    """Rows by customer and time; ties with a refund (``amount < 0``) among them broken by content.
 
-    Without refunds, ties (the lines of one order, orders at one instant) stay in row order:
-    everything computed from them is symmetric in them. A refund in an order of its own joins the
-    customer's latest purchase order before it (:func:`_attach_returns`), so at one instant which
-    purchase order that is, or whether there is one at all, would depend on the rows' order (the
-    customer's spend changed when the refund's row came first). With refunds, rows at one
-    (customer, time) are ordered by what they hold: purchase lines first, then by order id,
-    amount and the other columns the features read, so any order of the same rows gives the same
-    features.
+    Ties (the lines of one order, orders at one instant) stay in row order where everything
+    computed from them is symmetric in them. A refund in an order of its own joins the customer's
+    latest purchase order before it (:func:`_attach_returns`), so at one instant which purchase
+    order that is, or whether there is one at all, would depend on the rows' order (the
+    customer's spend changed when the refund's row came first). The rows of an instant of a
+    customer's that holds a refund line are ordered by what they hold: purchase lines first, then
+    by order id, the coded columns, amount and the numbers the features read, so any order of the
+    same rows gives the same features. Only those instants are re-sorted (a table without refunds
+    costs nothing more).
     """
+    perm = _by_customer_then_time(cust, ts)
     negative = amount < 0
-    if not negative.any():
-        return _by_customer_then_time(cust, ts)
-    keys: list[np.ndarray] = [cust, ts, negative]
+    if len(perm) < 2 or not negative.any():
+        return perm
+    c, t = cust[perm], ts[perm]
+    starts = np.ones(len(perm), dtype=bool)
+    starts[1:] = (c[1:] != c[:-1]) | (t[1:] != t[:-1])
+    instant = np.cumsum(starts) - 1
+    size = np.bincount(instant)
+    with_refund = np.zeros(len(size), dtype=bool)
+    with_refund[instant[negative[perm]]] = True
+    tied = with_refund[instant] & (size[instant] > 1)
+    if not tied.any():
+        return perm
+    at = np.flatnonzero(tied)  # positions in perm, instant by instant
+    rows = perm[at]
+    keys: list[np.ndarray] = [instant[at], negative[rows]]
     for column in (C.ORDER_ID, *_CODED):
         if column in tx.columns:
+            values = tx[column].iloc[rows]
             try:
-                keys.append(_factorize_sorted(tx[column])[0])
+                keys.append(_factorize_sorted(values)[0])
             except TypeError:  # values that do not compare (1 and "A1"): as text
-                keys.append(_factorize_sorted(tx[column].astype(str))[0])
-    keys.append(amount)
+                keys.append(_factorize_sorted(values.astype(str))[0])
+    keys.append(amount[rows])
     for column in _NUMERIC:
         if column in tx.columns:
-            keys.append(_floats(tx[column], table=TABLE, column=column, allow_na=True))
-    return np.lexsort(keys[::-1])  # the last key sorts first
+            keys.append(_floats(tx[column].iloc[rows], table=TABLE, column=column, allow_na=True))
+    perm = perm.copy()
+    perm[at] = rows[np.lexsort(keys[::-1])]  # the last key sorts first: instants stay in place
+    return perm
 
 
 def _by_customer_then_time(cust: np.ndarray, ts: np.ndarray) -> np.ndarray:
