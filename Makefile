@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # two workers (pytest-xdist): the suite takes about 7 minutes on 2 cores instead of 11 serially
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-min lint typecheck pytest bench clean venv
+.PHONY: demo test test-min lint typecheck pytest fuzz bench clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Property tests with fresh random draws (`make test` repeats the same ones), FUZZ_ROUNDS times.
+FUZZ_ROUNDS ?= 5
+fuzz: $(STAMP)
+	@for i in $$(seq $(FUZZ_ROUNDS)); do \
+		echo "fuzz round $$i of $(FUZZ_ROUNDS)"; \
+		HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest $(PYTEST_ARGS) -q \
+			$$(grep -rl "@given" tests) || exit 1; \
+	done
 
 # The declared lower bounds (tests/constraints-min.txt) in a second venv; not part of `make test`.
 test-min:
