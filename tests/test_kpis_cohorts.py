@@ -120,7 +120,7 @@ def test_bad_freq_is_refused(tx: pd.DataFrame) -> None:
 
 
 def test_no_rows_before_as_of_is_refused(tx: pd.DataFrame) -> None:
-    with pytest.raises(DataError, match="no rows before as_of"):
+    with pytest.raises(DataError, match="no purchase before as_of"):
         cohort_retention(tx, as_of="2020-01-01")
 
 
@@ -165,3 +165,17 @@ def test_retention_invariants(rows: list[tuple[int, int]]) -> None:
     for i, cohort in enumerate(ret.index):
         for k in ret.columns:
             assert np.isnan(values[i, k]) == (cohort.ordinal + k > last)
+
+
+def test_refunds_only_are_refused_as_no_purchase() -> None:
+    """Once "no rows before as_of", of a table whose rows were all refunds kept with
+    ``returns="keep"``: it had rows, and no purchase."""
+    refunds = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-01-03", "2024-02-10"]),
+            "amount": [-5.0, -2.5],
+        }
+    )
+    with pytest.raises(DataError, match=r"no purchase \(every row is a refund, amount < 0\)"):
+        cohort_retention(refunds)

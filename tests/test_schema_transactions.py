@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError
 from loyalty_ml.schema import ColumnMap, cleaning_report, validate_customers, validate_transactions
 
 
@@ -298,7 +298,6 @@ def test_text_ids_with_missing_values_become_plain_str() -> None:
 
 
 def test_many_duplicates_without_line_ids_warn() -> None:
-    from loyalty_ml.exceptions import DataQualityWarning
 
     # one row per purchase line, but nothing tells two equal lines of one basket apart
     raw = pd.DataFrame(
@@ -320,7 +319,7 @@ def test_many_duplicates_without_line_ids_warn() -> None:
 
 def test_refunds_only_kept_validate_without_an_index_error() -> None:
     """Once an IndexError from the gap check, which looks at purchase lines only: with
-    ``returns="keep"`` and nothing but refunds there are none."""
+    ``returns="keep"`` and nothing but refunds there are none, and the table says so."""
     tx = pd.DataFrame(
         {
             "customer_id": [1, 2],
@@ -328,5 +327,6 @@ def test_refunds_only_kept_validate_without_an_index_error() -> None:
             "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05"]),
         }
     )
-    out = validate_transactions(tx, returns="keep")
+    with pytest.warns(DataQualityWarning, match=r"all 2 rows kept are refunds"):
+        out = validate_transactions(tx, returns="keep")
     assert out["amount"].tolist() == [-1.0, -2.0]

@@ -69,6 +69,7 @@ def _ordinals(
         raise ConfigError(f"freq must be one of {list(_FREQS)}; got {freq!r}.")
     # activity is a purchase at its order's time (a kept return alone is not; see purchase_lines)
     tx = purchase_lines(check_transactions(transactions))
+    any_purchase = len(tx) > 0
     ts = tx[C.TIMESTAMP]
     end = None
     if as_of is not None:
@@ -76,7 +77,9 @@ def _ordinals(
         keep = (ts < end).to_numpy()
         tx, ts = tx.loc[keep], ts.loc[keep]
     if len(tx) == 0:
-        raise DataError(f"transactions: no rows before as_of={as_of!r}; nothing to put in cohorts.")
+        refunds = "" if any_purchase else " (every row is a refund, amount < 0)"
+        where = "" if as_of is None else f" before as_of={as_of!r}"
+        raise DataError(f"transactions: no purchase{where}{refunds}; nothing to put in cohorts.")
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # periods follow the local calendar of the data's zone
         end = None if end is None else end.tz_localize(None)

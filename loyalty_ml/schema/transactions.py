@@ -256,6 +256,13 @@ def _report_gaps(out: pd.DataFrame, report: CleaningReport, end: pd.Timestamp | 
     ts = out[C.TIMESTAMP].to_numpy().view("i8")  # sorted by _canonical_order
     ts = ts[out[C.AMOUNT].to_numpy(dtype="float64", na_value=np.nan) >= 0]
     if len(ts) == 0:  # refunds only: no purchase to leave a gap between
+        warn_user(
+            f"validate_transactions: all {len(out)} rows kept are refunds (amount < 0), with "
+            "returns='keep'; there is no purchase. Features, labels and KPIs count purchases, "
+            "so every later step finds nothing to read. Is amount's sign inverted, or was the "
+            "extract filtered to returns?",
+            DataQualityWarning,
+        )
         return
     gaps = find_gaps(ts[np.r_[True, ts[1:] != ts[:-1]]], end_ns=None if end is None else end.value)
     if not gaps:
