@@ -207,21 +207,14 @@ def one_seed(
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
-    parser.add_argument("--customers", type=int, default=12_000)
-    parser.add_argument(
-        "--budget-uplift-factor",
-        type=float,
-        default=2.0,
-        help="choose_offers' budget_uplift_factor for the plan and the ceiling (1 = face value)",
-    )
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model and plan options both offer-plan benchmarks take (this one and
+    ``bench_offer_surface.py``), with the library's defaults."""
     parser.add_argument(
         "--purpose",
         default="ranking",
         choices=["ranking", "decisions"],
-        help="UpliftModel's purpose (what 'auto' sizes the trees for; the policy uses decisions)",
+        help="UpliftModel's purpose (what 'auto' sizes the trees for)",
     )
     parser.add_argument(
         "--linear-weight",
@@ -234,6 +227,12 @@ def main() -> None:
         help="UpliftModel(recenter=False): effects as the learner gives them",
     )
     parser.add_argument(
+        "--budget-uplift-factor",
+        type=float,
+        default=2.0,
+        help="choose_offers' budget_uplift_factor (1 = face value)",
+    )
+    parser.add_argument(
         "--no-arm-mean-se",
         action="store_true",
         help=(
@@ -242,10 +241,20 @@ def main() -> None:
         ),
     )
     parser.add_argument("--no-mlflow", action="store_true")
+
+
+def linear_weight_option(value: str) -> float | Literal["auto"]:
+    """``--linear-weight`` as UpliftModel takes it: ``"auto"`` or a number."""
+    return "auto" if value == "auto" else float(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--customers", type=int, default=12_000)
+    add_plan_arguments(parser)
     args = parser.parse_args()
-    linear_weight = (
-        args.linear_weight if args.linear_weight == "auto" else float(args.linear_weight)
-    )
+    linear_weight = linear_weight_option(args.linear_weight)
     rows = [
         row
         for seed in args.seeds

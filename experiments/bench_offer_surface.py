@@ -153,7 +153,15 @@ from typing import Literal, TypedDict
 import numpy as np
 import pandas as pd
 from bench_churn import ONLINE_RETAIL
-from bench_offer_plan import ValueOptions, log_capture, oracle_plan, oracle_spend, true_net_value
+from bench_offer_plan import (
+    ValueOptions,
+    add_plan_arguments,
+    linear_weight_option,
+    log_capture,
+    oracle_plan,
+    oracle_spend,
+    true_net_value,
+)
 from bench_uplift import DATA
 from scipy.special import expit
 
@@ -665,33 +673,11 @@ def main() -> None:
         "--min-child-samples", default="auto", help="UpliftModel's min_child_samples"
     )
     parser.add_argument(
-        "--purpose",
-        default="ranking",
-        choices=["ranking", "decisions"],
-        help="UpliftModel's purpose (what 'auto' sizes the trees for)",
-    )
-    parser.add_argument(
-        "--linear-weight",
-        default="auto",
-        help="UpliftModel's linear_weight ('auto' or a number; 0 = the trees alone)",
-    )
-    parser.add_argument(
-        "--budget-uplift-factor",
-        type=float,
-        default=2.0,
-        help="choose_offers' budget_uplift_factor for the plan (1 = face value)",
-    )
-    parser.add_argument(
         "--cost-folds",
         type=int,
         default=2,
         help="UpliftModel's cost_folds: the held-out check a budget prices offers by (0 = off, "
         "budgets by budget_uplift_factor alone)",
-    )
-    parser.add_argument(
-        "--no-recenter",
-        action="store_true",
-        help="UpliftModel(recenter=False): effects as the learner gives them",
     )
     parser.add_argument(
         "--noise-columns",
@@ -718,14 +704,6 @@ def main() -> None:
         help="choose_offers' budget_reserve for the plan (0 = fill the whole budget)",
     )
     parser.add_argument(
-        "--no-arm-mean-se",
-        action="store_true",
-        help=(
-            "plan without choose_offers(arm_mean_se=): max net value as estimated, budgets "
-            "without the noise in the offers' levels"
-        ),
-    )
-    parser.add_argument(
         "--targeting",
         type=float,
         default=0.0,
@@ -738,16 +716,14 @@ def main() -> None:
         default="none",
         help="UpliftModel's propensity: none (randomised, the default) or estimate (observational)",
     )
-    parser.add_argument("--no-mlflow", action="store_true")
+    add_plan_arguments(parser)
     args = parser.parse_args()
     tree: TreeOptions = {
         "num_leaves": args.num_leaves if args.num_leaves == "auto" else int(args.num_leaves),
         "min_child_samples": args.min_child_samples
         if args.min_child_samples == "auto"
         else int(args.min_child_samples),
-        "linear_weight": args.linear_weight
-        if args.linear_weight == "auto"
-        else float(args.linear_weight),
+        "linear_weight": linear_weight_option(args.linear_weight),
         "recenter": not args.no_recenter,
         "purpose": args.purpose,
         "cost_folds": args.cost_folds,
