@@ -157,6 +157,14 @@ def to_bound(value: object, *, name: str, timestamps: pd.Series) -> pd.Timestamp
         ) from None
 
 
+def check_period(start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Refuse a period that does not run forwards, ``[start, end)`` with ``end`` after ``start``."""
+    if end <= start:
+        raise ConfigError(
+            f"period_end must be after period_start; got period_start={start}, period_end={end}."
+        )
+
+
 def check_sent_at(sent_at: pd.Series, timestamps: pd.Series, *, table: str) -> None:
     """SchemaError unless ``table.sent_at`` is datetime64 on the clock of ``transactions.timestamp``.
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
 from loyalty_ml.kpis._common import (
+    check_period,
     check_transactions,
     order_keys,
     period_mask,
@@ -196,10 +197,7 @@ def clv_inputs(
     ts = tx[C.TIMESTAMP]
     start = to_bound(period_start, name="period_start", timestamps=ts)
     end = to_bound(period_end, name="period_end", timestamps=ts)
-    if end <= start:
-        raise ConfigError(
-            f"period_end must be after period_start; got period_start={start}, period_end={end}."
-        )
+    check_period(start, end)
     _check("period_days", period_days, low=0.0, low_open=True)
     current = tx.loc[period_mask(ts, start, end).to_numpy()]
     if len(current) == 0:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.kpis._common import (
+    check_period,
     check_transactions,
     order_keys,
     period_mask,
@@ -89,10 +90,7 @@ def summary(
     ts = tx[C.TIMESTAMP]
     start = to_bound(period_start, name="period_start", timestamps=ts)
     end = to_bound(period_end, name="period_end", timestamps=ts)
-    if end <= start:
-        raise ConfigError(
-            f"period_end must be after period_start; got period_start={start}, period_end={end}."
-        )
+    check_period(start, end)
     # activity and orders: purchase orders at their first line's time (see purchase_lines)
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError
-from loyalty_ml.kpis._common import check_sent_at, check_transactions, to_bound
+from loyalty_ml.kpis._common import check_period, check_sent_at, check_transactions, to_bound
 from loyalty_ml.reporting.html import Section, render_html, write_atomically
 from loyalty_ml.reporting.sections import (
     check_churn_inputs,
@@ -242,10 +242,7 @@ def report_period(
         start = end - pd.DateOffset(days=_DEFAULT_PERIOD_DAYS)
     else:
         start = to_bound(period_start, name="period_start", timestamps=ts)
-    if end <= start:
-        raise ConfigError(
-            f"period_end must be after period_start; got period_start={start}, period_end={end}."
-        )
+    check_period(start, end)
     previous = start - (end - start)
     # A previous period cut short by the start of the data would measure retention over a shorter
     # window than the period itself; leave retention out rather than mislead.
