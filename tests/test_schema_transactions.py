@@ -330,3 +330,39 @@ def test_refunds_only_kept_validate_without_an_index_error() -> None:
     with pytest.warns(DataQualityWarning, match=r"all 2 rows kept are refunds"):
         out = validate_transactions(tx, returns="keep")
     assert out["amount"].tolist() == [-1.0, -2.0]
+
+
+@pytest.mark.parametrize(
+    ("stray", "word"), [("1900-01-01", "before"), ("1970-01-01", "before"), ("2099-12-31", "after")]
+)
+def test_a_placeholder_date_is_named_in_the_gap_warning(stray: str, word: str) -> None:
+    """One line dated 1900-01-01 (an export's placeholder) opens a century without transactions:
+    the gap warning names the line as a likely placeholder, not only the outage it looks like."""
+    rng = np.random.default_rng(0)
+    times = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.uniform(0, 365, 3000), unit="D")
+    raw = pd.DataFrame(
+        {"customer_id": rng.integers(0, 300, 3000), "amount": 10.0, "timestamp": times}
+    )
+    raw.loc[7, "timestamp"] = pd.Timestamp(stray)
+    with pytest.warns(DataQualityWarning) as record:
+        tx = validate_transactions(raw)
+    (message,) = [str(w.message) for w in record if "no transactions at all" in str(w.message)]
+    assert f"1 purchase line(s) lie {word} the stretch" in message
+    assert f"(on {stray})" in message
+    assert "placeholder or mistyped dates" in message
+    assert len(tx) == 3000  # named, not dropped: the user decides
+
+
+def test_a_real_outage_is_not_called_a_placeholder() -> None:
+    rng = np.random.default_rng(1)
+    days = np.r_[rng.uniform(0, 100, 1500), rng.uniform(160, 300, 1500)]
+    raw = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 300, 3000),
+            "amount": 10.0,
+            "timestamp": pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D"),
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="no transactions at all") as record:
+        validate_transactions(raw)
+    assert not any("placeholder" in str(w.message) for w in record)

@@ -23,7 +23,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
 )
 from loyalty_ml.schema._coerce_time import check_timezone
-from loyalty_ml.schema._gaps import find_gaps
+from loyalty_ml.schema._gaps import Gap, find_gaps
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -273,8 +273,38 @@ def _report_gaps(out: pd.DataFrame, report: CleaningReport, end: pd.Timestamp | 
         f"validate_transactions: no transactions at all from {listed}. An outage or a part of "
         "the extract left out? Every later step reads it as customers not buying (recency, "
         "recent order counts, and churned labels for windows in it). If the business was closed, "
-        "the figures are right; otherwise load the missing days.",
+        f"the figures are right; otherwise load the missing days.{_stray_dates(ts, gaps)}",
         DataQualityWarning,
+    )
+
+
+#: At most this many purchase lines (and under 1% of them) cut off from the rest by a stretch
+#: without transactions read as stray dates (placeholders such as 1900-01-01, typos) in the warning.
+_STRAY_ROWS = 10
+
+
+def _stray_dates(ts: np.ndarray, gaps: list[Gap]) -> str:
+    """A hint naming the few purchase lines a stretch cuts off at either end of the data, which are
+    more often placeholder or mistyped dates than a business that traded once and then paused."""
+    limit = min(_STRAY_ROWS, 0.01 * len(ts))
+    hints = []
+    for gap in gaps:
+        before = ts < gap.first.value
+        after = ts >= (gap.last + pd.Timedelta(days=1)).value
+        for side, word in ((before, "before"), (after, "after")):
+            n = int(side.sum())
+            if 0 < n <= limit:
+                dates = sorted({str(pd.Timestamp(t).date()) for t in ts[side]})
+                on = ", ".join(dates[:3]) + (", ..." if len(dates) > 3 else "")
+                hints.append(
+                    f"{n} purchase line(s) lie {word} the stretch from {gap.first.date()}, "
+                    f"apart from the rest (on {on})"
+                )
+    if not hints:
+        return ""
+    return (
+        f" {'; '.join(hints)}: placeholder or mistyped dates (1900-01-01, 1970-01-01, a wrong "
+        "year)? Correct or drop those rows, or features and labels will span the whole stretch."
     )
 
 
