@@ -182,6 +182,33 @@ def test_text_and_zoned_timestamps_are_schema_errors(job: Job) -> None:
         score_customers(zoned, as_of="2024-12-15", tracking_uri=job.uri)
 
 
+def test_text_or_missing_amounts_are_schema_errors_not_pandas_errors(job: Job) -> None:
+    """Once a TypeError ("Invalid comparison between dtype=str and int") and a ValueError ("Cannot
+    mask with non-boolean array containing NA") from the jobs' check for an extract that ends
+    early, which compares amounts before build_features had checked them."""
+    text = job.tx.assign(amount=job.tx["amount"].astype(str))
+    with pytest.raises(SchemaError, match=r"transactions\.amount must be numeric; got dtype"):
+        _score(job, transactions=text)
+    with pytest.raises(SchemaError, match=r"transactions\.amount must be numeric; got dtype"):
+        train_and_register(text, as_of=AS_OF, tracking_uri=job.uri)
+    gap = job.tx.astype({"amount": "Float64"})
+    gap.loc[gap.index[5], "amount"] = pd.NA
+    with pytest.raises(SchemaError, match=r"transactions\.amount has missing or infinite values"):
+        _score(job, transactions=gap)
+
+
+def test_ids_of_mixed_kinds_are_refused_before_they_fail_to_sort(job: Job) -> None:
+    """Two sources concatenated, one with integer ids and one with text: once a TypeError ("'<' not
+    supported between instances of 'str' and 'int'") at the end of scoring."""
+    mixed = job.tx.astype({"customer_id": object})
+    first = mixed["customer_id"] == mixed["customer_id"].iloc[0]
+    mixed.loc[first, "customer_id"] = mixed.loc[first, "customer_id"].astype(str)
+    with pytest.raises(SchemaError, match=r"customer_id mixes kinds of id \(int, str\)"):
+        _score(job, transactions=mixed)
+    with pytest.raises(SchemaError, match=r"customer_id mixes kinds of id \(int, str\)"):
+        train_and_register(mixed, as_of=AS_OF, tracking_uri=job.uri)
+
+
 def test_guest_rows_without_a_customer_id_are_named_not_dropped(job: Job) -> None:
     guests = job.tx.astype({"customer_id": "Int64"})
     guests.loc[guests.index[:2], "customer_id"] = pd.NA

@@ -94,6 +94,17 @@ def test_one_day_is_singular() -> None:
     assert not plural, plural
 
 
+def test_values_too_large_for_words_are_unknown_not_a_crash() -> None:
+    """Once a TypeError ("cannot safely cast non-equivalent float64 to int64") from the wording of a
+    finite value past 2**63, which a client can send a served model (recency_days=1e19)."""
+    frame = pd.DataFrame({"recency_days": [1e19, -1e19, 40.0], "spend_90d": [1e300, 2.0, 3.0]})
+    recency = reason_text("recency_days", frame)
+    spend = reason_text("spend_90d", frame)
+    # worded as unknown, as a missing or infinite value is
+    assert recency.tolist() == ["recency days unknown"] * 2 + ["no purchase for 40 days"]
+    assert spend[0] == "spend 90d unknown" and "spent 2" in spend[1]
+
+
 def test_small_negative_values_are_not_shown_as_minus_zero() -> None:
     frame = pd.DataFrame({"margin_rate": [-0.001, -0.004]})
     texts = reason_text("margin_rate", frame).tolist()  # today: ['margin rate: -0', ...]

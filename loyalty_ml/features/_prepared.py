@@ -178,7 +178,9 @@ def timestamp_values(series: pd.Series, *, table: str, column: str) -> np.ndarra
     return values
 
 
-def _floats(series: pd.Series, *, table: str, column: str, allow_na: bool) -> np.ndarray:
+def column_floats(series: pd.Series, *, table: str, column: str, allow_na: bool) -> np.ndarray:
+    """``series`` as float64, or a SchemaError when it is not numeric (or, unless ``allow_na``,
+    has missing or infinite values)."""
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         raise SchemaError(
             f"{table}.{column} must be numeric; got dtype {series.dtype}. Convert it with "
@@ -212,12 +214,12 @@ def prepare_transactions(transactions: object) -> Prepared:
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = timestamp_values(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
-    amount = _floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
+    amount = column_floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
     def column_values() -> tuple[dict[str, _Coded], dict[str, np.ndarray]]:
         coded = {c: _sorted_codes(tx[c]) for c in _CODED if c in tx.columns}
         numbers = {
-            c: _floats(tx[c], table=TABLE, column=c, allow_na=True)
+            c: column_floats(tx[c], table=TABLE, column=c, allow_na=True)
             for c in _NUMERIC
             if c in tx.columns
         }
@@ -474,7 +476,9 @@ def _canonical_order(
     keys.append(amount[rows])
     for column in _NUMERIC:
         if column in tx.columns:
-            keys.append(_floats(tx[column].iloc[rows], table=TABLE, column=column, allow_na=True))
+            keys.append(
+                column_floats(tx[column].iloc[rows], table=TABLE, column=column, allow_na=True)
+            )
     perm = perm.copy()
     perm[at] = rows[np.lexsort(keys[::-1])]  # the last key sorts first: instants stay in place
     return perm

@@ -243,14 +243,20 @@ class _Columns:
 
 
 # -- wording ---------------------------------------------------------------------------------------
+#: Largest magnitude a reason puts in words (beyond it the phrase is missing, as for inf).
+_MAX_WORDED = 1e15
+
+
 def _num(values: np.ndarray, *, decimals: int = 0) -> pd.Series:
     """Numbers as text; NaN stays missing so that a missing part makes the whole phrase missing.
 
-    An infinite value (a ratio over a zero, a client sending "inf") has no wording either: missing.
+    An infinite value (a ratio over a zero, a client sending "inf") has no wording either: missing;
+    nor has a finite one past ``_MAX_WORDED`` (1e19 days), which no whole-number type holds.
     """
     numbers = np.asarray(values, dtype=np.float64)
+    worded = np.isfinite(numbers) & (np.abs(numbers) < _MAX_WORDED)
     # + 0.0 turns -0.0 (a small negative value rounded) into 0.0: "0", never "-0"
-    rounded = pd.Series(np.round(np.where(np.isfinite(numbers), numbers, np.nan), decimals) + 0.0)
+    rounded = pd.Series(np.round(np.where(worded, numbers, np.nan), decimals) + 0.0)
     if decimals == 0:
         return rounded.astype("Int64").astype("str")
     return rounded.astype("str")
