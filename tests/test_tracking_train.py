@@ -101,6 +101,25 @@ def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
     assert run.data.metrics["fairness_passed"] == 0.0
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"value_per_conversion": "x"}, r"'value_per_conversion' .* Got 'x' instead"),
+        ({"value_per_conversion": [5.0]}, r"'value_per_conversion' .* Got \[5\.0\] instead"),
+        ({"value_per_conversion": -1.0}, r"'value_per_conversion' .* finite number >= 0"),
+        ({"feature_config": "x"}, r"'feature_config' .* FeatureConfig or None\. Got str"),
+    ],
+)
+def test_plan_and_feature_settings_are_refused_before_training(
+    registry: Registry, setting: dict[str, object], message: str
+) -> None:
+    """Once a ValueError from float() after the churn model had trained, and an AttributeError
+    ('str' object has no attribute 'channels'), where build_features refuses the same value."""
+    tx = registry.data.transactions
+    with pytest.raises(ConfigError, match=message):
+        train_and_register(tx, as_of="2024-12-01", tracking_uri=registry.tracking_uri, **setting)  # type: ignore[arg-type]
+
+
 def test_a_fairness_override_needs_a_reason_and_is_recorded(registry: Registry) -> None:
     from loyalty_ml.evaluation.fairness import FairnessLimits
 

@@ -156,6 +156,8 @@ def _check_settings(
     churn_params: dict[str, Any] | None,
     uplift_params: dict[str, Any] | None,
     min_days_between_offers: int | None,
+    value_per_conversion: object,
+    feature_config: object,
 ) -> None:
     """Refuse what would fail minutes into the training: an unreachable tracking store, registry
     names MLflow refuses, contradictory fairness settings, unknown or invalid model settings."""
@@ -180,6 +182,18 @@ def _check_settings(
     _check_estimator_params(ChurnModel, "churn_params", churn_params)
     _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
     check_rest_days(min_days_between_offers, owner="train_and_register")
+    v = value_per_conversion
+    if v is not None and not (is_real(v, finite=True) and float(v) >= 0):  # type: ignore[arg-type]
+        raise ConfigError(
+            "The 'value_per_conversion' parameter of train_and_register must be a finite number "
+            ">= 0 (the margin of one extra purchase), or None for the mean margin of the orders. "
+            f"Got {v!r} instead."
+        )
+    if feature_config is not None and not isinstance(feature_config, FeatureConfig):
+        raise ConfigError(
+            "The 'feature_config' parameter of train_and_register must be a FeatureConfig or None. "
+            f"Got {type(feature_config).__name__} instead."
+        )
 
 
 def _profiled_history(
@@ -417,6 +431,8 @@ def train_and_register(
         churn_params=churn_params,
         uplift_params=uplift_params,
         min_days_between_offers=min_days_between_offers,
+        value_per_conversion=value_per_conversion,
+        feature_config=feature_config,
     )
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
