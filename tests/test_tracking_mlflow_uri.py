@@ -41,7 +41,26 @@ def test_unreachable_server_fails_fast() -> None:
     ):
         check_reachable(uri)
     assert time.monotonic() - start < 10
-    check_reachable("sqlite:///nowhere.db")  # local stores are not checked
+    check_reachable("sqlite:///nowhere.db")  # a new local store: MLflow creates it
+
+
+def test_an_sqlite_store_that_is_not_a_database_fails_at_once(tmp_path: Path) -> None:
+    """Once a sqlalchemy DatabaseError ("file is not a database") from deep in MLflow, and for a
+    file that cannot be created, two minutes of MLflow's retries and an OperationalError."""
+    csv = tmp_path / "export.csv"
+    csv.write_text("customer_id,timestamp,amount\n")
+    with pytest.raises(TrackingError, match=r"export\.csv', which is not an SQLite database"):
+        check_reachable(f"sqlite:///{csv.as_posix()}")
+    with pytest.raises(TrackingError, match="which is not a file"):
+        check_reachable(f"sqlite:///{tmp_path.as_posix()}")
+    start = time.monotonic()
+    with pytest.raises(TrackingError, match="cannot be created in"):
+        check_reachable(f"sqlite:///{(csv / 'mlflow.db').as_posix()}")  # under a file
+    assert time.monotonic() - start < 10
+    empty = tmp_path / "empty.db"  # SQLite starts a store in an empty file
+    empty.touch()
+    check_reachable(f"sqlite:///{empty.as_posix()}")
+    check_reachable("sqlite:///:memory:")
 
 
 def test_use_tracking_uri_restores_the_environment(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ def check_reachable(tracking_uri: str) -> None:
             f"maintenance mode. Use a database store such as 'sqlite:///mlflow.db' (the default "
             f"when {ENV_VAR} is unset), or set MLFLOW_ALLOW_FILE_STORE=true to keep the folder."
         )
+    if tracking_uri.startswith("sqlite:///"):
+        _check_sqlite_file(tracking_uri)
+        return
     if not tracking_uri.startswith(("http://", "https://")):
         return
     url = tracking_uri.rstrip("/") + "/health"
@@ -80,6 +84,46 @@ def check_reachable(tracking_uri: str) -> None:
             f"The MLflow tracking server at {tracking_uri!r} answered /health with HTTP {status}; "
             "check that the URI points at an MLflow server."
         )
+
+
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(tracking_uri: str) -> None:
+    """TrackingError when an ``sqlite:///`` store's file is not a database, or cannot be created:
+    MLflow would fail deep in SQLAlchemy, or retry for two minutes first."""
+    path = Path(tracking_uri[len("sqlite:///") :].split("?", 1)[0])
+    if str(path) in ("", ":memory:"):
+        return
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise TrackingError(
+                f"The tracking store {tracking_uri!r} cannot be read ({exc})."
+            ) from exc
+        if header and header != _SQLITE_HEADER:
+            raise TrackingError(
+                f"The tracking store {tracking_uri!r} names {str(path)!r}, which is not an SQLite "
+                "database. Point the tracking URI at the MLflow database (e.g. "
+                f"'sqlite:///{DEFAULT_DB}'), or at a new file to start a store."
+            )
+        return
+    if path.exists():  # a folder, a device
+        raise TrackingError(
+            f"The tracking store {tracking_uri!r} names {str(path)!r}, which is not a file."
+        )
+    folder = next((p for p in path.absolute().parents if p.exists()), None)
+    try:  # os.access says yes to root everywhere, /proc included: try it
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise TrackingError(
+            f"The tracking store {tracking_uri!r} cannot be created in {str(folder)!r} ({exc}). "
+            "Point the tracking URI at a folder you can write to."
+        ) from exc
 
 
 def _is_file_store(tracking_uri: str) -> bool:

@@ -263,9 +263,11 @@ def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
 
     name, alias, version = parse_model_uri(model_uri)
     check_reachable(tracking_uri)
+    from sqlalchemy.exc import SQLAlchemyError  # MLflow's database stores
+
     try:
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    except MlflowException as exc:
+    except (MlflowException, SQLAlchemyError) as exc:
         raise TrackingError(f"Cannot open the MLflow registry at {tracking_uri!r}: {exc}") from exc
     try:
         client.get_registered_model(name)
