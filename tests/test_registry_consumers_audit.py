@@ -25,8 +25,10 @@ unimportable ``loyalty_ml`` is named in the load error; bad inputs give 400 with
 ``SchemaError`` naming a missing column (in the answer's ``stack_trace``: MLflow's server turns
 any non-MLflow exception into a generic ``message``) and no customer id.
 
-Defects found, six fixed and kept as regression tests: an empty batch in records form was
-refused as "lacks 42 columns"; the dtypes of ``channel``/``offer_id`` depended on whether the batch
+Defects found, seven fixed and kept as regression tests: an empty batch in records form was
+refused as "lacks 42 columns" (it is now refused as what it cannot be told apart from, below);
+a batch whose column names the signature does not hold came back as an empty answer, as MLflow
+drops unknown columns and, with the last of them, every row; the dtypes of ``channel``/``offer_id`` depended on whether the batch
 held a customer without an offer; a ``consent_marketing`` column sent with the request was dropped,
 so customers who said no got an offer and a channel (it is now an optional input); a customer whose
 spend or recency equals a frozen RFM edge changed segment when the features went through
@@ -65,6 +67,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
+from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS
 
@@ -557,9 +560,38 @@ def test_csv_request_is_scored_like_json(reg: Registered, expected: pd.DataFrame
     _assert_same_decisions(_predictions(_serve(reg, csv, "text/csv")), expected)
 
 
-@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")  # no customer_id
-def test_an_empty_batch_in_records_form_is_an_empty_answer(reg: Registered) -> None:
-    assert _predictions(_serve(reg, {"dataframe_records": []})).empty
+def test_an_empty_batch_with_its_columns_is_an_empty_answer(reg: Registered) -> None:
+    empty = _predictions(_serve(reg, {"dataframe_split": _split(reg.features.iloc[:0])}))
+    assert empty.empty
+    assert reg.model.predict(reg.features.iloc[:0]).empty
+
+
+def test_a_batch_of_columns_the_model_does_not_know_is_refused_not_emptied(
+    reg: Registered,
+) -> None:
+    """MLflow drops every column the signature does not name, and with the last of them every row:
+    misnamed columns (a SQL export in upper case, a prefix, integer labels, a NumPy array) once came
+    back as an empty answer without an error. An empty batch in records form, which arrives the
+    same way, is refused with them (it was an empty answer): send an empty batch with its columns."""
+    features = reg.features.iloc[:20]
+    batches = {
+        "upper case": features.reset_index().rename(columns=str.upper),
+        "prefixed": features.add_prefix("f_"),
+        "integer labels": features.set_axis(range(features.shape[1]), axis=1),
+        "numpy": features.select_dtypes("number").to_numpy(),
+    }
+    for name, batch in batches.items():
+        with pytest.raises(SchemaError, match="no column it knows and no row"):
+            reg.model.predict(batch)
+        if name != "numpy":
+            # served, the ids go as a column (dataframe_split): it is known, the features not
+            error, last = _served_error(reg, batch)
+            assert error.get_http_status_code() == 400, name
+            assert last.startswith("loyalty_ml.exceptions.SchemaError:"), (name, last)
+            assert "no column it knows" in last or "features lack 42 column(s)" in last, last
+    with pytest.raises(MlflowException) as raised:
+        _serve(reg, {"dataframe_records": []})
+    assert "send an empty batch as dataframe_split" in raised.value.serialize_as_json()
 
 
 def test_output_dtypes_do_not_depend_on_the_batch(reg: Registered, expected: pd.DataFrame) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataQualityWarning, withhold_ids
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, withhold_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS, LoyaltyPolicy
@@ -71,6 +71,19 @@ class LoyaltyPolicyModel(PythonModel):
         * ``strategy``: ``"cheapest_effective"`` (the default) or ``"max_net_value"``.
         """
         frame = pd.DataFrame(model_input)
+        if frame.shape == (0, 0):
+            # MLflow drops every column the signature does not name, and with the last of them
+            # every row: a batch of misnamed columns would come back as an empty answer
+            raise SchemaError(
+                "model_input reached the model with no column it knows and no row: either none "
+                f"of its column names is one of the model's ({C.CUSTOMER_ID}, the "
+                f"{len(self.policy.feature_names)} features such as "
+                f"{', '.join(self.policy.feature_names[:3])}, {CONSENT_INPUT}), which MLflow "
+                "drops with every row, or it was an empty batch without column names. Name the "
+                "columns as build_features does (the model's signature lists them); send an empty "
+                "batch as dataframe_split with its columns.",
+                table="model_input",
+            )
         if C.CUSTOMER_ID not in frame.columns and frame.index.name == C.CUSTOMER_ID:
             # features straight from build_features: the ids are the index
             frame = frame.reset_index()
@@ -87,7 +100,7 @@ class LoyaltyPolicyModel(PythonModel):
                 "for the stable holdout incrementality is measured against.",
                 DataQualityWarning,
             )
-        if len(frame) == 0:  # an empty batch; in records form it has no columns at all
+        if len(frame) == 0:  # an empty batch, sent with its column names
             empty = pd.DataFrame(
                 {name: pd.Series(dtype=_output_dtype(name)) for name in DECISION_COLUMNS}
             )
