@@ -296,6 +296,7 @@ def test_score_writes_the_nights_sends_for_the_campaigns_file(
         (("--sends", str(output)), "name the same file"),
         (("--sent-at", "2025-01-01"), "pass --sends PATH"),
         (("--sends", str(sends_path), "--sent-at", "tomorrow-ish"), "sent-at"),
+        (("--sends", str(sends_path), "--sent-at", "2024-12-31 09:00"), "is before --as-of"),
     ):
         assert main(_score_args(demo, output, *extra)) == 1
         assert message in capsys.readouterr().err

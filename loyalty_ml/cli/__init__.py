@@ -326,7 +326,13 @@ def _run_score(args: argparse.Namespace) -> int:
         if args.sent_at is not None:
             from loyalty_ml.schema._coerce import to_timestamp
 
-            to_timestamp(args.sent_at, name="--sent-at", keep_zone=True)
+            sent = to_timestamp(args.sent_at, name="--sent-at", keep_zone=True)
+            decided = to_timestamp(args.as_of, name="--as-of", keep_zone=True)
+            if (sent.tzinfo is None) == (decided.tzinfo is None) and sent < decided:
+                raise ConfigError(
+                    f"--sent-at {args.sent_at} is before --as-of {args.as_of}: offers decided on "
+                    "the data up to AS_OF go out at or after it. Pass the time they are sent."
+                )
     elif args.sent_at is not None:
         raise ConfigError("--sent-at is the send time of --sends; pass --sends PATH with it.")
     tables = read_inputs(args)
