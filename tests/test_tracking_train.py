@@ -108,6 +108,7 @@ def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
         ({"value_per_conversion": [5.0]}, r"'value_per_conversion' .* Got \[5\.0\] instead"),
         ({"value_per_conversion": -1.0}, r"'value_per_conversion' .* finite number >= 0"),
         ({"feature_config": "x"}, r"'feature_config' .* FeatureConfig or None\. Got str"),
+        ({"response_window_days": "30"}, r"response_window_days"),  # without campaigns too
     ],
 )
 def test_plan_and_feature_settings_are_refused_before_training(

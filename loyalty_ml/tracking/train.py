@@ -297,7 +297,7 @@ def _offer_model(
         customers=people,
         config=config,
         as_of=as_of,
-        window_days=_check_int("response_window_days", response_window_days, 1),
+        window_days=response_window_days,
         feature_names=feature_names,
         random_state=random_state,
         uplift_params=uplift_params,
@@ -437,6 +437,8 @@ def train_and_register(
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
+    # checked with or without campaigns: a config file's typo should not wait for the day it is used
+    response_window_days = _check_int("response_window_days", response_window_days, 1)
     cutoff = to_timestamp(as_of, clock=table_clock(transactions))
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
