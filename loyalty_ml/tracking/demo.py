@@ -244,6 +244,12 @@ def run_demo(
     )
 
 
+def _metric_text(name: str, value: float) -> str:
+    """A count as a whole number with thousands separators (10,180, not 1.018e+04), a score to four
+    significant digits."""
+    return f"{value:,.0f}" if name.startswith("n_") else f"{value:.4g}"
+
+
 def _training_section(training: Any, as_of: pd.Timestamp) -> str:
     keys = [
         "backtest_roc_auc",
@@ -255,7 +261,11 @@ def _training_section(training: Any, as_of: pd.Timestamp) -> str:
         "n_training_rows",
         "n_excluded_no_profiling_consent",
     ]
-    lines = [f"  {k:<34} {training.metrics[k]:>10.4g}" for k in keys if k in training.metrics]
+    lines = [
+        f"  {k:<34} {_metric_text(k, training.metrics[k]):>10}"
+        for k in keys
+        if k in training.metrics
+    ]
     return (
         f"## Training (as of {as_of.date()})\n\n```\n"
         + "\n".join(lines)
