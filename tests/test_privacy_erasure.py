@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import DataError, SchemaError
-from loyalty_ml.privacy import erase_customers
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.privacy import erase_customers, pseudonymise_ids, select_needed_columns
 from loyalty_ml.schema import columns as C
 
 
@@ -84,3 +84,42 @@ def test_no_erased_customer_remains_and_nobody_else_is_touched(
     pd.testing.assert_frame_equal(remaining, tx[~tx[C.CUSTOMER_ID].isin(erased)])
     assert report.rows_removed["transactions"] == len(tx) - len(remaining)
     assert report.n_found == len(erased & set(rows))
+
+
+def test_a_frame_of_requests_is_refused_not_read_as_its_column_labels() -> None:
+    """Requests read from a CSV are a DataFrame, whose iteration gives its column labels: once, the
+    erasure looked for a customer called 'customer_id', found nobody and removed nothing."""
+    tx = pd.DataFrame({C.CUSTOMER_ID: [1, 2, 3], "amount": [1.0, 2.0, 3.0]})
+    requests = pd.DataFrame({C.CUSTOMER_ID: [1, 2]})
+    with pytest.raises(ConfigError, match=r"got a DataFrame .* frame\['customer_id'\]"):
+        erase_customers(requests, transactions=tx)
+    with pytest.raises(ConfigError, match="got a DataFrame"):
+        pseudonymise_ids(requests, salt="s3cret-salt")
+    out, report = erase_customers(requests[C.CUSTOMER_ID], transactions=tx)
+    assert out["transactions"][C.CUSTOMER_ID].tolist() == [3] and report.n_found == 2
+
+
+def test_nested_lists_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="must hold single values; got list"):
+        erase_customers([[1], [2]], t=pd.DataFrame({C.CUSTOMER_ID: [1]}))
+    with pytest.raises(ConfigError, match="must hold single values; got list"):
+        pseudonymise_ids([[1], [2]], salt="s3cret-salt")
+    with pytest.raises(ConfigError, match="must hold single values; got list"):
+        select_needed_columns(pd.DataFrame({"a": [1]}), [["a"]])
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        pd.DataFrame([[1, 1], [2, 2]], columns=[C.CUSTOMER_ID, C.CUSTOMER_ID]),
+        pd.DataFrame([[1, 1], [2, 2], [3, 3]], columns=[C.CUSTOMER_ID, C.CUSTOMER_ID]),
+        pd.DataFrame({(C.CUSTOMER_ID, "a"): [1, 2]}),
+    ],
+)
+def test_a_repeated_or_multi_level_id_column_is_erased_under_every_column(
+    table: pd.DataFrame,
+) -> None:
+    """Once, a table with the id column twice kept customer 1 (two rows) or raised a broadcast
+    ValueError (three), and a column MultiIndex under 'customer_id' kept them silently."""
+    out, report = erase_customers([1], t=table)
+    assert report.rows_removed["t"] == 1 and len(out["t"]) == len(table) - 1

@@ -140,7 +140,12 @@ def _id_texts(table: pd.DataFrame, name: str) -> list[np.ndarray]:
     """The text form of every customer id column / index level of ``table``."""
     keys: list[pd.Series | pd.Index] = []
     if C.CUSTOMER_ID in table.columns:
-        keys.append(table[C.CUSTOMER_ID])
+        column = table[C.CUSTOMER_ID]
+        if isinstance(column, pd.DataFrame):
+            # the label repeated, or the top of a column MultiIndex: every column under it is ids
+            keys.extend(column.iloc[:, j] for j in range(column.shape[1]))
+        else:
+            keys.append(column)
     if C.CUSTOMER_ID in table.index.names:
         keys.append(table.index.get_level_values(C.CUSTOMER_ID))
     if not keys:

@@ -30,10 +30,25 @@ def as_list(values: object, *, name: str, caller: str) -> list[Any]:
     ...
     loyalty_ml.exceptions.ConfigError: The 'ids' parameter of erase_customers must be a list ...
     """
+    if isinstance(values, pd.DataFrame):
+        # iterating a DataFrame gives its column labels: an erasure would find nobody
+        column = f"[{values.columns[0]!r}]" if values.shape[1] == 1 else "['customer_id']"
+        raise ConfigError(
+            f"The {name!r} parameter of {caller} must be a list, Series or Index of values; got a "
+            f"DataFrame ({values.shape[0]} rows, columns {list(values.columns)[:5]}), whose "
+            f"iteration gives its column labels. Pass one column, e.g. frame{column}."
+        )
     if isinstance(values, pd.Series | pd.Index):
         return values.tolist()
     if isinstance(values, Iterable) and not isinstance(values, str | bytes):
-        return list(values)
+        out = list(values)
+        nested = next((v for v in out if isinstance(v, list | dict | set | np.ndarray)), None)
+        if nested is not None:
+            raise ConfigError(
+                f"The {name!r} parameter of {caller} must hold single values; got "
+                f"{type(nested).__name__} {nested!r} among them. Flatten the list first."
+            )
+        return out
     what = (
         "a single str, which would be read one character at a time"
         if isinstance(values, str | bytes)
