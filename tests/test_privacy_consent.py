@@ -13,6 +13,7 @@ from loyalty_ml.privacy import (
     split_by_consent,
     withhold_offers_without_marketing_consent,
 )
+from loyalty_ml.privacy.consent import marketing_consent
 from loyalty_ml.schema import columns as C
 
 
@@ -186,3 +187,37 @@ def test_profiled_only_keeps_the_rows_and_customers_may_profile_allows(
     assert same is not tx and same.equals(tx) and everyone is None and all_rows.all()
     same.loc[0, "amount"] = -1.0
     assert tx.loc[0, "amount"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "ids", [["7", " 7 "], pd.Series([7, "7"], dtype=object).tolist(), [7.0, "7"]]
+)
+def test_two_rows_of_one_customer_by_text_are_refused(ids: list[object]) -> None:
+    """Consent is matched by the text of an id, but the duplicate check compared raw values: two
+    rows of customer 7 saying no and yes both passed, and may_profile said yes."""
+    customers = pd.DataFrame(
+        {C.CUSTOMER_ID: ids, C.CONSENT_PROFILING: [False, True], C.CONSENT_MARKETING: [False, True]}
+    )
+    with pytest.raises(SchemaError, match="customer_id values more than once"):
+        split_by_consent(customers)
+    with pytest.raises(SchemaError, match="customer_id values more than once"):
+        may_profile(["7"], customers)
+
+
+def test_ids_as_the_index_are_read_by_profiled_only_and_marketing_consent() -> None:
+    """validate_customers returns customers indexed by customer_id, and a features-like table has
+    its ids as the index: both once gave a raw KeyError."""
+    customers = pd.DataFrame(
+        {
+            C.CUSTOMER_ID: [1, 2],
+            C.CONSENT_PROFILING: [True, False],
+            C.CONSENT_MARKETING: [True, False],
+        }
+    )
+    tx = pd.DataFrame({"amount": [1.0, 2.0]}, index=pd.Index([1, 2], name=C.CUSTOMER_ID))
+    kept, _, mask = profiled_only(tx, customers)
+    assert kept.index.tolist() == [1] and mask.tolist() == [True, False]
+    consent = marketing_consent(customers.set_index(C.CUSTOMER_ID))
+    assert consent is not None and consent.to_dict() == {1: True, 2: False}
+    with pytest.raises(SchemaError, match="transactions has no 'customer_id' column or index"):
+        profiled_only(tx.reset_index(drop=True), customers)

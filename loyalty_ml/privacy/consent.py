@@ -184,7 +184,7 @@ def profiled_only(
         # shallow copies (copy-on-write): writing into the kept tables never reaches the caller's
         kept = None if customers is None else customers.copy(deep=False)
         return transactions.copy(deep=False), kept, np.ones(len(transactions), dtype=bool)
-    mask = _ids_in(transactions[C.CUSTOMER_ID].to_numpy(), allowed, caller="profiled_only")
+    mask = _ids_in(_ids_of(transactions, table="transactions"), allowed, caller="profiled_only")
     people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
     return transactions.loc[mask], people, mask
 
@@ -213,8 +213,11 @@ def _customer_ids(customers: pd.DataFrame) -> pd.Index:
             column=C.CUSTOMER_ID,
         )
     refuse_missing_ids(pd.DataFrame({C.CUSTOMER_ID: ids}), table="customers")
-    if ids.has_duplicates:
-        repeated = ids[ids.duplicated()].unique()
+    # one customer by text, as consent is matched (7 and "7", "C7" and " C7 "): two rows of one
+    # customer could carry contradictory flags, and the one that says yes would win
+    keys = ids if ids.dtype.kind in "iu" else pd.Index(id_texts(ids, caller="consent"))
+    if keys.has_duplicates:
+        repeated = ids[keys.duplicated(keep=False)].unique()
         raise SchemaError(
             f"customers lists {C.CUSTOMER_ID} values more than once "
             f"{format_examples(repeated.tolist(), total=len(repeated))}; consent must be one row "
@@ -334,5 +337,5 @@ def marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
     if customers is None or C.CONSENT_MARKETING not in customers.columns:
         return None
     split = split_by_consent(customers, assume_consent_when_absent=True)
-    ids = pd.Index(customers[C.CUSTOMER_ID].to_numpy(), name=C.CUSTOMER_ID)
+    ids = _customer_ids(customers)
     return pd.Series(ids.isin(split.marketing_allowed), index=ids)
