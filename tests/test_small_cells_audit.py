@@ -513,3 +513,30 @@ def test_training_cohort_heatmap_hides_cohorts_under_min_count(training: Trainin
         if round(t.get_position()[1]) == 0
     ]
     assert annotated in ([], ["100%"]), annotated
+
+
+def test_blank_small_rows_matches_sizes_by_label_and_blanks_text_and_unknown_sizes() -> None:
+    """Sizes in another order were used by position (a one-customer group's rate was published),
+    a missing size was not blanked, a text column raised a ValueError and sizes of the wrong length
+    an IndexError."""
+    from loyalty_ml.exceptions import DataError
+    from loyalty_ml.privacy.cells import blank_small_rows
+
+    frame = pd.DataFrame(
+        {"rows": [1, 50, 20], "rate": [1.0, 0.2, 0.5], "label": ["vip", "all", "new"]},
+        index=["a", "b", "c"],
+    )
+    out = blank_small_rows(frame, frame["rows"].iloc[::-1], keep=("rows",))
+    assert out["rate"].isna().tolist() == [True, False, False]
+    assert out["label"].isna().tolist() == [True, False, False]
+    unknown = pd.Series([50.0, np.nan, 20.0], index=frame.index)
+    assert blank_small_rows(frame, unknown, keep=("rows",))["rate"].isna().tolist() == [
+        False,
+        True,
+        False,
+    ]
+    with pytest.raises(DataError, match="got 2 sizes for 3 rows"):
+        blank_small_rows(frame, [1, 50], keep=("rows",))
+    with pytest.raises(DataError, match="1 row\\(s\\) have no size"):
+        blank_small_rows(frame, frame["rows"].iloc[:2], keep=("rows",))
+    assert frame["label"].tolist() == ["vip", "all", "new"]  # the input is left as it was
