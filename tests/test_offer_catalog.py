@@ -98,3 +98,25 @@ def test_catalog_validation() -> None:
         OfferCatalog([a, a])
     with pytest.raises(PolicyError, match="takes Offer objects"):
         OfferCatalog([a, "b"])  # type: ignore[list-item]
+
+
+def test_a_catalog_with_offers_of_no_kind_reads_back_its_own_table() -> None:
+    """kind is optional per offer, but a missing kind in a table was refused as unknown: a
+    catalog could not read back its own to_frame(), nor a table with kind filled for some offers."""
+    catalog = OfferCatalog(
+        [
+            Offer(offer_id="a", cost_per_redemption=1.0),
+            Offer(offer_id="b", cost_per_redemption=2.0, kind="discount"),
+        ]
+    )
+    again = OfferCatalog.from_frame(catalog.to_frame())
+    assert [(o.offer_id, o.kind) for o in again] == [("a", None), ("b", "discount")]
+    with pytest.raises(SchemaError, match=r"kind must be one of .*'coupon'"):
+        OfferCatalog.from_frame(catalog.to_frame().assign(kind=["coupon", None]))
+
+
+def test_a_repeated_offer_column_is_a_schema_error() -> None:
+    offers = pd.DataFrame({"offer_id": ["d5", "pts"], "cost_per_redemption": [5.0, 4.0]})
+    twice = pd.concat([offers, offers[["cost_per_redemption"]]], axis=1)
+    with pytest.raises(SchemaError, match="several columns named \\['cost_per_redemption'\\]"):
+        OfferCatalog.from_frame(twice)

@@ -19,6 +19,7 @@ from loyalty_ml.schema._coerce import (
     coerce_text,
     coerce_timestamp,
     refuse_containers,
+    refuse_repeated,
     require_columns,
 )
 from loyalty_ml.schema._ids import suggest_id_matches
@@ -179,6 +180,20 @@ def validate_customers(
     return out
 
 
+#: The columns of an offers table the validator reads (a repeated one is ambiguous).
+_OFFER_COLUMNS = (
+    C.OFFER_ID,
+    C.COST_PER_REDEMPTION,
+    C.COST_PER_SEND,
+    C.KIND,
+    C.CHANNEL,
+    C.MIN_BASKET,
+    C.MAX_PER_MONTH,
+    C.BREAKAGE,
+    "name",
+)
+
+
 def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> pd.DataFrame:
     """Check an offers catalog and return its canonical copy, indexed by ``offer_id``.
 
@@ -200,6 +215,7 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
     if frame.index.name == C.OFFER_ID and C.OFFER_ID not in frame.columns:
         frame = frame.reset_index()
     require_columns(frame, (C.OFFER_ID, C.COST_PER_REDEMPTION), table=table)
+    refuse_repeated(frame, _OFFER_COLUMNS, table=table)
     out = frame.copy()
     out[C.OFFER_ID] = coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID)
     if out[C.OFFER_ID].isna().any():
@@ -232,7 +248,8 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
             )
         out[col] = values
     if C.KIND in out.columns:
-        unknown = ~out[C.KIND].isin(C.OFFER_KINDS)
+        # kind is optional per offer (Offer.kind=None): a missing one is not an unknown one
+        unknown = out[C.KIND].notna().to_numpy() & ~out[C.KIND].isin(C.OFFER_KINDS).to_numpy()
         if unknown.any():
             raise SchemaError(
                 f"{table}.{C.KIND} must be one of {list(C.OFFER_KINDS)}; got "
