@@ -282,3 +282,46 @@ def test_metrics_refuse_a_missing_argument_and_text_in_frames() -> None:
     shares = pd.DataFrame({"control": ["0.5"] * 4, "a": ["half"] * 4})
     with pytest.raises(DataError, match=r"propensity\['a'\] must hold numbers"):
         policy_value(y, t, np.array(["a"] * 4), propensity=shares)
+
+
+def test_an_arm_named_twice_in_scores_propensities_or_mu_is_a_data_error() -> None:
+    """Once a raw IndexError (a score frame with column 'a' twice, or 1 and '1') and raw pandas
+    ValueErrors (a propensity or mu naming an arm twice)."""
+    import loyalty_ml as lml
+
+    rng = np.random.default_rng(0)
+    t = pd.Series(rng.choice(["control", "a"], 200))
+    y = pd.Series(rng.integers(0, 2, 200).astype(float))
+    effect = pd.DataFrame({"a": rng.normal(size=200)})
+    with pytest.raises(DataError, match=r"names the arm\(s\) \['a'\] more than once"):
+        lml.qini_auc_score(y, t, pd.concat([effect, effect], axis=1))
+    ones = t.map({"control": "control", "a": 1})
+    with pytest.raises(DataError, match=r"names the arm\(s\) \['1'\] more than once"):
+        lml.uplift_at_k(y, ones, pd.DataFrame({1: effect["a"], "1": effect["a"]}))
+    everyone = pd.Series("a", index=t.index)
+    twice = {
+        "propensity": pd.Series([0.5, 0.5, 0.5], index=["control", "a", "a"]),
+        "mu": pd.DataFrame([[0.2, 0.3, 0.3]] * 200, columns=["control", "a", "a"]),
+    }
+    with pytest.raises(DataError, match=r"propensity names the arm\(s\) \['a'\]"):
+        lml.policy_value(y, t, everyone, propensity=twice["propensity"])
+    with pytest.raises(DataError, match=r"mu names the arm\(s\) \['a'\]"):
+        lml.policy_value(y, t, everyone, method="dr", mu=twice["mu"])
+
+
+def test_policy_value_reads_arms_as_the_uplift_model_names_them() -> None:
+    """Integer arms against a float assignment (1.0, and NaN for no offer) were refused as arms
+    '1.0' that no row received: 1, 1.0 and '1' are one arm, as in UpliftModel and the metrics."""
+    import loyalty_ml as lml
+
+    rng = np.random.default_rng(0)
+    t = pd.Series(rng.integers(0, 3, 300))
+    y = pd.Series(rng.integers(0, 2, 300).astype(float))
+    assigned = pd.Series(np.where(rng.uniform(size=300) < 0.5, 1, np.nan))
+    as_ints = pd.Series(np.where(assigned.isna(), 0, 1))
+    a = lml.policy_value(y, t, assigned, control=0)
+    b = lml.policy_value(y, t, as_ints, control=0)
+    assert (a.value, a.ci_low, a.ci_high) == (b.value, b.ci_low, b.ci_high)
+    shares = pd.Series([0.4, 0.3, 0.3], index=[0.0, 1.0, 2.0])
+    c = lml.policy_value(y, t.astype(float), t, control=0, propensity=shares)
+    assert np.isfinite(c.value)

@@ -14,7 +14,13 @@ import pandas as pd
 
 from loyalty_ml.exceptions import DataError, format_examples, format_ids
 
-__all__ = ["align_on_index", "as_float_array", "refuse_missing_arms", "refuse_not_finite"]
+__all__ = [
+    "align_on_index",
+    "arm_labelled",
+    "as_float_array",
+    "refuse_missing_arms",
+    "refuse_not_finite",
+]
 
 
 def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any], pd.Index | None]:
@@ -112,3 +118,25 @@ def refuse_missing_arms(values: np.ndarray, *, where: str, index: pd.Index | Non
             f"{format_examples(rows.tolist(), total=int(missing.sum()))}; every row needs the arm "
             "it received. Drop those rows from every input."
         )
+
+
+def arm_labelled(values: pd.DataFrame | pd.Series, *, name: str, where: str) -> Any:
+    """``values`` with its arm labels (a DataFrame's columns, a Series' index) as text, as arms are
+    named everywhere (``1``, ``1.0`` and ``"1"`` are the arm ``"1"``); a label that then names two
+    columns or entries is refused (which of the two is the arm's?)."""
+    from loyalty_ml.models._uplift_rows import label_text
+
+    out: pd.DataFrame | pd.Series
+    if isinstance(values, pd.DataFrame):
+        out = values.rename(columns=label_text)
+        labels = out.columns
+    else:
+        out = values.rename(index=label_text)
+        labels = out.index
+    if labels.has_duplicates:
+        twice = sorted(set(labels[labels.duplicated()]))
+        raise DataError(
+            f"{where}: {name} names the arm(s) {format_examples(twice)} more than once (a repeated "
+            "label, or 1 and '1', which are one arm); give each arm one column."
+        )
+    return out

@@ -15,11 +15,13 @@ from loyalty_ml._checks import check_seed, is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
+    arm_labelled,
     as_float_array,
     refuse_missing_arms,
     refuse_not_finite,
 )
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, format_examples
+from loyalty_ml.models._uplift_rows import label_texts
 from loyalty_ml.schema import columns as C
 
 __all__ = ["PolicyValue", "policy_value"]
@@ -135,12 +137,11 @@ def policy_value(
     refuse_not_finite(y_arr, name="y", where=where, index=index)
     received = np.asarray(aligned["t"], dtype=object)
     refuse_missing_arms(received, where=where, index=index)
-    labels = received.astype(str)
-    assigned = (
-        pd.Series(np.asarray(aligned["assignment"], dtype=object))
-        .fillna(control)
-        .astype(str)
-        .to_numpy()
+    # arms as text as UpliftModel names them: 1, 1.0 and "1" are one arm (an assignment read back
+    # with NaN for "no offer" is float)
+    labels = label_texts(received)
+    assigned = label_texts(
+        pd.Series(np.asarray(aligned["assignment"], dtype=object)).fillna(control).to_numpy()
     )
     n = len(y_arr)
     if not len(labels) == len(assigned) == n:
@@ -179,7 +180,7 @@ def policy_value(
             raise ConfigError(
                 "policy_value(method='dr') needs mu: predicted rewards per row and arm."
             )
-        mu = mu.rename(columns=str)
+        mu = arm_labelled(mu, name="mu", where=where)
         missing = [a for a in set(assigned) if a not in mu.columns]
         if missing:
             raise DataError(
@@ -269,10 +270,11 @@ def _propensity_of_assigned(
         shares = pd.Series(labels).value_counts(normalize=True)
         return shares.reindex(assigned).to_numpy(dtype=np.float64)
     if isinstance(propensity, pd.Series):
-        given = as_float_array(propensity, name="propensity", where="policy_value")
-        p = pd.Series(given, index=propensity.index.map(str)).reindex(assigned).to_numpy()
+        named = arm_labelled(propensity, name="propensity", where="policy_value")
+        given = as_float_array(named, name="propensity", where="policy_value")
+        p = pd.Series(given, index=named.index).reindex(assigned).to_numpy()
     else:
-        frame = propensity.rename(columns=str)
+        frame = arm_labelled(propensity, name="propensity", where="policy_value")
         missing = [a for a in set(assigned) if a not in frame.columns]
         if missing:
             raise DataError(

@@ -26,6 +26,7 @@ from loyalty_ml._plot_text import legend
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._metric_inputs import (
     align_on_index,
+    arm_labelled,
     as_float_array,
     refuse_missing_arms,
     refuse_not_finite,
@@ -106,14 +107,14 @@ def _pairs(
             "compare them with."
         )
     if isinstance(score, pd.DataFrame):
-        score = score.rename(columns=str)
-        missing = [a for a in arms if a not in score.columns]
+        frame: pd.DataFrame = arm_labelled(score, name="the score frame", where=where)
+        missing = [a for a in arms if a not in frame.columns]
         if missing:
             raise DataError(
                 f"uplift metrics: the score frame has no column for arms {format_examples(missing)}; "
-                f"it has {format_examples(list(score.columns))}."
+                f"it has {format_examples(list(frame.columns))}."
             )
-        columns = {a: as_float_array(score[a], name=f"score[{a!r}]", where=where) for a in arms}
+        columns = {a: as_float_array(frame[a], name=f"score[{a!r}]", where=where) for a in arms}
     else:
         if len(arms) != 1 or np.ndim(score) != 1:
             raise DataError(
