@@ -572,3 +572,35 @@ def test_a_complex_column_is_refused_and_a_huge_value_is_an_extreme(
     huge = X.assign(x=np.where(np.arange(len(X)) < 5, 1e300, X["x"]))
     effects = UpliftModel(**FAST).fit(huge, y, treatment=t).predict_effects(huge)
     assert np.isfinite(effects.to_numpy()).all()
+
+
+def _small_experiment(n: int = 600) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    return X, (rng.uniform(size=n) < 0.3).astype(int), rng.choice(["control", "a"], n)
+
+
+def test_equal_weights_near_the_float_maximum_fit_like_no_weights() -> None:
+    """Only ratios of weights matter, but their mean overflowed to inf and LightGBM got NaN."""
+    X, y, t = _small_experiment()
+    plain = UpliftModel(n_estimators=10, random_state=0).fit(X, y, treatment=t)
+    huge = UpliftModel(n_estimators=10, random_state=0).fit(
+        X, y, treatment=t, sample_weight=np.full(len(X), 1e306)
+    )
+    pd.testing.assert_frame_equal(huge.predict_effects(X), plain.predict_effects(X))
+
+
+def test_an_X_without_columns_is_a_schema_error_for_every_learner() -> None:
+    """T, X and DR raised sklearn's '0 feature(s)' ValueError; S fitted constants silently."""
+    X, y, t = _small_experiment()
+    for learner in ("S", "T", "X", "DR"):
+        with pytest.raises(SchemaError, match="X has no feature columns"):
+            UpliftModel(learner=learner, n_estimators=10).fit(X[[]], y, treatment=t)
+
+
+def test_a_list_in_a_numeric_cell_at_predict_is_a_schema_error() -> None:
+    X, y, t = _small_experiment()
+    model = UpliftModel(n_estimators=10, random_state=0).fit(X, y, treatment=t)
+    cells = pd.DataFrame({"x": [[1.0], [2.0]]})
+    with pytest.raises(SchemaError, match=r"'x' held numbers at fit .* \['\[1\.0\]', '\[2\.0\]'\]"):
+        model.predict_effects(cells)

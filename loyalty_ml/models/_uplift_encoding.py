@@ -237,7 +237,10 @@ def _numbers(values: pd.Series, name: str, *, owner: str) -> np.ndarray:
     numbers = pd.to_numeric(raw, errors="coerce")
     bad = numbers.isna().to_numpy() & raw.notna().to_numpy()
     if bad.any():
-        found = raw[bad].unique().tolist()
+        try:
+            found = raw[bad].unique().tolist()
+        except TypeError:  # a list or dict in a cell (a JSON column) cannot be hashed
+            found = list(dict.fromkeys(repr(v) for v in raw[bad].head(1_000)))
         raise SchemaError(
             f"{owner}: column {name!r} held numbers at fit but has {int(bad.sum())} values that "
             f"are not numbers now ({len(found)} distinct: {format_examples(found)}). Convert it "

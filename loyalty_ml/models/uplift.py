@@ -424,8 +424,17 @@ class UpliftModel(BaseEstimator):
             )
         # Only relative weights mean anything: LightGBM's leaf values -G / (H + reg_lambda) and its
         # min_child_weight would shrink effects towards 0 for weights summing to 1.
+        # (over the largest first: the mean of weights near the float maximum overflows)
+        weight = weight / weight.max()
         weight = weight / weight.mean()
 
+        if X.shape[1] == 0:
+            raise SchemaError(
+                f"{_OWNER}.fit: X has no feature columns ({len(X):,} rows). Effects per customer "
+                "need features; for each arm's average effect alone, read measure_campaign or "
+                "UpliftModel.arm_summary_ of a model fitted with features.",
+                table="X",
+            )
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
         if propensity is None:  # after the columns' checks: what is compared is what is fitted
