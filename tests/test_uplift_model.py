@@ -604,3 +604,11 @@ def test_a_list_in_a_numeric_cell_at_predict_is_a_schema_error() -> None:
     cells = pd.DataFrame({"x": [[1.0], [2.0]]})
     with pytest.raises(SchemaError, match=r"'x' held numbers at fit .* \['\[1\.0\]', '\[2\.0\]'\]"):
         model.predict_effects(cells)
+
+
+def test_an_outcome_too_large_to_square_is_a_data_error() -> None:
+    """|y| near 1e160 gave all-NaN effects with only NumPy's overflow warnings."""
+    X, _, t = _small_experiment()
+    spend = np.random.default_rng(1).gamma(2.0, 1e160, len(X))
+    with pytest.raises(DataError, match=r"y reaches .*e\+16\d; squares of such values overflow"):
+        UpliftModel(n_estimators=10).fit(X, spend, treatment=t)

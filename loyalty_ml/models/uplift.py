@@ -77,6 +77,8 @@ Outcome = Literal["auto", "binary", "continuous"]
 _LEARNERS = ("S", "T", "X", "DR")
 _OUTCOMES = ("auto", "binary", "continuous")
 _OWNER = "UpliftModel"
+#: Largest magnitude of an outcome (its square and sums of squares must stay finite).
+_MAX_OUTCOME = 1e100
 _MULTITHREAD_MIN_ROWS = 200_000
 
 
@@ -367,6 +369,12 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.fit: y has {int(bad.sum())} missing or infinite values (rows "
                 f"{format_ids(X.index[bad].tolist(), total=int(bad.sum()))}). Drop those rows "
                 "or fill them first."
+            )
+        if len(y_arr) and float(np.abs(y_arr).max()) > _MAX_OUTCOME:
+            raise DataError(
+                f"{_OWNER}.fit: y reaches {float(np.abs(y_arr).max()):.3g}; squares of such "
+                "values overflow and every effect would come back NaN. Rescale the outcome "
+                "(e.g. spend in thousands) or check the column."
             )
         weight = (
             np.ones(len(X))
