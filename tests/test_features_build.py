@@ -328,3 +328,28 @@ def test_orders_are_contiguous_runs_in_time_order(
         assert orders["order_ts"].is_monotonic_increasing, "orders out of time order"
     assert p.at_order_start is not None
     np.testing.assert_array_equal(p.at_order_start, p.ts == p.order_ts)
+
+
+def test_dates_centuries_apart_are_refused_not_overflowed() -> None:
+    """Ages and gaps are int64 nanoseconds (292 years): a line dated 1700-01-01 once gave a
+    tenure of -95,105 days, and estimate_boundaries on 1700 data at a 2024 as_of a bincount
+    ValueError."""
+    from loyalty_ml import estimate_boundaries
+
+    placeholder = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(["1700-01-01", "2024-01-06", "2024-01-01"]),
+            "amount": [10.0, 10.0, 10.0],
+        }
+    )
+    with pytest.raises(
+        SchemaError, match=r"spans 324 years, .*\(rows far from the others: \[0\]\)"
+    ):
+        build_features(placeholder, as_of="2024-03-01")
+    old = placeholder.assign(timestamp=pd.to_datetime(["1700-01-01", "1700-06-01", "1700-03-01"]))
+    with pytest.raises(SchemaError, match="as_of=2024-01-01 is 324 years after"):
+        estimate_boundaries(old, as_of="2024-01-01")
+    with pytest.raises(SchemaError, match="as_of=2024-01-01 is 324 years after"):
+        build_features(old, as_of="2024-01-01")
+    assert len(build_features(old, as_of="1701-01-01")) == 2  # old data read at its own time

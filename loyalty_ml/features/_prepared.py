@@ -205,6 +205,31 @@ def column_floats(series: pd.Series, *, table: str, column: str, allow_na: bool)
     return values
 
 
+#: Longest span of timestamps read as one history: spans, gaps and ages are int64 nanoseconds,
+#: which hold 292 years, and no loyalty programme's data is this old.
+_MAX_SPAN_NS = 200 * 365 * 86_400 * 10**9
+_NS_PER_YEAR = 365.25 * 86_400e9
+
+
+def _refuse_centuries(tx: pd.DataFrame, ts: np.ndarray) -> None:
+    """SchemaError when the timestamps span more than 200 years: a placeholder date (1700-01-01,
+    1900-01-01 next to 2200-01-01) that would overflow every age and gap computed from it."""
+    if len(ts) == 0 or int(ts.max()) - int(ts.min()) <= _MAX_SPAN_NS:
+        return
+    first, last = pd.Timestamp(int(ts.min())), pd.Timestamp(int(ts.max()))
+    middle = float(np.median(ts))
+    far = np.flatnonzero(np.abs(ts - middle) > _MAX_SPAN_NS / 2)  # the rows far from most
+    raise SchemaError(
+        f"{TABLE}.{C.TIMESTAMP} spans {(int(ts.max()) - int(ts.min())) / _NS_PER_YEAR:.0f} "
+        f"years, from {first.date()} to {last.date()} (rows far from the others: "
+        f"{format_examples(tx.index[far].tolist(), total=len(far))}): placeholder or "
+        "mistyped dates. Correct or drop them first; ages and gaps over more than two centuries "
+        "cannot be computed.",
+        table=TABLE,
+        column=C.TIMESTAMP,
+    )
+
+
 def prepare_transactions(transactions: object) -> Prepared:
     """Check and sort a canonical transactions table into a :class:`Prepared`."""
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
@@ -214,6 +239,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = timestamp_values(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
+    _refuse_centuries(tx, ts)
     amount = column_floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
     def column_values() -> tuple[dict[str, _Coded], dict[str, np.ndarray]]:
@@ -535,6 +561,16 @@ def snapshot(prepared: Prepared, as_of_ns: int, only: np.ndarray | None = None) 
     but for the categories' margin rates, which ``features_at`` then takes over every row.
     """
     keep = prepared.ts < as_of_ns
+    first = prepared.first_ts
+    if first is not None and as_of_ns - first.value > _MAX_SPAN_NS and keep.any():
+        raise SchemaError(
+            f"as_of={pd.Timestamp(as_of_ns).date()} is "
+            f"{(as_of_ns - first.value) / _NS_PER_YEAR:.0f} years after the first transaction "
+            f"({first.date()}): placeholder or mistyped dates, or a mistyped as_of. Ages and gaps "
+            "over more than two centuries cannot be computed.",
+            table=TABLE,
+            column=C.TIMESTAMP,
+        )
     if only is not None:
         keep &= _rows_of(prepared.cust, only)
     everything = bool(keep.all())  # the usual case when scoring: no copies then
