@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
 from loyalty_ml.features.boundaries import STATES, Boundaries, estimate_boundaries
 
 
@@ -139,6 +139,18 @@ def test_state(weekly: Boundaries) -> None:
         weekly.state([1.0], winback_days=30)  # type: ignore[arg-type]
 
 
+def test_state_reads_timedeltas_as_days_and_refuses_text(weekly: Boundaries) -> None:
+    """as_of - last purchase is a Timedelta, once read as nanoseconds ('lost' for 1 day); text
+    raised a raw ValueError."""
+    days = pd.Series([1.0, weekly.churn_days + 1])
+    as_timedelta = pd.to_timedelta(days, unit="D")
+    assert weekly.state(as_timedelta).tolist() == weekly.state(days).tolist()
+    assert weekly.state(as_timedelta).tolist()[0] == "active"
+    assert weekly.state(pd.Series(["1", "2"], dtype=object)).tolist() == ["active", "active"]
+    with pytest.raises(SchemaError, match=r"1 value\(s\) are not, e\.g\. \['x'\]"):
+        weekly.state(pd.Series(["1", "x"]))
+
+
 def test_plot(weekly: Boundaries) -> None:
     fig = weekly.plot()
     assert isinstance(fig, Figure)
@@ -184,6 +196,11 @@ def test_too_little_data() -> None:
         estimate_boundaries(one, min_at_risk=1)
     with pytest.raises(DataError, match="empty transactions table"):
         estimate_boundaries(one.iloc[:0])
+    # refunds kept with returns="keep" are not purchases (once a zero-size max ValueError)
+    with pytest.raises(DataError, match="refunds-only transactions table"):
+        estimate_boundaries(one.assign(amount=-1.0))
+    with pytest.raises(DataError, match="refunds-only transactions table"):
+        estimate_boundaries(one.assign(amount=-1.0), as_of="2024-02-01")
 
 
 @pytest.mark.realdata

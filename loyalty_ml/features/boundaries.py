@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
@@ -129,6 +129,20 @@ class Boundaries:
                 "The 'recency_days' parameter of Boundaries.state must be a pandas Series. "
                 f"Got {type(recency_days).__name__} instead."
             )
+        if pd.api.types.is_timedelta64_dtype(recency_days.dtype):
+            # as_of - last purchase: a Timedelta read as a number would be nanoseconds
+            recency_days = recency_days.dt.total_seconds() / 86_400.0
+        if not pd.api.types.is_numeric_dtype(recency_days.dtype):
+            numbers = pd.to_numeric(recency_days.astype(object), errors="coerce")
+            bad = numbers.isna() & recency_days.notna()
+            if bad.any():
+                raise SchemaError(
+                    "Boundaries.state: recency_days must hold numbers of days (or Timedeltas); "
+                    f"{int(bad.sum())} value(s) are not, e.g. "
+                    f"{recency_days[bad].astype(str).head(3).tolist()}.",
+                    column="recency_days",
+                )
+            recency_days = numbers
         r = recency_days.to_numpy(dtype="float64", na_value=np.nan)
         codes = np.select(
             [
@@ -364,9 +378,13 @@ def estimate_boundaries(
     max_orders = _check_count("max_orders", max_orders)
     tolerance = _check_level("loyalty_tolerance", loyalty_tolerance)
     prepared = prepare_transactions(transactions)
+    if len(prepared.ts) == 0:  # refunds kept with returns="keep" are set aside: not purchases
+        what = "an empty" if prepared.last_ts is None else "a refunds-only"
+        raise DataError(
+            f"estimate_boundaries got {what} transactions table: gaps between purchases need "
+            "purchases."
+        )
     if as_of is None:
-        if prepared.last_ts is None:
-            raise DataError("estimate_boundaries got an empty transactions table.")
         end_ns = int(prepared.ts.max())
         snap = snapshot(prepared, end_ns + 1)
     else:
