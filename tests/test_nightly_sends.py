@@ -321,3 +321,20 @@ def test_the_uplift_backtest_pools_recent_small_campaigns_only() -> None:
     small = np.repeat(np.arange(3), [40, 40, 40])
     tiny = np.repeat(np.array([t0, t0 + day, t0 + 2 * day], dtype="datetime64[ns]"), 40)
     assert sorted(set(small[_backtest_rows(small, tiny, window_days=30)])) == [1, 2]
+
+
+def test_a_decision_without_its_customer_is_refused() -> None:
+    """Once a sends row with a missing customer_id, which validate_campaigns refused the next
+    night, when the history was read back."""
+    decisions = pd.DataFrame(
+        {"offer_id": ["a", "b"]}, index=pd.Index([1.0, np.nan], name="customer_id")
+    )
+    with pytest.raises(SchemaError, match=r"decisions\.customer_id is missing at rows \[1\]"):
+        nightly_sends(decisions, sent_at="2024-07-01")
+
+
+def test_offer_ids_past_int64_or_infinite_are_text_not_a_cast_error() -> None:
+    for ids, texts in (([1e20, 1.0], ["1e+20", "1.0"]), ([np.inf, 2.0], ["inf", "2.0"])):
+        decisions = pd.DataFrame({"offer_id": ids}, index=pd.Index([1, 2], name="customer_id"))
+        sends = nightly_sends(decisions, sent_at="2024-07-01")
+        assert sorted(sends["offer_id"]) == sorted(texts)

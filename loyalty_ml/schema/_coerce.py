@@ -447,7 +447,9 @@ def coerce_text(series: pd.Series, *, table: str = "", column: str = "") -> pd.S
     refuse_containers(series, table=table or "a table", column=column or str(series.name))
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype="float64")
-        if np.all(~np.isfinite(values) | (np.floor(values) == values)):
+        # whole numbers lose their ".0" (101.0 is "101"); inf or past int64 stay as they print
+        whole = np.isnan(values) | ((np.floor(values) == values) & (np.abs(values) < 2.0**63))
+        if whole.all():
             series = series.astype("Int64")
     return (
         series.astype("string").astype("str") if series.notna().all() else series.astype("string")

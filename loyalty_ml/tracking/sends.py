@@ -18,7 +18,12 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_label, refuse_repeated_ids, to_timestamp
+from loyalty_ml.schema._coerce import (
+    coerce_label,
+    refuse_missing_ids,
+    refuse_repeated_ids,
+    to_timestamp,
+)
 from loyalty_ml.tracking.policy import HOLDOUT_OFFER
 
 __all__ = ["POLICY_OFFER", "nightly_sends"]
@@ -95,6 +100,8 @@ def nightly_sends(
         )
     # one row per customer: one customer sent two offers in one night would be two campaigns'
     # row each, which validate_campaigns cannot see
+    # a row without its customer would be a sends row the next night's validate_campaigns refuses
+    refuse_missing_ids(pd.DataFrame({C.CUSTOMER_ID: frame.index}), table="decisions")
     refuse_repeated_ids(frame.index, what="nightly_sends: decisions")
     # offer ids as the campaigns table reads them: 101.0 (read back from a CSV) is offer "101"
     sent = coerce_label(frame[C.OFFER_ID], table="decisions", column=C.OFFER_ID).dropna()
