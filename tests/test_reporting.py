@@ -393,3 +393,67 @@ def test_figure_to_png_renders_without_pyplot() -> None:
     fig = Figure(figsize=(2, 2))
     fig.subplots().plot(np.arange(3))
     assert report_html.figure_to_png(fig).startswith(PNG_MAGIC)
+
+
+def _three_lines() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "amount": [10.0, 20.0, 30.0],
+            "timestamp": pd.to_datetime(["2024-01-05", "2024-02-03", "2024-02-10"]),
+        }
+    )
+
+
+def _tiers(path: Path) -> str:
+    text = re.sub(r"<[^>]+>", " ", path.read_text())
+    start = text.find("Members by tier")
+    return " ".join(text[start : start + 300].split()[:12])
+
+
+@pytest.mark.parametrize(
+    "signup",
+    [
+        pd.to_datetime(["2023-01-01", "2023-06-01"]).tz_localize("UTC"),
+        ["2023-01-01T00:00:00+01:00", "2023-07-01T00:00:00+02:00"],
+    ],
+)
+def test_zoned_signup_dates_are_read_not_a_comparison_error(tmp_path: Path, signup: Any) -> None:
+    """A tz-aware signup_date raised 'Invalid comparison', text with mixed offsets 'Mixed
+    timezones detected', in the tier table."""
+    customers = pd.DataFrame({"customer_id": [1, 2], "tier": ["gold", "basic"]})
+    path = write_report(_three_lines(), tmp_path, customers=customers.assign(signup_date=signup))
+    assert _tiers(path) == _tiers(write_report(_three_lines(), tmp_path / "b", customers=customers))
+
+
+def test_report_inputs_are_refused_before_any_section(tmp_path: Path) -> None:
+    """Each of these once failed with a raw error, most after every section had been built: a
+    member listed twice counted twice in the tiers, silently."""
+    tx = _three_lines()
+    twice = pd.DataFrame({"customer_id": [1, 2, 1, 2], "tier": ["gold", "basic"] * 2})
+    with pytest.raises(DataError, match=r"customers lists customers more than once \[1, 2\]"):
+        write_report(tx, tmp_path, customers=twice)
+    with pytest.raises(ConfigError, match="'title' parameter of write_report must be a str"):
+        write_report(tx, tmp_path, title=None)  # type: ignore[arg-type]
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("")
+    with pytest.raises(ConfigError, match="Got an existing file"):
+        write_report(tx, a_file)
+    with pytest.raises(ConfigError, match="must be an int from 1 to 3,650"):
+        write_report(tx, tmp_path, response_window_days=10**6)
+
+
+def test_churn_labels_of_the_wrong_shape_or_repeated_ids_are_data_errors() -> None:
+    """A scalar y raised "object of type 'int' has no len()", repeated ids a pandas KeyError."""
+    from loyalty_ml.reporting.sections import check_churn_inputs
+
+    class Model:
+        def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+            return np.full((len(X), 2), 0.5)
+
+    X = pd.DataFrame({"f": [1.0, 2.0]}, index=pd.Index([1, 2], name="customer_id"))
+    with pytest.raises(DataError, match="one churn label per row of X"):
+        check_churn_inputs(Model(), X, 1)
+    with pytest.raises(DataError, match="lists some ids more than once"):
+        check_churn_inputs(Model(), X, pd.Series([0, 1], index=[1, 1]))
+    assert check_churn_inputs(Model(), X, pd.Series([1, 0], index=[2, 1])).tolist() == [0, 1]

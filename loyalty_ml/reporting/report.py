@@ -22,7 +22,7 @@ from loyalty_ml.reporting.sections import (
     uplift_section,
 )
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import require_columns
+from loyalty_ml.schema._coerce import refuse_repeated_ids, require_columns
 from loyalty_ml.schema._ids import align_table_ids
 
 if TYPE_CHECKING:
@@ -34,6 +34,10 @@ __all__ = ["REPORT_FILE", "write_report"]
 #: Name of the HTML file inside ``out_dir``.
 REPORT_FILE = "report.html"
 _DEFAULT_PERIOD_DAYS = 90
+
+
+#: Longest response window a report reads (days).
+_MAX_WINDOW_DAYS = 3650
 
 
 def write_report(
@@ -125,17 +129,24 @@ def write_report(
     tx = check_transactions(transactions)
     if len(tx) == 0:
         raise DataError("transactions is empty; there is nothing to report on.")
-    if isinstance(response_window_days, bool) or not isinstance(
-        response_window_days, int | np.integer
+    if (
+        isinstance(response_window_days, bool)
+        or not isinstance(response_window_days, int | np.integer)
+        or not 1 <= response_window_days <= _MAX_WINDOW_DAYS
     ):
         raise ConfigError(
-            f"The 'response_window_days' parameter of write_report must be an int >= 1. "
-            f"Got {response_window_days!r} instead."
+            "The 'response_window_days' parameter of write_report must be an int from 1 to "
+            f"{_MAX_WINDOW_DAYS:,} (ten years). Got {response_window_days!r} instead."
         )
-    if response_window_days < 1:
+    if not isinstance(title, str):
         raise ConfigError(
-            f"The 'response_window_days' parameter of write_report must be an int >= 1. "
-            f"Got {response_window_days!r} instead."
+            f"The 'title' parameter of write_report must be a str. Got {type(title).__name__}."
+        )
+    if not isinstance(out_dir, str | Path) or Path(out_dir).is_file():
+        what = "an existing file" if isinstance(out_dir, str | Path) else type(out_dir).__name__
+        raise ConfigError(
+            "The 'out_dir' parameter of write_report must be the path of a folder (created when "
+            f"missing). Got {what}: {out_dir!r}."
         )
     given = {"churn": churn is not None, "X": X is not None, "y": y is not None}
     if any(given.values()) and not all(given.values()):
@@ -161,6 +172,9 @@ def write_report(
     # Every input is checked before any section is computed: a mistake costs no waiting.
     # ids as the transactions hold them (a CSV's text ids next to a Parquet file's integers)
     customers = align_table_ids(customers, tx, table="customers", caller="write_report")
+    if customers is not None and C.CUSTOMER_ID in customers.columns:
+        # a member listed twice would count twice in the tiers
+        refuse_repeated_ids(pd.Index(customers[C.CUSTOMER_ID]), what="write_report: customers")
     campaigns = align_table_ids(campaigns, tx, table="campaigns", caller="write_report")
     if campaigns is not None:
         require_columns(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table="campaigns")

@@ -94,7 +94,7 @@ def kpi_section(
         tiers = customers[C.TIER]
         if C.SIGNUP_DATE in customers.columns:
             # the members of the table beside it: joined before the end of the period (or unknown)
-            signup = pd.to_datetime(customers[C.SIGNUP_DATE], errors="coerce")
+            signup = _signup_on_the_clock_of(customers[C.SIGNUP_DATE], period_end)
             tiers = tiers[(signup.isna() | (signup < period_end)).to_numpy()]
         tables.append(ReportTable(caption="Members by tier", frame=tier_distribution(tiers)))
     notes = [
@@ -267,6 +267,23 @@ def cohort_section(
 
 
 # -- churn ---------------------------------------------------------------------------------------------
+def _signup_on_the_clock_of(values: pd.Series, period_end: pd.Timestamp) -> pd.Series:
+    """Signup dates comparable with ``period_end``: zone-aware ones (or text with offsets, even
+    mixed ones) are read in UTC and set on the clock of ``period_end``; what is not a date is
+    missing (a member of unknown signup date counts)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or (
+        not pd.api.types.is_datetime64_dtype(values.dtype)
+        and values.astype(str).str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any()
+    ):
+        aware = pd.to_datetime(values, errors="coerce", utc=True)
+        zone = period_end.tz
+        return aware.dt.tz_convert(zone) if zone is not None else aware.dt.tz_localize(None)
+    signup = pd.to_datetime(values, errors="coerce")
+    if period_end.tz is not None and signup.dt.tz is None:
+        signup = signup.dt.tz_localize(period_end.tz, ambiguous="NaT", nonexistent="NaT")
+    return signup
+
+
 def check_churn_inputs(model: Any, X: pd.DataFrame, y: Any) -> Any:
     """Check the churn section's inputs before any work; return ``y`` in the row order of ``X``."""
     if not hasattr(model, "predict_proba"):
@@ -274,9 +291,18 @@ def check_churn_inputs(model: Any, X: pd.DataFrame, y: Any) -> Any:
             f"churn must be a fitted ChurnModel (or a classifier with predict_proba); got "
             f"{type(model).__name__}."
         )
+    if np.ndim(y) != 1:
+        raise DataError(
+            f"y must be one churn label per row of X (a Series or 1-D array); got "
+            f"{type(y).__name__} of {np.ndim(y)} dimension(s)."
+        )
     if len(X) != len(y):
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; pass labels aligned with X.")
     if isinstance(y, pd.Series):
+        if y.index.has_duplicates:
+            raise DataError(
+                "y lists some ids more than once; pass one label per row of X, e.g. y.loc[X.index]."
+            )
         extra = y.index.difference(X.index)
         if len(extra):
             raise DataError(
