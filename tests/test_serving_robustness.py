@@ -221,7 +221,7 @@ def test_drift_profile_of_infinite_values_has_finite_edges() -> None:
         (
             lambda: population_stability_index(np.arange(10.0), np.arange(10.0), bins=0),
             ConfigError,
-            "'bins' parameter of DriftProfile must be an int >= 2. Got 0",
+            "'bins' parameter of DriftProfile must be an int from 2 to 1000. Got 0",
         ),
         (
             lambda: population_stability_index(np.ones((3, 3)), np.ones(3)),

@@ -67,7 +67,9 @@ def test_counter_needs_every_profiled_column() -> None:
 
 
 def test_bins_must_be_at_least_two() -> None:
-    with pytest.raises(ConfigError, match="'bins' parameter of DriftProfile must be an int >= 2"):
+    with pytest.raises(
+        ConfigError, match="'bins' parameter of DriftProfile must be an int from 2 to 1000"
+    ):
         DriftProfile.from_frame(pd.DataFrame({"x": [1.0]}), bins=1)
 
 
@@ -85,3 +87,23 @@ def test_streaming_counts_equal_one_shot(values: list[float | None], split: int)
     counter.update(frame.iloc[cut:])
     pd.testing.assert_series_equal(counter.psi(), profile.compare(frame))
     assert counter.counts_["x"].sum() == len(frame)
+
+
+def test_column_labels_that_are_not_text_are_profiled_and_compared() -> None:
+    """Profiles name columns str(label): integer labels were then 'lacking' from the very frame
+    profiled, and labels 0 and '0' shared one counter (PSI 0.078 of a frame against itself)."""
+    rng = np.random.default_rng(0)
+    ints = pd.DataFrame({0: rng.normal(size=50), 1: rng.normal(size=50)})
+    assert DriftProfile.from_frame(ints).compare(ints).tolist() == [0.0, 0.0]
+    clash = pd.DataFrame({0: rng.normal(size=50), "0": rng.normal(size=50)})
+    with pytest.raises(SchemaError, match=r"columns \['0'\] are named twice once read as text"):
+        DriftProfile.from_frame(clash)
+
+
+def test_list_cells_and_absurd_bins_are_named() -> None:
+    reference = pd.DataFrame({"x": np.arange(20.0)})
+    profile = DriftProfile.from_frame(reference)
+    with pytest.raises(SchemaError, match=r"not numbers \['\[1\.0\]'\]"):
+        profile.compare(pd.DataFrame({"x": [[1.0]] * 20}))
+    with pytest.raises(ConfigError, match="must be an int from 2 to 1000"):
+        DriftProfile.from_frame(reference, bins=10**9)

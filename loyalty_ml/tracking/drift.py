@@ -171,7 +171,9 @@ class DriftCounter:
     def update(self, frame: pd.DataFrame) -> None:
         """Add a batch; every profiled column must be present."""
         _check_frame(frame)
-        missing = [n for n in self.profile.names if n not in frame.columns]
+        # profiles name columns by their text (0 and "0" are one name: _check_frame refuses both)
+        by_name = {str(c): c for c in frame.columns}
+        missing = [n for n in self.profile.names if n not in by_name]
         if missing:
             raise SchemaError(
                 f"drift: the scored frame lacks profiled columns {format_examples(missing, total=len(missing))}.",
@@ -179,7 +181,7 @@ class DriftCounter:
                 column=missing[0],
             )
         for column in self.profile.columns:
-            self.counts_[column.name] += column.counts(frame[column.name])
+            self.counts_[column.name] += column.counts(frame[by_name[column.name]])
 
     def psi(self) -> pd.Series:
         """PSI per column over everything added so far (NaN before any row)."""
@@ -194,9 +196,10 @@ class DriftCounter:
 
 
 def _check_bins(bins: object) -> None:
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or not 2 <= bins <= 1000:
         raise ConfigError(
-            f"The 'bins' parameter of DriftProfile must be an int >= 2. Got {bins!r} instead."
+            f"The 'bins' parameter of DriftProfile must be an int from 2 to 1000. Got {bins!r} "
+            "instead."
         )
 
 
@@ -207,6 +210,14 @@ def _check_frame(frame: object) -> None:
             table="features",
         )
     refuse_repeated_columns(frame, what="drift: the frame", table="features")
+    names = pd.Index([str(c) for c in frame.columns])
+    if names.has_duplicates:
+        raise SchemaError(
+            f"drift: columns {format_examples(sorted(set(names[names.duplicated()])))} are named "
+            "twice once read as text (e.g. 0 and '0'); profiles name columns by their text. "
+            "Rename one of them.",
+            table="features",
+        )
 
 
 def _numbers(values: pd.Series, name: str) -> np.ndarray:
@@ -214,9 +225,13 @@ def _numbers(values: pd.Series, name: str) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna().to_numpy()
     if bad.any():
+        try:
+            found = list(values[bad].unique())
+        except TypeError:  # a list or dict in a cell cannot be hashed
+            found = list(dict.fromkeys(repr(v) for v in values[bad].head(1_000)))
         raise SchemaError(
             f"drift: column {name!r} is numeric in the reference but holds values that are not "
-            f"numbers {format_examples(values[bad].unique(), total=int(bad.sum()))}.",
+            f"numbers {format_examples(found, total=int(bad.sum()))}.",
             table="features",
             column=name,
         )
