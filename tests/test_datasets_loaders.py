@@ -77,3 +77,16 @@ def test_a_corrupt_workbook_is_a_schema_error(tmp_path: Path) -> None:
     workbook.write_bytes(b"PK\x03\x04 truncated download")
     with pytest.raises(SchemaError, match=r"Cannot read the Online Retail II file"):
         load_online_retail_ii(workbook)
+
+
+def test_a_csv_gz_cut_short_is_a_schema_error(tmp_path: Path) -> None:
+    """A truncated download raised EOFError, which neither loader caught."""
+    import gzip
+
+    body = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n" * 200
+    whole = gzip.compress(body.encode())
+    for name, load in (("or.csv.gz", load_online_retail_ii), ("h.csv.gz", load_hillstrom)):
+        path = tmp_path / name
+        path.write_bytes(whole[: len(whole) // 2])
+        with pytest.raises(SchemaError, match="EOFError"):
+            load(path)

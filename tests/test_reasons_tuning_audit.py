@@ -171,6 +171,13 @@ def test_tune_refuses_a_horizon_in_the_grid_that_differs_from_the_splits() -> No
         )
 
 
+def test_tune_refuses_a_horizon_past_ten_years() -> None:
+    """10**5 days overflowed the cutoffs' Timestamp arithmetic (OverflowError)."""
+    X, y = _table()
+    with pytest.raises(ConfigError, match="must be an int from 1 to 3,650"):
+        tune_churn_model(X, y, param_grid={"num_leaves": [3]}, horizon_days=10**5)
+
+
 def test_tune_accepts_numpy_arrays_of_values() -> None:
     X, y = _table()
     table = tune_churn_model(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +45,8 @@ def load_hillstrom(path: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"Hillstrom file not found: {path}")
     try:
         raw = pd.read_csv(path)
-    except (OSError, ValueError) as exc:  # not a CSV (a parquet file, an empty file...)
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        # not a CSV (a parquet file, an empty file, a .csv.gz cut short...)
         raise SchemaError(
             f"Cannot read the Hillstrom file {path.name} as CSV: {type(exc).__name__}: {exc}",
             table="hillstrom",

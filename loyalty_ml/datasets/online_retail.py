@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Literal, overload
 
@@ -86,7 +87,8 @@ def load_online_retail_ii(
             )
     except ConfigError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:  # empty, truncated or mislabelled
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        # empty, truncated (a cut .csv.gz ends in EOFError) or mislabelled
         raise SchemaError(
             f"Cannot read the Online Retail II file {path.name} as {suffix.lstrip('.')}: "
             f"{type(exc).__name__}: {exc}",

@@ -70,10 +70,16 @@ def tune_churn_model(
             "The 'scoring' parameter of tune_churn_model must be one of ('roc_auc', 'log_loss'). "
             f"Got {scoring!r} instead."
         )
-    for name, value in (("n_splits", n_splits), ("horizon_days", horizon_days)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+    for name, value, most in (("n_splits", n_splits, None), ("horizon_days", horizon_days, 3650)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < 1
+            or (most is not None and value > most)
+        ):
+            bound = ">= 1" if most is None else f"from 1 to {most:,} (ten years)"
             raise ConfigError(
-                f"The '{name}' parameter of tune_churn_model must be an int >= 1. "
+                f"The '{name}' parameter of tune_churn_model must be an int {bound}. "
                 f"Got {value!r} instead."
             )
     if not isinstance(param_grid, Mapping) or not param_grid:
