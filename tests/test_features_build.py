@@ -353,3 +353,18 @@ def test_dates_centuries_apart_are_refused_not_overflowed() -> None:
     with pytest.raises(SchemaError, match="as_of=2024-01-01 is 324 years after"):
         build_features(old, as_of="2024-01-01")
     assert len(build_features(old, as_of="1701-01-01")) == 2  # old data read at its own time
+
+
+def test_amounts_too_large_to_sum_are_refused_not_inf() -> None:
+    """Finite amounts near the float maximum passed the validator and gave spend = inf."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03"]),
+            "amount": [1e308, 1e308, 3.0],
+        }
+    )
+    with pytest.raises(SchemaError, match=r"amount holds values beyond 1e\+15 at rows \[0, 1\]"):
+        build_features(tx, as_of="2024-02-01")
+    with pytest.raises(SchemaError, match="margin holds values beyond"):
+        build_features(tx.assign(amount=3.0, margin=[1.0, -1e300, 1.0]), as_of="2024-02-01")

@@ -230,6 +230,24 @@ def _refuse_centuries(tx: pd.DataFrame, ts: np.ndarray) -> None:
     )
 
 
+#: Largest magnitude of an amount, margin, discount or quantity: sums of larger ones overflow to
+#: inf, and no basket line is worth this much in any currency.
+_MAX_MAGNITUDE = 1e15
+
+
+def _refuse_huge(tx: pd.DataFrame, column: str, values: np.ndarray) -> None:
+    huge = np.abs(values) > _MAX_MAGNITUDE  # NaN compares False
+    if huge.any():
+        raise SchemaError(
+            f"{TABLE}.{column} holds values beyond {_MAX_MAGNITUDE:.0e} at rows "
+            f"{format_examples(tx.index[huge].tolist(), total=int(huge.sum()))} (e.g. "
+            f"{values[huge][0]:.3g}): a unit mix-up or a corrupt value. Sums of such values "
+            "overflow; fix or drop those rows first.",
+            table=TABLE,
+            column=column,
+        )
+
+
 def prepare_transactions(transactions: object) -> Prepared:
     """Check and sort a canonical transactions table into a :class:`Prepared`."""
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
@@ -256,6 +274,8 @@ def prepare_transactions(transactions: object) -> Prepared:
         column_values,
         rows=len(tx),
     )
+    for column, values in ((C.AMOUNT, amount), *numbers.items()):
+        _refuse_huge(tx, column, values)
     with_orders = C.ORDER_ID in tx.columns and len(tx) > 0
     new = np.zeros(0, dtype=bool)
     if with_orders:
