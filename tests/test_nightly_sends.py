@@ -338,3 +338,12 @@ def test_offer_ids_past_int64_or_infinite_are_text_not_a_cast_error() -> None:
         decisions = pd.DataFrame({"offer_id": ids}, index=pd.Index([1, 2], name="customer_id"))
         sends = nightly_sends(decisions, sent_at="2024-07-01")
         assert sorted(sends["offer_id"]) == sorted(texts)
+
+
+def test_offer_ids_one_and_one_point_zero_in_one_column_are_one_offer() -> None:
+    """An object column holding 1 and 1.0 (JSON, two sources) gave two offers, '1' and '1.0'."""
+    decisions = pd.DataFrame(
+        {"offer_id": pd.Series([1, 1.0], dtype=object)},
+        index=pd.Index([1, 2], name="customer_id"),
+    )
+    assert set(nightly_sends(decisions, sent_at="2024-07-01")["offer_id"]) == {"1"}

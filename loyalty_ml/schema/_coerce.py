@@ -439,12 +439,29 @@ def coerce_label(series: pd.Series, *, table: str = "", column: str = "") -> pd.
     return text.astype("str") if text.notna().all() else text
 
 
+def _whole_as_int(value: object) -> object:
+    """A float holding a whole number (within int64) as that int; anything else as it is."""
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if number.is_integer() and abs(number) < 2.0**63:
+            return int(number)
+    return value
+
+
 def coerce_text(series: pd.Series, *, table: str = "", column: str = "") -> pd.Series:
     """Text column with pandas' string dtype; numbers become their text, missing stays missing.
 
     Dict, list or array cells are refused (:func:`refuse_containers`), not written out as text.
     """
     refuse_containers(series, table=table or "a table", column=column or str(series.name))
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+        "floating",
+        "mixed-integer-float",
+        "mixed",
+        "mixed-integer",
+    ):
+        # 1 and 1.0 in one object column (JSON, two sources) are one label, as in a float column
+        series = series.map(_whole_as_int)
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype="float64")
         # whole numbers lose their ".0" (101.0 is "101"); inf or past int64 stay as they print
