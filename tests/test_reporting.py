@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, DataError
+import loyalty_ml as lml
+from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError
 from loyalty_ml.reporting import REPORT_FILE, ReportFigure, Section, render_html, write_report
 from loyalty_ml.reporting import html as report_html
 from loyalty_ml.reporting.sections import kpi_section, uplift_section
@@ -317,6 +318,9 @@ def test_uplift_needs_campaigns_and_a_closed_campaign(programme: Programme, tmp_
         write_report(p.tx, tmp_path, uplift=p.uplift)
     with pytest.raises(ConfigError, match="uplift must be a fitted UpliftModel"):
         write_report(p.tx, tmp_path, uplift=object(), campaigns=p.campaigns)
+    # once "no control rows ... or no arm the model knows", of a model never fitted
+    with pytest.raises(NotFittedError, match="the uplift model is not fitted"):
+        write_report(p.tx, tmp_path, uplift=lml.UpliftModel(), campaigns=p.campaigns)
     with pytest.raises(ConfigError, match="uplift_campaign_id='nope' is not a campaign"):
         write_report(
             p.tx, tmp_path, uplift=p.uplift, campaigns=p.campaigns, uplift_campaign_id="nope"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError
+from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError
 from loyalty_ml.kpis._common import check_period, check_sent_at, check_transactions, to_bound
 from loyalty_ml.reporting.html import Section, render_html, write_atomically
 from loyalty_ml.reporting.sections import (
@@ -154,6 +154,13 @@ def write_report(
         raise ConfigError(
             f"write_report: the churn section needs churn, X and y together; {missing} "
             "missing. Pass all three (a fitted ChurnModel, features and their churn labels) or none."
+        )
+    from loyalty_ml.models.uplift import UpliftModel
+
+    if isinstance(uplift, UpliftModel) and not hasattr(uplift, "learner_"):
+        raise NotFittedError(
+            "write_report: the uplift model is not fitted; fit it on the experiment rows (or "
+            "load the registered one) before reporting on it."
         )
     if uplift is not None and campaigns is None:
         raise ConfigError(
