@@ -30,14 +30,15 @@ _OUTCOMES = ("purchase", "spend", "margin")
 
 
 def check_window_days(window_days: object, *, owner: str) -> int:
-    """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int >= 1."""
+    """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int from 1 to
+    3,650 (ten years: a longer window runs past the dates int64 nanoseconds hold)."""
     if (
         isinstance(window_days, bool)
         or not isinstance(window_days, int | np.integer)
-        or window_days < 1
+        or not 1 <= window_days <= 3650
     ):
         raise ConfigError(
-            f"The 'window_days' parameter of {owner} must be an int >= 1. "
+            f"The 'window_days' parameter of {owner} must be an int from 1 to 3,650. "
             f"Got {window_days!r} instead."
         )
     return int(window_days)

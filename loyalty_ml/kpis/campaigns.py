@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
@@ -98,7 +106,9 @@ def measure_campaign(
         Level of the confidence intervals, in (0, 1).
     observation_end : date-like, optional
         End of the transaction data; campaign rows whose window ends after it are refused (their
-        outcomes would be cut short).
+        outcomes would be cut short). Without it the data ends at its last transaction, and rows
+        whose window is still open then are left out with a ``DataQualityWarning`` (counted, they
+        would read as customers who did not buy).
 
     Returns
     -------
@@ -111,9 +121,9 @@ def measure_campaign(
     if (
         isinstance(window_days, bool)
         or not isinstance(window_days, int | np.integer)
-        or window_days < 1
+        or not 1 <= window_days <= 3650
     ):
-        raise ConfigError(f"window_days must be an int >= 1; got {window_days!r}.")
+        raise ConfigError(f"window_days must be an int from 1 to 3,650; got {window_days!r}.")
     if not is_real(confidence) or not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be a number in (0, 1); got {confidence!r}.")
     if margin_rate is not None and (not is_real(margin_rate) or not 0.0 <= margin_rate <= 1.0):
@@ -135,6 +145,32 @@ def measure_campaign(
             f"customers {format_ids(twice, total=len(twice))}). Drop the duplicates, e.g. "
             "campaigns.drop_duplicates(), or run validate_campaigns."
         )
+    # one row per label: a send log concatenated without ignore_index repeats labels
+    campaigns = campaigns.reset_index(drop=True)
+    window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
+    if observation_end is not None:
+        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
+        late = (window_end > end).to_numpy()
+        if late.any():
+            raise DataError(
+                f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
+                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
+                "Shorten window_days or leave those rows out."
+            )
+    elif len(tx):
+        # without a stated end, the data ends at its last transaction: a window still open then
+        # has an outcome not known yet, and counting it as "did not buy" would bias its arm
+        last = tx[C.TIMESTAMP].max()
+        open_ = (window_end > last).to_numpy()
+        if open_.any():
+            warn_user(
+                f"measure_campaign: {int(open_.sum())} of {len(campaigns)} {TABLE} rows (sent from "
+                f"{campaigns.loc[open_, C.SENT_AT].min()}) have a response window still open at "
+                f"the last transaction ({last}); they are left out, as their outcome is not known "
+                "yet. Pass observation_end= when the data is complete to a later date.",
+                DataQualityWarning,
+            )
+            campaigns, window_end = campaigns.loc[~open_], window_end.loc[~open_]
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
@@ -150,16 +186,6 @@ def measure_campaign(
     costs = _offer_costs(offers, treated)
     per_redemption = costs[C.COST_PER_REDEMPTION].to_dict()
     per_send = costs[C.COST_PER_SEND].to_dict()
-    window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
-    if observation_end is not None:
-        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
-        late = (window_end > end).to_numpy()
-        if late.any():
-            raise DataError(
-                f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
-                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
-                "Shorten window_days or leave those rows out."
-            )
 
     # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
     values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}
