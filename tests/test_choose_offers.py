@@ -1140,3 +1140,20 @@ def test_the_average_fallback_never_gives_up_more_than_the_noise(seed: int, se: 
     assert (to > plain.loc[moved, "offer_id"].map(level)).all()
     lost = plain["expected_net_value"] - noisy["expected_net_value"]
     assert (lost <= 40.0 * se * math.sqrt(2) + 1e-9).all()
+
+
+def test_an_offer_named_total_cannot_hide_in_the_summary() -> None:
+    """summarize_plan's totals row is 'total': an offer of that name was overwritten by it."""
+    import loyalty_ml as lml
+
+    offers = pd.DataFrame({"offer_id": ["total", "disc5"], "cost_per_redemption": [1.0, 2.0]})
+    catalog = lml.OfferCatalog.from_frame(offers)
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    effects = pd.DataFrame(
+        {"total": [0.2, 0.2, 0.0, 0.0], "disc5": [0.0, 0.0, 0.3, 0.3]}, index=ids
+    )
+    plan = lml.choose_offers(
+        effects, catalog, baseline=pd.Series(0.1, index=ids), value_per_conversion=20.0
+    )
+    with pytest.raises(DataError, match="an offer is named 'total'"):
+        lml.summarize_plan(plan)

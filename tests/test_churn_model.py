@@ -519,3 +519,11 @@ def test_a_complex_column_is_refused_and_a_huge_value_is_an_extreme(table) -> No
     huge.iloc[:5, 0] = 1e300
     model = ChurnModel(**FAST).fit(huge, y)
     assert np.isfinite(model.predict_proba(huge)[:, 1]).all()
+
+
+def test_labels_of_mixed_kinds_are_a_data_error() -> None:
+    """y holding '1' and 0 raised sklearn's "'<' not supported between 'int' and 'str'"."""
+    X = pd.DataFrame({"f": np.arange(40.0)})
+    y = pd.Series(["1", 0] * 20, dtype=object)
+    with pytest.raises(DataError, match="mixed kinds of label"):
+        ChurnModel(n_estimators=5).fit(X, y)

@@ -409,7 +409,10 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
             f"ChurnModel.fit: y contains {int(np.isinf(values).sum())} infinite values; "
             "labels must be 0/1."
         )
-    kind = type_of_target(values)
+    try:
+        kind = type_of_target(values)
+    except TypeError:  # labels of mixed kinds ("1" and 0) do not sort together
+        kind = "mixed kinds of label (e.g. '1' and 0)"
     if kind not in ("binary", "multiclass"):
         raise DataError(
             f"ChurnModel.fit: Unknown label type: {kind}; y must hold two classes "

@@ -89,6 +89,12 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
             f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."
         )
     offered = plan[plan[C.OFFER_ID].notna()]
+    if (offered[C.OFFER_ID].astype(str) == "total").any():
+        raise DataError(
+            "summarize_plan: an offer is named 'total', the name of the summary's totals row (and "
+            "of its plan_customers_total metric), which would overwrite it. Rename the offer in "
+            "the catalog."
+        )
     by_offer = offered.groupby(C.OFFER_ID).agg(
         customers=(REASON, "size"),
         expected_cost=(EXPECTED_COST, "sum"),
