@@ -9,11 +9,9 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
-    DataQualityWarning,
     SchemaError,
     format_examples,
     format_ids,
@@ -106,9 +104,10 @@ def measure_campaign(
         Level of the confidence intervals, in (0, 1).
     observation_end : date-like, optional
         End of the transaction data; campaign rows whose window ends after it are refused (their
-        outcomes would be cut short). Without it the data ends at its last transaction, and rows
-        whose window is still open then are left out with a ``DataQualityWarning`` (counted, they
-        would read as customers who did not buy).
+        outcomes would be cut short). Without it the data is taken as complete to the end of
+        every window: a window still open at the last transaction counts as no purchase (unlike
+        ``campaign_responses``, which refuses such rows), so pass it when the extract may end
+        early.
 
     Returns
     -------
@@ -157,20 +156,6 @@ def measure_campaign(
                 f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
                 "Shorten window_days or leave those rows out."
             )
-    elif len(tx):
-        # without a stated end, the data ends at its last transaction: a window still open then
-        # has an outcome not known yet, and counting it as "did not buy" would bias its arm
-        last = tx[C.TIMESTAMP].max()
-        open_ = (window_end > last).to_numpy()
-        if open_.any():
-            warn_user(
-                f"measure_campaign: {int(open_.sum())} of {len(campaigns)} {TABLE} rows (sent from "
-                f"{campaigns.loc[open_, C.SENT_AT].min()}) have a response window still open at "
-                f"the last transaction ({last}); they are left out, as their outcome is not known "
-                "yet. Pass observation_end= when the data is complete to a later date.",
-                DataQualityWarning,
-            )
-            campaigns, window_end = campaigns.loc[~open_], window_end.loc[~open_]
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
