@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_seed", "is_real"]
+__all__ = ["MAX_WINDOW_DAYS", "check_seed", "is_real"]
+
+#: Longest window (days) a response window, a label horizon or a report may span: ten years. A
+#: longer one runs past the dates int64 nanoseconds hold (2262) and no programme needs it.
+MAX_WINDOW_DAYS = 3650
 
 
 def is_real(value: object, *, finite: bool = False) -> bool:

@@ -211,16 +211,17 @@ _MAX_SPAN_NS = 200 * 365 * 86_400 * 10**9
 _NS_PER_YEAR = 365.25 * 86_400e9
 
 
-def _refuse_centuries(tx: pd.DataFrame, ts: np.ndarray) -> None:
-    """SchemaError when the timestamps span more than 200 years: a placeholder date (1700-01-01,
-    1900-01-01 next to 2200-01-01) that would overflow every age and gap computed from it."""
-    if len(ts) == 0 or int(ts.max()) - int(ts.min()) <= _MAX_SPAN_NS:
+def _refuse_centuries(tx: pd.DataFrame, ts: np.ndarray, span: tuple[int, int] | None) -> None:
+    """SchemaError when the timestamps (``span``: their first and last) span more than 200 years:
+    a placeholder date (1700-01-01, 1900-01-01 next to 2200-01-01) that would overflow every age
+    and gap computed from it."""
+    if span is None or span[1] - span[0] <= _MAX_SPAN_NS:
         return
-    first, last = pd.Timestamp(int(ts.min())), pd.Timestamp(int(ts.max()))
+    first, last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
     middle = float(np.median(ts))
     far = np.flatnonzero(np.abs(ts - middle) > _MAX_SPAN_NS / 2)  # the rows far from most
     raise SchemaError(
-        f"{TABLE}.{C.TIMESTAMP} spans {(int(ts.max()) - int(ts.min())) / _NS_PER_YEAR:.0f} "
+        f"{TABLE}.{C.TIMESTAMP} spans {(span[1] - span[0]) / _NS_PER_YEAR:.0f} "
         f"years, from {first.date()} to {last.date()} (rows far from the others: "
         f"{format_examples(tx.index[far].tolist(), total=len(far))}): placeholder or "
         "mistyped dates. Correct or drop them first; ages and gaps over more than two centuries "
@@ -257,7 +258,8 @@ def prepare_transactions(transactions: object) -> Prepared:
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = timestamp_values(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
-    _refuse_centuries(tx, ts)
+    span = (int(ts.min()), int(ts.max())) if len(ts) else None  # rows set aside below included
+    _refuse_centuries(tx, ts, span)
     amount = column_floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
     def column_values() -> tuple[dict[str, _Coded], dict[str, np.ndarray]]:
@@ -303,7 +305,6 @@ def prepare_transactions(transactions: object) -> Prepared:
     (cust, ts, amount, order, order_ts), (codes, numeric) = run_both(
         rows_and_orders, other_columns, rows=len(tx)
     )
-    span = (int(ts.min()), int(ts.max())) if len(ts) else None
     attached = _attach_returns(cust, amount, order, order_ts)
     if attached is not None:  # returns in orders of their own, kept by validate_transactions
         keep, order, order_ts = attached
@@ -327,7 +328,7 @@ def prepare_transactions(transactions: object) -> Prepared:
         numeric,
         at_start,
         clock=table_clock(transactions),
-        span_ns=span if attached is not None and attached[0] is not None else None,
+        span_ns=span,
     )
 
 

@@ -8,14 +8,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import (
-    ConfigError,
-    DataError,
-    SchemaError,
-    format_examples,
-    format_ids,
-)
+from loyalty_ml._checks import MAX_WINDOW_DAYS, is_real
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
@@ -120,9 +114,11 @@ def measure_campaign(
     if (
         isinstance(window_days, bool)
         or not isinstance(window_days, int | np.integer)
-        or not 1 <= window_days <= 3650
+        or not 1 <= window_days <= MAX_WINDOW_DAYS
     ):
-        raise ConfigError(f"window_days must be an int from 1 to 3,650; got {window_days!r}.")
+        raise ConfigError(
+            f"window_days must be an int from 1 to {MAX_WINDOW_DAYS:,}; got {window_days!r}."
+        )
     if not is_real(confidence) or not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be a number in (0, 1); got {confidence!r}.")
     if margin_rate is not None and (not is_real(margin_rate) or not 0.0 <= margin_rate <= 1.0):
@@ -146,16 +142,6 @@ def measure_campaign(
         )
     # one row per label: a send log concatenated without ignore_index repeats labels
     campaigns = campaigns.reset_index(drop=True)
-    window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
-    if observation_end is not None:
-        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
-        late = (window_end > end).to_numpy()
-        if late.any():
-            raise DataError(
-                f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
-                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
-                "Shorten window_days or leave those rows out."
-            )
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
@@ -171,6 +157,16 @@ def measure_campaign(
     costs = _offer_costs(offers, treated)
     per_redemption = costs[C.COST_PER_REDEMPTION].to_dict()
     per_send = costs[C.COST_PER_SEND].to_dict()
+    window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
+    if observation_end is not None:
+        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
+        late = (window_end > end).to_numpy()
+        if late.any():
+            raise DataError(
+                f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
+                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
+                "Shorten window_days or leave those rows out."
+            )
 
     # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
     values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.schema._coerce import distinct_values
 
 __all__ = ["FeatureEncoding"]
 
@@ -237,10 +238,7 @@ def _numbers(values: pd.Series, name: str, *, owner: str) -> np.ndarray:
     numbers = pd.to_numeric(raw, errors="coerce")
     bad = numbers.isna().to_numpy() & raw.notna().to_numpy()
     if bad.any():
-        try:
-            found = raw[bad].unique().tolist()
-        except TypeError:  # a list or dict in a cell (a JSON column) cannot be hashed
-            found = list(dict.fromkeys(repr(v) for v in raw[bad].head(1_000)))
+        found = distinct_values(raw[bad])
         raise SchemaError(
             f"{owner}: column {name!r} held numbers at fit but has {int(bad.sum())} values that "
             f"are not numbers now ({len(found)} distinct: {format_examples(found)}). Convert it "

@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
 from tqdm import tqdm
 
+from loyalty_ml._checks import MAX_WINDOW_DAYS
 from loyalty_ml.exceptions import ConfigError, DataError, format_examples
 from loyalty_ml.models._split import cutoff_values
 from loyalty_ml.models.churn import ChurnModel
@@ -70,7 +71,10 @@ def tune_churn_model(
             "The 'scoring' parameter of tune_churn_model must be one of ('roc_auc', 'log_loss'). "
             f"Got {scoring!r} instead."
         )
-    for name, value, most in (("n_splits", n_splits, None), ("horizon_days", horizon_days, 3650)):
+    for name, value, most in (
+        ("n_splits", n_splits, None),
+        ("horizon_days", horizon_days, MAX_WINDOW_DAYS),
+    ):
         if (
             isinstance(value, bool)
             or not isinstance(value, int | np.integer)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import MAX_WINDOW_DAYS
 from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError
 from loyalty_ml.kpis._common import check_period, check_sent_at, check_transactions, to_bound
 from loyalty_ml.reporting.html import Section, render_html, write_atomically
@@ -34,10 +35,6 @@ __all__ = ["REPORT_FILE", "write_report"]
 #: Name of the HTML file inside ``out_dir``.
 REPORT_FILE = "report.html"
 _DEFAULT_PERIOD_DAYS = 90
-
-
-#: Longest response window a report reads (days).
-_MAX_WINDOW_DAYS = 3650
 
 
 def write_report(
@@ -132,11 +129,11 @@ def write_report(
     if (
         isinstance(response_window_days, bool)
         or not isinstance(response_window_days, int | np.integer)
-        or not 1 <= response_window_days <= _MAX_WINDOW_DAYS
+        or not 1 <= response_window_days <= MAX_WINDOW_DAYS
     ):
         raise ConfigError(
             "The 'response_window_days' parameter of write_report must be an int from 1 to "
-            f"{_MAX_WINDOW_DAYS:,} (ten years). Got {response_window_days!r} instead."
+            f"{MAX_WINDOW_DAYS:,} (ten years). Got {response_window_days!r} instead."
         )
     if not isinstance(title, str):
         raise ConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -319,6 +320,15 @@ _PLAIN_KINDS = frozenset(
         "categorical",
     }
 )
+
+
+def distinct_values(values: pd.Series) -> list[Any]:
+    """The distinct values of ``values`` for an error message; cells that cannot be hashed (a list
+    or dict from a JSON column) by their repr, among the first thousand."""
+    try:
+        return list(values.unique())
+    except TypeError:
+        return list(dict.fromkeys(repr(v) for v in values.head(1_000)))
 
 
 def refuse_containers(series: pd.Series, *, table: str, column: str) -> None:

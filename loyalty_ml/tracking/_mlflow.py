@@ -54,7 +54,8 @@ def check_reachable(tracking_uri: str) -> None:
     An HTTP tracking server must answer ``/health``. A file store (``file:`` or a plain folder) is
     refused unless ``MLFLOW_ALLOW_FILE_STORE`` is set: MLflow 3 keeps it in maintenance mode and
     would refuse it only when the run starts, after minutes of training. Database stores
-    (``sqlite:``, ...) are created on first use.
+    (``sqlite:``, ...) are created on first use; an ``sqlite:///`` file that exists must be an
+    SQLite database, and one that does not must be creatable (see :func:`_check_sqlite_file`).
     """
     if _is_file_store(tracking_uri):
         if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").strip().lower() in ("1", "true", "yes"):

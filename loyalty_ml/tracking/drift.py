@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
-from loyalty_ml.schema._coerce import refuse_repeated_columns
+from loyalty_ml.schema._coerce import distinct_values, refuse_repeated_columns
 
 __all__ = [
     "ColumnProfile",
@@ -225,10 +225,7 @@ def _numbers(values: pd.Series, name: str) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna().to_numpy()
     if bad.any():
-        try:
-            found = list(values[bad].unique())
-        except TypeError:  # a list or dict in a cell cannot be hashed
-            found = list(dict.fromkeys(repr(v) for v in values[bad].head(1_000)))
+        found = distinct_values(values[bad])
         raise SchemaError(
             f"drift: column {name!r} is numeric in the reference but holds values that are not "
             f"numbers {format_examples(found, total=int(bad.sum()))}.",
