@@ -63,7 +63,7 @@ def campaign_responses(
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``; ``margin`` for
         ``outcome="margin"``).
     window_days : int
-        Length of the response window in days (>= 1).
+        Length of the response window in days, from 1 to 3,650 (ten years).
     observation_end : date-like, optional
         The end of the observed data (default: the last transaction). A window that closes after
         it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no

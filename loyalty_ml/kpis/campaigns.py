@@ -87,7 +87,7 @@ def measure_campaign(
     offers : DataFrame
         ``offer_id`` (column or index), ``cost_per_redemption``, optional ``cost_per_send`` (default 0).
     window_days : int
-        Response window in days (>= 1).
+        Response window in days, from 1 to 3,650 (ten years).
     control : str
         Label of the control arm in ``offer_id``.
     by : str or sequence of str

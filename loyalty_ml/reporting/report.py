@@ -97,7 +97,8 @@ def write_report(
     title : str
         Title of the report.
     response_window_days : int
-        Response window of campaigns (days after ``sent_at``), for campaign results and uplift.
+        Response window of campaigns (days after ``sent_at``, 1 to 3,650), for campaign results
+        and uplift.
     uplift_campaign_id : str, optional
         Campaign the uplift model is evaluated on.
     feature_config : FeatureConfig, optional
