@@ -1157,3 +1157,33 @@ def test_an_offer_named_total_cannot_hide_in_the_summary() -> None:
     )
     with pytest.raises(DataError, match="an offer is named 'total'"):
         lml.summarize_plan(plan)
+
+
+def _small_plan() -> pd.DataFrame:
+    import loyalty_ml as lml
+
+    offers = pd.DataFrame({"offer_id": ["sms", "disc5"], "cost_per_redemption": [0.0, 2.0]})
+    offers["cost_per_send"] = [0.1, 0.0]
+    catalog = lml.OfferCatalog.from_frame(offers)
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    effects = pd.DataFrame({"sms": [0.2, 0.2, 0.0, 0.0], "disc5": [0.0, 0.0, 0.3, 0.3]}, index=ids)
+    return lml.choose_offers(
+        effects, catalog, baseline=pd.Series(0.1, index=ids), value_per_conversion=20.0
+    )
+
+
+def test_summarize_plan_refuses_a_customer_listed_twice() -> None:
+    """Two plans concatenated would count a customer twice in the totals: refused by id."""
+    plan = _small_plan()
+    assert summarize_plan(plan).by_offer.loc["total", "customers"] == 4
+    twice = pd.concat([plan, plan.iloc[[2]]])
+    with pytest.raises(DataError, match=r"more than once.*3"):
+        summarize_plan(twice)
+
+
+def test_summarize_plan_refuses_offers_without_a_cost() -> None:
+    """A missing cost on an offered row was skipped by the sums: the totals understated the plan."""
+    plan = _small_plan()
+    plan.loc[3, "expected_cost"] = float("nan")
+    with pytest.raises(DataError, match=r"1 customers given an offer have no expected_cost.*3"):
+        summarize_plan(plan)

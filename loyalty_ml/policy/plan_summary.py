@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import DataError, SchemaError
+from loyalty_ml.exceptions import DataError, SchemaError, format_ids
 from loyalty_ml.policy._plan_reasons import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -18,6 +18,7 @@ from loyalty_ml.policy._plan_reasons import (
     REASON,
 )
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated_ids
 
 __all__ = ["PlanSummary", "summarize_plan"]
 
@@ -88,7 +89,16 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
         raise DataError(
             f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."
         )
+    refuse_repeated_ids(plan.index, what="summarize_plan: plan")
     offered = plan[plan[C.OFFER_ID].notna()]
+    money = [EXPECTED_COST, EXPECTED_NET_VALUE, EXPECTED_UPLIFT]
+    unknown = offered.index[offered[money].isna().any(axis=1).to_numpy()]
+    if len(unknown):
+        raise DataError(
+            f"summarize_plan: {len(unknown)} customers given an offer have no "
+            f"{'/'.join(money)} {format_ids(unknown.tolist(), total=len(unknown))}, so the "
+            "totals would leave them out. Pass choose_offers' output unchanged, or fill them."
+        )
     if (offered[C.OFFER_ID].astype(str) == "total").any():
         raise DataError(
             "summarize_plan: an offer is named 'total', the name of the summary's totals row (and "
