@@ -402,3 +402,13 @@ def test_tier_ranges_must_not_overlap() -> None:
         ConfigError, match=r"tiers \['gold', 'silver'\] have inverted or overlapping"
     ):
         kpis.estimate_tier_costs(tx, tiers, benefits=benefits, as_of="2025-01-01")
+
+
+def test_campaign_counts_are_whole_numbers(
+    tx: pd.DataFrame, campaigns: pd.DataFrame, offers: pd.DataFrame
+) -> None:
+    """Customers are counted, not measured: n_treated / n_control are integers (3, not 3.0)."""
+    out = kpis.measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-04-01")
+    for column in ("n_treated", "n_control"):
+        assert pd.api.types.is_integer_dtype(out[column]), out[column].dtype
+    assert out.loc["a", "n_treated"] == 3

@@ -295,7 +295,7 @@ def _measure_arm(
     cost_per_redemption: float,
     cost_per_send: float,
     z: float,
-) -> dict[str, float]:
+) -> dict[str, float | int]:
     n_t, n_c = len(treated), len(control)
     p_t, p_c = treated["converted"].mean(), control["converted"].mean()
     var_t, var_c = p_t * (1 - p_t) / n_t, p_c * (1 - p_c) / n_c
@@ -317,8 +317,8 @@ def _measure_arm(
     share = min(1.0, p_c / p_t) if p_t > 0 else np.nan
     profit = margin - reward_cost
     return {
-        "n_treated": float(n_t),
-        "n_control": float(n_c),
+        "n_treated": n_t,
+        "n_control": n_c,
         "redemptions": redemptions,
         "redemption_rate": redemptions / n_t,
         "conversion_rate": p_t,
