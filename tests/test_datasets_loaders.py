@@ -90,3 +90,21 @@ def test_a_csv_gz_cut_short_is_a_schema_error(tmp_path: Path) -> None:
         path.write_bytes(whole[: len(whole) // 2])
         with pytest.raises(SchemaError, match="EOFError"):
             load(path)
+
+
+def test_hillstrom_text_in_a_numeric_covariate_is_refused(tmp_path: Path) -> None:
+    """A text cell in `history` kept the column as text, which the models read as a category."""
+    header = "recency,history_segment,history,mens,womens,zip_code,newbie,channel,segment"
+    rows = [
+        "3,2) $100 - $200,142.44,1,0,Surburban,0,Phone,Womens E-Mail,0,0,0",
+        "6,1) $0 - $100,unknown,1,1,Rural,1,Web,No E-Mail,0,0,0",
+        "9,1) $0 - $100,12.5,0,1,Urban,1,Web,Mens E-Mail,1,0,0",
+    ]
+    path = tmp_path / "h.csv"
+    path.write_text("\n".join([f"{header},visit,conversion,spend", *rows]) + "\n")
+    with pytest.raises(SchemaError, match=r"Hillstrom history must be a number; 1 rows.*'unknown'"):
+        load_hillstrom(path)
+    path.write_text(path.read_text().replace("unknown", "29.99"))
+    loaded = load_hillstrom(path)
+    assert loaded["history"].dtype == "float64"
+    assert loaded["recency"].tolist() == [3, 6, 9]

@@ -72,6 +72,18 @@ def load_hillstrom(path: str | Path) -> pd.DataFrame:
     out = raw[list(HILLSTROM_COVARIATES)].copy()
     for col in _CATEGORICAL:
         out[col] = out[col].astype("category")
+    for col in (c for c in HILLSTROM_COVARIATES if c not in _CATEGORICAL):
+        values = pd.to_numeric(raw[col], errors="coerce")
+        bad = (values.isna() & raw[col].notna()).to_numpy()
+        if bad.any():
+            # a text cell would reach the models as a category of its own, not a number
+            raise SchemaError(
+                f"Hillstrom {col} must be a number; {int(bad.sum())} rows are not (e.g. "
+                f"{raw.loc[bad, col].head(5).tolist()}). Fix or drop those rows.",
+                table="hillstrom",
+                column=col,
+            )
+        out[col] = values
     out[C.OFFER_ID] = raw["segment"].map(HILLSTROM_ARMS).astype("str")
     for col in ("visit", "conversion"):
         values = pd.to_numeric(raw[col], errors="coerce")
