@@ -61,3 +61,16 @@ def test_windows_accept_numpy_integers_and_store_plain_ints() -> None:
     assert config.windows == (7, 28) and all(type(w) is int for w in config.windows)
     with pytest.raises(ConfigError, match="'windows'"):
         FeatureConfig(windows=(np.True_, 28))
+
+
+def test_every_number_setting_accepts_numpy_scalars_and_stores_plain_ones() -> None:
+    # trend_window_days refused np.int64(60) where windows took np.int64(7): one rule for both
+    config = FeatureConfig(trend_window_days=np.int64(60), high_margin_threshold=np.float32(0.25))
+    assert config.trend_window_days == 60 and type(config.trend_window_days) is int
+    assert type(config.high_margin_threshold) is float
+    assert config.high_margin_threshold == pytest.approx(0.25)
+    assert FeatureConfig(high_margin_threshold=np.int64(0)).high_margin_threshold == 0.0
+    with pytest.raises(ConfigError, match="'trend_window_days'"):
+        FeatureConfig(trend_window_days=np.True_)
+    with pytest.raises(ConfigError, match="'high_margin_threshold'"):
+        FeatureConfig(high_margin_threshold=np.float64("inf"))

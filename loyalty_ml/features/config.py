@@ -72,14 +72,15 @@ class FeatureConfig:
             )
         object.__setattr__(self, "windows", tuple(int(w) for w in windows))  # np.int64(30) -> 30
         if (
-            isinstance(self.trend_window_days, bool)
-            or not isinstance(self.trend_window_days, int)
+            isinstance(self.trend_window_days, bool | np.bool_)
+            or not isinstance(self.trend_window_days, int | np.integer)
             or self.trend_window_days < 1
         ):
             raise ConfigError(
                 "The 'trend_window_days' parameter of FeatureConfig must be an int >= 1. "
                 f"Got {self.trend_window_days!r} instead."
             )
+        object.__setattr__(self, "trend_window_days", int(self.trend_window_days))
         if self.channels is not None:
             if isinstance(self.channels, str) or not all(
                 isinstance(c, str) and c for c in self.channels
@@ -90,11 +91,16 @@ class FeatureConfig:
                 )
             object.__setattr__(self, "channels", tuple(self.channels))
         t = self.high_margin_threshold
-        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+        if (
+            isinstance(t, bool | np.bool_)
+            or not isinstance(t, int | float | np.integer | np.floating)
+            or not math.isfinite(t)
+        ):
             raise ConfigError(
                 "The 'high_margin_threshold' parameter of FeatureConfig must be a finite number "
                 f"(a margin rate such as 0.3). Got {t!r} instead."
             )
+        object.__setattr__(self, "high_margin_threshold", float(t))
         for name in ("protected_as_features", "include_points_balance"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
