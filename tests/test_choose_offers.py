@@ -1187,3 +1187,27 @@ def test_summarize_plan_refuses_offers_without_a_cost() -> None:
     plan.loc[3, "expected_cost"] = float("nan")
     with pytest.raises(DataError, match=r"1 customers given an offer have no expected_cost.*3"):
         summarize_plan(plan)
+
+
+def test_one_customer_under_ids_of_the_same_text_is_refused() -> None:
+    """7, "7" and " 7" are one customer to the holdout and consent: three offers, or one held out
+    while another row of it was offered, before."""
+    import loyalty_ml as lml
+
+    catalog = lml.OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [5.0]})
+    )
+    idx = pd.Index([7, "7", " 7", 8], dtype=object)
+    effects = pd.DataFrame({"d5": [0.1] * 4}, index=idx)
+    with pytest.raises(DataError, match=r"duplicate customer ids \[7, '7', ' 7'\] \(ids of the"):
+        lml.choose_offers(
+            effects, catalog, baseline=pd.Series(0.1, index=idx), value_per_conversion=40.0
+        )
+    distinct = pd.Index([7, "C7", 8], dtype=object)
+    plan = lml.choose_offers(
+        effects.iloc[:3].set_axis(distinct),
+        catalog,
+        baseline=pd.Series(0.1, index=distinct),
+        value_per_conversion=40.0,
+    )
+    assert plan["offer_id"].notna().sum() == 3

@@ -352,11 +352,19 @@ def choose_offers(
                 "probability of a purchase. Fit the UpliftModel on a 0/1 purchase outcome for the "
                 "plan, and pass the margin of a conversion as value_per_conversion."
             )
-    if effects.index.has_duplicates:
-        dup = effects.index[effects.index.duplicated()].unique()
+    # one customer by text, as the holdout and consent read ids (7, "7" and " 7"): two rows of one
+    # customer would get two offers, or one held out while the other is offered
+    keys = (
+        effects.index
+        if effects.index.dtype.kind in "iu"
+        else pd.Index(id_texts(effects.index, caller="choose_offers"))
+    )
+    if keys.has_duplicates:
+        dup = effects.index[keys.duplicated(keep=False)].unique()
         raise DataError(
-            f"choose_offers: effects has duplicate customer ids {format_ids(dup.tolist(), total=len(dup))}. "
-            "A plan gives each customer at most one offer: pass one row per customer (e.g. the "
+            f"choose_offers: effects has duplicate customer ids {format_ids(dup.tolist(), total=len(dup))} "
+            "(ids of the same text, such as 7 and '7', are one customer). A plan gives each "
+            "customer at most one offer: pass one row per customer (e.g. the "
             "features of one as_of date, not a table stacked over several cutoffs)."
         )
     unknown = [str(c) for c in effects.columns if str(c) not in catalog]
