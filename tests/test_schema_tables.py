@@ -135,3 +135,12 @@ def test_campaign_errors() -> None:
         validate_campaigns(_campaigns().assign(redeemed_at=["2023-12-01", None, None, None]))
     with pytest.raises(SchemaError, match="control row"):
         validate_campaigns(_campaigns().assign(redeemed_at=[None, "2024-01-02", None, None]))
+
+
+def test_offers_cap_past_int64_is_named_as_too_large() -> None:
+    """max_per_month=1e20 wrapped negative and was refused as 'must be >= 1'."""
+    from loyalty_ml.schema import validate_offers
+
+    offers = pd.DataFrame({"offer_id": ["a"], "cost_per_redemption": [1.0], "max_per_month": [1e20]})
+    with pytest.raises(SchemaError, match=r"max_per_month has numbers beyond the int64 range"):
+        validate_offers(offers)

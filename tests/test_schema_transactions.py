@@ -366,3 +366,68 @@ def test_a_real_outage_is_not_called_a_placeholder() -> None:
     with pytest.warns(DataQualityWarning, match="no transactions at all") as record:
         validate_transactions(raw)
     assert not any("placeholder" in str(w.message) for w in record)
+
+
+def test_order_ids_past_int64_stay_distinct_or_are_refused() -> None:
+    """uint64 order ids past 2**63 wrapped to one negative number, so distinct orders became one;
+    float ones past it (with a blank) crashed in astype."""
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": ["2024-01-02", "2024-01-03", "2024-01-04"],
+            "amount": [5.0, 6.0, 7.0],
+            "order_id": np.array([2**63 + 5, 2**63 + 999, 7], dtype="uint64"),
+        }
+    )
+    tx = validate_transactions(raw)
+    assert tx["order_id"].tolist() == [str(2**63 + 5), str(2**63 + 999), "7"]
+    for floats in ([1.2e19, 1.5e19, 3.0], [1.2e19, 1.5e19, np.nan]):
+        with pytest.raises(
+            SchemaError, match=r"order_id has numbers beyond the int64 range.*dtype"
+        ):
+            validate_transactions(raw.assign(order_id=floats))
+    assert validate_transactions(raw.assign(order_id=[1, 2, 3]))["order_id"].dtype == "int64"
+
+
+@pytest.mark.parametrize("zone", [5, 0, 5.5, True, np.int64(2)])
+def test_a_number_as_timezone_is_refused(zone: object) -> None:
+    """pandas reads timezone=5 as 5 seconds east of UTC: 10:00 became 10:00:05."""
+    with pytest.raises(ConfigError, match=r"'timezone' parameter must be the name of a time zone"):
+        validate_transactions(_raw(), timezone=zone)  # type: ignore[arg-type]
+
+
+def test_a_tzinfo_object_is_a_timezone() -> None:
+    import datetime as dt
+
+    raw = _raw().assign(timestamp=pd.Timestamp("2024-01-05 10:00", tz="UTC"))
+    fixed = dt.timezone(dt.timedelta(hours=5))
+    assert validate_transactions(raw, timezone=fixed)["timestamp"].iloc[0] == pd.Timestamp(
+        "2024-01-05 15:00"
+    )
+
+
+def test_duplicate_lines_are_compared_as_read() -> None:
+    """7 / 7.0 were one duplicate line but 7 / "7" two: the rule compared the raw cells."""
+    for ids, times in (
+        ([7, "7"], ["2024-01-02 10:00"] * 2),
+        ([7, 7], ["2024-01-02", "2024-01-02 00:00"]),
+    ):
+        raw = pd.DataFrame(
+            {
+                "customer_id": pd.Series(ids, dtype=object),
+                "timestamp": times,
+                "amount": [5.0, 5.0],
+                "order_id": ["A1", "A1"],
+            }
+        )
+        tx, report = validate_transactions(raw, return_report=True)
+        assert len(tx) == 1 and report.removed("duplicate") == 1
+    kept = pd.DataFrame(
+        {
+            "customer_id": [7, 8],
+            "timestamp": ["2024-01-02"] * 2,
+            "amount": [5.0, 5.0],
+            "order_id": ["A1", "A2"],
+        }
+    )
+    assert len(validate_transactions(kept)) == 2

@@ -411,6 +411,20 @@ def coerce_int(series: pd.Series, *, table: str, column: str, allow_na: bool = T
             table=table,
             column=column,
         )
+    beyond = np.isfinite(values) & (np.abs(values) >= 2.0**63)
+    if beyond.any():
+        # astype("int64") would wrap them all to one negative number
+        fix = (
+            f"read the column as text, e.g. pd.read_csv(..., dtype={{{column!r}: str}})"
+            if column.endswith("_id")
+            else "fix or drop those rows"
+        )
+        raise SchemaError(
+            f"{table}.{column} has numbers beyond the int64 range "
+            f"{bad_rows(series, beyond, ids=True)}, which an int64 column cannot hold: {fix}.",
+            table=table,
+            column=column,
+        )
     return out.astype("Int64") if out.isna().any() else out.astype("int64")
 
 

@@ -91,7 +91,9 @@ def validate_transactions(
     is counted in the report (``flagged`` = rows of the input matching it on their own, ``removed`` =
     rows it removed):
 
-    1. ``duplicate``: exact duplicate rows of the input (every column equal), keeping the first.
+    1. ``duplicate``: exact duplicate rows of the input (every column equal once read, so that
+       ids 7 and ``"7"`` or times ``"2024-01-02"`` and ``"2024-01-02 00:00"`` are equal), keeping
+       the first.
     2. ``missing_customer``: no customer id (guest purchases cannot belong to a loyalty profile).
     3. ``cancellation``: ``order_id`` matches ``cancellation_pattern`` (e.g. ``"^C"`` for invoices
        starting with C), when given.
@@ -179,7 +181,8 @@ def validate_transactions(
 
     # Independent flags on the input, then sequential removal.
     rules: list[tuple[str, str, np.ndarray, str]] = []
-    dup = _duplicate_rows(raw)
+    # compared as read: 7, 7.0 and "7" are one customer, "2024-01-02" and "2024-01-02 00:00" one time
+    dup = _duplicate_rows(frame.assign(**{c: out[c].to_numpy() for c in out.columns}))
     rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
     if drop_duplicates:
         _warn_if_lines_look_alike(dup, out)
@@ -393,9 +396,13 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             continue
         series = frame[col]
         if col == C.ORDER_ID:
+            # uint64 order ids past int64 (hashed ids) would wrap: kept as text, as customer ids are
+            hashed = pd.api.types.is_unsigned_integer_dtype(series) and bool(
+                series.max() > np.iinfo(np.int64).max
+            )
             data[col] = (
                 coerce_int(series, table=TABLE, column=col)
-                if pd.api.types.is_numeric_dtype(series)
+                if pd.api.types.is_numeric_dtype(series) and not hashed
                 else coerce_text(series, table=TABLE, column=col)
             )
         elif col == C.QUANTITY:
