@@ -152,6 +152,13 @@ def _epoch_unit(values: pd.Series) -> tuple[str, str]:
 
 def check_timezone(timezone: str | None) -> str:
     """``timezone`` (UTC when None) if pandas knows it; a ConfigError naming it otherwise."""
+    if timezone is not None and not isinstance(timezone, str | dt.tzinfo):
+        # pandas reads a number as an offset in seconds: 5 meant as UTC+5 would shift 5 seconds
+        raise ConfigError(
+            f"The 'timezone' parameter must be the name of a time zone; got {timezone!r} "
+            f"({type(timezone).__name__}). Use an IANA name such as 'Asia/Karachi' or "
+            "'Europe/Berlin', or 'UTC' (a fixed offset is written 'Etc/GMT-5' for UTC+5)."
+        )
     target = timezone or "UTC"
     try:
         pd.Timestamp("2024-01-01", tz=target)
