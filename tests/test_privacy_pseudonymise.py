@@ -156,3 +156,22 @@ def test_frame_with_id_column_and_plain_index() -> None:
 def test_length_accepts_numpy_integers() -> None:
     (one,) = pseudonymise_ids([17], salt=SALT, length=np.int64(20))
     assert one == pseudonymise_ids([17], salt=SALT, length=20)[0] and len(one) == 20
+
+
+def test_protected_columns_under_a_column_multiindex_are_dropped() -> None:
+    """("gender", "") from groupby().agg was kept in the clear; ("email", "") was dropped."""
+    flat = pd.DataFrame(
+        {"customer_id": [1, 2], "email": ["a@x", "b@x"], "gender": ["F", "M"], "score": [0.1, 0.2]}
+    )
+    wide = flat.set_axis(pd.MultiIndex.from_arrays([flat.columns, [""] * 4]), axis=1)
+    out = pseudonymise_frame(wide, salt="s3cret-salt-123")
+    assert out.columns.get_level_values(0).tolist() == ["customer_id", "score"]
+    assert out[("customer_id", "")].tolist() != [1, 2]
+
+
+@pytest.mark.parametrize("id_column", [None, "", 0])
+def test_id_column_must_name_a_column(id_column: object) -> None:
+    """id_column=None matched the unnamed index and left the customer_id column in the clear."""
+    frame = pd.DataFrame({"customer_id": [1, 2], "score": [0.1, 0.2]})
+    with pytest.raises(ConfigError, match="id_column must name the id column"):
+        pseudonymise_frame(frame, salt="s3cret-salt-123", id_column=id_column)  # type: ignore[arg-type]

@@ -34,11 +34,21 @@ def is_protected_attribute(column: object) -> bool:
 
 
 def personal_data_columns(columns: Iterable[object], *, protected: bool = True) -> list[str]:
-    """The columns that look like personal data, plus protected attributes when ``protected``."""
+    """The columns that look like personal data, plus protected attributes when ``protected``.
+
+    A column of a MultiIndex (a tuple such as ``("gender", "")`` from ``groupby().agg``) is
+    flagged when any of its parts is.
+    """
+
+    def flagged(label: object) -> bool:
+        return looks_like_personal_data(str(label)) or (
+            protected and is_protected_attribute(label)
+        )
+
     return [
         str(c)
         for c in columns
-        if looks_like_personal_data(str(c)) or (protected and is_protected_attribute(c))
+        if flagged(c) or (isinstance(c, tuple) and any(flagged(part) for part in c))
     ]
 
 

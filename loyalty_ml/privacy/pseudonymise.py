@@ -184,6 +184,12 @@ def pseudonymise_frame(
     ['score']
     """
     require_columns(frame, (), table="frame")
+    if not isinstance(id_column, str) or not id_column:
+        # None would match an unnamed index and leave a customer_id column in the clear
+        raise ConfigError(
+            f"pseudonymise_frame: id_column must name the id column or index level (a non-empty "
+            f"string such as 'customer_id'); got {id_column!r}."
+        )
     in_columns = id_column in frame.columns
     in_index = id_column in frame.index.names
     if not (in_columns or in_index):
