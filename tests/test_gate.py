@@ -148,6 +148,9 @@ def test_override_of_a_passing_report_is_not_recorded_as_an_override(fair: Fairn
         ({"override": True, "override_reason": "   "}, "needs a non-empty override_reason"),
         ({"override_reason": "because"}, "override_reason but override=False"),
         ({"override": "yes"}, "'override' parameter .* must be a bool"),
+        # a blank cell of a form read as NaN was recorded as the reason "nan"
+        ({"override": True, "override_reason": np.nan}, "'override_reason' .* must be text"),
+        ({"override": True, "override_reason": pd.NA}, "'override_reason' .* must be text"),
     ],
 )
 def test_override_errors(biased: FairnessReport, kwargs: dict[str, Any], match: str) -> None:

@@ -159,7 +159,13 @@ def check_promotion(
                 f"The {name!r} parameter of check_promotion must be a bool. Got {value!r} instead."
             )
     override, require_audit = bool(override), bool(require_audit)
-    reason = None if override_reason is None else str(override_reason).strip()
+    if override_reason is not None and not isinstance(override_reason, str):
+        # NaN or pd.NA from a form or a table read as text would be recorded as the reason "nan"
+        raise ConfigError(
+            "The 'override_reason' parameter of check_promotion must be text explaining the "
+            f"override, or None. Got {override_reason!r} ({type(override_reason).__name__})."
+        )
+    reason = None if override_reason is None else override_reason.strip()
     if override_reason is not None and not override:
         raise ConfigError(
             "check_promotion got an override_reason but override=False; pass override=True to "
