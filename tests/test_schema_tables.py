@@ -141,6 +141,8 @@ def test_offers_cap_past_int64_is_named_as_too_large() -> None:
     """max_per_month=1e20 wrapped negative and was refused as 'must be >= 1'."""
     from loyalty_ml.schema import validate_offers
 
-    offers = pd.DataFrame({"offer_id": ["a"], "cost_per_redemption": [1.0], "max_per_month": [1e20]})
+    offers = pd.DataFrame(
+        {"offer_id": ["a"], "cost_per_redemption": [1.0], "max_per_month": [1e20]}
+    )
     with pytest.raises(SchemaError, match=r"max_per_month has numbers beyond the int64 range"):
         validate_offers(offers)

@@ -41,9 +41,7 @@ def personal_data_columns(columns: Iterable[object], *, protected: bool = True) 
     """
 
     def flagged(label: object) -> bool:
-        return looks_like_personal_data(str(label)) or (
-            protected and is_protected_attribute(label)
-        )
+        return looks_like_personal_data(str(label)) or (protected and is_protected_attribute(label))
 
     return [
         str(c)
