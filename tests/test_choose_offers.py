@@ -1211,3 +1211,19 @@ def test_one_customer_under_ids_of_the_same_text_is_refused() -> None:
         value_per_conversion=40.0,
     )
     assert plan["offer_id"].notna().sum() == 3
+
+
+@pytest.mark.parametrize("dtype", ["bool", "boolean", "object"])
+def test_boolean_effects_are_refused(dtype: str) -> None:
+    """A mask passed as effects was read as an uplift of 1 for every customer it marked."""
+    import loyalty_ml as lml
+
+    catalog = lml.OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [5.0]})
+    )
+    ids = pd.Index([1, 2, 3], name="customer_id")
+    effects = pd.DataFrame({"d5": pd.Series([True, False, True], index=ids, dtype=dtype)})
+    with pytest.raises(DataError, match=r"effects columns \['d5'\] hold booleans"):
+        lml.choose_offers(
+            effects, catalog, baseline=pd.Series(0.1, index=ids), value_per_conversion=40.0
+        )

@@ -107,6 +107,23 @@ def customer_flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
 
 def effect_values(frame: pd.DataFrame) -> np.ndarray:
     """The effects as float64; numbers written as text are read, a word is named."""
+    flags = [
+        str(c)
+        for i, (c, dtype) in enumerate(frame.dtypes.items())
+        if pd.api.types.is_bool_dtype(dtype)
+        or (
+            dtype.kind == "O"
+            and pd.api.types.infer_dtype(frame.iloc[:, i], skipna=True) == "boolean"
+        )
+    ]
+    if flags:
+        # True would be read as an uplift of 1, and the offer given to every customer it marks
+        raise DataError(
+            f"choose_offers: effects columns {format_examples(flags, total=len(flags))} hold "
+            "booleans (True/False); an effect is a change in the probability of a conversion "
+            "(UpliftModel.predict_effects). A mask passed in the wrong place? Eligibility and "
+            "consent have their own parameters."
+        )
     try:
         return frame.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
