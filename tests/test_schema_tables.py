@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.schema import (
     ColumnMap,
     cleaning_report,
@@ -146,3 +147,38 @@ def test_offers_cap_past_int64_is_named_as_too_large() -> None:
     )
     with pytest.raises(SchemaError, match=r"max_per_month has numbers beyond the int64 range"):
         validate_offers(offers)
+
+
+@pytest.mark.parametrize("column", ["customer_id", "consent_marketing", "signup_date"])
+def test_customers_with_a_repeated_column_are_refused(column: str) -> None:
+    """pd.concat(axis=1) twice over a column crashed inside pandas (AttributeError, ValueError)."""
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "consent_marketing": [True, False],
+            "signup_date": ["2024-01-01"] * 2,
+        }
+    )
+    with pytest.raises(SchemaError, match=rf"customers has repeated columns \['{column}'\]"):
+        validate_customers(pd.concat([customers, customers[[column]]], axis=1))
+
+
+@pytest.mark.parametrize("column", ["customer_id", "offer_id", "sent_at"])
+def test_campaigns_with_a_repeated_column_are_refused(column: str) -> None:
+    from loyalty_ml.schema import validate_campaigns
+
+    sends = pd.DataFrame(
+        {"customer_id": [1, 2], "offer_id": ["a", "control"], "sent_at": ["2024-01-01"] * 2}
+    )
+    with pytest.raises(SchemaError, match=rf"campaigns has repeated columns \['{column}'\]"):
+        validate_campaigns(pd.concat([sends, sends[[column]]], axis=1))
+
+
+@pytest.mark.parametrize("value", ["yes", pd.NA, 1])
+def test_missing_consent_must_be_a_bool(value: object) -> None:
+    """'yes' crashed in pandas' boolean fillna; NA in bool()."""
+    customers = pd.DataFrame({"customer_id": [1, 2], "consent_marketing": [True, None]})
+    with pytest.raises(ConfigError, match="'missing_consent' parameter of validate_customers"):
+        validate_customers(customers, missing_consent=value)  # type: ignore[arg-type]
+    out = validate_customers(customers, missing_consent=np.True_)  # type: ignore[arg-type]
+    assert out["consent_marketing"].tolist() == [True, True]

@@ -431,3 +431,14 @@ def test_duplicate_lines_are_compared_as_read() -> None:
         }
     )
     assert len(validate_transactions(kept)) == 2
+
+
+def test_a_column_map_onto_integer_labels_says_so() -> None:
+    """read_csv(header=None) labels columns 0, 1, 2: the message listed them as '0', '1', '2'
+    and said both that '0' was missing and that the table had it."""
+    raw = pd.DataFrame([[1, "2024-01-02", 5.0]])
+    columns = ColumnMap(customer_id="0", timestamp="1", amount="2")
+    with pytest.raises(SchemaError, match=r"has: \[0, 1, 2\]\. Its column labels are not text"):
+        validate_transactions(raw, columns=columns)
+    named = raw.set_axis(raw.columns.astype(str), axis=1)
+    assert len(validate_transactions(named, columns=columns)) == 1

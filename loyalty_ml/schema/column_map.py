@@ -137,9 +137,16 @@ class ColumnMap:
             }
         if missing:
             pairs = ", ".join(f"{c}={u!r}" for c, u in missing.items())
+            as_text = {str(c) for c in frame.columns if not isinstance(c, str)}
+            fix = (
+                "Its column labels are not text (e.g. from pd.read_csv(..., header=None)): name "
+                "them first, e.g. frame.columns = frame.columns.astype(str)."
+                if as_text & set(missing.values())
+                else "Fix the names in the ColumnMap."
+            )
             raise SchemaError(
                 f"{table}: the ColumnMap names column(s) that are not in the table ({pairs}). "
-                f"The table has: {list(map(str, frame.columns))}. Fix the names in the ColumnMap.",
+                f"The table has: {format_examples(list(frame.columns), limit=20)}. {fix}",
                 table=table,
                 column=next(iter(missing)),
             )

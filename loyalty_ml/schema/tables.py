@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_bool,
@@ -20,6 +26,7 @@ from loyalty_ml.schema._coerce import (
     coerce_timestamp,
     refuse_containers,
     refuse_repeated,
+    refuse_repeated_columns,
     require_columns,
 )
 from loyalty_ml.schema._ids import suggest_id_matches
@@ -129,10 +136,18 @@ def validate_customers(
     table = "customers"
     if not isinstance(raw, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
+    if not isinstance(missing_consent, bool | np.bool_):
+        # "no" is truthy: anything but a bool could read as consent
+        raise ConfigError(
+            "The 'missing_consent' parameter of validate_customers must be True or False (how a "
+            f"missing consent flag is read). Got {missing_consent!r} instead."
+        )
+    missing_consent = bool(missing_consent)
     frame = check_column_map(columns, f"validate_{table}").apply(raw, table=table)
     if frame.index.name == C.CUSTOMER_ID and C.CUSTOMER_ID not in frame.columns:
         frame = frame.reset_index()
     require_columns(frame, (C.CUSTOMER_ID,), table=table)
+    refuse_repeated_columns(frame, what=table, table=table)  # which consent would count?
     report = CleaningReport(table=table, rows_in=len(frame))
     out = frame.copy()
     out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)
@@ -323,6 +338,7 @@ def validate_campaigns(
         raise SchemaError(f"{table} must be a pandas DataFrame; got {type(raw).__name__}.")
     frame = check_column_map(columns, f"validate_{table}").apply(raw, table=table)
     require_columns(frame, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=table)
+    refuse_repeated_columns(frame, what=table, table=table)
     out = frame.copy()
     out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)
     if out[C.CUSTOMER_ID].isna().any():
