@@ -26,6 +26,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     decoded_ids,
     refuse_missing_ids,
+    refuse_mixed_ids,
     refuse_repeated,
     table_clock,
     to_nanoseconds,
@@ -254,6 +255,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(tx, C.TRANSACTION_COLUMNS, table=TABLE)
     refuse_missing_ids(tx, table=TABLE)
+    refuse_mixed_ids(tx[C.CUSTOMER_ID], table=TABLE)
     ids = decoded_ids(tx[C.CUSTOMER_ID])  # categorical ids index the features by their values
     cust, customer_ids = _factorize_sorted(ids)
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)

@@ -10,6 +10,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
+    refuse_mixed_ids,
     refuse_repeated,
     require_columns,
     to_timestamp,
@@ -61,6 +62,7 @@ def check_transactions(
         )
     for column in (*C.TRANSACTION_REQUIRED, *extra):
         check_no_missing(transactions, column, table=table)
+    refuse_mixed_ids(transactions[C.CUSTOMER_ID], table=table)
     numbers = [C.AMOUNT, *([C.MARGIN] if C.MARGIN in transactions.columns else [])]
     for column in numbers[1:]:  # the margin, when present, is summed like the amount
         values = transactions[column]

@@ -126,6 +126,26 @@ def refuse_repeated_ids(index: pd.Index, *, what: str) -> None:
         )
 
 
+def refuse_mixed_ids(ids: pd.Series, *, table: str, caller: str = "") -> None:
+    """SchemaError when an object column of ids mixes numbers and text (7 and "7").
+
+    Grouped as they are, 7 and "7" are two customers, while validate_transactions and every
+    match by text read them as one: the caller would count one customer twice.
+    """
+    if ids.dtype.kind != "O":
+        return
+    if pd.api.types.infer_dtype(ids, skipna=True) in ("mixed", "mixed-integer"):
+        kinds = sorted({type(v).__name__ for v in ids.dropna().head(10_000)})
+        raise SchemaError(
+            f"{caller + ': ' if caller else ''}{table}.{ids.name} mixes kinds of id ({', '.join(kinds)}), e.g. "
+            "1 and '1' from two sources, which would count as two customers. Run "
+            "loyalty_ml.validate_transactions first (it reads such ids as text), and the "
+            "other tables' ids the same way.",
+            table=table,
+            column=str(ids.name),
+        )
+
+
 def refuse_repeated(frame: pd.DataFrame, names: tuple[str, ...], *, table: str) -> None:
     """Raise SchemaError when one of ``names`` labels several columns (which one is meant?)."""
     repeated = frame.columns[frame.columns.duplicated() & frame.columns.isin(names)].unique()

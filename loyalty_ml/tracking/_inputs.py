@@ -17,7 +17,7 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.features._prepared import column_floats
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_missing_ids, require_columns
+from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_mixed_ids, require_columns
 from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
 
@@ -50,16 +50,7 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     refuse_missing_ids(tx, table="transactions")  # the consent filter would drop them
     # the jobs compare amounts (purchases, refunds) and sort ids before build_features checks them
     column_floats(tx[C.AMOUNT], table="transactions", column=C.AMOUNT, allow_na=False)
-    if pd.api.types.infer_dtype(tx[C.CUSTOMER_ID], skipna=True) in ("mixed", "mixed-integer"):
-        kinds = sorted({type(v).__name__ for v in tx[C.CUSTOMER_ID].dropna().head(10_000)})
-        raise SchemaError(
-            f"{caller}: transactions.{C.CUSTOMER_ID} mixes kinds of id ({', '.join(kinds)}), e.g. "
-            "1 and '1' from two sources, which neither match nor sort together. Run "
-            "loyalty_ml.validate_transactions first (it reads such ids as text), and the "
-            "customers and campaigns tables' ids the same way.",
-            table="transactions",
-            column=C.CUSTOMER_ID,
-        )
+    refuse_mixed_ids(tx[C.CUSTOMER_ID], table="transactions", caller=caller)
     dtype = tx[C.TIMESTAMP].dtype
     if not pd.api.types.is_datetime64_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype):
         raise SchemaError(
