@@ -61,6 +61,29 @@ STATES: tuple[str, ...] = ("active", "sleeping", "churned", "lost")
 State = Literal["active", "sleeping", "churned", "lost"]
 
 
+def recency_in_days(recency: pd.Series, *, what: str) -> np.ndarray:
+    """Days since the last purchase as float64: Timedeltas (``as_of - last purchase``) in days,
+    numbers written as text read, anything else a SchemaError naming ``what``."""
+    if pd.api.types.is_timedelta64_dtype(recency.dtype):
+        # a Timedelta read as a number would be nanoseconds: every customer 'lost'
+        recency = recency.dt.total_seconds() / 86_400.0
+    if not pd.api.types.is_numeric_dtype(recency.dtype) or pd.api.types.is_bool_dtype(
+        recency.dtype
+    ):
+        numbers = pd.to_numeric(recency.astype(object), errors="coerce")
+        bad = (numbers.isna() & recency.notna()) | recency.map(
+            lambda v: isinstance(v, bool | np.bool_)
+        )
+        if bad.any():
+            raise SchemaError(
+                f"{what} must hold numbers of days (or Timedeltas); {int(bad.sum())} value(s) "
+                f"are not, e.g. {recency[bad].astype(str).head(3).tolist()}.",
+                column="recency_days",
+            )
+        recency = numbers
+    return recency.to_numpy(dtype="float64", na_value=np.nan)
+
+
 @dataclass(frozen=True, eq=False)
 class Boundaries:
     """Activity and frequency boundaries estimated by :func:`estimate_boundaries`.
@@ -129,21 +152,7 @@ class Boundaries:
                 "The 'recency_days' parameter of Boundaries.state must be a pandas Series. "
                 f"Got {type(recency_days).__name__} instead."
             )
-        if pd.api.types.is_timedelta64_dtype(recency_days.dtype):
-            # as_of - last purchase: a Timedelta read as a number would be nanoseconds
-            recency_days = recency_days.dt.total_seconds() / 86_400.0
-        if not pd.api.types.is_numeric_dtype(recency_days.dtype):
-            numbers = pd.to_numeric(recency_days.astype(object), errors="coerce")
-            bad = numbers.isna() & recency_days.notna()
-            if bad.any():
-                raise SchemaError(
-                    "Boundaries.state: recency_days must hold numbers of days (or Timedeltas); "
-                    f"{int(bad.sum())} value(s) are not, e.g. "
-                    f"{recency_days[bad].astype(str).head(3).tolist()}.",
-                    column="recency_days",
-                )
-            recency_days = numbers
-        r = recency_days.to_numpy(dtype="float64", na_value=np.nan)
+        r = recency_in_days(recency_days, what="Boundaries.state: recency_days")
         codes = np.select(
             [
                 np.isnan(r),

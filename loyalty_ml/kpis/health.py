@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import MAX_WINDOW_DAYS
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.kpis._common import (
     check_no_missing,
@@ -66,7 +67,7 @@ def active_members(
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
-    _positive_int("window_days", window_days)
+    _window_days(window_days)
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]
     recent = ((bought_ts < end) & (bought_ts >= plus_days(end, -window_days))).to_numpy()
@@ -142,7 +143,8 @@ def points_liability(
             table="customers",
             column=C.POINTS_BALANCE,
         )
-    outstanding = float(values.sum())
+    # as floats: an int64 sum of large balances would wrap around to a negative number
+    outstanding = float(values.to_numpy(dtype="float64", na_value=np.nan).sum())
     gross = outstanding * point_value
     return pd.Series(
         {
@@ -319,7 +321,7 @@ def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
-    _positive_int("window_days", window_days)
+    _window_days(window_days)
     window = tx.loc[((ts >= plus_days(end, -window_days)) & (ts < end)).to_numpy()]
     if len(window) == 0:
         raise DataError(
@@ -334,12 +336,37 @@ def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int
     visits = order_keys(in_window).drop_duplicates().groupby(C.CUSTOMER_ID).size()
     spend = window.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
     out = pd.DataFrame({"spend": spend, "visits": visits.astype("float64")})
-    return out.loc[out["visits"].notna()]
+    out = out.loc[out["visits"].notna()]
+    if len(out) == 0:
+        raise DataError(
+            f"transactions has no purchase in the {window_days} days before as_of={end}, only "
+            "refunds (amount < 0); no customer to place in tiers."
+        )
+    return out
 
 
 def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) -> pd.DataFrame:
+    if bounds.index.has_duplicates:
+        # each name's members would be counted once per row of it
+        repeated = sorted({str(t) for t in bounds.index[bounds.index.duplicated()]})
+        raise ConfigError(
+            f"tiers lists {format_examples(repeated)} more than once; give each tier one row "
+            f"with its [{MIN_VALUE}, {MAX_VALUE}) range."
+        )
     for column in (MIN_VALUE, MAX_VALUE):
-        check_no_missing(bounds, column, table="tiers")
+        check_no_missing(bounds, column, table="tiers", fix="Give every tier both bounds.")
+    numbers = {c: pd.to_numeric(bounds[c], errors="coerce") for c in (MIN_VALUE, MAX_VALUE)}
+    for column, read in numbers.items():
+        text = read.isna().to_numpy() & bounds[column].notna().to_numpy()
+        if text.any():
+            raise ConfigError(
+                f"tiers.{column} holds values that are not numbers "
+                f"{format_examples(bounds[column][text].tolist())} (tiers "
+                f"{format_examples([str(t) for t in bounds.index[text]])}); bounds are numbers "
+                "(-inf for the first tier's min, inf for the last tier's max)."
+            )
+    # numbers written as text ("100") are read: compared as text, "100" < "20"
+    bounds = bounds.assign(**numbers)
     if basis not in ("spend", "visits"):
         raise ConfigError(f"basis must be 'spend' or 'visits'; got {basis!r}.")
     ordered = bounds.sort_values(MIN_VALUE)
@@ -373,9 +400,15 @@ def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) 
     return out
 
 
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be an int >= 1; got {value!r}.")
+def _window_days(value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not 1 <= value <= MAX_WINDOW_DAYS
+    ):
+        raise ConfigError(
+            f"window_days must be an int from 1 to {MAX_WINDOW_DAYS:,} (ten years); got {value!r}."
+        )
 
 
 def _in_range(name: str, value: object, low: float, high: float) -> None:

@@ -40,6 +40,7 @@ from loyalty_ml.exceptions import (
     SchemaError,
     format_examples,
 )
+from loyalty_ml.features.boundaries import recency_in_days
 from loyalty_ml.features.segments import RFMEdges, rfm_edges, rfm_segments
 from loyalty_ml.schema._coerce import numbers_or_refuse, refuse_repeated_ids
 
@@ -274,7 +275,7 @@ class TriggerPolicy:
         prob = self._check_inputs(X, p)
         sleep, churn = self.resolved_boundaries()
         start, end = self.winback_window
-        recency = X[_RECENCY].to_numpy(dtype=np.float64, na_value=np.nan)
+        recency = recency_in_days(X[_RECENCY], what=f"TriggerPolicy.assign: X[{_RECENCY!r}]")
         segments = rfm_segments(X, edges=self.rfm_edges)
         state = np.select(
             [recency < sleep, recency < churn, recency < churn + end],
@@ -604,14 +605,21 @@ def threshold_for_profit(
 def _floats(values: Any, name: str, where: str) -> np.ndarray:
     """``values`` as a flat float64 array; DataError naming ``name`` when they are not numbers."""
     try:
-        return np.asarray(values, dtype=np.float64).ravel()
+        array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         fix = (
             "Convert text labels first, e.g. (y == 'Y').astype(int)."
             if name == "y_true"
-            else "Pass churn probabilities, e.g. ChurnModel.predict_proba(X)."
+            else "Pass churn probabilities, e.g. ChurnModel.predict_proba(X)[:, 1]."
         )
         raise DataError(f"{where}: {name} must be numeric; {exc}. {fix}") from None
+    if array.ndim > 1 and sum(size > 1 for size in array.shape) > 1:
+        # predict_proba's two columns, flattened, would be read as twice the customers
+        raise DataError(
+            f"{where}: {name} has shape {array.shape}; pass one value per customer (a column "
+            "of churn probabilities, e.g. ChurnModel.predict_proba(X)[:, 1])."
+        )
+    return array.ravel()
 
 
 def _probabilities(p: Any, where: str) -> np.ndarray:
