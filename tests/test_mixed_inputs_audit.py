@@ -115,3 +115,97 @@ def test_threshold_for_capacity_refuses_both_columns_of_predict_proba() -> None:
     with pytest.raises(DataError, match=r"p has shape \(20, 2\)"):
         lml.threshold_for_capacity(p, k=5)
     assert lml.threshold_for_capacity(p[:, 1:], k=5) == lml.threshold_for_capacity(p[:, 1], k=5)
+
+
+def test_clv_reads_numbers_written_as_text() -> None:
+    """aov "10" passed the check (read as a number) and was repeated as text: '1010'."""
+    aov = pd.Series(["10", "20"], index=pd.Index([1, 2], name="customer_id"))
+    assert kpis.clv_lifetime(aov=aov, purchase_frequency=2, lifetime=1).tolist() == [20.0, 40.0]
+    out = kpis.clv_margin_churn(aov=aov, purchase_frequency=2, margin_rate=0.5, churn_rate=0.5)
+    assert out.tolist() == [20.0, 40.0]
+    margins = pd.DataFrame({"y1": ["10", "5"], "y2": [10.0, 5.0]}, index=aov.index)
+    found = kpis.clv_discounted(margins, discount_rate=0.0)
+    assert found.tolist() == [20.0, 10.0]
+
+
+def test_clv_margins_with_a_repeated_period_are_refused() -> None:
+    margins = pd.DataFrame([[10.0, 12.0], [5.0, 6.0]], columns=["2025", "2025"], index=[1, 2])
+    with pytest.raises(SchemaError, match=r"margins has repeated columns \['2025'\]"):
+        kpis.clv_discounted(margins, discount_rate=0.1)
+
+
+def test_kpis_take_transactions_indexed_by_their_own_column() -> None:
+    """set_index("customer_id", drop=False): 'both an index level and a column label' crashed."""
+    tx = _tiers_tx()
+    flat = kpis.summary(tx, period_start="2024-02-01", period_end="2024-04-01")
+    for column in ("customer_id", "timestamp"):
+        indexed = tx.set_index(column, drop=False)
+        out = kpis.summary(indexed, period_start="2024-02-01", period_end="2024-04-01")
+        pd.testing.assert_series_equal(out, flat)
+        kpis.cohort_retention(indexed)
+        kpis.propose_tiers(indexed, as_of="2024-07-01")
+
+
+def test_rfm_refuses_a_repeated_axis_column_and_reads_numpy_edges() -> None:
+    X = pd.DataFrame(
+        {"recency_days": [1.0, 5, 9, 30], "n_orders": [9.0, 3, 3, 1], "spend": [90.0, 30, 40, 5]},
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    with pytest.raises(SchemaError, match=r"several columns named \['spend'\]"):
+        lml.rfm_segments(pd.concat([X, X[["spend"]]], axis=1))
+    edges = lml.rfm_edges(X)
+    numpy_edges = type(edges)(
+        recency_days=tuple(np.float64(e) for e in edges.recency_days),  # type: ignore[arg-type]
+        n_orders=tuple(np.int64(e) for e in edges.n_orders),  # type: ignore[arg-type]
+        spend=edges.spend,
+    )
+    assert numpy_edges == edges
+    as_timedelta = X.assign(recency_days=pd.to_timedelta(X["recency_days"], unit="D"))
+    assert lml.rfm_edges(as_timedelta) == edges
+
+
+def test_boundary_settings_take_numpy_scalars() -> None:
+    data = lml.datasets.simulate(n_customers=300, seed=0)
+    found = lml.estimate_boundaries(
+        data.transactions,
+        as_of="2024-06-30",
+        min_at_risk=np.int64(30),
+        sleep_level=np.float32(0.75),
+    )
+    plain = lml.estimate_boundaries(
+        data.transactions, as_of="2024-06-30", min_at_risk=30, sleep_level=0.75
+    )
+    assert found.sleep_days == plain.sleep_days
+    recency = pd.Series([10.0, 400.0])
+    pd.testing.assert_series_equal(
+        plain.state(recency, winback_days=np.int64(90)), plain.state(recency, winback_days=90)
+    )
+
+
+def test_segment_migration_refuses_ids_of_two_kinds_for_some_customers() -> None:
+    """Only the 'no id shared at all' case was refused: 3 and '3' counted as gone and new."""
+    then = pd.DataFrame(
+        {"recency_days": [1.0, 5, 9, 30], "n_orders": [9.0, 3, 3, 1], "spend": [90.0, 30, 40, 5]},
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    now = then.set_axis(pd.Index([1, 2, "3", "4"], dtype=object, name="customer_id"))
+    with pytest.raises(SchemaError, match=r"customers \(customer_id\) \['3', '4'\]"):
+        lml.segment_migration(then, now)
+
+
+def test_retention_curves_do_not_depend_on_row_order() -> None:
+    data = lml.datasets.simulate(n_customers=200, seed=1)
+    tx = data.transactions
+    ids = tx["customer_id"].unique()
+    groups = pd.Series(["north", "south", "east"] * len(ids), dtype=object).iloc[: len(ids)]
+    groups.index = pd.Index(ids, name="customer_id")
+    forward = kpis.retention_curves(tx, groups=groups)
+    backward = kpis.retention_curves(tx.iloc[::-1], groups=groups)
+    assert list(forward.columns) == ["east", "north", "south"]
+    pd.testing.assert_frame_equal(forward, backward)
+
+
+def test_cohorts_of_an_empty_table_say_it_is_empty() -> None:
+    empty = _tiers_tx().iloc[:0]
+    with pytest.raises(DataError, match=r"no purchase \(the table has no rows\)"):
+        kpis.cohort_retention(empty)

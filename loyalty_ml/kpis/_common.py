@@ -41,6 +41,12 @@ def check_transactions(
     """
     require_columns(transactions, (*C.TRANSACTION_REQUIRED, *extra), table=table)
     transactions = cast(pd.DataFrame, transactions)  # require_columns refused anything else
+    names = [None if name in transactions.columns else name for name in transactions.index.names]
+    if names != list(transactions.index.names):
+        # set_index("customer_id", drop=False): pandas calls a name both a level and a column
+        # ambiguous; the column is the data, the index keeps only its row labels
+        transactions = transactions.copy(deep=False)
+        transactions.index = transactions.index.set_names(names)
     refuse_repeated(transactions, (*C.TRANSACTION_REQUIRED, *extra, C.ORDER_ID), table=table)
     ts = transactions[C.TIMESTAMP]
     if not (pd.api.types.is_datetime64_dtype(ts) or isinstance(ts.dtype, pd.DatetimeTZDtype)):

@@ -8,7 +8,7 @@ transactions.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from loyalty_ml.kpis._common import (
     to_bound,
 )
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import refuse_repeated_columns
 
 __all__ = ["clv_discounted", "clv_inputs", "clv_lifetime", "clv_margin_churn"]
 
@@ -46,9 +47,10 @@ def clv_lifetime(*, aov: Value, purchase_frequency: Value, lifetime: Value) -> V
     >>> clv_lifetime(aov=40.0, purchase_frequency=5.0, lifetime=3.0)
     600.0
     """
-    _check("aov", aov, low=0.0)
-    _check("purchase_frequency", purchase_frequency, low=0.0)
-    _check("lifetime", lifetime, low=0.0)
+    # the numbers the checks read: "10" from a CSV would be repeated as text, not multiplied
+    aov = _check("aov", aov, low=0.0)
+    purchase_frequency = _check("purchase_frequency", purchase_frequency, low=0.0)
+    lifetime = _check("lifetime", lifetime, low=0.0)
     _check_aligned(aov=aov, purchase_frequency=purchase_frequency, lifetime=lifetime)
     return _own_index(aov * purchase_frequency * lifetime)
 
@@ -77,10 +79,10 @@ def clv_margin_churn(
     >>> clv_margin_churn(aov=40.0, purchase_frequency=5.0, margin_rate=0.3, churn_rate=0.25)
     240.0
     """
-    _check("aov", aov, low=0.0)
-    _check("purchase_frequency", purchase_frequency, low=0.0)
-    _check("margin_rate", margin_rate, low=0.0, high=1.0)
-    _check("churn_rate", churn_rate, low=0.0, high=1.0, low_open=True)
+    aov = _check("aov", aov, low=0.0)
+    purchase_frequency = _check("purchase_frequency", purchase_frequency, low=0.0)
+    margin_rate = _check("margin_rate", margin_rate, low=0.0, high=1.0)
+    churn_rate = _check("churn_rate", churn_rate, low=0.0, high=1.0, low_open=True)
     _check_aligned(
         aov=aov,
         purchase_frequency=purchase_frequency,
@@ -145,16 +147,22 @@ def clv_discounted(
             raise ConfigError(
                 "margins has no columns; give one column per future period (1..T in column order)."
             )
-        _check("margins", margins.stack(), low=-np.inf)
+        refuse_repeated_columns(margins, what="margins", table="margins")  # which is period t?
+        values = pd.DataFrame(
+            {c: pd.to_numeric(margins[c], errors="coerce") for c in margins.columns},
+            index=margins.index,
+        )
+        _check(
+            "margins", margins.where(values.isna(), values).stack(future_stack=True), low=-np.inf
+        )
         horizon = margins.shape[1]
-        values = margins
     else:
         if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
             raise ConfigError(
                 "periods must be an int >= 1 when margins is a constant per period; "
                 f"got {periods!r}."
             )
-        _check("margins", margins, low=-np.inf)
+        margins = _check("margins", margins, low=-np.inf)
         horizon = int(periods)
     t = np.arange(1, horizon + 1, dtype="float64")
     # r^(t-1) / (1+d)^t written as a power of a ratio <= 1, which cannot overflow on long horizons
@@ -242,8 +250,9 @@ def _check(
     low: float,
     high: float = np.inf,
     low_open: bool = False,
-) -> None:
-    """Refuse missing, infinite or out-of-range assumptions, naming the parameter and the values."""
+) -> Any:
+    """Refuse missing, infinite or out-of-range assumptions, naming the parameter and the values;
+    return the value as numbers (a float, or a float Series with the same index)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.number | pd.Series):
         raise ConfigError(f"{name} must be a number or a Series of numbers; got {type(value)}.")
     values = pd.Series(value) if not isinstance(value, pd.Series) else value
@@ -261,3 +270,6 @@ def _check(
             + (f" at {format_ids(shown.index.tolist())}" if isinstance(value, pd.Series) else "")
             + "."
         )
+    if isinstance(value, pd.Series):
+        return pd.Series(numbers, index=value.index, name=value.name)
+    return float(numbers[0])
