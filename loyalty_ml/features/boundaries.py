@@ -138,8 +138,8 @@ class Boundaries:
             Ordered ``category`` dtype with categories ``STATES``, same index and name ``state``.
         """
         if (
-            isinstance(winback_days, bool)
-            or not isinstance(winback_days, int | float)
+            isinstance(winback_days, bool | np.bool_)
+            or not isinstance(winback_days, int | float | np.integer | np.floating)
             or not math.isfinite(winback_days)
             or winback_days < 0
         ):
@@ -209,7 +209,11 @@ class Boundaries:
 
 
 def _check_level(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+    if (
+        isinstance(value, bool | np.bool_)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not 0 < value < 1
+    ):
         raise ConfigError(
             f"The '{name}' parameter of estimate_boundaries must be a number in (0, 1). "
             f"Got {value!r} instead."
@@ -218,12 +222,12 @@ def _check_level(name: str, value: object) -> float:
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or value < 1:
         raise ConfigError(
             f"The '{name}' parameter of estimate_boundaries must be an int >= 1. "
             f"Got {value!r} instead."
         )
-    return value
+    return int(value)
 
 
 def _survival_curve(closed: np.ndarray, open_: np.ndarray, min_at_risk: int) -> pd.DataFrame:

@@ -38,9 +38,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.features.boundaries import recency_in_days
 from loyalty_ml.schema._bad_rows import bad_rows
-from loyalty_ml.schema._coerce import numbers_or_refuse
+from loyalty_ml.schema._coerce import numbers_or_refuse, refuse_repeated
 
 __all__ = ["SEGMENTS", "RFMEdges", "rfm_edges", "rfm_segments", "segment_migration"]
 
@@ -83,7 +84,12 @@ class RFMEdges:
             ok = (
                 isinstance(edges, tuple)
                 and len(edges) == 2
-                and all(isinstance(e, int | float) and math.isfinite(e) for e in edges)
+                and all(
+                    isinstance(e, int | float | np.integer | np.floating)
+                    and not isinstance(e, bool | np.bool_)
+                    and math.isfinite(e)
+                    for e in edges
+                )
                 and direction * edges[0] <= direction * edges[1]
             )
             if not ok:
@@ -91,6 +97,8 @@ class RFMEdges:
                     f"The {column!r} edges of RFMEdges ({axis} axis) must be two finite numbers, "
                     f"the class-2 edge not better than the class-3 one. Got {edges!r} instead."
                 )
+            # np.int64(3) as 3.0: edges read from a frame compare and print as plain numbers
+            object.__setattr__(self, column, (float(edges[0]), float(edges[1])))
 
 
 _NO_EDGES = RFMEdges(recency_days=(0.0, 0.0), n_orders=(0.0, 0.0), spend=(0.0, 0.0))
@@ -104,13 +112,17 @@ def _values(features: pd.DataFrame, axis: str, column: str) -> np.ndarray:
             table="features",
             column=column,
         )
-    numbers = numbers_or_refuse(
-        features[column],
-        what=f"features.{column}",
-        hint="Pass the output of build_features.",
-        table="features",
-    )
-    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    if column == "recency_days":
+        # Timedeltas (as_of - last purchase) in days, as Boundaries.state reads them
+        values = recency_in_days(features[column], what=f"features.{column}")
+    else:
+        numbers = numbers_or_refuse(
+            features[column],
+            what=f"features.{column}",
+            hint="Pass the output of build_features.",
+            table="features",
+        )
+        values = numbers.to_numpy(dtype="float64", na_value=np.nan)
     if not np.isfinite(values).all():
         bad = ~np.isfinite(values)
         raise SchemaError(
@@ -136,6 +148,7 @@ def _checked_frame(features: object) -> pd.DataFrame:
             "X.xs(as_of, level='as_of').",
             table="features",
         )
+    refuse_repeated(features, tuple(column for _, column, _ in _AXES), table="features")
     return features
 
 
@@ -325,17 +338,20 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
             )
     then = rfm_segments(features_then)["segment"]
     now = rfm_segments(features_now)["segment"]
-    if len(then) and len(now) and not then.index.isin(now.index).any():
-        # ids of another type (text "1" against integer 1) would read as everyone gone and new
-        same_text = pd.Index(then.index.astype(str)).isin(now.index.astype(str)).any()
-        if same_text:
-            raise SchemaError(
-                f"segment_migration: the two tables share no customer_id, but their ids read "
-                f"the same as text ({then.index.dtype} against {now.index.dtype}): convert one "
-                "index to the other's type.",
-                table="features",
-                column="customer_id",
-            )
+    gone = then.index[~then.index.isin(now.index)]
+    new = now.index[~now.index.isin(then.index)]
+    # ids of another type (text "1" against integer 1) would read as gone and new at once
+    clash = pd.Index(gone.astype(str)).intersection(pd.Index(new.astype(str)))
+    if len(clash):
+        raise SchemaError(
+            f"segment_migration: customers (customer_id) "
+            f"{format_examples(clash.tolist(), total=len(clash))} "
+            f"are in both tables under ids of different types ({then.index.dtype} against "
+            f"{now.index.dtype}), so each would count as gone and as new: convert one index to "
+            "the other's type.",
+            table="features",
+            column="customer_id",
+        )
     index = then.index.union(now.index)
     before = then.reindex(index).fillna(ABSENT)
     after = now.reindex(index).fillna(GONE)
