@@ -125,7 +125,13 @@ def measure_campaign(
         raise ConfigError(f"margin_rate must be a number in [0, 1] or None; got {margin_rate!r}.")
     require_columns(campaigns, (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys), table=TABLE)
     for column in (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys):
-        check_no_missing(campaigns, column, table=TABLE)
+        check_no_missing(
+            campaigns,
+            column,
+            table=TABLE,
+            fix="Drop or fill those rows first (loyalty_ml.validate_campaigns reads a missing "
+            "redeemed as not redeemed, and refuses missing ids, offers and send times).",
+        )
     tx = check_transactions(transactions)
     check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table=TABLE)
     zone = getattr(tx[C.TIMESTAMP].dtype, "tz", None)

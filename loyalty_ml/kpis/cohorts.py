@@ -68,8 +68,9 @@ def _ordinals(
     if freq not in _FREQS:
         raise ConfigError(f"freq must be one of {list(_FREQS)}; got {freq!r}.")
     # activity is a purchase at its order's time (a kept return alone is not; see purchase_lines)
-    tx = purchase_lines(check_transactions(transactions))
-    any_purchase = len(tx) > 0
+    checked = check_transactions(transactions)
+    tx = purchase_lines(checked)
+    any_purchase = len(tx) > 0 or len(checked) == 0
     ts = tx[C.TIMESTAMP]
     end = None
     if as_of is not None:
@@ -79,7 +80,10 @@ def _ordinals(
     if len(tx) == 0:
         refunds = "" if any_purchase else " (every row is a refund, amount < 0)"
         where = "" if as_of is None else f" before as_of={as_of!r}"
-        raise DataError(f"transactions: no purchase{where}{refunds}; nothing to put in cohorts.")
+        empty = " (the table has no rows)" if len(checked) == 0 else ""
+        raise DataError(
+            f"transactions: no purchase{where}{refunds}{empty}; nothing to put in cohorts."
+        )
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # periods follow the local calendar of the data's zone
         end = None if end is None else end.tz_localize(None)
@@ -206,7 +210,12 @@ def _pool_by_group(
     numerators = activity.groupby(["group", PERIOD], sort=False).size()
     sizes = activity.loc[activity[PERIOD] == 0].groupby(["group", COHORT]).size()
     curves = {}
-    for name in pd.unique(label):
+    names = list(pd.unique(label))
+    try:  # in the labels' order, not the rows': the same customers in another order, same table
+        names.sort()
+    except TypeError:  # labels of several types
+        names.sort(key=str)
+    for name in names:
         cohort_sizes = sizes.loc[name]  # by cohort, ascending
         cohorts = cohort_sizes.index.to_numpy()
         periods = np.arange(last - int(cohorts.min()) + 1)
