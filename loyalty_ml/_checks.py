@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["MAX_WINDOW_DAYS", "check_seed", "is_real"]
+__all__ = ["MAX_WINDOW_DAYS", "check_seed", "check_window_days", "is_real"]
 
 #: Longest window (days) a response window, a label horizon or a report may span: ten years. A
 #: longer one runs past the dates int64 nanoseconds hold (2262) and no programme needs it.
@@ -41,3 +41,22 @@ def check_seed(value: object, *, owner: str, name: str = "random_state") -> None
         f"The {name!r} parameter of {owner} must be None, an int or a numpy Generator. "
         f"Got {value!r} instead."
     )
+
+
+def check_window_days(window_days: object, *, owner: str) -> int:
+    """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int from 1 to
+    :data:`MAX_WINDOW_DAYS` (ten years)."""
+    import numpy as np
+
+    if (
+        isinstance(window_days, bool | np.bool_)
+        or not isinstance(window_days, int | np.integer)
+        or not 1 <= window_days <= MAX_WINDOW_DAYS
+    ):
+        from loyalty_ml.exceptions import ConfigError
+
+        raise ConfigError(
+            f"The 'window_days' parameter of {owner} must be an int from 1 to "
+            f"{MAX_WINDOW_DAYS:,} (ten years). Got {window_days!r} instead."
+        )
+    return int(window_days)

@@ -773,7 +773,7 @@ OK_CASES: list[tuple[str, Case, type[Exception], str]] = [
         "kpis.active_members(window_days=True)",
         lambda c: kpis.active_members(c.tx, as_of=AS_OF, window_days=True),
         ConfigError,
-        r"window_days must be an int",
+        r"'window_days' parameter of active_members must be an int",
     ),
     (
         "kpis.points_liability(breakage_rate=nan)",

@@ -165,7 +165,10 @@ def test_inputs_are_not_mutated(experiment) -> None:
 
 def test_errors(experiment) -> None:
     campaigns, tx, offers = experiment
-    with pytest.raises(ConfigError, match=r"window_days must be an int from 1 to 3,650; got 0"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'window_days' parameter of measure_campaign must be an int from 1 to 3,650 \(ten years\)\. Got 0",
+    ):
         measure_campaign(campaigns, tx, offers, window_days=0)
     with pytest.raises(ConfigError, match=r"by must include 'offer_id'"):
         measure_campaign(campaigns, tx, offers, window_days=7, by="campaign_id")

@@ -65,7 +65,8 @@ def test_active_members_with_customers_table(tx: pd.DataFrame) -> None:
 
 def test_active_members_errors(tx: pd.DataFrame) -> None:
     with pytest.raises(
-        ConfigError, match=r"window_days must be an int from 1 to 3,650 \(ten years\); got 0"
+        ConfigError,
+        match=r"'window_days' parameter of active_members must be an int from 1 to 3,650 \(ten years\)\. Got 0",
     ):
         active_members(tx, as_of="2025-01-01", window_days=0)
     with pytest.raises(SchemaError, match="customers is missing required column"):

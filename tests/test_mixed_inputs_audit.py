@@ -86,7 +86,9 @@ def test_tiers_over_refunds_only_are_a_data_error() -> None:
 @pytest.mark.parametrize("function", [kpis.active_members, kpis.propose_tiers])
 def test_windows_past_ten_years_are_refused(function: object) -> None:
     """200,000 days overflowed pandas' Timedelta (OutOfBoundsTimedelta)."""
-    with pytest.raises(ConfigError, match=r"window_days must be an int from 1 to 3,650"):
+    with pytest.raises(
+        ConfigError, match=r"'window_days' parameter of \w+ must be an int from 1 to 3,650"
+    ):
         function(_tiers_tx(), as_of="2024-07-01", window_days=200_000)  # type: ignore[operator]
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import MAX_WINDOW_DAYS
+from loyalty_ml._checks import check_window_days
 from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
 from loyalty_ml.features._prepared import timestamp_values
 from loyalty_ml.schema import columns as C
@@ -24,25 +24,10 @@ from loyalty_ml.schema._coerce import (
 )
 from loyalty_ml.schema._ids import align_customer_ids
 
-__all__ = ["campaign_responses", "check_window_days"]
+__all__ = ["campaign_responses", "check_window_days"]  # check_window_days: from _checks
 
 Outcome = Literal["purchase", "spend", "margin"]
 _OUTCOMES = ("purchase", "spend", "margin")
-
-
-def check_window_days(window_days: object, *, owner: str) -> int:
-    """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int from 1 to
-    :data:`~loyalty_ml._checks.MAX_WINDOW_DAYS` (ten years)."""
-    if (
-        isinstance(window_days, bool)
-        or not isinstance(window_days, int | np.integer)
-        or not 1 <= window_days <= MAX_WINDOW_DAYS
-    ):
-        raise ConfigError(
-            f"The 'window_days' parameter of {owner} must be an int from 1 to {MAX_WINDOW_DAYS:,}. "
-            f"Got {window_days!r} instead."
-        )
-    return int(window_days)
 
 
 def campaign_responses(

@@ -8,7 +8,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import MAX_WINDOW_DAYS, is_real
+from loyalty_ml._checks import check_window_days, is_real
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.kpis._common import (
     check_no_missing,
@@ -111,14 +111,7 @@ def measure_campaign(
     keys = [by] if isinstance(by, str) else list(by)
     if C.OFFER_ID not in keys:
         raise ConfigError(f"by must include {C.OFFER_ID!r}; got {keys!r}.")
-    if (
-        isinstance(window_days, bool)
-        or not isinstance(window_days, int | np.integer)
-        or not 1 <= window_days <= MAX_WINDOW_DAYS
-    ):
-        raise ConfigError(
-            f"window_days must be an int from 1 to {MAX_WINDOW_DAYS:,}; got {window_days!r}."
-        )
+    window_days = check_window_days(window_days, owner="measure_campaign")
     if not is_real(confidence) or not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be a number in (0, 1); got {confidence!r}.")
     if margin_rate is not None and (not is_real(margin_rate) or not 0.0 <= margin_rate <= 1.0):

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import MAX_WINDOW_DAYS
+from loyalty_ml._checks import check_window_days
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples
 from loyalty_ml.kpis._common import (
     check_no_missing,
@@ -67,7 +67,7 @@ def active_members(
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
-    _window_days(window_days)
+    check_window_days(window_days, owner="active_members")
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]
     recent = ((bought_ts < end) & (bought_ts >= plus_days(end, -window_days))).to_numpy()
@@ -265,7 +265,9 @@ def propose_tiers(
         Indexed by tier: ``min_value`` (inclusive), ``max_value`` (exclusive), ``members``, ``share``,
         ``spend`` and ``visits`` of the tier's members in the window.
     """
-    values = _basis_values(transactions, as_of=as_of, window_days=window_days)
+    values = _basis_values(
+        transactions, as_of=as_of, window_days=window_days, owner="propose_tiers"
+    )
     if basis not in ("spend", "visits"):
         raise ConfigError(f"basis must be 'spend' or 'visits'; got {basis!r}.")
     if len(set(names)) != 3:
@@ -305,7 +307,9 @@ def estimate_tier_costs(
     wrong = [k for k, v in benefits.items() if not isinstance(v, TierBenefit)]
     if wrong:
         raise ConfigError(f"benefits values must be TierBenefit; tiers {wrong} are not.")
-    values = _basis_values(transactions, as_of=as_of, window_days=window_days)
+    values = _basis_values(
+        transactions, as_of=as_of, window_days=window_days, owner="estimate_tier_costs"
+    )
     out = _summarise_tiers(values, tiers[[MIN_VALUE, MAX_VALUE]], basis=basis)
     spend_rate = pd.Series({t: benefits[t].spend_rate for t in out.index})
     breakage = pd.Series({t: benefits[t].breakage_rate for t in out.index})
@@ -315,13 +319,15 @@ def estimate_tier_costs(
     return out
 
 
-def _basis_values(transactions: pd.DataFrame, *, as_of: object, window_days: int) -> pd.DataFrame:
+def _basis_values(
+    transactions: pd.DataFrame, *, as_of: object, window_days: int, owner: str
+) -> pd.DataFrame:
     """Spend and visits per customer with a purchase in the window (a refund alone, kept with
     ``returns="keep"``, is not a visit: its customer is not a tier member, as in ``clv_inputs``)."""
     tx = check_transactions(transactions)
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
-    _window_days(window_days)
+    check_window_days(window_days, owner=owner)
     window = tx.loc[((ts >= plus_days(end, -window_days)) & (ts < end)).to_numpy()]
     if len(window) == 0:
         raise DataError(
@@ -398,17 +404,6 @@ def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) 
     out["visits"] = grouped["visits"].sum().reindex(bounds.index, fill_value=0.0)
     out.index.name = C.TIER
     return out
-
-
-def _window_days(value: object) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | np.integer)
-        or not 1 <= value <= MAX_WINDOW_DAYS
-    ):
-        raise ConfigError(
-            f"window_days must be an int from 1 to {MAX_WINDOW_DAYS:,} (ten years); got {value!r}."
-        )
 
 
 def _in_range(name: str, value: object, low: float, high: float) -> None:
