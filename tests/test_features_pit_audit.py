@@ -424,3 +424,59 @@ def test_a_text_redeemed_flag_is_read_as_a_boolean() -> None:
     assert X["offers_redeemed"].sum() == 1.0  # "no" is not a redemption
     with pytest.raises(SchemaError, match="redeemed must be boolean"):
         build_features(_tx(), as_of=AS_OF, campaigns=campaigns.assign(redeemed=["nope", "yes"]))
+
+
+def _exchange() -> pd.DataFrame:
+    """Customer 1 buys (A), returns 5 in order B on 02-01 and buys 20 in the same order on 02-20
+    (an exchange); customer 3's order C starts with a return and is paid later."""
+    t = pd.Timestamp
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 3, 3],
+            "order_id": ["A", "B", "B", "C", "C"],
+            "timestamp": [
+                t("2024-01-01"),
+                t("2024-02-01"),
+                t("2024-02-20"),
+                t("2024-02-01"),
+                t("2024-02-20"),
+            ],
+            "amount": [30.0, -5.0, 20.0, -4.0, 12.0],
+        }
+    )
+    return validate_transactions(raw, returns="keep")
+
+
+def test_a_purchase_line_after_the_cutoff_does_not_make_an_earlier_return_a_purchase() -> None:
+    """Dated at its first line, order B was a purchase at 02-10 on the strength of its 02-20
+    line: n_orders 2 and recency 9 days, and customer 3 a customer with spend -4."""
+    tx = _exchange()
+    cut = pd.Timestamp("2024-02-10")
+    past = tx[tx["timestamp"] < cut]
+    columns = ["recency_days", "n_orders", "spend"]
+    full = build_features(tx, as_of=cut)[columns]
+    pd.testing.assert_frame_equal(full, build_features(past, as_of=cut)[columns])
+    assert full.index.tolist() == [1]
+    assert full.loc[1].tolist() == [40.0, 1.0, 25.0]
+    labels = churn_labels(tx, as_of=cut, horizon_days=5)
+    assert labels.index.tolist() == [1]
+    # after its purchase line the order is a purchase from that line's time
+    later = build_features(tx, as_of="2024-03-01")[columns]
+    assert later.loc[1].tolist() == [10.0, 2.0, 45.0]
+    assert later.loc[3].tolist() == [10.0, 1.0, 12.0]
+
+
+def test_an_exchange_within_one_instant_stays_one_order() -> None:
+    """A return and a purchase line of one order at the same time (an exchange at the till) are
+    one purchase order, as before."""
+    t = pd.Timestamp("2024-02-01")
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "order_id": ["A", "B", "B"],
+            "timestamp": [pd.Timestamp("2024-01-01"), t, t],
+            "amount": [30.0, -5.0, 20.0],
+        }
+    )
+    out = build_features(validate_transactions(raw, returns="keep"), as_of="2024-03-01")
+    assert out.loc[1, ["n_orders", "spend"]].tolist() == [2.0, 45.0]

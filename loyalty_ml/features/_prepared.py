@@ -289,7 +289,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     def rows_and_orders() -> tuple[np.ndarray, ...]:
         r_cust, r_ts, r_amount = cust[perm], ts[perm], amount[perm]
         if with_orders:
-            starts = new
+            starts = _split_late_purchases(new, r_ts, r_amount)
         else:  # an order is one (customer, time) pair
             starts = np.ones(len(r_ts), dtype=bool)
             starts[1:] = (r_cust[1:] != r_cust[:-1]) | (r_ts[1:] != r_ts[:-1])
@@ -332,6 +332,36 @@ def prepare_transactions(transactions: object) -> Prepared:
         clock=table_clock(transactions),
         span_ns=span,
     )
+
+
+def _split_late_purchases(starts: np.ndarray, ts: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Start a new order at the first purchase line of an order that began with returns only.
+
+    An order whose first lines are returns (``amount < 0``) and whose first purchase line comes
+    later (an exchange, a pre-order paid later) is a purchase only from that line's time: dated at
+    its first line, a cutoff between the two would read it as a purchase on the strength of a
+    line after the cutoff. Its leading returns become an order of their own (which
+    :func:`_attach_returns` folds into the customer's previous purchase, as it would without the
+    later lines), and the rest is the purchase order, from the first instant of its first purchase
+    line. Lines sorted by customer, order and time; ``starts`` flags each order's first line.
+    """
+    bought = amount >= 0
+    first = np.flatnonzero(starts)
+    if len(first) == 0 or bool(bought[first].all()):
+        return starts
+    never = np.iinfo(np.int64).max
+    first_bought = np.minimum.reduceat(np.where(bought, np.arange(len(ts)), never), first)
+    late = (first_bought != never) & ~bought[first]
+    late[late] = ts[first_bought[late]] > ts[first[late]]
+    if not late.any():
+        return starts
+    # the purchase order starts at the first line of its first purchase line's instant
+    changes = np.flatnonzero(ts[1:] != ts[:-1]) + 1
+    at = first_bought[late]
+    split = changes[np.searchsorted(changes, at, side="right") - 1]
+    out = starts.copy()
+    out[split] = True
+    return out
 
 
 def _attach_returns(
