@@ -442,3 +442,25 @@ def test_a_column_map_onto_integer_labels_says_so() -> None:
         validate_transactions(raw, columns=columns)
     named = raw.set_axis(raw.columns.astype(str), axis=1)
     assert len(validate_transactions(named, columns=columns)) == 1
+
+
+def test_a_zone_object_is_recorded_by_its_name() -> None:
+    """ZoneInfo('America/New_York') was recorded as an object, which the builders read as no
+    clock (UTC): a zone-aware as_of an hour before a purchase counted it (look-ahead)."""
+    import zoneinfo
+
+    import loyalty_ml as lml
+
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "timestamp": ["2024-03-01 12:00-05:00", "2024-03-10 01:00-05:00"],
+            "amount": [10.0, 99.0],
+        }
+    )
+    by_object = validate_transactions(raw, timezone=zoneinfo.ZoneInfo("America/New_York"))
+    by_name = validate_transactions(raw, timezone="America/New_York")
+    assert by_object.attrs["loyalty_ml_clock"] == "America/New_York"
+    as_of = pd.Timestamp("2024-03-10 00:00", tz="America/New_York")
+    for tx in (by_object, by_name):
+        assert lml.build_features(tx, as_of=as_of).loc[1, "n_orders"] == 1.0

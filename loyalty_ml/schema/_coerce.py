@@ -22,6 +22,7 @@ from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce_time import (
     CLOCK_ATTR,
     coerce_timestamp,
+    on_data_clock,
     plus_days,
     table_clock,
     to_nanoseconds,
@@ -37,6 +38,7 @@ __all__ = [
     "coerce_text",
     "coerce_timestamp",
     "decoded_ids",
+    "on_data_clock",
     "plus_days",
     "refuse_missing_ids",
     "refuse_repeated",

@@ -22,6 +22,7 @@ __all__ = [
     "CLOCK_ATTR",
     "check_timezone",
     "coerce_timestamp",
+    "on_data_clock",
     "plus_days",
     "table_clock",
     "to_nanoseconds",
@@ -132,6 +133,32 @@ def to_timestamp(
         ) from None
 
 
+def on_data_clock(
+    value: object, frame: object, *, name: str = "as_of", error: type[LoyaltyMLError] = ConfigError
+) -> pd.Timestamp:
+    """:func:`to_timestamp` of a date parameter on the clock ``frame`` records (:func:`table_clock`).
+
+    A zone-aware ``value`` off UTC, given a table that records no clock, is read on UTC with a
+    DataQualityWarning: ``pd.concat`` or ``merge`` of validated tables drops the clock
+    ``validate_transactions(timezone=...)`` recorded (pandas keeps ``attrs`` only when they are
+    equal), and naive local times read as UTC are off by the zone's offset.
+    """
+    clock = table_clock(frame)
+    out = to_timestamp(value, name=name, error=error, clock=clock)
+    if clock is None and isinstance(value, str | dt.datetime | pd.Timestamp):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None and stamp.utcoffset() != dt.timedelta(0):
+            warn_user(
+                f"{name}={value!r} is zone-aware ({stamp.tzinfo}) but the table records no clock, "
+                "so its naive timestamps are read as UTC. If they are local times (validated "
+                "with timezone=...), the clock was lost on the way (pd.concat and merge drop "
+                "attrs): validate the combined table, or set "
+                f"table.attrs[{CLOCK_ATTR!r}] = '<zone>'.",
+                DataQualityWarning,
+            )
+    return out
+
+
 #: A date parameter such as "01/07/2024" whose first two numbers could each be the month.
 _AMBIGUOUS_DAY_MONTH = re.compile(r"^\s*(0?[1-9]|1[0-2])[/.](0?[1-9]|1[0-2])[/.]\d{2,4}\b")
 
@@ -160,6 +187,10 @@ def check_timezone(timezone: str | None) -> str:
             "'Europe/Berlin', or 'UTC' (a fixed offset is written 'Etc/GMT-5' for UTC+5)."
         )
     target = timezone or "UTC"
+    if isinstance(target, dt.tzinfo):
+        # by its name (ZoneInfo's key, pytz's zone, "UTC+05:00"): the clock a table records is
+        # text, and a zone object recorded there would be read as no clock at all (UTC)
+        target = str(getattr(target, "key", None) or getattr(target, "zone", None) or target)
     try:
         pd.Timestamp("2024-01-01", tz=target)
     except Exception as exc:  # zoneinfo's ZoneInfoNotFoundError, pytz's UnknownTimeZoneError...
