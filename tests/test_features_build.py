@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError
 from loyalty_ml.features import FeatureConfig, build_features
 
 CORE = [
@@ -73,8 +73,21 @@ def test_as_of_types(tx: pd.DataFrame, as_of: object) -> None:
 
 
 def test_tz_aware_as_of_is_read_in_utc(tx: pd.DataFrame) -> None:
-    X = build_features(tx, as_of=pd.Timestamp("2024-02-15 01:00", tz="Europe/Paris"))
+    # a table without a recorded clock (not validated, or its attrs lost in a concat) is on UTC,
+    # which a zone-aware as_of off UTC is converted to, with a warning that says so
+    with pytest.warns(DataQualityWarning, match="the table records no clock"):
+        X = build_features(tx, as_of=pd.Timestamp("2024-02-15 01:00", tz="Europe/Paris"))
     assert X.loc[1, "recency_days"] == 35.0
+    on_utc = build_features(tx, as_of=pd.Timestamp("2024-02-15 00:00", tz="UTC"))  # no warning
+    assert on_utc.loc[1, "recency_days"] == 35.0
+    validated = tx.copy()
+    validated.attrs["loyalty_ml_clock"] = "UTC"
+    assert (
+        build_features(validated, as_of=pd.Timestamp("2024-02-15 01:00", tz="Europe/Paris")).loc[
+            1, "recency_days"
+        ]
+        == 35.0
+    )
 
 
 def test_input_not_mutated(tx: pd.DataFrame) -> None:

@@ -49,7 +49,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
-from loyalty_ml.schema._coerce import table_clock, to_timestamp
+from loyalty_ml.schema._coerce import on_data_clock
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -401,7 +401,7 @@ def estimate_boundaries(
         end_ns = int(prepared.ts.max())
         snap = snapshot(prepared, end_ns + 1)
     else:
-        end_ns = to_timestamp(as_of, clock=table_clock(transactions)).value
+        end_ns = on_data_clock(as_of, transactions).value
         snap = snapshot(prepared, end_ns)
     gaps, _ = gap_days(snap)
     last = snap.c_first_order + snap.c_n_orders - 1

@@ -24,7 +24,7 @@ from loyalty_ml.features.rfm import rfm_features
 from loyalty_ml.features.rhythm import rhythm_features
 from loyalty_ml.features.trends import trend_features
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import table_clock, to_timestamp
+from loyalty_ml.schema._coerce import on_data_clock
 
 __all__ = ["build_features"]
 
@@ -227,7 +227,7 @@ def build_features(
     [1, 2]
     """
     config = check_config(config)
-    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
+    cutoff = on_data_clock(as_of, transactions)
     inputs = prepare_inputs(
         transactions,
         customers=customers,

@@ -10,7 +10,7 @@ from loyalty_ml.features._label_checks import warn_if_labels_mislead
 from loyalty_ml.features._prepared import Prepared, prepare_transactions
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import table_clock, to_timestamp
+from loyalty_ml.schema._coerce import on_data_clock, to_timestamp
 
 __all__ = ["churn_labels"]
 
@@ -170,7 +170,7 @@ def churn_labels(
     {1: 0, 2: 1}
     """
     horizon = check_horizon(horizon_days)
-    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
+    cutoff = on_data_clock(as_of, transactions)
     prepared = prepare_transactions(transactions)
     end = observed_until(prepared, observation_end)
     check_not_censored(

@@ -29,7 +29,7 @@ from loyalty_ml.kpis._common import purchase_lines
 from loyalty_ml.policy.offers import REASONS
 from loyalty_ml.privacy.consent import marketing_consent, profiled_only
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import table_clock, to_timestamp
+from loyalty_ml.schema._coerce import on_data_clock
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
@@ -163,7 +163,7 @@ def score_customers(
     from loyalty_ml.policy.offers import check_plan_options
 
     check_plan_options(budget, strategy, owner="score_customers")
-    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
+    cutoff = on_data_clock(as_of, transactions)
     caller = "score_customers"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     with use_tracking_uri(tracking_uri) as uri:

@@ -29,7 +29,7 @@ from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import table_clock, to_timestamp
+from loyalty_ml.schema._coerce import on_data_clock
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
@@ -439,7 +439,7 @@ def train_and_register(
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
     # checked with or without campaigns: a config file's typo should not wait for the day it is used
     response_window_days = _check_int("response_window_days", response_window_days, 1)
-    cutoff = to_timestamp(as_of, clock=table_clock(transactions))
+    cutoff = on_data_clock(as_of, transactions)
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     tx, people, n_excluded = _profiled_history(transactions, customers, cutoff, horizon_days)
