@@ -136,7 +136,8 @@ def _prudent_cost(
     p0 + k * u for a positive (clipped) uplift u, clipped to [0, 1], times the redemption cost
     (cost_per_redemption * (1 - breakage)), plus cost_per_send. With the model's held-out check in
     ``effects.attrs`` (``choose_offers(cost_calibration=)``), a customer's cheapest offer is priced
-    by the check and a dearer one by the larger of the two. The standard errors the budget also
+    by the check (unless its band rests on too few purchases) and a dearer one by the larger of
+    the two. The standard errors the budget also
     adds are left out, so this is a lower bound on what the budget binds."""
     from loyalty_ml.policy._prudent_cost import (
         calibrated_probability,
@@ -154,6 +155,7 @@ def _prudent_cost(
     price = np.clip(p0 + np.where(u > 0, k * u, u), 0.0, 1.0) * redemption + send
     if check is not None:
         by_check = calibrated_probability(p, u, check) * redemption + send
+        by_check = np.where(np.isnan(by_check), price, by_check)  # a band of too few purchases
         cheapest = cheapest_offers(p * redemption + send)
         price = np.where(cheapest, by_check, np.maximum(by_check, price))
     total = 0.0

@@ -11,7 +11,7 @@ import pytest
 
 from loyalty_ml.exceptions import ConfigError, DataError
 from loyalty_ml.models.uplift import UpliftModel
-from loyalty_ml.policy._prudent_cost import CHECK_Z
+from loyalty_ml.policy._prudent_cost import CHECK_Z, MIN_CHECK_PURCHASES, band_purchases
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import choose_offers, summarize_plan
 
@@ -207,3 +207,30 @@ def test_a_dearer_offer_keeps_the_factor_rule_as_its_floor() -> None:
         budget_reserve=0.0,
     )
     assert cheap.attrs["budget_cost"] == pytest.approx(cheap["expected_cost"].sum())
+
+
+def _band_of(purchases: float, rows: float) -> dict:
+    """A band whose standard error is the model's for this many purchases in this many rows."""
+    smoothed = (purchases + 1.0) / (rows + 2.0)
+    return _band(purchases / rows, se=math.sqrt(smoothed * (1.0 - smoothed) / rows))
+
+
+def test_band_purchases_reads_the_count_back_from_the_standard_error() -> None:
+    for purchases, rows in ((10.0, 2000.0), (150.0, 500.0), (0.0, 1000.0)):
+        bands = {k: np.asarray(v, dtype=float) for k, v in _band_of(purchases, rows).items()}
+        assert band_purchases(bands)[0] == pytest.approx(purchases, abs=1e-6)
+    assert band_purchases({k: np.asarray(v) for k, v in _band(0.3).items()})[0] == math.inf
+
+
+def test_a_band_checked_on_too_few_purchases_leaves_the_factor_rule() -> None:
+    """With purchases at 0.5-1%, a band's check rests on a handful of events, and the customers a
+    budget picked from one bought 40% more than its upper ratio allowed (a plan cost 1.03x its
+    budget): such a band prices nothing, the factor rule does."""
+    # p = 0.2 at face (2.0 each); the factor rule 0.1 + 2 x 0.1 = 0.3 (3.0 each)
+    few = _band_of(MIN_CHECK_PURCHASES / 2, 25.0)  # 10 purchases in 25 rows: 0.4, se 0.098
+    effects, baseline = _effects([0.1] * 10, {"a": few})
+    assert _plan(effects, baseline, budget=29.0)["offer_id"].notna().sum() == 9
+    # the same rate on 40 purchases prices by the check: (0.4 + 3 x 0.049) / 0.2 x 2.0 = 5.47 each
+    enough = _band_of(2 * MIN_CHECK_PURCHASES, 100.0)
+    effects, baseline = _effects([0.1] * 10, {"a": enough})
+    assert _plan(effects, baseline, budget=29.0)["offer_id"].notna().sum() == 5

@@ -7,6 +7,8 @@ budget then prices customer i's offer o at p_i(o) times the band's upper ratio,
 (observed + z * se) / predicted with z = :data:`CHECK_Z`, never below p_i(o) itself: the plan's
 expected cost stays within the budget, and where the check finds the model's probabilities too
 low among the customers a plan picks (it shrinks the largest effects), the budget holds more back.
+A band measured on fewer than :data:`MIN_CHECK_PURCHASES` purchases does not price: its customers
+keep the factor rule (``budget_uplift_factor``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,19 @@ import numpy as np
 from loyalty_ml.exceptions import DataError
 from loyalty_ml.schema._coerce import format_examples
 
-__all__ = ["CHECK_Z", "calibrated_probability", "cheapest_offers", "read_cost_calibration"]
+__all__ = [
+    "CHECK_Z",
+    "MIN_CHECK_PURCHASES",
+    "band_purchases",
+    "calibrated_probability",
+    "cheapest_offers",
+    "read_cost_calibration",
+]
 
 #: Standard errors of a band's purchase rate added to it (see the module docstring).
 CHECK_Z = 3.0
+#: Fewest held-out purchases a band's check needs to price a budget (see calibrated_probability).
+MIN_CHECK_PURCHASES = 20.0
 
 _FIELDS = ("effect_to", "predicted", "observed", "observed_se")
 _MAX_FACTOR = 1e6
@@ -62,11 +73,32 @@ def read_cost_calibration(attrs: dict, ids: list[str]) -> list[dict[str, np.ndar
     return out
 
 
+def band_purchases(bands: dict[str, np.ndarray]) -> np.ndarray:
+    """The (weighted) purchases each band's check was measured on: its observed rate times its
+    effective rows, which the recorded standard error gives (``sqrt(s (1 - s) / n)`` with ``s`` the
+    rate smoothed by one purchase and one non-purchase, solved for ``n`` by fixed point); infinite
+    where the standard error is 0."""
+    observed, se = bands["observed"], bands["observed_se"]
+    # no standard error: a rate known exactly (a check written by hand), as if from endless rows
+    variance = np.where(se > 0, se, 1.0) ** 2
+    n = np.maximum(observed * (1.0 - observed), 1e-12) / np.maximum(variance, 1e-300)
+    for _ in range(30):
+        smoothed = (observed * n + 1.0) / (n + 2.0)
+        n = smoothed * (1.0 - smoothed) / np.maximum(variance, 1e-300)
+    return np.where(se > 0, observed * n, np.inf)
+
+
 def calibrated_probability(
     p_offer: np.ndarray, uplift: np.ndarray, check: list[dict[str, np.ndarray]]
 ) -> np.ndarray:
     """Each customer's P(buy | offer) as a budget prices it: ``p_offer`` (customers x offers) times
-    the upper ratio of the band its ``uplift`` falls in, at least 1; clipped to [0, 1]."""
+    the upper ratio of the band its ``uplift`` falls in, at least 1; clipped to [0, 1].
+
+    NaN where the band's check rests on fewer than :data:`MIN_CHECK_PURCHASES` purchases: a rate
+    measured on a handful of events cannot certify a price (the caller prices those customers by
+    the factor rule instead). With purchases at 0.5-1%, the customers a budget picked from such a
+    band bought 40% more than its upper ratio allowed, and a plan cost 1.03x its budget.
+    """
     factor = np.ones_like(p_offer)
     for j, bands in enumerate(check):
         upper = bands["observed"] + CHECK_Z * bands["observed_se"]
@@ -75,8 +107,9 @@ def calibrated_probability(
         ratio = upper / np.maximum(
             predicted, upper / _MAX_FACTOR, where=upper > 0, out=np.ones_like(upper)
         )
+        ratio = np.where(band_purchases(bands) < MIN_CHECK_PURCHASES, np.nan, ratio)
         band = np.searchsorted(bands["effect_to"][:-1], uplift[:, j], side="left")
-        factor[:, j] = np.clip(ratio[band], 1.0, _MAX_FACTOR)
+        factor[:, j] = np.clip(ratio[band], 1.0, _MAX_FACTOR)  # NaN stays NaN
     return np.clip(p_offer * factor, 0.0, 1.0)
 
 

@@ -54,8 +54,9 @@ The factor is not an estimate: where the model over-states the chosen customers'
 probabilities it holds back much of the budget. Effects from an ``UpliftModel`` (``cost_folds=2``,
 the default) carry a held-out check of those probabilities by band of estimated effect, and a
 budget prices each customer's cheapest offer by it instead (``cost_calibration="auto"``;
-:mod:`._prudent_cost`); dearer offers keep the factor rule as a floor
-(experiments/RESULTS.md, "A held-out check of the purchase probabilities").
+:mod:`._prudent_cost`); dearer offers keep the factor rule as a floor, and so do customers whose
+band of the check rests on fewer than 20 purchases (experiments/RESULTS.md, "A held-out check of
+the purchase probabilities", "Very rare purchases").
 """
 
 from __future__ import annotations
@@ -289,6 +290,8 @@ def choose_offers(
         u_i(o) falls in (:mod:`loyalty_ml.policy._prudent_cost`), never less than p_i(o). A dearer
         offer keeps the factor rule as a floor (the larger of the two): it is given over cheaper
         ones on the strength of several estimates, a selection no band of its own effect sees.
+        A band whose held-out rows made fewer than 20 purchases prices nothing: its customers keep
+        the factor rule (with purchases at 0.5-1%, such a band let a plan cost 1.03x its budget).
         None, or effects without the record: the factor rule alone. Whether the check was used is
         in ``attrs["cost_calibration"]`` (with a budget).
 
@@ -477,6 +480,8 @@ def choose_offers(
             # ones on the strength of several estimates, a selection no band of its own effect
             # sees, so the factor rule stays its floor.
             by_check = calibrated_probability(p_offer, uplift, check) * redemption + send
+            # a band checked on too few purchases prices nothing: the factor rule stays
+            by_check = np.where(np.isnan(by_check), prudent, by_check)
             prudent = np.where(cheapest_offers(cost), by_check, np.maximum(by_check, prudent))
     effective = np.isfinite(uplift) & (net > 0) & (uplift >= min_uplift)
 
