@@ -80,9 +80,15 @@ def test_errors(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
         build_features(tx, as_of="2024-02-01", customers=pd.concat([customers, customers.iloc[:1]]))
     with pytest.raises(SchemaError, match="signup_date must be tz-naive datetime64"):
         build_features(tx, as_of="2024-02-01", customers=customers.assign(signup_date="2024-01-01"))
-    with pytest.raises(SchemaError, match="no id could match"):
+    # integers written as text ("2" from a CSV) are the transactions' integer ids, as in the jobs
+    as_text = customers.assign(customer_id=["2", "1", "7"])
+    pd.testing.assert_frame_equal(
+        build_features(tx, as_of="2024-02-01", customers=as_text),
+        build_features(tx, as_of="2024-02-01", customers=customers.assign(customer_id=[2, 1, 7])),
+    )
+    with pytest.raises(SchemaError, match=r"holds text ids such as .* cannot match"):
         build_features(
-            tx, as_of="2024-02-01", customers=customers.assign(customer_id=["2", "1", "7"])
+            tx, as_of="2024-02-01", customers=customers.assign(customer_id=["C2", "1", "7"])
         )
     with pytest.raises(SchemaError, match=r"customers is missing required column\(s\)"):
         build_features(tx, as_of="2024-02-01", customers=customers.drop(columns="customer_id"))

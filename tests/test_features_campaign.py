@@ -75,9 +75,15 @@ def test_errors(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
         SchemaError, match=r"campaigns is missing required column\(s\) \['sent_at'\]"
     ):
         build_features(tx, as_of="2024-02-01", campaigns=campaigns.drop(columns="sent_at"))
+    # integers written as text ("1" from a CSV) are the transactions' integer ids, as in the jobs
     text_ids = campaigns.assign(customer_id=campaigns["customer_id"].astype(str))
-    with pytest.raises(SchemaError, match="no id could match"):
-        build_features(tx, as_of="2024-02-01", campaigns=text_ids)
+    pd.testing.assert_frame_equal(
+        build_features(tx, as_of="2024-02-01", campaigns=text_ids),
+        build_features(tx, as_of="2024-02-01", campaigns=campaigns),
+    )
+    words = campaigns.assign(customer_id="C" + campaigns["customer_id"].astype(str))
+    with pytest.raises(SchemaError, match=r"holds text ids such as .* cannot match"):
+        build_features(tx, as_of="2024-02-01", campaigns=words)
     bad = campaigns.assign(redeemed_at=campaigns["redeemed_at"].astype(str))
     with pytest.raises(SchemaError, match="redeemed_at must be tz-naive datetime64"):
         build_features(tx, as_of="2024-02-01", campaigns=bad)

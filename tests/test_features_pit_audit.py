@@ -480,3 +480,95 @@ def test_an_exchange_within_one_instant_stays_one_order() -> None:
     )
     out = build_features(validate_transactions(raw, returns="keep"), as_of="2024-03-01")
     assert out.loc[1, ["n_orders", "spend"]].tolist() == [2.0, 45.0]
+
+
+def test_a_customers_column_cannot_replace_signup_tenure_days() -> None:
+    """A CRM export's 'signup_tenure_days' (at the export date) replaced the point-in-time
+    feature: 375 days where the customer had signed up 11 days before as_of."""
+    from loyalty_ml.exceptions import ConfigError
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "amount": [10.0, 12.0],
+            "timestamp": pd.to_datetime(["2024-01-15", "2024-01-20"]),
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1],
+            "signup_date": pd.to_datetime(["2024-01-10"]),
+            "signup_tenure_days": [375.0],
+        }
+    )
+    assert build_features(tx, as_of="2024-01-21", customers=customers).loc[
+        1, "signup_tenure_days"
+    ] == pytest.approx(11.0)
+    config = FeatureConfig(extra_attributes=("signup_tenure_days",))
+    with pytest.raises(ConfigError, match="names 'signup_tenure_days', a feature computed"):
+        build_features(tx, as_of="2024-01-21", customers=customers, config=config)
+
+
+def test_unsigned_ids_past_int64_are_ids_like_any_other() -> None:
+    """uint64 hashed ids past 2**63 crashed with a raw OverflowError in the id coding."""
+    big = 2**63
+    tx = pd.DataFrame(
+        {
+            "customer_id": np.array([big + 5, big + 5, big + 9], dtype="uint64"),
+            "order_id": np.array([big + 1, big + 2, big + 3], dtype="uint64"),
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-10", "2024-01-05"]),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    X = build_features(tx, as_of="2024-01-20")
+    assert X.index.tolist() == [big + 5, big + 9]
+    assert X["n_orders"].tolist() == [2.0, 1.0]
+    assert churn_labels(tx, as_of="2024-01-06", horizon_days=3).index.tolist() == [big + 5, big + 9]
+
+
+def test_listed_channels_count_the_labels_of_their_column_name() -> None:
+    """channels=("app", "store"), as a trained model's channel_share_app names them, gave 0.0 for
+    every customer on data labelled "App" / "Store"."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "amount": [1.0, 2.0, 3.0],
+            "channel": ["App", "Store", "App"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03"]),
+        }
+    )
+    columns = ["channel_share_app", "channel_share_store"]
+    seen = build_features(tx, as_of="2024-02-01")[columns]
+    listed = build_features(
+        tx, as_of="2024-02-01", config=FeatureConfig(channels=("app", "store"))
+    )[columns]
+    pd.testing.assert_frame_equal(listed, seen)
+    assert listed.loc[1].tolist() == [0.5, 0.5]
+
+
+def test_experiment_rows_without_a_campaign_are_refused() -> None:
+    """A row with a missing campaign_id was dropped and counted among the customers without a
+    purchase before the send."""
+    from loyalty_ml import experiment_table, validate_campaigns
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-02-03", "2024-03-01"]),
+            "amount": [5.0, 8.0, 6.0, 2.0],
+        }
+    )
+    campaigns = validate_campaigns(
+        pd.DataFrame(
+            {
+                "campaign_id": ["c1", np.nan],
+                "customer_id": [1, 2],
+                "offer_id": ["coupon", "control"],
+                "sent_at": pd.to_datetime(["2024-02-01", "2024-02-01"]),
+            }
+        )
+    )
+    with pytest.raises(SchemaError, match=r"campaign_id is missing at rows \[1\]"):
+        experiment_table(tx, campaigns, window_days=7)
+    X, _, t = experiment_table(tx, campaigns.drop(columns="campaign_id"), window_days=7)
+    assert len(X) == 2 and sorted(t.tolist()) == ["control", "coupon"]

@@ -36,6 +36,7 @@ __all__ = [
     "Prepared",
     "Snapshot",
     "distinct_counts",
+    "id_table",
     "n_distinct",
     "per_customer_sum",
     "prepare_transactions",
@@ -250,6 +251,12 @@ def _refuse_huge(tx: pd.DataFrame, column: str, values: np.ndarray) -> None:
         )
 
 
+def id_table(prepared: Prepared) -> pd.DataFrame:
+    """The transactions' customer ids as a one-column table, what
+    :func:`loyalty_ml.schema._ids.align_customer_ids` aligns another table's ids with."""
+    return pd.DataFrame({C.CUSTOMER_ID: prepared.customer_ids})
+
+
 def prepare_transactions(transactions: object) -> Prepared:
     """Check and sort a canonical transactions table into a :class:`Prepared`."""
     tx = require(transactions, C.TRANSACTION_REQUIRED, table=TABLE)
@@ -461,6 +468,8 @@ def _small_int_codes(values: pd.Series) -> tuple[np.ndarray, int] | None:
         return None
     array = values.to_numpy()
     low = array.min()
+    if int(array.max()) > np.iinfo(np.int64).max:  # uint64 hashed ids: no int64 code holds them
+        return None
     if int(array.max()) - int(low) >= max(4 * len(array), 1 << 16):
         return None
     # subtract in int64: in the column's own dtype (int8 store codes -1 and 127) it would overflow

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
-from loyalty_ml.features._prepared import Prepared, Snapshot, nanoseconds, require
+from loyalty_ml.features._prepared import Prepared, Snapshot, id_table, nanoseconds, require
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
+from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
@@ -55,6 +56,15 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
             raise ConfigError(
                 f"FeatureConfig.extra_attributes names {C.CUSTOMER_ID!r}: it is the key the "
                 "features are indexed by, never a feature. Remove it from extra_attributes."
+            )
+        if column == "signup_tenure_days":
+            # computed from signup_date at each as_of; the customers column (an export's "days
+            # since signup") would replace it with the export date's value, the future
+            raise ConfigError(
+                "FeatureConfig.extra_attributes names 'signup_tenure_days', a feature computed "
+                "from signup_date at as_of; the customers table's column of that name would "
+                "replace it with its value at the export. Rename that column (e.g. "
+                "'crm_tenure_days') or drop it from extra_attributes."
             )
         if column not in wanted:
             wanted.append(column)
@@ -112,7 +122,10 @@ def prepare_attributes(
         # validate_customers returns the table indexed by customer_id: accept that shape too
         customers = customers.reset_index()
     frame = require(customers, (C.CUSTOMER_ID,), table=TABLE)
+    refuse_repeated(frame, (C.CUSTOMER_ID,), table=TABLE)
     frame = with_decoded_ids(frame)  # categorical ids by value, as the transactions'
+    # integer ids written as text ("123" from a CSV) read as the transactions' integers, and back
+    frame = align_customer_ids(frame, id_table(prepared), table=TABLE, caller="build_features")
     duplicated = frame[C.CUSTOMER_ID].duplicated()
     if duplicated.any():
         repeated = frame.loc[duplicated, C.CUSTOMER_ID].drop_duplicates().tolist()

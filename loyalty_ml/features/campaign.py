@@ -11,13 +11,20 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
+    id_table,
     nanoseconds,
     require,
     timestamp_values,
 )
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_bool, decoded_ids, refuse_repeated
+from loyalty_ml.schema._coerce import (
+    coerce_bool,
+    decoded_ids,
+    refuse_repeated,
+    with_decoded_ids,
+)
+from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -57,6 +64,10 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     """
     frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
     refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
+    # integer ids written as text ("123" from a CSV) read as the transactions' integers, and back
+    frame = align_customer_ids(
+        with_decoded_ids(frame), id_table(prepared), table=TABLE, caller="build_features"
+    )
     ids = decoded_ids(frame[C.CUSTOMER_ID])  # categorical ids by value, as the transactions'
     if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
         raise SchemaError(

@@ -63,7 +63,8 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     customer's orders placed in that channel, an order's channel being that of its first line, and of
     its first line in the channels' order when several lines share the first instant; NaN when
     none of the customer's orders has a channel; channels outside the list count in the denominator
-    only) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
+    only; a listed channel counts every label of the same column name, so ``"app"`` counts
+    ``"App"``) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
     """
     out: dict[str, np.ndarray] = {}
     if C.CHANNEL in snap.r_codes and channels is not None:
@@ -71,10 +72,12 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
         order_channel = _order_channel(snap, codes, len(labels))
         known = order_channel >= 0
         total = per_customer_sum(snap, snap.o_cust[known])
-        position = {str(label): i for i, label in enumerate(labels)}
+        # a listed channel is every label of its column's name: "app" (from a trained model's
+        # channel_share_app) counts the data's "App"; a channel not in the data counts nothing
+        slugs = np.array([channel_column(str(label)) for label in labels], dtype=object)
         for channel in channels:
-            code = position.get(channel, -2)  # -2 never matches: a listed channel not in the data
-            count = per_customer_sum(snap, snap.o_cust[order_channel == code])
+            codes_of = np.flatnonzero(slugs == channel_column(channel))
+            count = per_customer_sum(snap, snap.o_cust[np.isin(order_channel, codes_of)])
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[channel_column(channel)] = np.where(total > 0, count / total, np.nan)
         out["n_channels"] = n_distinct(snap, codes, len(labels))

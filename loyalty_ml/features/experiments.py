@@ -118,6 +118,18 @@ def experiment_table(
             column=C.SENT_AT,
         )
     key = rows[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in rows.columns else sent.dt.floor("D")
+    if key.isna().any():
+        # a row of no campaign has no campaign start to take features at: it was dropped and
+        # counted among the customers without a purchase before the send
+        bad = key.isna().to_numpy()
+        raise SchemaError(
+            f"{_TABLE}.{C.CAMPAIGN_ID} is missing at rows "
+            f"{format_examples(rows.index[bad], total=int(bad.sum()))}; each row's features are "
+            "taken at its campaign's first send. Fill them (e.g. with the send date) or drop the "
+            "campaign_id column to group the rows by the day they were sent.",
+            table=_TABLE,
+            column=C.CAMPAIGN_ID,
+        )
     arms = pd.DataFrame(
         {
             "campaign": key.to_numpy(),
