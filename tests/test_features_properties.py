@@ -235,3 +235,46 @@ def test_a_return_in_an_order_of_its_own_is_not_an_order(
             warnings.simplefilter("ignore", DataQualityWarning)
             labels = churn_labels(both, as_of=AS_OF, horizon_days=1)
         assert set(labels.index) == set(X.index)
+
+
+@st.composite
+def orders_over_time(draw: st.DrawFn) -> pd.DataFrame:
+    """Invoice lines whose orders span days and mix purchases with returns (an exchange, a
+    pre-order paid later, a refund weeks on), some of them straddling as_of."""
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 4),  # customer
+                st.integers(0, 3),  # order number within the customer
+                st.integers(0, 80 * 24),  # hours since START
+                st.floats(-60.0, 100.0, allow_nan=False).map(lambda x: round(x, 2)),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    frame = pd.DataFrame(rows, columns=["customer_id", "order", "hours", "amount"])
+    return pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"],
+            "order_id": frame["customer_id"].astype(str) + "-" + frame["order"].astype(str),
+            "timestamp": START + pd.to_timedelta(frame["hours"], unit="h"),
+            "amount": frame["amount"],
+        }
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(tx=orders_over_time())
+def test_orders_straddling_as_of_change_nothing_before_it(tx: pd.DataFrame) -> None:
+    """A line at or after as_of never decides what an order was before it: an order of returns
+    that is paid later was a purchase from its first line (look-ahead, session 41)."""
+    before = tx[tx["timestamp"] < AS_OF]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        expected = build_features(before, as_of=AS_OF, config=CONFIG)
+        pd.testing.assert_frame_equal(build_features(tx, as_of=AS_OF, config=CONFIG), expected)
+        # the labelled population is the customers with a purchase before as_of, too
+        end = START + pd.Timedelta(days=81)  # the generated data is complete to then
+        labels = churn_labels(tx, as_of=AS_OF, horizon_days=7, observation_end=end)
+    assert labels.index.equals(expected.index)
