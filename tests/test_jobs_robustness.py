@@ -465,3 +465,19 @@ def test_a_refund_only_customer_has_no_row_with_or_without_consent(job: Job) -> 
     )
     assert not scores.index.isin(new_ids).any()
     assert (scores["status"] == "no_profiling_consent").any()  # the rule still applies to buyers
+
+
+def test_a_repeated_transactions_column_is_a_schema_error(job: Job) -> None:
+    """pd.concat(axis=1) twice over amount: a raw AttributeError in the amount check before."""
+    twice = pd.concat([job.tx, job.tx[["amount"]]], axis=1)
+    with pytest.raises(SchemaError, match=r"transactions has several columns named \['amount'\]"):
+        _score(job, transactions=twice)
+
+
+@pytest.mark.parametrize("name", ["customers", "campaigns"])
+def test_a_table_that_is_not_a_dataframe_is_a_schema_error(job: Job, name: str) -> None:
+    """A list of ids or a dict of columns: a raw AttributeError ('no attribute columns') before."""
+    table = job.customers if name == "customers" else job.campaigns
+    for wrong in (table["customer_id"].tolist(), table.to_dict("list")):
+        with pytest.raises(SchemaError, match=rf"{name} must be a pandas DataFrame"):
+            _score(job, **{name: wrong})

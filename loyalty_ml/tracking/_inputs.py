@@ -17,7 +17,12 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.features._prepared import column_floats
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_missing_ids, refuse_mixed_ids, require_columns
+from loyalty_ml.schema._coerce import (
+    refuse_missing_ids,
+    refuse_mixed_ids,
+    refuse_repeated,
+    require_columns,
+)
 from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
 
@@ -47,6 +52,7 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     loyalty_ml.exceptions.SchemaError: score_customers: transactions.timestamp must be tz-naive ...
     """
     tx = require_columns(transactions, C.TRANSACTION_REQUIRED, table="transactions")
+    refuse_repeated(tx, C.TRANSACTION_COLUMNS, table="transactions")  # which amount is meant?
     refuse_missing_ids(tx, table="transactions")  # the consent filter would drop them
     # the jobs compare amounts (purchases, refunds) and sort ids before build_features checks them
     column_floats(tx[C.AMOUNT], table="transactions", column=C.AMOUNT, allow_na=False)
@@ -75,6 +81,14 @@ def check_job_tables(
     are aligned with the transactions' kind (see :func:`align_customer_ids`).
     """
     tx = check_transactions(transactions, caller=caller)
+    for name, table in (("customers", customers), ("campaigns", campaigns)):
+        if table is not None and not isinstance(table, pd.DataFrame):
+            # a list of ids or a dict of columns: no table to read consent or sends from
+            raise SchemaError(
+                f"{caller}: {name} must be a pandas DataFrame (or None); got "
+                f"{type(table).__name__}.",
+                table=name,
+            )
     customers = align_customer_ids(
         customers_with_id_column(customers), tx, table="customers", caller=caller
     )
