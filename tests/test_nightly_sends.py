@@ -347,3 +347,20 @@ def test_offer_ids_one_and_one_point_zero_in_one_column_are_one_offer() -> None:
         index=pd.Index([1, 2], name="customer_id"),
     )
     assert set(nightly_sends(decisions, sent_at="2024-07-01")["offer_id"]) == {"1"}
+
+
+def test_nightly_sends_names_no_customer_in_its_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs in the nightly job, after score_customers, whose messages give counts: a repeated
+    customer was quoted by id into the job's log."""
+    from loyalty_ml.exceptions import SHOW_IDS_ENV, DataError
+
+    twice = pd.DataFrame(
+        {"offer_id": ["d5", "d5"]}, index=pd.Index(["C-1042", "C-1042"], name="customer_id")
+    )
+    monkeypatch.delenv(SHOW_IDS_ENV, raising=False)
+    with pytest.raises(DataError, match="withheld from job logs") as refused:
+        nightly_sends(twice, sent_at="2024-11-05")
+    assert "C-1042" not in str(refused.value)
+    monkeypatch.setenv(SHOW_IDS_ENV, "1")
+    with pytest.raises(DataError, match="C-1042"):
+        nightly_sends(twice, sent_at="2024-11-05")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids
 from loyalty_ml.features._prepared import Prepared, Snapshot, id_table, nanoseconds, require
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
@@ -131,7 +131,7 @@ def prepare_attributes(
         repeated = frame.loc[duplicated, C.CUSTOMER_ID].drop_duplicates().tolist()
         raise SchemaError(
             f"{TABLE}.{C.CUSTOMER_ID} must be unique; "
-            f"{format_examples(repeated, total=len(repeated))} appear "
+            f"{format_ids(repeated, total=len(repeated))} appear "
             "more than once. Keep one row per customer.",
             table=TABLE,
             column=C.CUSTOMER_ID,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids
 from loyalty_ml.features.boundaries import recency_in_days
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import numbers_or_refuse, refuse_repeated
@@ -331,7 +331,7 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
             twice = frame.index[frame.index.duplicated()].unique().tolist()
             raise SchemaError(
                 f"segment_migration: {name} lists customer_id values more than once "
-                f"{twice[:5]}; a feature table has one row per customer (a merge may have "
+                f"{format_ids(twice)}; a feature table has one row per customer (a merge may have "
                 "duplicated rows).",
                 table="features",
                 column="customer_id",
@@ -345,7 +345,7 @@ def segment_migration(features_then: pd.DataFrame, features_now: pd.DataFrame) -
     if len(clash):
         raise SchemaError(
             f"segment_migration: customers (customer_id) "
-            f"{format_examples(clash.tolist(), total=len(clash))} "
+            f"{format_ids(clash.tolist(), total=len(clash))} "
             f"are in both tables under ids of different types ({then.index.dtype} against "
             f"{now.index.dtype}), so each would count as gone and as new: convert one index to "
             "the other's type.",

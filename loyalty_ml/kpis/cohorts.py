@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from loyalty_ml._plot_text import legend, legend_placement, literal
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
+from loyalty_ml.exceptions import ConfigError, DataError, format_ids
 from loyalty_ml.kpis._common import check_transactions, purchase_lines, to_bound
 from loyalty_ml.schema import columns as C
 
@@ -172,7 +172,7 @@ def retention_curves(
     if len(repeated):
         raise ConfigError(
             "groups must hold one label per customer; customers "
-            f"{format_examples(repeated.tolist(), total=len(repeated))} appear more than once in "
+            f"{format_ids(repeated.tolist(), total=len(repeated))} appear more than once in "
             "its index. Keep one row each, e.g. groups[~groups.index.duplicated()]."
         )
     tx, ordinal, last = _ordinals(transactions, freq=freq, as_of=as_of)

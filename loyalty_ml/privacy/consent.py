@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import SchemaError, format_ids
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -220,7 +220,7 @@ def _customer_ids(customers: pd.DataFrame) -> pd.Index:
         repeated = ids[keys.duplicated(keep=False)].unique()
         raise SchemaError(
             f"customers lists {C.CUSTOMER_ID} values more than once "
-            f"{format_examples(repeated.tolist(), total=len(repeated))}; consent must be one row "
+            f"{format_ids(repeated.tolist(), total=len(repeated))}; consent must be one row "
             "per customer. Run validate_customers first.",
             table="customers",
             column=C.CUSTOMER_ID,

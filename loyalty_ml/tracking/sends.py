@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError, withhold_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_label,
@@ -32,6 +32,7 @@ __all__ = ["POLICY_OFFER", "nightly_sends"]
 POLICY_OFFER = "policy_offer_id"
 
 
+@withhold_ids
 def nightly_sends(
     decisions: pd.DataFrame, *, sent_at: object, campaign_id: str | None = None
 ) -> pd.DataFrame:
@@ -68,6 +69,9 @@ def nightly_sends(
         A customer is listed more than once.
     ConfigError
         ``campaign_id`` is not a non-empty string.
+
+    Like the jobs it runs after, its messages give counts, not customer ids (they end in logs);
+    set ``LOYALTY_ML_SHOW_IDS=1`` to see the ids while debugging.
     """
     if not isinstance(decisions, pd.DataFrame):
         raise SchemaError(
