@@ -206,3 +206,15 @@ def test_a_constant_outcome_in_one_arm_leaves_the_other_arms_scored() -> None:
     with pytest.warns(DataQualityWarning, match="arm 'a'"):
         areas = qini_auc_score(y, t, effects)
     assert np.isnan(areas["a"]) and np.isfinite(areas["b"])
+
+
+def test_flag_labels_without_control_zero_say_so() -> None:
+    """0/1 labels scored against a model fitted with control=0 (its column is '1') named an arm
+    'treatment' the user never had, and not the missing control=0."""
+    rng = np.random.default_rng(0)
+    t = np.tile([0, 1], 50)
+    y = rng.integers(0, 2, 100)
+    scores = pd.DataFrame({"1": rng.uniform(size=100)})
+    with pytest.raises(DataError, match=r"read as a treatment flag .* pass control=0"):
+        qini_auc_score(y, t, scores)
+    assert np.isfinite(qini_auc_score(y, t, scores, control=0)["1"])

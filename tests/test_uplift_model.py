@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError, SchemaError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    NotFittedError,
+    SchemaError,
+)
 from loyalty_ml.models.uplift import PoorOverlapWarning, UpliftModel, auto_tree_size
 
 ARMS = ("control", "coupon", "points")
@@ -612,3 +618,20 @@ def test_an_outcome_too_large_to_square_is_a_data_error() -> None:
     spend = np.random.default_rng(1).gamma(2.0, 1e160, len(X))
     with pytest.raises(DataError, match=r"y reaches .*e\+16\d; squares of such values overflow"):
         UpliftModel(n_estimators=10).fit(X, spend, treatment=t)
+
+
+def test_an_arm_sent_only_in_campaigns_without_control_rows_warns() -> None:
+    """groups= compares each arm with the control rows of the campaigns that sent it; an arm sent
+    only in a campaign without control rows was compared with the other campaigns' pooled, and
+    credited with its season, without a word."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    campaign = np.where(np.arange(n) < n // 2, "spring", "xmas")
+    arm = np.where(campaign == "xmas", "gift", rng.choice(["control", "sms"], n))
+    y = (rng.uniform(size=n) < np.where(campaign == "xmas", 0.3, 0.1)).astype(int)
+    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    with pytest.warns(DataQualityWarning, match=r"arm\(s\) \['gift'\] were sent only in groups"):
+        UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm, groups=campaign)
+    # every arm next to control rows somewhere: no warning (the suite turns warnings into errors)
+    both = np.where(campaign == "xmas", rng.choice(["control", "gift"], n), arm)
+    UpliftModel(random_state=0, **FAST).fit(X, y, treatment=both, groups=campaign)

@@ -110,9 +110,17 @@ def _pairs(
         frame: pd.DataFrame = arm_labelled(score, name="the score frame", where=where)
         missing = [a for a in arms if a not in frame.columns]
         if missing:
+            # 0/1 labels read as scikit-uplift's treatment flag name their arm "treatment"; a
+            # model fitted with control=0 names it "1"
+            flag = (
+                " The 0/1 labels of t were read as a treatment flag (arm 'treatment'); for arms "
+                "named by number (an UpliftModel fitted with control=0), pass control=0."
+                if missing == ["treatment"] and control != 0
+                else ""
+            )
             raise DataError(
                 f"uplift metrics: the score frame has no column for arms {format_examples(missing)}; "
-                f"it has {format_examples(list(frame.columns))}."
+                f"it has {format_examples(list(frame.columns))}.{flag}"
             )
         columns = {a: as_float_array(frame[a], name=f"score[{a!r}]", where=where) for a in arms}
     else:

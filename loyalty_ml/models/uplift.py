@@ -16,9 +16,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from tqdm import tqdm
 
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
     DataError,
+    DataQualityWarning,
     NotFittedError,
     SchemaError,
     format_examples,
@@ -328,7 +330,11 @@ class UpliftModel(BaseEstimator):
             Non-negative row weights, passed to every base learner. Only their ratios matter: they
             are rescaled to a mean of 1, so weights summing to 1 fit the same model as counts.
             Rows with weight 0 are left out, as if dropped. The other rows are fitted in the order
-            of X's index labels, so shuffled rows fit the same model.
+            of X's index labels, so shuffled rows fit the same model; rows that share a label
+            (customer ids of several campaigns) keep their own order, which with ``subsample < 1``
+            or ``n_bootstrap`` can move the effects slightly (give X a unique index, e.g. a
+            campaign-row number, for a fit that no row order changes). The linear blend of small
+            experiments (``linear_weight``) agrees across arm names and orders to about 1e-7.
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares; a ``DataQualityWarning`` names the arm and
             feature when an arm differs from the control rows (within ``groups``) by more than
@@ -342,7 +348,8 @@ class UpliftModel(BaseEstimator):
             The experiment (e.g. campaign) of each row, when several are pooled. With ``recenter``,
             each arm is then compared with the control rows of the experiments that sent it: an offer
             first tried in a busy season is not credited with the season. Missing values are one
-            group of their own.
+            group of their own. An arm that no group sent next to control rows can only be
+            compared with all of them (pooled), which a DataQualityWarning names.
 
         Returns
         -------
@@ -510,6 +517,8 @@ class UpliftModel(BaseEstimator):
                 pd.Series(aligned_values(X, groups, "groups")), use_na_sentinel=False
             )[0].astype(np.int64)
         )
+        if group is not None:
+            _warn_arms_without_control(group, arm_code, [control, *self.arms_])
         data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary, group)
         # the level choose_offers falls back on between equally cheap offers within noise
         average, average_se = average_effects(data)
@@ -1005,3 +1014,22 @@ def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.
 
 #: How far from 1 a row of known propensities may sum (rounding in a design document).
 _PROPENSITY_SUM_TOLERANCE = 0.01
+
+
+def _warn_arms_without_control(group: np.ndarray, arm_code: np.ndarray, arms: list[str]) -> None:
+    """Warn about treatment arms sent only in groups without control rows: their level is
+    compared with the pooled control rows of other groups, season and audience included."""
+    with_control = np.unique(group[arm_code == 0])
+    alone = [
+        arms[k]
+        for k in range(1, len(arms))
+        if (arm_code == k).any() and not np.isin(group[arm_code == k], with_control).any()
+    ]
+    if alone:
+        warn_user(
+            f"UpliftModel.fit: arm(s) {alone} were sent only in groups (campaigns) without "
+            "control rows, so they are compared with the control rows of the other groups, "
+            "pooled: a difference between those campaigns (a season, an audience) reads as the "
+            "offer's effect. Give each campaign a control group, or leave those rows out.",
+            DataQualityWarning,
+        )
