@@ -635,3 +635,18 @@ def test_an_arm_sent_only_in_campaigns_without_control_rows_warns() -> None:
     # every arm next to control rows somewhere: no warning (the suite turns warnings into errors)
     both = np.where(campaign == "xmas", rng.choice(["control", "gift"], n), arm)
     UpliftModel(random_state=0, **FAST).fit(X, y, treatment=both, groups=campaign)
+
+
+def test_arm_labels_lose_their_surrounding_blanks_as_offer_ids_do() -> None:
+    """'mens_email ' next to 'mens_email' fitted two arms silently; all padded, the effects kept
+    the blanks, which the catalog (which strips offer ids) could never match."""
+    rng = np.random.default_rng(1)
+    n = 1200
+    X = pd.DataFrame({"x": rng.uniform(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    arm = rng.choice(["control", "sms", "sms "], n)
+    y = rng.integers(0, 2, n)
+    model = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=arm)
+    assert model.arms_ == ("sms",)
+    padded = np.char.add(np.char.add(" ", rng.choice(["control", "sms"], n)), " ")
+    again = UpliftModel(random_state=0, **FAST).fit(X, y, treatment=padded, control=" control ")
+    assert again.control_ == "control" and list(again.predict_effects(X).columns) == ["sms"]

@@ -206,12 +206,13 @@ def warn_if_an_arm_has_few_events(
 
 
 def label_text(value: object) -> str:
-    """An arm label as text: ``0``, ``0.0`` and ``np.int64(0)`` are all ``"0"``, like offer ids."""
+    """An arm label as text: ``0``, ``0.0`` and ``np.int64(0)`` are all ``"0"``, and surrounding
+    blanks go (``"mens_email "`` is ``"mens_email"``), like offer ids in the catalog and campaigns."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value)
+    return str(value).strip()
 
 
 def label_texts(values: np.ndarray) -> np.ndarray:

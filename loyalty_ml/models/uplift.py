@@ -324,8 +324,9 @@ class UpliftModel(BaseEstimator):
         treatment : Series or array of str
             Arm of each row; ``control`` marks the control rows.
         control : str or int
-            Label of the control arm; must occur in ``treatment``. Labels are compared as text, so
-            integer arms work (``control=0``; the other arms are then named ``"1"``, ``"2"``...).
+            Label of the control arm; must occur in ``treatment``. Labels are compared as text
+            without surrounding blanks (as offer ids are), so integer arms work (``control=0``; the
+            other arms are then named ``"1"``, ``"2"``...) and ``"sms "`` is the arm ``"sms"``.
         sample_weight : Series or array, optional
             Non-negative row weights, passed to every base learner. Only their ratios matter: they
             are rescaled to a mean of 1, so weights summing to 1 fit the same model as counts.
