@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TypeGuard
 
-__all__ = ["MAX_WINDOW_DAYS", "check_seed", "check_window_days", "is_real"]
+__all__ = ["MAX_WINDOW_DAYS", "check_seed", "check_window_days", "is_int", "is_real"]
 
 #: Longest window (days) a response window, a label horizon or a report may span: ten years. A
 #: longer one runs past the dates int64 nanoseconds hold (2262) and no programme needs it.
 MAX_WINDOW_DAYS = 3650
 
 
-def is_real(value: object, *, finite: bool = False) -> bool:
+def is_real(value: object, *, finite: bool = False) -> TypeGuard[float]:
     """True for a real number (numpy scalars included) that is not a bool; ``finite`` also refuses
     NaN and infinities.
 
@@ -24,6 +25,17 @@ def is_real(value: object, *, finite: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return not finite or math.isfinite(value)
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """True for a Python or NumPy integer that is not a bool (True is 1 to Python).
+
+    Examples
+    --------
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_seed(value: object, *, owner: str, name: str = "random_state") -> None:
@@ -46,13 +58,7 @@ def check_seed(value: object, *, owner: str, name: str = "random_state") -> None
 def check_window_days(window_days: object, *, owner: str) -> int:
     """``window_days`` as an int, or ConfigError naming ``owner`` when it is not an int from 1 to
     :data:`MAX_WINDOW_DAYS` (ten years)."""
-    import numpy as np
-
-    if (
-        isinstance(window_days, bool | np.bool_)
-        or not isinstance(window_days, int | np.integer)
-        or not 1 <= window_days <= MAX_WINDOW_DAYS
-    ):
+    if not is_int(window_days) or not 1 <= window_days <= MAX_WINDOW_DAYS:
         from loyalty_ml.exceptions import ConfigError
 
         raise ConfigError(

@@ -37,13 +37,13 @@ Re-estimate the boundaries as the history grows.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_int, is_real
 from loyalty_ml._repr import summary_repr
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
@@ -137,12 +137,7 @@ class Boundaries:
         Series
             Ordered ``category`` dtype with categories ``STATES``, same index and name ``state``.
         """
-        if (
-            isinstance(winback_days, bool | np.bool_)
-            or not isinstance(winback_days, int | float | np.integer | np.floating)
-            or not math.isfinite(winback_days)
-            or winback_days < 0
-        ):
+        if not is_real(winback_days, finite=True) or winback_days < 0:
             raise ConfigError(
                 "The 'winback_days' parameter of Boundaries.state must be a number >= 0. "
                 f"Got {winback_days!r} instead."
@@ -209,11 +204,7 @@ class Boundaries:
 
 
 def _check_level(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool | np.bool_)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not 0 < value < 1
-    ):
+    if not is_real(value) or not 0 < value < 1:
         raise ConfigError(
             f"The '{name}' parameter of estimate_boundaries must be a number in (0, 1). "
             f"Got {value!r} instead."
@@ -222,7 +213,7 @@ def _check_level(name: str, value: object) -> float:
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or value < 1:
+    if not is_int(value) or value < 1:
         raise ConfigError(
             f"The '{name}' parameter of estimate_boundaries must be an int >= 1. "
             f"Got {value!r} instead."

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from loyalty_ml._checks import is_int, is_real
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.schema import columns as C
 
@@ -71,11 +71,7 @@ class FeatureConfig:
                 f"ints >= 1 (days). Got {self.windows!r} instead."
             )
         object.__setattr__(self, "windows", tuple(int(w) for w in windows))  # np.int64(30) -> 30
-        if (
-            isinstance(self.trend_window_days, bool | np.bool_)
-            or not isinstance(self.trend_window_days, int | np.integer)
-            or self.trend_window_days < 1
-        ):
+        if not is_int(self.trend_window_days) or self.trend_window_days < 1:
             raise ConfigError(
                 "The 'trend_window_days' parameter of FeatureConfig must be an int >= 1. "
                 f"Got {self.trend_window_days!r} instead."
@@ -91,11 +87,7 @@ class FeatureConfig:
                 )
             object.__setattr__(self, "channels", tuple(self.channels))
         t = self.high_margin_threshold
-        if (
-            isinstance(t, bool | np.bool_)
-            or not isinstance(t, int | float | np.integer | np.floating)
-            or not math.isfinite(t)
-        ):
+        if not is_real(t, finite=True):
             raise ConfigError(
                 "The 'high_margin_threshold' parameter of FeatureConfig must be a finite number "
                 f"(a margin rate such as 0.3). Got {t!r} instead."

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids
 from loyalty_ml.features.boundaries import recency_in_days
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -84,12 +85,7 @@ class RFMEdges:
             ok = (
                 isinstance(edges, tuple)
                 and len(edges) == 2
-                and all(
-                    isinstance(e, int | float | np.integer | np.floating)
-                    and not isinstance(e, bool | np.bool_)
-                    and math.isfinite(e)
-                    for e in edges
-                )
+                and all(is_real(e, finite=True) for e in edges)
                 and direction * edges[0] <= direction * edges[1]
             )
             if not ok:

@@ -583,7 +583,7 @@ def check_plan_options(budget: object, strategy: object, *, owner: str) -> None:
             f"The 'strategy' parameter of {owner} must be one of {list(_STRATEGIES)}. "
             f"Got {strategy!r} instead."
         )
-    if budget is not None and not (is_real(budget, finite=True) and budget >= 0):  # type: ignore[operator]
+    if budget is not None and not (is_real(budget, finite=True) and budget >= 0):
         raise ConfigError(
             f"The 'budget' parameter of {owner} must be None or a finite number >= 0. "
             f"Got {budget!r} instead."

@@ -48,7 +48,7 @@ _VALID_NAME = re.compile(r"^[^/:]+$")
 
 def check_tolerance(tolerance: object) -> None:
     """ConfigError unless ``tolerance`` is a finite number >= 0 (NaN would promote nothing)."""
-    if not is_real(tolerance, finite=True) or float(tolerance) < 0:  # type: ignore[arg-type]
+    if not is_real(tolerance, finite=True) or float(tolerance) < 0:
         raise ConfigError(
             f"The 'promotion_tolerance' parameter must be a finite number >= 0. Got {tolerance!r} "
             "instead."

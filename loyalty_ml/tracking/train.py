@@ -183,7 +183,7 @@ def _check_settings(
     _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
     check_rest_days(min_days_between_offers, owner="train_and_register")
     v = value_per_conversion
-    if v is not None and not (is_real(v, finite=True) and float(v) >= 0):  # type: ignore[arg-type]
+    if v is not None and not (is_real(v, finite=True) and float(v) >= 0):
         raise ConfigError(
             "The 'value_per_conversion' parameter of train_and_register must be a finite number "
             ">= 0 (the margin of one extra purchase), or None for the mean margin of the orders. "
