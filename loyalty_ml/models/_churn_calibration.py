@@ -52,8 +52,8 @@ def check_calibration(calibration: object) -> None:
         )
 
 
-def log_loss(target: np.ndarray, p: np.ndarray) -> float:
-    """Mean binary log loss of probabilities ``p`` for 0/1 labels ``target``.
+def log_loss(target: np.ndarray, p: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Mean binary log loss of probabilities ``p`` for 0/1 labels ``target`` (weighted by ``weight``).
 
     Parameters
     ----------
@@ -61,11 +61,13 @@ def log_loss(target: np.ndarray, p: np.ndarray) -> float:
         Labels, 0 or 1.
     p : ndarray of shape (n_rows,)
         Predicted P(label = 1); clipped to ``[1e-6, 1 - 1e-6]``.
+    weight : ndarray of shape (n_rows,), optional
+        Non-negative row weights (``ChurnModel.fit``'s ``sample_weight``); equal when omitted.
 
     Returns
     -------
     float
-        The mean negative log likelihood.
+        The (weighted) mean negative log likelihood.
 
     Examples
     --------
@@ -73,7 +75,7 @@ def log_loss(target: np.ndarray, p: np.ndarray) -> float:
     0.6931
     """
     p = np.clip(p, _EPS, 1 - _EPS)
-    return float(-np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)))
+    return float(-np.average(target * np.log(p) + (1 - target) * np.log(1 - p), weights=weight))
 
 
 class SigmoidCalibrator:
@@ -85,6 +87,8 @@ class SigmoidCalibrator:
         Uncalibrated probabilities.
     target : ndarray of shape (n_rows,)
         Labels, 0 or 1.
+    weight : ndarray of shape (n_rows,), optional
+        Non-negative row weights of the likelihood; equal when omitted.
 
     Attributes
     ----------
@@ -98,11 +102,13 @@ class SigmoidCalibrator:
     (1,)
     """
 
-    def __init__(self, raw: np.ndarray, target: np.ndarray) -> None:
+    def __init__(
+        self, raw: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None
+    ) -> None:
         z = logit(np.clip(raw, _EPS, 1 - _EPS))
 
         def loss(ab: np.ndarray) -> float:
-            return log_loss(target, expit(ab[0] * z + ab[1]))
+            return log_loss(target, expit(ab[0] * z + ab[1]), weight)
 
         self.a, self.b = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B").x
 
@@ -114,7 +120,9 @@ class SigmoidCalibrator:
 Calibrator: TypeAlias = IsotonicRegression | SigmoidCalibrator
 
 
-def make_calibrator(kind: str, raw: np.ndarray, target: np.ndarray) -> Calibrator:
+def make_calibrator(
+    kind: str, raw: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None
+) -> Calibrator:
     """Fit the calibrator ``kind`` (``"sigmoid"``, otherwise isotonic) of ``raw`` to ``target``.
 
     Parameters
@@ -125,6 +133,8 @@ def make_calibrator(kind: str, raw: np.ndarray, target: np.ndarray) -> Calibrato
         Uncalibrated probabilities.
     target : ndarray of shape (n_rows,)
         Labels, 0 or 1.
+    weight : ndarray of shape (n_rows,), optional
+        Non-negative row weights; equal when omitted.
 
     Returns
     -------
@@ -132,17 +142,24 @@ def make_calibrator(kind: str, raw: np.ndarray, target: np.ndarray) -> Calibrato
         The fitted calibrator; its ``transform`` maps raw to calibrated probabilities.
     """
     if kind == "sigmoid":
-        return SigmoidCalibrator(raw, target)
+        return SigmoidCalibrator(raw, target, weight)
     # A block of scores with no churner among its calibration rows would read "certainly stays"
-    # (exactly 0): bound the steps by one pseudo-observation's worth, 1 / (n + 2), on each side.
-    margin = 1.0 / (len(target) + 2)
+    # (exactly 0): bound the steps by one pseudo-observation's worth, 1 / (n + 2), on each side
+    # (n the rows' total weight; ChurnModel scales weights to a mean of 1, so n is about the rows).
+    n = float(len(target) if weight is None else weight.sum())
+    margin = 1.0 / (n + 2)
     return IsotonicRegression(y_min=margin, y_max=1.0 - margin, out_of_bounds="clip").fit(
-        raw, target
+        raw, target, sample_weight=weight
     )
 
 
 def choose_calibrator(
-    raw: np.ndarray, target: np.ndarray, *, calibration: Calibration, seed: int
+    raw: np.ndarray,
+    target: np.ndarray,
+    *,
+    calibration: Calibration,
+    seed: int,
+    weight: np.ndarray | None = None,
 ) -> tuple[str, Calibrator | None, dict[str, float]]:
     """Choose and fit the calibrator of held-out raw probabilities.
 
@@ -159,6 +176,8 @@ def choose_calibrator(
         The calibrators to consider; ``"none"`` fits nothing.
     seed : int
         Seed of the fold assignment.
+    weight : ndarray of shape (n_rows,), optional
+        Non-negative row weights of the fits and the log losses; equal when omitted.
 
     Returns
     -------
@@ -178,22 +197,24 @@ def choose_calibrator(
     >>> chosen, sorted(scores)
     ('sigmoid', ['raw', 'sigmoid'])
     """
-    scores = {"raw": log_loss(target, raw)}
+    scores = {"raw": log_loss(target, raw, weight)}
     if calibration == "none":
         return "none", None, scores
     candidates = ["isotonic", "sigmoid"] if calibration == "auto" else [calibration]
     folds = np.random.default_rng(seed).integers(0, _N_FOLDS, size=raw.shape[0])
+    weighted = np.ones(raw.shape[0], dtype=bool) if weight is None else weight > 0
     for kind in candidates:
         oof = np.empty_like(raw)
         for k in range(_N_FOLDS):
             fit_rows, out_rows = folds != k, folds == k
-            if not out_rows.any() or np.unique(target[fit_rows]).size < 2:
+            if not out_rows.any() or np.unique(target[fit_rows & weighted]).size < 2:
                 # too few rows to fit on: this fold keeps its raw probabilities
                 oof[out_rows] = raw[out_rows]
                 continue
-            oof[out_rows] = make_calibrator(kind, raw[fit_rows], target[fit_rows]).transform(
-                raw[out_rows]
-            )
-        scores[kind] = log_loss(target, oof)
+            fold_weight = None if weight is None else weight[fit_rows]
+            oof[out_rows] = make_calibrator(
+                kind, raw[fit_rows], target[fit_rows], fold_weight
+            ).transform(raw[out_rows])
+        scores[kind] = log_loss(target, oof, weight)
     chosen = min(candidates, key=lambda kind: scores[kind])
-    return chosen, make_calibrator(chosen, raw, target), scores
+    return chosen, make_calibrator(chosen, raw, target, weight), scores

@@ -19,7 +19,13 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -27,6 +33,7 @@ __all__ = [
     "encode_fit_features",
     "encode_predict_features",
     "encode_target",
+    "encode_weight",
     "monotone_constraints",
     "typical_values",
 ]
@@ -342,6 +349,84 @@ def encode_predict_features(
             table="features",
         )
     return matrix
+
+
+def encode_weight(sample_weight: Any, *, index: pd.Index | None, n_rows: int) -> np.ndarray:
+    """Validate ``ChurnModel.fit``'s ``sample_weight`` and scale it to a mean of 1.
+
+    The scale carries no information (weights of 2 and 1 mean what weights of 20 and 10 do), so it
+    is removed: the model fitted on ``3 * w`` is the model fitted on ``w``, and the smoothing of
+    rates and calibrators (one pseudo-row) stays one row's worth.
+
+    Parameters
+    ----------
+    sample_weight : Series or array-like of shape (n_rows,)
+        Non-negative, finite weights, not all 0; a Series must share ``X``'s index when ``index``
+        is given.
+    index : Index or None
+        The index of ``X`` (``None`` when ``X`` was an array).
+    n_rows : int
+        Number of rows of ``X``.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,), float64
+        The weights divided by their mean.
+
+    Raises
+    ------
+    DataError
+        If the weights are misaligned, not numbers, missing, infinite, negative or all 0.
+
+    Examples
+    --------
+    >>> encode_weight([1, 3], index=None, n_rows=2).tolist()
+    [0.5, 1.5]
+    """
+    where = "ChurnModel.fit: sample_weight"
+    if (
+        isinstance(sample_weight, pd.Series)
+        and index is not None
+        and (len(sample_weight) != n_rows or not sample_weight.index.equals(index))
+    ):
+        raise DataError(
+            f"{where} (length {len(sample_weight)}) is not aligned with X (length {n_rows}): "
+            "their indexes differ. Pass it with X's index, e.g. sample_weight.loc[X.index], "
+            "or as a plain array in X's row order."
+        )
+    values: np.ndarray
+    if isinstance(sample_weight, pd.Series | pd.DataFrame):
+        values = sample_weight.to_numpy(dtype=object, na_value=np.nan)
+    else:
+        values = np.asarray(sample_weight, dtype=object)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1 or values.shape[0] != n_rows:
+        raise DataError(f"{where} has shape {values.shape}; expected ({n_rows},) to match X.")
+    flat = pd.Series(values, dtype=object)
+    weight = pd.to_numeric(flat, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    text = np.isnan(weight) & flat.notna().to_numpy()
+    if text.any():
+        raise DataError(
+            f"{where} must hold numbers; {int(text.sum())} value(s) are not, e.g. "
+            f"{format_examples(flat[text].unique().tolist())}. Convert it with pd.to_numeric first."
+        )
+    labels = np.arange(n_rows) if index is None else index
+    for bad, what in (
+        (~np.isfinite(weight), "missing or infinite"),
+        (np.isfinite(weight) & (weight < 0), "negative"),
+    ):
+        if bad.any():
+            rows = "rows" if index is None else "rows labelled"
+            raise DataError(
+                f"{where} has {int(bad.sum())} {what} value(s) ({rows} "
+                f"{format_ids(list(labels[bad]), total=int(bad.sum()))}). Weights must be finite "
+                "and >= 0: fill or drop those rows (a weight of 0 leaves a row out)."
+            )
+    total = float(weight.sum())
+    if not total > 0:
+        raise DataError(f"{where} is zero on every row; at least one row needs a positive weight.")
+    return weight * (n_rows / total)
 
 
 def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.ndarray, np.ndarray]:

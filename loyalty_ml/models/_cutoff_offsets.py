@@ -53,8 +53,10 @@ def cutoff_codes(index: pd.Index) -> np.ndarray | None:
     return codes.astype(np.intp) if distinct.size >= 2 else None
 
 
-def rate_intercepts(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per cutoff, the log-odds of its churn rate: the starting point before any tree exists.
+def rate_intercepts(
+    codes: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Per cutoff, the log-odds of its (weighted) churn rate: the starting point before any tree.
 
     Examples
     --------
@@ -62,19 +64,27 @@ def rate_intercepts(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
     [0.0, 1.099]
     """
     k = int(codes.max()) + 1
-    n = np.bincount(codes, minlength=k).astype(np.float64)
-    positives = np.bincount(codes, weights=target, minlength=k)
+    w = np.ones(codes.size) if weight is None else weight
+    n = np.bincount(codes, weights=w, minlength=k)
+    positives = np.bincount(codes, weights=target * w, minlength=k)
     return np.asarray(log_odds(positives, n), dtype=np.float64)
 
 
 def conditional_intercepts(
-    scores: np.ndarray, codes: np.ndarray, target: np.ndarray, *, iterations: int = 25
+    scores: np.ndarray,
+    codes: np.ndarray,
+    target: np.ndarray,
+    *,
+    weight: np.ndarray | None = None,
+    iterations: int = 25,
 ) -> np.ndarray:
     """Per cutoff, the intercept ``b`` at which ``sigmoid(scores + b)`` matches the cutoff's churn count.
 
     The maximum-likelihood intercepts of a logistic model with fixed ``scores`` (log-odds of the
     trees), found by Newton's method, one cutoff at a time in a single vectorised pass; smoothed like
     :func:`log_odds` (one row of each class per cutoff) so that a cutoff of one class stays finite.
+    Given ``weight`` (``ChurnModel.fit``'s ``sample_weight``, scaled to a mean of 1), the likelihood
+    and the churn count are weighted.
 
     Examples
     --------
@@ -83,15 +93,18 @@ def conditional_intercepts(
     True
     """
     target = np.asarray(target, dtype=np.float64)
-    b = rate_intercepts(codes, target)
+    w = np.ones(codes.size) if weight is None else weight
+    b = rate_intercepts(codes, target, w)
     k = b.size
     # one pseudo-row of each class at score 0 per cutoff keeps a one-class cutoff finite
-    positives = np.bincount(codes, weights=target, minlength=k) + 1.0
+    positives = np.bincount(codes, weights=target * w, minlength=k) + 1.0
     for _ in range(iterations):
         p = expit(scores + b[codes])
         p0 = expit(b)
-        gradient = positives - np.bincount(codes, weights=p, minlength=k) - 2.0 * p0
-        curvature = np.bincount(codes, weights=p * (1.0 - p), minlength=k) + 2.0 * p0 * (1.0 - p0)
+        gradient = positives - np.bincount(codes, weights=w * p, minlength=k) - 2.0 * p0
+        curvature = np.bincount(codes, weights=w * p * (1.0 - p), minlength=k) + 2.0 * p0 * (
+            1.0 - p0
+        )
         step = gradient / curvature
         b += np.clip(step, -2.0, 2.0)
         if np.abs(step).max() < 1e-10:

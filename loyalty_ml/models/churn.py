@@ -37,6 +37,7 @@ from loyalty_ml.models._churn_encoding import (
     encode_fit_features,
     encode_predict_features,
     encode_target,
+    encode_weight,
     monotone_constraints,
     typical_values,
 )
@@ -286,7 +287,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         for name, value in _ADDED_PARAMETERS.items():
             self.__dict__.setdefault(name, value)
 
-    def fit(self, X: pd.DataFrame | np.ndarray, y: pd.Series | np.ndarray) -> ChurnModel:
+    def fit(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        y: pd.Series | np.ndarray,
+        sample_weight: pd.Series | np.ndarray | None = None,
+    ) -> ChurnModel:
         """Fit the booster and its calibrator.
 
         Parameters
@@ -304,6 +310,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             labels whose churn word sorts first (``"churned"``/``"kept"``) would make that
             P(kept), so they are refused (:class:`DataError`): pass 0/1 labels
             (``y.eq("churned").astype(int)``).
+        sample_weight : Series or array-like of shape (n_rows,), optional
+            Non-negative row weights (e.g. each customer's margin, to fit the model on the value
+            at risk rather than the head count); a Series must share ``X``'s index. They weight
+            the trees, the early-stopping log loss, the per-cutoff intercepts and the calibrator,
+            so the calibrated probability is the weighted churn rate of similar customers. Only
+            their ratios matter (they are scaled to a mean of 1); a weight of 0 leaves a row out.
+            The hold-out split and its minimum of 10 rows per class count rows of positive weight.
 
         Returns
         -------
@@ -313,12 +326,22 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self._check_params()
         _check_features_type(X, "fit")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        weight = (
+            None
+            if sample_weight is None
+            else encode_weight(
+                sample_weight,
+                index=X.index if isinstance(X, pd.DataFrame) else None,
+                n_rows=len(X) if isinstance(X, pd.DataFrame) else np.asarray(X).shape[0],
+            )
+        )
         if isinstance(X, pd.DataFrame):
-            X, y = _in_canonical_order(X, y)
+            X, y, weight = _in_canonical_order(X, y, weight)
         index = X.index if isinstance(X, pd.DataFrame) else None
         matrix, categorical = self._fit_features(X)
         self.classes_, target = encode_target(y, index=index, n_rows=matrix.shape[0])
         index = cutoff_index(index)
+        counted = np.ones(target.size, dtype=bool) if weight is None else weight > 0
 
         found = (
             time_split(
@@ -332,21 +355,23 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             training, split = ~holdout, "stratified random (not time-aware)"
         else:
             training, holdout, split = found
-        held_counts = np.bincount(target[holdout], minlength=2)
-        train_counts = np.bincount(target[training], minlength=2)
+        held_counts = np.bincount(target[holdout & counted], minlength=2)
+        train_counts = np.bincount(target[training & counted], minlength=2)
         n_rows = matrix.shape[0]
         params = self._lgb_params(seed, n_rows)
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
         self.calibration_ = "none"
         self.calibrator_: Calibrator | None = None
         codes = cutoff_codes(index) if self.cutoff_offsets and index is not None else None
-        offsets = None if codes is None else rate_intercepts(codes, target)[codes]
-        self.base_score_ = 0.0 if codes is None else float(log_odds(target.sum(), target.size))
+        offsets = None if codes is None else rate_intercepts(codes, target, weight)[codes]
+        w = np.ones(target.size) if weight is None else weight
+        self.base_score_ = 0.0 if codes is None else float(log_odds(w @ target, w.sum()))
         self.validation_["cutoff_offsets"] = codes is not None
         # Bin the features once; the training part, the hold-out and the refit are subsets of it.
         full = lgb.Dataset(
             matrix,
             label=target,
+            weight=weight,
             init_score=offsets,
             categorical_feature=categorical,
             params=params,
@@ -371,7 +396,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         raw = self._booster_predict(matrix[held_rows], booster=booster, num_iteration=best)
         self.calibration_, self.calibrator_, scores = choose_calibrator(
-            raw, target[held_rows], calibration=self.calibration, seed=seed
+            raw,
+            target[held_rows],
+            calibration=self.calibration,
+            seed=seed,
+            weight=None if weight is None else weight[held_rows],
         )
         self.validation_.update({f"log_loss_{k}": v for k, v in scores.items()})
         refit = (
@@ -385,7 +414,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 # The early-stopped trees rank customers within a cutoff; given them, solve each
                 # cutoff's own intercept for the refit to start from (see _cutoff_offsets).
                 trees = self._tree_scores(matrix, booster=booster, num_iteration=best)
-                full.set_init_score(conditional_intercepts(trees, codes, target)[codes])
+                intercepts = conditional_intercepts(trees, codes, target, weight=weight)
+                full.set_init_score(intercepts[codes])
             booster = self._train(params, full, best)
         elif booster.current_iteration() != best:
             booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
@@ -732,24 +762,28 @@ def _is_int(value: object) -> bool:
 
 
 def _in_canonical_order(
-    X: pd.DataFrame, y: pd.Series | np.ndarray
-) -> tuple[pd.DataFrame, pd.Series | np.ndarray]:
-    """``X`` and ``y`` with their rows in the order of X's index labels (as_of, customer_id).
+    X: pd.DataFrame, y: pd.Series | np.ndarray, weight: np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.Series | np.ndarray, np.ndarray | None]:
+    """``X``, ``y`` and the row weights with their rows in the order of X's index labels
+    (as_of, customer_id).
 
     LightGBM bags rows by position: without this, the same table shuffled, or with its ids read as
     text, trains another model. ``y`` follows when it is an array or a Series on X's index; any
-    other ``y`` is left for the label check to refuse.
+    other ``y`` is left for the label check to refuse (and the rows are then left as they are).
+    ``weight`` is already aligned with ``X`` (see ``encode_weight``).
     """
     from loyalty_ml.models._row_order import canonical_row_order
 
     order = canonical_row_order(X.index)
     if np.array_equal(order, np.arange(len(order))):
-        return X, y
+        return X, y, weight
     if isinstance(y, pd.Series):
         if not y.index.equals(X.index):
-            return X, y
-        return X.iloc[order], y.iloc[order]
-    values = np.asarray(y)
-    if values.ndim != 1 or len(values) != len(X):
-        return X, y
-    return X.iloc[order], values[order]
+            return X, y, weight
+        ordered_y: pd.Series | np.ndarray = y.iloc[order]
+    else:
+        values = np.asarray(y)
+        if values.ndim != 1 or len(values) != len(X):
+            return X, y, weight
+        ordered_y = values[order]
+    return X.iloc[order], ordered_y, None if weight is None else weight[order]
