@@ -21,8 +21,8 @@ whatever ``cv`` the user passes: KFold/TimeSeriesSplit put later cutoffs in trai
 library can see; a split by cutoff with the label-horizon gap works with GridSearchCV);
 ``cross_val_predict`` matches per-fold fits; ``n_jobs=2`` gives the same scores; calibration,
 permutation importance and partial dependence work (PD rises with ``recency_days``, as the
-monotone constraint promises); ``sample_weight`` is refused with a TypeError naming it (and
-CalibratedClassifierCV warns it is only used for calibration); UpliftModel routes ``treatment`` per
+monotone constraint promises); ``sample_weight`` (refused with a TypeError until session 42, when
+``ChurnModel.fit`` took it) reaches each fold's fit and CalibratedClassifierCV's; UpliftModel routes ``treatment`` per
 fold (metadata routing, or legacy fit params) and reloads in a new process with equal effects.
 
 Defects, written first as strict xfails; all four are fixed and are now regression tests (1 by a
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -291,19 +292,26 @@ def test_permutation_importance_and_partial_dependence(
 
 
 # -- 6. sample_weight -------------------------------------------------------------------------------
-def test_sample_weight_is_refused_clearly(tables: dict[str, Any]) -> None:
+def test_sample_weight_flows_as_scikit_learn_passes_it(tables: dict[str, Any]) -> None:
+    """Since session 42 ChurnModel.fit takes sample_weight (it was refused with a TypeError)."""
     X_train, y_train = tables["X_train"], tables["y_train"]
-    weight = np.ones(len(y_train))
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'sample_weight'"):
-        lml.ChurnModel(**FAST).fit(X_train, y_train, sample_weight=weight)
-    with pytest.raises(ValueError, match=r"(?s)All the 2 fits failed.*'sample_weight'"):
-        cross_val_score(
-            lml.ChurnModel(**FAST), X_train, y_train, cv=2, params={"sample_weight": weight}
-        )
-    with pytest.warns(UserWarning, match=r"ChurnModel does not appear to accept sample_weight"):
-        CalibratedClassifierCV(lml.ChurnModel(**FAST), cv=2).fit(
+    weight = np.where(X_train["n_orders"].to_numpy() > 2, 3.0, 1.0)
+    plain = cross_val_score(lml.ChurnModel(**FAST), X_train, y_train, cv=2, scoring="roc_auc")
+    weighted = cross_val_score(
+        lml.ChurnModel(**FAST),
+        X_train,
+        y_train,
+        cv=2,
+        scoring="roc_auc",
+        params={"sample_weight": weight},
+    )
+    assert np.isfinite(weighted).all() and not np.allclose(plain, weighted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "does not accept sample_weight"
+        calibrated = CalibratedClassifierCV(lml.ChurnModel(**FAST), cv=2).fit(
             X_train, y_train, sample_weight=weight
         )
+    assert calibrated.predict_proba(X_train).shape == (len(X_train), 2)
 
 
 # -- 5. UpliftModel ---------------------------------------------------------------------------------
