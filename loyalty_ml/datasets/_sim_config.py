@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pandas as pd
 
+from loyalty_ml._checks import is_int
 from loyalty_ml.exceptions import ConfigError
 
 __all__ = ["SimulationConfig"]
@@ -23,10 +24,6 @@ def _check(ok: bool, name: str, rule: str, value: object) -> None:
 def _is_number(value: object) -> bool:
     """A finite int or float (not a boolean): inf would fail deep inside numpy's draws."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +164,7 @@ class SimulationConfig:
             _check(
                 isinstance(value, tuple)
                 and len(value) == 2
-                and all(_is_int(v) for v in value)
+                and all(is_int(v) for v in value)
                 and 1 <= value[0] <= value[1],
                 name,
                 "a pair of whole numbers (low, high) with 1 <= low <= high",
@@ -175,7 +172,7 @@ class SimulationConfig:
             )
         for name in ("max_lines_per_order", "n_stores", "response_window_days"):
             value = getattr(self, name)
-            _check(_is_int(value) and value >= 1, name, "an int >= 1", value)
+            _check(is_int(value) and value >= 1, name, "an int >= 1", value)
         _check(
             _is_number(self.mean_lines_per_order)
             and 1 <= self.mean_lines_per_order <= self.max_lines_per_order,
@@ -184,13 +181,13 @@ class SimulationConfig:
             self.mean_lines_per_order,
         )
         _check(
-            _is_int(self.first_campaign_after_days) and self.first_campaign_after_days >= 0,
+            is_int(self.first_campaign_after_days) and self.first_campaign_after_days >= 0,
             "first_campaign_after_days",
             "an int >= 0",
             self.first_campaign_after_days,
         )
         _check(
-            _is_int(self.campaign_interval_days)
+            is_int(self.campaign_interval_days)
             and self.campaign_interval_days >= self.response_window_days,
             "campaign_interval_days",
             f"an int >= response_window_days ({self.response_window_days}) so that response "
@@ -198,7 +195,7 @@ class SimulationConfig:
             self.campaign_interval_days,
         )
         _check(
-            self.max_campaigns is None or (_is_int(self.max_campaigns) and self.max_campaigns >= 0),
+            self.max_campaigns is None or (is_int(self.max_campaigns) and self.max_campaigns >= 0),
             "max_campaigns",
             "None or an int >= 0",
             self.max_campaigns,

@@ -16,7 +16,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
-from loyalty_ml._checks import check_seed, is_real
+from loyalty_ml._checks import check_seed, is_int, is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -447,7 +447,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         for name, value in positive_ints.items():
             # LightGBM needs 2 leaves to split and 2 bins; True is an int to Python, never a count
             least = 2 if name in ("num_leaves", "max_bin") else 1
-            if not _is_int(value) or value < least:
+            if not is_int(value) or value < least:
                 raise ConfigError(
                     f"The {name!r} parameter of ChurnModel must be an int >= {least}. Got "
                     f"{value!r} instead."
@@ -494,13 +494,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 f"The 'learning_rate' parameter of ChurnModel must be > 0. Got {self.learning_rate!r} instead."
             )
         check_calibration(self.calibration)
-        if self.n_jobs is not None and not _is_int(self.n_jobs):
+        if self.n_jobs is not None and not is_int(self.n_jobs):
             raise ConfigError(
                 "The 'n_jobs' parameter of ChurnModel must be an int or None (threads; <= 0 "
                 f"means all cores). Got {self.n_jobs!r} instead."
             )
         if self.early_stopping_rounds is not None and (
-            not _is_int(self.early_stopping_rounds) or self.early_stopping_rounds < 1
+            not is_int(self.early_stopping_rounds) or self.early_stopping_rounds < 1
         ):
             raise ConfigError(
                 "The 'early_stopping_rounds' parameter of ChurnModel must be an int >= 1 or None. "
@@ -754,11 +754,6 @@ def _check_features_type(X: object, method: str) -> None:
             f"or a 2-D numpy array; got {type(X).__name__}.",
             table="features",
         )
-
-
-def _is_int(value: object) -> bool:
-    """An integer parameter: Python or NumPy ints, but not booleans (True is 1 to Python)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def _in_canonical_order(
