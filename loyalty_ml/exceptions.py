@@ -30,6 +30,7 @@ __all__ = [
     "TrackingError",
     "format_examples",
     "format_ids",
+    "index_hint",
     "withhold_ids",
 ]
 
@@ -166,6 +167,28 @@ def format_ids(values: Iterable[Any], *, total: int | None = None, limit: int = 
     return (
         f"[{count} customer id(s){kind}: withheld from job logs; set {SHOW_IDS_ENV}=1 to show them]"
     )
+
+
+def index_hint(frame: Any, missing: Iterable[Any]) -> str:
+    """A sentence for a missing-column error when the columns are the frame's index levels.
+
+    A table indexed by ``customer_id`` (``groupby`` results, ``set_index``) has no such column;
+    the bare "missing column" error then reads as if the data lacked it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"amount": [1.0]}, index=pd.Index([7], name="customer_id"))
+    >>> index_hint(frame, ["customer_id"])
+    " ['customer_id'] is the table's index, not a column: pass frame.reset_index()."
+    >>> index_hint(frame, ["timestamp"])
+    ''
+    """
+    names = set(getattr(getattr(frame, "index", None), "names", None) or ()) - {None}
+    in_index = [c for c in missing if c in names]
+    if not in_index:
+        return ""
+    return f" {in_index} is the table's index, not a column: pass frame.reset_index()."
 
 
 def _plain(value: Any) -> Any:

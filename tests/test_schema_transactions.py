@@ -464,3 +464,28 @@ def test_a_zone_object_is_recorded_by_its_name() -> None:
     as_of = pd.Timestamp("2024-03-10 00:00", tz="America/New_York")
     for tx in (by_object, by_name):
         assert lml.build_features(tx, as_of=as_of).loc[1, "n_orders"] == 1.0
+
+
+def test_tables_indexed_by_customer_id_say_so() -> None:
+    """A table indexed by customer_id (a groupby result, set_index) is told to reset_index, not
+    only that it lacks the column, in validation, the builders, the campaigns and the demo."""
+    import loyalty_ml as lml
+    from loyalty_ml.tracking.demo import describe_programme
+
+    data = lml.datasets.simulate(n_customers=120, start="2023-01-01", end="2023-09-30", seed=0)
+    tx = data.transactions
+    hint = r"\['customer_id'\] is the table's index, not a column: pass frame.reset_index\(\)"
+    calls = [
+        lambda: validate_transactions(tx.set_index("customer_id")),
+        lambda: lml.build_features(tx.set_index("customer_id"), as_of="2023-08-01"),
+        lambda: lml.build_features(
+            tx, as_of="2023-08-01", campaigns=data.campaigns.set_index("customer_id")
+        ),
+        lambda: describe_programme(tx.set_index("customer_id")),
+    ]
+    for call in calls:
+        with pytest.raises((SchemaError, ConfigError), match=hint):
+            call()
+    with pytest.raises(SchemaError) as other:
+        validate_transactions(tx.drop(columns="customer_id"))
+    assert "index" not in str(other.value)

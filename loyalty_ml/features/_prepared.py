@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.exceptions import SchemaError, format_examples, index_hint
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -136,8 +136,8 @@ def require(frame: object, columns: tuple[str, ...], *, table: str) -> pd.DataFr
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
-            f"{table} is missing required column(s) {missing}; it has {list(map(str, frame.columns))}. "
-            f"Rename the columns or run loyalty_ml.{_validator(table)}(raw, columns=ColumnMap(...)) "
+            f"{table} is missing required column(s) {missing}; it has {list(map(str, frame.columns))}."
+            f"{index_hint(frame, missing)} Rename the columns or run loyalty_ml.{_validator(table)}(raw, columns=ColumnMap(...)) "
             "first.",
             table=table,
             column=missing[0],

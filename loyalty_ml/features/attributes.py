@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids
+from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids, index_hint
 from loyalty_ml.features._prepared import Prepared, Snapshot, id_table, nanoseconds, require
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
@@ -80,7 +80,8 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
     if missing:
         raise SchemaError(
             f"{TABLE} has no column(s) {missing} asked for by the FeatureConfig; it has "
-            f"{list(map(str, frame.columns))}. Add them or change the config.",
+            f"{list(map(str, frame.columns))}.{index_hint(frame, missing)} Add them or change the "
+            "config.",
             table=TABLE,
             column=missing[0],
         )

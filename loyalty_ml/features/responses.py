@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import check_window_days
-from loyalty_ml.exceptions import ConfigError, LeakageError, SchemaError, format_examples
+from loyalty_ml.exceptions import (
+    ConfigError,
+    LeakageError,
+    SchemaError,
+    format_examples,
+    index_hint,
+)
 from loyalty_ml.features._prepared import timestamp_values
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -154,7 +160,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
     if missing:
         raise SchemaError(
             f"{table} lacks columns {format_examples(missing)} needed for campaign_responses; it has "
-            f"{format_examples(list(frame.columns), limit=12)}.",
+            f"{format_examples(list(frame.columns), limit=12)}.{index_hint(frame, missing)}",
             table=table,
             column=missing[0],
         )

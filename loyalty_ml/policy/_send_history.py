@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, format_ids
+from loyalty_ml.exceptions import ConfigError, DataError, format_ids, index_hint
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_label, coerce_timestamp, plus_days, to_timestamp
 from loyalty_ml.schema._id_text import id_texts
@@ -48,6 +48,7 @@ def read_sends(
     if missing:
         raise DataError(
             f"choose_offers: history lacks columns {missing}; it has {list(history.columns)}."
+            f"{index_hint(history, missing)}"
         )
     when = to_timestamp(as_of, name="as_of", keep_zone=True)
     sent = _send_dates(history[C.SENT_AT])

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import SchemaError, index_hint
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import require_columns
 from loyalty_ml.schema._id_text import as_list
@@ -125,7 +125,8 @@ def select_needed_columns(
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise SchemaError(
-            f"{table} lacks needed column(s) {missing}; it has {frame.columns.tolist()}.",
+            f"{table} lacks needed column(s) {missing}; it has {frame.columns.tolist()}."
+            f"{index_hint(frame, missing)}",
             table=table,
             column=missing[0],
         )

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from loyalty_ml._plot_text import literal
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples
+from loyalty_ml.exceptions import ConfigError, DataError, format_examples, index_hint
 from loyalty_ml.privacy.cells import MIN_CELL_SIZE, blank_small_cohorts, blank_small_rows
 from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
 from loyalty_ml.schema import columns as C
@@ -192,8 +192,8 @@ def _closed_campaigns(
     missing = [c for c in (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT) if c not in campaigns.columns]
     if missing:
         raise ConfigError(
-            f"campaigns lacks the columns {missing}; it has {list(campaigns.columns)}. Run "
-            "loyalty_ml.validate_campaigns first."
+            f"campaigns lacks the columns {missing}; it has {list(campaigns.columns)}."
+            f"{index_hint(campaigns, missing)} Run loyalty_ml.validate_campaigns first."
         )
     ends = campaigns[C.SENT_AT] + pd.Timedelta(days=window_days)
     return campaigns.loc[(ends <= as_of).to_numpy()]

@@ -16,6 +16,7 @@ from loyalty_ml.exceptions import (
     SchemaError,
     format_examples,
     format_ids,
+    index_hint,
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -61,8 +62,8 @@ def require_columns(frame: object, required: tuple[str, ...], *, table: str) -> 
     if missing:
         raise SchemaError(
             f"{table} is missing required column(s) {missing}. It has: "
-            f"{list(map(str, frame.columns))}. Rename them or pass a ColumnMap "
-            f"(e.g. ColumnMap({missing[0]}='<your column>')).",
+            f"{list(map(str, frame.columns))}.{index_hint(frame, missing)} Rename them or pass "
+            f"a ColumnMap (e.g. ColumnMap({missing[0]}='<your column>')).",
             table=table,
             column=missing[0],
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, LoyaltyMLError
+from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, index_hint
 from loyalty_ml.schema import columns as C
 
 __all__ = ["DemoResult", "ProgrammeSummary", "describe_programme", "run_demo"]
@@ -84,8 +84,8 @@ def describe_programme(
     missing = [c for c in C.TRANSACTION_REQUIRED if c not in transactions.columns]
     if missing:
         raise ConfigError(
-            f"transactions is missing the columns {missing}; it has {list(transactions.columns)}. "
-            "Run validate_transactions first."
+            f"transactions is missing the columns {missing}; it has {list(transactions.columns)}."
+            f"{index_hint(transactions, missing)} Run validate_transactions first."
         )
     if C.ORDER_ID in transactions.columns:
         n_orders = len(transactions[[C.CUSTOMER_ID, C.ORDER_ID]].drop_duplicates())
