@@ -278,3 +278,25 @@ def test_orders_straddling_as_of_change_nothing_before_it(tx: pd.DataFrame) -> N
         end = START + pd.Timedelta(days=81)  # the generated data is complete to then
         labels = churn_labels(tx, as_of=AS_OF, horizon_days=7, observation_end=end)
     assert labels.index.equals(expected.index)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tx=orders_over_time())
+def test_orders_over_time_stay_in_time_order(tx: pd.DataFrame) -> None:
+    """Orders are read in the order of their times, split exchanges included: the last order is
+    the latest (recency <= tenure, recency from the latest purchase line before as_of), and no
+    gap between consecutive orders is negative (session 42: a split order kept the place of its
+    leading return, so another order inside the exchange swapped recency and tenure)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        X = build_features(tx, as_of=AS_OF, config=CONFIG)
+    if X.empty:
+        return
+    assert (X["recency_days"] <= X["tenure_days"] + 1e-9).all()
+    assert (X["recency_days"] > 0).all()
+    gaps = X.loc[X["n_orders"] >= 2, ["ipi_mean", "ipi_median"]]
+    assert (gaps.to_numpy() >= -1e-9).all()
+    bought = tx[(tx["amount"] >= 0) & (tx["timestamp"] < AS_OF)]
+    latest = bought.groupby("customer_id")["timestamp"].max()
+    expected = (AS_OF - latest.reindex(X.index)) / pd.Timedelta(days=1)
+    assert (X["recency_days"] >= expected - 1e-9).all()  # an order dates from its first line

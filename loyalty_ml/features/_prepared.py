@@ -292,11 +292,12 @@ def prepare_transactions(transactions: object) -> Prepared:
     if with_orders:
         # one order = one (customer, order_id); its time is its earliest line
         perm, new = _orders_together(tx[C.ORDER_ID], cust, perm)
+        perm, new = _split_late_purchases(perm, new, cust, ts, amount)
 
     def rows_and_orders() -> tuple[np.ndarray, ...]:
         r_cust, r_ts, r_amount = cust[perm], ts[perm], amount[perm]
         if with_orders:
-            starts = _split_late_purchases(new, r_ts, r_amount)
+            starts = new
         else:  # an order is one (customer, time) pair
             starts = np.ones(len(r_ts), dtype=bool)
             starts[1:] = (r_cust[1:] != r_cust[:-1]) | (r_ts[1:] != r_ts[:-1])
@@ -341,7 +342,9 @@ def prepare_transactions(transactions: object) -> Prepared:
     )
 
 
-def _split_late_purchases(starts: np.ndarray, ts: np.ndarray, amount: np.ndarray) -> np.ndarray:
+def _split_late_purchases(
+    perm: np.ndarray, starts: np.ndarray, cust: np.ndarray, ts: np.ndarray, amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Start a new order at the first purchase line of an order that began with returns only.
 
     An order whose first lines are returns (``amount < 0``) and whose first purchase line comes
@@ -350,25 +353,34 @@ def _split_late_purchases(starts: np.ndarray, ts: np.ndarray, amount: np.ndarray
     line after the cutoff. Its leading returns become an order of their own (which
     :func:`_attach_returns` folds into the customer's previous purchase, as it would without the
     later lines), and the rest is the purchase order, from the first instant of its first purchase
-    line. Lines sorted by customer, order and time; ``starts`` flags each order's first line.
+    line. ``perm`` puts the rows by customer and order (orders by their first line's time, each
+    order's lines by time); ``starts`` flags each order's first row in it. Returns both, with the
+    orders put back in the order of their (new) times: the purchase part of a split order can
+    come after other orders of the customer, which the recency, the gaps between orders and the
+    returns folded into "the previous purchase" all read by position.
     """
-    bought = amount >= 0
     first = np.flatnonzero(starts)
-    if len(first) == 0 or bool(bought[first].all()):
-        return starts
+    if len(first) == 0 or bool((amount[perm[first]] >= 0).all()):
+        return perm, starts  # no order starts with a return: the usual case, nothing gathered
+    r_ts, bought = ts[perm], amount[perm] >= 0
     never = np.iinfo(np.int64).max
-    first_bought = np.minimum.reduceat(np.where(bought, np.arange(len(ts)), never), first)
+    first_bought = np.minimum.reduceat(np.where(bought, np.arange(len(r_ts)), never), first)
     late = (first_bought != never) & ~bought[first]
-    late[late] = ts[first_bought[late]] > ts[first[late]]
+    late[late] = r_ts[first_bought[late]] > r_ts[first[late]]
     if not late.any():
-        return starts
+        return perm, starts
     # the purchase order starts at the first line of its first purchase line's instant
-    changes = np.flatnonzero(ts[1:] != ts[:-1]) + 1
+    changes = np.flatnonzero(r_ts[1:] != r_ts[:-1]) + 1
     at = first_bought[late]
     split = changes[np.searchsorted(changes, at, side="right") - 1]
     out = starts.copy()
     out[split] = True
-    return out
+    order = np.cumsum(out) - 1
+    order_ts = r_ts[out][order]
+    # by customer, then order time, then the order's place before (ties keep it); stable, so
+    # each order's lines stay together and in their order
+    resort = np.lexsort((order, order_ts, cust[perm]))
+    return perm[resort], out[resort]
 
 
 def _attach_returns(

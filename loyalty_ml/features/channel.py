@@ -60,8 +60,9 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     """Channel features of every customer in ``snap``, for the optional columns that exist.
 
     With ``channel``: ``channel_share_<name>`` for each channel in ``channels`` (the share of the
-    customer's orders placed in that channel, an order's channel being that of its first line, and of
-    its first line in the channels' order when several lines share the first instant; NaN when
+    customer's orders placed in that channel, an order's channel being that of its first purchase
+    line (``amount >= 0``: a refund folded into the order, or returned at its first instant, does
+    not move it), and of the first in the channels' order when several share that instant; NaN when
     none of the customer's orders has a channel; channels outside the list count in the denominator
     only; a listed channel counts every label of the same column name, so ``"app"`` counts
     ``"App"``) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
@@ -88,13 +89,17 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
 
 
 def _order_channel(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:
-    """Channel code of each order: that of its first line (-1 when unknown).
+    """Channel code of each order: that of its first purchase line (-1 when unknown).
 
-    Lines at the order's first instant are tied; the smallest code (the first channel in label order)
-    wins, so the result never depends on the order of the input rows.
+    Purchase lines at the order's first instant are tied; the smallest code (the first channel in
+    label order) wins, so the result never depends on the order of the input rows. Return lines
+    (``amount < 0``) never set it: a refund booked in the app at the instant of a web order, or
+    folded into it, was not an order placed in the app. Every order has a purchase line at its
+    first instant (an order that starts with returns is split at its first purchase line).
     """
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
-    candidate = np.where(snap.r_at_order_start & (codes >= 0), codes, n_labels)
+    placed = snap.r_at_order_start & (codes >= 0) & (snap.r_amount >= 0)
+    candidate = np.where(placed, codes, n_labels)
     first = np.minimum.reduceat(candidate, snap.o_first_row)
     return np.where(first == n_labels, -1, first)
