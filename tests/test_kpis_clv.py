@@ -193,3 +193,92 @@ def test_clv_inputs_errors(tx: pd.DataFrame) -> None:
         clv_inputs(tx, period_start="2024-01-01", period_end="2024-02-01", period_days=0.0)
     with pytest.raises(SchemaError, match="missing required column"):
         clv_inputs(tx.drop(columns="amount"), period_start="2024-01-01", period_end="2024-02-01")
+
+
+# -- per-customer rates (session 42: a Series of rates was read as one rate per *period*) ----------
+def _one_by_one(margins, discount, retention, periods=None):
+    """The scalar formula applied to each customer in turn."""
+    out = {}
+    for c in discount.index if isinstance(discount, pd.Series) else retention.index:
+        d = discount[c] if isinstance(discount, pd.Series) else discount
+        r = retention[c] if isinstance(retention, pd.Series) else retention
+        if isinstance(margins, pd.DataFrame):
+            m = margins.loc[[c]]
+        elif isinstance(margins, pd.Series):
+            m = margins[c]
+        else:
+            m = margins
+        value = clv_discounted(m, discount_rate=float(d), retention_rate=float(r), periods=periods)
+        out[c] = float(value.iloc[0]) if isinstance(value, pd.Series) else float(value)
+    return pd.Series(out, name="clv")
+
+
+@pytest.mark.parametrize("periods", [1, 3, 7, 400])
+def test_per_customer_rates_equal_the_formula_customer_by_customer(periods: int) -> None:
+    ids = pd.Index(["a", "b", "c", "d", "e"], name="customer_id")
+    retention = pd.Series([0.9, 0.5, 0.1, 1.0, 0.0], index=ids)
+    discount = pd.Series([0.1, 0.0, 0.3, 0.0, 0.05], index=ids)
+    margins = pd.Series([100.0, 80.0, -5.0, 10.0, 60.0], index=ids)
+    shuffled = margins.iloc[[3, 0, 4, 2, 1]]  # rates are read by customer, not by position
+    got = clv_discounted(
+        shuffled, discount_rate=discount, retention_rate=retention, periods=periods
+    )
+    want = _one_by_one(margins, discount, retention, periods)
+    pd.testing.assert_series_equal(
+        got.sort_index(), want.sort_index(), check_index_type=False, check_names=False, rtol=1e-10
+    )
+    assert got.index.tolist() == shuffled.index.tolist()
+    # a programme-wide margin, customer rates: a Series on the rates' customers
+    flat = clv_discounted(50.0, discount_rate=0.1, retention_rate=retention, periods=periods)
+    pd.testing.assert_series_equal(
+        flat,
+        _one_by_one(50.0, 0.1, retention, periods),
+        check_index_type=False,
+        check_names=False,
+        rtol=1e-10,
+    )
+
+
+def test_per_customer_rates_with_margins_by_period() -> None:
+    ids = pd.Index([1, 2, 3], name="customer_id")
+    margins = pd.DataFrame(
+        {"y1": [100.0, 50.0, 10.0], "y2": [90.0, 55.0, 0.0], "y3": [80.0, 60.0, 5.0]}, index=ids
+    )
+    retention = pd.Series([0.9, 0.5, 0.2], index=ids)
+    got = clv_discounted(margins, discount_rate=0.1, retention_rate=retention)
+    want = _one_by_one(margins, 0.1, retention)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12)
+    assert got.index.equals(ids)
+
+
+def test_rates_on_other_or_repeated_customers_are_refused() -> None:
+    margins = pd.Series([100.0, 80.0], index=["a", "b"])
+    with pytest.raises(ConfigError, match="same customers"):
+        clv_discounted(
+            margins,
+            discount_rate=0.1,
+            retention_rate=pd.Series([0.9, 0.5], index=["a", "z"]),
+            periods=2,
+        )
+    with pytest.raises(ConfigError, match=r"lists customer\(s\) \['a'\] more than once"):
+        clv_discounted(
+            margins,
+            discount_rate=0.1,
+            retention_rate=pd.Series([0.9, 0.5, 0.4], index=["a", "a", "b"]),
+            periods=2,
+        )
+    with pytest.raises(ConfigError, match="retention_rate must be finite and in"):
+        clv_discounted(
+            margins,
+            discount_rate=0.1,
+            retention_rate=pd.Series([1.2, 0.5], index=["a", "b"]),
+            periods=2,
+        )
+
+
+def test_repeated_customers_are_refused_where_series_meet() -> None:
+    """aov on [a, a, b] against a frequency on [a, b, a] gave five rows (every pair for a)."""
+    aov = pd.Series([10.0, 12.0, 8.0], index=["a", "a", "b"])
+    freq = pd.Series([2.0, 3.0, 1.0], index=["a", "b", "a"])
+    with pytest.raises(ConfigError, match="more than once"):
+        clv_lifetime(aov=aov, purchase_frequency=freq, lifetime=2.0)

@@ -101,8 +101,8 @@ def _own_index(value: Value) -> Value:
 def clv_discounted(
     margins: float | pd.Series | pd.DataFrame,
     *,
-    discount_rate: float,
-    retention_rate: float = 1.0,
+    discount_rate: float | pd.Series,
+    retention_rate: float | pd.Series = 1.0,
     periods: int | None = None,
 ) -> float | pd.Series:
     """Discounted sum of future margins: ``CLV = sum_{t=1..T} m_t x r^(t-1) / (1 + d)^t``.
@@ -117,11 +117,13 @@ def clv_discounted(
     margins : float, Series or DataFrame
         A constant margin per period (float, or Series per customer) with ``periods`` = T; or a
         DataFrame with one column per future period (1..T in column order), one row per customer.
-    discount_rate : float
-        Discount rate per period, >= 0 (e.g. 0.1 a year).
-    retention_rate : float
+    discount_rate : float or Series
+        Discount rate per period, >= 0 (e.g. 0.1 a year); a Series gives each customer its own.
+    retention_rate : float or Series
         Probability that an active customer stays for the next period, in [0, 1]; 1 means the margins
-        are already expected values.
+        are already expected values. A Series (e.g. one minus each customer's churn probability)
+        gives each customer its own. Series among ``margins`` and the two rates must be indexed by
+        the same customers, each once.
     periods : int, optional
         Number of periods T for a constant margin; not allowed with a DataFrame.
 
@@ -134,9 +136,13 @@ def clv_discounted(
     --------
     >>> round(clv_discounted(100.0, discount_rate=0.1, retention_rate=0.8, periods=2), 4)
     157.0248
+    >>> keep = pd.Series([0.8, 0.5], index=pd.Index(["a", "b"], name="customer_id"))
+    >>> clv_discounted(100.0, discount_rate=0.1, retention_rate=keep, periods=2).round(2).tolist()
+    [157.02, 132.23]
     """
-    _check("discount_rate", discount_rate, low=0.0)
-    _check("retention_rate", retention_rate, low=0.0, high=1.0)
+    discount_rate = _check("discount_rate", discount_rate, low=0.0)
+    retention_rate = _check("retention_rate", retention_rate, low=0.0, high=1.0)
+    _check_aligned(margins=margins, discount_rate=discount_rate, retention_rate=retention_rate)
     if isinstance(margins, pd.DataFrame):
         if periods is not None:
             raise ConfigError(
@@ -164,15 +170,43 @@ def clv_discounted(
             )
         margins = _check("margins", margins, low=-np.inf)
         horizon = int(periods)
-    t = np.arange(1, horizon + 1, dtype="float64")
-    # r^(t-1) / (1+d)^t written as a power of a ratio <= 1, which cannot overflow on long horizons
-    weights = (retention_rate / (1.0 + discount_rate)) ** (t - 1) / (1.0 + discount_rate)
+    rates = [v for v in (discount_rate, retention_rate) if isinstance(v, pd.Series)]
+    if not rates:
+        t = np.arange(1, horizon + 1, dtype="float64")
+        # r^(t-1) / (1+d)^t as a power of a ratio <= 1, which cannot overflow on long horizons
+        weights = (retention_rate / (1.0 + discount_rate)) ** (t - 1) / (1.0 + discount_rate)
+        if isinstance(margins, pd.DataFrame):
+            return pd.Series(
+                values.to_numpy(dtype="float64") @ weights, index=margins.index.copy(), name="clv"
+            )
+        total = margins * float(weights.sum())
+        return total.rename("clv") if isinstance(total, pd.Series) else float(total)
+    # per-customer rates: one row of weights per customer, in the customers' order
+    if isinstance(margins, pd.Series | pd.DataFrame):
+        index = margins.index
+    else:
+        index = rates[0].index
+    d = _on(discount_rate, index)
+    ratio = _on(retention_rate, index) / (1.0 + d)
     if isinstance(margins, pd.DataFrame):
-        return pd.Series(
-            values.to_numpy(dtype="float64") @ weights, index=margins.index.copy(), name="clv"
-        )
-    total = margins * float(weights.sum())
-    return total.rename("clv") if isinstance(total, pd.Series) else float(total)
+        t = np.arange(horizon, dtype="float64")
+        weights_by_row = ratio[:, None] ** t[None, :] / (1.0 + d)[:, None]
+        total_values = (values.to_numpy(dtype="float64") * weights_by_row).sum(axis=1)
+    else:
+        # sum_{t=1..T} ratio^(t-1) in closed form (T itself where the ratio is 1)
+        below = ratio < 1.0
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a ratio of 0 sums to 1
+            power = -np.expm1(horizon * np.log(np.where(below, ratio, 0.5)))
+        geometric = np.where(below, power / np.where(below, 1.0 - ratio, 1.0), float(horizon))
+        total_values = _on(margins, index) * geometric / (1.0 + d)
+    return pd.Series(total_values, index=index.copy(), name="clv")
+
+
+def _on(value: float | pd.Series, index: pd.Index) -> np.ndarray:
+    """``value`` as float64 values in the order of ``index`` (a Series is reindexed onto it)."""
+    if isinstance(value, pd.Series):
+        return value.reindex(index).to_numpy(dtype="float64")
+    return np.full(len(index), float(value))
 
 
 def clv_inputs(
@@ -228,8 +262,21 @@ def clv_inputs(
 
 
 def _check_aligned(**values: object) -> None:
-    """Refuse Series indexed by different customers: pandas would align them and give NaN."""
-    series = [(name, value) for name, value in values.items() if isinstance(value, pd.Series)]
+    """Refuse Series (or DataFrames) indexed by different customers, or repeating one: pandas
+    would align them and give NaN, or one row for every pair of the repeated customer's rows."""
+    series = [
+        (name, value)
+        for name, value in values.items()
+        if isinstance(value, pd.Series | pd.DataFrame)
+    ]
+    if len(series) >= 2:
+        for name, value in series:
+            repeated = value.index[value.index.duplicated()].unique()
+            if len(repeated):
+                raise ConfigError(
+                    f"{name} lists customer(s) {format_ids(repeated.tolist())} more than once; "
+                    "give one value per customer (e.g. aggregate with groupby first)."
+                )
     for (name, value), (other, other_value) in pairwise(series):
         only_here = value.index.difference(other_value.index)
         only_there = other_value.index.difference(value.index)
