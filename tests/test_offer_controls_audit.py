@@ -727,3 +727,44 @@ def test_the_command_line_passes_the_controls_through(
         Path(__file__).resolve().parents[1] / "models" / "train_config.json"
     )
     assert shipped["min_days_between_offers"] == 30
+
+
+def test_a_blocked_effective_offer_names_the_block_not_no_effective_offer() -> None:
+    """Session 42: offer A pays but is capped (or closed to the customer), B is open and does not
+    pay: the row said "no effective offer", and dropping B's column changed it to the cap."""
+    from loyalty_ml.policy.catalog import Offer
+
+    catalog = OfferCatalog(
+        [
+            Offer(offer_id="A", cost_per_redemption=1.0, max_per_month=1),
+            Offer(offer_id="B", cost_per_redemption=5.0),
+        ]
+    )
+    idx = pd.Index(["c1", "c2"], name="customer_id")
+    effects = pd.DataFrame({"A": [0.2, 0.0], "B": [0.0, 0.0]}, index=idx)  # c2: nothing pays
+    kw = {
+        "baseline": pd.Series([0.1, 0.1], index=idx),
+        "value_per_conversion": 10.0,
+        "arm_mean_se": None,
+        "cost_calibration": None,
+    }
+    history = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2"],
+            "offer_id": ["A", "A"],
+            "sent_at": pd.to_datetime(["2024-07-02", "2024-07-02"]),
+        }
+    )
+    for columns in (["A", "B"], ["A"]):
+        capped = choose_offers(effects[columns], catalog, history=history, as_of="2024-07-15", **kw)
+        assert capped["reason"].tolist() == [
+            "monthly cap reached",
+            "monthly cap reached" if columns == ["A"] else "no effective offer",
+        ]
+        eligible = pd.DataFrame({"A": [False, False], "B": [True, True]}, index=idx)[columns]
+        closed = choose_offers(effects[columns], catalog, eligible=eligible, **kw)
+        assert closed["reason"].tolist() == [
+            "not eligible",
+            "not eligible" if columns == ["A"] else "no effective offer",
+        ]
+        assert closed["offer_id"].isna().all() and capped["offer_id"].isna().all()

@@ -47,7 +47,10 @@ BUDGET_OUT = "budget exhausted"
 WITHIN_NOISE = "cheaper offer within noise"
 BETTER_ON_AVERAGE = "offer better on average within noise"
 CLEAR_OF_NOISE = "cheapest offer clear of noise"
-#: Every reason a plan row can give, in the order they are checked.
+#: Every reason a plan row can give, in the order they are checked. A customer without an offer
+#: is "not eligible" when no offer is open to them or every effective offer is closed to them,
+#: "monthly cap reached" when the caps close every open offer or every effective eligible one,
+#: and "no effective offer" only when some eligible, uncapped offer exists and none of them pays.
 REASONS = (
     NO_CONSENT,
     HOLDOUT,

@@ -526,8 +526,13 @@ def choose_offers(
     )
 
     reason = np.full(len(index), NOT_EFFECTIVE, dtype=object)
-    reason[~(allowed & ~capped).any(axis=1)] = CAPPED
-    reason[~allowed.any(axis=1)] = NOT_ELIGIBLE
+    # what stopped the offers that would have paid, or every offer: the caps on the eligible
+    # ones, else eligibility (an ineffective offer left open does not make it "no effective offer")
+    eligible_effective = (allowed & effective).any(axis=1)
+    open_offers = allowed & ~capped
+    open_effective = (open_offers & effective).any(axis=1)
+    reason[~open_offers.any(axis=1) | (eligible_effective & ~open_effective)] = CAPPED
+    reason[~allowed.any(axis=1) | (effective.any(axis=1) & ~eligible_effective)] = NOT_ELIGIBLE
     reason[controlled] = IN_CONTROL
     reason[contacted] = COOL_DOWN
     reason[holdout] = HOLDOUT
