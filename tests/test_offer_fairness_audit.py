@@ -113,6 +113,11 @@ def test_training_run_fairness_report_audits_the_offer_plan(
     by_group = pd.read_csv(path)
     assert "selection_rate" in by_group.columns  # the scores are audited
     assert {"offer_rate", "mean_offer_cost"} <= set(by_group.columns), list(by_group.columns)
+    # what the offers cost per group is audited too (session 42: every cell was NaN, because the
+    # decisions' expected_cost was dropped before the audit)
+    offered = by_group[by_group["offer_rate"] > 0]
+    assert len(offered) and offered["mean_offer_cost"].notna().all(), by_group
+    assert (offered["mean_offer_cost"] > 0).all()
 
 
 def test_nightly_decisions_can_be_audited_by_group() -> None:

@@ -465,9 +465,9 @@ def fairness_report(
         A customer is selected when ``y_score >= threshold``.
     offers : DataFrame, optional
         An offer plan indexed by ``customer_id`` with ``offer_id`` (NA = no offer) and
-        ``expected_cost``, e.g. from ``choose_offers``; or decisions without costs (the output of
-        ``score_customers`` / ``LoyaltyPolicy.decide``): then only offer rates are audited and
-        ``mean_offer_cost`` is NaN. Its customers are the audited ones (when no scores are given);
+        ``expected_cost``, e.g. from ``choose_offers``, ``score_customers`` or
+        ``LoyaltyPolicy.decide``; without an ``expected_cost`` column only offer rates are
+        audited and ``mean_offer_cost`` is NaN. Its customers are the audited ones (when no scores are given);
         ``sensitive`` is read for them.
     control : Series or array-like, optional
         A stratifying variable (e.g. the risk band): every figure is also computed within each stratum,

@@ -684,7 +684,9 @@ def _fairness_audit(
     ids = y.index.get_level_values(C.CUSTOMER_ID)
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
     # The trigger's high-risk threshold is where a score turns into a contact.
-    offers = None if plan is None else plan[[C.OFFER_ID]].reindex(ids)
+    # with each decision's expected cost, so that the audit says what the offers cost per group
+    kept = [c for c in (C.OFFER_ID, "expected_cost") if plan is not None and c in plan.columns]
+    offers = None if plan is None else plan[kept].reindex(ids)
     return fairness_report(
         sensitive,
         y_true=y.to_numpy(),
