@@ -280,3 +280,24 @@ def test_a_send_log_with_repeated_index_labels_is_measured_as_with_unique_ones(e
         measure_campaign(tied, tx, offers, window_days=7),
         measure_campaign(campaigns, tx, offers, window_days=7),
     )
+
+
+def test_windows_past_the_data_warn_unless_observation_end_says_where_it_ends(experiment) -> None:
+    """Session 42: a window still open at the last transaction counted as no purchase in silence;
+    measured the day after a send, every arm read 0 conversions and ROI -100%."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    campaigns, tx, offers = experiment
+    early = tx[tx["timestamp"] < "2024-03-03"]  # an extract that ends two days into the window
+    with pytest.warns(DataQualityWarning, match=r"8 of 8 sends have a 7-day response window"):
+        cut = measure_campaign(campaigns, early, offers, window_days=7)
+    assert cut.loc["d10", "conversion_rate"] == 0.25  # t2's purchase on day 7 is missing
+    with pytest.raises(DataError, match="response window ending after observation_end"):
+        measure_campaign(campaigns, early, offers, window_days=7, observation_end="2024-03-03")
+    # data that reach the end of every window: no warning (the fixture's last line is 03-08)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        measure_campaign(campaigns, tx, offers, window_days=7)
+        measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-03-08")

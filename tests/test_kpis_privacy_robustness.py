@@ -209,7 +209,11 @@ def test_campaign_redeemed_flags_as_text(
 ) -> None:
     redeemed = [flags[0]] + [flags[1]] * 5
     out = kpis.measure_campaign(
-        campaigns.assign(**{C.REDEEMED: redeemed}), tx, offers, window_days=7
+        campaigns.assign(**{C.REDEEMED: redeemed}),
+        tx,
+        offers,
+        window_days=7,
+        observation_end="2024-12-31",  # the fixture's data are complete to then
     )
     assert out.loc["a", "redemptions"] == 1.0
 
@@ -220,7 +224,11 @@ def test_campaign_redeemed_must_be_a_flag(
     # 2 used to count as two redemptions
     with pytest.raises(SchemaError, match=r"campaigns.redeemed must be boolean"):
         kpis.measure_campaign(
-            campaigns.assign(**{C.REDEEMED: [2, 0, 0, 0, 0, 0]}), tx, offers, window_days=7
+            campaigns.assign(**{C.REDEEMED: [2, 0, 0, 0, 0, 0]}),
+            tx,
+            offers,
+            window_days=7,
+            observation_end="2024-12-31",
         )
 
 

@@ -349,6 +349,7 @@ def test_measure_campaign_intervals_cover_under_the_null_and_under_an_effect() -
         window_days=7,
         by=["campaign_id", "offer_id"],
         margin_rate=0.3,
+        observation_end=sent.max() + pd.Timedelta(days=7),  # every window is in the data
     ).droplevel("offer_id")
     uplift = p_t - p_c
     revenue = uplift * np.exp(3.0 + 0.5) * n_arm  # lognormal mean exp(mu + sigma^2 / 2)

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import check_window_days, is_real
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
@@ -101,7 +109,8 @@ def measure_campaign(
         outcomes would be cut short). Without it the data is taken as complete to the end of
         every window: a window still open at the last transaction counts as no purchase (unlike
         ``campaign_responses``, which refuses such rows), so pass it when the extract may end
-        early.
+        early. Without it, windows that end more than a day after the last transaction warn
+        (DataQualityWarning): measured too early, every arm reads low.
 
     Returns
     -------
@@ -166,6 +175,8 @@ def measure_campaign(
                 f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
                 "Shorten window_days or leave those rows out."
             )
+    elif len(tx):
+        _warn_open_windows(window_end, tx[C.TIMESTAMP].max(), int(window_days))
 
     # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
     values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}
@@ -372,3 +383,20 @@ def _payback(treated: pd.DataFrame, control: pd.DataFrame, cost: float) -> float
     incremental = (treated.mean() - control.mean()) * len(treated)
     reached = incremental.index[(incremental >= cost).to_numpy()]
     return float(reached[0]) if len(reached) else np.nan
+
+
+def _warn_open_windows(window_end: pd.Series, last: pd.Timestamp, window_days: int) -> None:
+    """Warn when response windows end more than a day after the last transaction: if the
+    extract ends there, those sends' purchases are cut short and every such arm reads low."""
+    late = (window_end > last + pd.Timedelta(days=1)).to_numpy()
+    if late.any():
+        warn_user(
+            f"measure_campaign: {int(late.sum())} of {late.size} sends have a {window_days}-day "
+            f"response window ending after the last transaction ({last}), e.g. ending "
+            f"{format_examples(window_end[late].drop_duplicates().tolist(), limit=3)}. They are "
+            "counted as if the data were complete to then; if the extract ends at its last "
+            "transaction, their purchases are cut short and conversion, revenue and ROI read low. "
+            "Pass observation_end=<end of the data> (rows still open are then refused), measure "
+            "after the windows close, or shorten window_days.",
+            DataQualityWarning,
+        )

@@ -18,6 +18,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, format_examples, index
 from loyalty_ml.privacy.cells import MIN_CELL_SIZE, blank_small_cohorts, blank_small_rows
 from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce_time import plus_days
 
 if TYPE_CHECKING:
     from loyalty_ml.evaluation.fairness import FairnessReport
@@ -123,7 +124,7 @@ def kpi_section(
         )
     if campaigns is not None and offers is not None:
         closed = _closed_campaigns(campaigns, period_end, window_days)
-        ends = closed[C.SENT_AT] + pd.Timedelta(days=window_days)
+        ends = plus_days(closed[C.SENT_AT], window_days)
         in_period = closed.loc[(ends > period_start).to_numpy()]
         skipped: list[str] = []
         if len(in_period) and C.CAMPAIGN_ID in in_period.columns:
@@ -144,8 +145,14 @@ def kpi_section(
             )
         if len(in_period) and (in_period[C.OFFER_ID] == C.CONTROL).any():
             by = [C.CAMPAIGN_ID, C.OFFER_ID] if C.CAMPAIGN_ID in in_period.columns else C.OFFER_ID
+            # every window shown closed by period_end: the data must reach it (refused if not)
             measured = measure_campaign(
-                in_period, transactions, offers, window_days=window_days, by=by
+                in_period,
+                transactions,
+                offers,
+                window_days=window_days,
+                by=by,
+                observation_end=period_end,
             )
             shown = measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]]
             # an arm (or control group) of a few customers would show their own purchases
@@ -195,7 +202,8 @@ def _closed_campaigns(
             f"campaigns lacks the columns {missing}; it has {list(campaigns.columns)}."
             f"{index_hint(campaigns, missing)} Run loyalty_ml.validate_campaigns first."
         )
-    ends = campaigns[C.SENT_AT] + pd.Timedelta(days=window_days)
+    # calendar days on the data's clock, as measure_campaign counts them (DST days included)
+    ends = plus_days(campaigns[C.SENT_AT], window_days)
     return campaigns.loc[(ends <= as_of).to_numpy()]
 
 
