@@ -69,6 +69,26 @@ def test_effects_are_invariant_to_row_order_and_arm_names(learner: str) -> None:
         np.testing.assert_allclose(shuffled.predict_effects(X), effects, atol=1e-12)
 
 
+@pytest.mark.parametrize("learner", ["T", "X", "DR"])
+def test_renamed_arms_sample_alike(learner: str) -> None:
+    """Session 42: base learners were seeded by arm position (seed + k), so with row or column
+    sampling renaming one arm changed the effects of both (DR by up to 0.12), and the bootstrap
+    drew each arm's rows in the order of the names (std up to 57% apart on a row)."""
+    X, y, t, _ = _three_arms(1500, 1)
+    kw = {"learner": learner, "random_state": 0, "linear_weight": 0.0, "cost_folds": 0, **FAST}
+    names = {"control": "control", "a": "z_a", "b": "a_b"}  # the two arms swap places
+    for extra in ({"subsample": 0.7}, {"colsample_bytree": 0.5}, {"n_bootstrap": 3}):
+        first = UpliftModel(**kw, **extra).fit(X, y, treatment=t)
+        again = UpliftModel(**kw, **extra).fit(X, y, treatment=t.map(names))
+        back = {"z_a": "a", "a_b": "b"}
+        e1, e2 = first.predict_effects(X), again.predict_effects(X)
+        pd.testing.assert_frame_equal(e2.rename(columns=back)[e1.columns], e1)
+        if "n_bootstrap" in extra:
+            s1 = first.predict_effects(X, return_std=True)[1]
+            s2 = again.predict_effects(X, return_std=True)[1]
+            pd.testing.assert_frame_equal(s2.rename(columns=back)[s1.columns], s1)
+
+
 def test_bootstrap_std_is_zero_for_a_constant_outcome() -> None:
     X, _, t, _ = _three_arms(600, 2)
     model = UpliftModel(learner="T", n_bootstrap=3, random_state=0, **FAST)
@@ -107,11 +127,17 @@ def test_default_bootstrap_std_covers_the_true_effect() -> None:
     effect on 61.7% of rows here. Re-centred refits (``recenter=True``, the default) carry the
     uncertainty of each arm's level too: 76.2% (arm b 99.2%). Since the linear blend's penalty is
     L1 (2026-12-02), whose zeros shrink every refit alike, 69.2% (arm b 100%; the trees alone
-    61.7% and 94.0%). Still not ~95% (predict_effects)."""
+    61.7% and 94.0%). Still not ~95% (predict_effects). Since session 42 each arm's bootstrap rows
+    are drawn from a stream of its own (renamed arms draw alike), and one seed's 20 refits are a
+    noisy measure: 62.1% at random_state=0 with the new draws (69.2% with the old), 67.5% over
+    six seeds (70.8% with the old, seeds ranging 62-76% and 67-78%); the mean of three is tested."""
     X, y, t, truth = _three_arms(3000, 5)
-    model = UpliftModel(n_bootstrap=20, random_state=0, **FAST).fit(X, y, treatment=t)
-    effects, std = model.predict_effects(X, return_std=True)
-    coverage = ((effects - truth).abs() <= 2 * std).mean()
+    covered = []
+    for seed in range(3):
+        model = UpliftModel(n_bootstrap=20, random_state=seed, **FAST).fit(X, y, treatment=t)
+        effects, std = model.predict_effects(X, return_std=True)
+        covered.append(((effects - truth).abs() <= 2 * std).mean())
+    coverage = pd.concat(covered, axis=1).mean(axis=1)
     assert coverage["a"] >= 0.65 and coverage["b"] >= 0.65
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from loyalty_ml.exceptions import DataError, DataQualityWarning
+from loyalty_ml.models._uplift_learners import arm_keys_of
 from loyalty_ml.models._uplift_rows import stratified_resample
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.tracking._offers import _design_weights, _fit
@@ -146,10 +147,11 @@ def test_guard_bootstrap_refits_are_the_aipw_of_their_resample_and_carry_the_lev
     replay = np.random.RandomState(0)
     replay.randint(0, 2**31 - 1)
     arm = (t == "coupon").astype(np.int64)
+    keys = arm_keys_of(arm, y, np.ones(n), 2)  # each arm's own stream (session 42)
     matrix = model.encoding_.transform(X, owner="test")
     levels = []
     for learner in model.bootstrap_learners_:
-        rows = stratified_resample(arm, replay)
+        rows = stratified_resample(arm, replay, keys=keys)
         shift = learner.effect_shift
         learner.effect_shift = None
         base, tau = learner.predict(matrix[rows], np.full((len(rows), 2), 0.5))

@@ -130,6 +130,7 @@ def _subset(data: ArmData, rows: np.ndarray) -> ArmData:
         data.propensity[rows],
         data.binary,
         None if data.group is None else data.group[rows],
+        arm_keys=data.arm_keys,
     )
 
 

@@ -27,7 +27,18 @@ from sklearn.model_selection import GroupKFold, KFold
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
 from loyalty_ml.models._uplift_rows import rate_spread
 
-__all__ = ["ArmData", "BoostingParams", "FittedLearner", "Learner", "fit_learner", "residual_shift"]
+__all__ = [
+    "ArmData",
+    "BoostingParams",
+    "FittedLearner",
+    "Learner",
+    "arm_keys_of",
+    "fit_learner",
+    "residual_shift",
+]
+
+# LightGBM seeds are 32-bit signed integers
+_MAX_SEED = 2**31 - 1
 
 Learner = Literal["S", "T", "X", "DR"]
 _DR_FOLDS = 3
@@ -76,7 +87,10 @@ class ArmData:
     ``propensity`` has one column per arm code: P(arm | x) for every row. ``group`` (optional): the
     experiment of each row as integer codes, for pooled experiments (see :func:`residual_shift`).
     ``source`` (optional, a bootstrap sample's): the training row each row is a copy of, so that
-    cross-fitting never puts copies of one row on both sides of a fold.
+    cross-fitting never puts copies of one row on both sides of a fold. ``arm_keys`` (optional):
+    a number per arm code taken from the arm's rows (:func:`arm_keys_of`), which seeds that arm's
+    base learners, so that renaming arms (which moves their codes) leaves every arm's row and
+    column sampling as it was; without it, the codes seed them.
     """
 
     matrix: np.ndarray
@@ -87,11 +101,34 @@ class ArmData:
     binary: bool
     group: np.ndarray | None = None
     source: np.ndarray | None = None
+    arm_keys: np.ndarray | None = None
 
     @property
     def n_arms(self) -> int:
         """Number of arms including the control."""
         return int(self.propensity.shape[1])
+
+    def arm_seed(self, seed: int, k: int) -> int:
+        """The seed of a base learner of arm code ``k``: ``seed`` moved by the arm's key."""
+        key = k if self.arm_keys is None else int(self.arm_keys[k])
+        return (seed + key) % _MAX_SEED
+
+
+def arm_keys_of(arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int) -> np.ndarray:
+    """A number per arm code from the arm's rows, not its name or position: its count of rows of
+    positive weight and of those with a positive outcome (28 bits). The same experiment with its
+    arms renamed, its rows shuffled or rows of weight 0 dropped seeds every arm's base learners
+    alike.
+
+    Examples
+    --------
+    >>> arm_keys_of(np.array([0, 1, 1]), np.array([1.0, 0.0, 1.0]), np.ones(3), 2).tolist()
+    [1000004, 2000007]
+    """
+    counted = (weight > 0).astype(np.float64)
+    rows = np.bincount(arm, weights=counted, minlength=n_arms).astype(np.int64)
+    positive = np.bincount(arm, weights=counted * (y > 0), minlength=n_arms).astype(np.int64)
+    return (rows * 1_000_003 + positive) & 0xFFFFFFF
 
 
 @dataclass
@@ -445,7 +482,7 @@ def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -
             data.y[data.arm == k],
             data.weight[data.arm == k],
             classifier=data.binary,
-            seed=seed + k,
+            seed=data.arm_seed(seed, k),
         )
         for k in range(data.n_arms)
     ]
@@ -461,14 +498,13 @@ def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -
         # what each control row would have gained under arm k.
         d_treated = data.y[treated] - mu_c_treated_rows[treated]
         d_control = outcome[k].predict(data.matrix[control]) - data.y[control]
-        seed_k = seed + 100 * k
         tau_c = _fit(
             params,
             data.matrix[control],
             d_control,
             data.weight[control],
             classifier=False,
-            seed=seed_k,
+            seed=data.arm_seed(seed + 100_003, k),
         )
         tau_t = _fit(
             params,
@@ -476,7 +512,7 @@ def _fit_meta(kind: Learner, data: ArmData, params: BoostingParams, seed: int) -
             d_treated,
             data.weight[treated],
             classifier=False,
-            seed=seed_k + 1,
+            seed=data.arm_seed(seed + 200_003, k),
         )
         fitted.effect_models.append([tau_c, tau_t])
     return fitted
@@ -510,7 +546,7 @@ def _fit_dr(
                 data.y[rows],
                 data.weight[rows],
                 classifier=data.binary,
-                seed=seed + 10 * f + k,
+                seed=data.arm_seed(seed + 300_007 * (f + 1), k),
             )
             mu[test, k] = model.predict(data.matrix[test])
             if k == 0:
@@ -523,6 +559,7 @@ def _fit_dr(
         pseudo = (
             mu[:, k] - mu[:, 0] + treated * (data.y - mu[:, k]) / data.propensity[:, k] - residual_c
         )
-        tau = _fit(params, data.matrix, pseudo, data.weight, classifier=False, seed=seed + 1000 + k)
+        tau_seed = data.arm_seed(seed + 1000, k)
+        tau = _fit(params, data.matrix, pseudo, data.weight, classifier=False, seed=tau_seed)
         fitted.effect_models.append([tau])
     return fitted

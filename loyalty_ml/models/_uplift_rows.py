@@ -263,9 +263,23 @@ def rate_spread(spread: np.ndarray, effective: np.ndarray, *, binary: bool) -> n
     return np.where(spread > 0, spread, rate * (1.0 - rate))
 
 
-def stratified_resample(arm: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-    """Row positions of a bootstrap sample that keeps every arm's row count."""
-    parts = [
-        rng.choice(np.flatnonzero(arm == k), size=int((arm == k).sum())) for k in np.unique(arm)
-    ]
+def stratified_resample(
+    arm: np.ndarray, rng: np.random.RandomState, *, keys: np.ndarray | None = None
+) -> np.ndarray:
+    """Row positions of a bootstrap sample that keeps every arm's row count.
+
+    With ``keys`` (a number per arm code from the arm's rows), each arm draws from its own
+    stream, seeded by one draw of ``rng`` and its key: renaming arms does not redraw their rows.
+    """
+    if keys is None:
+        parts = [
+            rng.choice(np.flatnonzero(arm == k), size=int((arm == k).sum())) for k in np.unique(arm)
+        ]
+    else:
+        base = int(rng.randint(2**31 - 1))
+        parts = []
+        for k in np.unique(arm):
+            stream = np.random.RandomState((base + int(keys[k])) % (2**32 - 1))
+            rows = np.flatnonzero(arm == k)
+            parts.append(stream.choice(rows, size=len(rows)))
     return np.sort(np.concatenate(parts))

@@ -34,6 +34,7 @@ from loyalty_ml.models._uplift_learners import (
     BoostingParams,
     FittedLearner,
     Learner,
+    arm_keys_of,
     average_effects,
     fit_learner,
 )
@@ -335,7 +336,11 @@ class UpliftModel(BaseEstimator):
             (customer ids of several campaigns) keep their own order, which with ``subsample < 1``
             or ``n_bootstrap`` can move the effects slightly (give X a unique index, e.g. a
             campaign-row number, for a fit that no row order changes). The linear blend of small
-            experiments (``linear_weight``) agrees across arm names and orders to about 1e-7.
+            experiments (``linear_weight``) agrees across arm names and orders to about 1e-7;
+            the base learners, sampled rows and bootstrap samples are seeded by each arm's rows,
+            not its name, so renamed arms fit the same effects. The held-out check's folds
+            (``cost_folds``) are dealt arm by arm in the order of the names: renaming an arm can
+            move its ``cost_calibration_`` bands within their noise.
         propensity : None, "estimate", Series or DataFrame
             None: randomised, the observed arm shares; a ``DataQualityWarning`` names the arm and
             feature when an arm differs from the control rows (within ``groups``) by more than
@@ -520,7 +525,11 @@ class UpliftModel(BaseEstimator):
         )
         if group is not None:
             _warn_arms_without_control(group, arm_code, [control, *self.arms_])
-        data = ArmData(matrix, arm_code, y_arr, weight, row_propensity, binary, group)
+        # base learners seeded by each arm's rows, not its name or position
+        keys = arm_keys_of(arm_code, y_arr, weight, len(names))
+        data = ArmData(
+            matrix, arm_code, y_arr, weight, row_propensity, binary, group, arm_keys=keys
+        )
         # the level choose_offers falls back on between equally cheap offers within noise
         average, average_se = average_effects(data)
         self.arm_summary_["average_effect"] = np.r_[0.0, average]
@@ -559,7 +568,7 @@ class UpliftModel(BaseEstimator):
         show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
         refits = tqdm(range(self.n_bootstrap), desc=f"{_OWNER} bootstrap", disable=not show)
         for b in refits:
-            rows = stratified_resample(arm_code, rng)
+            rows = stratified_resample(arm_code, rng, keys=keys)
             sample = ArmData(
                 matrix[rows],
                 arm_code[rows],
@@ -569,6 +578,7 @@ class UpliftModel(BaseEstimator):
                 binary,
                 None if group is None else group[rows],
                 source=rows,
+                arm_keys=keys,
             )
             self.bootstrap_learners_.append(refit(sample, seed + 7919 * (b + 1)))
         return self
