@@ -446,3 +446,33 @@ def test_x_learner_weighs_by_per_row_propensities(cont: dict) -> None:
     assert rmse <= 1.02 * rmse_per_row
     # g(x) for new customers is learned from the given propensities (measured 0.0015 at most)
     assert effects == pytest.approx(per_row[:, 0], abs=0.01)
+
+
+def test_a_propensity_column_for_an_arm_not_fitted_needs_the_controls() -> None:
+    """Session 42: a 3-arm design whose push rows were dropped, fitted with the {sms, push}
+    propensity frame and no control column: the control's propensity was taken as 1 - p_sms,
+    which holds push's share too, and the sms average effect read 0.106 against a true 0.05."""
+    rng = np.random.default_rng(0)
+    n = 5000
+    X = pd.DataFrame({"spend": rng.normal(size=n)}, index=pd.RangeIndex(n, name="customer_id"))
+    p_sms = np.where(X["spend"] > 0, 0.5, 0.2)
+    draw = rng.uniform(size=n)
+    t = np.where(draw < p_sms, "sms", np.where(draw < p_sms + 0.3, "push", "control"))
+    kept = t != "push"  # the push rows are dropped before fitting
+    X, t, p_sms = X[kept], t[kept], p_sms[kept]
+    frame = pd.DataFrame({"sms": p_sms, "push": 0.3}, index=X.index)
+    y = (rng.uniform(size=len(t)) < 0.2 + 0.1 * (X["spend"] > 0) + 0.05 * (t == "sms")).astype(int)
+    model = UpliftModel(n_estimators=20, random_state=0)
+    with pytest.raises(
+        DataError, match=r"columns for arms no row of treatment names \(\['push'\]\)"
+    ):
+        model.fit(X, y, treatment=t, propensity=frame)
+    # with the control's column, rows must sum to 1 over the arms fitted: refused too
+    with pytest.raises(DataError, match="must sum to 1"):
+        model.fit(X, y, treatment=t, propensity=frame.assign(control=1 - p_sms - 0.3))
+    # renormalised over the arms fitted, it fits
+    renormalised = pd.DataFrame({"sms": p_sms / (1 - 0.3)}, index=X.index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        model.fit(X, y, treatment=t, propensity=renormalised)
+    assert abs(model.arm_summary_.loc["sms", "average_effect"] - 0.05) < 0.05

@@ -348,7 +348,8 @@ class UpliftModel(BaseEstimator):
             feature's level shares 0.2 standard deviations and 5 standard errors apart), as
             targeted rows do. A Series indexed by arm name: the design's known
             shares. A DataFrame indexed like ``X`` with one column per arm: known per-row P(arm | x)
-            (a missing control column is ``1 - sum``). ``"estimate"``: cross-fitted classifiers
+            (a missing control column is ``1 - sum``, so a column for an arm no row names is
+            then refused: its share would be counted as the control's). ``"estimate"``: cross-fitted classifiers
             of the arm (5 folds; out-of-fold propensities for the training rows).
         groups : Series or array, optional
             The experiment (e.g. campaign) of each row, when several are pooled. With ``recenter``,
@@ -754,6 +755,16 @@ class UpliftModel(BaseEstimator):
             raise DataError(
                 f"{_OWNER}.fit: propensity lacks arms {format_examples(missing)}; it has "
                 f"{format_examples(list(frame.columns))}."
+            )
+        others = [c for c in frame.columns if c not in names]
+        if others and names[0] not in frame.columns:
+            # the control's share would be taken as 1 - the arms present, which counts theirs in
+            raise DataError(
+                f"{_OWNER}.fit: propensity has columns for arms no row of treatment names "
+                f"({format_examples(others)}) and no column for the control {names[0]!r}, whose "
+                "propensity would be 1 - the sum of the other arms' and so hold theirs. Give the "
+                "control's column (rows must then sum to 1 over the arms fitted), or drop those "
+                "columns and renormalise each row over the arms fitted."
             )
         values = frame[[n for n in names[1:]]].to_numpy(dtype=np.float64)
         control = (
