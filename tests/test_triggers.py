@@ -120,11 +120,17 @@ def test_boundaries_object_and_spend_quantile_rule(cases) -> None:
     from_bounds = TriggerPolicy(boundaries=bounds).assign(X, p)
     pd.testing.assert_frame_equal(from_bounds, POLICY.assign(X, p))
     quantile = TriggerPolicy(
-        sleep_days=60, churn_days=90, vip_rule="spend_quantile", vip_spend_quantile=0.85
+        sleep_days=60, churn_days=90, vip_rule="spend_quantile", vip_spend_quantile=0.75
     )
     out = quantile.assign(X, p)
-    assert out["valuable"].sum() == 2  # 900 and 950 are above the 85% quantile of spend
-    assert "top 15%" in out.loc["vip_high", "rule"]
+    # at most the top 25% of 10 customers: 900 and 950 (at 0.85, 900 was above an interpolated
+    # quantile too, one customer over the documented 15%, until session 42)
+    assert out["valuable"].sum() == 2
+    assert "top 25%" in out.loc["vip_high", "rule"]
+    top_15 = TriggerPolicy(
+        sleep_days=60, churn_days=90, vip_rule="spend_quantile", vip_spend_quantile=0.85
+    )
+    assert top_15.assign(X, p)["valuable"].sum() == 1  # 950 alone
 
 
 def test_default_policy_works_without_boundaries(cases) -> None:
@@ -308,3 +314,43 @@ def test_bands_stay_quiet_below_the_share_or_on_small_batches() -> None:
         # high-risk customers past the churn boundary are not acted on by the bands
         X = _inside(300).assign(recency_days=np.r_[np.full(200, 200.0), np.linspace(10, 50, 100)])
         TriggerPolicy().assign(X, np.r_[np.full(250, 0.97), np.full(50, 0.1)])
+
+
+# -- session 42 audit -------------------------------------------------------------------------------
+def _customers(n: int, spend: np.ndarray, recency: float = 10.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"recency_days": recency, "n_orders": 3.0, "spend": spend},
+        index=pd.Index(range(n), name=C.CUSTOMER_ID),
+    )
+
+
+@pytest.mark.parametrize("n", [5, 12, 15, 19, 105, 1000])
+def test_spend_quantile_vips_are_at_most_the_documented_share(n: int) -> None:
+    """An interpolated quantile put one customer too many above it (2 of 12 at 0.9)."""
+    spend = np.random.default_rng(n).gamma(2.0, 50.0, n)
+    X = _customers(n, spend)
+    policy = TriggerPolicy(vip_rule="spend_quantile", vip_spend_quantile=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        alone = policy.assign(X, np.full(n, 0.2))["valuable"]
+        frozen = policy.with_reference(X).assign(X, np.full(n, 0.2))["valuable"]
+    assert alone.sum() <= 0.1 * n and frozen.sum() <= 0.1 * n
+    assert alone.sum() == frozen.sum() == int(np.floor(0.1 * (n - 1)))  # no ties: as many as fit
+
+
+def test_negative_recency_and_yes_no_predictions_are_refused() -> None:
+    X = _customers(3, np.array([10.0, 20.0, 30.0]))
+    X.loc[1, "recency_days"] = -400.0
+    with pytest.raises(DataError, match=r"negative for 1 customer\(s\) \(\[1\]"):
+        TriggerPolicy().assign(X, [0.1, 0.2, 0.3])
+    with pytest.raises(DataError, match="True/False, not churn probabilities"):
+        TriggerPolicy().assign(_customers(3, np.ones(3)), np.array([True, False, True]))
+
+
+def test_the_win_back_window_includes_its_first_day_and_not_its_last() -> None:
+    policy = TriggerPolicy(sleep_days=60.0, churn_days=90.0)
+    X = _customers(4, np.ones(4))
+    X["recency_days"] = [119.0, 120.0, 179.0, 180.0]
+    out = policy.assign(X, np.full(4, 0.5))
+    assert out["action"].tolist() == ["none", "win_back", "win_back", "none"]
+    assert out["boundary_state"].tolist() == ["churned", "churned", "churned", "lost"]

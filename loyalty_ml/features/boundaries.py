@@ -45,7 +45,7 @@ import pandas as pd
 
 from loyalty_ml._checks import is_int, is_real
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
@@ -81,7 +81,17 @@ def recency_in_days(recency: pd.Series, *, what: str) -> np.ndarray:
                 column="recency_days",
             )
         recency = numbers
-    return recency.to_numpy(dtype="float64", na_value=np.nan)
+    days = recency.to_numpy(dtype="float64", na_value=np.nan)
+    ahead = days < 0
+    if ahead.any():
+        # a last purchase after as_of: features of another date, or a sign flipped upstream
+        raise DataError(
+            f"{what} is negative for {int(ahead.sum())} customer(s) "
+            f"({format_ids(recency.index[ahead].tolist(), total=int(ahead.sum()))}; e.g. "
+            f"{format_examples(days[ahead].tolist())} days): a last purchase cannot come after "
+            "as_of. Build the features at the date being scored (build_features(tx, as_of=...))."
+        )
+    return days
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +133,10 @@ class Boundaries:
 
         ``"active"`` below ``sleep_days``, ``"sleeping"`` from ``sleep_days`` to ``churn_days``,
         ``"churned"`` from ``churn_days`` to ``churn_days + winback_days`` (the win-back period) and
-        ``"lost"`` beyond. Missing recencies give missing states.
+        ``"lost"`` from there on: each state includes its first day and not its last, so a
+        customer at exactly ``churn_days + winback_days`` is lost (as ``TriggerPolicy`` reads
+        its win-back window, ``[start, end)`` days past the churn boundary). Missing recencies
+        give missing states.
 
         Parameters
         ----------

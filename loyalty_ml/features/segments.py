@@ -5,7 +5,9 @@ best quarter, where "best" is the smallest ``recency_days``, the largest ``n_ord
 ``spend``. A customer's class is set by the share of customers strictly worse than them (``p``):
 ``1`` when ``p < 0.25``, ``3`` when ``p >= 0.75``, else ``2``. Tied customers therefore always share a
 class and the result never depends on row order; without ties the classes hold 25/50/25 % of the
-customers, with ties (e.g. the many one-order customers on F) a tie group is not split.
+customers, with ties (e.g. the many one-order customers on F) a tie group is not split. Values
+within one part in a billion of a class edge count as on it (so that a value sent through JSON,
+rounded to 10 decimals, stays in its class): 3e9 + 1 is read as tied with 3e9.
 
 The quarters are those of a reference population: by default the table being segmented. For
 decisions made in batches (a served model scoring a few customers at a time), freeze them once with

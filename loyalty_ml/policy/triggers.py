@@ -5,7 +5,7 @@ Rules (DESIGN.md section 6), first match wins; every decision carries the rule t
 ====  ======================================================  ===================  ================
 rule  condition                                               action               channel
 ====  ======================================================  ===================  ================
-1     ``lost``: beyond ``churn_days + winback_window[1]``     ``none``             --
+1     ``lost``: from ``churn_days + winback_window[1]`` on    ``none``             --
 2     past the churn boundary, inside the win-back window     ``win_back``         cheap only
 3     past the churn boundary, before the win-back window     ``none`` (wait)      --
 4     valuable, inside the boundaries, high risk              ``vip_contact``      ``call``
@@ -16,7 +16,8 @@ rule  condition                                               action            
 9     low risk                                                ``none``             --
 ====  ======================================================  ===================  ================
 
-The win-back window is measured from the churn boundary (default 30-90 days past it); win-back goes
+The win-back window is measured from the churn boundary (default 30-90 days past it, day 30
+included and day 90 not, as every state includes its first day); win-back goes
 through cheap channels only (push, e-mail); expensive channels (SMS, a manager's call) are kept for
 valuable customers still inside the boundaries.
 """
@@ -79,7 +80,7 @@ class TriggerPolicy:
     sleep_days, churn_days : float, optional
         Explicit boundaries (not together with ``boundaries``). Without either, 60 and 90 days.
     winback_window : tuple of float
-        Win-back starts and ends this many days past the churn boundary.
+        Win-back starts and ends this many days past the churn boundary: ``[start, end)``.
     vip_rule : {"top_m", "spend_quantile"}
         Valuable customers: the top RFM money class (M3, the best quarter by spend) or spend
         strictly above the ``vip_spend_quantile`` of the reference population (so at most the top
@@ -242,7 +243,7 @@ class TriggerPolicy:
         """
         edges = rfm_edges(X)  # checks the RFM columns, spend included
         spend = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan)
-        threshold = float(np.nanquantile(spend, self.vip_spend_quantile))
+        threshold = _vip_threshold(spend, self.vip_spend_quantile)
         return replace(self, rfm_edges=edges, vip_spend_threshold=threshold)
 
     def resolved_boundaries(self) -> tuple[float, float]:
@@ -390,7 +391,7 @@ class TriggerPolicy:
             return np.asarray(segments["M"].to_numpy() == 3)
         values = X["spend"].to_numpy(dtype=np.float64, na_value=np.nan)
         threshold = (
-            np.nanquantile(values, self.vip_spend_quantile)
+            _vip_threshold(values, self.vip_spend_quantile)
             if self.vip_spend_threshold is None
             else self.vip_spend_threshold
         )
@@ -603,7 +604,13 @@ def threshold_for_profit(
 
 
 def _floats(values: Any, name: str, where: str) -> np.ndarray:
-    """``values`` as a flat float64 array; DataError naming ``name`` when they are not numbers."""
+    """``values`` as a flat float64 array; DataError naming ``name`` when they are not numbers
+    (or, for ``p``, when they are True/False: a 0/1 prediction, not a probability)."""
+    if name == "p" and np.asarray(values).dtype == np.bool_:
+        raise DataError(
+            f"{where}: p holds True/False, not churn probabilities; a yes/no prediction would put "
+            "every customer at 0 or 1. Pass ChurnModel.predict_proba(X)[:, 1]."
+        )
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -634,3 +641,11 @@ def _probabilities(p: Any, where: str) -> np.ndarray:
             f"{where}: p must be probabilities in [0, 1]; found {format_examples(prob[bad].tolist(), total=int(bad.sum()))}."
         )
     return prob
+
+
+def _vip_threshold(spend: np.ndarray, quantile: float) -> float:
+    """The spend a valuable customer must exceed: the ``quantile`` of ``spend`` taken at an
+    observed value at or above it (NumPy's ``"higher"``), so that at most the top
+    ``1 - quantile`` share is strictly above it in any batch. An interpolated quantile put one
+    customer too many above it in small batches (2 of 12 at 0.9)."""
+    return float(np.nanquantile(spend, quantile, method="higher"))
