@@ -221,3 +221,20 @@ def test_ids_as_the_index_are_read_by_profiled_only_and_marketing_consent() -> N
     assert consent is not None and consent.to_dict() == {1: True, 2: False}
     with pytest.raises(SchemaError, match="transactions has no 'customer_id' column or index"):
         profiled_only(tx.reset_index(drop=True), customers)
+
+
+@pytest.mark.parametrize("name", ["consent_profile", "Consent_Profiling", "consentprofiling"])
+def test_a_look_alike_consent_column_is_refused_not_read_as_managed_upstream(name: str) -> None:
+    """Session 42: a customers file whose consent_profiling was renamed consent_profile was read
+    as "consent managed upstream": every customer who said no was scored, 12 of 142 offered."""
+    from loyalty_ml.privacy.consent import split_by_consent
+
+    customers = pd.DataFrame(
+        {name: [True, False], "consent_marketing": [True, True]},
+        index=pd.Index([1, 2], name="customer_id"),
+    )
+    with pytest.raises(SchemaError, match=rf"no 'consent_profiling' column but has \['{name}'\]"):
+        split_by_consent(customers, assume_consent_when_absent=True)
+    # a table without any such column is consent managed upstream, as documented
+    upstream = split_by_consent(customers.drop(columns=name), assume_consent_when_absent=True)
+    assert upstream.profiling_allowed.tolist() == [1, 2]

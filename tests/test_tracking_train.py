@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import mlflow
 import mlflow_fixtures
@@ -254,6 +255,59 @@ def test_customers_missing_from_the_consent_table_are_not_profiled(registry: Reg
     assert gone, "the simulated customers should have bought before the cutoff"
     assert (scores.loc[gone, "status"] == "no_profiling_consent").all()
     assert scores.loc[gone, "churn_probability"].isna().all()
+    # the reason says why: not listed (consent unknown), not "has not consented" (session 42)
+    assert scores.loc[gone, "reason_1"].str.contains("not in the customers table").all()
+    said_no = data.customers.loc[~data.customers["consent_profiling"], "customer_id"]
+    said_no = [c for c in said_no if c in before]
+    assert scores.loc[said_no, "reason_1"].str.contains("has not consented").all()
+    # an empty customers extract would leave every customer out: refused
+    with pytest.raises(DataError, match="customers table is empty"):
+        score_customers(
+            data.transactions,
+            as_of="2024-12-31",
+            customers=data.customers.iloc[:0],
+            tracking_uri=registry.tracking_uri,
+            log_run=False,
+        )
+
+
+def test_a_second_model_scored_the_same_night_supersedes_nothing(registry: Registry) -> None:
+    """Session 42: a shadow challenger scored after the champion tagged the champion's run
+    superseded_by, so a dashboard of live runs lost the champion's night."""
+    data = registry.data
+    night = "2024-12-20"
+    client = mlflow.MlflowClient(registry.tracking_uri)
+
+    def score(uri: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # version 2 is the weak challenger: its bands warn
+            score_customers(
+                data.transactions,
+                as_of=night,
+                customers=data.customers,
+                model_uri=uri,
+                tracking_uri=registry.tracking_uri,
+            )
+
+    score("models:/loyalty_ml/1")
+    score("models:/loyalty_ml/2")
+    experiment = client.get_experiment_by_name("loyalty_ml_scoring")
+    assert experiment is not None
+
+    def runs() -> list:
+        return client.search_runs(
+            [experiment.experiment_id],
+            filter_string=f"params.as_of = '{night}'",
+            order_by=["attributes.start_time ASC"],
+        )
+
+    first, shadow = runs()
+    assert "superseded_by" not in first.data.tags and "superseded_by" not in shadow.data.tags
+    score("models:/loyalty_ml/1")  # a retry of the first model's night
+    first, shadow, retry = runs()
+    assert first.data.tags["superseded_by"] == retry.info.run_id
+    assert "superseded_by" not in shadow.data.tags
+    assert retry.data.tags["rescores"] == first.info.run_id
 
 
 def test_batches_do_not_change_decisions(registry: Registry) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import SchemaError, format_ids
+from loyalty_ml.exceptions import SchemaError, format_examples, format_ids
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -119,6 +119,7 @@ def split_by_consent(
                     table="customers",
                     column=flag,
                 )
+            _refuse_look_alike(customers, flag, purpose)
             allowed[purpose] = ids
             continue
         values = coerce_bool(customers[flag].reset_index(drop=True), table="customers", column=flag)
@@ -146,6 +147,27 @@ def split_by_consent(
         marketing_allowed=allowed["marketing"],
         exclusions=exclusions,
     )
+
+
+def _refuse_look_alike(customers: pd.DataFrame, flag: str, purpose: str) -> None:
+    """SchemaError when a flag is absent but a column looks like it (``consent_profile``,
+    ``Consent_Marketing``): taken as "managed upstream", a misspelt flag would profile, or send
+    offers to, every customer who said no."""
+    import difflib
+
+    names = [str(c) for c in customers.columns]
+    stem = purpose[:6]  # "profil", "market"
+    alike = [c for c in names if "consent" in c.lower() and stem in c.lower()]
+    alike += [c for c in difflib.get_close_matches(flag, names, n=3, cutoff=0.8) if c not in alike]
+    if alike:
+        raise SchemaError(
+            f"customers has no {flag!r} column but has {format_examples(alike)}, which looks "
+            f"like it: consent for {purpose} would be taken as given for every customer. Rename "
+            f"it to {flag!r} (True where the customer agreed), or drop it if consent is managed "
+            "upstream.",
+            table="customers",
+            column=flag,
+        )
 
 
 def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndarray:
@@ -238,6 +260,13 @@ def _ids_in(ids: np.ndarray, allowed: pd.Index, *, caller: str) -> np.ndarray:
         return np.asarray(pd.Index(ids).isin(allowed), dtype=bool)
     texts = id_texts(ids, caller=caller)
     return np.asarray(pd.Index(texts).isin(id_texts(allowed, caller="consent")), dtype=bool)
+
+
+def listed_in(ids: pd.Index, customers: pd.DataFrame) -> np.ndarray:
+    """Mask over ``ids``: True where the customer has a row in ``customers`` (matched by text, as
+    consent is), so that a customer read as not consenting because the table lacks them can be
+    told from one who said no."""
+    return _ids_in(np.asarray(ids), _customer_ids(customers), caller="consent")
 
 
 def _ids_of(frame: pd.DataFrame, *, table: str) -> np.ndarray:

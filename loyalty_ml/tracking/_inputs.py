@@ -110,13 +110,19 @@ def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | N
 def check_id_overlap(
     customers: pd.DataFrame | None, transactions: pd.DataFrame, *, caller: str
 ) -> None:
-    """DataError when a non-empty customers table shares no id with the transactions.
+    """DataError when a customers table shares no id with the transactions, or is empty.
 
     Customers missing from the table are not profiled (consent is opt-in), so a table that matches
-    nobody would silently exclude every customer.
+    nobody (an empty extract included) would silently exclude every customer.
     """
-    if customers is None or len(customers) == 0 or len(transactions) == 0:
+    if customers is None or len(transactions) == 0:
         return
+    if len(customers) == 0:
+        raise DataError(
+            f"{caller}: the customers table is empty, so no customer's consent is known and every "
+            "one of them would be left out. Pass the customers table (a failed extract?), or "
+            "customers=None when consent is managed upstream."
+        )
     table_ids = pd.Index(customers[C.CUSTOMER_ID].dropna().unique())
     tx_ids = pd.Index(transactions[C.CUSTOMER_ID].dropna().unique())
     if np.asarray(tx_ids.isin(table_ids)).any():

@@ -27,7 +27,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.features import build_features
 from loyalty_ml.kpis._common import purchase_lines
 from loyalty_ml.policy.offers import REASONS
-from loyalty_ml.privacy.consent import marketing_consent, profiled_only
+from loyalty_ml.privacy.consent import listed_in, marketing_consent, profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
 from loyalty_ml.tracking._inputs import (
@@ -110,9 +110,11 @@ def score_customers(
     tracking_uri : str, optional
         MLflow tracking URI (default ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
     log_run : bool
-        Log a scoring run (row counts, score distribution, PSI drift). Scoring a date again (a
-        retried night) logs another run; the earlier runs for that ``as_of`` get the tag
-        ``superseded_by`` (the new run's id), and the new run lists them in ``rescores``.
+        Log a scoring run (row counts, score distribution, PSI drift). Scoring a date again with
+        the same ``model_uri`` (a retried night) logs another run; the earlier runs for that
+        ``as_of`` and model get the tag ``superseded_by`` (the new run's id), and the new run
+        lists them in ``rescores``. Another model scored the same night (a shadow challenger)
+        supersedes nothing.
     experiment : str
         Experiment of the scoring run.
     psi_limit : float
@@ -217,7 +219,12 @@ def score_customers(
         # those the features would list: a customer with refunds only is not a customer yet
         skipped = purchase_lines(history.loc[no_consent])
         skipped_ids = pd.Index(np.unique(skipped[C.CUSTOMER_ID].to_numpy()))
-        out = pd.concat([scored, _not_profiled(skipped_ids)]).sort_index()
+        unlisted = (
+            np.zeros(len(skipped_ids), dtype=bool)
+            if customers is None
+            else ~listed_in(skipped_ids, customers)
+        )
+        out = pd.concat([scored, _not_profiled(skipped_ids, unlisted)]).sort_index()
         out.index.name = C.CUSTOMER_ID
         # clock features move by design; features of a table left out were warned about already
         quiet = [*CLOCK_FEATURES, *left_out]
@@ -411,7 +418,9 @@ def _warn_if_before_training(
     )
 
 
-def _not_profiled(ids: pd.Index) -> pd.DataFrame:
+def _not_profiled(ids: pd.Index, unlisted: np.ndarray) -> pd.DataFrame:
+    """Rows of the customers who may not be profiled; ``unlisted``: those whose consent is
+    unknown because the customers table has no row for them (read as no consent)."""
     out = pd.DataFrame(index=ids)
     for column in SCORE_COLUMNS:
         if column in NUMERIC_DECISION_COLUMNS:
@@ -421,7 +430,11 @@ def _not_profiled(ids: pd.Index) -> pd.DataFrame:
     out["status"] = _NO_CONSENT
     out["action"] = "none"
     out["offer_reason"] = _NOT_PROFILED
-    out["reason_1"] = "not scored: the customer has not consented to profiling"
+    out["reason_1"] = np.where(
+        unlisted,
+        "not scored: not in the customers table, so consent is unknown and read as no consent",
+        "not scored: the customer has not consented to profiling",
+    )
     return out.astype({c: "str" for c in SCORE_COLUMNS if c not in NUMERIC_DECISION_COLUMNS})
 
 
@@ -513,11 +526,14 @@ def _log_scoring_run(
     client = mlflow.MlflowClient(tracking_uri=uri)
     # a retried night: the earlier runs for the same date stay, marked, so that a dashboard can
     # count one run a night (tags.superseded_by is missing on the latest)
-    earlier = client.search_runs(
-        [found],
-        filter_string=f"params.as_of = '{params['as_of']}'",
-        max_results=1000,
-    )
+    # of the same model: a shadow challenger scored the same night is not a retry of the champion
+    earlier = [
+        r
+        for r in client.search_runs(
+            [found], filter_string=f"params.as_of = '{params['as_of']}'", max_results=1000
+        )
+        if r.data.params.get("model_uri") == str(params.get("model_uri"))
+    ]
     with mlflow.start_run(
         experiment_id=found,
         run_name=f"score {params['as_of']}",
