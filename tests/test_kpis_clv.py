@@ -251,29 +251,18 @@ def test_per_customer_rates_with_margins_by_period() -> None:
     assert got.index.equals(ids)
 
 
-def test_rates_on_other_or_repeated_customers_are_refused() -> None:
+@pytest.mark.parametrize(
+    ("retention", "message"),
+    [
+        (pd.Series([0.9, 0.5], index=["a", "z"]), "same customers"),
+        (pd.Series([0.9, 0.5, 0.4], index=["a", "a", "b"]), r"lists customer\(s\) \['a'\] more"),
+        (pd.Series([1.2, 0.5], index=["a", "b"]), "retention_rate must be finite and in"),
+    ],
+)
+def test_rates_on_other_or_repeated_customers_are_refused(retention, message) -> None:
     margins = pd.Series([100.0, 80.0], index=["a", "b"])
-    with pytest.raises(ConfigError, match="same customers"):
-        clv_discounted(
-            margins,
-            discount_rate=0.1,
-            retention_rate=pd.Series([0.9, 0.5], index=["a", "z"]),
-            periods=2,
-        )
-    with pytest.raises(ConfigError, match=r"lists customer\(s\) \['a'\] more than once"):
-        clv_discounted(
-            margins,
-            discount_rate=0.1,
-            retention_rate=pd.Series([0.9, 0.5, 0.4], index=["a", "a", "b"]),
-            periods=2,
-        )
-    with pytest.raises(ConfigError, match="retention_rate must be finite and in"):
-        clv_discounted(
-            margins,
-            discount_rate=0.1,
-            retention_rate=pd.Series([1.2, 0.5], index=["a", "b"]),
-            periods=2,
-        )
+    with pytest.raises(ConfigError, match=message):
+        clv_discounted(margins, discount_rate=0.1, retention_rate=retention, periods=2)
 
 
 def test_repeated_customers_are_refused_where_series_meet() -> None:

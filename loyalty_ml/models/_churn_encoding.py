@@ -351,6 +351,20 @@ def encode_predict_features(
     return matrix
 
 
+def _refuse_misaligned(values: Any, name: str, *, index: pd.Index | None, n_rows: int) -> None:
+    """DataError when ``values`` is a Series whose index is not X's (``index``)."""
+    if (
+        isinstance(values, pd.Series)
+        and index is not None
+        and (len(values) != n_rows or not values.index.equals(index))
+    ):
+        raise DataError(
+            f"ChurnModel.fit: {name} (length {len(values)}) is not aligned with X (length "
+            f"{n_rows}): their indexes differ. Pass {name} with X's index, e.g. "
+            f"{name}.loc[X.index], or as a plain array in X's row order."
+        )
+
+
 def encode_weight(sample_weight: Any, *, index: pd.Index | None, n_rows: int) -> np.ndarray:
     """Validate ``ChurnModel.fit``'s ``sample_weight`` and scale it to a mean of 1.
 
@@ -384,16 +398,7 @@ def encode_weight(sample_weight: Any, *, index: pd.Index | None, n_rows: int) ->
     [0.5, 1.5]
     """
     where = "ChurnModel.fit: sample_weight"
-    if (
-        isinstance(sample_weight, pd.Series)
-        and index is not None
-        and (len(sample_weight) != n_rows or not sample_weight.index.equals(index))
-    ):
-        raise DataError(
-            f"{where} (length {len(sample_weight)}) is not aligned with X (length {n_rows}): "
-            "their indexes differ. Pass it with X's index, e.g. sample_weight.loc[X.index], "
-            "or as a plain array in X's row order."
-        )
+    _refuse_misaligned(sample_weight, "sample_weight", index=index, n_rows=n_rows)
     values: np.ndarray
     if isinstance(sample_weight, pd.Series | pd.DataFrame):
         values = sample_weight.to_numpy(dtype=object, na_value=np.nan)
@@ -463,15 +468,7 @@ def encode_target(y: Any, *, index: pd.Index | None, n_rows: int) -> tuple[np.nd
     >>> classes.tolist(), encoded.tolist()
     (['no', 'yes'], [0, 1, 0])
     """
-    if (
-        isinstance(y, pd.Series)
-        and index is not None
-        and (len(y) != n_rows or not y.index.equals(index))
-    ):
-        raise DataError(
-            f"ChurnModel.fit: y (length {len(y)}) is not aligned with X (length {n_rows}): their "
-            "indexes differ. Pass y with X's index, e.g. y.loc[X.index]."
-        )
+    _refuse_misaligned(y, "y", index=index, n_rows=n_rows)
     if y is None:
         raise DataError("ChurnModel requires y to be passed, but the target y is None.")
     values = np.asarray(y)
