@@ -489,3 +489,30 @@ def test_tables_indexed_by_customer_id_say_so() -> None:
     with pytest.raises(SchemaError) as other:
         validate_transactions(tx.drop(columns="customer_id"))
     assert "index" not in str(other.value)
+
+
+@pytest.mark.parametrize(
+    ("stamps", "expected"),
+    [
+        (
+            ["01/02/2024 10:00+01:00", "13/02/2024 10:00+01:00", "05/03/2024 10:00+01:00"],
+            ["2024-02-01 09:00", "2024-02-13 09:00", "2024-03-05 09:00"],
+        ),
+        (  # winter and summer time in one column
+            ["01/02/2024 10:00+01:00", "05/03/2024 10:00+01:00", "13/07/2024 10:00+02:00"],
+            ["2024-02-01 09:00", "2024-03-05 09:00", "2024-07-13 08:00"],
+        ),
+        (
+            ["01/02/2024 10:00Z", "13/02/2024 10:00Z", "05/03/2024 10:00Z"],
+            ["2024-02-01 10:00", "2024-02-13 10:00", "2024-03-05 10:00"],
+        ),
+    ],
+)
+def test_day_first_dates_with_utc_offsets_are_read_day_first(stamps, expected) -> None:
+    """Session 42: with an offset, 01/02 was read as 2 January and 05/03 as 3 May (silently, the
+    13th having settled the column as day-first), and two offsets raised a bare pandas error."""
+    raw = pd.DataFrame(
+        {"customer_id": [1, 2, 3], "timestamp": stamps, "amount": [10.0, 20.0, 30.0]}
+    )
+    out = validate_transactions(raw)
+    assert out["timestamp"].tolist() == pd.to_datetime(expected).tolist()

@@ -427,21 +427,41 @@ def _day_first_rows(series: pd.Series, *, table: str, column: str) -> np.ndarray
 
 
 def _read_day_first(series: pd.Series, parsed: pd.Series, rows: np.ndarray) -> pd.Series:
-    """``parsed`` with the numeric year-last dates of ``rows`` read day-first."""
+    """``parsed`` with the numeric year-last dates of ``rows`` read day-first.
+
+    Dates with UTC offsets (``13/02/2024 10:00+01:00``, several offsets in one column too) are
+    read day-first on UTC, and the column comes back zone-aware for the offset rules; they were
+    left as first parsed, month-first where the day allowed it (02/01 read as 1 February).
+    """
     text = series[rows]
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype) or bool(
+        text.astype(str).str.contains(_OFFSET_AT_END, regex=True).any()
+    ):
+        dates = pd.to_datetime(text, errors="coerce", dayfirst=True, utc=True, format="mixed")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            out = parsed.dt.tz_convert("UTC")
+        else:
+            out = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        out = out.copy()
+        out[rows] = dates
+        return out
     dates = pd.to_datetime(text, errors="coerce", dayfirst=True)
     if dates.isna().sum() > text.isna().sum():  # several formats (with and without time...)
         dates = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype) or isinstance(dates.dtype, pd.DatetimeTZDtype):
-        return parsed  # UTC offsets too: left to the offset rules
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):  # an offset the pattern did not see
+        return _read_day_first(series, parsed.dt.tz_localize("UTC"), rows)
     out = parsed.astype("datetime64[ns]") if parsed.dtype != dates.dtype else parsed.copy()
     out[rows] = dates.astype(out.dtype)
     return out
 
 
+#: A UTC offset or zone name at the end of a timestamp written as text.
+_OFFSET_AT_END = r"(?:[+-]\d\d:?\d\d|Z|UTC|GMT)\s*$"
+
+
 def _refuse_mixed_offsets(series: pd.Series, *, table: str, column: str) -> None:
     text = series.dropna().astype(str)
-    has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z|UTC|GMT)\s*$", regex=True)
+    has_offset = text.str.contains(_OFFSET_AT_END, regex=True)
     if has_offset.any() and not has_offset.all():
         raise SchemaError(
             f"{table}.{column} mixes timestamps with and without a UTC offset "
