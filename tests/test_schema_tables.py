@@ -182,3 +182,34 @@ def test_missing_consent_must_be_a_bool(value: object) -> None:
         validate_customers(customers, missing_consent=value)  # type: ignore[arg-type]
     out = validate_customers(customers, missing_consent=np.True_)  # type: ignore[arg-type]
     assert out["consent_marketing"].tolist() == [True, True]
+
+
+def test_missing_redeemed_flags_are_filled_from_the_redemption_time_and_counted() -> None:
+    """Session 42: a missing flag became False in silence, even next to a redemption time, and
+    the campaign features then dropped that redemption."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.schema import validate_campaigns
+
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "offer_id": ["d10"] * 4,
+            "sent_at": pd.Timestamp("2024-01-01"),
+            "redeemed": [None, False, True, None],
+            "redeemed_at": [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-06"), None, None],
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = validate_campaigns(raw)
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert any("missing on 2 row(s)" in m and "(1), else" in m for m in messages), messages
+    assert any("1 row(s) have redeemed=False and a redeemed_at" in m for m in messages), messages
+    assert out.set_index("customer_id")["redeemed"].to_dict() == {
+        1: True,
+        2: False,
+        3: True,
+        4: False,
+    }

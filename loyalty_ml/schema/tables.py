@@ -309,6 +309,31 @@ def _canonical_control(offer_ids: pd.Series, control: str, *, table: str) -> pd.
     return offer_ids.mask(offer_ids == label, C.CONTROL)
 
 
+def _redeemed_flags(flag: pd.Series, when: pd.Series | None, *, table: str) -> pd.Series:
+    """The ``redeemed`` flags, their missing values filled and counted: redeemed where a
+    ``redeemed_at`` time says so, else not; a flag False next to a redemption time is warned
+    about (the campaign features read the flag and drop that time)."""
+    missing = flag.isna().to_numpy()
+    timed = np.zeros(len(flag), dtype=bool) if when is None else when.to_numpy(dtype=bool)
+    filled = flag.fillna(False).to_numpy(dtype=bool) | (missing & timed)
+    if missing.any():
+        warn_user(
+            f"{table}.{C.REDEEMED} is missing on {int(missing.sum())} row(s): read as redeemed "
+            f"where {C.REDEEMED_AT} is set ({int((missing & timed).sum())}), else as not "
+            f"redeemed ({int((missing & ~timed).sum())}). Fill the flag to decide otherwise.",
+            DataQualityWarning,
+        )
+    clash = ~missing & ~filled & timed
+    if clash.any():
+        warn_user(
+            f"{table}: {int(clash.sum())} row(s) have {C.REDEEMED}=False and a {C.REDEEMED_AT} "
+            f"time (first rows {format_examples(flag.index[clash].tolist())}); they are read as "
+            "not redeemed and their redemption time is ignored. Fix whichever is wrong.",
+            DataQualityWarning,
+        )
+    return pd.Series(filled, index=flag.index)
+
+
 def validate_campaigns(
     raw: pd.DataFrame,
     *,
@@ -403,16 +428,17 @@ def validate_campaigns(
             table=table,
             column=C.CUSTOMER_ID,
         )
-    if C.REDEEMED in out.columns:
-        out[C.REDEEMED] = (
-            coerce_bool(out[C.REDEEMED], table=table, column=C.REDEEMED).fillna(False).astype(bool)
-        )
+    flag = (
+        coerce_bool(out[C.REDEEMED], table=table, column=C.REDEEMED)
+        if C.REDEEMED in out.columns
+        else None
+    )
     if C.REDEEMED_AT in out.columns:
         out[C.REDEEMED_AT] = coerce_timestamp(
             out[C.REDEEMED_AT], table=table, column=C.REDEEMED_AT, allow_na=True, timezone=timezone
         )
-        if C.REDEEMED not in out.columns:
-            out[C.REDEEMED] = out[C.REDEEMED_AT].notna()
+        when = out[C.REDEEMED_AT].notna()
+        out[C.REDEEMED] = when if flag is None else _redeemed_flags(flag, when, table=table)
         early = (out[C.REDEEMED_AT] < out[C.SENT_AT]).to_numpy()
         if early.any():
             raise SchemaError(
@@ -421,8 +447,10 @@ def validate_campaigns(
                 table=table,
                 column=C.REDEEMED_AT,
             )
-    elif C.REDEEMED not in out.columns:
+    elif flag is None:
         out[C.REDEEMED] = False
+    else:
+        out[C.REDEEMED] = _redeemed_flags(flag, None, table=table)
     control_redeemed = (out[C.OFFER_ID] == C.CONTROL) & out[C.REDEEMED]
     if control_redeemed.any():
         raise SchemaError(
