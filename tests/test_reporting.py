@@ -461,3 +461,25 @@ def test_churn_labels_of_the_wrong_shape_or_repeated_ids_are_data_errors() -> No
     with pytest.raises(DataError, match="lists some ids more than once"):
         check_churn_inputs(Model(), X, pd.Series([0, 1], index=[1, 1]))
     assert check_churn_inputs(Model(), X, pd.Series([1, 0], index=[2, 1])).tolist() == [0, 1]
+
+
+def test_report_periods_count_calendar_days_on_a_zone_aware_clock() -> None:
+    """Session 42: the default end was the last day's midnight + 24 hours (a 25-hour day lost its
+    last hour) and the previous period started an hour off across a daylight-saving change."""
+    from loyalty_ml.reporting.report import report_period
+
+    zone = "Europe/Berlin"
+    stamps = pd.to_datetime(["2023-12-31 23:30", "2024-09-01 12:00", "2024-10-27 23:30"])
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": stamps.tz_localize(zone),
+            "amount": [10.0, 20.0, 40.0],
+        }
+    )
+    start, end, previous = report_period(tx, None, None)
+    assert end == pd.Timestamp("2024-10-28 00:00", tz=zone)  # after the 25-hour 27 October
+    assert start == pd.Timestamp("2024-07-30 00:00", tz=zone)
+    assert previous == pd.Timestamp("2024-05-01 00:00", tz=zone)
+    start, end, previous = report_period(tx, "2024-04-01", "2024-07-01")
+    assert previous == pd.Timestamp("2024-01-01 00:00", tz=zone)  # not 2023-12-31 23:00

@@ -24,6 +24,7 @@ from loyalty_ml.reporting.sections import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_ids, require_columns
+from loyalty_ml.schema._coerce_time import plus_days, shift_on_clock
 from loyalty_ml.schema._ids import align_table_ids
 
 if TYPE_CHECKING:
@@ -252,7 +253,8 @@ def report_period(
     """
     ts = tx[C.TIMESTAMP]
     if period_end is None:
-        end = pd.Timestamp(ts.max()).normalize() + pd.Timedelta(days=1)
+        # the next midnight on the data's clock (a 25-hour day would lose its last hour)
+        end = plus_days(pd.Timestamp(ts.max()).normalize(), 1)
     else:
         end = to_bound(period_end, name="period_end", timestamps=ts)
     if period_start is None:
@@ -262,7 +264,14 @@ def report_period(
     else:
         start = to_bound(period_start, name="period_start", timestamps=ts)
     check_period(start, end)
-    previous = start - (end - start)
+    # as long on the wall clock: a daylight-saving change would move its start by an hour
+    wall_length = _wall(end) - _wall(start)
+    previous = shift_on_clock(start, -wall_length)
     # A previous period cut short by the start of the data would measure retention over a shorter
     # window than the period itself; leave retention out rather than mislead.
     return start, end, previous if previous >= pd.Timestamp(ts.min()).normalize() else None
+
+
+def _wall(value: pd.Timestamp) -> pd.Timestamp:
+    """The clock reading of ``value`` (naive values are their own)."""
+    return value.tz_localize(None) if value.tzinfo is not None else value

@@ -51,7 +51,13 @@ def plus_days(values: Any, days: int) -> Any:
     forward to the first valid one; one it repeats is read as the earlier instant. Naive values
     move by ``days`` x 24 hours, which is the same thing.
     """
-    step = pd.Timedelta(days=int(days))
+    return shift_on_clock(values, pd.Timedelta(days=int(days)))
+
+
+def shift_on_clock(values: Any, step: pd.Timedelta) -> Any:
+    """``values`` (a Timestamp or a Series of them) moved by ``step`` of wall-clock time: on
+    zone-aware values the clock reading moves by ``step`` (see :func:`plus_days`), on naive ones
+    the instant does, which is the same thing."""
     if isinstance(values, pd.Series):
         zone = getattr(values.dtype, "tz", None)
         if zone is None:
