@@ -16,6 +16,7 @@ import pytest
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING, Registry, subprocess_env
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, TrackingError
+from loyalty_ml.tracking.drift import DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 from loyalty_ml.tracking.scoring import SCORE_COLUMNS, score_customers, score_features
 from loyalty_ml.tracking.train import train_and_register
@@ -416,3 +417,31 @@ def test_pyfunc_loads_and_predicts_in_a_fresh_process(registry: Registry) -> Non
     assert payload["columns"] == ["customer_id", *DECISION_COLUMNS]
     assert payload["n"] == 3 and all(0 <= p <= 1 for p in payload["p"])
     assert np.isfinite(payload["p"]).all()
+
+
+def test_the_runs_drift_tag_says_what_the_warning_said(registry: Registry) -> None:
+    """Session 42: the tag and metric counted every column over the limit at any batch size, so
+    60 customers scored on the training date read drift_warning=True with no DriftWarning."""
+    data = registry.data
+    few = data.customers["customer_id"].iloc[:60]
+    tx = data.transactions.loc[data.transactions["customer_id"].isin(few)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DriftWarning)  # none for a small batch
+        score_customers(
+            tx,
+            as_of="2024-12-02",
+            customers=data.customers,
+            tracking_uri=registry.tracking_uri,
+        )
+    client = mlflow.MlflowClient(registry.tracking_uri)
+    experiment = client.get_experiment_by_name("loyalty_ml_scoring")
+    assert experiment is not None
+    (run,) = client.search_runs(
+        [experiment.experiment_id], filter_string="params.as_of = '2024-12-02'"
+    )
+    assert run.data.tags["drift_warning"] == "False"
+    folder = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="drift", tracking_uri=registry.tracking_uri
+    )
+    psi = pd.read_csv(os.path.join(folder, "psi.csv"), index_col="column").iloc[:, 0]
+    assert (psi > 0.2).any()  # the small batch's noise: over the limit, and rightly not warned
