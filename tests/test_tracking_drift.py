@@ -107,3 +107,28 @@ def test_list_cells_and_absurd_bins_are_named() -> None:
         profile.compare(pd.DataFrame({"x": [[1.0]] * 20}))
     with pytest.raises(ConfigError, match="must be an int from 2 to 1000"):
         DriftProfile.from_frame(reference, bins=10**9)
+
+
+def test_a_level_unseen_at_training_counts_as_other_not_missing_on_the_scoring_path() -> None:
+    """Session 42: scoring measured drift on the model's prepared features, where a new level is
+    missing: a new tier replacing the 10% missing ones read PSI 0.002 instead of about 1.3."""
+    from loyalty_ml.tracking.drift import DriftProfile
+    from loyalty_ml.tracking.scoring import _for_drift
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    reference = pd.Series(
+        rng.choice(["basic", "silver", "gold", None], n, p=[0.75, 0.1, 0.05, 0.1]), dtype=object
+    )
+    now = pd.Series(
+        rng.choice(["basic", "silver", "gold", "platinum"], n, p=[0.75, 0.1, 0.05, 0.1]),
+        dtype=object,
+    )
+    profile = DriftProfile.from_frame(pd.DataFrame({"tier": reference}))
+    # what LoyaltyPolicy.prepare gives the model: the unseen level is missing
+    prepared = pd.Series(
+        pd.Categorical(now.where(now != "platinum"), categories=["basic", "gold", "silver"])
+    )
+    seen = pd.DataFrame({"tier": _for_drift(prepared, now)})
+    assert profile.compare(seen)["tier"] > 1.0
+    assert profile.compare(pd.DataFrame({"tier": prepared}))["tier"] < 0.05  # the old reading

@@ -305,13 +305,28 @@ def score_features(
             p = decided["churn_probability"].iloc[start : start + batch_size]
             counter.update(
                 rows.assign(
-                    **{str(c): seen[c].to_numpy() for c in seen.columns},
+                    **{str(c): _for_drift(seen[c], rows[c]) for c in seen.columns},
                     churn_probability=p.to_numpy(),
                 )
             )
         psi = counter.psi()
     decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
     return decided, psi
+
+
+def _for_drift(prepared: pd.Series, raw: pd.Series) -> np.ndarray:
+    """A column as the drift profile reads it: the model's values, except that a level unseen
+    at training (missing to the model) keeps its text, so that it counts as "other", not as
+    missing (a new tier replacing the missing ones would otherwise read as no drift)."""
+    values = prepared.to_numpy()
+    if not isinstance(prepared.dtype, pd.CategoricalDtype):
+        return values
+    unseen = (prepared.isna() & raw.notna()).to_numpy()
+    if not unseen.any():
+        return values
+    out = prepared.astype(object).to_numpy(copy=True)
+    out[unseen] = raw.astype(str).to_numpy()[unseen]
+    return out
 
 
 def check_inputs_cover_the_model(
