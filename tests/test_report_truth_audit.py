@@ -343,12 +343,12 @@ def test_campaign_table_equals_a_pandas_computation(sim: Sim) -> None:
     control = per_row[rows[C.OFFER_ID] == C.CONTROL]
     offers = sim.offers.set_index(C.OFFER_ID)
     table = sim.page.table("Campaigns whose results came in during the period")
-    header = table.rows[0][-13:]
+    header = table.rows[0][-16:]
     assert header[:3] == ["n_treated", "n_control", "redemption_rate"]
     body = [row for row in table.rows[2:]]
     assert len(body) == rows[C.OFFER_ID].nunique() - 1
     for row in body:
-        offer, cells = row[-14], dict(zip(header, row[-13:], strict=True))
+        offer, cells = row[-17], dict(zip(header, row[-16:], strict=True))
         treated = per_row[rows[C.OFFER_ID] == offer]
         n_t = len(treated)
         p_t, p_c = treated["converted"].mean(), control["converted"].mean()
@@ -364,6 +364,7 @@ def test_campaign_table_equals_a_pandas_computation(sim: Sim) -> None:
             "conversion_rate": p_t,
             "control_rate": p_c,
             "uplift": p_t - p_c,
+            "relative_uplift": (p_t - p_c) / p_c,  # DESIGN section 8's uplift (session 42)
             "incremental_revenue": (treated["revenue"].mean() - control["revenue"].mean()) * n_t,
             "incremental_profit": margin - cost,
             "reward_cost": cost,

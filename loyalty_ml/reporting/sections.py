@@ -45,6 +45,9 @@ _CAMPAIGN_COLUMNS = (
     "uplift",
     "uplift_low",
     "uplift_high",
+    "relative_uplift",
+    "relative_uplift_low",
+    "relative_uplift_high",
     "incremental_revenue",
     "incremental_profit",
     "reward_cost",
@@ -171,9 +174,11 @@ def kpi_section(
                     "counts only."
                 )
             notes.append(
-                "Uplift = conversion rate of the offer minus that of the control group; incremental "
-                "profit = incremental margin minus reward costs; cannibalisation share = the share of "
-                "redemption cost paid to customers who would have bought anyway."
+                "Uplift = conversion rate of the offer minus that of the control group (in "
+                "points); relative uplift = that difference over the control group's rate, "
+                "(treatment - control) / control; incremental profit = incremental margin minus "
+                "reward costs; cannibalisation share = the share of redemption cost paid to "
+                "customers who would have bought anyway."
             )
         else:
             notes.append(
