@@ -132,3 +132,13 @@ def test_a_level_unseen_at_training_counts_as_other_not_missing_on_the_scoring_p
     seen = pd.DataFrame({"tier": _for_drift(prepared, now)})
     assert profile.compare(seen)["tier"] > 1.0
     assert profile.compare(pd.DataFrame({"tier": prepared}))["tier"] < 0.05  # the old reading
+
+
+def test_a_heavy_largest_value_moving_up_is_drift() -> None:
+    """Session 42: 95% ones (the largest value) and 5% zeros, then 95% threes, read PSI 0: the
+    top bin was open above the heavy value unless a larger one existed."""
+    from loyalty_ml.tracking.drift import population_stability_index
+
+    reference = np.r_[np.zeros(50), np.ones(950)]
+    assert population_stability_index(reference, np.r_[np.zeros(50), np.full(950, 3.0)]) > 1.0
+    assert population_stability_index(reference, reference.copy()) < 1e-9

@@ -241,9 +241,9 @@ def _edges(numbers: np.ndarray, bins: int) -> np.ndarray:
     Bins are ``[edge_i, edge_i+1)``, the last one open to infinity. When the last edge is a value
     holding at least 1/bins of the reference (the zeros of a rarely used channel, a constant), that
     bin would hold the value and every larger one, so a move of that mass to larger values would go
-    unseen: the bin is closed halfway to the next value of the reference, or, for a constant, just
-    above it. Other values heavy enough to fill several quantiles already have a bin up to the next
-    distinct edge.
+    unseen: the bin is closed halfway to the next value of the reference, or, when it is the
+    largest value (a constant, a share capped at 1), just above it. Other values heavy enough to
+    fill several quantiles already have a bin up to the next distinct edge.
 
     Examples
     --------
@@ -251,6 +251,8 @@ def _edges(numbers: np.ndarray, bins: int) -> np.ndarray:
     [0.0, 0.5]
     >>> _edges(np.full(20, 5.0), 10).tolist()  # a constant: below, exactly 5, above
     [5.0, 5.000000000000001]
+    >>> _edges(np.r_[np.zeros(5), np.ones(95)], 10).tolist()  # the heavy top: ones, and above
+    [1.0, 1.0000000000000002]
     """
     if not len(numbers):
         return np.array([])
@@ -261,9 +263,8 @@ def _edges(numbers: np.ndarray, bins: int) -> np.ndarray:
     above = numbers[numbers > last]
     if len(above):
         return np.append(edges, (last + above.min()) / 2)
-    if len(edges) == 1 and not (numbers < last).any():
-        return np.append(edges, np.nextafter(last, np.inf))
-    return edges
+    # the heavy value is the largest (a constant, or a share capped at 1): closed just above it
+    return np.append(edges, np.nextafter(last, np.inf))
 
 
 def population_stability_index(expected: object, actual: object, *, bins: int = 10) -> float:
