@@ -111,10 +111,10 @@ def score_customers(
         MLflow tracking URI (default ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
     log_run : bool
         Log a scoring run (row counts, score distribution, PSI drift). Scoring a date again with
-        the same ``model_uri`` (a retried night) logs another run; the earlier runs for that
-        ``as_of`` and model get the tag ``superseded_by`` (the new run's id), and the new run
-        lists them in ``rescores``. Another model scored the same night (a shadow challenger)
-        supersedes nothing.
+        the same registered version (a retried night, by alias or by number) logs another run;
+        the earlier runs for that ``as_of`` and version get the tag ``superseded_by`` (the new
+        run's id), and the new run lists them in ``rescores``. Another version scored the same
+        night (a shadow challenger) supersedes nothing.
     experiment : str
         Experiment of the scoring run.
     psi_limit : float
@@ -312,6 +312,20 @@ def score_features(
         psi = counter.psi()
     decided.insert(0, "status", pd.Series("scored", index=decided.index, dtype="str"))
     return decided, psi
+
+
+def _scored_model(params: dict[str, Any]) -> tuple[str, str]:
+    """(registered name, version) a scoring run's parameters name; the URI itself where it
+    cannot be read (runs logged by hand)."""
+    from loyalty_ml.exceptions import TrackingError
+    from loyalty_ml.tracking.registry import parse_model_uri
+
+    uri = str(params.get("model_uri"))
+    try:
+        name = parse_model_uri(uri)[0]
+    except TrackingError:
+        name = uri
+    return name, str(params.get("model_version"))
 
 
 def _for_drift(prepared: pd.Series, raw: pd.Series) -> np.ndarray:
@@ -545,13 +559,14 @@ def _log_scoring_run(
     client = mlflow.MlflowClient(tracking_uri=uri)
     # a retried night: the earlier runs for the same date stay, marked, so that a dashboard can
     # count one run a night (tags.superseded_by is missing on the latest)
-    # of the same model: a shadow challenger scored the same night is not a retry of the champion
+    # of the same registered version (by alias or by number): a shadow challenger scored the
+    # same night is not a retry of the champion
     earlier = [
         r
         for r in client.search_runs(
             [found], filter_string=f"params.as_of = '{params['as_of']}'", max_results=1000
         )
-        if r.data.params.get("model_uri") == str(params.get("model_uri"))
+        if _scored_model(r.data.params) == _scored_model(params)
     ]
     with mlflow.start_run(
         experiment_id=found,
