@@ -516,3 +516,41 @@ def test_day_first_dates_with_utc_offsets_are_read_day_first(stamps, expected) -
     )
     out = validate_transactions(raw)
     assert out["timestamp"].tolist() == pd.to_datetime(expected).tolist()
+
+
+def test_observation_start_drops_and_counts_placeholder_dates() -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "timestamp": ["1900-01-01", "2024-01-05", "2024-02-01", "2099-12-31"],
+            "amount": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    out, report = validate_transactions(
+        raw, observation_start="2023-01-01", observation_end="2024-12-31", return_report=True
+    )
+    assert out["customer_id"].tolist() == [2, 3]
+    counts = report.to_frame().set_index("rule")
+    assert counts.loc["before_observation_start", "removed"] == 1
+    assert counts.loc["after_observation_end", "removed"] == 1
+    with pytest.raises(ConfigError, match=r"observation_start .* is after observation_end"):
+        validate_transactions(raw, observation_start="2025-01-01", observation_end="2024-01-01")
+
+
+def test_an_unsigned_return_gives_back_its_margin_and_discount() -> None:
+    """Session 42: a return exported unsigned had its amount negated but kept a positive margin,
+    so a purchase returned in full netted amount 0 and margin 6."""
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "timestamp": ["2024-01-05", "2024-01-09"],
+            "amount": [10.0, 10.0],
+            "quantity": [1.0, -1.0],
+            "margin": [3.0, 3.0],
+            "discount": [1.0, 1.0],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="exported unsigned"):
+        out = validate_transactions(raw, returns="keep")
+    assert out["amount"].sum() == 0.0
+    assert out["margin"].sum() == 0.0 and out["discount"].sum() == 0.0

@@ -46,6 +46,7 @@ def validate_transactions(
     non_purchase_pattern: str | None = ...,
     drop_duplicates: bool = ...,
     observation_end: object = ...,
+    observation_start: object = ...,
     timezone: str | None = ...,
     return_report: Literal[False] = ...,
 ) -> pd.DataFrame: ...
@@ -62,6 +63,7 @@ def validate_transactions(
     non_purchase_pattern: str | None = ...,
     drop_duplicates: bool = ...,
     observation_end: object = ...,
+    observation_start: object = ...,
     timezone: str | None = ...,
     return_report: Literal[True],
 ) -> tuple[pd.DataFrame, CleaningReport]: ...
@@ -77,6 +79,7 @@ def validate_transactions(
     non_purchase_pattern: str | None = None,
     drop_duplicates: bool = True,
     observation_end: object = None,
+    observation_start: object = None,
     timezone: str | None = None,
     return_report: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, CleaningReport]:
@@ -99,12 +102,17 @@ def validate_transactions(
        starting with C), when given.
     4. ``negative_amount``: returns and refunds (``amount < 0``), when ``returns="drop"``. A line
        with a negative ``quantity`` and a positive amount is read as a return exported unsigned:
-       its amount is negated (with a ``DataQualityWarning``) and this rule applies.
+       its amount is negated, and its margin and discount with it (with a
+       ``DataQualityWarning``), and this rule applies.
     5. ``zero_amount``: free lines (``amount == 0``), when ``zero_amounts="drop"``.
     6. ``non_purchase``: ``product_id`` matches ``non_purchase_pattern`` (postage, fees, adjustments),
        when given.
     7. ``after_observation_end``: ``timestamp > observation_end`` (rows in the future of the data's
        stated end), when ``observation_end`` is given.
+    8. ``before_observation_start``: ``timestamp < observation_start`` (placeholder dates such as
+       1900-01-01, rows from before the extract's stated start), when ``observation_start`` is
+       given. Without it, rows far from the others are only refused by the feature builders once
+       the data spans two centuries; dates decades early are kept as dated.
 
     Parameters
     ----------
@@ -125,6 +133,9 @@ def validate_transactions(
     observation_end : date-like, optional
         The end of the data; later rows are removed and counted. An aware value is read on the
         clock of ``timezone``, like the aware timestamps.
+    observation_start : date-like, optional
+        The start of the data; earlier rows are removed and counted, read like
+        ``observation_end``.
     timezone : str, optional
         Zone that aware timestamps are converted to before the zone is dropped (default UTC). The
         table records it (``attrs["loyalty_ml_clock"]``): a zone-aware ``as_of``, cutoff or
@@ -175,6 +186,15 @@ def validate_transactions(
             column=C.PRODUCT_ID,
         )
     end = _observation_end(observation_end, timezone) if observation_end is not None else None
+    begin = (
+        _observation_end(observation_start, timezone, name="observation_start")
+        if observation_start is not None
+        else None
+    )
+    if begin is not None and end is not None and begin > end:
+        raise ConfigError(
+            f"observation_start ({begin}) is after observation_end ({end}); swap them?"
+        )
 
     report = CleaningReport(table=TABLE, rows_in=len(frame))
     out = _canonical_columns(frame, timezone=timezone)
@@ -209,6 +229,11 @@ def validate_transactions(
             )
             amount = np.where(unsigned, -amount, amount)
             out[C.AMOUNT] = amount
+            # the line's margin and discount turn with it: a return gives them back
+            for column in (C.MARGIN, C.DISCOUNT):
+                if column in out.columns:
+                    values = out[column].to_numpy(dtype=float, na_value=np.nan)
+                    out[column] = np.where(unsigned & (values > 0), -values, values)
     rules.append(("negative_amount", "amount < 0 (returns, refunds)", amount < 0, returns))
     rules.append(("zero_amount", "amount == 0", amount == 0, zero_amounts))
     if non_purchase_re is not None:
@@ -219,6 +244,9 @@ def validate_transactions(
     if end is not None:
         future = (out[C.TIMESTAMP] > end).to_numpy()
         rules.append(("after_observation_end", f"timestamp after {end}", future, "drop"))
+    if begin is not None:
+        past = (out[C.TIMESTAMP] < begin).to_numpy()
+        rules.append(("before_observation_start", f"timestamp before {begin}", past, "drop"))
 
     keep = np.ones(len(out), dtype=bool)
     for rule, description, flag, action in rules:
@@ -374,10 +402,12 @@ def _matches(series: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     return text.str.match(pattern).fillna(False).to_numpy(dtype=bool)
 
 
-def _observation_end(value: object, timezone: str | None) -> pd.Timestamp:
-    """``observation_end`` on the rows' clock: an aware value converted to ``timezone`` (UTC by
-    default), as the aware timestamps are; a naive one read as already on it."""
-    end = to_timestamp(value, name="observation_end", keep_zone=True)
+def _observation_end(
+    value: object, timezone: str | None, *, name: str = "observation_end"
+) -> pd.Timestamp:
+    """``observation_end`` (or ``_start``) on the rows' clock: an aware value converted to
+    ``timezone`` (UTC by default), as the aware timestamps are; a naive one read as on it."""
+    end = to_timestamp(value, name=name, keep_zone=True)
     if end.tz is None:
         return end
     return end.tz_convert(check_timezone(timezone)).tz_localize(None)
