@@ -231,3 +231,59 @@ def test_reasons_on_the_simulator_name_its_churn_drivers(
     )
     assert len(top) > 100
     assert drivers.mean() > 0.9
+
+
+# -- wording, session 42 audit ---------------------------------------------------------------------
+def _words(feature: str, frame: pd.DataFrame, **known: dict) -> list:
+    from loyalty_ml.models.explain import _Columns, reason_text
+
+    return reason_text(feature, _Columns(frame, **known)).tolist()
+
+
+def test_a_regular_buyer_is_not_called_irregular() -> None:
+    """ipi_cv was always worded "irregular", also for a customer whose gaps vary by 2% against a
+    typical 76% (the model can raise the risk of regular buyers)."""
+    X = pd.DataFrame({"ipi_cv": [0.023, 1.4]})
+    assert _words("ipi_cv", X, typical={"ipi_cv": 0.76}) == [
+        "regular purchase rhythm (gaps vary by 2%, typical 76%)",
+        "irregular purchase rhythm (gaps vary by 140%, typical 76%)",
+    ]
+
+
+def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
+    X = pd.DataFrame({"channel_share_store": [0.6]})
+    typical = {"channel_share_store": float(np.float32(0.6))}  # as typical_values_ holds it
+    assert _words("channel_share_store", X, typical=typical) == [
+        "typical channel share store: 0.6 (typical 0.6)"
+    ]
+
+
+def test_missing_rhythm_next_to_many_orders_is_unknown_not_one_order() -> None:
+    X = pd.DataFrame(
+        {"ipi_mean": [np.nan, np.nan, np.nan], "ipi_median": [np.nan, np.nan, 14.0]}
+    ).assign(n_orders=[12.0, 1.0, 5.0])
+    assert _words("ipi_mean", X) == [
+        "purchase rhythm unknown",
+        "has bought only once",
+        "purchase rhythm unknown",
+    ]
+
+
+def test_an_unseen_level_and_facts_that_are_not_unknown() -> None:
+    X = pd.DataFrame({"tier": pd.Series(["platinum", None, "gold"], dtype=object)})
+    assert _words("tier", X, categories={"tier": ["basic", "gold"]}) == [
+        "tier unknown to the model: platinum",
+        "tier unknown",
+        "tier: gold",
+    ]
+    quiet = pd.DataFrame({"freq_trend": [np.nan]})
+    assert _words("freq_trend", quiet) == ["no orders in either of the last two periods"]
+    offers = pd.DataFrame({"days_since_last_offer": [np.nan], "offers_received": [0.0]})
+    assert _words("days_since_last_offer", offers) == ["no offer received yet"]
+
+
+def test_recency_and_the_overdue_ratio_are_one_fact() -> None:
+    from loyalty_ml.models.explain import concept_codes
+
+    codes = concept_codes(np.array(["recency_days", "overdue_ratio", "days_overdue", "ipi_cv"]))
+    assert codes[0] == codes[1] == codes[2] != codes[3]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -122,7 +122,11 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
     top = np.take_along_axis(top, order, axis=1)
     shap_top = np.take_along_axis(contrib, top, axis=1)
     concept_of = concept_codes(names)
-    columns = _Columns(X, typical=getattr(model, "typical_values_", {}))
+    columns = _Columns(
+        X,
+        typical=getattr(model, "typical_values_", {}),
+        categories=getattr(model, "categories_", {}),
+    )
     texts = np.full((n, m), None, dtype=object)
     valid = shap_top > 0
     found_so_far = np.zeros(n, dtype=np.int64)
@@ -172,7 +176,8 @@ _SAME_FACT: tuple[tuple[str, str], ...] = (
     (r"(?:n_orders|spend)_(\d+)d", r"activity_\1"),  # orders and spend in one window
     (r"ipi_(?:mean|median)", "rhythm"),
     (r"ipi_(?:std|cv)", "regularity"),
-    (r"overdue_ratio|days_overdue", "overdue"),
+    # "no purchase for 67 days, 34x longer than usual" already says how overdue
+    (r"recency_days|overdue_ratio|days_overdue", "overdue"),
 )
 
 
@@ -210,13 +215,15 @@ class _Columns:
         rows: np.ndarray | None = None,
         *,
         typical: dict[str, float] | None = None,
+        categories: dict[str, Any] | None = None,
     ) -> None:
         self._frame = frame
         self._rows = rows
         self.typical = typical or {}
+        self.categories = categories or {}
 
     def subset(self, rows: np.ndarray) -> _Columns:
-        return _Columns(self._frame, rows, typical=self.typical)
+        return _Columns(self._frame, rows, typical=self.typical, categories=self.categories)
 
     def raw(self, name: str) -> np.ndarray:
         values = self._frame[name]
@@ -289,12 +296,19 @@ def _percent_change(trend: np.ndarray) -> np.ndarray:
 
 
 def _no_rhythm(c: _Columns) -> pd.Series:
-    # the rhythm features are missing after a single order, or when all orders fell on one day
+    # the rhythm features are missing after a single order, or when all orders fell on one day;
+    # missing next to several orders (a partial served row), the rhythm is unknown, not one order
     median = c.get("ipi_median")
     once = _text(len(c), "has bought only once")
-    if median is None:
+    if median is not None:
+        once = once.where(np.isnan(median), "no regular purchase rhythm yet")
+        # a median gap of a day or more is a rhythm: the feature worded is missing on its own
+        once = once.where(~(median >= 1), "purchase rhythm unknown")
+    orders = c.get("n_orders")
+    if orders is None:
         return once
-    return once.where(np.isnan(median), "no regular purchase rhythm yet")
+    known = np.zeros(len(c), dtype=bool) if median is None else ~np.isnan(median)
+    return once.where((orders <= 1) | known, "purchase rhythm unknown")
 
 
 def _usual_gap(c: _Columns) -> np.ndarray | None:
@@ -390,8 +404,8 @@ def _trend(subject: str, what_stopped: str) -> Callable[[_Columns, str], pd.Seri
         text = down.where(trend < 0, up)
         text = text.where(trend > -1, what_stopped)
         text = text.where(trend < 1, subject + " only in the latest period")
-        # a missing trend (no orders in either window) says nothing about the latest period
-        return text.where(~np.isnan(trend))
+        # a missing trend: no orders in either of its two windows (build_features' definition)
+        return text.where(~np.isnan(trend), "no orders in either of the last two periods")
 
     return phrase
 
@@ -409,16 +423,36 @@ def _tenure(c: _Columns, name: str) -> pd.Series:
 
 
 def _rhythm(c: _Columns, name: str) -> pd.Series:
-    return ("usually buys every " + _days(c.raw(name))).fillna("has bought only once")
+    return ("usually buys every " + _days(c.raw(name))).fillna(_no_rhythm(c))
 
 
 def _irregular(c: _Columns, name: str) -> pd.Series:
     values = c.raw(name)
+    typical = c.typical.get(name)
     if name == "ipi_std":
         text = "gaps between purchases vary by " + _days(values)
+        if typical is not None and np.isfinite(typical):
+            text = text + " (typical " + _days(np.full(values.shape, typical)) + ")"
     else:
-        text = "irregular purchase rhythm (gaps vary by " + _num(100 * values) + "%)"
-    return text.fillna("has bought only once")
+        spread = "gaps vary by " + _num(100 * values) + "%"
+        if typical is None or not np.isfinite(typical):
+            text = "purchase rhythm: " + spread
+        else:
+            # the model can raise the risk of regular buyers too: say which this customer is
+            of_typical = ", typical " + _num(np.full(values.shape, 100 * typical)) + "%)"
+            below = _below_typical(values, typical)
+            text = pd.Series(
+                np.where(below, "regular purchase rhythm (", "irregular purchase rhythm ("),
+                dtype="str",
+            )
+            text = text + spread + of_typical
+    return text.fillna(_no_rhythm(c))
+
+
+def _below_typical(values: np.ndarray, typical: float) -> np.ndarray:
+    """``values < typical`` at the float32 precision the typical value was taken at (the model
+    rounds its matrix to float32): 0.6 is the typical 0.6000000238, not below it."""
+    return np.asarray(values, dtype=np.float32) < np.float32(typical)
 
 
 def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
@@ -427,8 +461,9 @@ def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
     typical = c.typical.get(name)
     if typical is None or not np.isfinite(typical):
         return label + ": " + shown
-    side = pd.Series(np.where(values < typical, "low ", "high "), dtype="str")
-    side = side.where(values != typical, "typical ")
+    at_typical = np.asarray(values, dtype=np.float32) == np.float32(typical)
+    side = pd.Series(np.where(_below_typical(values, typical), "low ", "high "), dtype="str")
+    side = side.where(~at_typical, "typical ")
     typical_text = _amount_text(np.full(values.shape, typical))
     return side + label + ": " + shown + " (typical " + typical_text + ")"
 
@@ -445,9 +480,26 @@ def _generic(c: _Columns, name: str) -> pd.Series:
     label = name.replace("_", " ")
     if raw.dtype == object:
         text = label + ": " + pd.Series(raw, dtype="str")
+        levels = c.categories.get(name)
+        if levels is not None:
+            # a level unseen at fit is read as missing by the model: say so, not the level
+            unseen = pd.notna(raw) & ~pd.Series(raw, dtype=object).isin(list(levels)).to_numpy()
+            text = text.where(
+                ~unseen, label + " unknown to the model: " + text.str[len(label) + 2 :]
+            )
     else:
         text = _versus_typical(c, name, label)
     return text.fillna(label + " unknown")
+
+
+def _without_offers(c: _Columns, name: str) -> pd.Series:
+    """An offer feature, missing when no offer was received: then that, not "unknown"."""
+    text = _generic(c, name)
+    received = c.get("offers_received")
+    if received is None:
+        return text
+    none_yet = np.isnan(np.asarray(c.raw(name), dtype=np.float64)) & (received == 0)
+    return text.where(~none_yet, "no offer received yet")
 
 
 _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
@@ -468,6 +520,8 @@ _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "n_products": _amount("number of different products"),
     "items_per_order": _amount("items per order"),
     "high_margin_share": _amount("share of spend on high-margin categories"),
+    "days_since_last_offer": _without_offers,
+    "redemption_rate": _without_offers,
 }
 _PATTERNS: list[tuple[str, Callable[[_Columns, str], pd.Series]]] = [
     (r"n_orders_prev_\d+d", _orders_previous),
