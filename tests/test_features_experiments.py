@@ -78,3 +78,55 @@ def test_bad_inputs(data) -> None:
     no_date = data.campaigns.assign(sent_at=pd.NaT)
     with pytest.raises(SchemaError, match="sent_at is missing at rows"):
         experiment_table(data.transactions, no_date, window_days=30)
+
+
+def _two_customers() -> tuple[pd.DataFrame, pd.DataFrame]:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-02-03", "2024-03-01"]),
+            "amount": [5.0, 8.0, 6.0, 2.0],
+        }
+    )
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": ["c1", "c1"],
+            "customer_id": [1, 2],
+            "offer_id": ["coupon", "control"],
+            "sent_at": pd.to_datetime(["2024-02-01", "2024-02-01"]),
+        }
+    )
+    return tx, campaigns
+
+
+def test_campaign_ids_written_as_text_match_integer_transaction_ids() -> None:
+    """Session 42: every row was dropped as 'without history' (and fit then had no rows)."""
+    tx, campaigns = _two_customers()
+    texts = campaigns.assign(customer_id=campaigns["customer_id"].astype(str))
+    X, y, t = experiment_table(tx, texts, window_days=7)
+    expected = experiment_table(tx, campaigns, window_days=7)
+    assert X.attrs["n_without_history"] == 0
+    pd.testing.assert_frame_equal(X, expected[0])
+    assert y.tolist() == [1, 0] and t.tolist() == ["coupon", "control"]
+
+
+def test_history_counts_sends_left_out_of_the_rows() -> None:
+    """A send without a control group is not an experiment row, but it happened: the features of
+    the later rows count it, as build_features does when the model scores (train_offer_model
+    passed the experiments alone, so 653 of 2,888 rows read fewer offers received)."""
+    tx, campaigns = _two_customers()
+    blast = pd.DataFrame(
+        {
+            "campaign_id": ["b0"],
+            "customer_id": [1],
+            "offer_id": ["coupon"],
+            "sent_at": pd.to_datetime(["2024-01-10"]),
+        }
+    )
+    history = pd.concat([blast, campaigns], ignore_index=True)
+    X, _, _ = experiment_table(tx, campaigns, window_days=7, history=history)
+    alone, _, _ = experiment_table(tx, campaigns, window_days=7)
+    assert X.loc[0, "offers_received"] == 1.0 and alone.loc[0, "offers_received"] == 0.0
+    scored = build_features(tx, as_of="2024-02-01", campaigns=history)
+    assert X.loc[0, "offers_received"] == scored.loc[1, "offers_received"]
+    assert X.loc[0, "days_since_last_offer"] == scored.loc[1, "days_since_last_offer"]

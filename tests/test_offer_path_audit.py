@@ -255,3 +255,63 @@ def test_campaigns_with_different_arm_shares_do_not_fake_an_effect() -> None:
     except (DataError, DataQualityWarning):
         return  # refusing (or warning about) the confounded design is fine too
     assert abs(float(result.uplift_model.predict_effects(X)["d5"].mean())) < 0.1
+
+
+def test_the_offer_model_trains_on_the_campaign_features_it_is_scored_on(monkeypatch) -> None:
+    """Session 42: train_offer_model built its rows' campaign features from the experiments
+    alone, so a send without a control group (a targeted blast, a nightly offer withheld from
+    nobody) was missing from offers_received of 653 of 2,888 training rows, while build_features
+    counts it when the model scores."""
+    import warnings
+
+    import loyalty_ml as lml
+    import loyalty_ml.models.uplift as uplift_module
+    from loyalty_ml.features import FeatureConfig
+    from loyalty_ml.features.experiments import experiment_table
+    from loyalty_ml.privacy.consent import profiled_only
+    from loyalty_ml.tracking._offers import train_offer_model
+
+    data = lml.datasets.simulate(n_customers=1200, start="2023-01-01", end="2024-06-30", seed=0)
+    as_of = pd.Timestamp("2024-06-30")
+    tx, people, _ = profiled_only(data.transactions, data.customers)
+    blast = data.campaigns[data.campaigns["campaign_id"] == "camp02"]
+    blast = blast.assign(
+        campaign_id="blast",
+        offer_id="disc5",
+        redeemed=False,
+        redeemed_at=pd.NaT,
+        sent_at=blast["sent_at"] + pd.Timedelta(days=35),
+    )
+    campaigns = pd.concat([data.campaigns, blast], ignore_index=True)
+    seen = []
+    fit = uplift_module.UpliftModel.fit
+
+    def spy(self, X, y, **kw):  # type: ignore[no-untyped-def]
+        seen.append(X.copy())
+        return fit(self, X, y, **kw)
+
+    monkeypatch.setattr(uplift_module.UpliftModel, "fit", spy)
+    config = FeatureConfig()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference, _, _ = experiment_table(
+            tx, campaigns, window_days=30, customers=people, config=config, observation_end=as_of
+        )
+        train_offer_model(
+            tx,
+            campaigns=campaigns,
+            offers=data.offers,
+            customers=people,
+            config=config,
+            as_of=as_of,
+            window_days=30,
+            feature_names=list(reference.columns),
+            random_state=0,
+            uplift_params={"n_estimators": 20},
+        )
+    kept = reference[(campaigns.loc[reference.index, "campaign_id"] != "blast").to_numpy()]
+    trained = seen[-1]  # the last fit is on every row (the first is the backtest's)
+    assert len(trained) == len(kept)
+    columns = ["offers_received", "days_since_last_offer"]
+    np.testing.assert_array_equal(trained[columns].to_numpy(), kept[columns].to_numpy())
+    assert (kept["offers_received"] > 0).any()

@@ -16,13 +16,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from loyalty_ml.exceptions import LeakageError, SchemaError, format_examples
-from loyalty_ml.features._prepared import require
+from loyalty_ml.features._prepared import id_table, require
 from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.features.labels import observed_until
 from loyalty_ml.features.responses import Outcome, campaign_responses, check_window_days
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import with_decoded_ids
+from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["experiment_table"]
 
@@ -39,6 +40,7 @@ def experiment_table(
     outcome: Outcome = "purchase",
     observation_end: object = None,
     progress: bool | None = None,
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(X, y, treatment)`` for :meth:`UpliftModel.fit` from a campaign history.
 
@@ -68,6 +70,12 @@ def experiment_table(
         transaction. A campaign whose window ends after it is refused (its outcome is censored).
     progress : bool, optional
         Show a progress bar over campaigns (default: when stderr is a terminal).
+    history : DataFrame, optional
+        The whole campaign history the campaign-response features read (``offers_received``,
+        ``days_since_last_offer``...), when ``campaigns`` holds only the experiments to learn
+        from: sends without a control group, left out of the rows, still happened, and
+        ``build_features`` counts them when the model scores. Default: ``campaigns``. Each row
+        reads only the sends before its campaign's start, as always.
 
     Returns
     -------
@@ -159,9 +167,13 @@ def experiment_table(
     inputs = prepare_inputs(
         transactions,
         customers=customers,
-        campaigns=campaigns,
+        campaigns=campaigns if history is None else history,
         config=config,
         channels_as_of=pd.Timestamp(starts.max()),
+    )
+    # integer ids written as text ("123") are the transactions' integers, as in build_features
+    rows = align_customer_ids(
+        rows, id_table(inputs.transactions), table=_TABLE, caller="experiment_table"
     )
     end = observed_until(inputs.transactions, observation_end)
     closes = sent + pd.Timedelta(days=window_days)

@@ -46,9 +46,10 @@ def _experiment_rows(
     config: FeatureConfig,
     window_days: int,
     as_of: pd.Timestamp,
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """The experiment table of ``campaigns``, each row's campaign number (0 = the earliest) and
-    its campaign's first send."""
+    its campaign's first send; ``history``: every send, for the campaign features."""
     from loyalty_ml.features.experiments import experiment_table
 
     rows = campaigns.reset_index(drop=True)
@@ -60,6 +61,7 @@ def _experiment_rows(
         config=config,
         observation_end=as_of,  # every transaction before as_of is known
         progress=False,
+        history=history,
     )
     if len(X) == 0:
         raise DataError(
@@ -153,7 +155,13 @@ def train_offer_model(
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
     _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
     X, y, t, key, start = _experiment_rows(
-        tx, closed, customers=customers, config=config, window_days=window_days, as_of=as_of
+        tx,
+        closed,
+        customers=customers,
+        config=config,
+        window_days=window_days,
+        as_of=as_of,
+        history=campaigns,  # sends left out of the fit still count in the campaign features
     )
     X = X[feature_names]
     _warn_if_targeted(X, t, key)
