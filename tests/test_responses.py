@@ -126,3 +126,32 @@ def test_errors() -> None:
             TX,
             window_days=7,
         )
+
+
+def test_lines_without_a_margin_in_a_window_warn() -> None:
+    """Session 42: a 60.00 purchase of unknown margin made the margin outcome 0, as no purchase."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-02-03", "2024-02-04"]),
+            "amount": [60.0, 5.0],
+            "margin": [np.nan, 0.5],
+        }
+    )
+    campaigns = pd.DataFrame(
+        {"customer_id": [1, 2], "sent_at": pd.to_datetime(["2024-02-01", "2024-02-01"])}
+    )
+    with pytest.warns(DataQualityWarning, match=r"1 campaign row\(s\) have lines without a margin"):
+        out = campaign_responses(
+            campaigns, tx, window_days=7, outcome="margin", observation_end="2024-03-01"
+        )
+    assert out.tolist() == [0.0, 0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        campaign_responses(
+            campaigns, tx, window_days=7, outcome="spend", observation_end="2024-03-01"
+        )

@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import check_window_days
+from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
+    DataQualityWarning,
     LeakageError,
     SchemaError,
     format_examples,
@@ -145,11 +147,28 @@ def campaign_responses(
     lo = np.searchsorted(keys, camp_code.astype(np.int64) * base + start_rank, side="left")
     hi = np.searchsorted(keys, camp_code.astype(np.int64) * base + end_rank, side="left")
     total = cumulative[hi] - cumulative[lo]
+    if outcome == "margin":
+        _warn_missing_margins(transactions[value_column].isna().to_numpy()[order], lo, hi)
     if outcome == "purchase":
         return pd.Series((hi > lo) & (total > 0.5), index=campaigns.index, name=outcome).astype(
             "int64"
         )
     return pd.Series(total, index=campaigns.index, name=outcome)
+
+
+def _warn_missing_margins(unknown: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Warn when lines without a margin fall in response windows: read as a margin of 0, a
+    purchase of unknown margin reads as no purchase at all."""
+    counts = np.r_[0, np.cumsum(unknown)]
+    affected = (counts[hi] - counts[lo]) > 0
+    if affected.any():
+        warn_user(
+            f"campaign_responses: {int(affected.sum())} campaign row(s) have lines without a "
+            f"margin in their response window ({int(unknown.sum())} such lines in the "
+            "transactions); they count as a margin of 0, so those outcomes read low. Fill the "
+            "margins (e.g. amount x the usual margin rate) or measure outcome='spend'.",
+            DataQualityWarning,
+        )
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
