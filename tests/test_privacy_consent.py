@@ -238,3 +238,22 @@ def test_a_look_alike_consent_column_is_refused_not_read_as_managed_upstream(nam
     # a table without any such column is consent managed upstream, as documented
     upstream = split_by_consent(customers.drop(columns=name), assume_consent_when_absent=True)
     assert upstream.profiling_allowed.tolist() == [1, 2]
+
+
+def test_the_jobs_consent_readers_refuse_a_look_alike_too() -> None:
+    """The refusal above lived in split_by_consent only; profiled_only, may_profile and
+    marketing_consent, which the jobs call, still read a misspelt flag as managed upstream."""
+    from loyalty_ml.privacy.consent import marketing_consent, may_profile, profiled_only
+
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2], "consent_profile": [True, False], "consent_market": [True, False]}
+    )
+    tx = pd.DataFrame({"customer_id": [1, 2], "amount": [1.0, 2.0]})
+    with pytest.raises(SchemaError, match="no 'consent_profiling' column but has"):
+        profiled_only(tx, customers)
+    with pytest.raises(SchemaError, match="no 'consent_profiling' column but has"):
+        may_profile([1, 2], customers)
+    with pytest.raises(SchemaError, match="no 'consent_marketing' column but has"):
+        marketing_consent(customers)
+    plain = customers.drop(columns=["consent_profile", "consent_market"])
+    assert marketing_consent(plain) is None and may_profile([1, 2], plain).all()

@@ -213,7 +213,10 @@ def profiled_only(
 
 def _profiling_allowed(customers: pd.DataFrame | None) -> pd.Index | None:
     """Who may be profiled, or None when consent is managed upstream (no table or no flag)."""
-    if customers is None or C.CONSENT_PROFILING not in customers.columns:
+    if customers is None:
+        return None
+    if C.CONSENT_PROFILING not in customers.columns:
+        _refuse_look_alike(customers, C.CONSENT_PROFILING, "profiling")  # not a misspelt flag
         return None
     return split_by_consent(customers, assume_consent_when_absent=True).profiling_allowed
 
@@ -363,7 +366,10 @@ def withhold_offers_without_marketing_consent(
 def marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
     """Per customer id, whether offers may be sent (``consent_marketing``; a missing flag is no
     consent), or None when the customers table or its flag is absent (the jobs then assume consent)."""
-    if customers is None or C.CONSENT_MARKETING not in customers.columns:
+    if customers is None:
+        return None
+    if C.CONSENT_MARKETING not in customers.columns:
+        _refuse_look_alike(customers, C.CONSENT_MARKETING, "marketing")  # not a misspelt flag
         return None
     split = split_by_consent(customers, assume_consent_when_absent=True)
     ids = _customer_ids(customers)
