@@ -506,6 +506,10 @@ def test_tables_indexed_by_customer_id_say_so() -> None:
             ["01/02/2024 10:00Z", "13/02/2024 10:00Z", "05/03/2024 10:00Z"],
             ["2024-02-01 10:00", "2024-02-13 10:00", "2024-03-05 10:00"],
         ),
+        (  # two offsets, the 13th among the first offset's (pandas then parses value by value)
+            ["01/02/2024 10:00+01:00", "13/02/2024 10:00+01:00", "05/03/2024 09:00+02:00"],
+            ["2024-02-01 09:00", "2024-02-13 09:00", "2024-03-05 07:00"],
+        ),
     ],
 )
 def test_day_first_dates_with_utc_offsets_are_read_day_first(stamps, expected) -> None:

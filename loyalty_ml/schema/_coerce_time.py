@@ -343,10 +343,14 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
         # pandas warns when it falls back to per-element parsing (that is what we ask for), and
         # pandas 2 warns (pandas 3 raises) on mixed UTC offsets: both lead to one UTC parse.
         warnings.simplefilter("always")
+        # several UTC offsets in one column: parsed one value at a time (dateutil), which reads
+        # 01/02 month-first even next to a 13/02, so the day-first check below must run
+        mixed = False
         try:
             parsed = pd.to_datetime(series, errors="coerce")
         except (ValueError, TypeError):
             parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+            mixed = True
         if (
             isinstance(parsed.dtype, pd.DatetimeTZDtype)
             or parsed.isna().sum() > series.isna().sum()
@@ -354,11 +358,12 @@ def _parse_datetime_text(series: pd.Series, *, table: str, column: str, target: 
             _refuse_mixed_offsets(series, table=table, column=column)
         if any("mixed time zones" in str(w.message) for w in caught):
             parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+            mixed = True
         # Read row by row or with a format guessed from the first row, "01/12/2010" is January
         # next to "13/12/2010" in December: such columns are read day-first (below).
         by_row = any("infer format" in str(w.message) for w in caught)
         day_first = None
-        if by_row or parsed.notna().sum() < series.notna().sum():
+        if by_row or mixed or parsed.notna().sum() < series.notna().sum():
             day_first = _day_first_rows(series, table=table, column=column)
         if day_first is not None:
             parsed = _read_day_first(series, parsed, day_first)
