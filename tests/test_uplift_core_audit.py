@@ -216,3 +216,23 @@ def test_dr_bootstrap_refits_never_cross_fit_a_row_on_its_own_copy(
     )
     assert [bootstrap for bootstrap, _ in seen] == [False, True, True, True]
     assert not any(split for _, split in seen)
+
+
+def test_arms_alike_in_size_and_purchases_draw_their_own_bootstrap_rows() -> None:
+    """The first keys (rows and buyers per arm) gave a balanced 50/50 test one stream for both
+    arms: identical draws, and a bootstrap std of the effect of 0 on rows sorted by outcome."""
+    from loyalty_ml.models._uplift_learners import arm_keys_of
+    from loyalty_ml.models._uplift_rows import stratified_resample
+
+    rng = np.random.default_rng(1)
+    y = np.sort(rng.random(1000) < np.linspace(0.02, 0.18, 1000)).astype(float)
+    arm, yy = np.repeat([0, 1], 1000), np.r_[y, y]
+    keys = arm_keys_of(arm, yy, np.ones(2000), 2, np.zeros((2000, 1)))
+    assert keys[0] != keys[1]
+    draws = np.random.RandomState(0)
+    diffs = []
+    for _ in range(200):
+        rows = stratified_resample(arm, draws, keys=keys)
+        diffs.append(yy[rows][arm[rows] == 1].mean() - yy[rows][arm[rows] == 0].mean())
+    textbook = np.sqrt(2 * y.mean() * (1 - y.mean()) / 1000)
+    assert 0.7 * textbook < np.std(diffs) < 1.3 * textbook

@@ -147,8 +147,8 @@ def test_guard_bootstrap_refits_are_the_aipw_of_their_resample_and_carry_the_lev
     replay = np.random.RandomState(0)
     replay.randint(0, 2**31 - 1)
     arm = (t == "coupon").astype(np.int64)
-    keys = arm_keys_of(arm, y, np.ones(n), 2)  # each arm's own stream (session 42)
     matrix = model.encoding_.transform(X, owner="test")
+    keys = arm_keys_of(arm, y, np.ones(n), 2, matrix)  # each arm's own stream (session 42)
     levels = []
     for learner in model.bootstrap_learners_:
         rows = stratified_resample(arm, replay, keys=keys)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold
 
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
@@ -114,21 +115,35 @@ class ArmData:
         return (seed + key) % _MAX_SEED
 
 
-def arm_keys_of(arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int) -> np.ndarray:
-    """A number per arm code from the arm's rows, not its name or position: its count of rows of
-    positive weight and of those with a positive outcome (28 bits). The same experiment with its
-    arms renamed, its rows shuffled or rows of weight 0 dropped seeds every arm's base learners
-    alike.
+def arm_keys_of(
+    arm: np.ndarray, y: np.ndarray, weight: np.ndarray, n_arms: int, matrix: np.ndarray
+) -> np.ndarray:
+    """A number per arm code from the arm's rows, not its name or position: the sum of a hash of
+    each row of positive weight (its features and outcome), 28 bits. The same experiment with its
+    arms renamed, its rows shuffled or rows of weight 0 dropped seeds every arm alike; two arms
+    of the same size and purchase count still get their own streams.
 
     Examples
     --------
-    >>> arm_keys_of(np.array([0, 1, 1]), np.array([1.0, 0.0, 1.0]), np.ones(3), 2).tolist()
-    [1000004, 2000007]
+    >>> m = np.array([[1.0], [2.0], [3.0]])
+    >>> a = arm_keys_of(np.array([0, 1, 1]), np.array([1.0, 0.0, 1.0]), np.ones(3), 2, m)
+    >>> b = arm_keys_of(np.array([1, 1, 0]), np.array([1.0, 0.0, 1.0]), np.ones(3), 2, m[[2, 1, 0]])
+    >>> a.tolist() == b.tolist(), bool(a[0] != a[1])
+    (True, True)
     """
-    counted = (weight > 0).astype(np.float64)
-    rows = np.bincount(arm, weights=counted, minlength=n_arms).astype(np.int64)
-    positive = np.bincount(arm, weights=counted * (y > 0), minlength=n_arms).astype(np.int64)
-    return (rows * 1_000_003 + positive) & 0xFFFFFFF
+    content = pd.DataFrame(matrix).assign(_y=np.asarray(y, dtype=np.float64))
+    digest = pd.util.hash_pandas_object(content, index=False).to_numpy(dtype=np.uint64)
+    counted = weight > 0
+    keys = np.zeros(n_arms, dtype=np.int64)
+    taken: set[int] = set()
+    for k in range(n_arms):
+        total = digest[counted & (arm == k)].sum(dtype=np.uint64)  # wraps: order-free
+        key = int(total % np.uint64(1 << 28))
+        while key in taken:  # arms with the very same rows: which is which cannot matter
+            key = (key + 7919) % (1 << 28)
+        taken.add(key)
+        keys[k] = key
+    return keys
 
 
 @dataclass

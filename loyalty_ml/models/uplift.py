@@ -527,7 +527,7 @@ class UpliftModel(BaseEstimator):
         if group is not None:
             _warn_arms_without_control(group, arm_code, [control, *self.arms_])
         # base learners seeded by each arm's rows, not its name or position
-        keys = arm_keys_of(arm_code, y_arr, weight, len(names))
+        keys = arm_keys_of(arm_code, y_arr, weight, len(names), matrix)
         data = ArmData(
             matrix, arm_code, y_arr, weight, row_propensity, binary, group, arm_keys=keys
         )
