@@ -483,3 +483,41 @@ def test_report_periods_count_calendar_days_on_a_zone_aware_clock() -> None:
     assert previous == pd.Timestamp("2024-05-01 00:00", tz=zone)
     start, end, previous = report_period(tx, "2024-04-01", "2024-07-01")
     assert previous == pd.Timestamp("2024-01-01 00:00", tz=zone)  # not 2023-12-31 23:00
+
+
+def test_campaigns_of_a_period_past_the_data_warn_of_windows_cut_short() -> None:
+    """Session 42: the report told measure_campaign the data reached period_end, so a campaign
+    whose window closed after the data stopped was measured on missing purchases in silence."""
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.reporting.sections import kpi_section
+
+    rng = np.random.default_rng(0)
+    ids = np.arange(200)
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "offer_id": np.where(ids % 2, "o1", "control"),
+            "sent_at": pd.Timestamp("2024-03-01"),
+            "redeemed": False,
+        }
+    )
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 200, 600),
+            "timestamp": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 75 * 24, 600), unit="h"),
+            "amount": 10.0,
+        }
+    )
+    offers = pd.DataFrame({"offer_id": ["o1"], "cost_per_redemption": [1.0]})
+    with pytest.warns(DataQualityWarning, match="ending after the last transaction"):
+        kpi_section(
+            tx,
+            period_start=pd.Timestamp("2024-03-01"),
+            period_end=pd.Timestamp("2024-04-01"),
+            previous_start=None,
+            customers=None,
+            campaigns=campaigns,
+            offers=offers,
+            window_days=30,
+        )

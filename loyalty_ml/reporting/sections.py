@@ -148,14 +148,17 @@ def kpi_section(
             )
         if len(in_period) and (in_period[C.OFFER_ID] == C.CONTROL).any():
             by = [C.CAMPAIGN_ID, C.OFFER_ID] if C.CAMPAIGN_ID in in_period.columns else C.OFFER_ID
-            # every window shown closed by period_end: the data must reach it (refused if not)
+            # every window shown closed by period_end; when the data stop well before it,
+            # measure_campaign is not told they reach it, and warns of the windows they cut short
+            last = transactions[C.TIMESTAMP].max()
+            reaches = pd.notna(last) and last + pd.Timedelta(days=1) >= period_end
             measured = measure_campaign(
                 in_period,
                 transactions,
                 offers,
                 window_days=window_days,
                 by=by,
-                observation_end=period_end,
+                observation_end=period_end if reaches else None,
             )
             shown = measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]]
             # an arm (or control group) of a few customers would show their own purchases
