@@ -112,3 +112,4 @@ def test_a_refund_at_the_instant_of_an_order_does_not_change_its_channel() -> No
     row = _features(tx, "2024-04-01").loc[1]
     assert row["channel_share_web"] == 1.0
     assert row["channel_share_app"] == 0.0
+    assert row["n_channels"] == 1.0  # bought in one channel; the app saw a refund only

@@ -463,9 +463,7 @@ def test_a_propensity_column_for_an_arm_not_fitted_needs_the_controls() -> None:
     frame = pd.DataFrame({"sms": p_sms, "push": 0.3}, index=X.index)
     y = (rng.uniform(size=len(t)) < 0.2 + 0.1 * (X["spend"] > 0) + 0.05 * (t == "sms")).astype(int)
     model = UpliftModel(n_estimators=20, random_state=0)
-    with pytest.raises(
-        DataError, match=r"columns for arms no row of treatment names \(\['push'\]\)"
-    ):
+    with pytest.raises(DataError, match=r"columns that are not arms of treatment \(\['push'\]\)"):
         model.fit(X, y, treatment=t, propensity=frame)
     # with the control's column, rows must sum to 1 over the arms fitted: refused too
     with pytest.raises(DataError, match="must sum to 1"):

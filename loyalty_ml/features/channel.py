@@ -65,7 +65,8 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     not move it), and of the first in the channels' order when several share that instant; NaN when
     none of the customer's orders has a channel; channels outside the list count in the denominator
     only; a listed channel counts every label of the same column name, so ``"app"`` counts
-    ``"App"``) and ``n_channels`` (distinct channels used). With ``store_id``: ``n_stores``.
+    ``"App"``) and ``n_channels`` (distinct channels of purchase lines). With ``store_id``:
+    ``n_stores``.
     """
     out: dict[str, np.ndarray] = {}
     if C.CHANNEL in snap.r_codes and channels is not None:
@@ -81,7 +82,9 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
             count = per_customer_sum(snap, snap.o_cust[np.isin(order_channel, codes_of)])
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[channel_column(channel)] = np.where(total > 0, count / total, np.nan)
-        out["n_channels"] = n_distinct(snap, codes, len(labels))
+        # the channels bought in (a refund in the app is not a channel used to buy)
+        bought = np.where(snap.r_amount >= 0, codes, -1)
+        out["n_channels"] = n_distinct(snap, bought, len(labels))
     if C.STORE_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.STORE_ID]
         out["n_stores"] = n_distinct(snap, codes, len(labels))

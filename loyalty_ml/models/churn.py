@@ -316,7 +316,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             the trees, the early-stopping log loss, the per-cutoff intercepts and the calibrator,
             so the calibrated probability is the weighted churn rate of similar customers. Only
             their ratios matter (they are scaled to a mean of 1); a weight of 0 leaves a row out.
-            The hold-out split and its minimum of 10 rows per class count rows of positive weight.
+            The hold-out is chosen as without weights; its minimum of 10 rows per class counts
+            rows of positive weight.
 
         Returns
         -------

@@ -760,11 +760,12 @@ class UpliftModel(BaseEstimator):
         if others and names[0] not in frame.columns:
             # the control's share would be taken as 1 - the arms present, which counts theirs in
             raise DataError(
-                f"{_OWNER}.fit: propensity has columns for arms no row of treatment names "
+                f"{_OWNER}.fit: propensity has columns that are not arms of treatment "
                 f"({format_examples(others)}) and no column for the control {names[0]!r}, whose "
-                "propensity would be 1 - the sum of the other arms' and so hold theirs. Give the "
-                "control's column (rows must then sum to 1 over the arms fitted), or drop those "
-                "columns and renormalise each row over the arms fitted."
+                "propensity would be 1 - the sum of the others. Drop the columns that are not "
+                "propensities; if they are arms whose rows were left out, their share is not the "
+                "control's: give the control's column (rows must then sum to 1 over the arms "
+                "fitted), or renormalise each row over the arms fitted."
             )
         values = frame[[n for n in names[1:]]].to_numpy(dtype=np.float64)
         control = (

@@ -229,11 +229,11 @@ def validate_transactions(
             )
             amount = np.where(unsigned, -amount, amount)
             out[C.AMOUNT] = amount
-            # the line's margin and discount turn with it: a return gives them back
+            # the line's margin and discount turn with it: a return gives them back (a loss
+            # of 2 on the sale is a gain of 2 on its return)
             for column in (C.MARGIN, C.DISCOUNT):
                 if column in out.columns:
-                    values = out[column].to_numpy(dtype=float, na_value=np.nan)
-                    out[column] = np.where(unsigned & (values > 0), -values, values)
+                    out[column] = out[column].mask(unsigned, -out[column])
     rules.append(("negative_amount", "amount < 0 (returns, refunds)", amount < 0, returns))
     rules.append(("zero_amount", "amount == 0", amount == 0, zero_amounts))
     if non_purchase_re is not None:
