@@ -205,6 +205,10 @@ def test_report_skips_a_campaign_without_control_group(
             pd.DataFrame({C.CUSTOMER_ID: [7], C.TIMESTAMP: [pd.Timestamp("2024-03-05")]}).assign(
                 **{C.AMOUNT: 5.0}
             ),
+            # the data reach the period's end (else the report warns of windows cut short)
+            pd.DataFrame({C.CUSTOMER_ID: [99], C.TIMESTAMP: [pd.Timestamp("2024-03-31")]}).assign(
+                **{C.AMOUNT: 5.0}
+            ),
         ],
         ignore_index=True,
     )
