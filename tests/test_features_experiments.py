@@ -130,3 +130,14 @@ def test_history_counts_sends_left_out_of_the_rows() -> None:
     scored = build_features(tx, as_of="2024-02-01", campaigns=history)
     assert X.loc[0, "offers_received"] == scored.loc[1, "offers_received"]
     assert X.loc[0, "days_since_last_offer"] == scored.loc[1, "days_since_last_offer"]
+
+
+def test_a_customer_twice_in_one_arm_of_a_campaign_is_refused() -> None:
+    """Two rows of the same features with outcomes 1 and 0 weighed the customer double."""
+    tx, campaigns = _two_customers()
+    twice = pd.concat(
+        [campaigns, campaigns.iloc[[0]].assign(sent_at=pd.Timestamp("2024-02-02"))],
+        ignore_index=True,
+    )
+    with pytest.raises(SchemaError, match=r"more than once in one campaign, in the same arm"):
+        experiment_table(tx, twice, window_days=7)

@@ -145,7 +145,8 @@ def experiment_table(
             "arm": rows[C.OFFER_ID].astype("string").to_numpy(),
         }
     )
-    n_arms = arms.groupby(["campaign", "customer"], dropna=False)["arm"].nunique()
+    grouped = arms.groupby(["campaign", "customer"], dropna=False)["arm"]
+    n_arms = grouped.nunique()
     crossed = n_arms[n_arms > 1]
     if len(crossed):
         # randomised once per campaign: a customer in two arms (control and an offer) breaks the
@@ -157,6 +158,19 @@ def experiment_table(
             "to one arm; fix those rows (validate_campaigns names them too).",
             table=_TABLE,
             column=C.OFFER_ID,
+        )
+    n_rows = grouped.size()
+    twice = n_rows[n_rows > 1]
+    if len(twice):
+        # the same arm twice: two rows of one customer's features, their outcome counted twice
+        pairs = [(str(c), k) for c, k in twice.index[:5]]
+        raise SchemaError(
+            f"{_TABLE} lists {len(twice)} customer(s) more than once in one campaign, in the same "
+            f"arm (campaign, customer_id): {pairs}; each would weigh double in the fit. Keep one "
+            "row per (campaign, customer), e.g. campaigns.drop_duplicates([campaign_id, "
+            "customer_id]) (validate_campaigns refuses them too).",
+            table=_TABLE,
+            column=C.CUSTOMER_ID,
         )
     starts = sent.groupby(key.to_numpy(), sort=False).transform("min")
     config = check_config(config)
