@@ -139,5 +139,5 @@ def test_a_customer_twice_in_one_arm_of_a_campaign_is_refused() -> None:
         [campaigns, campaigns.iloc[[0]].assign(sent_at=pd.Timestamp("2024-02-02"))],
         ignore_index=True,
     )
-    with pytest.raises(SchemaError, match=r"more than once in one campaign, in the same arm"):
+    with pytest.raises(SchemaError, match=r"more than once in one campaign in the same arm"):
         experiment_table(tx, twice, window_days=7)

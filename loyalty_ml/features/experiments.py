@@ -146,32 +146,24 @@ def experiment_table(
         }
     )
     grouped = arms.groupby(["campaign", "customer"], dropna=False)["arm"]
-    n_arms = grouped.nunique()
-    crossed = n_arms[n_arms > 1]
-    if len(crossed):
-        # randomised once per campaign: a customer in two arms (control and an offer) breaks the
-        # comparison and would count their purchases for both
-        pairs = [(str(c), k) for c, k in crossed.index[:5]]
-        raise SchemaError(
-            f"{_TABLE} lists {len(crossed)} customer(s) more than once in one campaign with "
-            f"different arms (campaign, customer_id): {pairs}. A campaign randomises each customer "
-            "to one arm; fix those rows (validate_campaigns names them too).",
-            table=_TABLE,
-            column=C.OFFER_ID,
-        )
-    n_rows = grouped.size()
-    twice = n_rows[n_rows > 1]
-    if len(twice):
-        # the same arm twice: two rows of one customer's features, their outcome counted twice
-        pairs = [(str(c), k) for c, k in twice.index[:5]]
-        raise SchemaError(
-            f"{_TABLE} lists {len(twice)} customer(s) more than once in one campaign, in the same "
-            f"arm (campaign, customer_id): {pairs}; each would weigh double in the fit. Keep one "
-            "row per (campaign, customer), e.g. campaigns.drop_duplicates([campaign_id, "
-            "customer_id]) (validate_campaigns refuses them too).",
-            table=_TABLE,
-            column=C.CUSTOMER_ID,
-        )
+    # randomised once per campaign: a customer in two arms (control and an offer) breaks the
+    # comparison and would count their purchases for both
+    _refuse_repeated(
+        grouped.nunique(),
+        "with different arms",
+        "A campaign randomises each customer to one arm; fix those rows (validate_campaigns "
+        "names them too).",
+        column=C.OFFER_ID,
+    )
+    # the same arm twice: two rows of one customer's features, their outcome counted twice
+    _refuse_repeated(
+        grouped.size(),
+        "in the same arm",
+        "Each would weigh double in the fit: keep one row per (campaign, customer), e.g. "
+        "campaigns.drop_duplicates([campaign_id, customer_id]) (validate_campaigns refuses them "
+        "too).",
+        column=C.CUSTOMER_ID,
+    )
     starts = sent.groupby(key.to_numpy(), sort=False).transform("min")
     config = check_config(config)
     if len(rows) == 0:
@@ -221,3 +213,16 @@ def experiment_table(
     )
     treatment = kept[C.OFFER_ID].astype("str").rename(C.OFFER_ID)
     return X, y, treatment
+
+
+def _refuse_repeated(counts: pd.Series, how: str, fix: str, *, column: str) -> None:
+    """SchemaError naming the (campaign, customer) pairs whose count is over 1."""
+    over = counts[counts > 1]
+    if len(over):
+        pairs = [(str(c), k) for c, k in over.index[:5]]
+        raise SchemaError(
+            f"{_TABLE} lists {len(over)} customer(s) more than once in one campaign {how} "
+            f"(campaign, customer_id): {pairs}. {fix}",
+            table=_TABLE,
+            column=column,
+        )
