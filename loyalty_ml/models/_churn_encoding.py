@@ -377,10 +377,8 @@ def encode_weight(sample_weight: Any, *, index: pd.Index | None, n_rows: int) ->
     sample_weight : Series or array-like of shape (n_rows,)
         Non-negative, finite weights, not all 0; a Series must share ``X``'s index when ``index``
         is given.
-    index : Index or None
-        The index of ``X`` (``None`` when ``X`` was an array).
-    n_rows : int
-        Number of rows of ``X``.
+    index, n_rows
+        As for :func:`encode_target`.
 
     Returns
     -------

@@ -461,9 +461,12 @@ def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
     typical = c.typical.get(name)
     if typical is None or not np.isfinite(typical):
         return label + ": " + shown
+    # at the float32 precision the typical value was taken at (see _below_typical)
     at_typical = np.asarray(values, dtype=np.float32) == np.float32(typical)
-    side = pd.Series(np.where(_below_typical(values, typical), "low ", "high "), dtype="str")
-    side = side.where(~at_typical, "typical ")
+    below = _below_typical(values, typical)
+    side = pd.Series(
+        np.where(at_typical, "typical ", np.where(below, "low ", "high ")), dtype="str"
+    )
     typical_text = _amount_text(np.full(values.shape, typical))
     return side + label + ": " + shown + " (typical " + typical_text + ")"
 
@@ -485,7 +488,7 @@ def _generic(c: _Columns, name: str) -> pd.Series:
             # a level unseen at fit is read as missing by the model: say so, not the level
             unseen = pd.notna(raw) & ~pd.Series(raw, dtype=object).isin(list(levels)).to_numpy()
             text = text.where(
-                ~unseen, label + " unknown to the model: " + text.str[len(label) + 2 :]
+                ~unseen, label + " unknown to the model: " + pd.Series(raw, dtype="str")
             )
     else:
         text = _versus_typical(c, name, label)

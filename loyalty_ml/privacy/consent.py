@@ -110,16 +110,15 @@ def split_by_consent(
     allowed: dict[str, pd.Index] = {}
     parts = []
     for purpose, flag in _FLAGS.items():
-        if flag not in customers.columns:
-            if not assume_consent_when_absent:
-                raise SchemaError(
-                    f"customers has no {flag!r} column, so consent for {purpose} is unknown; it has "
-                    f"{customers.columns.tolist()}. Add the flag (True where the customer agreed), or "
-                    "pass assume_consent_when_absent=True if only consenting customers are listed.",
-                    table="customers",
-                    column=flag,
-                )
-            _refuse_look_alike(customers, flag, purpose)
+        if flag not in customers.columns and not assume_consent_when_absent:
+            raise SchemaError(
+                f"customers has no {flag!r} column, so consent for {purpose} is unknown; it has "
+                f"{customers.columns.tolist()}. Add the flag (True where the customer agreed), or "
+                "pass assume_consent_when_absent=True if only consenting customers are listed.",
+                table="customers",
+                column=flag,
+            )
+        if _managed_upstream(customers, purpose):
             allowed[purpose] = ids
             continue
         values = coerce_bool(customers[flag].reset_index(drop=True), table="customers", column=flag)
@@ -147,6 +146,16 @@ def split_by_consent(
         marketing_allowed=allowed["marketing"],
         exclusions=exclusions,
     )
+
+
+def _managed_upstream(customers: pd.DataFrame, purpose: str) -> bool:
+    """True when ``customers`` has no flag for ``purpose``: consent is managed upstream. A column
+    that looks like the flag is refused rather than read so (:func:`_refuse_look_alike`)."""
+    flag = _FLAGS[purpose]
+    if flag in customers.columns:
+        return False
+    _refuse_look_alike(customers, flag, purpose)
+    return True
 
 
 def _refuse_look_alike(customers: pd.DataFrame, flag: str, purpose: str) -> None:
@@ -215,8 +224,7 @@ def _profiling_allowed(customers: pd.DataFrame | None) -> pd.Index | None:
     """Who may be profiled, or None when consent is managed upstream (no table or no flag)."""
     if customers is None:
         return None
-    if C.CONSENT_PROFILING not in customers.columns:
-        _refuse_look_alike(customers, C.CONSENT_PROFILING, "profiling")  # not a misspelt flag
+    if _managed_upstream(customers, "profiling"):
         return None
     return split_by_consent(customers, assume_consent_when_absent=True).profiling_allowed
 
@@ -368,8 +376,7 @@ def marketing_consent(customers: pd.DataFrame | None) -> pd.Series | None:
     consent), or None when the customers table or its flag is absent (the jobs then assume consent)."""
     if customers is None:
         return None
-    if C.CONSENT_MARKETING not in customers.columns:
-        _refuse_look_alike(customers, C.CONSENT_MARKETING, "marketing")  # not a misspelt flag
+    if _managed_upstream(customers, "marketing"):
         return None
     split = split_by_consent(customers, assume_consent_when_absent=True)
     ids = _customer_ids(customers)

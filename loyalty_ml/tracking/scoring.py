@@ -21,6 +21,7 @@ from loyalty_ml.exceptions import (
     DataError,
     DataQualityWarning,
     SchemaError,
+    TrackingError,
     format_examples,
     withhold_ids,
 )
@@ -43,7 +44,7 @@ from loyalty_ml.tracking.policy import (
     POLICY_REASONS,
     LoyaltyPolicy,
 )
-from loyalty_ml.tracking.registry import load_policy
+from loyalty_ml.tracking.registry import load_policy, parse_model_uri
 
 __all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers", "score_features"]
 
@@ -317,9 +318,6 @@ def score_features(
 def _scored_model(params: dict[str, Any]) -> tuple[str, str]:
     """(registered name, version) a scoring run's parameters name; the URI itself where it
     cannot be read (runs logged by hand)."""
-    from loyalty_ml.exceptions import TrackingError
-    from loyalty_ml.tracking.registry import parse_model_uri
-
     uri = str(params.get("model_uri"))
     try:
         name = parse_model_uri(uri)[0]
