@@ -321,6 +321,21 @@ def test_is_churned_and_is_active(data: LoyaltyData) -> None:
     assert dormant.any() and not (dormant & churned).any()
 
 
+def test_truth_lists_only_spells_and_fades_that_happened(data: LoyaltyData) -> None:
+    # A dormant spell or a fade drawn to start after the customer dropped out (or after the end)
+    # did not happen: the truth says NaT, as its docstring promises (it listed 58% too many).
+    truth = data.truth
+    days = pd.date_range(data.transactions[C.TIMESTAMP].min().normalize(), "2025-01-01")
+    ever = pd.concat([truth.is_dormant(day) for day in days], axis=1).any(axis=1)
+    listed = truth.customers["dormant_from"].notna()
+    assert ever.any()
+    assert ever.reindex(listed.index, fill_value=False).equals(listed.rename("dormant"))
+    fade, churned = truth.customers["fade_start"], truth.customers["churned_at"]
+    assert not (fade > churned).any() and not (fade > pd.Timestamp("2025-01-01")).any()
+    early = truth.customers["churn_reason"].isin(["after_first_order", "after_second_order"])
+    assert fade[early].isna().all() and fade[~early].notna().any()
+
+
 def test_frequency_boundary_dormancy_and_early_signs(data: LoyaltyData) -> None:
     truth = data.truth.customers
     reasons = truth["churn_reason"].value_counts(normalize=True)

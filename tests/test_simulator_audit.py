@@ -258,6 +258,18 @@ def test_infinite_config_values_are_refused_or_work(name: str) -> None:
     simulate(20, seed=0, config=config)
 
 
+def test_numpy_numbers_are_accepted_as_numbers() -> None:
+    # np.arange / np.float32 sweeps: integer parameters took NumPy ints, number ones refused them
+    # with "must be a number > 0"
+    config = SimulationConfig(mean_orders_per_week=np.int64(2), control_share=np.float32(0.25))
+    assert config.mean_orders_per_week == 2 and config.control_share == pytest.approx(0.25)
+    with pytest.raises(ConfigError, match="mean_orders_per_week"):
+        SimulationConfig(mean_orders_per_week=np.float64("nan"))
+    with pytest.raises(ConfigError, match="control_share"):
+        SimulationConfig(control_share=np.bool_(True))  # type: ignore[arg-type]
+    simulate(20, seed=0, config=config)
+
+
 def test_absurd_n_customers_gives_a_library_error() -> None:
     with pytest.raises(ConfigError):
         simulate(2**70)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from itertools import pairwise
 
 import pandas as pd
 
-from loyalty_ml._checks import is_int
+from loyalty_ml._checks import is_int, is_real
 from loyalty_ml.exceptions import ConfigError
 
 __all__ = ["SimulationConfig"]
@@ -22,8 +21,9 @@ def _check(ok: bool, name: str, rule: str, value: object) -> None:
 
 
 def _is_number(value: object) -> bool:
-    """A finite int or float (not a boolean): inf would fail deep inside numpy's draws."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite real number, NumPy's included (not a boolean): inf would fail deep inside numpy's
+    draws."""
+    return is_real(value, finite=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,9 +25,12 @@ class SimulationTruth:
         seasonality, ``first_order_dropout`` and ``second_order_dropout`` probabilities,
         ``price_sensitivity``, ``basket_percentile``, ``responsive``, ``responder_type``,
         ``mean_order_margin``), ``first_purchase_at``, ``fade_start`` (when visits start thinning
-        towards dropout), ``churned_at`` (permanent dropout; NaT if still alive at the end),
-        ``churn_reason`` (``after_first_order``, ``after_second_order``, ``lifetime`` or NA) and the
-        dormant spell ``dormant_from`` / ``dormant_until`` (NaT when the customer never went dormant).
+        towards dropout; NaT when they did not start within the period, or the customer dropped
+        out after a first or second order without fading), ``churned_at`` (permanent dropout;
+        NaT if still alive at the end), ``churn_reason`` (``after_first_order``,
+        ``after_second_order``, ``lifetime`` or NA) and the dormant spell ``dormant_from`` /
+        ``dormant_until`` (NaT when the customer never went dormant: a spell drawn to start
+        after the dropout or after the period's end did not happen).
     effects : pandas.DataFrame
         Indexed by (``campaign_id``, ``customer_id``) for every customer in every campaign, treated
         or control: ``baseline`` = P(a purchase in the response window | control) and one column per

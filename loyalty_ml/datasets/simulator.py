@@ -208,7 +208,7 @@ def simulate(
     kept_share = 1.0 - rng.beta(2.0, 3.0, pop.n)
 
     truth = SimulationTruth(
-        customers=_truth_customers(pop, orders, start_ts, basket_percentile, mean_margin),
+        customers=_truth_customers(pop, orders, start_ts, n_days, basket_percentile, mean_margin),
         effects=_effects(history, start_ts),
         response_window_days=config.response_window_days,
         value_per_conversion=float(order_margin.mean()),
@@ -306,21 +306,33 @@ def _truth_customers(
     pop: Population,
     orders: OrganicOrders,
     start: pd.Timestamp,
+    n_days: int,
     basket_percentile: np.ndarray,
     mean_margin: np.ndarray,
 ) -> pd.DataFrame:
     reasons = text_column(orders.churn_reason, CHURN_REASONS)
+    # The population's draws hold a spell and a fade for everyone; only those that began before
+    # the customer dropped out and before the period ended happened (else NaT).
+    ended = np.minimum(orders.churn_at, n_days)
+    dormant = pop.dorm_from < ended
+    early = np.isin(
+        orders.churn_reason,
+        [CHURN_REASONS.index("after_first_order"), CHURN_REASONS.index("after_second_order")],
+    )
+    faded = ~early & (pop.fade_start < ended)
     frame = pd.DataFrame(
         {
             "purchase_rate": pop.rate * 7.0,
             "first_purchase_at": _timestamps(start, to_clock(pop.first)),
             "first_order_dropout": pop.first_dropout,
             "second_order_dropout": pop.second_dropout,
-            "fade_start": _timestamps(start, to_clock(pop.fade_start)),
+            "fade_start": _timestamps(start, to_clock(np.where(faded, pop.fade_start, np.inf))),
             "churned_at": _timestamps(start, to_clock(orders.churn_at)),
             "churn_reason": reasons.where(reasons != "", None).array,
-            "dormant_from": _timestamps(start, to_clock(pop.dorm_from)),
-            "dormant_until": _timestamps(start, to_clock(pop.dorm_until)),
+            "dormant_from": _timestamps(start, to_clock(np.where(dormant, pop.dorm_from, np.inf))),
+            "dormant_until": _timestamps(
+                start, to_clock(np.where(dormant, pop.dorm_until, np.inf))
+            ),
             "price_sensitivity": pop.price_sensitivity,
             "basket_percentile": basket_percentile,
             "responsive": pop.responsive.astype(bool),
