@@ -79,6 +79,36 @@ def test_a_later_version_is_compared_with_the_champion_on_its_own_backtest_rows(
     assert tag.startswith(f"champion v{older.version} scored on this run's backtest")
 
 
+def test_a_champion_trained_days_before_is_not_scored_on_the_new_backtest(
+    registry: Registry,
+) -> None:
+    """A champion whose last cutoff is days before the new backtest learnt labels from almost the
+    backtest's window, for the same customers: re-scored there it wins by look-ahead (it refused
+    a same-recipe retrain one day later). It may be re-scored only when its last cutoff is at
+    least the cutoff spacing before the backtest, as the new run's own backtest model's is."""
+    fast = {"n_estimators": 60, "early_stopping_rounds": 10}
+    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        runs = [
+            train_and_register(
+                registry.data.transactions,
+                as_of=as_of,
+                customers=customers,
+                tracking_uri=registry.tracking_uri,
+                model_name="loyalty_ml_next_day",
+                churn_params=fast,
+            )
+            for as_of in ("2024-08-01", "2024-08-02")
+        ]
+    older, newer = runs
+    assert "scored on this run's backtest" not in newer.reason, newer.reason
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    tag = client.get_run(newer.run_id).data.tags["promotion_champion_metric"]
+    assert tag.startswith(f"champion v{older.version}'s own backtest"), tag
+    assert "is less than 30 days before it" in tag, tag
+
+
 def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
     from loyalty_ml.evaluation.fairness import FairnessLimits
 
