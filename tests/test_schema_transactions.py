@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -558,3 +559,35 @@ def test_an_unsigned_return_gives_back_its_margin_and_discount() -> None:
         out = validate_transactions(raw, returns="keep")
     totals = out.groupby("customer_id")[["amount", "margin", "discount"]].sum()
     assert (totals.to_numpy() == 0.0).all(), totals
+
+
+def test_order_ids_reused_on_other_days_are_warned_of() -> None:
+    # receipt numbers that restart each day: customer 1's visit on 10 February joined their order
+    # of 10 January, so churn_labels read them as churned and n_orders as 1, in silence
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3],
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-10 10:00",
+                    "2024-01-10 10:01",
+                    "2024-02-10 11:00",
+                    "2024-01-05 00:00",
+                    "2024-02-12 00:00",
+                    "2024-04-30 00:00",
+                ]
+            ),
+            "amount": [10.0, 3.0, 12.0, 5.0, 6.0, 1.0],
+            "order_id": [1, 1, 1, 7, 8, 9],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"1 of 4 orders .* more than a day apart"):
+        validate_transactions(raw)
+    # lines minutes apart, and a refund weeks later under the order's id, are one order
+    fine = raw.assign(order_id=[1, 1, 2, 7, 8, 9])
+    late_refund = pd.DataFrame(
+        {"customer_id": [3], "timestamp": [pd.Timestamp("2024-05-30")], "amount": [-1.0]}
+    ).assign(order_id=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_transactions(pd.concat([fine, late_refund]), returns="keep")
