@@ -134,6 +134,17 @@ def test_a_level_unseen_at_training_counts_as_other_not_missing_on_the_scoring_p
     assert profile.compare(pd.DataFrame({"tier": prepared}))["tier"] < 0.05  # the old reading
 
 
+def test_a_heavy_value_below_the_top_moving_up_a_little_is_drift() -> None:
+    """48% of customers who never used the app (share 0) all starting to use it a little read PSI
+    0: the zeros shared their bin with every value up to the next decile edge (0.05)."""
+    rng = np.random.default_rng(0)
+    reference = np.r_[np.zeros(4800), rng.uniform(0, 1, 5200)]
+    assert population_stability_index(reference, np.where(reference == 0, 0.02, reference)) > 1
+    assert population_stability_index(reference, reference.copy()) < 1e-9
+    same_shape = np.r_[np.zeros(4800), rng.uniform(0, 1, 5200)]
+    assert population_stability_index(reference, same_shape) < 0.01
+
+
 def test_a_heavy_largest_value_moving_up_is_drift() -> None:
     """Session 42: 95% ones (the largest value) and 5% zeros, then 95% threes, read PSI 0: the
     top bin was open above the heavy value unless a larger one existed."""
