@@ -72,3 +72,16 @@ def test_run_demo_without_training_writes_the_summary(tmp_path: Path) -> None:
     assert result.summary.n_campaigns > 0
     text = (tmp_path / "report" / "summary.md").read_text(encoding="utf-8")
     assert "customers" in text and "Cleaning report" in text
+
+
+def test_describe_programme_reads_consent_as_the_jobs_do() -> None:
+    # astype(bool) read "no" and a missing flag as consent: 100% / 75% instead of 25% / 25%
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "consent_marketing": ["yes", "no", "no", None],
+            "consent_profiling": [True, False, None, None],
+        }
+    )
+    s = describe_programme(_tx(), customers=customers)
+    assert (s.consent_marketing_share, s.consent_profiling_share) == (0.25, 0.25)

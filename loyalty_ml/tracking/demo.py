@@ -16,6 +16,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, index_hint
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._coerce import coerce_bool
 
 __all__ = ["DemoResult", "ProgrammeSummary", "describe_programme", "run_demo"]
 
@@ -70,7 +71,8 @@ def describe_programme(
 
     ``n_customers`` counts customers with at least one transaction; ``n_orders`` counts distinct
     (customer_id, order_id) pairs, or rows when there is no ``order_id``; consent shares are over the
-    customers table; campaigns are counted by ``campaign_id`` (or send date when it is absent).
+    customers table, opt-in (a flag that is "no", False or missing is no consent, as the jobs
+    read it); campaigns are counted by ``campaign_id`` (or send date when it is absent).
 
     Examples
     --------
@@ -92,7 +94,13 @@ def describe_programme(
     else:
         n_orders = len(transactions)
     consent = {
-        flag: float(customers[flag].astype(bool).mean())
+        # the library's opt-in rule: "no", False and a missing flag are no consent
+        flag: float(
+            coerce_bool(customers[flag], table="customers", column=flag)
+            .eq(True)
+            .fillna(False)
+            .mean()
+        )
         if customers is not None and flag in customers.columns and len(customers)
         else float("nan")
         for flag in C.CONSENT_COLUMNS
