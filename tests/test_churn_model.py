@@ -527,3 +527,49 @@ def test_labels_of_mixed_kinds_are_a_data_error() -> None:
     y = pd.Series(["1", 0] * 20, dtype=object)
     with pytest.raises(DataError, match="mixed kinds of label"):
         ChurnModel(n_estimators=5).fit(X, y)
+
+
+def test_category_levels_read_back_as_text_are_refused_not_all_unseen() -> None:
+    # store clusters 1/2/3 at fit, "1"/"2"/"3" after a CSV or JSON round trip: every row read as an
+    # unseen level (missing) and probabilities moved by up to 0.85 without a word
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 200, n),
+            "store_cluster": pd.Categorical(rng.choice([1, 2, 3], n)),
+        }
+    )
+    y = ((rng.uniform(size=n) < X["recency_days"] / 200) | (X["store_cluster"] == 3)).astype(int)
+    model = ChurnModel(random_state=0, n_estimators=30).fit(X, y)
+    served = X.assign(store_cluster=X["store_cluster"].astype(str))
+    with pytest.raises(SchemaError, match="'store_cluster' held non-text levels at fit"):
+        model.predict_proba(served)
+    with pytest.raises(SchemaError, match="store_cluster"):
+        model.explain(served.head(5))
+    back = served.assign(store_cluster=pd.Categorical(pd.to_numeric(served["store_cluster"])))
+    assert np.allclose(model.predict_proba(back), model.predict_proba(X))
+
+
+def test_repeated_customers_without_an_as_of_level_are_warned_of() -> None:
+    # a cutoff level renamed ('date') or a stacked table indexed by customer_id alone: the random
+    # hold-out put the same customers on both sides of early stopping, without a word
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"recency_days": rng.uniform(0, 200, n)})
+    y = (rng.uniform(size=n) < X["recency_days"] / 200).astype(int)
+    dates = np.repeat(pd.to_datetime(["2024-01-01", "2024-02-01"]), n // 2)
+    ids = np.tile(np.arange(n // 2), 2)
+    renamed = pd.MultiIndex.from_arrays([dates, ids], names=["date", "customer_id"])
+    model = ChurnModel(random_state=0, n_estimators=20)
+    with pytest.warns(DataQualityWarning, match=r"200 rows share a customer id.*no 'as_of'"):
+        model.fit(X.set_axis(renamed), y.set_axis(renamed))
+    with pytest.warns(DataQualityWarning, match="repeats customers"):
+        model.fit(X.set_axis(pd.Index(ids, name="customer_id")), y.set_axis(ids))
+    right = renamed.set_names(["as_of", "customer_id"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        model.fit(X.set_axis(right), y.set_axis(right))
+        model.fit(X, y)  # one row per customer: nothing to warn of

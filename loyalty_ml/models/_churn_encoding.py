@@ -26,6 +26,7 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
+from loyalty_ml.models._uplift_encoding import refuse_level_type_change
 from loyalty_ml.schema import columns as C
 
 __all__ = [
@@ -320,6 +321,9 @@ def encode_predict_features(
                 table="features",
                 column=bad[0],
             )
+        for name, levels in categories.items():
+            # the levels' text read back as numbers, or the reverse: all rows "unseen" in silence
+            refuse_level_type_change(frame[name], levels.tolist(), name, owner="ChurnModel")
         return _encode_frame(frame, categories)
     if isinstance(X, pd.DataFrame):
         warn_user(

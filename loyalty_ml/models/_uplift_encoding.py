@@ -9,6 +9,7 @@ shifted code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema._coerce import distinct_values
 
-__all__ = ["FeatureEncoding"]
+__all__ = ["FeatureEncoding", "refuse_level_type_change"]
 
 
 #: What ``pd.api.types.infer_dtype`` reports for object columns holding numbers or booleans
@@ -191,6 +192,20 @@ def _category_codes(
     values: pd.Series, levels: tuple[object, ...], name: str, *, owner: str
 ) -> np.ndarray:
     """Codes of ``values`` among the fitted ``levels``; unseen levels and missing values are NaN."""
+    refuse_level_type_change(values, levels, name, owner=owner)
+    # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
+    codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
+    column = codes.astype(np.float64)
+    column[codes < 0] = np.nan
+    return column
+
+
+def refuse_level_type_change(
+    values: pd.Series, levels: Sequence[object], name: str, *, owner: str
+) -> None:
+    """SchemaError when a categorical column held text at fit and not now, or the reverse (its
+    codes read back from a CSV or JSON): every row would silently be an unseen level. Used by
+    ``UpliftModel`` and ``ChurnModel`` alike."""
     if levels and all(isinstance(level, str) for level in levels):
         # Text at fit, numbers now (e.g. codes read as ints): every row would silently be "unseen".
         present = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values
@@ -218,11 +233,6 @@ def _category_codes(
                 f"(e.g. pd.Categorical(pd.to_numeric(X[{name!r}])) for numeric codes).",
                 column=name,
             )
-    # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
-    codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
-    column = codes.astype(np.float64)
-    column[codes < 0] = np.nan
-    return column
 
 
 def _numbers(values: pd.Series, name: str, *, owner: str) -> np.ndarray:
