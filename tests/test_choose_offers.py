@@ -1227,3 +1227,39 @@ def test_boolean_effects_are_refused(dtype: str) -> None:
         lml.choose_offers(
             effects, catalog, baseline=pd.Series(0.1, index=ids), value_per_conversion=40.0
         )
+
+
+def test_per_customer_inputs_indexed_by_row_numbers_are_refused() -> None:
+    # consent=customers["consent_marketing"] of a raw customers table (ids 1..4 in a column, rows
+    # 0..3): matched by label, customers who refused marketing got the offer and consenting ones
+    # were refused, in silence
+    from loyalty_ml.exceptions import SchemaError
+
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.0]})
+    )
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2, 3, 4], "consent_marketing": [False, True, False, True]}
+    )
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    effects = pd.DataFrame({"d5": [0.1] * 4}, index=ids)
+    common = {"baseline": pd.Series(0.1, index=ids), "value_per_conversion": 20.0}
+    for name, value in [
+        ("consent", customers["consent_marketing"]),
+        ("eligible", customers["consent_marketing"]),
+        ("value_per_conversion", pd.Series(20.0, index=customers.index)),
+    ]:
+        with pytest.raises(SchemaError, match=f"{name} is indexed by row numbers"):
+            choose_offers(effects, catalog, **{**common, name: value})
+    consent = customers.set_index("customer_id")["consent_marketing"]
+    plan = choose_offers(effects, catalog, **common, consent=consent)
+    assert plan["offer_id"].notna().tolist() == [False, True, False, True]
+    # effects indexed by row numbers too: both sides are positions, which is how they are read
+    positional = choose_offers(
+        effects.reset_index(drop=True),
+        catalog,
+        baseline=pd.Series(0.1, index=customers.index),
+        value_per_conversion=20.0,
+        consent=customers["consent_marketing"],
+    )
+    assert positional["offer_id"].notna().tolist() == [False, True, False, True]

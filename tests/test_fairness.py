@@ -277,7 +277,9 @@ def test_misaligned_ids_are_listed(tiny: dict[str, object]) -> None:
         SchemaError, match=r"y_score is not aligned.*missing 1 id\(s\).*\[6\].*\[99\]"
     ):
         _report(tiny, y_score=scores)
-    with pytest.raises(SchemaError, match="y_true has 5 values but sensitive has 6 rows"):
+    with pytest.raises(
+        SchemaError, match=r"y_true has 5 values but 6 customers are audited.*row of y_score"
+    ):
         _report(tiny, y_true=[1, 0, 1, 0, 1])
     with pytest.raises(SchemaError, match="offers is not aligned"):
         _report(tiny, offers=tiny["offers"].iloc[:4])  # type: ignore[attr-defined]

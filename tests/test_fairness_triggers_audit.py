@@ -164,3 +164,38 @@ def test_sensitive_by_row_number_is_not_matched_to_customer_ids() -> None:
         customers.set_index("customer_id")[["gender"]], y_score=scores, limits=ONE
     )
     assert report.by_group["count"].tolist() == [2, 2]
+
+
+def test_an_input_indexed_by_row_numbers_is_not_matched_to_customer_ids() -> None:
+    # A plan saved to CSV and read back (customer_id became a column) or y_true = pd.Series(labels)
+    # defined the audited customers by row number: row i got customer i's attributes, and a
+    # 100-point offer gap read as 1 point with the audit passed.
+    ids = np.arange(1, 401)
+    sensitive = pd.DataFrame(
+        {"gender": np.where(ids <= 200, "F", "M")}, index=pd.Index(ids, name="customer_id")
+    )
+    plan = pd.DataFrame(
+        {
+            "offer_id": np.where(ids <= 200, "A", None),
+            "expected_cost": np.where(ids <= 200, 2.0, 0),
+        },
+        index=pd.Index(ids, name="customer_id"),
+    )
+    limits = FairnessLimits(min_group_size=50)
+    read_back = plan.sample(frac=1, random_state=0).reset_index()
+    with pytest.raises(SchemaError, match="offers is indexed by row numbers"):
+        fairness_report(sensitive, offers=read_back, limits=limits)
+    with pytest.raises(SchemaError, match="y_true is indexed by row numbers"):
+        fairness_report(sensitive, y_true=pd.Series((ids <= 200).astype(int)), limits=limits)
+    report = fairness_report(sensitive, offers=read_back.set_index("customer_id"), limits=limits)
+    assert report.by_group["offer_rate"].tolist() == [1.0, 0.0]
+
+
+def test_arrays_are_read_in_the_first_indexed_inputs_order_and_the_message_says_so() -> None:
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    sensitive = pd.DataFrame({"gender": list("FFMM")}, index=ids)
+    y_true = pd.Series([1, 1, 0, 0], index=ids).iloc[::-1]  # customers 4, 3, 2, 1
+    with pytest.raises(SchemaError, match="one value per row of y_true, in its order"):
+        fairness_report(sensitive, y_true=y_true, y_score=[0.9, 0.8, 0.1], limits=ONE)
+    report = fairness_report(sensitive, y_true=y_true, y_score=[0.1, 0.2, 0.8, 0.9], limits=ONE)
+    assert report.by_group["mean_score"].tolist() == pytest.approx([0.85, 0.15])

@@ -129,3 +129,34 @@ def test_text_attributes_are_categories_of_their_text(source: pd.Series) -> None
     assert isinstance(got, pd.Categorical)
     pd.testing.assert_index_equal(got.categories, expected.categories)
     np.testing.assert_array_equal(got.codes, expected.codes)
+
+
+def test_customers_whose_ids_match_no_transaction_are_warned_of() -> None:
+    # a CRM that writes "17" next to a till that writes "00017": every attribute was NaN, silently
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.features.experiments import experiment_table
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["00017", "00017", "00042"],
+            "timestamp": pd.to_datetime(["2024-01-05", "2024-03-01", "2024-02-10"]),
+            "amount": [10.0, 12.0, 30.0],
+        }
+    )
+    crm = pd.DataFrame({"customer_id": ["17", "42"], "tier": ["gold", "silver"]})
+    with pytest.warns(DataQualityWarning, match=r"none of the 2 customer ids of customers.*zeros"):
+        build_features(tx, as_of="2024-04-01", customers=crm)
+    sends = pd.DataFrame(
+        {
+            "customer_id": ["17", "42"],
+            "offer_id": ["coupon", "control"],
+            "sent_at": pd.to_datetime(["2024-01-20", "2024-01-20"]),
+        }
+    )
+    with pytest.warns(DataQualityWarning, match="none of the 2 customer ids of campaigns"):
+        experiment_table(tx, sends, window_days=14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        build_features(tx, as_of="2024-04-01", customers=crm.assign(customer_id=["00017", "x"]))

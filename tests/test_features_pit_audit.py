@@ -339,6 +339,9 @@ def _lines(draw: st.DrawFn) -> pd.DataFrame:
     return frame.assign(amount=frame["amount"].astype("float64"), quantity=1.0, store_id=1)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*is a customer of the transactions:loyalty_ml.exceptions.DataQualityWarning"
+)
 @settings(max_examples=25, deadline=None)
 @given(tx=_lines(), seed=st.integers(0, 2**16), text_ids=st.booleans())
 def test_side_table_order_ids_kind_and_other_customers_change_nothing(

@@ -192,7 +192,9 @@ def test_nullable_boolean_consent_and_eligibility() -> None:
 def test_flags_that_are_not_booleans_or_not_indexed_by_customer(name: str) -> None:
     with pytest.raises(DataError, match=rf"{name} must hold booleans .*\['Y', 'N'\]"):
         _plan(**{name: pd.Series(["Y", "N", "Y"], index=IDX)})
-    with pytest.raises(DataError, match=rf"{name} is indexed by \[0, 1, 2\], none of which"):
+    with pytest.raises(DataError, match=rf"{name} is indexed by \[7, 8, 9\], none of which"):
+        _plan(**{name: pd.Series([True, True, True], index=[7, 8, 9])})
+    with pytest.raises(SchemaError, match=rf"{name} is indexed by row numbers"):
         _plan(**{name: pd.Series([True, True, True])})
     with pytest.raises(DataError, match=rf"{name} has duplicate customer ids \['a'\]"):
         _plan(**{name: pd.Series([True, True, False], index=["a", "b", "a"])})

@@ -17,6 +17,7 @@ from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples, for
 from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
+from loyalty_ml.schema._ids import refuse_row_numbers
 
 __all__ = ["MISSING_GROUP", "AuditData", "prepare_audit_data"]
 
@@ -59,25 +60,15 @@ def prepare_audit_data(
     frame = _sensitive_frame(sensitive)
     population = _population(y_true, y_score, offers, control)
     if population is not None and not population[1].equals(frame.index):
-        if (
-            isinstance(frame.index, pd.RangeIndex)
-            and frame.index.name is None
-            and (
-                population[1].name == C.CUSTOMER_ID or not isinstance(population[1], pd.RangeIndex)
-            )
-        ):
-            # customers[["age_band", "gender"]] of a table with customer_id as a column: row numbers
-            # would be matched to customer ids, giving customers someone else's attributes
-            raise SchemaError(
-                "sensitive is indexed by row numbers (an unnamed RangeIndex) while the audited "
-                f"customers are indexed by {C.CUSTOMER_ID}: rows would be matched to the wrong "
-                f"customers. Index it by {C.CUSTOMER_ID}, e.g. "
-                f"customers.set_index({C.CUSTOMER_ID!r})[['age_band', 'gender']].",
-                table="sensitive",
-            )
+        # customers[["age_band", "gender"]] of a table with customer_id as a column, or a plan read
+        # back from CSV: row numbers matched to customer ids give customers someone else's values
+        refuse_row_numbers(frame.index, population[1], name="sensitive", against=population[0])
+        refuse_row_numbers(population[1], frame.index, name=population[0], against="sensitive")
         _refuse_disjoint(*population, frame.index)
         frame = frame.reindex(population[1])
     index = frame.index
+    # arrays are read in the audited customers' order: the first indexed input's, else sensitive's
+    order = "sensitive" if population is None else population[0]
     if y_true is None and y_score is None and offers is None:
         raise ConfigError(
             "fairness_report needs something to audit: pass y_true and/or y_score (churn scores), "
@@ -86,17 +77,17 @@ def prepare_audit_data(
     groups = {str(name): _group_labels(frame[name], what=f"sensitive[{name!r}]") for name in frame}
     truth = None
     if y_true is not None:
-        truth = _binary(_align(y_true, index, name="y_true"), name="y_true")
+        truth = _binary(_align(y_true, index, name="y_true", order=order), name="y_true")
     score = None
     if y_score is not None:
-        score = _probability(_align(y_score, index, name="y_score"), name="y_score")
+        score = _probability(_align(y_score, index, name="y_score", order=order), name="y_score")
     has_offer = cost = offer_ids = None
     if offers is not None:
         has_offer, cost, offer_ids = _offer_arrays(offers, index)
     control_groups = None
     control_name = None
     if control is not None:
-        aligned = _align(control, index, name="control")
+        aligned = _align(control, index, name="control", order=order)
         control_name = (
             str(control.name) if isinstance(control, pd.Series) and control.name else None
         )
@@ -179,7 +170,7 @@ def _unique_index(index: pd.Index, *, name: str) -> None:
         )
 
 
-def _align(values: Any, index: pd.Index, *, name: str) -> pd.Series:
+def _align(values: Any, index: pd.Index, *, name: str, order: str) -> pd.Series:
     """Reindex a pandas input on ``index`` (same ids required); take arrays by position."""
     if isinstance(values, pd.DataFrame):
         if values.shape[1] != 1:
@@ -191,7 +182,7 @@ def _align(values: Any, index: pd.Index, *, name: str) -> pd.Series:
         values = values.iloc[:, 0]
     if isinstance(values, pd.Series):
         _unique_index(values.index, name=name)
-        _same_ids(values.index, index, name=name)
+        _same_ids(values.index, index, name=name, order=order)
         return values.reindex(index)
     array = np.asarray(values)
     if array.ndim != 1:
@@ -200,31 +191,33 @@ def _align(values: Any, index: pd.Index, *, name: str) -> pd.Series:
         )
     if len(array) != len(index):
         raise SchemaError(
-            f"{name} has {len(array)} values but sensitive has {len(index)} rows; positional inputs "
-            "(arrays, lists) must have one value per row of sensitive, in the same order.",
+            f"{name} has {len(array)} values but {len(index)} customers are audited; positional "
+            f"inputs (arrays, lists) are read as one value per row of {order}, in its order (or "
+            "pass a Series indexed by customer_id).",
             table=name,
         )
     return pd.Series(array, index=index)
 
 
-def _same_ids(got: pd.Index, expected: pd.Index, *, name: str) -> None:
+def _same_ids(got: pd.Index, expected: pd.Index, *, name: str, order: str = "sensitive") -> None:
+    """SchemaError when ``got`` and the audited customers ``expected`` (``order``'s) differ."""
     missing = expected.difference(got, sort=False)
     extra = got.difference(expected, sort=False)
     if len(missing) or len(extra):
         parts = []
         if len(missing):
             parts.append(
-                f"missing {len(missing)} id(s) of sensitive {format_ids(missing.tolist(), total=len(missing))}"
+                f"missing {len(missing)} id(s) of {order} {format_ids(missing.tolist(), total=len(missing))}"
             )
         if len(extra):
             parts.append(
-                f"has {len(extra)} id(s) not in sensitive {format_ids(extra.tolist(), total=len(extra))}"
+                f"has {len(extra)} id(s) not in {order} {format_ids(extra.tolist(), total=len(extra))}"
             )
         raise SchemaError(
-            f"{name} is not aligned with sensitive on {C.CUSTOMER_ID}: it "
+            f"{name} is not aligned with {order} on {C.CUSTOMER_ID}: it "
             + " and ".join(parts)
             + ". "
-            f"Restrict both to the same customers (e.g. {name}.loc[sensitive.index]), or pass a plain "
+            f"Restrict both to the same customers (e.g. {name}.loc[{order}.index]), or pass a plain "
             "array if the rows are already in the same order.",
             table=name,
         )

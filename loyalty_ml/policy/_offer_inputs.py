@@ -10,6 +10,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import DataError, PolicyError, format_examples, format_ids
 from loyalty_ml.schema._coerce import numbers_or_refuse
+from loyalty_ml.schema._ids import refuse_row_numbers
 
 __all__ = [
     "check_customer_ids",
@@ -55,7 +56,9 @@ def customer_values(values: pd.Series, index: pd.Index, name: str) -> np.ndarray
 
 
 def check_customer_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
-    """``ids`` of a per-customer input must be unique and, with ``overlap``, meet effects' ids."""
+    """``ids`` of a per-customer input must be unique, not row numbers against effects' customer
+    ids (a raw customers table's column), and, with ``overlap``, meet effects' ids."""
+    refuse_row_numbers(ids, index, name=name, against="effects", caller="choose_offers")
     if ids.has_duplicates:
         dup = ids[ids.duplicated()].unique()
         raise DataError(

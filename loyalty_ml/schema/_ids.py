@@ -12,11 +12,53 @@ from typing import overload
 
 import pandas as pd
 
-from loyalty_ml.exceptions import SchemaError, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_text
 
-__all__ = ["align_customer_ids", "align_table_ids", "suggest_id_matches"]
+__all__ = [
+    "align_customer_ids",
+    "align_table_ids",
+    "is_row_numbers",
+    "refuse_row_numbers",
+    "suggest_id_matches",
+]
+
+
+def is_row_numbers(index: pd.Index) -> bool:
+    """An unnamed RangeIndex: what a table has when ``customer_id`` is one of its columns, or a
+    plan saved to CSV and read back."""
+    return isinstance(index, pd.RangeIndex) and index.name is None
+
+
+def refuse_row_numbers(
+    index: pd.Index, ids: pd.Index, *, name: str, against: str, caller: str = ""
+) -> None:
+    """SchemaError when ``index`` (of the input ``name``) is row numbers while ``ids`` (of
+    ``against``) are customer ids: 0, 1, 2... overlap integer ids, so matching them would give
+    each customer another one's value in silence (a raw customers table's consent column, a plan
+    read back from CSV).
+
+    Examples
+    --------
+    >>> ids = pd.Index([1, 2, 3], name="customer_id")
+    >>> refuse_row_numbers(pd.RangeIndex(3), ids, name="consent", against="effects")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.SchemaError: consent is indexed by row numbers (an unnamed RangeIndex) ...
+    """
+    if not is_row_numbers(index) or is_row_numbers(ids) or index.equals(ids):
+        return
+    raise SchemaError(
+        (f"{caller}: " if caller else "")
+        + f"{name} is indexed by row numbers (an unnamed RangeIndex) while {against} is indexed by "
+        f"{C.CUSTOMER_ID} (e.g. {format_ids(ids[:3].tolist())}): rows would be matched to the "
+        f"wrong customers. Index {name} by {C.CUSTOMER_ID}, e.g. "
+        f"customers.set_index({C.CUSTOMER_ID!r})[...] or plan.set_index({C.CUSTOMER_ID!r}) for a "
+        "table read back from a file.",
+        table=name,
+    )
 
 
 def suggest_id_matches(unknown: Sequence[object], known: Sequence[object]) -> str:
@@ -43,30 +85,53 @@ _CANONICAL_INT = r"-?(?:0|[1-9][0-9]{0,17})"
 
 @overload
 def align_customer_ids(
-    frame: pd.DataFrame, transactions: pd.DataFrame, *, table: str, caller: str
+    frame: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    table: str,
+    caller: str,
+    warn_unmatched: bool = True,
 ) -> pd.DataFrame: ...
 
 
 @overload
 def align_customer_ids(
-    frame: None, transactions: pd.DataFrame, *, table: str, caller: str
+    frame: None,
+    transactions: pd.DataFrame,
+    *,
+    table: str,
+    caller: str,
+    warn_unmatched: bool = True,
 ) -> None: ...
 
 
 @overload
 def align_customer_ids(
-    frame: pd.DataFrame | None, transactions: pd.DataFrame, *, table: str, caller: str
+    frame: pd.DataFrame | None,
+    transactions: pd.DataFrame,
+    *,
+    table: str,
+    caller: str,
+    warn_unmatched: bool = True,
 ) -> pd.DataFrame | None: ...
 
 
 def align_customer_ids(
-    frame: pd.DataFrame | None, transactions: pd.DataFrame, *, table: str, caller: str
+    frame: pd.DataFrame | None,
+    transactions: pd.DataFrame,
+    *,
+    table: str,
+    caller: str,
+    warn_unmatched: bool = True,
 ) -> pd.DataFrame | None:
     """``frame`` with its ``customer_id`` in the same kind (number or text) as the transactions'.
 
     Integer ids written as text (``"123"``) are read as the integers when the transactions' ids are
     integers; integer ids become their text when the transactions' ids are text. Text that is not
-    exactly one integer (``"00123"``, ``"C-7"``) cannot equal an integer id and is refused.
+    exactly one integer (``"00123"``, ``"C-7"``) cannot equal an integer id and is refused. When
+    no id of ``frame`` is a customer of the transactions (``"00017"`` against ``"17"``), a
+    :class:`DataQualityWarning` says so: every customer would silently get no attributes or
+    no campaign history (``warn_unmatched=False``: the caller refuses that case itself).
 
     Examples
     --------
@@ -75,6 +140,39 @@ def align_customer_ids(
     >>> align_customer_ids(people, tx, table="customers", caller="score_customers").dtypes["customer_id"]
     dtype('int64')
     """
+    aligned = _same_kind(frame, transactions, table=table, caller=caller)
+    if warn_unmatched and aligned is not None and C.CUSTOMER_ID in aligned.columns and len(aligned):
+        _warn_if_no_id_matches(aligned[C.CUSTOMER_ID], transactions, table=table, caller=caller)
+    return aligned
+
+
+def _warn_if_no_id_matches(
+    ids: pd.Series, transactions: pd.DataFrame, *, table: str, caller: str
+) -> None:
+    """Warn when none of ``ids`` is a customer of ``transactions`` (both non-empty)."""
+    theirs = pd.Index(pd.unique(transactions[C.CUSTOMER_ID].dropna()))
+    mine = pd.Index(pd.unique(ids.dropna()))
+    if not len(theirs) or not len(mine) or mine.isin(theirs).any():
+        return
+    stripped = {str(v).strip().lstrip("0") for v in theirs[:10_000]}
+    padded = any(str(v).strip().lstrip("0") in stripped for v in mine[:10_000])
+    warn_user(
+        f"{caller}: none of the {len(mine):,} customer ids of {table} (e.g. "
+        f"{format_ids(mine[:3].tolist())}) is a customer of the transactions (e.g. "
+        f"{format_ids(theirs[:3].tolist())}), so no customer gets anything from {table}. "
+        + (
+            "They differ only in leading zeros or blanks: write both the same way first. "
+            if padded
+            else ""
+        )
+        + f"Check that both tables use the same {C.CUSTOMER_ID}.",
+        DataQualityWarning,
+    )
+
+
+def _same_kind(
+    frame: pd.DataFrame | None, transactions: pd.DataFrame, *, table: str, caller: str
+) -> pd.DataFrame | None:
     if frame is None or C.CUSTOMER_ID not in frame.columns or len(frame) == 0:
         return frame
     ids = frame[C.CUSTOMER_ID]
