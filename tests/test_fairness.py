@@ -678,3 +678,25 @@ def test_each_offers_share_is_reported_by_group_and_judged_only_when_asked() -> 
 def test_offer_mix_limit_is_validated() -> None:
     with pytest.raises(ConfigError, match="max_offer_mix_difference"):
         FairnessLimits(max_offer_mix_difference=1.5)
+
+
+def test_a_limit_no_two_groups_can_be_measured_on_is_named_not_passed_in_silence() -> None:
+    # two groups of 300 at a churn rate of 80%: 60 non-churners each, under min_group_size 100,
+    # so an FPR of 0.0 against 0.4 could never fail, and the gate read "fairness gate passed"
+    from loyalty_ml.evaluation.gate import check_promotion
+
+    n = 300
+    ids = np.arange(2 * n)
+    y = np.r_[np.ones(240), np.zeros(60), np.ones(240), np.zeros(60)]
+    score = np.where(y == 1, 0.9, 0.1)
+    score[n + 240 : n + 264] = 0.9  # 24 of B's 60 non-churners flagged
+    report = fairness_report(
+        pd.Series(np.repeat(["A", "B"], n), index=ids, name="gender"),
+        y_true=pd.Series(y, index=ids),
+        y_score=pd.Series(score, index=ids),
+        threshold=0.5,
+    )
+    assert report.passed and report.unjudged_attributes == []
+    assert report.unjudged_limits == ["gender fpr"]
+    assert "**Limits not judged:** gender fpr" in report.to_markdown()
+    assert check_promotion(report).message.endswith("not judged (groups too small): gender fpr")

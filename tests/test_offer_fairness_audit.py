@@ -118,6 +118,25 @@ def test_training_run_fairness_report_audits_the_offer_plan(
     offered = by_group[by_group["offer_rate"] > 0]
     assert len(offered) and offered["mean_offer_cost"].notna().all(), by_group
     assert (offered["mean_offer_cost"] > 0).all()
+    # DESIGN section 9: offers by group "conditional on risk band as well as raw" (the job passed
+    # no control, so no conditional figures were ever logged); still judged on the raw figures
+    path = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id,
+        artifact_path="fairness/by_group_conditional.csv",
+        tracking_uri=uri,
+        dst_path=str(tmp_path / "dl2"),
+    )
+    within = pd.read_csv(path)
+    assert set(within["control"]) <= {"low", "medium", "high"} and len(set(within["control"])) >= 2
+    assert "offer_rate" in within.columns
+    markdown = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id,
+        artifact_path="fairness/fairness_report.md",
+        tracking_uri=uri,
+        dst_path=str(tmp_path / "dl3"),
+    )
+    text = Path(markdown).read_text(encoding="utf-8")
+    assert "on raw figures" in text and "risk_band" in text
 
 
 def test_nightly_decisions_can_be_audited_by_group() -> None:

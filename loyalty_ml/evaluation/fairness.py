@@ -28,6 +28,7 @@ from loyalty_ml.evaluation._fairness_limits import (
 from loyalty_ml.evaluation._fairness_metrics import (
     add_bootstrap_intervals,
     compute_by_group,
+    is_offer_rate,
     summarise,
 )
 from loyalty_ml.evaluation._fairness_render import markdown_table, one_line, plot_by_group
@@ -117,6 +118,32 @@ class FairnessReport:
             ]
         return unjudged
 
+    @property
+    def unjudged_limits(self) -> list[str]:
+        """``"<attribute> <metric>"`` for each limit set on a metric that fewer than two groups of
+        an otherwise judged attribute were big enough for: the TPR is measured on a group's
+        churners and the FPR on its non-churners, so at a churn rate of 80% groups of 300 leave
+        60 non-churners each and an FPR limit at the default ``min_group_size`` of 100 can never
+        fail. Attributes in :attr:`unjudged_attributes` are not repeated here.
+        """
+        limited = set(self.limits.difference_limits())
+        if self.limits.min_ratio is not None:
+            limited |= set(self.limits.ratio_metrics)
+        conditional = self._judges_conditional() and self.summary_conditional is not None
+        summary = self.summary_conditional if conditional else self.summary
+        if summary is None or summary.empty:
+            return []
+        levels = list(summary.index.names)
+        judged = summary["n_judged"].groupby(level=levels[-2:], sort=False).max()
+        skip = set(self.unjudged_attributes)
+        out = []
+        for key, n in zip(judged.index, judged.to_numpy(), strict=True):
+            attribute, metric = str(key[0]), str(key[1])
+            judged_as = OFFER_MIX if is_offer_rate(metric) else metric
+            if n < 2 and attribute not in skip and judged_as in limited:
+                out.append(f"{attribute} {metric}")
+        return out
+
     def plot(self) -> Figure:
         """Bars of the main figures by group (raw, not conditional), one row per attribute."""
         return plot_by_group(self.by_group, min_group_size=self.limits.min_group_size)
@@ -149,6 +176,14 @@ class FairnessReport:
                 f"**Not judged:** {', '.join(one_line(a) for a in unjudged)} (fewer than two groups of "
                 f"{self.limits.min_group_size}+ customers, so no gap could fail; group coarser or "
                 "audit more customers).",
+            ]
+        partly = self.unjudged_limits
+        if partly:
+            parts += [
+                "",
+                f"**Limits not judged:** {', '.join(one_line(a) for a in partly)} (fewer than two "
+                f"groups with {self.limits.min_group_size}+ customers to measure the metric on: "
+                "churners for the TPR, non-churners for the FPR, the fewer of the two for the AUC).",
             ]
         if not self.violations.empty:
             parts += ["", "## Violations", "", markdown_table(self.violations, digits=4)]

@@ -39,8 +39,10 @@ class GateDecision:
     violations : tuple of str
         One readable line per broken limit.
     unjudged : tuple of str
-        Attributes the report could not judge (fewer than two groups big enough), named in the
-        message so that a pass is not read as a clean bill for them.
+        Attributes the report could not judge (fewer than two groups big enough), then
+        ``"<attribute> <metric>"`` for limits no two groups were big enough for (the FPR of groups
+        with few non-churners), named in the message so that a pass is not read as a clean bill
+        for them.
     """
 
     promote: bool
@@ -194,7 +196,7 @@ def check_promotion(
             overridden=False,
             override_reason=None,
             violations=(),
-            unjudged=tuple(report.unjudged_attributes),
+            unjudged=(*report.unjudged_attributes, *report.unjudged_limits),
         )
     if override and not reason:
         raise ConfigError(

@@ -379,7 +379,10 @@ def train_and_register(
         ``customers``) of the backtest scores and, with an offer model, of the registered policy's
         offers to the same customers (offer rate by group; customers without marketing consent
         count as no offer); the defaults of
-        :class:`~loyalty_ml.evaluation.fairness.FairnessLimits` when None.
+        :class:`~loyalty_ml.evaluation.fairness.FairnessLimits` when None. The report also holds
+        every figure within the risk bands of the trigger policy (``by_group_conditional``, logged
+        under ``fairness/``), judged only when the limits say ``judge="conditional"`` or
+        ``"both"`` (``"auto"`` judges the raw figures here).
     value_per_conversion : float, optional
         Margin of one conversion for offer economics; default the mean margin (or amount) per order.
     response_window_days : int
@@ -545,6 +548,7 @@ def train_and_register(
         plan=_backtest_plan(policy, X.loc[test], people),
         limits=fairness_limits,
         random_state=random_state,
+        risk=(triggers.medium_risk, triggers.high_risk),
     )
 
     with use_tracking_uri(tracking_uri) as uri:
@@ -671,28 +675,45 @@ def _fairness_audit(
     plan: pd.DataFrame | None = None,
     limits: Any | None,
     random_state: int,
+    risk: tuple[float, float] = (0.3, 0.6),
 ) -> Any | None:
     """Fairness of the backtest scores, and of the offer ``plan`` for the same customers when
-    there is one, by protected attribute (None without such attributes)."""
+    there is one, by protected attribute (None without such attributes), raw and within risk bands
+    (DESIGN section 9: offers by group "conditional on risk band as well as raw").
+
+    ``risk`` is the trigger policy's (medium, high) thresholds: the high one is where a score turns
+    into a contact (the selection threshold), and both cut the risk bands of the conditional
+    figures. The raw figures are judged unless ``limits`` say otherwise (``judge="auto"`` judges
+    raw here, as before the bands were added; "conditional" or "both" judge within bands too)."""
     if customers is None:
         return None
     attributes = [c for c in C.PROTECTED_ATTRIBUTES if c in customers.columns]
     if not attributes:
         return None
-    from loyalty_ml.evaluation.fairness import fairness_report
+    from loyalty_ml.evaluation.fairness import FairnessLimits, fairness_report
 
     ids = y.index.get_level_values(C.CUSTOMER_ID)
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
-    # The trigger's high-risk threshold is where a score turns into a contact.
     # with each decision's expected cost, so that the audit says what the offers cost per group
     kept = [c for c in (C.OFFER_ID, "expected_cost") if plan is not None and c in plan.columns]
     offers = None if plan is None else plan[kept].reindex(ids)
+    medium, high = risk
+    band = pd.Series(
+        np.where(p >= high, "high", np.where(p >= medium, "medium", "low")),
+        index=ids,
+        name="risk_band",
+    )
+    limits = FairnessLimits() if limits is None else limits
+    if isinstance(limits, FairnessLimits) and limits.judge == "auto":
+        # the job adds the bands; the caller's limits judged the raw figures
+        limits = dataclasses.replace(limits, judge="raw")
     return fairness_report(
         sensitive,
-        y_true=y.to_numpy(),
-        y_score=p,
+        y_true=pd.Series(y.to_numpy(), index=ids),
+        y_score=pd.Series(p, index=ids),
         offers=offers,
-        threshold=0.6,
+        control=band,
+        threshold=high,
         limits=limits,
         random_state=random_state,
     )
