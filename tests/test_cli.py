@@ -68,6 +68,9 @@ def _write_tx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_report_prints_kpis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_tx(tmp_path / "tx.csv")
     status = main(
@@ -254,7 +257,8 @@ def test_score_with_a_budget_and_a_strategy(demo: Demo, capsys: pytest.CaptureFi
     assert (broke.loc[offered, "offer_reason"] == "budget exhausted").all()
     richest = score("--budget", "1e9", "--strategy", "max_net_value")
     assert richest["offer_id"].notna().sum() == offered.sum()  # the same customers get an offer
-    assert (richest.loc[offered, "offer_reason"] == "max net value").all()
+    # a budget the plan fits in changes nothing: max net value, or a cheaper offer within noise
+    assert richest.loc[offered, "offer_reason"].str.contains("max net value|within noise").all()
     # the night's offers and their expected cost, against the budget when there is one
     printed = capsys.readouterr().out
     cost = richest.loc[offered, "expected_cost"].sum()
