@@ -411,6 +411,9 @@ def test_summary_month_of_aware_data_across_dst_and_bound_checks() -> None:
         kpis.summary(raw, period_start=T("2024-03-01", tz=LONDON), period_end="2024-04-01")
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_active_members_window_is_calendar_days_of_aware_data() -> None:
     raw = _tx([(1, "2024-03-29 23:30", 1), (2, "2024-03-30 00:30", 1), (3, "2024-03-01", 1)])
     aware = raw.assign(timestamp=raw["timestamp"].dt.tz_localize(LONDON))

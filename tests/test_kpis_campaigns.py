@@ -301,3 +301,16 @@ def test_windows_past_the_data_warn_unless_observation_end_says_where_it_ends(ex
         warnings.simplefilter("error", DataQualityWarning)
         measure_campaign(campaigns, tx, offers, window_days=7)
         measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-03-08")
+
+
+def test_sends_before_the_first_transaction_are_warned_of() -> None:
+    # an extract that starts 20 days after a send halved every arm's conversion, in silence
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    d = simulate(n_customers=600, start="2023-01-01", end="2023-12-31", seed=3)
+    sends = d.campaigns[d.campaigns["campaign_id"] == d.campaigns["campaign_id"].iloc[0]]
+    sent = sends["sent_at"].min()
+    cut = d.transactions[d.transactions["timestamp"] >= sent + pd.Timedelta(days=20)]
+    with pytest.warns(DataQualityWarning, match=r"sent before the first transaction"):
+        measure_campaign(sends, cut, d.offers, window_days=30)

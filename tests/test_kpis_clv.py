@@ -184,6 +184,9 @@ def test_clv_inputs_without_margin_or_order_id(tx: pd.DataFrame) -> None:
     assert got.loc["a", "aov"] == 30.0
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_clv_inputs_errors(tx: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="no rows in"):
         clv_inputs(tx, period_start="2030-01-01", period_end="2030-02-01")
@@ -271,3 +274,22 @@ def test_repeated_customers_are_refused_where_series_meet() -> None:
     freq = pd.Series([2.0, 3.0, 1.0], index=["a", "b", "a"])
     with pytest.raises(ConfigError, match="more than once"):
         clv_lifetime(aov=aov, purchase_frequency=freq, lifetime=2.0)
+
+
+def test_lines_without_a_margin_are_warned_of_and_left_out_of_the_rate() -> None:
+    # a missing margin was a margin of 0 on revenue that still counted: rate 0.15 instead of 0.30
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.kpis import clv_inputs
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-30", "2024-01-29"]),
+            "amount": [100.0, 100.0, 50.0],
+            "margin": [30.0, None, 10.0],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"1 of 3 lines .* no margin \(1 of 2 customers"):
+        out = clv_inputs(tx, period_start="2024-01-01", period_end="2024-02-01")
+    assert out["margin_rate"].tolist() == pytest.approx([0.30, 0.20])
+    assert out["margin"].tolist() == [30.0, 10.0]

@@ -203,3 +203,19 @@ def test_tiers_partition_customers(spends: list[float]) -> None:
     assert (got["min_value"].diff().dropna() >= 0).all()  # thresholds ordered
     # the top quarter is never empty: the largest spend is at least the 75% quantile
     assert got.loc["gold", "members"] >= 1
+
+
+def test_tier_costs_read_the_basis_the_tiers_were_proposed_on() -> None:
+    # visit thresholds (1 and 9 visits) were read as money by default: members [0, 433, 2803]
+    # instead of the proposal's split
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.exceptions import ConfigError
+    from loyalty_ml.kpis import TierBenefit, estimate_tier_costs, propose_tiers
+
+    tx = simulate(n_customers=800, start="2023-01-01", end="2023-12-31", seed=3).transactions
+    tiers = propose_tiers(tx, as_of="2024-01-01", basis="visits")
+    benefits = {name: TierBenefit(spend_rate=0.05) for name in tiers.index}
+    costs = estimate_tier_costs(tx, tiers, benefits=benefits, as_of="2024-01-01")
+    assert costs["members"].tolist() == tiers["members"].tolist()
+    with pytest.raises(ConfigError, match="proposed on 'visits'"):
+        estimate_tier_costs(tx, tiers, benefits=benefits, as_of="2024-01-01", basis="spend")

@@ -294,6 +294,9 @@ def test_campaign_offer_costs_are_checked(
 
 
 # -- KPIs: programme health and cohorts ----------------------------------------------------------------
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_active_members_reads_signup_dates_like_the_schema(tx: pd.DataFrame) -> None:
     customers = pd.DataFrame(
         {
@@ -312,6 +315,9 @@ def test_active_members_reads_signup_dates_like_the_schema(tx: pd.DataFrame) -> 
         kpis.active_members(tx, as_of="2024-04-01", customers=garbage)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_active_members_matches_text_ids_and_refuses_ids_that_cannot_match(
     tx: pd.DataFrame,
 ) -> None:

@@ -32,6 +32,9 @@ def _mixed_ids() -> pd.DataFrame:
     ],
     ids=["summary", "clv_inputs", "churn_labels", "build_features"],
 )
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_ids_of_two_kinds_are_refused(call: object) -> None:
     """7 and "7" counted as two customers (summary's active customers 3 for 2), where
     validate_transactions reads them as one."""
@@ -136,6 +139,9 @@ def test_clv_margins_with_a_repeated_period_are_refused() -> None:
         kpis.clv_discounted(margins, discount_rate=0.1)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_kpis_take_transactions_indexed_by_their_own_column() -> None:
     """set_index("customer_id", drop=False): 'both an index level and a column label' crashed."""
     tx = _tiers_tx()

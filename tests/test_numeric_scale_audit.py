@@ -278,6 +278,9 @@ def test_million_row_float32_sums_match_fsum():
         assert abs(X.loc[customer, "spend"] - ref) / ref < 1e-12
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_one_cent_baskets_kept_and_summed():
     tx = pd.DataFrame(
         {

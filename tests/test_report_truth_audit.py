@@ -511,6 +511,9 @@ def test_cli_default_period_prints_what_the_report_shows(
 
 
 # == defects ==========================================================================================
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_cli_previous_start_is_used_by_the_report_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -530,6 +533,9 @@ def test_cli_previous_start_is_used_by_the_report_too(
     assert shown.get("retention_rate") == printed["retention_rate"]
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_cli_prints_revenue_as_an_amount_not_in_scientific_notation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -543,6 +549,9 @@ def test_cli_prints_revenue_as_an_amount_not_in_scientific_notation(
     assert float(value.replace(",", "")) == pytest.approx(123_466.78, abs=1.0)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_cli_empty_period_prints_no_nan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "tx.csv"
     _tx([(1, "2024-03-05", 10.0)]).to_csv(path, index=False)
@@ -564,6 +573,9 @@ def test_default_period_on_zone_aware_data_covers_the_labelled_days(tmp_path: Pa
     assert (shown["orders"], shown["revenue"]) == (_shown(expected["orders"]), "35")
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_empty_kpi_period_is_said_not_shown_as_blanks(tmp_path: Path) -> None:
     tx = _tx([(1, "2024-01-05", 10), (1, "2024-02-03", 20), (2, "2024-02-10", 30)])
     page = _read(write_report(tx, tmp_path, period_start="2024-06-01", period_end="2024-07-01"))
@@ -679,6 +691,9 @@ def test_failing_fairness_audit_shows_no_raw_na(tmp_path: Path) -> None:
     assert "<NA>" not in page.section_text("fairness")
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_uplift_without_any_profiling_consent_names_consent(tmp_path: Path) -> None:
     tx = _tx([(i, "2024-01-05", 10) for i in range(1, 7)])
     customers = pd.DataFrame({C.CUSTOMER_ID: range(1, 7), C.CONSENT_PROFILING: [False] * 6})

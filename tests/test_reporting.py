@@ -485,6 +485,9 @@ def test_report_periods_count_calendar_days_on_a_zone_aware_clock() -> None:
     assert previous == pd.Timestamp("2024-01-01 00:00", tz=zone)  # not 2023-12-31 23:00
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_campaigns_of_a_period_past_the_data_warn_of_windows_cut_short() -> None:
     """Session 42: the report told measure_campaign the data reached period_end, so a campaign
     whose window closed after the data stopped was measured on missing purchases in silence."""

@@ -83,6 +83,9 @@ def test_cli_reads_whole_float_ids_of_a_csv_as_the_integers(tmp_path: Path) -> N
 
 
 # -- KPIs -----------------------------------------------------------------------------------
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_kpi_orders_of_line_level_data_without_order_id_are_baskets() -> None:
     # a supermarket export: one row per basket line, no basket id; lines of a basket share the
     # customer and the checkout time

@@ -107,6 +107,9 @@ def _return_in_july() -> pd.DataFrame:
     return lml.validate_transactions(raw, returns="keep")
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_a_kept_return_is_not_activity_in_the_kpis() -> None:
     tx = _return_in_july()
     labels = lml.churn_labels(tx, as_of="2024-07-01", horizon_days=30, observation_end="2024-08-01")

@@ -7,7 +7,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     refuse_mixed_ids,
@@ -25,6 +26,7 @@ __all__ = [
     "period_mask",
     "purchase_lines",
     "to_bound",
+    "warn_past_data",
 ]
 
 TABLE = "transactions"
@@ -171,6 +173,27 @@ def check_period(start: pd.Timestamp, end: pd.Timestamp) -> None:
         raise ConfigError(
             f"period_end must be after period_start; got period_start={start}, period_end={end}."
         )
+
+
+def warn_past_data(
+    start: pd.Timestamp, end: pd.Timestamp, timestamps: pd.Series, *, caller: str, what: str
+) -> None:
+    """Warn when ``[start, end)`` runs past the last transaction by more than a day and a tenth of
+    its length: those days count as days without a purchase, so activity, frequency and retention
+    read low (churn high) as if the data were complete to ``end``."""
+    if not len(timestamps):
+        return
+    last = timestamps.max()
+    beyond = end - last
+    if beyond <= max(pd.Timedelta(days=1), (end - start) / 10):
+        return
+    warn_user(
+        f"{caller}: {what} [{start}, {end}) runs {beyond.days} days past the last transaction "
+        f"({last}); they count as days without a purchase, so activity, purchase frequency and "
+        "retention read low (churn high) if the extract ends there. End the period at the data's "
+        "end, or measure once the data cover it.",
+        DataQualityWarning,
+    )
 
 
 def check_sent_at(sent_at: pd.Series, timestamps: pd.Series, *, table: str) -> None:

@@ -177,6 +177,8 @@ def measure_campaign(
             )
     elif len(tx):
         _warn_open_windows(window_end, tx[C.TIMESTAMP].max(), int(window_days))
+    if len(tx):
+        _warn_windows_before_data(campaigns[C.SENT_AT], tx[C.TIMESTAMP].min())
 
     # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
     values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}
@@ -383,6 +385,24 @@ def _payback(treated: pd.DataFrame, control: pd.DataFrame, cost: float) -> float
     incremental = (treated.mean() - control.mean()) * len(treated)
     reached = incremental.index[(incremental >= cost).to_numpy()]
     return float(reached[0]) if len(reached) else np.nan
+
+
+def _warn_windows_before_data(sent_at: pd.Series, first: pd.Timestamp) -> None:
+    """Warn when response windows begin more than a day before the first transaction: an extract
+    that starts after a send misses the purchases at the start of its window, and every arm reads
+    low (a window cut by 20 of its 30 days read conversion 0.16 against 0.33, uplift 0.01
+    against 0.10)."""
+    early = (sent_at < first - pd.Timedelta(days=1)).to_numpy()
+    if early.any():
+        warn_user(
+            f"measure_campaign: {int(early.sum())} of {early.size} sends were sent before the "
+            f"first transaction ({first}), e.g. at "
+            f"{format_examples(sent_at[early].drop_duplicates().tolist(), limit=3)}: if the "
+            "extract starts there, the purchases at the start of their response windows are "
+            "missing and conversion, uplift and ROI read low. Pass transactions that cover every "
+            "window from its send.",
+            DataQualityWarning,
+        )
 
 
 def _warn_open_windows(window_end: pd.Series, last: pd.Timestamp, window_days: int) -> None:

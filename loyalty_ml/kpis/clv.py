@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.kpis._common import (
     check_period,
     check_transactions,
@@ -21,6 +28,7 @@ from loyalty_ml.kpis._common import (
     period_mask,
     purchase_lines,
     to_bound,
+    warn_past_data,
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
@@ -230,7 +238,7 @@ def clv_inputs(
     Examples
     --------
     >>> tx = pd.DataFrame({"customer_id": [1, 1], "amount": [10.0, 30.0],
-    ...                    "timestamp": pd.to_datetime(["2024-01-02", "2024-03-01"])})
+    ...                    "timestamp": pd.to_datetime(["2024-01-02", "2024-06-30"])})
     >>> clv_inputs(tx, period_start="2024-01-01", period_end="2024-07-01",
     ...            period_days=182.0).loc[1, ["aov", "purchase_frequency"]].tolist()
     [20.0, 2.0]
@@ -241,6 +249,8 @@ def clv_inputs(
     end = to_bound(period_end, name="period_end", timestamps=ts)
     check_period(start, end)
     _check("period_days", period_days, low=0.0, low_open=True)
+    # purchase_frequency divides by the window's length, data or not
+    warn_past_data(start, end, ts, caller="clv_inputs", what="the window")
     current = tx.loc[period_mask(ts, start, end).to_numpy()]
     if len(current) == 0:
         raise DataError(f"transactions has no rows in [{start}, {end}); no customer to value.")
@@ -256,9 +266,30 @@ def clv_inputs(
     out["purchase_frequency"] = out["orders"] * period_days / window_days
     if C.MARGIN in current.columns:
         out["margin"] = grouped[C.MARGIN].sum()
-        out["margin_rate"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
+        known = current[C.MARGIN].notna()
+        if not known.all():
+            # the rate over the lines whose margin is known: their revenue, not every line's
+            revenue = current[C.AMOUNT].where(known).groupby(current[C.CUSTOMER_ID]).sum()
+            n_missing = int((~known).sum())
+            warn_user(
+                f"clv_inputs: {n_missing:,} of {len(current):,} lines in the window have no "
+                f"margin ({_share_of_customers(current, known)}); margin counts the known "
+                "lines and margin_rate is their margin over their revenue. Fill the margins "
+                "(e.g. amount x the category's margin rate) for a margin CLV of every line.",
+                DataQualityWarning,
+            )
+        else:
+            revenue = out["revenue"]
+        revenue = revenue.reindex(out.index)
+        out["margin_rate"] = out["margin"] / revenue.where(revenue != 0)
     out.index.name = C.CUSTOMER_ID
     return out
+
+
+def _share_of_customers(lines: pd.DataFrame, known: pd.Series) -> str:
+    """``"k of n customers"`` who have a line without a margin."""
+    hit = lines.loc[~known, C.CUSTOMER_ID].nunique()
+    return f"{hit:,} of {lines[C.CUSTOMER_ID].nunique():,} customers"
 
 
 def _check_aligned(**values: object) -> None:

@@ -17,6 +17,7 @@ from loyalty_ml.kpis._common import (
     order_keys,
     purchase_lines,
     to_bound,
+    warn_past_data,
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -60,7 +61,7 @@ def active_members(
     Examples
     --------
     >>> tx = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 5.0],
-    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-06-20"])})
+    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-06-28"])})
     >>> active_members(tx, as_of="2024-07-01", window_days=90).tolist()
     [2.0, 1.0, 0.5]
     """
@@ -68,6 +69,9 @@ def active_members(
     ts = tx[C.TIMESTAMP]
     end = to_bound(as_of, name="as_of", timestamps=ts)
     check_window_days(window_days, owner="active_members")
+    warn_past_data(
+        plus_days(end, -window_days), end, ts, caller="active_members", what="the activity window"
+    )
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]
     recent = ((bought_ts < end) & (bought_ts >= plus_days(end, -window_days))).to_numpy()
@@ -263,7 +267,8 @@ def propose_tiers(
     -------
     DataFrame
         Indexed by tier: ``min_value`` (inclusive), ``max_value`` (exclusive), ``members``, ``share``,
-        ``spend`` and ``visits`` of the tier's members in the window.
+        ``spend`` and ``visits`` of the tier's members in the window; ``attrs["basis"]`` records
+        what the bounds are in, which :func:`estimate_tier_costs` reads.
     """
     values = _basis_values(
         transactions, as_of=as_of, window_days=window_days, owner="propose_tiers"
@@ -288,7 +293,7 @@ def estimate_tier_costs(
     benefits: Mapping[str, TierBenefit],
     as_of: object,
     window_days: int = 365,
-    basis: Basis = "spend",
+    basis: Basis | None = None,
 ) -> pd.DataFrame:
     """What each tier's benefits would have cost on the customers' history.
 
@@ -296,7 +301,20 @@ def estimate_tier_costs(
     ``[min_value, max_value)`` holds their ``basis`` value (``tiers`` as from :func:`propose_tiers`),
     and per tier ``benefit_cost = spend x spend_rate x (1 - breakage_rate) + members x
     fixed_per_member``; ``cost_share`` = benefit_cost / spend of the tier.
+
+    ``basis`` None reads the one ``propose_tiers`` recorded in ``tiers.attrs["basis"]`` (``"spend"``
+    for tiers written by hand); a ``basis`` other than the recorded one is refused: thresholds of
+    9 visits read as 9 in money put 2,803 customers in the top tier instead of 810.
     """
+    recorded = tiers.attrs.get("basis") if isinstance(tiers, pd.DataFrame) else None
+    if basis is None:
+        basis = recorded if recorded in ("spend", "visits") else "spend"
+    elif recorded is not None and basis != recorded:
+        raise ConfigError(
+            f"estimate_tier_costs: tiers were proposed on {recorded!r} (tiers.attrs['basis']) but "
+            f"basis={basis!r}: their thresholds would be read in the wrong unit. Leave basis out "
+            "to use the recorded one."
+        )
     require_columns(tiers, (MIN_VALUE, MAX_VALUE), table="tiers")
     missing = [t for t in tiers.index if t not in benefits]
     if missing:
@@ -403,6 +421,7 @@ def _summarise_tiers(values: pd.DataFrame, bounds: pd.DataFrame, *, basis: str) 
     out["spend"] = grouped["spend"].sum().reindex(bounds.index, fill_value=0.0)
     out["visits"] = grouped["visits"].sum().reindex(bounds.index, fill_value=0.0)
     out.index.name = C.TIER
+    out.attrs["basis"] = basis  # what min_value / max_value are in, for estimate_tier_costs
     return out
 
 

@@ -13,6 +13,7 @@ from loyalty_ml.kpis._common import (
     period_mask,
     purchase_lines,
     to_bound,
+    warn_past_data,
 )
 from loyalty_ml.schema import columns as C
 
@@ -80,7 +81,7 @@ def summary(
     --------
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 2, 3],
     ...                    "timestamp": pd.to_datetime(["2024-01-05", "2024-02-03", "2024-02-10",
-    ...                                                 "2024-02-20"]),
+    ...                                                 "2024-02-28"]),
     ...                    "amount": [10.0, 20.0, 30.0, 40.0]})
     >>> s = summary(tx, period_start="2024-02-01", period_end="2024-03-01", previous_start="2024-01-01")
     >>> s[["active_customers", "orders", "revenue", "aov", "retention_rate"]].tolist()
@@ -91,6 +92,7 @@ def summary(
     start = to_bound(period_start, name="period_start", timestamps=ts)
     end = to_bound(period_end, name="period_end", timestamps=ts)
     check_period(start, end)
+    warn_past_data(start, end, ts, caller="summary", what="the period")
     # activity and orders: purchase orders at their first line's time (see purchase_lines)
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]
