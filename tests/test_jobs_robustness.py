@@ -481,3 +481,24 @@ def test_a_table_that_is_not_a_dataframe_is_a_schema_error(job: Job, name: str) 
     for wrong in (table["customer_id"].tolist(), table.to_dict("list")):
         with pytest.raises(SchemaError, match=rf"{name} must be a pandas DataFrame"):
             _score(job, **{name: wrong})
+
+
+def test_customers_without_a_purchase_are_counted_not_dropped_in_silence(job: Job) -> None:
+    # members of the customers table who never bought before as_of get no row (documented); the
+    # night now says how many, in the output's attrs and the run's metrics
+    import mlflow
+
+    base = _score(job, log_run=False).attrs["n_customers_without_purchase"]
+    new = job.customers.head(3).assign(customer_id=["999001", "999002", "999003"])
+    more = pd.concat([job.customers, new], ignore_index=True)
+    scores = _score(job, customers=more)
+    assert scores.attrs["n_customers_without_purchase"] == base + 3
+    client = mlflow.MlflowClient(tracking_uri=job.uri)
+    experiment = client.get_experiment_by_name("loyalty_ml_scoring")
+    assert experiment is not None
+    run = client.search_runs(
+        [experiment.experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )[0]
+    assert run.data.metrics["n_customers_without_purchase"] == base + 3

@@ -143,7 +143,9 @@ def score_customers(
         Indexed by ``customer_id`` (sorted), one row per customer with a purchase before
         ``as_of`` (one with refunds only has none): ``status`` (``"scored"`` or
         ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`;
-        ``attrs["model_version"]`` is the registered version that decided.
+        ``attrs["model_version"]`` is the registered version that decided and
+        ``attrs["n_customers_without_purchase"]`` how many customers of ``customers`` have no
+        row (no purchase before ``as_of``; also the run's metric of that name).
 
     Raises
     ------
@@ -227,6 +229,11 @@ def score_customers(
         )
         out = pd.concat([scored, _not_profiled(skipped_ids, unlisted)]).sort_index()
         out.index.name = C.CUSTOMER_ID
+        # members of the customers table with no purchase before as_of get no row: say how many
+        n_without = 0
+        if customers is not None and C.CUSTOMER_ID in customers.columns:
+            members = pd.Index(pd.unique(customers[C.CUSTOMER_ID].dropna()))
+            n_without = int((~members.isin(out.index)).sum())
         # clock features move by design; features of a table left out were warned about already
         quiet = [*CLOCK_FEATURES, *left_out]
         drifted = psi[(psi > psi_limit) & ~psi.index.isin(quiet)]
@@ -258,9 +265,11 @@ def score_customers(
                     "strategy": strategy,
                 },
                 n_transactions=len(history),
+                n_without_purchase=n_without,
                 catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
             )
     out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
+    out.attrs["n_customers_without_purchase"] = n_without
     return out
 
 
@@ -495,6 +504,7 @@ def _log_scoring_run(
     drift: tuple[bool, int],
     params: dict[str, Any],
     n_transactions: int,
+    n_without_purchase: int = 0,
     catalog_ids: tuple[str, ...] = (),
 ) -> None:
     """Log the night's run; ``drift``: whether the DriftWarning fired, and how many columns it
@@ -507,6 +517,7 @@ def _log_scoring_run(
         "n_scored": float(len(scored)),
         "n_no_profiling_consent": float((out["status"] == _NO_CONSENT).sum()),
         "n_transactions": float(n_transactions),
+        "n_customers_without_purchase": float(n_without_purchase),
         "n_offers": float(scored[C.OFFER_ID].notna().sum()),
         "expected_cost_total": float(scored["expected_cost"].sum()),
         "expected_net_value_total": float(scored["expected_net_value"].sum()),
