@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, SchemaError
 from loyalty_ml.privacy import erase_customers, pseudonymise_ids, select_needed_columns
 from loyalty_ml.schema import columns as C
 
@@ -28,7 +28,8 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def test_erases_from_every_table_and_reports_counts(tables: dict[str, pd.DataFrame]) -> None:
-    out, report = erase_customers([1, 99], **tables, scores=None)
+    with pytest.warns(DataQualityWarning, match="1 of the 2 requested customers were found in"):
+        out, report = erase_customers([1, 99], **tables, scores=None)
     assert out["transactions"][C.CUSTOMER_ID].tolist() == [2, 3, 3, 3]
     assert out["customers"].index.tolist() == [2, 3]
     assert out["X_train"].index.get_level_values(C.CUSTOMER_ID).tolist() == [2, 3]
@@ -69,6 +70,9 @@ def test_errors(tables: dict[str, pd.DataFrame]) -> None:
         erase_customers([1, None], **tables)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*requested customers were found in none:loyalty_ml.exceptions.DataQualityWarning"
+)
 @settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(st.integers(0, 9), max_size=40),
@@ -123,3 +127,31 @@ def test_a_repeated_or_multi_level_id_column_is_erased_under_every_column(
     ValueError (three), and a column MultiIndex under 'customer_id' kept them silently."""
     out, report = erase_customers([1], t=table)
     assert report.rows_removed["t"] == 1 and len(out["t"]) == len(table) - 1
+
+
+def test_erasure_that_finds_nobody_warns_and_the_cleaning_report_forgets_the_rows() -> None:
+    # a request typed unlike the table ("7.0" as text) erased nothing in silence; the erased
+    # table kept validate_transactions' report, so the next run logged the pre-erasure counts
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.schema import cleaning_report, validate_transactions
+
+    tx = validate_transactions(
+        pd.DataFrame(
+            {
+                "customer_id": [7, 7, 8, 9],
+                "timestamp": pd.to_datetime(
+                    ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+                ),
+                "amount": [1.0, 2.0, 3.0, 4.0],
+            }
+        )
+    )
+    with pytest.warns(
+        DataQualityWarning, match="1 of the 1 requested customers were found in none"
+    ):
+        out, report = erase_customers(["7.0"], transactions=tx)
+    assert report.n_found == 0 and len(out["transactions"]) == 4
+    out, report = erase_customers([7], transactions=tx)
+    kept = cleaning_report(out["transactions"])
+    assert kept is not None and (kept.rows_in, kept.rows_out) == (2, 2)
+    assert cleaning_report(tx).rows_out == 4  # the input is not modified

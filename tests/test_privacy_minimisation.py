@@ -59,3 +59,37 @@ def test_select_needed_columns_keeps_only_those() -> None:
         match=r"customers lacks needed column\(s\) \['points'\]; it has \['tier', 'email', 'region'\]",
     ):
         select_needed_columns(frame, ["tier", "points"])
+
+
+def test_other_spellings_of_personal_data_and_protected_attributes_are_caught() -> None:
+    # Straße (lower() keeps the ß), social_security_number, MobileNo, CellNumber and addr were
+    # kept by validate_customers; Gender or gender_code became features without the opt-in
+    import warnings
+
+    from loyalty_ml.exceptions import ConfigError, DataQualityWarning
+    from loyalty_ml.features import FeatureConfig
+    from loyalty_ml.schema import validate_campaigns, validate_customers
+    from loyalty_ml.schema.tables import looks_like_personal_data
+
+    names = ["Straße", "social_security_number", "MobileNo", "CellNumber", "addr"]
+    assert all(looks_like_personal_data(n) for n in names)
+    raw = pd.DataFrame({"customer_id": [1], **{n: ["x"] for n in names}, "tier": ["gold"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert list(validate_customers(raw).columns) == ["tier"]
+    for spelling in ("Gender", "gender_code", "sex", "Age"):
+        assert is_protected_attribute(spelling)
+        with pytest.raises(ConfigError, match="protected attributes"):
+            FeatureConfig(extra_attributes=(spelling,))
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "offer_id": ["coupon", "control"],
+            "sent_at": pd.to_datetime(["2024-01-01", "2024-01-01"]),
+            "email": ["a@b.c", "d@e.f"],
+            "campaign_name": ["spring", "spring"],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"dropped columns .* \['email'\]"):
+        kept = validate_campaigns(sends)
+    assert "email" not in kept.columns and "campaign_name" in kept.columns

@@ -8,7 +8,7 @@ import numpy as np
 
 from loyalty_ml._checks import is_int, is_real
 from loyalty_ml.exceptions import ConfigError
-from loyalty_ml.schema import columns as C
+from loyalty_ml.schema.tables import is_protected_attribute
 
 __all__ = ["FeatureConfig"]
 
@@ -106,7 +106,8 @@ class FeatureConfig:
                 f"Got {extra!r} instead."
             )
         object.__setattr__(self, "extra_attributes", tuple(extra))
-        protected = [c for c in extra if c in C.PROTECTED_ATTRIBUTES]
+        # any spelling or encoding of one (Gender, gender_code, sex), as the privacy checks read it
+        protected = [c for c in extra if is_protected_attribute(c)]
         if protected and not self.protected_as_features:
             raise ConfigError(
                 f"FeatureConfig.extra_attributes asks for protected attributes {protected}. They are "

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, SchemaError
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataError, DataQualityWarning, SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._id_text import id_texts
+from loyalty_ml.schema.report import CleaningReport
+from loyalty_ml.schema.transactions import REPORT_ATTR
 
 __all__ = ["ErasureReport", "erase_customers"]
 
@@ -127,13 +130,37 @@ def erase_customers(
             matched = np.asarray(pd.Index(texts).isin(targets), dtype=bool)
             hit |= matched
             found.update(texts[matched].tolist())
-        out[name] = table.loc[~hit].copy()
+        kept = table.loc[~hit].copy()
+        kept.attrs = _without_erased_rows(table.attrs, int(hit.sum()))
+        out[name] = kept
         before[name] = len(table)
         removed[name] = int(hit.sum())
     report = ErasureReport(
         n_requested=len(targets), n_found=len(found), rows_before=before, rows_removed=removed
     )
+    if len(found) < len(targets):
+        # a request typed unlike the tables ("7.0" as text, "007" for 7) must not pass unnoticed
+        warn_user(
+            f"erase_customers: {len(targets) - len(found)} of the {len(targets)} requested "
+            "customers were found in none of the tables, so nothing of theirs was erased. Check "
+            "how their ids are written (e.g. '7.0' read as text from a CSV is not 7, '007' is "
+            "not 7); report.n_found says how many were.",
+            DataQualityWarning,
+        )
     return out, report
+
+
+def _without_erased_rows(attrs: Mapping[Hashable, Any], n_removed: int) -> dict[Hashable, Any]:
+    """A table's ``attrs`` with its cleaning report counting as if the erased rows had never been
+    there (rows in and out both less them: the steps still add up, and the next run's logged
+    counts hold no trace of the erased customers); other entries as they were."""
+    out = dict(attrs)
+    report = CleaningReport.from_json(out.get(REPORT_ATTR)) if REPORT_ATTR in out else None
+    if report is not None and n_removed:
+        report.rows_in -= n_removed
+        report.rows_out -= n_removed
+        out[REPORT_ATTR] = report.to_json()
+    return out
 
 
 def _id_texts(table: pd.DataFrame, name: str) -> list[np.ndarray]:

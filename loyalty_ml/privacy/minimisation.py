@@ -11,10 +11,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError, index_hint
-from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import require_columns
 from loyalty_ml.schema._id_text import as_list
-from loyalty_ml.schema.tables import looks_like_personal_data
+from loyalty_ml.schema.tables import is_protected_attribute, looks_like_personal_data
 
 __all__ = [
     "check_no_personal_data",
@@ -22,15 +21,6 @@ __all__ = [
     "personal_data_columns",
     "select_needed_columns",
 ]
-
-
-def is_protected_attribute(column: object) -> bool:
-    """True for a protected attribute or an encoding of one (``gender``, ``gender_F``, ``gender=F``)."""
-    name = str(column).lower()
-    return any(
-        name == attribute or name.startswith((f"{attribute}_", f"{attribute}="))
-        for attribute in C.PROTECTED_ATTRIBUTES
-    )
 
 
 def personal_data_columns(columns: Iterable[object], *, protected: bool = True) -> list[str]:

@@ -70,13 +70,20 @@ PERSONAL_DATA_MARKERS: Final = (
     "post_code",
     "user_agent",
     "national_id",
+    "social_security",
+    "mobileno",
+    "mobilenumber",
+    "mobile_no",
+    "cellnumber",
+    "cellphone",
+    "phonenumber",
     "free_text",
     "comment",
     "remark",
 )
 #: Short markers matched as whole words of a column name only ("ip" is personal, "tip" is not).
 PERSONAL_DATA_WORDS: Final = frozenset(
-    {"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell", "mail", "note", "notes", "memo"}
+    {"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell", "mail", "note", "notes", "memo", "addr"}
 )
 
 # -- offers catalog ----------------------------------------------------------------------------

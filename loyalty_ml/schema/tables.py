@@ -42,19 +42,43 @@ __all__ = [
 ]
 
 
+def is_protected_attribute(column: object) -> bool:
+    """True for a protected attribute or an encoding of one, in any case (``gender``,
+    ``Gender_F``, ``gender=F``), and for the usual other names of one (``sex``, ``age``,
+    ``income``: a raw age or income is as protected as its band).
+
+    Examples
+    --------
+    >>> [is_protected_attribute(c) for c in ("Gender", "gender_code", "sex", "Age", "region")]
+    [True, True, True, True, False]
+    """
+    name = str(column).casefold()
+    return any(
+        name == attribute or name.startswith((f"{attribute}_", f"{attribute}="))
+        for attribute in (*C.PROTECTED_ATTRIBUTES, *_PROTECTED_SYNONYMS)
+    )
+
+
+#: Other names of the protected attributes (a raw age or income is as protected as its band).
+_PROTECTED_SYNONYMS = ("sex", "age", "income")
+
+
 def looks_like_personal_data(column: str) -> bool:
     """True when a column name suggests personal data (name, e-mail, phone, address, ...).
 
-    Markers are English and German (``Telefon``, ``Adresse``, ``Geburtsdatum``); short ones
-    (``IP``, ``DOB``, ``PLZ``, ``mobile``) count only as whole words of the name. The features
-    :func:`build_features` names after a channel (``channel_share_mobile``) are not personal data.
+    Markers are English and German (``Telefon``, ``Adresse``, ``Geburtsdatum``, ``Straße``);
+    short ones (``IP``, ``DOB``, ``PLZ``, ``mobile``) count only as whole words of the name. The
+    features :func:`build_features` names after a channel (``channel_share_mobile``) are not
+    personal data.
 
     Examples
     --------
     >>> [looks_like_personal_data(c) for c in ("E-Mail", "IP", "tip_amount", "channel_share_mobile")]
     [True, True, False, False]
+    >>> [looks_like_personal_data(c) for c in ("Straße", "MobileNo", "social_security_number")]
+    [True, True, True]
     """
-    name = str(column).lower().replace(" ", "_")
+    name = str(column).casefold().replace(" ", "_")  # casefold: "Straße" reads "strasse"
     if name.startswith(_FEATURE_PREFIXES):
         return False
     if any(marker in name for marker in C.PERSONAL_DATA_MARKERS):
@@ -356,7 +380,8 @@ def validate_campaigns(
     Angeles is not 02:00 the next day next to purchases on Los Angeles' clock (the default
     ``campaign_id`` is the send date on that clock too). ``raw`` is one row per customer contacted
     (or held out) per campaign; ``columns`` names its columns where they differ from the canonical
-    ones (see :class:`ColumnMap`).
+    ones (see :class:`ColumnMap`). Columns whose names look like personal data (the e-mail or
+    phone a send went to) are dropped with a :class:`DataQualityWarning`.
     """
     table = "campaigns"
     if not isinstance(raw, pd.DataFrame):
@@ -462,6 +487,22 @@ def validate_campaigns(
     order = [C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT, C.REDEEMED]
     if C.REDEEMED_AT in out.columns:
         order.append(C.REDEEMED_AT)
+    # DESIGN 9, only needed columns: a send log exported with the contact details it was sent to
+    # (e-mail, phone, name) keeps none of them, as validate_customers keeps none
+    personal = [
+        str(c)
+        for c in out.columns
+        if c not in order
+        and not str(c).casefold().startswith(("campaign", "offer"))  # campaign_name: not a person
+        and looks_like_personal_data(str(c))
+    ]
+    if personal:
+        out = out.drop(columns=personal)
+        warn_user(
+            f"{table}: dropped columns that look like personal data {format_examples(personal)}; "
+            "the library never needs them. Rename a column that is not personal data.",
+            DataQualityWarning,
+        )
     rest = [c for c in out.columns if c not in order]
     return (
         out[order + rest]
