@@ -342,6 +342,13 @@ def test_report_uplift_arm_table_hides_arms_under_min_count(report: Report) -> N
     arms = report.table("uplift", "Arms of the campaign")
     small = arms.loc[arms["rows"] < MIN_COUNT]
     assert small["response_rate"].isna().all(), small
+    # nor a metric: a small arm's uplift at the top 30% was one customer's purchase against
+    # the control's rate in the published table
+    assert len(small)
+    captions = [t.caption for t in report.sections["uplift"].tables]
+    if any(c.startswith("Uplift at the top 30%") for c in captions):
+        metrics = report.table("uplift", "Uplift at the top 30%")
+        assert not set(metrics.index.astype(str)) & set(small.index.astype(str)), metrics
 
 
 def test_report_html_carries_the_small_cells(report: Report) -> None:
@@ -549,3 +556,37 @@ def test_blank_small_rows_matches_sizes_by_label_and_blanks_text_and_unknown_siz
     with pytest.raises(DataError, match="1 row\\(s\\) have no size"):
         blank_small_rows(frame, frame["rows"].iloc[:2], keep=("rows",))
     assert frame["label"].tolist() == ["vip", "all", "new"]  # the input is left as it was
+
+
+def test_report_uplift_metrics_leave_out_an_arm_under_min_count() -> None:
+    # Session 43: the arm table blanked a 6-customer arm, but the metrics table still printed its
+    # uplift at the top 30%, which was exactly one customer's purchase (0) against the control's
+    # rate in the top 30% (-12/45)
+    from loyalty_ml.features import build_features
+    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.reporting.sections import uplift_section
+
+    d = lml.datasets.simulate(n_customers=2500, start="2023-01-01", end="2024-06-30", seed=3)
+    tx = lml.validate_transactions(d.transactions)
+    camp = d.campaigns
+    small = camp.index[(camp["campaign_id"] == "camp05") & (camp["offer_id"] == "disc15")][6:]
+    campaigns = lml.validate_campaigns(camp.drop(small))
+    parts = []
+    for _, sends in campaigns[campaigns["campaign_id"] != "camp05"].groupby("campaign_id"):
+        X = build_features(tx, as_of=sends["sent_at"].min(), campaigns=campaigns)
+        sends = sends[sends["customer_id"].isin(X.index)]
+        y = np.asarray(campaign_responses(sends, tx, window_days=30))
+        parts.append((X.loc[sends["customer_id"]], y, sends["offer_id"].to_numpy()))
+    model = lml.UpliftModel(random_state=0).fit(
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        np.concatenate([p[1] for p in parts]),
+        treatment=np.concatenate([p[2] for p in parts]),
+    )
+    section = uplift_section(
+        model, tx, campaigns=campaigns, as_of=pd.Timestamp("2024-06-30"), campaign_id="camp05"
+    )
+    tables = {t.caption.split(",")[0]: t.frame for t in section.tables}
+    arms = tables["Arms of the campaign"]
+    assert arms.loc["disc15", "rows"] == 6 and pd.isna(arms.loc["disc15", "response_rate"])
+    metrics = tables["Uplift at the top 30%"]
+    assert "disc15" not in set(metrics.index) and len(metrics) >= 3

@@ -496,27 +496,35 @@ def uplift_section(
     arms = rows[C.OFFER_ID].astype("str").to_numpy()
     effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])
     effects = effects[[a for a in effects.columns if a in set(arms)]]
-    try:
-        metrics: pd.DataFrame | None = uplift_report(
-            y, arms, effects.reset_index(drop=True), k=0.3, control=control
-        )
-        skipped = None
-    except DataError as exc:  # a small campaign: some arm's top 30% holds no control rows
-        metrics, skipped = None, str(exc)
     # arms by count, then by name: equal counts do not come in the campaign's row order
     counts = pd.Series(arms).value_counts().rename("rows")
     counts = counts.iloc[np.lexsort((counts.index.astype(str), -counts.to_numpy()))]
     rates = pd.Series(y).groupby(arms).mean().rename("response_rate")
     arm_table = pd.concat([counts, rates], axis=1).rename_axis(C.OFFER_ID)
-    # an arm of a few customers would show their own responses: counts only, and no curve
+    # an arm of a few customers would show their own responses: counts only, and no curve nor
+    # metric (its uplift at the top 30% was one customer's purchase against the control's rate)
     arm_table = blank_small_rows(arm_table, arm_table["rows"], keep=("rows",))
     small_arms = sorted(str(a) for a in arm_table.index[arm_table["rows"] < MIN_CELL_SIZE])
     drawn = ~np.isin(arms, small_arms)
     curves = effects.reset_index(drop=True)
     curves = curves[[a for a in curves.columns if a not in set(small_arms)]]
+    shown = control not in small_arms and curves.shape[1] > 0
+    metrics: pd.DataFrame | None = None
+    skipped = None
+    if shown:
+        try:
+            metrics = uplift_report(
+                y[drawn],
+                arms[drawn],
+                curves.loc[drawn].reset_index(drop=True),
+                k=0.3,
+                control=control,
+            )
+        except DataError as exc:  # a small campaign: some arm's top 30% holds no control rows
+            skipped = str(exc)
     figure = (
         plot_uplift_curves(y[drawn], arms[drawn], curves.loc[drawn], control=control)
-        if control not in small_arms and curves.shape[1]
+        if shown
         else None
     )
     return Section(
@@ -556,8 +564,8 @@ def uplift_section(
             ),
             *(
                 [
-                    f"Arms of fewer than {MIN_CELL_SIZE} customers show their count only and no "
-                    f"curve: {', '.join(small_arms)}."
+                    f"Arms of fewer than {MIN_CELL_SIZE} customers show their count only, and "
+                    f"no curve nor metric: {', '.join(small_arms)}."
                 ]
                 if small_arms
                 else []
