@@ -218,3 +218,18 @@ def test_flag_labels_without_control_zero_say_so() -> None:
     with pytest.raises(DataError, match=r"read as a treatment flag .* pass control=0"):
         qini_auc_score(y, t, scores)
     assert np.isfinite(qini_auc_score(y, t, scores, control=0)["1"])
+
+
+def test_policy_value_of_a_whole_plan_frame_names_the_column_to_pass() -> None:
+    # plan instead of plan["offer_id"]: a raw pandas "Buffer has wrong number of dimensions"
+    from loyalty_ml.evaluation.uplift_metrics import policy_value
+
+    idx = pd.Index([1, 2, 3, 4], name="customer_id")
+    y = pd.Series([1.0, 0.0, 0.0, 1.0], index=idx)
+    t = pd.Series(["a", "control", "a", "control"], index=idx)
+    plan = pd.DataFrame({"offer_id": ["a", None, "a", None], "expected_uplift": 0.1}, index=idx)
+    with pytest.raises(ConfigError, match=r"plan\['offer_id'\]"):
+        policy_value(y, t, plan)
+    with pytest.raises(ConfigError, match=r"shape \(4, 2\)"):
+        policy_value(y, t, np.zeros((4, 2)))
+    assert np.isfinite(policy_value(y, t, plan["offer_id"]).value)

@@ -129,6 +129,18 @@ def policy_value(
             f"column per arm). Got {type(mu).__name__} instead."
         )
     where = "policy_value"
+    if isinstance(assignment, pd.DataFrame) or np.ndim(assignment) > 1:
+        # choose_offers' whole plan: the assignment is its offer_id column
+        raise ConfigError(
+            "The 'assignment' parameter of policy_value must be one arm per row (a Series or "
+            "array of offer ids); got "
+            + (
+                f"a DataFrame with columns {format_examples(list(assignment.columns))}. Pass "
+                "plan['offer_id'] for a plan from choose_offers."
+                if isinstance(assignment, pd.DataFrame)
+                else f"an array of shape {np.shape(assignment)}."
+            )
+        )
     per_row = {"propensity": propensity} if isinstance(propensity, pd.DataFrame) else {}
     aligned, index = align_on_index(
         {"y": y, "t": t, "assignment": assignment, **per_row, "mu": mu}, where=where
