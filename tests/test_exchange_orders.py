@@ -113,3 +113,23 @@ def test_a_refund_at_the_instant_of_an_order_does_not_change_its_channel() -> No
     assert row["channel_share_web"] == 1.0
     assert row["channel_share_app"] == 0.0
     assert row["n_channels"] == 1.0  # bought in one channel; the app saw a refund only
+
+
+def test_a_refund_in_another_category_product_or_store_adds_no_breadth() -> None:
+    # n_channels left refunds out; n_categories, category_entropy, n_products and n_stores counted
+    # them (2, 0.693, 2, 2 for a customer who bought in one of each)
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "order_id": ["A1", "R1"],
+            "timestamp": [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-20")],
+            "amount": [30.0, -8.0],
+            "category": ["bakery", "toys"],
+            "product_id": ["p1", "p9"],
+            "store_id": ["s1", "s2"],
+            "channel": ["web", "store"],
+        }
+    )
+    row = _features(tx, "2024-02-01").loc[1]
+    assert row[["n_categories", "n_products", "n_stores", "n_channels"]].tolist() == [1, 1, 1, 1]
+    assert row["category_entropy"] == 0.0

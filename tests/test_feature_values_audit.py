@@ -57,8 +57,8 @@ def _lines() -> pd.DataFrame:
 def test_basket_price_channel_values_by_hand() -> None:
     X = build_features(_lines(), as_of=AS_OF, config=CONFIG)
     c1 = X.loc[1]
-    # categories by line: x 2, y 2, z 1
-    entropy = -(2 * 0.4 * math.log(0.4) + 0.2 * math.log(0.2))
+    # categories by purchase line (the -5 return left out, the 0 line in): x 2, y 1, z 1
+    entropy = -(0.5 * math.log(0.5) + 2 * 0.25 * math.log(0.25))
     assert c1["n_categories"] == 3.0
     assert c1["category_entropy"] == pytest.approx(entropy)
     # category margin rates over all rows: x 11/30, y 5/5 (high), z 13/70 (not high)

@@ -255,7 +255,7 @@ def test_nullable_integer_ids_match_plain_integer_ids() -> None:
         {
             "customer_id": pd.array([1, 2, 3, 4], dtype="Int64"),
             "timestamp": pd.to_datetime(["2024-03-02"] * 4),
-            "amount": [10.0, 0.0, 30.0, 0.0],
+            "amount": [10.0, -5.0, 30.0, -5.0],  # 2 and 4 only return something
         }
     )
     campaigns = pd.DataFrame(

@@ -155,3 +155,49 @@ def test_lines_without_a_margin_in_a_window_warn() -> None:
         campaign_responses(
             campaigns, tx, window_days=7, outcome="spend", observation_end="2024-03-01"
         )
+
+
+def test_a_free_item_at_zero_is_a_response_as_it_is_a_purchase_for_the_labels() -> None:
+    # campaign_responses and measure_campaign counted amount > 0 while the features and churn
+    # labels count amount >= 0: a redeemed free item recorded at 0 was "retained" for the labels
+    # and "no response" for the uplift model
+    import warnings
+
+    import loyalty_ml as lml
+    from loyalty_ml.features.responses import campaign_responses
+    from loyalty_ml.kpis import measure_campaign
+
+    t = pd.Timestamp
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3],
+            "order_id": ["A", "B", "C", "D", "E"],
+            "timestamp": [
+                t("2024-01-05"),
+                t("2024-02-10"),
+                t("2024-01-06"),
+                t("2024-02-12"),
+                t("2024-03-30"),
+            ],
+            "amount": [12.0, 0.0, 9.0, -9.0, 5.0],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tx = lml.validate_transactions(raw, zero_amounts="keep", returns="keep")
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "offer_id": ["free_item", "control"],
+            "sent_at": [t("2024-02-01"), t("2024-02-01")],
+            "redeemed": [True, False],
+        }
+    )
+    assert campaign_responses(sends, tx, window_days=30).tolist() == [1, 0]  # 2 only returned
+    assert lml.churn_labels(tx, as_of="2024-02-01", horizon_days=30).loc[1] == 0
+    offers = pd.DataFrame({"offer_id": ["free_item"], "cost_per_redemption": [3.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        measured = measure_campaign(sends, tx, offers, window_days=30)
+    assert measured.loc["free_item", "conversion_rate"] == 1.0
+    assert measured.loc["free_item", "control_rate"] == 0.0

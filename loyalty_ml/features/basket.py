@@ -32,8 +32,10 @@ def basket_features(
     """Basket features of every customer in ``snap``, for the optional columns that exist.
 
     With ``category``: ``n_categories`` (distinct categories bought) and ``category_entropy`` (Shannon
-    entropy in nats of the customer's lines over categories: 0 for a one-category customer, ``log k``
-    for even use of ``k`` categories; NaN without categorised lines). With ``category`` and ``margin``:
+    entropy in nats of the customer's purchase lines over categories: 0 for a one-category
+    customer, ``log k`` for even use of ``k`` categories; NaN without categorised purchase lines);
+    these and ``n_products`` count purchase lines (``amount >= 0``) only, so a refund kept by
+    validation and booked in another category or product adds no breadth. With ``category`` and ``margin``:
     ``high_margin_share``, the share of purchase spend (lines with ``amount > 0``) in high-margin
     categories, where a category is high-margin
     when its margin rate over all customers' rows before ``as_of`` is at least
@@ -45,9 +47,12 @@ def basket_features(
     n = snap.n_customers
     out: dict[str, np.ndarray] = {}
     spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
+    # what was bought: a refund kept by validation, booked in another category or product, is
+    # not breadth (as n_channels counts the channels bought in)
+    bought_line = snap.r_amount >= 0
     if C.CATEGORY in snap.r_codes:
         codes, labels = snap.r_codes[C.CATEGORY]
-        who, _, counts = distinct_counts(snap, codes, len(labels))
+        who, _, counts = distinct_counts(snap, np.where(bought_line, codes, -1), len(labels))
         out["n_categories"] = np.bincount(who, minlength=n).astype("float64")
         total = np.bincount(who, weights=counts, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -77,7 +82,7 @@ def basket_features(
             out["margin_rate"] = np.where(spend != 0, margin_sum / spend, np.nan)
     if C.PRODUCT_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.PRODUCT_ID]
-        out["n_products"] = n_distinct(snap, codes, len(labels))
+        out["n_products"] = n_distinct(snap, np.where(bought_line, codes, -1), len(labels))
     if C.QUANTITY in snap.r_numeric:
         qty = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.QUANTITY]))
         out["items_per_order"] = qty / snap.c_n_orders

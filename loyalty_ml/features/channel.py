@@ -66,7 +66,7 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
     none of the customer's orders has a channel; channels outside the list count in the denominator
     only; a listed channel counts every label of the same column name, so ``"app"`` counts
     ``"App"``) and ``n_channels`` (distinct channels of purchase lines). With ``store_id``:
-    ``n_stores``.
+    ``n_stores`` (distinct stores of purchase lines).
     """
     out: dict[str, np.ndarray] = {}
     if C.CHANNEL in snap.r_codes and channels is not None:
@@ -87,7 +87,8 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
         out["n_channels"] = n_distinct(snap, bought, len(labels))
     if C.STORE_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.STORE_ID]
-        out["n_stores"] = n_distinct(snap, codes, len(labels))
+        # the stores bought in, as n_channels (a refund at another store is not a store used)
+        out["n_stores"] = n_distinct(snap, np.where(snap.r_amount >= 0, codes, -1), len(labels))
     return out
 
 

@@ -62,7 +62,8 @@ def campaign_responses(
         it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
         purchase" would understate the response.
     outcome : {"purchase", "spend", "margin"}
-        ``"purchase"``: 1 if the customer bought anything (a line with ``amount > 0``) in the window,
+        ``"purchase"``: 1 if the customer bought anything (a line with ``amount >= 0``, as the
+        features and churn labels count a purchase: a free item at 0 is one) in the window,
         else 0; ``"spend"``: the sum of ``amount``; ``"margin"``: the sum of ``margin`` (returns in the
         window count negatively in both sums).
 
@@ -125,9 +126,13 @@ def campaign_responses(
             table="transactions",
             column=value_column,
         )
-    values = transactions[value_column].to_numpy(dtype=np.float64, na_value=0.0)
+    values = transactions[value_column].to_numpy(dtype=np.float64, na_value=np.nan)
     if outcome == "purchase":
-        values = (values > 0).astype(np.float64)
+        # a purchase line as the features and churn labels read one (amount >= 0): a free item
+        # recorded at 0 is a response, a return alone is not
+        values = (values >= 0).astype(np.float64)
+    else:
+        values = np.nan_to_num(values, nan=0.0)
 
     # One monotone integer key (customer, time) for transactions and window bounds: customer codes
     # and dense ranks of all the instants involved, so no nanosecond arithmetic can overflow.

@@ -57,7 +57,7 @@ def measure_campaign(
     compared with the control rows that share its other ``by`` values (its own campaign's holdout).
 
     Per treated arm (``t`` = treated, ``c`` = control, ``n`` rows, ``p`` conversion rate: the
-    share of rows with a purchase, a line with ``amount > 0``, in the response window):
+    share of rows with a purchase, a line with ``amount >= 0``, in the response window):
 
     - ``redemption_rate`` = redeemed treated rows / n_t; ``conversion_rate`` = p_t; ``control_rate`` = p_c.
     - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)`` (NaN with
@@ -180,8 +180,9 @@ def measure_campaign(
     if len(tx):
         _warn_windows_before_data(campaigns[C.SENT_AT], tx[C.TIMESTAMP].min())
 
-    # a purchase is a line with a positive amount, as in campaign_responses: a return alone is none
-    values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] > 0).astype("float64")}
+    # a purchase is a line with amount >= 0, as in campaign_responses and the churn labels: a free
+    # item at 0 is one, a return alone is none
+    values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] >= 0).astype("float64")}
     if C.MARGIN in tx.columns:
         values[_MARGIN] = tx[C.MARGIN].fillna(0.0)  # a line without a margin adds none
     elif margin_rate is not None:
