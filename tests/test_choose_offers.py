@@ -820,15 +820,10 @@ def test_cheapest_effective_skips_a_cheap_offer_whose_value_is_within_its_noise(
     # b's 1.49 is within 30 * sqrt(0.011^2 + 0.05^2) = 1.54 now; its coupon's 2.4 clears 1.43
     assert moved.loc["b", "offer_id"] == "coupon"
     assert moved.attrs["arm_effect_se"]["push"] == pytest.approx((0.011**2 + 0.05**2) ** 0.5)
-    # a budget the plan fits in changes nothing; one that binds turns the rule off (the noise
-    # goes into the prudent cost): a's menu is the push
+    # with a budget the rule is off (the noise goes into the prudent cost): a's menu is the push
     roomy = _clear_plan(arm_mean_se=CLEAR_SE, budget=100.0, budget_reserve=0.0)
-    assert roomy[["offer_id", "reason"]].equals(noisy[["offer_id", "reason"]])
-    tight = _clear_plan(
-        arm_mean_se=CLEAR_SE, budget=roomy.attrs["budget_cost"] - 0.01, budget_reserve=0.0
-    )
-    assert tight["offer_id"].tolist() == ["push", "push", "push"]
-    assert "cheapest offer clear of noise" not in set(tight["reason"])
+    assert roomy["offer_id"].tolist() == ["push", "push", "push"]
+    assert "cheapest offer clear of noise" not in set(roomy["reason"])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -860,25 +855,16 @@ def test_noise_only_ever_moves_a_cheapest_effective_customer_to_an_offer_clear_o
 
 
 def test_with_a_budget_the_noise_raises_the_prudent_cost_instead_of_moving_customers() -> None:
+    budget = 10.0  # room for every offer: the choice is as without the noise
+    noisy = _noisy(arm_mean_se=SE, budget=budget, budget_reserve=0.0)
+    plain = _noisy(budget=budget, budget_reserve=0.0)
     cols = ["offer_id", "expected_cost", "expected_net_value", "reason"]
-    # room for every offer: a budget the plan fits in changes nothing, the rule included (b's
-    # cheaper offer within noise)
-    noisy = _noisy(arm_mean_se=SE, budget=10.0, budget_reserve=0.0)
-    pd.testing.assert_frame_equal(noisy[cols], _noisy(arm_mean_se=SE)[cols])
-    plain = _noisy(budget=10.0, budget_reserve=0.0)
-    pd.testing.assert_frame_equal(plain[cols], _noisy()[cols])
-    # a and b get dear (r = 3) at p0 = 0.2 in the plain plan: counted twice; in the noisy one b
-    # gets cheap (r = 1), each positive uplift first raised by the offer's se alone (the frame
-    # records no control_mean_se)
+    pd.testing.assert_frame_equal(noisy[cols], plain[cols])
+    assert "cheaper offer within noise" not in set(noisy["reason"])
+    # a and b get dear (r = 3) at p0 = 0.2: each positive uplift raised by the offer's se alone
+    # (the frame records no control_mean_se), then counted twice
     assert plain.attrs["budget_cost"] == pytest.approx((0.2 + 2 * 0.25 + 0.2 + 2 * 0.14) * 3)
-    assert noisy.attrs["budget_cost"] == pytest.approx(
-        (0.2 + 2 * (0.25 + 0.01)) * 3 + (0.2 + 2 * (0.10 + 0.01)) * 1
-    )
-    # a budget that binds: the knapsack on the noise-raised prudent costs, without the rule
-    tight = _noisy(arm_mean_se=SE, budget=2.5, budget_reserve=0.0)
-    assert "cheaper offer within noise" not in set(tight["reason"])
-    assert tight.attrs["budget_cost"] <= 2.5
-    assert tight["offer_id"].tolist()[:2] == ["cheap", "dear"]
+    assert noisy.attrs["budget_cost"] == pytest.approx((0.4 + 2 * (0.25 + 0.14 + 2 * 0.01)) * 3)
     assert noisy.attrs["arm_mean_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
     assert noisy.attrs["control_mean_se"] == 0.0 and plain.attrs["control_mean_se"] is None
 
@@ -1105,14 +1091,10 @@ def test_equally_cheap_offers_within_noise_fall_back_on_the_better_average() -> 
     assert (
         _sends({"mens": 0.045, "womens": 0.077})["offer_id"].tolist() == plain["offer_id"].tolist()
     )
-    # off with the noise rule: arm_mean_se=None, a budget that binds, or cheapest_effective (a
-    # budget the plan fits in changes nothing)
+    # off with the noise rule: arm_mean_se=None, a budget, or cheapest_effective
     average = {"mens": 0.077, "womens": 0.045}
     assert _sends(average, arm_mean_se=None)["offer_id"].tolist() == plain["offer_id"].tolist()
-    assert _sends(average, budget=10.0)["offer_id"].tolist() == fallback["offer_id"].tolist()
-    tight = _sends(average, budget=0.1)
-    assert tight["offer_id"].notna().sum() < 3
-    assert "offer better on average within noise" not in set(tight["reason"])
+    assert _sends(average, budget=10.0)["offer_id"].tolist() == plain["offer_id"].tolist()
     # a record missing an offer is not used (effects from elsewhere)
     pd.testing.assert_frame_equal(_sends({"mens": 0.077}), plain)
 
@@ -1293,48 +1275,3 @@ def test_effects_stacked_over_cutoffs_are_refused_by_name() -> None:
         choose_offers(
             effects, CATALOG, baseline=pd.Series(0.1, index=index), value_per_conversion=20.0
         )
-
-
-@pytest.mark.parametrize("strategy", ["cheapest_effective", "max_net_value"])
-def test_a_budget_the_plan_fits_in_changes_nothing(strategy: str) -> None:
-    # A budget of 20 against a plan costing 12.66 changed 58 customers' offers: the noise rules
-    # (clear of noise, within noise) were off whenever a budget was given, binding or not.
-    rng = np.random.default_rng(0)
-    n = 300
-    ids = pd.Index(np.arange(n), name="customer_id")
-    catalog = OfferCatalog.from_frame(
-        pd.DataFrame(
-            {
-                "offer_id": ["email", "coupon", "gift"],
-                "cost_per_redemption": [0.0, 3.0, 8.0],
-                "cost_per_send": [0.02, 0.0, 0.0],
-            }
-        )
-    )
-    effects = pd.DataFrame(
-        {
-            "email": rng.normal(0.004, 0.01, n),
-            "coupon": rng.normal(0.04, 0.03, n),
-            "gift": rng.normal(0.08, 0.05, n),
-        },
-        index=ids,
-    )
-    effects.attrs = {
-        "arm_mean_se": {"email": 0.01, "coupon": 0.012, "gift": 0.012},
-        "control_mean_se": 0.01,
-    }
-    common = {
-        "baseline": pd.Series(rng.uniform(0.05, 0.4, n), index=ids),
-        "value_per_conversion": 40.0,
-        "strategy": strategy,
-        "cost_calibration": None,
-    }
-    free = choose_offers(effects, catalog, **common)
-    rule = "cheapest offer clear of noise" if strategy == "cheapest_effective" else "within noise"
-    assert free["reason"].str.contains(rule).any()  # the rule moves someone
-    roomy = choose_offers(effects, catalog, budget=1e6, **common)
-    pd.testing.assert_frame_equal(roomy, free, check_like=True, check_exact=False, rtol=0)
-    assert roomy.attrs["budget_cost"] <= 1e6 * (1 - roomy.attrs["budget_reserve"])
-    tight = choose_offers(effects, catalog, budget=roomy.attrs["budget_cost"] / 3, **common)
-    assert tight.attrs["budget_cost"] <= roomy.attrs["budget_cost"] / 3
-    assert not tight["reason"].str.contains(rule).any()  # a budget that binds: rule off

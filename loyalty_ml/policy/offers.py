@@ -12,14 +12,13 @@ For customer i and offer o, with baseline p_i(0) and estimated uplift u_i(o):
 
 ``cheapest_effective`` gives the effective offer with the smallest C_i(o); ``max_net_value`` the one
 with the largest NV_i(o). When the noise in each offer's effect is known (``arm_mean_se``) and
-no budget binds, ``cheapest_effective`` first looks among the offers whose net value clears one
+there is no budget, ``cheapest_effective`` first looks among the offers whose net value clears one
 standard error of the offer's effect, in money: a cheap send is effective on the smallest
 estimated uplift, so the cheapest effective offer is where an offer's level read too high by noise
 lands first (reason ``"cheapest offer clear of noise"`` when that moves a customer to a dearer
 offer; a customer with no such offer keeps the cheapest effective one).
 
-A ``budget`` that this plan fits in (its total prudent cost, below) changes nothing. One that
-binds makes a multiple-choice knapsack (:mod:`._knapsack`) pick, among each customer's
+With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among each customer's
 candidates (the cheapest effective offer, or every effective offer under
 ``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it.
 The prudent cost B_i(o) is C_i(o) with the incremental redemptions (those the uplift causes) counted
@@ -265,12 +264,15 @@ def choose_offers(
         effective plan is not the most valuable one). Without a budget it also raised the
         simulator's cheapest effective plan from 64.8% to 82.4% of the oracle's value, surfaces
         A-C from 100.3% to 102.8%, R 93.5% to 100.6%, D/E 98.4% to 108.9% and rarer purchases
-        85.0% to 90.3% (experiments/RESULTS.md). A budget that the plan made by these rules
-        fits in (its prudent cost, below) changes nothing; with a budget that binds, the rule is
-        off: there it cost
+        85.0% to 90.3% (experiments/RESULTS.md). With a budget the rule is off, even a budget
+        the plan without one would fit in: the plan within a budget is the knapsack's, so it does
+        not jump as the budget crosses that plan's cost (the rule's plan costs more, and just
+        under its cost the knapsack's menu is the cheapest offers: in one case a plan worth 105
+        fell to 43 for half a unit less budget), and a holdout planned with its share of the
+        budget stays like the treated customers. There, applied, it cost
         up to 5 points (rarer purchases at half the oracle's spend, 62.5% to 57.7%) while a plan
         that gave the harmful push within a budget stayed below zero either way. With a budget
-        that binds, the ``max_net_value`` rule is off
+        the ``max_net_value`` rule is off
         (narrowing each customer's choice to offers no dearer than that moved the knapsack's
         capture by -1.5 to +0.6 points, a loss on the usual purchase rates) and the standard
         errors go into the prudent cost instead: each positive uplift is raised by the standard
@@ -466,9 +468,9 @@ def choose_offers(
     control_se = 0.0 if noise is None else read_control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
     # each positive uplift first raised by the standard error of its offer's average effect.
-    # cheapest_effective prefers offers whose net value clears the noise in their effect (see
-    # choose); a budget that binds puts that noise in the prudent cost instead
-    clear_rule = noise is not None and strategy == "cheapest_effective"
+    # cheapest_effective without a budget prefers offers whose net value clears the noise in
+    # their effect (see choose); a budget puts that noise in the prudent cost instead
+    clear_rule = noise is not None and strategy == "cheapest_effective" and budget is None
     effect_se = clear_margin = None
     if noise is not None and (budget is not None or clear_rule):
         effect_se = read_effect_se(effects.attrs, ids)
@@ -515,9 +517,9 @@ def choose_offers(
     reserve = _reserve(budget_reserve, redemption)
     binding = None if budget is None else budget * (1.0 - reserve)
     # money a one-standard-error error in each offer's level moves its net value by; the rule is
-    # for max_net_value, dropped by a budget that binds (that uses the noise in the prudent cost)
+    # for max_net_value without a budget only (a budget uses the noise in the prudent cost)
     level_sd = average = None
-    if noise is not None and strategy == "max_net_value":
+    if noise is not None and strategy == "max_net_value" and budget is None:
         level_sd = np.abs(value[:, None] - redemption) * noise
         average = read_average_effect(effects.attrs, ids)
     # the candidates whose net value clears the noise in their effect
