@@ -700,3 +700,27 @@ def test_a_limit_no_two_groups_can_be_measured_on_is_named_not_passed_in_silence
     assert report.unjudged_limits == ["gender fpr"]
     assert "**Limits not judged:** gender fpr" in report.to_markdown()
     assert check_promotion(report).message.endswith("not judged (groups too small): gender fpr")
+
+
+def test_a_limit_judged_on_the_raw_figures_is_not_listed_as_unjudged_under_both() -> None:
+    # judge="both": the risk bands of 500 customers leave few non-churners per band, but the
+    # raw figures judge the FPR with two groups; unjudged_limits read the bands alone
+    rng = np.random.default_rng(0)
+    n = 1000
+    idx = pd.Index(range(n), name="customer_id")
+    sensitive = pd.DataFrame({"gender": np.r_[["f"] * 500, ["m"] * 500]}, index=idx)
+    y = pd.Series((rng.random(n) < 0.5).astype(int), index=idx)
+    p = pd.Series(rng.random(n), index=idx)
+    band = pd.Series(
+        np.where(p >= 0.6, "high", np.where(p >= 0.3, "medium", "low")), index=idx, name="band"
+    )
+    report = fairness_report(
+        sensitive,
+        y_true=y,
+        y_score=p,
+        threshold=0.6,
+        control=band,
+        limits=FairnessLimits(judge="both"),
+    )
+    assert report.summary.loc[("gender", "fpr"), "n_judged"] == 2
+    assert report.unjudged_limits == []

@@ -305,3 +305,25 @@ def test_periods_past_the_end_of_the_data_are_warned_of() -> None:
         summary(tx, period_start="2024-04-01", period_end="2024-07-01", previous_start="2024-01-01")
         clv_inputs(tx, period_start="2024-01-01", period_end="2024-07-01")
         active_members(tx, as_of="2024-07-01")
+
+
+def test_a_segment_of_validated_data_knows_where_the_data_end() -> None:
+    # a segment whose own last purchase is early (lapsed customers, a closed store) is still
+    # covered to the end of the validated extract: no warning there, one past it
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.kpis import active_members
+    from loyalty_ml.schema import validate_transactions
+
+    days = pd.date_range("2024-01-01", "2024-06-30", freq="D")
+    tx = validate_transactions(
+        pd.DataFrame({"customer_id": np.arange(len(days)) % 7, "timestamp": days, "amount": 10.0})
+    )
+    lapsed = tx[tx["timestamp"] < "2024-04-01"]  # the segment's last purchase is in March
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        active_members(lapsed, as_of="2024-07-01")
+        summary(lapsed, period_start="2024-04-01", period_end="2024-07-01")
+    with pytest.warns(DataQualityWarning, match="past the last transaction"):
+        summary(lapsed, period_start="2024-04-01", period_end="2024-10-01")

@@ -87,9 +87,13 @@ def test_other_spellings_of_personal_data_and_protected_attributes_are_caught() 
             "offer_id": ["coupon", "control"],
             "sent_at": pd.to_datetime(["2024-01-01", "2024-01-01"]),
             "email": ["a@b.c", "d@e.f"],
+            "campaign_email_to": ["a@b.c", "d@e.f"],
+            "customer_name": ["Ann", "Bob"],
             "campaign_name": ["spring", "spring"],
+            "segment_name": ["lapsing", "lapsing"],  # names a thing, read by measure_campaign(by=)
         }
     )
-    with pytest.warns(DataQualityWarning, match=r"dropped columns .* \['email'\]"):
+    with pytest.warns(DataQualityWarning, match=r"dropped columns .*'email', 'campaign_email_to'"):
         kept = validate_campaigns(sends)
-    assert "email" not in kept.columns and "campaign_name" in kept.columns
+    assert not {"email", "campaign_email_to", "customer_name"} & set(kept.columns)
+    assert {"campaign_name", "segment_name"} <= set(kept.columns)

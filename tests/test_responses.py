@@ -201,3 +201,25 @@ def test_a_free_item_at_zero_is_a_response_as_it_is_a_purchase_for_the_labels() 
         measured = measure_campaign(sends, tx, offers, window_days=30)
     assert measured.loc["free_item", "conversion_rate"] == 1.0
     assert measured.loc["free_item", "control_rate"] == 0.0
+
+
+def test_a_campaign_nobody_answered_is_not_read_as_ids_that_do_not_match() -> None:
+    # campaign_responses on the window's transactions of a win-back campaign nobody came back
+    # from: [0, 0, 0] and no warning that the ids match no customer
+    import warnings
+
+    tx = pd.DataFrame(
+        {"customer_id": [9], "timestamp": [pd.Timestamp("2024-02-03")], "amount": [5.0]}
+    )
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "offer_id": ["winback"] * 3,
+            "sent_at": [pd.Timestamp("2024-02-01")] * 3,
+            "redeemed": [False] * 3,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = campaign_responses(sends, tx, window_days=7, observation_end="2024-03-01")
+    assert out.tolist() == [0, 0, 0]

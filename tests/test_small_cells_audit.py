@@ -558,7 +558,8 @@ def test_blank_small_rows_matches_sizes_by_label_and_blanks_text_and_unknown_siz
     assert frame["label"].tolist() == ["vip", "all", "new"]  # the input is left as it was
 
 
-def test_report_uplift_metrics_leave_out_an_arm_under_min_count() -> None:
+@pytest.mark.parametrize("arm_rows", [6, 15])
+def test_report_uplift_metrics_leave_out_an_arm_under_min_count(arm_rows: int) -> None:
     # Session 43: the arm table blanked a 6-customer arm, but the metrics table still printed its
     # uplift at the top 30%, which was exactly one customer's purchase (0) against the control's
     # rate in the top 30% (-12/45)
@@ -569,7 +570,10 @@ def test_report_uplift_metrics_leave_out_an_arm_under_min_count() -> None:
     d = lml.datasets.simulate(n_customers=2500, start="2023-01-01", end="2024-06-30", seed=3)
     tx = lml.validate_transactions(d.transactions)
     camp = d.campaigns
-    small = camp.index[(camp["campaign_id"] == "camp05") & (camp["offer_id"] == "disc15")][6:]
+    # 6 rows: under the minimum cell; 15: its top 30% (4 or 5 customers) under it
+    small = camp.index[(camp["campaign_id"] == "camp05") & (camp["offer_id"] == "disc15")][
+        arm_rows:
+    ]
     campaigns = lml.validate_campaigns(camp.drop(small))
     parts = []
     for _, sends in campaigns[campaigns["campaign_id"] != "camp05"].groupby("campaign_id"):
@@ -587,6 +591,7 @@ def test_report_uplift_metrics_leave_out_an_arm_under_min_count() -> None:
     )
     tables = {t.caption.split(",")[0]: t.frame for t in section.tables}
     arms = tables["Arms of the campaign"]
-    assert arms.loc["disc15", "rows"] == 6 and pd.isna(arms.loc["disc15", "response_rate"])
+    assert arms.loc["disc15", "rows"] == arm_rows
+    assert pd.isna(arms.loc["disc15", "response_rate"]) == (arm_rows < MIN_COUNT)
     metrics = tables["Uplift at the top 30%"]
     assert "disc15" not in set(metrics.index) and len(metrics) >= 3

@@ -129,12 +129,29 @@ class FairnessReport:
         limited = set(self.limits.difference_limits())
         if self.limits.min_ratio is not None:
             limited |= set(self.limits.ratio_metrics)
-        conditional = self._judges_conditional() and self.summary_conditional is not None
-        summary = self.summary_conditional if conditional else self.summary
-        if summary is None or summary.empty:
+        has_control = self.by_group_conditional is not None
+        judge_raw, judge_conditional = self.limits.judged(has_control=has_control)
+        # a limit is judged where any summary the limits judge holds two groups big enough
+        summaries = [
+            summary
+            for summary, judged_here in (
+                (self.summary, judge_raw),
+                (self.summary_conditional, judge_conditional),
+            )
+            if judged_here and summary is not None and not summary.empty
+        ]
+        if not summaries:
             return []
-        levels = list(summary.index.names)
-        judged = summary["n_judged"].groupby(level=levels[-2:], sort=False).max()
+        judged = (
+            pd.concat(
+                [
+                    s["n_judged"].groupby(level=list(s.index.names)[-2:], sort=False).max()
+                    for s in summaries
+                ]
+            )
+            .groupby(level=[0, 1], sort=False)
+            .max()
+        )
         skip = set(self.unjudged_attributes)
         out = []
         for key, n in zip(judged.index, judged.to_numpy(), strict=True):

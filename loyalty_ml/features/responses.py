@@ -95,7 +95,12 @@ def campaign_responses(
     transactions, campaigns = with_decoded_ids(transactions), with_decoded_ids(campaigns)
     # integer ids written as text ("123") match integer transaction ids, as in build_features
     campaigns = align_customer_ids(
-        campaigns, transactions, table="campaigns", caller="campaign_responses"
+        campaigns,
+        transactions,
+        table="campaigns",
+        caller="campaign_responses",
+        # nobody who was sent it bought: a win-back campaign's outcome, not a mismatch of ids
+        warn_unmatched=False,
     )
 
     sent = timestamp_values(campaigns[C.SENT_AT], table="campaigns", column=C.SENT_AT).view(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import cast
 
 import numpy as np
@@ -17,6 +18,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
+from loyalty_ml.schema.transactions import DATA_END_ATTR
 
 __all__ = [
     "check_no_missing",
@@ -176,14 +178,26 @@ def check_period(start: pd.Timestamp, end: pd.Timestamp) -> None:
 
 
 def warn_past_data(
-    start: pd.Timestamp, end: pd.Timestamp, timestamps: pd.Series, *, caller: str, what: str
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    timestamps: pd.Series,
+    *,
+    caller: str,
+    what: str,
+    attrs: dict | None = None,
 ) -> None:
-    """Warn when ``[start, end)`` runs past the last transaction by more than a day and a tenth of
+    """Warn when ``[start, end)`` runs past the end of the data by more than a day and a tenth of
     its length: those days count as days without a purchase, so activity, frequency and retention
-    read low (churn high) as if the data were complete to ``end``."""
+    read low (churn high) as if the data were complete to ``end``. The end of the data is the one
+    ``validate_transactions`` recorded in ``attrs`` (a segment filtered from the validated table
+    keeps it), else the last transaction."""
     if not len(timestamps):
         return
     last = timestamps.max()
+    recorded = (attrs or {}).get(DATA_END_ATTR)
+    if recorded is not None and getattr(timestamps.dtype, "tz", None) is None:
+        with contextlib.suppress(TypeError, ValueError):  # not a date: the last transaction
+            last = max(last, pd.Timestamp(recorded))
     beyond = end - last
     if beyond <= max(pd.Timedelta(days=1), (end - start) / 10):
         return

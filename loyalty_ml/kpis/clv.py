@@ -231,7 +231,9 @@ def clv_inputs(
     ``revenue`` (sum of
     ``amount``), ``aov`` = revenue / orders, ``purchase_frequency`` = orders per ``period_days`` days
     (orders x period_days / length of the window in days), and, when transactions have ``margin``,
-    ``margin`` (sum) and ``margin_rate`` = margin / revenue (NaN when revenue is 0). Only customers
+    ``margin`` (sum over the lines with a margin) and ``margin_rate`` = margin / revenue of those
+    lines (NaN when it is 0; with every margin known, margin / revenue; lines without one are
+    warned of). Only customers
     with a purchase begun in the window are listed (whose only rows there are kept returns are
     not); their ``revenue`` is net of the returns dated in the window.
 
@@ -250,7 +252,7 @@ def clv_inputs(
     check_period(start, end)
     _check("period_days", period_days, low=0.0, low_open=True)
     # purchase_frequency divides by the window's length, data or not
-    warn_past_data(start, end, ts, caller="clv_inputs", what="the window")
+    warn_past_data(start, end, ts, caller="clv_inputs", what="the window", attrs=transactions.attrs)
     current = tx.loc[period_mask(ts, start, end).to_numpy()]
     if len(current) == 0:
         raise DataError(f"transactions has no rows in [{start}, {end}); no customer to value.")

@@ -70,7 +70,12 @@ def active_members(
     end = to_bound(as_of, name="as_of", timestamps=ts)
     check_window_days(window_days, owner="active_members")
     warn_past_data(
-        plus_days(end, -window_days), end, ts, caller="active_members", what="the activity window"
+        plus_days(end, -window_days),
+        end,
+        ts,
+        caller="active_members",
+        what="the activity window",
+        attrs=transactions.attrs,
     )
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]

@@ -92,7 +92,7 @@ def summary(
     start = to_bound(period_start, name="period_start", timestamps=ts)
     end = to_bound(period_end, name="period_end", timestamps=ts)
     check_period(start, end)
-    warn_past_data(start, end, ts, caller="summary", what="the period")
+    warn_past_data(start, end, ts, caller="summary", what="the period", attrs=transactions.attrs)
     # activity and orders: purchase orders at their first line's time (see purchase_lines)
     bought = purchase_lines(tx)
     bought_ts = bought[C.TIMESTAMP]

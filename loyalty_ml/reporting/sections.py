@@ -112,7 +112,7 @@ def kpi_section(
             "There are no transactions in the period: counts are 0 and AOV, frequency and rates are "
             "not defined (blank).",
         )
-    elif not (transactions.loc[in_window, C.AMOUNT] > 0).any():
+    elif not (transactions.loc[in_window, C.AMOUNT] >= 0).any():  # a purchase line, as summary
         notes.insert(
             0,
             "Every transaction in the period is a return or refund (no purchase): revenue is "
@@ -428,6 +428,10 @@ def select_uplift_campaign(
     return closed.loc[(closed[key] == campaign_id).to_numpy()]
 
 
+#: Share of each arm the uplift metric of the report reads (uplift at the top 30%).
+_TOP_K = 0.3
+
+
 def uplift_section(
     model: Any,
     transactions: pd.DataFrame,
@@ -511,13 +515,18 @@ def uplift_section(
     shown = control not in small_arms and curves.shape[1] > 0
     metrics: pd.DataFrame | None = None
     skipped = None
-    if shown:
+    # the uplift at the top 30% reads 30% of an arm's rows: an arm whose top 30% holds fewer than
+    # MIN_CELL_SIZE customers would show a handful of people's purchases (3 of a 15-row arm)
+    scored = [a for a in curves.columns if counts.get(a, 0) * _TOP_K >= MIN_CELL_SIZE]
+    unscored = sorted(str(a) for a in curves.columns if a not in set(scored))
+    if shown and scored:
+        kept = np.isin(arms, [control, *scored])
         try:
             metrics = uplift_report(
-                y[drawn],
-                arms[drawn],
-                curves.loc[drawn].reset_index(drop=True),
-                k=0.3,
+                y[kept],
+                arms[kept],
+                curves.loc[kept, scored].reset_index(drop=True),
+                k=_TOP_K,
                 control=control,
             )
         except DataError as exc:  # a small campaign: some arm's top 30% holds no control rows
@@ -568,6 +577,14 @@ def uplift_section(
                     f"no curve nor metric: {', '.join(small_arms)}."
                 ]
                 if small_arms
+                else []
+            ),
+            *(
+                [
+                    f"Arms whose top {_TOP_K:.0%} holds fewer than {MIN_CELL_SIZE} customers "
+                    f"have a curve but no metric: {', '.join(unscored)}."
+                ]
+                if unscored and metrics is not None
                 else []
             ),
             *(

@@ -71,9 +71,7 @@ PERSONAL_DATA_MARKERS: Final = (
     "user_agent",
     "national_id",
     "social_security",
-    "mobileno",
     "mobilenumber",
-    "mobile_no",
     "cellnumber",
     "cellphone",
     "phonenumber",
@@ -83,7 +81,21 @@ PERSONAL_DATA_MARKERS: Final = (
 )
 #: Short markers matched as whole words of a column name only ("ip" is personal, "tip" is not).
 PERSONAL_DATA_WORDS: Final = frozenset(
-    {"ip", "dob", "plz", "tel", "mobile", "msisdn", "cell", "mail", "note", "notes", "memo", "addr"}
+    {
+        "ip",
+        "dob",
+        "plz",
+        "tel",
+        "mobile",
+        "msisdn",
+        "cell",
+        "mail",
+        "note",
+        "notes",
+        "memo",
+        "addr",
+        "mobileno",
+    }
 )
 
 # -- offers catalog ----------------------------------------------------------------------------

@@ -44,22 +44,27 @@ __all__ = [
 
 def is_protected_attribute(column: object) -> bool:
     """True for a protected attribute or an encoding of one, in any case (``gender``,
-    ``Gender_F``, ``gender=F``), and for the usual other names of one (``sex``, ``age``,
-    ``income``: a raw age or income is as protected as its band).
+    ``Gender_F``, ``gender=F``), and for the usual other names of one, whole (``sex``, ``age``,
+    ``income``: a raw age or income is as protected as its band; ``age_of_account_days`` is not).
 
     Examples
     --------
     >>> [is_protected_attribute(c) for c in ("Gender", "gender_code", "sex", "Age", "region")]
     [True, True, True, True, False]
+    >>> [is_protected_attribute(c) for c in ("age_of_account_days", "income_from_referrals")]
+    [False, False]
     """
     name = str(column).casefold()
+    if any(name == other or name.startswith(f"{other}=") for other in _PROTECTED_SYNONYMS):
+        return True
     return any(
         name == attribute or name.startswith((f"{attribute}_", f"{attribute}="))
-        for attribute in (*C.PROTECTED_ATTRIBUTES, *_PROTECTED_SYNONYMS)
+        for attribute in (*C.PROTECTED_ATTRIBUTES, "sex")
     )
 
 
-#: Other names of the protected attributes (a raw age or income is as protected as its band).
+#: Other names of the protected attributes (a raw age or income is as protected as its band),
+#: matched whole: age_of_account_days or income_from_referrals are not a person's age or income.
 _PROTECTED_SYNONYMS = ("sex", "age", "income")
 
 
@@ -88,6 +93,41 @@ def looks_like_personal_data(column: str) -> bool:
 
 #: Prefixes of feature names the library builds from channel or category labels, not from people.
 _FEATURE_PREFIXES = ("channel_share_",)
+
+
+#: Names of a person's name in a send log; other ``*_name`` columns (segment_name, template_name,
+#: campaign_name) name things.
+_PERSON_NAMES = frozenset(
+    {
+        "name",
+        "customer_name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "firstname",
+        "lastname",
+        "surname",
+        "fullname",
+        "vorname",
+        "nachname",
+    }
+)
+
+
+def _contact_column(column: str) -> bool:
+    """Whether a send log's column holds who the send went to (e-mail, phone, address, a person's
+    name): personal data by :func:`looks_like_personal_data`, where "name" counts only as a
+    person's name (``customer_name``), not a thing's (``segment_name``, ``campaign_name``).
+
+    Examples
+    --------
+    >>> [_contact_column(c) for c in ("email", "campaign_email_to", "customer_name", "segment_name")]
+    [True, True, True, False]
+    """
+    folded = column.casefold().replace(" ", "_").replace("-", "_")
+    if folded in _PERSON_NAMES:
+        return True
+    return looks_like_personal_data(folded.replace("name", ""))
 
 
 def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
@@ -489,13 +529,7 @@ def validate_campaigns(
         order.append(C.REDEEMED_AT)
     # DESIGN 9, only needed columns: a send log exported with the contact details it was sent to
     # (e-mail, phone, name) keeps none of them, as validate_customers keeps none
-    personal = [
-        str(c)
-        for c in out.columns
-        if c not in order
-        and not str(c).casefold().startswith(("campaign", "offer"))  # campaign_name: not a person
-        and looks_like_personal_data(str(c))
-    ]
+    personal = [str(c) for c in out.columns if c not in order and _contact_column(str(c))]
     if personal:
         out = out.drop(columns=personal)
         warn_user(

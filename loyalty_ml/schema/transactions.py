@@ -28,11 +28,13 @@ from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
 
-__all__ = ["REPORT_ATTR", "cleaning_report", "validate_transactions"]
+__all__ = ["DATA_END_ATTR", "REPORT_ATTR", "cleaning_report", "validate_transactions"]
 
 TABLE = "transactions"
 #: Key under which validators store their report in ``DataFrame.attrs``.
 REPORT_ATTR = "cleaning_report"
+#: ``attrs`` key of where the validated data end (the observation end, else the last row).
+DATA_END_ATTR = "loyalty_ml_data_end"
 
 
 @overload
@@ -274,7 +276,14 @@ def validate_transactions(
     _warn_if_order_ids_recur(out)
     _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
-    out.attrs = {REPORT_ATTR: report.to_json(), CLOCK_ATTR: check_timezone(timezone)}
+    # where the data end (observation_end, else the last row): a segment filtered from this table
+    # keeps it, so KPIs over the segment know a period past its own last purchase is still covered
+    last = end if end is not None else out[C.TIMESTAMP].max()
+    out.attrs = {
+        REPORT_ATTR: report.to_json(),
+        CLOCK_ATTR: check_timezone(timezone),
+        DATA_END_ATTR: str(pd.Timestamp(last)),
+    }
     return (out, report) if return_report else out
 
 
