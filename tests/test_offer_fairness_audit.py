@@ -104,13 +104,18 @@ def test_training_run_fairness_report_audits_the_offer_plan(
             uplift_params={"min_arm_rows": 10},
         )
     assert result.policy.uplift_model is not None  # an offer model was trained and registered
-    path = mlflow.artifacts.download_artifacts(
-        run_id=result.run_id,
-        artifact_path="fairness/by_group.csv",
-        tracking_uri=uri,
-        dst_path=str(tmp_path / "dl"),
-    )
-    by_group = pd.read_csv(path)
+
+    def artifact(name: str) -> Path:
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=result.run_id,
+                artifact_path=f"fairness/{name}",
+                tracking_uri=uri,
+                dst_path=str(tmp_path / name.replace(".", "_")),
+            )
+        )
+
+    by_group = pd.read_csv(artifact("by_group.csv"))
     assert "selection_rate" in by_group.columns  # the scores are audited
     assert {"offer_rate", "mean_offer_cost"} <= set(by_group.columns), list(by_group.columns)
     # what the offers cost per group is audited too (session 42: every cell was NaN, because the
@@ -120,22 +125,10 @@ def test_training_run_fairness_report_audits_the_offer_plan(
     assert (offered["mean_offer_cost"] > 0).all()
     # DESIGN section 9: offers by group "conditional on risk band as well as raw" (the job passed
     # no control, so no conditional figures were ever logged); still judged on the raw figures
-    path = mlflow.artifacts.download_artifacts(
-        run_id=result.run_id,
-        artifact_path="fairness/by_group_conditional.csv",
-        tracking_uri=uri,
-        dst_path=str(tmp_path / "dl2"),
-    )
-    within = pd.read_csv(path)
+    within = pd.read_csv(artifact("by_group_conditional.csv"))
     assert set(within["control"]) <= {"low", "medium", "high"} and len(set(within["control"])) >= 2
     assert "offer_rate" in within.columns
-    markdown = mlflow.artifacts.download_artifacts(
-        run_id=result.run_id,
-        artifact_path="fairness/fairness_report.md",
-        tracking_uri=uri,
-        dst_path=str(tmp_path / "dl3"),
-    )
-    text = Path(markdown).read_text(encoding="utf-8")
+    text = artifact("fairness_report.md").read_text(encoding="utf-8")
     assert "on raw figures" in text and "risk_band" in text
 
 

@@ -257,3 +257,26 @@ def test_the_jobs_consent_readers_refuse_a_look_alike_too() -> None:
         marketing_consent(customers)
     plain = customers.drop(columns=["consent_profile", "consent_market"])
     assert marketing_consent(plain) is None and may_profile([1, 2], plain).all()
+
+
+def test_customers_of_another_numbering_are_warned_of_not_read_as_no_consent() -> None:
+    # CRM ids offset from the till's: profiled_only kept nothing in silence, and the churn labels
+    # then blamed censoring with an unfilled "(at most ...)"
+    import warnings
+
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataQualityWarning, LeakageError
+
+    d = lml.datasets.simulate(n_customers=300, start="2023-01-01", end="2024-06-30", seed=0)
+    tx = lml.validate_transactions(d.transactions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        people = lml.validate_customers(
+            d.customers.assign(customer_id=d.customers["customer_id"] + 100_000)
+        ).reset_index()
+    with pytest.warns(DataQualityWarning, match="none of the .* customers of the transactions"):
+        kept, _, mask = lml.privacy.profiled_only(tx, people)
+    assert len(kept) == 0 and not mask.any()
+    with pytest.raises(LeakageError, match="There are no transactions") as caught:
+        lml.churn_labels(kept, as_of="2024-01-01", horizon_days=90)
+    assert "..." not in str(caught.value)

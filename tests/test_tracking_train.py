@@ -19,7 +19,7 @@ from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, TrackingE
 from loyalty_ml.tracking.drift import DriftWarning
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 from loyalty_ml.tracking.scoring import SCORE_COLUMNS, score_customers, score_features
-from loyalty_ml.tracking.train import train_and_register
+from loyalty_ml.tracking.train import TrainingResult, train_and_register
 
 registry = mlflow_fixtures.registry
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)]
@@ -45,28 +45,33 @@ def test_same_window_retraining_compares_the_tagged_backtests(registry: Registry
     assert "the same window" in registry.challenger.reason
 
 
+def _two_versions(registry: Registry, model_name: str, *dates: str) -> list[TrainingResult]:
+    """Train and register ``model_name`` at each date in turn (quick trees, no protected
+    attributes, so that the fairness gate never decides), the results in order."""
+    fast = {"n_estimators": 60, "early_stopping_rounds": 10}
+    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        return [
+            train_and_register(
+                registry.data.transactions,
+                as_of=as_of,
+                customers=customers,
+                tracking_uri=registry.tracking_uri,
+                model_name=model_name,
+                churn_params=fast,
+            )
+            for as_of in dates
+        ]
+
+
 def test_a_later_version_is_compared_with_the_champion_on_its_own_backtest_rows(
     registry: Registry,
 ) -> None:
     """Each version's tag comes from its own window, and one season ranks more easily than
     another: a version trained months later is compared with the champion re-scored on the new
     version's backtest rows, which the champion never trained on."""
-    fast = {"n_estimators": 60, "early_stopping_rounds": 10}
-    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(registry.folder)
-        runs = [
-            train_and_register(
-                registry.data.transactions,
-                as_of=as_of,
-                customers=customers,
-                tracking_uri=registry.tracking_uri,
-                model_name="loyalty_ml_windows",
-                churn_params=fast,
-            )
-            for as_of in ("2024-08-01", "2024-12-01")
-        ]
-    older, newer = runs
+    older, newer = _two_versions(registry, "loyalty_ml_windows", "2024-08-01", "2024-12-01")
     assert older.reason == "no current champion with a backtest metric"
     assert "scored on this run's backtest" in newer.reason, newer.reason
     tagged = older.metrics["backtest_roc_auc"]
@@ -86,22 +91,7 @@ def test_a_champion_trained_days_before_is_not_scored_on_the_new_backtest(
     backtest's window, for the same customers: re-scored there it wins by look-ahead (it refused
     a same-recipe retrain one day later). It may be re-scored only when its last cutoff is at
     least the cutoff spacing before the backtest, as the new run's own backtest model's is."""
-    fast = {"n_estimators": 60, "early_stopping_rounds": 10}
-    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(registry.folder)
-        runs = [
-            train_and_register(
-                registry.data.transactions,
-                as_of=as_of,
-                customers=customers,
-                tracking_uri=registry.tracking_uri,
-                model_name="loyalty_ml_next_day",
-                churn_params=fast,
-            )
-            for as_of in ("2024-08-01", "2024-08-02")
-        ]
-    older, newer = runs
+    older, newer = _two_versions(registry, "loyalty_ml_next_day", "2024-08-01", "2024-08-02")
     assert "scored on this run's backtest" not in newer.reason, newer.reason
     client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
     tag = client.get_run(newer.run_id).data.tags["promotion_champion_metric"]

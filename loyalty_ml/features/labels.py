@@ -81,11 +81,11 @@ def check_not_censored(
                 f"The data spans only {end - start} ({start} to {end}), less than the horizon: "
                 f"{shorter}"
             )
+        elif latest_as_of is None:
+            # no transaction at all (a filter that kept nothing, customers of another numbering)
+            fix = "There are no transactions: check the filters and ids that built the table"
         else:
-            fix = (
-                f"Use an earlier as_of (at most {'...' if latest_as_of is None else latest_as_of}) "
-                "or a shorter horizon"
-            )
+            fix = f"Use an earlier as_of (at most {latest_as_of}) or a shorter horizon"
         raise LeakageError(
             f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
             f"up to {stop}, but {latest}: customers who would buy after that would be labelled "

@@ -170,10 +170,12 @@ def measure_campaign(
         end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
         late = (window_end > end).to_numpy()
         if late.any():
+            sends = campaigns.loc[late, C.SENT_AT].drop_duplicates().tolist()
             raise DataError(
                 f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
-                f"{end} (e.g. sent_at {format_examples(campaigns.loc[late, C.SENT_AT].tolist())}). "
-                "Shorten window_days or leave those rows out."
+                f"{end} (sent at {format_examples(sends, total=len(sends))}; the last window "
+                f"closes at {window_end[late].max()}). Measure once the data cover the windows, "
+                "leave those rows out, or shorten window_days if a shorter response is enough."
             )
     elif len(tx):
         _warn_open_windows(window_end, tx[C.TIMESTAMP].max(), int(window_days))

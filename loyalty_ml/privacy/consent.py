@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import SchemaError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -215,7 +216,19 @@ def profiled_only(
         # shallow copies (copy-on-write): writing into the kept tables never reaches the caller's
         kept = None if customers is None else customers.copy(deep=False)
         return transactions.copy(deep=False), kept, np.ones(len(transactions), dtype=bool)
-    mask = _ids_in(_ids_of(transactions, table="transactions"), allowed, caller="profiled_only")
+    ids = _ids_of(transactions, table="transactions")
+    mask = _ids_in(ids, allowed, caller="profiled_only")
+    if len(ids) and not mask.any():
+        unique = pd.Index(pd.unique(ids))
+        if not listed_in(unique, customers).any():
+            # not "nobody consents": the two tables name their customers differently
+            warn_user(
+                f"profiled_only: none of the {len(unique):,} customers of the transactions (e.g. "
+                f"{format_ids(unique[:3].tolist())}) has a row in the customers table (e.g. "
+                f"{format_ids(_customer_ids(customers)[:3].tolist())}), so every transaction is "
+                "left out as without consent. Check that both tables use the same customer_id.",
+                DataQualityWarning,
+            )
     people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
     return transactions.loc[mask], people, mask
 
