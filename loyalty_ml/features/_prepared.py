@@ -35,6 +35,7 @@ from loyalty_ml.schema._coerce import (
 __all__ = [
     "Prepared",
     "Snapshot",
+    "bought_codes",
     "distinct_counts",
     "id_table",
     "n_distinct",
@@ -734,6 +735,13 @@ def distinct_counts(
         np.concatenate(code).astype(np.int64),
         np.concatenate(count),
     )
+
+
+def bought_codes(snap: Snapshot, codes: np.ndarray) -> np.ndarray:
+    """``codes`` of the purchase lines (``amount >= 0``), missing (-1) on the others: what a
+    customer bought in (a refund kept by validation, in another channel, store, category or
+    product, is not breadth)."""
+    return np.where(snap.r_amount >= 0, codes, -1)
 
 
 def n_distinct(snap: Snapshot, codes: np.ndarray, n_labels: int) -> np.ndarray:

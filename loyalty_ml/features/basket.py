@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyalty_ml.features._prepared import Snapshot, distinct_counts, n_distinct, per_customer_sum
+from loyalty_ml.features._prepared import (
+    Snapshot,
+    bought_codes,
+    distinct_counts,
+    n_distinct,
+    per_customer_sum,
+)
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 
@@ -47,12 +53,9 @@ def basket_features(
     n = snap.n_customers
     out: dict[str, np.ndarray] = {}
     spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
-    # what was bought: a refund kept by validation, booked in another category or product, is
-    # not breadth (as n_channels counts the channels bought in)
-    bought_line = snap.r_amount >= 0
     if C.CATEGORY in snap.r_codes:
         codes, labels = snap.r_codes[C.CATEGORY]
-        who, _, counts = distinct_counts(snap, np.where(bought_line, codes, -1), len(labels))
+        who, _, counts = distinct_counts(snap, bought_codes(snap, codes), len(labels))
         out["n_categories"] = np.bincount(who, minlength=n).astype("float64")
         total = np.bincount(who, weights=counts, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -82,7 +85,7 @@ def basket_features(
             out["margin_rate"] = np.where(spend != 0, margin_sum / spend, np.nan)
     if C.PRODUCT_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.PRODUCT_ID]
-        out["n_products"] = n_distinct(snap, np.where(bought_line, codes, -1), len(labels))
+        out["n_products"] = n_distinct(snap, bought_codes(snap, codes), len(labels))
     if C.QUANTITY in snap.r_numeric:
         qty = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.QUANTITY]))
         out["items_per_order"] = qty / snap.c_n_orders

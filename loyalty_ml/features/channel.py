@@ -10,6 +10,7 @@ from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
+    bought_codes,
     n_distinct,
     per_customer_sum,
 )
@@ -83,12 +84,10 @@ def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[s
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[channel_column(channel)] = np.where(total > 0, count / total, np.nan)
         # the channels bought in (a refund in the app is not a channel used to buy)
-        bought = np.where(snap.r_amount >= 0, codes, -1)
-        out["n_channels"] = n_distinct(snap, bought, len(labels))
+        out["n_channels"] = n_distinct(snap, bought_codes(snap, codes), len(labels))
     if C.STORE_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.STORE_ID]
-        # the stores bought in, as n_channels (a refund at another store is not a store used)
-        out["n_stores"] = n_distinct(snap, np.where(snap.r_amount >= 0, codes, -1), len(labels))
+        out["n_stores"] = n_distinct(snap, bought_codes(snap, codes), len(labels))
     return out
 
 

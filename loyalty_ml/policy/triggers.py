@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIONS",
     "TriggerPolicy",
+    "risk_bands",
     "threshold_for_capacity",
     "threshold_for_precision",
     "threshold_for_profit",
@@ -283,9 +284,7 @@ class TriggerPolicy:
             ["active", "sleeping", "churned"],
             default="lost",
         )
-        band = np.where(
-            prob >= self.high_risk, "high", np.where(prob >= self.medium_risk, "medium", "low")
-        )
+        band = risk_bands(prob, medium=self.medium_risk, high=self.high_risk)
         valuable = self._valuable(X, segments)
         inside = (state == "active") | (state == "sleeping")
         self._warn_if_bands_do_not_separate(band, inside)
@@ -464,6 +463,17 @@ class TriggerPolicy:
 
 
 # -- thresholds ------------------------------------------------------------------------------
+def risk_bands(p: np.ndarray, *, medium: float, high: float) -> np.ndarray:
+    """``"high"`` where ``p >= high``, ``"medium"`` where ``p >= medium``, else ``"low"``.
+
+    Examples
+    --------
+    >>> risk_bands(np.array([0.1, 0.3, 0.7]), medium=0.3, high=0.6).tolist()
+    ['low', 'medium', 'high']
+    """
+    return np.where(p >= high, "high", np.where(p >= medium, "medium", "low"))
+
+
 def threshold_for_capacity(p: Any, k: int) -> float:
     """The lowest threshold that selects at most ``k`` customers (``p >= threshold``).
 

@@ -55,7 +55,7 @@ def is_protected_attribute(column: object) -> bool:
     [False, False]
     """
     name = str(column).casefold()
-    if any(name == other or name.startswith(f"{other}=") for other in _PROTECTED_SYNONYMS):
+    if any(name == other or name.startswith(f"{other}=") for other in _WHOLE_NAMES):
         return True
     return any(
         name == attribute or name.startswith((f"{attribute}_", f"{attribute}="))
@@ -63,9 +63,9 @@ def is_protected_attribute(column: object) -> bool:
     )
 
 
-#: Other names of the protected attributes (a raw age or income is as protected as its band),
-#: matched whole: age_of_account_days or income_from_referrals are not a person's age or income.
-_PROTECTED_SYNONYMS = ("sex", "age", "income")
+#: A raw age or income is as protected as its band, but only under that name whole:
+#: age_of_account_days or income_from_referrals are not a person's age or income.
+_WHOLE_NAMES = ("age", "income")
 
 
 def looks_like_personal_data(column: str) -> bool:

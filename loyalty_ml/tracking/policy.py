@@ -18,6 +18,7 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_ids, to_timestamp
@@ -355,11 +356,7 @@ class LoyaltyPolicy:
         if self.trigger_policy is not None:
             assigned: pd.DataFrame = self.trigger_policy.assign(X, p)
             return assigned.reindex(X.index)
-        band = np.where(
-            p >= self.high_risk_threshold,
-            "high",
-            np.where(p >= self.medium_risk_threshold, "medium", "low"),
-        )
+        band = risk_bands(p, medium=self.medium_risk_threshold, high=self.high_risk_threshold)
         high = band == "high"
         return pd.DataFrame(
             {

@@ -697,12 +697,10 @@ def _fairness_audit(
     # with each decision's expected cost, so that the audit says what the offers cost per group
     kept = [c for c in (C.OFFER_ID, "expected_cost") if plan is not None and c in plan.columns]
     offers = None if plan is None else plan[kept].reindex(ids)
+    from loyalty_ml.policy.triggers import risk_bands
+
     medium, high = risk
-    band = pd.Series(
-        np.where(p >= high, "high", np.where(p >= medium, "medium", "low")),
-        index=ids,
-        name="risk_band",
-    )
+    band = pd.Series(risk_bands(p, medium=medium, high=high), index=ids, name="risk_band")
     limits = FairnessLimits() if limits is None else limits
     if isinstance(limits, FairnessLimits) and limits.judge == "auto":
         # the job adds the bands; the caller's limits judged the raw figures
