@@ -21,7 +21,8 @@ Run (heavy: use the lock):  flock /tmp/loyalty_heavy.lock .venv/bin/python exper
 (d) Fit time of the default UpliftModel on 1,000,000 synthetic rows with 4 treatment arms + control.
 
 Results are printed as one table and logged to MLflow (``MLFLOW_TRACKING_URI``, else
-``sqlite:///mlflow.db``), experiment ``bench_uplift``.
+``sqlite:///mlflow.db`` in the working directory), experiment ``bench_uplift``; ``--no-mlflow`` prints
+only.
 """
 
 from __future__ import annotations
@@ -363,6 +364,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-scale", action="store_true", help="skip the 1M-row timing (d)")
     parser.add_argument("--only-scale", action="store_true", help="run only the 1M-row timing (d)")
+    parser.add_argument("--no-mlflow", action="store_true", help="print only, log nothing")
     parser.add_argument(
         "--scale-features",
         type=int,
@@ -378,6 +380,8 @@ def main() -> None:
             f"{d['features']} features, {d['arms']} arms + control: {d['fit_seconds']:.1f} s "
             f"(predict {d['predict_seconds']:.1f} s)"
         )
+        if not args.no_mlflow:
+            _log(None, None, None, d)
         return
     if not DATA.exists():
         raise SystemExit(f"Hillstrom data not found at {DATA}")
@@ -408,15 +412,17 @@ def main() -> None:
             f"{d['features']} features, {d['arms']} arms + control: {d['fit_seconds']:.1f} s "
             f"(predict {d['predict_seconds']:.1f} s)"
         )
-    _log(a, b, c, d)
+    if not args.no_mlflow:
+        _log(a, b, c, d)
 
 
-def _log(a: dict, b: pd.DataFrame, c: dict, d: dict | None) -> None:
+def _log(a: dict | None, b: pd.DataFrame | None, c: dict | None, d: dict | None) -> None:
+    """Log what ran (``--only-scale`` runs (d) alone) to the ``bench_uplift`` experiment."""
     import mlflow
 
     mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
     mlflow.set_experiment("bench_uplift")
-    with mlflow.start_run(run_name="hillstrom"):
+    with mlflow.start_run(run_name="hillstrom" if a is not None else "scale"):
         mlflow.log_params(
             {
                 "default_learner": UpliftModel().learner,
@@ -426,12 +432,13 @@ def _log(a: dict, b: pd.DataFrame, c: dict, d: dict | None) -> None:
                 **_lgbm_params(),
             }
         )
-        metrics = {f"a_uplift_at_30_{k}": v for k, v in a.items()}
-        for model, row in b.iterrows():
-            key = str(model).replace("(", "_").replace(")", "")
-            metrics[f"b_uplift_at_30_{key}"] = row["uplift_at_30_mean"]
-            metrics[f"b_qini_auc_{key}"] = row["qini_auc_mean"]
-        for cost, frame in c.items():
+        metrics = {f"a_uplift_at_30_{k}": v for k, v in (a or {}).items()}
+        if b is not None:
+            for model, row in b.iterrows():
+                key = str(model).replace("(", "_").replace(")", "")
+                metrics[f"b_uplift_at_30_{key}"] = row["uplift_at_30_mean"]
+                metrics[f"b_qini_auc_{key}"] = row["qini_auc_mean"]
+        for cost, frame in (c or {}).items():
             for policy, row in frame.iterrows():
                 key = str(policy).split(" ")[0]
                 metrics[f"c_value_cost{cost:.2f}_{key}"] = row["value_mean"]
@@ -439,10 +446,11 @@ def _log(a: dict, b: pd.DataFrame, c: dict, d: dict | None) -> None:
             metrics["d_fit_seconds_1m_rows"] = d["fit_seconds"]
         clean = {re.sub(r"[^0-9A-Za-z_.-]", "_", k): float(v) for k, v in metrics.items()}
         mlflow.log_metrics(clean)
-        mlflow.log_text(b.to_string(), "b_splits.txt")
-        mlflow.log_text(
-            "\n\n".join(f"cost {k}\n{v.to_string()}" for k, v in c.items()), "c_policies.txt"
-        )
+        if b is not None and c is not None:
+            mlflow.log_text(b.to_string(), "b_splits.txt")
+            mlflow.log_text(
+                "\n\n".join(f"cost {k}\n{v.to_string()}" for k, v in c.items()), "c_policies.txt"
+            )
 
 
 if __name__ == "__main__":
