@@ -193,8 +193,7 @@ def _model_quality_inputs(
             "figures are in-sample, not out of time. Report on transactions that run at least "
             f"{horizon} days past the training date for an out-of-time check."
         )
-        print(f"Note: {note}")
-        warn_user(f"loyalty-ml report: {note}", DataQualityWarning)
+        warn_user(f"loyalty-ml report: {note}", DataQualityWarning)  # on stderr, once
     parts: dict[str, Any] = {"churn": policy.churn_model, "X": X, "y": y}
     if policy.uplift_model is not None and tables["campaigns"] is not None:
         # Qini curves of the registered uplift model on the latest campaign whose window closed
