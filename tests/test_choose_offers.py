@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, PolicyError
 from loyalty_ml.policy._knapsack import solve_knapsack
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import REASONS, choose_offers, summarize_plan
@@ -738,14 +739,14 @@ NOISE_BASELINE = pd.Series([0.2, 0.2, 0.9], index=NOISE_IDX)
 SE = pd.Series({"control": 0.5, "cheap": 0.01, "dear": 0.01})  # the control's entry is ignored
 
 
-def _noisy(**kwargs: object) -> pd.DataFrame:
+def _noisy(effects: pd.DataFrame = NOISE_EFFECTS, **kwargs: object) -> pd.DataFrame:
     args: dict = {
         "baseline": NOISE_BASELINE,
         "value_per_conversion": 20.0,
         "strategy": "max_net_value",
         **kwargs,
     }
-    return choose_offers(NOISE_EFFECTS, NOISE_CATALOG, **args)
+    return choose_offers(effects, NOISE_CATALOG, **args)
 
 
 def test_max_net_value_takes_the_cheaper_offer_within_one_standard_error() -> None:
@@ -773,6 +774,23 @@ def test_cheapest_effective_with_noise_keeps_offers_whose_value_clears_it() -> N
     assert cheapest.attrs["arm_mean_se"] is None and cheapest.attrs["arm_effect_se"] is None
     assert noisy.attrs["arm_mean_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
     assert noisy.attrs["arm_effect_se"] == pytest.approx({"cheap": 0.01, "dear": 0.01})
+
+
+def test_auto_warns_when_the_model_recorded_other_arms_than_the_offers() -> None:
+    """Columns renamed after predict_effects: "auto" finds no record of the offers and would plan
+    without the noise rules for every offer, in silence."""
+    recorded = NOISE_EFFECTS.rename(columns={"cheap": "arm_1", "dear": "arm_2"})
+    recorded.attrs = {"arm_mean_se": {"arm_1": 0.01, "arm_2": 0.01}, "control_mean_se": 0.01}
+    renamed = recorded.rename(columns={"arm_1": "cheap", "arm_2": "dear"})  # attrs travel along
+    with pytest.warns(DataQualityWarning, match=r"not for offers .*cheap.*noise in each offer"):
+        plan = _noisy(effects=renamed)
+    assert plan.attrs["arm_mean_se"] is None  # what the warning is about
+    named = NOISE_EFFECTS.copy()
+    named.attrs = {"arm_mean_se": {"cheap": 0.01, "dear": 0.01}, "control_mean_se": 0.01}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _noisy(effects=named).attrs["arm_mean_se"] is not None
+        _noisy(effects=renamed, arm_mean_se=None)  # turned off on purpose: nothing to say
 
 
 SEND_AND_COUPON = OfferCatalog(

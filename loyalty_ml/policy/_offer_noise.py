@@ -12,9 +12,16 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import is_real
-from loyalty_ml.exceptions import DataError, format_examples
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 
-__all__ = ["read_arm_mean_se", "read_average_effect", "read_control_mean_se", "read_effect_se"]
+__all__ = [
+    "read_arm_mean_se",
+    "read_average_effect",
+    "read_control_mean_se",
+    "read_effect_se",
+    "warn_unrecorded_offers",
+]
 
 
 def read_arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.ndarray | None:
@@ -55,6 +62,29 @@ def read_arm_mean_se(arm_mean_se: object, attrs: dict, ids: list[str]) -> np.nda
             f"{format_examples(given[bad].tolist())}."
         )
     return values
+
+
+def warn_unrecorded_offers(attrs: dict, ids: list[str], *, budget: bool) -> None:
+    """Warn when effects carry an ``UpliftModel``'s records but not for every offer (columns renamed
+    after ``predict_effects``, or an offer's effects from elsewhere): ``"auto"`` then plans without
+    the noise in the offers' levels and, with a budget, without the held-out cost check, for every
+    offer, which the caller would otherwise never learn."""
+    recorded = attrs.get("arm_mean_se")
+    if not isinstance(recorded, dict) or not recorded:
+        return
+    missing = [i for i in ids if i not in {str(k) for k in recorded}]
+    if not missing:
+        return
+    lost = "the noise in each offer's level" + (" and the held-out cost check" if budget else "")
+    warn_user(
+        f"choose_offers: effects carry an UpliftModel's records for arms "
+        f"{format_examples(sorted(map(str, recorded)))} but not for offers "
+        f"{format_examples(missing)}, so the plan leaves out {lost} for every offer. Name the "
+        "treatment arms as the catalog's offer ids when fitting (or do not rename the columns of "
+        "predict_effects), or pass arm_mean_se as a Series by offer id "
+        "(UpliftModel.arm_summary_['mean_outcome_se'] renamed) to keep them.",
+        DataQualityWarning,
+    )
 
 
 def read_average_effect(attrs: dict, ids: list[str]) -> np.ndarray | None:

@@ -87,6 +87,7 @@ from loyalty_ml.policy._offer_noise import (
     read_average_effect,
     read_control_mean_se,
     read_effect_se,
+    warn_unrecorded_offers,
 )
 from loyalty_ml.policy._plan_reasons import (
     CAPPED,
@@ -464,6 +465,14 @@ def choose_offers(
     # buy more conversions than 1 - p_i(0) (or lose more than p_i(0)).
     uplift = np.where(unclipped == p_offer, uplift, p_offer - p0[:, None])
     net = uplift * value[:, None] - cost
+    if isinstance(arm_mean_se, str) and arm_mean_se == "auto":
+        warn_unrecorded_offers(
+            effects.attrs,
+            ids,
+            budget=budget is not None
+            and cost_calibration is not None
+            and isinstance(effects.attrs.get("cost_calibration"), dict),
+        )
     noise = read_arm_mean_se(arm_mean_se, effects.attrs, ids)
     control_se = 0.0 if noise is None else read_control_mean_se(effects.attrs)
     # What a budget binds: incremental redemptions counted budget_uplift_factor times (>= cost),
