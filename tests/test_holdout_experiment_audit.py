@@ -383,7 +383,8 @@ def test_decisions_pyfunc_answer_and_campaigns_table_make_one_loop(
     mlflow.set_registry_uri(scored.uri)
     try:
         model = mlflow.pyfunc.load_model(scored.model_uri)
-        served = model.predict(features.reset_index(), params={"reasons": "none"})
+        request = features.reset_index().assign(consent_marketing=True)  # as the README sends it
+        served = model.predict(request, params={"reasons": "none"})
     finally:
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
         mlflow.set_tracking_uri(None)  # type: ignore[arg-type]

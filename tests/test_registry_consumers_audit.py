@@ -75,6 +75,10 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING),
     pytest.mark.filterwarnings("ignore::loyalty_ml.tracking.drift.DriftWarning"),
+    # requests here are about ids, types and params; the consent warning has its own test
+    pytest.mark.filterwarnings(
+        "ignore:model_input has no consent_marketing:loyalty_ml.exceptions.DataQualityWarning"
+    ),
 ]
 
 NAME = "loyalty_ml"
@@ -630,3 +634,25 @@ def test_json_rounding_does_not_move_a_customer_across_a_segment_edge(reg: Regis
     sent = json.loads(rows.reset_index().to_json(orient="split", index=False))
     got = _predictions(_serve(reg, {"dataframe_split": sent, "params": {"reasons": "none"}}))
     assert got["segment"].tolist() == direct["segment"].tolist()
+
+
+@pytest.mark.filterwarnings("error:model_input has no consent_marketing")
+def test_a_request_without_consent_is_warned_of_and_with_it_refusers_get_nothing(
+    reg: Registered,
+) -> None:
+    """Without consent_marketing every row is served as consenting (offers to people who refused
+    marketing): said, where the caller sees it. With it, a refuser gets no offer, in silence."""
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    rows = reg.features.reset_index()
+    with pytest.warns(
+        DataQualityWarning, match="no consent_marketing column: every row was served"
+    ):
+        without = reg.model.predict(rows, params={"reasons": "none"})
+    offered = without["offer_id"].notna().to_numpy()
+    assert offered.any()  # else the warning would say nothing
+    consent = pd.Series(True, index=rows.index).where(~offered, False)  # refusers: the offered
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        sent = reg.model.predict(rows.assign(consent_marketing=consent), params={"reasons": "none"})
+    assert sent["offer_id"].isna().all()

@@ -121,6 +121,14 @@ class LoyaltyPolicyModel(PythonModel):
             budget=given.get("budget"),
             strategy=given.get("strategy", "cheapest_effective"),
         )
+        if consent is None and decisions["offer_id"].notna().any():
+            # after decide, so that a request it refuses gets its error, not this
+            warn_user(
+                f"model_input has no {CONSENT_INPUT} column: every row was served as if it had "
+                "marketing consent, so a customer who refused marketing can get an offer. Send "
+                f"each customer's {CONSENT_INPUT} (True / False; False or missing: no offer).",
+                DataQualityWarning,
+            )
         if has_id:
             decisions = decisions.reset_index()
         else:
@@ -210,6 +218,8 @@ def input_example(
         else:
             numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=np.float64)
             rows[name] = np.quantile(numbers, qs).round(4) if len(numbers) else np.zeros(n_rows)
+    # what a caller should send with every row (a request without it offers everyone)
+    rows[CONSENT_INPUT] = [True] * n_rows
     # Column labels as plain objects: MLflow 3.16 compares them with a range, which pandas 3.0.0's
     # Arrow-backed string index refuses (NotImplementedError) when the example is saved.
     return pd.DataFrame(rows, columns=pd.Index(list(rows), dtype=object))
