@@ -90,7 +90,8 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     treated = (frame[C.OFFER_ID].astype("string") != C.CONTROL).fillna(False).to_numpy(dtype=bool)
     cust = prepared.customer_ids.get_indexer(pd.Index(ids))
     keep = treated & (cust >= 0)  # campaign rows of customers without transactions cannot be used
-    sent = timestamp_values(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)[keep]
+    all_sent = timestamp_values(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)
+    sent = all_sent[keep]
     redeemed_at: np.ndarray | None = None
     if C.REDEEMED_AT in frame.columns:
         column = frame[C.REDEEMED_AT]
@@ -103,6 +104,16 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
             )
         when = nanoseconds(column, table=TABLE, column=C.REDEEMED_AT).copy()
         when[when == np.iinfo(np.int64).min] = _NEVER
+        early = (when != _NEVER) & (when < all_sent)
+        if early.any():
+            # a redemption dated before its offer existed would count as a response before as_of
+            raise SchemaError(
+                f"{TABLE}: {int(early.sum())} row(s) were redeemed before they were sent "
+                f"(first rows {format_examples(frame.index[early].tolist())}). Fix "
+                f"{C.REDEEMED_AT} (loyalty_ml.validate_campaigns refuses them too).",
+                table=TABLE,
+                column=C.REDEEMED_AT,
+            )
         if C.REDEEMED in frame.columns:
             # text flags as validate_campaigns reads them: "no" is False, not a truthy string
             flag = (
