@@ -61,7 +61,19 @@ def fitted(table: tuple[pd.DataFrame, pd.Series]) -> ChurnModel:
 
 # -- scikit-learn contract ---------------------------------------------------------------------
 def _expected_failed_checks(estimator: ChurnModel) -> dict[str, str]:
-    return {}
+    import sklearn
+
+    if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 7):
+        return {}
+    # scikit-learn 1.6 (the declared floor): the weighted and the repeated fit binarise y by
+    # different first elements (scikit-learn#30770, fixed in 1.7), and the sparse check runs for an
+    # estimator that refuses sparse input by design (a SchemaError, a ValueError, where 1.6
+    # accepts only TypeError)
+    reason = "scikit-learn 1.6's check, fixed in 1.7 (scikit-learn#30770 / sparse tags)"
+    return {
+        "check_sample_weight_equivalence_on_dense_data": reason,
+        "check_sample_weight_equivalence_on_sparse_data": reason,
+    }
 
 
 # scikit-learn's checks fit tables of a few dozen rows, where the trees make no split and fit warns.

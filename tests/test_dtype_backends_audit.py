@@ -329,7 +329,8 @@ TS_FLAVOURS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "datetime64[us]": lambda s: s.astype("datetime64[us]"),
     "UTC": lambda s: s.dt.tz_localize("UTC"),
     "Europe/Berlin": lambda s: s.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin"),
-    "arrow timestamp[us]": lambda s: s.astype(pd.ArrowDtype(pa.timestamp("us"))),
+    # on a copy: pandas 3.0.0-3.1.0 wrote 1970-01-01 over the source's NaT (the shared fixture's)
+    "arrow timestamp[us]": lambda s: s.copy(deep=True).astype(pd.ArrowDtype(pa.timestamp("us"))),
     "arrow timestamp[us, UTC]": lambda s: s.dt.tz_localize("UTC").astype(
         pd.ArrowDtype(pa.timestamp("us", tz="UTC"))
     ),
