@@ -1061,7 +1061,8 @@ def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
     pd.testing.assert_frame_equal(choose_offers(plain, catalog, **args), off)
     partial = effects.copy()
     partial.attrs["arm_mean_se"] = {"1": recorded["1"]}
-    pd.testing.assert_frame_equal(choose_offers(partial, catalog, **args), off)
+    with pytest.warns(DataQualityWarning, match=r"not for offers \['2'\]"):
+        pd.testing.assert_frame_equal(choose_offers(partial, catalog, **args), off)
     with pytest.raises(DataError, match="'auto', None or a Series"):
         choose_offers(effects, catalog, arm_mean_se="on", **args)  # type: ignore[arg-type]
 
