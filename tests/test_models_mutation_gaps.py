@@ -336,3 +336,27 @@ def test_served_request_with_missing_consent_flags_gets_no_offer() -> None:
         missing = model.predict(None, frame.assign(consent_marketing=None), {"reasons": "none"})
     assert given["offer_id"].notna().any()  # the check below is not vacuous
     assert missing["offer_id"].isna().all()
+
+
+def test_served_request_without_consent_warns_when_anyone_is_contacted_even_without_offers() -> (
+    None
+):
+    """A churn-only policy offers nothing, but without consent_marketing its triggered customers
+    keep a real channel (e-mail, SMS, call) as if they had consented: said (review, session 44)."""
+    from dataclasses import replace
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.pyfunc import LoyaltyPolicyModel
+
+    policy, features = _policy_and_features()
+    model = LoyaltyPolicyModel()
+    model.policy = replace(policy, uplift_model=None, catalog=None)
+    frame = features.reset_index()
+    with pytest.warns(DataQualityWarning, match=r"can be contacted or get an offer \(\d+ of 400"):
+        without = model.predict(None, frame, {"reasons": "none"})
+    assert without["offer_id"].isna().all()
+    assert (without["channel"].fillna("none") != "none").any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        refused = model.predict(None, frame.assign(consent_marketing=False), {"reasons": "none"})
+    assert (refused["channel"].fillna("none") == "none").all()

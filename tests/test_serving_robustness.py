@@ -30,7 +30,14 @@ from loyalty_ml.tracking.drift import DriftProfile, population_stability_index, 
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, LoyaltyPolicy
 from loyalty_ml.tracking.registry import load_policy
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING),
+    # requests here are about ids, types and params (the consent warning has its own tests)
+    pytest.mark.filterwarnings(
+        "ignore:model_input has no consent_marketing:loyalty_ml.exceptions.DataQualityWarning"
+    ),
+]
 
 
 @dataclass

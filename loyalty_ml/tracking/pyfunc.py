@@ -121,12 +121,17 @@ class LoyaltyPolicyModel(PythonModel):
             budget=given.get("budget"),
             strategy=given.get("strategy", "cheapest_effective"),
         )
-        if consent is None and decisions["offer_id"].notna().any():
+        contacted = decisions["offer_id"].notna() | (
+            decisions["channel"].notna() & decisions["channel"].ne("none")
+        )
+        if consent is None and contacted.any():
             # after decide, so that a request it refuses gets its error, not this
             warn_user(
                 f"model_input has no {CONSENT_INPUT} column: every row was served as if it had "
-                "marketing consent, so a customer who refused marketing can get an offer. Send "
-                f"each customer's {CONSENT_INPUT} (True / False; False or missing: no offer).",
+                "marketing consent, so a customer who refused marketing can be contacted or get "
+                f"an offer ({int(contacted.sum())} of {len(decisions)} rows were). Send each "
+                f"customer's {CONSENT_INPUT} (True / False; False or missing: no offer and channel "
+                "'none').",
                 DataQualityWarning,
             )
         if has_id:
