@@ -76,13 +76,19 @@ def warn_unrecorded_offers(attrs: dict, ids: list[str], *, budget: bool) -> None
     if not missing:
         return
     lost = "the noise in each offer's level" + (" and the held-out cost check" if budget else "")
+    # a Series restores the noise rule but not the check, which only the records' keys carry
+    series = (
+        ""
+        if budget
+        else ", or pass arm_mean_se as a Series by offer id "
+        "(UpliftModel.arm_summary_['mean_outcome_se'] renamed)"
+    )
     warn_user(
         f"choose_offers: effects carry an UpliftModel's records for arms "
         f"{format_examples(sorted(map(str, recorded)))} but not for offers "
-        f"{format_examples(missing)}, so the plan leaves out {lost} for every offer. Name the "
-        "treatment arms as the catalog's offer ids when fitting (or do not rename the columns of "
-        "predict_effects), or pass arm_mean_se as a Series by offer id "
-        "(UpliftModel.arm_summary_['mean_outcome_se'] renamed) to keep them.",
+        f"{format_examples(missing)}, so the plan leaves out {lost} for every offer. Fit with the "
+        "catalog's offer ids as the treatment arms (or do not rename the columns of "
+        f"predict_effects){series} to keep them.",
         DataQualityWarning,
     )
 
