@@ -596,7 +596,8 @@ def test_order_ids_reused_on_other_days_are_warned_of() -> None:
 def test_equal_lines_get_one_order_whatever_the_sign_of_a_zero() -> None:
     """Lines sharing a timestamp are ordered by a hash of their other columns; -0.0 and 0.0 hashed
     apart before pandas 3.1 (the simulator's margins hold -0.0), so inputs that compare equal came
-    out in different orders on the declared floor (pandas 3.0)."""
+    out in different orders on the declared floor (pandas 3.0). It can fail only there (`make
+    test-min`): pandas 3.1 hashes the two zeros alike."""
     tx = pd.DataFrame(
         {
             "customer_id": [1] * 6,
