@@ -25,6 +25,7 @@ from loyalty_ml.schema._coerce import (
     with_decoded_ids,
 )
 from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.schema.tables import refuse_early_redemptions
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -104,16 +105,12 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
             )
         when = nanoseconds(column, table=TABLE, column=C.REDEEMED_AT).copy()
         when[when == np.iinfo(np.int64).min] = _NEVER
-        early = (when != _NEVER) & (when < all_sent)
-        if early.any():
-            # a redemption dated before its offer existed would count as a response before as_of
-            raise SchemaError(
-                f"{TABLE}: {int(early.sum())} row(s) were redeemed before they were sent "
-                f"(first rows {format_examples(frame.index[early].tolist())}). Fix "
-                f"{C.REDEEMED_AT} (loyalty_ml.validate_campaigns refuses them too).",
-                table=TABLE,
-                column=C.REDEEMED_AT,
-            )
+        refuse_early_redemptions(
+            (when != _NEVER) & (when < all_sent),
+            frame.index,
+            table=TABLE,
+            hint=" (loyalty_ml.validate_campaigns refuses them too)",
+        )
         if C.REDEEMED in frame.columns:
             # text flags as validate_campaigns reads them: "no" is False, not a truthy string
             flag = (

@@ -398,6 +398,20 @@ def _redeemed_flags(flag: pd.Series, when: pd.Series | None, *, table: str) -> p
     return pd.Series(filled, index=flag.index)
 
 
+def refuse_early_redemptions(
+    early: np.ndarray, index: pd.Index, *, table: str, hint: str = ""
+) -> None:
+    """SchemaError naming the rows where ``early`` (redeemed before sent) holds: a redemption dated
+    before its offer existed would count as a response before any cutoff between the two."""
+    if early.any():
+        raise SchemaError(
+            f"{table}: {int(early.sum())} row(s) were redeemed before they were sent "
+            f"(first rows {format_examples(index[early].tolist())}). Fix {C.REDEEMED_AT}{hint}.",
+            table=table,
+            column=C.REDEEMED_AT,
+        )
+
+
 def validate_campaigns(
     raw: pd.DataFrame,
     *,
@@ -504,14 +518,9 @@ def validate_campaigns(
         )
         when = out[C.REDEEMED_AT].notna()
         out[C.REDEEMED] = when if flag is None else _redeemed_flags(flag, when, table=table)
-        early = (out[C.REDEEMED_AT] < out[C.SENT_AT]).to_numpy()
-        if early.any():
-            raise SchemaError(
-                f"{table}: {int(early.sum())} row(s) were redeemed before they were sent "
-                f"(first rows {format_examples(out.index[early].tolist())}). Fix redeemed_at.",
-                table=table,
-                column=C.REDEEMED_AT,
-            )
+        refuse_early_redemptions(
+            (out[C.REDEEMED_AT] < out[C.SENT_AT]).to_numpy(), out.index, table=table
+        )
     elif flag is None:
         out[C.REDEEMED] = False
     else:

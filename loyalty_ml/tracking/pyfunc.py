@@ -121,24 +121,30 @@ class LoyaltyPolicyModel(PythonModel):
             budget=given.get("budget"),
             strategy=given.get("strategy", "cheapest_effective"),
         )
-        contacted = decisions["offer_id"].notna() | (
-            decisions["channel"].notna() & decisions["channel"].ne("none")
-        )
-        if consent is None and contacted.any():
-            # after decide, so that a request it refuses gets its error, not this
-            warn_user(
-                f"model_input has no {CONSENT_INPUT} column: every row was served as if it had "
-                "marketing consent, so a customer who refused marketing can be contacted or get "
-                f"an offer ({int(contacted.sum())} of {len(decisions)} rows were). Send each "
-                f"customer's {CONSENT_INPUT} (True / False; False or missing: no offer and channel "
-                "'none').",
-                DataQualityWarning,
-            )
+        if consent is None:
+            _warn_without_consent(decisions)
         if has_id:
             decisions = decisions.reset_index()
         else:
             decisions = decisions.reset_index(drop=True)
         return _missing_as_none(decisions)
+
+
+def _warn_without_consent(decisions: pd.DataFrame) -> None:
+    """A request without consent flags was served as consenting: say so when anyone is contacted
+    or offered something (after decide, so that a request it refuses gets its error, not this)."""
+    contacted = decisions["offer_id"].notna() | (
+        decisions["channel"].notna() & decisions["channel"].ne("none")
+    )
+    if contacted.any():
+        warn_user(
+            f"model_input has no {CONSENT_INPUT} column: every row was served as if it had "
+            "marketing consent, so a customer who refused marketing can be contacted or get "
+            f"an offer ({int(contacted.sum())} of {len(decisions)} rows were). Send each "
+            f"customer's {CONSENT_INPUT} (True / False; False or missing: no offer and channel "
+            "'none').",
+            DataQualityWarning,
+        )
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
