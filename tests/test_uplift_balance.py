@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.models import _uplift_balance
-from loyalty_ml.models._uplift_balance import imbalances
+from loyalty_ml.models._uplift_balance import Imbalance, imbalances
 from loyalty_ml.models.uplift import UpliftModel
 
 FAST = {"n_estimators": 10, "n_jobs": 1, "random_state": 0}
@@ -161,3 +161,37 @@ def test_small_text_columns_and_one_row_arms_are_skipped() -> None:
     assert imbalances(X[["region"]], np.array(["control", "a", "control", "a"]), "control") == []
     # one row of the arm: no comparison, not a flag
     assert imbalances(X[["x"]], np.array(["control", "control", "control", "a"]), "control") == []
+
+
+def _two_sides(at_control: int, n_control: int, at_arm: int, n_arm: int) -> list[Imbalance]:
+    """A text feature with level 'x' on the first rows of each side, 'y' on the rest."""
+    region = ["x"] * at_control + ["y"] * (n_control - at_control)
+    region += ["x"] * at_arm + ["y"] * (n_arm - at_arm)
+    arms = np.array(["control"] * n_control + ["a"] * n_arm)
+    return imbalances(pd.DataFrame({"region": region}), arms, "control")
+
+
+def test_a_rare_level_in_a_small_control_is_tested_exactly_not_by_its_z() -> None:
+    # 2 of 40 control rows at a level no arm row has: under random dealing the chance that both of
+    # the level's 2 rows land among the 40 is (40 / 2040) * (39 / 2039), 3.8e-4, far from the 5
+    # standard errors flagged (5.7e-7); the other level's share (100% vs 95%) read by its normal z
+    # (about 10) had called it targeted
+    assert _uplift_balance._exact_p(2, 2, 40, 2040) == pytest.approx(2 * 40 / 2040 * 39 / 2039)
+    assert _two_sides(2, 40, 0, 2000) == []
+    assert _two_sides(1, 20, 0, 5000) == []
+    # 6 of 40 against 20 of 2,000: p = 6.7e-6, not flagged either
+    assert _two_sides(6, 40, 20, 2000) == []
+    # 9 of 40 against 20 of 2,000 (p = 8.6e-12) is
+    assert [f.detail for f in _two_sides(9, 40, 20, 2000)] == ["level 'y' 99% vs 78%"]
+
+
+def test_a_rare_level_crowded_into_a_small_control_is_flagged_among_many_levels() -> None:
+    # three levels, so no common level mirrors the rare one: 9 of 40 control rows at a level
+    # that is 1% of the arm was never compared (expected on 0.46 control rows) and now is
+    region = ["x"] * 9 + ["y", "z"] * 15 + ["y"] + ["x"] * 20 + ["y", "z"] * 990
+    arms = np.array(["control"] * 40 + ["a"] * 2000)
+    found = imbalances(pd.DataFrame({"region": region}), arms, "control")
+    assert [f.detail for f in found] == ["level 'x' 1% vs 22%"]
+    # 2 of 40 is within chance (p = 0.14)
+    region = ["x"] * 2 + ["y", "z"] * 19 + ["x"] * 20 + ["y", "z"] * 990
+    assert imbalances(pd.DataFrame({"region": region}), arms, "control") == []

@@ -13,7 +13,10 @@ chosen. Each arm is compared with the control (within each group, e.g. campaign,
   41% against 51% of the customers in the north, say);
 
 and in both cases by more than :data:`Z` standard errors, since many features, levels, arms and
-groups are compared. Randomisation keeps both within a few standard errors.
+groups are compared. Randomisation keeps both within a few standard errors. A level expected on
+fewer than 5 rows of either side (or missing from fewer than 5) is too rare for the normal
+approximation: its count among the control rows is tested exactly (hypergeometric, two-sided) at
+the same level of significance.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import hypergeom, norm
 
 __all__ = ["AUC_GAP", "MAX_ROWS", "SMD_GAP", "Imbalance", "Z", "imbalances"]
 
@@ -33,8 +37,10 @@ AUC_GAP = 0.06
 SMD_GAP = 0.2
 #: ... and, either way, by more than this many standard errors.
 Z = 5.0
-#: A level is compared only when it is expected on at least this many rows of the smaller side.
+#: A level expected on fewer rows than this on the smaller side is tested exactly, not by its z.
 _MIN_EXPECTED = 5.0
+#: Two-sided tail probability of :data:`Z` standard errors, the exact test's level.
+_P_FLAG = float(2 * norm.sf(Z))
 #: Rows of each side compared, at most (a random subset beyond): with 20,000 a side the standard
 #: error of the AUC is 0.003, far below the gap flagged, and the check costs no more on 1M rows.
 MAX_ROWS = 20_000
@@ -151,18 +157,23 @@ def _level_gaps(
         n1, n0 = float(len(t)), float(len(c))
         if n1 < 2 or n0 < 2:
             continue
-        p1 = np.bincount(t, minlength=len(levels)) / n1
-        p0 = np.bincount(c, minlength=len(levels)) / n0
+        k1, k0 = np.bincount(t, minlength=len(levels)), np.bincount(c, minlength=len(levels))
+        p1, p0 = k1 / n1, k0 / n0
         pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
         sd = np.sqrt(pooled * (1 - pooled))
         gap = np.abs(p1 - p0)
         with np.errstate(divide="ignore", invalid="ignore"):
             smd = np.where(sd > 0, gap / sd, 0.0)
             z = np.where(sd > 0, gap / (sd * np.sqrt(1 / n1 + 1 / n0)), 0.0)
-        # the normal approximation wants a few rows of the level on each side (a rare level's
-        # one row in a small control group is 1% of it, and far from nothing in a large arm)
-        common = pooled * min(n1, n0) >= _MIN_EXPECTED
-        flagged = (smd > SMD_GAP) & (z > Z) & common
+        # the normal approximation wants a few rows at the level, and a few not at it, on each
+        # side (a rare level's one row in a small control group is 1% of it, and far from
+        # nothing in a large arm; so is the other level of a two-level feature): a rarer
+        # level's count among the control rows is tested exactly
+        common = np.minimum(pooled, 1 - pooled) * min(n1, n0) >= _MIN_EXPECTED
+        flagged = (smd > SMD_GAP) & np.where(common, z > Z, False)
+        for level in np.flatnonzero((smd > SMD_GAP) & ~common):
+            p = _exact_p(int(k0[level]), int(k0[level] + k1[level]), len(c), len(c) + len(t))
+            flagged[level] = p < _P_FLAG
         if flagged.any():
             # the worst level; of two alike (a two-level feature), the one the arm has more of
             rank = np.where(flagged, np.round(smd, 9) + 1e-12 * (p1 > p0), -1.0)
@@ -170,3 +181,10 @@ def _level_gaps(
             detail = f"level {levels[worst]!r} {p1[worst]:.0%} vs {p0[worst]:.0%}"
             out.append((float(smd[worst]) / SMD_GAP, name, detail))
     return out
+
+
+def _exact_p(in_control: int, in_all: int, n_control: int, n_all: int) -> float:
+    """Two-sided p-value of ``in_control`` of the ``in_all`` rows at a level falling among the
+    ``n_control`` control rows of ``n_all``, were the rows dealt to the arms at random."""
+    dealt = hypergeom(n_all, in_all, n_control)
+    return float(min(1.0, 2 * min(dealt.cdf(in_control), dealt.sf(in_control - 1))))
