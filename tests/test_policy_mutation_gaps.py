@@ -350,3 +350,38 @@ def test_the_upper_bound_is_never_below_the_plans_own_value() -> None:
     value = np.array([[0.0137, 0.0343, 0.0016], [0.0421, 0.0119, 0.0568], [0.0677, 0.0716, 0.0104]])
     result = solve_knapsack(cost, value, 2.6)
     assert result.upper_bound >= result.value
+
+
+def test_a_budget_one_rounding_short_drops_the_pick_that_loses_least() -> None:
+    # Session 44's K9 case: the greedy and its fill take all seven (exact total 0.40017606968654235)
+    # in a budget one rounding smaller. Dropping the least efficient pick (row 0, value 2.31) cost
+    # 1.95 of value; dropping the pick of least value whose cost covers the excess (row 2, value
+    # 0.36) is the brute-force best, 19.8743.
+    cost = np.array(
+        [
+            [0.3054619161676705],
+            [1.1842425926511622e-06],
+            [6.432048685397752e-07],
+            [0.024433017217299305],
+            [0.06954679303535842],
+            [0.0007325158187528858],
+            [3.4241832160104235e-17],
+        ]
+    )
+    value = np.array(
+        [
+            [2.313779448030085],
+            [4.736232789038889],
+            [0.3635117715966334],
+            [2.3316574394362735],
+            [3.764260017813098],
+            [2.450813496305453],
+            [4.277557456210968],
+        ]
+    )
+    budget = 0.4001760696865423
+    assert math.fsum(cost[:, 0]) > budget  # the float trap itself
+    result = solve_knapsack(cost, value, budget)
+    assert result.choice.tolist() == [0, 0, -1, 0, 0, 0, 0]
+    assert result.value == pytest.approx(19.874300646834765)
+    assert result.cost <= budget

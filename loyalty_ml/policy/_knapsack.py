@@ -151,21 +151,33 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
     has = choice >= 0
     chosen_cost = np.where(has, cost[np.arange(n), np.maximum(choice, 0)], 0.0)
     chosen_value = np.where(has, value[np.arange(n), np.maximum(choice, 0)], 0.0)
-    # Float sums of steps and of final costs can differ by an ulp: drop the least efficient picks
-    # until the exact total fits, so the budget is never exceeded.
+    # Float sums of steps and of final costs can differ by an ulp: drop picks until the exact total
+    # fits, so the budget is never exceeded (the pick of least value that covers the excess, or
+    # else the least efficient), then spend what that freed on whatever fits (an upgrade).
     total = math.fsum(chosen_cost)
     if total > budget:
-        ratio = np.where(
-            chosen_cost > 0, chosen_value / np.where(chosen_cost > 0, chosen_cost, 1), np.inf
-        )
-        for i in np.argsort(ratio):
-            if total <= budget:
+        while total > budget:
+            picked = (choice >= 0) & (chosen_cost > 0)
+            if not picked.any():  # only below a budget < 0, which callers refuse
                 break
-            if choice[i] >= 0 and chosen_cost[i] > 0:
-                total -= chosen_cost[i]
-                choice[i] = -1
-                chosen_cost[i] = 0.0
-                chosen_value[i] = 0.0
+            covers = picked & (chosen_cost >= total - budget)
+            if covers.any():  # the least value, of equal values the dearest (frees the most)
+                i = int(np.lexsort((-chosen_cost, np.where(covers, chosen_value, np.inf)))[0])
+            else:
+                ratio = chosen_value / np.where(picked, chosen_cost, 1.0)
+                i = int(np.argmin(np.where(picked, ratio, np.inf)))
+            choice[i] = -1
+            chosen_cost[i] = chosen_value[i] = 0.0
+            total = math.fsum(chosen_cost)
+        repaired = choice.copy()
+        _fill(choice, cost, value, budget - total)
+        has = choice >= 0
+        chosen_cost = np.where(has, cost[np.arange(n), np.maximum(choice, 0)], 0.0)
+        if math.fsum(chosen_cost) > budget:  # the fill's own rounding: keep the repair
+            choice[:] = repaired
+            has = choice >= 0
+            chosen_cost = np.where(has, cost[np.arange(n), np.maximum(choice, 0)], 0.0)
+        chosen_value = np.where(has, value[np.arange(n), np.maximum(choice, 0)], 0.0)
         total = math.fsum(chosen_cost)
     value_total = math.fsum(chosen_value)
     return KnapsackResult(choice, value_total, total, max(upper, value_total))
