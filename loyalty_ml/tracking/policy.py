@@ -248,8 +248,8 @@ class LoyaltyPolicy:
             everybody may receive offers.
         reasons : {"all", "actioned", "none"}
             Rows that get reason codes (TreeSHAP costs a few milliseconds per row): everyone, the
-            customers with a triggered action (those who will be contacted), or nobody. Rows left
-            out have missing ``reason_1..3``.
+            customers with a triggered action (with or without consent to contact), or nobody.
+            Rows left out have missing ``reason_1..3``.
         batch_size : int
             Rows per chunk of the heavy steps.
         progress : bool

@@ -198,7 +198,8 @@ def set_alias(
     A promoted version also retires a ``challenger_alias`` held by an older version: that version
     lost to a champion that is no longer serving, so a system loading ``@challenger`` would A/B
     test a model older than the champion. Its alias is removed and it is tagged
-    ``promotion = "retired: version N became @champion"``.
+    ``promotion = "retired: version N became @champion"``. A promoted version that held the
+    ``challenger_alias`` itself gives it up (it would be A/B tested against itself).
     """
     from mlflow.exceptions import MlflowException
 
@@ -218,14 +219,17 @@ def set_alias(
 
 
 def _retire_older(client: Any, name: str, version: str, alias: str, became: str) -> None:
-    """Remove ``alias`` from the version holding it when that version is older than ``version``."""
+    """Remove ``alias`` from the version holding it when that version is older than ``version``
+    (tagged as retired) or is ``version`` itself."""
     from mlflow.exceptions import MlflowException
 
     try:
         holder = str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:  # nobody holds it
         return
-    if int(holder) < int(version):
+    if holder == version:  # the challenger became the champion: it holds one alias only
+        client.delete_registered_model_alias(name, alias)
+    elif int(holder) < int(version):
         client.delete_registered_model_alias(name, alias)
         client.set_model_version_tag(
             name, holder, "promotion", f"retired: version {version} became {became}"

@@ -126,8 +126,8 @@ def score_customers(
         calendar (:data:`CLOCK_FEATURES`: tenure, days since the last offer or redemption) are not
         warned on. The PSI of every column is logged either way.
     reasons : {"actioned", "all", "none"}
-        Which customers get reason codes: by default those with a triggered action (the ones who
-        will be contacted); ``"all"`` explains everyone, at a few milliseconds of TreeSHAP per
+        Which customers get reason codes: by default those with a triggered action (with or
+        without consent to contact); ``"all"`` explains everyone, at a few milliseconds of TreeSHAP per
         customer (see ``experiments/bench_scoring.py``).
     progress : bool, optional
         Show a progress bar over batches; by default only when stderr is a terminal.
