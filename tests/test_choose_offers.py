@@ -495,51 +495,6 @@ def test_knapsack_against_brute_force(problem: tuple) -> None:
     assert best <= result.upper_bound + 1e-9
     # the proven bound: at most one customer's best option short of the LP optimum
     assert result.value >= result.upper_bound - value.max(initial=0.0) - 1e-9
-    # and at these sizes the integer programme's optimum, but where the best plan fills the
-    # budget to within the solver's tolerance (then the greedy's stands)
-    fill = max(
-        (
-            sum(cost[i, j] for i, j in enumerate(combo) if j >= 0)
-            for combo in _best_combos(cost, value, budget)
-        ),
-        default=0.0,
-    )
-    if fill < budget * (1 - 1e-5):
-        assert result.value >= best - 1e-7 * max(1.0, best)
-
-
-def _best_combos(cost: np.ndarray, value: np.ndarray, budget: float) -> list[tuple[int, ...]]:
-    """The plans of best value within the budget (to 1e-9), by brute force."""
-    n, m = cost.shape
-    plans = [
-        combo
-        for combo in itertools.product(range(-1, m), repeat=n)
-        if sum(cost[i, j] for i, j in enumerate(combo) if j >= 0) <= budget
-    ]
-    worth = [
-        sum(value[i, j] for i, j in enumerate(combo) if j >= 0 and value[i, j] > 0)
-        for combo in plans
-    ]
-    top = max(worth, default=0.0)
-    return [combo for combo, v in zip(plans, worth, strict=True) if v >= top - 1e-9]
-
-
-def test_a_small_knapsack_is_solved_exactly_where_the_greedy_stops_short() -> None:
-    # Budget 1.0, costs 0.6, 0.5, 0.5, values 1.3, 1, 1: the greedy takes the most efficient 0.6
-    # (1.3 / 0.6 = 2.17 a unit) and then nothing fits; the best plan is the two 0.5s (2.0).
-    cost, value = np.array([[0.6], [0.5], [0.5]]), np.array([[1.3], [1.0], [1.0]])
-    result = solve_knapsack(cost, value, 1.0)
-    assert result.choice.tolist() == [-1, 0, 0]
-    assert result.value == 2.0 and result.cost == 1.0
-    assert result.upper_bound == pytest.approx(1.3 + 0.4 * 2.0)
-
-
-def test_a_large_knapsack_keeps_the_greedy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Above EXACT_MAX_OPTIONS options the integer programme is not tried.
-    monkeypatch.setattr("loyalty_ml.policy._knapsack.EXACT_MAX_OPTIONS", 2)
-    result = solve_knapsack(np.array([[0.6], [0.5], [0.5]]), np.array([[1.3], [1.0], [1.0]]), 1.0)
-    assert result.choice.tolist() == [0, -1, -1]
-    assert result.value == 1.3
 
 
 # -- against the simulator's ground truth ----------------------------------------------------------------

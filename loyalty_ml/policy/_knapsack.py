@@ -10,12 +10,6 @@ is the value of the first step that did not fit, and the optimum is at most ``LP
 optimum is at most one customer's step, negligible with many customers. ``KnapsackResult`` reports both
 the greedy value and the LP upper bound.
 
-With few customers one step is not negligible (a budget of 1.0 and costs 0.6, 0.5, 0.5 of values
-1.3, 1, 1: the greedy takes the 0.6 and stops at 1.3 of the best 2.0; with 10 to 30 customers it
-lost 1% / 0.3% of the best total on average and up to 10% / 2.6%): below :data:`EXACT_MAX_OPTIONS`
-options the problem is also solved exactly as an integer programme (scipy's ``milp``, HiGHS),
-whose plan replaces the greedy's when it is worth more and its exact total cost fits the budget.
-
 Costs and values are non-negative and only options with positive value are passed in.
 """
 
@@ -26,16 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EXACT_MAX_OPTIONS", "KnapsackResult", "solve_knapsack"]
+__all__ = ["KnapsackResult", "solve_knapsack"]
 
 #: Upgrades tried after the greedy; each one is O(n * m), and the remaining budget allows few.
 _MAX_FILL_ROUNDS = 50
-#: Problems with at most this many options (customer x offer) are also solved exactly (a few
-#: hundredths of a second each; the greedy's gap is below 0.5% of the total from about 100
-#: customers on) ...
-EXACT_MAX_OPTIONS = 600
-#: ... within this many seconds (the best plan found by then counts if it beats the greedy).
-_EXACT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -192,57 +180,7 @@ def solve_knapsack(cost: np.ndarray, value: np.ndarray, budget: float) -> Knapsa
         chosen_value = np.where(has, value[np.arange(n), np.maximum(choice, 0)], 0.0)
         total = math.fsum(chosen_cost)
     value_total = math.fsum(chosen_value)
-    usable = np.isfinite(cost) & np.isfinite(value) & (value > 0)
-    if usable.sum() <= EXACT_MAX_OPTIONS and value_total < upper * (1 - 1e-12) and budget > 0:
-        # the solver holds the budget to a tolerance of about 1e-7 of it: a plan it finds over
-        # the budget by that is solved again a little within, and the greedy's stands otherwise
-        for share in (1.0, 1 - 1e-6):
-            exact = _exact(cost, value, budget, share, usable)
-            if exact is None:
-                break
-            taken = np.flatnonzero(exact >= 0)
-            exact_cost = math.fsum(cost[taken, exact[taken]])
-            if exact_cost <= budget:
-                exact_value = math.fsum(value[taken, exact[taken]])
-                if exact_value > value_total:
-                    choice, total, value_total = exact, exact_cost, exact_value
-                break
     return KnapsackResult(choice, value_total, total, max(upper, value_total))
-
-
-def _exact(
-    cost: np.ndarray, value: np.ndarray, budget: float, share: float, usable: np.ndarray
-) -> np.ndarray | None:
-    """The best plan as a 0-1 integer programme (one binary per usable option; at most one per
-    customer; total cost within ``share`` of the budget, in units of the budget), or None when
-    the solver finds none in time."""
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    n = len(cost)
-    rows, cols = np.nonzero(usable)
-    k = len(rows)
-    if k == 0:
-        return None
-    one_each = sparse.csr_array((np.ones(k), (rows, np.arange(k))), shape=(n, k))
-    result = milp(
-        -value[rows, cols],
-        constraints=[
-            LinearConstraint(one_each, 0, 1),
-            LinearConstraint(cost[rows, cols][None, :] / budget, -np.inf, share),
-        ],
-        integrality=np.ones(k),
-        bounds=Bounds(0, 1),
-        options={"time_limit": _EXACT_SECONDS, "mip_rel_gap": 1e-9},
-    )
-    if result.x is None:
-        return None
-    take = np.asarray(result.x) > 0.5
-    if np.bincount(rows[take], minlength=n).max(initial=0) > 1:
-        return None
-    choice = np.full(n, -1, dtype=np.int64)
-    choice[rows[take]] = cols[take]
-    return choice
 
 
 def _fill(choice: np.ndarray, cost: np.ndarray, value: np.ndarray, remaining: float) -> None:

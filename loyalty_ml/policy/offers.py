@@ -20,10 +20,7 @@ offer; a customer with no such offer keeps the cheapest effective one).
 
 With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among each customer's
 candidates (the cheapest effective offer, or every effective offer under
-``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it
-(a greedy over each customer's concave hull, at most one customer's option short of the best,
-which matters only in small plans: up to 600 options, 200 customers with three offers, the plan
-is solved exactly as an integer programme).
+``max_net_value``), the plan of largest total net value whose total *prudent* cost never exceeds it.
 The prudent cost B_i(o) is C_i(o) with the incremental redemptions (those the uplift causes) counted
 ``budget_uplift_factor`` times, k: p_i(o) becomes p_i(0) + k * u_i(o) for a positive uplift
 (clipped to [0, 1]; a negative one is kept as it is), so B_i(o) >= C_i(o) and the total expected cost
