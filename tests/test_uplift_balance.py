@@ -173,16 +173,29 @@ def _two_sides(at_control: int, n_control: int, at_arm: int, n_arm: int) -> list
 
 def test_a_rare_level_in_a_small_control_is_tested_exactly_not_by_its_z() -> None:
     # 2 of 40 control rows at a level no arm row has: under random dealing the chance that both of
-    # the level's 2 rows land among the 40 is (40 / 2040) * (39 / 2039), 3.8e-4, far from the 5
-    # standard errors flagged (5.7e-7); the other level's share (100% vs 95%) read by its normal z
-    # (about 10) had called it targeted
-    assert _uplift_balance._exact_p(2, 2, 40, 2040) == pytest.approx(2 * 40 / 2040 * 39 / 2039)
+    # the level's 2 rows land among the 40 is (40 / 2040) * (39 / 2039), 3.8e-4 (7.5e-4 two-sided),
+    # far from the 5 standard errors flagged (5.7e-7); the other level's share (100% vs 95%) read
+    # by its normal z (about 10) had called it targeted (the split cannot be more lopsided, so the
+    # exact tail is not even computed: p = 1)
+    assert _uplift_balance._exact_p(np.array([2]), np.array([2]), 40, 2040).tolist() == [1.0]
     assert _two_sides(2, 40, 0, 2000) == []
     assert _two_sides(1, 20, 0, 5000) == []
-    # 6 of 40 against 20 of 2,000: p = 6.7e-6, not flagged either
+    # 6 of 40 against 20 of 2,000: p = 1.3e-5 two-sided, not flagged either
     assert _two_sides(6, 40, 20, 2000) == []
-    # 9 of 40 against 20 of 2,000 (p = 8.6e-12) is
+    # 9 of 40 against 20 of 2,000 (p = 2.5e-9) is
     assert [f.detail for f in _two_sides(9, 40, 20, 2000)] == ["level 'y' 99% vs 78%"]
+
+
+def test_the_exact_test_skips_levels_too_small_to_reach_the_flag() -> None:
+    # K rows of a level all in a control of 200 among 15,200: the most lopsided split has a
+    # probability of (200 * 199 * ...) / (15200 * 15199 * ...), 3.5e-4 for K = 2 and 4.6e-6 for
+    # K = 3 (two-sided 6.9e-4 and 9.1e-6, over 5.7e-7: p = 1 without the exact tail), 6.0e-8 for
+    # K = 4, whose tail is computed (1.2e-7 two-sided, flagged)
+    p = _uplift_balance._exact_p(np.array([2, 3, 4, 1]), np.array([2, 3, 4, 4]), 200, 15_200)
+    assert p[:2].tolist() == [1.0, 1.0]
+    expected = 2 * (200 * 199 * 198 * 197) / (15_200 * 15_199 * 15_198 * 15_197)
+    assert p[2] == pytest.approx(expected, rel=1e-9)
+    assert p[2] < _uplift_balance._P_FLAG < p[3]
 
 
 def test_a_rare_level_crowded_into_a_small_control_is_flagged_among_many_levels() -> None:

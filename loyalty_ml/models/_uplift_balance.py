@@ -171,9 +171,10 @@ def _level_gaps(
         # level's count among the control rows is tested exactly
         common = np.minimum(pooled, 1 - pooled) * min(n1, n0) >= _MIN_EXPECTED
         flagged = (smd > SMD_GAP) & np.where(common, z > Z, False)
-        for level in np.flatnonzero((smd > SMD_GAP) & ~common):
-            p = _exact_p(int(k0[level]), int(k0[level] + k1[level]), len(c), len(c) + len(t))
-            flagged[level] = p < _P_FLAG
+        rare = np.flatnonzero((smd > SMD_GAP) & ~common)
+        if len(rare):
+            in_all = k0[rare] + k1[rare]
+            flagged[rare] = _exact_p(k0[rare], in_all, len(c), len(c) + len(t)) < _P_FLAG
         if flagged.any():
             # the worst level; of two alike (a two-level feature), the one the arm has more of
             rank = np.where(flagged, np.round(smd, 9) + 1e-12 * (p1 > p0), -1.0)
@@ -183,8 +184,26 @@ def _level_gaps(
     return out
 
 
-def _exact_p(in_control: int, in_all: int, n_control: int, n_all: int) -> float:
-    """Two-sided p-value of ``in_control`` of the ``in_all`` rows at a level falling among the
-    ``n_control`` control rows of ``n_all``, were the rows dealt to the arms at random."""
-    dealt = hypergeom(n_all, in_all, n_control)
-    return float(min(1.0, 2 * min(dealt.cdf(in_control), dealt.sf(in_control - 1))))
+def _exact_p(in_control: np.ndarray, in_all: np.ndarray, n_control: int, n_all: int) -> np.ndarray:
+    """Two-sided p-values of ``in_control`` of the ``in_all`` rows at each level falling among
+    the ``n_control`` control rows of ``n_all``, were the rows dealt to the arms at random.
+
+    A level too small to reach :data:`_P_FLAG` however its rows fell gets 1 without the exact
+    tail (most levels of a text feature with many levels): the most lopsided split of its K rows,
+    all on the side that holds more than its share (of size n), has a probability of at least
+    ((n - K + 1) / (n_all - K + 1)) ** K, and the two-sided p-value is at least twice that.
+    """
+    in_control = np.asarray(in_control, dtype=np.int64)
+    in_all = np.asarray(in_all, dtype=np.int64)
+    side = np.where(in_control * n_all >= in_all * n_control, n_control, n_all - n_control)
+    fits = in_all <= side  # else every split is possible only with rows on both sides
+    base = np.where(fits, (side - in_all + 1) / np.maximum(n_all - in_all + 1, 1), 0.0)
+    with np.errstate(under="ignore"):
+        least = np.where(fits, 2 * base ** np.where(fits, in_all, 1), 0.0)
+    p = np.ones(len(in_all))
+    exact = least < _P_FLAG
+    if exact.any():
+        dealt = hypergeom(n_all, in_all[exact], n_control)
+        k = in_control[exact]
+        p[exact] = np.minimum(1.0, 2 * np.minimum(dealt.cdf(k), dealt.sf(k - 1)))
+    return p
