@@ -287,3 +287,15 @@ def test_recency_and_the_overdue_ratio_are_one_fact() -> None:
 
     codes = concept_codes(np.array(["recency_days", "overdue_ratio", "days_overdue", "ipi_cv"]))
     assert codes[0] == codes[1] == codes[2] != codes[3]
+
+
+def test_a_trend_that_rounds_to_no_change_reads_unchanged() -> None:
+    # trend t = (a - b) / (a + b); the change is 2t / (1 - t): t = 0.001 is +0.2%, rounds to 0;
+    # t = 0.01 is +2.02%, "up 2%"
+    frame = pd.DataFrame({"spend_trend": [0.0, -0.001, 0.001, 0.01]})
+    assert reason_text("spend_trend", frame).tolist() == [
+        "spend unchanged vs the previous period",
+        "spend unchanged vs the previous period",
+        "spend unchanged vs the previous period",
+        "spend up 2% vs the previous period",
+    ]
