@@ -63,6 +63,25 @@ def test_offers_sent_at_the_moment_they_are_decided_are_accepted(
     assert "missing.parquet' does not exist" in err  # got past the checks of the arguments
 
 
+@pytest.mark.parametrize(
+    ("sent_at", "message"),
+    [
+        ("2024-12-31 09:00+00:00", "one has a time zone and the other not"),
+        ("2025-01-01 10:00+01:00", "one has a time zone and the other not"),
+        ("2024-12-31 09:00", "is before --as-of"),
+    ],
+)
+def test_a_send_time_and_a_decision_time_on_different_clocks_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sent_at: str, message: str
+) -> None:
+    """Found by the mutation run (Z15): a send time with a zone against a decision time without one
+    was never compared, so offers sent before they were decided went into the sends file."""
+    sends = ("--sends", str(tmp_path / "sends.csv"), "--sent-at", sent_at)
+    assert main(_score(tmp_path, str(tmp_path / "scores.csv"), *sends)) == 1
+    err = capsys.readouterr().err
+    assert message in err and "does not exist" not in err
+
+
 def test_a_sends_file_of_unknown_format_is_refused_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -328,7 +328,14 @@ def _run_score(args: argparse.Namespace) -> int:
 
             sent = to_timestamp(args.sent_at, name="--sent-at", keep_zone=True)
             decided = to_timestamp(args.as_of, name="--as-of", keep_zone=True)
-            if (sent.tzinfo is None) == (decided.tzinfo is None) and sent < decided:
+            if (sent.tzinfo is None) != (decided.tzinfo is None):
+                # a naive time is on the data's clock, unknown before the data is read
+                raise ConfigError(
+                    f"--sent-at {args.sent_at} and --as-of {args.as_of}: one has a time zone and "
+                    "the other not, so they cannot be compared (the send must not precede the "
+                    "decision). Give both with a zone (e.g. +00:00) or both without."
+                )
+            if sent < decided:
                 raise ConfigError(
                     f"--sent-at {args.sent_at} is before --as-of {args.as_of}: offers decided on "
                     "the data up to AS_OF go out at or after it. Pass the time they are sent."
