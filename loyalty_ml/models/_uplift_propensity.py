@@ -89,7 +89,13 @@ def _folds(arm: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def fit_propensity_model(
-    matrix: np.ndarray, arm: np.ndarray, weight: np.ndarray, *, seed: int, n_jobs: int | None
+    matrix: np.ndarray,
+    arm: np.ndarray,
+    weight: np.ndarray,
+    *,
+    seed: int,
+    n_jobs: int | None,
+    categorical: Sequence[int] = (),
 ) -> tuple[CrossFittedPropensity, np.ndarray]:
     """Cross-fit LightGBM classifiers of the arm code; return them and the out-of-fold propensities.
 
@@ -99,8 +105,13 @@ def fit_propensity_model(
     flattened them (tests/test_observational_uplift_audit.py: a one-leaf outcome model re-centred
     on the old calibrated, in-sample propensities was 3-4.6 standard errors off the true effect,
     -3.3 on average over ten seeds even when cross-fitted; these are -0.4 on average).
-    Category codes are used as ordered numbers here: a propensity model needs to rank, not to be
-    interpretable.
+    Category codes (the matrix columns at ``categorical``) are categories here too, as in the
+    outcome models: read as ordered numbers, a confounder such as the store, whose codes follow
+    the alphabet and not the chance of an arm, is split only where neighbouring codes happen to
+    differ, and the inverse weights leave most of its imbalance in place (40 stores and a true
+    average effect of 0.05, ten seeds of a scratch run: the weighted difference in means averaged
+    0.077 with the codes as numbers, 0.046 as categories and 0.046 with the true propensities;
+    tests/test_uplift_propensity_categories.py).
     """
     models = []
     out = np.empty((len(arm), int(arm.max()) + 1))
@@ -113,7 +124,12 @@ def fit_propensity_model(
             reg_lambda=10.0,
             **_fixed_settings(seed, n_jobs),
         )
-        model.fit(matrix[train], arm[train], sample_weight=weight[train])
+        model.fit(
+            matrix[train],
+            arm[train],
+            sample_weight=weight[train],
+            categorical_feature=list(categorical) or "auto",
+        )
         out[held] = model.predict_proba(matrix[held])
         models.append(model)
     return CrossFittedPropensity(models, seed), out
@@ -138,9 +154,16 @@ class GivenPropensity:
 
 
 def fit_given_propensity(
-    matrix: np.ndarray, propensity: np.ndarray, weight: np.ndarray, *, seed: int, n_jobs: int | None
+    matrix: np.ndarray,
+    propensity: np.ndarray,
+    weight: np.ndarray,
+    *,
+    seed: int,
+    n_jobs: int | None,
+    categorical: Sequence[int] = (),
 ) -> GivenPropensity:
-    """Learn the given per-row propensities (one column per arm code) as functions of x."""
+    """Learn the given per-row propensities (one column per arm code) as functions of x (category
+    codes at ``categorical`` as categories)."""
     models = []
     for k in range(propensity.shape[1]):
         model = lgb.LGBMRegressor(
@@ -150,7 +173,14 @@ def fit_given_propensity(
             min_child_samples=20,
             **_fixed_settings(seed, n_jobs),
         )
-        models.append(model.fit(matrix, propensity[:, k], sample_weight=weight))
+        models.append(
+            model.fit(
+                matrix,
+                propensity[:, k],
+                sample_weight=weight,
+                categorical_feature=list(categorical) or "auto",
+            )
+        )
     return GivenPropensity(models)
 
 

@@ -732,7 +732,12 @@ class UpliftModel(BaseEstimator):
                     "Drop those arms or pass known propensities."
                 )
             model, out_of_fold = fit_propensity_model(
-                matrix, arm_code, weight, seed=seed, n_jobs=self.n_jobs_
+                matrix,
+                arm_code,
+                weight,
+                seed=seed,
+                n_jobs=self.n_jobs_,
+                categorical=self.encoding_.categorical_positions,
             )
             self.propensity_model_ = model
             return check_overlap(out_of_fold, owner=_OWNER, arms=names)
@@ -803,7 +808,12 @@ class UpliftModel(BaseEstimator):
         if not np.allclose(full, full[0]):
             # predict_effects (the X-learner's weights) needs P(arm | x) of new customers too
             self.propensity_model_ = fit_given_propensity(
-                matrix, full, weight, seed=seed, n_jobs=self.n_jobs_
+                matrix,
+                full,
+                weight,
+                seed=seed,
+                n_jobs=self.n_jobs_,
+                categorical=self.encoding_.categorical_positions,
             )
         return full
 
