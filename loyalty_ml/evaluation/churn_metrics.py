@@ -285,7 +285,13 @@ def _check_inputs(
             f"evaluate_churn: y_true has only one class ({int(y[0])}); ROC AUC and lift need churners and "
             "non-churners. Evaluate on a longer window or more customers."
         )
-    return y, prob
+    # Every metric here is a function of the set of (outcome, score) pairs, but float sums are
+    # not associative: taken in the caller's row order, Brier, ECE and the fractional churners of
+    # tied scores moved by an ulp when the same rows came in another order (the training job's
+    # backtest rows come sorted by id, so integer and text ids of the same customers gave
+    # different last bits). One canonical order makes them exact.
+    order = np.lexsort((y, prob))
+    return y[order], prob[order]
 
 
 def _check_count(value: Any, *, name: str, function: str) -> None:
