@@ -13,8 +13,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, SchemaError
 from loyalty_ml.models._split import (
     stratified_holdout_mask,
-    time_holdout_mask,
-    time_series_splits,
     time_split,
 )
 from loyalty_ml.models.churn import ChurnModel
@@ -366,13 +364,6 @@ def test_bad_parameters_raise_config_error(table, params, message) -> None:
 
 
 # -- split helpers ---------------------------------------------------------------------------
-def test_time_holdout_mask_needs_more_than_n_cutoffs() -> None:
-    idx = pd.MultiIndex.from_product([[1, 2], ["a", "b"]], names=[C.AS_OF, C.CUSTOMER_ID])
-    assert time_holdout_mask(idx, n_cutoffs=1).tolist() == [False, False, True, True]
-    assert time_holdout_mask(idx, n_cutoffs=2) is None
-    assert time_holdout_mask(pd.RangeIndex(4)) is None
-
-
 def test_time_split_never_trains_on_overlapping_labels() -> None:
     cutoffs = pd.date_range("2024-01-01", periods=6, freq="MS")
     idx = pd.MultiIndex.from_product(
@@ -398,17 +389,6 @@ def test_stratified_holdout_keeps_class_shares() -> None:
     mask = stratified_holdout_mask(y, fraction=0.25, seed=0)
     assert (mask & (y == 0)).sum() == 20
     assert (mask & (y == 1)).sum() == 5
-
-
-def test_time_series_splits_never_train_on_the_future() -> None:
-    idx = pd.MultiIndex.from_product([[1, 2, 3, 4], ["a", "b"]], names=[C.AS_OF, C.CUSTOMER_ID])
-    cutoffs = idx.get_level_values(C.AS_OF)
-    splits = list(time_series_splits(idx, n_splits=2))
-    assert len(splits) == 2
-    for train, test in splits:
-        assert cutoffs[train].max() < cutoffs[test].min()
-    with pytest.raises(DataError, match="needs X indexed by"):
-        list(time_series_splits(pd.RangeIndex(3), n_splits=1))
 
 
 # -- on the simulator, against the truth ------------------------------------------------------

@@ -8,20 +8,15 @@ is *not* time-aware) only when the table has no ``as_of`` level or a single cuto
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError
 from loyalty_ml.models._row_order import canonical_row_order
 from loyalty_ml.schema import columns as C
 
 __all__ = [
     "cutoff_values",
     "stratified_holdout_mask",
-    "time_holdout_mask",
-    "time_series_splits",
     "time_split",
 ]
 
@@ -38,27 +33,6 @@ def cutoff_values(index: pd.Index) -> np.ndarray | None:
     if C.AS_OF not in (index.names or []):
         return None
     return np.asarray(index.get_level_values(C.AS_OF))
-
-
-def time_holdout_mask(index: pd.Index, *, n_cutoffs: int = 1) -> np.ndarray | None:
-    """Mark the rows of the latest ``n_cutoffs`` cutoffs as the hold-out set.
-
-    Returns ``None`` when the index has no ``as_of`` level or too few distinct cutoffs to keep at least
-    one for training; callers then fall back to :func:`stratified_holdout_mask`.
-
-    Examples
-    --------
-    >>> idx = pd.MultiIndex.from_product([[1, 2, 3], ["a", "b"]], names=["as_of", "customer_id"])
-    >>> time_holdout_mask(idx).tolist()
-    [False, False, False, False, True, True]
-    """
-    cutoffs = cutoff_values(index)
-    if cutoffs is None:
-        return None
-    distinct = np.unique(cutoffs)
-    if distinct.size <= n_cutoffs:
-        return None
-    return np.isin(cutoffs, distinct[-n_cutoffs:])
 
 
 def time_split(
@@ -141,28 +115,3 @@ def stratified_holdout_mask(y: np.ndarray, *, fraction: float, seed: int) -> np.
         n_out = round(fraction * rows.size)
         mask[rng.choice(rows, size=n_out, replace=False)] = True
     return mask
-
-
-def time_series_splits(
-    index: pd.Index, *, n_splits: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Expanding-window splits over cutoffs: train on all earlier cutoffs, test on the next one.
-
-    Yields positional ``(train_rows, test_rows)`` for the last ``n_splits`` cutoffs, oldest first.
-
-    Examples
-    --------
-    >>> idx = pd.MultiIndex.from_product([[1, 2, 3], ["a"]], names=["as_of", "customer_id"])
-    >>> [(tr.tolist(), te.tolist()) for tr, te in time_series_splits(idx, n_splits=2)]
-    [([0], [1]), ([0, 1], [2])]
-    """
-    cutoffs = cutoff_values(index)
-    if cutoffs is None:
-        raise DataError(
-            "time_series_splits needs X indexed by (as_of, customer_id) as training_table returns; "
-            f"the index levels are {list(index.names)}."
-        )
-    distinct = np.unique(cutoffs)
-    n_splits = min(n_splits, distinct.size - 1)
-    for test_cutoff in distinct[distinct.size - n_splits :]:
-        yield np.flatnonzero(cutoffs < test_cutoff), np.flatnonzero(cutoffs == test_cutoff)
