@@ -103,6 +103,23 @@ scratch script on the raw CSV with 30% of the customers in the control arm, ``--
   - ``cashback5`` ($5 a redemption): ``0.35 [below-median history] + 0.2 womens``;
   - ``gift`` ($9 a redemption): ``0.55 + 0.3 rural - 0.2 mens``.
 
+``H`` (five rewards, a purchase worth $30), written in session 46 (2026-12-05) by a helper from
+DESIGN.md's API alone, after every default had been chosen, and not tuned since: each reward's
+effect is **added to the probability**, not to its logit, as a hidden benchmark may build it
+(``--surfaces H``; not in the default run; ``--base-shift`` does not apply):
+
+* baseline: ``p0 = clip(0.08 + 0.014 (12 - recency) + 0.04 min(history, 1000) / 1000 + 0.03
+  multichannel + 0.02 mens womens + 0.02 rural - 0.02 newbie, 0.05, 0.35)``;
+* effects, ``clip(p0 + strength x u, 0, 1) - p0`` with ``u``:
+
+  - ``email`` (2 cents a send): ``0.004 + 0.010 womens - 0.010 [recency <= 3] (1 - womens)``;
+  - ``sms`` (12 cents a send): ``0.006 + 0.015 [not web] + 0.010 [recency >= 9] - 0.020 urban
+    newbie``;
+  - ``points`` ($2 a redemption): ``0.008 + 0.030 mens + 0.015 [history < 200]``;
+  - ``coupon`` ($5 a redemption): ``-0.012 + 0.060 recency / 12 + 0.020 newbie``;
+  - ``gift`` (30 cents a send and $12 a redemption): ``0.015 + 0.065 [history >= 500] [recency
+    >= 6] - 0.020 web``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -139,6 +156,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --surfaces D E --customers 32000 16000
     .venv/bin/python experiments/bench_offer_surface.py --surfaces F
     .venv/bin/python experiments/bench_offer_surface.py --surfaces G --control-share 0.3
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces H
 """
 
 from __future__ import annotations
@@ -191,11 +209,15 @@ class Surface:
 
     catalog: OfferCatalog
     value: float
+    #: The baseline's logit per customer (with ``scale="probability"``: the baseline itself).
     logit: Callable[[pd.DataFrame], np.ndarray]
+    #: Each reward's shift of that logit (with ``scale="probability"``: of the probability).
     shifts: Callable[[pd.DataFrame], dict[str, np.ndarray]]
     #: Whose customers: ``"hillstrom"`` (its 8 covariates) or ``"online_retail"`` (the library's
     #: features of Online Retail II's customers, see ``retail_features``).
     covariates: str = "hillstrom"
+    #: Where the shifts act: ``"logit"`` (A-G and R) or ``"probability"`` (H).
+    scale: Literal["logit", "probability"] = "logit"
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -403,6 +425,38 @@ def _shifts_g(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _baseline_h(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    history = X["history"].to_numpy(dtype=float)
+    multichannel = (X["channel"].astype(str) == "Multichannel").to_numpy(dtype=float)
+    p0 = (
+        0.08
+        + 0.014 * (12 - c["recency"])
+        + 0.04 * np.minimum(history, 1000) / 1000
+        + 0.03 * multichannel
+        + 0.02 * c["mens"] * c["womens"]
+        + 0.02 * c["rural"]
+        - 0.02 * c["newbie"]
+    )
+    return np.clip(p0, 0.05, 0.35)
+
+
+def _effects_h(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    c = _covariates(X)
+    history = X["history"].to_numpy(dtype=float)
+    recency = c["recency"]
+    return {
+        "email": 0.004 + 0.010 * c["womens"] - 0.010 * (recency <= 3) * (1 - c["womens"]),
+        "sms": 0.006
+        + 0.015 * (1 - c["web"])
+        + 0.010 * (recency >= 9)
+        - 0.020 * c["urban"] * c["newbie"],
+        "points": 0.008 + 0.030 * c["mens"] + 0.015 * (history < 200),
+        "coupon": -0.012 + 0.060 * recency / 12 + 0.020 * c["newbie"],
+        "gift": 0.015 + 0.065 * (history >= 500) * (recency >= 6) - 0.020 * c["web"],
+    }
+
+
 #: Rewards that all cost a redemption and none a send (surfaces D and E): every offer's cost is an
 #: estimate, mostly paid by customers who would have bought anyway.
 _REDEEMED = _catalog(
@@ -412,7 +466,8 @@ _REDEEMED = _catalog(
 #: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``); the
 #: stress surfaces D (Hillstrom's customers) and E (Online Retail II's), whose rewards all cost a
 #: redemption and whose baselines are steep (``--surfaces D E``); F, six rewards whose cheapest
-#: backfires (``--surfaces F``); and G, written as an outside check would be (``--surfaces G``).
+#: backfires (``--surfaces F``); G, written as an outside check would be (``--surfaces G``); and
+#: H, whose effects add to the probability (``--surfaces H``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -452,6 +507,19 @@ OTHER_SURFACES = {
         _logit_g,
         _shifts_g,
     ),
+    "H": Surface(
+        _catalog(
+            ("email", 0.0, 0.02),
+            ("sms", 0.0, 0.12),
+            ("points", 2.0, 0.0),
+            ("coupon", 5.0, 0.0),
+            ("gift", 12.0, 0.30),
+        ),
+        30.0,
+        _baseline_h,
+        _effects_h,
+        scale="probability",
+    ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
 #: Month starts at which Online Retail II's customers are described (each has a full year behind
@@ -483,6 +551,13 @@ def response_surface(
     X: pd.DataFrame, strength: float, surface: Surface = SURFACES["A"]
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """True P(purchase | control, x) and the true effect of each reward, per customer."""
+    if surface.scale == "probability":
+        baseline = surface.logit(X)
+        effects = {
+            arm: np.clip(baseline + strength * shift, 0.0, 1.0) - baseline
+            for arm, shift in surface.shifts(X).items()
+        }
+        return baseline, pd.DataFrame(effects, index=X.index)
     logit = surface.logit(X)
     baseline = expit(logit)
     effects = {
@@ -495,6 +570,8 @@ def shifted(surface: Surface, base_shift: float) -> Surface:
     """``surface`` with ``base_shift`` added to its baseline logit (-1.5: purchases ~4x rarer)."""
     if base_shift == 0:
         return surface
+    if surface.scale != "logit":
+        raise SystemExit("--base-shift moves a baseline logit; surface H adds to probabilities")
     logit = surface.logit
     return replace(surface, logit=lambda X: logit(X) + base_shift)
 
@@ -661,7 +738,8 @@ def main() -> None:
         help="A, B, C on Hillstrom's customers (the default); R on Online Retail II's; D "
         "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption; F "
         "(Hillstrom's): six rewards, the cheapest of which backfires; G (Hillstrom's): four rewards, "
-        "written as an outside check would be",
+        "written as an outside check would be; H (Hillstrom's): five rewards whose effects add to "
+        "the probability, not its logit",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])

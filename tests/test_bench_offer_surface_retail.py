@@ -1,4 +1,4 @@
-"""Surfaces R, D, E, F and G of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
+"""Surfaces R, D, E, F, G and H of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
 R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
 on a hand-made table, that it runs on Online Retail II's real features (skipped without
@@ -6,7 +6,8 @@ on a hand-made table, that it runs on Online Retail II's real features (skipped 
 customers) and E (Online Retail II's) price every reward by its redemptions and have steep
 baselines: the same checks, and one seed of D on Hillstrom within its budgets. F (Hillstrom's
 customers, six rewards) has a placebo SMS and a push that backfires off the phone channel. G
-(Hillstrom's customers, four rewards) was written the way an outside check would be.
+(Hillstrom's customers, four rewards) was written the way an outside check would be, and H
+(Hillstrom's customers, five rewards) adds its effects to the probability, not the logit.
 """
 
 from __future__ import annotations
@@ -221,3 +222,30 @@ def test_surface_g_shifts_are_the_stated_terms(bench: ModuleType) -> None:
     np.testing.assert_allclose(shifts["gift"], [0.55, 0.65, 0.35, 0.55])
     baseline, effects = bench.response_surface(_hillstrom_table(), 1.0, surface)
     assert np.all((baseline > 0) & (baseline < 1)) and (effects.to_numpy() > 0).all()
+
+
+# -- surface H: five rewards whose effects add to the probability, not its logit -----------------
+def test_surface_h_adds_the_stated_terms_to_the_probability(bench: ModuleType) -> None:
+    surface = bench.ALL_SURFACES["H"]
+    assert surface.scale == "probability" and surface.value == 30.0
+    assert [(o.offer_id, o.cost_per_redemption, o.cost_per_send) for o in surface.catalog] == [
+        ("email", 0.0, 0.02),
+        ("sms", 0.0, 0.12),
+        ("points", 2.0, 0.0),
+        ("coupon", 5.0, 0.0),
+        ("gift", 12.0, 0.3),
+    ]
+    baseline, effects = bench.response_surface(_hillstrom_table(), 1.0, surface)
+    # by hand, e.g. the first customer: 0.08 + 0.014 x 11 + 0.04 x 30 / 1000 - 0.02 (newbie)
+    np.testing.assert_allclose(baseline, [0.2152, 0.30, 0.114, 0.176])
+    np.testing.assert_allclose(effects["email"], [0.014, 0.014, 0.004, 0.014])
+    # the urban web newbie loses on the SMS; the lapsed multichannel buyer gains most
+    np.testing.assert_allclose(effects["sms"], [-0.014, 0.021, 0.031, 0.006])
+    np.testing.assert_allclose(effects["points"], [0.023, 0.038, 0.053, 0.008])
+    np.testing.assert_allclose(effects["coupon"], [0.013, -0.002, 0.048, 0.018])
+    np.testing.assert_allclose(effects["gift"], [-0.005, 0.015, 0.015, -0.005])
+    # half the strength halves each effect: the scale is the probability's, not the logit's
+    _, half = bench.response_surface(_hillstrom_table(), 0.5, surface)
+    np.testing.assert_allclose(half, effects / 2, atol=1e-15)
+    with pytest.raises(SystemExit, match="adds to probabilities"):
+        bench.shifted(surface, -1.5)
