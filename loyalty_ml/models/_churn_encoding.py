@@ -28,6 +28,7 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.models._uplift_encoding import refuse_level_type_change
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._ids import refuse_id_columns
 
 __all__ = [
     "cutoff_index",
@@ -148,11 +149,12 @@ def _check_fit_frame(X: pd.DataFrame) -> tuple[np.ndarray, dict[str, pd.Index]]:
     Raises
     ------
     SchemaError
-        If ``X`` has no columns, duplicated columns, or columns that are not numeric, boolean or
-        ``category`` (the message lists them with their dtypes).
+        If ``X`` has no columns, a customer id column, duplicated columns, or columns that are
+        not numeric, boolean or ``category`` (the message lists them with their dtypes).
     """
     if X.shape[1] == 0:
         raise SchemaError("ChurnModel.fit: X has no feature columns.", table="features")
+    refuse_id_columns(X.columns, owner="ChurnModel.fit")
     if X.columns.duplicated().any():
         dup = X.columns[X.columns.duplicated()].unique()
         raise SchemaError(

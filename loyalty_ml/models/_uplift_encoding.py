@@ -18,6 +18,7 @@ import pandas as pd
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema._coerce import distinct_values
+from loyalty_ml.schema._ids import refuse_id_columns
 
 __all__ = ["FeatureEncoding", "refuse_level_type_change"]
 
@@ -82,6 +83,7 @@ class FeatureEncoding:
     def fit(cls, X: pd.DataFrame, *, owner: str) -> FeatureEncoding:
         """Learn the columns (sorted by name) and category levels of ``X`` (numeric, boolean or
         categorical)."""
+        refuse_id_columns(X.columns, owner=owner)
         names = tuple(str(c) for c in X.columns)
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})

@@ -7,7 +7,8 @@ the tables, the dtypes, examples and the fix, instead of silently matching nobod
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import overload
 
 import pandas as pd
@@ -21,6 +22,7 @@ __all__ = [
     "align_customer_ids",
     "align_table_ids",
     "is_row_numbers",
+    "refuse_id_columns",
     "refuse_row_numbers",
     "suggest_id_matches",
 ]
@@ -30,6 +32,27 @@ def is_row_numbers(index: pd.Index) -> bool:
     """An unnamed RangeIndex: what a table has when ``customer_id`` is one of its columns, or a
     plan saved to CSV and read back."""
     return isinstance(index, pd.RangeIndex) and index.name is None
+
+
+#: Feature column names, lower-cased without separators, that are a customer's id.
+_ID_NAMES = frozenset({"customerid", "custid", "clientid", "memberid", "id"})
+
+
+def refuse_id_columns(columns: Iterable[object], *, owner: str) -> None:
+    """SchemaError when a feature column is the customer id (``customer_id``, ``CustomerID``,
+    ``Customer ID``...): a table read with the id as a column, not as its index. A model would learn
+    from the numbering (ids given out in sign-up order stand in for tenure, in another shop for
+    nothing), and its saved trees would keep split points that are raw customer ids."""
+    found = [c for c in columns if re.sub(r"[\W_]+", "", str(c)).lower() in _ID_NAMES]
+    if found:
+        column = found[0]
+        raise SchemaError(
+            f"{owner}: X has the column {column!r}, a customer id; ids are not features. Make "
+            f"it the index (X = X.set_index({column!r})), as build_features returns it, or drop "
+            "it.",
+            table="features",
+            column=str(column),
+        )
 
 
 def refuse_row_numbers(
