@@ -174,7 +174,10 @@ def choose_offers(
     value_per_conversion : float or Series
         Margin of one conversion, for all customers or per customer.
     strategy : {"cheapest_effective", "max_net_value"}
-        How to pick among a customer's effective offers.
+        How to pick among a customer's effective offers. With a ``budget``, the knapsack chooses
+        which customers get an offer: under ``"cheapest_effective"`` each customer's candidate is
+        their cheapest effective offer alone (the strategy's promise), under ``"max_net_value"``
+        every effective offer, so that a customer may get a cheaper one than without a budget.
     min_uplift : float
         Smallest uplift that counts as effective (raise it, or pass lower confidence bounds as
         ``effects``, to act only on confident effects).
@@ -232,7 +235,10 @@ def choose_offers(
         from, indexed by offer id (entries for other labels, such as the control's, are ignored),
         e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. ``"auto"`` (the default) reads it from
         ``effects.attrs["arm_mean_se"]``, where ``UpliftModel.predict_effects`` records it, when it
-        covers every offer considered (else the rule is off); None: off. Used by ``max_net_value``
+        covers every offer considered (else the rule is off; ``plan.attrs["arm_mean_se"]`` says
+        what was used). Arithmetic on the effects (``effects - 1.64 * std``) keeps pandas'
+        ``attrs``; a ``join`` or a frame rebuilt from its values drops them, and with them
+        this rule and the held-out cost check. None: off. Used by ``max_net_value``
         without a budget: a customer whose best offer beats a cheaper effective one by less than one
         standard error of the two offers' difference in level, in money (sqrt(((v - r_a) se_a)^2 +
         ((v - r_b) se_b)^2), v the value of a conversion and r an offer's redemption cost), gets the
