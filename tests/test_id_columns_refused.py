@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml import ChurnModel, UpliftModel
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml import ChurnModel, FeatureConfig, UpliftModel, build_features
+from loyalty_ml.datasets import simulate
+from loyalty_ml.exceptions import ConfigError, SchemaError
 
 
 def _frame(id_column: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -22,17 +23,34 @@ def _frame(id_column: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return X, y, treatment
 
 
-@pytest.mark.parametrize("name", ["customer_id", "Customer ID", "CustomerID", "cust_id", "ID"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "customer_id",
+        "Customer ID",
+        "CustomerNo",
+        "cust_id",
+        "card_number",
+        "loyalty_id",
+        "customer_id_x",  # a merge's suffix
+        "customer_id.1",  # a repeated CSV header
+    ],
+)
 def test_both_models_refuse_an_id_column(name: str) -> None:
     X, y, treatment = _frame(name)
-    with pytest.raises(SchemaError, match=rf"column '{name}', a customer id.*set_index") as info:
+    with pytest.raises(
+        SchemaError, match=rf"column '{name}', which reads as a customer id.*set_index"
+    ) as info:
         ChurnModel(n_estimators=5).fit(X, y)
     assert info.value.column == name
-    with pytest.raises(SchemaError, match=rf"column '{name}', a customer id.*set_index"):
+    with pytest.raises(
+        SchemaError, match=rf"column '{name}', which reads as a customer id.*set_index"
+    ):
         UpliftModel(n_estimators=5).fit(X, y, treatment=treatment)
 
 
-@pytest.mark.parametrize("name", ["store_id", "idle_days", "paid"])
+# "ID" is what pd.get_dummies names Idaho's (or Indonesia's) column
+@pytest.mark.parametrize("name", ["store_id", "idle_days", "paid", "ID", "order_id", "n_cards"])
 def test_columns_that_merely_contain_id_are_features(name: str) -> None:
     X, y, treatment = _frame(name)
     assert name in ChurnModel(n_estimators=5).fit(X, y).feature_names_in_
@@ -46,3 +64,13 @@ def test_the_id_as_index_is_fine() -> None:
     y.index = treatment.index = X.index
     ChurnModel(n_estimators=5).fit(X, y)
     UpliftModel(n_estimators=5, cost_folds=0).fit(X, y, treatment=treatment)
+
+
+def test_extra_attributes_naming_an_id_are_refused_at_the_config() -> None:
+    """A CRM's member number asked for as an attribute is refused where it is named, not later
+    inside the model's fit with advice about X the caller never held."""
+    data = simulate(n_customers=60, start="2024-01-01", end="2024-06-30", seed=0)
+    customers = data.customers.assign(member_no=range(len(data.customers)))
+    config = FeatureConfig(extra_attributes=("member_no",))
+    with pytest.raises(ConfigError, match="extra_attributes names 'member_no', which reads as"):
+        build_features(data.transactions, as_of="2024-06-01", customers=customers, config=config)

@@ -13,7 +13,7 @@ from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
-from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.schema._ids import align_customer_ids, looks_like_id
 from loyalty_ml.schema.tables import looks_like_personal_data
 
 __all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
@@ -56,6 +56,13 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
             raise ConfigError(
                 f"FeatureConfig.extra_attributes names {C.CUSTOMER_ID!r}: it is the key the "
                 "features are indexed by, never a feature. Remove it from extra_attributes."
+            )
+        if looks_like_id(column):
+            # a second id (a CRM's member number, a card number) is as much an id as the key
+            raise ConfigError(
+                f"FeatureConfig.extra_attributes names {column!r}, which reads as a customer id; "
+                "ids are never features (the models refuse them). Remove it from "
+                "extra_attributes."
             )
         if column == "signup_tenure_days":
             # computed from signup_date at each as_of; the customers column (an export's "days

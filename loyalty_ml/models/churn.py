@@ -304,8 +304,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             (dates by time, ids by number when all are whole numbers, else by text), and its
             columns are given to LightGBM in the order of their names, so shuffled rows or columns,
             or ids read as text, fit the same model. A column that is NaN in every row warns; a
-            customer id column (``customer_id``, ``CustomerID``...) is refused with a
-            ``SchemaError``: ids belong in the index.
+            column whose name reads as a customer id (``customer_id``, ``CustomerNo``,
+            ``card_number``...) is refused with a ``SchemaError``: ids belong in the index.
         y : Series or array-like of shape (n_rows,)
             Binary labels (1 = churned); a Series must share ``X``'s index. ``classes_`` is
             sorted, as scikit-learn's scorers and ``CalibratedClassifierCV`` assume, and

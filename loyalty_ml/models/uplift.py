@@ -320,8 +320,8 @@ class UpliftModel(BaseEstimator):
         X : DataFrame
             Features, one row per (campaign, customer); numeric, boolean, text or category columns.
             The learners get the columns sorted by name, so their order does not change the model.
-            A customer id column (``customer_id``, ``CustomerID``...) is refused with a
-            ``SchemaError``: ids belong in the index.
+            A column whose name reads as a customer id (``customer_id``, ``CustomerNo``,
+            ``card_number``...) is refused with a ``SchemaError``: ids belong in the index.
         y : Series or array
             Outcome per row: 0/1 (binary) or a number (continuous).
         treatment : Series or array of str

@@ -236,8 +236,9 @@ def choose_offers(
         e.g. ``UpliftModel.arm_summary_["mean_outcome_se"]``. ``"auto"`` (the default) reads it from
         ``effects.attrs["arm_mean_se"]``, where ``UpliftModel.predict_effects`` records it, when it
         covers every offer considered (else the rule is off; ``plan.attrs["arm_mean_se"]`` says
-        what was used). Arithmetic on the effects (``effects - 1.64 * std``) keeps pandas'
-        ``attrs``; a ``join`` or a frame rebuilt from its values drops them, and with them
+        what was used). Arithmetic on the effects with a frame of no ``attrs`` of its own
+        (``effects - 1.64 * std``) keeps pandas' ``attrs``; one with its own ``attrs``, a ``join``
+        or a frame rebuilt from the values loses them, and with them
         this rule and the held-out cost check. None: off. Used by ``max_net_value``
         without a budget: a customer whose best offer beats a cheaper effective one by less than one
         standard error of the two offers' difference in level, in money (sqrt(((v - r_a) se_a)^2 +

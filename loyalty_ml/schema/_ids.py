@@ -22,6 +22,7 @@ __all__ = [
     "align_customer_ids",
     "align_table_ids",
     "is_row_numbers",
+    "looks_like_id",
     "refuse_id_columns",
     "refuse_row_numbers",
     "suggest_id_matches",
@@ -34,22 +35,42 @@ def is_row_numbers(index: pd.Index) -> bool:
     return isinstance(index, pd.RangeIndex) and index.name is None
 
 
-#: Feature column names, lower-cased without separators, that are a customer's id.
-_ID_NAMES = frozenset({"customerid", "custid", "clientid", "memberid", "id"})
+#: Who an id names, and how it is written after them: ``customer_id``, ``CustomerNo``,
+#: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``...
+_ID_OWNERS = "customer|cust|client|member|user|account|loyalty|card|household|shopper|kunden"
+_ID_WORDS = "id|no|nr|num|number|key|code"
+_ID_NAME = re.compile(rf"^(?:(?:{_ID_OWNERS})(?:{_ID_WORDS})|id(?:{_ID_OWNERS}))$")
+#: What pandas appends to a column's name: a merge's ``_x``/``_y``, a repeated CSV header's ``.1``.
+_PANDAS_SUFFIX = re.compile(r"(?:_x|_y|\.\d+)$")
+
+
+def looks_like_id(column: object) -> bool:
+    """True when a column name reads as a customer's id (``customer_id``, ``Customer ID``,
+    ``CustomerNo``, ``card_number``, ``loyalty_id``, ``customer_id_x`` after a merge...).
+
+    A bare ``id`` is not matched: a one-hot column of a US state or a country is ``ID`` too.
+
+    Examples
+    --------
+    >>> [looks_like_id(c) for c in ["Customer ID", "cust_no", "customer_id.1", "ID", "paid", "store_id"]]
+    [True, True, True, False, False, False]
+    """
+    name = _PANDAS_SUFFIX.sub("", str(column).strip().lower())
+    return bool(_ID_NAME.match(re.sub(r"[\W_]+", "", name)))
 
 
 def refuse_id_columns(columns: Iterable[object], *, owner: str) -> None:
-    """SchemaError when a feature column is the customer id (``customer_id``, ``CustomerID``,
-    ``Customer ID``...): a table read with the id as a column, not as its index. A model would learn
-    from the numbering (ids given out in sign-up order stand in for tenure, in another shop for
-    nothing), and its saved trees would keep split points that are raw customer ids."""
-    found = [c for c in columns if re.sub(r"[\W_]+", "", str(c)).lower() in _ID_NAMES]
+    """SchemaError when a feature column is a customer id (see :func:`looks_like_id`): a table
+    read with the id as a column, not as its index. A model would learn from the numbering (ids
+    given out in sign-up order stand in for tenure, in another shop for nothing), and its saved
+    trees would keep split points that are raw customer ids."""
+    found = [c for c in columns if looks_like_id(c)]
     if found:
         column = found[0]
         raise SchemaError(
-            f"{owner}: X has the column {column!r}, a customer id; ids are not features. Make "
-            f"it the index (X = X.set_index({column!r})), as build_features returns it, or drop "
-            "it.",
+            f"{owner}: X has the column {column!r}, which reads as a customer id; ids are not "
+            f"features. Make it the index (X = X.set_index({column!r})), as build_features "
+            "returns it, or drop it; a feature that only looks like an id needs another name.",
             table="features",
             column=str(column),
         )
