@@ -111,7 +111,11 @@ def fit_propensity_model(
     differ, and the inverse weights leave most of its imbalance in place (40 stores and a true
     average effect of 0.05, ten seeds of a scratch run: the weighted difference in means averaged
     0.077 with the codes as numbers, 0.046 as categories and 0.046 with the true propensities;
-    tests/test_uplift_propensity_categories.py).
+    tests/test_uplift_propensity_categories.py). A category's rows are smoothed and pooled more
+    than LightGBM's defaults do: on a 2,000-level store that says nothing (20,000 rows, 8 seeds,
+    confounding by a number alone) the propensities' mean error was 0.016 as numbers, 0.027 as
+    categories with the defaults and 0.015 as now; on the 40 confounding stores of the test (6
+    seeds) the average effect was 0.094 as numbers and 0.049 with either settings.
     """
     models = []
     out = np.empty((len(arm), int(arm.max()) + 1))
@@ -122,6 +126,11 @@ def fit_propensity_model(
             num_leaves=4,
             min_child_samples=min_child,
             reg_lambda=10.0,
+            # a category's share is smoothed towards the prior by 50 rows, and a split keeps
+            # 2 x min_child rows a side: a 2,000-level store that said nothing otherwise made
+            # the propensities noisier than the codes read as numbers did (above)
+            cat_smooth=50.0,
+            min_data_per_group=2 * min_child,
             **_fixed_settings(seed, n_jobs),
         )
         model.fit(
