@@ -173,8 +173,8 @@ def evaluate_churn(y_true: Any, p: Any, *, n_bins: int = 10) -> ChurnEvaluation:
     """
     y, prob = _check_inputs(y_true, p)
     _check_count(n_bins, name="n_bins", function="evaluate_churn")
-    calibration = calibration_table(y, prob, n_bins=n_bins)
-    lift = lift_table(y, prob)
+    calibration = _calibration(y, prob, n_bins)
+    lift = _lift(y, prob, 10)
     gaps = (calibration["mean_predicted"] - calibration["observed_rate"]).abs()
     ece = float((gaps * calibration["count"]).sum() / y.size)
     top = lift.iloc[0]
@@ -209,12 +209,15 @@ def calibration_table(y_true: Any, p: Any, *, n_bins: int = 10) -> pd.DataFrame:
     """
     y, prob = _check_inputs(y_true, p, require_both_classes=False)
     _check_count(n_bins, name="n_bins", function="calibration_table")
+    return _calibration(y, prob, n_bins)
+
+
+def _calibration(y: np.ndarray, prob: np.ndarray, n_bins: int) -> pd.DataFrame:
+    """:func:`calibration_table` of checked inputs."""
     order = np.argsort(prob, kind="stable")
     bins = np.empty(y.size, dtype=np.int64)
     bins[order] = np.arange(y.size) * n_bins // y.size + 1
-    _, tie = np.unique(prob, return_inverse=True)
-    tie_rate = np.bincount(tie, weights=y) / np.bincount(tie)
-    frame = pd.DataFrame({"bin": bins, "p": prob, "y": tie_rate[tie]})
+    frame = pd.DataFrame({"bin": bins, "p": prob, "y": _tie_rates(y, prob)})
     table = frame.groupby("bin").agg(
         p_min=("p", "min"),
         p_max=("p", "max"),
@@ -239,12 +242,15 @@ def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
     """
     y, prob = _check_inputs(y_true, p, require_both_classes=False)
     _check_count(n_groups, name="n_groups", function="lift_table")
+    return _lift(y, prob, n_groups)
+
+
+def _lift(y: np.ndarray, prob: np.ndarray, n_groups: int) -> pd.DataFrame:
+    """:func:`lift_table` of checked inputs."""
     order = np.argsort(-prob, kind="stable")
     groups = np.empty(y.size, dtype=np.int64)
     groups[order] = np.arange(y.size) * n_groups // y.size + 1
-    _, tie = np.unique(prob, return_inverse=True)
-    tie_rate = np.bincount(tie, weights=y) / np.bincount(tie)
-    frame = pd.DataFrame({"decile": groups, "y": tie_rate[tie]})
+    frame = pd.DataFrame({"decile": groups, "y": _tie_rates(y, prob)})
     table = frame.groupby("decile").agg(count=("y", "size"), churners=("y", "sum"))
     base = y.mean()
     table["rate"] = table["churners"] / table["count"]
@@ -255,6 +261,13 @@ def lift_table(y_true: Any, p: Any, *, n_groups: int = 10) -> pd.DataFrame:
         (table["churners"].cumsum() / table["count"].cumsum()) / base if base > 0 else np.nan
     )
     return table
+
+
+def _tie_rates(y: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Each row's outcome replaced by the mean outcome of the rows with its score."""
+    _, tie = np.unique(prob, return_inverse=True)
+    rates: np.ndarray = np.bincount(tie, weights=y) / np.bincount(tie)
+    return rates[tie]
 
 
 def _check_inputs(

@@ -52,17 +52,12 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
     if config.protected_as_features:
         wanted.extend(c for c in C.PROTECTED_ATTRIBUTES if c in frame.columns)
     for column in config.extra_attributes:
-        if column == C.CUSTOMER_ID:
-            raise ConfigError(
-                f"FeatureConfig.extra_attributes names {C.CUSTOMER_ID!r}: it is the key the "
-                "features are indexed by, never a feature. Remove it from extra_attributes."
-            )
         if looks_like_id(column):
-            # a second id (a CRM's member number, a card number) is as much an id as the key
+            # the key the features are indexed by, or a second id (a CRM's member number)
             raise ConfigError(
-                f"FeatureConfig.extra_attributes names {column!r}, which reads as a customer id; "
-                "ids are never features (the models refuse them). Remove it from "
-                "extra_attributes."
+                f"FeatureConfig.extra_attributes names {column!r}, which reads as a customer id "
+                "(the key the features are indexed by, or another such as a card number); ids "
+                "are never features. Remove it from extra_attributes."
             )
         if column == "signup_tenure_days":
             # computed from signup_date at each as_of; the customers column (an export's "days

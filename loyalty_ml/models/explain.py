@@ -403,9 +403,7 @@ def _trend(subject: str, what_stopped: str) -> Callable[[_Columns, str], pd.Seri
         up = subject + " up " + _num(pct) + "% vs the previous period"
         text = down.where(trend < 0, up)
         # a change that rounds to 0% reads as none, not as "up 0%" or "down 0%"
-        text = text.where(
-            ~(np.abs(np.round(pct)) < 0.5), subject + " unchanged vs the previous period"
-        )
+        text = text.where(np.round(pct) != 0, subject + " unchanged vs the previous period")
         text = text.where(trend > -1, what_stopped)
         text = text.where(trend < 1, subject + " only in the latest period")
         # a missing trend: no orders in either of its two windows (build_features' definition)
