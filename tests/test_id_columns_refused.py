@@ -5,6 +5,8 @@ raw customer ids (session 46's outside check found both fits silent)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,3 +76,19 @@ def test_extra_attributes_naming_an_id_are_refused_at_the_config() -> None:
     config = FeatureConfig(extra_attributes=("member_no",))
     with pytest.raises(ConfigError, match="extra_attributes names 'member_no', which reads as"):
         build_features(data.transactions, as_of="2024-06-01", customers=customers, config=config)
+
+
+@pytest.mark.parametrize(
+    "name", ["Customer Id (CRM)", "customer_id [hashed]", "Card No. (loyalty)", "member_no (old)"]
+)
+def test_an_id_with_a_note_in_brackets_is_refused(name: str) -> None:
+    """Exports write a source or a unit in brackets after a name; the id is still an id."""
+    X, y, _ = _frame(name)
+    with pytest.raises(SchemaError, match=re.escape(f"column '{name}', which reads as")):
+        ChurnModel(n_estimators=5).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["spend (EUR)", "store_id (CRM)", "visits [90d]", "(customer)"])
+def test_a_feature_with_a_note_in_brackets_is_a_feature(name: str) -> None:
+    X, y, _ = _frame(name)
+    assert name in ChurnModel(n_estimators=5).fit(X, y).feature_names_in_

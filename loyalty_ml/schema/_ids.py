@@ -42,11 +42,14 @@ _ID_WORDS = "id|no|nr|num|number|key|code"
 _ID_NAME = re.compile(rf"^(?:(?:{_ID_OWNERS})(?:{_ID_WORDS})|id(?:{_ID_OWNERS}))$")
 #: What pandas appends to a column's name: a merge's ``_x``/``_y``, a repeated CSV header's ``.1``.
 _PANDAS_SUFFIX = re.compile(r"(?:_x|_y|\.\d+)$")
+#: A note in brackets after the name, as exports write a source or a unit: ``Customer Id (CRM)``.
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 def looks_like_id(column: object) -> bool:
     """True when a column name reads as a customer's id (``customer_id``, ``Customer ID``,
-    ``CustomerNo``, ``card_number``, ``loyalty_id``, ``customer_id_x`` after a merge...).
+    ``CustomerNo``, ``card_number``, ``loyalty_id``, ``customer_id_x`` after a merge, ``Customer Id
+    (CRM)`` with a note in brackets...).
 
     A bare ``id`` is not matched: a one-hot column of a US state or a country is ``ID`` too.
 
@@ -55,7 +58,7 @@ def looks_like_id(column: object) -> bool:
     >>> [looks_like_id(c) for c in ["Customer ID", "cust_no", "customer_id.1", "ID", "paid", "store_id"]]
     [True, True, True, False, False, False]
     """
-    name = _PANDAS_SUFFIX.sub("", str(column).strip().lower())
+    name = _PANDAS_SUFFIX.sub("", _BRACKETED.sub("", str(column)).strip().lower())
     return bool(_ID_NAME.match(re.sub(r"[\W_]+", "", name)))
 
 
