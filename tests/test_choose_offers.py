@@ -330,6 +330,34 @@ def test_errors() -> None:
         _plan(baseline=BASELINE.where(BASELINE.index != 2, 42.0))
 
 
+def test_bad_values_per_customer_are_named() -> None:
+    """A margin that is negative or infinite names its customers, as a missing one does."""
+    values = pd.Series([40.0, -5.0, np.inf], index=IDX)
+    with pytest.raises(
+        DataError, match=r"finite and >= 0 .*customers \[2, 3\] have \[-5.0, inf\]"
+    ):
+        _plan(value_per_conversion=values)
+
+
+@pytest.mark.parametrize("name", ["value_per_conversion", "baseline", "consent", "eligible"])
+def test_a_per_customer_input_indexed_by_cutoff_and_customer_is_refused(name: str) -> None:
+    """training_table's (as_of, customer_id) index on a per-customer input was a bare pandas
+    TypeError from deep inside the id checks (outside check of session 47)."""
+    index = pd.MultiIndex.from_product(
+        [pd.to_datetime(["2024-06-30"]), IDX], names=["as_of", "customer_id"]
+    )
+    given = {
+        "value_per_conversion": pd.Series(40.0, index=index),
+        "baseline": pd.Series(BASELINE.to_numpy(), index=index),
+        "consent": pd.Series(True, index=index),
+        "eligible": pd.DataFrame(True, index=index, columns=list(EFFECTS)),
+    }
+    with pytest.raises(
+        DataError, match=rf"{name} has a MultiIndex \['as_of', 'customer_id'\].*xs\(as_of"
+    ):
+        _plan(**{name: given[name]})
+
+
 # -- properties ----------------------------------------------------------------------------------------
 @st.composite
 def _problems(draw: st.DrawFn) -> dict:

@@ -58,6 +58,13 @@ def customer_values(values: pd.Series, index: pd.Index, name: str) -> np.ndarray
 def check_customer_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:
     """``ids`` of a per-customer input must be unique, not row numbers against effects' customer
     ids (a raw customers table's column), and, with ``overlap``, meet effects' ids."""
+    if isinstance(ids, pd.MultiIndex):
+        # training_table's (as_of, customer_id): a customer would have one value per cutoff
+        raise DataError(
+            f"choose_offers: {name} has a MultiIndex {list(ids.names)}; a plan takes one value "
+            "per customer: index it by customer_id, like effects (e.g. "
+            f"{name.split('[')[0]}.xs(as_of, level='as_of') for one cutoff of a training table)."
+        )
     refuse_row_numbers(ids, index, name=name, against="effects", caller="choose_offers")
     if ids.has_duplicates:
         dup = ids[ids.duplicated()].unique()

@@ -460,8 +460,14 @@ def choose_offers(
             f"id; got {type(value_per_conversion).__name__}. Wrap an array in effects' row order "
             "as pd.Series(values, index=effects.index)."
         )
-    if not np.isfinite(value).all() or (value < 0).any():
-        raise DataError("choose_offers: value_per_conversion must be finite and >= 0.")
+    invalid = ~np.isfinite(value) | (value < 0)
+    if invalid.any():
+        found = np.unique(value[invalid]).tolist()
+        raise DataError(
+            "choose_offers: value_per_conversion must be finite and >= 0 (the margin of one "
+            f"conversion); customers {format_ids(index[invalid].tolist(), total=int(invalid.sum()))} "
+            f"have {format_examples(found, total=len(found))}."
+        )
 
     unclipped = p0[:, None] + uplift
     p_offer = np.clip(unclipped, 0.0, 1.0)
