@@ -333,9 +333,7 @@ def test_errors() -> None:
 def test_bad_values_per_customer_are_named() -> None:
     """A margin that is negative or infinite names its customers, as a missing one does."""
     values = pd.Series([40.0, -5.0, np.inf], index=IDX)
-    with pytest.raises(
-        DataError, match=r"finite and >= 0 .*customers \[2, 3\] have \[-5.0, inf\]"
-    ):
+    with pytest.raises(DataError, match=r"finite and >= 0 .*customers \[2, 3\] have \[-5.0, inf\]"):
         _plan(value_per_conversion=values)
 
 
