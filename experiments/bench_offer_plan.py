@@ -53,7 +53,7 @@ BUDGET_SHARES = (None, 0.5, 0.2)
 class ValueOptions(TypedDict):
     """The ``choose_offers`` options a plan and its oracle share: how offers are valued and picked."""
 
-    value_per_conversion: float
+    value_per_conversion: float | pd.Series
     strategy: Strategy
 
 
@@ -64,23 +64,29 @@ class PlanOptions(ValueOptions, total=False):
 
 
 def true_net_value(
-    plan: pd.DataFrame, truth: pd.DataFrame, catalog: OfferCatalog, value: float
+    plan: pd.DataFrame, truth: pd.DataFrame, catalog: OfferCatalog, value: float | pd.Series
 ) -> tuple[float, float]:
-    """True net value and true expected cost of ``plan``."""
+    """True net value and true expected cost of ``plan`` (``value``: of a conversion, one number
+    or each customer's own, indexed like ``truth``)."""
     net = cost = 0.0
     for offer in catalog:
         rows = truth.loc[plan.index[plan["offer_id"] == offer.offer_id]]
+        worth = value.loc[rows.index] if isinstance(value, pd.Series) else value
         p_buy = (rows["baseline"] + rows[offer.offer_id]).clip(0, 1)
         # Offer.expected_cost is annotated for floats and arrays; it is plain arithmetic on
         # p_buy, so this Series works as well (and a Series comes back)
         spent = offer.expected_cost(cast(np.ndarray, p_buy))
-        net += float((rows[offer.offer_id] * value - spent).sum())
+        net += float((rows[offer.offer_id] * worth - spent).sum())
         cost += float(np.sum(spent))
     return net, cost
 
 
 def oracle_spend(
-    truth: pd.DataFrame, arms: list[str], catalog: OfferCatalog, value: float, strategy: Strategy
+    truth: pd.DataFrame,
+    arms: list[str],
+    catalog: OfferCatalog,
+    value: float | pd.Series,
+    strategy: Strategy,
 ) -> float:
     """What the oracle's unconstrained plan spends: the sum the budgets are shares of."""
     free = choose_offers(

@@ -120,6 +120,24 @@ effect is **added to the probability**, not to its logit, as a hidden benchmark 
   - ``gift`` (30 cents a send and $12 a redemption): ``0.015 + 0.065 [history >= 500] [recency
     >= 6] - 0.020 web``.
 
+``I`` (five rewards, **a margin per customer**), written in session 47 (2026-12-06) by a helper from
+DESIGN.md's API alone, after every default had been chosen, and not tuned since: section 5 values a
+conversion at ``value_i``, the customer's own margin, which every other surface sets to one number;
+here it is ``0.3 (25 + 0.2 min(history, 1500))``, $9.3 to $97.5 (about $22 on average), passed to
+``choose_offers`` as a Series. Purchases are rare (about 4%), and one reward is points with a fifth
+of them expiring unused (``--surfaces I``; not in the default run):
+
+* baseline: ``logit p0 = -3.25 - 0.1 (recency - 6) + 0.3 log(history / 200) - 0.3 newbie + 0.2
+  multichannel + 0.1 web``;
+* shifts:
+
+  - ``email`` (10 cents a send): ``0.1 + 0.35 womens - 0.15 [recency > 9]``;
+  - ``sms`` (50 cents a send): ``0.7 newbie - 0.25 [recency <= 3] (1 - newbie)``, which backfires
+    on recent regulars;
+  - ``d10`` ($4 a redemption): ``0.25 + 0.45 [recency > 6]``;
+  - ``d20`` ($9 a redemption): ``0.45 + 0.75 [recency > 6] - 0.35 [history > 500]``;
+  - ``pts`` ($6 a redemption, breakage 0.2): ``0.15 + 0.6 multichannel + 0.25 web + 0.2 mens``.
+
 Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
@@ -157,6 +175,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --surfaces F
     .venv/bin/python experiments/bench_offer_surface.py --surfaces G --control-share 0.3
     .venv/bin/python experiments/bench_offer_surface.py --surfaces H
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces I
 """
 
 from __future__ import annotations
@@ -218,6 +237,8 @@ class Surface:
     covariates: str = "hillstrom"
     #: Where the shifts act: ``"logit"`` (A-G and R) or ``"probability"`` (H).
     scale: Literal["logit", "probability"] = "logit"
+    #: Each customer's value of a conversion (I), instead of ``value`` for everyone.
+    margin: Callable[[pd.DataFrame], np.ndarray] | None = None
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -291,6 +312,42 @@ def _catalog(*offers: tuple[str, float, float]) -> OfferCatalog:
     return OfferCatalog(
         [Offer(offer_id=i, cost_per_redemption=r, cost_per_send=s) for i, r, s in offers]
     )
+
+
+def _channel(X: pd.DataFrame, name: str) -> np.ndarray:
+    return (X["channel"].astype(str) == name).to_numpy(dtype=float)
+
+
+def _logit_i(X: pd.DataFrame) -> np.ndarray:
+    history = X["history"].to_numpy(dtype=float)
+    return (
+        -3.25
+        - 0.10 * (X["recency"].to_numpy(dtype=float) - 6)
+        + 0.30 * np.log(history / 200.0)
+        - 0.30 * X["newbie"].to_numpy(dtype=float)
+        + 0.20 * _channel(X, "Multichannel")
+        + 0.10 * _channel(X, "Web")
+    )
+
+
+def _shifts_i(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    recency = X["recency"].to_numpy(dtype=float)
+    newbie = X["newbie"].to_numpy(dtype=float)
+    late = (recency > 6).astype(float)
+    return {
+        "email": 0.10 + 0.35 * X["womens"].to_numpy(dtype=float) - 0.15 * (recency > 9),
+        "sms": 0.70 * newbie - 0.25 * (recency <= 3) * (1 - newbie),
+        "d10": 0.25 + 0.45 * late,
+        "d20": 0.45 + 0.75 * late - 0.35 * (X["history"].to_numpy(dtype=float) > 500),
+        "pts": 0.15
+        + 0.60 * _channel(X, "Multichannel")
+        + 0.25 * _channel(X, "Web")
+        + 0.20 * X["mens"].to_numpy(dtype=float),
+    }
+
+
+def _margin_i(X: pd.DataFrame) -> np.ndarray:
+    return 0.30 * (25.0 + 0.2 * np.minimum(X["history"].to_numpy(dtype=float), 1500.0))
 
 
 SURFACES = {
@@ -466,8 +523,9 @@ _REDEEMED = _catalog(
 #: Surfaces not in the default run: R on Online Retail II's customers (``--surfaces R``); the
 #: stress surfaces D (Hillstrom's customers) and E (Online Retail II's), whose rewards all cost a
 #: redemption and whose baselines are steep (``--surfaces D E``); F, six rewards whose cheapest
-#: backfires (``--surfaces F``); G, written as an outside check would be (``--surfaces G``); and
-#: H, whose effects add to the probability (``--surfaces H``).
+#: backfires (``--surfaces F``); G, written as an outside check would be (``--surfaces G``);
+#: H, whose effects add to the probability (``--surfaces H``); I, a margin per customer
+#: (``--surfaces I``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -519,6 +577,28 @@ OTHER_SURFACES = {
         _baseline_h,
         _effects_h,
         scale="probability",
+    ),
+    "I": Surface(
+        OfferCatalog(
+            [
+                Offer(
+                    offer_id="email",
+                    cost_per_redemption=0.0,
+                    cost_per_send=0.10,
+                    kind="non_monetary",
+                ),
+                Offer(
+                    offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.50, kind="non_monetary"
+                ),
+                Offer(offer_id="d10", cost_per_redemption=4.0, kind="discount"),
+                Offer(offer_id="d20", cost_per_redemption=9.0, kind="discount"),
+                Offer(offer_id="pts", cost_per_redemption=6.0, kind="points", breakage=0.2),
+            ]
+        ),
+        float("nan"),  # a margin per customer
+        _logit_i,
+        _shifts_i,
+        margin=_margin_i,
     ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
@@ -624,7 +704,7 @@ def one_seed(
     known = HILLSTROM_COVARIATES if stated.covariates == "hillstrom" else data.columns
     features = [*(c for c in known if c not in noise), *noise]
     X = data[features]
-    catalog, value = stated.catalog, stated.value
+    catalog = stated.catalog
     baseline, effects = response_surface(X, strength, stated)
     arms = np.array(["control", *catalog.ids])
     shares = None
@@ -640,6 +720,10 @@ def one_seed(
     y = (rng.uniform(size=len(X)) < p).astype(int)
     train = rng.uniform(size=len(X)) < 0.5
     truth = effects[~train].assign(baseline=baseline[~train])
+    # the value of a conversion: one number, or each planned customer's own margin (I)
+    value: float | pd.Series = (
+        stated.value if stated.margin is None else pd.Series(stated.margin(X[~train]), truth.index)
+    )
 
     with warnings.catch_warnings():
         if targeting and propensity is None:  # read as randomised on purpose: said in the table
@@ -739,7 +823,7 @@ def main() -> None:
         "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption; F "
         "(Hillstrom's): six rewards, the cheapest of which backfires; G (Hillstrom's): four rewards, "
         "written as an outside check would be; H (Hillstrom's): five rewards whose effects add to "
-        "the probability, not its logit",
+        "the probability, not its logit; I (Hillstrom's): five rewards and a margin per customer",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])

@@ -1,4 +1,4 @@
-"""Surfaces R, D, E, F, G and H of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
+"""Surfaces R, D, E, F, G, H and I of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
 R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
 on a hand-made table, that it runs on Online Retail II's real features (skipped without
@@ -7,7 +7,8 @@ customers) and E (Online Retail II's) price every reward by its redemptions and 
 baselines: the same checks, and one seed of D on Hillstrom within its budgets. F (Hillstrom's
 customers, six rewards) has a placebo SMS and a push that backfires off the phone channel. G
 (Hillstrom's customers, four rewards) was written the way an outside check would be, and H
-(Hillstrom's customers, five rewards) adds its effects to the probability, not the logit.
+(Hillstrom's customers, five rewards) adds its effects to the probability, not the logit; I
+(Hillstrom's customers, five rewards) values each customer's conversion at their own margin.
 """
 
 from __future__ import annotations
@@ -249,3 +250,61 @@ def test_surface_h_adds_the_stated_terms_to_the_probability(bench: ModuleType) -
     np.testing.assert_allclose(half, effects / 2, atol=1e-15)
     with pytest.raises(SystemExit, match="adds to probabilities"):
         bench.shifted(surface, -1.5)
+
+
+# -- surface I: five rewards and a margin per customer ----------------------------------------------
+def test_surface_i_is_the_stated_terms(bench: ModuleType) -> None:
+    surface = bench.ALL_SURFACES["I"]
+    assert surface.scale == "logit" and surface.margin is not None
+    assert [
+        (o.offer_id, o.cost_per_redemption, o.cost_per_send, o.breakage) for o in surface.catalog
+    ] == [
+        ("email", 0.0, 0.1, 0.0),
+        ("sms", 0.0, 0.5, 0.0),
+        ("d10", 4.0, 0.0, 0.0),
+        ("d20", 9.0, 0.0, 0.0),
+        ("pts", 6.0, 0.0, 0.2),
+    ]
+    X = _hillstrom_table()
+    # by hand: the light web newbie, the heavy phone buyer, the lapsed multichannel one, the
+    # middling web buyer (recency 6, so not "over 6")
+    np.testing.assert_allclose(
+        bench._logit_i(X)[[0, 3]],
+        [-3.25 + 0.5 + 0.3 * np.log(0.15) - 0.3 + 0.1, -3.25 + 0.3 * np.log(1.5) + 0.1],
+    )
+    shifts = bench._shifts_i(X)
+    np.testing.assert_allclose(shifts["email"], [0.45, 0.45, -0.05, 0.45])
+    np.testing.assert_allclose(shifts["sms"], [0.7, -0.25, 0.0, 0.0])
+    np.testing.assert_allclose(shifts["d10"], [0.25, 0.25, 0.7, 0.25])
+    np.testing.assert_allclose(shifts["d20"], [0.45, 0.1, 1.2, 0.45])
+    np.testing.assert_allclose(shifts["pts"], [0.4, 0.35, 0.95, 0.4])
+    # 0.3 x (25 + 0.2 x history), history capped at 1,500
+    np.testing.assert_allclose(bench._margin_i(X), [9.3, 97.5, 13.5, 25.5])
+
+
+def test_true_net_value_reads_each_customers_own_margin(bench: ModuleType) -> None:
+    from loyalty_ml.policy.catalog import Offer, OfferCatalog
+
+    catalog = OfferCatalog(
+        [Offer(offer_id="pts", cost_per_redemption=6.0, kind="points", breakage=0.2)]
+    )
+    truth = pd.DataFrame(
+        {"pts": [0.1, 0.2, 0.3], "baseline": [0.1, 0.2, 0.3]}, index=pd.Index([7, 8, 9])
+    )
+    plan = pd.DataFrame({"offer_id": ["pts", pd.NA, "pts"]}, index=pd.Index([9, 8, 7]))
+    value = pd.Series([10.0, 1000.0, 50.0], index=truth.index)
+    net, cost = bench.true_net_value(plan, truth, catalog, value)
+    # customer 7: 0.1 x 10 - 0.2 x 6 x 0.8 = 0.04; customer 9: 0.3 x 50 - 0.6 x 4.8 = 12.12
+    assert cost == pytest.approx(0.96 + 2.88)
+    assert net == pytest.approx(0.04 + 12.12)
+
+
+def test_surface_i_runs_one_seed_within_its_budgets(
+    bench: ModuleType, hillstrom_path: Path
+) -> None:
+    from loyalty_ml.datasets.hillstrom import load_hillstrom
+
+    rows = bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, "I", customers=6_000)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == 6 and frame["capture"].notna().all()
+    assert not frame["overspent"].any() and not frame["true_overspent"].any()
