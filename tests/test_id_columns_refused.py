@@ -35,7 +35,10 @@ def _frame(id_column: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
         "card_number",
         "loyalty_id",
         "customer_id_x",  # a merge's suffix
+        "customer_id_x_y",  # two merges
         "customer_id.1",  # a repeated CSV header
+        "customer_id_x.1",  # a merge, then a repeated header
+        "Kundennummer",
     ],
 )
 def test_both_models_refuse_an_id_column(name: str) -> None:
@@ -52,7 +55,10 @@ def test_both_models_refuse_an_id_column(name: str) -> None:
 
 
 # "ID" is what pd.get_dummies names Idaho's (or Indonesia's) column
-@pytest.mark.parametrize("name", ["store_id", "idle_days", "paid", "ID", "order_id", "n_cards"])
+@pytest.mark.parametrize(
+    "name",
+    ["store_id", "idle_days", "paid", "ID", "order_id", "n_cards", "tax_x", "member_no_shows"],
+)
 def test_columns_that_merely_contain_id_are_features(name: str) -> None:
     X, y, treatment = _frame(name)
     assert name in ChurnModel(n_estimators=5).fit(X, y).feature_names_in_

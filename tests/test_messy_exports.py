@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import loyalty_ml as lml
+from loyalty_ml.cli import read_table
 from loyalty_ml.exceptions import DataError, SchemaError
 
 MLFLOW_IMPORT_WARNING = "ignore:.*Any type hint is inferred as AnyType:UserWarning"
@@ -230,3 +231,13 @@ def test_censored_labels_on_data_shorter_than_the_horizon_suggest_what_can_work(
     assert "earlier as_of" not in str(info.value)
     with pytest.raises(LeakageError, match=r"Use an earlier as_of \(at most 2024-05-06 17:57:00\)"):
         lml.churn_labels(tx, as_of="2024-05-10", horizon_days=14)
+
+
+def test_a_blank_first_line_does_not_hide_the_separator(tmp_path: Path) -> None:
+    """pandas skips blank lines before the header; the separator is sniffed from that header too
+    (it was read off the blank line as a comma: one column, 'customer_id;amount')."""
+    path = tmp_path / "transactions.csv"
+    path.write_text("\n\ncustomer_id;amount\n017;2.5\n", encoding="utf-8")
+    table = read_table(path, table="transactions")
+    assert list(table.columns) == ["customer_id", "amount"]
+    assert table["customer_id"].tolist() == ["017"]

@@ -142,14 +142,16 @@ def _separator(file: Path) -> str:
     """The header line's separator: a comma when it has one, else ``;``, tab, ``|`` or blanks.
 
     Spreadsheets in much of Europe write ``;`` (the comma is the decimal mark) and older exports
-    (CDNOW) align columns with blanks; read with commas, either would be one column.
+    (CDNOW) align columns with blanks; read with commas, either would be one column. The header is
+    the first line that is not blank, as pandas reads it.
     """
     import gzip
+    from itertools import islice
 
     opener = gzip.open if file.suffix.lower() == ".gz" else open
     try:
         with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
-            header = handle.readline()
+            header = next((line for line in islice(handle, 1000) if line.strip()), "")
     except OSError:
         return ","  # the reader's own error names the file
     if "," in header or not header.strip():

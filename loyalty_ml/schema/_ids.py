@@ -36,12 +36,13 @@ def is_row_numbers(index: pd.Index) -> bool:
 
 
 #: Who an id names, and how it is written after them: ``customer_id``, ``CustomerNo``,
-#: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``...
+#: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``, ``Kundennummer``...
 _ID_OWNERS = "customer|cust|client|member|user|account|loyalty|card|household|shopper|kunden"
-_ID_WORDS = "id|no|nr|num|number|key|code"
+_ID_WORDS = "id|no|nr|num|number|nummer|key|code"
 _ID_NAME = re.compile(rf"^(?:(?:{_ID_OWNERS})(?:{_ID_WORDS})|id(?:{_ID_OWNERS}))$")
-#: What pandas appends to a column's name: a merge's ``_x``/``_y``, a repeated CSV header's ``.1``.
-_PANDAS_SUFFIX = re.compile(r"(?:_x|_y|\.\d+)$")
+#: What pandas appends to a column's name, as often as it did: a merge's ``_x``/``_y`` (two merges:
+#: ``_x_x``), a repeated CSV header's ``.1``.
+_PANDAS_SUFFIX = re.compile(r"(?:_x|_y|\.\d+)+$")
 #: A note in brackets after the name, as exports write a source or a unit: ``Customer Id (CRM)``.
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
