@@ -775,21 +775,20 @@ def _noisy(effects: pd.DataFrame = NOISE_EFFECTS, **kwargs: object) -> pd.DataFr
     return choose_offers(effects, NOISE_CATALOG, **args)
 
 
-def test_max_net_value_takes_the_cheaper_offer_within_one_standard_error() -> None:
+def test_max_net_value_keeps_its_best_offer_over_a_cheaper_one_within_noise() -> None:
+    """Until session 47 b moved to the cheaper offer (its 0.08 lead is within the noise); on the
+    known response surfaces that cost more than it gave (experiments/RESULTS.md)."""
     plain = _noisy()
     assert plain["offer_id"].tolist()[:2] == ["dear", "dear"]
     assert plain.loc["b", "expected_net_value"] == pytest.approx(0.14 * 20 - 0.34 * 3)  # 1.78
     noisy = _noisy(arm_mean_se=SE)
-    # b: the gap 1.78 - 1.7 = 0.08 is under sqrt((19 * 0.01)^2 + (17 * 0.01)^2) = 0.255
-    assert noisy.loc["b", "offer_id"] == "cheap"
-    assert noisy.loc["b", "reason"] == "cheaper offer within noise"
-    assert noisy.loc["b", "expected_net_value"] == pytest.approx(0.10 * 20 - 0.30 * 1)
-    # a: 1.95 apart, beyond the noise; c: nothing pays, whatever the noise
+    # b: the gap 1.78 - 1.7 = 0.08 is under sqrt((19 * 0.01)^2 + (17 * 0.01)^2) = 0.255, but
+    # cheap is not as dear as dear: b keeps its best
+    assert noisy.loc["b", ["offer_id", "reason"]].tolist() == ["dear", "max net value"]
     assert noisy.loc["a", ["offer_id", "reason"]].tolist() == ["dear", "max net value"]
     assert pd.isna(noisy.loc["c", "offer_id"]) and noisy.loc["c", "reason"] == "no effective offer"
     assert set(noisy["reason"]) <= set(REASONS)
-    # a standard error ten times smaller is not enough to doubt b's 0.08
-    assert _noisy(arm_mean_se=SE / 10).loc["b", "offer_id"] == "dear"
+    pd.testing.assert_frame_equal(noisy, plain)
 
 
 def test_cheapest_effective_with_noise_keeps_offers_whose_value_clears_it() -> None:
@@ -904,7 +903,6 @@ def test_with_a_budget_the_noise_raises_the_prudent_cost_instead_of_moving_custo
     plain = _noisy(budget=budget, budget_reserve=0.0)
     cols = ["offer_id", "expected_cost", "expected_net_value", "reason"]
     pd.testing.assert_frame_equal(noisy[cols], plain[cols])
-    assert "cheaper offer within noise" not in set(noisy["reason"])
     # a and b get dear (r = 3) at p0 = 0.2: each positive uplift raised by the offer's se alone
     # (the frame records no control_mean_se), then counted twice
     assert plain.attrs["budget_cost"] == pytest.approx((0.2 + 2 * 0.25 + 0.2 + 2 * 0.14) * 3)
@@ -1023,7 +1021,9 @@ def test_bad_arm_mean_se_is_refused(given: object, message: str) -> None:
     st.integers(0, 2**31 - 1),
     st.floats(0.0, 0.05),
 )
-def test_arm_mean_se_only_ever_moves_a_customer_to_a_cheaper_offer(seed: int, se: float) -> None:
+def test_arm_mean_se_never_moves_max_net_value_to_an_offer_of_another_cost(
+    seed: int, se: float
+) -> None:
     rng = np.random.default_rng(seed)
     n = 40
     index = pd.Index(np.arange(n), name="customer_id")
@@ -1034,18 +1034,9 @@ def test_arm_mean_se_only_ever_moves_a_customer_to_a_cheaper_offer(seed: int, se
     noisy = choose_offers(
         effects, CATALOG, arm_mean_se=pd.Series(se, index=list(CATALOG.ids)), **args
     )
-    # the same customers get an offer, none a dearer one, and none gives up more than the noise
-    assert (noisy["offer_id"].isna() == plain["offer_id"].isna()).all()
-    assert (noisy["expected_cost"] <= plain["expected_cost"] + 1e-12).all()
-    assert (noisy["expected_net_value"] <= plain["expected_net_value"] + 1e-12).all()
-    moved = noisy["offer_id"].fillna("-") != plain["offer_id"].fillna("-")
-    assert (noisy.loc[moved, "reason"] == "cheaper offer within noise").all()
-    assert (noisy.loc[~moved, "reason"] == plain.loc[~moved, "reason"]).all()
-    worst = 2 * 40.0 * se  # sqrt(2) * (v - r) * se < 2 v se
-    lost = plain["expected_net_value"] - noisy["expected_net_value"]
-    assert (lost <= worst + 1e-9).all()
-    if se == 0.0:
-        pd.testing.assert_frame_equal(noisy, plain)
+    # three offers whose expected costs differ for every customer: only an offer exactly as dear
+    # as the best could be taken instead, so the plan is the plain one
+    pd.testing.assert_frame_equal(noisy, plain)
 
 
 def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
@@ -1077,10 +1068,9 @@ def test_arm_mean_se_auto_reads_what_the_uplift_model_recorded() -> None:
     pd.testing.assert_frame_equal(auto, explicit)
     assert auto.attrs["arm_mean_se"] == pytest.approx(recorded)
     assert off.attrs["arm_mean_se"] is None
-    # arm 2 is dearer and barely better: the noise in the levels moves customers to arm 1
-    moved = auto["reason"] == "cheaper offer within noise"
-    assert moved.sum() > 0 and (auto.loc[moved, "offer_id"] == "1").all()
-    assert (off.loc[moved, "offer_id"] == "2").all()
+    # arm 2 is dearer and barely better: the noise in the levels does not move its customers to
+    # arm 1 (until session 47 it did), so the plan is the one without the record
+    pd.testing.assert_frame_equal(auto, off)
     # a hand-made frame, or one with an offer the model did not measure, plans as estimated
     plain = effects.copy()
     plain.attrs = {}

@@ -16,7 +16,6 @@ from loyalty_ml.policy._plan_reasons import (
     CHEAPEST,
     CLEAR_OF_NOISE,
     MAX_VALUE,
-    WITHIN_NOISE,
 )
 
 __all__ = ["cheapest_candidate", "choose"]
@@ -38,8 +37,8 @@ def choose(
 
     ``cost`` ranks offers under ``cheapest_effective``; ``prudent`` is what a budget binds (None
     without one); ``level_sd`` (customer x offer, money) lets ``max_net_value`` without a budget
-    take the cheapest candidate within one standard error of the best (see ``arm_mean_se``), and
-    among equally cheap ones the one of largest ``average`` effect (per offer), if given;
+    take, among the candidates exactly as dear as the best and within one standard error of it
+    (see ``arm_mean_se``), the one of largest ``average`` effect (per offer), if given;
     ``clear`` (customer x offer, a subset of ``candidate``) lets ``cheapest_effective`` take the
     cheapest candidate whose net value clears the noise in its effect, where the customer has one.
     """
@@ -62,12 +61,14 @@ def choose(
         # standard error of the difference in level between each offer and the customer's best
         gap = np.sqrt(level_sd[rows, best][:, None] ** 2 + level_sd**2)
         gap[rows, best] = 0.0
-        close = candidate & (net >= net[rows, best][:, None] - gap)
-        cheaper = cheapest_candidate(close, cost, net, average=average)
-        moved = np.flatnonzero(cheaper != preferred)
-        saves = cost[moved, cheaper[moved]] < cost[moved, best[moved]]
-        reason[moved] = np.where(saves, WITHIN_NOISE, BETTER_ON_AVERAGE)
-        preferred = cheaper
+        # among the offers exactly as dear as the best (e-mails of one send cost) and within the
+        # noise of it, the one better on average; never a cheaper one (experiments/RESULTS.md,
+        # "Max net value keeps its best offer")
+        same_cost = cost == cost[rows, best][:, None]
+        close = candidate & same_cost & (net >= net[rows, best][:, None] - gap)
+        better = cheapest_candidate(close, cost, net, average=average)
+        reason[better != preferred] = BETTER_ON_AVERAGE
+        preferred = better
     if budget is None or prudent is None:
         return preferred, reason, math.nan
     if strategy == "cheapest_effective":

@@ -24,7 +24,6 @@ __all__ = [
     "PLAN_COLUMNS",
     "REASON",
     "REASONS",
-    "WITHIN_NOISE",
 ]
 
 EXPECTED_UPLIFT = "expected_uplift"
@@ -44,7 +43,6 @@ CHEAPEST = "cheapest effective"
 MAX_VALUE = "max net value"
 BUDGET_CHEAPER = "cheaper offer within budget"
 BUDGET_OUT = "budget exhausted"
-WITHIN_NOISE = "cheaper offer within noise"
 BETTER_ON_AVERAGE = "offer better on average within noise"
 CLEAR_OF_NOISE = "cheapest offer clear of noise"
 #: Every reason a plan row can give, in the order they are checked. A customer without an offer
@@ -61,7 +59,6 @@ REASONS = (
     NOT_EFFECTIVE,
     CHEAPEST,
     MAX_VALUE,
-    WITHIN_NOISE,
     BETTER_ON_AVERAGE,
     CLEAR_OF_NOISE,
     BUDGET_CHEAPER,
