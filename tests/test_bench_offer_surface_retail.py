@@ -161,12 +161,13 @@ def test_surface_d_shifts_are_the_stated_terms(bench: ModuleType) -> None:
     )
 
 
-def test_surface_d_runs_one_seed_within_its_budgets(
-    bench: ModuleType, hillstrom_path: Path
+@pytest.mark.parametrize("name", ["D", "I"])  # I: a margin per customer, passed as a Series
+def test_a_hillstrom_surface_runs_one_seed_within_its_budgets(
+    bench: ModuleType, hillstrom_path: Path, name: str
 ) -> None:
     from loyalty_ml.datasets.hillstrom import load_hillstrom
 
-    rows = bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, "D", customers=6_000)
+    rows = bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, name, customers=6_000)
     frame = pd.DataFrame(rows)
     assert len(frame) == 6 and frame["capture"].notna().all()
     assert not frame["overspent"].any() and not frame["true_overspent"].any()
@@ -297,14 +298,3 @@ def test_true_net_value_reads_each_customers_own_margin(bench: ModuleType) -> No
     # customer 7: 0.1 x 10 - 0.2 x 6 x 0.8 = 0.04; customer 9: 0.3 x 50 - 0.6 x 4.8 = 12.12
     assert cost == pytest.approx(0.96 + 2.88)
     assert net == pytest.approx(0.04 + 12.12)
-
-
-def test_surface_i_runs_one_seed_within_its_budgets(
-    bench: ModuleType, hillstrom_path: Path
-) -> None:
-    from loyalty_ml.datasets.hillstrom import load_hillstrom
-
-    rows = bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, "I", customers=6_000)
-    frame = pd.DataFrame(rows)
-    assert len(frame) == 6 and frame["capture"].notna().all()
-    assert not frame["overspent"].any() and not frame["true_overspent"].any()
