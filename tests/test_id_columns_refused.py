@@ -85,7 +85,16 @@ def test_extra_attributes_naming_an_id_are_refused_at_the_config() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Customer Id (CRM)", "customer_id [hashed]", "Card No. (loyalty)", "member_no (old)"]
+    "name",
+    [
+        "Customer Id (CRM)",
+        "customer_id [hashed]",
+        "Card No. (loyalty)",
+        "member_no (old)",
+        "[Customer ID]",  # a SQL Server export
+        "Customer (ID)",
+        "(customer_id)",
+    ],
 )
 def test_an_id_with_a_note_in_brackets_is_refused(name: str) -> None:
     """Exports write a source or a unit in brackets after a name; the id is still an id."""

@@ -237,7 +237,8 @@ def test_a_blank_first_line_does_not_hide_the_separator(tmp_path: Path) -> None:
     """pandas skips blank lines before the header; the separator is sniffed from that header too
     (it was read off the blank line as a comma: one column, 'customer_id;amount')."""
     path = tmp_path / "transactions.csv"
-    path.write_text("\n\ncustomer_id;amount\n017;2.5\n", encoding="utf-8")
-    table = read_table(path, table="transactions")
-    assert list(table.columns) == ["customer_id", "amount"]
-    assert table["customer_id"].tolist() == ["017"]
+    for text in ("\n\ncustomer_id;amount\n017;2.5\n", "\ufeff\ncustomer_id;amount\n017;2.5\n"):
+        path.write_text(text, encoding="utf-8")  # the second with a byte-order mark (Excel's)
+        table = read_table(path, table="transactions")
+        assert list(table.columns) == ["customer_id", "amount"]
+        assert table["customer_id"].tolist() == ["017"]

@@ -150,7 +150,7 @@ def _separator(file: Path) -> str:
 
     opener = gzip.open if file.suffix.lower() == ".gz" else open
     try:
-        with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
+        with opener(file, "rt", encoding="utf-8-sig", errors="replace") as handle:
             header = next((line for line in islice(handle, 1000) if line.strip()), "")
     except OSError:
         return ","  # the reader's own error names the file

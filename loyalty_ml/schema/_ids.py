@@ -59,8 +59,15 @@ def looks_like_id(column: object) -> bool:
     >>> [looks_like_id(c) for c in ["Customer ID", "cust_no", "customer_id.1", "ID", "paid", "store_id"]]
     [True, True, True, False, False, False]
     """
-    name = _PANDAS_SUFFIX.sub("", _BRACKETED.sub("", str(column)).strip().lower())
-    return bool(_ID_NAME.match(re.sub(r"[\W_]+", "", name)))
+    text = str(column)
+    # with and without a note in brackets: 'Customer Id (CRM)', but also '[Customer ID]' from a
+    # SQL export and 'Customer (ID)', whose brackets hold the id word itself
+    return any(_reads_as_id(name) for name in (_BRACKETED.sub("", text), text))
+
+
+def _reads_as_id(name: str) -> bool:
+    bare = _PANDAS_SUFFIX.sub("", name.strip().lower())
+    return bool(_ID_NAME.match(re.sub(r"[\W_]+", "", bare)))
 
 
 def refuse_id_columns(columns: Iterable[object], *, owner: str) -> None:
