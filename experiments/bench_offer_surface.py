@@ -144,8 +144,10 @@ both by ``choose_offers`` with the same catalog, value and budget (the oracle's 
 ``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost (the
 model's held-out check of its purchase probabilities for each customer's cheapest offer,
 ``--cost-folds 0`` for the factor rule alone), and the model's ``arm_summary_["mean_outcome_se"]``
-as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out: without a budget it moves max net value's customers to cheaper offers within the noise,
-with one it raises each effect in the prudent cost by its standard error, the control's included);
+as ``arm_mean_se``, which ``--no-arm-mean-se`` leaves out: without a budget it keeps cheapest
+effective's customers on offers whose value clears the noise (and until session 47 moved max net
+value's to cheaper offers within it), with one it raises each effect in the prudent cost by its
+standard error, the control's included);
 both are valued on the truth
 (see ``bench_offer_plan.true_net_value``). ``overspent`` counts plans whose expected cost (the
 model's) exceeds the budget; ``true_overspent`` those whose true expected cost does, and

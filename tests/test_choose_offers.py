@@ -749,7 +749,7 @@ def test_an_effect_past_certainty_counts_for_the_conversions_it_can_buy() -> Non
     assert plan.loc[2, "expected_net_value"] == pytest.approx(1.25)
 
 
-# -- arm_mean_se: max_net_value takes the cheapest offer within the noise of the levels ----------
+# -- arm_mean_se: max_net_value keeps its best offer over a cheaper one within the noise ---------
 NOISE_CATALOG = OfferCatalog(
     [
         Offer(offer_id="cheap", cost_per_redemption=1.0),
@@ -1098,7 +1098,7 @@ SEND_EFFECTS = pd.DataFrame(
 SEND_SE = pd.Series({"mens": 0.003, "womens": 0.003})  # level sd in money: 2 x 0.003 x sqrt(2)
 
 
-def _sends(average: dict | None, **kwargs: object) -> pd.DataFrame:
+def _sends(average: dict | None, catalog: OfferCatalog = SENDS, **kwargs: object) -> pd.DataFrame:
     effects = SEND_EFFECTS.copy()
     if average is not None:
         effects.attrs["arm_average_effect"] = average
@@ -1109,7 +1109,7 @@ def _sends(average: dict | None, **kwargs: object) -> pd.DataFrame:
         "arm_mean_se": SEND_SE,
         **kwargs,
     }
-    return choose_offers(effects, SENDS, **args)
+    return choose_offers(effects, catalog, **args)
 
 
 def test_equally_cheap_offers_within_noise_fall_back_on_the_better_average() -> None:
@@ -1134,6 +1134,22 @@ def test_equally_cheap_offers_within_noise_fall_back_on_the_better_average() -> 
     pd.testing.assert_frame_equal(_sends({"mens": 0.077}), plain)
 
 
+def test_offers_as_dear_up_to_float_rounding_are_equally_dear() -> None:
+    """A send cost of 0.06 - 0.01 (0.049999999999999996) is the same price as 0.05: the fallback
+    must not be lost to the last bit (nor to a redemption cost times 1 - breakage)."""
+    rounded = OfferCatalog(
+        [
+            Offer(offer_id="mens", cost_per_redemption=0.0, cost_per_send=0.05),
+            Offer(offer_id="womens", cost_per_redemption=0.0, cost_per_send=0.06 - 0.01),
+        ]
+    )
+    fallback = _sends({"mens": 0.077, "womens": 0.045}, catalog=rounded)
+    assert fallback.loc["a", ["offer_id", "reason"]].tolist() == [
+        "mens",
+        "offer better on average within noise",
+    ]
+
+
 @pytest.mark.parametrize(
     ("recorded", "message"),
     [
@@ -1152,13 +1168,20 @@ def test_a_bad_arm_average_effect_is_refused(recorded: object, message: str) -> 
 def test_the_average_fallback_never_gives_up_more_than_the_noise(seed: int, se: float) -> None:
     rng = np.random.default_rng(seed)
     n = 40
-    ids = ["e1", "e2", "e3"]
+    # two e-mails as dear up to the last bit, a cheaper push and a coupon: only the e-mails may
+    # stand in for each other
+    ids = ["e1", "e2", "push", "coupon"]
     catalog = OfferCatalog(
-        [Offer(offer_id=i, cost_per_redemption=0.0, cost_per_send=0.1) for i in ids]
+        [
+            Offer(offer_id="e1", cost_per_redemption=0.0, cost_per_send=0.15),
+            Offer(offer_id="e2", cost_per_redemption=0.0, cost_per_send=0.1 + 0.05),
+            Offer(offer_id="push", cost_per_redemption=0.0, cost_per_send=0.01),
+            Offer(offer_id="coupon", cost_per_redemption=2.0),
+        ]
     )
     index = pd.Index(np.arange(n), name="customer_id")
-    effects = pd.DataFrame(rng.uniform(-0.05, 0.3, (n, 3)), index=index, columns=ids)
-    effects.attrs["arm_average_effect"] = dict(zip(ids, rng.uniform(0, 0.1, 3), strict=True))
+    effects = pd.DataFrame(rng.uniform(-0.05, 0.3, (n, 4)), index=index, columns=ids)
+    effects.attrs["arm_average_effect"] = dict(zip(ids, rng.uniform(0, 0.1, 4), strict=True))
     args: dict = {
         "baseline": pd.Series(rng.uniform(0, 0.6, n), index=index),
         "value_per_conversion": 40.0,
@@ -1169,7 +1192,9 @@ def test_the_average_fallback_never_gives_up_more_than_the_noise(seed: int, se: 
     assert (noisy["offer_id"].isna() == plain["offer_id"].isna()).all()
     moved = noisy["offer_id"].fillna("-") != plain["offer_id"].fillna("-")
     assert (noisy.loc[moved, "reason"] == "offer better on average within noise").all()
-    # every offer costs the same: a move only ever goes to an offer better on average
+    # a move only ever goes from one e-mail to the other, better on average, never to the cheaper
+    # push nor the coupon
+    assert set(noisy.loc[moved, "offer_id"]) | set(plain.loc[moved, "offer_id"]) <= {"e1", "e2"}
     level = effects.attrs["arm_average_effect"]
     to = noisy.loc[moved, "offer_id"].map(level)
     assert (to > plain.loc[moved, "offer_id"].map(level)).all()

@@ -64,9 +64,10 @@ def choose(
         # among the offers exactly as dear as the best (e-mails of one send cost) and within the
         # noise of it, the one better on average; never a cheaper one (experiments/RESULTS.md,
         # "Max net value keeps its best offer")
-        same_cost = cost == cost[rows, best][:, None]
+        # (as dear to the float rounding: 0.1 + 0.05, or a redemption cost times 1 - breakage)
+        same_cost = np.isclose(cost, cost[rows, best][:, None], rtol=1e-9, atol=1e-12)
         close = candidate & same_cost & (net >= net[rows, best][:, None] - gap)
-        better = cheapest_candidate(close, cost, net, average=average)
+        better = cheapest_candidate(close, np.zeros_like(cost), net, average=average)
         reason[better != preferred] = BETTER_ON_AVERAGE
         preferred = better
     if budget is None or prudent is None:
