@@ -39,6 +39,9 @@ def _frame(id_column: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
         "customer_id.1",  # a repeated CSV header
         "customer_id_x.1",  # a merge, then a repeated header
         "Kundennummer",
+        "Kd.-Nr.",
+        "Mitgliedsnummer",
+        "Kartennummer",
     ],
 )
 def test_both_models_refuse_an_id_column(name: str) -> None:
@@ -57,7 +60,19 @@ def test_both_models_refuse_an_id_column(name: str) -> None:
 # "ID" is what pd.get_dummies names Idaho's (or Indonesia's) column
 @pytest.mark.parametrize(
     "name",
-    ["store_id", "idle_days", "paid", "ID", "order_id", "n_cards", "tax_x", "member_no_shows"],
+    [
+        "store_id",
+        "idle_days",
+        "paid",
+        "ID",
+        "order_id",
+        "n_cards",
+        "tax_x",
+        "member_no_shows",
+        "Kundenwert",
+        "Kartentyp",
+        "kd_umsatz",
+    ],
 )
 def test_columns_that_merely_contain_id_are_features(name: str) -> None:
     X, y, treatment = _frame(name)

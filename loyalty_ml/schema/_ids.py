@@ -36,8 +36,12 @@ def is_row_numbers(index: pd.Index) -> bool:
 
 
 #: Who an id names, and how it is written after them: ``customer_id``, ``CustomerNo``,
-#: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``, ``Kundennummer``...
-_ID_OWNERS = "customer|cust|client|member|user|account|loyalty|card|household|shopper|kunden"
+#: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``, ``Kundennummer``, ``Kd.-Nr.``,
+#: ``Mitgliedsnummer``, ``Kartennummer``...
+_ID_OWNERS = (
+    "customer|cust|client|member|user|account|loyalty|card|household|shopper|kunden|kd|mitglieds"
+    "|karten"
+)
 _ID_WORDS = "id|no|nr|num|number|nummer|key|code"
 _ID_NAME = re.compile(rf"^(?:(?:{_ID_OWNERS})(?:{_ID_WORDS})|id(?:{_ID_OWNERS}))$")
 #: What pandas appends to a column's name, as often as it did: a merge's ``_x``/``_y`` (two merges:
