@@ -258,6 +258,7 @@ def _covariates(X: pd.DataFrame) -> dict[str, np.ndarray]:
         "urban": (X["zip_code"].astype(str) == "Urban").to_numpy(dtype=float),
         "rural": (X["zip_code"].astype(str) == "Rural").to_numpy(dtype=float),
         "phone": (X["channel"].astype(str) == "Phone").to_numpy(dtype=float),
+        "multichannel": (X["channel"].astype(str) == "Multichannel").to_numpy(dtype=float),
     }
 
 
@@ -316,35 +317,29 @@ def _catalog(*offers: tuple[str, float, float]) -> OfferCatalog:
     )
 
 
-def _channel(X: pd.DataFrame, name: str) -> np.ndarray:
-    return (X["channel"].astype(str) == name).to_numpy(dtype=float)
-
-
 def _logit_i(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
     history = X["history"].to_numpy(dtype=float)
     return (
         -3.25
-        - 0.10 * (X["recency"].to_numpy(dtype=float) - 6)
+        - 0.10 * (c["recency"] - 6)
         + 0.30 * np.log(history / 200.0)
-        - 0.30 * X["newbie"].to_numpy(dtype=float)
-        + 0.20 * _channel(X, "Multichannel")
-        + 0.10 * _channel(X, "Web")
+        - 0.30 * c["newbie"]
+        + 0.20 * c["multichannel"]
+        + 0.10 * c["web"]
     )
 
 
 def _shifts_i(X: pd.DataFrame) -> dict[str, np.ndarray]:
-    recency = X["recency"].to_numpy(dtype=float)
-    newbie = X["newbie"].to_numpy(dtype=float)
+    c = _covariates(X)
+    recency, newbie = c["recency"], c["newbie"]
     late = (recency > 6).astype(float)
     return {
-        "email": 0.10 + 0.35 * X["womens"].to_numpy(dtype=float) - 0.15 * (recency > 9),
+        "email": 0.10 + 0.35 * c["womens"] - 0.15 * (recency > 9),
         "sms": 0.70 * newbie - 0.25 * (recency <= 3) * (1 - newbie),
         "d10": 0.25 + 0.45 * late,
         "d20": 0.45 + 0.75 * late - 0.35 * (X["history"].to_numpy(dtype=float) > 500),
-        "pts": 0.15
-        + 0.60 * _channel(X, "Multichannel")
-        + 0.25 * _channel(X, "Web")
-        + 0.20 * X["mens"].to_numpy(dtype=float),
+        "pts": 0.15 + 0.60 * c["multichannel"] + 0.25 * c["web"] + 0.20 * c["mens"],
     }
 
 
@@ -487,12 +482,11 @@ def _shifts_g(X: pd.DataFrame) -> dict[str, np.ndarray]:
 def _baseline_h(X: pd.DataFrame) -> np.ndarray:
     c = _covariates(X)
     history = X["history"].to_numpy(dtype=float)
-    multichannel = (X["channel"].astype(str) == "Multichannel").to_numpy(dtype=float)
     p0 = (
         0.08
         + 0.014 * (12 - c["recency"])
         + 0.04 * np.minimum(history, 1000) / 1000
-        + 0.03 * multichannel
+        + 0.03 * c["multichannel"]
         + 0.02 * c["mens"] * c["womens"]
         + 0.02 * c["rural"]
         - 0.02 * c["newbie"]

@@ -61,10 +61,9 @@ def choose(
         # standard error of the difference in level between each offer and the customer's best
         gap = np.sqrt(level_sd[rows, best][:, None] ** 2 + level_sd**2)
         gap[rows, best] = 0.0
-        # among the offers exactly as dear as the best (e-mails of one send cost) and within the
-        # noise of it, the one better on average; never a cheaper one (experiments/RESULTS.md,
-        # "Max net value keeps its best offer")
-        # (as dear to the float rounding: 0.1 + 0.05, or a redemption cost times 1 - breakage)
+        # among the offers as dear as the best (e-mails of one send cost; equal up to float
+        # rounding, e.g. 0.1 + 0.05) and within the noise of it, the one better on average; never
+        # a cheaper one (experiments/RESULTS.md, "Max net value keeps its best offer")
         same_cost = np.isclose(cost, cost[rows, best][:, None], rtol=1e-9, atol=1e-12)
         close = candidate & same_cost & (net >= net[rows, best][:, None] - gap)
         better = cheapest_candidate(close, np.zeros_like(cost), net, average=average)
