@@ -564,9 +564,11 @@ def test_holdout_same_customers_for_same_seed_and_consent(offer_inputs: Any) -> 
     assert {int(i) for i in plan2.index[plan2["reason"] == "holdout"]} == held
     consent = pd.Series(True, index=effects.index[:300])
     consent.iloc[:50] = False
-    plan3 = lml.choose_offers(
-        effects, catalog, baseline=baseline, value_per_conversion=30.0, consent=consent
-    )
+    # a table of yes and no that misses customers: served as no consent, with a warning
+    with pytest.warns(DataQualityWarning, match="consent has no value for 100 of 400"):
+        plan3 = lml.choose_offers(
+            effects, catalog, baseline=baseline, value_per_conversion=30.0, consent=consent
+        )
     assert plan3["offer_id"].iloc[:50].isna().all() and plan3["offer_id"].iloc[300:].isna().all()
     assert set(plan3["reason"].iloc[list(range(50)) + list(range(300, 400))]) == {
         "no marketing consent"

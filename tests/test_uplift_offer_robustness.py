@@ -6,11 +6,19 @@ each test pins one input that used to crash deep inside pandas/LightGBM or silen
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import ConfigError, DataError, PolicyError, SchemaError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    PolicyError,
+    SchemaError,
+)
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import choose_offers
@@ -181,11 +189,68 @@ def test_value_per_conversion_as_an_array_is_a_clear_error() -> None:
 
 def test_nullable_boolean_consent_and_eligibility() -> None:
     consent = pd.Series([True, pd.NA, True], index=IDX, dtype="boolean")
-    eligible = pd.DataFrame({"Mens E-Mail": [True, True, pd.NA]}, index=IDX, dtype="boolean")
-    plan = _plan(consent=consent, eligible=eligible)
+    eligible = pd.DataFrame(
+        {"Mens E-Mail": [True, True, pd.NA], "Womens E-Mail": [True, True, False]},
+        index=IDX,
+        dtype="boolean",
+    )
+    # a missing flag is served as False (safe), and said: it is "unknown", not "no"
+    with pytest.warns(DataQualityWarning) as caught:
+        plan = _plan(consent=consent, eligible=eligible)
+    assert [str(w.message).split(" customers")[0] for w in caught] == [
+        "choose_offers: consent has no value for 1 of 3",
+        "choose_offers: eligible has no value for 1 of 3",
+    ]
     assert plan["reason"].tolist() == ["cheapest effective", "no marketing consent", "not eligible"]
     as_ints = pd.Series([1, pd.NA, 0], index=IDX, dtype="Int64")
-    assert _plan(consent=as_ints)["reason"].tolist()[1:] == ["no marketing consent"] * 2
+    with pytest.warns(DataQualityWarning, match=r"consent has no value for 1 of 3 .*\['b'\]"):
+        reasons = _plan(consent=as_ints)["reason"].tolist()
+    assert reasons[1:] == ["no marketing consent"] * 2
+
+
+def test_missing_flags_warn_unless_the_table_lists_only_yes() -> None:
+    """A consent table of yes and no that misses a customer (a failed join) warns; a list of the
+    customers who said yes leaves the others out on purpose and does not."""
+    with pytest.warns(DataQualityWarning, match=r"consent has no value for 1 of 3 .*\['c'\]"):
+        plan = _plan(consent=pd.Series([True, False], index=["a", "b"]))
+    assert plan["reason"].tolist()[1:] == ["no marketing consent"] * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan = _plan(consent=pd.Series([True], index=["a"]))
+    assert plan["reason"].tolist()[1:] == ["no marketing consent"] * 2
+
+
+def test_eligible_must_name_every_offer() -> None:
+    """An offer without a column in eligible would be withdrawn from every customer: a misspelt
+    header (with the close match named) or a frame of the restricted offers only is refused."""
+    misspelt = pd.DataFrame({"Mens E-Mail": True, "Womens E-mail": [True, False, True]}, IDX)
+    with pytest.raises(
+        DataError,
+        match=r"no column for offers \['Womens E-Mail'\].*columns \['Womens E-mail'\] are not "
+        r"offers \('Womens E-mail' for 'Womens E-Mail'\?\)",
+    ):
+        _plan(eligible=misspelt)
+    only_restricted = pd.DataFrame({"Womens E-Mail": [True, False, True]}, IDX)
+    with pytest.raises(DataError, match=r"no column for offers \['Mens E-Mail'\], which would"):
+        _plan(eligible=only_restricted)
+    # every offer named: an extra column (another catalog's offer, a note) is ignored
+    plan = _plan(eligible=only_restricted.assign(**{"Mens E-Mail": True, "segment": False}))
+    assert plan["offer_id"].notna().all()
+
+
+def test_yes_no_text_hint_names_the_yes() -> None:
+    """The conversion hint for 'Y'/'N' flags must keep the yes: consent.eq('N') would invert them."""
+    with pytest.raises(DataError, match=r"e\.g\. consent\.eq\('Y'\)"):
+        _plan(consent=pd.Series(["N", "Y", "N"], index=IDX))
+    with pytest.raises(DataError, match=r"e\.g\. consent\.eq\(<the value that means yes>\)"):
+        _plan(consent=pd.Series(["opted out", "subscribed", "opted out"], index=IDX))
+
+
+def test_holdout_fraction_given_as_a_percentage() -> None:
+    with pytest.raises(ConfigError, match=r"for 10% of the customers pass 0\.1\)\. Got 10 "):
+        _plan(holdout_fraction=10)
+    with pytest.raises(ConfigError, match=r"in \[0, 1\)\. Got 1\.0 instead"):
+        _plan(holdout_fraction=1.0)
 
 
 @pytest.mark.parametrize("name", ["consent", "eligible"])

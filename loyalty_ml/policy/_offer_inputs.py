@@ -5,10 +5,19 @@ numbers where numbers are meant.
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import DataError, PolicyError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    DataError,
+    DataQualityWarning,
+    PolicyError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.schema._coerce import numbers_or_refuse
 from loyalty_ml.schema._ids import refuse_row_numbers
 
@@ -19,6 +28,7 @@ __all__ = [
     "customer_values",
     "effect_values",
     "offer_eligibility",
+    "warn_unknown_flags",
 ]
 
 
@@ -88,6 +98,27 @@ def check_customer_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bo
         )
 
 
+#: Text a consent or eligibility column uses for "yes" (the conversion hint names one of these).
+_YES_WORDS = frozenset(
+    {
+        "y",
+        "yes",
+        "true",
+        "t",
+        "1",
+        "ja",
+        "j",
+        "oui",
+        "si",
+        "sí",
+        "opt-in",
+        "opted_in",
+        "opt_in",
+        "x",
+    }
+)
+
+
 def check_flag_values(values: pd.Series, name: str) -> None:
     """``values`` must be booleans (or 0/1); missing values are allowed and mean False."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -95,10 +126,13 @@ def check_flag_values(values: pd.Series, name: str) -> None:
     present = values.dropna()
     bad = present[~present.isin([True, False])].unique()
     if len(bad):
+        # the hint names the value that reads as a yes: eq() of a "no" would invert every flag
+        yes = [v for v in bad if str(v).strip().lower() in _YES_WORDS]
+        example = repr(yes[0]) if yes else "<the value that means yes>"
         raise DataError(
             f"choose_offers: {name} must hold booleans (True/False or 1/0); got "
             f"{format_examples(list(bad), total=len(bad))}. Convert it first, e.g. "
-            f"{name.split('[')[0]}.eq({bad[0]!r})."
+            f"{name.split('[')[0]}.eq({example})."
         )
 
 
@@ -112,7 +146,39 @@ def customer_flags(values: pd.Series, index: pd.Index, name: str) -> np.ndarray:
         )
     check_customer_ids(values.index, index, name)
     check_flag_values(values, name)
+    warn_unknown_flags(values, index, name)
     return values.reindex(index).eq(True).fillna(False).to_numpy(dtype=bool)
+
+
+def warn_unknown_flags(values: pd.Series | pd.DataFrame, index: pd.Index, name: str) -> None:
+    """Warn when customers of effects have no flag: read as False (no consent, not eligible),
+    which is safe but may hide a failed join.
+
+    A missing value (NaN) always warns: it says "unknown", not "no". A customer not listed warns
+    only when ``values`` also holds False: a list of the customers who said yes leaves the others
+    out on purpose, a table of yes and no that misses some does not.
+    """
+    known = values.notna() if isinstance(values, pd.Series) else values.notna().all(axis=1)
+    listed = index.isin(values.index)
+    has_false = bool(values.eq(False).fillna(False).to_numpy(dtype=bool).any())  # NA: not False
+    unknown = listed & ~known.reindex(index, fill_value=True).to_numpy(dtype=bool)
+    if has_false:
+        unknown |= ~listed
+    if not unknown.any():
+        return
+    what = (
+        "no consent, so they get no offer"
+        if name == "consent"
+        else "not eligible (for the offers whose flag is missing)"
+    )
+    count = int(unknown.sum())
+    warn_user(
+        f"choose_offers: {name} has no value for {count} of {len(index)} customers of effects "
+        f"({format_ids(index[unknown].tolist(), total=count)}), missing or not listed; they are "
+        f"read as {what}. If a join lost them, fix it; if that is meant, fill them with False "
+        f"({name}.reindex(effects.index).fillna(False)) to silence this.",
+        DataQualityWarning,
+    )
 
 
 def effect_values(frame: pd.DataFrame) -> np.ndarray:
@@ -174,8 +240,33 @@ def offer_eligibility(
                 f"of the catalog {format_examples(ids)}. Name eligible's columns by offer_id "
                 "(they are compared as text, case included)."
             )
+        missing = [i for i in ids if i not in names]
+        if missing:
+            # An offer without a column would be withdrawn from every customer, silently: a
+            # misspelt header, or a frame that lists only the restricted offers.
+            unknown = [n for n in names if n not in ids]
+            guesses = {
+                n: close[0] for n in unknown if (close := difflib.get_close_matches(n, missing, 1))
+            }
+            raise DataError(
+                f"choose_offers: eligible has no column for offers {format_examples(missing)}, "
+                "which would be withdrawn from every customer"
+                + (
+                    f"; its columns {format_examples(unknown)} are not offers"
+                    + (
+                        " (" + ", ".join(f"{n!r} for {g!r}?" for n, g in guesses.items()) + ")"
+                        if guesses
+                        else ""
+                    )
+                    if unknown
+                    else ""
+                )
+                + ". Give one column per offer, named by offer_id (True where the customer may get "
+                "it; a column of True keeps an offer open to everyone)."
+            )
         for column in eligible.columns:
             check_flag_values(eligible[column], f"eligible[{column!r}]")
+        warn_unknown_flags(eligible.rename(columns=str)[ids], index, "eligible")
         frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
         return frame.eq(True).fillna(False).to_numpy(dtype=bool)
     raise PolicyError(

@@ -192,10 +192,15 @@ def choose_offers(
         row order or the ids' dtype. Offers tied on cost and value go to the lower offer id.
     eligible : Series or DataFrame of bool, optional
         Per customer, or per customer and offer; customers (or cells) not listed are not eligible.
-        A DataFrame's columns are offer ids (as text); if none names an offer of the catalog (a
-        misspelt header), that is an error, not a plan where nobody is eligible.
+        A DataFrame's columns are offer ids (as text), one for every offer of ``effects``: an
+        offer without one (a misspelt header, or a frame of the restricted offers only) is an
+        error naming the close match, not an offer withdrawn from everyone; other columns are
+        ignored.
     consent : Series of bool, optional
-        Marketing consent per customer; customers not listed have none and get no offer.
+        Marketing consent per customer; customers not listed have none and get no offer. A
+        missing value (NaN), or a customer missing from a table that also holds False (a join
+        that lost rows), is read as no consent with a ``DataQualityWarning``; a Series of only
+        the customers who consented is taken as such, silently. The same holds for ``eligible``.
     random_state : int or Generator, optional
         Seed of the holdout draw.
     history : DataFrame, optional
@@ -672,8 +677,13 @@ def _check_options(
             f"(the share of a budget kept back; 0 spends all of it). Got {budget_reserve!r} instead."
         )
     if not (is_real(holdout_fraction) and 0 <= holdout_fraction < 1):
+        percent = (
+            f" (for {holdout_fraction:g}% of the customers pass {holdout_fraction / 100:g})"
+            if is_real(holdout_fraction, finite=True) and 1 < holdout_fraction < 100
+            else ""
+        )
         raise ConfigError(
-            f"The 'holdout_fraction' parameter of choose_offers must be in [0, 1). "
+            f"The 'holdout_fraction' parameter of choose_offers must be a share in [0, 1){percent}. "
             f"Got {holdout_fraction!r} instead."
         )
 
