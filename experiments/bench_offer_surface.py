@@ -138,7 +138,27 @@ of them expiring unused (``--surfaces I``; not in the default run):
   - ``d20`` ($9 a redemption): ``0.45 + 0.75 [recency > 6] - 0.35 [history > 500]``;
   - ``pts`` ($6 a redemption, breakage 0.2): ``0.15 + 0.6 multichannel + 0.25 web + 0.2 mens``.
 
-Arms are assigned at random, equal shares. Per seed, the default UpliftModel is fitted on a random
+``J`` (four rewards, **relative lifts and unequal arms**), written in session 48 (2026-12-06) by a
+helper from DESIGN.md's API alone, after every default had been chosen, and not tuned since: each
+reward multiplies the baseline, ``p(o) = min(1, p0 (1 + strength x lift))``, and the experiment
+gives the control 40% of the customers and the rewards 15 / 25 / 12 / 8% (``--surfaces J``; not in
+the default run; ``--base-shift`` does not apply, ``--control-share`` replaces the shares). The
+helper's own run also had consent, eligibility and a 10% holdout, with an oracle under the same
+constraints; they did not explain its losses (``choose_offers`` on the true effects captured 100%
+of that oracle, and its worst cell lost as much without them), so the bench leaves them out:
+
+* baseline: ``logit p0 = -2.25 + 0.45 (log history - 5.06) - 0.08 (recency - 6) - 0.35 newbie +
+  0.3 multichannel + 0.15 womens - 0.1 rural`` (about 10%); a purchase is worth $30;
+* lifts:
+
+  - ``tip_email`` (10 cents a send): ``0.1 + 0.2 mens womens - 0.35 newbie [recency <= 3]``, which
+    backfires on recent newcomers (about 19% of the customers);
+  - ``pct10`` ($4 a redemption, 2 cents a send): ``0.15 + 0.35 womens + 0.25 [recency >= 9]``;
+  - ``free_ship`` ($2.50 a redemption, 2 cents a send): ``0.15 + 0.5 rural + 0.2 suburban``;
+  - ``cash15`` ($8 a redemption, 5 cents a send): ``0.25 + [recency >= 8] [history >= 300] + 0.3
+    mens``.
+
+Arms are assigned at random, equal shares (J: as above). Per seed, the default UpliftModel is fitted on a random
 half; the plan for the other half comes from its estimated effects, the oracle's from the true ones,
 both by ``choose_offers`` with the same catalog, value and budget (the oracle's priced at face value,
 ``budget_uplift_factor=1``, ``budget_reserve=0``, the plan's with the default prudent cost (the
@@ -178,6 +198,7 @@ Run::
     .venv/bin/python experiments/bench_offer_surface.py --surfaces G --control-share 0.3
     .venv/bin/python experiments/bench_offer_surface.py --surfaces H
     .venv/bin/python experiments/bench_offer_surface.py --surfaces I
+    .venv/bin/python experiments/bench_offer_surface.py --surfaces J
 """
 
 from __future__ import annotations
@@ -241,6 +262,9 @@ class Surface:
     scale: Literal["logit", "probability"] = "logit"
     #: Each customer's value of a conversion (I), instead of ``value`` for everyone.
     margin: Callable[[pd.DataFrame], np.ndarray] | None = None
+    #: The experiment's share of customers per arm, the control's first, then the catalog's order
+    #: (J); equal shares when None.
+    arm_shares: tuple[float, ...] | None = None
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -510,6 +534,35 @@ def _effects_h(X: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def _baseline_j(X: pd.DataFrame) -> np.ndarray:
+    c = _covariates(X)
+    logit = (
+        -2.25
+        + 0.45 * (np.log(X["history"].to_numpy(dtype=float)) - 5.06)
+        - 0.08 * (c["recency"] - 6)
+        - 0.35 * c["newbie"]
+        + 0.30 * c["multichannel"]
+        + 0.15 * c["womens"]
+        - 0.10 * c["rural"]
+    )
+    return np.asarray(expit(logit))
+
+
+def _shifts_j(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each reward's relative lift times the baseline: its shift of the probability."""
+    c = _covariates(X)
+    recency, history = c["recency"], X["history"].to_numpy(dtype=float)
+    suburban = 1 - c["urban"] - c["rural"]
+    lifts = {
+        "tip_email": 0.10 + 0.20 * c["mens"] * c["womens"] - 0.35 * c["newbie"] * (recency <= 3),
+        "pct10": 0.15 + 0.35 * c["womens"] + 0.25 * (recency >= 9),
+        "free_ship": 0.15 + 0.50 * c["rural"] + 0.20 * suburban,
+        "cash15": 0.25 + 1.00 * (recency >= 8) * (history >= 300) + 0.30 * c["mens"],
+    }
+    p0 = _baseline_j(X)
+    return {arm: p0 * lift for arm, lift in lifts.items()}
+
+
 #: Rewards that all cost a redemption and none a send (surfaces D and E): every offer's cost is an
 #: estimate, mostly paid by customers who would have bought anyway.
 _REDEEMED = _catalog(
@@ -521,7 +574,7 @@ _REDEEMED = _catalog(
 #: redemption and whose baselines are steep (``--surfaces D E``); F, six rewards whose cheapest
 #: backfires (``--surfaces F``); G, written as an outside check would be (``--surfaces G``);
 #: H, whose effects add to the probability (``--surfaces H``); I, a margin per customer
-#: (``--surfaces I``).
+#: (``--surfaces I``); J, relative lifts and unequal arms (``--surfaces J``).
 OTHER_SURFACES = {
     "R": Surface(
         _catalog(
@@ -596,6 +649,19 @@ OTHER_SURFACES = {
         _shifts_i,
         margin=_margin_i,
     ),
+    "J": Surface(
+        _catalog(
+            ("tip_email", 0.0, 0.10),
+            ("pct10", 4.0, 0.02),
+            ("free_ship", 2.5, 0.02),
+            ("cash15", 8.0, 0.05),
+        ),
+        30.0,
+        _baseline_j,
+        _shifts_j,
+        scale="probability",
+        arm_shares=(0.40, 0.15, 0.25, 0.12, 0.08),
+    ),
 }
 ALL_SURFACES = {**SURFACES, **OTHER_SURFACES}
 #: Month starts at which Online Retail II's customers are described (each has a full year behind
@@ -647,7 +713,9 @@ def shifted(surface: Surface, base_shift: float) -> Surface:
     if base_shift == 0:
         return surface
     if surface.scale != "logit":
-        raise SystemExit("--base-shift moves a baseline logit; surface H adds to probabilities")
+        raise SystemExit(
+            "--base-shift moves a baseline logit; surfaces H and J add to probabilities"
+        )
     logit = surface.logit
     return replace(surface, logit=lambda X: logit(X) + base_shift)
 
@@ -703,7 +771,7 @@ def one_seed(
     catalog = stated.catalog
     baseline, effects = response_surface(X, strength, stated)
     arms = np.array(["control", *catalog.ids])
-    shares = None
+    shares = None if stated.arm_shares is None else list(stated.arm_shares)
     if control_share is not None:
         shares = [control_share, *[(1 - control_share) / len(catalog.ids)] * len(catalog.ids)]
     if targeting:

@@ -1,4 +1,4 @@
-"""Surfaces R, D, E, F, G, H and I of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
+"""Surfaces R, D, E, F, G, H, I and J of experiments/bench_offer_surface.py: known response surfaces beyond the default three.
 
 R reads the columns ``build_features`` gives; these tests pin that it says what its docstring says
 on a hand-made table, that it runs on Online Retail II's real features (skipped without
@@ -8,7 +8,9 @@ baselines: the same checks, and one seed of D on Hillstrom within its budgets. F
 customers, six rewards) has a placebo SMS and a push that backfires off the phone channel. G
 (Hillstrom's customers, four rewards) was written the way an outside check would be, and H
 (Hillstrom's customers, five rewards) adds its effects to the probability, not the logit; I
-(Hillstrom's customers, five rewards) values each customer's conversion at their own margin.
+(Hillstrom's customers, five rewards) values each customer's conversion at their own margin; J
+(Hillstrom's customers, four rewards) multiplies the baseline by each reward's lift and gives the
+arms unequal shares.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ def test_surface_d_shifts_are_the_stated_terms(bench: ModuleType) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["D", "I"])  # I: a margin per customer, passed as a Series
+@pytest.mark.parametrize("name", ["D", "I", "J"])  # I: a margin per customer, as a Series
 def test_a_hillstrom_surface_runs_one_seed_within_its_budgets(
     bench: ModuleType, hillstrom_path: Path, name: str
 ) -> None:
@@ -298,3 +300,68 @@ def test_true_net_value_reads_each_customers_own_margin(bench: ModuleType) -> No
     # customer 7: 0.1 x 10 - 0.2 x 6 x 0.8 = 0.04; customer 9: 0.3 x 50 - 0.6 x 4.8 = 12.12
     assert cost == pytest.approx(0.96 + 2.88)
     assert net == pytest.approx(0.04 + 12.12)
+
+
+# -- surface J: relative lifts and unequal arms --------------------------------------------------
+def test_surface_j_multiplies_the_baseline_by_the_stated_lifts(bench: ModuleType) -> None:
+    from scipy.special import expit
+
+    surface = bench.ALL_SURFACES["J"]
+    assert surface.scale == "probability" and surface.value == 30.0
+    assert [(o.offer_id, o.cost_per_redemption, o.cost_per_send) for o in surface.catalog] == [
+        ("tip_email", 0.0, 0.1),
+        ("pct10", 4.0, 0.02),
+        ("free_ship", 2.5, 0.02),
+        ("cash15", 8.0, 0.05),
+    ]
+    # the lapsed multichannel buyer with $300 of history: cash15's lapsed-and-valuable term
+    X = _hillstrom_table().assign(history=[30.0, 2000.0, 300.0, 300.0])
+    baseline, effects = bench.response_surface(X, 1.0, surface)
+    # by hand: -2.25 + 0.45 (log history - 5.06) - 0.08 (recency - 6) - 0.35 newbie
+    # + 0.3 multichannel + 0.15 womens - 0.1 rural
+    logit = [
+        -2.25 + 0.45 * (np.log(30) - 5.06) + 0.40 - 0.35 + 0.15,
+        -2.25 + 0.45 * (np.log(2000) - 5.06) + 0.32 + 0.15 - 0.10,
+        -2.25 + 0.45 * (np.log(300) - 5.06) - 0.48 + 0.30,
+        -2.25 + 0.45 * (np.log(300) - 5.06) + 0.15,
+    ]
+    np.testing.assert_allclose(baseline, expit(logit))
+    lifts = effects.div(baseline, axis=0)
+    # the recent newbie loses on the e-mail; the buyer of both lines gains most from it
+    np.testing.assert_allclose(lifts["tip_email"], [-0.25, 0.30, 0.10, 0.10])
+    np.testing.assert_allclose(lifts["pct10"], [0.50, 0.50, 0.40, 0.50])
+    np.testing.assert_allclose(lifts["free_ship"], [0.15, 0.65, 0.35, 0.15])
+    np.testing.assert_allclose(lifts["cash15"], [0.25, 0.55, 1.55, 0.25])
+    _, half = bench.response_surface(X, 0.5, surface)
+    np.testing.assert_allclose(half, effects / 2, atol=1e-15)
+    with pytest.raises(SystemExit, match="surfaces H and J add to probabilities"):
+        bench.shifted(surface, -1.5)
+
+
+def test_surface_j_draws_its_unequal_arms(
+    bench: ModuleType, hillstrom_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loyalty_ml.datasets.hillstrom import load_hillstrom
+
+    seen: list[np.ndarray] = []
+    real = bench.UpliftModel
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def fit(self, X: pd.DataFrame, y: np.ndarray, **kwargs: object) -> object:
+            seen.append(np.asarray(kwargs["treatment"]))
+            return super().fit(X, y, **kwargs)
+
+    monkeypatch.setattr(bench, "UpliftModel", Recording)
+    bench.one_seed(load_hillstrom(hillstrom_path), 0, 1.0, "J", customers=20_000)
+    shares = pd.Series(seen[0]).value_counts(normalize=True)
+    # 40% control, then 15 / 25 / 12 / 8% in the catalog's order; about 10,000 training rows,
+    # so each share within 1.5 points
+    expected = {
+        "control": 0.40,
+        "tip_email": 0.15,
+        "pct10": 0.25,
+        "free_ship": 0.12,
+        "cash15": 0.08,
+    }
+    for arm, share in expected.items():
+        assert abs(shares[arm] - share) < 0.015, (arm, shares[arm])
