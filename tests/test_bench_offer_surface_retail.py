@@ -251,7 +251,7 @@ def test_surface_h_adds_the_stated_terms_to_the_probability(bench: ModuleType) -
     # half the strength halves each effect: the scale is the probability's, not the logit's
     _, half = bench.response_surface(_hillstrom_table(), 0.5, surface)
     np.testing.assert_allclose(half, effects / 2, atol=1e-15)
-    with pytest.raises(SystemExit, match="adds to probabilities"):
+    with pytest.raises(SystemExit, match="H and J add to probabilities"):
         bench.shifted(surface, -1.5)
 
 
@@ -314,24 +314,26 @@ def test_surface_j_multiplies_the_baseline_by_the_stated_lifts(bench: ModuleType
         ("free_ship", 2.5, 0.02),
         ("cash15", 8.0, 0.05),
     ]
-    # the lapsed multichannel buyer with $300 of history: cash15's lapsed-and-valuable term
-    X = _hillstrom_table().assign(history=[30.0, 2000.0, 300.0, 300.0])
+    # every threshold at its edge: the newbie bought 3 months ago (recency <= 3), the
+    # multichannel buyer 8 (lapsed for cash15, not yet for pct10's >= 9), the web buyer 9; both
+    # of the last two with $300 of history (cash15's history >= 300)
+    X = _hillstrom_table().assign(recency=[3, 2, 8, 9], history=[30.0, 2000.0, 300.0, 300.0])
     baseline, effects = bench.response_surface(X, 1.0, surface)
     # by hand: -2.25 + 0.45 (log history - 5.06) - 0.08 (recency - 6) - 0.35 newbie
     # + 0.3 multichannel + 0.15 womens - 0.1 rural
     logit = [
-        -2.25 + 0.45 * (np.log(30) - 5.06) + 0.40 - 0.35 + 0.15,
+        -2.25 + 0.45 * (np.log(30) - 5.06) + 0.24 - 0.35 + 0.15,
         -2.25 + 0.45 * (np.log(2000) - 5.06) + 0.32 + 0.15 - 0.10,
-        -2.25 + 0.45 * (np.log(300) - 5.06) - 0.48 + 0.30,
-        -2.25 + 0.45 * (np.log(300) - 5.06) + 0.15,
+        -2.25 + 0.45 * (np.log(300) - 5.06) - 0.16 + 0.30,
+        -2.25 + 0.45 * (np.log(300) - 5.06) - 0.24 + 0.15,
     ]
     np.testing.assert_allclose(baseline, expit(logit))
     lifts = effects.div(baseline, axis=0)
     # the recent newbie loses on the e-mail; the buyer of both lines gains most from it
     np.testing.assert_allclose(lifts["tip_email"], [-0.25, 0.30, 0.10, 0.10])
-    np.testing.assert_allclose(lifts["pct10"], [0.50, 0.50, 0.40, 0.50])
+    np.testing.assert_allclose(lifts["pct10"], [0.50, 0.50, 0.15, 0.75])
     np.testing.assert_allclose(lifts["free_ship"], [0.15, 0.65, 0.35, 0.15])
-    np.testing.assert_allclose(lifts["cash15"], [0.25, 0.55, 1.55, 0.25])
+    np.testing.assert_allclose(lifts["cash15"], [0.25, 0.55, 1.55, 1.25])
     _, half = bench.response_surface(X, 0.5, surface)
     np.testing.assert_allclose(half, effects / 2, atol=1e-15)
     with pytest.raises(SystemExit, match="surfaces H and J add to probabilities"):

@@ -7,6 +7,7 @@ each test pins one input that used to crash deep inside pandas/LightGBM or silen
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -220,6 +221,25 @@ def test_missing_flags_warn_unless_the_table_lists_only_yes() -> None:
     assert plan["reason"].tolist()[1:] == ["no marketing consent"] * 2
 
 
+def test_the_missing_flag_warnings_fix_silences_it() -> None:
+    """The warning's own fix works on the flags users have, categorical ones included."""
+    for flags in (
+        pd.Series([True, np.nan], index=["a", "b"], dtype="category"),
+        pd.Series([True, pd.NA], index=["a", "b"], dtype="boolean"),
+        pd.Series([1.0, np.nan], index=["a", "b"]),
+    ):
+        with pytest.warns(DataQualityWarning, match=r"consent has no value for 1 of 3 .*\[.b.\]"):
+            _plan(consent=flags)
+        fixed = flags.eq(True).fillna(False).reindex(EFFECTS.index, fill_value=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            plan = _plan(consent=fixed)
+        assert plan["reason"].tolist()[1:] == ["no marketing consent"] * 2
+    per_customer = pd.Series([True, None, False], index=IDX, dtype=object)
+    with pytest.warns(DataQualityWarning, match=r"read as not eligible for any offer\."):
+        _plan(eligible=per_customer)
+
+
 def test_eligible_must_name_every_offer() -> None:
     """An offer without a column in eligible would be withdrawn from every customer: a misspelt
     header (with the close match named) or a frame of the restricted offers only is refused."""
@@ -233,8 +253,18 @@ def test_eligible_must_name_every_offer() -> None:
     only_restricted = pd.DataFrame({"Womens E-Mail": [True, False, True]}, IDX)
     with pytest.raises(DataError, match=r"no column for offers \['Mens E-Mail'\], which would"):
         _plan(eligible=only_restricted)
-    # every offer named: an extra column (another catalog's offer, a note) is ignored
-    plan = _plan(eligible=only_restricted.assign(**{"Mens E-Mail": True, "segment": False}))
+    # headers in another case: none is an offer, and each is matched to the one it meant
+    with pytest.raises(
+        DataError,
+        match=r"none of eligible's columns \['mens e-mail', 'womens e-mail'\] is an offer .*"
+        r"\('mens e-mail' for 'Mens E-Mail'\?, 'womens e-mail' for 'Womens E-Mail'\?\)",
+    ):
+        _plan(eligible=pd.DataFrame({"mens e-mail": True, "womens e-mail": True}, IDX))
+    # every offer named: other columns (another catalog's offer, a note, text, gaps) are not read
+    extra = {"Mens E-Mail": True, "segment": ["x", "y", "z"], "Kids E-Mail": [True, None, False]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan = _plan(eligible=only_restricted.assign(**extra))
     assert plan["offer_id"].notna().all()
 
 
@@ -249,6 +279,8 @@ def test_yes_no_text_hint_names_the_yes() -> None:
 def test_holdout_fraction_given_as_a_percentage() -> None:
     with pytest.raises(ConfigError, match=r"for 10% of the customers pass 0\.1\)\. Got 10 "):
         _plan(holdout_fraction=10)
+    with pytest.raises(ConfigError, match=r"for 10% of the customers pass 0\.1\)"):
+        _plan(holdout_fraction=Fraction(10))  # a Real that format(":g") refuses
     with pytest.raises(ConfigError, match=r"in \[0, 1\)\. Got 1\.0 instead"):
         _plan(holdout_fraction=1.0)
 

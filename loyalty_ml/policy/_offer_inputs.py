@@ -169,14 +169,17 @@ def warn_unknown_flags(values: pd.Series | pd.DataFrame, index: pd.Index, name: 
     what = (
         "no consent, so they get no offer"
         if name == "consent"
-        else "not eligible (for the offers whose flag is missing)"
+        else "not eligible for any offer"
+        if isinstance(values, pd.Series)
+        else "not eligible for the offers whose flag is missing"
     )
     count = int(unknown.sum())
     warn_user(
         f"choose_offers: {name} has no value for {count} of {len(index)} customers of effects "
         f"({format_ids(index[unknown].tolist(), total=count)}), missing or not listed; they are "
         f"read as {what}. If a join lost them, fix it; if that is meant, fill them with False "
-        f"({name}.reindex(effects.index).fillna(False)) to silence this.",
+        f"({name}.eq(True).fillna(False).reindex(effects.index, fill_value=False)) to silence "
+        "this.",
         DataQualityWarning,
     )
 
@@ -216,6 +219,14 @@ def effect_values(frame: pd.DataFrame) -> np.ndarray:
         return np.column_stack(columns).astype(np.float64)
 
 
+def _close_offer(name: str, offers: list[str]) -> str | None:
+    """The offer id a misspelt column name most likely meant: the same letters in another case,
+    else the closest by difflib's ratio (0.8 or more)."""
+    same = [o for o in offers if o.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, offers, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 def offer_eligibility(
     eligible: pd.Series | pd.DataFrame | None, index: pd.Index, ids: list[str]
 ) -> np.ndarray:
@@ -233,42 +244,35 @@ def offer_eligibility(
                 f"choose_offers: eligible has more than one column for offers "
                 f"{format_examples(repeated)} (names compared as text); give one column per offer."
             )
-        if names and ids and not set(names) & set(ids):
-            # Every customer would silently be "not eligible" for every offer.
-            raise DataError(
-                f"choose_offers: none of eligible's columns {format_examples(names)} is an offer "
-                f"of the catalog {format_examples(ids)}. Name eligible's columns by offer_id "
-                "(they are compared as text, case included)."
-            )
         missing = [i for i in ids if i not in names]
         if missing:
             # An offer without a column would be withdrawn from every customer, silently: a
             # misspelt header, or a frame that lists only the restricted offers.
             unknown = [n for n in names if n not in ids]
-            guesses = {
-                n: close[0] for n in unknown if (close := difflib.get_close_matches(n, missing, 1))
-            }
+            guesses = {n: g for n in unknown if (g := _close_offer(n, missing))}
+            which = (
+                f"none of eligible's columns {format_examples(names)} is an offer of the catalog "
+                f"{format_examples(ids)}"
+                if names and len(missing) == len(ids)
+                else f"eligible has no column for offers {format_examples(missing)}, which would "
+                "be withdrawn from every customer"
+                + (f"; its columns {format_examples(unknown)} are not offers" if unknown else "")
+            )
             raise DataError(
-                f"choose_offers: eligible has no column for offers {format_examples(missing)}, "
-                "which would be withdrawn from every customer"
+                f"choose_offers: {which}"
                 + (
-                    f"; its columns {format_examples(unknown)} are not offers"
-                    + (
-                        " (" + ", ".join(f"{n!r} for {g!r}?" for n, g in guesses.items()) + ")"
-                        if guesses
-                        else ""
-                    )
-                    if unknown
+                    " (" + ", ".join(f"{n!r} for {g!r}?" for n, g in guesses.items()) + ")"
+                    if guesses
                     else ""
                 )
-                + ". Give one column per offer, named by offer_id (True where the customer may get "
-                "it; a column of True keeps an offer open to everyone)."
+                + ". Give one column per offer, named by offer_id as text, case included (True "
+                "where the customer may get it; a column of True keeps an offer open to everyone)."
             )
-        for column in eligible.columns:
-            check_flag_values(eligible[column], f"eligible[{column!r}]")
-        warn_unknown_flags(eligible.rename(columns=str)[ids], index, "eligible")
-        frame = eligible.rename(columns=str).reindex(index=index, columns=ids)
-        return frame.eq(True).fillna(False).to_numpy(dtype=bool)
+        offers = eligible.rename(columns=str)[ids]
+        for column in ids:  # other columns are not read
+            check_flag_values(offers[column], f"eligible[{column!r}]")
+        warn_unknown_flags(offers, index, "eligible")
+        return offers.reindex(index=index).eq(True).fillna(False).to_numpy(dtype=bool)
     raise PolicyError(
         f"choose_offers: eligible must be a boolean Series (per customer) or DataFrame (customer x "
         f"offer); got {type(eligible).__name__}."

@@ -678,7 +678,8 @@ def _check_options(
         )
     if not (is_real(holdout_fraction) and 0 <= holdout_fraction < 1):
         percent = (
-            f" (for {holdout_fraction:g}% of the customers pass {holdout_fraction / 100:g})"
+            f" (for {float(holdout_fraction):g}% of the customers pass "
+            f"{float(holdout_fraction) / 100:g})"
             if is_real(holdout_fraction, finite=True) and 1 < holdout_fraction < 100
             else ""
         )
