@@ -83,23 +83,29 @@ SENDS = OfferCatalog(
 )
 
 
-def test_with_a_budget_the_better_on_average_rule_does_not_relabel_the_knapsacks_pick() -> None:
-    """O23 (the max_net_value noise rule kept on with a budget): womens leads mens by 0.002 x 2 =
-    0.004, within the noise, and mens is better on average; the knapsack (budget ample) gives
-    womens, the best, so the reason is "max net value", not "cheaper offer within budget" (womens
-    is not cheaper: both cost 0.05)."""
+def _two_emails(womens: float, budget: float | None = None) -> pd.DataFrame:
+    """Max net value for one customer between two e-mails of one send cost: mens at an effect of
+    0.070 and better on average in the experiment, womens at ``womens``; each level's se 0.003."""
     index = pd.Index(["a"], name="customer_id")
-    effects = pd.DataFrame({"mens": [0.070], "womens": [0.072]}, index=index)
+    effects = pd.DataFrame({"mens": [0.070], "womens": [womens]}, index=index)
     effects.attrs["arm_average_effect"] = {"mens": 0.077, "womens": 0.045}
-    plan = choose_offers(
+    return choose_offers(
         effects,
         SENDS,
         baseline=pd.Series([0.1], index=index),
         value_per_conversion=2.0,
         strategy="max_net_value",
         arm_mean_se=pd.Series({"mens": 0.003, "womens": 0.003}),
-        budget=10.0,
+        budget=budget,
     )
+
+
+def test_with_a_budget_the_better_on_average_rule_does_not_relabel_the_knapsacks_pick() -> None:
+    """O23 (the max_net_value noise rule kept on with a budget): womens leads mens by 0.002 x 2 =
+    0.004, within the noise, and mens is better on average; the knapsack (budget ample) gives
+    womens, the best, so the reason is "max net value", not "cheaper offer within budget" (womens
+    is not cheaper: both cost 0.05)."""
+    plan = _two_emails(womens=0.072, budget=10.0)
     assert plan.loc["a", ["offer_id", "reason"]].tolist() == ["womens", "max net value"]
     assert plan.loc["a", "expected_net_value"] == pytest.approx(0.072 * 2 - 0.05)
 
@@ -210,17 +216,7 @@ def test_the_noise_of_a_difference_counts_both_offers_levels() -> None:
     """C4 (the gap is the other offer's level sd alone, not the sd of the difference): womens leads
     mens by 0.0035 x 2 = 0.007; each level's sd is 2 x 0.003 = 0.006, their difference's
     sqrt(2) x 0.006 = 0.0085: within the noise, so the customer gets mens, better on average."""
-    index = pd.Index(["a"], name="customer_id")
-    effects = pd.DataFrame({"mens": [0.070], "womens": [0.0735]}, index=index)
-    effects.attrs["arm_average_effect"] = {"mens": 0.077, "womens": 0.045}
-    plan = choose_offers(
-        effects,
-        SENDS,
-        baseline=pd.Series([0.1], index=index),
-        value_per_conversion=2.0,
-        strategy="max_net_value",
-        arm_mean_se=pd.Series({"mens": 0.003, "womens": 0.003}),
-    )
+    plan = _two_emails(womens=0.0735)
     assert plan.loc["a", ["offer_id", "reason"]].tolist() == [
         "mens",
         "offer better on average within noise",
