@@ -4,6 +4,8 @@ names the mutant it kills."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,16 +18,26 @@ from loyalty_ml.policy.offers import PLAN_COLUMNS, choose_offers
 ONE = OfferCatalog([Offer(offer_id="d10", cost_per_redemption=10.0, kind="discount")])
 
 
+def _one_customer(
+    catalog: OfferCatalog,
+    effects: dict[str, float],
+    *,
+    baseline: float,
+    attrs: dict | None = None,
+    customer: object = 1,
+    **options: Any,
+) -> pd.DataFrame:
+    """``choose_offers`` for one customer: ``effects`` per offer, ``attrs`` recorded on them."""
+    index = pd.Index([customer], name="customer_id")
+    frame = pd.DataFrame({offer: [effect] for offer, effect in effects.items()}, index=index)
+    frame.attrs.update(attrs or {})
+    return choose_offers(frame, catalog, baseline=pd.Series([baseline], index=index), **options)
+
+
 def test_an_effect_past_certainty_pays_for_one_redemption_at_most() -> None:
     """O2 (expected cost priced on the unclipped p0 + u): p0 = 0.9 and u = 0.2 buy 0.1 more
     conversions, and the customer redeems at most once: cost 1.0 x 10 = 10, not 1.1 x 10 = 11."""
-    index = pd.Index([1], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"d10": [0.2]}, index=index),
-        ONE,
-        baseline=pd.Series([0.9], index=index),
-        value_per_conversion=200.0,
-    )
+    plan = _one_customer(ONE, {"d10": 0.2}, baseline=0.9, value_per_conversion=200.0)
     assert plan.loc[1, "offer_id"] == "d10"
     assert plan.loc[1, "expected_uplift"] == pytest.approx(0.1)
     assert plan.loc[1, "expected_cost"] == pytest.approx(10.0)
@@ -35,13 +47,7 @@ def test_an_effect_past_certainty_pays_for_one_redemption_at_most() -> None:
 def test_an_effect_of_exactly_one_is_a_probability_change() -> None:
     """O8 (effects of |u| >= 1 refused): a customer certain not to buy (p0 = 0) whom the offer makes
     certain to buy has u = 1, inside [-1, 1]: cost 1 x 10, net value 40 - 10 = 30."""
-    index = pd.Index([1], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"d10": [1.0]}, index=index),
-        ONE,
-        baseline=pd.Series([0.0], index=index),
-        value_per_conversion=40.0,
-    )
+    plan = _one_customer(ONE, {"d10": 1.0}, baseline=0.0, value_per_conversion=40.0)
     assert plan.loc[1, ["offer_id", "reason"]].tolist() == ["d10", "cheapest effective"]
     assert plan.loc[1, "expected_net_value"] == pytest.approx(30.0)
 
@@ -57,14 +63,12 @@ def test_the_held_out_check_prices_the_cheapest_offer_at_face_value_not_at_prude
             Offer(offer_id="p", cost_per_redemption=0.0, cost_per_send=1.2, kind="non_monetary"),
         ]
     )
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"c": [0.05], "p": [0.05]}, index=index)
     band = {"effect_to": [np.inf], "predicted": [0.2], "observed": [0.2], "observed_se": [0.0]}
-    effects.attrs["cost_calibration"] = {"c": band, "p": band}
-    plan = choose_offers(
-        effects,
+    plan = _one_customer(
         catalog,
-        baseline=pd.Series([0.05], index=index),
+        {"c": 0.05, "p": 0.05},
+        baseline=0.05,
+        attrs={"cost_calibration": {"c": band, "p": band}},
         value_per_conversion=100.0,
         strategy="max_net_value",
         budget=1.1,
@@ -86,13 +90,12 @@ SENDS = OfferCatalog(
 def _two_emails(womens: float, budget: float | None = None) -> pd.DataFrame:
     """Max net value for one customer between two e-mails of one send cost: mens at an effect of
     0.070 and better on average in the experiment, womens at ``womens``; each level's se 0.003."""
-    index = pd.Index(["a"], name="customer_id")
-    effects = pd.DataFrame({"mens": [0.070], "womens": [womens]}, index=index)
-    effects.attrs["arm_average_effect"] = {"mens": 0.077, "womens": 0.045}
-    return choose_offers(
-        effects,
+    return _one_customer(
         SENDS,
-        baseline=pd.Series([0.1], index=index),
+        {"mens": 0.070, "womens": womens},
+        baseline=0.1,
+        attrs={"arm_average_effect": {"mens": 0.077, "womens": 0.045}},
+        customer="a",
         value_per_conversion=2.0,
         strategy="max_net_value",
         arm_mean_se=pd.Series({"mens": 0.003, "womens": 0.003}),
@@ -121,13 +124,11 @@ def test_the_noise_in_a_coupons_level_is_net_of_its_redemption_cost() -> None:
             Offer(offer_id="y", cost_per_redemption=0.0, cost_per_send=1.0, kind="non_monetary"),
         ]
     )
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"x": [0.1], "y": [0.0875]}, index=index)
-    effects.attrs["arm_average_effect"] = {"x": 0.05, "y": 0.09}
-    plan = choose_offers(
-        effects,
+    plan = _one_customer(
         catalog,
-        baseline=pd.Series([0.0], index=index),
+        {"x": 0.1, "y": 0.0875},
+        baseline=0.0,
+        attrs={"arm_average_effect": {"x": 0.05, "y": 0.09}},
         value_per_conversion=12.0,
         strategy="max_net_value",
         arm_mean_se=pd.Series({"x": 0.01, "y": 0.01}),
@@ -147,11 +148,10 @@ def test_a_net_value_equal_to_its_noise_does_not_clear_it() -> None:
             Offer(offer_id="coupon", cost_per_redemption=8.0, kind="discount"),
         ]
     )
-    index = pd.Index([1], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"push": [0.5], "coupon": [0.5]}, index=index),
+    plan = _one_customer(
         catalog,
-        baseline=pd.Series([0.0], index=index),
+        {"push": 0.5, "coupon": 0.5},
+        baseline=0.0,
         value_per_conversion=10.0,
         arm_mean_se=pd.Series({"push": 0.25, "coupon": 0.25}),
     )
@@ -172,11 +172,10 @@ def test_offers_tied_on_cost_and_value_go_to_the_lower_offer_id(strategy: str) -
             Offer(offer_id="a", cost_per_redemption=5.0, kind="discount"),
         ]
     )
-    index = pd.Index([1], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"b": [0.1], "a": [0.1]}, index=index),
+    plan = _one_customer(
         catalog,
-        baseline=pd.Series([0.1], index=index),
+        {"b": 0.1, "a": 0.1},
+        baseline=0.1,
         value_per_conversion=40.0,
         strategy=strategy,  # type: ignore[arg-type]
     )
@@ -187,12 +186,11 @@ def test_offers_tied_on_cost_and_value_go_to_the_lower_offer_id(strategy: str) -
 @pytest.mark.parametrize("min_uplift", [float("nan"), float("inf"), "0.01"])
 def test_a_min_uplift_that_is_not_a_finite_number_is_refused(min_uplift: object) -> None:
     """O53 (no check of min_uplift): NaN or inf would silently make no offer effective."""
-    index = pd.Index([1], name="customer_id")
     with pytest.raises(ConfigError, match="'min_uplift' parameter"):
-        choose_offers(
-            pd.DataFrame({"d10": [0.2]}, index=index),
+        _one_customer(
             ONE,
-            baseline=pd.Series([0.1], index=index),
+            {"d10": 0.2},
+            baseline=0.1,
             value_per_conversion=100.0,
             min_uplift=min_uplift,  # type: ignore[arg-type]
         )
@@ -225,13 +223,11 @@ def test_the_noise_of_a_difference_counts_both_offers_levels() -> None:
 
 
 def _budgeted(attrs: dict) -> pd.DataFrame:
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"d10": [0.2]}, index=index)
-    effects.attrs.update(attrs)
-    return choose_offers(
-        effects,
+    return _one_customer(
         ONE,
-        baseline=pd.Series([0.1], index=index),
+        {"d10": 0.2},
+        baseline=0.1,
+        attrs=attrs,
         value_per_conversion=100.0,
         budget=100.0,
         arm_mean_se=pd.Series({"d10": 0.01}),
@@ -259,20 +255,17 @@ def test_a_recorded_control_standard_error_of_zero_is_accepted() -> None:
 def _checked(observed_se: float) -> pd.DataFrame:
     """One customer, p0 = 0.1 and u = 0.1 (a face cost of 0.2 x 10 = 2), a check whose one band
     predicted 0.2 and observed 0.2 with the given standard error."""
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"d10": [0.1]}, index=index)
-    effects.attrs["cost_calibration"] = {
-        "d10": {
-            "effect_to": [np.inf],
-            "predicted": [0.2],
-            "observed": [0.2],
-            "observed_se": [observed_se],
-        }
+    band = {
+        "effect_to": [np.inf],
+        "predicted": [0.2],
+        "observed": [0.2],
+        "observed_se": [observed_se],
     }
-    return choose_offers(
-        effects,
+    return _one_customer(
         ONE,
-        baseline=pd.Series([0.1], index=index),
+        {"d10": 0.1},
+        baseline=0.1,
+        attrs={"cost_calibration": {"d10": band}},
         value_per_conversion=100.0,
         budget=100.0,
         budget_reserve=0.0,
@@ -310,14 +303,12 @@ def test_an_offer_unavailable_to_a_customer_leaves_the_other_their_cheapest() ->
             Offer(offer_id="d20", cost_per_redemption=20.0, kind="discount"),
         ]
     )
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"d10": [0.1], "d20": [np.nan]}, index=index)
     band = {"effect_to": [np.inf], "predicted": [0.2], "observed": [0.2], "observed_se": [0.0]}
-    effects.attrs["cost_calibration"] = {"d10": band, "d20": band}
-    plan = choose_offers(
-        effects,
+    plan = _one_customer(
         catalog,
-        baseline=pd.Series([0.1], index=index),
+        {"d10": 0.1, "d20": np.nan},
+        baseline=0.1,
+        attrs={"cost_calibration": {"d10": band, "d20": band}},
         value_per_conversion=100.0,
         budget=100.0,
         budget_reserve=0.0,
@@ -329,15 +320,13 @@ def test_an_offer_unavailable_to_a_customer_leaves_the_other_their_cheapest() ->
 def test_a_check_with_no_band_is_refused() -> None:
     """P11 (no check for an empty record): a check of no band would fail as an IndexError when it
     prices a customer; it is a DataError naming the offer."""
-    index = pd.Index([1], name="customer_id")
-    effects = pd.DataFrame({"d10": [0.1]}, index=index)
     empty: dict = {"effect_to": [], "predicted": [], "observed": [], "observed_se": []}
-    effects.attrs["cost_calibration"] = {"d10": empty}
     with pytest.raises(DataError, match=r"\['cost_calibration'\]\['d10'\] must hold one number"):
-        choose_offers(
-            effects,
+        _one_customer(
             ONE,
-            baseline=pd.Series([0.1], index=index),
+            {"d10": 0.1},
+            baseline=0.1,
+            attrs={"cost_calibration": {"d10": empty}},
             value_per_conversion=100.0,
             budget=100.0,
         )
@@ -499,13 +488,7 @@ def test_a_baseline_with_words_is_refused_by_name() -> None:
 
 def test_plan_columns_lists_the_plans_columns_in_their_order() -> None:
     """R2 (PLAN_COLUMNS in another order): the public constant is the plan's header, in order."""
-    index = pd.Index([1], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"d10": [0.2]}, index=index),
-        ONE,
-        baseline=pd.Series([0.1], index=index),
-        value_per_conversion=100.0,
-    )
+    plan = _one_customer(ONE, {"d10": 0.2}, baseline=0.1, value_per_conversion=100.0)
     assert (
         list(plan.columns)
         == list(PLAN_COLUMNS)
