@@ -887,7 +887,8 @@ def main() -> None:
         "(Hillstrom's) and E (Online Retail II's): rewards that all cost a redemption; F "
         "(Hillstrom's): six rewards, the cheapest of which backfires; G (Hillstrom's): four rewards, "
         "written as an outside check would be; H (Hillstrom's): five rewards whose effects add to "
-        "the probability, not its logit; I (Hillstrom's): five rewards and a margin per customer",
+        "the probability, not its logit; I (Hillstrom's): five rewards and a margin per customer; J "
+        "(Hillstrom's): four rewards whose effects are relative lifts, with unequal arms",
     )
     parser.add_argument("--customers", type=int, nargs="*", default=[64_000, 32_000, 16_000])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
