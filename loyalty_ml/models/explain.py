@@ -128,6 +128,7 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
         categories=getattr(model, "categories_", {}),
     )
     texts = np.full((n, m), None, dtype=object)
+    facts = np.full((n, m), None, dtype=object)  # texts, with phrases of one fact made equal
     valid = shap_top > 0
     found_so_far = np.zeros(n, dtype=np.int64)
     for r in range(m):
@@ -141,10 +142,11 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
                 valid[rows[rising], r] = False
                 rows = rows[~rising]
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
+        facts[:, r] = [_SAME_WORDS.get(t, t) for t in texts[:, r]]
         for q in range(r):
             # one reason per fact: not the same words, nor the same fact in other words
             same_fact = valid[:, q] & (concept_of[top[:, r]] == concept_of[top[:, q]])
-            valid[:, r] &= (texts[:, r] != texts[:, q]) & ~same_fact
+            valid[:, r] &= (facts[:, r] != facts[:, q]) & ~same_fact
         found_so_far += valid[:, r]
     # the position of the k-th valid candidate of each row, if any
     slot = np.cumsum(valid, axis=1)
@@ -179,6 +181,11 @@ _SAME_FACT: tuple[tuple[str, str], ...] = (
     # "no purchase for 67 days, 34x longer than usual" already says how overdue
     (r"recency_days|overdue_ratio|days_overdue", "overdue"),
 )
+
+
+#: Phrases of different features that state one fact about a customer: the rhythm features are
+#: missing after a single order ("has bought only once"), which ``n_orders`` says too.
+_SAME_WORDS: dict[object, object] = {"has bought only once": "only 1 order so far"}
 
 
 def concept_codes(names: np.ndarray) -> np.ndarray:
@@ -497,16 +504,38 @@ def _generic(c: _Columns, name: str) -> pd.Series:
     return text.fillna(label + " unknown")
 
 
+def _days_since(event: str) -> Callable[[_Columns, str], pd.Series]:
+    """``"last offer 216 days ago (typical 135 days)"``; missing, hence generic, when unknown."""
+
+    def phrase(c: _Columns, name: str) -> pd.Series:
+        values = np.asarray(c.raw(name), dtype=np.float64)
+        text = event + " " + _days(values) + " ago"
+        typical = c.typical.get(name)
+        if typical is not None and np.isfinite(typical):
+            text = text + " (typical " + _days(np.full(values.shape, typical)) + ")"
+        return text
+
+    return phrase
+
+
 def _without_offers(c: _Columns, name: str) -> pd.Series:
     """An offer feature, missing when no offer was received: then that, not "unknown"."""
-    text = _generic(c, name)
+    worded = _DAYS_SINCE.get(name)
+    text = _generic(c, name) if worded is None else worded(c, name).fillna(_generic(c, name))
     received = c.get("offers_received")
     if received is None:
         return text
-    none_yet = np.isnan(np.asarray(c.raw(name), dtype=np.float64)) & (received == 0)
-    return text.where(~none_yet, "no offer received yet")
+    missing = np.isnan(np.asarray(c.raw(name), dtype=np.float64))
+    if name == "days_since_last_redemption":
+        # the feature is missing when no offer was redeemed (build_features' definition)
+        text = text.where(~(missing & (received > 0)), "no offer redeemed yet")
+    return text.where(~(missing & (received == 0)), "no offer received yet")
 
 
+_DAYS_SINCE = {
+    "days_since_last_offer": _days_since("last offer"),
+    "days_since_last_redemption": _days_since("last redemption"),
+}
 _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "recency_days": _recency,
     "overdue_ratio": _overdue_ratio,
@@ -526,6 +555,7 @@ _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "items_per_order": _amount("items per order"),
     "high_margin_share": _amount("share of spend on high-margin categories"),
     "days_since_last_offer": _without_offers,
+    "days_since_last_redemption": _without_offers,
     "redemption_rate": _without_offers,
 }
 _PATTERNS: list[tuple[str, Callable[[_Columns, str], pd.Series]]] = [
