@@ -342,6 +342,9 @@ def _lines(draw: st.DrawFn) -> pd.DataFrame:
 @pytest.mark.filterwarnings(
     "ignore:.*is a customer of the transactions:loyalty_ml.exceptions.DataQualityWarning"
 )
+@pytest.mark.filterwarnings(  # drawn lines may all fall at or after the cut-off: an empty table
+    "ignore:build_features. no customer has a purchase before:loyalty_ml.exceptions.DataQualityWarning"
+)
 @settings(max_examples=25, deadline=None)
 @given(tx=_lines(), seed=st.integers(0, 2**16), text_ids=st.booleans())
 def test_side_table_order_ids_kind_and_other_customers_change_nothing(

@@ -338,7 +338,8 @@ def test_degenerate_histories_give_library_errors_or_sane_tables() -> None:
         lml.estimate_boundaries(same_day)
     with pytest.raises(LoyaltyMLError):
         lml.training_table(same_day, cutoffs=["2024-04-01"], horizon_days=30)
-    assert len(lml.build_features(same_day, as_of="2020-01-01")) == 0  # cut-off before all data
+    with pytest.warns(DataQualityWarning, match="no customer has a purchase before as_of"):
+        assert len(lml.build_features(same_day, as_of="2020-01-01")) == 0  # before all data
     p = np.full(len(X), 0.7)
     with pytest.warns(DataQualityWarning, match=r"\d+ customers share the score 0.7 at the cut"):
         assert (p >= lml.threshold_for_capacity(p, 50)).sum() <= 50

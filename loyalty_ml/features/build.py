@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapshot
 from loyalty_ml.features.attributes import (
@@ -235,4 +236,14 @@ def build_features(
         config=config,
         channels_as_of=cutoff,
     )
-    return features_at(inputs, cutoff)
+    features = features_at(inputs, cutoff)
+    ts = inputs.transactions.ts
+    if len(features) == 0 and len(ts) and int(ts.min()) >= cutoff.value:
+        first = pd.Timestamp(int(ts.min()))  # tz-naive, on the data's clock as cutoff is
+        warn_user(
+            f"build_features: no customer has a purchase before as_of={cutoff} (only "
+            f"transactions with timestamp < as_of are read), so the feature table is empty; the "
+            f"transactions start at {first}. Pass an as_of after that date.",
+            DataQualityWarning,
+        )
+    return features
