@@ -357,8 +357,16 @@ class UpliftModel(BaseEstimator):
             The experiment (e.g. campaign) of each row, when several are pooled. With ``recenter``,
             each arm is then compared with the control rows of the experiments that sent it: an offer
             first tried in a busy season is not credited with the season. Missing values are one
-            group of their own. An arm that no group sent next to control rows can only be
-            compared with all of them (pooled), which a DataQualityWarning names.
+            group of their own (a DataQualityWarning counts them when some rows have a group). An
+            arm that no group sent next to control rows can only be compared with all of them
+            (pooled), which a DataQualityWarning names. This moves each arm's level by one
+            constant; the learners do not see the groups, so where campaigns differ by season,
+            the customers whose purchases a season moves most still carry it in their effects,
+            and ``predict_baseline`` is the pooled control rows' mix of seasons. Then add the
+            campaign (or its season, e.g. its month) as a column of ``X`` and, when predicting,
+            set it to the campaign whose season the plan is for: on a surface with three pooled
+            campaigns in different seasons (experiments/RESULTS.md, "Surface K") that doubled
+            the plans' share of the oracle's net value (38% against 21%).
 
         Returns
         -------
@@ -375,6 +383,12 @@ class UpliftModel(BaseEstimator):
             raise DataError(
                 f"{_OWNER}.fit: X has no rows; there is no experiment to learn from. Check the "
                 "filter that built the experiment table (campaigns, dates, customers)."
+            )
+        if isinstance(groups, str):
+            raise DataError(
+                f"{_OWNER}.fit: groups must hold the experiment of each row, not a column name; "
+                f"got the text {groups!r}. Pass the column's values (e.g. "
+                f"groups=X.pop({groups!r}), or the campaigns' column of the experiment table)."
             )
         arms_all = self._arm_labels(X, treatment, control)
         control = label_text(control)
@@ -519,14 +533,11 @@ class UpliftModel(BaseEstimator):
             else float(self.linear_weight)
         )
         params = self._boosting_params()
-        group = (
-            None
-            if groups is None
-            else pd.factorize(
-                pd.Series(aligned_values(X, groups, "groups")), use_na_sentinel=False
-            )[0].astype(np.int64)
-        )
-        if group is not None:
+        group = None
+        if groups is not None:
+            group_values = aligned_values(X, groups, "groups")
+            group = pd.factorize(pd.Series(group_values), use_na_sentinel=False)[0].astype(np.int64)
+            _warn_missing_groups(group_values)
             _warn_arms_without_control(group, arm_code, [control, *self.arms_])
         # base learners seeded by each arm's rows, not its name or position
         keys = arm_keys_of(arm_code, y_arr, weight, len(names), matrix)
@@ -679,6 +690,25 @@ class UpliftModel(BaseEstimator):
             )
         labels = label_texts(labels)
         present = sorted(set(labels))
+        like_control = [a for a in present if a.casefold() == label_text(control).casefold()]
+        if like_control != [label_text(control)] and len(like_control) > 0:
+            # 'Control' next to 'control' (two campaigns' spellings) would be fitted as an offer
+            others = [a for a in like_control if a != label_text(control)]
+            raise DataError(
+                f"{_OWNER}.{method}: treatment has arm(s) {format_examples(others)} that differ "
+                f"from the control label {label_text(control)!r} only in case; their rows would "
+                "be fitted as an offer. Make the labels agree (e.g. treatment.replace("
+                f"{others[0]!r}, {label_text(control)!r})) or pass the control label they use."
+            )
+        folded = pd.Series(present, dtype=object).str.casefold()
+        twins = sorted(set(np.asarray(present, dtype=object)[folded.duplicated(keep=False)]))
+        if twins and method == "fit":
+            warn_user(
+                f"{_OWNER}.fit: arms {format_examples(twins)} differ only in case, so they are "
+                "fitted as separate offers (each with fewer rows); if they are one offer spelt two "
+                "ways (two campaigns' exports), make the labels agree first.",
+                DataQualityWarning,
+            )
         if label_text(control) not in present:
             fix = (
                 "Pass control=<your label>." if method == "fit" else "Score rows of an experiment."
@@ -1049,6 +1079,21 @@ def _effect_shift_series(arms: tuple[str, ...], shift: np.ndarray | None) -> pd.
 
 #: How far from 1 a row of known propensities may sum (rounding in a design document).
 _PROPENSITY_SUM_TOLERANCE = 0.01
+
+
+def _warn_missing_groups(groups: np.ndarray) -> None:
+    """Warn when some rows, not all, have no group: they are pooled as one group of their own,
+    whatever campaigns (seasons) they come from, and their arms compared within it."""
+    missing = pd.isna(groups)
+    n = int(missing.sum())
+    if 0 < n < len(groups):
+        warn_user(
+            f"UpliftModel.fit: groups is missing on {n:,} of {len(groups):,} rows; they are fitted "
+            "as one group of their own, so if they come from several campaigns, the difference "
+            "between those campaigns (a season, an audience) reads as the effect of the offers "
+            "they sent. Fill in their campaign (e.g. from the send date), or leave those rows out.",
+            DataQualityWarning,
+        )
 
 
 def _warn_arms_without_control(group: np.ndarray, arm_code: np.ndarray, arms: list[str]) -> None:
