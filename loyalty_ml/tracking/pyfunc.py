@@ -9,24 +9,50 @@ Served with ``mlflow models serve -m models:/loyalty_ml@champion --env-manager l
 
 from __future__ import annotations
 
+import math
 import pickle
 import re
 import tempfile
+import traceback
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataQualityWarning, SchemaError, withhold_ids
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    PolicyError,
+    SchemaError,
+    format_examples,
+    withhold_ids,
+)
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
-from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS, LoyaltyPolicy
+from loyalty_ml.schema._ids import suggest_id_matches
+from loyalty_ml.tracking.policy import (
+    _MISSING_WORDS,
+    DECISION_COLUMNS,
+    NUMERIC_DECISION_COLUMNS,
+    LoyaltyPolicy,
+)
 
-__all__ = ["LoyaltyPolicyModel", "input_example", "log_policy_model", "model_signature"]
+__all__ = [
+    "LoyaltyPolicyModel",
+    "input_example",
+    "log_policy_model",
+    "model_signature",
+    "refuse_impossible_values",
+    "served_error",
+]
 
 _ARTIFACT = "policy"
 #: Optional request column: marketing consent per customer (False or missing: no offer, no channel).
@@ -69,7 +95,23 @@ class LoyaltyPolicyModel(PythonModel):
           request (see :meth:`LoyaltyPolicy.decide`); none by default, so that a customer's offer
           does not depend on the other rows sent;
         * ``strategy``: ``"cheapest_effective"`` (the default) or ``"max_net_value"``.
+
+        Values no feature built by ``build_features`` can hold (a share of 45, a negative count,
+        ``n_orders`` of 0, infinity, ``recency_days`` above ``tenure_days``) are refused; category
+        levels the model never saw (read as missing) and counts that are not whole numbers are
+        warned about (:class:`DataQualityWarning`).
+
+        Raises the loyalty_ml error of a request it refuses (:class:`SchemaError`,
+        :class:`DataError`, :class:`ConfigError`, :class:`PolicyError`), as an
+        ``MlflowException`` too (see :func:`served_error`): MLflow's scoring server answers with
+        its message, where any other exception becomes a generic "unexpected error".
         """
+        try:
+            return self._decide(model_input, params)
+        except _REQUEST_ERRORS as exc:
+            raise served_error(exc) from exc
+
+    def _decide(self, model_input: pd.DataFrame, params: dict[str, Any] | None) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         if frame.shape == (0, 0):
             # MLflow drops every column the signature does not name, and with the last of them
@@ -113,14 +155,21 @@ class LoyaltyPolicyModel(PythonModel):
             consent = coerce_bool(
                 frame.pop(CONSENT_INPUT), table="model_input", column=CONSENT_INPUT
             ).fillna(False)
+        # the model's view of the request, checked before deciding: decide takes it as it is
+        prepared = self.policy.prepare(frame)
+        refuse_impossible_values(prepared)
+        notes = [*_unseen_levels(self.policy, frame, prepared), *_fractional_counts(prepared)]
         given = params or {}
         decisions = self.policy.decide(
-            frame,
+            prepared,
             reasons=given.get("reasons", "all"),
             consent_marketing=consent,
             budget=given.get("budget"),
             strategy=given.get("strategy", "cheapest_effective"),
         )
+        # after decide, so that a request it refuses gets its error, not these
+        for note in notes:
+            warn_user(note, DataQualityWarning)
         if consent is None:
             _warn_without_consent(decisions)
         if has_id:
@@ -145,6 +194,249 @@ def _warn_without_consent(decisions: pd.DataFrame) -> None:
             "'none').",
             DataQualityWarning,
         )
+
+
+#: The loyalty_ml errors that refuse a request (its data or its params), not a broken model.
+_REQUEST_ERRORS = (SchemaError, DataError, ConfigError, PolicyError)
+
+
+class _RequestRefused(MlflowException):
+    """Base of :func:`served_error`'s classes: an MlflowException whose message stays ours.
+
+    MLflow's scoring server rewrites the message of an MlflowException raised in ``predict`` as
+    ``Failed to predict data '<the request frame>'. Error: <message>``: the frame's text quotes
+    customer ids, which the served model keeps out of its messages (see ``withhold_ids``), and
+    buries the message under it. The rewrite is ignored; any other message is taken.
+    """
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        ours: str | None = getattr(self, "_message", None)
+        if ours is None or not str(value).endswith(ours):
+            self._message = str(value)
+
+
+_REFUSED: dict[type[Exception], type[_RequestRefused]] = {}
+
+
+def _refused_class(error_class: type[Exception]) -> type[_RequestRefused]:
+    """``Served<Error>``: an MlflowException that is also the loyalty_ml error ``error_class``."""
+    if error_class not in _REFUSED:
+        _REFUSED[error_class] = type(
+            f"Served{error_class.__name__}",
+            (_RequestRefused, error_class),
+            {"__module__": __name__, "__doc__": f"A {error_class.__name__} of a served request."},
+        )
+    return _REFUSED[error_class]
+
+
+def served_error(error: Exception) -> MlflowException:
+    """``error`` (a loyalty_ml error refusing a request) as an MlflowException of the same class.
+
+    MLflow's scoring server answers an MlflowException with its message and error code (here
+    ``INVALID_PARAMETER_VALUE``: HTTP 400), and any other exception with "Encountered an
+    unexpected error while evaluating the model", the real message only in the last line of
+    ``stack_trace``. The returned exception is still an instance of ``type(error)`` (a Python
+    caller of the pyfunc catching :class:`SchemaError` catches it), keeps ``error``'s attributes
+    (``table``, ``column``) and sends ``error``'s traceback as ``stack_trace``, as before.
+
+    Examples
+    --------
+    >>> served = served_error(SchemaError("features lack 'spend'.", table="features"))
+    >>> isinstance(served, SchemaError), served.get_http_status_code(), served.message
+    (True, 400, "features lack 'spend'.")
+    """
+    refused = _refused_class(type(error))
+    served = refused(
+        str(error),
+        error_code=INVALID_PARAMETER_VALUE,
+        stack_trace="".join(traceback.format_exception(error)),
+    )
+    served.__dict__.update(vars(error))  # table and column of a SchemaError
+    return served
+
+
+class _Domain(NamedTuple):
+    names: re.Pattern[str]
+    low: float
+    high: float
+    meaning: str
+    whole: bool = False  # a count: whole numbers
+
+
+#: What each feature of build_features can hold (the feature families' docstrings, checked on the
+#: simulator and on Online Retail II with returns kept). Features not listed with a range (spend,
+#: aov, margin_rate, days_overdue, items_per_order: returns can make them negative) are only
+#: refused when infinite; features of other names (extra attributes) are not checked.
+_DOMAINS = (
+    _Domain(
+        re.compile("n_orders"),
+        1.0,
+        math.inf,
+        "the customer's order count: build_features and score_customers leave out customers "
+        "without a purchase, whose churn the model was never trained on",
+        whole=True,
+    ),
+    _Domain(
+        re.compile(
+            r"n_orders(?:_prev)?_\d+d|n_categories|n_products|n_channels|n_stores"
+            r"|offers_(?:received|redeemed)"
+        ),
+        0.0,
+        math.inf,
+        "a count",
+        whole=True,
+    ),
+    _Domain(
+        re.compile(
+            r"recency_days|tenure_days|ipi_(?:mean|median|std|cv)|overdue_ratio"
+            r"|category_entropy|days_since_last_(?:offer|redemption)"
+        ),
+        0.0,
+        math.inf,
+        "days, or a spread of days, from build_features",
+    ),
+    _Domain(
+        re.compile(r"channel_share_.+|high_margin_share|discount_share|redemption_rate"),
+        0.0,
+        1.0,
+        "a share (0.25 for 25%)",
+    ),
+    _Domain(
+        re.compile(r"(?:freq|spend|aov)_trend"),
+        -1.0,
+        1.0,
+        "a symmetric ratio (latest - previous) / (latest + previous)",
+    ),
+    _Domain(
+        re.compile(
+            r"spend(?:_\d+d)?|aov|margin_rate|days_overdue|items_per_order|discount_depth"
+            r"|signup_tenure_days"
+        ),
+        -math.inf,
+        math.inf,
+        "a finite number",
+    ),
+)
+#: Rounding a request may carry (JSON with 10 decimals): values this far out are not refused.
+_SLACK = 1e-9
+
+
+def _domain(name: object) -> _Domain | None:
+    return next((d for d in _DOMAINS if d.names.fullmatch(str(name))), None)
+
+
+def refuse_impossible_values(features: pd.DataFrame) -> None:
+    """SchemaError for values that no feature of ``build_features`` can hold.
+
+    ``features`` is a request as :meth:`LoyaltyPolicy.prepare` returns it (numeric features as
+    float64). Refused, naming the column, the first rows and the fix: infinity in any of the
+    library's features, values outside a feature's range (a negative count, ``n_orders`` below
+    1, a share outside [0, 1], a trend outside [-1, 1], negative days) and ``recency_days`` above
+    ``tenure_days`` (the last order before the first). Missing values pass.
+
+    Examples
+    --------
+    >>> refuse_impossible_values(pd.DataFrame({"discount_share": [0.2, 35.0]}))
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.SchemaError: model_input.discount_share holds values outside [0.0, 1.0]; ...
+    """
+    problems: list[tuple[str, np.ndarray, str]] = []
+    for name in features.columns:
+        domain = _domain(name)
+        if domain is None or features[name].dtype != np.float64:
+            continue
+        x = features[name].to_numpy()
+        infinite = np.isinf(x)
+        outside = ~infinite & ((x < domain.low - _SLACK) | (x > domain.high + _SLACK))
+        if infinite.any():
+            why = f"holds infinite values; it is {domain.meaning}"
+            problems.append((str(name), infinite, why))
+        elif outside.any():
+            why = f"holds values outside [{domain.low}, {domain.high}]; it is {domain.meaning}"
+            problems.append((str(name), outside, why))
+    if {"recency_days", "tenure_days"} <= set(features.columns):
+        recency = features["recency_days"].to_numpy(dtype=np.float64)
+        tenure = features["tenure_days"].to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            later = recency > tenure + _SLACK
+        if later.any():
+            problems.append(
+                (
+                    "recency_days",
+                    later,
+                    "is above tenure_days (days since the last order above days since the "
+                    "first), which no customer can have: are both days counted to the same "
+                    "as_of, and neither in hours?",
+                )
+            )
+    if not problems:
+        return
+    name, mask, why = problems[0]
+    others = sorted({p[0] for p in problems[1:]} - {name})
+    also = f" So do {format_examples(others, total=len(others))}." if others else ""
+    shown = features[name].to_numpy()[mask]
+    percent = "share" in why and bool(np.isfinite(shown).all() and shown.max() <= 100)
+    raise SchemaError(
+        f"model_input.{name} {why} {bad_rows(features[name], mask)}.{also} Send the features as "
+        "build_features computes them"
+        + (" (these look like percentages: divide them by 100)" if percent else "")
+        + "; send a missing value as null.",
+        table="model_input",
+        column=name,
+    )
+
+
+def _fractional_counts(features: pd.DataFrame) -> list[str]:
+    """A warning for each count feature holding numbers that are not whole (averaged, scaled)."""
+    notes = []
+    for name in features.columns:
+        domain = _domain(name)
+        if domain is None or not domain.whole or features[name].dtype != np.float64:
+            continue
+        x = features[name].to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            fractional = np.isfinite(x) & (x != np.round(x))
+        if fractional.any():
+            notes.append(
+                f"model_input.{name} holds counts that are not whole numbers "
+                f"{bad_rows(features[name], fractional)}; build_features counts whole orders, "
+                "offers and items. Check how the column is computed (an average, a scaled "
+                "value?)."
+            )
+    return notes
+
+
+def _unseen_levels(policy: LoyaltyPolicy, raw: pd.DataFrame, prepared: pd.DataFrame) -> list[str]:
+    """A warning for each category feature holding levels the model never saw (read as missing)."""
+    notes = []
+    for name, levels in policy.feature_categories.items():
+        if name not in raw.columns or name not in prepared.columns:
+            continue
+        text = raw[name].astype("str").str.strip()
+        unseen = (
+            raw[name].notna().to_numpy()
+            & prepared[name].isna().to_numpy()
+            & ~text.str.lower().isin(_MISSING_WORDS).to_numpy()
+        )
+        if not unseen.any():
+            continue
+        counts = text[unseen].value_counts()
+        new = [str(level) for level in counts.index]
+        notes.append(
+            f"model_input.{name} holds levels the model never saw at training "
+            f"{format_examples(new, total=len(new))} in {int(unseen.sum())} of {len(raw)} rows: "
+            f"they are read as missing, which changes those customers' scores."
+            f"{suggest_id_matches(new, levels)} The model's levels are "
+            f"{format_examples(levels, total=len(levels), limit=10)}; send one of them (a "
+            "missing value as null), or retrain on data with the new levels."
+        )
+    return notes
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -211,7 +503,8 @@ _EXAMPLE_MIN_COUNT = 10
 def input_example(
     policy: LoyaltyPolicy, features: pd.DataFrame, *, n_rows: int = 3
 ) -> pd.DataFrame:
-    """A synthetic example: quantiles of each numeric feature and frequent levels of each category.
+    """A synthetic example: quantiles of each numeric feature (counts rounded to whole numbers) and
+    frequent levels of each category.
 
     No row belongs to a real customer (each column is an aggregate of the training features) and the
     ids are made up, so the example can be stored with the model. A category level is shown only if
@@ -228,7 +521,10 @@ def input_example(
             rows[name] = [levels[i % len(levels)] for i in range(n_rows)]
         else:
             numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=np.float64)
-            rows[name] = np.quantile(numbers, qs).round(4) if len(numbers) else np.zeros(n_rows)
+            example = np.quantile(numbers, qs) if len(numbers) else np.zeros(n_rows)
+            domain = _domain(name)
+            # counts as whole numbers, as a caller sends them (the served model warns otherwise)
+            rows[name] = example.round(0 if domain is not None and domain.whole else 4)
     # what a caller should send with every row (a request without it offers everyone)
     rows[CONSENT_INPUT] = [True] * n_rows
     # Column labels as plain objects: MLflow 3.16 compares them with a range, which pandas 3.0.0's
