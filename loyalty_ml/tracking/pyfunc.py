@@ -4,7 +4,9 @@ Input: one row per customer with the feature columns, and optionally the ids, ei
 column (strings or integers) or as the index named ``customer_id`` (what ``build_features`` returns).
 Output: one row per input row with the decision columns, and ``customer_id`` first when ids were given.
 Served with ``mlflow models serve -m models:/loyalty_ml@champion --env-manager local``, it answers
-``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``.
+``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``. A request it
+refuses gets HTTP 400 with loyalty_ml's message (:func:`served_error`); values no feature of
+``build_features`` can hold are refused (:func:`refuse_impossible_values`).
 """
 
 from __future__ import annotations
@@ -346,7 +348,7 @@ def refuse_impossible_values(features: pd.DataFrame) -> None:
     ...
     loyalty_ml.exceptions.SchemaError: model_input.discount_share holds values outside [0.0, 1.0]; ...
     """
-    problems: list[tuple[str, np.ndarray, str]] = []
+    problems: list[tuple[str, np.ndarray, str]] = []  # column, rows, why
     for name in features.columns:
         domain = _domain(name)
         if domain is None or features[name].dtype != np.float64:
@@ -381,7 +383,9 @@ def refuse_impossible_values(features: pd.DataFrame) -> None:
     others = sorted({p[0] for p in problems[1:]} - {name})
     also = f" So do {format_examples(others, total=len(others))}." if others else ""
     shown = features[name].to_numpy()[mask]
-    percent = "share" in why and bool(np.isfinite(shown).all() and shown.max() <= 100)
+    domain = _domain(name)
+    share = domain is not None and (domain.low, domain.high) == (0.0, 1.0)
+    percent = share and bool(np.isfinite(shown).all() and shown.max() <= 100)
     raise SchemaError(
         f"model_input.{name} {why} {bad_rows(features[name], mask)}.{also} Send the features as "
         "build_features computes them"
