@@ -22,8 +22,9 @@ probabilities); ids come back as sent; a customer's decision does not depend on 
 pyfunc, ``load_policy(...).decide`` and ``score_customers`` agree for customers with marketing
 consent; the stored example validates; the output holds nothing sent besides ``customer_id``; an
 unimportable ``loyalty_ml`` is named in the load error; bad inputs give 400 with the loyalty_ml
-``SchemaError`` naming a missing column (in the answer's ``stack_trace``: MLflow's server turns
-any non-MLflow exception into a generic ``message``) and no customer id.
+``SchemaError`` naming a missing column (in the answer's ``message`` since session 49, and still in
+its ``stack_trace``; before, MLflow's server turned the non-MLflow exception into a generic
+``message``) and no customer id.
 
 Defects found, seven fixed and kept as regression tests: an empty batch in records form was
 refused as "lacks 42 columns" (it is now refused as what it cannot be told apart from, below);

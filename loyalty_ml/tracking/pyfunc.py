@@ -211,6 +211,13 @@ class _RequestRefused(MlflowException):
     buries the message under it. The rewrite is ignored; any other message is taken.
     """
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the class is made at run time (_refused_class), so pickle rebuilds it by its base
+        # (multiprocessing and Spark workers send exceptions back pickled)
+        base = next(c for c in type(self).__mro__[1:] if not issubclass(c, MlflowException))
+        attrs = {k: v for k, v in vars(self).items() if k in ("table", "column")}
+        return (_rebuild_refused, (base, self._message, attrs))
+
     @property
     def message(self) -> str:
         return self._message
@@ -234,6 +241,16 @@ def _refused_class(error_class: type[Exception]) -> type[_RequestRefused]:
             {"__module__": __name__, "__doc__": f"A {error_class.__name__} of a served request."},
         )
     return _REFUSED[error_class]
+
+
+def _rebuild_refused(
+    error_class: type[Exception], message: str, attrs: dict[str, Any]
+) -> MlflowException:
+    """A pickled :func:`served_error` rebuilt (its traceback is not kept)."""
+    error = error_class.__new__(error_class)
+    Exception.__init__(error, message)
+    error.__dict__.update(attrs)
+    return served_error(error)
 
 
 def served_error(error: Exception) -> MlflowException:

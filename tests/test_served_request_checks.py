@@ -1,4 +1,4 @@
-"""The served policy as another system calls it (session 49, job F3).
+"""The served policy as another system calls it (an outside probe, session 49).
 
 - a request the library refuses reaches MLflow's scoring server answer as its ``message`` (it was
   "Encountered an unexpected error while evaluating the model", the reason only in ``stack_trace``),
@@ -283,3 +283,24 @@ def test_features_the_library_builds_are_never_refused() -> None:
     features = build_features(tx, as_of="2024-03-01")
     assert features.index.tolist() == [1, 2] and features.loc[1, "spend"] < 0
     refuse_impossible_values(features)
+
+
+def test_a_refused_request_error_survives_pickling() -> None:
+    """served_error's classes are made at run time: pickle (multiprocessing, Spark workers
+    sending exceptions back) could not find them by name."""
+    import pickle
+
+    from mlflow.exceptions import MlflowException
+
+    from loyalty_ml.exceptions import SchemaError
+    from loyalty_ml.tracking.pyfunc import served_error
+
+    served = served_error(SchemaError("features lack 'spend'.", table="features", column="spend"))
+    back = pickle.loads(pickle.dumps(served))
+    assert isinstance(back, SchemaError) and isinstance(back, MlflowException)
+    assert (back.message, back.table, back.column) == (
+        "features lack 'spend'.",
+        "features",
+        "spend",
+    )
+    assert back.get_http_status_code() == 400
