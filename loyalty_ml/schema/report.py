@@ -32,7 +32,8 @@ class CleaningReport:
     """What a validator did to a table. Read it, print it, or log ``as_dict()`` to MLflow.
 
     ``rows_in`` and ``rows_out`` count the table's rows before and after; ``steps`` holds one
-    :class:`CleaningStep` per rule that ran; ``notes`` are remarks that changed no row.
+    :class:`CleaningStep` per rule that ran; ``notes`` are remarks that changed no row;
+    ``left_out`` names the input's columns that are not in the output (not canonical).
     """
 
     table: str
@@ -40,6 +41,7 @@ class CleaningReport:
     rows_out: int = 0
     steps: list[CleaningStep] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
     def add(
         self, rule: str, description: str, *, flagged: int, removed: int, action: str = "drop"
@@ -91,6 +93,7 @@ class CleaningReport:
                 for s in self.steps
             ],
             "notes": list(self.notes),
+            "left_out": list(self.left_out),
         }
 
     @classmethod
@@ -107,6 +110,8 @@ class CleaningReport:
                 rows_out=int(data["rows_out"]),
                 steps=steps,
                 notes=[str(n) for n in data["notes"]],
+                # reports saved before the columns left out were listed have none
+                left_out=[str(c) for c in data.get("left_out", [])],
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -123,4 +128,7 @@ class CleaningReport:
                 f"  {s.description}"
             )
         lines.extend(f"  note: {n}" for n in self.notes)
+        if self.left_out:
+            more = f" and {len(self.left_out) - 20} more" if len(self.left_out) > 20 else ""
+            lines.append(f"  left out (not canonical): {', '.join(self.left_out[:20])}{more}")
         return "\n".join(lines)

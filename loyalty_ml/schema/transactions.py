@@ -24,6 +24,7 @@ from loyalty_ml.schema._coerce import (
 )
 from loyalty_ml.schema._coerce_time import check_timezone
 from loyalty_ml.schema._gaps import Gap, find_gaps
+from loyalty_ml.schema._left_out import warn_left_out_meaning
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -90,7 +91,11 @@ def validate_transactions(
     The input is never modified. The output has the canonical columns (DESIGN.md section 2) that the
     input has, in canonical order, canonical dtypes (``customer_id`` int64 or str, ``timestamp``
     datetime64[ns] tz-naive, ``amount`` float64), sorted by ``timestamp`` with a fresh RangeIndex.
-    Columns that are not canonical are left out (data minimisation).
+    Columns that are not canonical are left out (data minimisation) and listed in the report's
+    ``left_out``. One that looks like it changes what the amounts mean (a return flag with
+    positive amounts, a status such as ``refunded`` or ``pending``, a column of several
+    currencies) is named in a ``DataQualityWarning`` with its values and the fix (negate the
+    flagged returns, keep the completed sales, convert to one currency), and noted in the report.
 
     Cleaning rules, in this order; each row is removed by the first rule that matches it, and every rule
     is counted in the report (``flagged`` = rows of the input matching it on their own, ``removed`` =
@@ -172,7 +177,8 @@ def validate_transactions(
                 f"The {option!r} parameter of validate_transactions must be True or False. "
                 f"Got {setting!r} instead."
             )
-    frame = check_column_map(columns, "validate_transactions").apply(raw, table=TABLE)
+    column_map = check_column_map(columns, "validate_transactions")
+    frame = column_map.apply(raw, table=TABLE)
     require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
     refuse_repeated(frame, C.TRANSACTION_COLUMNS, table=TABLE)
     if cancel_re is not None and C.ORDER_ID not in frame.columns:
@@ -199,6 +205,8 @@ def validate_transactions(
         )
 
     report = CleaningReport(table=TABLE, rows_in=len(frame))
+    left_out = [c for c in dict.fromkeys(frame.columns) if c not in C.TRANSACTION_COLUMNS]
+    report.left_out = [str(c) for c in left_out]
     out = _canonical_columns(frame, timezone=timezone)
 
     # Independent flags on the input, then sequential removal.
@@ -236,6 +244,15 @@ def validate_transactions(
             for column in (C.MARGIN, C.DISCOUNT):
                 if column in out.columns:
                     out[column] = out[column].mask(unsigned, -out[column])
+    report.notes.extend(
+        warn_left_out_meaning(
+            frame,
+            amount,
+            left_out=left_out,
+            amount_name=str(column_map.amount or C.AMOUNT),
+            table=TABLE,
+        )
+    )
     rules.append(("negative_amount", "amount < 0 (returns, refunds)", amount < 0, returns))
     rules.append(("zero_amount", "amount == 0", amount == 0, zero_amounts))
     if non_purchase_re is not None:
