@@ -99,3 +99,64 @@ def test_reports_saved_before_left_out_was_listed_still_read() -> None:
     old = {"table": "transactions", "rows_in": 3, "rows_out": 3, "steps": [], "notes": []}
     report = CleaningReport.from_json(old)
     assert report is not None and report.left_out == []
+
+
+# -- 2. numeric stand-ins for unidentified shoppers ---------------------------------------------
+
+
+def _cards(ids: list[object]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "timestamp": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "amount": [5.0 + i % 7 for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "shown"),
+    [
+        (0, r"0 \(4 rows\)"),
+        (-1, r"-1 \(4 rows\)"),
+        (99999999, r"99999999 \(4 rows\)"),
+        ("0000000000", r"'0000000000' \(4 rows\)"),
+        ("-1", r"'-1' \(4 rows\)"),
+    ],
+)
+def test_numeric_stand_in_ids_warn_as_the_text_ones_do(stand_in: object, shown: str) -> None:
+    others: list[object] = [1234567 + i for i in range(8)]
+    if isinstance(stand_in, str):
+        others = [f"{v:010d}" for v in others]
+    with pytest.warns(DataQualityWarning, match=f"holds {shown}, which look like stand-ins"):
+        _, report = validate_transactions(_cards(others + [stand_in] * 4), return_report=True)
+    assert report.removed("missing_customer") == 0  # warned, not dropped
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        list(range(0, 12)),  # counted from 0, as pd.factorize gives them
+        list(range(9990, 10010)),  # a numbering that passed 9999
+        [f"{i:010d}" for i in range(12)],  # "0000000000" followed by "0000000001"
+        [-(10**15) - 7919 * i for i in range(12)],  # hashed ids: many negative values
+    ],
+)
+def test_zero_nines_and_negative_ids_in_an_ordinary_numbering_stay_silent(
+    ids: list[object],
+) -> None:
+    validate_transactions(_cards(ids))
+
+
+def test_one_id_holding_an_outsized_share_of_the_rows_warns() -> None:
+    ids = [1000 + i for i in range(500)] * 2 + [4242] * 400  # 29% of the rows, 200x the others
+    with pytest.warns(DataQualityWarning, match=r"one id, \[4242\], holds 29% of the 1,400 rows"):
+        validate_transactions(_cards(ids))
+
+
+def test_a_heavy_buyer_of_the_simulator_stays_silent() -> None:
+    from loyalty_ml import simulate
+
+    # its heaviest buyer holds 7% of 500 customers' lines; Online Retail II's wholesaler 1.4%
+    validate_transactions(simulate(n_customers=500, seed=0).transactions)

@@ -29,6 +29,7 @@ from loyalty_ml.schema._coerce_time import (
     to_nanoseconds,
     to_timestamp,
 )
+from loyalty_ml.schema._stand_in_ids import warn_stand_in_ids
 
 __all__ = [
     "CLOCK_ATTR",
@@ -180,24 +181,6 @@ _FLOAT_EXACT = 2**53
 
 #: Text that a CSV or database export writes for a missing id (compared in lower case).
 _MISSING_TEXT = frozenset({"", "nan", "none", "null", "<na>", "nat", "na", "n/a", "#n/a"})
-#: Ids that name nobody in particular: shops' stand-ins for guest checkouts.
-_PLACEHOLDER_IDS = frozenset(
-    {"guest", "anonymous", "anon", "unknown", "walk-in", "walkin", "cash", "no customer", "-"}
-)
-
-
-def _warn_placeholder_ids(text: pd.Series, *, table: str, column: str) -> None:
-    """Warn about ids that look like a stand-in for unidentified shoppers ("guest", "unknown")."""
-    placeholder = text.str.lower().isin(_PLACEHOLDER_IDS).fillna(False).to_numpy(dtype=bool)
-    if placeholder.any():
-        names = sorted(set(text[placeholder].tolist()))
-        warn_user(
-            f"{table}.{column} holds {format_examples(names)}, which look like stand-ins for "
-            f"unidentified shoppers ({int(placeholder.sum())} of {len(text)} rows): each would be "
-            "scored as one customer. Set them to missing (e.g. .replace({'guest': None})) so that "
-            "they are counted and dropped as missing_customer, if that is what they are.",
-            DataQualityWarning,
-        )
 
 
 def decoded_ids(series: pd.Series) -> pd.Series:
@@ -230,13 +213,25 @@ def _is_arrow_dictionary(dtype: pd.ArrowDtype) -> bool:
     return bool(pa.types.is_dictionary(dtype.pyarrow_dtype))
 
 
-def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer_id") -> pd.Series:
+def coerce_customer_id(
+    series: pd.Series, *, table: str, column: str = "customer_id", check_share: bool = False
+) -> pd.Series:
     """Canonical customer ids: int64 when every id is a whole number, otherwise strings.
 
     Floats that are whole numbers (``13085.0``, common after a CSV round trip with missing values) become
     int64. Strings keep their text (leading zeros matter), stripped of surrounding blanks; empty strings
     are missing. Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
+
+    Ids that look like stand-ins for unidentified shoppers (``"guest"``, ``"-"``, ``0``, ``-1``,
+    ``99999999``, ``"0000000000"``) are named in a DataQualityWarning, and with ``check_share``
+    (transactions) one id holding an outsized share of the rows too; see ``schema._stand_in_ids``.
     """
+    ids = _customer_ids(series, table=table, column=column)
+    warn_stand_in_ids(ids, table=table, column=column, check_share=check_share)
+    return ids
+
+
+def _customer_ids(series: pd.Series, *, table: str, column: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         raise SchemaError(
             f"{table}.{column} holds booleans; customer ids must be strings or integers.",
@@ -298,7 +293,6 @@ def coerce_customer_id(series: pd.Series, *, table: str, column: str = "customer
     text = series.astype("string").str.strip()
     # missing values written out as text by a CSV or a database export
     text = text.mask(text.str.lower().isin(_MISSING_TEXT))
-    _warn_placeholder_ids(text, table=table, column=column)
     if series.dtype == object:
         kinds = series.dropna().map(type).unique()
         if any(k in (float, np.float64) for k in kinds) and any(k is str for k in kinds):

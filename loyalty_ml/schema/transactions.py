@@ -448,7 +448,7 @@ def _observation_end(
 
 def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataFrame:
     data: dict[str, pd.Series] = {
-        C.CUSTOMER_ID: coerce_customer_id(frame[C.CUSTOMER_ID], table=TABLE),
+        C.CUSTOMER_ID: coerce_customer_id(frame[C.CUSTOMER_ID], table=TABLE, check_share=True),
         C.TIMESTAMP: coerce_timestamp(
             frame[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP, timezone=timezone
         ),
