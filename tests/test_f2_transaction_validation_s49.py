@@ -3,10 +3,12 @@ an amount means, numeric stand-in customer ids, and hints that lead the user to 
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError
 from loyalty_ml.schema import ColumnMap, cleaning_report, validate_transactions
 from loyalty_ml.schema.report import CleaningReport
 
@@ -160,3 +162,57 @@ def test_a_heavy_buyer_of_the_simulator_stays_silent() -> None:
 
     # its heaviest buyer holds 7% of 500 customers' lines; Online Retail II's wholesaler 1.4%
     validate_transactions(simulate(n_customers=500, seed=0).transactions)
+
+
+# -- 3. hints that lead to the fix in one round trip --------------------------------------------
+
+
+def _hinted_code(amounts: list[str]) -> str:
+    with pytest.raises(
+        SchemaError, match=r"transactions\.amount has values that are not numbers"
+    ) as err:
+        validate_transactions(_cards([1, 2, 3][: len(amounts)]).assign(amount=amounts))
+    found = re.search(r"value = (.+?), which keeps", str(err.value))
+    assert found, str(err.value)
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [
+        (["12,50 €", "-1.234,56 €", "€ 3,00"], [12.5, -1234.56, 3.0]),  # the cafe's export
+        (["£12.50", "$1,234.50", "-7.25 EUR"], [12.5, 1234.5, -7.25]),
+        (["1.234 €", "12 €", "-3 €"], [1234.0, 12.0, -3.0]),  # dots that separate thousands
+    ],
+)
+def test_the_hint_for_amounts_with_symbols_converts_them_in_one_go(
+    amounts: list[str], expected: list[float]
+) -> None:
+    code = _hinted_code(amounts)
+    converted = eval(code, {"pd": pd, "col": pd.Series(amounts)})  # the code the user would run
+    assert converted.tolist() == pytest.approx(expected)
+
+
+def test_the_decimal_comma_hint_with_a_symbol_says_read_csv_alone_is_not_enough() -> None:
+    with pytest.raises(SchemaError, match=r"decimal=','\) alone would leave the symbol"):
+        validate_transactions(_cards([1, 2]).assign(amount=["12,50 €", "7,29 €"]))
+
+
+@pytest.mark.parametrize(
+    ("stamps", "unit"),
+    [
+        (["1704067200000", "1704153600000"], "ms"),  # Java's epoch milliseconds, read as text
+        (["1704067200", "1704153600"], "s"),
+        (["1704067200000000", "1704153600000000"], "us"),
+    ],
+)
+def test_epoch_numbers_written_as_text_get_the_unit_their_size_says(
+    stamps: list[str], unit: str
+) -> None:
+    raw = _cards([1, 2]).assign(timestamp=stamps)
+    with pytest.raises(SchemaError, match="numbers written as text") as err:
+        validate_transactions(raw)
+    assert f"pd.to_datetime(pd.to_numeric(col), unit='{unit}')" in str(err.value)
+    # the hinted conversion gives the intended dates
+    fixed = pd.to_datetime(pd.to_numeric(raw["timestamp"]), unit=unit)
+    assert fixed.iloc[0] == pd.Timestamp("2024-01-01")

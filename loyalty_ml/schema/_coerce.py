@@ -309,17 +309,64 @@ def _customer_ids(series: pd.Series, *, table: str, column: str) -> pd.Series:
 _DECIMAL_COMMA = re.compile(r"^\D*-?\d{1,3}(?:[.\s]\d{3})*,\d{1,2}\D*$|^\D*-?\d+,\d{1,2}\D*$")
 
 
+#: Anything but digits, blanks, separators and a sign: a currency symbol or a unit ("€", "EUR").
+_SYMBOL = r"[^\d\s.,+\-()]"
+#: "1.234 €": dots that separate thousands, with no decimals after them.
+_THOUSANDS_DOT = re.compile(r"^\D*-?\d{1,3}(?:\.\d{3})+\D*$")
+
+
 def _number_hint(bad: pd.Series) -> str:
-    """How to clean the text ``bad`` holds: decimal commas need another fix than symbols do."""
-    text = bad.astype("string").str.strip()
-    if text.str.match(_DECIMAL_COMMA).fillna(False).any():
+    """How to clean the text ``bad`` holds, as code to run: decimal commas need another fix than
+    symbols do, and both together one expression that handles both (``read_csv(decimal=',')``
+    leaves "12,50 €" as text, so its hint alone would send the user back a second time)."""
+    text = bad.head(10_000).astype("string").str.strip()
+    if not text.str.contains(r"\d").fillna(False).any():
+        return "They hold no number: fix or drop those rows first."
+    comma = bool(text.str.match(_DECIMAL_COMMA).fillna(False).any())
+    symbol = bool(text.str.contains(_SYMBOL).fillna(False).any())
+    example = next(iter(text.dropna()), "")
+    brackets = (
+        " Amounts in brackets such as (12.50) are negative and would lose their sign: negate "
+        "them after, e.g. value.where(~col.str.strip().str.startswith('('), -value)."
+        if text.str.match(r"^\(.*\)$").fillna(False).any()
+        else ""
+    )
+    if comma and symbol:
+        return (
+            f"They are decimal commas with a currency symbol or unit (e.g. {example!r}). Convert "
+            "in one go: value = pd.to_numeric(col.str.replace(r'[^0-9,-]', '', regex=True)"
+            ".str.replace(',', '.')), which keeps the digits, the comma and the sign "
+            "('-1.234,56 €' becomes -1234.56); pd.read_csv(..., decimal=',') alone would leave "
+            f"the symbol, and removing the comma would turn 3,50 into 350.{brackets}"
+        )
+    if comma:
         return (
             "They look like decimal commas (3,50 for 3.50): read the file with "
             "pd.read_csv(..., decimal=',', thousands='.'), or convert with "
             "col.str.replace('.', '').str.replace(',', '.'); removing the comma would turn 3,50 "
-            "into 350."
+            f"into 350.{brackets}"
         )
-    return "Clean them (e.g. remove currency symbols or thousands separators) first."
+    # a point decimal (or none) with symbols, units, blanks or thousands separators around it
+    dots = bool(text.str.match(_THOUSANDS_DOT).fillna(False).any()) and not bool(
+        text.str.contains(r"\.\d{1,2}(?!\d)").fillna(False).any()
+    )
+    keep, kept = (
+        ("0-9-", "the digits and the sign")
+        if dots
+        else ("0-9.-", "the digits, the point and the sign")
+    )
+    what = (
+        "a currency symbol or unit"
+        if symbol
+        else "brackets"
+        if brackets
+        else "thousands separators or blanks"
+    )
+    return (
+        f"They hold {what} around the number (e.g. {example!r}): convert with "
+        f"value = pd.to_numeric(col.str.replace(r'[^{keep}]', '', regex=True)), which keeps "
+        f"{kept}.{brackets}"
+    )
 
 
 _CONTAINERS = (dict, list, tuple, set, frozenset, np.ndarray)

@@ -183,6 +183,59 @@ def _epoch_unit(values: pd.Series) -> tuple[str, str]:
     return "s", "seconds"
 
 
+def _numeric_date_hint(values: pd.Series, *, kind: str) -> str:
+    """How to turn numbers that stand for dates into dates, by their size: YYYYMMDD, Excel serial
+    days, day or hour counts, or epoch seconds, milliseconds, micro- or nanoseconds.
+
+    ``kind`` is how they were written: ``"int"``, ``"float"`` (a float column, e.g. with a blank
+    cell) or ``"text"`` (digits in a text column), which changes the code to run.
+    """
+    col = "pd.to_numeric(col)" if kind == "text" else "col"
+    looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
+    # Excel's serial day numbers: 25569 is 1970-01-01, 73051 is 2099-12-31
+    looks_like_excel = len(values) > 0 and bool(values.between(25_569, 73_051).all())
+    # as epoch seconds, every value would fall in the first 12 days of 1970
+    looks_relative = len(values) > 0 and bool(values.abs().max() < 1_000_000)
+    if looks_like_yyyymmdd:
+        text = {
+            "text": "col",
+            "float": "col.astype('Int64').astype('string')",  # a blank cell made it float
+            "int": "col.astype(str)",
+        }[kind]
+        return (
+            "These look like dates written as numbers (e.g. 19970101): convert with "
+            f"pd.to_datetime({text}, format='%Y%m%d') first."
+        )
+    if looks_like_excel:
+        return (
+            "These look like Excel serial dates (days since 1899-12-30, e.g. 45292.5 for "
+            f"2024-01-01 12:00): convert with pd.to_datetime({col}, unit='D', origin='1899-12-30') "
+            "first."
+        )
+    if looks_relative:
+        return (
+            f"These look like day or hour numbers counted from the start of the data (from "
+            f"{values.min():g} to {values.max():g}), not epoch seconds, which would put every "
+            "row in the first days of 1970: add them to the first day, e.g. "
+            f"pd.to_datetime({col}, unit='D', origin='2020-01-01') for day numbers (unit='h' for "
+            f"hours; pd.Timestamp('2020-01-01') + pd.to_timedelta({col} - 1, unit='D') when day 1 "
+            "is the first day). Gaps between orders (days since the prior order) need a "
+            "cumulative sum per customer first."
+        )
+    unit, name = _epoch_unit(values)
+    return f"If these are epoch {name}, convert with pd.to_datetime({col}, unit={unit!r}) first."
+
+
+def _text_date_hint(bad: pd.Series) -> str:
+    """The fix for text that is not a date: numbers written as text (epoch milliseconds from a
+    JSON or CSV read as text) get the numeric hint, sized by their values."""
+    text = bad.head(10_000).astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    if len(numbers) and numbers.notna().all():
+        return "They are numbers written as text. " + _numeric_date_hint(numbers, kind="text")
+    return "Fix or remove those rows, or parse the column yourself with pd.to_datetime(format=...)."
+
+
 def check_timezone(timezone: str | None) -> str:
     """``timezone`` (UTC when None) if pandas knows it; a ConfigError naming it otherwise."""
     if timezone is not None and not isinstance(timezone, str | dt.tzinfo):
@@ -232,46 +285,10 @@ def coerce_timestamp(
         # missing timestamps, not numbers
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]", name=series.name)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.dropna()
-        looks_like_yyyymmdd = len(values) > 0 and bool(values.between(19_000_101, 21_001_231).all())
-        # Excel's serial day numbers: 25569 is 1970-01-01, 73051 is 2099-12-31
-        looks_like_excel = len(values) > 0 and bool(values.between(25_569, 73_051).all())
-        # as epoch seconds, every value would fall in the first 12 days of 1970
-        looks_relative = len(values) > 0 and bool(values.abs().max() < 1_000_000)
-        if looks_like_yyyymmdd:
-            text = (
-                "col.astype('Int64').astype('string')"  # a float column (a blank cell) too
-                if pd.api.types.is_float_dtype(series)
-                else "col.astype(str)"
-            )
-            hint = (
-                "These look like dates written as numbers (e.g. 19970101): convert with "
-                f"pd.to_datetime({text}, format='%Y%m%d') first."
-            )
-        elif looks_like_excel:
-            hint = (
-                "These look like Excel serial dates (days since 1899-12-30, e.g. 45292.5 for "
-                "2024-01-01 12:00): convert with pd.to_datetime(col, unit='D', origin='1899-12-30') "
-                "first."
-            )
-        elif looks_relative:
-            hint = (
-                f"These look like day or hour numbers counted from the start of the data (from "
-                f"{values.min():g} to {values.max():g}), not epoch seconds, which would put every "
-                "row in the first days of 1970: add them to the first day, e.g. "
-                "pd.to_datetime(col, unit='D', origin='2020-01-01') for day numbers (unit='h' for "
-                "hours; pd.Timestamp('2020-01-01') + pd.to_timedelta(col - 1, unit='D') when day 1 "
-                "is the first day). Gaps between orders (days since the prior order) need a "
-                "cumulative sum per customer first."
-            )
-        else:
-            unit, name = _epoch_unit(values)
-            hint = (
-                f"If these are epoch {name}, convert with pd.to_datetime(col, unit={unit!r}) first."
-            )
+        kind = "float" if pd.api.types.is_float_dtype(series) else "int"
         raise SchemaError(
             f"{table}.{column} is numeric ({series.dtype}); timestamps must be dates or date "
-            f"strings. {hint}",
+            f"strings. {_numeric_date_hint(series.dropna(), kind=kind)}",
             table=table,
             column=column,
         )
@@ -286,7 +303,7 @@ def coerce_timestamp(
     if missing.any():
         raise SchemaError(
             f"{table}.{column} has values that are not dates {bad_rows(series, missing)}. "
-            "Fix or remove those rows, or parse the column yourself with pd.to_datetime(format=...).",
+            f"{_text_date_hint(series[missing])}",
             table=table,
             column=column,
         )
