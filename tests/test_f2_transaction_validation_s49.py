@@ -81,6 +81,8 @@ def test_ordinary_extra_columns_stay_silent_and_are_listed_in_the_report() -> No
         status="completed",  # one status on every row
         visitor=["new", "returning"] * 6,  # a returning customer is no return
         new_vs_returning=["new", "returning"] * 6,
+        credit_card=[True, False] * 6,  # paid by card
+        member_status=["gold", "silver"] * 6,  # the customer's status, not the sale's
     )
     tx, report = validate_transactions(raw, columns=_CM, return_report=True)
     assert report.left_out == [
@@ -91,6 +93,8 @@ def test_ordinary_extra_columns_stay_silent_and_are_listed_in_the_report() -> No
         "status",
         "visitor",
         "new_vs_returning",
+        "credit_card",
+        "member_status",
     ]
     assert report.notes == []
     assert "left out (not canonical): till, Description" in str(report)

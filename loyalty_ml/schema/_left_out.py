@@ -31,8 +31,10 @@ _RETURN_STEMS = re.compile(
     r"|r(?:ue|ü)cknahme"
 )
 #: Whole words of names that mark returns, refunds or cancellations.
-_RETURN_WORDS = frozenset({"ret", "rtn", "void", "voided", "credit"})
+_RETURN_WORDS = frozenset({"ret", "rtn", "void", "voided"})
 _STATUS_WORDS = frozenset({"status", "orderstatus", "paymentstatus", "zustand"})
+#: A status of the customer (``member_status``: gold, silver), not of the sale.
+_CUSTOMER_WORDS = frozenset({"customer", "member", "membership", "loyalty", "tier", "account"})
 _CURRENCY_STEMS = re.compile(r"currenc|w(?:ae|ä|a)hrung|devise")
 _CURRENCY_WORDS = frozenset({"ccy", "cur", "curr", "crncy", "iso4217"})
 #: Values that read as a return, refund or cancellation (in a column of any name).
@@ -81,7 +83,9 @@ def meaning_of(name: Hashable, values: pd.Series) -> Meaning | None:
         return "currency"
     if _RETURN_STEMS.search(joined) or _RETURN_WORDS & set(words):
         return "returns"
-    if _STATUS_WORDS & set(words) or _STATUS_WORDS & {joined}:
+    if (_STATUS_WORDS & set(words) or _STATUS_WORDS & {joined}) and not _CUSTOMER_WORDS & set(
+        words
+    ):
         return "status"
     distinct = _few_distinct(values)
     if distinct is None:
