@@ -1,9 +1,12 @@
 """Checks of the tables a job is given, before any work: the transactions' contract, and a customers
-table that shares no id with them (which would silently exclude every customer). Ids written as text
-next to integer ids are aligned first by :func:`loyalty_ml.schema._ids.align_customer_ids`.
+table that misses most of their customers or writes their ids another way (which would silently
+exclude them: consent is opt-in). Ids written as text next to integer ids are aligned first by
+:func:`loyalty_ml.schema._ids.align_customer_ids`.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -114,10 +117,30 @@ def customers_with_id_column(customers: pd.DataFrame | None) -> pd.DataFrame | N
 def check_id_overlap(
     customers: pd.DataFrame | None, transactions: pd.DataFrame, *, caller: str
 ) -> None:
-    """DataError when a customers table shares no id with the transactions, or is empty.
+    """Refuse or warn when the transactions' customers are missing from a customers table.
 
-    Customers missing from the table are not profiled (consent is opt-in), so a table that matches
-    nobody (an empty extract included) would silently exclude every customer.
+    Customers missing from the table are not profiled (consent is opt-in), so ids the table does
+    not list silently leave customers out of the job:
+
+    * a DataError when the table is empty or shares no id with the transactions;
+    * a DataError when more than :data:`MISWRITTEN_SHARE` of the transactions' customers are not
+      in the table as written but are once both ids are written alike (leading zeros, ``"123.0"``
+      for ``123``, case, surrounding blanks): two exports that write one id two ways;
+    * a DataQualityWarning when fewer such ids are found, or when more than
+      :data:`UNLISTED_SHARE` of the transactions' customers are not in the table at all. A few
+      unlisted customers (those who joined after the customers extract) pass in silence.
+
+    An id counts as written another way only when the table's id it matches is no customer of the
+    transactions itself: a shop whose old card ``"12346"`` and new card ``"0000012346"`` are two
+    customers is not refused.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["0017", "0042"]})
+    >>> check_id_overlap(pd.DataFrame({"customer_id": ["17", "42"]}), tx, caller="score_customers")
+    Traceback (most recent call last):
+    ...
+    loyalty_ml.exceptions.DataError: score_customers: 2 of the 2 customer ids of the transactions ...
     """
     if customers is None or len(transactions) == 0:
         return
@@ -129,15 +152,144 @@ def check_id_overlap(
         )
     table_ids = pd.Index(customers[C.CUSTOMER_ID].dropna().unique())
     tx_ids = pd.Index(transactions[C.CUSTOMER_ID].dropna().unique())
-    if np.asarray(tx_ids.isin(table_ids)).any():
+    listed = np.asarray(tx_ids.isin(table_ids), dtype=bool)
+    if listed.all():
         return
-    raise DataError(
-        f"{caller}: none of the {len(tx_ids):,} customer ids of the transactions (e.g. "
-        f"{format_ids(tx_ids[:3].tolist())}, dtype {tx_ids.dtype}) is in the customers table "
-        f"({len(table_ids):,} ids, e.g. {format_ids(table_ids[:3].tolist())}, dtype "
-        f"{table_ids.dtype}). Pass the customers table of the same customers, or customers=None "
-        "when consent is managed upstream.",
+    # the table's ids that no transaction uses, by the way they read once written alike
+    free = table_ids[~np.asarray(table_ids.isin(tx_ids), dtype=bool)]
+    by_key = pd.Series(free, index=_id_keys(free)).groupby(level=0).first()
+    keys = _id_keys(tx_ids)
+    miswritten = ~listed & np.asarray(keys.isin(by_key.index), dtype=bool)
+    n_miswritten = int(miswritten.sum())
+    mine = tx_ids[miswritten]
+    theirs = pd.Index(by_key.loc[keys[miswritten]].to_numpy())
+    if n_miswritten > MISWRITTEN_SHARE * len(tx_ids):
+        raise DataError(
+            f"{caller}: {n_miswritten:,} of the {len(tx_ids):,} customer ids of the transactions "
+            f"({n_miswritten / len(tx_ids):.1%}) are not in the customers table as written, but "
+            f"are once both are written alike: {_how_ids_differ(mine, theirs)} (transactions "
+            f"e.g. {format_ids(mine[:3].tolist(), total=n_miswritten)}, customers e.g. "
+            f"{format_ids(theirs[:3].tolist(), total=n_miswritten)}). As they are, these "
+            f"customers would be read as not consenting and {_left_out(caller)}. Write "
+            f"{C.CUSTOMER_ID} the same way in both tables before validating them: one export "
+            f"format, text ids read as text (pd.read_csv(..., dtype={{'{C.CUSTOMER_ID}': str}}))"
+            f"{_padding_fix(mine, theirs)}.",
+        )
+    if not listed.any():
+        raise DataError(
+            f"{caller}: none of the {len(tx_ids):,} customer ids of the transactions (e.g. "
+            f"{format_ids(tx_ids[:3].tolist())}, dtype {tx_ids.dtype}) is in the customers table "
+            f"({len(table_ids):,} ids, e.g. {format_ids(table_ids[:3].tolist())}, dtype "
+            f"{table_ids.dtype}). Pass the customers table of the same customers, or "
+            "customers=None when consent is managed upstream.",
+        )
+    n_unlisted = int((~listed).sum())
+    share = n_unlisted / len(tx_ids)
+    also = (
+        f" {n_miswritten:,} of them are in the table once both ids are written alike "
+        f"({_how_ids_differ(mine, theirs)}; transactions e.g. {format_ids(mine[:3].tolist())}): "
+        f"write {C.CUSTOMER_ID} the same way in both tables."
+        if n_miswritten
+        else ""
     )
+    if share > UNLISTED_SHARE:
+        warn_user(
+            f"{caller}: {n_unlisted:,} of the {len(tx_ids):,} customers of the transactions "
+            f"({share:.0%}) are not in the customers table ({len(table_ids):,} ids), so their "
+            f"consent is unknown and read as no consent: they {_left_out(caller)}. Customers who "
+            "joined after the customers extract are expected to be missing, but not most of "
+            "them: check that the table is the whole, current extract of the same customers, with "
+            "the same ids (not one region, a sample or another numbering). If it lists only the "
+            f"customers who consented, this is expected.{also}",
+            DataQualityWarning,
+        )
+    elif n_miswritten:
+        warn_user(
+            f"{caller}: {n_miswritten:,} of the {len(tx_ids):,} customers of the transactions "
+            "are not in the customers table as written, so they are read as not consenting and "
+            f"{_left_out(caller)}.{also}",
+            DataQualityWarning,
+        )
+
+
+#: Warn when more than this share of the transactions' customers is not in the customers table.
+#: Those who joined after a monthly (even a yearly) customers extract are a minority of the
+#: customers with purchases in the history; most of them missing means another table (a region,
+#: a sample, another numbering), or a table of the consenting customers only.
+UNLISTED_SHARE = 0.5
+#: Refuse when more than this share of the transactions' customers is missing from the customers
+#: table only because their ids are written another way there; a few such ids may be distinct
+#: customers (a typo, an old card numbering), and are warned about.
+MISWRITTEN_SHARE = 0.01
+_WHOLE_NUMBER = re.compile(r"\d+(?:\.0*)?")
+
+
+def _id_keys(ids: pd.Index) -> pd.Index:
+    """The ids as they compare once written alike: text without surrounding blanks, in lower case,
+    whole numbers without leading zeros or a decimal ``.0`` (``" 00123.0"`` is ``"123"``)."""
+    text = pd.Series(ids.astype(str), dtype="string").str.strip().str.casefold()
+    whole = text.str.fullmatch(_WHOLE_NUMBER.pattern).fillna(False).to_numpy(dtype=bool)
+    digits = text[whole].str.replace(r"\.0*$", "", regex=True).str.lstrip("0")
+    text[whole] = digits.mask(digits == "", "0")
+    return pd.Index(text.to_numpy(dtype=object))
+
+
+def _how_ids_differ(mine: pd.Index, theirs: pd.Index) -> str:
+    """In words, how the transactions' ids ``mine`` differ from the customers' ids ``theirs`` that
+    they match once written alike (read on the first thousand pairs; no id is quoted)."""
+    pairs = [(str(a), str(b)) for a, b in zip(mine[:1000], theirs[:1000], strict=True)]
+    ways = []
+    numbers = [(a.strip(), b.strip()) for a, b in pairs if _whole(a) and _whole(b)]
+    zeros = [(a, b) for a, b in numbers if a.split(".")[0] != b.split(".")[0]]
+    if zeros:
+        longer = sum(len(a.split(".")[0]) > len(b.split(".")[0]) for a, b in zeros)
+        if 2 * longer >= len(zeros):
+            width = _width(mine)
+            size = f" (text of {width} characters)" if width else ""
+            ways.append(f"the transactions' ids have leading zeros{size} that the customers' lack")
+        else:
+            ways.append("the customers' ids have leading zeros that the transactions' lack")
+    if any("." in a + b for a, b in numbers):
+        ways.append("one table writes whole numbers with a decimal '.0' (ids read as floats)")
+    if any(
+        a.strip() != b.strip() and a.strip().casefold() == b.strip().casefold() for a, b in pairs
+    ):
+        ways.append("upper and lower case differ")
+    if any(a != a.strip() or b != b.strip() for a, b in pairs):
+        ways.append("blanks surround the ids in one table")
+    return "; ".join(ways) or "they are written differently"
+
+
+def _whole(value: str) -> bool:
+    return _WHOLE_NUMBER.fullmatch(value.strip()) is not None
+
+
+def _width(ids: pd.Index) -> int | None:
+    """The one length of text ids made of digits only (card numbers padded to a width), or None."""
+    if pd.api.types.is_numeric_dtype(ids.dtype) or not len(ids):
+        return None
+    sample = [str(v) for v in ids[:10_000]]
+    lengths = {len(v) for v in sample}
+    return lengths.pop() if len(lengths) == 1 and all(v.isdigit() for v in sample) else None
+
+
+def _padding_fix(mine: pd.Index, theirs: pd.Index) -> str:
+    """``, here e.g. customers[...].astype(str).str.zfill(10)`` when the transactions' ids are
+    digits padded to one width and the customers' ids are shorter digits (else empty text)."""
+    width = _width(mine)
+    sample = [str(v).strip() for v in theirs[:1000]]
+    if width is None or not all(v.isdigit() and len(v) < width for v in sample):
+        return ""
+    return (
+        f"; here the transactions' ids are padded to {width} digits, so e.g. "
+        f"customers['{C.CUSTOMER_ID}'] = customers['{C.CUSTOMER_ID}'].astype(str).str.zfill({width})"
+    )
+
+
+def _left_out(caller: str) -> str:
+    if caller == "train_and_register":
+        return "are left out of the training"
+    return "are not scored (status 'no_profiling_consent')"
 
 
 #: Warn when more than this share of the latest horizon lies after the last transaction.

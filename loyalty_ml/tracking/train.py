@@ -233,9 +233,11 @@ def _churn_table(
     people: pd.DataFrame | None,
     campaigns: pd.DataFrame | None,
     config: FeatureConfig,
+    n_excluded: int = 0,
 ) -> tuple[pd.DataFrame, pd.Series, np.ndarray, list[str]]:
     """Features and churn labels at every cutoff, which rows are the backtest's (the latest
-    cutoff's), and the features left out for having no value in any backtest training row."""
+    cutoff's), and the features left out for having no value in any backtest training row.
+    ``n_excluded``: customers left out for want of profiling consent, named in the errors."""
     X, y = training_table(
         tx,
         cutoffs=cutoffs,
@@ -253,9 +255,10 @@ def _churn_table(
             f"train_and_register: every training customer is labelled "
             f"{'churned' if y.iloc[0] == 1 else 'retained'} at the cutoffs "
             f"{[str(c.date()) for c in cutoffs]} (horizon_days={horizon_days}; the data covers "
-            f"{_data_window(tx)}), so there is nothing to learn. Use an as_of no later than "
-            "horizon_days after the last transaction, and data with both returning and lapsed "
-            "customers."
+            f"{_data_window(tx)}), so there is nothing to learn. "
+            + _consent_note(tx, n_excluded)
+            + "Use an as_of no later than horizon_days after the last transaction, and data with "
+            "both returning and lapsed customers."
         )
     X, dropped = _without_empty_features(X, train_rows=~test)
     if y.loc[test].nunique() < 2:
@@ -265,11 +268,28 @@ def _churn_table(
             f"train_and_register: at the backtest cutoff {cutoffs[-1].date()} every customer is "
             f"labelled {'churned' if y.loc[test].iloc[0] == 1 else 'retained'} over the next "
             f"{horizon_days} days (to {window_end.date()}; {sales:,} transactions in that "
-            "window), so the backtest has one class and cannot be scored. A store closure or a "
-            "gap in the extract? Use an as_of whose last horizon_days have normal trading, or a "
-            "shorter horizon_days."
+            "window), so the backtest has one class and cannot be scored. "
+            + _consent_note(tx, n_excluded)
+            + "A store closure or a gap in the extract? Use an as_of whose last horizon_days have "
+            "normal trading, or a shorter horizon_days."
         )
     return X, y, test, dropped
+
+
+def _consent_note(tx: pd.DataFrame, n_excluded: int) -> str:
+    """A sentence for the one-class errors when most customers were left out for want of
+    profiling consent (a customers table that misses them is read as no consent): the few left
+    are then more likely the cause than the dates."""
+    n_kept = int(tx[C.CUSTOMER_ID].nunique())
+    if n_excluded <= n_kept:
+        return ""
+    return (
+        f"Only {n_kept:,} of the {n_kept + n_excluded:,} customers with transactions may be "
+        f"profiled: {n_excluded:,} were left out because {C.CONSENT_PROFILING} is False or "
+        "missing, or they are not in the customers table (read as no consent). Check the "
+        "customers table (the same customers, their ids written as in the transactions) before "
+        "the dates. "
+    )
 
 
 def _offer_model(
@@ -468,6 +488,7 @@ def train_and_register(
         people=people,
         campaigns=campaigns,
         config=config,
+        n_excluded=n_excluded,
     )
     params = {"random_state": random_state, **(churn_params or {})}
     backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
