@@ -4,6 +4,8 @@ line's cleaning rules and score summary."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -79,8 +81,6 @@ def test_old_and_new_cards_of_different_customers_are_not_miswritten() -> None:
     the transactions use as written, so 0105 is an unlisted customer, not a misspelt id."""
     tx = _tx([*(str(n) for n in range(100, 200)), "0105"])
     customers = pd.DataFrame({C.CUSTOMER_ID: [str(n) for n in range(100, 200)]})
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_id_overlap(customers, tx, caller="score_customers")
@@ -151,3 +151,139 @@ def test_the_one_class_error_names_customers_left_out_for_consent(n_excluded: in
         )
     note = "Only 5 of the 100 customers with transactions may be profiled: 95 were left out"
     assert (note in str(info.value)) == (n_excluded > 0)
+
+
+# -- the command line's cleaning rules --------------------------------------------------------------
+
+
+def _raw_tx() -> pd.DataFrame:
+    """Two weeks of daily lines: a return, a cancelled invoice, a postage line, a repeated line,
+    times with a zone."""
+    days = pd.date_range("2024-03-01 09:30", periods=14, freq="D", tz="UTC")
+    raw = pd.DataFrame(
+        {
+            C.CUSTOMER_ID: [1, 2] * 7,
+            C.TIMESTAMP: days,
+            C.AMOUNT: 10.0,
+            C.ORDER_ID: [f"o{i}" for i in range(14)],
+            C.PRODUCT_ID: "p",
+        }
+    )
+    raw.loc[3, C.AMOUNT] = -4.0
+    raw.loc[5, C.ORDER_ID] = "C5"
+    raw.loc[7, C.PRODUCT_ID] = "POST"
+    return pd.concat([raw, raw.iloc[[9]]], ignore_index=True)
+
+
+_RULES = {
+    "returns": "keep",
+    "cancellation_pattern": "^C",
+    "non_purchase_pattern": "^POST",
+    "drop_duplicates": False,
+    "timezone": "Europe/Berlin",
+}
+
+
+def _read(command: str, path: object, *options: str) -> pd.DataFrame:
+    from loyalty_ml.cli import build_parser
+    from loyalty_ml.cli.io import read_inputs
+
+    args = {
+        "train": ["train", "--transactions", str(path), "--as-of", "2024-04-01"],
+        "score": [
+            "score",
+            "--transactions",
+            str(path),
+            "--as-of",
+            "2024-04-01",
+            "--output",
+            "o.csv",
+        ],
+        "report": ["report", str(path)],
+    }[command]
+    tables = read_inputs(build_parser().parse_args([*args, *options]))
+    return tables["transactions"]  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("command", ["train", "score", "report"])
+def test_a_validated_parquet_file_is_read_with_the_rules_it_was_cleaned_with(
+    tmp_path: object, command: str
+) -> None:
+    """The tester's cafe_keep.parquet (validated with returns="keep" in a notebook): the command
+    line cleaned it again with the defaults and dropped its returns, so `loyalty-ml score` decided
+    on other data than score_customers on the same file."""
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "tx.parquet"
+    validated = lml_validate(_raw_tx(), **_RULES)
+    validated.to_parquet(path)
+    read = _read(command, path)
+    pd.testing.assert_frame_equal(read, validated)
+    assert (read[C.AMOUNT] < 0).sum() == 1 and read.attrs["loyalty_ml_clock"] == "Europe/Berlin"
+
+
+def lml_validate(raw: pd.DataFrame, **rules: object) -> pd.DataFrame:
+    from loyalty_ml.schema import validate_transactions
+
+    return validate_transactions(raw, **rules)  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.parametrize("command", ["train", "score", "report"])
+def test_the_cleaning_rules_are_options_of_the_commands_that_read_transactions(
+    tmp_path: object, command: str
+) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "tx.csv"
+    _raw_tx().to_csv(path, index=False)
+    options = [
+        "--returns=keep",
+        "--cancellation-pattern=^C",
+        "--non-purchase-pattern=^POST",
+        "--no-drop-duplicates",
+        "--timezone=Europe/Berlin",
+    ]
+    read = _read(command, path, *options)
+    expected = lml_validate(_raw_tx().astype({C.CUSTOMER_ID: str}), **_RULES)
+    assert len(read) == len(expected) == 13  # 15 lines less the cancelled and the postage
+    assert read[C.TIMESTAMP].iloc[0] == pd.Timestamp("2024-03-01 10:30")  # on Berlin's clock
+    assert read.attrs["loyalty_ml_clock"] == "Europe/Berlin"
+    defaults = _read(command, path)
+    assert len(defaults) == 13  # the return and the repeated line removed, the others kept
+
+
+def test_an_option_looser_than_the_files_rule_is_warned_and_a_stricter_one_applies(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    kept = Path(str(tmp_path)) / "kept.parquet"
+    lml_validate(_raw_tx(), returns="keep").to_parquet(kept)
+    assert (_read("score", kept, "--returns", "drop")[C.AMOUNT] < 0).sum() == 0
+    dropped = Path(str(tmp_path)) / "dropped.parquet"
+    lml_validate(_raw_tx()).to_parquet(dropped)
+    with pytest.warns(DataQualityWarning, match="returns='drop'.*cannot bring them back"):
+        _read("score", dropped, "--returns", "keep")
+    with pytest.warns(DataQualityWarning, match="clock 'UTC'.*only relabels"):
+        _read("score", dropped, "--timezone", "Europe/Berlin")
+    # the file had no free line for zero_amounts="drop" to remove: nothing lost, nothing said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(_read("score", dropped, "--zero-amounts", "keep")) == 13
+
+
+def test_the_timezone_option_applies_to_the_customers_file(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from loyalty_ml.cli import build_parser
+    from loyalty_ml.cli.io import read_inputs
+
+    folder = Path(str(tmp_path))
+    _raw_tx().to_csv(folder / "tx.csv", index=False)
+    people = pd.DataFrame({C.CUSTOMER_ID: [1, 2], "signup_date": ["2024-01-01T23:30:00+00:00"] * 2})
+    people.to_csv(folder / "people.csv", index=False)
+    args = ["report", str(folder / "tx.csv"), "--customers", str(folder / "people.csv")]
+    tables = read_inputs(build_parser().parse_args([*args, "--timezone", "Europe/Berlin"]))
+    customers = tables["customers"]
+    assert customers is not None
+    assert customers["signup_date"].iloc[0] == pd.Timestamp("2024-01-02 00:30")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loyalty_ml.cli.io import (
+    add_cleaning_options,
     add_table_options,
     check_output_format,
     read_inputs,
@@ -122,6 +123,7 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="training date (data before it is used)")
     add_table_options(p, "customers", "campaigns", "offers")
+    add_cleaning_options(p)
     p.add_argument("--horizon-days", type=int, default=90, help="churn label horizon in days")
     p.add_argument("--n-cutoffs", type=int, default=4, help="number of training cutoffs")
     p.add_argument("--model-name", default="loyalty_ml", help="registered model name")
@@ -212,6 +214,7 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "as written)",
     )
     add_table_options(p, "customers", "campaigns")
+    add_cleaning_options(p)
     p.add_argument(
         "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
     )

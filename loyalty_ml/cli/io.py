@@ -6,14 +6,22 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loyalty_ml.exceptions import SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["add_table_options", "read_inputs", "read_table", "required", "write_table_atomically"]
+__all__ = [
+    "add_cleaning_options",
+    "add_table_options",
+    "cleaning_rules",
+    "read_inputs",
+    "read_table",
+    "required",
+    "write_table_atomically",
+]
 
 _ID_COLUMNS = ("customer_id", "order_id", "product_id", "store_id", "offer_id", "campaign_id")
 _TABLE_HELP = {
@@ -32,6 +40,166 @@ def add_table_options(p: argparse.ArgumentParser, *tables: str) -> None:
         p.add_argument(f"--{name}", type=Path, default=None, help=_TABLE_HELP[name])
 
 
+#: The cleaning rules of validate_transactions the command line sets, with their options' flags.
+_CLEANING_FLAGS = {
+    "returns": "--returns",
+    "zero_amounts": "--zero-amounts",
+    "cancellation_pattern": "--cancellation-pattern",
+    "non_purchase_pattern": "--non-purchase-pattern",
+    "drop_duplicates": "--drop-duplicates",
+    "timezone": "--timezone",
+}
+
+
+def add_cleaning_options(p: argparse.ArgumentParser) -> None:
+    """The cleaning rules of ``validate_transactions`` as options, read back by
+    :func:`cleaning_rules`. An option not given is not set (``argparse.SUPPRESS``): the rule the
+    file was cleaned with, if it records one, else validate_transactions' own default."""
+    g = p.add_argument_group(
+        "cleaning rules of the transactions",
+        "Passed to loyalty_ml.validate_transactions (see its help). Unset, a rule is the one a "
+        "Parquet file written from validate_transactions' output was cleaned with (recorded in "
+        "the file), so the command reads it as the notebook did; else validate_transactions' "
+        "default (shown). --timezone also applies to the customers and campaigns files.",
+    )
+    g.add_argument(
+        "--returns",
+        choices=("drop", "keep"),
+        default=argparse.SUPPRESS,
+        help="remove negative amounts (returns, refunds) or keep them to net against spend "
+        "(default: drop)",
+    )
+    g.add_argument(
+        "--zero-amounts",
+        choices=("drop", "keep"),
+        default=argparse.SUPPRESS,
+        help="remove or keep lines with amount 0 (default: drop)",
+    )
+    g.add_argument(
+        "--cancellation-pattern",
+        metavar="REGEX",
+        default=argparse.SUPPRESS,
+        help="remove rows whose order_id matches it, e.g. '^C' (default: none)",
+    )
+    g.add_argument(
+        "--non-purchase-pattern",
+        metavar="REGEX",
+        default=argparse.SUPPRESS,
+        help="remove rows whose product_id matches it: postage, fees (default: none)",
+    )
+    g.add_argument(
+        "--drop-duplicates",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="remove exact duplicate rows (default: yes)",
+    )
+    g.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        default=argparse.SUPPRESS,
+        help="zone aware timestamps are converted to, and the clock of the naive ones "
+        "(default: UTC)",
+    )
+
+
+def cleaning_rules(args: argparse.Namespace, raw: pd.DataFrame) -> dict[str, Any]:
+    """The keyword arguments of ``validate_transactions`` for ``raw``: the options given, else the
+    rules ``raw`` was cleaned with when it is validate_transactions' output read back from
+    Parquet (its ``attrs``), else none (validate_transactions' defaults).
+
+    Cleaning such a file again with the library's defaults would apply rules it was not cleaned
+    with (``returns="keep"`` data losing its returns), and the command would read the file
+    otherwise than ``score_customers`` does. An option looser than the recorded rule cannot bring
+    back the rows that rule removed: a DataQualityWarning says so.
+    """
+    given = {key: getattr(args, key, None) for key in _CLEANING_FLAGS}
+    recorded, removed = _recorded_rules(raw)
+    for key, value in given.items():
+        if value is None or key not in recorded or recorded[key] == value:
+            continue
+        # a stricter rule (drop what the file kept) is applied as asked, and the printed report
+        # shows it; a looser one matters only when the recorded rule removed rows
+        stricter = key in ("returns", "zero_amounts", "drop_duplicates") and value in ("drop", True)
+        if key == "timezone" or (not stricter and removed.get(key, 0) > 0):
+            _warn_rule_mismatch(key, value, recorded[key])
+    return {**recorded, **{k: v for k, v in given.items() if v is not None}}
+
+
+def _recorded_rules(raw: pd.DataFrame) -> tuple[dict[str, Any], dict[str, int]]:
+    """The cleaning rules in the cleaning report and clock ``raw`` carries (see above), and the
+    rows each rule removed then."""
+    import ast
+
+    from loyalty_ml.schema import cleaning_report
+    from loyalty_ml.schema._coerce_time import table_clock
+
+    report = cleaning_report(raw)
+    if report is None or report.table != "transactions":
+        return {}, {}
+    steps = {step.rule: step for step in report.steps}
+    rules: dict[str, Any] = {}
+    for key, rule in (("returns", "negative_amount"), ("zero_amounts", "zero_amount")):
+        if rule in steps and steps[rule].action in ("drop", "keep"):
+            rules[key] = steps[rule].action
+    if "duplicate" in steps:
+        rules["drop_duplicates"] = steps["duplicate"].action == "drop"
+    for key, rule, column in (
+        ("cancellation_pattern", "cancellation", "order_id"),
+        ("non_purchase_pattern", "non_purchase", "product_id"),
+    ):
+        head = f"{column} matches "
+        if rule in steps and steps[rule].description.startswith(head):
+            try:
+                pattern = ast.literal_eval(steps[rule].description[len(head) :])
+            except (ValueError, SyntaxError):  # a report from another version: not a rule
+                continue
+            if isinstance(pattern, str):
+                rules[key] = pattern
+    clock = table_clock(raw)
+    if clock is not None:
+        rules["timezone"] = clock
+    rule_of = {
+        "returns": "negative_amount",
+        "zero_amounts": "zero_amount",
+        "drop_duplicates": "duplicate",
+        "cancellation_pattern": "cancellation",
+        "non_purchase_pattern": "non_purchase",
+    }
+    removed = {key: steps[rule].removed for key, rule in rule_of.items() if rule in steps}
+    return rules, removed
+
+
+def _warn_rule_mismatch(key: str, given: object, recorded: object) -> None:
+    from loyalty_ml._warn import warn_user
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    flag = _CLEANING_FLAGS[key]
+    shown = (
+        ("--drop-duplicates" if given else "--no-drop-duplicates")
+        if key == "drop_duplicates"
+        else f"{flag} {given}"
+    )
+    if key == "timezone":
+        effect = (
+            f"its naive timestamps are on the clock {recorded!r} and are not converted again: "
+            f"{shown} only relabels them, which is right if they are {given} wall times recorded "
+            f"as {recorded!r} by mistake; otherwise leave out {flag}"
+        )
+    elif key in ("cancellation_pattern", "non_purchase_pattern"):
+        effect = (
+            f"the rows {recorded!r} matched were removed then and stay removed; {shown} removes "
+            "the rows it matches on top"
+        )
+    else:
+        effect = f"the rows removed then stay removed: {shown} cannot bring them back"
+    warn_user(
+        f"The transactions file was cleaned by validate_transactions with {key}={recorded!r} "
+        f"(recorded in the file), and {shown} was given: {effect}. Clean the raw export with the "
+        "rules meant, or leave the option out to read the file as it was cleaned.",
+        DataQualityWarning,
+    )
+
+
 def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
     from loyalty_ml.schema import (
         validate_campaigns,
@@ -40,17 +208,21 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
         validate_transactions,
     )
 
-    tables: dict[str, pd.DataFrame | None] = {
-        "transactions": validate_transactions(read_table(args.transactions, table="transactions"))
+    raw = read_table(args.transactions, table="transactions")
+    rules = cleaning_rules(args, raw)
+    tables: dict[str, pd.DataFrame | None] = {"transactions": validate_transactions(raw, **rules)}
+    # customers and campaigns on the transactions' clock (their aware times converted to it)
+    zone = {"timezone": rules["timezone"]} if "timezone" in rules else {}
+    optional: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
+        "customers": (validate_customers, zone),
+        "campaigns": (validate_campaigns, zone),
+        "offers": (validate_offers, {}),
     }
-    optional: dict[str, Callable[..., pd.DataFrame]] = {
-        "customers": validate_customers,
-        "campaigns": validate_campaigns,
-        "offers": validate_offers,
-    }
-    for name, validate in optional.items():
+    for name, (validate, options) in optional.items():
         path = getattr(args, name, None)
-        tables[name] = validate(read_table(path, table=name)) if path is not None else None
+        tables[name] = (
+            validate(read_table(path, table=name), **options) if path is not None else None
+        )
     for frame in tables.values():
         _show_cleaning(frame)
     return tables

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.cli.io import add_table_options, read_inputs, required
+from loyalty_ml.cli.io import add_cleaning_options, add_table_options, read_inputs, required
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._ids import align_table_ids
@@ -49,6 +49,7 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="start of the previous period, for retention and churn (optional)",
     )
     add_table_options(p, "customers", "campaigns", "offers")
+    add_cleaning_options(p)
     p.add_argument(
         "--out",
         "--output",
