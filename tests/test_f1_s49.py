@@ -287,3 +287,62 @@ def test_the_timezone_option_applies_to_the_customers_file(tmp_path: object) -> 
     customers = tables["customers"]
     assert customers is not None
     assert customers["signup_date"].iloc[0] == pd.Timestamp("2024-01-02 00:30")
+
+
+# -- the score command's summary --------------------------------------------------------------------
+
+
+def test_the_score_summary_counts_customers_by_status_and_reason() -> None:
+    from loyalty_ml.cli import status_summary
+
+    unlisted = (
+        "not scored: not in the customers table, so consent is unknown and read as no consent"
+    )
+    declined = "not scored: the customer has not consented to profiling"
+    scores = pd.DataFrame(
+        {
+            "status": ["scored"] + ["no_profiling_consent"] * 999,
+            "reason_1": ["recency"] + [unlisted] * 997 + [declined] * 2,
+        }
+    )
+    text = status_summary(scores)
+    assert "Customers: 1,000" in text
+    assert "scored              1 (0.1%)" in text
+    assert "not scored        999 (99.9%)" in text
+    assert "997  no_profiling_consent: not in the customers table" in text
+    assert "2  no_profiling_consent: the customer has not consented" in text
+
+
+def test_loyalty_ml_score_prints_the_counts_by_status(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tester's night that scored 13 customers of 3,575 printed only the actions (3,562
+    'none'): the job log showed nothing wrong."""
+    from pathlib import Path
+
+    from loyalty_ml import cli
+    from loyalty_ml.tracking import scoring
+
+    unlisted = (
+        "not scored: not in the customers table, so consent is unknown and read as no consent"
+    )
+    scores = pd.DataFrame(
+        {
+            "status": ["scored", "no_profiling_consent", "no_profiling_consent"],
+            "action": ["win_back", "none", "none"],
+            "reason_1": ["recency", unlisted, unlisted],
+        },
+        index=pd.Index([1, 2, 3], name=C.CUSTOMER_ID),
+    )
+    monkeypatch.setattr(
+        cli,
+        "read_inputs",
+        lambda args: {"transactions": _tx([1, 2, 3])} | dict.fromkeys(("customers", "campaigns")),
+    )
+    monkeypatch.setattr(scoring, "score_customers", lambda transactions, **kwargs: scores)
+    output = Path(str(tmp_path)) / "s.csv"
+    argv = ["score", "--transactions", "t.csv", "--as-of", "2024-10-01", "--output", str(output)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "scored              1 (33.3%)" in printed
+    assert "2  no_profiling_consent: not in the customers table" in printed

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loyalty_ml.cli.io import (
     add_cleaning_options,
@@ -24,6 +25,9 @@ from loyalty_ml.cli.io import (
 )
 from loyalty_ml.cli.report import add_report
 from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, withhold_ids
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["build_parser", "main", "read_table", "read_train_config", "write_table_atomically"]
 
@@ -364,6 +368,8 @@ def _run_score(args: argparse.Namespace) -> int:
     version = scores.attrs.get("model_version")
     print(f"Scored with {args.model_uri}" + (f" (version {version})" if version else ""))
     print(f"Wrote {len(scores):,} rows to {args.output}")
+    if "status" in scores.columns:  # always from score_customers; a stand-in may leave it out
+        print(status_summary(scores))
     print(scores["action"].value_counts().to_string())
     if {C.OFFER_ID, "expected_cost"} <= set(scores.columns):
         offered = scores[C.OFFER_ID].notna()
@@ -385,6 +391,44 @@ def _run_score(args: argparse.Namespace) -> int:
             f"{args.sends}"
         )
     return 0
+
+
+def status_summary(scores: pd.DataFrame) -> str:
+    """How many customers were scored, and how many not and why, for the night's job log.
+
+    A customers table that lists few of the customers leaves the rest unscored (read as no
+    consent); the counts make such a night visible where the decisions alone would not.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"status": ["scored", "no_profiling_consent"],
+    ...                        "reason_1": ["r", "not scored: the customer has not consented"]})
+    >>> print(status_summary(scores))
+    Customers: 2
+      scored              1 (50.0%)
+      not scored          1 (50.0%)
+                          1  no_profiling_consent: the customer has not consented
+    """
+    from collections import Counter
+
+    n = len(scores)
+
+    def share(count: int) -> str:
+        return f"{count:>10,} ({count / n:.1%})" if n else f"{count:>10,}"
+
+    scored = (scores["status"] == "scored").to_numpy()
+    lines = [f"Customers: {n:,}", f"  scored     {share(int(scored.sum()))}"]
+    lines.append(f"  not scored {share(int((~scored).sum()))}")
+    rest = scores.loc[~scored]
+    why = rest["reason_1"] if "reason_1" in rest.columns else [None] * len(rest)
+    counts = Counter(
+        (str(status), "" if not isinstance(text, str) else text.removeprefix("not scored: "))
+        for status, text in zip(rest["status"], why, strict=True)
+    )
+    for (status, reason), count in counts.most_common():
+        lines.append(f"  {'':<10} {count:>10,}  {status}" + (f": {reason}" if reason else ""))
+    return "\n".join(lines)
 
 
 @withhold_ids
