@@ -150,18 +150,20 @@ def check_id_overlap(
             "one of them would be left out. Pass the customers table (a failed extract?), or "
             "customers=None when consent is managed upstream."
         )
-    table_ids = pd.Index(customers[C.CUSTOMER_ID].dropna().unique())
-    tx_ids = pd.Index(transactions[C.CUSTOMER_ID].dropna().unique())
+    table_ids = _plain_ids(customers[C.CUSTOMER_ID])
+    tx_ids = _plain_ids(transactions[C.CUSTOMER_ID])
     listed = np.asarray(tx_ids.isin(table_ids), dtype=bool)
     if listed.all():
         return
     # the table's ids that no transaction uses, by the way they read once written alike
     free = table_ids[~np.asarray(table_ids.isin(tx_ids), dtype=bool)]
-    by_key = pd.Series(free, index=_id_keys(free)).groupby(level=0).first()
-    keys = _id_keys(tx_ids)
-    miswritten = ~listed & np.asarray(keys.isin(by_key.index), dtype=bool)
+    free_keys = _id_keys(free)
+    by_key = pd.Series(free, index=free_keys)[~free_keys.duplicated()]
+    unlisted = tx_ids[~listed]  # keys of these only: most ids of a large table are listed
+    keys = _id_keys(unlisted)
+    miswritten = np.asarray(keys.isin(by_key.index), dtype=bool)
     n_miswritten = int(miswritten.sum())
-    mine = tx_ids[miswritten]
+    mine = unlisted[miswritten]
     theirs = pd.Index(by_key.loc[keys[miswritten]].to_numpy())
     if n_miswritten > MISWRITTEN_SHARE * len(tx_ids):
         raise DataError(
@@ -183,7 +185,7 @@ def check_id_overlap(
             f"{table_ids.dtype}). Pass the customers table of the same customers, or "
             "customers=None when consent is managed upstream.",
         )
-    n_unlisted = int((~listed).sum())
+    n_unlisted = len(unlisted)
     share = n_unlisted / len(tx_ids)
     also = (
         f" {n_miswritten:,} of them are in the table once both ids are written alike "
@@ -212,6 +214,13 @@ def check_id_overlap(
         )
 
 
+def _plain_ids(ids: pd.Series) -> pd.Index:
+    """The distinct ids; text as Python strings, whose ``isin`` hashes (on pyarrow-backed text,
+    pandas compares by a Python loop: seconds for a million ids)."""
+    unique = pd.Index(ids.dropna().unique())
+    return unique.astype(object) if pd.api.types.is_string_dtype(unique.dtype) else unique
+
+
 #: Warn when more than this share of the transactions' customers is not in the customers table.
 #: Those who joined after a monthly (even a yearly) customers extract are a minority of the
 #: customers with purchases in the history; most of them missing means another table (a region,
@@ -231,7 +240,7 @@ def _id_keys(ids: pd.Index) -> pd.Index:
     whole = text.str.fullmatch(_WHOLE_NUMBER.pattern).fillna(False).to_numpy(dtype=bool)
     digits = text[whole].str.replace(r"\.0*$", "", regex=True).str.lstrip("0")
     text[whole] = digits.mask(digits == "", "0")
-    return pd.Index(text.to_numpy(dtype=object))
+    return pd.Index(text.to_numpy(dtype=object), dtype=object)  # see _plain_ids
 
 
 def _how_ids_differ(mine: pd.Index, theirs: pd.Index) -> str:
