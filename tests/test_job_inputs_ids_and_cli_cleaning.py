@@ -1,4 +1,4 @@
-"""Session 49, job F1: a customers table whose ids are written another way than the transactions'
+"""A customers table whose ids are written another way than the transactions'
 (leading zeros, "123.0", case, blanks) or that misses most of their customers, and the command
 line's cleaning rules and score summary."""
 
