@@ -346,3 +346,57 @@ def test_loyalty_ml_score_prints_the_counts_by_status(
     printed = capsys.readouterr().out
     assert "scored              1 (33.3%)" in printed
     assert "2  no_profiling_consent: not in the customers table" in printed
+
+
+@pytest.mark.parametrize("command", ["train", "score", "report"])
+def test_the_column_option_maps_the_files_names_as_a_column_map_does(
+    tmp_path: object, command: str
+) -> None:
+    """The library's fix for a missing column is a ColumnMap, which a command-line user could not
+    pass: they had to rename the file's header."""
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "tx.csv"
+    raw = _raw_tx().rename(columns={C.AMOUNT: "Betrag", C.TIMESTAMP: "Invoice Date"})
+    raw.to_csv(path, index=False)
+    read = _read(command, path, "--column", "amount=Betrag", "--column", "timestamp=Invoice Date")
+    pd.testing.assert_frame_equal(read, _read(command, _csv(tmp_path, _raw_tx())))
+
+
+def _csv(tmp_path: object, frame: pd.DataFrame) -> object:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "canonical.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("pair", "says"),
+    [
+        ("amount", r"takes CANONICAL=YOURS, .*; got 'amount'"),
+        ("Betrag=amount", r"'Betrag' is not a canonical column of the transactions"),
+        ("tier=Stufe", r"'tier' is not a canonical column of the transactions"),
+    ],
+)
+def test_a_column_option_not_of_the_form_canonical_equals_yours_is_refused(
+    pair: str, says: str
+) -> None:
+    from loyalty_ml.cli.io import column_map
+    from loyalty_ml.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match=says):
+        column_map([pair])
+    with pytest.raises(ConfigError, match=r"two columns for 'amount': 'a' and 'b'"):
+        column_map(["amount=a", "amount=b"])
+
+
+def test_a_missing_column_error_on_the_command_line_names_the_option(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loyalty_ml.cli import main
+
+    path = _csv(tmp_path, _raw_tx().rename(columns={C.AMOUNT: "Betrag"}))
+    assert main(["report", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "ColumnMap(amount=" in err and "On the command line: --column <canonical>=" in err

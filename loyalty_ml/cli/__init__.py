@@ -441,7 +441,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except LoyaltyMLError as exc:
-        print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)
+        message = str(exc)
+        if "ColumnMap(" in message and hasattr(args, "column"):
+            # the library's fix names a ColumnMap, which the commands that read files spell --column
+            message += (
+                " On the command line: --column <canonical>=<the file's column>, e.g. "
+                "--column amount=Betrag (repeatable)."
+            )
+        print(f"loyalty-ml {args.command}: error: {message}", file=sys.stderr)
         return 1
     except OSError as exc:  # a folder that cannot be created, a file that cannot be written...
         print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)

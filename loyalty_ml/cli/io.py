@@ -8,15 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from loyalty_ml.schema.column_map import ColumnMap
 
 __all__ = [
     "add_cleaning_options",
     "add_table_options",
     "cleaning_rules",
+    "column_map",
     "read_inputs",
     "read_table",
     "required",
@@ -92,6 +95,15 @@ def add_cleaning_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=argparse.SUPPRESS,
         help="remove exact duplicate rows (default: yes)",
+    )
+    g.add_argument(
+        "--column",
+        metavar="CANONICAL=YOURS",
+        action="append",
+        default=None,
+        help="the file's name for a canonical column of the transactions (repeatable; e.g. "
+        "--column amount=Betrag --column timestamp='Invoice Date'), as "
+        "validate_transactions(columns=ColumnMap(...)) takes it",
     )
     g.add_argument(
         "--timezone",
@@ -210,7 +222,10 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
 
     raw = read_table(args.transactions, table="transactions")
     rules = cleaning_rules(args, raw)
-    tables: dict[str, pd.DataFrame | None] = {"transactions": validate_transactions(raw, **rules)}
+    columns = column_map(getattr(args, "column", None))
+    tables: dict[str, pd.DataFrame | None] = {
+        "transactions": validate_transactions(raw, columns=columns, **rules)
+    }
     # customers and campaigns on the transactions' clock (their aware times converted to it)
     zone = {"timezone": rules["timezone"]} if "timezone" in rules else {}
     optional: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
@@ -226,6 +241,37 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
     for frame in tables.values():
         _show_cleaning(frame)
     return tables
+
+
+def column_map(pairs: list[str] | None) -> ColumnMap | None:
+    """The ``--column CANONICAL=YOURS`` options as a ColumnMap (None without any)."""
+    from loyalty_ml.schema import columns as C
+    from loyalty_ml.schema.column_map import ColumnMap
+
+    if not pairs:
+        return None
+    known = list(C.TRANSACTION_COLUMNS)
+    names: dict[str, str] = {}
+    for pair in pairs:
+        canonical, sep, yours = pair.partition("=")
+        canonical, yours = canonical.strip(), yours.strip()
+        if not sep or not canonical or not yours:
+            raise ConfigError(
+                f"--column takes CANONICAL=YOURS, the canonical column and the file's name for "
+                f"it (e.g. --column amount=Betrag); got {pair!r}."
+            )
+        if canonical not in known:
+            raise ConfigError(
+                f"--column {pair!r}: {canonical!r} is not a canonical column of the transactions; "
+                f"they are {known}. The canonical name goes left of '=', the file's on the right "
+                "(the other files need their canonical names)."
+            )
+        if canonical in names and names[canonical] != yours:
+            raise ConfigError(
+                f"--column names two columns for {canonical!r}: {names[canonical]!r} and {yours!r}."
+            )
+        names[canonical] = yours
+    return ColumnMap(**names)
 
 
 def _show_cleaning(frame: pd.DataFrame | None) -> None:
