@@ -657,3 +657,24 @@ def test_a_request_without_consent_is_warned_of_and_with_it_refusers_get_nothing
         warnings.simplefilter("error", DataQualityWarning)
         sent = reg.model.predict(rows.assign(consent_marketing=consent), params={"reasons": "none"})
     assert sent["offer_id"].isna().all()
+
+
+def test_the_model_states_its_request_contract_in_its_metadata(reg: Registered) -> None:
+    """The signature types every column Any and requires none (so that MLflow does not refuse what
+    other systems send); a service generating its client could not tell which columns to send,
+    nor the category levels. The MLmodel file now says."""
+    contract = reg.model.metadata.metadata["loyalty_ml_request"]
+    policy = reg.model.unwrap_python_model().policy
+    by_name = {f["name"]: f for f in contract["features"]}
+    assert list(by_name) == list(policy.feature_names)
+    assert all(f["required"] for f in contract["features"])
+    assert by_name["tier"] == {
+        "name": "tier",
+        "type": "category",
+        "required": True,
+        "levels": list(policy.feature_categories["tier"]),
+    }
+    assert by_name["n_orders"]["min"] == 1.0 and by_name["n_orders"]["whole"] is True
+    assert contract["id_column"] == C.CUSTOMER_ID
+    assert contract["consent_column"] == "consent_marketing"
+    json.dumps(contract)  # plain JSON: MLmodel is YAML, and clients read it as JSON

@@ -53,6 +53,7 @@ __all__ = [
     "log_policy_model",
     "model_signature",
     "refuse_impossible_values",
+    "request_contract",
     "served_error",
 ]
 
@@ -580,6 +581,55 @@ def pip_requirements() -> list[str]:
     return out
 
 
+def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
+    """What a request must hold, for the systems that call the served model: stored in the model's
+    ``MLmodel`` file (``mlflow.models.get_model_info(uri).metadata["loyalty_ml_request"]``), since
+    the signature types every column ``Any`` and requires none (see :func:`model_signature`).
+
+    Every feature is required; a category feature lists its levels (others are read as missing,
+    with a warning); a numeric one gives the range :func:`refuse_impossible_values` holds it to.
+
+    Examples
+    --------
+    >>> from loyalty_ml.features import FeatureConfig
+    >>> policy = LoyaltyPolicy(feature_config=FeatureConfig(), churn_model=None,
+    ...     feature_names=("n_orders", "tier"), feature_categories={"tier": ("gold", "silver")})
+    >>> request_contract(policy)["features"]  # doctest: +NORMALIZE_WHITESPACE
+    [{'name': 'n_orders', 'type': 'number', 'required': True, 'min': 1.0, 'whole': True},
+     {'name': 'tier', 'type': 'category', 'required': True, 'levels': ['gold', 'silver']}]
+    """
+    features: list[dict[str, Any]] = []
+    for name in policy.feature_names:
+        spec: dict[str, Any] = {"name": name}
+        if name in policy.feature_categories:
+            spec.update(type="category", required=True)
+            spec["levels"] = [str(level) for level in policy.feature_categories[name]]
+        else:
+            spec.update(type="number", required=True)
+            domain = _domain(name)
+            if domain is not None:
+                # JSON has no infinity: an open end is left out
+                spec.update(
+                    {
+                        k: v
+                        for k, v in (("min", domain.low), ("max", domain.high))
+                        if math.isfinite(v)
+                    }
+                )
+                if domain.whole:
+                    spec["whole"] = True
+        features.append(spec)
+    return {
+        "id_column": C.CUSTOMER_ID,
+        "id_required": False,
+        "consent_column": CONSENT_INPUT,
+        "consent_note": "False or missing: no offer and no channel; without the column every row "
+        "is treated as consenting, with a warning",
+        "features": features,
+        "missing_value": "null",
+    }
+
+
 def log_policy_model(
     policy: LoyaltyPolicy,
     *,
@@ -602,6 +652,7 @@ def log_policy_model(
             artifacts={_ARTIFACT: str(path)},
             signature=model_signature(policy),
             input_example=example,
+            metadata={"loyalty_ml_request": request_contract(policy)},
             pip_requirements=pip_requirements(),
             registered_model_name=registered_model_name,
         )
