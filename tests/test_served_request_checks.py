@@ -166,12 +166,18 @@ def test_an_id_written_as_a_float_text_is_held_out_like_the_integer() -> None:
     for texts in ([f"{i}.0" for i in numbers], [f" {i}.00" for i in numbers]):
         mask = LoyaltyPolicy.holdout_mask(policy, pd.Index(texts, name=C.CUSTOMER_ID))
         assert numbers[mask].tolist() == POLICY_HOLDOUT_1_200
-    # text that is not a whole number is hashed as it is
-    other = pd.Index(["00123.0", "12.5", "C-7.0"])
-    assert (
-        LoyaltyPolicy.holdout_mask(policy, other).tolist()
-        == LoyaltyPolicy.holdout_mask(policy, pd.Index(["00123.0 ", " 12.5", "C-7.0"])).tolist()
+    # text that is not a whole number written as a float is hashed as it is: "00123.0" (leading
+    # zeros: a card number, not 123), "12.5", "C-7.0"; 1,000 of each form so that a different
+    # hash would show in the 10% drawn
+    from loyalty_ml.schema._id_text import id_hash_units
+
+    other = np.array(
+        [f"{t}{i}" for i in range(1000) for t in ("00123.0-", "12.5-", "C-7.0-")]
+        + [f"00{i}.0" for i in range(1000)],
+        dtype=object,
     )
+    as_is = id_hash_units(other, key="loyaltymlholdout") < 0.1
+    assert LoyaltyPolicy.holdout_mask(policy, pd.Index(other)).tolist() == as_is.tolist()
 
 
 def test_served_ids_sent_as_float_text_get_the_integer_ids_decisions() -> None:
@@ -304,3 +310,33 @@ def test_a_refused_request_error_survives_pickling() -> None:
         "spend",
     )
     assert back.get_http_status_code() == 400
+
+
+def test_a_share_sent_from_a_float32_column_is_not_refused(
+    tiered: pd.DataFrame, tiered_policy: LoyaltyPolicy
+) -> None:
+    """A share of 1 computed in float32 (Spark's FloatType) can arrive as 1.0000001192092896:
+    refused with a 400 and a hint to divide by 100 (the session's review)."""
+    shares = np.array([1.0000001, 0.5, 0.25], dtype=np.float32).astype(np.float64)
+    assert shares[0] == 1.0000001192092896
+    request = _request(tiered.iloc[:3]).assign(channel_share_app=shares)
+    assert len(_served(tiered_policy).predict(None, request)) == 3
+
+
+def test_a_share_a_little_above_one_is_refused_without_the_percentage_hint(
+    tiered: pd.DataFrame, tiered_policy: LoyaltyPolicy
+) -> None:
+    request = _request(tiered.iloc[:3]).assign(channel_share_app=[1.2, 0.5, 0.25])
+    with pytest.raises(SchemaError, match=r"outside \[0.0, 1.0\]") as raised:
+        _served(tiered_policy).predict(None, request)
+    assert "percentages" not in str(raised.value)
+
+
+@pytest.mark.parametrize("customer", [0, 99999, -4611686018427387903])
+def test_a_request_for_one_ordinary_customer_does_not_warn(
+    tiered: pd.DataFrame, tiered_policy: LoyaltyPolicy, customer: int
+) -> None:
+    """One customer numbered 0, 99999 or by a signed hash read as a stand-in for unidentified
+    shoppers, on every call, and the warning quoted the id (the session's review)."""
+    request = _request(tiered.iloc[:1]).assign(**{C.CUSTOMER_ID: [customer]})
+    assert len(_served(tiered_policy).predict(None, request)) == 1  # warnings are errors here

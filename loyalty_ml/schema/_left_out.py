@@ -27,9 +27,12 @@ Meaning = Literal["returns", "status", "currency"]
 #: Stems of names that mark returns, refunds or cancellations (matched anywhere in the name, so
 #: ``return_flag``, ``IsReturn``, ``Stornokennzeichen``, ``Retoure`` and ``refunded`` all match).
 _RETURN_STEMS = re.compile(
-    r"return|retour|refund|storno|cancel|revers|erstatt|gutschrift|creditnote|r(?:ue|ü)ckgabe"
+    r"return|retour|refund|storno|cancel|erstatt|gutschrift|creditnote|r(?:ue|ü)ckgabe"
     r"|r(?:ue|ü)cknahme"
 )
+#: Names with a return stem that say something about the product or the customer, not the sale:
+#: a returning visitor, a returnable item, the return window or policy.
+_NOT_A_RETURN = re.compile(r"returning|returnable|returnwindow|returnpolicy|returnperiod")
 #: Whole words of names that mark returns, refunds or cancellations.
 _RETURN_WORDS = frozenset({"ret", "rtn", "void", "voided"})
 _STATUS_WORDS = frozenset({"status", "orderstatus", "paymentstatus", "zustand"})
@@ -41,6 +44,13 @@ _CURRENCY_WORDS = frozenset({"ccy", "cur", "curr", "crncy", "iso4217"})
 _RETURN_VALUE = re.compile(
     r"^(?:return(?:ed|s)?|retour[e]?|refund(?:ed)?|storn(?:o|iert)|cancel(?:l?ed|lation)?|void(?:ed)?"
     r"|reversal|reversed|gutschrift|r(?:ue|ü)ckgabe|credit ?note|erstattet|erstattung)$",
+    re.IGNORECASE,
+)
+#: Status values that say a line is no (longer a) purchase; others (pending, paid, shipped,
+#: delivered, completed) are sales, whose customer is active.
+_NOT_A_SALE = re.compile(
+    r"cancel|refund|return|retour|void|fail|reject|declin|storn|chargeback|revers|abort"
+    r"|erstatt|zur(?:ue|ü)ck",
     re.IGNORECASE,
 )
 #: Common ISO 4217 codes and currency symbols: a column of two or more of them is a currency.
@@ -78,24 +88,34 @@ def meaning_of(name: Hashable, values: pd.Series) -> Meaning | None:
     text = str(name)
     words = _words(text)
     # a customer who returns (new vs returning visitors) is not a returned sale
-    joined = re.sub(r"returning", "", "".join(words))
+    joined = _NOT_A_RETURN.sub("", "".join(words))
+    distinct = _few_distinct(values)
+    texts = [] if distinct is None else [str(v).strip() for v in distinct]
     if _CURRENCY_STEMS.search(joined) or _CURRENCY_WORDS & set(words):
-        return "currency"
+        # by the values: "curr_points_balance" and "cur_price" are current numbers
+        return "currency" if texts and not all(_is_number(t) for t in texts) else None
     if _RETURN_STEMS.search(joined) or _RETURN_WORDS & set(words):
         return "returns"
     if (_STATUS_WORDS & set(words) or _STATUS_WORDS & {joined}) and not _CUSTOMER_WORDS & set(
         words
     ):
-        return "status"
-    distinct = _few_distinct(values)
+        # a pending, paid or shipped order is a sale; only a cancelled or refunded one is not
+        return "status" if any(_NOT_A_SALE.search(t) for t in texts) else None
     if distinct is None:
         return None
-    texts = [str(v).strip() for v in distinct]
     if len(texts) >= 2 and all(t in _CURRENCIES or t.upper() in _CURRENCIES for t in texts):
         return "currency"
     if any(_RETURN_VALUE.match(t) for t in texts):
         return "returns"
     return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _few_distinct(values: pd.Series) -> list[object] | None:
@@ -210,9 +230,9 @@ def warn_left_out_meaning(
         meaning = meaning_of(name, values)
         if meaning is None:
             continue
-        distinct = values.dropna().astype("string").nunique()
+        distinct = values.dropna().astype("string").str.strip().str.casefold().nunique()
         if meaning == "currency" and distinct < 2:
-            continue  # one currency throughout: nothing is mixed
+            continue  # one currency throughout ("EUR" and "eur" too): nothing is mixed
         if meaning != "currency":
             groups = _groups(values)
             single = groups.nunique() < 2

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataQualityWarning, format_ids
+from loyalty_ml.exceptions import DataQualityWarning, format_ids, ids_withheld
 
 __all__ = ["warn_stand_in_ids"]
 
@@ -26,6 +26,11 @@ _CANDIDATE = r"0+|9{4,}|-[0-9]+"
 #: At most this many distinct negative ids read as stand-ins (-1, -99); hashed ids, half of them
 #: negative, have thousands.
 _FEW_NEGATIVE = 3
+#: A number is a stand-in only when it holds at least this many times the rows of the median id
+#: (and at least ``_STAND_IN_MIN_ROWS``): a till's default collects the purchases of many shoppers,
+#: while customer 0 of a numbering from 0, or one customer sent to a served model, holds a few.
+_STAND_IN_TIMES = 10
+_STAND_IN_MIN_ROWS = 20
 #: An id holding at least this share of the rows, and at least ``_OUTSIZED_TIMES`` times the rows
 #: of the average id, is outsized. Online Retail II's largest wholesaler holds 1.4% of the lines
 #: (130 times the median customer), the simulator's heaviest buyer at most 7% with 500 customers;
@@ -38,40 +43,25 @@ _OUTSIZED_TIMES = 100
 _ALL_NINES = frozenset(10**k - 1 for k in range(4, 19))
 
 
-def _number_stand_ins(ids: pd.Index) -> np.ndarray:
-    """Which of ``ids`` (distinct ids, integers or text) read as a number written as a stand-in.
-
-    All zeros and all nines are stand-ins unless a neighbouring number is an id too (ids counted
-    from 0, as ``pd.factorize`` or a range gives them, or a numbering that reached 9999): then
-    they are ordinary customers. Negative ids are stand-ins when there are only a few of them.
-    """
+def _number_stand_ins(counts: pd.Series) -> np.ndarray:
+    """Which ids of ``counts`` (rows per distinct id, integers or text) read as a number written
+    as a stand-in: all zeros, all nines or negative (when only a few ids are), and holding many
+    times the rows of the median id (see ``_STAND_IN_TIMES``)."""
+    ids = counts.index
     if pd.api.types.is_integer_dtype(ids.dtype):
         values = ids.to_numpy(dtype="int64")
         odd = (values == 0) | np.isin(values, list(_ALL_NINES))
-        for i in np.flatnonzero(odd):
-            neighbours = [v for v in (values[i] - 1, values[i] + 1) if v >= 0]
-            odd[i] = not np.isin(neighbours, values).any()
         negative = values < 0
     else:
         texts = pd.Series(ids, dtype="string")
-        # one pass over every id; the few that match are sorted out below
         candidate = texts.str.fullmatch(_CANDIDATE).fillna(False).to_numpy(dtype=bool)
-        odd = np.zeros(len(texts), dtype=bool)
-        negative = np.zeros(len(texts), dtype=bool)
-        known: set[str] | None = None
-        for i in np.flatnonzero(candidate):
-            text = str(texts.iloc[i])
-            if text.startswith("-"):
-                negative[i] = True
-                continue
-            if known is None:
-                known = set(texts.dropna().tolist())
-            near = {str(n) for n in (int(text) - 1, int(text) + 1) if n >= 0}
-            near |= {n.zfill(len(text)) for n in near}
-            odd[i] = not near & known
+        negative = candidate & texts.str.startswith("-").fillna(False).to_numpy(dtype=bool)
+        odd = candidate & ~negative
     if negative.sum() > _FEW_NEGATIVE:
-        negative[:] = False  # hashed ids, not stand-ins
-    return np.asarray(odd, dtype=bool) | negative
+        negative = np.zeros_like(negative)  # hashed ids, not stand-ins
+    rows = counts.to_numpy()
+    many = rows >= max(_STAND_IN_TIMES * float(np.median(rows)), _STAND_IN_MIN_ROWS)
+    return np.asarray((odd | negative) & many, dtype=bool)
 
 
 def warn_stand_in_ids(
@@ -83,22 +73,24 @@ def warn_stand_in_ids(
     counts = ids.value_counts(dropna=True)
     if len(counts) == 0:
         return
-    stand_in = _number_stand_ins(counts.index)
+    stand_in = _number_stand_ins(counts)
     if not pd.api.types.is_integer_dtype(counts.index.dtype):
         lower = counts.index.astype("string").str.strip().str.lower()
-        stand_in |= lower.isin(PLACEHOLDER_IDS)
+        stand_in |= np.asarray(lower.isin(PLACEHOLDER_IDS), dtype=bool)
     if stand_in.any():
         names = counts.index[stand_in].tolist()
         rows = int(counts[stand_in].sum())
-        shown = ", ".join(
-            f"{v!r} ({n:,} rows)" for v, n in zip(names[:5], counts[stand_in][:5], strict=False)
-        ) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        replace = "{" + ", ".join(f"{v!r}: None" for v in names[:3]) + "}"
+        # ids are quoted only outside jobs (format_ids): job logs outlive the data's consent
+        replace = (
+            "{<the id>: None}"
+            if ids_withheld()
+            else "{" + ", ".join(f"{v!r}: None" for v in names[:3]) + "}"
+        )
         warn_user(
-            f"{table}.{column} holds {shown}, which look like stand-ins for unidentified "
-            f"shoppers ({rows:,} of {len(ids):,} rows): each would be scored as one customer. Set "
-            f"them to missing (e.g. .replace({replace})) so that they are counted and dropped as "
-            "missing_customer, if that is what they are.",
+            f"{table}.{column} holds {format_ids(names, total=len(names))}, which look like "
+            f"stand-ins for unidentified shoppers ({rows:,} of {len(ids):,} rows): each would be "
+            f"scored as one customer. Set them to missing (e.g. .replace({replace})) so that they "
+            "are counted and dropped as missing_customer, if that is what they are.",
             DataQualityWarning,
         )
     if not check_share:

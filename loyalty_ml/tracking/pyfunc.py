@@ -342,8 +342,9 @@ _DOMAINS = (
         "a finite number",
     ),
 )
-#: Rounding a request may carry (JSON with 10 decimals): values this far out are not refused.
-_SLACK = 1e-9
+#: Rounding a request may carry: values this far out are not refused (a share of 1 sent from a
+#: float32 column, Spark's FloatType, arrives as 1.0000001192092896).
+_SLACK = 1e-6
 
 
 def _domain(name: object) -> _Domain | None:
@@ -403,7 +404,14 @@ def refuse_impossible_values(features: pd.DataFrame) -> None:
     shown = features[name].to_numpy()[mask]
     domain = _domain(name)
     share = domain is not None and (domain.low, domain.high) == (0.0, 1.0)
-    percent = share and bool(np.isfinite(shown).all() and shown.max() <= 100)
+    # percentages: the refused values are 1.5 to 100, and most of the column is above 1
+    column = features[name].to_numpy(dtype=np.float64)
+    percent = share and bool(
+        np.isfinite(shown).all()
+        and shown.max() <= 100
+        and shown.max() > 1.5
+        and np.nanmedian(column) > 1
+    )
     raise SchemaError(
         f"model_input.{name} {why} {bad_rows(features[name], mask)}.{also} Send the features as "
         "build_features computes them"
