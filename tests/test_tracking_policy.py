@@ -313,6 +313,34 @@ def test_drift_reads_category_codes_as_the_model_does() -> None:
     assert psi["store"] < 0.01
 
 
+def test_the_nightly_scoring_warns_of_category_levels_the_model_never_saw() -> None:
+    """A new tier in the customers table was read as missing by score_customers without a word
+    (the served model warned; the session-49 review)."""
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.scoring import score_features
+
+    rng = np.random.default_rng(4)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 300, n),
+            "tier": pd.Categorical(rng.choice(["gold", "silver"], n)),
+        },
+        index=pd.Index(np.arange(n), name="customer_id"),
+    )
+    y = pd.Series((rng.uniform(size=n) < X["recency_days"] / 300).astype(int), index=X.index)
+    policy = LoyaltyPolicy(
+        feature_config=FeatureConfig(),
+        feature_names=("recency_days", "tier"),
+        feature_categories={"tier": ("gold", "silver")},
+        churn_model=ChurnModel(n_estimators=10, random_state=0).fit(X, y),
+    )
+    tonight = X.assign(tier=X["tier"].astype(object).where(X.index >= 30, "Platinum"))
+    with pytest.warns(DataQualityWarning, match=r"features.tier holds levels .*'Platinum'.* 30 of"):
+        score_features(policy, tonight, progress=False)
+    score_features(policy, X, progress=False)  # the model's levels: silent
+
+
 def test_category_levels_written_as_floats_at_training_still_match() -> None:
     policy = LoyaltyPolicy(
         feature_config=FeatureConfig(),

@@ -23,10 +23,16 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_ids, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
-from loyalty_ml.schema._ids import _CANONICAL_INT
+from loyalty_ml.schema._ids import _CANONICAL_INT, suggest_id_matches
 from loyalty_ml.tracking.drift import DriftProfile
 
-__all__ = ["DECISION_COLUMNS", "NUMERIC_DECISION_COLUMNS", "N_REASONS", "LoyaltyPolicy"]
+__all__ = [
+    "DECISION_COLUMNS",
+    "NUMERIC_DECISION_COLUMNS",
+    "N_REASONS",
+    "LoyaltyPolicy",
+    "unseen_levels",
+]
 
 N_REASONS = 3
 #: Columns of :meth:`LoyaltyPolicy.decide`, in order.
@@ -510,6 +516,37 @@ def _holdout_keys(index: pd.Index) -> np.ndarray:
         texts = texts.copy()
         texts[dotted] = whole.to_numpy(dtype=object)
     return texts
+
+
+def unseen_levels(
+    policy: LoyaltyPolicy, raw: pd.DataFrame, prepared: pd.DataFrame, *, table: str = "model_input"
+) -> list[str]:
+    """A warning text for each category feature of ``raw`` holding levels the model never saw,
+    which :meth:`LoyaltyPolicy.prepare` (``prepared``) read as missing: the column, the levels, a
+    case-only match, the model's levels. Missing values and "nan"-like text are not reported."""
+    notes = []
+    for name, levels in policy.feature_categories.items():
+        if name not in raw.columns or name not in prepared.columns:
+            continue
+        text = raw[name].astype("str").str.strip()
+        unseen = (
+            raw[name].notna().to_numpy()
+            & prepared[name].isna().to_numpy()
+            & ~text.str.lower().isin(_MISSING_WORDS).to_numpy()
+        )
+        if not unseen.any():
+            continue
+        counts = text[unseen].value_counts()
+        new = [str(level) for level in counts.index]
+        notes.append(
+            f"{table}.{name} holds levels the model never saw at training "
+            f"{format_examples(new, total=len(new))} in {int(unseen.sum())} of {len(raw)} rows: "
+            f"they are read as missing, which changes those customers' scores."
+            f"{suggest_id_matches(new, levels)} The model's levels are "
+            f"{format_examples(levels, total=len(levels), limit=10)}; send one of them (a "
+            "missing value as null), or retrain on data with the new levels."
+        )
+    return notes
 
 
 def _arm_mean_se(model: object) -> pd.Series | None:

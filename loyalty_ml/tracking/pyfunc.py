@@ -39,12 +39,11 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
-from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.tracking.policy import (
-    _MISSING_WORDS,
     DECISION_COLUMNS,
     NUMERIC_DECISION_COLUMNS,
     LoyaltyPolicy,
+    unseen_levels,
 )
 
 __all__ = [
@@ -161,7 +160,7 @@ class LoyaltyPolicyModel(PythonModel):
         # the model's view of the request, checked before deciding: decide takes it as it is
         prepared = self.policy.prepare(frame)
         refuse_impossible_values(prepared)
-        notes = [*_unseen_levels(self.policy, frame, prepared), *_fractional_counts(prepared)]
+        notes = [*unseen_levels(self.policy, frame, prepared), *_fractional_counts(prepared)]
         given = params or {}
         decisions = self.policy.decide(
             prepared,
@@ -439,33 +438,6 @@ def _fractional_counts(features: pd.DataFrame) -> list[str]:
                 "offers and items. Check how the column is computed (an average, a scaled "
                 "value?)."
             )
-    return notes
-
-
-def _unseen_levels(policy: LoyaltyPolicy, raw: pd.DataFrame, prepared: pd.DataFrame) -> list[str]:
-    """A warning for each category feature holding levels the model never saw (read as missing)."""
-    notes = []
-    for name, levels in policy.feature_categories.items():
-        if name not in raw.columns or name not in prepared.columns:
-            continue
-        text = raw[name].astype("str").str.strip()
-        unseen = (
-            raw[name].notna().to_numpy()
-            & prepared[name].isna().to_numpy()
-            & ~text.str.lower().isin(_MISSING_WORDS).to_numpy()
-        )
-        if not unseen.any():
-            continue
-        counts = text[unseen].value_counts()
-        new = [str(level) for level in counts.index]
-        notes.append(
-            f"model_input.{name} holds levels the model never saw at training "
-            f"{format_examples(new, total=len(new))} in {int(unseen.sum())} of {len(raw)} rows: "
-            f"they are read as missing, which changes those customers' scores."
-            f"{suggest_id_matches(new, levels)} The model's levels are "
-            f"{format_examples(levels, total=len(levels), limit=10)}; send one of them (a "
-            "missing value as null), or retrain on data with the new levels."
-        )
     return notes
 
 

@@ -43,6 +43,7 @@ from loyalty_ml.tracking.policy import (
     NUMERIC_DECISION_COLUMNS,
     POLICY_REASONS,
     LoyaltyPolicy,
+    unseen_levels,
 )
 from loyalty_ml.tracking.registry import load_policy, parse_model_uri
 
@@ -294,6 +295,9 @@ def score_features(
     # the model's view of the features, read once: decide takes it as it is, and drift is measured
     # on it (categories read as at training: 1.0 is level "1", not drift)
     prepared = policy.prepare(features)
+    # a level the model never saw (a new tier in the customers table) is read as missing
+    for note in unseen_levels(policy, features, prepared, table="features"):
+        warn_user(note, DataQualityWarning)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     decided = policy.decide(
         prepared,
