@@ -4,28 +4,17 @@ customers (skipped without ``../shared/data``)."""
 
 from __future__ import annotations
 
-import sys
-import warnings
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from bench_modules import import_bench
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    sys.path.insert(0, str(REPO / "experiments"))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import bench_offer_campaigns
-    finally:
-        sys.path.remove(str(REPO / "experiments"))
-    return bench_offer_campaigns
+    return import_bench("bench_offer_campaigns")
 
 
 def _customers() -> pd.DataFrame:

@@ -15,7 +15,6 @@ arms unequal shares.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -23,20 +22,12 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from bench_modules import import_bench
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    sys.path.insert(0, str(REPO / "experiments"))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import bench_offer_surface
-    finally:
-        sys.path.remove(str(REPO / "experiments"))
-    return bench_offer_surface
+    return import_bench("bench_offer_surface")
 
 
 def _table() -> pd.DataFrame:
