@@ -1,7 +1,7 @@
 """Columns ``validate_transactions`` leaves out that change what an amount means.
 
 Only the canonical columns are kept (data minimisation). A column that marks returns with positive
-amounts (``return_flag`` J/N), a status (``refunded``, ``cancelled``, ``pending``) or a currency
+amounts (``return_flag`` J/N), a status (``refunded``, ``cancelled``) or a currency
 (EUR next to GBP) changes what each amount is: left out in silence, returns count as purchases and
 euros are added to pounds. Such a column is named in a :class:`DataQualityWarning`, with a few of
 its values and the fix; an extra column that carries no such meaning (a till, a description, a
@@ -183,12 +183,12 @@ def _fix(meaning: Meaning, column: str, values: pd.Series, amount_name: str) -> 
             f"(raw.drop(columns={column!r}))."
         )
     if meaning == "status":
-        common = values.dropna().astype("string").value_counts()
-        kept = common.index[0] if len(common) else "<completed>"
+        seen = values.dropna().astype("string").value_counts().index
+        not_sales = [str(v) for v in seen if _NOT_A_SALE.search(str(v))] or ["<cancelled>"]
         return (
-            "Rows that are not completed purchases (cancelled, refunded, pending) would count as "
-            f"purchases. Keep the purchases first, e.g. raw = raw[{col} == {kept!r}], and give "
-            f"refunds a negative amount if they should net against spend; then drop the column "
+            "Rows that are not purchases (cancelled, refunded) would count as purchases. Leave "
+            f"them out first, e.g. raw = raw[~{col}.isin({not_sales!r})], or give refunds a "
+            "negative amount if they should net against spend; then drop the column "
             f"(raw.drop(columns={column!r}))."
         )
     if pd.api.types.is_bool_dtype(values):

@@ -93,7 +93,7 @@ def validate_transactions(
     datetime64[ns] tz-naive, ``amount`` float64), sorted by ``timestamp`` with a fresh RangeIndex.
     Columns that are not canonical are left out (data minimisation) and listed in the report's
     ``left_out``. One that looks like it changes what the amounts mean (a return flag with
-    positive amounts, a status such as ``refunded`` or ``pending``, a column of several
+    positive amounts, a status such as ``refunded`` or ``cancelled``, a column of several
     currencies) is named in a ``DataQualityWarning`` with its values and the fix (negate the
     flagged returns, keep the completed sales, convert to one currency), and noted in the report.
 
