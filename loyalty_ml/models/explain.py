@@ -142,7 +142,9 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
                 valid[rows[rising], r] = False
                 rows = rows[~rising]
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
-        facts[:, r] = [_SAME_WORDS.get(t, t) for t in texts[:, r]]
+        facts[:, r] = texts[:, r]
+        for said, fact in _SAME_WORDS.items():
+            facts[texts[:, r] == said, r] = fact
         for q in range(r):
             # one reason per fact: not the same words, nor the same fact in other words
             same_fact = valid[:, q] & (concept_of[top[:, r]] == concept_of[top[:, q]])
@@ -185,7 +187,7 @@ _SAME_FACT: tuple[tuple[str, str], ...] = (
 
 #: Phrases of different features that state one fact about a customer: the rhythm features are
 #: missing after a single order ("has bought only once"), which ``n_orders`` says too.
-_SAME_WORDS: dict[object, object] = {"has bought only once": "only 1 order so far"}
+_SAME_WORDS = {"has bought only once": "only 1 order so far"}
 
 
 def concept_codes(names: np.ndarray) -> np.ndarray:

@@ -528,19 +528,19 @@ def unseen_levels(
     for name, levels in policy.feature_categories.items():
         if name not in raw.columns or name not in prepared.columns:
             continue
-        text = raw[name].astype("str").str.strip()
-        unseen = (
-            raw[name].notna().to_numpy()
-            & prepared[name].isna().to_numpy()
-            & ~text.str.lower().isin(_MISSING_WORDS).to_numpy()
-        )
-        if not unseen.any():
+        # only the values prepare read as missing are read as text (the nightly job: 1M rows)
+        read_missing = raw[name].notna().to_numpy() & prepared[name].isna().to_numpy()
+        if not read_missing.any():
             continue
-        counts = text[unseen].value_counts()
+        text = raw[name][read_missing].astype("str").str.strip()
+        text = text[~text.str.lower().isin(_MISSING_WORDS).to_numpy()]
+        if text.empty:
+            continue
+        counts = text.value_counts()
         new = [str(level) for level in counts.index]
         notes.append(
             f"{table}.{name} holds levels the model never saw at training "
-            f"{format_examples(new, total=len(new))} in {int(unseen.sum())} of {len(raw)} rows: "
+            f"{format_examples(new, total=len(new))} in {len(text)} of {len(raw)} rows: "
             f"they are read as missing, which changes those customers' scores."
             f"{suggest_id_matches(new, levels)} The model's levels are "
             f"{format_examples(levels, total=len(levels), limit=10)}; send one of them (a "
