@@ -106,7 +106,9 @@ def score_customers(
         Left out for a model trained
         with campaigns, its campaign features are missing for every customer, and neither rule can
         apply: a DataQualityWarning says each; a missing customers table the model needs is an
-        error.
+        error. A table whose ids are the transactions' written another way (leading zeros,
+        ``"123.0"``) is refused, one that misses more than half of their customers warned about,
+        and a category level the model never saw (a new tier) warned about: it is read as missing.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
