@@ -25,9 +25,12 @@ Terms (the truth):
   winback 40%. Free shipping was only ever sent at Christmas, the push never.
 - the plan is for the 16,000 customers in a normal month.
 
-Designs (``--designs``): ``pooled``, the library's way (``fit(groups=campaign)``); ``feature``, the
-campaign also a column of X, predicted at the normal month's campaign (what ``UpliftModel.fit``'s
-docstring recommends where campaigns differ by season); ``clean``, one randomised test of the same
+Designs (``--designs``): ``pooled``, the library's way (``fit(groups=campaign)``: the learners see
+the campaign and predictions are averaged over the campaigns, ``UpliftModel(group_feature=True)``,
+since session 50); ``pooled_level``, the way before it (``group_feature=False``: the groups only
+re-centre each offer's level); ``feature``, the campaign also a column of X, predicted at the normal
+month's campaign (how ``UpliftModel.fit``'s docstring says to plan for one campaign's season);
+``clean``, one randomised test of the same
 number of rows in a normal month, the control and the five rewards in equal shares (what the
 retailer would have learnt from one clean test). Each plan and its oracle (``choose_offers`` on the
 true effects, budgets at face value) are valued on the truth of the normal month; budgets are half
@@ -85,7 +88,7 @@ CAMPAIGNS = (
 PLANNED = 16_000
 STRATEGIES: tuple[Strategy, ...] = ("cheapest_effective", "max_net_value")
 BUDGET_SHARES = (None, 0.5, 0.2)
-DESIGNS = ("pooled", "feature", "clean")
+DESIGNS = ("pooled", "pooled_level", "feature", "clean")
 COVARIATES = list(HILLSTROM_COVARIATES)
 
 
@@ -175,7 +178,7 @@ def one_cell(
         X = train[features].astype({"campaign": "category"} if design == "feature" else {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the small arms' notes; RESULTS discusses them
-            model = UpliftModel(random_state=0).fit(
+            model = UpliftModel(random_state=0, group_feature=design != "pooled_level").fit(
                 X,
                 train["y"],
                 treatment=train["arm"],

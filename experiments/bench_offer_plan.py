@@ -134,6 +134,7 @@ def one_seed(
     recenter: bool = True,
     purpose: Purpose = "ranking",
     level_noise: bool = True,
+    groups: str = "none",
 ) -> list[dict[str, object]]:
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-06-30", seed=seed)
     X, y, t = experiment_table(
@@ -148,7 +149,13 @@ def one_seed(
         linear_weight=linear_weight,
         purpose=purpose,
         recenter=recenter,
-    ).fit(X[~last], y[~last], treatment=t[~last])
+        group_feature=groups == "feature",
+    ).fit(
+        X[~last],
+        y[~last],
+        treatment=t[~last],
+        groups=None if groups == "none" else rows.loc[~last, "campaign_id"].to_numpy(),
+    )
     fit_seconds = time.perf_counter() - started
     customers = rows.loc[last, "customer_id"].to_numpy()
     effects = model.predict_effects(X[last]).set_axis(customers)
@@ -258,6 +265,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--customers", type=int, default=12_000)
+    parser.add_argument(
+        "--groups",
+        default="none",
+        choices=["none", "level", "feature"],
+        help=(
+            "fit with groups=campaign as train_and_register does: 'level' re-centres within "
+            "campaigns only (group_feature=False), 'feature' also lets the learners see the "
+            "campaign (the default when groups are given)"
+        ),
+    )
     add_plan_arguments(parser)
     args = parser.parse_args()
     linear_weight = linear_weight_option(args.linear_weight)
@@ -272,6 +289,7 @@ def main() -> None:
             not args.no_recenter,
             args.purpose,
             not args.no_arm_mean_se,
+            args.groups,
         )
     ]
     frame = pd.DataFrame(rows)
@@ -303,6 +321,7 @@ def main() -> None:
                 "purpose": args.purpose,
                 "recenter": not args.no_recenter,
                 "arm_mean_se": not args.no_arm_mean_se,
+                "groups": args.groups,
             },
             table,
             frame,

@@ -29,6 +29,7 @@ from loyalty_ml.exceptions import (
 from loyalty_ml.models._row_order import canonical_row_order
 from loyalty_ml.models._uplift_cost_check import calibration_attrs, cost_check
 from loyalty_ml.models._uplift_encoding import FeatureEncoding
+from loyalty_ml.models._uplift_groups import GroupFeature
 from loyalty_ml.models._uplift_learners import (
     ArmData,
     BoostingParams,
@@ -93,6 +94,7 @@ _ADDED_PARAMETERS: dict[str, Any] = {
     "linear_weight": 0.0,
     "progress": None,
     "purpose": "ranking",
+    "group_feature": False,
 }
 #: Fitted attributes added since, with the value a model pickled before them was fitted with
 #: (before ``"auto"`` sizes the trees were fixed at 15 leaves of at least 100 rows).
@@ -102,6 +104,7 @@ _ADDED_ATTRIBUTES: dict[str, Any] = {
     "num_leaves_": 15,
     "min_child_samples_": 100,
     "cost_calibration_": None,
+    "group_feature_": None,
 }
 
 
@@ -178,6 +181,16 @@ class UpliftModel(BaseEstimator):
         plans' mean capture of the oracle's net value; on the simulator it cost the
         cheapest-effective plan without a budget (experiments/RESULTS.md). Bootstrap refits are
         re-centred on their own resample, so ``return_std`` includes the uncertainty of the level.
+    group_feature : bool
+        With ``fit(groups=)``: every base learner (the linear blend and an estimated propensity
+        model too) also sees the campaign, as a categorical column, so that a season is learnt as
+        the campaign's, not the offer's, for the customers it moves most; predictions are then
+        averaged over the campaigns fitted on, weighted by their shares of the training rows (a
+        plan is for a campaign not yet run). Only campaigns of at least 1,000 rows get a level of
+        their own (the 20 largest at most; the rest share one), and with fewer than two such
+        groups nothing is added (:mod:`loyalty_ml.models._uplift_groups`). On three pooled
+        campaigns in different seasons (experiments/RESULTS.md, "Surface K") it raised the plans'
+        share of the oracle's net value from 20.8% to 41.1%. Without ``groups`` it does nothing.
     min_arm_rows : int
         Fewest rows an arm (control included) must have.
     n_bootstrap : int
@@ -223,6 +236,10 @@ class UpliftModel(BaseEstimator):
         Tree size used (``"auto"`` resolved for the training rows).
     linear_weight_ : float
         Weight of the linear arm model used (``"auto"`` resolved).
+    group_feature_ : GroupFeature or None
+        The campaigns the learners tell apart and each one's share in the averaged predictions
+        (``group_feature_.share_series()``); None when ``group_feature`` is off, ``fit`` had no
+        ``groups``, or fewer than two groups were large enough.
     effect_shift_ : Series
         Indexed by arm: the constant added to the learner's effects by ``recenter`` (0 when off).
     baseline_shift_ : float
@@ -262,6 +279,7 @@ class UpliftModel(BaseEstimator):
         linear_weight: float | Literal["auto"] = "auto",
         purpose: Purpose = "ranking",
         recenter: bool = True,
+        group_feature: bool = True,
         min_arm_rows: int = 50,
         n_bootstrap: int = 0,
         cost_folds: int = 2,
@@ -281,6 +299,7 @@ class UpliftModel(BaseEstimator):
         self.linear_weight = linear_weight
         self.purpose = purpose
         self.recenter = recenter
+        self.group_feature = group_feature
         self.min_arm_rows = min_arm_rows
         self.n_bootstrap = n_bootstrap
         self.cost_folds = cost_folds
@@ -359,14 +378,13 @@ class UpliftModel(BaseEstimator):
             first tried in a busy season is not credited with the season. Missing values are one
             group of their own (a DataQualityWarning counts them when some rows have a group). An
             arm that no group sent next to control rows can only be compared with all of them
-            (pooled), which a DataQualityWarning names. This moves each arm's level by one
-            constant; the learners do not see the groups, so where campaigns differ by season,
-            the customers whose purchases a season moves most still carry it in their effects,
-            and ``predict_baseline`` is the pooled control rows' mix of seasons. Then add the
-            campaign (or its season, e.g. its month) as a column of ``X`` and, when predicting,
-            set it to the campaign whose season the plan is for: on a surface with three pooled
-            campaigns in different seasons (experiments/RESULTS.md, "Surface K") that doubled
-            the plans' share of the oracle's net value (38% against 21%).
+            (pooled), which a DataQualityWarning names. With ``group_feature`` (the default) the
+            learners also see the campaign, and the predictions are averaged over the campaigns;
+            without it, re-centring only moves each arm's level by one constant, so where
+            campaigns differ by season the customers whose purchases a season moves most carry
+            it in their effects, and ``predict_baseline`` is the pooled control rows' mix of
+            seasons. To plan for one campaign's season rather than the average, add the campaign
+            (or its month) as a column of ``X`` and set it when predicting.
 
         Returns
         -------
@@ -475,6 +493,12 @@ class UpliftModel(BaseEstimator):
             )
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
+        self.group_feature_: GroupFeature | None = None
+        if groups is not None and self.group_feature:
+            group_values = aligned_values(X, groups, "groups")
+            self.group_feature_ = GroupFeature.fit(group_values, weight)
+            if self.group_feature_ is not None:  # the learners see the campaign (season)
+                matrix = np.column_stack([matrix, self.group_feature_.column(group_values)])
         if propensity is None:  # after the columns' checks: what is compared is what is fitted
             warn_if_not_randomised(
                 X,
@@ -661,6 +685,11 @@ class UpliftModel(BaseEstimator):
                 f"The 'recenter' parameter of {_OWNER} must be True or False. "
                 f"Got {self.recenter!r} instead."
             )
+        if not isinstance(self.group_feature, bool | np.bool_):
+            raise ConfigError(
+                f"The 'group_feature' parameter of {_OWNER} must be True or False. "
+                f"Got {self.group_feature!r} instead."
+            )
         for name in ("learning_rate", "subsample", "colsample_bytree"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 < value <= 1):
@@ -769,7 +798,7 @@ class UpliftModel(BaseEstimator):
                 weight,
                 seed=seed,
                 n_jobs=self.n_jobs_,
-                categorical=self.encoding_.categorical_positions,
+                categorical=self._categorical_positions(),
             )
             self.propensity_model_ = model
             return check_overlap(out_of_fold, owner=_OWNER, arms=names)
@@ -845,7 +874,7 @@ class UpliftModel(BaseEstimator):
                 weight,
                 seed=seed,
                 n_jobs=self.n_jobs_,
-                categorical=self.encoding_.categorical_positions,
+                categorical=self._categorical_positions(),
             )
         return full
 
@@ -859,7 +888,7 @@ class UpliftModel(BaseEstimator):
             colsample_bytree=float(self.colsample_bytree),
             reg_lambda=float(self.reg_lambda),
             n_jobs=self.n_jobs_,
-            categorical=tuple(self.encoding_.categorical_positions),
+            categorical=tuple(self._categorical_positions()),
         )
 
     # -- predict -----------------------------------------------------------------------------------
@@ -905,7 +934,7 @@ class UpliftModel(BaseEstimator):
             reads.
         """
         matrix = self._matrix(X)
-        _, effects = self._predict(self.learner_, matrix)
+        _, effects = self._predict_planned(self.learner_, matrix)
         frame = self._effect_frame(effects, X.index)
         frame.attrs["outcome"] = self.outcome_  # choose_offers refuses money priced as probability
         frame.attrs.update(planning_attrs(self))
@@ -916,13 +945,13 @@ class UpliftModel(BaseEstimator):
                 f"{_OWNER}.predict_effects(return_std=True) needs bootstrap refits; set "
                 "n_bootstrap >= 2 (e.g. 20) and fit again."
             )
-        draws = np.stack([self._predict(b, matrix)[1] for b in self.bootstrap_learners_])
+        draws = np.stack([self._predict_planned(b, matrix)[1] for b in self.bootstrap_learners_])
         return frame, self._effect_frame(draws.std(axis=0, ddof=1), X.index)
 
     def predict_baseline(self, X: pd.DataFrame) -> pd.Series:
         """P(y | control, x) (binary) or E[y | control, x] (continuous), indexed like ``X``."""
         matrix = self._matrix(X)
-        baseline, _ = self._predict(self.learner_, matrix)
+        baseline, _ = self._predict_planned(self.learner_, matrix)
         out = pd.Series(baseline, index=X.index.copy(), name="baseline")
         out.attrs["outcome"] = self.outcome_
         return out
@@ -1016,6 +1045,32 @@ class UpliftModel(BaseEstimator):
         if len(matrix) == 0:  # LightGBM and scikit-learn refuse to predict on no rows
             return np.zeros(0), np.zeros((0, len(self.arms_)))
         return learner.predict(matrix, self._propensity(matrix))
+
+    def _predict_planned(
+        self, learner: FittedLearner, matrix: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions for a campaign still to run: with the campaign as a feature
+        (``group_feature_``), the average over the campaigns fitted on, weighted by their shares
+        of the training rows; else those of ``matrix`` itself."""
+        feature = self.group_feature_
+        if feature is None:
+            return self._predict(learner, matrix)
+        baseline = np.zeros(len(matrix))
+        effects = np.zeros((len(matrix), len(self.arms_)))
+        for value, share in feature.settings():
+            column = np.full(len(matrix), value)
+            b, e = self._predict(learner, np.column_stack([matrix, column]))
+            baseline += share * b
+            effects += share * e
+        return baseline, effects
+
+    def _categorical_positions(self) -> list[int]:
+        """Matrix columns the learners read as categories: the encoding's, and the campaign's
+        when it is a feature (the last column)."""
+        positions = list(self.encoding_.categorical_positions)
+        if getattr(self, "group_feature_", None) is not None:
+            positions.append(len(self.encoding_.feature_names))
+        return positions
 
     def _propensity(self, matrix: np.ndarray) -> np.ndarray:
         if self.propensity_model_ is not None:
