@@ -186,9 +186,9 @@ class UpliftModel(BaseEstimator):
         model too) also sees the campaign, as a categorical column, so that a season is learnt as
         the campaign's, not the offer's, for the customers it moves most; predictions are then
         averaged over the campaigns fitted on, weighted by their shares of the training rows (a
-        plan is for a campaign not yet run). Only campaigns of at least 1,000 rows get a level of
-        their own (the 20 largest at most; the rest share one), and with fewer than two such
-        groups nothing is added (:mod:`loyalty_ml.models._uplift_groups`). On three pooled
+        plan is for a campaign not yet run). Only campaigns of 1,000 training rows or more get a
+        level of their own (the 20 largest at most; the rest share one), and with fewer than two
+        such groups nothing is added (:mod:`loyalty_ml.models._uplift_groups`). On three pooled
         campaigns in different seasons (experiments/RESULTS.md, "Surface K") it raised the plans'
         share of the oracle's net value from 20.8% to 41.1%. Without ``groups`` it does nothing.
     min_arm_rows : int
