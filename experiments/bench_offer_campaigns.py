@@ -28,8 +28,9 @@ Terms (the truth):
 Designs (``--designs``): ``pooled``, the library's way (``fit(groups=campaign)``: the learners see
 the campaign and predictions are averaged over the campaigns, ``UpliftModel(group_feature=True)``,
 since session 50); ``pooled_level``, the way before it (``group_feature=False``: the groups only
-re-centre each offer's level); ``feature``, the campaign also a column of X, predicted at the normal
-month's campaign (how ``UpliftModel.fit``'s docstring says to plan for one campaign's season);
+re-centre each offer's level); ``feature``, the campaign also a column of X (``group_feature=False``),
+predicted at the normal month's campaign (how ``UpliftModel.fit``'s docstring says to plan for one
+campaign's season);
 ``clean``, one randomised test of the same
 number of rows in a normal month, the control and the five rewards in equal shares (what the
 retailer would have learnt from one clean test). Each plan and its oracle (``choose_offers`` on the
@@ -178,7 +179,7 @@ def one_cell(
         X = train[features].astype({"campaign": "category"} if design == "feature" else {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the small arms' notes; RESULTS discusses them
-            model = UpliftModel(random_state=0, group_feature=design != "pooled_level").fit(
+            model = UpliftModel(random_state=0, group_feature=design == "pooled").fit(
                 X,
                 train["y"],
                 treatment=train["arm"],

@@ -194,9 +194,17 @@ def fit_given_propensity(
 
 
 def check_overlap(
-    propensity: np.ndarray, *, owner: str, arms: Sequence[str] | None = None
+    propensity: np.ndarray,
+    *,
+    owner: str,
+    arms: Sequence[str] | None = None,
+    expected: np.ndarray | None = None,
 ) -> np.ndarray:
     """Warn when overlap is poor, then clip and renormalise each row of ``propensity``.
+
+    ``expected`` (rows x arms, optional): where each row's experiment sent the arm at all. Pooled
+    campaigns that sent different offers leave a row no chance of an offer its campaign never
+    sent; that is the design, not a lack of overlap, and is not counted.
 
     The limits shrink with the number of arms and with each arm's own share (at most a fifth and
     a tenth of an even share, and of the arm's mean propensity): a randomised design with 60
@@ -208,6 +216,8 @@ def check_overlap(
     threshold = np.minimum(min(OVERLAP_THRESHOLD, 0.2 / n_arms), np.asarray(share) / 5)
     clip = np.minimum(min(PROPENSITY_CLIP, 0.1 / n_arms), np.asarray(share) / 10)
     below_limit = np.asarray(propensity < threshold, dtype=bool)
+    if expected is not None:
+        below_limit &= expected
     poor = below_limit.any(axis=1) if below_limit.ndim == 2 else below_limit
     flagged = float(poor.mean()) if poor.size else 0.0
     if flagged > _OVERLAP_TOLERANCE:
