@@ -22,6 +22,11 @@ Only campaigns of at least :data:`GROUP_MIN_ROWS` rows get a level of their own 
 noise to learn, and averaging over hundreds of levels would cost hundreds of predictions. The rest
 share one more level. With fewer than two such levels, or one level and fewer than
 :data:`GROUP_MIN_ROWS` rows in the rest, there is nothing to tell apart and no column is added.
+
+Costs and limits: every prediction is one pass of the learner per level (up to 20; with
+``return_std``, per bootstrap refit too). The held-out check of the purchase probabilities
+(``cost_folds``) predicts each held-out row at its own campaign, where its purchase was observed,
+while the plan reads the averaged predictions.
 """
 
 from __future__ import annotations
