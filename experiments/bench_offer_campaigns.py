@@ -27,7 +27,9 @@ Terms (the truth):
 
 Designs (``--designs``): ``pooled``, the library's way (``fit(groups=campaign)``: the learners see
 the campaign and predictions are averaged over the campaigns, ``UpliftModel(group_feature=True)``,
-since session 50); ``pooled_level``, the way before it (``group_feature=False``: the groups only
+since session 50); ``served``, the same with ``train_and_register``'s design weights (1 / the
+arm's share in its campaign, ``sample_weight``), which is how the served model is fitted;
+``pooled_level``, the way before it (``group_feature=False``: the groups only
 re-centre each offer's level); ``feature``, the campaign also a column of X (``group_feature=False``),
 predicted at the normal month's campaign (how ``UpliftModel.fit``'s docstring says to plan for one
 campaign's season);
@@ -57,6 +59,7 @@ from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
 from loyalty_ml.models.uplift import UpliftModel
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.offers import Strategy, choose_offers
+from loyalty_ml.tracking._offers import _design_weights
 
 SEASONS = {"quiet": -0.7, "christmas": 0.9, "normal": 0.0}
 VALUE = 50.0
@@ -89,7 +92,7 @@ CAMPAIGNS = (
 PLANNED = 16_000
 STRATEGIES: tuple[Strategy, ...] = ("cheapest_effective", "max_net_value")
 BUDGET_SHARES = (None, 0.5, 0.2)
-DESIGNS = ("pooled", "pooled_level", "feature", "clean")
+DESIGNS = ("pooled", "served", "pooled_level", "feature", "clean")
 COVARIATES = list(HILLSTROM_COVARIATES)
 
 
@@ -179,11 +182,17 @@ def one_cell(
         X = train[features].astype({"campaign": "category"} if design == "feature" else {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the small arms' notes; RESULTS discusses them
-            model = UpliftModel(random_state=0, group_feature=design == "pooled").fit(
+            model = UpliftModel(random_state=0, group_feature=design in ("pooled", "served")).fit(
                 X,
                 train["y"],
                 treatment=train["arm"],
                 groups=None if design == "clean" else train["campaign"],
+                # train_and_register's weights: 1 / the arm's share in its campaign
+                sample_weight=(
+                    _design_weights(train["arm"], pd.factorize(train["campaign"])[0])
+                    if design == "served"
+                    else None
+                ),
             )
         scored = planned[COVARIATES]
         if design == "feature":

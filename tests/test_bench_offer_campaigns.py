@@ -80,7 +80,7 @@ def test_one_cell_runs_on_hillstroms_customers(bench: ModuleType) -> None:
     from loyalty_ml.datasets.hillstrom import load_hillstrom
 
     customers = load_hillstrom(bench.DATA)[bench.COVARIATES]
-    rows = pd.DataFrame(bench.one_cell(customers, 0, 16_000, 1.0, ["pooled"]))
-    assert len(rows) == 6  # two strategies, three budgets
+    rows = pd.DataFrame(bench.one_cell(customers, 0, 16_000, 1.0, ["pooled", "served"]))
+    assert len(rows) == 12  # two designs, two strategies, three budgets
     assert (rows["true_cost_vs_budget"].dropna() <= 1.0).all()  # never over budget
     assert rows["capture"].notna().all()
