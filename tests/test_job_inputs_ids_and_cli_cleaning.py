@@ -37,7 +37,9 @@ def test_padded_transaction_ids_against_unpadded_customers_are_refused_with_the_
     text by the jobs), a few old short cards that match as written. Before: silent, 99% of the
     customers marked no_profiling_consent."""
     tx = _tx([*_padded(range(100, 200)), "105", "106"])  # two old cards match the CRM as written
-    customers = pd.DataFrame({C.CUSTOMER_ID: [str(n) for n in range(100, 200)]})
+    customers = pd.DataFrame(
+        {C.CUSTOMER_ID: [str(n) for n in range(100, 200)], C.CONSENT_PROFILING: True}
+    )
     with pytest.raises(DataError, match=r"98 of the 102 customer ids .* leading zeros") as info:
         check_id_overlap(customers, tx, caller="score_customers")
     message = str(info.value)
@@ -47,7 +49,10 @@ def test_padded_transaction_ids_against_unpadded_customers_are_refused_with_the_
 
 def test_padded_ids_name_the_training_consequence() -> None:
     tx = _tx(_padded(range(1, 21)))
-    customers = pd.DataFrame({C.CUSTOMER_ID: [str(n) for n in range(1, 21)]})
+    customers = pd.DataFrame({C.CUSTOMER_ID: [str(n) for n in range(1, 21)], "tier": "gold"})
+    with pytest.raises(DataError, match="missing the customers table's columns"):
+        check_id_overlap(customers, tx, caller="train_and_register")  # consent upstream
+    customers[C.CONSENT_PROFILING] = True
     with pytest.raises(DataError, match="left out of the training"):
         check_id_overlap(customers, tx, caller="train_and_register")
 
@@ -66,7 +71,7 @@ def test_ids_equal_once_written_alike_are_refused(
 ) -> None:
     # one id in common, so the old "no id at all" refusal did not fire
     tx = _tx([*tx_ids, "shared"])
-    customers = pd.DataFrame({C.CUSTOMER_ID: [*table_ids, "shared"]})
+    customers = pd.DataFrame({C.CUSTOMER_ID: [*table_ids, "shared"], C.CONSENT_PROFILING: True})
     with pytest.raises(DataError, match=f"are once both are written alike: .*{how}"):
         check_id_overlap(customers, tx, caller="score_customers")
 
@@ -90,7 +95,7 @@ def test_a_few_miswritten_ids_are_warned_about_not_refused() -> None:
     """One of 200 customers (0.5%, under MISWRITTEN_SHARE) is written with zeros in the CRM: a
     typo or a distinct customer, so a warning, and the job runs."""
     ids = [str(n) for n in range(1000, 1200)]
-    customers = pd.DataFrame({C.CUSTOMER_ID: [*ids[:-1], "0" + ids[-1]]})
+    customers = pd.DataFrame({C.CUSTOMER_ID: [*ids[:-1], "0" + ids[-1]], "tier": "gold"})
     with pytest.warns(DataQualityWarning, match=r"1 of the 200 customers .* leading zeros"):
         check_id_overlap(customers, _tx(ids), caller="score_customers")
 
@@ -99,11 +104,41 @@ def test_a_few_miswritten_ids_are_warned_about_not_refused() -> None:
 
 
 def test_most_customers_missing_from_the_table_is_warned_with_count_and_share() -> None:
-    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31)})
+    flags = np.arange(1, 31) % 3 > 0  # some said no
+    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), C.CONSENT_PROFILING: flags})
     with pytest.warns(DataQualityWarning, match=r"70 of the 100 customers .*\(70%\) .*not scored"):
         check_id_overlap(customers, _tx(list(range(1, 101))), caller="score_customers")
     with pytest.warns(DataQualityWarning, match="left out of the training"):
         check_id_overlap(customers, _tx(list(range(1, 101))), caller="train_and_register")
+
+
+def test_without_a_profiling_flag_the_unlisted_are_said_to_miss_the_tables_columns() -> None:
+    # consent managed upstream: profiled_only keeps every customer, so "left out" was untrue
+    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), "tier": "gold"})
+    with pytest.warns(DataQualityWarning) as caught:
+        check_id_overlap(customers, _tx(list(range(1, 101))), caller="train_and_register")
+    text = str(caught[0].message)
+    assert "missing the customers table's columns (['tier']);" in text
+    assert "nobody is left out" in text and "left out of the training" not in text
+
+
+def test_a_table_of_ids_alone_is_checked_only_for_sharing_no_id() -> None:
+    # no flags, no other column: being listed changes nothing, so there is nothing to warn about
+    customers = pd.DataFrame({C.CUSTOMER_ID: [str(n) for n in range(1, 21)]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_id_overlap(customers, _tx([*_padded(range(2, 21)), "1"]), caller="score_customers")
+    with pytest.raises(DataError, match="leading zeros") as info:  # no id in common
+        check_id_overlap(customers, _tx(_padded(range(1, 21))), caller="score_customers")
+    assert "would share no customer" in str(info.value) and "None" not in str(info.value)
+
+
+def test_a_table_of_the_consenting_customers_only_is_not_warned_about() -> None:
+    # a CRM export that lists only those who consented: most customers missing is expected
+    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), C.CONSENT_PROFILING: True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_id_overlap(customers, _tx(list(range(1, 101))), caller="score_customers")
 
 
 def test_half_the_customers_unlisted_or_fewer_is_silent() -> None:

@@ -16,6 +16,7 @@ from loyalty_ml.exceptions import (
     DataError,
     DataQualityWarning,
     SchemaError,
+    format_examples,
     format_ids,
 )
 from loyalty_ml.features._prepared import column_floats
@@ -153,8 +154,8 @@ def check_id_overlap(
     table_ids = _plain_ids(customers[C.CUSTOMER_ID])
     tx_ids = _plain_ids(transactions[C.CUSTOMER_ID])
     listed = np.asarray(tx_ids.isin(table_ids), dtype=bool)
-    if listed.all():
-        return
+    if listed.all() or (listed.any() and _unlisted_means(customers, caller, "") is None):
+        return  # every customer listed, or a table of ids alone, which nothing else reads
     # the table's ids that no transaction uses, by the way they read once written alike
     free = table_ids[~np.asarray(table_ids.isin(tx_ids), dtype=bool)]
     free_keys = _id_keys(free)
@@ -171,8 +172,9 @@ def check_id_overlap(
             f"({n_miswritten / len(tx_ids):.1%}) are not in the customers table as written, but "
             f"are once both are written alike: {_how_ids_differ(mine, theirs)} (transactions "
             f"e.g. {format_ids(mine[:3].tolist(), total=n_miswritten)}, customers e.g. "
-            f"{format_ids(theirs[:3].tolist(), total=n_miswritten)}). As they are, these "
-            f"customers would be read as not consenting and {_left_out(caller)}. Write "
+            f"{format_ids(theirs[:3].tolist(), total=n_miswritten)}). As they are, "
+            f"{_unlisted_means(customers, caller, 'these customers would be') or _NO_MATCH}. "
+            "Write "
             f"{C.CUSTOMER_ID} the same way in both tables before validating them: one export "
             f"format, text ids read as text (pd.read_csv(..., dtype={{'{C.CUSTOMER_ID}': str}}))"
             f"{_padding_fix(mine, theirs)}.",
@@ -194,24 +196,60 @@ def check_id_overlap(
         if n_miswritten
         else ""
     )
-    if share > UNLISTED_SHARE:
+    if share > UNLISTED_SHARE and not _consenting_only(customers):
         warn_user(
             f"{caller}: {n_unlisted:,} of the {len(tx_ids):,} customers of the transactions "
-            f"({share:.0%}) are not in the customers table ({len(table_ids):,} ids), so their "
-            f"consent is unknown and read as no consent: they {_left_out(caller)}. Customers who "
-            "joined after the customers extract are expected to be missing, but not most of "
-            "them: check that the table is the whole, current extract of the same customers, with "
-            "the same ids (not one region, a sample or another numbering). If it lists only the "
-            f"customers who consented, this is expected.{also}",
+            f"({share:.0%}) are not in the customers table ({len(table_ids):,} ids), so "
+            f"{_unlisted_means(customers, caller, 'they are')}. Customers who joined after the "
+            "customers extract are expected to be missing, but not most of them: check that the "
+            "table is the whole, current extract of the same customers, with the same ids (not "
+            f"one region, a sample or another numbering).{also}",
             DataQualityWarning,
         )
     elif n_miswritten:
         warn_user(
             f"{caller}: {n_miswritten:,} of the {len(tx_ids):,} customers of the transactions "
-            "are not in the customers table as written, so they are read as not consenting and "
-            f"{_left_out(caller)}.{also}",
+            f"are not in the customers table as written, so "
+            f"{_unlisted_means(customers, caller, 'they are')}.{also}",
             DataQualityWarning,
         )
+
+
+#: The consequence of ids written another way in a table of ids alone.
+_NO_MATCH = "the two tables would share no customer"
+
+
+def _consenting_only(customers: pd.DataFrame) -> bool:
+    """Whether the table lists only customers who consent to profiling (every flag True): a CRM
+    export of the consenting customers, whose missing customers are expected."""
+    if C.CONSENT_PROFILING not in customers.columns or len(customers) == 0:
+        return False
+    return bool(customers[C.CONSENT_PROFILING].isin([True]).all())
+
+
+def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str | None:
+    """What a customer missing from ``customers`` comes to, or None when nothing depends on it.
+
+    With a profiling flag they read as not consenting and are left out. Without one, consent to
+    profiling is managed upstream (:func:`loyalty_ml.privacy.consent.profiled_only`) and nobody
+    is left out: they miss the table's other columns (a marketing flag: no offers).
+    """
+    if C.CONSENT_PROFILING in customers.columns:
+        return f"{subject} read as not consenting and {_left_out(caller)}"
+    columns = [str(c) for c in customers.columns if c != C.CUSTOMER_ID]
+    if not columns:
+        return None
+    offers = (
+        ", and read as without marketing consent (no offers)"
+        if C.CONSENT_MARKETING in columns
+        else ""
+    )
+    return (
+        f"{subject} missing the customers table's columns "
+        f"({format_examples(columns, total=len(columns))}){offers}; the table has no "
+        f"{C.CONSENT_PROFILING!r} flag, so consent to profiling is managed upstream and nobody "
+        "is left out"
+    )
 
 
 def _plain_ids(ids: pd.Series) -> pd.Index:
