@@ -174,39 +174,6 @@ def test_holdout_is_seeded_and_sized() -> None:
     pd.testing.assert_frame_equal(plan, again)
 
 
-def test_an_integer_id_written_as_a_floats_text_is_that_customer() -> None:
-    # "12346.0" (a client's JSON double, a float column saved as text) is customer 12346, as in the
-    # served model's holdout: the same customers are held out
-    ints = pd.Index(range(12_000, 12_100), name="customer_id")
-    texts = pd.Index([f"{i}.0" for i in ints], name="customer_id")
-    plans = []
-    for idx in (ints, texts, ints.astype(float)):
-        plans.append(
-            choose_offers(
-                pd.DataFrame({"d5": 0.2}, index=idx),
-                CATALOG,
-                baseline=pd.Series(0.1, index=idx),
-                value_per_conversion=40.0,
-                holdout_fraction=0.3,
-                consent=pd.Series(np.arange(100) % 4 > 0, index=idx),
-                random_state=3,
-            )["reason"].to_numpy()
-        )
-    np.testing.assert_array_equal(plans[1], plans[0])
-    np.testing.assert_array_equal(plans[2], plans[0])
-    assert (plans[0] == "holdout").sum() == 22  # 30% of the 75 with consent
-    # leading zeros and fractions are other ids
-    others = pd.Index(["0012000.0", "12000.5", "12000"], name="customer_id")
-    plan = choose_offers(
-        pd.DataFrame({"d5": 0.2}, index=others),
-        CATALOG,
-        baseline=pd.Series(0.1, index=others),
-        value_per_conversion=40.0,
-        consent=pd.Series([True, True, True], index=others),
-    )
-    assert plan["offer_id"].notna().all()
-
-
 def test_monthly_cap_from_history() -> None:
     capped = OfferCatalog(
         [

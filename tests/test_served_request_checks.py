@@ -180,16 +180,6 @@ def test_an_id_written_as_a_float_text_is_held_out_like_the_integer() -> None:
     assert LoyaltyPolicy.holdout_mask(policy, pd.Index(other)).tolist() == as_is.tolist()
 
 
-def test_consent_listed_under_ids_written_as_float_text_is_found() -> None:
-    from loyalty_ml.tracking.policy import _consent_mask
-
-    consent = pd.Series([True, False, True], index=pd.Index(["5.0", "6.0", " 7.00 "]))
-    assert _consent_mask(consent, pd.Index([5, 6, 7, 8])).tolist() == [True, False, True, False]
-    # and the other way round: features indexed by the text, consent by the numbers
-    numbers = pd.Series([True, True], index=pd.Index([5, 6]))
-    assert _consent_mask(numbers, pd.Index(["5.0", "6", "0005.0"])).tolist() == [True, True, False]
-
-
 def test_served_ids_sent_as_float_text_get_the_integer_ids_decisions() -> None:
     features = hand_made_features()
     model = _served(hand_made_policy(features))

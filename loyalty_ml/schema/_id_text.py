@@ -7,7 +7,6 @@ missing values) are one customer everywhere.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,10 +16,6 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError
 
 __all__ = ["as_list", "id_hash_units", "id_texts"]
-
-#: An integer id written as a float's text ("12346.0": a JSON double formatted by a client, a float
-#: column saved as text) is that integer; leading zeros ("007.0") and fractions ("12.5") are not.
-_WHOLE_FLOAT_TEXT = re.compile(r"(-?(?:0|[1-9][0-9]{0,17}))\.0+")
 
 
 def as_list(values: object, *, name: str, caller: str) -> list[Any]:
@@ -71,15 +66,13 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
     Ids are their ``str`` without surrounding blanks, as :func:`validate_transactions` reads them
     (``" C17 "`` is customer ``"C17"``, so an erasure request copied with a stray space still finds
     the customer), except that a float holding a whole number is the text of that integer
-    (``13085.0`` is customer ``"13085"``), and so is such a float written as text (``"13085.0"``:
-    a JSON double formatted by a client, a float column saved as text; not ``"0013085.0"`` or
-    ``"13085.5"``). ``ids`` is a Series, Index, array or list (see
+    (``13085.0`` is customer ``"13085"``). ``ids`` is a Series, Index, array or list (see
     :func:`as_list`; ``name`` and ``caller`` are for its error).
 
     Examples
     --------
-    >>> id_texts([17, "17", 17.0, " 17 ", "17.0", None], caller="erase_customers").tolist()
-    ['17', '17', '17', '17', '17', None]
+    >>> id_texts([17, "17", 17.0, " 17 ", None], caller="erase_customers").tolist()
+    ['17', '17', '17', '17', None]
     """
     if isinstance(ids, np.ndarray) and ids.ndim != 1:
         raise ConfigError(
@@ -99,9 +92,7 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
 def _text(value: Any) -> str:
     if isinstance(value, float | np.floating) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
-    whole = _WHOLE_FLOAT_TEXT.fullmatch(text) if "." in text else None
-    return text if whole is None else whole.group(1)
+    return str(value).strip()
 
 
 def id_hash_units(texts: np.ndarray, *, key: str) -> np.ndarray:

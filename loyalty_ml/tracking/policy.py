@@ -23,7 +23,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_ids, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
-from loyalty_ml.schema._ids import suggest_id_matches
+from loyalty_ml.schema._ids import _CANONICAL_INT, suggest_id_matches
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = [
@@ -206,15 +206,11 @@ class LoyaltyPolicy:
                 ):
                     columns[name] = values.array  # prepared already: nothing to read again
                     continue
-                # a level by its text, without blanks, or as ids are read: 1.0 (a JSON number, a
-                # CSV read back) is level "1" when the levels were written "1", " gold " is "gold",
-                # " 1.0" is "1.0" when the levels were written so
+                # a level by its text, or as ids are read: 1.0 (a JSON number, a CSV read back) is
+                # level "1" when the levels were written "1", " gold " is "gold"
                 plain = values.astype("str")
-                stripped = plain.str.strip()
                 normal = pd.Series(id_texts(values, caller="LoyaltyPolicy"), index=values.index)
-                text = plain.where(
-                    plain.isin(levels), stripped.where(stripped.isin(levels), normal)
-                )
+                text = plain.where(plain.isin(levels), normal)
                 # unseen levels become missing, as the churn model treats them
                 text = text.where(values.notna() & text.isin(levels))
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
@@ -498,10 +494,28 @@ class LoyaltyPolicy:
         """True for customers in the stable holdout group (no offers), by a hash of the id."""
         if self.holdout_fraction <= 0 or len(index) == 0:
             return np.zeros(len(index), dtype=bool)
-        # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) and the text
-        # "13085.0" (a client's JSON) are customer 13085
-        unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
+        # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
+        unit = id_hash_units(_holdout_keys(index), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
+
+
+def _holdout_keys(index: pd.Index) -> np.ndarray:
+    """The text each id is hashed by for the holdout: :func:`id_texts`, and an integer written
+    as a float's text is that integer.
+
+    ``id_texts`` reads the float 12346.0 as customer ``"12346"``, but keeps the text ``"12346.0"``
+    (a JSON double formatted by a client, a float column saved as text) as it is: that customer
+    would be drawn into or out of the holdout apart from the same customer sent as 12346. Other
+    texts (``"00123"``, ``"C-7"``, ``"12.5"``) are hashed as they are.
+    """
+    texts = id_texts(index, caller="LoyaltyPolicy")
+    keys = pd.Series(texts, dtype="str")
+    dotted = keys.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
+    if dotted.any():
+        whole = keys[dotted].str.replace(_WHOLE_FLOAT_TEXT, r"\1", regex=True)
+        texts = texts.copy()
+        texts[dotted] = whole.to_numpy(dtype=object)
+    return texts
 
 
 def unseen_levels(
@@ -601,6 +615,8 @@ def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.nd
     return lookup.reindex(wanted, fill_value=False).to_numpy(dtype=bool)
 
 
+#: An integer id written as a float's text: "12346.0" is the id 12346 (see _holdout_keys).
+_WHOLE_FLOAT_TEXT = rf"^({_CANONICAL_INT})\.0+$"
 #: Text that means a missing number (lower-case, stripped).
 _MISSING_WORDS = frozenset({"", "nan", "null", "none", "<na>"})
 
