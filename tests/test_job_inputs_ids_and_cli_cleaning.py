@@ -133,11 +133,29 @@ def test_a_table_of_ids_alone_is_checked_only_for_sharing_no_id() -> None:
     assert "would share no customer" in str(info.value) and "None" not in str(info.value)
 
 
-def test_a_table_of_the_consenting_customers_only_is_not_warned_about() -> None:
-    # a CRM export that lists only those who consented: most customers missing is expected
-    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), C.CONSENT_PROFILING: True})
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_a_table_of_the_consenting_customers_only_still_warns_and_says_it_may_be_expected() -> None:
+    # one listed customer, all of them consenting, against 100 buyers: 99 left out; a CRM export of
+    # the consenting customers looks the same, so the warning stays and says so
+    customers = pd.DataFrame({C.CUSTOMER_ID: [1], C.CONSENT_PROFILING: True})
+    with pytest.warns(DataQualityWarning, match="this is expected") as caught:
+        check_id_overlap(customers, _tx(list(range(1, 101))), caller="score_customers")
+    assert "99 of the 100" in str(caught[0].message)
+
+
+def test_a_look_alike_flag_is_refused_not_read_as_consent_managed_upstream() -> None:
+    from loyalty_ml.exceptions import SchemaError
+
+    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), "consent_profile": True})
+    with pytest.raises(SchemaError, match="consent_profile"):
+        check_id_overlap(customers, _tx(list(range(1, 101))), caller="score_customers")
+
+
+def test_training_with_a_marketing_flag_only_does_not_speak_of_offers() -> None:
+    customers = pd.DataFrame({C.CUSTOMER_ID: np.arange(1, 31), C.CONSENT_MARKETING: True})
+    with pytest.warns(DataQualityWarning) as caught:
+        check_id_overlap(customers, _tx(list(range(1, 101))), caller="train_and_register")
+    assert "no offers" not in str(caught[0].message)
+    with pytest.warns(DataQualityWarning, match="no offers"):
         check_id_overlap(customers, _tx(list(range(1, 101))), caller="score_customers")
 
 

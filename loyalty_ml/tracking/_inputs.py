@@ -120,8 +120,9 @@ def check_id_overlap(
 ) -> None:
     """Refuse or warn when the transactions' customers are missing from a customers table.
 
-    Customers missing from the table are not profiled (consent is opt-in), so ids the table does
-    not list silently leave customers out of the job:
+    Customers missing from a table with a ``consent_profiling`` flag are not profiled (consent is
+    opt-in), so ids the table does not list silently leave customers out of the job; without the
+    flag (consent managed upstream) they only miss the table's other columns:
 
     * a DataError when the table is empty or shares no id with the transactions;
     * a DataError when more than :data:`MISWRITTEN_SHARE` of the transactions' customers are not
@@ -130,6 +131,8 @@ def check_id_overlap(
     * a DataQualityWarning when fewer such ids are found, or when more than
       :data:`UNLISTED_SHARE` of the transactions' customers are not in the table at all. A few
       unlisted customers (those who joined after the customers extract) pass in silence.
+
+    A table of ids alone, which nothing else reads, is only refused when it shares no id.
 
     An id counts as written another way only when the table's id it matches is no customer of the
     transactions itself: a shop whose old card ``"12346"`` and new card ``"0000012346"`` are two
@@ -196,14 +199,19 @@ def check_id_overlap(
         if n_miswritten
         else ""
     )
-    if share > UNLISTED_SHARE and not _consenting_only(customers):
+    if share > UNLISTED_SHARE:
+        consenting = (
+            " If it lists only the customers who consented, this is expected."
+            if C.CONSENT_PROFILING in customers.columns
+            else ""
+        )
         warn_user(
             f"{caller}: {n_unlisted:,} of the {len(tx_ids):,} customers of the transactions "
             f"({share:.0%}) are not in the customers table ({len(table_ids):,} ids), so "
             f"{_unlisted_means(customers, caller, 'they are')}. Customers who joined after the "
             "customers extract are expected to be missing, but not most of them: check that the "
             "table is the whole, current extract of the same customers, with the same ids (not "
-            f"one region, a sample or another numbering).{also}",
+            f"one region, a sample or another numbering).{consenting}{also}",
             DataQualityWarning,
         )
     elif n_miswritten:
@@ -219,14 +227,6 @@ def check_id_overlap(
 _NO_MATCH = "the two tables would share no customer"
 
 
-def _consenting_only(customers: pd.DataFrame) -> bool:
-    """Whether the table lists only customers who consent to profiling (every flag True): a CRM
-    export of the consenting customers, whose missing customers are expected."""
-    if C.CONSENT_PROFILING not in customers.columns or len(customers) == 0:
-        return False
-    return bool(customers[C.CONSENT_PROFILING].isin([True]).all())
-
-
 def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str | None:
     """What a customer missing from ``customers`` comes to, or None when nothing depends on it.
 
@@ -234,14 +234,18 @@ def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str |
     profiling is managed upstream (:func:`loyalty_ml.privacy.consent.profiled_only`) and nobody
     is left out: they miss the table's other columns (a marketing flag: no offers).
     """
-    if C.CONSENT_PROFILING in customers.columns:
+    from loyalty_ml.privacy.consent import _managed_upstream
+
+    # (a column that looks like the flag, e.g. consent_profile, is refused here as it would be
+    # by the consent rules next)
+    if not _managed_upstream(customers, "profiling"):
         return f"{subject} read as not consenting and {_left_out(caller)}"
     columns = [str(c) for c in customers.columns if c != C.CUSTOMER_ID]
     if not columns:
         return None
     offers = (
         ", and read as without marketing consent (no offers)"
-        if C.CONSENT_MARKETING in columns
+        if C.CONSENT_MARKETING in columns and caller != "train_and_register"
         else ""
     )
     return (
