@@ -901,6 +901,7 @@ def test_training_run_logs_what_the_card_lists(trained: Trained) -> None:
     assert {
         "uplift_linear_weight",
         "uplift_num_leaves",
+        "uplift_campaign_levels",
         "backtest_roc_auc",
         "n_excluded_no_profiling_consent",
     } <= set(metrics)
