@@ -135,6 +135,16 @@ def test_small_campaigns_share_one_level_and_too_few_add_no_column() -> None:
     assert GroupFeature.fit(np.repeat("only", 5000), _arms(5000), 3) is None
 
 
+def test_many_large_nights_whose_largest_hold_few_rows_add_no_column() -> None:
+    # a year of nightly sends of 1,200 rows each: the 19 largest nights hold 19% of the rows
+    nights = np.repeat(np.arange(100), 1200)
+    assert GroupFeature.fit(nights, _arms(len(nights)), 3) is None
+    # the same nights next to two large campaigns that hold most rows: those are learnt
+    values = np.r_[np.repeat(["spring", "xmas"], 70_000), nights[:12_000]]
+    feature = GroupFeature.fit(values, _arms(len(values)), 3)
+    assert feature is not None and {"spring", "xmas"} <= set(feature.groups)
+
+
 def test_at_most_the_largest_campaigns_get_levels_and_shares_follow_the_rows() -> None:
     sizes = {f"c{k:02d}": GROUP_MIN_ROWS + 10 * k for k in range(MAX_GROUP_LEVELS + 3)}
     values = np.concatenate([np.repeat(name, size) for name, size in sizes.items()])

@@ -21,7 +21,9 @@ Only campaigns of at least :data:`GROUP_MIN_ROWS` rows get a level of their own 
 :data:`MAX_GROUP_LEVELS`, the largest): a nightly job's campaigns of a few dozen rows each would be
 noise to learn, and averaging over hundreds of levels would cost hundreds of predictions. The rest
 share one more level. With fewer than two such levels, or one level and fewer than
-:data:`GROUP_MIN_ROWS` rows in the rest, there is nothing to tell apart and no column is added.
+:data:`GROUP_MIN_ROWS` rows in the rest, there is nothing to tell apart and no column is added; nor
+when the levels hold less than :data:`GROUP_MIN_COVERAGE` of the rows: a year of nightly sends of
+a few thousand rows each is hundreds of campaigns, whose 19 largest nights are no season to learn.
 
 Costs and limits: every prediction is one pass of the learner per level (up to 20; with
 ``return_std``, per bootstrap refit too). The held-out check of the purchase probabilities
@@ -36,10 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["GROUP_MIN_ROWS", "MAX_GROUP_LEVELS", "GroupFeature"]
+__all__ = ["GROUP_MIN_COVERAGE", "GROUP_MIN_ROWS", "MAX_GROUP_LEVELS", "GroupFeature"]
 
 #: Fewest training rows a campaign needs to be a level of its own.
 GROUP_MIN_ROWS = 1_000
+#: Least share of the training rows the campaigns with a level of their own must hold.
+GROUP_MIN_COVERAGE = 0.5
 #: Most campaigns that get a level of their own (the largest). With the level the rest share, 20
 #: levels: as many as the linear blend tells apart (``_uplift_linear.MAX_LEVELS``).
 MAX_GROUP_LEVELS = 19
@@ -82,6 +86,8 @@ class GroupFeature:
         rest_rows = len(codes) - int(rows[kept].sum())
         if len(kept) + (rest_rows >= GROUP_MIN_ROWS) < 2:
             return None
+        if rest_rows > (1 - GROUP_MIN_COVERAGE) * len(codes):
+            return None  # many campaigns, most of them without a level: nightly sends
         level = np.full(len(uniques), len(kept), dtype=np.int64)
         level[kept] = np.arange(len(kept))
         per_row = level[codes]

@@ -190,7 +190,8 @@ class UpliftModel(BaseEstimator):
         over the campaigns that sent it next to control rows (elsewhere it would be the learner's
         guess, which re-centring, measured where the offer was sent, cannot correct). Only
         campaigns of 1,000 training rows or more get a level of their own (the 19 largest at
-        most; the rest share one), and with fewer than two such groups nothing is added
+        most; the rest share one), and with fewer than two such groups, or when they hold less
+        than half the rows (a year of nightly sends), nothing is added
         (:mod:`loyalty_ml.models._uplift_groups`). On three pooled
         campaigns in different seasons (experiments/RESULTS.md, "Surface K") it raised the plans'
         share of the oracle's net value from 20.8% to 38.6%. Without ``groups`` it does nothing.
