@@ -40,11 +40,20 @@ def seasons(seed: int = 0, n: int = 4000) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def fit(frame: pd.DataFrame, **params: object) -> UpliftModel:
+def fit(
+    frame: pd.DataFrame, *, fit_args: dict[str, object] | None = None, **params: object
+) -> UpliftModel:
+    """UpliftModel(**params) fitted on ``frame`` with its campaigns as groups (``fit_args``: more
+    arguments of ``fit``); warnings are not the point here."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the balance check sees the seasons: that is the point
-        return UpliftModel(random_state=0, n_estimators=60, **params).fit(  # type: ignore[arg-type]
-            frame[["s", "z"]], frame["y"], treatment=frame["t"], groups=frame["campaign"]
+        model = UpliftModel(**{"random_state": 0, "n_estimators": 60, **params})  # type: ignore[arg-type]
+        return model.fit(
+            frame[["s", "z"]],
+            frame["y"],
+            treatment=frame["t"],
+            groups=frame["campaign"],
+            **(fit_args or {}),  # type: ignore[arg-type]
         )
 
 
@@ -226,15 +235,7 @@ def test_every_learner_fits_and_predicts_with_the_campaign(learner: str) -> None
 
 def test_estimated_propensities_see_the_campaign() -> None:
     frame = seasons(n=1500)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = UpliftModel(random_state=0, n_estimators=30).fit(
-            frame[["s", "z"]],
-            frame["y"],
-            treatment=frame["t"],
-            groups=frame["campaign"],
-            propensity="estimate",
-        )
+    model = fit(frame, n_estimators=30, fit_args={"propensity": "estimate"})
     # x was only sent at Christmas, y only in the normal month: each campaign's propensities say so
     matrix = model._matrix(frame[["s", "z"]].head(50))
     at_xmas = model._propensity(np.column_stack([matrix, np.zeros(50)]))
@@ -286,15 +287,7 @@ def test_design_weights_do_not_move_the_campaigns_shares() -> None:
     # summed weight grows with the offers it sent; the averaging weighs campaigns by their rows
     frame = seasons(n=2000)
     weight = np.where(frame["campaign"] == "xmas", 5.0, 1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = UpliftModel(random_state=0, n_estimators=20).fit(
-            frame[["s", "z"]],
-            frame["y"],
-            treatment=frame["t"],
-            groups=frame["campaign"],
-            sample_weight=weight,
-        )
+    model = fit(frame, n_estimators=20, fit_args={"sample_weight": weight})
     assert model.group_feature_ is not None
     assert dict(model.group_feature_.share_series()) == pytest.approx({"xmas": 0.5, "normal": 0.5})
 
@@ -304,26 +297,22 @@ def test_an_offer_a_campaign_never_sent_is_no_lack_of_overlap() -> None:
     # that is the pooled design, and every row was warned about as extrapolated
     from loyalty_ml import PoorOverlapWarning
 
+    def overlap_warnings(frame: pd.DataFrame) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            UpliftModel(random_state=0, n_estimators=20).fit(
+                frame[["s", "z"]],
+                frame["y"],
+                treatment=frame["t"],
+                groups=frame["campaign"],
+                propensity="estimate",
+            )
+        return [str(w.message) for w in caught if issubclass(w.category, PoorOverlapWarning)]
+
     frame = seasons(0, n=2000)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        UpliftModel(random_state=0, n_estimators=20).fit(
-            frame[["s", "z"]],
-            frame["y"],
-            treatment=frame["t"],
-            groups=frame["campaign"],
-            propensity="estimate",
-        )
-    assert not [w for w in caught if issubclass(w.category, PoorOverlapWarning)]
+    assert overlap_warnings(frame) == []
     # a campaign that targeted its offer still warns: x only for s=1 customers at Christmas
     targeted = frame.copy()
-    xmas_s0 = (targeted["campaign"] == "xmas") & (targeted["s"] == 0)
-    targeted.loc[xmas_s0, "t"] = "control"
-    with pytest.warns(PoorOverlapWarning, match="'x'"):
-        UpliftModel(random_state=0, n_estimators=20).fit(
-            targeted[["s", "z"]],
-            targeted["y"],
-            treatment=targeted["t"],
-            groups=targeted["campaign"],
-            propensity="estimate",
-        )
+    targeted.loc[(targeted["campaign"] == "xmas") & (targeted["s"] == 0), "t"] = "control"
+    found = overlap_warnings(targeted)
+    assert len(found) == 1 and "'x'" in found[0]
