@@ -500,19 +500,15 @@ class UpliftModel(BaseEstimator):
             )
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
+        # the experiment of each row, aligned with X once (None without groups)
+        group_values = None if groups is None else aligned_values(X, groups, "groups")
         self.group_feature_: GroupFeature | None = None
-        if groups is not None and self.group_feature:
-            group_values = aligned_values(X, groups, "groups")
+        if group_values is not None and self.group_feature:
             self.group_feature_ = GroupFeature.fit(group_values, arm_code, len(names))
             if self.group_feature_ is not None:  # the learners see the campaign (season)
                 matrix = np.column_stack([matrix, self.group_feature_.column(group_values)])
         if propensity is None:  # after the columns' checks: what is compared is what is fitted
-            warn_if_not_randomised(
-                X,
-                arms_all,
-                control,
-                None if groups is None else aligned_values(X, groups, "groups"),
-            )
+            warn_if_not_randomised(X, arms_all, control, group_values)
         # On small data LightGBM's thread start-up costs more than it saves (25x slower on 3,700
         # rows on 2 busy cores), so the default is one thread below _MULTITHREAD_MIN_ROWS rows.
         self.n_jobs_ = (
@@ -565,8 +561,7 @@ class UpliftModel(BaseEstimator):
         )
         params = self._boosting_params()
         group = None
-        if groups is not None:
-            group_values = aligned_values(X, groups, "groups")
+        if group_values is not None:
             group = pd.factorize(pd.Series(group_values), use_na_sentinel=False)[0].astype(np.int64)
             _warn_missing_groups(group_values)
             _warn_arms_without_control(group, arm_code, [control, *self.arms_])
@@ -1068,9 +1063,11 @@ class UpliftModel(BaseEstimator):
             return self._predict(learner, matrix)
         baseline = np.zeros(len(matrix))
         effects = np.zeros((len(matrix), len(self.arms_)))
+        # one copy of the matrix with the campaign's column, set to each level in turn
+        at_level = np.column_stack([matrix, np.zeros(len(matrix))])
         for value, share, arm_weights in feature.settings():
-            column = np.full(len(matrix), value)
-            b, e = self._predict(learner, np.column_stack([matrix, column]))
+            at_level[:, -1] = value
+            b, e = self._predict(learner, at_level)
             baseline += share * b
             effects += arm_weights * e
         return baseline, effects

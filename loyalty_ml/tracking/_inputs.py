@@ -157,8 +157,11 @@ def check_id_overlap(
     table_ids = _plain_ids(customers[C.CUSTOMER_ID])
     tx_ids = _plain_ids(transactions[C.CUSTOMER_ID])
     listed = np.asarray(tx_ids.isin(table_ids), dtype=bool)
-    if listed.all() or (listed.any() and _unlisted_means(customers, caller, "") is None):
-        return  # every customer listed, or a table of ids alone, which nothing else reads
+    if listed.all():
+        return
+    means = _unlisted_means(customers, caller)
+    if means is None and listed.any():
+        return  # a table of ids alone, which nothing else reads
     # the table's ids that no transaction uses, by the way they read once written alike
     free = table_ids[~np.asarray(table_ids.isin(tx_ids), dtype=bool)]
     free_keys = _id_keys(free)
@@ -176,7 +179,7 @@ def check_id_overlap(
             f"are once both are written alike: {_how_ids_differ(mine, theirs)} (transactions "
             f"e.g. {format_ids(mine[:3].tolist(), total=n_miswritten)}, customers e.g. "
             f"{format_ids(theirs[:3].tolist(), total=n_miswritten)}). As they are, "
-            f"{_unlisted_means(customers, caller, 'these customers would be') or _NO_MATCH}. "
+            f"{_NO_MATCH if means is None else 'these customers would be ' + means}. "
             "Write "
             f"{C.CUSTOMER_ID} the same way in both tables before validating them: one export "
             f"format, text ids read as text (pd.read_csv(..., dtype={{'{C.CUSTOMER_ID}': str}}))"
@@ -208,7 +211,7 @@ def check_id_overlap(
         warn_user(
             f"{caller}: {n_unlisted:,} of the {len(tx_ids):,} customers of the transactions "
             f"({share:.0%}) are not in the customers table ({len(table_ids):,} ids), so "
-            f"{_unlisted_means(customers, caller, 'they are')}. Customers who joined after the "
+            f"they are {means}. Customers who joined after the "
             "customers extract are expected to be missing, but not most of them: check that the "
             "table is the whole, current extract of the same customers, with the same ids (not "
             f"one region, a sample or another numbering).{consenting}{also}",
@@ -217,8 +220,7 @@ def check_id_overlap(
     elif n_miswritten:
         warn_user(
             f"{caller}: {n_miswritten:,} of the {len(tx_ids):,} customers of the transactions "
-            f"are not in the customers table as written, so "
-            f"{_unlisted_means(customers, caller, 'they are')}.{also}",
+            f"are not in the customers table as written, so they are {means}.{also}",
             DataQualityWarning,
         )
 
@@ -227,8 +229,9 @@ def check_id_overlap(
 _NO_MATCH = "the two tables would share no customer"
 
 
-def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str | None:
-    """What a customer missing from ``customers`` comes to, or None when nothing depends on it.
+def _unlisted_means(customers: pd.DataFrame, caller: str) -> str | None:
+    """What a customer missing from ``customers`` comes to (after "they are"), or None when
+    nothing depends on it.
 
     With a profiling flag they read as not consenting and are left out. Without one, consent to
     profiling is managed upstream (:func:`loyalty_ml.privacy.consent.profiled_only`) and nobody
@@ -239,7 +242,7 @@ def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str |
     # (a column that looks like the flag, e.g. consent_profile, is refused here as it would be
     # by the consent rules next)
     if not _managed_upstream(customers, "profiling"):
-        return f"{subject} read as not consenting and {_left_out(caller)}"
+        return f"read as not consenting and {_left_out(caller)}"
     columns = [str(c) for c in customers.columns if c != C.CUSTOMER_ID]
     if not columns:
         return None
@@ -249,7 +252,7 @@ def _unlisted_means(customers: pd.DataFrame, caller: str, subject: str) -> str |
         else ""
     )
     return (
-        f"{subject} missing the customers table's columns "
+        "missing the customers table's columns "
         f"({format_examples(columns, total=len(columns))}){offers}; the table has no "
         f"{C.CONSENT_PROFILING!r} flag, so consent to profiling is managed upstream and nobody "
         "is left out"

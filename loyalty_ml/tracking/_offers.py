@@ -373,7 +373,7 @@ def _fit(
     metrics["uplift_min_child_samples"] = float(model.min_child_samples_)
     metrics["uplift_linear_weight"] = float(model.linear_weight_)  # "auto" depends on them too
     # the campaigns the learners tell apart and average over (0: too few large ones, or off)
-    feature = getattr(model, "group_feature_", None)
+    feature = model.group_feature_
     metrics["uplift_campaign_levels"] = 0.0 if feature is None else float(len(feature.settings()))
     check = getattr(model, "cost_calibration_", None)
     if check is not None:
