@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loyalty_ml.exceptions import ConfigError, SchemaError
+from loyalty_ml.schema._coerce import strip_whole_float_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -343,15 +344,6 @@ def _umask() -> int:
     return mask
 
 
-def _whole_float_ids(ids: pd.Series) -> pd.Series:
-    """``40000.0`` as ``40000`` when every id is written so (pandas writes an integer id column
-    with a missing value as floats); ids such as ``000123`` or ``12.5`` are left as they are."""
-    present = ids.dropna()
-    if len(present) and present.str.fullmatch(r"-?[1-9]\d*\.0+|0\.0+").all():
-        return ids.str.replace(r"\.0+$", "", regex=True)
-    return ids
-
-
 #: Separators of exports without a comma: European (;), tab, pipe; blanks last.
 _SEPARATORS = (";", "\t", "|")
 
@@ -397,7 +389,7 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
                 file, dtype=dict.fromkeys(_ID_COLUMNS, "string"), sep=_separator(file)
             )
             return frame.assign(
-                **{c: _whole_float_ids(frame[c]) for c in _ID_COLUMNS if c in frame.columns}
+                **{c: strip_whole_float_text(frame[c]) for c in _ID_COLUMNS if c in frame.columns}
             )
     else:
         raise SchemaError(

@@ -214,24 +214,33 @@ def _is_arrow_dictionary(dtype: pd.ArrowDtype) -> bool:
 
 
 def coerce_customer_id(
-    series: pd.Series, *, table: str, column: str = "customer_id", check_share: bool = False
+    series: pd.Series,
+    *,
+    table: str,
+    column: str = "customer_id",
+    check_share: bool = False,
+    strip_float_text: bool = True,
 ) -> pd.Series:
     """Canonical customer ids: int64 when every id is a whole number, otherwise strings.
 
     Floats that are whole numbers (``13085.0``, common after a CSV round trip with missing values) become
     int64. Strings keep their text (leading zeros matter), stripped of surrounding blanks; empty strings
-    are missing. Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
+    are missing. Text ids that are all whole numbers written as floats (``"13085.0"``, that same
+    round trip read as text) lose their ``.0`` (``strip_float_text=False`` keeps it: the served
+    model answers with the ids as they were sent). Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
 
     Ids that look like stand-ins for unidentified shoppers (``"guest"``, ``"-"``, ``0``, ``-1``,
     ``99999999``, ``"0000000000"``) are named in a DataQualityWarning, and with ``check_share``
     (transactions) one id holding an outsized share of the rows too; see ``schema._stand_in_ids``.
     """
-    ids = _customer_ids(series, table=table, column=column)
+    ids = _customer_ids(series, table=table, column=column, strip_float_text=strip_float_text)
     warn_stand_in_ids(ids, table=table, column=column, check_share=check_share)
     return ids
 
 
-def _customer_ids(series: pd.Series, *, table: str, column: str) -> pd.Series:
+def _customer_ids(
+    series: pd.Series, *, table: str, column: str, strip_float_text: bool = True
+) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         raise SchemaError(
             f"{table}.{column} holds booleans; customer ids must be strings or integers.",
@@ -293,6 +302,9 @@ def _customer_ids(series: pd.Series, *, table: str, column: str) -> pd.Series:
     text = series.astype("string").str.strip()
     # missing values written out as text by a CSV or a database export
     text = text.mask(text.str.lower().isin(_MISSING_TEXT))
+    # "12346.0": an integer id column with a missing value, written out as floats and read as text
+    if strip_float_text:
+        text = strip_whole_float_text(text)
     if series.dtype == object:
         kinds = series.dropna().map(type).unique()
         if any(k in (float, np.float64) for k in kinds) and any(k is str for k in kinds):
@@ -534,6 +546,31 @@ def _whole_as_int(value: object) -> object:
         if number.is_integer() and abs(number) < 2.0**63:
             return int(number)
     return value
+
+
+#: A whole number written as a float's text: "12346.0", "0.00" (not "007.0", "1e5" or "12.5").
+_WHOLE_FLOAT_TEXT = r"-?[1-9]\d*\.0+|-?0\.0+"
+
+
+def strip_whole_float_text(ids: pd.Series) -> pd.Series:
+    """Text ids without their ``.0`` when every present id is a whole number written so.
+
+    pandas writes an integer id column that has a missing value as floats (``12346.0``); read back
+    as text, those are the ids ``12346``, as the float column itself gives them. A column that also
+    holds other text (``"7"`` next to ``"7.0"``, ``"A-7"``, ``"12.5"``) is left as it is: there the
+    ``.0`` may be part of the id.
+
+    Examples
+    --------
+    >>> strip_whole_float_text(pd.Series(["12346.0", None, "7.00"], dtype="string")).tolist()
+    ['12346', <NA>, '7']
+    >>> strip_whole_float_text(pd.Series(["12346.0", "7"], dtype="string")).tolist()
+    ['12346.0', '7']
+    """
+    present = ids.dropna()
+    if len(present) and present.astype("string").str.fullmatch(_WHOLE_FLOAT_TEXT).all():
+        return ids.str.replace(r"\.0+$", "", regex=True)
+    return ids
 
 
 def coerce_text(series: pd.Series, *, table: str = "", column: str = "") -> pd.Series:

@@ -16,7 +16,7 @@ import pandas as pd
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_ids
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_text
+from loyalty_ml.schema._coerce import coerce_text, strip_whole_float_text
 
 __all__ = [
     "align_customer_ids",
@@ -237,6 +237,13 @@ def _same_kind(
     ids = frame[C.CUSTOMER_ID]
     tx_ids = transactions[C.CUSTOMER_ID]
     is_number = pd.api.types.is_numeric_dtype
+    if not is_number(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
+        # "12346.0" read as text is 12346, as validation reads it (see strip_whole_float_text)
+        stripped = ids.astype("string").str.strip()
+        numbers_as_text = strip_whole_float_text(stripped)
+        if not numbers_as_text.equals(stripped):
+            frame = frame.assign(**{C.CUSTOMER_ID: numbers_as_text})
+            ids = frame[C.CUSTOMER_ID]
     if pd.api.types.is_bool_dtype(ids.dtype) or is_number(ids.dtype) == is_number(tx_ids.dtype):
         return frame
     if not is_number(tx_ids.dtype):

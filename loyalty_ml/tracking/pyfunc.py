@@ -133,8 +133,11 @@ class LoyaltyPolicyModel(PythonModel):
             frame = frame.reset_index()
         has_id = C.CUSTOMER_ID in frame.columns
         if has_id:
-            # ids by value, as the nightly job sees them (13085.0 is 13085: same holdout group)
-            ids = coerce_customer_id(frame[C.CUSTOMER_ID], table="model_input")
+            # ids by value, as the nightly job sees them (13085.0 is 13085: same holdout group);
+            # text ids answered as sent ("13085.0": the holdout hashes it as 13085)
+            ids = coerce_customer_id(
+                frame[C.CUSTOMER_ID], table="model_input", strip_float_text=False
+            )
             refuse_missing_ids(frame.assign(**{C.CUSTOMER_ID: ids}), table="model_input")
             frame = frame.assign(**{C.CUSTOMER_ID: ids}).set_index(C.CUSTOMER_ID)
         elif self.policy.uplift_model is not None and self.policy.holdout_fraction > 0:
