@@ -25,7 +25,7 @@ from loyalty_ml.schema._coerce import (
     with_decoded_ids,
 )
 from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.schema.tables import refuse_early_redemptions
+from loyalty_ml.schema.tables import drop_repeated_sends, refuse_early_redemptions
 
 __all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
 
@@ -61,10 +61,12 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     Rows whose ``offer_id`` is the control label are not offers and are dropped. Redemptions are dated
     by ``redeemed_at`` (a missing value means not redeemed); when ``redeemed`` exists too, only rows
     with ``redeemed`` true count. Without ``redeemed_at`` a redemption cannot be placed before or after
-    ``as_of``, so the redemption features are left out rather than risk leaking the future.
+    ``as_of``, so the redemption features are left out rather than risk leaking the future. A row
+    that repeats another exactly is counted once, with a warning (``drop_repeated_sends``).
     """
     frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
     refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
+    frame = drop_repeated_sends(frame, table=TABLE)  # a night's sends appended twice
     # integer ids written as text ("123" from a CSV) read as the transactions' integers, and back
     frame = align_customer_ids(
         with_decoded_ids(frame), id_table(prepared), table=TABLE, caller="build_features"

@@ -412,6 +412,37 @@ def refuse_early_redemptions(
         )
 
 
+def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.DataFrame:
+    """``frame`` (campaign rows) with each row that repeats another exactly kept once, and a
+    :class:`DataQualityWarning` naming their campaigns.
+
+    A row repeated to the last value is one send recorded twice (a night's sends appended twice by
+    a retried job), as :func:`validate_transactions` keeps one of exact repeated lines. Counted
+    twice, it would double the customer's offers received and halve their redemption rate.
+    """
+    key = [c for c in (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.SENT_AT) if c in frame.columns]
+    twice = frame.duplicated(key, keep=False).to_numpy() if key else np.zeros(0, dtype=bool)
+    if not twice.any():
+        return frame
+    # only rows that share their (campaign, customer, send time) can repeat one another: comparing
+    # every column of those alone keeps the common case (none shared) at one check
+    shared = np.flatnonzero(twice)
+    repeated = np.zeros(len(frame), dtype=bool)
+    repeated[shared] = frame.iloc[shared].duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return frame
+    named = C.CAMPAIGN_ID if C.CAMPAIGN_ID in frame.columns else C.SENT_AT
+    again = sorted(map(str, frame.loc[repeated, named].unique()))
+    warn_user(
+        f"{table}: {int(repeated.sum()):,} rows repeat another row exactly "
+        f"({'campaigns' if named == C.CAMPAIGN_ID else 'sent at'} "
+        f"{format_examples(again, total=len(again))}); each is kept once. A night's sends "
+        "appended twice look like this.",
+        DataQualityWarning,
+    )
+    return frame.loc[~repeated]
+
+
 def validate_campaigns(
     raw: pd.DataFrame,
     *,
@@ -476,25 +507,8 @@ def validate_campaigns(
                 column=C.OFFER_ID,
             )
     pair = [C.CAMPAIGN_ID, C.CUSTOMER_ID]
+    out = drop_repeated_sends(out, table=table)
     twice = out.duplicated(pair, keep=False).to_numpy()
-    if twice.any():
-        # a row repeated to the last value is one send recorded twice (a night's sends appended
-        # twice by a retried job): kept once, as validate_transactions keeps one of exact repeats.
-        # Only rows that share their (campaign, customer) can repeat one another: comparing every
-        # column of those alone keeps the common case (no pair twice) at one check.
-        shared = np.flatnonzero(twice)
-        repeated = np.zeros(len(out), dtype=bool)
-        repeated[shared] = out.iloc[shared].duplicated(keep="first").to_numpy()
-        if repeated.any():
-            again = sorted(map(str, out.loc[repeated, C.CAMPAIGN_ID].unique()))
-            warn_user(
-                f"{table}: {int(repeated.sum()):,} rows repeat another row exactly (campaigns "
-                f"{format_examples(again, total=len(again))}); each is kept once. A night's "
-                "sends appended twice look like this.",
-                DataQualityWarning,
-            )
-            out = out.loc[~repeated]
-            twice = out.duplicated(pair, keep=False).to_numpy()
     if twice.any():
         pairs = out.loc[twice, pair].drop_duplicates()
         campaigns = sorted(map(str, pairs[C.CAMPAIGN_ID].unique()))

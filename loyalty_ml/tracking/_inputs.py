@@ -29,6 +29,7 @@ from loyalty_ml.schema._coerce import (
 )
 from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.schema.tables import drop_repeated_sends
 
 __all__ = [
     "check_id_overlap",
@@ -64,7 +65,8 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     dtype = tx[C.TIMESTAMP].dtype
     if not pd.api.types.is_datetime64_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype):
         raise SchemaError(
-            f"{caller}: transactions.{C.TIMESTAMP} must be tz-naive datetime64; got dtype {dtype}. "
+            f"{caller}: transactions.{C.TIMESTAMP} must be tz-naive datetime64 (NumPy-backed); got "
+            f"dtype {dtype}. "
             "Run loyalty_ml.validate_transactions first (it parses text and converts time zones).",
             table="transactions",
             column=C.TIMESTAMP,
@@ -81,8 +83,9 @@ def check_job_tables(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """``(customers, campaigns)`` ready for a job, after checking the transactions' contract.
 
-    Both jobs run this first: customers get ``customer_id`` as a column, and the ids of both tables
-    are aligned with the transactions' kind (see :func:`align_customer_ids`).
+    Both jobs run this first: customers get ``customer_id`` as a column, the ids of both tables
+    are aligned with the transactions' kind (see :func:`align_customer_ids`), and a campaign row
+    that repeats another exactly is kept once (a night's sends appended twice).
     """
     tx = check_transactions(transactions, caller=caller)
     for name, table in (("customers", customers), ("campaigns", campaigns)):
@@ -100,6 +103,10 @@ def check_job_tables(
         caller=caller,
         warn_unmatched=False,  # the jobs refuse a customers table that shares no id
     )
+    if campaigns is not None:
+        # once here, so that every cutoff's features, the send history and the uplift rows read
+        # a send appended twice once (and the warning is given once)
+        campaigns = drop_repeated_sends(campaigns, table="campaigns")
     return customers, align_customer_ids(campaigns, tx, table="campaigns", caller=caller)
 
 
