@@ -39,11 +39,11 @@ def test_text_ids_that_are_all_whole_floats_lose_their_decimal() -> None:
 @pytest.mark.parametrize(
     "ids",
     [
-        ["7", "7.0", "8.0"],  # two customers "7" and "7.0": the decimal may be part of the id
         ["12.5", "13.0"],  # not whole
         ["007.0", "8.0"],  # leading zeros: a card number
         ["A-7.0", "8.0"],
         ["1e5", "8.0"],
+        ["007", "8.0"],
     ],
 )
 def test_text_ids_with_any_other_form_are_kept_as_written(ids: list[str]) -> None:
@@ -51,6 +51,20 @@ def test_text_ids_with_any_other_form_are_kept_as_written(ids: list[str]) -> Non
         warnings.simplefilter("ignore", DataQualityWarning)  # stand-in ids such as "0"
         tx = lml.validate_transactions(_lines(ids))
     assert sorted(tx[C.CUSTOMER_ID].unique().tolist()) == sorted(ids)
+
+
+def test_an_export_that_wrote_ids_both_ways_gives_one_customer_each_with_a_warning() -> None:
+    """Before: "13085" and "13085.0" were two customers, in silence (an export whose first months
+    had blank ids, so floats, and whose later months had integers): retention read 0."""
+    with pytest.warns(
+        DataQualityWarning, match=r"writes 2 ids both as whole numbers and as floats"
+    ):
+        tx = lml.validate_transactions(_lines(["13085.0", "13085", "7", "7.0", "8.0", "9"]))
+    assert sorted(tx[C.CUSTOMER_ID].unique().tolist()) == ["13085", "7", "8", "9"]
+    with warnings.catch_warnings():  # integers and floats, but no id written both ways: silent
+        warnings.simplefilter("error", DataQualityWarning)
+        tx = lml.validate_transactions(_lines(["13085.0", "7", "8.0"]))
+    assert sorted(tx[C.CUSTOMER_ID].unique().tolist()) == ["13085", "7", "8"]
 
 
 def test_missing_ids_do_not_stop_the_rule() -> None:
@@ -83,7 +97,7 @@ def test_a_float_text_customers_table_is_aligned_with_integer_transactions() -> 
 
 
 def test_a_float_text_customers_table_mixed_with_other_text_is_still_refused() -> None:
-    customers = pd.DataFrame({C.CUSTOMER_ID: ["1.0", "2"], "tier": ["a", "b"]})
+    customers = pd.DataFrame({C.CUSTOMER_ID: ["1.0", "A-2"], "tier": ["a", "b"]})
     with pytest.raises(lml.SchemaError, match=r"'1\.0'"):
         align_customer_ids(customers, _lines([1, 2]), table="customers", caller="test")
 

@@ -389,7 +389,11 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
                 file, dtype=dict.fromkeys(_ID_COLUMNS, "string"), sep=_separator(file)
             )
             return frame.assign(
-                **{c: strip_whole_float_text(frame[c]) for c in _ID_COLUMNS if c in frame.columns}
+                **{
+                    c: strip_whole_float_text(frame[c], table=table, column=c)
+                    for c in _ID_COLUMNS
+                    if c in frame.columns
+                }
             )
     else:
         raise SchemaError(
