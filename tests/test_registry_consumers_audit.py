@@ -68,7 +68,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking.policy import DECISION_COLUMNS, NUMERIC_DECISION_COLUMNS
 
@@ -672,9 +672,30 @@ def test_the_model_states_its_request_contract_in_its_metadata(reg: Registered) 
         "name": "tier",
         "type": "category",
         "required": True,
+        "nullable": True,
         "levels": list(policy.feature_categories["tier"]),
     }
     assert by_name["n_orders"]["min"] == 1.0 and by_name["n_orders"]["whole"] is True
     assert contract["id_column"] == C.CUSTOMER_ID
     assert contract["consent_column"] == "consent_marketing"
     json.dumps(contract)  # plain JSON: MLmodel is YAML, and clients read it as JSON
+
+
+def test_the_contract_says_which_features_a_row_may_send_as_null(reg: Registered) -> None:
+    """Every feature was stated as nullable ("missing_value": "null") while a null recency_days,
+    n_orders or spend is refused (the RFM classes need them). Each feature, sent as null in one
+    row: served exactly when the contract says it may be."""
+    contract = reg.model.metadata.metadata["loyalty_ml_request"]
+    rows = reg.features.iloc[:5].reset_index().assign(consent_marketing=True)
+    refused = []
+    for spec in contract["features"]:
+        request = rows.astype({spec["name"]: object})
+        request.loc[0, spec["name"]] = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataQualityWarning)
+                reg.model.predict(request, params={"reasons": "none"})
+        except SchemaError:
+            refused.append(spec["name"])
+    assert refused == [f["name"] for f in contract["features"] if not f["nullable"]]
+    assert sorted(refused) == ["n_orders", "recency_days", "spend"]

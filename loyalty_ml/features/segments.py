@@ -65,6 +65,8 @@ SEGMENTS: tuple[str, ...] = (
 ABSENT = "absent"
 GONE = "gone"
 _AXES = (("R", "recency_days", -1.0), ("F", "n_orders", 1.0), ("M", "spend", 1.0))
+#: The features RFM classes are read from: every customer needs a value of each.
+RFM_INPUTS: tuple[str, ...] = tuple(column for _, column, _ in _AXES)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from loyalty_ml.exceptions import (
     format_examples,
     withhold_ids,
 )
+from loyalty_ml.features.segments import RFM_INPUTS
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, coerce_customer_id, refuse_missing_ids
@@ -418,7 +419,7 @@ def refuse_impossible_values(features: pd.DataFrame) -> None:
         f"model_input.{name} {why} {bad_rows(features[name], mask)}.{also} Send the features as "
         "build_features computes them"
         + (" (these look like percentages: divide them by 100)" if percent else "")
-        + "; send a missing value as null.",
+        + ("; send a missing value as null." if name not in RFM_INPUTS else "."),
         table="model_input",
         column=name,
     )
@@ -569,8 +570,10 @@ def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
     ``MLmodel`` file (``mlflow.models.get_model_info(uri).metadata["loyalty_ml_request"]``), since
     the signature types every column ``Any`` and requires none (see :func:`model_signature`).
 
-    Every feature is required; a category feature lists its levels (others are read as missing,
-    with a warning); a numeric one gives the range :func:`refuse_impossible_values` holds it to.
+    Every feature is required as a column; ``nullable`` says whether a row may send it as a
+    missing value (``recency_days``, ``n_orders`` and ``spend`` may not: the RFM classes are read
+    from them). A category feature lists its levels (others are read as missing, with a warning);
+    a numeric one gives the range :func:`refuse_impossible_values` holds it to.
 
     Examples
     --------
@@ -578,17 +581,20 @@ def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
     >>> policy = LoyaltyPolicy(feature_config=FeatureConfig(), churn_model=None,
     ...     feature_names=("n_orders", "tier"), feature_categories={"tier": ("gold", "silver")})
     >>> request_contract(policy)["features"]  # doctest: +NORMALIZE_WHITESPACE
-    [{'name': 'n_orders', 'type': 'number', 'required': True, 'min': 1.0, 'whole': True},
-     {'name': 'tier', 'type': 'category', 'required': True, 'levels': ['gold', 'silver']}]
+    [{'name': 'n_orders', 'type': 'number', 'required': True, 'nullable': False, 'min': 1.0,
+      'whole': True},
+     {'name': 'tier', 'type': 'category', 'required': True, 'nullable': True,
+      'levels': ['gold', 'silver']}]
     """
     features: list[dict[str, Any]] = []
     for name in policy.feature_names:
         spec: dict[str, Any] = {"name": name}
+        nullable = name not in RFM_INPUTS
         if name in policy.feature_categories:
-            spec.update(type="category", required=True)
+            spec.update(type="category", required=True, nullable=nullable)
             spec["levels"] = [str(level) for level in policy.feature_categories[name]]
         else:
-            spec.update(type="number", required=True)
+            spec.update(type="number", required=True, nullable=nullable)
             domain = _domain(name)
             if domain is not None:
                 # JSON has no infinity: an open end is left out
