@@ -212,3 +212,26 @@ def test_online_retail(online_retail_path: object) -> None:
     # a wholesale gift shop observed for one year: boundaries of months, inside the year
     assert 30 <= b.sleep_days < b.churn_days <= 365
     assert b.first_repeat_orders is not None
+
+
+def test_an_as_of_weeks_past_the_data_is_warned_about() -> None:
+    """The days after the extract count as days nobody came back: the boundaries shorten in
+    silence (Online Retail II at three weeks past its end: sleep 126 to 105 days)."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    tx = _simulated(7.0)
+    end = tx["timestamp"].max()
+    with warnings.catch_warnings():  # the day after the data: a nightly job, nothing to say
+        warnings.simplefilter("error", DataQualityWarning)
+        estimate_boundaries(tx, as_of=end + pd.Timedelta(days=1))
+    with pytest.warns(DataQualityWarning, match=r"as_of=.* is 30 days after the data end"):
+        late = estimate_boundaries(tx, as_of=end + pd.Timedelta(days=30))
+    assert late.churn_days <= estimate_boundaries(tx).churn_days
+    # an end stated at validation (observation_end) is the data's end: no warning
+    stated = tx.copy()
+    stated.attrs["loyalty_ml_data_end"] = str(end + pd.Timedelta(days=30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        estimate_boundaries(stated, as_of=end + pd.Timedelta(days=30))

@@ -364,3 +364,27 @@ def test_nightly_sends_names_no_customer_in_its_errors(monkeypatch: pytest.Monke
     monkeypatch.setenv(SHOW_IDS_ENV, "1")
     with pytest.raises(DataError, match="C-1042"):
         nightly_sends(twice, sent_at="2024-11-05")
+
+
+def test_a_choose_offers_plan_with_a_holdout_warns_that_no_control_rows_are_written() -> None:
+    """A plan from choose_offers says who was held out but not from which offer: the night was
+    written as sends only, in silence, and could not be measured later."""
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    ids = pd.Index(range(1, 201), name="customer_id")
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [0.0], "cost_per_send": [0.1]})
+    )
+    plan = choose_offers(
+        pd.DataFrame({"d5": 0.05}, index=ids),
+        catalog,
+        baseline=pd.Series(0.2, index=ids),
+        value_per_conversion=10.0,
+        holdout_fraction=0.1,
+        random_state=0,
+    )
+    held = int((plan["reason"] == "holdout").sum())
+    assert held > 5
+    with pytest.warns(DataQualityWarning, match=f"{held} customers were held out"):
+        sends = nightly_sends(plan, sent_at="2024-11-01 09:00")
+    assert set(sends["offer_id"]) == {"d5"} and len(sends) == 200 - held

@@ -37,6 +37,7 @@ Re-estimate the boundaries as the history grows.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -45,11 +46,20 @@ import pandas as pd
 
 from loyalty_ml._checks import is_int, is_real
 from loyalty_ml._repr import summary_repr
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
 from loyalty_ml.schema._coerce import on_data_clock
+from loyalty_ml.schema.transactions import DATA_END_ATTR
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -315,6 +325,34 @@ def _frequency_boundaries(curve: pd.DataFrame, tolerance: float) -> tuple[int | 
     return int(ks[at]), int(ks[at + close[0]])
 
 
+#: An ``as_of`` this many days past the end of the data is warned about (a nightly job's as_of is
+#: the day after its extract; a stale extract is weeks behind).
+STALE_DAYS = 7
+
+
+def _warn_if_past_the_data(
+    transactions: pd.DataFrame, last: pd.Timestamp | None, end_ns: int
+) -> None:
+    """DataQualityWarning when ``end_ns`` (``as_of``) is more than :data:`STALE_DAYS` after the
+    data's end: ``validate_transactions``' recorded end (a stated ``observation_end``), else the
+    last row. Those days count as days without a return, so every boundary reads short."""
+    if last is None:
+        return
+    recorded = transactions.attrs.get(DATA_END_ATTR)
+    if recorded is not None:
+        with contextlib.suppress(TypeError, ValueError):  # not a date: the last row
+            last = max(last, pd.Timestamp(recorded))
+    beyond = (end_ns - last.value) / NS_PER_DAY
+    if beyond > STALE_DAYS:
+        warn_user(
+            f"estimate_boundaries: as_of={pd.Timestamp(end_ns, unit='ns').date()} is "
+            f"{beyond:.0f} days after the data end ({last.date()}); those days count as days "
+            "in which nobody came back, so the sleep and churn boundaries read short. Use an "
+            "as_of at the data's end (or leave it out), or refresh the extract.",
+            DataQualityWarning,
+        )
+
+
 def estimate_boundaries(
     transactions: pd.DataFrame,
     *,
@@ -407,6 +445,7 @@ def estimate_boundaries(
     else:
         end_ns = on_data_clock(as_of, transactions).value
         snap = snapshot(prepared, end_ns)
+        _warn_if_past_the_data(transactions, prepared.last_ts, end_ns)
     gaps, _ = gap_days(snap)
     last = snap.c_first_order + snap.c_n_orders - 1
     open_gaps = (end_ns - snap.o_ts[last]).astype("float64") / NS_PER_DAY

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, withhold_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, withhold_ids
+from loyalty_ml.policy._plan_reasons import HOLDOUT
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_label,
@@ -116,6 +118,17 @@ def nightly_sends(
         ).dropna()
         withheld = withheld.loc[~withheld.index.isin(sent.index)]
         parts.append(pd.DataFrame({C.OFFER_ID: C.CONTROL, "arm": withheld}))
+    elif "reason" in frame.columns and frame["reason"].astype("string").eq(HOLDOUT).any():
+        # a choose_offers plan: its holdout says who was held out, not from which offer
+        n_held = int(frame["reason"].astype("string").eq(HOLDOUT).sum())
+        warn_user(
+            f"nightly_sends: {n_held:,} customers were held out (reason 'holdout') but the "
+            f"decisions have no {HOLDOUT_OFFER!r} column (what the policy would have offered "
+            "them; choose_offers' plans do not say), so no control rows are written and the "
+            "night's offers cannot be measured against them. Send the decisions of "
+            "score_customers or the registered model, or write the control rows yourself.",
+            DataQualityWarning,
+        )
     rows = pd.concat(parts).rename_axis(C.CUSTOMER_ID).reset_index()
     out = pd.DataFrame(
         {

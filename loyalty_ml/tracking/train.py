@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -404,7 +405,9 @@ def train_and_register(
         under ``fairness/``), judged only when the limits say ``judge="conditional"`` or
         ``"both"`` (``"auto"`` judges the raw figures here).
     value_per_conversion : float, optional
-        Margin of one conversion for offer economics; default the mean margin (or amount) per order.
+        Margin of one conversion for offer economics; default the mean margin per order, or
+        without a ``margin`` column the mean amount per order, with a warning (revenue overstates
+        what a conversion is worth).
     response_window_days : int
         Response window of past campaigns (the uplift label: a purchase within it).
     min_days_between_offers : int or None
@@ -531,6 +534,17 @@ def train_and_register(
     }
     if offer_training is not None:
         metrics.update(offer_training.metrics)
+        if value_per_conversion is None and C.MARGIN not in tx.columns:
+            # revenue is not margin: at a margin of 20-30%, every offer looks 3-5 times as
+            # valuable as it is, and the dear ones pay where they do not
+            warn_user(
+                f"train_and_register: the transactions have no {C.MARGIN!r} column, so a "
+                f"conversion is valued at the mean revenue per order ({value:,.2f}), not its "
+                "margin (DESIGN section 5), and dear offers look worth their cost where they are "
+                "not. Pass value_per_conversion (the margin a conversion brings; in the command "
+                "line, value_per_conversion in --config) or a margin column.",
+                DataQualityWarning,
+            )
     counts = {
         "n_transactions": len(tx),
         "n_customers": int(tx[C.CUSTOMER_ID].nunique()),
@@ -745,7 +759,12 @@ def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, st
     from loyalty_ml.policy.triggers import TriggerPolicy
 
     try:
-        boundaries = estimate_boundaries(tx, as_of=as_of)
+        with warnings.catch_warnings():
+            # a stale extract is the job's own warning (warn_if_data_ends_early), said once
+            warnings.filterwarnings(
+                "ignore", "estimate_boundaries: as_of=", category=DataQualityWarning
+            )
+            boundaries = estimate_boundaries(tx, as_of=as_of)
     except LoyaltyMLError as exc:
         return TriggerPolicy(), None, f"defaults (could not estimate: {exc})"[:500]
     note = (
