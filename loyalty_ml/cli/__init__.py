@@ -44,6 +44,17 @@ sqlite:///mlflow.db in the working folder (no server needed).
 """
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """``(default: X)`` after an option's help, unless the help already says its default or
+    there is none to say (``None``: "(default: None)" tells a reader nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default is None:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``loyalty-ml`` with one subparser per subcommand."""
     parser = argparse.ArgumentParser(
@@ -81,7 +92,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "every customer with the champion, print a summary and write REPORT_DIR/summary.md with "
             "the plots."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     p.add_argument("--customers", type=int, default=3_000, help="number of simulated customers")
     p.add_argument("--start", default="2023-01-01", help="first day of the simulated history")
@@ -122,7 +133,7 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "model: @champion when it is not worse than the current champion (and passes the "
             "fairness gate), else @challenger."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="training date (data before it is used)")
@@ -205,7 +216,7 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "(.parquet or .csv), atomically: a temporary file in the same folder is renamed over "
             "OUTPUT only when it is complete."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="scoring date (data before it is used)")
@@ -233,7 +244,8 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--budget",
         type=float,
         default=None,
-        help="cap on the total prudent cost of the offers made (default: no cap)",
+        help="cap on the total prudent cost of the offers made (default: no cap); a budget "
+        "also switches to the knapsack's choice, even one that does not bind",
     )
     p.add_argument(
         "--strategy",

@@ -11,11 +11,11 @@ import importlib
 from typing import Any
 
 from loyalty_ml.datasets.hillstrom import load_hillstrom
-from loyalty_ml.datasets.online_retail import load_online_retail_ii
+from loyalty_ml.datasets.online_retail import ONLINE_RETAIL_NON_PURCHASE, load_online_retail_ii
 
 _SIMULATOR = ("LoyaltyData", "SimulationConfig", "SimulationTruth", "simulate")
 
-__all__ = ["load_hillstrom", "load_online_retail_ii", *_SIMULATOR]
+__all__ = ["ONLINE_RETAIL_NON_PURCHASE", "load_hillstrom", "load_online_retail_ii", *_SIMULATOR]
 
 
 def __getattr__(name: str) -> Any:

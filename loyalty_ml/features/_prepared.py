@@ -163,7 +163,8 @@ def nanoseconds(series: pd.Series, *, table: str, column: str) -> np.ndarray:
 def timestamp_values(series: pd.Series, *, table: str, column: str) -> np.ndarray:
     if not pd.api.types.is_datetime64_dtype(series.dtype):
         raise SchemaError(
-            f"{table}.{column} must be tz-naive datetime64; got dtype {series.dtype}. Convert it with "
+            f"{table}.{column} must be tz-naive datetime64 (NumPy-backed); got dtype {series.dtype}. "
+            "Convert it with "
             "pd.to_datetime (and .dt.tz_convert('UTC').dt.tz_localize(None) for zoned values) or use "
             f"loyalty_ml.{_validator(table)}.",
             table=table,

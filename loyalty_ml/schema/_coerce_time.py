@@ -427,7 +427,8 @@ def _warn_if_day_month_ambiguous(
     warn_user(
         f"{table}.{column}: dates such as {str(example)!r} are ambiguous (no day is past the "
         "12th) and were read month-first. If the export writes the day first, parse the column "
-        "yourself first: pd.to_datetime(col, format='%d/%m/%Y').",
+        "yourself first: pd.to_datetime(col, dayfirst=True) (or a format with the time, "
+        "e.g. format='%d/%m/%Y %H:%M').",
         DataQualityWarning,
     )
 

@@ -136,7 +136,11 @@ def score_customers(
         Show a progress bar over batches; by default only when stderr is a terminal.
     budget : float, optional
         Cap on the total prudent cost of tonight's offers, shared by every customer scored (see
-        :meth:`LoyaltyPolicy.decide`); logged with the run. ``None``: no cap.
+        :meth:`LoyaltyPolicy.decide`); logged with the run. ``None``: no cap. A budget also
+        changes how offers are chosen, even one the plan would fit in: the knapsack picks from
+        each customer's cheapest effective offer, without the no-budget rule that moves a
+        customer to a dearer offer clear of the noise (see :func:`choose_offers`), so it is not
+        a safety cap to set far above the spend.
     strategy : {"cheapest_effective", "max_net_value"}
         Which of a customer's effective offers to make.
 
