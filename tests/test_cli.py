@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -463,3 +464,39 @@ def test_read_train_config_takes_a_str_path_too(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{"response_window_days": 14}', encoding="utf-8")
     assert read_train_config(str(path)) == read_train_config(path) == {"response_window_days": 14}
+
+
+def test_the_commands_print_the_librarys_warnings_as_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They printed Python's source location, 'loyalty-ml:6: ... sys.exit(main())'."""
+    path = _write_tx(tmp_path / "tx.csv")
+    args = ["report", str(path), "--period-start", "2024-01-01", "--period-end", "2024-04-01"]
+    plain = warnings.formatwarning
+    shown: list[str] = []
+
+    def show(message: Warning | str, category: type[Warning], *where: object, **_: object) -> None:
+        # as Python's own showwarning writes a warning: through warnings.formatwarning
+        shown.append(warnings.formatwarning(message, category, *where[:2]))  # type: ignore[arg-type]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataQualityWarning)
+        warnings.showwarning = show
+        assert main([*args, "--out", str(tmp_path / "report")]) == 0
+    assert warnings.formatwarning is plain  # restored
+    line = next(text for text in shown if "days past" in text)  # (the report warns per section)
+    assert line.startswith("loyalty-ml report: DataQualityWarning: summary: the period")
+    assert ".py:" not in line and "warnings.warn" not in line and line.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_states_no_default_of_none_and_none_twice(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in out
+    assert not re.search(
+        r"\(default: [^)]*\) \(default:", out
+    )  # "(default: no cap) (default: None)"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from loyalty_ml.cli.io import (
     write_table_atomically,
 )
 from loyalty_ml.cli.report import add_report
-from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, withhold_ids
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, LoyaltyMLError, withhold_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -329,7 +330,10 @@ def _run_train(args: argparse.Namespace) -> int:
     print(f"  run:    {result.run_id} ({result.tracking_uri})")
     for key in ("backtest_roc_auc", "backtest_ece", "backtest_qini_auc_mean", "n_training_rows"):
         if key in result.metrics:
-            print(f"  {key:<24} {result.metrics[key]:.4g}")
+            value = result.metrics[key]
+            print(
+                f"  {key:<24} {value:,.0f}" if key.startswith("n_") else f"  {key:<24} {value:.4g}"
+            )
     return 0
 
 
@@ -450,6 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # MLflow draws a progress bar for every small artifact it downloads (plots, the model); in a
     # terminal summary they are noise. An explicit setting of the variable wins.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    plain = warnings.formatwarning
+    warnings.formatwarning = _warning_line(args.command, plain)
     try:
         status: int = args.handler(args)
     except LoyaltyMLError as exc:
@@ -465,7 +471,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a folder that cannot be created, a file that cannot be written...
         print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        warnings.formatwarning = plain
     return status
+
+
+def _warning_line(command: str, plain: Callable[..., str]) -> Callable[..., str]:
+    """``warnings.formatwarning`` for the command line: the library's warnings as one line,
+    ``loyalty-ml score: DataQualityWarning: ...``, not the Python source line that raised them
+    (``loyalty-ml:6: ... sys.exit(main())``); other warnings as Python writes them."""
+
+    def line(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        text: str | None = None,
+    ) -> str:
+        if issubclass(category, DataQualityWarning):
+            return f"loyalty-ml {command}: {category.__name__}: {message}\n"
+        return plain(message, category, filename, lineno, text)
+
+    return line
 
 
 if __name__ == "__main__":  # pragma: no cover
