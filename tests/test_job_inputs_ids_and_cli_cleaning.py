@@ -275,6 +275,25 @@ def test_a_validated_parquet_file_is_read_with_the_rules_it_was_cleaned_with(
     assert (read[C.AMOUNT] < 0).sum() == 1 and read.attrs["loyalty_ml_clock"] == "Europe/Berlin"
 
 
+@pytest.mark.parametrize("command", ["train", "score", "report"])
+def test_a_validated_parquet_file_keeps_lines_only_a_left_out_column_told_apart(
+    tmp_path: object, command: str
+) -> None:
+    """Online Retail II validated by the README's recipe (quantity not mapped): two lines of
+    invoice 496872, 2 x 0.50 and 1 x 1.00, are one line on the canonical columns, and `loyalty-ml
+    score` dropped one as a duplicate (400,916 in, 400,915 out)."""
+    from pathlib import Path
+
+    raw = _raw_tx().assign(Quantity=1)
+    raw.loc[0, "Quantity"] = 2  # one line of o0 as 2 x 5.00, one as 1 x 10.00
+    raw = pd.concat([raw, raw.iloc[[0]].assign(Quantity=1)], ignore_index=True)
+    path = Path(str(tmp_path)) / "tx.parquet"
+    validated = lml_validate(raw)
+    assert len(validated) == 14  # 16 less the return and the repeated line
+    validated.to_parquet(path)
+    pd.testing.assert_frame_equal(_read(command, path), validated)
+
+
 def lml_validate(raw: pd.DataFrame, **rules: object) -> pd.DataFrame:
     from loyalty_ml.schema import validate_transactions
 

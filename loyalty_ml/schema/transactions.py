@@ -103,7 +103,12 @@ def validate_transactions(
 
     1. ``duplicate``: exact duplicate rows of the input (every column equal once read, so that
        ids 7 and ``"7"`` or times ``"2024-01-02"`` and ``"2024-01-02 00:00"`` are equal), keeping
-       the first.
+       the first. A table that is already this function's output with its duplicates dropped, or
+       rows of it (its ``attrs`` carry the report, also when read back from Parquet), is not
+       judged again, and its report says so: on its canonical columns alone, two lines told apart
+       only by a column left out (a quantity not mapped, a line number) would look like
+       duplicates. Validating it again with the same rules so gives the same rows. One with more
+       rows than that output kept (appended to) is judged again.
     2. ``missing_customer``: no customer id (guest purchases cannot belong to a loyalty profile).
     3. ``cancellation``: ``order_id`` matches ``cancellation_pattern`` (e.g. ``"^C"`` for invoices
        starting with C), when given.
@@ -211,9 +216,17 @@ def validate_transactions(
 
     # Independent flags on the input, then sequential removal.
     rules: list[tuple[str, str, np.ndarray, str]] = []
-    # compared as read: 7, 7.0 and "7" are one customer, "2024-01-02" and "2024-01-02 00:00" one time
-    dup = _duplicate_rows(frame.assign(**{c: out[c].to_numpy() for c in out.columns}))
-    rules.append(("duplicate", "exact duplicate rows", dup, "drop" if drop_duplicates else "keep"))
+    if _duplicates_judged_before(raw):
+        # judged on every column the export had; on the canonical ones alone, lines told apart
+        # only by a column left out (a quantity not mapped, a line number) would look alike
+        dup = np.zeros(len(out), dtype=bool)
+        judged = "exact duplicate rows (judged when first validated, on all its columns; not again)"
+    else:
+        # compared as read: 7, 7.0 and "7" are one customer, "2024-01-02" and "2024-01-02 00:00"
+        # one time
+        dup = _duplicate_rows(frame.assign(**{c: out[c].to_numpy() for c in out.columns}))
+        judged = "exact duplicate rows"
+    rules.append(("duplicate", judged, dup, "drop" if drop_duplicates else "keep"))
     if drop_duplicates:
         _warn_if_lines_look_alike(dup, out)
     _warn_if_order_totals_repeat(out)
@@ -398,6 +411,19 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
     hashed = line.to_numpy(dtype=np.uint64)[order]
     key = (run << np.uint64(64 - bits)) | (hashed >> np.uint64(bits))
     return order[np.argsort(key, kind="stable")]
+
+
+def _duplicates_judged_before(raw: pd.DataFrame) -> bool:
+    """Whether ``raw`` is validate_transactions' output, or rows of it, with its duplicates removed.
+
+    Its ``attrs`` carry a transactions report whose duplicate rule dropped, and it has no more rows
+    than that validation kept: a table appended to keeps the ``attrs`` (``pd.concat`` of the same
+    table twice, a merge that repeats rows) and has its duplicates judged again.
+    """
+    report = cleaning_report(raw)
+    if report is None or report.table != TABLE or len(raw) > report.rows_out:
+        return False
+    return any(step.rule == "duplicate" and step.action == "drop" for step in report.steps)
 
 
 def _duplicate_rows(raw: pd.DataFrame) -> np.ndarray:
