@@ -388,3 +388,13 @@ def test_a_choose_offers_plan_with_a_holdout_warns_that_no_control_rows_are_writ
     with pytest.warns(DataQualityWarning, match=f"{held} customers were held out"):
         sends = nightly_sends(plan, sent_at="2024-11-01 09:00")
     assert set(sends["offer_id"]) == {"d5"} and len(sends) == 200 - held
+
+
+def test_a_send_before_the_scoring_date_is_refused() -> None:
+    """Decisions scored as of 2010-12-01 and sent on 2010-11-02 were written as that night's
+    campaign (the command line refused it, the function did not)."""
+    decisions = pd.DataFrame({"offer_id": ["d5", None]}, index=pd.Index([1, 2], name="customer_id"))
+    decisions.attrs["as_of"] = "2010-12-01 00:00:00"
+    with pytest.raises(ConfigError, match=r"sent_at=2010-11-02 09:00:00 is before"):
+        nightly_sends(decisions, sent_at="2010-11-02 09:00")
+    assert len(nightly_sends(decisions, sent_at="2010-12-01 09:00")) == 1

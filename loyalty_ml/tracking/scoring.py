@@ -150,7 +150,8 @@ def score_customers(
         Indexed by ``customer_id`` (sorted), one row per customer with a purchase before
         ``as_of`` (one with refunds only has none): ``status`` (``"scored"`` or
         ``"no_profiling_consent"``) and the decision columns of :meth:`LoyaltyPolicy.decide`;
-        ``attrs["model_version"]`` is the registered version that decided and
+        ``attrs["model_version"]`` is the registered version that decided, ``attrs["as_of"]``
+        the scoring date (on the data's clock) and
         ``attrs["n_customers_without_purchase"]`` how many customers of ``customers`` have no
         row (no purchase before ``as_of``; also the run's metric of that name).
 
@@ -276,6 +277,7 @@ def score_customers(
                 catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
             )
     out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
+    out.attrs["as_of"] = str(cutoff)  # nightly_sends refuses a send before the decision
     out.attrs["n_customers_without_purchase"] = n_without
     return out
 

@@ -70,7 +70,8 @@ def nightly_sends(
     DataError
         A customer is listed more than once.
     ConfigError
-        ``campaign_id`` is not a non-empty string.
+        ``campaign_id`` is not a non-empty string, or ``sent_at`` is before the decisions' scoring
+        date (``attrs["as_of"]``, which ``score_customers`` records).
 
     Like the jobs it runs after, its messages give counts, not customer ids (they end in logs);
     set ``LOYALTY_ML_SHOW_IDS=1`` to see the ids while debugging.
@@ -97,6 +98,12 @@ def nightly_sends(
             column=C.OFFER_ID,
         )
     when = to_timestamp(sent_at, name="sent_at", keep_zone=True)
+    decided = decisions.attrs.get("as_of")  # score_customers records it
+    if decided is not None and when.tzinfo is None and when < pd.Timestamp(str(decided)):
+        raise ConfigError(
+            f"nightly_sends: sent_at={when} is before the decisions' as_of ({decided}): offers "
+            "decided on the data up to as_of go out at or after it. Pass the time they are sent."
+        )
     if campaign_id is None:
         campaign_id = f"nightly-{when.date()}"
     elif not isinstance(campaign_id, str) or not campaign_id.strip():
