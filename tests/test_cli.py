@@ -460,6 +460,60 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
     assert "CUST-" not in html  # aggregates only
 
 
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+@pytest.mark.filterwarnings(
+    "ignore:.*in-sample, not out of time:loyalty_ml.exceptions.DataQualityWarning"
+)
+def test_report_judges_the_uplift_model_on_the_campaign_named(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = demo.data
+    data.transactions.to_parquet(demo.folder / "tx_named.parquet")
+    data.campaigns.to_parquet(demo.folder / "campaigns_named.parquet")
+    data.customers.to_csv(demo.folder / "customers_named.csv", index=False)
+    args = [
+        "report",
+        str(demo.folder / "tx_named.parquet"),
+        "--customers",
+        str(demo.folder / "customers_named.csv"),
+        "--campaigns",
+        str(demo.folder / "campaigns_named.parquet"),
+        "--model-uri",
+        "models:/loyalty_ml/1",
+        "--tracking-uri",
+        demo.uri,
+    ]
+    out = demo.folder / "named_report"
+    # camp05, not camp07, the latest campaign (the default)
+    status = main([*args, "--uplift-campaign-id", "camp05", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    html = (out / "report.html").read_text()
+    assert "Campaign camp05 sent on 2024-04-27" in html and "camp07" not in html
+    assert main([*args, "--uplift-campaign-id", "camp99", "--out", str(out)]) == 1
+    assert "uplift_campaign_id='camp99' is not a campaign" in capsys.readouterr().err
+
+
+def test_report_refuses_a_campaign_to_judge_without_a_model_and_campaigns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_tx(tmp_path / "tx.csv")
+    assert main(["report", str(path), "--uplift-campaign-id", "camp05"]) == 1
+    err = capsys.readouterr().err
+    assert "--uplift-campaign-id" in err and "with --model-uri and --campaigns" in err
+    # a registered model without an uplift model: nothing to judge on the campaign named
+    import loyalty_ml.cli.report as cli_report
+
+    campaigns = tmp_path / "campaigns.csv"
+    pd.DataFrame(
+        {"customer_id": [1, 2], "offer_id": ["d5", "control"], "sent_at": "2024-01-06"}
+    ).to_csv(campaigns, index=False)
+    monkeypatch.setattr(cli_report, "_model_quality_inputs", lambda args, tables: {})
+    args = ["report", str(path), "--campaigns", str(campaigns), "--model-uri", "models:/m/1"]
+    assert main([*args, "--uplift-campaign-id", "camp05", "--out", str(tmp_path / "r")]) == 1
+    assert "models:/m/1 has no uplift model" in capsys.readouterr().err
+
+
 def test_read_train_config_takes_a_str_path_too(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{"response_window_days": 14}', encoding="utf-8")

@@ -722,4 +722,5 @@ def test_uplift_without_any_profiling_consent_names_consent(tmp_path: Path) -> N
             customers=customers,
             campaigns=campaigns,
             uplift=Uplift(),
+            uplift_campaign_id="c1",  # 3 customers an arm: the automatic choice passes it over
         )

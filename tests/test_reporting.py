@@ -353,9 +353,104 @@ def test_uplift_section_leaves_out_arms_the_model_does_not_know(programme: Progr
     assert set(metrics.index) == set(p.uplift.arms_) - {"disc5"}
     assert any("left out: brand_new" in note for note in section.notes)
 
+    # named: the automatic choice passes over a campaign without control rows
     no_control = _relabel_arm(p.campaigns, C.CONTROL, "brand_new")
+    last = p.campaigns[C.CAMPAIGN_ID].max()
     with pytest.raises(DataError, match="has no control rows"):
-        uplift_section(p.uplift, p.tx, campaigns=no_control, as_of=end)
+        uplift_section(p.uplift, p.tx, campaigns=no_control, as_of=end, campaign_id=last)
+
+
+class _KnowsD5:
+    """An uplift model of the report's interface that knows one offer, d5 (effects in row order)."""
+
+    control_ = C.CONTROL
+    arms_ = ("d5",)
+
+    def predict_effects(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"d5": np.linspace(0.0, 1.0, len(X))}, index=X.index)
+
+
+def _experiment_and_a_night() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Transactions of 80 customers who all bought on 2024-02-10; an experiment ``exp`` sent on
+    2024-03-01 to 1-60 (30 d5, 30 control); and the night of 2024-03-05 as nightly_sends writes
+    it: d5 sent to 61-72 and withheld from the holdout's 73-74, d9 sent to 75-80 and withheld from
+    nobody. Its per-offer campaigns are newer than the experiment and too small to draw a curve
+    (2 control rows; none)."""
+    tx = pd.DataFrame(
+        {
+            C.CUSTOMER_ID: range(1, 81),
+            C.TIMESTAMP: pd.Timestamp("2024-02-10 09:00"),
+            C.AMOUNT: 10.0,
+        }
+    )
+    experiment = pd.DataFrame(
+        {
+            C.CAMPAIGN_ID: "exp",
+            C.CUSTOMER_ID: range(1, 61),
+            C.OFFER_ID: ["d5", C.CONTROL] * 30,
+            C.SENT_AT: pd.Timestamp("2024-03-01 09:00"),
+            C.REDEEMED: False,
+        }
+    )
+    decisions = pd.DataFrame(
+        {
+            C.OFFER_ID: ["d5"] * 12 + [None] * 2 + ["d9"] * 6,
+            "holdout_offer_id": [None] * 12 + ["d5"] * 2 + [None] * 6,
+        },
+        index=pd.Index(range(61, 81), name=C.CUSTOMER_ID),
+    )
+    night = lml.nightly_sends(decisions, sent_at="2024-03-05 09:00")
+    return tx, experiment, night
+
+
+def test_uplift_is_judged_on_the_experiment_not_on_a_later_nights_small_campaigns() -> None:
+    tx, experiment, night = _experiment_and_a_night()
+    assert sorted(night[C.CAMPAIGN_ID].unique()) == [
+        "nightly-2024-03-05:d5",
+        "nightly-2024-03-05:d9",
+    ]
+    end = pd.Timestamp("2024-04-10")  # every window closed
+    for campaigns in (pd.concat([experiment, night]), pd.concat([night, experiment])):
+        section = uplift_section(_KnowsD5(), tx, campaigns=campaigns, as_of=end)
+        assert section.paragraphs[0].startswith("Campaign exp sent on 2024-03-01: 60 customers")
+        assert [f.name for f in section.figures] == ["uplift_qini"]
+
+
+def test_of_campaigns_sent_together_the_largest_is_judged_whatever_the_row_order() -> None:
+    tx, experiment, _ = _experiment_and_a_night()
+    # the same time as a bigger campaign: by size, not by which comes last in the table
+    smaller = experiment.iloc[:20].assign(**{C.CAMPAIGN_ID: "exp_small"})
+    bigger = experiment.iloc[20:].assign(**{C.CAMPAIGN_ID: "exp_big"})
+    for campaigns in (pd.concat([smaller, bigger]), pd.concat([bigger, smaller])):
+        section = uplift_section(
+            _KnowsD5(), tx, campaigns=campaigns, as_of=pd.Timestamp("2024-04-10")
+        )
+        assert section.paragraphs[0].startswith("Campaign exp_big sent on 2024-03-01")
+
+
+@pytest.mark.filterwarnings(
+    "ignore:.*days past the last transaction:loyalty_ml.exceptions.DataQualityWarning"
+)
+def test_without_a_campaign_large_enough_the_uplift_section_only_says_why(tmp_path: Path) -> None:
+    tx, _, night = _experiment_and_a_night()
+    end = pd.Timestamp("2024-04-10")
+    section = uplift_section(_KnowsD5(), tx, campaigns=night, as_of=end)
+    assert section.tables == () and section.figures == ()
+    assert section.paragraphs[0].startswith("The uplift model is not evaluated: no campaign whose")
+    assert "10 or more control rows" in section.paragraphs[0]
+    page = write_report(
+        tx, tmp_path, period_end="2024-04-10", campaigns=night, uplift=_KnowsD5()
+    ).read_text()
+    assert "uplift" in _sections(page) and "The uplift model is not evaluated" in page
+    # a campaign named is judged, or refused with the reason
+    with pytest.raises(DataError, match="nightly-2024-03-05:d9 has no control rows"):
+        uplift_section(
+            _KnowsD5(), tx, campaigns=night, as_of=end, campaign_id="nightly-2024-03-05:d9"
+        )
+    named = uplift_section(
+        _KnowsD5(), tx, campaigns=night, as_of=end, campaign_id="nightly-2024-03-05:d5"
+    )
+    assert named.tables[0].frame["rows"].to_dict() == {"d5": 12, C.CONTROL: 2}
 
 
 def test_fairness_must_be_a_report(tmp_path: Path) -> None:

@@ -536,20 +536,32 @@ def test_campaign_arms_of_exactly_the_minimum_cell_size_get_no_small_arm_note() 
 
 def test_a_campaign_whose_only_known_arm_is_the_control_cannot_be_evaluated() -> None:
     """Kills Y10 (``nunique() < 1``): the model knows d5 but the campaign sent d9 and control; with
-    d9 left out only the control remains, and there is nothing to compare it with."""
+    d9 left out only the control remains, and there is nothing to compare it with. (Named: the
+    automatic choice passes over such a campaign.)"""
     tx, campaigns = _campaign({"d9": 10, "control": 10})
     with pytest.raises(DataError, match="no arm the uplift model knows"):
         uplift_section(
-            _Uplift(), tx, campaigns=campaigns, as_of=pd.Timestamp("2024-04-01"), window_days=30
+            _Uplift(),
+            tx,
+            campaigns=campaigns,
+            as_of=pd.Timestamp("2024-04-01"),
+            window_days=30,
+            campaign_id="c1",
         )
 
 
 def test_no_qini_figure_when_every_offer_arm_is_too_small() -> None:
     """Kills Y11 (figure drawn without any curve): d5 has 9 customers, under the minimum cell of
-    10, so it keeps its count only and no Qini curve is left to draw."""
+    10, so it keeps its count only and no Qini curve is left to draw. (Named: the automatic
+    choice passes over a campaign without a curve to draw.)"""
     tx, campaigns = _campaign({"d5": 9, "control": 10})
     section = uplift_section(
-        _Uplift(), tx, campaigns=campaigns, as_of=pd.Timestamp("2024-04-01"), window_days=30
+        _Uplift(),
+        tx,
+        campaigns=campaigns,
+        as_of=pd.Timestamp("2024-04-01"),
+        window_days=30,
+        campaign_id="c1",
     )
     assert section.figures == ()
     assert any("no curve nor metric: d5" in note for note in section.notes)

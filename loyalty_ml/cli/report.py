@@ -65,7 +65,18 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "registered model to judge (e.g. models:/loyalty_ml@champion): adds churn model "
             "quality on the latest fully observed horizon, fairness of its scores when "
             "--customers has protected attributes, and the uplift model's Qini curves on the "
-            "latest closed campaign when --campaigns is given"
+            "latest closed campaign large enough for a curve when --campaigns is given"
+        ),
+    )
+    p.add_argument(
+        "--uplift-campaign-id",
+        default=None,
+        help=(
+            "campaign_id of the campaign the uplift model is judged on (with --model-uri and "
+            "--campaigns; its response window must have closed by the end of the period). "
+            "Default: the latest closed campaign with at least 10 control rows and 10 rows of an "
+            "offer the model knows, the one with the most rows among those sent together "
+            "(one night's per-offer campaigns)"
         ),
     )
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (with --model-uri)")
@@ -84,6 +95,11 @@ def run_report(args: argparse.Namespace) -> int:
             "`loyalty-ml report --transactions tx.parquet`."
         )
     args.transactions = args.transactions or args.transactions_option
+    if args.uplift_campaign_id is not None and (args.model_uri is None or args.campaigns is None):
+        raise ConfigError(
+            "--uplift-campaign-id names the campaign the registered model's uplift model is "
+            "judged on: give it with --model-uri and --campaigns."
+        )
     tables = read_inputs(args)
     tx = required(tables["transactions"])
     # a CSV's text ids next to a Parquet file's integer ids: read as the transactions hold them
@@ -118,6 +134,11 @@ def run_report(args: argparse.Namespace) -> int:
     model_parts: dict[str, Any] = {}
     if args.model_uri is not None:
         model_parts = _model_quality_inputs(args, tables)
+        if args.uplift_campaign_id is not None and "uplift" not in model_parts:
+            raise ConfigError(
+                f"--uplift-campaign-id: {args.model_uri} has no uplift model to judge on a "
+                "campaign; leave the option out."
+            )
     path = write_report(
         tx,
         args.out,
@@ -127,6 +148,7 @@ def run_report(args: argparse.Namespace) -> int:
         campaigns=tables["campaigns"],
         offers=tables["offers"],
         previous_start=args.previous_start,
+        uplift_campaign_id=args.uplift_campaign_id,
         **model_parts,
     )
     print(f"Report written to {path}")

@@ -70,7 +70,10 @@ def write_report(
     - **Churn model quality**: with ``churn`` (a fitted ChurnModel), ``X`` (features) and ``y`` (the
       observed churn labels of those rows); ROC/PR AUC, calibration, lift and the top drivers.
     - **Uplift**: with ``uplift`` (a fitted UpliftModel) and ``campaigns``; Qini curves and metrics
-      on one randomised campaign (``uplift_campaign_id``, else the latest closed one).
+      on one randomised campaign: ``uplift_campaign_id``, else the latest closed one with at least
+      10 control rows and 10 rows of an offer the model knows (the smallest arm the report draws;
+      of campaigns sent together, such as one night's per-offer campaigns, the one with the most
+      rows). Without such a campaign the section only says so.
     - **Fairness**: with ``fairness`` (a FairnessReport); groups under ``fairness_min_count``
       customers are blanked.
 
@@ -101,7 +104,9 @@ def write_report(
         Response window of campaigns (days after ``sent_at``, 1 to 3,650), for campaign results
         and uplift.
     uplift_campaign_id : str, optional
-        Campaign the uplift model is evaluated on.
+        Campaign the uplift model is evaluated on (default: chosen as above). It must have closed
+        by ``period_end`` and hold control rows and an arm the model knows; a small one is shown
+        with its arms' counts only.
     feature_config : FeatureConfig, optional
         Feature configuration the uplift model was trained with (default features otherwise).
     fairness_min_count : int

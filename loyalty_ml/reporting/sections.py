@@ -399,6 +399,12 @@ def _plot_drivers(drivers: pd.Series) -> Figure:
 
 
 # -- uplift --------------------------------------------------------------------------------------------
+def _model_arms(model: Any) -> tuple[str, set[str]]:
+    """The control label of an uplift model and every arm it can score (the control included)."""
+    control = getattr(model, "control_", C.CONTROL)
+    return control, {control, *map(str, getattr(model, "arms_", ()))}
+
+
 def select_uplift_campaign(
     model: Any,
     campaigns: pd.DataFrame,
@@ -406,8 +412,17 @@ def select_uplift_campaign(
     as_of: pd.Timestamp,
     window_days: int,
     campaign_id: str | None = None,
-) -> pd.DataFrame:
-    """The campaign rows the uplift model is evaluated on (checked before any work is done)."""
+) -> pd.DataFrame | None:
+    """The campaign rows the uplift model is evaluated on (checked before any work is done).
+
+    ``campaign_id`` names the campaign; its response window must have closed by ``as_of``
+    (:func:`uplift_section` refuses it when it has no control rows or no arm the model knows).
+    Without it, the latest campaign that closed among those the section can draw a curve for: at
+    least :data:`~loyalty_ml.privacy.cells.MIN_CELL_SIZE` control rows and as many of one arm the
+    model knows (a smaller arm shows its count only). Campaigns sent at the same time, such as the
+    per-offer campaigns of one night of ``nightly_sends``, are ranked by their number of rows, then
+    by id. None when no campaign that closed is that large.
+    """
     if not hasattr(model, "predict_effects"):
         raise ConfigError(f"uplift must be a fitted UpliftModel; got {type(model).__name__}.")
     closed = _closed_campaigns(campaigns, as_of, window_days)
@@ -419,7 +434,21 @@ def select_uplift_campaign(
                 f"No campaign has a {window_days}-day response window that closed by {as_of:%Y-%m-%d}; "
                 "the uplift model cannot be evaluated. Pass a later period_end or drop uplift."
             )
-        campaign_id = closed.sort_values(C.SENT_AT)[key].iloc[-1]
+        control, known = _model_arms(model)
+        # rows of each arm the model can score, per campaign; a smaller control group or arm
+        # would show its count only, and no curve (uplift_section)
+        counts = pd.crosstab(closed[key], closed[C.OFFER_ID].astype("str"))
+        counts = counts.reindex(columns=sorted(known, key=str), fill_value=0)
+        largest_offer = counts.drop(columns=control).max(axis=1)
+        drawn = (counts[control] >= MIN_CELL_SIZE) & (largest_offer >= MIN_CELL_SIZE)
+        if not drawn.any():
+            return None
+        by_campaign = closed.groupby(key)
+        ranks = pd.DataFrame({"sent": by_campaign[C.SENT_AT].max(), "rows": by_campaign.size()})
+        ranks = ranks.loc[drawn.index[drawn.to_numpy()]].rename_axis("id").reset_index()
+        # the latest, then the most rows, then the last id: never by the order of the table's rows
+        ranks["name"] = ranks["id"].astype("str")
+        campaign_id = ranks.sort_values(["sent", "rows", "name"])["id"].iloc[-1]
     elif campaign_id not in available:
         raise ConfigError(
             f"uplift_campaign_id={campaign_id!r} is not a campaign whose response window closed by "
@@ -445,18 +474,37 @@ def uplift_section(
 ) -> Section:
     """Qini curves and uplift metrics of an uplift model on one randomised campaign.
 
-    The campaign is ``campaign_id``, or else the latest one whose response window closed by ``as_of``.
-    Each of its customers is described by the features known at the send date, scored, and compared
-    with what they did in the response window (a purchase).
+    The campaign is ``campaign_id``, or else the latest one whose response window closed by ``as_of``
+    among those with enough control and offer rows for a curve (see
+    :func:`select_uplift_campaign`); without any such campaign the section holds a note saying so
+    and nothing else. Each of its customers is described by the features known at the send date,
+    scored, and compared with what they did in the response window (a purchase).
     """
     from loyalty_ml.evaluation.uplift_metrics import plot_uplift_curves, uplift_report
     from loyalty_ml.features import build_features
     from loyalty_ml.features.responses import campaign_responses
     from loyalty_ml.privacy.consent import profiled_only
 
-    rows = select_uplift_campaign(
+    chosen = select_uplift_campaign(
         model, campaigns, as_of=as_of, window_days=window_days, campaign_id=campaign_id
     )
+    if chosen is None:
+        return Section(
+            key="uplift",
+            title="Uplift model: Qini curves",
+            paragraphs=(
+                f"The uplift model is not evaluated: no campaign whose {window_days}-day response "
+                f"window closed by {as_of:%Y-%m-%d} has {MIN_CELL_SIZE} or more control rows and "
+                "as many rows of one offer the model knows, the fewest the report draws a curve "
+                "for.",
+            ),
+            notes=(
+                "Small campaigns, such as the per-offer campaigns of one night of nightly_sends, "
+                "are passed over; name a campaign (uplift_campaign_id, or --uplift-campaign-id of "
+                "loyalty-ml report) to evaluate the model on it anyway.",
+            ),
+        )
+    rows = chosen
     campaign_id = rows[C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT].iloc[0]
     sent = pd.Timestamp(rows[C.SENT_AT].min())
     if customers is not None and C.CUSTOMER_ID not in customers.columns:
@@ -482,9 +530,8 @@ def uplift_section(
             f"No customer of campaign {campaign_id} had bought before it was sent; the uplift model "
             "has no one to score. Choose another uplift_campaign_id."
         )
-    control = getattr(model, "control_", C.CONTROL)
     # Arms the model never saw cannot be scored: evaluate the shared arms and say what was left out.
-    known = {control, *map(str, getattr(model, "arms_", ()))}
+    control, known = _model_arms(model)
     sent_arms = rows[C.OFFER_ID].astype("str")
     unknown = sorted(set(sent_arms) - known)
     rows = rows.loc[sent_arms.isin(known).to_numpy()]
