@@ -688,3 +688,23 @@ def test_validation_is_idempotent(rows: list[tuple[int, int, float, int]]) -> No
     pd.testing.assert_frame_equal(validate_transactions(pd.read_parquet(buffer)), tx)
     segment = tx[tx["customer_id"] == tx["customer_id"].iloc[0]].reset_index(drop=True)
     pd.testing.assert_frame_equal(validate_transactions(segment), segment)
+
+
+def test_a_kept_rule_says_how_many_of_its_rows_other_rules_dropped() -> None:
+    """With returns='keep' and a cancellation pattern the report printed 'negative_amount ... keep
+    10,208' while every return had gone with the cancellations (Online Retail II)."""
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2],
+            "order_id": ["A1", "C2", "A3", "A4"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+            "amount": [10.0, -10.0, -5.0, 7.0],
+        }
+    )
+    tx, report = validate_transactions(
+        raw, cancellation_pattern="^C", returns="keep", return_report=True
+    )
+    assert (tx["amount"] < 0).sum() == 1
+    assert "negative_amount: 1 of the 2 rows it flagged (keep) are in the output" in str(report)
+    _, plain = validate_transactions(raw, returns="keep", return_report=True)
+    assert not [n for n in plain.notes if n.startswith("negative_amount")]

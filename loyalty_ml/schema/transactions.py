@@ -287,6 +287,15 @@ def validate_transactions(
         report.add(
             rule, description, flagged=int(flag.sum()), removed=int(removed.sum()), action=action
         )
+    for rule, _, flag, action in rules:
+        # a kept rule's count is every row it flagged; say how many of them other rules dropped
+        # (returns="keep" with a cancellation pattern: the returns are the cancellations, dropped)
+        n_flagged, n_kept = int(flag.sum()), int((flag & keep).sum())
+        if action != "drop" and n_kept < n_flagged:
+            report.notes.append(
+                f"{rule}: {n_kept:,} of the {n_flagged:,} rows it flagged ({action}) are in the "
+                "output; other rules dropped the rest"
+            )
 
     out = out.loc[keep]
     if out[C.CUSTOMER_ID].dtype == "Int64":
