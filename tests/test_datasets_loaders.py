@@ -29,6 +29,11 @@ def test_online_retail_counts_match_documented_dirt(online_retail_path: Path) ->
     assert (tx["amount"] > 0).all()
     assert not tx["order_id"].str.startswith("C").any()
     assert tx["customer_id"].nunique() == 4_285  # of 4,383 with any line, some only cancelled
+    # the clock and the data's end as validate_transactions records them (the loader's report
+    # note used to replace them)
+    assert tx.attrs["loyalty_ml_data_end"] == str(tx["timestamp"].max())
+    assert "loyalty_ml_clock" in tx.attrs
+    assert "amount = Quantity * Price" in " ".join(report.notes)
 
 
 def test_the_readme_recipe_reads_online_retail_alike_when_validated_again(

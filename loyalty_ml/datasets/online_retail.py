@@ -122,7 +122,8 @@ def load_online_retail_ii(
     )
     report.notes.append(f"amount = Quantity * Price; read from {path.name}")
     tx = tx[[c for c in C.TRANSACTION_COLUMNS if c in tx.columns]]
-    tx.attrs = {REPORT_ATTR: report.to_json()}
+    # the report with the note above; the clock and the data's end as validate_transactions set them
+    tx.attrs = {**tx.attrs, REPORT_ATTR: report.to_json()}
     return (tx, report) if return_report else tx
 
 
