@@ -338,6 +338,9 @@ def test_cannibalisation_share_is_capped_at_one() -> None:
     assert r["cannibalised_cost"] == pytest.approx(2.0)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:estimate_boundaries. as_of=:loyalty_ml.exceptions.DataQualityWarning"
+)  # settled on purpose
 def test_loyalty_boundary_measures_the_drop_from_the_highest_churn_before_it() -> None:
     """Kills boundaries.py:313 ``top = churn[:at].max()`` -> ``churn[0]``.
 

@@ -451,6 +451,9 @@ def test_psi_without_drift_is_about_nine_over_rows_as_score_customers_says() -> 
     assert (at_30.max(axis=1) > 0.2).mean() > 0.5  # "on a few dozen customers it passes 0.2"
 
 
+@pytest.mark.filterwarnings(
+    "ignore:estimate_boundaries. as_of=:loyalty_ml.exceptions.DataQualityWarning"
+)  # settled on purpose
 def test_frequency_boundaries_rarely_appear_without_a_churn_drop() -> None:
     """Every customer goes on to a next order with probability 0.7 whatever their count."""
     reps, n, found = 100, 1500, 0
