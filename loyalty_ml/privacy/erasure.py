@@ -71,7 +71,7 @@ def erase_customers(
     """Remove the given customers from every table.
 
     Ids are matched by their text without surrounding blanks, so ``17``, ``"17"``, ``" 17 "`` and
-    ``17.0`` (an integer id read back from a CSV with missing values) are the same customer (a request typed differently from the table must
+    ``17.0`` and ``"17.0"`` (an integer id read back from a CSV with missing values) are the same customer (a request typed differently from the table must
     not silently erase nothing). A table may hold ``customer_id`` as a column, as its index, or as an
     index level (e.g. a training table indexed by (as_of, customer_id)); a row goes when any of them
     matches. Tables passed as None are returned as None.
@@ -139,12 +139,12 @@ def erase_customers(
         n_requested=len(targets), n_found=len(found), rows_before=before, rows_removed=removed
     )
     if len(found) < len(targets):
-        # a request typed unlike the tables ("7.0" as text, "007" for 7) must not pass unnoticed
+        # a request typed unlike the tables ("007" for 7, "C7" for 7) must not pass unnoticed
         warn_user(
             f"erase_customers: {len(targets) - len(found)} of the {len(targets)} requested "
             "customers were found in none of the tables, so nothing of theirs was erased. Check "
-            "how their ids are written (e.g. '7.0' read as text from a CSV is not 7, '007' is "
-            "not 7); report.n_found says how many were.",
+            "how their ids are written (e.g. '007' is not 7, nor 'C7'; '7.0' is 7); "
+            "report.n_found says how many were.",
             DataQualityWarning,
         )
     return out, report

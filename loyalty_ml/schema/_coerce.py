@@ -29,6 +29,7 @@ from loyalty_ml.schema._coerce_time import (
     to_nanoseconds,
     to_timestamp,
 )
+from loyalty_ml.schema._id_text import WHOLE_FLOAT_ID
 from loyalty_ml.schema._stand_in_ids import warn_stand_in_ids
 
 __all__ = [
@@ -225,8 +226,8 @@ def coerce_customer_id(
 
     Floats that are whole numbers (``13085.0``, common after a CSV round trip with missing values) become
     int64. Strings keep their text (leading zeros matter), stripped of surrounding blanks; empty strings
-    are missing. Text ids that are all whole numbers, some written as floats (``"13085.0"``, that
-    same round trip read as text), lose their ``.0`` (see :func:`strip_whole_float_text`) (``strip_float_text=False`` keeps it: the served
+    are missing. Text ids that are whole numbers written as floats (``"13085.0"``, that same round
+    trip read as text) lose their ``.0`` (see :func:`strip_whole_float_text`) (``strip_float_text=False`` keeps it: the served
     model answers with the ids as they were sent). Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
 
     Ids that look like stand-ins for unidentified shoppers (``"guest"``, ``"-"``, ``0``, ``-1``,
@@ -548,46 +549,38 @@ def _whole_as_int(value: object) -> object:
     return value
 
 
-#: A whole number written as an integer's text or as a float's: "12346", "12346.0", "0.00" (not
-#: "007", "1e5" or "12.5").
-_WHOLE_NUMBER_TEXT = r"-?(?:0|[1-9]\d*)(?:\.0+)?"
-
-
 def strip_whole_float_text(ids: pd.Series, *, table: str = "", column: str = "") -> pd.Series:
-    """Text ids without their ``.0`` when every present id is a whole number, some written as
-    floats.
+    """Text ids with each whole number written as a float (``"12346.0"``) read as that number
+    (``"12346"``), as :func:`~loyalty_ml.schema._id_text.id_texts` reads every id it matches.
 
-    pandas writes an integer id column that has a missing value as floats (``12346.0``); read back
-    as text, those are the ids ``12346``, as the float column itself gives them. An export that
-    wrote some ids so and others as integers (``"13085"`` and ``"13085.0"``) holds one customer
-    under two ids: they are read as one, with a :class:`DataQualityWarning` counting them. A
-    column that holds any other text (``"A-7.0"``, ``"12.5"``, ``"007"``: a card number) is left
-    as it is.
+    pandas writes an integer id column that has a missing value as floats; read back as text,
+    those are the ids the float column itself gives. Id by id, so that two tables agree whatever
+    else each holds. When an id is written both ways (``"13085"`` and ``"13085.0"``: an export
+    that changed format) both are one id, with a :class:`DataQualityWarning` counting them. Text
+    that is not such a number (``"A-7.0"``, ``"12.5"``, ``"007.0"``: a card number) is kept.
 
     Examples
     --------
-    >>> strip_whole_float_text(pd.Series(["12346.0", None, "7.00"], dtype="string")).tolist()
-    ['12346', <NA>, '7']
-    >>> strip_whole_float_text(pd.Series(["12346.0", "007"], dtype="string")).tolist()
-    ['12346.0', '007']
+    >>> strip_whole_float_text(pd.Series(["12346.0", None, "7.00", "007.0"], dtype="string")).tolist()
+    ['12346', <NA>, '7', '007.0']
     """
     distinct = pd.Series(ids.dropna().unique(), dtype="string")
     if not len(distinct) or not distinct.str.contains(".", regex=False).any():
         return ids
-    if not distinct.str.fullmatch(_WHOLE_NUMBER_TEXT).all():
+    whole = distinct.str.replace(WHOLE_FLOAT_ID, r"\1", regex=True)
+    if whole.equals(distinct):
         return ids
-    whole = distinct.str.replace(r"\.0+$", "", regex=True)
     merged = len(distinct) - whole.nunique()
     if merged:
         where = f"{table}.{column}" if table and column else "the ids"
         warn_user(
             f"{where} writes {merged:,} ids both as whole numbers and as floats (e.g. "
-            f"{format_ids(distinct[whole.duplicated(keep=False)].head(2).tolist())}): an export "
-            "that changed how it writes ids. Both forms of each are read as one id, without "
-            "the '.0'.",
+            f"{format_ids(distinct[whole.duplicated(keep=False).to_numpy()].head(2).tolist())}): "
+            "an export that changed how it writes ids. Both forms of each are read as one id, "
+            "without the '.0'.",
             DataQualityWarning,
         )
-    return ids.str.replace(r"\.0+$", "", regex=True)
+    return ids.str.replace(WHOLE_FLOAT_ID, r"\1", regex=True)
 
 
 def coerce_text(series: pd.Series, *, table: str = "", column: str = "") -> pd.Series:

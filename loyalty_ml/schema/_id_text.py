@@ -7,6 +7,7 @@ missing values) are one customer everywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,7 +16,13 @@ import pandas as pd
 
 from loyalty_ml.exceptions import ConfigError
 
-__all__ = ["as_list", "id_hash_units", "id_texts"]
+__all__ = ["WHOLE_FLOAT_ID", "as_list", "id_hash_units", "id_texts"]
+
+#: A whole number written as a float's text, the number as group 1: ``"12346.0"`` is the id
+#: ``"12346"`` (an integer id column with a missing value, saved as floats and read as text); not
+#: ``"007.0"`` (a card number), ``"12.5"`` or ``"A-7.0"``.
+WHOLE_FLOAT_ID = r"^(-?(?:0|[1-9]\d*))\.0+$"
+_WHOLE_FLOAT = re.compile(WHOLE_FLOAT_ID)
 
 
 def as_list(values: object, *, name: str, caller: str) -> list[Any]:
@@ -65,14 +72,15 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
 
     Ids are their ``str`` without surrounding blanks, as :func:`validate_transactions` reads them
     (``" C17 "`` is customer ``"C17"``, so an erasure request copied with a stray space still finds
-    the customer), except that a float holding a whole number is the text of that integer
-    (``13085.0`` is customer ``"13085"``). ``ids`` is a Series, Index, array or list (see
-    :func:`as_list`; ``name`` and ``caller`` are for its error).
+    the customer), except that a whole number written as a float, a float or its text, is the text
+    of that integer (``13085.0`` and ``"13085.0"`` are customer ``"13085"``; see
+    :data:`WHOLE_FLOAT_ID`). ``ids`` is a Series, Index, array or list (see :func:`as_list`;
+    ``name`` and ``caller`` are for its error).
 
     Examples
     --------
-    >>> id_texts([17, "17", 17.0, " 17 ", None], caller="erase_customers").tolist()
-    ['17', '17', '17', '17', None]
+    >>> id_texts([17, "17", 17.0, " 17 ", "17.0", "017.0", None], caller="erase_customers").tolist()
+    ['17', '17', '17', '17', '17', '017.0', None]
     """
     if isinstance(ids, np.ndarray) and ids.ndim != 1:
         raise ConfigError(
@@ -92,7 +100,9 @@ def id_texts(ids: object, *, caller: str, name: str = "ids") -> np.ndarray:
 def _text(value: Any) -> str:
     if isinstance(value, float | np.floating) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    whole = _WHOLE_FLOAT.match(text) if "." in text else None
+    return whole.group(1) if whole else text
 
 
 def id_hash_units(texts: np.ndarray, *, key: str) -> np.ndarray:

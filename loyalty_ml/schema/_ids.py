@@ -17,6 +17,7 @@ from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_ids
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_text, strip_whole_float_text
+from loyalty_ml.schema._id_text import WHOLE_FLOAT_ID
 
 __all__ = [
     "align_customer_ids",
@@ -237,10 +238,14 @@ def _same_kind(
     ids = frame[C.CUSTOMER_ID]
     tx_ids = transactions[C.CUSTOMER_ID]
     is_number = pd.api.types.is_numeric_dtype
-    if not is_number(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
+    if (
+        not is_number(ids.dtype)
+        and not pd.api.types.is_bool_dtype(ids.dtype)
+        and not _has_whole_float_text(tx_ids)  # transactions not validated: match them as written
+    ):
         # "12346.0" read as text is 12346, as validation reads it (see strip_whole_float_text)
         stripped = ids.astype("string").str.strip()
-        numbers_as_text = strip_whole_float_text(stripped)
+        numbers_as_text = strip_whole_float_text(stripped, table=table, column=C.CUSTOMER_ID)
         if not numbers_as_text.equals(stripped):
             frame = frame.assign(**{C.CUSTOMER_ID: numbers_as_text})
             ids = frame[C.CUSTOMER_ID]
@@ -266,6 +271,15 @@ def _same_kind(
     return frame.assign(
         **{C.CUSTOMER_ID: numbers.astype("int64") if numbers.notna().all() else numbers}
     )
+
+
+def _has_whole_float_text(ids: pd.Series) -> bool:
+    """Whether text ``ids`` hold a whole number written as a float (``"12346.0"``), which
+    validation would have read as ``"12346"``."""
+    if pd.api.types.is_numeric_dtype(ids.dtype) or pd.api.types.is_bool_dtype(ids.dtype):
+        return False
+    distinct = pd.Series(pd.unique(ids.dropna()), dtype="string").str.strip()
+    return bool(distinct.str.fullmatch(WHOLE_FLOAT_ID.strip("^$")).any())
 
 
 def align_table_ids(

@@ -23,7 +23,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
 from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_ids, to_timestamp
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
-from loyalty_ml.schema._ids import _CANONICAL_INT, suggest_id_matches
+from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = [
@@ -500,22 +500,11 @@ class LoyaltyPolicy:
 
 
 def _holdout_keys(index: pd.Index) -> np.ndarray:
-    """The text each id is hashed by for the holdout: :func:`id_texts`, and an integer written
-    as a float's text is that integer.
-
-    ``id_texts`` reads the float 12346.0 as customer ``"12346"``, but keeps the text ``"12346.0"``
-    (a JSON double formatted by a client, a float column saved as text) as it is: that customer
-    would be drawn into or out of the holdout apart from the same customer sent as 12346. Other
-    texts (``"00123"``, ``"C-7"``, ``"12.5"``) are hashed as they are.
-    """
-    texts = id_texts(index, caller="LoyaltyPolicy")
-    keys = pd.Series(texts, dtype="str")
-    dotted = keys.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
-    if dotted.any():
-        whole = keys[dotted].str.replace(_WHOLE_FLOAT_TEXT, r"\1", regex=True)
-        texts = texts.copy()
-        texts[dotted] = whole.to_numpy(dtype=object)
-    return texts
+    """The text each id is hashed by for the holdout: :func:`id_texts`, which reads the float
+    12346.0 and the text ``"12346.0"`` (a JSON double formatted by a client, a float column saved
+    as text) as customer ``"12346"``, so that they are drawn with the same customer sent as 12346.
+    Other texts (``"00123"``, ``"C-7"``, ``"12.5"``) are hashed as they are."""
+    return id_texts(index, caller="LoyaltyPolicy")
 
 
 def unseen_levels(
@@ -615,8 +604,6 @@ def _consent_mask(consent_marketing: pd.Series | None, index: pd.Index) -> np.nd
     return lookup.reindex(wanted, fill_value=False).to_numpy(dtype=bool)
 
 
-#: An integer id written as a float's text: "12346.0" is the id 12346 (see _holdout_keys).
-_WHOLE_FLOAT_TEXT = rf"^({_CANONICAL_INT})\.0+$"
 #: Text that means a missing number (lower-case, stripped).
 _MISSING_WORDS = frozenset({"", "nan", "null", "none", "<na>"})
 
