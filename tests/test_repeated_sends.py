@@ -72,3 +72,15 @@ def test_rows_that_differ_in_any_column_are_not_repeats() -> None:
     without_campaign = pd.concat([sends, sends.iloc[[2]]], ignore_index=True)
     with pytest.warns(DataQualityWarning, match=r"1 rows repeat .*\(sent at"):
         assert drop_repeated_sends(without_campaign).index.tolist() == [0, 1, 2]
+
+
+def test_a_table_indexed_by_customer_id_is_not_read_as_repeats() -> None:
+    """Review: the sends of three customers, indexed by customer_id, sent one offer at one time,
+    were read as one send repeated (2 rows dropped) before the index was refused with its fix."""
+    sends = pd.DataFrame(
+        {C.OFFER_ID: "a", C.SENT_AT: pd.to_datetime(["2024-01-01"] * 3)},
+        index=pd.Index([1, 2, 3], name=C.CUSTOMER_ID),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        assert drop_repeated_sends(sends) is sends

@@ -625,3 +625,18 @@ def test_offers_the_campaign_did_not_send_get_no_curve() -> None:
     assert section.tables[0].frame.index.tolist() == ["control", "d5"]
     assert section.tables[1].frame.index.tolist() == ["d5"]
     assert not any("d10" in note for note in section.notes)
+
+
+def test_a_campaign_named_as_text_is_found_among_integer_campaign_ids() -> None:
+    """Review: the command line names a campaign as text; a Parquet file's integer ids read
+    'uplift_campaign_id='7' is not a campaign ...; those are [7]'."""
+    tx, campaigns = _campaign({"d5": 12, "control": 12})
+    section = uplift_section(
+        _Uplift(),
+        tx,
+        campaigns=campaigns.assign(campaign_id=7),
+        as_of=pd.Timestamp("2024-04-01"),
+        window_days=30,
+        campaign_id="7",
+    )
+    assert section.figures

@@ -449,6 +449,9 @@ def select_uplift_campaign(
         # the latest, then the most rows, then the last id: never by the order of the table's rows
         ranks["name"] = ranks["id"].astype("str")
         campaign_id = ranks.sort_values(["sent", "rows", "name"])["id"].iloc[-1]
+    elif campaign_id not in available and str(campaign_id) in {str(v) for v in available}:
+        # "7" from the command line names the campaign 7 of a Parquet file's integer ids
+        campaign_id = next(v for v in available if str(v) == str(campaign_id))
     elif campaign_id not in available:
         raise ConfigError(
             f"uplift_campaign_id={campaign_id!r} is not a campaign whose response window closed by "

@@ -420,8 +420,12 @@ def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.
     a retried job), as :func:`validate_transactions` keeps one of exact repeated lines. Counted
     twice, it would double the customer's offers received and halve their redemption rate.
     """
+    if C.CUSTOMER_ID not in frame.columns:
+        # ids as the index: rows of different customers would compare equal; the caller's checks
+        # refuse such a table with the fix
+        return frame
     key = [c for c in (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.SENT_AT) if c in frame.columns]
-    twice = frame.duplicated(key, keep=False).to_numpy() if key else np.zeros(0, dtype=bool)
+    twice = frame.duplicated(key, keep=False).to_numpy()
     if not twice.any():
         return frame
     # only rows that share their (campaign, customer, send time) can repeat one another: comparing

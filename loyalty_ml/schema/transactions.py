@@ -216,15 +216,22 @@ def validate_transactions(
 
     # Independent flags on the input, then sequential removal.
     rules: list[tuple[str, str, np.ndarray, str]] = []
+    # compared as read: 7, 7.0 and "7" are one customer, "2024-01-02" and "2024-01-02 00:00" one
+    # time
+    as_read = frame.assign(**{c: out[c].to_numpy() for c in out.columns})
     if _duplicates_judged_before(raw):
         # judged on every column the export had; on the canonical ones alone, lines told apart
-        # only by a column left out (a quantity not mapped, a line number) would look alike
-        dup = np.zeros(len(out), dtype=bool)
-        judged = "exact duplicate rows (judged when first validated, on all its columns; not again)"
+        # only by a column left out (a quantity not mapped, a line number) would look alike. A
+        # row of it repeated (overlapping pieces of the table put together, which keep its attrs)
+        # repeats its row label too: those are dropped.
+        labels = pd.factorize(raw.index)[0]
+        dup = _duplicate_rows(as_read.assign(**{"__loyalty_ml_row_label__": labels}))
+        judged = (
+            "exact duplicate rows (judged when first validated, on all its columns; again only "
+            "rows repeated with their row label)"
+        )
     else:
-        # compared as read: 7, 7.0 and "7" are one customer, "2024-01-02" and "2024-01-02 00:00"
-        # one time
-        dup = _duplicate_rows(frame.assign(**{c: out[c].to_numpy() for c in out.columns}))
+        dup = _duplicate_rows(as_read)
         judged = "exact duplicate rows"
     rules.append(("duplicate", judged, dup, "drop" if drop_duplicates else "keep"))
     if drop_duplicates:
