@@ -554,3 +554,16 @@ def test_help_states_no_default_of_none_and_none_twice(
     assert not re.search(
         r"\(default: [^)]*\) \(default:", out
     )  # "(default: no cap) (default: None)"
+
+
+def test_every_warning_of_the_library_is_one_line_and_others_as_python_writes_them() -> None:
+    """Review: DriftWarning and PoorOverlapWarning still printed the Python source line."""
+    from loyalty_ml.cli import _warning_line
+    from loyalty_ml.models._uplift_propensity import PoorOverlapWarning
+    from loyalty_ml.tracking.drift import DriftWarning
+
+    line = _warning_line("score", warnings.formatwarning)
+    for category in (DataQualityWarning, DriftWarning, PoorOverlapWarning):
+        text = line("drifted", category, "/x/loyalty-ml", 6)
+        assert text == f"loyalty-ml score: {category.__name__}: drifted\n"
+    assert line("old", DeprecationWarning, "/x/y.py", 3).startswith("/x/y.py:3: DeprecationWarning")

@@ -144,9 +144,10 @@ def test_train_prints_the_alias_the_version_got_and_its_backtest(
         "Registered m version 3 as @challenger",
         "  reason: worse than the champion",
         "  run:    run1 (sqlite:///x.db)",
-        # {key:<24} then {value:.4g}: 0.81234 -> 0.8123, 1500.0 -> 1500; "other" is not printed
+        # {key:<24} then {value:.4g} (a count: {value:,.0f}): 0.81234 -> 0.8123, 1500.0 -> 1,500;
+        # "other" is not printed
         "  backtest_roc_auc         0.8123",
-        "  n_training_rows          1500",
+        "  n_training_rows          1,500",
     ]
 
 

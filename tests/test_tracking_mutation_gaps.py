@@ -738,7 +738,9 @@ def test_training_history_stops_before_as_of_and_counts_excluded_customers_once(
     customers = pd.DataFrame({C.CUSTOMER_ID: [1, 2], C.CONSENT_PROFILING: [True, False]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # the data ends 50 days early
-        kept, people, n_excluded = _profiled_history(tx, customers, pd.Timestamp("2024-03-01"), 90)
+        kept, people, n_excluded, _ = _profiled_history(
+            tx, customers, pd.Timestamp("2024-03-01"), 90
+        )
     # customer 2's three lines are left out: one customer; the line at as_of is not history
     assert kept[C.TIMESTAMP].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-10")]
     assert n_excluded == 1

@@ -25,7 +25,7 @@ from loyalty_ml.cli.io import (
     write_table_atomically,
 )
 from loyalty_ml.cli.report import add_report
-from loyalty_ml.exceptions import ConfigError, DataQualityWarning, LoyaltyMLError, withhold_ids
+from loyalty_ml.exceptions import ConfigError, LoyaltyMLError, withhold_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -488,7 +488,7 @@ def _warning_line(command: str, plain: Callable[..., str]) -> Callable[..., str]
         lineno: int,
         text: str | None = None,
     ) -> str:
-        if issubclass(category, DataQualityWarning):
+        if category.__module__.startswith("loyalty_ml."):  # DataQuality, Drift, PoorOverlap
             return f"loyalty-ml {command}: {category.__name__}: {message}\n"
         return plain(message, category, filename, lineno, text)
 

@@ -359,8 +359,9 @@ UNOBSERVED_WINDOW_SHARE = 0.25
 
 def warn_if_data_ends_early(
     history: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int, *, caller: str
-) -> None:
-    """DataQualityWarning when the purchases stop well before ``as_of`` (a stale extract).
+) -> bool:
+    """DataQualityWarning when the purchases stop well before ``as_of`` (a stale extract); True
+    when it warned.
 
     The jobs read ``as_of`` as "observed until then", so the days between the last purchase and
     ``as_of`` count as days in which nobody bought: training labels the last cutoff's customers
@@ -373,7 +374,7 @@ def warn_if_data_ends_early(
     """
     times = history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP]
     if times.empty:
-        return
+        return False
     last = pd.Timestamp(times.max())
     gap_days = (as_of - last) / pd.Timedelta(days=1)
     if gap_days <= max(1.0, UNOBSERVED_WINDOW_SHARE * horizon_days):
@@ -382,7 +383,7 @@ def warn_if_data_ends_early(
         ns = recent.to_numpy(dtype="datetime64[ns]").view("int64")
         last_day = pd.Timestamp(last).normalize()
         if not any(g.first > last_day for g in find_gaps(ns, end_ns=as_of.value)):
-            return
+            return False
     if caller == "train_and_register":
         effect = (
             f"{min(gap_days / horizon_days, 1):.0%} of the last cutoff's {horizon_days}-day label "
@@ -401,3 +402,4 @@ def warn_if_data_ends_early(
         "the figures are right.",
         DataQualityWarning,
     )
+    return True

@@ -202,7 +202,7 @@ def _profiled_history(
     customers: pd.DataFrame | None,
     cutoff: pd.Timestamp,
     horizon_days: int,
-) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None, int, bool]:
     """The lines before ``cutoff`` of the customers who may be profiled, those customers, and how
     many customers with lines before it were left out for want of profiling consent."""
     caller = "train_and_register"
@@ -221,8 +221,8 @@ def _profiled_history(
             f"transactions before as_of={cutoff.date()} may be profiled: {C.CONSENT_PROFILING} is "
             "False or missing for all of them. Check the consent flags of customers."
         )
-    warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
-    return tx, people, n_excluded
+    stale = warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
+    return tx, people, n_excluded, stale
 
 
 def _churn_table(
@@ -468,7 +468,7 @@ def train_and_register(
     cutoff = on_data_clock(as_of, transactions)
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
-    tx, people, n_excluded = _profiled_history(transactions, customers, cutoff, horizon_days)
+    tx, people, n_excluded, stale = _profiled_history(transactions, customers, cutoff, horizon_days)
     config = _fixed_channels(feature_config or FeatureConfig(), tx)
     # the first purchase: a refund of an order before the extract's window is not a start
     bought = purchase_lines(tx)
@@ -514,7 +514,7 @@ def train_and_register(
         if value_per_conversion is not None
         else _value_per_conversion(tx, bought)
     )
-    triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff)
+    triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff, stale=stale)
     # segments and VIP status against every customer at the training date, not each scored batch
     triggers = triggers.with_reference(latest)
     offer_training, offer_note = _offer_model(
@@ -752,18 +752,23 @@ def _fairness_audit(
     )
 
 
-def _trigger_policy(tx: pd.DataFrame, as_of: pd.Timestamp) -> tuple[Any, Any, str]:
-    """TriggerPolicy with boundaries estimated from the data, or its defaults when they cannot be."""
+def _trigger_policy(
+    tx: pd.DataFrame, as_of: pd.Timestamp, *, stale: bool = False
+) -> tuple[Any, Any, str]:
+    """TriggerPolicy with boundaries estimated from the data, or its defaults when they cannot be.
+
+    ``stale``: the job has already warned that the data end well before ``as_of``, so the
+    boundaries' own warning of it is not repeated."""
     from loyalty_ml.exceptions import LoyaltyMLError
     from loyalty_ml.features.boundaries import estimate_boundaries
     from loyalty_ml.policy.triggers import TriggerPolicy
 
     try:
         with warnings.catch_warnings():
-            # a stale extract is the job's own warning (warn_if_data_ends_early), said once
-            warnings.filterwarnings(
-                "ignore", "estimate_boundaries: as_of=", category=DataQualityWarning
-            )
+            if stale:  # said once, by the job (warn_if_data_ends_early)
+                warnings.filterwarnings(
+                    "ignore", "estimate_boundaries: as_of=", category=DataQualityWarning
+                )
             boundaries = estimate_boundaries(tx, as_of=as_of)
     except LoyaltyMLError as exc:
         return TriggerPolicy(), None, f"defaults (could not estimate: {exc})"[:500]
