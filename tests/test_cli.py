@@ -432,8 +432,12 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
     people.to_csv(demo.folder / "customers_report.csv", index=False)
     campaigns.to_parquet(demo.folder / "campaigns_report.parquet")
     out = demo.folder / "model_report"
-    # the demo's data ends at the model's training date: the figures are in-sample, and said so
-    with pytest.warns(DataQualityWarning, match="in-sample, not out of time"):
+    # the demo's data ends at the model's training date: the figures are in-sample, and said so;
+    # its few hundred customers leave the age bands under 100 customers, too few to judge
+    with (
+        pytest.warns(DataQualityWarning, match="in-sample, not out of time"),
+        pytest.warns(DataQualityWarning, match="fairness_report could not judge the attribute"),
+    ):
         status = main(
             [
                 "report",

@@ -206,7 +206,7 @@ SENSITIVE = pd.DataFrame({C.GENDER: ["F", "F", "M", "M", "F", "M", None, "F"]}, 
         (Y.rename(index=str), r"None of the 8 customers of y_true.*\['101', '102', '103'\] \(str"),
         (
             pd.Series(Y.to_numpy(), index=pd.MultiIndex.from_product([["2024-06-30"], IDS])),
-            r"None of the 8 customers.*droplevel\('as_of'\)",
+            r"None of the 8 customers.*y_true\.droplevel\(0\) if that leaves one row",
         ),
     ],
 )

@@ -17,7 +17,7 @@ from loyalty_ml.evaluation.fairness import (
     FairnessReport,
     fairness_report,
 )
-from loyalty_ml.exceptions import ConfigError, SchemaError, TrackingError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError, TrackingError
 from loyalty_ml.schema import columns as C
 
 # -- a tiny hand-written audit with exact values ----------------------------------------------
@@ -29,6 +29,10 @@ from loyalty_ml.schema import columns as C
 #   5   M       1  0.2    0         A      3.0
 #   6   NA      0  0.8    1         -      0
 IDS = pd.Index([1, 2, 3, 4, 5, 6], name=C.CUSTOMER_ID)
+#: for tests about figures, not verdicts, on frames too small for the default limits to judge
+UNJUDGED_IS_FINE = pytest.mark.filterwarnings(
+    "ignore:fairness_report could not judge:loyalty_ml.exceptions.DataQualityWarning"
+)
 
 
 @pytest.fixture
@@ -103,10 +107,11 @@ def test_summary_edge_rules() -> None:
     row = report.summary.loc[("g", "offer_rate")]
     # nobody gets an offer: the judged groups are equal, ratio 1 (not 0/0)
     assert (row["difference"], row["ratio"]) == (0.0, 1.0)
-    # with a single judged group there is nothing to compare
-    one = fairness_report(
-        sensitive, offers=plan, limits=FairnessLimits(significance=None, min_group_size=3)
-    )
+    # with a single judged group there is nothing to compare, and the report says so
+    with pytest.warns(DataQualityWarning, match=r"attribute 'g': 5 customers are audited, too few"):
+        one = fairness_report(
+            sensitive, offers=plan, limits=FairnessLimits(significance=None, min_group_size=3)
+        )
     assert one.summary.loc[("g", "offer_rate"), "n_judged"] == 0
     assert np.isnan(one.summary.loc[("g", "offer_rate"), "difference"])
 
@@ -173,15 +178,17 @@ def test_a_gap_at_the_limit_passes() -> None:
 
 
 def test_small_groups_are_reported_not_judged(tiny: dict[str, object]) -> None:
-    report = _report(tiny, limits=FairnessLimits(significance=None, min_group_size=4))
+    with pytest.warns(DataQualityWarning, match=r"the attributes 'gender', 'tier': 6 customers"):
+        report = _report(tiny, limits=FairnessLimits(significance=None, min_group_size=4))
     assert report.passed
     assert len(report.by_group) == 5  # still reported: 3 gender groups + 2 tiers
     # and the report says which attributes could not fail, rather than a bare "passed"
     assert report.unjudged_attributes == ["gender", "tier"]  # 3/2/1 and 3/3 customers, under 4
     assert "**Not judged:** gender, tier" in report.to_markdown()
-    judged = _report(
-        tiny, limits=FairnessLimits(significance=None, min_group_size=3)
-    )  # F and M are 3 and 2
+    with pytest.warns(DataQualityWarning, match=r"attribute 'gender': only one of its 3 groups"):
+        judged = _report(
+            tiny, limits=FairnessLimits(significance=None, min_group_size=3)
+        )  # F and M are 3 and 2
     assert judged.unjudged_attributes == ["gender"]
 
 
@@ -243,6 +250,7 @@ def test_the_scored_customers_are_audited_with_the_programme_s_attributes() -> N
     assert by_group.loc[MISSING_GROUP, "mean_score"] == pytest.approx(0.8)
 
 
+@UNJUDGED_IS_FINE
 def test_only_the_columns_whose_inputs_are_given(tiny: dict[str, object]) -> None:
     scores_only = fairness_report(tiny["sensitive"], y_score=tiny["y_score"])  # type: ignore[arg-type]
     assert scores_only.by_group.columns.tolist() == ["count", "selection_rate", "mean_score"]
@@ -260,6 +268,7 @@ def test_only_the_columns_whose_inputs_are_given(tiny: dict[str, object]) -> Non
     assert only_a.by_group.columns.tolist() == ["count", "offer_rate", "mean_offer_cost"]
 
 
+@UNJUDGED_IS_FINE
 def test_categorical_order_is_kept() -> None:
     band = pd.Series(
         pd.Categorical(["65+", "18-29", "30-44"], categories=["18-29", "30-44", "45-64", "65+"]),
@@ -437,6 +446,7 @@ def _direct(frame: pd.DataFrame, threshold: float, given: tuple[str, ...] = ()) 
     )
 
 
+@UNJUDGED_IS_FINE
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(audit=audits(), threshold=st.sampled_from([0.0, 0.5, 0.6, 1.0]))
 def test_every_by_group_figure_recomputes_from_the_inputs(
@@ -473,6 +483,7 @@ def test_every_by_group_figure_recomputes_from_the_inputs(
         assert cond.xs(attribute, level="attribute")["count"].sum() == len(flat)
 
 
+@UNJUDGED_IS_FINE
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(audit=audits())
 def test_summary_statistics_follow_from_by_group(audit: dict[str, object]) -> None:
@@ -535,9 +546,9 @@ def test_markdown_needs_no_tabulate(
     assert "## Summary within risk_band strata" in text
     assert "| attribute | group | count | selection_rate |" in text
     assert "| gender | F | 3 | 0.6667 |" in text
-    assert (
-        "**Result: passed" in _report(tiny, limits=FairnessLimits(min_group_size=50)).to_markdown()
-    )
+    with pytest.warns(DataQualityWarning, match="could not judge the attributes"):
+        unjudged = _report(tiny, limits=FairnessLimits(min_group_size=50))
+    assert "**Result: passed" in unjudged.to_markdown()
 
 
 def test_plot_is_a_figure(tiny: dict[str, object]) -> None:
@@ -724,3 +735,98 @@ def test_a_limit_judged_on_the_raw_figures_is_not_listed_as_unjudged_under_both(
     )
     assert report.summary.loc[("gender", "fpr"), "n_judged"] == 2
     assert report.unjudged_limits == []
+
+
+# -- an attribute that could not be judged says so --------------------------------------------------
+@pytest.fixture(scope="module")
+def people() -> pd.DataFrame:
+    from loyalty_ml.datasets import simulate
+
+    return simulate(600, seed=0).customers.set_index(C.CUSTOMER_ID)
+
+
+def test_a_raw_age_that_judged_nothing_warns_and_shows_in_the_repr(people: pd.DataFrame) -> None:
+    # ages in years: 62 groups of about 10, none of min_group_size, so no gap could ever fail
+    rng = np.random.default_rng(0)
+    age = pd.DataFrame({"age": rng.integers(18, 80, len(people))}, index=people.index)
+    p = pd.Series(np.where(age["age"] > 50, 0.9, 0.1), index=people.index)
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"could not judge the attribute 'age': its 62 distinct values leave no group with "
+        r"100\+ customers .*pd\.cut\(age.*passed=True says nothing about it",
+    ):
+        report = fairness_report(age, y_score=p, threshold=0.5)
+    assert report.passed and report.unjudged_attributes == ["age"]
+    assert repr(report).endswith("passed=True, unjudged_attributes=['age'])")
+    # the same scores by band: judged (no warning: warnings are errors here), and failed
+    bands = pd.cut(age["age"], [0, 50, 120], labels=["18-50", "51+"]).rename("age_band")
+    banded = fairness_report(bands, y_score=p, threshold=0.5)
+    assert not banded.passed and repr(banded).endswith("unjudged_attributes=[])")
+
+
+@pytest.mark.parametrize(
+    ("groups", "control", "match"),
+    [
+        (["a"] * 300, None, r"'g': all its 300 customers share one value"),
+        (["a"] * 90 + ["b"] * 60, None, r"'g': 150 customers are audited, too few for two groups"),
+        (["a"] * 300 + ["b"] * 40, None, r"'g': only one of its 2 groups has 100\+ customers"),
+        (
+            ["a"] * 200 + ["b"] * 200,
+            ["lo"] * 200 + ["hi"] * 200,  # each stratum holds one group only
+            r"'g': no stratum of band holds two of its groups",
+        ),
+    ],
+)
+def test_the_warning_says_why_an_attribute_was_not_judged(
+    groups: list[str], control: list[str] | None, match: str
+) -> None:
+    ids = pd.Index(range(len(groups)), name=C.CUSTOMER_ID)
+    band = None if control is None else pd.Series(control, index=ids, name="band")
+    with pytest.warns(DataQualityWarning, match=match):
+        report = fairness_report(
+            pd.Series(groups, index=ids, name="g"), y_score=pd.Series(0.5, index=ids), control=band
+        )
+    assert report.passed and report.unjudged_attributes == ["g"]
+
+
+# -- alignment messages name the input at fault, and a fix that works --------------------------------
+def test_offers_of_another_cutoff_are_reported_against_the_scores_not_sensitive(
+    people: pd.DataFrame,
+) -> None:
+    scores = pd.Series(0.3, index=people.index[:500])  # scored at one cutoff
+    plan = pd.DataFrame({C.OFFER_ID: "A", "expected_cost": 1.0}, index=people.index[100:])
+    sensitive = people[[C.GENDER]]
+    with pytest.raises(
+        SchemaError,
+        match=r"offers is not aligned with y_score .* is missing 100 id\(s\) of y_score .* has "
+        r"100 id\(s\) not in y_score .*ids = y_score\.index\.intersection\(offers\.index\), then "
+        r"y_score\.loc\[ids\] and offers\.loc\[ids\]",
+    ):
+        fairness_report(sensitive, y_score=scores, offers=plan)
+    ids = scores.index.intersection(plan.index)  # the advice works
+    assert len(fairness_report(sensitive, y_score=scores.loc[ids], offers=plan.loc[ids]).by_group)
+    with pytest.raises(SchemaError, match=r"Restrict it to the audited customers: offers\.loc"):
+        fairness_report(sensitive, y_score=scores.iloc[:300], offers=plan.reindex(scores.index))
+
+
+def test_a_training_table_s_cutoffs_are_told_apart_from_one_cutoff(people: pd.DataFrame) -> None:
+    cutoffs = pd.to_datetime(["2024-01-01", "2024-04-01"])
+    pairs = pd.MultiIndex.from_product([cutoffs, people.index], names=[C.AS_OF, C.CUSTOMER_ID])
+    y = pd.Series(np.tile(np.arange(len(people)) % 2, 2), index=pairs)
+    sensitive = people[[C.GENDER]]
+    fix = r"y_true holds 2 cutoffs \(as_of\); .* y_true\.xs\('2024-04-01', level='as_of'\)"
+    with pytest.raises(SchemaError, match=fix):
+        fairness_report(sensitive, y_true=y)
+    fairness_report(sensitive, y_true=y.xs("2024-04-01", level=C.AS_OF))  # the advice works
+    with pytest.raises(SchemaError, match=r"duplicated customer_id .*y_true\.xs\(as_of"):
+        fairness_report(sensitive, y_true=y.droplevel(C.AS_OF))
+    with pytest.raises(
+        SchemaError, match=r"y_true holds one cutoff: .*y_true\.droplevel\('as_of'\)"
+    ):
+        fairness_report(sensitive, y_true=y.loc[cutoffs[:1]])
+    # sensitive is the table with the cutoffs: it is the one named
+    repeated = pd.DataFrame({C.GENDER: np.tile(sensitive[C.GENDER].to_numpy(), 2)}, index=pairs)
+    with pytest.raises(
+        SchemaError, match=r"sensitive holds 2 cutoffs .*sensitive\.xs\('2024-04-01'"
+    ):
+        fairness_report(repeated, y_true=y.xs("2024-04-01", level=C.AS_OF))

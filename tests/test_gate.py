@@ -9,7 +9,7 @@ import pytest
 from loyalty_ml.datasets.simulator import simulate
 from loyalty_ml.evaluation.fairness import FairnessLimits, FairnessReport, fairness_report
 from loyalty_ml.evaluation.gate import GateDecision, check_promotion
-from loyalty_ml.exceptions import ConfigError, PolicyError, TrackingError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, PolicyError, TrackingError
 from loyalty_ml.schema import columns as C
 
 AUDITED = [C.AGE_BAND, C.GENDER, C.INCOME_BAND, C.REGION]
@@ -216,9 +216,10 @@ def test_a_pass_names_the_attributes_too_small_to_judge() -> None:
     ids = pd.Index(range(8), name=C.CUSTOMER_ID)
     sensitive = pd.DataFrame({"age": [23, 35, 35, 41, 52, 52, 60, 67]}, index=ids)  # raw years
     scores = pd.Series(np.linspace(0.1, 0.9, 8), index=ids)
-    report = fairness_report(
-        sensitive, y_score=scores, limits=FairnessLimits(significance=None, min_group_size=3)
-    )
+    with pytest.warns(DataQualityWarning, match=r"could not judge the attribute 'age'"):
+        report = fairness_report(
+            sensitive, y_score=scores, limits=FairnessLimits(significance=None, min_group_size=3)
+        )
     decision = check_promotion(report)
     assert (decision.promote, decision.unjudged) == (True, ("age",))
     assert decision.message == "fairness gate passed; not judged (groups too small): age"

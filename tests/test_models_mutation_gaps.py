@@ -13,6 +13,7 @@ from scipy.stats import norm
 
 from loyalty_ml.evaluation.churn_metrics import evaluate_churn
 from loyalty_ml.evaluation.fairness import FairnessLimits, fairness_report
+from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.models._churn_calibration import make_calibrator
 from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.models._uplift_propensity import check_overlap
@@ -138,7 +139,8 @@ def test_attribute_with_one_big_group_per_stratum_is_unjudged() -> None:
     sensitive = pd.Series(np.repeat(["a", "b"], 150), index=ids, name="band")
     control = pd.Series(np.repeat(["low", "high"], 150), index=ids, name="risk")
     score = pd.Series(np.r_[np.full(150, 0.1), np.full(150, 0.9)], index=ids)
-    report = fairness_report(sensitive, y_score=score, control=control)
+    with pytest.warns(DataQualityWarning, match=r"'band': no stratum of risk holds two"):
+        report = fairness_report(sensitive, y_score=score, control=control)
     assert report.passed
     assert report.unjudged_attributes == ["band"]
 

@@ -22,7 +22,7 @@ import pytest
 import loyalty_ml as lml
 from loyalty_ml.evaluation.fairness import MISSING_GROUP, FairnessLimits, fairness_report
 from loyalty_ml.evaluation.gate import check_promotion
-from loyalty_ml.exceptions import LoyaltyMLError, SchemaError
+from loyalty_ml.exceptions import DataQualityWarning, LoyaltyMLError, SchemaError
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking.policy import DECISION_COLUMNS
 
@@ -61,7 +61,8 @@ def test_conditional_audit_with_strata_too_small_to_judge_is_not_a_clean_pass() 
 
     raw = fairness_report(sensitive, offers=plan)
     assert not raw.passed  # raw: offer rates 1.0 vs 0.0, clearly biased
-    report = fairness_report(sensitive, offers=plan, control=band)
+    with pytest.warns(DataQualityWarning, match=r"'group': no stratum of risk_band holds two"):
+        report = fairness_report(sensitive, offers=plan, control=band)
     cells = report.by_group_conditional.xs("group", level="attribute")
     assert (cells["count"] == 50).all()
     assert cells["offer_rate"].xs("A", level="group").eq(1.0).all()
@@ -312,7 +313,8 @@ def test_small_groups_are_named_not_judged() -> None:
     group, plan = _two_groups(0.0, 1.0, n=100)
     assert not fairness_report(group, offers=plan).passed  # 100 customers each: judged
     group, plan = _two_groups(0.0, 1.0, n=99)
-    report = fairness_report(group, offers=plan)
+    with pytest.warns(DataQualityWarning, match=r"'group': 198 customers are audited, too few"):
+        report = fairness_report(group, offers=plan)
     assert report.passed and report.unjudged_attributes == ["group"]
     decision = check_promotion(report)
     assert decision.promote and "not judged" in decision.message

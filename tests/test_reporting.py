@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loyalty_ml as lml
-from loyalty_ml.exceptions import ConfigError, DataError, NotFittedError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, NotFittedError
 from loyalty_ml.reporting import REPORT_FILE, ReportFigure, Section, render_html, write_report
 from loyalty_ml.reporting import html as report_html
-from loyalty_ml.reporting.sections import kpi_section, uplift_section
+from loyalty_ml.reporting.sections import fairness_section, kpi_section, uplift_section
 from loyalty_ml.schema import columns as C
 
 ALL_SECTIONS = ("kpis", "cohorts", "churn", "uplift", "fairness")
@@ -451,6 +451,18 @@ def test_without_a_campaign_large_enough_the_uplift_section_only_says_why(tmp_pa
         _KnowsD5(), tx, campaigns=night, as_of=end, campaign_id="nightly-2024-03-05:d5"
     )
     assert named.tables[0].frame["rows"].to_dict() == {"d5": 12, C.CONTROL: 2}
+
+
+def test_the_fairness_section_names_the_attributes_it_could_not_judge() -> None:
+    ids = pd.Index(range(300), name=C.CUSTOMER_ID)
+    sensitive = pd.DataFrame({"gender": ["F", "M"] * 150, "age": np.arange(300) % 60}, index=ids)
+    with pytest.warns(DataQualityWarning, match="could not judge the attribute 'age'"):
+        report = lml.fairness_report(sensitive, y_score=pd.Series(0.3, index=ids))
+    paragraphs = fairness_section(report).paragraphs
+    assert paragraphs[0].startswith("The audit passed.")
+    assert paragraphs[1:] == (
+        "Not judged: age (fewer than two groups of 100+ customers, so no gap in them could fail).",
+    )
 
 
 def test_fairness_must_be_a_report(tmp_path: Path) -> None:

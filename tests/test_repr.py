@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import loyalty_ml as lml
 
@@ -28,9 +29,12 @@ def test_fairness_report_repr_is_short_and_notebooks_render_its_markdown() -> No
     people = lml.validate_customers(data.customers)
     rng = np.random.default_rng(0)
     scores = pd.Series(rng.uniform(size=len(people)), index=people.index)
-    report = lml.fairness_report(people[["age_band"]], y_score=scores)
+    with pytest.warns(lml.DataQualityWarning, match="could not judge the attribute 'age_band'"):
+        report = lml.fairness_report(people[["age_band"]], y_score=scores)  # 300: too few to judge
     text = repr(report)
     assert "\n" not in text and text.startswith("FairnessReport(by_group=<DataFrame:"), text
+    # the verdict, and that it says nothing about an attribute it could not judge
+    assert text.endswith("passed=True, unjudged_attributes=['age_band'])"), text
     assert report._repr_markdown_() == report.to_markdown()
 
 

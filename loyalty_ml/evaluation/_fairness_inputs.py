@@ -83,7 +83,7 @@ def prepare_audit_data(
         score = _probability(_align(y_score, index, name="y_score", order=order), name="y_score")
     has_offer = cost = offer_ids = None
     if offers is not None:
-        has_offer, cost, offer_ids = _offer_arrays(offers, index)
+        has_offer, cost, offer_ids = _offer_arrays(offers, index, order=order)
     control_groups = None
     control_name = None
     if control is not None:
@@ -124,12 +124,17 @@ def _refuse_disjoint(name: str, population: pd.Index, ids: pd.Index) -> None:
     """
     if len(population.difference(ids, sort=False)) < len(population):
         return
+    shape = _multi_index_fix(name, population) or _multi_index_fix("sensitive", ids)
+    fix = (
+        shape
+        if shape is not None
+        else f"Index both by the same {C.CUSTOMER_ID} values and type (e.g. .index.astype(str))"
+    )
     raise SchemaError(
         f"None of the {len(population)} customers of {name} has a row in sensitive: {name} is indexed "
         f"by {format_ids(population[:3].tolist())} ({population.dtype}), sensitive by "
-        f"{format_ids(ids[:3].tolist())} ({ids.dtype}). Index both by the same "
-        f"{C.CUSTOMER_ID} values and type (e.g. .index.astype(str), or {name}.droplevel('as_of')), "
-        "or pass plain arrays if the rows are already in the order of sensitive.",
+        f"{format_ids(ids[:3].tolist())} ({ids.dtype}). {fix}; or pass plain arrays if the rows "
+        "are already in the order of sensitive.",
         table=name,
     )
 
@@ -165,7 +170,8 @@ def _unique_index(index: pd.Index, *, name: str) -> None:
     if len(dup):
         raise SchemaError(
             f"{name} has duplicated {C.CUSTOMER_ID} values {format_ids(dup.tolist(), total=len(dup))}; "
-            "the audit needs one row per customer.",
+            "the audit needs one row per customer (for a training table with several cutoffs, "
+            f"select one: {name}.xs(as_of, level={C.AS_OF!r})).",
             table=name,
         )
 
@@ -199,28 +205,74 @@ def _align(values: Any, index: pd.Index, *, name: str, order: str) -> pd.Series:
     return pd.Series(array, index=index)
 
 
-def _same_ids(got: pd.Index, expected: pd.Index, *, name: str, order: str = "sensitive") -> None:
+def _same_ids(got: pd.Index, expected: pd.Index, *, name: str, order: str) -> None:
     """SchemaError when ``got`` and the audited customers ``expected`` (``order``'s) differ."""
     missing = expected.difference(got, sort=False)
     extra = got.difference(expected, sort=False)
-    if len(missing) or len(extra):
-        parts = []
-        if len(missing):
-            parts.append(
-                f"missing {len(missing)} id(s) of {order} {format_ids(missing.tolist(), total=len(missing))}"
-            )
-        if len(extra):
-            parts.append(
-                f"has {len(extra)} id(s) not in {order} {format_ids(extra.tolist(), total=len(extra))}"
-            )
-        raise SchemaError(
-            f"{name} is not aligned with {order} on {C.CUSTOMER_ID}: it "
-            + " and ".join(parts)
-            + ". "
-            f"Restrict both to the same customers (e.g. {name}.loc[{order}.index]), or pass a plain "
-            "array if the rows are already in the same order.",
-            table=name,
+    if not len(missing) and not len(extra):
+        return
+    parts = []
+    if len(missing):
+        parts.append(
+            f"is missing {len(missing)} id(s) of {order} {format_ids(missing.tolist(), total=len(missing))}"
         )
+    if len(extra):
+        parts.append(
+            f"has {len(extra)} id(s) not in {order} {format_ids(extra.tolist(), total=len(extra))}"
+        )
+    shape = _multi_index_fix(name, got) or _multi_index_fix(order, expected)
+    if shape is not None:
+        fix = shape
+    elif len(missing):
+        # order's customers are the audited ones: when name lacks some, both must be cut down
+        fix = (
+            f"Were they made for different cutoffs or customers? Take both from the same run, or "
+            f"restrict both to the customers they share: ids = {order}.index.intersection("
+            f"{name}.index), then {order}.loc[ids] and {name}.loc[ids]"
+        )
+    else:
+        fix = f"Restrict it to the audited customers: {name}.loc[{order}.index]"
+    raise SchemaError(
+        f"{name} is not aligned with {order} on {C.CUSTOMER_ID} ({order}, the first input indexed "
+        f"by {C.CUSTOMER_ID}, sets who is audited): it "
+        + " and ".join(parts)
+        + f". {fix}; or pass a plain array if the rows are already in {order}'s order.",
+        table=name,
+    )
+
+
+def _multi_index_fix(name: str, index: pd.Index) -> str | None:
+    """How to index ``name`` by customer_id alone when it has a MultiIndex (None otherwise).
+
+    A training table is indexed by (as_of, customer_id): with one cutoff, dropping ``as_of`` is
+    enough; with several, each customer would be repeated, so one cutoff must be chosen.
+    """
+    if not isinstance(index, pd.MultiIndex):
+        return None
+    levels = list(index.names)
+    if C.AS_OF in levels:
+        cutoffs = index.get_level_values(C.AS_OF).unique()
+        if len(cutoffs) > 1:
+            last = cutoffs[-1]  # training_table stacks its cutoffs in order: the latest
+            # a date as text selects the Timestamp level, and reads back as the cutoff it is
+            literal = repr(last)
+            if isinstance(last, pd.Timestamp):
+                literal = repr(str(last.date()) if last == last.normalize() else str(last))
+            return (
+                f"{name} holds {len(cutoffs)} cutoffs ({C.AS_OF}); audit one cutoff at a time, "
+                f"e.g. {name}.xs({literal}, level={C.AS_OF!r}) (dropping the level would "
+                "repeat each customer once per cutoff)"
+            )
+        return f"{name} holds one cutoff: index it by {C.CUSTOMER_ID} alone, e.g. {name}.droplevel({C.AS_OF!r})"
+    if C.CUSTOMER_ID not in levels:
+        return f"{name} has a MultiIndex {levels}: index it by {C.CUSTOMER_ID} alone"
+    # unnamed levels are dropped by position
+    others = [n if n is not None else i for i, n in enumerate(levels) if n != C.CUSTOMER_ID]
+    drop = repr(others[0]) if len(others) == 1 else repr(others)
+    return (
+        f"{name} has a MultiIndex {levels}: index it by {C.CUSTOMER_ID} alone, e.g. "
+        f"{name}.droplevel({drop}) if that leaves one row per customer"
+    )
 
 
 def _binary(values: pd.Series, *, name: str) -> np.ndarray:
@@ -274,7 +326,7 @@ def _probability(values: pd.Series, *, name: str) -> np.ndarray:
 
 
 def _offer_arrays(
-    offers: pd.DataFrame, index: pd.Index
+    offers: pd.DataFrame, index: pd.Index, *, order: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per audited customer: 1.0 with an offer, its expected cost (0 without), its offer id text."""
     if not isinstance(offers, pd.DataFrame):
@@ -292,7 +344,7 @@ def _offer_arrays(
             table="offers",
         )
     _unique_index(offers.index, name="offers")
-    _same_ids(offers.index, index, name="offers")
+    _same_ids(offers.index, index, name="offers", order=order)
     plan = offers.reindex(index)
     # blank ids are "no offer" too, as a plan written to CSV and read back has them
     offer_ids = plan[C.OFFER_ID].astype("string").str.strip()

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["PLOTTED_METRICS", "markdown_table", "plot_by_group"]
+__all__ = ["PLOTTED_METRICS", "markdown_table", "plot_by_group", "unjudged_reason"]
 
 #: Metrics drawn by :func:`plot_by_group`, in this order, when present.
 PLOTTED_METRICS = ("selection_rate", "tpr", "fpr", "auc", "offer_rate", "mean_offer_cost")
@@ -58,6 +58,50 @@ def markdown_table(frame: pd.DataFrame, *, digits: int = 3) -> str:
     for row in flat.itertuples(index=False, name=None):
         lines.append("| " + " | ".join(_cell(v, digits) for v in row) + " |")
     return "\n".join(lines)
+
+
+#: More distinct values than this in an attribute that judged nothing: a raw value (an age in
+#: years, a postcode) rather than a grouping, which needs binning before it can be audited.
+MANY_GROUPS = 20
+
+
+def unjudged_reason(counts: pd.Series, *, min_group_size: int, within: str | None = None) -> str:
+    """Why an attribute with group sizes ``counts`` judged no gap, and what to do about it.
+
+    ``within`` names the control whose strata the gaps were judged in, when they were and the
+    raw groups alone would have been big enough.
+
+    Examples
+    --------
+    >>> unjudged_reason(pd.Series([300, 30]), min_group_size=100)
+    'only one of its 2 groups has 100+ customers (sizes 300, 30): merge small groups or audit more customers'
+    """
+    m, n, k = min_group_size, int(counts.sum()), len(counts)
+    big = int((counts >= m).sum())
+    if big >= 2 and within is not None:
+        return (
+            f"no stratum of {one_line(within)} holds two of its groups with {m}+ customers: "
+            "audit more customers, or judge the raw figures too (FairnessLimits(judge='both'))"
+        )
+    if k == 1:
+        return f"all its {n} customers share one value: there is no other group to compare with"
+    if n < 2 * m:
+        return (
+            f"{n} customers are audited, too few for two groups of {m}+: audit more customers, "
+            "or knowingly lower FairnessLimits(min_group_size=...) (smaller groups, noisier gaps)"
+        )
+    if k > MANY_GROUPS:
+        return (
+            f"its {k} distinct values leave {'no group' if big == 0 else 'only one group'} with "
+            f"{m}+ customers (the largest has {int(counts.max())}), as a raw value does: group it "
+            "first, an age into bands (pd.cut(age, [0, 25, 35, 50, 65, 120])), a postcode into "
+            "areas"
+        )
+    sizes = ", ".join(str(int(c)) for c in counts)
+    return (
+        f"{'only one' if big else 'none'} of its {k} groups has {m}+ customers (sizes {sizes}): "
+        "merge small groups or audit more customers"
+    )
 
 
 #: Metrics that are shares of customers (drawn from 0, never past 1).

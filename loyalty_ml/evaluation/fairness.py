@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
+from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
     OFFER_MIX,
@@ -31,8 +32,13 @@ from loyalty_ml.evaluation._fairness_metrics import (
     is_offer_rate,
     summarise,
 )
-from loyalty_ml.evaluation._fairness_render import markdown_table, one_line, plot_by_group
-from loyalty_ml.exceptions import ConfigError, TrackingError
+from loyalty_ml.evaluation._fairness_render import (
+    markdown_table,
+    one_line,
+    plot_by_group,
+    unjudged_reason,
+)
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, TrackingError
 
 __all__ = [
     "MISSING_GROUP",
@@ -86,14 +92,24 @@ class FairnessReport:
     summary_conditional: pd.DataFrame | None = None
     control_name: str | None = None
 
-    __repr__ = summary_repr
+    def __repr__(self) -> str:
+        # the verdict and what it could not judge, on the one line a log or a notebook shows
+        return (
+            f"{summary_repr(self)[:-1]}, passed={self.passed}, "
+            f"unjudged_attributes={self.unjudged_attributes})"
+        )
 
     def _repr_markdown_(self) -> str:  # a notebook cell ending in the report shows it
         return self.to_markdown()
 
     @property
     def passed(self) -> bool:
-        """True when no judged limit is broken."""
+        """True when no judged limit is broken.
+
+        An attribute in :attr:`unjudged_attributes` cannot break one, so a pass says nothing
+        about it (:func:`fairness_report` warns when there is one). Such an audit still passes:
+        it found no gap, and the promotion gate names what it did not judge.
+        """
         return self.violations.empty
 
     @property
@@ -503,7 +519,8 @@ def fairness_report(
     ----------
     sensitive : DataFrame or Series
         Indexed by ``customer_id``, one column per attribute (e.g. ``customers[["age_band",
-        "gender"]]``). Each attribute is audited on its own. Missing values form their own group,
+        "gender"]]``). Each attribute is audited on its own, by its distinct values: bin a raw
+        value (an age in years) into bands first. Missing values form their own group,
         ``"(missing)"``; group labels are shown as text. It may list more customers than are
         audited (e.g. every customer of the programme): the audited customers are those of the
         first of ``y_true``, ``y_score``, ``offers`` and ``control`` that is indexed by
@@ -540,6 +557,16 @@ def fairness_report(
     Returns
     -------
     FairnessReport
+
+    Warns
+    -----
+    DataQualityWarning
+        When an attribute has fewer than two groups of ``limits.min_group_size`` customers (within
+        some control stratum, when the limits judge there): no gap in it can fail, so ``passed``
+        says nothing about it. The warning says why (too few customers audited, one group holding
+        nearly everyone, or dozens of small groups, as a raw age in years or a postcode gives) and
+        what to do (audit more customers, merge groups, bin the value with ``pd.cut``). The
+        attributes are listed in :attr:`FairnessReport.unjudged_attributes` and in the repr.
 
     Examples
     --------
@@ -583,7 +610,7 @@ def fairness_report(
         if non_empty
         else pd.DataFrame(columns=VIOLATION_COLUMNS)
     )
-    return FairnessReport(
+    report = FairnessReport(
         by_group=by_group,
         summary=summary,
         violations=violations,
@@ -592,6 +619,33 @@ def fairness_report(
         by_group_conditional=by_group_c,
         summary_conditional=summary_c,
         control_name=data.control_name,
+    )
+    _warn_unjudged(report)
+    return report
+
+
+def _warn_unjudged(report: FairnessReport) -> None:
+    """DataQualityWarning naming the attributes no gap could be judged for, why, and the fix."""
+    unjudged = report.unjudged_attributes
+    if not unjudged:
+        return
+    counts = report.by_group["count"]
+    names = counts.index.get_level_values(0).map(str)
+    within = (report.control_name or "control") if report._judges_conditional() else None
+    # attributes left unjudged for the same reason (a small sample) are named together
+    by_reason: dict[str, list[str]] = {}
+    for attribute in unjudged:
+        reason = unjudged_reason(
+            counts[names == attribute], min_group_size=report.limits.min_group_size, within=within
+        )
+        by_reason.setdefault(reason, []).append(repr(one_line(attribute)))
+    one = len(unjudged) == 1
+    listed = "; ".join(f"{', '.join(names_)}: {reason}" for reason, names_ in by_reason.items())
+    warn_user(
+        f"fairness_report could not judge {'the attribute' if one else 'the attributes'} {listed}. "
+        f"{'Its' if one else 'Their'} gaps cannot fail the audit, so passed={report.passed} says "
+        f"nothing about {'it' if one else 'them'} (see FairnessReport.unjudged_attributes).",
+        DataQualityWarning,
     )
 
 

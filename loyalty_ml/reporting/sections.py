@@ -681,12 +681,20 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
                 frame=public.summary_conditional,
             )
         )
+    paragraphs = [
+        f"The audit {verdict}. Selection means a churn score of at least {report.threshold:g}."
+    ]
+    unjudged = report.unjudged_attributes
+    if unjudged:
+        # a pass that could not judge an attribute says nothing about it
+        paragraphs.append(
+            f"Not judged: {', '.join(unjudged)} (fewer than two groups of "
+            f"{report.limits.min_group_size}+ customers, so no gap in them could fail)."
+        )
     return Section(
         key="fairness",
         title="Fairness",
-        paragraphs=(
-            f"The audit {verdict}. Selection means a churn score of at least {report.threshold:g}.",
-        ),
+        paragraphs=tuple(paragraphs),
         tables=tuple(tables),
         figures=(_figure("fairness_by_group", "Figures by group", public.plot()),),
         notes=(

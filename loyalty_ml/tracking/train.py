@@ -719,7 +719,9 @@ def _fairness_audit(
     ``risk`` is the trigger policy's (medium, high) thresholds: the high one is where a score turns
     into a contact (the selection threshold), and both cut the risk bands of the conditional
     figures. The raw figures are judged unless ``limits`` say otherwise (``judge="auto"`` judges
-    raw here, as before the bands were added; "conditional" or "both" judge within bands too)."""
+    raw here, as before the bands were added; "conditional" or "both" judge within bands too).
+    Attributes the audit could not judge are named by the gate (tag ``fairness_gate_reason``) and
+    in ``fairness_report.md`` rather than warned about on every run."""
     if customers is None:
         return None
     attributes = [c for c in C.PROTECTED_ATTRIBUTES if c in customers.columns]
@@ -740,16 +742,19 @@ def _fairness_audit(
     if isinstance(limits, FairnessLimits) and limits.judge == "auto":
         # the job adds the bands; the caller's limits judged the raw figures
         limits = dataclasses.replace(limits, judge="raw")
-    return fairness_report(
-        sensitive,
-        y_true=pd.Series(y.to_numpy(), index=ids),
-        y_score=pd.Series(p, index=ids),
-        offers=offers,
-        control=band,
-        threshold=high,
-        limits=limits,
-        random_state=random_state,
-    )
+    with warnings.catch_warnings():
+        # the gate names the attributes the audit could not judge, in the run's fairness_gate_reason
+        warnings.filterwarnings("ignore", "fairness_report could not judge", DataQualityWarning)
+        return fairness_report(
+            sensitive,
+            y_true=pd.Series(y.to_numpy(), index=ids),
+            y_score=pd.Series(p, index=ids),
+            offers=offers,
+            control=band,
+            threshold=high,
+            limits=limits,
+            random_state=random_state,
+        )
 
 
 def _trigger_policy(
