@@ -542,31 +542,15 @@ def test_a_campaign_whose_only_known_arm_is_the_control_cannot_be_evaluated() ->
     """Kills Y10 (``nunique() < 1``): the model knows d5 but the campaign sent d9 and control; with
     d9 left out only the control remains, and there is nothing to compare it with. (Named: the
     automatic choice passes over such a campaign.)"""
-    tx, campaigns = _campaign({"d9": 10, "control": 10})
     with pytest.raises(DataError, match="no arm the uplift model knows"):
-        uplift_section(
-            _Uplift(),
-            tx,
-            campaigns=campaigns,
-            as_of=pd.Timestamp("2024-04-01"),
-            window_days=30,
-            campaign_id="c1",
-        )
+        _named_section({"d9": 10, "control": 10})
 
 
 def test_no_qini_figure_when_every_offer_arm_is_too_small() -> None:
     """Kills Y11 (figure drawn without any curve): d5 has 9 customers, under the minimum cell of
     10, so it keeps its count only and no Qini curve is left to draw. (Named: the automatic
     choice passes over a campaign without a curve to draw.)"""
-    tx, campaigns = _campaign({"d5": 9, "control": 10})
-    section = uplift_section(
-        _Uplift(),
-        tx,
-        campaigns=campaigns,
-        as_of=pd.Timestamp("2024-04-01"),
-        window_days=30,
-        campaign_id="c1",
-    )
+    section = _named_section({"d5": 9, "control": 10})
     assert section.figures == ()
     assert any("no curve nor metric: d5" in note for note in section.notes)
 
@@ -634,13 +618,20 @@ def test_offers_the_campaign_did_not_send_get_no_curve() -> None:
 def test_a_campaign_named_as_text_is_found_among_integer_campaign_ids() -> None:
     """Review: the command line names a campaign as text; a Parquet file's integer ids read
     'uplift_campaign_id='7' is not a campaign ...; those are [7]'."""
-    tx, campaigns = _campaign({"d5": 12, "control": 12})
-    section = uplift_section(
+    section = _named_section({"d5": 12, "control": 12}, campaign_id="7", stored_as=7)
+    assert section.figures
+
+
+def _named_section(
+    arms: dict[str, int], *, campaign_id: str = "c1", stored_as: object = "c1"
+) -> Any:
+    """The uplift section of :func:`_campaign`'s campaign, named (stored under ``stored_as``)."""
+    tx, campaigns = _campaign(arms)
+    return uplift_section(
         _Uplift(),
         tx,
-        campaigns=campaigns.assign(campaign_id=7),
+        campaigns=campaigns.assign(campaign_id=stored_as),
         as_of=pd.Timestamp("2024-04-01"),
         window_days=30,
-        campaign_id="7",
+        campaign_id=campaign_id,
     )
-    assert section.figures
