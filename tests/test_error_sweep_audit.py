@@ -334,7 +334,9 @@ OK_CASES: list[tuple[str, Case, type[Exception], str]] = [
     ),
     (
         "validate_customers(duplicated ids)",
-        lambda c: lml.validate_customers(pd.concat([c.raw_customers, c.raw_customers.iloc[:2]])),
+        lambda c: lml.validate_customers(
+            pd.concat([c.raw_customers, c.raw_customers.iloc[:2].assign(tier="other")])
+        ),
         SchemaError,
         r"customer_id must be unique",
     ),

@@ -213,3 +213,25 @@ def test_missing_redeemed_flags_are_filled_from_the_redemption_time_and_counted(
         3: True,
         4: False,
     }
+
+
+def test_customers_repeated_exactly_are_kept_once_with_a_warning() -> None:
+    """An extract appended twice was refused ("must be unique") while validate_transactions and
+    validate_campaigns keep one of exact repeats; a repeated id with other values still is."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    raw = _customers()
+    with pytest.warns(DataQualityWarning, match="2 rows repeat another row exactly"):
+        out = validate_customers(
+            pd.concat([raw, raw.iloc[:2]]), columns=ColumnMap(customer_id="cid")
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        once = validate_customers(raw, columns=ColumnMap(customer_id="cid"))
+    pd.testing.assert_frame_equal(out, once, check_like=True)
+    with pytest.raises(SchemaError, match="must be unique"):
+        validate_customers(
+            pd.concat([raw, raw.iloc[:1].assign(cid=2)]), columns=ColumnMap(customer_id="cid")
+        )

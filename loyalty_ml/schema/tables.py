@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import numpy as np
@@ -182,7 +183,8 @@ def validate_customers(
 ) -> pd.DataFrame:
     """Check a customers table and return its canonical copy, indexed by ``customer_id``.
 
-    - ``customer_id`` is required and unique (rows without one are refused: a profile needs an id).
+    - ``customer_id`` is required and unique (rows without one are refused: a profile needs an id;
+      a row that repeats another exactly is kept once, with a warning).
     - ``signup_date`` (optional) becomes datetime64[ns] (aware values on the clock of ``timezone``,
       UTC by default, as in ``validate_transactions``); consent flags become booleans, and a missing
       flag is read as ``missing_consent`` (default False: no consent unless it was given), counted.
@@ -225,6 +227,21 @@ def validate_customers(
         )
     if out[C.CUSTOMER_ID].dtype == "Int64":
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
+    shared = out[C.CUSTOMER_ID].duplicated(keep=False).to_numpy()
+    if shared.any():
+        # a row repeated to the last value (an extract appended twice, a union): one customer,
+        # kept once, as validate_transactions and validate_campaigns keep one of exact repeats
+        repeated = np.zeros(len(out), dtype=bool)
+        with contextlib.suppress(TypeError):  # list or dict cells: not compared, refused below
+            repeated[shared] = out.iloc[shared].duplicated(keep="first").to_numpy()
+        if repeated.any():
+            warn_user(
+                f"{table}: {int(repeated.sum()):,} rows repeat another row exactly; each is kept "
+                "once.",
+                DataQualityWarning,
+            )
+            report.notes.append(f"{int(repeated.sum())} exact duplicate rows kept once")
+            out = out.loc[~repeated]
     _no_duplicate_ids(out, C.CUSTOMER_ID, table=table)
     personal = [c for c in out.columns if c != C.CUSTOMER_ID and looks_like_personal_data(c)]
     if personal and drop_personal_data:
