@@ -468,6 +468,9 @@ def test_report_with_a_registered_model_judges_it_out_of_time(
 @pytest.mark.filterwarnings(
     "ignore:.*in-sample, not out of time:loyalty_ml.exceptions.DataQualityWarning"
 )
+@pytest.mark.filterwarnings(
+    "ignore:fairness_report could not judge:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_report_judges_the_uplift_model_on_the_campaign_named(
     demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:

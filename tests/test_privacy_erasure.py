@@ -130,7 +130,8 @@ def test_a_repeated_or_multi_level_id_column_is_erased_under_every_column(
 
 
 def test_erasure_that_finds_nobody_warns_and_the_cleaning_report_forgets_the_rows() -> None:
-    # a request typed unlike the table ("7.0" as text) erased nothing in silence; the erased
+    # a request typed unlike the table ("007"; "7.0" is 7 since session 51) erased nothing in
+    # silence; the erased
     # table kept validate_transactions' report, so the next run logged the pre-erasure counts
     from loyalty_ml.exceptions import DataQualityWarning
     from loyalty_ml.schema import cleaning_report, validate_transactions
@@ -149,8 +150,9 @@ def test_erasure_that_finds_nobody_warns_and_the_cleaning_report_forgets_the_row
     with pytest.warns(
         DataQualityWarning, match="1 of the 1 requested customers were found in none"
     ):
-        out, report = erase_customers(["7.0"], transactions=tx)
+        out, report = erase_customers(["007"], transactions=tx)
     assert report.n_found == 0 and len(out["transactions"]) == 4
+    assert erase_customers(["7.0"], transactions=tx)[1].n_found == 1
     out, report = erase_customers([7], transactions=tx)
     kept = cleaning_report(out["transactions"])
     assert kept is not None and (kept.rows_in, kept.rows_out) == (2, 2)

@@ -363,10 +363,10 @@ def test_estimated_propensities_are_weighted_and_cross_fitted() -> None:
 
 # -- reading and writing the command line's tables (cli/io.py) ----------------------------------
 def test_ids_written_as_whole_floats_are_read_back_as_whole_numbers(tmp_path: Path) -> None:
-    """Kills C23 (any digits before '.0' stripped: 007.0 read as 007) and C24 (every id of the
-    column stripped when only some are whole floats): '40000.0' and '0.0' (pandas' floats of
-    an integer column with a gap) lose their '.0'; a column holding '12.5' or '007.0' is left
-    as written. Kills C22 too (offer_id not read as text: 12.5 and 3.0 as floats)."""
+    """Kills C23 (any digits before '.0' stripped: 007.0 read as 007): '40000.0' and '0.0'
+    (pandas' floats of an integer column with a gap) lose their '.0', id by id (session 51:
+    '3.0' next to '12.5' too, as every match reads it); '12.5' and '007.0' are left as written.
+    Kills C22 too (offer_id not read as text: 12.5 and 3.0 as floats)."""
     path = tmp_path / "t.csv"
     rows = [("40000.0", "0.0", "12.5", "007.0"), ("", "12.0", "3.0", "12.0")]
     pd.DataFrame(rows, columns=["customer_id", "order_id", "offer_id", "store_id"]).to_csv(
@@ -375,8 +375,8 @@ def test_ids_written_as_whole_floats_are_read_back_as_whole_numbers(tmp_path: Pa
     read = cli.read_table(path, table="transactions")
     assert read["customer_id"].tolist() == ["40000", pd.NA]
     assert read["order_id"].tolist() == ["0", "12"]
-    assert read["offer_id"].tolist() == ["12.5", "3.0"]
-    assert read["store_id"].tolist() == ["007.0", "12.0"]
+    assert read["offer_id"].tolist() == ["12.5", "3"]
+    assert read["store_id"].tolist() == ["007.0", "12"]
 
 
 @pytest.mark.parametrize("name", ["scores.pq", "SCORES.CSV", "Scores.Parquet"])

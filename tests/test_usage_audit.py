@@ -100,6 +100,9 @@ def _report(reg: CliRegistry, out: str, *args: str, model: bool = True) -> int:
 
 # -- the command line ----------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.filterwarnings(
+    "ignore:fairness_report could not judge:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_cli_report_with_every_table_as_parquet_works(cli_registry: CliRegistry) -> None:
     """Guard: the report with the model, customers, campaigns and offers, all Parquet."""
     f = cli_registry.files
@@ -146,6 +149,9 @@ def _score(main: Any, f: dict[str, Path], out: Path, uri: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings(
+    "ignore:fairness_report could not judge:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_cli_report_readme_command_parquet_transactions_csv_customers(
     cli_registry: CliRegistry,
 ) -> None:

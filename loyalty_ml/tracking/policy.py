@@ -209,8 +209,9 @@ class LoyaltyPolicy:
                 # a level by its text, or as ids are read: 1.0 (a JSON number, a CSV read back) is
                 # level "1" when the levels were written "1", " gold " is "gold"
                 plain = values.astype("str")
+                text = plain.where(plain.isin(levels), plain.str.strip())  # " 1.0" is "1.0"
                 normal = pd.Series(id_texts(values, caller="LoyaltyPolicy"), index=values.index)
-                text = plain.where(plain.isin(levels), normal)
+                text = text.where(text.isin(levels), normal)
                 # unseen levels become missing, as the churn model treats them
                 text = text.where(values.notna() & text.isin(levels))
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
