@@ -574,3 +574,22 @@ def test_every_warning_of_the_library_is_one_line_and_others_as_python_writes_th
         text = line("drifted", category, "/x/loyalty-ml", 6)
         assert text == f"loyalty-ml score: {category.__name__}: drifted\n"
     assert line("old", DeprecationWarning, "/x/y.py", 3).startswith("/x/y.py:3: DeprecationWarning")
+
+
+def test_messages_name_the_command_lines_options_not_python_arguments() -> None:
+    """Newcomer probe: the command line's warnings said 'Pass campaigns= ...', an argument it
+    does not have (it has --campaigns)."""
+    from loyalty_ml.cli import _in_cli_words
+
+    assert _in_cli_words("Pass campaigns= with every offer sent") == (
+        "Pass --campaigns with every offer sent"
+    )
+    assert _in_cli_words("or customers=None when consent is managed upstream.") == (
+        "or no --customers when consent is managed upstream."
+    )
+    assert (
+        _in_cli_words("pass campaigns=..., or drop uplift.")
+        == "pass --campaigns FILE, or drop uplift."
+    )
+    code = "build_features(tx, campaigns=campaigns); my_offers= 3"
+    assert _in_cli_words(code) == code

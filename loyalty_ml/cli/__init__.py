@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -466,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 " On the command line: --column <canonical>=<the file's column>, e.g. "
                 "--column amount=Betrag (repeatable)."
             )
-        print(f"loyalty-ml {args.command}: error: {message}", file=sys.stderr)
+        print(f"loyalty-ml {args.command}: error: {_in_cli_words(message)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a folder that cannot be created, a file that cannot be written...
         print(f"loyalty-ml {args.command}: error: {exc}", file=sys.stderr)
@@ -474,6 +475,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warnings.formatwarning = plain
     return status
+
+
+#: The library's words for a table argument, and the command line's (messages are written for the
+#: Python API: "pass campaigns= with every offer sent so far").
+_CLI_WORDS = (
+    ("customers=None", "no --customers"),
+    ("campaigns=...", "--campaigns FILE"),
+    ("campaigns=", "--campaigns"),
+    ("customers=", "--customers"),
+    ("offers=", "--offers"),
+)
+
+
+def _in_cli_words(message: str) -> str:
+    """``message`` with the table arguments named as the command line's options."""
+    for python, cli in _CLI_WORDS:
+        # "campaigns= with..." is the argument; "campaigns=campaigns" (code) is left as written
+        after = r"(?=\s|$)" if python.endswith("=") else ""
+        message = re.sub(rf"(?<![\w.]){re.escape(python)}{after}", cli, message)
+    return message
 
 
 def _warning_line(command: str, plain: Callable[..., str]) -> Callable[..., str]:
@@ -489,7 +510,7 @@ def _warning_line(command: str, plain: Callable[..., str]) -> Callable[..., str]
         text: str | None = None,
     ) -> str:
         if category.__module__.startswith("loyalty_ml."):  # DataQuality, Drift, PoorOverlap
-            return f"loyalty-ml {command}: {category.__name__}: {message}\n"
+            return f"loyalty-ml {command}: {category.__name__}: {_in_cli_words(str(message))}\n"
         return plain(message, category, filename, lineno, text)
 
     return line
