@@ -37,7 +37,6 @@ Re-estimate the boundaries as the history grows.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -59,7 +58,7 @@ from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
 from loyalty_ml.schema._coerce import on_data_clock
-from loyalty_ml.schema.transactions import DATA_END_ATTR
+from loyalty_ml.schema.transactions import data_end
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -338,10 +337,7 @@ def _warn_if_past_the_data(
     last row. Those days count as days without a return, so every boundary reads short."""
     if last is None:
         return
-    recorded = transactions.attrs.get(DATA_END_ATTR)
-    if recorded is not None:
-        with contextlib.suppress(TypeError, ValueError):  # not a date: the last row
-            last = max(last, pd.Timestamp(recorded))
+    last = data_end(transactions.attrs, last)
     beyond = (end_ns - last.value) / NS_PER_DAY
     if beyond > STALE_DAYS:
         warn_user(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import cast
 
 import numpy as np
@@ -18,7 +17,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
-from loyalty_ml.schema.transactions import DATA_END_ATTR
+from loyalty_ml.schema.transactions import data_end
 
 __all__ = [
     "check_no_missing",
@@ -193,11 +192,7 @@ def warn_past_data(
     keeps it), else the last transaction."""
     if not len(timestamps):
         return
-    last = timestamps.max()
-    recorded = (attrs or {}).get(DATA_END_ATTR)
-    if recorded is not None and getattr(timestamps.dtype, "tz", None) is None:
-        with contextlib.suppress(TypeError, ValueError):  # not a date: the last transaction
-            last = max(last, pd.Timestamp(recorded))
+    last = data_end(attrs or {}, timestamps.max())
     beyond = end - last
     if beyond <= max(pd.Timedelta(days=1), (end - start) / 10):
         return

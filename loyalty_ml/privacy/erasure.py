@@ -70,11 +70,12 @@ def erase_customers(
 ) -> tuple[dict[str, pd.DataFrame | None], ErasureReport]:
     """Remove the given customers from every table.
 
-    Ids are matched by their text without surrounding blanks, so ``17``, ``"17"``, ``" 17 "`` and
-    ``17.0`` and ``"17.0"`` (an integer id read back from a CSV with missing values) are the same customer (a request typed differently from the table must
-    not silently erase nothing). A table may hold ``customer_id`` as a column, as its index, or as an
-    index level (e.g. a training table indexed by (as_of, customer_id)); a row goes when any of them
-    matches. Tables passed as None are returned as None.
+    Ids are matched by their text without surrounding blanks, so ``17``, ``"17"``, ``" 17 "``,
+    ``17.0`` and ``"17.0"`` (an integer id read back from a CSV with missing values) are the same
+    customer (a request typed differently from the table must not silently erase nothing). A table
+    may hold ``customer_id`` as a column, as its index, or as an index level (e.g. a training table
+    indexed by (as_of, customer_id)); a row goes when any of them matches. Tables passed as None
+    are returned as None.
     Inputs are not modified.
 
     Parameters

@@ -227,8 +227,9 @@ def coerce_customer_id(
     Floats that are whole numbers (``13085.0``, common after a CSV round trip with missing values) become
     int64. Strings keep their text (leading zeros matter), stripped of surrounding blanks; empty strings
     are missing. Text ids that are whole numbers written as floats (``"13085.0"``, that same round
-    trip read as text) lose their ``.0`` (see :func:`strip_whole_float_text`) (``strip_float_text=False`` keeps it: the served
-    model answers with the ids as they were sent). Missing ids are returned as ``<NA>``/NaN for the caller to count and drop.
+    trip read as text) lose their ``.0`` (:func:`strip_whole_float_text`; ``strip_float_text=False``
+    keeps it, for the served model, which answers with the ids as they were sent). Missing ids are
+    returned as ``<NA>``/NaN for the caller to count and drop.
 
     Ids that look like stand-ins for unidentified shoppers (``"guest"``, ``"-"``, ``0``, ``-1``,
     ``99999999``, ``"0000000000"``) are named in a DataQualityWarning, and with ``check_share``

@@ -238,15 +238,12 @@ def _same_kind(
     ids = frame[C.CUSTOMER_ID]
     tx_ids = transactions[C.CUSTOMER_ID]
     is_number = pd.api.types.is_numeric_dtype
-    if (
-        not is_number(ids.dtype)
-        and not pd.api.types.is_bool_dtype(ids.dtype)
-        and not _has_whole_float_text(tx_ids)  # transactions not validated: match them as written
-    ):
-        # "12346.0" read as text is 12346, as validation reads it (see strip_whole_float_text)
+    if not is_number(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
+        # "12346.0" read as text is 12346, as validation reads it (see strip_whole_float_text),
+        # unless the transactions were not validated either: then they are matched as written
         stripped = ids.astype("string").str.strip()
         numbers_as_text = strip_whole_float_text(stripped, table=table, column=C.CUSTOMER_ID)
-        if not numbers_as_text.equals(stripped):
+        if numbers_as_text is not stripped and not _has_whole_float_text(tx_ids):
             frame = frame.assign(**{C.CUSTOMER_ID: numbers_as_text})
             ids = frame[C.CUSTOMER_ID]
     if pd.api.types.is_bool_dtype(ids.dtype) or is_number(ids.dtype) == is_number(tx_ids.dtype):
@@ -279,7 +276,7 @@ def _has_whole_float_text(ids: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(ids.dtype) or pd.api.types.is_bool_dtype(ids.dtype):
         return False
     distinct = pd.Series(pd.unique(ids.dropna()), dtype="string").str.strip()
-    return bool(distinct.str.fullmatch(WHOLE_FLOAT_ID.strip("^$")).any())
+    return bool(distinct.str.replace(WHOLE_FLOAT_ID, r"\1", regex=True).ne(distinct).any())
 
 
 def align_table_ids(

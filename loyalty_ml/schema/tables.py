@@ -227,21 +227,16 @@ def validate_customers(
         )
     if out[C.CUSTOMER_ID].dtype == "Int64":
         out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype("int64")
-    shared = out[C.CUSTOMER_ID].duplicated(keep=False).to_numpy()
-    if shared.any():
-        # a row repeated to the last value (an extract appended twice, a union): one customer,
-        # kept once, as validate_transactions and validate_campaigns keep one of exact repeats
-        repeated = np.zeros(len(out), dtype=bool)
-        with contextlib.suppress(TypeError):  # list or dict cells: not compared, refused below
-            repeated[shared] = out.iloc[shared].duplicated(keep="first").to_numpy()
-        if repeated.any():
-            warn_user(
-                f"{table}: {int(repeated.sum()):,} rows repeat another row exactly; each is kept "
-                "once.",
-                DataQualityWarning,
-            )
-            report.notes.append(f"{int(repeated.sum())} exact duplicate rows kept once")
-            out = out.loc[~repeated]
+    # a row repeated to the last value (an extract appended twice, a union): one customer, kept
+    # once, as validate_transactions and validate_campaigns keep one of exact repeats
+    repeated = exact_repeats(out, [C.CUSTOMER_ID])
+    if repeated.any():
+        warn_user(
+            f"{table}: {int(repeated.sum()):,} rows repeat another row exactly; each is kept once.",
+            DataQualityWarning,
+        )
+        report.notes.append(f"{int(repeated.sum())} exact duplicate rows kept once")
+        out = out.loc[~repeated]
     _no_duplicate_ids(out, C.CUSTOMER_ID, table=table)
     personal = [c for c in out.columns if c != C.CUSTOMER_ID and looks_like_personal_data(c)]
     if personal and drop_personal_data:
@@ -429,6 +424,21 @@ def refuse_early_redemptions(
         )
 
 
+def exact_repeats(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Rows that repeat an earlier row of ``frame`` exactly (every column), as a boolean mask.
+
+    Only rows that share their ``key`` can repeat one another: comparing every column of those
+    alone keeps the common case (no key shared) at one check. Cells that cannot be compared (lists
+    or dicts) make no repeat; the callers' own checks refuse what they cannot read.
+    """
+    shared = np.flatnonzero(frame.duplicated(key, keep=False).to_numpy())
+    repeated = np.zeros(len(frame), dtype=bool)
+    if len(shared):
+        with contextlib.suppress(TypeError):
+            repeated[shared] = frame.iloc[shared].duplicated(keep="first").to_numpy()
+    return repeated
+
+
 def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.DataFrame:
     """``frame`` (campaign rows) with each row that repeats another exactly kept once, and a
     :class:`DataQualityWarning` naming their campaigns.
@@ -441,15 +451,9 @@ def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.
         # ids as the index: rows of different customers would compare equal; the caller's checks
         # refuse such a table with the fix
         return frame
-    key = [c for c in (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.SENT_AT) if c in frame.columns]
-    twice = frame.duplicated(key, keep=False).to_numpy()
-    if not twice.any():
-        return frame
-    # only rows that share their (campaign, customer, send time) can repeat one another: comparing
-    # every column of those alone keeps the common case (none shared) at one check
-    shared = np.flatnonzero(twice)
-    repeated = np.zeros(len(frame), dtype=bool)
-    repeated[shared] = frame.iloc[shared].duplicated(keep="first").to_numpy()
+    repeated = exact_repeats(
+        frame, [c for c in (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.SENT_AT) if c in frame.columns]
+    )
     if not repeated.any():
         return frame
     named = C.CAMPAIGN_ID if C.CAMPAIGN_ID in frame.columns else C.SENT_AT

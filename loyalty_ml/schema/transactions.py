@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import Literal, overload
+from collections.abc import Hashable, Mapping
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -427,6 +429,18 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
     hashed = line.to_numpy(dtype=np.uint64)[order]
     key = (run << np.uint64(64 - bits)) | (hashed >> np.uint64(bits))
     return order[np.argsort(key, kind="stable")]
+
+
+def data_end(attrs: Mapping[Hashable, Any], last: pd.Timestamp) -> pd.Timestamp:
+    """The end of the data: the later of ``last`` (its last row) and the end
+    ``validate_transactions`` recorded in ``attrs`` (a stated ``observation_end``, which a segment
+    filtered from the validated table keeps). A recorded end that is not a date, or is on another
+    clock than ``last``, is ignored."""
+    recorded = attrs.get(DATA_END_ATTR)
+    if recorded is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            return max(last, pd.Timestamp(recorded))
+    return last
 
 
 def _duplicates_judged_before(raw: pd.DataFrame) -> bool:

@@ -496,16 +496,10 @@ class LoyaltyPolicy:
         if self.holdout_fraction <= 0 or len(index) == 0:
             return np.zeros(len(index), dtype=bool)
         # ids by value, as the pyfunc reads them: 13085.0 (a CSV round trip) is customer 13085
-        unit = id_hash_units(_holdout_keys(index), key="loyaltymlholdout")
+        # by id text: 12346, 12346.0 and "12346.0" (a JSON double formatted by a client) are
+        # one customer, drawn alike (id_texts)
+        unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
-
-
-def _holdout_keys(index: pd.Index) -> np.ndarray:
-    """The text each id is hashed by for the holdout: :func:`id_texts`, which reads the float
-    12346.0 and the text ``"12346.0"`` (a JSON double formatted by a client, a float column saved
-    as text) as customer ``"12346"``, so that they are drawn with the same customer sent as 12346.
-    Other texts (``"00123"``, ``"C-7"``, ``"12.5"``) are hashed as they are."""
-    return id_texts(index, caller="LoyaltyPolicy")
 
 
 def unseen_levels(

@@ -125,9 +125,10 @@ def nightly_sends(
         ).dropna()
         withheld = withheld.loc[~withheld.index.isin(sent.index)]
         parts.append(pd.DataFrame({C.OFFER_ID: C.CONTROL, "arm": withheld}))
-    elif "reason" in frame.columns and frame["reason"].astype("string").eq(HOLDOUT).any():
+    elif "reason" in frame.columns and (
+        n_held := int(frame["reason"].astype("string").eq(HOLDOUT).sum())
+    ):
         # a choose_offers plan: its holdout says who was held out, not from which offer
-        n_held = int(frame["reason"].astype("string").eq(HOLDOUT).sum())
         warn_user(
             f"nightly_sends: {n_held:,} customers were held out (reason 'holdout') but the "
             f"decisions have no {HOLDOUT_OFFER!r} column (what the policy would have offered "
