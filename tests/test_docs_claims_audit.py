@@ -973,6 +973,7 @@ OUTPUT_COLUMNS = [
     "channel",
     "rule",
     "offer_id",
+    "offer_channel",
     "expected_cost",
     "expected_net_value",
     "offer_reason",

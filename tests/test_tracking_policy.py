@@ -193,6 +193,31 @@ def test_monthly_caps_apply_when_the_send_history_is_given(
     assert capped.loc[offered[2], "offer_id"] == "d5"  # last month's send does not count
 
 
+def test_each_offer_names_the_catalogs_channel_beside_the_triggers(
+    with_offers: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    """The trigger's channel says how to contact; the offer goes out by its catalog channel, whose
+    send ``expected_cost`` prices (the fallback trigger says e-mail; d5 is an app offer)."""
+    import dataclasses
+
+    from loyalty_ml.policy.catalog import OfferCatalog
+
+    app = dataclasses.replace(
+        with_offers,
+        catalog=OfferCatalog.from_frame(
+            pd.DataFrame({"offer_id": ["d5"], "cost_per_redemption": [1.0], "channel": ["app"]})
+        ),
+    )
+    out = app.decide(features, reasons="none")
+    offered = out["offer_id"].notna()
+    assert offered.sum() > 2 and (~offered).sum() > 2
+    assert (out.loc[offered, "offer_channel"] == "app").all()
+    assert out.loc[~offered, "offer_channel"].isna().all()
+    assert (out.loc[offered, "channel"] == "email").all()
+    # a catalog without channels: missing, as without an offer
+    assert with_offers.decide(features, reasons="none")["offer_channel"].isna().all()
+
+
 def test_the_cool_down_rests_customers_sent_any_offer_recently(
     with_offers: LoyaltyPolicy, features: pd.DataFrame
 ) -> None:

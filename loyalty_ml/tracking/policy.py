@@ -45,6 +45,7 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "channel",
     "rule",
     C.OFFER_ID,
+    "offer_channel",
     "expected_cost",
     "expected_net_value",
     "offer_reason",
@@ -280,8 +281,10 @@ class LoyaltyPolicy:
         -------
         DataFrame
             :data:`DECISION_COLUMNS`: ``churn_probability``, ``risk_band``, ``boundary_state``,
-            ``segment``, ``action``, ``channel``, ``rule``, ``offer_id`` (missing = no offer),
-            ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
+            ``segment``, ``action``, ``channel`` (the trigger's contact channel), ``rule``,
+            ``offer_id`` (missing = no offer), ``offer_channel`` (the catalog's channel of the
+            offer, whose send ``expected_cost`` prices: deliver the offer there; missing without
+            an offer or where the catalog names none), ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
             value; 0 without an offer), ``offer_reason``, ``holdout_offer_id`` (for a customer of
             the holdout, the offer the same rules would have made, with a budget in proportion to
             the holdout's rows; missing for everyone else: see
@@ -334,6 +337,7 @@ class LoyaltyPolicy:
             strategy=strategy,
         )
         out[C.OFFER_ID] = offers[C.OFFER_ID].astype("str").to_numpy()
+        out["offer_channel"] = self._offer_channels(out[C.OFFER_ID])
         out["expected_cost"] = offers["expected_cost"].to_numpy(dtype=np.float64)
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
@@ -486,6 +490,12 @@ class LoyaltyPolicy:
             withheld = plan_for(held, share, _withheld_as_sent(history))
             plan.loc[held, HOLDOUT_OFFER] = withheld[C.OFFER_ID].astype("str").to_numpy()
         return plan
+
+    def _offer_channels(self, offer_ids: pd.Series) -> np.ndarray:
+        """The catalog's channel of each customer's offer (missing without an offer, or where the
+        catalog names no channel): the send ``expected_cost`` prices."""
+        channels = {} if self.catalog is None else {o.offer_id: o.channel for o in self.catalog}
+        return offer_ids.map(channels).astype("str").to_numpy()
 
     def _reasons(self, X: pd.DataFrame) -> pd.DataFrame:
         explained: pd.DataFrame = self.churn_model.explain(X, top_k=N_REASONS)
