@@ -420,6 +420,9 @@ def test_qini_and_uplift_curves_on_spend_by_hand() -> None:
     np.testing.assert_allclose(uplift_curve(Y, T, S)["uplift"], uplift)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_on_spend_by_hand() -> None:
     assign = np.where(S >= 0.5, "A", "control")  # A to the first five
     # IPW, shares 1/2: matched rows 0, 2, 4 (A) and 5, 7 (control): (12 + 7.5 + 3 + 20 + 5) / 0.5 / 8

@@ -76,6 +76,9 @@ Y4 = np.array([1.0, 0.0, 0.0, 1.0])
 T4 = np.array(["a", "control", "a", "control"])
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_standard_error_by_hand_with_known_shares() -> None:
     # V6 (sum of squares / n instead of / (n - 1)): terms 1 / 0.5 * [1, 0, 0, 0] = [2, 0, 0, 0],
     # value 0.5, influence [1.5, -.5, -.5, -.5]: sqrt(3 / 3) / sqrt(4) = 0.5.
@@ -86,6 +89,9 @@ def test_policy_value_standard_error_by_hand_with_known_shares() -> None:
     assert (pv.ci_low, pv.ci_high) == pytest.approx((0.5 - z * 0.5, 0.5 + z * 0.5))
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_doubly_robust_standard_error_counts_the_outcome_models_spread() -> None:
     # V7 (the DR influence without its outcome-model part, baseline - mean(baseline)):
     # p = 0.5 (observed shares); terms = mu + match * (y - mu) / p = [1.8, 0.4, -0.6, 0.8], value

@@ -182,6 +182,9 @@ def test_policy_value_with_per_row_propensities_covers_a_mixed_policy() -> None:
     assert all(low <= c <= high for c in coverage.values()), coverage
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_with_unequal_observed_shares_covers_a_binary_reward() -> None:
     reps, n = 300, 400
     truth = 0.1 + 0.2 * (0.3 * 0.5 + 0.5 * norm.cdf(-0.5))

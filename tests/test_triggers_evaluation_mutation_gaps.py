@@ -274,6 +274,9 @@ def test_policy_value_refuses_a_single_bootstrap_resample() -> None:
         policy_value(_Y, _T, ["a"] * 4, n_bootstrap=1)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_a_missing_assignment_means_the_control_arm_as_named_by_the_caller() -> None:
     """Kills V03 (a missing assignment filled with the default label "control"): with
     control="ctl", no offer means arm "ctl", received by rows 1 and 3 (share 1/2) of which row 3
@@ -301,6 +304,9 @@ def test_bootstrap_interval_is_the_central_percentiles_and_se_the_sample_std() -
         assert r.value == pytest.approx(19.0)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_constant_outcomes_within_each_arm_carry_no_noise_in_either_interval() -> None:
     """Kills V12 (bootstrap resampled across arms) and V13 (the zero-se warning dropped). With the
     observed shares as propensities each arm's part is a mean within the arm; when every arm-a row
@@ -320,13 +326,21 @@ def _per_row_propensity(p_a: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"a": p_a, "control": 1.0 - p_a})
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_poor_overlap_is_judged_against_a_fifth_of_the_arms_mean_propensity() -> None:
     """Kills V14 (a tenth instead of a fifth): arm a's mean propensity over the rows it is given
     is (80 * 0.08 + 20 * 0.012) / 100 = 0.0664, so the limit is 0.0664 / 5 = 0.0133 (under 0.02
     and 0.2 / 2 arms) and the 20 rows at 0.012 are flagged; at a tenth (0.0066) none would be."""
     y, t = _experiment(100)
     p_a = np.where(np.arange(100) < 80, 0.08, 0.012)
-    with pytest.warns(PoorOverlapWarning, match=r"gives 20 rows \(20.0%\)"):
+    # (half the rows received a, which these propensities cannot describe: after the warning the
+    # estimate is refused)
+    with (
+        pytest.warns(PoorOverlapWarning, match=r"gives 20 rows \(20.0%\)"),
+        pytest.raises(DataError, match="not given at random"),
+    ):
         policy_value(y, t, ["a"] * 100, propensity=_per_row_propensity(p_a))
 
 
@@ -348,6 +362,9 @@ def test_an_assigned_arm_of_propensity_zero_is_refused() -> None:
         policy_value(_Y, _T, ["a"] * 4, propensity=pd.Series({"a": 0.0, "control": 1.0}))
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_an_assigned_arm_of_propensity_one_is_allowed() -> None:
     """Kills V17 (propensity 1 refused): every row received arm a for sure; the value is the
     plain mean reward 3/4."""
@@ -356,6 +373,9 @@ def test_an_assigned_arm_of_propensity_one_is_allowed() -> None:
     assert r.value == pytest.approx(0.75)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_doubly_robust_refuses_a_missing_prediction_of_the_assigned_arm() -> None:
     """Kills V21 (the finiteness check of mu's assigned arm dropped): a NaN prediction made the
     value NaN without a word."""
@@ -611,15 +631,22 @@ def test_poor_overlap_limit_shrinks_with_many_arms() -> None:
     0.8 / 0.5 + 0.2 / 0.019 (80% of rows at propensity 0.5, 20% at 0.019)."""
     arms = [f"o{k}" for k in range(11)]
     n = 1100
-    arm = np.array(arms)[np.arange(n) % 11]
+    policy = np.array(arms)[np.arange(n) % 11]
     low = (np.arange(n) // 11) % 5 == 0
     values = np.full((n, 11), 0.05)
     values[np.arange(n), np.arange(n) % 11] = np.where(low, 0.019, 0.5)
     propensity = pd.DataFrame(values, columns=arms)
+    # as a randomised draw would have it: half of the rows at 0.5 received the policy's arm, 4 of
+    # the 220 at 0.019 did (sum of the propensities: 444), the rest the next arm
+    matched = np.where(low, np.cumsum(low) % 55 == 1, np.arange(n) % 2 == 0)
+    received = np.where(matched, policy, np.array(arms)[(np.arange(n) + 1) % 11])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        r = policy_value(np.ones(n), arm, arm, propensity=propensity)
-    assert r.value == pytest.approx(0.8 / 0.5 + 0.2 / 0.019)
+        warnings.simplefilter("error", PoorOverlapWarning)
+        warnings.filterwarnings("ignore", ".*interval is too narrow", DataQualityWarning)
+        r = policy_value(np.ones(n), received, policy, propensity=propensity)
+    n_low = int((matched & low).sum())
+    assert n_low == 4
+    assert r.value == pytest.approx(((matched & ~low).sum() / 0.5 + n_low / 0.019) / n)
 
 
 def test_policy_value_of_one_row_has_no_interval_and_no_warning() -> None:

@@ -405,6 +405,9 @@ def test_areas_match_scikit_uplift_per_arm_with_ties_and_unequal_arms() -> None:
     assert np.isfinite(at_k).all()
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_by_hand_with_unequal_arms() -> None:
     t = np.array(["control", "control", "control", "a", "b", "b"])
     y = np.array([0.0, 1.0, 1.0, 1.0, 0.0, 1.0])

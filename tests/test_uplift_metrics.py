@@ -98,6 +98,9 @@ def test_scores_depend_only_on_the_ranking(seed: int) -> None:
     assert uplift_at_k(y, w, s, k=0.5) == pytest.approx(uplift_at_k(y, w, 2 * s - 5, k=0.5))
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 # -- policy value --------------------------------------------------------------------------------------
 def test_ipw_by_hand() -> None:
     y = np.array([3.0, 1.0, 0.0, 2.0])
@@ -112,6 +115,9 @@ def test_ipw_by_hand() -> None:
     assert design.value == pytest.approx(3.0 / 0.25 / 4)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_dr_by_hand() -> None:
     y = np.array([3.0, 1.0, 0.0, 2.0])
     t = np.array(["a", "control", "a", "control"])
@@ -140,6 +146,9 @@ def test_ipw_recovers_a_known_policy_value_with_bootstrap_ci() -> None:
     assert "dr" in str(dr)
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_errors() -> None:
     y = np.array([1.0, 0.0])
     t = np.array(["a", "control"])
@@ -220,6 +229,9 @@ def test_flag_labels_without_control_zero_say_so() -> None:
     assert np.isfinite(qini_auc_score(y, t, scores, control=0)["1"])
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*interval is too narrow:loyalty_ml.exceptions.DataQualityWarning"
+)
 def test_policy_value_of_a_whole_plan_frame_names_the_column_to_pass() -> None:
     # plan instead of plan["offer_id"]: a raw pandas "Buffer has wrong number of dimensions"
     from loyalty_ml.evaluation.uplift_metrics import policy_value

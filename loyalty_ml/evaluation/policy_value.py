@@ -69,7 +69,11 @@ def policy_value(
         Arm each row received.
     assignment : array or Series of str
         Arm the policy gives each row; a missing value (no offer, as in a plan's ``offer_id``) means
-        ``control``.
+        ``control``. It must be decided from what was known before the experiment (the customers'
+        features), not from ``t``: an assignment that gives rows the arm they received far more
+        (or less) often than the propensities allow, e.g. ``assignment=t``, is refused
+        (:data:`MATCH_Z` standard deviations), as is, by the same check, a design that was not
+        randomised valued with the default propensities.
     propensity : Series or DataFrame, optional
         P(arm) per arm (Series: a randomised design) or per row (DataFrame, one column per arm).
         Default: the observed arm shares (a randomised experiment); the standard error and the
@@ -89,14 +93,16 @@ def policy_value(
         0: normal interval from the per-row terms' standard error; else a percentile bootstrap.
         When every term is the same (e.g. no matched row of an assigned arm had a reward), the
         standard error is 0: that warns and the interval is NaN. The normal interval needs
-        several events in each assigned arm.
+        several events in each assigned arm: an arm given to 5% of the rows or more whose matched
+        rows (or the rarer of their two reward values, e.g. purchases) number under
+        :data:`MIN_MATCHED_EVENTS` warns.
     random_state : int, optional
         Seed of the bootstrap.
 
     Examples
     --------
-    >>> y = np.array([1.0, 0.0, 0.0, 1.0]); t = np.array(["a", "control", "a", "control"])
-    >>> policy_value(y, t, ["a", "a", "a", "a"]).value
+    >>> y = np.tile([1.0, 0.0, 0.0, 1.0], 25); t = np.tile(["a", "control", "a", "control"], 25)
+    >>> policy_value(y, t, ["a"] * 100).value
     0.5
     """
     if method not in ("ipw", "dr"):
@@ -184,6 +190,11 @@ def policy_value(
     if isinstance(propensity, pd.DataFrame):
         _warn_if_weights_explode(p, assigned)
     match = (labels == assigned).astype(np.float64)
+    _refuse_assignment_from_received(
+        match, p, assigned, per_row=isinstance(propensity, pd.DataFrame)
+    )
+    if n > 1:  # one row has no interval to judge
+        _warn_if_thin_arms(labels, assigned, match, y_arr)
     baseline = np.zeros(n)  # the outcome model's part of each term (DR), 0 for IPW
     if method == "ipw":
         terms = match * y_arr / p
@@ -242,6 +253,101 @@ def policy_value(
         )
         low = high = float("nan")
     return PolicyValue(value, se, float(low), float(high), method, n)
+
+
+#: How far (in standard deviations) the matches of the assignment and the received arms may be
+#: from what a policy decided without seeing the arm would give: under randomisation the count
+#: is a sum of independent draws (sd 0.89 over 2,000 simulated experiments), so 5 is never
+#: reached by chance, while ``assignment=t`` reads z = 229 on 30,000 rows.
+MATCH_Z = 5.0
+#: Below this many matched rows of an assigned arm (rows given the arm they received), or of the
+#: rarer reward value among them when their rewards take two values (a purchase or not), the arm's
+#: part of the interval is unreliable: a nominal 95% interval, an arm given to half of 1,000 rows
+#: and bought at 30%, covered 36% of simulated values with 3 matched rows (about 1 purchase), 77%
+#: with 10 (3), 91% with 30 (9) and 94.5% with 100 (1,500 simulations each).
+MIN_MATCHED_EVENTS = 5
+#: Share of the rows an arm must be assigned to for a thin arm to warn (below it, its rows weigh
+#: little in the value, e.g. the few customers a plan leaves without an offer).
+THIN_ARM_SHARE = 0.05
+
+
+def _refuse_assignment_from_received(
+    match: np.ndarray, p: np.ndarray, assigned: np.ndarray, *, per_row: bool
+) -> None:
+    """Refuse an assignment that depends on the arm each row received (e.g. ``assignment=t``).
+
+    IPW and DR value a policy decided from what is known before the experiment: then each row
+    gets its assigned arm with probability ``p``, and the matches number about ``sum(p)``. An
+    assignment read off the received arms matches far more often (or far less), and the estimate
+    is meaningless: ``assignment=t`` gives the sum of the arms' mean rewards, not the experiment's.
+    """
+    variance = float((p * (1 - p)).sum())
+    if variance <= 0:
+        return
+    expected = float(p.sum())
+    z = (float(match.sum()) - expected) / np.sqrt(variance)
+    if abs(z) <= MATCH_Z:
+        return
+    raise DataError(
+        f"policy_value: the assignment gives {int(match.sum()):,} rows the arm they received, "
+        f"where a policy decided without seeing the received arm would match about "
+        f"{expected:,.0f} of them ({z:+.0f} standard deviations) if the arms were given with the "
+        "stated propensities. Either the assignment is built from t (e.g. assignment=t, or an arm "
+        "kept for some of the rows that received it): IPW and DR value a policy decided from the "
+        "customers' features, and for what the experiment itself earned take the mean of y; or "
+        "the arms were not given at random"
+        + (
+            " (the default propensities are the arm shares, a randomised design): pass each "
+            "row's propensity (a DataFrame, one column per arm)."
+            if not per_row
+            else ": the propensities passed do not describe how they were given."
+        )
+        + (
+            ""
+            if len(np.unique(assigned)) > 1
+            else f" (The policy gives every row {assigned[0]!r}.)"
+        )
+    )
+
+
+def _warn_if_thin_arms(
+    labels: np.ndarray, assigned: np.ndarray, match: np.ndarray, y: np.ndarray
+) -> None:
+    """DataQualityWarning for an arm the policy gives to many rows (:data:`THIN_ARM_SHARE`) whose
+    value rests on a handful of matched rows (:data:`MIN_MATCHED_EVENTS`): their spread (often
+    none) is all the standard error sees of that arm, so the interval is far too narrow."""
+    notes = []
+    for arm in np.unique(assigned):
+        given = assigned == arm
+        if given.sum() < THIN_ARM_SHARE * len(assigned):
+            continue
+        rewards = y[given & (match > 0)]
+        values, counts = np.unique(rewards, return_counts=True)
+        if len(values) <= 2:
+            events = 0 if len(values) < 2 else int(counts.min())
+            if events >= MIN_MATCHED_EVENTS:
+                continue
+            what = f"{events:,} of the rarer reward value among them"
+        elif len(rewards) >= MIN_MATCHED_EVENTS:
+            continue
+        else:
+            what = "their rewards"
+        notes.append(
+            f"{arm!r}: assigned to {int(given.sum()):,} rows, {len(rewards):,} of which received "
+            f"it ({what}; {int((labels == arm).sum()):,} rows received it in all)"
+        )
+    if not notes:
+        return
+    warn_user(
+        "policy_value: "
+        + "; ".join(notes)
+        + f". With fewer than {MIN_MATCHED_EVENTS} such rows or events an arm's part of the "
+        "value rests on a handful of rows and the interval is too narrow (a nominal 95% "
+        "interval covered 36% of simulated values with 1 purchase among the matched rows, 77% "
+        "with 3); a bootstrap "
+        "does not help. Evaluate on more rows of that arm, or read the value as a rough figure.",
+        DataQualityWarning,
+    )
 
 
 def _warn_if_weights_explode(p: np.ndarray, assigned: np.ndarray) -> None:
