@@ -211,6 +211,37 @@ def test_monthly_cap_from_history() -> None:
     assert plan.loc[1, "reason"] == "monthly cap reached"
 
 
+def test_a_campaign_id_used_every_week_counts_each_weeks_send() -> None:
+    """Sends of one campaign id on three days (a weekly push named alike, or ids left empty) were
+    counted once, and a cap of 2 a month let a fourth through; a row retried the same day, a
+    few minutes later, is still one send."""
+    catalog = OfferCatalog([Offer(offer_id="d5", cost_per_redemption=5.0, max_per_month=2)])
+    days = pd.to_datetime(["2024-06-01 09:00", "2024-06-08 09:00", "2024-06-08 09:05"])
+    for campaign in (["weekly", "weekly", "weekly"], [None, None, None]):
+        history = pd.DataFrame(
+            {"customer_id": 1, "offer_id": "d5", "campaign_id": campaign, "sent_at": days}
+        )
+        plan = choose_offers(
+            EFFECTS[["d5"]],
+            catalog,
+            baseline=BASELINE,
+            value_per_conversion=40.0,
+            history=history,
+            as_of="2024-06-15",
+        )
+        assert plan.loc[1, "reason"] == "monthly cap reached", campaign
+        # the same-day retry is not a send of its own: two rows of June 8 are one
+        once = choose_offers(
+            EFFECTS[["d5"]],
+            OfferCatalog([Offer(offer_id="d5", cost_per_redemption=5.0, max_per_month=3)]),
+            baseline=BASELINE,
+            value_per_conversion=40.0,
+            history=history,
+            as_of="2024-06-15",
+        )
+        assert once.loc[1, "offer_id"] == "d5", campaign
+
+
 def test_cool_down_rests_customers_sent_any_offer_in_the_last_days() -> None:
     history = pd.DataFrame(
         {
@@ -1335,3 +1366,41 @@ def test_effects_stacked_over_cutoffs_are_refused_by_name() -> None:
         choose_offers(
             effects, CATALOG, baseline=pd.Series(0.1, index=index), value_per_conversion=20.0
         )
+
+
+def test_a_budget_breaks_ties_alike_for_integer_and_text_ids() -> None:
+    """Two customers tied on cost and value, a budget for one: sorted as numbers 9 came before 10,
+    as text after it, so the same customers got opposite offers with int and str ids."""
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["push"], "cost_per_redemption": [0.0], "cost_per_send": [1.0]})
+    )
+    plans = []
+    for ids in ([9, 10, 11], ["9", "10", "11"], [11.0, 9.0, 10.0]):
+        effects = pd.DataFrame({"push": 0.1}, index=pd.Index(ids, name="customer_id"))
+        plan = choose_offers(
+            effects,
+            catalog,
+            baseline=pd.Series(0.1, index=effects.index),
+            value_per_conversion=50.0,
+            budget=2.0,
+            budget_reserve=0.0,
+        )
+        plans.append(plan["offer_id"].set_axis(plan.index.map(lambda i: str(int(float(i))))))
+    for other in plans[1:]:
+        pd.testing.assert_series_equal(plans[0].sort_index(), other.sort_index())
+    assert plans[0].notna().sum() == 2
+
+
+def test_the_knapsack_spends_a_remainder_on_every_cheap_option_that_fits() -> None:
+    """The dear option is the more efficient, so the greedy takes it for 25 customers and leaves 3
+    of a budget of 203; the cheap option (1 cent) lies below the hull and enters only through the
+    fill, which made one upgrade a round, 50 at most: 925 customers were told "budget exhausted"
+    with 250 sends' worth of budget left."""
+    n = 1_000
+    cost = np.tile([0.01, 8.0], (n, 1))
+    value = np.tile([0.02, 20.0], (n, 1))
+    result = solve_knapsack(cost, value, 203.0)
+    assert (result.choice == 1).sum() == 25
+    # 300 would cost 6e-17 over the budget on the floats' exact values (0.01 is a hair above it)
+    assert (result.choice == 0).sum() == 299
+    assert math.fsum(cost[np.arange(n), result.choice][result.choice >= 0]) <= 203.0

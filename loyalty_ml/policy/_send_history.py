@@ -130,13 +130,18 @@ def capped_offers(history: pd.DataFrame, sends: Sends, index: pd.Index, offers: 
     # an offer id read as the integer 101 is offer "101"
     customers = sends.customers[recent]
     offer_ids = sends.offer_ids[recent].to_numpy()
-    # one send is one row: a row appended twice (a retried feedback step) is one send, not two
+    # one send is one row: a row appended twice (a retried feedback step, perhaps stamped a few
+    # minutes later) is one send, not two; but a campaign id used every night or week (or left
+    # empty) sends again on each day it sends
     campaign = (
-        history.loc[recent, C.CAMPAIGN_ID].astype("string").to_numpy()
+        history.loc[recent, C.CAMPAIGN_ID].astype("string").fillna("").to_numpy()
         if C.CAMPAIGN_ID in history.columns
         else sent[recent].astype("string").to_numpy()
     )
-    sends_once = ~pd.DataFrame({"c": customers, "o": offer_ids, "k": campaign}).duplicated()
+    day = sent[recent].dt.normalize().astype("string").to_numpy()
+    sends_once = ~pd.DataFrame(
+        {"c": customers, "o": offer_ids, "k": campaign, "d": day}
+    ).duplicated()
     counts = (
         pd.Series(
             1,

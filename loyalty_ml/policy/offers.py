@@ -15,8 +15,8 @@ with the largest NV_i(o). When the noise in each offer's effect is known (``arm_
 there is no budget, ``cheapest_effective`` first looks among the offers whose net value clears one
 standard error of the offer's effect, in money: a cheap send is effective on the smallest
 estimated uplift, so the cheapest effective offer is where an offer's level read too high by noise
-lands first (reason ``"cheapest offer clear of noise"`` when that moves a customer to a dearer
-offer; a customer with no such offer keeps the cheapest effective one).
+lands first (reason ``"cheapest offer clear of noise"`` when that moves a customer to another
+offer, dearer or as dear; a customer with no such offer keeps the cheapest effective one).
 
 With a ``budget``, a multiple-choice knapsack (:mod:`._knapsack`) picks, among each customer's
 candidates (the cheapest effective offer, or every effective offer under
@@ -114,6 +114,7 @@ from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.plan_summary import PlanSummary, summarize_plan
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._id_text import id_hash_units, id_texts
+from loyalty_ml.schema._ids import is_row_numbers
 
 __all__ = [
     "EXPECTED_COST",
@@ -412,11 +413,14 @@ def choose_offers(
         raise PolicyError("choose_offers: effects has no column for any offer of the catalog.")
     ids = [o.offer_id for o in offers]
 
-    # Work in customer-id order so that nothing (holdout draw, knapsack ties) depends on row order.
-    try:
-        index = effects.index.sort_values()
-    except TypeError:  # ids of mixed types (e.g. 1 and "a") do not compare: order them as text
-        index = effects.index[np.argsort(effects.index.astype(str), kind="stable")]
+    # Work in the order of the ids' text so that nothing (holdout draw, knapsack ties) depends on
+    # row order or on the ids' dtype (sorted as numbers, 9 came before 10, as text after it, and
+    # a budget gave two tied customers opposite offers)
+    index = (
+        effects.index.sort_values()  # row numbers stay aligned with inputs of row numbers
+        if is_row_numbers(effects.index)
+        else effects.index[_id_text_order(effects.index)]
+    )
     frame = effects.rename(columns=str).reindex(index)
     uplift = effect_values(frame[ids])
     infinite = np.isinf(uplift)
@@ -590,7 +594,7 @@ def choose_offers(
             REASON: pd.Series(reason, dtype="str", index=index),
         },
         index=index,
-    ).reindex(effects.index)
+    ).reindex(effects.index.copy())  # a copy: renaming the plan's index leaves effects' alone
     if prudent is not None and budget is not None:
         plan.attrs["budget"] = float(budget)
         plan.attrs["budget_upper_bound"] = float(upper)
@@ -708,3 +712,18 @@ def _draw_holdout(
         order = np.lexsort((texts.astype(str), id_hash_units(texts, key=key)))
         holdout[members[order[:size]]] = True
     return holdout
+
+
+def _id_text_order(index: pd.Index) -> np.ndarray:
+    """Positions that sort ``index`` by its ids' text (:func:`id_texts`; ties by ``str``)."""
+    if isinstance(index, pd.MultiIndex):
+        texts = index.map(str).to_numpy(dtype=object)
+    else:
+        texts = id_texts(index, caller="choose_offers")
+    key = pd.DataFrame(
+        {
+            "text": pd.Series(texts, dtype=object).fillna("").astype(str).to_numpy(),
+            "raw": index.astype(str).to_numpy(),
+        }
+    )
+    return np.asarray(key.sort_values(["text", "raw"], kind="stable").index, dtype=np.int64)
