@@ -53,6 +53,6 @@ def test_the_own_data_block_runs_on_an_export(
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"lml": lml, "pd": pd}
     exec(_block_after("Your own data goes through"), namespace)
-    assert namespace["tx"]["customer_id"].tolist() == [1, 2]  # type: ignore[index]
-    assert namespace["tx"]["amount"].tolist() == [10.0, 5.0]  # type: ignore[index]
+    assert namespace["own_tx"]["customer_id"].tolist() == [1, 2]  # type: ignore[index]
+    assert namespace["own_tx"]["amount"].tolist() == [10.0, 5.0]  # type: ignore[index]
     assert namespace["report"].removed("cancellation") == 1  # type: ignore[attr-defined]

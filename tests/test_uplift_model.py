@@ -285,6 +285,25 @@ def test_missing_feature_columns_at_predict(fitted: dict, experiment: tuple) -> 
         fitted["T"].predict_effects(experiment[0][["x"]])
 
 
+def test_missing_campaign_features_at_predict_name_the_campaigns_argument(
+    experiment: tuple,
+) -> None:
+    """A model fitted on experiment_table's rows (which carry the campaign-response features) and
+    asked about build_features(tx, as_of=...) without campaigns= (DESIGN.md's example): the error
+    says which argument builds them; other missing columns get no such hint."""
+    from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
+
+    X, y, t, _ = experiment
+    rng = np.random.default_rng(0)
+    with_campaigns = X.assign(**{c: rng.uniform(size=len(X)) for c in CAMPAIGN_FEATURES})
+    model = UpliftModel(**FAST).fit(with_campaigns, y, treatment=t)
+    with pytest.raises(SchemaError, match=r"campaign-response features.*campaigns=\.\.\."):
+        model.predict_effects(X)
+    with pytest.raises(SchemaError) as refused:
+        model.predict_effects(with_campaigns.drop(columns=["x"]))
+    assert "campaign-response" not in str(refused.value)
+
+
 def test_not_fitted() -> None:
     with pytest.raises(NotFittedError, match="not fitted yet"):
         UpliftModel().predict_baseline(pd.DataFrame({"x": [1.0]}))

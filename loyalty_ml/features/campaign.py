@@ -27,7 +27,13 @@ from loyalty_ml.schema._coerce import (
 from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema.tables import drop_repeated_sends, refuse_early_redemptions
 
-__all__ = ["CAMPAIGN_FEATURES", "PreparedCampaigns", "campaign_features", "prepare_campaigns"]
+__all__ = [
+    "CAMPAIGN_FEATURES",
+    "PreparedCampaigns",
+    "campaign_features",
+    "missing_campaign_hint",
+    "prepare_campaigns",
+]
 
 #: The features this family can produce (the redemption ones only with ``redeemed_at``).
 CAMPAIGN_FEATURES = (
@@ -37,6 +43,21 @@ CAMPAIGN_FEATURES = (
     "redemption_rate",
     "days_since_last_redemption",
 )
+
+
+def missing_campaign_hint(missing: list[str]) -> str:
+    """A sentence for a model's "X lacks feature columns" error when every missing column is a
+    campaign-response feature: the features were built without ``campaigns=`` (``experiment_table``
+    and ``training_table`` with campaigns always build them), e.g. ``build_features(tx, as_of=...)``
+    for a model fitted on ``experiment_table``'s rows. Empty text otherwise."""
+    if not missing or not set(missing) <= set(CAMPAIGN_FEATURES):
+        return ""
+    return (
+        " They are the campaign-response features, which the rows the model was fitted on had "
+        "(experiment_table builds them, as does training_table with campaigns=): build these "
+        "features with the same campaign history, build_features(tx, as_of=..., campaigns=...)."
+    )
+
 
 TABLE = "campaigns"
 _NEVER = np.iinfo(np.int64).max  # a redemption time that is never before any as_of

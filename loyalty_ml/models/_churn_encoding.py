@@ -26,6 +26,7 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
+from loyalty_ml.features.campaign import missing_campaign_hint
 from loyalty_ml.models._uplift_encoding import refuse_level_type_change
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._ids import refuse_id_columns
@@ -311,7 +312,8 @@ def encode_predict_features(
             raise SchemaError(
                 f"ChurnModel: X lacks feature columns {format_examples(missing, total=len(missing))} that the "
                 f"model was fitted with; X has {format_examples(names, total=len(names))}. Build features "
-                "with the same feature configuration as at training.",
+                "with the same feature configuration as at training."
+                + missing_campaign_hint(missing),
                 table="features",
                 column=missing[0],
             )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
+from loyalty_ml.features.campaign import missing_campaign_hint
 from loyalty_ml.schema._coerce import distinct_values
 from loyalty_ml.schema._ids import refuse_id_columns
 
@@ -151,6 +152,7 @@ class FeatureEncoding:
                 f"{owner}: X lacks feature columns {format_examples(missing, total=len(missing))} "
                 f"that the model was fitted on; X has {format_examples(list(X.columns), limit=10)}. "
                 "Build the features with the same configuration as at fit."
+                + missing_campaign_hint(missing)
             )
         levels = dict(self.categories)
         matrix = np.empty((len(X), len(self.feature_names)), dtype=np.float64)
