@@ -381,3 +381,39 @@ def test_policy_value_warns_when_an_assigned_arm_rests_on_a_handful_of_rows() ->
         assert bool(thin) is warns, (share, [str(w.message) for w in caught])
         if warns:
             assert "'b': assigned to" in str(thin[0].message)
+
+
+def test_policy_value_refuses_propensities_that_do_not_make_one() -> None:
+    """Shares summing to 1.7 valued the policy at 0.18 against 0.48 with the observed shares, in
+    silence; per-row propensities over 1 likewise."""
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataError
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    t = rng.choice(["control", "a"], n)
+    y = (rng.random(n) < 0.5).astype(float)
+    policy = np.where(rng.random(n) < 0.5, "a", "control")
+    with pytest.raises(DataError, match=r"sum to 1\.4"):
+        lml.policy_value(y, t, policy, propensity=pd.Series({"control": 0.5, "a": 0.9}))
+    rows = pd.DataFrame({"control": np.full(n, 0.5), "a": np.full(n, 0.5)})
+    rows.loc[3, "a"] = 0.9
+    with pytest.raises(DataError, match=r"more than 1 on 1 row\(s\) \(positions \[3\]"):
+        lml.policy_value(y, t, policy, propensity=rows)
+    lml.policy_value(y, t, policy, propensity=pd.Series({"control": 0.5, "a": 0.5}))
+
+
+def test_uplift_metrics_say_which_scored_arms_no_row_received() -> None:
+    """A score column for an arm no row of t received was dropped from the result in silence (and
+    res['c'] failed later with a KeyError)."""
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    rng = np.random.default_rng(0)
+    n = 400
+    t = rng.choice(["control", "a"], n)
+    y = (rng.random(n) < 0.3).astype(float)
+    score = pd.DataFrame({"a": rng.random(n), "c": rng.random(n)})
+    with pytest.warns(DataQualityWarning, match=r"columns \['c'\] for arms no row of t received"):
+        result = lml.uplift_at_k(y, t, score, k=0.3)
+    assert list(result.index) == ["a"]

@@ -351,13 +351,38 @@ _S = pd.DataFrame(
 )
 
 
+def test_uplift_at_k_takes_exactly_k_of_coarse_scores() -> None:
+    """A score of 4 distinct values: counting every row tied with the last of the top 1% took a
+    tenth of the rows (uplift@1% read 0.098, the top 10%'s figure); now the tied block counts by
+    the share that fits, whatever the rows' order."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    score = rng.choice([0.4, 0.3, 0.2, 0.1], n, p=[0.1, 0.3, 0.3, 0.3])
+    t = rng.choice(["control", "a"], n)
+    y = (rng.uniform(size=n) < 0.1 + 0.1 * (t == "a") * (score == 0.4)).astype(float)
+    at_1 = uplift_at_k(y, t, score, k=0.01)
+    at_10 = uplift_at_k(y, t, score, k=0.1)
+    # within the top block every row is alike: both read its contrast, the 10% near exactly
+    block = score == 0.4
+    contrast = y[block & (t == "a")].mean() - y[block & (t == "control")].mean()
+    assert at_1 == pytest.approx(contrast) and at_10 == pytest.approx(contrast, abs=0.01)
+    order = rng.permutation(n)
+    assert uplift_at_k(y[order], t[order], score[order], k=0.01) == pytest.approx(at_1)
+    # a quarter of a block: the block's rows count a quarter each, the rows above in full
+    small = uplift_at_k([1, 0, 1, 0, 0, 1], ["a", "control"] * 3, [3, 3, 1, 1, 1, 1], k=0.5)
+    # top 3 rows: both 3s in full (a bought, control not), one of four 1s: each at 1/4
+    assert small == pytest.approx((1 + 0.25 * (1 + 0)) / 1.5 - (0 + 0.25 * (0 + 1)) / 1.5)
+
+
 def test_uplift_at_k_by_hand_with_ties_and_unequal_arms() -> None:
     # arm a, k=0.3: top int(7 * 0.3) = 2 rows, both scored 0.9: treated 1/1 vs control 1/1
     assert uplift_at_k(_Y, _T, _S, k=0.3)["a"] == pytest.approx(0.0)
-    # k=0.5: 3 rows, the last at 0.5, so every 0.5 is in: treated 1/2 vs control 1/3
-    assert uplift_at_k(_Y, _T, _S, k=0.5)["a"] == pytest.approx(1 / 2 - 1 / 3)
-    # by group: treated top int(1.5) = 1 (1/1), control top int(2) = 2 plus the tie (1/3)
-    assert uplift_at_k(_Y, _T, _S, k=0.5, strategy="by_group")["a"] == pytest.approx(2 / 3)
+    # k=0.5: 3 rows, the last at 0.5: the two 0.9 rows in, and one of the three rows tied at 0.5,
+    # so each counts 1/3 (none bought): treated 1 / (1 + 1/3) vs control 1 / (1 + 2/3)
+    assert uplift_at_k(_Y, _T, _S, k=0.5)["a"] == pytest.approx(3 / 4 - 3 / 5)
+    # by group: treated top int(1.5) = 1 (1/1); control top int(2) = 2, the 0.9 row and one of
+    # the two tied at 0.5, each at 1/2: 1 / (1 + 1)
+    assert uplift_at_k(_Y, _T, _S, k=0.5, strategy="by_group")["a"] == pytest.approx(1 / 2)
     # arm b, k=0.5: 3 of its 6 rows (0.8, 0.8, 0.5): treated 1/1 vs control 1/2
     assert uplift_at_k(_Y, _T, _S, k=0.5)["b"] == pytest.approx(0.5)
 

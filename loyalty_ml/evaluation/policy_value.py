@@ -95,7 +95,9 @@ def policy_value(
         standard error is 0: that warns and the interval is NaN. The normal interval needs
         several events in each assigned arm: an arm given to 5% of the rows or more whose matched
         rows (or the rarer of their two reward values, e.g. purchases) number under
-        :data:`MIN_MATCHED_EVENTS` warns.
+        :data:`MIN_MATCHED_EVENTS` warns. A heavy-tailed reward (spend) undercovers too: 88.5% at
+        2,000 rows and 90.2% at 20,000 for a nominal 95% on a lognormal spend (sigma 1.5), in a
+        review's simulations; read such intervals as narrower than stated.
     random_state : int, optional
         Seed of the bootstrap.
 
@@ -390,7 +392,17 @@ def _propensity_of_assigned(
     if isinstance(propensity, pd.Series):
         named = arm_labelled(propensity, name="propensity", where="policy_value")
         given = as_float_array(named, name="propensity", where="policy_value")
-        p = pd.Series(given, index=named.index).reindex(assigned).to_numpy()
+        shares = pd.Series(given, index=named.index)
+        total = float(shares.reindex(arms).sum())
+        in_range = bool(((shares > 0) & (shares <= 1)).all())  # else refused below, by arm
+        if set(arms) <= set(shares.index) and in_range and abs(total - 1.0) > 0.01:
+            raise DataError(
+                f"policy_value: the propensity shares of the arms in t sum to {total:.4g} "
+                f"({format_examples(list(shares.reindex(arms).round(4).items()))}); each is "
+                "P(arm) in a randomised design, so together they make 1. Pass the design's "
+                "shares, e.g. pd.Series({'control': 0.5, 'offer_a': 0.5})."
+            )
+        p = shares.reindex(assigned).to_numpy()
     else:
         frame = arm_labelled(propensity, name="propensity", where="policy_value")
         missing = [a for a in set(assigned) if a not in frame.columns]
@@ -398,9 +410,16 @@ def _propensity_of_assigned(
             raise DataError(
                 f"policy_value: propensity lacks arms {format_examples(sorted(missing))}."
             )
-        p = _float_columns(frame, name="propensity", where="policy_value")[
-            np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))
-        ]
+        values = _float_columns(frame, name="propensity", where="policy_value")
+        over = np.flatnonzero(np.nansum(values, axis=1) > 1.0 + 1e-6)
+        if over.size:
+            raise DataError(
+                f"policy_value: the per-row propensities sum to more than 1 on {over.size:,} "
+                f"row(s) (positions {format_examples(over.tolist(), total=over.size)}, e.g. "
+                f"{float(np.nansum(values[over[0]])):.4g}); each row holds P(arm | x) for every "
+                "arm, which together make 1."
+            )
+        p = values[np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))]
     bad = ~((p > 0) & (p <= 1))  # NaN too
     if bad.any():
         raise DataError(

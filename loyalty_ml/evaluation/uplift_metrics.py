@@ -123,6 +123,17 @@ def _pairs(
                 f"it has {format_examples(list(frame.columns))}.{flag}"
             )
         columns = {a: as_float_array(frame[a], name=f"score[{a!r}]", where=where) for a in arms}
+        unscored = [c for c in frame.columns if c not in set(arms) and c != control]
+        if unscored:
+            # e.g. an offer the model knows that the evaluation rows never sent: its figures would
+            # be missing from the result, and res[offer] a KeyError later
+            warn_user(
+                f"uplift metrics: the score frame has columns {format_examples(unscored)} for "
+                f"arms no row of t received (t holds {format_examples(arms)} and the control "
+                f"{control!r}); they are left out of the result. Evaluate them on rows that were "
+                "sent them.",
+                DataQualityWarning,
+            )
     else:
         if len(arms) != 1 or np.ndim(score) != 1:
             raise DataError(
@@ -160,8 +171,11 @@ def uplift_at_k(
 
     ``strategy="overall"`` takes the top ``int(n * k)`` rows and compares the two groups inside them;
     ``"by_group"`` takes the top ``k`` share of each group separately. Rows tied with the last row of
-    the top share are all in it (as the Qini curves score tied rows together), so the answer never
-    depends on the order of the rows.
+    the top share count in it by the share of their block that fits (a block of 10 tied rows of
+    which 4 fit counts each at 0.4: the chance it would be taken in a random order of the block),
+    so the answer never depends on the order of the rows and the top share is exactly ``k``
+    (counting the whole block, coarse scores such as few-leaf trees could stretch a top 1% to 10%
+    of the rows); without ties this is scikit-uplift's figure.
 
     Parameters
     ----------
@@ -201,26 +215,39 @@ def uplift_at_k(
     for arm, y_a, w, s in _pairs(y, t, score, control):
         if strategy == "overall":
             top = _top_share(s, k)
-            treated, ctrl = y_a[top & (w == 1)], y_a[top & (w == 0)]
+            top_t, top_c = top * (w == 1), top * (w == 0)
         else:
-            treated = y_a[w == 1][_top_share(s[w == 1], k)]
-            ctrl = y_a[w == 0][_top_share(s[w == 0], k)]
-        if len(treated) == 0 or len(ctrl) == 0:
+            top_t, top_c = np.zeros(len(s)), np.zeros(len(s))
+            top_t[w == 1] = _top_share(s[w == 1], k)
+            top_c[w == 0] = _top_share(s[w == 0], k)
+        if not top_t.sum() > 0 or not top_c.sum() > 0:
+            group = "treated" if not top_t.sum() > 0 else "control"
             raise DataError(
-                f"uplift_at_k: the top {k:.0%} by score holds no {'treated' if len(treated) == 0 else 'control'}"
-                f" rows for arm {arm!r}; raise k."
+                f"uplift_at_k: the top {k:.0%} by score holds no {group} rows for arm {arm!r}"
+                + (
+                    f" (k = {k:g} of {len(s):,} rows is less than one row)"
+                    if int(len(s) * k) == 0
+                    else ""
+                )
+                + "; raise k."
             )
-        results[arm] = float(treated.mean() - ctrl.mean())
+        results[arm] = float(np.average(y_a, weights=top_t) - np.average(y_a, weights=top_c))
     return _per_arm(results, score)
 
 
 def _top_share(score: np.ndarray, k: float) -> np.ndarray:
-    """Rows in the top ``int(n * k)`` by score, with every row tied with the last of them."""
+    """Weight of each row in the top ``int(n * k)`` by score: 1 above the last row taken, 0 below
+    it, and for the rows tied with it the share of their block that fits (rows tied at the cut are
+    alike, so each counts by the chance it would be taken in a random order of the block)."""
     size = int(len(score) * k)
+    weight = np.zeros(len(score))
     if size == 0:
-        return np.zeros(len(score), dtype=bool)
+        return weight
     cut = np.sort(score)[::-1][size - 1]
-    return np.asarray(score >= cut, dtype=bool)
+    above, tied = score > cut, score == cut
+    weight[above] = 1.0
+    weight[tied] = (size - above.sum()) / tied.sum()
+    return weight
 
 
 # -- curves --------------------------------------------------------------------------------------------
