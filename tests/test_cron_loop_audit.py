@@ -355,7 +355,11 @@ def test_a_night_without_sent_at_is_a_contact_for_the_next_night(cron: Cron) -> 
     treated = sends.loc[sends["offer_id"] != "control", "customer_id"].astype("int64")
     assert len(treated) > 0
     following = cron.scores[NIGHTS[NIGHTS.index(NO_SENT_AT) + 1]]
-    assert (following.loc[treated.to_numpy(), "offer_reason"] == "contacted recently").all()
+    said = following.loc[treated.to_numpy(), "offer_reason"]
+    # rested, unless no trigger fires for them the next night (the rule comes first)
+    assert said.isin(["contacted recently", "no trigger fired"]).all(), said.value_counts()
+    assert (said == "contacted recently").mean() > 0.5
+    assert following.loc[treated.to_numpy(), "offer_id"].isna().all()
 
 
 # -- 2. the rules hold across nights ------------------------------------------------------------

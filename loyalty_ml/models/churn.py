@@ -63,6 +63,9 @@ _MIN_HOLDOUT_PER_CLASS = 10
 _MULTITHREAD_MIN_ROWS = 200_000
 _AUTO_BAGGING_ROWS = 500_000
 _AUTO_REFIT_MAX_ROWS = 1_000_000
+#: ``min_child_samples`` is capped at the training rows over this (at least _MIN_LEAF_ROWS).
+_LEAF_SHARE = 10
+_MIN_LEAF_ROWS = 5
 
 
 def _warn_holdout_skipped(
@@ -136,7 +139,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     max_depth : int
         Maximum tree depth; ``-1`` for no limit.
     min_child_samples : int
-        Minimum rows per leaf; larger values make the model steadier on small, noisy data.
+        Minimum rows per leaf; larger values make the model steadier on noisy data. Capped at a
+        tenth of the rows the trees learn from (at least 5; ``min_child_samples_`` is the value
+        used): on a small shop's table of 100 customers, 50 rows a leaf left the trees one split
+        and every customer the same probability.
     subsample : float or "auto"
         Fraction of rows sampled per round (bagging), in ``(0, 1]``. ``"auto"``: 0.8 up to 500,000
         training rows, then 500,000 rows per round (at least 10%), which bounds the time per tree.
@@ -365,6 +371,15 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         train_counts = np.bincount(target[training & counted], minlength=2)
         n_rows = matrix.shape[0]
         params = self._lgb_params(seed, n_rows)
+        # a leaf may hold at most a tenth of the rows the trees learn from: on a small shop's
+        # table (80 training rows of 100 customers) 50 rows a leaf left one split, early stopping
+        # kept one tree, and every customer got the same probability
+        held_out = min(held_counts.min(), train_counts.min()) >= _MIN_HOLDOUT_PER_CLASS
+        learned_from = int(np.count_nonzero(training)) if held_out else n_rows
+        self.min_child_samples_ = min(
+            self.min_child_samples, max(_MIN_LEAF_ROWS, learned_from // _LEAF_SHARE)
+        )
+        params["min_data_in_leaf"] = self.min_child_samples_
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
         self.calibration_ = "none"
         self.calibrator_: Calibrator | None = None
@@ -435,7 +450,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if self.booster_.feature_importance("split").sum() == 0:
             warn_user(
                 f"ChurnModel.fit: the trees made no split on {n_rows} rows "
-                f"(min_child_samples={self.min_child_samples}), so every customer of a cutoff gets "
+                f"(min_child_samples={self.min_child_samples_}), so every customer of a cutoff gets "
                 "the same probability. Train on more rows (more customers or cutoffs) or lower "
                 "min_child_samples.",
                 DataQualityWarning,
