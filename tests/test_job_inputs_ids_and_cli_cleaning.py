@@ -435,6 +435,25 @@ def test_the_column_option_maps_the_files_names_as_a_column_map_does(
     pd.testing.assert_frame_equal(read, _read(command, _csv(tmp_path, _raw_tx())))
 
 
+def test_a_mapped_id_column_keeps_its_leading_zeros(tmp_path: object) -> None:
+    """Only the canonical id columns of a CSV were read as text: --column
+    customer_id=Kundennummer read '000123' as the integer 123, and the scores were written for
+    customers 1, 2, 3 (a customers file with the ids as text was then refused)."""
+    from pathlib import Path
+
+    raw = _raw_tx()
+    raw[C.CUSTOMER_ID] = raw[C.CUSTOMER_ID].map({1: "000123", 2: "000124"})
+    path = Path(str(tmp_path)) / "tx.csv"
+    raw.rename(columns={C.CUSTOMER_ID: "Kundennummer", C.ORDER_ID: "Beleg"}).to_csv(
+        path, index=False
+    )
+    read = _read(
+        "score", path, "--column", "customer_id=Kundennummer", "--column", "order_id=Beleg"
+    )
+    assert sorted(read[C.CUSTOMER_ID].unique()) == ["000123", "000124"]
+    assert read[C.ORDER_ID].iloc[0].startswith("o")
+
+
 def _csv(tmp_path: object, frame: pd.DataFrame) -> object:
     from pathlib import Path
 

@@ -221,9 +221,15 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
         validate_transactions,
     )
 
-    raw = read_table(args.transactions, table="transactions")
-    rules = cleaning_rules(args, raw)
     columns = column_map(getattr(args, "column", None))
+    # a mapped id column (--column customer_id=Kundennummer) is read as text too: its zeros kept
+    renamed = {} if columns is None else _mapped_names(columns)
+    raw = read_table(
+        args.transactions,
+        table="transactions",
+        text_columns=tuple(renamed[c] for c in _ID_COLUMNS if c in renamed),
+    )
+    rules = cleaning_rules(args, raw)
     tables: dict[str, pd.DataFrame | None] = {
         "transactions": validate_transactions(raw, columns=columns, **rules)
     }
@@ -372,8 +378,20 @@ def _separator(file: Path) -> str:
     return r"\s+" if len(header.split()) > 1 else ","
 
 
-def read_table(path: Path, *, table: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file, choosing the reader from the file suffix."""
+def _mapped_names(columns: ColumnMap) -> dict[str, str]:
+    """Canonical column -> the file's name for it, for the columns ``--column`` maps."""
+    import dataclasses
+
+    return {
+        f.name: getattr(columns, f.name)
+        for f in dataclasses.fields(columns)
+        if isinstance(getattr(columns, f.name), str) and getattr(columns, f.name) != f.name
+    }
+
+
+def read_table(path: Path, *, table: str, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV or Parquet file, choosing the reader from the file suffix; a CSV's id columns
+    (the canonical ones and ``text_columns``, their names in the file) are read as text."""
     import pandas as pd
 
     if not path.exists():
@@ -386,12 +404,14 @@ def read_table(path: Path, *, table: str) -> pd.DataFrame:
         # read 000123 and 123 as the same integer); the validators match text and integer ids
         def reader(file: Path) -> pd.DataFrame:
             frame = pd.read_csv(
-                file, dtype=dict.fromkeys(_ID_COLUMNS, "string"), sep=_separator(file)
+                file,
+                dtype=dict.fromkeys((*_ID_COLUMNS, *text_columns), "string"),
+                sep=_separator(file),
             )
             return frame.assign(
                 **{
                     c: strip_whole_float_text(frame[c], table=table, column=c)
-                    for c in _ID_COLUMNS
+                    for c in (*_ID_COLUMNS, *text_columns)
                     if c in frame.columns
                 }
             )
