@@ -87,3 +87,40 @@ def test_errors(tx: pd.DataFrame, campaigns: pd.DataFrame) -> None:
     bad = campaigns.assign(redeemed_at=campaigns["redeemed_at"].astype(str))
     with pytest.raises(SchemaError, match="redeemed_at must be tz-naive datetime64"):
         build_features(tx, as_of="2024-02-01", campaigns=bad)
+
+
+def test_sends_on_another_clock_than_the_purchases_warn() -> None:
+    """Transactions validated on Berlin time, campaigns with zone-aware sends validated without
+    the timezone (put on UTC): a send at 23:30 Berlin read 21:30 and counted before an as_of of
+    23:00, for every customer, in silence. Naive sends with no timezone record no clock."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.schema import validate_campaigns, validate_transactions
+
+    raw_tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-09-01 10:00", "2024-09-02 11:00"]),
+            "amount": [10.0, 20.0],
+        }
+    )
+    tx = validate_transactions(raw_tx, timezone="Europe/Berlin")
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "offer_id": ["d5", "d5"],
+            "sent_at": pd.to_datetime(["2024-09-30 23:30"] * 2).tz_localize("Europe/Berlin"),
+        }
+    )
+    utc = validate_campaigns(sends)
+    with pytest.warns(DataQualityWarning, match=r"clock 'UTC' but the transactions' .*Berlin"):
+        build_features(tx, as_of="2024-09-30 23:00", campaigns=utc)
+    berlin = validate_campaigns(sends, timezone="Europe/Berlin")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X = build_features(tx, as_of="2024-09-30 23:00", campaigns=berlin)
+        naive = validate_campaigns(sends.assign(sent_at=sends["sent_at"].dt.tz_localize(None)))
+        assert naive.attrs == {}
+        build_features(tx, as_of="2024-09-30 23:00", campaigns=naive)
+    assert (X["offers_received"] == 0).all()  # the 23:30 send is after 23:00

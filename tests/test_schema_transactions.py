@@ -713,3 +713,24 @@ def test_a_kept_rule_says_how_many_of_its_rows_other_rules_dropped() -> None:
     assert "negative_amount: 1 of the 2 rows it flagged (keep) are in the output" in str(report)
     _, plain = validate_transactions(raw, returns="keep", return_report=True)
     assert not [n for n in plain.notes if n.startswith("negative_amount")]
+
+
+def test_local_times_put_on_utc_say_how_many_lines_change_day() -> None:
+    """A café's Berlin times validated without a timezone: 3.1% of its lines moved to another
+    calendar day on UTC (a purchase at 00:30 on the 3rd counted on the 2nd), with no word."""
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": pd.to_datetime(
+                ["2024-07-01 23:30", "2024-07-02 10:00", "2024-07-03 00:30"]
+            ).tz_localize("Europe/Berlin"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    _, report = validate_transactions(raw, return_report=True)
+    assert any("on Europe/Berlin and were put on UTC" in n and "1 lines" in n for n in report.notes)
+    _, kept = validate_transactions(raw, return_report=True, timezone="Europe/Berlin")
+    _, utc = validate_transactions(
+        raw.assign(timestamp=raw["timestamp"].dt.tz_convert("UTC")), return_report=True
+    )
+    assert not any("put on UTC" in n for n in [*kept.notes, *utc.notes])

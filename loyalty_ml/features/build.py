@@ -26,6 +26,7 @@ from loyalty_ml.features.rhythm import rhythm_features
 from loyalty_ml.features.trends import trend_features
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
+from loyalty_ml.schema._coerce_time import table_clock
 
 __all__ = ["build_features"]
 
@@ -86,12 +87,30 @@ def prepare_inputs(
 ) -> Inputs:
     """Check and prepare all inputs; channels are those seen before ``channels_as_of`` (or fixed)."""
     prepared = prepare_transactions(transactions)
+    if campaigns is not None:
+        _warn_if_clocks_differ(transactions, campaigns)
     return Inputs(
         transactions=prepared,
         config=config,
         channels=resolve_channels(prepared, channels_as_of.value, config),
         attributes=None if customers is None else prepare_attributes(customers, prepared, config),
         campaigns=None if campaigns is None else prepare_campaigns(campaigns, prepared),
+    )
+
+
+def _warn_if_clocks_differ(transactions: object, campaigns: object) -> None:
+    """Warn when the campaigns' sends were put on another clock than the transactions' times
+    (``validate_campaigns`` without the ``timezone`` given ``validate_transactions``): a send at
+    23:30 in Berlin read as 21:30 UTC counts before an ``as_of`` of 23:00 it came after."""
+    sends, purchases = table_clock(campaigns), table_clock(transactions)
+    if sends is None or purchases is None or sends == purchases:
+        return
+    warn_user(
+        f"build_features: the campaigns' sent_at are on the clock {sends!r} but the transactions' "
+        f"timestamps on {purchases!r} (the timezone each was validated with), so every send is "
+        "off by the difference: near as_of a send made after it can count before it. Validate "
+        f"the campaigns with timezone={purchases!r}, as the transactions.",
+        DataQualityWarning,
     )
 
 

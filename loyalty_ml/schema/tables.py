@@ -30,6 +30,7 @@ from loyalty_ml.schema._coerce import (
     refuse_repeated_columns,
     require_columns,
 )
+from loyalty_ml.schema._coerce_time import CLOCK_ATTR, check_timezone
 from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -512,6 +513,10 @@ def validate_campaigns(
     out[C.OFFER_ID] = _canonical_control(
         coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID), control, table=table
     )
+    # the clock the sends are on is known when it is named, or when zone-aware times were put on
+    # UTC; naive times without a timezone may be any clock, and record none
+    aware = isinstance(out[C.SENT_AT].dtype, pd.DatetimeTZDtype)
+    clock = check_timezone(timezone) if timezone is not None or aware else None
     out[C.SENT_AT] = coerce_timestamp(
         out[C.SENT_AT], table=table, column=C.SENT_AT, timezone=timezone
     )
@@ -586,9 +591,11 @@ def validate_campaigns(
             DataQualityWarning,
         )
     rest = [c for c in out.columns if c not in order]
-    return (
+    canonical = (
         out[order + rest]
         # customer and offer break the ties, so a shuffled table gives the same canonical copy
         .sort_values([C.SENT_AT, C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID], kind="stable")
         .reset_index(drop=True)
     )
+    canonical.attrs = {} if clock is None else {CLOCK_ATTR: clock}
+    return canonical
