@@ -339,25 +339,37 @@ def test_policy_value_reads_arms_as_the_uplift_model_names_them() -> None:
     assert np.isfinite(c.value)
 
 
-def test_policy_value_refuses_an_assignment_read_off_the_received_arms() -> None:
-    """assignment=t valued the sum of the arms' mean rewards (1.499 for a reward of mean 0.5, with a
-    tight interval); keeping arm a for half of the rows that received it read 0.751 for 0.5. A
-    policy decided from the features is valued as before."""
+def test_policy_value_refuses_assignment_t_and_questions_one_read_off_it() -> None:
+    """assignment=t valued the sum of the arms' means (1.499 for a reward of mean 0.5, with a tight
+    interval): refused. Keeping arm a for half of the rows that received it read 0.751 for 0.5:
+    it warns. Arms given whole stores at a time match far more than row draws would, and are
+    valued without bias: they warn too, never refuse; a policy of the features is silent."""
+    import warnings
+
     import loyalty_ml as lml
-    from loyalty_ml.exceptions import DataError
+    from loyalty_ml.exceptions import DataError, DataQualityWarning
 
     rng = np.random.default_rng(0)
     n = 30_000
     t = rng.choice(["control", "a", "b"], n, p=[0.5, 0.3, 0.2])
     y = (rng.random(n) < 0.5).astype(float)
-    with pytest.raises(DataError, match="built from t"):
+    with pytest.raises(DataError, match="the arm each row received, on all 30,000 rows"):
         lml.policy_value(y, t, t)
     half = np.where((t == "a") & (rng.random(n) < 0.5), "a", "control")
-    with pytest.raises(DataError, match="built from t"):
+    with pytest.warns(DataQualityWarning, match=r"standard deviations\) if each row's arm"):
         lml.policy_value(y, t, half)
     x = rng.normal(size=n)
-    fair = lml.policy_value(y, t, np.where(x > 0, "a", "control"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fair = lml.policy_value(y, t, np.where(x > 0, "a", "control"))
     assert fair.ci_low < 0.5 < fair.ci_high
+    # 40 stores of 500 customers, arms by store; the policy follows a feature tied to the store
+    store = np.repeat(np.arange(40), 500)
+    arm = np.where(rng.random(40) < 0.5, "a", "control")[store]
+    local = (store % 2 == 0).astype(float)
+    reward = (rng.random(store.size) < 0.3 + 0.1 * (arm == "a") * local).astype(float)
+    with pytest.warns(DataQualityWarning, match="whole stores, regions or days"):
+        lml.policy_value(reward, arm, np.where(local > 0, "a", "control"))
 
 
 def test_policy_value_warns_when_an_assigned_arm_rests_on_a_handful_of_rows() -> None:
@@ -417,3 +429,29 @@ def test_uplift_metrics_say_which_scored_arms_no_row_received() -> None:
     with pytest.warns(DataQualityWarning, match=r"columns \['c'\] for arms no row of t received"):
         result = lml.uplift_at_k(y, t, score, k=0.3)
     assert list(result.index) == ["a"]
+
+
+def test_policy_value_thin_arms_count_rewards_other_than_the_most_common() -> None:
+    """Spends of four different amounts among zeros counted as four rows of varied rewards, not
+    four events: a spend arm with 4 purchases did not warn while a 0/1 one did. Shares of a third
+    each (0.99 in all) are read as summing to 1."""
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    rng = np.random.default_rng(0)
+    n = 1_000
+    t = np.where(np.arange(n) % 2 == 0, "a", "control")
+    policy = np.where(rng.random(n) < 0.5, "a", "control")
+    spend = np.where(rng.random(n) < 0.3, 20.0, 0.0)
+    matched_a = np.flatnonzero((t == "a") & (policy == "a"))
+    spend[t == "a"] = 0.0
+    spend[matched_a[:4]] = [37.2, 12.0, 55.1, 8.4]
+    with pytest.warns(DataQualityWarning, match=r"'a': .*\(4 of them with a reward other"):
+        lml.policy_value(spend, t, policy)
+    three = np.array(["control", "a", "b"])[np.arange(900) % 3]
+    lml.policy_value(
+        np.ones(900) * (np.arange(900) % 2),
+        three,
+        np.where(np.arange(900) % 5 == 0, "a", "control"),
+        propensity=pd.Series({"control": 0.33, "a": 0.33, "b": 0.33}),
+    )

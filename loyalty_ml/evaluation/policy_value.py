@@ -70,10 +70,10 @@ def policy_value(
     assignment : array or Series of str
         Arm the policy gives each row; a missing value (no offer, as in a plan's ``offer_id``) means
         ``control``. It must be decided from what was known before the experiment (the customers'
-        features), not from ``t``: an assignment that gives rows the arm they received far more
-        (or less) often than the propensities allow, e.g. ``assignment=t``, is refused
-        (:data:`MATCH_Z` standard deviations), as is, by the same check, a design that was not
-        randomised valued with the default propensities.
+        features), not from ``t``: ``assignment=t`` is refused, and an assignment that gives rows
+        the arm they received far more (or less) often than the propensities allow warns
+        (:data:`MATCH_Z` standard deviations): it is built from ``t``, or the arms were given to
+        whole stores or days (the interval is then too narrow) or not at random.
     propensity : Series or DataFrame, optional
         P(arm) per arm (Series: a randomised design) or per row (DataFrame, one column per arm).
         Default: the observed arm shares (a randomised experiment); the standard error and the
@@ -94,8 +94,8 @@ def policy_value(
         When every term is the same (e.g. no matched row of an assigned arm had a reward), the
         standard error is 0: that warns and the interval is NaN. The normal interval needs
         several events in each assigned arm: an arm given to 5% of the rows or more whose matched
-        rows (or the rarer of their two reward values, e.g. purchases) number under
-        :data:`MIN_MATCHED_EVENTS` warns. A heavy-tailed reward (spend) undercovers too: 88.5% at
+        rows hold fewer than :data:`MIN_MATCHED_EVENTS` rewards other than the most common one
+        (purchases, non-zero spends) warns. A heavy-tailed reward (spend) undercovers too: 88.5% at
         2,000 rows and 90.2% at 20,000 for a nominal 95% on a lognormal spend (sigma 1.5), in a
         review's simulations; read such intervals as narrower than stated.
     random_state : int, optional
@@ -192,7 +192,7 @@ def policy_value(
     if isinstance(propensity, pd.DataFrame):
         _warn_if_weights_explode(p, assigned)
     match = (labels == assigned).astype(np.float64)
-    _refuse_assignment_from_received(
+    _check_assignment_against_received(
         match, p, assigned, per_row=isinstance(propensity, pd.DataFrame)
     )
     if n > 1:  # one row has no interval to judge
@@ -258,57 +258,69 @@ def policy_value(
 
 
 #: How far (in standard deviations) the matches of the assignment and the received arms may be
-#: from what a policy decided without seeing the arm would give: under randomisation the count
-#: is a sum of independent draws (sd 0.89 over 2,000 simulated experiments), so 5 is never
-#: reached by chance, while ``assignment=t`` reads z = 229 on 30,000 rows.
+#: from what a policy decided without seeing the arm would give, before it warns: under
+#: randomisation of rows the count is a sum of independent draws (sd 0.89 over 2,000 simulated
+#: experiments), while ``assignment=t`` reads z = 229 on 30,000 rows. A design that gives arms
+#: by store, region or day makes the draws move together and legitimately reaches it (z = 12
+#: for 40 stores of 500 customers), so beyond it the estimate is questioned, not refused.
 MATCH_Z = 5.0
-#: Below this many matched rows of an assigned arm (rows given the arm they received), or of the
-#: rarer reward value among them when their rewards take two values (a purchase or not), the arm's
-#: part of the interval is unreliable: a nominal 95% interval, an arm given to half of 1,000 rows
-#: and bought at 30%, covered 36% of simulated values with 3 matched rows (about 1 purchase), 77%
-#: with 10 (3), 91% with 30 (9) and 94.5% with 100 (1,500 simulations each).
+#: The check needs this variance of the match count (below it the normal tail misleads: 20 rows
+#: at P(arm) = 0.001 warned whenever one row drew the arm).
+MIN_MATCH_VARIANCE = 9.0
+#: Below this many matched rows of an assigned arm (rows given the arm they received) whose
+#: reward differs from the most common one (purchases among non-purchases, non-zero spend among
+#: zeros), the arm's part of the interval is unreliable: a nominal 95% interval, an arm given to
+#: half of 1,000 rows and bought at 30%, covered 36% of simulated values with 3 matched rows
+#: (about 1 purchase), 77% with 10 (3), 91% with 30 (9) and 94.5% with 100 (1,500 simulations
+#: each).
 MIN_MATCHED_EVENTS = 5
 #: Share of the rows an arm must be assigned to for a thin arm to warn (below it, its rows weigh
 #: little in the value, e.g. the few customers a plan leaves without an offer).
 THIN_ARM_SHARE = 0.05
 
 
-def _refuse_assignment_from_received(
+def _check_assignment_against_received(
     match: np.ndarray, p: np.ndarray, assigned: np.ndarray, *, per_row: bool
 ) -> None:
-    """Refuse an assignment that depends on the arm each row received (e.g. ``assignment=t``).
+    """Refuse ``assignment=t`` and question an assignment that looks read off the received arms.
 
     IPW and DR value a policy decided from what is known before the experiment: then each row
     gets its assigned arm with probability ``p``, and the matches number about ``sum(p)``. An
-    assignment read off the received arms matches far more often (or far less), and the estimate
-    is meaningless: ``assignment=t`` gives the sum of the arms' mean rewards, not the experiment's.
+    assignment equal to the received arms on every row is refused (its "value" is the sum of the
+    arms' mean rewards, not the experiment's); one that matches far more or less often than
+    ``p`` allows warns, since it is either built from t (biased) or the design was not
+    randomised row by row as stated (arms given by store or day, or not at random).
     """
     variance = float((p * (1 - p)).sum())
-    if variance <= 0:
+    if variance < MIN_MATCH_VARIANCE:  # a few rows can match by chance (and be valued so)
         return
+    if match.all() and len(np.unique(assigned)) > 1:
+        raise DataError(
+            f"policy_value: the assignment is the arm each row received, on all {len(match):,} "
+            "rows (assignment=t?). IPW and DR value a policy decided from the customers' "
+            "features, had every row received its assigned arm; for what the experiment itself "
+            "earned, take the mean of y."
+        )
     expected = float(p.sum())
     z = (float(match.sum()) - expected) / np.sqrt(variance)
     if abs(z) <= MATCH_Z:
         return
-    raise DataError(
+    warn_user(
         f"policy_value: the assignment gives {int(match.sum()):,} rows the arm they received, "
         f"where a policy decided without seeing the received arm would match about "
-        f"{expected:,.0f} of them ({z:+.0f} standard deviations) if the arms were given with the "
-        "stated propensities. Either the assignment is built from t (e.g. assignment=t, or an arm "
-        "kept for some of the rows that received it): IPW and DR value a policy decided from the "
-        "customers' features, and for what the experiment itself earned take the mean of y; or "
-        "the arms were not given at random"
+        f"{expected:,.0f} of them ({z:+.0f} standard deviations) if each row's arm had been drawn "
+        "with the stated propensities. If the assignment is built from t (an arm kept for some "
+        "of the rows that received it), the value is biased: value a policy decided from the "
+        "customers' features. If the arms were given to whole stores, regions or days, the "
+        "estimate stands but its interval is too narrow (it treats rows as independent)."
         + (
-            " (the default propensities are the arm shares, a randomised design): pass each "
-            "row's propensity (a DataFrame, one column per arm)."
+            " If the arms were not given at random, the default propensities (the arm shares) "
+            "do not apply: pass each row's propensity (a DataFrame, one column per arm)."
             if not per_row
-            else ": the propensities passed do not describe how they were given."
-        )
-        + (
-            ""
-            if len(np.unique(assigned)) > 1
-            else f" (The policy gives every row {assigned[0]!r}.)"
-        )
+            else " If the arms were not given at random, the propensities passed may not "
+            "describe how they were given."
+        ),
+        DataQualityWarning,
     )
 
 
@@ -324,30 +336,26 @@ def _warn_if_thin_arms(
         if given.sum() < THIN_ARM_SHARE * len(assigned):
             continue
         rewards = y[given & (match > 0)]
-        values, counts = np.unique(rewards, return_counts=True)
-        if len(values) <= 2:
-            events = 0 if len(values) < 2 else int(counts.min())
-            if events >= MIN_MATCHED_EVENTS:
-                continue
-            what = f"{events:,} of the rarer reward value among them"
-        elif len(rewards) >= MIN_MATCHED_EVENTS:
+        _, counts = np.unique(rewards, return_counts=True)
+        # rows whose reward differs from the most common one: purchases, non-zero spends
+        events = len(rewards) - (int(counts.max()) if len(counts) else 0)
+        if events >= MIN_MATCHED_EVENTS:
             continue
-        else:
-            what = "their rewards"
         notes.append(
             f"{arm!r}: assigned to {int(given.sum()):,} rows, {len(rewards):,} of which received "
-            f"it ({what}; {int((labels == arm).sum()):,} rows received it in all)"
+            f"it ({events:,} of them with a reward other than the most common one; "
+            f"{int((labels == arm).sum()):,} rows received it in all)"
         )
     if not notes:
         return
     warn_user(
         "policy_value: "
         + "; ".join(notes)
-        + f". With fewer than {MIN_MATCHED_EVENTS} such rows or events an arm's part of the "
-        "value rests on a handful of rows and the interval is too narrow (a nominal 95% "
-        "interval covered 36% of simulated values with 1 purchase among the matched rows, 77% "
-        "with 3); a bootstrap "
-        "does not help. Evaluate on more rows of that arm, or read the value as a rough figure.",
+        + f". With fewer than {MIN_MATCHED_EVENTS} such events (purchases, non-zero spends) an "
+        "arm's part of the value rests on a handful of rows and the interval is too narrow (a "
+        "nominal 95% interval covered 36% of simulated values with 1 purchase among the matched "
+        "rows, 77% with 3); a bootstrap does not help. Evaluate on more rows of that arm, or read "
+        "the value as a rough figure.",
         DataQualityWarning,
     )
 
@@ -395,7 +403,7 @@ def _propensity_of_assigned(
         shares = pd.Series(given, index=named.index)
         total = float(shares.reindex(arms).sum())
         in_range = bool(((shares > 0) & (shares <= 1)).all())  # else refused below, by arm
-        if set(arms) <= set(shares.index) and in_range and abs(total - 1.0) > 0.01:
+        if set(arms) <= set(shares.index) and in_range and abs(total - 1.0) > 0.01 + 1e-9:
             raise DataError(
                 f"policy_value: the propensity shares of the arms in t sum to {total:.4g} "
                 f"({format_examples(list(shares.reindex(arms).round(4).items()))}); each is "
@@ -411,12 +419,15 @@ def _propensity_of_assigned(
                 f"policy_value: propensity lacks arms {format_examples(sorted(missing))}."
             )
         values = _float_columns(frame, name="propensity", where="policy_value")
-        over = np.flatnonzero(np.nansum(values, axis=1) > 1.0 + 1e-6)
+        of_arms = values[:, np.isin(frame.columns, arms)]  # other columns are not arms of t
+        over = np.flatnonzero(np.nansum(of_arms, axis=1) > 1.0 + 1e-6)
         if over.size:
+            named = [c for c in frame.columns if c in set(arms)]
             raise DataError(
-                f"policy_value: the per-row propensities sum to more than 1 on {over.size:,} "
-                f"row(s) (positions {format_examples(over.tolist(), total=over.size)}, e.g. "
-                f"{float(np.nansum(values[over[0]])):.4g}); each row holds P(arm | x) for every "
+                f"policy_value: the per-row propensities of the arms {format_examples(named)} "
+                f"sum to more than 1 on {over.size:,} row(s) (positions "
+                f"{format_examples(over.tolist(), total=over.size)}, e.g. "
+                f"{float(np.nansum(of_arms[over[0]])):.4g}); each row holds P(arm | x) for every "
                 "arm, which together make 1."
             )
         p = values[np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))]

@@ -222,11 +222,14 @@ def uplift_at_k(
             top_c[w == 0] = _top_share(s[w == 0], k)
         if not top_t.sum() > 0 or not top_c.sum() > 0:
             group = "treated" if not top_t.sum() > 0 else "control"
+            # the rows k is a share of: all of them, or (by_group) the empty group's
+            rows = len(s) if strategy == "overall" else int((w == (group == "treated")).sum())
             raise DataError(
                 f"uplift_at_k: the top {k:.0%} by score holds no {group} rows for arm {arm!r}"
                 + (
-                    f" (k = {k:g} of {len(s):,} rows is less than one row)"
-                    if int(len(s) * k) == 0
+                    f" (k = {k:g} of {rows:,} {'' if strategy == 'overall' else group + ' '}rows "
+                    "is less than one row)"
+                    if int(rows * k) == 0
                     else ""
                 )
                 + "; raise k."
