@@ -124,3 +124,39 @@ def test_sends_on_another_clock_than_the_purchases_warn() -> None:
         assert naive.attrs == {}
         build_features(tx, as_of="2024-09-30 23:00", campaigns=naive)
     assert (X["offers_received"] == 0).all()  # the 23:30 send is after 23:00
+
+
+def test_one_clock_under_two_names_does_not_warn_and_offsets_in_text_count() -> None:
+    """'UTC' and 'Etc/UTC', 'Europe/Kiev' and 'Europe/Kyiv' are one clock (the names were compared
+    as text); sends written with offsets in a CSV were put on UTC without recording it."""
+    import io
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.schema import validate_campaigns, validate_transactions
+
+    raw_tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-09-01 10:00", "2024-09-02 11:00"]),
+            "amount": [10.0, 20.0],
+        }
+    )
+    sends = pd.DataFrame(
+        {"customer_id": [1, 2], "offer_id": "d5", "sent_at": ["2024-09-20 10:00"] * 2}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tx_zone, send_zone in (("Etc/UTC", "UTC"), ("Europe/Kiev", "Europe/Kyiv")):
+            build_features(
+                validate_transactions(raw_tx, timezone=tx_zone),
+                as_of="2024-09-30",
+                campaigns=validate_campaigns(sends, timezone=send_zone),
+            )
+    text = "customer_id,offer_id,sent_at\n1,d5,2024-09-30T23:30:00+02:00\n"
+    from_csv = validate_campaigns(pd.read_csv(io.StringIO(text)))
+    assert from_csv.attrs == {"loyalty_ml_clock": "UTC"}
+    assert validate_campaigns(from_csv).attrs == {"loyalty_ml_clock": "UTC"}  # kept when again
+    berlin = validate_transactions(raw_tx, timezone="Europe/Berlin")
+    with pytest.warns(DataQualityWarning, match="validate the transactions with timezone='UTC'"):
+        build_features(berlin, as_of="2024-09-30 23:00", campaigns=from_csv)

@@ -26,7 +26,7 @@ from loyalty_ml.features.rhythm import rhythm_features
 from loyalty_ml.features.trends import trend_features
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
-from loyalty_ml.schema._coerce_time import table_clock
+from loyalty_ml.schema._coerce_time import same_clock, table_clock
 
 __all__ = ["build_features"]
 
@@ -105,11 +105,20 @@ def _warn_if_clocks_differ(transactions: object, campaigns: object) -> None:
     sends, purchases = table_clock(campaigns), table_clock(transactions)
     if sends is None or purchases is None or sends == purchases:
         return
+    if not isinstance(campaigns, pd.DataFrame) or C.SENT_AT not in campaigns.columns:
+        return
+    sent = pd.to_datetime(campaigns[C.SENT_AT], errors="coerce")
+    if not sent.notna().any():
+        return
+    if same_clock(sends, purchases, pd.Timestamp(sent.min()), pd.Timestamp(sent.max())):
+        return
     warn_user(
         f"build_features: the campaigns' sent_at are on the clock {sends!r} but the transactions' "
-        f"timestamps on {purchases!r} (the timezone each was validated with), so every send is "
-        "off by the difference: near as_of a send made after it can count before it. Validate "
-        f"the campaigns with timezone={purchases!r}, as the transactions.",
+        f"timestamps on {purchases!r} (the timezone each was validated with; UTC when none was "
+        "given), so every send is off by the difference: near as_of a send made after it can "
+        f"count before it. Validate the campaigns with timezone={purchases!r}, as the "
+        f"transactions; or, if the transactions' times are local times on {sends!r}, validate "
+        f"the transactions with timezone={sends!r}.",
         DataQualityWarning,
     )
 

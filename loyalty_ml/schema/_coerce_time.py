@@ -42,6 +42,36 @@ def table_clock(frame: object) -> str | None:
     return clock if isinstance(clock, str) else None
 
 
+#: Text times that carry a UTC offset ("2024-07-03T00:30:00+02:00", "...Z").
+OFFSET_TEXT = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+
+
+def written_with_offsets(values: pd.Series) -> bool:
+    """True when text times carry UTC offsets (judged on the first 1,000 values present)."""
+    if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return False
+    sample = values.dropna().head(1000).astype("string")
+    return bool(sample.str.contains(OFFSET_TEXT, regex=True).any())
+
+
+def same_clock(a: str, b: str, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether zones ``a`` and ``b`` read the same wall time on every day from ``start`` to
+    ``end`` (at most 800 days looked at): 'UTC' and 'Etc/UTC', 'Europe/Kiev' and 'Europe/Kyiv'
+    are one clock."""
+    if a == b:
+        return True
+    days = pd.date_range(start.normalize(), periods=min(800, max(2, (end - start).days + 2)))
+    try:
+        return bool(
+            (
+                days.tz_localize("UTC").tz_convert(a).tz_localize(None)
+                == days.tz_localize("UTC").tz_convert(b).tz_localize(None)
+            ).all()
+        )
+    except (ValueError, TypeError, KeyError):  # a name pandas does not know: compare as text
+        return False
+
+
 def plus_days(values: Any, days: int) -> Any:
     """``values`` (a Timestamp or a Series of them) moved by ``days`` calendar days on their clock.
 

@@ -30,7 +30,12 @@ from loyalty_ml.schema._coerce import (
     refuse_repeated_columns,
     require_columns,
 )
-from loyalty_ml.schema._coerce_time import CLOCK_ATTR, check_timezone
+from loyalty_ml.schema._coerce_time import (
+    CLOCK_ATTR,
+    check_timezone,
+    table_clock,
+    written_with_offsets,
+)
 from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -515,8 +520,11 @@ def validate_campaigns(
     )
     # the clock the sends are on is known when it is named, or when zone-aware times were put on
     # UTC; naive times without a timezone may be any clock, and record none
-    aware = isinstance(out[C.SENT_AT].dtype, pd.DatetimeTZDtype)
-    clock = check_timezone(timezone) if timezone is not None or aware else None
+    aware = isinstance(out[C.SENT_AT].dtype, pd.DatetimeTZDtype) or written_with_offsets(
+        out[C.SENT_AT]
+    )
+    # validated again (naive by then): the clock it recorded the first time
+    clock = check_timezone(timezone) if timezone is not None or aware else table_clock(raw)
     out[C.SENT_AT] = coerce_timestamp(
         out[C.SENT_AT], table=table, column=C.SENT_AT, timezone=timezone
     )

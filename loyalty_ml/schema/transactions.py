@@ -24,7 +24,7 @@ from loyalty_ml.schema._coerce import (
     require_columns,
     to_timestamp,
 )
-from loyalty_ml.schema._coerce_time import check_timezone
+from loyalty_ml.schema._coerce_time import OFFSET_TEXT, check_timezone, written_with_offsets
 from loyalty_ml.schema._gaps import Gap, find_gaps
 from loyalty_ml.schema._left_out import warn_left_out_meaning
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
@@ -215,7 +215,7 @@ def validate_transactions(
     left_out = [c for c in dict.fromkeys(frame.columns) if c not in C.TRANSACTION_COLUMNS]
     report.left_out = [str(c) for c in left_out]
     out = _canonical_columns(frame, timezone=timezone)
-    report.notes.extend(_local_days_moved(frame[C.TIMESTAMP], timezone))
+    report.notes.extend(_local_days_moved(frame[C.TIMESTAMP], out[C.TIMESTAMP], timezone))
 
     # Independent flags on the input, then sequential removal.
     rules: list[tuple[str, str, np.ndarray, str]] = []
@@ -503,27 +503,41 @@ def _observation_end(
     return end.tz_convert(check_timezone(timezone)).tz_localize(None)
 
 
-def _local_days_moved(raw: pd.Series, timezone: str | None) -> list[str]:
+def _local_days_moved(raw: pd.Series, on_utc: pd.Series, timezone: str | None) -> list[str]:
     """A note when zone-aware local times were put on UTC (no ``timezone`` given) and some lines
     fall on another calendar day there: days, months and as_of then count on UTC's clock (a café
-    in Berlin: 3.1% of its lines, every purchase after 22:00 in summer)."""
-    if timezone is not None or not isinstance(raw.dtype, pd.DatetimeTZDtype):
+    in Berlin: 3.1% of its lines, every purchase after 22:00 in summer). ``on_utc`` are the
+    converted times; text with offsets (a CSV) is read by the date it is written with."""
+    if timezone is not None or len(raw) == 0:
         return []
-    zone = str(raw.dt.tz)
-    if zone in ("UTC", "UTC+00:00"):
+    utc_day = pd.Series(on_utc.to_numpy(), index=raw.index).dt.normalize()
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        zone = str(raw.dt.tz)
+        if zone in ("UTC", "UTC+00:00"):
+            return []
+        local_day = raw.dt.tz_localize(None).dt.normalize()
+        where = f"on {zone}"
+        hint = f"timezone={zone!r}"
+    elif raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
+        if not written_with_offsets(raw):  # a CSV of naive times
+            return []
+        text = raw.astype("string")
+        with_offset = text.str.contains(OFFSET_TEXT, regex=True).fillna(False)
+        if not with_offset.any():
+            return []
+        written = text.str.extract(r"^\s*(\d{4}-\d{2}-\d{2})", expand=False)
+        local_day = pd.to_datetime(written.where(with_offset), errors="coerce", format="%Y-%m-%d")
+        where = "written with UTC offsets"
+        hint = "the shop's timezone (e.g. timezone='Europe/Berlin')"
+    else:
         return []
-    moved = int(
-        (
-            raw.dt.normalize().dt.tz_localize(None)
-            != raw.dt.tz_convert("UTC").dt.normalize().dt.tz_localize(None)
-        ).sum()
-    )
+    moved = int((local_day.notna() & (local_day != utc_day)).sum())
     if moved == 0:
         return []
     return [
-        f"timestamps are on {zone} and were put on UTC (no timezone given): {moved:,} lines "
+        f"timestamps are {where} and were put on UTC (no timezone given): {moved:,} lines "
         f"({moved / len(raw):.1%}) fall on another calendar day there, and days, months and "
-        f"as_of count on UTC; pass timezone={zone!r} to keep the local clock"
+        f"as_of count on UTC; pass {hint} to keep the local clock"
     ]
 
 
