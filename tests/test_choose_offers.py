@@ -217,10 +217,10 @@ def test_a_campaign_id_used_every_week_counts_each_weeks_send() -> None:
     few minutes later, is still one send."""
     catalog = OfferCatalog([Offer(offer_id="d5", cost_per_redemption=5.0, max_per_month=2)])
     days = pd.to_datetime(["2024-06-01 09:00", "2024-06-08 09:00", "2024-06-08 09:05"])
-    for campaign in (["weekly", "weekly", "weekly"], [None, None, None]):
-        history = pd.DataFrame(
-            {"customer_id": 1, "offer_id": "d5", "campaign_id": campaign, "sent_at": days}
-        )
+    for campaign in (["weekly", "weekly", "weekly"], [None, None, None], None):
+        history = pd.DataFrame({"customer_id": 1, "offer_id": "d5", "sent_at": days})
+        if campaign is not None:  # without the column: as with empty campaign ids
+            history["campaign_id"] = campaign
         plan = choose_offers(
             EFFECTS[["d5"]],
             catalog,

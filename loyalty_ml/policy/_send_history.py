@@ -136,7 +136,7 @@ def capped_offers(history: pd.DataFrame, sends: Sends, index: pd.Index, offers: 
     campaign = (
         history.loc[recent, C.CAMPAIGN_ID].astype("string").fillna("").to_numpy()
         if C.CAMPAIGN_ID in history.columns
-        else sent[recent].astype("string").to_numpy()
+        else np.full(int(recent.sum()), "", dtype=object)  # as a column of empty campaign ids
     )
     day = sent[recent].dt.normalize().astype("string").to_numpy()
     sends_once = ~pd.DataFrame(

@@ -207,7 +207,11 @@ def choose_offers(
     history : DataFrame, optional
         Campaign history (``customer_id``, ``offer_id``, ``sent_at``); with ``as_of``, offers whose
         ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again.
-        Rows whose ``offer_id`` is ``"control"`` are not sends.
+        Rows whose ``offer_id`` is ``"control"`` are not sends. A send is one row per customer,
+        offer, ``campaign_id`` and day: a row appended twice the same day counts once, a campaign
+        id used every week counts each week's send. A plan gives each customer at most one offer,
+        so no two offers of one plan stack; ``min_days_between_offers`` keeps a customer from
+        holding offers of successive nights (a catalog's ``stackable`` column is not read).
     as_of : str or Timestamp, optional
         Decision date for the monthly caps and the cool-down; required with ``history``.
     budget_uplift_factor : float

@@ -641,7 +641,14 @@ def train_and_register(
                     "dropped_empty_features": ",".join(dropped) or "none",
                 }
             )
-            mlflow.log_metrics({**metrics, **{k: float(v) for k, v in counts.items()}})
+            mlflow.log_metrics(
+                {
+                    **metrics,
+                    **{k: float(v) for k, v in counts.items()},
+                    # the leaf size the trees used (capped at a tenth of the training rows)
+                    "churn_min_child_samples_used": float(churn.min_child_samples_),
+                }
+            )
             log_plots(
                 evaluation=evaluation,
                 churn=churn,
