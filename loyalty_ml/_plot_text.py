@@ -137,6 +137,9 @@ def plain_numbers() -> Any:
     >>> fmt.set_locs([0.0, 0.05, 0.1])
     >>> fmt(0.05)
     '0.05'
+    >>> fmt.set_locs([0.0, 2.5, 5.0, 7.5])
+    >>> [fmt(v) for v in (0.0, 2.5, 7.5)]
+    ['0.0', '2.5', '7.5']
     """
     return _plain_numbers_class()()
 
@@ -154,7 +157,14 @@ def _plain_numbers_class() -> type:
             values = [float(v) for v in locs]
             steps = [abs(b - a) for a, b in itertools.pairwise(values) if b != a]
             step = min(steps) if steps else 1.0
-            self._decimals = max(0, min(6, -math.floor(math.log10(step) + 1e-9)))
+            decimals = max(0, min(6, -math.floor(math.log10(step) + 1e-9)))
+            # then as many more as the ticks need to print exactly: a step of 2.5 or 0.015 has a
+            # digit below its order of magnitude (ticks 0, 2.5, 5, 7.5 read "0, 2, 5, 8")
+            while decimals < 6 and any(
+                abs(round(v, decimals) - v) > 1e-9 * max(1.0, abs(v)) for v in values
+            ):
+                decimals += 1
+            self._decimals = decimals
 
         def __call__(self, x: float, pos: int | None = None) -> str:
             text = f"{x:,.{self._decimals}f}"

@@ -685,3 +685,19 @@ def test_retention_curves_have_whole_period_ticks(normal: dict[str, Figure]) -> 
     _draw(fig)
     ticks = [float(t.get_text().replace("−", "-")) for t in _drawn_ticklabels(fig.axes[0].xaxis)]
     assert ticks and all(t == int(t) for t in ticks), ticks
+
+
+def test_tick_labels_print_every_tick_exactly() -> None:
+    """Decimals came from the step's order of magnitude alone: ticks 0, 0.015, 0.03 read "0.00,
+    0.01, 0.03" and 0, 2.5, 5, 7.5 read "0, 2, 5, 8" (the fairness audit's offer-cost panel)."""
+    from loyalty_ml._plot_text import plain_numbers
+
+    fmt = plain_numbers()
+    fmt.set_locs([0.0, 0.015, 0.03])
+    assert [fmt(v) for v in (0.0, 0.015, 0.03)] == ["0.000", "0.015", "0.030"]
+    fmt.set_locs([0.0, 0.25, 0.5, 0.75])
+    assert fmt(0.25) == "0.25"
+    fmt.set_locs([0.0, 0.1 + 0.2, 0.6])  # float noise is not a digit
+    assert fmt(0.1 + 0.2) == "0.3"
+    fmt.set_locs([0.0, 5_000.0, 10_000.0])
+    assert fmt(5_000.0) == "5,000"
