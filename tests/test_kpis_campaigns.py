@@ -114,6 +114,33 @@ def test_margin_rate_without_margin_column(experiment) -> None:
     assert r["payback_days"] == 2.0
 
 
+def test_an_arm_that_ends_at_a_loss_has_not_paid_back(experiment) -> None:
+    """t1's margin reached the cost on day 7 (13 >= 10); a refund on day 7 later takes 20 of margin
+    back, so the arm ends at a loss: the first crossing read a payback of 7 days for it."""
+    campaigns, tx, offers = experiment
+    refund = _tx([("t1", "2024-03-07 23:59:30", -40.0, -20.0)])
+    r = measure_campaign(campaigns, pd.concat([tx, refund]), offers, window_days=7).loc["d10"]
+    assert r["incremental_profit"] < 0 and np.isnan(r["payback_days"])
+    # a margin that dips below the cost and comes back pays back on the day it comes back for good
+    dip = _tx([("t1", "2024-03-03 10:00", -30.0, -10.0), ("t1", "2024-03-05 10:00", 30.0, 10.0)])
+    r = measure_campaign(campaigns, pd.concat([tx, dip]), offers, window_days=7).loc["d10"]
+    assert r["payback_days"] == 7.0
+
+
+def test_lines_without_a_margin_warn_or_take_the_margin_rate(experiment) -> None:
+    """A line with no margin added none in silence (an arm's incremental margin read 4 instead of
+    16), and margin_rate was ignored for it."""
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    campaigns, tx, offers = experiment
+    gap = tx.assign(margin=tx["margin"].where(tx["customer_id"] != "t2"))
+    with pytest.warns(DataQualityWarning, match="1 of 7 transaction lines have no margin"):
+        r = measure_campaign(campaigns, gap, offers, window_days=7).loc["d10"]
+    assert r["incremental_margin"] == pytest.approx(8.0)  # 13 less t2's 5 / 4 x 4
+    filled = measure_campaign(campaigns, gap, offers, window_days=7, margin_rate=0.25).loc["d10"]
+    assert filled["incremental_margin"] == pytest.approx(13.0)  # t2: 20 x .25 = 5, as given
+
+
 def test_no_margin_leaves_profit_nan(experiment) -> None:
     campaigns, tx, offers = experiment
     r = measure_campaign(campaigns, tx.drop(columns="margin"), offers, window_days=7).loc["d10"]

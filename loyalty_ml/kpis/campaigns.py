@@ -77,13 +77,19 @@ def measure_campaign(
       share of the redemption cost rewarded purchases the campaign did not cause. The share is NaN
       when no treated row bought (p_t = 0): there is no buyer to split.
     - ``roi`` = incremental_profit / reward_cost (NaN when nothing was spent).
-    - ``payback_days`` = the first day d in 1..window_days at which the incremental margin of the
-      windows ``[sent_at, sent_at + d days)`` reaches reward_cost (all costs counted at send); NaN when
-      it never does within the window, 0 when nothing was spent.
+    - ``payback_days`` = the first day d in 1..window_days from which the incremental margin of the
+      windows ``[sent_at, sent_at + d days)`` stays at or above reward_cost to the end of the window
+      (all costs counted at send); NaN when it ends below it (an arm at a loss has not paid back,
+      even if a refund later took back a margin that had reached the cost), 0 when nothing was
+      spent.
 
     Confidence intervals use the normal approximation (Wald) at level ``confidence``; they need a few
-    conversions in each arm to be meaningful. Margins come from the transactions' ``margin`` column,
-    else ``amount x margin_rate``; with neither, the margin and profit columns (and ROI, payback) are NaN.
+    conversions in each arm to be meaningful. Margins come from the transactions' ``margin`` column
+    (where it is missing, ``amount x margin_rate``, or else 0 with a warning), else ``amount x
+    margin_rate``; with neither, the margin and profit columns (and ROI, payback) are NaN.
+    Redemptions count whenever they happened (``redeemed``/``redeemed_at`` are not read against the
+    window: a reward redeemed late was still paid for), while conversions count purchases inside
+    the window; a refund inside the window counts there, whenever its purchase was.
 
     Parameters
     ----------
@@ -186,7 +192,7 @@ def measure_campaign(
     # item at 0 is one, a return alone is none
     values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] >= 0).astype("float64")}
     if C.MARGIN in tx.columns:
-        values[_MARGIN] = tx[C.MARGIN].fillna(0.0)  # a line without a margin adds none
+        values[_MARGIN] = _line_margins(tx, margin_rate)
     elif margin_rate is not None:
         values[_MARGIN] = tx[C.AMOUNT] * margin_rate
     has_margin = _MARGIN in values
@@ -382,12 +388,38 @@ def _daily_margin(
     return pd.DataFrame(cols).sub(start[_MARGIN], axis=0)
 
 
+def _line_margins(tx: pd.DataFrame, margin_rate: float | None) -> pd.Series:
+    """Each line's margin: the ``margin`` column, and where it is missing ``amount x margin_rate``
+    or else 0 with a warning (a line without a margin had silently added none: an arm's
+    incremental margin read 4 instead of 16 with one of its buyers' margins missing)."""
+    margin = tx[C.MARGIN].astype("float64")
+    missing = margin.isna().to_numpy()
+    if not missing.any():
+        return margin
+    if margin_rate is not None:
+        return margin.fillna(tx[C.AMOUNT].astype("float64") * margin_rate)
+    warn_user(
+        f"measure_campaign: {int(missing.sum()):,} of {missing.size:,} transaction lines have no "
+        "margin; they add none to the incremental margin, profit, ROI and payback, which read "
+        "low if those lines were bought in the windows. Pass margin_rate= to value them at "
+        "amount x margin_rate, or fill the margins.",
+        DataQualityWarning,
+    )
+    return margin.fillna(0.0)
+
+
 def _payback(treated: pd.DataFrame, control: pd.DataFrame, cost: float) -> float:
+    """The first day from which the running incremental margin stays at or above ``cost`` to the
+    end of the window (a margin that reached the cost on day 2 and fell below it after a refund
+    was a payback of 2 days for an arm that ended at a loss); NaN when it ends below."""
     if cost <= 0:
         return 0.0
     incremental = (treated.mean() - control.mean()) * len(treated)
-    reached = incremental.index[(incremental >= cost).to_numpy()]
-    return float(reached[0]) if len(reached) else np.nan
+    covered = (incremental >= cost).to_numpy()
+    if not covered.size or not covered[-1]:
+        return np.nan
+    short = np.flatnonzero(~covered)
+    return float(incremental.index[0 if short.size == 0 else short[-1] + 1])
 
 
 def _warn_windows_before_data(sent_at: pd.Series, first: pd.Timestamp) -> None:
