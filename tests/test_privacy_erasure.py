@@ -157,3 +157,29 @@ def test_erasure_that_finds_nobody_warns_and_the_cleaning_report_forgets_the_row
     kept = cleaning_report(out["transactions"])
     assert kept is not None and (kept.rows_in, kept.rows_out) == (2, 2)
     assert cleaning_report(tx).rows_out == 4  # the input is not modified
+
+
+def test_an_erased_id_leaves_no_trace_in_index_levels_or_categories() -> None:
+    """The rows went, but the id stayed in a (as_of, customer_id) index's levels and in a
+    categorical column's categories, so a pickled "erased" table still held it. Categories no
+    row held before the erasure stay as declared."""
+    import pickle
+
+    from loyalty_ml.privacy import erase_customers
+
+    index = pd.MultiIndex.from_product(
+        [pd.to_datetime(["2024-01-01", "2024-02-01"]), ["CUST-ZZ-7", "CUST-ZZ-8"]],
+        names=["as_of", "customer_id"],
+    )
+    X = pd.DataFrame({"spend": [1.0, 2.0, 3.0, 4.0]}, index=index)
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.Categorical(["CUST-ZZ-7", "CUST-ZZ-8"]),
+            "tier": pd.Categorical(["staff", "gold"], categories=["gold", "silver", "staff"]),
+        }
+    )
+    out, _ = erase_customers(["CUST-ZZ-7"], X=X, customers=customers)
+    assert b"CUST-ZZ-7" not in pickle.dumps(out["X"])
+    assert b"CUST-ZZ-7" not in pickle.dumps(out["customers"])
+    # "staff" was held by the erased customer alone; "silver" by nobody, before or after
+    assert list(out["customers"]["tier"].cat.categories) == ["gold", "silver"]

@@ -131,7 +131,7 @@ def erase_customers(
             matched = np.asarray(pd.Index(texts).isin(targets), dtype=bool)
             hit |= matched
             found.update(texts[matched].tolist())
-        kept = table.loc[~hit].copy()
+        kept = _without_unused_ids(table.loc[~hit].copy(), table)
         kept.attrs = _without_erased_rows(table.attrs, int(hit.sum()))
         out[name] = kept
         before[name] = len(table)
@@ -149,6 +149,30 @@ def erase_customers(
             DataQualityWarning,
         )
     return out, report
+
+
+def _without_unused_ids(table: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (``before`` less the erased rows) without the values only the erased rows held
+    that would survive in its metadata: a MultiIndex keeps its levels' unused values, a
+    categorical column or index its unused categories (a pickled "erased" training table still
+    held the id in ``X.index.levels``). Categories no row held before are left as declared."""
+
+    def gone(kept: pd.Categorical | pd.CategoricalIndex, was: object) -> list[object]:
+        held_before = set(pd.unique(np.asarray(was, dtype=object)))
+        held_now = set(pd.unique(np.asarray(kept, dtype=object)))
+        return [c for c in kept.categories if c in held_before and c not in held_now]
+
+    if isinstance(table.index, pd.MultiIndex):
+        table.index = table.index.remove_unused_levels()
+    elif isinstance(table.index, pd.CategoricalIndex):
+        table.index = table.index.remove_categories(gone(table.index, before.index))
+    for column in table.columns:
+        values = table[column]
+        if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+            dropped = gone(values.array, before[column])
+            if dropped:
+                table[column] = values.cat.remove_categories(dropped)
+    return table
 
 
 def _without_erased_rows(attrs: Mapping[Hashable, Any], n_removed: int) -> dict[Hashable, Any]:
