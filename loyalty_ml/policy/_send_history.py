@@ -138,7 +138,7 @@ def capped_offers(history: pd.DataFrame, sends: Sends, index: pd.Index, offers: 
         if C.CAMPAIGN_ID in history.columns
         else np.full(int(recent.sum()), "", dtype=object)  # as a column of empty campaign ids
     )
-    day = sent[recent].dt.normalize().astype("string").to_numpy()
+    day = sent[recent].dt.normalize().to_numpy()
     sends_once = ~pd.DataFrame(
         {"c": customers, "o": offer_ids, "k": campaign, "d": day}
     ).duplicated()

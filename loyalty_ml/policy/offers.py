@@ -719,15 +719,14 @@ def _draw_holdout(
 
 
 def _id_text_order(index: pd.Index) -> np.ndarray:
-    """Positions that sort ``index`` by its ids' text (:func:`id_texts`; ties by ``str``)."""
+    """Positions that sort ``index`` by its ids' text (:func:`id_texts`). Integer ids are their
+    own text, written by NumPy at once (the nightly job orders a million of them: 1.7 s through
+    ``id_texts``' per-id reading); ids repeated as text are refused before this."""
     if isinstance(index, pd.MultiIndex):
-        texts = index.map(str).to_numpy(dtype=object)
+        texts = np.asarray(index.map(str), dtype=str)
+    elif index.dtype.kind in "iu":
+        texts = index.to_numpy().astype(str)
     else:
-        texts = id_texts(index, caller="choose_offers")
-    key = pd.DataFrame(
-        {
-            "text": pd.Series(texts, dtype=object).fillna("").astype(str).to_numpy(),
-            "raw": index.astype(str).to_numpy(),
-        }
-    )
-    return np.asarray(key.sort_values(["text", "raw"], kind="stable").index, dtype=np.int64)
+        read = pd.Series(id_texts(index, caller="choose_offers"), dtype=object)
+        texts = read.fillna("").to_numpy(dtype=str)
+    return np.argsort(texts, kind="stable")
