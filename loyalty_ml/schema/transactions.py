@@ -510,7 +510,6 @@ def _local_days_moved(raw: pd.Series, on_utc: pd.Series, timezone: str | None) -
     converted times; text with offsets (a CSV) is read by the date it is written with."""
     if timezone is not None or len(raw) == 0:
         return []
-    utc_day = pd.Series(on_utc.to_numpy(), index=raw.index).dt.normalize()
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         zone = str(raw.dt.tz)
         if zone in ("UTC", "UTC+00:00"):
@@ -530,7 +529,8 @@ def _local_days_moved(raw: pd.Series, on_utc: pd.Series, timezone: str | None) -
         where = "written with UTC offsets"
         hint = "the shop's timezone (e.g. timezone='Europe/Berlin')"
     else:
-        return []
+        return []  # naive times (the usual case): nothing was converted
+    utc_day = pd.Series(on_utc.to_numpy(), index=raw.index).dt.normalize()
     moved = int((local_day.notna() & (local_day != utc_day)).sum())
     if moved == 0:
         return []
