@@ -222,7 +222,9 @@ def test_attribute_values_and_dtypes_by_hand() -> None:
             "region": ["N", "S", None, "E"],
         }
     )
-    config = FeatureConfig(include_points_balance=True, extra_attributes=("vip", "region"))
+    config = FeatureConfig(
+        include_points_balance=True, extra_attributes=("vip", "region"), min_level_customers=1
+    )
     X = build_features(tx, as_of="2024-02-01", customers=customers, config=config)
     assert X.loc[1, "signup_tenure_days"] == 31.5
     assert np.isnan(X.loc[2, "signup_tenure_days"])  # signs up exactly at as_of

@@ -37,7 +37,9 @@ def customers() -> pd.DataFrame:
 
 
 def test_defaults(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
-    X = build_features(tx, as_of="2024-02-01", customers=customers)
+    # one customer per level: every level kept (min_level_customers=1); pooling is tested below
+    config = FeatureConfig(min_level_customers=1)
+    X = build_features(tx, as_of="2024-02-01", customers=customers, config=config)
     assert X.loc[2, "signup_tenure_days"] == 41.0
     assert np.isnan(X.loc[1, "signup_tenure_days"])  # signs up after as_of: not known yet
     assert np.isnan(X.loc[3, "signup_tenure_days"])  # not in the customers table
@@ -52,7 +54,10 @@ def test_defaults(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
 
 def test_opt_ins(tx: pd.DataFrame, customers: pd.DataFrame) -> None:
     config = FeatureConfig(
-        include_points_balance=True, protected_as_features=True, extra_attributes=("region",)
+        include_points_balance=True,
+        protected_as_features=True,
+        extra_attributes=("region",),
+        min_level_customers=1,
     )
     X = build_features(tx, as_of="2024-02-01", customers=customers, config=config)
     assert X.loc[2, "points_balance"] == 100.0
@@ -122,7 +127,7 @@ def test_text_attributes_are_categories_of_their_text(source: pd.Series) -> None
     from loyalty_ml.features.attributes import _as_feature
 
     aligned = source.reindex([2, 0, 1, 99])  # 99: a customer missing from the table
-    got = _as_feature(source, aligned)
+    got = _as_feature(source, aligned, min_customers=1)
     expected = pd.Categorical(
         aligned.astype("string"), categories=sorted(source.dropna().astype(str).unique())
     )
@@ -160,3 +165,78 @@ def test_customers_whose_ids_match_no_transaction_are_warned_of() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         build_features(tx, as_of="2024-04-01", customers=crm.assign(customer_id=["00017", "x"]))
+
+
+def test_rare_levels_are_pooled_so_no_level_names_a_handful_of_people() -> None:
+    # a tier held by 3 customers, a free-text attribute of one: neither reaches the features (nor
+    # a model, its MLflow artifacts or its request contract)
+    n = 40
+    tx = pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "timestamp": pd.Timestamp("2024-01-01"),
+            "amount": 1.0,
+        }
+    )
+    tier = ["basic"] * 25 + ["gold"] * 10 + ["diamond"] * 3 + [None, "(rare)"]
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "tier": tier,
+            "job": ["clerk"] * 39 + ["neurosurgeon in Leeds"],
+        }
+    )
+    X = build_features(
+        tx,
+        as_of="2024-02-01",
+        customers=customers,
+        config=FeatureConfig(extra_attributes=("job",)),
+    )
+    assert X["tier"].cat.categories.tolist() == ["basic", "gold", "(rare)"]
+    assert X["tier"].value_counts().to_dict() == {"basic": 25, "gold": 10, "(rare)": 4}
+    assert pd.isna(X.loc[38, "tier"])  # missing stays missing
+    assert X["job"].cat.categories.tolist() == ["clerk", "(rare)"]
+    assert X.loc[39, "job"] == "(rare)"
+    # the threshold is the config's: 3 customers keep "diamond" at 3
+    X3 = build_features(
+        tx, as_of="2024-02-01", customers=customers, config=FeatureConfig(min_level_customers=3)
+    )
+    assert X3["tier"].cat.categories.tolist() == ["basic", "diamond", "gold", "(rare)"]
+
+
+def test_levels_are_counted_by_text_over_the_whole_customers_table() -> None:
+    from loyalty_ml.features.attributes import _as_feature
+
+    # 1 and "1" are one level (5 customers together); customers without transactions count too
+    source = pd.Series([1, "1", 1, "1", 1, 2, None], dtype=object)
+    aligned = source.reindex([0, 5, 6])
+    got = _as_feature(source, aligned, min_customers=5)
+    assert isinstance(got, pd.Categorical)
+    assert got.categories.tolist() == ["1", "(rare)"]
+    assert got.codes.tolist() == [0, 1, -1]
+    # with no level rare, "(rare)" is still the last level, so a model knows it pools
+    assert _as_feature(source, aligned, min_customers=1).categories.tolist() == ["1", "2"]
+    assert _as_feature(source, aligned, min_customers=2).categories.tolist() == ["1", "(rare)"]
+
+
+def test_min_level_customers_is_checked_and_old_configs_read_unpooled() -> None:
+    import pickle
+
+    from loyalty_ml.exceptions import ConfigError
+
+    for bad in (0, -1, 2.5, True, "10"):
+        with pytest.raises(ConfigError, match="min_level_customers"):
+            FeatureConfig(min_level_customers=bad)  # type: ignore[arg-type]
+    # a config pickled before the field existed (a registered model's) keeps its unpooled levels
+    state = dict(vars(FeatureConfig()))
+    del state["min_level_customers"]
+    old = FeatureConfig.__new__(FeatureConfig)
+    old.__setstate__(state)
+    assert old == FeatureConfig(min_level_customers=1)
+    assert pickle.loads(pickle.dumps(FeatureConfig())).min_level_customers == 10
+
+
+def test_default_threshold_is_the_reports_minimum_cell() -> None:
+    from loyalty_ml.privacy.cells import MIN_CELL_SIZE
+
+    assert FeatureConfig().min_level_customers == MIN_CELL_SIZE

@@ -90,14 +90,14 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
     return wanted
 
 
-def _as_feature(source: pd.Series, aligned: pd.Series) -> np.ndarray | pd.Categorical:
+def _as_feature(
+    source: pd.Series, aligned: pd.Series, *, min_customers: int
+) -> np.ndarray | pd.Categorical:
     if pd.api.types.is_bool_dtype(source.dtype) or pd.api.types.is_numeric_dtype(source.dtype):
         return aligned.to_numpy(dtype="float64", na_value=np.nan)
     # categories from the whole customers table, so every as_of and every cutoff has the same ones;
     # a value's category is its text. Text is made once per distinct value, not once per customer.
-    distinct = pd.unique(source.dropna().to_numpy(dtype=object))
-    categories = sorted({str(value) for value in distinct})
-    position = {category: i for i, category in enumerate(categories)}
+    categories, position = _levels(source, min_customers=min_customers)
     codes, values = pd.factorize(aligned.to_numpy(dtype=object))  # missing: -1
     # the last slot answers code -1 (missing) with -1
     lookup = np.array([position.get(str(value), -1) for value in values] + [-1], dtype=np.int64)
@@ -107,10 +107,33 @@ def _as_feature(source: pd.Series, aligned: pd.Series) -> np.ndarray | pd.Catego
     return feature
 
 
+def _levels(source: pd.Series, *, min_customers: int) -> tuple[list[str], dict[str, int]]:
+    """The categories of a text attribute (its values' text, sorted; with ``min_customers`` > 1 the
+    values held by fewer customers pooled into :data:`~loyalty_ml.schema.columns.RARE_LEVEL`, the
+    last category) and each value text's position among them."""
+    codes, distinct = pd.factorize(source.to_numpy(dtype=object))  # missing: -1
+    held = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    customers: dict[str, int] = {}
+    for value, count in zip(distinct, held, strict=True):
+        text = str(value)
+        customers[text] = customers.get(text, 0) + int(count)
+    if min_customers <= 1:
+        categories = sorted(customers)
+        return categories, {text: i for i, text in enumerate(categories)}
+    kept = sorted(t for t, n in customers.items() if n >= min_customers and t != C.RARE_LEVEL)
+    categories = [*kept, C.RARE_LEVEL]
+    position = dict.fromkeys(customers, len(kept))  # every value not kept is the rare level
+    position.update((text, i) for i, text in enumerate(kept))
+    return categories, position
+
+
 def prepare_attributes(
     customers: object, prepared: Prepared, config: FeatureConfig
 ) -> PreparedAttributes:
     """Check the customers table and align the attribute features with the transactions' customers.
+
+    A text attribute's values held by fewer than ``config.min_level_customers`` customers of the
+    table are pooled into one level, ``"(rare)"``.
 
     ``points_balance`` is used only with ``FeatureConfig(include_points_balance=True)``: it is a
     snapshot of the export date, so in a training table over past cutoffs it carries the future.
@@ -153,7 +176,12 @@ def prepare_attributes(
         )
     aligned = frame.set_index(C.CUSTOMER_ID).reindex(prepared.customer_ids)
     signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
-    columns = {column: _as_feature(frame[column], aligned[column]) for column in wanted}
+    columns = {
+        column: _as_feature(
+            frame[column], aligned[column], min_customers=config.min_level_customers
+        )
+        for column in wanted
+    }
     return PreparedAttributes(signup, columns)
 
 

@@ -47,6 +47,14 @@ class FeatureConfig:
         Further customers columns to use as features (categorical text columns become ``category``
         dtype, numbers float64). Columns that look like personal data are refused with a
         ``SchemaError`` when features are built; protected attributes need ``protected_as_features``.
+    min_level_customers : int, default 10
+        A category feature's value held by fewer customers of the customers table than this is
+        pooled into one level, ``"(rare)"`` (the last category of every such feature, present even
+        when nothing was pooled), so that a value naming a handful of people (a tier of one, a
+        free-text attribute) never reaches a model, its MLflow artifacts or its request contract.
+        The default is the reports' minimum cell size (``loyalty_ml.privacy.cells.MIN_CELL_SIZE``).
+        A model fitted on such features reads any value it has no level of its own for as
+        ``"(rare)"``. ``1`` keeps every value as its own level (no ``"(rare)"`` level).
 
     Examples
     --------
@@ -61,6 +69,7 @@ class FeatureConfig:
     protected_as_features: bool = False
     include_points_balance: bool = False
     extra_attributes: tuple[str, ...] = ()
+    min_level_customers: int = 10
 
     def __post_init__(self) -> None:
         windows = tuple(self.windows) if isinstance(self.windows, list | tuple) else None
@@ -112,6 +121,12 @@ class FeatureConfig:
                 f"Got {extra!r} instead."
             )
         object.__setattr__(self, "extra_attributes", tuple(extra))
+        if not is_int(self.min_level_customers) or self.min_level_customers < 1:
+            raise ConfigError(
+                "The 'min_level_customers' parameter of FeatureConfig must be an int >= 1 (1 keeps "
+                f"every category level). Got {self.min_level_customers!r} instead."
+            )
+        object.__setattr__(self, "min_level_customers", int(self.min_level_customers))
         # any spelling or encoding of one (Gender, gender_code, sex), as the privacy checks read it
         protected = [c for c in extra if is_protected_attribute(c)]
         if protected and not self.protected_as_features:
@@ -119,6 +134,12 @@ class FeatureConfig:
                 f"FeatureConfig.extra_attributes asks for protected attributes {protected}. They are "
                 "for fairness audits; set protected_as_features=True to use them as features."
             )
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # a config pickled before min_level_customers existed built its levels unpooled: keep that,
+        # so a model registered then is scored with the features it was fitted on
+        object.__setattr__(self, "__dict__", dict(state))
+        self.__dict__.setdefault("min_level_customers", 1)
 
     @property
     def max_window_days(self) -> int:

@@ -38,6 +38,9 @@ INCOME_BAND: Final = "income_band"
 REGION: Final = "region"
 TIER: Final = "tier"
 POINTS_BALANCE: Final = "points_balance"
+#: The one level a category feature holds for every value too rare to keep (``FeatureConfig``'s
+#: ``min_level_customers``), and the level a model with it reads any value it has no level for as.
+RARE_LEVEL: Final = "(rare)"
 CONSENT_MARKETING: Final = "consent_marketing"
 CONSENT_PROFILING: Final = "consent_profiling"
 

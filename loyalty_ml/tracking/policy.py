@@ -80,7 +80,10 @@ class LoyaltyPolicy:
         The feature columns, in training order; :meth:`decide` requires all of them.
     feature_categories : dict of str to tuple of str
         Levels of the categorical features (``category`` dtype at training). Text input (e.g. JSON sent
-        to a served model) is coerced back to these levels; unseen levels become missing.
+        to a served model) is coerced back to these levels. A value with no level of its own is
+        read as ``"(rare)"`` when the levels have it (features built with
+        ``FeatureConfig.min_level_customers`` > 1 pool the values held by few customers there), and
+        as missing otherwise.
     churn_model : ChurnModel
         Fitted churn classifier.
     trigger_policy : TriggerPolicy or None
@@ -213,8 +216,15 @@ class LoyaltyPolicy:
                 text = plain.where(plain.isin(levels), plain.str.strip())  # " 1.0" is "1.0"
                 normal = pd.Series(id_texts(values, caller="LoyaltyPolicy"), index=values.index)
                 text = text.where(text.isin(levels), normal)
-                # unseen levels become missing, as the churn model treats them
-                text = text.where(values.notna() & text.isin(levels))
+                known = values.notna() & text.isin(levels)
+                if C.RARE_LEVEL in levels:
+                    # features built with pooled levels: a value with no level of its own is one
+                    # of the rare ones (or unseen, the closest the model has); blanks stay missing
+                    given = values.notna() & ~text.str.lower().isin(_MISSING_WORDS)
+                    text = text.where(known, C.RARE_LEVEL).where(known | given)
+                else:
+                    # unseen levels become missing, as the churn model treats them
+                    text = text.where(known)
                 columns[name] = pd.Categorical(text, dtype=pd.CategoricalDtype(levels))
             elif values.dtype == np.float64:
                 columns[name] = values.to_numpy()  # prepared already
@@ -516,28 +526,47 @@ def unseen_levels(
     policy: LoyaltyPolicy, raw: pd.DataFrame, prepared: pd.DataFrame, *, table: str = "model_input"
 ) -> list[str]:
     """A warning text for each category feature of ``raw`` holding levels the model never saw,
-    which :meth:`LoyaltyPolicy.prepare` (``prepared``) read as missing: the column, the levels, a
-    case-only match, the model's levels. Missing values and "nan"-like text are not reported."""
+    which :meth:`LoyaltyPolicy.prepare` (``prepared``) read as missing, or as ``"(rare)"`` when the
+    model pools rare levels: the column, the levels, a case-only match, the model's levels. Missing
+    values and "nan"-like text are not reported. Where the model pools (its levels hold
+    ``"(rare)"``), a value rarer in ``raw`` than the pooling threshold is not reported either: it
+    reads as the training's rare values did, and the model keeps no list of those to tell them
+    from new ones; one that differs from a level only in case or blanks still is."""
     notes = []
     for name, levels in policy.feature_categories.items():
         if name not in raw.columns or name not in prepared.columns:
             continue
-        # only the values prepare read as missing are read as text (the nightly job: 1M rows)
-        read_missing = raw[name].notna().to_numpy() & prepared[name].isna().to_numpy()
+        pooled = C.RARE_LEVEL in levels
+        # only the values prepare read as missing (or rare) are read as text (the nightly job: 1M
+        # rows)
+        stand_in = prepared[name].eq(C.RARE_LEVEL) if pooled else prepared[name].isna()
+        read_missing = raw[name].notna().to_numpy() & stand_in.to_numpy()
         if not read_missing.any():
             continue
         text = raw[name][read_missing].astype("str").str.strip()
-        text = text[~text.str.lower().isin(_MISSING_WORDS).to_numpy()]
+        text = text[~text.str.lower().isin(_MISSING_WORDS).to_numpy() & (text != C.RARE_LEVEL)]
         if text.empty:
             continue
         counts = text.value_counts()
+        if pooled:
+            common = counts.index[counts.to_numpy() >= policy.feature_config.min_level_customers]
+            close = [v for v in counts.index if suggest_id_matches([v], levels)]
+            counts = counts[counts.index.isin([*common, *close])]
+            if counts.empty:
+                continue
         new = [str(level) for level in counts.index]
+        shown = [str(level) for level in levels if level != C.RARE_LEVEL]
+        outcome = (
+            f'they are read as "{C.RARE_LEVEL}", the level of the values rare at training'
+            if pooled
+            else "they are read as missing"
+        )
         notes.append(
             f"{table}.{name} holds levels the model never saw at training "
-            f"{format_examples(new, total=len(new))} in {len(text)} of {len(raw)} rows: "
-            f"they are read as missing, which changes those customers' scores."
+            f"{format_examples(new, total=len(new))} in {int(counts.sum())} of {len(raw)} rows: "
+            f"{outcome}, which changes those customers' scores."
             f"{suggest_id_matches(new, levels)} The model's levels are "
-            f"{format_examples(levels, total=len(levels), limit=10)}; send one of them (a "
+            f"{format_examples(shown, total=len(shown), limit=10)}; send one of them (a "
             "missing value as null), or retrain on data with the new levels."
         )
     return notes

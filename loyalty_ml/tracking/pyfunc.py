@@ -101,7 +101,9 @@ class LoyaltyPolicyModel(PythonModel):
 
         Values no feature built by ``build_features`` can hold (a share of 45, a negative count,
         ``n_orders`` of 0, infinity, ``recency_days`` above ``tenure_days``) are refused; category
-        levels the model never saw (read as missing) and counts that are not whole numbers are
+        levels the model never saw (read as missing, or as ``"(rare)"`` by a model that pools rare
+        levels, which warns only of a new level held by as many rows as it pooled below, or one
+        differing from a known level in case or blanks) and counts that are not whole numbers are
         warned about (:class:`DataQualityWarning`).
 
         Raises the loyalty_ml error of a request it refuses (:class:`SchemaError`,
@@ -522,7 +524,7 @@ def input_example(
         values = features[name]
         if name in policy.feature_categories:
             counts = values.astype("str").value_counts()
-            common = counts[counts >= _EXAMPLE_MIN_COUNT]
+            common = counts[(counts >= _EXAMPLE_MIN_COUNT) & (counts.index != C.RARE_LEVEL)]
             levels = list(common.index[:n_rows]) or [""]
             rows[name] = [levels[i % len(levels)] for i in range(n_rows)]
         else:
@@ -572,7 +574,11 @@ def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
 
     Every feature is required as a column; ``nullable`` says whether a row may send it as a
     missing value (``recency_days``, ``n_orders`` and ``spend`` may not: the RFM classes are read
-    from them). A category feature lists its levels (others are read as missing, with a warning);
+    from them). A category feature lists its levels: others are read as missing with a warning,
+    or, where the levels end with ``"(rare)"`` (features built with
+    ``FeatureConfig.min_level_customers`` > 1, the default), as ``"(rare)"``, the level of every
+    value held by too few customers at training to be stored (warned about when a new level is
+    held by as many rows, or differs from a known level only in case or blanks);
     a numeric one gives the range :func:`refuse_impossible_values` holds it to.
 
     Examples

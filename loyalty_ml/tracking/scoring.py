@@ -108,7 +108,9 @@ def score_customers(
         apply: a DataQualityWarning says each; a missing customers table the model needs is an
         error. A table whose ids are the transactions' written another way (leading zeros,
         ``"123.0"``) is refused, one that misses more than half of their customers warned about,
-        and a category level the model never saw (a new tier) warned about: it is read as missing.
+        and a category level the model never saw (a new tier) warned about: it is read as missing,
+        or as ``"(rare)"`` by a model fitted on pooled levels (``FeatureConfig.min_level_customers``),
+        which warns of it only when at least that many customers hold it.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
@@ -303,7 +305,7 @@ def score_features(
     # the model's view of the features, read once: decide takes it as it is, and drift is measured
     # on it (categories read as at training: 1.0 is level "1", not drift)
     prepared = policy.prepare(features)
-    # a level the model never saw (a new tier in the customers table) is read as missing
+    # a level the model never saw (a new tier in the customers table) is read as missing (or rare)
     for note in unseen_levels(policy, features, prepared, table="features"):
         warn_user(note, DataQualityWarning)
     show = sys.stderr.isatty() if progress is None else bool(progress)

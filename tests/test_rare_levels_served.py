@@ -1,0 +1,133 @@
+"""A model fitted on pooled category levels (``FeatureConfig.min_level_customers``) as it is served
+and scored: a value with no level of its own reads as ``"(rare)"``, blanks stay missing, and only a
+new level held by as many rows as training pooled below (or a case-only variant of a known level)
+is warned about, so a nightly batch holding a handful of a tier rare at training is quiet."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.features import FeatureConfig
+from loyalty_ml.models.churn import ChurnModel
+from loyalty_ml.schema import columns as C
+from loyalty_ml.tracking.policy import LoyaltyPolicy, unseen_levels
+
+LEVELS = ("basic", "gold", C.RARE_LEVEL)
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 300
+    tier = rng.choice(["basic", "gold", C.RARE_LEVEL], n, p=[0.6, 0.3, 0.1])
+    return pd.DataFrame(
+        {
+            "n_orders": rng.integers(1, 12, n).astype(float),
+            "tier": pd.Categorical(tier, categories=list(LEVELS)),
+        },
+        index=pd.Index(np.arange(1, n + 1), name=C.CUSTOMER_ID),
+    )
+
+
+@pytest.fixture(scope="module")
+def pooled(features: pd.DataFrame) -> LoyaltyPolicy:
+    rng = np.random.default_rng(1)
+    rare = (features["tier"] == C.RARE_LEVEL).to_numpy()
+    churned = rng.uniform(size=len(features)) < np.where(rare, 0.9, 0.3)
+    churn = ChurnModel(n_estimators=20, random_state=0).fit(
+        features, pd.Series(churned.astype(int), index=features.index)
+    )
+    return LoyaltyPolicy(
+        feature_config=FeatureConfig(),  # min_level_customers=10
+        feature_names=tuple(features.columns),
+        feature_categories={"tier": LEVELS},
+        churn_model=churn,
+    )
+
+
+def _as_text(frame: pd.DataFrame, tier: list[object]) -> pd.DataFrame:
+    return frame.iloc[: len(tier)].assign(tier=pd.Series(tier, dtype=object).to_numpy())
+
+
+def test_values_without_a_level_read_as_rare_and_blanks_stay_missing(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    raw = _as_text(features, ["gold", "diamond", None, "nan", " ", C.RARE_LEVEL, " gold "])
+    raw["n_orders"] = 5.0
+    prepared = pooled.prepare(raw)
+    got = prepared["tier"].astype(object).where(prepared["tier"].notna(), None).tolist()
+    assert got == ["gold", C.RARE_LEVEL, None, None, None, C.RARE_LEVEL, "gold"]
+    assert prepared["tier"].cat.categories.tolist() == list(LEVELS)
+    # the churn model scores "diamond" as it scored the training's rare values
+    proba = pooled.churn_model.predict_proba(prepared)[:, 1]
+    assert proba[1] == proba[5]
+
+
+def test_a_few_rows_of_a_level_rare_at_training_are_not_warned_about(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    raw = _as_text(features, ["diamond"] * 9 + ["basic"] * 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepared = pooled.prepare(raw)
+    assert unseen_levels(pooled, raw, prepared) == []
+
+
+def test_a_new_level_held_by_many_rows_or_a_case_variant_is_warned_about(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    raw = _as_text(features, ["platinum"] * 10 + ["GOLD"] + ["diamond"] * 3 + ["basic"] * 5)
+    notes = unseen_levels(pooled, raw, pooled.prepare(raw))
+    assert len(notes) == 1
+    note = notes[0]
+    assert "['GOLD', 'platinum']" in note or "['platinum', 'GOLD']" in note
+    assert "in 11 of 19 rows" in note and "diamond" not in note
+    assert 'read as "(rare)"' in note and "'GOLD' -> 'gold'" in note
+    assert "levels are ['basic', 'gold']" in note  # "(rare)" is not offered as a level to send
+
+
+def test_a_model_without_pooled_levels_reads_unseen_levels_as_missing_and_warns(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    import dataclasses
+
+    plain = dataclasses.replace(
+        pooled,
+        feature_config=FeatureConfig(min_level_customers=1),
+        feature_categories={"tier": ("basic", "gold")},
+    )
+    raw = _as_text(features, ["diamond", "gold"])
+    prepared = plain.prepare(raw)
+    assert pd.isna(prepared["tier"].iloc[0]) and prepared["tier"].iloc[1] == "gold"
+    (note,) = unseen_levels(plain, raw, prepared)
+    assert "['diamond'] in 1 of 2 rows: they are read as missing" in note
+
+
+def test_served_model_is_quiet_on_a_rare_tier_and_warns_of_a_common_new_one(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    from loyalty_ml.tracking.pyfunc import LoyaltyPolicyModel
+
+    model = LoyaltyPolicyModel()
+    model.policy = pooled
+    request = features.iloc[:30].reset_index().assign(**{C.CONSENT_MARKETING: True})
+    request["tier"] = ["diamond"] * 3 + ["gold"] * 27
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        quiet = model.predict(None, request)
+    assert len(quiet) == 30
+    request["tier"] = ["platinum"] * 12 + ["gold"] * 18
+    with pytest.warns(DataQualityWarning, match=r"\['platinum'\] in 12 of 30 rows: they are read"):
+        model.predict(None, request)
+
+
+def test_request_contract_lists_the_rare_level(pooled: LoyaltyPolicy) -> None:
+    from loyalty_ml.tracking.pyfunc import request_contract
+
+    (tier,) = [f for f in request_contract(pooled)["features"] if f["name"] == "tier"]
+    assert tier["levels"] == list(LEVELS)
