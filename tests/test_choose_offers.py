@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, PolicyError
-from loyalty_ml.policy._knapsack import solve_knapsack
+from loyalty_ml.policy._knapsack import _fill, solve_knapsack
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import REASONS, choose_offers, summarize_plan
 
@@ -1404,3 +1404,21 @@ def test_the_knapsack_spends_a_remainder_on_every_cheap_option_that_fits() -> No
     # 300 would cost 6e-17 over the budget on the floats' exact values (0.01 is a hair above it)
     assert (result.choice == 0).sum() == 299
     assert math.fsum(cost[np.arange(n), result.choice][result.choice >= 0]) <= 203.0
+
+
+def test_the_fill_takes_every_affordable_upgrade_however_many_rounds_it_needs() -> None:
+    """A probe's catalogue on which a fill round that stops at its first upgrade that no longer
+    fits takes one upgrade a round: 1-cent sends alternate in gain with dear options, each of which
+    fits what is left alone but not after the send before it. The fill's 200 rounds left 200 of
+    the 400 sends out with 2.005 of the budget unspent."""
+    k, remaining = 400, 4.005
+    dear = remaining - 0.01 * np.arange(k) - 0.005  # the r-th fits alone in round r only
+    cost = np.concatenate([np.full(k, 0.01), dear])[:, None]
+    gain = 1000.0 - 2.0 * np.arange(k)  # send r, dear r, send r + 1, dear r + 1, ...
+    value = np.concatenate([gain, gain - 1.0])[:, None]
+    choice = np.full(2 * k, -1, dtype=np.int64)
+    _fill(choice, cost, value, remaining)
+    assert (choice[:k] == 0).all()
+    spent = math.fsum(cost[choice >= 0, 0])
+    assert spent <= remaining
+    assert (cost[choice < 0, 0] > remaining - spent).all()  # nothing left out fits what is left

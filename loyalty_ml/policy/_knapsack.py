@@ -22,9 +22,10 @@ import numpy as np
 
 __all__ = ["KnapsackResult", "solve_knapsack"]
 
-#: Rounds of upgrades after the greedy; each is O(n * m) and takes every upgrade that fits, in
-#: order of gain, so the rounds are few (a round ends at the first upgrade that no longer fits).
-_MAX_FILL_ROUNDS = 200
+#: Rounds of upgrades after the greedy that end at the first upgrade that no longer fits (each is
+#: O(n * m) and takes every upgrade before it, in order of gain, so they are usually few); later
+#: rounds walk on past it (see ``_fill``).
+_PREFIX_ROUNDS = 200
 
 
 @dataclass(frozen=True)
@@ -190,29 +191,91 @@ def _fill(choice: np.ndarray, cost: np.ndarray, value: np.ndarray, remaining: fl
     Hull steps skip options below the hull that may fit a small remainder (a cheap offer of a customer
     whose dearer offer is more efficient). Each round gives every customer the upgrade of largest value
     gain that fits what is left, and takes them in order of decreasing gain while their summed cost
-    fits (at least the first, which fits alone), so the value only grows and the budget holds. Rounds
-    repeat until nothing fits: one upgrade a round (the first version) left 895 of 1,000 customers
-    without the 1-cent send that the remainder could pay for.
+    fits (at least the first, which fits alone), so the value only grows and the budget holds. One
+    upgrade a round (the first version) left 895 of 1,000 customers without the 1-cent send that the
+    remainder could pay for.
+
+    Rounds repeat until no upgrade fits. A round that stops at its first upgrade that does not fit
+    can take one upgrade a round on an adversarial catalogue (200 rounds left 200 of 400 affordable
+    1-cent sends out), so after :data:`_PREFIX_ROUNDS` such rounds each round walks on past an
+    upgrade that does not fit and takes every later one that does (:func:`_first_fit`). The first
+    rounds are unchanged, so the plan is never worth less than with them alone. It ends: every
+    round takes at least one upgrade and each raises a customer's value, among finitely many
+    options; and with the walk a customer passed over is passed for good (what is left only
+    shrinks), so only about m^2 walking rounds can come for m options.
     """
-    n = len(choice)
-    rows = np.arange(n)
+    rows = np.arange(len(choice))
     usable = np.isfinite(cost) & np.isfinite(value) & (value > 0)
-    for _ in range(_MAX_FILL_ROUNDS):
-        current_c = np.where(choice >= 0, cost[rows, np.maximum(choice, 0)], 0.0)
-        current_v = np.where(choice >= 0, value[rows, np.maximum(choice, 0)], 0.0)
-        extra_c = cost - current_c[:, None]
-        gain = np.where(usable & (extra_c <= remaining), value - current_v[:, None], 0.0)
+    # customers with an upgrade that may fit: one without gets none later either (what is left
+    # only shrinks and their option does not change), so later rounds skip them
+    active = rows
+    rounds = 0
+    while active.size:
+        now = choice[active]
+        current_c = np.where(now >= 0, cost[active, np.maximum(now, 0)], 0.0)
+        current_v = np.where(now >= 0, value[active, np.maximum(now, 0)], 0.0)
+        whole = active.size == rows.size  # the first round: no copies of the whole tables
+        c, v, ok = (cost, value, usable) if whole else (cost[active], value[active], usable[active])
+        extra_c = c - current_c[:, None]
+        gain = np.where(ok & (extra_c <= remaining), v - current_v[:, None], 0.0)
         best = np.argmax(gain, axis=1)
-        best_gain = gain[rows, best]
-        who = np.flatnonzero(best_gain > 0)
-        if who.size == 0:
+        local = np.arange(active.size)
+        best_gain = gain[local, best]
+        keep = best_gain > 0
+        if not keep.any():
             return
+        active, best, best_gain = active[keep], best[keep], best_gain[keep]
+        extra = extra_c[local[keep], best]
         # largest gain first; ties by row, as the rows' order is fixed by the caller
-        who = who[np.lexsort((who, -best_gain[who]))]
-        extra = extra_c[who, best[who]]
-        # each upgrade's own cost must fit what is left after the ones before it
-        fits = np.cumsum(extra) <= remaining * (1 - 1e-12)
-        fits[0] = True  # the first fits alone (extra_c <= remaining)
-        take = who[: int(np.argmin(fits)) if not fits.all() else who.size]
-        remaining -= math.fsum(extra_c[take, best[take]])
-        choice[take] = best[take]
+        order = np.lexsort((active, -best_gain))
+        who, best, extra = active[order], best[order], extra[order]
+        taken = (
+            _prefix(extra, remaining) if rounds < _PREFIX_ROUNDS else _first_fit(extra, remaining)
+        )
+        remaining -= math.fsum(extra[taken])
+        choice[who[taken]] = best[taken]
+        rounds += 1
+        if (extra[taken] < 0).any():  # a cheaper and better option (never after the greedy)
+            active = rows  # freed budget: everyone may fit again
+
+
+def _prefix(extra: np.ndarray, remaining: float) -> np.ndarray:
+    """The upgrades (in the order given) before the first whose cost no longer fits with theirs.
+
+    The first is always taken: the caller passes only upgrades that fit alone.
+    """
+    fits = np.cumsum(extra) <= remaining * (1 - 1e-12)
+    fits[0] = True
+    taken = np.zeros(extra.size, dtype=bool)
+    taken[: int(np.argmin(fits)) if not fits.all() else extra.size] = True
+    return taken
+
+
+def _first_fit(extra: np.ndarray, remaining: float) -> np.ndarray:
+    """The upgrades (in the order given) that each fit what those taken before them left.
+
+    The prefix of :func:`_prefix`, then a walk over the rest that skips an upgrade too dear for
+    what is left instead of stopping there. What is spent is kept as an unevaluated sum (as in
+    :func:`solve_knapsack`) so a sum that fits exactly is not refused by float rounding.
+    """
+    taken = _prefix(extra, remaining)
+    spent_hi = math.fsum(extra[taken])
+    spent_lo = math.fsum([*extra[taken], -spent_hi])
+    left = remaining - spent_hi
+    rest = np.flatnonzero(~taken)
+    rest = rest[extra[rest] <= left + 1e-9 * max(1.0, abs(remaining))]  # the others never fit
+    ahead = extra[rest].tolist()
+    # the cheapest upgrade still ahead: once that is too dear, none is left to take
+    cheapest = [*np.minimum.accumulate(extra[rest][::-1])[::-1].tolist(), math.inf]
+    chosen = []
+    for j, e in enumerate(ahead):
+        if math.fsum((spent_hi, spent_lo, e)) <= remaining:
+            chosen.append(j)
+            total = spent_hi + e  # two-sum: total + error is exact
+            back = total - spent_hi
+            spent_lo += (spent_hi - (total - back)) + (e - back)
+            spent_hi = total
+        elif math.fsum((spent_hi, spent_lo, cheapest[j + 1])) > remaining:
+            break
+    taken[rest[chosen]] = True
+    return taken
