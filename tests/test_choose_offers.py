@@ -1422,3 +1422,26 @@ def test_the_fill_takes_every_affordable_upgrade_however_many_rounds_it_needs() 
     spent = math.fsum(cost[choice >= 0, 0])
     assert spent <= remaining
     assert (cost[choice < 0, 0] > remaining - spent).all()  # nothing left out fits what is left
+
+
+def test_margins_too_large_to_sum_are_refused_not_an_overflow() -> None:
+    """value_per_conversion=1e308 for 100 customers made a budgeted plan die on a bare
+    OverflowError from math.fsum (the knapsack's bound sums the values)."""
+    n = 100
+    index = pd.Index(range(n), name="customer_id")
+    rng = np.random.default_rng(0)
+    effects = pd.DataFrame({"d5": rng.uniform(0.05, 0.3, n)}, index=index)
+    baseline = pd.Series(rng.uniform(0.05, 0.3, n), index=index)
+    with pytest.raises(
+        DataError, match=r"at most 1e\+15 .*; got \[1e\+308\]\. No conversion earns that much"
+    ):
+        choose_offers(effects, CATALOG, baseline=baseline, value_per_conversion=1e308, budget=50.0)
+    per_customer = pd.Series(np.r_[1e300, np.full(n - 1, 40.0)], index=index)
+    with pytest.raises(DataError, match=r"customers \[0\] have \[1e\+300\]"):
+        choose_offers(effects, CATALOG, baseline=baseline, value_per_conversion=per_customer)
+    # the largest margin accepted, and a budget near the float maximum, sum finitely
+    catalog = OfferCatalog([Offer(offer_id="d5", cost_per_redemption=1e12, cost_per_send=1e13)])
+    plan = choose_offers(
+        effects, catalog, baseline=baseline, value_per_conversion=1e15, budget=1.7e308
+    )
+    assert np.isfinite(plan.attrs["budget_cost"]) and plan["offer_id"].notna().any()

@@ -90,6 +90,18 @@ def test_offer_validation() -> None:
         Offer(offer_id="a", cost_per_redemption=1.0, min_basket=-5.0)
 
 
+def test_costs_too_large_to_sum_are_refused_by_offer_and_column() -> None:
+    """A finite cost of 1e300 passed, and a budgeted plan died on a bare OverflowError from the
+    knapsack's math.fsum of the costs."""
+    with pytest.raises(
+        ConfigError, match=r"Offer 'vip': cost_per_redemption is 1e\+300, more than 1e\+15.*Fix"
+    ):
+        Offer(offer_id="vip", cost_per_redemption=1e300)
+    with pytest.raises(SchemaError, match=r"Offer 'club': cost_per_send is 1e\+300"):
+        OfferCatalog.from_frame(_frame().assign(cost_per_send=[0.1, 0.1, 1e300]))
+    assert Offer(offer_id="big", cost_per_redemption=1e15).cost_per_redemption == 1e15
+
+
 def test_catalog_validation() -> None:
     with pytest.raises(PolicyError, match="at least one offer"):
         OfferCatalog([])

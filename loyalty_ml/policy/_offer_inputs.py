@@ -10,6 +10,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     DataError,
@@ -18,12 +19,14 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
+from loyalty_ml.policy.catalog import _MAX_MONEY
 from loyalty_ml.schema._coerce import numbers_or_refuse
 from loyalty_ml.schema._ids import refuse_row_numbers
 
 __all__ = [
     "check_customer_ids",
     "check_flag_values",
+    "conversion_values",
     "customer_flags",
     "customer_values",
     "effect_values",
@@ -63,6 +66,45 @@ def customer_values(values: pd.Series, index: pd.Index, name: str) -> np.ndarray
             f"e.g. pd.to_numeric({name}.str.replace('€', ''))."
         )
     return numbers.to_numpy(dtype=np.float64)
+
+
+def conversion_values(value_per_conversion: float | pd.Series, index: pd.Index) -> np.ndarray:
+    """The margin of one conversion per customer of ``index``: finite, >= 0 and at most
+    ``_MAX_MONEY``, whose sums over the customers cannot overflow (1e308 for each of 100 customers
+    made the budget's knapsack die on an ``OverflowError`` from ``math.fsum``)."""
+    scalar = not isinstance(value_per_conversion, pd.Series)
+    if isinstance(value_per_conversion, pd.Series):
+        value = customer_values(value_per_conversion, index, "value_per_conversion")
+    elif is_real(value_per_conversion):
+        value = np.full(len(index), float(value_per_conversion))
+    else:
+        raise DataError(
+            "choose_offers: value_per_conversion must be a number or a Series indexed by customer "
+            f"id; got {type(value_per_conversion).__name__}. Wrap an array in effects' row order "
+            "as pd.Series(values, index=effects.index)."
+        )
+    invalid = ~np.isfinite(value) | (value < 0)
+    huge = np.isfinite(value) & (value > _MAX_MONEY)
+    if not (invalid | huge).any():
+        return value
+    bad = invalid if invalid.any() else huge
+    found = np.unique(value[bad]).tolist()
+    who = (
+        "got"
+        if scalar
+        else f"customers {format_ids(index[bad].tolist(), total=int(bad.sum()))} have"
+    )
+    if invalid.any():
+        raise DataError(
+            "choose_offers: value_per_conversion must be finite and >= 0 (the margin of one "
+            f"conversion); {who} {format_examples(found, total=len(found))}."
+        )
+    raise DataError(
+        f"choose_offers: value_per_conversion must be at most {_MAX_MONEY:.0e} (the margin of one "
+        f"conversion); {who} {format_examples(found, total=len(found))}. No conversion earns that "
+        "much in any currency, and a plan's sums of such values overflow: a unit mix-up, or a "
+        "placeholder? Pass the margin in the currency's units."
+    )
 
 
 def check_customer_ids(ids: pd.Index, index: pd.Index, name: str, *, overlap: bool = True) -> None:

@@ -26,6 +26,10 @@ __all__ = ["BREAKAGE", "Offer", "OfferCatalog"]
 
 #: Catalog column: share of a points reward that expires unused (0 <= breakage < 1).
 BREAKAGE = C.BREAKAGE
+#: Largest cost of an offer or value of a conversion a plan accepts: no reward or margin is worth
+#: this much in any currency, and sums of larger ones over the customers of a plan overflow (the
+#: transactions' amounts have the same bound).
+_MAX_MONEY = 1e15
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,9 +41,9 @@ class Offer:
     offer_id : str
         Unique id; ``"control"`` is reserved for the control arm.
     cost_per_redemption : float
-        What the business gives away when the reward is used (>= 0).
+        What the business gives away when the reward is used (>= 0, at most 1e15).
     cost_per_send : float
-        Contact cost per customer offered (>= 0).
+        Contact cost per customer offered (>= 0, at most 1e15).
     kind : str, optional
         One of ``schema.columns.OFFER_KINDS``.
     channel : str, optional
@@ -81,6 +85,15 @@ class Offer:
             if not _finite_number(value) or value < 0:
                 raise ConfigError(
                     f"Offer {self.offer_id!r}: {name} must be a finite number >= 0; got {value!r}."
+                )
+            if value > _MAX_MONEY:
+                # a plan sums costs over customers: 1e300 passed as finite and the budget's
+                # knapsack died on an OverflowError
+                raise ConfigError(
+                    f"Offer {self.offer_id!r}: {name} is {value!r}, more than {_MAX_MONEY:.0e}: "
+                    "no reward costs that much in any currency, and a plan's sums of such costs "
+                    "overflow. A unit mix-up, or a placeholder for 'never send'? Fix the cost, or "
+                    "leave the offer out of the catalog to withhold it."
                 )
         if self.kind is not None and self.kind not in C.OFFER_KINDS:
             raise ConfigError(
@@ -179,7 +192,8 @@ class OfferCatalog:
         Raises
         ------
         SchemaError
-            Duplicate or reserved ids, negative costs, unknown kinds, bad breakage.
+            Duplicate or reserved ids, negative or absurdly large costs, unknown kinds, bad
+            breakage.
         """
         table = validate_offers(frame)
         offers = []

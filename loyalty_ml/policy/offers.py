@@ -77,6 +77,7 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.policy._offer_choice import choose
 from loyalty_ml.policy._offer_inputs import (
+    conversion_values,
     customer_flags,
     customer_values,
     effect_values,
@@ -173,7 +174,8 @@ def choose_offers(
     baseline : Series
         p_i(0), indexed by customer id (every customer of ``effects``).
     value_per_conversion : float or Series
-        Margin of one conversion, for all customers or per customer.
+        Margin of one conversion, for all customers or per customer (finite, >= 0 and at most
+        1e15: sums of larger ones over the customers overflow).
     strategy : {"cheapest_effective", "max_net_value"}
         How to pick among a customer's effective offers. With a ``budget``, the knapsack chooses
         which customers get an offer: under ``"cheapest_effective"`` each customer's candidate is
@@ -461,24 +463,7 @@ def choose_offers(
             "Pass the baseline of an UpliftModel fitted on a binary outcome (purchase in the window), "
             "not on spend."
         )
-    if isinstance(value_per_conversion, pd.Series):
-        value = customer_values(value_per_conversion, index, "value_per_conversion")
-    elif is_real(value_per_conversion):
-        value = np.full(len(index), float(value_per_conversion))
-    else:
-        raise DataError(
-            "choose_offers: value_per_conversion must be a number or a Series indexed by customer "
-            f"id; got {type(value_per_conversion).__name__}. Wrap an array in effects' row order "
-            "as pd.Series(values, index=effects.index)."
-        )
-    invalid = ~np.isfinite(value) | (value < 0)
-    if invalid.any():
-        found = np.unique(value[invalid]).tolist()
-        raise DataError(
-            "choose_offers: value_per_conversion must be finite and >= 0 (the margin of one "
-            f"conversion); customers {format_ids(index[invalid].tolist(), total=int(invalid.sum()))} "
-            f"have {format_examples(found, total=len(found))}."
-        )
+    value = conversion_values(value_per_conversion, index)
 
     unclipped = p0[:, None] + uplift
     p_offer = np.clip(unclipped, 0.0, 1.0)
