@@ -79,15 +79,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 def train_weak_challenger(transactions: Any, as_of: str, customers: Any, uri: str) -> Any:
     """A version of one tree of two leaves (its leaves capped at a tenth of the rows, so it makes
     one split): clearly worse on the backtest, so it must not be promoted."""
+    from loyalty_ml.exceptions import DataQualityWarning
     from loyalty_ml.tracking.train import train_and_register
 
-    return train_and_register(
-        transactions,
-        as_of=as_of,
-        customers=customers,
-        tracking_uri=uri,
-        churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
-    )
+    # meant: the cap lowers the 2000 rows a leaf asked for, and fit says so
+    with pytest.warns(DataQualityWarning, match="min_child_samples=2000 is more than a tenth"):
+        return train_and_register(
+            transactions,
+            as_of=as_of,
+            customers=customers,
+            tracking_uri=uri,
+            churn_params={"n_estimators": 1, "num_leaves": 2, "min_child_samples": 2000},
+        )
 
 
 def _log_tail(process: Any) -> str:

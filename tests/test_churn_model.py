@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -518,6 +519,26 @@ def test_leaves_are_capped_at_a_tenth_of_the_rows_the_trees_learn_from() -> None
     big = pd.DataFrame({"recency_days": rng.uniform(0, 100, 2000), "frequency": 1.0})
     fitted = ChurnModel(n_estimators=5, random_state=0).fit(big, big["recency_days"] > 50)
     assert fitted.min_child_samples_ == 50
+
+
+def test_a_chosen_min_child_samples_that_the_cap_lowers_warns() -> None:
+    """The cap applied in silence to a value the user passed: asked 500, the trees used 160."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"recency_days": rng.uniform(0, 100, 2000), "frequency": 1.0})
+    y = X["recency_days"] > 50
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"min_child_samples=500 is more than a tenth of the 1600 rows .* so 160 was used.*"
+        r"Pass min_child_samples <= 160",
+    ):
+        model = ChurnModel(n_estimators=5, min_child_samples=500, random_state=0).fit(X, y)
+    assert model.min_child_samples_ == 160
+    # the default (even passed explicitly) and a value the cap leaves alone: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for asked, used in ((50, 50), (160, 160)):
+            fitted = ChurnModel(n_estimators=5, min_child_samples=asked, random_state=0).fit(X, y)
+            assert fitted.min_child_samples_ == used
 
 
 def test_a_complex_column_is_refused_and_a_huge_value_is_an_extreme(table) -> None:

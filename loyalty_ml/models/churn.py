@@ -66,6 +66,8 @@ _AUTO_REFIT_MAX_ROWS = 1_000_000
 #: ``min_child_samples`` is capped at the training rows over this (at least _MIN_LEAF_ROWS).
 _LEAF_SHARE = 10
 _MIN_LEAF_ROWS = 5
+#: The default ``min_child_samples``: capped in silence; a value the user chose warns when capped.
+_DEFAULT_LEAF_ROWS = 50
 
 
 def _warn_holdout_skipped(
@@ -83,6 +85,18 @@ def _warn_holdout_skipped(
         f"at least {_MIN_HOLDOUT_PER_CLASS} of both. Early stopping was skipped (all "
         f"{n_estimators} trees were grown){uncalibrated}. Train on more customers or more "
         "cut-offs (spaced at least horizon_days apart, so that the latest can be held out).",
+        DataQualityWarning,
+    )
+
+
+def _warn_leaf_capped(asked: int, used: int, learned_from: int) -> None:
+    """Say that a ``min_child_samples`` the user chose was lowered to a tenth of the rows."""
+    warn_user(
+        f"ChurnModel.fit: min_child_samples={asked} is more than a tenth of the {learned_from} "
+        f"rows the trees learn from, so {used} was used (min_child_samples_): leaves of {asked} "
+        "rows would leave the trees few splits or none, and every customer nearly the same "
+        f"probability. Pass min_child_samples <= {used} (or leave the default, which adapts "
+        "silently), or train on more rows (customers or cutoffs), to avoid this warning.",
         DataQualityWarning,
     )
 
@@ -142,7 +156,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Minimum rows per leaf; larger values make the model steadier on noisy data. Capped at a
         tenth of the rows the trees learn from (at least 5; ``min_child_samples_`` is the value
         used): on a small shop's table of 100 customers, 50 rows a leaf left the trees one split
-        and every customer the same probability.
+        and every customer the same probability. The default is capped silently; a value passed
+        that the cap lowers warns (``DataQualityWarning``).
     subsample : float or "auto"
         Fraction of rows sampled per round (bagging), in ``(0, 1]``. ``"auto"``: 0.8 up to 500,000
         training rows, then 500,000 rows per round (at least 10%), which bounds the time per tree.
@@ -245,7 +260,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         learning_rate: float = 0.05,
         num_leaves: int = 7,
         max_depth: int = -1,
-        min_child_samples: int = 50,
+        min_child_samples: int = _DEFAULT_LEAF_ROWS,
         subsample: float | Literal["auto"] = "auto",
         colsample_bytree: float = 0.5,
         reg_lambda: float = 1.0,
@@ -379,6 +394,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.min_child_samples_ = min(
             self.min_child_samples, max(_MIN_LEAF_ROWS, learned_from // _LEAF_SHARE)
         )
+        if (
+            self.min_child_samples_ < self.min_child_samples
+            and self.min_child_samples != _DEFAULT_LEAF_ROWS
+        ):
+            _warn_leaf_capped(self.min_child_samples, self.min_child_samples_, learned_from)
         params["min_data_in_leaf"] = self.min_child_samples_
         self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
         self.calibration_ = "none"
