@@ -341,3 +341,58 @@ def test_sends_before_the_first_transaction_are_warned_of() -> None:
     cut = d.transactions[d.transactions["timestamp"] >= sent + pd.Timedelta(days=20)]
     with pytest.warns(DataQualityWarning, match=r"sent before the first transaction"):
         measure_campaign(sends, cut, d.offers, window_days=30)
+
+
+def _orders_around_a_send() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Sends on 2024-03-01 (window of 7 days) and validated lines with order ids, returns kept.
+
+    t1's order o1 begins the evening before the send and has a second line inside the window; t2
+    has a refund-only order in the window; t3 buys in it. Control c1 buys in it, c2 does not.
+    """
+    import loyalty_ml as lml
+
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["t1", "t1", "t2", "t2", "t3", "c1"],
+            "order_id": ["o1", "o1", "o0", "r1", "o3", "o4"],
+            "timestamp": [
+                "2024-02-29 23:00",
+                "2024-03-01 09:00",
+                "2024-02-10",
+                "2024-03-03",
+                "2024-03-04",
+                "2024-03-02",
+            ],
+            "amount": [40.0, 15.0, 25.0, -10.0, 20.0, 10.0],
+        }
+    )
+    tx = lml.validate_transactions(raw, returns="keep", observation_end="2024-03-10")
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": ["t1", "t2", "t3", "t4", "c1", "c2"],
+            "offer_id": ["a"] * 4 + ["control"] * 2,
+            "sent_at": pd.Timestamp("2024-03-01"),
+            "redeemed": False,
+        }
+    )
+    offers = pd.DataFrame({"offer_id": ["a"], "cost_per_redemption": [1.0]})
+    return campaigns, tx, offers
+
+
+def test_a_purchase_is_an_order_begun_in_the_window_as_in_the_other_kpis() -> None:
+    """A later line of an order begun before the send counted as a conversion (t1), though
+    summary and churn_labels date the order at its first line, before the window; a refund-only
+    order in the window is not one either (t2). Revenue still reads every line in the window."""
+    import loyalty_ml as lml
+
+    campaigns, tx, offers = _orders_around_a_send()
+    out = measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-03-10").loc[
+        "a"
+    ]
+    assert out["conversion_rate"] == 0.25  # t3 only, not t1 (o1 began before) nor t2 (a refund)
+    assert out["control_rate"] == 0.5  # c1
+    # money at each line's own time: t1's 15, t2's -10 and t3's 20 against c1's 10 of 2 rows
+    assert out["incremental_revenue"] == pytest.approx((25.0 / 4 - 10.0 / 2) * 4)
+    # the same purchases as the period KPIs count: active customers of the window among t1..t4
+    week = lml.kpis.summary(tx, period_start="2024-03-01", period_end="2024-03-08")
+    assert week["active_customers"] == 2  # t3 and c1

@@ -22,9 +22,10 @@ from loyalty_ml.kpis._common import (
     check_no_missing,
     check_sent_at,
     check_transactions,
+    purchase_lines,
     to_bound,
 )
-from loyalty_ml.kpis._windows import cumulative, sums_before
+from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_float, plus_days, require_columns
 
@@ -33,7 +34,6 @@ __all__ = ["measure_campaign"]
 TABLE = "campaigns"
 _REVENUE = "revenue"
 _MARGIN = "margin"
-_PURCHASES = "purchases"
 
 
 def measure_campaign(
@@ -57,7 +57,10 @@ def measure_campaign(
     compared with the control rows that share its other ``by`` values (its own campaign's holdout).
 
     Per treated arm (``t`` = treated, ``c`` = control, ``n`` rows, ``p`` conversion rate: the
-    share of rows with a purchase, a line with ``amount >= 0``, in the response window):
+    share of rows with a purchase in the response window, dated as :func:`~loyalty_ml.kpis.summary` and
+    ``churn_labels`` date one: an order whose first line falls in the window, with a line of
+    ``amount >= 0``; a later line of an order begun before ``sent_at``, or a refund alone, is not
+    a conversion):
 
     - ``redemption_rate`` = redeemed treated rows / n_t; ``conversion_rate`` = p_t; ``control_rate`` = p_c.
     - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)`` (NaN with
@@ -88,8 +91,10 @@ def measure_campaign(
     (where it is missing, ``amount x margin_rate``, or else 0 with a warning), else ``amount x
     margin_rate``; with neither, the margin and profit columns (and ROI, payback) are NaN.
     Redemptions count whenever they happened (``redeemed``/``redeemed_at`` are not read against the
-    window: a reward redeemed late was still paid for), while conversions count purchases inside
-    the window; a refund inside the window counts there, whenever its purchase was.
+    window: a reward redeemed late was still paid for), while conversions count orders begun
+    inside the window. Revenue and margin are the lines dated in the window, as ``summary``'s
+    revenue: a refund inside the window counts there, whenever its purchase was, and so does a
+    later line of an order begun before the send (which is not a conversion).
 
     Parameters
     ----------
@@ -188,21 +193,27 @@ def measure_campaign(
     if len(tx):
         _warn_windows_before_data(campaigns[C.SENT_AT], tx[C.TIMESTAMP].min())
 
-    # a purchase is a line with amount >= 0, as in campaign_responses and the churn labels: a free
-    # item at 0 is one, a return alone is none
-    values = {_REVENUE: tx[C.AMOUNT], _PURCHASES: (tx[C.AMOUNT] >= 0).astype("float64")}
+    values = {_REVENUE: tx[C.AMOUNT]}
     if C.MARGIN in tx.columns:
         values[_MARGIN] = _line_margins(tx, margin_rate)
     elif margin_rate is not None:
         values[_MARGIN] = tx[C.AMOUNT] * margin_rate
     has_margin = _MARGIN in values
-    running = cumulative(tx, values)
+    running = cumulative(tx, values)  # money at each line's own time
+    # a purchase as the other KPIs and churn_labels date one (purchase_lines): an order at its
+    # first line, with a line of amount >= 0 (a free item at 0 is one, a return alone is none);
+    # a later line of an order begun before the send is no conversion
+    purchases = cumulative(purchase_lines(tx), {})
     sent = campaigns[C.SENT_AT]
     start = sums_before(running, campaigns[C.CUSTOMER_ID], sent, table=TABLE)
     stop = sums_before(running, campaigns[C.CUSTOMER_ID], window_end, table=TABLE)
+    bought = (
+        sums_before(purchases, campaigns[C.CUSTOMER_ID], window_end, table=TABLE)[COUNT]
+        - sums_before(purchases, campaigns[C.CUSTOMER_ID], sent, table=TABLE)[COUNT]
+    )
     rows = pd.DataFrame(
         {
-            "converted": (stop[_PURCHASES] - start[_PURCHASES] > 0).astype("float64"),
+            "converted": (bought > 0).astype("float64"),
             _REVENUE: stop[_REVENUE] - start[_REVENUE],
             _MARGIN: stop[_MARGIN] - start[_MARGIN] if has_margin else np.nan,
             "redeemed": coerce_bool(campaigns[C.REDEEMED], table=TABLE, column=C.REDEEMED)
