@@ -293,3 +293,29 @@ def test_lines_without_a_margin_are_warned_of_and_left_out_of_the_rate() -> None
         out = clv_inputs(tx, period_start="2024-01-01", period_end="2024-02-01")
     assert out["margin_rate"].tolist() == pytest.approx([0.30, 0.20])
     assert out["margin"].tolist() == [30.0, 10.0]
+
+
+def test_clv_inputs_aov_leaves_out_refunds_of_orders_begun_before_the_window() -> None:
+    """a's March refund of a February order (its order id) made a's AOV -70, which
+    clv_lifetime refused; the refund belongs to February's order. Revenue still counts it."""
+    import loyalty_ml as lml
+
+    rows = [
+        ("a", "o1", "2024-02-25", 100.0),
+        ("a", "o1", "2024-03-05", -100.0),  # refund of the February order, with its id
+        ("a", "o2", "2024-03-10", 30.0),
+        ("b", "o3", "2024-03-12", 50.0),
+        ("b", "o3", "2024-03-20", -20.0),  # return inside the March order
+        ("b", "r1", "2024-03-15", -5.0),  # refund-only order: not linked to a purchase
+        ("c", "o4", "2024-02-29 22:00", 40.0),
+        ("c", "o4", "2024-03-01 08:00", 10.0),  # later line of a February order
+    ]
+    raw = pd.DataFrame(rows, columns=["customer_id", "order_id", "timestamp", "amount"])
+    tx = lml.validate_transactions(raw, returns="keep", observation_end="2024-04-01")
+    got = clv_inputs(tx, period_start="2024-03-01", period_end="2024-04-01")
+    assert got.index.tolist() == ["a", "b"]  # c's only March line is of a February order
+    assert got["revenue"].tolist() == [-70.0, 25.0]
+    assert got["aov"].tolist() == [30.0, 25.0]  # b: 50 - 20 in o3, and its refund-only -5
+    clv = clv_lifetime(aov=got["aov"], purchase_frequency=got["purchase_frequency"], lifetime=1.0)
+    assert (clv > 0).all()
+    assert got.attrs["purchase_frequency"] == "orders per 365 days"

@@ -198,12 +198,14 @@ def _direct(tx: pd.DataFrame, start: str, end: str, prev: str) -> dict[str, floa
     """The KPIs by the most literal computation, for comparison.
 
     Activity and orders count each order at its first line's time (as the features do: a line of
-    an order dated later is not a new visit); revenue sums the lines in the period.
+    an order dated later is not a new visit); revenue sums the lines in the period, the AOV only
+    those of the orders begun in it.
     """
     lines = tx[(tx.timestamp >= start) & (tx.timestamp < end)]
     at_order_time = tx.assign(
         timestamp=tx.groupby(["customer_id", "order_id"]).timestamp.transform("min")
     )
+    order_lines = lines[at_order_time.loc[lines.index, "timestamp"] >= start]
     cur = at_order_time[(at_order_time.timestamp >= start) & (at_order_time.timestamp < end)]
     pre = at_order_time[(at_order_time.timestamp >= prev) & (at_order_time.timestamp < start)]
     orders = cur.groupby("customer_id")["order_id"].nunique()
@@ -214,7 +216,7 @@ def _direct(tx: pd.DataFrame, start: str, end: str, prev: str) -> dict[str, floa
         "active_customers": n_cust,
         "orders": orders.sum(),
         "revenue": lines["amount"].sum(),
-        "aov": _div(lines["amount"].sum(), orders.sum()),
+        "aov": _div(order_lines["amount"].sum(), orders.sum()),
         "purchase_frequency": _div(orders.sum(), n_cust),
         "repeat_purchase_rate": _div((orders >= 2).sum(), n_cust),
         "retention_rate": _div(retained, n_prev),
@@ -327,3 +329,43 @@ def test_a_segment_of_validated_data_knows_where_the_data_end() -> None:
         summary(lapsed, period_start="2024-04-01", period_end="2024-07-01")
     with pytest.warns(DataQualityWarning, match="past the last transaction"):
         summary(lapsed, period_start="2024-04-01", period_end="2024-10-01")
+
+
+def _refunds_across_periods() -> pd.DataFrame:
+    """Validated lines with order ids and kept returns around March 2024.
+
+    a: o1 bought in February (100), refunded in March with its order id; o2 bought in March (30).
+    b: o3 bought in March (50) with a return of 20 in the same order, and a refund-only order r1
+    of its own (-5). c: o4 begun late on 29 February (40) with a second line the next morning (10).
+    """
+    import loyalty_ml as lml
+
+    rows = [
+        ("a", "o1", "2024-02-25", 100.0),
+        ("a", "o1", "2024-03-05", -100.0),
+        ("a", "o2", "2024-03-10", 30.0),
+        ("b", "o3", "2024-03-12", 50.0),
+        ("b", "o3", "2024-03-20", -20.0),
+        ("b", "r1", "2024-03-15", -5.0),
+        ("c", "o4", "2024-02-29 22:00", 40.0),
+        ("c", "o4", "2024-03-01 08:00", 10.0),
+    ]
+    raw = pd.DataFrame(rows, columns=["customer_id", "order_id", "timestamp", "amount"])
+    return lml.validate_transactions(raw, returns="keep", observation_end="2024-04-01")
+
+
+def test_aov_leaves_out_lines_of_orders_begun_before_the_period() -> None:
+    """The refund of a's February order and c's later line of one made March's AOV -17.5
+    (revenue -35 over 2 orders); they belong to February's orders. A return inside a March order
+    nets against it, and the unlinkable refund-only order stays where it is dated."""
+    s = summary(_refunds_across_periods(), period_start="2024-03-01", period_end="2024-04-01")
+    assert s["orders"] == 2  # o2 and o3
+    assert s["revenue"] == -35.0  # every line dated in March, as before
+    assert s["aov"] == 27.5  # (30 + 50 - 20 - 5) / 2
+
+
+def test_purchase_frequency_unit_is_in_attrs(tx: pd.DataFrame) -> None:
+    s = summary(tx, period_start="2024-02-01", period_end="2024-03-01")
+    assert s.attrs["purchase_frequency"] == (
+        "orders per active customer in the 29-day period [2024-02-01 00:00:00, 2024-03-01 00:00:00)"
+    )

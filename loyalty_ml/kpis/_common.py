@@ -24,6 +24,7 @@ __all__ = [
     "check_sent_at",
     "check_transactions",
     "order_keys",
+    "order_value_mask",
     "period_mask",
     "purchase_lines",
     "to_bound",
@@ -276,3 +277,25 @@ def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
         return transactions.assign(**{C.TIMESTAMP: first})
     in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
     return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]
+
+
+def order_value_mask(
+    transactions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series:
+    """Lines dated in ``[start, end)`` of orders begun in it: what an average order value sums.
+
+    The orders an AOV divides by are those whose first line falls in the period (see
+    :func:`purchase_lines`); its numerator takes their lines, so a refund or a later line of an
+    order begun before ``start`` (the same ``order_id``) counts with that order, not in this
+    period's AOV. Lines after ``end`` are not read, so a return of the period's order dated after
+    it does not lower this period's AOV either. A refund in an order of its own (another
+    ``order_id``, or any refund without an ``order_id`` column) cannot be linked to the order it
+    refunds and counts in the period where it is dated, as in the revenue.
+    """
+    ts = transactions[C.TIMESTAMP]
+    in_period = period_mask(ts, start, end)
+    if C.ORDER_ID not in transactions.columns:  # an order is one (customer, timestamp)
+        return in_period
+    keys = [transactions[column] for column in order_keys(transactions).columns]
+    first = ts.groupby(keys, sort=False).transform("min")
+    return in_period & (first >= start)

@@ -25,6 +25,7 @@ from loyalty_ml.kpis._common import (
     check_period,
     check_transactions,
     order_keys,
+    order_value_mask,
     period_mask,
     purchase_lines,
     to_bound,
@@ -46,7 +47,9 @@ def clv_lifetime(*, aov: Value, purchase_frequency: Value, lifetime: Value) -> V
     aov : float or Series
         Average order value (money per order).
     purchase_frequency : float or Series
-        Orders per period (e.g. per year).
+        Orders per period (e.g. per year): :func:`clv_inputs` gives it per ``period_days`` (a
+        year by default); ``summary``'s is per active customer in its own period (a month's
+        needs a lifetime in months).
     lifetime : float or Series
         Expected customer lifetime in the same periods (e.g. 3 years).
 
@@ -76,7 +79,7 @@ def clv_margin_churn(
     aov : float or Series
         Average order value.
     purchase_frequency : float or Series
-        Orders per period.
+        Orders per period, the period of ``churn_rate`` (see :func:`clv_lifetime`).
     margin_rate : float or Series
         Gross margin as a share of revenue, in [0, 1].
     churn_rate : float or Series
@@ -228,9 +231,14 @@ def clv_inputs(
 
     Columns: ``orders`` (distinct ``(customer_id, order_id)``, or ``(customer_id, timestamp)``
     without order ids, among the purchases begun in the window: a kept return is not one),
-    ``revenue`` (sum of
-    ``amount``), ``aov`` = revenue / orders, ``purchase_frequency`` = orders per ``period_days`` days
-    (orders x period_days / length of the window in days), and, when transactions have ``margin``,
+    ``revenue`` (sum of ``amount`` over the lines dated in the window), ``aov`` = the value of
+    those orders / orders (the amounts of their lines dated in the window: a refund or later line
+    of an order begun before the window, with its ``order_id``, is left out, as in
+    :func:`~loyalty_ml.kpis.summary`; a refund in an order of its own cannot be linked to its
+    purchase and counts where it is dated), ``purchase_frequency`` = orders per ``period_days``
+    days (orders x period_days / length of the window in days: per year by default, whatever the
+    window's length, unlike ``summary``'s orders per customer in its period; the unit is also in
+    ``attrs["purchase_frequency"]``), and, when transactions have ``margin``,
     ``margin`` (sum over the lines with a margin) and ``margin_rate`` = margin / revenue of those
     lines (NaN when it is 0; with every margin known, margin / revenue; lines without one are
     warned of). Only customers
@@ -262,7 +270,9 @@ def clv_inputs(
     grouped = current.groupby(C.CUSTOMER_ID)
     out = pd.DataFrame({"orders": orders.astype("float64"), "revenue": grouped[C.AMOUNT].sum()})
     out = out.loc[out["orders"].notna()]  # rows in the window but no purchase: a kept return
-    out["aov"] = out["revenue"] / out["orders"]
+    order_value = tx.loc[order_value_mask(tx, start, end).to_numpy()]
+    value = order_value.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum().reindex(out.index, fill_value=0.0)
+    out["aov"] = value / out["orders"]
     # calendar days on a zone-aware clock (a daylight-saving change is not an hour less of window)
     window_days = (end.tz_localize(None) - start.tz_localize(None)) / pd.Timedelta(days=1)
     out["purchase_frequency"] = out["orders"] * period_days / window_days
@@ -285,6 +295,7 @@ def clv_inputs(
         revenue = revenue.reindex(out.index)
         out["margin_rate"] = out["margin"] / revenue.where(revenue != 0)
     out.index.name = C.CUSTOMER_ID
+    out.attrs["purchase_frequency"] = f"orders per {period_days:g} days"
     return out
 
 

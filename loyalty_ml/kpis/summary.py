@@ -10,6 +10,7 @@ from loyalty_ml.kpis._common import (
     check_period,
     check_transactions,
     order_keys,
+    order_value_mask,
     period_mask,
     purchase_lines,
     to_bound,
@@ -41,8 +42,15 @@ def summary(
       features.
     - ``revenue`` = sum of ``amount`` over the rows in the period (net of returns, at their own
       time, if they were kept by validation).
-    - ``aov`` = revenue / orders.
-    - ``purchase_frequency`` = orders / active_customers.
+    - ``aov`` = the value of those orders / orders: the amounts of their lines dated in the
+      period. A line of an order begun before the period (a refund or a later line with its
+      ``order_id``) belongs to that order, not to this period's AOV, though it counts in
+      ``revenue``; a refund in an order of its own (another ``order_id``, or without an
+      ``order_id`` column) cannot be linked to what it refunds and lowers the AOV of the period
+      where it is dated. With neither, ``aov`` = revenue / orders.
+    - ``purchase_frequency`` = orders / active_customers: orders per active customer in this
+      period (its length, not a year: ``clv_lifetime`` needs a lifetime in periods of that
+      length). ``attrs["purchase_frequency"]`` of the result says so, with the period's days.
     - ``repeat_purchase_rate`` = (active customers with 2 or more orders in the period) /
       active_customers.
 
@@ -107,12 +115,13 @@ def summary(
     # A plain sum of the period's amounts in row order: the same float a direct computation gives.
     revenue = float(tx.loc[period_mask(ts, start, end).to_numpy(), C.AMOUNT].sum())
     repeaters = int((orders_per_customer >= 2).sum())
+    order_value = float(tx.loc[order_value_mask(tx, start, end).to_numpy(), C.AMOUNT].sum())
 
     values: dict[str, float] = {
         "active_customers": float(n_customers),
         "orders": float(n_orders),
         "revenue": revenue,
-        "aov": _ratio(revenue, n_orders),
+        "aov": _ratio(order_value, n_orders),
         "purchase_frequency": _ratio(n_orders, n_customers),
         "repeat_purchase_rate": _ratio(repeaters, n_customers),
     }
@@ -133,7 +142,17 @@ def summary(
         values["retained_customers"] = float(n_retained)
         values["retention_rate"] = retention
         values["churn_rate"] = 1.0 - retention if not np.isnan(retention) else np.nan
-    return pd.Series(values, dtype="float64", name="value")
+    out = pd.Series(values, dtype="float64", name="value")
+    out.attrs["purchase_frequency"] = (
+        f"orders per active customer in the {_days(start, end)}-day period [{start}, {end})"
+    )
+    return out
+
+
+def _days(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """The period's length in calendar days, as a short number (31, 0.5)."""
+    days = (end.tz_localize(None) - start.tz_localize(None)) / pd.Timedelta(days=1)
+    return f"{days:g}"
 
 
 def _ratio(numerator: float, denominator: float) -> float:

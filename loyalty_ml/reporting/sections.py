@@ -102,8 +102,11 @@ def kpi_section(
             tiers = tiers[(signup.isna() | (signup < period_end)).to_numpy()]
         tables.append(ReportTable(caption="Members by tier", frame=tier_distribution(tiers)))
     notes = [
-        "Orders are distinct (customer, order) pairs; AOV = revenue / orders; purchase frequency = "
-        "orders / active customers; retention = share of the previous period's customers active again."
+        "Orders are distinct (customer, order) pairs, dated by their first line; AOV = the value "
+        "of the period's orders / orders (revenue / orders, less any refund or later line of an "
+        "order begun before the period, which counts in revenue only); purchase frequency = "
+        "orders per active customer in the period; retention = share of the previous period's "
+        "customers active again."
     ]
     in_window = transactions[C.TIMESTAMP].between(period_start, period_end, inclusive="left")
     if not in_window.any():
