@@ -179,3 +179,16 @@ def test_refunds_only_are_refused_as_no_purchase() -> None:
     )
     with pytest.raises(DataError, match=r"no purchase \(every row is a refund, amount < 0\)"):
         cohort_retention(refunds)
+
+
+def test_the_left_censored_first_cohort_is_named_in_attrs(tx: pd.DataFrame) -> None:
+    """The first cohort holds whoever bought in the extract's first month, new or not."""
+    groups = pd.Series({"a": "x", "b": "x", "c": "y", "d": "y", "e": "y", "f": "x"})
+    tables = [
+        cohort_counts(tx, freq="M"),
+        cohort_retention(tx, freq="M"),
+        retention_curves(tx, freq="M"),
+        retention_curves(tx, freq="M", groups=groups),
+    ]
+    assert [t.attrs["left_censored_cohort"] for t in tables] == ["2024-01"] * 4
+    assert cohort_counts(tx, freq="Q").attrs["left_censored_cohort"] == "2024Q1"

@@ -26,6 +26,7 @@ Freq = Literal["D", "W", "M", "Q", "Y"]
 _FREQS = ("D", "W", "M", "Q", "Y")
 COHORT = "cohort"
 PERIOD = "period"
+CENSORED = "left_censored_cohort"
 
 
 def cohort_counts(
@@ -38,6 +39,14 @@ def cohort_counts(
     the cohort size. Cells that lie after the last observed period are NaN (not yet observable), not 0.
     The last period may be partial: it ends at ``as_of`` (or the last transaction); periods up to
     ``as_of`` in which nobody bought are observed zeros.
+
+    The cohorts are left-censored: a customer's first purchase *in the data* is not known to be
+    their first. The first cohort, the period of the extract's first purchase, mixes new customers
+    with every earlier customer who bought then (it reads large, with a high retention), and later
+    cohorts also hold customers returning after a gap longer than the data before them (fewer the
+    later the cohort). The result's ``attrs["left_censored_cohort"]`` names the first cohort, as a
+    note that rides along with the table (no warning: every extract starts somewhere); read the
+    cohorts from the data's true start, or leave out those that may hold earlier customers.
 
     Parameters
     ----------
@@ -54,7 +63,14 @@ def cohort_counts(
         Index ``cohort`` (Period), columns ``period`` (0, 1, ...), float counts.
     """
     tx, ordinal, last = _ordinals(transactions, freq=freq, as_of=as_of)
-    return _counts(tx, ordinal, freq=freq, last=last)
+    return _note_censored(_counts(tx, ordinal, freq=freq, last=last))
+
+
+def _note_censored(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``attrs["left_censored_cohort"]``: the label of its first cohort, which
+    holds the customers who bought before the data too (see :func:`cohort_counts`)."""
+    table.attrs[CENSORED] = str(table.index[0]) if len(table.index) else None
+    return table
 
 
 def _ordinals(
@@ -121,7 +137,7 @@ def cohort_retention(
     ``retention[c, k] = N_k / N_0`` with ``N_0`` the customers whose first purchase fell in period ``c``
     and ``N_k`` those of them who bought in period ``c + k`` (DESIGN.md section 8: retention N_t/N_0).
     Column 0 is 1.0 by construction; unobservable cells are NaN. See :func:`cohort_counts` for the
-    counts and the parameters.
+    counts, the parameters and the left-censored first cohort (``attrs["left_censored_cohort"]``).
 
     Examples
     --------
@@ -132,7 +148,9 @@ def cohort_retention(
     [1.0, 0.5]
     """
     counts = cohort_counts(transactions, freq=freq, as_of=as_of)
-    return counts.div(counts[0], axis=0)
+    retention = counts.div(counts[0], axis=0)
+    retention.attrs = dict(counts.attrs)
+    return retention
 
 
 def retention_curves(
@@ -162,10 +180,15 @@ def retention_curves(
     -------
     DataFrame
         Index ``period`` (0, 1, ...), one column per group (``"all"`` without groups).
+        ``attrs["left_censored_cohort"]`` names the first cohort, which also holds customers who
+        bought before the data (see :func:`cohort_counts`): the oldest cohort alone makes the
+        late points of the curve, so they read high when it does.
     """
     if groups is None:
         counts = cohort_counts(transactions, freq=freq, as_of=as_of)
-        return _pool(counts).to_frame("all")
+        curves = _pool(counts).to_frame("all")
+        curves.attrs = dict(counts.attrs)
+        return curves
     if not isinstance(groups, pd.Series):
         raise ConfigError(f"groups must be a Series indexed by customer_id; got {type(groups)}.")
     repeated = groups.index[groups.index.duplicated()].unique()
@@ -184,7 +207,9 @@ def retention_curves(
             " Give every customer of transactions a group (e.g. fillna('unknown'))."
         )
     # One clock for every group: a group's quiet last months are zeros, not unobserved.
-    return _pool_by_group(tx[C.CUSTOMER_ID], ordinal, label, last=last)
+    curves = _pool_by_group(tx[C.CUSTOMER_ID], ordinal, label, last=last)
+    curves.attrs[CENSORED] = str(pd.Period(ordinal=int(ordinal.min()), freq=freq))
+    return curves
 
 
 def _pool_by_group(
