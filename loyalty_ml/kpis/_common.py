@@ -17,6 +17,9 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
+
+# in schema so campaign_responses (features) dates a purchase as the KPIs do; re-exported here
+from loyalty_ml.schema._orders import order_keys, purchase_lines
 from loyalty_ml.schema.transactions import data_end
 
 __all__ = [
@@ -237,46 +240,6 @@ def _clock(zone: object) -> str:
 def period_mask(timestamps: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Rows in the half-open period ``[start, end)``."""
     return (timestamps >= start) & (timestamps < end)
-
-
-def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
-    """One row per line with the columns that identify its order.
-
-    An order is a distinct ``(customer_id, order_id)`` pair: an order id reused by two customers (ids
-    numbered per store or per day) is two orders. Without an ``order_id`` column an order is a
-    distinct ``(customer_id, timestamp)`` pair, as in :func:`~loyalty_ml.features.build_features`:
-    the lines of one basket share the customer and the checkout time.
-    """
-    if C.ORDER_ID in transactions.columns:
-        return transactions[[C.CUSTOMER_ID, C.ORDER_ID]]
-    return transactions[[C.CUSTOMER_ID, C.TIMESTAMP]]
-
-
-def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
-    """The lines that make a customer active and an order count, each at its order's time.
-
-    As :func:`~loyalty_ml.features.churn_labels` and the features read them: an order's time is
-    its first line's (a return inside the purchase order, dated days later, does not make the
-    customer active again then), and an order without a line of ``amount >= 0`` (a return alone,
-    kept by ``validate_transactions(returns="keep")``) is not a purchase. With no negative amounts
-    and no order spread over several times (``validate_transactions``' default) it is
-    ``transactions`` itself. Revenue is not read from it: it stays the sum of the lines' amounts
-    (net of returns when they are kept, at their own time).
-    """
-    keys = [transactions[column] for column in order_keys(transactions).columns]
-    bought = transactions[C.AMOUNT] >= 0
-    if C.ORDER_ID not in transactions.columns:  # an order is one (customer, timestamp)
-        if bool(bought.all()):
-            return transactions
-        purchase = bought.groupby(keys, sort=False).transform("any")
-        return transactions.loc[purchase.to_numpy(dtype=bool)]
-    first = transactions[C.TIMESTAMP].groupby(keys, sort=False).transform("min")
-    if bool(bought.all()):  # no return kept: every order is a purchase
-        if first.equals(transactions[C.TIMESTAMP]):
-            return transactions
-        return transactions.assign(**{C.TIMESTAMP: first})
-    in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
-    return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]
 
 
 def order_value_mask(
