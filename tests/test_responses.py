@@ -223,3 +223,58 @@ def test_a_campaign_nobody_answered_is_not_read_as_ids_that_do_not_match() -> No
         warnings.simplefilter("error")
         out = campaign_responses(sends, tx, window_days=7, observation_end="2024-03-01")
     assert out.tolist() == [0, 0, 0]
+
+
+def test_a_later_line_of_an_order_begun_before_the_send_is_no_response() -> None:
+    """campaign_responses (the uplift model's outcomes) counted any line >= 0 in the window, so
+    customer 1, whose order o1 began the evening before the send and got a second line the next
+    morning, "responded" while measure_campaign (purchase_lines: an order at its first line) did
+    not convert them. Both now agree: 1 no, 2 (a refund-only order in the window) no, 3 (a plain
+    purchase) yes; the spend, like measure_campaign's revenue, still reads the later line."""
+    from loyalty_ml.kpis import measure_campaign
+
+    t = pd.Timestamp
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3, 4],
+            "order_id": ["o1", "o1", "o2", "r2", "o3", "o4"],
+            "timestamp": [
+                t("2024-02-29 20:00"),  # o1 begins the evening before the send
+                t("2024-03-01 09:00"),  # ... its second line the next morning, in the window
+                t("2024-02-20 10:00"),
+                t("2024-03-03 10:00"),  # refund-only order in the window
+                t("2024-03-02 12:00"),  # plain purchase in the window
+                t("2024-02-10 10:00"),
+            ],
+            "amount": [10.0, 4.0, 15.0, -15.0, 20.0, 8.0],
+        }
+    )
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "offer_id": ["late_line", "refund", "plain", "control"],
+            "sent_at": t("2024-03-01 08:00"),
+            "redeemed": False,
+        }
+    )
+    end = "2024-03-15"
+    responses = campaign_responses(sends, tx, window_days=7, observation_end=end)
+    assert responses.tolist() == [0, 0, 1, 0]
+    offers = pd.DataFrame(
+        {"offer_id": ["late_line", "refund", "plain"], "cost_per_redemption": [1.0, 1.0, 1.0]}
+    )
+    measured = measure_campaign(sends, tx, offers, window_days=7, observation_end=end)
+    by_arm = responses.groupby(sends["offer_id"]).mean()
+    assert measured["conversion_rate"].to_dict() == by_arm.drop("control").to_dict()
+    assert (measured["control_rate"] == by_arm["control"]).all()
+    spend = campaign_responses(sends, tx, window_days=7, outcome="spend", observation_end=end)
+    assert spend.tolist() == [4.0, -15.0, 20.0, 0.0]
+    assert measured.loc["late_line", "incremental_revenue"] == 4.0
+
+
+def test_a_line_without_an_order_id_is_an_order_of_its_own() -> None:
+    """Dating purchases by order must not trip over lines with a missing order id (which the
+    features read as orders of their own): their own time and amount say whether they respond."""
+    tx = TX.assign(order_id=[None, "a", None, "b", None, "c"])
+    assert campaign_responses(CAMPAIGNS, tx, window_days=7).tolist() == [1, 0, 1, 0]
+    assert campaign_responses(CAMPAIGNS, TX, window_days=7).tolist() == [1, 0, 1, 0]

@@ -31,6 +31,7 @@ from loyalty_ml.schema._coerce import (
     with_decoded_ids,
 )
 from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.schema._orders import purchase_lines
 
 __all__ = ["campaign_responses", "check_window_days"]  # check_window_days: from _checks
 
@@ -62,10 +63,14 @@ def campaign_responses(
         it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
         purchase" would understate the response.
     outcome : {"purchase", "spend", "margin"}
-        ``"purchase"``: 1 if the customer bought anything (a line with ``amount >= 0``, as the
-        features and churn labels count a purchase: a free item at 0 is one) in the window,
-        else 0; ``"spend"``: the sum of ``amount``; ``"margin"``: the sum of ``margin`` (returns in the
-        window count negatively in both sums).
+        ``"purchase"``: 1 if the customer began a purchase order in the window, else 0, as
+        :func:`~loyalty_ml.kpis.measure_campaign` counts a conversion and the KPIs and churn
+        labels date a purchase: an order at the time of its first line, with a line of
+        ``amount >= 0`` (a free item at 0 is one, a return alone is none). A later line
+        of an order begun before ``sent_at`` (the same ``order_id``) is no response. ``"spend"``:
+        the sum of ``amount``; ``"margin"``: the sum of ``margin``. Both sums read every line
+        dated in the window at its own time, as ``measure_campaign``'s revenue and margin do
+        (returns in the window count negatively, a later line of an earlier order counts).
 
     Returns
     -------
@@ -133,9 +138,12 @@ def campaign_responses(
         )
     values = transactions[value_column].to_numpy(dtype=np.float64, na_value=np.nan)
     if outcome == "purchase":
-        # a purchase line as the features and churn labels read one (amount >= 0): a free item
-        # recorded at 0 is a response, a return alone is not
-        values = (values >= 0).astype(np.float64)
+        # purchase orders at their first line, as measure_campaign converts and the KPIs date one
+        transactions = _purchases(transactions, values)
+        stamps = timestamp_values(
+            transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP
+        ).view("datetime64[ns]")
+        values = np.ones(len(transactions), dtype=np.float64)
     else:
         values = np.nan_to_num(values, nan=0.0)
 
@@ -160,10 +168,18 @@ def campaign_responses(
     if outcome == "margin":
         _warn_missing_margins(transactions[value_column].isna().to_numpy()[order], lo, hi)
     if outcome == "purchase":
-        return pd.Series((hi > lo) & (total > 0.5), index=campaigns.index, name=outcome).astype(
-            "int64"
-        )
+        return pd.Series(hi > lo, index=campaigns.index, name=outcome).astype("int64")
     return pd.Series(total, index=campaigns.index, name=outcome)
+
+
+def _purchases(transactions: pd.DataFrame, amounts: np.ndarray) -> pd.DataFrame:
+    """The lines of purchase orders, each at its order's first line (:func:`purchase_lines`).
+
+    Only the columns that identify an order and date it are read, with ``amounts`` (float64) for
+    the amount: nullable or Arrow amounts compare as numbers, missing ones as no purchase.
+    """
+    columns = [c for c in (C.CUSTOMER_ID, C.ORDER_ID, C.TIMESTAMP) if c in transactions.columns]
+    return purchase_lines(transactions[columns].assign(**{C.AMOUNT: amounts}))
 
 
 def _warn_missing_margins(unknown: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:

@@ -8,6 +8,7 @@ arrays (:mod:`loyalty_ml.features._prepared`).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from loyalty_ml.schema import columns as C
@@ -34,7 +35,8 @@ def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
     As :func:`~loyalty_ml.features.churn_labels` and the features read them: an order's time is
     its first line's (a return inside the purchase order, dated days later, does not make the
     customer active again then), and an order without a line of ``amount >= 0`` (a return alone,
-    kept by ``validate_transactions(returns="keep")``) is not a purchase. With no negative
+    kept by ``validate_transactions(returns="keep")``) is not a purchase. A line without an order
+    id (which the KPIs refuse) is an order of its own, as in the features. With no negative
     amounts and no order spread over several times (``validate_transactions``' default) it is
     ``transactions`` itself. Revenue is not read from it: it stays the sum of the lines' amounts
     (net of returns when they are kept, at their own time).
@@ -56,9 +58,14 @@ def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
         return transactions.loc[purchase.to_numpy(dtype=bool)]
     ts = transactions[C.TIMESTAMP]
     first = ts.groupby(keys, sort=False).transform("min")
+    alone = first.isna().to_numpy() & ts.notna().to_numpy()  # no order id: an order of its own
+    if alone.any():
+        first = first.mask(alone, ts)
     if bool(bought.all()):  # no return kept: every order is a purchase
         if first.equals(ts):
             return transactions
         return transactions.assign(**{C.TIMESTAMP: first})
     in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
+    if alone.any():
+        in_purchase = np.where(alone, bought.to_numpy(dtype=bool), in_purchase)
     return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]
