@@ -78,6 +78,14 @@ def erase_customers(
     are returned as None.
     Inputs are not modified.
 
+    It erases from the tables it is given, nothing else. What the jobs stored in MLflow holds no
+    customer id or personal value (aggregates, a synthetic input example; pooled category
+    levels), but a model registered before the erasure was fitted on the erased customers'
+    history, and past score files written by ``score_customers`` list them. Whether that history
+    must also leave the models is the data controller's call; when it must, retrain on the erased
+    tables (``train_and_register``) and delete the earlier versions
+    (``mlflow.MlflowClient().delete_model_version``), and delete or re-write the old score files.
+
     Parameters
     ----------
     ids : iterable
