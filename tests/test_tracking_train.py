@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import mlflow
 import mlflow_fixtures
@@ -465,3 +466,48 @@ def test_the_runs_drift_tag_says_what_the_warning_said(registry: Registry) -> No
     )
     psi = pd.read_csv(os.path.join(folder, "psi.csv"), index_col="column").iloc[:, 0]
     assert (psi > 0.2).any()  # the small batch's noise: over the limit, and rightly not warned
+
+
+@pytest.mark.parametrize(
+    ("n_customers", "trees"),
+    # 50 customers: too few churners for the backtest model's hold-out (it grows all 1,000 trees)
+    # while the whole table's early-stopped at 25; 300: both early-stop, at 162 and 106 trees
+    [(50, 1000), (300, 162)],
+)
+def test_the_registered_churn_model_grows_the_trees_the_backtest_model_chose(
+    tmp_path: Path, n_customers: int, trees: int
+) -> None:
+    """The logged backtest describes the model registered: both churn fits have one tree count,
+    chosen by the backtest fit (once the backtest model grew 1,000 trees on 50 customers and the
+    registered one 25, and 162 against 106 on 300)."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.models.churn import ChurnModel
+
+    data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-12-31", seed=3)
+    customers = data.customers.drop(columns=["age_band", "gender", "income_band"])
+    fitted: list[ChurnModel] = []
+    fit = ChurnModel.fit
+
+    def recording_fit(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
+        fitted.append(fit(self, *args, **kwargs))  # type: ignore[arg-type]
+        return fitted[-1]
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a small programme: hold-out and data-quality warnings
+        mp.chdir(tmp_path)
+        mp.setattr(ChurnModel, "fit", recording_fit)
+        result = train_and_register(
+            data.transactions, as_of="2024-12-01", customers=customers, tracking_uri=uri
+        )
+    backtest, registered = fitted
+    assert result.policy.churn_model is registered
+    assert backtest.best_iteration_ == registered.best_iteration_ == trees
+    assert registered.get_params()["early_stopping_rounds"] is None
+    run = mlflow.MlflowClient(uri, uri).get_run(result.run_id)
+    assert run.data.metrics["churn_n_trees"] == trees
+    chosen_by = run.data.tags["churn_trees_chosen_by"]
+    if trees == 1000:
+        assert chosen_by.startswith("all n_estimators=1000 trees: the backtest model did not")
+    else:
+        assert chosen_by.startswith(f"{trees} trees, by early stopping of the backtest model")

@@ -137,6 +137,54 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
+def _fit_churn_models(
+    X: pd.DataFrame, y: pd.Series, test: np.ndarray, params: dict[str, Any]
+) -> tuple[Any, Any]:
+    """The backtest churn model (fitted on the rows before the last cutoff) and the registered one
+    (fitted on all rows), both of the number of trees the backtest fit chose.
+
+    ``ChurnModel`` early-stops on a hold-out only when the hold-out and the rows left to train on
+    have 10 rows of each class, and otherwise grows all ``n_estimators`` trees. The backtest table
+    has one cutoff fewer than the whole table, so on a small shop's data one fit could early-stop
+    and the other not (50 simulated customers: 1,000 trees behind the logged backtest, 25 in the
+    registered model), and the backtest described a model fitted otherwise than the one registered.
+
+    So the tree count is chosen once, by the backtest fit (early stopping on its own hold-out,
+    rows before the last cutoff; all ``n_estimators`` trees when that fit has too few rows to hold
+    out), and the registered model grows exactly that many, without early stopping of its own:
+    the backtest then scores the procedure that made the registered model, and the count was chosen
+    without the labels the backtest scores. Not the other way round: the whole table's early stopping
+    picks its count on the last cutoff's labels (its hold-out), the very rows the backtest scores,
+    so a backtest model given that count would be tuned on its own test rows. The registered model
+    grows the trees of a table one cutoff shorter, a count that is typically a little low for
+    the whole table; that costs less than an optimistic backtest.
+
+    Calibration still follows each fit's own hold-out, which needs those 10 rows of each class:
+    the registered model is calibrated on the last cutoff when it can be, even when the backtest
+    model could not be calibrated. Calibration is monotone, so the ROC AUC that the promotion rule
+    reads hardly moves, but the logged backtest ECE is then that of uncalibrated probabilities.
+    """
+    from loyalty_ml.models.churn import ChurnModel
+
+    backtest = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
+    fixed = {**params, "n_estimators": int(backtest.best_iteration_), "early_stopping_rounds": None}
+    return backtest, ChurnModel(**fixed).fit(X, y)
+
+
+def _trees_note(backtest: Any) -> str:
+    """How the churn models' tree count was chosen (the run's ``churn_trees_chosen_by`` tag)."""
+    split = str(backtest.validation_["split"])
+    if split.startswith("skipped") or backtest.early_stopping_rounds is None:
+        return (
+            f"all n_estimators={backtest.n_estimators} trees: the backtest model did not early-stop "
+            f"({split})"
+        )
+    return (
+        f"{backtest.best_iteration_} trees, by early stopping of the backtest model "
+        f"(hold-out: {split}; n_estimators={backtest.n_estimators})"
+    )
+
+
 def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
     # Scoring must produce the training columns: freeze the channel list seen in training.
     if config.channels is not None or C.CHANNEL not in tx.columns:
@@ -442,7 +490,6 @@ def train_and_register(
     import mlflow
 
     from loyalty_ml.evaluation.churn_metrics import evaluate_churn
-    from loyalty_ml.models.churn import ChurnModel
 
     # Fail fast, before minutes of training, when the tracking server is down or the settings are
     # wrong or contradictory.
@@ -494,10 +541,9 @@ def train_and_register(
         n_excluded=n_excluded,
     )
     params = {"random_state": random_state, **(churn_params or {})}
-    backtest_model = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
+    backtest_model, churn = _fit_churn_models(X, y, test, params)
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
     evaluation = evaluate_churn(y.loc[test].to_numpy(), p_test)
-    churn = ChurnModel(**params).fit(X, y)
 
     # The reference population for drift: every customer as of the training date, as scoring sees it.
     latest = build_features(
@@ -639,6 +685,7 @@ def train_and_register(
                     "boundaries": boundary_note,
                     "offer_model": offer_note,
                     "dropped_empty_features": ",".join(dropped) or "none",
+                    "churn_trees_chosen_by": _trees_note(backtest_model),
                 }
             )
             mlflow.log_metrics(
@@ -647,6 +694,8 @@ def train_and_register(
                     **{k: float(v) for k, v in counts.items()},
                     # the leaf size the trees used (capped at a tenth of the training rows)
                     "churn_min_child_samples_used": float(churn.min_child_samples_),
+                    # the trees of both churn models, chosen by the backtest fit
+                    "churn_n_trees": float(churn.best_iteration_),
                 }
             )
             log_plots(
