@@ -72,7 +72,7 @@ def test_train_passes_every_option_through(train: _Train) -> None:
     argv = ["train", "--transactions", "t.csv", "--as-of", "2024-10-01", "--horizon-days", "60"]
     argv += ["--n-cutoffs", "6", "--model-name", "shop", "--alias", "prod", "--experiment", "exp"]
     argv += ["--promotion-tolerance", "0.02", "--fairness-override", "legal ok", "--seed", "7"]
-    argv += ["--tracking-uri", "sqlite:///t.db"]
+    argv += ["--tracking-uri", "sqlite:///t.db", "--min-backtest-auc", "0.6"]
     assert cli.main(argv) == 0
     got = train.kwargs
     for name in ("transactions", "customers", "campaigns", "offers"):
@@ -86,6 +86,7 @@ def test_train_passes_every_option_through(train: _Train) -> None:
         "experiment": "exp",
         "tracking_uri": "sqlite:///t.db",
         "promotion_tolerance": 0.02,
+        "min_backtest_auc": 0.6,
         "fairness_override": True,
         "fairness_override_reason": "legal ok",
         "random_state": 7,
@@ -106,6 +107,7 @@ def test_train_defaults(train: _Train) -> None:
         "experiment": "loyalty_ml",
         "tracking_uri": None,
         "promotion_tolerance": 0.005,
+        "min_backtest_auc": 0.55,
         "fairness_override": False,
         "fairness_override_reason": None,
         "random_state": 0,

@@ -80,3 +80,21 @@ def test_a_new_champion_retires_an_older_challenger(tmp_path) -> None:
     # a newer challenger is left alone by the champion it lost to
     set_alias(client, "m", "4", PromotionDecision("challenger", False, "worse"))
     assert client.get_registered_model("m").aliases == {"champion": 3, "challenger": 4}
+
+
+def test_the_quality_floor_keeps_a_version_from_promotion_champion_or_not() -> None:
+    """Below ``min_metric`` (or NaN), a candidate is a challenger even without a champion; a NaN
+    candidate was promoted when there was no champion."""
+    low = decide_promotion(candidate_metric=0.52, champion_metric=None, min_metric=0.55)
+    assert (low.alias, low.promoted) == ("challenger", False)
+    assert low.reason.startswith("backtest roc_auc 0.5200 is below the quality floor")
+    assert not decide_promotion(
+        candidate_metric=0.52, champion_metric=0.5, min_metric=0.55
+    ).promoted
+    nan = decide_promotion(candidate_metric=float("nan"), champion_metric=None)
+    assert (nan.alias, nan.reason) == ("challenger", "the backtest metric is undefined (NaN)")
+    assert decide_promotion(candidate_metric=0.55, champion_metric=None, min_metric=0.55).promoted
+    failed = decide_promotion(
+        candidate_metric=0.4, champion_metric=None, min_metric=0.55, fairness_passed=False
+    )
+    assert failed.reason == "fairness gate failed"  # the fairness gate is named first

@@ -511,3 +511,84 @@ def test_the_registered_churn_model_grows_the_trees_the_backtest_model_chose(
         assert chosen_by.startswith("all n_estimators=1000 trees: the backtest model did not")
     else:
         assert chosen_by.startswith(f"{trees} trees, by early stopping of the backtest model")
+
+
+def _memoryless_programme(n_customers: int, seed: int) -> pd.DataFrame:
+    """Customers who all buy at one Poisson rate (every 60 days): nothing in the past says who
+    will buy again, so no churn model has skill."""
+    rng = np.random.default_rng(seed)
+    start, days = pd.Timestamp("2023-01-01"), 730
+    rows = []
+    for customer in range(1, n_customers + 1):
+        times = np.sort(rng.uniform(0, days, rng.poisson(days / 60)))
+        rows += [
+            (customer, start + pd.Timedelta(days=float(t)), 20.0, customer * 1000 + j)
+            for j, t in enumerate(times)
+        ]
+    return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "order_id"])
+
+
+def test_a_model_without_skill_is_registered_but_not_promoted(tmp_path: Path) -> None:
+    """The quality floor: a first version with a backtest ROC AUC of 0.48 once became champion
+    (there was no champion to lose to, and no audit to fail); it is now a challenger, with a
+    warning and the run's quality_gate tags."""
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        with pytest.warns(UserWarning, match="is below the quality floor min_backtest_auc=0.55"):
+            result = train_and_register(
+                _memoryless_programme(400, seed=1),
+                as_of="2025-01-01",
+                tracking_uri=uri,
+                churn_params={"n_estimators": 100, "early_stopping_rounds": 10},
+                value_per_conversion=5.0,
+            )
+    auc = result.metrics["backtest_roc_auc"]
+    assert 0.45 < auc < 0.55
+    assert (result.alias, result.promoted) == ("challenger", False)
+    assert result.reason == (
+        f"backtest roc_auc {auc:.4f} is below the quality floor min_backtest_auc=0.55 "
+        "(0.5 ranks churners no better than chance)"
+    )
+    client = mlflow.MlflowClient(uri, uri)
+    run = client.get_run(result.run_id)
+    assert run.data.tags["quality_gate"] == "failed"
+    assert run.data.tags["quality_gate_reason"] == result.reason
+    assert run.data.tags["promotion_reason"] == result.reason
+    assert run.data.params["min_backtest_auc"] == "0.55"
+    assert client.get_registered_model(result.model_name).aliases == {"challenger": "1"}
+
+
+def test_the_quality_floor_applies_with_a_champion_and_records_a_pass(registry: Registry) -> None:
+    """A version as good as the champion is still kept out below the floor; the champion's run
+    says it passed."""
+    client = mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
+    passed = client.get_run(registry.champion.run_id).data.tags
+    assert passed["quality_gate"] == "passed"
+    assert passed["quality_gate_reason"].endswith(">= min_backtest_auc=0.55")
+    customers = registry.data.customers.drop(columns=["age_band", "gender", "income_band"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(registry.folder)
+        with pytest.warns(UserWarning, match="quality floor min_backtest_auc=0.999"):
+            result = train_and_register(
+                registry.data.transactions,
+                as_of="2024-12-01",
+                customers=customers,
+                tracking_uri=registry.tracking_uri,
+                churn_params={"n_estimators": 60, "early_stopping_rounds": 10},
+                min_backtest_auc=0.999,
+                model_name="loyalty_ml_floor",
+            )
+    assert (result.alias, result.promoted) == ("challenger", False)
+    assert "below the quality floor" in result.reason
+
+
+@pytest.mark.parametrize("floor", [1.5, -0.1, float("nan"), "0.6", True])
+def test_a_bad_quality_floor_is_refused_before_training(registry: Registry, floor: object) -> None:
+    with pytest.raises(ConfigError, match=r"'min_backtest_auc' parameter .* number in \[0, 1\]"):
+        train_and_register(
+            registry.data.transactions,
+            as_of="2024-12-01",
+            tracking_uri=registry.tracking_uri,
+            min_backtest_auc=floor,  # type: ignore[arg-type]
+        )

@@ -153,6 +153,15 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="how much lower than the champion's backtest ROC AUC still promotes",
     )
     p.add_argument(
+        "--min-backtest-auc",
+        type=float,
+        default=0.55,
+        help=(
+            "quality floor: a version whose backtest ROC AUC is below it is registered as "
+            "challenger, never promoted (0.5 ranks no better than chance; 0 turns it off)"
+        ),
+    )
+    p.add_argument(
         "--fairness-override",
         metavar="REASON",
         default=None,
@@ -321,6 +330,7 @@ def _run_train(args: argparse.Namespace) -> int:
         experiment=args.experiment,
         tracking_uri=args.tracking_uri,
         promotion_tolerance=args.promotion_tolerance,
+        min_backtest_auc=args.min_backtest_auc,
         fairness_override=args.fairness_override is not None,
         fairness_override_reason=args.fairness_override,
         random_state=args.seed,

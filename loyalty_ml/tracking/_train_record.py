@@ -12,12 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from loyalty_ml.exceptions import LoyaltyMLError, TrackingError
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataQualityWarning, LoyaltyMLError, TrackingError
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.tracking.policy import LoyaltyPolicy
 from loyalty_ml.tracking.registry import (
     BACKTEST_METRIC_TAG,
     PromotionDecision,
+    below_quality_floor,
     champion_metric,
     decide_promotion,
     load_policy,
@@ -77,6 +79,7 @@ def register_and_promote(
     tracking_uri: str,
     backtest_roc_auc: float,
     promotion_tolerance: float,
+    min_backtest_auc: float,
     fairness: Any | None,
     fairness_override: bool,
     fairness_override_reason: str | None,
@@ -86,8 +89,10 @@ def register_and_promote(
     horizon_days: int,
     config: FeatureConfig,
 ) -> tuple[str, PromotionDecision]:
-    """Register the policy model as a new version, log the fairness audit and its gate, compare
-    the version with the champion and set its alias; the new version and the decision."""
+    """Register the policy model as a new version, log the fairness audit and its gate and the
+    quality floor's verdict, compare the version with the champion and set its alias; the new
+    version and the decision. A backtest ROC AUC below ``min_backtest_auc`` (or undefined) keeps
+    the version from promotion, with a warning."""
     import mlflow
 
     from loyalty_ml.evaluation.gate import check_promotion
@@ -106,6 +111,7 @@ def register_and_promote(
         override_reason=fairness_override_reason if fairness_override else None,
     )
     gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
+    _log_quality_gate(backtest_roc_auc, min_backtest_auc, model_name=model_name, version=version)
     current, basis = _champion_on_this_backtest(
         client,
         model_name,
@@ -123,6 +129,7 @@ def register_and_promote(
         champion_metric=current,
         champion_basis=basis,
         tolerance=promotion_tolerance,
+        min_metric=min_backtest_auc,
         fairness_passed=gate.promote,
         fairness_reason="" if fairness is None else _violations_text(fairness),
         champion_alias=alias,
@@ -137,6 +144,29 @@ def register_and_promote(
         }
     )
     return version, decision
+
+
+def _log_quality_gate(auc: float, floor: float, *, model_name: str, version: str) -> None:
+    """Tag the run with the quality floor's verdict (``quality_gate``, ``quality_gate_reason``, as
+    the fairness gate's), and warn when the version may not be promoted for it."""
+    import mlflow
+
+    why = below_quality_floor(auc, floor)
+    mlflow.set_tags(
+        {
+            "quality_gate": "passed" if why is None else "failed",
+            "quality_gate_reason": why
+            or f"backtest roc_auc {auc:.4f} >= min_backtest_auc={floor:g}",
+        }
+    )
+    if why is not None:
+        warn_user(
+            f"train_and_register: {why}, so {model_name} version {version} is registered as a "
+            "challenger and not promoted. Look at the run's backtest plots and data (too few "
+            "customers or cutoffs, a feature that leaks or lags) before promoting it by hand; "
+            "min_backtest_auc (loyalty-ml train --min-backtest-auc) sets the floor.",
+            DataQualityWarning,
+        )
 
 
 def _champion_on_this_backtest(

@@ -1,9 +1,10 @@
 """The model registry: the promotion rule, aliases, and clear errors for unknown models and aliases.
 
 Versions are addressed by alias (``@champion``, ``@challenger``), never by stage. A new version becomes
-champion when there is no champion yet, or when it is not worse than the champion on the backtest (its
-metric >= the champion's minus ``tolerance``) AND it passes the fairness gate; otherwise it becomes the
-challenger, and the reason is recorded as a version tag and in the training run.
+champion when its backtest metric clears the quality floor, it passes the fairness gate, and there is
+no champion yet or it is not worse than the champion on the backtest (its metric >= the champion's
+minus ``tolerance``); otherwise it becomes the challenger, and the reason is recorded as a version tag
+and in the training run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from loyalty_ml.exceptions import ConfigError, TrackingError
 __all__ = [
     "BACKTEST_METRIC_TAG",
     "PromotionDecision",
+    "below_quality_floor",
     "champion_metric",
     "decide_promotion",
     "describe_models",
@@ -82,11 +84,33 @@ def check_registry_names(*, model_name: object, alias: object, experiment: objec
         )
 
 
+def below_quality_floor(metric: float, floor: float) -> str | None:
+    """Why a backtest ROC AUC ``metric`` may not be promoted under the quality floor ``floor``, or
+    None when it clears it. An undefined (NaN) metric never clears it.
+
+    Examples
+    --------
+    >>> below_quality_floor(0.81, 0.55) is None
+    True
+    >>> below_quality_floor(0.51, 0.55)
+    'backtest roc_auc 0.5100 is below the quality floor min_backtest_auc=0.55 (0.5 ranks churners no better than chance)'
+    """
+    if math.isnan(metric):
+        return "the backtest metric is undefined (NaN)"
+    if metric < floor:
+        return (
+            f"backtest roc_auc {metric:.4f} is below the quality floor min_backtest_auc={floor:g} "
+            "(0.5 ranks churners no better than chance)"
+        )
+    return None
+
+
 def decide_promotion(
     *,
     candidate_metric: float,
     champion_metric: float | None,
     tolerance: float = 0.005,
+    min_metric: float = 0.0,
     fairness_passed: bool = True,
     fairness_reason: str = "",
     champion_alias: str = "champion",
@@ -96,11 +120,13 @@ def decide_promotion(
     """The promotion rule (higher metric is better).
 
     A failed fairness gate (``fairness_passed=False``, ``fairness_reason`` quoted in the reason)
-    makes the candidate ``challenger_alias`` whatever the metrics. Otherwise it becomes
-    ``champion_alias`` when there is no champion metric (None or NaN), or when its backtest ROC AUC
-    ``candidate_metric`` is defined and not worse than ``champion_metric`` by more than
-    ``tolerance``; else ``challenger_alias``. ``champion_basis`` says where the champion's metric
-    comes from (e.g. scored on the same backtest rows as the candidate); it is added to the reason.
+    makes the candidate ``challenger_alias`` whatever the metrics; so does a backtest ROC AUC
+    ``candidate_metric`` that is undefined (NaN) or below the quality floor ``min_metric`` (see
+    :func:`below_quality_floor`), champion or no champion. Otherwise it becomes ``champion_alias``
+    when there is no champion metric (None or NaN), or when it is not worse than
+    ``champion_metric`` by more than ``tolerance``; else ``challenger_alias``. ``champion_basis``
+    says where the champion's metric comes from (e.g. scored on the same backtest rows as the
+    candidate); it is added to the reason.
 
     Examples
     --------
@@ -108,15 +134,18 @@ def decide_promotion(
     'champion'
     >>> decide_promotion(candidate_metric=0.70, champion_metric=0.80).reason
     'backtest roc_auc 0.7000 is worse than the champion 0.8000 by more than the tolerance 0.005'
+    >>> decide_promotion(candidate_metric=0.52, champion_metric=None, min_metric=0.55).alias
+    'challenger'
     """
     check_tolerance(tolerance)
     if not fairness_passed:
         why = f": {fairness_reason}" if fairness_reason else ""
         return PromotionDecision(challenger_alias, False, f"fairness gate failed{why}")
+    floor = below_quality_floor(candidate_metric, min_metric)
+    if floor is not None:
+        return PromotionDecision(challenger_alias, False, floor)
     if champion_metric is None or math.isnan(champion_metric):
         return PromotionDecision(champion_alias, True, "no current champion with a backtest metric")
-    if math.isnan(candidate_metric):
-        return PromotionDecision(challenger_alias, False, "the backtest metric is undefined (NaN)")
     basis = f"; champion metric: {champion_basis}" if champion_basis else ""
     if candidate_metric >= champion_metric - tolerance:
         return PromotionDecision(

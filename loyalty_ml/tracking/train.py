@@ -137,6 +137,17 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
+def _check_auc_floor(value: object) -> float:
+    """``min_backtest_auc`` as a float, or ConfigError unless it is a number in [0, 1]."""
+    if not is_real(value, finite=True) or not 0 <= float(value) <= 1:
+        raise ConfigError(
+            "The 'min_backtest_auc' parameter of train_and_register must be a number in [0, 1] "
+            "(0.5 ranks churners no better than chance; 0 turns the quality floor off). "
+            f"Got {value!r} instead."
+        )
+    return float(value)
+
+
 def _fit_churn_models(
     X: pd.DataFrame, y: pd.Series, test: np.ndarray, params: dict[str, Any]
 ) -> tuple[Any, Any]:
@@ -401,6 +412,7 @@ def train_and_register(
     n_cutoffs: int = 4,
     cutoff_spacing_days: int = 30,
     promotion_tolerance: float = 0.005,
+    min_backtest_auc: float = 0.55,
     fairness_override: bool = False,
     fairness_override_reason: str | None = None,
     fairness_limits: Any | None = None,
@@ -437,6 +449,13 @@ def train_and_register(
         is the backtest (train on the earlier ones, evaluate on it).
     promotion_tolerance : float
         How much lower than the champion's backtest ROC AUC a new version may be and still be promoted.
+    min_backtest_auc : float
+        The quality floor: a version whose backtest ROC AUC is below it (or undefined) is
+        registered as ``"challenger"``, never promoted, whatever the champion and the fairness
+        gate say, with a warning; the run's tags ``quality_gate`` and ``quality_gate_reason`` say
+        why. 0.5 is a model that ranks churners no better than chance; the default, 0.55, asks for
+        a little skill (the simulator's models reach 0.9 and more, Online Retail II's about 0.73).
+        0 turns the floor off.
     fairness_override : bool
         Promote despite a failed fairness gate; needs ``fairness_override_reason``. The override
         and its reason are recorded with the run (tags ``fairness_gate``,
@@ -482,10 +501,11 @@ def train_and_register(
     Warns
     -----
     DataQualityWarning
-        Features with no value in any backtest training row (say, campaigns that all start later)
-        are left out, named in the warning and in the run's ``dropped_empty_features`` tag; with
-        campaigns and offers but no campaign whose response window closed before ``as_of``, no offer
-        model is trained (the ``offer_model`` tag says why).
+        A backtest ROC AUC below ``min_backtest_auc``: the version is not promoted. Features with
+        no value in any backtest training row (say, campaigns that all start later) are left out,
+        named in the warning and in the run's ``dropped_empty_features`` tag; with campaigns and
+        offers but no campaign whose response window closed before ``as_of``, no offer model is
+        trained (the ``offer_model`` tag says why).
     """
     import mlflow
 
@@ -507,6 +527,7 @@ def train_and_register(
         value_per_conversion=value_per_conversion,
         feature_config=feature_config,
     )
+    min_backtest_auc = _check_auc_floor(min_backtest_auc)
     horizon_days = _check_int("horizon_days", horizon_days, 1)
     n_cutoffs = _check_int("n_cutoffs", n_cutoffs, 2)
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
@@ -648,6 +669,7 @@ def train_and_register(
                     "cutoffs": ",".join(str(c.date()) for c in cutoffs),
                     "model_name": model_name,
                     "promotion_tolerance": promotion_tolerance,
+                    "min_backtest_auc": min_backtest_auc,
                     "fairness_override": fairness_override,
                     "value_per_conversion": round(value, 4),
                     "random_state": random_state,
@@ -716,6 +738,7 @@ def train_and_register(
                 tracking_uri=uri,
                 backtest_roc_auc=metrics["backtest_roc_auc"],
                 promotion_tolerance=promotion_tolerance,
+                min_backtest_auc=min_backtest_auc,
                 fairness=fairness,
                 fairness_override=fairness_override,
                 fairness_override_reason=fairness_override_reason,
