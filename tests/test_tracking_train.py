@@ -556,7 +556,8 @@ def test_a_model_without_skill_is_registered_but_not_promoted(tmp_path: Path) ->
     assert run.data.tags["quality_gate_reason"] == result.reason
     assert run.data.tags["promotion_reason"] == result.reason
     assert run.data.params["min_backtest_auc"] == "0.55"
-    assert client.get_registered_model(result.model_name).aliases == {"challenger": "1"}
+    aliases = client.get_registered_model(result.model_name).aliases
+    assert {k: str(v) for k, v in aliases.items()} == {"challenger": "1"}
 
 
 def test_the_quality_floor_applies_with_a_champion_and_records_a_pass(registry: Registry) -> None:

@@ -454,7 +454,7 @@ def train_and_register(
         registered as ``"challenger"``, never promoted, whatever the champion and the fairness
         gate say, with a warning; the run's tags ``quality_gate`` and ``quality_gate_reason`` say
         why. 0.5 is a model that ranks churners no better than chance; the default, 0.55, asks for
-        a little skill (the simulator's models reach 0.9 and more, Online Retail II's about 0.73).
+        a little skill (the simulator's models reach 0.91-0.98, Online Retail II's about 0.73).
         0 turns the floor off.
     fairness_override : bool
         Promote despite a failed fairness gate; needs ``fairness_override_reason``. The override
