@@ -131,3 +131,52 @@ def test_request_contract_lists_the_rare_level(pooled: LoyaltyPolicy) -> None:
 
     (tier,) = [f for f in request_contract(pooled)["features"] if f["name"] == "tier"]
     assert tier["levels"] == list(LEVELS)
+
+
+def _tier_tables(n_gold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ids = np.arange(1, 41)
+    customers = pd.DataFrame(
+        {C.CUSTOMER_ID: ids, C.TIER: ["gold"] * n_gold + ["basic"] * (40 - n_gold)}
+    )
+    transactions = pd.DataFrame(
+        {C.CUSTOMER_ID: ids, C.TIMESTAMP: pd.Timestamp("2024-01-01"), C.AMOUNT: 10.0}
+    )
+    return transactions, customers
+
+
+def test_scoring_reads_levels_against_the_training_not_the_batch_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "gold" is held by 12 customers at training, so it is a level; the nightly batch holds 9 of
+    # them (three left or withdrew consent): they are scored as gold, not pooled into "(rare)"
+    from loyalty_ml.features import build_features
+    from loyalty_ml.tracking import scoring
+
+    transactions, customers = _tier_tables(12)
+    trained = build_features(transactions, as_of="2024-01-02", customers=customers)
+    assert trained[C.TIER].cat.categories.tolist() == ["basic", "gold", C.RARE_LEVEL]
+    seen: list[pd.DataFrame] = []
+
+    class _Policy(LoyaltyPolicy):
+        def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
+            prepared = super().prepare(features)
+            seen.append(prepared)
+            raise _StopError
+
+    class _StopError(Exception):
+        pass
+
+    policy = _Policy(
+        feature_config=FeatureConfig(),
+        feature_names=tuple(trained.columns),
+        feature_categories={C.TIER: ("basic", "gold", C.RARE_LEVEL)},
+        churn_model=None,
+    )
+    monkeypatch.setattr(scoring, "load_policy", lambda *a, **k: (policy, "1"))
+    transactions, customers = _tier_tables(9)
+    with pytest.raises(_StopError):
+        scoring.score_customers(
+            transactions, as_of="2024-01-02", customers=customers, log_run=False
+        )
+    (prepared,) = seen
+    assert prepared[C.TIER].astype(str).value_counts().to_dict() == {"basic": 31, "gold": 9}

@@ -172,6 +172,7 @@ def _model_quality_inputs(
     from loyalty_ml.privacy.consent import profiled_only
     from loyalty_ml.tracking._inputs import customers_with_id_column
     from loyalty_ml.tracking._mlflow import use_tracking_uri
+    from loyalty_ml.tracking.policy import scoring_config
     from loyalty_ml.tracking.registry import load_policy
     from loyalty_ml.tracking.scoring import check_inputs_cover_the_model
 
@@ -188,7 +189,8 @@ def _model_quality_inputs(
         as_of=cutoff,
         customers=people,
         campaigns=tables["campaigns"],
-        config=policy.feature_config,
+        # levels read against the training's by prepare, not pooled by this table's counts
+        config=scoring_config(policy),
     )
     # a model trained with campaigns, reported on without them: their features are missing (and
     # said so), as when scoring

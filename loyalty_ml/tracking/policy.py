@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -31,6 +31,7 @@ __all__ = [
     "NUMERIC_DECISION_COLUMNS",
     "N_REASONS",
     "LoyaltyPolicy",
+    "scoring_config",
     "unseen_levels",
 ]
 
@@ -520,6 +521,16 @@ class LoyaltyPolicy:
         # one customer, drawn alike (id_texts)
         unit = id_hash_units(id_texts(index, caller="LoyaltyPolicy"), key="loyaltymlholdout")
         return np.asarray(unit < self.holdout_fraction)
+
+
+def scoring_config(policy: LoyaltyPolicy) -> FeatureConfig:
+    """The config to build a fitted policy's features with when scoring: its own, with every
+    category value kept as its own level, so that :meth:`LoyaltyPolicy.prepare` reads each against
+    the training's levels. Built with the training's ``min_level_customers``, the levels would be
+    pooled by the counts of the table being scored: a level held by enough customers at training
+    but fewer in the batch (a subset, customers who withdrew consent) would silently be scored as
+    ``"(rare)"``."""
+    return replace(policy.feature_config, min_level_customers=1)
 
 
 def unseen_levels(

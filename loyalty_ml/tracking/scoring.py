@@ -43,6 +43,7 @@ from loyalty_ml.tracking.policy import (
     NUMERIC_DECISION_COLUMNS,
     POLICY_REASONS,
     LoyaltyPolicy,
+    scoring_config,
     unseen_levels,
 )
 from loyalty_ml.tracking.registry import load_policy, parse_model_uri
@@ -208,7 +209,8 @@ def score_customers(
             as_of=cutoff,
             customers=people,
             campaigns=campaigns,
-            config=policy.feature_config,
+            # levels read against the training's by prepare, not pooled by this table's counts
+            config=scoring_config(policy),
         )
         features, left_out = check_inputs_cover_the_model(
             policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
