@@ -131,6 +131,11 @@ def test_policy_pickles(policy: LoyaltyPolicy, features: pd.DataFrame) -> None:
             {"value_per_conversion": -1.0},
             "'value_per_conversion' parameter of LoyaltyPolicy must be a finite number >= 0",
         ),
+        (
+            # choose_offers refuses such a margin: every nightly plan would fail
+            {"value_per_conversion": 1e16},
+            r"'value_per_conversion' parameter of LoyaltyPolicy .* at most 1e\+15",
+        ),
         ({"uplift_model": object()}, "needs both 'uplift_model' and 'catalog'"),
         (
             {"min_days_between_offers": 0},

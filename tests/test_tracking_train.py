@@ -593,3 +593,22 @@ def test_a_bad_quality_floor_is_refused_before_training(registry: Registry, floo
             tracking_uri=registry.tracking_uri,
             min_backtest_auc=floor,  # type: ignore[arg-type]
         )
+
+
+def test_a_margin_every_plan_would_refuse_is_refused_before_training(tmp_path: Path) -> None:
+    """value_per_conversion=1e16 was registered, and choose_offers (bound 1e15) then refused every
+    nightly plan of the policy."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "amount": [10.0, 20.0],
+        }
+    )
+    with pytest.raises(ConfigError, match=r"'value_per_conversion' .* at most 1e\+15"):
+        train_and_register(
+            tx,
+            as_of="2024-03-01",
+            tracking_uri=f"sqlite:///{(tmp_path / 'm.db').as_posix()}",
+            value_per_conversion=1e16,
+        )
