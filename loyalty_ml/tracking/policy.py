@@ -537,7 +537,7 @@ def scoring_config(policy: LoyaltyPolicy) -> FeatureConfig:
     pooled by the counts of the table being scored: a level held by enough customers at training
     but fewer in the batch (a subset, customers who withdrew consent) would silently be scored as
     ``"(rare)"``."""
-    return replace(policy.feature_config, min_level_customers=1)
+    return replace(policy.feature_config or FeatureConfig(), min_level_customers=1)
 
 
 def unseen_levels(
