@@ -171,6 +171,12 @@ def _fit_churn_models(
     grows the trees of a table one cutoff shorter, a count that is typically a little low for
     the whole table; that costs less than an optimistic backtest.
 
+    When the backtest fit could not hold out, its ``n_estimators`` trees are the ceiling, not a
+    choice, and the registered model early-stops on its own where it can, as before: on 50
+    simulated customers forcing the 1,000 trees on it cost up to 0.05 of ROC AUC on later labels
+    (a review's scratch run, 4 seeds), and the backtest then describes a model of more trees, a
+    pessimistic figure for the promotion rule. The run's ``churn_trees_chosen_by`` tag says which.
+
     Calibration still follows each fit's own hold-out, which needs those 10 rows of each class:
     the registered model is calibrated on the last cutoff when it can be, even when the backtest
     model could not be calibrated. Calibration is monotone, so the ROC AUC that the promotion rule
@@ -179,17 +185,26 @@ def _fit_churn_models(
     from loyalty_ml.models.churn import ChurnModel
 
     backtest = ChurnModel(**params).fit(X.loc[~test], y.loc[~test])
+    if not _early_stopped(backtest):
+        return backtest, ChurnModel(**params).fit(X, y)
     fixed = {**params, "n_estimators": int(backtest.best_iteration_), "early_stopping_rounds": None}
     return backtest, ChurnModel(**fixed).fit(X, y)
 
 
-def _trees_note(backtest: Any) -> str:
+def _early_stopped(model: Any) -> bool:
+    """Whether a churn fit chose its tree count by early stopping on a hold-out."""
+    split = str(model.validation_["split"])
+    return not split.startswith("skipped") and model.early_stopping_rounds is not None
+
+
+def _trees_note(backtest: Any, registered: Any) -> str:
     """How the churn models' tree count was chosen (the run's ``churn_trees_chosen_by`` tag)."""
     split = str(backtest.validation_["split"])
-    if split.startswith("skipped") or backtest.early_stopping_rounds is None:
+    if not _early_stopped(backtest):
         return (
-            f"all n_estimators={backtest.n_estimators} trees: the backtest model did not early-stop "
-            f"({split})"
+            f"the backtest model grew all n_estimators={backtest.n_estimators} trees, without "
+            f"early stopping ({split}); the registered model {registered.best_iteration_}, by its "
+            f"own ({registered.validation_['split']})"
         )
     return (
         f"{backtest.best_iteration_} trees, by early stopping of the backtest model "
@@ -709,7 +724,7 @@ def train_and_register(
                     "boundaries": boundary_note,
                     "offer_model": offer_note,
                     "dropped_empty_features": ",".join(dropped) or "none",
-                    "churn_trees_chosen_by": _trees_note(backtest_model),
+                    "churn_trees_chosen_by": _trees_note(backtest_model, churn),
                 }
             )
             mlflow.log_metrics(
