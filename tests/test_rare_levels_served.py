@@ -180,3 +180,34 @@ def test_scoring_reads_levels_against_the_training_not_the_batch_counts(
         )
     (prepared,) = seen
     assert prepared[C.TIER].astype(str).value_counts().to_dict() == {"basic": 31, "gold": 9}
+
+
+def test_churn_and_uplift_models_read_values_they_have_no_level_for_as_rare(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    """Features built unpooled for scoring (min_level_customers=1, as score_customers does) reach
+    a model fitted on pooled ones: a value it has no level for is scored as "(rare)", not missing
+    (the report's uplift section and a notebook scoring with another customers table)."""
+    from loyalty_ml.models.uplift import UpliftModel
+
+    raw = features.iloc[:4].assign(n_orders=5.0)
+    as_text = raw.assign(
+        tier=pd.Series(["diamond", C.RARE_LEVEL, None, "gold"], dtype=object).to_numpy()
+    )
+    as_category = as_text.assign(tier=as_text["tier"].astype("category"))
+    churn = pooled.churn_model
+    for frame in (as_text, as_category):
+        p = churn.predict_proba(frame)[:, 1]
+        assert p[0] == p[1]  # "diamond" is scored as "(rare)"
+    rng = np.random.default_rng(2)
+    treatment = pd.Series(rng.choice(["control", "coupon"], len(features)), index=features.index)
+    rare = (features["tier"] == C.RARE_LEVEL).to_numpy()
+    outcome = rng.uniform(size=len(features)) < np.where(rare & (treatment == "coupon"), 0.8, 0.3)
+    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
+        features, pd.Series(outcome.astype(int), index=features.index), treatment=treatment
+    )
+    for frame in (as_text, as_category):
+        effects = uplift.predict_effects(frame)
+        assert effects.iloc[0].equals(effects.iloc[1])
+        baseline = uplift.predict_baseline(frame)
+        assert baseline.iloc[0] == baseline.iloc[1]

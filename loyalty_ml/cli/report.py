@@ -223,7 +223,9 @@ def _model_quality_inputs(
     if policy.uplift_model is not None and tables["campaigns"] is not None:
         # Qini curves of the registered uplift model on the latest campaign whose window closed
         parts["uplift"] = policy.uplift_model
-        parts["feature_config"] = policy.feature_config
+        # every value its own level: the uplift model reads them against its training levels (a
+        # value it has none for as "(rare)"), not against the pooling of this table's counts
+        parts["feature_config"] = scoring_config(policy)
     if people is not None:
         protected = [c for c in C.PROTECTED_ATTRIBUTES if c in people.columns]
         if protected:

@@ -53,8 +53,12 @@ class FeatureConfig:
         when nothing was pooled), so that a value naming a handful of people (a tier of one, a
         free-text attribute) never reaches a model, its MLflow artifacts or its request contract.
         The default is the reports' minimum cell size (``loyalty_ml.privacy.cells.MIN_CELL_SIZE``).
-        A model fitted on such features reads any value it has no level of its own for as
-        ``"(rare)"``. ``1`` keeps every value as its own level (no ``"(rare)"`` level).
+        A model fitted on such features (``ChurnModel``, ``UpliftModel``, a registered policy)
+        reads any value it has no level of its own for as ``"(rare)"``. ``1`` keeps every value as
+        its own level (no ``"(rare)"`` level). The counts are those of the customers table given:
+        to score, build features from the table the model was trained with, or with
+        ``min_level_customers=1`` (as ``score_customers`` does), so that a level kept at training
+        is not pooled because a smaller table holds few of its customers.
 
     Examples
     --------

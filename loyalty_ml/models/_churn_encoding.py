@@ -27,7 +27,7 @@ from loyalty_ml.exceptions import (
     format_ids,
 )
 from loyalty_ml.features.campaign import missing_campaign_hint
-from loyalty_ml.models._uplift_encoding import refuse_level_type_change
+from loyalty_ml.models._uplift_encoding import rare_for_unseen, refuse_level_type_change
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._ids import refuse_id_columns
 
@@ -96,8 +96,10 @@ def _frozen_codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         lookup = np.append(categories.get_indexer(values.cat.categories), -1)
         # code -1 (missing) indexes the appended -1
-        return np.asarray(lookup[values.cat.codes.to_numpy()])
-    return np.asarray(categories.get_indexer(pd.Index(values)))
+        codes = np.asarray(lookup[values.cat.codes.to_numpy()])
+    else:
+        codes = np.asarray(categories.get_indexer(pd.Index(values)))
+    return rare_for_unseen(codes, values, categories)
 
 
 def _encode_frame(frame: pd.DataFrame, categories: dict[str, pd.Index]) -> np.ndarray:

@@ -18,6 +18,7 @@ import pandas as pd
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.features.campaign import missing_campaign_hint
+from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import distinct_values
 from loyalty_ml.schema._ids import refuse_id_columns
 
@@ -125,7 +126,8 @@ class FeatureEncoding:
         holding float32-rounded values, so that last-bit noise never reaches LightGBM's bins.
 
         Columns are matched by name as text, so integer column names work. A category level
-        unseen at fit becomes NaN ("missing" to LightGBM).
+        unseen at fit becomes NaN ("missing" to LightGBM), or ``"(rare)"`` when the model's levels
+        have it (features built with ``FeatureConfig.min_level_customers`` pool rare values there).
 
         Raises
         ------
@@ -195,13 +197,34 @@ def _warn_if_numbers_as_text(name: str, levels: tuple[object, ...], *, owner: st
 def _category_codes(
     values: pd.Series, levels: tuple[object, ...], name: str, *, owner: str
 ) -> np.ndarray:
-    """Codes of ``values`` among the fitted ``levels``; unseen levels and missing values are NaN."""
+    """Codes of ``values`` among the fitted ``levels``; missing values are NaN, and so are unseen
+    levels unless the levels hold ``"(rare)"``, which reads them (``rare_for_unseen``)."""
     refuse_level_type_change(values, levels, name, owner=owner)
     # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
-    codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
+    fitted = pd.Index(levels)
+    codes = rare_for_unseen(fitted.get_indexer(pd.Index(values.astype(object))), values, fitted)
     column = codes.astype(np.float64)
     column[codes < 0] = np.nan
     return column
+
+
+def rare_for_unseen(codes: np.ndarray, values: pd.Series, levels: pd.Index) -> np.ndarray:
+    """``codes`` with each unseen value (code -1, not missing) read as the ``"(rare)"`` level when
+    ``levels`` have it: features built with ``FeatureConfig.min_level_customers`` pool the values
+    too rare to keep there, and a value the model has no level of its own for is one of them (or
+    new, the closest level it has). Without that level, unseen values stay -1 (missing).
+
+    Examples
+    --------
+    >>> levels = pd.Index(["gold", "(rare)"])
+    >>> rare_for_unseen(np.array([0, -1, -1]), pd.Series(["gold", "tin", None]), levels).tolist()
+    [0, 1, -1]
+    """
+    if C.RARE_LEVEL not in levels:
+        return codes
+    unseen = (codes < 0) & values.notna().to_numpy()
+    rare = int(np.flatnonzero(levels == C.RARE_LEVEL)[0])
+    return np.where(unseen, rare, codes)
 
 
 def refuse_level_type_change(
