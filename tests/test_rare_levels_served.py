@@ -211,3 +211,43 @@ def test_churn_and_uplift_models_read_values_they_have_no_level_for_as_rare(
         assert effects.iloc[0].equals(effects.iloc[1])
         baseline = uplift.predict_baseline(frame)
         assert baseline.iloc[0] == baseline.iloc[1]
+
+
+def test_features_pooled_by_a_smaller_customers_table_are_warned_about(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    """A notebook fits on the whole customers table and scores with a sample of it, with the
+    default config: "gold" (a level of the models) is held by too few customers of the sample and
+    pooled into "(rare)"; the models score those customers as the rare ones, so they say so."""
+    from loyalty_ml.features import build_features
+    from loyalty_ml.models.uplift import UpliftModel
+
+    rng = np.random.default_rng(2)
+    treatment = pd.Series(rng.choice(["control", "coupon"], len(features)), index=features.index)
+    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
+        features,
+        pd.Series(rng.integers(0, 2, len(features)), index=features.index),
+        treatment=treatment,
+    )
+    transactions, customers = _tier_tables(9)  # 9 gold customers in the table scored
+    columns = ["n_orders", C.TIER]
+    X = build_features(transactions, as_of="2024-01-02", customers=customers)[columns]
+    assert X[C.TIER].cat.categories.tolist() == ["basic", C.RARE_LEVEL]
+    X = X.astype({"n_orders": float})
+    warned = (
+        r"'tier' holds 9 rows in '\(rare\)' but lacks the levels \['gold'\].*min_level_customers=1"
+    )
+    with pytest.warns(DataQualityWarning, match=f"ChurnModel: column {warned}"):
+        pooled.churn_model.predict_proba(X)
+    with pytest.warns(DataQualityWarning, match=f"UpliftModel: column {warned}"):
+        uplift.predict_effects(X)
+    unpooled = build_features(
+        transactions,
+        as_of="2024-01-02",
+        customers=customers,
+        config=FeatureConfig(min_level_customers=1),
+    )[columns].astype({"n_orders": float})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read against the fit's levels: quiet
+        pooled.churn_model.predict_proba(unpooled)
+        uplift.predict_effects(unpooled)

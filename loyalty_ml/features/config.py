@@ -58,7 +58,8 @@ class FeatureConfig:
         its own level (no ``"(rare)"`` level). The counts are those of the customers table given:
         to score, build features from the table the model was trained with, or with
         ``min_level_customers=1`` (as ``score_customers`` does), so that a level kept at training
-        is not pooled because a smaller table holds few of its customers.
+        is not pooled because a smaller table holds few of its customers (``ChurnModel`` and
+        ``UpliftModel`` warn when they are given features pooled that way).
 
     Examples
     --------

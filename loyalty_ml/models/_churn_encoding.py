@@ -27,7 +27,11 @@ from loyalty_ml.exceptions import (
     format_ids,
 )
 from loyalty_ml.features.campaign import missing_campaign_hint
-from loyalty_ml.models._uplift_encoding import rare_for_unseen, refuse_level_type_change
+from loyalty_ml.models._uplift_encoding import (
+    rare_for_unseen,
+    refuse_level_type_change,
+    warn_pooled_elsewhere,
+)
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._ids import refuse_id_columns
 
@@ -330,6 +334,7 @@ def encode_predict_features(
         for name, levels in categories.items():
             # the levels' text read back as numbers, or the reverse: all rows "unseen" in silence
             refuse_level_type_change(frame[name], levels.tolist(), name, owner="ChurnModel")
+            warn_pooled_elsewhere(frame[name], levels.tolist(), name, owner="ChurnModel")
         return _encode_frame(frame, categories)
     if isinstance(X, pd.DataFrame):
         warn_user(

@@ -22,7 +22,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import distinct_values
 from loyalty_ml.schema._ids import refuse_id_columns
 
-__all__ = ["FeatureEncoding", "refuse_level_type_change"]
+__all__ = ["FeatureEncoding", "refuse_level_type_change", "warn_pooled_elsewhere"]
 
 
 #: What ``pd.api.types.infer_dtype`` reports for object columns holding numbers or booleans
@@ -200,6 +200,7 @@ def _category_codes(
     """Codes of ``values`` among the fitted ``levels``; missing values are NaN, and so are unseen
     levels unless the levels hold ``"(rare)"``, which reads them (``rare_for_unseen``)."""
     refuse_level_type_change(values, levels, name, owner=owner)
+    warn_pooled_elsewhere(values, levels, name, owner=owner)
     # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
     fitted = pd.Index(levels)
     codes = rare_for_unseen(fitted.get_indexer(pd.Index(values.astype(object))), values, fitted)
@@ -225,6 +226,49 @@ def rare_for_unseen(codes: np.ndarray, values: pd.Series, levels: pd.Index) -> n
     unseen = (codes < 0) & values.notna().to_numpy()
     rare = int(np.flatnonzero(levels == C.RARE_LEVEL)[0])
     return np.where(unseen, rare, codes)
+
+
+def warn_pooled_elsewhere(
+    values: pd.Series, levels: Sequence[object], name: str, *, owner: str
+) -> None:
+    """DataQualityWarning when ``values`` were pooled by another table's counts than the fit's.
+
+    Features built with ``FeatureConfig.min_level_customers`` > 1 from a smaller customers table
+    (a sample, one region) pool a level the model kept into ``"(rare)"``: its customers are then
+    scored as the rare ones, in silence. The sign: a ``category`` column with rows in
+    ``"(rare)"``, its last category as ``build_features`` puts it, whose categories lack levels the
+    model kept (categories come from the whole customers table, so the training's table, or a later
+    one, has them all).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> small = pd.Series(pd.Categorical(["gold", "(rare)"], categories=["gold", "(rare)"]))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_pooled_elsewhere(small, ["gold", "tin", "(rare)"], "tier", owner="ChurnModel")
+    >>> len(caught)
+    1
+    """
+    if C.RARE_LEVEL not in levels or not isinstance(values.dtype, pd.CategoricalDtype):
+        return
+    present = values.cat.categories
+    if not len(present) or present[-1] != C.RARE_LEVEL:
+        # not pooled by build_features, which puts "(rare)" last (astype("category") sorts it first)
+        return
+    lost = [level for level in levels if level != C.RARE_LEVEL and level not in present]
+    n_rare = int((values == C.RARE_LEVEL).sum())
+    if not lost or not n_rare:
+        return
+    warn_user(
+        f"{owner}: column {name!r} holds {n_rare} rows in {C.RARE_LEVEL!r} but lacks the levels "
+        f"{format_examples(lost, total=len(lost))} the model kept at fit: its levels were pooled "
+        "by the counts of another customers table (a smaller one, e.g. a sample or one region), "
+        f"and customers of those levels are read as {C.RARE_LEVEL!r}. Build the features to "
+        "score with FeatureConfig(min_level_customers=1) (as score_customers does), or from the "
+        "customers table the model was trained with.",
+        DataQualityWarning,
+    )
 
 
 def refuse_level_type_change(
