@@ -219,6 +219,24 @@ def test_levels_are_counted_by_text_over_the_whole_customers_table() -> None:
     assert _as_feature(source, aligned, min_customers=2).categories.tolist() == ["1", "(rare)"]
 
 
+def test_pooled_levels_count_values_by_their_text_without_blanks_as_scoring_reads_them() -> None:
+    from loyalty_ml.features.attributes import _as_feature
+
+    # "gold " (3 customers, a CRM's trailing blank) is gold: scoring (unpooled, read by
+    # LoyaltyPolicy.prepare, which strips blanks) reads it as "gold", so training must too
+    source = pd.Series(["gold"] * 8 + ["gold "] * 3 + [" basic"] * 2, dtype=object)
+    got = _as_feature(source, source, min_customers=10)
+    assert isinstance(got, pd.Categorical)
+    assert got.categories.tolist() == ["gold", "(rare)"]
+    assert got.astype(str).tolist() == ["gold"] * 11 + ["(rare)"] * 2
+    # unpooled, every text stays its own level, as models fitted before pooling were
+    assert _as_feature(source, source, min_customers=1).categories.tolist() == [
+        " basic",
+        "gold",
+        "gold ",
+    ]
+
+
 def test_min_level_customers_is_checked_and_old_configs_read_unpooled() -> None:
     import pickle
 

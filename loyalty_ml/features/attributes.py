@@ -110,20 +110,27 @@ def _as_feature(
 def _levels(source: pd.Series, *, min_customers: int) -> tuple[list[str], dict[str, int]]:
     """The categories of a text attribute (its values' text, sorted; with ``min_customers`` > 1 the
     values held by fewer customers pooled into :data:`~loyalty_ml.schema.columns.RARE_LEVEL`, the
-    last category) and each value text's position among them."""
+    last category, and each value counted by its text without surrounding blanks) and each value
+    text's position among them."""
     codes, distinct = pd.factorize(source.to_numpy(dtype=object))  # missing: -1
     held = np.bincount(codes[codes >= 0], minlength=len(distinct))
     customers: dict[str, int] = {}
+    level_of: dict[str, str] = {}  # each value's text -> the level text it counts towards
     for value, count in zip(distinct, held, strict=True):
         text = str(value)
-        customers[text] = customers.get(text, 0) + int(count)
+        # pooled, "gold " is "gold", as LoyaltyPolicy.prepare reads it when scoring (unpooled): its
+        # own level, it would be "(rare)" at training and "gold" at scoring
+        level = text.strip() if min_customers > 1 else text
+        level_of[text] = level
+        customers[level] = customers.get(level, 0) + int(count)
     if min_customers <= 1:
         categories = sorted(customers)
         return categories, {text: i for i, text in enumerate(categories)}
     kept = sorted(t for t, n in customers.items() if n >= min_customers and t != C.RARE_LEVEL)
+    index = {text: i for i, text in enumerate(kept)}
     categories = [*kept, C.RARE_LEVEL]
-    position = dict.fromkeys(customers, len(kept))  # every value not kept is the rare level
-    position.update((text, i) for i, text in enumerate(kept))
+    # every value not kept is the rare level
+    position = {text: index.get(level, len(kept)) for text, level in level_of.items()}
     return categories, position
 
 
