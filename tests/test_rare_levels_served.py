@@ -251,3 +251,24 @@ def test_features_pooled_by_a_smaller_customers_table_are_warned_about(
         warnings.simplefilter("error")  # read against the fit's levels: quiet
         pooled.churn_model.predict_proba(unpooled)
         uplift.predict_effects(unpooled)
+
+
+def test_models_read_a_level_with_surrounding_blanks_as_that_level(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    """Pooled features count "gold " as "gold" (as LoyaltyPolicy.prepare reads it): a notebook
+    scoring with unpooled features (min_level_customers=1) holding "gold " gets gold's score."""
+    from loyalty_ml.models.uplift import UpliftModel
+
+    frame = features.iloc[:3].assign(n_orders=5.0, tier=pd.Categorical(["gold", "gold ", " gold"]))
+    p = pooled.churn_model.predict_proba(frame)[:, 1]
+    assert p[0] == p[1] == p[2]
+    rng = np.random.default_rng(3)
+    treatment = pd.Series(rng.choice(["control", "coupon"], len(features)), index=features.index)
+    uplift = UpliftModel(n_estimators=10, random_state=0).fit(
+        features,
+        pd.Series(rng.integers(0, 2, len(features)), index=features.index),
+        treatment=treatment,
+    )
+    effects = uplift.predict_effects(frame)
+    assert effects.iloc[0].equals(effects.iloc[1]) and effects.iloc[0].equals(effects.iloc[2])

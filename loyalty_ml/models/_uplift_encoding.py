@@ -213,19 +213,28 @@ def rare_for_unseen(codes: np.ndarray, values: pd.Series, levels: pd.Index) -> n
     """``codes`` with each unseen value (code -1, not missing) read as the ``"(rare)"`` level when
     ``levels`` have it: features built with ``FeatureConfig.min_level_customers`` pool the values
     too rare to keep there, and a value the model has no level of its own for is one of them (or
-    new, the closest level it has). Without that level, unseen values stay -1 (missing).
+    new, the closest level it has). A value that is a level once its surrounding blanks are
+    stripped is that level, as pooling counted it. Without the rare level, unseen values stay -1
+    (missing).
 
     Examples
     --------
     >>> levels = pd.Index(["gold", "(rare)"])
-    >>> rare_for_unseen(np.array([0, -1, -1]), pd.Series(["gold", "tin", None]), levels).tolist()
-    [0, 1, -1]
+    >>> values = pd.Series(["gold", "tin", None, "gold "])
+    >>> rare_for_unseen(np.array([0, -1, -1, -1]), values, levels).tolist()
+    [0, 1, -1, 0]
     """
     if C.RARE_LEVEL not in levels:
         return codes
     unseen = (codes < 0) & values.notna().to_numpy()
+    if not unseen.any():
+        return codes
     rare = int(np.flatnonzero(levels == C.RARE_LEVEL)[0])
-    return np.where(unseen, rare, codes)
+    text = pd.Series(values.to_numpy(dtype=object)[unseen]).astype(str).str.strip()
+    stripped = levels.get_indexer(pd.Index(text))
+    out = codes.copy()
+    out[unseen] = np.where(stripped >= 0, stripped, rare)
+    return out
 
 
 def warn_pooled_elsewhere(
