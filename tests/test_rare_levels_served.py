@@ -272,3 +272,27 @@ def test_models_read_a_level_with_surrounding_blanks_as_that_level(
     )
     effects = uplift.predict_effects(frame)
     assert effects.iloc[0].equals(effects.iloc[1]) and effects.iloc[0].equals(effects.iloc[2])
+
+
+@pytest.mark.parametrize("pooled_levels", [True, False])
+def test_prepare_reads_a_category_column_as_it_reads_the_same_values_as_text(
+    features: pd.DataFrame, pooled: LoyaltyPolicy, pooled_levels: bool
+) -> None:
+    """The nightly job's features are pandas categories: prepare reads each category once, and
+    must give every row what reading the row's text gives (1.0 is "1", " gold " is "gold",
+    blanks and "nan" are missing, unseen values "(rare)" or missing)."""
+    import dataclasses
+
+    levels = ("1", "gold", C.RARE_LEVEL) if pooled_levels else ("1", "gold")
+    policy = dataclasses.replace(pooled, feature_categories={"tier": levels})
+    values = ["gold", " gold ", "GOLD", "tin", None, "nan", "", "1", C.RARE_LEVEL, "gold"]
+    as_text = _as_text(features, values)
+    as_category = as_text.assign(tier=as_text["tier"].astype("category"))
+    numbers = _as_text(features, [1.0, 1, None]).assign(tier=lambda f: f["tier"].astype("category"))
+    for frame in (as_category, numbers):
+        got = policy.prepare(frame)["tier"]
+        expected = policy.prepare(frame.assign(tier=frame["tier"].astype(object)))["tier"]
+        pd.testing.assert_series_equal(got, expected)
+    got = policy.prepare(as_category)["tier"].astype(object).where(lambda s: s.notna(), None)
+    rare = C.RARE_LEVEL if pooled_levels else None
+    assert got.tolist() == ["gold", "gold", rare, rare, None, None, None, "1", rare, "gold"]
