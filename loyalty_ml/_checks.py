@@ -6,11 +6,16 @@ import math
 import numbers
 from typing import TypeGuard
 
-__all__ = ["MAX_WINDOW_DAYS", "check_seed", "check_window_days", "is_int", "is_real"]
+__all__ = ["MAX_MONEY", "MAX_WINDOW_DAYS", "check_seed", "check_window_days", "is_int", "is_real"]
 
 #: Longest window (days) a response window, a label horizon or a report may span: ten years. A
 #: longer one runs past the dates int64 nanoseconds hold (2262) and no programme needs it.
 MAX_WINDOW_DAYS = 3650
+
+#: Largest amount of money (a line's amount or margin, an offer's cost, the margin of one
+#: conversion) any input may hold: no basket line or reward is worth this much in any currency,
+#: and sums of larger ones over a table's rows or a plan's customers overflow.
+MAX_MONEY = 1e15
 
 
 def is_real(value: object, *, finite: bool = False) -> TypeGuard[float]:

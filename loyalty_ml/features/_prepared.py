@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import SchemaError, format_examples, index_hint
 from loyalty_ml.features._parallel import run_both
 from loyalty_ml.schema import columns as C
@@ -237,7 +238,7 @@ def _refuse_centuries(tx: pd.DataFrame, ts: np.ndarray, span: tuple[int, int] | 
 
 #: Largest magnitude of an amount, margin, discount or quantity: sums of larger ones overflow to
 #: inf, and no basket line is worth this much in any currency.
-_MAX_MAGNITUDE = 1e15
+_MAX_MAGNITUDE = MAX_MONEY
 
 
 def _refuse_huge(tx: pd.DataFrame, column: str, values: np.ndarray) -> None:

@@ -19,7 +19,7 @@ from loyalty_ml.schema._coerce import (
 )
 
 # in schema so campaign_responses (features) dates a purchase as the KPIs do; re-exported here
-from loyalty_ml.schema._orders import order_keys, purchase_lines
+from loyalty_ml.schema._orders import order_keys, order_starts, purchase_lines
 from loyalty_ml.schema.transactions import data_end
 
 __all__ = [
@@ -255,10 +255,7 @@ def order_value_mask(
     ``order_id``, or any refund without an ``order_id`` column) cannot be linked to the order it
     refunds and counts in the period where it is dated, as in the revenue.
     """
-    ts = transactions[C.TIMESTAMP]
-    in_period = period_mask(ts, start, end)
+    in_period = period_mask(transactions[C.TIMESTAMP], start, end)
     if C.ORDER_ID not in transactions.columns:  # an order is one (customer, timestamp)
         return in_period
-    keys = [transactions[column] for column in order_keys(transactions).columns]
-    first = ts.groupby(keys, sort=False).transform("min")
-    return in_period & (first >= start)
+    return in_period & (order_starts(transactions) >= start)

@@ -10,7 +10,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import is_real
+from loyalty_ml._checks import MAX_MONEY, is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     DataError,
@@ -19,7 +19,6 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
-from loyalty_ml.policy.catalog import _MAX_MONEY
 from loyalty_ml.schema._coerce import numbers_or_refuse
 from loyalty_ml.schema._ids import refuse_row_numbers
 
@@ -70,7 +69,7 @@ def customer_values(values: pd.Series, index: pd.Index, name: str) -> np.ndarray
 
 def conversion_values(value_per_conversion: float | pd.Series, index: pd.Index) -> np.ndarray:
     """The margin of one conversion per customer of ``index``: finite, >= 0 and at most
-    ``_MAX_MONEY``, whose sums over the customers cannot overflow (1e308 for each of 100 customers
+    ``MAX_MONEY``, whose sums over the customers cannot overflow (1e308 for each of 100 customers
     made the budget's knapsack die on an ``OverflowError`` from ``math.fsum``)."""
     scalar = not isinstance(value_per_conversion, pd.Series)
     if isinstance(value_per_conversion, pd.Series):
@@ -84,7 +83,7 @@ def conversion_values(value_per_conversion: float | pd.Series, index: pd.Index) 
             "as pd.Series(values, index=effects.index)."
         )
     invalid = ~np.isfinite(value) | (value < 0)
-    huge = np.isfinite(value) & (value > _MAX_MONEY)
+    huge = np.isfinite(value) & (value > MAX_MONEY)
     if not (invalid | huge).any():
         return value
     bad = invalid if invalid.any() else huge
@@ -100,7 +99,7 @@ def conversion_values(value_per_conversion: float | pd.Series, index: pd.Index) 
             f"conversion); {who} {format_examples(found, total=len(found))}."
         )
     raise DataError(
-        f"choose_offers: value_per_conversion must be at most {_MAX_MONEY:.0e} (the margin of one "
+        f"choose_offers: value_per_conversion must be at most {MAX_MONEY:.0e} (the margin of one "
         f"conversion); {who} {format_examples(found, total=len(found))}. No conversion earns that "
         "much in any currency, and a plan's sums of such values overflow: a unit mix-up, or a "
         "placeholder? Pass the margin in the currency's units."

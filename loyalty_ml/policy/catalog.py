@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import ConfigError, PolicyError, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema.tables import validate_offers
@@ -26,10 +27,6 @@ __all__ = ["BREAKAGE", "Offer", "OfferCatalog"]
 
 #: Catalog column: share of a points reward that expires unused (0 <= breakage < 1).
 BREAKAGE = C.BREAKAGE
-#: Largest cost of an offer or value of a conversion a plan accepts: no reward or margin is worth
-#: this much in any currency, and sums of larger ones over the customers of a plan overflow (the
-#: transactions' amounts have the same bound).
-_MAX_MONEY = 1e15
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,11 +83,11 @@ class Offer:
                 raise ConfigError(
                     f"Offer {self.offer_id!r}: {name} must be a finite number >= 0; got {value!r}."
                 )
-            if value > _MAX_MONEY:
+            if value > MAX_MONEY:
                 # a plan sums costs over customers: 1e300 passed as finite and the budget's
                 # knapsack died on an OverflowError
                 raise ConfigError(
-                    f"Offer {self.offer_id!r}: {name} is {value!r}, more than {_MAX_MONEY:.0e}: "
+                    f"Offer {self.offer_id!r}: {name} is {value!r}, more than {MAX_MONEY:.0e}: "
                     "no reward costs that much in any currency, and a plan's sums of such costs "
                     "overflow. A unit mix-up, or a placeholder for 'never send'? Fix the cost, or "
                     "leave the offer out of the catalog to withhold it."

@@ -13,7 +13,7 @@ import pandas as pd
 
 from loyalty_ml.schema import columns as C
 
-__all__ = ["order_keys", "purchase_lines"]
+__all__ = ["order_keys", "order_starts", "purchase_lines"]
 
 
 def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -27,6 +27,16 @@ def order_keys(transactions: pd.DataFrame) -> pd.DataFrame:
     if C.ORDER_ID in transactions.columns:
         return transactions[[C.CUSTOMER_ID, C.ORDER_ID]]
     return transactions[[C.CUSTOMER_ID, C.TIMESTAMP]]
+
+
+def order_starts(transactions: pd.DataFrame) -> pd.Series:
+    """For each line, the time of its order's first line (``transactions`` has ``order_id``). A
+    line without an order id (which the KPIs refuse) is an order of its own, as in the features."""
+    keys = [transactions[column] for column in order_keys(transactions).columns]
+    ts = transactions[C.TIMESTAMP]
+    first = ts.groupby(keys, sort=False).transform("min")
+    alone = first.isna().to_numpy() & ts.notna().to_numpy()
+    return first.mask(alone, ts) if alone.any() else first
 
 
 def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -57,15 +67,14 @@ def purchase_lines(transactions: pd.DataFrame) -> pd.DataFrame:
         purchase = bought.groupby(keys, sort=False).transform("any")
         return transactions.loc[purchase.to_numpy(dtype=bool)]
     ts = transactions[C.TIMESTAMP]
-    first = ts.groupby(keys, sort=False).transform("min")
-    alone = first.isna().to_numpy() & ts.notna().to_numpy()  # no order id: an order of its own
-    if alone.any():
-        first = first.mask(alone, ts)
+    first = order_starts(transactions)
     if bool(bought.all()):  # no return kept: every order is a purchase
         if first.equals(ts):
             return transactions
         return transactions.assign(**{C.TIMESTAMP: first})
     in_purchase = bought.groupby(keys, sort=False).transform("any").to_numpy(dtype=bool)
+    # lines without a key (no order id) are orders of their own, as order_starts dates them
+    alone = order_keys(transactions).isna().any(axis=1).to_numpy() & ts.notna().to_numpy()
     if alone.any():
         in_purchase = np.where(alone, bought.to_numpy(dtype=bool), in_purchase)
     return transactions.assign(**{C.TIMESTAMP: first}).loc[in_purchase]

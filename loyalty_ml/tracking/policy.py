@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
-from loyalty_ml.policy.catalog import _MAX_MONEY
 from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -169,12 +169,12 @@ class LoyaltyPolicy:
             isinstance(v, bool)
             or not isinstance(v, int | float)
             or not math.isfinite(v)
-            or not 0 <= v <= _MAX_MONEY
+            or not 0 <= v <= MAX_MONEY
         ):
             # above the bound choose_offers refuses every plan of the policy
             raise ConfigError(
                 "The 'value_per_conversion' parameter of LoyaltyPolicy must be a finite number >= 0 "
-                f"and at most {_MAX_MONEY:.0e}. Got {v!r} instead."
+                f"and at most {MAX_MONEY:.0e}. Got {v!r} instead."
             )
 
     # -- input ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml._checks import is_real
+from loyalty_ml._checks import MAX_MONEY, is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -28,7 +28,6 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.features import FeatureConfig, build_features, training_table
 from loyalty_ml.kpis._common import order_keys, purchase_lines
-from loyalty_ml.policy.catalog import _MAX_MONEY
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
@@ -259,11 +258,11 @@ def _check_settings(
     _check_estimator_params(UpliftModel, "uplift_params", uplift_params)
     check_rest_days(min_days_between_offers, owner="train_and_register")
     v = value_per_conversion
-    if v is not None and not (is_real(v, finite=True) and 0 <= float(v) <= _MAX_MONEY):
+    if v is not None and not (is_real(v, finite=True) and 0 <= float(v) <= MAX_MONEY):
         # above the bound every nightly plan of the registered policy would be refused
         raise ConfigError(
             "The 'value_per_conversion' parameter of train_and_register must be a finite number "
-            f">= 0 and at most {_MAX_MONEY:.0e} (the margin of one extra purchase), or None for "
+            f">= 0 and at most {MAX_MONEY:.0e} (the margin of one extra purchase), or None for "
             f"the mean margin of the orders. Got {v!r} instead."
         )
     if feature_config is not None and not isinstance(feature_config, FeatureConfig):
