@@ -136,11 +136,9 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
         valid[:, r] &= found_so_far < k
         for j in np.unique(top[valid[:, r], r]):
             rows = np.flatnonzero(valid[:, r] & (top[:, r] == j))
-            if str(names[j]) in _GOOD_WHEN_RISING:
-                # a rising trend is good news: never read out as a reason the risk went up
-                rising = np.asarray(columns.raw(str(names[j]))[rows], dtype=np.float64) > 0
-                valid[rows[rising], r] = False
-                rows = rows[~rising]
+            good = _good_news(str(names[j]), columns, rows)
+            valid[rows[good], r] = False
+            rows = rows[~good]
             texts[rows, r] = reason_text(str(names[j]), columns.subset(rows)).to_numpy(dtype=object)
         facts[:, r] = texts[:, r]
         for said, fact in _SAME_WORDS.items():
@@ -174,6 +172,25 @@ def _explain_chunk(model: ChurnModel, X: pd.DataFrame, names: np.ndarray, k: int
 
 #: Trends whose rise is good news: with a positive SHAP they are not worded as churn reasons.
 _GOOD_WHEN_RISING = frozenset({"freq_trend", "spend_trend", "aov_trend"})
+
+
+def _good_news(name: str, columns: _Columns, rows: np.ndarray) -> np.ndarray:
+    """Rows of ``rows`` whose value of ``name`` is good news, never worded as a churn reason.
+
+    A rising trend; and the orders of the window before the latest one when the latest holds
+    more: "2 orders in the 90 days before, 5 in the last 90" says the customer buys more,
+    whatever the trees made of it (on Online Retail II, 103 of 9,731 reasons at 2010-09-01
+    read so). As for trends, no change is not good news: it can be a reason.
+    """
+    if name in _GOOD_WHEN_RISING:
+        return np.asarray(columns.raw(name)[rows], dtype=np.float64) > 0
+    window = re.fullmatch(r"n_orders_prev_(\d+)d", name)
+    latest = None if window is None else columns.get(f"n_orders_{window.group(1)}d")
+    if latest is None:
+        return np.zeros(rows.size, dtype=bool)
+    previous = np.asarray(columns.raw(name)[rows], dtype=np.float64)
+    return np.asarray(latest[rows], dtype=np.float64) > previous
+
 
 #: Features that state one fact about a customer: a reason names at most one of each group.
 _SAME_FACT: tuple[tuple[str, str], ...] = (
