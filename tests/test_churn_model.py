@@ -604,3 +604,28 @@ def test_repeated_customers_without_an_as_of_level_are_warned_of() -> None:
         warnings.simplefilter("error", DataQualityWarning)
         model.fit(X.set_axis(right), y.set_axis(right))
         model.fit(X, y)  # one row per customer: nothing to warn of
+
+
+def test_fit_keeps_cutoffs_apart_by_the_horizon_the_table_records() -> None:
+    # train_and_register(horizon_days=180) fitted ChurnModel() with its default 90: cutoffs 90-179
+    # days before the hold-out shared its label period, and early stopping read a leaky hold-out
+    X, y = make_table(n_customers=500, n_cutoffs=4)
+    X.attrs["horizon_days"] = y.attrs["horizon_days"] = 1  # monthly cutoffs, 1-day labels
+    model = ChurnModel(**FAST, horizon_days=1).fit(X, y)
+    assert model.validation_["gap_days"] == 1
+    y.attrs["horizon_days"] = 45
+    assert ChurnModel(**FAST, horizon_days=1).fit(X, y).validation_["gap_days"] == 45
+    # a larger horizon of the model's own is kept (larger is safe)
+    assert ChurnModel(**FAST, horizon_days=120).fit(X, y).validation_["gap_days"] == 120
+
+
+def test_training_table_records_its_horizon_for_the_model() -> None:
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.features import training_table
+
+    sim = simulate(n_customers=300, seed=3)
+    cutoffs = pd.date_range("2023-03-01", periods=4, freq="MS")
+    X, y = training_table(sim.transactions, cutoffs=cutoffs, horizon_days=75)
+    assert X.attrs["horizon_days"] == y.attrs["horizon_days"] == 75
+    assert ChurnModel(**FAST).fit(X, y).validation_["gap_days"] == 90
+    assert ChurnModel(**FAST, horizon_days=30).fit(X, y).validation_["gap_days"] == 75

@@ -620,3 +620,28 @@ def test_a_margin_every_plan_would_refuse_is_refused_before_training(tmp_path: P
             tracking_uri=f"sqlite:///{(tmp_path / 'm.db').as_posix()}",
             value_per_conversion=1e16,
         )
+
+
+def test_both_churn_fits_keep_cutoffs_apart_by_the_training_horizon(tmp_path: Path) -> None:
+    """train_and_register(horizon_days=120) fitted ChurnModel() with its own default of 90, so
+    the early-stopping fits trained on cutoffs whose label windows overlapped the hold-out's."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.models.churn import ChurnModel
+
+    data = simulate(n_customers=300, start="2023-01-01", end="2024-12-31", seed=3)
+    fitted: list[ChurnModel] = []
+    fit = ChurnModel.fit
+
+    def recording_fit(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
+        fitted.append(fit(self, *args, **kwargs))  # type: ignore[arg-type]
+        return fitted[-1]
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a small programme: data-quality warnings
+        mp.chdir(tmp_path)
+        mp.setattr(ChurnModel, "fit", recording_fit)
+        train_and_register(
+            data.transactions, as_of="2024-12-01", horizon_days=120, tracking_uri=uri
+        )
+    assert [model.validation_["gap_days"] for model in fitted] == [120, 120]

@@ -80,7 +80,9 @@ def training_table(
     X : DataFrame
         Indexed by (``as_of``, ``customer_id``).
     y : Series
-        ``churned`` labels aligned with ``X``.
+        ``churned`` labels aligned with ``X``. Both record the horizon in
+        ``attrs["horizon_days"]``, which :class:`~loyalty_ml.models.ChurnModel` reads to keep its
+        early-stopping cutoffs apart.
 
     Warns
     -----
@@ -150,4 +152,7 @@ def training_table(
         caller="training_table",
         observation_end=end if observation_end is not None else None,
     )
-    return pd.concat(frames), pd.concat(labels).rename(C.CHURNED)
+    X, y = pd.concat(frames), pd.concat(labels).rename(C.CHURNED)
+    # ChurnModel.fit keeps its early-stopping cutoffs this far apart (its own horizon_days may differ)
+    X.attrs["horizon_days"] = y.attrs["horizon_days"] = horizon
+    return X, y

@@ -179,6 +179,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         Label horizon of the training table. Cutoffs less than this many days before the hold-out
         cutoff share its label period (and its customers' answers), so they are not used to train the
         early-stopping model; a larger value than the true horizon is safe, a smaller one is not.
+        A table from :func:`~loyalty_ml.features.training_table` records its horizon
+        (``attrs["horizon_days"]`` of ``X`` and ``y``), and ``fit`` keeps cutoffs apart by the
+        larger of the two (``validation_["gap_days"]``).
     monotone : bool
         Constrain the risk to rise with ``recency_days``, ``days_overdue`` and ``overdue_ratio`` and
         to fall with ``n_orders`` and ``n_orders_{w}d``: directions true for any retailer, which keep
@@ -239,8 +242,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     calibrator_ : object or None
         The fitted calibrator (maps raw probability to calibrated probability).
     validation_ : dict
-        How the hold-out set was chosen and the hold-out scores: ``split``, ``n_rows`` and
-        ``cutoff_offsets`` always; when a hold-out set was used (steps 2-3 above), also ``refit``
+        How the hold-out set was chosen and the hold-out scores: ``split``, ``n_rows``,
+        ``gap_days`` and ``cutoff_offsets`` always; when a hold-out set was used (steps 2-3 above), also ``refit``
         and ``log_loss_raw``, ``log_loss_isotonic`` and ``log_loss_sigmoid``.
 
     Examples
@@ -350,6 +353,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         _check_features_type(X, "fit")
+        gap_days = max(self.horizon_days, _table_horizon(X, y))
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         weight = (
             None
@@ -369,9 +373,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         counted = np.ones(target.size, dtype=bool) if weight is None else weight > 0
 
         found = (
-            time_split(
-                index, n_cutoffs=self.n_validation_cutoffs, gap_days=self.horizon_days, seed=seed
-            )
+            time_split(index, n_cutoffs=self.n_validation_cutoffs, gap_days=gap_days, seed=seed)
             if index is not None
             else None
         )
@@ -400,7 +402,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         ):
             _warn_leaf_capped(self.min_child_samples, self.min_child_samples_, learned_from)
         params["min_data_in_leaf"] = self.min_child_samples_
-        self.validation_ = {"split": split, "n_rows": int(holdout.sum())}
+        self.validation_ = {"split": split, "n_rows": int(holdout.sum()), "gap_days": gap_days}
         self.calibration_ = "none"
         self.calibrator_: Calibrator | None = None
         codes = cutoff_codes(index) if self.cutoff_offsets and index is not None else None
@@ -847,3 +849,20 @@ def _warn_customers_on_both_sides(index: pd.Index) -> None:
         "returns it, for the time-aware hold-out.",
         DataQualityWarning,
     )
+
+
+def _table_horizon(*tables: object) -> int:
+    """The label horizon a training table records (``attrs["horizon_days"]``, set by
+    :func:`~loyalty_ml.features.training_table`), the largest over ``tables``; 0 when none does.
+
+    ``train_and_register(horizon_days=180)`` once fitted ``ChurnModel()`` with its default of 90:
+    cutoffs 90-179 days before the hold-out then shared its customers' label period, and early
+    stopping read an optimistic hold-out.
+    """
+    found = 0
+    for table in tables:
+        attrs = getattr(table, "attrs", None)
+        value = attrs.get("horizon_days") if isinstance(attrs, dict) else None
+        if is_int(value) and int(value) > 0:
+            found = max(found, int(value))
+    return found
