@@ -183,6 +183,20 @@ def test_metric_errors() -> None:
         uplift_at_k(Y, W, S, k=0.25)
 
 
+def test_scikit_uplift_argument_order_is_named_in_the_error() -> None:
+    # sklift writes uplift_at_k(y_true, uplift, treatment): scores passed as t were read as arms
+    rng = np.random.default_rng(3)
+    y, w = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    scores = pd.Series(rng.normal(0.05, 0.05, 200))
+    for metric in (uplift_at_k, qini_auc_score):
+        with pytest.raises(DataError, match=r"look swapped\. The order is \(y, t, score\)"):
+            metric(y, scores, w)
+    # a text arm without a control row is not a swapped call
+    with pytest.raises(DataError, match=r"no control rows \(label 'control'\) in t; arms "):
+        qini_auc_score(y, np.array(["a"] * 200), w)
+    assert uplift_at_k(y, w, scores) == uplift_at_k(y, w, scores.to_numpy())
+
+
 def test_plot_returns_a_figure_with_a_curve_per_arm() -> None:
     rng = np.random.default_rng(2)
     t = rng.choice(["control", "a", "b"], 300)

@@ -98,7 +98,7 @@ def _pairs(
     if not (labels == control).any():
         raise DataError(
             f"uplift metrics: no control rows (label {control!r}) in t; arms present: "
-            f"{format_examples(sorted(set(labels)))}."
+            f"{format_examples(sorted(set(labels)))}.{_swapped_hint(t, score)}"
         )
     arms = sorted(set(labels) - {control})
     if not arms:
@@ -149,6 +149,28 @@ def _pairs(
         rows = (labels == arm) | (labels == control)
         out.append((arm, y_arr[rows], (labels[rows] == arm).astype(np.float64), columns[arm][rows]))
     return out
+
+
+def _swapped_hint(t: Any, score: Score) -> str:
+    """A hint when ``t`` looks like scores and ``score`` like a 0/1 treatment flag.
+
+    scikit-uplift's metrics take ``(y_true, uplift, treatment)``; ours take ``(y, t, score)``, so
+    a call written in its order reads every score as an arm and reports no control rows.
+    """
+    if isinstance(score, pd.DataFrame):
+        return ""
+    t_values, s_values = np.asarray(t), np.asarray(score)
+    if t_values.dtype.kind != "f" or s_values.dtype.kind not in "biuf":
+        return ""
+    finite = t_values[np.isfinite(t_values)]
+    many_scores = len(np.unique(finite)) > 2 and bool((finite != np.round(finite)).any())
+    if not many_scores or not np.isin(s_values, (0, 1)).all():
+        return ""
+    return (
+        " t holds fractional numbers and score only 0 and 1: the arguments look swapped. The "
+        "order is (y, t, score), treatment before the scores (scikit-uplift's is y_true, uplift, "
+        "treatment)."
+    )
 
 
 def _per_arm(results: dict[str, float], score: Score) -> float | pd.Series:
