@@ -328,6 +328,25 @@ def test_summary_of_a_budgeted_plan_shows_what_the_budget_binds() -> None:
 
 
 # -- errors ------------------------------------------------------------------------------------------
+def test_effects_of_a_model_fitted_on_0_1_arms_get_the_rename_fix() -> None:
+    # X5's treatment_flg: UpliftModel.fit(..., control=0) names its arm "1", the catalog "sms"
+    sms = OfferCatalog(
+        [Offer(offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.5, kind="non_monetary")]
+    )
+    effects = pd.DataFrame({1: [0.1, 0.0, 0.05]}, index=IDX)
+    with pytest.raises(
+        PolicyError,
+        match=r"columns \['1'\] that are not offers of the catalog \['sms'\]\. .*numbered arms "
+        r"\(control=0\): .*effects\.rename\(columns=\{'1': 'sms'\}\), or fit on "
+        r"treatment\.map\(\{0: 'control', 1: 'sms'\}\)",
+    ):
+        choose_offers(effects, sms, baseline=BASELINE, value_per_conversion=1.0)
+    plan = choose_offers(
+        effects.rename(columns={1: "sms"}), sms, baseline=BASELINE, value_per_conversion=10.0
+    )
+    assert plan.loc[IDX[0], "offer_id"] == "sms"  # the renamed effects plan as the catalog's
+
+
 def test_errors() -> None:
     with pytest.raises(PolicyError, match=r"columns \['d7'\] that are not offers of the catalog"):
         choose_offers(EFFECTS.assign(d7=0.1), CATALOG, baseline=BASELINE, value_per_conversion=1.0)

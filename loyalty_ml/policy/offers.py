@@ -140,6 +140,21 @@ _STRATEGIES = ("cheapest_effective", "max_net_value")
 AUTO_BUDGET_RESERVE = 0.01
 
 
+def _numbered_arms_hint(unknown: list[str], catalog: OfferCatalog) -> str:
+    """The fix when the effects' columns are arm numbers (a 0/1 ``treatment_flg`` fitted with
+    ``control=0`` names its arm ``"1"``) and the catalog names its offers."""
+    if not all(c.lstrip("-").isdigit() for c in unknown):
+        return ""
+    free = [str(o) for o in catalog.ids if str(o) not in set(unknown)]
+    # one numbered arm and one catalog offer: the pair can only be these two
+    offer = free[0] if len(unknown) == 1 and len(free) == 1 else "<offer_id>"
+    return (
+        " Columns named by number come from an UpliftModel fitted on numbered arms (control=0): "
+        f"name the arms by offer id, e.g. effects.rename(columns={{{unknown[0]!r}: {offer!r}}}), "
+        f"or fit on treatment.map({{0: 'control', {unknown[0]}: {offer!r}}})."
+    )
+
+
 def choose_offers(
     effects: pd.DataFrame,
     catalog: OfferCatalog,
@@ -403,7 +418,8 @@ def choose_offers(
     if unknown:
         raise PolicyError(
             f"choose_offers: effects has columns {format_examples(unknown, total=len(unknown))} that "
-            f"are not offers of the catalog {list(catalog.ids)}. Drop them or add them to the catalog."
+            f"are not offers of the catalog {list(catalog.ids)}. Drop them or add them to the "
+            f"catalog.{_numbered_arms_hint(unknown, catalog)}"
         )
     names = pd.Index([str(c) for c in effects.columns])
     repeated = sorted(set(names[names.duplicated()]))
