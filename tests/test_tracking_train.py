@@ -645,3 +645,33 @@ def test_both_churn_fits_keep_cutoffs_apart_by_the_training_horizon(tmp_path: Pa
             data.transactions, as_of="2024-12-01", horizon_days=120, tracking_uri=uri
         )
     assert [model.validation_["gap_days"] for model in fitted] == [120, 120]
+
+
+def test_a_raw_age_the_fairness_gate_does_not_read_is_named() -> None:
+    # X5's clients table: a raw 'age' (kept out of the features as protected) and 'gender'; the
+    # gate audited gender alone and nobody said that age was not audited
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import _fairness_audit
+
+    rng = np.random.default_rng(0)
+    ids = pd.Index(range(400), name="customer_id")
+    y = pd.Series(rng.integers(0, 2, 400), index=ids)
+    p = rng.random(400)
+    people = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "gender": rng.choice(["F", "M"], 400),
+            "age": rng.integers(18, 80, 400),
+        }
+    )
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"customers has \['age'\], which look like protected attributes, but the fairness "
+        r"gate audits only the columns \['age_band', 'gender', 'income_band'\].*pd\.cut",
+    ):
+        report = _fairness_audit(people, y, p, limits=None, random_state=0)
+    assert report is not None and list(report.summary.index.unique(0)) == ["gender"]
+    # binned into age_band, it is audited and nothing is left unread
+    banded = people.assign(age_band=pd.cut(people.pop("age"), [0, 35, 50, 120]).astype(str))
+    report = _fairness_audit(banded, y, p, limits=None, random_state=0)
+    assert report is not None and set(report.summary.index.unique(0)) == {"age_band", "gender"}

@@ -797,6 +797,31 @@ def _backtest_plan(
     return policy.decide(features, consent_marketing=marketing_consent(people), reasons="none")
 
 
+def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
+    """DataQualityWarning naming protected-looking columns the fairness gate does not read.
+
+    The gate audits ``age_band``, ``gender`` and ``income_band``; X5's clients table has a raw
+    ``age``, which is kept out of the features as protected and was then audited by nobody
+    without a word.
+    """
+    from loyalty_ml.schema.tables import is_protected_attribute
+
+    unread = [
+        str(c)
+        for c in customers.columns
+        if c not in C.PROTECTED_ATTRIBUTES and is_protected_attribute(c)
+    ]
+    if unread:
+        warn_user(
+            f"train_and_register: customers has {unread}, which look like protected attributes, "
+            f"but the fairness gate audits only the columns {list(C.PROTECTED_ATTRIBUTES)}, so "
+            "the offers and scores are not audited by them. Bin a raw value into one of those "
+            "columns first, e.g. customers['age_band'] = pd.cut(customers['age'], "
+            "[0, 25, 35, 50, 65, 120]).",
+            DataQualityWarning,
+        )
+
+
 def _fairness_audit(
     customers: pd.DataFrame | None,
     y: pd.Series,
@@ -819,6 +844,7 @@ def _fairness_audit(
     in ``fairness_report.md`` rather than warned about on every run."""
     if customers is None:
         return None
+    _warn_unaudited_protected(customers)
     attributes = [c for c in C.PROTECTED_ATTRIBUTES if c in customers.columns]
     if not attributes:
         return None
