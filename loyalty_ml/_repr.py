@@ -42,5 +42,7 @@ def summary_repr(self: Any) -> str:
     >>> Result(0.25, pd.DataFrame({"a": [1, 2]}))
     Result(level=0.25, table=<DataFrame: 2 rows x 1 columns>)
     """
-    parts = (f"{f.name}={_short(getattr(self, f.name))}" for f in dataclasses.fields(self))
+    parts = (
+        f"{f.name}={_short(getattr(self, f.name))}" for f in dataclasses.fields(self) if f.repr
+    )
     return f"{type(self).__name__}({', '.join(parts)})"

@@ -170,11 +170,12 @@ def test_report_type_and_missing_audit() -> None:
 
 
 def test_conditional_violations_say_where() -> None:
-    sensitive = pd.Series(["a", "b", "a", "b"], index=[1, 2, 3, 4], name="g")
-    band = pd.Series(["hi", "hi", "lo", "lo"], index=[1, 2, 3, 4], name="risk")
-    plan = pd.DataFrame(
-        {C.OFFER_ID: ["A", None, None, None], "expected_cost": 1.0}, index=[1, 2, 3, 4]
-    )
+    # cells of 10 customers: the line becomes a run tag, which names no smaller group
+    ids = pd.RangeIndex(40, name=C.CUSTOMER_ID)
+    sensitive = pd.Series(np.tile(["a", "b"], 20), index=ids, name="g")
+    band = pd.Series(np.repeat(["hi", "lo"], 20), index=ids, name="risk")
+    offered = (band == "hi") & (sensitive == "a")
+    plan = pd.DataFrame({C.OFFER_ID: np.where(offered, "A", None), "expected_cost": 1.0}, index=ids)
     report = fairness_report(
         sensitive,
         offers=plan,
@@ -183,6 +184,24 @@ def test_conditional_violations_say_where() -> None:
     )
     (line,) = check_promotion(report).violations
     assert line == "g offer_rate difference within hi 1 vs limit 0.1 (groups b / a)"
+
+
+def test_violations_name_no_group_under_the_minimum_cell() -> None:
+    """Fixed: the gate's lines (the run tag ``fairness_gate_reason``) named a group of 3
+    customers, and gave the gap its rate makes, when the limits judged groups that small."""
+    ids = pd.RangeIndex(33, name=C.CUSTOMER_ID)
+    sensitive = pd.Series(["big"] * 30 + ["RARETIER"] * 3, index=ids, name="tier")
+    plan = pd.DataFrame({C.OFFER_ID: ["A"] * 15 + [None] * 18, "expected_cost": 1.0}, index=ids)
+    report = fairness_report(
+        sensitive, offers=plan, limits=FairnessLimits(significance=None, min_group_size=1)
+    )
+    assert ("tier", "RARETIER") in report.by_group.index  # the notebook's report keeps it
+    decision = check_promotion(report)
+    (line,) = decision.violations
+    assert line == (
+        "tier offer_rate difference withheld vs limit 0.1 (groups (small groups) / (withheld))"
+    )
+    assert "RARETIER" not in str(decision.as_tags())
 
 
 def test_log_to_mlflow(biased: FairnessReport, monkeypatch: pytest.MonkeyPatch) -> None:

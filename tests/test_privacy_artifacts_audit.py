@@ -57,6 +57,7 @@ PLANTED: dict[str, re.Pattern[bytes]] = {
     "ip address": re.compile(rb"10\.\d{1,3}\.\d{1,3}\.77(?!\d)"),
     "notes": re.compile(rb"NOTESECRET\d+"),
     "rare tier": re.compile(rb"TIERSECRET\d+"),
+    "rare fairness group": re.compile(rb"GENDERSECRET\d+"),
 }
 
 
@@ -81,6 +82,11 @@ def planted_tables(n_customers: int = 600, seed: int = 0) -> dict[str, pd.DataFr
     # customers than a report's minimum cell reach no model, artifact or request contract
     customers.loc[customers.index[:2], "tier"] = "TIERSECRET2"
     customers.loc[customers.index[2], "tier"] = f"TIERSECRET{numbers[2]}"
+    # a free-text gender held by three long-standing customers: a fairness group under the
+    # minimum cell, whose label alone would name them in any published table
+    audited = customers["consent_profiling"] & (customers["signup_date"] < "2024-01-01")
+    rare = customers.index[audited.to_numpy()][3:6]
+    customers.loc[rare, "gender"] = "GENDERSECRET7"
     return {
         "transactions": data.transactions.assign(
             customer_id=data.transactions["customer_id"].map(ids)
@@ -278,6 +284,25 @@ def test_no_planted_value_in_any_stored_file(job: Job) -> None:
     assert any(p.name == "input_example.json" for p in files)
     found = {str(p.relative_to(job.folder)): leaks(p.read_bytes()) for p in files}
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_fairness_artifacts_pool_the_rare_group_under_no_label(job: Job) -> None:
+    """Fixed: the fairness tables logged a group under the minimum cell by its own label (the
+    planted free-text gender of three customers, and "other"), with its count; they now pool such
+    groups into one "(small groups)" row per attribute and say how many groups it holds."""
+    import json
+
+    (table,) = [p for p in _stored_files(job) if p.parts[-2:] == ("fairness", "by_group.csv")]
+    by_group = pd.read_csv(table, index_col=[0, 1])
+    gender = by_group.xs("gender", level="attribute")
+    assert list(gender.index) == ["female", "male", "(small groups)"]
+    # the pool holds 9 audited customers: under the minimum cell itself, so its count only
+    pool = gender.loc["(small groups)"]
+    assert pool["count"] == 9 and pool.drop("count").isna().all()
+    (report,) = [p for p in _stored_files(job) if p.name == "fairness_report.json"]
+    pooled = json.loads(report.read_text())["pooled_groups"]
+    raw = [row for row in pooled if row["table"] == "by_group" and row["attribute"] == "gender"]
+    assert [row["groups"] for row in raw] == [2]  # the planted gender and "other"
 
 
 def test_no_planted_value_in_run_metadata_or_registry(job: Job) -> None:

@@ -460,7 +460,11 @@ def test_the_fairness_section_names_the_attributes_it_could_not_judge() -> None:
         report = lml.fairness_report(sensitive, y_score=pd.Series(0.3, index=ids))
     paragraphs = fairness_section(report).paragraphs
     assert paragraphs[0].startswith("The audit passed.")
-    assert paragraphs[1:] == (
+    assert paragraphs[1].startswith(
+        "Groups under 10 customers are pooled into one (small groups) row per attribute"
+    )
+    assert "(age: 60 group(s))" in paragraphs[1]  # every age of 5 customers
+    assert paragraphs[2:] == (
         "Not judged: age (fewer than two groups of 100+ customers, so no gap in them could fail).",
     )
 

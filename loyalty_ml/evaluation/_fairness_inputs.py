@@ -19,10 +19,12 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
 from loyalty_ml.schema._ids import refuse_row_numbers
 
-__all__ = ["MISSING_GROUP", "AuditData", "prepare_audit_data"]
+__all__ = ["MISSING_GROUP", "POOLED_GROUPS", "AuditData", "prepare_audit_data"]
 
 #: Label given to a missing attribute (or control) value: missing values form their own group.
 MISSING_GROUP = "(missing)"
+#: Label of the one row the published tables pool an attribute's small groups into.
+POOLED_GROUPS = "(small groups)"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def prepare_audit_data(
             "fairness_report needs something to audit: pass y_true and/or y_score (churn scores), "
             "or offers (an offer plan with offer_id and expected_cost). Got none of them."
         )
-    groups = {str(name): _group_labels(frame[name], what=f"sensitive[{name!r}]") for name in frame}
+    groups = {
+        str(name): _attribute_groups(frame[name], what=f"sensitive[{name!r}]") for name in frame
+    }
     truth = None
     if y_true is not None:
         truth = _binary(_align(y_true, index, name="y_true", order=order), name="y_true")
@@ -371,6 +375,18 @@ def _offer_arrays(
             )
     # A customer without an offer costs nothing, whatever the plan holds in that row.
     return has_offer.astype(float), np.where(has_offer, cost, 0.0), offer_text
+
+
+def _attribute_groups(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:
+    """:func:`_group_labels` of a sensitive attribute, which may not use the pool's label."""
+    labels, text = _group_labels(values, what=what)
+    if POOLED_GROUPS in text:
+        raise SchemaError(
+            f"{what} holds the value {POOLED_GROUPS!r}, the label published reports give the "
+            "groups too small to show, so it would be read as them. Rename that value.",
+            table=what,
+        )
+    return labels, text
 
 
 def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:

@@ -7,6 +7,7 @@ variable such as the risk band, and judges them against :class:`FairnessLimits`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
-from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, prepare_audit_data
+from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, POOLED_GROUPS, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
     OFFER_MIX,
     VIOLATION_COLUMNS,
@@ -32,6 +33,11 @@ from loyalty_ml.evaluation._fairness_metrics import (
     is_offer_rate,
     summarise,
 )
+from loyalty_ml.evaluation._fairness_publish import (
+    POOLED_COLUMNS,
+    pool_small_groups,
+    pooled_sentence,
+)
 from loyalty_ml.evaluation._fairness_render import (
     markdown_table,
     one_line,
@@ -39,9 +45,11 @@ from loyalty_ml.evaluation._fairness_render import (
     unjudged_reason,
 )
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning, TrackingError
+from loyalty_ml.privacy.cells import MIN_CELL_SIZE
 
 __all__ = [
     "MISSING_GROUP",
+    "POOLED_GROUPS",
     "FairnessLimits",
     "FairnessReport",
     "fairness_report",
@@ -55,7 +63,10 @@ class FairnessReport:
     Attributes
     ----------
     by_group : DataFrame
-        Indexed by (``attribute``, ``group``). Columns, when their inputs were given: ``count``;
+        Indexed by (``attribute``, ``group``), every group under its own label however small:
+        the report :func:`fairness_report` returns stays in the process with the data it was
+        computed from, and :meth:`for_publication` pools the small groups (labels withheld) for
+        anything that leaves it (``log_to_mlflow`` and the HTML report use it). Columns, when their inputs were given: ``count``;
         ``selection_rate`` (share with score >= threshold) and ``mean_score`` (from ``y_score``);
         ``observed_rate`` (mean of ``y_true``); ``calibration_gap`` (mean score - observed rate),
         ``tpr``, ``fpr`` and ``auc`` (NaN where the group has one class) from both; ``offer_rate``
@@ -81,6 +92,12 @@ class FairnessReport:
         ``group``) and (``control``, ``attribute``, ``metric``); None without ``control``.
     control_name : str or None
         Name of the control Series, for display.
+    pooled : DataFrame or None
+        None in the report :func:`fairness_report` returns. In a :meth:`for_publication` copy,
+        one row per attribute (``control`` stratum and attribute in the conditional table) whose
+        groups under ``min_count`` customers were pooled into the :data:`POOLED_GROUPS` row:
+        ``table``, ``control``, ``attribute``, ``groups`` (how many were pooled), ``count``
+        (their customers) and ``min_count``.
     """
 
     by_group: pd.DataFrame
@@ -91,6 +108,9 @@ class FairnessReport:
     by_group_conditional: pd.DataFrame | None = None
     summary_conditional: pd.DataFrame | None = None
     control_name: str | None = None
+    pooled: pd.DataFrame | None = None
+    #: the audited report's unjudged attributes, kept by for_publication (which pools groups)
+    _unjudged: tuple[str, ...] | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self) -> str:
         # the verdict and what it could not judge, on the one line a log or a notebook shows
@@ -119,6 +139,8 @@ class FairnessReport:
         A raw age in years (dozens of small groups) or a sample too small for the limits ends up
         here; group it coarser (``pd.cut`` into bands) or audit more customers.
         """
+        if self._unjudged is not None:  # a published copy: its pools are no groups to judge
+            return list(self._unjudged)
         counts = self.by_group["count"]
         big = (counts >= self.limits.min_group_size).groupby(level=0, sort=False).sum()
         unjudged = [str(attribute) for attribute, n in big.items() if n < 2]
@@ -202,6 +224,8 @@ class FairnessReport:
             f"{self.limits.min_group_size} customers are reported, not judged. "
             "`mean_offer_cost` averages over every customer of the group (0 without an offer).",
         ]
+        if self.pooled is not None and not self.pooled.empty:
+            parts += ["", pooled_sentence(self.pooled, self.control_name)]
         unjudged = self.unjudged_attributes
         if unjudged:
             parts += [
@@ -242,8 +266,10 @@ class FairnessReport:
     def without_small_groups(self, min_count: int) -> FairnessReport:
         """A copy whose by-group figures are blanked (NaN) for groups under ``min_count`` customers.
 
-        A rate over a handful of people says something about those people; use this before
-        publishing. Suppression is complementary: within each attribute the next smallest groups
+        A rate over a handful of people says something about those people. The small groups
+        keep their labels and counts here, which suits a notebook whose user has the data anyway;
+        a label can itself be personal (a free-text value, a tier of two customers), so publish
+        :meth:`for_publication` instead, which pools them. Suppression is complementary: within each attribute the next smallest groups
         are blanked too, until at least two groups holding ``min_count`` customers are, since the
         attribute's total (known from any other attribute) minus the shown groups would give a
         single blanked group back; in the conditional table the same holds across a group's
@@ -253,15 +279,61 @@ class FairnessReport:
         their rows, so a failed audit still shows as failed, with their values blanked and the
         group named ``"(under <min_count>)"``.
         """
-        if (
-            isinstance(min_count, bool)
-            or not isinstance(min_count, int | np.integer)
-            or min_count < 0
-        ):
-            raise ConfigError(
-                "The 'min_count' parameter of FairnessReport.without_small_groups must be an int "
-                f">= 0. Got {min_count!r} instead."
+        _check_min_count(min_count, "without_small_groups")
+        return self._blanked(min_count, f"(under {min_count})")
+
+    def for_publication(self, min_count: int = MIN_CELL_SIZE) -> FairnessReport:
+        """A copy fit to leave the process: no label, and no figure, of a group under ``min_count``.
+
+        As :meth:`without_small_groups`, and then, within each attribute (each stratum's attribute
+        in the conditional table), the groups under ``min_count`` customers are pooled into one
+        :data:`POOLED_GROUPS` row with their total count: a label can itself be personal (a
+        free-text value, a tier held by two customers). The pool shows the figures of its
+        customers together when it holds ``min_count`` of them (each rate over the customers it
+        is measured on; not the AUC, which cannot be pooled from the groups'), else its count
+        only; within strata it always shows its count only (adding a stratum's pools up against
+        the raw pool would give back the few customers of a larger group in one stratum). Gaps
+        and violations name a small group ``POOLED_GROUPS``, with their values blanked.
+        :attr:`pooled` says how many groups each pool holds. ``log_to_mlflow`` and the HTML
+        report publish this copy; the report :func:`fairness_report` returns keeps every label
+        (it stays in the notebook, with the data).
+
+        Examples
+        --------
+        >>> sensitive = pd.Series(["a"] * 20 + ["b"] * 3 + ["c"] * 8, name="tier",
+        ...                       index=pd.RangeIndex(31, name="customer_id"))
+        >>> plan = pd.DataFrame({"offer_id": ["A"] * 10 + [None] * 21, "expected_cost": 1.0},
+        ...                     index=sensitive.index)
+        >>> limits = FairnessLimits(min_group_size=1)
+        >>> public = fairness_report(sensitive, offers=plan, limits=limits).for_publication(10)
+        >>> public.by_group["count"].tolist()
+        [20, 11]
+        >>> public.by_group.index.get_level_values("group").tolist()
+        ['a', '(small groups)']
+        >>> public.pooled[["attribute", "groups", "count"]].values.tolist()
+        [['tier', 2, 11]]
+        """
+        _check_min_count(min_count, "for_publication")
+        blanked = self._blanked(min_count, POOLED_GROUPS)
+        by_group, pooled = pool_small_groups(
+            self.by_group, blanked.by_group, min_count, conditional=False
+        )
+        by_group_c = blanked.by_group_conditional
+        if self.by_group_conditional is not None and by_group_c is not None:
+            by_group_c, pooled_c = pool_small_groups(
+                self.by_group_conditional, by_group_c, min_count, conditional=True
             )
+            pooled = pd.concat([p for p in (pooled, pooled_c) if not p.empty] or [pooled])
+        return dataclasses.replace(
+            blanked,
+            by_group=by_group,
+            by_group_conditional=by_group_c,
+            pooled=pooled.reset_index(drop=True)[POOLED_COLUMNS],
+            _unjudged=tuple(self.unjudged_attributes),
+        )
+
+    def _blanked(self, min_count: int, label: str) -> FairnessReport:
+        """:meth:`without_small_groups`, naming a small group ``label`` in gaps and violations."""
         small = _small_groups(self.by_group, min_count)
         small_conditional = (
             set()
@@ -276,7 +348,7 @@ class FairnessReport:
             if self.by_group_conditional is None
             else _complement_conditional(self.by_group_conditional, small_conditional, min_count)
         )
-        label, other = f"(under {min_count})", "(withheld)"
+        other = "(withheld)"
         by_group = _blank_keys(self.by_group, small | withheld)
         if self.by_group_conditional is not None:
             # a group blanked in some stratum keeps no raw row to subtract its other strata from
@@ -312,9 +384,9 @@ class FairnessReport:
 
         Logs ``<artifact_path>/fairness_report.md``, ``by_group.csv``, ``summary.csv``,
         ``violations.csv`` (and the conditional tables), ``fairness_report.json`` (verdict, limits,
-        violations), the plot ``fairness_by_group.png``, and the metrics ``fairness_passed`` (1 or 0)
-        and ``fairness_n_violations``. By-group figures of groups under ``min_count`` customers are
-        blanked in the artifacts (see :meth:`without_small_groups`).
+        violations, the groups pooled), the plot ``fairness_by_group.png``, and the metrics
+        ``fairness_passed`` (1 or 0) and ``fairness_n_violations``. Groups under ``min_count``
+        customers are pooled, their labels withheld (see :meth:`for_publication`).
 
         Raises
         ------
@@ -328,7 +400,7 @@ class FairnessReport:
                 "FairnessReport.log_to_mlflow needs an active MLflow run; call it inside "
                 "`with mlflow.start_run():`."
             )
-        public = self.without_small_groups(min_count)
+        public = self.for_publication(min_count)
         path = artifact_path.strip("/")
         mlflow.log_text(public.to_markdown(), f"{path}/fairness_report.md")
         tables = {
@@ -352,15 +424,28 @@ class FairnessReport:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """Verdict, threshold, limits and violations as JSON-ready values."""
+        """Verdict, threshold, limits and violations as JSON-ready values (and, in a
+        :meth:`for_publication` copy, the groups pooled)."""
         violations = self.violations.astype(object).where(self.violations.notna(), None)
-        return {
+        out = {
             "passed": self.passed,
             "threshold": self.threshold,
             "control": self.control_name,
             "limits": asdict(self.limits),
             "violations": violations.to_dict(orient="records"),
         }
+        if self.pooled is not None:
+            pooled = self.pooled.astype(object).where(self.pooled.notna(), None)
+            out["pooled_groups"] = pooled.to_dict(orient="records")
+        return out
+
+
+def _check_min_count(min_count: Any, method: str) -> None:
+    if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer) or min_count < 0:
+        raise ConfigError(
+            f"The 'min_count' parameter of FairnessReport.{method} must be an int >= 0. "
+            f"Got {min_count!r} instead."
+        )
 
 
 def _small_groups(by_group: pd.DataFrame, min_count: int) -> set[tuple[Any, ...]]:

@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from loyalty_ml.evaluation.fairness import FairnessReport
 from loyalty_ml.exceptions import ConfigError, PolicyError, TrackingError
+from loyalty_ml.privacy.cells import MIN_CELL_SIZE
 
 __all__ = ["GateDecision", "check_promotion"]
 
@@ -37,7 +39,10 @@ class GateDecision:
     override_reason : str or None
         Why, as given by the caller (recorded with the run).
     violations : tuple of str
-        One readable line per broken limit.
+        One readable line per broken limit, with groups named as published
+        (``FairnessReport.for_publication``: a group under ``MIN_CELL_SIZE`` customers is
+        ``"(small groups)"`` and the gap it takes part in is withheld), since the message becomes
+        a run tag.
     unjudged : tuple of str
         Attributes the report could not judge (fewer than two groups big enough), then
         ``"<attribute> <metric>"`` for limits no two groups were big enough for (the FPR of groups
@@ -187,7 +192,9 @@ def check_promotion(
             "The 'report' parameter of check_promotion must be a FairnessReport (from "
             f"fairness_report) or None. Got {type(report).__name__} instead."
         )
-    lines = tuple(_describe(v) for v in report.violations.itertuples(index=False))
+    # the lines become run tags: a small group is named as published, never by its own label
+    published = report.for_publication(MIN_CELL_SIZE).violations
+    lines = tuple(_describe(v) for v in published.itertuples(index=False))
     if report.passed:
         return GateDecision(
             promote=True,
@@ -215,8 +222,9 @@ def check_promotion(
 
 def _describe(violation: Any) -> str:
     where = f" within {violation.stratum}" if violation.conditional else ""
+    value = "withheld" if pd.isna(violation.value) else f"{violation.value:.3g}"
     return (
         f"{violation.attribute} {violation.metric} {violation.statistic}{where} "
-        f"{violation.value:.3g} vs limit {violation.limit:.3g} "
+        f"{value} vs limit {violation.limit:.3g} "
         f"(groups {violation.min_group} / {violation.max_group})"
     )

@@ -667,10 +667,13 @@ def check_fairness_report(report: Any) -> None:
 def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
     """Verdict, violations, gap summary and by-group figures of a fairness audit.
 
-    Groups with fewer than ``min_count`` customers have their figures blanked (only counts remain).
+    Groups with fewer than ``min_count`` customers are pooled into one row per attribute, their
+    labels withheld (``FairnessReport.for_publication``).
     """
+    from loyalty_ml.evaluation._fairness_publish import POOLED_GROUPS, pooled_sentence
+
     check_fairness_report(report)
-    public = report.without_small_groups(min_count)
+    public = report.for_publication(min_count)
     verdict = "passed" if report.passed else f"FAILED with {len(report.violations)} violation(s)"
     tables = []
     if not public.violations.empty:
@@ -687,6 +690,8 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
     paragraphs = [
         f"The audit {verdict}. Selection means a churn score of at least {report.threshold:g}."
     ]
+    if public.pooled is not None and not public.pooled.empty:
+        paragraphs.append(pooled_sentence(public.pooled, public.control_name).replace("`", ""))
     unjudged = report.unjudged_attributes
     if unjudged:
         # a pass that could not judge an attribute says nothing about it
@@ -701,7 +706,8 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
         tables=tuple(tables),
         figures=(_figure("fairness_by_group", "Figures by group", public.plot()),),
         notes=(
-            f"Groups under {min_count} customers are shown with their count only.",
+            f"Groups under {min_count} customers are pooled into one row, labelled "
+            f"{POOLED_GROUPS}; its figures are shown when it holds {min_count}+ customers.",
             "mean_offer_cost averages over every customer of a group (0 without an offer).",
         ),
     )
