@@ -830,3 +830,69 @@ def test_a_training_table_s_cutoffs_are_told_apart_from_one_cutoff(people: pd.Da
         SchemaError, match=r"sensitive holds 2 cutoffs .*sensitive\.xs\('2024-04-01'"
     ):
         fairness_report(repeated, y_true=y.xs("2024-04-01", level=C.AS_OF))
+
+
+# -- who the offer figures are over: customers the policy could offer something to ----------------
+def _consent_plan(reason_column: str = "reason") -> tuple[pd.Series, pd.DataFrame]:
+    """Two groups of 1,000; the policy offers A to 40% of the customers it may contact in both,
+    but 35% of "65+" refused marketing (5% of "18-34"), and 10% of each are the holdout."""
+    from loyalty_ml.policy._plan_reasons import CHEAPEST, HOLDOUT, NO_CONSENT, NOT_EFFECTIVE
+
+    n = 2_000
+    ids = pd.RangeIndex(n, name=C.CUSTOMER_ID)
+    i = np.arange(n)
+    older = i >= n // 2
+    refused = np.where(older, i % 20 < 7, i % 20 < 1)
+    held = ~refused & (i % 10 == 9)
+    offered = ~refused & ~held & (i % 5 < 2)
+    reason = np.where(
+        refused, NO_CONSENT, np.where(held, HOLDOUT, np.where(offered, CHEAPEST, NOT_EFFECTIVE))
+    )
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: np.where(offered, "A", None),
+            "expected_cost": np.where(offered, 2.0, 0.0),
+            reason_column: reason,
+        },
+        index=ids,
+    )
+    return pd.Series(np.where(older, "65+", "18-34"), index=ids, name="age_band"), plan
+
+
+@pytest.mark.parametrize("reason_column", ["reason", "offer_reason"])
+def test_offer_figures_leave_out_the_customers_the_policy_could_not_offer(
+    reason_column: str,
+) -> None:
+    """Fixed: customers without marketing consent (and the holdout) counted as "not offered", so
+    a plan offering the same share of every contactable customer failed the audit (offer rates
+    0.35 vs 0.20) when consent differed by group; choose_offers' ``reason`` and decide's
+    ``offer_reason`` say who they are."""
+    sensitive, plan = _consent_plan(reason_column)
+    report = fairness_report(sensitive, offers=plan)
+    table = report.by_group.xs("age_band", level="attribute")
+    assert table["n_contactable"].to_dict() == {"18-34": 850, "65+": 550}
+    offered = plan[C.OFFER_ID].notna().groupby(sensitive.to_numpy()).sum()
+    expected = offered / table["n_contactable"]
+    np.testing.assert_allclose(table["offer_rate"], expected[table.index])
+    np.testing.assert_allclose(table["mean_offer_cost"], 2 * expected[table.index])
+    assert report.passed, report.violations
+    # without the reasons every customer counts: the gap the consent makes
+    blind = fairness_report(sensitive, offers=plan.drop(columns=reason_column))
+    assert "n_contactable" not in blind.by_group.columns
+    assert list(blind.violations["metric"]) == ["offer_rate"]
+
+
+def test_offer_gaps_are_tested_on_the_contactable_customers() -> None:
+    """The p-value of an offer-rate gap, and the group size it is judged at, count the customers
+    the rate is over, not the whole group."""
+    sensitive, plan = _consent_plan()
+    report = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=600))
+    summary = report.summary.loc[("age_band", "offer_rate")]
+    assert summary["n_judged"] == 1  # 550 contactable customers of "65+": under 600
+    judged = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=500))
+    row = judged.summary.loc[("age_band", "offer_rate")]
+    table = judged.by_group.xs("age_band", level="attribute")
+    rates, bases = table["offer_rate"].to_numpy(), table["n_contactable"].to_numpy()
+    pooled = (rates * bases).sum() / bases.sum()
+    z = abs(rates[0] - rates[1]) / np.sqrt(pooled * (1 - pooled) * (1 / bases).sum())
+    assert row["difference_p"] == pytest.approx(2 * norm.sf(z))

@@ -123,3 +123,29 @@ def test_for_publication_refuses_a_count_that_is_not_an_int() -> None:
         ConfigError, match=r"'min_count' parameter of FairnessReport\.for_publication"
     ):
         report.for_publication(10.0)  # type: ignore[arg-type]
+
+
+def test_a_pool_counts_the_offer_figures_over_its_contactable_customers() -> None:
+    from loyalty_ml.policy._plan_reasons import CHEAPEST, NO_CONSENT
+
+    def audit(labels: list[str]) -> FairnessReport:
+        ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
+        i = np.arange(len(labels))
+        refused, offered = i % 4 == 0, i % 3 == 0
+        plan = pd.DataFrame(
+            {
+                C.OFFER_ID: np.where(offered & ~refused, "A", None),
+                "expected_cost": 1.0,
+                "reason": np.where(refused, NO_CONSENT, CHEAPEST),
+            },
+            index=ids,
+        )
+        return fairness_report(
+            pd.Series(labels, index=ids, name="tier"), offers=plan, limits=LIMITS
+        )
+
+    public = audit(["gold"] * 40 + ["x1"] * 6 + ["x2"] * 7).for_publication(10)
+    merged = audit(["gold"] * 40 + ["pooled"] * 13).by_group.loc[("tier", "pooled")]
+    pool = public.by_group.loc[("tier", POOLED_GROUPS)]
+    assert pool["n_contactable"] == merged["n_contactable"] == 9
+    assert pool["offer_rate"] == pytest.approx(merged["offer_rate"])

@@ -320,8 +320,11 @@ def test_small_groups_are_named_not_judged() -> None:
     assert decision.promote and "not judged" in decision.message
 
 
-def test_holdout_and_no_consent_customers_count_as_no_offer() -> None:
-    # Every consenting, non-holdout customer gets d5 (uplift 0.1, cost 0.2 * 5 = 1.0).
+def test_holdout_and_no_consent_customers_are_left_out_of_the_offer_figures() -> None:
+    # Every consenting, non-holdout customer gets d5 (uplift 0.1, cost 0.2 * 5 = 1.0). This guard
+    # first said they count as "no offer": offer rates 0.46 (F, half refused marketing) vs 0.89,
+    # a failed audit of a policy that offers every customer it may contact. Since session 54 the
+    # offer figures are over the contactable customers (n_contactable), from the plan's reason.
     n = 1_000
     index = pd.Index(np.arange(n), name=CID)
     gender = np.where(np.arange(n) < 500, "F", "M")
@@ -341,10 +344,12 @@ def test_holdout_and_no_consent_customers_count_as_no_offer() -> None:
     )
     report = fairness_report(pd.Series(gender, index=index, name="gender"), offers=plan)
     bg = report.by_group.xs("gender", level="attribute")
-    expected = plan[C.OFFER_ID].notna().groupby(gender).mean()
-    assert bg["count"].to_dict() == {"F": 500, "M": 500}  # holdout and no-consent counted
-    assert bg["offer_rate"].to_dict() == pytest.approx(expected.to_dict())
-    assert bg["mean_offer_cost"].to_dict() == pytest.approx(expected.to_dict())  # cost 1.0 each
+    contactable = ~plan["reason"].isin(["no marketing consent", "holdout"])
+    assert bg["count"].to_dict() == {"F": 500, "M": 500}  # every customer is in the group
+    assert bg["n_contactable"].to_dict() == contactable.groupby(gender).sum().to_dict()
+    assert bg["offer_rate"].to_dict() == {"F": 1.0, "M": 1.0}
+    assert bg["mean_offer_cost"].to_dict() == pytest.approx({"F": 1.0, "M": 1.0})
+    assert report.passed
 
 
 def test_gate_without_audit_and_without_attributes() -> None:

@@ -967,3 +967,33 @@ def test_a_run_superseded_once_keeps_the_run_that_superseded_it(
     assert (tags[0]["superseded_by"], tags[1]["superseded_by"]) == (second, third)
     assert "superseded_by" not in tags[2]
     assert set(tags[2]["rescores"].split(",")) == {first, second}
+
+
+def test_the_training_audit_leaves_customers_without_marketing_consent_out_of_the_offers() -> None:
+    """Fixed: the job's audit kept only offer_id and expected_cost of the backtest plan, so the
+    customers decide gave no offer for want of marketing consent counted as "not offered"; it
+    keeps offer_reason now, and the offer figures are over the contactable customers."""
+    from loyalty_ml.policy._plan_reasons import CHEAPEST, NO_CONSENT
+    from loyalty_ml.tracking.train import _fairness_audit
+
+    ids = pd.Index([f"c{i}" for i in range(40)], name=C.CUSTOMER_ID)
+    people = pd.DataFrame({C.CUSTOMER_ID: ids, C.GENDER: ["f", "m"] * 20})
+    refused = np.arange(40) < 10
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: np.where(refused, None, "A"),
+            "expected_cost": np.where(refused, 0.0, 1.0),
+            "offer_reason": np.where(refused, NO_CONSENT, CHEAPEST),
+        },
+        index=ids,
+    )
+    y = pd.Series(np.arange(40) % 3 == 0, index=ids).astype(int)
+    from loyalty_ml.evaluation.fairness import FairnessLimits
+
+    limits = FairnessLimits(min_group_size=1)
+    report = _fairness_audit(
+        people, y, np.linspace(0, 1, 40), plan=plan, limits=limits, random_state=0
+    )
+    by_group = report.by_group.xs(C.GENDER, level="attribute")
+    assert by_group["n_contactable"].tolist() == [15, 15]
+    assert by_group["offer_rate"].tolist() == [1.0, 1.0]

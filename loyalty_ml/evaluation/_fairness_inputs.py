@@ -42,6 +42,9 @@ class AuditData:
     control_name: str | None
     #: each customer's offer id as text ("" without an offer), when ``offers`` was given
     offer_ids: np.ndarray | None = None
+    #: customers the policy could make an offer to (False: no marketing consent, or the holdout),
+    #: when the plan says why a customer gets no offer
+    contactable: np.ndarray | None = None
 
 
 def prepare_audit_data(
@@ -85,9 +88,10 @@ def prepare_audit_data(
     score = None
     if y_score is not None:
         score = _probability(_align(y_score, index, name="y_score", order=order), name="y_score")
-    has_offer = cost = offer_ids = None
+    has_offer = cost = offer_ids = contactable = None
     if offers is not None:
         has_offer, cost, offer_ids = _offer_arrays(offers, index, order=order)
+        contactable = _contactable(offers.reindex(index))
     control_groups = None
     control_name = None
     if control is not None:
@@ -106,6 +110,7 @@ def prepare_audit_data(
         control=control_groups,
         control_name=control_name,
         offer_ids=offer_ids,
+        contactable=contactable,
     )
 
 
@@ -375,6 +380,25 @@ def _offer_arrays(
             )
     # A customer without an offer costs nothing, whatever the plan holds in that row.
     return has_offer.astype(float), np.where(has_offer, cost, 0.0), offer_text
+
+
+#: The plan's column saying why a customer gets no offer: choose_offers', then decide's and
+#: score_customers'.
+REASON_COLUMNS = ("reason", "offer_reason")
+
+
+def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
+    """False for the customers the plan gave no offer because they refused marketing or are in
+    the holdout: the policy could not offer them anything, so they are no part of who it offers
+    (where consent differs by group, counting them as "not offered" is a gap the policy did not
+    make). None when the plan has no reason column."""
+    from loyalty_ml.policy._plan_reasons import HOLDOUT, NO_CONSENT
+
+    column = next((c for c in REASON_COLUMNS if c in plan.columns), None)
+    if column is None:
+        return None
+    reason = plan[column].astype("string").str.strip()
+    return ~reason.isin([NO_CONSENT, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
 
 
 def _attribute_groups(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:

@@ -19,6 +19,7 @@ from loyalty_ml.evaluation._fairness_inputs import AuditData
 
 __all__ = [
     "CI_QUANTILES",
+    "COUNT_COLUMNS",
     "METRIC_ORDER",
     "SUMMARY_STATS",
     "add_bootstrap_intervals",
@@ -29,6 +30,8 @@ __all__ = [
     "summarise",
 ]
 
+#: Columns of ``by_group`` that count customers rather than measure them.
+COUNT_COLUMNS = ("count", "n_contactable")
 METRIC_ORDER = (
     "count",
     "selection_rate",
@@ -38,6 +41,7 @@ METRIC_ORDER = (
     "tpr",
     "fpr",
     "auc",
+    "n_contactable",
     "offer_rate",
     "mean_offer_cost",
 )
@@ -81,15 +85,27 @@ def metric_functions(data: AuditData, threshold: float) -> dict[str, Metric]:
         out["fpr"] = _mean_of(selected, where=y == 0)
         out["auc"] = _auc_of(y, score)
     if data.has_offer is not None and data.offer_cost is not None:
-        out["offer_rate"] = _mean_of(data.has_offer)
-        out["mean_offer_cost"] = _mean_of(data.offer_cost)
+        # offers are measured on the customers the policy could offer something to
+        where = data.contactable
+        if where is not None:
+            out["n_contactable"] = _count_of(where)
+        out["offer_rate"] = _mean_of(data.has_offer, where=where)
+        out["mean_offer_cost"] = _mean_of(data.offer_cost, where=where)
         # who gets WHICH offer: a group can get offers as often as another but only the cheap ones
         ids = data.offer_ids
         given = [] if ids is None else sorted({str(i) for i in ids if i != ""})
         if len(given) > 1:
             for offer in given:
-                out[offer_rate_name(offer)] = _mean_of(np.asarray(ids == offer, dtype=float))
+                share = np.asarray(ids == offer, dtype=float)
+                out[offer_rate_name(offer)] = _mean_of(share, where=where)
     return out
+
+
+def _count_of(where: np.ndarray) -> Metric:
+    def metric(rows: Any, _: Any) -> float:
+        return float(where[_ix(rows)].sum())
+
+    return metric
 
 
 def offer_rate_name(offer_id: str) -> str:
@@ -178,7 +194,9 @@ def compute_by_group(data: AuditData, threshold: float, *, conditional: bool) ->
         if ((s, a, g) if conditional else (a, g)) in present
     ]
     out = frame.reindex(pd.MultiIndex.from_tuples(keys, names=levels)).astype(float)
-    out["count"] = out["count"].astype("int64")
+    for column in COUNT_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].astype("int64")
     known = [m for m in METRIC_ORDER if m in out.columns]
     return out[[*known, *(m for m in out.columns if is_offer_rate(m))]]
 
@@ -188,9 +206,13 @@ def metric_base(block: pd.DataFrame, metric: str) -> np.ndarray:
 
     A rate is only as precise as the people it is measured on: the true positive rate is a share of
     a group's churners, the false positive rate a share of its non-churners, and the AUC needs both;
-    every other figure is measured on the whole group.
+    the offer figures on its customers the policy could offer something to (``n_contactable``,
+    when the plan said who they are); every other figure is measured on the whole group.
     """
     count = block["count"].to_numpy(dtype=float)
+    offers = metric in ("offer_rate", "mean_offer_cost") or is_offer_rate(metric)
+    if offers and "n_contactable" in block.columns:
+        return block["n_contactable"].to_numpy(dtype=float)
     if metric not in ("tpr", "fpr", "auc") or "observed_rate" not in block.columns:
         return count
     positives = np.rint(count * block["observed_rate"].to_numpy(dtype=float))
@@ -214,7 +236,7 @@ def summarise(by_group: pd.DataFrame, min_group_size: int, *, conditional: bool)
     group is at zero the groups are equal and the ratio is 1.
     """
     keys = ["control", "attribute"] if conditional else ["attribute"]
-    metrics = [m for m in by_group.columns if m != "count"]
+    metrics = [m for m in by_group.columns if m not in COUNT_COLUMNS]
     rows = []
     for key, block in by_group.groupby(level=keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -303,7 +325,9 @@ def add_bootstrap_intervals(
     """
     from loyalty_ml.models._row_order import canonical_row_order
 
-    functions = {k: f for k, f in metric_functions(data, threshold).items() if k != "count"}
+    functions = {
+        k: f for k, f in metric_functions(data, threshold).items() if k not in COUNT_COLUMNS
+    }
     # Resamples draw positions: the rows go in customer-id order and each attribute has its own
     # stream (seeded by random_state and the attribute's name), so neither the rows' order nor the
     # order of the attributes changes an interval.

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml.evaluation._fairness_inputs import POOLED_GROUPS
-from loyalty_ml.evaluation._fairness_metrics import metric_base
+from loyalty_ml.evaluation._fairness_metrics import COUNT_COLUMNS, metric_base
 
 __all__ = ["POOLED_COLUMNS", "POOLED_GROUPS", "pool_small_groups", "pooled_sentence"]
 
@@ -80,7 +80,9 @@ def _pooled_row(rows: pd.DataFrame, min_count: int, *, show: bool) -> dict[str, 
     count = int(rows["count"].sum())
     out: dict[str, float] = {"count": float(count)}
     for metric in rows.columns:
-        if metric == "count":
+        if metric in COUNT_COLUMNS:
+            if metric != "count":  # a count of the customers a figure is over: theirs together
+                out[metric] = float(rows[metric].sum()) if show and count >= min_count else np.nan
             continue
         out[metric] = np.nan
         if not show or count < min_count or metric == "auc":

@@ -72,7 +72,9 @@ class FairnessReport:
         ``tpr``, ``fpr`` and ``auc`` (NaN where the group has one class) from both; ``offer_rate``
         (share with a non-missing ``offer_id``) and ``mean_offer_cost`` (mean ``expected_cost`` over
         ALL customers of the group, counting 0 for those without an offer, so it is the spend per
-        customer, not per offer) from ``offers``; when the plan gives two offers or more, also
+        customer, not per offer) from ``offers``, and, when the plan says why a customer gets no
+        offer, ``n_contactable``: the customers of the group the offer figures are over (see
+        ``offers`` in :func:`fairness_report`); when the plan gives two offers or more, also
         ``offer_rate[<offer_id>]`` per offer (the share of the group that gets that one: who gets
         WHICH offer, judged only with ``FairnessLimits.max_offer_mix_difference``).
     summary : DataFrame
@@ -222,7 +224,13 @@ class FairnessReport:
             "",
             f"Limits: {'; '.join(set_limits) or 'none'}. Groups smaller than "
             f"{self.limits.min_group_size} customers are reported, not judged. "
-            "`mean_offer_cost` averages over every customer of the group (0 without an offer).",
+            "`mean_offer_cost` averages over every customer of the group (0 without an offer)"
+            + (
+                "; the offer figures leave out customers without marketing consent and the "
+                "holdout (`n_contactable` counts the rest)."
+                if "n_contactable" in self.by_group.columns
+                else "."
+            ),
         ]
         if self.pooled is not None and not self.pooled.empty:
             parts += ["", pooled_sentence(self.pooled, self.control_name)]
@@ -622,7 +630,14 @@ def fairness_report(
         ``expected_cost``, e.g. from ``choose_offers``, ``score_customers`` or
         ``LoyaltyPolicy.decide``; without an ``expected_cost`` column only offer rates are
         audited and ``mean_offer_cost`` is NaN. Its customers are the audited ones (when no scores are given);
-        ``sensitive`` is read for them.
+        ``sensitive`` is read for them. When it says why a customer gets no offer (``reason``, as
+        from ``choose_offers``, or ``offer_reason``, as from ``LoyaltyPolicy.decide`` and
+        ``score_customers``), the customers with "no marketing consent" or in the "holdout" are
+        left out of the offer figures, which ``by_group["n_contactable"]`` counts: the policy
+        could offer them nothing, and where consent differs by group, counting them as not
+        offered is a gap the policy did not make (a plan offering 40% of every consenting
+        customer failed the audit at 95% vs 65% consent). Without a reason column every
+        customer counts.
     control : Series or array-like, optional
         A stratifying variable (e.g. the risk band): every figure is also computed within each stratum,
         so gaps explained by the control can be told from gaps at equal control.

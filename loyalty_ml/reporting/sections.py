@@ -708,6 +708,8 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
         notes=(
             f"Groups under {min_count} customers are pooled into one row, labelled "
             f"{POOLED_GROUPS}; its figures are shown when it holds {min_count}+ customers.",
-            "mean_offer_cost averages over every customer of a group (0 without an offer).",
+            "mean_offer_cost averages over every customer of a group (0 without an offer); with "
+            "n_contactable, the offer figures leave out customers without marketing consent and "
+            "the holdout.",
         ),
     )

@@ -853,7 +853,12 @@ def _fairness_audit(
     ids = y.index.get_level_values(C.CUSTOMER_ID)
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
     # with each decision's expected cost, so that the audit says what the offers cost per group
-    kept = [c for c in (C.OFFER_ID, "expected_cost") if plan is not None and c in plan.columns]
+    # and its reason: customers without marketing consent, or held out, are no part of who it offers
+    kept = [
+        c
+        for c in (C.OFFER_ID, "expected_cost", "offer_reason")
+        if plan is not None and c in plan.columns
+    ]
     offers = None if plan is None else plan[kept].reindex(ids)
     from loyalty_ml.policy.triggers import risk_bands
 
