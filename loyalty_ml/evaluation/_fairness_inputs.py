@@ -6,6 +6,7 @@ metric code can work on aligned numpy arrays without re-checking.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +20,20 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
 from loyalty_ml.schema._ids import refuse_row_numbers
 
-__all__ = ["MISSING_GROUP", "POOLED_GROUPS", "AuditData", "prepare_audit_data"]
+__all__ = [
+    "MAX_NUMERIC_GROUPS",
+    "MISSING_GROUP",
+    "POOLED_GROUPS",
+    "AuditData",
+    "prepare_audit_data",
+]
 
 #: Label given to a missing attribute (or control) value: missing values form their own group.
 MISSING_GROUP = "(missing)"
 #: Label of the one row the published tables pool an attribute's small groups into.
 POOLED_GROUPS = "(small groups)"
+#: A numeric attribute with more distinct values is a raw value (an age in years), not groups.
+MAX_NUMERIC_GROUPS = 20
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class AuditData:
     #: customers the policy could make an offer to (False: no marketing consent, or the holdout),
     #: when the plan says why a customer gets no offer
     contactable: np.ndarray | None = None
+    #: numeric attributes with more than MAX_NUMERIC_GROUPS values -> how many (a raw value)
+    raw_numeric: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def prepare_audit_data(
@@ -111,7 +122,23 @@ def prepare_audit_data(
         control_name=control_name,
         offer_ids=offer_ids,
         contactable=contactable,
+        raw_numeric=_raw_numeric(frame),
     )
+
+
+def _raw_numeric(frame: pd.DataFrame) -> dict[str, int]:
+    """Numeric attributes with more than :data:`MAX_NUMERIC_GROUPS` distinct values, and how
+    many: each value would be audited as a group of its own."""
+    out = {}
+    for name in frame:
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            n = int(values.nunique())
+            if n > MAX_NUMERIC_GROUPS:
+                out[str(name)] = n
+    return out
 
 
 def _population(*inputs: Any) -> tuple[str, pd.Index] | None:
