@@ -149,3 +149,23 @@ def test_a_pool_counts_the_offer_figures_over_its_contactable_customers() -> Non
     pool = public.by_group.loc[("tier", POOLED_GROUPS)]
     assert pool["n_contactable"] == merged["n_contactable"] == 9
     assert pool["offer_rate"] == pytest.approx(merged["offer_rate"])
+
+
+def test_published_tables_print_counts_as_whole_numbers() -> None:
+    """Fixed: n_contactable became a float once a row was blanked, and read "138.0000"."""
+    from loyalty_ml.policy._plan_reasons import CHEAPEST, NO_CONSENT
+
+    labels = ["gold"] * 40 + ["silver"] * 30 + ["x1"] * 3
+    ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
+    refused = np.arange(len(labels)) % 4 == 0
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: "A",
+            "expected_cost": 1.0,
+            "reason": np.where(refused, NO_CONSENT, CHEAPEST),
+        },
+        index=ids,
+    )
+    report = fairness_report(pd.Series(labels, index=ids, name="tier"), offers=plan, limits=LIMITS)
+    text = report.for_publication(10).to_markdown()
+    assert "| tier | gold | 40 | 30 | 1.0000 | 1.0000 |" in text

@@ -16,7 +16,13 @@ import pandas as pd
 from loyalty_ml.evaluation._fairness_inputs import POOLED_GROUPS
 from loyalty_ml.evaluation._fairness_metrics import COUNT_COLUMNS, metric_base
 
-__all__ = ["POOLED_COLUMNS", "POOLED_GROUPS", "pool_small_groups", "pooled_sentence"]
+__all__ = [
+    "POOLED_COLUMNS",
+    "POOLED_GROUPS",
+    "pool_small_groups",
+    "pooled_sentence",
+    "with_integer_counts",
+]
 
 #: Columns of ``FairnessReport.pooled``: one row per attribute (within a stratum of the control
 #: in the conditional table) whose small groups were pooled.
@@ -67,9 +73,19 @@ def pool_small_groups(
                 "min_count": int(min_count),
             }
         )
-    out = pd.concat(parts)[list(blanked.columns)]
-    out["count"] = out["count"].astype("int64")
+    out = with_integer_counts(pd.concat(parts)[list(blanked.columns)])
     return out, pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
+
+
+def with_integer_counts(by_group: pd.DataFrame) -> pd.DataFrame:
+    """``by_group`` with its count columns as integers (nullable where blanked), so that a
+    table shows ``138``, not ``138.0000``."""
+    out = by_group.copy()
+    out["count"] = out["count"].astype("int64")
+    for column in COUNT_COLUMNS[1:]:
+        if column in out.columns:
+            out[column] = out[column].astype("Int64")
+    return out
 
 
 def _pooled_row(rows: pd.DataFrame, min_count: int, *, show: bool) -> dict[str, float]:

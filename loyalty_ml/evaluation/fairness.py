@@ -37,6 +37,7 @@ from loyalty_ml.evaluation._fairness_publish import (
     POOLED_COLUMNS,
     pool_small_groups,
     pooled_sentence,
+    with_integer_counts,
 )
 from loyalty_ml.evaluation._fairness_render import (
     markdown_table,
@@ -529,7 +530,7 @@ def _blank_keys(by_group: pd.DataFrame, keys: set[tuple[Any, ...]]) -> pd.DataFr
     out = by_group.copy()
     hit = np.array([(k if isinstance(k, tuple) else (k,)) in keys for k in out.index], dtype=bool)
     out.loc[hit, [c for c in out.columns if c != "count"]] = np.nan
-    return out
+    return with_integer_counts(out)
 
 
 def _add_smallest(
@@ -613,7 +614,9 @@ def fairness_report(
     sensitive : DataFrame or Series
         Indexed by ``customer_id``, one column per attribute (e.g. ``customers[["age_band",
         "gender"]]``). Each attribute is audited on its own, by its distinct values: bin a raw
-        value (an age in years) into bands first. Missing values form their own group,
+        value (an age in years) into bands first. For intersections (women over 65), add their
+        combination as a column of its own, e.g. ``sensitive["gender"].str.cat(
+        sensitive["age_band"], sep=" / ")``: its groups are smaller, so more of them go unjudged. Missing values form their own group,
         ``"(missing)"``; group labels are shown as text. It may list more customers than are
         audited (e.g. every customer of the programme): the audited customers are those of the
         first of ``y_true``, ``y_score``, ``offers`` and ``control`` that is indexed by
