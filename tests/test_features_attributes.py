@@ -8,6 +8,7 @@ import pytest
 
 from loyalty_ml.exceptions import SchemaError
 from loyalty_ml.features import FeatureConfig, build_features
+from loyalty_ml.schema import columns as C
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_text_attributes_are_categories_of_their_text(source: pd.Series) -> None
     from loyalty_ml.features.attributes import _as_feature
 
     aligned = source.reindex([2, 0, 1, 99])  # 99: a customer missing from the table
-    got = _as_feature(source, aligned, min_customers=1)
+    got, _ = _as_feature(source, aligned, counted=np.ones(4, dtype=bool), min_customers=1)
     expected = pd.Categorical(
         aligned.astype("string"), categories=sorted(source.dropna().astype(str).unique())
     )
@@ -204,19 +205,31 @@ def test_rare_levels_are_pooled_so_no_level_names_a_handful_of_people() -> None:
     assert X3["tier"].cat.categories.tolist() == ["basic", "diamond", "gold", "(rare)"]
 
 
-def test_levels_are_counted_by_text_over_the_whole_customers_table() -> None:
+def test_levels_are_counted_by_text_over_the_customers_counted() -> None:
     from loyalty_ml.features.attributes import _as_feature
 
-    # 1 and "1" are one level (5 customers together); customers without transactions count too
+    def levels(aligned: pd.Series, counted: list[bool], n: int) -> pd.Categorical:
+        got, _ = _as_feature(source, aligned, counted=np.array(counted), min_customers=n)
+        assert isinstance(got, pd.Categorical)
+        return got
+
+    # 1 and "1" are one level (5 customers together)
     source = pd.Series([1, "1", 1, "1", 1, 2, None], dtype=object)
-    aligned = source.reindex([0, 5, 6])
-    got = _as_feature(source, aligned, min_customers=5)
-    assert isinstance(got, pd.Categorical)
+    aligned = source.reindex([0, 1, 2, 3, 4, 5, 6, 9])  # 9: a customer missing from the table
+    got = levels(aligned, [True] * 8, 5)
     assert got.categories.tolist() == ["1", "(rare)"]
-    assert got.codes.tolist() == [0, 1, -1]
+    assert got.codes.tolist() == [0, 0, 0, 0, 0, 1, -1, -1]
+    # customer 0 is not counted (no purchase yet at the cut-off the levels are counted at): 4 hold
+    # "1", which is pooled, for them too
+    got = levels(aligned, [False] + [True] * 7, 5)
+    assert got.categories.tolist() == ["(rare)"]
+    assert got.codes.tolist() == [0, 0, 0, 0, 0, 0, -1, -1]
+    # nor are customers of the table without transactions (4 is in none)
+    assert levels(aligned.drop(4), [True] * 7, 5).categories.tolist() == ["(rare)"]
     # with no level rare, "(rare)" is still the last level, so a model knows it pools
-    assert _as_feature(source, aligned, min_customers=1).categories.tolist() == ["1", "2"]
-    assert _as_feature(source, aligned, min_customers=2).categories.tolist() == ["1", "(rare)"]
+    assert levels(aligned, [True] * 8, 2).categories.tolist() == ["1", "(rare)"]
+    # unpooled, every value of the table is a level
+    assert levels(aligned.iloc[:1], [True], 1).categories.tolist() == ["1", "2"]
 
 
 def test_pooled_levels_count_values_by_their_text_without_blanks_as_scoring_reads_them() -> None:
@@ -225,16 +238,15 @@ def test_pooled_levels_count_values_by_their_text_without_blanks_as_scoring_read
     # "gold " (3 customers, a CRM's trailing blank) is gold: scoring (unpooled, read by
     # LoyaltyPolicy.prepare, which strips blanks) reads it as "gold", so training must too
     source = pd.Series(["gold"] * 8 + ["gold "] * 3 + [" basic"] * 2, dtype=object)
-    got = _as_feature(source, source, min_customers=10)
+    everyone = np.ones(len(source), dtype=bool)
+    got, _ = _as_feature(source, source, counted=everyone, min_customers=10)
     assert isinstance(got, pd.Categorical)
     assert got.categories.tolist() == ["gold", "(rare)"]
     assert got.astype(str).tolist() == ["gold"] * 11 + ["(rare)"] * 2
     # unpooled, every text stays its own level, as models fitted before pooling were
-    assert _as_feature(source, source, min_customers=1).categories.tolist() == [
-        " basic",
-        "gold",
-        "gold ",
-    ]
+    unpooled, _ = _as_feature(source, source, counted=everyone, min_customers=1)
+    assert isinstance(unpooled, pd.Categorical)
+    assert unpooled.categories.tolist() == [" basic", "gold", "gold "]
 
 
 def test_min_level_customers_is_checked_and_old_configs_read_unpooled() -> None:
@@ -258,3 +270,123 @@ def test_default_threshold_is_the_reports_minimum_cell() -> None:
     from loyalty_ml.privacy.cells import MIN_CELL_SIZE
 
     assert FeatureConfig().min_level_customers == MIN_CELL_SIZE
+
+
+def _gold_before_and_after(n_gold_before: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n_gold_before`` gold and 20 basic customers who buy on 2024-01-05, and customer 100, gold,
+    whose only purchase is on 2024-03-01."""
+    ids = np.arange(n_gold_before + 20)
+    tx = pd.DataFrame(
+        {
+            "customer_id": [*ids, 100],
+            "timestamp": [pd.Timestamp("2024-01-05")] * len(ids) + [pd.Timestamp("2024-03-01")],
+            "amount": 1.0,
+        }
+    )
+    tiers = ["gold"] * n_gold_before + ["basic"] * 20 + ["gold"]
+    customers = pd.DataFrame({"customer_id": [*ids, 100], "tier": tiers})
+    return tx, customers
+
+
+def test_a_customer_who_buys_only_after_as_of_changes_no_level_at_as_of() -> None:
+    # 9 gold customers buy before as_of; the 10th buys only after it. Counted over the whole
+    # customers table, gold was kept at as_of because of them: data after the cut-off changed
+    # the features at it
+    tx, customers = _gold_before_and_after(9)
+    before = tx["timestamp"] < pd.Timestamp("2024-02-01")
+    known = customers["customer_id"].isin(tx.loc[before, "customer_id"])
+    expected = build_features(tx[before], as_of="2024-02-01", customers=customers[known])
+    assert expected["tier"].cat.categories.tolist() == ["basic", "(rare)"]
+    for grown in (
+        build_features(tx, as_of="2024-02-01", customers=customers),
+        build_features(tx[before], as_of="2024-02-01", customers=customers),
+    ):
+        pd.testing.assert_frame_equal(grown, expected)
+
+
+# a few purchase days, weeks apart: the gap warning is right and beside the point here
+@pytest.mark.filterwarnings("ignore:.+ overlaps days with no purchase at all")
+def test_training_and_experiment_tables_count_levels_at_their_first_cutoff() -> None:
+    # gold: 9 customers by the first cut-off, 10 by the second. Counted at the second, gold
+    # would be a level in the first cut-off's rows because of a customer who buys after it
+    from loyalty_ml.features import training_table
+    from loyalty_ml.features.experiments import experiment_table
+
+    tx, customers = _gold_before_and_after(9)
+    last = tx.iloc[:1].assign(timestamp=pd.Timestamp("2024-04-20"))  # labels' window in the data
+    tx = pd.concat([tx, last], ignore_index=True)
+    cutoffs = [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-04-01")]
+    X, _ = training_table(tx, cutoffs=cutoffs, horizon_days=10, customers=customers)
+    first = build_features(tx, as_of=cutoffs[0], customers=customers)
+    pd.testing.assert_frame_equal(X.loc[cutoffs[0]], first)
+    assert X[C.TIER].cat.categories.tolist() == ["basic", C.RARE_LEVEL]
+    assert X.loc[(cutoffs[1], 100), C.TIER] == C.RARE_LEVEL
+    # alone, the second cut-off has 10 gold customers: gold is a level there
+    assert build_features(tx, as_of=cutoffs[1], customers=customers)[
+        C.TIER
+    ].cat.categories.tolist() == [
+        "basic",
+        "gold",
+        C.RARE_LEVEL,
+    ]
+    sends = pd.DataFrame(
+        {
+            C.CAMPAIGN_ID: ["spring"] * 29 + ["summer"],
+            C.CUSTOMER_ID: [*range(29), 100],
+            C.OFFER_ID: ["coupon", C.CONTROL] * 15,
+            C.SENT_AT: [cutoffs[0]] * 29 + [cutoffs[1]],
+        }
+    )
+    X, _, _ = experiment_table(tx, sends, window_days=7, customers=customers)
+    assert X[C.TIER].cat.categories.tolist() == ["basic", C.RARE_LEVEL]
+
+
+@pytest.mark.filterwarnings("ignore:.+ overlaps days with no purchase at all")
+def test_a_column_pooled_all_but_away_is_warned_about_once() -> None:
+    # a voucher code per customer (all 40 values pooled: a constant "(rare)") and a town of 10
+    # customers among 30 in the north (10 values pooled, one kept); gold (9 customers) is pooled
+    # alone: only renamed "(rare)", the tier still tells basic from gold, so not warned about
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.features import training_table
+
+    n = 40
+    tx = pd.DataFrame(
+        {"customer_id": np.arange(n), "timestamp": pd.Timestamp("2024-01-01"), "amount": 1.0}
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "voucher": [f"V{i:04d}" for i in range(n)],
+            "region": ["north"] * 30 + [f"town {i}" for i in range(10)],
+            "tier": ["basic"] * 31 + ["gold"] * 9,
+        }
+    )
+    config = FeatureConfig(extra_attributes=("voucher", "region"))
+    with pytest.warns(DataQualityWarning, match="keep at most one level") as record:
+        X = build_features(tx, as_of="2024-02-01", customers=customers, config=config)
+    (warned,) = [str(w.message) for w in record]
+    assert warned.startswith("customers columns ['voucher', 'region'] keep at most one level")
+    assert "fewer than 10 of the 40 customers with a purchase before 2024-02-01" in warned
+    assert "('voucher': 40 of its 40 values; 'region': 10 of its 11 values)" in warned
+    assert "Drop those columns" in warned and "lower FeatureConfig.min_level_customers" in warned
+    assert X["voucher"].eq("(rare)").all() and X["tier"].cat.categories.tolist()[0] == "basic"
+    # once for a training table, however many cut-offs
+    tx = pd.concat([tx, tx.assign(timestamp=pd.Timestamp("2024-03-01"))], ignore_index=True)
+    with pytest.warns(DataQualityWarning, match="keep at most one level") as record:
+        training_table(
+            tx,
+            cutoffs=["2024-01-15", "2024-01-25"],
+            horizon_days=30,
+            customers=customers,
+            config=config,
+        )
+    assert sum("keep at most one level" in str(w.message) for w in record) == 1
+    # five customers could not keep two levels of any column: nothing to say of this one
+    build_features(tx, as_of="2024-02-01", customers=customers.iloc[35:], config=config)
+    # kept as levels when the data is not personal and the threshold is lowered
+    build_features(
+        tx,
+        as_of="2024-02-01",
+        customers=customers,
+        config=FeatureConfig(extra_attributes=("voucher", "region"), min_level_customers=1),
+    )

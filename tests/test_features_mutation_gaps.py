@@ -168,7 +168,7 @@ def test_features_of_some_customers_use_every_customers_category_margin_rates() 
     full = build_features(tx, as_of=cutoff, config=config)
     assert full.loc[1, "high_margin_share"] == 1.0
     inputs = prepare_inputs(tx, customers=None, campaigns=None, config=config,
-                            channels_as_of=cutoff)  # fmt: skip
+                            channels_as_of=cutoff, cutoffs=[cutoff])  # fmt: skip
     some = features_at(inputs, cutoff, np.array([1]))
     assert some.loc[1, "high_margin_share"] == 1.0
 

@@ -116,6 +116,60 @@ def test_rows_at_or_after_as_of_change_nothing(
     pd.testing.assert_frame_equal(_features(changed), expected)
 
 
+#: pooled at 2 customers, so that a handful of drawn customers moves levels in and out
+ATTRIBUTES = FeatureConfig(
+    windows=(7, 30), trend_window_days=10, extra_attributes=("region",), min_level_customers=2
+)
+
+
+@st.composite
+def customers_tables(draw: st.DrawFn, *, n: int = 12) -> pd.DataFrame:
+    """A customers table of ids 0 to n - 1: tiers (one with a trailing blank), regions and signup
+    dates before and after ``AS_OF``."""
+
+    def column(values: st.SearchStrategy[object]) -> list[object]:
+        return draw(st.lists(values, min_size=n, max_size=n))
+
+    days = column(st.integers(-30, 90))
+    return pd.DataFrame(
+        {
+            "customer_id": range(n),
+            "tier": column(st.sampled_from(["gold", "gold ", "silver", "basic", None])),
+            "region": column(st.sampled_from(["north", "south", "east", "west"])),
+            "signup_date": START + pd.to_timedelta(days, unit="D"),
+        }
+    )
+
+
+# the drawn customers can all be pooled away (a constant "(rare)" tier), rightly warned about
+@pytest.mark.filterwarnings("ignore:customers columns .+ keep at most one level of their own")
+@settings(max_examples=40, deadline=None)
+@given(
+    tx=transactions(),
+    later=transactions(min_hours=40 * 24, max_hours=90 * 24),
+    shift=st.sampled_from([0, 3, 6]),  # later buyers: customers of tx, or new ones
+    customers=customers_tables(),
+)
+def test_customers_who_buy_or_join_after_as_of_change_no_attribute_at_it(
+    tx: pd.DataFrame, later: pd.DataFrame, shift: int, customers: pd.DataFrame
+) -> None:
+    """The category levels of text attributes (pooled below ``min_level_customers``) are counted
+    over the customers of the feature table at ``as_of``: customers who first buy after it, the
+    customers table's rows of customers without a purchase before it, and the tier of customers
+    who join after it (blank at ``as_of``) change nothing there."""
+    before = tx[tx["timestamp"] < AS_OF]
+    known = customers["customer_id"].isin(before["customer_id"])
+    expected = build_features(before, as_of=AS_OF, customers=customers[known], config=ATTRIBUTES)
+    grown = pd.concat([tx, later.assign(customer_id=later["customer_id"] + shift)])
+    got = build_features(grown, as_of=AS_OF, customers=customers, config=ATTRIBUTES)
+    pd.testing.assert_frame_equal(got, expected)
+    # the export's tier of those who join after as_of is their future status
+    joins_later = customers["signup_date"] >= AS_OF
+    rewritten = customers.assign(tier=customers["tier"].where(~joins_later, "diamond"))
+    got = build_features(grown, as_of=AS_OF, customers=rewritten, config=ATTRIBUTES)
+    pd.testing.assert_frame_equal(got, expected)
+
+
 @settings(max_examples=40, deadline=None)
 @given(tx=transactions(), seed=st.integers(0, 2**16))
 def test_row_order_changes_nothing(tx: pd.DataFrame, seed: int) -> None:

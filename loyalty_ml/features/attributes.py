@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_ids, index_hint
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    SchemaError,
+    format_ids,
+    index_hint,
+)
 from loyalty_ml.features._prepared import Prepared, Snapshot, id_table, nanoseconds, require
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
@@ -16,7 +24,14 @@ from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
 from loyalty_ml.schema._ids import align_customer_ids, looks_like_id
 from loyalty_ml.schema.tables import looks_like_personal_data
 
-__all__ = ["PreparedAttributes", "attribute_features", "customers_features", "prepare_attributes"]
+__all__ = [
+    "PreparedAttributes",
+    "attribute_features",
+    "customers_features",
+    "levels_cutoff",
+    "prepare_attributes",
+    "warn_pooled_away",
+]
 
 TABLE = "customers"
 
@@ -27,6 +42,8 @@ class PreparedAttributes:
 
     signup_ns: np.ndarray | None  # int64 ns, NaT as int64 min
     columns: dict[str, np.ndarray | pd.Categorical]
+    #: the warning of columns pooled all but away (:func:`warn_pooled_away`), None when none is
+    pooled_away: str | None = None
 
 
 def customers_features(config: FeatureConfig) -> frozenset[str]:
@@ -90,57 +107,99 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
     return wanted
 
 
+@dataclass(frozen=True)
+class _Levels:
+    """The categories of a text attribute, each value text's position among them, how many levels
+    (value texts without surrounding blanks) held by the customers counted were pooled, and how
+    many of those customers hold a value."""
+
+    categories: list[str]
+    position: dict[str, int]
+    pooled: int = 0
+    held: int = 0
+
+
 def _as_feature(
-    source: pd.Series, aligned: pd.Series, *, min_customers: int
-) -> np.ndarray | pd.Categorical:
+    source: pd.Series, aligned: pd.Series, *, counted: np.ndarray, min_customers: int
+) -> tuple[np.ndarray | pd.Categorical, _Levels | None]:
+    """The feature of one attribute column (``aligned`` with the transactions' customers) and, for
+    text, its levels; ``counted`` marks the customers of ``aligned`` the levels are counted over."""
     if pd.api.types.is_bool_dtype(source.dtype) or pd.api.types.is_numeric_dtype(source.dtype):
-        return aligned.to_numpy(dtype="float64", na_value=np.nan)
-    # categories from the whole customers table, so every as_of and every cutoff has the same ones;
-    # a value's category is its text. Text is made once per distinct value, not once per customer.
-    categories, position = _levels(source, min_customers=min_customers)
+        return aligned.to_numpy(dtype="float64", na_value=np.nan), None
+    # one set of categories for every cutoff: a value's category is its text. Text is made once
+    # per distinct value, not once per customer.
+    levels = _levels(source, aligned[counted], min_customers=min_customers)
     codes, values = pd.factorize(aligned.to_numpy(dtype=object))  # missing: -1
     # the last slot answers code -1 (missing) with -1
-    lookup = np.array([position.get(str(value), -1) for value in values] + [-1], dtype=np.int64)
+    lookup = np.array([levels.position.get(str(v), -1) for v in values] + [-1], dtype=np.int64)
     feature: pd.Categorical = pd.Categorical.from_codes(
-        lookup[codes], categories=pd.Index(categories)
+        lookup[codes], categories=pd.Index(levels.categories)
     )  # type: ignore[assignment]
-    return feature
+    return feature, levels
 
 
-def _levels(source: pd.Series, *, min_customers: int) -> tuple[list[str], dict[str, int]]:
-    """The categories of a text attribute (its values' text, sorted; with ``min_customers`` > 1 the
-    values held by fewer customers pooled into :data:`~loyalty_ml.schema.columns.RARE_LEVEL`, the
-    last category, and each value counted by its text without surrounding blanks) and each value
-    text's position among them."""
-    codes, distinct = pd.factorize(source.to_numpy(dtype=object))  # missing: -1
-    held = np.bincount(codes[codes >= 0], minlength=len(distinct))
-    customers: dict[str, int] = {}
-    level_of: dict[str, str] = {}  # each value's text -> the level text it counts towards
-    for value, count in zip(distinct, held, strict=True):
-        text = str(value)
-        # pooled, "gold " is "gold", as LoyaltyPolicy.prepare reads it when scoring (unpooled): its
-        # own level, it would be "(rare)" at training and "gold" at scoring
-        level = text.strip() if min_customers > 1 else text
-        level_of[text] = level
-        customers[level] = customers.get(level, 0) + int(count)
+def _levels(source: pd.Series, held: pd.Series, *, min_customers: int) -> _Levels:
+    """The categories of a text attribute: the text of its values in ``source`` (the customers
+    table), sorted. With ``min_customers`` > 1 only the values held by at least that many of the
+    customers in ``held`` keep a level (each value counted by its text without surrounding
+    blanks); every other value is :data:`~loyalty_ml.schema.columns.RARE_LEVEL`, the last
+    category."""
+    texts = [str(value) for value in pd.unique(source.dropna().to_numpy(dtype=object))]
     if min_customers <= 1:
-        categories = sorted(customers)
-        return categories, {text: i for i, text in enumerate(categories)}
+        categories = sorted(set(texts))
+        return _Levels(categories, {text: i for i, text in enumerate(categories)})
+    codes, distinct = pd.factorize(held.to_numpy(dtype=object))  # missing: -1
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    customers: dict[str, int] = {}
+    for value, count in zip(distinct, counts, strict=True):
+        # "gold " is "gold", as LoyaltyPolicy.prepare reads it when scoring (unpooled): its own
+        # level, it would be "(rare)" at training and "gold" at scoring
+        level = str(value).strip()
+        customers[level] = customers.get(level, 0) + int(count)
     kept = sorted(t for t, n in customers.items() if n >= min_customers and t != C.RARE_LEVEL)
     index = {text: i for i, text in enumerate(kept)}
-    categories = [*kept, C.RARE_LEVEL]
     # every value not kept is the rare level
-    position = {text: index.get(level, len(kept)) for text, level in level_of.items()}
-    return categories, position
+    position = {text: index.get(text.strip(), len(kept)) for text in texts}
+    pooled = sum(1 for t in customers if t not in index and t != C.RARE_LEVEL)
+    return _Levels([*kept, C.RARE_LEVEL], position, pooled, held=int(counts.sum()))
+
+
+def levels_cutoff(prepared: Prepared, cutoffs: Sequence[pd.Timestamp]) -> pd.Timestamp:
+    """The cut-off whose customers a feature table's category levels are counted over: the
+    earliest of ``cutoffs`` with a customer (one before every purchase has no row to encode)."""
+    first = int(prepared.ts.min()) if len(prepared.ts) else None
+    dates = sorted(cutoffs)
+    return next((c for c in dates if first is not None and c.value > first), dates[-1])
+
+
+#: Attributes that describe loyalty-programme membership, unknown before a customer signs up.
+_MEMBERSHIP = frozenset({C.TIER, C.POINTS_BALANCE})
+
+
+def _not_member(signup_ns: np.ndarray, as_of_ns: int) -> np.ndarray:
+    """True for customers who sign up at or after ``as_of`` (a missing signup, int64's minimum,
+    is not): their membership attributes are the future there."""
+    return signup_ns >= as_of_ns
+
+
+def _present(prepared: Prepared, as_of_ns: int) -> np.ndarray:
+    """Per customer of ``prepared``: True for those with a purchase before ``as_of`` (the rows of
+    the feature table at it)."""
+    present = np.zeros(len(prepared.customer_ids), dtype=bool)
+    present[prepared.cust[prepared.ts < as_of_ns]] = True
+    return present
 
 
 def prepare_attributes(
-    customers: object, prepared: Prepared, config: FeatureConfig
+    customers: object, prepared: Prepared, config: FeatureConfig, *, levels_as_of: pd.Timestamp
 ) -> PreparedAttributes:
     """Check the customers table and align the attribute features with the transactions' customers.
 
-    A text attribute's values held by fewer than ``config.min_level_customers`` customers of the
-    table are pooled into one level, ``"(rare)"``.
+    A text attribute's values held by fewer than ``config.min_level_customers`` customers are
+    pooled into one level, ``"(rare)"``. The customers counted are those of the feature table at
+    ``levels_as_of`` (a purchase before it; for ``tier``, signed up before it too), as each holds
+    the value there: a customer who buys only later, or is in no transactions, changes no level.
+    A column left with at most one level of its own by pooling is warned about (``_pooled_away``).
 
     ``points_balance`` is used only with ``FeatureConfig(include_points_balance=True)``: it is a
     snapshot of the export date, so in a training table over past cutoffs it carries the future.
@@ -183,13 +242,58 @@ def prepare_attributes(
         )
     aligned = frame.set_index(C.CUSTOMER_ID).reindex(prepared.customer_ids)
     signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
-    columns = {
-        column: _as_feature(
-            frame[column], aligned[column], min_customers=config.min_level_customers
+    present = _present(prepared, levels_as_of.value)
+    member = present if signup is None else present & ~_not_member(signup, levels_as_of.value)
+    columns: dict[str, np.ndarray | pd.Categorical] = {}
+    pooled: dict[str, _Levels] = {}
+    for column in wanted:
+        columns[column], levels = _as_feature(
+            frame[column],
+            aligned[column],
+            counted=member if column in _MEMBERSHIP else present,
+            min_customers=config.min_level_customers,
         )
-        for column in wanted
-    }
-    return PreparedAttributes(signup, columns)
+        if levels is not None and _pooled_away(levels, config.min_level_customers):
+            pooled[column] = levels
+    note = None
+    if pooled:
+        note = _pooled_away_note(pooled, config, counted=int(present.sum()), as_of=levels_as_of)
+    return PreparedAttributes(signup, columns, note)
+
+
+def _pooled_away(levels: _Levels, min_customers: int) -> bool:
+    """Whether pooling, not the data, left a text attribute with at most one level of its own:
+    two or more values merged into ``"(rare)"`` (one alone is only renamed), held by enough
+    customers to have kept two levels (in a table of a handful, no column could)."""
+    return levels.pooled >= 2 and len(levels.categories) <= 2 and levels.held >= 2 * min_customers
+
+
+def warn_pooled_away(attributes: PreparedAttributes) -> None:
+    """Warn of the text attributes ``prepare_attributes`` left with at most one level of their
+    own (once all the inputs are checked: a table refused after them makes the warning moot)."""
+    if attributes.pooled_away is not None:
+        warn_user(attributes.pooled_away, DataQualityWarning)
+
+
+def _pooled_away_note(
+    pooled: dict[str, _Levels], config: FeatureConfig, *, counted: int, as_of: pd.Timestamp
+) -> str:
+    """The warning of text attributes left with at most one level of their own besides
+    ``"(rare)"``: a constant (or all but constant) feature, such as an id-like column opted in."""
+    described = "; ".join(
+        f"{name!r}: {levels.pooled} of its {levels.pooled + len(levels.categories) - 1} values"
+        for name, levels in pooled.items()
+    )
+    return (
+        f"customers columns {list(pooled)} keep at most one level of their own: the values held "
+        f"by fewer than {config.min_level_customers} of the {counted} customers with a purchase "
+        f'before {as_of} are pooled into "{C.RARE_LEVEL}" ({described}), so each is a constant, '
+        "or all but constant, feature (an id-like column such as a voucher code does that). "
+        "Drop those columns from the customers table or from FeatureConfig.extra_attributes; "
+        "if they hold no personal data, lower FeatureConfig.min_level_customers; or start a "
+        "training or experiment table later (the customers of its first cut-off count the "
+        "levels of all its rows)."
+    )
 
 
 def _signup(series: pd.Series) -> np.ndarray:
@@ -203,10 +307,6 @@ def _signup(series: pd.Series) -> np.ndarray:
     return nanoseconds(series, table=TABLE, column=C.SIGNUP_DATE).copy()
 
 
-#: Attributes that describe loyalty-programme membership, unknown before a customer signs up.
-_MEMBERSHIP = frozenset({C.TIER, C.POINTS_BALANCE})
-
-
 def attribute_features(
     snap: Snapshot, attributes: PreparedAttributes
 ) -> dict[str, np.ndarray | pd.Categorical]:
@@ -216,7 +316,7 @@ def attribute_features(
     date is missing or not before ``as_of`` (not known yet at ``as_of``). ``tier`` and
     ``points_balance`` are missing for customers who sign up after ``as_of`` (guest purchases before
     joining): a membership status they could not have had then. Categorical attributes are pandas
-    ``category`` dtype with the categories of the whole customers table.
+    ``category`` dtype, with the categories ``prepare_attributes`` gave them.
     """
     out: dict[str, np.ndarray | pd.Categorical] = {}
     take = snap.customer_codes
@@ -225,7 +325,7 @@ def attribute_features(
         signup = attributes.signup_ns[take]
         known = (signup != np.iinfo(np.int64).min) & (signup < snap.as_of_ns)
         out["signup_tenure_days"] = np.where(known, days_between(signup, snap.as_of_ns), np.nan)
-        not_member = signup >= snap.as_of_ns  # signed up after as_of (NaT is int64's minimum)
+        not_member = _not_member(signup, snap.as_of_ns)
     for name, values in attributes.columns.items():
         # a membership status (tier, points) of someone who joins after as_of is the future
         blank = not_member if name in _MEMBERSHIP else np.zeros(len(take), dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,9 @@ from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapsh
 from loyalty_ml.features.attributes import (
     PreparedAttributes,
     attribute_features,
+    levels_cutoff,
     prepare_attributes,
+    warn_pooled_away,
 )
 from loyalty_ml.features.basket import basket_features, category_margin_rates
 from loyalty_ml.features.campaign import PreparedCampaigns, campaign_features, prepare_campaigns
@@ -84,18 +87,32 @@ def prepare_inputs(
     campaigns: object,
     config: FeatureConfig,
     channels_as_of: pd.Timestamp,
+    cutoffs: Sequence[pd.Timestamp],
 ) -> Inputs:
-    """Check and prepare all inputs; channels are those seen before ``channels_as_of`` (or fixed)."""
+    """Check and prepare all inputs; channels are those seen before ``channels_as_of`` (or fixed).
+
+    The text attributes' levels, shared by the rows of every cut-off in ``cutoffs``, are counted
+    over the customers at the earliest of them with a customer: at a later one they would count
+    customers who buy after the earlier rows' cut-off (the future of those rows).
+    """
     prepared = prepare_transactions(transactions)
     if campaigns is not None:
         _warn_if_clocks_differ(transactions, campaigns)
-    return Inputs(
+    attributes = None
+    if customers is not None:
+        attributes = prepare_attributes(
+            customers, prepared, config, levels_as_of=levels_cutoff(prepared, cutoffs)
+        )
+    inputs = Inputs(
         transactions=prepared,
         config=config,
         channels=resolve_channels(prepared, channels_as_of.value, config),
-        attributes=None if customers is None else prepare_attributes(customers, prepared, config),
+        attributes=attributes,
         campaigns=None if campaigns is None else prepare_campaigns(campaigns, prepared),
     )
+    if attributes is not None:
+        warn_pooled_away(attributes)
+    return inputs
 
 
 def _warn_if_clocks_differ(transactions: object, campaigns: object) -> None:
@@ -263,6 +280,7 @@ def build_features(
         campaigns=campaigns,
         config=config,
         channels_as_of=cutoff,
+        cutoffs=[cutoff],
     )
     features = features_at(inputs, cutoff)
     ts = inputs.transactions.ts

@@ -48,14 +48,18 @@ class FeatureConfig:
         dtype, numbers float64). Columns that look like personal data are refused with a
         ``SchemaError`` when features are built; protected attributes need ``protected_as_features``.
     min_level_customers : int, default 10
-        A category feature's value held by fewer customers of the customers table than this is
+        A category feature's value held by fewer customers of the feature table than this is
         pooled into one level, ``"(rare)"`` (the last category of every such feature, present even
         when nothing was pooled), so that a value naming a handful of people (a tier of one, a
         free-text attribute) never reaches a model, its MLflow artifacts or its request contract.
+        The customers counted are those with a purchase before ``as_of`` (``training_table`` and
+        ``experiment_table``: before their first cut-off with a customer, whose levels the rows of every cut-off
+        share), so that data after a cut-off never changes the features at it. A column left with
+        at most one level of its own is warned about (an id-like column, such as a voucher code).
         The default is the reports' minimum cell size (``loyalty_ml.privacy.cells.MIN_CELL_SIZE``).
         A model fitted on such features (``ChurnModel``, ``UpliftModel``, a registered policy)
         reads any value it has no level of its own for as ``"(rare)"``. ``1`` keeps every value as
-        its own level (no ``"(rare)"`` level). The counts are those of the customers table given:
+        its own level (no ``"(rare)"`` level). The counts are those of the tables given:
         to score, build features from the table the model was trained with, or with
         ``min_level_customers=1`` (as ``score_customers`` does), so that a level kept at training
         is not pooled because a smaller table holds few of its customers (``ChurnModel`` and

@@ -49,6 +49,8 @@ def experiment_table(
     one time per recipient is one campaign, not one per second); its customers are described as
     of its first ``sent_at``. Rows of customers without a purchase before
     that date have no features and are left out; ``X.attrs["n_without_history"]`` counts them.
+    The text attributes' levels are counted at the earliest campaign start with a customer and
+    shared by every row, as in :func:`training_table`.
 
     Parameters
     ----------
@@ -176,6 +178,7 @@ def experiment_table(
         campaigns=campaigns if history is None else history,
         config=config,
         channels_as_of=pd.Timestamp(starts.max()),
+        cutoffs=[pd.Timestamp(start) for start in pd.unique(starts)],
     )
     # integer ids written as text ("123") are the transactions' integers, as in build_features
     rows = align_customer_ids(

@@ -51,12 +51,22 @@ def training_table(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features and churn labels at several cut-offs, stacked.
 
-    For each cut-off ``as_of`` the rows are exactly ``build_features(..., as_of=as_of)`` and
+    For each cut-off ``as_of`` the rows are exactly ``build_features(..., as_of=as_of)`` (but for
+    the levels of text attributes, below) and
     ``churn_labels(..., as_of=as_of, horizon_days=horizon_days)``. The inputs are checked and sorted
     once; each cut-off then reads its prefix of the sorted arrays, so memory grows with the output,
     not with cut-offs x transactions. Every cut-off has the same columns: the channel share columns
     come from ``config.channels`` or, when that is None, from the channels seen before the last
     cut-off.
+
+    The text attributes of ``customers`` (``tier``, ``extra_attributes``) have one set of
+    categories in every row, pooled (``FeatureConfig.min_level_customers``) by the counts of the
+    customers at the earliest cut-off with a customer: its rows are exactly ``build_features`` at
+    it, and no row's levels depend on a purchase after its cut-off. Counted at a later cut-off,
+    customers who first buy after an earlier one would decide which values keep a level in that
+    cut-off's rows (the future, in their encoding). The price is pooling more: a value held by
+    enough customers only at later cut-offs is ``"(rare)"`` in every row, and a model fitted on the
+    table reads it so when scoring. Start the table at a cut-off with enough customers.
 
     Parameters
     ----------
@@ -123,6 +133,7 @@ def training_table(
         campaigns=campaigns,
         config=config,
         channels_as_of=dates[-1],
+        cutoffs=dates,
     )
     end = observed_until(inputs.transactions, observation_end)
     check_not_censored(
