@@ -82,13 +82,32 @@ def test_a_new_level_held_by_many_rows_or_a_case_variant_is_warned_about(
     features: pd.DataFrame, pooled: LoyaltyPolicy
 ) -> None:
     raw = _as_text(features, ["platinum"] * 10 + ["GOLD"] + ["diamond"] * 3 + ["basic"] * 5)
-    notes = unseen_levels(pooled, raw, pooled.prepare(raw))
-    assert len(notes) == 1
-    note = notes[0]
-    assert "['GOLD', 'platinum']" in note or "['platinum', 'GOLD']" in note
-    assert "in 11 of 19 rows" in note and "diamond" not in note
-    assert 'read as "(rare)"' in note and "'GOLD' -> 'gold'" in note
-    assert "levels are ['basic', 'gold']" in note  # "(rare)" is not offered as a level to send
+    variant, new = unseen_levels(pooled, raw, pooled.prepare(raw))
+    assert "never saw at training ['platinum'] in 10 of 19 rows" in new
+    assert 'read as "(rare)"' in new and "GOLD" not in new and "diamond" not in new
+    assert "levels are ['basic', 'gold']" in new  # "(rare)" is not offered as a level to send
+    assert "['GOLD'] in 1 of 19 rows" in variant and "'GOLD' -> 'gold'" in variant
+    assert "diamond" not in variant
+
+
+def test_a_rare_case_variant_is_not_called_a_level_the_model_never_saw(
+    features: pd.DataFrame, pooled: LoyaltyPolicy
+) -> None:
+    """ "Gold" x3 next to "gold" x50 was likely there at training too, pooled into "(rare)": the
+    nightly note says it reads as "(rare)" and may be a spelling of "gold", not that it is new
+    and changes scores (drift since training). Twelve rows of "GOLD" could not have been pooled
+    at training (10 or more would have kept a level): that one is still a level never seen."""
+    raw = _as_text(features, ["gold"] * 50 + ["Gold"] * 3 + ["basic"] * 20)
+    (note,) = unseen_levels(pooled, raw, pooled.prepare(raw))
+    assert note.startswith("model_input.tier holds values")
+    assert "['Gold'] in 3 of 73 rows" in note and "fewer than 10" in note
+    assert 'read as "(rare)"' in note and "'Gold' -> 'gold'" in note
+    assert "never saw" not in note and "changes those customers' scores" not in note
+    raw = _as_text(features, ["gold"] * 50 + ["GOLD"] * 12 + ["Gold"] * 3)
+    variant, new = unseen_levels(pooled, raw, pooled.prepare(raw))
+    assert "never saw at training ['GOLD'] in 12 of 65 rows" in new
+    assert "changes those customers' scores" in new and "'GOLD' -> 'gold'" in new
+    assert "['Gold'] in 3 of 65 rows" in variant and "never saw" not in variant
 
 
 def test_a_model_without_pooled_levels_reads_unseen_levels_as_missing_and_warns(

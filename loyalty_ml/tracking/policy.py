@@ -9,7 +9,7 @@ and offer catalog, when trained with campaigns and offers) -> reasons. The regis
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -561,7 +561,8 @@ def unseen_levels(
     values and "nan"-like text are not reported. Where the model pools (its levels hold
     ``"(rare)"``), a value rarer in ``raw`` than the pooling threshold is not reported either: it
     reads as the training's rare values did, and the model keeps no list of those to tell them
-    from new ones; one that differs from a level only in case or blanks still is."""
+    from new ones; one that differs from a level only in case or blanks still is, in a note of
+    its own that says so (not as a level the model never saw: it may have been there, pooled)."""
     notes = []
     for name, levels in policy.feature_categories.items():
         if name not in raw.columns or name not in prepared.columns:
@@ -579,9 +580,14 @@ def unseen_levels(
             continue
         counts = text.value_counts()
         if pooled:
-            common = counts.index[counts.to_numpy() >= policy.feature_config.min_level_customers]
-            close = [v for v in counts.index if suggest_id_matches([v], levels)]
-            counts = counts[counts.index.isin([*common, *close])]
+            fewest = policy.feature_config.min_level_customers
+            rare = counts.to_numpy() < fewest
+            close = np.array([bool(suggest_id_matches([v], levels)) for v in counts.index])
+            if (rare & close).any():
+                # as rare as the values pooled at training, maybe one of them: not "new"
+                variants = counts[rare & close]
+                notes.append(_variant_note(f"{table}.{name}", variants, levels, len(raw), fewest))
+            counts = counts[~rare]
             if counts.empty:
                 continue
         new = [str(level) for level in counts.index]
@@ -600,6 +606,23 @@ def unseen_levels(
             "missing value as null), or retrain on data with the new levels."
         )
     return notes
+
+
+def _variant_note(
+    column: str, counts: pd.Series, levels: Sequence[str], rows: int, fewest: int
+) -> str:
+    """The warning of values of ``column`` that differ from one of the model's ``levels`` only in
+    case or blanks, each in fewer than ``fewest`` rows (``counts``): read as ``"(rare)"``, as at
+    training, where the model has no count of them to tell a new value from an old one."""
+    variants = [str(value) for value in counts.index]
+    return (
+        f"{column} holds values that differ from a level of the model only in case or blanks "
+        f"{format_examples(variants, total=len(variants))} in {int(counts.sum())} of {rows} "
+        f'rows, each in fewer than {fewest}: read as "{C.RARE_LEVEL}", as the values held by '
+        f"fewer than {fewest} customers were at training (it may have been one of them), not as "
+        f"the level it may be a spelling of.{suggest_id_matches(variants, levels)} If it means that "
+        "level, send the level's spelling (correct the source)."
+    )
 
 
 def _arm_mean_se(model: object) -> pd.Series | None:
