@@ -675,3 +675,43 @@ def test_a_raw_age_the_fairness_gate_does_not_read_is_named() -> None:
     banded = people.assign(age_band=pd.cut(people.pop("age"), [0, 35, 50, 120]).astype(str))
     report = _fairness_audit(banded, y, p, limits=None, random_state=0)
     assert report is not None and set(report.summary.index.unique(0)) == {"age_band", "gender"}
+
+
+def test_a_version_without_an_offer_model_does_not_replace_a_champion_with_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retrain whose campaigns were left out (or had no response window closed) registers a
+    policy without an offer model; promoted on its churn backtest alone it stopped every nightly
+    offer of the champion."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    data = simulate(n_customers=300, start="2023-01-01", end="2024-12-31", seed=5)
+    customers = data.customers.drop(columns=["age_band", "gender", "income_band"])
+    common = {
+        "as_of": "2024-12-01",
+        "customers": customers,
+        "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "churn_params": {"n_estimators": 20, "early_stopping_rounds": 5},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a small programme's data-quality warnings
+        first = train_and_register(
+            data.transactions,
+            campaigns=data.campaigns,
+            offers=data.offers,
+            uplift_params={"n_estimators": 7, "learning_rate": 0.1},
+            **common,
+        )
+    assert first.promoted and first.policy.uplift_model is not None
+    with (
+        pytest.warns(DataQualityWarning, match="plans offers and this version has no offer"),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message="^(?!train_and_register: the champion)")
+        second = train_and_register(data.transactions, **common)
+    assert second.policy.uplift_model is None
+    assert (second.alias, second.promoted) == ("challenger", False)
+    assert f"the champion v{first.version} plans offers" in second.reason

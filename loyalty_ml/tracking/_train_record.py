@@ -134,6 +134,10 @@ def register_and_promote(
         fairness_reason="" if fairness is None else _violations_text(fairness),
         champion_alias=alias,
     )
+    if decision.promoted and policy.uplift_model is None:
+        decision = _keep_the_champions_offers(
+            decision, client, model_name, alias, tracking_uri=tracking_uri
+        )
     set_alias(client, model_name, version, decision)
     mlflow.set_tags(
         {
@@ -144,6 +148,43 @@ def register_and_promote(
         }
     )
     return version, decision
+
+
+def _keep_the_champions_offers(
+    decision: PromotionDecision,
+    client: Any,
+    model_name: str,
+    alias: str,
+    *,
+    tracking_uri: str,
+) -> PromotionDecision:
+    """``decision``, or a challenger's when the champion plans offers and the new version cannot.
+
+    A retrain whose campaigns had no response window closed before ``as_of`` registers a policy
+    without an offer model; promoted on its churn backtest alone, it stopped every nightly offer
+    of a champion that planned them, with only the training job's warning to say so.
+    """
+    version, _ = champion_metric(client, model_name, alias)
+    if version is None:
+        return decision
+    try:
+        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
+    except TrackingError:  # not a loyalty_ml policy (registered by hand)
+        return decision
+    if champion.uplift_model is None:
+        return decision
+    reason = (
+        f"the champion v{version} plans offers and this version has no offer model (see the "
+        "run's offer_model tag); promoted, it would stop every nightly offer"
+    )
+    warn_user(
+        f"train_and_register: {reason}, so this version of {model_name} is registered as "
+        "a challenger and not promoted. Retrain once a campaign's response "
+        "window has closed, or set the alias by hand (MlflowClient.set_registered_model_alias) "
+        "if the programme is to stop offers.",
+        DataQualityWarning,
+    )
+    return PromotionDecision("challenger", False, reason)
 
 
 def _log_quality_gate(auc: float, floor: float, *, model_name: str, version: str) -> None:

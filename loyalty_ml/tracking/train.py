@@ -455,7 +455,8 @@ def train_and_register(
         Churn label horizon.
     model_name, alias : str
         Registered model name, and the alias a promoted version gets (``"champion"``); a version that
-        is not promoted gets ``"challenger"``.
+        is not promoted gets ``"challenger"``. A version without an offer model (no campaign's
+        response window closed before ``as_of``) is not promoted over a champion that has one.
     tracking_uri : str, optional
         MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
     experiment : str
@@ -481,8 +482,8 @@ def train_and_register(
     fairness_limits : FairnessLimits, optional
         Limits of the fairness audit by protected attribute (age band, gender, income band of
         ``customers``) of the backtest scores and, with an offer model, of the registered policy's
-        offers to the same customers (offer rate by group; customers without marketing consent
-        count as no offer); the defaults of
+        offers to the same customers (offer rate by group among the customers the policy may
+        contact: those without marketing consent and the holdout are left out); the defaults of
         :class:`~loyalty_ml.evaluation.fairness.FairnessLimits` when None. The report also holds
         every figure within the risk bands of the trigger policy (``by_group_conditional``, logged
         under ``fairness/``), judged only when the limits say ``judge="conditional"`` or
