@@ -997,3 +997,19 @@ def test_the_training_audit_leaves_customers_without_marketing_consent_out_of_th
     by_group = report.by_group.xs(C.GENDER, level="attribute")
     assert by_group["n_contactable"].tolist() == [15, 15]
     assert by_group["offer_rate"].tolist() == [1.0, 1.0]
+
+
+def test_the_promotion_reason_gives_no_gap_the_published_report_withholds() -> None:
+    """Fixed: the promotion_reason tags (run and model version) quoted the audited report's
+    violations, so a gap the published artifacts withhold (it involves a group of 3) was stored:
+    here 0.5, which with the big group's published offer rate gives the small group's back."""
+    from loyalty_ml.evaluation.fairness import FairnessLimits, fairness_report
+    from loyalty_ml.tracking._train_record import _violations_text
+
+    ids = pd.RangeIndex(33, name=C.CUSTOMER_ID)
+    sensitive = pd.Series(["big"] * 30 + ["RARETIER"] * 3, index=ids, name="tier")
+    plan = pd.DataFrame({C.OFFER_ID: ["A"] * 15 + [None] * 18, "expected_cost": 1.0}, index=ids)
+    limits = FairnessLimits(significance=None, min_group_size=1)
+    report = fairness_report(sensitive, offers=plan, limits=limits)
+    assert report.violations["value"].tolist() == [0.5]  # 15/30 offered against 0/3
+    assert _violations_text(report) == "tier offer_rate withheld vs limit 0.1"

@@ -282,12 +282,26 @@ def _champion_on_this_backtest(
 
 
 def _violations_text(report: Any) -> str:
-    rows = report.violations.head(3)
+    """The first violations for the ``promotion_reason`` tags, with the values published.
+
+    The tags leave the process, as the fairness artifacts do: a gap that involves a group under
+    ``MIN_CELL_SIZE`` customers (or one withheld beside it) is "withheld" there, since it and the
+    published figure of the other group give the small group's figure back.
+    """
+    from loyalty_ml.privacy.cells import MIN_CELL_SIZE
+
+    violations = report.for_publication(MIN_CELL_SIZE).violations
+    rows = violations.head(3)
     parts = [
-        f"{r.attribute} {r.metric} {r.value:.3g} vs limit {r.limit:.3g}" for r in rows.itertuples()
+        f"{r.attribute} {r.metric} {_published_value(r.value)} vs limit {r.limit:.3g}"
+        for r in rows.itertuples()
     ]
-    more = len(report.violations) - len(rows)
+    more = len(violations) - len(rows)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _published_value(value: float) -> str:
+    return "withheld" if pd.isna(value) else f"{value:.3g}"
 
 
 def log_cleaning(transactions: pd.DataFrame) -> None:
