@@ -169,3 +169,22 @@ def test_published_tables_print_counts_as_whole_numbers() -> None:
     report = fairness_report(pd.Series(labels, index=ids, name="tier"), offers=plan, limits=LIMITS)
     text = report.for_publication(10).to_markdown()
     assert "| tier | gold | 40 | 30 | 1.0000 | 1.0000 |" in text
+
+
+def test_a_withheld_gap_publishes_neither_its_p_value_nor_its_intervals() -> None:
+    """Fixed: the summary blanked a gap's min, max, difference and ratio when a small group was
+    at one end, but kept ``difference_p`` and the bootstrap intervals. With both counts known the
+    p-value is a function of the gap: here 0.097 said all 3 RARETIER customers got no offer (one
+    of them offered reads 0.58), and the interval of ``min`` holds the small group's rate."""
+    ids = pd.RangeIndex(33, name=C.CUSTOMER_ID)
+    sensitive = pd.Series(["big"] * 30 + ["RARETIER"] * 3, index=ids, name="tier")
+    plan = pd.DataFrame({C.OFFER_ID: ["A"] * 15 + [None] * 18, "expected_cost": 1.0}, index=ids)
+    limits = FairnessLimits(min_group_size=1)
+    report = fairness_report(sensitive, offers=plan, limits=limits, bootstrap=50, random_state=0)
+    raw = report.summary.loc[("tier", "offer_rate")]
+    assert raw["difference_p"] < 0.2 and raw["min_ci_high"] >= 0.0  # the audit's own figures
+    public = report.for_publication(10).summary.loc[("tier", "offer_rate")]
+    gap = [c for c in public.index if c.startswith(("min", "max", "difference", "ratio"))]
+    gap = [c for c in gap if not c.endswith("_group")]
+    assert "difference_p" in gap and "min_ci_low" in gap
+    assert public[gap].isna().all(), public[gap].dropna().to_dict()

@@ -28,6 +28,7 @@ from loyalty_ml.evaluation._fairness_limits import (
     find_violations,
 )
 from loyalty_ml.evaluation._fairness_metrics import (
+    SUMMARY_STATS,
     add_bootstrap_intervals,
     compute_by_group,
     is_offer_rate,
@@ -475,7 +476,17 @@ def _mask_gaps(summary: pd.DataFrame, small: set[tuple[Any, ...]], label: str) -
         )
         for side in ("min_group", "max_group")
     }
-    return _blank_sides(summary, hits, ("min", "max", "difference", "ratio"), label)
+    return _blank_sides(summary, hits, _GAP_FIGURES, label)
+
+
+#: A gap's figures in the summary: its statistics, their bootstrap intervals and the p-value of
+#: the difference. Each gives the small group's figure back beside the other's (the p-value of a
+#: gap between known counts is a function of the gap; the interval of ``min`` holds its value).
+_GAP_FIGURES = (
+    *SUMMARY_STATS,
+    *(f"{stat}_ci_{end}" for stat in SUMMARY_STATS for end in ("low", "high")),
+    "difference_p",
+)
 
 
 def _mask_violations(
