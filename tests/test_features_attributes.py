@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError
 from loyalty_ml.features import FeatureConfig, build_features
 from loyalty_ml.schema import columns as C
 
@@ -309,6 +309,7 @@ def test_a_customer_who_buys_only_after_as_of_changes_no_level_at_as_of() -> Non
 def test_training_and_experiment_tables_count_levels_at_their_first_cutoff() -> None:
     # gold: 9 customers by the first cut-off, 10 by the second. Counted at the second, gold
     # would be a level in the first cut-off's rows because of a customer who buys after it
+    from loyalty_ml.exceptions import DataQualityWarning
     from loyalty_ml.features import training_table
     from loyalty_ml.features.experiments import experiment_table
 
@@ -316,7 +317,13 @@ def test_training_and_experiment_tables_count_levels_at_their_first_cutoff() -> 
     last = tx.iloc[:1].assign(timestamp=pd.Timestamp("2024-04-20"))  # labels' window in the data
     tx = pd.concat([tx, last], ignore_index=True)
     cutoffs = [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-04-01")]
-    X, _ = training_table(tx, cutoffs=cutoffs, horizon_days=10, customers=customers)
+    # gold keeps no level, though 10 customers hold it at the last cut-off: warned, with the fix
+    early = r"\['tier'\] are \"\(rare\)\" in every row for values held by 10\+ of the 30 customers"
+    with pytest.warns(DataQualityWarning, match=early) as caught:
+        X, _ = training_table(tx, cutoffs=cutoffs, horizon_days=10, customers=customers)
+    (said,) = [str(w.message) for w in caught if "in every row" in str(w.message)]
+    assert "('tier': 1 value(s))" in said and "over the 29 customers" in said
+    assert "Start the table at a later cut-off" in said
     first = build_features(tx, as_of=cutoffs[0], customers=customers)
     pd.testing.assert_frame_equal(X.loc[cutoffs[0]], first)
     assert X[C.TIER].cat.categories.tolist() == ["basic", C.RARE_LEVEL]
@@ -337,8 +344,38 @@ def test_training_and_experiment_tables_count_levels_at_their_first_cutoff() -> 
             C.SENT_AT: [cutoffs[0]] * 29 + [cutoffs[1]],
         }
     )
-    X, _, _ = experiment_table(tx, sends, window_days=7, customers=customers)
+    with pytest.warns(DataQualityWarning, match=early):
+        X, _, _ = experiment_table(tx, sends, window_days=7, customers=customers)
     assert X[C.TIER].cat.categories.tolist() == ["basic", C.RARE_LEVEL]
+
+
+@pytest.mark.filterwarnings("ignore:.+ overlaps days with no purchase at all")
+def test_a_column_keeping_two_levels_at_the_first_cutoff_is_not_warned_of_later_ones() -> None:
+    # basic and silver keep their levels at the first cut-off; gold (9 customers, then 10) pays
+    # the documented price of counting there, and the tier still tells its levels apart
+    import warnings
+
+    from loyalty_ml.features import training_table
+
+    tx, customers = _gold_before_and_after(9)
+    silver = np.arange(200, 210)
+    tx = pd.concat(
+        [
+            tx,
+            pd.DataFrame({"customer_id": silver, "timestamp": pd.Timestamp("2024-01-05")}),
+            tx.iloc[:1].assign(timestamp=pd.Timestamp("2024-04-20")),
+        ],
+        ignore_index=True,
+    ).assign(amount=1.0)
+    customers = pd.concat(
+        [customers, pd.DataFrame({"customer_id": silver, "tier": "silver"})], ignore_index=True
+    )
+    cutoffs = [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-04-01")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        warnings.filterwarnings("ignore", ".+ overlaps days with no purchase at all")
+        X, _ = training_table(tx, cutoffs=cutoffs, horizon_days=10, customers=customers)
+    assert X[C.TIER].cat.categories.tolist() == ["basic", "silver", C.RARE_LEVEL]
 
 
 @pytest.mark.filterwarnings("ignore:.+ overlaps days with no purchase at all")

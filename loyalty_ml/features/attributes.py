@@ -44,6 +44,8 @@ class PreparedAttributes:
     columns: dict[str, np.ndarray | pd.Categorical]
     #: the warning of columns pooled all but away (:func:`warn_pooled_away`), None when none is
     pooled_away: str | None = None
+    #: the warning of levels lost to counting at the first cut-off (:func:`warn_pooled_away`)
+    pooled_early: str | None = None
 
 
 def customers_features(config: FeatureConfig) -> frozenset[str]:
@@ -191,7 +193,12 @@ def _present(prepared: Prepared, as_of_ns: int) -> np.ndarray:
 
 
 def prepare_attributes(
-    customers: object, prepared: Prepared, config: FeatureConfig, *, levels_as_of: pd.Timestamp
+    customers: object,
+    prepared: Prepared,
+    config: FeatureConfig,
+    *,
+    levels_as_of: pd.Timestamp,
+    last_as_of: pd.Timestamp | None = None,
 ) -> PreparedAttributes:
     """Check the customers table and align the attribute features with the transactions' customers.
 
@@ -199,7 +206,9 @@ def prepare_attributes(
     pooled into one level, ``"(rare)"``. The customers counted are those of the feature table at
     ``levels_as_of`` (a purchase before it; for ``tier``, signed up before it too), as each holds
     the value there: a customer who buys only later, or is in no transactions, changes no level.
-    A column left with at most one level of its own by pooling is warned about (``_pooled_away``).
+    A column left with at most one level of its own by pooling is warned about (``_pooled_away``),
+    and so is one with a value pooled at ``levels_as_of`` that enough customers hold at
+    ``last_as_of`` (the last cut-off of a table whose rows share the levels) to keep a level.
 
     ``points_balance`` is used only with ``FeatureConfig(include_points_balance=True)``: it is a
     snapshot of the export date, so in a training table over past cutoffs it carries the future.
@@ -244,8 +253,18 @@ def prepare_attributes(
     signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
     present = _present(prepared, levels_as_of.value)
     member = present if signup is None else present & ~_not_member(signup, levels_as_of.value)
+    later = None
+    if last_as_of is not None and last_as_of > levels_as_of:
+        later_present = _present(prepared, last_as_of.value)
+        later = (
+            later_present,
+            later_present
+            if signup is None
+            else later_present & ~_not_member(signup, last_as_of.value),
+        )
     columns: dict[str, np.ndarray | pd.Categorical] = {}
     pooled: dict[str, _Levels] = {}
+    lost: dict[str, int] = {}
     for column in wanted:
         columns[column], levels = _as_feature(
             frame[column],
@@ -253,12 +272,34 @@ def prepare_attributes(
             counted=member if column in _MEMBERSHIP else present,
             min_customers=config.min_level_customers,
         )
-        if levels is not None and _pooled_away(levels, config.min_level_customers):
+        if levels is None:
+            continue
+        if _pooled_away(levels, config.min_level_customers):
             pooled[column] = levels
+        elif later is not None and config.min_level_customers > 1:
+            counted_later = later[1] if column in _MEMBERSHIP else later[0]
+            n_lost = _lost_to_the_first_cutoff(
+                levels,
+                _levels(
+                    frame[column],
+                    aligned[column][counted_later],
+                    min_customers=config.min_level_customers,
+                ),
+            )
+            if n_lost:
+                lost[column] = n_lost
     note = None
     if pooled:
         note = _pooled_away_note(pooled, config, counted=int(present.sum()), as_of=levels_as_of)
-    return PreparedAttributes(signup, columns, note)
+    early = None
+    if lost and later is not None and last_as_of is not None:
+        early = _pooled_early_note(
+            lost,
+            config,
+            counted=(int(present.sum()), int(later[0].sum())),
+            dates=(levels_as_of, last_as_of),
+        )
+    return PreparedAttributes(signup, columns, note, early)
 
 
 def _pooled_away(levels: _Levels, min_customers: int) -> bool:
@@ -268,11 +309,46 @@ def _pooled_away(levels: _Levels, min_customers: int) -> bool:
     return levels.pooled >= 2 and len(levels.categories) <= 2 and levels.held >= 2 * min_customers
 
 
+def _lost_to_the_first_cutoff(first: _Levels, last: _Levels) -> int:
+    """How many levels a column left with at most one of its own at a table's first cut-off
+    (``first``) would keep besides it at its last (``last``), when they are two or more: the
+    feature is all but constant in every row for want of customers at the first cut-off, which
+    :func:`_pooled_away` does not say when they were few (it keeps quiet in a table of a
+    handful). A column that keeps two levels at the first cut-off pays the documented price of
+    counting there (fewer levels), unwarned."""
+    lost = set(last.categories) - set(first.categories)
+    return len(lost) if len(first.categories) <= 2 and len(last.categories) > 2 else 0
+
+
 def warn_pooled_away(attributes: PreparedAttributes) -> None:
     """Warn of the text attributes ``prepare_attributes`` left with at most one level of their
-    own (once all the inputs are checked: a table refused after them makes the warning moot)."""
-    if attributes.pooled_away is not None:
-        warn_user(attributes.pooled_away, DataQualityWarning)
+    own, or pooled for the few customers of the first cut-off (once all the inputs are checked:
+    a table refused after them makes the warnings moot)."""
+    for note in (attributes.pooled_away, attributes.pooled_early):
+        if note is not None:
+            warn_user(note, DataQualityWarning)
+
+
+def _pooled_early_note(
+    lost: dict[str, int],
+    config: FeatureConfig,
+    *,
+    counted: tuple[int, int],
+    dates: tuple[pd.Timestamp, pd.Timestamp],
+) -> str:
+    """The warning of text attributes whose values held by enough customers at the last cut-off
+    are ``"(rare)"`` in every row, because the first cut-off's customers counted the levels."""
+    described = "; ".join(f"{name!r}: {n}" for name, n in lost.items())
+    fewest = config.min_level_customers
+    return (
+        f'customers columns {list(lost)} are "{C.RARE_LEVEL}" in every row for values held by '
+        f"{fewest}+ of the {counted[1]} customers with a purchase before the last cut-off "
+        f"{dates[1]} ({described} value(s)): the levels, shared by every cut-off, are counted "
+        f"over the {counted[0]} customers with a purchase before the first one, {dates[0]}, so "
+        "that no row's levels depend on a later purchase, and there they are held by fewer. "
+        "Start the table at a later cut-off, with more customers; or, if the values hold no "
+        "personal data, lower FeatureConfig.min_level_customers."
+    )
 
 
 def _pooled_away_note(

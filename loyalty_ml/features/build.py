@@ -101,7 +101,11 @@ def prepare_inputs(
     attributes = None
     if customers is not None:
         attributes = prepare_attributes(
-            customers, prepared, config, levels_as_of=levels_cutoff(prepared, cutoffs)
+            customers,
+            prepared,
+            config,
+            levels_as_of=levels_cutoff(prepared, cutoffs),
+            last_as_of=max(cutoffs),
         )
     inputs = Inputs(
         transactions=prepared,
