@@ -56,8 +56,8 @@ class FeatureConfig:
         ``experiment_table``: before their first cut-off with a customer, whose levels the rows of every cut-off
         share), so that data after a cut-off never changes the features at it. A column left with
         at most one level of its own is warned about (an id-like column, such as a voucher code),
-        and so is a value pooled in every row of a table though enough of the customers at its
-        last cut-off hold it (a first cut-off with few customers).
+        and so is one left so by a table's first cut-off with few customers though the customers
+        at its last cut-off would keep two levels or more.
         The default is the reports' minimum cell size (``loyalty_ml.privacy.cells.MIN_CELL_SIZE``).
         A model fitted on such features (``ChurnModel``, ``UpliftModel``, a registered policy)
         reads any value it has no level of its own for as ``"(rare)"``. ``1`` keeps every value as

@@ -66,8 +66,8 @@ def training_table(
     customers who first buy after an earlier one would decide which values keep a level in that
     cut-off's rows (the future, in their encoding). The price is pooling more: a value held by
     enough customers only at later cut-offs is ``"(rare)"`` in every row, and a model fitted on the
-    table reads it so when scoring (a ``DataQualityWarning`` says so). Start the table at a
-    cut-off with enough customers.
+    table reads it so when scoring (a ``DataQualityWarning`` says so when that leaves an
+    attribute at most one level of its own). Start the table at a cut-off with enough customers.
 
     Parameters
     ----------
