@@ -207,8 +207,8 @@ def prepare_attributes(
     ``levels_as_of`` (a purchase before it; for ``tier``, signed up before it too), as each holds
     the value there: a customer who buys only later, or is in no transactions, changes no level.
     A column left with at most one level of its own by pooling is warned about (``_pooled_away``),
-    and so is one with a value pooled at ``levels_as_of`` that enough customers hold at
-    ``last_as_of`` (the last cut-off of a table whose rows share the levels) to keep a level.
+    and so is one left so by the few customers at ``levels_as_of`` that would keep two levels
+    or more counted at ``last_as_of`` (the last cut-off of a table whose rows share the levels).
 
     ``points_balance`` is used only with ``FeatureConfig(include_points_balance=True)``: it is a
     snapshot of the export date, so in a training table over past cutoffs it carries the future.
