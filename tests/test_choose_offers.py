@@ -345,6 +345,9 @@ def test_effects_of_a_model_fitted_on_0_1_arms_get_the_rename_fix() -> None:
         effects.rename(columns={1: "sms"}), sms, baseline=BASELINE, value_per_conversion=10.0
     )
     assert plan.loc[IDX[0], "offer_id"] == "sms"  # the renamed effects plan as the catalog's
+    # effects that have the catalog's one offer already: renaming "1" to it would repeat a column
+    with pytest.raises(PolicyError, match=r"effects\.rename\(columns=\{'1': '<offer_id>'\}\)"):
+        choose_offers(effects.assign(sms=0.1), sms, baseline=BASELINE, value_per_conversion=1.0)
 
 
 def test_errors() -> None:

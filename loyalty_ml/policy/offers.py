@@ -140,12 +140,14 @@ _STRATEGIES = ("cheapest_effective", "max_net_value")
 AUTO_BUDGET_RESERVE = 0.01
 
 
-def _numbered_arms_hint(unknown: list[str], catalog: OfferCatalog) -> str:
+def _numbered_arms_hint(unknown: list[str], catalog: OfferCatalog, columns: pd.Index) -> str:
     """The fix when the effects' columns are arm numbers (a 0/1 ``treatment_flg`` fitted with
-    ``control=0`` names its arm ``"1"``) and the catalog names its offers."""
+    ``control=0`` names its arm ``"1"``) and the catalog names its offers: renamed to an offer
+    the effects do not already have a column for."""
     if not all(c.lstrip("-").isdigit() for c in unknown):
         return ""
-    free = [str(o) for o in catalog.ids if str(o) not in set(unknown)]
+    present = {str(c) for c in columns}
+    free = [str(o) for o in catalog.ids if str(o) not in present]
     # one numbered arm and one catalog offer: the pair can only be these two
     offer = free[0] if len(unknown) == 1 and len(free) == 1 else "<offer_id>"
     return (
@@ -419,7 +421,7 @@ def choose_offers(
         raise PolicyError(
             f"choose_offers: effects has columns {format_examples(unknown, total=len(unknown))} that "
             f"are not offers of the catalog {list(catalog.ids)}. Drop them or add them to the "
-            f"catalog.{_numbered_arms_hint(unknown, catalog)}"
+            f"catalog.{_numbered_arms_hint(unknown, catalog, effects.columns)}"
         )
     names = pd.Index([str(c) for c in effects.columns])
     repeated = sorted(set(names[names.duplicated()]))
