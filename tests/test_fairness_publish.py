@@ -144,11 +144,15 @@ def test_a_pool_counts_the_offer_figures_over_its_contactable_customers() -> Non
             pd.Series(labels, index=ids, name="tier"), offers=plan, limits=LIMITS
         )
 
-    public = audit(["gold"] * 40 + ["x1"] * 6 + ["x2"] * 7).for_publication(10)
-    merged = audit(["gold"] * 40 + ["pooled"] * 13).by_group.loc[("tier", "pooled")]
+    public = audit(["gold"] * 40 + ["x1"] * 7 + ["x2"] * 8).for_publication(10)
+    merged = audit(["gold"] * 40 + ["pooled"] * 15).by_group.loc[("tier", "pooled")]
     pool = public.by_group.loc[("tier", POOLED_GROUPS)]
-    assert pool["n_contactable"] == merged["n_contactable"] == 9
+    assert pool["n_contactable"] == merged["n_contactable"] == 11
     assert pool["offer_rate"] == pytest.approx(merged["offer_rate"])
+    # 13 pooled customers with 9 contactable: the offers of 9 people are not shown
+    # (tests/test_fairness_cells.py)
+    small = audit(["gold"] * 40 + ["x1"] * 6 + ["x2"] * 7).for_publication(10)
+    assert pd.isna(small.by_group.loc[("tier", POOLED_GROUPS), "offer_rate"])
 
 
 def test_published_tables_print_counts_as_whole_numbers() -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "SUMMARY_STATS",
     "add_bootstrap_intervals",
     "compute_by_group",
+    "is_offer_figure",
     "is_offer_rate",
     "metric_base",
     "offer_rate_name",
@@ -124,6 +125,12 @@ def is_offer_rate(metric: str) -> bool:
     return metric.startswith("offer_rate[") and metric.endswith("]")
 
 
+def is_offer_figure(metric: str) -> bool:
+    """Whether ``metric`` is an offer figure, measured on the customers the policy could offer
+    something to (``n_contactable`` when the plan says who they are, else the whole group)."""
+    return metric in ("offer_rate", "mean_offer_cost") or is_offer_rate(metric)
+
+
 def _mean_of(values: np.ndarray, *, where: np.ndarray | None = None) -> Metric:
     """Mean of ``values`` over a group's rows (restricted to ``where``); NaN for no rows."""
 
@@ -210,8 +217,7 @@ def metric_base(block: pd.DataFrame, metric: str) -> np.ndarray:
     when the plan said who they are); every other figure is measured on the whole group.
     """
     count = block["count"].to_numpy(dtype=float)
-    offers = metric in ("offer_rate", "mean_offer_cost") or is_offer_rate(metric)
-    if offers and "n_contactable" in block.columns:
+    if is_offer_figure(metric) and "n_contactable" in block.columns:
         return block["n_contactable"].to_numpy(dtype=float)
     if metric not in ("tpr", "fpr", "auc") or "observed_rate" not in block.columns:
         return count

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loyalty_ml.evaluation._fairness_cells import offer_columns, pool_shows_offers
 from loyalty_ml.evaluation._fairness_inputs import POOLED_GROUPS
 from loyalty_ml.evaluation._fairness_metrics import COUNT_COLUMNS, metric_base
 
@@ -41,7 +42,8 @@ def pool_small_groups(
     Within each attribute (each stratum's attribute when ``conditional``) the rows under
     ``min_count`` become one :data:`POOLED_GROUPS` row: its count is theirs together, and its
     figures are those of the pooled customers (from ``original``, the unblanked figures) when
-    the pool holds ``min_count`` customers, else blank. In the conditional table the pool keeps
+    the pool holds ``min_count`` customers, else blank (its offer figures need ``min_count``
+    contactable customers, ``n_contactable``, too). In the conditional table the pool keeps
     its count only: a stratum's pools added up and set against the raw pool would give back the
     few customers of a larger group who fall in a stratum. The other rows are ``blanked``'s.
     """
@@ -92,16 +94,18 @@ def _pooled_row(rows: pd.DataFrame, min_count: int, *, show: bool) -> dict[str, 
     """The figures of the customers of ``rows`` together (blank unless ``show`` and there are
     ``min_count`` of them): each rate weighted by the customers it is measured on, so the result
     is the rate of the pooled customers (the TPR over their churners, the FPR over their
-    non-churners). The AUC is blank: ranks across groups cannot be rebuilt from their AUCs."""
+    non-churners). The AUC is blank: ranks across groups cannot be rebuilt from their AUCs. The
+    offer figures also need ``min_count`` contactable customers (:func:`pool_shows_offers`)."""
     count = int(rows["count"].sum())
     out: dict[str, float] = {"count": float(count)}
+    hidden = set() if pool_shows_offers(rows, min_count) else set(offer_columns(rows))
     for metric in rows.columns:
         if metric in COUNT_COLUMNS:
             if metric != "count":  # a count of the customers a figure is over: theirs together
                 out[metric] = float(rows[metric].sum()) if show and count >= min_count else np.nan
             continue
         out[metric] = np.nan
-        if not show or count < min_count or metric == "auc":
+        if not show or count < min_count or metric == "auc" or metric in hidden:
             continue
         values = rows[metric].to_numpy(dtype=float)
         weights = metric_base(rows, metric)
@@ -128,6 +132,7 @@ def pooled_sentence(pooled: pd.DataFrame, control_name: str | None) -> str:
     return (
         f"Groups under {min_count} customers are pooled into one `{POOLED_GROUPS}` row per "
         f"attribute (per stratum within the control), their labels withheld ({'; '.join(said)}). "
-        f"A pool of {min_count}+ customers shows their figures together (not its AUC), except "
-        "within strata, where a pool shows its count only."
+        f"A pool of {min_count}+ customers shows their figures together (not its AUC; its offer "
+        f"figures only when {min_count}+ of them may be contacted), except within strata, where a "
+        "pool shows its count only."
     )

@@ -20,6 +20,13 @@ from matplotlib.figure import Figure
 from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
+from loyalty_ml.evaluation._fairness_cells import (
+    complement,
+    complement_conditional,
+    offer_cells,
+    offer_columns,
+    shown_offer_pools,
+)
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, POOLED_GROUPS, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
     OFFER_MIX,
@@ -31,6 +38,7 @@ from loyalty_ml.evaluation._fairness_metrics import (
     SUMMARY_STATS,
     add_bootstrap_intervals,
     compute_by_group,
+    is_offer_figure,
     is_offer_rate,
     summarise,
 )
@@ -229,7 +237,8 @@ class FairnessReport:
             "`mean_offer_cost` averages over every customer of the group (0 without an offer)"
             + (
                 "; the offer figures leave out customers without marketing consent and the "
-                "holdout (`n_contactable` counts the rest)."
+                "holdout (`n_contactable` counts the rest, and a published copy blanks them for "
+                "a group with too few)."
                 if "n_contactable" in self.by_group.columns
                 else "."
             ),
@@ -288,6 +297,14 @@ class FairnessReport:
         or maximum, which the limits may judge when ``min_group_size`` is below ``min_count``) keep
         their rows, so a failed audit still shows as failed, with their values blanked and the
         group named ``"(under <min_count>)"``.
+
+        The offer figures (``offer_rate``, ``offer_rate[<offer>]``, ``mean_offer_cost``) are over
+        the group's ``n_contactable`` customers when the plan says who they are, so they follow
+        the same rule on that count: blanked for a group with fewer than ``min_count``
+        contactable customers (a group of 150 of whom 3 consent), with the next smallest by
+        ``n_contactable`` blanked beside it (within each attribute, and across a group's
+        strata), the other figures and both counts of such a group kept. Their gaps and
+        violations are blanked, the group named ``"(withheld)"``.
         """
         _check_min_count(min_count, "without_small_groups")
         return self._blanked(min_count, f"(under {min_count})")
@@ -300,8 +317,8 @@ class FairnessReport:
         :data:`POOLED_GROUPS` row with their total count: a label can itself be personal (a
         free-text value, a tier held by two customers). The pool shows the figures of its
         customers together when it holds ``min_count`` of them (each rate over the customers it
-        is measured on; not the AUC, which cannot be pooled from the groups'), else its count
-        only; within strata it always shows its count only (adding a stratum's pools up against
+        is measured on; not the AUC, which cannot be pooled from the groups'; the offer figures
+        only when ``min_count`` of them may be contacted), else its count only; within strata it always shows its count only (adding a stratum's pools up against
         the raw pool would give back the few customers of a larger group in one stratum). Gaps
         and violations name a small group ``POOLED_GROUPS``, with their values blanked.
         :attr:`pooled` says how many groups each pool holds. ``log_to_mlflow`` and the HTML
@@ -324,7 +341,7 @@ class FairnessReport:
         [['tier', 2, 11]]
         """
         _check_min_count(min_count, "for_publication")
-        blanked = self._blanked(min_count, POOLED_GROUPS)
+        blanked = self._blanked(min_count, POOLED_GROUPS, pooled=True)
         by_group, pooled = pool_small_groups(
             self.by_group, blanked.by_group, min_count, conditional=False
         )
@@ -342,49 +359,72 @@ class FairnessReport:
             _unjudged=tuple(self.unjudged_attributes),
         )
 
-    def _blanked(self, min_count: int, label: str) -> FairnessReport:
-        """:meth:`without_small_groups`, naming a small group ``label`` in gaps and violations."""
+    def _blanked(self, min_count: int, label: str, *, pooled: bool = False) -> FairnessReport:
+        """:meth:`without_small_groups`, naming a small group ``label`` in gaps and violations
+        (for a copy whose small groups are then ``pooled``, as :meth:`for_publication` does)."""
+        conditional = self.by_group_conditional
         small = _small_groups(self.by_group, min_count)
-        small_conditional = (
-            set()
-            if self.by_group_conditional is None
-            else _small_groups(self.by_group_conditional, min_count)
-        )
+        small_c = set() if conditional is None else _small_groups(conditional, min_count)
         # complementary suppression: blanking one small group alone lets the others and the total
         # give it back (the total is known from any other attribute, or the backtest metrics)
-        withheld = _complement(self.by_group, small, min_count)
-        withheld_conditional = (
+        withheld = complement(self.by_group, small, min_count)
+        withheld_c = (
             set()
-            if self.by_group_conditional is None
-            else _complement_conditional(self.by_group_conditional, small_conditional, min_count)
+            if conditional is None
+            else complement_conditional(conditional, small_c, min_count)
         )
+        # the offer figures are over the contactable customers: the same rule on their count
+        pools = shown_offer_pools(self.by_group, small, min_count) if pooled else []
+        offers = offer_cells(
+            self.by_group, small | withheld, min_count, conditional=False, pools=pools
+        )
+        offers_c = (
+            set()
+            if conditional is None
+            else offer_cells(conditional, small_c | withheld_c, min_count, conditional=True)
+        )
+        # a group blanked in some stratum keeps no raw row to subtract its other strata from
+        withheld |= {(k[1], k[2]) for k in small_c | withheld_c} - small
+        offers = (offers | {(k[1], k[2]) for k in offers_c}) - small - withheld
+        offers_c -= small_c | withheld_c
         other = "(withheld)"
         by_group = _blank_keys(self.by_group, small | withheld)
-        if self.by_group_conditional is not None:
-            # a group blanked in some stratum keeps no raw row to subtract its other strata from
-            groups = {(k[1], k[2]) for k in small_conditional | withheld_conditional}
-            withheld |= groups - small
-            by_group = _blank_keys(by_group, groups)
         return FairnessReport(
-            by_group=by_group,
-            summary=_mask_gaps(_mask_gaps(self.summary, small, label), withheld, other),
-            violations=_mask_violations(
-                _mask_violations(self.violations, small, small_conditional, label),
-                withheld,
-                withheld_conditional,
+            by_group=_blank_keys(by_group, offers, offer_columns(by_group)),
+            summary=_mask_gaps(
+                _mask_gaps(_mask_gaps(self.summary, small, label), withheld, other),
+                offers,
                 other,
+                offers_only=True,
+            ),
+            violations=_mask_violations(
+                _mask_violations(
+                    _mask_violations(self.violations, small, small_c, label),
+                    withheld,
+                    withheld_c,
+                    other,
+                ),
+                offers,
+                offers_c,
+                other,
+                offers_only=True,
             ),
             limits=self.limits,
             threshold=self.threshold,
             by_group_conditional=None
-            if self.by_group_conditional is None
-            else _blank_keys(self.by_group_conditional, small_conditional | withheld_conditional),
+            if conditional is None
+            else _blank_keys(
+                _blank_keys(conditional, small_c | withheld_c),
+                offers_c,
+                offer_columns(conditional),
+            ),
             summary_conditional=None
             if self.summary_conditional is None
             else _mask_gaps(
-                _mask_gaps(self.summary_conditional, small_conditional, label),
-                withheld_conditional,
+                _mask_gaps(_mask_gaps(self.summary_conditional, small_c, label), withheld_c, other),
+                offers_c,
                 other,
+                offers_only=True,
             ),
             control_name=self.control_name,
         )
@@ -464,14 +504,24 @@ def _small_groups(by_group: pd.DataFrame, min_count: int) -> set[tuple[Any, ...]
     return {key if isinstance(key, tuple) else (key,) for key in small}
 
 
-def _mask_gaps(summary: pd.DataFrame, small: set[tuple[Any, ...]], label: str) -> pd.DataFrame:
-    """Blank the gap figures whose minimum or maximum is a small group's, and rename that group."""
+def _mask_gaps(
+    summary: pd.DataFrame,
+    small: set[tuple[Any, ...]],
+    label: str,
+    *,
+    offers_only: bool = False,
+) -> pd.DataFrame:
+    """Blank the gap figures whose minimum or maximum is a small group's, and rename that group
+    (only in the gaps of the offer figures when ``offers_only``)."""
     # the summary's index is (attribute, metric) or (control, attribute, metric): the group key is
     # the index without the metric, plus the group
     keys = [k if isinstance(k, tuple) else (k,) for k in summary.index]
     hits = {
         side: np.array(
-            [(*key[:-1], group) in small for key, group in zip(keys, summary[side], strict=True)],
+            [
+                (*key[:-1], group) in small and (not offers_only or is_offer_figure(key[-1]))
+                for key, group in zip(keys, summary[side], strict=True)
+            ],
             dtype=bool,
         )
         for side in ("min_group", "max_group")
@@ -494,8 +544,11 @@ def _mask_violations(
     small: set[tuple[Any, ...]],
     small_conditional: set[tuple[Any, ...]],
     label: str,
+    *,
+    offers_only: bool = False,
 ) -> pd.DataFrame:
-    """Violations that involve a small group: value and excess blanked, the group renamed."""
+    """Violations that involve a small group: value and excess blanked, the group renamed
+    (only the violations of the offer figures when ``offers_only``)."""
     conditional = (
         violations["conditional"].fillna(False).astype(bool).to_numpy()
         if "conditional" in violations.columns
@@ -504,9 +557,12 @@ def _mask_violations(
     hits = {
         side: np.array(
             [
-                ((row.stratum, row.attribute, g) in small_conditional)
-                if cond
-                else ((row.attribute, g) in small)
+                (not offers_only or is_offer_figure(str(row.metric)))
+                and (
+                    ((row.stratum, row.attribute, g) in small_conditional)
+                    if cond
+                    else ((row.attribute, g) in small)
+                )
                 for row, g, cond in zip(
                     violations.itertuples(), violations[side], conditional, strict=True
                 )
@@ -536,74 +592,16 @@ def _blank_small(by_group: pd.DataFrame, min_count: int) -> pd.DataFrame:
     return _blank_keys(by_group, _small_groups(by_group, min_count))
 
 
-def _blank_keys(by_group: pd.DataFrame, keys: set[tuple[Any, ...]]) -> pd.DataFrame:
-    """A copy of ``by_group`` whose rows in ``keys`` keep their count only."""
+def _blank_keys(
+    by_group: pd.DataFrame, keys: set[tuple[Any, ...]], columns: list[str] | None = None
+) -> pd.DataFrame:
+    """A copy of ``by_group`` whose rows in ``keys`` have ``columns`` blanked (all but the
+    count by default)."""
     out = by_group.copy()
     hit = np.array([(k if isinstance(k, tuple) else (k,)) in keys for k in out.index], dtype=bool)
-    out.loc[hit, [c for c in out.columns if c != "count"]] = np.nan
+    blank = [c for c in out.columns if c != "count"] if columns is None else columns
+    out.loc[hit, blank] = np.nan
     return with_integer_counts(out)
-
-
-def _add_smallest(
-    counts: pd.Series, blanked: set[tuple[Any, ...]], min_count: int
-) -> set[tuple[Any, ...]]:
-    """The rows of one block (``counts`` by full key) to blank besides ``blanked``: the next
-    smallest until at least two are blanked and they hold ``min_count`` customers together."""
-    inside = [k for k in counts.index if k in blanked]
-    if not inside:
-        return set()
-    added: set[tuple[Any, ...]] = set()
-    order = sorted((k for k in counts.index if k not in blanked), key=lambda k: (counts[k], str(k)))
-    total = float(counts[inside].sum())
-    for key in order:
-        if len(inside) + len(added) >= 2 and total >= min_count:
-            break
-        added.add(key)
-        total += float(counts[key])
-    return added
-
-
-def _block_counts(by_group: pd.DataFrame, levels: list[str]) -> list[pd.Series]:
-    """The ``count`` column of ``by_group`` split into blocks by ``levels``, keyed by full key."""
-    counts = by_group["count"].astype(float)
-    counts.index = pd.Index([k if isinstance(k, tuple) else (k,) for k in by_group.index])
-    keys = by_group.index.to_frame(index=False)
-    return (
-        [
-            counts.iloc[np.asarray(rows)]
-            for _, rows in keys.groupby(levels, sort=False).indices.items()
-        ]
-        if len(keys)
-        else []
-    )
-
-
-def _complement(
-    by_group: pd.DataFrame, small: set[tuple[Any, ...]], min_count: int
-) -> set[tuple[Any, ...]]:
-    """Groups to blank with the small ones so that none can be recomputed from the others."""
-    added: set[tuple[Any, ...]] = set()
-    for counts in _block_counts(by_group, ["attribute"]):
-        added |= _add_smallest(counts, small, min_count)
-    return added
-
-
-def _complement_conditional(
-    by_group: pd.DataFrame,
-    small: set[tuple[Any, ...]],
-    min_count: int,
-) -> set[tuple[Any, ...]]:
-    """Cells (stratum, attribute, group) to blank with the small ones: within each stratum's
-    attribute, and across each group's strata (whose raw row gives their sum)."""
-    blanked = set(small)
-    for _ in range(4):  # the two directions can feed each other; a few passes settle it
-        before = len(blanked)
-        for levels in (["control", "attribute"], ["attribute", "group"]):
-            for counts in _block_counts(by_group, levels):
-                blanked |= _add_smallest(counts, blanked, min_count)
-        if len(blanked) == before:
-            break
-    return blanked - set(small)
 
 
 def fairness_report(

@@ -1,0 +1,160 @@
+"""Small cells of the offer figures (_fairness_cells): they are over the contactable customers.
+
+Since session 54 the offer figures of a fairness audit are measured over ``n_contactable``
+(customers with marketing consent, not in the holdout), while small-cell protection looked at
+``count`` only: a group of 150 with 3 contactable customers published the offer rate and the mean
+offer cost of those 3 people. The offer figures now have the cell rule on ``n_contactable``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.evaluation.fairness import (
+    POOLED_GROUPS,
+    FairnessLimits,
+    FairnessReport,
+    fairness_report,
+)
+from loyalty_ml.policy._plan_reasons import CHEAPEST, NO_CONSENT
+from loyalty_ml.schema import columns as C
+
+LIMITS = FairnessLimits(min_group_size=1, significance=None, max_offer_rate_difference=0.05)
+OFFERS = ("offer_rate", "mean_offer_cost")
+
+
+def _audit(
+    groups: dict[str, tuple[int, int]], *, control: bool = False, every: int = 3
+) -> FairnessReport:
+    """``groups``: label -> (customers, contactable). The first of every ``every`` contactable
+    customers of a group gets offer "A" (cost 2), the others none; the rest have no marketing
+    consent. Scores alternate 0.2/0.8, and the control is "high" for the even ids."""
+    labels, consent, offered = [], [], []
+    for label, (n, contactable) in groups.items():
+        labels += [label] * n
+        consent += [True] * contactable + [False] * (n - contactable)
+        offered += [k % every == 0 for k in range(contactable)] + [False] * (n - contactable)
+    ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
+    i = np.arange(len(labels))
+    ok = np.array(consent)
+    offered = np.array(offered)
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: np.where(offered, "A", None),
+            "expected_cost": np.where(offered, 2.0, 0.0),
+            "reason": np.where(ok, CHEAPEST, NO_CONSENT),
+        },
+        index=ids,
+    )
+    score = pd.Series(np.where(i % 2, 0.8, 0.2), index=ids)
+    band = pd.Series(np.where(i % 2, "low", "high"), index=ids, name="risk_band")
+    return fairness_report(
+        pd.Series(labels, index=ids, name="tier"),
+        y_score=score,
+        offers=plan,
+        control=band if control else None,
+        limits=LIMITS,
+    )
+
+
+def _rebuilt_offers(table: pd.DataFrame, total_offers: float) -> float:
+    """Offers of the blanked rows: the known total minus those of the shown rows."""
+    shown = table.dropna(subset=["offer_rate"])
+    return total_offers - float((shown["n_contactable"] * shown["offer_rate"]).sum())
+
+
+def test_a_big_group_with_few_contactable_customers_publishes_no_offer_figures() -> None:
+    """The review's repro: 150 customers of whom 3 may be contacted published offer_rate 0.333
+    and mean_offer_cost for those 3 people."""
+    report = _audit({"F": (150, 3), "M": (150, 150)})
+    assert report.by_group.loc[("tier", "F"), "offer_rate"] == pytest.approx(1 / 3)
+    for public in (report.for_publication(10), report.without_small_groups(10)):
+        table = public.by_group.xs("tier", level="attribute")
+        assert table.loc["F", list(OFFERS)].isna().all(), table
+        # the churn figures keep their rule on count, and the counts stay
+        assert table["selection_rate"].notna().all()
+        assert table["n_contactable"].tolist() == [3, 150]
+        gap = public.summary.loc[("tier", "offer_rate")]
+        assert np.isnan(gap["difference"]) and "F" not in {gap["min_group"], gap["max_group"]}
+        assert public.summary.loc[("tier", "selection_rate"), "difference"] == 0.0
+
+
+def test_the_other_group_is_withheld_so_the_total_cannot_give_the_few_back() -> None:
+    """Two groups with 3 and 200 contactable: with the total offers known (from any other
+    attribute or the plan's own numbers), the shown 200 would give the 3 back."""
+    report = _audit({"F": (150, 3), "M": (200, 200)})
+    total = float((report.by_group["n_contactable"] * report.by_group["offer_rate"]).sum())
+    table = report.for_publication(10).by_group.xs("tier", level="attribute")
+    assert table[list(OFFERS)].isna().all().all(), table
+    assert _rebuilt_offers(table, total) == pytest.approx(total)  # nothing subtracts
+    # a third, bigger group stays shown: the two smallest hold 10+ contactable together
+    three = _audit({"F": (150, 3), "M": (200, 200), "X": (300, 300)}).for_publication(10)
+    shown = three.by_group.xs("tier", level="attribute")["offer_rate"].notna()
+    assert shown.to_dict() == {"F": False, "M": False, "X": True}
+
+
+def test_a_pool_shows_its_offer_figures_only_over_enough_contactable_customers() -> None:
+    """13 pooled customers with 5 contactable: the pool shows its selection rate, not its offers,
+    and the next smallest group is withheld beside it."""
+    public = _audit({"x1": (6, 2), "x2": (7, 3), "gold": (100, 100), "silver": (120, 120)})
+    table = public.for_publication(10).by_group.xs("tier", level="attribute")
+    pool = table.loc[POOLED_GROUPS]
+    assert pool["count"] == 13 and pool["n_contactable"] == 5
+    assert not np.isnan(pool["selection_rate"]) and pool[list(OFFERS)].isna().all()
+    assert table.loc["gold", list(OFFERS)].isna().all()
+    assert table.loc["silver", list(OFFERS)].notna().all()
+
+
+def test_a_shown_pool_does_not_protect_a_group_with_few_contactable() -> None:
+    """The pool shows the offers of its 13 contactable customers: a group of 150 with 3 beside it
+    needs a shown group withheld, else total - shown - pool gives its 3 back."""
+    report = _audit({"x1": (6, 6), "x2": (7, 7), "F": (150, 3), "M": (200, 200)})
+    total = float((report.by_group["n_contactable"] * report.by_group["offer_rate"]).sum())
+    table = report.for_publication(10).by_group.xs("tier", level="attribute")
+    assert table.loc[POOLED_GROUPS, "offer_rate"] == pytest.approx(5 / 13)
+    assert table.loc[["F", "M"], list(OFFERS)].isna().all().all(), table
+    assert _rebuilt_offers(table, total) > 3  # over the 203 of F and M, not F's 3
+
+
+def test_within_strata_a_cell_with_few_contactable_is_blanked_with_its_complements() -> None:
+    report = _audit({"F": (40, 6), "M": (200, 200), "X": (300, 300)}, control=True)
+    public = report.for_publication(10)
+    assert public.by_group_conditional is not None
+    cells = public.by_group_conditional["offer_rate"].xs("tier", level="attribute")
+    # F has 3 contactable in each stratum: blanked, with the next smallest of the stratum
+    assert cells.isna().to_dict() == {
+        ("high", "F"): True,
+        ("high", "M"): True,
+        ("high", "X"): False,
+        ("low", "F"): True,
+        ("low", "M"): True,
+        ("low", "X"): False,
+    }
+    # a group blanked in a stratum keeps no raw offer figures either
+    raw = public.by_group.xs("tier", level="attribute")["offer_rate"]
+    assert np.isnan(raw["F"]) and np.isnan(raw["M"])
+
+
+def test_a_violation_of_a_withheld_offer_figure_is_published_withheld() -> None:
+    from loyalty_ml.evaluation.gate import check_promotion
+    from loyalty_ml.tracking._train_record import _violations_text
+
+    report = _audit({"F": (150, 3), "M": (200, 200)}, every=2)
+    assert set(report.violations["metric"]) == {"offer_rate"}  # 2/3 against 1/2
+    published = report.for_publication(10).violations
+    assert published["value"].isna().all()
+    assert not {"F", "M"} & set(published[["min_group", "max_group"]].to_numpy().ravel())
+    assert _violations_text(report) == "tier offer_rate withheld vs limit 0.05"
+    lines = check_promotion(report).violations
+    assert lines and all("withheld" in line and "F " not in line for line in lines)
+
+
+def test_a_plan_without_reasons_keeps_the_rule_on_count() -> None:
+    """Without a reason column every customer is contactable: the offer figures are over count."""
+    ids = pd.RangeIndex(300, name=C.CUSTOMER_ID)
+    plan = pd.DataFrame({C.OFFER_ID: ["A", None] * 150, "expected_cost": 1.0}, index=ids)
+    sensitive = pd.Series(["F"] * 150 + ["M"] * 150, index=ids, name="tier")
+    public = fairness_report(sensitive, offers=plan, limits=LIMITS).for_publication(10)
+    assert public.by_group[list(OFFERS)].notna().all().all()
