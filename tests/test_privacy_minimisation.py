@@ -18,6 +18,8 @@ def test_protected_attributes_and_their_encodings() -> None:
     assert is_protected_attribute("income_band=high")
     assert not is_protected_attribute("region")
     assert not is_protected_attribute("gendered_products_share")
+    assert not is_protected_attribute("HOMEOWNER_DESC")
+    assert not is_protected_attribute("age_of_account_days")
 
 
 def test_personal_data_columns() -> None:
@@ -77,7 +79,8 @@ def test_other_spellings_of_personal_data_and_protected_attributes_are_caught() 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert list(validate_customers(raw).columns) == ["tier"]
-    for spelling in ("Gender", "gender_code", "sex", "Age"):
+    # dunnhumby's hh_demographic bands (AGE_DESC, INCOME_DESC) became features without the opt-in
+    for spelling in ("Gender", "gender_code", "sex", "Age", "AGE_DESC", "INCOME_DESC", "age_group"):
         assert is_protected_attribute(spelling)
         with pytest.raises(ConfigError, match="protected attributes"):
             FeatureConfig(extra_attributes=(spelling,))

@@ -677,6 +677,31 @@ def test_a_raw_age_the_fairness_gate_does_not_read_is_named() -> None:
     assert report is not None and set(report.summary.index.unique(0)) == {"age_band", "gender"}
 
 
+def test_bands_under_other_names_the_fairness_gate_does_not_read_are_named() -> None:
+    # dunnhumby's hh_demographic: AGE_DESC and INCOME_DESC are bands already; unmapped, the gate
+    # said "not audited" and the policy was promoted without a word about them
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import _fairness_audit
+
+    rng = np.random.default_rng(0)
+    ids = pd.Index(range(300), name="customer_id")
+    y = pd.Series(rng.integers(0, 2, 300), index=ids)
+    people = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "AGE_DESC": rng.choice(["25-34", "45-54", "65+"], 300),
+            "INCOME_DESC": rng.choice(["Under 15K", "50-74K"], 300),
+            "HOMEOWNER_DESC": rng.choice(["Homeowner", "Renter"], 300),
+        }
+    )
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"customers has \['AGE_DESC', 'INCOME_DESC'\], which look like protected "
+        r"attributes.*ColumnMap\(age_band='AGE_DESC', income_band='INCOME_DESC'\)",
+    ):
+        assert _fairness_audit(people, y, rng.random(300), limits=None, random_state=0) is None
+
+
 def test_a_version_without_an_offer_model_does_not_replace_a_champion_with_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

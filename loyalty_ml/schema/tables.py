@@ -52,17 +52,24 @@ __all__ = [
 def is_protected_attribute(column: object) -> bool:
     """True for a protected attribute or an encoding of one, in any case (``gender``,
     ``Gender_F``, ``gender=F``), and for the usual other names of one, whole (``sex``, ``age``,
-    ``income``: a raw age or income is as protected as its band; ``age_of_account_days`` is not).
+    ``income``: a raw age or income is as protected as its band; ``age_of_account_days`` is not)
+    or with a word that says it is a band (``AGE_DESC`` and ``INCOME_DESC``, dunnhumby's,
+    ``age_group``, ``income_range``).
 
     Examples
     --------
     >>> [is_protected_attribute(c) for c in ("Gender", "gender_code", "sex", "Age", "region")]
     [True, True, True, True, False]
+    >>> [is_protected_attribute(c) for c in ("AGE_DESC", "income_bracket", "age_group=25-34")]
+    [True, True, True]
     >>> [is_protected_attribute(c) for c in ("age_of_account_days", "income_from_referrals")]
     [False, False]
     """
     name = str(column).casefold()
     if any(name == other or name.startswith(f"{other}=") for other in _WHOLE_NAMES):
+        return True
+    banded = (f"{other}_{word}" for other in _WHOLE_NAMES for word in _BAND_WORDS)
+    if any(name == band or name.startswith((f"{band}_", f"{band}=")) for band in banded):
         return True
     return any(
         name == attribute or name.startswith((f"{attribute}_", f"{attribute}="))
@@ -73,6 +80,8 @@ def is_protected_attribute(column: object) -> bool:
 #: A raw age or income is as protected as its band, but only under that name whole:
 #: age_of_account_days or income_from_referrals are not a person's age or income.
 _WHOLE_NAMES = ("age", "income")
+#: Words after ``age_`` or ``income_`` that name a band of it, not another quantity.
+_BAND_WORDS = ("desc", "group", "range", "bracket", "bucket", "class", "category", "cat", "level")
 
 
 def looks_like_personal_data(column: str) -> bool:

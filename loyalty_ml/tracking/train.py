@@ -803,7 +803,8 @@ def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
 
     The gate audits ``age_band``, ``gender`` and ``income_band``; X5's clients table has a raw
     ``age``, which is kept out of the features as protected and was then audited by nobody
-    without a word.
+    without a word, and dunnhumby's ``hh_demographic`` its bands as ``AGE_DESC`` and
+    ``INCOME_DESC``.
     """
     from loyalty_ml.schema.tables import is_protected_attribute
 
@@ -816,9 +817,10 @@ def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
         warn_user(
             f"train_and_register: customers has {unread}, which look like protected attributes, "
             f"but the fairness gate audits only the columns {list(C.PROTECTED_ATTRIBUTES)}, so "
-            "the offers and scores are not audited by them. Bin a raw value into one of those "
-            "columns first, e.g. customers['age_band'] = pd.cut(customers['age'], "
-            "[0, 25, 35, 50, 65, 120]).",
+            "the offers and scores are not audited by them. Map a column that holds bands "
+            "already to one of those names (validate_customers(..., columns=ColumnMap("
+            "age_band='AGE_DESC', income_band='INCOME_DESC'))); bin a raw value into one first, "
+            "e.g. customers['age_band'] = pd.cut(customers['age'], [0, 25, 35, 50, 65, 120]).",
             DataQualityWarning,
         )
 
