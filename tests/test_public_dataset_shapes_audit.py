@@ -442,6 +442,23 @@ def test_discounts_exported_as_negative_numbers_get_the_sign_fix(column: str) ->
     assert "set them to 0" not in message, message
 
 
+def test_negative_discounts_with_a_few_positive_ones_get_the_sign_fix() -> None:
+    # the real RETAIL_DISC holds a few positive values among its negative ones: they were read as
+    # surcharges ("set them to 0"), which with the sign unflipped drops every discount
+    raw = _dunnhumby(30)
+    raw = raw.assign(DAY=DUNNHUMBY_ORIGIN + pd.to_timedelta(raw["DAY"] - 1, unit="D"))
+    raw.loc[raw.index[:2], "RETAIL_DISC"] = [0.01, 0.25]
+    assert (raw["RETAIL_DISC"] < 0).sum() > 100
+    with pytest.raises(SchemaError, match="discount") as info:
+        lml.validate_transactions(raw, columns=DUNNHUMBY_COLUMNS)
+    message = _message(info)
+    assert "flip the sign" in message and "[0.01, 0.25]" in message, message
+    assert "(-df['RETAIL_DISC']).clip(lower=0)" in message, message
+    fixed = raw.assign(RETAIL_DISC=(-raw["RETAIL_DISC"]).clip(lower=0))
+    tx = lml.validate_transactions(fixed, columns=DUNNHUMBY_COLUMNS)
+    assert (tx["discount"] > 0).sum() == (raw["RETAIL_DISC"] < 0).sum()
+
+
 def test_dunnhumby_flow_once_days_and_discount_signs_are_converted() -> None:
     raw = _dunnhumby()
     tx, report = lml.validate_transactions(

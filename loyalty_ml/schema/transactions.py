@@ -571,16 +571,10 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             refunded = (values < 0) & (data[C.AMOUNT] < 0)
             if col == C.DISCOUNT and (values < 0).any() and not refunded[values < 0].all():
                 bad = series[((values < 0) & ~refunded).to_numpy()]
-                fix = (
-                    "Every non-zero discount is negative: the export writes discounts as negative "
-                    "numbers (as dunnhumby's RETAIL_DISC and COUPON_DISC do), so flip the sign, "
-                    "e.g. df['discount'] = -df['RETAIL_DISC'] (or .abs())."
-                    if not (values > 0).any()
-                    else "Map surcharges elsewhere or set them to 0."
-                )
                 raise SchemaError(
                     f"{TABLE}.{C.DISCOUNT} is the money given away on a line and cannot be "
-                    f"negative; got {format_examples(bad.tolist(), total=len(bad))}. {fix}",
+                    f"negative; got {format_examples(bad.tolist(), total=len(bad))}. "
+                    f"{_negative_discount_fix(values)}",
                     table=TABLE,
                     column=C.DISCOUNT,
                 )
@@ -592,6 +586,33 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
                 else coerce_text(series, table=TABLE, column=col)
             )
     return pd.DataFrame(data, index=frame.index).reset_index(drop=True)
+
+
+#: Largest share of positive values among a discount column's non-zero ones for which the
+#: column is read as written with negative signs (dunnhumby's RETAIL_DISC holds a few positive
+#: ones among its negative ones).
+_SIGN_CONVENTION_POSITIVE_SHARE = 0.01
+
+
+def _negative_discount_fix(values: pd.Series) -> str:
+    """The fix for negative discounts: a sign convention to flip when (nearly) all are negative."""
+    negative, positive = int((values < 0).sum()), int((values > 0).sum())
+    if positive > _SIGN_CONVENTION_POSITIVE_SHARE * (negative + positive):
+        return "Map surcharges elsewhere or set them to 0."
+    if positive == 0:
+        return (
+            "Every non-zero discount is negative: the export writes discounts as negative "
+            "numbers (as dunnhumby's RETAIL_DISC and COUPON_DISC do), so flip the sign, "
+            "e.g. df['discount'] = -df['RETAIL_DISC'] (or .abs())."
+        )
+    examples = format_examples(values[values > 0].tolist(), total=positive)
+    return (
+        f"{negative:,} of the {negative + positive:,} non-zero discounts are negative: the "
+        "export writes discounts as negative numbers (as dunnhumby's RETAIL_DISC and "
+        f"COUPON_DISC do), so flip the sign; the positive ones, {examples}, are then "
+        "surcharges or corrections: set them to 0, e.g. "
+        "df['discount'] = (-df['RETAIL_DISC']).clip(lower=0)."
+    )
 
 
 #: Share of exact duplicates above which line-level data without line identifiers is suspected.
