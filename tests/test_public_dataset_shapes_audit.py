@@ -493,8 +493,13 @@ def test_dunnhumby_campaigns_without_a_control_arm_are_refused_by_name() -> None
     X, y, t = lml.experiment_table(tx, campaigns, window_days=30)
     assert set(t) == {"TypeA", "TypeB", "TypeC"}
     # targeted campaigns, no randomised control: no uplift can be estimated, and it says so
-    with pytest.raises(DataError, match=r"control label 'control' does not occur.*TypeA"):
+    with pytest.raises(DataError, match=r"control label 'control' does not occur.*TypeA") as info:
         lml.UpliftModel(random_state=0, n_estimators=10).fit(X, y, treatment=t)
+    # "pass control=<your label>" alone sent the user to name an offer arm the control group
+    message = _message(info)
+    assert "If nobody was held out" in message, message
+    assert "no arm is a control group for another" in message, message
+    assert "propensity='estimate'" in message, message
 
 
 def test_column_map_maps_the_canonical_customer_attributes() -> None:

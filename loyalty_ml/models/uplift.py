@@ -742,7 +742,14 @@ class UpliftModel(BaseEstimator):
             )
         if label_text(control) not in present:
             fix = (
-                "Pass control=<your label>." if method == "fit" else "Score rows of an experiment."
+                "Pass control=<your label> if the control group goes by another name. If nobody "
+                "was held out (targeted campaigns, such as dunnhumby's TypeA-C), these rows "
+                "cannot say what an offer does, and no arm is a control group for another: add "
+                "rows of customers who were not sent, labelled 'control' (a randomised holdout; "
+                "for a targeted send, customers who were eligible, then fit with "
+                "propensity='estimate')."
+                if method == "fit"
+                else "Score rows of an experiment."
             )
             raise DataError(
                 f"{_OWNER}.{method}: the control label {control!r} does not occur in treatment, "
