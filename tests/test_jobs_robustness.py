@@ -263,7 +263,13 @@ def test_an_empty_campaigns_table_trains_without_offers(job: Job) -> None:
 
 def test_campaigns_without_a_control_group_are_a_clear_error(job: Job) -> None:
     treated = job.campaigns.loc[job.campaigns["offer_id"] != "control"]
-    with pytest.raises(DataError, match=r"no control rows \(offer_id == 'control'\)"):
+    # targeted campaigns (dunnhumby's TypeA-C) were told to "leave out campaigns/offers", which
+    # left out their features too: offers=None alone keeps them
+    with pytest.raises(
+        DataError,
+        match=r"no control rows \(offer_id == 'control'\).*nobody was held out.*pass "
+        r"offers=None and keep campaigns",
+    ):
         train_and_register(
             job.tx,
             as_of=AS_OF,

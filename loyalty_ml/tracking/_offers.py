@@ -279,9 +279,18 @@ def _check_arms(offer_ids: pd.Series, *, window_days: int) -> None:
     raise DataError(
         f"train_and_register: the campaigns whose {window_days}-day response window closed before "
         f"as_of have {lacks}; their {C.OFFER_ID} values are {format_examples(arms, total=len(arms))}. "
-        f"The uplift model compares each offer with a randomised control group: label the control "
+        "The uplift model compares each offer with a randomised control group: label the control "
         f"rows {C.CONTROL!r}, or leave out campaigns/offers to train without offers."
+        + (_NO_CONTROL_HINT if offers else "")
     )
+
+
+#: What to do with campaigns where nobody was held out: offers=None keeps their features.
+_NO_CONTROL_HINT = (
+    " Campaigns where nobody was held out (targeted sends, such as dunnhumby's TypeA-C) cannot "
+    "train the offer model: pass offers=None and keep campaigns, whose sends still make the "
+    "campaign features (offers_received, days_since_last_offer)."
+)
 
 
 def _has_control_and_offer(t: pd.Series) -> bool:
