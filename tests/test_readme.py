@@ -56,3 +56,59 @@ def test_the_own_data_block_runs_on_an_export(
     assert namespace["own_tx"]["customer_id"].tolist() == [1, 2]  # type: ignore[index]
     assert namespace["own_tx"]["amount"].tolist() == [10.0, 5.0]  # type: ignore[index]
     assert namespace["report"].removed("cancellation") == 1  # type: ignore[attr-defined]
+
+
+def test_the_dunnhumby_block_runs_on_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    pd.DataFrame(
+        {
+            "household_key": [1, 1, 2, 2],
+            "BASKET_ID": [26984851472, 26984851472, 26984851516, 26984851999],
+            "DAY": [1, 1, 3, 711],
+            "PRODUCT_ID": [1004906, 1033142, 1036325, 1082185],
+            "QUANTITY": [1, 0, 2, 1],
+            "SALES_VALUE": [1.39, 0.82, 0.0, 2.5],
+            "STORE_ID": [364, 364, 412, 412],
+            "RETAIL_DISC": [-0.6, 0.0, -0.3, 0.01],
+            "TRANS_TIME": [1631, 1631, 5, 2359],
+            "WEEK_NO": [1, 1, 1, 102],
+            "COUPON_DISC": [0.0, 0.0, 0.0, -0.55],
+            "COUPON_MATCH_DISC": [0.0, 0.0, 0.0, 0.0],
+        }
+    ).to_csv(tmp_path / "transaction_data.csv", index=False)
+    pd.DataFrame({"AGE_DESC": ["65+"], "INCOME_DESC": ["35-49K"], "household_key": [2]}).to_csv(
+        tmp_path / "hh_demographic.csv", index=False
+    )
+    pd.DataFrame(
+        {"DESCRIPTION": ["TypeA", "TypeB"], "household_key": [1, 2], "CAMPAIGN": [8, 13]}
+    ).to_csv(tmp_path / "campaign_table.csv", index=False)
+    pd.DataFrame(
+        {
+            "DESCRIPTION": ["TypeA", "TypeB"],
+            "CAMPAIGN": [8, 13],
+            "START_DAY": [412, 504],
+            "END_DAY": [460, 551],
+        }
+    ).to_csv(tmp_path / "campaign_desc.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("### Day numbers, signed discounts"), namespace)
+    tx = namespace["dh_tx"]
+    assert tx["timestamp"].astype(str).tolist() == [  # type: ignore[index]
+        "2020-01-01 16:31:00",
+        "2020-01-01 16:31:00",
+        "2021-12-11 23:59:00",
+    ]  # DAY 1 is day1; the free line of DAY 3 (00:05) is dropped as zero_amount
+    assert tx["discount"].tolist() == [0.6, 0.0, 0.0]  # type: ignore[index]
+    assert set(namespace["dh_people"].columns) == {  # type: ignore[attr-defined]
+        "customer_id",
+        "age_band",
+        "income_band",
+    }
+    sent = namespace["dh_campaigns"]["sent_at"]  # type: ignore[index]
+    assert sent.astype(str).tolist() == ["2021-02-15", "2021-05-18"]
