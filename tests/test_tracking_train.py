@@ -8,6 +8,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import mlflow_fixtures
@@ -468,6 +469,20 @@ def test_the_runs_drift_tag_says_what_the_warning_said(registry: Registry) -> No
     assert (psi > 0.2).any()  # the small batch's noise: over the limit, and rightly not warned
 
 
+def _record_churn_fits(mp: pytest.MonkeyPatch, fitted: list[Any]) -> None:
+    """Append every ChurnModel that ``fit`` returns to ``fitted`` (the backtest model, then the
+    registered one, in train_and_register)."""
+    from loyalty_ml.models.churn import ChurnModel
+
+    fit = ChurnModel.fit
+
+    def recording_fit(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
+        fitted.append(fit(self, *args, **kwargs))  # type: ignore[arg-type]
+        return fitted[-1]
+
+    mp.setattr(ChurnModel, "fit", recording_fit)
+
+
 @pytest.mark.parametrize(
     ("n_customers", "trees"),
     # 50 customers: too few churners for the backtest model's hold-out (it grows all 1,000 trees,
@@ -488,17 +503,11 @@ def test_the_registered_churn_model_grows_the_trees_the_backtest_model_chose(
     data = simulate(n_customers=n_customers, start="2023-01-01", end="2024-12-31", seed=3)
     customers = data.customers.drop(columns=["age_band", "gender", "income_band"])
     fitted: list[ChurnModel] = []
-    fit = ChurnModel.fit
-
-    def recording_fit(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
-        fitted.append(fit(self, *args, **kwargs))  # type: ignore[arg-type]
-        return fitted[-1]
-
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a small programme: hold-out and data-quality warnings
         mp.chdir(tmp_path)
-        mp.setattr(ChurnModel, "fit", recording_fit)
+        _record_churn_fits(mp, fitted)
         result = train_and_register(
             data.transactions, as_of="2024-12-01", customers=customers, tracking_uri=uri
         )
@@ -630,17 +639,11 @@ def test_both_churn_fits_keep_cutoffs_apart_by_the_training_horizon(tmp_path: Pa
 
     data = simulate(n_customers=300, start="2023-01-01", end="2024-12-31", seed=3)
     fitted: list[ChurnModel] = []
-    fit = ChurnModel.fit
-
-    def recording_fit(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
-        fitted.append(fit(self, *args, **kwargs))  # type: ignore[arg-type]
-        return fitted[-1]
-
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a small programme: data-quality warnings
         mp.chdir(tmp_path)
-        mp.setattr(ChurnModel, "fit", recording_fit)
+        _record_churn_fits(mp, fitted)
         train_and_register(
             data.transactions, as_of="2024-12-01", horizon_days=120, tracking_uri=uri
         )
