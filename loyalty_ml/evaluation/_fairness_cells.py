@@ -20,9 +20,11 @@ from loyalty_ml.evaluation._fairness_metrics import is_offer_figure
 __all__ = [
     "complement",
     "complement_conditional",
-    "offer_cells",
+    "few_contactable",
+    "lone_cell_groups",
     "offer_columns",
     "pool_shows_offers",
+    "settle_cells",
     "shown_offer_pools",
 ]
 
@@ -54,53 +56,128 @@ def complement_conditional(
     by_group: pd.DataFrame, small: Keys, min_count: int, *, column: str = "count"
 ) -> Keys:
     """Cells (stratum, attribute, group) to blank with the small ones: within each stratum's
-    attribute, and across each group's strata (whose raw row gives their sum)."""
+    attribute, and across each group's strata (whose raw row gives their sum). A cell alone in
+    a stratum of ``min_count`` customers is that stratum's total, which a table by stratum
+    publishes: it is no partner across strata."""
     blanked = set(small)
-    for _ in range(4):  # the two directions can feed each other; a few passes settle it
+    alone = _alone_cells(by_group, min_count, column)
+    table = by_group.iloc[[_key(k) not in alone for k in by_group.index]]
+    blocks = _block_counts(by_group, ["control", "attribute"], column)
+    blocks += _block_counts(table, ["attribute", "group"], column)
+    before = -1
+    while len(blanked) != before:  # the two directions feed each other until they settle
         before = len(blanked)
-        for levels in (["control", "attribute"], ["attribute", "group"]):
-            for counts in _block_counts(by_group, levels, column):
-                blanked |= _add_smallest(counts, blanked, min_count)
-        if len(blanked) == before:
-            break
+        for counts in blocks:
+            blanked |= _add_smallest(counts, blanked, min_count)
     return blanked - set(small)
 
 
-def offer_cells(
+def settle_cells(
     by_group: pd.DataFrame,
-    blanked: Keys,
+    conditional: pd.DataFrame | None,
+    rows: Keys,
+    cells: Keys,
     min_count: int,
     *,
-    conditional: bool,
+    column: str = "count",
     pools: list[Keys] | None = None,
-) -> Keys:
-    """The rows of ``by_group`` whose offer figures are blanked: those under ``min_count``
-    contactable customers, the rows ``blanked`` already (by the rule on ``count``), and by
-    complementary suppression on ``n_contactable`` the next smallest, within each attribute (and
-    across a group's strata when ``conditional``), so that the total offers of an attribute minus
-    the shown rows cannot give back the offers of fewer than ``min_count`` customers.
+) -> tuple[Keys, Keys]:
+    """The raw rows and the cells (stratum, attribute, group) to blank, with ``rows`` and
+    ``cells`` (the small ones), so that no equation between published figures gives one back.
 
-    A row with no contactable customer is not blanked for itself: its offer figures are NaN
-    already. ``pools`` are the rows pooled into one published row each whose offer figures are
-    shown: they count as one shown row, so the other blanked rows must protect each other.
-    Empty without an ``n_contactable`` column (the offer figures are then over ``count``).
+    Within each stratum's attribute and across each group's strata the next smallest cells are
+    blanked (:func:`complement_conditional`), so a group's raw row minus its shown cells leaves
+    two or more blanked cells and the raw row stays shown; only a group with one blanked cell
+    (found in a single stratum) loses its raw row (:func:`lone_cell_groups`). Within each
+    attribute the next smallest raw rows are blanked (:func:`complement`); a raw row blanked
+    that way whose cells are all shown would be their sum, so its smallest cell is blanked too,
+    and the two rules run again until they settle. ``column`` counts the customers the figures
+    are over; ``pools`` are raw rows published as one pool each with its figures shown: they
+    count as one shown row.
     """
+    shown_pools = set().union(*pools) if pools else set()
+    table = by_group.iloc[[_key(k) not in shown_pools for k in by_group.index]]
+    rows = set(rows) - shown_pools
+    if conditional is None:
+        return rows | complement(table, rows, min_count, column=column), set()
+    seeds = set(cells)
+    while True:
+        blanked = seeds | complement_conditional(conditional, seeds, min_count, column=column)
+        lone = lone_cell_groups(conditional, blanked, min_count, column=column)
+        withheld = rows | lone
+        withheld |= complement(table, withheld, min_count, column=column)
+        hidden = {k[1:] for k in _hiding(conditional, blanked, min_count, column)}
+        bare = _smallest_cells(conditional, withheld - hidden, column)
+        if bare <= seeds:
+            return withheld, blanked
+        seeds |= bare
+
+
+def lone_cell_groups(
+    conditional: pd.DataFrame, cells: Keys, min_count: int, *, column: str = "count"
+) -> Keys:
+    """The groups (attribute, group) with exactly one cell (stratum, attribute, group) of
+    ``cells`` that hides a figure (:func:`_hiding`): their raw row minus their shown cells would
+    give that cell back."""
+    counts: dict[tuple[Any, ...], int] = {}
+    for key in _hiding(conditional, cells, min_count, column):
+        counts[key[1:]] = counts.get(key[1:], 0) + 1
+    return {group for group, n in counts.items() if n == 1}
+
+
+def _hiding(conditional: pd.DataFrame, cells: Keys, min_count: int, column: str) -> Keys:
+    """The cells of ``cells`` whose blank hides something: not those without customers in
+    ``column`` (their figures are NaN anyway) nor those alone in their stratum (its total)."""
+    counts = dict(zip(map(_key, conditional.index), conditional[column], strict=True))
+    alone = _alone_cells(conditional, min_count, column)
+    return {k for k in cells if counts.get(k, 0) > 0 and k not in alone}
+
+
+def _alone_cells(conditional: pd.DataFrame, min_count: int, column: str) -> Keys:
+    """The cells that are the only one with customers (in ``column``) of their stratum's
+    attribute, when it holds ``min_count`` of them: their figures are the stratum's."""
+    out: Keys = set()
+    for counts in _block_counts(conditional, ["control", "attribute"], column):
+        filled = counts[counts > 0]
+        if len(filled) == 1 and filled.iloc[0] >= min_count:
+            out.add(filled.index[0])
+    return out
+
+
+def few_contactable(by_group: pd.DataFrame, min_count: int) -> Keys:
+    """The rows whose offer figures are over 1 to ``min_count - 1`` contactable customers (none
+    without an ``n_contactable`` column: the offer figures are then over ``count``). A row with
+    no contactable customer is not blanked for itself: its offer figures are NaN already."""
     if not offer_columns(by_group):
         return set()
-    keys = [k if isinstance(k, tuple) else (k,) for k in by_group.index]
     contactable = by_group[CONTACTABLE].to_numpy(dtype=float)
-    few = {k for k, n in zip(keys, contactable, strict=True) if 0 < n < min_count}
-    shown_pools = set().union(*pools) if pools else set()
-    start = (few | blanked) - shown_pools
-    table = by_group.iloc[[k not in shown_pools for k in keys]]
-    if conditional:
-        return start | complement_conditional(table, start, min_count, column=CONTACTABLE)
-    return start | complement(table, start, min_count, column=CONTACTABLE)
+    return {_key(k) for k, n in zip(by_group.index, contactable, strict=True) if 0 < n < min_count}
+
+
+def _smallest_cells(conditional: pd.DataFrame, groups: Keys, column: str) -> Keys:
+    """For each of ``groups`` (attribute, group), its cell with the fewest customers in
+    ``column`` (above none: a cell without any has its figures NaN already)."""
+    out: Keys = set()
+    keys = [_key(k) for k in conditional.index]
+    counts = conditional[column].to_numpy(dtype=float)
+    for group in groups:
+        cells = [
+            (n, str(k), k) for k, n in zip(keys, counts, strict=True) if k[1:] == group and n > 0
+        ]
+        if cells:
+            out.add(min(cells)[2])
+    return out
+
+
+def _key(key: Any) -> tuple[Any, ...]:
+    return key if isinstance(key, tuple) else (key,)
 
 
 def _add_smallest(counts: pd.Series, blanked: Keys, min_count: int) -> Keys:
     """The rows of one block (``counts`` by full key) to blank besides ``blanked``: the next
-    smallest until at least two are blanked and they hold ``min_count`` customers together."""
+    smallest until at least two are blanked and they hold ``min_count`` customers together.
+    Rows without customers do not count: their figures are NaN, blanked or not."""
+    counts = counts[counts > 0]
     inside = [k for k in counts.index if k in blanked]
     if not inside:
         return set()

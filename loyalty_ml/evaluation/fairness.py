@@ -21,10 +21,10 @@ from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._fairness_cells import (
-    complement,
-    complement_conditional,
-    offer_cells,
+    CONTACTABLE,
+    few_contactable,
     offer_columns,
+    settle_cells,
     shown_offer_pools,
 )
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, POOLED_GROUPS, prepare_audit_data
@@ -291,8 +291,10 @@ class FairnessReport:
         :meth:`for_publication` instead, which pools them. Suppression is complementary: within each attribute the next smallest groups
         are blanked too, until at least two groups holding ``min_count`` customers are, since the
         attribute's total (known from any other attribute) minus the shown groups would give a
-        single blanked group back; in the conditional table the same holds across a group's
-        strata, and such a group's raw row is blanked. Groups blanked this way are named
+        single blanked group back; in the conditional table the same holds within each stratum
+        and across a group's strata, so that its raw row, the sum of two or more blanked cells,
+        stays published (it is blanked only for a group with one blanked cell, and a raw row
+        blanked whose cells were all shown gets a cell blanked). Groups blanked this way are named
         ``"(withheld)"``. The gaps and violations a small group takes part in (its rate is their minimum
         or maximum, which the limits may judge when ``min_group_size`` is below ``min_count``) keep
         their rows, so a failed audit still shows as failed, with their values blanked and the
@@ -367,25 +369,25 @@ class FairnessReport:
         small_c = set() if conditional is None else _small_groups(conditional, min_count)
         # complementary suppression: blanking one small group alone lets the others and the total
         # give it back (the total is known from any other attribute, or the backtest metrics)
-        withheld = complement(self.by_group, small, min_count)
-        withheld_c = (
-            set()
-            if conditional is None
-            else complement_conditional(conditional, small_c, min_count)
-        )
+        withheld, withheld_c = settle_cells(self.by_group, conditional, small, small_c, min_count)
+        withheld -= small
+        withheld_c -= small_c
         # the offer figures are over the contactable customers: the same rule on their count
-        pools = shown_offer_pools(self.by_group, small, min_count) if pooled else []
-        offers = offer_cells(
-            self.by_group, small | withheld, min_count, conditional=False, pools=pools
-        )
-        offers_c = (
-            set()
-            if conditional is None
-            else offer_cells(conditional, small_c | withheld_c, min_count, conditional=True)
-        )
-        # a group blanked in some stratum keeps no raw row to subtract its other strata from
-        withheld |= {(k[1], k[2]) for k in small_c | withheld_c} - small
-        offers = (offers | {(k[1], k[2]) for k in offers_c}) - small - withheld
+        offers: set[tuple[Any, ...]] = set()
+        offers_c: set[tuple[Any, ...]] = set()
+        if offer_columns(self.by_group):
+            offers, offers_c = settle_cells(
+                self.by_group,
+                conditional,
+                few_contactable(self.by_group, min_count) | small | withheld,
+                set()
+                if conditional is None
+                else few_contactable(conditional, min_count) | small_c | withheld_c,
+                min_count,
+                column=CONTACTABLE,
+                pools=shown_offer_pools(self.by_group, small, min_count) if pooled else [],
+            )
+        offers -= small | withheld
         offers_c -= small_c | withheld_c
         other = "(withheld)"
         by_group = _blank_keys(self.by_group, small | withheld)
