@@ -81,8 +81,8 @@ class FairnessReport:
         ``observed_rate`` (mean of ``y_true``); ``calibration_gap`` (mean score - observed rate),
         ``tpr``, ``fpr`` and ``auc`` (NaN where the group has one class) from both; ``offer_rate``
         (share with a non-missing ``offer_id``) and ``mean_offer_cost`` (mean ``expected_cost`` over
-        ALL customers of the group, counting 0 for those without an offer, so it is the spend per
-        customer, not per offer) from ``offers``, and, when the plan says why a customer gets no
+        ALL customers of the group, or its contactable ones when the plan says who they are,
+        counting 0 for those without an offer, so it is the spend per customer, not per offer) from ``offers``, and, when the plan says why a customer gets no
         offer, ``n_contactable``: the customers of the group the offer figures are over (see
         ``offers`` in :func:`fairness_report`); when the plan gives two offers or more, also
         ``offer_rate[<offer_id>]`` per offer (the share of the group that gets that one: who gets
@@ -234,7 +234,7 @@ class FairnessReport:
             "",
             f"Limits: {'; '.join(set_limits) or 'none'}. Groups smaller than "
             f"{self.limits.min_group_size} customers are reported, not judged. "
-            "`mean_offer_cost` averages over every customer of the group (0 without an offer)"
+            "`mean_offer_cost` is the spend per customer of the group (0 without an offer)"
             + (
                 "; the offer figures leave out customers without marketing consent and the "
                 "holdout (`n_contactable` counts the rest, and a published copy blanks them for "
@@ -588,10 +588,6 @@ def _blank_sides(
             out.loc[hit, side] = label
             out.loc[hit, [c for c in figures if c in out.columns]] = np.nan
     return out
-
-
-def _blank_small(by_group: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    return _blank_keys(by_group, _small_groups(by_group, min_count))
 
 
 def _blank_keys(
