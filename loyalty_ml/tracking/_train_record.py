@@ -112,11 +112,13 @@ def register_and_promote(
     )
     gate.log_to_mlflow()  # fairness_gate tag, the reason, and any override with its reason
     _log_quality_gate(backtest_roc_auc, min_backtest_auc, model_name=model_name, version=version)
+    champion = _load_champion(client, model_name, alias, tracking_uri=tracking_uri)
     current, basis = _champion_on_this_backtest(
         client,
         model_name,
         alias,
         tracking_uri=tracking_uri,
+        champion=champion,
         X_test=X_test,
         y_test=y_test,
         cutoffs=cutoffs,
@@ -135,9 +137,7 @@ def register_and_promote(
         champion_alias=alias,
     )
     if decision.promoted and policy.uplift_model is None:
-        decision = _keep_the_champions_offers(
-            decision, client, model_name, alias, tracking_uri=tracking_uri
-        )
+        decision = _keep_the_champions_offers(decision, champion, model_name)
     set_alias(client, model_name, version, decision)
     mlflow.set_tags(
         {
@@ -151,12 +151,7 @@ def register_and_promote(
 
 
 def _keep_the_champions_offers(
-    decision: PromotionDecision,
-    client: Any,
-    model_name: str,
-    alias: str,
-    *,
-    tracking_uri: str,
+    decision: PromotionDecision, champion: _Champion, model_name: str
 ) -> PromotionDecision:
     """``decision``, or a challenger's when the champion plans offers and the new version cannot.
 
@@ -164,14 +159,8 @@ def _keep_the_champions_offers(
     without an offer model; promoted on its churn backtest alone, it stopped every nightly offer
     of a champion that planned them, with only the training job's warning to say so.
     """
-    version, _ = champion_metric(client, model_name, alias)
-    if version is None:
-        return decision
-    try:
-        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
-    except TrackingError:  # not a loyalty_ml policy (registered by hand)
-        return decision
-    if champion.uplift_model is None:
+    version, _, loaded = champion
+    if loaded is None or loaded.uplift_model is None:
         return decision
     reason = (
         f"the champion v{version} plans offers and this version has no offer model (see the "
@@ -210,12 +199,31 @@ def _log_quality_gate(auc: float, floor: float, *, model_name: str, version: str
         )
 
 
+#: The champion's version, its tagged backtest metric and its policy (None when there is no
+#: champion, or it is not a loyalty_ml policy).
+_Champion = tuple[str | None, float | None, LoyaltyPolicy | None]
+
+
+def _load_champion(client: Any, model_name: str, alias: str, *, tracking_uri: str) -> _Champion:
+    """The version holding ``alias``, its tagged metric and its policy, loaded once per run."""
+    version, stored = champion_metric(client, model_name, alias)
+    if version is None:
+        return None, stored, None
+    try:
+        # the version whose metric was read, not whatever the alias points at a moment later
+        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
+    except TrackingError:  # not a loyalty_ml policy (registered by hand)
+        return version, stored, None
+    return version, stored, champion
+
+
 def _champion_on_this_backtest(
     client: Any,
     model_name: str,
     alias: str,
     *,
     tracking_uri: str,
+    champion: _Champion | None = None,
     X_test: pd.DataFrame,
     y_test: pd.Series,
     cutoffs: list[pd.Timestamp],
@@ -233,20 +241,21 @@ def _champion_on_this_backtest(
     window when its last cutoff is this one), and the basis returned says which. A champion
     trained days earlier learnt labels whose window is almost the backtest's, for the same
     customers: scored there it would win by look-ahead (by 0.003-0.007 ROC AUC on the simulator,
-    as much as the default tolerance).
+    as much as the default tolerance). ``champion``: what :func:`_load_champion` read, if it was.
     """
     from sklearn.metrics import roc_auc_score
 
-    version, stored = champion_metric(client, model_name, alias)
+    version, stored, loaded = (
+        _load_champion(client, model_name, alias, tracking_uri=tracking_uri)
+        if champion is None
+        else champion
+    )
     if version is None:
         return None, "no champion"
     tagged = f"champion v{version}'s own backtest (tag {BACKTEST_METRIC_TAG})"
-    try:
-        # the version whose metric was read, not whatever the alias points at a moment later
-        champion, _ = load_policy(f"models:/{model_name}/{version}", tracking_uri=tracking_uri)
-    except TrackingError:  # not a loyalty_ml policy (registered by hand)
+    if loaded is None:  # not a loyalty_ml policy (registered by hand)
         return stored, tagged
-    summary = champion.training_summary
+    summary = loaded.training_summary
     try:
         trained = [pd.Timestamp(c) for c in summary.get("cutoffs", [])]
     except (TypeError, ValueError):
@@ -260,7 +269,7 @@ def _champion_on_this_backtest(
     comparable = (
         max(trained) <= backtest - gap
         and summary.get("horizon_days") == horizon_days
-        and champion.feature_config == config
+        and loaded.feature_config == config
     )
     if not comparable:
         why = (
@@ -270,7 +279,7 @@ def _champion_on_this_backtest(
         )
         return stored, tagged + f" (another window: {why})"
     try:
-        scores = champion.churn_model.predict_proba(champion.prepare(X_test))[:, 1]
+        scores = loaded.churn_model.predict_proba(loaded.prepare(X_test))[:, 1]
     except LoyaltyMLError:
         return stored, tagged + " (it cannot score this run's features)"
     return (
