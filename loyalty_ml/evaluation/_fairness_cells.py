@@ -195,7 +195,7 @@ def _add_smallest(counts: pd.Series, blanked: Keys, min_count: int) -> Keys:
 def _block_counts(by_group: pd.DataFrame, levels: list[str], column: str) -> list[pd.Series]:
     """The ``column`` of ``by_group`` split into blocks by ``levels``, keyed by full key."""
     counts = by_group[column].astype(float)
-    counts.index = pd.Index([k if isinstance(k, tuple) else (k,) for k in by_group.index])
+    counts.index = pd.Index([_key(k) for k in by_group.index])
     keys = by_group.index.to_frame(index=False)
     return (
         [
@@ -219,7 +219,7 @@ def pool_shows_offers(rows: pd.DataFrame, min_count: int) -> bool:
 def shown_offer_pools(by_group: pd.DataFrame, small: Keys, min_count: int) -> list[Keys]:
     """The raw table's pools (the ``small`` groups of each attribute) whose offer figures the
     published copy shows (:func:`pool_shows_offers`)."""
-    keys = pd.Index([k if isinstance(k, tuple) else (k,) for k in by_group.index])
+    keys = pd.Index([_key(k) for k in by_group.index])
     pools = []
     for attribute in by_group.index.get_level_values("attribute").unique():
         members = {k for k in keys if k[0] == attribute and k in small}

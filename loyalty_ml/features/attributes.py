@@ -184,12 +184,16 @@ def _not_member(signup_ns: np.ndarray, as_of_ns: int) -> np.ndarray:
     return signup_ns >= as_of_ns
 
 
-def _present(prepared: Prepared, as_of_ns: int) -> np.ndarray:
-    """Per customer of ``prepared``: True for those with a purchase before ``as_of`` (the rows of
-    the feature table at it)."""
+def _counted(
+    prepared: Prepared, signup: np.ndarray | None, as_of: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer of ``prepared``, the customers a level is counted over at ``as_of``: those
+    with a purchase before it (the rows of the feature table there), and of those the members
+    (signed up before it), for the membership attributes."""
     present = np.zeros(len(prepared.customer_ids), dtype=bool)
-    present[prepared.cust[prepared.ts < as_of_ns]] = True
-    return present
+    present[prepared.cust[prepared.ts < as_of.value]] = True
+    member = present if signup is None else present & ~_not_member(signup, as_of.value)
+    return present, member
 
 
 def prepare_attributes(
@@ -251,17 +255,10 @@ def prepare_attributes(
         )
     aligned = frame.set_index(C.CUSTOMER_ID).reindex(prepared.customer_ids)
     signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
-    present = _present(prepared, levels_as_of.value)
-    member = present if signup is None else present & ~_not_member(signup, levels_as_of.value)
+    present, member = _counted(prepared, signup, levels_as_of)
     later = None
     if last_as_of is not None and last_as_of > levels_as_of:
-        later_present = _present(prepared, last_as_of.value)
-        later = (
-            later_present,
-            later_present
-            if signup is None
-            else later_present & ~_not_member(signup, last_as_of.value),
-        )
+        later = _counted(prepared, signup, last_as_of)
     columns: dict[str, np.ndarray | pd.Categorical] = {}
     pooled: dict[str, _Levels] = {}
     lost: dict[str, int] = {}
