@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loyalty_ml.evaluation._fairness_metrics import metric_base
 from loyalty_ml.evaluation.fairness import POOLED_GROUPS, FairnessReport
 
 Cells = frozenset[tuple[Any, Any]]
@@ -78,14 +79,13 @@ def _closure(equations: list[tuple[Row, list[Row]]], known: set[Cells]) -> set[C
 
 
 def _sizes(report: FairnessReport, column: str, attribute: Any) -> dict[tuple[Any, Any], int]:
-    """The customers each cell's figure of ``column`` is over."""
-    base = "n_contactable" if column.startswith("offer") else "count"
+    """The customers each cell's figure of ``column`` is over (its churners for the TPR, its
+    non-churners for the FPR, its contactable customers for the offer figures)."""
     table = report.by_group_conditional
-    if table is None:
-        counts = report.by_group.xs(attribute, level="attribute")[base]
-        return {("", g): int(n) for g, n in counts.items()}
-    counts = table.xs(attribute, level="attribute")[base]
-    return {k: int(n) for k, n in counts.items()}
+    raw = table is None
+    rows = (report.by_group if raw else table).xs(attribute, level="attribute")
+    counts = pd.Series(np.nan_to_num(metric_base(rows, column)), index=rows.index)
+    return {(("", k) if raw else k): int(n) for k, n in counts.items()}
 
 
 def _equations(
@@ -195,7 +195,8 @@ def _stratum_rows(
 
 def random_audit(seed: int) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, pd.Series]:
     """Customers of 2-5 groups of 1-300 in 2-4 strata (unevenly), with scores, an offer plan
-    whose customers consent at a rate of their group's, and the strata: ``sensitive, y_true,
+    whose customers consent at a rate of their group's, churn at a rate of their group's, and the
+    strata: ``sensitive, y_true,
     y_score, plan, control``."""
     from loyalty_ml.policy._plan_reasons import CHEAPEST, NO_CONSENT
     from loyalty_ml.schema import columns as C
@@ -210,6 +211,8 @@ def random_audit(seed: int) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFra
     )
     consent = rng.uniform(size=len(labels)) < np.repeat(rng.uniform(0.2, 1.0, n_groups), sizes)
     offered = consent & (rng.uniform(size=len(labels)) < 0.4)
+    # churn rates of 1-50% by group, so that some large groups have few churners
+    churned = rng.uniform(size=len(labels)) < np.repeat(rng.uniform(0.01, 0.5, n_groups), sizes)
     ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
     plan = pd.DataFrame(
         {
@@ -221,7 +224,7 @@ def random_audit(seed: int) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFra
     )
     return (
         pd.Series(labels, index=ids, name="tier"),
-        pd.Series(rng.integers(0, 2, len(ids)), index=ids),
+        pd.Series(churned.astype(int), index=ids),
         pd.Series(rng.uniform(size=len(ids)), index=ids),
         plan,
         pd.Series(np.array([f"s{k}" for k in strata]), index=ids, name="risk_band"),

@@ -158,3 +158,92 @@ def test_a_plan_without_reasons_keeps_the_rule_on_count() -> None:
     sensitive = pd.Series(["F"] * 150 + ["M"] * 150, index=ids, name="tier")
     public = fairness_report(sensitive, offers=plan, limits=LIMITS).for_publication(10)
     assert public.by_group[list(OFFERS)].notna().all().all()
+
+
+def _churn_audit(groups: dict[str, tuple[int, int]], **kwargs: object) -> FairnessReport:
+    """``groups``: label -> (customers, churners). Every other churner and every third
+    non-churner score 0.8 (selected at 0.5), the others 0.2."""
+    labels, churned, score = [], [], []
+    for label, (n, churners) in groups.items():
+        labels += [label] * n
+        churned += [1] * churners + [0] * (n - churners)
+        score += [0.8 if k % 2 == 0 else 0.2 for k in range(churners)]
+        score += [0.8 if k % 3 == 0 else 0.2 for k in range(n - churners)]
+    ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
+    return fairness_report(
+        pd.Series(labels, index=ids, name="tier"),
+        y_true=pd.Series(churned, index=ids),
+        y_score=pd.Series(score, index=ids),
+        limits=LIMITS,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_a_big_group_with_few_churners_publishes_no_true_positive_rate() -> None:
+    """150 customers of whom 2 churned published TPR 0.5: whether the model flagged each of
+    those 2 people. The TPR (and the AUC) of a group follow the cell rule on its churners, the
+    FPR on its non-churners, with the next smallest blanked beside them."""
+    report = _churn_audit({"F": (150, 2), "M": (200, 60), "X": (300, 90)})
+    assert report.by_group.loc[("tier", "F"), "tpr"] == pytest.approx(0.5)
+    for public in (report.for_publication(10), report.without_small_groups(10)):
+        table = public.by_group.xs("tier", level="attribute")
+        assert table["tpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
+        assert table["auc"].isna().to_dict() == {"F": True, "M": True, "X": False}
+        # over 148 non-churners and 150 customers, F's other figures stay
+        assert table[["fpr", "selection_rate", "observed_rate"]].notna().all().all()
+        gap = public.summary.loc[("tier", "tpr")]
+        assert "F" not in {gap["min_group"], gap["max_group"]}
+        assert public.summary.loc[("tier", "fpr"), "difference"] >= 0
+    # the same for a group with few non-churners, on the FPR
+    table = _churn_audit({"F": (150, 145), "M": (200, 60), "X": (300, 90)}).for_publication(10)
+    raw = table.by_group.xs("tier", level="attribute")
+    assert raw["fpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
+    assert raw["tpr"].notna().all()
+
+
+def test_a_shown_pool_is_blanked_beside_the_one_row_withheld_for_it() -> None:
+    """Small groups pooled hold 15 non-churners and show their FPR; the one large group beside
+    them has 8: withheld, and the total minus the pool would give it back, so the pool's FPR
+    is withheld too."""
+    report = _churn_audit({"a": (8, 1), "b": (7, 0), "big": (15, 7)})
+    public = report.for_publication(10).by_group.xs("tier", level="attribute")
+    assert public.loc[POOLED_GROUPS, "count"] == 15
+    assert public["fpr"].isna().all(), public
+    assert public.loc[POOLED_GROUPS, "selection_rate"] == pytest.approx(
+        report.by_group.loc[[("tier", "a"), ("tier", "b")], "selection_rate"].mul([8, 7]).sum() / 15
+    )
+
+
+def test_a_partner_given_by_a_stratum_total_is_no_partner() -> None:
+    """The attacker's seed 199 (tests/suppression_attack.py): "g2" (2 customers) is withheld with
+    "g1" (16) beside it; but every non-churner of "g1" is in stratum "s3", alone there, so its
+    FPR is that stratum's, which a table by stratum publishes, and the total FPR minus "g0"'s
+    and "g1"'s gave "g2"'s back. "g1" is no partner for the FPR: "g0"'s is withheld too."""
+    from suppression_attack import recoveries
+
+    cells = {  # (stratum, group): (churners, non-churners)
+        ("s0", "g0"): (1, 2),
+        ("s0", "g2"): (0, 1),
+        ("s1", "g0"): (0, 1),
+        ("s2", "g0"): (6, 12),
+        ("s2", "g2"): (0, 1),
+        ("s3", "g0"): (1, 0),
+        ("s3", "g1"): (4, 12),
+    }
+    band, labels, churned = [], [], []
+    for (stratum, group), (churners, others) in cells.items():
+        band += [stratum] * (churners + others)
+        labels += [group] * (churners + others)
+        churned += [1] * churners + [0] * others
+    ids = pd.RangeIndex(len(labels), name=C.CUSTOMER_ID)
+    report = fairness_report(
+        pd.Series(labels, index=ids, name="tier"),
+        y_true=pd.Series(churned, index=ids),
+        y_score=pd.Series(np.linspace(0, 1, len(ids)), index=ids),
+        control=pd.Series(band, index=ids, name="risk_band"),
+        limits=LIMITS,
+    )
+    public = report.without_small_groups(10)
+    raw = public.by_group.xs("tier", level="attribute")
+    assert raw["fpr"].isna().all(), raw
+    assert recoveries(report, public, "fpr", 10) == []

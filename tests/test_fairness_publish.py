@@ -42,21 +42,22 @@ def _audit(labels: list[str], *, seed: int = 0, control: bool = False) -> Fairne
 
 def test_a_pool_of_enough_customers_shows_their_figures_together() -> None:
     """The pooled row holds what an audit of the pooled customers as one group gives (every
-    figure but the AUC, which cannot be pooled), and neither label."""
-    labels = ["gold"] * 40 + ["x1"] * 6 + ["x2"] * 7
+    figure but the AUC, which cannot be pooled), and neither label. The pool holds 10+
+    churners and non-churners, as its TPR and FPR need."""
+    labels = ["gold"] * 40 + ["x1"] * 9 + ["x2"] * 8 + ["x3"] * 7 + ["x4"] * 6
     public = _audit(labels).for_publication(10)
-    merged = _audit(["gold"] * 40 + ["pooled"] * 13)
+    merged = _audit(["gold"] * 40 + ["pooled"] * 30)
     assert list(public.by_group.index.get_level_values("group")) == ["gold", POOLED_GROUPS]
     pool = public.by_group.loc[("tier", POOLED_GROUPS)]
     expected = merged.by_group.loc[("tier", "pooled")]
-    assert pool["count"] == 13
+    assert pool["count"] == 30 and 10 <= round(30 * expected["observed_rate"]) <= 20
     assert np.isnan(pool["auc"]) and not np.isnan(expected["auc"])
     figures = [c for c in expected.index if c not in ("count", "auc")]
     assert {"tpr", "fpr", "offer_rate[A]", "mean_offer_cost"} <= set(figures)
     np.testing.assert_allclose(pool[figures].astype(float), expected[figures].astype(float))
     assert public.pooled is not None
     assert public.pooled[["table", "attribute", "groups", "count"]].values.tolist() == [
-        ["by_group", "tier", 2, 13]
+        ["by_group", "tier", 4, 30]
     ]
 
 

@@ -3,9 +3,10 @@
 A figure over a handful of customers says something about those customers. A group under the
 minimum cell is blanked, and so, by complementary suppression, are the next smallest groups, since
 the attribute's total (known from any other attribute) minus the shown groups would give a single
-blanked group back. Most figures are over a group's ``count``; the offer figures are over its
-``n_contactable`` customers (those the policy could offer something to), so they have a cell rule
-of their own on that count (:func:`offer_cells`).
+blanked group back. Most figures are over a group's ``count``; some over part of its customers
+(:func:`partial_figures`): the offer figures over its ``n_contactable`` customers (those the policy
+could offer something to), the true positive rate over its churners, the false positive rate over
+its non-churners (the AUC needs both). Each has the cell rule on its own count (:func:`few`).
 """
 
 from __future__ import annotations
@@ -15,23 +16,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.evaluation._fairness_metrics import is_offer_figure
+from loyalty_ml.evaluation._fairness_metrics import is_offer_figure, metric_base
 
 __all__ = [
     "complement",
     "complement_conditional",
-    "few_contactable",
+    "few",
     "lone_cell_groups",
     "offer_columns",
-    "pool_shows_offers",
+    "partial_figures",
+    "pool_shows",
     "settle_cells",
-    "shown_offer_pools",
+    "shown_pools",
+    "with_bases",
 ]
 
 Keys = set[tuple[Any, ...]]
 
 #: The count the offer figures are measured on (``metric_base``).
 CONTACTABLE = "n_contactable"
+#: The counts the TPR (churners) and FPR (non-churners) are measured on, added by
+#: :func:`with_bases` for the cell rules only: the published tables give them as ``count`` times
+#: ``observed_rate`` already.
+CHURNERS = "_n_churners"
+NON_CHURNERS = "_n_non_churners"
 
 
 def offer_columns(by_group: pd.DataFrame) -> list[str]:
@@ -41,14 +49,47 @@ def offer_columns(by_group: pd.DataFrame) -> list[str]:
     return [c for c in by_group.columns if is_offer_figure(c)]
 
 
+def with_bases(by_group: pd.DataFrame) -> pd.DataFrame:
+    """``by_group`` with the churners and non-churners its TPR, FPR and AUC are over
+    (:func:`metric_base`), when it has those figures; else ``by_group`` itself."""
+    rates = {"tpr", "fpr", "auc"} & set(by_group.columns)
+    if not rates or "observed_rate" not in by_group.columns:
+        return by_group
+    out = by_group.copy()
+    out[CHURNERS] = metric_base(by_group, "tpr")
+    out[NON_CHURNERS] = metric_base(by_group, "fpr")
+    return out
+
+
+def partial_figures(by_group: pd.DataFrame) -> list[tuple[list[str], str]]:
+    """``(columns, base)``: the figures of ``by_group`` (as :func:`with_bases` returns it) that
+    are over part of a group's customers, and the column counting them. The offer figures are
+    over ``n_contactable`` when the plan said who may be contacted (else over ``count``, with
+    every other figure); the TPR over the churners and the FPR over the non-churners, the AUC
+    over both (it is in both families)."""
+    out = []
+    if offers := offer_columns(by_group):
+        out.append((offers, CONTACTABLE))
+    if CHURNERS in by_group.columns:
+        out.append(([c for c in ("tpr", "auc") if c in by_group.columns], CHURNERS))
+        out.append(([c for c in ("fpr", "auc") if c in by_group.columns], NON_CHURNERS))
+    return [(columns, base) for columns, base in out if columns]
+
+
 def complement(
-    by_group: pd.DataFrame, small: Keys, min_count: int, *, column: str = "count"
+    by_group: pd.DataFrame,
+    small: Keys,
+    min_count: int,
+    *,
+    column: str = "count",
+    known: Keys | None = None,
 ) -> Keys:
     """Groups to blank with ``small`` so that none can be recomputed from the others and the
-    attribute's total (``column`` counts the customers the figures are over)."""
+    attribute's total (``column`` counts the customers the figures are over). The ``known``
+    groups' figures can be had another way, so blanking them protects nothing."""
     added: Keys = set()
     for counts in _block_counts(by_group, ["attribute"], column):
-        added |= _add_smallest(counts, small, min_count)
+        added |= _add_smallest(counts, small, min_count, known=known or set())
     return added
 
 
@@ -101,11 +142,12 @@ def settle_cells(
     if conditional is None:
         return rows | complement(table, rows, min_count, column=column), set()
     seeds = set(cells)
+    derived = _stratum_totals(conditional, min_count, column)
     while True:
         blanked = seeds | complement_conditional(conditional, seeds, min_count, column=column)
         lone = lone_cell_groups(conditional, blanked, min_count, column=column)
         withheld = rows | lone
-        withheld |= complement(table, withheld, min_count, column=column)
+        withheld |= complement(table, withheld, min_count, column=column, known=derived)
         hidden = {k[1:] for k in _hiding(conditional, blanked, min_count, column)}
         bare = _smallest_cells(conditional, withheld - hidden, column)
         if bare <= seeds:
@@ -133,25 +175,37 @@ def _hiding(conditional: pd.DataFrame, cells: Keys, min_count: int, column: str)
     return {k for k in cells if counts.get(k, 0) > 0 and k not in alone}
 
 
+def _stratum_totals(conditional: pd.DataFrame, min_count: int, column: str) -> Keys:
+    """The groups (attribute, group) whose every cell with customers (in ``column``) is alone
+    in its stratum (:func:`_alone_cells`): their raw figures are a sum of strata totals, which
+    a table by stratum publishes, so they are no partner to blank beside another group."""
+    alone = _alone_cells(conditional, min_count, column)
+    filled: dict[tuple[Any, ...], bool] = {}
+    for key, n in zip(map(_key, conditional.index), conditional[column], strict=True):
+        if n > 0:
+            filled[key[1:]] = filled.get(key[1:], True) and key in alone
+    return {group for group, all_alone in filled.items() if all_alone}
+
+
 def _alone_cells(conditional: pd.DataFrame, min_count: int, column: str) -> Keys:
     """The cells that are the only one with customers (in ``column``) of their stratum's
     attribute, when it holds ``min_count`` of them: their figures are the stratum's."""
     out: Keys = set()
     for counts in _block_counts(conditional, ["control", "attribute"], column):
-        filled = counts[counts > 0]
-        if len(filled) == 1 and filled.iloc[0] >= min_count:
-            out.add(filled.index[0])
+        filled = [(k, n) for k, n in counts.items() if n > 0]
+        if len(filled) == 1 and filled[0][1] >= min_count:
+            out.add(filled[0][0])
     return out
 
 
-def few_contactable(by_group: pd.DataFrame, min_count: int) -> Keys:
-    """The rows whose offer figures are over 1 to ``min_count - 1`` contactable customers (none
-    without an ``n_contactable`` column: the offer figures are then over ``count``). A row with
-    no contactable customer is not blanked for itself: its offer figures are NaN already."""
-    if not offer_columns(by_group):
+def few(by_group: pd.DataFrame, min_count: int, column: str) -> Keys:
+    """The rows whose figures over ``column``'s customers are over 1 to ``min_count - 1`` of
+    them (none without the column). A row with none is not blanked for itself: those figures
+    are NaN already."""
+    if column not in by_group.columns:
         return set()
-    contactable = by_group[CONTACTABLE].to_numpy(dtype=float)
-    return {_key(k) for k, n in zip(by_group.index, contactable, strict=True) if 0 < n < min_count}
+    base = by_group[column].to_numpy(dtype=float)
+    return {_key(k) for k, n in zip(by_group.index, base, strict=True) if 0 < n < min_count}
 
 
 def _smallest_cells(conditional: pd.DataFrame, groups: Keys, column: str) -> Keys:
@@ -173,57 +227,68 @@ def _key(key: Any) -> tuple[Any, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
-def _add_smallest(counts: pd.Series, blanked: Keys, min_count: int) -> Keys:
+def _add_smallest(
+    counts: dict[tuple[Any, ...], float],
+    blanked: Keys,
+    min_count: int,
+    *,
+    known: Keys | None = None,
+) -> Keys:
     """The rows of one block (``counts`` by full key) to blank besides ``blanked``: the next
     smallest until at least two are blanked and they hold ``min_count`` customers together.
-    Rows without customers do not count: their figures are NaN, blanked or not."""
-    counts = counts[counts > 0]
-    inside = [k for k in counts.index if k in blanked]
+    Rows without customers do not count: their figures are NaN, blanked or not; nor do the
+    ``known`` rows, whose figures can be had another way."""
+    known = known or set()
+    counts = {k: n for k, n in counts.items() if n > 0}
+    inside = [k for k in counts if k in blanked and k not in known]
     if not inside:
         return set()
     added: Keys = set()
-    order = sorted((k for k in counts.index if k not in blanked), key=lambda k: (counts[k], str(k)))
-    total = float(counts[inside].sum())
+    order = sorted(
+        (k for k in counts if k not in blanked and k not in known),
+        key=lambda k: (counts[k], str(k)),
+    )
+    total = sum(counts[k] for k in inside)
     for key in order:
         if len(inside) + len(added) >= 2 and total >= min_count:
             break
         added.add(key)
-        total += float(counts[key])
+        total += counts[key]
     return added
 
 
-def _block_counts(by_group: pd.DataFrame, levels: list[str], column: str) -> list[pd.Series]:
-    """The ``column`` of ``by_group`` split into blocks by ``levels``, keyed by full key."""
-    counts = by_group[column].astype(float)
-    counts.index = pd.Index([_key(k) for k in by_group.index])
-    keys = by_group.index.to_frame(index=False)
-    return (
-        [
-            counts.iloc[np.asarray(rows)]
-            for _, rows in keys.groupby(levels, sort=False).indices.items()
-        ]
-        if len(keys)
-        else []
-    )
+def _block_counts(
+    by_group: pd.DataFrame, levels: list[str], column: str
+) -> list[dict[tuple[Any, ...], float]]:
+    """The ``column`` of ``by_group`` split into blocks by ``levels``, each keyed by full key
+    (plain dicts: these tables are small, and pandas' indexing by tuples costs more than the
+    arithmetic)."""
+    names = list(by_group.index.names)
+    at = [names.index(level) for level in levels]
+    blocks: dict[tuple[Any, ...], dict[tuple[Any, ...], float]] = {}
+    values = by_group[column].to_numpy(dtype=float)
+    for key, n in zip(map(_key, by_group.index), values, strict=True):
+        blocks.setdefault(tuple(key[a] for a in at), {})[key] = float(n)
+    return list(blocks.values())
 
 
-def pool_shows_offers(rows: pd.DataFrame, min_count: int) -> bool:
+def pool_shows(rows: pd.DataFrame, min_count: int, column: str) -> bool:
     """Whether the published pool of ``rows`` (groups under ``min_count`` customers) shows its
-    offer figures: it needs ``min_count`` customers and, when the offer figures are over fewer
-    (``n_contactable``), ``min_count`` contactable ones."""
+    figures over ``column``'s customers (:func:`partial_figures`): it needs ``min_count``
+    customers and ``min_count`` of those (``rows`` as :func:`with_bases` returns them)."""
     if int(rows["count"].sum()) < min_count:
         return False
-    return CONTACTABLE not in rows.columns or float(rows[CONTACTABLE].sum()) >= min_count
+    return column not in rows.columns or float(np.nansum(rows[column])) >= min_count
 
 
-def shown_offer_pools(by_group: pd.DataFrame, small: Keys, min_count: int) -> list[Keys]:
-    """The raw table's pools (the ``small`` groups of each attribute) whose offer figures the
-    published copy shows (:func:`pool_shows_offers`)."""
+def shown_pools(by_group: pd.DataFrame, small: Keys, min_count: int, column: str) -> list[Keys]:
+    """The raw table's pools (the ``small`` groups of each attribute) whose figures over
+    ``column``'s customers the published copy shows (:func:`pool_shows`)."""
     keys = pd.Index([_key(k) for k in by_group.index])
     pools = []
     for attribute in by_group.index.get_level_values("attribute").unique():
         members = {k for k in keys if k[0] == attribute and k in small}
         rows = by_group.iloc[[k in members for k in keys]]
-        if members and pool_shows_offers(rows, min_count):
+        if members and pool_shows(rows, min_count, column):
             pools.append(members)
     return pools

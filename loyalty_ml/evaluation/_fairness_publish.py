@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.evaluation._fairness_cells import offer_columns, pool_shows_offers
+from loyalty_ml.evaluation._fairness_cells import partial_figures, pool_shows, with_bases
 from loyalty_ml.evaluation._fairness_inputs import POOLED_GROUPS
 from loyalty_ml.evaluation._fairness_metrics import COUNT_COLUMNS, metric_base
 
@@ -43,7 +43,8 @@ def pool_small_groups(
     ``min_count`` become one :data:`POOLED_GROUPS` row: its count is theirs together, and its
     figures are those of the pooled customers (from ``original``, the unblanked figures) when
     the pool holds ``min_count`` customers, else blank (its offer figures need ``min_count``
-    contactable customers, ``n_contactable``, too). In the conditional table the pool keeps
+    contactable customers, ``n_contactable``, too; its TPR ``min_count`` churners, its FPR as
+    many non-churners). In the conditional table the pool keeps
     its count only: a stratum's pools added up and set against the raw pool would give back the
     few customers of a larger group who fall in a stratum. The other rows are ``blanked``'s.
     """
@@ -61,6 +62,7 @@ def pool_small_groups(
             continue
         figures = original.loc[block.index[small]]
         row = _pooled_row(figures, min_count, show=not conditional)
+        _hide_beside_one_withheld(row, block.loc[~small], original.loc[block.index[~small]])
         pool = pd.DataFrame(
             [row], index=pd.MultiIndex.from_tuples([(*key, POOLED_GROUPS)], names=names)
         )
@@ -79,6 +81,21 @@ def pool_small_groups(
     return out, pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
 
 
+def _hide_beside_one_withheld(
+    row: dict[str, float], shown: pd.DataFrame, original: pd.DataFrame
+) -> None:
+    """Blank, in the pool's ``row``, each figure that one other row of its attribute withholds
+    alone (``shown`` blanks it, ``original`` has it): the attribute's total minus the shown
+    rows and the pool would give it back. With the pool's blanked too, two are withheld, and
+    the pool holds ``min_count`` customers."""
+    for metric, value in row.items():
+        if metric in COUNT_COLUMNS or np.isnan(value):
+            continue
+        withheld = original[metric].notna().to_numpy() & shown[metric].isna().to_numpy()
+        if int(withheld.sum()) == 1:
+            row[metric] = np.nan
+
+
 def with_integer_counts(by_group: pd.DataFrame) -> pd.DataFrame:
     """``by_group`` with its count columns as integers (nullable where blanked), so that a
     table shows ``138``, not ``138.0000``."""
@@ -94,11 +111,19 @@ def _pooled_row(rows: pd.DataFrame, min_count: int, *, show: bool) -> dict[str, 
     """The figures of the customers of ``rows`` together (blank unless ``show`` and there are
     ``min_count`` of them): each rate weighted by the customers it is measured on, so the result
     is the rate of the pooled customers (the TPR over their churners, the FPR over their
-    non-churners). The AUC is blank: ranks across groups cannot be rebuilt from their AUCs. The
-    offer figures also need ``min_count`` contactable customers (:func:`pool_shows_offers`)."""
+    non-churners). The AUC is blank: ranks across groups cannot be rebuilt from their AUCs. A
+    figure over part of the customers (the offer figures over the contactable ones, the TPR over
+    the churners, the FPR over the non-churners) also needs ``min_count`` of them
+    (:func:`pool_shows`)."""
     count = int(rows["count"].sum())
     out: dict[str, float] = {"count": float(count)}
-    hidden = set() if pool_shows_offers(rows, min_count) else set(offer_columns(rows))
+    bases = with_bases(rows)
+    hidden = {
+        column
+        for columns, base in partial_figures(bases)
+        if not pool_shows(bases, min_count, base)
+        for column in columns
+    }
     for metric in rows.columns:
         if metric in COUNT_COLUMNS:
             if metric != "count":  # a count of the customers a figure is over: theirs together

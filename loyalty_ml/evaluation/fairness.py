@@ -21,11 +21,11 @@ from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._fairness_cells import (
-    CONTACTABLE,
-    few_contactable,
-    offer_columns,
+    few,
+    partial_figures,
     settle_cells,
-    shown_offer_pools,
+    shown_pools,
+    with_bases,
 )
 from loyalty_ml.evaluation._fairness_inputs import MISSING_GROUP, POOLED_GROUPS, prepare_audit_data
 from loyalty_ml.evaluation._fairness_limits import (
@@ -38,7 +38,6 @@ from loyalty_ml.evaluation._fairness_metrics import (
     SUMMARY_STATS,
     add_bootstrap_intervals,
     compute_by_group,
-    is_offer_figure,
     is_offer_rate,
     summarise,
 )
@@ -300,13 +299,16 @@ class FairnessReport:
         their rows, so a failed audit still shows as failed, with their values blanked and the
         group named ``"(under <min_count>)"``.
 
-        The offer figures (``offer_rate``, ``offer_rate[<offer>]``, ``mean_offer_cost``) are over
-        the group's ``n_contactable`` customers when the plan says who they are, so they follow
-        the same rule on that count: blanked for a group with fewer than ``min_count``
-        contactable customers (a group of 150 of whom 3 consent), with the next smallest by
-        ``n_contactable`` blanked beside it (within each attribute, and across a group's
-        strata), the other figures and both counts of such a group kept. Their gaps and
-        violations are blanked, the group named ``"(withheld)"``.
+        Some figures are over part of a group: the offer figures (``offer_rate``,
+        ``offer_rate[<offer>]``, ``mean_offer_cost``) over its ``n_contactable`` customers when
+        the plan says who they are, the ``tpr`` over its churners, the ``fpr`` over its
+        non-churners, the ``auc`` over both. Each follows the same rule on its own count:
+        blanked for a group with fewer than ``min_count`` of those customers (a group of 150 of
+        whom 3 consent, or 2 churned), with the next smallest by that count blanked beside it
+        (within each attribute, and across a group's strata; not a group whose figure is a
+        stratum's, alone there, which a table by stratum gives anyway), the other figures and
+        the counts of such a group kept. Their gaps and violations are blanked, the group named
+        ``"(withheld)"``.
         """
         _check_min_count(min_count, "without_small_groups")
         return self._blanked(min_count, f"(under {min_count})")
@@ -320,7 +322,9 @@ class FairnessReport:
         free-text value, a tier held by two customers). The pool shows the figures of its
         customers together when it holds ``min_count`` of them (each rate over the customers it
         is measured on; not the AUC, which cannot be pooled from the groups'; the offer figures
-        only when ``min_count`` of them may be contacted), else its count only; within strata it always shows its count only (adding a stratum's pools up against
+        only when ``min_count`` of them may be contacted, the TPR over ``min_count`` churners,
+        the FPR over as many non-churners, and none that one other row of the attribute
+        withholds alone, which the total minus the pool would give back), else its count only; within strata it always shows its count only (adding a stratum's pools up against
         the raw pool would give back the few customers of a larger group in one stratum). Gaps
         and violations name a small group ``POOLED_GROUPS``, with their values blanked.
         :attr:`pooled` says how many groups each pool holds. ``log_to_mlflow`` and the HTML
@@ -372,62 +376,50 @@ class FairnessReport:
         withheld, withheld_c = settle_cells(self.by_group, conditional, small, small_c, min_count)
         withheld -= small
         withheld_c -= small_c
-        # the offer figures are over the contactable customers: the same rule on their count
-        offers: set[tuple[Any, ...]] = set()
-        offers_c: set[tuple[Any, ...]] = set()
-        if offer_columns(self.by_group):
-            offers, offers_c = settle_cells(
-                self.by_group,
-                conditional,
-                few_contactable(self.by_group, min_count) | small | withheld,
-                set()
-                if conditional is None
-                else few_contactable(conditional, min_count) | small_c | withheld_c,
-                min_count,
-                column=CONTACTABLE,
-                pools=shown_offer_pools(self.by_group, small, min_count) if pooled else [],
-            )
-        offers -= small | withheld
-        offers_c -= small_c | withheld_c
+        # figures over part of a group's customers (the offer figures over the contactable ones,
+        # the TPR over the churners, the FPR over the non-churners): the same rule on that count
+        bases = with_bases(self.by_group)
+        bases_c = None if conditional is None else with_bases(conditional)
         other = "(withheld)"
         by_group = _blank_keys(self.by_group, small | withheld)
+        by_group_c = None if conditional is None else _blank_keys(conditional, small_c | withheld_c)
+        summary = _mask_gaps(_mask_gaps(self.summary, small, label), withheld, other)
+        summary_c = (
+            None
+            if self.summary_conditional is None
+            else _mask_gaps(_mask_gaps(self.summary_conditional, small_c, label), withheld_c, other)
+        )
+        violations = _mask_violations(
+            _mask_violations(self.violations, small, small_c, label), withheld, withheld_c, other
+        )
+        for columns, base in partial_figures(bases):
+            keys, keys_c = settle_cells(
+                bases,
+                bases_c,
+                few(bases, min_count, base) | small | withheld,
+                set() if bases_c is None else few(bases_c, min_count, base) | small_c | withheld_c,
+                min_count,
+                column=base,
+                pools=shown_pools(bases, small, min_count, base) if pooled else [],
+            )
+            keys -= small | withheld
+            keys_c -= small_c | withheld_c
+            only = frozenset(columns)
+            by_group = _blank_keys(by_group, keys, columns)
+            if by_group_c is not None:
+                by_group_c = _blank_keys(by_group_c, keys_c, columns)
+            summary = _mask_gaps(summary, keys, other, only=only)
+            if summary_c is not None:
+                summary_c = _mask_gaps(summary_c, keys_c, other, only=only)
+            violations = _mask_violations(violations, keys, keys_c, other, only=only)
         return FairnessReport(
-            by_group=_blank_keys(by_group, offers, offer_columns(by_group)),
-            summary=_mask_gaps(
-                _mask_gaps(_mask_gaps(self.summary, small, label), withheld, other),
-                offers,
-                other,
-                offers_only=True,
-            ),
-            violations=_mask_violations(
-                _mask_violations(
-                    _mask_violations(self.violations, small, small_c, label),
-                    withheld,
-                    withheld_c,
-                    other,
-                ),
-                offers,
-                offers_c,
-                other,
-                offers_only=True,
-            ),
+            by_group=by_group,
+            summary=summary,
+            violations=violations,
             limits=self.limits,
             threshold=self.threshold,
-            by_group_conditional=None
-            if conditional is None
-            else _blank_keys(
-                _blank_keys(conditional, small_c | withheld_c),
-                offers_c,
-                offer_columns(conditional),
-            ),
-            summary_conditional=None
-            if self.summary_conditional is None
-            else _mask_gaps(
-                _mask_gaps(_mask_gaps(self.summary_conditional, small_c, label), withheld_c, other),
-                offers_c,
-                other,
-                offers_only=True,
-            ),
+            by_group_conditional=by_group_c,
+            summary_conditional=summary_c,
             control_name=self.control_name,
         )
 
@@ -511,17 +503,17 @@ def _mask_gaps(
     small: set[tuple[Any, ...]],
     label: str,
     *,
-    offers_only: bool = False,
+    only: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """Blank the gap figures whose minimum or maximum is a small group's, and rename that group
-    (only in the gaps of the offer figures when ``offers_only``)."""
+    (only in the gaps of the metrics ``only`` when given)."""
     # the summary's index is (attribute, metric) or (control, attribute, metric): the group key is
     # the index without the metric, plus the group
     keys = [k if isinstance(k, tuple) else (k,) for k in summary.index]
     hits = {
         side: np.array(
             [
-                (*key[:-1], group) in small and (not offers_only or is_offer_figure(key[-1]))
+                (*key[:-1], group) in small and (only is None or key[-1] in only)
                 for key, group in zip(keys, summary[side], strict=True)
             ],
             dtype=bool,
@@ -547,10 +539,10 @@ def _mask_violations(
     small_conditional: set[tuple[Any, ...]],
     label: str,
     *,
-    offers_only: bool = False,
+    only: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """Violations that involve a small group: value and excess blanked, the group renamed
-    (only the violations of the offer figures when ``offers_only``)."""
+    (only the violations of the metrics ``only`` when given)."""
     conditional = (
         violations["conditional"].fillna(False).astype(bool).to_numpy()
         if "conditional" in violations.columns
@@ -559,7 +551,7 @@ def _mask_violations(
     hits = {
         side: np.array(
             [
-                (not offers_only or is_offer_figure(str(row.metric)))
+                (only is None or str(row.metric) in only)
                 and (
                     ((row.stratum, row.attribute, g) in small_conditional)
                     if cond
@@ -598,7 +590,8 @@ def _blank_keys(
     out = by_group.copy()
     hit = np.array([(k if isinstance(k, tuple) else (k,)) in keys for k in out.index], dtype=bool)
     blank = [c for c in out.columns if c != "count"] if columns is None else columns
-    out.loc[hit, blank] = np.nan
+    if hit.any():
+        out.loc[hit, blank] = np.nan
     return with_integer_counts(out)
 
 
