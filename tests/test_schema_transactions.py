@@ -734,3 +734,42 @@ def test_local_times_put_on_utc_say_how_many_lines_change_day() -> None:
         raw.assign(timestamp=raw["timestamp"].dt.tz_convert("UTC")), return_report=True
     )
     assert not any("put on UTC" in n for n in [*kept.notes, *utc.notes])
+
+
+def _one_order_each(n_customers: int, *, repeaters: int = 0) -> pd.DataFrame:
+    """Olist's shape: ``customer_id`` is new with every order (its person is another column);
+    ``repeaters`` customers get a second order 40 days after their first."""
+    rng = np.random.default_rng(0)
+    first = pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 300, n_customers), "D")
+    ids = [f"c{i:05d}" for i in range(n_customers)]
+    lines = pd.DataFrame({"customer_id": ids, "timestamp": first, "amount": 20.0})
+    again = lines.head(repeaters).assign(timestamp=lambda f: f["timestamp"] + pd.Timedelta(days=40))
+    out = pd.concat([lines, again], ignore_index=True)
+    # two lines in some orders: lines are not orders
+    out = pd.concat([out, out.head(50).assign(amount=5.0)], ignore_index=True)
+    return out.assign(order_id=out["customer_id"] + out["timestamp"].dt.strftime("%Y%m%d"))
+
+
+def test_an_id_per_order_is_warned_of() -> None:
+    # Olist's orders name a new customer_id per order; mapped as the customer, everyone buys once,
+    # every churn label is 1 and the boundaries cannot be read, and nothing said why
+    raw = _one_order_each(1_500)
+    with pytest.warns(
+        DataQualityWarning, match=r"each of the 1,500 customers has exactly one order"
+    ):
+        _tx, report = validate_transactions(raw, return_report=True)
+    assert any("exactly one order" in note for note in report.notes)
+    # without an order_id, an order is a customer's distinct time
+    with pytest.warns(DataQualityWarning, match=r"customer_unique_id"):
+        validate_transactions(raw.drop(columns="order_id"))
+
+
+def test_one_time_buyers_with_some_repeats_are_not_warned_of() -> None:
+    # 97% of Olist's persons buy once; the 3% who come back make the id a person's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_transactions(_one_order_each(1_500, repeaters=45))
+        # too few customers, or too short a span, to say the id is not a person's
+        validate_transactions(_one_order_each(500))
+        short = _one_order_each(1_500)
+        validate_transactions(short.assign(timestamp=pd.Timestamp("2017-03-01")))

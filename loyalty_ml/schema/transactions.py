@@ -323,6 +323,7 @@ def validate_transactions(
         )
     check_canonical(out, TRANSACTIONS_SCHEMA)
     _warn_if_order_ids_recur(out)
+    report.notes.extend(_warn_if_every_customer_buys_once(out))
     _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
     # where the data end (observation_end, else the last row): a segment filtered from this table
@@ -686,6 +687,56 @@ def _warn_if_order_ids_recur(out: pd.DataFrame) -> None:
         "date + receipt number; if lines are dated by shipment, map the order's time instead.",
         DataQualityWarning,
     )
+
+
+#: Customers, and days of data, needed before one order each reads as an id per order: with 1,000
+#: customers of whom even 1% come back, all of them buying once has a chance of about 4 in 100,000.
+_ONCE_MIN_CUSTOMERS = 1_000
+_ONCE_MIN_SPAN = pd.Timedelta(days=28)
+
+
+def _warn_if_every_customer_buys_once(out: pd.DataFrame) -> list[str]:
+    """Warn (and return the report's note) when every customer has exactly one order.
+
+    Some exports give each order its own customer id and name the person in another column
+    (Olist's ``customer_id`` and ``customer_unique_id``). Mapped as the customer, everyone is a
+    one-time buyer: every churn label is 1, the boundaries have no repeat purchase to read, and
+    the only warnings were about gaps in the data. An order is a distinct ``order_id``, else a
+    distinct time.
+    """
+    purchase = out[C.AMOUNT].to_numpy() > 0
+    customers = pd.factorize(out[C.CUSTOMER_ID].to_numpy()[purchase])[0]
+    n_customers = int(customers.max()) + 1 if len(customers) else 0
+    if n_customers < _ONCE_MIN_CUSTOMERS:
+        return []
+    ts = out[C.TIMESTAMP].to_numpy()[purchase]
+    first, last = pd.Timestamp(ts.min()), pd.Timestamp(ts.max())
+    if last - first < _ONCE_MIN_SPAN:
+        return []
+    # cheap way out first: a customer who bought on two days has two orders
+    span = pd.Series(ts).groupby(customers).agg(["min", "max"])
+    if ((span["max"] - span["min"]) > _ORDER_SPAN).any():
+        return []
+    key = C.ORDER_ID if C.ORDER_ID in out.columns else C.TIMESTAMP
+    orders = pd.factorize(out[key].to_numpy()[purchase])[0]
+    pairs = pd.DataFrame({"customer": customers, "order": orders}).drop_duplicates()
+    if len(pairs) != n_customers:
+        return []
+    what = "order_id" if key == C.ORDER_ID else "purchase time"
+    note = (
+        f"each of the {n_customers:,} customers has exactly one order (one {what}) from "
+        f"{first.date()} to {last.date()}"
+    )
+    warn_user(
+        f"{TABLE}: {note}. Where customers can come back some do, so this is more likely an id "
+        "given per order, checkout or session than per person (Olist's customer_id is new with "
+        "every order; customer_unique_id names the person): every churn label would be 1 and no "
+        "boundary could be estimated. Map the column that names the person, "
+        "ColumnMap(customer_id=...); if every customer really bought once, there is no repeat "
+        "purchase for a churn model to learn from yet.",
+        DataQualityWarning,
+    )
+    return [note]
 
 
 def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
