@@ -297,3 +297,14 @@ def test_a_campaign_sent_to_a_random_subset_of_ids_counted_from_0_is_silent() ->
     validate_campaigns(
         pd.DataFrame({"customer_id": sent, "offer_id": "A", "sent_at": pd.Timestamp("2024-05-01")})
     )
+
+
+def test_an_order_the_shop_could_not_fulfil_is_not_a_sale() -> None:
+    # Olist's order_status: an 'unavailable' order was never fulfilled, as a 'canceled' one, and
+    # its payment row counted as a purchase in silence (and the fix offered left it in)
+    with pytest.warns(DataQualityWarning, match=r"isin\(\['unavailable'\]\)"):
+        validate_transactions(_shop_lines(order_status=["delivered"] * 290 + ["unavailable"] * 10))
+    with pytest.warns(DataQualityWarning, match=r"isin\(\['canceled', 'unavailable'\]\)"):
+        validate_transactions(
+            _shop_lines(order_status=["delivered"] * 280 + ["canceled"] * 12 + ["unavailable"] * 8)
+        )

@@ -46,11 +46,12 @@ _RETURN_VALUE = re.compile(
     r"|reversal|reversed|gutschrift|r(?:ue|ü)ckgabe|credit ?note|erstattet|erstattung)$",
     re.IGNORECASE,
 )
-#: Status values that say a line is no (longer a) purchase; others (pending, paid, shipped,
-#: delivered, completed) are sales, whose customer is active.
+#: Status values that say a line is no (longer a) purchase (an ``unavailable`` order, as Olist's,
+#: was never fulfilled); others (pending, paid, shipped, delivered, completed) are sales, whose
+#: customer is active.
 _NOT_A_SALE = re.compile(
     r"cancel|refund|return|retour|void|fail|reject|declin|storn|chargeback|revers|abort"
-    r"|erstatt|zur(?:ue|ü)ck",
+    r"|erstatt|zur(?:ue|ü)ck|unavailab",
     re.IGNORECASE,
 )
 #: Common ISO 4217 codes and currency symbols: a column of two or more of them is a currency.
