@@ -47,6 +47,13 @@ class FeatureConfig:
         Further customers columns to use as features (categorical text columns become ``category``
         dtype, numbers float64). Columns that look like personal data are refused with a
         ``SchemaError`` when features are built; protected attributes need ``protected_as_features``.
+        They are read as of the export at every cut-off, as ``points_balance`` is: a column
+        summarising the customer's history (a mean review score, a count of reviews or orders)
+        holds the future at past cut-offs. On an Olist-shaped stand-in (97% one-time buyers), the
+        person's review count over the whole export took the backtest ROC AUC from 0.75 to 0.995,
+        their mean review score to 0.85 (a mean that is not a whole number gives away a second,
+        later order). Build such a column as of each cut-off (``training_table`` per cut-off,
+        concatenated), or leave it out.
     min_level_customers : int, default 10
         A category feature's value held by fewer customers of the feature table than this is
         pooled into one level, ``"(rare)"`` (the last category of every such feature, present even
