@@ -618,6 +618,8 @@ def _negative_discount_fix(values: pd.Series) -> str:
 
 #: Share of exact duplicates above which line-level data without line identifiers is suspected.
 _DUPLICATE_WARN_SHARE = 0.05
+#: Duplicates needed (over that share) before orders with products read as one row per unit sold.
+_UNIT_ROWS_MIN_DUPLICATES = 20
 
 
 #: Orders of several lines needed before judging whether amounts are order totals.
@@ -740,9 +742,24 @@ def _warn_if_every_customer_buys_once(out: pd.DataFrame) -> list[str]:
 
 
 def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
-    """Warn when many rows are duplicates and nothing (order, product) could tell lines apart."""
+    """Warn when many rows are duplicates: without an order or product nothing could tell lines
+    apart; with them, the export may write one row per unit sold (Olist's order items, numbered by
+    an ``order_item_id`` column that was not passed)."""
     share = float(dup.mean()) if len(dup) else 0.0
-    if share <= _DUPLICATE_WARN_SHARE or C.ORDER_ID in out.columns or C.PRODUCT_ID in out.columns:
+    if share <= _DUPLICATE_WARN_SHARE:
+        return
+    if C.ORDER_ID in out.columns or C.PRODUCT_ID in out.columns:
+        if dup.sum() < _UNIT_ROWS_MIN_DUPLICATES:
+            return  # a line or two repeated in a small table: dirt, dropped and counted
+        warn_user(
+            f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) repeat another row "
+            "exactly (same customer, time, amount, order and product) and will be dropped as "
+            "duplicates. An export that writes one row per unit sold looks like this (Olist's "
+            "order items, told apart only by order_item_id): keep the column that numbers the "
+            "lines in the frame (duplicates are judged on every column given), or pass "
+            "drop_duplicates=False. Rows loaded twice are rightly dropped.",
+            DataQualityWarning,
+        )
         return
     warn_user(
         f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) are exact duplicates and "
