@@ -112,3 +112,54 @@ def test_the_dunnhumby_block_runs_on_its_files(
     }
     sent = namespace["dh_campaigns"]["sent_at"]  # type: ignore[index]
     assert sent.astype(str).tolist() == ["2021-02-15", "2021-05-18"]
+
+
+def test_the_olist_block_runs_on_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "customer_id": ["c1", "c2", "c3", "c4"],  # new with every order
+            "order_status": ["delivered", "delivered", "canceled", "unavailable"],
+            "order_purchase_timestamp": [
+                "2017-10-02 10:56:33",
+                "2018-01-15 08:00:00",
+                "2018-02-01 09:00:00",
+                "2018-03-01 12:00:00",
+            ],
+        }
+    ).to_csv(tmp_path / "olist_orders_dataset.csv", index=False)
+    pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "customer_unique_id": ["u1", "u1", "u2", "u3"],
+            "customer_zip_code_prefix": [3149, 3149, 13056, 1151],
+            "customer_city": ["sao paulo", "sao paulo", "campinas", "sao paulo"],
+            "customer_state": ["SP", "SP", "SP", "SP"],
+        }
+    ).to_csv(tmp_path / "olist_customers_dataset.csv", index=False)
+    pd.DataFrame(
+        {
+            "order_id": ["o1", "o1", "o2", "o3"],
+            "order_item_id": [1, 2, 1, 1],  # two units of one product in o1
+            "product_id": ["p1", "p1", "p2", "p1"],
+            "seller_id": ["s1", "s1", "s2", "s1"],
+            "shipping_limit_date": ["2017-10-06 11:07:15"] * 2 + ["2018-01-19 08:00:00"] * 2,
+            "price": [29.99, 29.99, 118.7, 29.99],
+            "freight_value": [8.72, 8.72, 22.76, 8.72],
+        }
+    ).to_csv(tmp_path / "olist_order_items_dataset.csv", index=False)
+    pd.DataFrame(
+        {"product_id": ["p1", "p2"], "product_category_name": ["utilidades_domesticas", None]}
+    ).to_csv(tmp_path / "olist_products_dataset.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("### Orders over several tables"), namespace)
+    tx = namespace["olist_tx"]
+    # the person's two orders, both units of o1; the canceled order left out
+    assert tx["customer_id"].tolist() == ["u1", "u1", "u1"]  # type: ignore[index]
+    assert tx["amount"].tolist() == [29.99, 29.99, 118.7]  # type: ignore[index]
+    assert tx["order_id"].tolist() == ["o1", "o1", "o2"]  # type: ignore[index]
