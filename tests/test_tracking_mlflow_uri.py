@@ -77,3 +77,31 @@ def test_use_tracking_uri_restores_the_environment(
     with use_tracking_uri(uri):
         assert os.environ["MLFLOW_TRACKING_URI"] == uri
     assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///before.db"
+
+
+def test_scoring_from_a_store_that_does_not_exist_refuses_without_creating_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A scheduled job run from another working folder (cron's is the home folder) resolves the
+    default 'sqlite:///mlflow.db' there: scoring created an empty store (and any missing folders)
+    and then said "Registered models: none. Train one", the wrong fix, leaving the file behind."""
+    import pandas as pd
+
+    from loyalty_ml.tracking.scoring import score_customers
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+            "amount": [5.0, 7.0],
+        }
+    )
+    with pytest.raises(TrackingError, match=r"does not exist.*working folder.*absolute path"):
+        score_customers(tx, as_of="2024-02-01")
+    assert not (tmp_path / "mlflow.db").exists()
+    typo = tmp_path / "stat" / "mlflow.db"
+    with pytest.raises(TrackingError, match=r"stat/mlflow\.db', which does not exist"):
+        score_customers(tx, as_of="2024-02-01", tracking_uri=f"sqlite:///{typo.as_posix()}")
+    assert not typo.parent.exists()

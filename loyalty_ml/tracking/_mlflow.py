@@ -127,6 +127,27 @@ def _check_sqlite_file(tracking_uri: str) -> None:
         ) from exc
 
 
+def check_store_exists(tracking_uri: str) -> None:
+    """TrackingError when an ``sqlite:///`` store to be read (a model to load) has no file.
+
+    MLflow would create an empty store there, folders included, and the caller would then be told
+    that no model is registered: the usual cause is a job run from another working folder, where
+    the default ``sqlite:///mlflow.db`` names another file, and training is not the fix.
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        return
+    path = Path(tracking_uri[len("sqlite:///") :].split("?", 1)[0])
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    raise TrackingError(
+        f"The tracking store {tracking_uri!r} names {str(path.absolute())!r}, which does not exist, "
+        "so it holds no registered model (nothing was created). Point the tracking URI at the store "
+        f"the training job wrote: a relative 'sqlite:///{DEFAULT_DB}' is read in the working folder "
+        f"({Path.cwd()}), and a scheduled job may run in another one; give an absolute path "
+        f"('sqlite:////path/to/{DEFAULT_DB}'), as tracking_uri=, --tracking-uri or {ENV_VAR}."
+    )
+
+
 def _is_file_store(tracking_uri: str) -> bool:
     """True for ``file:`` URIs and plain paths (no ``scheme://``); Windows drives are paths too."""
     if tracking_uri.startswith("file:"):

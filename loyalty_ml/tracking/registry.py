@@ -287,15 +287,17 @@ def load_policy(model_uri: str, *, tracking_uri: str) -> tuple[Any, str]:
     """Load the registered pyfunc at ``model_uri``: its :class:`LoyaltyPolicy` and registry version.
 
     Raises :class:`TrackingError` naming the model and alias, and listing what the registry holds,
-    when the model or alias is unknown.
+    when the model or alias is unknown, and naming the file when an ``sqlite:///`` store does not
+    exist (rather than creating an empty one).
     """
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from loyalty_ml.tracking._mlflow import check_reachable
+    from loyalty_ml.tracking._mlflow import check_reachable, check_store_exists
 
     name, alias, version = parse_model_uri(model_uri)
     check_reachable(tracking_uri)
+    check_store_exists(tracking_uri)  # reading: MLflow would create an empty store
     from sqlalchemy.exc import SQLAlchemyError  # MLflow's database stores
 
     try:
