@@ -179,3 +179,38 @@ def test_no_marketing_consent_means_no_contact_channel(trained: Trained) -> None
     assert (nobody.loc[acted, "channel"] == "none").all()
     assert nobody.loc[acted, "rule"].str.endswith("no marketing consent: no contact").all()
     assert nobody["offer_id"].isna().all()
+
+
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")  # a new tier
+def test_consent_columns_the_model_was_trained_with_are_required_to_score(
+    trained: Trained,
+) -> None:
+    """A customers table whose consent columns were renamed or dropped upstream for one night was
+    read as "consent managed upstream": every customer who had said no was offered and profiled
+    that night, without a word (a cafe-chain probe: 11 refusers offered, 87 profiled)."""
+    from loyalty_ml.tracking.scoring import score_customers
+
+    assert trained.first.policy.consent_flags == C.CONSENT_COLUMNS
+    tx = trained.data.transactions
+    renamed = trained.customers.rename(columns={C.CONSENT_MARKETING: "email_opt_in"})
+    with pytest.raises(
+        SchemaError,
+        match=r"no .consent_marketing. column .it has.*email_opt_in.*version \d+. was trained",
+    ):
+        score_customers(
+            tx,
+            as_of="2024-12-31",
+            customers=renamed,
+            tracking_uri=trained.tracking_uri,
+            log_run=False,
+        )
+    dropped = trained.customers.drop(columns=list(C.CONSENT_COLUMNS))
+    with pytest.raises(SchemaError, match=r"'consent_marketing', 'consent_profiling'.*every"):
+        score_customers(
+            tx,
+            as_of="2024-12-31",
+            customers=dropped,
+            tracking_uri=trained.tracking_uri,
+            log_run=False,
+        )
+

@@ -103,6 +103,11 @@ class LoyaltyPolicy:
         Contact frequency: a customer sent any offer in this many days before the decision date gets
         none (reason ``"contacted recently"``), when :meth:`decide` is given the send history.
         ``None``: no such rule (policies registered before it existed).
+    consent_flags : tuple of str
+        The consent columns (``consent_marketing``, ``consent_profiling``) of the customers table
+        the model was trained with. Scoring refuses a customers table without them: read as consent
+        managed upstream, a flag renamed or dropped upstream would offer to, and profile, every
+        customer who said no. Empty for policies registered before it was recorded.
     drift_profile : DriftProfile or None
         Training distribution of the features and the churn score, for PSI at scoring.
     high_risk_threshold, medium_risk_threshold : float
@@ -121,6 +126,7 @@ class LoyaltyPolicy:
     value_per_conversion: float = 0.0
     holdout_fraction: float = 0.1
     min_days_between_offers: int | None = None
+    consent_flags: tuple[str, ...] = ()
     drift_profile: DriftProfile | None = None
     high_risk_threshold: float = 0.6
     medium_risk_threshold: float = 0.3

@@ -98,7 +98,9 @@ def score_customers(
         False or missing, or who are not in ``customers`` at all, are not profiled: their row has
         ``status="no_profiling_consent"``, no score, no action; customers whose
         ``consent_marketing`` is False or missing get no offer. Without the flag columns, consent is
-        taken as managed upstream. ``campaigns`` is also the send history (append each night's
+        taken as managed upstream, unless the model was trained with them: a flag the training
+        table had is then required (renamed or dropped upstream, it would read every refusal as
+        consent). ``campaigns`` is also the send history (append each night's
         :func:`~loyalty_ml.tracking.sends.nightly_sends` rows to it): an offer whose
         ``max_per_month`` is reached in the month of ``as_of`` is not offered again, and a
         customer sent any offer in the policy's ``min_days_between_offers`` days before ``as_of``
@@ -161,9 +163,11 @@ def score_customers(
     Raises
     ------
     TrackingError
-        Unknown model or alias; unreachable tracking server.
+        Unknown model or alias; unreachable tracking server; an ``sqlite:///`` store that does not
+        exist.
     SchemaError
-        The features lack columns the model needs (they are listed).
+        The features lack columns the model needs (they are listed); ``customers`` lacks a consent
+        flag the model was trained with.
     """
     import mlflow
 
@@ -184,6 +188,7 @@ def score_customers(
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     with use_tracking_uri(tracking_uri) as uri:
         policy, version = load_policy(model_uri, tracking_uri=uri)
+        _refuse_lost_consent_flags(policy, customers, model_uri=model_uri, version=version)
         _warn_if_before_training(policy, cutoff, model_uri=model_uri)
         history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
         if len(history) == 0:
@@ -453,6 +458,36 @@ def _transaction_columns(features: list[str]) -> str:
 def _sentence(text: str) -> str:
     """``text`` with its first letter upper-case (``str.capitalize`` lowers the rest)."""
     return text[:1].upper() + text[1:]
+
+
+def _refuse_lost_consent_flags(
+    policy: LoyaltyPolicy, customers: pd.DataFrame | None, *, model_uri: str, version: str
+) -> None:
+    """SchemaError when the customers table lacks a consent column the model was trained with.
+
+    A table without the flags means consent managed upstream (everyone may be offered and
+    profiled); for a model trained on flags it is far more often a column renamed or dropped by an
+    export, which would contact every customer who said no.
+    """
+    flags = tuple(getattr(policy, "consent_flags", ()))  # () for policies registered before it
+    columns = [] if customers is None else [str(c) for c in customers.columns]
+    missing = [flag for flag in flags if flag not in columns]
+    if not missing:
+        return
+    where = (
+        "no customers table was given"
+        if customers is None
+        else f"the customers table has no {', '.join(map(repr, missing))} column "
+        f"(it has {format_examples(columns, total=len(columns), limit=12)})"
+    )
+    raise SchemaError(
+        f"score_customers: {where}, but {model_uri} (version {version}) was trained with "
+        f"{', '.join(map(repr, flags))}: read as consent managed upstream, every customer who "
+        "refused would be offered or profiled tonight. Restore the column (renamed upstream? "
+        "map it back), or, if consent is now managed upstream, retrain without it.",
+        table="customers",
+        column=missing[0],
+    )
 
 
 def _warn_if_before_training(

@@ -649,6 +649,12 @@ def train_and_register(
         catalog=offer_training.catalog if offer_training else None,
         value_per_conversion=value,
         min_days_between_offers=min_days_between_offers,
+        # scoring needs them too: without them consent would be read as managed upstream
+        consent_flags=tuple(
+            flag
+            for flag in C.CONSENT_COLUMNS
+            if customers is not None and flag in customers.columns
+        ),
         drift_profile=DriftProfile.from_frame(profile_frame),
         training_summary={
             "as_of": str(cutoff.date()),
