@@ -214,3 +214,27 @@ def test_consent_columns_the_model_was_trained_with_are_required_to_score(
             log_run=False,
         )
 
+
+def test_a_retrain_without_the_champions_consent_columns_is_not_promoted(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """The weekly retrain on a customers table that lost its consent columns upstream trained a
+    version reading consent as managed upstream, and promoted it: from the next night, scoring
+    with the same table offered to and profiled every customer who had said no."""
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import train_and_register
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    params = {"n_estimators": 30, "early_stopping_rounds": 10}
+    tx = trained.data.transactions
+    first = train_and_register(
+        tx, as_of="2024-12-01", customers=trained.customers, tracking_uri=uri, churn_params=params
+    )
+    assert first.promoted
+    lost = trained.customers.rename(columns={C.CONSENT_MARKETING: "email_opt_in"})
+    with pytest.warns(DataQualityWarning, match=r"trained with the customers' 'consent_marketing'"):
+        second = train_and_register(
+            tx, as_of="2024-12-01", customers=lost, tracking_uri=uri, churn_params=params
+        )
+    assert not second.promoted and second.alias == "challenger"
+    assert second.policy.consent_flags == (C.CONSENT_PROFILING,)

@@ -138,6 +138,8 @@ def register_and_promote(
     )
     if decision.promoted and policy.uplift_model is None:
         decision = _keep_the_champions_offers(decision, champion, model_name)
+    if decision.promoted:
+        decision = _keep_the_champions_consent(decision, champion, policy, model_name)
     set_alias(client, model_name, version, decision)
     mlflow.set_tags(
         {
@@ -171,6 +173,36 @@ def _keep_the_champions_offers(
         "a challenger and not promoted. Retrain once a campaign's response "
         "window has closed, or set the alias by hand (MlflowClient.set_registered_model_alias) "
         "if the programme is to stop offers.",
+        DataQualityWarning,
+    )
+    return PromotionDecision("challenger", False, reason)
+
+
+def _keep_the_champions_consent(
+    decision: PromotionDecision, champion: _Champion, policy: LoyaltyPolicy, model_name: str
+) -> PromotionDecision:
+    """``decision``, or a challenger's when the champion was trained with a consent flag of the
+    customers table that this version's table lacked.
+
+    Without the flag a version reads consent as managed upstream, and so does the scoring of
+    every night it serves: a weekly retrain on a table whose flag an export renamed or dropped
+    would, once promoted, offer to and profile every customer who said no.
+    """
+    version, _, loaded = champion
+    had = tuple(getattr(loaded, "consent_flags", ()))  # () for policies registered before it
+    lost = [flag for flag in had if flag not in policy.consent_flags]
+    if not lost:
+        return decision
+    reason = (
+        f"the champion v{version} was trained with the customers' "
+        f"{', '.join(map(repr, lost))} and this version without: promoted, scoring would read "
+        "consent as managed upstream and contact every customer who refused"
+    )
+    warn_user(
+        f"train_and_register: {reason}, so this version of {model_name} is registered as a "
+        "challenger and not promoted. Restore the column (renamed or dropped upstream?) and "
+        "retrain, or set the alias by hand (MlflowClient.set_registered_model_alias) if consent "
+        "is now managed upstream.",
         DataQualityWarning,
     )
     return PromotionDecision("challenger", False, reason)
