@@ -188,7 +188,6 @@ def score_customers(
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
     with use_tracking_uri(tracking_uri) as uri:
         policy, version = load_policy(model_uri, tracking_uri=uri)
-        _refuse_lost_consent_flags(policy, customers, model_uri=model_uri, version=version)
         _warn_if_before_training(policy, cutoff, model_uri=model_uri)
         history = transactions.loc[(transactions[C.TIMESTAMP] < cutoff).to_numpy()]
         if len(history) == 0:
@@ -220,6 +219,8 @@ def score_customers(
         features, left_out = check_inputs_cover_the_model(
             policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
         )
+        # after the check above, which names a customers table left out altogether better
+        _refuse_lost_consent_flags(policy, customers, model_uri=model_uri, version=version)
         if campaigns is None:
             _warn_if_rules_are_off(policy)
         consent = marketing_consent(customers)
@@ -477,7 +478,8 @@ def _refuse_lost_consent_flags(
     where = (
         "no customers table was given"
         if customers is None
-        else f"the customers table has no {', '.join(map(repr, missing))} column "
+        else f"the customers table has no {', '.join(map(repr, missing))} "
+        f"column{'s' if len(missing) > 1 else ''} "
         f"(it has {format_examples(columns, total=len(columns), limit=12)})"
     )
     raise SchemaError(
