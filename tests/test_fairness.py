@@ -915,3 +915,31 @@ def test_a_numeric_attribute_with_dozens_of_values_is_warned_about() -> None:
     fairness_report(pd.cut(age, [0, 35, 55, 120]).astype(str), y_score=p)
     fairness_report(age.astype(str), y_score=p)
     fairness_report(age // 10, y_score=p)
+
+
+def test_groups_without_contactable_customers_raise_no_numpy_warning() -> None:
+    """Fixed: two groups whose customers were all held out or had no consent (offer figures NaN)
+    made fairlearn's group minimum over the NaN figures print numpy's "RuntimeWarning: invalid
+    value encountered in reduce", three times, on a supermarket audit by raw age. Under
+    pytest's warnings-as-errors fairlearn swallowed it, so only a plain filter shows it."""
+    import warnings
+
+    ids = pd.RangeIndex(6, name=C.CUSTOMER_ID)
+    reason = ["cheapest effective", "no effective offer"] * 2 + ["holdout", "no marketing consent"]
+    plan = pd.DataFrame(
+        {
+            C.OFFER_ID: ["sms", None, "sms", None, None, None],
+            "expected_cost": [0.1, 0.0, 0.1, 0.0, 0.0, 0.0],
+            "reason": reason,
+        },
+        index=ids,
+    )
+    sensitive = pd.Series(["Ж", "Ж", "М", "М", "Не определен", None], index=ids, name="gender")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = fairness_report(sensitive, offers=plan, limits=FairnessLimits(min_group_size=1))
+    assert [str(w.message) for w in caught if w.category is RuntimeWarning] == []
+    table = report.by_group.xs("gender", level="attribute")
+    assert table["n_contactable"].tolist() == [2, 2, 0, 0]
+    assert table["offer_rate"].isna().tolist() == [False, False, True, True]
+    assert table.index.tolist() == ["Ж", "М", "Не определен", "(missing)"]

@@ -179,15 +179,19 @@ def compute_by_group(data: AuditData, threshold: float, *, conditional: bool) ->
     def figures(group_rows: Any, _: Any) -> tuple[float, ...]:
         return tuple(function(group_rows, None) for function in functions.values())
 
-    cells = MetricFrame(
-        metrics={"figures": figures},
-        y_true=rows,
-        y_pred=rows,
-        sensitive_features=pd.Series(
-            np.concatenate([data.groups[a][0] for a in names]), name="group"
-        ),
-        control_features=pd.DataFrame(controls),
-    ).by_group["figures"]
+    # MetricFrame also takes the minimum and maximum over groups, which numpy warns about ("invalid
+    # value encountered in reduce") when two groups have NaN figures (nobody contactable); those
+    # aggregates are not read here
+    with np.errstate(invalid="ignore"):
+        cells = MetricFrame(
+            metrics={"figures": figures},
+            y_true=rows,
+            y_pred=rows,
+            sensitive_features=pd.Series(
+                np.concatenate([data.groups[a][0] for a in names]), name="group"
+            ),
+            control_features=pd.DataFrame(controls),
+        ).by_group["figures"]
     # MetricFrame lists every combination of feature values; the empty ones are not groups.
     cells = cells[cells.map(lambda cell: isinstance(cell, tuple))]
     frame = pd.DataFrame(cells.tolist(), index=cells.index, columns=list(functions))
