@@ -1467,3 +1467,37 @@ def test_margins_too_large_to_sum_are_refused_not_an_overflow() -> None:
         effects, catalog, baseline=baseline, value_per_conversion=1e15, budget=1.7e308
     )
     assert np.isfinite(plan.attrs["budget_cost"]) and plan["offer_id"].notna().any()
+
+
+def test_row_numbers_against_unnamed_labels_say_how_to_keep_them_as_ids() -> None:
+    # A retailer's own wide table with no id column (Lenta's SMS campaign: a RangeIndex) split into
+    # training and scoring rows: effects of the scoring rows are labelled by row number too, but
+    # no longer a RangeIndex, so the table's consent column is refused. The message said effects
+    # was "indexed by customer_id", which it was not, and its fix (set_index('customer_id')) has
+    # no column to use; it now names unnamed labels and the fix for such a table.
+    from loyalty_ml.exceptions import SchemaError
+
+    catalog = OfferCatalog.from_frame(
+        pd.DataFrame({"offer_id": ["sms"], "cost_per_send": [0.1], "cost_per_redemption": [0.0]})
+    )
+    table = pd.DataFrame({"consent": [True, False, True, False, True, True]})
+    scoring = table.iloc[[1, 2, 4, 5]]
+    effects = pd.DataFrame({"sms": [0.05] * 4}, index=scoring.index)
+    common = {"baseline": pd.Series(0.1, index=scoring.index), "value_per_conversion": 20.0}
+    with pytest.raises(SchemaError, match="consent is indexed by row numbers") as err:
+        choose_offers(effects, catalog, **common, consent=table["consent"])
+    assert "indexed by customer_id" not in str(err.value)
+    assert "unnamed labels (e.g. [1, 2, 4])" in str(err.value)
+    assert "table.rename_axis('customer_id')" in str(err.value)
+    # following it: the row numbers are ids everywhere, and consent is matched by them
+    named = table.rename_axis("customer_id")
+    scoring = named.iloc[[1, 2, 4, 5]]
+    effects = pd.DataFrame({"sms": [0.05] * 4}, index=scoring.index)
+    plan = choose_offers(
+        effects,
+        catalog,
+        baseline=pd.Series(0.1, index=scoring.index),
+        value_per_conversion=20.0,
+        consent=named["consent"],
+    )
+    assert plan["offer_id"].notna().tolist() == [False, True, True, True]

@@ -110,13 +110,24 @@ def refuse_row_numbers(
     """
     if not is_row_numbers(index) or is_row_numbers(ids) or index.equals(ids):
         return
+    # unnamed labels may be the same table's row numbers after a split (a wide feature table
+    # with no id column): say so, and how to keep them as ids, rather than call them customer ids
+    labels = C.CUSTOMER_ID if ids.name in (None, C.CUSTOMER_ID) else repr(ids.name)
     raise SchemaError(
         (f"{caller}: " if caller else "")
         + f"{name} is indexed by row numbers (an unnamed RangeIndex) while {against} is indexed by "
-        f"{C.CUSTOMER_ID} (e.g. {format_ids(ids[:3].tolist())}): rows would be matched to the "
-        f"wrong customers. Index {name} by {C.CUSTOMER_ID}, e.g. "
+        + ("unnamed labels" if ids.name is None else labels)
+        + f" (e.g. {format_ids(ids[:3].tolist())}): rows would be matched to the "
+        f"wrong customers. Index {name} by {labels}, e.g. "
         f"customers.set_index({C.CUSTOMER_ID!r})[...] or plan.set_index({C.CUSTOMER_ID!r}) for a "
-        "table read back from a file.",
+        "table read back from a file"
+        + (
+            f". If both are the row numbers of one table without customer ids, name them before "
+            f"splitting it, table = table.rename_axis({C.CUSTOMER_ID!r}), so that every part "
+            "keeps them as ids."
+            if ids.name is None
+            else "."
+        ),
         table=name,
     )
 
