@@ -61,7 +61,8 @@ class DataError(LoyaltyMLError, ValueError):
 
 
 class LeakageError(DataError):
-    """A request would let information from after ``as_of`` leak into features or labels."""
+    """A request would let information from after ``as_of`` (or the outcome of a treatment) leak
+    into features or labels."""
 
 
 class ConfigError(LoyaltyMLError, ValueError):

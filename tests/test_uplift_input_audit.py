@@ -181,3 +181,24 @@ def test_baseline_ids_of_another_type_than_the_effects_say_so() -> None:
             baseline=baseline.set_axis(baseline.index.astype(str)),
             value_per_conversion=40.0,
         )
+
+
+@pytest.mark.parametrize("outcome", ["copy", "flipped", "spend"])
+def test_the_outcome_left_in_X_is_refused_naming_the_column(exp: tuple, outcome: str) -> None:
+    """Fixed: a wide feature table fitted with its target still in it (Lenta's response_att after
+    dropping only the group column) fitted silently: the baseline read the outcome (correlation
+    1.0 with y on held-out rows of a 20,000-row stand-in), every customer's effect was the same
+    0.0001, and the plan offered no one, with nothing to say why."""
+    from loyalty_ml.exceptions import LeakageError
+
+    X, y, t = exp
+    if outcome == "spend":  # a continuous outcome copied as a column is caught too
+        y = X["spend"] * (y + 1)
+    target = {"copy": y, "flipped": 1 - y, "spend": y}[outcome]
+    leaky = X.assign(response_att=target)
+    with pytest.raises(LeakageError, match=r"column 'response_att' .*X\.drop\(columns="):
+        UpliftModel(**FAST).fit(leaky, y, treatment=t)
+    # a 0/1 feature that is not the outcome everywhere is a feature
+    near = target.copy()
+    near.iloc[0] = 1 - near.iloc[0] if outcome != "spend" else near.iloc[0] + 1
+    UpliftModel(**FAST).fit(X.assign(response_att=near), y, treatment=t)

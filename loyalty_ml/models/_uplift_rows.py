@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples, format_ids
+from loyalty_ml.exceptions import (
+    DataError,
+    DataQualityWarning,
+    LeakageError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.models._uplift_balance import imbalances
 
 __all__ = [
@@ -19,6 +25,7 @@ __all__ = [
     "label_text",
     "label_texts",
     "rate_spread",
+    "refuse_outcome_as_feature",
     "stratified_resample",
     "warn_if_an_arm_has_few_events",
     "warn_if_not_randomised",
@@ -170,6 +177,35 @@ def warn_if_one_row_dominates(
                 f"and its neighbours' effects. {fix}",
                 DataQualityWarning,
             )
+
+
+def refuse_outcome_as_feature(
+    matrix: np.ndarray, y: np.ndarray, names: tuple[str, ...], *, binary: bool
+) -> None:
+    """LeakageError when a feature column is the outcome on every row (or, for a 0/1 outcome, its
+    complement): a target left in a wide feature table. The learners would read the outcome, not
+    the customer, and every effect would be the same constant."""
+    if len(y) < 2 or not np.ptp(y) > 0:
+        return
+    # the matrix holds float32-rounded values (FeatureEncoding.transform)
+    target = y.astype(np.float32).astype(np.float64)
+    copies = [target, 1.0 - target] if binary else [target]
+    head = min(len(y), 64)  # columns that agree on the first rows, then on all (0.7 s -> ms)
+    candidates = np.flatnonzero(
+        np.any([(matrix[:head] == copy[:head, None]).all(axis=0) for copy in copies], axis=0)
+    )
+    found = [
+        names[j] for j in candidates if any(np.array_equal(matrix[:, j], copy) for copy in copies)
+    ]
+    if found:
+        raise LeakageError(
+            f"{_OWNER}.fit: feature column {found[0]!r} of X equals the outcome y on every row"
+            + (" (or 1 - y)" if binary else "")
+            + (f"; so do {format_examples(found[1:])}" if len(found) > 1 else "")
+            + ": the target is still in the feature table, and a model that reads the outcome "
+            "learns no effect. Drop it before fitting: X.drop(columns="
+            f"{found!r})."
+        )
 
 
 def warn_if_an_arm_has_few_events(

@@ -55,6 +55,7 @@ from loyalty_ml.models._uplift_rows import (
     as_float,
     label_text,
     label_texts,
+    refuse_outcome_as_feature,
     stratified_resample,
     warn_if_an_arm_has_few_events,
     warn_if_not_randomised,
@@ -500,6 +501,7 @@ class UpliftModel(BaseEstimator):
             )
         self.encoding_ = FeatureEncoding.fit(X, owner=_OWNER)
         matrix = self.encoding_.transform(X, owner=_OWNER)
+        refuse_outcome_as_feature(matrix, y_arr, self.encoding_.feature_names, binary=binary)
         # the experiment of each row, aligned with X once (None without groups)
         group_values = None if groups is None else aligned_values(X, groups, "groups")
         self.group_feature_: GroupFeature | None = None
