@@ -163,3 +163,38 @@ def test_the_olist_block_runs_on_its_files(tmp_path: Path, monkeypatch: pytest.M
     assert tx["customer_id"].tolist() == ["u1", "u1", "u1"]  # type: ignore[index]
     assert tx["amount"].tolist() == [29.99, 29.99, 118.7]  # type: ignore[index]
     assert tx["order_id"].tolist() == ["o1", "o1", "o2"]  # type: ignore[index]
+
+
+def test_the_wide_table_block_runs_on_a_lenta_shaped_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    gender = rng.choice(np.array(["Ж", "М", "Не определен", None], dtype=object), n)
+    group = rng.choice(["test", "control"], n, p=[0.75, 0.25])
+    response_sms = rng.beta(1, 8, n)
+    lift = 0.2 * response_sms * (group == "test")
+    pd.DataFrame(
+        {
+            "age": np.where(rng.uniform(size=n) < 0.1, np.nan, rng.normal(45, 13, n).round()),
+            "gender": gender,
+            "cheque_count_12m_g20": np.where(rng.uniform(size=n) < 0.5, np.nan, rng.poisson(3, n)),
+            "response_sms": response_sms,
+            "sms_consent": rng.uniform(size=n) < 0.85,
+            "group": group,
+            "response_att": (rng.uniform(size=n) < 0.1 + lift).astype(int),
+        }
+    ).to_parquet(tmp_path / "lenta.parquet")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("A feature table you built yourself"), namespace)
+    plan, audit = namespace["plan"], namespace["audit"]
+    assert plan.index.name == "customer_id"  # type: ignore[attr-defined]
+    assert plan.attrs["budget_cost"] <= 2000  # type: ignore[attr-defined]
+    groups = audit.by_group.xs("gender", level="attribute").index.tolist()  # type: ignore[attr-defined]
+    assert groups == ["Ж", "М", "Не определен", "(missing)"]
