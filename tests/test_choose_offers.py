@@ -350,6 +350,25 @@ def test_effects_of_a_model_fitted_on_0_1_arms_get_the_rename_fix() -> None:
         choose_offers(effects.assign(sms=0.1), sms, baseline=BASELINE, value_per_conversion=1.0)
 
 
+def test_an_arm_named_by_its_group_beside_one_offer_gets_the_rename_fix() -> None:
+    # Lenta's group column: test / control; the catalog names the offer "sms"
+    sms = OfferCatalog(
+        [Offer(offer_id="sms", cost_per_redemption=0.0, cost_per_send=0.5, kind="non_monetary")]
+    )
+    effects = pd.DataFrame({"test": [0.1, 0.0, 0.05]}, index=IDX)
+    with pytest.raises(
+        PolicyError,
+        match=r"If the arm 'test' is the catalog's offer 'sms', name it so: "
+        r"effects\.rename\(columns=\{'test': 'sms'\}\), or fit on "
+        r"treatment\.replace\(\{'test': 'sms'\}\)",
+    ):
+        choose_offers(effects, sms, baseline=BASELINE, value_per_conversion=1.0)
+    # two unknown arms: no guess at which is which
+    with pytest.raises(PolicyError) as caught:
+        choose_offers(effects.assign(b=0.0), sms, baseline=BASELINE, value_per_conversion=1.0)
+    assert "rename" not in str(caught.value)
+
+
 def test_errors() -> None:
     with pytest.raises(PolicyError, match=r"columns \['d7'\] that are not offers of the catalog"):
         choose_offers(EFFECTS.assign(d7=0.1), CATALOG, baseline=BASELINE, value_per_conversion=1.0)

@@ -143,13 +143,22 @@ AUTO_BUDGET_RESERVE = 0.01
 def _numbered_arms_hint(unknown: list[str], catalog: OfferCatalog, columns: pd.Index) -> str:
     """The fix when the effects' columns are arm numbers (a 0/1 ``treatment_flg`` fitted with
     ``control=0`` names its arm ``"1"``) and the catalog names its offers: renamed to an offer
-    the effects do not already have a column for."""
-    if not all(c.lstrip("-").isdigit() for c in unknown):
-        return ""
+    the effects do not already have a column for; or, for one arm named otherwise (a group
+    label such as ``"test"``) beside one such offer, renamed to it."""
     present = {str(c) for c in columns}
     free = [str(o) for o in catalog.ids if str(o) not in present]
-    # one numbered arm and one catalog offer: the pair can only be these two
-    offer = free[0] if len(unknown) == 1 and len(free) == 1 else "<offer_id>"
+    # one unknown arm and one catalog offer: the pair can only be these two
+    pair = len(unknown) == 1 and len(free) == 1
+    if not all(c.lstrip("-").isdigit() for c in unknown):
+        if not pair:
+            return ""
+        # an arm named by the experiment's group (Lenta's 'test'), not by the offer it sent
+        return (
+            f" If the arm {unknown[0]!r} is the catalog's offer {free[0]!r}, name it so: "
+            f"effects.rename(columns={{{unknown[0]!r}: {free[0]!r}}}), or fit on "
+            f"treatment.replace({{{unknown[0]!r}: {free[0]!r}}})."
+        )
+    offer = free[0] if pair else "<offer_id>"
     return (
         " Columns named by number come from an UpliftModel fitted on numbered arms (control=0): "
         f"name the arms by offer id, e.g. effects.rename(columns={{{unknown[0]!r}: {offer!r}}}), "
