@@ -226,6 +226,7 @@ from bench_uplift import DATA
 from scipy.special import expit
 
 from loyalty_ml.datasets.hillstrom import HILLSTROM_COVARIATES, load_hillstrom
+from loyalty_ml.models._uplift_learners import Learner
 from loyalty_ml.models.uplift import Purpose, UpliftModel
 from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import Strategy, choose_offers
@@ -243,6 +244,7 @@ class TreeOptions(TypedDict, total=False):
     recenter: bool
     purpose: Purpose
     cost_folds: int
+    learner: Learner
 
 
 @dataclass(frozen=True)
@@ -943,6 +945,12 @@ def main() -> None:
         default="none",
         help="UpliftModel's propensity: none (randomised, the default) or estimate (observational)",
     )
+    parser.add_argument(
+        "--learner",
+        choices=["S", "T", "X", "DR"],
+        default="S",
+        help="UpliftModel's meta-learner (S, the default; T, X or DR)",
+    )
     add_plan_arguments(parser)
     args = parser.parse_args()
     tree: TreeOptions = {
@@ -954,6 +962,7 @@ def main() -> None:
         "recenter": not args.no_recenter,
         "purpose": args.purpose,
         "cost_folds": args.cost_folds,
+        "learner": args.learner,
     }
     sources = {ALL_SURFACES[s].covariates for s in args.surfaces}
     paths = {"hillstrom": DATA, "online_retail": ONLINE_RETAIL}
@@ -1035,6 +1044,7 @@ def main() -> None:
                 "noise_columns": args.noise_columns,
                 "targeting": str(args.targeting),
                 "propensity": args.propensity,
+                "learner": args.learner,
             },
             table,
             frame,
