@@ -804,3 +804,27 @@ def test_units_written_as_repeated_lines_are_warned_of_before_they_are_dropped()
         # small table
         validate_transactions(pd.concat([lines, lines.head(5)], ignore_index=True))
         validate_transactions(pd.concat([lines.head(40), lines.head(4)], ignore_index=True))
+
+
+def test_order_totals_on_every_line_are_not_read_as_units_to_keep() -> None:
+    # X5's shape with the product column left out: each line repeats the order's total, so the
+    # lines of an order are equal rows. The unit-rows warning told the user to keep them
+    # (drop_duplicates=False, or a line number), which would count each order's spend once per
+    # line, beside the warning that said to keep one line per order; dropping them is right
+    rows = [
+        {
+            "customer_id": order % 120,
+            "timestamp": pd.Timestamp("2024-01-01") + pd.Timedelta(hours=order),
+            "amount": float(5 + order % 90),
+            "order_id": f"o{order}",
+        }
+        for order in range(300)
+        for _ in range(1 + order % 3)
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tx = validate_transactions(pd.DataFrame(rows))
+    messages = [str(w.message) for w in caught]
+    assert len(tx) == 300
+    assert any("order total written on each line" in m for m in messages), messages
+    assert not any("order_item_id" in m for m in messages), messages

@@ -237,9 +237,11 @@ def validate_transactions(
         dup = _duplicate_rows(as_read)
         judged = "exact duplicate rows"
     rules.append(("duplicate", judged, dup, "drop" if drop_duplicates else "keep"))
-    if drop_duplicates:
+    # without a product, order totals written on every line make equal rows too, which are
+    # rightly dropped: keeping them as units would count each total once per line
+    totals = _warn_if_order_totals_repeat(out)
+    if drop_duplicates and not (totals and C.PRODUCT_ID not in out.columns):
         _warn_if_lines_look_alike(dup, out)
-    _warn_if_order_totals_repeat(out)
     rules.append(
         ("missing_customer", "no customer id", out[C.CUSTOMER_ID].isna().to_numpy(), "drop")
     )
@@ -628,23 +630,24 @@ _REPEATED_TOTAL_MIN_ORDERS = 20
 _REPEATED_TOTAL_SHARE = 0.8
 
 
-def _warn_if_order_totals_repeat(out: pd.DataFrame) -> None:
-    """Warn when nearly every order of several lines has one amount on all of its lines.
+def _warn_if_order_totals_repeat(out: pd.DataFrame) -> bool:
+    """Warn when nearly every order of several lines has one amount on all of its lines (and
+    say whether it did).
 
     Some exports (X5 RetailHero's ``purchase_sum``) write the receipt total on every product line;
     mapped as ``amount``, each order's spend would count once per line.
     """
     if C.ORDER_ID not in out.columns or len(out) == 0:
-        return
+        return False
     lines = out[[C.ORDER_ID, C.AMOUNT]].dropna()
     # one amount on every line: its smallest equals its largest (cheaper than counting distinct)
     by_order = lines.groupby(C.ORDER_ID, sort=False)[C.AMOUNT].agg(["size", "min", "max"])
     several = by_order[by_order["size"] >= 2]
     if len(several) < _REPEATED_TOTAL_MIN_ORDERS:
-        return
+        return False
     same = float((several["min"] == several["max"]).mean())
     if same <= _REPEATED_TOTAL_SHARE:
-        return
+        return False
     warn_user(
         f"{TABLE}.{C.AMOUNT} is the same on every line of {same:.0%} of the {len(several):,} "
         "orders with several lines: it looks like the order total written on each line (as X5's "
@@ -653,6 +656,7 @@ def _warn_if_order_totals_repeat(out: pd.DataFrame) -> None:
         "when only totals exist.",
         DataQualityWarning,
     )
+    return True
 
 
 #: Purchase lines of one order further apart than this read as two purchases under one order id.
