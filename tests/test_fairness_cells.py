@@ -189,16 +189,17 @@ def test_a_big_group_with_few_churners_publishes_no_true_positive_rate() -> None
         table = public.by_group.xs("tier", level="attribute")
         assert table["tpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
         assert table["auc"].isna().to_dict() == {"F": True, "M": True, "X": False}
-        # over 148 non-churners and 150 customers, F's other figures stay
-        assert table[["fpr", "selection_rate", "observed_rate"]].notna().all().all()
+        # the FPR with it (the selection rate less it would give the TPR back); the figures
+        # over all 150 customers stay
+        assert table["fpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
+        assert table[["selection_rate", "observed_rate"]].notna().all().all()
         gap = public.summary.loc[("tier", "tpr")]
         assert "F" not in {gap["min_group"], gap["max_group"]}
-        assert public.summary.loc[("tier", "fpr"), "difference"] >= 0
-    # the same for a group with few non-churners, on the FPR
+    # the same for a group with few non-churners, on the FPR (and the TPR with it)
     table = _churn_audit({"F": (150, 145), "M": (200, 60), "X": (300, 90)}).for_publication(10)
     raw = table.by_group.xs("tier", level="attribute")
     assert raw["fpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
-    assert raw["tpr"].notna().all()
+    assert raw["tpr"].isna().to_dict() == {"F": True, "M": True, "X": False}
 
 
 def test_a_shown_pool_is_blanked_beside_the_one_row_withheld_for_it() -> None:
@@ -247,3 +248,31 @@ def test_a_partner_given_by_a_stratum_total_is_no_partner() -> None:
     raw = public.by_group.xs("tier", level="attribute")
     assert raw["fpr"].isna().all(), raw
     assert recoveries(report, public, "fpr", 10) == []
+
+
+def _flagged_churners(table: pd.DataFrame) -> pd.Series:
+    """Each row's churners flagged, from its selection rate and FPR: the selected customers
+    less the selected non-churners (NaN where either is withheld)."""
+    n = table["count"].astype(float)
+    churners = (n * table["observed_rate"]).round()
+    return table["selection_rate"] * n - table["fpr"] * (n - churners)
+
+
+@pytest.mark.parametrize("method", ["for_publication", "without_small_groups"])
+def test_a_withheld_true_positive_rate_is_not_given_back_by_the_selection_rate(
+    method: str,
+) -> None:
+    """The selected customers are the selected churners plus the selected non-churners: a
+    group of 150 with 2 churners published its selection rate, churn rate and FPR, which gave
+    its withheld TPR back exactly (0.5: whether the model flagged each of those 2 people). The
+    TPR and the FPR are withheld together."""
+    report = _churn_audit({"F": (150, 2), "M": (200, 60), "X": (300, 90), "a": (6, 3), "b": (7, 0)})
+    full = report.by_group.xs("tier", level="attribute")
+    public = getattr(report, method)(10).by_group.xs("tier", level="attribute")
+    assert full.loc["F", "tpr"] == pytest.approx(0.5)
+    # every row with churners whose TPR is withheld, the pool of "a" and "b" included
+    churners = (public["count"] * public["observed_rate"]).round()
+    withheld = public["tpr"].isna() & (churners > 0)
+    assert withheld["F"]
+    assert _flagged_churners(public)[withheld].isna().all(), public
+    assert (public["tpr"].isna() == public["fpr"].isna()).all(), public

@@ -66,13 +66,17 @@ def partial_figures(by_group: pd.DataFrame) -> list[tuple[list[str], str]]:
     are over part of a group's customers, and the column counting them. The offer figures are
     over ``n_contactable`` when the plan said who may be contacted (else over ``count``, with
     every other figure); the TPR over the churners and the FPR over the non-churners, the AUC
-    over both (it is in both families)."""
+    over both. Each family of the churn figures withholds all three: a group's selected
+    customers (``selection_rate`` times ``count``, over all of them) are its selected churners
+    plus its selected non-churners, so its TPR shown beside a withheld FPR gives the FPR back,
+    and the other way round."""
     out = []
     if offers := offer_columns(by_group):
         out.append((offers, CONTACTABLE))
     if CHURNERS in by_group.columns:
-        out.append(([c for c in ("tpr", "auc") if c in by_group.columns], CHURNERS))
-        out.append(([c for c in ("fpr", "auc") if c in by_group.columns], NON_CHURNERS))
+        churn = [c for c in ("tpr", "fpr", "auc") if c in by_group.columns]
+        out.append((churn, CHURNERS))
+        out.append((churn, NON_CHURNERS))
     return [(columns, base) for columns, base in out if columns]
 
 

@@ -307,8 +307,10 @@ class FairnessReport:
         whom 3 consent, or 2 churned), with the next smallest by that count blanked beside it
         (within each attribute, and across a group's strata; not a group whose figure is a
         stratum's, alone there, which a table by stratum gives anyway), the other figures and
-        the counts of such a group kept. Their gaps and violations are blanked, the group named
-        ``"(withheld)"``.
+        the counts of such a group kept. The TPR, FPR and AUC are withheld together: the
+        selection rate, over all of a group's customers, is its selected churners plus its
+        selected non-churners, so one of the two rates shown would give the other back. Their
+        gaps and violations are blanked, the group named ``"(withheld)"``.
         """
         _check_min_count(min_count, "without_small_groups")
         return self._blanked(min_count, f"(under {min_count})")
@@ -322,8 +324,8 @@ class FairnessReport:
         free-text value, a tier held by two customers). The pool shows the figures of its
         customers together when it holds ``min_count`` of them (each rate over the customers it
         is measured on; not the AUC, which cannot be pooled from the groups'; the offer figures
-        only when ``min_count`` of them may be contacted, the TPR over ``min_count`` churners,
-        the FPR over as many non-churners, and none that one other row of the attribute
+        only when ``min_count`` of them may be contacted, the TPR and FPR over ``min_count``
+        churners and as many non-churners, and none that one other row of the attribute
         withholds alone, which the total minus the pool would give back), else its count only; within strata it always shows its count only (adding a stratum's pools up against
         the raw pool would give back the few customers of a larger group in one stratum). Gaps
         and violations name a small group ``POOLED_GROUPS``, with their values blanked.
