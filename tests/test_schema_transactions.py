@@ -828,3 +828,19 @@ def test_order_totals_on_every_line_are_not_read_as_units_to_keep() -> None:
     assert len(tx) == 300
     assert any("order total written on each line" in m for m in messages), messages
     assert not any("order_item_id" in m for m in messages), messages
+
+
+def test_the_unit_rows_warning_names_only_the_columns_compared() -> None:
+    # with an order_id and no product, the warning said the rows had the same product too
+    lines = pd.DataFrame(
+        {
+            "customer_id": np.arange(400) % 300,
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(400), "h"),
+            "amount": 10.0,
+            "order_id": [f"o{i}" for i in range(400)],
+        }
+    )
+    lines = pd.concat([lines, lines.iloc[100:130].assign(amount=3.0)], ignore_index=True)
+    raw = pd.concat([lines, lines.head(30)], ignore_index=True)
+    with pytest.warns(DataQualityWarning, match=r"\(same customer, time, amount, order\)"):
+        validate_transactions(raw)

@@ -755,10 +755,11 @@ def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
     if C.ORDER_ID in out.columns or C.PRODUCT_ID in out.columns:
         if dup.sum() < _UNIT_ROWS_MIN_DUPLICATES:
             return  # a line or two repeated in a small table: dirt, dropped and counted
+        keys = [n for c, n in ((C.ORDER_ID, "order"), (C.PRODUCT_ID, "product")) if c in out]
         warn_user(
             f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) repeat another row "
-            "exactly (same customer, time, amount, order and product) and will be dropped as "
-            "duplicates. An export that writes one row per unit sold looks like this (Olist's "
+            f"exactly (same customer, time, amount, {' and '.join(keys)}) and will be dropped "
+            "as duplicates. An export that writes one row per unit sold looks like this (Olist's "
             "order items, told apart only by order_item_id): keep the column that numbers the "
             "lines in the frame (duplicates are judged on every column given), or pass "
             "drop_duplicates=False. Rows loaded twice are rightly dropped.",
