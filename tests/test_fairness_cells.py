@@ -276,3 +276,17 @@ def test_a_withheld_true_positive_rate_is_not_given_back_by_the_selection_rate(
     assert withheld["F"]
     assert _flagged_churners(public)[withheld].isna().all(), public
     assert (public["tpr"].isna() == public["fpr"].isna()).all(), public
+
+
+def test_a_withheld_fpr_beside_few_churners_has_a_partner_with_non_churners() -> None:
+    """F (2 churners of 150) was withheld with Z, its partner by churners, whose 12 customers
+    all churned: Z has no FPR, so F's FPR was the only one withheld, the total less X's and
+    Y's gave it back, and F's selection rate less it gave the TPR over 2 churners. A group with
+    few churners is a seed for the FPR's rule too, with a partner by non-churners."""
+    report = _churn_audit({"F": (150, 2), "Z": (12, 12), "X": (300, 90), "Y": (300, 90)})
+    full = report.by_group.xs("tier", level="attribute")
+    assert full.loc["F", "tpr"] == pytest.approx(0.5) and np.isnan(full.loc["Z", "fpr"])
+    for public in (report.for_publication(10), report.without_small_groups(10)):
+        table = public.by_group.xs("tier", level="attribute")
+        withheld = table["fpr"].isna() & full["fpr"].notna()
+        assert withheld["F"] and withheld.sum() >= 2, table

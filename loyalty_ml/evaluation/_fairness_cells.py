@@ -19,6 +19,7 @@ import pandas as pd
 from loyalty_ml.evaluation._fairness_metrics import is_offer_figure, metric_base
 
 __all__ = [
+    "CHURN_BASES",
     "complement",
     "complement_conditional",
     "few",
@@ -40,6 +41,8 @@ CONTACTABLE = "n_contactable"
 #: ``observed_rate`` already.
 CHURNERS = "_n_churners"
 NON_CHURNERS = "_n_non_churners"
+#: Both: the churn figures are withheld together (:func:`partial_figures`).
+CHURN_BASES = (CHURNERS, NON_CHURNERS)
 
 
 def offer_columns(by_group: pd.DataFrame) -> list[str]:

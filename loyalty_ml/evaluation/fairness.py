@@ -21,6 +21,7 @@ from loyalty_ml._csv_text import spreadsheet_safe
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
 from loyalty_ml.evaluation._fairness_cells import (
+    CHURN_BASES,
     few,
     partial_figures,
     settle_cells,
@@ -395,11 +396,16 @@ class FairnessReport:
             _mask_violations(self.violations, small, small_c, label), withheld, withheld_c, other
         )
         for columns, base in partial_figures(bases):
+            # the TPR and FPR are withheld together (partial_figures), so a group with few
+            # churners needs its FPR kept from the totals too, a partner by non-churners
+            counts = CHURN_BASES if base in CHURN_BASES else (base,)
             keys, keys_c = settle_cells(
                 bases,
                 bases_c,
-                few(bases, min_count, base) | small | withheld,
-                set() if bases_c is None else few(bases_c, min_count, base) | small_c | withheld_c,
+                _few(bases, min_count, counts) | small | withheld,
+                set()
+                if bases_c is None
+                else _few(bases_c, min_count, counts) | small_c | withheld_c,
                 min_count,
                 column=base,
                 pools=shown_pools(bases, small, min_count, base) if pooled else [],
@@ -498,6 +504,11 @@ def _small_groups(by_group: pd.DataFrame, min_count: int) -> set[tuple[Any, ...]
     """Index keys (attribute, [stratum,] group) of the groups under ``min_count`` customers."""
     small = by_group.index[(by_group["count"] < min_count).to_numpy()]
     return {key if isinstance(key, tuple) else (key,) for key in small}
+
+
+def _few(by_group: pd.DataFrame, min_count: int, counts: tuple[str, ...]) -> set[tuple[Any, ...]]:
+    """The rows with 1 to ``min_count - 1`` customers in any of the ``counts`` columns."""
+    return set().union(*(few(by_group, min_count, column) for column in counts))
 
 
 def _mask_gaps(
