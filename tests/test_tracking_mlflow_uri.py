@@ -105,3 +105,23 @@ def test_scoring_from_a_store_that_does_not_exist_refuses_without_creating_it(
     with pytest.raises(TrackingError, match=r"stat/mlflow\.db', which does not exist"):
         score_customers(tx, as_of="2024-02-01", tracking_uri=f"sqlite:///{typo.as_posix()}")
     assert not typo.parent.exists()
+
+
+@pytest.mark.parametrize("form", ["percent", "file_uri"])
+def test_an_existing_store_in_another_spelling_is_not_refused(tmp_path: Path, form: str) -> None:
+    """SQLAlchemy opens 'sqlite:////a/my%20store.db' as 'my store.db', and
+    'sqlite:///file:/a/x.db?mode=ro&uri=true' as '/a/x.db': both stores exist, and loading from
+    them was refused as a store that does not exist."""
+    import sqlite3
+
+    from loyalty_ml.tracking._mlflow import check_store_exists
+
+    db = tmp_path / "my store.db"
+    sqlite3.connect(db).close()
+    uri = {
+        "percent": f"sqlite:///{db.as_posix().replace(' ', '%20')}",
+        "file_uri": f"sqlite:///file:{db.as_posix()}?mode=ro&uri=true",
+    }[form]
+    check_store_exists(uri)
+    with pytest.raises(TrackingError, match="does not exist"):
+        check_store_exists(uri.replace("store", "stroe"))

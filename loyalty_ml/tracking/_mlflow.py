@@ -136,8 +136,15 @@ def check_store_exists(tracking_uri: str) -> None:
     """
     if not tracking_uri.startswith("sqlite:///"):
         return
-    path = Path(tracking_uri[len("sqlite:///") :].split("?", 1)[0])
-    if str(path) in ("", ":memory:") or path.exists():
+    from sqlalchemy.engine import make_url  # MLflow's database stores
+
+    # as SQLAlchemy reads it: percent-escapes decoded ('my%20store.db'), a 'file:' URI's path
+    url = make_url(tracking_uri)
+    database = url.database or ""
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        database = database[len("file:") :]
+    path = Path(database)
+    if database in ("", ":memory:") or path.exists():
         return
     raise TrackingError(
         f"The tracking store {tracking_uri!r} names {str(path.absolute())!r}, which does not exist, "
