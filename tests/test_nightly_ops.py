@@ -205,7 +205,10 @@ def test_consent_columns_the_model_was_trained_with_are_required_to_score(
             log_run=False,
         )
     dropped = trained.customers.drop(columns=list(C.CONSENT_COLUMNS))
-    with pytest.raises(SchemaError, match=r"'consent_marketing', 'consent_profiling'.*every"):
+    with pytest.raises(
+        SchemaError,
+        match=r"'consent_marketing', 'consent_profiling'.*every.*promote that version by hand",
+    ):
         score_customers(
             tx,
             as_of="2024-12-31",

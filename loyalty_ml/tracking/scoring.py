@@ -486,7 +486,9 @@ def _refuse_lost_consent_flags(
         f"score_customers: {where}, but {model_uri} (version {version}) was trained with "
         f"{', '.join(map(repr, flags))}: read as consent managed upstream, every customer who "
         "refused would be offered or profiled tonight. Restore the column (renamed upstream? "
-        "map it back), or, if consent is now managed upstream, retrain without it.",
+        "map it back), or, if consent is now managed upstream, retrain without it and promote "
+        "that version by hand (it is registered as @challenger, since the champion had the "
+        "column: MlflowClient.set_registered_model_alias).",
         table="customers",
         column=missing[0],
     )
