@@ -319,12 +319,17 @@ def test_train_from_files_registers_a_new_version(
     data.transactions.to_csv(demo.folder / "tx.csv", index=False)
     data.campaigns.to_csv(demo.folder / "campaigns.csv", index=False)
     data.offers.to_csv(demo.folder / "offers.csv", index=False)
+    # with the customers the demo's champion was trained with: a retrain without its consent
+    # columns is not promoted, and warns (test_nightly_ops)
+    data.customers.to_csv(demo.folder / "customers.csv", index=False)
     shipped = Path(__file__).resolve().parents[1] / "models" / "train_config.json"
     status = main(
         [
             "train",
             "--transactions",
             str(demo.folder / "tx.csv"),
+            "--customers",
+            str(demo.folder / "customers.csv"),
             "--campaigns",
             str(demo.folder / "campaigns.csv"),
             "--offers",
