@@ -48,6 +48,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "validate_customers",
         "validate_offers",
         "validate_campaigns",
+        "validate_events",
     ),
     "loyalty_ml.datasets": ("LoyaltyData", "simulate"),
     "loyalty_ml.features": (
@@ -194,6 +195,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         cleaning_report,
         validate_campaigns,
         validate_customers,
+        validate_events,
         validate_offers,
         validate_transactions,
     )

@@ -2,6 +2,7 @@
 
 from loyalty_ml.schema.canonical import CAMPAIGNS_SCHEMA, TRANSACTIONS_SCHEMA, check_canonical
 from loyalty_ml.schema.column_map import ColumnMap
+from loyalty_ml.schema.events import validate_events
 from loyalty_ml.schema.report import CleaningReport, CleaningStep
 from loyalty_ml.schema.tables import (
     looks_like_personal_data,
@@ -22,6 +23,7 @@ __all__ = [
     "looks_like_personal_data",
     "validate_campaigns",
     "validate_customers",
+    "validate_events",
     "validate_offers",
     "validate_transactions",
 ]

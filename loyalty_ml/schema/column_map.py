@@ -19,7 +19,8 @@ class ColumnMap:
 
     Every field is the user's column name for the canonical column of the same name; ``None`` means the
     table already uses the canonical name (or does not have the column). One ``ColumnMap`` can describe
-    transactions, customers, offers and campaigns: only the fields that belong to the table are used.
+    transactions, customers, offers, campaigns and events: only the fields that belong to the table
+    are used.
 
     Examples
     --------
@@ -60,6 +61,8 @@ class ColumnMap:
     sent_at: str | None = None
     redeemed: str | None = None
     redeemed_at: str | None = None
+    event: str | None = None
+    value: str | None = None
 
     def __post_init__(self) -> None:
         given = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
@@ -188,6 +191,7 @@ _TABLE_COLUMNS: dict[str, frozenset[str]] = {
     "campaigns": frozenset(
         (C.CAMPAIGN_ID, C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT, C.REDEEMED, C.REDEEMED_AT)
     ),
+    "events": frozenset(C.EVENT_COLUMNS),
 }
 
 _REQUIRED: dict[str, frozenset[str]] = {
@@ -195,6 +199,7 @@ _REQUIRED: dict[str, frozenset[str]] = {
     "customers": frozenset((C.CUSTOMER_ID,)),
     "offers": frozenset((C.OFFER_ID, C.COST_PER_REDEMPTION)),
     "campaigns": frozenset((C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT)),
+    "events": frozenset(C.EVENT_REQUIRED),
 }
 
 

@@ -123,6 +123,14 @@ REDEEMED_AT: Final = "redeemed_at"
 #: The label of the control arm in campaign history and uplift models.
 CONTROL: Final = "control"
 
+# -- engagement and feedback events ----------------------------------------------------------------
+#: The kind of an event as text ("app_open", "email_click", "review", "nps", "complaint").
+EVENT: Final = "event"
+#: The number an event carries (a rating 1-5, an NPS answer 0-10); missing for plain engagement.
+EVENT_VALUE: Final = "value"
+EVENT_REQUIRED: Final = (CUSTOMER_ID, TIMESTAMP, EVENT)
+EVENT_COLUMNS: Final = (*EVENT_REQUIRED, EVENT_VALUE)
+
 # -- index of the training table ---------------------------------------------------------------
 AS_OF: Final = "as_of"
 CHURNED: Final = "churned"
