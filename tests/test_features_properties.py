@@ -201,6 +201,67 @@ def test_one_row_per_customer_with_a_purchase_before_as_of(tx: pd.DataFrame) -> 
     np.testing.assert_allclose(shares, 1.0)
 
 
+#: pooled at 2 customers, so that a handful of drawn customers moves kinds in and out
+EVENTS = FeatureConfig(windows=(7, 30), trend_window_days=10, min_level_customers=2)
+
+
+@st.composite
+def events_tables(draw: st.DrawFn, *, min_hours: int = 0, max_hours: int = 80 * 24) -> pd.DataFrame:
+    """Engagement and feedback events of customers 0 to 8 (some of whom never buy), of kinds
+    written two ways ("App Open", "app_open"), some with values."""
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 8),
+                # as_of itself, drawn often: the one instant that is the future there
+                st.integers(min_hours, max_hours)
+                | st.just(min(max(40 * 24, min_hours), max_hours)),
+                st.sampled_from(["app_open", "App Open", "review", "nps", "complaint"]),
+                st.one_of(st.none(), st.integers(0, 10).map(float)),
+            ),
+            max_size=30,
+        )
+    )
+    frame = pd.DataFrame(rows, columns=["customer_id", "hours", "event", "value"])
+    frame["timestamp"] = START + pd.to_timedelta(frame["hours"].astype("int64"), unit="h")
+    return frame.drop(columns="hours").astype({"customer_id": "int64", "value": "float64"})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tx=transactions(),
+    later_tx=transactions(min_hours=40 * 24, max_hours=90 * 24),
+    events=events_tables(),
+    later=events_tables(min_hours=40 * 24, max_hours=90 * 24),
+    shift=st.sampled_from([0, 3, 6]),  # later buyers: customers of tx, or new ones
+)
+def test_events_at_or_after_as_of_change_nothing(
+    tx: pd.DataFrame,
+    later_tx: pd.DataFrame,
+    events: pd.DataFrame,
+    later: pd.DataFrame,
+    shift: int,
+) -> None:
+    """Events at or after ``as_of`` (new kinds, new values, new customers), and purchases after
+    it by customers with earlier events, change no event feature at ``as_of``, not even which
+    kinds have columns of their own."""
+    before = tx[tx["timestamp"] < AS_OF]
+    earlier = events[events["timestamp"] < AS_OF]
+    expected = build_features(before, as_of=AS_OF, events=earlier, config=EVENTS)
+    grown = pd.concat([tx, later_tx.assign(customer_id=later_tx["customer_id"] + shift)])
+    all_events = pd.concat([events, later], ignore_index=True)
+    got = build_features(grown, as_of=AS_OF, events=all_events, config=EVENTS)
+    pd.testing.assert_frame_equal(got, expected)
+    # rewrite every event at or after as_of: another kind, another value
+    future = all_events["timestamp"] >= AS_OF
+    rewritten = all_events.assign(
+        event=all_events["event"].where(~future, "survey"),
+        value=all_events["value"].where(~future, 99.0),
+    )
+    got = build_features(grown, as_of=AS_OF, events=rewritten, config=EVENTS)
+    pd.testing.assert_frame_equal(got, expected)
+
+
 # drawn cut-offs can come before every purchase: no rows, as it should (and warned about)
 @pytest.mark.filterwarnings("ignore:.+ no customer has a purchase before")
 # twenty purchases drawn into a few weeks, then none until the sentinel: a gap, rightly warned

@@ -23,6 +23,7 @@ from loyalty_ml.features.basket import basket_features, category_margin_rates
 from loyalty_ml.features.campaign import PreparedCampaigns, campaign_features, prepare_campaigns
 from loyalty_ml.features.channel import channel_features, resolve_channels
 from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.features.events import PreparedEvents, event_features, prepare_events
 from loyalty_ml.features.price import price_features
 from loyalty_ml.features.rfm import rfm_features
 from loyalty_ml.features.rhythm import rhythm_features
@@ -78,6 +79,7 @@ class Inputs:
     channels: tuple[str, ...] | None
     attributes: PreparedAttributes | None
     campaigns: PreparedCampaigns | None
+    events: PreparedEvents | None = None
 
 
 def prepare_inputs(
@@ -86,6 +88,7 @@ def prepare_inputs(
     customers: object,
     campaigns: object,
     config: FeatureConfig,
+    events: object = None,
     channels_as_of: pd.Timestamp,
     cutoffs: Sequence[pd.Timestamp],
 ) -> Inputs:
@@ -93,7 +96,8 @@ def prepare_inputs(
 
     The text attributes' levels, shared by the rows of every cut-off in ``cutoffs``, are counted
     over the customers at the earliest of them with a customer: at a later one they would count
-    customers who buy after the earlier rows' cut-off (the future of those rows).
+    customers who buy after the earlier rows' cut-off (the future of those rows). The event kinds
+    with columns of their own are counted there too, over the events before it.
     """
     prepared = prepare_transactions(transactions)
     if campaigns is not None:
@@ -113,6 +117,11 @@ def prepare_inputs(
         channels=resolve_channels(prepared, channels_as_of.value, config),
         attributes=attributes,
         campaigns=None if campaigns is None else prepare_campaigns(campaigns, prepared),
+        events=None
+        if events is None
+        else prepare_events(
+            events, prepared, config, levels_as_of=levels_cutoff(prepared, cutoffs)
+        ),
     )
     if attributes is not None:
         warn_pooled_away(attributes)
@@ -189,6 +198,8 @@ def features_at(
         columns.update(part)
     if inputs.campaigns is not None:
         columns.update(campaign_features(snap, inputs.campaigns))
+    if inputs.events is not None:
+        columns.update(event_features(snap, inputs.events, config))
     if inputs.attributes is not None:
         attributes = attribute_features(snap, inputs.attributes)
         clash = sorted(set(attributes) & set(columns))
@@ -197,7 +208,7 @@ def features_at(
             # export's snapshot (the future, in a training table over past cutoffs)
             raise ConfigError(
                 f"FeatureConfig.extra_attributes {clash} are names of features computed from the "
-                "transactions or campaigns; the customers table's columns would replace them. "
+                "transactions, campaigns or events; the customers table's columns would replace them. "
                 "Rename those columns of customers (e.g. 'crm_spend') or drop them from "
                 "extra_attributes."
             )
@@ -212,11 +223,13 @@ def build_features(
     customers: pd.DataFrame | None = None,
     campaigns: pd.DataFrame | None = None,
     config: FeatureConfig | None = None,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Point-in-time features of every customer with a purchase before ``as_of``.
 
     Only transactions with ``timestamp < as_of`` are read, campaign offers only when ``sent_at <
-    as_of`` and redemptions only when ``redeemed_at < as_of``. An order is one ``order_id`` of one
+    as_of``, redemptions only when ``redeemed_at < as_of`` and events only when ``timestamp <
+    as_of``. An order is one ``order_id`` of one
     customer when that column exists, otherwise one (customer, timestamp) pair; its time is that of
     its first line.
 
@@ -234,6 +247,10 @@ def build_features(
     - price (``discount``): ``discount_share``, ``discount_depth``;
     - campaign (``campaigns`` given): ``offers_received``, ``offers_redeemed``,
       ``redemption_rate``, ``days_since_last_offer``, ``days_since_last_redemption``;
+    - events (``events`` given, :mod:`~loyalty_ml.features.events`): per event kind held by
+      enough customers (the others pooled as ``event_rare``), ``event_<kind>_{w}d`` per window
+      and ``event_<kind>_days_since``; for kinds that carry values, ``event_<kind>_mean_{w}d``
+      (the longest window) and ``event_<kind>_last``;
     - attributes (``customers`` given): ``signup_tenure_days``, ``tier``, and what the config opts
       into (``points_balance``, protected attributes, ``extra_attributes``).
 
@@ -248,6 +265,10 @@ def build_features(
         Customer attributes and campaign history.
     config : FeatureConfig, optional
         Windows and options; the defaults when None.
+    events : DataFrame, optional
+        Engagement and feedback events (``customer_id``, ``timestamp``, ``event``, optional
+        ``value``), as returned by :func:`loyalty_ml.validate_events`. A customer without events
+        counts 0 of each kind.
 
     Returns
     -------
@@ -285,6 +306,7 @@ def build_features(
         config=config,
         channels_as_of=cutoff,
         cutoffs=[cutoff],
+        events=events,
     )
     features = features_at(inputs, cutoff)
     ts = inputs.transactions.ts

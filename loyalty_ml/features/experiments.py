@@ -41,6 +41,7 @@ def experiment_table(
     observation_end: object = None,
     progress: bool | None = None,
     history: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(X, y, treatment)`` for :meth:`UpliftModel.fit` from a campaign history.
 
@@ -78,6 +79,9 @@ def experiment_table(
         from: sends without a control group, left out of the rows, still happened, and
         ``build_features`` counts them when the model scores. Default: ``campaigns``. Each row
         reads only the sends before its campaign's start, as always.
+    events : DataFrame, optional
+        Engagement and feedback events, as in :func:`build_features`: each row reads only the
+        events before its campaign's start.
 
     Returns
     -------
@@ -179,6 +183,7 @@ def experiment_table(
         config=config,
         channels_as_of=pd.Timestamp(starts.max()),
         cutoffs=[pd.Timestamp(start) for start in pd.unique(starts)],
+        events=events,
     )
     # integer ids written as text ("123") are the transactions' integers, as in build_features
     rows = align_customer_ids(

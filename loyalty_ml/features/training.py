@@ -48,6 +48,7 @@ def training_table(
     config: FeatureConfig | None = None,
     observation_end: object = None,
     progress: bool | None = None,
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features and churn labels at several cut-offs, stacked.
 
@@ -85,6 +86,10 @@ def training_table(
         As in :func:`churn_labels`.
     progress : bool, optional
         Show a progress bar over cut-offs; by default only when stderr is a terminal.
+    events : DataFrame, optional
+        Engagement and feedback events, as in :func:`build_features`: each cut-off reads only
+        the events before it, and the kinds with columns of their own are counted at the
+        earliest cut-off with a customer (the text attributes' levels cut-off).
 
     Returns
     -------
@@ -135,6 +140,7 @@ def training_table(
         config=config,
         channels_as_of=dates[-1],
         cutoffs=dates,
+        events=events,
     )
     end = observed_until(inputs.transactions, observation_end)
     check_not_censored(
