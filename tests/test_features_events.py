@@ -212,3 +212,48 @@ def test_kinds_whose_columns_would_share_names_are_refused() -> None:
 def test_event_stem() -> None:
     assert event_stem(" E-mail click ") == "event_e_mail_click"
     assert event_stem("!!") == "event_blank"
+
+
+def test_fixed_kinds_give_the_columns_of_a_trained_model() -> None:
+    config = FeatureConfig(
+        windows=(30, 90), event_kinds=("review", "survey"), event_value_kinds=("review",)
+    )
+    X = build_features(_tx(), as_of="2024-03-01", events=_events(), config=config)
+    assert [c for c in X.columns if c.startswith("event_") and c.endswith("_90d")] == [
+        "event_review_90d",
+        "event_review_mean_90d",
+        "event_survey_90d",
+        "event_rare_90d",
+    ]
+    assert X.loc[1, "event_review_last"] == 2.0 and X.loc[1, "event_rare_90d"] == 1.0
+    # the same columns from a table without values: the value columns are missing, not absent
+    bare = build_features(
+        _tx(), as_of="2024-03-01", events=_events().drop(columns="value"), config=config
+    )
+    assert bare.columns.tolist() == X.columns.tolist()
+    assert bare["event_review_last"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"event_kinds": "review"}, r"'event_kinds' parameter of FeatureConfig must be a tuple"),
+        ({"event_kinds": ("review", " ")}, r"'event_kinds' parameter .* non-empty strings"),
+        ({"event_value_kinds": ("nps",)}, r"'event_value_kinds' .* must name kinds of"),
+        (
+            {"event_kinds": ("review",), "event_value_kinds": ("nps",)},
+            r"Got \['nps'\], which are not",
+        ),
+    ],
+)
+def test_bad_fixed_kinds_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(lml.ConfigError, match=message):
+        FeatureConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_config_pickled_before_event_kinds_reads_none() -> None:
+    config = FeatureConfig()
+    state = {k: v for k, v in vars(config).items() if not k.startswith("event_")}
+    old = FeatureConfig.__new__(FeatureConfig)
+    old.__setstate__(state)
+    assert old.event_kinds is None and old.event_value_kinds == ()

@@ -54,6 +54,15 @@ class FeatureConfig:
         their mean review score to 0.85 (a mean that is not a whole number gives away a second,
         later order). Build such a column as of each cut-off (``training_table`` per cut-off,
         concatenated), or leave it out.
+    event_kinds : tuple of str or None, default None
+        Fixed list of the event kinds with columns of their own (``event_<kind>_...``) when
+        ``build_features`` is given ``events``; every other kind is pooled into ``event_rare_*``.
+        ``None`` takes the kinds held by ``min_level_customers`` customers before the (first)
+        cut-off, at most 20. Fix it, as ``channels``, for scoring jobs whose columns must match a
+        trained model (``train_and_register`` does).
+    event_value_kinds : tuple of str, default ()
+        With ``event_kinds``: the kinds among them whose value columns (``event_<kind>_mean_{w}d``
+        and ``event_<kind>_last``) are built.
     min_level_customers : int, default 10
         A category feature's value held by fewer customers of the feature table than this is
         pooled into one level, ``"(rare)"`` (the last category of every such feature, present even
@@ -88,6 +97,8 @@ class FeatureConfig:
     include_points_balance: bool = False
     extra_attributes: tuple[str, ...] = ()
     min_level_customers: int = 10
+    event_kinds: tuple[str, ...] | None = None
+    event_value_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         windows = tuple(self.windows) if isinstance(self.windows, list | tuple) else None
@@ -145,6 +156,7 @@ class FeatureConfig:
                 f"every category level). Got {self.min_level_customers!r} instead."
             )
         object.__setattr__(self, "min_level_customers", int(self.min_level_customers))
+        self._check_event_kinds()
         # any spelling or encoding of one (Gender, gender_code, sex), as the privacy checks read it
         protected = [c for c in extra if is_protected_attribute(c)]
         if protected and not self.protected_as_features:
@@ -153,11 +165,36 @@ class FeatureConfig:
                 "for fairness audits; set protected_as_features=True to use them as features."
             )
 
+    def _check_event_kinds(self) -> None:
+        for name in ("event_kinds", "event_value_kinds"):
+            kinds = getattr(self, name)
+            if kinds is None and name == "event_kinds":
+                continue
+            if (
+                isinstance(kinds, str)
+                or not isinstance(kinds, list | tuple)
+                or not all(isinstance(k, str) and k.strip() for k in kinds)
+            ):
+                raise ConfigError(
+                    f"The '{name}' parameter of FeatureConfig must be a tuple of non-empty strings"
+                    f"{' or None' if name == 'event_kinds' else ''}. Got {kinds!r} instead."
+                )
+            object.__setattr__(self, name, tuple(kinds))
+        kinds, valued = self.event_kinds, self.event_value_kinds
+        unknown = [k for k in valued if kinds is None or k not in kinds]
+        if unknown:
+            raise ConfigError(
+                "The 'event_value_kinds' parameter of FeatureConfig must name kinds of "
+                f"'event_kinds' ({kinds!r}). Got {unknown!r}, which are not."
+            )
+
     def __setstate__(self, state: dict[str, object]) -> None:
         # a config pickled before min_level_customers existed built its levels unpooled: keep that,
         # so a model registered then is scored with the features it was fitted on
         object.__setattr__(self, "__dict__", dict(state))
         self.__dict__.setdefault("min_level_customers", 1)
+        self.__dict__.setdefault("event_kinds", None)  # before the events table existed
+        self.__dict__.setdefault("event_value_kinds", ())
 
     @property
     def max_window_days(self) -> int:

@@ -94,7 +94,7 @@ def prepare_events(
 ) -> PreparedEvents:
     """Check the events table, key its rows by the transactions' customer codes and fix the kinds
     with columns of their own (counted over the customers with a purchase before
-    ``levels_as_of`` and their events before it).
+    ``levels_as_of`` and their events before it), or take them from ``config.event_kinds``.
 
     Events of customers without any transaction are not features of anyone and are dropped.
     """
@@ -148,7 +148,10 @@ def prepare_events(
     present = np.zeros(len(prepared.customer_ids), dtype=bool)
     present[prepared.cust[prepared.ts < levels_as_of.value]] = True
     counted = present[cust] & (ts < levels_as_of.value)
-    kept = _kept_stems(row_stems, cust, counted, min_customers=config.min_level_customers)
+    if config.event_kinds is None:
+        kept = _kept_stems(row_stems, cust, counted, min_customers=config.min_level_customers)
+    else:
+        kept = list(dict.fromkeys(event_stem(k) for k in config.event_kinds))
     if RARE_STEM in kept:
         raise SchemaError(
             f"{TABLE}.{C.EVENT} has a kind named like the pooled kinds' columns ({RARE_STEM!r}). "
@@ -158,10 +161,14 @@ def prepare_events(
         )
     index = {stem: i for i, stem in enumerate(kept)}
     codes = np.array([index.get(s, len(kept)) for s in row_stems], dtype="int64")
-    valued = tuple(
-        value is not None and bool(np.isfinite(value[counted & (codes == i)]).any())
-        for i in range(len(kept))
-    )
+    if config.event_kinds is None:
+        valued = tuple(
+            value is not None and bool(np.isfinite(value[counted & (codes == i)]).any())
+            for i in range(len(kept))
+        )
+    else:  # fixed, as a trained model's columns
+        fixed = {event_stem(k) for k in config.event_value_kinds}
+        valued = tuple(stem in fixed for stem in kept)
     out = PreparedEvents(cust, ts, codes, value, tuple(kept), valued)
     names = event_columns(out, config)
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -231,12 +238,14 @@ def event_features(
             inside = mine & (events.ts >= snap.as_of_ns - w * NS_PER_DAY)
             out[f"{stem}_{w}d"] = np.bincount(row[inside], minlength=n).astype("float64")
         out[f"{stem}_days_since"] = _last_days(n, row[mine], events.ts[mine], snap.as_of_ns)
-        if i < len(events.stems) and events.valued[i] and events.value is not None:
-            rated = mine & np.isfinite(events.value)
+        if i < len(events.stems) and events.valued[i]:
+            # a kind fixed as valued (FeatureConfig.event_value_kinds) in a table without values
+            value = np.full(len(events.ts), np.nan) if events.value is None else events.value
+            rated = mine & np.isfinite(value)
             inside = rated & (events.ts >= snap.as_of_ns - longest * NS_PER_DAY)
-            total = np.bincount(row[inside], weights=events.value[inside], minlength=n)
+            total = np.bincount(row[inside], weights=value[inside], minlength=n)
             count = np.bincount(row[inside], minlength=n)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[f"{stem}_mean_{longest}d"] = np.where(count > 0, total / count, np.nan)
-            out[f"{stem}_last"] = _last_values(n, row[rated], events.ts[rated], events.value[rated])
+            out[f"{stem}_last"] = _last_values(n, row[rated], events.ts[rated], value[rated])
     return out
