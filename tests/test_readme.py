@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,34 @@ def test_the_wide_table_block_runs_on_a_lenta_shaped_table(
     assert plan.attrs["budget_cost"] <= 2000  # type: ignore[attr-defined]
     groups = audit.by_group.xs("gender", level="attribute").index.tolist()  # type: ignore[attr-defined]
     assert groups == ["Ж", "М", "Не определен", "(missing)"]
+
+
+def test_the_events_block_runs_and_leaves_the_text_out() -> None:
+    import pandas as pd
+
+    import loyalty_ml as lml
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": pd.to_datetime(["2024-05-01", "2024-05-03", "2024-06-01"]),
+            "amount": [5.0, 8.0, 3.0],
+        }
+    )
+    namespace: dict[str, object] = {"lml": lml, "pd": pd, "tx": tx}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(_block_after("### Engagement and feedback events"), namespace)
+    said = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert any("comment" in m and "free text" in m for m in said)
+    assert any("1 row(s) have no timestamp" in m for m in said)
+    events = namespace["events"]
+    assert "comment" not in events.columns and len(events) == 3  # type: ignore[attr-defined]
+    X = namespace["X_events"]
+    assert X.filter(like="event_").columns.tolist() == [  # type: ignore[attr-defined]
+        "event_rare_30d",
+        "event_rare_90d",
+        "event_rare_365d",
+        "event_rare_days_since",
+    ]  # three customers: every kind pooled (min_level_customers=10)

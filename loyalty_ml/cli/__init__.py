@@ -139,7 +139,7 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--transactions", type=Path, required=True, help="transactions file")
     p.add_argument("--as-of", required=True, help="training date (data before it is used)")
-    add_table_options(p, "customers", "campaigns", "offers")
+    add_table_options(p, "customers", "campaigns", "offers", "events")
     add_cleaning_options(p)
     p.add_argument("--horizon-days", type=int, default=90, help="churn label horizon in days")
     p.add_argument("--n-cutoffs", type=int, default=4, help="number of training cutoffs")
@@ -239,7 +239,7 @@ def _add_score(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "= + - @ get a leading ' so they cannot run as formulas (off: programs read the values "
         "as written)",
     )
-    add_table_options(p, "customers", "campaigns")
+    add_table_options(p, "customers", "campaigns", "events")
     add_cleaning_options(p)
     p.add_argument(
         "--model-uri", default="models:/loyalty_ml@champion", help="registered model to use"
@@ -323,6 +323,7 @@ def _run_train(args: argparse.Namespace) -> int:
         customers=tables["customers"],
         campaigns=tables["campaigns"],
         offers=tables["offers"],
+        events=tables["events"],
         horizon_days=args.horizon_days,
         n_cutoffs=args.n_cutoffs,
         model_name=args.model_name,
@@ -383,6 +384,7 @@ def _run_score(args: argparse.Namespace) -> int:
         model_uri=args.model_uri,
         customers=tables["customers"],
         campaigns=tables["campaigns"],
+        events=tables["events"],
         batch_size=args.batch_size,
         tracking_uri=args.tracking_uri,
         log_run=not args.no_log_run,
@@ -495,6 +497,7 @@ _CLI_WORDS = (
     ("campaigns=", "--campaigns"),
     ("customers=", "--customers"),
     ("offers=", "--offers"),
+    ("events=", "--events"),
 )
 
 

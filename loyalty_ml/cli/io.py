@@ -35,11 +35,16 @@ _TABLE_HELP = {
         "caps and the contact rule (append each night's offers to it)"
     ),
     "offers": "offers catalog file (optional)",
+    "events": (
+        "engagement and feedback events file (optional): customer_id, timestamp, event (the "
+        "kind), value (a rating or score, optional); a model trained with it needs it to score"
+    ),
 }
 
 
 def add_table_options(p: argparse.ArgumentParser, *tables: str) -> None:
-    """``--customers`` / ``--campaigns`` / ``--offers`` options, read back by :func:`read_inputs`."""
+    """``--customers`` / ``--campaigns`` / ``--offers`` / ``--events`` options, read back by
+    :func:`read_inputs`."""
     for name in tables:
         p.add_argument(f"--{name}", type=Path, default=None, help=_TABLE_HELP[name])
 
@@ -64,7 +69,7 @@ def add_cleaning_options(p: argparse.ArgumentParser) -> None:
         "Passed to loyalty_ml.validate_transactions (see its help). Unset, a rule is the one a "
         "Parquet file written from validate_transactions' output was cleaned with (recorded in "
         "the file), so the command reads it as the notebook did; else validate_transactions' "
-        "default (shown). --timezone also applies to the customers and campaigns files.",
+        "default (shown). --timezone also applies to the customers, campaigns and events files.",
     )
     g.add_argument(
         "--returns",
@@ -217,6 +222,7 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
     from loyalty_ml.schema import (
         validate_campaigns,
         validate_customers,
+        validate_events,
         validate_offers,
         validate_transactions,
     )
@@ -239,6 +245,7 @@ def read_inputs(args: argparse.Namespace) -> dict[str, pd.DataFrame | None]:
         "customers": (validate_customers, zone),
         "campaigns": (validate_campaigns, zone),
         "offers": (validate_offers, {}),
+        "events": (validate_events, zone),
     }
     for name, (validate, options) in optional.items():
         path = getattr(args, name, None)

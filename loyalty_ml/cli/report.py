@@ -48,7 +48,7 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="start of the previous period, for retention and churn (optional)",
     )
-    add_table_options(p, "customers", "campaigns", "offers")
+    add_table_options(p, "customers", "campaigns", "offers", "events")
     add_cleaning_options(p)
     p.add_argument(
         "--out",
@@ -191,6 +191,7 @@ def _model_quality_inputs(
         campaigns=tables["campaigns"],
         # levels read against the training's by prepare, not pooled by this table's counts
         config=scoring_config(policy),
+        events=tables["events"],
     )
     # a model trained with campaigns, reported on without them: their features are missing (and
     # said so), as when scoring
@@ -200,6 +201,7 @@ def _model_quality_inputs(
         model_uri=args.model_uri,
         customers=people,
         campaigns=tables["campaigns"],
+        events=tables["events"],
         caller="loyalty-ml report",
         command="loyalty-ml report",
     )

@@ -47,9 +47,11 @@ def _experiment_rows(
     window_days: int,
     as_of: pd.Timestamp,
     history: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """The experiment table of ``campaigns``, each row's campaign number (0 = the earliest) and
-    its campaign's first send; ``history``: every send, for the campaign features."""
+    its campaign's first send; ``history``: every send, for the campaign features; ``events``:
+    the engagement and feedback events, for the event features."""
     from loyalty_ml.features.experiments import experiment_table
 
     rows = campaigns.reset_index(drop=True)
@@ -62,6 +64,7 @@ def _experiment_rows(
         observation_end=as_of,  # every transaction before as_of is known
         progress=False,
         history=history,
+        events=events,
     )
     if len(X) == 0:
         raise DataError(
@@ -131,6 +134,7 @@ def train_offer_model(
     feature_names: list[str],
     random_state: int,
     uplift_params: dict[str, Any] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> OfferTraining | None:
     """Fit the uplift model on the campaigns whose response window closed before ``as_of``.
 
@@ -162,6 +166,7 @@ def train_offer_model(
         window_days=window_days,
         as_of=as_of,
         history=campaigns,  # sends left out of the fit still count in the campaign features
+        events=events,
     )
     X = X[feature_names]
     _warn_if_targeted(X, t, key)

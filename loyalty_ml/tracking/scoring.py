@@ -72,6 +72,7 @@ def score_customers(
     model_uri: str = "models:/loyalty_ml@champion",
     customers: pd.DataFrame | None = None,
     campaigns: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
     batch_size: int = 100_000,
     tracking_uri: str | None = None,
     log_run: bool = True,
@@ -137,6 +138,10 @@ def score_customers(
         Which customers get reason codes: by default those with a triggered action (with or
         without consent to contact); ``"all"`` explains everyone, at a few milliseconds of TreeSHAP per
         customer (see ``experiments/bench_scoring.py``).
+    events : DataFrame, optional
+        Engagement and feedback events (see :func:`loyalty_ml.validate_events`), required for a
+        model trained with them (its ``event_*`` features): only events before ``as_of`` are
+        read, and the kinds are those the model was trained with.
     progress : bool, optional
         Show a progress bar over batches; by default only when stderr is a terminal.
     budget : float, optional
@@ -215,9 +220,15 @@ def score_customers(
             campaigns=campaigns,
             # levels read against the training's by prepare, not pooled by this table's counts
             config=scoring_config(policy),
+            events=events,
         )
         features, left_out = check_inputs_cover_the_model(
-            policy, features, model_uri=model_uri, customers=customers, campaigns=campaigns
+            policy,
+            features,
+            model_uri=model_uri,
+            customers=customers,
+            campaigns=campaigns,
+            events=events,
         )
         # after the check above, which names a customers table left out altogether better
         _refuse_lost_consent_flags(policy, customers, model_uri=model_uri, version=version)
@@ -379,6 +390,7 @@ def check_inputs_cover_the_model(
     model_uri: str,
     customers: pd.DataFrame | None,
     campaigns: pd.DataFrame | None,
+    events: pd.DataFrame | None = None,
     caller: str = "score_customers",
     command: str = "loyalty-ml score",
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -388,23 +400,32 @@ def check_inputs_cover_the_model(
     Leaving out the campaign history altogether (``campaigns=None``, as DESIGN.md's scoring call
     does) is allowed with a DataQualityWarning: its features are missing for every customer, and
     the model scores them as it learnt to score customers without those values. A missing customers
-    table (it carries consent) or a table without the columns the features come from is an error.
+    table (it carries consent) or a table without the columns the features come from is an error,
+    and so is a missing events table for a model trained with one (its features say what a
+    customer did lately: scored without them, every customer would look disengaged).
     """
     missing = [name for name in policy.feature_names if name not in features.columns]
     if not missing:
         return features, []
     from loyalty_ml.features.attributes import customers_features
     from loyalty_ml.features.campaign import CAMPAIGN_FEATURES
+    from loyalty_ml.features.events import PREFIX as EVENT_PREFIX
 
     from_customers = customers_features(policy.feature_config)
     # each missing feature comes from one table: passed or not, that table is the one to fix
+    from_events = [m for m in missing if m.startswith(EVENT_PREFIX) and m not in from_customers]
     sources = (
         ("campaigns", campaigns, [m for m in missing if m in CAMPAIGN_FEATURES]),
         ("customers", customers, [m for m in missing if m in from_customers]),
+        ("events", events, from_events),
         (
             "transactions",
             features,  # always given: what it lacks is a column (channel, product_id...)
-            [m for m in missing if m not in CAMPAIGN_FEATURES and m not in from_customers],
+            [
+                m
+                for m in missing
+                if m not in CAMPAIGN_FEATURES and m not in from_customers and m not in from_events
+            ],
         ),
     )
     tables = [
@@ -442,7 +463,7 @@ def check_inputs_cover_the_model(
     raise SchemaError(
         f"{caller}: the model {model_uri} needs {len(missing)} feature column(s) the inputs "
         f"do not give: {format_examples(missing, total=len(missing), limit=10)}. {fix}; on the "
-        f"command line, {command} --transactions/--customers/--campaigns.",
+        f"command line, {command} --transactions/--customers/--campaigns/--events.",
         table="features",
         column=missing[0],
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,6 +220,22 @@ def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
     return dataclasses.replace(config, channels=seen) if seen else config
 
 
+#: A kind's recency column names every kind with columns of its own (build_features' events).
+_EVENT_KIND = re.compile(r"^event_(?P<kind>.+)_days_since$")
+
+
+def _fixed_event_kinds(config: FeatureConfig, names: list[str]) -> FeatureConfig:
+    """``config`` with the event kinds of the training table's columns ``names`` fixed: scoring
+    must build those columns, not the kinds the scoring day's table holds."""
+    if config.event_kinds is not None:
+        return config
+    kinds = [m["kind"] for name in names if (m := _EVENT_KIND.match(name)) and m["kind"] != "rare"]
+    if not kinds and "event_rare_days_since" not in names:
+        return config  # trained without events
+    valued = tuple(k for k in kinds if f"event_{k}_last" in names)
+    return dataclasses.replace(config, event_kinds=tuple(kinds), event_value_kinds=valued)
+
+
 def _check_settings(
     *,
     tracking_uri: str | None,
@@ -310,6 +327,7 @@ def _churn_table(
     campaigns: pd.DataFrame | None,
     config: FeatureConfig,
     n_excluded: int = 0,
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, np.ndarray, list[str]]:
     """Features and churn labels at every cutoff, which rows are the backtest's (the latest
     cutoff's), and the features left out for having no value in any backtest training row.
@@ -323,6 +341,7 @@ def _churn_table(
         config=config,
         observation_end=as_of,
         progress=False,
+        events=events,
     )
     as_of_level = X.index.get_level_values(C.AS_OF)
     test = np.asarray(as_of_level == cutoffs[-1])
@@ -380,6 +399,7 @@ def _offer_model(
     feature_names: list[str],
     random_state: int,
     uplift_params: dict[str, Any] | None,
+    events: pd.DataFrame | None = None,
 ) -> tuple[Any | None, str]:
     """The offer model trained on past campaigns, or None, and the run's ``offer_model`` tag."""
     if campaigns is None or offers is None:
@@ -397,6 +417,7 @@ def _offer_model(
         feature_names=feature_names,
         random_state=random_state,
         uplift_params=uplift_params,
+        events=events,
     )
     if offer_training is not None:
         return offer_training, "trained on past campaigns"
@@ -420,6 +441,7 @@ def train_and_register(
     customers: pd.DataFrame | None = None,
     campaigns: pd.DataFrame | None = None,
     offers: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
     horizon_days: int = 90,
     model_name: str = "loyalty_ml",
     alias: str = "champion",
@@ -451,6 +473,11 @@ def train_and_register(
         The training date: the last cutoff is ``as_of - horizon_days`` so its labels end at ``as_of``.
     customers, campaigns, offers : DataFrame, optional
         Canonical customers (indexed by ``customer_id``), campaign history and offers catalog.
+    events : DataFrame, optional
+        Engagement and feedback events (see :func:`loyalty_ml.validate_events`); each cutoff
+        reads only the events before it. The kinds with columns of their own are fixed in the
+        registered model's feature config, and ``score_customers`` refuses to score it without
+        an events table.
     horizon_days : int
         Churn label horizon.
     model_name, alias : str
@@ -577,7 +604,10 @@ def train_and_register(
         campaigns=campaigns,
         config=config,
         n_excluded=n_excluded,
+        events=events,
     )
+    # the kinds of the training table, for every later feature table (scoring included)
+    config = _fixed_event_kinds(config, [str(c) for c in X.columns] + dropped)
     params = {"random_state": random_state, **(churn_params or {})}
     backtest_model, churn = _fit_churn_models(X, y, test, params)
     p_test = backtest_model.predict_proba(X.loc[test])[:, 1]
@@ -585,7 +615,7 @@ def train_and_register(
 
     # The reference population for drift: every customer as of the training date, as scoring sees it.
     latest = build_features(
-        tx, as_of=cutoff, customers=people, campaigns=campaigns, config=config
+        tx, as_of=cutoff, customers=people, campaigns=campaigns, config=config, events=events
     ).drop(columns=dropped, errors="ignore")
     categories = {
         str(c): tuple(str(v) for v in X[c].cat.categories)
@@ -612,6 +642,7 @@ def train_and_register(
         feature_names=[str(c) for c in X.columns],
         random_state=random_state,
         uplift_params=uplift_params,
+        events=events,
     )
     metrics: dict[str, float] = {
         f"backtest_{k}": float(v) for k, v in evaluation.as_dict().items() if is_real(v)
@@ -699,6 +730,7 @@ def train_and_register(
                     "uses_customers": customers is not None,
                     "uses_campaigns": campaigns is not None,
                     "uses_offers": offers is not None,
+                    "uses_events": events is not None,
                     **{f"feature_{k}": v for k, v in dataclasses.asdict(config).items()},
                     **{f"churn_{k}": v for k, v in churn.get_params().items()},
                     # the offer model's settings, so that it can be refitted from the run
@@ -723,6 +755,8 @@ def train_and_register(
                         customers=customers,
                         campaigns=campaigns,
                         offers=offers,
+                        # only when given: the hashes of runs without events stay as they were
+                        **({"events": events} if events is not None else {}),
                     ),
                     "data_start": str(first.date()),
                     "data_end": str(pd.Timestamp(tx[C.TIMESTAMP].max()).date()),
