@@ -141,9 +141,10 @@ def prepare_events(
     cust, ts = cust[keep].astype("int64"), ts[keep]
     labels = kinds.to_numpy(dtype=object)[keep]
     value = None if value is None else value[keep]
-    stems = np.array([event_stem(k) for k in pd.unique(labels)], dtype=object)
-    stem_of = dict(zip(pd.unique(labels), stems, strict=True))
-    row_stems = np.array([stem_of[k] for k in labels], dtype=object)
+    # one slug per distinct label, not per row: millions of app opens share a handful of kinds
+    label_codes, distinct = pd.factorize(labels)
+    label_stems = np.array([event_stem(k) for k in distinct], dtype=object)
+    row_stems = label_stems[label_codes] if len(distinct) else np.zeros(0, dtype=object)
     # the customers of the feature table at the levels cut-off, and what they did before it
     present = np.zeros(len(prepared.customer_ids), dtype=bool)
     present[prepared.cust[prepared.ts < levels_as_of.value]] = True
@@ -160,7 +161,8 @@ def prepare_events(
             column=C.EVENT,
         )
     index = {stem: i for i, stem in enumerate(kept)}
-    codes = np.array([index.get(s, len(kept)) for s in row_stems], dtype="int64")
+    label_kept = np.array([index.get(s, len(kept)) for s in label_stems], dtype="int64")
+    codes = label_kept[label_codes] if len(distinct) else np.zeros(0, dtype="int64")
     if config.event_kinds is None:
         valued = tuple(
             value is not None and bool(np.isfinite(value[counted & (codes == i)]).any())
