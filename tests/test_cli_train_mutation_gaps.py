@@ -52,6 +52,7 @@ _TABLES: dict[str, Any] = {
     "customers": pd.DataFrame({"c": [1]}),
     "campaigns": pd.DataFrame({"k": [1]}),
     "offers": pd.DataFrame({"o": [1]}),
+    "events": pd.DataFrame({"e": [1]}),
 }
 
 
@@ -75,7 +76,7 @@ def test_train_passes_every_option_through(train: _Train) -> None:
     argv += ["--tracking-uri", "sqlite:///t.db", "--min-backtest-auc", "0.6"]
     assert cli.main(argv) == 0
     got = train.kwargs
-    for name in ("transactions", "customers", "campaigns", "offers"):
+    for name in ("transactions", "customers", "campaigns", "offers", "events"):
         assert got[name] is _TABLES[name], name
     assert {k: v for k, v in got.items() if k not in _TABLES} == {
         "as_of": "2024-10-01",

@@ -191,7 +191,7 @@ def _model_quality_inputs(
         campaigns=tables["campaigns"],
         # levels read against the training's by prepare, not pooled by this table's counts
         config=scoring_config(policy),
-        events=tables["events"],
+        events=tables.get("events"),
     )
     # a model trained with campaigns, reported on without them: their features are missing (and
     # said so), as when scoring
@@ -201,7 +201,7 @@ def _model_quality_inputs(
         model_uri=args.model_uri,
         customers=people,
         campaigns=tables["campaigns"],
-        events=tables["events"],
+        events=tables.get("events"),
         caller="loyalty-ml report",
         command="loyalty-ml report",
     )
