@@ -23,8 +23,6 @@ from loyalty_ml.tracking.train import train_and_register
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING),
-    # every kind has columns of its own: the pooled kinds' recency is empty, rightly warned
-    pytest.mark.filterwarnings(r"ignore:.+\['event_rare_days_since'\] have no value"),
 ]
 
 

@@ -28,6 +28,7 @@ from loyalty_ml.exceptions import (
     withhold_ids,
 )
 from loyalty_ml.features import FeatureConfig, build_features, training_table
+from loyalty_ml.features.events import RARE_STEM
 from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
@@ -959,13 +960,16 @@ def _without_empty_features(
 
     Such a column cannot be learned from (an empty campaigns table, campaigns that start after the
     early cutoffs, a signup date that is never filled, a history too short for trends); the model is
-    trained without it and the columns are named in a :class:`DataQualityWarning`.
+    trained without it and the columns are named in a :class:`DataQualityWarning` (not the pooled
+    event kinds' ``event_rare_days_since``, empty whenever no kind was pooled).
     """
     empty = [str(c) for c in X.columns[~X.loc[train_rows].notna().any().to_numpy()]]
-    if not empty:
-        return X, []
+    # the pooled event kinds' days-since is empty whenever no kind was pooled: expected, not news
+    said = [c for c in empty if not c.startswith(f"{RARE_STEM}_")]
+    if not said:
+        return X.drop(columns=empty), empty
     warn_user(
-        f"train_and_register: feature(s) {format_examples(empty, total=len(empty), limit=10)} have "
+        f"train_and_register: feature(s) {format_examples(said, total=len(said), limit=10)} have "
         "no value in any backtest training row (e.g. no campaign sent before the early cutoffs, an "
         "empty customer attribute, a history too short for trends); the model is trained without "
         "them.",
