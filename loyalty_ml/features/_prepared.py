@@ -23,6 +23,7 @@ import pandas as pd
 from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import SchemaError, format_examples, index_hint
 from loyalty_ml.features._parallel import run_both
+from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     decoded_ids,
@@ -737,6 +738,27 @@ def distinct_counts(
         np.concatenate(code).astype(np.int64),
         np.concatenate(count),
     )
+
+
+def snapshot_rows(snap: Snapshot, customer_codes: np.ndarray) -> np.ndarray:
+    """The row of ``snap`` of each of ``customer_codes`` (the transactions' customer codes of a
+    side table's rows: campaigns, events), -1 for a customer without a purchase before its
+    ``as_of``."""
+    position = np.full(int(snap.customer_codes.max(initial=-1)) + 1, -1, dtype="int64")
+    position[snap.customer_codes] = np.arange(snap.n_customers)
+    known = customer_codes < len(position)
+    rows = np.full(len(customer_codes), -1, dtype="int64")
+    rows[known] = position[customer_codes[known]]
+    return rows
+
+
+def days_since_latest(snap: Snapshot, rows: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Days from each customer's latest ``when`` (at ``rows`` of ``snap``) to its ``as_of``;
+    NaN for a customer without one."""
+    none = np.iinfo(np.int64).min
+    last = np.full(snap.n_customers, none, dtype="int64")
+    np.maximum.at(last, rows, when)
+    return np.where(last == none, np.nan, days_between(last, snap.as_of_ns))
 
 
 def bought_codes(snap: Snapshot, codes: np.ndarray) -> np.ndarray:

@@ -11,12 +11,13 @@ from loyalty_ml.exceptions import SchemaError, format_examples
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
+    days_since_latest,
     id_table,
     nanoseconds,
     require,
+    snapshot_rows,
     timestamp_values,
 )
-from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_bool,
@@ -146,13 +147,6 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     return PreparedCampaigns(cust[keep].astype("int64"), sent, redeemed_at)
 
 
-def _last_days(snap: Snapshot, who: np.ndarray, when: np.ndarray) -> np.ndarray:
-    last = np.full(snap.n_customers, np.iinfo(np.int64).min, dtype="int64")
-    np.maximum.at(last, who, when)
-    days = days_between(last, snap.as_of_ns)
-    return np.where(last == np.iinfo(np.int64).min, np.nan, days)
-
-
 def campaign_features(snap: Snapshot, campaigns: PreparedCampaigns) -> dict[str, np.ndarray]:
     """Campaign features of every customer in ``snap``, counting only what was known before ``as_of``.
 
@@ -162,17 +156,12 @@ def campaign_features(snap: Snapshot, campaigns: PreparedCampaigns) -> dict[str,
     ``days_since_last_redemption`` dates the latest redemption (NaN if none).
     """
     n = snap.n_customers
-    # transactions customer code -> row of this snapshot (-1: no purchase before as_of yet)
-    position = np.full(int(snap.customer_codes.max(initial=-1)) + 1, -1, dtype="int64")
-    position[snap.customer_codes] = np.arange(n)
-    known = campaigns.cust < len(position)
-    ordinal = np.full(len(campaigns.cust), -1, dtype="int64")
-    ordinal[known] = position[campaigns.cust[known]]
+    ordinal = snapshot_rows(snap, campaigns.cust)  # -1: no purchase before as_of yet
     sent = (ordinal >= 0) & (campaigns.sent < snap.as_of_ns)
     received = np.bincount(ordinal[sent], minlength=n).astype("float64")
     out = {
         "offers_received": received,
-        "days_since_last_offer": _last_days(snap, ordinal[sent], campaigns.sent[sent]),
+        "days_since_last_offer": days_since_latest(snap, ordinal[sent], campaigns.sent[sent]),
     }
     if campaigns.redeemed_at is not None:
         done = sent & (campaigns.redeemed_at < snap.as_of_ns)
@@ -180,7 +169,7 @@ def campaign_features(snap: Snapshot, campaigns: PreparedCampaigns) -> dict[str,
         with np.errstate(invalid="ignore", divide="ignore"):
             out["offers_redeemed"] = redeemed
             out["redemption_rate"] = np.where(received > 0, redeemed / received, np.nan)
-        out["days_since_last_redemption"] = _last_days(
+        out["days_since_last_redemption"] = days_since_latest(
             snap, ordinal[done], campaigns.redeemed_at[done]
         )
     return out

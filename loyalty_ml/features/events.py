@@ -21,11 +21,13 @@ from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
     column_floats,
+    days_since_latest,
     id_table,
     require,
+    snapshot_rows,
     timestamp_values,
 )
-from loyalty_ml.features._time import NS_PER_DAY, days_between
+from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
@@ -51,7 +53,6 @@ PREFIX = "event_"
 MAX_EVENT_KINDS = 20
 #: The stem of the pooled kinds' columns (``event_rare_30d``...).
 RARE_STEM = PREFIX + "rare"
-_NONE = np.iinfo(np.int64).min
 
 
 def event_stem(kind: str) -> str:
@@ -196,12 +197,6 @@ def event_columns(events: PreparedEvents, config: FeatureConfig) -> list[str]:
     return names
 
 
-def _last_days(n: int, who: np.ndarray, when: np.ndarray, as_of_ns: int) -> np.ndarray:
-    last = np.full(n, _NONE, dtype="int64")
-    np.maximum.at(last, who, when)
-    return np.where(last == _NONE, np.nan, days_between(last, as_of_ns))
-
-
 def _last_values(n: int, who: np.ndarray, when: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The value of each customer's latest event (the largest of those at that instant, so the
     input's row order never matters); NaN for a customer without one."""
@@ -226,11 +221,7 @@ def event_features(
     value (NaN when none).
     """
     n = snap.n_customers
-    position = np.full(int(snap.customer_codes.max(initial=-1)) + 1, -1, dtype="int64")
-    position[snap.customer_codes] = np.arange(n)
-    known = events.cust < len(position)
-    row = np.full(len(events.cust), -1, dtype="int64")
-    row[known] = position[events.cust[known]]
+    row = snapshot_rows(snap, events.cust)
     before = (row >= 0) & (events.ts < snap.as_of_ns)
     longest = max(config.windows)
     out: dict[str, np.ndarray] = {}
@@ -239,7 +230,7 @@ def event_features(
         for w in config.windows:
             inside = mine & (events.ts >= snap.as_of_ns - w * NS_PER_DAY)
             out[f"{stem}_{w}d"] = np.bincount(row[inside], minlength=n).astype("float64")
-        out[f"{stem}_days_since"] = _last_days(n, row[mine], events.ts[mine], snap.as_of_ns)
+        out[f"{stem}_days_since"] = days_since_latest(snap, row[mine], events.ts[mine])
         if i < len(events.stems) and events.valued[i]:
             # a kind fixed as valued (FeatureConfig.event_value_kinds) in a table without values
             value = np.full(len(events.ts), np.nan) if events.value is None else events.value
