@@ -153,6 +153,7 @@ _SCORE_TABLES: dict[str, Any] = {
     "customers": pd.DataFrame({"c": [1]}),
     "campaigns": pd.DataFrame({"k": [1]}),
     "offers": None,
+    "events": pd.DataFrame({"e": [1]}),
 }
 
 
@@ -184,7 +185,7 @@ def test_score_passes_every_option_through(
     argv += ["--tracking-uri", "sqlite:///t.db"]
     assert cli.main(argv) == 0
     assert fake.kwargs is not None
-    for name in ("transactions", "customers", "campaigns"):
+    for name in ("transactions", "customers", "campaigns", "events"):
         assert fake.kwargs[name] is _SCORE_TABLES[name], name
     assert {k: v for k, v in fake.kwargs.items() if k not in _SCORE_TABLES} == {
         "as_of": "2024-10-01",
