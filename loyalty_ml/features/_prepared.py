@@ -32,7 +32,9 @@ from loyalty_ml.schema._coerce import (
     refuse_repeated,
     table_clock,
     to_nanoseconds,
+    with_decoded_ids,
 )
+from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [
     "Prepared",
@@ -738,6 +740,27 @@ def distinct_counts(
         np.concatenate(code).astype(np.int64),
         np.concatenate(count),
     )
+
+
+def side_table_ids(
+    frame: pd.DataFrame, prepared: Prepared, *, table: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``frame`` (a side table: campaigns, events) with its customer ids read as the
+    transactions' (integer ids written as text, "123" from a CSV, and back), and those ids
+    decoded (categorical ids by value). SchemaError when no id could match."""
+    frame = align_customer_ids(
+        with_decoded_ids(frame), id_table(prepared), table=table, caller="build_features"
+    )
+    ids = decoded_ids(frame[C.CUSTOMER_ID])
+    numeric = pd.api.types.is_numeric_dtype
+    if len(frame) and numeric(prepared.customer_ids.dtype) != numeric(ids.dtype):
+        raise SchemaError(
+            f"{table}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "
+            f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
+            table=table,
+            column=C.CUSTOMER_ID,
+        )
+    return frame, ids
 
 
 def snapshot_rows(snap: Snapshot, customer_codes: np.ndarray) -> np.ndarray:

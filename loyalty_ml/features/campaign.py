@@ -12,20 +12,17 @@ from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
     days_since_latest,
-    id_table,
     nanoseconds,
     require,
+    side_table_ids,
     snapshot_rows,
     timestamp_values,
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_bool,
-    decoded_ids,
     refuse_repeated,
-    with_decoded_ids,
 )
-from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema.tables import drop_repeated_sends, refuse_early_redemptions
 
 __all__ = [
@@ -73,10 +70,6 @@ class PreparedCampaigns:
     redeemed_at: np.ndarray | None  # int64 ns, _NEVER when not redeemed; None when undatable
 
 
-def _same_id_kind(left: pd.Index | pd.Series, right: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(left.dtype) == pd.api.types.is_numeric_dtype(right.dtype)
-
-
 def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaigns:
     """Check the campaigns table and key its treated rows by the transactions' customer codes.
 
@@ -90,17 +83,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
     frame = drop_repeated_sends(frame, table=TABLE)  # a night's sends appended twice
     # integer ids written as text ("123" from a CSV) read as the transactions' integers, and back
-    frame = align_customer_ids(
-        with_decoded_ids(frame), id_table(prepared), table=TABLE, caller="build_features"
-    )
-    ids = decoded_ids(frame[C.CUSTOMER_ID])  # categorical ids by value, as the transactions'
-    if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
-        raise SchemaError(
-            f"{TABLE}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "
-            f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
-            table=TABLE,
-            column=C.CUSTOMER_ID,
-        )
+    frame, ids = side_table_ids(frame, prepared, table=TABLE)
     no_offer = frame[C.OFFER_ID].isna().to_numpy(dtype=bool)
     if no_offer.any():
         # neither an offer nor the control: silently reading them as "not treated" loses sends

@@ -22,8 +22,8 @@ from loyalty_ml.features._prepared import (
     Snapshot,
     column_floats,
     days_since_latest,
-    id_table,
     require,
+    side_table_ids,
     snapshot_rows,
     timestamp_values,
 )
@@ -32,11 +32,8 @@ from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     coerce_text,
-    decoded_ids,
     refuse_repeated,
-    with_decoded_ids,
 )
-from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [
     "MAX_EVENT_KINDS",
@@ -74,10 +71,6 @@ class PreparedEvents:
     valued: tuple[bool, ...]  # per stem: its events carried values before the levels cut-off
 
 
-def _same_id_kind(left: pd.Index, right: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(left.dtype) == pd.api.types.is_numeric_dtype(right.dtype)
-
-
 def _kept_stems(
     stems: np.ndarray, cust: np.ndarray, counted: np.ndarray, *, min_customers: int
 ) -> list[str]:
@@ -101,17 +94,7 @@ def prepare_events(
     """
     frame = require(events, C.EVENT_REQUIRED, table=TABLE)
     refuse_repeated(frame, (C.EVENT_VALUE,), table=TABLE)
-    frame = align_customer_ids(
-        with_decoded_ids(frame), id_table(prepared), table=TABLE, caller="build_features"
-    )
-    ids = decoded_ids(frame[C.CUSTOMER_ID])
-    if len(frame) and not _same_id_kind(prepared.customer_ids, ids):
-        raise SchemaError(
-            f"{TABLE}.{C.CUSTOMER_ID} has dtype {ids.dtype} but transactions.{C.CUSTOMER_ID} has "
-            f"{prepared.customer_ids.dtype}: no id could match. Convert one to the other's type.",
-            table=TABLE,
-            column=C.CUSTOMER_ID,
-        )
+    frame, ids = side_table_ids(frame, prepared, table=TABLE)
     ts = timestamp_values(frame[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     kinds = coerce_text(frame[C.EVENT], table=TABLE, column=C.EVENT).astype("string").str.strip()
     missing = (kinds.isna() | (kinds == "")).to_numpy(dtype=bool)
