@@ -28,6 +28,7 @@ from loyalty_ml.exceptions import (
     withhold_ids,
 )
 from loyalty_ml.features import FeatureConfig, build_features, training_table
+from loyalty_ml.features.events import PREFIX as EVENT_PREFIX
 from loyalty_ml.features.events import RARE_STEM
 from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
@@ -222,7 +223,7 @@ def _fixed_channels(config: FeatureConfig, tx: pd.DataFrame) -> FeatureConfig:
 
 
 #: A kind's recency column names every kind with columns of its own (build_features' events).
-_EVENT_KIND = re.compile(r"^event_(?P<kind>.+)_days_since$")
+_EVENT_KIND = re.compile(rf"^{re.escape(EVENT_PREFIX)}(?P<kind>.+)_days_since$")
 
 
 def _fixed_event_kinds(config: FeatureConfig, names: list[str]) -> FeatureConfig:
@@ -230,10 +231,11 @@ def _fixed_event_kinds(config: FeatureConfig, names: list[str]) -> FeatureConfig
     must build those columns, not the kinds the scoring day's table holds."""
     if config.event_kinds is not None:
         return config
-    kinds = [m["kind"] for name in names if (m := _EVENT_KIND.match(name)) and m["kind"] != "rare"]
-    if not kinds and "event_rare_days_since" not in names:
+    rare = RARE_STEM.removeprefix(EVENT_PREFIX)
+    kinds = [m["kind"] for name in names if (m := _EVENT_KIND.match(name)) and m["kind"] != rare]
+    if not kinds and f"{RARE_STEM}_days_since" not in names:
         return config  # trained without events
-    valued = tuple(k for k in kinds if f"event_{k}_last" in names)
+    valued = tuple(k for k in kinds if f"{EVENT_PREFIX}{k}_last" in names)
     return dataclasses.replace(config, event_kinds=tuple(kinds), event_value_kinds=valued)
 
 
