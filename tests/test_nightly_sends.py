@@ -398,3 +398,26 @@ def test_a_send_before_the_scoring_date_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"sent_at=2010-11-02 09:00:00 is before"):
         nightly_sends(decisions, sent_at="2010-11-02 09:00")
     assert len(nightly_sends(decisions, sent_at="2010-12-01 09:00")) == 1
+
+
+def test_a_send_time_on_another_clock_than_the_scoring_is_refused() -> None:
+    """A nightly job passed sent_at=pd.Timestamp.now(tz="Europe/London") for decisions scored on a
+    naive clock: the sends kept the zone, and the campaigns table they were appended to made the
+    next night's scoring fail (a cafe chain's 35-night probe, session 55)."""
+    decisions = pd.DataFrame({"offer_id": ["d5", None]}, index=pd.Index([1, 2], name="customer_id"))
+    decisions.attrs["as_of"] = "2010-12-01 00:00:00"
+    with pytest.raises(
+        ConfigError, match=r"has a time zone \(Europe/London\).*tz_localize\(None\)"
+    ):
+        nightly_sends(decisions, sent_at=pd.Timestamp("2010-12-01 09:00", tz="Europe/London"))
+    # on the data's clock the same send is written, without a zone
+    sends = nightly_sends(decisions, sent_at="2010-12-01 09:00")
+    assert getattr(sends["sent_at"].dtype, "tz", None) is None
+    # and decisions scored on a zone-aware clock need a zone-aware send time
+    decisions.attrs["as_of"] = "2010-12-01 00:00:00+00:00"
+    with pytest.raises(ConfigError, match=r"has no time zone.*tz_localize\('UTC'\)"):
+        nightly_sends(decisions, sent_at="2010-12-01 09:00")
+    late = nightly_sends(decisions, sent_at=pd.Timestamp("2010-12-01 09:00", tz="UTC"))
+    assert str(late["sent_at"].dt.tz) == "UTC"
+    with pytest.raises(ConfigError, match="is before"):
+        nightly_sends(decisions, sent_at=pd.Timestamp("2010-11-30 09:00", tz="UTC"))

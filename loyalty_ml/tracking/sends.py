@@ -71,7 +71,9 @@ def nightly_sends(
         A customer is listed more than once.
     ConfigError
         ``campaign_id`` is not a non-empty string, or ``sent_at`` is before the decisions' scoring
-        date (``attrs["as_of"]``, which ``score_customers`` records).
+        date (``attrs["as_of"]``, which ``score_customers`` records), or has a time zone where
+        that date has none (or none where it has one): the rows must be on the clock of the
+        campaigns table they are appended to.
 
     Like the jobs it runs after, its messages give counts, not customer ids (they end in logs);
     set ``LOYALTY_ML_SHOW_IDS=1`` to see the ids while debugging.
@@ -98,12 +100,32 @@ def nightly_sends(
             column=C.OFFER_ID,
         )
     when = to_timestamp(sent_at, name="sent_at", keep_zone=True)
-    decided = decisions.attrs.get("as_of")  # score_customers records it
-    if decided is not None and when.tzinfo is None and when < pd.Timestamp(str(decided)):
-        raise ConfigError(
-            f"nightly_sends: sent_at={when} is before the decisions' as_of ({decided}): offers "
-            "decided on the data up to as_of go out at or after it. Pass the time they are sent."
-        )
+    decided = decisions.attrs.get("as_of")  # score_customers records it, on the data's clock
+    if decided is not None:
+        scored = pd.Timestamp(str(decided))
+        if (when.tzinfo is None) != (scored.tzinfo is None):
+            # the rows are appended to the campaigns table the next night reads on that clock
+            raise ConfigError(
+                f"nightly_sends: sent_at={when} "
+                + (
+                    f"has a time zone ({when.tzinfo}) but the decisions were scored on a clock "
+                    f"without one (as_of {decided}): rows with a zone appended to the campaigns "
+                    "table make the next night's scoring refuse it. Pass sent_at on the "
+                    "transactions' clock, without a zone: e.g. "
+                    "pd.Timestamp(sent_at).tz_convert('<the zone the data are recorded in>')"
+                    ".tz_localize(None)."
+                    if when.tzinfo is not None
+                    else f"has no time zone but the decisions were scored on a clock with one "
+                    f"(as_of {decided}). Pass sent_at with that zone: e.g. "
+                    f"pd.Timestamp(sent_at).tz_localize('{scored.tzinfo}')."
+                )
+            )
+        if when < scored:
+            raise ConfigError(
+                f"nightly_sends: sent_at={when} is before the decisions' as_of ({decided}): "
+                "offers decided on the data up to as_of go out at or after it. Pass the time "
+                "they are sent."
+            )
     if campaign_id is None:
         campaign_id = f"nightly-{when.date()}"
     elif not isinstance(campaign_id, str) or not campaign_id.strip():
