@@ -152,6 +152,44 @@ def test_scoring_a_stale_extract_warns_with_the_date_it_ends(job: Job) -> None:
         _score(job, as_of="2024-12-15", log_run=False)  # a fresh extract: quiet
 
 
+def test_a_night_whose_extract_did_not_arrive_warns_against_the_night_before(job: Job) -> None:
+    """A night whose extract did not arrive (or arrived twice, its repeats dropped) left the
+    history as it was, a day older than usual, and the job scored in silence (a cafe chain's
+    35-night probe, session 55): a warehouse's lag looks the same on one night, so the check is
+    against the previous night's scoring run."""
+    nights = {"experiment": "nights_of_one_feed"}
+    monday, tuesday = pd.Timestamp("2024-12-16"), pd.Timestamp("2024-12-17")
+    feed = job.tx.loc[job.tx["timestamp"] < monday]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        _score(job, as_of=str(monday.date()), transactions=feed, **nights)
+        # tuesday's extract brought monday's purchases: quiet
+        fresh = job.tx.loc[job.tx["timestamp"] < tuesday]
+        assert fresh["timestamp"].max() > feed["timestamp"].max()
+        _score(job, as_of=str(tuesday.date()), transactions=fresh, log_run=False, **nights)
+    # tuesday's extract did not arrive: monday's data scored again
+    with pytest.warns(
+        DataQualityWarning, match="where they ended when as_of=2024-12-16 was scored"
+    ):
+        _score(job, as_of=str(tuesday.date()), transactions=feed, **nights)
+    # a retry of monday has no earlier night to be compared with
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        _score(job, as_of=str(monday.date()), transactions=feed, **nights)
+
+
+def test_scoring_orders_in_a_channel_the_model_never_saw_warns(job: Job) -> None:
+    """The chain opened kiosks after training: their orders counted in no channel share and the
+    job said nothing (a cafe chain's 35-night probe, session 55)."""
+    as_of = pd.Timestamp("2024-12-15")
+    tx = job.tx.copy()
+    recent = (tx["timestamp"] >= as_of - pd.Timedelta(days=14)) & tx["channel"].eq("delivery")
+    assert recent.sum() > 0
+    tx.loc[recent, "channel"] = "kiosk"
+    with pytest.warns(DataQualityWarning, match="channels the model was not trained with: 'kiosk'"):
+        _score(job, as_of=str(as_of.date()), log_run=False, transactions=tx)
+
+
 def test_refunds_that_run_on_do_not_hide_a_stale_extract(job: Job) -> None:
     # the sales feed stopped on 2024-11-01, the refunds feed (returns kept) did not
     stale = job.tx.loc[job.tx["timestamp"] < "2024-11-01"]

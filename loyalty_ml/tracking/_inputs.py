@@ -403,3 +403,49 @@ def warn_if_data_ends_early(
         DataQualityWarning,
     )
     return True
+
+
+#: Share of the recent purchase lines in channels the model does not know that is warned about.
+NEW_CHANNEL_SHARE = 0.01
+
+
+def warn_of_new_channels(
+    history: pd.DataFrame, as_of: pd.Timestamp, channels: tuple[str, ...] | None, *, caller: str
+) -> bool:
+    """DataQualityWarning when a channel the model was not trained with holds at least
+    :data:`NEW_CHANNEL_SHARE` of the purchase lines of the ``CONTEXT_DAYS`` days before
+    ``as_of``; True when it warned.
+
+    The model's channel shares are fixed at training (``FeatureConfig.channels``); orders in a
+    channel outside the list count in a customer's orders but in no share, so a new channel (a
+    kiosk, a delivery partner) lowers every known share of the customers who use it, in silence.
+    Channels are compared by their feature names (``"App"`` is ``"app"``).
+    """
+    if not channels or C.CHANNEL not in history.columns:
+        return False
+    from loyalty_ml.features.channel import channel_column
+
+    since = as_of - pd.Timedelta(days=CONTEXT_DAYS)
+    recent = ((history[C.TIMESTAMP] >= since) & (history[C.AMOUNT] >= 0)).to_numpy()
+    labels = history.loc[recent, C.CHANNEL].dropna()
+    if labels.empty:
+        return False
+    counts = labels.astype("str").value_counts()
+    known = {channel_column(c) for c in channels}
+    new = counts[[channel_column(label) not in known for label in counts.index]]
+    if new.empty or new.sum() < NEW_CHANNEL_SHARE * counts.sum():
+        return False
+    named = ", ".join(f"{label!r} ({n:,})" for label, n in new.head(5).items())
+    named += f" and {len(new) - 5} more" if len(new) > 5 else ""
+    warn_user(
+        f"{caller}: {int(new.sum()):,} of the {int(counts.sum()):,} purchase lines of the "
+        f"{CONTEXT_DAYS} days before as_of={as_of.date()} ({new.sum() / counts.sum():.1%}) are in "
+        f"channels the model was not trained with: {named}; it knows "
+        f"{', '.join(map(repr, channels))}. Their orders count in each customer's orders but in "
+        "no channel share, so those customers' channel mix reads low in every known channel. "
+        "Retrain to learn the new channel, or map it to a known one (e.g. "
+        f"transactions['{C.CHANNEL}'] = transactions['{C.CHANNEL}'].replace("
+        f"{{{str(new.index[0])!r}: {channels[0]!r}}})).",
+        DataQualityWarning,
+    )
+    return True

@@ -35,6 +35,7 @@ from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
     warn_if_data_ends_early,
+    warn_of_new_channels,
 )
 from loyalty_ml.tracking._mlflow import experiment_id, metric_key, use_tracking_uri
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
@@ -88,7 +89,12 @@ def score_customers(
     Parameters
     ----------
     transactions : DataFrame
-        Canonical transactions; rows at or after ``as_of`` are ignored.
+        Canonical transactions; rows at or after ``as_of`` are ignored. Warned about: purchases
+        that stop well before ``as_of`` (a stale extract); with ``log_run``, purchases that end
+        where they ended for the latest earlier ``as_of`` this model's scoring runs logged (a
+        night's extract that did not arrive or arrived twice: its rows repeat and are dropped as
+        duplicates); a channel the model was not trained with holding 1% or more of the purchase
+        lines of the four weeks before ``as_of``.
     as_of : date-like
         Scoring date (features use only what happened before it).
     model_uri : str
@@ -211,6 +217,10 @@ def score_customers(
             int(policy.training_summary.get("horizon_days", 90)),
             caller=caller,
         )
+        if log_run:
+            _warn_if_no_new_purchases(mlflow, experiment, history, cutoff, model_uri=model_uri)
+        known = None if policy.feature_config is None else policy.feature_config.channels
+        warn_of_new_channels(history, cutoff, known, caller=caller)
         profiled, people, consenting = profiled_only(history, customers)
         no_consent = ~consenting
         features = build_features(
@@ -296,6 +306,7 @@ def score_customers(
                 n_transactions=len(history),
                 n_without_purchase=n_without,
                 catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
+                last_purchase=last_purchase(history),
             )
     out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
     out.attrs["as_of"] = str(cutoff)  # nightly_sends refuses a send before the decision
@@ -582,6 +593,7 @@ def _log_scoring_run(
     n_transactions: int,
     n_without_purchase: int = 0,
     catalog_ids: tuple[str, ...] = (),
+    last_purchase: pd.Timestamp | None = None,
 ) -> None:
     """Log the night's run; ``drift``: whether the DriftWarning fired, and how many columns it
     counts over the limit (clock features and tables left out are not), so that the run's tag
@@ -661,6 +673,8 @@ def _log_scoring_run(
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.set_tag("drift_warning", str(drift[0]))
+        if last_purchase is not None:
+            mlflow.set_tag(LAST_PURCHASE_TAG, str(last_purchase))
         if earlier:
             mlflow.set_tag("rescores", ",".join(r.info.run_id for r in earlier))
         mlflow.log_text(psi.rename_axis("column").to_frame().to_csv(), "drift/psi.csv")
@@ -670,3 +684,60 @@ def _log_scoring_run(
     for previous in earlier:
         if "superseded_by" not in previous.data.tags:
             client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)
+
+
+#: Tag of a scoring run: the time of the last purchase (``amount >= 0``) before its ``as_of``.
+LAST_PURCHASE_TAG = "last_purchase"
+#: How many of the experiment's latest runs are read for the previous night's.
+_RECENT_RUNS = 200
+
+
+def last_purchase(history: pd.DataFrame) -> pd.Timestamp | None:
+    """The time of the last purchase line (``amount >= 0``) of ``history``; None without one."""
+    times = history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP]
+    return None if times.empty else pd.Timestamp(times.max())
+
+
+def _warn_if_no_new_purchases(
+    mlflow: Any, experiment: str, history: pd.DataFrame, cutoff: pd.Timestamp, *, model_uri: str
+) -> None:
+    """DataQualityWarning when the purchases end where they ended for the latest earlier ``as_of``
+    scored with the same registered model (its run's :data:`LAST_PURCHASE_TAG`).
+
+    A night's extract that did not arrive, or arrived twice (its rows repeat the night before's
+    and are dropped as duplicates), leaves the history as it was: a day or two older than usual,
+    which :func:`warn_if_data_ends_early` rightly reads as a warehouse's lag. Only the previous
+    night can tell: its last purchase is tonight's too. Runs of another model, of the same or a
+    later ``as_of``, or without the tag (logged before it) are not compared.
+    """
+    last = last_purchase(history)
+    uri = mlflow.get_tracking_uri()
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    if last is None or found is None:
+        return
+    name = _scored_model({"model_uri": model_uri})[0]
+    earlier = [
+        r
+        for r in client.search_runs(
+            [found.experiment_id], order_by=["attributes.start_time DESC"], max_results=_RECENT_RUNS
+        )
+        if LAST_PURCHASE_TAG in r.data.tags
+        and _scored_model(r.data.params)[0] == name
+        and str(r.data.params.get("as_of", "")) < str(cutoff.date())
+    ]
+    if not earlier:
+        return
+    previous = max(earlier, key=lambda r: str(r.data.params["as_of"]))
+    then = pd.Timestamp(previous.data.tags[LAST_PURCHASE_TAG])
+    if last > then:
+        return
+    warn_user(
+        f"score_customers: the purchases end on {last}, where they ended when as_of="
+        f"{previous.data.params['as_of']} was scored (run {previous.info.run_id}): nothing has "
+        f"been bought since, as far as these transactions say. A night's extract that did not "
+        "arrive, or one delivered twice (its rows repeat the night before's and are dropped as "
+        "duplicates)? Every customer is scored as inactive for the days since. If the shop was "
+        "closed, the figures are right.",
+        DataQualityWarning,
+    )

@@ -1,0 +1,62 @@
+"""The nightly job's feed checks that need no model: a channel the model never saw."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_ml.exceptions import DataQualityWarning
+from loyalty_ml.schema import columns as C
+
+AS_OF = pd.Timestamp("2024-03-30")
+
+
+def _shop(buyers_per_day: int, days: int = 60) -> pd.DataFrame:
+    """``buyers_per_day`` customers buying at noon each day up to the day before ``AS_OF``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for d in pd.date_range(end=AS_OF - pd.Timedelta(days=1), periods=days, freq="D"):
+        ids = rng.choice(10_000, size=buyers_per_day, replace=False)
+        rows.append(pd.DataFrame({C.CUSTOMER_ID: ids, C.TIMESTAMP: d + pd.Timedelta(hours=12)}))
+    out = pd.concat(rows, ignore_index=True)
+    return out.assign(**{C.AMOUNT: 4.5})
+
+
+def test_a_channel_the_model_never_saw_is_warned_about_with_its_share_and_a_fix() -> None:
+    """Orders in a new channel count in a customer's orders but in no share: the 35-night probe's
+    new channel lowered every known share of its customers without a word (session 55)."""
+    from loyalty_ml.tracking._inputs import warn_of_new_channels
+
+    shop = _shop(40).assign(**{C.CHANNEL: "store"})
+    recent = shop[C.TIMESTAMP] >= AS_OF - pd.Timedelta(days=7)
+    shop.loc[recent & (shop.index % 4 == 0), C.CHANNEL] = "Kiosk"
+    shop.loc[shop.index % 5 == 0, C.CHANNEL] = "App"  # known, spelt otherwise
+
+    def warns(history: pd.DataFrame) -> bool:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            said = warn_of_new_channels(history, AS_OF, ("app", "store"), caller="score_customers")
+        assert said == any(issubclass(w.category, DataQualityWarning) for w in caught)
+        return said
+
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"channels the model was not trained with: 'Kiosk' \(56\); it knows 'app', 'store'.*replace\(\{'Kiosk': 'app'\}\)",
+    ):
+        warn_of_new_channels(shop, AS_OF, ("app", "store"), caller="score_customers")
+    # known channels in any spelling, missing channels, and a model without channels: quiet
+    assert not warns(shop.assign(**{C.CHANNEL: shop[C.CHANNEL].replace({"Kiosk": "STORE"})}))
+    assert not warns(shop.assign(**{C.CHANNEL: shop[C.CHANNEL].replace({"Kiosk": None})}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not warn_of_new_channels(shop, AS_OF, None, caller="score_customers")
+    # a trickle under 1% of the recent lines, or only long ago, is not warned about
+    trickle = shop.assign(**{C.CHANNEL: "store"})
+    trickle.loc[trickle.index[-5:], C.CHANNEL] = "Kiosk"
+    assert not warns(trickle)
+    old = shop.assign(**{C.CHANNEL: "store"})
+    old.loc[old.index[:400], C.CHANNEL] = "Kiosk"  # the first ten days of sixty
+    assert not warns(old)
