@@ -99,6 +99,13 @@ def test_exact_repeats_are_kept_once_and_counted() -> None:
     assert lml.cleaning_report(ev).removed("duplicate") == 1  # type: ignore[union-attr]
 
 
+def test_epoch_milliseconds_read_as_nanoseconds_are_refused() -> None:
+    # Retail Rocket's timestamps through pd.to_datetime's default: 1970-01-01 00:23:50...
+    at = pd.to_datetime(pd.Series([1_433_221_332_117, 1_438_969_904_567, 1_433_221_999_000]))
+    with pytest.raises(SchemaError, match=r"events\.timestamp.*1970.*unit='ms'"):
+        validate_events(_raw().assign(timestamp=at))
+
+
 def test_missing_columns_and_wrong_types_are_refused() -> None:
     with pytest.raises(SchemaError, match=r"event"):
         validate_events(_raw().drop(columns="event"))

@@ -147,6 +147,18 @@ def test_numeric_timestamps_refused_with_fix() -> None:
         validate_transactions(raw)
 
 
+def test_epoch_milliseconds_read_as_nanoseconds_are_refused_with_the_unit() -> None:
+    # Retail Rocket's events.csv: epoch milliseconds; pd.to_datetime's default reads them as
+    # nanoseconds, which put months of purchases within seconds of 1970-01-01 00:23
+    ms = 1_430_622_000_000 + np.arange(7) * 3_600_000
+    raw = _raw().assign(timestamp=pd.to_datetime(ms))
+    with pytest.raises(SchemaError, match=r"first days of 1970.*epoch milliseconds.*unit='ms'"):
+        validate_transactions(raw)
+    assert validate_transactions(raw.assign(timestamp=pd.to_datetime(ms, unit="ms"))).shape[0]
+    # one placeholder date on every row is not a unit misread (other checks judge it)
+    assert len(validate_transactions(raw.assign(timestamp=pd.Timestamp("1970-01-01")))) > 0
+
+
 def test_fractional_float_ids_refused() -> None:
     raw = _raw().assign(customer_id=[1.5, 1.0, 2.0, 2.0, None, 3.0, 3.0])
     with pytest.raises(SchemaError, match="non-integer numeric ids"):

@@ -344,7 +344,38 @@ def coerce_timestamp(
             table=table,
             column=column,
         )
+    _refuse_epoch_misread(out, table=table, column=column)
     return out
+
+
+#: Dates read from epoch numbers in too small a unit all land before this one.
+_EPOCH_MISREAD_END = pd.Timestamp("1970-02-01")
+
+
+def _refuse_epoch_misread(out: pd.Series, *, table: str, column: str) -> None:
+    """SchemaError when every date falls in January 1970 at two or more distinct times.
+
+    ``pd.to_datetime`` reads integers as nanoseconds: Retail Rocket's epoch milliseconds
+    (1.43e12, May 2015) become 1970-01-01 00:23, and months of data a span of seconds. No
+    loyalty history is that; a column of one placeholder date (1970-01-01) is left to the
+    other checks.
+    """
+    dates = out.dropna()
+    if len(dates) < 2 or not (dates >= pd.Timestamp("1970-01-01")).all():
+        return
+    if not (dates < _EPOCH_MISREAD_END).all() or dates.nunique() < 2:
+        return
+    numbers = pd.Series(dates.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    unit, name = _epoch_unit(numbers)
+    raise SchemaError(
+        f"{table}.{column}: every date falls between {dates.min()} and {dates.max()}, in the "
+        "first days of 1970: epoch numbers read as dates in too small a unit (pd.to_datetime "
+        "reads integers as nanoseconds). Read as nanoseconds, these are epoch "
+        f"{name} (e.g. {int(numbers.iloc[0])}): convert the original numbers with "
+        f"pd.to_datetime(col, unit={unit!r}) instead.",
+        table=table,
+        column=column,
+    )
 
 
 def to_nanoseconds(out: pd.Series, *, table: str, column: str) -> pd.Series:
