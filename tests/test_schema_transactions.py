@@ -842,6 +842,22 @@ def test_order_totals_on_every_line_are_not_read_as_units_to_keep() -> None:
     assert not any("order_item_id" in m for m in messages), messages
 
 
+def test_one_stand_in_amount_on_every_line_is_not_read_as_order_totals() -> None:
+    # Instacart and Retail Rocket have no prices: amount=1.0 on every product line makes spend a
+    # count of lines. It was warned about as "the order total written on each line"
+    lines = pd.DataFrame(
+        {
+            "customer_id": np.arange(300) // 3 % 40,
+            "timestamp": pd.Timestamp("2017-01-01") + pd.to_timedelta(np.arange(300) // 3, "h"),
+            "amount": 1.0,
+            "order_id": np.arange(300) // 3,
+            "product_id": np.arange(300) % 7,
+        }
+    )
+    tx = validate_transactions(lines)  # warnings are errors in the test run
+    assert len(tx) == 300
+
+
 def test_the_unit_rows_warning_names_only_the_columns_compared() -> None:
     # with an order_id and no product, the warning said the rows had the same product too
     lines = pd.DataFrame(

@@ -648,6 +648,10 @@ def _warn_if_order_totals_repeat(out: pd.DataFrame) -> bool:
     same = float((several["min"] == several["max"]).mean())
     if same <= _REPEATED_TOTAL_SHARE:
         return False
+    if lines[C.AMOUNT].min() == lines[C.AMOUNT].max():
+        # one amount on every line of the table is a stand-in (1.0 a line where an export has no
+        # prices: Instacart, Retail Rocket), not each order's total: spend counts lines
+        return False
     warn_user(
         f"{TABLE}.{C.AMOUNT} is the same on every line of {same:.0%} of the {len(several):,} "
         "orders with several lines: it looks like the order total written on each line (as X5's "
