@@ -106,6 +106,22 @@ def test_epoch_milliseconds_read_as_nanoseconds_are_refused() -> None:
         validate_events(_raw().assign(timestamp=at))
 
 
+def test_rows_told_apart_by_a_column_left_out_are_two_events() -> None:
+    # Retail Rocket: two items put in the cart at the same millisecond differ only in itemid,
+    # which is left out; they were kept once as "an export appended twice"
+    raw = pd.DataFrame(
+        {
+            "customer_id": [7, 7, 7],
+            "timestamp": pd.to_datetime(["2015-06-01 10:00:00.123"] * 3),
+            "event": ["addtocart"] * 3,
+            "itemid": [355908, 248676, 248676],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"1 rows repeat another row exactly"):
+        ev = validate_events(raw)
+    assert len(ev) == 2  # the third row repeats the second in every column
+
+
 def test_missing_columns_and_wrong_types_are_refused() -> None:
     with pytest.raises(SchemaError, match=r"event"):
         validate_events(_raw().drop(columns="event"))

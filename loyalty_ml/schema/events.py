@@ -32,6 +32,8 @@ from loyalty_ml.schema.transactions import REPORT_ATTR
 __all__ = ["validate_events"]
 
 TABLE = "events"
+#: A working column: each row's position in the table given.
+_POSITION = "__position"
 #: An event kind longer than this, or of more words, is a sentence someone wrote, not a kind.
 _MAX_KIND_CHARS = 60
 _MAX_KIND_WORDS = 5
@@ -99,7 +101,9 @@ def validate_events(
       ``value`` that is not a number: free text never becomes a feature.
     - Every other column (a review's text, a device, an e-mail address) is left out and listed in
       the report (``left_out``), with a :class:`DataQualityWarning` when it holds text.
-    - A row that repeats another exactly is kept once (an export appended twice), counted.
+    - A row that repeats another exactly, in every column given, is kept once (an export
+      appended twice), counted. Rows told apart only by a column left out (Retail Rocket's
+      ``itemid``: two items put in the cart at the same millisecond) are two events.
 
     Returns the rows sorted by time, customer and kind, with a fresh index; the cleaning report is
     in ``attrs`` (:func:`loyalty_ml.cleaning_report` reads it).
@@ -140,6 +144,8 @@ def validate_events(
                 DataQualityWarning,
             )
     out = frame[canonical].copy()
+    # each row's position in frame: repeats are judged on every column given, left out or not
+    out[_POSITION] = np.arange(len(frame))
     out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=TABLE)
     out = _drop_missing(
         out, out[C.CUSTOMER_ID].isna().to_numpy(), column=C.CUSTOMER_ID, report=report
@@ -164,7 +170,15 @@ def validate_events(
         out[C.EVENT_VALUE] = coerce_float(
             out[C.EVENT_VALUE], table=TABLE, column=C.EVENT_VALUE, allow_na=True
         )
-    repeated = exact_repeats(out, [C.CUSTOMER_ID, C.TIMESTAMP, C.EVENT])
+    given = pd.concat(
+        [
+            out[canonical].reset_index(drop=True),
+            frame[extra].iloc[out[_POSITION].to_numpy()].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    repeated = exact_repeats(given, [C.CUSTOMER_ID, C.TIMESTAMP, C.EVENT])
+    out = out.drop(columns=_POSITION)
     report.add(
         "duplicate",
         "rows repeating another exactly kept once",
@@ -173,8 +187,8 @@ def validate_events(
     )
     if repeated.any():
         warn_user(
-            f"{TABLE}: {int(repeated.sum()):,} rows repeat another row exactly (customer, time, "
-            "kind and value); each is kept once. An export appended twice looks like this.",
+            f"{TABLE}: {int(repeated.sum()):,} rows repeat another row exactly (every column "
+            "given); each is kept once. An export appended twice looks like this.",
             DataQualityWarning,
         )
         out = out.loc[~repeated]
