@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from loyalty_ml.exceptions import ConfigError, DataError, SchemaError
+from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, SchemaError
 from loyalty_ml.features.boundaries import STATES, Boundaries, estimate_boundaries
 
 
@@ -235,3 +235,36 @@ def test_an_as_of_weeks_past_the_data_is_warned_about() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         estimate_boundaries(stated, as_of=end + pd.Timedelta(days=30))
+
+
+def _instacart_shaped(*, anchor: str, n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Orders rebuilt from gaps capped at 30 days (Instacart's days_since_prior_order), dated
+    from a common first day (``anchor="start"``) or back from a common last day (``"end"``)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(n):
+        gaps = np.minimum(np.floor(rng.exponential(rng.choice([8, 20, 40]), 12)), 30.0)
+        days = np.concatenate([[0.0], np.cumsum(gaps)])
+        if anchor == "end":
+            days = days - days[-1]
+        rows += [(customer, day) for day in days]
+    frame = pd.DataFrame(rows, columns=["customer_id", "day"])
+    when = pd.Timestamp("2017-06-30") + pd.to_timedelta(frame.pop("day"), unit="D")
+    return frame.assign(timestamp=when, amount=1.0)
+
+
+def test_gaps_capped_at_30_days_are_named_not_blamed_on_too_little_data() -> None:
+    # every customer's last order on the same day: nobody leaves, and the curve ends at the cap.
+    # The refusal said "use more customers or a longer history" (there were 400 and 12 orders each)
+    with pytest.raises(DataError, match=r"look capped.*TriggerPolicy\(sleep_days") as info:
+        estimate_boundaries(_instacart_shaped(anchor="end"))
+    assert "more customers" not in str(info.value)
+    # dated from a common first day, the curve falls at the cap: the boundaries are the cap's
+    with pytest.warns(DataQualityWarning, match=r"gaps between orders are within a day of the "):
+        bounds = estimate_boundaries(_instacart_shaped(anchor="start"))
+    assert bounds.churn_days >= 29
+
+
+def test_a_history_that_thins_out_is_not_read_as_capped(weekly: Boundaries) -> None:
+    # the module's simulated histories: no warning (warnings are errors in the test run)
+    assert weekly.churn_days > weekly.sleep_days

@@ -349,6 +349,34 @@ def _warn_if_past_the_data(
         )
 
 
+#: Share of the gaps between orders within a day of the longest one that reads as a cap.
+_CAPPED_SHARE = 0.05
+#: Gaps within a day of the longest one needed before calling it a cap.
+_CAPPED_MIN_GAPS = 20
+
+
+def _capped_gaps(gaps: np.ndarray) -> str:
+    """What is wrong when the gaps between orders pile up at the longest one, else ``""``.
+
+    Gaps rebuilt from a capped field (Instacart's ``days_since_prior_order``: 30 stands for "30
+    or more") have no longer gap and many at the cap; a real history thins out towards its
+    longest gap.
+    """
+    if len(gaps) == 0:
+        return ""
+    longest = float(np.max(gaps))
+    at_cap = int(np.count_nonzero(gaps >= longest - 1.0))
+    share = at_cap / len(gaps)
+    if at_cap < _CAPPED_MIN_GAPS or share < _CAPPED_SHARE:
+        return ""
+    return (
+        f"{share:.0%} of the {len(gaps):,} gaps between orders are within a day of the "
+        f"longest, {longest:.1f} days, and none is longer: they look capped (Instacart's "
+        "days_since_prior_order writes 30 for '30 or more'), so a return after a longer absence "
+        f"cannot be seen and a boundary near {longest:.0f} days is the cap, not the customers."
+    )
+
+
 def estimate_boundaries(
     transactions: pd.DataFrame,
     *,
@@ -449,6 +477,7 @@ def estimate_boundaries(
         np.floor(gaps).astype("int64"), np.floor(open_gaps).astype("int64"), min_at_risk
     )
     p = curve["p_return"].to_numpy()
+    capped = _capped_gaps(gaps)
     if p[0] <= 0:
         raise DataError(
             "estimate_boundaries found no repeat purchase within the observed range "
@@ -457,12 +486,19 @@ def estimate_boundaries(
         )
     if not (p < churn * p[0]).any():
         # argmax of no crossing would read day 0
+        fix = (
+            f"{capped} Give TriggerPolicy(sleep_days=..., churn_days=...) below the cap instead"
+            if capped
+            else "Use more customers or a longer history, a smaller min_at_risk, or a higher "
+            "churn_level"
+        )
         raise DataError(
             f"estimate_boundaries: the return probability never falls below churn_level={churn} "
             f"of its start ({p[0]:.3f}) within the {len(p) - 1} days that at least "
-            f"min_at_risk={min_at_risk} gaps cover (it ends at {p[-1]:.3f}). Use more customers or a "
-            "longer history, a smaller min_at_risk, or a higher churn_level."
+            f"min_at_risk={min_at_risk} gaps cover (it ends at {p[-1]:.3f}). {fix}."
         )
+    if capped:
+        warn_user(f"estimate_boundaries: {capped}", DataQualityWarning)
     sleep_days = float(np.argmax(p < sleep * p[0]))
     # a regular rhythm (a weekly order) can pass both levels on the same day; churned starts the
     # next day, so sleeping is never an empty state and the boundaries stay ordered
