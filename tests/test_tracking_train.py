@@ -743,3 +743,26 @@ def test_a_version_without_an_offer_model_does_not_replace_a_champion_with_one(
     assert second.policy.uplift_model is None
     assert (second.alias, second.promoted) == ("challenger", False)
     assert f"the champion v{first.version} plans offers" in second.reason
+
+
+def test_boundaries_that_cannot_be_estimated_fall_back_with_a_warning() -> None:
+    # Instacart rebuilt back from each customer's last order: gaps capped at 30 days, nobody
+    # leaves, so no boundary can be read. The job fell back to 60 and 90 days and said so only
+    # in a run parameter, where nobody sleeps before day 60 of a clock whose gaps stop at 30
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import _trigger_policy
+
+    rng = np.random.default_rng(0)
+    gaps = np.minimum(np.floor(rng.exponential(20.0, (300, 12))), 30.0)
+    back = np.cumsum(gaps[:, ::-1], axis=1)[:, ::-1]  # days before each customer's last order
+    days = np.concatenate([-back, np.zeros((300, 1))], axis=1)
+    tx = pd.DataFrame(
+        {
+            "customer_id": np.repeat(np.arange(300), 13),
+            "timestamp": pd.Timestamp("2017-06-30") + pd.to_timedelta(days.ravel(), unit="D"),
+            "amount": 1.0,
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"capped.*defaults, sleep 60 and churn 90 days"):
+        _, boundaries, note = _trigger_policy(tx, pd.Timestamp("2017-07-01"), stale=False)
+    assert boundaries is None and note.startswith("defaults (could not estimate")

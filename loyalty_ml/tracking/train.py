@@ -938,7 +938,7 @@ def _trigger_policy(
     boundaries' own warning of it is not repeated."""
     from loyalty_ml.exceptions import LoyaltyMLError
     from loyalty_ml.features.boundaries import estimate_boundaries
-    from loyalty_ml.policy.triggers import TriggerPolicy
+    from loyalty_ml.policy.triggers import DEFAULT_CHURN_DAYS, DEFAULT_SLEEP_DAYS, TriggerPolicy
 
     try:
         with warnings.catch_warnings():
@@ -948,6 +948,14 @@ def _trigger_policy(
                 )
             boundaries = estimate_boundaries(tx, as_of=as_of)
     except LoyaltyMLError as exc:
+        # the registered policy's sleeping, win-back and lost states rest on these days
+        warn_user(
+            f"train_and_register: the activity boundaries could not be estimated ({exc}); the "
+            f"trigger policy uses its defaults, sleep {DEFAULT_SLEEP_DAYS:g} and churn "
+            f"{DEFAULT_CHURN_DAYS:g} days, and the boundary states of its decisions (sleeping, "
+            "win-back) rest on them.",
+            DataQualityWarning,
+        )
         return TriggerPolicy(), None, f"defaults (could not estimate: {exc})"[:500]
     note = (
         f"estimated: sleep {boundaries.sleep_days:.0f} days, churn {boundaries.churn_days:.0f} days"
