@@ -230,3 +230,92 @@ def test_the_events_block_runs_and_leaves_the_text_out() -> None:
         "event_rare_365d",
         "event_rare_days_since",
     ]  # three customers: every kind pooled (min_level_customers=10)
+
+
+def test_the_instacart_block_dates_orders_back_from_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for user in range(1, 61):
+        n = int(rng.integers(4, 16))
+        for number in range(1, n + 1):
+            gap = np.nan if number == 1 else min(30.0, float(np.floor(rng.exponential(12))))
+            eval_set = "prior" if number < n else str(rng.choice(["train", "test"]))
+            hour = int(rng.integers(0, 24))
+            rows.append((user * 100 + number, user, eval_set, number, 3, hour, gap))
+    orders = pd.DataFrame(
+        rows,
+        columns=[
+            "order_id",
+            "user_id",
+            "eval_set",
+            "order_number",
+            "order_dow",
+            "order_hour_of_day",
+            "days_since_prior_order",
+        ],
+    )
+    orders.sample(frac=1, random_state=0).to_csv(tmp_path / "orders.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a small table: label warnings are not the point here
+        exec(_block_after("### Orders without amounts or dates"), namespace)
+    tx = namespace["ic_tx"]
+    last = tx.groupby("customer_id")["timestamp"].max()  # type: ignore[attr-defined]
+    # every user's last order on the last day, at its hour; the first order as many days before
+    # as the user's gaps add up to
+    assert (last.dt.normalize() == pd.Timestamp("2017-06-30")).all()
+    first = tx.groupby("customer_id")["timestamp"].min().dt.normalize()  # type: ignore[attr-defined]
+    span = orders.groupby("user_id")["days_since_prior_order"].sum()
+    assert ((pd.Timestamp("2017-06-30") - first).dt.days == span).all()
+    assert len(tx) == len(orders)  # type: ignore[arg-type]
+    y = namespace["y_ic"]
+    assert 0 < y.mean() < 1  # type: ignore[attr-defined]
+
+
+def test_the_retail_rocket_block_reads_milliseconds_and_splits_purchases_from_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    start = 1_430_622_000_000  # 2015-05-03 03:00 in epoch milliseconds
+    day = 86_400_000
+    pd.DataFrame(
+        {
+            "timestamp": [
+                *(start, start + 60_000, start + 600_000, start + 600_000, start + day),
+                *(start + 2 * day, start + 90 * day, start + 91 * day),
+            ],
+            "visitorid": [1, 1, 1, 1, 2, 3, 1, 1],
+            "event": [
+                *("view", "addtocart", "transaction", "transaction"),
+                *("view", "view", "view", "transaction"),
+            ],
+            "itemid": [355908, 355908, 355908, 248676, 5, 6, 7, 7],
+            "transactionid": [np.nan, np.nan, 4000.0, 4000.0, np.nan, np.nan, np.nan, 4001.0],
+        }
+    ).to_csv(tmp_path / "events.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("Retail Rocket's `events.csv` has one row"), namespace)
+    tx, events = namespace["rr_tx"], namespace["rr_events"]
+    assert tx["timestamp"].astype(str).tolist() == [  # type: ignore[index]
+        "2015-05-03 03:10:00",
+        "2015-05-03 03:10:00",
+        "2015-08-02 03:00:00",
+    ]
+    assert tx["order_id"].tolist() == [4000, 4000, 4001]  # type: ignore[index]
+    assert events["event"].tolist() == ["view", "addtocart", "view", "view", "view"]  # type: ignore[index]
+    X = namespace["X_rr"]
+    assert X.index.tolist() == [1]  # type: ignore[attr-defined]  # the visitors who only viewed: no row
+    assert X.loc[1, "n_orders"] == 2 and X.loc[1, "spend"] == 3.0  # type: ignore[attr-defined]
