@@ -159,6 +159,17 @@ def test_epoch_milliseconds_read_as_nanoseconds_are_refused_with_the_unit() -> N
     assert len(validate_transactions(raw.assign(timestamp=pd.Timestamp("1970-01-01")))) > 0
 
 
+def test_a_table_without_amounts_is_refused_with_a_stand_in() -> None:
+    # Instacart's and Retail Rocket's exports have no prices: there is no column to map, which is
+    # all the refusal suggested
+    with pytest.raises(SchemaError, match=r"\['amount'\].*raw\['amount'\] = 1\.0") as info:
+        validate_transactions(_raw().drop(columns="amount"))
+    assert info.value.column == "amount"
+    with pytest.raises(SchemaError, match=r"\['timestamp'\]\. It has") as info:
+        validate_transactions(_raw().drop(columns="timestamp"))
+    assert "stand-in" not in str(info.value)
+
+
 def test_fractional_float_ids_refused() -> None:
     raw = _raw().assign(customer_id=[1.5, 1.0, 2.0, 2.0, None, 3.0, 3.0])
     with pytest.raises(SchemaError, match="non-integer numeric ids"):

@@ -186,7 +186,19 @@ def validate_transactions(
             )
     column_map = check_column_map(columns, "validate_transactions")
     frame = column_map.apply(raw, table=TABLE)
-    require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
+    try:
+        require_columns(frame, C.TRANSACTION_REQUIRED, table=TABLE)
+    except SchemaError as exc:
+        if not isinstance(frame, pd.DataFrame) or C.AMOUNT in frame.columns:
+            raise
+        # an export with no money at all (Instacart, Retail Rocket) has no column to map
+        raise SchemaError(
+            f"{exc} An export without prices has no amount to map: give every row a stand-in "
+            "(raw['amount'] = 1.0, so that spend counts rows; README, 'Orders without amounts "
+            "or dates').",
+            table=TABLE,
+            column=exc.column,
+        ) from None
     refuse_repeated(frame, C.TRANSACTION_COLUMNS, table=TABLE)
     if cancel_re is not None and C.ORDER_ID not in frame.columns:
         raise SchemaError(
