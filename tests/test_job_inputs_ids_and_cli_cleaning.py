@@ -385,6 +385,22 @@ def test_the_score_summary_counts_customers_by_status_and_reason() -> None:
     assert "2  no_profiling_consent: the customer has not consented" in text
 
 
+def test_the_score_summary_counts_the_listed_customers_without_a_purchase() -> None:
+    # Retail Rocket: 1,400 buyers scored, 120,000 visitors who only viewed: the summary said
+    # "Customers: 1,400, not scored 0" and nothing of them
+    from loyalty_ml.cli import status_summary
+
+    scores = pd.DataFrame({"status": ["scored"] * 3, "reason_1": ["recency"] * 3})
+    assert "no purchase" not in status_summary(scores)
+    scores.attrs = {
+        "n_customers_without_purchase": 2,
+        "n_event_customers_without_purchase": 120_072,
+    }
+    text = status_summary(scores)
+    assert "no purchase         2  in the customers table, not in the transactions" in text
+    assert "no purchase   120,072  in the events, not in the transactions before as_of" in text
+
+
 def test_loyalty_ml_score_prints_the_counts_by_status(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -116,6 +116,29 @@ def test_scoring_reads_the_events_before_as_of(trained: Trained) -> None:
     pd.testing.assert_series_equal(again["churn_probability"], scores["churn_probability"])
 
 
+def test_scoring_counts_the_visitors_who_never_bought(trained: Trained) -> None:
+    # Retail Rocket's events hold views of visitors with no purchase: they get no row, and the
+    # scores said nothing of them
+    browsers = pd.DataFrame(
+        {
+            "customer_id": [10**9, 10**9, 10**9 + 1],
+            "timestamp": pd.Timestamp("2024-12-01"),
+            "event": "app_open",
+        }
+    )
+    scores = score_customers(
+        trained.data.transactions,
+        as_of="2024-12-31",
+        model_uri=f"models:/loyalty_ml/{trained.result.version}",
+        customers=trained.data.customers,
+        events=pd.concat([trained.events, browsers], ignore_index=True),
+        tracking_uri=trained.uri,
+        log_run=False,
+    )
+    assert scores.attrs["n_event_customers_without_purchase"] == 2
+    assert not scores.index.isin(browsers["customer_id"]).any()
+
+
 def test_scoring_without_the_events_is_refused(trained: Trained) -> None:
     with pytest.raises(SchemaError, match=r"needs \d+ feature column\(s\).*event_.*Pass events="):
         score_customers(

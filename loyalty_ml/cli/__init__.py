@@ -457,6 +457,16 @@ def status_summary(scores: pd.DataFrame) -> str:
     )
     for (status, reason), count in counts.most_common():
         lines.append(f"  {'':<10} {count:>10,}  {status}" + (f": {reason}" if reason else ""))
+    # no row at all: customers listed elsewhere who never bought before as_of
+    for key, table in (
+        ("n_customers_without_purchase", "customers table"),
+        ("n_event_customers_without_purchase", "events"),
+    ):
+        if scores.attrs.get(key):
+            lines.append(
+                f"  no purchase {int(scores.attrs[key]):>9,}  in the {table}, not in the "
+                "transactions before as_of: no row"
+            )
     return "\n".join(lines)
 
 

@@ -169,7 +169,9 @@ def score_customers(
         ``attrs["model_version"]`` is the registered version that decided, ``attrs["as_of"]``
         the scoring date (on the data's clock) and
         ``attrs["n_customers_without_purchase"]`` how many customers of ``customers`` have no
-        row (no purchase before ``as_of``; also the run's metric of that name).
+        row (no purchase before ``as_of``; also the run's metric of that name), and
+        ``attrs["n_event_customers_without_purchase"]`` how many customers of ``events`` (the
+        visitors who only viewed).
 
     Raises
     ------
@@ -273,6 +275,12 @@ def score_customers(
         if customers is not None and C.CUSTOMER_ID in customers.columns:
             members = pd.Index(pd.unique(customers[C.CUSTOMER_ID].dropna()))
             n_without = int((~members.isin(out.index)).sum())
+        # and so do the visitors of the events who never bought (Retail Rocket: 99% of them)
+        n_events_without = 0
+        if events is not None and C.CUSTOMER_ID in events.columns:
+            seen = pd.Index(pd.unique(events[C.CUSTOMER_ID].dropna()))
+            rows = pd.DataFrame({C.CUSTOMER_ID: out.index})
+            n_events_without = int((~listed_in(seen, rows)).sum()) if len(seen) else 0
         # clock features move by design; features of a table left out were warned about already
         quiet = [*CLOCK_FEATURES, *left_out]
         drifted = psi[(psi > psi_limit) & ~psi.index.isin(quiet)]
@@ -311,6 +319,7 @@ def score_customers(
     out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
     out.attrs["as_of"] = str(cutoff)  # nightly_sends refuses a send before the decision
     out.attrs["n_customers_without_purchase"] = n_without
+    out.attrs["n_event_customers_without_purchase"] = n_events_without
     return out
 
 
