@@ -260,11 +260,34 @@ def test_gaps_capped_at_30_days_are_named_not_blamed_on_too_little_data() -> Non
         estimate_boundaries(_instacart_shaped(anchor="end"))
     assert "more customers" not in str(info.value)
     # dated from a common first day, the curve falls at the cap: the boundaries are the cap's
-    with pytest.warns(DataQualityWarning, match=r"gaps between orders are within a day of the "):
+    with pytest.warns(DataQualityWarning, match=r"gaps between orders are 29-30 days.*look capped"):
         bounds = estimate_boundaries(_instacart_shaped(anchor="start"))
     assert bounds.churn_days >= 29
 
 
-def test_a_history_that_thins_out_is_not_read_as_capped(weekly: Boundaries) -> None:
+def test_a_history_that_thins_out_or_keeps_a_rhythm_is_not_read_as_capped(
+    weekly: Boundaries,
+) -> None:
     # the module's simulated histories: no warning (warnings are errors in the test run)
     assert weekly.churn_days > weekly.sleep_days
+    # a weekly box at varying hours: every gap within a day of the longest, none in the days
+    # before it (and a monthly plan with skipped months has none before its longest either)
+    rng = np.random.default_rng(1)
+    for step, count in ((7.0, 20), (30.0, 12)):
+        days = (np.arange(count) * step)[None, :] + rng.uniform(0, 0.5, (300, count))
+        if step == 30.0:
+            days = np.where(rng.random((300, count)) < 0.15, days + 30.0, days)  # skips
+            days = np.sort(days, axis=1)
+        customer, order = np.nonzero(np.ones_like(days, dtype=bool))
+        tx = pd.DataFrame(
+            {
+                "customer_id": customer,
+                "timestamp": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(days[customer, order], unit="D"),
+                "amount": 1.0,
+            }
+        )
+        try:
+            estimate_boundaries(tx)
+        except DataError as exc:  # a rhythm nobody leaves may have no boundary to read
+            assert "capped" not in str(exc)

@@ -353,27 +353,35 @@ def _warn_if_past_the_data(
 _CAPPED_SHARE = 0.05
 #: Gaps within a day of the longest one needed before calling it a cap.
 _CAPPED_MIN_GAPS = 20
+#: How many times the two days before them those gaps must be: a pile-up, not a tail.
+_CAPPED_PILE_UP = 3.0
 
 
 def _capped_gaps(gaps: np.ndarray) -> str:
     """What is wrong when the gaps between orders pile up at the longest one, else ``""``.
 
     Gaps rebuilt from a capped field (Instacart's ``days_since_prior_order``: 30 stands for "30
-    or more") have no longer gap and many at the cap; a real history thins out towards its
-    longest gap.
+    or more") run on up to the cap and pile up there, with no longer gap; a real history thins
+    out towards its longest gap, and a fixed rhythm (a weekly box, a monthly plan with skipped
+    months) has no gaps in the days just before its longest.
     """
     if len(gaps) == 0:
         return ""
-    longest = float(np.max(gaps))
-    at_cap = int(np.count_nonzero(gaps >= longest - 1.0))
+    days = np.floor(gaps)
+    longest = float(days.max())
+    at_cap = int(np.count_nonzero(days >= longest - 1))
+    before = int(np.count_nonzero((days >= longest - 3) & (days < longest - 1)))
     share = at_cap / len(gaps)
     if at_cap < _CAPPED_MIN_GAPS or share < _CAPPED_SHARE:
         return ""
+    if before == 0 or at_cap < _CAPPED_PILE_UP * before:
+        return ""
     return (
-        f"{share:.0%} of the {len(gaps):,} gaps between orders are within a day of the "
-        f"longest, {longest:.1f} days, and none is longer: they look capped (Instacart's "
-        "days_since_prior_order writes 30 for '30 or more'), so a return after a longer absence "
-        f"cannot be seen and a boundary near {longest:.0f} days is the cap, not the customers."
+        f"{share:.0%} of the {len(gaps):,} gaps between orders are {longest - 1:.0f}-"
+        f"{longest:.0f} days, {at_cap / before:.0f} times as many as in the two days before, "
+        "and none is longer: they look capped (Instacart's days_since_prior_order writes 30 for "
+        "'30 or more'), so a return after a longer absence cannot be seen and a boundary near "
+        f"{longest:.0f} days is the cap, not the customers."
     )
 
 
