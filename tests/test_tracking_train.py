@@ -680,6 +680,41 @@ def test_a_raw_age_the_fairness_gate_does_not_read_is_named() -> None:
     assert report is not None and set(report.summary.index.unique(0)) == {"age_band", "gender"}
 
 
+def test_a_raw_age_next_to_its_band_is_not_named() -> None:
+    # H&M's customers.csv has a raw 'age'; binned as the warning says (customers['age_band'] =
+    # pd.cut(customers['age'], ...)), the raw column stays and the warning named it still, telling
+    # the user to do what they had done: the attribute is audited through its band
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import _fairness_audit
+
+    rng = np.random.default_rng(0)
+    ids = pd.Index(range(400), name="customer_id")
+    y = pd.Series(rng.integers(0, 2, 400), index=ids)
+    age = pd.Series(rng.integers(18, 80, 400))
+    people = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "age": age,
+            "age_band": pd.cut(age, [0, 35, 50, 120]).astype(str),
+            "Gender_F": rng.integers(0, 2, 400),  # an encoding of gender, whose column is there
+            "gender": rng.choice(["F", "M"], 400),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = _fairness_audit(people, y, rng.random(400), limits=None, random_state=0)
+    assert report is not None and set(report.summary.index.unique(0)) == {"age_band", "gender"}
+    # an attribute without its band is still named
+    with pytest.warns(DataQualityWarning, match=r"customers has \['income'\]"):
+        _fairness_audit(
+            people.assign(income=rng.integers(1, 9, 400)),
+            y,
+            rng.random(400),
+            limits=None,
+            random_state=0,
+        )
+
+
 def test_bands_under_other_names_the_fairness_gate_does_not_read_are_named() -> None:
     # dunnhumby's hh_demographic: AGE_DESC and INCOME_DESC are bands already; unmapped, the gate
     # said "not audited" and the policy was promoted without a word about them

@@ -854,7 +854,10 @@ def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
     unread = [
         str(c)
         for c in customers.columns
-        if c not in C.PROTECTED_ATTRIBUTES and is_protected_attribute(c)
+        if c not in C.PROTECTED_ATTRIBUTES
+        and is_protected_attribute(c)
+        # a raw age next to its age_band (the fix this warning gives) is audited by the band
+        and _audited_as(c) not in customers.columns
     ]
     if unread:
         warn_user(
@@ -866,6 +869,17 @@ def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
             "e.g. customers['age_band'] = pd.cut(customers['age'], [0, 25, 35, 50, 65, 120]).",
             DataQualityWarning,
         )
+
+
+def _audited_as(column: object) -> str | None:
+    """The column of the fairness gate that audits the attribute ``column`` encodes (``age`` and
+    ``AGE_DESC`` by ``age_band``, ``sex`` and ``Gender_F`` by ``gender``), None for another."""
+    name = str(column).casefold()
+    if name.startswith("age"):
+        return C.AGE_BAND
+    if name.startswith("income"):
+        return C.INCOME_BAND
+    return C.GENDER if name.startswith(("gender", "sex")) else None
 
 
 def _fairness_audit(
