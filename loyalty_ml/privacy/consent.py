@@ -26,7 +26,7 @@ from loyalty_ml.policy.offers import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
-from loyalty_ml.schema._id_text import id_texts
+from loyalty_ml.schema._id_text import id_texts, ids_in
 
 __all__ = [
     "ConsentSplit",
@@ -229,7 +229,7 @@ def profiled_only(
                 "left out as without consent. Check that both tables use the same customer_id.",
                 DataQualityWarning,
             )
-    people = customers.loc[np.asarray(_customer_ids(customers).isin(allowed), dtype=bool)]
+    people = customers.loc[ids_in(_customer_ids(customers), allowed)]
     return transactions.loc[mask], people, mask
 
 
@@ -281,9 +281,8 @@ def _ids_in(ids: np.ndarray, allowed: pd.Index, *, caller: str) -> np.ndarray:
     result is the same, without writing millions of transaction ids as text.
     """
     if ids.dtype.kind in "iu" and allowed.dtype.kind in "iu":
-        return np.asarray(pd.Index(ids).isin(allowed), dtype=bool)
-    texts = id_texts(ids, caller=caller)
-    return np.asarray(pd.Index(texts).isin(id_texts(allowed, caller="consent")), dtype=bool)
+        return ids_in(ids, allowed)
+    return ids_in(id_texts(ids, caller=caller), id_texts(allowed, caller="consent"))
 
 
 def listed_in(ids: pd.Index, customers: pd.DataFrame) -> np.ndarray:
