@@ -166,6 +166,56 @@ def test_the_olist_block_runs_on_its_files(tmp_path: Path, monkeypatch: pytest.M
     assert tx["order_id"].tolist() == ["o1", "o1", "o2"]  # type: ignore[index]
 
 
+def test_the_hm_block_runs_on_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    a, b = "0a" * 32, "f3" * 32  # 64 hexadecimal characters
+    (tmp_path / "transactions_train.csv").write_text(
+        "t_dat,customer_id,article_id,price,sales_channel_id\n"
+        f"2020-01-03,{a},108775015,0.0084576271186440,2\n"
+        f"2020-01-03,{a},108775015,0.0084576271186440,2\n"  # two of one article: two rows
+        f"2020-01-03,{a},956217002,0.0508474576271186,2\n"
+        f"2020-02-10,{a},108775015,0.0084576271186440,1\n"
+        f"2020-03-01,{b},956217002,0.0338813559322033,1\n",
+        encoding="utf-8",
+    )
+    pd.DataFrame(
+        {
+            "article_id": [108775015, 956217002],
+            "product_code": [108775, 956217],
+            "product_type_name": ["Vest top", "Trousers"],
+            "index_group_name": ["Ladieswear", "Divided"],
+        }
+    ).to_csv(tmp_path / "articles.csv", index=False)
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,FN,Active,club_member_status,fashion_news_frequency,age,postal_code\n"
+        f"{a},1.0,1.0,ACTIVE,Regularly,49.0,{'52' * 32}\n"
+        f"{b},,,LEFT CLUB,None,,{'9d' * 32}\n"
+        f"{'c4' * 32},,,ACTIVE,NONE,24.0,{'52' * 32}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("### A fashion retailer's export"), namespace)
+    tx = namespace["hm_tx"]
+    # the repeated row is a quantity of 2, not a duplicate: no row and no money lost
+    first = tx[(tx["timestamp"] == "2020-01-03") & (tx["product_id"] == 108775015)]  # type: ignore[index]
+    assert len(tx) == 4 and first["quantity"].tolist() == [2]  # type: ignore[arg-type]
+    assert tx["amount"].sum() == pytest.approx(  # type: ignore[index]
+        3 * 0.0084576271186440 + 0.0508474576271186 + 0.0338813559322033
+    )
+    people = namespace["hm_people"].set_index("customer_id")  # type: ignore[attr-defined]
+    assert "postal_code" not in people.columns
+    assert people["consent_marketing"].tolist() == [True, False, False]
+    assert people["consent_profiling"].tolist() == [True, False, True]
+    X = namespace["X_hm"]
+    assert X.loc[a, "n_orders"] == 2  # type: ignore[index]
+    assert X.loc[a, ["channel_share_online", "channel_share_store"]].tolist() == [0.5, 0.5]  # type: ignore[index]
+    assert X.loc[a, "items_per_order"] == 2.0  # type: ignore[index]
+
+
 def test_the_wide_table_block_runs_on_a_lenta_shaped_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
