@@ -829,6 +829,28 @@ def test_units_written_as_repeated_lines_are_warned_of_before_they_are_dropped()
         validate_transactions(pd.concat([lines.head(40), lines.head(4)], ignore_index=True))
 
 
+def test_units_as_equal_rows_with_nothing_to_number_them_get_the_quantity_fix() -> None:
+    # H&M's transactions: two of one article bought on one day are two equal rows, and no column
+    # numbers them; the warning's only fixes were a line-number column the export does not have
+    # and keeping every row, not counting the rows into the quantity they are
+    lines = pd.DataFrame(
+        {
+            "customer_id": [f"{i:064x}" for i in np.arange(400) % 300],
+            "timestamp": pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(400) // 4, "D"),
+            "amount": 0.0254,
+            "product_id": 108775015 + np.arange(400),
+            "channel": 2,
+        }
+    )
+    raw = pd.concat([lines, lines.head(40)], ignore_index=True)
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"40 of 440 rows .*H&M's transactions, told apart by nothing.*count the equal rows "
+        r"into a quantity.*groupby",
+    ):
+        validate_transactions(raw)
+
+
 def test_order_totals_on_every_line_are_not_read_as_units_to_keep() -> None:
     # X5's shape with the product column left out: each line repeats the order's total, so the
     # lines of an order are equal rows. The unit-rows warning told the user to keep them

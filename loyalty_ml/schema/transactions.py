@@ -764,7 +764,8 @@ def _warn_if_every_customer_buys_once(out: pd.DataFrame) -> list[str]:
 def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
     """Warn when many rows are duplicates: without an order or product nothing could tell lines
     apart; with them, the export may write one row per unit sold (Olist's order items, numbered by
-    an ``order_item_id`` column that was not passed)."""
+    an ``order_item_id`` column that was not passed; H&M's transactions, numbered by nothing, whose
+    equal rows are a quantity)."""
     share = float(dup.mean()) if len(dup) else 0.0
     if share <= _DUPLICATE_WARN_SHARE:
         return
@@ -776,9 +777,12 @@ def _warn_if_lines_look_alike(dup: np.ndarray, out: pd.DataFrame) -> None:
             f"{TABLE}: {int(dup.sum()):,} of {len(dup):,} rows ({share:.0%}) repeat another row "
             f"exactly (same customer, time, amount, {' and '.join(keys)}) and will be dropped "
             "as duplicates. An export that writes one row per unit sold looks like this (Olist's "
-            "order items, told apart only by order_item_id): keep the column that numbers the "
-            "lines in the frame (duplicates are judged on every column given), or pass "
-            "drop_duplicates=False. Rows loaded twice are rightly dropped.",
+            "order items, told apart only by order_item_id; H&M's transactions, told apart by "
+            "nothing): keep the column that numbers the lines in the frame (duplicates are "
+            "judged on every column given), or count the equal rows into a quantity, "
+            "raw.groupby(list(raw.columns), dropna=False).size().rename('quantity').reset_index() "
+            "with the amount times it, or pass drop_duplicates=False. Rows loaded twice are "
+            "rightly dropped.",
             DataQualityWarning,
         )
         return
