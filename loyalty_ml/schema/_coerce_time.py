@@ -477,14 +477,16 @@ def _warn_if_day_month_ambiguous(
     ``01/03/2024`` next to ``05/04/2024`` and nothing past the 12th: read month-first (pandas'
     reading), which is wrong for a day-first export. Any value past the 12th settles it.
     """
-    # only the numeric year-last rows can swap (an ISO row next to them settles nothing)
-    fields = series.astype("string").str.extract(_DAY_MONTH).astype("Float64").dropna()
+    # only the numeric year-last rows can swap (an ISO row next to them settles nothing); each
+    # distinct text once, in order of appearance (a daily export repeats a few hundred dates)
+    texts = pd.Series(series.dropna().astype("string").unique())
+    fields = texts.str.extract(_DAY_MONTH).astype("Float64").dropna()
     if len(fields) == 0:
         return
     first_field, second_field = fields[0].to_numpy(float), fields[1].to_numpy(float)
     if max(first_field.max(), second_field.max()) > 12 or not (first_field != second_field).any():
         return
-    example = series.loc[fields.index[first_field != second_field][0]]
+    example = texts.loc[fields.index[first_field != second_field][0]]
     warn_user(
         f"{table}.{column}: dates such as {str(example)!r} are ambiguous (no day is past the "
         "12th) and were read month-first. If the export writes the day first, parse the column "
