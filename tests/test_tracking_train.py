@@ -133,6 +133,9 @@ def test_a_failed_fairness_gate_blocks_promotion(registry: Registry) -> None:
         ({"value_per_conversion": -1.0}, r"'value_per_conversion' .* finite number >= 0"),
         ({"feature_config": "x"}, r"'feature_config' .* FeatureConfig or None\. Got str"),
         ({"response_window_days": "30"}, r"response_window_days"),  # without campaigns too
+        ({"boundary_days": 30}, r"'boundary_days' .* \(sleep_days, churn_days\).* Got 30"),
+        ({"boundary_days": (45, 30)}, r"boundary_days=\(45, 30\).*0 <= sleep_days < churn_days"),
+        ({"boundary_days": (30, float("inf"))}, r"'boundary_days' .* Got \(30, inf\)"),
     ],
 )
 def test_plan_and_feature_settings_are_refused_before_training(
@@ -801,3 +804,27 @@ def test_boundaries_that_cannot_be_estimated_fall_back_with_a_warning() -> None:
     with pytest.warns(DataQualityWarning, match=r"capped.*defaults, sleep 60 and churn 90 days"):
         _, boundaries, note = _trigger_policy(tx, pd.Timestamp("2017-07-01"), stale=False)
     assert boundaries is None and note.startswith("defaults (could not estimate")
+
+
+def test_boundaries_the_user_gives_are_the_registered_policys(tmp_path: Path) -> None:
+    """Data whose gaps cannot tell the boundaries (Instacart's, capped at 30 days) had no way to
+    set them: the registered policy was stuck on 60 and 90 days (the web-shop probe, session 56)."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.tracking.registry import load_policy
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    data = simulate(n_customers=400, start="2023-06-01", end="2024-12-31", seed=5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        result = train_and_register(
+            data.transactions,
+            as_of="2024-12-01",
+            tracking_uri=uri,
+            churn_params={"n_estimators": 30, "early_stopping_rounds": 10},
+            boundary_days=(21, 35.5),
+        )
+        policy, _ = load_policy(f"models:/{result.model_name}/{result.version}", tracking_uri=uri)
+    triggers = policy.trigger_policy
+    assert (triggers.sleep_days, triggers.churn_days) == (21.0, 35.5)
+    run = mlflow.MlflowClient(uri, uri).get_run(result.run_id)
+    assert run.data.tags["boundaries"] == "given: sleep 21 days, churn 35.5 days"

@@ -464,6 +464,7 @@ def train_and_register(
     churn_params: dict[str, Any] | None = None,
     uplift_params: dict[str, Any] | None = None,
     random_state: int = 0,
+    boundary_days: tuple[float, float] | None = None,
 ) -> TrainingResult:
     """Train the churn model (and the offer policy), log one MLflow run, register the policy model.
 
@@ -540,6 +541,12 @@ def train_and_register(
         ``uplift_params`` says otherwise.
     random_state : int
         Seed of every random step.
+    boundary_days : (float, float), optional
+        The trigger policy's sleep and churn boundaries in days, ``(sleep_days, churn_days)``,
+        instead of estimating them from the purchase gaps (:func:`~loyalty_ml.features.
+        estimate_boundaries`): for data whose gaps cannot tell them (gaps capped at 30 days, as
+        Instacart's ``days_since_prior_order``), or boundaries the business has set. ``None``
+        estimates them, with a warning and 60 and 90 days when they cannot be.
 
     Returns
     -------
@@ -580,6 +587,7 @@ def train_and_register(
     spacing = _check_int("cutoff_spacing_days", cutoff_spacing_days, 1)
     # checked with or without campaigns: a config file's typo should not wait for the day it is used
     response_window_days = _check_int("response_window_days", response_window_days, 1)
+    given_triggers = _given_triggers(boundary_days)
     cutoff = on_data_clock(as_of, transactions)
     caller = "train_and_register"
     customers, campaigns = check_job_tables(transactions, customers, campaigns, caller=caller)
@@ -631,7 +639,9 @@ def train_and_register(
         if value_per_conversion is not None
         else _value_per_conversion(tx, bought)
     )
-    triggers, boundaries, boundary_note = _trigger_policy(tx, cutoff, stale=stale)
+    triggers, boundaries, boundary_note = _trigger_policy(
+        tx, cutoff, stale=stale, given=given_triggers
+    )
     # segments and VIP status against every customer at the training date, not each scored batch
     triggers = triggers.with_reference(latest)
     offer_training, offer_note = _offer_model(
@@ -943,16 +953,51 @@ def _fairness_audit(
         )
 
 
+def _given_triggers(given: object) -> Any:
+    """The TriggerPolicy of ``boundary_days``, None for None; ConfigError for anything else."""
+    from loyalty_ml.exceptions import LoyaltyMLError
+    from loyalty_ml.policy.triggers import TriggerPolicy
+
+    if given is None:
+        return None
+    if (
+        not isinstance(given, tuple | list)
+        or len(given) != 2
+        or not all(is_real(v, finite=True) for v in given)
+    ):
+        raise ConfigError(
+            "The 'boundary_days' parameter of train_and_register must be None or a pair of "
+            f"numbers of days, (sleep_days, churn_days), e.g. (30, 45). Got {given!r} instead."
+        )
+    sleep, churn = (float(v) for v in given)
+    try:
+        return TriggerPolicy(sleep_days=sleep, churn_days=churn)
+    except LoyaltyMLError as exc:
+        raise ConfigError(f"train_and_register: boundary_days={given!r}: {exc}") from exc
+
+
 def _trigger_policy(
-    tx: pd.DataFrame, as_of: pd.Timestamp, *, stale: bool = False
+    tx: pd.DataFrame,
+    as_of: pd.Timestamp,
+    *,
+    stale: bool = False,
+    given: Any = None,
 ) -> tuple[Any, Any, str]:
-    """TriggerPolicy with boundaries estimated from the data, or its defaults when they cannot be.
+    """The ``given`` TriggerPolicy (from :func:`_given_triggers`), or one with boundaries estimated
+    from the data, or its defaults when they cannot be.
 
     ``stale``: the job has already warned that the data end well before ``as_of``, so the
     boundaries' own warning of it is not repeated."""
     from loyalty_ml.exceptions import LoyaltyMLError
     from loyalty_ml.features.boundaries import estimate_boundaries
     from loyalty_ml.policy.triggers import DEFAULT_CHURN_DAYS, DEFAULT_SLEEP_DAYS, TriggerPolicy
+
+    if given is not None:
+        return (
+            given,
+            None,
+            f"given: sleep {given.sleep_days:g} days, churn {given.churn_days:g} days",
+        )
 
     try:
         with warnings.catch_warnings():
@@ -967,7 +1012,7 @@ def _trigger_policy(
             f"train_and_register: the activity boundaries could not be estimated ({exc}); the "
             f"trigger policy uses its defaults, sleep {DEFAULT_SLEEP_DAYS:g} and churn "
             f"{DEFAULT_CHURN_DAYS:g} days, and the boundary states of its decisions (sleeping, "
-            "win-back) rest on them.",
+            "win-back) rest on them. Pass boundary_days=(sleep_days, churn_days) to set them.",
             DataQualityWarning,
         )
         return TriggerPolicy(), None, f"defaults (could not estimate: {exc})"[:500]
