@@ -29,9 +29,11 @@ from loyalty_ml.tracking.drift import DriftProfile
 
 __all__ = [
     "DECISION_COLUMNS",
+    "NOT_PROFILED",
     "NUMERIC_DECISION_COLUMNS",
     "N_REASONS",
     "LoyaltyPolicy",
+    "not_profiled_decisions",
     "scoring_config",
     "unseen_levels",
 ]
@@ -60,6 +62,8 @@ NO_TRIGGER = "no trigger fired"
 NO_OFFER_MODEL = "no offer model"
 #: offer_reason values of decide besides choose_offers' REASONS.
 POLICY_REASONS = (NO_TRIGGER, NO_OFFER_MODEL)
+#: offer_reason of a customer who may not be profiled (see :func:`not_profiled_decisions`).
+NOT_PROFILED = "no profiling consent"
 #: The numeric decision columns (float64); every other one is text.
 NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
     "churn_probability",
@@ -757,3 +761,35 @@ def _empty(index: pd.Index) -> pd.DataFrame:
     for column in DECISION_COLUMNS:
         out[column] = pd.Series(dtype=np.float64 if column in NUMERIC_DECISION_COLUMNS else "str")
     return out
+
+
+def not_profiled_decisions(index: pd.Index, unlisted: np.ndarray | None = None) -> pd.DataFrame:
+    """Decision rows (:data:`DECISION_COLUMNS`) of customers who may not be profiled.
+
+    No churn probability, risk band, segment or offer (the customer's features are not read:
+    scoring them is the profiling refused), ``action="none"``, ``offer_reason="no profiling
+    consent"`` and a ``reason_1`` that says so. ``unlisted``: True where consent is unknown
+    because the customers table has no row for the customer (read as no consent).
+
+    Examples
+    --------
+    >>> rows = not_profiled_decisions(pd.Index([7], name="customer_id"))
+    >>> rows.loc[7, ["action", "offer_reason", "reason_1"]].tolist()
+    ['none', 'no profiling consent', 'not scored: the customer has not consented to profiling']
+    >>> bool(rows.loc[7, ["churn_probability", "risk_band", "offer_id"]].isna().all())
+    True
+    """
+    out = pd.DataFrame(index=index)
+    for column in DECISION_COLUMNS:
+        if column in NUMERIC_DECISION_COLUMNS:
+            out[column] = np.nan
+        else:
+            out[column] = pd.Series(pd.NA, index=index, dtype="str")
+    out["action"] = "none"
+    out["offer_reason"] = NOT_PROFILED
+    out["reason_1"] = np.where(
+        np.zeros(len(index), dtype=bool) if unlisted is None else unlisted,
+        "not scored: not in the customers table, so consent is unknown and read as no consent",
+        "not scored: the customer has not consented to profiling",
+    )
+    return out.astype({c: "str" for c in _TEXT_COLUMNS})

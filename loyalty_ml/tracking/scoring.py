@@ -41,9 +41,10 @@ from loyalty_ml.tracking._mlflow import experiment_id, metric_key, use_tracking_
 from loyalty_ml.tracking.drift import DriftCounter, DriftWarning
 from loyalty_ml.tracking.policy import (
     DECISION_COLUMNS,
-    NUMERIC_DECISION_COLUMNS,
+    NOT_PROFILED,
     POLICY_REASONS,
     LoyaltyPolicy,
+    not_profiled_decisions,
     scoring_config,
     unseen_levels,
 )
@@ -54,7 +55,6 @@ __all__ = ["CLOCK_FEATURES", "MIN_DRIFT_ROWS", "SCORE_COLUMNS", "score_customers
 #: Columns of the :func:`score_customers` output (indexed by ``customer_id``).
 SCORE_COLUMNS: tuple[str, ...] = ("status", *DECISION_COLUMNS)
 _NO_CONSENT = "no_profiling_consent"
-_NOT_PROFILED = "no profiling consent"
 #: Fewest scored customers for which ``score_customers`` judges drift (see ``psi_limit``).
 MIN_DRIFT_ROWS = 200
 #: Features that move with the calendar by definition: everyone's tenure grows a day a day, and
@@ -554,21 +554,9 @@ def _warn_if_before_training(
 def _not_profiled(ids: pd.Index, unlisted: np.ndarray) -> pd.DataFrame:
     """Rows of the customers who may not be profiled; ``unlisted``: those whose consent is
     unknown because the customers table has no row for them (read as no consent)."""
-    out = pd.DataFrame(index=ids)
-    for column in SCORE_COLUMNS:
-        if column in NUMERIC_DECISION_COLUMNS:
-            out[column] = np.nan
-        else:
-            out[column] = pd.Series(pd.NA, index=ids, dtype="str")
-    out["status"] = _NO_CONSENT
-    out["action"] = "none"
-    out["offer_reason"] = _NOT_PROFILED
-    out["reason_1"] = np.where(
-        unlisted,
-        "not scored: not in the customers table, so consent is unknown and read as no consent",
-        "not scored: the customer has not consented to profiling",
-    )
-    return out.astype({c: "str" for c in SCORE_COLUMNS if c not in NUMERIC_DECISION_COLUMNS})
+    out = not_profiled_decisions(ids, unlisted)
+    out.insert(0, "status", pd.Series(_NO_CONSENT, index=ids, dtype="str"))
+    return out
 
 
 def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
@@ -635,7 +623,7 @@ def _log_scoring_run(
     )
     offers["metric"] = [f"n_offer_{metric_key(o)}" for o in offers.index]
     seen = out["offer_reason"].value_counts(dropna=False)
-    vocabulary = sorted({*REASONS, *POLICY_REASONS, _NOT_PROFILED, *seen.index.dropna()})
+    vocabulary = sorted({*REASONS, *POLICY_REASONS, NOT_PROFILED, *seen.index.dropna()})
     reasons = pd.DataFrame(
         {
             "n": seen.reindex(vocabulary, fill_value=0).to_numpy(),
