@@ -38,6 +38,10 @@ customer ids as "rows"; scoring imports pandera, matplotlib and tqdm, which the 
 requirements did not pin (now every runtime dependency of loyalty_ml is pinned). One remains a
 strict xfail, documented in the model card: CSV requests fail in MLflow's parser (the all-``Any``
 signature, which lets JSON carry integer ids and counts, has no pandas types to read CSV with).
+Later (session 56): a ``consent_profiling`` column was dropped the same way as
+``consent_marketing`` had been, so every customer who refused profiling was scored and explained;
+it is now an optional input, and such rows get ``score_customers``' not-profiled row without
+reaching the churn, SHAP or uplift models.
 
 Seen but not a loyalty_ml test: a ``reasons`` parameter of the wrong JSON type (``5``,
 ``["none"]``) is refused by MLflow's own parameter check, whose answer prints the head and tail of
@@ -342,6 +346,7 @@ def test_signature_names_every_feature_the_reasons_param_and_the_outputs(
         C.CUSTOMER_ID,
         *policy.feature_names,
         C.CONSENT_MARKETING,  # optional: the request's own consent flags
+        C.CONSENT_PROFILING,
     ]
     assert not any(spec.required for spec in meta.signature.inputs.inputs)  # ours names the gap
     assert meta.signature.outputs.input_names() == [C.CUSTOMER_ID, *DECISION_COLUMNS]
@@ -678,6 +683,7 @@ def test_the_model_states_its_request_contract_in_its_metadata(reg: Registered) 
     assert by_name["n_orders"]["min"] == 1.0 and by_name["n_orders"]["whole"] is True
     assert contract["id_column"] == C.CUSTOMER_ID
     assert contract["consent_column"] == "consent_marketing"
+    assert contract["profiling_consent_column"] == "consent_profiling"
     json.dumps(contract)  # plain JSON: MLmodel is YAML, and clients read it as JSON
 
 
@@ -699,3 +705,136 @@ def test_the_contract_says_which_features_a_row_may_send_as_null(reg: Registered
             refused.append(spec["name"])
     assert refused == [f["name"] for f in contract["features"] if not f["nullable"]]
     assert sorted(refused) == ["n_orders", "recency_days", "spend"]
+
+
+# -- profiling consent sent with the request ---------------------------------------------------------
+NOT_PROFILED_ROW = {
+    "churn_probability": None,
+    "risk_band": None,
+    "boundary_state": None,
+    "segment": None,
+    "action": "none",
+    "channel": None,
+    "rule": None,
+    "offer_id": None,
+    "offer_channel": None,
+    "expected_cost": None,
+    "expected_net_value": None,
+    "offer_reason": "no profiling consent",
+    "holdout_offer_id": None,
+    "reason_1": "not scored: the customer has not consented to profiling",
+    "reason_2": None,
+    "reason_3": None,
+}
+#: consent_profiling as callers send it, and how it is read (opt-in: missing is no consent).
+PROFILING_FLAGS = [True, False, None, "N", 0, "yes", 1, "false", np.nan, "Y"]
+PROFILED = [True, False, False, False, False, True, True, False, False, True]
+
+
+def _not_profiled(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The decision columns of ``frame``'s rows, missing values as None."""
+    rows = frame[list(DECISION_COLUMNS)].astype(object)
+    return rows.where(rows.notna(), None).to_dict(orient="records")
+
+
+def test_profiling_consent_sent_with_the_request_is_honoured(
+    reg: Registered, expected: pd.DataFrame
+) -> None:
+    """MLflow dropped a consent_profiling column (not in the signature): every row was scored and
+    explained, where score_customers leaves a customer without profiling consent unscored. False,
+    missing, "N" or 0: the row score_customers gives (no score, no offer, a reason saying why);
+    the others decide as without the column, in the request's row order."""
+    rows = reg.features.iloc[: len(PROFILING_FLAGS)].reset_index()
+    got = reg.model.predict(rows.assign(consent_profiling=PROFILING_FLAGS))
+    assert got[C.CUSTOMER_ID].tolist() == rows[C.CUSTOMER_ID].tolist()
+    refused = got.loc[[not p for p in PROFILED]]
+    assert _not_profiled(refused) == [NOT_PROFILED_ROW] * len(refused)
+    _assert_same_decisions(got.loc[PROFILED], expected)
+    # text columns are object whoever was refused; a numeric column holding a missing value is
+    # object too (None: strict JSON null), as _missing_as_none writes every missing value
+    everyone = reg.model.predict(rows.assign(consent_profiling=False))
+    assert _not_profiled(everyone) == [NOT_PROFILED_ROW] * len(rows)
+    assert everyone.dtypes.to_dict() == got.dtypes.to_dict()
+    assert got[TEXT].dtypes.to_dict() == expected[TEXT].dtypes.to_dict()
+    assert {type(p) for p in got["churn_probability"]} == {float, type(None)}
+    # without ids: rows by position, the holdout drawn as without the column
+    plain = rows.drop(columns=C.CUSTOMER_ID)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # no customer_id: holdout by position
+        unflagged = reg.model.predict(plain)
+        flagged = reg.model.predict(plain.assign(consent_profiling=PROFILING_FLAGS))
+    assert _not_profiled(flagged.loc[[not p for p in PROFILED]]) == [NOT_PROFILED_ROW] * 6
+    # numbers as object where the batch holds a refused row's None (see above)
+    pd.testing.assert_frame_equal(flagged.loc[PROFILED], unflagged.loc[PROFILED], check_dtype=False)
+
+
+def test_profiling_consent_in_a_served_request(reg: Registered, expected: pd.DataFrame) -> None:
+    """As a JSON request (false, null, "N", 0 through MLflow's parser and signature check)."""
+    rows = reg.features.iloc[: len(PROFILING_FLAGS)].reset_index()
+    split = _split(rows.assign(consent_marketing=True))
+    split["columns"].append("consent_profiling")
+    for row, flag in zip(split["data"], PROFILING_FLAGS, strict=True):
+        row.append(None if isinstance(flag, float) else flag)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)  # consent sent: nothing to warn of
+        got = _predictions(_serve(reg, {"dataframe_split": split}))
+    assert got[C.CUSTOMER_ID].tolist() == rows[C.CUSTOMER_ID].tolist()
+    assert _not_profiled(got.loc[[not p for p in PROFILED]]) == [NOT_PROFILED_ROW] * 6
+    _assert_same_decisions(got.loc[PROFILED], expected)
+
+
+def test_rows_without_profiling_consent_never_reach_the_models(
+    reg: Registered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiling is the processing: the churn model, its SHAP reasons and the uplift model see
+    only the rows that may be profiled. The others' features are not even checked: values the
+    model refuses (a share of 45, n_orders of 0, text, infinity) answer the same refusal row."""
+    policy = reg.model.unwrap_python_model().policy
+    seen: list[Any] = []
+
+    def spy(owner: Any, method: str) -> None:
+        original = getattr(owner, method)
+
+        def recording(X: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+            seen.extend(X.index.tolist())
+            return original(X, *args, **kwargs)
+
+        monkeypatch.setattr(owner, method, recording)
+
+    for owner, method in [
+        (policy.churn_model, "predict_proba"),
+        (policy.churn_model, "explain"),
+        (policy.uplift_model, "predict_effects"),
+        (policy.uplift_model, "predict_baseline"),
+    ]:
+        spy(owner, method)
+    rows = reg.features.iloc[:6].reset_index()
+    rows[C.CUSTOMER_ID] = [f"C{i}" for i in range(6)]
+    rows = rows.astype({"spend": object, "discount_share": object})
+    rows.loc[[1, 3, 4], "discount_share"] = [45.0, np.inf, -2.0]
+    rows.loc[[1, 4], "n_orders"] = 0
+    rows.loc[3, "spend"] = "lots"
+    flags = [True, False, True, None, "N", True]
+    got = reg.model.predict(rows.assign(consent_marketing=True, consent_profiling=flags))
+    assert seen and set(seen) <= {"C0", "C2", "C5"}, sorted(set(seen))
+    assert _not_profiled(got.iloc[[1, 3, 4]]) == [NOT_PROFILED_ROW] * 3
+    assert got["churn_probability"].iloc[[0, 2, 5]].notna().all()
+    # the same values in a row that may be profiled are still refused, naming its place in the
+    # request (not among the profiled rows: row 0 is refused)
+    with pytest.raises(SchemaError, match=r"model_input.n_orders .*\['row 1: 0.0'\]"):
+        reg.model.predict(rows.assign(consent_profiling=[False, True, False, False, False, False]))
+
+
+def test_a_request_without_profiling_consent_is_unchanged(
+    reg: Registered, expected: pd.DataFrame
+) -> None:
+    """No consent_profiling column: every row scored (consent managed upstream, as
+    score_customers reads a customers table without the flag), with no new warning; a column that
+    says yes everywhere changes nothing."""
+    rows = reg.features.reset_index().assign(consent_marketing=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        without = reg.model.predict(rows)
+        consenting = reg.model.predict(rows.assign(consent_profiling=True))
+    pd.testing.assert_frame_equal(consenting, without)
+    assert without["churn_probability"].notna().all()

@@ -2,6 +2,9 @@
 
 Input: one row per customer with the feature columns, and optionally the ids, either as a ``customer_id``
 column (strings or integers) or as the index named ``customer_id`` (what ``build_features`` returns).
+Optional consent columns: ``consent_marketing`` (False or missing: no offer, no channel) and
+``consent_profiling`` (False or missing: the row is not scored, as :func:`score_customers` leaves
+out a customer without profiling consent).
 Output: one row per input row with the decision columns, and ``customer_id`` first when ids were given.
 Served with ``mlflow models serve -m models:/loyalty_ml@champion --env-manager local``, it answers
 ``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``. A request it
@@ -44,6 +47,7 @@ from loyalty_ml.tracking.policy import (
     DECISION_COLUMNS,
     NUMERIC_DECISION_COLUMNS,
     LoyaltyPolicy,
+    not_profiled_decisions,
     unseen_levels,
 )
 
@@ -60,6 +64,8 @@ __all__ = [
 _ARTIFACT = "policy"
 #: Optional request column: marketing consent per customer (False or missing: no offer, no channel).
 CONSENT_INPUT = C.CONSENT_MARKETING
+#: Optional request column: profiling consent per customer (False or missing: not scored at all).
+PROFILING_INPUT = C.CONSENT_PROFILING
 # Packages the pickled policy needs to load and run, pinned to what trained it: loyalty_ml and
 # every runtime dependency it declares (read from its metadata; this list when not installed).
 _RUNTIME = (
@@ -88,6 +94,17 @@ class LoyaltyPolicyModel(PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         """Decisions for each row of ``model_input`` (a DataFrame of feature columns).
+
+        Two optional columns carry the customer's consent, read as ``True``/``False``, ``1``/``0``
+        or yes/no text: ``consent_marketing`` (False or missing: no offer, channel ``"none"``) and
+        ``consent_profiling`` (False or missing: the row is not profiled, as in
+        ``score_customers``: its features are not read, checked or passed to the churn, uplift or
+        SHAP models; the answer has no churn probability, risk band or segment, ``action="none"``,
+        no offer, ``offer_reason="no profiling consent"`` and a ``reason_1`` saying so). Without
+        ``consent_profiling`` every row is scored (consent managed upstream, as ``score_customers``
+        reads a customers table without the flag). A model registered before the column existed
+        has no ``consent_profiling`` in its signature, so MLflow drops it and scores every row:
+        retrain to register it with the column.
 
         ``params``, all optional (a served request passes them as ``{"dataframe_split": ...,
         "params": {"reasons": "none", "budget": 500}}``):
@@ -125,7 +142,8 @@ class LoyaltyPolicyModel(PythonModel):
                 "model_input reached the model with no column it knows and no row: either none "
                 f"of its column names is one of the model's ({C.CUSTOMER_ID}, the "
                 f"{len(self.policy.feature_names)} features such as "
-                f"{', '.join(self.policy.feature_names[:3])}, {CONSENT_INPUT}), which MLflow "
+                f"{', '.join(self.policy.feature_names[:3])}, {CONSENT_INPUT}, "
+                f"{PROFILING_INPUT}), which MLflow "
                 "drops with every row, or it was an empty batch without column names. Name the "
                 "columns as build_features does (the model's signature lists them); send an empty "
                 "batch as dataframe_split with its columns.",
@@ -163,10 +181,29 @@ class LoyaltyPolicyModel(PythonModel):
             consent = coerce_bool(
                 frame.pop(CONSENT_INPUT), table="model_input", column=CONSENT_INPUT
             ).fillna(False)
+        refused = None
+        if PROFILING_INPUT in frame.columns:
+            # no profiling consent: the row is not scored, as score_customers leaves it out
+            profiling = coerce_bool(
+                frame.pop(PROFILING_INPUT), table="model_input", column=PROFILING_INPUT
+            )
+            refused = ~profiling.fillna(False).to_numpy(dtype=bool)
+        if refused is not None and refused.any():
+            # their features are neither read nor checked (reading them is the profiling
+            # refused): blanked rather than dropped, so that a refusal of another row names
+            # its place in the request
+            frame = frame.mask(np.broadcast_to(refused[:, None], frame.shape))
+        else:
+            refused = None
         # the model's view of the request, checked before deciding: decide takes it as it is
         prepared = self.policy.prepare(frame)
         refuse_impossible_values(prepared)
         notes = [*unseen_levels(self.policy, frame, prepared), *_fractional_counts(prepared)]
+        if refused is not None:
+            # only the rows that may be profiled reach the churn, uplift and SHAP models
+            kept = np.flatnonzero(~refused)
+            prepared = prepared.iloc[kept]
+            consent = None if consent is None else consent.iloc[kept]
         given = params or {}
         decisions = self.policy.decide(
             prepared,
@@ -175,6 +212,9 @@ class LoyaltyPolicyModel(PythonModel):
             budget=given.get("budget"),
             strategy=given.get("strategy", "cheapest_effective"),
         )
+        if refused is not None:
+            not_profiled = not_profiled_decisions(frame.index[refused])
+            decisions = _in_request_order(decisions, not_profiled, refused)
         # after decide, so that a request it refuses gets its error, not these
         for note in notes:
             warn_user(note, DataQualityWarning)
@@ -185,6 +225,18 @@ class LoyaltyPolicyModel(PythonModel):
         else:
             decisions = decisions.reset_index(drop=True)
         return _missing_as_none(decisions)
+
+
+def _in_request_order(
+    decided: pd.DataFrame, not_profiled: pd.DataFrame, refused: np.ndarray
+) -> pd.DataFrame:
+    """The decisions of the profiled rows and the rows of those not profiled (``refused``), in
+    the request's row order (by position: a request without ids may repeat index labels)."""
+    parts, positions = [not_profiled], [np.flatnonzero(refused)]
+    if len(decided):  # none when every row is refused
+        parts.insert(0, decided)
+        positions.insert(0, np.flatnonzero(~refused))
+    return pd.concat(parts).iloc[np.argsort(np.concatenate(positions), kind="stable")]
 
 
 def _warn_without_consent(decisions: pd.DataFrame) -> None:
@@ -471,7 +523,8 @@ def _output_dtype(name: str) -> Any:
 
 
 def model_signature(policy: LoyaltyPolicy) -> Any:
-    """Feature columns in (``customer_id`` optional), decision columns out.
+    """Feature columns in (``customer_id``, ``consent_marketing`` and ``consent_profiling``
+    optional), decision columns out.
 
     Every input column is ``Any``; the policy checks and coerces the values itself (see
     ``LoyaltyPolicy.prepare``). MLflow's typed columns refuse what other systems naturally send:
@@ -491,6 +544,7 @@ def model_signature(policy: LoyaltyPolicy) -> Any:
     for name in policy.feature_names:
         inputs.append(ColSpec(AnyType(), name, required=False))
     inputs.append(ColSpec(AnyType(), CONSENT_INPUT, required=False))
+    inputs.append(ColSpec(AnyType(), PROFILING_INPUT, required=False))
     outputs: list[Any] = [ColSpec(AnyType(), C.CUSTOMER_ID, required=False)]
     for name in DECISION_COLUMNS:
         outputs.append(ColSpec("double" if name in NUMERIC_DECISION_COLUMNS else "string", name))
@@ -533,8 +587,9 @@ def input_example(
             domain = _domain(name)
             # counts as whole numbers, as a caller sends them (the served model warns otherwise)
             rows[name] = example.round(0 if domain is not None and domain.whole else 4)
-    # what a caller should send with every row (a request without it offers everyone)
+    # what a caller should send with every row (a request without them offers and scores everyone)
     rows[CONSENT_INPUT] = [True] * n_rows
+    rows[PROFILING_INPUT] = [True] * n_rows
     # Column labels as plain objects: MLflow 3.16 compares them with a range, which pandas 3.0.0's
     # Arrow-backed string index refuses (NotImplementedError) when the example is saved.
     return pd.DataFrame(rows, columns=pd.Index(list(rows), dtype=object))
@@ -580,6 +635,8 @@ def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
     value held by too few customers at training to be stored (warned about when a new level is
     held by as many rows, or differs from a known level only in case or blanks);
     a numeric one gives the range :func:`refuse_impossible_values` holds it to.
+    ``consent_column`` and ``profiling_consent_column`` name the optional consent columns
+    (``consent_marketing``, ``consent_profiling``), each with a note on how it is read.
 
     Examples
     --------
@@ -620,6 +677,10 @@ def request_contract(policy: LoyaltyPolicy) -> dict[str, Any]:
         "consent_column": CONSENT_INPUT,
         "consent_note": "False or missing: no offer and no channel; without the column every row "
         "is treated as consenting, with a warning",
+        "profiling_consent_column": PROFILING_INPUT,
+        "profiling_consent_note": "False or missing: the row is not scored (no churn probability, "
+        "no reasons, no offer; offer_reason 'no profiling consent') and its features are not "
+        "read; without the column every row is scored (consent managed upstream)",
         "features": features,
         "missing_value": "null",
     }
