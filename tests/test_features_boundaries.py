@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -291,3 +292,23 @@ def test_a_history_that_thins_out_or_keeps_a_rhythm_is_not_read_as_capped(
             estimate_boundaries(tx)
         except DataError as exc:  # a rhythm nobody leaves may have no boundary to read
             assert "capped" not in str(exc)
+
+
+def test_a_monthly_plan_on_the_calendar_is_not_read_as_capped() -> None:
+    # billed on the same day of each month, a member skipping a month at most: the two-month gaps
+    # pile at 61-62 days over a few at 59-60 (February), none from 32 to 58. Read as capped, the
+    # boundaries of 62 and 63 days, where a member who skips two months has left, were called
+    # the cap's, not the customers'
+    rng = np.random.default_rng(0)
+    months = pd.date_range("2022-01-01", "2024-12-01", freq="MS")
+    rows = []
+    for customer in range(1500):
+        day, month, stop = rng.integers(0, 28), rng.integers(0, 6), rng.integers(3, 60)
+        while month < min(len(months), stop):
+            rows.append((customer, months[month] + pd.Timedelta(days=int(day))))
+            month += 1 if rng.random() > 0.3 else 2
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp"]).assign(amount=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        bounds = estimate_boundaries(tx)
+    assert bounds.churn_days > 60

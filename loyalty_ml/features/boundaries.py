@@ -355,6 +355,8 @@ _CAPPED_SHARE = 0.05
 _CAPPED_MIN_GAPS = 20
 #: How many times the two days before them those gaps must be: a pile-up, not a tail.
 _CAPPED_PILE_UP = 3.0
+#: Of the six days before those two, how many must hold a gap: the gaps run on up to the cap.
+_CAPPED_RUN_ON = 5
 
 
 def _capped_gaps(gaps: np.ndarray) -> str:
@@ -363,7 +365,9 @@ def _capped_gaps(gaps: np.ndarray) -> str:
     Gaps rebuilt from a capped field (Instacart's ``days_since_prior_order``: 30 stands for "30
     or more") run on up to the cap and pile up there, with no longer gap; a real history thins
     out towards its longest gap, and a fixed rhythm (a weekly box, a monthly plan with skipped
-    months) has no gaps in the days just before its longest.
+    months) has no gaps in most of the days before its longest: a plan billed on the same day of
+    each calendar month piles its two-month gaps at 61-62 days over a few at 59-60 (February),
+    with none from 32 to 58.
     """
     if len(gaps) == 0:
         return ""
@@ -375,6 +379,9 @@ def _capped_gaps(gaps: np.ndarray) -> str:
     if at_cap < _CAPPED_MIN_GAPS or share < _CAPPED_SHARE:
         return ""
     if before == 0 or at_cap < _CAPPED_PILE_UP * before:
+        return ""
+    run_on = np.unique(days[(days >= longest - 7) & (days < longest - 1)])
+    if len(run_on) < _CAPPED_RUN_ON:
         return ""
     return (
         f"{share:.0%} of the {len(gaps):,} gaps between orders are {longest - 1:.0f}-"
