@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,3 +61,43 @@ def test_a_channel_the_model_never_saw_is_warned_about_with_its_share_and_a_fix(
     old = shop.assign(**{C.CHANNEL: "store"})
     old.loc[old.index[:400], C.CHANNEL] = "Kiosk"  # the first ten days of sixty
     assert not warns(old)
+
+
+def test_the_previous_night_is_found_among_other_models_runs_and_an_earlier_end_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous night's run was looked for among the experiment's latest runs of any model:
+    other models scored since (a store's each, a shadow challenger) crowded it out, and the
+    check passed in silence. Purchases ending before the previous night's end were said to end
+    where they ended."""
+    import mlflow
+
+    from loyalty_ml.tracking import scoring
+    from loyalty_ml.tracking._mlflow import use_tracking_uri
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(scoring, "_RECENT_RUNS", 3)
+    ended = AS_OF - pd.Timedelta(days=2, hours=12)
+    with use_tracking_uri(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"):
+        mlflow.set_experiment("nights")
+        for model, as_of in [("loyalty_ml", "2024-03-29")] + [("store_7", "2024-03-29")] * 4:
+            with mlflow.start_run():
+                mlflow.log_params({"model_uri": f"models:/{model}@champion", "as_of": as_of})
+                mlflow.set_tag(scoring.LAST_PURCHASE_TAG, str(ended))
+        history = _shop(40)
+        history = history.loc[history[C.TIMESTAMP] <= ended]
+
+        def check(frame: pd.DataFrame) -> None:
+            scoring._warn_if_no_new_purchases(
+                mlflow, "nights", frame, AS_OF, model_uri="models:/loyalty_ml@champion"
+            )
+
+        with pytest.warns(DataQualityWarning, match=r"end on 2024-03-27 12:00:00, where they"):
+            check(history)
+        earlier = history.loc[history[C.TIMESTAMP] < ended]
+        with pytest.warns(DataQualityWarning, match=r"before where they ended \(2024-03-27 12"):
+            check(earlier)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            check(_shop(40))  # the night's purchases arrived

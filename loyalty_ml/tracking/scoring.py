@@ -714,10 +714,16 @@ def _warn_if_no_new_purchases(
     if last is None or found is None:
         return
     name = _scored_model({"model_uri": model_uri})[0]
+    # only this model's tagged runs: the scoring runs of other models (a store's each, a shadow
+    # challenger) would otherwise crowd the previous night out of the latest runs read
+    mine = f" and params.model_uri LIKE '%{name}%'" if "'" not in name else ""
     earlier = [
         r
         for r in client.search_runs(
-            [found.experiment_id], order_by=["attributes.start_time DESC"], max_results=_RECENT_RUNS
+            [found.experiment_id],
+            filter_string=f"tags.{LAST_PURCHASE_TAG} LIKE '%'{mine}",
+            order_by=["attributes.start_time DESC"],
+            max_results=_RECENT_RUNS,
         )
         if LAST_PURCHASE_TAG in r.data.tags
         and _scored_model(r.data.params)[0] == name
@@ -729,8 +735,9 @@ def _warn_if_no_new_purchases(
     then = pd.Timestamp(previous.data.tags[LAST_PURCHASE_TAG])
     if last > then:
         return
+    where = "where they ended" if last == then else f"before where they ended ({then})"
     warn_user(
-        f"score_customers: the purchases end on {last}, where they ended when as_of="
+        f"score_customers: the purchases end on {last}, {where} when as_of="
         f"{previous.data.params['as_of']} was scored (run {previous.info.run_id}): nothing has "
         f"been bought since, as far as these transactions say. A night's extract that did not "
         "arrive, or one delivered twice (its rows repeat the night before's and are dropped as "
