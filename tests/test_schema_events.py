@@ -127,3 +127,23 @@ def test_missing_columns_and_wrong_types_are_refused() -> None:
         validate_events(_raw().drop(columns="event"))
     with pytest.raises(SchemaError, match=r"events must be a pandas DataFrame"):
         validate_events([1, 2])  # type: ignore[arg-type]
+
+
+def test_an_export_appended_twice_with_a_dict_column_is_kept_once() -> None:
+    # a tracker's export (Segment, GA4) carries each event's properties as a dict: repeats judged
+    # on every column given could not compare the dicts and kept every repeat, where the canonical
+    # columns alone had dropped them
+    once = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01 10:00", "2024-01-01 10:00", "2024-01-02 09:00"]
+            ),
+            "event": ["add_to_cart", "add_to_cart", "view"],
+            "properties": [{"item": 7}, {"item": 8}, {"item": 7}],
+        }
+    )
+    with pytest.warns(DataQualityWarning) as caught:  # the dicts are also left out as text
+        out = validate_events(pd.concat([once, once], ignore_index=True))
+    assert any("3 rows repeat another row exactly" in str(w.message) for w in caught)
+    assert len(out) == 3  # the two items put in the cart at once stay two events

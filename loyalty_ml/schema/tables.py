@@ -443,14 +443,20 @@ def exact_repeats(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     """Rows that repeat an earlier row of ``frame`` exactly (every column), as a boolean mask.
 
     Only rows that share their ``key`` can repeat one another: comparing every column of those
-    alone keeps the common case (no key shared) at one check. Cells that cannot be compared (lists
-    or dicts) make no repeat; the callers' own checks refuse what they cannot read.
+    alone keeps the common case (no key shared) at one check. Cells that cannot be hashed (lists
+    or dicts: a tracker's event properties) are compared by their text, so that an export
+    appended twice is still found; the callers' own checks refuse what they cannot read.
     """
     shared = np.flatnonzero(frame.duplicated(key, keep=False).to_numpy())
     repeated = np.zeros(len(frame), dtype=bool)
     if len(shared):
-        with contextlib.suppress(TypeError):
-            repeated[shared] = frame.iloc[shared].duplicated(keep="first").to_numpy()
+        rows = frame.iloc[shared]
+        try:
+            repeated[shared] = rows.duplicated(keep="first").to_numpy()
+        except TypeError:
+            texts = rows.apply(lambda col: col.map(repr) if col.dtype == object else col)
+            with contextlib.suppress(TypeError):
+                repeated[shared] = texts.duplicated(keep="first").to_numpy()
     return repeated
 
 
