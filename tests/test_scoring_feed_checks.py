@@ -80,11 +80,16 @@ def test_the_previous_night_is_found_among_other_models_runs_and_an_earlier_end_
     monkeypatch.setattr(scoring, "_RECENT_RUNS", 3)
     ended = AS_OF - pd.Timedelta(days=2, hours=12)
     with use_tracking_uri(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"):
-        mlflow.set_experiment("nights")
+        # through a client: mlflow.set_experiment would leave this store's experiment active for
+        # the worker's later tests (their start_run() then asked another store for it)
+        client = mlflow.MlflowClient()
+        nights = client.create_experiment("nights")
         for model, as_of in [("loyalty_ml", "2024-03-29")] + [("store_7", "2024-03-29")] * 4:
-            with mlflow.start_run():
-                mlflow.log_params({"model_uri": f"models:/{model}@champion", "as_of": as_of})
-                mlflow.set_tag(scoring.LAST_PURCHASE_TAG, str(ended))
+            run = client.create_run(nights).info.run_id
+            client.log_param(run, "model_uri", f"models:/{model}@champion")
+            client.log_param(run, "as_of", as_of)
+            client.set_tag(run, scoring.LAST_PURCHASE_TAG, str(ended))
+            client.set_terminated(run)
         history = _shop(40)
         history = history.loc[history[C.TIMESTAMP] <= ended]
 
