@@ -95,7 +95,11 @@ def test_the_previous_night_is_found_among_other_models_runs_and_an_earlier_end_
 
         def check(frame: pd.DataFrame) -> None:
             scoring._warn_if_no_new_purchases(
-                mlflow, "nights", frame, AS_OF, model_uri="models:/loyalty_ml@champion"
+                mlflow,
+                "nights",
+                scoring.last_purchase(frame),
+                AS_OF,
+                model_uri="models:/loyalty_ml@champion",
             )
 
         with pytest.warns(DataQualityWarning, match=r"end on 2024-03-27 12:00:00, where they"):

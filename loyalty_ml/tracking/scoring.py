@@ -219,8 +219,10 @@ def score_customers(
             int(policy.training_summary.get("horizon_days", 90)),
             caller=caller,
         )
-        if log_run:
-            _warn_if_no_new_purchases(mlflow, experiment, history, cutoff, model_uri=model_uri)
+        # read once: compared with the previous night's run, then logged with tonight's
+        last = last_purchase(history) if log_run else None
+        if last is not None:
+            _warn_if_no_new_purchases(mlflow, experiment, last, cutoff, model_uri=model_uri)
         known = None if policy.feature_config is None else policy.feature_config.channels
         warn_of_new_channels(history, cutoff, known, caller=caller)
         profiled, people, consenting = profiled_only(history, customers)
@@ -314,7 +316,7 @@ def score_customers(
                 n_transactions=len(history),
                 n_without_purchase=n_without,
                 catalog_ids=() if policy.catalog is None else tuple(policy.catalog.ids),
-                last_purchase=last_purchase(history),
+                last_purchase=last,
             )
     out.attrs["model_version"] = version  # which registered version decided (logs, the CLI)
     out.attrs["as_of"] = str(cutoff)  # nightly_sends refuses a send before the decision
@@ -696,10 +698,11 @@ def last_purchase(history: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def _warn_if_no_new_purchases(
-    mlflow: Any, experiment: str, history: pd.DataFrame, cutoff: pd.Timestamp, *, model_uri: str
+    mlflow: Any, experiment: str, last: pd.Timestamp, cutoff: pd.Timestamp, *, model_uri: str
 ) -> None:
-    """DataQualityWarning when the purchases end where they ended for the latest earlier ``as_of``
-    scored with the same registered model (its run's :data:`LAST_PURCHASE_TAG`).
+    """DataQualityWarning when tonight's last purchase, ``last`` (:func:`last_purchase`), is no
+    later than that of the latest earlier ``as_of`` scored with the same registered model (its
+    run's :data:`LAST_PURCHASE_TAG`).
 
     A night's extract that did not arrive, or arrived twice (its rows repeat the night before's
     and are dropped as duplicates), leaves the history as it was: a day or two older than usual,
@@ -707,11 +710,10 @@ def _warn_if_no_new_purchases(
     night can tell: its last purchase is tonight's too. Runs of another model, of the same or a
     later ``as_of``, or without the tag (logged before it) are not compared.
     """
-    last = last_purchase(history)
     uri = mlflow.get_tracking_uri()
     client = mlflow.MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
-    if last is None or found is None:
+    if found is None:
         return
     name = _scored_model({"model_uri": model_uri})[0]
     # only this model's tagged runs: the scoring runs of other models (a store's each, a shadow
