@@ -155,6 +155,11 @@ def test_epoch_milliseconds_read_as_nanoseconds_are_refused_with_the_unit() -> N
     with pytest.raises(SchemaError, match=r"first days of 1970.*epoch milliseconds.*unit='ms'"):
         validate_transactions(raw)
     assert validate_transactions(raw.assign(timestamp=pd.to_datetime(ms, unit="ms"))).shape[0]
+    # epoch seconds already converted with too small a unit look like microseconds read as
+    # nanoseconds: the message gives the unit by the original numbers' size as well
+    seconds = ms // 1000
+    with pytest.raises(SchemaError, match=r"unit='us'.*converted them with a unit.*unit='s'"):
+        validate_transactions(raw.assign(timestamp=pd.to_datetime(seconds, unit="ms")))
     # one placeholder date on every row is not a unit misread (other checks judge it)
     assert len(validate_transactions(raw.assign(timestamp=pd.Timestamp("1970-01-01")))) > 0
 

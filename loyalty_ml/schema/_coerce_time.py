@@ -372,7 +372,10 @@ def _refuse_epoch_misread(out: pd.Series, *, table: str, column: str) -> None:
         "first days of 1970: epoch numbers read as dates in too small a unit (pd.to_datetime "
         "reads integers as nanoseconds). Read as nanoseconds, these are epoch "
         f"{name} (e.g. {int(numbers.iloc[0])}): convert the original numbers with "
-        f"pd.to_datetime(col, unit={unit!r}) instead.",
+        f"pd.to_datetime(col, unit={unit!r}) instead. If you converted them with a unit already, "
+        "that unit was too small: pick it by the numbers' size, about 1.7e9 for a date in 2024 "
+        "in seconds (unit='s'), 1.7e12 in milliseconds (unit='ms'), 1.7e15 in microseconds "
+        "(unit='us').",
         table=table,
         column=column,
     )
