@@ -177,7 +177,8 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help=(
             "JSON file with model settings: churn_params, uplift_params, response_window_days, "
-            "cutoff_spacing_days, value_per_conversion, min_days_between_offers (see "
+            "cutoff_spacing_days, value_per_conversion, min_days_between_offers, "
+            "boundary_days ([sleep, churn] days of the trigger policy; see "
             "models/train_config.json)"
         ),
     )
@@ -192,6 +193,7 @@ _CONFIG_KEYS = (
     "cutoff_spacing_days",
     "value_per_conversion",
     "min_days_between_offers",
+    "boundary_days",
 )
 
 
