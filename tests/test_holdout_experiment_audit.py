@@ -383,7 +383,8 @@ def test_decisions_pyfunc_answer_and_campaigns_table_make_one_loop(
     mlflow.set_registry_uri(scored.uri)
     try:
         model = mlflow.pyfunc.load_model(scored.model_uri)
-        request = features.reset_index().assign(consent_marketing=True)  # as the README sends it
+        # as the README sends it: the customers here all consented
+        request = features.reset_index().assign(consent_marketing=True, consent_profiling=True)
         served = model.predict(request, params={"reasons": "none"})
     finally:
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]

@@ -448,7 +448,7 @@ def test_served_model_without_ids_warns_that_its_holdout_follows_row_order(job: 
         campaigns=job.campaigns,
         config=policy.feature_config,
     ).head(50)
-    X = X.assign(consent_marketing=True)  # as a caller should send it
+    X = X.assign(consent_marketing=True, consent_profiling=True)  # as a caller should send it
     with pytest.warns(
         DataQualityWarning, match="no customer_id: the offer holdout is drawn by row"
     ):

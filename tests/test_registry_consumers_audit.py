@@ -60,7 +60,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import requires, version
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,9 @@ pytestmark = [
     # requests here are about ids, types and params; the consent warning has its own test
     pytest.mark.filterwarnings(
         "ignore:model_input has no consent_marketing:loyalty_ml.exceptions.DataQualityWarning"
+    ),
+    pytest.mark.filterwarnings(
+        "ignore:model_input has no consent_profiling:loyalty_ml.exceptions.DataQualityWarning"
     ),
 ]
 
@@ -650,7 +653,7 @@ def test_a_request_without_consent_is_warned_of_and_with_it_refusers_get_nothing
     marketing): said, where the caller sees it. With it, a refuser gets no offer, in silence."""
     from loyalty_ml.exceptions import DataQualityWarning
 
-    rows = reg.features.reset_index()
+    rows = reg.features.reset_index().assign(consent_profiling=True)
     with pytest.warns(
         DataQualityWarning, match="no consent_marketing column: every row was served"
     ):
@@ -825,16 +828,56 @@ def test_rows_without_profiling_consent_never_reach_the_models(
         reg.model.predict(rows.assign(consent_profiling=[False, True, False, False, False, False]))
 
 
-def test_a_request_without_profiling_consent_is_unchanged(
-    reg: Registered, expected: pd.DataFrame
-) -> None:
-    """No consent_profiling column: every row scored (consent managed upstream, as
-    score_customers reads a customers table without the flag), with no new warning; a column that
-    says yes everywhere changes nothing."""
-    rows = reg.features.reset_index().assign(consent_marketing=True)
+def test_consent_columns_sent_empty_are_warned_of(reg: Registered) -> None:
+    """A request reindexed to the signature's columns gets both consent columns, all missing:
+    read as no consent, every row came back unscored and unoffered in silence (notebook 04 showed
+    200 rows of "no profiling consent", session 57). Said now; one flag given on any row is not
+    blank."""
+    names = [c.name for c in reg.model.metadata.get_input_schema().inputs]
+    assert {C.CONSENT_MARKETING, C.CONSENT_PROFILING} <= set(names)
+    rows = reg.features.reset_index().reindex(columns=names).head(20)
+    with pytest.warns(DataQualityWarning) as caught:
+        got = reg.model.predict(rows, params={"reasons": "none"})
+    said = [str(w.message) for w in caught if "missing on all" in str(w.message)]
+    assert said == [
+        "model_input's consent_marketing and consent_profiling are missing on all 20 rows, read "
+        "as no consent, so nobody was contacted or offered anything and no row was scored. A "
+        "column added empty does this, e.g. by reindexing the request to the signature's "
+        "columns: fill it with each customer's consent (True on every row when consent is "
+        "managed upstream)."
+    ]
+    assert (got["offer_reason"] == NOT_PROFILED_ROW["offer_reason"]).all()
+    flags = [True] + [None] * 19
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
+        sent = reg.model.predict(
+            rows.assign(consent_marketing=flags, consent_profiling=flags),
+            params={"reasons": "none"},
+        )
+    assert sent["churn_probability"].notna().tolist() == [True] + [False] * 19
+
+
+def test_a_request_without_profiling_consent_is_scored_and_warned_of(
+    reg: Registered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No consent_profiling column: every row is scored, as before. This model was trained on a
+    customers table with the flag (score_customers refuses one without it), so the request is
+    warned of; a column that says yes everywhere changes nothing and is quiet, and so is a request
+    to a model trained without the flag (consent managed upstream)."""
+    rows = reg.features.reset_index().assign(consent_marketing=True)
+    warned = rf"no consent_profiling column, but this model was trained .* all {len(rows)} rows"
+    with pytest.warns(DataQualityWarning, match=warned):
         without = reg.model.predict(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
         consenting = reg.model.predict(rows.assign(consent_profiling=True))
     pd.testing.assert_frame_equal(consenting, without)
     assert without["churn_probability"].notna().all()
+    served = reg.model.unwrap_python_model()
+    flags = tuple(f for f in served.policy.consent_flags if f != C.CONSENT_PROFILING)
+    assert flags != served.policy.consent_flags
+    monkeypatch.setattr(served, "policy", replace(served.policy, consent_flags=flags))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        upstream = reg.model.predict(rows)
+    pd.testing.assert_frame_equal(upstream, without)

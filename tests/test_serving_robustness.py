@@ -37,6 +37,9 @@ pytestmark = [
     pytest.mark.filterwarnings(
         "ignore:model_input has no consent_marketing:loyalty_ml.exceptions.DataQualityWarning"
     ),
+    pytest.mark.filterwarnings(
+        "ignore:model_input has no consent_profiling:loyalty_ml.exceptions.DataQualityWarning"
+    ),
 ]
 
 

@@ -176,17 +176,24 @@ class LoyaltyPolicyModel(PythonModel):
                 empty.insert(0, C.CUSTOMER_ID, pd.Series(dtype=object))
             return _missing_as_none(empty)
         consent = None
+        # consent columns sent with no value at all (a caller's reindex to the signature's
+        # columns adds them so): read as no consent, which is right row by row but surely not meant
+        blank: list[str] = []
         if CONSENT_INPUT in frame.columns:
             # the request's own consent flags: no marketing consent, no offer and no channel
             consent = coerce_bool(
                 frame.pop(CONSENT_INPUT), table="model_input", column=CONSENT_INPUT
-            ).fillna(False)
+            )
+            blank += [CONSENT_INPUT] if consent.isna().all() else []
+            consent = consent.fillna(False)
         refused = None
-        if PROFILING_INPUT in frame.columns:
+        profiling_sent = PROFILING_INPUT in frame.columns
+        if profiling_sent:
             # no profiling consent: the row is not scored, as score_customers leaves it out
             profiling = coerce_bool(
                 frame.pop(PROFILING_INPUT), table="model_input", column=PROFILING_INPUT
             )
+            blank += [PROFILING_INPUT] if profiling.isna().all() else []
             refused = ~profiling.fillna(False).to_numpy(dtype=bool)
         if refused is not None and refused.any():
             # their features are neither read nor checked (reading them is the profiling
@@ -220,6 +227,10 @@ class LoyaltyPolicyModel(PythonModel):
             warn_user(note, DataQualityWarning)
         if consent is None:
             _warn_without_consent(decisions)
+        if not profiling_sent and PROFILING_INPUT in getattr(self.policy, "consent_flags", ()):
+            _warn_without_profiling_consent(len(decisions))
+        if blank:
+            _warn_blank_consent(blank, len(decisions))
         if has_id:
             decisions = decisions.reset_index()
         else:
@@ -254,6 +265,38 @@ def _warn_without_consent(decisions: pd.DataFrame) -> None:
             "'none').",
             DataQualityWarning,
         )
+
+
+def _warn_blank_consent(columns: list[str], n_rows: int) -> None:
+    """Consent columns without a value on any row: every row read as refusing."""
+    what = {
+        CONSENT_INPUT: "nobody was contacted or offered anything",
+        PROFILING_INPUT: "no row was scored",
+    }
+    warn_user(
+        f"model_input's {' and '.join(columns)} {'is' if len(columns) == 1 else 'are'} missing "
+        f"on all {n_rows} rows, read as no consent, so {' and '.join(what[c] for c in columns)}. "
+        "A column added empty does this, e.g. by reindexing the request to the signature's "
+        "columns: fill it with each customer's consent (True on every row when consent is "
+        "managed upstream).",
+        DataQualityWarning,
+    )
+
+
+def _warn_without_profiling_consent(n_rows: int) -> None:
+    """A request without ``consent_profiling`` to a model trained with the flag: every row was
+    scored. ``score_customers`` refuses a customers table without a flag the model was trained
+    with; a request has no table to refuse, so it is served and told."""
+    warn_user(
+        f"model_input has no {PROFILING_INPUT} column, but this model was trained on a customers "
+        f"table with one: all {n_rows} rows were scored and explained, so a customer who refused "
+        f"profiling was profiled. Send each customer's {PROFILING_INPUT} (True / False; False or "
+        "missing: not scored; True on every row when consent is filtered upstream). A model "
+        "registered "
+        "before 2026-12-07 drops the column from every request (its signature lacks it): "
+        "retrain it to register the column.",
+        DataQualityWarning,
+    )
 
 
 #: The loyalty_ml errors that refuse a request (its data or its params), not a broken model.
