@@ -345,7 +345,45 @@ def coerce_timestamp(
             column=column,
         )
     _refuse_epoch_misread(out, table=table, column=column)
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        _refuse_time_of_day(series, table=table, column=column)
     return out
+
+
+#: A time of day written without a date: 07:06:11, 7:06, 7:06 PM, 19:59:02.123.
+_TIME_OF_DAY = r"\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
+#: Rows read for a time of day, spread evenly over the column (a column mapped by mistake holds
+#: nothing else); every row is read once one is found, to name them.
+_TIME_OF_DAY_SAMPLE = 2_000
+
+
+def _refuse_time_of_day(series: pd.Series, *, table: str, column: str) -> None:
+    """SchemaError when text values are times of day without a date.
+
+    ``pd.to_datetime("07:06:11")`` dates the time on the day the code runs: a till export's time
+    column (the coffee-shop sample's ``transaction_time``, next to ``transaction_date``) mapped
+    as the timestamp would put every purchase on that day. A sample is read first, so the check
+    costs nothing on a million dates.
+    """
+    if len(series) == 0 or not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return
+
+    def bare(values: pd.Series) -> np.ndarray:
+        text = values.map(lambda v: v if isinstance(v, str) else None).astype("string")
+        return text.str.fullmatch(_TIME_OF_DAY).fillna(False).to_numpy(dtype=bool)
+
+    spread = np.linspace(0, len(series) - 1, min(len(series), _TIME_OF_DAY_SAMPLE))
+    if not bare(series.iloc[np.unique(spread.astype(int))]).any():
+        return
+    mask = bare(series)
+    raise SchemaError(
+        f"{table}.{column} holds a time of day without a date {bad_rows(series, mask)}, which "
+        "pandas would date on the day the code runs. Combine it with the date column first, "
+        "e.g. raw['date'] + ' ' + raw['time'] (both text), or "
+        "pd.to_datetime(raw['date']) + pd.to_timedelta(raw['time']), and map that column.",
+        table=table,
+        column=column,
+    )
 
 
 #: Dates read from epoch numbers in too small a unit all land before this one.

@@ -1,0 +1,170 @@
+"""Audit: a cafe chain's till export, in the shape of the IBM/Maven "Coffee shop sample data".
+
+The sample (a New York cafe chain, three outlets, April 2019) is read here only from tiny
+synthetic frames of its shape, built from its public data dictionary (nothing is downloaded):
+
+- ``sales_reciepts.csv`` (sic), one row per receipt line: ``transaction_id`` (restarts per outlet
+  and day, so not unique alone), ``transaction_date`` (``'2019-04-01'``) and ``transaction_time``
+  (``'07:06:11'``) in separate text columns, ``sales_outlet_id`` (3, 5, 8), ``staff_id``,
+  ``customer_id`` (0 for a walk-in without a loyalty card, about 40% of the lines),
+  ``instore_yn`` (``'Y'``, ``'N'`` or a blank), ``order``, ``line_item_id``, ``product_id``,
+  ``quantity``, ``line_item_amount`` (the line's total), ``unit_price``, ``promo_item_yn``;
+- ``customer.csv``: ``customer_id``, ``home_store``, ``customer_first-name`` (a full name),
+  ``customer_email``, ``customer_since``, ``loyalty_card_number`` (``'908-424-2890'``),
+  ``birthdate``, ``gender`` (M/F/N), ``birth_year``; ``generations.csv`` maps a birth year to a
+  generation.
+
+Found and fixed (kept as regression tests):
+
+- the time column mapped as the timestamp (``'07:06:11'``, no date) was dated today by pandas,
+  silently: a month of sales became one day in the year the code ran;
+
+Guards (right today): customer 0 warned about as a stand-in, with the fix; order ids that restart
+per outlet and day warned about, with the fix; personal columns dropped by validate_customers and
+absent from the MLflow run; a 90-day horizon on one month refused with the data's span.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import loyalty_ml as lml
+from loyalty_ml.exceptions import SchemaError
+
+OUTLETS = (3, 5, 8)
+
+
+def _receipts(n_customers: int = 120, days: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Receipt lines of the sample's shape: ids per outlet and day, walk-ins as customer 0."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(1.0, 0.4, n_customers)  # visits a day
+    rows = []
+    for day in pd.date_range("2019-04-01", periods=days, freq="D"):
+        members = np.flatnonzero(rng.random(n_customers) < np.minimum(rate, 0.95)) + 1
+        who = np.concatenate([members, np.zeros(len(members) * 2 // 3, dtype=int)])  # 40% walk-ins
+        rng.shuffle(who)
+        outlet = rng.choice(OUTLETS, len(who))
+        seconds = np.sort(rng.integers(7 * 3600, 20 * 3600, len(who)))
+        for store in OUTLETS:
+            here = outlet == store
+            for receipt, (customer, s) in enumerate(
+                zip(who[here], seconds[here], strict=True), start=1
+            ):
+                instore = rng.choice(["Y", "N", " "], p=[0.5, 0.47, 0.03])
+                for line in range(1, int(rng.integers(1, 4)) + 1):
+                    product = int(rng.integers(1, 21))
+                    quantity = int(rng.integers(1, 3))
+                    price = 2.0 + product * 0.15
+                    rows.append(
+                        {
+                            "transaction_id": receipt,
+                            "transaction_date": day.strftime("%Y-%m-%d"),
+                            "transaction_time": f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}",
+                            "sales_outlet_id": store,
+                            "staff_id": int(rng.integers(1, 45)),
+                            "customer_id": int(customer),
+                            "instore_yn": instore,
+                            "order": 1,
+                            "line_item_id": line,
+                            "product_id": product,
+                            "quantity": quantity,
+                            "line_item_amount": round(quantity * price, 2),
+                            "unit_price": price,
+                            "promo_item_yn": "Y" if rng.random() < 0.05 else "N",
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def _customers(n_customers: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    born = pd.Timestamp("1946-01-01") + pd.to_timedelta(
+        rng.integers(0, 365 * 55, n_customers), unit="D"
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n_customers + 1),
+            "home_store": rng.choice(OUTLETS, n_customers),
+            "customer_first-name": [f"Kelly Key{i}" for i in range(n_customers)],
+            "customer_email": [f"kelly{i}@example.com" for i in range(n_customers)],
+            "customer_since": "2017-01-04",
+            "loyalty_card_number": [f"908-424-{2890 + i}" for i in range(n_customers)],
+            "birthdate": born.strftime("%Y-%m-%d"),
+            "gender": rng.choice(["M", "F", "N"], n_customers),
+            "birth_year": born.year,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def receipts() -> pd.DataFrame:
+    return _receipts()
+
+
+def _cafe_tx(receipts: pd.DataFrame) -> pd.DataFrame:
+    """The README's way: date and time combined, receipts numbered per outlet and day, walk-ins
+    dropped."""
+    raw = receipts.assign(
+        timestamp=receipts["transaction_date"] + " " + receipts["transaction_time"],
+        order_id=receipts["sales_outlet_id"].astype(str)
+        + "-"
+        + receipts["transaction_date"]
+        + "-"
+        + receipts["transaction_id"].astype(str),
+        customer_id=receipts["customer_id"].replace({0: None}),
+    )
+    return lml.validate_transactions(
+        raw,
+        columns=lml.ColumnMap(
+            amount="line_item_amount",
+            product_id="product_id",
+            quantity="quantity",
+            store_id="sales_outlet_id",
+        ),
+    )
+
+
+# -- found and fixed ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["07:06:11", "07:08:40", "19:59:02"],  # the sample's transaction_time
+        ["7:06 AM", "7:08 AM", "7:59 PM"],
+        ["2019-04-01 07:06:11", "07:08:40", "2019-04-01 19:59:02"],  # one row lost its date
+    ],
+)
+def test_a_time_of_day_without_a_date_is_refused_not_dated_today(times: list[str]) -> None:
+    raw = pd.DataFrame({"customer_id": [1, 2, 3], "transaction_time": times, "amount": 2.5})
+    with pytest.raises(SchemaError, match=r"timestamp holds a time of day without a date") as info:
+        lml.validate_transactions(raw, columns=lml.ColumnMap(timestamp="transaction_time"))
+    message = str(info.value)
+    assert "07:08:40" in message or "7:06 AM" in message  # the values
+    assert (
+        "the day the code runs" in message and "+ ' ' +" in message
+    )  # what pandas did, and the fix
+
+
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")  # customer 0
+def test_the_time_column_of_the_receipts_is_refused(receipts: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="time of day without a date"):
+        lml.validate_transactions(
+            receipts,
+            columns=lml.ColumnMap(timestamp="transaction_time", amount="line_item_amount"),
+        )
+
+
+def test_dates_that_are_today_still_validate() -> None:
+    today = pd.Timestamp.now().normalize()
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": [str(today.date()), f"{today.date()} 07:06:11"],
+            "amount": 2.5,
+        }
+    )
+    tx = lml.validate_transactions(raw)
+    assert tx["timestamp"].dt.normalize().eq(today).all()
