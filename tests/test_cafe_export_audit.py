@@ -18,6 +18,9 @@ Found and fixed (kept as regression tests):
 
 - the time column mapped as the timestamp (``'07:06:11'``, no date) was dated today by pandas,
   silently: a month of sales became one day in the year the code ran;
+- ``fairness_report`` took a name, an e-mail, a card number or a birth date as an audited
+  attribute and put each raw value in ``by_group`` as a group label (and a send log kept a
+  ``customer_first-name`` column: only ``customer_name``-like names were read as a person's).
 
 Guards (right today): customer 0 warned about as a stand-in, with the fix; order ids that restart
 per outlet and day warned about, with the fix; personal columns dropped by validate_customers and
@@ -26,12 +29,15 @@ absent from the MLflow run; a 90-day horizon on one month refused with the data'
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import loyalty_ml as lml
-from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError
 
 OUTLETS = (3, 5, 8)
 
@@ -168,3 +174,45 @@ def test_dates_that_are_today_still_validate() -> None:
     )
     tx = lml.validate_transactions(raw)
     assert tx["timestamp"].dt.normalize().eq(today).all()
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["customer_first-name", "customer_email", "loyalty_card_number", "birthdate", "birth_year"],
+)
+def test_fairness_refuses_personal_data_as_an_audited_attribute(column: str) -> None:
+    people = _customers().set_index("customer_id")
+    score = pd.Series(np.linspace(0.0, 1.0, len(people)), index=people.index)
+    with pytest.raises(SchemaError, match=re.escape(f"['{column}']")) as info:
+        lml.fairness_report(people[["gender", column]], y_score=score)
+    message = str(info.value)
+    assert "by_group" in message and "age_band" in message  # what it would do, and the fix
+    assert "Kelly" not in message and "908-424" not in message  # the values are not repeated
+
+
+def test_fairness_audits_the_generation_and_home_store_of_the_sample() -> None:
+    people = _customers().set_index("customer_id")
+    generation = pd.cut(people["birth_year"], [1945, 1964, 1980, 1996, 2012], labels=False)
+    score = pd.Series(np.linspace(0.0, 1.0, len(people)), index=people.index)
+    sensitive = people[["gender", "home_store"]].assign(age_band=generation.astype(str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # groups under 100 customers
+        report = lml.fairness_report(sensitive, y_score=score)
+    attributes = set(report.by_group.index.get_level_values("attribute"))
+    assert attributes == {"gender", "home_store", "age_band"}
+
+
+def test_a_send_log_with_the_customers_full_name_drops_it() -> None:
+    sends = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "offer_id": ["free_refill", "control"],
+            "sent_at": ["2019-04-10", "2019-04-10"],
+            "customer_first-name": ["Kelly Key", "Clark Schroeder"],
+            "customer_segment_name": ["regulars", "regulars"],  # a thing's name stays
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"personal data \['customer_first-name'\]"):
+        campaigns = lml.validate_campaigns(sends)
+    assert "customer_first-name" not in campaigns.columns
+    assert "customer_segment_name" in campaigns.columns

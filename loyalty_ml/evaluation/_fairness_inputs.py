@@ -19,6 +19,7 @@ from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_columns
 from loyalty_ml.schema._ids import refuse_row_numbers
+from loyalty_ml.schema.tables import is_personal_column
 
 __all__ = [
     "MAX_NUMERIC_GROUPS",
@@ -195,6 +196,18 @@ def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
         dup = names[names.duplicated()].unique().tolist()
         raise SchemaError(
             f"sensitive has duplicated column names {format_examples(dup)}; name each attribute once.",
+            table="sensitive",
+        )
+    personal = [name for name in names if is_personal_column(name)]
+    if personal:
+        # each value would be a group of its own: names, e-mails or card numbers as by_group's
+        # labels, in the notebook and in any artifact the report is written to (DESIGN 7 and 9)
+        raise SchemaError(
+            f"sensitive holds personal data {format_examples(personal)}: each of its values would "
+            "be a group label in by_group (and in MLflow when the report is logged). Audit bands "
+            "instead: for a birth date or year, an age at the audit's date cut into bands, named "
+            "age_band (pd.cut(age, [0, 25, 35, 50, 65, 120])); leave names, e-mails and card "
+            "numbers out.",
             table="sensitive",
         )
     _unique_index(sensitive.index, name="sensitive")

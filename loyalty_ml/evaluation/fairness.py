@@ -634,6 +634,8 @@ def fairness_report(
         audited (e.g. every customer of the programme): the audited customers are those of the
         first of ``y_true``, ``y_score``, ``offers`` and ``control`` that is indexed by
         ``customer_id``, and an audited customer without a row here is in the missing group.
+        Personal data (a name, e-mail, card number, birth date or year) is refused: its values
+        would be the group labels; audit an age band derived from a birth date instead.
     y_true : Series or array-like of 0/1, optional
         Observed outcomes (e.g. churned). Series are aligned on the audited customers (the same ids
         are required of every indexed input); an array is taken in their order.

@@ -130,18 +130,34 @@ _PERSON_NAMES = frozenset(
 )
 
 
-def _contact_column(column: str) -> bool:
-    """Whether a send log's column holds who the send went to (e-mail, phone, address, a person's
-    name): personal data by :func:`looks_like_personal_data`, where "name" counts only as a
-    person's name (``customer_name``), not a thing's (``segment_name``, ``campaign_name``).
+#: Words before "name" that make it a person's name (customer_first-name, member_full_name); a
+#: thing's name (customer_segment_name, store_name) is not one.
+_PERSON_NAME_WORDS = frozenset(
+    {"first", "last", "full", "given", "family", "middle", "maiden", "nick", "customer", "client"}
+    | {"member", "person", "user", "holder", "cardholder", "contact"}
+)
+
+
+def is_personal_column(column: str) -> bool:
+    """Whether a column holds a person's own data (e-mail, phone, address, birth date, card
+    number, a person's name): personal data by :func:`looks_like_personal_data`, where "name"
+    counts only as a person's name (``customer_name``, ``customer_first-name``), not a thing's
+    (``segment_name``, ``campaign_name``, ``customer_segment_name``).
 
     Examples
     --------
-    >>> [_contact_column(c) for c in ("email", "campaign_email_to", "customer_name", "segment_name")]
+    >>> [is_personal_column(c) for c in ("email", "campaign_email_to", "customer_name", "segment_name")]
     [True, True, True, False]
+    >>> [is_personal_column(c) for c in ("customer_first-name", "birth_year", "region_name")]
+    [True, True, False]
     """
     folded = column.casefold().replace(" ", "_").replace("-", "_")
     if folded in _PERSON_NAMES:
+        return True
+    words = re.split(r"[^a-z0-9]+", folded)
+    if any(
+        w == "name" and i > 0 and words[i - 1] in _PERSON_NAME_WORDS for i, w in enumerate(words)
+    ):
         return True
     return looks_like_personal_data(folded.replace("name", ""))
 
@@ -605,7 +621,7 @@ def validate_campaigns(
         order.append(C.REDEEMED_AT)
     # DESIGN 9, only needed columns: a send log exported with the contact details it was sent to
     # (e-mail, phone, name) keeps none of them, as validate_customers keeps none
-    personal = [str(c) for c in out.columns if c not in order and _contact_column(str(c))]
+    personal = [str(c) for c in out.columns if c not in order and is_personal_column(str(c))]
     if personal:
         out = out.drop(columns=personal)
         warn_user(
