@@ -369,3 +369,54 @@ def test_the_retail_rocket_block_reads_milliseconds_and_splits_purchases_from_ev
     X = namespace["X_rr"]
     assert X.index.tolist() == [1]  # type: ignore[attr-defined]  # the visitors who only viewed: no row
     assert X.loc[1, "n_orders"] == 2 and X.loc[1, "spend"] == 3.0  # type: ignore[attr-defined]
+
+
+def test_the_cafe_block_runs_on_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import loyalty_ml as lml
+
+    header = (
+        "transaction_id,transaction_date,transaction_time,sales_outlet_id,staff_id,customer_id,"
+        "instore_yn,order,line_item_id,product_id,quantity,line_item_amount,unit_price,"
+        "promo_item_yn\n"
+    )
+    rows = []
+    for day in range(1, 31):  # April 2019; receipt numbers restart per outlet and day
+        date = f"2019-04-{day:02d}"
+        rows.append(f"1,{date},07:06:11,3,15,{1 + day % 3},Y,1,1,32,1,3.0,3.0,N")
+        rows.append(f"1,{date},07:06:11,3,15,{1 + day % 3},Y,1,2,57,2,6.2,3.1,Y")
+        rows.append(f"1,{date},08:15:02,5,12,0,N,1,1,22,1,2.0,2.0,N")  # a walk-in
+        rows.append(
+            f"2,{date},09:40:55,5,12,{1 + (day + 1) % 3},{' ' if day == 5 else 'N'},1,1,45,1,3.0,3.0,N"
+        )
+    (tmp_path / "sales_reciepts.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "home_store": [3, 5, 8],
+            "customer_first-name": ["Kelly Key", "Clark Schroeder", "Amelia Mcintosh"],
+            "customer_email": ["kelly@example.com", "clark@example.com", "amelia@example.com"],
+            "customer_since": ["2017-01-04", "2017-01-07", "2017-01-10"],
+            "loyalty_card_number": ["908-424-2890", "032-732-6308", "857-590-6263"],
+            "birthdate": ["1950-05-29", "1989-05-08", "1990-03-17"],
+            "gender": ["M", "F", "N"],
+            "birth_year": [1950, 1989, 1990],
+        }
+    ).to_csv(tmp_path / "customer.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"lml": lml, "pd": pd}
+    exec(_block_after("### A cafe chain's till export"), namespace)
+    tx, report = namespace["cafe_tx"], namespace["cafe_report"]
+    assert report.removed("missing_customer") == 30  # type: ignore[attr-defined]
+    assert len(tx) == 90 and 0 not in set(tx["customer_id"])  # type: ignore[arg-type,index]
+    # two lines of one receipt are one order; receipt 1 of outlets 3 and 5 on a day are two
+    assert tx["order_id"].nunique() == 60  # type: ignore[index]
+    assert tx["timestamp"].min() == pd.Timestamp("2019-04-01 07:06:11")  # type: ignore[index]
+    assert tx["channel"].isna().sum() == 1  # type: ignore[index]  # the blank instore_yn
+    people = namespace["cafe_people"].set_index("customer_id")  # type: ignore[attr-defined]
+    assert sorted(people.columns) == ["age_band", "gender", "home_store", "signup_date"]
+    assert people["age_band"].astype(str).tolist() == ["(65, 120]", "(25, 35]", "(25, 35]"]
+    X, y = namespace["X_cafe"], namespace["y_cafe"]
+    assert X.index.get_level_values("as_of").nunique() == 3  # type: ignore[attr-defined]
+    assert len(X) == len(y) == 9  # type: ignore[arg-type]
