@@ -22,7 +22,10 @@ Found and fixed (kept as regression tests):
   attribute and put each raw value in ``by_group`` as a group label (and a send log kept a
   ``customer_first-name`` column: only ``customer_name``-like names were read as a person's);
 - ``loyalty-ml train`` had no way to set the boundaries that a month cannot show
-  (``train_and_register(boundary_days=...)``): its ``--config`` refused the key.
+  (``train_and_register(boundary_days=...)``): its ``--config`` refused the key;
+- a ``generation`` (``generations.csv``: "Baby Boomers", "Gen X"), an age band by another name,
+  became a feature when named in ``FeatureConfig.extra_attributes`` without the protected opt-in,
+  and the jobs did not say that the fairness gate audits no such column.
 
 Guards (right today): customer 0 warned about as a stand-in, with the fix; order ids that restart
 per outlet and day warned about, with the fix; personal columns dropped by validate_customers and
@@ -317,3 +320,22 @@ def test_the_command_line_takes_boundaries_of_its_own_from_the_config(
         [mlflow.MlflowClient(tracking_uri=uri).get_experiment_by_name("loyalty_ml").experiment_id]
     )
     assert runs[0].data.tags["boundaries"] == "given: sleep 14 days, churn 28 days"
+
+
+def test_a_generation_is_an_age_band_and_no_feature_unless_asked() -> None:
+    with pytest.raises(lml.exceptions.ConfigError, match=r"protected attributes \['generation'\]"):
+        lml.FeatureConfig(extra_attributes=("home_store", "generation"))
+    config = lml.FeatureConfig(extra_attributes=("generation",), protected_as_features=True)
+    assert config.extra_attributes == ("generation",)
+    assert not lml.FeatureConfig(extra_attributes=("product_generation",)).protected_as_features
+
+
+def test_the_jobs_say_a_generation_is_not_audited_until_it_is_an_age_band() -> None:
+    from loyalty_ml.tracking.train import _warn_unaudited_protected
+
+    people = pd.DataFrame({"gender": ["M", "F"], "generation": ["Gen X", "Baby Boomers"]})
+    with pytest.warns(DataQualityWarning, match=r"\['generation'\].*age_band"):
+        _warn_unaudited_protected(people)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_unaudited_protected(people.assign(age_band=["35-50", "65+"]))

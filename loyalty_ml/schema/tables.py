@@ -52,7 +52,8 @@ __all__ = [
 def is_protected_attribute(column: object) -> bool:
     """True for a protected attribute or an encoding of one, in any case (``gender``,
     ``Gender_F``, ``gender=F``), and for the usual other names of one, whole (``sex``, ``age``,
-    ``income``: a raw age or income is as protected as its band; ``age_of_account_days`` is not)
+    ``income``: a raw age or income is as protected as its band; ``generation``, an age band;
+    ``age_of_account_days`` is not)
     or with a word that says it is a band (``AGE_DESC`` and ``INCOME_DESC``, dunnhumby's,
     ``age_group``, ``income_range``).
 
@@ -78,8 +79,9 @@ def is_protected_attribute(column: object) -> bool:
 
 
 #: A raw age or income is as protected as its band, but only under that name whole:
-#: age_of_account_days or income_from_referrals are not a person's age or income.
-_WHOLE_NAMES = ("age", "income")
+#: age_of_account_days or income_from_referrals are not a person's age or income. A generation
+#: (the coffee-shop sample's generations.csv: "Baby Boomers", "Gen X") is an age band.
+_WHOLE_NAMES = ("age", "income", "generation")
 #: Words after ``age_`` or ``income_`` that name a band of it, not another quantity.
 _BAND_WORDS = ("desc", "group", "range", "bracket", "bucket", "class", "category", "cat", "level")
 

@@ -883,9 +883,10 @@ def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
 
 def _audited_as(column: object) -> str | None:
     """The column of the fairness gate that audits the attribute ``column`` encodes (``age`` and
-    ``AGE_DESC`` by ``age_band``, ``sex`` and ``Gender_F`` by ``gender``), None for another."""
+    ``AGE_DESC`` and a ``generation`` by ``age_band``, ``sex`` and ``Gender_F`` by ``gender``),
+    None for another."""
     name = str(column).casefold()
-    if name.startswith("age"):
+    if name.startswith(("age", "generation")):
         return C.AGE_BAND
     if name.startswith("income"):
         return C.INCOME_BAND
