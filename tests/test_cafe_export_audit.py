@@ -25,7 +25,9 @@ Found and fixed (kept as regression tests):
   (``train_and_register(boundary_days=...)``): its ``--config`` refused the key;
 - a ``generation`` (``generations.csv``: "Baby Boomers", "Gen X"), an age band by another name,
   became a feature when named in ``FeatureConfig.extra_attributes`` without the protected opt-in,
-  and the jobs did not say that the fairness gate audits no such column.
+  and the jobs did not say that the fairness gate audits no such column;
+- ``loyalty-ml report`` printed "KPIs for the last 90 days of the data, [2019-01-31,
+  2019-05-01)" for a month of data, and its HTML named the same 90 days without a word.
 
 Guards (right today): customer 0 warned about as a stand-in, with the fix; order ids that restart
 per outlet and day warned about, with the fix; personal columns dropped by validate_customers and
@@ -39,6 +41,7 @@ Online Retail II's one year (0.86), whose boundaries ``test_warning_alarms_audit
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from pathlib import Path
@@ -339,3 +342,24 @@ def test_the_jobs_say_a_generation_is_not_audited_until_it_is_an_age_band() -> N
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_unaudited_protected(people.assign(age_band=["35-50", "65+"]))
+
+
+def test_the_report_says_a_month_of_data_covers_a_third_of_its_90_days(
+    receipts: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loyalty_ml.cli import main
+    from loyalty_ml.reporting.report import report_period
+    from loyalty_ml.reporting.sections import kpi_section
+
+    tx = _cafe_tx(receipts)
+    start, end, previous = report_period(tx, None, None)
+    assert (start, end) == (pd.Timestamp("2019-01-31"), pd.Timestamp("2019-05-01"))
+    section = kpi_section(tx, period_start=start, period_end=end, previous_start=previous)
+    said = "The data starts on 2019-04-01: it covers 30 of the period's 90 days"
+    assert any(said in note for note in section.notes)
+    tx.to_parquet(tmp_path / "cafe.parquet")
+    assert main(["report", str(tmp_path / "cafe.parquet"), "--output", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr().out
+    assert "[2019-01-31, 2019-05-01): the data starts on 2019-04-01, 30 of its 90 days" in printed
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert html.escape(said) in page  # the HTML report says it too

@@ -88,6 +88,7 @@ def run_report(args: argparse.Namespace) -> int:
     from loyalty_ml.reporting import write_report
     from loyalty_ml.reporting.html import format_number
     from loyalty_ml.reporting.report import report_period
+    from loyalty_ml.reporting.sections import data_days_in_period
 
     if (args.transactions is None) == (args.transactions_option is None):
         raise ConfigError(
@@ -126,7 +127,13 @@ def run_report(args: argparse.Namespace) -> int:
             period_end=end,
             previous_start=previous if args.previous_start is None else args.previous_start,
         )
-        print(f"KPIs for the last 90 days of the data, [{start.date()}, {end.date()})")
+        covered = data_days_in_period(tx, start, end)
+        short = (
+            f": the data starts on {covered[0].date()}, {covered[1]} of its {covered[2]} days"
+            if covered is not None
+            else ""
+        )
+        print(f"KPIs for the last 90 days of the data, [{start.date()}, {end.date()}){short}")
     for name, value in kpis.items():
         print(f"  {name:<28} {format_number(value):>14}")
     if not kpis.get("orders", 0):

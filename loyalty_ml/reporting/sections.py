@@ -29,6 +29,7 @@ __all__ = [
     "check_fairness_report",
     "churn_section",
     "cohort_section",
+    "data_days_in_period",
     "fairness_section",
     "kpi_section",
     "select_uplift_campaign",
@@ -61,6 +62,19 @@ def _figure(name: str, caption: str, fig: Figure) -> ReportFigure:
 
 
 # -- KPIs ----------------------------------------------------------------------------------------------
+def data_days_in_period(
+    transactions: pd.DataFrame, period_start: pd.Timestamp, period_end: pd.Timestamp
+) -> tuple[pd.Timestamp, int, int] | None:
+    """The first day of the data, the period's days from it and the period's length in days, when
+    the data starts after the period does (else None)."""
+    if transactions.empty:
+        return None
+    first = pd.Timestamp(transactions[C.TIMESTAMP].min()).normalize()
+    if first <= period_start or first >= period_end:
+        return None
+    return first, int((period_end - first).days), int((period_end - period_start).days)
+
+
 def kpi_section(
     transactions: pd.DataFrame,
     *,
@@ -121,6 +135,15 @@ def kpi_section(
             "Every transaction in the period is a return or refund (no purchase): revenue is "
             "negative, no customer counts as active (a return is not a purchase), and AOV, "
             "frequency and rates are not defined (blank).",
+        )
+    covered = data_days_in_period(transactions, period_start, period_end)
+    if covered is not None:
+        first, days, length = covered
+        # the default period is 90 days whatever the data: a month's extract fills a third of it
+        notes.insert(
+            0,
+            f"The data starts on {first.date()}: it covers {days} of the period's {length} days, "
+            "and every count is of those days.",
         )
     if previous_start is None:
         notes.append(
