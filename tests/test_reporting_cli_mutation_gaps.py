@@ -223,8 +223,11 @@ def _quality_inputs(
     that cutoff, so 4 has no history to score; 1 bought again on 2024-06-10 (not churned), 2 only
     on 2024-06-29 15:00, after the horizon [2024-05-30, 2024-06-29) (churned), 3 never (churned).
     """
+    # scoring is imported before the patch: first imported under it, it would keep the stand-in
+    # as its load_policy, and a later test of the worker would score with _Policy
     import loyalty_ml.tracking._mlflow as tracking_mlflow
     import loyalty_ml.tracking.registry as registry
+    import loyalty_ml.tracking.scoring  # noqa: F401
 
     monkeypatch.setattr(registry, "load_policy", lambda uri, tracking_uri=None: (_Policy(), "3"))
     monkeypatch.setattr(
