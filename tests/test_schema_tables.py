@@ -41,6 +41,32 @@ def test_customers_canonical_and_minimised() -> None:
     assert any("personal-data" in n for n in report.notes)
 
 
+def test_a_things_name_in_customers_is_kept_and_can_be_a_feature() -> None:
+    # a CRM export's tier_name and home_store_name name things; every other "name" is a person's
+    raw = _customers().assign(
+        tier_name=["Gold", "Silver", "Gold"],
+        home_store_name=["Soho", "Soho", "Midtown"],
+        username=["ann1", "bob", "cy"],
+        display_name=["Ann", "Bob", "Cy"],
+        store_manager_name=["D", "D", "E"],
+    )
+    out = validate_customers(raw, columns=ColumnMap(customer_id="cid"))
+    assert {"tier_name", "home_store_name"} <= set(out.columns)
+    assert not {"username", "display_name", "store_manager_name"} & set(out.columns)
+    from loyalty_ml import FeatureConfig, build_features
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]),
+            "amount": [5.0, 6.0, 7.0],
+        }
+    )
+    config = FeatureConfig(extra_attributes=("tier_name",), min_level_customers=1)
+    X = build_features(tx, as_of="2024-02-01", customers=out.reset_index(), config=config)
+    assert X["tier_name"].astype(str).tolist() == ["Gold", "Silver", "Gold"]
+
+
 def test_customers_keep_personal_when_asked() -> None:
     out = validate_customers(
         _customers(), columns=ColumnMap(customer_id="cid"), drop_personal_data=False

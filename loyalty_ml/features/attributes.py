@@ -22,7 +22,7 @@ from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
 from loyalty_ml.schema._ids import align_customer_ids, looks_like_id
-from loyalty_ml.schema.tables import looks_like_personal_data
+from loyalty_ml.schema.tables import is_personal_attribute
 
 __all__ = [
     "PreparedAttributes",
@@ -89,7 +89,7 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
             )
         if column not in wanted:
             wanted.append(column)
-    personal = [c for c in wanted if looks_like_personal_data(c)]
+    personal = [c for c in wanted if is_personal_attribute(c)]
     if personal:
         raise SchemaError(
             f"{TABLE} columns {personal} look like personal data (name, e-mail, phone, address...) "

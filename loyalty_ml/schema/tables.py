@@ -164,6 +164,38 @@ def is_personal_column(column: str) -> bool:
     return looks_like_personal_data(folded.replace("name", ""))
 
 
+#: Words before "name" in a customers table's column that make it a thing's name: the loyalty
+#: tier's, the home store's, the region's (``tier_name``, ``home_store_name``). Any other
+#: "name" there (``display_name``, ``username``, ``contact_name``) stays personal data.
+_THING_NAME_WORDS = frozenset(
+    {"tier", "level", "status", "segment", "store", "shop", "branch", "outlet", "region"}
+    | {"country", "plan", "program", "programme", "scheme", "club", "brand", "channel"}
+    | {"category", "campaign", "cohort", "group", "band"}
+)
+
+
+def is_personal_attribute(column: object) -> bool:
+    """Whether a customers table's column holds personal data, so that it is dropped and never a
+    feature: :func:`looks_like_personal_data`, except a thing's name (``tier_name``,
+    ``home_store_name``, ``region_name``), which a loyalty programme's CRM export often holds.
+
+    Examples
+    --------
+    >>> [is_personal_attribute(c) for c in ("tier_name", "home_store_name", "customer_name")]
+    [False, False, True]
+    >>> [is_personal_attribute(c) for c in ("username", "display_name", "store_email")]
+    [True, True, True]
+    """
+    name = str(column).casefold().replace(" ", "_").replace("-", "_")
+    if not looks_like_personal_data(name):
+        return False
+    words = re.split(r"[^a-z0-9]+", name)
+    names = [i for i, w in enumerate(words) if w == "name"]
+    if not names or not all(i > 0 and words[i - 1] in _THING_NAME_WORDS for i in names):
+        return True
+    return looks_like_personal_data("_".join(w for w in words if w != "name"))
+
+
 def _no_duplicate_ids(frame: pd.DataFrame, column: str, *, table: str) -> None:
     dup = frame[column].duplicated(keep=False)
     if dup.any():
@@ -223,6 +255,7 @@ def validate_customers(
       flag is read as ``missing_consent`` (default False: no consent unless it was given), counted.
     - Columns whose names look like personal data (name, e-mail, phone, address...) are dropped and
       listed in the report when ``drop_personal_data`` (the default): the library never needs them.
+      A thing's name is kept (``tier_name``, ``home_store_name``: :func:`is_personal_attribute`).
     - Every other attribute is kept as it is (age band, gender, region, tier, points balance...).
 
     Examples
@@ -271,7 +304,7 @@ def validate_customers(
         report.notes.append(f"{int(repeated.sum())} exact duplicate rows kept once")
         out = out.loc[~repeated]
     _no_duplicate_ids(out, C.CUSTOMER_ID, table=table)
-    personal = [c for c in out.columns if c != C.CUSTOMER_ID and looks_like_personal_data(c)]
+    personal = [c for c in out.columns if c != C.CUSTOMER_ID and is_personal_attribute(c)]
     if personal and drop_personal_data:
         out = out.drop(columns=personal)
         report.notes.append(f"dropped personal-data columns {personal}")
