@@ -204,6 +204,19 @@ def test_fairness_refuses_personal_data_as_an_audited_attribute(column: str) -> 
     assert "Kelly" not in message and "908-424" not in message  # the values are not repeated
 
 
+def test_fairness_still_audits_an_area_by_its_zip_code() -> None:
+    # Hillstrom's zip_code is Urban, Suburban or Rural: an area, a usual audit dimension, though
+    # "zip" marks contact details in a send log; a street address stays refused
+    n = 300
+    ids = pd.Index(range(n), name="customer_id")
+    areas = pd.DataFrame({"zip_code": np.resize(["Urban", "Surburban", "Rural"], n)}, index=ids)
+    score = pd.Series(np.linspace(0.0, 1.0, n), index=ids)
+    report = lml.fairness_report(areas, y_score=score)
+    assert set(report.by_group.index.get_level_values("attribute")) == {"zip_code"}
+    with pytest.raises(SchemaError, match=r"\['street_and_zip'\]"):
+        lml.fairness_report(areas.rename(columns={"zip_code": "street_and_zip"}), y_score=score)
+
+
 def test_fairness_audits_the_generation_and_home_store_of_the_sample() -> None:
     people = _customers().set_index("customer_id")
     generation = pd.cut(people["birth_year"], [1945, 1964, 1980, 1996, 2012], labels=False)

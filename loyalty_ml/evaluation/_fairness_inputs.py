@@ -176,6 +176,21 @@ def _refuse_disjoint(name: str, population: pd.Index, ids: pd.Index) -> None:
     )
 
 
+#: Words of a column's name that make it an area (a zip or postcode, or its district).
+_AREA_WORDS = ("zip", "postcode", "post_code", "postal", "plz")
+
+
+def _names_an_area(name: object) -> bool:
+    """Whether an attribute's name says it is an area (a zip or postcode, whatever its grain:
+    groups under the audit's minimum size are neither judged nor published) and nothing else
+    personal (``street_and_zip`` is an address)."""
+    folded = str(name).casefold().replace(" ", "_").replace("-", "_")
+    rest = folded
+    for word in _AREA_WORDS:
+        rest = rest.replace(word, "_")
+    return rest != folded and not is_personal_column(rest)
+
+
 def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
     if isinstance(sensitive, pd.Series):
         sensitive = sensitive.to_frame(name=sensitive.name if sensitive.name else "attribute")
@@ -198,7 +213,9 @@ def _sensitive_frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
             f"sensitive has duplicated column names {format_examples(dup)}; name each attribute once.",
             table="sensitive",
         )
-    personal = [name for name in names if is_personal_column(name)]
+    # an area (Hillstrom's zip_code: Urban, Suburban, Rural; a postcode district) is a usual
+    # audit dimension, not one person's data, though a send log drops it as contact detail
+    personal = [name for name in names if is_personal_column(name) and not _names_an_area(name)]
     if personal:
         # each value would be a group of its own: names, e-mails or card numbers as by_group's
         # labels, in the notebook and in any artifact the report is written to (DESIGN 7 and 9)
