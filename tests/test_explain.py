@@ -254,7 +254,64 @@ def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
     X = pd.DataFrame({"channel_share_store": [0.6]})
     typical = {"channel_share_store": float(np.float32(0.6))}  # as typical_values_ holds it
     assert _words("channel_share_store", X, typical=typical) == [
-        "typical channel share store: 0.6 (typical 0.6)"
+        "typical share of orders via store: 60% (typical 60%)"
+    ]
+
+
+def test_shares_and_rates_are_worded_in_percent() -> None:
+    """Notebook 1's reasons read "high channel share delivery: 1 (typical 0)": shares and rates in
+    [0, 1] fell to the generic wording, a feature name and a bare fraction."""
+    X = pd.DataFrame(
+        {
+            "channel_share_home_delivery": [1.0, 0.25],
+            "high_margin_share": [0.35, 0.1],
+            "margin_rate": [0.12, 0.3],
+            "discount_share": [0.5, 0.0],
+            "discount_depth": [0.052, 0.0],
+            "redemption_rate": [1.0, np.nan],
+            "offers_received": [2.0, 0.0],
+        }
+    )
+    typical = {
+        "channel_share_home_delivery": 0.0,
+        "high_margin_share": 0.2,
+        "margin_rate": 0.227,
+        "discount_share": 0.123,
+        "discount_depth": 0.022,
+        "redemption_rate": 0.0,
+    }
+    assert _words("channel_share_home_delivery", X, typical=typical) == [
+        "high share of orders via home delivery: 100% (typical 0%)",
+        "high share of orders via home delivery: 25% (typical 0%)",
+    ]
+    assert _words("high_margin_share", X, typical=typical) == [
+        "high share of spend on high-margin categories: 35% (typical 20%)",
+        "low share of spend on high-margin categories: 10% (typical 20%)",
+    ]
+    assert _words("margin_rate", X, typical=typical)[0] == "low margin rate: 12% (typical 23%)"
+    assert _words("discount_share", X, typical=typical)[0] == (
+        "high share of spend on discounted items: 50% (typical 12%)"
+    )
+    assert (
+        _words("discount_depth", X, typical=typical)[0] == "high average discount: 5% (typical 2%)"
+    )
+    assert _words("redemption_rate", X, typical=typical) == [
+        "high share of offers redeemed: 100% (typical 0%)",
+        "no offer received yet",
+    ]
+
+
+def test_named_counts_and_signup_tenure_read_as_words() -> None:
+    X = pd.DataFrame({"n_channels": [1.0], "n_stores": [3.0], "signup_tenure_days": [400.0]})
+    typical = {"n_channels": 2.0, "n_stores": 2.0, "signup_tenure_days": 238.0}
+    assert _words("n_channels", X, typical=typical) == [
+        "low number of channels used: 1 (typical 2)"
+    ]
+    assert _words("n_stores", X, typical=typical) == [
+        "high number of stores visited: 3 (typical 2)"
+    ]
+    assert _words("signup_tenure_days", X, typical=typical) == [
+        "member for 400 days (typical 238 days)"
     ]
 
 

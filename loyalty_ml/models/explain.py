@@ -530,9 +530,20 @@ def _below_typical(values: np.ndarray, typical: float) -> np.ndarray:
     return np.asarray(values, dtype=np.float32) < np.float32(typical)
 
 
-def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
+def _percent_text(values: np.ndarray) -> pd.Series:
+    """Shares in [0, 1] as whole percentages: 0.625 is "63%"; NaN stays missing."""
+    return _num(100 * np.asarray(values, dtype=np.float64)) + "%"
+
+
+def _versus_typical(
+    c: _Columns,
+    name: str,
+    label: str,
+    *,
+    as_text: Callable[[np.ndarray], pd.Series] = _amount_text,
+) -> pd.Series:
     values = c.raw(name)
-    shown = _amount_text(values)
+    shown = as_text(values)
     typical = c.typical.get(name)
     if typical is None or not np.isfinite(typical):
         return label + ": " + shown
@@ -542,7 +553,7 @@ def _versus_typical(c: _Columns, name: str, label: str) -> pd.Series:
     side = pd.Series(
         np.where(at_typical, "typical ", np.where(below, "low ", "high ")), dtype="str"
     )
-    typical_text = _amount_text(np.full(values.shape, typical))
+    typical_text = as_text(np.full(values.shape, typical))
     return side + label + ": " + shown + " (typical " + typical_text + ")"
 
 
@@ -551,6 +562,30 @@ def _amount(label: str) -> Callable[[_Columns, str], pd.Series]:
         return _versus_typical(c, name, label)
 
     return phrase
+
+
+def _share(label: str) -> Callable[[_Columns, str], pd.Series]:
+    """A share or rate in [0, 1], in percent: a marketer reads "share of orders in store: 80%
+    (typical 63%)", not "channel share store: 0.8 (typical 0.625)"."""
+
+    def phrase(c: _Columns, name: str) -> pd.Series:
+        return _versus_typical(c, name, label, as_text=_percent_text)
+
+    return phrase
+
+
+def _channel_share(c: _Columns, name: str) -> pd.Series:
+    channel = name.removeprefix("channel_share_").replace("_", " ")
+    return _versus_typical(c, name, f"share of orders via {channel}", as_text=_percent_text)
+
+
+def _member_since_signup(c: _Columns, name: str) -> pd.Series:
+    values = np.asarray(c.raw(name), dtype=np.float64)
+    text = "member for " + _days(values)
+    typical = c.typical.get(name)
+    if typical is not None and np.isfinite(typical):
+        text = text + " (typical " + _days(np.full(values.shape, typical)) + ")"
+    return text
 
 
 def _generic(c: _Columns, name: str) -> pd.Series:
@@ -586,7 +621,7 @@ def _days_since(event: str) -> Callable[[_Columns, str], pd.Series]:
 
 def _without_offers(c: _Columns, name: str) -> pd.Series:
     """An offer feature, missing when no offer was received: then that, not "unknown"."""
-    worded = _DAYS_SINCE.get(name)
+    worded = _OFFER_PHRASES.get(name)
     text = _generic(c, name) if worded is None else worded(c, name).fillna(_generic(c, name))
     received = c.get("offers_received")
     if received is None:
@@ -598,9 +633,10 @@ def _without_offers(c: _Columns, name: str) -> pd.Series:
     return text.where(~(missing & (received == 0)), "no offer received yet")
 
 
-_DAYS_SINCE = {
+_OFFER_PHRASES = {
     "days_since_last_offer": _days_since("last offer"),
     "days_since_last_redemption": _days_since("last redemption"),
+    "redemption_rate": _share("share of offers redeemed"),
 }
 _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "recency_days": _recency,
@@ -619,7 +655,14 @@ _EXACT: dict[str, Callable[[_Columns, str], pd.Series]] = {
     "aov": _amount("average order value"),
     "n_products": _amount("number of different products"),
     "items_per_order": _amount("items per order"),
-    "high_margin_share": _amount("share of spend on high-margin categories"),
+    "high_margin_share": _share("share of spend on high-margin categories"),
+    "margin_rate": _share("margin rate"),
+    "discount_share": _share("share of spend on discounted items"),
+    "discount_depth": _share("average discount"),
+    "n_channels": _amount("number of channels used"),
+    "n_stores": _amount("number of stores visited"),
+    "category_entropy": _amount("variety of categories bought (entropy)"),
+    "signup_tenure_days": _member_since_signup,
     "days_since_last_offer": _without_offers,
     "days_since_last_redemption": _without_offers,
     "redemption_rate": _without_offers,
@@ -628,6 +671,7 @@ _PATTERNS: list[tuple[str, Callable[[_Columns, str], pd.Series]]] = [
     (r"n_orders_prev_\d+d", _orders_previous),
     (r"n_orders_\d+d", _orders_in_window),
     (r"spend_\d+d", _spend_in_window),
+    (r"channel_share_\w+", _channel_share),
 ]
 
 
