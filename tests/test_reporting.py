@@ -360,6 +360,29 @@ def test_uplift_section_leaves_out_arms_the_model_does_not_know(programme: Progr
         uplift_section(p.uplift, p.tx, campaigns=no_control, as_of=end, campaign_id=last)
 
 
+def test_uplift_section_counts_the_campaign_rows_it_left_out(programme: Programme) -> None:
+    """Notebook 3's report read "1,145 customers with purchase history" for a campaign of 1,219
+    rows: the 74 rows of customers without profiling consent were left out in silence."""
+    p = programme
+    end = pd.Timestamp("2025-01-01")
+    section = uplift_section(
+        p.uplift, p.tx, campaigns=p.campaigns, as_of=end, customers=p.customers
+    )
+    last = p.campaigns.loc[p.campaigns[C.CAMPAIGN_ID] == p.campaigns[C.CAMPAIGN_ID].max()]
+    profiled = p.customers.loc[p.customers[C.CONSENT_PROFILING].astype(bool), C.CUSTOMER_ID]
+    refused = int((~last[C.CUSTOMER_ID].isin(profiled)).sum())
+    assert refused > 0
+    scored = int(section.tables[0].frame["rows"].sum())
+    text = section.paragraphs[0]
+    assert f": {scored:,} customers scored with the features known at the send" in text
+    assert (
+        f"(of its {len(last):,} rows, left out: {refused:,} of customers without profiling" in text
+    )
+    # every row scored: nothing to say
+    everyone = uplift_section(p.uplift, p.tx, campaigns=p.campaigns, as_of=end)
+    assert "left out" not in everyone.paragraphs[0]
+
+
 class _KnowsD5:
     """An uplift model of the report's interface that knows one offer, d5 (effects in row order)."""
 

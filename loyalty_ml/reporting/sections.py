@@ -490,6 +490,15 @@ def select_uplift_campaign(
 _TOP_K = 0.3
 
 
+def _left_out_text(left_out: dict[str, int], n_rows: int) -> str:
+    """``" (of its 1,219 rows, left out: 74 of customers without profiling consent)"``; empty when
+    every row was scored."""
+    reasons = [f"{n:,} {why}" for why, n in left_out.items() if n > 0]
+    if not reasons:
+        return ""
+    return f" (of its {n_rows:,} rows, left out: {'; '.join(reasons)})"
+
+
 def uplift_section(
     model: Any,
     transactions: pd.DataFrame,
@@ -534,6 +543,8 @@ def uplift_section(
             ),
         )
     rows = chosen
+    # the rows left out, and why, so that the counts below add up to the campaign's
+    left_out: dict[str, int] = {}
     campaign_id = rows[C.CAMPAIGN_ID if C.CAMPAIGN_ID in rows.columns else C.SENT_AT].iloc[0]
     sent = pd.Timestamp(rows[C.SENT_AT].min())
     if customers is not None and C.CUSTOMER_ID not in customers.columns:
@@ -542,7 +553,9 @@ def uplift_section(
     # scoring a customer with the uplift model is profiling: only those who allow it
     transactions, customers, _ = profiled_only(transactions, customers)
     if customers is not None:
-        rows = rows.loc[rows[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID]).to_numpy()]
+        allowed = rows[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID]).to_numpy()
+        left_out["of customers without profiling consent"] = int((~allowed).sum())
+        rows = rows.loc[allowed]
         if len(rows) == 0:
             raise DataError(
                 f"No customer of campaign {campaign_id} allows profiling "
@@ -553,7 +566,9 @@ def uplift_section(
     X = build_features(
         transactions, as_of=sent, customers=customers, campaigns=campaigns, config=feature_config
     )
-    rows = rows.loc[rows[C.CUSTOMER_ID].isin(X.index).to_numpy()]
+    with_history = rows[C.CUSTOMER_ID].isin(X.index).to_numpy()
+    left_out["of customers with no purchase before the send"] = int((~with_history).sum())
+    rows = rows.loc[with_history]
     if len(rows) == 0:
         raise DataError(
             f"No customer of campaign {campaign_id} had bought before it was sent; the uplift model "
@@ -563,6 +578,7 @@ def uplift_section(
     control, known = _model_arms(model)
     sent_arms = rows[C.OFFER_ID].astype("str")
     unknown = sorted(set(sent_arms) - known)
+    left_out["in arms the model does not know"] = int((~sent_arms.isin(known)).sum())
     rows = rows.loc[sent_arms.isin(known).to_numpy()]
     if not (rows[C.OFFER_ID] == control).any() or rows[C.OFFER_ID].nunique() < 2:
         raise DataError(
@@ -616,10 +632,11 @@ def uplift_section(
         key="uplift",
         title="Uplift model: Qini curves",
         paragraphs=(
-            f"Campaign {campaign_id} sent on {sent:%Y-%m-%d}: {len(rows):,} customers with purchase "
-            f"history, response = a purchase within {window_days} days. Customers are ranked by the "
-            "predicted effect of each offer; a curve above its dashed line means the model finds "
-            "the customers the offer moves.",
+            f"Campaign {campaign_id} sent on {sent:%Y-%m-%d}: {len(rows):,} customers scored with "
+            f"the features known at the send, response = a purchase within {window_days} days"
+            + _left_out_text(left_out, len(chosen))
+            + ". Customers are ranked by the predicted effect of each offer; a curve above its "
+            "dashed line means the model finds the customers the offer moves.",
         ),
         tables=(
             ReportTable(caption="Arms of the campaign", frame=arm_table),
