@@ -208,6 +208,11 @@ def test_demo_trains_scores_and_writes_the_report(demo: Demo) -> None:
     assert {"calibration.png", "lift.png", "shap_summary.png", "qini.png"} <= names
     table = pd.read_csv(report / "decisions_by_action.csv")
     assert table["customers"].sum() == demo.data.transactions["customer_id"].nunique()
+    # what the demo shows, not only that it ran: scores, and offers for some of the scored only
+    scored = table.loc[table["status"] == "scored"]
+    assert scored["mean_churn_probability"].between(0, 1).all()
+    assert scored["with_offer"].sum() > 0 and scored["expected_cost"].sum() > 0
+    assert table.loc[table["status"] != "scored", "with_offer"].eq(0).all()
 
 
 def _score_args(demo: Demo, output: Path, *extra: str) -> list[str]:
