@@ -41,6 +41,7 @@ assert {"report.html", "churn_calibration.png", "uplift_qini.png", "fairness_by_
 }
 """,
     "04_jobs_mlflow_and_serving": """
+assert result.metrics["backtest_uplift_rows"] < 600  # "under a hundred per arm" in the prose
 scored = scores["status"] == "scored"
 assert scored.any() and scores["offer_id"].notna().any()
 assert scores.loc[scored, "churn_probability"].between(0, 1).all()
