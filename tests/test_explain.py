@@ -254,7 +254,7 @@ def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
     X = pd.DataFrame({"channel_share_store": [0.6]})
     typical = {"channel_share_store": float(np.float32(0.6))}  # as typical_values_ holds it
     assert _words("channel_share_store", X, typical=typical) == [
-        "typical share of orders via store: 60% (typical 60%)"
+        "typical share of store orders: 60% (typical 60%)"
     ]
 
 
@@ -281,8 +281,8 @@ def test_shares_and_rates_are_worded_in_percent() -> None:
         "redemption_rate": 0.0,
     }
     assert _words("channel_share_home_delivery", X, typical=typical) == [
-        "high share of orders via home delivery: 100% (typical 0%)",
-        "high share of orders via home delivery: 25% (typical 0%)",
+        "high share of home delivery orders: 100% (typical 0%)",
+        "high share of home delivery orders: 25% (typical 0%)",
     ]
     assert _words("high_margin_share", X, typical=typical) == [
         "high share of spend on high-margin categories: 35% (typical 20%)",

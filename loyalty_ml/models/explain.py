@@ -565,7 +565,7 @@ def _amount(label: str) -> Callable[[_Columns, str], pd.Series]:
 
 
 def _share(label: str) -> Callable[[_Columns, str], pd.Series]:
-    """A share or rate in [0, 1], in percent: a marketer reads "share of orders in store: 80%
+    """A share or rate in [0, 1], in percent: a marketer reads "share of store orders: 80%
     (typical 63%)", not "channel share store: 0.8 (typical 0.625)"."""
 
     def phrase(c: _Columns, name: str) -> pd.Series:
@@ -576,7 +576,7 @@ def _share(label: str) -> Callable[[_Columns, str], pd.Series]:
 
 def _channel_share(c: _Columns, name: str) -> pd.Series:
     channel = name.removeprefix("channel_share_").replace("_", " ")
-    return _versus_typical(c, name, f"share of orders via {channel}", as_text=_percent_text)
+    return _versus_typical(c, name, f"share of {channel} orders", as_text=_percent_text)
 
 
 def _member_since_signup(c: _Columns, name: str) -> pd.Series:
