@@ -206,6 +206,10 @@ def test_demo_trains_scores_and_writes_the_report(demo: Demo) -> None:
     report = demo.folder / "report"
     names = {p.name for p in (report / "plots").iterdir()}
     assert {"calibration.png", "lift.png", "shap_summary.png", "qini.png"} <= names
+    # summary.md shows them: a Markdown viewer draws linked images
+    summary = (report / "summary.md").read_text(encoding="utf-8")
+    for name in names:
+        assert f"](plots/{name})" in summary
     table = pd.read_csv(report / "decisions_by_action.csv")
     assert table["customers"].sum() == demo.data.transactions["customer_id"].nunique()
     # what the demo shows, not only that it ran: scores, and offers for some of the scored only

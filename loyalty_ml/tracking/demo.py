@@ -197,6 +197,7 @@ def run_demo(
         f"## Data contracts\n\n```\n{cleaning}\n```\n\nOffers in the catalog: {len(offers)}.\n",
     ]
     files: list[Path] = []
+    plots: list[Path] = []
     training = None
     scores = None
     scoring_uri: str | None = None
@@ -234,13 +235,15 @@ def run_demo(
         )
         sections.append(_training_section(training, train_as_of))
         sections.append(_scoring_section(scores, score_as_of, scoring_uri))
-        files.extend(_download_plots(training, out))
+        plots = _download_plots(training, out)
+        files.extend(plots)
         decisions = out / "decisions_by_action.csv"
         _action_table(scores).to_csv(decisions)
         files.append(decisions)
     report = out / "summary.md"
     text = "\n".join(sections)
-    report.write_text(text, encoding="utf-8")
+    # the file shows the plots; the terminal, which prints text, lists their files instead
+    report.write_text(text + ("\n" + _plots_section(plots) if plots else ""), encoding="utf-8")
     return DemoResult(
         summary=summary,
         report_dir=out,
@@ -323,6 +326,13 @@ def _scoring_section(scores: pd.DataFrame, as_of: pd.Timestamp, model_uri: str) 
         f"  expected net value of the plan     {scored['expected_net_value'].sum():>10,.2f}",
     ]
     return f"## Scoring (as of {as_of.date()}, {model_uri})\n\n```\n" + "\n".join(lines) + "\n```\n"
+
+
+def _plots_section(plots: list[Path]) -> str:
+    """The training run's plots (in ``plots/`` next to summary.md), linked from the summary so that a
+    Markdown viewer shows them: the summary listed none, although the plots sat next to it."""
+    links = [f"![{p.stem}](plots/{p.name})" for p in sorted(plots)]
+    return "## Plots of the training run\n\n" + "\n\n".join(links) + "\n"
 
 
 def _download_plots(training: Any, out: Path) -> list[Path]:
