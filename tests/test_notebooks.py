@@ -23,19 +23,29 @@ assert bounds.sleep_days < bounds.churn_days, (bounds.sleep_days, bounds.churn_d
 acted = actions["action"] != "none"
 assert acted.any() and reasons.loc[acted, "reason_1"].notna().all()
 assert 0 < chosen.sum() <= 200, chosen.sum()
+# quoted in the prose of section 6
+shown = reasons.loc[top, ["reason_1", "reason_2", "reason_3"]]
+assert shown.eq("spent 511 in the last 365 days").any().any(), shown
 """,
     "02_uplift_and_offer_planning": """
 assert plan["offer_id"].notna().sum() > 0 and budgeted["offer_id"].notna().sum() > 0
 assert 0 < budgeted["expected_cost"].sum() <= budget, budgeted["expected_cost"].sum()
 assert (comparison["share_of_oracle"] <= 1 + 1e-9).all(), comparison  # no plan beats the oracle
 assert comparison.loc["model, cheapest effective", "share_of_oracle"] > 0.5, comparison
-assert (frontier["true_cost"] <= frontier["budget"]).all(), frontier  # the prose says so
+# what the prose says of these tables
+assert (lead["free_item"] > 0).all(), lead  # "ahead of the control in every campaign"
+model_plans = comparison.loc[["model, cheapest effective", "model, max net value"], "true_net_value"]
+assert abs(model_plans.diff().iloc[-1]) < 5, model_plans  # "within a few units"
+assert (frontier["expected"] < frontier["true"]).all(), frontier
+assert (frontier["true_cost"] <= frontier["budget"]).all(), frontier
 """,
     "03_kpis_fairness_campaigns": """
 assert trend["revenue"].gt(0).all() and trend["retention_rate"].iloc[1:].between(0, 1).all()
 assert clv.gt(0).all(), clv
 assert measured["n_treated"].gt(0).all() and measured["n_control"].gt(0).all()
 assert plan["offer_id"].notna().any() and audit.passed
+assert plan["offer_id"].value_counts().idxmax() == "double_points"  # "most customers"
+assert [n.split(" (")[0] for n in not_judged] == ["gender = other"], not_judged  # as the prose
 assert {"report.html", "churn_calibration.png", "uplift_qini.png", "fairness_by_group.png"} <= {
     p.name for p in report_path.parent.iterdir()
 }
