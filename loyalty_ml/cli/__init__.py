@@ -479,6 +479,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # MLflow draws a progress bar for every small artifact it downloads (plots, the model); in a
     # terminal summary they are noise. An explicit setting of the variable wins.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # LightGBM's OpenMP threads (GNU libgomp on Linux) spin at every barrier by default; on cores
+    # that other processes share, a spinning thread waits for a descheduled one while holding its
+    # own core, and the churn fits of a training table above 200,000 rows (multithreaded) took
+    # 2.6-6 times as long (bench_train_scale.py). Passive waiting sleeps instead; the fitted models
+    # are the same. It must be set before lightgbm is loaded: the commands import it lazily. An
+    # explicit setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     plain = warnings.formatwarning
     warnings.formatwarning = _warning_line(args.command, plain)
     try:
