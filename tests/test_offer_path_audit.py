@@ -165,6 +165,33 @@ def _train(
     )
 
 
+def test_the_offer_model_compares_arms_with_control_once(
+    sim: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """train_offer_model checks the campaigns' balance itself (_warn_if_targeted) and silences the
+    fits' own warning of it; the fits used to run the check anyway (twice: the backtest and the
+    registered model) and throw it away. Their check is skipped now, and only there."""
+    from loyalty_ml.models import _uplift_rows
+    from loyalty_ml.tracking import _offers
+
+    calls = {"job": 0, "fit": 0}
+
+    def counted(where: str, real):
+        def check(*args, **kwargs):
+            calls[where] += 1
+            return real(*args, **kwargs)
+
+        return check
+
+    monkeypatch.setattr(_offers, "imbalances", counted("job", _offers.imbalances))
+    monkeypatch.setattr(_uplift_rows, "imbalances", counted("fit", _uplift_rows.imbalances))
+    result = _train(sim, sim["campaigns"])
+    assert result is not None and "backtest_qini_auc_mean" in result.metrics  # both fits ran
+    assert calls == {"job": 1, "fit": 0}
+    # outside the job, a fit checks again
+    assert _uplift_rows._CHECK_BALANCE.get() is True
+
+
 def test_backtest_is_the_latest_campaign_whatever_its_id(sim: dict) -> None:
     campaigns = sim["campaigns"]
     chronological = _train(sim, campaigns)

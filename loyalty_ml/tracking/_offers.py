@@ -19,6 +19,7 @@ from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import DataError, DataQualityWarning, format_examples
 from loyalty_ml.features import FeatureConfig
 from loyalty_ml.models._uplift_balance import imbalances
+from loyalty_ml.models._uplift_rows import balance_checked_by_caller
 from loyalty_ml.schema import columns as C
 from loyalty_ml.tracking._mlflow import metric_key
 from loyalty_ml.tracking.sends import POLICY_OFFER
@@ -173,8 +174,9 @@ def train_offer_model(
     # effects that the plan weighs against costs: trees sized for decisions, unless asked otherwise
     params = {"random_state": random_state, "purpose": "decisions", **(uplift_params or {})}
     try:
-        with warnings.catch_warnings():
-            # _warn_if_targeted has said it, campaign by campaign, in train_and_register's words
+        with warnings.catch_warnings(), balance_checked_by_caller():
+            # _warn_if_targeted has said it, campaign by campaign, in train_and_register's words:
+            # the fits neither check nor warn again
             warnings.filterwarnings("ignore", _NOT_RANDOMISED, DataQualityWarning)
             return _fit(
                 X, y, t, key, catalog=catalog, params=params, start=start, window_days=window_days
