@@ -227,3 +227,54 @@ def test_linear_weight_accepts_numpy_integers() -> None:
     X, y, t, _ = _experiment(n=300)
     model = UpliftModel(n_estimators=5, random_state=0, linear_weight=np.int64(1))
     assert model.fit(X, y, treatment=t).linear_weight_ == 1.0
+
+
+def _collinear_experiment(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encoded features as the simulator's: ``a`` and ``b`` missing together (identical missing
+    indicators), ``c`` a near copy of ``a`` (quantile scores correlated at ~0.9998), and the outcome
+    reading all of them, the missingness and the arms (so that all their slopes enter)."""
+    rng = np.random.default_rng(seed)
+    a = rng.lognormal(3, 1, n)
+    c = a * np.exp(rng.normal(0, 0.02, n))
+    b = rng.normal(size=n)
+    d = rng.normal(size=n)
+    missing = rng.uniform(size=n) < 0.3
+    arm = rng.integers(0, 3, n)
+    z = np.log(a) - 3
+    logit = -0.5 + 0.4 * z + 0.3 * b + 0.2 * d - 0.8 * missing + 0.4 * (arm == 1) * (1 + d)
+    logit += 0.3 * (arm == 2) * missing
+    y = (rng.uniform(size=n) < expit(logit)).astype(float)
+    matrix = np.column_stack([np.where(missing, np.nan, a), np.where(missing, np.nan, b), c, d])
+    return matrix, arm, y
+
+
+def test_collinear_designs_reach_the_optimum() -> None:
+    """Session 57: liblinear's coordinate descent crawled on the simulator's design (37,911 rows x
+    365 columns with quantile scores correlated at 0.9997 and identical missing indicators: 188-353
+    s at tol 1e-8) and stopped short of the optimum. The fit now meets the L1 optimality conditions
+    (every slope's score -1/C... 1/C, at the bound when the slope is not 0) and gives identical
+    columns the same share of their coefficient."""
+    from loyalty_ml.models._uplift_linear import _INTERCEPT_SCALING, LINEAR_C, _design, fit_linear
+
+    matrix, arm, y = _collinear_experiment(20_000, 3)
+    weight = np.random.default_rng(4).uniform(0.5, 1.5, len(y))
+    model = fit_linear(matrix, (), arm, y, weight, n_arms=3, binary=True, seed=0)
+    design = _design(model.features(matrix), arm, 3)
+    design = np.hstack([design, np.full((len(y), 1), _INTERCEPT_SCALING)])
+    beta = np.r_[model.coef, model.intercept / _INTERCEPT_SCALING]
+    p = expit(design @ beta)
+    score = LINEAR_C * design.T @ ((weight / weight.mean()) * (p - y))
+    # the intercept's column is 100 for every row: its score is 100 sums of residuals, which
+    # float rounding leaves 1e-5 off (an intercept 1e-9 off)
+    tolerance = np.r_[np.full(len(model.coef), 1e-6), 1e-6 * _INTERCEPT_SCALING]
+    on = beta != 0
+    np.testing.assert_array_less(np.abs(score[on] + np.sign(beta[on])), tolerance[on])
+    np.testing.assert_array_less(np.abs(score[~on]), 1 + tolerance[~on])
+    # the missing indicators of a and b: identical columns, one coefficient shared evenly
+    width = model.features(matrix).shape[1]
+    indicators = [width - 2, width - 1]
+    assert np.array_equal(design[:, indicators[0]], design[:, indicators[1]])
+    for start in (0, width + 1, 2 * width + 2):
+        pair = model.coef[[start + i for i in indicators]]
+        assert pair[0] == pair[1]
+    assert model.coef[indicators[0]] != 0
