@@ -68,6 +68,8 @@ _NEWTON_MAX_ITER = 100
 #: Corrected guesses of a Newton step's columns before :func:`_lasso_gram` walks the LARS path.
 _GUESSES = 10
 _NEWTON_TOL = 1e-12
+#: Relative (and, squared, absolute) addition to the Hessian's diagonal in the Newton steps.
+_RIDGE = 1e-8
 
 
 @dataclass
@@ -375,6 +377,10 @@ def _l1_logistic_steps(
         ]
         full = _arm_hessian(block, arm, n_arms, weight * p * (1.0 - p), intercept_scaling)
         hessian = full[np.ix_(kept_all, kept_all)]
+        # Columns can be dependent without being equal (an experiment's indicator and its arms'),
+        # which leaves the Hessian singular (LARS then drops columns with a warning). A step taken
+        # with H + a tiny diagonal has the same fixed point, the optimum: only its length changes.
+        hessian[np.diag_indices_from(hessian)] += _RIDGE * np.diag(hessian) + _RIDGE**2
         target = _lasso_gram(hessian, hessian @ beta - gradient, lam, np.sign(beta))
         direction = target - beta
         decrease = float(gradient @ direction + lam * (np.abs(target).sum() - np.abs(beta).sum()))
