@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         nargs="+",
         default=[50_000, 100_000],
-        help="sizes (25,000 pays the uplift model's linear blend, minutes per fit; RESULTS.md)",
+        help="sizes (below about 60,000 the uplift model blends in its linear fit; RESULTS.md)",
     )
     parser.add_argument("--profile", metavar="DIR", help="write a cProfile file per size here")
     parser.add_argument("--no-mlflow", action="store_true")
