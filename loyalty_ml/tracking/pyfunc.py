@@ -102,7 +102,10 @@ class LoyaltyPolicyModel(PythonModel):
         SHAP models; the answer has no churn probability, risk band or segment, ``action="none"``,
         no offer, ``offer_reason="no profiling consent"`` and a ``reason_1`` saying so). Without
         ``consent_profiling`` every row is scored (consent managed upstream, as ``score_customers``
-        reads a customers table without the flag). A model registered before the column existed
+        reads a customers table without the flag), with a :class:`DataQualityWarning` when the
+        model was trained with the flag (``score_customers`` refuses that case). A consent column
+        missing on every row (one a reindex to the signature's columns added) is read as no
+        consent on every row and warned about. A model registered before the column existed
         has no ``consent_profiling`` in its signature, so MLflow drops it and scores every row:
         retrain to register it with the column.
 
