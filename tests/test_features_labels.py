@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,3 +122,75 @@ def test_a_table_of_refunds_only_gives_no_labels_and_says_why() -> None:
     with pytest.warns(DataQualityWarning, match="no purchase, only refunds"):
         labels = churn_labels(tx, as_of="2024-02-10", horizon_days=30)
     assert labels.empty and labels.name == "churned"
+
+
+def _dated(days: list[tuple[int, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in days],
+            "timestamp": pd.to_datetime([d for _, d in days], format="ISO8601"),
+            "amount": 1.0,
+        }
+    )
+
+
+def test_dates_without_times_cover_their_last_day() -> None:
+    """A date-only export (H&M's t_dat) dates the last day's purchases at its midnight: read as
+    the data's end, that instant left the day out of the latest allowed window."""
+    tx = _dated([(1, "2024-01-10"), (2, "2024-01-12"), (1, "2024-04-30"), (3, "2024-04-29")])
+    # [04-01, 05-01) is days 04-01 to 04-30, all in the data: customer 1 came back on the last day
+    y = churn_labels(tx, as_of="2024-04-01", horizon_days=30)
+    assert y.to_dict() == {1: 0, 2: 1}
+    with pytest.raises(
+        LeakageError,
+        match=r"data ends at 2024-05-01 00:00:00 \(the end of its last day, 2024-04-30: its "
+        r"timestamps are dates without times\).*at most 2024-04-01",
+    ):
+        churn_labels(tx, as_of="2024-04-02", horizon_days=30)
+    # one purchase with a time of day: the data ends at its last timestamp, as before
+    timed = tx.assign(timestamp=tx["timestamp"].where(tx["customer_id"] != 2, "2024-01-12 15:00"))
+    with pytest.raises(LeakageError, match=r"the data ends at 2024-04-30 00:00:00: customers"):
+        churn_labels(timed, as_of="2024-04-01", horizon_days=30)
+    assert churn_labels(timed, as_of="2024-03-31", horizon_days=30).to_dict() == {1: 1, 2: 1}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 90)), min_size=2, max_size=25),
+    horizon=st.integers(1, 30),
+    minutes=st.integers(0, 24 * 60 - 1),
+)
+def test_the_latest_allowed_cutoff_covers_the_last_day_of_dated_data_only(
+    days: list[tuple[int, int]], horizon: int, minutes: int
+) -> None:
+    """Dates without times: the latest allowed as_of is the day after the last one minus the
+    horizon, and its labels count the last day's purchases. With one time of day among them, no
+    window may end after the last timestamp (nothing past it is looked at)."""
+    start = pd.Timestamp("2024-01-01")
+    tx = pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in days],
+            "timestamp": [start + pd.Timedelta(days=d) for _, d in days],
+            "amount": 1.0,
+        }
+    )
+    last = tx["timestamp"].max()
+    latest = last + pd.Timedelta(days=1 - horizon)
+    with warnings.catch_warnings():  # tiny random tables: empty cut-offs and gaps are warned
+        warnings.simplefilter("ignore", DataQualityWarning)
+        if latest > tx["timestamp"].min():
+            y = churn_labels(tx, as_of=latest, horizon_days=horizon)
+            bought = set(tx.loc[tx["timestamp"] >= latest, "customer_id"])
+            assert y.to_dict() == {c: int(c not in bought) for c in y.index}
+        with pytest.raises(LeakageError):
+            churn_labels(tx, as_of=latest + pd.Timedelta(days=1), horizon_days=horizon)
+        timed = tx.copy()
+        timed.loc[0, "timestamp"] += pd.Timedelta(minutes=max(minutes, 1))
+        with pytest.raises(LeakageError):  # the window would pass the last timestamp
+            churn_labels(timed, as_of=latest, horizon_days=horizon)
+        end = timed["timestamp"].max()
+        churn_labels(timed, as_of=end - pd.Timedelta(days=horizon), horizon_days=horizon)
+        with pytest.raises(LeakageError):
+            churn_labels(
+                timed, as_of=end - pd.Timedelta(days=horizon, microseconds=-1), horizon_days=horizon
+            )

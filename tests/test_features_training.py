@@ -82,3 +82,14 @@ def test_progress_bar_can_be_forced(tx: pd.DataFrame, capsys: pytest.CaptureFixt
     assert "training_table" in capsys.readouterr().err
     training_table(tx, cutoffs=CUTOFFS, horizon_days=30, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_last_cutoff_whose_window_ends_with_the_last_day_of_dated_data() -> None:
+    """Dates without times (H&M's t_dat): the last day is covered to its end, so the last cut-off
+    may be the day after it minus the horizon, and its labels see that day's purchases."""
+    days = pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-10", "2024-04-30", "2024-02-20"])
+    dated = pd.DataFrame({"customer_id": [1, 2, 1, 1, 3], "timestamp": days, "amount": 5.0})
+    _, y = training_table(dated, cutoffs=["2024-03-01", "2024-04-01"], horizon_days=30)
+    assert y.xs(pd.Timestamp("2024-04-01")).to_dict() == {1: 0, 2: 1, 3: 1}
+    with pytest.raises(LeakageError, match=r"the last cut-off=2024-04-02.*end of its last day"):
+        training_table(dated, cutoffs=["2024-03-01", "2024-04-02"], horizon_days=30)

@@ -331,6 +331,31 @@ def test_a_segment_of_validated_data_knows_where_the_data_end() -> None:
         summary(lapsed, period_start="2024-04-01", period_end="2024-10-01")
 
 
+def test_dates_without_times_cover_their_last_day() -> None:
+    """A date-only table's last purchases sit at the midnight that starts its last day: the data
+    end at the next midnight, so a period one day past the last day is warned about no sooner
+    than a period one day past a timed table's last purchase."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.schema import validate_transactions
+
+    days = pd.date_range("2024-06-01", "2024-06-30", freq="D")
+    dated = pd.DataFrame({"customer_id": np.arange(30) % 3, "timestamp": days, "amount": 10.0})
+    lapsed = validate_transactions(dated).query("timestamp < '2024-06-10'")  # a segment
+    # [06-23, 07-02) has one day, 07-01, after the data (within the day allowed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        summary(dated, period_start="2024-06-23", period_end="2024-07-02")
+        summary(lapsed, period_start="2024-06-23", period_end="2024-07-02")
+    with pytest.warns(DataQualityWarning, match=r"runs 2 days .*2024-07-01 00:00:00"):
+        summary(dated, period_start="2024-06-23", period_end="2024-07-03")
+    # the same days with a time: the data end at the last purchase, 06-30 09:00
+    timed = dated.assign(timestamp=days + pd.Timedelta(hours=9))
+    with pytest.warns(DataQualityWarning, match=r"runs 1 days .*2024-06-30 09:00:00"):
+        summary(timed, period_start="2024-06-23", period_end="2024-07-02")
+
+
 def _refunds_across_periods() -> pd.DataFrame:
     """Validated lines with order ids and kept returns around March 2024.
 

@@ -214,7 +214,9 @@ class _Policy:
 
 
 def _quality_inputs(
-    monkeypatch: pytest.MonkeyPatch, customers: pd.DataFrame | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    customers: pd.DataFrame | None = None,
+    times: list[str] | None = None,
 ) -> dict[str, Any]:
     """``loyalty-ml report --model-uri``'s churn inputs with the registry replaced by _Policy.
 
@@ -233,7 +235,7 @@ def _quality_inputs(
     monkeypatch.setattr(
         tracking_mlflow, "use_tracking_uri", lambda uri=None: contextlib.nullcontext("unused")
     )
-    times = [
+    times = times or [
         "2024-04-01 10:00",
         "2024-04-02 10:00",
         "2024-04-03 10:00",
@@ -277,6 +279,19 @@ def test_the_model_is_judged_from_the_midnight_of_the_last_day_minus_the_horizon
     assert "judged on 3 customers as of 2024-05-30 with their next 30 days" in (
         capsys.readouterr().out
     )
+
+
+def test_dates_without_times_are_judged_on_a_horizon_that_ends_with_their_last_day(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A date-only export's last day is whole: the latest fully observed horizon ends at the
+    midnight after it, [2024-05-31, 2024-06-30), so customer 2's purchase on the last day counts
+    (retained), and customer 4's purchase on the cutoff day is not history."""
+    days = ["2024-04-01", "2024-04-02", "2024-04-03", "2024-06-10", "2024-05-31", "2024-06-29"]
+    parts = _quality_inputs(monkeypatch, times=days)
+    assert parts["X"].index.tolist() == [1, 2, 3]
+    assert parts["y"].tolist() == [0, 0, 1]
+    assert "as of 2024-05-31 with their next 30 days" in capsys.readouterr().out
 
 
 def test_fairness_of_the_registered_model_is_judged_at_its_own_threshold(

@@ -72,6 +72,26 @@ def test_a_window_that_closes_after_the_data_is_refused_not_counted_as_no_purcha
     ]  # customer 1 bought on 2024-02-08
 
 
+def test_a_window_that_closes_at_the_end_of_the_last_day_of_dated_data_is_known() -> None:
+    """Dates without times: the last day's purchases sit at its midnight, but the day is whole, so
+    a window closing at the next midnight is observed to its end."""
+    dated = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-20", "2024-01-31"]),
+            "amount": 1.0,
+        }
+    )
+    sends = pd.DataFrame({"customer_id": [1, 2], "sent_at": pd.to_datetime(["2024-01-25"] * 2)})
+    assert campaign_responses(sends, dated, window_days=7).tolist() == [1, 0]
+    with pytest.raises(LeakageError, match=r"ends after the data \(2024-02-01 00:00:00\)"):
+        campaign_responses(sends, dated, window_days=8)
+    # a time of day on one purchase: the data ends at its last timestamp
+    timed = dated.assign(timestamp=dated["timestamp"].where(dated.index != 1, "2024-01-20 10:00"))
+    with pytest.raises(LeakageError, match=r"ends after the data \(2024-01-31 00:00:00\)"):
+        campaign_responses(sends, timed, window_days=7)
+
+
 def test_a_return_alone_is_not_a_purchase() -> None:
     camp = pd.DataFrame({"customer_id": [2], "sent_at": pd.to_datetime(["2024-01-05"])})
     assert campaign_responses(camp, TX, window_days=1).tolist() == [0]

@@ -466,6 +466,25 @@ def test_a_stale_extract_is_judged_on_purchases_and_on_the_documented_threshold(
     assert warns(stale, "2024-03-30", 90)
 
 
+def test_a_date_only_extract_is_stale_from_the_end_of_its_last_day() -> None:
+    """Dates without times put the last day's purchases at its midnight; the empty days before
+    as_of are counted from the end of that day, as for a timed extract from its last purchase."""
+    from loyalty_ml.tracking._inputs import warn_if_data_ends_early
+
+    def warns(history: pd.DataFrame, as_of: str) -> bool:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn_if_data_ends_early(history, pd.Timestamp(as_of), 8, caller="score_customers")
+        return any(issubclass(w.category, DataQualityWarning) for w in caught)
+
+    # horizon 8: 2 empty days allowed; 2024-03-30 and 03-31 are empty, the 29th is not
+    dated = _daily("2024-03-29").assign(**{C.TIMESTAMP: lambda t: t[C.TIMESTAMP].dt.normalize()})
+    assert not warns(dated, "2024-04-01")
+    assert warns(dated, "2024-04-02")
+    # with times, the last purchase at noon: two and a half empty days are too many
+    assert warns(_daily("2024-03-29"), "2024-04-01")
+
+
 # -- policy.py: marketing consent -----------------------------------------------------------------
 
 

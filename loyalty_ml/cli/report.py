@@ -177,6 +177,7 @@ def _model_quality_inputs(
     from loyalty_ml.evaluation.fairness import fairness_report
     from loyalty_ml.features import build_features, churn_labels
     from loyalty_ml.privacy.consent import profiled_only
+    from loyalty_ml.schema._data_end import covered_until
     from loyalty_ml.tracking._inputs import customers_with_id_column
     from loyalty_ml.tracking._mlflow import use_tracking_uri
     from loyalty_ml.tracking.policy import scoring_config
@@ -187,8 +188,11 @@ def _model_quality_inputs(
     with use_tracking_uri(args.tracking_uri) as uri:
         policy, version = load_policy(args.model_uri, tracking_uri=uri)
     horizon = int(policy.training_summary.get("horizon_days", 90))
-    # the last day may be partial: the latest horizon fully observed ends at its midnight
-    cutoff = tx[C.TIMESTAMP].max().normalize() - pd.Timedelta(days=horizon)
+    # the last day may be partial: the latest horizon fully observed ends at its midnight, or at
+    # the midnight after it when the timestamps are dates without times (the day is whole)
+    end = covered_until(tx[C.TIMESTAMP])
+    last = tx[C.TIMESTAMP].max() if end is None else end
+    cutoff = last.normalize() - pd.Timedelta(days=horizon)
     customers = customers_with_id_column(tables["customers"])
     history, people, _ = profiled_only(tx, customers)
     features = build_features(

@@ -34,6 +34,7 @@ from loyalty_ml.schema._coerce import (
     to_nanoseconds,
     with_decoded_ids,
 )
+from loyalty_ml.schema._data_end import is_dates_only
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = [
@@ -77,6 +78,8 @@ class Prepared:
     clock: str | None = None  # the zone of the naive timestamps (validate_transactions' timezone)
     #: (first, last) timestamp of the input, rows set aside included (None: those of ``ts``)
     span_ns: tuple[int, int] | None = None
+    #: every timestamp of the input, rows set aside included, is a midnight (a date-only export)
+    dates_only: bool = False
 
     @property
     def first_ts(self) -> pd.Timestamp | None:
@@ -91,6 +94,15 @@ class Prepared:
         if self.span_ns is not None:
             return pd.Timestamp(self.span_ns[1], unit="ns")
         return pd.Timestamp(int(self.ts.max()), unit="ns") if len(self.ts) else None
+
+    @property
+    def covered_until(self) -> pd.Timestamp | None:
+        """The end of the period the data covers (``schema._data_end``): the last timestamp, or
+        the midnight after it when every timestamp is a midnight; None when there are no rows."""
+        last = self.last_ts
+        if last is None or not self.dates_only:
+            return last
+        return last + pd.Timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     customer_ids = customer_ids.rename(C.CUSTOMER_ID)
     ts = timestamp_values(tx[C.TIMESTAMP], table=TABLE, column=C.TIMESTAMP)
     span = (int(ts.min()), int(ts.max())) if len(ts) else None  # rows set aside below included
+    dates_only = is_dates_only(ts)
     _refuse_centuries(tx, ts, span)
     amount = column_floats(tx[C.AMOUNT], table=TABLE, column=C.AMOUNT, allow_na=False)
 
@@ -345,6 +358,7 @@ def prepare_transactions(transactions: object) -> Prepared:
         at_start,
         clock=table_clock(transactions),
         span_ns=span,
+        dates_only=dates_only,
     )
 
 

@@ -334,7 +334,7 @@ def _warn_if_past_the_data(
 ) -> None:
     """DataQualityWarning when ``end_ns`` (``as_of``) is more than :data:`STALE_DAYS` after the
     data's end: ``validate_transactions``' recorded end (a stated ``observation_end``), else the
-    last row. Those days count as days without a return, so every boundary reads short."""
+    last row (the end of its day for dates without times). Those days count as days without a return, so every boundary reads short."""
     if last is None:
         return
     last = data_end(transactions.attrs, last)
@@ -484,7 +484,7 @@ def estimate_boundaries(
     else:
         end_ns = on_data_clock(as_of, transactions).value
         snap = snapshot(prepared, end_ns)
-        _warn_if_past_the_data(transactions, prepared.last_ts, end_ns)
+        _warn_if_past_the_data(transactions, prepared.covered_until, end_ns)
     gaps, _ = gap_days(snap)
     last = snap.c_first_order + snap.c_n_orders - 1
     open_gaps = (end_ns - snap.o_ts[last]).astype("float64") / NS_PER_DAY

@@ -37,10 +37,12 @@ def check_horizon(horizon_days: object) -> int:
 
 
 def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
-    """The end of the observed period: ``observation_end`` if given, else the last timestamp."""
+    """The end of the observed period: ``observation_end`` if given, else the data's end
+    (``Prepared.covered_until``: the last timestamp, or the midnight after it when every timestamp
+    is a midnight, as in a date-only export whose last day is covered to its end)."""
     if observation_end is not None:
         return to_timestamp(observation_end, name="observation_end", clock=prepared.clock)
-    return prepared.last_ts
+    return prepared.covered_until
 
 
 def check_not_censored(
@@ -51,12 +53,14 @@ def check_not_censored(
     name: str = "as_of",
     start: pd.Timestamp | None = None,
     given_end: bool = False,
+    dates_only: bool = False,
 ) -> None:
     """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data.
 
     ``start`` (the first transaction) lets the message say when no as_of can work: a horizon longer
     than the data itself. ``given_end``: ``end`` is the caller's ``observation_end``, not the data's
-    last timestamp, and the message says so.
+    last timestamp, and the message says so. ``dates_only``: ``end`` is the midnight after the
+    last day of a date-only table (``observed_until``), and the message says so.
     """
     stop = as_of + pd.Timedelta(days=horizon_days)
     if given_end and end is not None and stop > end:
@@ -69,6 +73,11 @@ def check_not_censored(
         )
     if end is None or stop > end:
         latest = "there are no transactions" if end is None else f"the data ends at {end}"
+        if end is not None and dates_only:
+            latest += (
+                f" (the end of its last day, {(end - pd.Timedelta(days=1)).date()}: its "
+                "timestamps are dates without times)"
+            )
         latest_as_of = None if end is None else end - pd.Timedelta(days=horizon_days)
         if end is not None and start is not None and end - pd.Timedelta(days=horizon_days) <= start:
             days = (end - start).days
@@ -136,7 +145,8 @@ def churn_labels(
         Length of the label window in days (>= 1).
     observation_end : str, date or Timestamp, optional
         Until when the data is known to be complete. Defaults to the last timestamp in the data, so
-        a window that ends after the last purchase is refused as censored.
+        a window that ends after the last purchase is refused as censored; when every timestamp is
+        a midnight (dates without times), to the end of the last day, which the window may cover.
 
     Returns
     -------
@@ -179,6 +189,7 @@ def churn_labels(
         end,
         start=prepared.first_ts,
         given_end=observation_end is not None,
+        dates_only=prepared.dates_only,
     )
     labels = labels_at(prepared, cutoff, horizon)
     warn_if_labels_mislead(

@@ -30,6 +30,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
+from loyalty_ml.schema._data_end import covered_until_ns
 from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema._orders import purchase_lines
 
@@ -59,7 +60,8 @@ def campaign_responses(
     window_days : int
         Length of the response window in days, from 1 to 3,650 (ten years).
     observation_end : date-like, optional
-        The end of the observed data (default: the last transaction). A window that closes after
+        The end of the observed data (default: the last transaction, or the end of its day when
+        every timestamp is a midnight: dates without times). A window that closes after
         it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
         purchase" would understate the response.
     outcome : {"purchase", "spend", "margin"}
@@ -115,10 +117,12 @@ def campaign_responses(
         transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP
     ).view("datetime64[ns]")
     ends = sent + np.timedelta64(int(window_days), "D")
+    # a date-only table covers its last day to the end (schema._data_end)
+    covered = covered_until_ns(stamps.view("int64"))
     end = (
         to_timestamp(observation_end, name="observation_end", clock=table_clock(transactions))
         if observation_end is not None
-        else (pd.Timestamp(stamps.max()) if len(stamps) else None)
+        else (pd.Timestamp(covered, unit="ns") if covered is not None else None)
     )
     late = ends > np.datetime64(end) if end is not None else np.ones(len(ends), dtype=bool)
     if len(ends) and late.any():

@@ -150,6 +150,7 @@ def training_table(
         name="the last cut-off",
         start=inputs.transactions.first_ts,
         given_end=observation_end is not None,
+        dates_only=inputs.transactions.dates_only,
     )
     show = sys.stderr.isatty() if progress is None else bool(progress)
     frames: list[pd.DataFrame] = []

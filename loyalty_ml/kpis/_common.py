@@ -17,6 +17,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
+from loyalty_ml.schema._data_end import covered_until
 
 # in schema so campaign_responses (features) dates a purchase as the KPIs do; re-exported here
 from loyalty_ml.schema._orders import order_keys, order_starts, purchase_lines
@@ -193,16 +194,18 @@ def warn_past_data(
     its length: those days count as days without a purchase, so activity, frequency and retention
     read low (churn high) as if the data were complete to ``end``. The end of the data is the one
     ``validate_transactions`` recorded in ``attrs`` (a segment filtered from the validated table
-    keeps it), else the last transaction."""
-    if not len(timestamps):
+    keeps it), else the last transaction (the end of its day when every timestamp is a
+    midnight: dates without times)."""
+    covered = covered_until(timestamps)  # a date-only table covers its last day to the end
+    if covered is None:
         return
-    last = data_end(attrs or {}, timestamps.max())
+    last = data_end(attrs or {}, covered)
     beyond = end - last
     if beyond <= max(pd.Timedelta(days=1), (end - start) / 10):
         return
     warn_user(
         f"{caller}: {what} [{start}, {end}) runs {beyond.days} days past the last transaction "
-        f"({last}); they count as days without a purchase, so activity, purchase frequency and "
+        f"(the data end at {last}); they count as days without a purchase, so activity, purchase frequency and "
         "retention read low (churn high) if the extract ends there. End the period at the data's "
         "end, or measure once the data cover it.",
         DataQualityWarning,

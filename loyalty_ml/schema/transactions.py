@@ -25,6 +25,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
 )
 from loyalty_ml.schema._coerce_time import OFFSET_TEXT, check_timezone, written_with_offsets
+from loyalty_ml.schema._data_end import covered_until
 from loyalty_ml.schema._gaps import Gap, find_gaps
 from loyalty_ml.schema._left_out import warn_left_out_meaning
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
@@ -340,13 +341,14 @@ def validate_transactions(
     report.notes.extend(_warn_if_every_customer_buys_once(out))
     _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
-    # where the data end (observation_end, else the last row): a segment filtered from this table
-    # keeps it, so KPIs over the segment know a period past its own last purchase is still covered
-    last = end if end is not None else out[C.TIMESTAMP].max()
+    # where the data end (observation_end, else the last row, or the end of its day when every row
+    # is dated at midnight): a segment filtered from this table keeps it, so KPIs over the segment
+    # know a period past its own last purchase is still covered
+    last = end if end is not None else covered_until(out[C.TIMESTAMP])
     out.attrs = {
         REPORT_ATTR: report.to_json(),
         CLOCK_ATTR: check_timezone(timezone),
-        DATA_END_ATTR: str(pd.Timestamp(last)),
+        DATA_END_ATTR: str(last),
     }
     return (out, report) if return_report else out
 
@@ -448,7 +450,8 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
 
 
 def data_end(attrs: Mapping[Hashable, Any], last: pd.Timestamp) -> pd.Timestamp:
-    """The end of the data: the later of ``last`` (its last row) and the end
+    """The end of the data: the later of ``last`` (its last row, or the end of that row's day for
+    dates without times: ``schema._data_end.covered_until``) and the end
     ``validate_transactions`` recorded in ``attrs`` (a stated ``observation_end``, which a segment
     filtered from the validated table keeps). A recorded end that is not a date, or is on another
     clock than ``last``, is ignored."""

@@ -27,6 +27,7 @@ from loyalty_ml.schema._coerce import (
     refuse_repeated,
     require_columns,
 )
+from loyalty_ml.schema._data_end import covered_until
 from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema.tables import drop_repeated_sends
@@ -371,12 +372,16 @@ def warn_if_data_ends_early(
     14 days or more, at the pace of the four weeks before). Only purchases count (``amount >= 0``):
     refunds kept by ``validate_transactions(returns="keep")`` that run on after the sales feed
     stopped must not hide a stale extract. A history of refunds alone is left to the jobs' checks.
+    When every purchase is dated at midnight (dates without times), the empty days are counted
+    from the end of the last day, as it is covered whole.
     """
     times = history.loc[(history[C.AMOUNT] >= 0).to_numpy(), C.TIMESTAMP]
     if times.empty:
         return False
     last = pd.Timestamp(times.max())
-    gap_days = (as_of - last) / pd.Timedelta(days=1)
+    # dates without times: the last day's purchases sit at its midnight, the day is covered whole
+    covered = covered_until(times)
+    gap_days = (as_of - (last if covered is None else covered)) / pd.Timedelta(days=1)
     if gap_days <= max(1.0, UNOBSERVED_WINDOW_SHARE * horizon_days):
         # the four weeks before the last purchase set the pace the empty days are judged by
         recent = times[times >= last - pd.Timedelta(days=CONTEXT_DAYS + 1)]

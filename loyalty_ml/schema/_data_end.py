@@ -1,0 +1,48 @@
+"""Where the data ends: its last timestamp, or the end of its last day for dates without times.
+
+An export of dates (H&M's ``t_dat``, X5's and Ta Feng's days, dunnhumby's ``DAY`` added to a first
+day) dates every purchase at midnight, so its last timestamp is the START of the last day it
+covers. Read as the end of the data, it leaves that day out of every window that must fit inside
+the data (a churn label's, a campaign's response window): the latest allowed cut-off comes a day
+early. When every timestamp is a midnight, the data covers its last day to the end, the midnight
+after it. A single purchase with a time makes it timed data, whose end stays its last timestamp:
+the rule never moves the end past a purchase's time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.schema._gaps import NS_PER_DAY
+
+__all__ = ["covered_until", "covered_until_ns", "is_dates_only"]
+
+
+def is_dates_only(ns: np.ndarray) -> bool:
+    """Whether every one of ``ns`` (int64 nanoseconds of naive timestamps) is a midnight; False
+    when there are none."""
+    if len(ns) == 0 or int(ns.max()) % NS_PER_DAY:  # the usual timed table stops here
+        return False
+    return not bool((ns % NS_PER_DAY).any())  # numpy's % keeps days before 1970 non-negative
+
+
+def covered_until_ns(ns: np.ndarray) -> int | None:
+    """The end of the period ``ns`` covers (int64 nanoseconds): the last one, or the midnight
+    after it when every one is a midnight; None when there are none."""
+    if len(ns) == 0:
+        return None
+    last = int(ns.max())
+    return last + NS_PER_DAY if is_dates_only(ns) else last
+
+
+def covered_until(timestamps: pd.Series) -> pd.Timestamp | None:
+    """:func:`covered_until_ns` of a datetime64 Series (naive or zone-aware; a zone's midnights
+    are its own); None when it holds no timestamp."""
+    stamps = pd.DatetimeIndex(timestamps.dropna())
+    if len(stamps) == 0:
+        return None
+    last = stamps.max()
+    if last != last.normalize() or not (stamps == stamps.normalize()).all():
+        return last
+    return last + pd.DateOffset(days=1)  # the next midnight, across a change of clocks too

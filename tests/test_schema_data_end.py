@@ -1,0 +1,46 @@
+"""schema._data_end: where the data end, for timed data and for dates without times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyalty_ml.schema._data_end import covered_until, covered_until_ns, is_dates_only
+
+
+def _ns(*stamps: str) -> np.ndarray:
+    return pd.to_datetime(list(stamps)).to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def test_dates_without_times_cover_their_last_day_to_its_end() -> None:
+    ns = _ns("2024-12-30", "2024-12-31", "2024-12-01")
+    assert is_dates_only(ns)
+    assert covered_until_ns(ns) == pd.Timestamp("2025-01-01").value
+    series = pd.Series(pd.to_datetime(["2024-12-30", "2024-12-31", None]))
+    assert covered_until(series) == pd.Timestamp("2025-01-01")
+
+
+def test_one_time_of_day_makes_the_data_timed_and_its_end_the_last_timestamp() -> None:
+    # the last purchase at midnight, another at noon: the end may not pass the last timestamp
+    ns = _ns("2024-12-30 12:00", "2024-12-31 00:00")
+    assert not is_dates_only(ns)
+    assert covered_until_ns(ns) == pd.Timestamp("2024-12-31").value
+    assert covered_until(pd.Series(pd.to_datetime(["2024-12-30 12:00", "2024-12-31 00:00"]))) == (
+        pd.Timestamp("2024-12-31")
+    )
+    assert covered_until_ns(_ns("2024-12-31 18:30")) == pd.Timestamp("2024-12-31 18:30").value
+
+
+def test_days_before_1970_and_empty_tables() -> None:
+    assert is_dates_only(_ns("1969-12-31", "1960-02-29"))
+    assert not is_dates_only(_ns("1969-12-31 23:59"))
+    empty = np.array([], dtype="int64")
+    assert not is_dates_only(empty) and covered_until_ns(empty) is None
+    assert covered_until(pd.Series([], dtype="datetime64[ns]")) is None
+    assert covered_until(pd.Series([pd.NaT], dtype="datetime64[ns]")) is None
+
+
+def test_a_zoned_series_is_read_at_its_own_midnights() -> None:
+    # the day before the clocks go forward: its end is the next midnight, 23 hours later
+    local = pd.Series(pd.to_datetime(["2024-03-30", "2024-03-31"]).tz_localize("Europe/Berlin"))
+    assert covered_until(local) == pd.Timestamp("2024-04-01", tz="Europe/Berlin")
