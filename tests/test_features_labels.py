@@ -194,3 +194,29 @@ def test_the_latest_allowed_cutoff_covers_the_last_day_of_dated_data_only(
             churn_labels(
                 timed, as_of=end - pd.Timedelta(days=horizon, microseconds=-1), horizon_days=horizon
             )
+
+
+def _weekly(n_customers: int, *, lapsed: int = 0) -> pd.DataFrame:
+    """Customers who buy every week of 2024's first half; ``lapsed`` of them stop after March."""
+    weeks = pd.date_range("2024-01-01", "2024-06-30", freq="7D")
+    tx = pd.DataFrame(
+        [(c, w) for c in range(n_customers) for w in weeks], columns=["customer_id", "timestamp"]
+    ).assign(amount=5.0)
+    gone = (tx["customer_id"] < lapsed) & (tx["timestamp"] >= "2024-04-01")
+    return tx.loc[~gone].reset_index(drop=True)
+
+
+def test_a_cutoff_where_nobody_is_labelled_churned_is_warned_about() -> None:
+    """Mirrors the all-churned warning: everyone back within the horizon is a horizon longer than
+    anyone stays away, or an extract of the customers still active at its end."""
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"churn_labels: no customer is labelled churned at 2024-03-01 \(120 customers\): "
+        r"every one bought again in the 60 days after it.*shorter horizon_days",
+    ):
+        y = churn_labels(_weekly(120), as_of="2024-03-01", horizon_days=60)
+    assert (y == 0).all() and len(y) == 120
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        churn_labels(_weekly(99), as_of="2024-03-01", horizon_days=60)  # few: can be chance
+        assert churn_labels(_weekly(120, lapsed=1), as_of="2024-04-01", horizon_days=60).sum() == 1

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_ml.exceptions import ConfigError, LeakageError
+from loyalty_ml.exceptions import ConfigError, DataQualityWarning, LeakageError
 from loyalty_ml.features import FeatureConfig, build_features, churn_labels, training_table
 
 
@@ -93,3 +93,15 @@ def test_a_last_cutoff_whose_window_ends_with_the_last_day_of_dated_data() -> No
     assert y.xs(pd.Timestamp("2024-04-01")).to_dict() == {1: 0, 2: 1, 3: 1}
     with pytest.raises(LeakageError, match=r"the last cut-off=2024-04-02.*end of its last day"):
         training_table(dated, cutoffs=["2024-03-01", "2024-04-02"], horizon_days=30)
+
+
+def test_only_the_cutoffs_where_nobody_churned_are_named() -> None:
+    weeks = pd.date_range("2024-01-01", "2024-06-30", freq="7D")
+    rows = [(c, w) for c in range(150) for w in weeks if c >= 30 or w < pd.Timestamp("2024-04-01")]
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp"]).assign(amount=5.0)
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"no customer is labelled churned at 2024-02-01 \(150 customers\):",
+    ) as caught:
+        _, y = training_table(tx, cutoffs=["2024-02-01", "2024-04-01"], horizon_days=60)
+    assert len(caught) == 1 and y.xs(pd.Timestamp("2024-04-01")).sum() == 30

@@ -54,14 +54,19 @@ def _garden_centre(n: int = 400, seed: int = 1) -> pd.DataFrame:
 
 
 def _regulars(
-    n: int = 300, gap_days: float = 30.0, jitter: float = 2.0, seed: int = 0
+    n: int = 300, gap_days: float = 30.0, jitter: float = 2.0, seed: int = 0, lapsed: int = 0
 ) -> pd.DataFrame:
-    """Customers who buy every ``gap_days`` (+/- ``jitter``) through 2024, starting in January."""
+    """Customers who buy every ``gap_days`` (+/- ``jitter``) through 2024, starting in January;
+    the first ``lapsed`` of them stop for good on days spread evenly over the year (without any,
+    nobody is ever labelled churned, which is warned about)."""
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(n):
         t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=float(rng.uniform(0, gap_days)))
-        while t < pd.Timestamp("2024-12-31"):
+        stop = pd.Timestamp("2024-12-31")
+        if c < lapsed:
+            stop = pd.Timestamp("2024-01-15") + pd.Timedelta(days=350.0 * c / lapsed)
+        while t < stop:
             rows.append((c, t))
             t += pd.Timedelta(days=float(gap_days + rng.uniform(-jitter, jitter)))
     return _table(rows)
@@ -89,7 +94,7 @@ def test_an_annual_business_on_a_90_day_horizon_is_warned_about() -> None:
 
 
 def test_a_subscription_with_a_horizon_shorter_than_its_cycle_is_warned_about() -> None:
-    tx = _regulars()
+    tx = _regulars(lapsed=30)
     with pytest.warns(DataQualityWarning, match=r"horizon_days=14 is shorter .*\(30 days") as got:
         y = lml.churn_labels(tx, as_of="2024-10-01", horizon_days=14)
     assert "at least 30" in str(got[0].message) or "at least 31" in str(got[0].message)
@@ -100,7 +105,7 @@ def test_a_subscription_with_a_horizon_shorter_than_its_cycle_is_warned_about() 
 
 
 def test_a_cafe_on_the_readme_horizon_is_not_warned_about() -> None:
-    tx = _regulars(gap_days=7.0, jitter=3.0)
+    tx = _regulars(gap_days=7.0, jitter=3.0, lapsed=30)
     cutoffs = pd.date_range(end="2024-09-01", periods=4, freq="30D")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -111,7 +116,7 @@ def test_a_cafe_on_the_readme_horizon_is_not_warned_about() -> None:
 def test_a_month_missing_from_the_extract_is_named_where_it_comes_in_and_where_labels_meet_it() -> (
     None
 ):
-    tx = _regulars(gap_days=7.0, jitter=3.0)
+    tx = _regulars(gap_days=7.0, jitter=3.0, lapsed=30)
     march = (tx["timestamp"] >= "2024-03-01") & (tx["timestamp"] < "2024-04-01")
     hole = r"2024-03-01 to 2024-03-31 \(31 days; about \d+ a day around it\)"
     with pytest.warns(

@@ -1,6 +1,6 @@
 """Warnings for churn labels that are correct by definition but mislead a model trained on them.
 
-``churn_labels`` says "no purchase in ``[as_of, as_of + horizon)``", whatever the business. Three
+``churn_labels`` says "no purchase in ``[as_of, as_of + horizon)``", whatever the business. These
 shapes make that label say something else, and each is silent otherwise:
 
 - a cut-off before the first purchase: no customer, no row (a young business on a fixed schedule of
@@ -8,6 +8,10 @@ shapes make that label say something else, and each is silent otherwise:
 - a cut-off where every customer is labelled churned: nobody bought in its window, which is a gap in
   the data (an outage, a missing month of the extract), a closure, or a horizon shorter than the
   purchase cycle, far more often than a real mass departure;
+- a cut-off where no customer is labelled churned: everyone bought in its window, which is a horizon
+  longer than anyone stays away, or an extract of the customers still active at its end (a members
+  list drawn from recent buyers, Instacart's users whose last orders close the extract), far more
+  often than a business nobody leaves; the model learns nothing about leaving from it;
 - a label window that overlaps a stretch of busy-looking days with no purchase at all
   (:func:`loyalty_ml.schema._gaps.find_gaps`): its labels count the hole as customers not buying;
 - a horizon shorter than the typical gap between a repeat customer's orders (an annual garden
@@ -31,7 +35,8 @@ from loyalty_ml.schema._gaps import find_gaps
 
 __all__ = ["typical_repeat_gap", "warn_if_labels_mislead"]
 
-#: Below this many labelled customers a cut-off where everyone churned can be chance.
+#: Below this many labelled customers a cut-off where everyone churned (or nobody did) can be
+#: chance.
 MIN_CUSTOMERS_ALL_CHURNED = 100
 #: Fewest customers with two or more orders for their typical gap to be worth a warning.
 MIN_REPEAT_CUSTOMERS = 30
@@ -62,7 +67,8 @@ def warn_if_labels_mislead(
     caller: str,
     observation_end: pd.Timestamp | None = None,
 ) -> None:
-    """Warn (DataQualityWarning) about empty or all-churned cut-offs and a too-short horizon.
+    """Warn (DataQualityWarning) about empty, all-churned or all-retained cut-offs, label windows
+    over a hole in the data and a too-short horizon.
 
     ``labels`` holds each cut-off with its labels (``labels_at``), in date order.
     ``observation_end``: the caller's stated end of the data; the days from the last purchase to
@@ -98,6 +104,23 @@ def warn_if_labels_mislead(
             "extract), a closure or a horizon shorter than the purchase cycle does this far more "
             "often than customers all leaving at once. Check that the transactions cover those "
             "windows, or leave those cut-offs out.",
+            DataQualityWarning,
+        )
+    nobody = [
+        (as_of, len(y))
+        for as_of, y in labels
+        if len(y) >= MIN_CUSTOMERS_ALL_CHURNED and bool((y == 0).all())
+    ]
+    if nobody:
+        counts = ", ".join(f"{as_of.date()} ({n} customers)" for as_of, n in nobody)
+        warn_user(
+            f"{caller}: no customer is labelled churned at {counts}: every one bought again in "
+            f"the {horizon_days} days after it, so those cut-offs teach a model nothing about "
+            "leaving. A horizon longer than any customer stays away, or an extract of only the "
+            "customers still active at its end (a list of current members, users whose last "
+            "orders close the extract), does this far more often than a business nobody leaves. "
+            "Use a shorter horizon_days (estimate_boundaries(transactions).churn_days is a "
+            "data-driven choice), or load the customers who lapsed too.",
             DataQualityWarning,
         )
     last = labels[-1][0] if labels else None

@@ -158,7 +158,9 @@ def churn_labels(
     DataQualityWarning
         Labels that are right by definition but mislead a model: an ``as_of`` before the first
         purchase (no labels) or with every customer labelled churned (100 or more of them; a gap
-        in the data, a closure or a horizon shorter than the purchase cycle), or ``horizon_days`` shorter than the typical gap between a repeat
+        in the data, a closure or a horizon shorter than the purchase cycle), or with none of them
+        (100 or more; a horizon longer than anyone stays away, or an extract of only the customers
+        still active at its end), or ``horizon_days`` shorter than the typical gap between a repeat
         customer's orders (the median over customers with two or more orders, when there are 30).
 
     Raises

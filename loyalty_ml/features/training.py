@@ -105,8 +105,9 @@ def training_table(
     DataQualityWarning
         Labels that are right by definition but mislead a model: cut-offs before the first
         purchase (no rows), cut-offs with every customer labelled churned (100 or more of them; a
-        gap in the data, a closure or a horizon shorter than the purchase cycle), or
-        ``horizon_days`` shorter than the typical gap between a repeat customer's orders (the
+        gap in the data, a closure or a horizon shorter than the purchase cycle) or with none of
+        them (100 or more; a horizon longer than anyone stays away, or an extract of only the
+        customers still active at its end), or ``horizon_days`` shorter than the typical gap between a repeat customer's orders (the
         median over customers with two or more orders before the last cut-off, when there are
         30).
 
