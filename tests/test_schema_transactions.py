@@ -910,3 +910,58 @@ def test_the_unit_rows_warning_names_only_the_columns_compared() -> None:
     raw = pd.concat([lines, lines.head(30)], ignore_index=True)
     with pytest.warns(DataQualityWarning, match=r"\(same customer, time, amount, order\)"):
         validate_transactions(raw)
+
+
+def _messy_text_lines() -> pd.DataFrame:
+    """Text ids written several ways, equal lines, ties in time and a cell that cannot be hashed."""
+    rows = [
+        (" A7", "2024-01-02", 5.0, "p1", "app", ["x"]),
+        ("A7", "2024-01-02", 5.0, "p1", "app", ["x"]),
+        ("12346.0", "2024-01-02", 2.5, "p2", "web", []),
+        ("12346", "2024-01-02", 2.5, "p2", "web", []),
+        ("nan", "2024-01-02", 1.0, "p1", "app", ["y"]),
+        ("B2 ", "2024-01-03", 3.0, "p3", "store", ["z"]),
+        ("B2", "2024-01-03", 3.0, "p3", "store", ["z"]),
+        ("A7", "2024-01-03", 3.0, "p4", "app", []),
+        ("C9", "2024-01-03", 4.0, "p1", "web", ["x"]),
+        ("C9", "2024-01-03", 4.0, "p1", "web", ["w"]),
+        ("C9", "2024-01-03", 4.0, "p2", "web", ["x"]),
+        ("12346", "2024-01-04", 0.0, "p1", "app", []),
+        ("B2", "2024-01-04", -1.0, "p3", "app", []),
+        ("", "2024-01-04", 2.0, "p1", "web", []),
+        ("A7", "2024-01-02", 5.0, "p1", "app", ["x"]),
+    ]
+    # tags is left out, but duplicates are judged on it too (by its text: lists are not hashable)
+    columns = ["customer_id", "timestamp", "amount", "product_id", "channel", "tags"]
+    return pd.DataFrame(rows, columns=columns).astype({"customer_id": object})
+
+
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
+def test_messy_text_ids_give_the_table_they_gave_before_the_speedups() -> None:
+    """The canonical table pinned as validate_transactions gave it before text ids were cleaned
+    once per distinct id, coded once for the duplicates, the row order's hash and the one-order
+    check, and duplicates compared among lines alike in customer, time and amount only."""
+    tx, report = validate_transactions(
+        _messy_text_lines(), returns="keep", zero_amounts="keep", return_report=True
+    )
+    expected = pd.DataFrame(
+        {
+            "customer_id": ["A7", "12346", "C9", "B2", "C9", "C9", "A7", "12346", "B2"],
+            "timestamp": pd.to_datetime(
+                ["2024-01-02"] * 2 + ["2024-01-03"] * 5 + ["2024-01-04"] * 2
+            ),
+            "amount": [5.0, 2.5, 4.0, 3.0, 4.0, 4.0, 3.0, 0.0, -1.0],
+            "product_id": ["p1", "p2", "p2", "p3", "p1", "p1", "p4", "p1", "p3"],
+            "channel": ["app", "web", "web", "store", "web", "web", "app", "app", "app"],
+        }
+    ).astype(
+        {"customer_id": "str", "timestamp": "datetime64[ns]", "product_id": "str", "channel": "str"}
+    )
+    pd.testing.assert_frame_equal(tx, expected)
+    counts = {step.rule: (step.flagged, step.removed) for step in report.steps}
+    assert counts == {
+        "duplicate": (4, 4),
+        "missing_customer": (2, 2),
+        "negative_amount": (1, 0),
+        "zero_amount": (1, 0),
+    }

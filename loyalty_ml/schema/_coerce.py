@@ -300,13 +300,21 @@ def _customer_ids(
                 DataQualityWarning,
             )
         return series.astype("Int64")
-    # strings, objects, categoricals: text ids
-    text = series.astype("string").str.strip()
+    # strings, objects, categoricals: text ids, cleaned once per distinct id and put back on the
+    # rows (a stand-in for H&M's export, 5.4M lines of 485,000 64-character ids: 1.1 s of CPU
+    # instead of 2.7 s for cleaning every line)
+    text = series.astype("string")
+    codes, distinct = pd.factorize(text)
+    clean = pd.Series(distinct, dtype="string").str.strip()
     # missing values written out as text by a CSV or a database export
-    text = text.mask(text.str.lower().isin(_MISSING_TEXT))
+    clean = clean.mask(clean.str.lower().isin(_MISSING_TEXT))
     # "12346.0": an integer id column with a missing value, written out as floats and read as text
     if strip_float_text:
-        text = strip_whole_float_text(text, table=table, column=column)
+        clean = strip_whole_float_text(clean, table=table, column=column)
+    if not clean.equals(pd.Series(distinct, dtype="string")):
+        text = pd.Series(
+            clean.array.take(codes, allow_fill=True), index=series.index, name=series.name
+        )
     if series.dtype == object:
         kinds = series.dropna().map(type).unique()
         if any(k in (float, np.float64) for k in kinds) and any(k is str for k in kinds):
