@@ -965,3 +965,29 @@ def test_messy_text_ids_give_the_table_they_gave_before_the_speedups() -> None:
         "negative_amount": (1, 0),
         "zero_amount": (1, 0),
     }
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]),
+            st.integers(0, 2),
+            st.sampled_from([1.0, 2.0, float("nan")]),
+            st.integers(0, 1),
+        ),
+        max_size=40,
+    )
+)
+def test_duplicates_found_among_lines_alike_are_all_the_duplicates(
+    rows: list[tuple[str | None, int, float, int]],
+) -> None:
+    """Comparing whole rows only among those equal in customer, time and amount finds what
+    comparing every row does (missing values equal to each other, as pandas has them)."""
+    from loyalty_ml.schema.transactions import _duplicate_rows
+
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "timestamp", "amount", "line"], dtype=object
+    ).astype({"timestamp": "int64", "amount": "float64", "line": "int64"})
+    expected = frame.duplicated(keep="first").to_numpy()
+    np.testing.assert_array_equal(_duplicate_rows(frame), expected)
