@@ -105,3 +105,34 @@ def test_only_the_cutoffs_where_nobody_churned_are_named() -> None:
     ) as caught:
         _, y = training_table(tx, cutoffs=["2024-02-01", "2024-04-01"], horizon_days=60)
     assert len(caught) == 1 and y.xs(pd.Timestamp("2024-04-01")).sum() == 30
+
+
+@pytest.mark.filterwarnings("ignore::loyalty_ml.exceptions.DataQualityWarning")
+def test_text_ids_stack_as_they_did_one_cutoff_at_a_time(tx: pd.DataFrame) -> None:
+    """The (as_of, customer_id) index is built once for every cut-off (concatenating one per
+    cut-off coded the ids again: 3 of 16 s of CPU at 4 cut-offs over 5.4M lines of 64-character
+    ids). The table is the one stacking each cut-off's own gave: rows, values, levels and dtypes,
+    with text ids and a cut-off before the first purchase (no rows)."""
+    tx = tx.assign(customer_id=tx["customer_id"].map(lambda i: f"c{i:03d}").astype("str"))
+    cutoffs = ["2024-05-01", "2023-12-01", "2024-03-01", "2024-07-01"]
+    X, y = training_table(tx, cutoffs=cutoffs, horizon_days=60)
+    config = FeatureConfig(channels=("app", "phone", "web"))
+    frames, labels = [], []
+    for as_of in sorted(pd.to_datetime(cutoffs)):
+        features = build_features(tx, as_of=as_of, config=config)
+        index = pd.MultiIndex.from_arrays(
+            [
+                pd.DatetimeIndex(np.full(len(features), as_of.value, dtype="datetime64[ns]")),
+                features.index,
+            ],
+            names=["as_of", "customer_id"],
+        )
+        frames.append(features.set_axis(index, axis=0))
+        labels.append(churn_labels(tx, as_of=as_of, horizon_days=60).set_axis(index, axis=0))
+    expected_X, expected_y = pd.concat(frames), pd.concat(labels)
+    pd.testing.assert_frame_equal(X, expected_X, check_exact=True)
+    pd.testing.assert_series_equal(y, expected_y, check_exact=True)
+    # the levels too (not their freq, which concatenating inferred for the dates and nothing reads)
+    for got, want in zip(X.index.levels, expected_X.index.levels, strict=True):
+        assert got.equals(want) and got.dtype == want.dtype and got.name == want.name
+    assert X.index.levels[1].dtype == "str"

@@ -157,14 +157,8 @@ def training_table(
     frames: list[pd.DataFrame] = []
     labels: list[pd.Series] = []
     for as_of in tqdm(dates, desc="training_table", unit="cutoff", disable=not show):
-        X = features_at(inputs, as_of)
-        y = labels_at(inputs.transactions, as_of, horizon)
-        index = pd.MultiIndex.from_arrays(
-            [pd.DatetimeIndex(np.full(len(X), as_of.value, dtype="datetime64[ns]")), X.index],
-            names=[C.AS_OF, C.CUSTOMER_ID],
-        )
-        frames.append(X.set_axis(index, axis=0))
-        labels.append(y.set_axis(index, axis=0))
+        frames.append(features_at(inputs, as_of))
+        labels.append(labels_at(inputs.transactions, as_of, horizon))
     warn_if_labels_mislead(
         inputs.transactions,
         list(zip(dates, labels, strict=True)),
@@ -172,7 +166,18 @@ def training_table(
         caller="training_table",
         observation_end=end if observation_end is not None else None,
     )
-    X, y = pd.concat(frames), pd.concat(labels).rename(C.CHURNED)
+    # stacked by customer id first, then given one (as_of, customer_id) index: concatenating an
+    # index of that pair per cut-off codes the ids again for X and for y (3 of the 16 s of CPU
+    # of 4 cut-offs over a 5.4M-line stand-in for H&M's export, with its 64-character ids)
+    X = pd.concat(frames)
+    when = np.repeat(
+        np.array([d.value for d in dates], dtype="datetime64[ns]"), list(map(len, frames))
+    )
+    index = pd.MultiIndex.from_arrays(
+        [pd.DatetimeIndex(when), X.index], names=[C.AS_OF, C.CUSTOMER_ID]
+    )
+    X = X.set_axis(index, axis=0)
+    y = pd.concat(labels).set_axis(index, axis=0).rename(C.CHURNED)
     # ChurnModel.fit keeps its early-stopping cutoffs this far apart (its own horizon_days may differ)
     X.attrs["horizon_days"] = y.attrs["horizon_days"] = horizon
     return X, y
