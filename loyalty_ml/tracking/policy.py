@@ -19,6 +19,7 @@ import pandas as pd
 from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
+from loyalty_ml.policy._plan_reasons import COOL_DOWN, IN_CONTROL
 from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -71,6 +72,9 @@ NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
     "expected_net_value",
 )
 _BASELINE = "baseline__"
+#: offer_reason of the customers the contact rule rests (min_days_between_offers): no offer, and
+#: no contact through the trigger's channel either.
+_RESTING = (COOL_DOWN, IN_CONTROL)
 _TEXT_COLUMNS = tuple(c for c in DECISION_COLUMNS if c not in NUMERIC_DECISION_COLUMNS)
 
 
@@ -105,7 +109,9 @@ class LoyaltyPolicy:
         or out, chosen by a hash of the customer id).
     min_days_between_offers : int or None
         Contact frequency: a customer sent any offer in this many days before the decision date gets
-        none (reason ``"contacted recently"``), when :meth:`decide` is given the send history.
+        none (reason ``"contacted recently"``), when :meth:`decide` is given the send history;
+        nor any contact: its ``channel`` is ``"none"`` and its ``rule`` says why, as without
+        marketing consent (the same for a customer kept in a recent control group).
         ``None``: no such rule (policies registered before it existed).
     consent_flags : tuple of str
         The consent columns (``consent_marketing``, ``consent_profiling``) of the customers table
@@ -289,8 +295,9 @@ class LoyaltyPolicy:
             Past sends (``customer_id``, ``offer_id``, ``sent_at``; a campaigns table) and the decision
             date: offers whose ``max_per_month`` is reached in the month of ``as_of`` are not offered
             again, nor any offer to a customer sent one in the last ``min_days_between_offers`` days
-            (see :func:`~loyalty_ml.policy.offers.choose_offers`). Without them neither rule is
-            applied.
+            (see :func:`~loyalty_ml.policy.offers.choose_offers`), whose ``channel`` is then
+            ``"none"`` (no contact) and whose ``rule`` ends with ``"; contacted recently: no
+            contact"``. Without them neither rule is applied.
         budget : float, optional
             Cap on the total prudent cost of the offers made to these rows (see
             :func:`~loyalty_ml.policy.offers.choose_offers`: redemptions the offers cause count
@@ -363,6 +370,13 @@ class LoyaltyPolicy:
         out["expected_cost"] = offers["expected_cost"].to_numpy(dtype=np.float64)
         out["expected_net_value"] = offers["expected_net_value"].to_numpy(dtype=np.float64)
         out["offer_reason"] = offers["reason"].to_numpy()
+        # the contact rule rests a customer as a withdrawn consent does: a row whose channel names
+        # a contact would have the CRM team call or e-mail someone offered a week ago, every night
+        # of the rest (the action still says what the customer's risk calls for)
+        for rest in _RESTING:
+            rested = triggered & (out["offer_reason"].to_numpy() == rest)
+            out.loc[rested, "channel"] = "none"
+            out.loc[rested, "rule"] = out.loc[rested, "rule"] + f"; {rest}: no contact"
         out[HOLDOUT_OFFER] = offers[HOLDOUT_OFFER].astype("str").to_numpy()
         explain_rows = {
             "all": np.ones(len(X), dtype=bool),

@@ -112,7 +112,8 @@ def score_customers(
         ``max_per_month`` is reached in the month of ``as_of`` is not offered again, and a
         customer sent any offer in the policy's ``min_days_between_offers`` days before ``as_of``
         (30 for ``train_and_register``'s default) gets none (``offer_reason="contacted
-        recently"``), nor one kept in a control group then (``"in a recent control group"``).
+        recently"``), nor one kept in a control group then (``"in a recent control group"``),
+        and neither is to be contacted (``channel="none"``).
         Left out for a model trained
         with campaigns, its campaign features are missing for every customer, and neither rule can
         apply: a DataQualityWarning says each; a missing customers table the model needs is an

@@ -1,0 +1,71 @@
+"""What the nightly decisions tell the CRM team to do, night after night.
+
+A month of nights on the simulator (3,000 customers, the sends fed back: see the session-58 report)
+kept every offer rule: nobody was offered twice within 30 days, the holdout was never offered, a
+withdrawn marketing consent was honoured the next night. But the rows told the team to contact the
+customers the contact rule rests: 14,580 rows in 35 nights said ``offer_reason="contacted
+recently"`` with ``channel`` email, push, SMS or a manager's call (727 customers, 20 nights each
+at the median; 139 of them an SMS or a call on 19 nights). ``channel`` is the trigger's contact
+channel, and ``"none"`` is how a row says "do not contact" (consent withdrawn): a rested customer
+now says it too, and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from policy_fixtures import hand_made_features, hand_made_policy
+
+from loyalty_ml.tracking.policy import LoyaltyPolicy
+from loyalty_ml.tracking.sends import nightly_sends
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    return hand_made_features()
+
+
+@pytest.fixture(scope="module")
+def everyone(features: pd.DataFrame) -> LoyaltyPolicy:
+    """Every customer triggered (risk thresholds of 0), the default 30-day contact rule."""
+    policy = hand_made_policy(features, min_days_between_offers=30)
+    return dataclasses.replace(policy, high_risk_threshold=0.0, medium_risk_threshold=0.0)
+
+
+def _second_night(everyone: LoyaltyPolicy, features: pd.DataFrame) -> pd.DataFrame:
+    # the first 20 customers buy for the first time on the first night: offered on the second
+    first = everyone.decide(features.iloc[20:], reasons="none")
+    history = nightly_sends(first, sent_at="2024-11-05 09:00")
+    # one customer was kept in another campaign's control group last week instead
+    kept = first.index[first["offer_id"].notna()][:1]
+    history = history.loc[~history["customer_id"].isin(kept)]
+    control = pd.DataFrame(
+        {
+            "campaign_id": "spring",
+            "customer_id": kept,
+            "offer_id": "control",
+            "sent_at": pd.Timestamp("2024-10-30 09:00"),
+        }
+    )
+    history = pd.concat([history, control], ignore_index=True)
+    return everyone.decide(features, reasons="none", history=history, as_of="2024-11-06")
+
+
+def test_a_customer_the_contact_rule_rests_is_not_told_to_be_contacted(
+    everyone: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    second = _second_night(everyone, features)
+    for reason in ("contacted recently", "in a recent control group"):
+        rested = second["offer_reason"] == reason
+        assert rested.any(), reason
+        assert (second.loc[rested, "channel"] == "none").all(), reason
+        assert second.loc[rested, "rule"].str.endswith(f"; {reason}: no contact").all()
+        # the action still says what the customer's risk calls for, as without consent
+        assert (second.loc[rested, "action"] == "retention_offer").all()
+    # customers made an offer tonight keep the trigger's channel
+    offered = second["offer_id"].notna()
+    assert offered.any()
+    assert (second.loc[offered, "channel"] == "email").all()
+    assert not second.loc[offered, "rule"].str.contains("no contact").any()
