@@ -7,7 +7,10 @@ customers the contact rule rests: 14,580 rows in 35 nights said ``offer_reason="
 recently"`` with ``channel`` email, push, SMS or a manager's call (727 customers, 20 nights each
 at the median; 139 of them an SMS or a call on 19 nights). ``channel`` is the trigger's contact
 channel, and ``"none"`` is how a row says "do not contact" (consent withdrawn): a rested customer
-now says it too, and why.
+now says it too, and why, and so does the holdout the nights after its offer was withheld (1,657
+of its 1,772 rows named a contact although no offer was withheld: the control group would have
+heard from the programme more than the customers offered). With both, 1,354 rows of the 35
+nights name a contact (17,565 before), 1,017 of them with an offer; the offers are the same.
 """
 
 from __future__ import annotations
@@ -69,3 +72,25 @@ def test_a_customer_the_contact_rule_rests_is_not_told_to_be_contacted(
     assert offered.any()
     assert (second.loc[offered, "channel"] == "email").all()
     assert not second.loc[offered, "rule"].str.contains("no contact").any()
+
+
+def test_the_holdout_rests_from_contact_as_the_offered_do(
+    everyone: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    # the night after its offer was withheld, a customer of the holdout is planned as resting (its
+    # control row reads as a send); told to be contacted while the offered rest, the control group
+    # would be the one customers heard from (1,657 of 1,772 holdout rows in the 35 nights)
+    first = everyone.decide(features, reasons="none")
+    history = nightly_sends(first, sent_at="2024-11-05 09:00")
+    second = everyone.decide(features, reasons="none", history=history, as_of="2024-11-06")
+    withheld = first["holdout_offer_id"].notna()
+    assert withheld.sum() > 40
+    assert (second.loc[withheld, "offer_reason"] == "holdout").all()
+    assert (second.loc[withheld, "channel"] == "none").all()
+    assert (
+        second.loc[withheld, "rule"]
+        .str.endswith("; holdout, resting as the customers offered recently do: no contact")
+        .all()
+    )
+    # on the night an offer is withheld, the holdout is contacted as the offered are
+    assert (first.loc[withheld, "channel"] == "email").all()

@@ -19,7 +19,7 @@ import pandas as pd
 from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
-from loyalty_ml.policy._plan_reasons import COOL_DOWN, IN_CONTROL
+from loyalty_ml.policy._plan_reasons import COOL_DOWN, HOLDOUT, IN_CONTROL
 from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -75,6 +75,9 @@ _BASELINE = "baseline__"
 #: offer_reason of the customers the contact rule rests (min_days_between_offers): no offer, and
 #: no contact through the trigger's channel either.
 _RESTING = (COOL_DOWN, IN_CONTROL)
+#: Column of :meth:`LoyaltyPolicy._offers`' plan: the reason of a holdout customer's withheld plan.
+_HELD_REASON = "held_reason__"
+_HELD_RESTING = "holdout, resting as the customers offered recently do"
 _TEXT_COLUMNS = tuple(c for c in DECISION_COLUMNS if c not in NUMERIC_DECISION_COLUMNS)
 
 
@@ -372,11 +375,18 @@ class LoyaltyPolicy:
         out["offer_reason"] = offers["reason"].to_numpy()
         # the contact rule rests a customer as a withdrawn consent does: a row whose channel names
         # a contact would have the CRM team call or e-mail someone offered a week ago, every night
-        # of the rest (the action still says what the customer's risk calls for)
-        for rest in _RESTING:
-            rested = triggered & (out["offer_reason"].to_numpy() == rest)
+        # of the rest (the action still says what the customer's risk calls for); and the holdout
+        # rests when its withheld plan does, or the control group would be the customers who
+        # hear from the programme while the offered rest
+        reason = offers["reason"].to_numpy()
+        resting = {rest: reason == rest for rest in _RESTING}
+        resting[_HELD_RESTING] = (reason == HOLDOUT) & np.isin(
+            offers[_HELD_REASON].to_numpy(), _RESTING
+        )
+        for why, rows in resting.items():
+            rested = triggered & rows
             out.loc[rested, "channel"] = "none"
-            out.loc[rested, "rule"] = out.loc[rested, "rule"] + f"; {rest}: no contact"
+            out.loc[rested, "rule"] = out.loc[rested, "rule"] + f"; {why}: no contact"
         out[HOLDOUT_OFFER] = offers[HOLDOUT_OFFER].astype("str").to_numpy()
         explain_rows = {
             "all": np.ones(len(X), dtype=bool),
@@ -443,10 +453,11 @@ class LoyaltyPolicy:
                     "expected_net_value": 0.0,
                     "reason": np.where(triggered, NO_OFFER_MODEL, NO_TRIGGER),
                     HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
+                    _HELD_REASON: None,
                 },
                 index=X.index,
             )
-        from loyalty_ml.policy.offers import HOLDOUT, NO_CONSENT, choose_offers
+        from loyalty_ml.policy.offers import NO_CONSENT, choose_offers
 
         holdout = self.holdout_mask(X.index)
         reason = np.where(~triggered, NO_TRIGGER, np.where(~consent, NO_CONSENT, HOLDOUT)).astype(
@@ -459,6 +470,7 @@ class LoyaltyPolicy:
                 "expected_net_value": 0.0,
                 "reason": reason,
                 HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
+                _HELD_REASON: None,
             },
             index=X.index,
         )
@@ -525,6 +537,7 @@ class LoyaltyPolicy:
             )
             withheld = plan_for(held, share, _withheld_as_sent(history))
             plan.loc[held, HOLDOUT_OFFER] = withheld[C.OFFER_ID].astype("str").to_numpy()
+            plan.loc[held, _HELD_REASON] = withheld["reason"].astype(object).to_numpy()
         return plan
 
     def _offer_channels(self, offer_ids: pd.Series) -> np.ndarray:
