@@ -16,11 +16,17 @@ nights name a contact (17,565 before), 1,017 of them with an offer; the offers a
 from __future__ import annotations
 
 import dataclasses
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
+from mlflow_fixtures import MLFLOW_IMPORT_WARNING
 from policy_fixtures import hand_made_features, hand_made_policy
 
+import loyalty_ml as lml
+from loyalty_ml.exceptions import DataQualityWarning
 from loyalty_ml.tracking.policy import LoyaltyPolicy
 from loyalty_ml.tracking.sends import nightly_sends
 
@@ -94,3 +100,62 @@ def test_the_holdout_rests_from_contact_as_the_offered_do(
     )
     # on the night an offer is withheld, the holdout is contacted as the offered are
     assert (first.loc[withheld, "channel"] == "email").all()
+
+
+@pytest.fixture(scope="module")
+def churn_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A small churn-only model registered in a temporary embedded store, and its data."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.tracking.train import train_and_register
+
+    folder = tmp_path_factory.mktemp("doubled")
+    uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    data = simulate(n_customers=300, start="2023-01-01", end="2024-12-31", seed=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        train_and_register(
+            data.transactions,
+            as_of="2024-12-01",
+            customers=data.customers.drop(columns=["age_band", "gender", "income_band"]),
+            tracking_uri=uri,
+            churn_params={"n_estimators": 30, "early_stopping_rounds": 10},
+        )
+        yield uri, data
+
+
+@pytest.mark.filterwarnings(MLFLOW_IMPORT_WARNING)
+@pytest.mark.filterwarnings("ignore::loyalty_ml.tracking.drift.DriftWarning")
+@pytest.mark.filterwarnings("ignore:features.tier holds levels the model never saw")
+def test_a_day_appended_twice_after_validation_is_warned_about(
+    churn_only: tuple[str, Any],
+) -> None:
+    # a validated history and each night's validated extract, appended; yesterday's appended
+    # twice (the job retried): validation judged each piece alone, and validating the whole
+    # table again keeps rows whose labels differ, so nothing dropped them
+    uri, data = churn_only
+    tx = lml.validate_transactions(data.transactions)
+    tx = tx.loc[tx["timestamp"] < "2024-12-15"]
+    day = tx.loc[tx["timestamp"] >= "2024-12-14"]
+    assert len(day) >= 2
+    doubled = pd.concat([tx, day], ignore_index=True)
+    assert len(lml.validate_transactions(doubled)) == len(doubled)
+    score = {
+        "as_of": "2024-12-15",
+        "customers": data.customers,
+        "tracking_uri": uri,
+        "log_run": False,
+    }
+    with pytest.warns(DataQualityWarning, match=r"2024-12-14.*repeat.*drop_duplicates") as seen:
+        lml.score_customers(doubled, **score)
+    message = str(next(w.message for w in seen if "repeat" in str(w.message)))
+    assert f"{len(day)} transaction line(s) of 2024-12-14" in message
+    with warnings.catch_warnings(record=True) as clean:
+        warnings.simplefilter("always")
+        lml.score_customers(tx, **score)
+    assert not [w for w in clean if "repeat" in str(w.message)]
+    # a table validated to keep its exact duplicates (units of one line) is left alone
+    kept = lml.validate_transactions(doubled, drop_duplicates=False)
+    with warnings.catch_warnings(record=True) as units:
+        warnings.simplefilter("always")
+        lml.score_customers(kept, **score)
+    assert not [w for w in units if "repeat" in str(w.message)]

@@ -94,7 +94,10 @@ def score_customers(
         where they ended for the latest earlier ``as_of`` this model's scoring runs logged (a
         night's extract that did not arrive or arrived twice: its rows repeat and are dropped as
         duplicates); a channel the model was not trained with holding 1% or more of the purchase
-        lines of the four weeks before ``as_of``.
+        lines of the four weeks before ``as_of``; a day of the week before ``as_of`` half or more
+        of whose lines have an exact copy (a night's extract appended twice after validation,
+        which validating the whole table again does not drop: its copies have new row labels),
+        unless the table was validated to keep exact duplicates.
     as_of : date-like
         Scoring date (features use only what happened before it).
     model_uri : str
@@ -224,6 +227,7 @@ def score_customers(
         last = last_purchase(history) if log_run else None
         if last is not None:
             _warn_if_no_new_purchases(mlflow, experiment, last, cutoff, model_uri=model_uri)
+        _warn_if_a_day_repeats(transactions, history, cutoff)
         known = None if policy.feature_config is None else policy.feature_config.channels
         warn_of_new_channels(history, cutoff, known, caller=caller)
         profiled, people, consenting = profiled_only(history, customers)
@@ -684,6 +688,57 @@ def _log_scoring_run(
     for previous in earlier:
         if "superseded_by" not in previous.data.tags:
             client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)
+
+
+#: Days before ``as_of`` read for an extract appended twice (the latest nightly deliveries).
+REPEAT_DAYS = 7
+#: Share of a day's lines that repeat another line of it exactly, from which the day reads as
+#: delivered twice (all of them are, counting both copies; units of one line sold as equal rows
+#: are a few of a day's lines, and a table validated to keep them is not checked).
+REPEATED_DAY_SHARE = 0.5
+
+
+def _warn_if_a_day_repeats(
+    transactions: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Timestamp
+) -> None:
+    """DataQualityWarning when most lines of one of the ``REPEAT_DAYS`` days before ``cutoff``
+    repeat exactly: a night's extract appended twice after validation.
+
+    ``validate_transactions`` judges each piece it is given: a history and its nightly extracts
+    validated apart and appended (``pd.concat(..., ignore_index=True)``) keep a retried night's
+    rows twice, and validating the whole again keeps rows whose labels differ (a later version of
+    the same line). Spend, basket and price features then count that day twice (orders once, by
+    ``order_id``). A table whose recorded cleaning rule keeps exact duplicates is not checked.
+    """
+    from loyalty_ml.schema import cleaning_report
+
+    report = cleaning_report(transactions)
+    rules = {} if report is None else {step.rule: step.action for step in report.steps}
+    if rules.get("duplicate") == "keep":
+        return
+    recent = history.loc[
+        (history[C.TIMESTAMP] >= cutoff - pd.Timedelta(days=REPEAT_DAYS)).to_numpy()
+    ]
+    if len(recent) < 2:
+        return
+    day = recent[C.TIMESTAMP].dt.normalize().to_numpy()
+    both = pd.Series(recent.duplicated(keep=False).to_numpy(), index=day)
+    share = both.groupby(level=0).mean()
+    doubled = share.index[(share >= REPEATED_DAY_SHARE).to_numpy()]
+    if len(doubled) == 0:
+        return
+    copies = recent.duplicated(keep="first").to_numpy() & pd.Index(day).isin(doubled)
+    days = ", ".join(str(pd.Timestamp(d).date()) for d in doubled)
+    warn_user(
+        f"score_customers: {int(copies.sum())} transaction line(s) of {days} repeat lines of the "
+        f"same day exactly ({', '.join(f'{share[d]:.0%}' for d in doubled)} of the day's lines "
+        "have a copy): a night's extract appended twice after validation (validating the "
+        "table again keeps rows whose labels differ)? Spend, basket and price features count "
+        "them twice, and tonight's decisions read them so. Drop them before scoring "
+        "(transactions.drop_duplicates()), or validate_transactions(..., drop_duplicates=False) "
+        "if equal rows are units of one line.",
+        DataQualityWarning,
+    )
 
 
 #: Tag of a scoring run: the time of the last purchase (``amount >= 0``) before its ``as_of``.
