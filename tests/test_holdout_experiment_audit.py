@@ -242,7 +242,7 @@ def test_nightly_sends_reads_offer_ids_as_the_campaigns_table_does() -> None:
 AS_OF = "2024-12-01"
 SCORE_AS_OF = "2024-12-15"
 #: Offer ids with characters a metric name may not hold as they are ("a/b" -> "a_b").
-RENAMED = {"free_item": "a_b", "double_points": "a/b", "disc5": "x y"}
+RENAMED = {"early_access": "a_b", "double_points": "a/b", "disc5": "x y"}
 
 
 @dataclass

@@ -380,14 +380,11 @@ def test_simulated_effects_correlate_with_the_truth(simulated: dict) -> None:
     assert set(effects.columns) == set(truth.columns) - {"baseline"}
     for arm in effects.columns:
         # The simulated offers move purchase odds by 2-3 points on average: a weak, noisy signal
-        # with ~2,400 training rows per arm, so the bar is a positive correlation. On this seed
-        # the four small offers read 0.05-0.28 (session 58: the linear blend's penalty grows with
-        # the features' 52 columns; at the fixed penalty 0.12-0.23). Over seeds 0, 1 and 3 their
-        # mean is 0.135 (0.144 at the fixed penalty), and the lowest offer on a seed reads -0.005 to 0.05 (0.03-0.12
-        # at the fixed penalty): a single offer's correlation is that noisy.
-        assert np.corrcoef(effects[arm], truth[arm])[0, 1] > 0.03, arm
-    small = [c for c in effects.columns if c != "free_item"]
-    assert np.mean([np.corrcoef(effects[c], truth[c])[0, 1] for c in small]) > 0.12
+        # with ~2,400 training rows per arm, so the bar is a positive correlation. "auto" gives
+        # this size large leaves (5 leaves, 785 rows): 0.09-0.23 for the four small offers on this
+        # seed, against 0.20-0.31 with 15 leaves of 100 rows; over five seeds the lowest values are
+        # 0.087 and 0.090 (README, "Measured results").
+        assert np.corrcoef(effects[arm], truth[arm])[0, 1] > 0.05, arm
     assert np.corrcoef(effects["free_item"], truth["free_item"])[0, 1] > 0.35
     assert np.corrcoef(baseline, truth["baseline"])[0, 1] > 0.8
     # The default S-learner shrinks effects towards 0 (trees split on the arm only where it pays):

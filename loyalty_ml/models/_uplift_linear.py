@@ -19,10 +19,9 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
 - every column standardised (a column constant at fit is dropped);
 - design = ``[F, 1{arm=k}, 1{arm=k} * F for k = 1..K]``;
 - binary outcomes: L1-penalised logistic regression, liblinear's objective for
-  ``LogisticRegression(C=linear_c(width), intercept_scaling=100)`` solved by :func:`_l1_logistic`,
-  whose penalty grows with the number of columns (:func:`linear_c`);
-  continuous ones: ``Lasso`` on the standardised outcome with ``LINEAR_C``'s threshold on the score
-  (``alpha = 1 / (C n)``; not scaled by the width, which was measured on binary outcomes only).
+  ``LogisticRegression(C=LINEAR_C, intercept_scaling=100)`` solved by :func:`_l1_logistic`;
+  continuous ones: ``Lasso`` on the standardised outcome with the same threshold on the score
+  (``alpha = 1 / (C n)``).
 
 The penalty is L1 because real feature tables carry columns that say nothing about the effects. Each
 such column adds one slope per arm, and an L2 penalty keeps every slope, so their noise adds up in
@@ -45,16 +44,13 @@ from sklearn.linear_model import Lasso, lars_path_gram
 from sklearn.preprocessing import QuantileTransformer
 from threadpoolctl import threadpool_limits
 
-__all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear", "linear_c"]
+__all__ = ["LINEAR_C", "MAX_LEVELS", "LinearArmModel", "fit_linear"]
 
 #: Inverse L1 penalty of the logistic model (scikit-learn's ``C``): a slope enters the model when
 #: its score, the weighted sum of feature x residual over the rows, exceeds ``1 / C``. Chosen on
 #: the offer surfaces with and without irrelevant columns (0.04 held up best with them, 0.08
 #: without; 0.08 is ahead of the earlier L2 penalty in both) and checked on the simulator.
 LINEAR_C = 0.08
-#: Columns of the standardised block (numeric scores, missing indicators, level indicators) up to
-#: which ``LINEAR_C`` applies as chosen (Hillstrom's 8 covariates make 15); see :func:`linear_c`.
-_C_WIDTH = 20
 #: Levels per categorical column that the model tells apart: its most frequent ones (a store id or
 #: postcode with thousands of levels would make the dense design rows x levels x arms); the rest are
 #: read as the most frequent level.
@@ -381,27 +377,6 @@ def _l1_logistic(
         return coef, float(beta[-1] * intercept_scaling), steps
 
 
-def linear_c(width: int) -> float:
-    """The logistic model's ``C`` for a block of ``width`` standardised columns: ``LINEAR_C`` up to
-    20 columns, then ``LINEAR_C * (ln 20 / ln width) ** 2``.
-
-    Each column brings one slope per arm, and the largest score among columns that carry nothing
-    grows with their number (as ``sqrt(2 ln width)`` for independent ones), so a fixed threshold lets
-    more of them in the wider the table: with 64 irrelevant columns beside Hillstrom's covariates
-    (143 in the block) the blend's plans captured 68.1% of the oracle's net value, less than the
-    trees alone (71.9%), and 72.7% with this penalty (experiments/RESULTS.md, "The linear model's
-    penalty and the table's width"). Hillstrom's 15 columns keep the ``C`` chosen there.
-
-    Examples
-    --------
-    >>> [round(linear_c(w), 3) for w in (15, 20, 52, 143)]
-    [0.08, 0.08, 0.046, 0.029]
-    """
-    if width <= _C_WIDTH:
-        return LINEAR_C
-    return float(LINEAR_C * (np.log(_C_WIDTH) / np.log(width)) ** 2)
-
-
 def fit_linear(
     matrix: np.ndarray,
     categorical: tuple[int, ...],
@@ -471,7 +446,7 @@ def fit_linear(
             y,
             weight,
             n_arms=n_arms,
-            c=linear_c(block.shape[1]),
+            c=LINEAR_C,
             intercept_scaling=_INTERCEPT_SCALING,
         )
         return model

@@ -165,9 +165,7 @@ class UpliftModel(BaseEstimator):
         left 7 of 108 cell means under 60% instead of 19 (experiments/RESULTS.md). Its penalty
         is L1, which sets the slopes of columns that say nothing to 0: with 16 irrelevant columns
         added to those surfaces the plans captured 75.8% on average, against 70.9% under the
-        earlier L2 penalty, and 81.1% against 79.8% without them. The penalty grows with the
-        number of the model's columns past 20 (:func:`~loyalty_ml.models._uplift_linear.linear_c`):
-        with 64 irrelevant columns the plans captured 72.7% against 68.1% at the fixed penalty.
+        earlier L2 penalty, and 81.1% against 79.8% without them.
     recenter : bool
         Shift the baseline and each arm's effects by constants so that, over the training rows, the
         mean baseline is the augmented IPW (doubly robust) estimate of the control's mean outcome
