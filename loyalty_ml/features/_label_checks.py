@@ -59,6 +59,16 @@ def typical_repeat_gap(prepared: Prepared, before: pd.Timestamp) -> tuple[float,
     return float(per_customer.median()), len(per_customer)
 
 
+def _one_class(labels: Sequence[tuple[pd.Timestamp, pd.Series]], label: int) -> str:
+    """The cut-offs whose customers (``MIN_CUSTOMERS_ALL_CHURNED`` or more) all have ``label``,
+    as ``"2024-01-01 (120 customers), ..."``; empty when there are none."""
+    return ", ".join(
+        f"{as_of.date()} ({len(y)} customers)"
+        for as_of, y in labels
+        if len(y) >= MIN_CUSTOMERS_ALL_CHURNED and bool((y == label).all())
+    )
+
+
 def warn_if_labels_mislead(
     prepared: Prepared,
     labels: Sequence[tuple[pd.Timestamp, pd.Series]],
@@ -91,30 +101,20 @@ def warn_if_labels_mislead(
             "Pass the purchase lines too.",
             DataQualityWarning,
         )
-    everyone = [
-        (as_of, len(y))
-        for as_of, y in labels
-        if len(y) >= MIN_CUSTOMERS_ALL_CHURNED and bool((y == 1).all())
-    ]
+    everyone = _one_class(labels, 1)
     if everyone:
-        counts = ", ".join(f"{as_of.date()} ({n} customers)" for as_of, n in everyone)
         warn_user(
-            f"{caller}: every customer is labelled churned at {counts}: nobody bought in the "
+            f"{caller}: every customer is labelled churned at {everyone}: nobody bought in the "
             f"{horizon_days} days after it. A gap in the data (an outage, a missing month of the "
             "extract), a closure or a horizon shorter than the purchase cycle does this far more "
             "often than customers all leaving at once. Check that the transactions cover those "
             "windows, or leave those cut-offs out.",
             DataQualityWarning,
         )
-    nobody = [
-        (as_of, len(y))
-        for as_of, y in labels
-        if len(y) >= MIN_CUSTOMERS_ALL_CHURNED and bool((y == 0).all())
-    ]
+    nobody = _one_class(labels, 0)
     if nobody:
-        counts = ", ".join(f"{as_of.date()} ({n} customers)" for as_of, n in nobody)
         warn_user(
-            f"{caller}: no customer is labelled churned at {counts}: every one bought again in "
+            f"{caller}: no customer is labelled churned at {nobody}: every one bought again in "
             f"the {horizon_days} days after it, so those cut-offs teach a model nothing about "
             "leaving. A horizon longer than any customer stays away, or an extract of only the "
             "customers still active at its end (a list of current members, users whose last "
