@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from loyalty_ml.schema._coerce_time import plus_days
 from loyalty_ml.schema._gaps import NS_PER_DAY
 
 __all__ = ["covered_until", "covered_until_ns", "is_dates_only"]
@@ -45,4 +46,5 @@ def covered_until(timestamps: pd.Series) -> pd.Timestamp | None:
     last = stamps.max()
     if last != last.normalize() or not (stamps == stamps.normalize()).all():
         return last
-    return last + pd.DateOffset(days=1)  # the next midnight, across a change of clocks too
+    # the next midnight on the data's clock, across a change of clocks too
+    return plus_days(last, 1)
