@@ -154,6 +154,30 @@ def test_dates_without_times_cover_their_last_day() -> None:
     assert churn_labels(timed, as_of="2024-03-31", horizon_days=30).to_dict() == {1: 1, 2: 1}
 
 
+def test_a_stated_end_on_dates_without_times_names_a_day_observed_to_its_end() -> None:
+    """observation_end="2024-04-30" on a date-only export means "through the 30th": read as the
+    30th's midnight it cut the last day out of the window the data end gives by default."""
+    tx = _dated([(1, "2024-01-10"), (2, "2024-01-12"), (1, "2024-04-30"), (3, "2024-04-29")])
+    default = churn_labels(tx, as_of="2024-04-01", horizon_days=30)
+    for end in ("2024-04-30", pd.Timestamp("2024-04-30"), tx["timestamp"].max()):
+        stated = churn_labels(tx, as_of="2024-04-01", horizon_days=30, observation_end=end)
+        pd.testing.assert_series_equal(stated, default)
+    # a day later than the data: through the end of that day, no further
+    assert churn_labels(
+        tx, as_of="2024-04-02", horizon_days=30, observation_end="2024-05-01"
+    ).to_dict() == {1: 0, 2: 1}
+    with pytest.raises(
+        LeakageError,
+        match=r"observation_end=2024-04-29 \(to the end of that day, 2024-04-30 00:00:00: the "
+        r"timestamps are dates without times\).*at least 2024-04-30\)",
+    ):
+        churn_labels(tx, as_of="2024-04-01", horizon_days=30, observation_end="2024-04-29")
+    # timed data: the stated midnight is the instant, as before; the 30th's noon is after it
+    timed = tx.assign(timestamp=tx["timestamp"].where(tx["customer_id"] != 2, "2024-01-12 15:00"))
+    with pytest.raises(LeakageError, match=r"observation_end=2024-04-30 00:00:00 says"):
+        churn_labels(timed, as_of="2024-04-01", horizon_days=30, observation_end="2024-04-30")
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     days=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 90)), min_size=2, max_size=25),

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.schema._data_end import covered_until, covered_until_ns, is_dates_only
+from loyalty_ml.schema._data_end import (
+    covered_until,
+    covered_until_ns,
+    is_dates_only,
+    stated_end,
+)
 
 
 def _ns(*stamps: str) -> np.ndarray:
@@ -44,3 +49,14 @@ def test_a_zoned_series_is_read_at_its_own_midnights() -> None:
     # the day before the clocks go forward: its end is the next midnight, 23 hours later
     local = pd.Series(pd.to_datetime(["2024-03-30", "2024-03-31"]).tz_localize("Europe/Berlin"))
     assert covered_until(local) == pd.Timestamp("2024-04-01", tz="Europe/Berlin")
+
+
+def test_a_stated_midnight_names_a_day_on_dates_without_times_only() -> None:
+    end = pd.Timestamp("2020-09-22")
+    assert stated_end(end, dates_only=True) == pd.Timestamp("2020-09-23")
+    assert stated_end(end, dates_only=False) == end
+    noon = pd.Timestamp("2020-09-22 12:00")
+    assert stated_end(noon, dates_only=True) == noon
+    # a zone's day before the clocks go forward ends 23 hours later, at its next midnight
+    berlin = pd.Timestamp("2024-03-30", tz="Europe/Berlin")
+    assert stated_end(berlin, dates_only=True) == pd.Timestamp("2024-03-31", tz="Europe/Berlin")

@@ -98,6 +98,25 @@ def test_observation_end_drops_future_rows() -> None:
     assert tx["timestamp"].max() < pd.Timestamp("2024-01-10")
 
 
+def test_a_stated_end_on_dates_without_times_is_recorded_at_the_end_of_its_day() -> None:
+    """On dates without times, observation_end="2024-01-20" keeps the 20th's rows, so the data
+    are complete through the 20th: the recorded end (what later steps read) is the next midnight,
+    not the 20th's, which told labels and KPIs the 20th was not observed."""
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "timestamp": ["2024-01-02", "2024-01-05", "2024-01-25"],
+            "amount": 1.0,
+        }
+    )
+    tx = validate_transactions(raw, observation_end="2024-01-20")
+    assert len(tx) == 2
+    assert tx.attrs["loyalty_ml_data_end"] == "2024-01-21 00:00:00"
+    timed = raw.assign(timestamp=["2024-01-02 10:00", "2024-01-05", "2024-01-25"])
+    tx = validate_transactions(timed, observation_end="2024-01-20")
+    assert tx.attrs["loyalty_ml_data_end"] == "2024-01-20 00:00:00"
+
+
 def test_column_map_renames() -> None:
     raw = _raw().rename(columns={"customer_id": "Customer ID", "timestamp": "When"})
     tx = validate_transactions(raw, columns=ColumnMap(customer_id="Customer ID", timestamp="When"))

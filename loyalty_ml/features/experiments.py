@@ -69,8 +69,10 @@ def experiment_table(
     outcome : {"purchase", "spend", "margin"}
         What ``y`` measures in the window (see ``campaign_responses``).
     observation_end : date-like, optional
-        End of the observed data when it runs past the last purchase; by default the last
-        transaction. A campaign whose window ends after it is refused (its outcome is censored).
+        End of the observed data when it runs past the last purchase, read as in
+        :func:`churn_labels` (on dates without times a midnight names a day observed to its end);
+        by default the last transaction, or the end of its day on dates without times. A
+        campaign whose window ends after it is refused (its outcome is censored).
     progress : bool, optional
         Show a progress bar over campaigns (default: when stderr is a terminal).
     history : DataFrame, optional

@@ -11,6 +11,7 @@ from loyalty_ml.features._prepared import Prepared, prepare_transactions
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock, to_timestamp
+from loyalty_ml.schema._data_end import stated_end
 
 __all__ = ["churn_labels"]
 
@@ -39,9 +40,14 @@ def check_horizon(horizon_days: object) -> int:
 def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
     """The end of the observed period: ``observation_end`` if given, else the data's end
     (``Prepared.covered_until``: the last timestamp, or the midnight after it when every timestamp
-    is a midnight, as in a date-only export whose last day is covered to its end)."""
+    is a midnight, as in a date-only export whose last day is covered to its end).
+
+    A given ``observation_end`` is the last instant observed, as ``validate_transactions`` reads
+    it; on date-only data a midnight names a day observed to its end (``schema._data_end``), so
+    ``"2020-09-22"`` covers the 22nd there and stays the 22nd's midnight on timed data."""
     if observation_end is not None:
-        return to_timestamp(observation_end, name="observation_end", clock=prepared.clock)
+        end = to_timestamp(observation_end, name="observation_end", clock=prepared.clock)
+        return stated_end(end, dates_only=prepared.dates_only)
     return prepared.covered_until
 
 
@@ -64,11 +70,22 @@ def check_not_censored(
     """
     stop = as_of + pd.Timedelta(days=horizon_days)
     if given_end and end is not None and stop > end:
+        day = pd.Timedelta(days=1)
+        # on date-only data the stated end names a day, read to its end (observed_until)
+        stated, enough = (
+            (
+                f"{(end - day).date()} (to the end of that day, {end}: the timestamps are dates "
+                "without times)",
+                f"{(stop - day).date()}",
+            )
+            if dates_only and end == end.normalize()
+            else (str(end), str(stop))
+        )
         raise LeakageError(
             f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
-            f"up to {stop}, but observation_end={end} says the data is complete only until then: "
-            "customers who buy after it would be labelled churned (a censored label). Pass a later "
-            f"observation_end (at least {stop}) if the data is complete that far, or use an "
+            f"up to {stop}, but observation_end={stated} says the data is complete only until "
+            "then: customers who buy after it would be labelled churned (a censored label). Pass a "
+            f"later observation_end (at least {enough}) if the data is complete that far, or use an "
             f"earlier {name} (at most {end - pd.Timedelta(days=horizon_days)}) or a shorter horizon."
         )
     if end is None or stop > end:
@@ -144,9 +161,13 @@ def churn_labels(
     horizon_days : int
         Length of the label window in days (>= 1).
     observation_end : str, date or Timestamp, optional
-        Until when the data is known to be complete. Defaults to the last timestamp in the data, so
+        Until when the data is known to be complete: the last instant observed, as
+        ``validate_transactions`` reads it. When every timestamp is a midnight (dates without
+        times), a midnight names a day observed to its end: ``"2020-09-22"`` lets the window cover
+        the 22nd. On timed data it is that instant (the 22nd's midnight). Defaults to the last
+        timestamp in the data, so
         a window that ends after the last purchase is refused as censored; when every timestamp is
-        a midnight (dates without times), to the end of the last day, which the window may cover.
+        a midnight, to the end of the last day, which the window may cover.
 
     Returns
     -------

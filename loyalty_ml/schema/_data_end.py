@@ -7,6 +7,12 @@ the data (a churn label's, a campaign's response window): the latest allowed cut
 early. When every timestamp is a midnight, the data covers its last day to the end, the midnight
 after it. A single purchase with a time makes it timed data, whose end stays its last timestamp:
 the rule never moves the end past a purchase's time.
+
+A stated end (``observation_end``) is the last instant observed, as ``validate_transactions``
+reads it (rows after it are removed, rows at it kept). On date-only data a midnight there names a
+day whose purchases are all observed, so the data are complete to the end of that day
+(:func:`stated_end`): ``observation_end="2020-09-22"`` on H&M's dates includes the 22nd. On
+timed data it stays the instant: a purchase at 10:00 on the 22nd is after it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import pandas as pd
 from loyalty_ml.schema._coerce_time import plus_days
 from loyalty_ml.schema._gaps import NS_PER_DAY
 
-__all__ = ["covered_until", "covered_until_ns", "is_dates_only"]
+__all__ = ["covered_until", "covered_until_ns", "is_dates_only", "stated_end"]
 
 
 def is_dates_only(ns: np.ndarray) -> bool:
@@ -48,3 +54,12 @@ def covered_until(timestamps: pd.Series) -> pd.Timestamp | None:
         return last
     # the next midnight on the data's clock, across a change of clocks too
     return plus_days(last, 1)
+
+
+def stated_end(end: pd.Timestamp, *, dates_only: bool) -> pd.Timestamp:
+    """Where a stated ``observation_end`` leaves the data complete until: on date-only data
+    (``dates_only``) a midnight names a day, observed to its end (the next midnight on the
+    data's clock); any other value, and any value on timed data, is the instant itself."""
+    if dates_only and end == end.normalize():
+        return plus_days(end, 1)
+    return end

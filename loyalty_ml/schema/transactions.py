@@ -25,7 +25,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
 )
 from loyalty_ml.schema._coerce_time import OFFSET_TEXT, check_timezone, written_with_offsets
-from loyalty_ml.schema._data_end import covered_until
+from loyalty_ml.schema._data_end import covered_until, is_dates_only, stated_end
 from loyalty_ml.schema._gaps import Gap, find_gaps
 from loyalty_ml.schema._left_out import warn_left_out_meaning
 from loyalty_ml.schema.canonical import TRANSACTIONS_SCHEMA, check_canonical
@@ -146,8 +146,11 @@ def validate_transactions(
     drop_duplicates : bool
         Remove exact duplicate rows.
     observation_end : date-like, optional
-        The end of the data; later rows are removed and counted. An aware value is read on the
-        clock of ``timezone``, like the aware timestamps.
+        The end of the data, its last instant observed; later rows are removed and counted. An
+        aware value is read on the clock of ``timezone``, like the aware timestamps. When every
+        row kept is dated at midnight (dates without times), a midnight names a day observed to
+        its end (the rows on it are kept), and the end recorded for later steps is the next
+        midnight, as :func:`~loyalty_ml.features.churn_labels` reads it.
     observation_start : date-like, optional
         The start of the data; earlier rows are removed and counted, read like
         ``observation_end``.
@@ -344,6 +347,13 @@ def validate_transactions(
     check_canonical(out, TRANSACTIONS_SCHEMA)
     _warn_if_order_ids_recur(out)
     report.notes.extend(_warn_if_every_customer_buys_once(out, id_codes))
+    # a stated end is the last instant observed; on dates without times its midnight names a
+    # day, observed to its end (schema._data_end.stated_end), as the rows kept on it are
+    if end is not None:
+        end = stated_end(
+            end,
+            dates_only=is_dates_only(out[C.TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("i8")),
+        )
     _report_gaps(out, report, end)
     # the clock of the naive timestamps: a zone-aware as_of given later is read on it
     # where the data end (observation_end, else the last row, or the end of its day when every row
