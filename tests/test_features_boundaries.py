@@ -238,6 +238,25 @@ def test_an_as_of_weeks_past_the_data_is_warned_about() -> None:
         estimate_boundaries(stated, as_of=end + pd.Timedelta(days=30))
 
 
+def test_the_stale_warning_names_the_last_day_of_dates_without_times() -> None:
+    """Dates without times end at the midnight after their last day; the warning printed that
+    midnight's date as the data end, the day after the last day of data."""
+    tx = _simulated(7.0)
+    tx["timestamp"] = tx["timestamp"].dt.normalize()
+    last = tx["timestamp"].max()
+    as_of = last + pd.Timedelta(days=30)
+    with pytest.warns(DataQualityWarning, match=r"") as caught:
+        estimate_boundaries(tx, as_of=as_of)
+    message = next(str(w.message) for w in caught if "after the data end" in str(w.message))
+    assert f"is 29 days after the data end (its last day {last.date()})" in message
+    timed = _simulated(7.0)
+    end = timed["timestamp"].max()
+    with pytest.warns(
+        DataQualityWarning, match=rf"after the data end \(its last day {end.date()}\)"
+    ):
+        estimate_boundaries(timed, as_of=end + pd.Timedelta(days=30))
+
+
 def _instacart_shaped(*, anchor: str, n: int = 400, seed: int = 0) -> pd.DataFrame:
     """Orders rebuilt from gaps capped at 30 days (Instacart's days_since_prior_order), dated
     from a common first day (``anchor="start"``) or back from a common last day (``"end"``)."""

@@ -58,7 +58,6 @@ from loyalty_ml.features._prepared import prepare_transactions, snapshot
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.rhythm import gap_days
 from loyalty_ml.schema._coerce import on_data_clock
-from loyalty_ml.schema.transactions import data_end
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -329,20 +328,22 @@ def _frequency_boundaries(curve: pd.DataFrame, tolerance: float) -> tuple[int | 
 STALE_DAYS = 7
 
 
-def _warn_if_past_the_data(
-    transactions: pd.DataFrame, last: pd.Timestamp | None, end_ns: int
-) -> None:
+def _warn_if_past_the_data(last: pd.Timestamp | None, end_ns: int, *, dates_only: bool) -> None:
     """DataQualityWarning when ``end_ns`` (``as_of``) is more than :data:`STALE_DAYS` after the
-    data's end: ``validate_transactions``' recorded end (a stated ``observation_end``), else the
-    last row (the end of its day for dates without times). Those days count as days without a return, so every boundary reads short."""
+    data's end, ``last`` (``Prepared.data_end``: ``validate_transactions``' recorded end, else the
+    last row, or the end of its day for dates without times). Those days count as days without a
+    return, so every boundary reads short. The message names the last day of data: on dates
+    without times (``dates_only``) an end at a midnight is the end of the day before it."""
     if last is None:
         return
-    last = data_end(transactions.attrs, last)
     beyond = (end_ns - last.value) / NS_PER_DAY
     if beyond > STALE_DAYS:
+        # dates without times end at the midnight after their last day (schema._data_end)
+        midnight = dates_only and last == last.normalize()
+        last_day = (last - pd.Timedelta(days=1)).date() if midnight else last.date()
         warn_user(
             f"estimate_boundaries: as_of={pd.Timestamp(end_ns, unit='ns').date()} is "
-            f"{beyond:.0f} days after the data end ({last.date()}); those days count as days "
+            f"{beyond:.0f} days after the data end (its last day {last_day}); those days count as days "
             "in which nobody came back, so the sleep and churn boundaries read short. Use an "
             "as_of at the data's end (or leave it out), or refresh the extract.",
             DataQualityWarning,
@@ -484,7 +485,7 @@ def estimate_boundaries(
     else:
         end_ns = on_data_clock(as_of, transactions).value
         snap = snapshot(prepared, end_ns)
-        _warn_if_past_the_data(transactions, prepared.covered_until, end_ns)
+        _warn_if_past_the_data(prepared.data_end, end_ns, dates_only=prepared.dates_only)
     gaps, _ = gap_days(snap)
     last = snap.c_first_order + snap.c_n_orders - 1
     open_gaps = (end_ns - snap.o_ts[last]).astype("float64") / NS_PER_DAY
