@@ -828,3 +828,50 @@ def test_boundaries_the_user_gives_are_the_registered_policys(tmp_path: Path) ->
     assert (triggers.sleep_days, triggers.churn_days) == (21.0, 35.5)
     run = mlflow.MlflowClient(uri, uri).get_run(result.run_id)
     assert run.data.tags["boundaries"] == "given: sleep 21 days, churn 35.5 days"
+
+
+def test_the_run_logs_where_the_training_history_ends_as_the_labels_read_it(
+    tmp_path: Path,
+) -> None:
+    """Dates without times end at the midnight after their last day, as the labels read them;
+    the data_end tag gave the last row's date, which on timed data dropped the time and on
+    dates named a day without saying whether it was covered."""
+    from loyalty_ml.datasets import simulate
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    data = simulate(n_customers=400, start="2023-06-01", end="2024-12-31", seed=5)
+    tx = data.transactions
+    dated = tx.loc[tx["timestamp"] < "2024-11-28"].assign(
+        timestamp=lambda t: t["timestamp"].dt.normalize()
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        result = train_and_register(
+            dated,
+            as_of="2024-12-01",
+            tracking_uri=uri,
+            churn_params={"n_estimators": 30, "early_stopping_rounds": 10},
+        )
+    run = mlflow.MlflowClient(uri, uri).get_run(result.run_id)
+    # the last day, 2024-11-27, is covered to its end
+    assert run.data.tags["data_end"] == "2024-11-28 00:00:00"
+
+
+def test_the_data_end_tag_keeps_times_and_stops_at_as_of() -> None:
+    from loyalty_ml.schema import validate_transactions
+    from loyalty_ml.tracking.train import _data_end
+
+    cutoff = pd.Timestamp("2024-12-01")
+    timed = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "timestamp": pd.to_datetime(["2024-11-02 09:00", "2024-11-30 18:30"]),
+            "amount": 1.0,
+        }
+    )
+    assert _data_end(timed, cutoff) == pd.Timestamp("2024-11-30 18:30")
+    # a validated table whose recorded end is after as_of: the history ends where it was cut
+    later = pd.concat([timed, timed.assign(timestamp=pd.Timestamp("2024-12-05"))])
+    valid = validate_transactions(later)
+    history = valid.loc[valid["timestamp"] < cutoff]
+    assert _data_end(history, cutoff) == cutoff

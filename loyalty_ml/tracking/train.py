@@ -34,6 +34,8 @@ from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
+from loyalty_ml.schema._data_end import covered_until
+from loyalty_ml.schema.transactions import data_end
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
@@ -772,7 +774,7 @@ def train_and_register(
                         **({"events": events} if events is not None else {}),
                     ),
                     "data_start": str(first.date()),
-                    "data_end": str(pd.Timestamp(tx[C.TIMESTAMP].max()).date()),
+                    "data_end": str(_data_end(tx, cutoff)),
                     "churn_calibration": str(churn.calibration_),
                     "boundaries": boundary_note,
                     "offer_model": offer_note,
@@ -1046,6 +1048,18 @@ def _without_empty_features(
         DataQualityWarning,
     )
     return X.drop(columns=empty), empty
+
+
+def _data_end(history: pd.DataFrame, cutoff: pd.Timestamp) -> pd.Timestamp:
+    """Where the training history ends, as the labels read a table's end: its last row, or the
+    midnight after it when every row is a date without a time (the last day is covered whole,
+    where the last row's date named the day and its midnight both), or the later end
+    ``validate_transactions`` recorded; never after ``cutoff``, before which the history was
+    cut. The run's ``data_end`` tag."""
+    covered = covered_until(history[C.TIMESTAMP])
+    if covered is None:  # not reached: the job refuses an empty history first
+        return cutoff
+    return min(data_end(history.attrs, covered), cutoff)
 
 
 def _data_window(transactions: pd.DataFrame) -> str:
