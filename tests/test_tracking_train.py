@@ -875,3 +875,50 @@ def test_the_data_end_tag_keeps_times_and_stops_at_as_of() -> None:
     valid = validate_transactions(later)
     history = valid.loc[valid["timestamp"] < cutoff]
     assert _data_end(history, cutoff) == cutoff
+
+
+def test_a_day_appended_twice_is_warned_about_when_training(tmp_path: Path) -> None:
+    """score_customers warned of a night's extract appended twice after validation; training on
+    the same table counted the day twice in the registered drift reference, segment thresholds
+    and value per conversion in silence."""
+    from loyalty_ml.datasets import simulate
+    from loyalty_ml.exceptions import DataQualityWarning
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    data = simulate(n_customers=400, start="2023-06-01", end="2024-12-31", seed=5)
+    tx = data.transactions.loc[data.transactions["timestamp"] < "2024-11-28"]
+    night = tx.loc[tx["timestamp"] >= "2024-11-27"]
+    doubled = pd.concat([tx, night], ignore_index=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        with pytest.warns(
+            DataQualityWarning,
+            match=rf"train_and_register: {len(night)} transaction line\(s\) of 2024-11-27 repeat "
+            r"lines of the same day exactly \(100% .*the model registered tonight reads them so",
+        ):
+            train_and_register(
+                doubled,
+                as_of="2024-12-01",
+                tracking_uri=uri,
+                churn_params={"n_estimators": 30, "early_stopping_rounds": 10},
+            )
+
+
+def test_the_doubled_day_check_names_the_job_and_its_effect() -> None:
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking._inputs import warn_if_a_day_repeats
+
+    cutoff = pd.Timestamp("2024-12-01")
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 1, 2],
+            "timestamp": pd.to_datetime(["2024-11-29"] * 2 + ["2024-11-30"] * 3),
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    assert not warn_if_a_day_repeats(tx, tx, cutoff, caller="score_customers")
+    again = pd.concat([tx, tx.iloc[2:]], ignore_index=True)
+    with pytest.warns(DataQualityWarning, match=r"score_customers: 3 .* of 2024-11-30 .*tonight's"):
+        assert warn_if_a_day_repeats(again, again, cutoff, caller="score_customers")
+    with pytest.warns(DataQualityWarning, match=r"train_and_register: 3 .*before training"):
+        warn_if_a_day_repeats(again, again, cutoff, caller="train_and_register")

@@ -37,6 +37,7 @@ __all__ = [
     "check_job_tables",
     "check_transactions",
     "customers_with_id_column",
+    "warn_if_a_day_repeats",
 ]
 
 
@@ -451,6 +452,70 @@ def warn_of_new_channels(
         "Retrain to learn the new channel, or map it to a known one (e.g. "
         f"transactions['{C.CHANNEL}'] = transactions['{C.CHANNEL}'].replace("
         f"{{{str(new.index[0])!r}: {channels[0]!r}}})).",
+        DataQualityWarning,
+    )
+    return True
+
+
+#: Days before ``as_of`` read for an extract appended twice (the latest nightly deliveries).
+REPEAT_DAYS = 7
+#: Share of a day's lines that repeat another line of it exactly, from which the day reads as
+#: delivered twice (all of them are, counting both copies; units of one line sold as equal rows
+#: are a few of a day's lines, and a table validated to keep them is not checked).
+REPEATED_DAY_SHARE = 0.5
+#: What the copies do, by job: the effect and the step to drop them before.
+_REPEAT_EFFECTS = {
+    "score_customers": ("tonight's decisions read them so", "scoring"),
+    "train_and_register": (
+        "the model registered tonight reads them so (its drift reference, segment thresholds "
+        "and value per conversion)",
+        "training",
+    ),
+}
+
+
+def warn_if_a_day_repeats(
+    transactions: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Timestamp, *, caller: str
+) -> bool:
+    """DataQualityWarning when most lines of one of the ``REPEAT_DAYS`` days before ``cutoff``
+    repeat exactly: a night's extract appended twice after validation; True when it warned.
+
+    ``validate_transactions`` judges each piece it is given: a history and its nightly extracts
+    validated apart and appended (``pd.concat(..., ignore_index=True)``) keep a retried night's
+    rows twice, and validating the whole again keeps rows whose labels differ (a later version of
+    the same line). Spend, basket and price features then count that day twice (orders once, by
+    ``order_id``). A table whose recorded cleaning rule keeps exact duplicates is not checked.
+    ``history``: the rows of ``transactions`` before ``cutoff``; ``caller``: the job
+    (``score_customers`` or ``train_and_register``), which names the effect.
+    """
+    from loyalty_ml.schema import cleaning_report
+
+    report = cleaning_report(transactions)
+    rules = {} if report is None else {step.rule: step.action for step in report.steps}
+    if rules.get("duplicate") == "keep":
+        return False
+    recent = history.loc[
+        (history[C.TIMESTAMP] >= cutoff - pd.Timedelta(days=REPEAT_DAYS)).to_numpy()
+    ]
+    if len(recent) < 2:
+        return False
+    day = recent[C.TIMESTAMP].dt.normalize().to_numpy()
+    both = pd.Series(recent.duplicated(keep=False).to_numpy(), index=day)
+    share = both.groupby(level=0).mean()
+    doubled = share.index[(share >= REPEATED_DAY_SHARE).to_numpy()]
+    if len(doubled) == 0:
+        return False
+    copies = recent.duplicated(keep="first").to_numpy() & pd.Index(day).isin(doubled)
+    days = ", ".join(str(pd.Timestamp(d).date()) for d in doubled)
+    effect, step = _REPEAT_EFFECTS.get(caller, ("every later step reads them so", "use"))
+    warn_user(
+        f"{caller}: {int(copies.sum())} transaction line(s) of {days} repeat lines of the "
+        f"same day exactly ({', '.join(f'{share[d]:.0%}' for d in doubled)} of the day's lines "
+        "have a copy): a night's extract appended twice after validation (validating the "
+        "table again keeps rows whose labels differ)? Spend, basket and price features count "
+        f"them twice, and {effect}. Drop them before {step} "
+        "(transactions.drop_duplicates()), or validate_transactions(..., drop_duplicates=False) "
+        "if equal rows are units of one line.",
         DataQualityWarning,
     )
     return True

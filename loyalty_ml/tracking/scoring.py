@@ -34,6 +34,7 @@ from loyalty_ml.schema._coerce import on_data_clock
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
+    warn_if_a_day_repeats,
     warn_if_data_ends_early,
     warn_of_new_channels,
 )
@@ -227,7 +228,7 @@ def score_customers(
         last = last_purchase(history) if log_run else None
         if last is not None:
             _warn_if_no_new_purchases(mlflow, experiment, last, cutoff, model_uri=model_uri)
-        _warn_if_a_day_repeats(transactions, history, cutoff)
+        warn_if_a_day_repeats(transactions, history, cutoff, caller=caller)
         known = None if policy.feature_config is None else policy.feature_config.channels
         warn_of_new_channels(history, cutoff, known, caller=caller)
         profiled, people, consenting = profiled_only(history, customers)
@@ -688,57 +689,6 @@ def _log_scoring_run(
     for previous in earlier:
         if "superseded_by" not in previous.data.tags:
             client.set_tag(previous.info.run_id, "superseded_by", run.info.run_id)
-
-
-#: Days before ``as_of`` read for an extract appended twice (the latest nightly deliveries).
-REPEAT_DAYS = 7
-#: Share of a day's lines that repeat another line of it exactly, from which the day reads as
-#: delivered twice (all of them are, counting both copies; units of one line sold as equal rows
-#: are a few of a day's lines, and a table validated to keep them is not checked).
-REPEATED_DAY_SHARE = 0.5
-
-
-def _warn_if_a_day_repeats(
-    transactions: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Timestamp
-) -> None:
-    """DataQualityWarning when most lines of one of the ``REPEAT_DAYS`` days before ``cutoff``
-    repeat exactly: a night's extract appended twice after validation.
-
-    ``validate_transactions`` judges each piece it is given: a history and its nightly extracts
-    validated apart and appended (``pd.concat(..., ignore_index=True)``) keep a retried night's
-    rows twice, and validating the whole again keeps rows whose labels differ (a later version of
-    the same line). Spend, basket and price features then count that day twice (orders once, by
-    ``order_id``). A table whose recorded cleaning rule keeps exact duplicates is not checked.
-    """
-    from loyalty_ml.schema import cleaning_report
-
-    report = cleaning_report(transactions)
-    rules = {} if report is None else {step.rule: step.action for step in report.steps}
-    if rules.get("duplicate") == "keep":
-        return
-    recent = history.loc[
-        (history[C.TIMESTAMP] >= cutoff - pd.Timedelta(days=REPEAT_DAYS)).to_numpy()
-    ]
-    if len(recent) < 2:
-        return
-    day = recent[C.TIMESTAMP].dt.normalize().to_numpy()
-    both = pd.Series(recent.duplicated(keep=False).to_numpy(), index=day)
-    share = both.groupby(level=0).mean()
-    doubled = share.index[(share >= REPEATED_DAY_SHARE).to_numpy()]
-    if len(doubled) == 0:
-        return
-    copies = recent.duplicated(keep="first").to_numpy() & pd.Index(day).isin(doubled)
-    days = ", ".join(str(pd.Timestamp(d).date()) for d in doubled)
-    warn_user(
-        f"score_customers: {int(copies.sum())} transaction line(s) of {days} repeat lines of the "
-        f"same day exactly ({', '.join(f'{share[d]:.0%}' for d in doubled)} of the day's lines "
-        "have a copy): a night's extract appended twice after validation (validating the "
-        "table again keeps rows whose labels differ)? Spend, basket and price features count "
-        "them twice, and tonight's decisions read them so. Drop them before scoring "
-        "(transactions.drop_duplicates()), or validate_transactions(..., drop_duplicates=False) "
-        "if equal rows are units of one line.",
-        DataQualityWarning,
-    )
 
 
 #: Tag of a scoring run: the time of the last purchase (``amount >= 0``) before its ``as_of``.

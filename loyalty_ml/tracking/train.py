@@ -39,6 +39,7 @@ from loyalty_ml.schema.transactions import data_end
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
     check_job_tables,
+    warn_if_a_day_repeats,
     warn_if_data_ends_early,
 )
 from loyalty_ml.tracking._mlflow import (
@@ -319,6 +320,7 @@ def _profiled_history(
             "False or missing for all of them. Check the consent flags of customers."
         )
     stale = warn_if_data_ends_early(before, cutoff, horizon_days, caller=caller)
+    warn_if_a_day_repeats(transactions, before, cutoff, caller=caller)
     return tx, people, n_excluded, stale
 
 
@@ -561,7 +563,9 @@ def train_and_register(
         no value in any backtest training row (say, campaigns that all start later) are left out,
         named in the warning and in the run's ``dropped_empty_features`` tag; with campaigns and
         offers but no campaign whose response window closed before ``as_of``, no offer model is
-        trained (the ``offer_model`` tag says why).
+        trained (the ``offer_model`` tag says why). Most lines of one of the 7 days before
+        ``as_of`` repeating exactly (a night's extract appended twice after validation), as
+        :func:`~loyalty_ml.tracking.scoring.score_customers` warns too.
     """
     import mlflow
 
