@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loyalty_ml.exceptions import (
@@ -19,12 +19,6 @@ from loyalty_ml.exceptions import (
 )
 from loyalty_ml.features import churn_labels, training_table
 from loyalty_ml.schema import validate_transactions
-
-
-def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out.attrs = {}
-    return out
 
 
 @pytest.fixture
@@ -88,12 +82,56 @@ def test_missing_column(tx: pd.DataFrame) -> None:
 @pytest.mark.filterwarnings(
     "ignore:churn_labels. the label window .+ overlaps days with no purchase"
 )
+def _two_stores() -> pd.DataFrame:
+    """A validated table of two stores' customers, each buying every 3 days from January to
+    April 2024; the small store's last purchase is on 04-27, the data's on 04-30."""
+    days = pd.date_range("2024-01-01", "2024-04-30", freq="D")
+    rows = [
+        (c, d, "big" if c < 60 else "small")
+        for c in range(70)
+        for d in days[c % 3 :: 3]
+        if c < 60 or d <= pd.Timestamp("2024-04-27")
+    ]
+    raw = pd.DataFrame(rows, columns=["customer_id", "timestamp", "store_id"]).assign(amount=2.0)
+    return validate_transactions(raw)
+
+
+def test_a_segment_is_refused_past_its_own_end_and_told_the_recorded_end() -> None:
+    """A store filtered from a validated table ends at its own last purchase (04-27), which the
+    labels cannot tell from a table cut in time; the refusal names the end validate_transactions
+    recorded (05-01), and passing it labels the store as the whole table does."""
+    tx = _two_stores()
+    small = tx.loc[tx["store_id"] == "small"]
+    assert small.attrs["loyalty_ml_data_end"] == "2024-05-01 00:00:00"
+    with pytest.raises(
+        LeakageError,
+        match=r"segment of validated data .* pass observation_end='2024-05-01 00:00:00'",
+    ):
+        churn_labels(small, as_of="2024-04-01", horizon_days=30)
+    with pytest.raises(LeakageError, match=r"observation_end='2024-05-01 00:00:00'"):
+        training_table(small, cutoffs=["2024-03-01", "2024-04-01"], horizon_days=30)
+    whole = churn_labels(tx, as_of="2024-04-01", horizon_days=30)
+    end = small.attrs["loyalty_ml_data_end"]
+    y = churn_labels(small, as_of="2024-04-01", horizon_days=30, observation_end=end)
+    pd.testing.assert_series_equal(y, whole.loc[y.index])
+
+
+def test_a_table_cut_in_time_is_refused_past_the_cut() -> None:
+    """A table cut at a date keeps the full data's recorded end in its attrs; reading that end
+    would label every customer who buys after the cut as churned, so the window is refused."""
+    tx = _two_stores()
+    early = tx.loc[tx["timestamp"] < "2024-03-01"]
+    with pytest.raises(LeakageError, match=r"not if the table was cut in time"):
+        churn_labels(early, as_of="2024-02-15", horizon_days=30)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 100)), min_size=1, max_size=30),
     as_of_day=st.integers(1, 60),
     horizon=st.integers(1, 40),
 )
+@example(rows=[(0, 1)], as_of_day=1, horizon=1)  # no purchase before the cut-off: a warning
 def test_agrees_with_direct_computation(
     rows: list[tuple[int, int]], as_of_day: int, horizon: int
 ) -> None:
@@ -107,8 +145,12 @@ def test_agrees_with_direct_computation(
         }
     )
     as_of = start + pd.Timedelta(days=as_of_day)
-    y = churn_labels(tx, as_of=as_of, horizon_days=horizon)
     before = tx[tx["timestamp"] < as_of]["customer_id"].unique()
+    if len(before):
+        y = churn_labels(tx, as_of=as_of, horizon_days=horizon)
+    else:  # a cut-off before every purchase adds no rows, and says so
+        with pytest.warns(DataQualityWarning, match="no customer has a purchase before"):
+            y = churn_labels(tx, as_of=as_of, horizon_days=horizon)
     window = tx[(tx["timestamp"] >= as_of) & (tx["timestamp"] < as_of + pd.Timedelta(days=horizon))]
     expected = {int(c): int(c not in set(window["customer_id"])) for c in sorted(before)}
     assert y.to_dict() == expected
@@ -183,57 +225,6 @@ def test_a_stated_end_on_dates_without_times_names_a_day_observed_to_its_end() -
     timed = tx.assign(timestamp=tx["timestamp"].where(tx["customer_id"] != 2, "2024-01-12 15:00"))
     with pytest.raises(LeakageError, match=r"observation_end=2024-04-30 00:00:00 says"):
         churn_labels(timed, as_of="2024-04-01", horizon_days=30, observation_end="2024-04-30")
-
-
-def _two_stores() -> pd.DataFrame:
-    """A validated table of two stores' customers, each buying every 3 days from January to
-    April 2024; the small store's last purchase is on 04-27, the data's on 04-30."""
-    days = pd.date_range("2024-01-01", "2024-04-30", freq="D")
-    rows = [
-        (c, d, "big" if c < 60 else "small")
-        for c in range(70)
-        for d in days[c % 3 :: 3]
-        if c < 60 or d <= pd.Timestamp("2024-04-27")
-    ]
-    raw = pd.DataFrame(rows, columns=["customer_id", "timestamp", "store_id"]).assign(amount=2.0)
-    return validate_transactions(raw)
-
-
-def test_a_segment_of_validated_data_is_labelled_to_the_data_end() -> None:
-    """A store filtered from a validated table keeps the recorded data end (attrs): its own last
-    purchase (04-27) is not the end of the data, and cut-offs whose window reaches 04-30 were
-    refused as censored although the whole table covers them."""
-    tx = _two_stores()
-    small = tx.loc[tx["store_id"] == "small"]
-    assert small.attrs["loyalty_ml_data_end"] == "2024-05-01 00:00:00"
-    whole = churn_labels(tx, as_of="2024-04-01", horizon_days=30)
-    y = churn_labels(small, as_of="2024-04-01", horizon_days=30)
-    pd.testing.assert_series_equal(y, whole.loc[y.index])
-    _, y_train = training_table(small, cutoffs=["2024-03-01", "2024-04-01"], horizon_days=30)
-    assert y_train.loc[pd.Timestamp("2024-04-01")].to_dict() == y.to_dict()
-    with pytest.raises(
-        LeakageError,
-        match=r"the data ends at 2024-05-01 00:00:00 \(the end "
-        r"validate_transactions recorded; this table's own rows end at "
-        r"2024-04-28 00:00:00: a segment",
-    ):
-        churn_labels(small, as_of="2024-04-02", horizon_days=30)
-    # without the recorded end (attrs dropped): the segment's own last day, as before
-    with pytest.raises(LeakageError, match=r"the data ends at 2024-04-28 00:00:00 \(the end of"):
-        churn_labels(_without_attrs(small), as_of="2024-04-01", horizon_days=30)
-
-
-def test_a_table_cut_in_time_keeps_the_recorded_end_and_its_windows_are_warned_about() -> None:
-    """A table cut at a date keeps the recorded end too: labels past the cut are allowed, and the
-    days from the cut to the end, which should have held purchases, are warned about as a hole."""
-    tx = _two_stores()
-    early = tx.loc[tx["timestamp"] < "2024-03-01"]
-    with pytest.warns(
-        DataQualityWarning,
-        match=r"overlaps days with no purchase at all, "
-        r"2024-03-01 to 2024-04-30",
-    ):
-        churn_labels(early, as_of="2024-02-15", horizon_days=30)
 
 
 @settings(max_examples=40, deadline=None)

@@ -48,17 +48,7 @@ def observed_until(prepared: Prepared, observation_end: object) -> pd.Timestamp 
     if observation_end is not None:
         end = to_timestamp(observation_end, name="observation_end", clock=prepared.clock)
         return stated_end(end, dates_only=prepared.dates_only)
-    return prepared.data_end
-
-
-def recorded_end(prepared: Prepared, observation_end: object) -> pd.Timestamp | None:
-    """The end the label checks read past the last purchase (``warn_if_labels_mislead``): the
-    caller's ``observation_end``, else the end ``validate_transactions`` recorded when it is
-    after this table's own (a segment, or an end stated at validation); None otherwise."""
-    end = observed_until(prepared, observation_end)
-    if observation_end is not None or end != prepared.covered_until:
-        return end
-    return None
+    return prepared.covered_until
 
 
 def check_not_censored(
@@ -70,16 +60,19 @@ def check_not_censored(
     start: pd.Timestamp | None = None,
     given_end: bool = False,
     dates_only: bool = False,
-    own_end: pd.Timestamp | None = None,
+    recorded: pd.Timestamp | None = None,
 ) -> None:
     """Raise LeakageError when ``[as_of, as_of + horizon)`` runs past the observed data.
 
     ``start`` (the first transaction) lets the message say when no as_of can work: a horizon longer
     than the data itself. ``given_end``: ``end`` is the caller's ``observation_end``, not the data's
     last timestamp, and the message says so. ``dates_only``: ``end`` is the midnight after the
-    last day of a date-only table (``observed_until``), and the message says so. ``own_end``:
-    the table's own end (``Prepared.covered_until``); when ``end`` is later, it is the end
-    ``validate_transactions`` recorded, and the message says so.
+    last day of a date-only table (``observed_until``), and the message says so. ``recorded``:
+    the end ``validate_transactions`` recorded in the table's ``attrs`` (``Prepared.data_end``);
+    when it is later than ``end`` the table may be a segment of the validated data (a store) or a
+    cut in time, which the rows cannot tell apart, so the message offers it as ``observation_end``
+    for the first case rather than reading it for both (a cut in time would label every customer
+    who buys after the cut as churned).
     """
     stop = as_of + pd.Timedelta(days=horizon_days)
     if given_end and end is not None and stop > end:
@@ -103,12 +96,7 @@ def check_not_censored(
         )
     if end is None or stop > end:
         latest = "there are no transactions" if end is None else f"the data ends at {end}"
-        if end is not None and own_end is not None and end > own_end:
-            latest += (
-                " (the end validate_transactions recorded; this table's own rows end at "
-                f"{own_end}: a segment of the validated table)"
-            )
-        elif end is not None and dates_only:
+        if end is not None and dates_only:
             latest += (
                 f" (the end of its last day, {(end - pd.Timedelta(days=1)).date()}: its "
                 "timestamps are dates without times)"
@@ -130,11 +118,17 @@ def check_not_censored(
             fix = "There are no transactions: check the filters and ids that built the table"
         else:
             fix = f"Use an earlier as_of (at most {latest_as_of}) or a shorter horizon"
+        given = "or pass observation_end= if the data is complete beyond its last purchase."
+        if end is not None and recorded is not None and recorded > end and recorded >= stop:
+            given = (
+                f"or, if this table is a segment of validated data (one store, one region), pass "
+                f"observation_end='{recorded}', the end validate_transactions recorded for them "
+                "(not if the table was cut in time: the window would run past the cut)."
+            )
         raise LeakageError(
             f"Churn labels at {name}={as_of.date()} with horizon_days={horizon_days} need purchases "
             f"up to {stop}, but {latest}: customers who would buy after that would be labelled "
-            f"churned (a censored label). {fix}, or pass observation_end= if the data is complete "
-            "beyond its last purchase."
+            f"churned (a censored label). {fix}, {given}"
         )
 
 
@@ -182,11 +176,8 @@ def churn_labels(
         Until when the data is known to be complete: the last instant observed, as
         ``validate_transactions`` reads it. When every timestamp is a midnight (dates without
         times), a midnight names a day observed to its end: ``"2020-09-22"`` lets the window cover
-        the 22nd. On timed data it is that instant (the 22nd's midnight). Defaults to the end
-        ``validate_transactions`` recorded in ``attrs`` when it is later than this table's (a
-        segment filtered from the validated table, one store say, keeps the full data's end; a
-        window over days after the segment's last purchase is then checked for a stretch with no
-        purchase, as one past a given ``observation_end`` is), else the last timestamp, so
+        the 22nd. On timed data it is that instant (the 22nd's midnight). Defaults to the last
+        timestamp in the data, so
         a window that ends after the last purchase is refused as censored; when every timestamp is
         a midnight, to the end of the last day, which the window may cover.
 
@@ -234,7 +225,7 @@ def churn_labels(
         start=prepared.first_ts,
         given_end=observation_end is not None,
         dates_only=prepared.dates_only,
-        own_end=prepared.covered_until,
+        recorded=prepared.data_end,
     )
     labels = labels_at(prepared, cutoff, horizon)
     warn_if_labels_mislead(
@@ -242,6 +233,6 @@ def churn_labels(
         [(cutoff, labels)],
         horizon,
         caller="churn_labels",
-        observation_end=recorded_end(prepared, observation_end),
+        observation_end=end if observation_end is not None else None,
     )
     return labels

@@ -13,13 +13,7 @@ from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.features._label_checks import warn_if_labels_mislead
 from loyalty_ml.features.build import check_config, features_at, prepare_inputs
 from loyalty_ml.features.config import FeatureConfig
-from loyalty_ml.features.labels import (
-    check_horizon,
-    check_not_censored,
-    labels_at,
-    observed_until,
-    recorded_end,
-)
+from loyalty_ml.features.labels import check_horizon, check_not_censored, labels_at, observed_until
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import table_clock, to_timestamp
 
@@ -158,7 +152,7 @@ def training_table(
         start=inputs.transactions.first_ts,
         given_end=observation_end is not None,
         dates_only=inputs.transactions.dates_only,
-        own_end=inputs.transactions.covered_until,
+        recorded=inputs.transactions.data_end,
     )
     show = sys.stderr.isatty() if progress is None else bool(progress)
     frames: list[pd.DataFrame] = []
@@ -171,7 +165,7 @@ def training_table(
         list(zip(dates, labels, strict=True)),
         horizon,
         caller="training_table",
-        observation_end=recorded_end(inputs.transactions, observation_end),
+        observation_end=end if observation_end is not None else None,
     )
     # stacked by customer id first, then given one (as_of, customer_id) index: concatenating an
     # index of that pair per cut-off codes the ids again for X and for y (3 of the 16 s of CPU
