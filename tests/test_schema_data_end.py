@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from loyalty_ml.exceptions import LeakageError
+from loyalty_ml.features import training_table
 from loyalty_ml.schema._data_end import (
     covered_until,
     covered_until_ns,
     is_dates_only,
+    stated_before,
     stated_end,
 )
 
@@ -60,3 +64,40 @@ def test_a_stated_midnight_names_a_day_on_dates_without_times_only() -> None:
     # a zone's day before the clocks go forward ends 23 hours later, at its next midnight
     berlin = pd.Timestamp("2024-03-30", tz="Europe/Berlin")
     assert stated_end(berlin, dates_only=True) == pd.Timestamp("2024-03-31", tz="Europe/Berlin")
+
+
+def test_a_history_cut_before_a_cutoff_is_stated_complete_up_to_the_cut_only() -> None:
+    """The jobs keep the rows before as_of and state the history complete until then. On dates
+    without times a stated midnight reads to its day's end, so as_of itself claimed as_of's day,
+    whose rows the cut removed: the day before is stated, which reads back as as_of."""
+    cutoff = pd.Timestamp("2020-09-22")
+    dates = pd.Series(pd.to_datetime(["2020-09-01", "2020-09-21"]))
+    assert stated_before(cutoff, dates) == pd.Timestamp("2020-09-21")
+    assert stated_end(stated_before(cutoff, dates), dates_only=True) == cutoff
+    timed = pd.Series(pd.to_datetime(["2020-09-01 10:30", "2020-09-21 00:00"]))
+    assert stated_before(cutoff, timed) == cutoff
+    assert stated_before(pd.Timestamp("2020-09-22 06:00"), dates) == pd.Timestamp(
+        "2020-09-22 06:00"
+    )
+    assert stated_before(cutoff, pd.Series(pd.to_datetime([]))) == cutoff
+    berlin = pd.Timestamp("2024-03-31", tz="Europe/Berlin")
+    zoned = pd.Series(pd.to_datetime(["2024-03-29", "2024-03-30"]).tz_localize("Europe/Berlin"))
+    assert stated_end(stated_before(berlin, zoned), dates_only=True) == berlin
+
+
+def test_labels_of_a_history_cut_before_as_of_stop_at_the_cut_on_dates_without_times() -> None:
+    """A window over the cutoff's own day, which the cut removed, is refused when the history is
+    stated with stated_before; stated as as_of, the day was claimed and the window let through."""
+    days = pd.date_range("2024-01-01", "2024-04-30", freq="D")
+    tx = pd.DataFrame(
+        [(c, d, 2.0) for c in range(30) for d in days[c % 3 :: 3]],
+        columns=["customer_id", "timestamp", "amount"],
+    )
+    as_of = pd.Timestamp("2024-04-01")
+    history = tx.loc[tx["timestamp"] < as_of]
+    end = stated_before(as_of, history["timestamp"])
+    X, _ = training_table(history, cutoffs=["2024-03-02"], horizon_days=30, observation_end=end)
+    assert len(X) == 30
+    with pytest.raises(LeakageError, match="observation_end=2024-03-31"):
+        training_table(history, cutoffs=["2024-03-03"], horizon_days=30, observation_end=end)
+    training_table(history, cutoffs=["2024-03-03"], horizon_days=30, observation_end=as_of)

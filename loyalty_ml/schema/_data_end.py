@@ -23,7 +23,13 @@ import pandas as pd
 from loyalty_ml.schema._coerce_time import plus_days
 from loyalty_ml.schema._gaps import NS_PER_DAY
 
-__all__ = ["covered_until", "covered_until_ns", "is_dates_only", "stated_end"]
+__all__ = [
+    "covered_until",
+    "covered_until_ns",
+    "is_dates_only",
+    "stated_before",
+    "stated_end",
+]
 
 
 def is_dates_only(ns: np.ndarray) -> bool:
@@ -63,3 +69,20 @@ def stated_end(end: pd.Timestamp, *, dates_only: bool) -> pd.Timestamp:
     if dates_only and end == end.normalize():
         return plus_days(end, 1)
     return end
+
+
+def stated_before(cutoff: pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
+    """The ``observation_end`` that states a history cut before ``cutoff`` (its rows
+    ``timestamp < cutoff``, as the jobs cut theirs) complete up to the cut, no further.
+
+    On timed data that is ``cutoff``. On dates without times a stated midnight names a day observed
+    to its end (:func:`stated_end`), so ``cutoff`` would claim the cutoff's own day, whose rows the
+    cut removed: the day before a midnight ``cutoff`` is stated instead, which reads back as
+    ``cutoff``."""
+    stamps = pd.DatetimeIndex(timestamps.dropna())
+    if cutoff != cutoff.normalize() or len(stamps) == 0:
+        return cutoff
+    last = stamps.max()
+    if last != last.normalize() or not (stamps == stamps.normalize()).all():
+        return cutoff
+    return plus_days(cutoff, -1)

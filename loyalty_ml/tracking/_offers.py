@@ -21,6 +21,7 @@ from loyalty_ml.features import FeatureConfig
 from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.models._uplift_rows import balance_checked_by_caller
 from loyalty_ml.schema import columns as C
+from loyalty_ml.schema._data_end import stated_before
 from loyalty_ml.tracking._mlflow import metric_key
 from loyalty_ml.tracking.sends import POLICY_OFFER
 
@@ -62,7 +63,9 @@ def _experiment_rows(
         window_days=window_days,
         customers=customers,
         config=config,
-        observation_end=as_of,  # every transaction before as_of is known
+        # every transaction before as_of is known (on dates without times: to the end of the day
+        # before a midnight as_of, which the jobs' cut keeps)
+        observation_end=stated_before(as_of, tx[C.TIMESTAMP]),
         progress=False,
         history=history,
         events=events,

@@ -34,7 +34,7 @@ from loyalty_ml.kpis._common import order_keys, purchase_lines
 from loyalty_ml.privacy.consent import profiled_only
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import on_data_clock
-from loyalty_ml.schema._data_end import covered_until
+from loyalty_ml.schema._data_end import covered_until, stated_before
 from loyalty_ml.schema.transactions import data_end
 from loyalty_ml.tracking._inputs import (
     check_id_overlap,
@@ -346,7 +346,8 @@ def _churn_table(
         customers=people,
         campaigns=campaigns,
         config=config,
-        observation_end=as_of,
+        # complete up to the cut, not through the cutoff's own day on dates without times
+        observation_end=stated_before(as_of, tx[C.TIMESTAMP]),
         progress=False,
         events=events,
     )
