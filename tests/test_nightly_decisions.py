@@ -102,6 +102,33 @@ def test_the_holdout_rests_from_contact_as_the_offered_do(
     assert (first.loc[withheld, "channel"] == "email").all()
 
 
+def test_a_customer_without_an_offer_is_not_told_to_be_contacted(
+    everyone: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    # a contact the programme records is an offer's send (nightly_sends): one named without an
+    # offer is recorded nowhere, so the contact rule never rests it and the same customer is told
+    # to be contacted night after night (35 simulated nights, seed 1: 1,562 "no effective offer"
+    # rows named a channel, 119 customers on more than one night, some on all 35)
+    worthless = dataclasses.replace(everyone, value_per_conversion=0.5)
+    first = worthless.decide(features, reasons="none")
+    nothing = first["offer_reason"] == "no effective offer"
+    assert nothing.sum() > 200
+    assert (first.loc[nothing, "channel"] == "none").all()
+    assert first.loc[nothing, "rule"].str.endswith("; no effective offer: no contact").all()
+    assert (first.loc[nothing, "action"] == "retention_offer").all()
+    # a holdout customer from whom nothing was withheld is not contacted either
+    held = first["offer_reason"] == "holdout"
+    assert held.any() and first.loc[held, "holdout_offer_id"].isna().all()
+    assert (first.loc[held, "channel"] == "none").all()
+    # nothing was sent, so the next night reads the same: no contact named on any night
+    history = nightly_sends(first, sent_at="2024-11-05 09:00")
+    assert history.empty
+    # the customers offered keep the trigger's channel (test above); a withheld offer too
+    second = everyone.decide(features, reasons="none")
+    withheld = second["holdout_offer_id"].notna()
+    assert (second.loc[withheld, "channel"] == "email").all()
+
+
 @pytest.fixture(scope="module")
 def churn_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """A small churn-only model registered in a temporary embedded store, and its data."""

@@ -19,7 +19,15 @@ import pandas as pd
 from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml.exceptions import ConfigError, DataError, SchemaError, format_examples, format_ids
 from loyalty_ml.features.config import FeatureConfig
-from loyalty_ml.policy._plan_reasons import COOL_DOWN, HOLDOUT, IN_CONTROL
+from loyalty_ml.policy._plan_reasons import (
+    BUDGET_OUT,
+    CAPPED,
+    COOL_DOWN,
+    HOLDOUT,
+    IN_CONTROL,
+    NOT_EFFECTIVE,
+    NOT_ELIGIBLE,
+)
 from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._bad_rows import bad_rows
@@ -75,6 +83,9 @@ _BASELINE = "baseline__"
 #: offer_reason of the customers the contact rule rests (min_days_between_offers): no offer, and
 #: no contact through the trigger's channel either.
 _RESTING = (COOL_DOWN, IN_CONTROL)
+#: offer_reason of the customers the offer model found nothing for: no offer, so no contact
+#: either (the programme records a contact as an offer's send, see :meth:`LoyaltyPolicy.decide`).
+_NOTHING_TO_SEND = (NOT_EFFECTIVE, CAPPED, NOT_ELIGIBLE, BUDGET_OUT)
 #: Column of :meth:`LoyaltyPolicy._offers`' plan: the reason of a holdout customer's withheld plan.
 _HELD_REASON = "held_reason__"
 _HELD_RESTING = "holdout, resting as the customers offered recently do"
@@ -313,7 +324,11 @@ class LoyaltyPolicy:
         -------
         DataFrame
             :data:`DECISION_COLUMNS`: ``churn_probability``, ``risk_band``, ``boundary_state``,
-            ``segment``, ``action``, ``channel`` (the trigger's contact channel), ``rule``,
+            ``segment``, ``action``, ``channel`` (the trigger's contact channel; ``"none"``, with
+            the ``rule`` ending ``"; <reason>: no contact"``, where the offer model found nothing
+            to send: ``"no effective offer"``, ``"monthly cap reached"``, ``"not eligible"``,
+            ``"budget exhausted"``, since the contacts the programme records, and the contact
+            rule rests, are the offers sent), ``rule``,
             ``offer_id`` (missing = no offer), ``offer_channel`` (the catalog's channel of the
             offer, whose send ``expected_cost`` prices: deliver the offer there; missing without
             an offer or where the catalog names none), ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
@@ -387,6 +402,18 @@ class LoyaltyPolicy:
             rested = triggered & rows
             out.loc[rested, "channel"] = "none"
             out.loc[rested, "rule"] = out.loc[rested, "rule"] + f"; {why}: no contact"
+        # nor is a customer the offer model found nothing for: the contacts the programme records
+        # are the offers' sends (and the holdout's withheld ones), which nightly_sends writes and
+        # the contact rule reads back; a channel named without an offer is a contact nothing
+        # records, so nothing rests it, and the same customers would be told to be e-mailed or
+        # called every night (a customer on all 35 of 35 simulated nights). A customer of the
+        # holdout from whom nothing was withheld reads so too.
+        held_reason = offers[_HELD_REASON].to_numpy()
+        nothing = np.where(reason == HOLDOUT, held_reason, reason)
+        for why in _NOTHING_TO_SEND:
+            idle = triggered & (nothing == why) & (out["channel"].to_numpy() != "none")
+            out.loc[idle, "channel"] = "none"
+            out.loc[idle, "rule"] = out.loc[idle, "rule"] + f"; {why}: no contact"
         out[HOLDOUT_OFFER] = offers[HOLDOUT_OFFER].astype("str").to_numpy()
         explain_rows = {
             "all": np.ones(len(X), dtype=bool),
