@@ -250,6 +250,41 @@ def test_a_regular_buyer_is_not_called_irregular() -> None:
     ]
 
 
+def test_two_orders_make_one_gap_which_varies_by_nothing() -> None:
+    """A customer with two orders has one gap between them: ipi_std and ipi_cv are 0, which read
+    "gaps between purchases vary by 0 days" and "regular purchase rhythm (gaps vary by 0%, ...)",
+    clockwork from one interval, and ipi_median "usually buys every 30 days"."""
+    X = pd.DataFrame(
+        {
+            "n_orders": [2.0, 2.0, 5.0, 2.0],
+            "ipi_mean": [30.2, 0.1, 20.0, np.nan],
+            "ipi_median": [30.2, 0.1, 18.0, np.nan],
+            "ipi_std": [0.0, 0.0, 4.0, 0.0],
+            "ipi_cv": [0.0, np.nan, 0.2, 0.0],
+        }
+    )
+    once = ["bought twice, 30 days apart", "bought twice within a day"]
+    assert _words("ipi_std", X, typical={"ipi_std": 12.0}) == [
+        *once,
+        "gaps between purchases vary by 4 days (typical 12 days)",
+        "only one gap between purchases so far",
+    ]
+    assert _words("ipi_cv", X, typical={"ipi_cv": 0.76}) == [
+        *once,
+        "regular purchase rhythm (gaps vary by 20%, typical 76%)",
+        "only one gap between purchases so far",
+    ]
+    assert _words("ipi_cv", X)[2] == "purchase rhythm: gaps vary by 20%"
+    assert _words("ipi_median", X) == [
+        *once,
+        "usually buys every 18 days",
+        "only one gap between purchases so far",
+    ]
+    # without the order count, one gap cannot be told from equal gaps: the spread is worded
+    alone = X.drop(columns="n_orders")
+    assert _words("ipi_std", alone)[0] == "gaps between purchases vary by 0 days"
+
+
 def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
     X = pd.DataFrame({"channel_share_store": [0.6]})
     typical = {"channel_share_store": float(np.float32(0.6))}  # as typical_values_ holds it

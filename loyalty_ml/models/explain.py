@@ -497,11 +497,46 @@ def _tenure(c: _Columns, name: str) -> pd.Series:
     return ("new: " + text).where(days < 90, text)
 
 
+def _one_gap(c: _Columns) -> tuple[np.ndarray, pd.Series] | None:
+    """Rows of customers with exactly two orders (one gap between purchases: no rhythm to call
+    usual, no spread to vary by), and their wording; None without ``n_orders``.
+
+    The gap is read from ``ipi_mean`` or ``ipi_median`` (equal with one gap): "bought twice, 30
+    days apart", or "bought twice within a day"; without either, "only one gap between purchases
+    so far". Every rhythm feature says it in the same words, so a customer reads it once.
+    """
+    orders = c.get("n_orders")
+    if orders is None:
+        return None
+    two = np.asarray(orders, dtype=np.float64) == 2
+    gap = c.get("ipi_mean")
+    if gap is None:
+        gap = c.get("ipi_median")
+    text = _text(len(c), "only one gap between purchases so far")
+    if gap is not None:
+        gap = np.asarray(gap, dtype=np.float64)
+        apart = ("bought twice, " + _days(gap) + " apart").where(
+            np.round(gap) >= 1, "bought twice within a day"
+        )
+        text = apart.where(~np.isnan(gap), text)
+    return two, text
+
+
 def _rhythm(c: _Columns, name: str) -> pd.Series:
-    return ("usually buys every " + _days(c.raw(name))).fillna(_no_rhythm(c))
+    text = ("usually buys every " + _days(c.raw(name))).fillna(_no_rhythm(c))
+    one = _one_gap(c)
+    # one gap is not what a customer usually does
+    return text if one is None else text.where(~one[0], one[1])
 
 
 def _irregular(c: _Columns, name: str) -> pd.Series:
+    text = _spread(c, name)
+    one = _one_gap(c)
+    # two orders make one gap: it varies by nothing ("gaps vary by 0 days" read as clockwork)
+    return text if one is None else text.where(~one[0], one[1])
+
+
+def _spread(c: _Columns, name: str) -> pd.Series:
     values = c.raw(name)
     typical = c.typical.get(name)
     if name == "ipi_std":
