@@ -46,6 +46,7 @@ def test_cheapest_effective_by_hand() -> None:
         "expected_cost",
         "expected_net_value",
         "reason",
+        "in_holdout",
     ]
     assert plan.index.equals(IDX)
     # customer 1: pts costs 0.15*4*0.75 + 0.5 = 0.95 (NV 2 - 0.95); d5 costs 0.2*5 = 1.0
@@ -157,7 +158,7 @@ def test_holdout_is_seeded_and_sized() -> None:
         consent=consent,
         random_state=7,
     )
-    assert (plan["reason"] == "holdout").sum() == 20
+    assert (plan["reason"] == "holdout").sum() == 20 == plan["in_holdout"].sum()
     assert (plan["reason"] == "no marketing consent").sum() == 20
     assert (
         plan.loc[plan["reason"].isin(["holdout", "no marketing consent"]), "offer_id"].isna().all()
@@ -172,6 +173,29 @@ def test_holdout_is_seeded_and_sized() -> None:
         random_state=7,
     )
     pd.testing.assert_frame_equal(plan, again)
+
+
+def test_holdout_reason_says_an_offer_was_withheld() -> None:
+    """The reason "holdout" was every customer drawn, also those who would have got nothing (the
+    nightly job: 1,852 rows over 35 simulated nights where 105 offers were withheld): it now says
+    an offer was withheld, the others keep the reason they would have had, in_holdout marks all."""
+    idx = pd.Index(range(200), name="customer_id")
+    pays = np.arange(200) % 2 == 0
+    effects = pd.DataFrame({"d5": np.where(pays, 0.2, 0.0)}, index=idx)
+    plan = choose_offers(
+        effects,
+        CATALOG,
+        baseline=pd.Series(0.1, index=idx),
+        value_per_conversion=40.0,
+        holdout_fraction=0.2,
+        random_state=0,
+    )
+    held = plan["in_holdout"].to_numpy()
+    assert held.sum() == 40 and plan.loc[held, "offer_id"].isna().all()
+    assert (plan["reason"].eq("holdout").to_numpy() == (held & pays)).all()
+    assert set(plan.loc[held & ~pays, "reason"]) == {"no effective offer"}
+    # the same reasons as outside the holdout
+    assert set(plan.loc[~held & ~pays, "reason"]) == {"no effective offer"}
 
 
 def test_monthly_cap_from_history() -> None:

@@ -332,6 +332,7 @@ def test_choose_offers_plan_contract_and_economics(flow: Flow) -> None:
         "expected_cost",
         "expected_net_value",
         "reason",
+        "in_holdout",  # DESIGN's five, then who was drawn into the holdout (session 59)
     ]
     offers = flow.data.offers.set_index("offer_id")
     chosen = plan.dropna(subset=["offer_id"])

@@ -493,6 +493,7 @@ def test_offer_economics_match_design_section_5() -> None:
         "expected_cost",
         "expected_net_value",
         "reason",
+        "in_holdout",  # DESIGN's five, then who was drawn into the holdout (session 59)
     ]
     assert plan.loc[1, "offer_id"] == "a"
     assert plan.loc[1, "expected_cost"] == pytest.approx(0.4 * 4.0 + 0.5)

@@ -882,6 +882,23 @@ def test_offer_figures_leave_out_the_customers_the_policy_could_not_offer(
     assert list(blind.violations["metric"]) == ["offer_rate"]
 
 
+def test_the_holdout_is_left_out_also_where_its_reason_says_what_it_would_have_had() -> None:
+    """Since session 59 "holdout" says an offer was withheld: a customer of the holdout who would
+    have got nothing says "no effective offer", and the plan's ``in_holdout`` marks him. The audit
+    leaves every one of them out, as when they all said "holdout" (850 and 550 contactable)."""
+    from loyalty_ml.policy._plan_reasons import HOLDOUT, IN_HOLDOUT, NOT_EFFECTIVE
+
+    sensitive, plan = _consent_plan()
+    held = (plan["reason"] == HOLDOUT).to_numpy()
+    nothing = held & (np.arange(len(plan)) % 20 == 19)
+    assert nothing.sum() > 50
+    plan = plan.assign(
+        reason=np.where(nothing, NOT_EFFECTIVE, plan["reason"]), **{IN_HOLDOUT: held}
+    )
+    table = fairness_report(sensitive, offers=plan).by_group.xs("age_band", level="attribute")
+    assert table["n_contactable"].to_dict() == {"18-34": 850, "65+": 550}
+
+
 def test_offer_gaps_are_tested_on_the_contactable_customers() -> None:
     """The p-value of an offer-rate gap, and the group size it is judged at, count the customers
     the rate is over, not the whole group."""

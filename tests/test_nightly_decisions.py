@@ -11,6 +11,13 @@ now says it too, and why, and so does the holdout the nights after its offer was
 of its 1,772 rows named a contact although no offer was withheld: the control group would have
 heard from the programme more than the customers offered). With both, 1,354 rows of the 35
 nights name a contact (17,565 before), 1,017 of them with an offer; the offers are the same.
+
+Session 59, the same loop (seed 1 of the simulator, 35 nights from 2024-11-01): 1,562 rows said
+"no effective offer" and still named a channel (119 customers on more than one night, some on all
+35), a contact the programme records nowhere, so the contact rule never rested it; and 1,852 rows
+said ``offer_reason="holdout"`` where 105 offers were withheld. Now no row without an offer names
+a contact (1,031 rows name one, 926 with the night's offer, 105 with a withheld one), "holdout"
+is the 105, and the offers are the same.
 """
 
 from __future__ import annotations
@@ -91,12 +98,12 @@ def test_the_holdout_rests_from_contact_as_the_offered_do(
     second = everyone.decide(features, reasons="none", history=history, as_of="2024-11-06")
     withheld = first["holdout_offer_id"].notna()
     assert withheld.sum() > 40
-    assert (second.loc[withheld, "offer_reason"] == "holdout").all()
+    # nothing is withheld from them tonight: they were kept in a control group, and rest
+    assert second.loc[withheld, "holdout_offer_id"].isna().all()
+    assert (second.loc[withheld, "offer_reason"] == "in a recent control group").all()
     assert (second.loc[withheld, "channel"] == "none").all()
     assert (
-        second.loc[withheld, "rule"]
-        .str.endswith("; holdout, resting as the customers offered recently do: no contact")
-        .all()
+        second.loc[withheld, "rule"].str.endswith("; in a recent control group: no contact").all()
     )
     # on the night an offer is withheld, the holdout is contacted as the offered are
     assert (first.loc[withheld, "channel"] == "email").all()
@@ -116,9 +123,11 @@ def test_a_customer_without_an_offer_is_not_told_to_be_contacted(
     assert (first.loc[nothing, "channel"] == "none").all()
     assert first.loc[nothing, "rule"].str.endswith("; no effective offer: no contact").all()
     assert (first.loc[nothing, "action"] == "retention_offer").all()
-    # a holdout customer from whom nothing was withheld is not contacted either
-    held = first["offer_reason"] == "holdout"
-    assert held.any() and first.loc[held, "holdout_offer_id"].isna().all()
+    # nor is a customer of the holdout from whom nothing was withheld (reason: what he would
+    # have had)
+    held = worthless.holdout_mask(first.index)
+    assert held.sum() > 40 and first.loc[held, "holdout_offer_id"].isna().all()
+    assert (first.loc[held, "offer_reason"] == "no effective offer").all()
     assert (first.loc[held, "channel"] == "none").all()
     # nothing was sent, so the next night reads the same: no contact named on any night
     history = nightly_sends(first, sent_at="2024-11-05 09:00")
@@ -127,6 +136,22 @@ def test_a_customer_without_an_offer_is_not_told_to_be_contacted(
     second = everyone.decide(features, reasons="none")
     withheld = second["holdout_offer_id"].notna()
     assert (second.loc[withheld, "channel"] == "email").all()
+
+
+def test_holdout_says_an_offer_was_withheld_and_nothing_else(
+    everyone: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    # offer_reason="holdout" (and n_reason_holdout) counted every triggered, consenting customer of
+    # the holdout: 1,852 rows over 35 simulated nights (seed 1) where 105 offers were withheld
+    second = _second_night(everyone, features)
+    member = everyone.holdout_mask(second.index)
+    withheld = second["holdout_offer_id"].notna()
+    assert withheld.any() and (member & ~withheld).sum() > 40
+    assert ((second["offer_reason"] == "holdout") == withheld).all()
+    # a member who would have got nothing keeps the reason he would have had: those withheld an
+    # offer last night rest in its control group (no effective offer: the test above)
+    assert set(second.loc[member & ~withheld, "offer_reason"]) == {"in a recent control group"}
+    assert second.loc[member, "offer_id"].isna().all()
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,9 @@ def test_under_a_budget_the_holdout_is_planned_with_its_share(
     free = everyone.decide(features, reasons="none")
     budget = float(free["expected_cost"].sum()) / 4
     capped = everyone.decide(features, reasons="none", budget=budget)
-    held = capped["offer_reason"] == "holdout"
+    # the holdout's triggered customers ("holdout" says only those an offer was withheld from)
+    held = everyone.holdout_mask(capped.index) & capped["offer_reason"].ne("no trigger fired")
+    assert (capped["offer_reason"].eq("holdout") == capped["holdout_offer_id"].notna()).all()
     sent = capped["offer_id"].notna()
     # the budget is spent on the offered customers only; the holdout's plan is a record
     assert float(capped.loc[sent, "expected_cost"].sum()) <= budget + 1e-9

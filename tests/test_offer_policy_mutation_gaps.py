@@ -498,5 +498,6 @@ def test_plan_columns_lists_the_plans_columns_in_their_order() -> None:
             "expected_cost",
             "expected_net_value",
             "reason",
+            "in_holdout",
         ]
     )

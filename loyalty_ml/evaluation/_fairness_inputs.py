@@ -448,14 +448,20 @@ def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     """False for the customers the plan gave no offer because they refused marketing or are in
     the holdout: the policy could not offer them anything, so they are no part of who it offers
     (where consent differs by group, counting them as "not offered" is a gap the policy did not
-    make). None when the plan has no reason column."""
-    from loyalty_ml.policy._plan_reasons import HOLDOUT, NO_CONSENT
+    make). The holdout is the plan's ``in_holdout`` where it has one (every customer drawn, also
+    those whose reason says what they would have had instead of an offer withheld), and the
+    reason "holdout" (an offer withheld) besides. None when the plan has no reason column."""
+    from loyalty_ml.policy._plan_reasons import HOLDOUT, IN_HOLDOUT, NO_CONSENT
 
     column = next((c for c in REASON_COLUMNS if c in plan.columns), None)
     if column is None:
         return None
     reason = plan[column].astype("string").str.strip()
-    return ~reason.isin([NO_CONSENT, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
+    out = ~reason.isin([NO_CONSENT, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
+    if IN_HOLDOUT in plan.columns:
+        held = plan[IN_HOLDOUT].astype("boolean").to_numpy(dtype=bool, na_value=False)
+        out &= ~held
+    return out
 
 
 def _attribute_groups(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:

@@ -651,7 +651,8 @@ def fairness_report(
         ``sensitive`` is read for them. When it says why a customer gets no offer (``reason``, as
         from ``choose_offers``, or ``offer_reason``, as from ``LoyaltyPolicy.decide`` and
         ``score_customers``), the customers with "no marketing consent" or in the "holdout" are
-        left out of the offer figures, which ``by_group["n_contactable"]`` counts: the policy
+        left out of the offer figures (the holdout: reason "holdout", an offer withheld, and
+        every customer the plan's ``in_holdout`` column marks, as ``choose_offers`` does), which ``by_group["n_contactable"]`` counts: the policy
         could offer them nothing, and where consent differs by group, counting them as not
         offered is a gap the policy did not make (a plan offering 40% of every consenting
         customer failed the audit at 95% vs 65% consent). Without a reason column every

@@ -17,6 +17,7 @@ __all__ = [
     "EXPECTED_UPLIFT",
     "HOLDOUT",
     "IN_CONTROL",
+    "IN_HOLDOUT",
     "MAX_VALUE",
     "NOT_EFFECTIVE",
     "NOT_ELIGIBLE",
@@ -30,7 +31,10 @@ EXPECTED_UPLIFT = "expected_uplift"
 EXPECTED_COST = "expected_cost"
 EXPECTED_NET_VALUE = "expected_net_value"
 REASON = "reason"
-PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON)
+#: Column of a plan: True for every customer drawn into the holdout, whatever the reason says
+#: (``"holdout"`` only where an offer was withheld).
+IN_HOLDOUT = "in_holdout"
+PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON, IN_HOLDOUT)
 
 NO_CONSENT = "no marketing consent"
 HOLDOUT = "holdout"
@@ -49,6 +53,10 @@ CLEAR_OF_NOISE = "cheapest offer clear of noise"
 #: is "not eligible" when no offer is open to them or every effective offer is closed to them,
 #: "monthly cap reached" when the caps close every open offer or every effective eligible one,
 #: and "no effective offer" only when some eligible, uncapped offer exists and none of them pays.
+#: A customer of the holdout is "holdout" only when an offer was withheld (an effective, eligible,
+#: uncapped offer was open to them, and the contact rule did not rest them); one who would have
+#: got nothing keeps the reason they would have had ("no effective offer", "contacted
+#: recently", ...), and the plan's ``in_holdout`` says they are in the holdout.
 REASONS = (
     NO_CONSENT,
     HOLDOUT,

@@ -98,6 +98,7 @@ from loyalty_ml.policy._plan_reasons import (
     EXPECTED_UPLIFT,
     HOLDOUT,
     IN_CONTROL,
+    IN_HOLDOUT,
     NO_CONSENT,
     NOT_EFFECTIVE,
     NOT_ELIGIBLE,
@@ -122,6 +123,7 @@ __all__ = [
     "EXPECTED_NET_VALUE",
     "EXPECTED_UPLIFT",
     "HOLDOUT",
+    "IN_HOLDOUT",
     "NO_CONSENT",
     "PLAN_COLUMNS",
     "REASON",
@@ -216,9 +218,10 @@ def choose_offers(
         ``budget_reserve``).
     holdout_fraction : float
         Share of consenting customers drawn at random into a holdout that gets nothing, so that
-        incrementality can be measured afterwards. The draw ranks customers by a hash of their id
-        text keyed by ``random_state``: the same seed holds out the same customers whatever the
-        row order or the ids' dtype. Offers tied on cost and value go to the lower offer id.
+        incrementality can be measured afterwards (``in_holdout`` marks them; their ``reason`` is
+        ``"holdout"`` where an offer was withheld, and what it would have been otherwise). The
+        draw ranks customers by a hash of their id text keyed by ``random_state``: the same seed
+        holds out the same customers whatever the row order or the ids' dtype. Offers tied on cost and value go to the lower offer id.
     eligible : Series or DataFrame of bool, optional
         Per customer, or per customer and offer; customers (or cells) not listed are not eligible.
         A DataFrame's columns are offer ids (as text), one for every offer of ``effects``: an
@@ -348,8 +351,10 @@ def choose_offers(
     -------
     DataFrame
         Indexed like ``effects``: ``offer_id`` (NA = no offer), ``expected_uplift``,
-        ``expected_cost``, ``expected_net_value`` (0 without an offer) and ``reason`` (see
-        :data:`REASONS`). With a budget, ``attrs["budget"]`` holds it (read by
+        ``expected_cost``, ``expected_net_value`` (0 without an offer), ``reason`` (see
+        :data:`REASONS`; ``"holdout"`` only for a customer of the holdout from whom an effective,
+        eligible, uncapped offer was withheld) and ``in_holdout`` (True for every customer drawn
+        into the holdout). With a budget, ``attrs["budget"]`` holds it (read by
         :func:`summarize_plan`), ``attrs["budget_upper_bound"]`` an upper bound on the
         best achievable total net value within the budget less its reserve (the LP relaxation) and
         ``attrs["budget_cost"]`` the plan's total prudent cost, the sum the budget binds, and
@@ -591,7 +596,12 @@ def choose_offers(
     reason[~allowed.any(axis=1) | (effective.any(axis=1) & ~eligible_effective)] = NOT_ELIGIBLE
     reason[controlled] = IN_CONTROL
     reason[contacted] = COOL_DOWN
-    reason[holdout] = HOLDOUT
+    # "holdout" says an offer was withheld: one was open to the customer (effective, eligible,
+    # uncapped, not resting); a customer of the holdout who would have got nothing keeps the
+    # reason he would have had (in_holdout still says he is in it). Labelling them all "holdout",
+    # the nightly job counted 1,852 rows over 35 simulated nights where 105 offers were withheld.
+    would_offer = (effective & allowed & ~capped).any(axis=1) & ~resting
+    reason[holdout & would_offer] = HOLDOUT
     reason[~consenting] = NO_CONSENT
     has_candidate = candidate.any(axis=1)
     reason[has_candidate] = chosen_reason[has_candidate]
@@ -608,6 +618,7 @@ def choose_offers(
             EXPECTED_COST: np.where(got, cost[rows, pick], 0.0),
             EXPECTED_NET_VALUE: np.where(got, net[rows, pick], 0.0),
             REASON: pd.Series(reason, dtype="str", index=index),
+            IN_HOLDOUT: holdout,
         },
         index=index,
     ).reindex(effects.index.copy())  # a copy: renaming the plan's index leaves effects' alone

@@ -14,6 +14,7 @@ from loyalty_ml.policy._plan_reasons import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
     EXPECTED_UPLIFT,
+    IN_HOLDOUT,
     PLAN_COLUMNS,
     REASON,
 )
@@ -84,7 +85,8 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
             f"{type(plan).__name__}.",
             table="plan",
         )
-    missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+    # in_holdout is not summed: a plan written before it is summarised alike
+    missing = [c for c in PLAN_COLUMNS if c not in plan.columns and c != IN_HOLDOUT]
     if missing:
         raise DataError(
             f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."

@@ -86,9 +86,6 @@ _RESTING = (COOL_DOWN, IN_CONTROL)
 #: offer_reason of the customers the offer model found nothing for: no offer, so no contact
 #: either (the programme records a contact as an offer's send, see :meth:`LoyaltyPolicy.decide`).
 _NOTHING_TO_SEND = (NOT_EFFECTIVE, CAPPED, NOT_ELIGIBLE, BUDGET_OUT)
-#: Column of :meth:`LoyaltyPolicy._offers`' plan: the reason of a holdout customer's withheld plan.
-_HELD_REASON = "held_reason__"
-_HELD_RESTING = "holdout, resting as the customers offered recently do"
 _TEXT_COLUMNS = tuple(c for c in DECISION_COLUMNS if c not in NUMERIC_DECISION_COLUMNS)
 
 
@@ -332,7 +329,10 @@ class LoyaltyPolicy:
             ``offer_id`` (missing = no offer), ``offer_channel`` (the catalog's channel of the
             offer, whose send ``expected_cost`` prices: deliver the offer there; missing without
             an offer or where the catalog names none), ``expected_cost`` and ``expected_net_value`` (as ``choose_offers`` prices them, at face
-            value; 0 without an offer), ``offer_reason``, ``holdout_offer_id`` (for a customer of
+            value; 0 without an offer), ``offer_reason`` (``"holdout"`` where an offer was
+            withheld, the one ``holdout_offer_id`` names; a customer of the holdout who would have
+            got nothing has the reason he would have had, and one resting after his offer was
+            withheld ``"in a recent control group"``), ``holdout_offer_id`` (for a customer of
             the holdout, the offer the same rules would have made, with a budget in proportion to
             the holdout's rows; missing for everyone else: see
             :func:`~loyalty_ml.tracking.sends.nightly_sends`) and ``reason_1..3``.
@@ -391,15 +391,11 @@ class LoyaltyPolicy:
         # the contact rule rests a customer as a withdrawn consent does: a row whose channel names
         # a contact would have the CRM team call or e-mail someone offered a week ago, every night
         # of the rest (the action still says what the customer's risk calls for); and the holdout
-        # rests when its withheld plan does, or the control group would be the customers who
-        # hear from the programme while the offered rest
+        # rests when its withheld plan does (its reason is then the plan's), or the control group
+        # would be the customers who hear from the programme while the offered rest
         reason = offers["reason"].to_numpy()
-        resting = {rest: reason == rest for rest in _RESTING}
-        resting[_HELD_RESTING] = (reason == HOLDOUT) & np.isin(
-            offers[_HELD_REASON].to_numpy(), _RESTING
-        )
-        for why, rows in resting.items():
-            rested = triggered & rows
+        for why in _RESTING:
+            rested = triggered & (reason == why)
             out.loc[rested, "channel"] = "none"
             out.loc[rested, "rule"] = out.loc[rested, "rule"] + f"; {why}: no contact"
         # nor is a customer the offer model found nothing for: the contacts the programme records
@@ -407,11 +403,9 @@ class LoyaltyPolicy:
         # the contact rule reads back; a channel named without an offer is a contact nothing
         # records, so nothing rests it, and the same customers would be told to be e-mailed or
         # called every night (a customer on all 35 of 35 simulated nights). A customer of the
-        # holdout from whom nothing was withheld reads so too.
-        held_reason = offers[_HELD_REASON].to_numpy()
-        nothing = np.where(reason == HOLDOUT, held_reason, reason)
+        # holdout from whom nothing was withheld reads so too (his reason is what he would have had).
         for why in _NOTHING_TO_SEND:
-            idle = triggered & (nothing == why) & (out["channel"].to_numpy() != "none")
+            idle = triggered & (reason == why) & (out["channel"].to_numpy() != "none")
             out.loc[idle, "channel"] = "none"
             out.loc[idle, "rule"] = out.loc[idle, "rule"] + f"; {why}: no contact"
         out[HOLDOUT_OFFER] = offers[HOLDOUT_OFFER].astype("str").to_numpy()
@@ -480,7 +474,6 @@ class LoyaltyPolicy:
                     "expected_net_value": 0.0,
                     "reason": np.where(triggered, NO_OFFER_MODEL, NO_TRIGGER),
                     HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
-                    _HELD_REASON: None,
                 },
                 index=X.index,
             )
@@ -497,7 +490,6 @@ class LoyaltyPolicy:
                 "expected_net_value": 0.0,
                 "reason": reason,
                 HOLDOUT_OFFER: pd.Series(pd.NA, index=X.index, dtype="str"),
-                _HELD_REASON: None,
             },
             index=X.index,
         )
@@ -563,8 +555,20 @@ class LoyaltyPolicy:
                 else budget
             )
             withheld = plan_for(held, share, _withheld_as_sent(history))
-            plan.loc[held, HOLDOUT_OFFER] = withheld[C.OFFER_ID].astype("str").to_numpy()
-            plan.loc[held, _HELD_REASON] = withheld["reason"].astype(object).to_numpy()
+            offer_ids = withheld[C.OFFER_ID].astype("str")
+            plan.loc[held, HOLDOUT_OFFER] = offer_ids.to_numpy()
+            # "holdout" says an offer was withheld; a customer of the holdout who would have got
+            # nothing keeps the reason he would have had (over 35 simulated nights 1,852 rows said
+            # "holdout" where 105 offers were withheld)
+            would_have = withheld["reason"].astype(object).to_numpy()
+            would_have = _not_contacted(
+                would_have,
+                X.index[held],
+                history=history,
+                as_of=as_of,
+                days=self.min_days_between_offers,
+            )
+            plan.loc[held, "reason"] = np.where(offer_ids.notna(), HOLDOUT, would_have)
         return plan
 
     def _offer_channels(self, offer_ids: pd.Series) -> np.ndarray:
@@ -697,6 +701,31 @@ def _arm_mean_se(model: object) -> pd.Series | None:
     if isinstance(summary, pd.DataFrame) and "mean_outcome_se" in summary:
         return summary["mean_outcome_se"]
     return None
+
+
+def _not_contacted(
+    reasons: np.ndarray,
+    ids: pd.Index,
+    *,
+    history: pd.DataFrame | None,
+    as_of: object,
+    days: int | None,
+) -> np.ndarray:
+    """``reasons`` of the holdout's withheld plan, with ``"contacted recently"`` read as ``"in a
+    recent control group"`` for the customers no offer was sent to in the ``days`` before
+    ``as_of``: that plan reads each withheld offer as sent (:func:`_withheld_as_sent`), so that
+    the holdout rests as the offered do, but a customer of the holdout was kept in a control
+    group then, not contacted."""
+    rested = reasons == COOL_DOWN
+    if history is None or as_of is None or days is None or not rested.any():
+        return reasons
+    from loyalty_ml.policy._send_history import cooling_down, read_sends
+
+    sends = read_sends(history, to_timestamp(as_of, keep_zone=True), days)
+    if sends is None:
+        return reasons
+    contacted, _ = cooling_down(sends, ids, days)
+    return np.where(rested & ~contacted, IN_CONTROL, reasons)
 
 
 def _withheld_as_sent(history: pd.DataFrame | None) -> pd.DataFrame | None:

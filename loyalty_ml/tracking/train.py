@@ -855,7 +855,15 @@ def _backtest_plan(
     from loyalty_ml.privacy.consent import marketing_consent
 
     features = X_test.droplevel(C.AS_OF) if C.AS_OF in X_test.index.names else X_test
-    return policy.decide(features, consent_marketing=marketing_consent(people), reasons="none")
+    plan = policy.decide(features, consent_marketing=marketing_consent(people), reasons="none")
+    # the holdout's customers the policy planned for (triggered, with marketing consent), also
+    # those whose reason says what they would have had instead of an offer withheld: the audit
+    # leaves them out of who it offers (choose_offers' in_holdout)
+    from loyalty_ml.policy._plan_reasons import IN_HOLDOUT, NO_CONSENT
+    from loyalty_ml.tracking.policy import NO_TRIGGER
+
+    planned = ~plan["offer_reason"].isin([NO_TRIGGER, NO_CONSENT]).to_numpy()
+    return plan.assign(**{IN_HOLDOUT: policy.holdout_mask(plan.index) & planned})
 
 
 def _warn_unaudited_protected(customers: pd.DataFrame) -> None:
@@ -927,6 +935,7 @@ def _fairness_audit(
     if not attributes:
         return None
     from loyalty_ml.evaluation.fairness import FairnessLimits, fairness_report
+    from loyalty_ml.policy._plan_reasons import IN_HOLDOUT
 
     ids = y.index.get_level_values(C.CUSTOMER_ID)
     sensitive = customers.set_index(C.CUSTOMER_ID)[attributes].reindex(ids)
@@ -934,7 +943,7 @@ def _fairness_audit(
     # and its reason: customers without marketing consent, or held out, are no part of who it offers
     kept = [
         c
-        for c in (C.OFFER_ID, "expected_cost", "offer_reason")
+        for c in (C.OFFER_ID, "expected_cost", "offer_reason", IN_HOLDOUT)
         if plan is not None and c in plan.columns
     ]
     offers = None if plan is None else plan[kept].reindex(ids)
