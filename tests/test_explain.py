@@ -285,6 +285,22 @@ def test_two_orders_make_one_gap_which_varies_by_nothing() -> None:
     assert _words("ipi_std", alone)[0] == "gaps between purchases vary by 0 days"
 
 
+def test_a_spread_that_rounds_to_nothing_is_under_a_unit() -> None:
+    """Three orders 9.0 and 9.8 days apart: ipi_std 0.4 read "vary by 0 days" (35 simulated
+    nights, seed 0: 50 reason rows after the two-order case was worded apart)."""
+    X = pd.DataFrame({"ipi_std": [0.4, 0.0, 0.6], "ipi_cv": [0.004, 0.0, 0.006]})
+    assert _words("ipi_std", X) == [
+        "gaps between purchases vary by under a day",
+        "gaps between purchases vary by 0 days",
+        "gaps between purchases vary by 1 day",
+    ]
+    assert _words("ipi_cv", X) == [
+        "purchase rhythm: gaps vary by under 1%",
+        "purchase rhythm: gaps vary by 0%",
+        "purchase rhythm: gaps vary by 1%",
+    ]
+
+
 def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
     X = pd.DataFrame({"channel_share_store": [0.6]})
     typical = {"channel_share_store": float(np.float32(0.6))}  # as typical_values_ holds it

@@ -539,12 +539,15 @@ def _irregular(c: _Columns, name: str) -> pd.Series:
 def _spread(c: _Columns, name: str) -> pd.Series:
     values = c.raw(name)
     typical = c.typical.get(name)
+    # a spread that rounds to nothing is not none: 0.4 days read "vary by 0 days", clockwork
+    some = (values > 0) & (np.round(values if name == "ipi_std" else 100 * values) == 0)
     if name == "ipi_std":
-        text = "gaps between purchases vary by " + _days(values)
+        by = _days(values).where(~some, "under a day")
+        text = "gaps between purchases vary by " + by
         if typical is not None and np.isfinite(typical):
             text = text + " (typical " + _days(np.full(values.shape, typical)) + ")"
     else:
-        spread = "gaps vary by " + _num(100 * values) + "%"
+        spread = "gaps vary by " + (_num(100 * values) + "%").where(~some, "under 1%")
         if typical is None or not np.isfinite(typical):
             text = "purchase rhythm: " + spread
         else:
