@@ -138,6 +138,62 @@ def test_a_customer_without_an_offer_is_not_told_to_be_contacted(
     assert (second.loc[withheld, "channel"] == "email").all()
 
 
+def test_a_policy_without_an_offer_model_records_its_contacts_and_rests_them(
+    everyone: LoyaltyPolicy, features: pd.DataFrame
+) -> None:
+    # a churn-only model names the trigger's channel: nothing recorded it, so nothing rested it
+    # (35 simulated nights, seed 1: 757 customers told on more than one night, up to all 35;
+    # 15,902 contacts within 30 days of the same customer's previous one)
+    churn_only = dataclasses.replace(everyone, uplift_model=None, catalog=None)
+    consent = pd.Series(True, index=features.index)
+    consent.iloc[:10] = False
+    first = churn_only.decide(features, reasons="none", consent_marketing=consent)
+    contacted = first["channel"] != "none"
+    assert contacted.sum() == len(features) - 10
+    assert (first["offer_reason"] == "no offer model").all()
+    sends = nightly_sends(first, sent_at="2024-11-05 09:00")
+    # one "contact" row per customer told to be contacted, in a campaign of its channel
+    assert sorted(sends["customer_id"]) == sorted(first.index[contacted])
+    assert (sends["offer_id"] == "contact").all()
+    assert (sends["campaign_id"] == "nightly-2024-11-05:contact:email").all()
+    assert sends["policy_offer_id"].isna().all()
+    # one customer was kept in a campaign's control group last week instead
+    kept = first.index[contacted][:1]
+    history = pd.concat(
+        [
+            sends.loc[~sends["customer_id"].isin(kept)],
+            pd.DataFrame(
+                {
+                    "campaign_id": "spring",
+                    "customer_id": kept,
+                    "offer_id": "control",
+                    "sent_at": pd.Timestamp("2024-10-30 09:00"),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    second = churn_only.decide(
+        features, reasons="none", consent_marketing=consent, history=history, as_of="2024-11-06"
+    )
+    assert (second["channel"] == "none").all()
+    reasons = second["offer_reason"].value_counts().to_dict()
+    assert reasons == {
+        "contacted recently": len(features) - 11,
+        "in a recent control group": 1,
+        "no offer model": 10,  # no consent: never contacted, nothing to rest
+    }
+    rested = second["offer_reason"] == "contacted recently"
+    assert second.loc[rested, "rule"].str.endswith("; contacted recently: no contact").all()
+    assert (second.loc[rested, "action"] == "retention_offer").all()
+    assert nightly_sends(second, sent_at="2024-11-06 09:00").empty
+    # the rest ends with the rule's 30 days
+    later = churn_only.decide(
+        features, reasons="none", consent_marketing=consent, history=history, as_of="2024-12-06"
+    )
+    assert (later["channel"] != "none").sum() == len(features) - 10
+
+
 def test_holdout_says_an_offer_was_withheld_and_nothing_else(
     everyone: LoyaltyPolicy, features: pd.DataFrame
 ) -> None:

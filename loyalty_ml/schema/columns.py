@@ -122,6 +122,11 @@ REDEEMED: Final = "redeemed"
 REDEEMED_AT: Final = "redeemed_at"
 #: The label of the control arm in campaign history and uplift models.
 CONTROL: Final = "control"
+#: The ``offer_id`` of a contact made without an offer (the trigger's e-mail, push, SMS or call
+#: of a policy without an offer model, written by ``nightly_sends``): the contact rule rests the
+#: customer after it, as after an offer, but it is neither an offer nor the control, so the
+#: campaign features and the offer (uplift) model leave it out.
+CONTACT: Final = "contact"
 
 # -- engagement and feedback events ----------------------------------------------------------------
 #: The kind of an event as text ("app_open", "email_click", "review", "nps", "complaint").

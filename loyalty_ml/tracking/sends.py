@@ -1,10 +1,11 @@
 """The night's decisions as campaign rows: the send history the next night reads, and an experiment.
 
 ``score_customers`` reads the campaigns table as the send history (monthly caps, the contact rule),
-so each night's offers must be appended to it. :func:`nightly_sends` writes them, together with the
-customers of the holdout who would have been made an offer, as that offer's control rows: the
-holdout is drawn by a hash of the id, so within one offer the customers sent it and those withheld
-are alike, and each night becomes one small randomised experiment per offer. Its outcomes are then
+so each night's offers must be appended to it. :func:`nightly_sends` writes them (and the contacts
+a policy without an offer model makes through the trigger's channel, as ``"contact"`` rows),
+together with the customers of the holdout who would have been made an offer, as that offer's
+control rows: the holdout is drawn by a hash of the id, so within one offer the customers sent it
+and those withheld are alike, and each night becomes one small randomised experiment per offer. Its outcomes are then
 measured by :func:`loyalty_ml.kpis.measure_campaign`: pooled over nights with
 ``by=["policy_offer_id", "offer_id"]`` (the holdout's share is the same every night), or night by
 night with ``by=["campaign_id", "offer_id"]`` once a night holds enough customers, on the offers
@@ -61,7 +62,11 @@ def nightly_sends(
         ``offer_id="control"`` row per customer of the holdout who would have been sent one.
         Append it to the campaigns table (``pd.concat``) before the next night's scoring; fill in
         redemptions as they come. Decisions from a policy older than ``holdout_offer_id`` give
-        sends only.
+        sends only. A customer whose ``channel`` names a contact but who has no offer, sent or
+        withheld (a policy without an offer model contacts through the trigger's channel alone),
+        gets an ``offer_id="contact"`` row in campaign ``"<campaign_id>:contact:<channel>"``,
+        ``policy_offer_id`` missing: the contact rule rests him after it as after an offer, and
+        it is no offer to the campaign features or the offer model.
 
     Raises
     ------
@@ -159,16 +164,40 @@ def nightly_sends(
             "score_customers or the registered model, or write the control rows yourself.",
             DataQualityWarning,
         )
+    contacts = _contacts_without_offers(frame, parts)
+    if len(contacts):
+        parts.append(
+            pd.DataFrame(
+                {C.OFFER_ID: C.CONTACT, "arm": pd.NA, "campaign": C.CONTACT + ":" + contacts}
+            )
+        )
     rows = pd.concat(parts).rename_axis(C.CUSTOMER_ID).reset_index()
+    arm = rows["arm"].astype("str")
+    suffix = rows["campaign"].astype("str").fillna(arm) if "campaign" in rows else arm
     out = pd.DataFrame(
         {
-            C.CAMPAIGN_ID: (campaign_id + ":" + rows["arm"]).astype("str"),
+            C.CAMPAIGN_ID: (campaign_id + ":" + suffix).astype("str"),
             C.CUSTOMER_ID: rows[C.CUSTOMER_ID].to_numpy(),
             C.OFFER_ID: rows[C.OFFER_ID].astype("str"),
             C.SENT_AT: pd.Series(when, index=rows.index),
             C.REDEEMED: False,
             C.REDEEMED_AT: pd.Series(pd.NaT, index=rows.index, dtype=pd.Series(when).dtype),
-            POLICY_OFFER: rows["arm"].astype("str"),
+            POLICY_OFFER: arm,
         }
     )
     return out.sort_values([C.CAMPAIGN_ID, C.OFFER_ID, C.CUSTOMER_ID], ignore_index=True)
+
+
+def _contacts_without_offers(frame: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.Series:
+    """The channel of each customer the decisions tell to be contacted (``channel`` names one)
+    who has no row in ``parts`` (no offer sent, none withheld): the trigger's contact of a policy
+    without an offer model. Recorded as offer ``"contact"``, the contact rule rests the customer
+    after it as after an offer; unrecorded, the same customers in the re-engagement or win-back
+    window were told to be e-mailed or called every night."""
+    if "channel" not in frame.columns:
+        return pd.Series(dtype="str")
+    channel = frame["channel"].astype("string").str.strip()
+    named = channel.notna() & ~channel.str.lower().isin(["", "none", "nan", "<na>"])
+    recorded = pd.Index([]).append([part.index for part in parts])
+    unrecorded = named.fillna(False).to_numpy(dtype=bool) & ~frame.index.isin(recorded)
+    return channel[unrecorded].astype("str")
