@@ -18,7 +18,7 @@ from policy_fixtures import hand_made_features, hand_made_policy
 
 import loyalty_ml as lml
 from loyalty_ml.exceptions import ConfigError, SchemaError
-from loyalty_ml.policy.catalog import OfferCatalog
+from loyalty_ml.policy.catalog import Offer, OfferCatalog
 from loyalty_ml.policy.offers import REASONS, choose_offers
 from loyalty_ml.tracking.policy import LoyaltyPolicy
 from loyalty_ml.tracking.sends import nightly_sends
@@ -423,3 +423,58 @@ def test_a_send_time_on_another_clock_than_the_scoring_is_refused() -> None:
     assert str(late["sent_at"].dt.tz) == "UTC"
     with pytest.raises(ConfigError, match="is before"):
         nightly_sends(decisions, sent_at=pd.Timestamp("2010-11-30 09:00", tz="UTC"))
+
+
+def test_contacts_without_an_offer_are_no_offer_to_the_readers_of_the_campaigns(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A churn-only policy's nights append "contact" rows (nightly_sends): the contact rule rests
+    the customers after them, but they are no offer: the catalog check, the campaign features and
+    a later offer model trained on the same history leave them out."""
+    import warnings
+
+    from loyalty_ml.exceptions import DataQualityWarning
+    from loyalty_ml.tracking.train import train_and_register
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    data = lml.datasets.simulate(n_customers=800, start="2023-01-01", end="2024-12-31", seed=4)
+    campaigns = lml.validate_campaigns(data.campaigns, offers=data.offers)
+    tx = data.transactions
+    customers = tx["customer_id"].drop_duplicates().iloc[:300]
+    contacts = pd.DataFrame(
+        {
+            "campaign_id": "nightly-2024-08-01:contact:email",
+            "customer_id": customers.to_numpy(),
+            "offer_id": "contact",
+            "sent_at": pd.Timestamp("2024-08-01 09:00"),
+            "redeemed": False,
+            "policy_offer_id": pd.Series(pd.NA, index=range(len(customers)), dtype="str"),
+        }
+    )
+    history = pd.concat([campaigns, contacts], ignore_index=True)
+    valid = lml.validate_campaigns(history, offers=data.offers)  # no catalog row needed
+    assert (valid["offer_id"] == "contact").sum() == len(customers)
+    as_of = "2024-09-15"
+    without = lml.build_features(tx, as_of=as_of, campaigns=campaigns)
+    with_contacts = lml.build_features(tx, as_of=as_of, campaigns=valid)
+    pd.testing.assert_frame_equal(with_contacts, without)
+    with pytest.raises(ConfigError, match="'contact' is reserved"):
+        Offer(offer_id="contact", cost_per_redemption=1.0)
+    with pytest.raises(SchemaError, match="'contact' is reserved"):
+        lml.validate_offers(pd.DataFrame({"offer_id": ["contact"], "cost_per_redemption": [1.0]}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        trained = train_and_register(
+            tx.loc[tx["timestamp"] < as_of],
+            as_of=as_of,
+            campaigns=valid.loc[valid["sent_at"] < as_of],
+            offers=data.offers,
+            tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+            churn_params={"n_estimators": 20, "early_stopping_rounds": 5},
+            uplift_params={"n_estimators": 7, "learning_rate": 0.1},
+        )
+    assert trained.policy.uplift_model is not None
+    assert "contact" not in trained.policy.uplift_model.arms_
+    # left out as no arm, not warned about as a campaign that forgot its control group
+    assert not [w for w in caught if "contact" in str(w.message)], [str(w.message) for w in caught]

@@ -73,7 +73,8 @@ class PreparedCampaigns:
 def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaigns:
     """Check the campaigns table and key its treated rows by the transactions' customer codes.
 
-    Rows whose ``offer_id`` is the control label are not offers and are dropped. Redemptions are dated
+    Rows whose ``offer_id`` is the control label are not offers and are dropped, as are the
+    contacts made without an offer (``"contact"``, see :func:`loyalty_ml.nightly_sends`). Redemptions are dated
     by ``redeemed_at`` (a missing value means not redeemed); when ``redeemed`` exists too, only rows
     with ``redeemed`` true count. Without ``redeemed_at`` a redemption cannot be placed before or after
     ``as_of``, so the redemption features are left out rather than risk leaking the future. A row
@@ -95,7 +96,13 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
             table=TABLE,
             column=C.OFFER_ID,
         )
-    treated = (frame[C.OFFER_ID].astype("string") != C.CONTROL).fillna(False).to_numpy(dtype=bool)
+    # nor are the contacts made without one (nightly_sends' "contact" rows): the features count
+    # offers, as the tables the models were trained on held them
+    treated = (
+        (~frame[C.OFFER_ID].astype("string").isin([C.CONTROL, C.CONTACT]))
+        .fillna(False)
+        .to_numpy(dtype=bool)
+    )
     cust = prepared.customer_ids.get_indexer(pd.Index(ids))
     keep = treated & (cust >= 0)  # campaign rows of customers without transactions cannot be used
     all_sent = timestamp_values(frame[C.SENT_AT], table=TABLE, column=C.SENT_AT)

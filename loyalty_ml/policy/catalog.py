@@ -77,6 +77,11 @@ class Offer:
             raise ConfigError(
                 f"Offer.offer_id {C.CONTROL!r} is reserved for the control arm; rename the offer."
             )
+        if self.offer_id == C.CONTACT:
+            raise ConfigError(
+                f"Offer.offer_id {C.CONTACT!r} is reserved for the contacts made without an offer "
+                "(nightly_sends writes them); rename the offer."
+            )
         for name in (C.COST_PER_REDEMPTION, C.COST_PER_SEND):
             value = getattr(self, name)
             if not _finite_number(value) or value < 0:

@@ -384,6 +384,13 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
             table=table,
             column=C.OFFER_ID,
         )
+    if (out[C.OFFER_ID] == C.CONTACT).any():
+        raise SchemaError(
+            f"{table}.{C.OFFER_ID}: {C.CONTACT!r} is reserved for the contacts made without an "
+            "offer (nightly_sends writes them) and cannot be an offer id. Rename that offer.",
+            table=table,
+            column=C.OFFER_ID,
+        )
     _no_duplicate_ids(out, C.OFFER_ID, table=table)
     for col in (C.KIND, C.CHANNEL, "name"):
         if col in out.columns:
@@ -553,7 +560,8 @@ def validate_campaigns(
     Required: ``customer_id``, ``offer_id`` (``control`` for the control arm), ``sent_at``. Optional:
     ``campaign_id`` (default: the send date, ``YYYY-MM-DD``), ``redeemed`` (bool, default False) and
     ``redeemed_at``. Checks: every row has an offer id; offers known to the catalog when ``offers`` is
-    given; a customer at most once per campaign (a row repeated exactly, as a night's sends
+    given (``"contact"``, a contact made without an offer, as ``nightly_sends`` records a trigger's
+    contact of a policy without an offer model, is not an offer and needs no catalog row); a customer at most once per campaign (a row repeated exactly, as a night's sends
     appended twice, is kept once with a DataQualityWarning); ``redeemed_at >= sent_at``; control
     rows never redeemed. Offer ids lose surrounding blanks, and the rows of a custom ``control`` label (say
     ``"Holdout"``) are relabelled ``"control"``, the label every later step knows. Aware
@@ -600,7 +608,8 @@ def validate_campaigns(
         out[C.CAMPAIGN_ID] = coerce_text(out[C.CAMPAIGN_ID], table=table, column=C.CAMPAIGN_ID)
     if offers is not None:
         catalog_ids = validate_offers(offers).index.tolist()
-        unknown = ~out[C.OFFER_ID].isin({*catalog_ids, C.CONTROL})
+        # a contact without an offer (nightly_sends, a policy without an offer model) is no offer
+        unknown = ~out[C.OFFER_ID].isin({*catalog_ids, C.CONTROL, C.CONTACT})
         if unknown.any():
             bad = out.loc[unknown, C.OFFER_ID].unique().tolist()
             raise SchemaError(

@@ -157,6 +157,11 @@ def train_offer_model(
         (campaigns[C.SENT_AT] + pd.Timedelta(days=window_days) <= as_of).to_numpy()
         & campaigns[C.CUSTOMER_ID].isin(tx[C.CUSTOMER_ID]).to_numpy()
     ]
+    # a contact made without an offer (nightly_sends' "contact" rows, a policy without an offer
+    # model) is no arm: the policy chose who got it, with nobody held out
+    closed = closed.loc[
+        ~closed[C.OFFER_ID].astype("string").str.strip().eq(C.CONTACT).fillna(False)
+    ]
     if len(closed) == 0:
         return None
     closed = _experiments_only(closed)
