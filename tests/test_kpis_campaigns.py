@@ -92,6 +92,28 @@ def test_measure_campaign_by_hand(experiment) -> None:
     assert r["payback_days"] == 7.0
 
 
+def test_contacts_without_an_offer_are_left_out(experiment) -> None:
+    """nightly_sends records a churn-only policy's trigger contacts as "contact" rows of the
+    campaigns history; they are no offer (no catalog row, no control group), so measuring the
+    history with them measures the offers as without them, instead of refusing the table."""
+    campaigns, tx, offers = experiment
+    contacts = pd.DataFrame(
+        {
+            "campaign_id": "2024-03-01:contact:email",
+            "customer_id": ["t1", "c2", "zz"],
+            "offer_id": "contact",
+            "sent_at": pd.Timestamp("2024-03-01"),
+            "redeemed": False,
+        }
+    )
+    expected = measure_campaign(campaigns, tx, offers, window_days=7)
+    for by in ("offer_id", ["campaign_id", "offer_id"]):
+        got = measure_campaign(
+            pd.concat([campaigns, contacts], ignore_index=True), tx, offers, window_days=7, by=by
+        )
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+
+
 def test_short_window_changes_outcomes(experiment) -> None:
     campaigns, tx, offers = experiment
     r = measure_campaign(campaigns, tx, offers, window_days=1).loc["d10"]

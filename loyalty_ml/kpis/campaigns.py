@@ -110,7 +110,8 @@ def measure_campaign(
     control : str
         Label of the control arm in ``offer_id``.
     by : str or sequence of str
-        Columns that name an arm; must include ``offer_id``.
+        Columns that name an arm; must include ``offer_id``. Rows of ``"contact"`` (a contact
+        made without an offer, as ``nightly_sends`` records a churn-only policy's) are left out.
     margin_rate : float, optional
         Margin share of revenue, used when transactions have no ``margin`` column.
     confidence : float
@@ -161,6 +162,9 @@ def measure_campaign(
         )
     # one row per label: a send log concatenated without ignore_index repeats labels
     campaigns = campaigns.reset_index(drop=True)
+    # contacts made without an offer (nightly_sends records a churn-only policy's trigger contacts
+    # so) are no offer: nothing to price, and no control group of their own to measure against
+    campaigns = campaigns.loc[(campaigns[C.OFFER_ID] != C.CONTACT).to_numpy()]
     arms = campaigns[C.OFFER_ID]
     if not (arms == control).any():
         raise DataError(
