@@ -12,6 +12,7 @@ from loyalty_ml.schema._data_end import (
     covered_until,
     covered_until_ns,
     is_dates_only,
+    series_dates_only,
     stated_before,
     stated_end,
 )
@@ -53,6 +54,19 @@ def test_a_zoned_series_is_read_at_its_own_midnights() -> None:
     # the day before the clocks go forward: its end is the next midnight, 23 hours later
     local = pd.Series(pd.to_datetime(["2024-03-30", "2024-03-31"]).tz_localize("Europe/Berlin"))
     assert covered_until(local) == pd.Timestamp("2024-04-01", tz="Europe/Berlin")
+
+
+def test_a_series_of_midnights_on_its_own_clock_is_dates_only() -> None:
+    dates = pd.Series(pd.to_datetime(["2024-12-30", None, "2024-12-31"]))
+    assert series_dates_only(dates)
+    assert series_dates_only(dates.dt.tz_localize("Europe/Berlin"))
+    # Berlin's midnights are 23:00 in UTC: not midnights there
+    assert not series_dates_only(dates.dt.tz_localize("Europe/Berlin").dt.tz_convert("UTC"))
+    assert not series_dates_only(
+        pd.Series(pd.to_datetime(["2024-12-30 00:00", "2024-12-31 10:00"]))
+    )
+    assert not series_dates_only(pd.Series([pd.NaT], dtype="datetime64[ns]"))
+    assert not series_dates_only(pd.Series([], dtype="datetime64[ns]"))
 
 
 def test_a_stated_midnight_names_a_day_on_dates_without_times_only() -> None:

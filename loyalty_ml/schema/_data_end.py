@@ -27,6 +27,7 @@ __all__ = [
     "covered_until",
     "covered_until_ns",
     "is_dates_only",
+    "series_dates_only",
     "stated_before",
     "stated_end",
 ]
@@ -56,10 +57,23 @@ def covered_until(timestamps: pd.Series) -> pd.Timestamp | None:
     if len(stamps) == 0:
         return None
     last = stamps.max()
-    if last != last.normalize() or not (stamps == stamps.normalize()).all():
+    if not _at_midnights(stamps):
         return last
     # the next midnight on the data's clock, across a change of clocks too
     return plus_days(last, 1)
+
+
+def series_dates_only(timestamps: pd.Series) -> bool:
+    """:func:`is_dates_only` of a datetime64 Series (naive or zone-aware; a zone's midnights are
+    its own, missing values skipped): whether it holds timestamps, every one a midnight."""
+    return _at_midnights(pd.DatetimeIndex(timestamps.dropna()))
+
+
+def _at_midnights(stamps: pd.DatetimeIndex) -> bool:
+    if len(stamps) == 0:
+        return False
+    last = stamps.max()
+    return bool(last == last.normalize() and (stamps == stamps.normalize()).all())
 
 
 def stated_end(end: pd.Timestamp, *, dates_only: bool) -> pd.Timestamp:
@@ -79,10 +93,6 @@ def stated_before(cutoff: pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
     to its end (:func:`stated_end`), so ``cutoff`` would claim the cutoff's own day, whose rows the
     cut removed: the day before a midnight ``cutoff`` is stated instead, which reads back as
     ``cutoff``."""
-    stamps = pd.DatetimeIndex(timestamps.dropna())
-    if cutoff != cutoff.normalize() or len(stamps) == 0:
-        return cutoff
-    last = stamps.max()
-    if last != last.normalize() or not (stamps == stamps.normalize()).all():
+    if cutoff != cutoff.normalize() or not series_dates_only(timestamps):
         return cutoff
     return plus_days(cutoff, -1)
