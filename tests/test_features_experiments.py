@@ -141,3 +141,29 @@ def test_a_customer_twice_in_one_arm_of_a_campaign_is_refused() -> None:
     )
     with pytest.raises(SchemaError, match=r"more than once in one campaign in the same arm"):
         experiment_table(tx, twice, window_days=7)
+
+
+@pytest.mark.parametrize(
+    ("observation_end", "until"),
+    [(None, "2024-03-02"), ("2024-02-07", "2024-02-08"), ("2024-02-08 12:00", "2024-02-08 12:00")],
+)
+def test_the_responses_are_stated_the_end_experiment_table_read(
+    observation_end: str | None, until: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """experiment_table forwards where it found the data complete until; campaign_responses reads
+    a stated midnight on dates without times as that day observed to its end, so the instant
+    itself would claim a day more than experiment_table checked the windows against."""
+    import loyalty_ml.features.experiments as experiments
+    from loyalty_ml.schema._data_end import stated_end
+
+    tx, campaigns = _two_customers()  # dates without times, the last on 2024-03-01
+    stated: list[object] = []
+
+    def spy(*args: object, **kwargs: object) -> pd.Series:
+        stated.append(kwargs["observation_end"])
+        return campaign_responses(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(experiments, "campaign_responses", spy)
+    _, y, _ = experiment_table(tx, campaigns, window_days=7, observation_end=observation_end)
+    assert y.tolist() == [1, 0]
+    assert stated_end(pd.Timestamp(stated[0]), dates_only=True) == pd.Timestamp(until)

@@ -92,6 +92,46 @@ def test_a_window_that_closes_at_the_end_of_the_last_day_of_dated_data_is_known(
         campaign_responses(sends, timed, window_days=7)
 
 
+def test_a_stated_last_day_of_dated_data_is_observed_to_its_end_as_churn_labels_read_it() -> None:
+    """observation_end="2024-01-31" on dates without times names the 31st, observed to its end,
+    as churn_labels reads it: a window closing at the next midnight is known and counts the
+    purchase dated the 31st (read as the 31st's midnight, the window was refused). On timed data
+    the same value stays that instant."""
+    dated = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-20", "2024-01-31"]),
+            "amount": 1.0,
+        }
+    )
+    sends = pd.DataFrame({"customer_id": [1, 2], "sent_at": pd.to_datetime(["2024-01-25"] * 2)})
+    assert campaign_responses(
+        sends, dated, window_days=7, observation_end="2024-01-31"
+    ).tolist() == [1, 0]
+    assert campaign_responses(
+        sends, dated, window_days=7, outcome="spend", observation_end="2024-01-31"
+    ).tolist() == [1.0, 0.0]
+    # the day after the stated one is not observed, and the message says how the end was read
+    with pytest.raises(
+        LeakageError,
+        match=r"observation_end=2024-01-31, to the end of that day: the timestamps are dates "
+        r"without times, so 2024-02-01 00:00:00",
+    ):
+        campaign_responses(sends, dated, window_days=8, observation_end="2024-01-31")
+    # timed data: the 31st's midnight is the last instant observed, the 31st is after it
+    timed = dated.assign(
+        timestamp=pd.to_datetime(["2024-01-02 10:00", "2024-01-20 00:00", "2024-01-31 00:00"])
+    )
+    with pytest.raises(LeakageError, match=r"ends after the data \(2024-01-31 00:00:00\)"):
+        campaign_responses(sends, timed, window_days=7, observation_end="2024-01-31")
+    assert campaign_responses(
+        sends, timed, window_days=6, observation_end="2024-01-31"
+    ).tolist() == [0, 0]
+    # a time of day stated on dated data is that instant too
+    with pytest.raises(LeakageError, match=r"ends after the data \(2024-01-31 12:00:00\)"):
+        campaign_responses(sends, dated, window_days=7, observation_end="2024-01-31 12:00")
+
+
 def test_a_return_alone_is_not_a_purchase() -> None:
     camp = pd.DataFrame({"customer_id": [2], "sent_at": pd.to_datetime(["2024-01-05"])})
     assert campaign_responses(camp, TX, window_days=1).tolist() == [0]

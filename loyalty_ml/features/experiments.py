@@ -23,6 +23,7 @@ from loyalty_ml.features.labels import observed_until
 from loyalty_ml.features.responses import Outcome, campaign_responses, check_window_days
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import with_decoded_ids
+from loyalty_ml.schema._data_end import stated_before
 from loyalty_ml.schema._ids import align_customer_ids
 
 __all__ = ["experiment_table"]
@@ -218,8 +219,14 @@ def experiment_table(
     X = X.loc[rows.index[rows.index.isin(X.index)]]  # in the order of the campaign rows
     X.attrs["n_without_history"] = int(len(rows) - len(X))
     kept = rows.loc[X.index]
+    # end is where the data are complete until (observed_until); stated as campaign_responses
+    # reads a stated end, it must not claim end's day on dates without times (schema._data_end)
     y = campaign_responses(
-        kept, transactions, window_days=window_days, outcome=outcome, observation_end=end
+        kept,
+        transactions,
+        window_days=window_days,
+        outcome=outcome,
+        observation_end=None if end is None else stated_before(end, transactions[C.TIMESTAMP]),
     )
     treatment = kept[C.OFFER_ID].astype("str").rename(C.OFFER_ID)
     return X, y, treatment

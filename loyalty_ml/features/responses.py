@@ -30,7 +30,7 @@ from loyalty_ml.schema._coerce import (
     to_timestamp,
     with_decoded_ids,
 )
-from loyalty_ml.schema._data_end import covered_until_ns
+from loyalty_ml.schema._data_end import covered_until_ns, is_dates_only, stated_end
 from loyalty_ml.schema._ids import align_customer_ids
 from loyalty_ml.schema._orders import purchase_lines
 
@@ -60,9 +60,13 @@ def campaign_responses(
     window_days : int
         Length of the response window in days, from 1 to 3,650 (ten years).
     observation_end : date-like, optional
-        The end of the observed data (default: the last transaction, or the end of its day when
-        every timestamp is a midnight: dates without times). A window that closes after
-        it is refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
+        Until when the data is known to be complete: the last instant observed, as
+        ``validate_transactions`` and ``churn_labels`` read it. When every timestamp is a midnight
+        (dates without times), a midnight names a day observed to its end:
+        ``"2020-09-22"`` lets a window close at the end of the 22nd and counts its purchases. On
+        timed data it is that instant (the 22nd's midnight). Defaults to the last transaction, or
+        the end of its day when every timestamp is a midnight. A window that closes after it is
+        refused (:class:`LeakageError`): its outcome is not known yet, and counting it as "no
         purchase" would understate the response.
     outcome : {"purchase", "spend", "margin"}
         ``"purchase"``: 1 if the customer began a purchase order in the window, else 0, as
@@ -117,20 +121,30 @@ def campaign_responses(
         transactions[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP
     ).view("datetime64[ns]")
     ends = sent + np.timedelta64(int(window_days), "D")
-    # a date-only table covers its last day to the end (schema._data_end)
+    # a date-only table covers its last day to the end, and a midnight stated as its end names a
+    # day observed to its end, as churn_labels reads one (schema._data_end)
+    dates_only = is_dates_only(stamps.view("int64"))
     covered = covered_until_ns(stamps.view("int64"))
-    end = (
-        to_timestamp(observation_end, name="observation_end", clock=table_clock(transactions))
-        if observation_end is not None
-        else (pd.Timestamp(covered, unit="ns") if covered is not None else None)
-    )
+    if observation_end is not None:
+        given = to_timestamp(
+            observation_end, name="observation_end", clock=table_clock(transactions)
+        )
+        end: pd.Timestamp | None = stated_end(given, dates_only=dates_only)
+    else:
+        end = pd.Timestamp(covered, unit="ns") if covered is not None else None
     late = ends > np.datetime64(end) if end is not None else np.ones(len(ends), dtype=bool)
     if len(ends) and late.any():
+        reading = (
+            f"observation_end={given.date()}, to the end of that day: the timestamps are dates "
+            "without times, so "
+            if observation_end is not None and end != given
+            else ""
+        )
         raise LeakageError(
             f"campaign_responses: the response window of {int(late.sum())} campaign row(s) (sent "
-            f"from {pd.Timestamp(sent[late].min())}) ends after the data ({end}): their outcome is "
-            f"not known yet. Keep only rows with sent_at + {window_days} days <= the end of the "
-            "data, or pass observation_end= when the data is complete to a later date."
+            f"from {pd.Timestamp(sent[late].min())}) ends after the data ({reading}{end}): their "
+            f"outcome is not known yet. Keep only rows with sent_at + {window_days} days <= the "
+            "end of the data, or pass observation_end= when the data is complete to a later date."
         )
     if not pd.api.types.is_numeric_dtype(transactions[value_column].dtype):
         raise SchemaError(

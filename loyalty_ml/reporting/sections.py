@@ -19,6 +19,7 @@ from loyalty_ml.privacy.cells import MIN_CELL_SIZE, blank_small_cohorts, blank_s
 from loyalty_ml.reporting.html import ReportFigure, ReportTable, Section, figure_to_png
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce_time import plus_days
+from loyalty_ml.schema._data_end import stated_before
 
 if TYPE_CHECKING:
     from loyalty_ml.evaluation.fairness import FairnessReport
@@ -585,9 +586,13 @@ def uplift_section(
             f"Campaign {campaign_id} has no control rows (label {control!r}) or no arm the uplift "
             "model knows; it cannot be evaluated. Choose another uplift_campaign_id."
         )
-    # the window closed by as_of (select_uplift_campaign): observed even if nobody bought at the end
+    # the window closed by as_of (select_uplift_campaign): observed even if nobody bought at the
+    # end; stated complete up to as_of, not through its day (schema._data_end.stated_before)
     y = campaign_responses(
-        rows, transactions, window_days=window_days, observation_end=as_of
+        rows,
+        transactions,
+        window_days=window_days,
+        observation_end=stated_before(as_of, transactions[C.TIMESTAMP]),
     ).to_numpy()
     arms = rows[C.OFFER_ID].astype("str").to_numpy()
     effects = model.predict_effects(X.loc[rows[C.CUSTOMER_ID].to_numpy()])

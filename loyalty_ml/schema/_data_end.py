@@ -12,7 +12,11 @@ A stated end (``observation_end``) is the last instant observed, as ``validate_t
 reads it (rows after it are removed, rows at it kept). On date-only data a midnight there names a
 day whose purchases are all observed, so the data are complete to the end of that day
 (:func:`stated_end`): ``observation_end="2020-09-22"`` on H&M's dates includes the 22nd. On
-timed data it stays the instant: a purchase at 10:00 on the 22nd is after it.
+timed data it stays the instant: a purchase at 10:00 on the 22nd is after it. Every function that
+takes a user's ``observation_end`` reads it so (``churn_labels``, ``training_table``,
+``experiment_table``, ``campaign_responses``, ``kpis.measure_campaign``). A caller of the library's
+own that passes an end-exclusive cut-off (a job's ``as_of``, a report's ``period_end``) states it
+with :func:`stated_before`, which reads back as that cut-off and claims none of its day.
 """
 
 from __future__ import annotations
