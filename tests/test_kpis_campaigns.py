@@ -352,6 +352,33 @@ def test_windows_past_the_data_warn_unless_observation_end_says_where_it_ends(ex
         measure_campaign(campaigns, tx, offers, window_days=7, observation_end="2024-03-08")
 
 
+def test_a_stated_last_day_of_dated_data_covers_that_day_as_churn_labels_read_it(
+    experiment,
+) -> None:
+    """On dates without times observation_end="2024-03-07" names the 7th, observed to its end, as
+    churn_labels and campaign_responses read it: the 7-day windows from 03-01 close at the next
+    midnight and are measured (read as the 7th's midnight, they were refused). Timed data keep
+    the instant."""
+    campaigns, tx, offers = experiment
+    dated = tx.assign(timestamp=tx["timestamp"].dt.normalize())
+    dated = dated[dated["timestamp"] < "2024-03-08"]
+    row = measure_campaign(campaigns, dated, offers, window_days=7, observation_end="2024-03-07")
+    # t1 (03-02) and t2 (03-07, the stated last day) convert; c1 at the send
+    assert row.loc["d10", "conversion_rate"] == 0.5
+    assert row.loc["d10", "control_rate"] == 0.25
+    with pytest.raises(DataError, match=r"observation_end=2024-03-06 \(to the end of that day"):
+        measure_campaign(campaigns, dated, offers, window_days=7, observation_end="2024-03-06")
+    # a zone's data: its own midnights are dates without times
+    zoned = dated.assign(timestamp=dated["timestamp"].dt.tz_localize("Europe/Berlin"))
+    sent = campaigns.assign(sent_at=campaigns["sent_at"].dt.tz_localize("Europe/Berlin"))
+    zoned_row = measure_campaign(sent, zoned, offers, window_days=7, observation_end="2024-03-07")
+    assert zoned_row.loc["d10", "conversion_rate"] == 0.5
+    # timed data (the fixture's times of day): the 7th's midnight is the last instant observed
+    early = tx[tx["timestamp"] < "2024-03-08"]
+    with pytest.raises(DataError, match=r"observation_end=2024-03-07 00:00:00 \(sent at"):
+        measure_campaign(campaigns, early, offers, window_days=7, observation_end="2024-03-07")
+
+
 def test_sends_before_the_first_transaction_are_warned_of() -> None:
     # an extract that starts 20 days after a send halved every arm's conversion, in silence
     from loyalty_ml.datasets import simulate

@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loyalty_ml as lml
-from loyalty_ml.exceptions import ConfigError, DataError, DataQualityWarning, NotFittedError
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    LeakageError,
+    NotFittedError,
+)
 from loyalty_ml.reporting import REPORT_FILE, ReportFigure, Section, render_html, write_report
 from loyalty_ml.reporting import html as report_html
 from loyalty_ml.reporting.sections import fairness_section, kpi_section, uplift_section
@@ -449,6 +455,71 @@ def test_of_campaigns_sent_together_the_largest_is_judged_whatever_the_row_order
             _KnowsD5(), tx, campaigns=campaigns, as_of=pd.Timestamp("2024-04-10")
         )
         assert section.paragraphs[0].startswith("Campaign exp_big sent on 2024-03-01")
+
+
+def _stated_until(observation_end: object, transactions: pd.DataFrame) -> pd.Timestamp:
+    """Where a stated observation_end leaves ``transactions`` complete until, as
+    campaign_responses and measure_campaign read it (schema._data_end.stated_end)."""
+    from loyalty_ml.schema._data_end import series_dates_only, stated_end
+
+    dates_only = series_dates_only(transactions[C.TIMESTAMP])
+    return stated_end(pd.Timestamp(observation_end), dates_only=dates_only)
+
+
+@pytest.mark.parametrize("dated", [True, False], ids=["dates_only", "timed"])
+def test_the_report_states_its_data_complete_up_to_its_cut_off_not_through_its_day(
+    dated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report measures campaigns whose window closed by its cut-off (period_end, as_of), and
+    states the data complete until that instant. On dates without times a stated midnight names a
+    day observed to its end, so stating the cut-off itself claimed the cut-off's day, which the
+    report does not cover: a window closing a day after it would pass the check. The report states
+    the day before there (stated_before), which reads back as the cut-off."""
+    import loyalty_ml.features.responses as responses
+    import loyalty_ml.kpis as kpis
+
+    tx, experiment, _ = _experiment_and_a_night()
+    if dated:
+        tx = tx.assign(**{C.TIMESTAMP: tx[C.TIMESTAMP].dt.normalize()})
+        experiment = experiment.assign(**{C.SENT_AT: pd.Timestamp("2024-03-01")})
+    # a purchase on the last day of the window: the data reach the end of the period
+    tx = pd.concat(
+        [tx, tx.iloc[:1].assign(**{C.TIMESTAMP: pd.Timestamp("2024-03-30 00:00")})],
+        ignore_index=True,
+    )
+    closes = pd.Timestamp(experiment[C.SENT_AT].max()) + pd.Timedelta(days=29)
+    seen: dict[str, tuple[object, pd.DataFrame]] = {}
+
+    def spy(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen[name] = (kwargs["observation_end"], args[1])
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(kpis, "measure_campaign", spy("kpis", kpis.measure_campaign))
+    monkeypatch.setattr(
+        responses, "campaign_responses", spy("uplift", responses.campaign_responses)
+    )
+    offers = pd.DataFrame({C.OFFER_ID: ["d5"], C.COST_PER_REDEMPTION: [1.0]})
+    section = kpi_section(
+        tx,
+        period_start=closes - pd.Timedelta(days=5),
+        period_end=closes,
+        campaigns=experiment,
+        offers=offers,
+        window_days=29,
+    )
+    assert any("Campaigns whose results" in t.caption for t in section.tables)
+    uplift_section(_KnowsD5(), tx, campaigns=experiment, as_of=closes, window_days=29)
+    for name in ("kpis", "uplift"):
+        stated, transactions = seen[name]
+        assert _stated_until(stated, transactions) == closes, name
+    # a window closing a day after the cut-off is still refused by what the report states
+    stated, transactions = seen["uplift"]
+    later = experiment.assign(**{C.SENT_AT: experiment[C.SENT_AT] + pd.Timedelta(days=1)})
+    with pytest.raises(LeakageError, match="ends after the data"):
+        responses.campaign_responses(later, transactions, window_days=29, observation_end=stated)
 
 
 @pytest.mark.filterwarnings(

@@ -28,6 +28,7 @@ from loyalty_ml.kpis._common import (
 from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_float, plus_days, require_columns
+from loyalty_ml.schema._data_end import series_dates_only, stated_end
 
 __all__ = ["measure_campaign"]
 
@@ -117,8 +118,12 @@ def measure_campaign(
     confidence : float
         Level of the confidence intervals, in (0, 1).
     observation_end : date-like, optional
-        End of the transaction data; campaign rows whose window ends after it are refused (their
-        outcomes would be cut short). Without it the data is taken as complete to the end of
+        Until when the transaction data is known to be complete: the last instant observed, as
+        ``validate_transactions``, ``churn_labels`` and ``campaign_responses`` read it (when every
+        timestamp is a midnight, dates without times, a midnight names a day observed to its end:
+        ``"2024-03-08"`` covers the 8th there, and is the 8th's midnight on timed data). Campaign
+        rows whose window ends after it are refused (their outcomes would be cut short). Without
+        it the data is taken as complete to the end of
         every window: a window still open at the last transaction counts as no purchase (unlike
         ``campaign_responses``, which refuses such rows), so pass it when the extract may end
         early. Without it, windows that end more than a day after the last transaction warn
@@ -182,13 +187,22 @@ def measure_campaign(
     per_send = costs[C.COST_PER_SEND].to_dict()
     window_end = plus_days(campaigns[C.SENT_AT], int(window_days))  # calendar days on the clock
     if observation_end is not None:
-        end = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
+        given = to_bound(observation_end, name="observation_end", timestamps=tx[C.TIMESTAMP])
+        # the last instant observed; on dates without times a midnight names a day observed to
+        # its end, as churn_labels and campaign_responses read it (schema._data_end)
+        end = stated_end(given, dates_only=series_dates_only(tx[C.TIMESTAMP]))
         late = (window_end > end).to_numpy()
         if late.any():
             sends = campaigns.loc[late, C.SENT_AT].drop_duplicates().tolist()
+            stated = (
+                f"{given.date()} (to the end of that day, {end}: the timestamps are dates "
+                "without times)"
+                if end != given
+                else str(end)
+            )
             raise DataError(
                 f"{late.sum()} {TABLE} rows have a response window ending after observation_end="
-                f"{end} (sent at {format_examples(sends, total=len(sends))}; the last window "
+                f"{stated} (sent at {format_examples(sends, total=len(sends))}; the last window "
                 f"closes at {window_end[late].max()}). Measure once the data cover the windows, "
                 "leave those rows out, or shorten window_days if a shorter response is enough."
             )

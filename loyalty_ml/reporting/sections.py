@@ -179,13 +179,17 @@ def kpi_section(
             # measure_campaign is not told they reach it, and warns of the windows they cut short
             last = transactions[C.TIMESTAMP].max()
             reaches = pd.notna(last) and last + pd.Timedelta(days=1) >= period_end
+            # stated complete up to period_end, not through its day (on dates without times a
+            # stated midnight names a day observed to its end: schema._data_end)
             measured = measure_campaign(
                 in_period,
                 transactions,
                 offers,
                 window_days=window_days,
                 by=by,
-                observation_end=period_end if reaches else None,
+                observation_end=(
+                    stated_before(period_end, transactions[C.TIMESTAMP]) if reaches else None
+                ),
             )
             shown = measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]]
             # an arm (or control group) of a few customers would show their own purchases
