@@ -899,6 +899,7 @@ def test_training_run_logs_what_the_card_lists(trained: Trained) -> None:
     assert set(np.diff(cutoffs).astype("timedelta64[D]").astype(int)) == {30}
     assert params["response_window_days"] == "30" and params["promotion_tolerance"] == "0.005"
     assert {"uplift_learner", "uplift_num_leaves", "uplift_linear_weight"} <= set(params)
+    assert metrics["uplift_linear_c"] == 0.08  # the simulator's table is not that wide
     assert {
         "uplift_linear_weight",
         "uplift_num_leaves",

@@ -396,6 +396,9 @@ def _fit(
     metrics["uplift_num_leaves"] = float(model.num_leaves_)
     metrics["uplift_min_child_samples"] = float(model.min_child_samples_)
     metrics["uplift_linear_weight"] = float(model.linear_weight_)  # "auto" depends on them too
+    linear = getattr(model.learner_, "linear", None)
+    if linear is not None:  # the blend's penalty, tighter on a table of many unrelated columns
+        metrics["uplift_linear_c"] = float(linear.c)
     # the campaigns the learners tell apart and average over (0: too few large ones, or off)
     feature = model.group_feature_
     metrics["uplift_campaign_levels"] = 0.0 if feature is None else float(len(feature.settings()))
