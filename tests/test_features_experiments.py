@@ -167,3 +167,32 @@ def test_the_responses_are_stated_the_end_experiment_table_read(
     _, y, _ = experiment_table(tx, campaigns, window_days=7, observation_end=observation_end)
     assert y.tolist() == [1, 0]
     assert stated_end(pd.Timestamp(stated[0]), dates_only=True) == pd.Timestamp(until)
+
+
+def test_contacts_without_an_offer_are_no_arm_and_are_counted() -> None:
+    """nightly_sends records a churn-only policy's trigger contacts as "contact" rows of the
+    campaigns history; the policy chose who got them and held nobody out, so they are no arm of
+    an experiment: left out of the rows (counted in attrs), the rest as without them."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 1, 2, 3],
+            "timestamp": pd.to_datetime(
+                ["2024-01-02", "2024-01-03", "2024-01-04", "2024-02-03", "2024-03-01", "2024-02-04"]
+            ),
+            "amount": [5.0, 8.0, 3.0, 6.0, 2.0, 4.0],
+        }
+    )
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": ["c1", "c1", "n1:contact:email"],
+            "customer_id": [1, 2, 3],
+            "offer_id": ["coupon", "control", " contact"],
+            "sent_at": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-02-01"]),
+        }
+    )
+    X, y, t = experiment_table(tx, campaigns, window_days=7)
+    assert t.tolist() == ["coupon", "control"] and X.attrs["n_contacts"] == 1
+    X0, y0, _ = experiment_table(tx, campaigns.iloc[:2], window_days=7)
+    pd.testing.assert_frame_equal(X, X0, check_like=True)
+    pd.testing.assert_series_equal(y, y0)
+    assert X0.attrs["n_contacts"] == 0

@@ -51,6 +51,9 @@ def experiment_table(
     one time per recipient is one campaign, not one per second); its customers are described as
     of its first ``sent_at``. Rows of customers without a purchase before
     that date have no features and are left out; ``X.attrs["n_without_history"]`` counts them.
+    Rows of ``"contact"`` (contacts made without an offer, which :func:`loyalty_ml.nightly_sends`
+    records for a policy without an offer model) are no experiment's arm and are left out too;
+    ``X.attrs["n_contacts"]`` counts them.
     The text attributes' levels are counted at the earliest campaign start with a customer and
     shared by every row, as in :func:`training_table`.
 
@@ -117,6 +120,12 @@ def experiment_table(
     """
     rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
     rows = with_decoded_ids(rows)  # categorical ids match the features' index by value
+    # a contact made without an offer (nightly_sends' "contact" rows) is no arm of an experiment:
+    # the policy chose who got it and held nobody out (train_and_register leaves them out too)
+    contact = rows[C.OFFER_ID].astype("string").str.strip().eq(C.CONTACT).fillna(False)
+    n_contacts = int(contact.sum())
+    if n_contacts:
+        rows = rows.loc[~contact.to_numpy(dtype=bool)]
     window_days = check_window_days(window_days, owner="experiment_table")
     if not rows.index.is_unique:
         raise SchemaError(
@@ -218,6 +227,7 @@ def experiment_table(
     X = pd.concat(parts)
     X = X.loc[rows.index[rows.index.isin(X.index)]]  # in the order of the campaign rows
     X.attrs["n_without_history"] = int(len(rows) - len(X))
+    X.attrs["n_contacts"] = n_contacts
     kept = rows.loc[X.index]
     # end is where the data are complete until (observed_until); stated as campaign_responses
     # reads a stated end, it must not claim end's day on dates without times (schema._data_end)
