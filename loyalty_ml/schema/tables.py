@@ -377,20 +377,17 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
     out[C.OFFER_ID] = coerce_label(out[C.OFFER_ID], table=table, column=C.OFFER_ID)
     if out[C.OFFER_ID].isna().any():
         raise SchemaError(f"{table}.{C.OFFER_ID} has missing ids.", table=table, column=C.OFFER_ID)
-    if (out[C.OFFER_ID] == C.CONTROL).any():
-        raise SchemaError(
-            f"{table}.{C.OFFER_ID}: {C.CONTROL!r} is reserved for the control arm and cannot be an "
-            "offer id. Rename that offer.",
-            table=table,
-            column=C.OFFER_ID,
-        )
-    if (out[C.OFFER_ID] == C.CONTACT).any():
-        raise SchemaError(
-            f"{table}.{C.OFFER_ID}: {C.CONTACT!r} is reserved for the contacts made without an "
-            "offer (nightly_sends writes them) and cannot be an offer id. Rename that offer.",
-            table=table,
-            column=C.OFFER_ID,
-        )
+    for reserved, use in (
+        (C.CONTROL, "the control arm"),
+        (C.CONTACT, "the contacts made without an offer (nightly_sends writes them)"),
+    ):
+        if (out[C.OFFER_ID] == reserved).any():
+            raise SchemaError(
+                f"{table}.{C.OFFER_ID}: {reserved!r} is reserved for {use} and cannot be an "
+                "offer id. Rename that offer.",
+                table=table,
+                column=C.OFFER_ID,
+            )
     _no_duplicate_ids(out, C.OFFER_ID, table=table)
     for col in (C.KIND, C.CHANNEL, "name"):
         if col in out.columns:

@@ -595,15 +595,14 @@ class LoyaltyPolicy:
         one night, 15,902 contacts within 30 days of the same customer's previous one)."""
         reason = np.where(triggered, NO_OFFER_MODEL, NO_TRIGGER).astype(object)
         reachable = triggered & consent
-        days = self.min_days_between_offers
-        if history is None or as_of is None or days is None or not reachable.any():
+        recent = (
+            _recently_reached(history, as_of, self.min_days_between_offers, index)
+            if reachable.any()
+            else None
+        )
+        if recent is None:
             return reason
-        from loyalty_ml.policy._send_history import cooling_down, read_sends
-
-        sends = read_sends(history, to_timestamp(as_of, keep_zone=True), days)
-        if sends is None:
-            return reason
-        contacted, controlled = cooling_down(sends, index, days)
+        contacted, controlled = recent
         reason[reachable & controlled] = IN_CONTROL
         reason[reachable & contacted] = COOL_DOWN
         return reason
@@ -754,15 +753,27 @@ def _not_contacted(
     the holdout rests as the offered do, but a customer of the holdout was kept in a control
     group then, not contacted."""
     rested = reasons == COOL_DOWN
-    if history is None or as_of is None or days is None or not rested.any():
+    recent = _recently_reached(history, as_of, days, ids) if rested.any() else None
+    if recent is None:
         return reasons
+    contacted, _ = recent
+    return np.where(rested & ~contacted, IN_CONTROL, reasons)
+
+
+def _recently_reached(
+    history: pd.DataFrame | None, as_of: object, days: int | None, ids: pd.Index
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per id of ``ids``: ``(contacted, kept in a control group)`` in the ``days`` before
+    ``as_of``, as the send ``history`` records them (the contact rule's reading); None without a
+    history, ``as_of``, a rule, or any send in those days."""
+    if history is None or as_of is None or days is None:
+        return None
     from loyalty_ml.policy._send_history import cooling_down, read_sends
 
     sends = read_sends(history, to_timestamp(as_of, keep_zone=True), days)
     if sends is None:
-        return reasons
-    contacted, _ = cooling_down(sends, ids, days)
-    return np.where(rested & ~contacted, IN_CONTROL, reasons)
+        return None
+    return cooling_down(sends, ids, days)
 
 
 def _withheld_as_sent(history: pd.DataFrame | None) -> pd.DataFrame | None:
