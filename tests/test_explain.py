@@ -285,6 +285,37 @@ def test_two_orders_make_one_gap_which_varies_by_nothing() -> None:
     assert _words("ipi_std", alone)[0] == "gaps between purchases vary by 0 days"
 
 
+def test_two_orders_are_measured_against_their_one_gap_not_a_usual_one() -> None:
+    """A two-order customer's overdue features compare the time since the last purchase with the
+    one gap there is; "3x longer than usual" and "past their usual next purchase" claimed a habit
+    from one interval. Customers with more orders, and tables without n_orders, read as before."""
+    X = pd.DataFrame(
+        {
+            "n_orders": [2.0, 5.0, 2.0],
+            "recency_days": [90.0, 90.0, 20.0],
+            "overdue_ratio": [3.0, 3.0, 0.7],
+            "days_overdue": [60.0, 60.0, -9.0],
+            "ipi_median": [30.0, 30.0, 29.0],
+        }
+    )
+    assert _words("recency_days", X)[:2] == [
+        "no purchase for 90 days, 3x longer than the gap between their two purchases",
+        "no purchase for 90 days, 3x longer than usual",
+    ]
+    assert _words("overdue_ratio", X) == [
+        "gap since the last purchase is 3x the gap between their two purchases (30 days)",
+        "gap since the last purchase is 3x the usual 30 days",
+        "gap since the last purchase is 0.7x the gap between their two purchases (29 days)",
+    ]
+    assert _words("days_overdue", X) == [
+        "60 days longer than the gap between their two purchases",
+        "60 days past their usual next purchase",
+        "9 days short of the gap between their two purchases",
+    ]
+    alone = X.drop(columns="n_orders")
+    assert _words("recency_days", alone)[0] == "no purchase for 90 days, 3x longer than usual"
+
+
 def test_a_spread_that_rounds_to_nothing_is_under_a_unit() -> None:
     """Three orders 9.0 and 9.8 days apart: ipi_std 0.4 read "vary by 0 days" (35 simulated
     nights, seed 0: 50 reason rows after the two-order case was worded apart)."""

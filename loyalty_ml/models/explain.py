@@ -390,6 +390,18 @@ def _usual_gap(c: _Columns) -> np.ndarray | None:
     return None if usual is None else np.where(usual >= 1, usual, np.nan)
 
 
+#: What a two-order customer's "usual" gap is: the one gap there is (``_one_gap``).
+_THEIR_ONE_GAP = "the gap between their two purchases"
+
+
+def _two_orders(c: _Columns) -> np.ndarray:
+    """Rows of customers with exactly two orders (all False without ``n_orders``)."""
+    orders = c.get("n_orders")
+    if orders is None:
+        return np.zeros(len(c), dtype=bool)
+    return np.asarray(orders, dtype=np.float64) == 2
+
+
 def _recency(c: _Columns, _: str) -> pd.Series:
     days = c.raw("recency_days")
     text = "no purchase for " + _days(days)
@@ -398,7 +410,12 @@ def _recency(c: _Columns, _: str) -> pd.Series:
     if ratio is not None:
         if usual is not None:
             ratio = np.where(np.isnan(usual), np.nan, ratio)
-        longer = text + ", " + _ratio(ratio) + " longer than usual"
+        # one gap is no habit: a two-order customer is measured against that gap, said so
+        than = pd.Series(
+            np.where(_two_orders(c), " longer than " + _THEIR_ONE_GAP, " longer than usual"),
+            index=text.index,
+        )
+        longer = text + ", " + _ratio(ratio) + than
         text = longer.where(ratio >= 1.5, text)
     return text
 
@@ -409,13 +426,19 @@ def _overdue_ratio(c: _Columns, name: str) -> pd.Series:
     text = "gap since the last purchase is " + _ratio(ratio) + " the usual"
     if usual is not None:
         text = text + " " + _days(usual)
-    return text.fillna(_no_rhythm(c))
+    two = "gap since the last purchase is " + _ratio(ratio) + " " + _THEIR_ONE_GAP
+    if usual is not None:
+        two = two + " (" + _days(usual) + ")"
+    return text.where(~_two_orders(c), two).fillna(_no_rhythm(c))
 
 
 def _days_overdue(c: _Columns, name: str) -> pd.Series:
     days = c.raw(name)
+    two = _two_orders(c)
     late = _days(days) + " past their usual next purchase"
+    late = late.where(~two, _days(days) + " longer than " + _THEIR_ONE_GAP)
     early = "next purchase due in " + _days(-days)
+    early = early.where(~two, _days(-days) + " short of " + _THEIR_ONE_GAP)
     return late.where(days > 0, early).fillna(_no_rhythm(c))
 
 
