@@ -22,8 +22,7 @@ Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encodi
   ``LogisticRegression(C=linear_c(m), intercept_scaling=100)`` solved by :func:`_l1_logistic`,
   whose penalty grows once the block holds more than ``WIDE_BLOCK`` effectively independent
   columns ``m`` (:func:`effective_columns`, :func:`linear_c`); continuous ones: ``Lasso`` on the
-  standardised outcome with ``LINEAR_C``'s threshold on the score (``alpha = 1 / (C n)``; not
-  scaled by the width, which was measured on binary outcomes only).
+  standardised outcome with the same threshold on the score (``alpha = 1 / (C n)``).
 
 The penalty is L1 because real feature tables carry columns that say nothing about the effects. Each
 such column adds one slope per arm, and an L2 penalty keeps every slope, so their noise adds up in
@@ -428,7 +427,7 @@ def effective_columns(block: np.ndarray, seed: int) -> float:
 
 
 def linear_c(columns: float) -> float:
-    """The logistic model's ``C`` for a block of ``columns`` effectively independent columns
+    """The linear model's ``C`` for a block of ``columns`` effectively independent columns
     (:func:`effective_columns`): ``LINEAR_C`` up to ``WIDE_BLOCK``, then
     ``LINEAR_C * WIDE_BLOCK / columns`` (a threshold ``1 / C`` on a slope's score that grows in
     proportion).
@@ -536,8 +535,7 @@ def fit_linear(
     # half the squared residuals plus alpha |w|, so a slope enters when its score exceeds
     # alpha n: the logistic model's threshold 1 / C.
     model.y_scale = spread_y
-    model.c = LINEAR_C  # the width rule was measured on binary outcomes only
-    lasso = Lasso(alpha=1.0 / (LINEAR_C * len(y)), max_iter=10_000, tol=1e-6).fit(
+    lasso = Lasso(alpha=1.0 / (model.c * len(y)), max_iter=10_000, tol=1e-6).fit(
         design, (y - model.y_mean) / spread_y, sample_weight=weight
     )
     model.coef, model.intercept = np.asarray(lasso.coef_), float(lasso.intercept_)
