@@ -36,7 +36,7 @@ from loyalty_ml.schema._coerce import (
 )
 from loyalty_ml.schema._data_end import is_dates_only
 from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.schema.transactions import DATA_END_ATTR
+from loyalty_ml.schema.transactions import DATA_END_ATTR, later_end
 
 __all__ = [
     "Prepared",
@@ -81,9 +81,9 @@ class Prepared:
     span_ns: tuple[int, int] | None = None
     #: every timestamp of the input, rows set aside included, is a midnight (a date-only export)
     dates_only: bool = False
-    #: the data end ``validate_transactions`` recorded in the input's ``attrs`` (int64 ns), which
-    #: a segment filtered from the validated table keeps (None: none recorded)
-    recorded_end_ns: int | None = None
+    #: the data end ``validate_transactions`` recorded in the input's ``attrs``, as found there,
+    #: which a segment filtered from the validated table keeps (None: none recorded)
+    recorded_end: object = None
 
     @property
     def first_ts(self) -> pd.Timestamp | None:
@@ -115,9 +115,7 @@ class Prepared:
         when this one is a segment filtered from it: one store's last purchase is not the end of
         the data); None when there are no rows."""
         own = self.covered_until
-        if own is None or self.recorded_end_ns is None:
-            return own
-        return max(own, pd.Timestamp(self.recorded_end_ns, unit="ns"))
+        return None if own is None else later_end(own, self.recorded_end)
 
 
 @dataclass(frozen=True)
@@ -374,23 +372,8 @@ def prepare_transactions(transactions: object) -> Prepared:
         clock=table_clock(transactions),
         span_ns=span,
         dates_only=dates_only,
-        recorded_end_ns=_recorded_end(tx),
+        recorded_end=tx.attrs.get(DATA_END_ATTR),
     )
-
-
-def _recorded_end(tx: pd.DataFrame) -> int | None:
-    """The data end ``validate_transactions`` recorded in ``tx.attrs`` (int64 ns); None when there
-    is none, or it is not a naive timestamp (written by hand, or on another clock)."""
-    recorded = tx.attrs.get(DATA_END_ATTR)
-    if not isinstance(recorded, str):
-        return None
-    try:
-        end = pd.Timestamp(recorded)
-        if pd.isna(end) or end.tzinfo is not None:
-            return None
-        return int(end.as_unit("ns").value)
-    except ValueError:  # not a date, or one outside nanosecond timestamps
-        return None
 
 
 def _split_late_purchases(

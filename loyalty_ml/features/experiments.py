@@ -25,6 +25,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import with_decoded_ids
 from loyalty_ml.schema._data_end import stated_before
 from loyalty_ml.schema._ids import align_customer_ids
+from loyalty_ml.schema.tables import is_contact
 
 __all__ = ["experiment_table"]
 
@@ -120,12 +121,10 @@ def experiment_table(
     """
     rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
     rows = with_decoded_ids(rows)  # categorical ids match the features' index by value
-    # a contact made without an offer (nightly_sends' "contact" rows) is no arm of an experiment:
-    # the policy chose who got it and held nobody out (train_and_register leaves them out too)
-    contact = rows[C.OFFER_ID].astype("string").str.strip().eq(C.CONTACT).fillna(False)
+    contact = is_contact(rows[C.OFFER_ID])  # no arm (train_and_register leaves them out too)
     n_contacts = int(contact.sum())
     if n_contacts:
-        rows = rows.loc[~contact.to_numpy(dtype=bool)]
+        rows = rows.loc[~contact]
     window_days = check_window_days(window_days, owner="experiment_table")
     if not rows.index.is_unique:
         raise SchemaError(

@@ -528,10 +528,9 @@ def _one_gap(c: _Columns) -> tuple[np.ndarray, pd.Series] | None:
     days apart", or "bought twice within a day"; without either, "only one gap between purchases
     so far". Every rhythm feature says it in the same words, so a customer reads it once.
     """
-    orders = c.get("n_orders")
-    if orders is None:
+    if c.get("n_orders") is None:
         return None
-    two = np.asarray(orders, dtype=np.float64) == 2
+    two = _two_orders(c)
     gap = c.get("ipi_mean")
     if gap is None:
         gap = c.get("ipi_median")

@@ -544,6 +544,13 @@ def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.
     return frame.loc[~repeated]
 
 
+def is_contact(offer_ids: pd.Series) -> np.ndarray:
+    """Rows of ``"contact"`` (a contact made without an offer, which ``nightly_sends`` records for
+    a policy without an offer model; surrounding blanks ignored, as ``validate_campaigns`` strips
+    them): no arm of an experiment, since the policy chose who got it and held nobody out."""
+    return offer_ids.astype("string").str.strip().eq(C.CONTACT).fillna(False).to_numpy(dtype=bool)
+
+
 def validate_campaigns(
     raw: pd.DataFrame,
     *,

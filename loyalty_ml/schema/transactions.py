@@ -475,7 +475,12 @@ def data_end(attrs: Mapping[Hashable, Any], last: pd.Timestamp) -> pd.Timestamp:
     ``validate_transactions`` recorded in ``attrs`` (a stated ``observation_end``, which a segment
     filtered from the validated table keeps). A recorded end that is not a date, or is on another
     clock than ``last``, is ignored."""
-    recorded = attrs.get(DATA_END_ATTR)
+    return later_end(last, attrs.get(DATA_END_ATTR))
+
+
+def later_end(last: pd.Timestamp, recorded: Any) -> pd.Timestamp:
+    """``last``, or ``recorded`` (the value ``validate_transactions`` left in ``attrs`` under
+    ``DATA_END_ATTR``) when it is a later date on the same clock; anything else is ignored."""
     if recorded is not None:
         with contextlib.suppress(TypeError, ValueError):
             return max(last, pd.Timestamp(recorded))

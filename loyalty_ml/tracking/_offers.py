@@ -22,6 +22,7 @@ from loyalty_ml.models._uplift_balance import imbalances
 from loyalty_ml.models._uplift_rows import balance_checked_by_caller
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._data_end import stated_before
+from loyalty_ml.schema.tables import is_contact
 from loyalty_ml.tracking._mlflow import metric_key
 from loyalty_ml.tracking.sends import POLICY_OFFER
 
@@ -157,11 +158,7 @@ def train_offer_model(
         (campaigns[C.SENT_AT] + pd.Timedelta(days=window_days) <= as_of).to_numpy()
         & campaigns[C.CUSTOMER_ID].isin(tx[C.CUSTOMER_ID]).to_numpy()
     ]
-    # a contact made without an offer (nightly_sends' "contact" rows, a policy without an offer
-    # model) is no arm: the policy chose who got it, with nobody held out
-    closed = closed.loc[
-        ~closed[C.OFFER_ID].astype("string").str.strip().eq(C.CONTACT).fillna(False)
-    ]
+    closed = closed.loc[~is_contact(closed[C.OFFER_ID])]  # a policy's contacts are no arm
     if len(closed) == 0:
         return None
     closed = _experiments_only(closed)
