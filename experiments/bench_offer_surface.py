@@ -762,8 +762,16 @@ def one_seed(
     propensity: Literal["estimate"] | None = None,
 ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
-    if customers is not None and customers < len(data):
-        data = data.sample(n=customers, random_state=seed)
+    if customers is not None and customers != len(data):
+        # more customers than the table holds: drawn with replacement, as new customers alike
+        # in their covariates (each gets its own outcome and arm); for experiments large enough
+        # that every arm has 10,000 rows or more
+        more = customers > len(data)
+        data = data.sample(n=customers, replace=more, random_state=seed)
+        if more:
+            name = data.index.name
+            data = data.reset_index(drop=True)
+            data.index.name = name
     stated = shifted(ALL_SURFACES[surface], base_shift)
     noise = [c for c in data if str(c).startswith("noise_")]
     # Hillstrom's table also holds the experiment's own arms and outcomes; a feature table is all features.

@@ -209,14 +209,15 @@ def test_x_learner_weighs_its_two_effect_models_by_the_arm_shares() -> None:
 
 # -- _uplift_sizing.py ---------------------------------------------------------------------------------
 def test_auto_linear_weight_edges() -> None:
-    """Kills S01 (``<=`` at 10,000 rows in the smallest arm) and S04 (``<`` at 200,000 rows): the
-    blend is for arms below 10,000 rows and experiments of at most 200,000."""
+    """Kills S01 (``<=`` at 10,000 rows in the smallest arm): half the blend is for arms below
+    10,000 rows (and wide tables), a quarter above; since session 60 an experiment of more than
+    200,000 rows keeps it (its linear model fitted on a sample) instead of dropping it."""
     from loyalty_ml.models.uplift import auto_linear_weight
 
     assert auto_linear_weight(9_999, 30_000) == 0.5
-    assert auto_linear_weight(10_000, 30_000) == 0.0
+    assert auto_linear_weight(10_000, 30_000) == 0.25
     assert auto_linear_weight(5_000, 200_000) == 0.5
-    assert auto_linear_weight(5_000, 200_001) == 0.0
+    assert auto_linear_weight(5_000, 200_001) == 0.5
 
 
 def test_auto_tree_size_caps_a_leaf_by_the_smallest_arm_and_all_rows() -> None:

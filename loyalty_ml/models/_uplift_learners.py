@@ -27,6 +27,7 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from loyalty_ml.models._uplift_linear import LinearArmModel, fit_linear
 from loyalty_ml.models._uplift_rows import rate_spread
+from loyalty_ml.models._uplift_sizing import linear_rows
 
 __all__ = [
     "ArmData",
@@ -290,12 +291,15 @@ def fit_learner(
     fitted = _fit_meta(kind, data, params, seed)
     if linear_weight > 0:
         fitted.linear_weight = float(linear_weight)
+        # above 200,000 rows the linear model is fitted on a sample of them (its dense design)
+        rows = linear_rows(data.arm, seed)
+        part = slice(None) if rows is None else rows
         fitted.linear = fit_linear(
-            data.matrix,
+            data.matrix[part],
             params.categorical,
-            data.arm,
-            data.y,
-            data.weight,
+            data.arm[part],
+            data.y[part],
+            data.weight[part],
             n_arms=data.n_arms,
             binary=data.binary,
             seed=seed,

@@ -53,6 +53,7 @@ __all__ = [
     "effective_columns",
     "fit_linear",
     "linear_c",
+    "table_columns",
 ]
 
 #: Inverse L1 penalty of the logistic model (scikit-learn's ``C``): a slope enters the model when
@@ -451,18 +452,16 @@ def linear_c(columns: float) -> float:
     return LINEAR_C * WIDE_BLOCK / columns
 
 
-def fit_linear(
+def _encoder(
     matrix: np.ndarray,
     categorical: tuple[int, ...],
-    arm: np.ndarray,
-    y: np.ndarray,
-    weight: np.ndarray,
     *,
     n_arms: int,
     binary: bool,
     seed: int,
-) -> LinearArmModel:
-    """Fit the linear arm model on the encoded ``matrix`` (categorical codes at ``categorical``)."""
+) -> tuple[LinearArmModel, np.ndarray]:
+    """An unfitted linear arm model whose encoding (quantile scores, missing and level indicators,
+    standardisation) is fitted on ``matrix``, and ``matrix``'s standardised block."""
     cats = np.array(sorted(categorical), dtype=np.int64)
     # A numeric column with no value at all carries nothing (and would upset the quantiles).
     numeric = np.array(
@@ -498,17 +497,43 @@ def fit_linear(
         n_arms=n_arms,
         binary=binary,
     )
-    # Weights as multiples of their mean, so that the fixed penalty means the same whatever their
-    # scale (weights summing to 1 would otherwise drown the data in the penalty). UpliftModel.fit
-    # has checked that every arm has a positive weight.
-    weight = weight / weight.mean()
     raw = model.raw(matrix)
     model.mean = raw.mean(axis=0)
     spread = raw.std(axis=0)
     # A column (nearly) constant at fit carries nothing: an infinite scale zeroes it at predict too,
     # whatever value it then takes (its std is float noise, e.g. 4e-15, not 0).
     model.scale = np.where(spread > 1e-9, spread, np.inf)
-    block = (raw - model.mean) / model.scale
+    return model, (raw - model.mean) / model.scale
+
+
+def table_columns(matrix: np.ndarray, categorical: tuple[int, ...], seed: int) -> float:
+    """:func:`effective_columns` of the linear model's block for the encoded ``matrix`` (its
+    encoding fitted on a sample of up to ``_EFFECTIVE_ROWS`` rows): how wide the table is, for
+    :func:`loyalty_ml.models._uplift_sizing.auto_linear_weight`."""
+    if len(matrix) > _EFFECTIVE_ROWS:
+        rows = np.random.default_rng(seed).choice(len(matrix), _EFFECTIVE_ROWS, replace=False)
+        matrix = matrix[np.sort(rows)]
+    _, block = _encoder(matrix, categorical, n_arms=1, binary=True, seed=seed)
+    return effective_columns(block, seed)
+
+
+def fit_linear(
+    matrix: np.ndarray,
+    categorical: tuple[int, ...],
+    arm: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    *,
+    n_arms: int,
+    binary: bool,
+    seed: int,
+) -> LinearArmModel:
+    """Fit the linear arm model on the encoded ``matrix`` (categorical codes at ``categorical``)."""
+    model, block = _encoder(matrix, categorical, n_arms=n_arms, binary=binary, seed=seed)
+    # Weights as multiples of their mean, so that the fixed penalty means the same whatever their
+    # scale (weights summing to 1 would otherwise drown the data in the penalty). UpliftModel.fit
+    # has checked that every arm has a positive weight.
+    weight = weight / weight.mean()
     design = _design(block, arm, n_arms)
     model.c = linear_c(effective_columns(block, seed))
     if binary and np.unique(y).size == 2:

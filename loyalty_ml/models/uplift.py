@@ -39,6 +39,7 @@ from loyalty_ml.models._uplift_learners import (
     average_effects,
     fit_learner,
 )
+from loyalty_ml.models._uplift_linear import table_columns
 from loyalty_ml.models._uplift_propensity import (
     PROPENSITY_FOLDS,
     CrossFittedPropensity,
@@ -62,6 +63,7 @@ from loyalty_ml.models._uplift_rows import (
     warn_if_one_row_dominates,
 )
 from loyalty_ml.models._uplift_sizing import (
+    _SMALL_LINEAR_WEIGHT,
     PURPOSES,
     Purpose,
     auto_linear_weight,
@@ -159,7 +161,11 @@ class UpliftModel(BaseEstimator):
         Weight of a regularised linear model of the outcome with per-arm intercepts and slopes
         (:mod:`loyalty_ml.models._uplift_linear`), averaged into the baseline and the effects.
         ``"auto"`` (see :func:`auto_linear_weight`): 0.5 when the smallest arm has fewer than 10,000
-        rows (and the experiment at most 200,000), else 0. On the known response surfaces of
+        rows, or at any size when the table holds more than 40 effectively independent columns (a
+        wide table, whose trees rarely split on the arm), else 0.25 (Hillstrom's 8 covariates with
+        10,700 rows per arm rank best with the trees alone, the known response surfaces plan best
+        blended; 0 before session 60); above 200,000 rows the linear model is fitted on a sample
+        of 200,000. On the known response surfaces of
         ``experiments/bench_offer_surface.py`` the blend raised the plans' mean capture of the
         oracle's value under every strategy and budget, from 65% to 73% on the hold-out surface, and
         left 7 of 108 cell means under 60% instead of 19 (experiments/RESULTS.md). Its penalty
@@ -564,7 +570,7 @@ class UpliftModel(BaseEstimator):
             child if self.min_child_samples == "auto" else int(self.min_child_samples)
         )
         self.linear_weight_ = (
-            auto_linear_weight(int(counts.min()), len(X))
+            self._auto_linear_weight(int(counts.min()), matrix, seed)
             if self.linear_weight == "auto"
             else float(self.linear_weight)
         )
@@ -1087,6 +1093,15 @@ class UpliftModel(BaseEstimator):
             baseline += share * b
             effects += arm_weights * e
         return baseline, effects
+
+    def _auto_linear_weight(self, smallest_arm_rows: int, matrix: np.ndarray, seed: int) -> float:
+        """``linear_weight="auto"``: by the smallest arm's rows and, where they are many, the
+        table's width (:func:`auto_linear_weight`)."""
+        weight = auto_linear_weight(smallest_arm_rows, len(matrix))
+        if weight == _SMALL_LINEAR_WEIGHT:
+            return weight
+        width = table_columns(matrix, tuple(self._categorical_positions()), seed)
+        return auto_linear_weight(smallest_arm_rows, len(matrix), table_columns=width)
 
     def _categorical_positions(self) -> list[int]:
         """Matrix columns the learners read as categories: the encoding's, and the campaign's
