@@ -59,7 +59,7 @@ def auto_linear_weight(
     covariates) the trees alone captured 70.7% of the oracle's net value, blended at 0.25 76.1%
     and at 0.5 79.3%, but at 0.5 Hillstrom's own ranking (10,700 rows per arm) fell below the
     peers' (uplift@30% 0.0756 against scikit-uplift's 0.0775), at 0.25 it held (0.0776; the trees
-    alone 0.0794; experiments/RESULTS.md, "The blend at every size").
+    alone 0.0793; experiments/RESULTS.md, "The blend at every size").
 
     Examples
     --------
