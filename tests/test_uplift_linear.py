@@ -441,3 +441,25 @@ def test_the_blend_of_a_large_wide_table_fits_its_linear_model_on_a_sample(
     X, y, t, _ = _experiment()
     UpliftModel(random_state=0, linear_weight=0.5, cost_folds=0).fit(X, y, treatment=t)
     assert seen == [1_000]
+
+
+def test_quantile_scores_in_column_major_blocks_are_the_transformers_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The linear model scores its numeric columns in column-major blocks of rows (a third
+    faster on a million rows of 200 columns): the same numbers as the transformer on the whole
+    row-major table, missing values included."""
+    from sklearn.preprocessing import QuantileTransformer
+
+    from loyalty_ml.models import _uplift_linear as linear
+
+    rng = np.random.default_rng(4)
+    values = rng.lognormal(size=(2_500, 7))
+    values[rng.uniform(size=values.shape) < 0.1] = np.nan
+    values[:, 3] = rng.poisson(2, len(values))  # ties
+    fitted = QuantileTransformer(n_quantiles=50, output_distribution="normal").fit(values)
+    monkeypatch.setattr(linear, "_SCORE_ROWS", 300)
+    scored = linear._quantile_scores(fitted, values)
+    assert scored.shape == values.shape and scored.flags.c_contiguous
+    np.testing.assert_array_equal(scored, fitted.transform(values))
+    np.testing.assert_array_equal(linear._quantile_scores(fitted, values[:200]), scored[:200])

@@ -76,6 +76,8 @@ MAX_LEVELS = 20
 #: Designs of more cells than this are built sparse (see ``_design``).
 _DENSE_DESIGN_CELLS = 20_000_000
 _MAX_QUANTILES = 200
+# rows of each column-major block the quantile scores are computed on (_quantile_scores)
+_SCORE_ROWS = 100_000
 #: The intercept is the weight of a synthetic feature of this value (liblinear's
 #: ``intercept_scaling``): its weight is penalised, so a large value keeps the intercept (the
 #: baseline's level) almost free.
@@ -132,7 +134,7 @@ class LinearArmModel:
         parts = []
         if self.quantiles is not None:  # there are numeric columns
             values = _finite(matrix[:, self.numeric])
-            parts.append(np.nan_to_num(self.quantiles.transform(values), nan=0.0))
+            parts.append(np.nan_to_num(_quantile_scores(self.quantiles, values), nan=0.0))
             parts.append(np.isnan(values[:, self.missing_columns]).astype(np.float64))
         for column, levels in zip(self.categorical, self.levels, strict=True):
             if len(levels):
@@ -171,6 +173,19 @@ def _frequent_levels(codes: np.ndarray) -> np.ndarray:
     levels, counts = np.unique(present, return_counts=True)
     order = np.lexsort((levels, -counts))[1:MAX_LEVELS]
     return np.sort(levels[order])
+
+
+def _quantile_scores(quantiles: QuantileTransformer, values: np.ndarray) -> np.ndarray:
+    """``quantiles.transform(values)``, the same numbers, a third faster on many rows: the
+    transformer reads one column at a time, so it is given column-major blocks of
+    ``_SCORE_ROWS`` rows (a million rows of 200 columns took about 50 s row-major)."""
+    if len(values) <= _SCORE_ROWS:
+        return np.asarray(quantiles.transform(np.asfortranarray(values)))
+    out = np.empty(values.shape, dtype=np.float64)
+    for start in range(0, len(values), _SCORE_ROWS):
+        part = np.asfortranarray(values[start : start + _SCORE_ROWS])
+        out[start : start + _SCORE_ROWS] = quantiles.transform(part)
+    return out
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
