@@ -10,7 +10,14 @@ import numpy as np
 from loyalty_ml.exceptions import ConfigError
 from loyalty_ml.models._uplift_linear import WIDE_BLOCK
 
-__all__ = ["PURPOSES", "Purpose", "auto_linear_weight", "auto_tree_size", "linear_rows"]
+__all__ = [
+    "PURPOSES",
+    "Purpose",
+    "auto_linear_weight",
+    "auto_tree_size",
+    "counts_columns",
+    "linear_rows",
+]
 
 Purpose = Literal["ranking", "decisions"]
 PURPOSES = ("ranking", "decisions")
@@ -72,6 +79,12 @@ def auto_linear_weight(
     if smallest_arm_rows < _LARGE_ARM_ROWS or wide:
         return _SMALL_LINEAR_WEIGHT
     return _LARGE_LINEAR_WEIGHT
+
+
+def counts_columns(smallest_arm_rows: int) -> bool:
+    """Whether :func:`auto_linear_weight` reads the table's width for an experiment of this size
+    (from 10,000 rows in the smallest arm; below, the blend is half whatever the width)."""
+    return smallest_arm_rows >= _LARGE_ARM_ROWS
 
 
 def linear_rows(arm: np.ndarray, seed: int) -> np.ndarray | None:

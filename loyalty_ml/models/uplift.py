@@ -63,11 +63,11 @@ from loyalty_ml.models._uplift_rows import (
     warn_if_one_row_dominates,
 )
 from loyalty_ml.models._uplift_sizing import (
-    _SMALL_LINEAR_WEIGHT,
     PURPOSES,
     Purpose,
     auto_linear_weight,
     auto_tree_size,
+    counts_columns,
 )
 from loyalty_ml.schema import columns as C
 
@@ -1097,10 +1097,11 @@ class UpliftModel(BaseEstimator):
     def _auto_linear_weight(self, smallest_arm_rows: int, matrix: np.ndarray, seed: int) -> float:
         """``linear_weight="auto"``: by the smallest arm's rows and, where they are many, the
         table's width (:func:`auto_linear_weight`)."""
-        weight = auto_linear_weight(smallest_arm_rows, len(matrix))
-        if weight == _SMALL_LINEAR_WEIGHT:
-            return weight
-        width = table_columns(matrix, tuple(self._categorical_positions()), seed)
+        width = (
+            table_columns(matrix, tuple(self._categorical_positions()), seed)
+            if counts_columns(smallest_arm_rows)
+            else None
+        )
         return auto_linear_weight(smallest_arm_rows, len(matrix), table_columns=width)
 
     def _categorical_positions(self) -> list[int]:
