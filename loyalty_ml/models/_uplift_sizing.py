@@ -1,5 +1,6 @@
 """How big ``UpliftModel``'s trees are, and how much of the linear arm model it blends in, when
-they are ``"auto"``: both from the size of the experiment (experiments/RESULTS.md)."""
+they are ``"auto"``: both from the size of the experiment, the blend also from the table's width
+(experiments/RESULTS.md)."""
 
 from __future__ import annotations
 
