@@ -443,23 +443,35 @@ def test_the_blend_of_a_large_wide_table_fits_its_linear_model_on_a_sample(
     assert seen == [1_000]
 
 
-def test_quantile_scores_in_column_major_blocks_are_the_transformers_own(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("threads", [1, 2])
+def test_quantile_scores_are_the_transformers_own(
+    monkeypatch: pytest.MonkeyPatch, threads: int
 ) -> None:
-    """The linear model scores its numeric columns in column-major blocks of rows (a third
-    faster on a million rows of 200 columns): the same numbers as the transformer on the whole
-    row-major table, missing values included."""
+    """The linear model scores its numeric columns itself (interpolating once where the quantiles
+    all differ, in column-major blocks, on two threads for large blocks): the transformer's own
+    numbers to float rounding, with missing values, ties, values outside the fitted range and
+    within its bounds' tolerance of the outer quantiles."""
     from sklearn.preprocessing import QuantileTransformer
 
+    from loyalty_ml.features import _parallel
     from loyalty_ml.models import _uplift_linear as linear
 
     rng = np.random.default_rng(4)
     values = rng.lognormal(size=(2_500, 7))
     values[rng.uniform(size=values.shape) < 0.1] = np.nan
-    values[:, 3] = rng.poisson(2, len(values))  # ties
-    fitted = QuantileTransformer(n_quantiles=50, output_distribution="normal").fit(values)
+    values[:, 3] = rng.poisson(2, len(values))  # tied quantiles
+    values[:, 4] = 5.0  # one value only
+    fitted = QuantileTransformer(n_quantiles=50, output_distribution="normal").fit(values[:1_000])
+    low, high = np.nanmin(values[:1_000, 0]), np.nanmax(values[:1_000, 0])
+    values[1_000:1_004, 0] = [low - 1.0, low + 5e-8, high - 5e-8, high + 1.0]
     monkeypatch.setattr(linear, "_SCORE_ROWS", 300)
+    monkeypatch.setattr(linear, "_PARALLEL_CELLS", 0 if threads == 2 else 10**12)
+    monkeypatch.setattr(_parallel, "_cores", lambda: threads)
     scored = linear._quantile_scores(fitted, values)
+    expected = fitted.transform(values)
     assert scored.shape == values.shape and scored.flags.c_contiguous
-    np.testing.assert_array_equal(scored, fitted.transform(values))
+    np.testing.assert_array_equal(np.isnan(scored), np.isnan(expected))
+    np.testing.assert_allclose(scored, expected, rtol=0, atol=1e-12)
+    assert scored[1_000, 0] == scored[1_001, 0] == np.nanmin(expected)
+    assert scored[1_002, 0] == scored[1_003, 0] == np.nanmax(expected)
     np.testing.assert_array_equal(linear._quantile_scores(fitted, values[:200]), scored[:200])

@@ -1,4 +1,5 @@
-"""Two independent pieces of feature work on the two cores most machines here have.
+"""Two independent pieces of work on the two cores most machines here have: feature builders,
+and the two halves of the linear uplift model's columns (``_uplift_linear._quantile_scores``).
 
 numpy and pandas release the GIL in their sorts, gathers and grouped reductions, so two threads
 over the same read-only arrays run side by side. Small tables stay on one thread (starting a
@@ -28,9 +29,15 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def run_both(first: Callable[[], T], second: Callable[[], U], *, rows: int) -> tuple[T, U]:
-    """``(first(), second())``, in two threads for ``rows >= PARALLEL_MIN_ROWS`` on 2+ cores."""
-    if rows < PARALLEL_MIN_ROWS or _cores() < 2:
+def run_both(
+    first: Callable[[], T],
+    second: Callable[[], U],
+    *,
+    rows: int,
+    min_rows: int = PARALLEL_MIN_ROWS,
+) -> tuple[T, U]:
+    """``(first(), second())``, in two threads for ``rows >= min_rows`` on 2+ cores."""
+    if rows < min_rows or _cores() < 2:
         return first(), second()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loyalty_ml-features") as pool:
         other = pool.submit(second)
