@@ -556,6 +556,28 @@ def test_scoring_without_send_history_names_each_rule_it_cannot_apply(
         _warn_if_rules_are_off(neither)
 
 
+def test_a_churn_only_policy_records_its_contact_rule_off_without_a_warning(
+    policy: LoyaltyPolicy,
+) -> None:
+    """A churn-only policy (no catalog) is scored without campaigns= every night: its contact
+    rule is listed as not applied, and no warning fires; a catalog's caps are listed too."""
+    from loyalty_ml.tracking.scoring import _rules_needing_history, _warn_if_rules_are_off
+
+    churn_only = replace(policy, uplift_model=None, catalog=None, min_days_between_offers=30)
+    assert _rules_needing_history(churn_only) == [
+        "the contact rule (no offer within 30 days of the last)"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_rules_are_off(churn_only)
+    assert _rules_needing_history(replace(churn_only, min_days_between_offers=None)) == []
+    both = replace(policy, catalog=_catalog([None, 2]), min_days_between_offers=7)
+    assert _rules_needing_history(both) == [
+        "the monthly caps (max_per_month)",
+        "the contact rule (no offer within 7 days of the last)",
+    ]
+
+
 def test_a_missing_customers_table_the_model_needs_is_an_error(
     policy: LoyaltyPolicy, features: pd.DataFrame
 ) -> None:

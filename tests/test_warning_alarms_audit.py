@@ -382,6 +382,44 @@ def test_scoring_a_lagging_extract_is_quiet_and_a_stale_one_warns(
     assert not [w for w in caught if w.category is DataQualityWarning], _texts(caught)
 
 
+def test_churn_only_scoring_without_the_send_history_is_quiet_and_says_so(
+    sim: dict[str, Any], registered: str
+) -> None:
+    """A churn-only policy is scored without campaigns= every night by design: no warning (one
+    every night would teach operators to ignore warnings), but the scores, the scoring run and
+    the command line's summary say the contact rule was not applied."""
+    import mlflow
+
+    from loyalty_ml.cli import status_summary
+
+    tx = sim["tx"].loc[sim["tx"]["timestamp"] < "2024-10-01"]
+    out, caught = _recorded(lambda: _score(sim, registered, tx, "2024-10-01"))
+    assert caught == [], _texts(caught)
+    assert out.attrs["rules_not_applied"] == [
+        "the contact rule (no offer within 30 days of the last)"
+    ]
+    assert "not applied: the contact rule (no offer within 30 days of the last)" in (
+        status_summary(out)
+    )
+    client = mlflow.MlflowClient(tracking_uri=registered)
+    experiment = client.get_experiment_by_name("loyalty_ml_scoring")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])
+    assert runs[0].data.params["rules_not_applied"] == out.attrs["rules_not_applied"][0]
+    people = sim["people"].drop(columns=["age_band", "gender", "income_band"])
+    sent = lml.score_customers(
+        tx,
+        as_of="2024-10-01",
+        model_uri="models:/warn_audit/1",
+        customers=people,
+        campaigns=sim["campaigns"],
+        tracking_uri=registered,
+        log_run=False,
+    )
+    assert sent.attrs["rules_not_applied"] == []
+    assert "not applied" not in status_summary(sent)
+
+
 # -- confirmed defects ---------------------------------------------------------------------------
 def test_label_window_over_a_stale_end_before_observation_end_warns(retail: pd.DataFrame) -> None:
     stale = retail.loc[retail["timestamp"] < "2010-11-01"]

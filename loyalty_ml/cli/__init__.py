@@ -469,6 +469,9 @@ def status_summary(scores: pd.DataFrame) -> str:
                 f"  no purchase {int(scores.attrs[key]):>9,}  in the {table}, not in the "
                 "transactions before as_of: no row"
             )
+    # rules that read the send history, off tonight for want of --campaigns
+    for rule in scores.attrs.get("rules_not_applied") or ():
+        lines.append(f"  not applied: {rule} (no --campaigns, so no send history)")
     return "\n".join(lines)
 
 

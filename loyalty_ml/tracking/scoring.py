@@ -120,7 +120,8 @@ def score_customers(
         and neither is to be contacted (``channel="none"``).
         Left out for a model trained
         with campaigns, its campaign features are missing for every customer, and neither rule can
-        apply: a DataQualityWarning says each; a missing customers table the model needs is an
+        apply: a DataQualityWarning says each (for a churn-only policy, which makes no offers, the
+        contact rule's absence is only recorded: ``attrs["rules_not_applied"]``, below); a missing customers table the model needs is an
         error. A table whose ids are the transactions' written another way (leading zeros,
         ``"123.0"``) is refused, one that misses more than half of their customers warned about,
         and a category level the model never saw (a new tier) warned about: it is read as missing,
@@ -176,7 +177,9 @@ def score_customers(
         ``attrs["n_customers_without_purchase"]`` how many customers of ``customers`` have no
         row (no purchase before ``as_of``; also the run's metric of that name), and
         ``attrs["n_event_customers_without_purchase"]`` how many customers of ``events`` (the
-        visitors who only viewed).
+        visitors who only viewed), and ``attrs["rules_not_applied"]`` the policy's rules that
+        read the send history and could not apply for want of ``campaigns=`` (a list of their
+        descriptions, empty when they all applied; also the run's parameter of that name).
 
     Raises
     ------
@@ -252,6 +255,8 @@ def score_customers(
         )
         # after the check above, which names a customers table left out altogether better
         _refuse_lost_consent_flags(policy, customers, model_uri=model_uri, version=version)
+        # rules that read the send history, which a night without campaigns= cannot apply
+        not_applied = [] if campaigns is not None else _rules_needing_history(policy)
         if campaigns is None:
             _warn_if_rules_are_off(policy)
         consent = marketing_consent(customers)
@@ -318,6 +323,7 @@ def score_customers(
                     "reasons": reasons,
                     "budget": "none" if budget is None else budget,
                     "strategy": strategy,
+                    "rules_not_applied": "; ".join(not_applied) or "none",
                 },
                 n_transactions=len(history),
                 n_without_purchase=n_without,
@@ -328,6 +334,7 @@ def score_customers(
     out.attrs["as_of"] = str(cutoff)  # nightly_sends refuses a send before the decision
     out.attrs["n_customers_without_purchase"] = n_without
     out.attrs["n_event_customers_without_purchase"] = n_events_without
+    out.attrs["rules_not_applied"] = not_applied  # for want of the send history (campaigns=)
     return out
 
 
@@ -567,17 +574,31 @@ def _not_profiled(ids: pd.Index, unlisted: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
-    """DataQualityWarning when the policy makes offers under rules that need the send history."""
-    if policy.catalog is None:
-        return
+def _rules_needing_history(policy: LoyaltyPolicy) -> list[str]:
+    """The policy's rules that read the send history (``campaigns=``): its offers' monthly caps
+    and the contact rule, which rests a churn-only policy's contacts too."""
     rules = []
-    if any(offer.max_per_month is not None for offer in policy.catalog):
+    if policy.catalog is not None and any(
+        offer.max_per_month is not None for offer in policy.catalog
+    ):
         rules.append("the monthly caps (max_per_month)")
     if policy.min_days_between_offers is not None:
         rules.append(
             f"the contact rule (no offer within {policy.min_days_between_offers} days of the last)"
         )
+    return rules
+
+
+def _warn_if_rules_are_off(policy: LoyaltyPolicy) -> None:
+    """DataQualityWarning when the policy makes offers under rules that need the send history.
+
+    A churn-only policy (no catalog) is not warned about: scored without a campaigns table every
+    night by design, it would warn every night, and a warning every night is one operators learn
+    to ignore. Its scores record the rules not applied instead (``attrs["rules_not_applied"]``,
+    the scoring run's parameter of that name, the command line's summary)."""
+    if policy.catalog is None:
+        return
+    rules = _rules_needing_history(policy)
     if rules:
         warn_user(
             f"score_customers: no campaigns table, so no send history: {' and '.join(rules)} "
