@@ -7,6 +7,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from scipy.special import expit
 from sklearn.base import clone
 
@@ -475,3 +476,23 @@ def test_quantile_scores_are_the_transformers_own(
     assert scored[1_000, 0] == scored[1_001, 0] == np.nanmin(expected)
     assert scored[1_002, 0] == scored[1_003, 0] == np.nanmax(expected)
     np.testing.assert_array_equal(linear._quantile_scores(fitted, values[:200]), scored[:200])
+
+
+@pytest.mark.parametrize("width", [1, 6])
+def test_the_sparse_design_holds_the_dense_designs_numbers(
+    monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Above ``_DENSE_DESIGN_CELLS`` the design is built straight into CSR: the same matrix as
+    the dense one, whatever the arms' order in the rows, with an arm that has no rows."""
+    from loyalty_ml.models import _uplift_linear as linear
+
+    rng = np.random.default_rng(7)
+    block = rng.normal(size=(300, width))
+    block[rng.uniform(size=block.shape) < 0.2] = 0.0  # zeros stored or not: the same numbers
+    arm = rng.choice([0, 1, 3], size=300)  # arm 2 has no rows
+    dense = linear._design(block, arm, 4)
+    monkeypatch.setattr(linear, "_DENSE_DESIGN_CELLS", 0)
+    built = linear._design(block, arm, 4)
+    assert sparse.issparse(built) and built.shape == dense.shape
+    np.testing.assert_array_equal(built.toarray(), dense)
+    assert built.has_sorted_indices
