@@ -188,8 +188,9 @@ def _frequent_levels(codes: np.ndarray) -> np.ndarray:
 
 
 def _quantile_scores(quantiles: QuantileTransformer, values: np.ndarray) -> np.ndarray:
-    """``quantiles.transform(values)`` for a transformer fitted with ``output_distribution="normal"``:
-    the same numbers to float rounding (1e-12), several times faster on many rows.
+    """``quantiles.transform(values)`` for a transformer fitted with
+    ``output_distribution="normal"``: the same numbers to float rounding (1e-12), several times
+    faster on many rows.
 
     The transformer reads one column at a time, interpolates each value between the quantiles
     twice (upwards and downwards, whose mean places a value equal to several tied quantiles in

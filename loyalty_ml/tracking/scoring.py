@@ -117,16 +117,16 @@ def score_customers(
         customer sent any offer in the policy's ``min_days_between_offers`` days before ``as_of``
         (30 for ``train_and_register``'s default) gets none (``offer_reason="contacted
         recently"``), nor one kept in a control group then (``"in a recent control group"``),
-        and neither is to be contacted (``channel="none"``).
-        Left out for a model trained
-        with campaigns, its campaign features are missing for every customer, and neither rule can
+        and neither is to be contacted (``channel="none"``). Left out for a model trained with
+        campaigns, its campaign features are missing for every customer, and neither rule can
         apply: a DataQualityWarning says each (for a churn-only policy, which makes no offers, the
-        contact rule's absence is only recorded: ``attrs["rules_not_applied"]``, below); a missing customers table the model needs is an
-        error. A table whose ids are the transactions' written another way (leading zeros,
-        ``"123.0"``) is refused, one that misses more than half of their customers warned about,
-        and a category level the model never saw (a new tier) warned about: it is read as missing,
-        or as ``"(rare)"`` by a model fitted on pooled levels (``FeatureConfig.min_level_customers``),
-        which warns of it only when at least that many customers hold it.
+        contact rule's absence is only recorded: ``attrs["rules_not_applied"]``, below); a
+        missing customers table the model needs is an error. A table whose ids are the
+        transactions' written another way (leading zeros, ``"123.0"``) is refused, one that
+        misses more than half of their customers warned about, and a category level the model
+        never saw (a new tier) warned about: it is read as missing, or as ``"(rare)"`` by a model
+        fitted on pooled levels (``FeatureConfig.min_level_customers``), which warns of it only
+        when at least that many customers hold it.
     batch_size : int
         Customers per decision batch.
     tracking_uri : str, optional
