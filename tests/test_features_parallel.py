@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from loyalty_ml.features import _parallel
-from loyalty_ml.features._parallel import run_both
+from loyalty_ml import _parallel
+from loyalty_ml._parallel import run_both
 
 
 def _thread() -> str:

@@ -294,7 +294,7 @@ def test_training_table_is_the_stack_of_cutoffs(tx: pd.DataFrame, days: list[int
 @given(tx=transactions(), drop_order_id=st.booleans())
 def test_two_threads_give_the_same_table_as_one(tx: pd.DataFrame, drop_order_id: bool) -> None:
     """Big tables split the work over two threads; the result must not depend on it."""
-    from loyalty_ml.features import _parallel
+    from loyalty_ml import _parallel
 
     if drop_order_id:
         tx = tx.drop(columns="order_id")

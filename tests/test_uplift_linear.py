@@ -454,7 +454,7 @@ def test_quantile_scores_are_the_transformers_own(
     within its bounds' tolerance of the outer quantiles."""
     from sklearn.preprocessing import QuantileTransformer
 
-    from loyalty_ml.features import _parallel
+    from loyalty_ml import _parallel
     from loyalty_ml.models import _uplift_linear as linear
 
     rng = np.random.default_rng(4)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from loyalty_ml._checks import MAX_MONEY
+from loyalty_ml._parallel import run_both
 from loyalty_ml.exceptions import SchemaError, format_examples, index_hint
-from loyalty_ml.features._parallel import run_both
 from loyalty_ml.features._time import days_between
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from loyalty_ml._parallel import run_both
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import ConfigError, DataQualityWarning
-from loyalty_ml.features._parallel import run_both
 from loyalty_ml.features._prepared import Prepared, prepare_transactions, snapshot
 from loyalty_ml.features.attributes import (
     PreparedAttributes,

@@ -46,7 +46,7 @@ from sklearn.linear_model import Lasso, lars_path_gram
 from sklearn.preprocessing import QuantileTransformer
 from threadpoolctl import threadpool_limits
 
-from loyalty_ml.features._parallel import run_both
+from loyalty_ml._parallel import run_both
 
 __all__ = [
     "LINEAR_C",
@@ -81,6 +81,9 @@ _DENSE_DESIGN_CELLS = 20_000_000
 _MAX_QUANTILES = 200
 # sklearn's BOUNDS_THRESHOLD: values this close to the outer quantiles score as the extremes
 _BOUNDS = 1e-7
+# what the transformer clips its scores to (its bounds' normal quantiles)
+_LOWEST_SCORE = float(ndtri(_BOUNDS - np.spacing(1)))
+_HIGHEST_SCORE = float(ndtri(1 - (_BOUNDS - np.spacing(1))))
 # rows of each column-major block the quantile scores are computed on (_quantile_scores)
 _SCORE_ROWS = 100_000
 # cells of a block from which two threads score it (_quantile_scores)
@@ -221,8 +224,6 @@ def _quantile_scores(quantiles: QuantileTransformer, values: np.ndarray) -> np.n
 def _score_columns(quantiles: QuantileTransformer, part: np.ndarray, columns: range) -> np.ndarray:
     """The normal scores of ``part[:, columns]`` (see :func:`_quantile_scores`)."""
     references = quantiles.references_
-    # what the transformer clips its scores to (its bounds' normal quantiles)
-    low, high = ndtri(_BOUNDS - np.spacing(1)), ndtri(1 - (_BOUNDS - np.spacing(1)))
     scores = np.empty((len(part), len(columns)), dtype=np.float64, order="F")
     for i, j in enumerate(columns):
         column, edges = part[:, j], quantiles.quantiles_[:, j]
@@ -234,7 +235,7 @@ def _score_columns(quantiles: QuantileTransformer, part: np.ndarray, columns: ra
             u = 0.5 * (u - np.interp(-column, -edges[::-1], -references[::-1]))
         u[above] = 1.0
         u[below] = 0.0
-        scores[:, i] = np.clip(ndtri(u), low, high)
+        scores[:, i] = np.clip(ndtri(u), _LOWEST_SCORE, _HIGHEST_SCORE)
     return scores
 
 
