@@ -1,13 +1,16 @@
-"""A regularised linear S-learner with arm x feature interactions, blended into small experiments.
+"""A regularised linear S-learner with arm x feature interactions, blended into the meta-learner.
 
 Trees need many rows per arm to find where an effect differs; with a few thousand they split on noise
 or (with ``num_leaves="auto"``) barely split at all. A linear model of the outcome with one set of
 feature slopes per arm borrows strength across all rows: one baseline, plus per arm an intercept and
-slopes, fitted together under an L2 penalty. ``UpliftModel(linear_weight="auto")`` averages its
-baseline and effects with the meta-learner's when the smallest arm has fewer than 10,000 rows
-(experiments/RESULTS.md: on the known response surfaces the blend lifted capture from 65% to 73% on the
-hold-out surface and cut the cells under 60% from 19 to 7; on Hillstrom's 10,700 rows per arm the
-trees alone rank better, and the simulator's budgeted plans preferred them too).
+slopes, fitted together under an L1 penalty. ``UpliftModel(linear_weight="auto")`` averages its
+baseline and effects with the meta-learner's (``_uplift_sizing.auto_linear_weight``): half and
+half when the smallest arm has fewer than 10,000 rows or the table holds more than ``WIDE_BLOCK``
+effectively independent columns, a quarter otherwise, and above 200,000 rows fitted on a sample
+of them (experiments/RESULTS.md: on the known response surfaces
+the blend lifted capture from 65% to 73% on the hold-out surface and cut the cells under 60% from
+19 to 7; at 20,000 rows per arm a quarter lifted it from 70.7% to 76.1%, where on Hillstrom's
+10,700 rows per arm the trees alone rank better and half would fall below the peers).
 
 Design, on the encoded float matrix of :class:`~loyalty_ml.models._uplift_encoding.FeatureEncoding`:
 
