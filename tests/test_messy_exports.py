@@ -242,3 +242,101 @@ def test_a_blank_first_line_does_not_hide_the_separator(tmp_path: Path) -> None:
         table = read_table(path, table="transactions")
         assert list(table.columns) == ["customer_id", "amount"]
         assert table["customer_id"].tolist() == ["017"]
+
+
+def _fixed_width(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a ``CHAR(16)`` column exports it: every offer id padded with blanks."""
+    return frame.assign(offer_id=frame["offer_id"].astype(str).str.ljust(16))
+
+
+def test_fixed_width_offer_ids_read_as_their_labels_without_validation() -> None:
+    # a CHAR(16) export writes "control         ": compared as it is, the control rows counted
+    # as offers received (the simulator's mean offers_received rose from 1.13 to 1.34)
+    data = lml.datasets.simulate(n_customers=600, start="2023-01-01", end="2024-03-31", seed=3)
+    tx = lml.validate_transactions(data.transactions)
+    clean = data.campaigns
+    padded = _fixed_width(clean)
+    assert (padded["offer_id"] != clean["offer_id"]).all()
+    as_of = pd.Timestamp("2024-01-15")
+    pd.testing.assert_frame_equal(
+        lml.build_features(tx, as_of=as_of, campaigns=padded),
+        lml.build_features(tx, as_of=as_of, campaigns=clean),
+    )
+    for got, want in zip(
+        lml.experiment_table(tx, padded, window_days=30),
+        lml.experiment_table(tx, clean, window_days=30),
+        strict=True,
+    ):
+        if isinstance(got, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
+        else:
+            pd.testing.assert_series_equal(got, want)
+    closed = clean["sent_at"] < as_of
+    pd.testing.assert_frame_equal(
+        lml.kpis.measure_campaign(padded.loc[closed], tx, data.offers, window_days=30),
+        lml.kpis.measure_campaign(clean.loc[closed], tx, data.offers, window_days=30),
+    )
+    # a blank offer id is a missing one, refused as validate_campaigns refuses it
+    blank = padded.assign(offer_id=["   ", *padded["offer_id"].iloc[1:]])
+    with pytest.raises(SchemaError, match="offer_id is missing on 1 rows"):
+        lml.build_features(tx, as_of=as_of, campaigns=blank)
+
+
+def test_strip_offer_ids_leaves_clean_and_numeric_ids_alone() -> None:
+    from loyalty_ml.schema.tables import strip_offer_ids
+
+    clean = pd.DataFrame({"offer_id": ["control", "D5"], "x": [1, 2]})
+    assert strip_offer_ids(clean) is clean
+    numbers = pd.DataFrame({"offer_id": [101, 102]})
+    assert strip_offer_ids(numbers) is numbers
+    mixed = pd.DataFrame({"offer_id": pd.Series([" D5", "control", None, 7], dtype=object)})
+    got = strip_offer_ids(mixed)["offer_id"].tolist()
+    assert got == ["D5", "control", None, 7]
+    assert mixed["offer_id"].tolist()[0] == " D5"  # the caller's table is not changed
+    categories = pd.DataFrame({"offer_id": pd.Categorical(["control ", "D5", "D5"])})
+    assert strip_offer_ids(categories)["offer_id"].tolist() == ["control", "D5", "D5"]
+
+
+def test_jobs_read_fixed_width_offer_ids_as_their_labels() -> None:
+    # train_and_register and score_customers read the campaigns through check_job_tables: padded
+    # ids would be offers missing from the catalog ('disc5           ') and control rows no control
+    from loyalty_ml.tracking._inputs import check_job_tables
+
+    data = lml.datasets.simulate(n_customers=300, start="2023-01-01", end="2023-12-31", seed=4)
+    tx = lml.validate_transactions(data.transactions)
+    _, campaigns = check_job_tables(tx, None, _fixed_width(data.campaigns), caller="test")
+    assert campaigns is not None
+    assert sorted(campaigns["offer_id"].unique()) == sorted(data.campaigns["offer_id"].unique())
+
+
+@pytest.mark.parametrize("label", ["Control", "HOLDOUT", "hold-out", " No Offer ", "control_group"])
+def test_a_control_group_under_another_label_is_pointed_out(label: str) -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "offer_id": [label, "D5", label, "D5"],
+            "sent_at": "2024-06-01",
+        }
+    )
+    with pytest.warns(lml.DataQualityWarning, match="read\\(s\\) like a control group") as caught:
+        campaigns = lml.validate_campaigns(raw)
+    assert f"Pass control={label.strip()!r}" in str(caught[0].message)
+    assert "control" not in set(campaigns["offer_id"])  # warned, not guessed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named, it is the control group, quietly
+        named = lml.validate_campaigns(raw, control=label.strip())
+    assert set(named["offer_id"]) == {"control", "D5"}
+
+
+def test_control_rows_present_mean_no_control_warning() -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "offer_id": ["control", "Holdout", "D5"],
+            "sent_at": "2024-06-01",
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lml.validate_campaigns(raw)  # the control group is labelled; "Holdout" is an offer here
+        lml.validate_campaigns(raw.iloc[[0, 2]], control="Holdout")  # canonical rows, none named

@@ -23,7 +23,11 @@ from loyalty_ml.schema._coerce import (
     coerce_bool,
     refuse_repeated,
 )
-from loyalty_ml.schema.tables import drop_repeated_sends, refuse_early_redemptions
+from loyalty_ml.schema.tables import (
+    drop_repeated_sends,
+    refuse_early_redemptions,
+    strip_offer_ids,
+)
 
 __all__ = [
     "CAMPAIGN_FEATURES",
@@ -81,6 +85,7 @@ def prepare_campaigns(campaigns: object, prepared: Prepared) -> PreparedCampaign
     that repeats another exactly is counted once, with a warning (``drop_repeated_sends``).
     """
     frame = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=TABLE)
+    frame = strip_offer_ids(frame)  # "control   " from a fixed-width export is the control
     refuse_repeated(frame, (C.REDEEMED_AT, C.REDEEMED), table=TABLE)
     frame = drop_repeated_sends(frame, table=TABLE)  # a night's sends appended twice
     # integer ids written as text ("123" from a CSV) read as the transactions' integers, and back

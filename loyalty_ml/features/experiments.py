@@ -25,7 +25,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import with_decoded_ids
 from loyalty_ml.schema._data_end import stated_before
 from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.schema.tables import is_contact
+from loyalty_ml.schema.tables import is_contact, strip_offer_ids
 
 __all__ = ["experiment_table"]
 
@@ -121,6 +121,7 @@ def experiment_table(
     """
     rows = require(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table=_TABLE)
     rows = with_decoded_ids(rows)  # categorical ids match the features' index by value
+    rows = strip_offer_ids(rows)  # "control   " from a fixed-width export is the control arm
     contact = is_contact(rows[C.OFFER_ID])  # no arm (train_and_register leaves them out too)
     n_contacts = int(contact.sum())
     if n_contacts:

@@ -29,6 +29,7 @@ from loyalty_ml.kpis._windows import COUNT, cumulative, sums_before
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, coerce_float, plus_days, require_columns
 from loyalty_ml.schema._data_end import series_dates_only, stated_end
+from loyalty_ml.schema.tables import strip_offer_ids
 
 __all__ = ["measure_campaign"]
 
@@ -143,6 +144,7 @@ def measure_campaign(
     if margin_rate is not None and (not is_real(margin_rate) or not 0.0 <= margin_rate <= 1.0):
         raise ConfigError(f"margin_rate must be a number in [0, 1] or None; got {margin_rate!r}.")
     require_columns(campaigns, (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys), table=TABLE)
+    campaigns = strip_offer_ids(campaigns)  # "control   " from a fixed-width export
     for column in (C.CUSTOMER_ID, C.SENT_AT, C.REDEEMED, *keys):
         check_no_missing(
             campaigns,

@@ -26,6 +26,7 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import refuse_repeated_ids, require_columns
 from loyalty_ml.schema._coerce_time import plus_days, shift_on_clock
 from loyalty_ml.schema._ids import align_table_ids
+from loyalty_ml.schema.tables import strip_offer_ids
 
 if TYPE_CHECKING:
     from loyalty_ml.evaluation.fairness import FairnessReport
@@ -189,6 +190,7 @@ def write_report(
     campaigns = align_table_ids(campaigns, tx, table="campaigns", caller="write_report")
     if campaigns is not None:
         require_columns(campaigns, (C.CUSTOMER_ID, C.OFFER_ID, C.SENT_AT), table="campaigns")
+        campaigns = strip_offer_ids(campaigns)  # "control   " from a fixed-width export
         check_sent_at(campaigns[C.SENT_AT], tx[C.TIMESTAMP], table="campaigns")
     if churn is not None and X is not None:
         check_churn_inputs(churn, X, y)

@@ -431,6 +431,33 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
     return out.set_index(C.OFFER_ID)
 
 
+# labels a control group often goes by, in any case, with blanks, "-" or "_" between words
+_CONTROL_LIKE = re.compile(
+    r"(control|control[ _-]*group|hold[ _-]*out|hold[ _-]*out[ _-]*group|no[ _-]*offer|"
+    r"no[ _-]*treatment|untreated)",
+    re.IGNORECASE,
+)
+
+
+def _warn_if_control_goes_by_another_name(offer_ids: pd.Series, label: str, *, table: str) -> None:
+    """DataQualityWarning when no row carries the control label but some label reads as one
+    (``"Control"``, ``"Holdout"``, ``"no_offer"``): those rows would count as an offer sent."""
+    if (offer_ids == label).any():
+        return
+    alike = sorted(
+        str(v)
+        for v in pd.unique(offer_ids)
+        if v != C.CONTROL and _CONTROL_LIKE.fullmatch(str(v).strip())
+    )
+    if alike:
+        warn_user(
+            f"{table}.{C.OFFER_ID} has no rows labelled {label!r} (the control label), but "
+            f"{format_examples(alike, total=len(alike))} read(s) like a control group: those "
+            f"rows count as an offer sent. Pass control={alike[0]!r} if they are the control.",
+            DataQualityWarning,
+        )
+
+
 def _canonical_control(offer_ids: pd.Series, control: str, *, table: str) -> pd.Series:
     """``offer_ids`` with the ``control`` label written as the canonical ``"control"``."""
     if offer_ids.isna().any():
@@ -443,6 +470,7 @@ def _canonical_control(offer_ids: pd.Series, control: str, *, table: str) -> pd.
             column=C.OFFER_ID,
         )
     label = str(control).strip()
+    _warn_if_control_goes_by_another_name(offer_ids, label, table=table)
     if label == C.CONTROL:
         return offer_ids
     if (offer_ids == C.CONTROL).any() and (offer_ids == label).any():
@@ -542,6 +570,30 @@ def drop_repeated_sends(frame: pd.DataFrame, *, table: str = "campaigns") -> pd.
         DataQualityWarning,
     )
     return frame.loc[~repeated]
+
+
+def strip_offer_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text offer ids stripped of surrounding blanks, as ``validate_campaigns``
+    strips them; a blank one becomes missing. The same table when none has blanks.
+
+    For the steps that read a campaign table without that validation: a fixed-width export
+    (``CHAR(16)``) writes ``"control         "``, which compared as it is would count the control
+    rows as offers sent.
+    """
+    if C.OFFER_ID not in frame.columns:
+        return frame
+    ids = frame[C.OFFER_ID]
+    if not (ids.dtype == object or isinstance(ids.dtype, pd.StringDtype | pd.CategoricalDtype)):
+        return frame  # numbers hold no blanks
+    text = ids.astype("string")
+    stripped = text.str.strip()
+    padded = (stripped != text).fillna(False).to_numpy(dtype=bool)
+    if not padded.any():
+        return frame
+    values = ids.astype(object).to_numpy(copy=True)
+    values[padded] = stripped[padded].mask(stripped[padded] == "").astype(object).to_numpy()
+    values[pd.isna(values)] = None
+    return frame.assign(**{C.OFFER_ID: pd.Series(values, index=frame.index, dtype=object)})
 
 
 def is_contact(offer_ids: pd.Series) -> np.ndarray:

@@ -30,7 +30,7 @@ from loyalty_ml.schema._coerce import (
 from loyalty_ml.schema._data_end import covered_until
 from loyalty_ml.schema._gaps import CONTEXT_DAYS, find_gaps
 from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.schema.tables import drop_repeated_sends
+from loyalty_ml.schema.tables import drop_repeated_sends, strip_offer_ids
 
 __all__ = [
     "check_id_overlap",
@@ -86,8 +86,9 @@ def check_job_tables(
     """``(customers, campaigns)`` ready for a job, after checking the transactions' contract.
 
     Both jobs run this first: customers get ``customer_id`` as a column, the ids of both tables
-    are aligned with the transactions' kind (see :func:`align_customer_ids`), and a campaign row
-    that repeats another exactly is kept once (a night's sends appended twice).
+    are aligned with the transactions' kind (see :func:`align_customer_ids`), campaign offer ids
+    lose surrounding blanks (a fixed-width export's ``"control   "``), and a campaign row that
+    repeats another exactly is kept once (a night's sends appended twice).
     """
     tx = check_transactions(transactions, caller=caller)
     for name, table in (("customers", customers), ("campaigns", campaigns)):
@@ -108,7 +109,7 @@ def check_job_tables(
     if campaigns is not None:
         # once here, so that every cutoff's features, the send history and the uplift rows read
         # a send appended twice once (and the warning is given once)
-        campaigns = drop_repeated_sends(campaigns, table="campaigns")
+        campaigns = drop_repeated_sends(strip_offer_ids(campaigns), table="campaigns")
     return customers, align_customer_ids(campaigns, tx, table="campaigns", caller=caller)
 
 
