@@ -39,7 +39,7 @@ def run_both(
     """``(first(), second())``, in two threads for ``rows >= min_rows`` on 2+ cores."""
     if rows < min_rows or _cores() < 2:
         return first(), second()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loyalty_ml-features") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loyalty_ml-worker") as pool:
         other = pool.submit(second)
         result = first()
         return result, other.result()

@@ -22,7 +22,7 @@ def test_big_inputs_run_the_second_piece_on_another_thread(monkeypatch: pytest.M
     monkeypatch.setattr(_parallel, "_cores", lambda: 2)
     first, second = run_both(_thread, _thread, rows=_parallel.PARALLEL_MIN_ROWS)
     assert first == _thread()
-    assert second.startswith("loyalty_ml-features")
+    assert second.startswith("loyalty_ml-worker")
 
 
 def test_one_core_never_starts_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
