@@ -192,10 +192,11 @@ def test_consent_columns_the_model_was_trained_with_are_required_to_score(
 
     assert trained.first.policy.consent_flags == C.CONSENT_COLUMNS
     tx = trained.data.transactions
-    renamed = trained.customers.rename(columns={C.CONSENT_MARKETING: "email_opt_in"})
+    # a name that reads like the flag ("email_opt_in") is refused before this, as a look-alike
+    renamed = trained.customers.rename(columns={C.CONSENT_MARKETING: "flag_7"})
     with pytest.raises(
         SchemaError,
-        match=r"no .consent_marketing. column .it has.*email_opt_in.*version \d+. was trained",
+        match=r"no .consent_marketing. column .it has.*flag_7.*version \d+. was trained",
     ):
         score_customers(
             tx,
@@ -234,7 +235,7 @@ def test_a_retrain_without_the_champions_consent_columns_is_not_promoted(
         tx, as_of="2024-12-01", customers=trained.customers, tracking_uri=uri, churn_params=params
     )
     assert first.promoted
-    lost = trained.customers.rename(columns={C.CONSENT_MARKETING: "email_opt_in"})
+    lost = trained.customers.rename(columns={C.CONSENT_MARKETING: "flag_7"})
     with pytest.warns(DataQualityWarning, match=r"trained with the customers' 'consent_marketing'"):
         second = train_and_register(
             tx, as_of="2024-12-01", customers=lost, tracking_uri=uri, churn_params=params

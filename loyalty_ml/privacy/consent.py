@@ -16,7 +16,7 @@ import pandas as pd
 
 from loyalty_ml._repr import summary_repr
 from loyalty_ml._warn import warn_user
-from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples, format_ids
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_ids
 from loyalty_ml.policy.offers import (
     EXPECTED_COST,
     EXPECTED_NET_VALUE,
@@ -26,6 +26,7 @@ from loyalty_ml.policy.offers import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
+from loyalty_ml.schema._consent_names import refuse_consent_look_alikes
 from loyalty_ml.schema._id_text import id_texts, ids_in
 
 __all__ = [
@@ -151,33 +152,14 @@ def split_by_consent(
 
 def _managed_upstream(customers: pd.DataFrame, purpose: str) -> bool:
     """True when ``customers`` has no flag for ``purpose``: consent is managed upstream. A column
-    that looks like the flag is refused rather than read so (:func:`_refuse_look_alike`)."""
+    that looks like the flag (``Consent_Marketing``, ``Accepts Email Marketing``, ``do_not_contact``)
+    is refused rather than read so: it would include every customer who said no
+    (:func:`loyalty_ml.schema._consent_names.consent_look_alikes`)."""
     flag = _FLAGS[purpose]
     if flag in customers.columns:
         return False
-    _refuse_look_alike(customers, flag, purpose)
+    refuse_consent_look_alikes(customers.columns, caller="consent check", flags=(flag,))
     return True
-
-
-def _refuse_look_alike(customers: pd.DataFrame, flag: str, purpose: str) -> None:
-    """SchemaError when a flag is absent but a column looks like it (``consent_profile``,
-    ``Consent_Marketing``): taken as "managed upstream", a misspelt flag would profile, or send
-    offers to, every customer who said no."""
-    import difflib
-
-    names = [str(c) for c in customers.columns]
-    stem = purpose[:6]  # "profil", "market"
-    alike = [c for c in names if "consent" in c.lower() and stem in c.lower()]
-    alike += [c for c in difflib.get_close_matches(flag, names, n=3, cutoff=0.8) if c not in alike]
-    if alike:
-        raise SchemaError(
-            f"customers has no {flag!r} column but has {format_examples(alike)}, which looks "
-            f"like it: consent for {purpose} would be taken as given for every customer. Rename "
-            f"it to {flag!r} (True where the customer agreed), or drop it if consent is managed "
-            "upstream.",
-            table="customers",
-            column=flag,
-        )
 
 
 def may_profile(customer_ids: object, customers: pd.DataFrame | None) -> np.ndarray:

@@ -36,6 +36,7 @@ from loyalty_ml.schema._coerce_time import (
     table_clock,
     written_with_offsets,
 )
+from loyalty_ml.schema._consent_names import refuse_consent_look_alikes
 from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -280,6 +281,8 @@ def validate_customers(
         frame = frame.reset_index()
     require_columns(frame, (C.CUSTOMER_ID,), table=table)
     refuse_repeated_columns(frame, what=table, table=table)  # which consent would count?
+    # before personal data is dropped: "Accepts Email Marketing" is an answer, not an address
+    refuse_consent_look_alikes(frame.columns, caller=f"validate_{table}")
     report = CleaningReport(table=table, rows_in=len(frame))
     out = frame.copy()
     out[C.CUSTOMER_ID] = coerce_customer_id(out[C.CUSTOMER_ID], table=table)
