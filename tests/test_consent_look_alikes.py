@@ -113,3 +113,12 @@ def test_with_the_flag_present_other_answers_are_left_alone() -> None:
     out = lml.validate_customers(raw)
     assert out["consent_marketing"].tolist() == [True, True, False]
     assert "newsletter" in out.columns
+
+
+def test_a_flag_in_the_sources_own_words_says_how_to_map_it() -> None:
+    raw = pd.DataFrame({"customer_id": [1, 2, 3], "consent_marketing": ["opt-in", "opt-out", "Y"]})
+    with pytest.raises(
+        SchemaError,
+        match=r"\['opt-in', 'opt-out'\]\) are not guessed: .*map\(\{'opt-in': True or False",
+    ):
+        lml.validate_customers(raw)
