@@ -17,7 +17,7 @@ import pandas as pd
 from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples, format_ids
 from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated_columns
+from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_columns
 from loyalty_ml.schema._ids import refuse_row_numbers
 from loyalty_ml.schema.tables import is_personal_column
 
@@ -459,7 +459,9 @@ def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     reason = plan[column].astype("string").str.strip()
     out = ~reason.isin([NO_CONSENT, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
     if IN_HOLDOUT in plan.columns:
-        held = plan[IN_HOLDOUT].astype("boolean").to_numpy(dtype=bool, na_value=False)
+        # "True"/"False" or "yes"/"no" from a plan read back from a CSV, read as the flags they are
+        flags = coerce_bool(plan[IN_HOLDOUT], table="offers", column=IN_HOLDOUT)
+        held = flags.to_numpy(dtype=bool, na_value=False)
         out &= ~held
     return out
 

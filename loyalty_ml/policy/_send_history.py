@@ -9,12 +9,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, DataError, format_ids, index_hint
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataError,
+    DataQualityWarning,
+    format_examples,
+    format_ids,
+    index_hint,
+)
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_label, coerce_timestamp, plus_days, to_timestamp
+from loyalty_ml.schema._coerce_time import written_with_offsets
 from loyalty_ml.schema._id_text import id_texts
 
-__all__ = ["Sends", "capped_offers", "cooling_down", "read_sends"]
+__all__ = ["Sends", "capped_offers", "cooling_down", "read_sends", "warn_if_no_send_matches"]
 
 
 @dataclass(frozen=True)
@@ -94,13 +103,60 @@ def read_sends(
 
 def _send_dates(raw: pd.Series) -> pd.Series:
     """``sent_at`` as dates, numbers refused as ``validate_campaigns`` refuses them (20240710 and
-    epoch seconds are not nanoseconds of 1970); text with several UTC offsets put on UTC."""
+    epoch seconds are not nanoseconds of 1970); text with several UTC offsets put on UTC. Text
+    without offsets is read as ``validate_campaigns`` reads it: "03/06/2024" is 3 June when some
+    row can only be day-first, and warns when no row tells (pandas alone reads it 6 March, and a
+    cool-down of 14 days would let a customer sent an offer a week ago through)."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
+    text = raw.dtype == object or isinstance(raw.dtype, pd.StringDtype)
+    if text and not written_with_offsets(raw):
         return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
     try:
         return pd.to_datetime(raw)
     except (ValueError, TypeError):  # mixed offsets, or aware next to naive values
         return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
+
+
+def warn_if_no_send_matches(sends: Sends, index: pd.Index, cool_down: int | None) -> None:
+    """DataQualityWarning when the sends the rules read (this month's, and the cool-down's days)
+    went to no customer of ``index`` and their ids are written another way (``"C0001"`` against
+    ``1``, ``"00017"`` against ``17``): the caps and the cool-down would be off in silence. Ids of
+    the same form that merely do not meet are no sign of it (a plan for one segment, or a policy's
+    risk band, may well have had none of its customers sent anything), and say nothing."""
+    when = sends.when
+    start = when.normalize().replace(day=1)
+    if cool_down is not None:
+        start = min(start, plus_days(when, -cool_down))
+    read = ((sends.sent >= start) & (sends.sent < when)).to_numpy(dtype=bool)
+    if not read.any() or not len(index):
+        return
+    ids = pd.Index(id_texts(index, caller="choose_offers"))
+    sent_to = pd.Index(pd.unique(sends.customers[read]))
+    if ids.isin(sent_to).any() or not _id_forms(ids).isdisjoint(_id_forms(sent_to)):
+        return
+    warn_user(
+        f"choose_offers: the {int(read.sum())} sends of history that the caps and the cool-down "
+        f"read (since {start.date()}) went to none of effects' customers, and the two write ids "
+        f"differently: history has ids such as {format_examples(list(sent_to[:3]))}, effects "
+        f"{format_examples(list(ids[:3]))}. Write them alike (a prefix, leading zeros), or "
+        "nobody is held back by max_per_month or min_days_between_offers.",
+        DataQualityWarning,
+    )
+
+
+def _id_forms(ids: pd.Index) -> set[str]:
+    """How ids are written: a number (``"17"``), a number with leading zeros (``"0017"``), or
+    text (``"C17"``); judged on the first 10,000."""
+    text = pd.Series(ids[:10_000], dtype="string").str.strip()
+    digits = text.str.fullmatch(r"-?\d+").fillna(False)
+    padded = digits & text.str.match(r"-?0\d").fillna(False)
+    forms = {"number"} if (digits & ~padded).any() else set()
+    if padded.any():
+        forms.add("zero-padded")
+    if (~digits).any():
+        forms.add("text")
+    return forms
 
 
 def cooling_down(sends: Sends, index: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:

@@ -199,7 +199,9 @@ class OfferCatalog:
         """
         table = validate_offers(frame)
         offers = []
-        for offer_id, row in table.iterrows():
+        # row by row with each column's own type: iterrows would make a row of numbers floats,
+        # and a channel or name written as 1 or 2024 would read "1.0" or "2024.0"
+        for offer_id, row in table.to_dict("index").items():
             kwargs: dict[str, object] = {"offer_id": str(offer_id)}
             for f in fields(Offer):
                 if f.name == C.OFFER_ID or f.name not in table.columns:

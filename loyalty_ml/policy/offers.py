@@ -111,7 +111,12 @@ from loyalty_ml.policy._prudent_cost import (
     cheapest_offers,
     read_cost_calibration,
 )
-from loyalty_ml.policy._send_history import capped_offers, cooling_down, read_sends
+from loyalty_ml.policy._send_history import (
+    capped_offers,
+    cooling_down,
+    read_sends,
+    warn_if_no_send_matches,
+)
 from loyalty_ml.policy.catalog import OfferCatalog
 from loyalty_ml.policy.plan_summary import PlanSummary, summarize_plan
 from loyalty_ml.schema import columns as C
@@ -415,6 +420,15 @@ def choose_offers(
             "each customer at most one offer: pass the effects of one cutoff indexed by "
             "customer_id (e.g. effects.xs(as_of, level='as_of'))."
         )
+    if effects.index.hasnans:
+        # a row with no customer could take an offer, and the budget, from a customer
+        at = np.flatnonzero(pd.isna(effects.index))
+        raise DataError(
+            f"choose_offers: effects has {len(at)} rows without a customer id (rows "
+            f"{format_ids(at.tolist(), total=len(at))} by position); a plan gives offers to "
+            "customers. Drop them (effects[effects.index.notna()]) or find the join that lost "
+            "their ids."
+        )
     # one customer by text, as the holdout and consent read ids (7, "7" and " 7"): two rows of one
     # customer would get two offers, or one held out while the other is offered
     keys = (
@@ -558,6 +572,7 @@ def choose_offers(
     contacted = np.zeros(len(index), dtype=bool)
     controlled = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
+        warn_if_no_send_matches(sends, index, min_days_between_offers)
         capped = capped_offers(history, sends, index, offers)
         if min_days_between_offers is not None:
             contacted, controlled = cooling_down(sends, index, min_days_between_offers)

@@ -19,7 +19,7 @@ from loyalty_ml.policy._plan_reasons import (
     REASON,
 )
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated_ids
+from loyalty_ml.schema._coerce import coerce_float, coerce_label, refuse_repeated_ids
 
 __all__ = ["PlanSummary", "summarize_plan"]
 
@@ -78,7 +78,11 @@ class PlanSummary:
 
 
 def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
-    """Summarise a plan from :func:`choose_offers`: customers, cost and value by offer and by reason."""
+    """Summarise a plan from :func:`choose_offers`: customers, cost and value by offer and by reason.
+
+    A plan written to CSV and read back is read as written: a blank offer id is no offer, and
+    numbers written as text are numbers (a word among them is refused).
+    """
     if not isinstance(plan, pd.DataFrame):
         raise SchemaError(
             f"summarize_plan: plan must be a pandas DataFrame (choose_offers' output); got "
@@ -92,8 +96,17 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
             f"summarize_plan: plan lacks columns {missing}; pass choose_offers' output."
         )
     refuse_repeated_ids(plan.index, what="summarize_plan: plan")
-    offered = plan[plan[C.OFFER_ID].notna()]
     money = [EXPECTED_COST, EXPECTED_NET_VALUE, EXPECTED_UPLIFT]
+    # a plan written to CSV and read back: blank offer ids are no offer (as fairness_report reads
+    # them), and numbers may come back as text (read_csv(dtype=str)); a word is refused, not summed
+    plan = plan.assign(
+        **{C.OFFER_ID: coerce_label(plan[C.OFFER_ID], table="plan", column=C.OFFER_ID)},
+        **{
+            column: coerce_float(plan[column], table="plan", column=column, allow_na=True)
+            for column in money
+        },
+    )
+    offered = plan[plan[C.OFFER_ID].notna()]
     unknown = offered.index[offered[money].isna().any(axis=1).to_numpy()]
     if len(unknown):
         raise DataError(

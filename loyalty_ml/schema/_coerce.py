@@ -529,7 +529,7 @@ def coerce_bool(series: pd.Series, *, table: str, column: str) -> pd.Series:
     blank = text.fillna("").eq("").to_numpy(dtype=bool)  # an empty CSV cell, a space: no value
     bad = out.isna().to_numpy() & ~blank
     if bad.any():
-        levels = sorted({str(v).strip() for v in text[bad].dropna().unique()})
+        levels = sorted(pd.unique(series[bad].dropna()).tolist(), key=str)  # as the source writes
         raise SchemaError(
             f"{table}.{column} must be boolean (True/False, 1/0, yes/no); got "
             f"{bad_rows(series, bad)}. Words of the source's own ({format_examples(levels)}) are "

@@ -397,10 +397,11 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
             refuse_containers(out[col], table=table, column=col)
     if C.COST_PER_SEND not in out.columns:
         out[C.COST_PER_SEND] = 0.0
-    for col in (C.COST_PER_REDEMPTION, C.COST_PER_SEND, C.MIN_BASKET):
+    for col in (C.COST_PER_REDEMPTION, C.COST_PER_SEND, C.MIN_BASKET, C.BREAKAGE):
         if col not in out.columns:
             continue
-        values = coerce_float(out[col], table=table, column=col, allow_na=col == C.MIN_BASKET)
+        optional = col in (C.MIN_BASKET, C.BREAKAGE)
+        values = coerce_float(out[col], table=table, column=col, allow_na=optional)
         negative = values < 0
         if negative.any():
             raise SchemaError(
