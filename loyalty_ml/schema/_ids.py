@@ -241,6 +241,15 @@ def _warn_if_no_id_matches(
     )
 
 
+def _holds_numbers(ids: pd.Series) -> bool:
+    """Whether a column of object dtype holds numbers (17 beside "17", as ``pd.concat`` of an
+    integer and a text table leaves it)."""
+    return ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=True) not in (
+        "string",
+        "empty",
+    )
+
+
 def _same_kind(
     frame: pd.DataFrame | None, transactions: pd.DataFrame, *, table: str, caller: str
 ) -> pd.DataFrame | None:
@@ -258,6 +267,10 @@ def _same_kind(
             frame = frame.assign(**{C.CUSTOMER_ID: numbers_as_text})
             ids = frame[C.CUSTOMER_ID]
     if pd.api.types.is_bool_dtype(ids.dtype) or is_number(ids.dtype) == is_number(tx_ids.dtype):
+        if not is_number(tx_ids.dtype) and _holds_numbers(ids) and not _holds_numbers(tx_ids):
+            # a history of integer ids with a night's text ids appended (pd.concat after the
+            # export changed): the numbers are their text, as the transactions write them
+            return frame.assign(**{C.CUSTOMER_ID: coerce_text(ids)})
         return frame
     if not is_number(tx_ids.dtype):
         return frame.assign(**{C.CUSTOMER_ID: coerce_text(ids)})

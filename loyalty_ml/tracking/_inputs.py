@@ -19,7 +19,7 @@ from loyalty_ml.exceptions import (
     format_examples,
     format_ids,
 )
-from loyalty_ml.features._prepared import column_floats
+from loyalty_ml.features._prepared import column_floats, timestamp_values
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import (
     refuse_missing_ids,
@@ -48,7 +48,7 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
     ------
     SchemaError
         Not a DataFrame, a required column missing, a missing ``customer_id`` (guest rows), or
-        ``timestamp`` not tz-naive datetime64.
+        ``timestamp`` not tz-naive datetime64 or missing on some rows.
 
     Examples
     --------
@@ -73,6 +73,8 @@ def check_transactions(transactions: object, *, caller: str) -> pd.DataFrame:
             table="transactions",
             column=C.TIMESTAMP,
         )
+    # a row without a time is before no cutoff: it would leave every job in silence
+    timestamp_values(tx[C.TIMESTAMP], table="transactions", column=C.TIMESTAMP)
     return tx
 
 
