@@ -342,3 +342,17 @@ def test_the_offer_model_trains_on_the_campaign_features_it_is_scored_on(monkeyp
     columns = ["offers_received", "days_since_last_offer"]
     np.testing.assert_array_equal(trained[columns].to_numpy(), kept[columns].to_numpy())
     assert (kept["offers_received"] > 0).any()
+
+
+def test_a_catalog_offer_no_campaign_tested_is_named(sim: dict) -> None:
+    """A reward added to the catalog before any campaign sent it has no effect in the model, so
+    the policy never chose it, and nothing said so (a probe in session 62)."""
+    new = pd.DataFrame(
+        {"offer_id": ["new_reward"], "cost_per_redemption": [2.0], "cost_per_send": [0.0]}
+    )
+    offers = pd.concat([sim["offers"], new], ignore_index=True)
+    with pytest.warns(
+        DataQualityWarning, match=r"offers \['new_reward'\] were sent by no campaign"
+    ):
+        result = _train(sim, sim["campaigns"], offers=offers)
+    assert "new_reward" not in result.uplift_model.arms_

@@ -164,6 +164,7 @@ def train_offer_model(
     closed = _experiments_only(closed)
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
     _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
+    _warn_if_untested(closed[C.OFFER_ID], list(catalog.ids), window_days=window_days)
     X, y, t, key, start = _experiment_rows(
         tx,
         closed,
@@ -278,6 +279,22 @@ def _check_catalog(offer_ids: pd.Series, catalog_ids: list[str]) -> None:
             f"{format_examples(sorted(catalog_ids), total=len(catalog_ids))}).{suggest_id_matches(unknown, catalog_ids)} "
             "Each offer arm needs its costs in the catalog to be planned: fix the ids, add the "
             "offers, or check the campaigns with validate_campaigns(campaigns, offers=offers)."
+        )
+
+
+def _warn_if_untested(offer_ids: pd.Series, catalog_ids: list[str], *, window_days: int) -> None:
+    """DataQualityWarning naming the catalog's offers that no closed campaign sent: the model has
+    no effect for them, so the policy never offers them (a new reward needs a test first)."""
+    arms = {str(v) for v in offer_ids.dropna().unique()}
+    untested = [offer for offer in catalog_ids if offer not in arms]
+    if untested:
+        warn_user(
+            f"train_and_register: the catalog's offers {format_examples(untested)} were sent by no "
+            f"campaign whose {window_days}-day response window closed before as_of, so the offer "
+            "model has no effect for them and the policy will never choose them. Test a new "
+            "reward against a control group first (or wait for its campaign's window to close), "
+            "then retrain; drop it from offers to silence this.",
+            DataQualityWarning,
         )
 
 
