@@ -3,6 +3,8 @@ managed upstream" (which would offer, or profile, every customer who said no).""
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -122,3 +124,25 @@ def test_a_flag_in_the_sources_own_words_says_how_to_map_it() -> None:
         match=r"\['opt-in', 'opt-out'\]\) are not guessed: .*map\(\{'opt-in': True or False",
     ):
         lml.validate_customers(raw)
+
+
+def test_a_consent_flag_with_no_value_at_all_warns() -> None:
+    # a broken export: every flag empty reads as no consent, and nobody was scored, in silence
+    raw = pd.DataFrame(
+        {"customer_id": [1, 2, 3], "consent_profiling": [None] * 3, "consent_marketing": True}
+    )
+    with pytest.warns(
+        lml.DataQualityWarning, match=r"consent_profiling has no value on any of its 3"
+    ):
+        validated = lml.validate_customers(raw)
+    assert not validated["consent_profiling"].any()
+    with pytest.warns(
+        lml.DataQualityWarning, match=r"consent_profiling has no value on any of its 3"
+    ):
+        split = split_by_consent(raw.set_index("customer_id"))
+    assert len(split.profiling_allowed) == 0 and len(split.marketing_allowed) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: missing reads as consent
+        lml.validate_customers(raw, missing_consent=True)
+        # some values missing: counted in the cleaning report, as before
+        lml.validate_customers(raw.assign(consent_profiling=[True, None, None]))

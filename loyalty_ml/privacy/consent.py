@@ -26,7 +26,7 @@ from loyalty_ml.policy.offers import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
-from loyalty_ml.schema._consent_names import refuse_consent_look_alikes
+from loyalty_ml.schema._consent_names import refuse_consent_look_alikes, warn_all_consent_missing
 from loyalty_ml.schema._id_text import id_texts, ids_in
 
 __all__ = [
@@ -126,6 +126,8 @@ def split_by_consent(
         values = coerce_bool(customers[flag].reset_index(drop=True), table="customers", column=flag)
         given = values.fillna(False).to_numpy(dtype=bool)
         missing = values.isna().to_numpy(dtype=bool)
+        if len(missing) and missing.all():
+            warn_all_consent_missing(flag, len(missing), _EFFECT[purpose])
         allowed[purpose] = ids[given]
         why = np.where(
             missing[~given],

@@ -13,10 +13,16 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_examples
 from loyalty_ml.schema import columns as C
 
-__all__ = ["consent_look_alikes", "reads_as_refusal", "refuse_consent_look_alikes"]
+__all__ = [
+    "consent_look_alikes",
+    "reads_as_refusal",
+    "refuse_consent_look_alikes",
+    "warn_all_consent_missing",
+]
 
 # a marketing answer under a CRM's or a shop's name, matched on the whole name in snake case
 _MARKETING = re.compile(
@@ -116,3 +122,14 @@ def refuse_consent_look_alikes(
             table="customers",
             column=flag,
         )
+
+
+def warn_all_consent_missing(flag: str, rows: int, effect: str) -> None:
+    """DataQualityWarning when consent flag ``flag`` has no value on any of ``rows`` customers:
+    read as no consent (opt-in), so nobody is included, which a broken export looks like."""
+    warn_user(
+        f"customers.{flag} has no value on any of its {rows:,} rows: each is read as no consent "
+        f"({effect}), so nobody is included. A broken export or join? Fill the flags, or drop "
+        "the column if consent is managed upstream.",
+        DataQualityWarning,
+    )

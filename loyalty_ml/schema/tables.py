@@ -36,7 +36,10 @@ from loyalty_ml.schema._coerce_time import (
     table_clock,
     written_with_offsets,
 )
-from loyalty_ml.schema._consent_names import refuse_consent_look_alikes
+from loyalty_ml.schema._consent_names import (
+    refuse_consent_look_alikes,
+    warn_all_consent_missing,
+)
 from loyalty_ml.schema._ids import suggest_id_matches
 from loyalty_ml.schema.column_map import ColumnMap, check_column_map
 from loyalty_ml.schema.report import CleaningReport
@@ -239,6 +242,10 @@ def _warn_impossible_ages(
     )
 
 
+#: What each consent flag allows, for messages.
+_CONSENT_USE = {C.CONSENT_MARKETING: "offer or contact", C.CONSENT_PROFILING: "score"}
+
+
 def validate_customers(
     raw: pd.DataFrame,
     *,
@@ -319,6 +326,8 @@ def validate_customers(
         if flag in out.columns:
             values = coerce_bool(out[flag], table=table, column=flag)
             n_missing = int(values.isna().sum())
+            if len(values) and n_missing == len(values) and not missing_consent:
+                warn_all_consent_missing(flag, n_missing, "no " + _CONSENT_USE[flag])
             report.add(
                 f"missing_{flag}",
                 f"missing {flag} read as {missing_consent}",
