@@ -708,6 +708,8 @@ def snapshot(prepared: Prepared, as_of_ns: int, only: np.ndarray | None = None) 
     o_cust = r_cust[o_first_row]
     o_ts = kept(prepared.order_ts)[o_first_row]
     o_amount = np.add.reduceat(r_amount, o_first_row) if n else np.zeros(0)
+    if n:  # an order refunded in full is worth exactly 0, whatever order its lines were summed in
+        o_amount[np.abs(o_amount) <= NET_ZERO * np.add.reduceat(np.abs(r_amount), o_first_row)] = 0
     o_new_cust = new_cust[o_first_row]
     c_first_order = _starts(o_new_cust)
     c_n_orders = np.diff(np.append(c_first_order, len(o_first_row)))
@@ -884,3 +886,18 @@ def per_customer_sum(
 ) -> np.ndarray:
     """Sum ``weights`` (or count) by customer ordinal ``index``, as float64 of length n_customers."""
     return np.bincount(index, weights=weights, minlength=snap.n_customers).astype("float64")
+
+
+#: A net amount within this share of its gross (the sum of the amounts' sizes) is zero.
+NET_ZERO = 1e-9
+
+
+def net_per_customer(snap: Snapshot, index: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """:func:`per_customer_sum` of money that purchases and refunds may cancel: a customer whose
+    purchases were refunded in full nets exactly 0, not the float residue of the sum (0.1 + 0.2 +
+    0.3 - 0.6 is 1e-16 in one row order and -1e-16 in another, which flipped spend_trend between
+    -1 and NaN with the row order and the currency unit)."""
+    net = per_customer_sum(snap, index, amounts)
+    gross = per_customer_sum(snap, index, np.abs(amounts))
+    net[np.abs(net) <= NET_ZERO * gross] = 0.0
+    return net

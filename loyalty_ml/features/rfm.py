@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyalty_ml.features._prepared import Snapshot, per_customer_sum
+from loyalty_ml.features._prepared import Snapshot, net_per_customer, per_customer_sum
 from loyalty_ml.features._time import NS_PER_DAY, days_between
 from loyalty_ml.features.config import FeatureConfig
 
@@ -22,7 +22,7 @@ def rfm_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarray]
     first = snap.c_first_order
     last = first + snap.c_n_orders - 1
     n_orders = snap.c_n_orders.astype("float64")
-    spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
+    spend = net_per_customer(snap, snap.r_cust, snap.r_amount)
     out = {
         "recency_days": days_between(snap.o_ts[last], snap.as_of_ns),
         "tenure_days": days_between(snap.o_ts[first], snap.as_of_ns),
@@ -33,5 +33,5 @@ def rfm_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarray]
     for w in config.windows:
         inside = snap.o_ts >= snap.as_of_ns - w * NS_PER_DAY
         out[f"n_orders_{w}d"] = per_customer_sum(snap, snap.o_cust[inside])
-        out[f"spend_{w}d"] = per_customer_sum(snap, snap.o_cust[inside], snap.o_amount[inside])
+        out[f"spend_{w}d"] = net_per_customer(snap, snap.o_cust[inside], snap.o_amount[inside])
     return out

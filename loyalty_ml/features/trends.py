@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyalty_ml.features._prepared import Snapshot, per_customer_sum
+from loyalty_ml.features._prepared import Snapshot, net_per_customer, per_customer_sum
 from loyalty_ml.features._time import NS_PER_DAY
 from loyalty_ml.features.config import FeatureConfig
 
@@ -47,8 +47,8 @@ def trend_features(snap: Snapshot, config: FeatureConfig) -> dict[str, np.ndarra
     previous = (snap.o_ts >= snap.as_of_ns - 2 * t) & ~latest
     n_latest = per_customer_sum(snap, snap.o_cust[latest])
     n_prev = per_customer_sum(snap, snap.o_cust[previous])
-    s_latest = per_customer_sum(snap, snap.o_cust[latest], snap.o_amount[latest])
-    s_prev = per_customer_sum(snap, snap.o_cust[previous], snap.o_amount[previous])
+    s_latest = net_per_customer(snap, snap.o_cust[latest], snap.o_amount[latest])
+    s_prev = net_per_customer(snap, snap.o_cust[previous], snap.o_amount[previous])
     with np.errstate(invalid="ignore", divide="ignore"):
         aov_latest = np.where(n_latest > 0, s_latest / n_latest, np.nan)
         aov_prev = np.where(n_prev > 0, s_prev / n_prev, np.nan)
