@@ -628,8 +628,10 @@ def test_poor_overlap_limit_shrinks_with_many_arms() -> None:
     n = 1100
     policy = np.array(arms)[np.arange(n) % 11]
     low = (np.arange(n) // 11) % 5 == 0
-    values = np.full((n, 11), 0.05)
-    values[np.arange(n), np.arange(n) % 11] = np.where(low, 0.019, 0.5)
+    # each row's propensities make 1, as policy_value checks: the other ten arms share the rest
+    own = np.where(low, 0.019, 0.5)
+    values = np.repeat(((1.0 - own) / 10)[:, None], 11, axis=1)
+    values[np.arange(n), np.arange(n) % 11] = own
     propensity = pd.DataFrame(values, columns=arms)
     # as a randomised draw would have it: half of the rows at 0.5 received the policy's arm, 4 of
     # the 220 at 0.019 did (sum of the propensities: 444), the rest the next arm

@@ -38,6 +38,22 @@ def align_on_index(inputs: dict[str, Any], *, where: str) -> tuple[dict[str, Any
     if not indexed:
         return inputs, None
     first, reference = next((name, v.index) for name, v in indexed.items())
+    positional = [
+        name
+        for name, v in inputs.items()
+        if name not in indexed and v is not None and np.ndim(v) > 0
+    ]
+    reordered = [name for name, v in indexed.items() if not v.index.equals(reference)]
+    if positional and reordered:
+        # the arrays' rows follow one order or the other: matched by position, they would pair
+        # some customers' outcomes with other customers' arms or scores
+        raise DataError(
+            f"{where}: {', '.join(positional)} {'is a plain array' if len(positional) == 1 else 'are plain arrays'} "
+            f"but {first} and {reordered[0]} are indexed in different orders, so which rows the "
+            "arrays' values belong to is ambiguous. Pass every input as a Series indexed by "
+            f"customer id, or put the indexed ones in one order first (e.g. "
+            f"{reordered[0]}.loc[{first}.index])."
+        )
     out = dict(inputs)
     for name, values in indexed.items():
         if values.index.equals(reference):

@@ -403,7 +403,9 @@ def _propensity_of_assigned(
         shares = pd.Series(given, index=named.index)
         total = float(shares.reindex(arms).sum())
         in_range = bool(((shares > 0) & (shares <= 1)).all())  # else refused below, by arm
-        if set(arms) <= set(shares.index) and in_range and abs(total - 1.0) > 0.01 + 1e-9:
+        complete = set(arms) <= set(shares.index)
+        # the arms given may leave some of t's out, but cannot take more than all the rows
+        if in_range and (abs(total - 1.0) > 0.01 + 1e-9 if complete else total > 1.01 + 1e-9):
             raise DataError(
                 f"policy_value: the propensity shares of the arms in t sum to {total:.4g} "
                 f"({format_examples(list(shares.reindex(arms).round(4).items()))}); each is "
@@ -430,6 +432,19 @@ def _propensity_of_assigned(
                 f"{float(np.nansum(of_arms[over[0]])):.4g}); each row holds P(arm | x) for every "
                 "arm, which together make 1."
             )
+        if set(arms) <= set(frame.columns):
+            # every arm of t has its column: together they make 1 on each row (0.3 would weigh
+            # every reward three times over)
+            sums = of_arms.sum(axis=1)
+            under = np.flatnonzero(sums < 0.99 - 1e-9)  # NaN rows are refused below
+            if under.size:
+                raise DataError(
+                    f"policy_value: the per-row propensities of every arm of t sum to less than "
+                    f"1 on {under.size:,} row(s) (positions "
+                    f"{format_examples(under.tolist(), total=under.size)}, e.g. "
+                    f"{float(sums[under[0]]):.4g}); each row holds P(arm | x) for every arm, "
+                    "which together make 1."
+                )
         p = values[np.arange(len(assigned)), frame.columns.get_indexer(pd.Index(assigned))]
     bad = ~((p > 0) & (p <= 1))  # NaN too
     if bad.any():

@@ -133,7 +133,15 @@ def experiment_table(
             "Use campaigns.reset_index(drop=True) (validate_campaigns returns a unique index).",
             table=_TABLE,
         )
-    sent = pd.to_datetime(rows[C.SENT_AT])
+    try:
+        sent = pd.to_datetime(rows[C.SENT_AT])
+    except (ValueError, TypeError) as exc:  # text that is no date: pandas' own error is bare
+        raise SchemaError(
+            f"{_TABLE}.{C.SENT_AT} holds values that are not dates ({str(exc).splitlines()[0]}). "
+            "Run validate_campaigns first: it names the rows and reads day-first dates.",
+            table=_TABLE,
+            column=C.SENT_AT,
+        ) from None
     if sent.isna().any():
         bad = sent.isna().to_numpy()
         raise SchemaError(

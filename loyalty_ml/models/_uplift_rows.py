@@ -125,7 +125,7 @@ def aligned_values(
     return array
 
 
-def as_float(values: np.ndarray, name: str) -> np.ndarray:
+def as_float(values: np.ndarray, name: str, method: str = "fit") -> np.ndarray:
     """``values`` as float64 (missing = NaN); text that is not a number is an error naming it."""
     values = np.asarray(values)
     if values.dtype.kind in "US":  # NumPy text ("<U1") cannot hold the NaN below
@@ -149,7 +149,7 @@ def as_float(values: np.ndarray, name: str) -> np.ndarray:
             else f"Map them to numbers first, e.g. {name}.map({{'no': 0, 'yes': 1}})."
         )
         raise DataError(
-            f"{_OWNER}.fit: {name} must be {kind}; got {format_examples(bad, total=len(bad))}. "
+            f"{_OWNER}.{method}: {name} must be {kind}; got {format_examples(bad, total=len(bad))}. "
             f"{fix}"
         ) from None
 

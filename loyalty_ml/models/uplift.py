@@ -111,6 +111,13 @@ _ADDED_ATTRIBUTES: dict[str, Any] = {
 }
 
 
+def _is_number(value: object) -> bool:
+    """A real number, numpy's included (``np.float32(0.1)`` from a parameter grid), not a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
 class UpliftModel(BaseEstimator):
     """Uplift (conditional treatment effect) model for any number of named treatment arms.
 
@@ -671,7 +678,7 @@ class UpliftModel(BaseEstimator):
                 )
         if (
             isinstance(self.n_bootstrap, bool)
-            or not isinstance(self.n_bootstrap, int)
+            or not isinstance(self.n_bootstrap, int | np.integer)
             or (self.n_bootstrap == 1 or self.n_bootstrap < 0)
         ):
             raise ConfigError(
@@ -709,15 +716,33 @@ class UpliftModel(BaseEstimator):
             )
         for name in ("learning_rate", "subsample", "colsample_bytree"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 < value <= 1):
+            if not (_is_number(value) and 0 < value <= 1):
                 raise ConfigError(
                     f"The {name!r} parameter of {_OWNER} must be a float in (0, 1]. "
                     f"Got {value!r} instead."
                 )
-        if not (isinstance(self.reg_lambda, int | float) and self.reg_lambda >= 0):
+        if not (_is_number(self.reg_lambda) and self.reg_lambda >= 0):
             raise ConfigError(
                 f"The 'reg_lambda' parameter of {_OWNER} must be a float >= 0. "
                 f"Got {self.reg_lambda!r} instead."
+            )
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool | np.bool_)
+            or not isinstance(self.n_jobs, int | np.integer)
+        ):
+            raise ConfigError(
+                f"The 'n_jobs' parameter of {_OWNER} must be an int or None (LightGBM's threads). "
+                f"Got {self.n_jobs!r} instead."
+            )
+        state = self.random_state
+        if not (
+            state is None
+            or isinstance(state, np.random.RandomState)
+            or (isinstance(state, int | np.integer) and not isinstance(state, bool | np.bool_))
+        ):
+            raise ConfigError(
+                f"The 'random_state' parameter of {_OWNER} must be an int, a "
+                f"numpy.random.RandomState or None. Got {state!r} instead."
             )
 
     def _arm_labels(
@@ -728,11 +753,19 @@ class UpliftModel(BaseEstimator):
         method: str = "fit",
     ) -> np.ndarray:
         labels = aligned_values(X, treatment, "treatment", method).astype(object)
-        missing = pd.isna(labels)
+        # a blank cell, or "nan" as astype(str) writes a missing value, is no arm name either:
+        # fitted as it is, it would be an offer of its own
+        missing = pd.isna(labels) | np.array(
+            [
+                isinstance(v, str) and v.strip().lower() in ("", "nan", "none", "<na>")
+                for v in labels
+            ],
+            dtype=bool,
+        )
         if missing.any():
             raise DataError(
-                f"{_OWNER}.{method}: treatment is missing on {int(missing.sum())} rows; every row needs "
-                "an arm name (the control label for control rows)."
+                f"{_OWNER}.{method}: treatment is missing on {int(missing.sum())} rows (missing, "
+                "blank or 'nan'); every row needs an arm name (the control label for control rows)."
             )
         labels = label_texts(labels)
         present = sorted(set(labels))
@@ -1042,7 +1075,7 @@ class UpliftModel(BaseEstimator):
                 f"fitted on; it knows {format_examples(list(self.arms_))} and the control "
                 f"{self.control_!r}. Score rows of those arms only."
             )
-        y_arr = as_float(aligned_values(X, y, "y", "score"), "y")
+        y_arr = as_float(aligned_values(X, y, "y", "score"), "y", "score")
         if not np.isfinite(y_arr).all():
             raise DataError(
                 f"{_OWNER}.score: y has {int((~np.isfinite(y_arr)).sum())} missing or infinite "

@@ -600,7 +600,8 @@ def strip_offer_ids(frame: pd.DataFrame) -> pd.DataFrame:
         return frame  # numbers hold no blanks
     text = ids.astype("string")
     stripped = text.str.strip()
-    padded = (stripped != text).fillna(False).to_numpy(dtype=bool)
+    # an empty one too: a blank cell is a missing offer id, as validate_campaigns reads it
+    padded = ((stripped != text) | (stripped == "")).fillna(False).to_numpy(dtype=bool)
     if not padded.any():
         return frame
     values = ids.astype(object).to_numpy(copy=True)
