@@ -373,3 +373,28 @@ def test_jobs_refuse_transactions_without_a_time() -> None:
     tx.loc[tx.index[-3:], "timestamp"] = pd.NaT
     with pytest.raises(SchemaError, match=r"transactions.timestamp has missing timestamps at rows"):
         check_job_tables(tx, None, None, caller="score_customers")
+
+
+def test_blank_channel_category_and_product_cells_are_missing() -> None:
+    # an export's empty cells were values: breadth counted them ('' and ' ' as two categories),
+    # and a blank channel, accepted by validation, was then refused by build_features
+    base = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 2],
+            "timestamp": pd.date_range("2024-01-01", periods=6, freq="7D"),
+            "amount": 10.0,
+            "order_id": list("abcdef"),
+        }
+    )
+    tx = lml.validate_transactions(
+        base.assign(
+            category=["x", "", " ", None, "y", "x"],
+            product_id=["p7", "p7", "", " ", "p7", "p8"],
+            channel=["web", "", " ", None, "app", "web"],
+        )
+    )
+    assert tx[["category", "product_id", "channel"]].isna().sum().tolist() == [3, 2, 3]
+    X = lml.build_features(tx, as_of="2024-03-01")
+    assert X["n_categories"].tolist() == [1.0, 2.0]
+    assert X["n_products"].tolist() == [1.0, 2.0]
+    assert X["n_channels"].tolist() == [1.0, 2.0]

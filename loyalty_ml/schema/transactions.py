@@ -593,6 +593,16 @@ def _local_days_moved(raw: pd.Series, on_utc: pd.Series, timezone: str | None) -
     ]
 
 
+def _blank_as_missing(text: pd.Series) -> pd.Series:
+    """``text`` with its empty and blank values missing: an export's empty cell is no channel,
+    category or product, which the breadth features would count as one (and a blank channel
+    would be a channel of its own)."""
+    blank = text.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+    if not blank.any():
+        return text
+    return text.astype("string").mask(blank)
+
+
 def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataFrame:
     data: dict[str, pd.Series] = {
         C.CUSTOMER_ID: coerce_customer_id(frame[C.CUSTOMER_ID], table=TABLE, check_share=True),
@@ -635,7 +645,7 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
             data[col] = (
                 series.copy()
                 if pd.api.types.is_integer_dtype(series)
-                else coerce_text(series, table=TABLE, column=col)
+                else _blank_as_missing(coerce_text(series, table=TABLE, column=col))
             )
     return pd.DataFrame(data, index=frame.index).reset_index(drop=True)
 
