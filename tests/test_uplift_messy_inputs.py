@@ -103,3 +103,12 @@ def test_experiment_table_names_a_send_date_that_is_no_date() -> None:
     )
     with pytest.raises(SchemaError, match=r"campaigns\.sent_at holds values that are not dates"):
         lml.experiment_table(tx, campaigns, window_days=7)
+
+
+def test_qini_auc_score_refuses_a_flag_that_is_no_bool() -> None:
+    # "no" is truthy: it was read as negative_effect=True
+    with pytest.raises(ConfigError, match=r"negative_effect must be True or False; got 'no'"):
+        lml.qini_auc_score([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1], negative_effect="no")  # type: ignore[arg-type]
+    assert lml.qini_auc_score(
+        [1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1], negative_effect=np.bool_(True)
+    ) == pytest.approx(0.8333, abs=1e-4)

@@ -389,6 +389,11 @@ def qini_auc_score(
     >>> round(qini_auc_score([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.2, 0.1]), 4)
     0.8333
     """
+    if not isinstance(negative_effect, bool | np.bool_):
+        # "no" is truthy: read as it is, it would pick the curve the caller turned down
+        raise ConfigError(
+            f"qini_auc_score: negative_effect must be True or False; got {negative_effect!r}."
+        )
     results = {}
     for arm, y_a, w, s in _pairs(y, t, score, control):
         _refuse_non_binary(y_a, "qini_auc_score")
