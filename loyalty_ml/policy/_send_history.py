@@ -23,7 +23,14 @@ from loyalty_ml.schema._coerce import coerce_label, coerce_timestamp, plus_days,
 from loyalty_ml.schema._coerce_time import written_with_offsets
 from loyalty_ml.schema._id_text import id_texts
 
-__all__ = ["Sends", "capped_offers", "cooling_down", "read_sends", "warn_if_no_send_matches"]
+__all__ = [
+    "Sends",
+    "capped_offers",
+    "cooling_down",
+    "customer_texts",
+    "read_sends",
+    "warn_if_no_send_matches",
+]
 
 
 @dataclass(frozen=True)
@@ -118,9 +125,15 @@ def _send_dates(raw: pd.Series) -> pd.Series:
         return coerce_timestamp(raw, table="history", column=C.SENT_AT, allow_na=True)
 
 
-def warn_if_no_send_matches(sends: Sends, index: pd.Index, cool_down: int | None) -> None:
+def customer_texts(index: pd.Index) -> pd.Index:
+    """The plan's customer ids as the send history's are read (by text: 17, "17" and 17.0 are one
+    customer); computed once per plan for the rules below."""
+    return pd.Index(id_texts(index, caller="choose_offers"))
+
+
+def warn_if_no_send_matches(sends: Sends, ids: pd.Index, cool_down: int | None) -> None:
     """DataQualityWarning when the sends the rules read (this month's, and the cool-down's days)
-    went to no customer of ``index`` and their ids are written another way (``"C0001"`` against
+    went to no customer of ``ids`` (:func:`customer_texts`) and their ids are written another way (``"C0001"`` against
     ``1``, ``"00017"`` against ``17``): the caps and the cool-down would be off in silence. Ids of
     the same form that merely do not meet are no sign of it (a plan for one segment, or a policy's
     risk band, may well have had none of its customers sent anything), and say nothing."""
@@ -129,9 +142,8 @@ def warn_if_no_send_matches(sends: Sends, index: pd.Index, cool_down: int | None
     if cool_down is not None:
         start = min(start, plus_days(when, -cool_down))
     read = ((sends.sent >= start) & (sends.sent < when)).to_numpy(dtype=bool)
-    if not read.any() or not len(index):
+    if not read.any() or not len(ids):
         return
-    ids = pd.Index(id_texts(index, caller="choose_offers"))
     sent_to = pd.Index(pd.unique(sends.customers[read]))
     if ids.isin(sent_to).any() or not _id_forms(ids).isdisjoint(_id_forms(sent_to)):
         return
@@ -159,8 +171,8 @@ def _id_forms(ids: pd.Index) -> set[str]:
     return forms
 
 
-def cooling_down(sends: Sends, index: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Customers sent any offer in the ``days`` days before as_of, and those kept in a control
+def cooling_down(sends: Sends, ids: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Customers of ``ids`` (:func:`customer_texts`) sent any offer in the ``days`` days before as_of, and those kept in a control
     group then without a send.
 
     Any offer counts, including one the catalog no longer holds: the rule is about how often a
@@ -170,15 +182,15 @@ def cooling_down(sends: Sends, index: pd.Index, days: int) -> tuple[np.ndarray, 
     when = sends.when
     recent = ((sends.sent >= plus_days(when, -days)) & (sends.sent < when)).to_numpy(dtype=bool)
     control = sends.offer_ids.eq(C.CONTROL).to_numpy(dtype=bool)
-    ids = pd.Index(id_texts(index, caller="choose_offers"))
     contacted = np.asarray(ids.isin(sends.customers[recent & ~control]))
     controlled = np.asarray(ids.isin(sends.customers[recent & control])) & ~contacted
     return contacted, controlled
 
 
-def capped_offers(history: pd.DataFrame, sends: Sends, index: pd.Index, offers: list) -> np.ndarray:
-    """True per (customer, offer) whose ``max_per_month`` is reached in the month of as_of."""
-    capped = np.zeros((len(index), len(offers)), dtype=bool)
+def capped_offers(history: pd.DataFrame, sends: Sends, ids: pd.Index, offers: list) -> np.ndarray:
+    """True per (customer of ``ids``, offer) whose ``max_per_month`` is reached in the month of
+    as_of (``ids`` from :func:`customer_texts`)."""
+    capped = np.zeros((len(ids), len(offers)), dtype=bool)
     when, sent = sends.when, sends.sent
     month_start = when.normalize().replace(day=1)
     recent = ((sent >= month_start) & (sent < when)).to_numpy()
@@ -208,13 +220,12 @@ def capped_offers(history: pd.DataFrame, sends: Sends, index: pd.Index, offers: 
         .groupby(level=[0, 1])
         .size()
     )
-    wanted = id_texts(index, caller="choose_offers")
     for j, offer in enumerate(offers):
         if offer.max_per_month is None:
             continue
         made = counts.xs(offer.offer_id, level=1) if offer.offer_id in set(offer_ids) else None
         per_customer = (
-            np.zeros(len(index)) if made is None else made.reindex(wanted).fillna(0).to_numpy()
+            np.zeros(len(ids)) if made is None else made.reindex(ids).fillna(0).to_numpy()
         )
         capped[:, j] = per_customer >= offer.max_per_month
     return capped

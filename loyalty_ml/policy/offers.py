@@ -114,6 +114,7 @@ from loyalty_ml.policy._prudent_cost import (
 from loyalty_ml.policy._send_history import (
     capped_offers,
     cooling_down,
+    customer_texts,
     read_sends,
     warn_if_no_send_matches,
 )
@@ -572,10 +573,11 @@ def choose_offers(
     contacted = np.zeros(len(index), dtype=bool)
     controlled = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
-        warn_if_no_send_matches(sends, index, min_days_between_offers)
-        capped = capped_offers(history, sends, index, offers)
+        texts = customer_texts(index)  # once: 0.4 s a million customers
+        warn_if_no_send_matches(sends, texts, min_days_between_offers)
+        capped = capped_offers(history, sends, texts, offers)
         if min_days_between_offers is not None:
-            contacted, controlled = cooling_down(sends, index, min_days_between_offers)
+            contacted, controlled = cooling_down(sends, texts, min_days_between_offers)
     resting = contacted | controlled
     candidate = effective & allowed & ~capped & (consenting & ~holdout & ~resting)[:, None]
 

@@ -19,7 +19,8 @@ from loyalty_ml.policy._plan_reasons import (
     REASON,
 )
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import coerce_float, coerce_label, refuse_repeated_ids
+from loyalty_ml.schema._coerce import coerce_float, refuse_repeated_ids
+from loyalty_ml.schema.tables import strip_offer_ids
 
 __all__ = ["PlanSummary", "summarize_plan"]
 
@@ -99,8 +100,7 @@ def summarize_plan(plan: pd.DataFrame) -> PlanSummary:
     money = [EXPECTED_COST, EXPECTED_NET_VALUE, EXPECTED_UPLIFT]
     # a plan written to CSV and read back: blank offer ids are no offer (as fairness_report reads
     # them), and numbers may come back as text (read_csv(dtype=str)); a word is refused, not summed
-    plan = plan.assign(
-        **{C.OFFER_ID: coerce_label(plan[C.OFFER_ID], table="plan", column=C.OFFER_ID)},
+    plan = strip_offer_ids(plan).assign(
         **{
             column: coerce_float(plan[column], table="plan", column=column, allow_na=True)
             for column in money

@@ -26,7 +26,11 @@ from loyalty_ml.policy.offers import (
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_missing_ids
-from loyalty_ml.schema._consent_names import refuse_consent_look_alikes, warn_all_consent_missing
+from loyalty_ml.schema._consent_names import (
+    NO_CONSENT_MEANS,
+    refuse_consent_look_alikes,
+    warn_all_consent_missing,
+)
 from loyalty_ml.schema._id_text import id_texts, ids_in
 
 __all__ = [
@@ -41,10 +45,7 @@ __all__ = [
 
 Purpose = Literal["profiling", "marketing"]
 _FLAGS: dict[str, str] = {"profiling": C.CONSENT_PROFILING, "marketing": C.CONSENT_MARKETING}
-_EFFECT = {
-    "profiling": "not profiled (no training, no personalised score)",
-    "marketing": "no offer",
-}
+_EFFECT = {purpose: NO_CONSENT_MEANS[flag] for purpose, flag in _FLAGS.items()}
 #: Plan columns set to 0 when an offer is withheld (the customer costs and yields nothing).
 _PLAN_ZEROS = (EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE)
 
@@ -127,7 +128,7 @@ def split_by_consent(
         given = values.fillna(False).to_numpy(dtype=bool)
         missing = values.isna().to_numpy(dtype=bool)
         if len(missing) and missing.all():
-            warn_all_consent_missing(flag, len(missing), _EFFECT[purpose])
+            warn_all_consent_missing(flag, len(missing))
         allowed[purpose] = ids[given]
         why = np.where(
             missing[~given],

@@ -18,6 +18,7 @@ from loyalty_ml.exceptions import DataQualityWarning, SchemaError, format_exampl
 from loyalty_ml.schema import columns as C
 
 __all__ = [
+    "NO_CONSENT_MEANS",
     "consent_look_alikes",
     "reads_as_refusal",
     "refuse_consent_look_alikes",
@@ -41,6 +42,11 @@ _ANSWER = re.compile(r"consent|opt_?in|opt_?out|allow|permission|agreed|accepted
 # names whose True is a refusal: their negation is the consent flag
 _REFUSAL = re.compile(r"out|unsubscri|do_?not|dnc|no_?marketing")
 _PURPOSE_STEM = {C.CONSENT_MARKETING: "market", C.CONSENT_PROFILING: "profil"}
+#: What a customer without each consent does not get (the consent split's reasons say it too).
+NO_CONSENT_MEANS = {
+    C.CONSENT_MARKETING: "no offer",
+    C.CONSENT_PROFILING: "not profiled (no training, no personalised score)",
+}
 
 
 def _snake(name: object) -> str:
@@ -124,12 +130,12 @@ def refuse_consent_look_alikes(
         )
 
 
-def warn_all_consent_missing(flag: str, rows: int, effect: str) -> None:
+def warn_all_consent_missing(flag: str, rows: int) -> None:
     """DataQualityWarning when consent flag ``flag`` has no value on any of ``rows`` customers:
     read as no consent (opt-in), so nobody is included, which a broken export looks like."""
     warn_user(
         f"customers.{flag} has no value on any of its {rows:,} rows: each is read as no consent "
-        f"({effect}), so nobody is included. A broken export or join? Fill the flags, or drop "
+        f"({NO_CONSENT_MEANS[flag]}), so nobody is included. A broken export or join? Fill the flags, or drop "
         "the column if consent is managed upstream.",
         DataQualityWarning,
     )

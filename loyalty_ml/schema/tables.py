@@ -242,10 +242,6 @@ def _warn_impossible_ages(
     )
 
 
-#: What each consent flag allows, for messages.
-_CONSENT_USE = {C.CONSENT_MARKETING: "offer or contact", C.CONSENT_PROFILING: "score"}
-
-
 def validate_customers(
     raw: pd.DataFrame,
     *,
@@ -327,7 +323,7 @@ def validate_customers(
             values = coerce_bool(out[flag], table=table, column=flag)
             n_missing = int(values.isna().sum())
             if len(values) and n_missing == len(values) and not missing_consent:
-                warn_all_consent_missing(flag, n_missing, "no " + _CONSENT_USE[flag])
+                warn_all_consent_missing(flag, n_missing)
             report.add(
                 f"missing_{flag}",
                 f"missing {flag} read as {missing_consent}",

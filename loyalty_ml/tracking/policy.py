@@ -768,12 +768,12 @@ def _recently_reached(
     history, ``as_of``, a rule, or any send in those days."""
     if history is None or as_of is None or days is None:
         return None
-    from loyalty_ml.policy._send_history import cooling_down, read_sends
+    from loyalty_ml.policy._send_history import cooling_down, customer_texts, read_sends
 
     sends = read_sends(history, to_timestamp(as_of, keep_zone=True), days)
     if sends is None:
         return None
-    return cooling_down(sends, ids, days)
+    return cooling_down(sends, customer_texts(ids), days)
 
 
 def _withheld_as_sent(history: pd.DataFrame | None) -> pd.DataFrame | None:
