@@ -94,7 +94,9 @@ def validate_transactions(
     The input is never modified. The output has the canonical columns (DESIGN.md section 2) that the
     input has, in canonical order, canonical dtypes (``customer_id`` int64 or str, ``timestamp``
     datetime64[ns] tz-naive, ``amount`` float64), sorted by ``timestamp`` with a fresh RangeIndex.
-    Columns that are not canonical are left out (data minimisation) and listed in the report's
+    An empty or blank ``product_id``, ``category``, ``channel`` or ``store_id`` cell is missing
+    (no product, category or channel of its own); other text is kept as written. Columns that are
+    not canonical are left out (data minimisation) and listed in the report's
     ``left_out``. One that looks like it changes what the amounts mean (a return flag with
     positive amounts, a status such as ``refunded`` or ``cancelled``, a column of several
     currencies) is named in a ``DataQualityWarning`` with its values and the fix (negate the
