@@ -70,7 +70,19 @@ def test_column_names() -> None:
 
 def test_clashing_names_raise() -> None:
     tx = _tx().assign(channel=["web", "Web", "web", "web", "web", "web"])
-    with pytest.raises(SchemaError, match=r"same feature column \['channel_share_web'\]"):
+    with pytest.raises(SchemaError, match=r"\['Web', 'web'\] -> channel_share_web"):
+        build_features(tx, as_of="2024-02-01")
+
+
+def test_one_channel_written_two_ways_is_told_to_write_it_one_way() -> None:
+    # "App" and "app " are one channel from two exports: renaming them apart is the wrong fix
+    tx = _tx().assign(channel=["App", "app ", "web", "web", "web", "web"])
+    with pytest.raises(
+        SchemaError, match=r"differ only by case or blanks.*str\.strip\(\)\.str\.lower\(\)"
+    ):
+        build_features(tx, as_of="2024-02-01")
+    tx = _tx().assign(channel=["in-store", "in store", "web", "web", "web", "web"])
+    with pytest.raises(SchemaError, match=r"if not, rename them"):
         build_features(tx, as_of="2024-02-01")
 
 

@@ -47,14 +47,31 @@ def resolve_channels(
     names = [channel_column(c) for c in channels]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
+        spellings = {n: [c for c in channels if channel_column(c) == n] for n in clashes}
         raise SchemaError(
-            f"transactions.{C.CHANNEL} has channels that map to the same feature column {clashes} "
-            f"(channels: {list(channels)}). Make the channel names differ by more than case or "
-            "punctuation, or fix the list with FeatureConfig(channels=...).",
+            f"transactions.{C.CHANNEL} has channels that map to the same feature column: "
+            + "; ".join(f"{spellings[n]} -> {n}" for n in clashes)
+            + f". {_clash_fix(spellings)}",
             table="transactions",
             column=C.CHANNEL,
         )
     return tuple(channels)
+
+
+def _clash_fix(spellings: dict[str, list[str]]) -> str:
+    """The fix for channel names that share a feature column: one spelling when they differ only
+    by case and blanks (one channel written two ways), else names that differ."""
+    if all(len({s.strip().casefold() for s in names}) == 1 for names in spellings.values()):
+        return (
+            "They differ only by case or blanks, so they are most likely one channel written "
+            "two ways: write it one way before building features, e.g. "
+            f"tx['{C.CHANNEL}'] = tx['{C.CHANNEL}'].str.strip().str.lower()."
+        )
+    return (
+        "If they are one channel, write it one way before building features; if not, rename "
+        "them so that they differ by more than case or punctuation, or fix the list with "
+        "FeatureConfig(channels=...)."
+    )
 
 
 def channel_features(snap: Snapshot, channels: tuple[str, ...] | None) -> dict[str, np.ndarray]:
