@@ -66,7 +66,8 @@ def test_basket_price_channel_values_by_hand() -> None:
     assert c1["high_margin_share"] == pytest.approx(30 / 70)  # x 10 and y 20 are high-margin
     assert c1["margin_rate"] == pytest.approx(12 / 65)
     assert c1["n_products"] == 3.0
-    assert c1["items_per_order"] == 3.0  # (1 + 2 - 1 + NaN->0 + 4) / 2 orders
+    # (1 + 2 - 1 + 4) / 2 orders: the line without a quantity is left out
+    assert c1["items_per_order"] == 3.0
     assert c1["discount_share"] == pytest.approx(20 / 70)  # purchase lines with discount > 0: 20
     # over the purchase lines (10, 20, 0, 40; the -5 return is not one): NaN discount is none
     assert c1["discount_depth"] == pytest.approx(7 / 77)

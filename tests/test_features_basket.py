@@ -42,11 +42,12 @@ def test_exact_values() -> None:
     assert np.isclose(X.loc[1, "margin_rate"], 20 / 80)
     assert X.loc[1, "n_products"] == 3.0
     assert X.loc[1, "items_per_order"] == 8.0 / 3  # 3 orders (two lines share a timestamp)
-    # customer 2: one categorised line (b), one missing; missing margin counts as 0
+    # customer 2: one categorised line (b), one missing; the line without a margin is left out
+    # of the rate (0.5 on 5), not read as sold at no margin (0.5 on 10)
     assert X.loc[2, "n_categories"] == 1.0
     assert X.loc[2, "category_entropy"] == 0.0
     assert X.loc[2, "high_margin_share"] == 0.0
-    assert X.loc[2, "margin_rate"] == 0.05
+    assert X.loc[2, "margin_rate"] == 0.1
     assert X.loc[2, "n_products"] == 2.0
 
 

@@ -36,7 +36,7 @@ from loyalty_ml.schema._coerce import (
 )
 from loyalty_ml.schema._data_end import is_dates_only
 from loyalty_ml.schema._ids import align_customer_ids
-from loyalty_ml.schema.transactions import DATA_END_ATTR, later_end
+from loyalty_ml.schema.transactions import DATA_END_ATTR, later_end, negative_discount_fix
 
 __all__ = [
     "Prepared",
@@ -282,6 +282,37 @@ def _refuse_huge(tx: pd.DataFrame, column: str, values: np.ndarray) -> None:
         )
 
 
+def _refuse_unsigned(tx: pd.DataFrame, amount: np.ndarray, numbers: dict[str, np.ndarray]) -> None:
+    """SchemaError on the signs ``validate_transactions`` reads or refuses, in a table that did
+    not go through it: a negative discount on a purchase line (discounts written as negative
+    numbers would count as none), and a negative quantity on a purchase line (a return exported
+    unsigned, which would count as a purchase of minus that many items)."""
+    purchase = amount >= 0
+    if C.DISCOUNT in numbers:
+        bad = (numbers[C.DISCOUNT] < 0) & purchase  # NaN compares False
+        if bad.any():
+            raise SchemaError(
+                f"{TABLE}.{C.DISCOUNT} is the money given away on a line and cannot be negative "
+                f"on a purchase line; got it at rows "
+                f"{format_examples(tx.index[bad].tolist(), total=int(bad.sum()))}. "
+                + negative_discount_fix(pd.Series(numbers[C.DISCOUNT])),
+                table=TABLE,
+                column=C.DISCOUNT,
+            )
+    if C.QUANTITY in numbers:
+        bad = (numbers[C.QUANTITY] < 0) & (amount > 0)
+        if bad.any():
+            raise SchemaError(
+                f"{TABLE}.{C.QUANTITY} is negative on lines of positive amount at rows "
+                f"{format_examples(tx.index[bad].tolist(), total=int(bad.sum()))}: returns "
+                f"exported with unsigned amounts, which would count as purchases. Run "
+                "loyalty_ml.validate_transactions(raw) first: it reads them as returns and "
+                "negates their amounts.",
+                table=TABLE,
+                column=C.QUANTITY,
+            )
+
+
 def id_table(prepared: Prepared) -> pd.DataFrame:
     """The transactions' customer ids as a one-column table, what
     :func:`loyalty_ml.schema._ids.align_customer_ids` aligns another table's ids with."""
@@ -319,6 +350,7 @@ def prepare_transactions(transactions: object) -> Prepared:
     )
     for column, values in ((C.AMOUNT, amount), *numbers.items()):
         _refuse_huge(tx, column, values)
+    _refuse_unsigned(tx, amount, numbers)
     with_orders = C.ORDER_ID in tx.columns and len(tx) > 0
     new = np.zeros(0, dtype=bool)
     if with_orders:

@@ -20,10 +20,9 @@ __all__ = ["basket_features"]
 def category_margin_rates(
     codes: np.ndarray, margin: np.ndarray, amount: np.ndarray, n_labels: int
 ) -> np.ndarray:
-    """Margin / amount of each category over the given rows (rows without a category ignored,
-    missing margins as 0); NaN for a category without spend."""
-    margin = np.nan_to_num(margin)
-    valid = codes >= 0
+    """Margin / amount of each category over the given rows (rows without a category or a margin
+    ignored); NaN for a category without spend on lines of known margin."""
+    valid = (codes >= 0) & np.isfinite(margin)
     if not bool(valid.all()):
         codes, margin, amount = codes[valid], margin[valid], amount[valid]
     cat_margin = np.bincount(codes, weights=margin, minlength=n_labels)
@@ -47,12 +46,14 @@ def basket_features(
     when its margin rate over all customers' rows before ``as_of`` is at least
     ``config.high_margin_threshold``. With ``margin``: ``margin_rate`` (margin / spend). With
     ``product_id``: ``n_products``. With ``quantity``: ``items_per_order``. Ratios are NaN when the
-    denominator is 0; missing margins count as 0 margin. ``category_rates``: the categories' margin
-    rates over every customer's rows, when ``snap`` holds some customers only.
+    denominator is 0. A line without a margin is left out of the margin rates (its spend
+    included, it would read as sold at no margin), and a line without a quantity out of
+    ``items_per_order``, which counts the items of the orders with a known quantity (NaN for a
+    customer with none). ``category_rates``: the categories' margin rates over every customer's
+    rows, when ``snap`` holds some customers only.
     """
     n = snap.n_customers
     out: dict[str, np.ndarray] = {}
-    spend = per_customer_sum(snap, snap.r_cust, snap.r_amount)
     if C.CATEGORY in snap.r_codes:
         codes, labels = snap.r_codes[C.CATEGORY]
         who, _, counts = distinct_counts(snap, bought_codes(snap, codes), len(labels))
@@ -80,13 +81,24 @@ def basket_features(
             with np.errstate(invalid="ignore", divide="ignore"):
                 out["high_margin_share"] = np.where(gross != 0, high_spend / gross, np.nan)
     if C.MARGIN in snap.r_numeric:
-        margin_sum = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.MARGIN]))
+        margin = snap.r_numeric[C.MARGIN]
+        known = np.isfinite(margin)
+        margin_sum = per_customer_sum(snap, snap.r_cust[known], margin[known])
+        known_spend = per_customer_sum(snap, snap.r_cust[known], snap.r_amount[known])
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["margin_rate"] = np.where(spend != 0, margin_sum / spend, np.nan)
+            out["margin_rate"] = np.where(known_spend != 0, margin_sum / known_spend, np.nan)
     if C.PRODUCT_ID in snap.r_codes:
         codes, labels = snap.r_codes[C.PRODUCT_ID]
         out["n_products"] = n_distinct(snap, bought_codes(snap, codes), len(labels))
     if C.QUANTITY in snap.r_numeric:
-        qty = per_customer_sum(snap, snap.r_cust, np.nan_to_num(snap.r_numeric[C.QUANTITY]))
-        out["items_per_order"] = qty / snap.c_n_orders
+        quantity = snap.r_numeric[C.QUANTITY]
+        known = np.isfinite(quantity)
+        qty = per_customer_sum(snap, snap.r_cust[known], quantity[known])
+        if len(quantity):
+            counted = np.logical_or.reduceat(known, snap.o_first_row)  # orders with a quantity
+            n_orders = per_customer_sum(snap, snap.o_cust[counted])
+        else:
+            n_orders = np.zeros(n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["items_per_order"] = np.where(n_orders > 0, qty / n_orders, np.nan)
     return out

@@ -638,7 +638,7 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
                 raise SchemaError(
                     f"{TABLE}.{C.DISCOUNT} is the money given away on a line and cannot be "
                     f"negative; got {format_examples(bad.tolist(), total=len(bad))}. "
-                    f"{_negative_discount_fix(values)}",
+                    f"{negative_discount_fix(values)}",
                     table=TABLE,
                     column=C.DISCOUNT,
                 )
@@ -658,7 +658,7 @@ def _canonical_columns(frame: pd.DataFrame, *, timezone: str | None) -> pd.DataF
 _SIGN_CONVENTION_POSITIVE_SHARE = 0.01
 
 
-def _negative_discount_fix(values: pd.Series) -> str:
+def negative_discount_fix(values: pd.Series) -> str:
     """The fix for negative discounts: a sign convention to flip when (nearly) all are negative."""
     negative, positive = int((values < 0).sum()), int((values > 0).sum())
     if positive > _SIGN_CONVENTION_POSITIVE_SHARE * (negative + positive):
