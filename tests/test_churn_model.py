@@ -146,7 +146,16 @@ def test_ranks_by_the_driving_feature(table, fitted) -> None:
 
 
 @pytest.mark.parametrize(
-    ("churned", "kept"), [("yes", "no"), ("Y", "N"), ("lost", "active"), ("b", "a"), (True, False)]
+    ("churned", "kept"),
+    [
+        ("yes", "no"),
+        ("Y", "N"),
+        ("lost", "active"),
+        ("b", "a"),
+        (True, False),
+        ("Lapsed member", "Active member"),
+        ("churner", "Non-churner"),  # "N" sorts before "c"
+    ],
 )
 def test_labels_whose_churn_word_sorts_second_keep_classes_sorted(table, churned, kept) -> None:
     X, y = table
@@ -164,6 +173,10 @@ def test_labels_whose_churn_word_sorts_second_keep_classes_sorted(table, churned
         ("gone", "retained", "'gone'"),
         ("churn", "stay", "'churn'"),  # an unknown retention word after a churn word
         ("inactive", "retained", "'inactive'"),  # a retention word in the positive place
+        # phrases (a probe's find: accepted, and predict_proba(X)[:, 1] was P(retained))
+        ("Churned customer", "Retained customer", "'Churned customer'"),
+        ("Attrited Customer", "Existing Customer", "'Attrited Customer'"),  # a bank's export
+        ("Lost", "Not lost", "'Lost'"),
     ],
 )
 def test_labels_that_sort_churn_first_are_refused(table, churned, kept, named) -> None:

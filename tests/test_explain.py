@@ -340,6 +340,23 @@ def test_a_value_at_the_fit_median_is_typical_at_float32() -> None:
     ]
 
 
+def test_a_value_shown_as_the_typical_one_is_typical_not_low_or_high() -> None:
+    """A probe's reasons read "low margin rate: 21% (typical 21%)" (36 of the reasons of 1,695
+    simulated customers): the side was judged on the exact values, the text rounded."""
+    X = pd.DataFrame({"margin_rate": [0.2081, 0.2138, 0.2], "aov": [25.004, 24.996, 30.0]})
+    typical = {"margin_rate": 0.211, "aov": 25.0}
+    assert _words("margin_rate", X, typical=typical) == [
+        "typical margin rate: 21% (typical 21%)",
+        "typical margin rate: 21% (typical 21%)",
+        "low margin rate: 20% (typical 21%)",
+    ]
+    assert [w.split(":")[0] for w in _words("aov", X, typical=typical)] == [
+        "typical average order value",
+        "typical average order value",
+        "high average order value",
+    ]
+
+
 def test_shares_and_rates_are_worded_in_percent() -> None:
     """Notebook 1's reasons read "high channel share delivery: 1 (typical 0)": shares and rates in
     [0, 1] fell to the generic wording, a feature name and a bare fraction."""

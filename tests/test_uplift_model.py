@@ -631,11 +631,13 @@ def test_a_list_in_a_numeric_cell_at_predict_is_a_schema_error() -> None:
         model.predict_effects(cells)
 
 
-def test_an_outcome_too_large_to_square_is_a_data_error() -> None:
-    """|y| near 1e160 gave all-NaN effects with only NumPy's overflow warnings."""
+@pytest.mark.parametrize("scale", [1e160, 1e39, 1e16])
+def test_an_outcome_too_large_for_money_is_a_data_error(scale: float) -> None:
+    """|y| near 1e160 gave all-NaN effects with only NumPy's overflow warnings, and near 1e39
+    NumPy's overflow warning from the float32 rounding (session 62's probe)."""
     X, _, t = _small_experiment()
-    spend = np.random.default_rng(1).gamma(2.0, 1e160, len(X))
-    with pytest.raises(DataError, match=r"y reaches .*e\+16\d; squares of such values overflow"):
+    spend = np.random.default_rng(1).gamma(2.0, scale, len(X))
+    with pytest.raises(DataError, match=r"y reaches .*, beyond 1e\+15: .*unit mix-up"):
         UpliftModel(n_estimators=10).fit(X, spend, treatment=t)
 
 

@@ -31,6 +31,7 @@ from loyalty_ml.models._uplift_encoding import (
     rare_for_unseen,
     refuse_level_type_change,
     warn_pooled_elsewhere,
+    warn_spelt_apart,
 )
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._ids import refuse_id_columns
@@ -335,6 +336,7 @@ def encode_predict_features(
             # the levels' text read back as numbers, or the reverse: all rows "unseen" in silence
             refuse_level_type_change(frame[name], levels.tolist(), name, owner="ChurnModel")
             warn_pooled_elsewhere(frame[name], levels.tolist(), name, owner="ChurnModel")
+            warn_spelt_apart(frame[name], levels.tolist(), name, owner="ChurnModel")
         return _encode_frame(frame, categories)
     if isinstance(X, pd.DataFrame):
         warn_user(
@@ -547,11 +549,43 @@ _LABEL_WORDS = {
     **dict.fromkeys(("kept", "retained", "retain", "active", "stayed", "loyal"), False),
     **dict.fromkeys(("no", "n", "false"), False),
 }
+#: Words that say churn or retention inside a label of several words ("Churned customer", the
+#: "Attrited Customer" / "Existing Customer" of a bank's export); a negation turns them round
+#: ("Not churned", "non-churner").
+_CHURN_WORDS = frozenset(
+    ("churned", "churn", "churner", "churners", "gone", "lost", "lapsed", "left", "attrited",
+     "attrition", "exited", "cancelled", "canceled", "inactive", "dormant", "defected")
+)  # fmt: skip
+_KEPT_WORDS = frozenset(
+    ("kept", "retained", "retain", "active", "stayed", "loyal", "existing", "current",
+     "remained", "renewed", "continuing")
+)  # fmt: skip
+_NEGATIONS = frozenset(("not", "non", "never", "no"))
 
 
 def _label_word(label: object) -> bool | None:
-    """True for a churn word, False for a retention word, None for anything else."""
-    return _LABEL_WORDS.get(label.strip().lower()) if isinstance(label, str) else None
+    """True for a churn label, False for a retention label, None for anything else.
+
+    A label of one word is looked up as it is; one of several words says churn when it holds a
+    churn word and no retention word (or the reverse), turned round by a negation.
+
+    Examples
+    --------
+    >>> [_label_word(w) for w in ("Churned", "Attrited Customer", "Not churned", "non-churner")]
+    [True, True, False, False]
+    >>> [_label_word(w) for w in ("Existing Customer", "no", "segment A", 1)]
+    [False, False, None, None]
+    """
+    if not isinstance(label, str):
+        return None
+    text = label.strip().lower()
+    if text in _LABEL_WORDS:
+        return _LABEL_WORDS[text]
+    words = set(re.findall(r"[a-z]+", text))
+    churn, kept = bool(words & _CHURN_WORDS), bool(words & _KEPT_WORDS)
+    if churn == kept:
+        return None
+    return churn != bool(words & _NEGATIONS)
 
 
 def cutoff_index(index: pd.Index | None) -> pd.Index | None:

@@ -22,7 +22,12 @@ from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import distinct_values
 from loyalty_ml.schema._ids import refuse_id_columns
 
-__all__ = ["FeatureEncoding", "refuse_level_type_change", "warn_pooled_elsewhere"]
+__all__ = [
+    "FeatureEncoding",
+    "refuse_level_type_change",
+    "warn_pooled_elsewhere",
+    "warn_spelt_apart",
+]
 
 
 #: What ``pd.api.types.infer_dtype`` reports for object columns holding numbers or booleans
@@ -201,6 +206,7 @@ def _category_codes(
     levels unless the levels hold ``"(rare)"``, which reads them (``rare_for_unseen``)."""
     refuse_level_type_change(values, levels, name, owner=owner)
     warn_pooled_elsewhere(values, levels, name, owner=owner)
+    warn_spelt_apart(values, levels, name, owner=owner)
     # get_indexer maps unseen levels and missing values to -1 without pandas' warning.
     fitted = pd.Index(levels)
     codes = rare_for_unseen(fitted.get_indexer(pd.Index(values.astype(object))), values, fitted)
@@ -276,6 +282,53 @@ def warn_pooled_elsewhere(
         f"and customers of those levels are read as {C.RARE_LEVEL!r}. Build the features to "
         "score with FeatureConfig(min_level_customers=1) (as score_customers does), or from the "
         "customers table the model was trained with.",
+        DataQualityWarning,
+    )
+
+
+def warn_spelt_apart(values: pd.Series, levels: Sequence[object], name: str, *, owner: str) -> None:
+    """DataQualityWarning when text values unseen at fit are fitted levels in another case or
+    with other blanks (``"Gold"`` or ``"gold "`` for the fitted ``"gold"``, from another export):
+    they are read as missing, or as ``"(rare)"``, never as the level they spell.
+
+    A value that only gains surrounding blanks is left alone where the levels hold ``"(rare)"``:
+    :func:`rare_for_unseen` reads it as its level. New levels (a store opened since the fit) are
+    not warned of.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_spelt_apart(pd.Series(["gold", "Gold", "tin"]), ["gold", "silver"], "tier", owner="M")
+    >>> len(caught)
+    1
+    """
+    fitted = {str(level).strip().casefold(): level for level in levels if isinstance(level, str)}
+    if not fitted:
+        return
+    present = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values
+    seen = set(levels)
+    pooled = C.RARE_LEVEL in seen
+    apart = {}
+    for value in pd.unique(pd.Series(present).dropna().to_numpy(dtype=object)):
+        if not isinstance(value, str) or value in seen or (pooled and value.strip() in seen):
+            continue
+        level = fitted.get(value.strip().casefold())
+        if level is not None:
+            apart[value] = level
+    if not apart:
+        return
+    n_rows = int(values.isin(list(apart)).sum())
+    if not n_rows:
+        return  # unused categories
+    pairs = [f"{value!r} (fitted: {level!r})" for value, level in apart.items()]
+    warn_user(
+        f"{owner}: column {name!r} holds {n_rows} rows whose values are fitted levels written "
+        f"another way ({format_examples(pairs, total=len(pairs), limit=3)}), which the model "
+        "reads as levels it has not seen, not as those levels. Write them as at fit, e.g. "
+        f"X[{name!r}] = X[{name!r}].str.strip().str.lower() when the fit's levels were lower "
+        "case.",
         DataQualityWarning,
     )
 

@@ -607,13 +607,16 @@ def _versus_typical(
     typical = c.typical.get(name)
     if typical is None or not np.isfinite(typical):
         return label + ": " + shown
-    # at the float32 precision the typical value was taken at (see _below_typical)
-    at_typical = np.asarray(values, dtype=np.float32) == np.float32(typical)
+    typical_text = as_text(np.full(values.shape, typical))
+    # at the float32 precision the typical value was taken at (see _below_typical), and at the
+    # precision shown: "low margin rate: 21% (typical 21%)" contradicts itself
+    at_typical = (np.asarray(values, dtype=np.float32) == np.float32(typical)) | (
+        shown == typical_text
+    ).to_numpy(dtype=bool, na_value=False)
     below = _below_typical(values, typical)
     side = pd.Series(
         np.where(at_typical, "typical ", np.where(below, "low ", "high ")), dtype="str"
     )
-    typical_text = as_text(np.full(values.shape, typical))
     return side + label + ": " + shown + " (typical " + typical_text + ")"
 
 

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from tqdm import tqdm
 
+from loyalty_ml._checks import MAX_MONEY
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -84,8 +85,10 @@ Outcome = Literal["auto", "binary", "continuous"]
 _LEARNERS = ("S", "T", "X", "DR")
 _OUTCOMES = ("auto", "binary", "continuous")
 _OWNER = "UpliftModel"
-#: Largest magnitude of an outcome (its square and sums of squares must stay finite).
-_MAX_OUTCOME = 1e100
+#: Largest magnitude of an outcome: the library's largest amount of money (an outcome is a
+#: purchase, spend or margin). Beyond float32's 3.4e38 the feature check's rounding overflows,
+#: and beyond 1e154 squares and sums of squares do.
+_MAX_OUTCOME = MAX_MONEY
 _MULTITHREAD_MIN_ROWS = 200_000
 
 
@@ -448,9 +451,11 @@ class UpliftModel(BaseEstimator):
             )
         if len(y_arr) and float(np.abs(y_arr).max()) > _MAX_OUTCOME:
             raise DataError(
-                f"{_OWNER}.fit: y reaches {float(np.abs(y_arr).max()):.3g}; squares of such "
-                "values overflow and every effect would come back NaN. Rescale the outcome "
-                "(e.g. spend in thousands) or check the column."
+                f"{_OWNER}.fit: y reaches {float(np.abs(y_arr).max()):.3g} (rows "
+                f"{format_ids(X.index[np.abs(y_arr) > _MAX_OUTCOME].tolist())}), beyond "
+                f"{_MAX_OUTCOME:.0e}: no purchase, spend or margin is this large, so a unit "
+                "mix-up or a corrupt value; such values also overflow the model's arithmetic. "
+                "Check the column, or rescale the outcome (e.g. spend in thousands)."
             )
         weight = (
             np.ones(len(X))
