@@ -568,6 +568,24 @@ def test_simulator_dates_are_naive_and_cover_start_to_end_inclusive() -> None:
 # -- 1. date strings ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("written", ["01-07-2024", "01 07 2024", "1-7-24", "01-07-2024 10:00"])
+def test_ambiguous_dash_or_blank_dates_are_refused(written: str) -> None:
+    # a probe's find: dashes and blanks passed to pandas, which read them month-first (7
+    # January), and summary() gave one day's KPIs under the user's own heading
+    tx = _tx([(1, "2024-01-05", 1), (2, "2024-03-01", 1)])
+    with pytest.raises(LoyaltyMLError, match=r"could each be the month.*YYYY-MM-DD"):
+        kpis.summary(tx, period_start=written, period_end="2024-09-01")
+    with pytest.raises(LoyaltyMLError, match=r"could each be the month"):
+        build_features(tx, as_of=written)
+
+
+def test_unambiguous_dash_dates_still_read() -> None:
+    tx = _tx([(1, "2024-01-05", 1), (2, "2024-03-01", 1)])
+    # 13 cannot be a month, and equal day and month read the same either way
+    assert len(build_features(tx, as_of="13-07-2024")) == 2
+    assert len(build_features(tx, as_of="07-07-2024")) == 2
+
+
 def test_ambiguous_slash_date_as_of_is_not_read_silently() -> None:
     tx = _tx([(1, "2024-01-05", 1), (2, "2024-03-01", 1)])
     with warnings.catch_warnings(record=True) as caught:

@@ -146,12 +146,12 @@ def to_timestamp(
         )
     if isinstance(value, str):
         ambiguous = _AMBIGUOUS_DAY_MONTH.match(value)
-        if ambiguous and int(ambiguous[1]) != int(ambiguous[2]):
+        if ambiguous and int(ambiguous["first"]) != int(ambiguous["second"]):
             # pandas reads "01/07/2024" month-first (7 January), "13/07/2024" day-first
             raise error(
                 f"{expected}. Got {value!r}, which reads as a day/month or a month/day date "
-                f"({ambiguous[1]} and {ambiguous[2]} could each be the month). Write it as "
-                "YYYY-MM-DD."
+                f"({ambiguous['first']} and {ambiguous['second']} could each be the month). "
+                "Write it as YYYY-MM-DD."
             )
     try:
         ts = pd.Timestamp(value)  # type: ignore[arg-type]
@@ -196,7 +196,10 @@ def on_data_clock(
 
 
 #: A date parameter such as "01/07/2024" whose first two numbers could each be the month.
-_AMBIGUOUS_DAY_MONTH = re.compile(r"^\s*(0?[1-9]|1[0-2])[/.](0?[1-9]|1[0-2])[/.]\d{2,4}\b")
+#: Slashes, dots, dashes ("01-07-2024", Dutch and Indian exports) or blanks between the numbers.
+_AMBIGUOUS_DAY_MONTH = re.compile(
+    r"^\s*(?P<first>0?[1-9]|1[0-2])(?P<sep>[/.\-]|\s+)(?P<second>0?[1-9]|1[0-2])(?P=sep)\d{2,4}\b"
+)
 
 
 def _epoch_unit(values: pd.Series) -> tuple[str, str]:
