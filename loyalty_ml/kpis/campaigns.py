@@ -66,12 +66,15 @@ def measure_campaign(
 
     - ``redemption_rate`` = redeemed treated rows / n_t; ``conversion_rate`` = p_t; ``control_rate`` = p_c.
     - ``uplift`` = p_t - p_c, CI ``uplift +/- z sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)`` (NaN with
-      fewer than 2 rows in an arm).
+      fewer than 2 rows in an arm; an arm with no conversion, or only conversions, takes Agresti
+      and Caffo's variance, ``q(1-q)/(n+2)`` with ``q = (conversions + 1) / (n + 2)``, since
+      its Wald variance of 0 would claim its rate exactly).
     - ``relative_uplift`` = (p_t - p_c) / p_c, CI by the delta method,
       ``Var(p_t/p_c) ~ Var_t/p_c^2 + p_t^2 Var_c/p_c^4`` (NaN when p_c = 0).
     - ``incremental_conversions`` = uplift x n_t.
     - ``incremental_revenue`` = (mean revenue per treated row - mean per control row) x n_t, CI
-      ``+/- z n_t sqrt(s_t^2/n_t + s_c^2/n_c)`` (sample variances; the same for ``incremental_margin``).
+      ``+/- z n_t sqrt(s_t^2/n_t + s_c^2/n_c)`` (sample variances; the same for ``incremental_margin``;
+      NaN when no row of either arm bought, where both variances are 0).
     - ``redemption_cost`` = redemptions x cost_per_redemption; ``send_cost`` = n_t x cost_per_send;
       ``reward_cost`` = their sum. Costs are realised and treated as known; amounts and margins are
       assumed to be before reward costs.
@@ -167,6 +170,7 @@ def measure_campaign(
             f"customers {format_ids(twice, total=len(twice))}). Drop the duplicates, e.g. "
             "campaigns.drop_duplicates(), or run validate_campaigns."
         )
+    _refuse_twice_in_a_campaign(campaigns)
     # one row per label: a send log concatenated without ignore_index repeats labels
     campaigns = campaigns.reset_index(drop=True)
     # contacts made without an offer (nightly_sends records a churn-only policy's trigger contacts
@@ -292,6 +296,38 @@ def measure_campaign(
     return out.set_index(keys)
 
 
+def _refuse_twice_in_a_campaign(campaigns: pd.DataFrame) -> None:
+    """DataError when a customer has more than one row in one campaign (``campaign_id``, else the
+    day of ``sent_at``, as ``validate_campaigns`` keys campaigns): in two arms (control and an
+    offer) their purchases counted for both, and a reminder of the same offer counted them twice
+    in its arm."""
+    sent = campaigns[C.SENT_AT]
+    key = campaigns[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in campaigns.columns else sent.dt.floor("D")
+    pairs = pd.DataFrame(
+        {
+            "campaign": key.to_numpy(),
+            "customer": campaigns[C.CUSTOMER_ID].to_numpy(),
+            "arm": campaigns[C.OFFER_ID].to_numpy(),
+        }
+    )
+    twice = pairs.duplicated(["campaign", "customer"], keep=False).to_numpy()
+    if not twice.any():
+        return
+    arms = pairs.loc[twice].groupby(["campaign", "customer"], sort=False)["arm"].nunique()
+    repeated = arms.index
+    how = "in different arms" if bool((arms > 1).any()) else "in the same arm (a reminder?)"
+    named = "campaign_id" if C.CAMPAIGN_ID in campaigns.columns else "day of sent_at"
+    raise DataError(
+        f"{TABLE} lists {len(repeated)} customer(s) more than once in one campaign ({named}), "
+        f"{how}: (campaign, customer_id) "
+        f"{format_ids(list(repeated), total=len(repeated))}. "
+        "Each row is one customer's response, so their purchases would count once per row "
+        "(in two arms, for both). Keep one row per customer and campaign, the first send, e.g. "
+        "campaigns.sort_values('sent_at').drop_duplicates(['campaign_id', 'customer_id']) "
+        "(validate_campaigns refuses them too)."
+    )
+
+
 def _offer_costs(offers: pd.DataFrame, treated: list[object]) -> pd.DataFrame:
     """cost_per_redemption and cost_per_send indexed by offer_id, for every treated arm."""
     table = "offers"
@@ -350,7 +386,7 @@ def _measure_arm(
 ) -> dict[str, float | int]:
     n_t, n_c = len(treated), len(control)
     p_t, p_c = treated["converted"].mean(), control["converted"].mean()
-    var_t, var_c = p_t * (1 - p_t) / n_t, p_c * (1 - p_c) / n_c
+    var_t, var_c = _rate_variance(p_t, n_t), _rate_variance(p_c, n_c)
     uplift = p_t - p_c
     # Wald's interval needs a few rows per arm: with one row its variance is 0 and the interval
     # would claim an exact effect (the revenue interval is NaN below 2 rows too)
@@ -398,13 +434,34 @@ def _measure_arm(
     }
 
 
+def _rate_variance(p: float, n: int) -> float:
+    """Variance of a conversion rate ``p`` of ``n`` rows: Wald's ``p (1 - p) / n``, and for a rate
+    of 0 or 1, where that is 0, Agresti and Caffo's (one conversion and one miss added): no
+    conversion in 40 rows is consistent with a true rate of several percent, not known to be 0.
+
+    Examples
+    --------
+    >>> round(_rate_variance(0.5, 40), 6), round(_rate_variance(0.0, 40), 6)
+    (0.00625, 0.000553)
+    """
+    if 0.0 < p < 1.0:
+        return p * (1 - p) / n
+    adjusted = (p * n + 1) / (n + 2)
+    return adjusted * (1 - adjusted) / (n + 2)
+
+
 def _incremental(treated: pd.Series, control: pd.Series) -> tuple[float, float]:
-    """(mean_t - mean_c) x n_t and its standard error (NaN with fewer than 2 rows in an arm)."""
+    """(mean_t - mean_c) x n_t and its standard error: NaN with fewer than 2 rows in an arm, or
+    when every row of both arms holds the same value (no purchase in any window): a spread of 0
+    there is no measure of the noise, and an interval of width 0 would claim an exact effect."""
     n_t, n_c = len(treated), len(control)
     diff = (treated.mean() - control.mean()) * n_t
     if n_t < 2 or n_c < 2:
         return float(diff), np.nan
-    se = n_t * np.sqrt(treated.var(ddof=1) / n_t + control.var(ddof=1) / n_c)
+    var_t, var_c = treated.var(ddof=1), control.var(ddof=1)
+    if var_t == 0 and var_c == 0:
+        return float(diff), np.nan
+    se = n_t * np.sqrt(var_t / n_t + var_c / n_c)
     return float(diff), float(se)
 
 
