@@ -244,6 +244,26 @@ def test_a_blank_first_line_does_not_hide_the_separator(tmp_path: Path) -> None:
         assert table["customer_id"].tolist() == ["017"]
 
 
+def test_a_semicolon_file_with_decimal_commas_reads_its_numbers(tmp_path: Path) -> None:
+    """A probe's find: a European spreadsheet's ';' file was read, but its '4,38' amounts were
+    refused with a fix in Python, which a command-line user cannot apply."""
+    path = tmp_path / "transactions.csv"
+    text = (
+        "customer_id;timestamp;amount\r\n"
+        "017;01.07.2024 10:00:00;4,38\r\n"
+        "018;02.07.2024 11:30:00;1.234,5\r\n"
+        "018;03.07.2024 09:00:00;-2,00\r\n"
+    )
+    path.write_text("\ufeff" + text, encoding="utf-8", newline="")
+    table = read_table(path, table="transactions")
+    assert table["amount"].tolist() == [4.38, 1234.5, -2.0]
+    assert table["customer_id"].tolist() == ["017", "018", "018"]
+    assert table["timestamp"].tolist()[0] == "01.07.2024 10:00:00"  # dates are left to validation
+    # a ';' file whose numbers use the decimal point keeps reading them so
+    path.write_text("customer_id;amount;note\n017;4.38;a,b\n018;2,5;x\n", encoding="utf-8")
+    assert read_table(path, table="transactions")["amount"].tolist() == ["4.38", "2,5"]
+
+
 def _fixed_width(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as a ``CHAR(16)`` column exports it: every offer id padded with blanks."""
     return frame.assign(offer_id=frame["offer_id"].astype(str).str.ljust(16))

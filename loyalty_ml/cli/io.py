@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,6 +362,12 @@ def _umask() -> int:
 _SEPARATORS = (";", "\t", "|")
 
 
+#: A number written with a decimal comma ("4,38", "-0,5", "1.234,56"), and one with a decimal
+#: point ("4.38"), as a whole field.
+_COMMA_DECIMAL = re.compile(r"^-?(\d+|\d{1,3}(\.\d{3})+),\d+$")
+_POINT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+
 def _separator(file: Path) -> str:
     """The header line's separator: a comma when it has one, else ``;``, tab, ``|`` or blanks.
 
@@ -368,21 +375,44 @@ def _separator(file: Path) -> str:
     (CDNOW) align columns with blanks; read with commas, either would be one column. The header is
     the first line that is not blank, as pandas reads it.
     """
+    return _csv_format(file)[0]
+
+
+def _csv_format(file: Path) -> tuple[str, str, str | None]:
+    """``(sep, decimal, thousands)`` for ``pd.read_csv``: the separator (:func:`_separator`'s
+    rule) and, in a file not separated by commas whose first 1,000 lines write numbers with a
+    decimal comma ("4,38", "1.234,56") and none with a decimal point, the comma as the decimal
+    mark (and the point as the thousands mark when a number uses it so).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "tx.csv"
+    ...     _ = path.write_text("id;amount;day\\n1;4,38;01.07.2024\\n2;1.234,5;02.07.2024\\n")
+    ...     _csv_format(path)
+    (';', ',', '.')
+    """
     import gzip
     from itertools import islice
 
     opener = gzip.open if file.suffix.lower() == ".gz" else open
     try:
         with opener(file, "rt", encoding="utf-8-sig", errors="replace") as handle:
-            header = next((line for line in islice(handle, 1000) if line.strip()), "")
+            lines = [line for line in islice(handle, 1000) if line.strip()]
     except OSError:
-        return ","  # the reader's own error names the file
+        return ",", ".", None  # the reader's own error names the file
+    header = lines[0] if lines else ""
     if "," in header or not header.strip():
-        return ","
-    for sep in _SEPARATORS:
-        if sep in header:
-            return sep
-    return r"\s+" if len(header.split()) > 1 else ","
+        return ",", ".", None
+    sep = next((s for s in _SEPARATORS if s in header), None)
+    if sep is None:
+        return (r"\s+" if len(header.split()) > 1 else ","), ".", None
+    fields = [f.strip().strip('"') for line in lines[1:] for f in line.rstrip("\r\n").split(sep)]
+    comma = [f for f in fields if _COMMA_DECIMAL.match(f)]
+    if not comma or any(_POINT_DECIMAL.match(f) for f in fields):
+        return sep, ".", None
+    return sep, ",", ("." if any("." in f for f in comma) else None)
 
 
 def _mapped_names(columns: ColumnMap) -> dict[str, str]:
@@ -410,10 +440,13 @@ def read_table(path: Path, *, table: str, text_columns: tuple[str, ...] = ()) ->
         # ids are text in a CSV: card numbers such as 000123 keep their leading zeros (pandas would
         # read 000123 and 123 as the same integer); the validators match text and integer ids
         def reader(file: Path) -> pd.DataFrame:
+            sep, decimal, thousands = _csv_format(file)
             frame = pd.read_csv(
                 file,
                 dtype=dict.fromkeys((*_ID_COLUMNS, *text_columns), "string"),
-                sep=_separator(file),
+                sep=sep,
+                decimal=decimal,
+                thousands=thousands,
             )
             return frame.assign(
                 **{
