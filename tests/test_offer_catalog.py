@@ -82,8 +82,8 @@ def test_from_frame_rejects_bad_catalogs(change: dict, match: str) -> None:
 def test_offer_validation() -> None:
     with pytest.raises(ConfigError, match="cost_per_send must be a finite number >= 0"):
         Offer(offer_id="a", cost_per_redemption=1.0, cost_per_send=float("nan"))
-    with pytest.raises(ConfigError, match="max_per_month must be an int >= 1"):
-        Offer(offer_id="a", cost_per_redemption=1.0, max_per_month=0)
+    with pytest.raises(ConfigError, match=r"max_per_month must be an int >= 0 \(0 retires"):
+        Offer(offer_id="a", cost_per_redemption=1.0, max_per_month=-1)
     with pytest.raises(ConfigError, match="non-empty string"):
         Offer(offer_id="", cost_per_redemption=1.0)
     with pytest.raises(ConfigError, match="min_basket must be >= 0"):

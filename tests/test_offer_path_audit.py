@@ -356,3 +356,40 @@ def test_a_catalog_offer_no_campaign_tested_is_named(sim: dict) -> None:
     ):
         result = _train(sim, sim["campaigns"], offers=offers)
     assert "new_reward" not in result.uplift_model.arms_
+
+
+def test_a_retired_offer_keeps_its_history_and_is_never_planned(sim: dict) -> None:
+    """Retiring a reward still in the campaign history had no clean path: left out of the
+    catalog it was refused ("add the offers"), kept there it would be offered again. A catalog
+    row of max_per_month=0 keeps its costs and history and is offered to nobody."""
+    offers = sim["offers"].copy()
+    retired = str(offers["offer_id"].iloc[0])
+    offers["max_per_month"] = pd.array([0] + [pd.NA] * (len(offers) - 1), dtype="Int64")
+    never_sent = pd.DataFrame(
+        {
+            "offer_id": ["old_card"],
+            "cost_per_redemption": [1.0],
+            "cost_per_send": [0.0],
+            "max_per_month": [0],
+        }
+    )
+    offers = pd.concat([offers, never_sent], ignore_index=True)
+    with warnings.catch_warnings():
+        # a retired offer no campaign sent is not "untested": it will not be offered anyway
+        warnings.filterwarnings("error", message=".*were sent by no campaign", category=Warning)
+        result = _train(sim, sim["campaigns"], offers=offers)
+    assert retired in result.uplift_model.arms_  # its campaigns still teach the model
+    X, _, _ = experiment_table(sim["tx"], sim["campaigns"], window_days=30, observation_end=AS_OF)
+    X = X.iloc[:300]
+    effects = result.uplift_model.predict_effects(X[result.uplift_model.feature_names_in_])
+    effects = effects.set_axis(pd.RangeIndex(len(effects), name="customer_id"))
+    # the retired offer pays for every customer here, and still nobody gets it
+    effects[retired] = 0.5
+    plan = choose_offers(
+        effects,
+        OfferCatalog.from_frame(offers),
+        baseline=pd.Series(0.1, index=effects.index),
+        value_per_conversion=50.0,
+    )
+    assert retired not in set(plan["offer_id"].dropna())
+    assert plan["offer_id"].notna().any()

@@ -125,7 +125,7 @@ def test_offers_canonical() -> None:
             r"cost_per_redemption must be >= 0; offers \['d15'\]",
         ),
         ({"kind": ["discount", "coupon", "points"]}, r"kind must be one of .*'coupon'"),
-        ({"max_per_month": [0, 1, 1]}, "max_per_month must be >= 1"),
+        ({"max_per_month": [-1, 1, 1]}, r"max_per_month must be >= 0 \(0 retires"),
     ],
 )
 def test_offers_errors(change: dict[str, list[object]], message: str) -> None:

@@ -48,7 +48,9 @@ class Offer:
     min_basket : float, optional
         Smallest basket the reward applies to (informative; not used in the choice).
     max_per_month : int, optional
-        Cap on how often a customer may receive this offer in a calendar month.
+        Cap on how often a customer may receive this offer in a calendar month. ``0`` retires
+        the offer: it keeps its costs, so that its past campaigns still train the offer model
+        and are measured, but it is never offered again.
     breakage : float
         Share of the reward never redeemed (points expiring unused); only for ``kind="points"``.
     name : str, optional
@@ -111,11 +113,11 @@ class Offer:
         if self.max_per_month is not None and (
             isinstance(self.max_per_month, bool)
             or not isinstance(self.max_per_month, int | np.integer)
-            or self.max_per_month < 1
+            or self.max_per_month < 0
         ):
             raise ConfigError(
-                f"Offer {self.offer_id!r}: max_per_month must be an int >= 1 or None; got "
-                f"{self.max_per_month!r}."
+                f"Offer {self.offer_id!r}: max_per_month must be an int >= 0 (0 retires the "
+                f"offer) or None; got {self.max_per_month!r}."
             )
         if not _finite_number(self.breakage) or not 0 <= self.breakage < 1:
             raise ConfigError(

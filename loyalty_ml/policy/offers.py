@@ -243,8 +243,9 @@ def choose_offers(
         Seed of the holdout draw.
     history : DataFrame, optional
         Campaign history (``customer_id``, ``offer_id``, ``sent_at``); with ``as_of``, offers whose
-        ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again.
-        Rows whose ``offer_id`` is ``"control"`` are not sends. A send is one row per customer,
+        ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again
+        (an offer of ``max_per_month=0``, a retired one, is offered to nobody, with or without a
+        history: reason ``"monthly cap reached"`` where it was the only one that paid). Rows whose ``offer_id`` is ``"control"`` are not sends. A send is one row per customer,
         offer, ``campaign_id`` and day: a row appended twice the same day counts once, a campaign
         id used every week counts each week's send. A plan gives each customer at most one offer,
         so no two offers of one plan stack; ``min_days_between_offers`` keeps a customer from
@@ -569,13 +570,15 @@ def choose_offers(
     holdout = _draw_holdout(consenting, holdout_fraction, random_state, index)
     allowed = offer_eligibility(eligible, index, ids)
     sends = read_sends(history, as_of, min_days_between_offers)
+    # a retired offer (max_per_month=0) is capped for everyone, with or without a history
     capped = np.zeros((len(index), len(ids)), dtype=bool)
+    capped[:, [j for j, offer in enumerate(offers) if offer.max_per_month == 0]] = True
     contacted = np.zeros(len(index), dtype=bool)
     controlled = np.zeros(len(index), dtype=bool)
     if sends is not None and history is not None:
         texts = customer_texts(index)  # once: 0.4 s a million customers
         warn_if_no_send_matches(sends, texts, min_days_between_offers)
-        capped = capped_offers(history, sends, texts, offers)
+        capped |= capped_offers(history, sends, texts, offers)
         if min_days_between_offers is not None:
             contacted, controlled = cooling_down(sends, texts, min_days_between_offers)
     resting = contacted | controlled

@@ -364,7 +364,7 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
 
     ``offer_id`` unique and not the control label; ``cost_per_redemption`` >= 0 (required);
     ``cost_per_send`` >= 0 (default 0); ``kind`` one of ``OFFER_KINDS`` when present; ``min_basket`` >= 0
-    and ``max_per_month`` a whole number >= 1 when present. ``raw`` is the catalog as read (one row
+    and ``max_per_month`` a whole number >= 0 when present (0: a retired offer, never offered). ``raw`` is the catalog as read (one row
     per offer, or indexed by ``offer_id``); ``columns`` names its columns where they differ from the
     canonical ones (see :class:`ColumnMap`).
 
@@ -430,9 +430,10 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
             )
     if C.MAX_PER_MONTH in out.columns:
         values = coerce_int(out[C.MAX_PER_MONTH], table=table, column=C.MAX_PER_MONTH)
-        if (values < 1).any():
+        if (values < 0).any():
             raise SchemaError(
-                f"{table}.{C.MAX_PER_MONTH} must be >= 1 (or missing for no cap).",
+                f"{table}.{C.MAX_PER_MONTH} must be >= 0 (0 retires the offer; missing for no "
+                "cap).",
                 table=table,
                 column=C.MAX_PER_MONTH,
             )

@@ -164,7 +164,9 @@ def train_offer_model(
     closed = _experiments_only(closed)
     _check_arms(closed[C.OFFER_ID], window_days=window_days)
     _check_catalog(closed[C.OFFER_ID], list(catalog.ids))
-    _warn_if_untested(closed[C.OFFER_ID], list(catalog.ids), window_days=window_days)
+    # a retired offer (max_per_month=0) is never offered: whether it was tested is moot
+    offered = [o.offer_id for o in catalog if o.max_per_month != 0]
+    _warn_if_untested(closed[C.OFFER_ID], offered, window_days=window_days)
     X, y, t, key, start = _experiment_rows(
         tx,
         closed,
@@ -278,7 +280,9 @@ def _check_catalog(offer_ids: pd.Series, catalog_ids: list[str]) -> None:
             f"{format_examples(unknown, total=len(unknown))} (catalog: "
             f"{format_examples(sorted(catalog_ids), total=len(catalog_ids))}).{suggest_id_matches(unknown, catalog_ids)} "
             "Each offer arm needs its costs in the catalog to be planned: fix the ids, add the "
-            "offers, or check the campaigns with validate_campaigns(campaigns, offers=offers)."
+            "offers (with max_per_month=0 for a reward no longer offered: its campaigns still "
+            "teach the model, and it is never chosen), or check the campaigns with "
+            "validate_campaigns(campaigns, offers=offers)."
         )
 
 
