@@ -153,7 +153,7 @@ class Snapshot:
 
 def _validator(table: str) -> str:
     """The validator of ``table`` ("transactions", "customers", "campaigns"...)."""
-    validated = ("transactions", "customers", "campaigns", "offers")
+    validated = ("transactions", "customers", "campaigns", "offers", "events")
     return f"validate_{table}" if table in validated else "validate_transactions"
 
 

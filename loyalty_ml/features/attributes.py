@@ -20,7 +20,7 @@ from loyalty_ml.features._prepared import Prepared, Snapshot, id_table, nanoseco
 from loyalty_ml.features._time import days_between
 from loyalty_ml.features.config import FeatureConfig
 from loyalty_ml.schema import columns as C
-from loyalty_ml.schema._coerce import refuse_repeated, with_decoded_ids
+from loyalty_ml.schema._coerce import coerce_float, refuse_repeated, with_decoded_ids
 from loyalty_ml.schema._ids import align_customer_ids, looks_like_id
 from loyalty_ml.schema.tables import is_personal_attribute
 
@@ -107,6 +107,63 @@ def _selected(frame: pd.DataFrame, config: FeatureConfig) -> list[str]:
             column=missing[0],
         )
     return wanted
+
+
+def _attribute_values(series: pd.Series, column: str) -> pd.Series:
+    """An attribute column as a feature reads it: ``points_balance`` as numbers (refused as
+    ``validate_customers`` refuses text that is none), yes/no values with a missing one as 0/1
+    numbers (as without it), and text without surrounding blanks, a blank cell missing. A column
+    of dates is refused: each day would be a level of its own, and dates after ``as_of`` (a last
+    login at the export) the future."""
+    kind = pd.api.types.infer_dtype(series, skipna=True)  # of the values, whatever the dtype
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or kind in ("datetime", "date"):
+        raise SchemaError(
+            f"{TABLE}.{column} holds dates; a date is no attribute (each day would be a level of "
+            "its own, and dates after as_of, such as a last login at the export, carry the "
+            "future). Pass them as events (loyalty_ml.validate_events: a 'login' kind gives "
+            "event_login_days_since at each as_of), or drop the column from "
+            "FeatureConfig.extra_attributes.",
+            table=TABLE,
+            column=column,
+        )
+    if column == C.POINTS_BALANCE:
+        return coerce_float(series, table=TABLE, column=column, allow_na=True)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    if kind == "boolean":
+        return series.astype("float64")  # True / False with a blank: 1 / 0 and NaN
+    text = series.astype("string").str.strip()
+    blank = (text.isna() | text.eq("")).fillna(True).to_numpy(dtype=bool)
+    out = text.astype(object)
+    out[blank] = None
+    return out
+
+
+#: A text attribute with distinct values for more than this share of the customers who hold one
+#: (and at least ``_MANY_DISTINCT`` of them) names customers, not groups of them.
+_DISTINCT_SHARE = 0.5
+_MANY_DISTINCT = 50
+
+
+def _refuse_one_level_per_customer(values: pd.Series, column: str) -> None:
+    """SchemaError when a text attribute holds a value of its own for most customers (a card
+    number under a name that does not say so, a free-text note, an address): each level would be
+    one customer's value, stored in the model's categories, and it teaches nothing about others."""
+    if values.dtype != object:
+        return
+    held = values.dropna()
+    distinct = held.nunique()
+    if distinct < _MANY_DISTINCT or distinct <= _DISTINCT_SHARE * len(held):
+        return
+    raise SchemaError(
+        f"{TABLE}.{column} holds {distinct:,} distinct values for {len(held):,} customers: an "
+        "identifier, an address or free text, not a trait customers share. It is never a "
+        "feature (each level, one customer's value, would be stored in the model). Remove it "
+        "from FeatureConfig.extra_attributes, or group it first (e.g. a postcode to its "
+        "district).",
+        table=TABLE,
+        column=column,
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +310,9 @@ def prepare_attributes(
             table=TABLE,
             column=C.CUSTOMER_ID,
         )
+    frame = frame.assign(**{column: _attribute_values(frame[column], column) for column in wanted})
+    for column in wanted:
+        _refuse_one_level_per_customer(frame[column], column)
     aligned = frame.set_index(C.CUSTOMER_ID).reindex(prepared.customer_ids)
     signup = _signup(aligned[C.SIGNUP_DATE]) if C.SIGNUP_DATE in aligned.columns else None
     present, member = _counted(prepared, signup, levels_as_of)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from loyalty_ml.exceptions import SchemaError
+from loyalty_ml.features._names import label_slug
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
@@ -23,9 +22,9 @@ PREFIX = "channel_share_"
 
 
 def channel_column(channel: str) -> str:
-    """The feature name of a channel's share: lower case, runs of other characters as ``_``."""
-    slug = re.sub(r"[^0-9a-z]+", "_", str(channel).strip().lower()).strip("_")
-    return PREFIX + (slug or "blank")
+    """The feature name of a channel's share: lower case, runs of other characters than letters
+    and digits (of any script) as ``_``."""
+    return PREFIX + (label_slug(channel) or "blank")
 
 
 def resolve_channels(

@@ -10,13 +10,13 @@ not even which columns there are.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from loyalty_ml.exceptions import SchemaError, format_examples
+from loyalty_ml.features._names import label_slug
 from loyalty_ml.features._prepared import (
     Prepared,
     Snapshot,
@@ -54,9 +54,9 @@ RARE_STEM = PREFIX + "rare"
 
 def event_stem(kind: str) -> str:
     """The stem of a kind's columns: ``event_`` and the kind in lower case, runs of other
-    characters as ``_`` (``"E-mail click"`` -> ``event_e_mail_click``)."""
-    slug = re.sub(r"[^0-9a-z]+", "_", str(kind).strip().lower()).strip("_")
-    return PREFIX + (slug or "blank")
+    characters than letters and digits (of any script) as ``_`` (``"E-mail click"`` ->
+    ``event_e_mail_click``, ``"отзыв"`` -> ``event_отзыв``)."""
+    return PREFIX + (label_slug(kind) or "blank")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,7 @@ def prepare_events(
     label_codes, distinct = pd.factorize(labels)
     label_stems = np.array([event_stem(k) for k in distinct], dtype=object)
     row_stems = label_stems[label_codes] if len(distinct) else np.zeros(0, dtype=object)
+    _refuse_letterless(distinct, label_stems)
     # the customers of the feature table at the levels cut-off, and what they did before it
     present = np.zeros(len(prepared.customer_ids), dtype=bool)
     present[prepared.cust[prepared.ts < levels_as_of.value]] = True
@@ -167,6 +168,20 @@ def prepare_events(
             column=C.EVENT,
         )
     return out
+
+
+def _refuse_letterless(kinds: np.ndarray | pd.Index, stems: np.ndarray) -> None:
+    """SchemaError when several kinds without a letter or digit ("★", "☆") would share the
+    columns of ``event_blank``: they would be counted as one kind."""
+    blank = [str(k) for k, stem in zip(kinds, stems, strict=True) if stem == PREFIX + "blank"]
+    if len({k.strip() for k in blank}) > 1:
+        raise SchemaError(
+            f"{TABLE}.{C.EVENT} has kinds without a letter or digit, {format_examples(blank)}, "
+            "which would be counted as one kind (event_blank). Name them, e.g. "
+            "events['event'] = events['event'].replace({'★': 'star', '☆': 'empty_star'}).",
+            table=TABLE,
+            column=C.EVENT,
+        )
 
 
 def event_columns(events: PreparedEvents, config: FeatureConfig) -> list[str]:

@@ -40,10 +40,12 @@ def is_row_numbers(index: pd.Index) -> bool:
 #: ``card_number``, ``loyalty_id``, ``household_key``, ``kunden_nr``, ``Kundennummer``, ``Kd.-Nr.``,
 #: ``Mitgliedsnummer``, ``Kartennummer``...
 _ID_OWNERS = (
-    "customer|cust|client|member|user|account|loyalty|card|household|shopper|kunden|kd|mitglieds"
-    "|karten"
+    "customer|cust|client|member|membership|user|account|loyalty|card|household|shopper|club"
+    "|rewards|kunden|kd|mitglieds|karten"
 )
-_ID_WORDS = "id|no|nr|num|number|nummer|key|code"
+#: ... and a card named after its programme: ``Loyalty Card``, ``membership_card``,
+#: ``Kundenkarte``, whose values are the card numbers.
+_ID_WORDS = "id|no|nr|num|number|nummer|key|code|card|karte"
 _ID_NAME = re.compile(rf"^(?:(?:{_ID_OWNERS})(?:{_ID_WORDS})|id(?:{_ID_OWNERS}))$")
 #: What pandas appends to a column's name, as often as it did: a merge's ``_x``/``_y`` (two merges:
 #: ``_x_x``), a repeated CSV header's ``.1``.

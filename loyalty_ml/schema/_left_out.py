@@ -255,5 +255,12 @@ def warn_left_out_meaning(
             f"{_fix(meaning, column, values, amount_name)}",
             DataQualityWarning,
         )
-        notes.append(f"column {column!r} left out may mark {what} ({_counts(values)})")
+        # the report is logged to MLflow with the run: the column's values stay out of it (a
+        # free-text note such as "refund asked by <e-mail>" is personal data)
+        held = values.dropna()
+        notes.append(
+            f"column {column!r} left out may mark {what} ({len(held):,} rows with "
+            f"{held.astype('string').nunique():,} distinct values; the warning shows the "
+            "most frequent)"
+        )
     return notes
