@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_ml.exceptions import ConfigError, SchemaError, format_examples, format_ids
+from loyalty_ml._warn import warn_user
+from loyalty_ml.exceptions import (
+    ConfigError,
+    DataQualityWarning,
+    SchemaError,
+    format_examples,
+    format_ids,
+)
 from loyalty_ml.policy.offers import EXPECTED_COST
 from loyalty_ml.schema import columns as C
 from loyalty_ml.schema._coerce import coerce_bool, refuse_repeated_columns
@@ -444,6 +451,11 @@ def _offer_arrays(
 REASON_COLUMNS = ("reason", "offer_reason")
 
 
+#: decide's and score_customers' column of the offer a held-out customer would have had (they
+#: write no ``in_holdout``).
+_HOLDOUT_OFFER = "holdout_offer_id"
+
+
 def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     """False for the customers the plan gave no offer because they refused marketing or are in
     the holdout: the policy could not offer them anything, so they are no part of who it offers
@@ -451,13 +463,31 @@ def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     make). The holdout is the plan's ``in_holdout`` where it has one (every customer drawn, also
     those whose reason says what they would have had instead of an offer withheld), and the
     reason "holdout" (an offer withheld) besides. None when the plan has no reason column."""
-    from loyalty_ml.policy._plan_reasons import HOLDOUT, IN_HOLDOUT, NO_CONSENT
+    from loyalty_ml.policy._plan_reasons import HOLDOUT, IN_HOLDOUT, NO_CONSENT, NOT_PROFILED
 
     column = next((c for c in REASON_COLUMNS if c in plan.columns), None)
     if column is None:
         return None
     reason = plan[column].astype("string").str.strip()
-    out = ~reason.isin([NO_CONSENT, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
+    # score_customers' customers without profiling consent are offered nothing either
+    out = ~reason.isin([NO_CONSENT, NOT_PROFILED, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
+    if (
+        IN_HOLDOUT not in plan.columns
+        and _HOLDOUT_OFFER in plan.columns
+        and bool(reason.eq(HOLDOUT).any())
+    ):
+        # decide's and score_customers' plans (with holdout_offer_id, without in_holdout) name
+        # only the holdout's customers an offer was withheld from; the others (no trigger
+        # fired, no effective offer) would read as not offered
+        warn_user(
+            f"fairness_report: the plan has held-out customers ({column} {HOLDOUT!r}) but no "
+            f"{IN_HOLDOUT!r} column, so only those an offer was withheld from are left out; the "
+            "holdout's other customers count as not offered, which lowers every group's offer "
+            "rate, the low ones most. Add the column, e.g. "
+            f"plan.assign({IN_HOLDOUT}=policy.holdout_mask(plan.index)) with the LoyaltyPolicy "
+            "that made the plan.",
+            DataQualityWarning,
+        )
     if IN_HOLDOUT in plan.columns:
         # "True"/"False" or "yes"/"no" from a plan read back from a CSV, read as the flags they are
         flags = coerce_bool(plan[IN_HOLDOUT], table="offers", column=IN_HOLDOUT)

@@ -628,8 +628,12 @@ def fairness_report(
         Indexed by ``customer_id``, one column per attribute (e.g. ``customers[["age_band",
         "gender"]]``). Each attribute is audited on its own, by its distinct values: bin a raw
         value (an age in years) into bands first. For intersections (women over 65), add their
-        combination as a column of its own, e.g. ``sensitive["gender"].str.cat(
-        sensitive["age_band"], sep=" / ")``: its groups are smaller, so more of them go unjudged. Missing values form their own group,
+        combination as a column of its own, each part read as text with its missing values
+        named (``str.cat`` alone makes any combination with a missing part missing, and
+        refuses the bands of ``pd.cut``), e.g. ``parts = sensitive[["gender", "age_band"]]
+        .astype("string").fillna("?")`` and ``parts["gender"].str.cat(parts["age_band"],
+        sep=" / ")``: its groups are smaller, so more of them go unjudged. Missing values form
+        their own group,
         ``"(missing)"``; group labels are shown as text. It may list more customers than are
         audited (e.g. every customer of the programme): the audited customers are those of the
         first of ``y_true``, ``y_score``, ``offers`` and ``control`` that is indexed by

@@ -37,6 +37,9 @@ IN_HOLDOUT = "in_holdout"
 PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON, IN_HOLDOUT)
 
 NO_CONSENT = "no marketing consent"
+#: offer_reason of a customer who may not be profiled (``score_customers``, ``decide``): not
+#: scored, so offered nothing either.
+NOT_PROFILED = "no profiling consent"
 HOLDOUT = "holdout"
 NOT_ELIGIBLE = "not eligible"
 CAPPED = "monthly cap reached"

@@ -748,6 +748,14 @@ def fairness_section(report: FairnessReport, *, min_count: int = 10) -> Section:
             f"Not judged: {', '.join(unjudged)} (fewer than two groups of "
             f"{report.limits.min_group_size}+ customers, so no gap in them could fail)."
         )
+    partly = report.unjudged_limits
+    if partly:
+        # nor does it say anything of a limit no two groups were big enough to measure
+        paragraphs.append(
+            f"Limits not judged: {', '.join(partly)} (fewer than two groups with "
+            f"{report.limits.min_group_size}+ customers to measure the metric on: churners for "
+            "the TPR, non-churners for the FPR, the fewer of the two for the AUC)."
+        )
     return Section(
         key="fairness",
         title="Fairness",

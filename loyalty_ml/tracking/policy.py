@@ -27,6 +27,7 @@ from loyalty_ml.policy._plan_reasons import (
     IN_CONTROL,
     NOT_EFFECTIVE,
     NOT_ELIGIBLE,
+    NOT_PROFILED,
 )
 from loyalty_ml.policy.triggers import risk_bands
 from loyalty_ml.schema import columns as C
@@ -71,8 +72,6 @@ NO_TRIGGER = "no trigger fired"
 NO_OFFER_MODEL = "no offer model"
 #: offer_reason values of decide besides choose_offers' REASONS.
 POLICY_REASONS = (NO_TRIGGER, NO_OFFER_MODEL)
-#: offer_reason of a customer who may not be profiled (see :func:`not_profiled_decisions`).
-NOT_PROFILED = "no profiling consent"
 #: The numeric decision columns (float64); every other one is text.
 NUMERIC_DECISION_COLUMNS: tuple[str, ...] = (
     "churn_probability",
