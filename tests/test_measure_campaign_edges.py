@@ -55,7 +55,9 @@ def test_a_reminder_in_the_same_campaign_is_refused() -> None:
         ["2024-02-01"] * 4 + ["2024-02-03"],
         campaign_id=["c1"] * 5,
     )
-    with pytest.raises(DataError, match=r"campaign_id\), in the same arm .*\('c1', 1\)"):
+    with pytest.raises(
+        DataError, match=r"campaign_id\) within 30 days, in the same arm .*\('c1', 1\)"
+    ):
         measure_campaign(sends, _tx(), OFFERS, window_days=30, by=["campaign_id", "offer_id"])
     # the first send of each customer measures the campaign
     first = sends.sort_values("sent_at").drop_duplicates(["campaign_id", "customer_id"])
@@ -64,6 +66,10 @@ def test_a_reminder_in_the_same_campaign_is_refused() -> None:
     # without a campaign_id, sends on other days are other campaigns (nightly sends)
     later = sends.drop(columns="campaign_id")
     assert measure_campaign(later, _tx(), OFFERS, window_days=30)["n_treated"].tolist() == [3]
+    # a campaign id reused for sends further apart than the window measures separate responses
+    assert measure_campaign(sends, _tx(), OFFERS, window_days=2, by=["campaign_id", "offer_id"])[
+        "n_treated"
+    ].tolist() == [3]
 
 
 def _no_conversions(n: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:

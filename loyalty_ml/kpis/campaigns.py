@@ -170,7 +170,7 @@ def measure_campaign(
             f"customers {format_ids(twice, total=len(twice))}). Drop the duplicates, e.g. "
             "campaigns.drop_duplicates(), or run validate_campaigns."
         )
-    _refuse_twice_in_a_campaign(campaigns)
+    _refuse_twice_in_a_campaign(campaigns, int(window_days))
     # one row per label: a send log concatenated without ignore_index repeats labels
     campaigns = campaigns.reset_index(drop=True)
     # contacts made without an offer (nightly_sends records a churn-only policy's trigger contacts
@@ -296,11 +296,12 @@ def measure_campaign(
     return out.set_index(keys)
 
 
-def _refuse_twice_in_a_campaign(campaigns: pd.DataFrame) -> None:
-    """DataError when a customer has more than one row in one campaign (``campaign_id``, else the
-    day of ``sent_at``, as ``validate_campaigns`` keys campaigns): in two arms (control and an
-    offer) their purchases counted for both, and a reminder of the same offer counted them twice
-    in its arm."""
+def _refuse_twice_in_a_campaign(campaigns: pd.DataFrame, window_days: int) -> None:
+    """DataError when a customer has two rows of one campaign (``campaign_id``, else the day of
+    ``sent_at``, as ``validate_campaigns`` keys campaigns) whose response windows overlap: in two
+    arms (control and an offer) their purchases counted for both, and a reminder of the same
+    offer counted them twice in its arm. A campaign id reused for sends further apart than the
+    window (a nightly job's fixed id) measures separate responses, and passes."""
     sent = campaigns[C.SENT_AT]
     key = campaigns[C.CAMPAIGN_ID] if C.CAMPAIGN_ID in campaigns.columns else sent.dt.floor("D")
     pairs = pd.DataFrame(
@@ -308,23 +309,44 @@ def _refuse_twice_in_a_campaign(campaigns: pd.DataFrame) -> None:
             "campaign": key.to_numpy(),
             "customer": campaigns[C.CUSTOMER_ID].to_numpy(),
             "arm": campaigns[C.OFFER_ID].to_numpy(),
+            "sent": sent.to_numpy(),
         }
     )
     twice = pairs.duplicated(["campaign", "customer"], keep=False).to_numpy()
     if not twice.any():
         return
-    arms = pairs.loc[twice].groupby(["campaign", "customer"], sort=False)["arm"].nunique()
+    pairs = pairs.loc[twice].sort_values("sent", kind="stable")
+    # a row sent within the window of the same customer's previous row of the campaign
+    previous = pairs.groupby(["campaign", "customer"], sort=False)["sent"].shift()
+    overlaps = (pairs["sent"] - previous) < pd.Timedelta(days=window_days)
+    if not bool(overlaps.any()):
+        return
+    hit = pairs.set_index(["campaign", "customer"]).index[overlaps.to_numpy()].unique()
+    pairs = pairs.set_index(["campaign", "customer"]).loc[hit].reset_index()
+    arms = pairs.groupby(["campaign", "customer"], sort=False)["arm"].nunique()
     repeated = arms.index
-    how = "in different arms" if bool((arms > 1).any()) else "in the same arm (a reminder?)"
     named = "campaign_id" if C.CAMPAIGN_ID in campaigns.columns else "day of sent_at"
+    if bool((arms > 1).any()):
+        how = "in different arms"
+        fix = (
+            "A campaign randomises each customer to one arm: fix those customers' arms, or "
+            "leave their rows out of the measurement"
+        )
+    else:
+        how = "in the same arm (a reminder?)"
+        first = (
+            "campaigns.sort_values('sent_at').drop_duplicates(['campaign_id', 'customer_id'])"
+            if C.CAMPAIGN_ID in campaigns.columns
+            else "campaigns.assign(day=campaigns['sent_at'].dt.floor('D'))"
+            ".sort_values('sent_at').drop_duplicates(['day', 'customer_id']).drop(columns='day')"
+        )
+        fix = f"Keep each customer's first send of the campaign, e.g. {first}"
     raise DataError(
-        f"{TABLE} lists {len(repeated)} customer(s) more than once in one campaign ({named}), "
-        f"{how}: (campaign, customer_id) "
-        f"{format_ids(list(repeated), total=len(repeated))}. "
-        "Each row is one customer's response, so their purchases would count once per row "
-        "(in two arms, for both). Keep one row per customer and campaign, the first send, e.g. "
-        "campaigns.sort_values('sent_at').drop_duplicates(['campaign_id', 'customer_id']) "
-        "(validate_campaigns refuses them too)."
+        f"{TABLE} lists {len(repeated)} customer(s) more than once in one campaign ({named}) "
+        f"within {window_days} days, {how}: (campaign, customer_id) "
+        f"{format_ids(list(repeated), total=len(repeated))}. Each row is one customer's "
+        "response, so their purchases would count once per row (in two arms, for both). "
+        f"{fix} (validate_campaigns refuses them too)."
     )
 
 

@@ -245,7 +245,8 @@ def choose_offers(
         Campaign history (``customer_id``, ``offer_id``, ``sent_at``); with ``as_of``, offers whose
         ``max_per_month`` is reached in the calendar month of ``as_of`` are not offered again
         (an offer of ``max_per_month=0``, a retired one, is offered to nobody, with or without a
-        history: reason ``"monthly cap reached"`` where it was the only one that paid). Rows whose ``offer_id`` is ``"control"`` are not sends. A send is one row per customer,
+        history: reason ``"monthly cap reached"`` where it was the only one that paid). Rows
+        whose ``offer_id`` is ``"control"`` are not sends. A send is one row per customer,
         offer, ``campaign_id`` and day: a row appended twice the same day counts once, a campaign
         id used every week counts each week's send. A plan gives each customer at most one offer,
         so no two offers of one plan stack; ``min_days_between_offers`` keeps a customer from

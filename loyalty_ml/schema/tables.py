@@ -364,7 +364,8 @@ def validate_offers(raw: pd.DataFrame, *, columns: ColumnMap | None = None) -> p
 
     ``offer_id`` unique and not the control label; ``cost_per_redemption`` >= 0 (required);
     ``cost_per_send`` >= 0 (default 0); ``kind`` one of ``OFFER_KINDS`` when present; ``min_basket`` >= 0
-    and ``max_per_month`` a whole number >= 0 when present (0: a retired offer, never offered). ``raw`` is the catalog as read (one row
+    and ``max_per_month`` a whole number >= 0 when present (0: a retired offer, never offered).
+    ``raw`` is the catalog as read (one row
     per offer, or indexed by ``offer_id``); ``columns`` names its columns where they differ from the
     canonical ones (see :class:`ColumnMap`).
 
