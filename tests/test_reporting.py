@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,24 @@ def test_campaign_results_shown_when_their_window_closes_in_the_period(
     )
     assert all("Campaigns" not in t.caption for t in early.tables)
     assert any("No campaign" in note for note in early.notes)
+
+
+def test_campaign_ids_written_another_way_are_noted(programme: Programme) -> None:
+    """A probe's CLI run: campaign ids as text with leading zeros against integer transaction
+    ids; stderr warned, but the HTML showed conversion 0 and an ROI of -1 without a word."""
+    p = programme
+    last = p.campaigns.loc[p.campaigns[C.CAMPAIGN_ID] == p.campaigns[C.CAMPAIGN_ID].max()]
+    closes = pd.Timestamp(last[C.SENT_AT].max()) + pd.Timedelta(days=30)
+    kwargs = dict(offers=p.offers, window_days=30)
+    period = dict(period_start=closes - pd.Timedelta(days=5), period_end=closes)
+    fine = kpi_section(p.tx, campaigns=p.campaigns, **period, **kwargs)
+    assert not any("name a customer found" in note for note in fine.notes)
+    # the CRM's own prefix on every id (the probe's ids lost or gained leading zeros)
+    padded = p.campaigns.assign(**{C.CUSTOMER_ID: "crm-" + p.campaigns[C.CUSTOMER_ID].astype(str)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the library's own warnings say it on stderr
+        off = kpi_section(p.tx, campaigns=padded, **period, **kwargs)
+    assert any("Only 0 of the" in note and "ids alike" in note for note in off.notes)
 
 
 # -- atomic writes -------------------------------------------------------------------------------------

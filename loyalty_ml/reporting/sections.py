@@ -191,6 +191,15 @@ def kpi_section(
                     stated_before(period_end, transactions[C.TIMESTAMP]) if reaches else None
                 ),
             )
+            known = in_period[C.CUSTOMER_ID].isin(transactions[C.CUSTOMER_ID])
+            if known.mean() < 0.5:
+                # ids written another way (integers against text with leading zeros): every
+                # arm reads no purchase, and the table alone would not say why
+                notes.append(
+                    f"Only {known.sum():,} of the {len(known):,} campaign rows name a customer "
+                    "found in the transactions, so conversions, revenue and ROI read low: check "
+                    "that both tables write customer ids alike (leading zeros, numbers as text)."
+                )
             shown = measured[[c for c in _CAMPAIGN_COLUMNS if c in measured.columns]]
             # an arm (or control group) of a few customers would show their own purchases
             sizes = shown[["n_treated", "n_control"]].min(axis=1)
