@@ -380,7 +380,9 @@ def qini_auc_score(
     raises :class:`DataError`); ``t``, ``score`` and ``control`` as for :func:`uplift_at_k`.
     ``negative_effect=True`` (sklift's default) lets the perfect curve put the control's
     converters last, so it can dip; False caps it at the arm's overall gain (NaN, with a warning,
-    for an arm whose overall gain is negative). An arm whose outcomes are all equal gives NaN with a
+    for an arm whose overall gain is negative), and a ranking whose curve rises above that
+    capped ideal on the way (a small overall gain made of large effects both ways) scores above
+    1, as sklift's does: read "1 perfect" with ``negative_effect=True`` only. An arm whose outcomes are all equal gives NaN with a
     :class:`DataQualityWarning`. Returns a float for one arm, a Series by ``offer_id`` for a
     DataFrame ``score``.
 
