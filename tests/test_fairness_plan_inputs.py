@@ -74,3 +74,13 @@ def test_the_html_names_the_limits_no_two_groups_could_judge() -> None:
     assert report.unjudged_limits == ["grp fpr"]
     paragraphs = " ".join(fairness_section(report).paragraphs)
     assert "Limits not judged: grp fpr" in paragraphs
+
+
+def test_integer_codes_keep_their_labels_when_a_customer_is_missing() -> None:
+    # an int attribute became float when a customer had no row: groups "1.0" and "2.0"
+    index = pd.RangeIndex(6, name="customer_id")
+    sensitive = pd.Series([1, 1, 2, 2, 1], index=pd.RangeIndex(5, name="customer_id"), name="band")
+    y_score = pd.Series([0.1, 0.9, 0.2, 0.8, 0.4, 0.6], index=index)
+    report = fairness_report(sensitive, y_score=y_score, limits=LIMITS)
+    groups = report.by_group.xs("band", level="attribute").index.tolist()
+    assert groups == ["1", "2", "(missing)"]

@@ -508,6 +508,20 @@ def _attribute_groups(values: pd.Series, *, what: str) -> tuple[np.ndarray, list
     return labels, text
 
 
+def _label_text(value: object) -> str:
+    """A group's label: whole numbers as integers, so that codes 1 and 2 read "1" and "2" also
+    where a missing value made the column float ("1.0" and "2.0").
+
+    Examples
+    --------
+    >>> [_label_text(v) for v in (1.0, np.float64(2.0), 2.5, "a", 3)]
+    ['1', '2', '2.5', 'a', '3']
+    """
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str]]:
     """Text labels for each row, with missing values as their own group, and the display order."""
     missing = values.isna().to_numpy(dtype=bool)
@@ -521,7 +535,7 @@ def _group_labels(values: pd.Series, *, what: str) -> tuple[np.ndarray, list[str
             order = sorted(uniques)
         except TypeError:  # mixed types cannot be compared: order by their text
             order = sorted(uniques, key=str)
-    text = [str(v) for v in order]
+    text = [_label_text(v) for v in order]
     if missing.any() and MISSING_GROUP in text:
         raise SchemaError(
             f"{what} holds the value {MISSING_GROUP!r} as well as missing values; they would be "
