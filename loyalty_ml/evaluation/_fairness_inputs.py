@@ -451,11 +451,6 @@ def _offer_arrays(
 REASON_COLUMNS = ("reason", "offer_reason")
 
 
-#: decide's and score_customers' column of the offer a held-out customer would have had (they
-#: write no ``in_holdout``).
-_HOLDOUT_OFFER = "holdout_offer_id"
-
-
 def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     """False for the customers the plan gave no offer because they refused marketing or are in
     the holdout: the policy could not offer them anything, so they are no part of who it offers
@@ -463,7 +458,13 @@ def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     make). The holdout is the plan's ``in_holdout`` where it has one (every customer drawn, also
     those whose reason says what they would have had instead of an offer withheld), and the
     reason "holdout" (an offer withheld) besides. None when the plan has no reason column."""
-    from loyalty_ml.policy._plan_reasons import HOLDOUT, IN_HOLDOUT, NO_CONSENT, NOT_PROFILED
+    from loyalty_ml.policy._plan_reasons import (
+        HOLDOUT,
+        HOLDOUT_OFFER,
+        IN_HOLDOUT,
+        NO_CONSENT,
+        NOT_PROFILED,
+    )
 
     column = next((c for c in REASON_COLUMNS if c in plan.columns), None)
     if column is None:
@@ -473,7 +474,7 @@ def _contactable(plan: pd.DataFrame) -> np.ndarray | None:
     out = ~reason.isin([NO_CONSENT, NOT_PROFILED, HOLDOUT]).to_numpy(dtype=bool, na_value=False)
     if (
         IN_HOLDOUT not in plan.columns
-        and _HOLDOUT_OFFER in plan.columns
+        and HOLDOUT_OFFER in plan.columns
         and bool(reason.eq(HOLDOUT).any())
     ):
         # decide's and score_customers' plans (with holdout_offer_id, without in_holdout) name

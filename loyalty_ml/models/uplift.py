@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from tqdm import tqdm
 
-from loyalty_ml._checks import MAX_MONEY
+from loyalty_ml._checks import MAX_MONEY, is_int, is_real
 from loyalty_ml._warn import warn_user
 from loyalty_ml.exceptions import (
     ConfigError,
@@ -112,13 +112,6 @@ _ADDED_ATTRIBUTES: dict[str, Any] = {
     "cost_calibration_": None,
     "group_feature_": None,
 }
-
-
-def _is_number(value: object) -> bool:
-    """A real number, numpy's included (``np.float32(0.1)`` from a parameter grid), not a bool."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
 
 
 class UpliftModel(BaseEstimator):
@@ -721,30 +714,23 @@ class UpliftModel(BaseEstimator):
             )
         for name in ("learning_rate", "subsample", "colsample_bytree"):
             value = getattr(self, name)
-            if not (_is_number(value) and 0 < value <= 1):
+            if not (is_real(value) and 0 < value <= 1):
                 raise ConfigError(
                     f"The {name!r} parameter of {_OWNER} must be a float in (0, 1]. "
                     f"Got {value!r} instead."
                 )
-        if not (_is_number(self.reg_lambda) and self.reg_lambda >= 0):
+        if not (is_real(self.reg_lambda) and self.reg_lambda >= 0):
             raise ConfigError(
                 f"The 'reg_lambda' parameter of {_OWNER} must be a float >= 0. "
                 f"Got {self.reg_lambda!r} instead."
             )
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool | np.bool_)
-            or not isinstance(self.n_jobs, int | np.integer)
-        ):
+        if self.n_jobs is not None and not is_int(self.n_jobs):
             raise ConfigError(
                 f"The 'n_jobs' parameter of {_OWNER} must be an int or None (LightGBM's threads). "
                 f"Got {self.n_jobs!r} instead."
             )
         state = self.random_state
-        if not (
-            state is None
-            or isinstance(state, np.random.RandomState)
-            or (isinstance(state, int | np.integer) and not isinstance(state, bool | np.bool_))
-        ):
+        if not (state is None or isinstance(state, np.random.RandomState) or is_int(state)):
             raise ConfigError(
                 f"The 'random_state' parameter of {_OWNER} must be an int, a "
                 f"numpy.random.RandomState or None. Got {state!r} instead."

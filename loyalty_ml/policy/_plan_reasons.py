@@ -36,6 +36,9 @@ REASON = "reason"
 IN_HOLDOUT = "in_holdout"
 PLAN_COLUMNS = (C.OFFER_ID, EXPECTED_UPLIFT, EXPECTED_COST, EXPECTED_NET_VALUE, REASON, IN_HOLDOUT)
 
+#: decide's and score_customers' column of the offer a customer of the holdout would have been
+#: made (missing for everyone else); their plans have no ``in_holdout``.
+HOLDOUT_OFFER = "holdout_offer_id"
 NO_CONSENT = "no marketing consent"
 #: offer_reason of a customer who may not be profiled (``score_customers``, ``decide``): not
 #: scored, so offered nothing either.

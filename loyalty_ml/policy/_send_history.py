@@ -133,10 +133,11 @@ def customer_texts(index: pd.Index) -> pd.Index:
 
 def warn_if_no_send_matches(sends: Sends, ids: pd.Index, cool_down: int | None) -> None:
     """DataQualityWarning when the sends the rules read (this month's, and the cool-down's days)
-    went to no customer of ``ids`` (:func:`customer_texts`) and their ids are written another way (``"C0001"`` against
-    ``1``, ``"00017"`` against ``17``): the caps and the cool-down would be off in silence. Ids of
-    the same form that merely do not meet are no sign of it (a plan for one segment, or a policy's
-    risk band, may well have had none of its customers sent anything), and say nothing."""
+    went to no customer of ``ids`` (:func:`customer_texts`) and their ids are written another way
+    (``"C0001"`` against ``1``, ``"00017"`` against ``17``): the caps and the cool-down would be
+    off in silence. Ids of the same form that merely do not meet are no sign of it (a plan for
+    one segment, or a policy's risk band, may well have had none of its customers sent anything),
+    and say nothing."""
     when = sends.when
     start = when.normalize().replace(day=1)
     if cool_down is not None:
@@ -172,8 +173,8 @@ def _id_forms(ids: pd.Index) -> set[str]:
 
 
 def cooling_down(sends: Sends, ids: pd.Index, days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Customers of ``ids`` (:func:`customer_texts`) sent any offer in the ``days`` days before as_of, and those kept in a control
-    group then without a send.
+    """Customers of ``ids`` (:func:`customer_texts`) sent any offer in the ``days`` days before
+    as_of, and those kept in a control group then without a send.
 
     Any offer counts, including one the catalog no longer holds: the rule is about how often a
     customer hears from the programme, not about one reward. A control row counts too: an offer

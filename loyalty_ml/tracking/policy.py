@@ -24,6 +24,7 @@ from loyalty_ml.policy._plan_reasons import (
     CAPPED,
     COOL_DOWN,
     HOLDOUT,
+    HOLDOUT_OFFER,
     IN_CONTROL,
     NOT_EFFECTIVE,
     NOT_ELIGIBLE,
@@ -66,8 +67,6 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "holdout_offer_id",
     *(f"reason_{k}" for k in range(1, N_REASONS + 1)),
 )
-#: The offer a customer of the holdout would have been made (missing for everyone else).
-HOLDOUT_OFFER = "holdout_offer_id"
 NO_TRIGGER = "no trigger fired"
 NO_OFFER_MODEL = "no offer model"
 #: offer_reason values of decide besides choose_offers' REASONS.
